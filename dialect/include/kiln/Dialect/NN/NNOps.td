@@ -1,0 +1,245 @@
+//===- NNOps.td - nn dialect operations --------------------*- tablegen -*-===//
+//
+// One op per layer kind of the spec language. Window attributes are spelled
+// out completely (no defaults hidden in the IR): `stride [h, w]`,
+// `padding [top, left, bottom, right]`, `dilation [h, w]`.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_DIALECT_NN_NNOPS_TD
+#define KILN_DIALECT_NN_NNOPS_TD
+
+include "kiln/Dialect/NN/NNDialect.td"
+include "mlir/IR/CommonAttrConstraints.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+//===----------------------------------------------------------------------===//
+// Convolution and linear layers
+//===----------------------------------------------------------------------===//
+
+def NN_Conv2DOp : NN_Op<"conv2d", [Pure]> {
+  let summary = "2-D convolution with optional bias (nn.Conv2d)";
+  let description = [{
+    Cross-correlates an NCHW input with an `[out, in/groups, kh, kw]` weight,
+    then adds the optional `[out]` bias.
+
+    ```mlir
+    %y = nn.conv2d %x, %w, %b stride [1, 1] padding [2, 2, 2, 2]
+           dilation [1, 1] groups 1
+           : (tensor<1x1x28x28xf32>, tensor<6x1x5x5xf32>, tensor<6xf32>)
+           -> tensor<1x6x28x28xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input, NN_Tensor:$weight,
+                       Optional<NN_Tensor>:$bias,
+                       DenseI64ArrayAttr:$stride, DenseI64ArrayAttr:$padding,
+                       DenseI64ArrayAttr:$dilation, I64Attr:$groups);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? `stride` $stride `padding` $padding
+    `dilation` $dilation `groups` $groups attr-dict
+    `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def NN_LinearOp : NN_Op<"linear", [Pure]> {
+  let summary = "Fully connected layer y = x W^T + b (nn.Linear)";
+  let description = [{
+    ```mlir
+    %y = nn.linear %x, %w, %b
+           : (tensor<1x400xf32>, tensor<120x400xf32>, tensor<120xf32>)
+           -> tensor<1x120xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input, NN_Tensor:$weight,
+                       Optional<NN_Tensor>:$bias);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? attr-dict
+    `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Element-wise activations
+//===----------------------------------------------------------------------===//
+
+class NN_UnaryOp<string mnemonic, string torchName>
+    : NN_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
+  let summary = "Element-wise " # mnemonic # " (" # torchName # ")";
+  let arguments = (ins NN_Tensor:$input);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+}
+
+def NN_ReluOp : NN_UnaryOp<"relu", "nn.ReLU"> {
+  let description = [{ `max(x, 0)`: `%y = nn.relu %x : tensor<1x6x28x28xf32>` }];
+}
+def NN_SigmoidOp : NN_UnaryOp<"sigmoid", "nn.Sigmoid"> {
+  let description = [{ `1 / (1 + exp(-x))`: `%y = nn.sigmoid %x : tensor<1x10xf32>` }];
+}
+def NN_TanhOp : NN_UnaryOp<"tanh", "nn.Tanh"> {
+  let description = [{ `%y = nn.tanh %x : tensor<1x10xf32>` }];
+}
+
+def NN_DropoutOp : NN_Op<"dropout", [Pure, SameOperandsAndResultType]> {
+  let summary = "Dropout (nn.Dropout): the identity at inference";
+  let description = [{
+    Kept in the parsed IR so that it mirrors the spec; folds away.
+    `%y = nn.dropout %x p 5.000000e-01 : tensor<1x4096xf32>`
+  }];
+  let arguments = (ins NN_Tensor:$input, F64Attr:$p);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = "$input `p` $p attr-dict `:` type($result)";
+  let hasFolder = 1;
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Pooling
+//===----------------------------------------------------------------------===//
+
+def NN_MaxPool2DOp : NN_Op<"max_pool2d", [Pure]> {
+  let summary = "2-D max pooling (nn.MaxPool2d)";
+  let description = [{
+    Padding reads as negative infinity. With `ceil_mode` the last window may
+    run past the padded input, as in PyTorch.
+
+    ```mlir
+    %y = nn.max_pool2d %x kernel [2, 2] stride [2, 2] padding [0, 0, 0, 0]
+           : (tensor<1x6x28x28xf32>) -> tensor<1x6x14x14xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input, DenseI64ArrayAttr:$kernel,
+                       DenseI64ArrayAttr:$stride, DenseI64ArrayAttr:$padding,
+                       UnitAttr:$ceil_mode);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = [{
+    $input `kernel` $kernel `stride` $stride `padding` $padding
+    (`ceil_mode` $ceil_mode^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def NN_AvgPool2DOp : NN_Op<"avg_pool2d", [Pure]> {
+  let summary = "2-D average pooling (nn.AvgPool2d)";
+  let description = [{
+    Padding reads as zero. With `count_include_pad` (PyTorch's default) the
+    divisor counts the padded cells inside the window; otherwise only the
+    input cells.
+
+    ```mlir
+    %y = nn.avg_pool2d %x kernel [3, 3] stride [2, 2] padding [1, 1, 1, 1]
+           count_include_pad : (tensor<1x8x9x9xf32>) -> tensor<1x8x5x5xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input, DenseI64ArrayAttr:$kernel,
+                       DenseI64ArrayAttr:$stride, DenseI64ArrayAttr:$padding,
+                       UnitAttr:$ceil_mode, UnitAttr:$count_include_pad);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = [{
+    $input `kernel` $kernel `stride` $stride `padding` $padding
+    (`ceil_mode` $ceil_mode^)? (`count_include_pad` $count_include_pad^)?
+    attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def NN_AdaptiveAvgPool2DOp : NN_Op<"adaptive_avg_pool2d", [Pure]> {
+  let summary = "Adaptive average pooling to the result's size (nn.AdaptiveAvgPool2d)";
+  let description = [{
+    Output cell `i` averages input rows `floor(i*H/OH)` to
+    `ceil((i+1)*H/OH) - 1` (and likewise for columns). Folds to its input
+    when the sizes already agree.
+
+    ```mlir
+    %y = nn.adaptive_avg_pool2d %x
+           : (tensor<1x256x13x13xf32>) -> tensor<1x256x6x6xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasFolder = 1;
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Normalisation
+//===----------------------------------------------------------------------===//
+
+def NN_LRNOp : NN_Op<"lrn", [Pure, SameOperandsAndResultType]> {
+  let summary = "Local response normalisation across channels (nn.LocalResponseNorm)";
+  let description = [{
+    `y = x / (k + alpha/size * sum(x^2 over the size neighbouring channels))^beta`,
+    the window running from `c - size/2` to `c + (size-1)/2`, zero outside.
+
+    ```mlir
+    %y = nn.lrn %x size 5 alpha 1.000000e-04 beta 7.500000e-01 k 1.000000e+00
+           : tensor<1x64x55x55xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input, I64Attr:$size, F64Attr:$alpha,
+                       F64Attr:$beta, F64Attr:$k);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = [{
+    $input `size` $size `alpha` $alpha `beta` $beta `k` $k attr-dict
+    `:` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def NN_BatchNormOp : NN_Op<"batch_norm", [Pure]> {
+  let summary = "Inference batch normalisation over channels (nn.BatchNorm2d, eval)";
+  let description = [{
+    `y = (x - mean) / sqrt(var + eps) * weight + bias` per channel (dim 1).
+    `kiln-simplify` folds it into a preceding convolution.
+
+    ```mlir
+    %y = nn.batch_norm %x, %w, %b, %mean, %var eps 1.000000e-05
+           : (tensor<1x16x8x8xf32>, tensor<16xf32>, tensor<16xf32>,
+              tensor<16xf32>, tensor<16xf32>) -> tensor<1x16x8x8xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input, NN_Tensor:$weight, NN_Tensor:$bias,
+                       NN_Tensor:$running_mean, NN_Tensor:$running_var,
+                       F64Attr:$eps);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight `,` $bias `,` $running_mean `,` $running_var
+    `eps` $eps attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def NN_SoftmaxOp : NN_Op<"softmax", [Pure, SameOperandsAndResultType]> {
+  let summary = "Softmax over dimension 1 (nn.Softmax(dim=1))";
+  let description = [{ `%y = nn.softmax %x : tensor<1x10xf32>` }];
+  let arguments = (ins NN_Tensor:$input);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Shape
+//===----------------------------------------------------------------------===//
+
+def NN_FlattenOp : NN_Op<"flatten", [Pure]> {
+  let summary = "Collapse all dimensions after the first (nn.Flatten)";
+  let description = [{
+    ```mlir
+    %y = nn.flatten %x : (tensor<1x16x5x5xf32>) -> tensor<1x400xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+#endif // KILN_DIALECT_NN_NNOPS_TD

@@ -1,0 +1,289 @@
+//===- NNOps.cpp - Verifiers and folders of nn ops ------------------------===//
+//
+// Verifiers check the complete shape arithmetic of each layer and name the
+// offending dimension, the expected and the found value.
+//
+//===----------------------------------------------------------------------===//
+#include "kiln/Dialect/NN/NNOps.h"
+#include "kiln/Dialect/NN/Shapes.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+
+using namespace mlir;
+using namespace kiln;
+using namespace kiln::nn;
+
+static ArrayRef<int64_t> shapeOf(Value value) {
+  return cast<RankedTensorType>(value.getType()).getShape();
+}
+
+static LogicalResult verifyRank(Operation *op, Value value, StringRef what,
+                                int64_t rank) {
+  int64_t found = cast<RankedTensorType>(value.getType()).getRank();
+  if (found != rank)
+    return op->emitOpError() << "expects " << what << " of rank " << rank
+                             << ", found rank " << found << " ("
+                             << formatShape(shapeOf(value)) << ")";
+  return success();
+}
+
+/// Checks one dimension of an operand against the value the layer implies.
+static LogicalResult verifyDim(Operation *op, Value value, StringRef what,
+                               unsigned dim, int64_t expected) {
+  int64_t found = shapeOf(value)[dim];
+  if (found != expected)
+    return op->emitOpError() << what << " dimension " << dim << " is " << found
+                             << ", expected " << expected;
+  return success();
+}
+
+static LogicalResult verifyResultShape(Operation *op,
+                                       ArrayRef<int64_t> expected) {
+  ArrayRef<int64_t> found = shapeOf(op->getResult(0));
+  if (found.size() != expected.size())
+    return op->emitOpError() << "result has rank " << found.size()
+                             << ", expected rank " << expected.size();
+  for (auto [dim, pair] : llvm::enumerate(llvm::zip(found, expected)))
+    if (std::get<0>(pair) != std::get<1>(pair))
+      return op->emitOpError()
+             << "result dimension " << dim << " is " << std::get<0>(pair)
+             << ", expected " << std::get<1>(pair) << " (result "
+             << formatShape(found) << ", expected " << formatShape(expected)
+             << ")";
+  return success();
+}
+
+static LogicalResult verifyPositivePair(Operation *op, StringRef name,
+                                        ArrayRef<int64_t> values) {
+  if (values.size() != 2)
+    return op->emitOpError() << name << " needs 2 values [h, w], found "
+                             << values.size();
+  for (int64_t v : values)
+    if (v <= 0)
+      return op->emitOpError() << name << " must be positive, found " << v;
+  return success();
+}
+
+static LogicalResult verifyPadding(Operation *op, ArrayRef<int64_t> padding) {
+  if (padding.size() != 4)
+    return op->emitOpError()
+           << "padding needs 4 values [top, left, bottom, right], found "
+           << padding.size();
+  for (int64_t v : padding)
+    if (v < 0)
+      return op->emitOpError() << "padding must be non-negative, found " << v;
+  return success();
+}
+
+/// Computes the spatial output size of a window op; fails when a dimension
+/// would be empty.
+static FailureOr<std::pair<int64_t, int64_t>>
+windowOutput(Operation *op, ArrayRef<int64_t> inputShape,
+             ArrayRef<int64_t> kernel, ArrayRef<int64_t> stride,
+             ArrayRef<int64_t> padding, ArrayRef<int64_t> dilation,
+             bool ceilMode) {
+  int64_t out[2];
+  for (int i = 0; i < 2; ++i) {
+    WindowDim d{inputShape[2 + i], kernel[i],      stride[i], padding[i],
+                padding[2 + i],    dilation[i], ceilMode};
+    std::optional<int64_t> size = windowOutputSize(d);
+    if (!size)
+      return op->emitOpError() << "window arithmetic overflows on dimension "
+                               << 2 + i;
+    if (*size <= 0)
+      return op->emitOpError()
+             << "window of " << kernel[i] << " (dilation " << dilation[i]
+             << ") on input dimension " << 2 + i << " of size "
+             << inputShape[2 + i] << " with padding " << padding[i] << "+"
+             << padding[2 + i] << " gives an empty output";
+    out[i] = *size;
+  }
+  return std::make_pair(out[0], out[1]);
+}
+
+//===----------------------------------------------------------------------===//
+// Conv2DOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult Conv2DOp::verify() {
+  Operation *op = getOperation();
+  if (failed(verifyRank(op, getInput(), "input", 4)) ||
+      failed(verifyRank(op, getWeight(), "weight", 4)) ||
+      failed(verifyPositivePair(op, "stride", getStride())) ||
+      failed(verifyPositivePair(op, "dilation", getDilation())) ||
+      failed(verifyPadding(op, getPadding())))
+    return failure();
+  int64_t groups = getGroups();
+  if (groups <= 0)
+    return emitOpError() << "groups must be positive, found " << groups;
+  ArrayRef<int64_t> in = shapeOf(getInput()), w = shapeOf(getWeight());
+  if (in[1] % groups != 0)
+    return emitOpError() << "groups (" << groups
+                         << ") must divide the input channels (" << in[1]
+                         << ")";
+  if (w[0] % groups != 0)
+    return emitOpError() << "groups (" << groups
+                         << ") must divide the output channels (" << w[0]
+                         << ")";
+  if (failed(verifyDim(op, getWeight(), "weight", 1, in[1] / groups)))
+    return failure();
+  if (getBias() && (failed(verifyRank(op, getBias(), "bias", 1)) ||
+                    failed(verifyDim(op, getBias(), "bias", 0, w[0]))))
+    return failure();
+  FailureOr<std::pair<int64_t, int64_t>> hw =
+      windowOutput(op, in, w.drop_front(2), getStride(), getPadding(),
+                   getDilation(), /*ceilMode=*/false);
+  if (failed(hw))
+    return failure();
+  return verifyResultShape(op, {in[0], w[0], hw->first, hw->second});
+}
+
+//===----------------------------------------------------------------------===//
+// LinearOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult LinearOp::verify() {
+  Operation *op = getOperation();
+  if (failed(verifyRank(op, getInput(), "input", 2)) ||
+      failed(verifyRank(op, getWeight(), "weight", 2)))
+    return failure();
+  ArrayRef<int64_t> in = shapeOf(getInput()), w = shapeOf(getWeight());
+  if (failed(verifyDim(op, getWeight(), "weight", 1, in[1])))
+    return failure();
+  if (getBias() && (failed(verifyRank(op, getBias(), "bias", 1)) ||
+                    failed(verifyDim(op, getBias(), "bias", 0, w[0]))))
+    return failure();
+  return verifyResultShape(op, {in[0], w[0]});
+}
+
+//===----------------------------------------------------------------------===//
+// DropoutOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult DropoutOp::verify() {
+  double p = getP().convertToDouble();
+  if (!(p >= 0.0 && p <= 1.0))
+    return emitOpError() << "probability must be in [0, 1], found " << p;
+  return success();
+}
+
+OpFoldResult DropoutOp::fold(FoldAdaptor) { return getInput(); }
+
+//===----------------------------------------------------------------------===//
+// Pooling
+//===----------------------------------------------------------------------===//
+
+static LogicalResult verifyPool(Operation *op, Value input,
+                                ArrayRef<int64_t> kernel,
+                                ArrayRef<int64_t> stride,
+                                ArrayRef<int64_t> padding, bool ceilMode) {
+  if (failed(verifyRank(op, input, "input", 4)) ||
+      failed(verifyPositivePair(op, "kernel", kernel)) ||
+      failed(verifyPositivePair(op, "stride", stride)) ||
+      failed(verifyPadding(op, padding)))
+    return failure();
+  // PyTorch rejects padding over half the kernel: a window would then see
+  // nothing but padding.
+  for (int i = 0; i < 4; ++i)
+    if (padding[i] > kernel[i % 2] / 2)
+      return op->emitOpError()
+             << "padding " << padding[i] << " exceeds half the kernel size "
+             << kernel[i % 2];
+  ArrayRef<int64_t> in = shapeOf(input);
+  int64_t dilation[2] = {1, 1};
+  FailureOr<std::pair<int64_t, int64_t>> hw =
+      windowOutput(op, in, kernel, stride, padding, dilation, ceilMode);
+  if (failed(hw))
+    return failure();
+  return verifyResultShape(op, {in[0], in[1], hw->first, hw->second});
+}
+
+LogicalResult MaxPool2DOp::verify() {
+  return verifyPool(getOperation(), getInput(), getKernel(), getStride(),
+                    getPadding(), getCeilMode());
+}
+
+LogicalResult AvgPool2DOp::verify() {
+  return verifyPool(getOperation(), getInput(), getKernel(), getStride(),
+                    getPadding(), getCeilMode());
+}
+
+LogicalResult AdaptiveAvgPool2DOp::verify() {
+  Operation *op = getOperation();
+  if (failed(verifyRank(op, getInput(), "input", 4)) ||
+      failed(verifyRank(op, getResult(), "result", 4)))
+    return failure();
+  ArrayRef<int64_t> in = shapeOf(getInput()), out = shapeOf(getResult());
+  for (int dim = 2; dim < 4; ++dim)
+    if (out[dim] <= 0)
+      return emitOpError() << "output size must be positive, found "
+                           << out[dim] << " in dimension " << dim;
+  return verifyResultShape(op, {in[0], in[1], out[2], out[3]});
+}
+
+OpFoldResult AdaptiveAvgPool2DOp::fold(FoldAdaptor) {
+  if (getInput().getType() == getType())
+    return getInput();
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// Normalisation
+//===----------------------------------------------------------------------===//
+
+LogicalResult LRNOp::verify() {
+  if (failed(verifyRank(getOperation(), getInput(), "input", 4)))
+    return failure();
+  if (getSize() <= 0)
+    return emitOpError() << "size must be positive, found " << getSize();
+  return success();
+}
+
+LogicalResult BatchNormOp::verify() {
+  Operation *op = getOperation();
+  if (failed(verifyRank(op, getInput(), "input", 4)))
+    return failure();
+  int64_t channels = shapeOf(getInput())[1];
+  std::pair<Value, StringRef> params[] = {{getWeight(), "weight"},
+                                          {getBias(), "bias"},
+                                          {getRunningMean(), "running_mean"},
+                                          {getRunningVar(), "running_var"}};
+  for (auto [value, name] : params)
+    if (failed(verifyRank(op, value, name, 1)) ||
+        failed(verifyDim(op, value, name, 0, channels)))
+      return failure();
+  if (!(getEps().convertToDouble() > 0.0))
+    return emitOpError() << "eps must be positive";
+  return verifyResultShape(op, shapeOf(getInput()));
+}
+
+LogicalResult SoftmaxOp::verify() {
+  if (cast<RankedTensorType>(getType()).getRank() < 2)
+    return emitOpError() << "needs a tensor of rank >= 2 (softmax runs over "
+                            "dimension 1)";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// FlattenOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult FlattenOp::verify() {
+  ArrayRef<int64_t> in = shapeOf(getInput());
+  if (in.empty())
+    return emitOpError() << "cannot flatten a scalar";
+  int64_t features = 1;
+  for (int64_t dim : in.drop_front())
+    features *= dim; // Static shapes are bounded by checkedElementCount.
+  return verifyResultShape(getOperation(), {in[0], features});
+}
+
+OpFoldResult FlattenOp::fold(FoldAdaptor) {
+  if (getInput().getType() == getType())
+    return getInput();
+  return {};
+}
+
+#define GET_OP_CLASSES
+#include "kiln/Dialect/NN/NNOps.cpp.inc"

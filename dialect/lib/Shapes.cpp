@@ -1,0 +1,55 @@
+//===- Shapes.cpp - Shape arithmetic for nn ops ---------------------------===//
+#include "kiln/Dialect/NN/Shapes.h"
+
+#include "llvm/Support/CheckedArithmetic.h"
+
+using namespace kiln;
+
+std::optional<int64_t> nn::checkedElementCount(llvm::ArrayRef<int64_t> shape) {
+  int64_t count = 1;
+  for (int64_t dim : shape) {
+    if (dim < 0)
+      return std::nullopt;
+    std::optional<int64_t> next = llvm::checkedMul(count, dim);
+    if (!next)
+      return std::nullopt;
+    count = *next;
+  }
+  std::optional<int64_t> bytes = llvm::checkedMul<int64_t>(count, 4);
+  if (!bytes || *bytes > kMaxTensorBytes)
+    return std::nullopt;
+  return count;
+}
+
+std::optional<int64_t> nn::windowOutputSize(const WindowDim &d) {
+  // PyTorch: out = floor_or_ceil((in + pads - dilation*(kernel-1) - 1) / stride) + 1.
+  std::optional<int64_t> padded = llvm::checkedAdd(d.input, d.padBefore);
+  if (padded)
+    padded = llvm::checkedAdd(*padded, d.padAfter);
+  std::optional<int64_t> span = llvm::checkedMul(d.dilation, d.kernel - 1);
+  if (!padded || !span || d.stride <= 0)
+    return std::nullopt;
+  int64_t numerator = *padded - *span - 1;
+  if (numerator < 0)
+    return numerator / d.stride; // Empty output: report it as <= 0.
+  int64_t out = numerator / d.stride + 1;
+  if (d.ceilMode && numerator % d.stride != 0) {
+    ++out;
+    // The last window must start inside the input or its leading padding.
+    if ((out - 1) * d.stride >= d.input + d.padBefore)
+      --out;
+  }
+  return out;
+}
+
+std::string nn::formatShape(llvm::ArrayRef<int64_t> shape) {
+  if (shape.empty())
+    return "scalar";
+  std::string text;
+  for (auto [i, dim] : llvm::enumerate(shape)) {
+    if (i)
+      text += 'x';
+    text += std::to_string(dim);
+  }
+  return text;
+}

@@ -1,0 +1,112 @@
+/*===- kiln/runtime.h - Kiln runtime public interface ---------------------===*
+ *
+ * The one public header of Kiln's runtime: the model descriptor every
+ * compiled model object defines, float32 .npy I/O, tensor helpers and timing.
+ * Plain C11 so that generated code and the tiny `main` can use it without
+ * pulling in C++ or LLVM.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef KILN_RUNTIME_H
+#define KILN_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Largest tensor rank the runtime handles (inputs, outputs, .npy files). */
+#define KILN_MAX_RANK 8
+
+/* Alignment, in bytes, of every buffer the runtime allocates. */
+#define KILN_ALIGNMENT 64
+
+/*===-- Model descriptor --------------------------------------------------===*/
+
+typedef struct kiln_model_desc {
+  const char *name; /* model name from the spec */
+  int64_t input_rank;
+  int64_t input_shape[KILN_MAX_RANK];
+  int64_t output_rank;
+  int64_t output_shape[KILN_MAX_RANK];
+  /* Runs inference: input and output are dense float32 C-order buffers of
+   * the shapes above. */
+  void (*forward)(const float *input, float *output);
+} kiln_model_desc;
+
+/* Defined by the compiled model object, not by this library. */
+extern const kiln_model_desc kiln_model;
+
+/*===-- Status codes ------------------------------------------------------===*/
+
+/* Every fallible function returns one of these; 0 is success. */
+enum kiln_status {
+  KILN_OK = 0,
+  KILN_ERR_IO = 1,      /* the OS refused: open, read, write, rename... */
+  KILN_ERR_FORMAT = 2,  /* the file is not a float32 C-order .npy we accept */
+  KILN_ERR_INVALID = 3, /* bad arguments from the caller */
+  KILN_ERR_NOMEM = 4,   /* allocation failed */
+};
+
+/*===-- Tensors -----------------------------------------------------------===*/
+
+/* A dense float32 C-order tensor. `data` is KILN_ALIGNMENT-aligned and owned
+ * by the tensor; release it with kiln_tensor_free. Rank 0 is a scalar (one
+ * element). */
+typedef struct kiln_tensor {
+  int64_t rank;
+  int64_t shape[KILN_MAX_RANK];
+  float *data;
+} kiln_tensor;
+
+/* Frees t->data and resets *t to an empty rank-0 tensor. Safe on a tensor
+ * that a failed kiln_npy_read left behind, and on NULL. */
+void kiln_tensor_free(kiln_tensor *t);
+
+/* Stores the element count of `shape` in *numel. Returns 0, or -1 if rank is
+ * outside [0, KILN_MAX_RANK], a dimension is negative, or the count overflows
+ * int64_t. A shape with a zero dimension has 0 elements. */
+int kiln_shape_numel(const int64_t *shape, int64_t rank, int64_t *numel);
+
+/* Formats a shape as "1x3x32x32" ("()" for rank 0) into buf, truncating to
+ * buflen; returns buf. */
+char *kiln_shape_format(const int64_t *shape, int64_t rank, char *buf,
+                        size_t buflen);
+
+/* Allocates `bytes` (at least 1) with KILN_ALIGNMENT alignment; the size is
+ * rounded up to a multiple of the alignment. Release with free(). Returns NULL
+ * on failure. */
+void *kiln_alloc_aligned(size_t bytes);
+
+/*===-- .npy files --------------------------------------------------------===*/
+
+/* Reads a '<f4' (float32 little-endian), C-order .npy file of format version
+ * 1.0, 2.0 or 3.0 and rank 0..KILN_MAX_RANK into *out.
+ *
+ * Returns KILN_OK, or an error code with a one-line message starting with
+ * "PATH: " written to err (if err is non-NULL; truncated to errlen). On error,
+ * *out is an empty tensor (data NULL). Bytes after the array data are ignored,
+ * as numpy.load does. */
+int kiln_npy_read(const char *path, kiln_tensor *out, char *err,
+                  size_t errlen);
+
+/* Writes `data` (numel(shape) floats, C order) to `path` as a version 1.0
+ * '<f4' .npy file. The write is atomic: the bytes go to a temporary file in
+ * the same directory that is then rename()d over `path`, so readers see
+ * either the old file or the complete new one; the temporary file is removed
+ * on failure. Errors are reported like kiln_npy_read. */
+int kiln_npy_write(const char *path, const int64_t *shape, int64_t rank,
+                   const float *data, char *err, size_t errlen);
+
+/*===-- Timing ------------------------------------------------------------===*/
+
+/* Seconds from an arbitrary fixed point on CLOCK_MONOTONIC; use differences. */
+double kiln_now_seconds(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KILN_RUNTIME_H */

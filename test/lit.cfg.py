@@ -1,0 +1,49 @@
+# -*- Python -*-
+# Lit configuration of Kiln's test suite.
+import os
+import subprocess
+
+import lit.formats
+from lit.llvm import llvm_config
+
+config.name = "Kiln"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".nn", ".test"]
+config.excludes = ["Inputs", "lit.cfg.py", "CMakeLists.txt"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.kiln_obj_root, "test")
+
+llvm_config.with_system_environment(["HOME", "TMPDIR"])
+llvm_config.use_default_substitutions()
+
+# Debian's python3 carries torch, numpy and scikit-learn; the first python3 on
+# PATH may be another interpreter without them.
+python = "/usr/bin/python3"
+nnref = os.path.join(config.kiln_src_root, "tools", "nnref", "nnref.py")
+config.substitutions.append(("%python", python))
+config.substitutions.append(("%nnref", python + " " + nnref))
+config.substitutions.append(("%kiln_src", config.kiln_src_root))
+config.substitutions.append(("%runtime_dir", config.kiln_runtime_dir))
+config.substitutions.append(("%examples", os.path.join(config.kiln_src_root, "examples")))
+
+llvm_config.add_tool_substitutions(
+    ["kilnc", "kiln-opt", "kiln-runtime-tests", "kiln-fake-model"],
+    [config.kiln_tools_dir])
+llvm_config.with_environment("PATH", config.kiln_tools_dir, append_path=True)
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+
+
+def python_can_import(module):
+    try:
+        return subprocess.run([python, "-c", "import " + module],
+                              stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL).returncode == 0
+    except OSError:
+        return False
+
+
+# End-to-end tests compare against PyTorch; they need Debian's python3-torch.
+if python_can_import("torch") and python_can_import("numpy"):
+    config.available_features.add("torch")
+if python_can_import("numpy"):
+    config.available_features.add("numpy")

@@ -1,0 +1,201 @@
+#!/usr/bin/env python3
+"""nnref: the PyTorch reference for Kiln's `.nn` specs (the test oracle).
+
+Library use (add this directory to sys.path, then `import nnref`):
+    spec  = nnref.load_spec("examples/lenet5.nn")     # parse (raises SpecError)
+    model = nnref.build_model(spec)                    # torch module, eval() mode
+    nnref.load_weights(model, nnref.read_safetensors("w.safetensors"))
+    nnref.write_safetensors(path, {name: float32 array})
+
+Command line (use /usr/bin/python3, the Python with torch):
+    nnref.py init SPEC --out W.safetensors [--seed S]
+    nnref.py run SPEC --weights W.safetensors --input X.npy --out Y.npy
+    nnref.py randinput SPEC --batch B --out X.npy [--seed S]
+    nnref.py compare A.npy B.npy [--tol 1e-4]
+    nnref.py info SPEC            # input/output shapes and parameter names/shapes
+"""
+
+import argparse
+import os
+import sys
+from collections import OrderedDict
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from nnspec import Spec, SpecError, load_spec, parse_spec  # noqa: E402,F401
+from nnmodel import SpecModel, build_model, parameter_tensors  # noqa: E402,F401
+from safetensors_io import read_safetensors, write_safetensors  # noqa: E402,F401
+
+
+def _fmt(shape) -> str:
+    return "x".join(str(d) for d in shape)
+
+
+def init_model(spec: Spec, seed: int = 0) -> SpecModel:
+    """Builds the model with PyTorch's default init under `seed`.
+
+    BatchNorm layers would otherwise be the identity (mean 0, var 1, weight 1, bias 0),
+    which hides bugs, so their statistics and affine parameters are randomised
+    (running_var stays positive).
+    """
+    torch.manual_seed(seed)
+    model = build_model(spec)
+    gen = torch.Generator().manual_seed(seed + 1)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                c = m.num_features
+                m.running_mean.copy_(torch.randn(c, generator=gen) * 0.5)
+                m.running_var.copy_(torch.rand(c, generator=gen) * 1.5 + 0.5)   # [0.5, 2)
+                m.weight.copy_(torch.rand(c, generator=gen) + 0.5)              # [0.5, 1.5)
+                m.bias.copy_(torch.randn(c, generator=gen) * 0.2)
+    return model
+
+
+def model_weights(model: torch.nn.Module) -> "OrderedDict[str, np.ndarray]":
+    """The model's parameters as float32 numpy arrays, named as in the contract."""
+    return OrderedDict((k, v.detach().cpu().numpy().astype(np.float32))
+                       for k, v in parameter_tensors(model).items())
+
+
+def load_weights(model: torch.nn.Module, tensors) -> None:
+    """Loads name -> array into the model; missing/extra/misshaped tensors are errors.
+
+    A `num_batches_tracked` entry (present in raw PyTorch checkpoints) is ignored.
+    """
+    expected = parameter_tensors(model)
+    problems = []
+    for name, ref in expected.items():
+        if name not in tensors:
+            problems.append(f"missing tensor '{name}' (expected shape {_fmt(ref.shape)})")
+        elif tuple(tensors[name].shape) != tuple(ref.shape):
+            problems.append(f"tensor '{name}': expected shape {_fmt(ref.shape)}, "
+                            f"found {_fmt(tensors[name].shape)}")
+    for name in tensors:
+        if name not in expected and not name.endswith("num_batches_tracked"):
+            problems.append(f"unexpected tensor '{name}' (shape {_fmt(tensors[name].shape)})")
+    if problems:
+        raise ValueError("; ".join(problems))
+    state = {k: torch.from_numpy(np.asarray(tensors[k], dtype=np.float32)) for k in expected}
+    model.load_state_dict(state, strict=False)
+
+
+def run_model(model: SpecModel, x: np.ndarray) -> np.ndarray:
+    """Runs the reference in fp32 on an NCHW input (any batch size)."""
+    want = model.input_shape[1:]
+    if x.ndim != 4 or tuple(x.shape[1:]) != tuple(want):
+        raise ValueError(f"input has shape {_fmt(x.shape)}, expected Nx{_fmt(want)}")
+    with torch.no_grad():
+        y = model(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)))
+    return y.numpy().astype(np.float32)
+
+
+# --- Subcommands -----------------------------------------------------------------
+
+def cmd_init(args) -> int:
+    model = init_model(load_spec(args.spec), args.seed)
+    write_safetensors(args.out, model_weights(model),
+                      metadata={"model": model.model_name, "seed": str(args.seed)})
+    return 0
+
+
+def cmd_run(args) -> int:
+    model = build_model(load_spec(args.spec))
+    load_weights(model, read_safetensors(args.weights))
+    np.save(args.out, run_model(model, np.load(args.input)))
+    return 0
+
+
+def cmd_randinput(args) -> int:
+    spec = load_spec(args.spec)
+    _, c, h, w = spec.input_shape
+    rng = np.random.default_rng(args.seed)
+    x = rng.standard_normal((args.batch, c, h, w)).astype(np.float32)
+    x[x == 0] = 1.0          # "never zeros" (astronomically unlikely anyway)
+    np.save(args.out, x)
+    return 0
+
+
+def cmd_compare(args) -> int:
+    a = np.load(args.a).astype(np.float64)
+    b = np.load(args.b).astype(np.float64)
+    if a.shape != b.shape:
+        print(f"shapes differ: {_fmt(a.shape)} vs {_fmt(b.shape)}")
+        return 1
+    diff = np.linalg.norm((a - b).ravel())
+    ref = np.linalg.norm(b.ravel())
+    rel = diff / ref if ref > 0 else (0.0 if diff == 0 else float("inf"))
+    max_abs = float(np.max(np.abs(a - b))) if a.size else 0.0
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        rel = float("nan")
+    print(f"relative L2 error: {rel:.3e}")
+    print(f"max abs diff: {max_abs:.3e}")
+    if not rel <= args.tol:       # also catches NaN
+        print(f"FAIL: relative error above tolerance {args.tol:g}")
+        return 1
+    return 0
+
+
+def cmd_info(args) -> int:
+    model = build_model(load_spec(args.spec))
+    print(f"model {model.model_name}")
+    print(f"input {_fmt(model.input_shape)}")
+    print(f"output {_fmt(model.output_shape)}")
+    total = 0
+    for name, t in parameter_tensors(model).items():
+        print(f"{name} {_fmt(t.shape)}")
+        total += t.numel()
+    print(f"total {total}")
+    return 0
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="nnref", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    s = sub.add_parser("init", help="write seeded default-init weights as safetensors")
+    s.add_argument("spec")
+    s.add_argument("--out", required=True)
+    s.add_argument("--seed", type=int, default=0)
+    s.set_defaults(func=cmd_init)
+
+    s = sub.add_parser("run", help="run the torch reference on an input .npy")
+    s.add_argument("spec")
+    s.add_argument("--weights", required=True)
+    s.add_argument("--input", required=True)
+    s.add_argument("--out", required=True)
+    s.set_defaults(func=cmd_run)
+
+    s = sub.add_parser("randinput", help="write a random normal input .npy")
+    s.add_argument("spec")
+    s.add_argument("--batch", type=int, default=1)
+    s.add_argument("--out", required=True)
+    s.add_argument("--seed", type=int, default=0)
+    s.set_defaults(func=cmd_randinput)
+
+    s = sub.add_parser("compare", help="relative L2 error of A against reference B")
+    s.add_argument("a")
+    s.add_argument("b")
+    s.add_argument("--tol", type=float, default=1e-4)
+    s.set_defaults(func=cmd_compare)
+
+    s = sub.add_parser("info", help="print shapes and parameter names")
+    s.add_argument("spec")
+    s.set_defaults(func=cmd_info)
+
+    args = p.parse_args(argv)
+    try:
+        return args.func(args)
+    except SpecError as e:
+        print(e, file=sys.stderr)
+        return 1
+    except (ValueError, OSError) as e:
+        print(f"nnref {args.cmd}: error: {e}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
