@@ -1,9 +1,8 @@
 """Builds a torch.nn.Module equivalent to a parsed `.nn` spec.
 
 Every container is an nn.Sequential whose children are named the way the contract
-names parameters: a labelled statement by its label, an unlabelled one by its index
-among the statements of its container (counting every layer and block from 0). So
-`state_dict()` keys come out as `fc1.weight`, `features.3.weight`, `0.weight`, ...
+names parameters (see `child_name`), so `state_dict()` keys come out as `fc1.weight`,
+`features.3.weight`, `0.weight`, `a.1.0.weight` ...
 
 Shapes are tracked by plain arithmetic (no dummy forward pass, which would be slow
 for VGG); the arithmetic follows PyTorch's own output-size formulas.
@@ -36,6 +35,21 @@ class SpecModel(nn.Sequential):
         self.output_shape = tuple(output_shape)  # for the spec's N
 
 
+def child_name(node: Union[Layer, Block], index: int, top_level: bool) -> str:
+    """The state_dict prefix of a statement, following the contract literally.
+
+    At top level a labelled layer is named by its label and a block by its name; an
+    unlabelled layer by its index among the top-level statements. Inside a block the
+    i-th statement (every layer and nested block counts) is named by its index i, so a
+    nested block gives `a.i.j`; labels there only serve as (unique) identifiers.
+    """
+    if top_level:
+        name = node.name if isinstance(node, Block) else node.label
+        if name:
+            return name
+    return str(index)
+
+
 class _Builder:
     def __init__(self, spec: Spec):
         self.spec = spec
@@ -50,26 +64,24 @@ class _Builder:
         if n > MAX_TENSOR_BYTES:
             raise self.error(node, f"{what} of shape {_fmt(shape)} is larger than 2^40 bytes")
 
-    def sequential(self, nodes: List[Union[Layer, Block]], shape: Shape):
+    def sequential(self, nodes: List[Union[Layer, Block]], shape: Shape, top_level: bool):
         """Returns (OrderedDict of named children, output shape)."""
         children = OrderedDict()
         for index, node in enumerate(nodes):
             if isinstance(node, Block):
-                sub, shape = self.sequential(node.children, shape)
-                children[node.name] = nn.Sequential(sub)
+                sub, shape = self.sequential(node.children, shape, top_level=False)
+                module = nn.Sequential(sub)
             else:
                 module, shape = self.layer(node, shape)
                 self.check_size(node, shape, f"the output of {node.op}")
-                children[node.label or str(index)] = module
+            children[child_name(node, index, top_level)] = module
         return children, shape
 
-    # Output size of a conv / pool along one dimension (PyTorch's formula).
+    # Output size of a conv / pool along one dimension: PyTorch's pooling_output_shape
+    # (floor division rounds towards -inf, as its div_rtn does). May be <= 0.
     @staticmethod
     def _out(size, kernel, stride, pad, dilation=1, ceil_mode=False):
-        eff = dilation * (kernel - 1) + 1
-        num = size + 2 * pad - eff
-        if num < 0:
-            return 0
+        num = size + 2 * pad - dilation * (kernel - 1) - 1
         out = (num + (stride - 1 if ceil_mode else 0)) // stride + 1
         # With ceil_mode the last window must start inside the (left-padded) input.
         if ceil_mode and (out - 1) * stride >= size + pad:
@@ -175,7 +187,7 @@ class _Builder:
 def build_model(spec: Spec) -> SpecModel:
     """Builds the torch module of a spec (PyTorch default init) in eval() mode."""
     builder = _Builder(spec)
-    children, out_shape = builder.sequential(spec.body, tuple(spec.input_shape))
+    children, out_shape = builder.sequential(spec.body, tuple(spec.input_shape), top_level=True)
     model = SpecModel(children, spec.name, spec.input_shape, out_shape)
     return model.eval()
 

@@ -29,6 +29,11 @@ from nnspec import Spec, SpecError, load_spec, parse_spec  # noqa: E402,F401
 from nnmodel import SpecModel, build_model, parameter_tensors  # noqa: E402,F401
 from safetensors_io import read_safetensors, write_safetensors  # noqa: E402,F401
 
+# The library API (re-exported so users need only `import nnref`).
+__all__ = ["Spec", "SpecError", "load_spec", "parse_spec", "SpecModel", "build_model",
+           "parameter_tensors", "read_safetensors", "write_safetensors", "init_model",
+           "model_weights", "load_weights", "run_model"]
+
 
 def _fmt(shape) -> str:
     return "x".join(str(d) for d in shape)
@@ -110,6 +115,8 @@ def cmd_run(args) -> int:
 
 
 def cmd_randinput(args) -> int:
+    if args.batch <= 0:
+        raise ValueError(f"--batch must be positive, got {args.batch}")
     spec = load_spec(args.spec)
     _, c, h, w = spec.input_shape
     rng = np.random.default_rng(args.seed)
@@ -157,33 +164,34 @@ def main(argv=None) -> int:
     sub = p.add_subparsers(dest="cmd", required=True)
 
     s = sub.add_parser("init", help="write seeded default-init weights as safetensors")
-    s.add_argument("spec")
-    s.add_argument("--out", required=True)
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("spec", help="the .nn file")
+    s.add_argument("--out", required=True, metavar="W.safetensors")
+    s.add_argument("--seed", type=int, default=0, help="torch seed (default 0)")
     s.set_defaults(func=cmd_init)
 
     s = sub.add_parser("run", help="run the torch reference on an input .npy")
-    s.add_argument("spec")
-    s.add_argument("--weights", required=True)
-    s.add_argument("--input", required=True)
-    s.add_argument("--out", required=True)
+    s.add_argument("spec", help="the .nn file")
+    s.add_argument("--weights", required=True, metavar="W.safetensors")
+    s.add_argument("--input", required=True, metavar="X.npy", help="NxCxHxW float32")
+    s.add_argument("--out", required=True, metavar="Y.npy", help="the output, float32")
     s.set_defaults(func=cmd_run)
 
     s = sub.add_parser("randinput", help="write a random normal input .npy")
-    s.add_argument("spec")
-    s.add_argument("--batch", type=int, default=1)
-    s.add_argument("--out", required=True)
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("spec", help="the .nn file")
+    s.add_argument("--batch", type=int, default=1, help="replaces the spec's N (default 1)")
+    s.add_argument("--out", required=True, metavar="X.npy")
+    s.add_argument("--seed", type=int, default=0, help="numpy seed (default 0)")
     s.set_defaults(func=cmd_randinput)
 
     s = sub.add_parser("compare", help="relative L2 error of A against reference B")
-    s.add_argument("a")
-    s.add_argument("b")
-    s.add_argument("--tol", type=float, default=1e-4)
+    s.add_argument("a", metavar="A.npy", help="the result under test")
+    s.add_argument("b", metavar="B.npy", help="the reference")
+    s.add_argument("--tol", type=float, default=1e-4,
+                   help="largest accepted ||a-b||/||b|| (default 1e-4)")
     s.set_defaults(func=cmd_compare)
 
     s = sub.add_parser("info", help="print shapes and parameter names")
-    s.add_argument("spec")
+    s.add_argument("spec", help="the .nn file")
     s.set_defaults(func=cmd_info)
 
     args = p.parse_args(argv)

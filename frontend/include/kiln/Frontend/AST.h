@@ -1,0 +1,98 @@
+//===- AST.h - The parsed form of a .nn spec --------------------*- C++ -*-===//
+//
+// The parser flattens blocks away: a model is its input and an ordered list of
+// layers, each knowing the parameter-name prefix that PyTorch's state_dict
+// would give it ("features.3", "fc1", "0") and the source location of every
+// token that later checks may need to point at.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_FRONTEND_AST_H
+#define KILN_FRONTEND_AST_H
+
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/SMLoc.h"
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace kiln::frontend {
+
+enum class LayerKind {
+  Conv2D,
+  Linear,
+  ReLU,
+  Sigmoid,
+  Tanh,
+  MaxPool,
+  AvgPool,
+  AdaptiveAvgPool,
+  LRN,
+  BatchNorm,
+  Dropout,
+  Flatten,
+  Softmax,
+};
+
+/// Spec spelling of a layer kind ("conv2d", "maxpool", ...).
+llvm::StringRef layerKindName(LayerKind kind);
+
+/// A height x width pair; the spec writes `3` for 3x3 and `3x5` otherwise.
+struct Size2 {
+  int64_t h = 0;
+  int64_t w = 0;
+};
+
+/// One layer statement. Only the fields its kind uses are meaningful; the
+/// parser fills every field with the contract's default first.
+struct LayerAST {
+  LayerKind kind;
+  llvm::SMLoc loc;          // The op token: diagnostics about the layer.
+  std::string paramPrefix;  // "conv1", "features.0", "3", ...
+
+  // conv2d / linear.
+  int64_t outFeatures = 0; // Output channels or features.
+  llvm::SMLoc outFeaturesLoc;
+  bool bias = true;
+  int64_t groups = 1;
+  llvm::SMLoc groupsLoc;
+
+  // Window layers (conv2d and the pools).
+  Size2 kernel;
+  llvm::SMLoc kernelLoc;
+  Size2 stride{1, 1};
+  Size2 padding{0, 0};
+  llvm::SMLoc paddingLoc;
+  Size2 dilation{1, 1};
+  bool ceilMode = false;
+  bool countIncludePad = true;
+
+  // adaptive_avgpool.
+  Size2 outputSize;
+
+  // lrn.
+  int64_t lrnSize = 0;
+  double alpha = 1e-4;
+  double beta = 0.75;
+  double k = 1.0;
+
+  // batchnorm.
+  double eps = 1e-5;
+
+  // dropout.
+  double p = 0.5;
+};
+
+struct ModelAST {
+  std::string name;
+  llvm::SMLoc nameLoc;
+  llvm::SmallVector<int64_t, 4> inputShape;
+  llvm::SMLoc inputLoc;
+  std::vector<LayerAST> layers;
+};
+
+} // namespace kiln::frontend
+
+#endif // KILN_FRONTEND_AST_H

@@ -1,0 +1,304 @@
+/*===- main.c - Command-line driver linked into every compiled model ------===*
+ *
+ * Built as kiln_main.o; the compiler links it as
+ *   cc -o BIN model.o kiln_main.o libkiln_runtime.a -lm
+ * where model.o defines `kiln_model`. See usage() for the interface; the
+ * stdout formats are meant to be parsed by tests and scripts.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#define _POSIX_C_SOURCE 200809L
+
+#include "kiln/runtime.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+  EXIT_BAD_INPUT = 1, // A file could not be read/written, or wrong shape.
+  EXIT_USAGE = 2,     // Unknown option, missing argument, bad number.
+  EXIT_INTERNAL = 3,  // Out of memory, inconsistent model descriptor.
+};
+
+static const char *prog = "kiln";
+
+static void error(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "%s: error: ", prog);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+}
+
+static int usage_error(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "%s: error: ", prog);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  fprintf(stderr, "Try '%s --help' for more information.\n", prog);
+  return EXIT_USAGE;
+}
+
+static void usage(void) {
+  char in[200], out[200];
+  kiln_shape_format(kiln_model.input_shape, kiln_model.input_rank, in,
+                    sizeof in);
+  kiln_shape_format(kiln_model.output_shape, kiln_model.output_rank, out,
+                    sizeof out);
+  printf(
+      "usage: %s INPUT.npy [-o OUT.npy] [--top K] [--bench N]\n"
+      "\n"
+      "Runs model '%s' (input %s, output %s) on INPUT.npy, a float32\n"
+      "('<f4') C-order .npy file whose shape must equal the model's input,\n"
+      "except that dimension 0 may be any multiple of the model's batch:\n"
+      "the model then runs once per batch-sized slice.\n"
+      "\n"
+      "options:\n"
+      "  -o OUT.npy   write the output tensor to OUT.npy (atomically)\n"
+      "  --top K      print the K largest outputs of each batch row; K is\n"
+      "               clamped to the row length. Without --top, the top 5\n"
+      "               are printed only if neither -o nor --bench is given\n"
+      "  --bench N    after the first (warm-up) run, time N more runs\n"
+      "  -h, --help   show this help\n"
+      "\n"
+      "output (stdout):\n"
+      "  [ROW] top-K: INDEX (VALUE), INDEX (VALUE), ...\n"
+      "      one line per row of the output viewed as [dim0, rest]\n"
+      "      (rank 0 and 1 outputs are one row); VALUE is printed with %%.4f;\n"
+      "      ties go to the lower index and NaN sorts last\n"
+      "  bench: N iterations, median X ms, min Y ms\n"
+      "\n"
+      "exit status:\n"
+      "  0  success\n"
+      "  1  bad input: a file cannot be read or written, or has the wrong "
+      "shape\n"
+      "  2  bad usage: unknown option, missing argument, bad number\n"
+      "  3  internal error (out of memory, invalid model descriptor)\n",
+      prog, kiln_model.name ? kiln_model.name : "?", in, out);
+}
+
+/*===-- Argument parsing --------------------------------------------------===*/
+
+typedef struct options {
+  const char *input, *output;
+  long top;   // 0 means "not given".
+  long bench; // 0 means "no benchmark".
+} options;
+
+// Accepts only a whole, positive decimal number that fits in an int.
+static int parse_positive(const char *text, long *out) {
+  char *end;
+  errno = 0;
+  long v = strtol(text, &end, 10);
+  if (errno || end == text || *end || v < 1 || v > 0x7fffffff)
+    return -1;
+  *out = v;
+  return 0;
+}
+
+// Returns -1 to continue, otherwise the exit code (0 after --help).
+static int parse_args(int argc, char **argv, options *o) {
+  int only_positional = 0;
+  for (int i = 1; i < argc; ++i) {
+    const char *a = argv[i];
+    if (only_positional || a[0] != '-' || a[1] == '\0') {
+      if (o->input)
+        return usage_error("unexpected extra argument '%s'", a);
+      o->input = a;
+    } else if (!strcmp(a, "--")) {
+      only_positional = 1;
+    } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+      usage();
+      return 0;
+    } else if (!strcmp(a, "-o") || !strcmp(a, "--top") ||
+               !strcmp(a, "--bench")) {
+      if (i + 1 == argc)
+        return usage_error("option '%s' requires an argument", a);
+      const char *v = argv[++i];
+      if (a[1] == 'o')
+        o->output = v;
+      else if (parse_positive(v, a[2] == 't' ? &o->top : &o->bench))
+        return usage_error("expected a positive integer, got '%s'", v);
+    } else {
+      return usage_error("unknown option '%s'", a);
+    }
+  }
+  if (!o->input)
+    return usage_error("missing input file");
+  return -1;
+}
+
+/*===-- Reporting ---------------------------------------------------------===*/
+
+typedef struct scored {
+  float value;
+  int64_t index;
+} scored;
+
+// Descending by value, NaN last, ties by ascending index: a total order, so
+// the output is deterministic.
+static int by_score(const void *pa, const void *pb) {
+  const scored *a = pa, *b = pb;
+  int a_nan = a->value != a->value, b_nan = b->value != b->value;
+  if (a_nan != b_nan)
+    return a_nan - b_nan;
+  if (!a_nan && a->value != b->value)
+    return a->value > b->value ? -1 : 1;
+  return (a->index > b->index) - (a->index < b->index);
+}
+
+static int print_top(const float *out, const int64_t *shape, int64_t rank,
+                     int64_t numel, long k) {
+  int64_t rows = rank >= 2 ? shape[0] : 1;
+  int64_t cols = rows ? numel / rows : 0;
+  scored *s = malloc((size_t)(cols ? cols : 1) * sizeof *s);
+  if (!s) {
+    error("out of memory");
+    return EXIT_INTERNAL;
+  }
+  int64_t shown = k < cols ? k : cols;
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t j = 0; j < cols; ++j)
+      s[j] = (scored){out[r * cols + j], j};
+    qsort(s, (size_t)cols, sizeof *s, by_score);
+    printf("[%lld] top-%lld:", (long long)r, (long long)shown);
+    for (int64_t j = 0; j < shown; ++j)
+      printf("%s %lld (%.4f)", j ? "," : "", (long long)s[j].index,
+             (double)s[j].value);
+    putchar('\n');
+  }
+  free(s);
+  return 0;
+}
+
+static int cmp_double(const void *pa, const void *pb) {
+  double a = *(const double *)pa, b = *(const double *)pb;
+  return (a > b) - (a < b);
+}
+
+/* Runs the model over `batches` consecutive model-sized slices of `in`. */
+static void forward_all(const float *in, float *out, int64_t batches,
+                        int64_t in_numel, int64_t out_numel) {
+  for (int64_t b = 0; b < batches; ++b)
+    kiln_model.forward(in + b * in_numel, out + b * out_numel);
+}
+
+static int bench(const float *in, float *out, long n, int64_t batches,
+                 int64_t in_numel, int64_t out_numel) {
+  double *ms = malloc((size_t)n * sizeof *ms);
+  if (!ms) {
+    error("out of memory");
+    return EXIT_INTERNAL;
+  }
+  // The caller's first forward() was the warm-up (caches, page faults).
+  for (long i = 0; i < n; ++i) {
+    double t0 = kiln_now_seconds();
+    forward_all(in, out, batches, in_numel, out_numel);
+    ms[i] = (kiln_now_seconds() - t0) * 1e3;
+  }
+  qsort(ms, (size_t)n, sizeof *ms, cmp_double);
+  double median = n % 2 ? ms[n / 2] : (ms[n / 2 - 1] + ms[n / 2]) / 2;
+  printf("bench: %ld iterations, median %.3f ms, min %.3f ms\n", n, median,
+         ms[0]);
+  free(ms);
+  return 0;
+}
+
+/*===-- Driver ------------------------------------------------------------===*/
+
+static int run(const options *o) {
+  int64_t in_numel, out_numel;
+  if (!kiln_model.forward ||
+      kiln_shape_numel(kiln_model.input_shape, kiln_model.input_rank,
+                       &in_numel) ||
+      kiln_shape_numel(kiln_model.output_shape, kiln_model.output_rank,
+                       &out_numel) ||
+      out_numel > INT64_MAX / 4) {
+    error("invalid model descriptor");
+    return EXIT_INTERNAL;
+  }
+
+  char msg[512];
+  kiln_tensor in;
+  int rc = kiln_npy_read(o->input, &in, msg, sizeof msg);
+  if (rc != KILN_OK) {
+    error("%s", msg);
+    return rc == KILN_ERR_NOMEM ? EXIT_INTERNAL : EXIT_BAD_INPUT;
+  }
+  // An input holding several model-sized batches along dimension 0 (say 100
+  // digits for a model compiled at batch 1) runs batch by batch.
+  int same = in.rank == kiln_model.input_rank && in.rank >= 1 &&
+             kiln_model.output_rank >= 1 && kiln_model.input_shape[0] > 0 &&
+             in.shape[0] % kiln_model.input_shape[0] == 0 && in.shape[0] > 0;
+  for (int64_t i = 1; same && i < in.rank; ++i)
+    same = in.shape[i] == kiln_model.input_shape[i];
+  if (!same) {
+    char got[200], want[200];
+    kiln_shape_format(in.shape, in.rank, got, sizeof got);
+    kiln_shape_format(kiln_model.input_shape, kiln_model.input_rank, want,
+                      sizeof want);
+    error("%s: input shape %s does not match the model's input %s", o->input,
+          got, want);
+    kiln_tensor_free(&in);
+    return EXIT_BAD_INPUT;
+  }
+  int64_t batches = in.shape[0] / kiln_model.input_shape[0];
+  int64_t out_shape[KILN_MAX_RANK];
+  memcpy(out_shape, kiln_model.output_shape, sizeof out_shape);
+  out_shape[0] *= batches;
+  int64_t model_out_numel = out_numel;
+  if (out_numel > INT64_MAX / 4 / batches) {
+    error("%s: output too large", o->input);
+    kiln_tensor_free(&in);
+    return EXIT_BAD_INPUT;
+  }
+  out_numel *= batches;
+
+  // Zeroed so that a model that skips elements never leaks garbage.
+  size_t out_bytes = (size_t)out_numel * sizeof(float);
+  float *out = kiln_alloc_aligned(out_bytes);
+  if (!out) {
+    error("out of memory allocating the output (%zu bytes)", out_bytes);
+    kiln_tensor_free(&in);
+    return EXIT_INTERNAL;
+  }
+  memset(out, 0, out_bytes);
+  forward_all(in.data, out, batches, in_numel, model_out_numel);
+
+  if (o->output) {
+    rc = kiln_npy_write(o->output, out_shape, kiln_model.output_rank, out, msg,
+                        sizeof msg);
+    if (rc != KILN_OK)
+      error("%s", msg);
+    rc = rc == KILN_OK ? 0 : rc == KILN_ERR_IO ? EXIT_BAD_INPUT : EXIT_INTERNAL;
+  }
+  if (rc == 0 && (o->top || (!o->output && !o->bench)))
+    rc = print_top(out, out_shape, kiln_model.output_rank, out_numel,
+                   o->top ? o->top : 5);
+  if (rc == 0 && o->bench)
+    rc = bench(in.data, out, o->bench, batches, in_numel, model_out_numel);
+
+  free(out);
+  kiln_tensor_free(&in);
+  if (rc == 0 && fflush(stdout) != 0) {
+    error("cannot write to standard output");
+    return EXIT_INTERNAL;
+  }
+  return rc;
+}
+
+int main(int argc, char **argv) {
+  if (argc > 0 && argv[0] && argv[0][0]) {
+    const char *slash = strrchr(argv[0], '/');
+    prog = slash ? slash + 1 : argv[0];
+  }
+  options o = {0};
+  int rc = parse_args(argc, argv, &o);
+  return rc >= 0 ? rc : run(&o);
+}

@@ -1,0 +1,350 @@
+//===- kilnc.cpp - The Kiln compiler driver -------------------------------===//
+//
+// Flags only: the work lives in the frontend, passes and codegen libraries.
+// `--emit=` walks down the same ladder as Toy's toyc, extended to machine
+// code, so every stage of a compile can be inspected:
+//
+//   nn -> nn-simplified -> linalg -> loops -> llvm -> llvm-ir -> asm -> obj
+//   -> exe
+//
+//===----------------------------------------------------------------------===//
+#include "kiln/Codegen/Linker.h"
+#include "kiln/Codegen/ObjectEmitter.h"
+#include "kiln/Codegen/Pipelines.h"
+#include "kiln/Dialect/NN/NNDialect.h"
+#include "kiln/Frontend/MLIRGen.h"
+#include "kiln/Frontend/Parser.h"
+#include "kiln/Frontend/Weights.h"
+#include "kiln/Passes/Passes.h"
+
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/Timing.h"
+#include "mlir/Transforms/Passes.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Signals.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/WithColor.h"
+#include "llvm/Target/TargetMachine.h"
+
+#ifndef KILN_DEFAULT_RUNTIME_DIR
+#define KILN_DEFAULT_RUNTIME_DIR ""
+#endif
+
+using namespace llvm;
+using namespace kiln;
+
+namespace {
+
+/// Exit statuses, documented in --help.
+enum ExitCode {
+  kSuccess = 0,
+  kBadInput = 1,
+  kBadUsage = 2,
+  kInternalError = 3,
+};
+
+enum class Stage { NN, Simplified, Linalg, Loops, LLVMDialect, LLVMIR, Asm,
+                   Obj, Exe };
+
+cl::OptionCategory kilnCategory("Kiln options");
+
+cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.nn>"),
+                               cl::Required, cl::cat(kilnCategory));
+
+cl::opt<std::string>
+    outputFile("o", cl::desc("Output file (default: the model's name for "
+                             "executables, NAME.o for objects, stdout for "
+                             "text stages)"),
+               cl::value_desc("file"), cl::cat(kilnCategory));
+
+cl::opt<std::string> weightsFile(
+    "weights",
+    cl::desc("Parameters as a safetensors file (F32, F16 or BF16) named like "
+             "PyTorch's state_dict; without it, seeded random weights"),
+    cl::value_desc("file.safetensors"), cl::cat(kilnCategory));
+
+cl::opt<uint64_t> seed("seed",
+                       cl::desc("Seed of the random weights (default 0)"),
+                       cl::init(0), cl::cat(kilnCategory));
+
+cl::opt<Stage> emit(
+    "emit", cl::desc("What to produce (default: exe)"), cl::init(Stage::Exe),
+    cl::values(
+        clEnumValN(Stage::NN, "nn", "nn dialect as parsed from the spec"),
+        clEnumValN(Stage::Simplified, "nn-simplified",
+                   "nn dialect after kiln-simplify (dropout removed, "
+                   "batchnorm folded)"),
+        clEnumValN(Stage::Linalg, "linalg", "linalg on tensors"),
+        clEnumValN(Stage::Loops, "loops", "scf loops on memrefs"),
+        clEnumValN(Stage::LLVMDialect, "llvm", "MLIR's LLVM dialect"),
+        clEnumValN(Stage::LLVMIR, "llvm-ir", "LLVM IR after LLVM's O3"),
+        clEnumValN(Stage::Asm, "asm", "target assembly"),
+        clEnumValN(Stage::Obj, "obj", "an object file defining kiln_model"),
+        clEnumValN(Stage::Exe, "exe",
+                   "an executable: BIN INPUT.npy [-o OUT.npy] [--top K] "
+                   "[--bench N]")),
+    cl::cat(kilnCategory));
+
+cl::opt<std::string>
+    targetTriple("target",
+                 cl::desc("Target triple (default: the host), e.g. "
+                          "x86_64-linux-gnu"),
+                 cl::value_desc("triple"), cl::cat(kilnCategory));
+
+cl::opt<std::string> targetCPU(
+    "mcpu", cl::desc("Target CPU (default: native, the host's own)"),
+    cl::value_desc("cpu"), cl::init("native"), cl::cat(kilnCategory));
+
+cl::opt<std::string>
+    targetFeatures("mattr", cl::desc("Extra target features, e.g. -avx512f"),
+                   cl::value_desc("features"), cl::cat(kilnCategory));
+
+cl::opt<std::string> runtimeDir(
+    "runtime-dir",
+    cl::desc("Folder holding kiln_main.o and libkiln_runtime.a (default: "
+             "the build's, or $KILN_RUNTIME_DIR)"),
+    cl::value_desc("dir"), cl::cat(kilnCategory));
+
+cl::opt<bool> printWeights(
+    "print-weights",
+    cl::desc("Print the weight blobs in textual MLIR output, so that "
+             "kiln-opt can replay it (they are elided by default)"),
+    cl::cat(kilnCategory));
+
+cl::opt<bool> noSimplify("no-simplify",
+                         cl::desc("Skip the nn-level simplifications"),
+                         cl::cat(kilnCategory));
+
+const char *kOverview =
+    "kilnc: compile a convolutional network spec (.nn) to native code\n\n"
+    "  kilnc model.nn [--weights W.safetensors] [-o OUT]\n"
+    "  kilnc model.nn --emit=linalg            # inspect a stage\n\n"
+    "The executable runs as `OUT INPUT.npy [-o OUT.npy] [--top K] "
+    "[--bench N]`.\n\n"
+    "Exit status: 0 success, 1 bad input (spec, weights), 2 bad usage "
+    "(flags), 3 internal error (a bug: please report it).\n";
+
+bool isTextStage(Stage stage) {
+  return stage != Stage::Obj && stage != Stage::Exe;
+}
+
+int fail(int code, const Twine &message) {
+  WithColor::error(errs(), "kilnc") << message << "\n";
+  return code;
+}
+
+int internalError(const Twine &message) {
+  return fail(kInternalError,
+              message + "\nThis is a bug in Kiln; please report it with the "
+                        "spec that triggered it.");
+}
+
+std::string defaultOutputPath(Stage stage) {
+  if (isTextStage(stage))
+    return "-";
+  StringRef stem = sys::path::stem(inputFile);
+  return (stem + (stage == Stage::Obj ? ".o" : "")).str();
+}
+
+/// Writes through `write` into a temporary file next to `path` and renames
+/// it over `path` only when everything succeeded, so that a failed compile
+/// never leaves a partial file behind.
+Error writeAtomically(StringRef path,
+                      function_ref<Error(raw_pwrite_stream &)> write) {
+  if (path == "-") {
+    if (Error error = write(outs()))
+      return error;
+    outs().flush();
+    return Error::success();
+  }
+  Expected<sys::fs::TempFile> temp =
+      sys::fs::TempFile::create(path + "-%%%%%%.tmp");
+  if (!temp)
+    return temp.takeError();
+  raw_fd_ostream os(temp->FD, /*shouldClose=*/false);
+  Error error = write(os);
+  os.flush();
+  if (!error && os.has_error())
+    error = createStringError(os.error(), "cannot write '" + path + "'");
+  if (error) {
+    consumeError(temp->discard());
+    return error;
+  }
+  return temp->keep(path);
+}
+
+/// The paths kilnc reads; -o must name none of them.
+bool isInputFile(StringRef output) {
+  if (output == "-")
+    return false;
+  for (StringRef input : {StringRef(inputFile), StringRef(weightsFile)})
+    if (!input.empty() && sys::fs::equivalent(input, output))
+      return true;
+  return false;
+}
+
+std::string resolveRuntimeDir() {
+  if (!runtimeDir.empty())
+    return runtimeDir;
+  if (const char *env = std::getenv("KILN_RUNTIME_DIR"))
+    return env;
+  return KILN_DEFAULT_RUNTIME_DIR;
+}
+
+int compile() {
+  std::string output =
+      outputFile.empty() ? defaultOutputPath(emit) : outputFile.getValue();
+  if (isInputFile(output))
+    return fail(kBadUsage, "refusing to overwrite input file '" + output +
+                               "' with the output");
+
+  SourceMgr sourceMgr;
+  ErrorOr<std::unique_ptr<MemoryBuffer>> spec =
+      MemoryBuffer::getFileOrSTDIN(inputFile, /*IsText=*/true);
+  if (!spec)
+    return fail(kBadInput, "cannot read '" + inputFile +
+                               "': " + spec.getError().message());
+  unsigned bufferId = sourceMgr.AddNewSourceBuffer(std::move(*spec), SMLoc());
+  std::optional<frontend::ModelAST> model =
+      frontend::parseSpec(sourceMgr, bufferId);
+  if (!model)
+    return kBadInput;
+
+  std::unique_ptr<frontend::WeightProvider> weights;
+  if (weightsFile.empty()) {
+    WithColor::note(errs(), "kilnc")
+        << "no --weights given: using random weights (PyTorch's default "
+           "initialisation, seed "
+        << seed << ")\n";
+    weights = frontend::createRandomWeights(seed);
+  } else {
+    Expected<std::unique_ptr<frontend::WeightProvider>> file =
+        frontend::openSafetensors(weightsFile);
+    if (!file)
+      return fail(kBadInput, toString(file.takeError()));
+    weights = std::move(*file);
+  }
+
+  mlir::DialectRegistry registry;
+  registry.insert<nn::NNDialect>();
+  registerCodegenDialects(registry);
+  mlir::MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      frontend::buildModule(context, sourceMgr, *model, *weights);
+  if (!module)
+    return kBadInput;
+  weights.reset(); // The blobs keep what they reference alive.
+
+  if (emit != Stage::NN) {
+    mlir::PassManager pm(&context);
+    if (failed(mlir::applyPassManagerCLOptions(pm)))
+      return fail(kBadUsage, "invalid pass manager options");
+    mlir::applyDefaultTimingPassManagerCLOptions(pm);
+    PipelineOptions options;
+    options.simplify = false; // Run once, below, so it is a stage of its own.
+    if (!noSimplify)
+      pm.addPass(createSimplifyPass());
+    if (emit >= Stage::Linalg)
+      buildNNToLinalgPipeline(pm, options);
+    if (emit >= Stage::Loops)
+      buildLinalgToLoopsPipeline(pm, options);
+    if (emit >= Stage::LLVMDialect)
+      buildLoopsToLLVMPipeline(pm, options);
+    if (failed(pm.run(*module)))
+      return internalError("lowering '" + inputFile + "' failed");
+  }
+
+  if (emit <= Stage::LLVMDialect) {
+    mlir::OpPrintingFlags flags;
+    if (!printWeights)
+      flags.elideLargeResourceString(64);
+    if (Error error = writeAtomically(output, [&](raw_pwrite_stream &os) {
+          module->print(os, flags);
+          return Error::success();
+        }))
+      return fail(kBadInput, toString(std::move(error)));
+    return kSuccess;
+  }
+
+  kiln::TargetOptions target;
+  target.triple = targetTriple;
+  target.cpu = targetCPU;
+  target.features = targetFeatures;
+  Expected<std::unique_ptr<TargetMachine>> machine =
+      createTargetMachine(target);
+  if (!machine)
+    return fail(kBadUsage, toString(machine.takeError()));
+  LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateToLLVMIR(*module, llvmContext, **machine);
+  if (!llvmModule)
+    return internalError("translating '" + inputFile + "' to LLVM IR failed");
+  module = nullptr; // Release the MLIR copy of everything before codegen.
+  if (Error error = optimizeModule(*llvmModule, **machine))
+    return internalError(toString(std::move(error)));
+
+  auto emitTo = [&](StringRef path, Stage stage) {
+    return writeAtomically(path, [&](raw_pwrite_stream &os) -> Error {
+      if (stage == Stage::LLVMIR) {
+        llvmModule->print(os, nullptr);
+        return Error::success();
+      }
+      if (stage == Stage::Asm)
+        return emitAssembly(*llvmModule, **machine, os);
+      return emitObject(*llvmModule, **machine, os);
+    });
+  };
+  if (emit != Stage::Exe) {
+    if (Error error = emitTo(output, emit))
+      return fail(kBadInput, toString(std::move(error)));
+    return kSuccess;
+  }
+
+  // Link through a temporary object and a temporary executable next to the
+  // output, renamed into place only when linking succeeded.
+  SmallString<128> objectPath;
+  if (std::error_code ec =
+          sys::fs::createTemporaryFile("kiln-model", "o", objectPath))
+    return fail(kBadInput, "cannot create a temporary file: " + ec.message());
+  FileRemover removeObject(objectPath);
+  if (Error error = emitTo(objectPath, Stage::Obj))
+    return fail(kBadInput, toString(std::move(error)));
+  SmallString<128> linkedPath(output);
+  linkedPath += "-%%%%%%.tmp";
+  sys::fs::createUniquePath(linkedPath, linkedPath, /*MakeAbsolute=*/false);
+  FileRemover removeLinked(linkedPath);
+  if (Error error = linkExecutable(objectPath, linkedPath, resolveRuntimeDir(),
+                                   target))
+    return fail(kBadInput, toString(std::move(error)));
+  if (std::error_code ec = sys::fs::rename(linkedPath, output))
+    return fail(kBadInput, "cannot write '" + output + "': " + ec.message());
+  return kSuccess;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  InitLLVM init(argc, argv);
+  mlir::registerAsmPrinterCLOptions();
+  mlir::registerMLIRContextCLOptions();
+  mlir::registerPassManagerCLOptions();
+  mlir::registerDefaultTimingManagerCLOptions();
+  cl::HideUnrelatedOptions({&kilnCategory, &cl::getGeneralCategory()});
+  if (!cl::ParseCommandLineOptions(argc, argv, kOverview, &errs()))
+    return kBadUsage;
+  return compile();
+}
