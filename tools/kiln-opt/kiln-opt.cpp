@@ -1,5 +1,7 @@
 //===- kiln-opt.cpp - mlir-opt with Kiln's dialect and passes -------------===//
+#include "kiln/Codegen/Pipelines.h"
 #include "kiln/Dialect/NN/NNDialect.h"
+#include "kiln/Passes/Passes.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
@@ -9,6 +11,8 @@
 
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
+  kiln::registerKilnPasses();
+  kiln::registerKilnPipelines();
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);

@@ -1,0 +1,41 @@
+//===- Linker.h - Link a model object into an executable --------*- C++ -*-===//
+//
+// Links the object from emitObject with the runtime into an executable,
+// using the system C compiler driver as the linker (it knows the C library,
+// crt files and PIE defaults of the platform):
+//
+//   cc -o OUT MODEL.o RUNTIME_DIR/kiln_main.o RUNTIME_DIR/libkiln_runtime.a -lm
+//
+// The driver is `cc` for the host and `<arch>-<os>-<env>-gcc` (e.g.
+// aarch64-linux-gnu-gcc) for another architecture, found on PATH.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_CODEGEN_LINKER_H
+#define KILN_CODEGEN_LINKER_H
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <string>
+
+namespace kiln {
+
+struct TargetOptions;
+
+/// The C compiler driver that links for `target` (a program name, not yet
+/// looked up on PATH).
+std::string getLinkerDriverName(const TargetOptions &target);
+
+/// Links `objectPath` with `runtimeDir`/kiln_main.o and
+/// `runtimeDir`/libkiln_runtime.a (and -lm) into the executable
+/// `outputPath`. On failure the error holds the command line and the
+/// linker's messages.
+llvm::Error linkExecutable(llvm::StringRef objectPath,
+                           llvm::StringRef outputPath,
+                           llvm::StringRef runtimeDir,
+                           const TargetOptions &target);
+
+} // namespace kiln
+
+#endif // KILN_CODEGEN_LINKER_H

@@ -1,0 +1,109 @@
+//===- ObjectEmitter.h - LLVM dialect -> optimised object code --*- C++ -*-===//
+//
+// The back half of the CPU path: translate the LLVM-dialect module that
+// buildLoopsToLLVMPipeline produced into LLVM IR with the `kiln_model`
+// descriptor the runtime expects, run LLVM's O3 pipeline, and emit a
+// position-independent object file or assembly for the host or a cross
+// target (x86_64-linux-gnu, aarch64-linux-gnu).
+//
+//   mlir::ModuleOp (LLVM dialect)
+//     -> translateToLLVMIR  (triple + data layout set, descriptor added)
+//     -> optimizeModule     (PassBuilder O3)
+//     -> emitObject / emitAssembly
+//
+// The generated object defines (see runtime/include/kiln/runtime.h):
+//   const kiln_model_desc kiln_model;                    // name, shapes, entry
+//   void kiln_forward(const float *input, float *output); // the entry
+// Every other function is internal. `input` and `output` must not overlap.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_CODEGEN_OBJECTEMITTER_H
+#define KILN_CODEGEN_OBJECTEMITTER_H
+
+#include "llvm/Support/Error.h"
+
+#include <memory>
+#include <string>
+
+namespace llvm {
+class LLVMContext;
+class Module;
+class TargetMachine;
+class raw_pwrite_stream;
+} // namespace llvm
+
+namespace mlir {
+class ModuleOp;
+} // namespace mlir
+
+namespace kiln {
+
+/// Which machine to generate code for.
+struct TargetOptions {
+  /// LLVM target triple, e.g. "x86_64-linux-gnu" or "aarch64-linux-gnu".
+  /// Empty means the host (llvm::sys::getDefaultTargetTriple()).
+  std::string triple;
+  /// CPU name, e.g. "skylake-avx512", "neoverse-n1", "generic". "native"
+  /// means the host CPU and its features when the triple's architecture is
+  /// the host's, and "generic" otherwise.
+  std::string cpu = "native";
+  /// Extra subtarget features, e.g. "+avx2,-avx512f"; appended to the host
+  /// features for "native".
+  std::string features;
+};
+
+/// LLVM optimisation level of optimizeModule and of code generation.
+enum class OptLevel { O0, O1, O2, O3 };
+
+/// Name of the exported entry function in the generated object.
+inline constexpr const char *kEntrySymbol = "kiln_forward";
+/// Name of the exported model descriptor.
+inline constexpr const char *kDescriptorSymbol = "kiln_model";
+
+/// Registers LLVM's targets (all that libLLVM was built with). Safe to call
+/// more than once; the functions below call it themselves.
+void initializeLLVMTargets();
+
+/// Resolves `options` (host triple, "native" CPU) and creates a target
+/// machine emitting position-independent code at `level`.
+llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
+createTargetMachine(const TargetOptions &options,
+                    OptLevel level = OptLevel::O3);
+
+/// Translates `module` (LLVM dialect, as left by buildLoopsToLLVMPipeline) to
+/// LLVM IR for `targetMachine`: sets the triple and data layout, renames the
+/// entry function (`entryName`, normally "forward") to kiln_forward, makes
+/// every other function internal, and adds the kiln_model descriptor, with
+/// the name from the module attribute `kiln.model_name` (or "model") and the
+/// shapes recorded by kiln-record-model-signature. Returns null after
+/// reporting an error through the MLIR context's diagnostics.
+std::unique_ptr<llvm::Module>
+translateToLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &llvmContext,
+                  llvm::TargetMachine &targetMachine,
+                  llvm::StringRef entryName = "forward");
+
+/// As above, creating the target machine from `options`.
+std::unique_ptr<llvm::Module>
+translateToLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &llvmContext,
+                  const TargetOptions &options,
+                  llvm::StringRef entryName = "forward");
+
+/// Runs LLVM's default optimisation pipeline at `level` (PassBuilder; O3
+/// vectorizes and unrolls the loops, which llc -O3 alone does not).
+llvm::Error optimizeModule(llvm::Module &module,
+                           llvm::TargetMachine &targetMachine,
+                           OptLevel level = OptLevel::O3);
+
+/// Emits `module` as an object file into `os`.
+llvm::Error emitObject(llvm::Module &module, llvm::TargetMachine &targetMachine,
+                       llvm::raw_pwrite_stream &os);
+
+/// Emits `module` as textual assembly into `os`.
+llvm::Error emitAssembly(llvm::Module &module,
+                         llvm::TargetMachine &targetMachine,
+                         llvm::raw_pwrite_stream &os);
+
+} // namespace kiln
+
+#endif // KILN_CODEGEN_OBJECTEMITTER_H

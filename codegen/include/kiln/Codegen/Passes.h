@@ -1,0 +1,41 @@
+//===- Passes.h - Kiln codegen passes ---------------------------*- C++ -*-===//
+//
+// Passes that codegen adds to the upstream ones between linalg on tensors and
+// the LLVM dialect (declared in Passes.td). Pipelines.h strings them together.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_CODEGEN_PASSES_H
+#define KILN_CODEGEN_PASSES_H
+
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/Pass.h"
+
+#include <memory>
+
+namespace kiln {
+
+#define GEN_PASS_DECL
+#include "kiln/Codegen/Passes.h.inc"
+
+/// Module attributes recorded by kiln-record-model-signature and read by the
+/// object emitter: the static shapes of the entry function's input and
+/// output, as `array<i64: ...>`.
+inline constexpr llvm::StringLiteral kInputShapeAttrName = "kiln.input_shape";
+inline constexpr llvm::StringLiteral kOutputShapeAttrName = "kiln.output_shape";
+/// Module attribute naming the model (set by the frontend).
+inline constexpr llvm::StringLiteral kModelNameAttrName = "kiln.model_name";
+
+/// Adds the pattern of kiln-interchange-for-vectorization to `patterns`.
+void populateInterchangeForVectorizationPatterns(
+    mlir::RewritePatternSet &patterns);
+
+#define GEN_PASS_REGISTRATION
+#include "kiln/Codegen/Passes.h.inc"
+
+} // namespace kiln
+
+#endif // KILN_CODEGEN_PASSES_H

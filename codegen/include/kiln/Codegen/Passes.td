@@ -1,0 +1,122 @@
+//===- Passes.td - Kiln codegen passes ---------------------*- tablegen -*-===//
+//
+// The passes codegen adds between linalg on tensors and the LLVM dialect.
+// Everything else in the CPU pipeline is an upstream pass; see Pipelines.h.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_CODEGEN_PASSES
+#define KILN_CODEGEN_PASSES
+
+include "mlir/Pass/PassBase.td"
+
+def RecordModelSignaturePass : Pass<"kiln-record-model-signature", "mlir::ModuleOp"> {
+  let summary = "Record the entry function's tensor shapes as module attributes";
+  let description = [{
+    The runtime needs the input and output shapes of the model (the
+    `kiln_model` descriptor), but after bufferization and the bare-pointer
+    lowering the entry function is `void(ptr, ptr)`. This pass checks that the
+    entry function has the one shape Kiln supports (one statically shaped f32
+    tensor in, one out, rank at most 8) and records its shapes while they are
+    still visible:
+
+    ```mlir
+    module attributes {kiln.input_shape = array<i64: 1, 1, 28, 28>,
+                       kiln.output_shape = array<i64: 1, 10>} { ... }
+    ```
+
+    `translateToLLVMIR` reads them back to build the descriptor.
+  }];
+  let options = [
+    Option<"entryName", "entry", "std::string", /*default=*/"\"forward\"",
+           "Name of the model's entry function">,
+  ];
+}
+
+def InterchangeForVectorizationPass
+    : Pass<"kiln-interchange-for-vectorization"> {
+  let summary = "Move the output's innermost parallel loop innermost in linalg.generic";
+  let description = [{
+    `convert-linalg-to-loops` keeps the iterator order of the op: for a
+    generalized `linalg.conv_2d_nchw_fchw` that is (n, f, oh, ow, c, kh, kw),
+    so the innermost loop is the 3-long `kw` reduction, a serial chain LLVM
+    cannot vectorize without reassociating floating-point additions.
+
+    This pass interchanges the iterators of every `linalg.generic` whose
+    innermost loop is a reduction so that the parallel loop indexing the
+    output's innermost (contiguous) dimension becomes innermost, with the
+    reductions just outside it and the other parallel loops outermost in their
+    original order: the conv becomes (n, f, oh, c, kh, kw, ow) and a matmul
+    (m, k, n). The innermost loop then updates a contiguous output row with
+    independent accumulations, which LLVM's loop vectorizer handles.
+
+    Each output element still accumulates over the reduction loops in the same
+    order, so results are bitwise unchanged. Ops where the chosen loop would
+    index a non-innermost dimension of an input (e.g. a matmul whose B operand
+    is transposed) are left alone, as are ops without reductions.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
+}
+
+def BufferizePass : Pass<"kiln-bufferize", "mlir::ModuleOp"> {
+  let summary = "One-shot bufferize with identity layouts and linalg.copy";
+  let description = [{
+    Runs one-shot module bufferization over function boundaries with
+    identity-layout memrefs at function boundaries and 64-byte aligned
+    allocations. Buffer copies (e.g. from `tensor.pad`) are emitted as
+    `linalg.copy`, not `memref.copy`: the latter lowers to a call to
+    `memrefCopy` from MLIR's host-only C runner utils, which an executable
+    does not link (and which does not exist for cross targets).
+
+    Arguments of public functions are marked `bufferization.writable = false`
+    first: the model's input buffer belongs to the caller (`const float *`),
+    so bufferization must never write into it in place.
+  }];
+  let dependentDialects = [
+    "mlir::bufferization::BufferizationDialect",
+    "mlir::linalg::LinalgDialect",
+    "mlir::memref::MemRefDialect",
+  ];
+}
+
+def ResultsToOutParamsPass : Pass<"kiln-results-to-out-params", "mlir::ModuleOp"> {
+  let summary = "Turn memref results into caller-provided out-parameters";
+  let description = [{
+    Rewrites `func.func @forward(memref<...>) -> memref<...>` into
+    `func.func @forward(memref<...>, memref<...>)`, as the runtime's
+    `void forward(const float *in, float *out)` expects. When the returned
+    buffer is a static allocation in the function, the allocation is replaced
+    by the out-parameter (no copy); otherwise the result is copied into it
+    with `linalg.copy` (never `memref.copy`, see `kiln-bufferize`). Public
+    functions are rewritten too.
+  }];
+  let dependentDialects = [
+    "mlir::linalg::LinalgDialect",
+    "mlir::memref::MemRefDialect",
+  ];
+}
+
+def PackConstantGlobalsPass : Pass<"kiln-pack-constant-globals", "mlir::ModuleOp"> {
+  let summary = "Retype dense_resource LLVM globals as flat byte arrays";
+  let description = [{
+    The LLVM IR translation of an `llvm.mlir.global` holding a
+    `dense_resource` of type `!llvm.array<512 x array<512 x array<3 x array<3
+    x f32>>>>` builds one `ConstantDataArray` per innermost row (786432 of them
+    for a single VGG-16 layer) nested in `ConstantArray`s, and the AsmPrinter
+    then emits float arrays element by element.
+
+    This pass retypes each such constant global to `!llvm.array<N x i8>` with
+    the same resource handle (the blob is shared, not copied), so translation
+    makes one `ConstantDataArray` over the raw bytes and the object emitter
+    writes it in one piece. Users reach the data through `llvm.mlir.addressof`
+    and explicit address arithmetic or zero-index GEPs, which do not depend on
+    the global's value type. The resource bytes are little-endian, as on every
+    target Kiln supports.
+  }];
+  let options = [
+    Option<"minBytes", "min-bytes", "int64_t", /*default=*/"0",
+           "Only pack globals of at least this many bytes">,
+  ];
+}
+
+#endif // KILN_CODEGEN_PASSES

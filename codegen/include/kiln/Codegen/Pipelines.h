@@ -1,0 +1,86 @@
+//===- Pipelines.h - Kiln's CPU compilation pipeline ------------*- C++ -*-===//
+//
+// The pass pipeline from the nn dialect to the LLVM dialect, as library
+// functions (one per stage) taking an options struct, in the manner of
+// CIRCT's Firtool.h. kilnc calls these functions; kiln-opt registers the same
+// functions as named pipelines, so `kiln-opt --kiln-cpu-pipeline` replays
+// exactly what the compiler runs:
+//
+//   nn on tensors    --kiln-nn-to-linalg-->    linalg on tensors
+//   linalg (tensors) --kiln-linalg-to-loops--> scf loops on memrefs,
+//                                              @forward(memref in, memref out)
+//   loops            --kiln-loops-to-llvm-->   LLVM dialect, bare-pointer
+//                                              @forward(ptr in, ptr out)
+//
+// Build pipelines with these functions, not with pass-pipeline strings: a
+// string wrapped in `builtin.module(...)` handed to parsePassPipeline nests it
+// and silently runs nothing on the top-level module.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_CODEGEN_PIPELINES_H
+#define KILN_CODEGEN_PIPELINES_H
+
+#include <string>
+
+namespace mlir {
+class DialectRegistry;
+class OpPassManager;
+} // namespace mlir
+
+namespace kiln {
+
+/// Knobs of the CPU pipeline. The defaults are what kilnc compiles with.
+struct PipelineOptions {
+  /// Run the nn-level simplifications (dropout and identity removal,
+  /// batch-norm folding) before lowering nn to linalg.
+  bool simplify = true;
+
+  /// Generalize named linalg ops and interchange loops so that the innermost
+  /// loop of convolutions and matmuls runs along the output's contiguous
+  /// dimension, which LLVM vectorizes. Results are unchanged (each output
+  /// element accumulates in the same order); turning this off gives the
+  /// naive loop order of convert-linalg-to-loops.
+  bool interchangeForVectorization = true;
+
+  /// Name of the model's entry function.
+  std::string entryName = "forward";
+};
+
+/// nn on tensors -> linalg on tensors: nn simplifications, the nn -> linalg
+/// lowering and cleanups. Available only when Kiln is built with its passes
+/// library (KilnPasses); otherwise it adds a pass that fails with a message.
+void buildNNToLinalgPipeline(mlir::OpPassManager &pm,
+                             const PipelineOptions &options);
+
+/// linalg on tensors -> loops on memrefs. Records the model's signature,
+/// bufferizes (identity layouts, copies as linalg.copy), turns the returned
+/// buffer into an out-parameter so that @forward becomes
+/// `(memref in, memref out)`, frees intermediate buffers, and lowers linalg
+/// to scf loops.
+void buildLinalgToLoopsPipeline(mlir::OpPassManager &pm,
+                                const PipelineOptions &options);
+
+/// loops on memrefs -> LLVM dialect. @forward uses the bare-pointer calling
+/// convention (`void forward(ptr, ptr)`); math functions without an LLVM
+/// intrinsic become libm calls; constant weights become flat byte arrays.
+void buildLoopsToLLVMPipeline(mlir::OpPassManager &pm,
+                              const PipelineOptions &options);
+
+/// The three stages above, in order: nn on tensors -> LLVM dialect.
+void buildCPUPipeline(mlir::OpPassManager &pm, const PipelineOptions &options);
+
+/// Registers the pipelines above as `kiln-nn-to-linalg`,
+/// `kiln-linalg-to-loops`, `kiln-loops-to-llvm` and `kiln-cpu-pipeline`, and
+/// codegen's own passes (kiln-bufferize, ...), for kiln-opt. The pipelines
+/// take the options of PipelineOptions, e.g.
+/// `--kiln-cpu-pipeline="simplify=false interchange-for-vectorization=false"`.
+void registerKilnPipelines();
+
+/// Adds to `registry` every dialect, interface implementation and LLVM IR
+/// translation that the pipelines and translateToLLVMIR need.
+void registerCodegenDialects(mlir::DialectRegistry &registry);
+
+} // namespace kiln
+
+#endif // KILN_CODEGEN_PIPELINES_H

@@ -1,0 +1,87 @@
+//===- Linker.cpp - Link a model object into an executable ----------------===//
+
+#include "kiln/Codegen/Linker.h"
+#include "kiln/Codegen/ObjectEmitter.h"
+
+#include "llvm/ADT/SmallString.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileUtilities.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/Triple.h"
+
+#include <optional>
+
+namespace kiln {
+
+static llvm::Error makeError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+std::string getLinkerDriverName(const TargetOptions &target) {
+  if (target.triple.empty())
+    return "cc";
+  llvm::Triple triple(llvm::Triple::normalize(target.triple));
+  llvm::Triple host(llvm::sys::getProcessTriple());
+  if (triple.getArch() == host.getArch() && triple.getOS() == host.getOS())
+    return "cc";
+  // Debian's cross compilers: aarch64-linux-gnu-gcc, riscv64-linux-gnu-gcc.
+  std::string name = triple.getArchName().str() + "-" +
+                     triple.getOSName().str();
+  if (!triple.getEnvironmentName().empty())
+    name += "-" + triple.getEnvironmentName().str();
+  return name + "-gcc";
+}
+
+llvm::Error linkExecutable(llvm::StringRef objectPath,
+                           llvm::StringRef outputPath,
+                           llvm::StringRef runtimeDir,
+                           const TargetOptions &target) {
+  std::string driverName = getLinkerDriverName(target);
+  llvm::ErrorOr<std::string> driver =
+      llvm::sys::findProgramByName(driverName);
+  if (!driver)
+    return makeError("cannot find the C compiler driver '" + driverName +
+                     "' to link with");
+
+  llvm::SmallString<256> mainObject(runtimeDir), runtimeLibrary(runtimeDir);
+  llvm::sys::path::append(mainObject, "kiln_main.o");
+  llvm::sys::path::append(runtimeLibrary, "libkiln_runtime.a");
+  for (llvm::StringRef input : {objectPath, llvm::StringRef(mainObject),
+                                llvm::StringRef(runtimeLibrary)})
+    if (!llvm::sys::fs::exists(input))
+      return makeError("cannot link: '" + input + "' does not exist");
+
+  llvm::SmallVector<llvm::StringRef> args = {
+      *driver, "-o", outputPath, objectPath, mainObject, runtimeLibrary,
+      "-lm"};
+
+  // Capture the linker's messages for the error.
+  llvm::SmallString<128> errorsPath;
+  if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
+          "kiln-link", "txt", errorsPath))
+    return makeError("cannot create a temporary file: " + ec.message());
+  llvm::FileRemover removeErrors(errorsPath);
+  std::optional<llvm::StringRef> redirects[] = {std::nullopt, std::nullopt,
+                                                llvm::StringRef(errorsPath)};
+  std::string message;
+  int status = llvm::sys::ExecuteAndWait(*driver, args, /*Env=*/std::nullopt,
+                                         redirects, /*SecondsToWait=*/0,
+                                         /*MemoryLimit=*/0, &message);
+  if (status == 0)
+    return llvm::Error::success();
+
+  std::string command = llvm::join(args, " ");
+  std::string output;
+  if (auto buffer = llvm::MemoryBuffer::getFile(errorsPath))
+    output = (*buffer)->getBuffer().rtrim().str();
+  if (status < 0)
+    return makeError("cannot run '" + command + "': " + message);
+  return makeError("linking failed (exit status " + llvm::Twine(status) +
+                   "): " + command + (output.empty() ? "" : "\n" + output));
+}
+
+} // namespace kiln

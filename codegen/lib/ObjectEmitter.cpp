@@ -1,0 +1,364 @@
+//===- ObjectEmitter.cpp - LLVM dialect -> optimised object code ----------===//
+
+#include "kiln/Codegen/ObjectEmitter.h"
+#include "kiln/Codegen/Passes.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Target/LLVMIR/Export.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/DerivedTypes.h"
+#include "llvm/IR/GlobalVariable.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/IR/Verifier.h"
+#include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/Threading.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/Target/TargetOptions.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/SubtargetFeature.h"
+#include "llvm/TargetParser/Triple.h"
+
+#include <algorithm>
+
+using llvm::Error;
+using llvm::StringRef;
+
+namespace kiln {
+
+/// Rank of the shape arrays in kiln_model_desc (KILN_MAX_RANK).
+static constexpr unsigned kMaxRank = 8;
+
+static Error makeError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+void initializeLLVMTargets() {
+  static llvm::once_flag flag;
+  llvm::call_once(flag, [] {
+    llvm::InitializeAllTargetInfos();
+    llvm::InitializeAllTargets();
+    llvm::InitializeAllTargetMCs();
+    llvm::InitializeAllAsmPrinters();
+    llvm::InitializeAllAsmParsers();
+  });
+}
+
+static llvm::CodeGenOptLevel getCodeGenOptLevel(OptLevel level) {
+  switch (level) {
+  case OptLevel::O0:
+    return llvm::CodeGenOptLevel::None;
+  case OptLevel::O1:
+    return llvm::CodeGenOptLevel::Less;
+  case OptLevel::O2:
+    return llvm::CodeGenOptLevel::Default;
+  case OptLevel::O3:
+    return llvm::CodeGenOptLevel::Aggressive;
+  }
+  llvm_unreachable("unknown OptLevel");
+}
+
+/// The host's features as "+a,-b,...", sorted so output is reproducible.
+static std::string getHostFeatures() {
+  std::vector<std::string> names;
+  for (const auto &feature : llvm::sys::getHostCPUFeatures())
+    names.push_back((feature.getValue() ? "+" : "-") + feature.getKey().str());
+  llvm::sort(names);
+  return llvm::join(names, ",");
+}
+
+llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
+createTargetMachine(const TargetOptions &options, OptLevel level) {
+  initializeLLVMTargets();
+  std::string tripleName = options.triple.empty()
+                               ? llvm::sys::getDefaultTargetTriple()
+                               : options.triple;
+  llvm::Triple triple(llvm::Triple::normalize(tripleName));
+  std::string error;
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return makeError("unsupported target '" + tripleName + "': " + error);
+
+  std::string cpu = options.cpu;
+  std::string features;
+  if (cpu == "native") {
+    if (llvm::Triple(llvm::sys::getProcessTriple()).getArch() ==
+        triple.getArch()) {
+      cpu = llvm::sys::getHostCPUName().str();
+      features = getHostFeatures();
+    } else {
+      cpu = "generic";
+    }
+  } else if (cpu.empty()) {
+    cpu = "generic";
+  }
+  if (!options.features.empty())
+    features = features.empty() ? options.features
+                                : features + "," + options.features;
+
+  llvm::TargetOptions targetOptions;
+  std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
+      triple, cpu, features, targetOptions, llvm::Reloc::PIC_,
+      /*CM=*/std::nullopt, getCodeGenOptLevel(level)));
+  if (!machine)
+    return makeError("cannot create a target machine for '" + tripleName +
+                     "'");
+  if (!machine->getMCSubtargetInfo()->isCPUStringValid(cpu))
+    return makeError("unknown CPU '" + cpu + "' for target '" +
+                     triple.str() + "'");
+  return std::move(machine);
+}
+
+/// Reads one of the shapes kiln-record-model-signature stored on `module`.
+static mlir::DenseI64ArrayAttr getShapeAttr(mlir::ModuleOp module,
+                                            StringRef name) {
+  auto shape = module->getAttrOfType<mlir::DenseI64ArrayAttr>(name);
+  if (!shape) {
+    mlir::emitError(module.getLoc())
+        << "the module has no '" << name
+        << "' attribute: lower it with kiln-linalg-to-loops, which records "
+           "the model's signature";
+    return nullptr;
+  }
+  if (shape.size() > kMaxRank) {
+    mlir::emitError(module.getLoc())
+        << "'" << name << "' has rank " << shape.size()
+        << "; the runtime supports at most " << kMaxRank;
+    return nullptr;
+  }
+  return shape;
+}
+
+/// Adds `const kiln_model_desc kiln_model = {name, in rank, in shape, out
+/// rank, out shape, entry}` (runtime/include/kiln/runtime.h).
+static void addDescriptor(llvm::Module &module, StringRef modelName,
+                          llvm::ArrayRef<int64_t> inputShape,
+                          llvm::ArrayRef<int64_t> outputShape,
+                          llvm::Function *entry) {
+  llvm::LLVMContext &context = module.getContext();
+  auto *i64 = llvm::Type::getInt64Ty(context);
+  auto *ptr = llvm::PointerType::getUnqual(context);
+  auto *shapeType = llvm::ArrayType::get(i64, kMaxRank);
+  auto *descType = llvm::StructType::create(
+      context, {ptr, i64, shapeType, i64, shapeType, ptr},
+      "struct.kiln_model_desc");
+
+  auto *nameInit = llvm::ConstantDataArray::getString(context, modelName);
+  auto *name = new llvm::GlobalVariable(
+      module, nameInit->getType(), /*isConstant=*/true,
+      llvm::GlobalValue::PrivateLinkage, nameInit, "kiln_model.name");
+  name->setUnnamedAddr(llvm::GlobalValue::UnnamedAddr::Global);
+  name->setAlignment(llvm::Align(1));
+
+  auto makeShape = [&](llvm::ArrayRef<int64_t> shape) {
+    llvm::SmallVector<llvm::Constant *> dims;
+    for (unsigned i = 0; i < kMaxRank; ++i)
+      dims.push_back(llvm::ConstantInt::get(i64, i < shape.size() ? shape[i]
+                                                                  : 0));
+    return llvm::ConstantArray::get(shapeType, dims);
+  };
+  llvm::Constant *init = llvm::ConstantStruct::get(
+      descType, {name, llvm::ConstantInt::get(i64, inputShape.size()),
+                 makeShape(inputShape),
+                 llvm::ConstantInt::get(i64, outputShape.size()),
+                 makeShape(outputShape), entry});
+  auto *desc = new llvm::GlobalVariable(module, descType, /*isConstant=*/true,
+                                        llvm::GlobalValue::ExternalLinkage,
+                                        init, kDescriptorSymbol);
+  desc->setAlignment(llvm::Align(8));
+}
+
+std::unique_ptr<llvm::Module>
+translateToLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &llvmContext,
+                  llvm::TargetMachine &targetMachine, StringRef entryName) {
+  mlir::Location loc = module.getLoc();
+  mlir::DenseI64ArrayAttr inputShape =
+      getShapeAttr(module, kInputShapeAttrName);
+  mlir::DenseI64ArrayAttr outputShape =
+      getShapeAttr(module, kOutputShapeAttrName);
+  if (!inputShape || !outputShape)
+    return nullptr;
+  StringRef modelName = "model";
+  if (auto name = module->getAttrOfType<mlir::StringAttr>(kModelNameAttrName))
+    modelName = name.getValue();
+
+  std::unique_ptr<llvm::Module> llvmModule =
+      mlir::translateModuleToLLVMIR(module, llvmContext, modelName);
+  if (!llvmModule)
+    return nullptr; // The translation reported why.
+
+  // Triple and data layout first: the optimiser's cost models need them.
+  llvmModule->setTargetTriple(targetMachine.getTargetTriple());
+  llvmModule->setDataLayout(targetMachine.createDataLayout());
+  if (llvmModule->getDataLayout().getPointerSize() != 8) {
+    mlir::emitError(loc) << "target '"
+                         << targetMachine.getTargetTriple().str()
+                         << "' is not 64-bit; Kiln lowers index to i64";
+    return nullptr;
+  }
+
+  llvm::Function *entry = llvmModule->getFunction(entryName);
+  if (!entry || entry->isDeclaration()) {
+    mlir::emitError(loc) << "the module defines no entry function @"
+                         << entryName;
+    return nullptr;
+  }
+  auto *ptr = llvm::PointerType::getUnqual(llvmContext);
+  auto *entryType = llvm::FunctionType::get(llvm::Type::getVoidTy(llvmContext),
+                                            {ptr, ptr}, /*isVarArg=*/false);
+  if (entry->getFunctionType() != entryType) {
+    std::string type;
+    llvm::raw_string_ostream os(type);
+    entry->getFunctionType()->print(os);
+    mlir::emitError(loc) << "the entry function @" << entryName
+                         << " must be `void (ptr, ptr)` (bare-pointer "
+                            "memrefs, output as a parameter), but it is `"
+                         << type << "`: lower it with kiln-loops-to-llvm";
+    return nullptr;
+  }
+  for (StringRef symbol : {StringRef(kEntrySymbol), StringRef(kDescriptorSymbol)}) {
+    llvm::GlobalValue *existing = llvmModule->getNamedValue(symbol);
+    if (existing && existing != entry) {
+      mlir::emitError(loc) << "the module already defines '" << symbol
+                           << "', which Kiln reserves";
+      return nullptr;
+    }
+  }
+
+  // Export only the descriptor and the entry, the latter under a prefixed
+  // name that cannot clash with the embedding program's symbols.
+  entry->setName(kEntrySymbol);
+  entry->setLinkage(llvm::GlobalValue::ExternalLinkage);
+  entry->setVisibility(llvm::GlobalValue::DefaultVisibility);
+  // The caller's input is read-only, and input and output are distinct
+  // buffers: this lets LLVM vectorize without runtime alias checks.
+  entry->addParamAttr(0, llvm::Attribute::NoAlias);
+  entry->addParamAttr(0, llvm::Attribute::ReadOnly);
+  entry->addParamAttr(1, llvm::Attribute::NoAlias);
+
+  StringRef cpu = targetMachine.getTargetCPU();
+  StringRef features = targetMachine.getTargetFeatureString();
+  for (llvm::Function &function : *llvmModule) {
+    if (function.isDeclaration())
+      continue;
+    if (&function != entry)
+      function.setLinkage(llvm::GlobalValue::InternalLinkage);
+    // Record the target on each function, as clang does, so that the IR
+    // keeps meaning the same when dumped and fed to opt or llc.
+    function.addFnAttr("target-cpu", cpu);
+    if (!features.empty())
+      function.addFnAttr("target-features", features);
+    // Generated code never throws; keep unwind tables for profilers.
+    function.setDoesNotThrow();
+    function.setUWTableKind(llvm::UWTableKind::Async);
+  }
+
+  addDescriptor(*llvmModule, modelName, inputShape.asArrayRef(),
+                outputShape.asArrayRef(), entry);
+
+  std::string message;
+  llvm::raw_string_ostream os(message);
+  if (llvm::verifyModule(*llvmModule, &os)) {
+    mlir::emitError(loc) << "invalid LLVM IR: " << message;
+    return nullptr;
+  }
+  return llvmModule;
+}
+
+std::unique_ptr<llvm::Module>
+translateToLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &llvmContext,
+                  const TargetOptions &options, StringRef entryName) {
+  llvm::Expected<std::unique_ptr<llvm::TargetMachine>> machine =
+      createTargetMachine(options);
+  if (!machine) {
+    mlir::emitError(module.getLoc()) << llvm::toString(machine.takeError());
+    return nullptr;
+  }
+  return translateToLLVMIR(module, llvmContext, **machine, entryName);
+}
+
+static Error checkTarget(llvm::Module &module,
+                         llvm::TargetMachine &targetMachine) {
+  if (module.getTargetTriple() != targetMachine.getTargetTriple() ||
+      module.getDataLayout() != targetMachine.createDataLayout())
+    return makeError("the module's triple or data layout ('" +
+                     module.getTargetTriple().str() +
+                     "') is not the target machine's ('" +
+                     targetMachine.getTargetTriple().str() + "')");
+  return Error::success();
+}
+
+Error optimizeModule(llvm::Module &module, llvm::TargetMachine &targetMachine,
+                     OptLevel level) {
+  if (Error error = checkTarget(module, targetMachine))
+    return error;
+
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PipelineTuningOptions tuning;
+  tuning.LoopVectorization = level >= OptLevel::O2;
+  tuning.SLPVectorization = level >= OptLevel::O2;
+  tuning.LoopUnrolling = level >= OptLevel::O1;
+  llvm::PassBuilder builder(&targetMachine, tuning);
+  builder.registerModuleAnalyses(mam);
+  builder.registerCGSCCAnalyses(cgam);
+  builder.registerFunctionAnalyses(fam);
+  builder.registerLoopAnalyses(lam);
+  builder.crossRegisterProxies(lam, fam, cgam, mam);
+
+  llvm::ModulePassManager mpm;
+  switch (level) {
+  case OptLevel::O0:
+    mpm = builder.buildO0DefaultPipeline(llvm::OptimizationLevel::O0);
+    break;
+  case OptLevel::O1:
+    mpm = builder.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O1);
+    break;
+  case OptLevel::O2:
+    mpm = builder.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O2);
+    break;
+  case OptLevel::O3:
+    mpm = builder.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);
+    break;
+  }
+  mpm.run(module, mam);
+  return Error::success();
+}
+
+static Error emitFile(llvm::Module &module, llvm::TargetMachine &targetMachine,
+                      llvm::raw_pwrite_stream &os,
+                      llvm::CodeGenFileType fileType) {
+  if (Error error = checkTarget(module, targetMachine))
+    return error;
+  llvm::legacy::PassManager passes;
+  if (targetMachine.addPassesToEmitFile(passes, os, /*DwoOut=*/nullptr,
+                                        fileType))
+    return makeError("target '" + targetMachine.getTargetTriple().str() +
+                     "' cannot emit this file type");
+  passes.run(module);
+  return Error::success();
+}
+
+Error emitObject(llvm::Module &module, llvm::TargetMachine &targetMachine,
+                 llvm::raw_pwrite_stream &os) {
+  return emitFile(module, targetMachine, os, llvm::CodeGenFileType::ObjectFile);
+}
+
+Error emitAssembly(llvm::Module &module, llvm::TargetMachine &targetMachine,
+                   llvm::raw_pwrite_stream &os) {
+  return emitFile(module, targetMachine, os,
+                  llvm::CodeGenFileType::AssemblyFile);
+}
+
+} // namespace kiln

@@ -1,0 +1,214 @@
+//===- Pipelines.cpp - Kiln's CPU compilation pipeline --------------------===//
+//
+// Each stage is a list of passes, one line of comment per pass saying why it
+// is there. Keep the order notes: several of them were learnt the hard way
+// (see shared/toolchain-notes.md).
+//
+//===----------------------------------------------------------------------===//
+
+#include "kiln/Codegen/Pipelines.h"
+#include "kiln/Codegen/Passes.h"
+#include "kiln/Dialect/NN/NNDialect.h"
+
+#ifdef KILN_HAVE_NN_PASSES
+#include "kiln/Passes/Passes.h"
+#endif
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+namespace kiln {
+
+#ifndef KILN_HAVE_NN_PASSES
+namespace {
+/// Stands in for the nn -> linalg passes when Kiln is built without them.
+struct MissingNNPassesPass
+    : public PassWrapper<MissingNNPassesPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(MissingNNPassesPass)
+  StringRef getArgument() const override { return "kiln-missing-nn-passes"; }
+  void runOnOperation() override {
+    getOperation().emitError()
+        << "kiln-nn-to-linalg is unavailable: Kiln was built without its "
+           "passes library (KilnPasses)";
+    signalPassFailure();
+  }
+};
+} // namespace
+#endif
+
+void buildNNToLinalgPipeline(OpPassManager &pm,
+                             const PipelineOptions &options) {
+#ifdef KILN_HAVE_NN_PASSES
+  // Drop dropout and identities, fold batch norms into convolutions.
+  if (options.simplify)
+    pm.addPass(createSimplifyPass());
+  // nn ops -> linalg named ops / generics, tensor.pad/reshapes, weights as
+  // dense_resource constants.
+  pm.addPass(createConvertNNToLinalgPass());
+  // Fold the reshapes and constants the lowering leaves behind.
+  pm.addPass(createCanonicalizerPass());
+  // Share identical index computations and constants.
+  pm.addPass(createCSEPass());
+#else
+  (void)options;
+  // Fail loudly rather than hand nn ops to bufferization.
+  pm.addPass(std::make_unique<MissingNNPassesPass>());
+#endif
+}
+
+void buildLinalgToLoopsPipeline(OpPassManager &pm,
+                                const PipelineOptions &options) {
+  // Check @forward's signature; record its shapes for the kiln_model
+  // descriptor before bufferization turns them into pointers.
+  RecordModelSignaturePassOptions signatureOptions;
+  signatureOptions.entryName = options.entryName;
+  pm.addPass(createRecordModelSignaturePass(signatureOptions));
+  if (options.interchangeForVectorization) {
+    // Named ops (conv, matmul, pooling, fill) -> linalg.generic, whose loop
+    // order can be changed.
+    LinalgMorphOpsPassOptions morph;
+    morph.namedToGeneric = true;
+    morph.categoryToGeneric = true;
+    pm.addNestedPass<func::FuncOp>(createLinalgMorphOpsPass(morph));
+    // Make the output's contiguous loop innermost, reductions just outside.
+    pm.addNestedPass<func::FuncOp>(createInterchangeForVectorizationPass());
+  }
+  // Tensors -> memrefs over function boundaries; identity layouts, 64-byte
+  // aligned buffers, copies as linalg.copy; the input is never written.
+  pm.addPass(createBufferizePass());
+  // The returned buffer becomes the caller's out-parameter:
+  // @forward(memref in, memref out).
+  pm.addPass(createResultsToOutParamsPass());
+  // Free intermediate buffers (ownership-based deallocation, simplified and
+  // lowered to memref.dealloc).
+  bufferization::buildBufferDeallocationPipeline(pm);
+  // linalg ops -> scf.for loop nests with memref.load/store.
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  // Fold the loop bounds and index arithmetic the lowering creates.
+  pm.addPass(createCanonicalizerPass());
+  // Share the index computations of neighbouring loop nests.
+  pm.addPass(createCSEPass());
+}
+
+void buildLoopsToLLVMPipeline(OpPassManager &pm,
+                              const PipelineOptions &options) {
+  (void)options;
+  // Subviews and reshapes -> memref.reinterpret_cast + affine.apply. Must run
+  // before lower-affine, which lowers the applies it creates.
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  // affine.apply / affine.for -> arith and scf.
+  pm.addPass(createLowerAffinePass());
+  // scf.for / scf.if -> cf branches.
+  pm.addPass(createSCFToControlFlowPass());
+  // Math ops with an LLVM intrinsic (exp, tanh, pow, sqrt, log, ...) ->
+  // llvm.intr.*; LLVM expands them to libm calls where the target has no
+  // instruction.
+  pm.addPass(createConvertMathToLLVMPass());
+  // The remaining math ops (erf, atan, ...) -> calls to libm (-lm).
+  pm.addPass(createConvertMathToLibmPass());
+  // arith -> llvm.
+  pm.addPass(createArithToLLVMConversionPass());
+  // index dialect ops (from canonicalization of index math) -> llvm.
+  pm.addPass(createConvertIndexToLLVMPass());
+  // memref -> llvm: descriptors, malloc/free for intermediate buffers,
+  // memref.global -> llvm.mlir.global.
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  // func -> llvm with bare pointers for static memrefs:
+  // `void forward(ptr in, ptr out)`, callable from C.
+  ConvertFuncToLLVMPassOptions funcOptions;
+  funcOptions.useBarePtrCallConv = true;
+  pm.addPass(createConvertFuncToLLVMPass(funcOptions));
+  // cf branches -> llvm.br / llvm.cond_br.
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  // ub.poison (from canonicalization) -> llvm.mlir.poison.
+  pm.addPass(createUBToLLVMConversionPass());
+  // Remove the casts between memref descriptors and LLVM values.
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  // dense_resource weights -> flat [N x i8] globals sharing the blob: cheap
+  // to translate and to emit.
+  pm.addPass(createPackConstantGlobalsPass());
+}
+
+void buildCPUPipeline(OpPassManager &pm, const PipelineOptions &options) {
+  buildNNToLinalgPipeline(pm, options);
+  buildLinalgToLoopsPipeline(pm, options);
+  buildLoopsToLLVMPipeline(pm, options);
+}
+
+namespace {
+/// PipelineOptions as textual pipeline options, for kiln-opt.
+struct PipelineCLOptions : public PassPipelineOptions<PipelineCLOptions> {
+  Option<bool> simplify{*this, "simplify",
+                        llvm::cl::desc("Run nn-level simplifications"),
+                        llvm::cl::init(true)};
+  Option<bool> interchange{
+      *this, "interchange-for-vectorization",
+      llvm::cl::desc("Generalize named linalg ops and interchange loops so "
+                     "the innermost loop is vectorizable"),
+      llvm::cl::init(true)};
+  Option<std::string> entry{*this, "entry",
+                            llvm::cl::desc("The model's entry function"),
+                            llvm::cl::init("forward")};
+
+  PipelineOptions get() const {
+    PipelineOptions options;
+    options.simplify = simplify;
+    options.interchangeForVectorization = interchange;
+    options.entryName = entry;
+    return options;
+  }
+};
+
+template <void (*Build)(OpPassManager &, const PipelineOptions &)>
+void buildFromCL(OpPassManager &pm, const PipelineCLOptions &options) {
+  Build(pm, options.get());
+}
+} // namespace
+
+void registerKilnPipelines() {
+  registerKilnCodegenPasses();
+  PassPipelineRegistration<PipelineCLOptions>(
+      "kiln-nn-to-linalg", "Lower Kiln's nn dialect to linalg on tensors",
+      buildFromCL<buildNNToLinalgPipeline>);
+  PassPipelineRegistration<PipelineCLOptions>(
+      "kiln-linalg-to-loops",
+      "Bufferize linalg on tensors and lower it to loops; @forward takes its "
+      "output as an out-parameter",
+      buildFromCL<buildLinalgToLoopsPipeline>);
+  PassPipelineRegistration<PipelineCLOptions>(
+      "kiln-loops-to-llvm",
+      "Lower loops on memrefs to the LLVM dialect with a bare-pointer "
+      "@forward",
+      buildFromCL<buildLoopsToLLVMPipeline>);
+  PassPipelineRegistration<PipelineCLOptions>(
+      "kiln-cpu-pipeline",
+      "Kiln's whole CPU pipeline: nn on tensors to the LLVM dialect",
+      buildFromCL<buildCPUPipeline>);
+}
+
+void registerCodegenDialects(DialectRegistry &registry) {
+  // Bufferization and the LLVM lowering rely on interface implementations
+  // that live in dialect extensions; register them all rather than chase the
+  // exact list each upstream release needs.
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  registry.insert<nn::NNDialect>();
+}
+
+} // namespace kiln

@@ -1,0 +1,88 @@
+//===- Passes.td - Kiln's nn-level passes ------------------*- tablegen -*-===//
+//
+// Passes that run on the `nn` dialect: simplification at the layer level and
+// the lowering of layers to linalg on tensors, where tiling and code
+// generation take over.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_PASSES_PASSES_TD
+#define KILN_PASSES_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def SimplifyPass : Pass<"kiln-simplify", "mlir::ModuleOp"> {
+  let summary = "Remove inference no-ops and fold batchnorm into convolutions";
+  let description = [{
+    A spec mirrors the PyTorch module it came from, so its IR carries layers
+    that do nothing at inference: `nn.dropout`, adaptive pools to the size
+    they already have, flattens of matrices. Their folders remove them here,
+    before any lowering has to care.
+
+    An `nn.batch_norm` that directly follows an `nn.conv2d` is an affine map
+    per output channel, so it can be folded into the convolution's weights at
+    compile time: with `s = gamma / sqrt(var + eps)`,
+
+        w'[o] = w[o] * s[o]
+        b'[o] = (b[o] - mean[o]) * s[o] + beta[o]      (b = 0 without bias)
+
+    which removes a full pass over the activation per batchnorm. The fold
+    runs only when the convolution's sole user is the batchnorm (otherwise the
+    unnormalised result is still needed) and every parameter is a constant.
+    The arithmetic is done in double and stored as f32. Weights held in
+    `dense_resource` blobs produce new blobs named after the original weight
+    plus `.bnfolded`, so no weight is ever uniqued into the context.
+
+    A batchnorm without a convolution before it stays and is lowered by
+    `convert-nn-to-linalg`.
+
+    Example:
+
+    ```mlir
+    %c = nn.conv2d %x, %w, %b stride [1, 1] padding [1, 1, 1, 1]
+           dilation [1, 1] groups 1 : (...) -> tensor<1x16x8x8xf32>
+    %y = nn.batch_norm %c, %g, %beta, %mean, %var eps 1.000000e-05 : (...)
+    ```
+
+    becomes a single `nn.conv2d %x, %w2, %b2` whose operands are new
+    constants.
+  }];
+  let options = [
+    Option<"foldBatchNorm", "fold-batch-norm", "bool", /*default=*/"true",
+           "Fold nn.batch_norm into a preceding nn.conv2d">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
+def ConvertNNToLinalgPass : Pass<"convert-nn-to-linalg", "mlir::ModuleOp"> {
+  let summary = "Lower nn layers to linalg, tensor, arith and math on tensors";
+  let description = [{
+    Lowers every `nn` op by dialect conversion (the nn dialect is illegal
+    afterwards, so a layer without a lowering is an error, not a silent
+    leftover). Convolutions, matmuls and pools become linalg named ops where
+    one exists, so that tiling and vectorisation later see the structure:
+
+    - `nn.conv2d`: zero `tensor.pad`, then `linalg.conv_2d_nchw_fchw` (or
+      `linalg.conv_2d_ngchw_gfchw` on reshaped operands when grouped)
+      accumulating into the broadcast bias;
+    - `nn.linear`: `linalg.matmul` with a transposed weight map,
+      accumulating into the broadcast bias;
+    - pools: `linalg.pooling_nchw_max` / `_sum` over inputs padded with -inf
+      or zero (extra bottom/right padding covers `ceil_mode`), the average
+      divided by PyTorch's per-window divisor; adaptive pools with uneven
+      windows become a `linalg.generic` over the largest window, masked;
+    - activations, batchnorm, LRN, softmax: `linalg.generic`;
+    - `nn.flatten`: `tensor.collapse_shape`; `nn.dropout`: its input.
+
+    Every created op carries the location of the nn op it came from, which
+    is the spec line; later diagnostics rely on it.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
+#endif // KILN_PASSES_PASSES_TD

@@ -1,0 +1,133 @@
+//===- Elementwise.cpp - Activations, dropout and batchnorm to linalg -----===//
+//
+// Activations are element-wise linalg.generic ops, so that later fusion can
+// pull them into the producer's loops. Inference batchnorm is per-channel
+// affine: a tiny generic over the channels computes PyTorch's
+// scale = weight / sqrt(var + eps) and shift = bias - mean * scale, then one
+// element-wise generic applies x * scale + shift.
+//
+//===----------------------------------------------------------------------===//
+#include "Patterns.h"
+
+#include "kiln/Dialect/NN/NNOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+using namespace mlir;
+using namespace kiln;
+
+namespace {
+
+/// Lowers a unary nn op to an element-wise generic computing `Body`.
+template <typename OpTy, Value (*Body)(OpBuilder &, Location, Value)>
+struct UnaryLowering : OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Value result = createElementwise(
+        rewriter, op.getLoc(), adaptor.getInput(),
+        [](OpBuilder &b, Location loc, ValueRange args) {
+          return Body(b, loc, args[0]);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// max(x, 0); arith.maximumf propagates NaN as torch.relu does.
+static Value relu(OpBuilder &b, Location loc, Value x) {
+  return arith::MaximumFOp::create(b, loc, x, createF32(b, loc, 0.0));
+}
+
+/// 1 / (1 + exp(-x)).
+static Value sigmoid(OpBuilder &b, Location loc, Value x) {
+  Value one = createF32(b, loc, 1.0);
+  Value exp = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, x));
+  return arith::DivFOp::create(b, loc, one,
+                               arith::AddFOp::create(b, loc, one, exp));
+}
+
+static Value tanh(OpBuilder &b, Location loc, Value x) {
+  return math::TanhOp::create(b, loc, x);
+}
+
+/// Dropout is the identity at inference.
+struct DropoutLowering : OpConversionPattern<nn::DropoutOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(nn::DropoutOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOp(op, adaptor.getInput());
+    return success();
+  }
+};
+
+struct BatchNormLowering : OpConversionPattern<nn::BatchNormOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(nn::BatchNormOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(op.getType());
+    int64_t channels = type.getDimSize(1);
+    MLIRContext *ctx = rewriter.getContext();
+
+    // Per channel: scale = weight * (1 / sqrt(var + eps)),
+    // shift = bias - mean * scale, in PyTorch's order of operations.
+    Value eps = createF32(rewriter, loc, op.getEps().convertToDouble());
+    AffineMap id1 = rewriter.getMultiDimIdentityMap(1);
+    Value scaleInit = createEmpty(rewriter, loc, {channels});
+    Value shiftInit = createEmpty(rewriter, loc, {channels});
+    auto affine = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{scaleInit.getType(), shiftInit.getType()},
+        ValueRange{adaptor.getWeight(), adaptor.getBias(),
+                   adaptor.getRunningMean(), adaptor.getRunningVar()},
+        ValueRange{scaleInit, shiftInit}, SmallVector<AffineMap>(6, id1),
+        iterators(1), [&](OpBuilder &b, Location l, ValueRange args) {
+          Value weight = args[0], bias = args[1], mean = args[2],
+                var = args[3];
+          Value std = math::SqrtOp::create(
+              b, l, arith::AddFOp::create(b, l, var, eps));
+          Value invStd =
+              arith::DivFOp::create(b, l, createF32(b, l, 1.0), std);
+          Value scale = arith::MulFOp::create(b, l, invStd, weight);
+          Value shift = arith::SubFOp::create(
+              b, l, bias, arith::MulFOp::create(b, l, mean, scale));
+          linalg::YieldOp::create(b, l, ValueRange{scale, shift});
+        });
+
+    // y = x * scale[c] + shift[c].
+    unsigned rank = type.getRank();
+    AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
+    AffineMap channel = AffineMap::get(rank, 0, getAffineDimExpr(1, ctx));
+    auto apply = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type},
+        ValueRange{adaptor.getInput(), affine.getResult(0),
+                   affine.getResult(1)},
+        ValueRange{createEmpty(rewriter, loc, type.getShape())},
+        ArrayRef<AffineMap>{identity, channel, channel, identity},
+        iterators(rank), [&](OpBuilder &b, Location l, ValueRange args) {
+          Value scaled = arith::MulFOp::create(b, l, args[0], args[1]);
+          linalg::YieldOp::create(b, l,
+                                  arith::AddFOp::create(b, l, scaled, args[2])
+                                      .getResult());
+        });
+    rewriter.replaceOp(op, apply.getResult(0));
+    return success();
+  }
+};
+
+} // namespace
+
+void kiln::populateElementwisePatterns(RewritePatternSet &patterns) {
+  patterns.add<UnaryLowering<nn::ReluOp, relu>,
+               UnaryLowering<nn::SigmoidOp, sigmoid>,
+               UnaryLowering<nn::TanhOp, tanh>, DropoutLowering,
+               BatchNormLowering>(patterns.getContext());
+}

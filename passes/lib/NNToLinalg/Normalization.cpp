@@ -1,0 +1,142 @@
+//===- Normalization.cpp - LRN and softmax to linalg.generic --------------===//
+//
+// LRN sums squares over a window of channels: the input is zero-padded along
+// the channels (size/2 before, (size-1)/2 after, as PyTorch's avg_pool3d
+// formulation does) so that a windowed reduction needs no bounds checks.
+// Softmax over dimension 1 is the numerically stable three-step form: the
+// maximum, the sum of exp(x - max), and exp(x - max) / sum.
+//
+//===----------------------------------------------------------------------===//
+#include "Patterns.h"
+
+#include "kiln/Dialect/NN/NNOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace kiln;
+
+namespace {
+
+struct LRNLowering : OpConversionPattern<nn::LRNOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(nn::LRNOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    Value input = adaptor.getInput();
+    auto type = cast<RankedTensorType>(input.getType());
+    int64_t size = op.getSize();
+
+    // sums[n, c, h, w] = sum_j padded[n, c + j, h, w]^2, j in [0, size).
+    Value padded = createPadded(rewriter, loc, input, {0, size / 2, 0, 0},
+                                {0, (size - 1) / 2, 0, 0}, 0.0);
+    AffineExpr n, c, h, w, j;
+    bindDims(ctx, n, c, h, w, j);
+    AffineMap paddedMap = AffineMap::get(5, 0, {n, c + j, h, w}, ctx);
+    AffineMap windowMap = AffineMap::get(5, 0, {j}, ctx);
+    AffineMap outputMap = AffineMap::get(5, 0, {n, c, h, w}, ctx);
+    auto sums = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type},
+        ValueRange{padded, createEmpty(rewriter, loc, {size})},
+        ValueRange{createFilled(rewriter, loc, type.getShape(), 0.0)},
+        ArrayRef<AffineMap>{paddedMap, windowMap, outputMap}, iterators(4, 1),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value square = arith::MulFOp::create(b, l, args[0], args[0]);
+          linalg::YieldOp::create(
+              b, l, arith::AddFOp::create(b, l, args[2], square).getResult());
+        });
+
+    // y = x / (sum / size * alpha + k)^beta, in PyTorch's order.
+    Value sizeF = createF32(rewriter, loc, double(size));
+    Value alpha = createF32(rewriter, loc, op.getAlpha().convertToDouble());
+    Value k = createF32(rewriter, loc, op.getK().convertToDouble());
+    Value beta = createF32(rewriter, loc, op.getBeta().convertToDouble());
+    Value result = createElementwise(
+        rewriter, loc, ValueRange{input, sums.getResult(0)},
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value mean = arith::DivFOp::create(b, l, args[1], sizeF);
+          Value base = arith::AddFOp::create(
+              b, l, arith::MulFOp::create(b, l, mean, alpha), k);
+          Value div = math::PowFOp::create(b, l, base, beta);
+          return arith::DivFOp::create(b, l, args[0], div);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct SoftmaxLowering : OpConversionPattern<nn::SoftmaxOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(nn::SoftmaxOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    auto type = cast<RankedTensorType>(input.getType());
+    unsigned rank = type.getRank();
+
+    // Loops over every dimension, dimension 1 being the reduction.
+    AffineMap full = rewriter.getMultiDimIdentityMap(rank);
+    AffineMap reduced = full.dropResult(1);
+    SmallVector<int64_t> reducedShape(type.getShape());
+    reducedShape.erase(reducedShape.begin() + 1);
+    SmallVector<utils::IteratorType> reduction = iterators(rank);
+    reduction[1] = utils::IteratorType::reduction;
+
+    // max over dimension 1.
+    double ninf = -std::numeric_limits<double>::infinity();
+    auto max = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{RankedTensorType::get(reducedShape,
+                                                       type.getElementType())},
+        ValueRange{input},
+        ValueRange{createFilled(rewriter, loc, reducedShape, ninf)},
+        ArrayRef<AffineMap>{full, reduced}, reduction,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          linalg::YieldOp::create(
+              b, l, arith::MaximumFOp::create(b, l, args[0], args[1])
+                        .getResult());
+        });
+
+    // sum of exp(x - max) over dimension 1.
+    auto sum = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{max.getResult(0).getType()},
+        ValueRange{input, max.getResult(0)},
+        ValueRange{createFilled(rewriter, loc, reducedShape, 0.0)},
+        ArrayRef<AffineMap>{full, reduced, reduced}, reduction,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value e = math::ExpOp::create(
+              b, l, arith::SubFOp::create(b, l, args[0], args[1]));
+          linalg::YieldOp::create(
+              b, l, arith::AddFOp::create(b, l, args[2], e).getResult());
+        });
+
+    // exp(x - max) / sum, recomputing exp rather than storing it.
+    auto result = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type},
+        ValueRange{input, max.getResult(0), sum.getResult(0)},
+        ValueRange{createEmpty(rewriter, loc, type.getShape())},
+        ArrayRef<AffineMap>{full, reduced, reduced, full}, iterators(rank),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value e = math::ExpOp::create(
+              b, l, arith::SubFOp::create(b, l, args[0], args[1]));
+          linalg::YieldOp::create(
+              b, l, arith::DivFOp::create(b, l, e, args[2]).getResult());
+        });
+    rewriter.replaceOp(op, result.getResult(0));
+    return success();
+  }
+};
+
+} // namespace
+
+void kiln::populateNormalizationPatterns(RewritePatternSet &patterns) {
+  patterns.add<LRNLowering, SoftmaxLowering>(patterns.getContext());
+}

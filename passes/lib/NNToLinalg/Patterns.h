@@ -1,0 +1,69 @@
+//===- Patterns.h - nn to linalg lowering, per op family --------*- C++ -*-===//
+//
+// Each op family's lowering lives in its own file and exposes one populate
+// function; ConvertNNToLinalg.cpp gathers them. The helpers below build the
+// small recurring pieces (filled tensors, padding, broadcasts, element-wise
+// generics) with the location of the nn op being lowered.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_PASSES_LIB_NNTOLINALG_PATTERNS_H
+#define KILN_PASSES_LIB_NNTOLINALG_PATTERNS_H
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace kiln {
+
+void populateConvolutionPatterns(mlir::RewritePatternSet &patterns);
+void populateLinearPatterns(mlir::RewritePatternSet &patterns);
+void populatePoolingPatterns(mlir::RewritePatternSet &patterns);
+void populateElementwisePatterns(mlir::RewritePatternSet &patterns);
+void populateNormalizationPatterns(mlir::RewritePatternSet &patterns);
+void populateShapePatterns(mlir::RewritePatternSet &patterns);
+
+/// An f32 `arith.constant`.
+mlir::Value createF32(mlir::OpBuilder &b, mlir::Location loc, double value);
+
+/// An `arith.constant` of index type.
+mlir::Value createIndex(mlir::OpBuilder &b, mlir::Location loc, int64_t value);
+
+/// A tensor of `shape` (f32) filled with `value`: tensor.empty + linalg.fill.
+mlir::Value createFilled(mlir::OpBuilder &b, mlir::Location loc,
+                         llvm::ArrayRef<int64_t> shape, double value);
+
+/// An uninitialised f32 tensor of `shape`, used as a destination that is
+/// fully overwritten or as a window operand that only carries its shape.
+mlir::Value createEmpty(mlir::OpBuilder &b, mlir::Location loc,
+                        llvm::ArrayRef<int64_t> shape);
+
+/// Pads `input` by `low`/`high` cells per dimension with `value`; returns
+/// `input` itself when there is nothing to pad.
+mlir::Value createPadded(mlir::OpBuilder &b, mlir::Location loc,
+                         mlir::Value input, llvm::ArrayRef<int64_t> low,
+                         llvm::ArrayRef<int64_t> high, double value);
+
+/// Broadcasts the vector `values` along every dimension of `shape` except
+/// `dim`, which it indexes (a bias per channel or per feature).
+mlir::Value createBroadcast(mlir::OpBuilder &b, mlir::Location loc,
+                            mlir::Value values, llvm::ArrayRef<int64_t> shape,
+                            int64_t dim);
+
+/// The body of an element-wise generic: the scalar arguments, one per input,
+/// to the scalar result.
+using ScalarFn = llvm::function_ref<mlir::Value(
+    mlir::OpBuilder &, mlir::Location, mlir::ValueRange)>;
+
+/// A parallel linalg.generic over the shape of `inputs[0]` producing a new f32
+/// tensor; every input has that shape (identity indexing).
+mlir::Value createElementwise(mlir::OpBuilder &b, mlir::Location loc,
+                              mlir::ValueRange inputs, ScalarFn body);
+
+/// Iterator types: `parallel` for `numParallel` loops followed by
+/// `reduction` for `numReduction` loops.
+llvm::SmallVector<mlir::utils::IteratorType>
+iterators(unsigned numParallel, unsigned numReduction = 0);
+
+} // namespace kiln
+
+#endif // KILN_PASSES_LIB_NNTOLINALG_PATTERNS_H

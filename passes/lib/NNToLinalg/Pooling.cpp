@@ -1,0 +1,329 @@
+//===- Pooling.cpp - nn pools to linalg pooling ops -----------------------===//
+//
+// Max and average pools become linalg.pooling_nchw_max / _sum over an input
+// padded with -inf or zero. ceil_mode lets the last window run past the
+// padded input; extra bottom/right padding covers it, and the padding value
+// (-inf for max) or the divisor (for average) keeps those cells from
+// counting. Averages divide by PyTorch's per-window divisor, computed from
+// the output position with linalg.index arithmetic where it varies.
+//
+// Adaptive average pools whose windows are all alike are plain average pools;
+// others get a linalg.generic over the largest window, masking the cells
+// outside each output cell's own window.
+//
+//===----------------------------------------------------------------------===//
+#include "Patterns.h"
+
+#include "kiln/Dialect/NN/NNOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace kiln;
+
+namespace {
+
+/// One spatial dimension of a fixed pooling window, with PyTorch's semantics.
+struct PoolDim {
+  int64_t input, kernel, stride, padBefore, padAfter, output;
+
+  /// Cells to pad after `padAfter` so that the last window, which ceil_mode
+  /// may let run past the padded input, lies inside the padded tensor.
+  int64_t extraPad() const {
+    return std::max<int64_t>(0, (output - 1) * stride + kernel -
+                                    (input + padBefore + padAfter));
+  }
+
+  /// PyTorch's divisor for output position `o`: the window clipped to
+  /// [-padBefore, input + padAfter) when padding counts, else to the input.
+  int64_t divisor(int64_t o, bool countIncludePad) const {
+    int64_t start = o * stride - padBefore;
+    int64_t end = std::min(start + kernel, input + padAfter);
+    if (countIncludePad)
+      return end - start;
+    return std::min(end, input) - std::max<int64_t>(start, 0);
+  }
+
+  /// The divisor when it is the same at every output position.
+  std::optional<int64_t> uniformDivisor(bool countIncludePad) const {
+    int64_t first = divisor(0, countIncludePad);
+    for (int64_t o = 1; o < output; ++o)
+      if (divisor(o, countIncludePad) != first)
+        return std::nullopt;
+    return first;
+  }
+
+  /// `divisor` as index arithmetic on the output position `o`.
+  Value emitDivisor(OpBuilder &b, Location loc, Value o,
+                    bool countIncludePad) const {
+    Value start = arith::SubIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, o, createIndex(b, loc, stride)),
+        createIndex(b, loc, padBefore));
+    Value end = arith::MinSIOp::create(
+        b, loc,
+        arith::AddIOp::create(b, loc, start, createIndex(b, loc, kernel)),
+        createIndex(b, loc, input + padAfter));
+    if (!countIncludePad) {
+      start = arith::MaxSIOp::create(b, loc, start, createIndex(b, loc, 0));
+      end = arith::MinSIOp::create(b, loc, end, createIndex(b, loc, input));
+    }
+    return arith::SubIOp::create(b, loc, end, start);
+  }
+};
+
+static Value indexToF32(OpBuilder &b, Location loc, Value index) {
+  Value i64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), index);
+  return arith::SIToFPOp::create(b, loc, b.getF32Type(), i64);
+}
+
+/// Computes the number of cells averaged into output cell (oh, ow), as an
+/// index value, inside a linalg.generic body.
+using CountFn = function_ref<Value(OpBuilder &, Location, Value, Value)>;
+
+/// Divides every cell of the NCHW `sums` by its window's cell count.
+static Value divideByCount(OpBuilder &b, Location loc, Value sums,
+                           CountFn count) {
+  auto type = cast<RankedTensorType>(sums.getType());
+  SmallVector<AffineMap> maps(2, b.getMultiDimIdentityMap(4));
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{type}, ValueRange{sums},
+      ValueRange{createEmpty(b, loc, type.getShape())}, maps, iterators(4),
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Value oh = linalg::IndexOp::create(nb, nloc, 2);
+        Value ow = linalg::IndexOp::create(nb, nloc, 3);
+        Value divisor = indexToF32(nb, nloc, count(nb, nloc, oh, ow));
+        Value result = arith::DivFOp::create(nb, nloc, args[0], divisor);
+        linalg::YieldOp::create(nb, nloc, result);
+      });
+  return generic.getResult(0);
+}
+
+/// Pads `input` with `padValue` and applies the pooling op `PoolOp`
+/// (linalg.pooling_nchw_max or _sum) starting from `initValue`.
+template <typename PoolOp>
+static Value createPool(OpBuilder &b, Location loc, Value input,
+                        RankedTensorType resultType, const PoolDim (&dims)[2],
+                        double padValue, double initValue) {
+  Value padded = createPadded(
+      b, loc, input, {0, 0, dims[0].padBefore, dims[1].padBefore},
+      {0, 0, dims[0].padAfter + dims[0].extraPad(),
+       dims[1].padAfter + dims[1].extraPad()},
+      padValue);
+  // The window operand only carries the kernel's shape.
+  Value window = createEmpty(b, loc, {dims[0].kernel, dims[1].kernel});
+  Value init = createFilled(b, loc, resultType.getShape(), initValue);
+  NamedAttribute attrs[] = {
+      b.getNamedAttr("strides",
+                     b.getI64TensorAttr({dims[0].stride, dims[1].stride})),
+      b.getNamedAttr("dilations", b.getI64TensorAttr({1, 1}))};
+  return PoolOp::create(b, loc, TypeRange{resultType},
+                        ValueRange{padded, window}, ValueRange{init}, attrs)
+      .getResult(0);
+}
+
+/// Sum pooling over a zero-padded input divided by PyTorch's divisor.
+static Value createAvgPool(OpBuilder &b, Location loc, Value input,
+                           RankedTensorType resultType,
+                           const PoolDim (&dims)[2], bool countIncludePad) {
+  Value sums = createPool<linalg::PoolingNchwSumOp>(b, loc, input, resultType,
+                                                    dims, 0.0, 0.0);
+  std::optional<int64_t> uniform[2] = {
+      dims[0].uniformDivisor(countIncludePad),
+      dims[1].uniformDivisor(countIncludePad)};
+  if (uniform[0] && uniform[1]) {
+    Value divisor = createF32(b, loc, double(*uniform[0] * *uniform[1]));
+    return createElementwise(
+        b, loc, sums, [&](OpBuilder &nb, Location nloc, ValueRange args) {
+          return arith::DivFOp::create(nb, nloc, args[0], divisor);
+        });
+  }
+  return divideByCount(
+      b, loc, sums, [&](OpBuilder &nb, Location nloc, Value oh, Value ow) {
+        Value counts[2];
+        Value positions[2] = {oh, ow};
+        for (int i = 0; i < 2; ++i)
+          counts[i] = uniform[i] ? createIndex(nb, nloc, *uniform[i])
+                                 : dims[i].emitDivisor(nb, nloc, positions[i],
+                                                       countIncludePad);
+        return arith::MulIOp::create(nb, nloc, counts[0], counts[1]);
+      });
+}
+
+template <typename OpTy>
+static void getPoolDims(OpTy op, PoolDim (&dims)[2]) {
+  auto inputType = cast<RankedTensorType>(op.getInput().getType());
+  auto resultType = cast<RankedTensorType>(op.getType());
+  ArrayRef<int64_t> kernel = op.getKernel(), stride = op.getStride(),
+                    pad = op.getPadding();
+  for (int i = 0; i < 2; ++i)
+    dims[i] = {inputType.getDimSize(2 + i), kernel[i],  stride[i],
+               pad[i],                      pad[2 + i], resultType.getDimSize(2 + i)};
+}
+
+struct MaxPool2DLowering : OpConversionPattern<nn::MaxPool2DOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(nn::MaxPool2DOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    PoolDim dims[2];
+    getPoolDims(op, dims);
+    // Every window holds at least one input cell (padding <= kernel/2), so
+    // -inf padding never wins.
+    double ninf = -std::numeric_limits<double>::infinity();
+    rewriter.replaceOp(op, createPool<linalg::PoolingNchwMaxOp>(
+                               rewriter, op.getLoc(), adaptor.getInput(),
+                               cast<RankedTensorType>(op.getType()), dims,
+                               ninf, ninf));
+    return success();
+  }
+};
+
+struct AvgPool2DLowering : OpConversionPattern<nn::AvgPool2DOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(nn::AvgPool2DOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    PoolDim dims[2];
+    getPoolDims(op, dims);
+    rewriter.replaceOp(op, createAvgPool(rewriter, op.getLoc(),
+                                         adaptor.getInput(),
+                                         cast<RankedTensorType>(op.getType()),
+                                         dims, op.getCountIncludePad()));
+    return success();
+  }
+};
+
+/// Adaptive pooling's window along one dimension: output cell `o` averages
+/// [floor(o * in / out), ceil((o + 1) * in / out)).
+struct AdaptiveDim {
+  int64_t input, output;
+
+  int64_t start(int64_t o) const { return o * input / output; }
+  int64_t end(int64_t o) const {
+    return ((o + 1) * input + output - 1) / output;
+  }
+  int64_t maxWindow() const {
+    int64_t size = 0;
+    for (int64_t o = 0; o < output; ++o)
+      size = std::max(size, end(o) - start(o));
+    return size;
+  }
+  std::pair<Value, Value> emitWindow(OpBuilder &b, Location loc,
+                                     Value o) const {
+    Value in = createIndex(b, loc, input), out = createIndex(b, loc, output);
+    Value start = arith::DivUIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, o, in), out);
+    Value next = arith::AddIOp::create(b, loc, o, createIndex(b, loc, 1));
+    Value end = arith::DivUIOp::create(
+        b, loc,
+        arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, next, in),
+                              createIndex(b, loc, output - 1)),
+        out);
+    return {start, end};
+  }
+};
+
+/// Sums the variable windows of an adaptive pool: a linalg.generic over
+/// (n, c, oh, ow, kh, kw) with kh, kw spanning the largest window; each cell
+/// reads the input at a clamped index and counts only inside its window.
+static Value createAdaptiveSums(OpBuilder &b, Location loc, Value input,
+                                RankedTensorType resultType,
+                                const AdaptiveDim (&dims)[2]) {
+  MLIRContext *ctx = b.getContext();
+  AffineMap windowMap = AffineMap::get(
+      6, 0, {getAffineDimExpr(4, ctx), getAffineDimExpr(5, ctx)}, ctx);
+  AffineMap outputMap = AffineMap::getMultiDimIdentityMap(4, ctx);
+  outputMap = AffineMap::get(6, 0, outputMap.getResults(), ctx);
+  Value window =
+      createEmpty(b, loc, {dims[0].maxWindow(), dims[1].maxWindow()});
+  Value init = createFilled(b, loc, resultType.getShape(), 0.0);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{resultType}, ValueRange{window}, ValueRange{init},
+      ArrayRef<AffineMap>{windowMap, outputMap}, iterators(4, 2),
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        SmallVector<Value> indices = {linalg::IndexOp::create(nb, nloc, 0),
+                                      linalg::IndexOp::create(nb, nloc, 1)};
+        Value valid;
+        for (int i = 0; i < 2; ++i) {
+          Value o = linalg::IndexOp::create(nb, nloc, 2 + i);
+          Value k = linalg::IndexOp::create(nb, nloc, 4 + i);
+          auto [start, end] = dims[i].emitWindow(nb, nloc, o);
+          Value at = arith::AddIOp::create(nb, nloc, start, k);
+          Value inside = arith::CmpIOp::create(
+              nb, nloc, arith::CmpIPredicate::ult, at, end);
+          valid = valid ? arith::AndIOp::create(nb, nloc, valid, inside)
+                        : inside;
+          // Cells past the window may lie past the input: clamp the read.
+          indices.push_back(arith::MinUIOp::create(
+              nb, nloc, at, createIndex(nb, nloc, dims[i].input - 1)));
+        }
+        Value cell = tensor::ExtractOp::create(nb, nloc, input, indices);
+        Value term = arith::SelectOp::create(nb, nloc, valid, cell,
+                                             createF32(nb, nloc, 0.0));
+        Value sum = arith::AddFOp::create(nb, nloc, args[1], term);
+        linalg::YieldOp::create(nb, nloc, sum);
+      });
+  return generic.getResult(0);
+}
+
+struct AdaptiveAvgPool2DLowering
+    : OpConversionPattern<nn::AdaptiveAvgPool2DOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(nn::AdaptiveAvgPool2DOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    auto inputType = cast<RankedTensorType>(input.getType());
+    auto resultType = cast<RankedTensorType>(op.getType());
+    if (inputType == resultType) {
+      rewriter.replaceOp(op, input);
+      return success();
+    }
+    AdaptiveDim dims[2];
+    for (int i = 0; i < 2; ++i)
+      dims[i] = {inputType.getDimSize(2 + i), resultType.getDimSize(2 + i)};
+
+    // Even windows (global pooling, 14x14 -> 7x7, ...) are an average pool
+    // with kernel = stride = input / output, which later stages handle best.
+    if (dims[0].input % dims[0].output == 0 &&
+        dims[1].input % dims[1].output == 0) {
+      PoolDim poolDims[2];
+      for (int i = 0; i < 2; ++i) {
+        int64_t k = dims[i].input / dims[i].output;
+        poolDims[i] = {dims[i].input, k, k, 0, 0, dims[i].output};
+      }
+      rewriter.replaceOp(op, createAvgPool(rewriter, loc, input, resultType,
+                                           poolDims,
+                                           /*countIncludePad=*/true));
+      return success();
+    }
+
+    Value sums = createAdaptiveSums(rewriter, loc, input, resultType, dims);
+    rewriter.replaceOp(
+        op, divideByCount(rewriter, loc, sums,
+                          [&](OpBuilder &nb, Location nloc, Value oh,
+                              Value ow) {
+                            auto [hs, he] = dims[0].emitWindow(nb, nloc, oh);
+                            auto [ws, we] = dims[1].emitWindow(nb, nloc, ow);
+                            return arith::MulIOp::create(
+                                nb, nloc, arith::SubIOp::create(nb, nloc, he, hs),
+                                arith::SubIOp::create(nb, nloc, we, ws));
+                          }));
+    return success();
+  }
+};
+
+} // namespace
+
+void kiln::populatePoolingPatterns(RewritePatternSet &patterns) {
+  patterns.add<MaxPool2DLowering, AvgPool2DLowering, AdaptiveAvgPool2DLowering>(
+      patterns.getContext());
+}

@@ -1,0 +1,156 @@
+//===- Simplify.cpp - kiln-simplify: inference no-ops, batchnorm folding --===//
+//
+// Removes layers that are identities at inference through the nn ops' folders
+// and folds nn.batch_norm into the nn.conv2d before it at compile time.
+//
+//===----------------------------------------------------------------------===//
+#include "Constants.h"
+#include "kiln/Dialect/NN/NNOps.h"
+#include "kiln/Passes/Passes.h"
+
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include <cmath>
+
+namespace kiln {
+#define GEN_PASS_DEF_SIMPLIFYPASS
+#include "kiln/Passes/Passes.h.inc"
+} // namespace kiln
+
+using namespace mlir;
+using namespace kiln;
+
+namespace {
+
+/// The f32 values of a constant operand and the attribute holding them.
+struct ConstantTensor {
+  Attribute attr;
+  ArrayRef<float> values;
+  SmallVector<float> storage; // Backs `values` for splats.
+};
+
+static LogicalResult readConstant(Value value, ConstantTensor &result) {
+  if (!matchPattern(value, m_Constant(&result.attr)))
+    return failure();
+  FailureOr<ArrayRef<float>> values =
+      getF32Values(result.attr, result.storage);
+  if (failed(values))
+    return failure();
+  result.values = *values;
+  return success();
+}
+
+/// The blob name of the folded bias when the convolution had none: the
+/// PyTorch-style sibling of the weight ("conv1.weight" -> "conv1.bias").
+static std::string biasNameFor(StringRef weightName) {
+  StringRef stem = weightName;
+  if (stem.consume_back(".weight"))
+    return (stem + ".bias").str();
+  return (weightName + ".bias").str();
+}
+
+/// Folds `nn.batch_norm(nn.conv2d(x, w, b))` into `nn.conv2d(x, w', b')`,
+/// where per output channel o, with s = gamma / sqrt(var + eps):
+///   w'[o] = w[o] * s[o],   b'[o] = (b[o] - mean[o]) * s[o] + beta[o].
+struct FoldBatchNormIntoConv : OpRewritePattern<nn::BatchNormOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(nn::BatchNormOp bn,
+                                PatternRewriter &rewriter) const override {
+    auto conv = bn.getInput().getDefiningOp<nn::Conv2DOp>();
+    if (!conv)
+      return rewriter.notifyMatchFailure(bn, "input is not an nn.conv2d");
+    // Another user still needs the unnormalised convolution.
+    if (!conv->hasOneUse())
+      return rewriter.notifyMatchFailure(bn, "the nn.conv2d has other users");
+
+    ConstantTensor weight, bias, gamma, beta, mean, var;
+    if (failed(readConstant(conv.getWeight(), weight)) ||
+        (conv.getBias() && failed(readConstant(conv.getBias(), bias))) ||
+        failed(readConstant(bn.getWeight(), gamma)) ||
+        failed(readConstant(bn.getBias(), beta)) ||
+        failed(readConstant(bn.getRunningMean(), mean)) ||
+        failed(readConstant(bn.getRunningVar(), var)))
+      return rewriter.notifyMatchFailure(
+          bn, "a convolution or batchnorm parameter is not a readable f32 "
+              "constant");
+
+    auto weightType = cast<RankedTensorType>(conv.getWeight().getType());
+    int64_t outChannels = weightType.getDimSize(0);
+    int64_t perChannel = weightType.getNumElements() / outChannels;
+    double eps = bn.getEps().convertToDouble();
+
+    // Double precision so that the only rounding is the final store to f32.
+    SmallVector<float> newWeight(weight.values.size());
+    SmallVector<float> newBias(outChannels);
+    for (int64_t o = 0; o < outChannels; ++o) {
+      double scale = double(gamma.values[o]) / std::sqrt(double(var.values[o]) + eps);
+      double b = conv.getBias() ? double(bias.values[o]) : 0.0;
+      newBias[o] = float((b - double(mean.values[o])) * scale +
+                         double(beta.values[o]));
+      for (int64_t i = o * perChannel, e = i + perChannel; i < e; ++i)
+        newWeight[i] = float(double(weight.values[i]) * scale);
+    }
+
+    // Keep each parameter in the storage it came in: blobs stay blobs.
+    StringRef weightName = getResourceName(weight.attr);
+    ElementsAttr weightAttr =
+        makeF32Attr(weightType, newWeight, !weightName.empty(),
+                    (weightName + ".bnfolded").str());
+    std::string biasName;
+    bool biasAsResource;
+    if (conv.getBias()) {
+      biasName = getResourceName(bias.attr).str();
+      biasAsResource = !biasName.empty();
+    } else {
+      biasName = biasNameFor(weightName);
+      biasAsResource = !weightName.empty();
+    }
+    auto biasType = RankedTensorType::get({outChannels}, rewriter.getF32Type());
+    ElementsAttr biasAttr =
+        makeF32Attr(biasType, newBias, biasAsResource, biasName + ".bnfolded");
+
+    rewriter.setInsertionPoint(conv);
+    Value newWeightValue = arith::ConstantOp::create(
+        rewriter, conv.getWeight().getLoc(), weightAttr);
+    Location biasLoc = conv.getBias() ? conv.getBias().getLoc() : conv.getLoc();
+    Value newBiasValue = arith::ConstantOp::create(rewriter, biasLoc, biasAttr);
+    // The folded layer stands for both spec lines; the conv's comes first so
+    // that diagnostics point at it.
+    Location loc = rewriter.getFusedLoc({conv.getLoc(), bn.getLoc()});
+    auto folded = nn::Conv2DOp::create(
+        rewriter, loc, bn.getType(), conv.getInput(), newWeightValue,
+        newBiasValue, conv.getStrideAttr(), conv.getPaddingAttr(),
+        conv.getDilationAttr(), conv.getGroupsAttr());
+    rewriter.replaceOp(bn, folded.getResult());
+    rewriter.eraseOp(conv);
+    return success();
+  }
+};
+
+struct SimplifyPass : kiln::impl::SimplifyPassBase<SimplifyPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    MLIRContext *context = &getContext();
+    RewritePatternSet patterns(context);
+    if (foldBatchNorm)
+      populateSimplifyPatterns(patterns);
+    // The greedy driver applies the nn folders (dropout, identity adaptive
+    // pools and flattens) by itself; canonicalisation patterns join them.
+    for (RegisteredOperationName name :
+         context->getRegisteredOperationsByDialect("nn"))
+      name.getCanonicalizationPatterns(patterns, context);
+    // Like the canonicalizer, a result that has not fully converged is still
+    // correct IR; it is not an error.
+    (void)applyPatternsGreedily(getOperation(), std::move(patterns));
+  }
+};
+
+} // namespace
+
+void kiln::populateSimplifyPatterns(RewritePatternSet &patterns) {
+  patterns.add<FoldBatchNormIntoConv>(patterns.getContext());
+}
