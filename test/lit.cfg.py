@@ -23,6 +23,11 @@ nnref = os.path.join(config.kiln_src_root, "tools", "nnref", "nnref.py")
 config.substitutions.append(("%python", python))
 config.substitutions.append(("%nnref", python + " " + nnref))
 config.substitutions.append(("%kiln_src", config.kiln_src_root))
+config.substitutions.append(
+    ("%check_model", python + " " +
+     os.path.join(config.kiln_src_root, "test", "e2e", "check_model.py") +
+     " --kilnc " + os.path.join(config.kiln_tools_dir, "kilnc")))
+config.substitutions.append(("%kiln_obj", config.kiln_obj_root))
 config.substitutions.append(("%runtime_dir", config.kiln_runtime_dir))
 config.substitutions.append(("%examples", os.path.join(config.kiln_src_root, "examples")))
 

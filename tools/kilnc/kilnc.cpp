@@ -74,6 +74,11 @@ cl::opt<std::string> weightsFile(
              "PyTorch's state_dict; without it, seeded random weights"),
     cl::value_desc("file.safetensors"), cl::cat(kilnCategory));
 
+cl::opt<int64_t> batch(
+    "batch",
+    cl::desc("Compile for this batch size instead of the spec's input N"),
+    cl::value_desc("N"), cl::init(0), cl::cat(kilnCategory));
+
 cl::opt<uint64_t> seed("seed",
                        cl::desc("Seed of the random weights (default 0)"),
                        cl::init(0), cl::cat(kilnCategory));
@@ -220,6 +225,12 @@ int compile() {
       frontend::parseSpec(sourceMgr, bufferId);
   if (!model)
     return kBadInput;
+  if (batch.getNumOccurrences()) {
+    if (batch <= 0)
+      return fail(kBadUsage, "--batch must be positive, found " +
+                                 Twine(batch.getValue()));
+    model->inputShape[0] = batch;
+  }
 
   std::unique_ptr<frontend::WeightProvider> weights;
   if (weightsFile.empty()) {
