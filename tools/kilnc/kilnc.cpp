@@ -58,6 +58,27 @@ enum class Stage { NN, Simplified, Linalg, Loops, LLVMDialect, LLVMIR, Asm,
                    Obj, Exe };
 
 cl::OptionCategory kilnCategory("Kiln options");
+cl::OptionCategory mlirCategory("MLIR options (inspect the passes kilnc runs)");
+
+/// Shows Kiln's own flags and MLIR's inspection flags in --help and hides the
+/// hundreds of backend flags that libLLVM registers; they still work.
+void organizeHelp() {
+  for (auto &entry : cl::getRegisteredOptions()) {
+    cl::Option *option = entry.second;
+    StringRef name = entry.first;
+    bool ours = llvm::is_contained(option->Categories, &kilnCategory);
+    bool mlirFlag = name.starts_with("mlir-print-ir") ||
+                    name == "mlir-timing" || name == "mlir-print-debuginfo" ||
+                    name == "mlir-elide-elementsattrs-if-larger" ||
+                    name == "mlir-disable-threading" ||
+                    name == "mlir-pass-statistics" ||
+                    name == "mlir-print-op-generic";
+    if (mlirFlag)
+      option->Categories.assign({&mlirCategory});
+    else if (!ours && name != "help" && name != "version")
+      option->setHiddenFlag(cl::ReallyHidden);
+  }
+}
 
 cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.nn>"),
                                cl::Required, cl::cat(kilnCategory));
@@ -354,7 +375,7 @@ int main(int argc, char **argv) {
   mlir::registerMLIRContextCLOptions();
   mlir::registerPassManagerCLOptions();
   mlir::registerDefaultTimingManagerCLOptions();
-  cl::HideUnrelatedOptions({&kilnCategory, &cl::getGeneralCategory()});
+  organizeHelp();
   if (!cl::ParseCommandLineOptions(argc, argv, kOverview, &errs()))
     return kBadUsage;
   return compile();
