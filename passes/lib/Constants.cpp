@@ -7,8 +7,8 @@
 
 using namespace mlir;
 
-FailureOr<ArrayRef<float>>
-kiln::getF32Values(Attribute attr, SmallVectorImpl<float> &storage) {
+FailureOr<ArrayRef<float>> kiln::getF32Values(Attribute attr,
+                                              SmallVectorImpl<float> &storage) {
   if (auto resource = dyn_cast<DenseF32ResourceElementsAttr>(attr)) {
     std::optional<ArrayRef<float>> values = resource.tryGetAsArrayRef();
     if (!values)

@@ -1,9 +1,9 @@
 //===- Constants.h - Reading and making f32 weight constants ----*- C++ -*-===//
 //
 // Parameters reach the passes as `arith.constant` ops whose value is either an
-// inline DenseElementsAttr (tests, small tensors) or a DenseResourceElementsAttr
-// blob (real weights, never copied into the context). These helpers hide the
-// difference.
+// inline DenseElementsAttr (tests, small tensors) or a
+// DenseResourceElementsAttr blob (real weights, never copied into the context).
+// These helpers hide the difference.
 //
 //===----------------------------------------------------------------------===//
 #ifndef KILN_PASSES_LIB_CONSTANTS_H

@@ -34,8 +34,7 @@ struct ConstantTensor {
 static LogicalResult readConstant(Value value, ConstantTensor &result) {
   if (!matchPattern(value, m_Constant(&result.attr)))
     return failure();
-  FailureOr<ArrayRef<float>> values =
-      getF32Values(result.attr, result.storage);
+  FailureOr<ArrayRef<float>> values = getF32Values(result.attr, result.storage);
   if (failed(values))
     return failure();
   result.values = *values;
@@ -86,10 +85,11 @@ struct FoldBatchNormIntoConv : OpRewritePattern<nn::BatchNormOp> {
     SmallVector<float> newWeight(weight.values.size());
     SmallVector<float> newBias(outChannels);
     for (int64_t o = 0; o < outChannels; ++o) {
-      double scale = double(gamma.values[o]) / std::sqrt(double(var.values[o]) + eps);
+      double scale =
+          double(gamma.values[o]) / std::sqrt(double(var.values[o]) + eps);
       double b = conv.getBias() ? double(bias.values[o]) : 0.0;
-      newBias[o] = float((b - double(mean.values[o])) * scale +
-                         double(beta.values[o]));
+      newBias[o] =
+          float((b - double(mean.values[o])) * scale + double(beta.values[o]));
       for (int64_t i = o * perChannel, e = i + perChannel; i < e; ++i)
         newWeight[i] = float(double(weight.values[i]) * scale);
     }

@@ -28,11 +28,11 @@ struct UnaryLowering : OpConversionPattern<OpTy> {
   LogicalResult
   matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Value result = createElementwise(
-        rewriter, op.getLoc(), adaptor.getInput(),
-        [](OpBuilder &b, Location loc, ValueRange args) {
-          return Body(b, loc, args[0]);
-        });
+    Value result =
+        createElementwise(rewriter, op.getLoc(), adaptor.getInput(),
+                          [](OpBuilder &b, Location loc, ValueRange args) {
+                            return Body(b, loc, args[0]);
+                          });
     rewriter.replaceOp(op, result);
     return success();
   }
@@ -90,12 +90,10 @@ struct BatchNormLowering : OpConversionPattern<nn::BatchNormOp> {
                    adaptor.getRunningMean(), adaptor.getRunningVar()},
         ValueRange{scaleInit, shiftInit}, SmallVector<AffineMap>(6, id1),
         iterators(1), [&](OpBuilder &b, Location l, ValueRange args) {
-          Value weight = args[0], bias = args[1], mean = args[2],
-                var = args[3];
-          Value std = math::SqrtOp::create(
-              b, l, arith::AddFOp::create(b, l, var, eps));
-          Value invStd =
-              arith::DivFOp::create(b, l, createF32(b, l, 1.0), std);
+          Value weight = args[0], bias = args[1], mean = args[2], var = args[3];
+          Value std =
+              math::SqrtOp::create(b, l, arith::AddFOp::create(b, l, var, eps));
+          Value invStd = arith::DivFOp::create(b, l, createF32(b, l, 1.0), std);
           Value scale = arith::MulFOp::create(b, l, invStd, weight);
           Value shift = arith::SubFOp::create(
               b, l, bias, arith::MulFOp::create(b, l, mean, scale));
@@ -114,9 +112,8 @@ struct BatchNormLowering : OpConversionPattern<nn::BatchNormOp> {
         ArrayRef<AffineMap>{identity, channel, channel, identity},
         iterators(rank), [&](OpBuilder &b, Location l, ValueRange args) {
           Value scaled = arith::MulFOp::create(b, l, args[0], args[1]);
-          linalg::YieldOp::create(b, l,
-                                  arith::AddFOp::create(b, l, scaled, args[2])
-                                      .getResult());
+          linalg::YieldOp::create(
+              b, l, arith::AddFOp::create(b, l, scaled, args[2]).getResult());
         });
     rewriter.replaceOp(op, apply.getResult(0));
     return success();
@@ -126,8 +123,8 @@ struct BatchNormLowering : OpConversionPattern<nn::BatchNormOp> {
 } // namespace
 
 void kiln::populateElementwisePatterns(RewritePatternSet &patterns) {
-  patterns.add<UnaryLowering<nn::ReluOp, relu>,
-               UnaryLowering<nn::SigmoidOp, sigmoid>,
-               UnaryLowering<nn::TanhOp, tanh>, DropoutLowering,
-               BatchNormLowering>(patterns.getContext());
+  patterns.add<
+      UnaryLowering<nn::ReluOp, relu>, UnaryLowering<nn::SigmoidOp, sigmoid>,
+      UnaryLowering<nn::TanhOp, tanh>, DropoutLowering, BatchNormLowering>(
+      patterns.getContext());
 }

@@ -94,15 +94,15 @@ struct SoftmaxLowering : OpConversionPattern<nn::SoftmaxOp> {
     // max over dimension 1.
     double ninf = -std::numeric_limits<double>::infinity();
     auto max = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{RankedTensorType::get(reducedShape,
-                                                       type.getElementType())},
+        rewriter, loc,
+        TypeRange{RankedTensorType::get(reducedShape, type.getElementType())},
         ValueRange{input},
         ValueRange{createFilled(rewriter, loc, reducedShape, ninf)},
         ArrayRef<AffineMap>{full, reduced}, reduction,
         [&](OpBuilder &b, Location l, ValueRange args) {
           linalg::YieldOp::create(
-              b, l, arith::MaximumFOp::create(b, l, args[0], args[1])
-                        .getResult());
+              b, l,
+              arith::MaximumFOp::create(b, l, args[0], args[1]).getResult());
         });
 
     // sum of exp(x - max) over dimension 1.

@@ -108,11 +108,11 @@ template <typename PoolOp>
 static Value createPool(OpBuilder &b, Location loc, Value input,
                         RankedTensorType resultType, const PoolDim (&dims)[2],
                         double padValue, double initValue) {
-  Value padded = createPadded(
-      b, loc, input, {0, 0, dims[0].padBefore, dims[1].padBefore},
-      {0, 0, dims[0].padAfter + dims[0].extraPad(),
-       dims[1].padAfter + dims[1].extraPad()},
-      padValue);
+  Value padded =
+      createPadded(b, loc, input, {0, 0, dims[0].padBefore, dims[1].padBefore},
+                   {0, 0, dims[0].padAfter + dims[0].extraPad(),
+                    dims[1].padAfter + dims[1].extraPad()},
+                   padValue);
   // The window operand only carries the kernel's shape.
   Value window = createEmpty(b, loc, {dims[0].kernel, dims[1].kernel});
   Value init = createFilled(b, loc, resultType.getShape(), initValue);
@@ -131,9 +131,8 @@ static Value createAvgPool(OpBuilder &b, Location loc, Value input,
                            const PoolDim (&dims)[2], bool countIncludePad) {
   Value sums = createPool<linalg::PoolingNchwSumOp>(b, loc, input, resultType,
                                                     dims, 0.0, 0.0);
-  std::optional<int64_t> uniform[2] = {
-      dims[0].uniformDivisor(countIncludePad),
-      dims[1].uniformDivisor(countIncludePad)};
+  std::optional<int64_t> uniform[2] = {dims[0].uniformDivisor(countIncludePad),
+                                       dims[1].uniformDivisor(countIncludePad)};
   if (uniform[0] && uniform[1]) {
     Value divisor = createF32(b, loc, double(*uniform[0] * *uniform[1]));
     return createElementwise(
@@ -153,15 +152,15 @@ static Value createAvgPool(OpBuilder &b, Location loc, Value input,
       });
 }
 
-template <typename OpTy>
-static void getPoolDims(OpTy op, PoolDim (&dims)[2]) {
+template <typename OpTy> static void getPoolDims(OpTy op, PoolDim (&dims)[2]) {
   auto inputType = cast<RankedTensorType>(op.getInput().getType());
   auto resultType = cast<RankedTensorType>(op.getType());
   ArrayRef<int64_t> kernel = op.getKernel(), stride = op.getStride(),
                     pad = op.getPadding();
   for (int i = 0; i < 2; ++i)
-    dims[i] = {inputType.getDimSize(2 + i), kernel[i],  stride[i],
-               pad[i],                      pad[2 + i], resultType.getDimSize(2 + i)};
+    dims[i] = {
+        inputType.getDimSize(2 + i), kernel[i], stride[i], pad[i], pad[2 + i],
+        resultType.getDimSize(2 + i)};
 }
 
 struct MaxPool2DLowering : OpConversionPattern<nn::MaxPool2DOp> {
@@ -177,8 +176,8 @@ struct MaxPool2DLowering : OpConversionPattern<nn::MaxPool2DOp> {
     double ninf = -std::numeric_limits<double>::infinity();
     rewriter.replaceOp(op, createPool<linalg::PoolingNchwMaxOp>(
                                rewriter, op.getLoc(), adaptor.getInput(),
-                               cast<RankedTensorType>(op.getType()), dims,
-                               ninf, ninf));
+                               cast<RankedTensorType>(op.getType()), dims, ninf,
+                               ninf));
     return success();
   }
 };
@@ -191,10 +190,10 @@ struct AvgPool2DLowering : OpConversionPattern<nn::AvgPool2DOp> {
                   ConversionPatternRewriter &rewriter) const override {
     PoolDim dims[2];
     getPoolDims(op, dims);
-    rewriter.replaceOp(op, createAvgPool(rewriter, op.getLoc(),
-                                         adaptor.getInput(),
-                                         cast<RankedTensorType>(op.getType()),
-                                         dims, op.getCountIncludePad()));
+    rewriter.replaceOp(op,
+                       createAvgPool(rewriter, op.getLoc(), adaptor.getInput(),
+                                     cast<RankedTensorType>(op.getType()), dims,
+                                     op.getCountIncludePad()));
     return success();
   }
 };
@@ -257,8 +256,8 @@ static Value createAdaptiveSums(OpBuilder &b, Location loc, Value input,
           Value at = arith::AddIOp::create(nb, nloc, start, k);
           Value inside = arith::CmpIOp::create(
               nb, nloc, arith::CmpIPredicate::ult, at, end);
-          valid = valid ? arith::AndIOp::create(nb, nloc, valid, inside)
-                        : inside;
+          valid =
+              valid ? arith::AndIOp::create(nb, nloc, valid, inside) : inside;
           // Cells past the window may lie past the input: clamp the read.
           indices.push_back(arith::MinUIOp::create(
               nb, nloc, at, createIndex(nb, nloc, dims[i].input - 1)));
@@ -308,15 +307,15 @@ struct AdaptiveAvgPool2DLowering
 
     Value sums = createAdaptiveSums(rewriter, loc, input, resultType, dims);
     rewriter.replaceOp(
-        op, divideByCount(rewriter, loc, sums,
-                          [&](OpBuilder &nb, Location nloc, Value oh,
-                              Value ow) {
-                            auto [hs, he] = dims[0].emitWindow(nb, nloc, oh);
-                            auto [ws, we] = dims[1].emitWindow(nb, nloc, ow);
-                            return arith::MulIOp::create(
-                                nb, nloc, arith::SubIOp::create(nb, nloc, he, hs),
-                                arith::SubIOp::create(nb, nloc, we, ws));
-                          }));
+        op,
+        divideByCount(rewriter, loc, sums,
+                      [&](OpBuilder &nb, Location nloc, Value oh, Value ow) {
+                        auto [hs, he] = dims[0].emitWindow(nb, nloc, oh);
+                        auto [ws, we] = dims[1].emitWindow(nb, nloc, ow);
+                        return arith::MulIOp::create(
+                            nb, nloc, arith::SubIOp::create(nb, nloc, he, hs),
+                            arith::SubIOp::create(nb, nloc, we, ws));
+                      }));
     return success();
   }
 };

@@ -65,8 +65,8 @@ Value kiln::createElementwise(OpBuilder &b, Location loc, ValueRange inputs,
   Value empty = createEmpty(b, loc, type.getShape());
   auto generic = linalg::GenericOp::create(
       b, loc, TypeRange{empty.getType()}, inputs, ValueRange{empty}, maps,
-      iterators(rank), [&](OpBuilder &nested, Location nestedLoc,
-                           ValueRange args) {
+      iterators(rank),
+      [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
         Value result = body(nested, nestedLoc, args.drop_back());
         linalg::YieldOp::create(nested, nestedLoc, result);
       });

@@ -1,0 +1,413 @@
+// RUN: kiln-opt %s -split-input-file -verify-diagnostics
+
+// Tests that a conv2d input of the wrong rank is rejected with its shape.
+func.func @conv_input_rank(%x: tensor<4x9x9xf32>, %w: tensor<6x4x3x3xf32>) {
+  // expected-error @+1 {{'nn.conv2d' op expects input of rank 4, found rank 3 (4x9x9)}}
+  %0 = nn.conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1
+         : (tensor<4x9x9xf32>, tensor<6x4x3x3xf32>) -> tensor<1x6x7x7xf32>
+  return
+}
+
+// -----
+
+// Tests that a conv2d weight of the wrong rank is rejected.
+func.func @conv_weight_rank(%x: tensor<1x4x9x9xf32>, %w: tensor<6x4x3xf32>) {
+  // expected-error @+1 {{expects weight of rank 4, found rank 3 (6x4x3)}}
+  %0 = nn.conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1
+         : (tensor<1x4x9x9xf32>, tensor<6x4x3xf32>) -> tensor<1x6x7x7xf32>
+  return
+}
+
+// -----
+
+// Tests that a stride needs exactly two values.
+func.func @conv_stride_count(%x: tensor<1x4x9x9xf32>, %w: tensor<6x4x3x3xf32>) {
+  // expected-error @+1 {{stride needs 2 values [h, w], found 1}}
+  %0 = nn.conv2d %x, %w stride [1] padding [0, 0, 0, 0] dilation [1, 1] groups 1
+         : (tensor<1x4x9x9xf32>, tensor<6x4x3x3xf32>) -> tensor<1x6x7x7xf32>
+  return
+}
+
+// -----
+
+// Tests that a zero dilation is rejected.
+func.func @conv_dilation_zero(%x: tensor<1x4x9x9xf32>, %w: tensor<6x4x3x3xf32>) {
+  // expected-error @+1 {{dilation must be positive, found 0}}
+  %0 = nn.conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [0, 1] groups 1
+         : (tensor<1x4x9x9xf32>, tensor<6x4x3x3xf32>) -> tensor<1x6x7x7xf32>
+  return
+}
+
+// -----
+
+// Tests that padding needs four values.
+func.func @conv_padding_count(%x: tensor<1x4x9x9xf32>, %w: tensor<6x4x3x3xf32>) {
+  // expected-error @+1 {{padding needs 4 values [top, left, bottom, right], found 2}}
+  %0 = nn.conv2d %x, %w stride [1, 1] padding [1, 1] dilation [1, 1] groups 1
+         : (tensor<1x4x9x9xf32>, tensor<6x4x3x3xf32>) -> tensor<1x6x9x9xf32>
+  return
+}
+
+// -----
+
+// Tests that negative padding is rejected.
+func.func @conv_padding_negative(%x: tensor<1x4x9x9xf32>, %w: tensor<6x4x3x3xf32>) {
+  // expected-error @+1 {{padding must be non-negative, found -1}}
+  %0 = nn.conv2d %x, %w stride [1, 1] padding [0, 0, -1, 0] dilation [1, 1] groups 1
+         : (tensor<1x4x9x9xf32>, tensor<6x4x3x3xf32>) -> tensor<1x6x6x7xf32>
+  return
+}
+
+// -----
+
+// Tests that groups must be positive.
+func.func @conv_groups_zero(%x: tensor<1x4x9x9xf32>, %w: tensor<6x4x3x3xf32>) {
+  // expected-error @+1 {{groups must be positive, found 0}}
+  %0 = nn.conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 0
+         : (tensor<1x4x9x9xf32>, tensor<6x4x3x3xf32>) -> tensor<1x6x7x7xf32>
+  return
+}
+
+// -----
+
+// Tests that groups must divide the input channels.
+func.func @conv_groups_input(%x: tensor<1x4x9x9xf32>, %w: tensor<6x1x3x3xf32>) {
+  // expected-error @+1 {{groups (3) must divide the input channels (4)}}
+  %0 = nn.conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 3
+         : (tensor<1x4x9x9xf32>, tensor<6x1x3x3xf32>) -> tensor<1x6x7x7xf32>
+  return
+}
+
+// -----
+
+// Tests that groups must divide the output channels.
+func.func @conv_groups_output(%x: tensor<1x4x9x9xf32>, %w: tensor<6x2x3x3xf32>) {
+  // expected-error @+1 {{groups (4) must divide the output channels (6)}}
+  %0 = nn.conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 4
+         : (tensor<1x4x9x9xf32>, tensor<6x2x3x3xf32>) -> tensor<1x6x7x7xf32>
+  return
+}
+
+// -----
+
+// Tests that the weight's input channels must be in/groups.
+func.func @conv_weight_channels(%x: tensor<1x4x9x9xf32>, %w: tensor<6x4x3x3xf32>) {
+  // expected-error @+1 {{weight dimension 1 is 4, expected 2}}
+  %0 = nn.conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 2
+         : (tensor<1x4x9x9xf32>, tensor<6x4x3x3xf32>) -> tensor<1x6x7x7xf32>
+  return
+}
+
+// -----
+
+// Tests that a conv2d bias must be a vector.
+func.func @conv_bias_rank(%x: tensor<1x4x9x9xf32>, %w: tensor<6x4x3x3xf32>,
+                          %b: tensor<1x6xf32>) {
+  // expected-error @+1 {{expects bias of rank 1, found rank 2 (1x6)}}
+  %0 = nn.conv2d %x, %w, %b stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1
+         : (tensor<1x4x9x9xf32>, tensor<6x4x3x3xf32>, tensor<1x6xf32>) -> tensor<1x6x7x7xf32>
+  return
+}
+
+// -----
+
+// Tests that a conv2d bias needs one value per output channel.
+func.func @conv_bias_size(%x: tensor<1x4x9x9xf32>, %w: tensor<6x4x3x3xf32>,
+                          %b: tensor<5xf32>) {
+  // expected-error @+1 {{bias dimension 0 is 5, expected 6}}
+  %0 = nn.conv2d %x, %w, %b stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1
+         : (tensor<1x4x9x9xf32>, tensor<6x4x3x3xf32>, tensor<5xf32>) -> tensor<1x6x7x7xf32>
+  return
+}
+
+// -----
+
+// Tests that a kernel larger than the padded input is rejected.
+func.func @conv_empty_output(%x: tensor<1x4x2x9xf32>, %w: tensor<6x4x3x3xf32>) {
+  // expected-error @+1 {{window of 3 (dilation 1) on input dimension 2 of size 2 with padding 0+0 gives an empty output}}
+  %0 = nn.conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1
+         : (tensor<1x4x2x9xf32>, tensor<6x4x3x3xf32>) -> tensor<1x6x1x7xf32>
+  return
+}
+
+// -----
+
+// Tests that window arithmetic that overflows 64 bits is rejected, not wrapped.
+func.func @conv_overflow(%x: tensor<1x4x9x9xf32>, %w: tensor<6x4x3x3xf32>) {
+  // expected-error @+1 {{window arithmetic overflows on dimension 2}}
+  %0 = nn.conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0]
+         dilation [4611686018427387904, 1] groups 1
+         : (tensor<1x4x9x9xf32>, tensor<6x4x3x3xf32>) -> tensor<1x6x7x7xf32>
+  return
+}
+
+// -----
+
+// Tests that a wrong result dimension names the dimension and both shapes.
+func.func @conv_result_shape(%x: tensor<1x4x9x9xf32>, %w: tensor<6x4x3x3xf32>) {
+  // expected-error @+1 {{result dimension 3 is 9, expected 7 (result 1x6x7x9, expected 1x6x7x7)}}
+  %0 = nn.conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1
+         : (tensor<1x4x9x9xf32>, tensor<6x4x3x3xf32>) -> tensor<1x6x7x9xf32>
+  return
+}
+
+// -----
+
+// Tests that a result of the wrong rank is rejected.
+func.func @conv_result_rank(%x: tensor<1x4x9x9xf32>, %w: tensor<6x4x3x3xf32>) {
+  // expected-error @+1 {{result has rank 3, expected rank 4}}
+  %0 = nn.conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1
+         : (tensor<1x4x9x9xf32>, tensor<6x4x3x3xf32>) -> tensor<6x7x7xf32>
+  return
+}
+
+// -----
+
+// Tests that linear needs a matrix input (a 4-D activation needs a flatten).
+func.func @linear_input_rank(%x: tensor<1x16x5x5xf32>, %w: tensor<120x400xf32>) {
+  // expected-error @+1 {{'nn.linear' op expects input of rank 2, found rank 4 (1x16x5x5)}}
+  %0 = nn.linear %x, %w : (tensor<1x16x5x5xf32>, tensor<120x400xf32>) -> tensor<1x120xf32>
+  return
+}
+
+// -----
+
+// Tests that a linear weight must be a matrix.
+func.func @linear_weight_rank(%x: tensor<1x400xf32>, %w: tensor<400xf32>) {
+  // expected-error @+1 {{expects weight of rank 2, found rank 1 (400)}}
+  %0 = nn.linear %x, %w : (tensor<1x400xf32>, tensor<400xf32>) -> tensor<1x120xf32>
+  return
+}
+
+// -----
+
+// Tests that the weight's input features must match the input.
+func.func @linear_features(%x: tensor<1x400xf32>, %w: tensor<120x300xf32>) {
+  // expected-error @+1 {{weight dimension 1 is 300, expected 400}}
+  %0 = nn.linear %x, %w : (tensor<1x400xf32>, tensor<120x300xf32>) -> tensor<1x120xf32>
+  return
+}
+
+// -----
+
+// Tests that a linear bias needs one value per output feature.
+func.func @linear_bias(%x: tensor<1x400xf32>, %w: tensor<120x400xf32>, %b: tensor<84xf32>) {
+  // expected-error @+1 {{bias dimension 0 is 84, expected 120}}
+  %0 = nn.linear %x, %w, %b : (tensor<1x400xf32>, tensor<120x400xf32>, tensor<84xf32>) -> tensor<1x120xf32>
+  return
+}
+
+// -----
+
+// Tests that a linear result must be [N, out].
+func.func @linear_result(%x: tensor<1x400xf32>, %w: tensor<120x400xf32>) {
+  // expected-error @+1 {{result dimension 1 is 84, expected 120}}
+  %0 = nn.linear %x, %w : (tensor<1x400xf32>, tensor<120x400xf32>) -> tensor<1x84xf32>
+  return
+}
+
+// -----
+
+// Tests that a dropout probability outside [0, 1] is rejected.
+func.func @dropout_p(%x: tensor<1x10xf32>) {
+  // expected-error @+1 {{probability must be in [0, 1], found 1.5}}
+  %0 = nn.dropout %x p 1.5 : tensor<1x10xf32>
+  return
+}
+
+// -----
+
+// Tests that a pool needs an NCHW input.
+func.func @pool_input_rank(%x: tensor<6x28x28xf32>) {
+  // expected-error @+1 {{'nn.max_pool2d' op expects input of rank 4, found rank 3 (6x28x28)}}
+  %0 = nn.max_pool2d %x kernel [2, 2] stride [2, 2] padding [0, 0, 0, 0]
+         : (tensor<6x28x28xf32>) -> tensor<1x6x14x14xf32>
+  return
+}
+
+// -----
+
+// Tests that a zero kernel is rejected.
+func.func @pool_kernel_zero(%x: tensor<1x6x28x28xf32>) {
+  // expected-error @+1 {{kernel must be positive, found 0}}
+  %0 = nn.max_pool2d %x kernel [0, 2] stride [2, 2] padding [0, 0, 0, 0]
+         : (tensor<1x6x28x28xf32>) -> tensor<1x6x14x14xf32>
+  return
+}
+
+// -----
+
+// Tests that pool padding over half the kernel is rejected, as PyTorch does.
+func.func @pool_padding_half(%x: tensor<1x6x28x28xf32>) {
+  // expected-error @+1 {{padding 2 exceeds half the kernel size 3}}
+  %0 = nn.avg_pool2d %x kernel [3, 3] stride [1, 1] padding [2, 0, 0, 0]
+         : (tensor<1x6x28x28xf32>) -> tensor<1x6x28x26xf32>
+  return
+}
+
+// -----
+
+// Tests that a pool giving an empty output is rejected.
+func.func @pool_empty(%x: tensor<1x16x1x1xf32>) {
+  // expected-error @+1 {{window of 2 (dilation 1) on input dimension 2 of size 1 with padding 0+0 gives an empty output}}
+  %0 = nn.max_pool2d %x kernel [2, 2] stride [2, 2] padding [0, 0, 0, 0]
+         : (tensor<1x16x1x1xf32>) -> tensor<1x16x1x1xf32>
+  return
+}
+
+// -----
+
+// Tests that ceil_mode's extra output cell is part of the expected shape.
+func.func @pool_ceil_shape(%x: tensor<1x6x9x9xf32>) {
+  // expected-error @+1 {{result dimension 2 is 4, expected 5}}
+  %0 = nn.avg_pool2d %x kernel [2, 2] stride [2, 2] padding [0, 0, 0, 0] ceil_mode
+         : (tensor<1x6x9x9xf32>) -> tensor<1x6x4x4xf32>
+  return
+}
+
+// -----
+
+// Tests that an adaptive pool's result must be 4-D.
+func.func @adaptive_result_rank(%x: tensor<1x6x9x9xf32>) {
+  // expected-error @+1 {{expects result of rank 4, found rank 2 (1x6)}}
+  %0 = nn.adaptive_avg_pool2d %x : (tensor<1x6x9x9xf32>) -> tensor<1x6xf32>
+  return
+}
+
+// -----
+
+// Tests that an adaptive pool's input must be 4-D.
+func.func @adaptive_input_rank(%x: tensor<6x9x9xf32>) {
+  // expected-error @+1 {{expects input of rank 4, found rank 3 (6x9x9)}}
+  %0 = nn.adaptive_avg_pool2d %x : (tensor<6x9x9xf32>) -> tensor<1x6x3x3xf32>
+  return
+}
+
+// -----
+
+// Tests that an adaptive pool to an empty size is rejected.
+func.func @adaptive_empty(%x: tensor<1x6x9x9xf32>) {
+  // expected-error @+1 {{output size must be positive, found 0 in dimension 3}}
+  %0 = nn.adaptive_avg_pool2d %x : (tensor<1x6x9x9xf32>) -> tensor<1x6x3x0xf32>
+  return
+}
+
+// -----
+
+// Tests that an adaptive pool keeps batch and channels.
+func.func @adaptive_channels(%x: tensor<1x6x9x9xf32>) {
+  // expected-error @+1 {{result dimension 1 is 5, expected 6}}
+  %0 = nn.adaptive_avg_pool2d %x : (tensor<1x6x9x9xf32>) -> tensor<1x5x3x3xf32>
+  return
+}
+
+// -----
+
+// Tests that LRN needs an NCHW input.
+func.func @lrn_rank(%x: tensor<1x10xf32>) {
+  // expected-error @+1 {{'nn.lrn' op expects input of rank 4, found rank 2 (1x10)}}
+  %0 = nn.lrn %x size 5 alpha 1.0e-4 beta 0.75 k 1.0 : tensor<1x10xf32>
+  return
+}
+
+// -----
+
+// Tests that an LRN size must be positive.
+func.func @lrn_size(%x: tensor<1x6x5x5xf32>) {
+  // expected-error @+1 {{size must be positive, found 0}}
+  %0 = nn.lrn %x size 0 alpha 1.0e-4 beta 0.75 k 1.0 : tensor<1x6x5x5xf32>
+  return
+}
+
+// -----
+
+// Tests that batchnorm needs an NCHW input.
+func.func @batch_norm_rank(%x: tensor<1x16xf32>, %p: tensor<16xf32>) {
+  // expected-error @+1 {{'nn.batch_norm' op expects input of rank 4, found rank 2 (1x16)}}
+  %0 = nn.batch_norm %x, %p, %p, %p, %p eps 1.0e-5
+         : (tensor<1x16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>,
+            tensor<16xf32>) -> tensor<1x16xf32>
+  return
+}
+
+// -----
+
+// Tests that a batchnorm parameter must be a vector, and is named.
+func.func @batch_norm_param_rank(%x: tensor<1x16x4x4xf32>, %p: tensor<16xf32>,
+                                 %m: tensor<1x16xf32>) {
+  // expected-error @+1 {{expects running_mean of rank 1, found rank 2 (1x16)}}
+  %0 = nn.batch_norm %x, %p, %p, %m, %p eps 1.0e-5
+         : (tensor<1x16x4x4xf32>, tensor<16xf32>, tensor<16xf32>, tensor<1x16xf32>,
+            tensor<16xf32>) -> tensor<1x16x4x4xf32>
+  return
+}
+
+// -----
+
+// Tests that a batchnorm parameter needs one value per channel.
+func.func @batch_norm_param_size(%x: tensor<1x16x4x4xf32>, %p: tensor<16xf32>,
+                                 %v: tensor<8xf32>) {
+  // expected-error @+1 {{running_var dimension 0 is 8, expected 16}}
+  %0 = nn.batch_norm %x, %p, %p, %p, %v eps 1.0e-5
+         : (tensor<1x16x4x4xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>,
+            tensor<8xf32>) -> tensor<1x16x4x4xf32>
+  return
+}
+
+// -----
+
+// Tests that batchnorm's eps must be positive.
+func.func @batch_norm_eps(%x: tensor<1x16x4x4xf32>, %p: tensor<16xf32>) {
+  // expected-error @+1 {{eps must be positive}}
+  %0 = nn.batch_norm %x, %p, %p, %p, %p eps 0.0
+         : (tensor<1x16x4x4xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>,
+            tensor<16xf32>) -> tensor<1x16x4x4xf32>
+  return
+}
+
+// -----
+
+// Tests that batchnorm keeps its input's shape.
+func.func @batch_norm_result(%x: tensor<1x16x4x4xf32>, %p: tensor<16xf32>) {
+  // expected-error @+1 {{result dimension 3 is 5, expected 4}}
+  %0 = nn.batch_norm %x, %p, %p, %p, %p eps 1.0e-5
+         : (tensor<1x16x4x4xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>,
+            tensor<16xf32>) -> tensor<1x16x4x5xf32>
+  return
+}
+
+// -----
+
+// Tests that softmax over dimension 1 needs rank >= 2.
+func.func @softmax_rank(%x: tensor<10xf32>) {
+  // expected-error @+1 {{needs a tensor of rank >= 2 (softmax runs over dimension 1)}}
+  %0 = nn.softmax %x : tensor<10xf32>
+  return
+}
+
+// -----
+
+// Tests that a scalar cannot be flattened.
+func.func @flatten_scalar(%x: tensor<f32>) {
+  // expected-error @+1 {{cannot flatten a scalar}}
+  %0 = nn.flatten %x : (tensor<f32>) -> tensor<1xf32>
+  return
+}
+
+// -----
+
+// Tests that flatten's result keeps the batch and multiplies the rest.
+func.func @flatten_result(%x: tensor<1x16x5x5xf32>) {
+  // expected-error @+1 {{result dimension 1 is 80, expected 400}}
+  %0 = nn.flatten %x : (tensor<1x16x5x5xf32>) -> tensor<1x80xf32>
+  return
+}
+
+// -----
+
+// Tests that dynamic shapes are rejected by the operand types.
+func.func @dynamic_shape(%x: tensor<?x10xf32>) {
+  // expected-error @+1 {{must be statically shaped tensor of 32-bit float values}}
+  %0 = nn.relu %x : tensor<?x10xf32>
+  return
+}

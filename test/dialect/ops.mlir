@@ -1,0 +1,108 @@
+// RUN: kiln-opt %s | kiln-opt | FileCheck %s
+// RUN: kiln-opt %s --mlir-print-op-generic | kiln-opt | FileCheck %s
+
+// Tests that every nn op survives a round trip through its custom assembly
+// format and through the generic form.
+
+// CHECK-LABEL: func.func @conv2d
+// CHECK-SAME: (%[[X:.*]]: tensor<1x4x9x9xf32>, %[[W:.*]]: tensor<6x2x3x5xf32>, %[[B:.*]]: tensor<6xf32>)
+func.func @conv2d(%x: tensor<1x4x9x9xf32>, %w: tensor<6x2x3x5xf32>,
+                  %b: tensor<6xf32>) -> (tensor<1x6x5x5xf32>, tensor<1x6x5x5xf32>) {
+  // CHECK: nn.conv2d %[[X]], %[[W]], %[[B]] stride [2, 2] padding [1, 2, 1, 2] dilation [1, 1] groups 2 : (tensor<1x4x9x9xf32>, tensor<6x2x3x5xf32>, tensor<6xf32>) -> tensor<1x6x5x5xf32>
+  %0 = nn.conv2d %x, %w, %b stride [2, 2] padding [1, 2, 1, 2] dilation [1, 1]
+         groups 2 : (tensor<1x4x9x9xf32>, tensor<6x2x3x5xf32>, tensor<6xf32>)
+         -> tensor<1x6x5x5xf32>
+  // CHECK: nn.conv2d %[[X]], %[[W]] stride [2, 2] padding [1, 2, 1, 2] dilation [1, 1] groups 2 : (tensor<1x4x9x9xf32>, tensor<6x2x3x5xf32>) -> tensor<1x6x5x5xf32>
+  %1 = nn.conv2d %x, %w stride [2, 2] padding [1, 2, 1, 2] dilation [1, 1]
+         groups 2 : (tensor<1x4x9x9xf32>, tensor<6x2x3x5xf32>)
+         -> tensor<1x6x5x5xf32>
+  return %0, %1 : tensor<1x6x5x5xf32>, tensor<1x6x5x5xf32>
+}
+
+// CHECK-LABEL: func.func @linear
+// CHECK-SAME: (%[[X:.*]]: tensor<2x400xf32>, %[[W:.*]]: tensor<120x400xf32>, %[[B:.*]]: tensor<120xf32>)
+func.func @linear(%x: tensor<2x400xf32>, %w: tensor<120x400xf32>,
+                  %b: tensor<120xf32>) -> (tensor<2x120xf32>, tensor<2x120xf32>) {
+  // CHECK: nn.linear %[[X]], %[[W]], %[[B]] : (tensor<2x400xf32>, tensor<120x400xf32>, tensor<120xf32>) -> tensor<2x120xf32>
+  %0 = nn.linear %x, %w, %b
+         : (tensor<2x400xf32>, tensor<120x400xf32>, tensor<120xf32>) -> tensor<2x120xf32>
+  // CHECK: nn.linear %[[X]], %[[W]] : (tensor<2x400xf32>, tensor<120x400xf32>) -> tensor<2x120xf32>
+  %1 = nn.linear %x, %w : (tensor<2x400xf32>, tensor<120x400xf32>) -> tensor<2x120xf32>
+  return %0, %1 : tensor<2x120xf32>, tensor<2x120xf32>
+}
+
+// CHECK-LABEL: func.func @activations
+// CHECK-SAME: (%[[X:.*]]: tensor<1x10xf32>)
+func.func @activations(%x: tensor<1x10xf32>) -> tensor<1x10xf32> {
+  // CHECK: %[[R:.*]] = nn.relu %[[X]] : tensor<1x10xf32>
+  // CHECK: %[[S:.*]] = nn.sigmoid %[[R]] : tensor<1x10xf32>
+  // CHECK: %[[T:.*]] = nn.tanh %[[S]] : tensor<1x10xf32>
+  // CHECK: %[[D:.*]] = nn.dropout %[[T]] p 5.000000e-01 : tensor<1x10xf32>
+  // CHECK: nn.softmax %[[D]] : tensor<1x10xf32>
+  %0 = nn.relu %x : tensor<1x10xf32>
+  %1 = nn.sigmoid %0 : tensor<1x10xf32>
+  %2 = nn.tanh %1 : tensor<1x10xf32>
+  %3 = nn.dropout %2 p 0.5 : tensor<1x10xf32>
+  %4 = nn.softmax %3 : tensor<1x10xf32>
+  return %4 : tensor<1x10xf32>
+}
+
+// CHECK-LABEL: func.func @pools
+// CHECK-SAME: (%[[X:.*]]: tensor<1x8x9x9xf32>)
+func.func @pools(%x: tensor<1x8x9x9xf32>)
+    -> (tensor<1x8x5x5xf32>, tensor<1x8x4x4xf32>, tensor<1x8x5x5xf32>,
+        tensor<1x8x3x2xf32>) {
+  // CHECK: nn.max_pool2d %[[X]] kernel [3, 3] stride [2, 2] padding [1, 1, 1, 1] ceil_mode : (tensor<1x8x9x9xf32>) -> tensor<1x8x5x5xf32>
+  %0 = nn.max_pool2d %x kernel [3, 3] stride [2, 2] padding [1, 1, 1, 1]
+         ceil_mode : (tensor<1x8x9x9xf32>) -> tensor<1x8x5x5xf32>
+  // CHECK: nn.avg_pool2d %[[X]] kernel [2, 2] stride [2, 2] padding [0, 0, 0, 0] : (tensor<1x8x9x9xf32>) -> tensor<1x8x4x4xf32>
+  %1 = nn.avg_pool2d %x kernel [2, 2] stride [2, 2] padding [0, 0, 0, 0]
+         : (tensor<1x8x9x9xf32>) -> tensor<1x8x4x4xf32>
+  // CHECK: nn.avg_pool2d %[[X]] kernel [3, 3] stride [2, 2] padding [1, 1, 1, 1] ceil_mode count_include_pad : (tensor<1x8x9x9xf32>) -> tensor<1x8x5x5xf32>
+  %2 = nn.avg_pool2d %x kernel [3, 3] stride [2, 2] padding [1, 1, 1, 1]
+         ceil_mode count_include_pad : (tensor<1x8x9x9xf32>) -> tensor<1x8x5x5xf32>
+  // CHECK: nn.adaptive_avg_pool2d %[[X]] : (tensor<1x8x9x9xf32>) -> tensor<1x8x3x2xf32>
+  %3 = nn.adaptive_avg_pool2d %x : (tensor<1x8x9x9xf32>) -> tensor<1x8x3x2xf32>
+  return %0, %1, %2, %3 : tensor<1x8x5x5xf32>, tensor<1x8x4x4xf32>,
+                          tensor<1x8x5x5xf32>, tensor<1x8x3x2xf32>
+}
+
+// CHECK-LABEL: func.func @normalisation
+// CHECK-SAME: (%[[X:.*]]: tensor<1x16x8x8xf32>, %[[P:.*]]: tensor<16xf32>)
+func.func @normalisation(%x: tensor<1x16x8x8xf32>, %p: tensor<16xf32>)
+    -> (tensor<1x16x8x8xf32>, tensor<1x16x8x8xf32>) {
+  // CHECK: nn.lrn %[[X]] size 5 alpha 1.000000e-04 beta 7.500000e-01 k 2.000000e+00 : tensor<1x16x8x8xf32>
+  %0 = nn.lrn %x size 5 alpha 1.0e-4 beta 0.75 k 2.0 : tensor<1x16x8x8xf32>
+  // CHECK: nn.batch_norm %[[X]], %[[P]], %[[P]], %[[P]], %[[P]] eps 1.000000e-05 : (tensor<1x16x8x8xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>) -> tensor<1x16x8x8xf32>
+  %1 = nn.batch_norm %x, %p, %p, %p, %p eps 1.0e-5
+         : (tensor<1x16x8x8xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>,
+            tensor<16xf32>) -> tensor<1x16x8x8xf32>
+  return %0, %1 : tensor<1x16x8x8xf32>, tensor<1x16x8x8xf32>
+}
+
+// CHECK-LABEL: func.func @flatten
+// CHECK-SAME: (%[[X:.*]]: tensor<1x16x5x5xf32>)
+func.func @flatten(%x: tensor<1x16x5x5xf32>) -> tensor<1x400xf32> {
+  // CHECK: nn.flatten %[[X]] : (tensor<1x16x5x5xf32>) -> tensor<1x400xf32>
+  %0 = nn.flatten %x : (tensor<1x16x5x5xf32>) -> tensor<1x400xf32>
+  return %0 : tensor<1x400xf32>
+}
+
+// CHECK-LABEL: func.func @resource_weights
+func.func @resource_weights(%x: tensor<1x2xf32>) -> tensor<1x2xf32> {
+  // CHECK: %[[W:.*]] = arith.constant dense_resource<fc.weight> : tensor<2x2xf32>
+  // CHECK: nn.linear %{{.*}}, %[[W]]
+  %w = arith.constant dense_resource<fc.weight> : tensor<2x2xf32>
+  %0 = nn.linear %x, %w : (tensor<1x2xf32>, tensor<2x2xf32>) -> tensor<1x2xf32>
+  return %0 : tensor<1x2xf32>
+}
+
+// CHECK: dialect_resources
+// CHECK: fc.weight: "0x040000000000803F000000400000404000008040"
+{-#
+  dialect_resources: {
+    builtin: {
+      fc.weight: "0x040000000000803F000000400000404000008040"
+    }
+  }
+#-}

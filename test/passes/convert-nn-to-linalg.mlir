@@ -1,0 +1,348 @@
+// RUN: kiln-opt %s -split-input-file -convert-nn-to-linalg | FileCheck %s
+// RUN: kiln-opt %s -split-input-file -convert-nn-to-linalg -mlir-print-debuginfo \
+// RUN:   -mlir-print-local-scope | FileCheck %s --check-prefix=LOC
+
+// Tests that a padded convolution with bias pads with zeros and accumulates
+// into the broadcast bias, keeping strides and dilations.
+// CHECK-LABEL: func.func @conv_pad_bias
+// CHECK-SAME: (%[[X:.*]]: tensor<1x3x9x9xf32>, %[[W:.*]]: tensor<4x3x3x5xf32>, %[[B:.*]]: tensor<4xf32>)
+// CHECK: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK: %[[PAD:.*]] = tensor.pad %[[X]] low[0, 0, 1, 2] high[0, 0, 1, 2]
+// CHECK:   tensor.yield %[[ZERO]]
+// CHECK: } : tensor<1x3x9x9xf32> to tensor<1x3x11x13xf32>
+// CHECK: %[[INIT:.*]] = linalg.broadcast ins(%[[B]] : tensor<4xf32>) outs(%{{.*}} : tensor<1x4x5x3xf32>) dimensions = [0, 2, 3]
+// CHECK: %[[Y:.*]] = linalg.conv_2d_nchw_fchw {dilations = dense<[1, 2]> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>} ins(%[[PAD]], %[[W]] : {{.*}}) outs(%[[INIT]] : tensor<1x4x5x3xf32>)
+// CHECK: return %[[Y]]
+// LOC-LABEL: func.func @conv_pad_bias
+// LOC: } : tensor<1x3x9x9xf32> to tensor<1x3x11x13xf32> loc("model.nn":5:1)
+// LOC: linalg.broadcast {{.*}} loc("model.nn":5:1)
+// LOC: linalg.conv_2d_nchw_fchw {{.*}} loc("model.nn":5:1)
+func.func @conv_pad_bias(%x: tensor<1x3x9x9xf32>, %w: tensor<4x3x3x5xf32>,
+                         %b: tensor<4xf32>) -> tensor<1x4x5x3xf32> {
+  %0 = nn.conv2d %x, %w, %b stride [2, 2] padding [1, 2, 1, 2] dilation [1, 2] groups 1
+         : (tensor<1x3x9x9xf32>, tensor<4x3x3x5xf32>, tensor<4xf32>) -> tensor<1x4x5x3xf32>
+         loc("model.nn":5:1)
+  return %0 : tensor<1x4x5x3xf32>
+}
+
+// -----
+
+// Tests that a convolution without padding or bias needs no tensor.pad and
+// accumulates into zeros.
+// CHECK-LABEL: func.func @conv_plain
+// CHECK-SAME: (%[[X:.*]]: tensor<1x3x8x8xf32>, %[[W:.*]]: tensor<4x3x3x3xf32>)
+// CHECK-NOT: tensor.pad
+// CHECK: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK: %[[INIT:.*]] = linalg.fill ins(%[[ZERO]] : f32)
+// CHECK: linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%[[X]], %[[W]] : {{.*}}) outs(%[[INIT]] : tensor<1x4x6x6xf32>)
+func.func @conv_plain(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>) -> tensor<1x4x6x6xf32> {
+  %0 = nn.conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1
+         : (tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>) -> tensor<1x4x6x6xf32>
+  return %0 : tensor<1x4x6x6xf32>
+}
+
+// -----
+
+// Tests that a grouped convolution splits the channels into [groups,
+// channels/groups] and uses the grouped linalg convolution.
+// CHECK-LABEL: func.func @conv_grouped
+// CHECK-SAME: (%[[X:.*]]: tensor<1x4x8x8xf32>, %[[W:.*]]: tensor<6x2x3x3xf32>, %[[B:.*]]: tensor<6xf32>)
+// CHECK: %[[INIT:.*]] = linalg.broadcast ins(%[[B]]
+// CHECK: %[[GX:.*]] = tensor.expand_shape %[[X]] {{\[\[}}0], [1, 2], [3], [4]] output_shape [1, 2, 2, 8, 8]
+// CHECK: %[[GW:.*]] = tensor.expand_shape %[[W]] {{\[\[}}0, 1], [2], [3], [4]] output_shape [2, 3, 2, 3, 3]
+// CHECK: %[[GI:.*]] = tensor.expand_shape %[[INIT]] {{\[\[}}0], [1, 2], [3], [4]] output_shape [1, 2, 3, 6, 6]
+// CHECK: %[[GY:.*]] = linalg.conv_2d_ngchw_gfchw {{.*}} ins(%[[GX]], %[[GW]] : {{.*}}) outs(%[[GI]] : tensor<1x2x3x6x6xf32>)
+// CHECK: %[[Y:.*]] = tensor.collapse_shape %[[GY]] {{\[\[}}0], [1, 2], [3], [4]] : tensor<1x2x3x6x6xf32> into tensor<1x6x6x6xf32>
+// CHECK: return %[[Y]]
+func.func @conv_grouped(%x: tensor<1x4x8x8xf32>, %w: tensor<6x2x3x3xf32>,
+                        %b: tensor<6xf32>) -> tensor<1x6x6x6xf32> {
+  %0 = nn.conv2d %x, %w, %b stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 2
+         : (tensor<1x4x8x8xf32>, tensor<6x2x3x3xf32>, tensor<6xf32>) -> tensor<1x6x6x6xf32>
+  return %0 : tensor<1x6x6x6xf32>
+}
+
+// -----
+
+// Tests that a depthwise convolution goes through the grouped path with one
+// channel per group.
+// CHECK-LABEL: func.func @conv_depthwise
+// CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0], [1, 2], [3], [4]] output_shape [1, 4, 1, 10, 10]
+// CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0, 1], [2], [3], [4]] output_shape [4, 1, 1, 3, 3]
+// CHECK: linalg.conv_2d_ngchw_gfchw
+func.func @conv_depthwise(%x: tensor<1x4x8x8xf32>, %w: tensor<4x1x3x3xf32>) -> tensor<1x4x8x8xf32> {
+  %0 = nn.conv2d %x, %w stride [1, 1] padding [1, 1, 1, 1] dilation [1, 1] groups 4
+         : (tensor<1x4x8x8xf32>, tensor<4x1x3x3xf32>) -> tensor<1x4x8x8xf32>
+  return %0 : tensor<1x4x8x8xf32>
+}
+
+// -----
+
+// Tests that linear reads the [out, in] weight through a transposed matmul
+// map and accumulates into the broadcast bias.
+// CHECK-DAG: #[[LHS:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK-DAG: #[[RHS:.*]] = affine_map<(d0, d1, d2) -> (d1, d2)>
+// CHECK-DAG: #[[OUT:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-LABEL: func.func @linear
+// CHECK-SAME: (%[[X:.*]]: tensor<2x8xf32>, %[[W:.*]]: tensor<3x8xf32>, %[[B:.*]]: tensor<3xf32>)
+// CHECK: %[[INIT:.*]] = linalg.broadcast ins(%[[B]] : tensor<3xf32>) outs(%{{.*}} : tensor<2x3xf32>) dimensions = [0]
+// CHECK: %[[Y:.*]] = linalg.matmul indexing_maps = [#[[LHS]], #[[RHS]], #[[OUT]]] ins(%[[X]], %[[W]] : tensor<2x8xf32>, tensor<3x8xf32>) outs(%[[INIT]] : tensor<2x3xf32>)
+// CHECK: return %[[Y]]
+func.func @linear(%x: tensor<2x8xf32>, %w: tensor<3x8xf32>, %b: tensor<3xf32>) -> tensor<2x3xf32> {
+  %0 = nn.linear %x, %w, %b : (tensor<2x8xf32>, tensor<3x8xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+// Tests that linear without bias accumulates into zeros.
+// CHECK-LABEL: func.func @linear_no_bias
+// CHECK: %[[INIT:.*]] = linalg.fill
+// CHECK: linalg.matmul {{.*}} outs(%[[INIT]] : tensor<2x3xf32>)
+func.func @linear_no_bias(%x: tensor<2x8xf32>, %w: tensor<3x8xf32>) -> tensor<2x3xf32> {
+  %0 = nn.linear %x, %w : (tensor<2x8xf32>, tensor<3x8xf32>) -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+// Tests that max pooling pads with -inf, and that ceil_mode adds one more row
+// and column at the bottom/right so the last window (8 + 1 + 1 cells, but
+// windows reach row 4 * 2 + 3 = 11) lies inside the padded input.
+// CHECK-LABEL: func.func @max_pool_ceil
+// CHECK-SAME: (%[[X:.*]]: tensor<1x3x8x8xf32>)
+// CHECK: %[[NINF:.*]] = arith.constant 0xFF800000 : f32
+// CHECK: %[[PAD:.*]] = tensor.pad %[[X]] low[0, 0, 1, 1] high[0, 0, 2, 2]
+// CHECK:   tensor.yield %[[NINF]]
+// CHECK: } : tensor<1x3x8x8xf32> to tensor<1x3x11x11xf32>
+// CHECK: %[[WINDOW:.*]] = tensor.empty() : tensor<3x3xf32>
+// CHECK: %[[INIT:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<1x3x5x5xf32>)
+// CHECK: %[[Y:.*]] = linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>} ins(%[[PAD]], %[[WINDOW]] : {{.*}}) outs(%[[INIT]] : tensor<1x3x5x5xf32>)
+// CHECK: return %[[Y]]
+func.func @max_pool_ceil(%x: tensor<1x3x8x8xf32>) -> tensor<1x3x5x5xf32> {
+  %0 = nn.max_pool2d %x kernel [3, 3] stride [2, 2] padding [1, 1, 1, 1] ceil_mode
+         : (tensor<1x3x8x8xf32>) -> tensor<1x3x5x5xf32>
+  return %0 : tensor<1x3x5x5xf32>
+}
+
+// -----
+
+// Tests that an average pool whose windows are all full sums and divides by
+// the constant window area.
+// CHECK-LABEL: func.func @avg_pool_plain
+// CHECK-SAME: (%[[X:.*]]: tensor<1x3x8x8xf32>)
+// CHECK-NOT: tensor.pad
+// CHECK: %[[SUM:.*]] = linalg.pooling_nchw_sum {{.*}} ins(%[[X]], %{{.*}} : tensor<1x3x8x8xf32>, tensor<2x2xf32>)
+// CHECK: %[[AREA:.*]] = arith.constant 4.000000e+00 : f32
+// CHECK: linalg.generic {{.*}} ins(%[[SUM]] : tensor<1x3x4x4xf32>)
+// CHECK-NOT: linalg.index
+// CHECK: arith.divf %{{.*}}, %[[AREA]] : f32
+func.func @avg_pool_plain(%x: tensor<1x3x8x8xf32>) -> tensor<1x3x4x4xf32> {
+  %0 = nn.avg_pool2d %x kernel [2, 2] stride [2, 2] padding [0, 0, 0, 0]
+         : (tensor<1x3x8x8xf32>) -> tensor<1x3x4x4xf32>
+  return %0 : tensor<1x3x4x4xf32>
+}
+
+// -----
+
+// Tests that with count_include_pad (and no ceil_mode) padded cells count,
+// so the divisor is the constant kernel area.
+// CHECK-LABEL: func.func @avg_pool_count_pad
+// CHECK: tensor.pad %{{.*}} low[0, 0, 1, 1] high[0, 0, 1, 1]
+// CHECK: linalg.pooling_nchw_sum
+// CHECK: %[[AREA:.*]] = arith.constant 9.000000e+00 : f32
+// CHECK-NOT: linalg.index
+// CHECK: arith.divf %{{.*}}, %[[AREA]] : f32
+func.func @avg_pool_count_pad(%x: tensor<1x3x7x7xf32>) -> tensor<1x3x4x4xf32> {
+  %0 = nn.avg_pool2d %x kernel [3, 3] stride [2, 2] padding [1, 1, 1, 1] count_include_pad
+         : (tensor<1x3x7x7xf32>) -> tensor<1x3x4x4xf32>
+  return %0 : tensor<1x3x4x4xf32>
+}
+
+// -----
+
+// Tests that without count_include_pad the divisor counts only the input
+// cells of each window: PyTorch's clipped window, computed from the output
+// position.
+// CHECK-LABEL: func.func @avg_pool_exclude_pad
+// CHECK: %[[SUM:.*]] = linalg.pooling_nchw_sum
+// CHECK: linalg.generic {{.*}} ins(%[[SUM]] : tensor<1x3x4x4xf32>)
+// CHECK: %[[OH:.*]] = linalg.index 2 : index
+// CHECK: %[[OW:.*]] = linalg.index 3 : index
+// CHECK: arith.muli %[[OH]]
+// CHECK: arith.maxsi
+// CHECK: arith.minsi
+// CHECK: arith.muli %[[OW]]
+// CHECK: %[[COUNT:.*]] = arith.sitofp %{{.*}} : i64 to f32
+// CHECK: arith.divf %{{.*}}, %[[COUNT]] : f32
+func.func @avg_pool_exclude_pad(%x: tensor<1x3x7x7xf32>) -> tensor<1x3x4x4xf32> {
+  %0 = nn.avg_pool2d %x kernel [3, 3] stride [2, 2] padding [1, 1, 1, 1]
+         : (tensor<1x3x7x7xf32>) -> tensor<1x3x4x4xf32>
+  return %0 : tensor<1x3x4x4xf32>
+}
+
+// -----
+
+// Tests that an adaptive pool with even windows (global average pooling) is
+// an average pool with kernel = stride = input size.
+// CHECK-LABEL: func.func @adaptive_even
+// CHECK: %[[SUM:.*]] = linalg.pooling_nchw_sum {dilations = dense<1> : tensor<2xi64>, strides = dense<[7, 4]> : tensor<2xi64>} ins(%{{.*}}, %{{.*}} : tensor<1x2x7x8xf32>, tensor<7x4xf32>)
+// CHECK: arith.constant 2.800000e+01 : f32
+func.func @adaptive_even(%x: tensor<1x2x7x8xf32>) -> tensor<1x2x1x2xf32> {
+  %0 = nn.adaptive_avg_pool2d %x : (tensor<1x2x7x8xf32>) -> tensor<1x2x1x2xf32>
+  return %0 : tensor<1x2x1x2xf32>
+}
+
+// -----
+
+// Tests that an adaptive pool with uneven windows (5 -> 3 rows: [0, 2),
+// [1, 4), [3, 5)) reduces over the largest window (3 x 4), reading clamped
+// input cells and masking those outside each output cell's window.
+// CHECK-LABEL: func.func @adaptive_uneven
+// CHECK-SAME: (%[[X:.*]]: tensor<1x2x5x7xf32>)
+// CHECK: %[[WINDOW:.*]] = tensor.empty() : tensor<3x4xf32>
+// CHECK: %[[SUM:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]} ins(%[[WINDOW]] : tensor<3x4xf32>)
+// CHECK: arith.cmpi ult
+// CHECK: arith.minui
+// CHECK: %[[CELL:.*]] = tensor.extract %[[X]]
+// CHECK: arith.select %{{.*}}, %[[CELL]], %{{.*}} : f32
+// CHECK: linalg.generic {{.*}} ins(%[[SUM]] : tensor<1x2x3x2xf32>)
+// CHECK: arith.divf
+func.func @adaptive_uneven(%x: tensor<1x2x5x7xf32>) -> tensor<1x2x3x2xf32> {
+  %0 = nn.adaptive_avg_pool2d %x : (tensor<1x2x5x7xf32>) -> tensor<1x2x3x2xf32>
+  return %0 : tensor<1x2x3x2xf32>
+}
+
+// -----
+
+// Tests that an identity adaptive pool and dropout lower to their input.
+// CHECK-LABEL: func.func @identities
+// CHECK-SAME: (%[[X:.*]]: tensor<1x2x6x6xf32>)
+// CHECK-NEXT: return %[[X]]
+func.func @identities(%x: tensor<1x2x6x6xf32>) -> tensor<1x2x6x6xf32> {
+  %0 = nn.adaptive_avg_pool2d %x : (tensor<1x2x6x6xf32>) -> tensor<1x2x6x6xf32>
+  %1 = nn.dropout %0 p 0.5 : tensor<1x2x6x6xf32>
+  return %1 : tensor<1x2x6x6xf32>
+}
+
+// -----
+
+// Tests that activations become element-wise generics.
+// CHECK-LABEL: func.func @activations
+// CHECK-SAME: (%[[X:.*]]: tensor<1x10xf32>)
+// CHECK: %[[R:.*]] = linalg.generic {{.*}} ins(%[[X]] : tensor<1x10xf32>)
+// CHECK:   arith.maximumf %{{.*}}, %{{.*}} : f32
+// CHECK: %[[S:.*]] = linalg.generic {{.*}} ins(%[[R]] : tensor<1x10xf32>)
+// CHECK:   arith.negf
+// CHECK:   math.exp
+// CHECK:   arith.addf
+// CHECK:   arith.divf
+// CHECK: %[[T:.*]] = linalg.generic {{.*}} ins(%[[S]] : tensor<1x10xf32>)
+// CHECK:   math.tanh
+// CHECK: return %[[T]]
+func.func @activations(%x: tensor<1x10xf32>) -> tensor<1x10xf32> {
+  %0 = nn.relu %x : tensor<1x10xf32>
+  %1 = nn.sigmoid %0 : tensor<1x10xf32>
+  %2 = nn.tanh %1 : tensor<1x10xf32>
+  return %2 : tensor<1x10xf32>
+}
+
+// -----
+
+// Tests that batchnorm computes scale and shift once per channel, then applies
+// them element-wise with channel-indexed maps.
+// CHECK-DAG: #[[CHANNEL:.*]] = affine_map<(d0, d1, d2, d3) -> (d1)>
+// CHECK-LABEL: func.func @batch_norm
+// CHECK-SAME: (%[[X:.*]]: tensor<1x3x4x4xf32>, %[[G:.*]]: tensor<3xf32>, %[[B:.*]]: tensor<3xf32>, %[[M:.*]]: tensor<3xf32>, %[[V:.*]]: tensor<3xf32>)
+// CHECK: %[[EPS:.*]] = arith.constant 1.000000e-03 : f32
+// CHECK: %[[AFFINE:.*]]:2 = linalg.generic {{.*}} ins(%[[G]], %[[B]], %[[M]], %[[V]] : {{.*}}) outs({{.*}} : tensor<3xf32>, tensor<3xf32>)
+// CHECK:   arith.addf %{{.*}}, %[[EPS]]
+// CHECK:   math.sqrt
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[CHANNEL]], #[[CHANNEL]], #{{.*}}], {{.*}} ins(%[[X]], %[[AFFINE]]#0, %[[AFFINE]]#1 : {{.*}})
+// CHECK:   arith.mulf
+// CHECK:   arith.addf
+func.func @batch_norm(%x: tensor<1x3x4x4xf32>, %g: tensor<3xf32>, %b: tensor<3xf32>,
+                      %m: tensor<3xf32>, %v: tensor<3xf32>) -> tensor<1x3x4x4xf32> {
+  %0 = nn.batch_norm %x, %g, %b, %m, %v eps 1.0e-3
+         : (tensor<1x3x4x4xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>,
+            tensor<3xf32>) -> tensor<1x3x4x4xf32>
+  return %0 : tensor<1x3x4x4xf32>
+}
+
+// -----
+
+// Tests that LRN pads the channels by size/2 before and (size-1)/2 after,
+// sums squares over a channel window and divides by the power term.
+// CHECK-DAG: #[[SHIFTED:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1 + d4, d2, d3)>
+// CHECK-LABEL: func.func @lrn
+// CHECK-SAME: (%[[X:.*]]: tensor<1x6x4x4xf32>)
+// CHECK: %[[PAD:.*]] = tensor.pad %[[X]] low[0, 2, 0, 0] high[0, 1, 0, 0]
+// CHECK: } : tensor<1x6x4x4xf32> to tensor<1x9x4x4xf32>
+// CHECK: %[[SUM:.*]] = linalg.generic {indexing_maps = [#[[SHIFTED]], {{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%[[PAD]], %{{.*}} : tensor<1x9x4x4xf32>, tensor<4xf32>)
+// CHECK:   arith.mulf
+// CHECK:   arith.addf
+// CHECK: linalg.generic {{.*}} ins(%[[X]], %[[SUM]] : {{.*}})
+// CHECK:   math.powf
+// CHECK:   arith.divf
+func.func @lrn(%x: tensor<1x6x4x4xf32>) -> tensor<1x6x4x4xf32> {
+  %0 = nn.lrn %x size 4 alpha 1.0e-4 beta 0.75 k 1.0 : tensor<1x6x4x4xf32>
+  return %0 : tensor<1x6x4x4xf32>
+}
+
+// -----
+
+// Tests that softmax over dimension 1 takes the maximum, sums exp(x - max)
+// and divides, reducing dimension 1 wherever it sits.
+// CHECK-LABEL: func.func @softmax
+// CHECK-SAME: (%[[X:.*]]: tensor<2x5x3xf32>)
+// CHECK: %[[NINF:.*]] = arith.constant 0xFF800000 : f32
+// CHECK: %[[MAX:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction", "parallel"]} ins(%[[X]] : tensor<2x5x3xf32>) outs(%{{.*}} : tensor<2x3xf32>)
+// CHECK:   arith.maximumf
+// CHECK: %[[SUM:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction", "parallel"]} ins(%[[X]], %[[MAX]] : {{.*}})
+// CHECK:   arith.subf
+// CHECK:   math.exp
+// CHECK: %[[Y:.*]] = linalg.generic {{.*}} ins(%[[X]], %[[MAX]], %[[SUM]] : {{.*}})
+// CHECK:   math.exp
+// CHECK:   arith.divf
+// CHECK: return %[[Y]]
+func.func @softmax(%x: tensor<2x5x3xf32>) -> tensor<2x5x3xf32> {
+  %0 = nn.softmax %x : tensor<2x5x3xf32>
+  return %0 : tensor<2x5x3xf32>
+}
+
+// -----
+
+// Tests that flatten is a collapse of every dimension after the first.
+// CHECK-LABEL: func.func @flatten
+// CHECK-SAME: (%[[X:.*]]: tensor<1x16x5x5xf32>)
+// CHECK: %[[Y:.*]] = tensor.collapse_shape %[[X]] {{\[\[}}0], [1, 2, 3]] : tensor<1x16x5x5xf32> into tensor<1x400xf32>
+// CHECK: return %[[Y]]
+func.func @flatten(%x: tensor<1x16x5x5xf32>) -> tensor<1x400xf32> {
+  %0 = nn.flatten %x : (tensor<1x16x5x5xf32>) -> tensor<1x400xf32>
+  return %0 : tensor<1x400xf32>
+}
+
+// -----
+
+// Tests that no nn op survives a whole network, and that parameter constants
+// in resource blobs are used as they are.
+// CHECK-LABEL: func.func @network
+// CHECK: arith.constant dense_resource<fc.weight> : tensor<2x4xf32>
+// CHECK-NOT: nn.
+// CHECK: return
+func.func @network(%x: tensor<1x1x4x4xf32>) -> tensor<1x2xf32> {
+  %w = arith.constant dense_resource<fc.weight> : tensor<2x4xf32>
+  %0 = nn.relu %x : tensor<1x1x4x4xf32>
+  %1 = nn.max_pool2d %0 kernel [2, 2] stride [2, 2] padding [0, 0, 0, 0]
+         : (tensor<1x1x4x4xf32>) -> tensor<1x1x2x2xf32>
+  %2 = nn.flatten %1 : (tensor<1x1x2x2xf32>) -> tensor<1x4xf32>
+  %3 = nn.linear %2, %w : (tensor<1x4xf32>, tensor<2x4xf32>) -> tensor<1x2xf32>
+  %4 = nn.softmax %3 : tensor<1x2xf32>
+  return %4 : tensor<1x2xf32>
+}
+{-#
+  dialect_resources: {
+    builtin: {
+      fc.weight: "0x040000000000803F000000400000404000008040000080400000404000000040000080BF"
+    }
+  }
+#-}

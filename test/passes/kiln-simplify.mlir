@@ -1,0 +1,188 @@
+// RUN: kiln-opt %s -split-input-file -kiln-simplify | FileCheck %s
+// RUN: kiln-opt %s -split-input-file -kiln-simplify=fold-batch-norm=false \
+// RUN:   | FileCheck %s --check-prefix=NOFOLD
+// RUN: kiln-opt %s -split-input-file -kiln-simplify -mlir-print-debuginfo \
+// RUN:   -mlir-print-local-scope | FileCheck %s --check-prefix=LOC
+
+// Tests that dropout, an identity adaptive pool and a flatten of a matrix
+// disappear, while the layers around them stay.
+// CHECK-LABEL: func.func @inference_no_ops
+// CHECK-SAME: (%[[X:.*]]: tensor<1x8x6x6xf32>)
+// CHECK-NEXT: %[[R:.*]] = nn.relu %[[X]]
+// CHECK-NEXT: %[[F:.*]] = nn.flatten %[[R]]
+// CHECK-NEXT: %[[S:.*]] = nn.softmax %[[F]]
+// CHECK-NEXT: return %[[S]]
+func.func @inference_no_ops(%x: tensor<1x8x6x6xf32>) -> tensor<1x288xf32> {
+  %0 = nn.dropout %x p 0.5 : tensor<1x8x6x6xf32>
+  %1 = nn.adaptive_avg_pool2d %0 : (tensor<1x8x6x6xf32>) -> tensor<1x8x6x6xf32>
+  %2 = nn.relu %1 : tensor<1x8x6x6xf32>
+  %3 = nn.flatten %2 : (tensor<1x8x6x6xf32>) -> tensor<1x288xf32>
+  %4 = nn.dropout %3 p 0.2 : tensor<1x288xf32>
+  %5 = nn.flatten %4 : (tensor<1x288xf32>) -> tensor<1x288xf32>
+  %6 = nn.softmax %5 : tensor<1x288xf32>
+  return %6 : tensor<1x288xf32>
+}
+
+// -----
+
+// Tests that batchnorm folds into the convolution before it, with inline
+// constants: s = gamma / sqrt(var + eps) = [1, 2], w' = w * s,
+// b' = (b - mean) * s + beta.
+// CHECK-LABEL: func.func @fold_dense
+// CHECK-SAME: (%[[X:.*]]: tensor<1x1x4x4xf32>)
+// CHECK-DAG: %[[W:.*]] = arith.constant dense<{{\[\[\[\[}}1.000000e+00]]], {{\[\[\[}}6.000000e+00]]]]> : tensor<2x1x1x1xf32>
+// CHECK-DAG: %[[B:.*]] = arith.constant dense<[5.000000e-01, 1.000000e+00]> : tensor<2xf32>
+// CHECK: %[[Y:.*]] = nn.conv2d %[[X]], %[[W]], %[[B]] stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1
+// CHECK-NOT: nn.batch_norm
+// CHECK: return %[[Y]]
+// NOFOLD-LABEL: func.func @fold_dense
+// NOFOLD: nn.conv2d
+// NOFOLD: nn.batch_norm
+// LOC-LABEL: func.func @fold_dense
+// LOC: nn.conv2d {{.*}} loc(fused["model.nn":3:1, "model.nn":4:1])
+func.func @fold_dense(%x: tensor<1x1x4x4xf32>) -> tensor<1x2x4x4xf32> {
+  %w = arith.constant dense<[[[[1.0]]], [[[3.0]]]]> : tensor<2x1x1x1xf32>
+  %b = arith.constant dense<[1.0, 2.0]> : tensor<2xf32>
+  %gamma = arith.constant dense<[2.0, 6.0]> : tensor<2xf32>
+  %beta = arith.constant dense<[0.5, -1.0]> : tensor<2xf32>
+  %mean = arith.constant dense<1.0> : tensor<2xf32>
+  %var = arith.constant dense<[3.0, 8.0]> : tensor<2xf32>
+  %0 = nn.conv2d %x, %w, %b stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1
+         : (tensor<1x1x4x4xf32>, tensor<2x1x1x1xf32>, tensor<2xf32>) -> tensor<1x2x4x4xf32>
+         loc("model.nn":3:1)
+  %1 = nn.batch_norm %0, %gamma, %beta, %mean, %var eps 1.0
+         : (tensor<1x2x4x4xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>,
+            tensor<2xf32>) -> tensor<1x2x4x4xf32> loc("model.nn":4:1)
+  return %1 : tensor<1x2x4x4xf32>
+}
+
+// -----
+
+// Tests that weights in resource blobs fold into new blobs named after the
+// convolution's weight, and that a convolution without bias gains one named
+// like PyTorch's (conv1.bias): b' = (0 - mean) * s + beta = [-0.5, -3].
+// CHECK-LABEL: func.func @fold_resources
+// CHECK-DAG: %[[W:.*]] = arith.constant dense_resource<conv1.weight.bnfolded> : tensor<2x1x1x1xf32>
+// CHECK-DAG: %[[B:.*]] = arith.constant dense_resource<conv1.bias.bnfolded> : tensor<2xf32>
+// CHECK: nn.conv2d %{{.*}}, %[[W]], %[[B]] stride [2, 2] padding [1, 1, 1, 1] dilation [1, 1] groups 1
+// CHECK-NOT: nn.batch_norm
+// CHECK: dialect_resources
+// CHECK-DAG: conv1.weight.bnfolded: "0x040000000000803F0000C040"
+// CHECK-DAG: conv1.bias.bnfolded: "0x04000000000000BF000040C0"
+func.func @fold_resources(%x: tensor<1x1x4x4xf32>) -> tensor<1x2x3x3xf32> {
+  %w = arith.constant dense_resource<conv1.weight> : tensor<2x1x1x1xf32>
+  %gamma = arith.constant dense_resource<bn1.weight> : tensor<2xf32>
+  %beta = arith.constant dense_resource<bn1.bias> : tensor<2xf32>
+  %mean = arith.constant dense_resource<bn1.running_mean> : tensor<2xf32>
+  %var = arith.constant dense_resource<bn1.running_var> : tensor<2xf32>
+  %0 = nn.conv2d %x, %w stride [2, 2] padding [1, 1, 1, 1] dilation [1, 1] groups 1
+         : (tensor<1x1x4x4xf32>, tensor<2x1x1x1xf32>) -> tensor<1x2x3x3xf32>
+  %1 = nn.batch_norm %0, %gamma, %beta, %mean, %var eps 1.0
+         : (tensor<1x2x3x3xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>,
+            tensor<2xf32>) -> tensor<1x2x3x3xf32>
+  return %1 : tensor<1x2x3x3xf32>
+}
+{-#
+  dialect_resources: {
+    builtin: {
+      conv1.weight: "0x040000000000803F00004040",
+      bn1.weight: "0x04000000000000400000C040",
+      bn1.bias: "0x040000000000003F000080BF",
+      bn1.running_mean: "0x040000000000803F0000803F",
+      bn1.running_var: "0x040000000000404000000041"
+    }
+  }
+#-}
+
+// -----
+
+// Tests that batchnorm does not fold when the convolution has another user,
+// which still needs the unnormalised result.
+// CHECK-LABEL: func.func @conv_with_two_users
+// CHECK: %[[C:.*]] = nn.conv2d
+// CHECK: %[[N:.*]] = nn.batch_norm %[[C]]
+// CHECK: return %[[N]], %[[C]]
+func.func @conv_with_two_users(%x: tensor<1x1x4x4xf32>)
+    -> (tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>) {
+  %w = arith.constant dense<1.0> : tensor<2x1x1x1xf32>
+  %p = arith.constant dense<1.0> : tensor<2xf32>
+  %0 = nn.conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1
+         : (tensor<1x1x4x4xf32>, tensor<2x1x1x1xf32>) -> tensor<1x2x4x4xf32>
+  %1 = nn.batch_norm %0, %p, %p, %p, %p eps 1.0e-5
+         : (tensor<1x2x4x4xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>,
+            tensor<2xf32>) -> tensor<1x2x4x4xf32>
+  return %1, %0 : tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>
+}
+
+// -----
+
+// Tests that batchnorm without a convolution before it stays.
+// CHECK-LABEL: func.func @batch_norm_alone
+// CHECK: nn.relu
+// CHECK: nn.batch_norm
+func.func @batch_norm_alone(%x: tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32> {
+  %p = arith.constant dense<1.0> : tensor<2xf32>
+  %0 = nn.relu %x : tensor<1x2x4x4xf32>
+  %1 = nn.batch_norm %0, %p, %p, %p, %p eps 1.0e-5
+         : (tensor<1x2x4x4xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>,
+            tensor<2xf32>) -> tensor<1x2x4x4xf32>
+  return %1 : tensor<1x2x4x4xf32>
+}
+
+// -----
+
+// Tests that batchnorm does not fold when the convolution's weight is not a
+// constant.
+// CHECK-LABEL: func.func @weight_not_constant
+// CHECK: nn.conv2d
+// CHECK: nn.batch_norm
+func.func @weight_not_constant(%x: tensor<1x1x4x4xf32>, %w: tensor<2x1x1x1xf32>)
+    -> tensor<1x2x4x4xf32> {
+  %p = arith.constant dense<1.0> : tensor<2xf32>
+  %0 = nn.conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1
+         : (tensor<1x1x4x4xf32>, tensor<2x1x1x1xf32>) -> tensor<1x2x4x4xf32>
+  %1 = nn.batch_norm %0, %p, %p, %p, %p eps 1.0e-5
+         : (tensor<1x2x4x4xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>,
+            tensor<2xf32>) -> tensor<1x2x4x4xf32>
+  return %1 : tensor<1x2x4x4xf32>
+}
+
+// -----
+
+// Tests that batchnorm does not fold when a parameter's blob has no data
+// (elided), since there is nothing to compute with.
+// CHECK-LABEL: func.func @elided_blob
+// CHECK: nn.conv2d
+// CHECK: nn.batch_norm
+func.func @elided_blob(%x: tensor<1x1x4x4xf32>) -> tensor<1x2x4x4xf32> {
+  %w = arith.constant dense_resource<__elided__> : tensor<2x1x1x1xf32>
+  %p = arith.constant dense<1.0> : tensor<2xf32>
+  %0 = nn.conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1
+         : (tensor<1x1x4x4xf32>, tensor<2x1x1x1xf32>) -> tensor<1x2x4x4xf32>
+  %1 = nn.batch_norm %0, %p, %p, %p, %p eps 1.0e-5
+         : (tensor<1x2x4x4xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>,
+            tensor<2xf32>) -> tensor<1x2x4x4xf32>
+  return %1 : tensor<1x2x4x4xf32>
+}
+
+// -----
+
+// Tests that the fold also works in a grouped (depthwise) convolution, where
+// the weight has one input channel per group.
+// CHECK-LABEL: func.func @fold_depthwise
+// CHECK-DAG: %[[W:.*]] = arith.constant dense<{{\[\[\[\[}}2.000000e+00]]], {{\[\[\[}}4.000000e+00]]]]> : tensor<2x1x1x1xf32>
+// CHECK-DAG: %[[B:.*]] = arith.constant dense<0.000000e+00> : tensor<2xf32>
+// CHECK: nn.conv2d %{{.*}}, %[[W]], %[[B]] {{.*}} groups 2
+// CHECK-NOT: nn.batch_norm
+func.func @fold_depthwise(%x: tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32> {
+  %w = arith.constant dense<[[[[1.0]]], [[[2.0]]]]> : tensor<2x1x1x1xf32>
+  %gamma = arith.constant dense<4.0> : tensor<2xf32>
+  %zero = arith.constant dense<0.0> : tensor<2xf32>
+  %var = arith.constant dense<3.0> : tensor<2xf32>
+  %0 = nn.conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 2
+         : (tensor<1x2x4x4xf32>, tensor<2x1x1x1xf32>) -> tensor<1x2x4x4xf32>
+  %1 = nn.batch_norm %0, %gamma, %zero, %zero, %var eps 1.0
+         : (tensor<1x2x4x4xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>,
+            tensor<2xf32>) -> tensor<1x2x4x4xf32>
+  return %1 : tensor<1x2x4x4xf32>
+}
