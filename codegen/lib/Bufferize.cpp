@@ -60,8 +60,8 @@ struct BufferizePass : public impl::BufferizePassBase<BufferizePass> {
     options.memCpyFn = createLinalgCopy;
 
     bufferization::BufferizationState state;
-    if (failed(bufferization::runOneShotModuleBufferize(module, options,
-                                                        state)))
+    if (failed(
+            bufferization::runOneShotModuleBufferize(module, options, state)))
       return signalPassFailure();
   }
 };

@@ -5,8 +5,8 @@
 
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringExtras.h"
-#include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
@@ -29,8 +29,8 @@ std::string getLinkerDriverName(const TargetOptions &target) {
   if (triple.getArch() == host.getArch() && triple.getOS() == host.getOS())
     return "cc";
   // Debian's cross compilers: aarch64-linux-gnu-gcc, riscv64-linux-gnu-gcc.
-  std::string name = triple.getArchName().str() + "-" +
-                     triple.getOSName().str();
+  std::string name =
+      triple.getArchName().str() + "-" + triple.getOSName().str();
   if (!triple.getEnvironmentName().empty())
     name += "-" + triple.getEnvironmentName().str();
   return name + "-gcc";
@@ -41,8 +41,7 @@ llvm::Error linkExecutable(llvm::StringRef objectPath,
                            llvm::StringRef runtimeDir,
                            const TargetOptions &target) {
   std::string driverName = getLinkerDriverName(target);
-  llvm::ErrorOr<std::string> driver =
-      llvm::sys::findProgramByName(driverName);
+  llvm::ErrorOr<std::string> driver = llvm::sys::findProgramByName(driverName);
   if (!driver)
     return makeError("cannot find the C compiler driver '" + driverName +
                      "' to link with");
@@ -56,13 +55,12 @@ llvm::Error linkExecutable(llvm::StringRef objectPath,
       return makeError("cannot link: '" + input + "' does not exist");
 
   llvm::SmallVector<llvm::StringRef> args = {
-      *driver, "-o", outputPath, objectPath, mainObject, runtimeLibrary,
-      "-lm"};
+      *driver, "-o", outputPath, objectPath, mainObject, runtimeLibrary, "-lm"};
 
   // Capture the linker's messages for the error.
   llvm::SmallString<128> errorsPath;
-  if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
-          "kiln-link", "txt", errorsPath))
+  if (std::error_code ec =
+          llvm::sys::fs::createTemporaryFile("kiln-link", "txt", errorsPath))
     return makeError("cannot create a temporary file: " + ec.message());
   llvm::FileRemover removeErrors(errorsPath);
   std::optional<llvm::StringRef> redirects[] = {std::nullopt, std::nullopt,

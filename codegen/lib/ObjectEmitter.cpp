@@ -9,10 +9,14 @@
 #include "mlir/Target/LLVMIR/Export.h"
 
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/DerivedTypes.h"
+#include "llvm/IR/DiagnosticHandler.h"
+#include "llvm/IR/DiagnosticInfo.h"
 #include "llvm/IR/GlobalVariable.h"
+#include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/IR/Verifier.h"
@@ -84,7 +88,8 @@ createTargetMachine(const TargetOptions &options, OptLevel level) {
                                : options.triple;
   llvm::Triple triple(llvm::Triple::normalize(tripleName));
   std::string error;
-  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  const llvm::Target *target =
+      llvm::TargetRegistry::lookupTarget(triple, error);
   if (!target)
     return makeError("unsupported target '" + tripleName + "': " + error);
 
@@ -102,19 +107,22 @@ createTargetMachine(const TargetOptions &options, OptLevel level) {
     cpu = "generic";
   }
   if (!options.features.empty())
-    features = features.empty() ? options.features
-                                : features + "," + options.features;
+    features =
+        features.empty() ? options.features : features + "," + options.features;
+
+  // Check the CPU first: the target machine would only print a warning.
+  std::unique_ptr<llvm::MCSubtargetInfo> subtarget(
+      target->createMCSubtargetInfo(triple, "generic", ""));
+  if (cpu != "generic" && subtarget && !subtarget->isCPUStringValid(cpu))
+    return makeError("unknown CPU '" + cpu + "' for target '" + triple.str() +
+                     "'");
 
   llvm::TargetOptions targetOptions;
   std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
       triple, cpu, features, targetOptions, llvm::Reloc::PIC_,
       /*CM=*/std::nullopt, getCodeGenOptLevel(level)));
   if (!machine)
-    return makeError("cannot create a target machine for '" + tripleName +
-                     "'");
-  if (!machine->getMCSubtargetInfo()->isCPUStringValid(cpu))
-    return makeError("unknown CPU '" + cpu + "' for target '" +
-                     triple.str() + "'");
+    return makeError("cannot create a target machine for '" + tripleName + "'");
   return std::move(machine);
 }
 
@@ -162,15 +170,15 @@ static void addDescriptor(llvm::Module &module, StringRef modelName,
   auto makeShape = [&](llvm::ArrayRef<int64_t> shape) {
     llvm::SmallVector<llvm::Constant *> dims;
     for (unsigned i = 0; i < kMaxRank; ++i)
-      dims.push_back(llvm::ConstantInt::get(i64, i < shape.size() ? shape[i]
-                                                                  : 0));
+      dims.push_back(
+          llvm::ConstantInt::get(i64, i < shape.size() ? shape[i] : 0));
     return llvm::ConstantArray::get(shapeType, dims);
   };
   llvm::Constant *init = llvm::ConstantStruct::get(
-      descType, {name, llvm::ConstantInt::get(i64, inputShape.size()),
-                 makeShape(inputShape),
-                 llvm::ConstantInt::get(i64, outputShape.size()),
-                 makeShape(outputShape), entry});
+      descType,
+      {name, llvm::ConstantInt::get(i64, inputShape.size()),
+       makeShape(inputShape), llvm::ConstantInt::get(i64, outputShape.size()),
+       makeShape(outputShape), entry});
   auto *desc = new llvm::GlobalVariable(module, descType, /*isConstant=*/true,
                                         llvm::GlobalValue::ExternalLinkage,
                                         init, kDescriptorSymbol);
@@ -200,8 +208,7 @@ translateToLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &llvmContext,
   llvmModule->setTargetTriple(targetMachine.getTargetTriple());
   llvmModule->setDataLayout(targetMachine.createDataLayout());
   if (llvmModule->getDataLayout().getPointerSize() != 8) {
-    mlir::emitError(loc) << "target '"
-                         << targetMachine.getTargetTriple().str()
+    mlir::emitError(loc) << "target '" << targetMachine.getTargetTriple().str()
                          << "' is not 64-bit; Kiln lowers index to i64";
     return nullptr;
   }
@@ -225,7 +232,8 @@ translateToLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &llvmContext,
                          << type << "`: lower it with kiln-loops-to-llvm";
     return nullptr;
   }
-  for (StringRef symbol : {StringRef(kEntrySymbol), StringRef(kDescriptorSymbol)}) {
+  for (StringRef symbol :
+       {StringRef(kEntrySymbol), StringRef(kDescriptorSymbol)}) {
     llvm::GlobalValue *existing = llvmModule->getNamedValue(symbol);
     if (existing && existing != entry) {
       mlir::emitError(loc) << "the module already defines '" << symbol
@@ -274,9 +282,10 @@ translateToLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &llvmContext,
   return llvmModule;
 }
 
-std::unique_ptr<llvm::Module>
-translateToLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &llvmContext,
-                  const TargetOptions &options, StringRef entryName) {
+std::unique_ptr<llvm::Module> translateToLLVMIR(mlir::ModuleOp module,
+                                                llvm::LLVMContext &llvmContext,
+                                                const TargetOptions &options,
+                                                StringRef entryName) {
   llvm::Expected<std::unique_ptr<llvm::TargetMachine>> machine =
       createTargetMachine(options);
   if (!machine) {
@@ -297,10 +306,39 @@ static Error checkTarget(llvm::Module &module,
   return Error::success();
 }
 
+namespace {
+/// Drops LLVM's "loop not vectorized: the optimizer was unable to perform the
+/// requested transformation" warnings: the requests are kiln-annotate-inner-
+/// loops' hints (vectorize this loop if you can), not a user's pragmas, and
+/// some loops (gathers, libm calls) cannot be vectorized. Everything else
+/// goes to the previous handler.
+class DropMissedTransformations : public llvm::DiagnosticHandler {
+public:
+  explicit DropMissedTransformations(llvm::DiagnosticHandler *next)
+      : next(next) {}
+  bool handleDiagnostics(const llvm::DiagnosticInfo &info) override {
+    if (info.getKind() == llvm::DK_OptimizationFailure)
+      return true;
+    return next ? next->handleDiagnostics(info) : false;
+  }
+
+private:
+  llvm::DiagnosticHandler *next;
+};
+} // namespace
+
 Error optimizeModule(llvm::Module &module, llvm::TargetMachine &targetMachine,
                      OptLevel level) {
   if (Error error = checkTarget(module, targetMachine))
     return error;
+
+  llvm::LLVMContext &context = module.getContext();
+  std::unique_ptr<llvm::DiagnosticHandler> previousHandler =
+      context.getDiagnosticHandler();
+  context.setDiagnosticHandler(
+      std::make_unique<DropMissedTransformations>(previousHandler.get()));
+  llvm::scope_exit restoreHandler(
+      [&] { context.setDiagnosticHandler(std::move(previousHandler)); });
 
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;

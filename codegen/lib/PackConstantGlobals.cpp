@@ -62,8 +62,7 @@ struct PackConstantGlobalsPass
       AsmResourceBlob *blob = value.getRawHandle().getBlob();
       if (!blob) {
         global.emitError() << "the data of resource '"
-                           << value.getRawHandle().getKey()
-                           << "' is missing";
+                           << value.getRawHandle().getKey() << "' is missing";
         return signalPassFailure();
       }
       int64_t bytes = blob->getData().size();

@@ -98,6 +98,15 @@ void buildLinalgToLoopsPipeline(OpPassManager &pm,
   bufferization::buildBufferDeallocationPipeline(pm);
   // linalg ops -> scf.for loop nests with memref.load/store.
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  // Ask LLVM to vectorize innermost loops before unrolling them: otherwise
+  // short rows (e.g. 28 output columns) are fully unrolled into scalar code
+  // before its loop vectorizer runs.
+  if (options.interchangeForVectorization) {
+    AnnotateInnerLoopsPassOptions annotateOptions;
+    annotateOptions.reductions = options.reassociateReductions;
+    pm.addNestedPass<func::FuncOp>(
+        createAnnotateInnerLoopsPass(annotateOptions));
+  }
   // Fold the loop bounds and index arithmetic the lowering creates.
   pm.addPass(createCanonicalizerPass());
   // Share the index computations of neighbouring loop nests.
@@ -160,6 +169,11 @@ struct PipelineCLOptions : public PassPipelineOptions<PipelineCLOptions> {
       llvm::cl::desc("Generalize named linalg ops and interchange loops so "
                      "the innermost loop is vectorizable"),
       llvm::cl::init(true)};
+  Option<bool> reassociate{
+      *this, "reassociate-reductions",
+      llvm::cl::desc("Let LLVM vectorize reduction loops, reordering their "
+                     "floating-point additions"),
+      llvm::cl::init(false)};
   Option<std::string> entry{*this, "entry",
                             llvm::cl::desc("The model's entry function"),
                             llvm::cl::init("forward")};
@@ -168,6 +182,7 @@ struct PipelineCLOptions : public PassPipelineOptions<PipelineCLOptions> {
     PipelineOptions options;
     options.simplify = simplify;
     options.interchangeForVectorization = interchange;
+    options.reassociateReductions = reassociate;
     options.entryName = entry;
     return options;
   }

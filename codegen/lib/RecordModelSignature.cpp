@@ -36,9 +36,9 @@ FailureOr<SmallVector<int64_t>> getModelShape(func::FuncOp func, Type type,
                                "but it is "
                             << type;
   if (tensorType.getRank() > kMaxRank)
-    return func.emitError() << "the model's " << what << " has rank "
-                            << tensorType.getRank()
-                            << "; the runtime supports at most " << kMaxRank;
+    return func.emitError()
+           << "the model's " << what << " has rank " << tensorType.getRank()
+           << "; the runtime supports at most " << kMaxRank;
   return SmallVector<int64_t>(tensorType.getShape());
 }
 

@@ -50,17 +50,16 @@ enum class Stage { NN, Linalg, LLVM };
 enum class Emit { Obj, Asm, LLVMIR, Exe };
 } // namespace
 
-static cl::opt<std::string> inputFilename(cl::Positional,
-                                          cl::desc("<input .mlir>"),
-                                          cl::init("-"));
+static cl::opt<std::string>
+    inputFilename(cl::Positional, cl::desc("<input .mlir>"), cl::init("-"));
 static cl::opt<std::string> outputFilename("o", cl::desc("Output file"),
                                            cl::value_desc("path"),
                                            cl::init("-"));
-static cl::opt<Stage> from(
-    "from", cl::desc("What the input is"), cl::init(Stage::LLVM),
-    cl::values(clEnumValN(Stage::NN, "nn", "nn dialect on tensors"),
-               clEnumValN(Stage::Linalg, "linalg", "linalg on tensors"),
-               clEnumValN(Stage::LLVM, "llvm", "the LLVM dialect")));
+static cl::opt<Stage>
+    from("from", cl::desc("What the input is"), cl::init(Stage::LLVM),
+         cl::values(clEnumValN(Stage::NN, "nn", "nn dialect on tensors"),
+                    clEnumValN(Stage::Linalg, "linalg", "linalg on tensors"),
+                    clEnumValN(Stage::LLVM, "llvm", "the LLVM dialect")));
 static cl::opt<Emit> emit(
     "emit", cl::desc("What to write"), cl::init(Emit::Obj),
     cl::values(clEnumValN(Emit::Obj, "obj", "an object file"),
@@ -84,9 +83,13 @@ static cl::opt<bool> fillMissingResources(
     cl::desc("Give dense_resource constants without data pseudo-random "
              "contents (for measurements)"),
     cl::init(false));
-static cl::opt<bool> noInterchange(
-    "no-interchange", cl::desc("Keep the naive linalg loop order"),
+static cl::opt<bool> reassociateReductions(
+    "reassociate-reductions",
+    cl::desc("Let LLVM vectorize reduction loops (reorders additions)"),
     cl::init(false));
+static cl::opt<bool> noInterchange("no-interchange",
+                                   cl::desc("Keep the naive linalg loop order"),
+                                   cl::init(false));
 
 /// Fills every dense_resource blob that `module` references but the file did
 /// not define with floats in [-0.05, 0.05) from a fixed-seed generator.
@@ -139,7 +142,9 @@ int main(int argc, char **argv) {
 
   mlir::DialectRegistry registry;
   kiln::registerCodegenDialects(registry);
-  mlir::MLIRContext context(registry);
+  // Owned by a pointer so that it (and the weights its resource blobs hold)
+  // can be freed as soon as LLVM IR holds its own copy.
+  auto context = std::make_unique<mlir::MLIRContext>(registry);
 
   // Parse.
   mlir::TimingScope parseTimer = root.nest("parse");
@@ -150,9 +155,10 @@ int main(int argc, char **argv) {
     return fail(error);
   SourceMgr sourceMgr;
   sourceMgr.AddNewSourceBuffer(std::move(input), SMLoc());
-  mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  auto diagnostics = std::make_unique<mlir::SourceMgrDiagnosticHandler>(
+      sourceMgr, context.get());
   mlir::OwningOpRef<mlir::ModuleOp> module =
-      mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, &context);
+      mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, context.get());
   if (!module)
     return 1;
   if (fillMissingResources)
@@ -161,7 +167,7 @@ int main(int argc, char **argv) {
 
   // MLIR pipeline down to the LLVM dialect.
   if (from != Stage::LLVM) {
-    mlir::PassManager pm(&context);
+    mlir::PassManager pm(context.get());
     if (failed(mlir::applyPassManagerCLOptions(pm)))
       return 1;
     pm.enableVerifier(true);
@@ -169,6 +175,7 @@ int main(int argc, char **argv) {
     pm.enableTiming(pipelineTimer);
     kiln::PipelineOptions options;
     options.interchangeForVectorization = !noInterchange;
+    options.reassociateReductions = reassociateReductions;
     if (from == Stage::NN)
       kiln::buildNNToLinalgPipeline(pm, options);
     kiln::buildLinalgToLoopsPipeline(pm, options);
@@ -195,8 +202,10 @@ int main(int argc, char **argv) {
       kiln::translateToLLVMIR(*module, llvmContext, **machine);
   if (!llvmModule)
     return 1;
-  // The MLIR module (and its weights) is no longer needed.
+  // The MLIR module and the weights in its context are no longer needed.
   module = nullptr;
+  diagnostics.reset();
+  context.reset();
   translateTimer.stop();
 
   mlir::TimingScope optimizeTimer = root.nest("LLVM optimisation");
@@ -217,8 +226,8 @@ int main(int argc, char **argv) {
     objectPath = path.str().str();
     removeObject = std::make_unique<FileRemover>(objectPath);
   }
-  std::unique_ptr<ToolOutputFile> output = mlir::openOutputFile(
-      objectPath, &error);
+  std::unique_ptr<ToolOutputFile> output =
+      mlir::openOutputFile(objectPath, &error);
   if (!output)
     return fail(error);
   switch (emit) {

@@ -78,6 +78,11 @@ createTargetMachine(const TargetOptions &options,
 /// the name from the module attribute `kiln.model_name` (or "model") and the
 /// shapes recorded by kiln-record-model-signature. Returns null after
 /// reporting an error through the MLIR context's diagnostics.
+///
+/// The LLVM module holds its own copy of the weights: a driver that frees the
+/// MLIRContext (which owns the dense_resource blobs) right after this call
+/// keeps peak memory near twice the weights instead of three times (VGG-16:
+/// 1.6 GB instead of 2.2 GB; see kiln-translate).
 std::unique_ptr<llvm::Module>
 translateToLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &llvmContext,
                   llvm::TargetMachine &targetMachine,

@@ -26,6 +26,10 @@ namespace kiln {
 /// output, as `array<i64: ...>`.
 inline constexpr llvm::StringLiteral kInputShapeAttrName = "kiln.input_shape";
 inline constexpr llvm::StringLiteral kOutputShapeAttrName = "kiln.output_shape";
+/// Attribute of scf.for that convert-scf-to-cf moves to the loop's latch
+/// branch, where it becomes LLVM loop metadata.
+inline constexpr llvm::StringLiteral kLoopAnnotationAttrName =
+    "loop_annotation";
 /// Module attribute naming the model (set by the frontend).
 inline constexpr llvm::StringLiteral kModelNameAttrName = "kiln.model_name";
 

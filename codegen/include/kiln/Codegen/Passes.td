@@ -58,6 +58,42 @@ def InterchangeForVectorizationPass
   let dependentDialects = ["mlir::linalg::LinalgDialect"];
 }
 
+def AnnotateInnerLoopsPass : Pass<"kiln-annotate-inner-loops"> {
+  let summary = "Ask LLVM to vectorize innermost loops before unrolling them";
+  let description = [{
+    LLVM's O3 pipeline fully unrolls loops with a small constant trip count
+    (a few dozen iterations) in its simplification pipeline, before the loop
+    vectorizer runs, and the SLP vectorizer rarely recovers vector code: for
+    a 3x3 convolution over a 28x28 image, the interchanged innermost loop
+    over 28 output columns became 28 scalar multiply-adds, 4-5x slower per
+    FLOP than the same loop over 56 columns.
+
+    This pass marks innermost `scf.for` loops with a `loop_annotation` that
+    convert-scf-to-cf and the LLVM lowering carry to the loop's latch branch
+    as LLVM loop metadata: `llvm.loop.vectorize.enable`,
+    `llvm.loop.unroll.disable`, and for the vectorized loop
+    `llvm.loop.unroll.enable`, so that a short vector loop is then unrolled
+    (which lets LLVM keep an output row in registers across the reduction
+    loops around it).
+
+    Only loops whose loads and stores all move along their innermost
+    dimension (or stay put) are marked: vectorizing other loops needs gathers
+    or scatters, and is left to LLVM's cost model.
+
+    Forcing vectorization also allows LLVM to reassociate floating-point
+    reductions. Loops that accumulate into one location (a store whose
+    indices do not depend on the induction variable, or iter_args) are
+    therefore left alone unless `reductions` is set, so that results stay
+    bitwise identical to the naive loop order.
+  }];
+  let options = [
+    Option<"reductions", "reductions", "bool", /*default=*/"false",
+           "Also annotate reduction loops (lets LLVM reorder their "
+           "floating-point additions)">,
+  ];
+  let dependentDialects = ["mlir::LLVM::LLVMDialect"];
+}
+
 def BufferizePass : Pass<"kiln-bufferize", "mlir::ModuleOp"> {
   let summary = "One-shot bufferize with identity layouts and linalg.copy";
   let description = [{

@@ -43,6 +43,12 @@ struct PipelineOptions {
   /// naive loop order of convert-linalg-to-loops.
   bool interchangeForVectorization = true;
 
+  /// Let LLVM vectorize innermost reduction loops too (e.g. the dot products
+  /// of a linear layer whose weights are [out, in]), which reorders their
+  /// floating-point additions: results change in the last bits. Only has an
+  /// effect with interchangeForVectorization.
+  bool reassociateReductions = false;
+
   /// Name of the model's entry function.
   std::string entryName = "forward";
 };
@@ -54,10 +60,11 @@ void buildNNToLinalgPipeline(mlir::OpPassManager &pm,
                              const PipelineOptions &options);
 
 /// linalg on tensors -> loops on memrefs. Records the model's signature,
-/// bufferizes (identity layouts, copies as linalg.copy), turns the returned
-/// buffer into an out-parameter so that @forward becomes
-/// `(memref in, memref out)`, frees intermediate buffers, and lowers linalg
-/// to scf loops.
+/// reorders loops for vectorization, bufferizes (identity layouts, copies as
+/// linalg.copy), turns the returned buffer into an out-parameter so that
+/// @forward becomes `(memref in, memref out)`, frees intermediate buffers,
+/// lowers linalg to scf loops and marks the innermost loops for LLVM's
+/// vectorizer.
 void buildLinalgToLoopsPipeline(mlir::OpPassManager &pm,
                                 const PipelineOptions &options);
 
