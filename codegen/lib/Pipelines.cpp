@@ -14,6 +14,7 @@
 #include "kiln/Passes/Passes.h"
 #endif
 
+#include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -77,9 +78,21 @@ void buildLinalgToLoopsPipeline(OpPassManager &pm,
   RecordModelSignaturePassOptions signatureOptions;
   signatureOptions.entryName = options.entryName;
   pm.addPass(createRecordModelSignaturePass(signatureOptions));
+  // Tensors -> memrefs over function boundaries; identity layouts, 64-byte
+  // aligned buffers, copies as linalg.copy; the input is never written.
+  pm.addPass(createBufferizePass());
+  if (options.vectorWidth > 0) {
+    // Convolutions and linear layers -> loops around register-blocked
+    // vector kernels.
+    LowerToMicroKernelsPassOptions kernels;
+    kernels.vectorWidth = options.vectorWidth;
+    pm.addNestedPass<func::FuncOp>(createLowerToMicroKernelsPass(kernels));
+    // Drop the weight globals that the kernels repacked.
+    pm.addPass(createSymbolDCEPass());
+  }
   if (options.interchangeForVectorization) {
-    // Named ops (conv, matmul, pooling, fill) -> linalg.generic, whose loop
-    // order can be changed.
+    // The remaining named ops (pooling, fill, ...) -> linalg.generic, whose
+    // loop order can be changed.
     LinalgMorphOpsPassOptions morph;
     morph.namedToGeneric = true;
     morph.categoryToGeneric = true;
@@ -87,9 +100,6 @@ void buildLinalgToLoopsPipeline(OpPassManager &pm,
     // Make the output's contiguous loop innermost, reductions just outside.
     pm.addNestedPass<func::FuncOp>(createInterchangeForVectorizationPass());
   }
-  // Tensors -> memrefs over function boundaries; identity layouts, 64-byte
-  // aligned buffers, copies as linalg.copy; the input is never written.
-  pm.addPass(createBufferizePass());
   // The returned buffer becomes the caller's out-parameter:
   // @forward(memref in, memref out).
   pm.addPass(createResultsToOutParamsPass());
@@ -127,6 +137,9 @@ void buildLoopsToLLVMPipeline(OpPassManager &pm,
   // llvm.intr.*; LLVM expands them to libm calls where the target has no
   // instruction.
   pm.addPass(createConvertMathToLLVMPass());
+  // The micro-kernels' vector ops (loads, masked loads and stores,
+  // broadcasts, FMAs, reductions) -> LLVM vector IR.
+  pm.addPass(createConvertVectorToLLVMPass());
   // The remaining math ops (erf, atan, ...) -> calls to libm (-lm).
   pm.addPass(createConvertMathToLibmPass());
   // arith -> llvm.
@@ -174,6 +187,10 @@ struct PipelineCLOptions : public PassPipelineOptions<PipelineCLOptions> {
       llvm::cl::desc("Let LLVM vectorize reduction loops, reordering their "
                      "floating-point additions"),
       llvm::cl::init(false)};
+  Option<int64_t> vectorWidth{
+      *this, "vector-width",
+      llvm::cl::desc("f32 lanes of the conv/linear micro-kernels (0: none)"),
+      llvm::cl::init(16)};
   Option<std::string> entry{*this, "entry",
                             llvm::cl::desc("The model's entry function"),
                             llvm::cl::init("forward")};
@@ -183,6 +200,7 @@ struct PipelineCLOptions : public PassPipelineOptions<PipelineCLOptions> {
     options.simplify = simplify;
     options.interchangeForVectorization = interchange;
     options.reassociateReductions = reassociate;
+    options.vectorWidth = vectorWidth;
     options.entryName = entry;
     return options;
   }

@@ -40,6 +40,11 @@ void populateInterchangeForVectorizationPatterns(
 #define GEN_PASS_REGISTRATION
 #include "kiln/Codegen/Passes.h.inc"
 
+/// Adds the patterns of kiln-lower-to-microkernels to `patterns`.
+void populateMicroKernelPatterns(mlir::RewritePatternSet &patterns,
+                                 int64_t vectorWidth, int64_t convRows,
+                                 int64_t matmulRegisters);
+
 } // namespace kiln
 
 #endif // KILN_CODEGEN_PASSES_H

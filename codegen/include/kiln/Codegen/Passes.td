@@ -155,4 +155,42 @@ def PackConstantGlobalsPass : Pass<"kiln-pack-constant-globals", "mlir::ModuleOp
   ];
 }
 
+def LowerToMicroKernelsPass : Pass<"kiln-lower-to-microkernels"> {
+  let summary = "Lower convolutions and linear layers to register-blocked vector kernels";
+  let description = [{
+    Convolutions and matmuls carry nearly all of a CNN's arithmetic, and
+    their naive loop nests leave the machine's vector FMA units idle. This
+    pass replaces, on buffers, each `linalg.conv_2d_nchw_fchw` with a unit
+    horizontal stride and each `linalg.matmul` with a transposed right-hand
+    side (`nn.linear`) by loops around a register-blocked vector kernel:
+
+    * conv: `conv-rows` output channels x `vector-width` output columns are
+      accumulated in vector registers across the whole (ic, kh, kw)
+      reduction; every step is one input load and `conv-rows` FMAs with
+      broadcast weights.
+    * linear: a block of rows of x times a block of rows of W (at most
+      `matmul-registers` accumulators), vectorised along the reduction, so W
+      streams through once per block of x rows.
+
+    The last vector of a row is masked, so sizes need not be multiples of the
+    vector width. Accumulation order changes (vector lanes, then a horizontal
+    sum for linear), within the 1e-4 tolerance Kiln promises.
+  }];
+  let options = [
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
+           "f32 lanes per vector (16 for AVX-512, 8 for AVX2, 4 for NEON)">,
+    Option<"convRows", "conv-rows", "int64_t", /*default=*/"24",
+           "Vector accumulators of the convolution kernel (output channels "
+           "x column vectors)">,
+    Option<"matmulRegisters", "matmul-registers", "int64_t", /*default=*/"16",
+           "Vector accumulators of the linear kernel">,
+  ];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect",
+    "mlir::memref::MemRefDialect",
+    "mlir::scf::SCFDialect",
+    "mlir::vector::VectorDialect",
+  ];
+}
+
 #endif // KILN_CODEGEN_PASSES

@@ -49,6 +49,10 @@ struct PipelineOptions {
   /// effect with interchangeForVectorization.
   bool reassociateReductions = false;
 
+  /// Lower convolutions and linear layers to register-blocked vector
+  /// kernels (kiln-lower-to-microkernels); 0 disables them.
+  int64_t vectorWidth = 16;
+
   /// Name of the model's entry function.
   std::string entryName = "forward";
 };

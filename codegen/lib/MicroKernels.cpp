@@ -1,0 +1,422 @@
+//===- MicroKernels.cpp - Register-blocked vector kernels -----------------===//
+//
+// Replaces the two ops that carry almost all of a CNN's arithmetic with loop
+// nests whose innermost body is a register-blocked vector kernel:
+//
+// * linalg.conv_2d_nchw_fchw with a unit horizontal stride: R output
+//   channels x one vector of V output columns stay in R vector registers
+//   across the whole (ic, kh, kw) reduction. Each step loads one input row
+//   segment and multiplies it by R broadcast weights:
+//
+//     acc[r] += broadcast(w[oc+r, ic, kh, kw]) * in[n, ic, oh*s+kh*d, ow+kw*d : +V]
+//
+// * linalg.matmul with a transposed B (nn.linear: y = x W^T): a block of rows
+//   of x times a block of rows of W, vectorised along the reduction K, each
+//   weight vector loaded once per block of x rows; horizontal sums at the end.
+//   At batch 1 this streams W once, which is what bounds the classifier.
+//
+// The last vector of a row is masked, so no size needs to be a multiple of V.
+// Both kernels accumulate into the op's output buffer, which holds the bias.
+//
+//===----------------------------------------------------------------------===//
+#include "kiln/Codegen/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace kiln {
+#define GEN_PASS_DEF_LOWERTOMICROKERNELSPASS
+#include "kiln/Codegen/Passes.h.inc"
+} // namespace kiln
+
+using namespace mlir;
+
+namespace {
+
+/// Register blocking of the kernels.
+struct KernelShape {
+  int64_t vectorWidth;
+  int64_t convRows;
+  int64_t matmulRegisters;
+};
+
+/// The largest divisor of `n` that is at most `limit`: the block never needs
+/// a remainder loop.
+int64_t blockFor(int64_t n, int64_t limit) {
+  for (int64_t block = std::min(n, limit); block > 1; --block)
+    if (n % block == 0)
+      return block;
+  return 1;
+}
+
+bool isDenseStatic(Value value) {
+  auto type = dyn_cast<MemRefType>(value.getType());
+  return type && type.hasStaticShape() && type.getLayout().isIdentity() &&
+         type.getElementType().isF32();
+}
+
+/// Emits `for (iv = 0; iv < upper; iv += step)` carrying `values`.
+SmallVector<Value> buildLoop(
+    ImplicitLocOpBuilder &b, int64_t upper, int64_t step, ValueRange values,
+    function_ref<SmallVector<Value>(ImplicitLocOpBuilder &, Value, ValueRange)>
+        body) {
+  Value lower = arith::ConstantIndexOp::create(b, 0);
+  Value ub = arith::ConstantIndexOp::create(b, upper);
+  Value st = arith::ConstantIndexOp::create(b, step);
+  auto loop = scf::ForOp::create(
+      b, lower, ub, st, values,
+      [&](OpBuilder &nested, Location loc, Value iv, ValueRange args) {
+        ImplicitLocOpBuilder inner(loc, nested);
+        scf::YieldOp::create(inner, body(inner, iv, args));
+      });
+  return SmallVector<Value>(loop.getResults());
+}
+
+/// Loads a vector at `indices`, masked when `mask` is set (lanes off read 0).
+Value loadVector(ImplicitLocOpBuilder &b, VectorType type, Value memref,
+                 ValueRange indices, Value mask) {
+  if (!mask)
+    return vector::LoadOp::create(b, type, memref, indices);
+  Value zero = arith::ConstantOp::create(b, type, b.getZeroAttr(type));
+  return vector::MaskedLoadOp::create(b, type, memref, indices, mask, zero);
+}
+
+void storeVector(ImplicitLocOpBuilder &b, Value value, Value memref,
+                 ValueRange indices, Value mask) {
+  if (mask)
+    vector::MaskedStoreOp::create(b, memref, indices, mask, value);
+  else
+    vector::StoreOp::create(b, value, memref, indices);
+}
+
+Value index(ImplicitLocOpBuilder &b, int64_t value) {
+  return arith::ConstantIndexOp::create(b, value);
+}
+
+/// `base + offset * scale` on indices.
+Value affine(ImplicitLocOpBuilder &b, Value base, Value offset, int64_t scale) {
+  Value scaled =
+      scale == 1 ? offset : arith::MulIOp::create(b, offset, index(b, scale));
+  return base ? arith::AddIOp::create(b, base, scaled).getResult() : scaled;
+}
+
+//===----------------------------------------------------------------------===//
+// Convolution
+//===----------------------------------------------------------------------===//
+
+/// Returns the data of a constant buffer defined by memref.get_global, or
+/// std::nullopt when it is not a constant whose values are at hand.
+std::optional<SmallVector<float>> constantData(Value value) {
+  auto getGlobal = value.getDefiningOp<memref::GetGlobalOp>();
+  if (!getGlobal)
+    return std::nullopt;
+  auto global = SymbolTable::lookupNearestSymbolFrom<memref::GlobalOp>(
+      getGlobal, getGlobal.getNameAttr());
+  if (!global || !global.getConstant() || !global.getInitialValue())
+    return std::nullopt;
+  Attribute init = *global.getInitialValue();
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(init)) {
+    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+    if (!blob)
+      return std::nullopt;
+    ArrayRef<float> values = blob->getDataAs<float>();
+    return SmallVector<float>(values.begin(), values.end());
+  }
+  if (auto dense = dyn_cast<DenseElementsAttr>(init))
+    return llvm::to_vector(dense.getValues<float>());
+  return std::nullopt;
+}
+
+/// Repacks a constant [OC, IC, KH, KW] filter as [OC/R, IC, KH, KW, R], so
+/// that the R weights a kernel step broadcasts are adjacent (one cache line
+/// for R = 16) instead of R rows apart. Returns null when the filter's values
+/// are not known at compile time.
+Value packFilter(PatternRewriter &rewriter, Location loc, Value filter,
+                 int64_t rows) {
+  std::optional<SmallVector<float>> data = constantData(filter);
+  auto filterType = cast<MemRefType>(filter.getType());
+  if (!data || (int64_t)data->size() != filterType.getNumElements())
+    return {};
+  ArrayRef<int64_t> shape = filterType.getShape();
+  int64_t inner = shape[1] * shape[2] * shape[3];
+  AsmResourceBlob blob = HeapAsmResourceBlob::allocate(
+      data->size() * sizeof(float), alignof(float));
+  MutableArrayRef<float> packed(
+      reinterpret_cast<float *>(blob.getMutableData().data()), data->size());
+  for (int64_t oc = 0; oc < shape[0]; ++oc)
+    for (int64_t i = 0; i < inner; ++i)
+      packed[((oc / rows) * inner + i) * rows + oc % rows] =
+          (*data)[oc * inner + i];
+
+  SmallVector<int64_t> packedShape = {shape[0] / rows, shape[1], shape[2],
+                                      shape[3], rows};
+  auto getGlobal = filter.getDefiningOp<memref::GetGlobalOp>();
+  auto module = getGlobal->getParentOfType<ModuleOp>();
+  auto tensorType = RankedTensorType::get(packedShape, rewriter.getF32Type());
+  auto memrefType = MemRefType::get(packedShape, rewriter.getF32Type());
+  std::string name = (getGlobal.getName() + "_packed").str();
+  auto value = DenseResourceElementsAttr::get(tensorType, name, std::move(blob));
+  memref::GlobalOp global;
+  {
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPointToStart(module.getBody());
+    global = memref::GlobalOp::create(
+        rewriter, loc, name, rewriter.getStringAttr("private"), memrefType,
+        value, /*constant=*/true, rewriter.getI64IntegerAttr(64));
+  }
+  SymbolTable(module).insert(global); // Renames it if the name is taken.
+  return memref::GetGlobalOp::create(rewriter, loc, memrefType,
+                                     global.getSymName());
+}
+
+struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
+  ConvKernel(MLIRContext *context, KernelShape shape)
+      : OpRewritePattern(context), shape(shape) {}
+
+  LogicalResult matchAndRewrite(linalg::Conv2DNchwFchwOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op.hasPureBufferSemantics())
+      return rewriter.notifyMatchFailure(op, "runs after bufferization");
+    Value input = op.getDpsInputOperand(0)->get();
+    Value filter = op.getDpsInputOperand(1)->get();
+    Value output = op.getDpsInitOperand(0)->get();
+    if (!isDenseStatic(input) || !isDenseStatic(filter) ||
+        !isDenseStatic(output))
+      return rewriter.notifyMatchFailure(op, "needs dense static f32 buffers");
+    SmallVector<int64_t> strides(op.getStrides().getValues<int64_t>());
+    SmallVector<int64_t> dilations(op.getDilations().getValues<int64_t>());
+    if (strides[1] != 1)
+      return rewriter.notifyMatchFailure(
+          op, "a horizontal stride makes input rows non-contiguous");
+
+    ArrayRef<int64_t> out = cast<MemRefType>(output.getType()).getShape();
+    ArrayRef<int64_t> weights = cast<MemRefType>(filter.getType()).getShape();
+    int64_t width = shape.vectorWidth;
+    // Two vectors of columns when the rows are long enough: each broadcast
+    // weight then feeds two FMAs, halving the loads per FMA.
+    int64_t columnVectors = out[3] > width ? 2 : 1;
+    int64_t rows = blockFor(out[1], shape.convRows / columnVectors);
+    int64_t columns = columnVectors * width;
+    auto vectorType = VectorType::get({width}, rewriter.getF32Type());
+    auto maskType = VectorType::get({width}, rewriter.getI1Type());
+
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    Value packed = packFilter(rewriter, op.getLoc(), filter, rows);
+
+    // Emits the kernel for the output columns [ow, ow + valid) of row oh and
+    // the `rows` output channels from ocb * rows.
+    auto emitBlock = [&](ImplicitLocOpBuilder &b, Value n, Value ocb,
+                         Value oh, Value ow, int64_t valid) {
+      Value oc = affine(b, {}, ocb, rows);
+      SmallVector<Value> ocs, cols, masks;
+      for (int64_t r = 0; r < rows; ++r)
+        ocs.push_back(r ? arith::AddIOp::create(b, oc, index(b, r)) : oc);
+      for (int64_t c = 0; c * width < valid; ++c) {
+        cols.push_back(c ? arith::AddIOp::create(b, ow, index(b, c * width))
+                         : ow);
+        int64_t lanes = std::min(width, valid - c * width);
+        masks.push_back(lanes == width
+                            ? Value()
+                            : vector::CreateMaskOp::create(
+                                  b, maskType, ValueRange{index(b, lanes)}));
+      }
+      int64_t vectors = cols.size();
+      SmallVector<Value> accs;
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < vectors; ++c)
+          accs.push_back(loadVector(b, vectorType, output,
+                                    {n, ocs[r], oh, cols[c]}, masks[c]));
+      Value ihBase = affine(b, {}, oh, strides[0]);
+      auto step = [&](ImplicitLocOpBuilder &b, Value ic, Value kh, Value kw,
+                      ValueRange accs) {
+        Value ih = affine(b, ihBase, kh, dilations[0]);
+        SmallVector<Value> xs;
+        for (int64_t c = 0; c < vectors; ++c)
+          xs.push_back(loadVector(b, vectorType, input,
+                                  {n, ic, ih, affine(b, cols[c], kw,
+                                                     dilations[1])},
+                                  masks[c]));
+        SmallVector<Value> next(accs);
+        for (int64_t r = 0; r < rows; ++r) {
+          Value w = packed ? memref::LoadOp::create(
+                                 b, packed, ValueRange{ocb, ic, kh, kw,
+                                                       index(b, r)})
+                           : memref::LoadOp::create(
+                                 b, filter, ValueRange{ocs[r], ic, kh, kw});
+          Value wv = vector::BroadcastOp::create(b, vectorType, w);
+          for (int64_t c = 0; c < vectors; ++c)
+            next[r * vectors + c] =
+                vector::FMAOp::create(b, wv, xs[c], next[r * vectors + c]);
+        }
+        return next;
+      };
+      accs = buildLoop(b, weights[1], 1, accs, [&](auto &b, Value ic,
+                                                   ValueRange accs) {
+        return buildLoop(b, weights[2], 1, accs, [&](auto &b, Value kh,
+                                                     ValueRange accs) {
+          return buildLoop(b, weights[3], 1, accs,
+                           [&](auto &b, Value kw, ValueRange accs) {
+                             return step(b, ic, kh, kw, accs);
+                           });
+        });
+      });
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < vectors; ++c)
+          storeVector(b, accs[r * vectors + c], output,
+                      {n, ocs[r], oh, cols[c]}, masks[c]);
+    };
+
+    int64_t fullBlocks = out[3] / columns, tail = out[3] % columns;
+    buildLoop(b, out[0], 1, {}, [&](auto &b, Value n, ValueRange) {
+      buildLoop(b, out[1] / rows, 1, {}, [&](auto &b, Value ocb, ValueRange) {
+        buildLoop(b, out[2], 1, {}, [&](auto &b, Value oh, ValueRange) {
+          if (fullBlocks)
+            buildLoop(b, fullBlocks * columns, columns, {},
+                      [&](auto &b, Value ow, ValueRange) {
+                        emitBlock(b, n, ocb, oh, ow, columns);
+                        return SmallVector<Value>();
+                      });
+          if (tail)
+            emitBlock(b, n, ocb, oh, index(b, fullBlocks * columns), tail);
+          return SmallVector<Value>();
+        });
+        return SmallVector<Value>();
+      });
+      return SmallVector<Value>();
+    });
+    rewriter.eraseOp(op);
+    return success();
+  }
+
+  KernelShape shape;
+};
+
+//===----------------------------------------------------------------------===//
+// Matmul with a transposed right-hand side (nn.linear)
+//===----------------------------------------------------------------------===//
+
+bool isTransposedBMatmul(linalg::MatmulOp op) {
+  MLIRContext *context = op.getContext();
+  AffineExpr m, n, k;
+  bindDims(context, m, n, k);
+  SmallVector<AffineMap> maps = AffineMap::inferFromExprList(
+      ArrayRef<ArrayRef<AffineExpr>>{{m, k}, {n, k}, {m, n}}, context);
+  return op.getIndexingMapsArray() == maps;
+}
+
+struct LinearKernel : public OpRewritePattern<linalg::MatmulOp> {
+  LinearKernel(MLIRContext *context, KernelShape shape)
+      : OpRewritePattern(context), shape(shape) {}
+
+  LogicalResult matchAndRewrite(linalg::MatmulOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op.hasPureBufferSemantics())
+      return rewriter.notifyMatchFailure(op, "runs after bufferization");
+    Value lhs = op.getDpsInputOperand(0)->get();
+    Value rhs = op.getDpsInputOperand(1)->get();
+    Value output = op.getDpsInitOperand(0)->get();
+    if (!isDenseStatic(lhs) || !isDenseStatic(rhs) || !isDenseStatic(output))
+      return rewriter.notifyMatchFailure(op, "needs dense static f32 buffers");
+    if (!isTransposedBMatmul(op))
+      return rewriter.notifyMatchFailure(op, "expects y = x W^T");
+
+    ArrayRef<int64_t> x = cast<MemRefType>(lhs.getType()).getShape();
+    ArrayRef<int64_t> w = cast<MemRefType>(rhs.getType()).getShape();
+    int64_t width = shape.vectorWidth;
+    // Accumulators: mBlock rows of x times nBlock rows of W.
+    int64_t mBlock = blockFor(x[0], 4);
+    int64_t nBlock =
+        blockFor(w[0], std::max<int64_t>(1, shape.matmulRegisters / mBlock));
+    auto vectorType = VectorType::get({width}, rewriter.getF32Type());
+    auto maskType = VectorType::get({width}, rewriter.getI1Type());
+
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    Value zero =
+        arith::ConstantOp::create(b, vectorType, b.getZeroAttr(vectorType));
+    auto step = [&](ImplicitLocOpBuilder &b, ArrayRef<Value> ms,
+                    ArrayRef<Value> ns, Value k, Value mask, ValueRange accs) {
+      SmallVector<Value> xs, next(accs);
+      for (Value m : ms)
+        xs.push_back(loadVector(b, vectorType, lhs, {m, k}, mask));
+      for (auto [j, nRow] : llvm::enumerate(ns)) {
+        Value wv = loadVector(b, vectorType, rhs, {nRow, k}, mask);
+        for (auto [i, xv] : llvm::enumerate(xs))
+          next[i * ns.size() + j] =
+              vector::FMAOp::create(b, xv, wv, next[i * ns.size() + j]);
+      }
+      return next;
+    };
+    int64_t fullK = w[1] / width * width, tail = w[1] % width;
+    buildLoop(b, x[0], mBlock, {}, [&](auto &b, Value m0, ValueRange) {
+      buildLoop(b, w[0], nBlock, {}, [&](auto &b, Value n0, ValueRange) {
+        SmallVector<Value> ms, ns;
+        for (int64_t i = 0; i < mBlock; ++i)
+          ms.push_back(i ? arith::AddIOp::create(b, m0, index(b, i)) : m0);
+        for (int64_t j = 0; j < nBlock; ++j)
+          ns.push_back(j ? arith::AddIOp::create(b, n0, index(b, j)) : n0);
+        SmallVector<Value> accs(mBlock * nBlock, zero);
+        if (fullK)
+          accs = buildLoop(b, fullK, width, accs,
+                           [&](auto &b, Value k, ValueRange accs) {
+                             return step(b, ms, ns, k, {}, accs);
+                           });
+        if (tail) {
+          Value mask = vector::CreateMaskOp::create(b, maskType,
+                                                    ValueRange{index(b, tail)});
+          accs = step(b, ms, ns, index(b, fullK), mask, accs);
+        }
+        for (int64_t i = 0; i < mBlock; ++i)
+          for (int64_t j = 0; j < nBlock; ++j) {
+            Value old =
+                memref::LoadOp::create(b, output, ValueRange{ms[i], ns[j]});
+            Value sum = vector::ReductionOp::create(
+                b, vector::CombiningKind::ADD, accs[i * nBlock + j], old);
+            memref::StoreOp::create(b, sum, output, ValueRange{ms[i], ns[j]});
+          }
+        return SmallVector<Value>();
+      });
+      return SmallVector<Value>();
+    });
+    rewriter.eraseOp(op);
+    return success();
+  }
+
+  KernelShape shape;
+};
+
+struct LowerToMicroKernelsPass
+    : public kiln::impl::LowerToMicroKernelsPassBase<LowerToMicroKernelsPass> {
+  using LowerToMicroKernelsPassBase::LowerToMicroKernelsPassBase;
+
+  void runOnOperation() override {
+    KernelShape shape{vectorWidth, convRows, matmulRegisters};
+    if (shape.vectorWidth < 1 || shape.convRows < 1 ||
+        shape.matmulRegisters < 1) {
+      getOperation()->emitError() << "kernel sizes must be positive";
+      return signalPassFailure();
+    }
+    RewritePatternSet patterns(&getContext());
+    kiln::populateMicroKernelPatterns(patterns, shape.vectorWidth,
+                                      shape.convRows, shape.matmulRegisters);
+    // Every match replaces its op by loops that no pattern matches again.
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+  }
+};
+
+} // namespace
+
+void kiln::populateMicroKernelPatterns(RewritePatternSet &patterns,
+                                       int64_t vectorWidth, int64_t convRows,
+                                       int64_t matmulRegisters) {
+  KernelShape shape{vectorWidth, convRows, matmulRegisters};
+  patterns.add<ConvKernel, LinearKernel>(patterns.getContext(), shape);
+}
