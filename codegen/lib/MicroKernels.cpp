@@ -200,9 +200,10 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     ArrayRef<int64_t> out = cast<MemRefType>(output.getType()).getShape();
     ArrayRef<int64_t> weights = cast<MemRefType>(filter.getType()).getShape();
     int64_t width = shape.vectorWidth;
-    // Two vectors of columns when the rows are long enough: each broadcast
-    // weight then feeds two FMAs, halving the loads per FMA.
-    int64_t columnVectors = out[3] > width ? 2 : 1;
+    // Up to three vectors of columns when the rows are long enough: each
+    // broadcast weight then feeds several FMAs, so a step needs fewer loads
+    // than FMAs and the FMA units, not the load ports, set the pace.
+    int64_t columnVectors = std::min<int64_t>(3, llvm::divideCeil(out[3], width));
     int64_t rows = blockFor(out[1], shape.convRows / columnVectors);
     int64_t columns = columnVectors * width;
     auto vectorType = VectorType::get({width}, rewriter.getF32Type());

@@ -2,38 +2,38 @@
 // RUN: kiln-opt %s --split-input-file --kiln-lower-to-microkernels="vector-width=8 conv-rows=4" | FileCheck %s --check-prefix=SMALL
 
 // Tests that a unit-stride convolution becomes a register-blocked kernel:
-// rows of output channels x two vectors of columns accumulated across the
+// rows of output channels x three vectors of columns accumulated across the
 // (ic, kh, kw) loops, the constant filter repacked so that a step's
 // broadcast weights are adjacent, and the last partial columns masked.
 // CHECK-LABEL: memref.global "private" constant @w_packed : memref<1x3x3x3x8xf32>
 // CHECK-LABEL: func.func @conv
-// CHECK-SAME: (%[[IN:.*]]: memref<1x3x10x40xf32>, %[[OUT:.*]]: memref<1x8x8x38xf32>)
+// CHECK-SAME: (%[[IN:.*]]: memref<1x3x10x56xf32>, %[[OUT:.*]]: memref<1x8x8x54xf32>)
 // CHECK: %[[W:.*]] = memref.get_global @w_packed
 // CHECK: scf.for %[[N:.*]] =
 // CHECK: scf.for %[[OCB:.*]] =
 // CHECK: scf.for %[[OH:.*]] =
-// CHECK: scf.for %[[OW:.*]] = %{{.*}} to %c32 step %c32
-// CHECK-COUNT-16: vector.load %[[OUT]]
+// CHECK: scf.for %[[OW:.*]] = %{{.*}} to %c48 step %c48
+// CHECK-COUNT-24: vector.load %[[OUT]]
 // CHECK: scf.for %[[IC:.*]] = {{.*}} iter_args(
 // CHECK: scf.for %[[KH:.*]] = {{.*}} iter_args(
 // CHECK: scf.for %[[KW:.*]] = {{.*}} iter_args(
-// CHECK-COUNT-2: vector.load %[[IN]]
+// CHECK-COUNT-3: vector.load %[[IN]]
 // CHECK: memref.load %[[W]][%[[OCB]], %[[IC]], %[[KH]], %[[KW]], %c0]
 // CHECK: vector.broadcast
-// CHECK-COUNT-2: vector.fma
+// CHECK-COUNT-3: vector.fma
 // CHECK: vector.store
 // CHECK: vector.create_mask %c6 : vector<16xi1>
 // CHECK: vector.maskedload %[[OUT]]
 // CHECK: vector.maskedstore %[[OUT]]
 // CHECK-NOT: linalg.conv_2d_nchw_fchw
 // SMALL-LABEL: func.func @conv
-// SMALL: memref.get_global @w_packed : memref<4x3x3x3x2xf32>
+// SMALL: memref.get_global @w_packed : memref<8x3x3x3x1xf32>
 // SMALL: vector.fma {{.*}} : vector<8xf32>
 memref.global "private" constant @w : memref<8x3x3x3xf32> = dense<1.0>
-func.func @conv(%in: memref<1x3x10x40xf32>, %out: memref<1x8x8x38xf32>) {
+func.func @conv(%in: memref<1x3x10x56xf32>, %out: memref<1x8x8x54xf32>) {
   %w = memref.get_global @w : memref<8x3x3x3xf32>
   linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
-    ins(%in, %w : memref<1x3x10x40xf32>, memref<8x3x3x3xf32>) outs(%out : memref<1x8x8x38xf32>)
+    ins(%in, %w : memref<1x3x10x56xf32>, memref<8x3x3x3xf32>) outs(%out : memref<1x8x8x54xf32>)
   return
 }
 
