@@ -55,7 +55,7 @@ llvm::Error linkExecutable(llvm::StringRef objectPath,
       return makeError("cannot link: '" + input + "' does not exist");
 
   llvm::SmallVector<llvm::StringRef> args = {
-      *driver, "-o", outputPath, objectPath, mainObject, runtimeLibrary, "-lm"};
+      *driver, "-o", outputPath, objectPath, mainObject, runtimeLibrary, "-lm", "-pthread"};
 
   // Capture the linker's messages for the error.
   llvm::SmallString<128> errorsPath;

@@ -80,6 +80,31 @@ SmallVector<Value> buildLoop(
   return SmallVector<Value>(loop.getResults());
 }
 
+/// Emits a loop over [0, upper) whose iterations are independent: an
+/// scf.parallel (which becomes an OpenMP worksharing loop on the runtime's
+/// thread pool) when the loop has `work` multiply-adds worth a fork, and a
+/// plain scf.for otherwise.
+void buildBlockLoop(ImplicitLocOpBuilder &b, int64_t upper, int64_t work,
+                    function_ref<void(ImplicitLocOpBuilder &, Value)> body) {
+  // Forking and joining the pool costs a few microseconds.
+  constexpr int64_t kMinParallelWork = int64_t(1) << 20;
+  if (upper < 2 || work < kMinParallelWork) {
+    buildLoop(b, upper, 1, {}, [&](auto &b, Value iv, ValueRange) {
+      body(b, iv);
+      return SmallVector<Value>();
+    });
+    return;
+  }
+  Value zero = arith::ConstantIndexOp::create(b, 0);
+  Value one = arith::ConstantIndexOp::create(b, 1);
+  Value ub = arith::ConstantIndexOp::create(b, upper);
+  scf::ParallelOp::create(b, ValueRange{zero}, ValueRange{ub}, ValueRange{one},
+                          [&](OpBuilder &nested, Location loc, ValueRange ivs) {
+                            ImplicitLocOpBuilder inner(loc, nested);
+                            body(inner, ivs[0]);
+                          });
+}
+
 /// Loads a vector at `indices`, masked when `mask` is set (lanes off read 0).
 Value loadVector(ImplicitLocOpBuilder &b, VectorType type, Value memref,
                  ValueRange indices, Value mask) {
@@ -276,8 +301,12 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     };
 
     int64_t fullBlocks = out[3] / columns, tail = out[3] % columns;
+    // Multiply-adds per batch item, to decide whether threads pay off.
+    int64_t work = out[1] * out[2] * out[3] * weights[1] * weights[2] *
+                   weights[3];
     buildLoop(b, out[0], 1, {}, [&](auto &b, Value n, ValueRange) {
-      buildLoop(b, out[1] / rows, 1, {}, [&](auto &b, Value ocb, ValueRange) {
+      // Output channel blocks are independent: they run on the thread pool.
+      buildBlockLoop(b, out[1] / rows, work, [&](auto &b, Value ocb) {
         buildLoop(b, out[2], 1, {}, [&](auto &b, Value oh, ValueRange) {
           if (fullBlocks)
             buildLoop(b, fullBlocks * columns, columns, {},
@@ -289,7 +318,6 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
             emitBlock(b, n, ocb, oh, index(b, fullBlocks * columns), tail);
           return SmallVector<Value>();
         });
-        return SmallVector<Value>();
       });
       return SmallVector<Value>();
     });
@@ -357,7 +385,10 @@ struct LinearKernel : public OpRewritePattern<linalg::MatmulOp> {
     };
     int64_t fullK = w[1] / width * width, tail = w[1] % width;
     buildLoop(b, x[0], mBlock, {}, [&](auto &b, Value m0, ValueRange) {
-      buildLoop(b, w[0], nBlock, {}, [&](auto &b, Value n0, ValueRange) {
+      // Blocks of W's rows are independent: they run on the thread pool.
+      buildBlockLoop(b, w[0] / nBlock, mBlock * w[0] * w[1],
+                     [&](auto &b, Value nb) {
+        Value n0 = affine(b, {}, nb, nBlock);
         SmallVector<Value> ms, ns;
         for (int64_t i = 0; i < mBlock; ++i)
           ms.push_back(i ? arith::AddIOp::create(b, m0, index(b, i)) : m0);
@@ -382,7 +413,6 @@ struct LinearKernel : public OpRewritePattern<linalg::MatmulOp> {
                 b, vector::CombiningKind::ADD, accs[i * nBlock + j], old);
             memref::StoreOp::create(b, sum, output, ValueRange{ms[i], ns[j]});
           }
-        return SmallVector<Value>();
       });
       return SmallVector<Value>();
     });

@@ -14,6 +14,9 @@
 #include "kiln/Passes/Passes.h"
 #endif
 
+#include "mlir/Conversion/OpenMPToLLVM/ConvertOpenMPToLLVM.h"
+#include "mlir/Conversion/SCFToOpenMP/SCFToOpenMP.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
@@ -131,6 +134,11 @@ void buildLoopsToLLVMPipeline(OpPassManager &pm,
   pm.addPass(memref::createExpandStridedMetadataPass());
   // affine.apply / affine.for -> arith and scf.
   pm.addPass(createLowerAffinePass());
+  // The kernels' scf.parallel loops -> OpenMP worksharing loops.
+  pm.addPass(createConvertSCFToOpenMPPass());
+  // ... which wraps each parallel body in an alloca_scope that would not
+  // survive convert-scf-to-cf; the kernels allocate nothing, so inline it.
+  pm.addPass(createInlineAllocaScopesPass());
   // scf.for / scf.if -> cf branches.
   pm.addPass(createSCFToControlFlowPass());
   // Math ops with an LLVM intrinsic (exp, tanh, pow, sqrt, log, ...) ->
@@ -154,6 +162,8 @@ void buildLoopsToLLVMPipeline(OpPassManager &pm,
   ConvertFuncToLLVMPassOptions funcOptions;
   funcOptions.useBarePtrCallConv = true;
   pm.addPass(createConvertFuncToLLVMPass(funcOptions));
+  // OpenMP regions: their region arguments and terminators -> LLVM types.
+  pm.addPass(createConvertOpenMPToLLVMPass());
   // cf branches -> llvm.br / llvm.cond_br.
   pm.addPass(createConvertControlFlowToLLVMPass());
   // ub.poison (from canonicalization) -> llvm.mlir.poison.
@@ -241,6 +251,9 @@ void registerCodegenDialects(DialectRegistry &registry) {
   registerAllExtensions(registry);
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
+  // Parallel kernels are OpenMP regions in LLVM IR; runtime/lib/parallel.c
+  // provides the few __kmpc_* entry points they call.
+  registerOpenMPDialectTranslation(registry);
   registry.insert<nn::NNDialect>();
 }
 

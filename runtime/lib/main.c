@@ -52,7 +52,7 @@ static void usage(void) {
   kiln_shape_format(kiln_model.output_shape, kiln_model.output_rank, out,
                     sizeof out);
   printf(
-      "usage: %s INPUT.npy [-o OUT.npy] [--top K] [--bench N]\n"
+      "usage: %s INPUT.npy [-o OUT.npy] [--top K] [--bench N] [--threads T]\n"
       "\n"
       "Runs model '%s' (input %s, output %s) on INPUT.npy, a float32\n"
       "('<f4') C-order .npy file whose shape must equal the model's input,\n"
@@ -65,6 +65,8 @@ static void usage(void) {
       "               clamped to the row length. Without --top, the top 5\n"
       "               are printed only if neither -o nor --bench is given\n"
       "  --bench N    after the first (warm-up) run, time N more runs\n"
+      "  --threads T  run parallel kernels on T threads (default: one per\n"
+      "               CPU)\n"
       "  -h, --help   show this help\n"
       "\n"
       "output (stdout):\n"
@@ -89,6 +91,7 @@ typedef struct options {
   const char *input, *output;
   long top;   // 0 means "not given".
   long bench; // 0 means "no benchmark".
+  long threads; // 0 means one per CPU.
 } options;
 
 // Accepts only a whole, positive decimal number that fits in an int.
@@ -117,13 +120,16 @@ static int parse_args(int argc, char **argv, options *o) {
       usage();
       return 0;
     } else if (!strcmp(a, "-o") || !strcmp(a, "--top") ||
-               !strcmp(a, "--bench")) {
+               !strcmp(a, "--bench") || !strcmp(a, "--threads")) {
       if (i + 1 == argc)
         return usage_error("option '%s' requires an argument", a);
       const char *v = argv[++i];
+      long *number = !strcmp(a, "--top")     ? &o->top
+                     : !strcmp(a, "--bench") ? &o->bench
+                                             : &o->threads;
       if (a[1] == 'o')
         o->output = v;
-      else if (parse_positive(v, a[2] == 't' ? &o->top : &o->bench))
+      else if (parse_positive(v, number))
         return usage_error("expected a positive integer, got '%s'", v);
     } else {
       return usage_error("unknown option '%s'", a);
@@ -300,5 +306,8 @@ int main(int argc, char **argv) {
   }
   options o = {0};
   int rc = parse_args(argc, argv, &o);
-  return rc >= 0 ? rc : run(&o);
+  if (rc >= 0)
+    return rc;
+  kiln_set_num_threads((int)o.threads);
+  return run(&o);
 }

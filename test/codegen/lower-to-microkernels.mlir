@@ -94,3 +94,24 @@ func.func @plain_matmul(%a: memref<2x4xf32>, %b: memref<4x3xf32>, %c: memref<2x3
   linalg.matmul ins(%a, %b : memref<2x4xf32>, memref<4x3xf32>) outs(%c : memref<2x3xf32>)
   return
 }
+
+// -----
+
+// Tests that a convolution with enough work runs its output-channel blocks
+// as an scf.parallel loop (the runtime's thread pool), and that a small one
+// stays a plain loop.
+// CHECK-LABEL: func.func @big_conv
+// CHECK: scf.for
+// CHECK-NEXT: scf.parallel
+// CHECK-LABEL: func.func @small_conv
+// CHECK-NOT: scf.parallel
+func.func @big_conv(%in: memref<1x64x34x34xf32>, %w: memref<64x64x3x3xf32>, %out: memref<1x64x32x32xf32>) {
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
+    ins(%in, %w : memref<1x64x34x34xf32>, memref<64x64x3x3xf32>) outs(%out : memref<1x64x32x32xf32>)
+  return
+}
+func.func @small_conv(%in: memref<1x3x6x6xf32>, %w: memref<4x3x3x3xf32>, %out: memref<1x4x4x4xf32>) {
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
+    ins(%in, %w : memref<1x3x6x6xf32>, memref<4x3x3x3xf32>) outs(%out : memref<1x4x4x4xf32>)
+  return
+}

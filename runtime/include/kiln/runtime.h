@@ -100,6 +100,16 @@ int kiln_npy_read(const char *path, kiln_tensor *out, char *err,
 int kiln_npy_write(const char *path, const int64_t *shape, int64_t rank,
                    const float *data, char *err, size_t errlen);
 
+/*===-- Threads ----------------------------------------------------------===*/
+
+/* Sets how many threads (the caller included) run a model's parallel
+ * kernels; 0 means one per online CPU, the default. Must be called before
+ * the first inference: returns 0, or -1 once the pool has started. */
+int kiln_set_num_threads(int threads);
+
+/* The number of threads parallel kernels use (starts the pool). */
+int kiln_num_threads(void);
+
 /*===-- Timing ------------------------------------------------------------===*/
 
 /* Seconds from an arbitrary fixed point on CLOCK_MONOTONIC; use differences. */

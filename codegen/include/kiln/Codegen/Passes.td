@@ -193,4 +193,17 @@ def LowerToMicroKernelsPass : Pass<"kiln-lower-to-microkernels"> {
   ];
 }
 
+def InlineAllocaScopesPass : Pass<"kiln-inline-alloca-scopes"> {
+  let summary = "Inline memref.alloca_scope regions that allocate nothing";
+  let description = [{
+    convert-scf-to-openmp wraps the body of every parallel loop in a
+    `memref.alloca_scope`, whose region must stay a single block. Once
+    convert-scf-to-cf turns the kernel's inner loops into branches, that
+    region has many blocks and no longer verifies. A scope without any
+    `memref.alloca` in it frees nothing, so this pass replaces it by its
+    body.
+  }];
+  let dependentDialects = ["mlir::memref::MemRefDialect"];
+}
+
 #endif // KILN_CODEGEN_PASSES
