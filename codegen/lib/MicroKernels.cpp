@@ -202,6 +202,42 @@ Value packFilter(PatternRewriter &rewriter, Location loc, Value filter,
                                      global.getSymName());
 }
 
+/// Copies an [N, C, H, W] buffer into a new [N, C, H, s, ceil(W/s)] one
+/// whose [n, c, h, p, j] element is column j*s + p (zero past the row end).
+Value splitPhases(ImplicitLocOpBuilder &b, Value input, int64_t stride) {
+  ArrayRef<int64_t> shape = cast<MemRefType>(input.getType()).getShape();
+  int64_t phaseWidth = llvm::divideCeil(shape[3], stride);
+  auto type = MemRefType::get(
+      {shape[0], shape[1], shape[2], stride, phaseWidth}, b.getF32Type());
+  Value phased = memref::AllocOp::create(b, type, b.getI64IntegerAttr(64));
+  Value zero = arith::ConstantOp::create(b, b.getF32FloatAttr(0));
+  buildLoop(b, shape[0] * shape[1] * shape[2], 1, {},
+            [&](auto &b, Value row, ValueRange) {
+    // One input row at a time: row = (n * C + c) * H + h.
+    Value h = arith::RemUIOp::create(b, row, index(b, shape[2]));
+    Value nc = arith::DivUIOp::create(b, row, index(b, shape[2]));
+    Value c = arith::RemUIOp::create(b, nc, index(b, shape[1]));
+    Value n = arith::DivUIOp::create(b, nc, index(b, shape[1]));
+    buildLoop(b, stride * phaseWidth, 1, {}, [&](auto &b, Value k, ValueRange) {
+      Value p = arith::DivUIOp::create(b, k, index(b, phaseWidth));
+      Value j = arith::RemUIOp::create(b, k, index(b, phaseWidth));
+      Value column = affine(b, p, j, stride);
+      Value inside = arith::CmpIOp::create(b, arith::CmpIPredicate::ult,
+                                           column, index(b, shape[3]));
+      // Past the row end: read the last column (in bounds) and store zero.
+      Value clamped = arith::MinUIOp::create(b, column, index(b, shape[3] - 1));
+      Value loaded =
+          memref::LoadOp::create(b, input, ValueRange{n, c, h, clamped});
+      Value value = arith::SelectOp::create(b, inside, loaded, zero);
+      memref::StoreOp::create(b, value, phased,
+                              ValueRange{n, c, h, p, j});
+      return SmallVector<Value>();
+    });
+    return SmallVector<Value>();
+  });
+  return phased;
+}
+
 struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
   ConvKernel(MLIRContext *context, KernelShape shape)
       : OpRewritePattern(context), shape(shape) {}
@@ -218,9 +254,6 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
       return rewriter.notifyMatchFailure(op, "needs dense static f32 buffers");
     SmallVector<int64_t> strides(op.getStrides().getValues<int64_t>());
     SmallVector<int64_t> dilations(op.getDilations().getValues<int64_t>());
-    if (strides[1] != 1)
-      return rewriter.notifyMatchFailure(
-          op, "a horizontal stride makes input rows non-contiguous");
 
     ArrayRef<int64_t> out = cast<MemRefType>(output.getType()).getShape();
     ArrayRef<int64_t> weights = cast<MemRefType>(filter.getType()).getShape();
@@ -236,6 +269,12 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
 
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
     Value packed = packFilter(rewriter, op.getLoc(), filter, rows);
+    // With a horizontal stride s, the columns one vector needs are s apart.
+    // Splitting each input row into its s phases (columns p, p+s, p+2s, ...)
+    // makes them contiguous again: column (ow+i)*s + off is phase off % s,
+    // position ow + i + off / s.
+    int64_t stride = strides[1];
+    Value phased = stride == 1 ? input : splitPhases(b, input, stride);
 
     // Emits the kernel for the output columns [ow, ow + valid) of row oh and
     // the `rows` output channels from ocb * rows.
@@ -264,12 +303,22 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
       auto step = [&](ImplicitLocOpBuilder &b, Value ic, Value kh, Value kw,
                       ValueRange accs) {
         Value ih = affine(b, ihBase, kh, dilations[0]);
+        Value phase, shift;
+        if (stride != 1) {
+          Value offset = affine(b, {}, kw, dilations[1]);
+          phase = arith::RemUIOp::create(b, offset, index(b, stride));
+          shift = arith::DivUIOp::create(b, offset, index(b, stride));
+        }
         SmallVector<Value> xs;
         for (int64_t c = 0; c < vectors; ++c)
-          xs.push_back(loadVector(b, vectorType, input,
-                                  {n, ic, ih, affine(b, cols[c], kw,
-                                                     dilations[1])},
-                                  masks[c]));
+          xs.push_back(
+              stride == 1
+                  ? loadVector(b, vectorType, input,
+                               {n, ic, ih, affine(b, cols[c], kw, dilations[1])},
+                               masks[c])
+                  : loadVector(b, vectorType, phased,
+                               {n, ic, ih, phase, affine(b, cols[c], shift, 1)},
+                               masks[c]));
         SmallVector<Value> next(accs);
         for (int64_t r = 0; r < rows; ++r) {
           Value w = packed ? memref::LoadOp::create(
@@ -321,6 +370,8 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
       });
       return SmallVector<Value>();
     });
+    if (phased != input)
+      memref::DeallocOp::create(b, phased);
     rewriter.eraseOp(op);
     return success();
   }

@@ -84,9 +84,16 @@ void buildLinalgToLoopsPipeline(OpPassManager &pm,
   // Tensors -> memrefs over function boundaries; identity layouts, 64-byte
   // aligned buffers, copies as linalg.copy; the input is never written.
   pm.addPass(createBufferizePass());
+  // The returned buffer becomes the caller's out-parameter:
+  // @forward(memref in, memref out).
+  pm.addPass(createResultsToOutParamsPass());
+  // Free intermediate buffers (ownership-based deallocation, simplified and
+  // lowered to memref.dealloc).
+  bufferization::buildBufferDeallocationPipeline(pm);
   if (options.vectorWidth > 0) {
     // Convolutions and linear layers -> loops around register-blocked
-    // vector kernels.
+    // vector kernels (after deallocation: they
+    // free the scratch buffers they allocate themselves).
     LowerToMicroKernelsPassOptions kernels;
     kernels.vectorWidth = options.vectorWidth;
     pm.addNestedPass<func::FuncOp>(createLowerToMicroKernelsPass(kernels));
@@ -103,12 +110,6 @@ void buildLinalgToLoopsPipeline(OpPassManager &pm,
     // Make the output's contiguous loop innermost, reductions just outside.
     pm.addNestedPass<func::FuncOp>(createInterchangeForVectorizationPass());
   }
-  // The returned buffer becomes the caller's out-parameter:
-  // @forward(memref in, memref out).
-  pm.addPass(createResultsToOutParamsPass());
-  // Free intermediate buffers (ownership-based deallocation, simplified and
-  // lowered to memref.dealloc).
-  bufferization::buildBufferDeallocationPipeline(pm);
   // linalg ops -> scf.for loop nests with memref.load/store.
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   // Ask LLVM to vectorize innermost loops before unrolling them: otherwise
