@@ -52,3 +52,12 @@ if python_can_import("torch") and python_can_import("numpy"):
     config.available_features.add("torch")
 if python_can_import("numpy"):
     config.available_features.add("numpy")
+
+# The ONNX frontend's tests build models with the onnx package (python3-onnx)
+# and need a kilnc built with ONNX support; the conformance test needs ONNX's
+# backend test data (libonnx-testdata).
+if (getattr(config, "kiln_onnx_import", "OFF").upper() in ("ON", "TRUE", "1")
+        and python_can_import("onnx")):
+    config.available_features.add("onnx")
+    if os.path.isdir("/usr/share/libonnx-testdata/data/node"):
+        config.available_features.add("onnx-testdata")

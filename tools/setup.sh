@@ -18,6 +18,8 @@ packages=(
   gcc libc6-dev
   # The reference and test tooling: PyTorch, numpy, scikit-learn's digits.
   python3 python3-numpy python3-torch python3-sklearn
+  # The ONNX frontend and its tests: onnx.proto's C++, ONNX's backend test data.
+  libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata python3-onnx
 )
 
 missing=()

@@ -285,5 +285,35 @@ OpFoldResult FlattenOp::fold(FoldAdaptor) {
   return {};
 }
 
+//===----------------------------------------------------------------------===//
+// ConcatOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ConcatOp::verify() {
+  OperandRange inputs = getInputs();
+  if (inputs.empty())
+    return emitOpError() << "needs at least one input";
+  ArrayRef<int64_t> first = shapeOf(inputs[0]);
+  int64_t rank = first.size(), dim = getDim();
+  if (dim < 0 || dim >= rank)
+    return emitOpError() << "dim " << dim << " is out of range for rank "
+                         << rank;
+  SmallVector<int64_t> expected(first);
+  expected[dim] = 0;
+  for (auto [i, input] : llvm::enumerate(inputs)) {
+    ArrayRef<int64_t> shape = shapeOf(input);
+    if ((int64_t)shape.size() != rank)
+      return emitOpError() << "input " << i << " has rank " << shape.size()
+                           << ", expected rank " << rank;
+    for (int64_t d = 0; d < rank; ++d)
+      if (d != dim && shape[d] != first[d])
+        return emitOpError() << "input " << i << " dimension " << d << " is "
+                             << shape[d] << ", expected " << first[d]
+                             << " (only dimension " << dim << " may differ)";
+    expected[dim] += shape[dim]; // Bounded: each input is a static tensor.
+  }
+  return verifyResultShape(getOperation(), expected);
+}
+
 #define GET_OP_CLASSES
 #include "kiln/Dialect/NN/NNOps.cpp.inc"

@@ -22,21 +22,29 @@ std::optional<int64_t> nn::checkedElementCount(llvm::ArrayRef<int64_t> shape) {
 }
 
 std::optional<int64_t> nn::windowOutputSize(const WindowDim &d) {
-  // PyTorch: out = floor_or_ceil((in + pads - dilation*(kernel-1) - 1) / stride) + 1.
-  std::optional<int64_t> padded = llvm::checkedAdd(d.input, d.padBefore);
-  if (padded)
-    padded = llvm::checkedAdd(*padded, d.padAfter);
-  std::optional<int64_t> span = llvm::checkedMul(d.dilation, d.kernel - 1);
-  if (!padded || !span || d.stride <= 0)
+  // Callers check these, but verifiers see arbitrary IR: without the guard,
+  // `kernel - 1` alone could overflow.
+  if (d.input < 0 || d.kernel <= 0 || d.stride <= 0 || d.dilation <= 0 ||
+      d.padBefore < 0 || d.padAfter < 0)
     return std::nullopt;
-  int64_t numerator = *padded - *span - 1;
+  // PyTorch: out = floor_or_ceil(
+  //   (in + pads - dilation * (kernel - 1) - 1) / stride) + 1.
+  std::optional<int64_t> leading = llvm::checkedAdd(d.input, d.padBefore);
+  std::optional<int64_t> padded =
+      leading ? llvm::checkedAdd(*leading, d.padAfter) : std::nullopt;
+  std::optional<int64_t> span = llvm::checkedMul(d.dilation, d.kernel - 1);
+  if (!padded || !span)
+    return std::nullopt;
+  int64_t numerator = *padded - *span - 1; // Both terms are non-negative.
   if (numerator < 0)
     return numerator / d.stride; // Empty output: report it as <= 0.
   int64_t out = numerator / d.stride + 1;
   if (d.ceilMode && numerator % d.stride != 0) {
     ++out;
-    // The last window must start inside the input or its leading padding.
-    if ((out - 1) * d.stride >= d.input + d.padBefore)
+    // The last window must start inside the input or its leading padding;
+    // a start that overflows is certainly past it.
+    std::optional<int64_t> lastStart = llvm::checkedMul(out - 1, d.stride);
+    if (!lastStart || *lastStart >= *leading)
       --out;
   }
   return out;

@@ -16,6 +16,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Verifier.h"
+#include "llvm/Support/CheckedArithmetic.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
@@ -48,12 +49,26 @@ private:
   }
 
   /// Checks that an activation or parameter tensor fits the size limits.
-  bool checkSize(ArrayRef<int64_t> shape, StringRef what, llvm::SMLoc at) {
+  bool checkSize(ArrayRef<int64_t> shape, const Twine &what, llvm::SMLoc at) {
     if (nn::checkedElementCount(shape))
       return true;
-    emitError(loc(at)) << what << " of shape " << formatShape(shape)
-                       << " is too large: tensors are limited to 2^40 bytes";
+    InFlightDiagnostic diag = emitError(loc(at));
+    diag << what << " of shape " << formatShape(shape) << " is too large: ";
+    std::optional<int64_t> bytes = sizeof(float);
+    for (int64_t dim : shape)
+      bytes = bytes ? llvm::checkedMul(*bytes, dim) : std::nullopt;
+    if (bytes)
+      diag << *bytes << " bytes";
+    else
+      diag << "its size overflows 64-bit arithmetic";
+    diag << "; tensors are limited to 2^40 bytes";
     return false;
+  }
+
+  /// The token to blame for a layer's oversized output or weight: the
+  /// channel or feature count when the spec gave one, else the op.
+  static llvm::SMLoc sizeLoc(const LayerAST &layer) {
+    return layer.outFeaturesLoc.isValid() ? layer.outFeaturesLoc : layer.loc;
   }
 
   RankedTensorType tensorType(ArrayRef<int64_t> shape) {
@@ -94,6 +109,10 @@ private:
   OpBuilder builder;
   const llvm::SourceMgr &sourceMgr;
   WeightProvider &weights;
+  /// Set when the weights lacked a tensor or had it in the wrong shape. The
+  /// build goes on with a placeholder so that one run names every such
+  /// tensor, as a user loading a state_dict wants to see them all.
+  bool weightsFailed = false;
 };
 
 } // namespace
@@ -101,13 +120,18 @@ private:
 Value MLIRGen::param(const LayerAST &layer, StringRef suffix,
                      ArrayRef<int64_t> shape, ParamInit init) {
   std::string name = layer.paramPrefix + "." + suffix.str();
-  if (!checkSize(shape, "parameter '" + name + "'", layer.loc))
+  if (!checkSize(shape, "parameter '" + name + "'", sizeLoc(layer)))
     return {};
   Location at = loc(layer.loc);
-  std::optional<AsmResourceBlob> blob = weights.get(name, shape, init, at);
-  if (!blob)
-    return {};
   RankedTensorType type = tensorType(shape);
+  std::optional<AsmResourceBlob> blob = weights.get(name, shape, init, at);
+  if (!blob) {
+    weightsFailed = true;
+    // A splat costs nothing, whatever the shape.
+    return arith::ConstantOp::create(
+        builder, at, type,
+        DenseElementsAttr::get(type, builder.getF32FloatAttr(0)));
+  }
   auto value = DenseResourceElementsAttr::get(type, name, std::move(*blob));
   return arith::ConstantOp::create(builder, at, type, value);
 }
@@ -144,10 +168,18 @@ Value MLIRGen::emitConv(const LayerAST &layer, Value input) {
   for (int i = 0; i < 2; ++i) {
     std::optional<int64_t> size = nn::windowOutputSize(
         {in[2 + i], kernel[i], stride[i], pad[i], pad[i], dilation[i], false});
-    if (!size || *size <= 0) {
+    if (!size) {
+      emitError(loc(layer.paddingLoc.isValid() ? layer.paddingLoc : layer.loc))
+          << "conv2d window sizes overflow 64-bit arithmetic (kernel "
+          << kernel[0] << "x" << kernel[1] << ", padding " << pad[0] << "x"
+          << pad[1] << ", dilation " << dilation[0] << "x" << dilation[1]
+          << ")";
+      return {};
+    }
+    if (*size <= 0) {
       emitError(loc(layer.kernelLoc.isValid() ? layer.kernelLoc : layer.loc))
           << "conv2d kernel " << kernel[0] << "x" << kernel[1]
-          << (dilation[0] * dilation[1] != 1
+          << (dilation[0] != 1 || dilation[1] != 1
                   ? llvm::formatv(" (dilation {0}x{1})", dilation[0],
                                   dilation[1])
                         .str()
@@ -162,14 +194,12 @@ Value MLIRGen::emitConv(const LayerAST &layer, Value input) {
                                       kernel[0], kernel[1]};
   SmallVector<int64_t> resultShape = {in[0], layer.outFeatures, out[0],
                                       out[1]};
-  if (!checkSize(resultShape, "conv2d output", layer.loc))
+  if (!checkSize(resultShape, "conv2d output", sizeLoc(layer)))
     return {};
   // fan_in = in/groups * kh * kw; the weight's size check bounds it.
-  if (!nn::checkedElementCount(weightShape)) {
-    checkSize(weightShape, "parameter '" + layer.paramPrefix + ".weight'",
-              layer.loc);
+  if (!checkSize(weightShape, "parameter '" + layer.paramPrefix + ".weight'",
+                 sizeLoc(layer)))
     return {};
-  }
   ParamInit init = fanInBound(weightShape[1] * kernel[0] * kernel[1]);
   Value weight = param(layer, "weight", weightShape, init);
   if (!weight)
@@ -191,9 +221,9 @@ Value MLIRGen::emitLinear(const LayerAST &layer, Value input) {
   ArrayRef<int64_t> in = shapeOf(input);
   SmallVector<int64_t> weightShape = {layer.outFeatures, in[1]};
   SmallVector<int64_t> resultShape = {in[0], layer.outFeatures};
-  if (!checkSize(resultShape, "linear output", layer.loc) ||
+  if (!checkSize(resultShape, "linear output", sizeLoc(layer)) ||
       !checkSize(weightShape, "parameter '" + layer.paramPrefix + ".weight'",
-                 layer.loc))
+                 sizeLoc(layer)))
     return {};
   ParamInit init = fanInBound(in[1]);
   Value weight = param(layer, "weight", weightShape, init);
@@ -217,7 +247,15 @@ Value MLIRGen::emitPool(const LayerAST &layer, Value input) {
   for (int i = 0; i < 2; ++i) {
     std::optional<int64_t> size = nn::windowOutputSize(
         {in[2 + i], kernel[i], stride[i], pad[i], pad[i], 1, layer.ceilMode});
-    if (!size || *size <= 0) {
+    if (!size) {
+      emitError(loc(layer.paddingLoc.isValid() ? layer.paddingLoc : layer.loc))
+          << layerKindName(layer.kind) << " window sizes overflow 64-bit "
+          << "arithmetic (kernel " << kernel[0] << "x" << kernel[1]
+          << ", stride " << stride[0] << "x" << stride[1] << ", padding "
+          << pad[0] << "x" << pad[1] << ")";
+      return {};
+    }
+    if (*size <= 0) {
       emitError(loc(layer.loc))
           << layerKindName(layer.kind) << " " << kernel[0]
           << (kernel[0] == kernel[1] ? "" : "x" + std::to_string(kernel[1]))
@@ -226,7 +264,11 @@ Value MLIRGen::emitPool(const LayerAST &layer, Value input) {
     }
     out[i] = *size;
   }
-  auto type = tensorType({in[0], in[1], out[0], out[1]});
+  // Padding and ceil_mode can make the output a little larger than the input.
+  SmallVector<int64_t> resultShape = {in[0], in[1], out[0], out[1]};
+  if (!checkSize(resultShape, layerKindName(layer.kind) + " output", layer.loc))
+    return {};
+  auto type = tensorType(resultShape);
   auto kernelAttr = builder.getDenseI64ArrayAttr({kernel[0], kernel[1]});
   auto strideAttr = builder.getDenseI64ArrayAttr({stride[0], stride[1]});
   auto padAttr = builder.getDenseI64ArrayAttr({pad[0], pad[1], pad[0], pad[1]});
@@ -245,7 +287,7 @@ Value MLIRGen::emitAdaptivePool(const LayerAST &layer, Value input) {
   ArrayRef<int64_t> in = shapeOf(input);
   SmallVector<int64_t> resultShape = {in[0], in[1], layer.outputSize.h,
                                       layer.outputSize.w};
-  if (!checkSize(resultShape, "adaptive_avgpool output", layer.loc))
+  if (!checkSize(resultShape, "adaptive_avgpool output", sizeLoc(layer)))
     return {};
   return nn::AdaptiveAvgPool2DOp::create(builder, loc(layer.loc),
                                          tensorType(resultShape), input);
@@ -256,16 +298,13 @@ Value MLIRGen::emitBatchNorm(const LayerAST &layer, Value input) {
     return {};
   int64_t channels = shapeOf(input)[1];
   using Kind = ParamInit::Kind;
+  // All four are requested even after one fails, so that every missing or
+  // misshapen tensor is reported.
   Value weight = param(layer, "weight", {channels}, {Kind::Constant, 1.0});
-  Value bias = weight ? param(layer, "bias", {channels}, {Kind::Constant, 0.0})
-                      : Value();
-  Value mean = bias ? param(layer, "running_mean", {channels},
-                           {Kind::Constant, 0.0})
-                    : Value();
-  Value var = mean ? param(layer, "running_var", {channels},
-                          {Kind::Constant, 1.0})
-                   : Value();
-  if (!var)
+  Value bias = param(layer, "bias", {channels}, {Kind::Constant, 0.0});
+  Value mean = param(layer, "running_mean", {channels}, {Kind::Constant, 0.0});
+  Value var = param(layer, "running_var", {channels}, {Kind::Constant, 1.0});
+  if (!weight || !bias || !mean || !var)
     return {};
   return nn::BatchNormOp::create(builder, loc(layer.loc), input.getType(),
                                  input, weight, bias, mean, var,
@@ -333,6 +372,8 @@ OwningOpRef<ModuleOp> MLIRGen::build(const ModelAST &model) {
   auto func = func::FuncOp::create(builder, modelLoc, "forward",
                                    builder.getFunctionType({inputType}, {}));
   Block *body = func.addEntryBlock();
+  // The input tensor is declared by the `input` statement, not the model's.
+  body->getArgument(0).setLoc(loc(model.inputLoc));
   builder.setInsertionPointToEnd(body);
 
   Value current = body->getArgument(0);
@@ -344,7 +385,8 @@ OwningOpRef<ModuleOp> MLIRGen::build(const ModelAST &model) {
   func::ReturnOp::create(builder, loc(model.layers.back().loc), current);
   func.setFunctionType(
       builder.getFunctionType({inputType}, {current.getType()}));
-  if (failed(weights.finish(modelLoc)) || failed(verify(*module)))
+  if (failed(weights.finish(modelLoc)) || weightsFailed ||
+      failed(verify(*module)))
     return nullptr;
   return module;
 }

@@ -4,21 +4,35 @@
 // read: the parser only tracks the stack of open blocks so that it can name
 // each layer's parameters the way nn.Sequential's state_dict would.
 //
+// Error recovery is by line: a statement with a mistake is reported and
+// dropped, and parsing goes on with the next line, so that one run reports
+// every independent mistake. Each kind of mistake that would otherwise
+// cascade (a missing `model`, layers before `input`) is reported once, and
+// the parser stops after kMaxErrors errors so that a file of garbage gives a
+// short report instead of one error per token.
+//
 //===----------------------------------------------------------------------===//
 #include "kiln/Frontend/Parser.h"
 #include "kiln/Frontend/Lexer.h"
 
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
-#include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
-#include <cstdlib>
 
 using namespace kiln::frontend;
 using llvm::SMLoc;
 using llvm::StringRef;
+
+/// The parser stops after this many errors, as compilers do.
+static constexpr unsigned kMaxErrors = 20;
+
+/// The deepest block nesting accepted. Parameter names grow with the depth
+/// ("a.0.1.0..."), so an unbounded depth would let a small spec of nested
+/// blocks cost quadratic time and memory; real networks nest a few levels.
+static constexpr size_t kMaxBlockDepth = 64;
 
 llvm::StringRef kiln::frontend::layerKindName(LayerKind kind) {
   switch (kind) {
@@ -57,19 +71,77 @@ static std::optional<LayerKind> parseLayerKind(StringRef text) {
       .Default(std::nullopt);
 }
 
-static constexpr const char *kAllOps =
-    "conv2d, linear, relu, sigmoid, tanh, maxpool, avgpool, "
-    "adaptive_avgpool, lrn, batchnorm, dropout, flatten, softmax";
+static constexpr StringRef kAllOps[] = {
+    "conv2d",  "linear",           "relu", "sigmoid",   "tanh",    "maxpool",
+    "avgpool", "adaptive_avgpool", "lrn",  "batchnorm", "dropout", "flatten",
+    "softmax"};
 
 static bool isIdentifier(StringRef text) {
-  if (text.empty() || !(std::isalpha((unsigned char)text[0]) || text[0] == '_'))
+  if (text.empty() || !(llvm::isAlpha(text[0]) || text[0] == '_'))
     return false;
-  return llvm::all_of(text.drop_front(), [](char c) {
-    return std::isalnum((unsigned char)c) || c == '_';
-  });
+  return llvm::all_of(text.drop_front(),
+                      [](char c) { return llvm::isAlnum(c) || c == '_'; });
+}
+
+/// Quotes a token for a message. Tokens come from arbitrary files: a token
+/// can be megabytes long or hold control bytes, so it is cut short and bytes
+/// that are not printable ASCII are escaped.
+static std::string quote(StringRef text) {
+  constexpr size_t kMaxQuoted = 40;
+  std::string quoted = "'";
+  for (char c : text.take_front(kMaxQuoted)) {
+    if (c >= ' ' && c <= '~') {
+      quoted += c;
+    } else {
+      quoted += "\\x";
+      quoted += llvm::hexdigit((unsigned char)c >> 4, /*LowerCase=*/true);
+      quoted += llvm::hexdigit((unsigned char)c & 15, /*LowerCase=*/true);
+    }
+  }
+  if (text.size() > kMaxQuoted)
+    quoted += "...";
+  return quoted + "'";
+}
+
+/// Returns " (did you mean 'NAME'?)" when `text` is a likely typo of one of
+/// `names` (close in edit distance, ignoring case), and "" otherwise.
+static std::string didYouMean(StringRef text, llvm::ArrayRef<StringRef> names) {
+  // Typos are short; comparing a huge token would only waste time.
+  if (text.empty() || text.size() > 64)
+    return "";
+  std::string lower = text.lower();
+  std::optional<StringRef> best;
+  unsigned bestDistance = std::max<size_t>(2, text.size() / 3) + 1;
+  for (StringRef name : names) {
+    unsigned distance =
+        StringRef(lower).edit_distance(name.lower(), /*AllowReplacements=*/true,
+                                       /*MaxEditDistance=*/bestDistance);
+    // A prefix such as `conv` for `conv2d` or `adaptive` is a likely typo
+    // too, whatever its distance.
+    if (name.starts_with(lower) && lower.size() >= 3)
+      distance = std::min(distance, 1u);
+    if (distance < bestDistance) {
+      bestDistance = distance;
+      best = name;
+    }
+  }
+  return best ? (" (did you mean '" + *best + "'?)").str() : "";
 }
 
 namespace {
+
+/// How an integer token failed to parse.
+enum class IntResult { Ok, NotInteger, TooLarge };
+
+/// Parses an optionally negative run of decimal digits. It tells "not a
+/// number" from "does not fit in 64 bits", so that 99999999999999999999 is
+/// reported as too large rather than as malformed.
+IntResult lexInteger(StringRef text, int64_t &value) {
+  StringRef digits = text.drop_front(text.starts_with("-") ? 1 : 0);
+  if (digits.empty() || !llvm::all_of(digits, llvm::isDigit))
+    return IntResult::NotInteger;
+  return text.getAsInteger(10, value) ? IntResult::TooLarge : IntResult::Ok;
+}
 
 /// The form of a positional or key value, which decides how it is parsed.
 enum class ValueForm { Int, Size, Float, Bool };
@@ -81,13 +153,11 @@ struct KeySpec {
 
 /// The keys each layer kind accepts, as the contract's table lists them.
 /// Pools also accept `kernel=` as an alternative to the positional kernel.
-static llvm::ArrayRef<KeySpec> keysOf(LayerKind kind) {
-  static const KeySpec conv[] = {{"kernel", ValueForm::Size},
-                                 {"stride", ValueForm::Size},
-                                 {"padding", ValueForm::Size},
-                                 {"dilation", ValueForm::Size},
-                                 {"groups", ValueForm::Int},
-                                 {"bias", ValueForm::Bool}};
+llvm::ArrayRef<KeySpec> keysOf(LayerKind kind) {
+  static const KeySpec conv[] = {
+      {"kernel", ValueForm::Size},  {"stride", ValueForm::Size},
+      {"padding", ValueForm::Size}, {"dilation", ValueForm::Size},
+      {"groups", ValueForm::Int},   {"bias", ValueForm::Bool}};
   static const KeySpec linear[] = {{"bias", ValueForm::Bool}};
   static const KeySpec maxPool[] = {{"kernel", ValueForm::Size},
                                     {"stride", ValueForm::Size},
@@ -118,28 +188,33 @@ struct PositionalSpec {
   ValueForm form;
   bool required;
   StringRef meaning; // For "conv2d needs <meaning>" messages.
+  StringRef what;    // For "<what> must be positive" messages.
   StringRef example;
 };
 
-static std::optional<PositionalSpec> positionalOf(LayerKind kind) {
+std::optional<PositionalSpec> positionalOf(LayerKind kind) {
   switch (kind) {
   case LayerKind::Conv2D:
     return PositionalSpec{ValueForm::Int, true, "the number of output channels",
-                          "conv2d 16 kernel=3"};
+                          "conv2d output channels", "conv2d 16 kernel=3"};
   case LayerKind::Linear:
     return PositionalSpec{ValueForm::Int, true, "the number of output features",
-                          "linear 120"};
+                          "linear output features", "linear 120"};
   case LayerKind::MaxPool:
+    return PositionalSpec{ValueForm::Size, true, "a kernel size",
+                          "maxpool kernel", "maxpool 2"};
   case LayerKind::AvgPool:
-    return PositionalSpec{ValueForm::Size, true, "a kernel size", "maxpool 2"};
+    return PositionalSpec{ValueForm::Size, true, "a kernel size",
+                          "avgpool kernel", "avgpool 2"};
   case LayerKind::AdaptiveAvgPool:
     return PositionalSpec{ValueForm::Size, true, "an output size",
-                          "adaptive_avgpool 7"};
+                          "adaptive_avgpool output size", "adaptive_avgpool 7"};
   case LayerKind::LRN:
-    return PositionalSpec{ValueForm::Int, true, "a size (channels)", "lrn 5"};
+    return PositionalSpec{ValueForm::Int, true, "a size (channels)", "lrn size",
+                          "lrn 5"};
   case LayerKind::Dropout:
     return PositionalSpec{ValueForm::Float, false, "a probability",
-                          "dropout 0.5"};
+                          "dropout probability", "dropout 0.5"};
   default:
     return std::nullopt;
   }
@@ -170,11 +245,25 @@ public:
 
 private:
   void error(SMLoc loc, const llvm::Twine &message) {
-    sourceMgr.PrintMessage(loc, llvm::SourceMgr::DK_Error, message);
     hadError = true;
+    if (tooManyErrors())
+      return;
+    sourceMgr.PrintMessage(loc, llvm::SourceMgr::DK_Error, message);
+    if (++errorCount == kMaxErrors)
+      sourceMgr.PrintMessage(loc, llvm::SourceMgr::DK_Note,
+                             llvm::Twine(kMaxErrors) +
+                                 " errors: stopping here; fix these first");
   }
   void note(SMLoc loc, const llvm::Twine &message) {
-    sourceMgr.PrintMessage(loc, llvm::SourceMgr::DK_Note, message);
+    if (!tooManyErrors())
+      sourceMgr.PrintMessage(loc, llvm::SourceMgr::DK_Note, message);
+  }
+  bool tooManyErrors() const { return errorCount >= kMaxErrors; }
+
+  /// Returns the location of byte `offset` of `token`.
+  static SMLoc locAt(const Token &token, size_t offset) {
+    return SMLoc::getFromPointer(token.text.data() +
+                                 std::min(offset, token.text.size()));
   }
 
   void parseLine(const TokenLine &line);
@@ -182,15 +271,17 @@ private:
   void parseInput(const TokenLine &line);
   void parseBlockOpen(const TokenLine &line);
   void parseBlockClose(const TokenLine &line);
+  void parseMisplacedBraces(const TokenLine &line);
   void parseLayer(const TokenLine &line);
+  /// Reports a layer or block before `input`, once.
+  void reportNoInput(SMLoc loc);
 
   std::optional<Value> parseValue(StringRef text, SMLoc loc, ValueForm form,
                                   StringRef what);
-  std::optional<int64_t> parseInteger(StringRef text, SMLoc loc,
-                                      StringRef what);
   bool applyKey(LayerAST &layer, StringRef key, const Value &value,
-                SMLoc valueLoc);
-  bool applyPositional(LayerAST &layer, const Value &value, SMLoc loc);
+                StringRef text, SMLoc valueLoc);
+  bool applyPositional(LayerAST &layer, const PositionalSpec &spec,
+                       const Value &value, StringRef text, SMLoc loc);
   bool checkLayer(LayerAST &layer, bool hasPositional, bool hasStride,
                   bool hasKernelKey);
 
@@ -201,9 +292,11 @@ private:
   llvm::SourceMgr &sourceMgr;
   const llvm::MemoryBuffer *buffer;
   bool hadError = false;
+  unsigned errorCount = 0;
   bool sawModel = false;
   bool sawInput = false;
   bool sawStatement = false;
+  bool reportedNoInput = false;
   ModelAST model;
   llvm::SmallVector<OpenBlock> blocks;
   int64_t nextTopLevelIndex = 0;
@@ -214,20 +307,23 @@ private:
 
 std::optional<ModelAST> Parser::parse() {
   for (const TokenLine &line : lexSpec(buffer->getBuffer())) {
+    if (tooManyErrors())
+      return std::nullopt;
     parseLine(line);
     sawStatement = true;
   }
-  SMLoc start = SMLoc::getFromPointer(buffer->getBufferStart());
   for (const OpenBlock &block : blocks)
-    error(block.loc, "block '" + block.name +
-                         "' is never closed; expected '}' on a line of its own");
-  if (!sawModel)
-    error(start, "missing 'model NAME' statement; a spec starts with it");
-  else if (!sawInput)
+    error(block.loc, "block " + quote(block.name) +
+                         " is never closed; expected '}' on a line of its own");
+  if (!sawStatement)
+    error(SMLoc::getFromPointer(buffer->getBufferStart()),
+          "empty spec: expected 'model NAME' (e.g. 'model lenet5') as its "
+          "first statement");
+  else if (sawModel && !sawInput && !reportedNoInput)
     error(model.nameLoc,
           "missing 'input NxCxHxW' statement (e.g. 'input 1x1x28x28')");
-  else if (model.layers.empty() && !hadError)
-    error(model.nameLoc, "model '" + model.name + "' has no layers");
+  else if (sawModel && sawInput && model.layers.empty() && !hadError)
+    error(model.nameLoc, "model " + quote(model.name) + " has no layers");
   if (hadError)
     return std::nullopt;
   return std::move(model);
@@ -235,8 +331,20 @@ std::optional<ModelAST> Parser::parse() {
 
 void Parser::parseLine(const TokenLine &line) {
   StringRef first = line.front().text;
+  // Later statements are still parsed: their own mistakes are worth
+  // reporting, and the layer checks stay quiet about the missing model.
+  if (!sawStatement && first != "model")
+    error(line.front().loc, "a spec starts with 'model NAME' (e.g. 'model "
+                            "lenet5'), found " +
+                                quote(first));
   if (first == "}")
     return parseBlockClose(line);
+  bool misplacedBrace =
+      llvm::any_of(llvm::ArrayRef(line).drop_back(), [](const Token &token) {
+        return token.text == "{" || token.text == "}";
+      });
+  if (misplacedBrace || (line.back().text == "}" && line.size() > 1))
+    return parseMisplacedBraces(line);
   if (line.back().text == "{")
     return parseBlockOpen(line);
   if (first == "model")
@@ -252,27 +360,23 @@ void Parser::parseModel(const TokenLine &line) {
     note(model.nameLoc, "the model was named here");
     return;
   }
-  if (sawStatement || !blocks.empty()) {
-    error(line[0].loc, "'model NAME' must be the first statement");
-  }
+  // A statement before this one was reported when it was read.
   sawModel = true;
+  model.nameLoc = line[0].loc;
   if (line.size() != 2) {
     error(line.size() < 2 ? line[0].loc : line[2].loc,
           "expected 'model NAME' (e.g. 'model lenet5')");
-    model.nameLoc = line[0].loc;
     return;
   }
   if (!isIdentifier(line[1].text)) {
-    error(line[1].loc, "model name '" + line[1].text +
-                           "' is not an identifier ([A-Za-z_][A-Za-z0-9_]*)");
+    error(line[1].loc, "model name " + quote(line[1].text) +
+                           " is not an identifier ([A-Za-z_][A-Za-z0-9_]*)");
   }
   model.name = line[1].text.str();
   model.nameLoc = line[1].loc;
 }
 
 void Parser::parseInput(const TokenLine &line) {
-  if (!sawModel && !sawStatement)
-    error(line[0].loc, "'model NAME' must be the first statement");
   if (sawInput) {
     error(line[0].loc, "duplicate 'input' statement; a model has exactly one");
     note(model.inputLoc, "the input was declared here");
@@ -280,8 +384,6 @@ void Parser::parseInput(const TokenLine &line) {
   }
   if (!blocks.empty())
     error(line[0].loc, "'input' cannot appear inside a block");
-  if (!model.layers.empty())
-    error(line[0].loc, "'input' must come before the first layer");
   sawInput = true;
   model.inputLoc = line[0].loc;
   if (line.size() != 2) {
@@ -289,30 +391,61 @@ void Parser::parseInput(const TokenLine &line) {
           "expected 'input NxCxHxW' (e.g. 'input 1x1x28x28')");
     return;
   }
-  llvm::SmallVector<StringRef> parts;
-  line[1].text.split(parts, 'x');
+  const Token &shape = line[1];
+  // At most 5 parts: a token of a million 'x' must not become a million.
+  llvm::SmallVector<StringRef, 5> parts;
+  shape.text.split(parts, 'x', /*MaxSplit=*/4);
   if (parts.size() != 4 && parts.size() != 2) {
-    error(line[1].loc, "input shape '" + line[1].text +
-                           "' must be NxCxHxW (e.g. 'input 1x1x28x28')");
+    error(shape.loc, "input shape " + quote(shape.text) +
+                         " must be NxCxHxW (e.g. 'input 1x1x28x28')");
     return;
   }
-  const char *p = line[1].text.begin();
+  bool ok = true;
   for (StringRef part : parts) {
-    std::optional<int64_t> dim =
-        parseInteger(part, SMLoc::getFromPointer(p), "input dimension");
-    p += part.size() + 1;
-    if (!dim)
-      return;
-    model.inputShape.push_back(*dim);
+    SMLoc loc = locAt(shape, part.data() - shape.text.data());
+    int64_t dim = 0;
+    switch (lexInteger(part, dim)) {
+    case IntResult::NotInteger:
+      error(loc, "expected an integer input dimension, found " + quote(part) +
+                     " in " + quote(shape.text));
+      ok = false;
+      continue;
+    case IntResult::TooLarge:
+      error(loc, quote(part) + " is too large for an input dimension: it "
+                               "overflows 64-bit integers");
+      ok = false;
+      continue;
+    case IntResult::Ok:
+      break;
+    }
+    if (dim <= 0) {
+      error(loc, "input dimensions must be positive, found " + quote(part));
+      ok = false;
+    }
+    model.inputShape.push_back(dim);
   }
-  model.inputLoc = line[1].loc;
+  if (!ok)
+    model.inputShape.clear();
+  model.inputLoc = shape.loc;
+}
+
+void Parser::reportNoInput(SMLoc loc) {
+  // Without `model` the first line was reported already, and every layer
+  // would repeat this error: say it once.
+  if (!sawModel || reportedNoInput)
+    return;
+  error(loc, "'input NxCxHxW' must come before the first layer (e.g. "
+             "'input 1x1x28x28')");
+  reportedNoInput = true;
 }
 
 void Parser::parseBlockOpen(const TokenLine &line) {
+  // An invalid block is still pushed so that its '}' balances.
+  OpenBlock invalid{"<invalid>", line[0].loc, "", 0};
   if (line.size() != 2 || !isIdentifier(line[0].text)) {
-    error(line[0].loc, "expected 'NAME {' to open a block");
-    // Still push a block so that its '}' balances.
-    blocks.push_back({"<invalid>", line[0].loc, "", 0});
+    error(line[0].loc, "expected 'NAME {' to open a block, with the block's "
+                       "statements on the lines after it");
+    blocks.push_back(std::move(invalid));
     return;
   }
   StringRef name = line[0].text;
@@ -320,7 +453,13 @@ void Parser::parseBlockOpen(const TokenLine &line) {
     error(line[0].loc, "'" + name + "' is reserved and cannot name a block");
   claimName(name, line[0].loc);
   if (!sawInput)
-    error(line[0].loc, "'input NxCxHxW' must come before the first layer");
+    reportNoInput(line[0].loc);
+  if (blocks.size() >= kMaxBlockDepth) {
+    error(line[0].loc, "block " + quote(name) + " nests deeper than " +
+                           llvm::Twine(kMaxBlockDepth) + " levels");
+    blocks.push_back(std::move(invalid));
+    return;
+  }
   OpenBlock block{name.str(), line[0].loc, "", 0};
   if (blocks.empty()) {
     block.prefix = name.str();
@@ -338,18 +477,44 @@ void Parser::parseBlockClose(const TokenLine &line) {
     error(line[0].loc, "unmatched '}': no block is open");
   else
     blocks.pop_back();
-  if (line.size() > 1)
-    error(line[1].loc, "unexpected '" + line[1].text +
-                           "' after '}'; put the next statement on a new line");
+  if (line.size() == 1)
+    return;
+  error(line[1].loc, "unexpected " + quote(line[1].text) +
+                         " after '}'; put the next statement on a new line");
+  // Further braces on the line still count, so that the rest of the file
+  // is not reported as unbalanced too.
+  for (const Token &token : llvm::ArrayRef(line).drop_front())
+    if (token.text == "}" && !blocks.empty())
+      blocks.pop_back();
+}
+
+void Parser::parseMisplacedBraces(const TokenLine &line) {
+  bool reported = false;
+  for (const Token &token : line) {
+    if (token.text == "{") {
+      if (!reported)
+        error(token.loc, "'{' must end the line that opens a block: write "
+                         "'NAME {' and the block's statements on the lines "
+                         "after it");
+      blocks.push_back({"<invalid>", token.loc, "", 0});
+      reported = true;
+    } else if (token.text == "}") {
+      if (!reported)
+        error(token.loc, "'}' must be on a line of its own");
+      if (!blocks.empty())
+        blocks.pop_back();
+      reported = true;
+    }
+  }
 }
 
 bool Parser::claimName(StringRef name, SMLoc loc) {
   auto [it, inserted] = names.try_emplace(name, loc);
   if (inserted)
     return true;
-  error(loc, "duplicate name '" + name +
-                 "'; labels and block names must be unique in a model");
-  note(it->second, "'" + name + "' was first used here");
+  error(loc, "duplicate name " + quote(name) +
+                 "; labels and block names must be unique in a model");
+  note(it->second, quote(name) + " was first used here");
   return false;
 }
 
@@ -364,66 +529,57 @@ std::string Parser::nextParamPrefix(std::optional<StringRef> label) {
   return block.prefix + "." + std::to_string(block.nextIndex++);
 }
 
-std::optional<int64_t> Parser::parseInteger(StringRef text, SMLoc loc,
-                                            StringRef what) {
-  int64_t value;
-  // getAsInteger rejects trailing junk and values that overflow int64_t.
-  if (text.getAsInteger(10, value)) {
-    bool digits = !text.empty() && llvm::all_of(text.drop_front(text[0] == '-'),
-                                                [](char c) {
-                                                  return std::isdigit(
-                                                      (unsigned char)c);
-                                                });
-    if (digits && text.size() > 1)
-      error(loc, what + " '" + text + "' is too large");
-    else
-      error(loc, "expected an integer for " + what + ", found '" + text + "'");
-    return std::nullopt;
-  }
-  if (value <= 0) {
-    error(loc, what + " must be positive, found " + text);
-    return std::nullopt;
-  }
-  return value;
-}
-
 std::optional<Value> Parser::parseValue(StringRef text, SMLoc loc,
                                         ValueForm form, StringRef what) {
   Value value;
   switch (form) {
-  case ValueForm::Int: {
-    int64_t v;
-    if (text.getAsInteger(10, v)) {
-      error(loc, "expected an integer for " + what + ", found '" + text + "'");
+  case ValueForm::Int:
+    switch (lexInteger(text, value.integer)) {
+    case IntResult::Ok:
+      return value;
+    case IntResult::NotInteger:
+      error(loc, "expected an integer for " + what + ", found " + quote(text));
+      return std::nullopt;
+    case IntResult::TooLarge:
+      error(loc, quote(text) + " is too large for " + what +
+                     ": it overflows 64-bit integers");
       return std::nullopt;
     }
-    value.integer = v;
-    return value;
-  }
+    llvm_unreachable("unknown integer result");
   case ValueForm::Size: {
     auto [h, w] = text.split('x');
-    int64_t hv, wv;
-    bool bad = h.getAsInteger(10, hv);
-    if (text.contains('x'))
-      bad |= w.getAsInteger(10, wv);
-    else
-      wv = hv;
-    if (bad || h.empty()) {
+    bool square = !text.contains('x');
+    IntResult hr = lexInteger(h, value.size.h);
+    IntResult wr = square ? hr : lexInteger(w, value.size.w);
+    if (square)
+      value.size.w = value.size.h;
+    if (hr == IntResult::NotInteger || wr == IntResult::NotInteger) {
       error(loc, "expected a size (N or HxW, e.g. 3 or 3x5) for " + what +
-                     ", found '" + text + "'");
+                     ", found " + quote(text));
       return std::nullopt;
     }
-    value.size = {hv, wv};
+    if (hr == IntResult::TooLarge || wr == IntResult::TooLarge) {
+      error(loc, quote(text) + " is too large for " + what +
+                     ": it overflows 64-bit integers");
+      return std::nullopt;
+    }
     return value;
   }
   case ValueForm::Float: {
-    double v;
-    // getAsDouble accepts "inf"/"nan" spellings; the spec only has decimals.
-    if (text.getAsDouble(v) || !std::isfinite(v)) {
-      error(loc, "expected a number for " + what + ", found '" + text + "'");
+    // getAsDouble also takes "inf" and "nan" and rounds 1e999 to infinity;
+    // the spec only has finite decimals.
+    if (text.getAsDouble(value.real)) {
+      error(loc, "expected a number for " + what + ", found " + quote(text));
       return std::nullopt;
     }
-    value.real = v;
+    if (!std::isfinite(value.real)) {
+      bool hasDigit = llvm::any_of(text, llvm::isDigit);
+      error(loc, hasDigit ? (quote(text) + " is out of range for " + what).str()
+                          : ("expected a number for " + what + ", found " +
+                             quote(text))
+                                .str());
+      return std::nullopt;
+    }
     return value;
   }
   case ValueForm::Bool:
@@ -435,7 +591,7 @@ std::optional<Value> Parser::parseValue(StringRef text, SMLoc loc,
       value.boolean = false;
       return value;
     }
-    error(loc, "expected true or false for " + what + ", found '" + text + "'");
+    error(loc, "expected true or false for " + what + ", found " + quote(text));
     return std::nullopt;
   }
   llvm_unreachable("unknown value form");
@@ -447,18 +603,17 @@ static bool sizeIsValid(Size2 size, bool allowZero) {
   return size.h >= low && size.w >= low;
 }
 
-bool Parser::applyPositional(LayerAST &layer, const Value &value, SMLoc loc) {
+bool Parser::applyPositional(LayerAST &layer, const PositionalSpec &spec,
+                             const Value &value, StringRef text, SMLoc loc) {
+  auto mustBePositive = [&] {
+    error(loc, spec.what + " must be positive, found " + quote(text));
+    return false;
+  };
   switch (layer.kind) {
   case LayerKind::Conv2D:
   case LayerKind::Linear:
-    if (value.integer <= 0) {
-      error(loc, layerKindName(layer.kind) + " " +
-                     (layer.kind == LayerKind::Conv2D ? "output channels"
-                                                      : "output features") +
-                     " must be positive, found " +
-                     llvm::Twine(value.integer));
-      return false;
-    }
+    if (value.integer <= 0)
+      return mustBePositive();
     layer.outFeatures = value.integer;
     layer.outFeaturesLoc = loc;
     return true;
@@ -466,30 +621,20 @@ bool Parser::applyPositional(LayerAST &layer, const Value &value, SMLoc loc) {
   case LayerKind::AvgPool:
     layer.kernel = value.size;
     layer.kernelLoc = loc;
-    if (!sizeIsValid(value.size, false)) {
-      error(loc, "kernel size must be positive");
-      return false;
-    }
-    return true;
+    return sizeIsValid(value.size, false) || mustBePositive();
   case LayerKind::AdaptiveAvgPool:
-    if (!sizeIsValid(value.size, false)) {
-      error(loc, "adaptive_avgpool output size must be positive");
-      return false;
-    }
     layer.outputSize = value.size;
-    return true;
+    layer.outFeaturesLoc = loc;
+    return sizeIsValid(value.size, false) || mustBePositive();
   case LayerKind::LRN:
-    if (value.integer <= 0) {
-      error(loc, "lrn size must be positive, found " +
-                     llvm::Twine(value.integer));
-      return false;
-    }
+    if (value.integer <= 0)
+      return mustBePositive();
     layer.lrnSize = value.integer;
     return true;
   case LayerKind::Dropout:
+    // PyTorch: "dropout probability has to be between 0 and 1".
     if (!(value.real >= 0.0 && value.real <= 1.0)) {
-      error(loc, "dropout probability must be in [0, 1], found " +
-                     llvm::formatv("{0}", value.real));
+      error(loc, "dropout probability must be in [0, 1], found " + quote(text));
       return false;
     }
     layer.p = value.real;
@@ -500,41 +645,35 @@ bool Parser::applyPositional(LayerAST &layer, const Value &value, SMLoc loc) {
 }
 
 bool Parser::applyKey(LayerAST &layer, StringRef key, const Value &value,
-                      SMLoc loc) {
-  auto positive = [&](Size2 size, StringRef what) {
-    if (sizeIsValid(size, false))
-      return true;
-    error(loc, what + " must be positive");
-    return false;
+                      StringRef text, SMLoc loc) {
+  auto check = [&](bool valid, StringRef requirement) {
+    if (!valid)
+      error(loc,
+            "'" + key + "' must be " + requirement + ", found " + quote(text));
+    return valid;
   };
   if (key == "kernel") {
     layer.kernel = value.size;
     layer.kernelLoc = loc;
-    return positive(value.size, "kernel size");
+    return check(sizeIsValid(value.size, false), "positive");
   }
   if (key == "stride") {
     layer.stride = value.size;
-    return positive(value.size, "stride");
+    return check(sizeIsValid(value.size, false), "positive");
   }
   if (key == "dilation") {
     layer.dilation = value.size;
-    return positive(value.size, "dilation");
+    return check(sizeIsValid(value.size, false), "positive");
   }
   if (key == "padding") {
     layer.padding = value.size;
     layer.paddingLoc = loc;
-    if (sizeIsValid(value.size, true))
-      return true;
-    error(loc, "padding must be non-negative");
-    return false;
+    return check(sizeIsValid(value.size, true), "non-negative");
   }
   if (key == "groups") {
     layer.groups = value.integer;
     layer.groupsLoc = loc;
-    if (value.integer > 0)
-      return true;
-    error(loc, "groups must be positive, found " + llvm::Twine(value.integer));
-    return false;
+    return check(value.integer > 0, "positive");
   }
   if (key == "bias")
     layer.bias = value.boolean;
@@ -550,10 +689,8 @@ bool Parser::applyKey(LayerAST &layer, StringRef key, const Value &value,
     layer.k = value.real;
   else if (key == "eps") {
     layer.eps = value.real;
-    if (value.real < 0) {
-      error(loc, "eps must be non-negative");
-      return false;
-    }
+    // A negative eps can make var + eps negative: NaNs, not an error.
+    return check(value.real >= 0, "non-negative");
   }
   return true;
 }
@@ -596,37 +733,58 @@ void Parser::parseLayer(const TokenLine &line) {
   size_t i = 0;
   std::optional<StringRef> label;
   SMLoc labelLoc;
-  if (line[0].text.ends_with(":")) {
-    StringRef name = line[0].text.drop_back();
+  StringRef first = line[0].text;
+  if (line.size() > 1 && line[1].text.starts_with(":") && isIdentifier(first)) {
+    // `fc1 : linear 120`
+    error(line[1].loc,
+          "write the label as '" + first + ":' with no space before the ':'");
+    return;
+  }
+  size_t colon = first.find(':');
+  if (colon != StringRef::npos) {
+    StringRef name = first.take_front(colon);
+    if (name.empty()) {
+      error(line[0].loc, "expected a label before ':' (e.g. 'fc1: linear "
+                         "120')");
+      return;
+    }
     if (!isIdentifier(name)) {
-      error(line[0].loc, "label '" + name +
-                             "' is not an identifier ([A-Za-z_][A-Za-z0-9_]*)");
+      error(line[0].loc, "label " + quote(name) +
+                             " is not an identifier ([A-Za-z_][A-Za-z0-9_]*)");
+      return;
+    }
+    if (colon + 1 != first.size()) {
+      // `fc1:linear 120`
+      error(locAt(line[0], colon + 1),
+            "put a space after the label's ':' (e.g. " +
+                quote((name + ": " + first.drop_front(colon + 1)).str()) + ")");
       return;
     }
     label = name;
     labelLoc = line[0].loc;
     i = 1;
     if (line.size() == 1) {
-      error(line[0].loc, "expected an op after label '" + name + ":'");
+      error(line[0].loc, "expected an op after label " + quote(name));
       return;
     }
   }
   const Token &opToken = line[i++];
   std::optional<LayerKind> kind = parseLayerKind(opToken.text);
   if (!kind) {
-    if (opToken.text.contains('=') || opToken.text.contains(':'))
-      error(opToken.loc, "expected an op, found '" + opToken.text + "'");
+    if (opToken.text == "model" || opToken.text == "input")
+      error(opToken.loc, "'" + opToken.text + "' cannot have a label");
+    else if (opToken.text.contains('=') || opToken.text.contains(':'))
+      error(opToken.loc, "expected an op (e.g. 'conv2d 16 kernel=3'), found " +
+                             quote(opToken.text));
     else
-      error(opToken.loc, "unknown op '" + opToken.text +
-                             "'; expected one of: " + kAllOps);
+      error(opToken.loc, "unknown op " + quote(opToken.text) +
+                             didYouMean(opToken.text, kAllOps) +
+                             "; expected one of: " +
+                             llvm::join(llvm::ArrayRef(kAllOps), ", "));
     return;
   }
-  if (!sawModel && !sawStatement)
-    error(opToken.loc, "'model NAME' must be the first statement");
-  if (!sawInput) {
-    error(opToken.loc, "'input NxCxHxW' must come before the first layer");
-    return;
-  }
+  if (!sawInput)
+    return reportNoInput(opToken.loc);
 
   LayerAST layer;
   layer.kind = *kind;
@@ -635,60 +793,85 @@ void Parser::parseLayer(const TokenLine &line) {
        hasKernelKey = false;
   std::optional<PositionalSpec> positional = positionalOf(*kind);
   llvm::ArrayRef<KeySpec> keys = keysOf(*kind);
-  llvm::StringSet<> seenKeys;
+  llvm::StringMap<SMLoc> seenKeys;
   for (; i < line.size(); ++i) {
     const Token &token = line[i];
     size_t eq = token.text.find('=');
+    if (eq == StringRef::npos && i + 1 < line.size() &&
+        line[i + 1].text.starts_with("=")) {
+      // `kernel = 3` or `kernel =3`: skip the '=' and the value.
+      const Token &eqToken = line[i + 1];
+      StringRef valueText = eqToken.text.drop_front();
+      ++i;
+      if (valueText.empty() && i + 1 < line.size() &&
+          !line[i + 1].text.contains('='))
+        valueText = line[++i].text;
+      error(eqToken.loc, "write key=value without spaces around '=' (e.g. " +
+                             quote((token.text + "=" + valueText).str()) + ")");
+      ok = false;
+      continue;
+    }
     if (eq == StringRef::npos) {
-      if (i + 1 < line.size() && line[i + 1].text.starts_with("=")) {
-        error(line[i + 1].loc, "write key=value without spaces around '='");
+      if (!positional) {
+        error(token.loc, layerKindName(*kind) +
+                             " takes no positional argument, found " +
+                             quote(token.text));
         ok = false;
         break;
       }
-      if (!positional) {
-        error(token.loc, layerKindName(*kind) +
-                             " takes no positional argument, found '" +
-                             token.text + "'");
-        ok = false;
-        continue;
-      }
       if (hasPositional) {
-        error(token.loc, "unexpected '" + token.text + "': " +
+        error(token.loc, "unexpected " + quote(token.text) + ": " +
                              layerKindName(*kind) +
                              " takes one positional argument");
         ok = false;
-        continue;
+        break;
       }
       hasPositional = true;
       std::optional<Value> value =
-          parseValue(token.text, token.loc, positional->form,
-                     (layerKindName(*kind) + " " + positional->meaning).str());
-      ok &= value && applyPositional(layer, *value, token.loc);
+          parseValue(token.text, token.loc, positional->form, positional->what);
+      ok &= value &&
+            applyPositional(layer, *positional, *value, token.text, token.loc);
       continue;
     }
     StringRef key = token.text.take_front(eq);
     StringRef text = token.text.drop_front(eq + 1);
-    SMLoc valueLoc = SMLoc::getFromPointer(text.begin());
-    if (key.empty() || text.empty()) {
-      error(token.loc, "expected key=value without spaces, found '" +
-                           token.text + "'");
+    SMLoc valueLoc = locAt(token, eq + 1);
+    if (key.empty()) {
+      error(token.loc, "expected key=value, found " + quote(token.text));
+      ok = false;
+      continue;
+    }
+    if (text.empty()) {
+      if (i + 1 < line.size() && !line[i + 1].text.contains('=')) {
+        // `kernel= 3`: skip the value.
+        error(locAt(token, eq),
+              "write key=value without spaces around '=' (e.g. " +
+                  quote((token.text + line[i + 1].text).str()) + ")");
+        ++i;
+      } else {
+        error(valueLoc, "expected a value after '" + key + "='");
+      }
       ok = false;
       continue;
     }
     const KeySpec *spec = llvm::find_if(
         keys, [&](const KeySpec &candidate) { return candidate.name == key; });
     if (spec == keys.end()) {
-      std::string valid;
+      llvm::SmallVector<StringRef> valid;
       for (const KeySpec &candidate : keys)
-        valid += (valid.empty() ? "" : ", ") + candidate.name.str();
-      error(token.loc, layerKindName(*kind) + " has no key '" + key + "'" +
-                           (valid.empty() ? "; it takes no keys"
-                                          : "; valid keys: " + valid));
+        valid.push_back(candidate.name);
+      error(token.loc,
+            layerKindName(*kind) + " has no key " + quote(key) +
+                (valid.empty() ? "; it takes no keys"
+                               : didYouMean(key, valid) + "; valid keys: " +
+                                     llvm::join(valid, ", ")));
       ok = false;
       continue;
     }
-    if (!seenKeys.insert(key).second) {
+    auto [firstUse, inserted] = seenKeys.try_emplace(key, token.loc);
+    if (!inserted) {
       error(token.loc, "duplicate key '" + key + "'");
+      note(firstUse->second, "'" + key + "' was first given here");
       ok = false;
       continue;
     }
@@ -703,7 +886,7 @@ void Parser::parseLayer(const TokenLine &line) {
     }
     std::optional<Value> value =
         parseValue(text, valueLoc, spec->form, ("'" + key + "'").str());
-    ok &= value && applyKey(layer, key, *value, valueLoc);
+    ok &= value && applyKey(layer, key, *value, text, valueLoc);
   }
   if (label && !claimName(*label, labelLoc))
     ok = false;

@@ -1,6 +1,9 @@
 //===- RandomWeights.cpp - Seeded weights with PyTorch's init ranges -------===//
 #include "kiln/Frontend/Weights.h"
 
+#include "mlir/IR/Diagnostics.h"
+
+#include <cstdlib>
 #include <random>
 
 using namespace mlir;
@@ -20,10 +23,21 @@ public:
     int64_t count = 1;
     for (int64_t dim : shape)
       count *= dim; // The caller checked the size limits.
-    AsmResourceBlob blob = HeapAsmResourceBlob::allocate(
-        count * sizeof(float), alignof(float), /*dataIsMutable=*/true);
-    MutableArrayRef<float> values(
-        reinterpret_cast<float *>(blob.getMutableData().data()), count);
+    // A parameter may legally be up to 2^40 bytes, more than this machine
+    // may have. HeapAsmResourceBlob::allocate would abort on failure, so the
+    // blob owns malloc'd memory and a failure is reported instead.
+    size_t bytes = count * sizeof(float);
+    float *data = static_cast<float *>(std::malloc(std::max<size_t>(bytes, 1)));
+    if (!data) {
+      emitError(loc) << "cannot allocate " << bytes
+                     << " bytes for the random weights of '" << name << "'";
+      return std::nullopt;
+    }
+    AsmResourceBlob blob(
+        ArrayRef<char>(reinterpret_cast<char *>(data), bytes), alignof(float),
+        [](void *data, size_t, size_t) { std::free(data); },
+        /*dataIsMutable=*/true);
+    MutableArrayRef<float> values(data, count);
     if (init.kind == ParamInit::Kind::Constant) {
       std::fill(values.begin(), values.end(), (float)init.value);
       return blob;

@@ -11,6 +11,7 @@
 
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/CheckedArithmetic.h"
 #include "llvm/Support/Endian.h"
 #include "llvm/Support/JSON.h"
@@ -24,10 +25,13 @@ using kiln::nn::formatShape;
 
 namespace {
 
-enum class DType { F32, F16, BF16 };
+/// Unsupported dtypes are only an error for a tensor the model uses, where
+/// it can be reported at the layer (an unused one is reported as extra).
+enum class DType { F32, F16, BF16, Unsupported };
 
 struct TensorEntry {
   DType dtype;
+  std::string dtypeName;
   SmallVector<int64_t, 4> shape;
   ArrayRef<char> bytes;
   bool used = false;
@@ -80,6 +84,12 @@ public:
                      << ", expected " << formatShape(shape);
       return std::nullopt;
     }
+    if (entry.dtype == DType::Unsupported) {
+      emitError(loc) << "tensor '" << name << "' in weights file '" << path
+                     << "' has dtype " << entry.dtypeName
+                     << "; Kiln reads F32, F16 and BF16";
+      return std::nullopt;
+    }
     if (entry.dtype == DType::F32 &&
         reinterpret_cast<uintptr_t>(entry.bytes.data()) % alignof(float) == 0) {
       // Reference the mapped file; the blob keeps the mapping alive.
@@ -88,7 +98,7 @@ public:
           entry.bytes, alignof(float),
           [keepAlive](void *, size_t, size_t) mutable { keepAlive.reset(); });
     }
-    size_t count = entry.bytes.size() / elementSize(entry.dtype);
+    size_t count = entry.bytes.size() / elementSize(entry.dtypeName);
     AsmResourceBlob blob =
         HeapAsmResourceBlob::allocate(count * sizeof(float), alignof(float));
     float *out = reinterpret_cast<float *>(blob.getMutableData().data());
@@ -107,6 +117,8 @@ public:
         std::memcpy(&out[i], &bits, 4);
         break;
       }
+      case DType::Unsupported:
+        llvm_unreachable("rejected above");
       }
     }
     return blob;
@@ -129,13 +141,50 @@ public:
     return failure();
   }
 
-  static size_t elementSize(DType dtype) { return dtype == DType::F32 ? 4 : 2; }
+  /// Bytes per element of a safetensors dtype; 0 for names it does not know.
+  static size_t elementSize(StringRef dtypeName) {
+    return llvm::StringSwitch<size_t>(dtypeName)
+        .Cases({"F64", "I64", "U64"}, 8)
+        .Cases({"F32", "I32", "U32"}, 4)
+        .Cases({"F16", "BF16", "I16", "U16"}, 2)
+        .Cases({"I8", "U8", "BOOL", "F8_E4M3", "F8_E5M2"}, 1)
+        .Default(0);
+  }
 
 private:
   std::string path;
   std::shared_ptr<llvm::MemoryBuffer> buffer;
   llvm::StringMap<TensorEntry> tensors;
 };
+
+/// How deeply a safetensors header may nest. A real header nests 3 levels
+/// (the root, a tensor's entry, its shape); llvm::json::parse recurses once
+/// per level, so a hostile header of a million '[' would overflow the stack.
+constexpr unsigned kMaxHeaderNesting = 16;
+
+/// Returns whether the JSON text `header` nests arrays and objects deeper
+/// than kMaxHeaderNesting, skipping brackets inside strings.
+bool nestsTooDeeply(StringRef header) {
+  unsigned depth = 0;
+  bool inString = false;
+  for (size_t i = 0, e = header.size(); i != e; ++i) {
+    char c = header[i];
+    if (inString) {
+      if (c == '\\')
+        ++i; // Skip the escaped character.
+      else if (c == '"')
+        inString = false;
+    } else if (c == '"') {
+      inString = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxHeaderNesting)
+        return true;
+    } else if ((c == ']' || c == '}') && depth) {
+      --depth;
+    }
+  }
+  return false;
+}
 
 llvm::Error fileError(StringRef path, const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(),
@@ -164,6 +213,10 @@ kiln::frontend::openSafetensors(StringRef path) {
                                llvm::Twine(contents.size()) + " bytes)");
   StringRef header = contents.substr(8, headerSize);
   StringRef data = contents.substr(8 + headerSize);
+  if (nestsTooDeeply(header))
+    return fileError(path, "malformed safetensors header: JSON nested deeper "
+                           "than " +
+                               llvm::Twine(kMaxHeaderNesting) + " levels");
   llvm::Expected<llvm::json::Value> json = llvm::json::parse(header);
   if (!json)
     return fileError(path, "malformed safetensors header: " +
@@ -190,15 +243,12 @@ kiln::frontend::openSafetensors(StringRef path) {
       return bad("header entry needs dtype, shape and data_offsets [begin, "
                  "end]");
     TensorEntry entry;
-    if (*dtypeName == "F32")
-      entry.dtype = DType::F32;
-    else if (*dtypeName == "F16")
-      entry.dtype = DType::F16;
-    else if (*dtypeName == "BF16")
-      entry.dtype = DType::BF16;
-    else
-      return bad("dtype " + *dtypeName +
-                 " is not supported; Kiln reads F32, F16 and BF16");
+    entry.dtypeName = dtypeName->str();
+    entry.dtype = llvm::StringSwitch<DType>(*dtypeName)
+                      .Case("F32", DType::F32)
+                      .Case("F16", DType::F16)
+                      .Case("BF16", DType::BF16)
+                      .Default(DType::Unsupported);
     for (const llvm::json::Value &dim : *shape) {
       std::optional<int64_t> size = dim.getAsInteger();
       if (!size || *size < 0)
@@ -211,14 +261,14 @@ kiln::frontend::openSafetensors(StringRef path) {
         (uint64_t)*end > data.size())
       return bad("data_offsets are outside the file's " +
                  llvm::Twine(data.size()) + " data bytes");
+    size_t elementSize = SafetensorsFile::elementSize(entry.dtypeName);
     std::optional<int64_t> count = nn::checkedElementCount(entry.shape);
     std::optional<int64_t> bytes =
-        count ? llvm::checkedMul<int64_t>(
-                    *count, SafetensorsFile::elementSize(entry.dtype))
-              : std::nullopt;
+        count ? llvm::checkedMul<int64_t>(*count, elementSize) : std::nullopt;
     if (!bytes)
       return bad("shape " + formatShape(entry.shape) + " is too large");
-    if (*bytes != *end - *begin)
+    // The size of a dtype Kiln does not know cannot be checked.
+    if (elementSize != 0 && *bytes != *end - *begin)
       return bad("shape " + formatShape(entry.shape) + " of " + *dtypeName +
                  " needs " + llvm::Twine(*bytes) + " bytes but data_offsets "
                  "span " + llvm::Twine(*end - *begin));

@@ -12,8 +12,11 @@
 #include "kiln/Codegen/ObjectEmitter.h"
 #include "kiln/Codegen/Pipelines.h"
 #include "kiln/Dialect/NN/NNDialect.h"
+#include "kiln/Frontend/Diagnostics.h"
 #include "kiln/Frontend/MLIRGen.h"
+#include "kiln/Frontend/ONNXImporter.h"
 #include "kiln/Frontend/Parser.h"
+#include "kiln/Frontend/SpecPrinter.h"
 #include "kiln/Frontend/Weights.h"
 #include "kiln/Passes/Passes.h"
 
@@ -54,8 +57,8 @@ enum ExitCode {
   kInternalError = 3,
 };
 
-enum class Stage { NN, Simplified, Linalg, Loops, LLVMDialect, LLVMIR, Asm,
-                   Obj, Exe };
+enum class Stage { Spec, NN, Simplified, Linalg, Loops, LLVMDialect, LLVMIR,
+                   Asm, Obj, Exe };
 
 cl::OptionCategory kilnCategory("Kiln options");
 cl::OptionCategory mlirCategory("MLIR options (inspect the passes kilnc runs)");
@@ -80,7 +83,7 @@ void organizeHelp() {
   }
 }
 
-cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.nn>"),
+cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.nn | model.onnx>"),
                                cl::Required, cl::cat(kilnCategory));
 
 cl::opt<std::string>
@@ -107,6 +110,8 @@ cl::opt<uint64_t> seed("seed",
 cl::opt<Stage> emit(
     "emit", cl::desc("What to produce (default: exe)"), cl::init(Stage::Exe),
     cl::values(
+        clEnumValN(Stage::Spec, "spec",
+                   "the equivalent .nn spec (of a spec or an ONNX model)"),
         clEnumValN(Stage::NN, "nn", "nn dialect as parsed from the spec"),
         clEnumValN(Stage::Simplified, "nn-simplified",
                    "nn dialect after kiln-simplify (dropout removed, "
@@ -153,8 +158,10 @@ cl::opt<bool> noSimplify("no-simplify",
                          cl::cat(kilnCategory));
 
 const char *kOverview =
-    "kilnc: compile a convolutional network spec (.nn) to native code\n\n"
+    "kilnc: compile a convolutional network spec (.nn) or an ONNX model\n"
+    "(.onnx, its weights from its initializers) to native code\n\n"
     "  kilnc model.nn [--weights W.safetensors] [-o OUT]\n"
+    "  kilnc model.onnx [--batch N] [-o OUT]\n"
     "  kilnc model.nn --emit=linalg            # inspect a stage\n\n"
     "The executable runs as `OUT INPUT.npy [-o OUT.npy] [--top K] "
     "[--bench N]`.\n\n"
@@ -228,14 +235,47 @@ std::string resolveRuntimeDir() {
   return KILN_DEFAULT_RUNTIME_DIR;
 }
 
+int emitModule(mlir::OwningOpRef<mlir::ModuleOp> module,
+               const std::string &output);
+
+/// An ONNX model brings its weights (its initializers): --weights and --seed
+/// do not apply, and --weights is refused rather than silently ignored.
+int compileONNX(const std::string &output) {
+  if (!weightsFile.empty())
+    return fail(kBadUsage, "--weights does not apply to ONNX models: their "
+                           "weights are their initializers");
+  mlir::DialectRegistry registry;
+  registry.insert<nn::NNDialect>();
+  registerCodegenDialects(registry);
+  mlir::MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  SourceMgr sourceMgr;
+  mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  frontend::ONNXImportOptions options;
+  options.batch = batch;
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      frontend::importONNXModel(context, inputFile, options);
+  if (!module)
+    return kBadInput;
+  return emitModule(std::move(module), output);
+}
+
 int compile() {
   std::string output =
       outputFile.empty() ? defaultOutputPath(emit) : outputFile.getValue();
   if (isInputFile(output))
     return fail(kBadUsage, "refusing to overwrite input file '" + output +
                                "' with the output");
+  // A bad flag is a usage error (2) even when the spec has errors too.
+  if (batch.getNumOccurrences() && batch <= 0)
+    return fail(kBadUsage,
+                "--batch must be positive, found " + Twine(batch.getValue()));
+
+  if (frontend::isONNXModelPath(inputFile))
+    return compileONNX(output);
 
   SourceMgr sourceMgr;
+  frontend::installDiagnosticPrinter(sourceMgr);
   ErrorOr<std::unique_ptr<MemoryBuffer>> spec =
       MemoryBuffer::getFileOrSTDIN(inputFile, /*IsText=*/true);
   if (!spec)
@@ -246,12 +286,8 @@ int compile() {
       frontend::parseSpec(sourceMgr, bufferId);
   if (!model)
     return kBadInput;
-  if (batch.getNumOccurrences()) {
-    if (batch <= 0)
-      return fail(kBadUsage, "--batch must be positive, found " +
-                                 Twine(batch.getValue()));
+  if (batch.getNumOccurrences())
     model->inputShape[0] = batch;
-  }
 
   std::unique_ptr<frontend::WeightProvider> weights;
   if (weightsFile.empty()) {
@@ -280,6 +316,26 @@ int compile() {
   if (!module)
     return kBadInput;
   weights.reset(); // The blobs keep what they reference alive.
+  return emitModule(std::move(module), output);
+}
+
+/// Runs the pipeline down to --emit on a parsed or imported module and
+/// writes the result.
+int emitModule(mlir::OwningOpRef<mlir::ModuleOp> module,
+               const std::string &output) {
+  mlir::MLIRContext &context = *module->getContext();
+  if (emit == Stage::Spec) {
+    std::string spec;
+    llvm::raw_string_ostream specStream(spec);
+    if (failed(frontend::printSpec(*module, specStream)))
+      return kBadInput;
+    if (Error error = writeAtomically(output, [&](raw_pwrite_stream &os) {
+          os << spec;
+          return Error::success();
+        }))
+      return fail(kBadInput, toString(std::move(error)));
+    return kSuccess;
+  }
 
   if (emit != Stage::NN) {
     mlir::PassManager pm(&context);

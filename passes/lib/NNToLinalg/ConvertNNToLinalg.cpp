@@ -31,6 +31,7 @@ void kiln::populateNNToLinalgConversionPatterns(RewritePatternSet &patterns) {
   populateElementwisePatterns(patterns);
   populateNormalizationPatterns(patterns);
   populateShapePatterns(patterns);
+  populateJoinPatterns(patterns);
 }
 
 namespace {

@@ -21,6 +21,7 @@ void populatePoolingPatterns(mlir::RewritePatternSet &patterns);
 void populateElementwisePatterns(mlir::RewritePatternSet &patterns);
 void populateNormalizationPatterns(mlir::RewritePatternSet &patterns);
 void populateShapePatterns(mlir::RewritePatternSet &patterns);
+void populateJoinPatterns(mlir::RewritePatternSet &patterns);
 
 /// An f32 `arith.constant`.
 mlir::Value createF32(mlir::OpBuilder &b, mlir::Location loc, double value);

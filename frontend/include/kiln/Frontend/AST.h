@@ -54,6 +54,8 @@ struct LayerAST {
 
   // conv2d / linear.
   int64_t outFeatures = 0; // Output channels or features.
+  // The positional that sets the output size (also adaptive_avgpool's): the
+  // token blamed when the output or weight is too large.
   llvm::SMLoc outFeaturesLoc;
   bool bias = true;
   int64_t groups = 1;

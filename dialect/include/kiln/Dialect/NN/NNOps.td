@@ -242,4 +242,44 @@ def NN_FlattenOp : NN_Op<"flatten", [Pure]> {
   let hasFolder = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Joins (residual sums and channel concatenation, as imported graphs have)
+//===----------------------------------------------------------------------===//
+
+def NN_AddOp : NN_Op<"add", [Pure, Commutative, SameOperandsAndResultType]> {
+  let summary = "Element-wise sum of two tensors of one shape (x + f(x))";
+  let description = [{
+    Joins two branches, as a residual connection does. There is no
+    broadcasting: both operands and the result have one type, so that an
+    importer must say when a graph's broadcast has no equivalent here.
+
+    ```mlir
+    %y = nn.add %a, %b : tensor<1x64x56x56xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$lhs, NN_Tensor:$rhs);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($result)";
+}
+
+def NN_ConcatOp : NN_Op<"concat", [Pure]> {
+  let summary = "Concatenation along one dimension (torch.cat)";
+  let description = [{
+    Stacks the inputs along `dim` (usually 1, the channels, as an Inception
+    block or a DenseNet joins its branches); every other dimension agrees.
+
+    ```mlir
+    %y = nn.concat %a, %b dim 1
+           : (tensor<1x64x28x28xf32>, tensor<1x32x28x28xf32>)
+           -> tensor<1x96x28x28xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<NN_Tensor>:$inputs, I64Attr:$dim);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = [{
+    $inputs `dim` $dim attr-dict `:` functional-type($inputs, $result)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // KILN_DIALECT_NN_NNOPS_TD

@@ -36,7 +36,9 @@ struct WindowDim {
 
 /// Output extent of a window along one dimension by PyTorch's formula. The
 /// result is <= 0 when the output would be empty; std::nullopt means the
-/// arithmetic overflowed (absurd sizes), which callers report as an error.
+/// arithmetic overflowed (absurd sizes) or a parameter is out of its domain
+/// (a non-positive kernel, stride or dilation, a negative input or padding),
+/// which callers report as an error.
 std::optional<int64_t> windowOutputSize(const WindowDim &dim);
 
 /// Formats a shape as the spec writes it: "1x16x5x5" ("scalar" for rank 0).

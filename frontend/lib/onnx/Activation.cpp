@@ -1,0 +1,222 @@
+//===- Activation.cpp - Activations, Dropout, LRN, BatchNorm, Softmax -----===//
+//
+// Element-wise activations map one to one. The others carry versioned
+// semantics that decide whether an nn op expresses them:
+//  - Dropout and BatchNormalization have training modes (is_test before
+//    opset 7, training_mode later) that inference cannot run.
+//  - Softmax before opset 13 flattens its input to 2-D at `axis` and
+//    normalises the whole tail, which is nn.softmax (dimension 1) only for a
+//    2-D input or a tail of ones; from opset 13 it normalises one axis.
+//  - LRN's window is centred like PyTorch's only for odd sizes.
+//
+//===----------------------------------------------------------------------===//
+#include "Importer.h"
+
+#include "kiln/Dialect/NN/NNOps.h"
+#include "kiln/Dialect/NN/Shapes.h"
+
+#include "llvm/Support/CheckedArithmetic.h"
+#include "llvm/Support/FormatVariadic.h"
+
+using namespace mlir;
+using namespace kiln;
+using namespace kiln::onnximport;
+
+template <typename OpTy> static LogicalResult importUnary(NodeContext &ctx) {
+  Value input = ctx.getTensor(0);
+  if (!input)
+    return failure();
+  ctx.setOutput(0, OpTy::create(ctx.getBuilder(), ctx.getLoc(), input));
+  return success();
+}
+
+LogicalResult onnximport::importRelu(NodeContext &ctx) {
+  return importUnary<nn::ReluOp>(ctx);
+}
+LogicalResult onnximport::importSigmoid(NodeContext &ctx) {
+  return importUnary<nn::SigmoidOp>(ctx);
+}
+LogicalResult onnximport::importTanh(NodeContext &ctx) {
+  return importUnary<nn::TanhOp>(ctx);
+}
+
+/// Reads the scalar of constant input `i`, or `defaultValue` when absent.
+static FailureOr<double> scalarInput(NodeContext &ctx, unsigned i,
+                                     llvm::StringRef what,
+                                     double defaultValue) {
+  if (!ctx.hasInput(i))
+    return defaultValue;
+  const ImportedValue &value = ctx.getInput(i);
+  if (!value.isConstant())
+    return ctx.unsupported(what + " is computed at run time");
+  if (value.constant->getNumElements() != 1)
+    return ctx.emitError() << what << " must be a scalar, found "
+                           << formatShape(value.constant->getShape());
+  return value.constant->isFloat() ? value.constant->getFloats()[0]
+                                   : (double)value.constant->getInts()[0];
+}
+
+LogicalResult onnximport::importDropout(NodeContext &ctx) {
+  if (ctx.isOutputUsed(1))
+    return ctx.unsupported("its mask output is used");
+  double ratio = 0.5;
+  bool training = false;
+  if (ctx.getOpset() < 7) {
+    FailureOr<int64_t> isTest = ctx.getInt("is_test", 0);
+    if (failed(isTest))
+      return failure();
+    training = *isTest == 0;
+  }
+  if (ctx.getOpset() < 12) {
+    FailureOr<float> attr = ctx.getFloat("ratio", 0.5f);
+    if (failed(attr))
+      return failure();
+    ratio = *attr;
+  } else {
+    FailureOr<double> input = scalarInput(ctx, 1, "the ratio", 0.5);
+    FailureOr<double> mode = scalarInput(ctx, 2, "training_mode", 0.0);
+    if (failed(input) || failed(mode))
+      return failure();
+    ratio = *input;
+    training = *mode != 0.0;
+  }
+  if (!(ratio >= 0.0 && ratio <= 1.0))
+    return ctx.emitError() << "ratio must be in [0, 1], found " << ratio;
+  // Training-mode dropout with ratio 0 keeps everything.
+  if (training && ratio != 0.0)
+    return ctx.unsupported("training-mode dropout is random; Kiln compiles "
+                           "inference");
+  Value input = ctx.getTensor(0);
+  if (!input)
+    return failure();
+  OpBuilder &b = ctx.getBuilder();
+  ctx.setOutput(0, nn::DropoutOp::create(b, ctx.getLoc(), input,
+                                         b.getF64FloatAttr(ratio)));
+  return success();
+}
+
+LogicalResult onnximport::importLRN(NodeContext &ctx) {
+  llvm::ArrayRef<int64_t> in = ctx.getInput(0).getShape();
+  FailureOr<int64_t> size = ctx.getInt("size", 0);
+  FailureOr<float> alpha = ctx.getFloat("alpha", 1e-4f);
+  FailureOr<float> beta = ctx.getFloat("beta", 0.75f);
+  FailureOr<float> bias = ctx.getFloat("bias", 1.0f);
+  if (failed(size) || failed(alpha) || failed(beta) || failed(bias))
+    return failure();
+  if (*size <= 0)
+    return ctx.emitError() << "needs a positive 'size', found " << *size;
+  if (in.size() != 4)
+    return ctx.unsupported("input " + formatShape(in) +
+                           "; Kiln's LRN takes NCHW tensors");
+  // The lowering pads the channels by size - 1: that tensor must fit too.
+  std::optional<int64_t> padded = llvm::checkedAdd(in[1], *size - 1);
+  if (!padded || !nn::checkedElementCount({in[0], *padded, in[2], in[3]}))
+    return ctx.emitError() << "size " << *size << " is too large for the "
+                           << formatShape(in) << " input";
+  // ONNX sums channels [c - floor((size-1)/2), c + ceil((size-1)/2)],
+  // PyTorch [c - size/2, c + (size-1)/2]: the same window for odd sizes.
+  if (*size % 2 == 0)
+    return ctx.unsupported(llvm::formatv("size {0} is even: ONNX centres the "
+                                         "window one channel later than "
+                                         "PyTorch (and Kiln)",
+                                         *size)
+                               .str());
+  Value input = ctx.getTensor(0);
+  if (!input)
+    return failure();
+  OpBuilder &b = ctx.getBuilder();
+  ctx.setOutput(
+      0, nn::LRNOp::create(b, ctx.getLoc(), input, b.getI64IntegerAttr(*size),
+                           b.getF64FloatAttr(*alpha), b.getF64FloatAttr(*beta),
+                           b.getF64FloatAttr(*bias)));
+  return success();
+}
+
+LogicalResult onnximport::importBatchNormalization(NodeContext &ctx) {
+  for (unsigned i = 1; i < 5; ++i)
+    if (ctx.isOutputUsed(i))
+      return ctx.unsupported("its training statistics output " +
+                             std::to_string(i) + " is used");
+  int64_t opset = ctx.getOpset();
+  FailureOr<int64_t> isTest = ctx.getInt("is_test", 0);
+  FailureOr<int64_t> spatial = ctx.getInt("spatial", 1);
+  FailureOr<int64_t> trainingMode = ctx.getInt("training_mode", 0);
+  FailureOr<float> epsilon = ctx.getFloat("epsilon", 1e-5f);
+  if (failed(isTest) || failed(spatial) || failed(trainingMode) ||
+      failed(epsilon))
+    return failure();
+  if ((opset < 7 && *isTest == 0) || *trainingMode != 0)
+    return ctx.unsupported("training mode normalises with the batch's own "
+                           "statistics; Kiln compiles inference");
+  if (opset < 9 && *spatial == 0)
+    return ctx.unsupported("spatial=0 (statistics per element rather than "
+                           "per channel)");
+  if (!(*epsilon > 0.0f))
+    return ctx.emitError() << "epsilon must be positive, found " << *epsilon;
+  llvm::ArrayRef<int64_t> in = ctx.getInput(0).getShape();
+  if (in.size() != 4)
+    return ctx.unsupported("input " + formatShape(in) +
+                           "; Kiln's batch normalisation takes NCHW tensors");
+  const char *names[] = {"", "the scale", "the bias", "the mean",
+                         "the variance"};
+  Value params[5];
+  for (unsigned i = 1; i < 5; ++i) {
+    if (!ctx.hasInput(i))
+      return ctx.emitError() << "needs 5 inputs (X, scale, B, mean, var)";
+    std::shared_ptr<const HostTensor> param =
+        ctx.getConstant(i, HostTensor::Kind::Float, names[i]);
+    if (!param)
+      return failure();
+    if (param->getShape() != llvm::ArrayRef<int64_t>{in[1]})
+      return ctx.emitError()
+             << names[i] << " '" << param->getName() << "' is "
+             << formatShape(param->getShape()) << ", expected " << in[1]
+             << " (one per channel of the " << formatShape(in) << " input)";
+    params[i] = ctx.materialize(param);
+  }
+  Value input = ctx.getTensor(0);
+  if (!input)
+    return failure();
+  OpBuilder &b = ctx.getBuilder();
+  ctx.setOutput(0, nn::BatchNormOp::create(b, ctx.getLoc(), input.getType(),
+                                           input, params[1], params[2],
+                                           params[3], params[4],
+                                           b.getF64FloatAttr(*epsilon)));
+  return success();
+}
+
+LogicalResult onnximport::importSoftmax(NodeContext &ctx) {
+  llvm::ArrayRef<int64_t> in = ctx.getInput(0).getShape();
+  int64_t rank = in.size();
+  bool coerced = ctx.getOpset() < 13;
+  FailureOr<int64_t> axisAttr = ctx.getInt("axis", coerced ? 1 : -1);
+  if (failed(axisAttr))
+    return failure();
+  if (*axisAttr < -rank || *axisAttr >= std::max<int64_t>(rank, 1))
+    return ctx.emitError() << "axis " << *axisAttr
+                           << " is out of range for the " << formatShape(in)
+                           << " input";
+  int64_t axis = *axisAttr < 0 ? *axisAttr + rank : *axisAttr;
+  // nn.softmax normalises dimension 1 alone. The opset < 13 form normalises
+  // dimensions [axis, rank) together, the same when the others are ones.
+  bool tailOfOnes =
+      llvm::all_of(in.drop_front(2), [](int64_t dim) { return dim == 1; });
+  bool expressible = rank >= 2 && axis == 1 && (!coerced || tailOfOnes);
+  if (!expressible) {
+    std::string what =
+        coerced ? llvm::formatv("over dimensions {0} to {1} together (opset "
+                                "{2} semantics)",
+                                axis, rank - 1, ctx.getOpset())
+                      .str()
+                : "over axis " + std::to_string(axis);
+    return ctx.unsupported("softmax " + what + " of a " + formatShape(in) +
+                           " tensor; Kiln's softmax runs over dimension 1 "
+                           "alone");
+  }
+  Value input = ctx.getTensor(0);
+  if (!input)
+    return failure();
+  ctx.setOutput(0,
+                nn::SoftmaxOp::create(ctx.getBuilder(), ctx.getLoc(), input));
+  return success();
+}

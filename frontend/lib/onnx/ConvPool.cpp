@@ -1,0 +1,461 @@
+//===- ConvPool.cpp - Conv, MaxPool, AveragePool and global pools ---------===//
+//
+// ONNX windows carry the same information as nn's: `pads` is
+// [x1_begin, x2_begin, x1_end, x2_end], which is nn's [top, left, bottom,
+// right], so asymmetric padding maps directly. auto_pad is resolved here into
+// explicit pads with ONNX's formula. A zero-padding Pad node (PyTorch exports
+// AvgPool2d's count_include_pad that way) has no op of its own: it waits for
+// the Conv or AveragePool that reads it, which adds it to its padding. What
+// does not map is reported as unsupported: 1-D and 3-D windows, dilated pools,
+// pool padding over half the kernel (PyTorch's pools, and so nn's, forbid it),
+// and ceil-mode windows that ONNX counts but PyTorch drops.
+//
+//===----------------------------------------------------------------------===//
+#include "Importer.h"
+
+#include "kiln/Dialect/NN/NNOps.h"
+#include "kiln/Dialect/NN/Shapes.h"
+
+#include "llvm/Support/CheckedArithmetic.h"
+#include "llvm/Support/FormatVariadic.h"
+
+using namespace mlir;
+using namespace kiln;
+using namespace kiln::onnximport;
+
+namespace {
+
+/// The window attributes shared by Conv and the pools, resolved.
+struct Window {
+  int64_t kernel[2];
+  int64_t stride[2] = {1, 1};
+  int64_t dilation[2] = {1, 1};
+  /// [top, left, bottom, right].
+  int64_t pad[4] = {0, 0, 0, 0};
+};
+
+} // namespace
+
+/// Reads a two-element attribute (strides, dilations, kernel_shape); keeps
+/// `values` when it is absent.
+static LogicalResult readPair(NodeContext &ctx, llvm::StringRef name,
+                              int64_t (&values)[2], bool positive = true) {
+  FailureOr<llvm::SmallVector<int64_t>> attr = ctx.getInts(name);
+  if (failed(attr))
+    return failure();
+  if (attr->empty())
+    return success();
+  if (attr->size() != 2)
+    return ctx.emitError() << "'" << name << "' has " << attr->size()
+                           << " values; a 2-D window needs 2";
+  for (int i = 0; i < 2; ++i) {
+    if (positive && (*attr)[i] <= 0)
+      return ctx.emitError()
+             << "'" << name << "' must be positive, found " << (*attr)[i];
+    values[i] = (*attr)[i];
+  }
+  return success();
+}
+
+/// Fills the strides, dilations and pads of `window` (whose kernel is set)
+/// for a window over the spatial dimensions `in`, resolving auto_pad.
+static LogicalResult readWindow(NodeContext &ctx, llvm::ArrayRef<int64_t> in,
+                                Window &window) {
+  if (failed(readPair(ctx, "strides", window.stride)) ||
+      failed(readPair(ctx, "dilations", window.dilation)))
+    return failure();
+  FailureOr<std::string> autoPad = ctx.getString("auto_pad", "NOTSET");
+  FailureOr<llvm::SmallVector<int64_t>> pads = ctx.getInts("pads");
+  if (failed(autoPad) || failed(pads))
+    return failure();
+  bool explicitPads = llvm::any_of(*pads, [](int64_t pad) { return pad != 0; });
+  if (*autoPad == "NOTSET") {
+    if (pads->empty())
+      return success();
+    if (pads->size() != 4)
+      return ctx.emitError() << "'pads' has " << pads->size()
+                             << " values; a 2-D window needs 4 "
+                                "[top, left, bottom, right]";
+    for (int i = 0; i < 4; ++i) {
+      if ((*pads)[i] < 0)
+        return ctx.emitError()
+               << "'pads' must be non-negative, found " << (*pads)[i];
+      window.pad[i] = (*pads)[i];
+    }
+    return success();
+  }
+  if (explicitPads)
+    return ctx.emitError() << "has both 'pads' and auto_pad=" << *autoPad
+                           << "; ONNX allows only one";
+  if (*autoPad == "VALID")
+    return success();
+  if (*autoPad != "SAME_UPPER" && *autoPad != "SAME_LOWER")
+    return ctx.emitError() << "unknown auto_pad '" << *autoPad
+                           << "' (expected NOTSET, SAME_UPPER, SAME_LOWER "
+                              "or VALID)";
+  // SAME: the output has ceil(in / stride) cells; the padding that needs is
+  // split evenly, the odd cell going after (UPPER) or before (LOWER).
+  for (int i = 0; i < 2; ++i) {
+    int64_t out = in[i] / window.stride[i] + (in[i] % window.stride[i] != 0);
+    // (out - 1) * stride + (kernel - 1) * dilation + 1 - in, checked: the
+    // attributes come from the file.
+    std::optional<int64_t> reach = llvm::checkedMul(out - 1, window.stride[i]);
+    std::optional<int64_t> span =
+        llvm::checkedMul(window.kernel[i] - 1, window.dilation[i]);
+    if (reach && span)
+      reach = llvm::checkedAdd(*reach, *span);
+    if (!reach)
+      return ctx.emitError()
+             << "auto_pad=" << *autoPad << " window arithmetic overflows";
+    int64_t total = std::max<int64_t>(0, *reach - in[i] + 1);
+    int64_t small = total / 2, large = total - small;
+    bool upper = *autoPad == "SAME_UPPER";
+    window.pad[i] = upper ? small : large;
+    window.pad[2 + i] = upper ? large : small;
+  }
+  return success();
+}
+
+/// Reports an unsupported window rank unless `shape` is NCHW.
+static LogicalResult expect2D(NodeContext &ctx, llvm::ArrayRef<int64_t> shape,
+                              llvm::StringRef what) {
+  if (shape.size() == 4)
+    return success();
+  return ctx.unsupported(llvm::formatv("{0}-D {1} (input {2}); Kiln's {1}s "
+                                       "are 2-D over NCHW tensors",
+                                       (int64_t)shape.size() - 2, what,
+                                       formatShape(shape))
+                             .str());
+}
+
+static RankedTensorType f32Tensor(NodeContext &ctx,
+                                  llvm::ArrayRef<int64_t> shape) {
+  return RankedTensorType::get(shape, ctx.getBuilder().getF32Type());
+}
+
+/// Adds the zero padding of a Pad node feeding the window op to `window`'s
+/// own, and returns the unpadded input's shape; ONNX computed everything so
+/// far (auto_pad, the output size) on the padded shape.
+static llvm::ArrayRef<int64_t> absorbPad(const ImportedValue &input,
+                                         Window &window) {
+  if (!input.pad)
+    return input.getShape();
+  for (int i = 0; i < 4; ++i)
+    window.pad[i] += input.pad->pads[i];
+  return cast<RankedTensorType>(input.pad->input.getType()).getShape();
+}
+
+/// The activation a window op reads: the input of a Pad it absorbs.
+static Value windowInput(NodeContext &ctx) {
+  const ImportedValue &input = ctx.getInput(0);
+  return input.pad ? input.pad->input : ctx.getTensor(0);
+}
+
+LogicalResult onnximport::importConv(NodeContext &ctx) {
+  OpBuilder &b = ctx.getBuilder();
+  llvm::ArrayRef<int64_t> in = ctx.getInput(0).getShape();
+  if (failed(expect2D(ctx, in, "convolution")))
+    return failure();
+  std::shared_ptr<const HostTensor> weight =
+      ctx.getConstant(1, HostTensor::Kind::Float, "the weight");
+  if (!weight)
+    return failure();
+  llvm::ArrayRef<int64_t> w = weight->getShape();
+  if (w.size() != 4)
+    return ctx.emitError() << "weight '" << weight->getName() << "' is "
+                           << formatShape(w)
+                           << "; a 2-D convolution needs [M, C/group, kH, kW]";
+  FailureOr<int64_t> group = ctx.getInt("group", 1);
+  if (failed(group))
+    return failure();
+  if (*group <= 0 || in[1] % *group != 0 || w[0] % *group != 0)
+    return ctx.emitError() << "group " << *group << " must be positive and "
+                           << "divide the " << in[1] << " input and " << w[0]
+                           << " output channels";
+  if (w[1] != in[1] / *group)
+    return ctx.emitError() << "weight '" << weight->getName() << "' is "
+                           << formatShape(w) << ": dimension 1 must be C/group"
+                           << " = " << in[1] << "/" << *group << " = "
+                           << in[1] / *group << " for the " << formatShape(in)
+                           << " input";
+  Window window{{w[2], w[3]}};
+  int64_t kernelAttr[2] = {w[2], w[3]};
+  if (failed(readPair(ctx, "kernel_shape", kernelAttr)))
+    return failure();
+  if (kernelAttr[0] != w[2] || kernelAttr[1] != w[3])
+    return ctx.emitError() << "kernel_shape " << kernelAttr[0] << "x"
+                           << kernelAttr[1] << " contradicts the "
+                           << formatShape(w) << " weight";
+  if (failed(readWindow(ctx, in.drop_front(2), window)))
+    return failure();
+  in = absorbPad(ctx.getInput(0), window);
+
+  Value weightValue = ctx.materialize(weight), bias;
+  if (ctx.hasInput(2)) {
+    std::shared_ptr<const HostTensor> biasTensor =
+        ctx.getConstant(2, HostTensor::Kind::Float, "the bias");
+    if (!biasTensor)
+      return failure();
+    if (biasTensor->getShape() != llvm::ArrayRef<int64_t>{w[0]})
+      return ctx.emitError()
+             << "bias '" << biasTensor->getName() << "' is "
+             << formatShape(biasTensor->getShape()) << ", expected " << w[0]
+             << " (one per output "
+                "channel)";
+    bias = ctx.materialize(biasTensor);
+  }
+
+  int64_t out[2];
+  for (int i = 0; i < 2; ++i) {
+    std::optional<int64_t> size = nn::windowOutputSize(
+        {in[2 + i], window.kernel[i], window.stride[i], window.pad[i],
+         window.pad[2 + i], window.dilation[i], false});
+    if (!size || *size <= 0)
+      return ctx.emitError()
+             << "a " << window.kernel[0] << "x" << window.kernel[1]
+             << " kernel on the " << formatShape(in)
+             << " input gives an empty output";
+    out[i] = *size;
+  }
+  Value input = windowInput(ctx);
+  if (!input)
+    return failure();
+  Value conv = nn::Conv2DOp::create(
+      b, ctx.getLoc(), f32Tensor(ctx, {in[0], w[0], out[0], out[1]}), input,
+      weightValue, bias, b.getDenseI64ArrayAttr(window.stride),
+      b.getDenseI64ArrayAttr(window.pad),
+      b.getDenseI64ArrayAttr(window.dilation), b.getI64IntegerAttr(*group));
+  ctx.setOutput(0, conv);
+  return success();
+}
+
+/// The pools' shared part: reads the window and checks what nn's pools (with
+/// PyTorch's rules) can express. Fills `out` with the output size and
+/// `ownPadding` with whether the pool pads by itself (besides a Pad node's
+/// padding it absorbs).
+static LogicalResult readPool(NodeContext &ctx, Window &window, bool &ceilMode,
+                              int64_t (&out)[2], bool &ownPadding) {
+  llvm::ArrayRef<int64_t> in = ctx.getInput(0).getShape();
+  if (failed(expect2D(ctx, in, "pooling")))
+    return failure();
+  if (ctx.isOutputUsed(1))
+    return ctx.unsupported("its second output (the argmax indices) is used");
+  FailureOr<llvm::SmallVector<int64_t>> kernel = ctx.getInts("kernel_shape");
+  if (failed(kernel))
+    return failure();
+  if (kernel->size() != 2)
+    return ctx.emitError() << "needs a 2-value 'kernel_shape' for the "
+                           << formatShape(in) << " input";
+  if (failed(readPair(ctx, "kernel_shape", window.kernel)) ||
+      failed(readWindow(ctx, in.drop_front(2), window)))
+    return failure();
+  FailureOr<int64_t> ceil = ctx.getInt("ceil_mode", 0);
+  if (failed(ceil))
+    return failure();
+  ceilMode = *ceil != 0;
+  ownPadding = llvm::any_of(window.pad, [](int64_t pad) { return pad != 0; });
+  in = absorbPad(ctx.getInput(0), window);
+  if (window.dilation[0] != 1 || window.dilation[1] != 1)
+    return ctx.unsupported(llvm::formatv("dilations {0}x{1}; Kiln's pools "
+                                         "are not dilated",
+                                         window.dilation[0], window.dilation[1])
+                               .str());
+  for (int i = 0; i < 4; ++i)
+    if (window.pad[i] > window.kernel[i % 2] / 2)
+      return ctx.unsupported(
+          llvm::formatv("padding {0} exceeds half the kernel size {1}; "
+                        "Kiln's pools follow PyTorch, which forbids it",
+                        window.pad[i], window.kernel[i % 2])
+              .str());
+  for (int i = 0; i < 2; ++i) {
+    nn::WindowDim dim{in[2 + i],     window.kernel[i],  window.stride[i],
+                      window.pad[i], window.pad[2 + i], 1,
+                      ceilMode};
+    std::optional<int64_t> size = nn::windowOutputSize(dim);
+    if (!size || *size <= 0)
+      return ctx.emitError()
+             << "a " << window.kernel[0] << "x" << window.kernel[1]
+             << " window on the " << formatShape(in)
+             << " input gives an empty output";
+    // ONNX keeps a last ceil-mode window that starts in the trailing padding;
+    // PyTorch (and nn) drop it.
+    int64_t span =
+        in[2 + i] + window.pad[i] + window.pad[2 + i] - window.kernel[i];
+    int64_t onnxSize = span / window.stride[i] +
+                       (ceilMode && span % window.stride[i] != 0) + 1;
+    if (onnxSize != *size)
+      return ctx.unsupported(
+          llvm::formatv("with ceil_mode its last window starts in the "
+                        "padding ({0} outputs in ONNX, {1} in PyTorch)",
+                        onnxSize, *size)
+              .str());
+    out[i] = *size;
+  }
+  return success();
+}
+
+LogicalResult onnximport::importMaxPool(NodeContext &ctx) {
+  Window window{{0, 0}};
+  bool ceilMode = false, ownPadding = false;
+  int64_t out[2];
+  if (failed(readPool(ctx, window, ceilMode, out, ownPadding)))
+    return failure();
+  Value input = ctx.getTensor(0);
+  if (!input)
+    return failure();
+  OpBuilder &b = ctx.getBuilder();
+  llvm::ArrayRef<int64_t> in = ctx.getInput(0).getShape();
+  Value pool = nn::MaxPool2DOp::create(
+      b, ctx.getLoc(), f32Tensor(ctx, {in[0], in[1], out[0], out[1]}), input,
+      b.getDenseI64ArrayAttr(window.kernel),
+      b.getDenseI64ArrayAttr(window.stride), b.getDenseI64ArrayAttr(window.pad),
+      ceilMode);
+  ctx.setOutput(0, pool);
+  return success();
+}
+
+LogicalResult onnximport::importAveragePool(NodeContext &ctx) {
+  Window window{{0, 0}};
+  bool ceilMode = false, ownPadding = false;
+  int64_t out[2];
+  if (failed(readPool(ctx, window, ceilMode, out, ownPadding)))
+    return failure();
+  FailureOr<int64_t> countIncludePad = ctx.getInt("count_include_pad", 0);
+  if (failed(countIncludePad))
+    return failure();
+  // A Pad's zeros are input cells to the pool: they count in the average.
+  // (PyTorch exports AvgPool2d's count_include_pad=True that way.)
+  if (ctx.getInput(0).pad) {
+    if (ownPadding && !*countIncludePad)
+      return ctx.unsupported("it averages over the zeros of " +
+                             ctx.getInput(0).pad->node +
+                             " but not over its own padding");
+    *countIncludePad = 1;
+  }
+  Value input = windowInput(ctx);
+  if (!input)
+    return failure();
+  OpBuilder &b = ctx.getBuilder();
+  llvm::ArrayRef<int64_t> in = ctx.getInput(0).getShape();
+  Value pool = nn::AvgPool2DOp::create(
+      b, ctx.getLoc(), f32Tensor(ctx, {in[0], in[1], out[0], out[1]}), input,
+      b.getDenseI64ArrayAttr(window.kernel),
+      b.getDenseI64ArrayAttr(window.stride), b.getDenseI64ArrayAttr(window.pad),
+      ceilMode, *countIncludePad != 0);
+  ctx.setOutput(0, pool);
+  return success();
+}
+
+LogicalResult onnximport::importGlobalAveragePool(NodeContext &ctx) {
+  llvm::ArrayRef<int64_t> in = ctx.getInput(0).getShape();
+  if (failed(expect2D(ctx, in, "pooling")))
+    return failure();
+  Value input = ctx.getTensor(0);
+  if (!input)
+    return failure();
+  Value pool = nn::AdaptiveAvgPool2DOp::create(
+      ctx.getBuilder(), ctx.getLoc(), f32Tensor(ctx, {in[0], in[1], 1, 1}),
+      input);
+  ctx.setOutput(0, pool);
+  return success();
+}
+
+LogicalResult onnximport::importGlobalMaxPool(NodeContext &ctx) {
+  llvm::ArrayRef<int64_t> in = ctx.getInput(0).getShape();
+  if (failed(expect2D(ctx, in, "pooling")))
+    return failure();
+  Value input = ctx.getTensor(0);
+  if (!input)
+    return failure();
+  // One window covering the whole plane.
+  OpBuilder &b = ctx.getBuilder();
+  Value pool = nn::MaxPool2DOp::create(
+      b, ctx.getLoc(), f32Tensor(ctx, {in[0], in[1], 1, 1}), input,
+      b.getDenseI64ArrayAttr({in[2], in[3]}), b.getDenseI64ArrayAttr({1, 1}),
+      b.getDenseI64ArrayAttr({0, 0, 0, 0}), /*ceil_mode=*/false);
+  ctx.setOutput(0, pool);
+  return success();
+}
+
+bool onnximport::absorbsPadding(llvm::StringRef opType) {
+  return opType == "Conv" || opType == "AveragePool";
+}
+
+LogicalResult onnximport::importPad(NodeContext &ctx) {
+  const ImportedValue &input = ctx.getInput(0);
+  llvm::ArrayRef<int64_t> in = input.getShape();
+  FailureOr<std::string> mode = ctx.getString("mode", "constant");
+  if (failed(mode))
+    return failure();
+  // The pads and the padding value moved from attributes to inputs in
+  // opset 11 (and `pads` was `paddings` in opset 1).
+  llvm::SmallVector<int64_t> pads;
+  double padValue = 0.0;
+  if (ctx.getOpset() < 11) {
+    FailureOr<llvm::SmallVector<int64_t>> attr =
+        ctx.getInts(ctx.getOpset() < 2 ? "paddings" : "pads");
+    FailureOr<float> value = ctx.getFloat("value", 0.0f);
+    if (failed(attr) || failed(value))
+      return failure();
+    pads = *attr;
+    padValue = *value;
+  } else {
+    if (!ctx.hasInput(1))
+      return ctx.emitError() << "needs the pads (input 1)";
+    std::shared_ptr<const HostTensor> padsTensor =
+        ctx.getConstant(1, HostTensor::Kind::Int, "the pads");
+    if (!padsTensor)
+      return failure();
+    pads.assign(padsTensor->getInts().begin(), padsTensor->getInts().end());
+    if (ctx.hasInput(2)) {
+      std::shared_ptr<const HostTensor> value =
+          ctx.getConstant(2, HostTensor::Kind::Float, "the padding value");
+      if (!value)
+        return failure();
+      if (value->getNumElements() != 1)
+        return ctx.emitError() << "the padding value must be a scalar";
+      padValue = value->getFloats()[0];
+    }
+  }
+  int64_t rank = in.size();
+  if ((int64_t)pads.size() != 2 * rank)
+    return ctx.emitError() << "has " << pads.size() << " pads for the "
+                           << formatShape(in) << " input; it needs "
+                           << 2 * rank;
+  if (llvm::all_of(pads, [](int64_t pad) { return pad == 0; })) {
+    if (input.isConstant())
+      ctx.setOutput(0, input.constant);
+    else
+      ctx.setOutput(0, input.tensor);
+    return success();
+  }
+  if (input.isConstant())
+    return ctx.unsupported("it pads a constant");
+  if (*mode != "constant")
+    return ctx.unsupported("mode '" + *mode +
+                           "'; Kiln folds only zero padding into the layer "
+                           "that follows");
+  if (padValue != 0.0)
+    return ctx.unsupported(llvm::formatv("it pads with {0}; Kiln folds only "
+                                         "zero padding into the layer that "
+                                         "follows",
+                                         padValue)
+                               .str());
+  if (rank != 4 || pads[0] || pads[1] || pads[4] || pads[5] ||
+      llvm::any_of(pads, [](int64_t pad) { return pad < 0; }))
+    return ctx.unsupported("it pads (or crops) other than the height and "
+                           "width of an NCHW tensor");
+  auto pending = std::make_shared<PendingPad>();
+  pending->input = input.tensor;
+  int64_t order[4] = {pads[2], pads[3], pads[6], pads[7]};
+  llvm::copy(order, pending->pads);
+  pending->shape.assign(in.begin(), in.end());
+  pending->shape[2] += pads[2] + pads[6];
+  pending->shape[3] += pads[3] + pads[7];
+  if (!nn::checkedElementCount(pending->shape))
+    return ctx.emitError() << "pads the " << formatShape(in)
+                           << " input to a tensor over 2^40 bytes";
+  pending->node = ctx.describe().str();
+  ctx.setOutput(0, std::shared_ptr<const PendingPad>(std::move(pending)));
+  return success();
+}

@@ -1,0 +1,185 @@
+//===- Importer.h - The ONNX importer's shared pieces ------------*- C++
+//-*-===//
+//
+// The graph walk (Importer.cpp) hands each node to the handler of its op
+// type through a NodeContext, which knows the node's inputs, attributes,
+// location and opset, and how to report an error or an unsupported case.
+// Handlers live in one file per op family (Conv.cpp, Linear.cpp, ...).
+//
+// Two outcomes of a node are kept apart: an error (the file is wrong: a
+// shape contradicts another, an attribute is malformed) stops the import at
+// once; "unsupported" (a valid graph that Kiln cannot express) is recorded,
+// and the walk goes on so that one message can list every such node.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_FRONTEND_LIB_ONNX_IMPORTER_H
+#define KILN_FRONTEND_LIB_ONNX_IMPORTER_H
+
+#include "HostTensor.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Value.h"
+#include "llvm/ADT/StringRef.h"
+
+#include "onnx/onnx_pb.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace kiln::onnximport {
+
+class GraphImporter;
+
+/// The zero padding of a Pad node, not yet applied: nn has no pad op, so
+/// the Conv or AveragePool reading it takes it into its own padding.
+struct PendingPad {
+  mlir::Value input;                   // The unpadded activation.
+  int64_t pads[4];                     // [top, left, bottom, right].
+  llvm::SmallVector<int64_t, 4> shape; // The padded shape.
+  std::string node;                    // "Pad node 'p'", for messages.
+};
+
+/// One value of the graph as imported so far: an activation computed at run
+/// time, a tensor known now, or a padding waiting for its reader.
+struct ImportedValue {
+  mlir::Value tensor;
+  std::shared_ptr<const HostTensor> constant;
+  std::shared_ptr<const PendingPad> pad;
+
+  bool isConstant() const { return constant != nullptr; }
+  llvm::ArrayRef<int64_t> getShape() const;
+};
+
+/// What a handler sees of the node it imports.
+class NodeContext {
+public:
+  NodeContext(GraphImporter &importer, const onnx::NodeProto &node,
+              mlir::Location loc, std::string description)
+      : importer(importer), node(node), loc(loc),
+        description(std::move(description)) {}
+
+  const onnx::NodeProto &getNode() const { return node; }
+  mlir::Location getLoc() const { return loc; }
+  /// The opset version of the default domain the model imports.
+  int64_t getOpset() const;
+  mlir::OpBuilder &getBuilder();
+
+  //===--- Attributes -----------------------------------------------------===//
+  // Each getter reports an error (and returns failure) when the attribute
+  // exists with another type.
+  const onnx::AttributeProto *getAttr(llvm::StringRef name) const;
+  mlir::FailureOr<int64_t> getInt(llvm::StringRef name,
+                                  int64_t defaultValue) const;
+  mlir::FailureOr<float> getFloat(llvm::StringRef name,
+                                  float defaultValue) const;
+  /// Empty when the attribute is absent.
+  mlir::FailureOr<llvm::SmallVector<int64_t>>
+  getInts(llvm::StringRef name) const;
+  mlir::FailureOr<std::string> getString(llvm::StringRef name,
+                                         llvm::StringRef defaultValue) const;
+
+  //===--- Inputs and outputs ---------------------------------------------===//
+  /// True when input `i` is given (ONNX leaves optional inputs out or empty).
+  bool hasInput(unsigned i) const;
+  const ImportedValue &getInput(unsigned i) const;
+  /// Input `i` as an activation; a constant is materialised as a weight.
+  mlir::Value getTensor(unsigned i);
+  /// Input `i` as a constant of the given kind; reports an unsupported case
+  /// ("... computed at run time") or an error (wrong element type) and
+  /// returns null otherwise. `what` names the input in messages.
+  std::shared_ptr<const HostTensor>
+  getConstant(unsigned i, HostTensor::Kind kind, llvm::StringRef what);
+  /// True when some node or the graph output reads output `i`.
+  bool isOutputUsed(unsigned i) const;
+  void setOutput(unsigned i, mlir::Value value);
+  void setOutput(unsigned i, std::shared_ptr<const HostTensor> value);
+  void setOutput(unsigned i, std::shared_ptr<const PendingPad> value);
+
+  /// Decodes a tensor held in an attribute (Constant's `value`), named after
+  /// the node's output.
+  std::shared_ptr<HostTensor>
+  decodeAttributeTensor(const onnx::TensorProto &proto);
+
+  /// A float constant as an `arith.constant dense_resource` weight, created
+  /// once per tensor.
+  mlir::Value materialize(const std::shared_ptr<const HostTensor> &tensor);
+
+  /// The number of nodes (and graph outputs) reading `value`; used to fuse a
+  /// producer into its only reader. UINT_MAX when unknown or when the value
+  /// goes by several names (Identity).
+  unsigned getUseCount(mlir::Value value) const;
+
+  //===--- Diagnostics ----------------------------------------------------===//
+  /// "Conv node 'conv1'" (or "Conv node #3" for an unnamed node).
+  llvm::StringRef describe() const { return description; }
+  /// An error at the node, its message starting with describe().
+  mlir::InFlightDiagnostic emitError() const;
+  /// Records that Kiln cannot express this node (and why); returns failure.
+  mlir::LogicalResult unsupported(const llvm::Twine &reason);
+
+private:
+  GraphImporter &importer;
+  const onnx::NodeProto &node;
+  mlir::Location loc;
+  std::string description;
+};
+
+/// Imports one node; returns failure after an error or an unsupported case.
+using OpHandler = mlir::LogicalResult (*)(NodeContext &);
+
+/// The handler for `opType` in the default domain, or null.
+OpHandler lookupHandler(llvm::StringRef opType);
+
+// Op families, one file each.
+mlir::LogicalResult importConv(NodeContext &ctx);
+mlir::LogicalResult importMaxPool(NodeContext &ctx);
+mlir::LogicalResult importAveragePool(NodeContext &ctx);
+mlir::LogicalResult importGlobalAveragePool(NodeContext &ctx);
+mlir::LogicalResult importGlobalMaxPool(NodeContext &ctx);
+mlir::LogicalResult importGemm(NodeContext &ctx);
+mlir::LogicalResult importMatMul(NodeContext &ctx);
+mlir::LogicalResult importAdd(NodeContext &ctx);
+mlir::LogicalResult importConcat(NodeContext &ctx);
+mlir::LogicalResult importRelu(NodeContext &ctx);
+mlir::LogicalResult importSigmoid(NodeContext &ctx);
+mlir::LogicalResult importTanh(NodeContext &ctx);
+mlir::LogicalResult importDropout(NodeContext &ctx);
+mlir::LogicalResult importLRN(NodeContext &ctx);
+mlir::LogicalResult importBatchNormalization(NodeContext &ctx);
+mlir::LogicalResult importSoftmax(NodeContext &ctx);
+mlir::LogicalResult importFlatten(NodeContext &ctx);
+mlir::LogicalResult importReshape(NodeContext &ctx);
+mlir::LogicalResult importSqueeze(NodeContext &ctx);
+mlir::LogicalResult importUnsqueeze(NodeContext &ctx);
+mlir::LogicalResult importIdentity(NodeContext &ctx);
+mlir::LogicalResult importConstant(NodeContext &ctx);
+mlir::LogicalResult importShape(NodeContext &ctx);
+mlir::LogicalResult importGather(NodeContext &ctx);
+mlir::LogicalResult importCast(NodeContext &ctx);
+mlir::LogicalResult importTranspose(NodeContext &ctx);
+mlir::LogicalResult importPad(NodeContext &ctx);
+
+/// True for the op types that take a pending Pad into their own padding.
+bool absorbsPadding(llvm::StringRef opType);
+
+/// Decodes a TensorProto (inline, raw or external data) into a HostTensor.
+/// External data is read relative to `modelDir`; `owner` keeps the parsed
+/// model alive for tensors that view its raw data. Errors are reported at
+/// `loc`, their message starting with `what` ("initializer 'w' (read by
+/// Conv node 'c')").
+std::shared_ptr<HostTensor>
+decodeTensor(const onnx::TensorProto &proto, llvm::StringRef what,
+             llvm::StringRef modelDir, const std::shared_ptr<const void> &owner,
+             mlir::Location loc);
+
+/// "float32", "int64", ... for messages.
+llvm::StringRef elementTypeName(int32_t dataType);
+
+/// Formats a shape as the spec does ("1x3x224x224", "scalar").
+std::string formatShape(llvm::ArrayRef<int64_t> shape);
+
+} // namespace kiln::onnximport
+
+#endif // KILN_FRONTEND_LIB_ONNX_IMPORTER_H

@@ -1,0 +1,302 @@
+//===- Join.cpp - Add and Concat ------------------------------------------===//
+//
+// Add appears in two roles. After a bias-free MatMul, Gemm or Conv with a
+// per-feature (or per-channel) constant it is the layer's bias: it is folded
+// into the producer, which is how MatMul + Add becomes one nn.linear. Between
+// two activations of one shape it joins branches (a residual sum): nn.add.
+// Any other constant operand is broadcast on the host to the activation's
+// shape and added. Concat joins branches along an axis: nn.concat. On
+// constants both are evaluated now, as exporters' shape arithmetic needs.
+//
+//===----------------------------------------------------------------------===//
+#include "Importer.h"
+
+#include "kiln/Dialect/NN/NNOps.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+using namespace mlir;
+using namespace kiln;
+using namespace kiln::onnximport;
+
+/// The shape of numpy-broadcasting `a` with `b`, or nullopt when they do not
+/// broadcast.
+static std::optional<llvm::SmallVector<int64_t, 4>>
+broadcastShape(llvm::ArrayRef<int64_t> a, llvm::ArrayRef<int64_t> b) {
+  size_t rank = std::max(a.size(), b.size());
+  llvm::SmallVector<int64_t, 4> shape(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
+    int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
+    if (da != db && da != 1 && db != 1)
+      return std::nullopt;
+    shape[i] = da == 1 ? db : da;
+  }
+  return shape;
+}
+
+/// The flat index into a tensor of `from` (right-aligned, broadcast) that
+/// element `index` of a tensor of `to` reads.
+static int64_t broadcastIndex(int64_t index, llvm::ArrayRef<int64_t> to,
+                              llvm::ArrayRef<int64_t> from) {
+  int64_t result = 0, stride = 1;
+  for (int64_t d = to.size() - 1, f = from.size() - 1; d >= 0; --d, --f) {
+    int64_t coord = index % to[d];
+    index /= to[d];
+    if (f >= 0) {
+      if (from[f] != 1)
+        result += coord * stride;
+      stride *= from[f];
+    }
+  }
+  return result;
+}
+
+/// `tensor` broadcast to `shape`.
+template <typename T>
+static std::vector<T>
+broadcastValues(llvm::ArrayRef<T> values, llvm::ArrayRef<int64_t> from,
+                llvm::ArrayRef<int64_t> shape, int64_t count) {
+  std::vector<T> result(count);
+  for (int64_t i = 0; i < count; ++i)
+    result[i] = values[broadcastIndex(i, shape, from)];
+  return result;
+}
+
+static int64_t product(llvm::ArrayRef<int64_t> shape) {
+  int64_t count = 1;
+  for (int64_t dim : shape)
+    count *= dim;
+  return count;
+}
+
+/// Folds `c` into the bias of the bias-free nn.linear or nn.conv2d producing
+/// `activation` when that is its only reader and `c` holds one value per
+/// feature or channel (dimension 1). Returns the new result, or null.
+static Value foldIntoBias(NodeContext &ctx, Value activation,
+                          const HostTensor &c) {
+  Operation *producer = activation.getDefiningOp();
+  if (!producer || !isa<nn::LinearOp, nn::Conv2DOp>(producer) ||
+      producer->getNumOperands() != 2 || ctx.getUseCount(activation) != 1)
+    return {};
+  llvm::ArrayRef<int64_t> shape =
+      cast<RankedTensorType>(activation.getType()).getShape();
+  llvm::ArrayRef<int64_t> cShape = c.getShape();
+  // Aligned to the activation, c must be 1 everywhere but dimension 1.
+  size_t offset = shape.size() - cShape.size();
+  for (size_t i = 0; i < cShape.size(); ++i)
+    if (i + offset != 1 && cShape[i] != 1)
+      return {};
+  int64_t features = shape[1];
+  llvm::SmallVector<int64_t> vectorShape(shape.size(), 1);
+  vectorShape[1] = features;
+  auto bias = HostTensor::fromFloats(
+      c.getName(), {features},
+      broadcastValues(c.getFloats(), cShape, vectorShape, features));
+
+  OpBuilder &builder = ctx.getBuilder();
+  Value biasValue = ctx.materialize(bias);
+  Operation *replacement;
+  if (auto linear = dyn_cast<nn::LinearOp>(producer)) {
+    replacement =
+        nn::LinearOp::create(builder, producer->getLoc(), linear.getType(),
+                             linear.getInput(), linear.getWeight(), biasValue);
+  } else {
+    auto conv = cast<nn::Conv2DOp>(producer);
+    replacement = nn::Conv2DOp::create(
+        builder, producer->getLoc(), conv.getType(), conv.getInput(),
+        conv.getWeight(), biasValue, conv.getStrideAttr(),
+        conv.getPaddingAttr(), conv.getDilationAttr(), conv.getGroupsAttr());
+  }
+  producer->replaceAllUsesWith(replacement);
+  producer->erase();
+  return replacement->getResult(0);
+}
+
+/// Adds two constants of one kind (shape arithmetic, folded weights).
+static LogicalResult addConstants(NodeContext &ctx, const HostTensor &a,
+                                  const HostTensor &b,
+                                  llvm::ArrayRef<int64_t> shape) {
+  int64_t count = product(shape);
+  std::string name = ctx.getNode().output(0);
+  if (a.getKind() != b.getKind())
+    return ctx.emitError() << "adds tensors of different element types";
+  if (a.isFloat()) {
+    std::vector<float> x =
+        broadcastValues(a.getFloats(), a.getShape(), shape, count);
+    std::vector<float> y =
+        broadcastValues(b.getFloats(), b.getShape(), shape, count);
+    for (int64_t i = 0; i < count; ++i)
+      x[i] += y[i];
+    ctx.setOutput(0, HostTensor::fromFloats(name, shape, std::move(x)));
+    return success();
+  }
+  std::vector<int64_t> x =
+      broadcastValues(a.getInts(), a.getShape(), shape, count);
+  std::vector<int64_t> y =
+      broadcastValues(b.getInts(), b.getShape(), shape, count);
+  for (int64_t i = 0; i < count; ++i)
+    x[i] += y[i];
+  ctx.setOutput(0, HostTensor::fromInts(name, shape, std::move(x)));
+  return success();
+}
+
+LogicalResult onnximport::importAdd(NodeContext &ctx) {
+  const ImportedValue &a = ctx.getInput(0), &b = ctx.getInput(1);
+  // Before opset 7, `axis` aligned the second operand at a chosen dimension
+  // instead of at the end.
+  if (ctx.getOpset() < 7 && ctx.getAttr("axis") && a.getShape() != b.getShape())
+    return ctx.unsupported("legacy broadcasting with 'axis' (opset < 7)");
+  std::optional<llvm::SmallVector<int64_t, 4>> shape =
+      broadcastShape(a.getShape(), b.getShape());
+  if (!shape)
+    return ctx.emitError() << "operands " << formatShape(a.getShape())
+                           << " and " << formatShape(b.getShape())
+                           << " do not broadcast";
+  if (a.isConstant() && b.isConstant())
+    return addConstants(ctx, *a.constant, *b.constant, *shape);
+
+  OpBuilder &builder = ctx.getBuilder();
+  if (!a.isConstant() && !b.isConstant()) {
+    if (a.getShape() != b.getShape())
+      return ctx.unsupported(llvm::formatv("it broadcasts {0} with {1}; Kiln "
+                                           "adds computed tensors of one "
+                                           "shape only",
+                                           formatShape(a.getShape()),
+                                           formatShape(b.getShape()))
+                                 .str());
+    ctx.setOutput(0,
+                  nn::AddOp::create(builder, ctx.getLoc(), a.tensor, b.tensor));
+    return success();
+  }
+
+  const ImportedValue &activation = a.isConstant() ? b : a;
+  const HostTensor &c = *(a.isConstant() ? a : b).constant;
+  if (!c.isFloat())
+    return ctx.emitError() << "adds an integer constant to a float32 tensor";
+  llvm::ArrayRef<int64_t> activationShape = activation.getShape();
+  if (llvm::ArrayRef<int64_t>(*shape) != activationShape)
+    return ctx.unsupported(llvm::formatv("the constant {0} broadcasts the "
+                                         "computed {1} to {2}",
+                                         formatShape(c.getShape()),
+                                         formatShape(activationShape),
+                                         formatShape(*shape))
+                               .str());
+  if (Value folded = foldIntoBias(ctx, activation.tensor, c)) {
+    ctx.setOutput(0, folded);
+    return success();
+  }
+  int64_t count = product(activationShape);
+  // The constant becomes a weight as large as the activation; refuse what
+  // would not fit in memory rather than fail to allocate.
+  if (count > (int64_t(1) << 28))
+    return ctx.unsupported(llvm::formatv("broadcasting the constant {0} to "
+                                         "the computed {1} would make a {2} "
+                                         "MB weight",
+                                         formatShape(c.getShape()),
+                                         formatShape(activationShape),
+                                         count * 4 / (1 << 20))
+                               .str());
+  auto full = HostTensor::fromFloats(
+      c.getName(), activationShape,
+      broadcastValues(c.getFloats(), c.getShape(), activationShape, count));
+  ctx.setOutput(0, nn::AddOp::create(builder, ctx.getLoc(), activation.tensor,
+                                     ctx.materialize(full)));
+  return success();
+}
+
+/// Concatenates constants along `axis` (shape arithmetic, mostly).
+template <typename T>
+static std::vector<T>
+concatValues(llvm::ArrayRef<std::shared_ptr<const HostTensor>> inputs,
+             int64_t axis, llvm::ArrayRef<int64_t> shape,
+             llvm::function_ref<llvm::ArrayRef<T>(const HostTensor &)> get) {
+  int64_t outer = product(shape.take_front(axis));
+  int64_t inner = product(shape.drop_front(axis + 1));
+  std::vector<T> result;
+  result.reserve(product(shape));
+  for (int64_t o = 0; o < outer; ++o)
+    for (const auto &input : inputs) {
+      int64_t chunk = input->getShape()[axis] * inner;
+      llvm::ArrayRef<T> values = get(*input).slice(o * chunk, chunk);
+      result.insert(result.end(), values.begin(), values.end());
+    }
+  return result;
+}
+
+LogicalResult onnximport::importConcat(NodeContext &ctx) {
+  // Opset 4 made the axis required; before, it defaulted to 1.
+  if (ctx.getOpset() >= 4 && !ctx.getAttr("axis"))
+    return ctx.emitError() << "needs an 'axis' attribute";
+  FailureOr<int64_t> axis = ctx.getInt("axis", 1);
+  if (failed(axis))
+    return failure();
+  int numInputs = ctx.getNode().input_size();
+  if (numInputs == 0 || !ctx.hasInput(0))
+    return ctx.emitError() << "has no inputs";
+  llvm::ArrayRef<int64_t> first = ctx.getInput(0).getShape();
+  int64_t rank = first.size();
+  if (*axis < -rank || *axis >= rank)
+    return ctx.emitError() << "axis " << *axis << " is out of range for the "
+                           << formatShape(first) << " input";
+  int64_t dim = *axis < 0 ? *axis + rank : *axis;
+
+  llvm::SmallVector<int64_t, 4> shape(first);
+  shape[dim] = 0;
+  bool allConstant = true;
+  for (int i = 0; i < numInputs; ++i) {
+    if (!ctx.hasInput(i))
+      return ctx.emitError() << "input " << i << " is empty";
+    llvm::ArrayRef<int64_t> inputShape = ctx.getInput(i).getShape();
+    bool agrees = (int64_t)inputShape.size() == rank;
+    for (int64_t d = 0; agrees && d < rank; ++d)
+      agrees = d == dim || inputShape[d] == first[d];
+    if (!agrees)
+      return ctx.emitError()
+             << "input " << i << " is " << formatShape(inputShape)
+             << " but input 0 is " << formatShape(first) << "; only dimension "
+             << dim << " may differ";
+    shape[dim] += inputShape[dim];
+    allConstant &= ctx.getInput(i).isConstant();
+  }
+
+  if (allConstant) {
+    llvm::SmallVector<std::shared_ptr<const HostTensor>> inputs;
+    for (int i = 0; i < numInputs; ++i)
+      inputs.push_back(ctx.getInput(i).constant);
+    std::string name = ctx.getNode().output(0);
+    if (llvm::any_of(inputs, [&](const auto &t) {
+          return t->getKind() != inputs[0]->getKind();
+        }))
+      return ctx.emitError() << "concatenates tensors of different element "
+                                "types";
+    if (inputs[0]->isFloat())
+      ctx.setOutput(0, HostTensor::fromFloats(
+                           name, shape,
+                           concatValues<float>(inputs, dim, shape,
+                                               [](const HostTensor &t) {
+                                                 return t.getFloats();
+                                               })));
+    else
+      ctx.setOutput(0, HostTensor::fromInts(
+                           name, shape,
+                           concatValues<int64_t>(inputs, dim, shape,
+                                                 [](const HostTensor &t) {
+                                                   return t.getInts();
+                                                 })));
+    return success();
+  }
+
+  llvm::SmallVector<Value> operands;
+  for (int i = 0; i < numInputs; ++i) {
+    Value operand = ctx.getTensor(i);
+    if (!operand)
+      return failure();
+    operands.push_back(operand);
+  }
+  OpBuilder &builder = ctx.getBuilder();
+  auto type = RankedTensorType::get(shape, builder.getF32Type());
+  ctx.setOutput(0, nn::ConcatOp::create(builder, ctx.getLoc(), type, operands,
+                                        builder.getI64IntegerAttr(dim)));
+  return success();
+}

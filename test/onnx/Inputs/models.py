@@ -1,0 +1,320 @@
+#!/usr/bin/env python3
+"""Writes the small ONNX models the import tests check, by name.
+
+  models.py NAME OUT.onnx
+
+Each model is built with onnx.helper so that a test controls every attribute
+(ONNX exporters only produce some forms). Weights are seeded random values;
+the tests check the imported IR, not numbers.
+"""
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+RNG = np.random.default_rng(0)
+
+
+def weight(name, *shape, dtype=np.float32):
+    return numpy_helper.from_array(RNG.standard_normal(shape).astype(dtype), name)
+
+
+def ints(name, values):
+    return numpy_helper.from_array(np.array(values, dtype=np.int64), name)
+
+
+def value(name, shape, elem=TensorProto.FLOAT):
+    return helper.make_tensor_value_info(name, elem, shape)
+
+
+def model(nodes, inputs, outputs, initializers=(), opset=13, value_info=()):
+    graph = helper.make_graph(nodes, "test", inputs, outputs, list(initializers),
+                              value_info=list(value_info))
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+
+
+def node(op, inputs, outputs, name, **attrs):
+    return helper.make_node(op, inputs, outputs, name=name, **attrs)
+
+
+# --- Models ----------------------------------------------------------------------
+
+def conv():
+    """Every way Conv pads, with strides, dilations and groups."""
+    return model([
+        node("Conv", ["x", "w1", "b1"], ["c1"], "conv_asym", pads=[0, 1, 2, 3],
+             strides=[2, 1]),
+        node("Conv", ["c1", "w2"], ["c2"], "conv_same_upper", auto_pad="SAME_UPPER",
+             strides=[2, 2], kernel_shape=[2, 2]),
+        node("Conv", ["c2", "w3"], ["c3"], "conv_same_lower", auto_pad="SAME_LOWER",
+             strides=[2, 2]),
+        node("Conv", ["c3", "w4"], ["c4"], "conv_grouped", auto_pad="VALID", group=2,
+             dilations=[2, 1]),
+    ], [value("x", [1, 4, 17, 15])], [value("c4", None)],
+        [weight("w1", 8, 4, 3, 3), weight("b1", 8), weight("w2", 8, 8, 2, 2),
+         weight("w3", 6, 8, 2, 2), weight("w4", 4, 3, 2, 2)])
+
+
+def pool():
+    """Pool attributes: ceil_mode, count_include_pad, asymmetric pads, global."""
+    return model([
+        node("MaxPool", ["x"], ["p1"], "max_ceil", kernel_shape=[3, 3], strides=[2, 2],
+             ceil_mode=1),
+        node("AveragePool", ["p1"], ["p2"], "avg_pads", kernel_shape=[3, 2],
+             pads=[1, 0, 0, 1], count_include_pad=1),
+        node("AveragePool", ["p2"], ["p3"], "avg_exclude", kernel_shape=[2, 2],
+             auto_pad="SAME_UPPER"),
+        node("GlobalMaxPool", ["p3"], ["p4"], "global_max"),
+        node("GlobalAveragePool", ["p3"], ["p5"], "global_avg"),
+        node("Add", ["p4", "p5"], ["y"], "join"),
+    ], [value("x", [2, 3, 12, 11])], [value("y", None)])
+
+
+def gemm():
+    """Gemm's forms and MatMul + Add: all become nn.linear."""
+    return model([
+        node("Gemm", ["x", "b1", "c1"], ["g1"], "gemm_plain"),
+        node("Gemm", ["g1", "b2", "c2"], ["g2"], "gemm_scaled", alpha=0.5, beta=2.0,
+             transB=1),
+        node("Gemm", ["g2", "b3", "c3"], ["g3"], "gemm_matrix_bias", transB=1),
+        node("MatMul", ["g3", "b4"], ["m4"], "matmul"),
+        node("Add", ["m4", "c4"], ["a4"], "bias_add"),
+        node("MatMul", ["a4", "b5"], ["y"], "matmul_no_bias"),
+    ], [value("x", [2, 6])], [value("y", None)],
+        [weight("b1", 6, 5), weight("c1", 5), weight("b2", 4, 5), weight("c2", 1, 4),
+         weight("b3", 3, 4), weight("c3", 2, 3), weight("b4", 3, 7), weight("c4", 7),
+         weight("b5", 7, 2)])
+
+
+def shapes():
+    """Flattening in its ONNX spellings, with Identity, Dropout and constants."""
+    return model([
+        node("Identity", ["x"], ["i"], "identity"),
+        node("Dropout", ["i", "ratio"], ["d"], "dropout"),
+        node("Conv", ["d", "w"], ["c"], "conv"),
+        # x.view(x.size(0), -1) as PyTorch exports it with a dynamic batch.
+        node("Shape", ["c"], ["s"], "shape"),
+        node("Gather", ["s", "zero"], ["n"], "batch_dim", axis=0),
+        node("Unsqueeze", ["n", "axes"], ["n1"], "unsqueeze"),
+        node("Constant", [], ["minus_one"], "minus_one",
+             value=numpy_helper.from_array(np.array([-1], dtype=np.int64))),
+        node("Concat", ["n1", "minus_one"], ["target"], "target", axis=0),
+        node("Reshape", ["c", "target"], ["r"], "view"),
+        node("Flatten", ["r"], ["f"], "flatten_2d", axis=-1),
+        # A pooled [N, C, 1, 1] squeezed to [N, C].
+        node("MaxPool", ["c"], ["p"], "pool", kernel_shape=[2, 2]),
+        node("Squeeze", ["p", "axes23"], ["q"], "squeeze"),
+        node("Gemm", ["q", "g"], ["e"], "expand"),
+        node("Add", ["f", "e"], ["y"], "join"),
+    ], [value("x", [3, 2, 4, 4])], [value("y", None)],
+        [numpy_helper.from_array(np.array(0.25, dtype=np.float32), "ratio"),
+         weight("w", 5, 2, 3, 3), ints("zero", 0), ints("axes", [0]),
+         ints("axes23", [2, 3]), weight("g", 5, 20)])
+
+
+def join():
+    """Branches joined by Add and Concat; a bias Add folded into Conv."""
+    return model([
+        node("Conv", ["x", "w1"], ["c1"], "branch_a"),
+        node("Add", ["c1", "bias"], ["a1"], "conv_bias"),
+        node("Conv", ["x", "w2", "b2"], ["c2"], "branch_b"),
+        node("Add", ["a1", "c2"], ["sum"], "residual"),
+        node("Concat", ["sum", "c2", "x"], ["y"], "channels", axis=1),
+    ], [value("x", [1, 2, 5, 5])], [value("y", None)],
+        [weight("w1", 2, 2, 1, 1), weight("bias", 2, 1, 1), weight("w2", 2, 2, 1, 1),
+         weight("b2", 2)])
+
+
+def padded():
+    """Zero Pad nodes folded into the Conv and AveragePool reading them."""
+    return model([
+        node("Pad", ["x", "pads1"], ["p1"], "pad_conv"),
+        node("Conv", ["p1", "w"], ["c"], "conv", pads=[1, 1, 1, 1]),
+        node("Pad", ["c", "pads2", "zero"], ["p2"], "pad_pool"),
+        node("AveragePool", ["p2"], ["a"], "pool", kernel_shape=[3, 3], strides=[2, 2]),
+        node("Pad", ["a", "nopads"], ["y"], "no_pad"),
+    ], [value("x", [1, 2, 6, 6])], [value("y", None)],
+        [ints("pads1", [0, 0, 1, 2, 0, 0, 1, 0]), weight("w", 3, 2, 3, 3),
+         ints("pads2", [0, 0, 1, 1, 0, 0, 1, 1]), ints("nopads", [0] * 8),
+         numpy_helper.from_array(np.array(0.0, dtype=np.float32), "zero")])
+
+
+def pad_relu():
+    """A Pad read by a layer that cannot take it into its own padding."""
+    return model([node("Pad", ["x", "pads"], ["p"], "pad"),
+                  node("Relu", ["p"], ["y"], "relu")],
+                 [value("x", [1, 2, 6, 6])], [value("y", None)],
+                 [ints("pads", [0, 0, 1, 1, 0, 0, 1, 1])])
+
+
+def norms():
+    """LRN, BatchNormalization and Softmax at the opset given by the name."""
+    return model([
+        node("LRN", ["x"], ["l"], "lrn", size=3, alpha=2e-4, beta=0.5, bias=2.0),
+        node("BatchNormalization", ["l", "s", "b", "m", "v"], ["n"], "bn", epsilon=1e-3),
+        node("Sigmoid", ["n"], ["g"], "sigmoid"),
+        node("Tanh", ["g"], ["t"], "tanh"),
+        node("Softmax", ["t"], ["y"], "softmax", axis=1),
+    ], [value("x", [1, 4, 3, 3])], [value("y", None)],
+        [weight("s", 4), weight("b", 4), weight("m", 4),
+         numpy_helper.from_array(np.full(4, 1.5, np.float32), "v")])
+
+
+def norms_opset11():
+    m = norms()
+    m.opset_import[0].version = 11
+    return m
+
+
+def chain():
+    """A chain of layers named like a PyTorch state_dict, for --emit=spec."""
+    def named(prefix, *shapes_and_suffixes):
+        return [weight(f"{prefix}.{suffix}", *shape) for suffix, shape in shapes_and_suffixes]
+    bn = [numpy_helper.from_array((RNG.random(4) + 0.5).astype(np.float32), f"bn.{s}")
+          for s in ("weight", "bias", "running_mean", "running_var")]
+    return model([
+        node("Conv", ["x", "conv1.weight", "conv1.bias"], ["c"], "conv1", pads=[1, 1, 1, 1],
+             strides=[2, 2], kernel_shape=[3, 3]),
+        node("Relu", ["c"], ["r"], "relu"),
+        node("MaxPool", ["r"], ["p"], "pool", kernel_shape=[2, 2], strides=[2, 2]),
+        node("BatchNormalization", ["p", "bn.weight", "bn.bias", "bn.running_mean",
+                                    "bn.running_var"], ["n"], "bn", epsilon=1e-3),
+        node("AveragePool", ["n"], ["a"], "avg", kernel_shape=[3, 3], pads=[1, 1, 1, 1],
+             ceil_mode=1),
+        node("Flatten", ["a"], ["f"], "flatten"),
+        node("Gemm", ["f", "classifier.1.weight", "classifier.1.bias"], ["g"], "fc",
+             transB=1),
+        node("Softmax", ["g"], ["y"], "softmax", axis=1),
+    ], [value("x", [1, 3, 8, 8])], [value("y", None)],
+        named("conv1", ("weight", (4, 3, 3, 3)), ("bias", (4,))) + bn +
+        named("classifier.1", ("weight", (5, 16)), ("bias", (5,))))
+
+
+def unsupported():
+    """Several nodes Kiln cannot express, in several ways."""
+    return model([
+        node("Relu", ["x"], ["r"], "relu"),
+        node("Pad", ["r", "pads"], ["p"], "pad", mode="reflect"),
+        node("LeakyRelu", ["p"], ["l"], ""),
+        node("MaxPool", ["x"], ["m"], "dilated_pool", kernel_shape=[3, 3],
+             dilations=[2, 2], pads=[3, 3, 3, 3]),
+        node("Conv", ["m", "w"], ["c"], "conv"),
+        helper.make_node("MyOp", ["c"], ["o"], name="custom", domain="com.example"),
+        node("Add", ["l", "o"], ["s"], "join"),
+        node("Softmax", ["s"], ["y"], "softmax", axis=3),
+    ], [value("x", [1, 2, 8, 8])], [value("y", [1, 2, 10, 10])],
+        [ints("pads", [0, 0, 1, 1, 0, 0, 1, 1]), weight("w", 2, 2, 1, 1)],
+        # Declared shapes let the import check past unsupported nodes.
+        value_info=[value("l", [1, 2, 10, 10]), value("m", [1, 2, 10, 10]),
+                    value("o", [1, 2, 10, 10])])
+
+
+def missing_initializer():
+    return model([node("Conv", ["x", "w"], ["y"], "conv")],
+                 [value("x", [1, 1, 4, 4])], [value("y", None)])
+
+
+def int64_input():
+    return model([node("Relu", ["x"], ["y"], "relu")],
+                 [value("x", [1, 4], TensorProto.INT64)], [value("y", None)])
+
+
+def double_weight():
+    return model([node("Conv", ["x", "w"], ["y"], "conv")],
+                 [value("x", [1, 1, 4, 4])], [value("y", None)],
+                 [weight("w", 1, 1, 3, 3, dtype=np.float64)])
+
+
+def short_weight():
+    """An initializer whose data is shorter than its dims say."""
+    w = weight("w", 1, 1, 3, 3)
+    w.raw_data = w.raw_data[:20]
+    return model([node("Conv", ["x", "w"], ["y"], "conv")],
+                 [value("x", [1, 1, 4, 4])], [value("y", None)], [w])
+
+
+def wrong_channels():
+    """A weight whose input channels contradict the activation's."""
+    return model([node("Conv", ["x", "w"], ["y"], "conv")],
+                 [value("x", [1, 3, 4, 4])], [value("y", None)],
+                 [weight("w", 2, 2, 3, 3)])
+
+
+def wrong_declared_shape():
+    """value_info contradicting the shape the graph computes."""
+    return model([node("Relu", ["x"], ["r"], "relu"),
+                  node("MaxPool", ["r"], ["y"], "pool", kernel_shape=[2, 2],
+                       strides=[2, 2])],
+                 [value("x", [1, 1, 4, 4])], [value("y", [1, 1, 3, 3])])
+
+
+def two_inputs():
+    return model([node("Add", ["x", "z"], ["y"], "add")],
+                 [value("x", [1, 4]), value("z", [1, 4])], [value("y", None)])
+
+
+def symbolic_dim():
+    return model([node("Relu", ["x"], ["y"], "relu")],
+                 [value("x", ["batch", 3, "height", 4])], [value("y", None)])
+
+
+def dynamic_batch():
+    return model([node("Flatten", ["x"], ["f"], "flatten"),
+                  node("Gemm", ["f", "w"], ["y"], "fc", transB=1)],
+                 [value("x", ["batch", 2, 2, 2])], [value("y", ["batch", 3])],
+                 [weight("w", 3, 8)])
+
+
+def fixed_batch():
+    """A Reshape whose target hard-codes the batch size it was exported at."""
+    return model([node("Reshape", ["x", "target"], ["f"], "view"),
+                  node("Gemm", ["f", "w"], ["y"], "fc", transB=1)],
+                 [value("x", [1, 2, 2, 2])], [value("y", [1, 3])],
+                 [ints("target", [1, 8]), weight("w", 3, 8)])
+
+
+def opset_too_new():
+    return model([node("Relu", ["x"], ["y"], "relu")],
+                 [value("x", [1, 4])], [value("y", None)], opset=99)
+
+
+def external_data():
+    """Weights in a file beside the model (written next to OUT)."""
+    return model([node("Gemm", ["x", "w", "b"], ["y"], "fc", transB=1)],
+                 [value("x", [1, 4])], [value("y", None)],
+                 [weight("w", 3, 4), weight("b", 3)])
+
+
+def external_escape():
+    """External data that would be read from outside the model's folder."""
+    m = external_data()
+    w = m.graph.initializer[0]
+    w.data_location = TensorProto.EXTERNAL
+    w.ClearField("raw_data")
+    entry = w.external_data.add()
+    entry.key, entry.value = "location", "../../etc/passwd"
+    return m
+
+
+def unsorted():
+    """Nodes out of topological order."""
+    return model([node("Relu", ["r"], ["y"], "second"),
+                  node("Relu", ["x"], ["r"], "first")],
+                 [value("x", [1, 4])], [value("y", None)])
+
+
+def main():
+    name, out = sys.argv[1], sys.argv[2]
+    build = globals()[name.replace("-", "_")]
+    m = build()
+    if name == "external-data":
+        onnx.save_model(m, out, save_as_external_data=True, all_tensors_to_one_file=True,
+                        location=os.path.basename(out) + ".data", size_threshold=0)
+    else:
+        onnx.save(m, out)
+
+
+if __name__ == "__main__":
+    main()

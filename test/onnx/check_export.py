@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+"""End-to-end check of the ONNX frontend against PyTorch.
+
+Builds a model (a .nn spec through tools/nnref, or one of the small branching
+networks below that no spec can describe), draws seeded weights and input,
+exports it with torch.onnx.export, compiles the .onnx file with kilnc, runs
+the executable and fails if its output differs from PyTorch's by more than
+the tolerance (relative L2). The seed is printed so that a failure can be
+replayed with --seed.
+
+  check_export.py examples/lenet5.nn --workdir /tmp/w --kilnc build/bin/kilnc
+  check_export.py --builtin residual --workdir /tmp/w --external-data
+"""
+import argparse
+import os
+import random
+import subprocess
+import sys
+
+import numpy as np
+import torch
+from torch import nn
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools", "nnref"))
+import nnref  # noqa: E402
+
+
+class Residual(nn.Module):
+    """A ResNet basic block pair: conv-bn-relu, conv-bn, + shortcut, relu."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU())
+        self.body = nn.Sequential(nn.Conv2d(8, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8),
+                                  nn.ReLU(), nn.Conv2d(8, 8, 3, padding=1, bias=False),
+                                  nn.BatchNorm2d(8))
+        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 5))
+
+    def forward(self, x):
+        x = self.stem(x)
+        return self.head(torch.relu(x + self.body(x)))
+
+
+class Inception(nn.Module):
+    """Three branches concatenated along the channels, as GoogLeNet does."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(3, 4, 1)
+        self.b = nn.Sequential(nn.Conv2d(3, 4, 1), nn.ReLU(), nn.Conv2d(4, 6, 3, padding=1))
+        self.c = nn.Sequential(nn.MaxPool2d(3, stride=1, padding=1), nn.Conv2d(3, 2, 1))
+        self.head = nn.Sequential(nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(12 * 6 * 6, 4),
+                                  nn.Softmax(dim=1))
+
+    def forward(self, x):
+        return self.head(torch.cat([self.a(x), self.b(x), self.c(x)], dim=1))
+
+
+class MatMulAdd(nn.Module):
+    """A linear layer written as x @ W + b (MatMul then Add in ONNX)."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.randn(48, 10) * 0.1)
+        self.b = nn.Parameter(torch.randn(10))
+        self.conv = nn.Conv2d(3, 3, 3)
+
+    def forward(self, x):
+        x = torch.tanh(self.conv(x))
+        return torch.sigmoid(x.view(x.size(0), -1) @ self.w + self.b)
+
+
+BUILTINS = {
+    "residual": (Residual, (1, 3, 16, 16)),
+    "inception": (Inception, (1, 3, 12, 12)),
+    "matmul-add": (MatMulAdd, (1, 3, 6, 6)),
+}
+
+
+def build(args, seed):
+    if args.builtin:
+        cls, shape = BUILTINS[args.builtin]
+        torch.manual_seed(seed)
+        model = cls()
+        gen = torch.Generator().manual_seed(seed + 1)
+        with torch.no_grad():  # Batchnorm statistics that are not the identity.
+            for m in model.modules():
+                if isinstance(m, nn.BatchNorm2d):
+                    c = m.num_features
+                    m.running_mean.copy_(torch.randn(c, generator=gen) * 0.5)
+                    m.running_var.copy_(torch.rand(c, generator=gen) * 1.5 + 0.5)
+                    m.weight.copy_(torch.rand(c, generator=gen) + 0.5)
+                    m.bias.copy_(torch.randn(c, generator=gen) * 0.2)
+        return model.eval(), list(shape)
+    spec = nnref.load_spec(args.spec)
+    return nnref.init_model(spec, seed).eval(), list(spec.input_shape)
+
+
+def run(cmd):
+    result = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if result.returncode != 0:
+        sys.exit(f"command failed ({result.returncode}): {' '.join(cmd)}\n{result.stdout}")
+    return result.stdout
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("spec", nargs="?")
+    parser.add_argument("--builtin", choices=sorted(BUILTINS))
+    parser.add_argument("--workdir", required=True, help="scratch folder (lit's %%t)")
+    parser.add_argument("--batch", type=int, default=1)
+    parser.add_argument("--opset", type=int, default=13)
+    parser.add_argument("--dynamic-batch", action="store_true",
+                        help="export with a symbolic batch and compile with kilnc --batch")
+    parser.add_argument("--external-data", action="store_true",
+                        help="store the weights in a file beside the model")
+    parser.add_argument("--keep-batchnorm", action="store_true",
+                        help="export BatchNormalization nodes instead of folding them "
+                             "into the convolutions")
+    parser.add_argument("--tol", type=float, default=1e-4)
+    parser.add_argument("--seed", type=int, default=None, help="replay a failure")
+    parser.add_argument("--kilnc", default="kilnc")
+    args = parser.parse_args()
+    if bool(args.spec) == bool(args.builtin):
+        parser.error("give a spec or --builtin")
+
+    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 31)
+    print(f"seed: {seed}")
+    os.makedirs(args.workdir, exist_ok=True)
+    path = lambda name: os.path.join(args.workdir, name)  # noqa: E731
+
+    model, shape = build(args, seed)
+    export_shape = list(shape)
+    export_shape[0] = 1 if args.dynamic_batch else args.batch
+    example = torch.from_numpy(
+        np.random.default_rng(seed + 2).standard_normal(export_shape).astype(np.float32))
+    dynamic = {"input": {0: "batch"}, "output": {0: "batch"}} if args.dynamic_batch else None
+    onnx_path = path("model.onnx")
+    training = (torch.onnx.TrainingMode.PRESERVE if args.keep_batchnorm
+                else torch.onnx.TrainingMode.EVAL)
+    torch.onnx.export(model, example, onnx_path, opset_version=args.opset,
+                      input_names=["input"], output_names=["output"], dynamic_axes=dynamic,
+                      training=training)
+    if args.external_data:
+        import onnx
+        exported = onnx.load(onnx_path)
+        onnx_path = path("external.onnx")
+        onnx.save_model(exported, onnx_path, save_as_external_data=True,
+                        all_tensors_to_one_file=True, location="external.weights",
+                        size_threshold=0)
+
+    shape[0] = args.batch
+    x = np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+    np.save(path("input.npy"), x)
+    cmd = [args.kilnc, onnx_path, "-o", path("model")]
+    if args.dynamic_batch:
+        cmd += ["--batch", str(args.batch)]
+    run(cmd)
+    run([path("model"), path("input.npy"), "-o", path("kiln.npy")])
+    got = np.load(path("kiln.npy"))
+    with torch.no_grad():
+        want = model(torch.from_numpy(x)).numpy()
+
+    if got.shape != want.shape:
+        sys.exit(f"shapes differ: kiln {got.shape}, torch {want.shape}")
+    error = np.linalg.norm((got - want).ravel()) / max(np.linalg.norm(want.ravel()), 1e-30)
+    print(f"relative L2 error: {error:.3e} (batch {args.batch}, opset {args.opset}, "
+          f"output {list(got.shape)})")
+    if not error <= args.tol:
+        sys.exit(f"FAIL: relative L2 error {error:.3e} exceeds {args.tol}")
+    print("OK")
+
+
+if __name__ == "__main__":
+    main()

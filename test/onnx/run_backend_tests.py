@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+"""Runs ONNX's backend test cases through kilnc and compares the results.
+
+ONNX ships its operator conformance tests as folders holding `model.onnx` and
+`test_data_set_N/{input,output}_K.pb` (Debian: libonnx-testdata). For each
+selected case this script compiles the model with kilnc to an executable, runs
+it on every data set and compares with the expected output as ONNX's own
+backend runner does (numpy.testing.assert_allclose, rtol 1e-3, atol 1e-7).
+
+Kiln's executables take one input tensor. Many node tests pass their weights
+as further graph inputs (Conv's W, Gemm's B and C); those inputs are frozen
+into initializers from the data set before compiling, which is what a
+deployed model has. Cases whose data sets differ in those inputs are compiled
+once per data set.
+
+Each case ends as pass, fail or unsupported (kilnc said Kiln cannot express
+the model: an unsupported-nodes error or a model-level limit such as a second
+output). The exit status is 1 when any case fails.
+
+  run_backend_tests.py --kilnc build/bin/kilnc --workdir /tmp/conformance
+"""
+import argparse
+import concurrent.futures
+import fnmatch
+import glob
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+
+DATA = "/usr/share/libonnx-testdata/data"
+
+# The cases the issue names, and their kin (other patterns may be given).
+NODE_PATTERNS = [
+    "test_conv*", "test_basic_conv*", "test_maxpool*", "test_averagepool*",
+    "test_globalaveragepool*", "test_globalmaxpool*", "test_relu*",
+    "test_sigmoid*", "test_tanh*", "test_lrn*", "test_gemm*", "test_matmul_2d",
+    "test_batchnorm*", "test_softmax*", "test_flatten*", "test_dropout*",
+    "test_training_dropout*", "test_reshape*", "test_squeeze*",
+    "test_unsqueeze*", "test_identity*", "test_constant", "test_add",
+    "test_add_bcast", "test_concat*",
+]
+PYTORCH_PATTERNS = [
+    "test_Conv2d*", "test_MaxPool2d*", "test_AvgPool2d*", "test_Linear*",
+    "test_ReLU", "test_Sigmoid", "test_Tanh", "test_Softmax", "test_softmax_*",
+    "test_BatchNorm*",
+]
+
+RTOL, ATOL = 1e-3, 1e-7
+
+# kilnc's messages for a model Kiln cannot express (as opposed to a bug).
+UNSUPPORTED = re.compile(r"not supported by Kiln|Kiln compiles|Kiln needs|"
+                         r"Kiln reads")
+
+
+def read_tensor(path):
+    tensor = onnx.TensorProto()
+    with open(path, "rb") as f:
+        tensor.ParseFromString(f.read())
+    return numpy_helper.to_array(tensor)
+
+
+def data_sets(case):
+    return sorted(glob.glob(os.path.join(case, "test_data_set_*")))
+
+
+def runtime_inputs(model):
+    initializers = {t.name for t in model.graph.initializer}
+    return [i.name for i in model.graph.input if i.name not in initializers]
+
+
+def freeze(model, names, values):
+    """Turns graph inputs `names` into initializers holding `values`."""
+    frozen = onnx.ModelProto()
+    frozen.CopyFrom(model)
+    keep = [i for i in frozen.graph.input if i.name not in names]
+    del frozen.graph.input[:]
+    frozen.graph.input.extend(keep)
+    for name, value in zip(names, values):
+        frozen.graph.initializer.append(numpy_helper.from_array(value, name))
+    return frozen
+
+
+def run(cmd):
+    return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True)
+
+
+def first_line(text):
+    lines = [l for l in text.splitlines() if l.strip()]
+    return " | ".join(lines[:3])[:300] if lines else "(no output)"
+
+
+def run_case(case, kilnc, workdir):
+    """Returns (status, detail) for one backend test folder."""
+    name = os.path.relpath(case, DATA).replace(os.sep, "__")
+    work = os.path.join(workdir, name)
+    os.makedirs(work, exist_ok=True)
+    model = onnx.load(os.path.join(case, "model.onnx"))
+    inputs = runtime_inputs(model)
+    sets = data_sets(case)
+    if not sets:
+        return "fail", "no test data"
+    tensors = {i.name for i in model.graph.input if i.type.HasField("tensor_type")}
+    if not all(name in tensors for name in inputs):
+        # Sequences and optionals: no data to freeze; kilnc must refuse it.
+        result = run([kilnc, os.path.join(case, "model.onnx"), "-o",
+                      os.path.join(work, "model")])
+        if result.returncode == 1 and UNSUPPORTED.search(result.stdout):
+            return "unsupported", first_line(result.stdout)
+        return "fail", f"kilnc exited {result.returncode} on non-tensor " \
+                       f"inputs: {first_line(result.stdout)}"
+    compiled = {}  # frozen-input key -> executable
+    for index, data_set in enumerate(sets):
+        values = [read_tensor(os.path.join(data_set, f"input_{k}.pb"))
+                  for k in range(len(inputs))]
+        outputs = sorted(glob.glob(os.path.join(data_set, "output_*.pb")))
+        key = b"".join(v.tobytes() for v in values[1:])
+        if key not in compiled:
+            path = os.path.join(work, f"model{len(compiled)}.onnx")
+            onnx.save(freeze(model, inputs[1:], values[1:]) if len(inputs) > 1
+                      else model, path)
+            exe = os.path.join(work, f"model{len(compiled)}")
+            result = run([kilnc, path, "-o", exe])
+            if result.returncode != 0:
+                if result.returncode == 1 and UNSUPPORTED.search(result.stdout):
+                    return "unsupported", first_line(result.stdout)
+                return "fail", f"kilnc exited {result.returncode}: " \
+                               f"{first_line(result.stdout)}"
+            compiled[key] = exe
+        if len(outputs) != 1 or not values:
+            return "fail", f"{len(outputs)} outputs, {len(values)} inputs"
+        x = values[0]
+        if x.dtype != np.float32:
+            return "fail", f"input is {x.dtype}, yet kilnc compiled it"
+        np.save(os.path.join(work, f"input{index}.npy"), x)
+        out = os.path.join(work, f"output{index}.npy")
+        result = run([compiled[key], os.path.join(work, f"input{index}.npy"),
+                      "-o", out])
+        if result.returncode != 0:
+            return "fail", f"the executable exited {result.returncode}: " \
+                           f"{first_line(result.stdout)}"
+        got, want = np.load(out), read_tensor(outputs[0])
+        if got.shape != want.shape:
+            return "fail", f"shape {got.shape}, expected {want.shape}"
+        try:
+            np.testing.assert_allclose(got, want, rtol=RTOL, atol=ATOL)
+        except AssertionError as error:
+            return "fail", " ".join(str(error).split())[:300]
+    return "pass", f"{len(sets)} data set(s)"
+
+
+def select(patterns_by_dir):
+    cases = []
+    for sub, patterns in patterns_by_dir:
+        folder = os.path.join(DATA, sub)
+        for entry in sorted(os.listdir(folder)):
+            if any(fnmatch.fnmatchcase(entry, p) for p in patterns):
+                cases.append(os.path.join(folder, entry))
+    return cases
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--kilnc", default="kilnc")
+    parser.add_argument("--workdir", required=True)
+    parser.add_argument("-j", "--jobs", type=int, default=2)
+    parser.add_argument("--filter", action="append",
+                        help="only cases whose folder matches this glob")
+    args = parser.parse_args()
+
+    cases = select([("node", NODE_PATTERNS),
+                    ("pytorch-converted", PYTORCH_PATTERNS)])
+    if args.filter:
+        cases = [c for c in cases
+                 if any(fnmatch.fnmatchcase(os.path.basename(c), f)
+                        for f in args.filter)]
+    os.makedirs(args.workdir, exist_ok=True)
+    results = {}
+    with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+        futures = {pool.submit(run_case, c, args.kilnc, args.workdir): c
+                   for c in cases}
+        for future in concurrent.futures.as_completed(futures):
+            case = futures[future]
+            try:
+                results[case] = future.result()
+            except Exception as error:  # A broken case must not hide others.
+                results[case] = ("fail", f"runner error: {error!r}")
+
+    counts = {"pass": 0, "fail": 0, "unsupported": 0}
+    for status in ("pass", "unsupported", "fail"):
+        for case in sorted(results):
+            got, detail = results[case]
+            if got == status:
+                counts[status] += 1
+                print(f"{status.upper():11} {os.path.relpath(case, DATA)}: "
+                      f"{detail}")
+    print(f"\n{len(results)} cases: {counts['pass']} passed, "
+          f"{counts['fail']} failed, {counts['unsupported']} unsupported")
+    return 1 if counts["fail"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
