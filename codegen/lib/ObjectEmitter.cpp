@@ -400,3 +400,16 @@ Error emitAssembly(llvm::Module &module, llvm::TargetMachine &targetMachine,
 }
 
 } // namespace kiln
+
+int64_t kiln::getVectorWidth(const llvm::TargetMachine &targetMachine) {
+  // The subtarget knows the features the CPU implies, not only the ones
+  // spelled out in the feature string.
+  const llvm::MCSubtargetInfo *subtarget = targetMachine.getMCSubtargetInfo();
+  if (targetMachine.getTargetTriple().isX86() && subtarget) {
+    if (subtarget->checkFeatures("+avx512f"))
+      return 16;
+    if (subtarget->checkFeatures("+avx"))
+      return 8;
+  }
+  return 4; // SSE, NEON and anything else with 128-bit vectors.
+}

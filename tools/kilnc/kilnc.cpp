@@ -337,6 +337,15 @@ int emitModule(mlir::OwningOpRef<mlir::ModuleOp> module,
     return kSuccess;
   }
 
+  kiln::TargetOptions target;
+  target.triple = targetTriple;
+  target.cpu = targetCPU;
+  target.features = targetFeatures;
+  Expected<std::unique_ptr<TargetMachine>> machine =
+      createTargetMachine(target);
+  if (!machine)
+    return fail(kBadUsage, toString(machine.takeError()));
+
   if (emit != Stage::NN) {
     mlir::PassManager pm(&context);
     if (failed(mlir::applyPassManagerCLOptions(pm)))
@@ -344,6 +353,7 @@ int emitModule(mlir::OwningOpRef<mlir::ModuleOp> module,
     mlir::applyDefaultTimingPassManagerCLOptions(pm);
     PipelineOptions options;
     options.simplify = false; // Run once, below, so it is a stage of its own.
+    options.vectorWidth = getVectorWidth(**machine);
     if (!noSimplify)
       pm.addPass(createSimplifyPass());
     if (emit >= Stage::Linalg)
@@ -368,14 +378,6 @@ int emitModule(mlir::OwningOpRef<mlir::ModuleOp> module,
     return kSuccess;
   }
 
-  kiln::TargetOptions target;
-  target.triple = targetTriple;
-  target.cpu = targetCPU;
-  target.features = targetFeatures;
-  Expected<std::unique_ptr<TargetMachine>> machine =
-      createTargetMachine(target);
-  if (!machine)
-    return fail(kBadUsage, toString(machine.takeError()));
   LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule =
       translateToLLVMIR(*module, llvmContext, **machine);

@@ -71,6 +71,11 @@ llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
 createTargetMachine(const TargetOptions &options,
                     OptLevel level = OptLevel::O3);
 
+/// The number of f32 lanes in one vector register of `targetMachine`'s
+/// subtarget (16 with AVX-512, 8 with AVX, 4 for SSE and NEON): the width
+/// the micro-kernels should use.
+int64_t getVectorWidth(const llvm::TargetMachine &targetMachine);
+
 /// Translates `module` (LLVM dialect, as left by buildLoopsToLLVMPipeline) to
 /// LLVM IR for `targetMachine`: sets the triple and data layout, renames the
 /// entry function (`entryName`, normally "forward") to kiln_forward, makes
