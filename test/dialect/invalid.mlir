@@ -237,11 +237,12 @@ func.func @pool_kernel_zero(%x: tensor<1x6x28x28xf32>) {
 
 // -----
 
-// Tests that pool padding over half the kernel is rejected, as PyTorch does.
+// Tests that pool padding as wide as the kernel is rejected: some windows
+// would see nothing but padding.
 func.func @pool_padding_half(%x: tensor<1x6x28x28xf32>) {
-  // expected-error @+1 {{padding 2 exceeds half the kernel size 3}}
-  %0 = nn.avg_pool2d %x kernel [3, 3] stride [1, 1] padding [2, 0, 0, 0]
-         : (tensor<1x6x28x28xf32>) -> tensor<1x6x28x26xf32>
+  // expected-error @+1 {{padding 3 must be smaller than the kernel size 3}}
+  %0 = nn.avg_pool2d %x kernel [3, 3] stride [1, 1] padding [3, 0, 0, 0]
+         : (tensor<1x6x28x28xf32>) -> tensor<1x6x29x26xf32>
   return
 }
 

@@ -261,10 +261,10 @@ static LogicalResult readPool(NodeContext &ctx, Window &window, bool &ceilMode,
                                          window.dilation[0], window.dilation[1])
                                .str());
   for (int i = 0; i < 4; ++i)
-    if (window.pad[i] > window.kernel[i % 2] / 2)
+    if (window.pad[i] >= window.kernel[i % 2])
       return ctx.unsupported(
-          llvm::formatv("padding {0} exceeds half the kernel size {1}; "
-                        "Kiln's pools follow PyTorch, which forbids it",
+          llvm::formatv("padding {0} is not smaller than the kernel size "
+                        "{1}: some windows would see only padding",
                         window.pad[i], window.kernel[i % 2])
               .str());
   for (int i = 0; i < 2; ++i) {
