@@ -1,0 +1,111 @@
+#!/usr/bin/python3
+"""Prepares one model for the benchmark, with Debian's torch (run by /usr/bin/python3).
+
+    prepare.py SPEC OUTDIR --batches 1,8 [--seed 0]
+
+Writes into OUTDIR, skipping what is already there and up to date (a stamp of the
+spec text and the seed):
+    weights.safetensors    nnref init SPEC --seed S (the weights every system runs)
+    input_bB.npy           nnref randinput --batch B --seed S (the same input for all)
+    ref_bB.npy             PyTorch eager's output on it (the numerics check)
+    bB.onnx                torch.onnx.export of that model at batch B (static shapes)
+    meta.json              input/output shapes, MACs of conv and linear layers per image
+
+FLOPs count 2 * MACs of the conv2d and linear layers only (pools, ReLU, bias adds are
+left out, as usual), taken from the shapes nnref's model produces.
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tools", "nnref"))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+import nnref  # noqa: E402
+
+
+def count_macs(model, input_shape):
+    """MACs per image of every Conv2d and Linear, from a batch-1 forward pass."""
+    layers = []
+
+    def hook(mod, inp, out):
+        if isinstance(mod, torch.nn.Conv2d):
+            k = mod.in_channels // mod.groups * mod.kernel_size[0] * mod.kernel_size[1]
+            layers.append({"kind": "conv2d", "out": list(out.shape), "macs": out.numel() * k})
+        elif isinstance(mod, torch.nn.Linear):
+            layers.append({"kind": "linear", "out": list(out.shape),
+                           "macs": out.numel() * mod.in_features})
+
+    handles = [m.register_forward_hook(hook) for m in model.modules()
+               if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
+    with torch.no_grad():
+        model(torch.zeros((1,) + tuple(input_shape[1:])))
+    for h in handles:
+        h.remove()
+    return layers
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("spec")
+    p.add_argument("outdir")
+    p.add_argument("--batches", default="1,8")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--opset", type=int, default=17)
+    a = p.parse_args()
+    os.makedirs(a.outdir, exist_ok=True)
+    torch.set_num_threads(os.cpu_count() or 1)
+
+    with open(a.spec, "rb") as f:
+        stamp = hashlib.sha256(f.read() + f"|seed={a.seed}|opset={a.opset}".encode()).hexdigest()
+    meta_path = os.path.join(a.outdir, "meta.json")
+    meta = {}
+    if os.path.exists(meta_path):
+        with open(meta_path) as f:
+            meta = json.load(f)
+        if meta.get("stamp") != stamp:
+            meta = {}
+    wpath = os.path.join(a.outdir, "weights.safetensors")
+    spec = nnref.load_spec(a.spec)
+    model = nnref.init_model(spec, a.seed)
+    if not meta or not os.path.exists(wpath):
+        nnref.write_safetensors(wpath, nnref.model_weights(model),
+                                metadata={"model": model.model_name, "seed": str(a.seed)})
+        layers = count_macs(model, model.input_shape)
+        meta = {"stamp": stamp, "model": model.model_name, "spec": os.path.abspath(a.spec),
+                "seed": a.seed, "input_shape": list(model.input_shape),
+                "output_shape": list(model.output_shape),
+                "params": int(sum(t.numel() for t in nnref.parameter_tensors(model).values())),
+                "macs_per_image": int(sum(l["macs"] for l in layers)),
+                "layers": layers, "batches": {}}
+    for b in [int(x) for x in a.batches.split(",") if x]:
+        key = str(b)
+        files = {k: os.path.join(a.outdir, f"{k}_b{b}.npy") for k in ("input", "ref")}
+        files["onnx"] = os.path.join(a.outdir, f"b{b}.onnx")
+        if key in meta["batches"] and all(os.path.exists(f) for f in files.values()):
+            continue
+        _, c, h, w = model.input_shape
+        rng = np.random.default_rng(a.seed)           # as nnref randinput
+        x = rng.standard_normal((b, c, h, w)).astype(np.float32)
+        x[x == 0] = 1.0
+        np.save(files["input"], x)
+        np.save(files["ref"], nnref.run_model(model, x))
+        with torch.no_grad():
+            torch.onnx.export(model, torch.from_numpy(x), files["onnx"], opset_version=a.opset,
+                              input_names=["input"], output_names=["output"],
+                              do_constant_folding=True)
+        meta["batches"][key] = {k: os.path.basename(v) for k, v in files.items()}
+        with open(meta_path, "w") as f:
+            json.dump(meta, f, indent=1)
+    with open(meta_path, "w") as f:
+        json.dump(meta, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
