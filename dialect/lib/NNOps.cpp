@@ -8,6 +8,7 @@
 #include "kiln/Dialect/NN/Shapes.h"
 
 #include "mlir/IR/Builders.h"
+#include "llvm/Support/CheckedArithmetic.h"
 #include "mlir/IR/OpImplementation.h"
 
 using namespace mlir;
@@ -238,6 +239,17 @@ LogicalResult LRNOp::verify() {
     return failure();
   if (getSize() <= 0)
     return emitOpError() << "size must be positive, found " << getSize();
+  // The window runs over the channels zero-padded by size - 1: that padded
+  // tensor must be representable too.
+  SmallVector<int64_t> padded(shapeOf(getInput()));
+  std::optional<int64_t> channels =
+      llvm::checkedAdd<int64_t>(padded[1], (int64_t)getSize() - 1);
+  if (channels)
+    padded[1] = *channels;
+  if (!channels || !checkedElementCount(padded))
+    return emitOpError() << "size " << getSize()
+                         << " is too large: the channels padded for its "
+                            "window exceed the tensor size limit";
   return success();
 }
 

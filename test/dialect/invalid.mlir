@@ -412,3 +412,12 @@ func.func @dynamic_shape(%x: tensor<?x10xf32>) {
   %0 = nn.relu %x : tensor<?x10xf32>
   return
 }
+
+// -----
+
+// Tests that an lrn window whose padded channels overflow is rejected.
+func.func @lrn_size_overflow(%x: tensor<1x4x8x8xf32>) {
+  // expected-error @+1 {{size 9223372036854775807 is too large}}
+  %0 = nn.lrn %x size 9223372036854775807 alpha 1.0e-4 beta 0.75 k 1.0 : tensor<1x4x8x8xf32>
+  return
+}
