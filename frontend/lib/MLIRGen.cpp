@@ -79,6 +79,12 @@ private:
   Value param(const LayerAST &layer, StringRef suffix, ArrayRef<int64_t> shape,
               ParamInit init);
 
+  /// The weight and optional bias of a conv or linear layer, initialised
+  /// (without a weights file) in PyTorch's 1/sqrt(fan_in) range.
+  std::optional<std::pair<Value, Value>>
+  weightAndBias(const LayerAST &layer, ArrayRef<int64_t> weightShape,
+                int64_t fanIn);
+
   /// Returns the output of `layer` applied to `input`, or null on error.
   Value emitLayer(const LayerAST &layer, Value input);
   Value emitConv(const LayerAST &layer, Value input);
@@ -142,6 +148,19 @@ static ParamInit fanInBound(int64_t fanIn) {
   return {ParamInit::Kind::Uniform, 1.0 / std::sqrt((double)fanIn)};
 }
 
+std::optional<std::pair<Value, Value>>
+MLIRGen::weightAndBias(const LayerAST &layer, ArrayRef<int64_t> weightShape,
+                       int64_t fanIn) {
+  ParamInit init = fanInBound(fanIn);
+  Value weight = param(layer, "weight", weightShape, init);
+  if (!weight)
+    return std::nullopt;
+  Value bias; // Null when the layer has none (bias=false).
+  if (layer.bias && !(bias = param(layer, "bias", {layer.outFeatures}, init)))
+    return std::nullopt;
+  return std::make_pair(weight, bias);
+}
+
 Value MLIRGen::emitConv(const LayerAST &layer, Value input) {
   if (!expectRank(layer, input, 4))
     return {};
@@ -200,15 +219,13 @@ Value MLIRGen::emitConv(const LayerAST &layer, Value input) {
   if (!checkSize(weightShape, "parameter '" + layer.paramPrefix + ".weight'",
                  sizeLoc(layer)))
     return {};
-  ParamInit init = fanInBound(weightShape[1] * kernel[0] * kernel[1]);
-  Value weight = param(layer, "weight", weightShape, init);
-  if (!weight)
-    return {};
-  Value bias;
-  if (layer.bias && !(bias = param(layer, "bias", {layer.outFeatures}, init)))
+  auto params = weightAndBias(layer, weightShape,
+                              weightShape[1] * kernel[0] * kernel[1]);
+  if (!params)
     return {};
   return nn::Conv2DOp::create(
-      builder, loc(layer.loc), tensorType(resultShape), input, weight, bias,
+      builder, loc(layer.loc), tensorType(resultShape), input, params->first,
+      params->second,
       builder.getDenseI64ArrayAttr({stride[0], stride[1]}),
       builder.getDenseI64ArrayAttr({pad[0], pad[1], pad[0], pad[1]}),
       builder.getDenseI64ArrayAttr({dilation[0], dilation[1]}),
@@ -225,15 +242,11 @@ Value MLIRGen::emitLinear(const LayerAST &layer, Value input) {
       !checkSize(weightShape, "parameter '" + layer.paramPrefix + ".weight'",
                  sizeLoc(layer)))
     return {};
-  ParamInit init = fanInBound(in[1]);
-  Value weight = param(layer, "weight", weightShape, init);
-  if (!weight)
-    return {};
-  Value bias;
-  if (layer.bias && !(bias = param(layer, "bias", {layer.outFeatures}, init)))
+  auto params = weightAndBias(layer, weightShape, in[1]);
+  if (!params)
     return {};
   return nn::LinearOp::create(builder, loc(layer.loc), tensorType(resultShape),
-                              input, weight, bias);
+                              input, params->first, params->second);
 }
 
 Value MLIRGen::emitPool(const LayerAST &layer, Value input) {
