@@ -238,20 +238,32 @@ Value splitPhases(ImplicitLocOpBuilder &b, Value input, int64_t stride) {
   return phased;
 }
 
+/// The two inputs and the output of a linalg op on dense, statically shaped
+/// f32 buffers, which is what both kernels need.
+FailureOr<std::array<Value, 3>> denseOperands(linalg::LinalgOp op,
+                                              PatternRewriter &rewriter) {
+  if (!op.hasPureBufferSemantics())
+    return rewriter.notifyMatchFailure(op, "runs after bufferization");
+  std::array<Value, 3> operands = {op.getDpsInputOperand(0)->get(),
+                                   op.getDpsInputOperand(1)->get(),
+                                   op.getDpsInitOperand(0)->get()};
+  if (!llvm::all_of(operands, isDenseStatic))
+    return rewriter.notifyMatchFailure(op, "needs dense static f32 buffers");
+  return operands;
+}
+
 struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
   ConvKernel(MLIRContext *context, KernelShape shape)
       : OpRewritePattern(context), shape(shape) {}
 
   LogicalResult matchAndRewrite(linalg::Conv2DNchwFchwOp op,
                                 PatternRewriter &rewriter) const override {
-    if (!op.hasPureBufferSemantics())
-      return rewriter.notifyMatchFailure(op, "runs after bufferization");
-    Value input = op.getDpsInputOperand(0)->get();
-    Value filter = op.getDpsInputOperand(1)->get();
-    Value output = op.getDpsInitOperand(0)->get();
-    if (!isDenseStatic(input) || !isDenseStatic(filter) ||
-        !isDenseStatic(output))
-      return rewriter.notifyMatchFailure(op, "needs dense static f32 buffers");
+    FailureOr<std::array<Value, 3>> operands = denseOperands(op, rewriter);
+    if (failed(operands))
+      return failure();
+    // Plain values, not structured bindings: the kernel lambdas capture them.
+    Value input = (*operands)[0], filter = (*operands)[1],
+          output = (*operands)[2];
     SmallVector<int64_t> strides(op.getStrides().getValues<int64_t>());
     SmallVector<int64_t> dilations(op.getDilations().getValues<int64_t>());
 
@@ -398,13 +410,10 @@ struct LinearKernel : public OpRewritePattern<linalg::MatmulOp> {
 
   LogicalResult matchAndRewrite(linalg::MatmulOp op,
                                 PatternRewriter &rewriter) const override {
-    if (!op.hasPureBufferSemantics())
-      return rewriter.notifyMatchFailure(op, "runs after bufferization");
-    Value lhs = op.getDpsInputOperand(0)->get();
-    Value rhs = op.getDpsInputOperand(1)->get();
-    Value output = op.getDpsInitOperand(0)->get();
-    if (!isDenseStatic(lhs) || !isDenseStatic(rhs) || !isDenseStatic(output))
-      return rewriter.notifyMatchFailure(op, "needs dense static f32 buffers");
+    FailureOr<std::array<Value, 3>> operands = denseOperands(op, rewriter);
+    if (failed(operands))
+      return failure();
+    Value lhs = (*operands)[0], rhs = (*operands)[1], output = (*operands)[2];
     if (!isTransposedBMatmul(op))
       return rewriter.notifyMatchFailure(op, "expects y = x W^T");
 
