@@ -356,3 +356,83 @@ func.func @intermediate_read_outside(%in: memref<1x3x10x10xf32>, %w: memref<8x3x
   memref.dealloc %conv : memref<1x8x8x8xf32>
   return
 }
+
+// -----
+
+// Tests that a group whose epilogue disagrees with its pooling op (a 3x3
+// window in the epilogue, 2x2 in the op) is left unfused: the fused kernel
+// would pool other windows, and read convolution rows past the output.
+// CHECK-LABEL: func.func @epilogue_disagrees_with_pool
+// CHECK: %[[CONV:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x8x8x8xf32>
+// CHECK-NOT: memref.alloc() {alignment = 64 : i64}
+// CHECK: vector.maskedstore %[[CONV]]
+// CHECK: linalg.generic
+// CHECK: linalg.pooling_nchw_max
+#map = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func @epilogue_disagrees_with_pool(%in: memref<1x3x10x10xf32>, %w: memref<8x3x3x3xf32>,
+                                        %b: memref<8xf32>, %out: memref<1x8x4x4xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %neginf = arith.constant 0xFF800000 : f32
+  %conv = memref.alloc() {alignment = 64 : i64} : memref<1x8x8x8xf32>
+  linalg.broadcast ins(%b : memref<8xf32>) outs(%conv : memref<1x8x8x8xf32>) dimensions = [0, 2, 3] {kiln.fusion_group = 0 : i64}
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, kiln.epilogue = {pool = "max", pool_kernel = array<i64: 3, 3>, pool_stride = array<i64: 2, 2>, relu}, kiln.fusion_group = 0 : i64, strides = dense<1> : tensor<2xi64>}
+    ins(%in, %w : memref<1x3x10x10xf32>, memref<8x3x3x3xf32>) outs(%conv : memref<1x8x8x8xf32>)
+  linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%conv : memref<1x8x8x8xf32>) outs(%conv : memref<1x8x8x8xf32>) attrs = {kiln.fusion_group = 0 : i64} {
+  ^bb0(%x: f32, %o: f32):
+    %r = arith.maximumf %x, %zero : f32
+    linalg.yield %r : f32
+  }
+  %window = memref.alloc() : memref<2x2xf32>
+  linalg.fill {kiln.fusion_group = 0 : i64} ins(%neginf : f32) outs(%out : memref<1x8x4x4xf32>)
+  linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, kiln.fusion_group = 0 : i64, strides = dense<2> : tensor<2xi64>}
+    ins(%conv, %window : memref<1x8x8x8xf32>, memref<2x2xf32>) outs(%out : memref<1x8x4x4xf32>)
+  memref.dealloc %conv : memref<1x8x8x8xf32>
+  return
+}
+
+// -----
+
+// Tests that a group whose element-wise ops are not the ReLU and the
+// average division the epilogue implies (max with 1, division by 2 for a
+// 2x2 window) is left unfused: the conv kernel writes its own output and
+// both generics stay.
+// CHECK-LABEL: func.func @elementwise_ops_changed
+// CHECK: %[[CONV:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x8x8x8xf32>
+// CHECK-NOT: memref.alloc() {alignment = 64 : i64}
+// CHECK: vector.maskedload %[[CONV]]
+// CHECK: vector.maskedstore %[[CONV]]
+// CHECK: linalg.generic
+// CHECK: arith.maximumf
+// CHECK: linalg.pooling_nchw_sum
+// CHECK: linalg.generic
+// CHECK: arith.divf
+#map = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func @elementwise_ops_changed(%in: memref<1x3x10x10xf32>, %w: memref<8x3x3x3xf32>,
+                                   %b: memref<8xf32>, %out: memref<1x8x4x4xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  %two = arith.constant 2.0 : f32
+  %conv = memref.alloc() {alignment = 64 : i64} : memref<1x8x8x8xf32>
+  linalg.broadcast ins(%b : memref<8xf32>) outs(%conv : memref<1x8x8x8xf32>) dimensions = [0, 2, 3] {kiln.fusion_group = 0 : i64}
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, kiln.epilogue = {pool = "avg", pool_kernel = array<i64: 2, 2>, pool_stride = array<i64: 2, 2>, relu}, kiln.fusion_group = 0 : i64, strides = dense<1> : tensor<2xi64>}
+    ins(%in, %w : memref<1x3x10x10xf32>, memref<8x3x3x3xf32>) outs(%conv : memref<1x8x8x8xf32>)
+  linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%conv : memref<1x8x8x8xf32>) outs(%conv : memref<1x8x8x8xf32>) attrs = {kiln.fusion_group = 0 : i64} {
+  ^bb0(%x: f32, %o: f32):
+    %r = arith.maximumf %x, %one : f32
+    linalg.yield %r : f32
+  }
+  %window = memref.alloc() : memref<2x2xf32>
+  linalg.fill {kiln.fusion_group = 0 : i64} ins(%zero : f32) outs(%out : memref<1x8x4x4xf32>)
+  linalg.pooling_nchw_sum {dilations = dense<1> : tensor<2xi64>, kiln.fusion_group = 0 : i64, strides = dense<2> : tensor<2xi64>}
+    ins(%conv, %window : memref<1x8x8x8xf32>, memref<2x2xf32>) outs(%out : memref<1x8x4x4xf32>)
+  linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%out : memref<1x8x4x4xf32>) outs(%out : memref<1x8x4x4xf32>) attrs = {kiln.fusion_group = 0 : i64} {
+  ^bb0(%x: f32, %o: f32):
+    %d = arith.divf %x, %two : f32
+    linalg.yield %d : f32
+  }
+  memref.dealloc %conv : memref<1x8x8x8xf32>
+  return
+}
