@@ -62,7 +62,10 @@ bool isElementwiseWith(linalg::GenericOp generic, float constant) {
     return false;
   Block &body = generic.getRegion().front();
   auto yield = cast<linalg::YieldOp>(body.getTerminator());
-  if (body.getOperations().size() != 2 || yield.getNumOperands() != 1)
+  // The operation and the yield, and the constant if not hoisted yet.
+  size_t computing = llvm::count_if(
+      body, [](Operation &op) { return !isa<arith::ConstantOp>(op); });
+  if (computing != 2 || yield.getNumOperands() != 1)
     return false;
   auto op = yield.getOperand(0).getDefiningOp<OpTy>();
   APFloat value(0.0f);

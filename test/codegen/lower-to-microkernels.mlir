@@ -436,3 +436,35 @@ func.func @elementwise_ops_changed(%in: memref<1x3x10x10xf32>, %w: memref<8x3x3x
   memref.dealloc %conv : memref<1x8x8x8xf32>
   return
 }
+
+// -----
+
+// Tests that a group fuses as lowered, before any cleanup: the ReLU's zero
+// still inside its body and the ReLU writing a buffer of its own. The
+// kernel stores max(acc, 0) into that buffer; the convolution's buffer is
+// left unused.
+// CHECK-LABEL: func.func @fused_relu_not_in_place
+// CHECK-SAME: %[[OUT:[^:]*]]: memref<1x8x8x8xf32>)
+// CHECK-NOT: linalg.
+// CHECK: %[[ACT:.*]] = arith.maximumf %{{.*}}, %{{.*}} : vector<16xf32>
+// CHECK: vector.maskedstore %[[OUT]][{{.*}}], %{{.*}}, %[[ACT]]
+// CHECK-NOT: linalg.
+// CHECK: return
+#map = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func @fused_relu_not_in_place(%in: memref<1x3x10x10xf32>, %w: memref<8x3x3x3xf32>,
+                                   %out: memref<1x8x8x8xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %conv = memref.alloc() {alignment = 64 : i64} : memref<1x8x8x8xf32>
+  linalg.fill {kiln.fusion_group = 0 : i64} ins(%zero : f32) outs(%conv : memref<1x8x8x8xf32>)
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, kiln.epilogue = {relu}, kiln.fusion_group = 0 : i64, strides = dense<1> : tensor<2xi64>}
+    ins(%in, %w : memref<1x3x10x10xf32>, memref<8x3x3x3xf32>) outs(%conv : memref<1x8x8x8xf32>)
+  linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%conv : memref<1x8x8x8xf32>) outs(%out : memref<1x8x8x8xf32>) attrs = {kiln.fusion_group = 0 : i64} {
+  ^bb0(%x: f32, %o: f32):
+    %c0 = arith.constant 0.0 : f32
+    %r = arith.maximumf %x, %c0 : f32
+    linalg.yield %r : f32
+  }
+  memref.dealloc %conv : memref<1x8x8x8xf32>
+  return
+}
