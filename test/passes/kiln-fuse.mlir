@@ -229,3 +229,21 @@ func.func @relu_twice(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>)
   %2 = nn.relu %1 : tensor<1x4x6x6xf32>
   return %2 : tensor<1x4x6x6xf32>
 }
+
+// -----
+
+// Tests that a pool does not join a fused conv + ReLU whose result has
+// another user: the ReLU fuses, the pool stays.
+// CHECK-LABEL: func.func @fused_result_two_users
+// CHECK-NEXT: %[[Y:.*]] = nn.fused_conv2d {{.*}} groups 1 relu : {{.*}} -> tensor<1x4x8x8xf32>
+// CHECK-NEXT: %[[P:.*]] = nn.max_pool2d %[[Y]]
+// CHECK-NEXT: return %[[Y]], %[[P]]
+func.func @fused_result_two_users(%x: tensor<1x3x10x10xf32>, %w: tensor<4x3x3x3xf32>)
+    -> (tensor<1x4x8x8xf32>, tensor<1x4x4x4xf32>) {
+  %0 = nn.conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1
+         : (tensor<1x3x10x10xf32>, tensor<4x3x3x3xf32>) -> tensor<1x4x8x8xf32>
+  %1 = nn.relu %0 : tensor<1x4x8x8xf32>
+  %2 = nn.max_pool2d %1 kernel [2, 2] stride [2, 2] padding [0, 0, 0, 0]
+         : (tensor<1x4x8x8xf32>) -> tensor<1x4x4x4xf32>
+  return %1, %2 : tensor<1x4x8x8xf32>, tensor<1x4x4x4xf32>
+}
