@@ -480,3 +480,13 @@ int64_t kiln::getVectorWidth(const llvm::TargetMachine &targetMachine) {
   }
   return 4; // SSE, NEON and anything else with 128-bit vectors.
 }
+
+int64_t kiln::getVectorRegisters(const llvm::TargetMachine &targetMachine) {
+  const llvm::Triple &triple = targetMachine.getTargetTriple();
+  const llvm::MCSubtargetInfo *subtarget = targetMachine.getMCSubtargetInfo();
+  if (triple.isX86())
+    return subtarget && subtarget->checkFeatures("+avx512f") ? 32 : 16;
+  if (triple.isAArch64())
+    return 32; // v0-v31
+  return 16;
+}

@@ -104,6 +104,8 @@ void buildLinalgToLoopsPipeline(OpPassManager &pm,
     // free the scratch buffers they allocate themselves).
     LowerToMicroKernelsPassOptions kernels;
     kernels.vectorWidth = options.vectorWidth;
+    kernels.convRows = options.convAccumulators;
+    kernels.matmulRegisters = options.matmulAccumulators;
     pm.addNestedPass<func::FuncOp>(createLowerToMicroKernelsPass(kernels));
     // Drop the weight globals that the kernels repacked.
     pm.addPass(createSymbolDCEPass());
