@@ -376,6 +376,11 @@ int emitModule(mlir::OwningOpRef<mlir::ModuleOp> module,
     options.simplify = false;
     options.fuse = false;
     options.vectorWidth = getVectorWidth(**machine);
+    // Accumulators: three quarters of the vector registers (24 of AVX-512's
+    // or NEON's 32, 12 of AVX2's 16); the rest hold inputs and weights.
+    int64_t registers = getVectorRegisters(**machine);
+    options.convAccumulators = registers * 3 / 4;
+    options.matmulAccumulators = registers / 2;
     options.planMemory = !noMemoryPlan;
     options.reportMemoryPlan = printMemoryPlan;
     if (!noSimplify)
