@@ -1,0 +1,275 @@
+//===- Library.cpp - A model's C API and its static archive ---------------===//
+
+#include "kiln/Codegen/Library.h"
+#include "kiln/Codegen/ObjectEmitter.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/DerivedTypes.h"
+#include "llvm/IR/GlobalVariable.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/Module.h"
+#include "llvm/IR/Verifier.h"
+#include "llvm/Object/Archive.h"
+#include "llvm/Object/ArchiveWriter.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+using llvm::Error;
+using llvm::StringRef;
+
+namespace kiln {
+
+static Error makeError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+std::string sanitizeLibraryPrefix(StringRef name) {
+  std::string prefix;
+  for (char c : name)
+    prefix += llvm::isAlnum(c) || c == '_' ? c : '_';
+  if (prefix.empty() || llvm::isDigit(prefix.front()))
+    prefix.insert(prefix.begin(), 'm');
+  return prefix;
+}
+
+namespace {
+
+/// The kiln_model_desc fields the library reads (runtime/include/kiln/
+/// runtime.h): name, input rank and shape, output rank and shape.
+enum DescriptorField : unsigned {
+  kName = 0,
+  kInputRank = 1,
+  kInputShape = 2,
+  kOutputRank = 3,
+  kOutputShape = 4,
+};
+
+/// The OpenMP entry points the runtime implements, by their suffix after
+/// "__kmpc_"; the library calls them as "kiln_omp_" + suffix.
+constexpr StringRef kOpenMPEntryPoints[] = {
+    "fork_call", "global_thread_num", "for_static_init_8u",
+    "for_static_fini", "barrier"};
+
+int64_t getInt(llvm::Constant *constant) {
+  auto *value = llvm::dyn_cast_or_null<llvm::ConstantInt>(constant);
+  return value ? value->getSExtValue() : -1;
+}
+
+/// Reads `rank` dimensions of the shape array at `field`.
+llvm::SmallVector<int64_t> getShape(llvm::ConstantStruct *desc,
+                                    unsigned rankField, unsigned shapeField) {
+  llvm::SmallVector<int64_t> shape;
+  int64_t rank = getInt(desc->getAggregateElement(rankField));
+  llvm::Constant *dims = desc->getAggregateElement(shapeField);
+  for (int64_t i = 0; dims && i < rank; ++i)
+    shape.push_back(getInt(dims->getAggregateElement(unsigned(i))));
+  return shape;
+}
+
+/// Builds the exported API around the (now internal) descriptor.
+class InterfaceBuilder {
+public:
+  InterfaceBuilder(llvm::Module &module, StringRef prefix,
+                   llvm::GlobalVariable *desc)
+      : module(module), context(module.getContext()), prefix(prefix),
+        desc(desc) {}
+
+  void build(const LibraryInterface &interface) {
+    auto *i32 = builder().getInt32Ty();
+    auto *i64 = builder().getInt64Ty();
+    auto *ptr = builder().getPtrTy();
+    auto *voidType = builder().getVoidTy();
+
+    // Calls into the runtime's contexts, with the descriptor added.
+    forward("create", i32, {i32, ptr}, "kiln_context_create", /*withDesc=*/0);
+    forward("destroy", voidType, {ptr}, "kiln_context_destroy");
+    forward("run", i32, {ptr, ptr, ptr, ptr}, "kiln_context_run",
+            /*withDesc=*/1);
+    forward("num_threads", i32, {ptr}, "kiln_context_num_threads");
+    forward("status_message", ptr, {i32}, "kiln_status_message");
+
+    // Constant queries, for programs that load the library by name.
+    constant("input_rank", builder().getInt32(interface.inputShape.size()));
+    constant("output_rank", builder().getInt32(interface.outputShape.size()));
+    constant("input_size", llvm::ConstantInt::get(
+                               i64, numel(interface.inputShape)));
+    constant("output_size", llvm::ConstantInt::get(
+                                i64, numel(interface.outputShape)));
+    constant("workspace_size",
+             llvm::ConstantInt::get(i64, interface.workspaceBytes));
+    llvm::Constant *zero = builder().getInt32(0);
+    auto fieldAddress = [&](unsigned field) {
+      return llvm::ConstantExpr::getInBoundsGetElementPtr(
+          desc->getValueType(), desc,
+          llvm::ArrayRef<llvm::Constant *>{zero, builder().getInt32(field)});
+    };
+    constant("input_shape", fieldAddress(kInputShape));
+    constant("output_shape", fieldAddress(kOutputShape));
+    constant("name", llvm::cast<llvm::ConstantStruct>(desc->getInitializer())
+                         ->getAggregateElement(unsigned(kName)));
+  }
+
+private:
+  llvm::IRBuilder<> &builder() { return irBuilder; }
+
+  static int64_t numel(llvm::ArrayRef<int64_t> shape) {
+    int64_t n = 1;
+    for (int64_t d : shape)
+      n *= d;
+    return n;
+  }
+
+  llvm::Function *define(StringRef name, llvm::FunctionType *type) {
+    auto *function = llvm::Function::Create(
+        type, llvm::GlobalValue::ExternalLinkage, prefix + "_" + name, module);
+    function->setDoesNotThrow();
+    function->setUWTableKind(llvm::UWTableKind::Async);
+    irBuilder.SetInsertPoint(llvm::BasicBlock::Create(context, "", function));
+    return function;
+  }
+
+  /// Defines `P_name(params...)` as a tail call of `callee`, with the
+  /// descriptor inserted before parameter `withDesc` (if not negative).
+  void forward(StringRef name, llvm::Type *result,
+               llvm::ArrayRef<llvm::Type *> params, StringRef callee,
+               int withDesc = -1) {
+    llvm::Function *function =
+        define(name, llvm::FunctionType::get(result, params, false));
+    llvm::SmallVector<llvm::Value *> args;
+    for (llvm::Argument &arg : function->args())
+      args.push_back(&arg);
+    if (withDesc >= 0)
+      args.insert(args.begin() + withDesc, desc);
+    llvm::SmallVector<llvm::Type *> calleeParams;
+    for (llvm::Value *arg : args)
+      calleeParams.push_back(arg->getType());
+    llvm::FunctionCallee target = module.getOrInsertFunction(
+        callee, llvm::FunctionType::get(result, calleeParams, false));
+    llvm::CallInst *call = irBuilder.CreateCall(target, args);
+    call->setTailCall();
+    if (result->isVoidTy())
+      irBuilder.CreateRetVoid();
+    else
+      irBuilder.CreateRet(call);
+  }
+
+  void constant(StringRef name, llvm::Constant *value) {
+    define(name, llvm::FunctionType::get(value->getType(), false));
+    irBuilder.CreateRet(value);
+  }
+
+  llvm::Module &module;
+  llvm::LLVMContext &context;
+  std::string prefix;
+  llvm::GlobalVariable *desc;
+  llvm::IRBuilder<> irBuilder{context};
+};
+
+} // namespace
+
+Error addLibraryInterface(llvm::Module &module, StringRef prefix,
+                          LibraryInterface &interface) {
+  llvm::GlobalVariable *desc =
+      module.getGlobalVariable(kDescriptorSymbol, /*AllowInternal=*/true);
+  llvm::Function *entry = module.getFunction(kEntrySymbol);
+  auto *init = desc && desc->hasInitializer()
+                   ? llvm::dyn_cast<llvm::ConstantStruct>(
+                         desc->getInitializer())
+                   : nullptr;
+  if (!init || !entry || entry->isDeclaration())
+    return makeError("the module has no '" + StringRef(kDescriptorSymbol) +
+                     "' descriptor and '" + kEntrySymbol +
+                     "' entry to build a library around");
+
+  // The descriptor says everything the header documents.
+  if (auto *name = llvm::dyn_cast<llvm::GlobalVariable>(
+          init->getAggregateElement(unsigned(kName))->stripPointerCasts()))
+    if (auto *data = llvm::dyn_cast_or_null<llvm::ConstantDataSequential>(
+            name->getInitializer()))
+      interface.modelName = data->getAsCString().str();
+  interface.inputShape = getShape(init, kInputRank, kInputShape);
+  interface.outputShape = getShape(init, kOutputRank, kOutputShape);
+  interface.triple = module.getTargetTriple().str();
+  interface.prefix = prefix.empty() ? sanitizeLibraryPrefix(interface.modelName)
+                                    : prefix.str();
+  prefix = interface.prefix;
+
+  static constexpr StringRef kApiNames[] = {
+      "create",      "destroy",     "run",         "num_threads",
+      "status_message", "input_rank", "output_rank", "input_size",
+      "output_size", "workspace_size", "input_shape", "output_shape", "name"};
+  for (StringRef name : kApiNames)
+    if (module.getNamedValue((prefix + "_" + name).str()))
+      return makeError("the prefix '" + prefix + "' gives '" + prefix + "_" +
+                       name + "', which the model already defines");
+
+  // Only the prefixed API is visible; the descriptor and entry keep their
+  // names (each library's are internal, so they never clash).
+  desc->setLinkage(llvm::GlobalValue::InternalLinkage);
+  entry->setLinkage(llvm::GlobalValue::InternalLinkage);
+
+  for (llvm::Function &function : llvm::make_early_inc_range(module)) {
+    StringRef name = function.getName();
+    if (!function.isDeclaration() || !name.consume_front("__kmpc_"))
+      continue;
+    if (!llvm::is_contained(kOpenMPEntryPoints, name))
+      return makeError("the model calls the OpenMP entry point '" +
+                       function.getName() +
+                       "', which Kiln's runtime does not implement");
+    function.setName("kiln_omp_" + name);
+  }
+
+  InterfaceBuilder(module, prefix, desc).build(interface);
+
+  std::string message;
+  llvm::raw_string_ostream os(message);
+  if (llvm::verifyModule(module, &os))
+    return makeError("invalid LLVM IR after adding the library API: " +
+                     message);
+  return Error::success();
+}
+
+Error writeStaticLibrary(StringRef object, StringRef objectName,
+                         StringRef runtimeDir, llvm::raw_ostream &os) {
+  llvm::SmallString<256> runtimePath(runtimeDir);
+  llvm::sys::path::append(runtimePath, kEmbedRuntimeArchive);
+  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> runtimeBuffer =
+      llvm::MemoryBuffer::getFile(runtimePath);
+  if (!runtimeBuffer)
+    return makeError("cannot read the runtime '" + runtimePath +
+                     "': " + runtimeBuffer.getError().message());
+  llvm::Expected<std::unique_ptr<llvm::object::Archive>> runtime =
+      llvm::object::Archive::create((*runtimeBuffer)->getMemBufferRef());
+  if (!runtime)
+    return makeError("'" + runtimePath + "' is not an archive: " +
+                     llvm::toString(runtime.takeError()));
+
+  std::vector<llvm::NewArchiveMember> members;
+  members.emplace_back(llvm::MemoryBufferRef(object, objectName));
+  Error childError = Error::success();
+  for (const llvm::object::Archive::Child &child :
+       (*runtime)->children(childError)) {
+    llvm::Expected<llvm::NewArchiveMember> member =
+        llvm::NewArchiveMember::getOldMember(child, /*Deterministic=*/true);
+    if (!member) {
+      consumeError(std::move(childError));
+      return member.takeError();
+    }
+    members.push_back(std::move(*member));
+  }
+  if (childError)
+    return childError;
+
+  // The members' kind (GNU on Linux) follows from the model object.
+  llvm::object::Archive::Kind kind = members.front().detectKindFromObject();
+  return llvm::writeArchiveToStream(os, members,
+                                    llvm::SymtabWritingMode::NormalSymtab,
+                                    kind, /*Deterministic=*/true,
+                                    /*Thin=*/false);
+}
+
+} // namespace kiln
