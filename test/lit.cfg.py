@@ -1,6 +1,7 @@
 # -*- Python -*-
 # Lit configuration of Kiln's test suite.
 import os
+import shutil
 import subprocess
 
 import lit.formats
@@ -52,6 +53,16 @@ if python_can_import("torch") and python_can_import("numpy"):
     config.available_features.add("torch")
 if python_can_import("numpy"):
     config.available_features.add("numpy")
+
+# Cross-target tests run aarch64 binaries under qemu-user; they need Debian's
+# cross compiler and the runtime CMake built with it.
+qemu_aarch64 = "qemu-aarch64 -L /usr/aarch64-linux-gnu"
+config.substitutions.append(("%qemu_aarch64", qemu_aarch64))
+if (shutil.which("aarch64-linux-gnu-gcc") and shutil.which("qemu-aarch64")
+        and os.path.exists(os.path.join(config.kiln_runtime_dir,
+                                        "aarch64-linux-gnu",
+                                        "libkiln_runtime.a"))):
+    config.available_features.add("aarch64-runtime")
 
 # The ONNX frontend's tests build models with the onnx package (python3-onnx)
 # and need a kilnc built with ONNX support; the conformance test needs ONNX's

@@ -225,7 +225,9 @@ Error writeAtomically(StringRef path,
   Expected<sys::fs::TempFile> temp =
       sys::fs::TempFile::create(path + "-%%%%%%.tmp");
   if (!temp)
-    return temp.takeError();
+    return createStringError(inconvertibleErrorCode(),
+                             "cannot write '" + path +
+                                 "': " + toString(temp.takeError()));
   raw_fd_ostream os(temp->FD, /*shouldClose=*/false);
   Error error = write(os);
   os.flush();
