@@ -64,6 +64,10 @@ if (shutil.which("aarch64-linux-gnu-gcc") and shutil.which("qemu-aarch64")
                                         "libkiln_runtime.a"))):
     config.available_features.add("aarch64-runtime")
 
+# --emit=dot renders pictures when Graphviz's dot is installed.
+if shutil.which("dot"):
+    config.available_features.add("graphviz")
+
 # The ONNX frontend's tests build models with the onnx package (python3-onnx)
 # and need a kilnc built with ONNX support; the conformance test needs ONNX's
 # backend test data (libonnx-testdata).

@@ -8,6 +8,7 @@
 //   -> exe
 //
 //===----------------------------------------------------------------------===//
+#include "kiln/Codegen/DotEmitter.h"
 #include "kiln/Codegen/Library.h"
 #include "kiln/Codegen/Linker.h"
 #include "kiln/Codegen/ObjectEmitter.h"
@@ -58,7 +59,7 @@ enum ExitCode {
   kInternalError = 3,
 };
 
-enum class Stage { Spec, NN, Simplified, Linalg, Loops, LLVMDialect, LLVMIR,
+enum class Stage { Spec, NN, Simplified, Dot, Linalg, Loops, LLVMDialect, LLVMIR,
                    Asm, Obj, Lib, So, Exe };
 
 cl::OptionCategory kilnCategory("Kiln options");
@@ -117,6 +118,9 @@ cl::opt<Stage> emit(
         clEnumValN(Stage::Simplified, "nn-simplified",
                    "nn dialect after kiln-simplify (dropout removed, "
                    "batchnorm folded)"),
+        clEnumValN(Stage::Dot, "dot",
+                   "the layer graph for Graphviz (rendered when -o names "
+                   "a .svg, .png or .pdf file)"),
         clEnumValN(Stage::Linalg, "linalg", "linalg on tensors"),
         clEnumValN(Stage::Loops, "loops", "scf loops on memrefs"),
         clEnumValN(Stage::LLVMDialect, "llvm", "MLIR's LLVM dialect"),
@@ -272,6 +276,33 @@ const char *programPath = "kilnc";
 
 int emitModule(mlir::OwningOpRef<mlir::ModuleOp> module,
                const std::string &output);
+
+/// --emit=dot: the layer graph as dot text, or rendered by Graphviz when the
+/// output's extension asks for a picture.
+int emitDot(mlir::ModuleOp module, const std::string &output) {
+  std::string dot;
+  llvm::raw_string_ostream dotStream(dot);
+  if (failed(emitLayerGraph(module, dotStream)))
+    return internalError("drawing '" + inputFile + "' failed");
+  StringRef format = getDotRenderFormat(output);
+  if (format.empty()) {
+    if (Error error = writeAtomically(output, [&](raw_pwrite_stream &os) {
+          os << dot;
+          return Error::success();
+        }))
+      return fail(kBadInput, toString(std::move(error)));
+    return kSuccess;
+  }
+  SmallString<128> renderedPath(output);
+  renderedPath += "-%%%%%%.tmp";
+  sys::fs::createUniquePath(renderedPath, renderedPath, /*MakeAbsolute=*/false);
+  FileRemover removeRendered(renderedPath);
+  if (Error error = renderDot(dot, format, renderedPath))
+    return fail(kBadInput, toString(std::move(error)));
+  if (std::error_code ec = sys::fs::rename(renderedPath, output))
+    return fail(kBadInput, "cannot write '" + output + "': " + ec.message());
+  return kSuccess;
+}
 
 /// --emit=lib/so: adds the C API to the optimised module, writes the static
 /// archive or links the shared library, then writes the header.
@@ -468,6 +499,9 @@ int emitModule(mlir::OwningOpRef<mlir::ModuleOp> module,
     if (failed(pm.run(*module)))
       return internalError("lowering '" + inputFile + "' failed");
   }
+
+  if (emit == Stage::Dot)
+    return emitDot(*module, output);
 
   if (emit <= Stage::LLVMDialect) {
     mlir::OpPrintingFlags flags;
