@@ -329,16 +329,27 @@ llvm::Error renderDot(StringRef dotText, StringRef format,
     return error("cannot create a temporary file: " + ec.message());
   llvm::FileRemover removeErrors(errorsPath);
 
+  // dot writes a temporary file next to the output, renamed into place once
+  // complete, so a failure leaves no partial picture.
+  llvm::SmallString<128> renderedPath(outputPath);
+  renderedPath += "-%%%%%%.tmp";
+  llvm::sys::fs::createUniquePath(renderedPath, renderedPath,
+                                  /*MakeAbsolute=*/false);
+  llvm::FileRemover removeRendered(renderedPath);
+
   std::string formatFlag = ("-T" + format).str();
-  llvm::SmallVector<StringRef> args = {*dot, formatFlag, "-o", outputPath,
+  llvm::SmallVector<StringRef> args = {*dot, formatFlag, "-o", renderedPath,
                                        inputPath};
   std::optional<StringRef> redirects[] = {std::nullopt, std::nullopt,
                                           StringRef(errorsPath)};
   std::string message;
   int status = llvm::sys::ExecuteAndWait(*dot, args, std::nullopt, redirects,
                                          0, 0, &message);
-  if (status == 0)
+  if (status == 0) {
+    if (std::error_code ec = llvm::sys::fs::rename(renderedPath, outputPath))
+      return error("cannot write '" + outputPath + "': " + ec.message());
     return llvm::Error::success();
+  }
   std::string output;
   if (auto buffer = llvm::MemoryBuffer::getFile(errorsPath))
     output = (*buffer)->getBuffer().rtrim().str();

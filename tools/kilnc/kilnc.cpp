@@ -293,14 +293,8 @@ int emitDot(mlir::ModuleOp module, const std::string &output) {
       return fail(kBadInput, toString(std::move(error)));
     return kSuccess;
   }
-  SmallString<128> renderedPath(output);
-  renderedPath += "-%%%%%%.tmp";
-  sys::fs::createUniquePath(renderedPath, renderedPath, /*MakeAbsolute=*/false);
-  FileRemover removeRendered(renderedPath);
-  if (Error error = renderDot(dot, format, renderedPath))
+  if (Error error = renderDot(dot, format, output))
     return fail(kBadInput, toString(std::move(error)));
-  if (std::error_code ec = sys::fs::rename(renderedPath, output))
-    return fail(kBadInput, "cannot write '" + output + "': " + ec.message());
   return kSuccess;
 }
 

@@ -34,7 +34,7 @@ mlir::LogicalResult emitLayerGraph(mlir::ModuleOp module,
 llvm::StringRef getDotRenderFormat(llvm::StringRef path);
 
 /// Renders `dotText` with Graphviz's `dot` (found on PATH) into `outputPath`
-/// in `format`. Fails when dot is missing or reports an error.
+/// in `format`, atomically. Fails when dot is missing or reports an error.
 llvm::Error renderDot(llvm::StringRef dotText, llvm::StringRef format,
                       llvm::StringRef outputPath);
 
