@@ -39,13 +39,15 @@ std::string sanitizeLibraryPrefix(StringRef name) {
 namespace {
 
 /// The kiln_model_desc fields the library reads (runtime/include/kiln/
-/// runtime.h): name, input rank and shape, output rank and shape.
+/// runtime.h): name, input rank and shape, output rank and shape, workspace
+/// size.
 enum DescriptorField : unsigned {
   kName = 0,
   kInputRank = 1,
   kInputShape = 2,
   kOutputRank = 3,
   kOutputShape = 4,
+  kWorkspaceBytes = 5,
 };
 
 /// The OpenMP entry points the runtime implements, by their suffix after
@@ -193,6 +195,8 @@ Error addLibraryInterface(llvm::Module &module, StringRef prefix,
       interface.modelName = data->getAsCString().str();
   interface.inputShape = getShape(init, kInputRank, kInputShape);
   interface.outputShape = getShape(init, kOutputRank, kOutputShape);
+  interface.workspaceBytes =
+      getInt(init->getAggregateElement(unsigned(kWorkspaceBytes)));
   interface.triple = module.getTargetTriple().str();
   interface.prefix = prefix.empty() ? sanitizeLibraryPrefix(interface.modelName)
                                     : prefix.str();

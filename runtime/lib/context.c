@@ -14,31 +14,19 @@ struct kiln_context {
   atomic_flag busy;
 };
 
-/* The descriptor fields that depend on the model ABI version. */
-static int64_t workspace_bytes(const kiln_model_desc *model) {
-  (void)model;
-  return 0;
-}
-
-static void forward(const kiln_model_desc *model, const float *input,
-                    float *output, void *workspace) {
-  (void)workspace;
-  model->forward(input, output);
-}
-
 int kiln_context_create(const kiln_model_desc *model, int threads,
                         kiln_context **out) {
   if (!out)
     return KILN_ERR_INVALID;
   *out = NULL;
-  if (!model || !model->forward || threads < 0 || workspace_bytes(model) < 0)
+  if (!model || !model->forward || threads < 0 || model->workspace_bytes < 0)
     return KILN_ERR_INVALID;
   kiln_context *context = calloc(1, sizeof *context);
   if (!context)
     return KILN_ERR_NOMEM;
   context->model = model;
   atomic_flag_clear(&context->busy);
-  int64_t bytes = workspace_bytes(model);
+  int64_t bytes = model->workspace_bytes;
   if (bytes > 0) {
     context->workspace = (uint64_t)bytes <= SIZE_MAX
                              ? kiln_alloc_aligned((size_t)bytes)
@@ -75,7 +63,7 @@ int kiln_context_run(kiln_context *context, const kiln_model_desc *model,
   if (atomic_flag_test_and_set_explicit(&context->busy, memory_order_acquire))
     return KILN_ERR_BUSY;
   kiln_team *previous = kiln_team_exchange_current(context->team);
-  forward(model, input, output, workspace ? workspace : context->workspace);
+  model->forward(input, output, workspace ? workspace : context->workspace);
   kiln_team_exchange_current(previous);
   atomic_flag_clear_explicit(&context->busy, memory_order_release);
   return KILN_OK;

@@ -90,7 +90,13 @@ int main(void) {
   printf("message 99: %s\n", lenet5_status_message(99));
 
   /* Both models in one program. */
+  float own[LENET5_OUTPUT_SIZE];
   printf("lenet5 run: %d\n", lenet5_run(ctx, digit, out, workspace));
+  printf("caller's and context's workspace agree: %s\n",
+         lenet5_run(ctx, digit, own, NULL) == LENET5_OK &&
+                 !memcmp(out, own, sizeof out)
+             ? "yes"
+             : "no");
 
   /* A reference on one thread, then two threads with a context each. */
   tiny_net_context *single;
