@@ -6,9 +6,9 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinDialect.h"
-#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Location.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/SmallString.h"
@@ -59,11 +59,11 @@ std::string formatValue(Attribute attr) {
   std::string text;
   llvm::raw_string_ostream os(text);
   if (auto array = dyn_cast<DenseI64ArrayAttr>(attr))
-    os << "[" << llvm::join(llvm::map_range(array.asArrayRef(),
-                                            [](int64_t v) {
-                                              return std::to_string(v);
-                                            }),
-                            ", ")
+    os << "["
+       << llvm::join(
+              llvm::map_range(array.asArrayRef(),
+                              [](int64_t v) { return std::to_string(v); }),
+              ", ")
        << "]";
   else if (auto integer = dyn_cast<IntegerAttr>(attr))
     os << integer.getValue();
@@ -217,8 +217,8 @@ private:
       else
         inputs.push_back(operand);
     }
-    std::string shapes = llvm::join(
-        llvm::map_range(op.getResultTypes(), formatShape), ", ");
+    std::string shapes =
+        llvm::join(llvm::map_range(op.getResultTypes(), formatShape), ", ");
 
     if (!name.consume_front("fused_")) {
       SmallVector<std::string> lines = formatAttributes(op.getAttrs());
@@ -285,8 +285,8 @@ LogicalResult emitLayerGraph(ModuleOp module, llvm::raw_ostream &os,
                              StringRef entryName) {
   auto func = module.lookupSymbol<func::FuncOp>(entryName);
   if (!func || func.isExternal())
-    return module.emitError() << "the model has no function @" << entryName
-                              << " to draw";
+    return module.emitError()
+           << "the model has no function @" << entryName << " to draw";
   StringRef modelName = "model";
   if (auto name = module->getAttrOfType<StringAttr>("kiln.model_name"))
     modelName = name.getValue();
@@ -297,7 +297,8 @@ LogicalResult emitLayerGraph(ModuleOp module, llvm::raw_ostream &os,
 StringRef getDotRenderFormat(StringRef path) {
   StringRef extension = llvm::sys::path::extension(path);
   for (StringRef format : {"svg", "png", "pdf"})
-    if (extension.size() > 1 && extension.drop_front().equals_insensitive(format))
+    if (extension.size() > 1 &&
+        extension.drop_front().equals_insensitive(format))
       return format;
   return "";
 }
@@ -315,9 +316,8 @@ llvm::Error renderDot(StringRef dotText, StringRef format,
 
   llvm::SmallString<128> inputPath, errorsPath;
   int fd;
-  if (std::error_code ec =
-          llvm::sys::fs::createTemporaryFile("kiln-graph", "dot", fd,
-                                             inputPath))
+  if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
+          "kiln-graph", "dot", fd, inputPath))
     return error("cannot create a temporary file: " + ec.message());
   llvm::FileRemover removeInput(inputPath);
   {
@@ -343,8 +343,8 @@ llvm::Error renderDot(StringRef dotText, StringRef format,
   std::optional<StringRef> redirects[] = {std::nullopt, std::nullopt,
                                           StringRef(errorsPath)};
   std::string message;
-  int status = llvm::sys::ExecuteAndWait(*dot, args, std::nullopt, redirects,
-                                         0, 0, &message);
+  int status = llvm::sys::ExecuteAndWait(*dot, args, std::nullopt, redirects, 0,
+                                         0, &message);
   if (status == 0) {
     if (std::error_code ec = llvm::sys::fs::rename(renderedPath, outputPath))
       return error("cannot write '" + outputPath + "': " + ec.message());
@@ -353,9 +353,10 @@ llvm::Error renderDot(StringRef dotText, StringRef format,
   std::string output;
   if (auto buffer = llvm::MemoryBuffer::getFile(errorsPath))
     output = (*buffer)->getBuffer().rtrim().str();
-  return error("dot failed (" +
-               (status < 0 ? message : "exit status " + std::to_string(status)) +
-               ")" + (output.empty() ? "" : ": " + output));
+  return error(
+      "dot failed (" +
+      (status < 0 ? message : "exit status " + std::to_string(status)) + ")" +
+      (output.empty() ? "" : ": " + output));
 }
 
 } // namespace kiln

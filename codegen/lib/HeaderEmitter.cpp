@@ -18,9 +18,9 @@ namespace kiln {
 namespace {
 
 std::string join(llvm::ArrayRef<int64_t> shape, StringRef separator) {
-  return llvm::join(llvm::map_range(shape,
-                                    [](int64_t d) { return std::to_string(d); }),
-                    separator);
+  return llvm::join(
+      llvm::map_range(shape, [](int64_t d) { return std::to_string(d); }),
+      separator);
 }
 
 int64_t numel(llvm::ArrayRef<int64_t> shape) {
@@ -42,8 +42,8 @@ StringRef layoutName(size_t rank) {
   }
 }
 
-void emitTensorConstants(llvm::raw_ostream &os, StringRef macro,
-                         StringRef what, llvm::ArrayRef<int64_t> shape) {
+void emitTensorConstants(llvm::raw_ostream &os, StringRef macro, StringRef what,
+                         llvm::ArrayRef<int64_t> shape) {
   std::string upper = llvm::StringRef(what).upper();
   os << llvm::formatv(
       "/* The {0}: float32, dense, C order (row-major), shape {1}{2}. */\n"
@@ -76,7 +76,8 @@ void emitLibraryHeader(const LibraryInterface &interface,
                           libraryFileName)
                 .str();
 
-  os << llvm::formatv(R"(/* {0}.h: the C API of the model '{1}', compiled by kilnc.
+  os << llvm::formatv(
+      R"(/* {0}.h: the C API of the model '{1}', compiled by kilnc.
  *
  * Generated from {2} for {3} (CPU {4}); do not edit.
  * The code lives in {5}; {6}
@@ -120,10 +121,8 @@ extern "C" {{
 #endif
 
 )",
-                      p, interface.modelName, interface.source,
-                      interface.triple, interface.cpu, libraryFileName,
-                      linking,
-                      P, guard);
+      p, interface.modelName, interface.source, interface.triple, interface.cpu,
+      libraryFileName, linking, P, guard);
 
   os << "/*===-- Shapes and sizes "
         "-------------------------------------------------===*/\n\n";

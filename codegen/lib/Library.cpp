@@ -52,9 +52,9 @@ enum DescriptorField : unsigned {
 
 /// The OpenMP entry points the runtime implements, by their suffix after
 /// "__kmpc_"; the library calls them as "kiln_omp_" + suffix.
-constexpr StringRef kOpenMPEntryPoints[] = {
-    "fork_call", "global_thread_num", "for_static_init_8u",
-    "for_static_fini", "barrier"};
+constexpr StringRef kOpenMPEntryPoints[] = {"fork_call", "global_thread_num",
+                                            "for_static_init_8u",
+                                            "for_static_fini", "barrier"};
 
 int64_t getInt(llvm::Constant *constant) {
   auto *value = llvm::dyn_cast_or_null<llvm::ConstantInt>(constant);
@@ -97,10 +97,10 @@ public:
     // Constant queries, for programs that load the library by name.
     constant("input_rank", builder().getInt32(interface.inputShape.size()));
     constant("output_rank", builder().getInt32(interface.outputShape.size()));
-    constant("input_size", llvm::ConstantInt::get(
-                               i64, numel(interface.inputShape)));
-    constant("output_size", llvm::ConstantInt::get(
-                                i64, numel(interface.outputShape)));
+    constant("input_size",
+             llvm::ConstantInt::get(i64, numel(interface.inputShape)));
+    constant("output_size",
+             llvm::ConstantInt::get(i64, numel(interface.outputShape)));
     constant("workspace_size",
              llvm::ConstantInt::get(i64, interface.workspaceBytes));
     llvm::Constant *zero = builder().getInt32(0);
@@ -178,10 +178,10 @@ Error addLibraryInterface(llvm::Module &module, StringRef prefix,
   llvm::GlobalVariable *desc =
       module.getGlobalVariable(kDescriptorSymbol, /*AllowInternal=*/true);
   llvm::Function *entry = module.getFunction(kEntrySymbol);
-  auto *init = desc && desc->hasInitializer()
-                   ? llvm::dyn_cast<llvm::ConstantStruct>(
-                         desc->getInitializer())
-                   : nullptr;
+  auto *init =
+      desc && desc->hasInitializer()
+          ? llvm::dyn_cast<llvm::ConstantStruct>(desc->getInitializer())
+          : nullptr;
   if (!init || !entry || entry->isDeclaration())
     return makeError("the module has no '" + StringRef(kDescriptorSymbol) +
                      "' descriptor and '" + kEntrySymbol +
@@ -202,10 +202,19 @@ Error addLibraryInterface(llvm::Module &module, StringRef prefix,
                                     : prefix.str();
   prefix = interface.prefix;
 
-  static constexpr StringRef kApiNames[] = {
-      "create",      "destroy",     "run",         "num_threads",
-      "status_message", "input_rank", "output_rank", "input_size",
-      "output_size", "workspace_size", "input_shape", "output_shape", "name"};
+  static constexpr StringRef kApiNames[] = {"create",
+                                            "destroy",
+                                            "run",
+                                            "num_threads",
+                                            "status_message",
+                                            "input_rank",
+                                            "output_rank",
+                                            "input_size",
+                                            "output_size",
+                                            "workspace_size",
+                                            "input_shape",
+                                            "output_shape",
+                                            "name"};
   for (StringRef name : kApiNames)
     if (module.getNamedValue((prefix + "_" + name).str()))
       return makeError("the prefix '" + prefix + "' gives '" + prefix + "_" +
@@ -271,8 +280,8 @@ Error writeStaticLibrary(StringRef object, StringRef objectName,
   // The members' kind (GNU on Linux) follows from the model object.
   llvm::object::Archive::Kind kind = members.front().detectKindFromObject();
   return llvm::writeArchiveToStream(os, members,
-                                    llvm::SymtabWritingMode::NormalSymtab,
-                                    kind, /*Deterministic=*/true,
+                                    llvm::SymtabWritingMode::NormalSymtab, kind,
+                                    /*Deterministic=*/true,
                                     /*Thin=*/false);
 }
 

@@ -103,20 +103,18 @@ llvm::Error linkExecutable(llvm::StringRef objectPath,
                    {"-lm", "-pthread"}, outputPath, target);
 }
 
-llvm::Error linkSharedLibrary(llvm::StringRef objectPath,
-                              llvm::StringRef outputPath,
-                              llvm::StringRef soname,
-                              llvm::StringRef exportPrefix,
-                              llvm::StringRef runtimeDir,
-                              const TargetOptions &target) {
+llvm::Error
+linkSharedLibrary(llvm::StringRef objectPath, llvm::StringRef outputPath,
+                  llvm::StringRef soname, llvm::StringRef exportPrefix,
+                  llvm::StringRef runtimeDir, const TargetOptions &target) {
   llvm::SmallString<256> runtimeLibrary(runtimeDir);
   llvm::sys::path::append(runtimeLibrary, "libkiln_embed.a");
 
   // Export only the prefixed API: the runtime's symbols stay private to each
   // library, so two model libraries (or an OpenMP runtime) never collide.
   llvm::SmallString<128> scriptPath;
-  if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
-          "kiln-exports", "map", scriptPath))
+  if (std::error_code ec =
+          llvm::sys::fs::createTemporaryFile("kiln-exports", "map", scriptPath))
     return makeError("cannot create a temporary file: " + ec.message());
   llvm::FileRemover removeScript(scriptPath);
   {
@@ -128,10 +126,10 @@ llvm::Error linkSharedLibrary(llvm::StringRef objectPath,
   }
   std::string versionScript = ("-Wl,--version-script=" + scriptPath).str();
   std::string sonameFlag = ("-Wl,-soname," + soname).str();
-  return runLinker({objectPath, runtimeLibrary},
-                   {"-shared", sonameFlag, versionScript, "-Wl,-z,defs",
-                    "-lm", "-pthread"},
-                   outputPath, target);
+  return runLinker(
+      {objectPath, runtimeLibrary},
+      {"-shared", sonameFlag, versionScript, "-Wl,-z,defs", "-lm", "-pthread"},
+      outputPath, target);
 }
 
 } // namespace kiln

@@ -59,8 +59,21 @@ enum ExitCode {
   kInternalError = 3,
 };
 
-enum class Stage { Spec, NN, Simplified, Dot, Linalg, Loops, LLVMDialect, LLVMIR,
-                   Asm, Obj, Lib, So, Exe };
+enum class Stage {
+  Spec,
+  NN,
+  Simplified,
+  Dot,
+  Linalg,
+  Loops,
+  LLVMDialect,
+  LLVMIR,
+  Asm,
+  Obj,
+  Lib,
+  So,
+  Exe
+};
 
 cl::OptionCategory kilnCategory("Kiln options");
 cl::OptionCategory mlirCategory("MLIR options (inspect the passes kilnc runs)");
@@ -276,7 +289,8 @@ std::string resolveRuntimeDir(const char *argv0) {
     return env;
   std::string exe = sys::fs::getMainExecutable(
       argv0, reinterpret_cast<void *>(&resolveRuntimeDir));
-  SmallString<256> installed(sys::path::parent_path(sys::path::parent_path(exe)));
+  SmallString<256> installed(
+      sys::path::parent_path(sys::path::parent_path(exe)));
   sys::path::append(installed, "lib", "kiln");
   SmallString<256> probe(installed);
   sys::path::append(probe, "libkiln_runtime.a");
@@ -333,8 +347,8 @@ int emitLibrary(llvm::Module &llvmModule, TargetMachine &machine,
     headerPath = std::string(path);
   }
   if (isInputFile(headerPath) || headerPath == output)
-    return fail(kBadUsage, "refusing to write the header over '" +
-                               headerPath + "'");
+    return fail(kBadUsage,
+                "refusing to write the header over '" + headerPath + "'");
 
   SmallString<0> object;
   raw_svector_ostream objectStream(object);
@@ -351,8 +365,8 @@ int emitLibrary(llvm::Module &llvmModule, TargetMachine &machine,
   } else {
     SmallString<128> objectPath;
     int fd;
-    if (std::error_code ec = sys::fs::createTemporaryFile("kiln-model", "o",
-                                                          fd, objectPath))
+    if (std::error_code ec =
+            sys::fs::createTemporaryFile("kiln-model", "o", fd, objectPath))
       return fail(kBadInput, "cannot create a temporary file: " + ec.message());
     FileRemover removeObject(objectPath);
     {

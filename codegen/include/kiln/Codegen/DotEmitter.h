@@ -25,8 +25,7 @@ namespace kiln {
 /// Writes the graph of `module`'s function `entryName` as dot text. Fails
 /// (after reporting through the context's diagnostics) when the function
 /// does not exist.
-mlir::LogicalResult emitLayerGraph(mlir::ModuleOp module,
-                                   llvm::raw_ostream &os,
+mlir::LogicalResult emitLayerGraph(mlir::ModuleOp module, llvm::raw_ostream &os,
                                    llvm::StringRef entryName = "forward");
 
 /// The Graphviz output format that `path` asks for by its extension ("svg",

@@ -66,11 +66,11 @@ struct LibraryInterface {
 /// case is kept as written; macros use the upper-cased prefix.
 std::string sanitizeLibraryPrefix(llvm::StringRef name);
 
-/// Adds the `prefix`-named API (empty: the sanitised model name) to `module` (translated by translateToLLVMIR
-/// and optimised): makes kiln_model and kiln_forward internal, renames the
-/// OpenMP entry points, and fills `interface` from the descriptor. Fails if
-/// the module lacks the descriptor or calls an OpenMP entry point the
-/// runtime does not implement.
+/// Adds the `prefix`-named API (empty: the sanitised model name) to `module`
+/// (translated by translateToLLVMIR and optimised): makes kiln_model and
+/// kiln_forward internal, renames the OpenMP entry points, and fills
+/// `interface` from the descriptor. Fails if the module lacks the descriptor or
+/// calls an OpenMP entry point the runtime does not implement.
 llvm::Error addLibraryInterface(llvm::Module &module, llvm::StringRef prefix,
                                 LibraryInterface &interface);
 

@@ -46,12 +46,10 @@ std::string getTargetRuntimeDir(llvm::StringRef runtimeDir,
 /// with `runtimeDir`/libkiln_embed.a into the shared library `outputPath`
 /// whose soname is `soname`, exporting only the symbols that start with
 /// `exportPrefix`_.
-llvm::Error linkSharedLibrary(llvm::StringRef objectPath,
-                              llvm::StringRef outputPath,
-                              llvm::StringRef soname,
-                              llvm::StringRef exportPrefix,
-                              llvm::StringRef runtimeDir,
-                              const TargetOptions &target);
+llvm::Error
+linkSharedLibrary(llvm::StringRef objectPath, llvm::StringRef outputPath,
+                  llvm::StringRef soname, llvm::StringRef exportPrefix,
+                  llvm::StringRef runtimeDir, const TargetOptions &target);
 
 } // namespace kiln
 
