@@ -33,7 +33,8 @@ config.substitutions.append(("%runtime_dir", config.kiln_runtime_dir))
 config.substitutions.append(("%examples", os.path.join(config.kiln_src_root, "examples")))
 
 llvm_config.add_tool_substitutions(
-    ["kilnc", "kiln-opt", "kiln-runtime-tests", "kiln-fake-model"],
+    ["kilnc", "kiln-opt", "kiln-runtime-tests", "kiln-fake-model",
+     "kiln-team-tests"],
     [config.kiln_tools_dir])
 llvm_config.with_environment("PATH", config.kiln_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
