@@ -139,7 +139,7 @@ extern "C" {{
 )",
       P, interface.workspaceBytes);
 
-  os << llvm::formatv(
+  std::string api = llvm::formatv(
       R"(/*===-- Status codes -------------------------------------------------===*/
 
 /* Every function that can fail returns one of these; {1}_status_message
@@ -206,6 +206,43 @@ int64_t {1}_workspace_size(void); /* bytes */
 #endif /* {3} */
 )",
       P, p, interface.modelName, guard);
+  if (!interface.weightsFile.empty()) {
+    // Models compiled with --external-weights: one more status and the call
+    // that maps the weights, before the section on contexts.
+    std::string weights = llvm::formatv(
+        R"(/* The weights file is not loaded yet ({1}_load_weights). */
+#define {0}_ERR_NO_WEIGHTS 6
+/* The weights file cannot be read (missing, unreadable). */
+#define {0}_ERR_IO 1
+/* The file is not {2} as compiled with this library. */
+#define {0}_ERR_FORMAT 2
+
+)",
+        P, p, interface.weightsFile);
+    std::string load = llvm::formatv(
+        R"(/*===-- The weights ---------------------------------------------------===*/
+
+/* The model's weights ({3} bytes) are not in the library but in the file
+ * {2} that kilnc wrote beside it; ship the two together. Map it once,
+ * before the first {1}_create, from any thread:
+ *
+ *     if ({1}_load_weights("path/to/{2}") != {0}_OK) ...
+ *
+ * The file is mapped read-only and paged in on demand, so processes running
+ * the model share its memory; it stays mapped until the process exits.
+ * Later calls return {0}_OK without reading a file again. Returns {0}_OK,
+ * {0}_ERR_IO, {0}_ERR_FORMAT (another model's weights) or
+ * {0}_ERR_INVALID (NULL path). {1}_create returns {0}_ERR_NO_WEIGHTS
+ * before this succeeded. */
+int {1}_load_weights(const char *path);
+
+)",
+        P, p, interface.weightsFile, interface.weightsBytes);
+    size_t statusEnd = api.find("/* A static, NUL-terminated");
+    api.insert(statusEnd, weights);
+    api.insert(api.find("/*===-- Running the model"), load);
+  }
+  os << api;
 }
 
 } // namespace kiln

@@ -3,6 +3,7 @@
 #include "kiln/Codegen/Library.h"
 #include "kiln/Codegen/ObjectEmitter.h"
 
+#include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringExtras.h"
@@ -11,6 +12,7 @@
 #include "llvm/IR/GlobalVariable.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Module.h"
+#include "llvm/IR/ReplaceConstant.h"
 #include "llvm/IR/Verifier.h"
 #include "llvm/Object/Archive.h"
 #include "llvm/Object/ArchiveWriter.h"
@@ -80,17 +82,34 @@ public:
       : module(module), context(module.getContext()), prefix(prefix),
         desc(desc) {}
 
-  void build(const LibraryInterface &interface) {
+  void build(const LibraryInterface &interface,
+             const ExternalWeights *weights) {
     auto *i32 = builder().getInt32Ty();
     auto *i64 = builder().getInt64Ty();
     auto *ptr = builder().getPtrTy();
     auto *voidType = builder().getVoidTy();
 
     // Calls into the runtime's contexts, with the descriptor added.
-    forward("create", i32, {i32, ptr}, "kiln_context_create", /*withDesc=*/0);
+    if (!weights) {
+      forward("create", i32, {i32, ptr}, "kiln_context_create",
+              [&](Args &args) { args.insert(args.begin(), desc); });
+    } else {
+      // Contexts need the weights file loaded first.
+      llvm::GlobalVariable *slot =
+          module.getGlobalVariable(kWeightsSlotSymbol, true);
+      forward("create", i32, {i32, ptr}, "kiln_context_create_with_weights",
+              [&](Args &args) { args.insert(args.begin(), {desc, slot}); });
+      forward("load_weights", i32, {ptr}, "kiln_weights_load",
+              [&](Args &args) {
+                args.insert(args.begin(), slot);
+                args.push_back(llvm::ConstantInt::get(i64, weights->bytes));
+                args.push_back(
+                    llvm::ConstantInt::get(i64, weights->fingerprint));
+              });
+    }
     forward("destroy", voidType, {ptr}, "kiln_context_destroy");
     forward("run", i32, {ptr, ptr, ptr, ptr}, "kiln_context_run",
-            /*withDesc=*/1);
+            [&](Args &args) { args.insert(args.begin() + 1, desc); });
     forward("num_threads", i32, {ptr}, "kiln_context_num_threads");
     forward("status_message", ptr, {i32}, "kiln_status_message");
 
@@ -134,18 +153,20 @@ private:
     return function;
   }
 
-  /// Defines `P_name(params...)` as a tail call of `callee`, with the
-  /// descriptor inserted before parameter `withDesc` (if not negative).
+  using Args = llvm::SmallVector<llvm::Value *>;
+
+  /// Defines `P_name(params...)` as a tail call of `callee` with the same
+  /// arguments, to which `adjust` may add constants (the descriptor...).
   void forward(StringRef name, llvm::Type *result,
                llvm::ArrayRef<llvm::Type *> params, StringRef callee,
-               int withDesc = -1) {
+               llvm::function_ref<void(Args &)> adjust = nullptr) {
     llvm::Function *function =
         define(name, llvm::FunctionType::get(result, params, false));
-    llvm::SmallVector<llvm::Value *> args;
+    Args args;
     for (llvm::Argument &arg : function->args())
       args.push_back(&arg);
-    if (withDesc >= 0)
-      args.insert(args.begin() + withDesc, desc);
+    if (adjust)
+      adjust(args);
     llvm::SmallVector<llvm::Type *> calleeParams;
     for (llvm::Value *arg : args)
       calleeParams.push_back(arg->getType());
@@ -174,7 +195,8 @@ private:
 } // namespace
 
 Error addLibraryInterface(llvm::Module &module, StringRef prefix,
-                          LibraryInterface &interface) {
+                          LibraryInterface &interface,
+                          const ExternalWeights *weights) {
   llvm::GlobalVariable *desc =
       module.getGlobalVariable(kDescriptorSymbol, /*AllowInternal=*/true);
   llvm::Function *entry = module.getFunction(kEntrySymbol);
@@ -214,7 +236,8 @@ Error addLibraryInterface(llvm::Module &module, StringRef prefix,
                                             "workspace_size",
                                             "input_shape",
                                             "output_shape",
-                                            "name"};
+                                            "name",
+                                            "load_weights"};
   for (StringRef name : kApiNames)
     if (module.getNamedValue((prefix + "_" + name).str()))
       return makeError("the prefix '" + prefix + "' gives '" + prefix + "_" +
@@ -236,13 +259,121 @@ Error addLibraryInterface(llvm::Module &module, StringRef prefix,
     function.setName("kiln_omp_" + name);
   }
 
-  InterfaceBuilder(module, prefix, desc).build(interface);
+  llvm::GlobalVariable *slot =
+      module.getGlobalVariable(kWeightsSlotSymbol, true);
+  if (weights && !slot)
+    return makeError("the module's weights were not externalized");
+  if (slot)
+    slot->setLinkage(llvm::GlobalValue::InternalLinkage);
+  if (weights)
+    interface.weightsBytes = weights->bytes;
+  InterfaceBuilder(module, prefix, desc).build(interface, weights);
 
   std::string message;
   llvm::raw_string_ostream os(message);
   if (llvm::verifyModule(module, &os))
     return makeError("invalid LLVM IR after adding the library API: " +
                      message);
+  return Error::success();
+}
+
+/// FNV-1a, 64 bits: cheap, and enough to tell one model's weights from
+/// another's.
+static uint64_t fingerprint(llvm::ArrayRef<char> bytes) {
+  uint64_t hash = 0xcbf29ce484222325ull;
+  for (char c : bytes)
+    hash = (hash ^ uint8_t(c)) * 0x100000001b3ull;
+  return hash;
+}
+
+static void appendU64(llvm::SmallVectorImpl<char> &out, uint64_t value) {
+  for (int i = 0; i < 8; ++i)
+    out.push_back(char(value >> (8 * i)));
+}
+
+Error externalizeWeights(llvm::Module &module, ExternalWeights &weights,
+                         uint64_t minBytes) {
+  if (module.getNamedValue(kWeightsSlotSymbol))
+    return makeError("the module already defines '" +
+                     StringRef(kWeightsSlotSymbol) + "'");
+  const llvm::DataLayout &layout = module.getDataLayout();
+  constexpr uint64_t kHeaderBytes = 64, kAlignment = 64;
+
+  // Lay the weight globals out one after another, each 64-byte aligned.
+  llvm::SmallVector<char, 0> data;
+  llvm::SmallVector<std::pair<llvm::GlobalVariable *, uint64_t>> moved;
+  for (llvm::GlobalVariable &global : module.globals()) {
+    auto *init = global.hasInitializer()
+                     ? llvm::dyn_cast<llvm::ConstantDataSequential>(
+                           global.getInitializer())
+                     : nullptr;
+    if (!init || !global.isConstant() || !global.hasLocalLinkage() ||
+        layout.getTypeAllocSize(init->getType()) < minBytes ||
+        layout.getTypeAllocSize(init->getType()) !=
+            init->getRawDataValues().size())
+      continue;
+    // Only instructions may use it: another global's initializer cannot
+    // load a pointer.
+    if (llvm::any_of(global.users(), [](llvm::User *user) {
+          return llvm::isa<llvm::GlobalValue>(user);
+        }))
+      continue;
+    data.resize(llvm::alignTo(data.size(), kAlignment), 0);
+    moved.push_back({&global, data.size()});
+    llvm::append_range(data, init->getRawDataValues());
+  }
+
+  llvm::LLVMContext &context = module.getContext();
+  auto *ptr = llvm::PointerType::getUnqual(context);
+  // External while LLVM optimises, so that it cannot conclude that the slot,
+  // never stored to in this module, stays null; addLibraryInterface makes it
+  // internal afterwards.
+  auto *slot = new llvm::GlobalVariable(
+      module, ptr, /*isConstant=*/false, llvm::GlobalValue::ExternalLinkage,
+      llvm::ConstantPointerNull::get(ptr), kWeightsSlotSymbol);
+  slot->setVisibility(llvm::GlobalValue::HiddenVisibility);
+  slot->setAlignment(llvm::Align(8));
+
+  // Each function loads the weights' address once, at its entry; the
+  // weights never change while a model runs.
+  llvm::DenseMap<llvm::Function *, llvm::Value *> bases;
+  auto baseIn = [&](llvm::Function *function) {
+    llvm::Value *&base = bases[function];
+    if (!base) {
+      llvm::IRBuilder<> b(&*function->getEntryBlock().getFirstInsertionPt());
+      auto *load = b.CreateAlignedLoad(ptr, slot, llvm::Align(8), "weights");
+      load->setMetadata(llvm::LLVMContext::MD_invariant_load,
+                        llvm::MDNode::get(context, {}));
+      load->setMetadata(llvm::LLVMContext::MD_nonnull,
+                        llvm::MDNode::get(context, {}));
+      base = load;
+    }
+    return base;
+  };
+  for (auto [global, offset] : moved) {
+    llvm::convertUsersOfConstantsToInstructions({global});
+    for (llvm::Use &use : llvm::make_early_inc_range(global->uses())) {
+      auto *user = llvm::dyn_cast<llvm::Instruction>(use.getUser());
+      if (!user)
+        return makeError("cannot externalize '" + global->getName() +
+                         "': it has a use outside a function");
+      llvm::Value *base = baseIn(user->getFunction());
+      llvm::IRBuilder<> b(llvm::cast<llvm::Instruction>(base)->getNextNode());
+      use.set(b.CreateInBoundsGEP(b.getInt8Ty(), base,
+                                  b.getInt64(offset), global->getName()));
+    }
+    global->eraseFromParent();
+  }
+
+  weights.bytes = data.size();
+  weights.fingerprint = fingerprint(data);
+  weights.file.clear();
+  llvm::append_range(weights.file, StringRef("KILNWTS", 8));
+  appendU64(weights.file, 1);
+  appendU64(weights.file, weights.bytes);
+  appendU64(weights.file, weights.fingerprint);
+  weights.file.resize(kHeaderBytes, 0);
+  llvm::append_range(weights.file, data);
   return Error::success();
 }
 

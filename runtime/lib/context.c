@@ -2,6 +2,7 @@
 
 #include "kiln/context.h"
 #include "kiln/team.h"
+#include "kiln/weights.h"
 
 #include <stdatomic.h>
 #include <stdint.h>
@@ -44,6 +45,18 @@ int kiln_context_create(const kiln_model_desc *model, int threads,
   }
   *out = context;
   return KILN_OK;
+}
+
+int kiln_context_create_with_weights(const kiln_model_desc *model,
+                                     const void *const *weights, int threads,
+                                     kiln_context **out) {
+  int rc = kiln_weights_check(weights);
+  if (rc != KILN_OK) {
+    if (out)
+      *out = NULL;
+    return rc;
+  }
+  return kiln_context_create(model, threads, out);
 }
 
 void kiln_context_destroy(kiln_context *context) {
@@ -89,6 +102,9 @@ const char *kiln_status_message(int status) {
   case KILN_ERR_BUSY:
     return "the context is already running on another thread (create one "
            "context per thread)";
+  case KILN_ERR_NO_WEIGHTS:
+    return "the model's weights file is not loaded (call the library's "
+           "load_weights function first)";
   default:
     return "unknown status code";
   }

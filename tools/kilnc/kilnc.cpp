@@ -183,6 +183,13 @@ cl::opt<std::string> libraryPrefix(
              "model's name, sanitised)"),
     cl::value_desc("name"), cl::cat(kilnCategory));
 
+cl::opt<bool> externalWeights(
+    "external-weights",
+    cl::desc("With --emit=lib/so: write the weights to PREFIX.weights next "
+             "to the library, which maps it at run time, instead of "
+             "embedding them"),
+    cl::cat(kilnCategory));
+
 cl::opt<bool> printWeights(
     "print-weights",
     cl::desc("Print the weight blobs in textual MLIR output, so that "
@@ -328,13 +335,15 @@ int emitDot(mlir::ModuleOp module, const std::string &output) {
 /// --emit=lib/so: adds the C API to the optimised module, writes the static
 /// archive or links the shared library, then writes the header.
 int emitLibrary(llvm::Module &llvmModule, TargetMachine &machine,
-                const kiln::TargetOptions &target, const std::string &output) {
+                const kiln::TargetOptions &target, const std::string &output,
+                const ExternalWeights *weights) {
   if (!libraryPrefix.empty() &&
       sanitizeLibraryPrefix(libraryPrefix) != libraryPrefix)
     return fail(kBadUsage,
                 "--prefix '" + libraryPrefix + "' is not a C identifier");
   LibraryInterface interface;
-  if (Error error = addLibraryInterface(llvmModule, libraryPrefix, interface))
+  if (Error error = addLibraryInterface(llvmModule, libraryPrefix, interface,
+                                        weights))
     return internalError(toString(std::move(error)));
   const std::string &prefix = interface.prefix;
   interface.source = sys::path::filename(inputFile).str();
@@ -349,6 +358,17 @@ int emitLibrary(llvm::Module &llvmModule, TargetMachine &machine,
   if (isInputFile(headerPath) || headerPath == output)
     return fail(kBadUsage,
                 "refusing to write the header over '" + headerPath + "'");
+  std::string weightsPath;
+  if (weights) {
+    SmallString<256> path(sys::path::parent_path(output));
+    sys::path::append(path, prefix + ".weights");
+    weightsPath = std::string(path);
+    interface.weightsFile = sys::path::filename(weightsPath).str();
+    if (isInputFile(weightsPath) || weightsPath == output ||
+        weightsPath == headerPath)
+      return fail(kBadUsage,
+                  "refusing to write the weights over '" + weightsPath + "'");
+  }
 
   SmallString<0> object;
   raw_svector_ostream objectStream(object);
@@ -385,6 +405,12 @@ int emitLibrary(llvm::Module &llvmModule, TargetMachine &machine,
       return fail(kBadInput, "cannot write '" + output + "': " + ec.message());
   }
 
+  if (weights)
+    if (Error error = writeAtomically(weightsPath, [&](raw_pwrite_stream &os) {
+          os << StringRef(weights->file.data(), weights->file.size());
+          return Error::success();
+        }))
+      return fail(kBadInput, toString(std::move(error)));
   if (Error error = writeAtomically(headerPath, [&](raw_pwrite_stream &os) {
         emitLibraryHeader(interface, sys::path::filename(output), os);
         return Error::success();
@@ -422,6 +448,8 @@ int compile() {
     return fail(kBadUsage, "refusing to overwrite input file '" + output +
                                "' with the output");
   // A bad flag is a usage error (2) even when the spec has errors too.
+  if (externalWeights && emit != Stage::Lib && emit != Stage::So)
+    return fail(kBadUsage, "--external-weights needs --emit=lib or --emit=so");
   if (batch.getNumOccurrences() && batch <= 0)
     return fail(kBadUsage,
                 "--batch must be positive, found " + Twine(batch.getValue()));
@@ -544,6 +572,10 @@ int emitModule(mlir::OwningOpRef<mlir::ModuleOp> module,
   if (!llvmModule)
     return internalError("translating '" + inputFile + "' to LLVM IR failed");
   module = nullptr; // Release the MLIR copy of everything before codegen.
+  ExternalWeights weights;
+  if (externalWeights)
+    if (Error error = externalizeWeights(*llvmModule, weights))
+      return internalError(toString(std::move(error)));
   if (Error error = optimizeModule(*llvmModule, **machine))
     return internalError(toString(std::move(error)));
 
@@ -559,7 +591,8 @@ int emitModule(mlir::OwningOpRef<mlir::ModuleOp> module,
     });
   };
   if (emit == Stage::Lib || emit == Stage::So)
-    return emitLibrary(*llvmModule, **machine, target, output);
+    return emitLibrary(*llvmModule, **machine, target, output,
+                       externalWeights ? &weights : nullptr);
   if (emit != Stage::Exe) {
     if (Error error = emitTo(output, emit))
       return fail(kBadInput, toString(std::move(error)));

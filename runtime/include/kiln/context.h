@@ -37,6 +37,12 @@ typedef struct kiln_context kiln_context;
 int kiln_context_create(const kiln_model_desc *model, int threads,
                         kiln_context **out);
 
+/* As kiln_context_create, for a model whose weights live in a file: fails
+ * with KILN_ERR_NO_WEIGHTS until kiln_weights_load has set *weights. */
+int kiln_context_create_with_weights(const kiln_model_desc *model,
+                                     const void *const *weights, int threads,
+                                     kiln_context **out);
+
 /* Joins the context's threads and frees it. NULL is a no-op. */
 void kiln_context_destroy(kiln_context *context);
 

@@ -59,7 +59,32 @@ struct LibraryInterface {
   std::string cpu;
   /// The file the model came from, for the header's first line.
   std::string source;
+  /// Set when the weights live in a separate file (externalizeWeights): its
+  /// name, for the header, and its size.
+  std::string weightsFile;
+  uint64_t weightsBytes = 0;
 };
+
+/// Weights moved out of a module by externalizeWeights: the content of the
+/// NAME.weights file (runtime/include/kiln/weights.h) and what the library
+/// checks the file against.
+struct ExternalWeights {
+  llvm::SmallVector<char, 0> file;
+  uint64_t bytes = 0;
+  uint64_t fingerprint = 0;
+};
+
+/// Name of the internal global through which code reaches external weights.
+inline constexpr const char *kWeightsSlotSymbol = "kiln_weights";
+
+/// Moves the model's constant data (every internal constant global of at
+/// least `minBytes` bytes with a plain byte initializer: the weights) out
+/// of `module` into `weights`. Code reaches it through a pointer loaded
+/// from the internal global kiln_weights, which the library's
+/// NAME_load_weights sets by mapping the file. Run it before
+/// optimizeModule so that the loads are hoisted out of loops.
+llvm::Error externalizeWeights(llvm::Module &module, ExternalWeights &weights,
+                               uint64_t minBytes = 1024);
 
 /// A C identifier made from `name`: characters outside [A-Za-z0-9_] become
 /// '_', and a leading digit (or an empty name) gets an 'm' in front. Lower
@@ -72,7 +97,8 @@ std::string sanitizeLibraryPrefix(llvm::StringRef name);
 /// `interface` from the descriptor. Fails if the module lacks the descriptor or
 /// calls an OpenMP entry point the runtime does not implement.
 llvm::Error addLibraryInterface(llvm::Module &module, llvm::StringRef prefix,
-                                LibraryInterface &interface);
+                                LibraryInterface &interface,
+                                const ExternalWeights *weights = nullptr);
 
 /// Writes the C header documenting `interface`'s API.
 void emitLibraryHeader(const LibraryInterface &interface,
