@@ -98,14 +98,14 @@ public:
       llvm::GlobalVariable *slot =
           module.getGlobalVariable(kWeightsSlotSymbol, true);
       forward("create", i32, {i32, ptr}, "kiln_context_create_with_weights",
-              [&](Args &args) { args.insert(args.begin(), {desc, slot}); });
-      forward("load_weights", i32, {ptr}, "kiln_weights_load",
               [&](Args &args) {
-                args.insert(args.begin(), slot);
-                args.push_back(llvm::ConstantInt::get(i64, weights->bytes));
-                args.push_back(
-                    llvm::ConstantInt::get(i64, weights->fingerprint));
+                args.insert(args.begin(), {desc, slot});
               });
+      forward("load_weights", i32, {ptr}, "kiln_weights_load", [&](Args &args) {
+        args.insert(args.begin(), slot);
+        args.push_back(llvm::ConstantInt::get(i64, weights->bytes));
+        args.push_back(llvm::ConstantInt::get(i64, weights->fingerprint));
+      });
     }
     forward("destroy", voidType, {ptr}, "kiln_context_destroy");
     forward("run", i32, {ptr, ptr, ptr, ptr}, "kiln_context_run",
@@ -224,20 +224,11 @@ Error addLibraryInterface(llvm::Module &module, StringRef prefix,
                                     : prefix.str();
   prefix = interface.prefix;
 
-  static constexpr StringRef kApiNames[] = {"create",
-                                            "destroy",
-                                            "run",
-                                            "num_threads",
-                                            "status_message",
-                                            "input_rank",
-                                            "output_rank",
-                                            "input_size",
-                                            "output_size",
-                                            "workspace_size",
-                                            "input_shape",
-                                            "output_shape",
-                                            "name",
-                                            "load_weights"};
+  static constexpr StringRef kApiNames[] = {
+      "create",         "destroy",        "run",         "num_threads",
+      "status_message", "input_rank",     "output_rank", "input_size",
+      "output_size",    "workspace_size", "input_shape", "output_shape",
+      "name",           "load_weights"};
   for (StringRef name : kApiNames)
     if (module.getNamedValue((prefix + "_" + name).str()))
       return makeError("the prefix '" + prefix + "' gives '" + prefix + "_" +
@@ -359,8 +350,8 @@ Error externalizeWeights(llvm::Module &module, ExternalWeights &weights,
                          "': it has a use outside a function");
       llvm::Value *base = baseIn(user->getFunction());
       llvm::IRBuilder<> b(llvm::cast<llvm::Instruction>(base)->getNextNode());
-      use.set(b.CreateInBoundsGEP(b.getInt8Ty(), base,
-                                  b.getInt64(offset), global->getName()));
+      use.set(b.CreateInBoundsGEP(b.getInt8Ty(), base, b.getInt64(offset),
+                                  global->getName()));
     }
     global->eraseFromParent();
   }

@@ -342,8 +342,8 @@ int emitLibrary(llvm::Module &llvmModule, TargetMachine &machine,
     return fail(kBadUsage,
                 "--prefix '" + libraryPrefix + "' is not a C identifier");
   LibraryInterface interface;
-  if (Error error = addLibraryInterface(llvmModule, libraryPrefix, interface,
-                                        weights))
+  if (Error error =
+          addLibraryInterface(llvmModule, libraryPrefix, interface, weights))
     return internalError(toString(std::move(error)));
   const std::string &prefix = interface.prefix;
   interface.source = sys::path::filename(inputFile).str();
