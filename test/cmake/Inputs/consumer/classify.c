@@ -1,5 +1,6 @@
 /* Classifies the first digits of a .npy file with the model that
- * kiln_add_model(digits ...) compiled; reads the file with Kiln's runtime. */
+ * kiln_add_model(digits ... PREFIX digits) compiled; reads the file with
+ * Kiln's runtime. */
 #include "digits.h"
 
 #include <kiln/runtime.h>
@@ -15,19 +16,19 @@ int main(int argc, char **argv) {
     fprintf(stderr, "%s\n", error);
     return 1;
   }
-  lenet5_context *ctx;
-  int rc = lenet5_create(2, &ctx);
-  for (int i = 0; rc == LENET5_OK && i < 5; ++i) {
-    float scores[LENET5_OUTPUT_SIZE];
-    rc = lenet5_run(ctx, digits.data + i * LENET5_INPUT_SIZE, scores, NULL);
+  digits_context *ctx;
+  int rc = digits_create(2, &ctx);
+  for (int i = 0; rc == DIGITS_OK && i < 5; ++i) {
+    float scores[DIGITS_OUTPUT_SIZE];
+    rc = digits_run(ctx, digits.data + i * DIGITS_INPUT_SIZE, scores, NULL);
     int best = 0;
-    for (int c = 1; c < LENET5_OUTPUT_SIZE; ++c)
+    for (int c = 1; c < DIGITS_OUTPUT_SIZE; ++c)
       best = scores[c] > scores[best] ? c : best;
     printf("digit %d: %d\n", i, best);
   }
-  if (rc != LENET5_OK)
-    fprintf(stderr, "%s\n", lenet5_status_message(rc));
-  lenet5_destroy(ctx);
+  if (rc != DIGITS_OK)
+    fprintf(stderr, "%s\n", digits_status_message(rc));
+  digits_destroy(ctx);
   kiln_tensor_free(&digits);
-  return rc == LENET5_OK ? 0 : 1;
+  return rc == DIGITS_OK ? 0 : 1;
 }
