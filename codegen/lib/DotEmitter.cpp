@@ -134,26 +134,36 @@ struct Part {
   SmallVector<std::string> lines;
 };
 
-/// The layers a fused op stands for, from its attributes: the op
-/// `fused_X` is an X, followed by one part per attribute that names a
-/// fused layer: a string attribute (`activation = "relu"`, `pool =
-/// "max_pool2d"`) gives a part of that name, and attributes whose names
-/// start with that attribute's name and an underscore (`pool_kernel`,
-/// `pool_stride`) are its attributes. The remaining attributes are X's.
+/// The layers a fused op stands for, read from its attributes the way
+/// nn.fused_conv2d and nn.fused_linear spell them: the op `fused_X` is an X,
+/// followed by
+///   - one part per flag (a unit attribute such as `relu`): an activation
+///     applied to X's result, so it comes first;
+///   - one part per string attribute `A = "v"` (`pool = "max"`), named
+///     "v_A" plus X's "2d" suffix if it has one (max_pool2d), whose
+///     attributes are those named `A_...` (`pool_kernel` -> kernel).
+/// Every other attribute is X's.
 SmallVector<Part> getFusedParts(Operation *op, StringRef baseName) {
-  SmallVector<NamedAttribute> baseAttrs;
-  SmallVector<std::pair<StringRef, Part>> extra;
-  for (NamedAttribute attr : op->getAttrs())
-    if (auto name = dyn_cast<StringAttr>(attr.getValue()))
-      extra.push_back({attr.getName().getValue(), Part{name.str(), {}}});
+  StringRef suffix = baseName.ends_with("2d") ? "2d" : "";
+  SmallVector<Part> flags;
+  SmallVector<std::pair<StringRef, Part>> named;
   for (NamedAttribute attr : op->getAttrs()) {
-    if (isa<StringAttr>(attr.getValue()))
-      continue;
     StringRef name = attr.getName().getValue();
-    auto owner = llvm::find_if(extra, [&](auto &part) {
+    if (isa<UnitAttr>(attr.getValue()))
+      flags.push_back(Part{name.str(), {}});
+    else if (auto value = dyn_cast<StringAttr>(attr.getValue()))
+      named.push_back(
+          {name, Part{(value.getValue() + "_" + name + suffix).str(), {}}});
+  }
+  SmallVector<NamedAttribute> baseAttrs;
+  for (NamedAttribute attr : op->getAttrs()) {
+    StringRef name = attr.getName().getValue();
+    if (isa<UnitAttr, StringAttr>(attr.getValue()))
+      continue;
+    auto owner = llvm::find_if(named, [&](auto &part) {
       return name.starts_with((part.first + "_").str());
     });
-    if (owner == extra.end()) {
+    if (owner == named.end()) {
       baseAttrs.push_back(attr);
       continue;
     }
@@ -165,7 +175,8 @@ SmallVector<Part> getFusedParts(Operation *op, StringRef baseName) {
   }
   SmallVector<Part> parts;
   parts.push_back(Part{baseName.str(), formatAttributes(baseAttrs)});
-  for (auto &entry : extra)
+  llvm::append_range(parts, flags);
+  for (auto &entry : named)
     parts.push_back(std::move(entry.second));
   return parts;
 }
