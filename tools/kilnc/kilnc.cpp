@@ -175,9 +175,9 @@ cl::opt<std::string> libraryPrefix(
 
 cl::opt<bool> externalWeights(
     "external-weights",
-    cl::desc("With --emit=lib/so: write the weights to PREFIX.weights next "
-             "to the library, which maps it at run time, instead of "
-             "embedding them"),
+    cl::desc("With --emit=lib/so: write the weights to a file named like "
+             "the library with the extension .weights, which the library "
+             "maps at run time, instead of embedding them"),
     cl::cat(kilnCategory));
 
 cl::opt<bool> printWeights(
@@ -354,8 +354,9 @@ int emitLibrary(llvm::Module &llvmModule, TargetMachine &machine,
                 "refusing to write the header over '" + headerPath + "'");
   std::string weightsPath;
   if (weights) {
-    SmallString<256> path(sys::path::parent_path(output));
-    sys::path::append(path, prefix + ".weights");
+    // Named after the library, so that build systems know it in advance.
+    SmallString<256> path(output);
+    sys::path::replace_extension(path, "weights");
     weightsPath = std::string(path);
     interface.weightsFile = sys::path::filename(weightsPath).str();
     if (isInputFile(weightsPath) || weightsPath == output ||

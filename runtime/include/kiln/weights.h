@@ -1,7 +1,7 @@
 /*===- kiln/weights.h - Weights kept in a file mapped at run time ---------===*
  *
  * `kilnc --emit=lib --external-weights` leaves a model's weights out of the
- * library and writes them to NAME.weights; the library's NAME_load_weights
+ * library and writes them to LIBRARY.weights; the library's PREFIX_load_weights
  * maps that file (read-only, shared with other processes, paged in on
  * demand) through this interface. The file is a 64-byte header followed by
  * the weights, at the offsets the compiled code uses:

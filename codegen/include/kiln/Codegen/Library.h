@@ -66,7 +66,7 @@ struct LibraryInterface {
 };
 
 /// Weights moved out of a module by externalizeWeights: the content of the
-/// NAME.weights file (runtime/include/kiln/weights.h) and what the library
+/// weights file (runtime/include/kiln/weights.h) and what the library
 /// checks the file against.
 struct ExternalWeights {
   llvm::SmallVector<char, 0> file;
@@ -81,7 +81,7 @@ inline constexpr const char *kWeightsSlotSymbol = "kiln_weights";
 /// least `minBytes` bytes with a plain byte initializer: the weights) out
 /// of `module` into `weights`. Code reaches it through a pointer loaded
 /// from the internal global kiln_weights, which the library's
-/// NAME_load_weights sets by mapping the file. Run it before
+/// PREFIX_load_weights sets by mapping the file. Run it before
 /// optimizeModule so that the loads are hoisted out of loops.
 llvm::Error externalizeWeights(llvm::Module &module, ExternalWeights &weights,
                                uint64_t minBytes = 1024);
