@@ -157,8 +157,10 @@ cl::opt<std::string>
 
 cl::opt<std::string> runtimeDir(
     "runtime-dir",
-    cl::desc("Folder holding kiln_main.o and libkiln_runtime.a (default: "
-             "the build's, or $KILN_RUNTIME_DIR)"),
+    cl::desc("Folder holding kiln_main.o, libkiln_runtime.a and "
+             "libkiln_embed.a, with cross runtimes in <arch>-<os>-<env>/ "
+             "(default: $KILN_RUNTIME_DIR, an installed tree's lib/kiln, "
+             "or the build's)"),
     cl::value_desc("dir"), cl::cat(kilnCategory));
 
 cl::opt<std::string> headerFile(
