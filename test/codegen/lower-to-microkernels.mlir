@@ -1,5 +1,6 @@
-// RUN: kiln-opt %s --split-input-file --kiln-lower-to-microkernels | FileCheck %s
+// RUN: kiln-opt %s --split-input-file --kiln-lower-to-microkernels="pool-scratch-bytes=0" | FileCheck %s
 // RUN: kiln-opt %s --split-input-file --kiln-lower-to-microkernels="vector-width=8 conv-rows=4" | FileCheck %s --check-prefix=SMALL
+// RUN: kiln-opt %s --split-input-file --kiln-lower-to-microkernels | FileCheck %s --check-prefix=WHOLE
 
 // Tests that a unit-stride convolution becomes a register-blocked kernel:
 // rows of output channels x three vectors of columns accumulated across the
@@ -466,5 +467,76 @@ func.func @fused_relu_not_in_place(%in: memref<1x3x10x10xf32>, %w: memref<8x3x3x
     linalg.yield %r : f32
   }
   memref.dealloc %conv : memref<1x8x8x8xf32>
+  return
+}
+
+// -----
+
+// Tests the default scratch of a small fused pooling: the whole convolution
+// output (channel block, row, channel, column) rather than a ring, filled
+// row after row and then pooled.
+// WHOLE-LABEL: func.func @fused_pool_whole_scratch
+// WHOLE: %[[SCRATCH:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x8x8x8xf32>
+// WHOLE: vector.fma
+// WHOLE: arith.maximumf {{.*}} : vector<16xf32>
+// WHOLE: vector.maskedstore %[[SCRATCH]]
+// WHOLE: memref.load %[[SCRATCH]]
+// WHOLE: arith.maximumf {{.*}} : f32
+// WHOLE: memref.dealloc %[[SCRATCH]]
+#map = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func @fused_pool_whole_scratch(%in: memref<1x3x10x10xf32>, %w: memref<8x3x3x3xf32>,
+                                    %b: memref<8xf32>, %out: memref<1x8x4x4xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %neginf = arith.constant 0xFF800000 : f32
+  %conv = memref.alloc() {alignment = 64 : i64} : memref<1x8x8x8xf32>
+  linalg.broadcast ins(%b : memref<8xf32>) outs(%conv : memref<1x8x8x8xf32>) dimensions = [0, 2, 3] {kiln.fusion_group = 0 : i64}
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, kiln.epilogue = {pool = "max", pool_kernel = array<i64: 2, 2>, pool_stride = array<i64: 2, 2>, relu}, kiln.fusion_group = 0 : i64, strides = dense<1> : tensor<2xi64>}
+    ins(%in, %w : memref<1x3x10x10xf32>, memref<8x3x3x3xf32>) outs(%conv : memref<1x8x8x8xf32>)
+  linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%conv : memref<1x8x8x8xf32>) outs(%conv : memref<1x8x8x8xf32>) attrs = {kiln.fusion_group = 0 : i64} {
+  ^bb0(%x: f32, %o: f32):
+    %r = arith.maximumf %x, %zero : f32
+    linalg.yield %r : f32
+  }
+  %window = memref.alloc() : memref<2x2xf32>
+  linalg.fill {kiln.fusion_group = 0 : i64} ins(%neginf : f32) outs(%out : memref<1x8x4x4xf32>)
+  linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, kiln.fusion_group = 0 : i64, strides = dense<2> : tensor<2xi64>}
+    ins(%conv, %window : memref<1x8x8x8xf32>, memref<2x2xf32>) outs(%out : memref<1x8x4x4xf32>)
+  memref.dealloc %conv : memref<1x8x8x8xf32>
+  return
+}
+
+// -----
+
+// Tests the reduction in chunks: 64 input channels x 3x3 x 8 output channels
+// take 18 KB of filter, so the kernel runs two chunks of 32 channels over
+// every output row. The first chunk starts from the bias, the next from the
+// partial sums in the result; only the last applies the ReLU.
+// WHOLE-LABEL: func.func @fused_conv_relu_chunks
+// WHOLE-SAME: %[[OUT:[^:]*]]: memref<1x8x8x8xf32>)
+// WHOLE: scf.for %[[CHUNK:.*]] = %c0 to %c2 step %c1
+// WHOLE-DAG: %[[FIRST:.*]] = arith.cmpi eq, %[[CHUNK]], %c0
+// WHOLE-DAG: %[[LAST:.*]] = arith.cmpi eq, %[[CHUNK]], %c1
+// WHOLE: scf.for %{{.*}} = %c0 to %c8 step %c1
+// WHOLE: %[[PARTIAL:.*]] = vector.maskedload %[[OUT]]
+// WHOLE: arith.select %[[FIRST]], %{{.*}}, %[[PARTIAL]] : vector<16xf32>
+// WHOLE: scf.for %{{.*}} = %c0 to %c32 step %c1 iter_args(
+// WHOLE: vector.fma
+// WHOLE: %[[RELU:.*]] = arith.maximumf
+// WHOLE: %[[ACT:.*]] = arith.select %[[LAST]], %[[RELU]], %{{.*}} : vector<16xf32>
+// WHOLE: vector.maskedstore %[[OUT]][{{.*}}], %{{.*}}, %[[ACT]]
+#map = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func @fused_conv_relu_chunks(%in: memref<1x64x10x10xf32>, %w: memref<8x64x3x3xf32>,
+                                  %b: memref<8xf32>, %out: memref<1x8x8x8xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.broadcast ins(%b : memref<8xf32>) outs(%out : memref<1x8x8x8xf32>) dimensions = [0, 2, 3] {kiln.fusion_group = 0 : i64}
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, kiln.epilogue = {relu}, kiln.fusion_group = 0 : i64, strides = dense<1> : tensor<2xi64>}
+    ins(%in, %w : memref<1x64x10x10xf32>, memref<8x64x3x3xf32>) outs(%out : memref<1x8x8x8xf32>)
+  linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%out : memref<1x8x8x8xf32>) outs(%out : memref<1x8x8x8xf32>) attrs = {kiln.fusion_group = 0 : i64} {
+  ^bb0(%x: f32, %o: f32):
+    %r = arith.maximumf %x, %zero : f32
+    linalg.yield %r : f32
+  }
   return
 }

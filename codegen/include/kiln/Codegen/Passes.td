@@ -172,6 +172,15 @@ def LowerToMicroKernelsPass : Pass<"kiln-lower-to-microkernels"> {
       `matmul-registers` accumulators), vectorised along the reduction, so W
       streams through once per block of x rows.
 
+    The convolution's reduction runs in chunks of input channels whose
+    filter slice (`conv-chunk-bytes`) stays in L1 while the kernel sweeps
+    every output row of its channel block; partial sums go through the
+    destination, in the same order as one long reduction (results are
+    bit-identical). A fused group (kiln-fuse) is computed in the same loop
+    nest: bias and ReLU in registers, a pooling from a scratch holding the
+    block's convolution rows (all of them when the output is at most
+    `pool-scratch-bytes`, else a ring of pool-kernel rows).
+
     The last vector of a row is masked, so sizes need not be multiples of the
     vector width. Accumulation order changes (vector lanes, then a horizontal
     sum for linear), within the 1e-4 tolerance Kiln promises.
@@ -184,6 +193,15 @@ def LowerToMicroKernelsPass : Pass<"kiln-lower-to-microkernels"> {
            "x column vectors)">,
     Option<"matmulRegisters", "matmul-registers", "int64_t", /*default=*/"16",
            "Vector accumulators of the linear kernel">,
+    Option<"convChunkBytes", "conv-chunk-bytes", "int64_t",
+           /*default=*/"16384",
+           "Bytes of filter per reduction chunk of the convolution kernel, "
+           "which stays in L1 while the kernel sweeps all output rows (0: no "
+           "chunks)">,
+    Option<"poolScratchBytes", "pool-scratch-bytes", "int64_t",
+           /*default=*/"4194304",
+           "Largest convolution output (per batch item) a fused pooling "
+           "keeps whole; larger ones go through a ring of rows">,
   ];
   let dependentDialects = [
     "mlir::arith::ArithDialect",
