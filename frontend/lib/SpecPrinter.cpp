@@ -96,20 +96,11 @@ static bool isReserved(llvm::StringRef name) {
                             name);
 }
 
-/// Names an op for messages: "nn.add (ONNX node 'Add_3')" where the location
-/// names its origin.
-static std::string describe(Operation *op) {
-  std::string text = op->getName().getStringRef().str();
-  if (auto name = dyn_cast<NameLoc>(op->getLoc()))
-    text += " (from '" + name.getName().str() + "')";
-  return text;
-}
-
 /// Builds the statement text of one nn op, or reports why there is none.
 static FailureOr<std::string> layerText(Operation *op) {
   auto noEquivalent = [&](const Twine &why) -> FailureOr<std::string> {
     return emitError(op->getLoc())
-           << describe(op) << " has no .nn equivalent: " << why;
+           << op->getName() << " has no .nn equivalent: " << why;
   };
   auto shapeOf = [](Value value) {
     return cast<RankedTensorType>(value.getType()).getShape();
@@ -230,7 +221,7 @@ static LogicalResult readParameters(Operation *op, Layer &layer) {
     auto constant = operand.getDefiningOp<arith::ConstantOp>();
     if (!constant)
       return emitError(op->getLoc())
-             << describe(op) << " has no .nn equivalent: "
+             << op->getName() << " has no .nn equivalent: "
              << "its parameter " << i + 1 << " is computed, not a constant";
     std::string name;
     if (auto blob = dyn_cast<DenseResourceElementsAttr>(constant.getValue()))
@@ -428,10 +419,10 @@ LogicalResult kiln::frontend::printSpec(ModuleOp module,
     if (failed(text))
       return failure();
     if (!isa<nn::NNDialect>(op.getDialect()) || op.getNumResults() != 1)
-      return emitError(op.getLoc()) << describe(&op) << " is not an nn layer";
+      return emitError(op.getLoc()) << op.getName() << " is not an nn layer";
     if (op.getOperand(0) != current || !current.hasOneUse())
       return emitError(op.getLoc())
-             << describe(&op) << " has no .nn equivalent: "
+             << op.getName() << " has no .nn equivalent: "
              << (op.getOperand(0) != current
                      ? "it does not read the previous layer's output"
                      : "its input feeds other layers too")

@@ -305,6 +305,20 @@ def unsorted():
                  [value("x", [1, 4])], [value("y", None)])
 
 
+def rank9():
+    """A 9-D tensor in and out: the importer takes it, the runtime cannot."""
+    return model([node("Relu", ["x"], ["y"], "relu")],
+                 [value("x", [1] * 9)], [value("y", None)])
+
+
+def unnamed_bad_group():
+    """An unnamed Conv (node #1) whose group does not divide its channels."""
+    return model([helper.make_node("Relu", ["x"], ["r"]),
+                  helper.make_node("Conv", ["r", "w"], ["y"], group=2)],
+                 [value("x", [1, 3, 4, 4])], [value("y", None)],
+                 [weight("w", 4, 1, 3, 3)])
+
+
 def main():
     name, out = sys.argv[1], sys.argv[2]
     build = globals()[name.replace("-", "_")]
