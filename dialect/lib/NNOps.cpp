@@ -178,10 +178,12 @@ OpFoldResult DropoutOp::fold(FoldAdaptor) { return getInput(); }
 static LogicalResult verifyPool(Operation *op, Value input,
                                 ArrayRef<int64_t> kernel,
                                 ArrayRef<int64_t> stride,
-                                ArrayRef<int64_t> padding, bool ceilMode) {
+                                ArrayRef<int64_t> padding, bool ceilMode,
+                                ArrayRef<int64_t> dilation = {1, 1}) {
   if (failed(verifyRank(op, input, "input", 4)) ||
       failed(verifyPositivePair(op, "kernel", kernel)) ||
       failed(verifyPositivePair(op, "stride", stride)) ||
+      failed(verifyPositivePair(op, "dilation", dilation)) ||
       failed(verifyPadding(op, padding)))
     return failure();
   // Every window must reach the input: padding as wide as the kernel would
@@ -193,7 +195,6 @@ static LogicalResult verifyPool(Operation *op, Value input,
              << "padding " << padding[i] << " must be smaller than the kernel size "
              << kernel[i % 2];
   ArrayRef<int64_t> in = shapeOf(input);
-  int64_t dilation[2] = {1, 1};
   FailureOr<std::pair<int64_t, int64_t>> hw =
       windowOutput(op, in, kernel, stride, padding, dilation, ceilMode);
   if (failed(hw))
@@ -203,7 +204,8 @@ static LogicalResult verifyPool(Operation *op, Value input,
 
 LogicalResult MaxPool2DOp::verify() {
   return verifyPool(getOperation(), getInput(), getKernel(), getStride(),
-                    getPadding(), getCeilMode());
+                    getPadding(), getCeilMode(),
+                    getDilation().value_or(ArrayRef<int64_t>{1, 1}));
 }
 
 LogicalResult AvgPool2DOp::verify() {
@@ -271,10 +273,30 @@ LogicalResult BatchNormOp::verify() {
   return verifyResultShape(op, shapeOf(getInput()));
 }
 
+SmallVector<int64_t> SoftmaxOp::getNormalizedDims() {
+  if (std::optional<ArrayRef<int64_t>> dims = getDims())
+    return SmallVector<int64_t>(*dims);
+  return {1};
+}
+
 LogicalResult SoftmaxOp::verify() {
-  if (cast<RankedTensorType>(getType()).getRank() < 2)
-    return emitOpError() << "needs a tensor of rank >= 2 (softmax runs over "
-                            "dimension 1)";
+  int64_t rank = cast<RankedTensorType>(getType()).getRank();
+  if (!getDims()) {
+    if (rank < 2)
+      return emitOpError() << "needs a tensor of rank >= 2 (softmax runs over "
+                              "dimension 1)";
+    return success();
+  }
+  ArrayRef<int64_t> dims = *getDims();
+  if (dims.empty())
+    return emitOpError() << "dims must name at least one dimension";
+  for (auto [i, dim] : llvm::enumerate(dims)) {
+    if (dim < 0 || dim >= rank)
+      return emitOpError() << "dim " << dim << " is out of range for rank "
+                           << rank;
+    if (i > 0 && dim != dims[i - 1] + 1)
+      return emitOpError() << "dims must be consecutive and ascending";
+  }
   return success();
 }
 
@@ -286,10 +308,15 @@ LogicalResult FlattenOp::verify() {
   ArrayRef<int64_t> in = shapeOf(getInput());
   if (in.empty())
     return emitOpError() << "cannot flatten a scalar";
-  int64_t features = 1;
-  for (int64_t dim : in.drop_front())
-    features *= dim; // Static shapes are bounded by checkedElementCount.
-  return verifyResultShape(getOperation(), {in[0], features});
+  int64_t axis = getAxis().value_or(1);
+  if (axis < 0 || axis > (int64_t)in.size())
+    return emitOpError() << "axis " << axis << " is out of range [0, "
+                         << in.size() << "]";
+  // Static shapes are bounded by checkedElementCount: no overflow.
+  int64_t outer = 1, inner = 1;
+  for (auto [d, dim] : llvm::enumerate(in))
+    ((int64_t)d < axis ? outer : inner) *= dim;
+  return verifyResultShape(getOperation(), {outer, inner});
 }
 
 OpFoldResult FlattenOp::fold(FoldAdaptor) {

@@ -288,7 +288,7 @@ Value MLIRGen::emitPool(const LayerAST &layer, Value input) {
   if (layer.kind == LayerKind::MaxPool)
     return nn::MaxPool2DOp::create(builder, loc(layer.loc), type, input,
                                    kernelAttr, strideAttr, padAttr,
-                                   layer.ceilMode);
+                                   layer.ceilMode, /*dilation=*/nullptr);
   return nn::AvgPool2DOp::create(builder, loc(layer.loc), type, input,
                                  kernelAttr, strideAttr, padAttr,
                                  layer.ceilMode, layer.countIncludePad);

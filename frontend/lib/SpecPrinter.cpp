@@ -149,6 +149,9 @@ static FailureOr<std::string> layerText(Operation *op) {
             if (failed(padding))
               return failure();
             bool isMax = isa<nn::MaxPool2DOp>(op);
+            if (auto max = dyn_cast<nn::MaxPool2DOp>(op))
+              if (max.getDilation())
+                return noEquivalent("the spec's maxpool is not dilated");
             std::string text =
                 (isMax ? "maxpool " : "avgpool ") + formatSize(k[0], k[1]);
             if (s[0] != k[0] || s[1] != k[1])
@@ -191,8 +194,20 @@ static FailureOr<std::string> layerText(Operation *op) {
       .Case([](nn::ReluOp) { return std::string("relu"); })
       .Case([](nn::SigmoidOp) { return std::string("sigmoid"); })
       .Case([](nn::TanhOp) { return std::string("tanh"); })
-      .Case([](nn::FlattenOp) { return std::string("flatten"); })
-      .Case([](nn::SoftmaxOp) { return std::string("softmax"); })
+      .Case([&](nn::FlattenOp flatten) -> FailureOr<std::string> {
+        if (flatten.getAxis().value_or(1) != 1)
+          return noEquivalent("it flattens at axis " +
+                              std::to_string(*flatten.getAxis()) +
+                              "; the spec's flatten keeps dimension 0");
+        return std::string("flatten");
+      })
+      .Case([&](nn::SoftmaxOp softmax) -> FailureOr<std::string> {
+        if (softmax.getLog())
+          return noEquivalent("the spec language has no log-softmax");
+        if (softmax.getDims())
+          return noEquivalent("it normalises other dimensions than 1");
+        return std::string("softmax");
+      })
       .Case<nn::AddOp, nn::ConcatOp>([&](Operation *) {
         return noEquivalent("the spec language describes a chain of layers, "
                             "without sums or concatenations of branches");

@@ -313,6 +313,7 @@ OpHandler onnximport::lookupHandler(llvm::StringRef opType) {
       .Case("LRN", importLRN)
       .Case("BatchNormalization", importBatchNormalization)
       .Case("Softmax", importSoftmax)
+      .Case("LogSoftmax", importLogSoftmax)
       .Case("Flatten", importFlatten)
       .Case("Reshape", importReshape)
       .Case("Squeeze", importSqueeze)

@@ -149,6 +149,7 @@ mlir::LogicalResult importDropout(NodeContext &ctx);
 mlir::LogicalResult importLRN(NodeContext &ctx);
 mlir::LogicalResult importBatchNormalization(NodeContext &ctx);
 mlir::LogicalResult importSoftmax(NodeContext &ctx);
+mlir::LogicalResult importLogSoftmax(NodeContext &ctx);
 mlir::LogicalResult importFlatten(NodeContext &ctx);
 mlir::LogicalResult importReshape(NodeContext &ctx);
 mlir::LogicalResult importSqueeze(NodeContext &ctx);

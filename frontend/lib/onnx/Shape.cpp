@@ -1,8 +1,9 @@
 //===- Shape.cpp - Flatten, Reshape, (Un)Squeeze, Identity and constants --===//
 //
-// nn has one shape op, flatten ([N, ...] -> [N, rest]), so every ONNX
-// reshape of an activation is judged by its result: the same shape is the
-// identity, [N, rest] is nn.flatten, anything else is unsupported. Reshapes
+// nn has one shape op, flatten ([N, ...] -> [N, rest], or split at another
+// axis), so every ONNX reshape of an activation is judged by its result: the
+// same shape is the identity, two runs of dimensions collapsed is nn.flatten,
+// anything else is unsupported. Reshapes
 // of constants are done now.
 //
 // Exporters compute Reshape targets with shape arithmetic (Shape, Gather,
@@ -48,14 +49,24 @@ static LogicalResult reshapeTo(NodeContext &ctx,
     ctx.setOutput(0, input.tensor);
     return success();
   }
-  if (shape.size() == 2 && !in.empty() && shape[0] == in[0]) {
-    auto type = RankedTensorType::get(shape, ctx.getBuilder().getF32Type());
-    ctx.setOutput(0, nn::FlattenOp::create(ctx.getBuilder(), ctx.getLoc(), type,
-                                           input.tensor));
+  // A 2-D result that splits the dimensions in two runs is nn.flatten, at
+  // axis 1 (PyTorch's, printed as a spec) when that fits.
+  std::optional<int64_t> axis;
+  if (shape.size() == 2 && !in.empty()) {
+    for (int64_t k = 0; k <= (int64_t)in.size(); ++k)
+      if (product(in.take_front(k)) == shape[0] && (!axis || k == 1))
+        axis = k;
+  }
+  if (axis) {
+    OpBuilder &b = ctx.getBuilder();
+    auto type = RankedTensorType::get(shape, b.getF32Type());
+    ctx.setOutput(0, nn::FlattenOp::create(
+                         b, ctx.getLoc(), type, input.tensor,
+                         *axis == 1 ? IntegerAttr() : b.getI64IntegerAttr(*axis)));
     return success();
   }
   return ctx.unsupported(llvm::formatv("it reshapes {0} to {1}, which is "
-                                       "not a flatten to [N, features]; "
+                                       "not a flatten to 2-D; "
                                        "Kiln has no general reshape",
                                        formatShape(in), formatShape(shape))
                              .str());

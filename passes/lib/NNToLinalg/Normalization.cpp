@@ -3,8 +3,9 @@
 // LRN sums squares over a window of channels: the input is zero-padded along
 // the channels (size/2 before, (size-1)/2 after, as PyTorch's avg_pool3d
 // formulation does) so that a windowed reduction needs no bounds checks.
-// Softmax over dimension 1 is the numerically stable three-step form: the
-// maximum, the sum of exp(x - max), and exp(x - max) / sum.
+// Softmax over dimension 1 (or the dimensions it names) is the numerically
+// stable three-step form: the maximum, the sum of exp(x - max), and
+// exp(x - max) / sum (log-softmax: x - max - log(sum)).
 //
 //===----------------------------------------------------------------------===//
 #include "Patterns.h"
@@ -14,6 +15,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Transforms/DialectConversion.h"
+#include "llvm/ADT/SmallBitVector.h"
 
 #include <limits>
 
@@ -83,15 +85,23 @@ struct SoftmaxLowering : OpConversionPattern<nn::SoftmaxOp> {
     auto type = cast<RankedTensorType>(input.getType());
     unsigned rank = type.getRank();
 
-    // Loops over every dimension, dimension 1 being the reduction.
+    // Loops over every dimension, the normalised ones being the reduction.
+    SmallVector<int64_t> dims = op.getNormalizedDims();
     AffineMap full = rewriter.getMultiDimIdentityMap(rank);
-    AffineMap reduced = full.dropResult(1);
-    SmallVector<int64_t> reducedShape(type.getShape());
-    reducedShape.erase(reducedShape.begin() + 1);
+    llvm::SmallBitVector dropped(rank);
+    for (int64_t dim : dims)
+      dropped.set(dim);
+    AffineMap reduced = full.dropResults(dropped);
+    SmallVector<int64_t> reducedShape;
     SmallVector<utils::IteratorType> reduction = iterators(rank);
-    reduction[1] = utils::IteratorType::reduction;
+    for (unsigned d = 0; d < rank; ++d) {
+      if (dropped.test(d))
+        reduction[d] = utils::IteratorType::reduction;
+      else
+        reducedShape.push_back(type.getDimSize(d));
+    }
 
-    // max over dimension 1.
+    // max over the normalised dimensions.
     double ninf = -std::numeric_limits<double>::infinity();
     auto max = linalg::GenericOp::create(
         rewriter, loc,
@@ -105,7 +115,7 @@ struct SoftmaxLowering : OpConversionPattern<nn::SoftmaxOp> {
               arith::MaximumFOp::create(b, l, args[0], args[1]).getResult());
         });
 
-    // sum of exp(x - max) over dimension 1.
+    // sum of exp(x - max) over them.
     auto sum = linalg::GenericOp::create(
         rewriter, loc, TypeRange{max.getResult(0).getType()},
         ValueRange{input, max.getResult(0)},
@@ -118,17 +128,24 @@ struct SoftmaxLowering : OpConversionPattern<nn::SoftmaxOp> {
               b, l, arith::AddFOp::create(b, l, args[2], e).getResult());
         });
 
-    // exp(x - max) / sum, recomputing exp rather than storing it.
+    // exp(x - max) / sum, recomputing exp rather than storing it; or, for
+    // log, (x - max) - log(sum), which never takes the log of an underflow.
+    bool log = op.getLog();
     auto result = linalg::GenericOp::create(
         rewriter, loc, TypeRange{type},
         ValueRange{input, max.getResult(0), sum.getResult(0)},
         ValueRange{createEmpty(rewriter, loc, type.getShape())},
         ArrayRef<AffineMap>{full, reduced, reduced, full}, iterators(rank),
         [&](OpBuilder &b, Location l, ValueRange args) {
-          Value e = math::ExpOp::create(
-              b, l, arith::SubFOp::create(b, l, args[0], args[1]));
-          linalg::YieldOp::create(
-              b, l, arith::DivFOp::create(b, l, e, args[2]).getResult());
+          Value shifted = arith::SubFOp::create(b, l, args[0], args[1]);
+          Value y =
+              log ? arith::SubFOp::create(b, l, shifted,
+                                          math::LogOp::create(b, l, args[2]))
+                        .getResult()
+                  : arith::DivFOp::create(
+                        b, l, math::ExpOp::create(b, l, shifted), args[2])
+                        .getResult();
+          linalg::YieldOp::create(b, l, y);
         });
     rewriter.replaceOp(op, result.getResult(0));
     return success();

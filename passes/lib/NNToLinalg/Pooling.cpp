@@ -1,7 +1,7 @@
 //===- Pooling.cpp - nn pools to linalg pooling ops -----------------------===//
 //
 // Max and average pools become linalg.pooling_nchw_max / _sum over an input
-// padded with -inf or zero. ceil_mode lets the last window run past the
+// padded with -inf or zero (max pools may be dilated: linalg's dilations). ceil_mode lets the last window run past the
 // padded input; extra bottom/right padding covers it, and the padding value
 // (-inf for max) or the divisor (for average) keeps those cells from
 // counting. Averages divide by PyTorch's per-window divisor, computed from
@@ -30,11 +30,14 @@ namespace {
 /// One spatial dimension of a fixed pooling window, with PyTorch's semantics.
 struct PoolDim {
   int64_t input, kernel, stride, padBefore, padAfter, output;
+  /// Only max pools are dilated; the divisors below assume 1.
+  int64_t dilation = 1;
 
   /// Cells to pad after `padAfter` so that the last window, which ceil_mode
   /// may let run past the padded input, lies inside the padded tensor.
   int64_t extraPad() const {
-    return std::max<int64_t>(0, (output - 1) * stride + kernel -
+    return std::max<int64_t>(0, (output - 1) * stride +
+                                    (kernel - 1) * dilation + 1 -
                                     (input + padBefore + padAfter));
   }
 
@@ -119,7 +122,8 @@ static Value createPool(OpBuilder &b, Location loc, Value input,
   NamedAttribute attrs[] = {
       b.getNamedAttr("strides",
                      b.getI64TensorAttr({dims[0].stride, dims[1].stride})),
-      b.getNamedAttr("dilations", b.getI64TensorAttr({1, 1}))};
+      b.getNamedAttr("dilations", b.getI64TensorAttr({dims[0].dilation,
+                                                      dims[1].dilation}))};
   return PoolOp::create(b, loc, TypeRange{resultType},
                         ValueRange{padded, window}, ValueRange{init}, attrs)
       .getResult(0);
@@ -161,6 +165,10 @@ template <typename OpTy> static void getPoolDims(OpTy op, PoolDim (&dims)[2]) {
     dims[i] = {
         inputType.getDimSize(2 + i), kernel[i], stride[i], pad[i], pad[2 + i],
         resultType.getDimSize(2 + i)};
+  if constexpr (std::is_same_v<OpTy, nn::MaxPool2DOp>)
+    if (std::optional<ArrayRef<int64_t>> dilation = op.getDilation())
+      for (int i = 0; i < 2; ++i)
+        dims[i].dilation = (*dilation)[i];
 }
 
 struct MaxPool2DLowering : OpConversionPattern<nn::MaxPool2DOp> {
