@@ -198,17 +198,37 @@ def unsupported():
         node("Relu", ["x"], ["r"], "relu"),
         node("Pad", ["r", "pads"], ["p"], "pad", mode="reflect"),
         node("LeakyRelu", ["p"], ["l"], ""),
-        node("MaxPool", ["x"], ["m"], "dilated_pool", kernel_shape=[3, 3],
+        node("MaxPool", ["x"], ["m"], "wide_pad_pool", kernel_shape=[3, 3],
              dilations=[2, 2], pads=[3, 3, 3, 3]),
         node("Conv", ["m", "w"], ["c"], "conv"),
         helper.make_node("MyOp", ["c"], ["o"], name="custom", domain="com.example"),
         node("Add", ["l", "o"], ["s"], "join"),
-        node("Softmax", ["s"], ["y"], "softmax", axis=3),
+        node("Dropout", ["s", "ratio", "training"], ["y"], "train_dropout"),
     ], [value("x", [1, 2, 8, 8])], [value("y", [1, 2, 10, 10])],
-        [ints("pads", [0, 0, 1, 1, 0, 0, 1, 1]), weight("w", 2, 2, 1, 1)],
+        [ints("pads", [0, 0, 1, 1, 0, 0, 1, 1]), weight("w", 2, 2, 1, 1),
+         numpy_helper.from_array(np.array(0.5, dtype=np.float32), "ratio"),
+         numpy_helper.from_array(np.array(True), "training")],
         # Declared shapes let the import check past unsupported nodes.
         value_info=[value("l", [1, 2, 10, 10]), value("m", [1, 2, 10, 10]),
                     value("o", [1, 2, 10, 10])])
+
+
+def axes():
+    """ONNX forms beyond PyTorch's layers: a dilated MaxPool, (Log)Softmax on
+    other axes, Flatten at another axis."""
+    return model([
+        node("MaxPool", ["x"], ["p"], "dilated", kernel_shape=[2, 2],
+             dilations=[2, 3], strides=[1, 1]),
+        node("LogSoftmax", ["p"], ["l"], "log_softmax", axis=2),
+        node("Softmax", ["l"], ["s"], "softmax_batch", axis=0),
+        node("Flatten", ["s"], ["y"], "flatten_at_2", axis=2),
+    ], [value("x", [2, 3, 8, 8])], [value("y", None)])
+
+
+def axes_opset11():
+    """Softmax before opset 13: dimensions 1 to 3 normalised together."""
+    return model([node("Softmax", ["x"], ["y"], "softmax", axis=1)],
+                 [value("x", [2, 3, 4, 1])], [value("y", None)], opset=11)
 
 
 def missing_initializer():

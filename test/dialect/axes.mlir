@@ -1,0 +1,36 @@
+// RUN: kiln-opt %s -split-input-file | kiln-opt | FileCheck %s
+
+// Tests the forms ONNX models need beyond PyTorch's layers: a dilated max
+// pool, softmax over other dimensions and log-softmax, flatten at another
+// axis. Each survives a round trip through its assembly format (the
+// verifiers' errors: axes-invalid.mlir).
+
+// CHECK-LABEL: func.func @dilated_max_pool
+// CHECK: nn.max_pool2d %{{.*}} kernel [2, 2] stride [1, 1] padding [0, 0, 0, 0] dilation [2, 3] : (tensor<1x1x4x5xf32>) -> tensor<1x1x2x2xf32>
+func.func @dilated_max_pool(%x: tensor<1x1x4x5xf32>) -> tensor<1x1x2x2xf32> {
+  %0 = nn.max_pool2d %x kernel [2, 2] stride [1, 1] padding [0, 0, 0, 0]
+         dilation [2, 3] : (tensor<1x1x4x5xf32>) -> tensor<1x1x2x2xf32>
+  return %0 : tensor<1x1x2x2xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @softmax_dims
+// CHECK: nn.softmax %{{.*}} dims [2, 3] log : tensor<2x3x4x5xf32>
+// CHECK: nn.softmax %{{.*}} dims [0] : tensor<2x3x4x5xf32>
+func.func @softmax_dims(%x: tensor<2x3x4x5xf32>) -> tensor<2x3x4x5xf32> {
+  %0 = nn.softmax %x dims [2, 3] log : tensor<2x3x4x5xf32>
+  %1 = nn.softmax %0 dims [0] : tensor<2x3x4x5xf32>
+  return %1 : tensor<2x3x4x5xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @flatten_axis
+// CHECK: nn.flatten %{{.*}} axis 2 : (tensor<2x3x4x5xf32>) -> tensor<6x20xf32>
+// CHECK: nn.flatten %{{.*}} axis 0 : (tensor<2x3x4x5xf32>) -> tensor<1x120xf32>
+func.func @flatten_axis(%x: tensor<2x3x4x5xf32>) -> (tensor<6x20xf32>, tensor<1x120xf32>) {
+  %0 = nn.flatten %x axis 2 : (tensor<2x3x4x5xf32>) -> tensor<6x20xf32>
+  %1 = nn.flatten %x axis 0 : (tensor<2x3x4x5xf32>) -> tensor<1x120xf32>
+  return %0, %1 : tensor<6x20xf32>, tensor<1x120xf32>
+}
