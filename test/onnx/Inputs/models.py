@@ -318,6 +318,59 @@ def external_escape():
     return m
 
 
+def external_entries(**entries):
+    """The Gemm model with its weight 'w' external, described by `entries`."""
+    m = external_data()
+    w = m.graph.initializer[0]
+    w.data_location = TensorProto.EXTERNAL
+    w.ClearField("raw_data")
+    w.ClearField("float_data")
+    for key, value in entries.items():
+        entry = w.external_data.add()
+        entry.key, entry.value = key, str(value)
+    return m
+
+
+def external_past_end():
+    """External data whose offset + length runs past the end of the file
+    (the test writes a 40-byte 'data.bin' beside the model)."""
+    return external_entries(location="data.bin", offset=16, length=48)
+
+
+def external_offset_past_end():
+    return external_entries(location="data.bin", offset=4096)
+
+
+def external_absolute():
+    return external_entries(location="/tmp/data.bin")
+
+
+def external_link():
+    """External data through a symbolic link that the test points outside the
+    model's folder."""
+    return external_entries(location="link.bin")
+
+
+def gemm_mismatch():
+    """A Gemm whose weight's inner dimension contradicts its input."""
+    return model([node("Gemm", ["x", "w"], ["y"], "fc", transB=1)],
+                 [value("x", [1, 4])], [value("y", None)], [weight("w", 3, 5)])
+
+
+def bias_mismatch():
+    """A Conv bias with one value too many."""
+    return model([node("Conv", ["x", "w", "b"], ["y"], "conv")],
+                 [value("x", [1, 3, 4, 4])], [value("y", None)],
+                 [weight("w", 2, 3, 3, 3), weight("b", 3)])
+
+
+def bad_dims():
+    """An initializer with a negative dimension."""
+    m = gemm_mismatch()
+    m.graph.initializer[0].dims[0] = -3
+    return m
+
+
 def unsorted():
     """Nodes out of topological order."""
     return model([node("Relu", ["r"], ["y"], "second"),
