@@ -241,6 +241,9 @@ LogicalResult LRNOp::verify() {
     return failure();
   if (getSize() <= 0)
     return emitOpError() << "size must be positive, found " << getSize();
+  if (getBefore() && (*getBefore() < 0 || *getBefore() >= (int64_t)getSize()))
+    return emitOpError() << "before must be in [0, size - 1], found "
+                         << *getBefore();
   // The window runs over the channels zero-padded by size - 1: that padded
   // tensor must be representable too.
   SmallVector<int64_t> padded(shapeOf(getInput()));

@@ -360,7 +360,8 @@ Value MLIRGen::emitLayer(const LayerAST &layer, Value input) {
                              builder.getI64IntegerAttr(layer.lrnSize),
                              builder.getF64FloatAttr(layer.alpha),
                              builder.getF64FloatAttr(layer.beta),
-                             builder.getF64FloatAttr(layer.k));
+                             builder.getF64FloatAttr(layer.k),
+                             /*before=*/nullptr);
   case LayerKind::Flatten: {
     ArrayRef<int64_t> in = shapeOf(input);
     int64_t features = 1;

@@ -169,6 +169,11 @@ static FailureOr<std::string> layerText(Operation *op) {
         return "adaptive_avgpool " + formatSize(out[2], out[3]);
       })
       .Case([&](nn::LRNOp lrn) -> FailureOr<std::string> {
+        if (lrn.getChannelsBefore() != (int64_t)lrn.getSize() / 2)
+          return noEquivalent("its window starts " +
+                              std::to_string(lrn.getChannelsBefore()) +
+                              " channels before the centre; the spec's lrn "
+                              "starts size/2 before, as PyTorch's does");
         std::string text = "lrn " + std::to_string(lrn.getSize());
         double alpha = lrn.getAlpha().convertToDouble(),
                beta = lrn.getBeta().convertToDouble(),

@@ -53,3 +53,12 @@ func.func @flatten_axis_range(%x: tensor<2x3xf32>) {
   %0 = nn.flatten %x axis 3 : (tensor<2x3xf32>) -> tensor<6x1xf32>
   return
 }
+
+// -----
+
+// Tests that LRN's window starts inside it.
+func.func @lrn_before_range(%x: tensor<1x6x2x2xf32>) {
+  // expected-error @+1 {{before must be in [0, size - 1], found 4}}
+  %0 = nn.lrn %x size 4 alpha 1.0e-4 beta 0.75 k 1.0 before 4 : tensor<1x6x2x2xf32>
+  return
+}

@@ -2,7 +2,7 @@
 
 // Tests the forms ONNX models need beyond PyTorch's layers: a dilated max
 // pool, softmax over other dimensions and log-softmax, flatten at another
-// axis. Each survives a round trip through its assembly format (the
+// axis, an LRN window placed as ONNX places even ones. Each survives a round trip through its assembly format (the
 // verifiers' errors: axes-invalid.mlir).
 
 // CHECK-LABEL: func.func @dilated_max_pool
@@ -33,4 +33,13 @@ func.func @flatten_axis(%x: tensor<2x3x4x5xf32>) -> (tensor<6x20xf32>, tensor<1x
   %0 = nn.flatten %x axis 2 : (tensor<2x3x4x5xf32>) -> tensor<6x20xf32>
   %1 = nn.flatten %x axis 0 : (tensor<2x3x4x5xf32>) -> tensor<1x120xf32>
   return %0, %1 : tensor<6x20xf32>, tensor<1x120xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @lrn_before
+// CHECK: nn.lrn %{{.*}} size 4 alpha 1.000000e-04 beta 7.500000e-01 k 1.000000e+00 before 1 : tensor<1x6x2x2xf32>
+func.func @lrn_before(%x: tensor<1x6x2x2xf32>) -> tensor<1x6x2x2xf32> {
+  %0 = nn.lrn %x size 4 alpha 1.0e-4 beta 0.75 k 1.0 before 1 : tensor<1x6x2x2xf32>
+  return %0 : tensor<1x6x2x2xf32>
 }

@@ -61,3 +61,14 @@ func.func @flatten_axis0(%x: tensor<2x3x4xf32>) -> tensor<1x24xf32> {
   %0 = nn.flatten %x axis 0 : (tensor<2x3x4xf32>) -> tensor<1x24xf32>
   return %0 : tensor<1x24xf32>
 }
+
+// -----
+
+// Tests that an LRN window starting one channel before the centre pads the
+// channels by 1 before and size - 2 after.
+// CHECK-LABEL: func.func @lrn_before
+// CHECK: tensor.pad %{{.*}} low[0, 1, 0, 0] high[0, 2, 0, 0]
+func.func @lrn_before(%x: tensor<1x6x2x2xf32>) -> tensor<1x6x2x2xf32> {
+  %0 = nn.lrn %x size 4 alpha 1.0e-4 beta 0.75 k 1.0 before 1 : tensor<1x6x2x2xf32>
+  return %0 : tensor<1x6x2x2xf32>
+}

@@ -7,7 +7,8 @@
 //  - Softmax and LogSoftmax before opset 13 flatten their input to 2-D at
 //    `axis` and normalise the whole tail together; from opset 13 they
 //    normalise one axis. nn.softmax's `dims` expresses both.
-//  - LRN's window is centred like PyTorch's only for odd sizes.
+//  - LRN's window is centred like PyTorch's only for odd sizes; even ones
+//    set nn.lrn's `before`.
 //
 //===----------------------------------------------------------------------===//
 #include "Importer.h"
@@ -114,13 +115,9 @@ LogicalResult onnximport::importLRN(NodeContext &ctx) {
     return ctx.emitError() << "size " << *size << " is too large for the "
                            << formatShape(in) << " input";
   // ONNX sums channels [c - floor((size-1)/2), c + ceil((size-1)/2)],
-  // PyTorch [c - size/2, c + (size-1)/2]: the same window for odd sizes.
-  if (*size % 2 == 0)
-    return ctx.unsupported(llvm::formatv("size {0} is even: ONNX centres the "
-                                         "window one channel later than "
-                                         "PyTorch (and Kiln)",
-                                         *size)
-                               .str());
+  // PyTorch (and nn.lrn by default) [c - size/2, c + (size-1)/2]: the same
+  // window for odd sizes, one channel later in ONNX for even ones.
+  int64_t before = (*size - 1) / 2;
   Value input = ctx.getTensor(0);
   if (!input)
     return failure();
@@ -128,7 +125,9 @@ LogicalResult onnximport::importLRN(NodeContext &ctx) {
   ctx.setOutput(
       0, nn::LRNOp::create(b, ctx.getLoc(), input, b.getI64IntegerAttr(*size),
                            b.getF64FloatAttr(*alpha), b.getF64FloatAttr(*beta),
-                           b.getF64FloatAttr(*bias)));
+                           b.getF64FloatAttr(*bias),
+                           before == *size / 2 ? IntegerAttr()
+                                               : b.getI64IntegerAttr(before)));
   return success();
 }
 

@@ -2,7 +2,7 @@
 //
 // LRN sums squares over a window of channels: the input is zero-padded along
 // the channels (size/2 before, (size-1)/2 after, as PyTorch's avg_pool3d
-// formulation does) so that a windowed reduction needs no bounds checks.
+// formulation does; or as many before as `before` says) so that a windowed reduction needs no bounds checks.
 // Softmax over dimension 1 (or the dimensions it names) is the numerically
 // stable three-step form: the maximum, the sum of exp(x - max), and
 // exp(x - max) / sum (log-softmax: x - max - log(sum)).
@@ -37,8 +37,9 @@ struct LRNLowering : OpConversionPattern<nn::LRNOp> {
     int64_t size = op.getSize();
 
     // sums[n, c, h, w] = sum_j padded[n, c + j, h, w]^2, j in [0, size).
-    Value padded = createPadded(rewriter, loc, input, {0, size / 2, 0, 0},
-                                {0, (size - 1) / 2, 0, 0}, 0.0);
+    int64_t before = op.getChannelsBefore();
+    Value padded = createPadded(rewriter, loc, input, {0, before, 0, 0},
+                                {0, size - 1 - before, 0, 0}, 0.0);
     AffineExpr n, c, h, w, j;
     bindDims(ctx, n, c, h, w, j);
     AffineMap paddedMap = AffineMap::get(5, 0, {n, c + j, h, w}, ctx);

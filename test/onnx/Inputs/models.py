@@ -231,6 +231,14 @@ def axes_opset11():
                  [value("x", [2, 3, 4, 1])], [value("y", None)], opset=11)
 
 
+def lrn_even():
+    """LRN with an even size, whose window ONNX centres one channel later than
+    PyTorch."""
+    return model([node("LRN", ["x"], ["y"], "lrn", size=4, alpha=0.5, beta=0.75,
+                       bias=1.5)],
+                 [value("x", [2, 7, 3, 3])], [value("y", None)])
+
+
 def missing_initializer():
     return model([node("Conv", ["x", "w"], ["y"], "conv")],
                  [value("x", [1, 1, 4, 4])], [value("y", None)])

@@ -179,6 +179,8 @@ def NN_LRNOp : NN_Op<"lrn", [Pure, SameOperandsAndResultType]> {
   let description = [{
     `y = x / (k + alpha/size * sum(x^2 over the size neighbouring channels))^beta`,
     the window running from `c - size/2` to `c + (size-1)/2`, zero outside.
+    An optional `before` moves the window to start `before` channels before
+    `c` (ONNX centres an even window one channel later: `(size-1)/2`).
 
     ```mlir
     %y = nn.lrn %x size 5 alpha 1.000000e-04 beta 7.500000e-01 k 1.000000e+00
@@ -186,11 +188,16 @@ def NN_LRNOp : NN_Op<"lrn", [Pure, SameOperandsAndResultType]> {
     ```
   }];
   let arguments = (ins NN_Tensor:$input, I64Attr:$size, F64Attr:$alpha,
-                       F64Attr:$beta, F64Attr:$k);
+                       F64Attr:$beta, F64Attr:$k,
+                       OptionalAttr<I64Attr>:$before);
   let results = (outs NN_Tensor:$result);
   let assemblyFormat = [{
-    $input `size` $size `alpha` $alpha `beta` $beta `k` $k attr-dict
-    `:` type($result)
+    $input `size` $size `alpha` $alpha `beta` $beta `k` $k
+    (`before` $before^)? attr-dict `:` type($result)
+  }];
+  let extraClassDeclaration = [{
+    /// Channels of the window before the centre (size/2 unless `before`).
+    int64_t getChannelsBefore() { return getBefore().value_or(getSize() / 2); }
   }];
   let hasVerifier = 1;
 }
