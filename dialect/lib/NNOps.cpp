@@ -186,19 +186,23 @@ static LogicalResult verifyPool(Operation *op, Value input,
       failed(verifyPositivePair(op, "dilation", dilation)) ||
       failed(verifyPadding(op, padding)))
     return failure();
-  // Every window must reach the input: padding as wide as the kernel would
-  // give windows of nothing but padding. (The spec language is stricter, as
-  // PyTorch is: at most half the kernel; ONNX allows up to this bound.)
-  for (int i = 0; i < 4; ++i)
-    if (padding[i] >= kernel[i % 2])
-      return op->emitOpError()
-             << "padding " << padding[i] << " must be smaller than the kernel size "
-             << kernel[i % 2];
   ArrayRef<int64_t> in = shapeOf(input);
   FailureOr<std::pair<int64_t, int64_t>> hw =
       windowOutput(op, in, kernel, stride, padding, dilation, ceilMode);
   if (failed(hw))
     return failure();
+  // Every window must reach the input: one of nothing but padding has no
+  // maximum or average. (The spec language is stricter, as PyTorch is:
+  // padding at most half the kernel.)
+  int64_t out[2] = {hw->first, hw->second};
+  for (int i = 0; i < 2; ++i)
+    if (!windowsReachInput({in[2 + i], kernel[i], stride[i], padding[i],
+                            padding[2 + i], dilation[i], ceilMode},
+                           out[i]))
+      return op->emitOpError()
+             << "padding " << padding[i] << "+" << padding[2 + i]
+             << " on input dimension " << 2 + i
+             << " gives windows of nothing but padding";
   return verifyResultShape(op, {in[0], in[1], hw->first, hw->second});
 }
 

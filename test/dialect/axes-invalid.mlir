@@ -62,3 +62,15 @@ func.func @lrn_before_range(%x: tensor<1x6x2x2xf32>) {
   %0 = nn.lrn %x size 4 alpha 1.0e-4 beta 0.75 k 1.0 before 4 : tensor<1x6x2x2xf32>
   return
 }
+
+// -----
+
+// Tests that a dilated window starting in the padding must still land a cell
+// in the input: with dilation 3 the first window reads rows -2 and 1 (fine),
+// but padding 4 makes it read -4 and -1 only.
+func.func @dilated_window_all_padding(%x: tensor<1x1x4x4xf32>) {
+  // expected-error @+1 {{padding 4+0 on input dimension 2 gives windows of nothing but padding}}
+  %0 = nn.max_pool2d %x kernel [2, 1] stride [1, 1] padding [4, 0, 0, 0]
+         dilation [3, 1] : (tensor<1x1x4x4xf32>) -> tensor<1x1x5x4xf32>
+  return
+}

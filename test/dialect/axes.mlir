@@ -43,3 +43,15 @@ func.func @lrn_before(%x: tensor<1x6x2x2xf32>) -> tensor<1x6x2x2xf32> {
   %0 = nn.lrn %x size 4 alpha 1.0e-4 beta 0.75 k 1.0 before 1 : tensor<1x6x2x2xf32>
   return %0 : tensor<1x6x2x2xf32>
 }
+
+// -----
+
+// Tests that trailing padding wider than the kernel is valid when every
+// window still reaches the input (ONNX's opset 9 spelling of ceil_mode).
+// CHECK-LABEL: func.func @wide_trailing_padding
+// CHECK: nn.max_pool2d %{{.*}} kernel [3, 3] stride [2, 2] padding [1, 1, 3, 2]
+func.func @wide_trailing_padding(%x: tensor<1x8x8x7xf32>) -> tensor<1x8x5x4xf32> {
+  %0 = nn.max_pool2d %x kernel [3, 3] stride [2, 2] padding [1, 1, 3, 2]
+         : (tensor<1x8x8x7xf32>) -> tensor<1x8x5x4xf32>
+  return %0 : tensor<1x8x5x4xf32>
+}

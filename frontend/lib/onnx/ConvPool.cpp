@@ -7,8 +7,9 @@
 // AvgPool2d's count_include_pad that way) has no op of its own: it waits for
 // the Conv or AveragePool that reads it, which adds it to its padding. What
 // does not map is reported as unsupported: 1-D and 3-D windows, dilated
-// average pools, pool padding as wide as the kernel (windows of nothing but
-// padding), and ceil-mode windows that ONNX counts but PyTorch drops.
+// average pools, padding that leaves windows of nothing but padding, and
+// ceil-mode windows that ONNX counts but PyTorch drops. (Padding wider than
+// the kernel is fine otherwise: opset 9 exports ceil_mode that way.)
 //
 //===----------------------------------------------------------------------===//
 #include "Importer.h"
@@ -261,13 +262,6 @@ static LogicalResult readPool(NodeContext &ctx, Window &window, bool &ceilMode,
                                          "pools are not dilated",
                                          window.dilation[0], window.dilation[1])
                                .str());
-  for (int i = 0; i < 4; ++i)
-    if (window.pad[i] >= window.kernel[i % 2])
-      return ctx.unsupported(
-          llvm::formatv("padding {0} is not smaller than the kernel size "
-                        "{1}: some windows would see only padding",
-                        window.pad[i], window.kernel[i % 2])
-              .str());
   for (int i = 0; i < 2; ++i) {
     nn::WindowDim dim{in[2 + i],     window.kernel[i],  window.stride[i],
                       window.pad[i], window.pad[2 + i], window.dilation[i],
@@ -289,6 +283,12 @@ static LogicalResult readPool(NodeContext &ctx, Window &window, bool &ceilMode,
           llvm::formatv("with ceil_mode its last window starts in the "
                         "padding ({0} outputs in ONNX, {1} in PyTorch)",
                         onnxSize, *size)
+              .str());
+    if (!nn::windowsReachInput(dim, *size))
+      return ctx.unsupported(
+          llvm::formatv("padding {0}+{1} leaves windows of nothing but "
+                        "padding",
+                        window.pad[i], window.pad[2 + i])
               .str());
     out[i] = *size;
   }
@@ -319,6 +319,26 @@ LogicalResult onnximport::importMaxPool(NodeContext &ctx) {
   return success();
 }
 
+/// True when a pool whose own padding (window.pad less `pad`'s) lies after
+/// the input only, reading the Pad node `pad`, computes the `out` windows
+/// that a ceil-mode pool padded by `pad` alone computes: the own padding is
+/// then the ceil-mode overhang, which ceil_mode never counts either.
+static bool isCeilModeSpelling(const Window &window, const PendingPad &pad,
+                               const int64_t (&out)[2]) {
+  if (window.pad[0] != pad.pads[0] || window.pad[1] != pad.pads[1])
+    return false;
+  llvm::ArrayRef<int64_t> in =
+      cast<RankedTensorType>(pad.input.getType()).getShape();
+  for (int i = 0; i < 2; ++i) {
+    std::optional<int64_t> size = nn::windowOutputSize(
+        {in[2 + i], window.kernel[i], window.stride[i], pad.pads[i],
+         pad.pads[2 + i], 1, /*ceilMode=*/true});
+    if (size != out[i])
+      return false;
+  }
+  return true;
+}
+
 LogicalResult onnximport::importAveragePool(NodeContext &ctx) {
   Window window{{0, 0}};
   bool ceilMode = false, ownPadding = false;
@@ -331,11 +351,17 @@ LogicalResult onnximport::importAveragePool(NodeContext &ctx) {
     return failure();
   // A Pad's zeros are input cells to the pool: they count in the average.
   // (PyTorch exports AvgPool2d's count_include_pad=True that way.)
-  if (ctx.getInput(0).pad) {
-    if (ownPadding && !*countIncludePad)
-      return ctx.unsupported("it averages over the zeros of " +
-                             ctx.getInput(0).pad->node +
-                             " but not over its own padding");
+  if (const PendingPad *pad = ctx.getInput(0).pad.get()) {
+    if (ownPadding && !*countIncludePad) {
+      // Before opset 10 PyTorch exports ceil_mode as trailing padding that
+      // does not count: nn's ceil_mode over the Pad's padding, if that
+      // gives the same windows.
+      if (!isCeilModeSpelling(window, *pad, out))
+        return ctx.unsupported("it averages over the zeros of " + pad->node +
+                               " but not over its own padding");
+      llvm::copy(pad->pads, window.pad);
+      ceilMode = true;
+    }
     *countIncludePad = 1;
   }
   Value input = windowInput(ctx);

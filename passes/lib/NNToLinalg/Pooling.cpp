@@ -179,7 +179,7 @@ struct MaxPool2DLowering : OpConversionPattern<nn::MaxPool2DOp> {
                   ConversionPatternRewriter &rewriter) const override {
     PoolDim dims[2];
     getPoolDims(op, dims);
-    // Every window holds at least one input cell (padding <= kernel/2), so
+    // Every window holds at least one input cell (the verifier checks), so
     // -inf padding never wins.
     double ninf = -std::numeric_limits<double>::infinity();
     rewriter.replaceOp(op, createPool<linalg::PoolingNchwMaxOp>(
