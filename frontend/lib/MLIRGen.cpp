@@ -356,12 +356,11 @@ Value MLIRGen::emitLayer(const LayerAST &layer, Value input) {
   case LayerKind::LRN:
     if (!expectRank(layer, input, 4))
       return {};
-    return nn::LRNOp::create(builder, at, input,
-                             builder.getI64IntegerAttr(layer.lrnSize),
-                             builder.getF64FloatAttr(layer.alpha),
-                             builder.getF64FloatAttr(layer.beta),
-                             builder.getF64FloatAttr(layer.k),
-                             /*before=*/nullptr);
+    return nn::LRNOp::create(
+        builder, at, input, builder.getI64IntegerAttr(layer.lrnSize),
+        builder.getF64FloatAttr(layer.alpha),
+        builder.getF64FloatAttr(layer.beta), builder.getF64FloatAttr(layer.k),
+        /*before=*/nullptr);
   case LayerKind::Flatten: {
     ArrayRef<int64_t> in = shapeOf(input);
     int64_t features = 1;

@@ -212,10 +212,10 @@ static LogicalResult importSoftmaxLike(NodeContext &ctx, bool log) {
     return failure();
   OpBuilder &b = ctx.getBuilder();
   bool plain = dims.size() == 1 && dims[0] == 1;
-  ctx.setOutput(0, nn::SoftmaxOp::create(
-                       b, ctx.getLoc(), input,
-                       plain ? DenseI64ArrayAttr() : b.getDenseI64ArrayAttr(dims),
-                       log));
+  ctx.setOutput(0, nn::SoftmaxOp::create(b, ctx.getLoc(), input,
+                                         plain ? DenseI64ArrayAttr()
+                                               : b.getDenseI64ArrayAttr(dims),
+                                         log));
   return success();
 }
 

@@ -50,8 +50,7 @@ static int64_t newestKnownOpset() {
   return it == map.end() ? kMinOpset : it->second.second;
 }
 
-std::string onnximport::describeNode(const onnx::NodeProto &node,
-                                     int index) {
+std::string onnximport::describeNode(const onnx::NodeProto &node, int index) {
   std::string name = node.name().empty() ? "#" + std::to_string(index)
                                          : "'" + node.name() + "'";
   return "node " + name + " (" + node.op_type() + ")";
@@ -222,8 +221,7 @@ FailureOr<Value> GraphImporter::importInput(func::FuncOp &func) {
   return value;
 }
 
-const ImportedValue *GraphImporter::lookup(llvm::StringRef name,
-                                           Location loc) {
+const ImportedValue *GraphImporter::lookup(llvm::StringRef name, Location loc) {
   auto it = values.find(name);
   if (it != values.end())
     return &it->second;
@@ -332,8 +330,7 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node,
                                         int index) {
   std::string name =
       node.name().empty() ? "#" + std::to_string(index) : node.name();
-  Location loc =
-      frontend::getONNXNodeLoc(&context, path, name, node.op_type());
+  Location loc = frontend::getONNXNodeLoc(&context, path, name, node.op_type());
   std::string description = describeNode(node, index);
   NodeContext ctx(*this, node, loc, std::move(description));
   auto poisonOutputs = [&] {

@@ -101,14 +101,14 @@ static Value foldIntoBias(NodeContext &ctx, Value activation,
   Operation *replacement;
   if (auto linear = dyn_cast<nn::LinearOp>(producer)) {
     replacement =
-        nn::LinearOp::create(builder, loc, linear.getType(),
-                             linear.getInput(), linear.getWeight(), biasValue);
+        nn::LinearOp::create(builder, loc, linear.getType(), linear.getInput(),
+                             linear.getWeight(), biasValue);
   } else {
     auto conv = cast<nn::Conv2DOp>(producer);
     replacement = nn::Conv2DOp::create(
-        builder, loc, conv.getType(), conv.getInput(),
-        conv.getWeight(), biasValue, conv.getStrideAttr(),
-        conv.getPaddingAttr(), conv.getDilationAttr(), conv.getGroupsAttr());
+        builder, loc, conv.getType(), conv.getInput(), conv.getWeight(),
+        biasValue, conv.getStrideAttr(), conv.getPaddingAttr(),
+        conv.getDilationAttr(), conv.getGroupsAttr());
   }
   producer->replaceAllUsesWith(replacement);
   producer->erase();

@@ -74,8 +74,7 @@ static void collect(Location loc, ONNXOrigin &origin) {
     return;
   if (auto fused = dyn_cast<FusedLoc>(loc)) {
     auto metadata = dyn_cast_or_null<DictionaryAttr>(fused.getMetadata());
-    auto opType =
-        metadata ? metadata.getAs<StringAttr>(kOpKey) : StringAttr();
+    auto opType = metadata ? metadata.getAs<StringAttr>(kOpKey) : StringAttr();
     for (Location inner : fused.getLocations()) {
       auto name = dyn_cast<NameLoc>(inner);
       FileLineColLoc file =
@@ -122,7 +121,8 @@ std::string frontend::describeONNXLoc(Location loc) {
   if (parts.empty())
     return origin.file;
   const char *kind = origin.nodes.empty() ? "value" : "node";
-  std::string text = origin.file + ": " + kind + (parts.size() > 1 ? "s " : " ");
+  std::string text =
+      origin.file + ": " + kind + (parts.size() > 1 ? "s " : " ");
   for (auto [i, part] : llvm::enumerate(parts))
     text += (i ? ", " : "") + part;
   return text;

@@ -60,9 +60,10 @@ static LogicalResult reshapeTo(NodeContext &ctx,
   if (axis) {
     OpBuilder &b = ctx.getBuilder();
     auto type = RankedTensorType::get(shape, b.getF32Type());
-    ctx.setOutput(0, nn::FlattenOp::create(
-                         b, ctx.getLoc(), type, input.tensor,
-                         *axis == 1 ? IntegerAttr() : b.getI64IntegerAttr(*axis)));
+    ctx.setOutput(0, nn::FlattenOp::create(b, ctx.getLoc(), type, input.tensor,
+                                           *axis == 1
+                                               ? IntegerAttr()
+                                               : b.getI64IntegerAttr(*axis)));
     return success();
   }
   return ctx.unsupported(llvm::formatv("it reshapes {0} to {1}, which is "

@@ -2,10 +2,10 @@
 //
 // LRN sums squares over a window of channels: the input is zero-padded along
 // the channels (size/2 before, (size-1)/2 after, as PyTorch's avg_pool3d
-// formulation does; or as many before as `before` says) so that a windowed reduction needs no bounds checks.
-// Softmax over dimension 1 (or the dimensions it names) is the numerically
-// stable three-step form: the maximum, the sum of exp(x - max), and
-// exp(x - max) / sum (log-softmax: x - max - log(sum)).
+// formulation does; or as many before as `before` says) so that a windowed
+// reduction needs no bounds checks. Softmax over dimension 1 (or the dimensions
+// it names) is the numerically stable three-step form: the maximum, the sum of
+// exp(x - max), and exp(x - max) / sum (log-softmax: x - max - log(sum)).
 //
 //===----------------------------------------------------------------------===//
 #include "Patterns.h"
@@ -139,13 +139,12 @@ struct SoftmaxLowering : OpConversionPattern<nn::SoftmaxOp> {
         ArrayRef<AffineMap>{full, reduced, reduced, full}, iterators(rank),
         [&](OpBuilder &b, Location l, ValueRange args) {
           Value shifted = arith::SubFOp::create(b, l, args[0], args[1]);
-          Value y =
-              log ? arith::SubFOp::create(b, l, shifted,
-                                          math::LogOp::create(b, l, args[2]))
-                        .getResult()
-                  : arith::DivFOp::create(
-                        b, l, math::ExpOp::create(b, l, shifted), args[2])
-                        .getResult();
+          Value y = log ? arith::SubFOp::create(
+                              b, l, shifted, math::LogOp::create(b, l, args[2]))
+                              .getResult()
+                        : arith::DivFOp::create(
+                              b, l, math::ExpOp::create(b, l, shifted), args[2])
+                              .getResult();
           linalg::YieldOp::create(b, l, y);
         });
     rewriter.replaceOp(op, result.getResult(0));

@@ -1,8 +1,9 @@
 //===- Pooling.cpp - nn pools to linalg pooling ops -----------------------===//
 //
 // Max and average pools become linalg.pooling_nchw_max / _sum over an input
-// padded with -inf or zero (max pools may be dilated: linalg's dilations). ceil_mode lets the last window run past the
-// padded input; extra bottom/right padding covers it, and the padding value
+// padded with -inf or zero (max pools may be dilated: linalg's dilations).
+// ceil_mode lets the last window run past the padded input; extra bottom/right
+// padding covers it, and the padding value
 // (-inf for max) or the divisor (for average) keeps those cells from
 // counting. Averages divide by PyTorch's per-window divisor, computed from
 // the output position with linalg.index arithmetic where it varies.
@@ -122,8 +123,8 @@ static Value createPool(OpBuilder &b, Location loc, Value input,
   NamedAttribute attrs[] = {
       b.getNamedAttr("strides",
                      b.getI64TensorAttr({dims[0].stride, dims[1].stride})),
-      b.getNamedAttr("dilations", b.getI64TensorAttr({dims[0].dilation,
-                                                      dims[1].dilation}))};
+      b.getNamedAttr("dilations",
+                     b.getI64TensorAttr({dims[0].dilation, dims[1].dilation}))};
   return PoolOp::create(b, loc, TypeRange{resultType},
                         ValueRange{padded, window}, ValueRange{init}, attrs)
       .getResult(0);

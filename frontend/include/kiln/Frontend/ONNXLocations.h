@@ -41,8 +41,8 @@ mlir::Location getONNXNodeLoc(mlir::MLIRContext *context, llvm::StringRef path,
 
 /// The location of the value `name` of the model file `path` (an initializer,
 /// a graph input or output).
-mlir::Location getONNXValueLoc(mlir::MLIRContext *context,
-                               llvm::StringRef path, llvm::StringRef name);
+mlir::Location getONNXValueLoc(mlir::MLIRContext *context, llvm::StringRef path,
+                               llvm::StringRef name);
 
 /// How a diagnostic at `loc` is located: "model.onnx: node 'conv1' (Conv)",
 /// "model.onnx", or, for a location that is not from an ONNX model, what
