@@ -58,18 +58,8 @@ enum ExitCode {
   kInternalError = 3,
 };
 
-enum class Stage {
-  Spec,
-  NN,
-  Simplified,
-  Linalg,
-  Loops,
-  LLVMDialect,
-  LLVMIR,
-  Asm,
-  Obj,
-  Exe
-};
+enum class Stage { Spec, NN, Simplified, Linalg, Loops, LLVMDialect, LLVMIR,
+                   Asm, Obj, Exe };
 
 cl::OptionCategory kilnCategory("Kiln options");
 cl::OptionCategory mlirCategory("MLIR options (inspect the passes kilnc runs)");
