@@ -157,20 +157,46 @@ static Value createAvgPool(OpBuilder &b, Location loc, Value input,
       });
 }
 
-template <typename OpTy> static void getPoolDims(OpTy op, PoolDim (&dims)[2]) {
-  auto inputType = cast<RankedTensorType>(op.getInput().getType());
-  auto resultType = cast<RankedTensorType>(op.getType());
-  ArrayRef<int64_t> kernel = op.getKernel(), stride = op.getStride(),
-                    pad = op.getPadding();
+static void getPoolDims(RankedTensorType inputType,
+                        RankedTensorType resultType, ArrayRef<int64_t> kernel,
+                        ArrayRef<int64_t> stride, ArrayRef<int64_t> pad,
+                        PoolDim (&dims)[2]) {
   for (int i = 0; i < 2; ++i)
     dims[i] = {
         inputType.getDimSize(2 + i), kernel[i], stride[i], pad[i], pad[2 + i],
         resultType.getDimSize(2 + i)};
-  if constexpr (std::is_same_v<OpTy, nn::MaxPool2DOp>)
-    if (std::optional<ArrayRef<int64_t>> dilation = op.getDilation())
-      for (int i = 0; i < 2; ++i)
-        dims[i].dilation = (*dilation)[i];
 }
+
+} // namespace
+
+Value kiln::createMaxPool2D(OpBuilder &b, Location loc, Value input,
+                            ArrayRef<int64_t> kernel, ArrayRef<int64_t> stride,
+                            ArrayRef<int64_t> padding,
+                            RankedTensorType resultType,
+                            ArrayRef<int64_t> dilation) {
+  PoolDim dims[2];
+  getPoolDims(cast<RankedTensorType>(input.getType()), resultType, kernel,
+              stride, padding, dims);
+  for (int i = 0; i < 2; ++i)
+    dims[i].dilation = dilation[i];
+  // Every window holds at least one input cell (the verifier checks), so
+  // -inf padding never wins.
+  double ninf = -std::numeric_limits<double>::infinity();
+  return createPool<linalg::PoolingNchwMaxOp>(b, loc, input, resultType, dims,
+                                              ninf, ninf);
+}
+
+Value kiln::createAvgPool2D(OpBuilder &b, Location loc, Value input,
+                            ArrayRef<int64_t> kernel, ArrayRef<int64_t> stride,
+                            ArrayRef<int64_t> padding, bool countIncludePad,
+                            RankedTensorType resultType) {
+  PoolDim dims[2];
+  getPoolDims(cast<RankedTensorType>(input.getType()), resultType, kernel,
+              stride, padding, dims);
+  return createAvgPool(b, loc, input, resultType, dims, countIncludePad);
+}
+
+namespace {
 
 struct MaxPool2DLowering : OpConversionPattern<nn::MaxPool2DOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -178,15 +204,12 @@ struct MaxPool2DLowering : OpConversionPattern<nn::MaxPool2DOp> {
   LogicalResult
   matchAndRewrite(nn::MaxPool2DOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    PoolDim dims[2];
-    getPoolDims(op, dims);
-    // Every window holds at least one input cell (the verifier checks), so
-    // -inf padding never wins.
-    double ninf = -std::numeric_limits<double>::infinity();
-    rewriter.replaceOp(op, createPool<linalg::PoolingNchwMaxOp>(
-                               rewriter, op.getLoc(), adaptor.getInput(),
-                               cast<RankedTensorType>(op.getType()), dims, ninf,
-                               ninf));
+    std::optional<ArrayRef<int64_t>> dilation = op.getDilation();
+    rewriter.replaceOp(
+        op, createMaxPool2D(rewriter, op.getLoc(), adaptor.getInput(),
+                            op.getKernel(), op.getStride(), op.getPadding(),
+                            cast<RankedTensorType>(op.getType()),
+                            dilation.value_or(ArrayRef<int64_t>{1, 1})));
     return success();
   }
 };
@@ -197,18 +220,15 @@ struct AvgPool2DLowering : OpConversionPattern<nn::AvgPool2DOp> {
   LogicalResult
   matchAndRewrite(nn::AvgPool2DOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    PoolDim dims[2];
-    getPoolDims(op, dims);
-    rewriter.replaceOp(op,
-                       createAvgPool(rewriter, op.getLoc(), adaptor.getInput(),
-                                     cast<RankedTensorType>(op.getType()), dims,
-                                     op.getCountIncludePad()));
+    rewriter.replaceOp(
+        op, createAvgPool2D(rewriter, op.getLoc(), adaptor.getInput(),
+                            op.getKernel(), op.getStride(), op.getPadding(),
+                            op.getCountIncludePad(),
+                            cast<RankedTensorType>(op.getType())));
     return success();
   }
 };
 
-/// Adaptive pooling's window along one dimension: output cell `o` averages
-/// [floor(o * in / out), ceil((o + 1) * in / out)).
 struct AdaptiveDim {
   int64_t input, output;
 
