@@ -409,6 +409,27 @@ OpFoldResult FlattenOp::fold(FoldAdaptor) {
 }
 
 //===----------------------------------------------------------------------===//
+// TransposeOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult TransposeOp::verify() {
+  ArrayRef<int64_t> in = shapeOf(getInput()), perm = getPerm();
+  if (perm.size() != in.size())
+    return emitOpError() << "perm has " << perm.size()
+                         << " values for an input of rank " << in.size();
+  SmallVector<bool> seen(in.size(), false);
+  SmallVector<int64_t> expected;
+  for (int64_t p : perm) {
+    if (p < 0 || p >= (int64_t)in.size() || seen[p])
+      return emitOpError() << "perm must be a permutation of [0, " << in.size()
+                           << "), found " << p;
+    seen[p] = true;
+    expected.push_back(in[p]);
+  }
+  return verifyResultShape(getOperation(), expected);
+}
+
+//===----------------------------------------------------------------------===//
 // ConcatOp
 //===----------------------------------------------------------------------===//
 

@@ -74,3 +74,21 @@ func.func @dilated_window_all_padding(%x: tensor<1x1x4x4xf32>) {
          dilation [3, 1] : (tensor<1x1x4x4xf32>) -> tensor<1x1x5x4xf32>
   return
 }
+
+// -----
+
+// Tests that transpose's perm is a permutation of the input's dimensions.
+func.func @transpose_perm(%x: tensor<2x3x4xf32>) {
+  // expected-error @+1 {{perm must be a permutation of [0, 3), found 1}}
+  %0 = nn.transpose %x perm [1, 1, 0] : (tensor<2x3x4xf32>) -> tensor<3x3x2xf32>
+  return
+}
+
+// -----
+
+// Tests that transpose's result has the permuted shape.
+func.func @transpose_result(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{result dimension 0 is 2, expected 3}}
+  %0 = nn.transpose %x perm [1, 0] : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  return
+}

@@ -2,7 +2,7 @@
 
 // Tests the forms ONNX models need beyond PyTorch's layers: a dilated max
 // pool, softmax over other dimensions and log-softmax, flatten at another
-// axis, an LRN window placed as ONNX places even ones. Each survives a round trip through its assembly format (the
+// axis, an LRN window placed as ONNX places even ones, a transpose. Each survives a round trip through its assembly format (the
 // verifiers' errors: axes-invalid.mlir).
 
 // CHECK-LABEL: func.func @dilated_max_pool
@@ -54,4 +54,13 @@ func.func @wide_trailing_padding(%x: tensor<1x8x8x7xf32>) -> tensor<1x8x5x4xf32>
   %0 = nn.max_pool2d %x kernel [3, 3] stride [2, 2] padding [1, 1, 3, 2]
          : (tensor<1x8x8x7xf32>) -> tensor<1x8x5x4xf32>
   return %0 : tensor<1x8x5x4xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @transpose
+// CHECK: nn.transpose %{{.*}} perm [1, 0] : (tensor<6x3xf32>) -> tensor<3x6xf32>
+func.func @transpose(%x: tensor<6x3xf32>) -> tensor<3x6xf32> {
+  %0 = nn.transpose %x perm [1, 0] : (tensor<6x3xf32>) -> tensor<3x6xf32>
+  return %0 : tensor<3x6xf32>
 }

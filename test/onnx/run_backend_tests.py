@@ -42,8 +42,8 @@ NODE_PATTERNS = [
     "test_batchnorm*", "test_softmax*", "test_logsoftmax*", "test_flatten*",
     "test_dropout*",
     "test_training_dropout*", "test_reshape*", "test_squeeze*",
-    "test_unsqueeze*", "test_identity*", "test_constant", "test_add",
-    "test_add_bcast", "test_concat*",
+    "test_unsqueeze*", "test_transpose*", "test_identity*", "test_constant",
+    "test_add", "test_add_bcast", "test_concat*",
 ]
 PYTORCH_PATTERNS = [
     "test_Conv2d*", "test_MaxPool2d*", "test_AvgPool2d*", "test_Linear*",

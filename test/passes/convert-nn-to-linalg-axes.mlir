@@ -72,3 +72,14 @@ func.func @lrn_before(%x: tensor<1x6x2x2xf32>) -> tensor<1x6x2x2xf32> {
   %0 = nn.lrn %x size 4 alpha 1.0e-4 beta 0.75 k 1.0 before 1 : tensor<1x6x2x2xf32>
   return %0 : tensor<1x6x2x2xf32>
 }
+
+// -----
+
+// Tests that a transpose is linalg.transpose into a new tensor.
+// CHECK-LABEL: func.func @transpose
+// CHECK: %[[E:.*]] = tensor.empty() : tensor<3x6xf32>
+// CHECK: linalg.transpose ins(%{{.*}} : tensor<6x3xf32>) outs(%[[E]] : tensor<3x6xf32>) permutation = [1, 0]
+func.func @transpose(%x: tensor<6x3xf32>) -> tensor<3x6xf32> {
+  %0 = nn.transpose %x perm [1, 0] : (tensor<6x3xf32>) -> tensor<3x6xf32>
+  return %0 : tensor<3x6xf32>
+}

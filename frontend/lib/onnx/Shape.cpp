@@ -10,7 +10,8 @@
 // Unsqueeze, Concat, Cast): on static shapes all of it is known at import
 // time and is evaluated here on HostTensors, so that `x.view(x.size(0), -1)`
 // becomes a flatten. Old exporters also transpose weights with a Transpose
-// node, which is done here on the constant.
+// node, which is done here on the constant; a Transpose of an activation is
+// nn.transpose.
 //
 //===----------------------------------------------------------------------===//
 #include "Importer.h"
@@ -444,15 +445,20 @@ LogicalResult onnximport::importTranspose(NodeContext &ctx) {
       ctx.setOutput(0, input.tensor);
     return success();
   }
-  // Old exporters transpose a weight before a MatMul: constants only.
-  if (!input.isConstant())
-    return ctx.unsupported("it transposes a computed tensor; Kiln has no "
-                           "transpose");
   llvm::SmallVector<int64_t> outShape, inStrides(rank, 1);
-  for (int64_t d = rank - 2; d >= 0; --d)
-    inStrides[d] = inStrides[d + 1] * in[d + 1];
   for (int64_t d : *perm)
     outShape.push_back(in[d]);
+  if (!input.isConstant()) {
+    OpBuilder &b = ctx.getBuilder();
+    ctx.setOutput(0, nn::TransposeOp::create(
+                         b, ctx.getLoc(),
+                         RankedTensorType::get(outShape, b.getF32Type()),
+                         input.tensor, b.getDenseI64ArrayAttr(*perm)));
+    return success();
+  }
+  // Old exporters transpose a weight before a MatMul: done now.
+  for (int64_t d = rank - 2; d >= 0; --d)
+    inStrides[d] = inStrides[d + 1] * in[d + 1];
   int64_t count = product(in);
   auto permute = [&](auto values) {
     using T = typename decltype(values)::value_type;

@@ -2,13 +2,14 @@
 //
 // Flattening an NCHW tensor is a metadata change: tensor.collapse_shape
 // merges every dimension after the first (or from `axis` on, and those before
-// it) without moving data.
+// it) without moving data. A transpose moves it: linalg.transpose.
 //
 //===----------------------------------------------------------------------===//
 #include "Patterns.h"
 
 #include "kiln/Dialect/NN/NNOps.h"
 
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/DialectConversion.h"
 
@@ -56,8 +57,24 @@ struct FlattenLowering : OpConversionPattern<nn::FlattenOp> {
   }
 };
 
+struct TransposeLowering : OpConversionPattern<nn::TransposeOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(nn::TransposeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto resultType = cast<RankedTensorType>(op.getType());
+    Value init = createEmpty(rewriter, op.getLoc(), resultType.getShape());
+    rewriter.replaceOp(op, linalg::TransposeOp::create(rewriter, op.getLoc(),
+                                                       adaptor.getInput(), init,
+                                                       op.getPerm())
+                               .getResult());
+    return success();
+  }
+};
+
 } // namespace
 
 void kiln::populateShapePatterns(RewritePatternSet &patterns) {
-  patterns.add<FlattenLowering>(patterns.getContext());
+  patterns.add<FlattenLowering, TransposeLowering>(patterns.getContext());
 }

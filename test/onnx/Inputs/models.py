@@ -88,6 +88,21 @@ def gemm():
          weight("b5", 7, 2)])
 
 
+def gemm_transa():
+    """Gemm reading its computed input A transposed."""
+    return model([node("Gemm", ["x", "b"], ["y"], "gemm_ta", transA=1)],
+                 [value("x", [6, 3])], [value("y", None)], [weight("b", 6, 4)])
+
+
+def transpose():
+    """A Transpose of an activation (NCHW to NHWC) and of a constant."""
+    return model([node("Transpose", ["x"], ["t"], "to_nhwc", perm=[0, 2, 3, 1]),
+                  node("Transpose", ["k"], ["kt"], "const_t"),
+                  node("Add", ["t", "kt"], ["y"], "add")],
+                 [value("x", [1, 2, 3, 4])], [value("y", None)],
+                 [weight("k", 2, 4, 3, 1)])
+
+
 def shapes():
     """Flattening in its ONNX spellings, with Identity, Dropout and constants."""
     return model([

@@ -342,6 +342,24 @@ def NN_FlattenOp : NN_Op<"flatten", [Pure]> {
   let hasFolder = 1;
 }
 
+def NN_TransposeOp : NN_Op<"transpose", [Pure]> {
+  let summary = "Permute the dimensions of a tensor (ONNX's Transpose)";
+  let description = [{
+    Result dimension `i` is input dimension `perm[i]`. Imported graphs need
+    it where a matrix product reads its input transposed (Gemm's transA).
+
+    ```mlir
+    %y = nn.transpose %x perm [1, 0] : (tensor<6x3xf32>) -> tensor<3x6xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input, DenseI64ArrayAttr:$perm);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = [{
+    $input `perm` $perm attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Joins (residual sums and channel concatenation, as imported graphs have)
 //===----------------------------------------------------------------------===//
