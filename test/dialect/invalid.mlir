@@ -240,7 +240,7 @@ func.func @pool_kernel_zero(%x: tensor<1x6x28x28xf32>) {
 // Tests that pool padding as wide as the kernel is rejected: some windows
 // would see nothing but padding.
 func.func @pool_padding_half(%x: tensor<1x6x28x28xf32>) {
-  // expected-error @+1 {{padding 3 must be smaller than the kernel size 3}}
+  // expected-error @+1 {{padding 3+0 on input dimension 2 gives windows of nothing but padding}}
   %0 = nn.avg_pool2d %x kernel [3, 3] stride [1, 1] padding [3, 0, 0, 0]
          : (tensor<1x6x28x28xf32>) -> tensor<1x6x29x26xf32>
   return

@@ -17,6 +17,7 @@
 #include "kiln/Frontend/Diagnostics.h"
 #include "kiln/Frontend/MLIRGen.h"
 #include "kiln/Frontend/ONNXImporter.h"
+#include "kiln/Frontend/ONNXLocations.h"
 #include "kiln/Frontend/Parser.h"
 #include "kiln/Frontend/SpecPrinter.h"
 #include "kiln/Frontend/Weights.h"
@@ -427,8 +428,8 @@ int compileONNX(const std::string &output) {
   registerCodegenDialects(registry);
   mlir::MLIRContext context(registry);
   context.loadAllAvailableDialects();
-  SourceMgr sourceMgr;
-  mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  // Names the node of every diagnostic, from the import to the object.
+  frontend::ONNXDiagnosticHandler diagnostics(&context);
   frontend::ONNXImportOptions options;
   options.batch = batch;
   mlir::OwningOpRef<mlir::ModuleOp> module =
