@@ -305,13 +305,28 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     int64_t stride = strides[1];
     Value phased = stride == 1 ? input : splitPhases(b, input, stride);
 
+    // The reduction runs in chunks of input channels whose filter slice
+    // (chunk x KH x KW x rows floats) stays in L1 while the kernel sweeps
+    // every output row; partial sums go through the destination.
+    int64_t perChannel = weights[2] * weights[3] * rows * 4;
+    int64_t icChunk =
+        shape.chunkBytes > 0
+            ? blockFor(weights[1],
+                       std::max<int64_t>(1, shape.chunkBytes / perChannel))
+            : weights[1];
+
     // A fused pooling reads the convolution rows it needs from a scratch
-    // buffer: the whole output of each channel block when that is small
-    // (scratch[ocb][oh][r][ow]), else a ring of poolKernel[0] rows per block
-    // (scratch[ocb][oh % ring][r][ow]), so a large convolution output is
-    // never written in full.
-    bool useRing =
-        pooled && out[1] * out[2] * out[3] * 4 > shape.poolScratchBytes;
+    // buffer: the whole output of each channel block when the reduction is
+    // chunked and that output is small (scratch[ocb][oh][r][ow]), else a ring
+    // of poolKernel[0] rows per block (scratch[ocb][oh % ring][r][ow]), which
+    // cannot hold partial sums but keeps the convolution output from ever
+    // being written in full.
+    bool useRing = pooled && (icChunk == weights[1] ||
+                              out[1] * out[2] * out[3] * 4 >
+                                  shape.poolScratchBytes);
+    if (useRing)
+      icChunk = weights[1];
+    int64_t chunks = weights[1] / icChunk;
     int64_t ring = useRing ? group->poolKernel[0] : 0;
     Value scratch;
     if (pooled)
@@ -321,18 +336,6 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
                            out[3]},
                           b.getF32Type()),
           b.getI64IntegerAttr(64));
-
-    // The reduction runs in chunks of input channels whose filter slice
-    // (chunk x KH x KW x rows floats) stays in L1 while the kernel sweeps
-    // every output row; partial sums go through the destination. The ring
-    // cannot hold partial rows, so it takes the whole reduction at once.
-    int64_t perChannel = weights[2] * weights[3] * rows * 4;
-    int64_t icChunk =
-        shape.chunkBytes > 0 && !useRing
-            ? blockFor(weights[1],
-                       std::max<int64_t>(1, shape.chunkBytes / perChannel))
-            : weights[1];
-    int64_t chunks = weights[1] / icChunk;
 
     // Where the kernel's (partial) result for channel r of block ocb goes.
     auto destination = [&](ImplicitLocOpBuilder &b, Value n, Value ocb,

@@ -472,11 +472,13 @@ func.func @fused_relu_not_in_place(%in: memref<1x3x10x10xf32>, %w: memref<8x3x3x
 
 // -----
 
-// Tests the default scratch of a small fused pooling: the whole convolution
-// output (channel block, row, channel, column) rather than a ring, filled
-// row after row and then pooled.
+// Tests the default scratch of a small fused pooling whose reduction runs in
+// chunks (64 input channels): the whole convolution output (channel block,
+// row, channel, column) rather than a ring, filled chunk after chunk and
+// then pooled.
 // WHOLE-LABEL: func.func @fused_pool_whole_scratch
 // WHOLE: %[[SCRATCH:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x8x8x8xf32>
+// WHOLE: scf.for %{{.*}} = %c0 to %c2 step %c1
 // WHOLE: vector.fma
 // WHOLE: arith.maximumf {{.*}} : vector<16xf32>
 // WHOLE: vector.maskedstore %[[SCRATCH]]
@@ -484,14 +486,14 @@ func.func @fused_relu_not_in_place(%in: memref<1x3x10x10xf32>, %w: memref<8x3x3x
 // WHOLE: arith.maximumf {{.*}} : f32
 // WHOLE: memref.dealloc %[[SCRATCH]]
 #map = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
-func.func @fused_pool_whole_scratch(%in: memref<1x3x10x10xf32>, %w: memref<8x3x3x3xf32>,
+func.func @fused_pool_whole_scratch(%in: memref<1x64x10x10xf32>, %w: memref<8x64x3x3xf32>,
                                     %b: memref<8xf32>, %out: memref<1x8x4x4xf32>) {
   %zero = arith.constant 0.0 : f32
   %neginf = arith.constant 0xFF800000 : f32
   %conv = memref.alloc() {alignment = 64 : i64} : memref<1x8x8x8xf32>
   linalg.broadcast ins(%b : memref<8xf32>) outs(%conv : memref<1x8x8x8xf32>) dimensions = [0, 2, 3] {kiln.fusion_group = 0 : i64}
   linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, kiln.epilogue = {pool = "max", pool_kernel = array<i64: 2, 2>, pool_stride = array<i64: 2, 2>, relu}, kiln.fusion_group = 0 : i64, strides = dense<1> : tensor<2xi64>}
-    ins(%in, %w : memref<1x3x10x10xf32>, memref<8x3x3x3xf32>) outs(%conv : memref<1x8x8x8xf32>)
+    ins(%in, %w : memref<1x64x10x10xf32>, memref<8x64x3x3xf32>) outs(%conv : memref<1x8x8x8xf32>)
   linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
       ins(%conv : memref<1x8x8x8xf32>) outs(%conv : memref<1x8x8x8xf32>) attrs = {kiln.fusion_group = 0 : i64} {
   ^bb0(%x: f32, %o: f32):
