@@ -97,11 +97,17 @@ SmallVector<std::string> formatAttributes(ArrayRef<NamedAttribute> attrs) {
 /// lines were fused into it.
 std::string formatLocation(Location loc) {
   SmallVector<FileLineColLoc> lines;
+  SmallVector<std::string> nodes;
   loc->walk([&](Location inner) {
     if (auto file = dyn_cast<FileLineColLoc>(inner))
       lines.push_back(file);
+    // ONNX nodes are named locations (their file position is 0:0).
+    if (auto named = dyn_cast<NameLoc>(inner))
+      nodes.push_back(named.getName().str());
     return WalkResult::advance();
   });
+  if (!nodes.empty())
+    return llvm::join(nodes, ", ");
   if (lines.empty())
     return "";
   unsigned first = lines.front().getLine(), last = first;
