@@ -1,0 +1,367 @@
+//===- NNToGPU.cpp - nn ops to GPU kernels and launches -------------------===//
+//
+// Walks @forward in order and replaces it by a host function that only
+// allocates buffers and launches kernels (see GPUPasses.td). Fusion is
+// decided here, on the nn ops: a convolution takes the ReLU and the
+// non-overlapping pool that follow it when it is their only producer and
+// they its only users; a linear layer takes its ReLU.
+//
+//===----------------------------------------------------------------------===//
+
+#include "KernelBuilder.h"
+#include "kiln/Codegen/GPUPasses.h"
+#include "kiln/Dialect/NN/NNOps.h"
+
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/SymbolTable.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+namespace kiln {
+#define GEN_PASS_DEF_NNTOGPUPASS
+#include "kiln/Codegen/GPUPasses.h.inc"
+} // namespace kiln
+
+using namespace mlir;
+using namespace kiln::kernels;
+
+namespace kiln {
+namespace {
+
+/// The GPU kernels index with 32-bit integers (convert-gpu-to-nvvm
+/// index-bitwidth=32): every buffer must have fewer elements than this.
+constexpr int64_t kMaxElements = int64_t(1) << 31;
+
+/// The one user of `value`, if it has exactly one use.
+Operation *soleUser(Value value) {
+  return value.hasOneUse() ? *value.getUsers().begin() : nullptr;
+}
+
+class Lowering {
+public:
+  Lowering(ModuleOp module, func::FuncOp func, gpu::GPUModuleOp kernels,
+           OpBuilder &host)
+      : module(module), func(func), symbols(module), builder(host, kernels),
+        host(host) {}
+
+  LogicalResult run(Value input, Value output);
+
+private:
+  LogicalResult lower(Operation *op);
+  LogicalResult lowerConv(nn::Conv2DOp op);
+  LogicalResult lowerLinear(nn::LinearOp op);
+  Value weight(Value tensor);
+  Value bufferFor(Value result);
+  Value alloc(ArrayRef<int64_t> shape, Location loc);
+
+  ModuleOp module;
+  func::FuncOp func;
+  SymbolTable symbols;
+  ModelBuilder builder;
+  OpBuilder &host;
+  IRMapping buffers;
+  DenseSet<Operation *> fused;
+  Value returned, output;
+};
+
+Value Lowering::alloc(ArrayRef<int64_t> shape, Location loc) {
+  auto type = MemRefType::get(shape, host.getF32Type());
+  return memref::AllocOp::create(host, loc, type, host.getI64IntegerAttr(256));
+}
+
+/// The buffer a layer writes its result to: the model's output for the
+/// returned value, a fresh device buffer otherwise.
+Value Lowering::bufferFor(Value result) {
+  if (result == returned)
+    return output;
+  return alloc(cast<RankedTensorType>(result.getType()).getShape(),
+               result.getLoc());
+}
+
+/// A weight tensor (a constant) as a memref.global the runtime uploads once.
+Value Lowering::weight(Value tensor) {
+  if (Value mapped = buffers.lookupOrNull(tensor))
+    return mapped;
+  auto constant = tensor.getDefiningOp<arith::ConstantOp>();
+  if (!constant)
+    return Value();
+  auto type = cast<RankedTensorType>(tensor.getType());
+  auto memrefType = MemRefType::get(type.getShape(), type.getElementType());
+  std::string name = "weight";
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(constant.getValue()))
+    name = resource.getRawHandle().getKey().str();
+  for (char &c : name)
+    if (!isalnum(static_cast<unsigned char>(c)) && c != '_')
+      c = '_';
+  OpBuilder moduleBuilder(module.getContext());
+  moduleBuilder.setInsertionPoint(func);
+  auto global = memref::GlobalOp::create(
+      moduleBuilder, constant.getLoc(), "__kiln_w_" + name,
+      moduleBuilder.getStringAttr("private"), memrefType, constant.getValue(),
+      /*constant=*/true, moduleBuilder.getI64IntegerAttr(64));
+  symbols.insert(global); // Renames on a clash.
+  Value value = memref::GetGlobalOp::create(host, constant.getLoc(), memrefType,
+                                            global.getSymName());
+  buffers.map(tensor, value);
+  return value;
+}
+
+LogicalResult Lowering::lowerConv(nn::Conv2DOp op) {
+  auto in = cast<RankedTensorType>(op.getInput().getType()).getShape();
+  auto w = cast<RankedTensorType>(op.getWeight().getType()).getShape();
+  auto out = cast<RankedTensorType>(op.getType()).getShape();
+  ConvParams p;
+  p.n = in[0], p.c = in[1], p.h = in[2], p.w = in[3];
+  p.oc = w[0], p.groups = op.getGroups(), p.kh = w[2], p.kw = w[3];
+  p.strideH = op.getStride()[0], p.strideW = op.getStride()[1];
+  p.padTop = op.getPadding()[0], p.padLeft = op.getPadding()[1];
+  p.dilationH = op.getDilation()[0], p.dilationW = op.getDilation()[1];
+  p.oh = out[2], p.ow = out[3];
+  p.bias = static_cast<bool>(op.getBias());
+
+  // Fuse the ReLU and a pool whose windows tile the conv output exactly.
+  Value last = op.getResult();
+  if (auto relu = dyn_cast_or_null<nn::ReluOp>(soleUser(last))) {
+    p.relu = true;
+    fused.insert(relu);
+    last = relu.getResult();
+  }
+  auto fusablePool = [&](auto pool) {
+    ArrayRef<int64_t> kernel = pool.getKernel(), stride = pool.getStride();
+    auto pooled = cast<RankedTensorType>(pool.getType()).getShape();
+    return kernel == stride && llvm::all_of(pool.getPadding(),
+                                            [](int64_t v) { return v == 0; }) &&
+           pooled[2] == p.oh / kernel[0] && pooled[3] == p.ow / kernel[1];
+  };
+  Operation *next = soleUser(last);
+  if (auto pool = dyn_cast_or_null<nn::MaxPool2DOp>(next);
+      pool && fusablePool(pool)) {
+    p.pool = PoolKind::Max;
+    p.poolH = pool.getKernel()[0], p.poolW = pool.getKernel()[1];
+  } else if (auto pool = dyn_cast_or_null<nn::AvgPool2DOp>(next);
+             pool && fusablePool(pool)) {
+    p.pool = PoolKind::Avg;
+    p.poolH = pool.getKernel()[0], p.poolW = pool.getKernel()[1];
+  }
+  if (p.pool != PoolKind::None) {
+    fused.insert(next);
+    last = next->getResult(0);
+  }
+
+  SmallVector<Value> args = {buffers.lookup(op.getInput()),
+                             weight(op.getWeight())};
+  if (p.bias)
+    args.push_back(weight(op.getBias()));
+  if (llvm::is_contained(args, Value()))
+    return op.emitError("the GPU path needs constant weights");
+  Value result = bufferFor(last);
+  args.push_back(result);
+  emitConv2D(builder, op.getLoc(), p, args);
+  buffers.map(last, result);
+  return success();
+}
+
+LogicalResult Lowering::lowerLinear(nn::LinearOp op) {
+  auto in = cast<RankedTensorType>(op.getInput().getType()).getShape();
+  auto w = cast<RankedTensorType>(op.getWeight().getType()).getShape();
+  Value last = op.getResult();
+  bool relu = false;
+  if (auto reluOp = dyn_cast_or_null<nn::ReluOp>(soleUser(last))) {
+    relu = true;
+    fused.insert(reluOp);
+    last = reluOp.getResult();
+  }
+  Value weightBuffer = weight(op.getWeight());
+  Value bias = op.getBias() ? weight(op.getBias()) : Value();
+  if (!weightBuffer || (op.getBias() && !bias))
+    return op.emitError("the GPU path needs constant weights");
+  Value partials = alloc(linearPartialsShape(in[0], w[0]), op.getLoc());
+  Value result = bufferFor(last);
+  emitLinear(builder, op.getLoc(), in[0], in[1], w[0], relu,
+             buffers.lookup(op.getInput()), weightBuffer, bias, partials,
+             result);
+  buffers.map(last, result);
+  return success();
+}
+
+LogicalResult Lowering::lower(Operation *op) {
+  Location loc = op->getLoc();
+  auto simple = [&](auto emit) {
+    Value result = bufferFor(op->getResult(0));
+    emit(buffers.lookup(op->getOperand(0)), result);
+    buffers.map(op->getResult(0), result);
+    return success();
+  };
+  auto elementwise = [&](ElementwiseKind kind) {
+    return simple([&](Value in, Value out) {
+      emitElementwise(builder, loc, kind, {in}, out);
+    });
+  };
+  return TypeSwitch<Operation *, LogicalResult>(op)
+      .Case([&](arith::ConstantOp) { return success(); }) // Used lazily.
+      .Case([&](nn::Conv2DOp conv) { return lowerConv(conv); })
+      .Case([&](nn::LinearOp linear) { return lowerLinear(linear); })
+      .Case([&](nn::ReluOp) { return elementwise(ElementwiseKind::Relu); })
+      .Case([&](nn::SigmoidOp) {
+        return elementwise(ElementwiseKind::Sigmoid);
+      })
+      .Case([&](nn::TanhOp) { return elementwise(ElementwiseKind::Tanh); })
+      .Case([&](nn::AddOp add) {
+        Value result = bufferFor(add.getResult());
+        emitElementwise(builder, loc, ElementwiseKind::Add,
+                        {buffers.lookup(add.getLhs()),
+                         buffers.lookup(add.getRhs())},
+                        result);
+        buffers.map(add.getResult(), result);
+        return success();
+      })
+      .Case([&](nn::DropoutOp dropout) {
+        buffers.map(dropout.getResult(), buffers.lookup(dropout.getInput()));
+        return success();
+      })
+      .Case([&](nn::FlattenOp flatten) {
+        Value in = buffers.lookup(flatten.getInput());
+        int64_t rank = cast<MemRefType>(in.getType()).getRank();
+        SmallVector<ReassociationIndices> groups = {{0}, {}};
+        for (int64_t d = 1; d < rank; ++d)
+          groups[1].push_back(d);
+        if (rank == 1)
+          groups.pop_back();
+        buffers.map(flatten.getResult(),
+                    memref::CollapseShapeOp::create(host, loc, in, groups));
+        return success();
+      })
+      .Case([&](nn::MaxPool2DOp pool) {
+        return simple([&](Value in, Value out) {
+          PoolParams p{PoolKind::Max};
+          for (int i = 0; i < 2; ++i) {
+            p.kernel[i] = pool.getKernel()[i], p.stride[i] = pool.getStride()[i];
+            p.padBefore[i] = pool.getPadding()[i];
+            p.padAfter[i] = pool.getPadding()[2 + i];
+          }
+          emitPool(builder, loc, p, in, out);
+        });
+      })
+      .Case([&](nn::AvgPool2DOp pool) {
+        return simple([&](Value in, Value out) {
+          PoolParams p{PoolKind::Avg};
+          for (int i = 0; i < 2; ++i) {
+            p.kernel[i] = pool.getKernel()[i], p.stride[i] = pool.getStride()[i];
+            p.padBefore[i] = pool.getPadding()[i];
+            p.padAfter[i] = pool.getPadding()[2 + i];
+          }
+          p.countIncludePad = pool.getCountIncludePad();
+          emitPool(builder, loc, p, in, out);
+        });
+      })
+      .Case([&](nn::AdaptiveAvgPool2DOp) {
+        return simple([&](Value in, Value out) {
+          emitAdaptiveAvgPool(builder, loc, in, out);
+        });
+      })
+      .Case([&](nn::LRNOp lrn) {
+        return simple([&](Value in, Value out) {
+          emitLRN(builder, loc, lrn.getSize(), lrn.getAlpha().convertToDouble(),
+                  lrn.getBeta().convertToDouble(), lrn.getK().convertToDouble(),
+                  in, out);
+        });
+      })
+      .Case([&](nn::SoftmaxOp) {
+        return simple(
+            [&](Value in, Value out) { emitSoftmax(builder, loc, in, out); });
+      })
+      .Case([&](nn::BatchNormOp bn) -> LogicalResult {
+        SmallVector<Value> params;
+        for (Value v : {bn.getWeight(), bn.getBias(), bn.getRunningMean(),
+                        bn.getRunningVar()})
+          params.push_back(weight(v));
+        if (llvm::is_contained(params, Value()))
+          return bn.emitError("the GPU path needs constant batch-norm "
+                              "parameters");
+        return simple([&](Value in, Value out) {
+          emitBatchNorm(builder, loc, bn.getEps().convertToDouble(), in,
+                        params, out);
+        });
+      })
+      .Case([&](nn::ConcatOp concat) {
+        Value result = bufferFor(concat.getResult());
+        int64_t dim = concat.getDim(), offset = 0;
+        for (Value in : concat.getInputs()) {
+          emitConcatPart(builder, loc, dim, offset, buffers.lookup(in), result);
+          offset += cast<RankedTensorType>(in.getType()).getDimSize(dim);
+        }
+        buffers.map(concat.getResult(), result);
+        return success();
+      })
+      .Case([&](func::ReturnOp) { return success(); })
+      .Default([&](Operation *op) {
+        return op->emitError() << "'" << op->getName()
+                               << "' is not supported by the GPU path";
+      });
+}
+
+LogicalResult Lowering::run(Value input, Value out) {
+  output = out;
+  Block &body = func.getBody().front();
+  auto ret = cast<func::ReturnOp>(body.getTerminator());
+  returned = ret.getOperand(0);
+  buffers.map(func.getArgument(0), input);
+  for (Operation &op : body) {
+    for (Type type : op.getResultTypes())
+      if (auto shaped = dyn_cast<ShapedType>(type);
+          shaped && shaped.getNumElements() >= kMaxElements)
+        return op.emitError() << "a tensor of " << shaped.getNumElements()
+                              << " elements is too large for the GPU path "
+                                 "(32-bit indexing)";
+    if (fused.contains(&op))
+      continue;
+    if (failed(lower(&op)))
+      return failure();
+  }
+  // The returned value may live in another buffer (the model's input, or a
+  // flattened view of a layer's result): copy it into the output.
+  Value last = buffers.lookup(returned);
+  if (last != output)
+    emitElementwise(builder, ret.getLoc(), ElementwiseKind::Copy, {last},
+                    output);
+  return success();
+}
+
+struct NNToGPUPass : public impl::NNToGPUPassBase<NNToGPUPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto func = module.lookupSymbol<func::FuncOp>("forward");
+    if (!func || func.isExternal() || !func.getBody().hasOneBlock() ||
+        func.getNumArguments() != 1 || func.getNumResults() != 1) {
+      module.emitError("the GPU path needs @forward(tensor) -> tensor");
+      return signalPassFailure();
+    }
+    MLIRContext *ctx = module.getContext();
+    module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
+                    UnitAttr::get(ctx));
+    OpBuilder b(ctx);
+    b.setInsertionPointToEnd(module.getBody());
+    auto kernels = gpu::GPUModuleOp::create(b, module.getLoc(), "kiln_kernels");
+
+    auto toMemRef = [](Type type) {
+      auto tensor = cast<RankedTensorType>(type);
+      return MemRefType::get(tensor.getShape(), tensor.getElementType());
+    };
+    auto type = FunctionType::get(
+        ctx,
+        {toMemRef(func.getArgumentTypes()[0]),
+         toMemRef(func.getResultTypes()[0])},
+        {});
+    b.setInsertionPoint(func);
+    auto host = func::FuncOp::create(b, func.getLoc(), "forward", type);
+    Block *entry = host.addEntryBlock();
+    b.setInsertionPointToStart(entry);
+    Lowering lowering(module, func, kernels, b);
+    if (failed(lowering.run(entry->getArgument(0), entry->getArgument(1))))
+      return signalPassFailure();
+    func::ReturnOp::create(b, func.getLoc());
+    func.erase();
+  }
+};
+
+} // namespace
+} // namespace kiln
