@@ -63,6 +63,8 @@ void buildGPUToPTXPipeline(OpPassManager &pm,
 }
 
 void buildGPUEmulationPipeline(OpPassManager &pm) {
+  // The GPU's arithmetic for exp/log/tanh/powf, so that emulation checks it.
+  pm.nest<gpu::GPUModuleOp>().addPass(createGPUApproximateMathPass());
   // Launches -> parallel loops over blocks around the kernel bodies.
   pm.addPass(createGPUEmulatePass());
   pm.addPass(createCanonicalizerPass());
