@@ -42,8 +42,11 @@ void buildGPUToPTXPipeline(OpPassManager &pm,
   target.optLevel = 3;
   pm.addPass(createGpuNVVMAttachTarget(target));
   OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
-  // exp/log/tanh/powf -> arithmetic: no libdevice to link.
-  kernels.addPass(createGPUApproximateMathPass());
+  // exp/log/tanh/powf -> arithmetic, fma/sqrt/floor/... -> LLVM intrinsic
+  // calls: no libdevice to link.
+  GPUApproximateMathPassOptions math;
+  math.intrinsics = true;
+  kernels.addPass(createGPUApproximateMathPass(math));
   // scf.for / scf.if -> cf branches (convert-gpu-to-nvvm lowers cf).
   kernels.addPass(createSCFToControlFlowPass());
   // gpu, arith, memref, math, cf -> NVVM/LLVM. Bare pointers (static shapes:

@@ -305,13 +305,21 @@ LogicalResult Lowering::run(Value input, Value out) {
   auto ret = cast<func::ReturnOp>(body.getTerminator());
   returned = ret.getOperand(0);
   buffers.map(func.getArgument(0), input);
+  auto checkSize = [](Type type, auto emitError) -> LogicalResult {
+    auto shaped = dyn_cast<ShapedType>(type);
+    if (!shaped || shaped.getNumElements() < kMaxElements)
+      return success();
+    return emitError() << "a tensor of " << shaped.getNumElements()
+                       << " elements is too large for the GPU path (32-bit "
+                          "indexing)";
+  };
+  if (failed(checkSize(func.getArgumentTypes()[0],
+                       [&] { return func.emitError(); })))
+    return failure();
   for (Operation &op : body) {
     for (Type type : op.getResultTypes())
-      if (auto shaped = dyn_cast<ShapedType>(type);
-          shaped && shaped.getNumElements() >= kMaxElements)
-        return op.emitError() << "a tensor of " << shaped.getNumElements()
-                              << " elements is too large for the GPU path "
-                                 "(32-bit indexing)";
+      if (failed(checkSize(type, [&] { return op.emitError(); })))
+        return failure();
     if (fused.contains(&op))
       continue;
     if (failed(lower(&op)))

@@ -73,10 +73,19 @@ def GPUApproximateMathPass : Pass<"kiln-gpu-approximate-math"> {
     (`powf(x, y)` as `exp(y * log(x))`, tanh through exp) and replaces exp and
     log by MLIR's polynomial approximations (f32, a few ulp): the PTX is
     self-contained and the same arithmetic runs in kiln-gpu-emulate.
+
+    With `intrinsics`, the math ops that remain and are single NVPTX
+    instructions (fma, sqrt, fabs, floor, ceil, copysign, roundeven) become
+    `llvm.call_intrinsic`: convert-gpu-to-nvvm refuses their `llvm.intr.*`
+    forms and would call libdevice for the math ops.
   }];
+  let options = [
+    Option<"intrinsics", "intrinsics", "bool", /*default=*/"false",
+           "Turn the remaining f32 math ops into LLVM intrinsic calls (PTX)">,
+  ];
   let dependentDialects = [
     "mlir::arith::ArithDialect", "mlir::math::MathDialect",
-    "mlir::vector::VectorDialect"
+    "mlir::vector::VectorDialect", "mlir::LLVM::LLVMDialect"
   ];
 }
 

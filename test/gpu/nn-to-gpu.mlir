@@ -1,0 +1,130 @@
+// RUN: kiln-opt %s --split-input-file --kiln-nn-to-gpu-pipeline --verify-diagnostics | FileCheck %s
+
+// Tests that conv2d + ReLU + a non-overlapping max pool become one kernel
+// writing the pooled result: 128 threads per block, one block row per tile
+// of 8 output channels (16 / 8 = 2), one grid layer per image (2); 6x6
+// pooled pixels fit one block. Weights become constant globals, and the last
+// layer writes the model's output buffer directly.
+
+// CHECK-LABEL: module attributes {gpu.container_module
+// CHECK-SAME: kiln.input_shape = array<i64: 2, 3, 14, 14>
+// CHECK-SAME: kiln.output_shape = array<i64: 2, 16, 6, 6>
+// CHECK: func.func @forward(%[[IN:.*]]: memref<2x3x14x14xf32>, %[[OUT:.*]]: memref<2x16x6x6xf32>)
+// CHECK-DAG: %[[C1:.*]] = arith.constant 1 : index
+// CHECK-DAG: %[[C2:.*]] = arith.constant 2 : index
+// CHECK-DAG: %[[C128:.*]] = arith.constant 128 : index
+// CHECK-DAG: %[[W:.*]] = memref.get_global @__kiln_w_weight : memref<16x3x3x3xf32>
+// CHECK-DAG: %[[B:.*]] = memref.get_global @__kiln_w_weight_0 : memref<16xf32>
+// CHECK: gpu.launch_func @kiln_kernels::@conv2d_0 blocks in (%[[C1]], %[[C2]], %[[C2]]) threads in (%[[C128]], %[[C1]], %[[C1]]) args(%[[IN]] : {{.*}}, %[[W]] : {{.*}}, %[[B]] : {{.*}}, %[[OUT]] : memref<2x16x6x6xf32>)
+// CHECK-NOT: gpu.launch_func
+// CHECK: return
+// CHECK: memref.global "private" constant @__kiln_w_weight : memref<16x3x3x3xf32> = dense<1.250000e-01>
+// CHECK: gpu.module @kiln_kernels
+// CHECK: gpu.func @conv2d_0({{.*}}) kernel attributes {known_block_size = array<i32: 128, 1, 1>}
+// CHECK-DAG: gpu.block_id x
+// CHECK-DAG: gpu.thread_id x
+// The reduction over input channels and the 3x3 window, 8 accumulators.
+// CHECK: scf.for {{.*}} iter_args({{.*}}) -> (f32, f32, f32, f32, f32, f32, f32, f32)
+// CHECK: math.fma
+// ReLU, then the max over the 2x2 window.
+// CHECK: arith.maximumf
+// CHECK: scf.if
+// CHECK-COUNT-8: memref.store
+// CHECK: gpu.return
+func.func @forward(%x: tensor<2x3x14x14xf32>) -> tensor<2x16x6x6xf32> {
+  %w = arith.constant dense<0.125> : tensor<16x3x3x3xf32>
+  %b = arith.constant dense<0.5> : tensor<16xf32>
+  %0 = nn.conv2d %x, %w, %b stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1 : (tensor<2x3x14x14xf32>, tensor<16x3x3x3xf32>, tensor<16xf32>) -> tensor<2x16x12x12xf32>
+  %1 = nn.relu %0 : tensor<2x16x12x12xf32>
+  %2 = nn.max_pool2d %1 kernel [2, 2] stride [2, 2] padding [0, 0, 0, 0] : (tensor<2x16x12x12xf32>) -> tensor<2x16x6x6xf32>
+  return %2 : tensor<2x16x6x6xf32>
+}
+
+// -----
+
+// Tests that an overlapping pool (AlexNet's 3x3, stride 2) is not fused: it
+// gets its own one-thread-per-output kernel; the padded conv's ReLU is.
+
+// CHECK-LABEL: module attributes {gpu.container_module
+// CHECK: func.func @forward
+// CHECK: %[[ACT:.*]] = memref.alloc() {alignment = 256 : i64} : memref<1x4x9x9xf32>
+// CHECK: gpu.launch_func @kiln_kernels::@conv2d_0
+// CHECK-SAME: %[[ACT]] : memref<1x4x9x9xf32>)
+// CHECK: gpu.launch_func @kiln_kernels::@max_pool2d_1
+// CHECK-SAME: args(%[[ACT]] : memref<1x4x9x9xf32>, %{{.*}} : memref<1x4x4x4xf32>)
+// CHECK: gpu.func @conv2d_0
+// Padding: reads are bounds-checked and select zero outside.
+// CHECK: arith.cmpi sge
+// CHECK: arith.select
+// CHECK: arith.maximumf
+// CHECK: gpu.func @max_pool2d_1
+// CHECK-SAME: known_block_size = array<i32: 256, 1, 1>
+func.func @forward(%x: tensor<1x2x9x9xf32>) -> tensor<1x4x4x4xf32> {
+  %w = arith.constant dense<0.125> : tensor<4x2x3x3xf32>
+  %b = arith.constant dense<0.5> : tensor<4xf32>
+  %0 = nn.conv2d %x, %w, %b stride [1, 1] padding [1, 1, 1, 1] dilation [1, 1] groups 1 : (tensor<1x2x9x9xf32>, tensor<4x2x3x3xf32>, tensor<4xf32>) -> tensor<1x4x9x9xf32>
+  %1 = nn.relu %0 : tensor<1x4x9x9xf32>
+  %2 = nn.max_pool2d %1 kernel [3, 3] stride [2, 2] padding [0, 0, 0, 0] : (tensor<1x4x9x9xf32>) -> tensor<1x4x4x4xf32>
+  return %2 : tensor<1x4x4x4xf32>
+}
+
+// -----
+
+// Tests that flatten is a view (no kernel) and linear + ReLU become the
+// split-K pair: 8 features x 32 lanes per block (ceil(20 / 8) = 3 blocks,
+// 3 rows of the batch each), partial sums [3, 20, 32], then one thread per
+// output adds the lanes, the bias and the ReLU.
+
+// CHECK-LABEL: module attributes {gpu.container_module
+// CHECK: func.func @forward
+// CHECK-DAG: %[[C3:.*]] = arith.constant 3 : index
+// CHECK-DAG: %[[C256:.*]] = arith.constant 256 : index
+// CHECK: %[[FLAT:.*]] = memref.collapse_shape %{{.*}} {{\[}}[0], [1, 2, 3]] : memref<3x2x4x4xf32> into memref<3x32xf32>
+// CHECK: %[[PARTIAL:.*]] = memref.alloc() {{.*}} : memref<3x20x32xf32>
+// CHECK: gpu.launch_func @kiln_kernels::@linear_partial_0 blocks in (%[[C3]], %{{.*}}, %{{.*}}) threads in (%[[C256]], %{{.*}}, %{{.*}}) args(%[[FLAT]] : memref<3x32xf32>, %{{.*}} : memref<20x32xf32>, %[[PARTIAL]] : memref<3x20x32xf32>)
+// CHECK: gpu.launch_func @kiln_kernels::@linear_reduce_1 {{.*}} args(%[[PARTIAL]] : memref<3x20x32xf32>, %{{.*}} : memref<20xf32>, %{{.*}} : memref<3x20xf32>)
+// CHECK-NOT: gpu.launch_func
+// CHECK: gpu.func @linear_partial_0
+// Each lane strides over k by 32 with 3 accumulators (one per batch row).
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c32{{.*}} -> (f32, f32, f32)
+// CHECK: gpu.func @linear_reduce_1
+// CHECK-COUNT-31: arith.addf
+// CHECK: arith.addf
+// CHECK: arith.maximumf
+func.func @forward(%x: tensor<3x2x4x4xf32>) -> tensor<3x20xf32> {
+  %w = arith.constant dense<0.25> : tensor<20x32xf32>
+  %b = arith.constant dense<0.5> : tensor<20xf32>
+  %0 = nn.flatten %x : (tensor<3x2x4x4xf32>) -> tensor<3x32xf32>
+  %1 = nn.linear %0, %w, %b : (tensor<3x32xf32>, tensor<20x32xf32>, tensor<20xf32>) -> tensor<3x20xf32>
+  %2 = nn.relu %1 : tensor<3x20xf32>
+  return %2 : tensor<3x20xf32>
+}
+
+// -----
+
+// Tests that a returned view is copied into the output buffer.
+
+// CHECK-LABEL: module attributes {gpu.container_module
+// CHECK: func.func @forward
+// CHECK: gpu.launch_func @kiln_kernels::@relu_0
+// CHECK: %[[FLAT:.*]] = memref.collapse_shape
+// CHECK: gpu.launch_func @kiln_kernels::@copy_1 {{.*}} args(%[[FLAT]] : memref<1x12xf32>, %arg1 : memref<1x12xf32>)
+func.func @forward(%x: tensor<1x3x2x2xf32>) -> tensor<1x12xf32> {
+  %0 = nn.relu %x : tensor<1x3x2x2xf32>
+  %1 = nn.flatten %0 : (tensor<1x3x2x2xf32>) -> tensor<1x12xf32>
+  return %1 : tensor<1x12xf32>
+}
+
+// -----
+
+// Tests that a tensor too large for the kernels' 32-bit indices is refused
+// at the op that produces it.
+
+func.func @forward(%x: tensor<1x1x32768x32768xf32>) -> tensor<1x1x32768x32768xf32> {
+  %w = arith.constant dense<0.5> : tensor<2x1x1x1xf32>
+  %v = arith.constant dense<0.5> : tensor<1x2x1x1xf32>
+  // expected-error @below {{a tensor of 2147483648 elements is too large for the GPU path (32-bit indexing)}}
+  %0 = nn.conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1 : (tensor<1x1x32768x32768xf32>, tensor<2x1x1x1xf32>) -> tensor<1x2x32768x32768xf32>
+  %1 = nn.conv2d %0, %v stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1 : (tensor<1x2x32768x32768xf32>, tensor<1x2x1x1xf32>) -> tensor<1x1x32768x32768xf32>
+  return %1 : tensor<1x1x32768x32768xf32>
+}
