@@ -6,7 +6,9 @@
 //
 //   kiln_gpu_plan = {ptx, kernels[], buffers[], input, output,
 //                    launches[], args[]}
-//   void forward(const float *in, float *out) { kiln_gpu_run(&plan, in, out); }
+//   void forward(const float *in, float *out, void *workspace) {
+//     kiln_gpu_run(&plan, in, out);
+//   }
 //
 // forward is built in the LLVM dialect and translated by the CPU path's
 // translateToLLVMIR, so the kiln_model descriptor and the entry's ABI come
@@ -274,9 +276,11 @@ translateGPUHostToLLVMIR(ModuleOp module, llvm::LLVMContext &llvmContext,
   auto run = LLVM::LLVMFuncOp::create(
       b, loc, kRunSymbol,
       LLVM::LLVMFunctionType::get(voidType, {ptrType, ptrType, ptrType}));
+  // The workspace (third) argument stays unused: workspace_bytes is 0, as
+  // activations live on the device.
   auto forward = LLVM::LLVMFuncOp::create(
       b, loc, "forward",
-      LLVM::LLVMFunctionType::get(voidType, {ptrType, ptrType}));
+      LLVM::LLVMFunctionType::get(voidType, {ptrType, ptrType, ptrType}));
   Block *entry = forward.addEntryBlock(b);
   b.setInsertionPointToStart(entry);
   Value planAddress = LLVM::AddressOfOp::create(b, loc, ptrType, kPlanSymbol);
