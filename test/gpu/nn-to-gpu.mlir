@@ -1,10 +1,11 @@
 // RUN: kiln-opt %s --split-input-file --kiln-nn-to-gpu-pipeline --verify-diagnostics | FileCheck %s
 
 // Tests that conv2d + ReLU + a non-overlapping max pool become one kernel
-// writing the pooled result: 128 threads per block, one block row per tile
-// of 8 output channels (16 / 8 = 2), one grid layer per image (2); 6x6
-// pooled pixels fit one block. Weights become constant globals, and the last
-// layer writes the model's output buffer directly.
+// writing the pooled result: 128 threads per block, one thread per pooled
+// pixel (6x6 fit one block) and, this layer being small, per 2 output
+// channels (one block row each: 16 / 2 = 8), one grid layer per image (2).
+// Weights become constant globals, and the last layer writes the model's
+// output buffer directly.
 
 // CHECK-LABEL: module attributes {gpu.container_module
 // CHECK-SAME: kiln.input_shape = array<i64: 2, 3, 14, 14>
@@ -12,10 +13,11 @@
 // CHECK: func.func @forward(%[[IN:.*]]: memref<2x3x14x14xf32>, %[[OUT:.*]]: memref<2x16x6x6xf32>)
 // CHECK-DAG: %[[C1:.*]] = arith.constant 1 : index
 // CHECK-DAG: %[[C2:.*]] = arith.constant 2 : index
+// CHECK-DAG: %[[C8:.*]] = arith.constant 8 : index
 // CHECK-DAG: %[[C128:.*]] = arith.constant 128 : index
 // CHECK-DAG: %[[W:.*]] = memref.get_global @__kiln_w_weight : memref<16x3x3x3xf32>
 // CHECK-DAG: %[[B:.*]] = memref.get_global @__kiln_w_weight_0 : memref<16xf32>
-// CHECK: gpu.launch_func @kiln_kernels::@conv2d_0 blocks in (%[[C1]], %[[C2]], %[[C2]]) threads in (%[[C128]], %[[C1]], %[[C1]]) args(%[[IN]] : {{.*}}, %[[W]] : {{.*}}, %[[B]] : {{.*}}, %[[OUT]] : memref<2x16x6x6xf32>)
+// CHECK: gpu.launch_func @kiln_kernels::@conv2d_0 blocks in (%[[C1]], %[[C8]], %[[C2]]) threads in (%[[C128]], %[[C1]], %[[C1]]) args(%[[IN]] : {{.*}}, %[[W]] : {{.*}}, %[[B]] : {{.*}}, %[[OUT]] : memref<2x16x6x6xf32>)
 // CHECK-NOT: gpu.launch_func
 // CHECK: return
 // CHECK: memref.global "private" constant @__kiln_w_weight : memref<16x3x3x3xf32> = dense<1.250000e-01>
@@ -23,13 +25,15 @@
 // CHECK: gpu.func @conv2d_0({{.*}}) kernel attributes {known_block_size = array<i32: 128, 1, 1>}
 // CHECK-DAG: gpu.block_id x
 // CHECK-DAG: gpu.thread_id x
-// The reduction over input channels and the 3x3 window, 8 accumulators.
-// CHECK: scf.for {{.*}} iter_args({{.*}}) -> (f32, f32, f32, f32, f32, f32, f32, f32)
+// The reduction over input channels and the 3x3 window, 2 accumulators, at
+// each of the 4 positions of the pool window.
+// CHECK-COUNT-4: scf.for {{.*}} iter_args({{.*}}) -> (f32, f32) {
 // CHECK: math.fma
 // ReLU, then the max over the 2x2 window.
 // CHECK: arith.maximumf
 // CHECK: scf.if
-// CHECK-COUNT-8: memref.store
+// CHECK-COUNT-2: memref.store
+// CHECK-NOT: memref.store
 // CHECK: gpu.return
 func.func @forward(%x: tensor<2x3x14x14xf32>) -> tensor<2x16x6x6xf32> {
   %w = arith.constant dense<0.125> : tensor<16x3x3x3xf32>
@@ -38,6 +42,25 @@ func.func @forward(%x: tensor<2x3x14x14xf32>) -> tensor<2x16x6x6xf32> {
   %1 = nn.relu %0 : tensor<2x16x12x12xf32>
   %2 = nn.max_pool2d %1 kernel [2, 2] stride [2, 2] padding [0, 0, 0, 0] : (tensor<2x16x12x12xf32>) -> tensor<2x16x6x6xf32>
   return %2 : tensor<2x16x6x6xf32>
+}
+
+// -----
+
+// Tests that a large layer (VGG's first: 224x224 pixels, 64 channels) gives
+// each thread 4 pixels x 8 channels, 32 accumulators: ceil(50176 / 512) = 98
+// blocks of pixels, 64 / 8 = 8 of channels.
+
+// CHECK-LABEL: module attributes {gpu.container_module
+// CHECK-DAG: %[[C98:.*]] = arith.constant 98 : index
+// CHECK-DAG: %[[C8:.*]] = arith.constant 8 : index
+// CHECK: gpu.launch_func @kiln_kernels::@conv2d_0 blocks in (%[[C98]], %[[C8]], %{{.*}}) threads in (%c128
+// CHECK: gpu.func @conv2d_0
+// CHECK: scf.for {{.*}} -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32) {
+// CHECK-COUNT-4: scf.if
+func.func @forward(%x: tensor<1x4x224x224xf32>) -> tensor<1x64x224x224xf32> {
+  %w = arith.constant dense<0.125> : tensor<64x4x3x3xf32>
+  %0 = nn.conv2d %x, %w stride [1, 1] padding [1, 1, 1, 1] dilation [1, 1] groups 1 : (tensor<1x4x224x224xf32>, tensor<64x4x3x3xf32>) -> tensor<1x64x224x224xf32>
+  return %0 : tensor<1x64x224x224xf32>
 }
 
 // -----

@@ -4,10 +4,11 @@
 // the un-pooled activations never reach memory.
 //
 // Mapping: grid (pixel tiles, channel tiles, batch), 128 threads per block.
-// A thread computes `kPixels` output pixels (128 apart, so that a warp's
+// A thread computes up to 4 output pixels (128 apart, so that a warp's
 // lanes always touch neighbouring columns and its input loads coalesce) for
-// a tile of `tile` output channels, keeping the kPixels x tile accumulators
-// in registers across the whole reduction (input channels x kernel window).
+// a tile of up to 8 output channels, keeping those accumulators in
+// registers across the whole reduction (input channels x kernel window);
+// chooseWork gives small layers less work per thread and more threads.
 // Every thread of a block uses the same channel tile, so a weight load is
 // one broadcast per warp and feeds kPixels FMAs. With a fused pool a thread
 // computes the conv at every position of its pooled pixel's window (the
@@ -25,27 +26,45 @@ namespace kiln::kernels {
 
 namespace {
 constexpr int64_t kThreads = 128;
+/// Threads that keep every SM of a large GPU busy (132 SMs x 2 blocks of
+/// 256): below this, a layer trades register reuse for parallelism.
+constexpr int64_t kBusyThreads = 132 * 512;
 
-/// The largest of 8, 4, 2, 1 that divides the output channels per group.
-int64_t channelTile(const ConvParams &p) {
+/// How much work one thread does: `pixels` output pixels (1, 2 or 4) for
+/// `channels` output channels (8, 4, 2 or 1, dividing the channels of a
+/// group). More of both means fewer loads per FMA (each input value feeds
+/// `channels` FMAs, each weight `pixels`), fewer means more threads for the
+/// small late layers of a batch-1 network.
+struct ThreadWork {
+  int64_t pixels, channels;
+};
+
+ThreadWork chooseWork(const ConvParams &p, int64_t outPixels) {
   int64_t perGroup = p.oc / p.groups;
+  ThreadWork work{p.pool == PoolKind::None ? 4 : 1, 1};
   for (int64_t tile : {8, 4, 2})
-    if (perGroup % tile == 0)
-      return tile;
-  return 1;
+    if (perGroup % tile == 0) {
+      work.channels = tile;
+      break;
+    }
+  auto threads = [&] {
+    return ceilDiv(outPixels, work.pixels) * (p.oc / work.channels) * p.n;
+  };
+  while (work.pixels > 1 && threads() < kBusyThreads)
+    work.pixels /= 2;
+  while (work.channels > 2 && threads() < kBusyThreads)
+    work.channels /= 2;
+  return work;
 }
 } // namespace
 
 void emitConv2D(ModelBuilder &builder, Location loc, const ConvParams &p,
                 ValueRange args) {
-  int64_t tile = channelTile(p);
   int64_t outH = p.pool == PoolKind::None ? p.oh : p.oh / p.poolH;
   int64_t outW = p.pool == PoolKind::None ? p.ow : p.ow / p.poolW;
   int64_t pixels = outH * outW;
-  // Two pixels per thread halve the weight loads per FMA; pooled kernels
-  // already reuse each weight across the pool window.
-  int64_t pixelsPerThread =
-      p.pool == PoolKind::None && pixels >= 2 * kThreads ? 2 : 1;
+  ThreadWork work = chooseWork(p, pixels);
+  int64_t tile = work.channels, pixelsPerThread = work.pixels;
   LaunchShape shape;
   shape.grid = {ceilDiv(pixels, kThreads * pixelsPerThread), p.oc / tile, p.n};
   shape.block = {kThreads, 1, 1};
