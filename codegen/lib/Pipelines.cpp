@@ -60,6 +60,9 @@ void buildNNToLinalgPipeline(OpPassManager &pm,
   // Drop dropout and identities, fold batch norms into convolutions.
   if (options.simplify)
     pm.addPass(createSimplifyPass());
+  // conv + ReLU + pool and linear + ReLU chains -> one fused op each.
+  if (options.fuse)
+    pm.addPass(createFusePass());
   // nn ops -> linalg named ops / generics, tensor.pad/reshapes, weights as
   // dense_resource constants.
   pm.addPass(createConvertNNToLinalgPass());
@@ -197,6 +200,9 @@ struct PipelineCLOptions : public PassPipelineOptions<PipelineCLOptions> {
   Option<bool> simplify{*this, "simplify",
                         llvm::cl::desc("Run nn-level simplifications"),
                         llvm::cl::init(true)};
+  Option<bool> fuse{*this, "fuse",
+                    llvm::cl::desc("Fuse conv+ReLU+pool and linear+ReLU chains"),
+                    llvm::cl::init(true)};
   Option<bool> interchange{
       *this, "interchange-for-vectorization",
       llvm::cl::desc("Generalize named linalg ops and interchange loops so "
@@ -222,6 +228,7 @@ struct PipelineCLOptions : public PassPipelineOptions<PipelineCLOptions> {
   PipelineOptions get() const {
     PipelineOptions options;
     options.simplify = simplify;
+    options.fuse = fuse;
     options.interchangeForVectorization = interchange;
     options.reassociateReductions = reassociate;
     options.vectorWidth = vectorWidth;

@@ -125,6 +125,37 @@ func.func @forward(%x: tensor<3x2x4x4xf32>) -> tensor<3x20xf32> {
 
 // -----
 
+// Tests kiln-fuse's ops: nn.fused_conv2d with a pool that tiles its output is
+// one kernel; with overlapping windows (3x3, stride 2) the convolution (with
+// its ReLU) is written to a buffer and pooled by a second kernel;
+// nn.fused_linear applies its ReLU in the reduce kernel.
+
+// CHECK-LABEL: module attributes {gpu.container_module
+// CHECK: func.func @forward
+// CHECK: gpu.launch_func @kiln_kernels::@conv2d_0 {{.*}} : memref<1x4x4x4xf32>)
+// CHECK: %[[CONV:.*]] = memref.alloc() {{.*}} : memref<1x4x4x4xf32>
+// CHECK: gpu.launch_func @kiln_kernels::@conv2d_1 {{.*}} %[[CONV]] : memref<1x4x4x4xf32>)
+// CHECK: gpu.launch_func @kiln_kernels::@max_pool2d_2 {{.*}} args(%[[CONV]] : memref<1x4x4x4xf32>, %{{.*}} : memref<1x4x1x1xf32>)
+// CHECK: gpu.launch_func @kiln_kernels::@linear_partial_3
+// CHECK: gpu.launch_func @kiln_kernels::@linear_reduce_4
+// CHECK: gpu.func @conv2d_0
+// CHECK: arith.maximumf
+// CHECK: gpu.func @linear_reduce_4
+// CHECK: arith.maximumf
+// CHECK: gpu.return
+func.func @forward(%x: tensor<1x2x8x8xf32>) -> tensor<1x3xf32> {
+  %w = arith.constant dense<0.125> : tensor<4x2x1x1xf32>
+  %w2 = arith.constant dense<0.125> : tensor<4x4x1x1xf32>
+  %l = arith.constant dense<0.25> : tensor<3x4xf32>
+  %0 = nn.fused_conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1 relu pool "avg" kernel [2, 2] stride [2, 2] : (tensor<1x2x8x8xf32>, tensor<4x2x1x1xf32>) -> tensor<1x4x4x4xf32>
+  %1 = nn.fused_conv2d %0, %w2 stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1 relu pool "max" kernel [3, 3] stride [2, 2] : (tensor<1x4x4x4xf32>, tensor<4x4x1x1xf32>) -> tensor<1x4x1x1xf32>
+  %2 = nn.flatten %1 : (tensor<1x4x1x1xf32>) -> tensor<1x4xf32>
+  %3 = nn.fused_linear %2, %l relu : (tensor<1x4xf32>, tensor<3x4xf32>) -> tensor<1x3xf32>
+  return %3 : tensor<1x3xf32>
+}
+
+// -----
+
 // Tests that a returned view is copied into the output buffer.
 
 // CHECK-LABEL: module attributes {gpu.container_module

@@ -58,8 +58,8 @@ enum ExitCode {
   kInternalError = 3,
 };
 
-enum class Stage { Spec, NN, Simplified, Linalg, Loops, LLVMDialect, LLVMIR,
-                   Asm, Obj, Exe, GPU, PTX };
+enum class Stage { Spec, NN, Simplified, Fused, Linalg, Loops, LLVMDialect,
+                   LLVMIR, Asm, Obj, Exe, GPU, PTX };
 
 cl::OptionCategory kilnCategory("Kiln options");
 cl::OptionCategory mlirCategory("MLIR options (inspect the passes kilnc runs)");
@@ -117,6 +117,9 @@ cl::opt<Stage> emit(
         clEnumValN(Stage::Simplified, "nn-simplified",
                    "nn dialect after kiln-simplify (dropout removed, "
                    "batchnorm folded)"),
+        clEnumValN(Stage::Fused, "nn-fused",
+                   "nn dialect after kiln-fuse (conv+ReLU+pool and "
+                   "linear+ReLU chains as single ops)"),
         clEnumValN(Stage::Linalg, "linalg", "linalg on tensors"),
         clEnumValN(Stage::Loops, "loops", "scf loops on memrefs"),
         clEnumValN(Stage::LLVMDialect, "llvm", "MLIR's LLVM dialect"),
@@ -171,6 +174,10 @@ cl::opt<bool> printWeights(
 cl::opt<bool> noSimplify("no-simplify",
                          cl::desc("Skip the nn-level simplifications"),
                          cl::cat(kilnCategory));
+
+cl::opt<bool> noFuse("no-fuse",
+                     cl::desc("Keep every layer a separate op (skip kiln-fuse)"),
+                     cl::cat(kilnCategory));
 
 cl::opt<bool> printMemoryPlan(
     "print-memory-plan",
@@ -392,12 +399,16 @@ int emitModule(mlir::OwningOpRef<mlir::ModuleOp> module,
       return fail(kBadUsage, "invalid pass manager options");
     mlir::applyDefaultTimingPassManagerCLOptions(pm);
     PipelineOptions options;
-    options.simplify = false; // Run once, below, so it is a stage of its own.
+    // Simplify and fuse run once, below, so that each is a stage of its own.
+    options.simplify = false;
+    options.fuse = false;
     options.vectorWidth = getVectorWidth(**machine);
     options.planMemory = !noMemoryPlan;
     options.reportMemoryPlan = printMemoryPlan;
     if (!noSimplify)
       pm.addPass(createSimplifyPass());
+    if (!noFuse && emit >= Stage::Fused)
+      pm.addPass(createFusePass());
     if (emit >= Stage::Linalg)
       buildNNToLinalgPipeline(pm, options);
     if (emit >= Stage::Loops)
@@ -523,12 +534,16 @@ int emitGPUModule(mlir::OwningOpRef<mlir::ModuleOp> module,
   if (failed(mlir::applyPassManagerCLOptions(pm)))
     return fail(kBadUsage, "invalid pass manager options");
   mlir::applyDefaultTimingPassManagerCLOptions(pm);
+  bool nnStage = emit <= Stage::Fused;
   if (emit != Stage::NN) {
     if (!noSimplify)
       pm.addPass(createSimplifyPass());
-    if (emit != Stage::Simplified)
+    // kiln-nn-to-gpu takes nn.fused_conv2d / nn.fused_linear as they come.
+    if (!noFuse && emit != Stage::Simplified)
+      pm.addPass(createFusePass());
+    if (!nnStage)
       buildNNToGPUPipeline(pm, options);
-    if (emit != Stage::Simplified && emit != Stage::GPU) {
+    if (!nnStage && emit != Stage::GPU) {
       if (gpuEmulate) {
         PipelineOptions cpu;
         buildGPUEmulationPipeline(pm);
@@ -549,7 +564,7 @@ int emitGPUModule(mlir::OwningOpRef<mlir::ModuleOp> module,
       return fail(kBadInput, toString(std::move(error)));
     return int(kSuccess);
   };
-  if (emit <= Stage::Simplified || emit == Stage::GPU) {
+  if (nnStage || emit == Stage::GPU) {
     mlir::OpPrintingFlags flags;
     if (!printWeights)
       flags.elideLargeResourceString(64);

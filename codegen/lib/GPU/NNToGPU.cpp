@@ -1,10 +1,12 @@
 //===- NNToGPU.cpp - nn ops to GPU kernels and launches -------------------===//
 //
 // Walks @forward in order and replaces it by a host function that only
-// allocates buffers and launches kernels (see GPUPasses.td). Fusion is
-// decided here, on the nn ops: a convolution takes the ReLU and the
-// non-overlapping pool that follow it when it is their only producer and
-// they its only users; a linear layer takes its ReLU.
+// allocates buffers and launches kernels (see GPUPasses.td). kiln-fuse's
+// nn.fused_conv2d / nn.fused_linear become one kernel each (two when the
+// pool windows overlap); unfused chains (--no-fuse, kiln-opt) are fused
+// here the same way: a convolution takes the ReLU and the non-overlapping
+// pool that follow it when they are its only users; a linear layer takes
+// its ReLU.
 //
 //===----------------------------------------------------------------------===//
 
@@ -48,7 +50,11 @@ public:
 private:
   LogicalResult lower(Operation *op);
   LogicalResult lowerConv(nn::Conv2DOp op);
+  LogicalResult lowerFusedConv(nn::FusedConv2DOp op);
+  LogicalResult lowerConvKernel(Operation *op, ConvParams p, Value bias,
+                                Value result);
   LogicalResult lowerLinear(nn::LinearOp op);
+  LogicalResult lowerLinear(Operation *op, Value bias, bool relu, Value last);
   Value weight(Value tensor);
   Value bufferFor(Value result);
   Value alloc(ArrayRef<int64_t> shape, Location loc);
@@ -105,10 +111,12 @@ Value Lowering::weight(Value tensor) {
   return value;
 }
 
-LogicalResult Lowering::lowerConv(nn::Conv2DOp op) {
+/// The convolution attributes shared by nn.conv2d and nn.fused_conv2d;
+/// `out` is the convolution's own result shape (before any pooling).
+template <typename ConvOp>
+ConvParams getConvParams(ConvOp op, ArrayRef<int64_t> out) {
   auto in = cast<RankedTensorType>(op.getInput().getType()).getShape();
   auto w = cast<RankedTensorType>(op.getWeight().getType()).getShape();
-  auto out = cast<RankedTensorType>(op.getType()).getShape();
   ConvParams p;
   p.n = in[0], p.c = in[1], p.h = in[2], p.w = in[3];
   p.oc = w[0], p.groups = op.getGroups(), p.kh = w[2], p.kw = w[3];
@@ -117,6 +125,64 @@ LogicalResult Lowering::lowerConv(nn::Conv2DOp op) {
   p.dilationH = op.getDilation()[0], p.dilationW = op.getDilation()[1];
   p.oh = out[2], p.ow = out[3];
   p.bias = static_cast<bool>(op.getBias());
+  return p;
+}
+
+/// Whether a pool of `kernel`/`stride` without padding, giving `pooled`,
+/// tiles the conv output of `p` exactly, so the conv kernel can compute it.
+bool tilesOutput(const ConvParams &p, ArrayRef<int64_t> kernel,
+                 ArrayRef<int64_t> stride, ArrayRef<int64_t> pooled) {
+  return kernel == stride && pooled[2] == p.oh / kernel[0] &&
+         pooled[3] == p.ow / kernel[1];
+}
+
+LogicalResult Lowering::lowerConvKernel(Operation *op, ConvParams p,
+                                        Value bias, Value result) {
+  Value input = buffers.lookup(op->getOperand(0));
+  SmallVector<Value> args = {input, weight(op->getOperand(1))};
+  if (p.bias)
+    args.push_back(weight(bias));
+  if (llvm::is_contained(args, Value()))
+    return op->emitError("the GPU path needs constant weights");
+  args.push_back(result);
+  emitConv2D(builder, op->getLoc(), p, args);
+  return success();
+}
+
+LogicalResult Lowering::lowerFusedConv(nn::FusedConv2DOp op) {
+  ConvParams p = getConvParams(op, op.getConvolutionShape());
+  p.relu = op.getRelu();
+  std::optional<StringRef> pool = op.getPool();
+  auto pooled = cast<RankedTensorType>(op.getType()).getShape();
+  Value result = bufferFor(op.getResult());
+  buffers.map(op.getResult(), result);
+  if (!pool)
+    return lowerConvKernel(op, p, op.getBias(), result);
+  ArrayRef<int64_t> kernel = *op.getPoolKernel(), stride = *op.getPoolStride();
+  PoolKind kind = *pool == "max" ? PoolKind::Max : PoolKind::Avg;
+  if (tilesOutput(p, kernel, stride, pooled)) {
+    p.pool = kind;
+    p.poolH = kernel[0], p.poolW = kernel[1];
+    return lowerConvKernel(op, p, op.getBias(), result);
+  }
+  // Overlapping windows (AlexNet's 3x3, stride 2) would recompute most
+  // convolution outputs: write the convolution, then pool it.
+  Value conv = alloc(op.getConvolutionShape(), op.getLoc());
+  if (failed(lowerConvKernel(op, p, op.getBias(), conv)))
+    return failure();
+  PoolParams params{kind};
+  for (int i = 0; i < 2; ++i) {
+    params.kernel[i] = kernel[i], params.stride[i] = stride[i];
+    params.padBefore[i] = params.padAfter[i] = 0;
+  }
+  params.countIncludePad = true;
+  emitPool(builder, op.getLoc(), params, conv, result);
+  return success();
+}
+
+LogicalResult Lowering::lowerConv(nn::Conv2DOp op) {
+  ConvParams p = getConvParams(
+      op, cast<RankedTensorType>(op.getType()).getShape());
 
   // Fuse the ReLU and a pool whose windows tile the conv output exactly.
   Value last = op.getResult();
@@ -126,11 +192,9 @@ LogicalResult Lowering::lowerConv(nn::Conv2DOp op) {
     last = relu.getResult();
   }
   auto fusablePool = [&](auto pool) {
-    ArrayRef<int64_t> kernel = pool.getKernel(), stride = pool.getStride();
-    auto pooled = cast<RankedTensorType>(pool.getType()).getShape();
-    return kernel == stride && llvm::all_of(pool.getPadding(),
-                                            [](int64_t v) { return v == 0; }) &&
-           pooled[2] == p.oh / kernel[0] && pooled[3] == p.ow / kernel[1];
+    return llvm::all_of(pool.getPadding(), [](int64_t v) { return v == 0; }) &&
+           tilesOutput(p, pool.getKernel(), pool.getStride(),
+                       cast<RankedTensorType>(pool.getType()).getShape());
   };
   Operation *next = soleUser(last);
   if (auto pool = dyn_cast_or_null<nn::MaxPool2DOp>(next);
@@ -146,23 +210,30 @@ LogicalResult Lowering::lowerConv(nn::Conv2DOp op) {
     fused.insert(next);
     last = next->getResult(0);
   }
-
-  SmallVector<Value> args = {buffers.lookup(op.getInput()),
-                             weight(op.getWeight())};
-  if (p.bias)
-    args.push_back(weight(op.getBias()));
-  if (llvm::is_contained(args, Value()))
-    return op.emitError("the GPU path needs constant weights");
   Value result = bufferFor(last);
-  args.push_back(result);
-  emitConv2D(builder, op.getLoc(), p, args);
+  buffers.map(last, result);
+  return lowerConvKernel(op, p, op.getBias(), result);
+}
+
+LogicalResult Lowering::lowerLinear(Operation *op, Value bias, bool relu,
+                                    Value last) {
+  auto in = cast<RankedTensorType>(op->getOperand(0).getType()).getShape();
+  auto w = cast<RankedTensorType>(op->getOperand(1).getType()).getShape();
+  Value weightBuffer = weight(op->getOperand(1));
+  Value biasBuffer = bias ? weight(bias) : Value();
+  if (!weightBuffer || (bias && !biasBuffer))
+    return op->emitError("the GPU path needs constant weights");
+  Value partials = alloc(linearPartialsShape(in[0], w[0]), op->getLoc());
+  Value result = bufferFor(last);
+  emitLinear(builder, op->getLoc(), in[0], in[1], w[0], relu,
+             buffers.lookup(op->getOperand(0)), weightBuffer, biasBuffer,
+             partials, result);
   buffers.map(last, result);
   return success();
 }
 
 LogicalResult Lowering::lowerLinear(nn::LinearOp op) {
-  auto in = cast<RankedTensorType>(op.getInput().getType()).getShape();
-  auto w = cast<RankedTensorType>(op.getWeight().getType()).getShape();
+  // Fuse the ReLU that follows.
   Value last = op.getResult();
   bool relu = false;
   if (auto reluOp = dyn_cast_or_null<nn::ReluOp>(soleUser(last))) {
@@ -170,17 +241,7 @@ LogicalResult Lowering::lowerLinear(nn::LinearOp op) {
     fused.insert(reluOp);
     last = reluOp.getResult();
   }
-  Value weightBuffer = weight(op.getWeight());
-  Value bias = op.getBias() ? weight(op.getBias()) : Value();
-  if (!weightBuffer || (op.getBias() && !bias))
-    return op.emitError("the GPU path needs constant weights");
-  Value partials = alloc(linearPartialsShape(in[0], w[0]), op.getLoc());
-  Value result = bufferFor(last);
-  emitLinear(builder, op.getLoc(), in[0], in[1], w[0], relu,
-             buffers.lookup(op.getInput()), weightBuffer, bias, partials,
-             result);
-  buffers.map(last, result);
-  return success();
+  return lowerLinear(op, op.getBias(), relu, last);
 }
 
 LogicalResult Lowering::lower(Operation *op) {
@@ -200,6 +261,11 @@ LogicalResult Lowering::lower(Operation *op) {
       .Case([&](arith::ConstantOp) { return success(); }) // Used lazily.
       .Case([&](nn::Conv2DOp conv) { return lowerConv(conv); })
       .Case([&](nn::LinearOp linear) { return lowerLinear(linear); })
+      .Case([&](nn::FusedConv2DOp conv) { return lowerFusedConv(conv); })
+      .Case([&](nn::FusedLinearOp linear) {
+        return lowerLinear(linear, linear.getBias(), linear.getRelu(),
+                           linear.getResult());
+      })
       .Case([&](nn::ReluOp) { return elementwise(ElementwiseKind::Relu); })
       .Case([&](nn::SigmoidOp) {
         return elementwise(ElementwiseKind::Sigmoid);

@@ -231,7 +231,8 @@ def PlanMemoryPass : Pass<"kiln-plan-memory", "mlir::ModuleOp"> {
     peak activation memory) is recorded as the module attribute
     `kiln.workspace_bytes`, for the `kiln_model` descriptor; the runtime
     allocates the workspace once, so inference does not call malloc.
-    Allocations in nested regions or of dynamic shape are left alone.
+    Allocations used only by deallocations are removed. Allocations in
+    nested regions or of dynamic shape are left alone.
   }];
   let options = [
     Option<"entryName", "entry", "std::string", /*default=*/"\"forward\"",

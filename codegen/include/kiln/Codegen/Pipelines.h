@@ -36,6 +36,10 @@ struct PipelineOptions {
   /// batch-norm folding) before lowering nn to linalg.
   bool simplify = true;
 
+  /// Merge conv+ReLU+pool and linear+ReLU chains into fused ops (kiln-fuse)
+  /// before lowering nn to linalg.
+  bool fuse = true;
+
   /// Generalize named linalg ops and interchange loops so that the innermost
   /// loop of convolutions and matmuls runs along the output's contiguous
   /// dimension, which LLVM vectorizes. Results are unchanged (each output
