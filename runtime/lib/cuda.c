@@ -55,8 +55,7 @@ enum {
   X(cuMemAlloc, "cuMemAlloc_v2", CUresult, (CUdeviceptr *, size_t))            \
   X(cuMemcpyHtoD, "cuMemcpyHtoD_v2", CUresult,                                 \
     (CUdeviceptr, const void *, size_t))                                       \
-  X(cuMemcpyDtoH, "cuMemcpyDtoH_v2", CUresult,                                 \
-    (void *, CUdeviceptr, size_t))                                             \
+  X(cuMemcpyDtoH, "cuMemcpyDtoH_v2", CUresult, (void *, CUdeviceptr, size_t))  \
   X(cuLaunchKernel, "cuLaunchKernel", CUresult,                                \
     (CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,   \
      unsigned, CUstream, void **, void **))                                    \
@@ -69,9 +68,7 @@ enum {
   X(cuGetErrorString, "cuGetErrorString", CUresult, (CUresult, const char **))
 
 #define KILN_DECLARE(name, symbol, ret, params) ret(*name) params;
-static struct {
-  KILN_CUDA_FUNCTIONS(KILN_DECLARE)
-} cu;
+static struct { KILN_CUDA_FUNCTIONS(KILN_DECLARE) } cu;
 #undef KILN_DECLARE
 
 /* What the first kiln_gpu_run set up for its plan. */
@@ -108,8 +105,7 @@ static void check(CUresult rc, const char *what) {
     name = "CUDA_ERROR_STUB_LIBRARY";
   fatal("%s failed: %s (%d)%s%s%s", what, name ? name : "unknown error", rc,
         text ? ": " : "", text ? text : "",
-        rc == 34 || rc == 100 ? "; this machine has no usable NVIDIA GPU"
-                              : "");
+        rc == 34 || rc == 100 ? "; this machine has no usable NVIDIA GPU" : "");
 }
 
 static void load_driver(void) {
@@ -235,7 +231,8 @@ void kiln_gpu_run(const kiln_gpu_plan *plan, const float *input,
     enum { kMaxArgs = 16 };
     void *params[kMaxArgs];
     if (l->num_args > kMaxArgs)
-      fatal("kernel '%s' has too many arguments", plan->kernel_names[l->kernel]);
+      fatal("kernel '%s' has too many arguments",
+            plan->kernel_names[l->kernel]);
     for (int32_t a = 0; a < l->num_args; ++a)
       params[a] = &state.buffers[plan->args[l->first_arg + a]];
     CUresult rc = cu.cuLaunchKernel(

@@ -56,8 +56,8 @@ struct GPUApproximateMathPass
     // powf -> exp/log, tanh -> exp, ... then exp/log/... -> polynomials.
     // (Only these: the "fma" expansion would split fused multiply-adds.)
     math::populateExpansionPatterns(patterns, {"powf", "tanh", "fpowi"});
-    populateMathPolynomialApproximationPatterns(
-        patterns, [](StringRef) { return true; });
+    populateMathPolynomialApproximationPatterns(patterns,
+                                                [](StringRef) { return true; });
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
     if (!intrinsics)

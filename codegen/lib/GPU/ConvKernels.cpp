@@ -73,112 +73,114 @@ void emitConv2D(ModelBuilder &builder, Location loc, const ConvParams &p,
                 (p.ow - 1) * p.strideW + (p.kw - 1) * p.dilationW >= p.w;
   int64_t inPerGroup = p.c / p.groups, outPerGroup = p.oc / p.groups;
 
-  builder.launch("conv2d", loc, args, shape,
-                 [&](KernelBuilder &k, ValueRange kargs) {
-    Value input = kargs[0], weight = kargs[1];
-    Value bias = p.bias ? kargs[2] : Value();
-    Value output = kargs.back();
-    Value n = k.blockId[2];
-    Value oc0 = k.mul(k.blockId[1], tile);
-    Value ic0 = k.mul(k.div(oc0, outPerGroup), inPerGroup);
-    Value tileBase =
-        k.add(k.mul(k.blockId[0], kThreads * pixelsPerThread), k.threadId[0]);
+  builder.launch(
+      "conv2d", loc, args, shape, [&](KernelBuilder &k, ValueRange kargs) {
+        Value input = kargs[0], weight = kargs[1];
+        Value bias = p.bias ? kargs[2] : Value();
+        Value output = kargs.back();
+        Value n = k.blockId[2];
+        Value oc0 = k.mul(k.blockId[1], tile);
+        Value ic0 = k.mul(k.div(oc0, outPerGroup), inPerGroup);
+        Value tileBase = k.add(k.mul(k.blockId[0], kThreads * pixelsPerThread),
+                               k.threadId[0]);
 
-    // Output pixel j of this thread, clamped into range so that every
-    // thread computes (and only the valid ones store).
-    SmallVector<Value> valid, oy, ox;
-    for (int64_t j = 0; j < pixelsPerThread; ++j) {
-      Value pixel = k.add(tileBase, j * kThreads);
-      valid.push_back(k.lt(pixel, pixels));
-      pixel = k.minS(pixel, k.idx(pixels - 1));
-      oy.push_back(k.div(pixel, outW));
-      ox.push_back(k.rem(pixel, outW));
-    }
-
-    // Convolution at conv-output positions (y[j], x[j]); returns
-    // accumulators [j * tile + t].
-    auto convolve = [&](ArrayRef<Value> y, ArrayRef<Value> x) {
-      SmallVector<Value> iy0, ix0;
-      for (size_t j = 0; j < y.size(); ++j) {
-        iy0.push_back(k.sub(k.mul(y[j], p.strideH), k.idx(p.padTop)));
-        ix0.push_back(k.sub(k.mul(x[j], p.strideW), k.idx(p.padLeft)));
-      }
-      SmallVector<Value> zeros(y.size() * tile, k.f32(0.0));
-      return k.loop(0, inPerGroup, 1, zeros, [&](Value ic, ValueRange acc) {
-        Value channel = k.add(ic0, ic);
-        return k.loop(0, p.kh, 1, acc, [&](Value r, ValueRange acc) {
-          return k.loop(0, p.kw, 1, acc, [&](Value s, ValueRange acc) {
-            SmallVector<Value> xs;
-            for (size_t j = 0; j < y.size(); ++j) {
-              Value iy = k.add(iy0[j], k.mul(r, p.dilationH));
-              Value ix = k.add(ix0[j], k.mul(s, p.dilationW));
-              if (!padded) {
-                xs.push_back(k.load(input, {n, channel, iy, ix}));
-                continue;
-              }
-              // Padding reads as zero: load from a clamped position, select.
-              Value inside = k.andI(k.inRange(iy, p.h), k.inRange(ix, p.w));
-              Value zero = k.idx(0);
-              Value v = k.load(input, {n, channel, k.select(inside, iy, zero),
-                                       k.select(inside, ix, zero)});
-              xs.push_back(k.select(inside, v, k.f32(0.0)));
-            }
-            SmallVector<Value> next(acc);
-            for (int64_t t = 0; t < tile; ++t) {
-              Value w = k.load(weight, {k.add(oc0, t), ic, r, s});
-              for (size_t j = 0; j < y.size(); ++j)
-                next[j * tile + t] = k.fma(xs[j], w, acc[j * tile + t]);
-            }
-            return next;
-          });
-        });
-      });
-    };
-
-    SmallVector<Value> biases;
-    for (int64_t t = 0; t < tile; ++t)
-      biases.push_back(bias ? k.load(bias, {k.add(oc0, t)}) : k.f32(0.0));
-    auto epilogue = [&](Value acc, int64_t t) {
-      Value v = k.addF(acc, biases[t]);
-      return p.relu ? k.relu(v) : v;
-    };
-
-    SmallVector<Value> results;
-    if (p.pool == PoolKind::None) {
-      SmallVector<Value> acc = convolve(oy, ox);
-      for (int64_t j = 0; j < pixelsPerThread; ++j)
-        for (int64_t t = 0; t < tile; ++t)
-          results.push_back(epilogue(acc[j * tile + t], t));
-    } else {
-      double init = p.pool == PoolKind::Max
-                        ? -std::numeric_limits<double>::infinity()
-                        : 0.0;
-      results.assign(tile, k.f32(init));
-      for (int64_t wy = 0; wy < p.poolH; ++wy) {
-        for (int64_t wx = 0; wx < p.poolW; ++wx) {
-          Value y = k.add(k.mul(oy[0], p.poolH), wy);
-          Value x = k.add(k.mul(ox[0], p.poolW), wx);
-          SmallVector<Value> acc = convolve({y}, {x});
-          for (int64_t t = 0; t < tile; ++t) {
-            Value v = epilogue(acc[t], t);
-            results[t] = p.pool == PoolKind::Max ? k.maxF(results[t], v)
-                                                 : k.addF(results[t], v);
-          }
+        // Output pixel j of this thread, clamped into range so that every
+        // thread computes (and only the valid ones store).
+        SmallVector<Value> valid, oy, ox;
+        for (int64_t j = 0; j < pixelsPerThread; ++j) {
+          Value pixel = k.add(tileBase, j * kThreads);
+          valid.push_back(k.lt(pixel, pixels));
+          pixel = k.minS(pixel, k.idx(pixels - 1));
+          oy.push_back(k.div(pixel, outW));
+          ox.push_back(k.rem(pixel, outW));
         }
-      }
-      if (p.pool == PoolKind::Avg)
-        for (Value &r : results)
-          r = k.divF(r, k.f32(double(p.poolH * p.poolW)));
-    }
 
-    for (int64_t j = 0; j < pixelsPerThread; ++j) {
-      k.ifThen(valid[j], [&] {
+        // Convolution at conv-output positions (y[j], x[j]); returns
+        // accumulators [j * tile + t].
+        auto convolve = [&](ArrayRef<Value> y, ArrayRef<Value> x) {
+          SmallVector<Value> iy0, ix0;
+          for (size_t j = 0; j < y.size(); ++j) {
+            iy0.push_back(k.sub(k.mul(y[j], p.strideH), k.idx(p.padTop)));
+            ix0.push_back(k.sub(k.mul(x[j], p.strideW), k.idx(p.padLeft)));
+          }
+          SmallVector<Value> zeros(y.size() * tile, k.f32(0.0));
+          return k.loop(0, inPerGroup, 1, zeros, [&](Value ic, ValueRange acc) {
+            Value channel = k.add(ic0, ic);
+            return k.loop(0, p.kh, 1, acc, [&](Value r, ValueRange acc) {
+              return k.loop(0, p.kw, 1, acc, [&](Value s, ValueRange acc) {
+                SmallVector<Value> xs;
+                for (size_t j = 0; j < y.size(); ++j) {
+                  Value iy = k.add(iy0[j], k.mul(r, p.dilationH));
+                  Value ix = k.add(ix0[j], k.mul(s, p.dilationW));
+                  if (!padded) {
+                    xs.push_back(k.load(input, {n, channel, iy, ix}));
+                    continue;
+                  }
+                  // Padding reads as zero: load from a clamped position,
+                  // select.
+                  Value inside = k.andI(k.inRange(iy, p.h), k.inRange(ix, p.w));
+                  Value zero = k.idx(0);
+                  Value v =
+                      k.load(input, {n, channel, k.select(inside, iy, zero),
+                                     k.select(inside, ix, zero)});
+                  xs.push_back(k.select(inside, v, k.f32(0.0)));
+                }
+                SmallVector<Value> next(acc);
+                for (int64_t t = 0; t < tile; ++t) {
+                  Value w = k.load(weight, {k.add(oc0, t), ic, r, s});
+                  for (size_t j = 0; j < y.size(); ++j)
+                    next[j * tile + t] = k.fma(xs[j], w, acc[j * tile + t]);
+                }
+                return next;
+              });
+            });
+          });
+        };
+
+        SmallVector<Value> biases;
         for (int64_t t = 0; t < tile; ++t)
-          k.store(results[j * tile + t], output,
-                  {n, k.add(oc0, t), oy[j], ox[j]});
+          biases.push_back(bias ? k.load(bias, {k.add(oc0, t)}) : k.f32(0.0));
+        auto epilogue = [&](Value acc, int64_t t) {
+          Value v = k.addF(acc, biases[t]);
+          return p.relu ? k.relu(v) : v;
+        };
+
+        SmallVector<Value> results;
+        if (p.pool == PoolKind::None) {
+          SmallVector<Value> acc = convolve(oy, ox);
+          for (int64_t j = 0; j < pixelsPerThread; ++j)
+            for (int64_t t = 0; t < tile; ++t)
+              results.push_back(epilogue(acc[j * tile + t], t));
+        } else {
+          double init = p.pool == PoolKind::Max
+                            ? -std::numeric_limits<double>::infinity()
+                            : 0.0;
+          results.assign(tile, k.f32(init));
+          for (int64_t wy = 0; wy < p.poolH; ++wy) {
+            for (int64_t wx = 0; wx < p.poolW; ++wx) {
+              Value y = k.add(k.mul(oy[0], p.poolH), wy);
+              Value x = k.add(k.mul(ox[0], p.poolW), wx);
+              SmallVector<Value> acc = convolve({y}, {x});
+              for (int64_t t = 0; t < tile; ++t) {
+                Value v = epilogue(acc[t], t);
+                results[t] = p.pool == PoolKind::Max ? k.maxF(results[t], v)
+                                                     : k.addF(results[t], v);
+              }
+            }
+          }
+          if (p.pool == PoolKind::Avg)
+            for (Value &r : results)
+              r = k.divF(r, k.f32(double(p.poolH * p.poolW)));
+        }
+
+        for (int64_t j = 0; j < pixelsPerThread; ++j) {
+          k.ifThen(valid[j], [&] {
+            for (int64_t t = 0; t < tile; ++t)
+              k.store(results[j * tile + t], output,
+                      {n, k.add(oc0, t), oy[j], ox[j]});
+          });
+        }
       });
-    }
-  });
 }
 
 } // namespace kiln::kernels

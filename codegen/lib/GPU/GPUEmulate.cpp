@@ -80,8 +80,7 @@ LogicalResult emulate(gpu::LaunchFuncOp launch) {
       mapping.map(dim.getResult(), index(sizes[int(dim.getDimension())]));
     } else if (!isa<gpu::ReturnOp>(op)) {
       Operation *copy = b.clone(op, mapping);
-      if (copy->getDialect() &&
-          copy->getDialect()->getNamespace() == "gpu")
+      if (copy->getDialect() && copy->getDialect()->getNamespace() == "gpu")
         return op.emitError("cannot emulate '") << op.getName() << "'";
     }
   }

@@ -125,8 +125,8 @@ LogicalResult readPlan(ModuleOp module, func::FuncOp func, Plan &plan) {
               if (inserted)
                 plan.kernels.push_back(name.str());
               entry.kernel = it->second;
-              Value sizes[] = {launch.getGridSizeX(), launch.getGridSizeY(),
-                               launch.getGridSizeZ(), launch.getBlockSizeX(),
+              Value sizes[] = {launch.getGridSizeX(),  launch.getGridSizeY(),
+                               launch.getGridSizeZ(),  launch.getBlockSizeX(),
                                launch.getBlockSizeY(), launch.getBlockSizeZ()};
               for (int i = 0; i < 6; ++i) {
                 std::optional<int64_t> size = getConstantIntValue(sizes[i]);
@@ -155,17 +155,16 @@ LogicalResult readPlan(ModuleOp module, func::FuncOp func, Plan &plan) {
 }
 
 /// Builds the plan's LLVM constants (layouts: runtime/include/kiln/gpu.h).
-llvm::Constant *buildPlan(llvm::Module &m, const Plan &plan,
-                          StringRef ptx) {
+llvm::Constant *buildPlan(llvm::Module &m, const Plan &plan, StringRef ptx) {
   llvm::LLVMContext &ctx = m.getContext();
   auto *i32 = llvm::Type::getInt32Ty(ctx);
   auto *i64 = llvm::Type::getInt64Ty(ctx);
   auto *ptr = llvm::PointerType::getUnqual(ctx);
   auto global = [&](llvm::Constant *init, const Twine &name,
                     uint64_t align = 8) {
-    auto *g = new llvm::GlobalVariable(m, init->getType(), /*isConstant=*/true,
-                                       llvm::GlobalValue::PrivateLinkage, init,
-                                       name);
+    auto *g =
+        new llvm::GlobalVariable(m, init->getType(), /*isConstant=*/true,
+                                 llvm::GlobalValue::PrivateLinkage, init, name);
     g->setAlignment(llvm::Align(align));
     return g;
   };
@@ -209,10 +208,9 @@ llvm::Constant *buildPlan(llvm::Module &m, const Plan &plan,
   auto *launchType = llvm::StructType::get(ctx, {i32, dims, dims, i32, i32});
   SmallVector<llvm::Constant *> launches, args;
   auto dim3 = [&](const std::array<uint32_t, 3> &d) {
-    return llvm::ConstantArray::get(
-        dims, {llvm::ConstantInt::get(i32, d[0]),
-               llvm::ConstantInt::get(i32, d[1]),
-               llvm::ConstantInt::get(i32, d[2])});
+    return llvm::ConstantArray::get(dims, {llvm::ConstantInt::get(i32, d[0]),
+                                           llvm::ConstantInt::get(i32, d[1]),
+                                           llvm::ConstantInt::get(i32, d[2])});
   };
   for (const Launch &launch : plan.launches) {
     launches.push_back(llvm::ConstantStruct::get(
@@ -227,17 +225,16 @@ llvm::Constant *buildPlan(llvm::Module &m, const Plan &plan,
   auto *planType = llvm::StructType::get(
       ctx, {ptr, i32, ptr, i32, ptr, i32, i32, i32, ptr, ptr});
   return llvm::ConstantStruct::get(
-      planType,
-      {string(ptx, "kiln_gpu.ptx"),
-       llvm::ConstantInt::get(i32, kernelNames.size()),
-       array(ptr, kernelNames, "kiln_gpu.kernels"),
-       llvm::ConstantInt::get(i32, buffers.size()),
-       array(bufferType, buffers, "kiln_gpu.buffers"),
-       llvm::ConstantInt::get(i32, plan.input),
-       llvm::ConstantInt::get(i32, plan.output),
-       llvm::ConstantInt::get(i32, launches.size()),
-       array(launchType, launches, "kiln_gpu.launches"),
-       array(i32, args, "kiln_gpu.args")});
+      planType, {string(ptx, "kiln_gpu.ptx"),
+                 llvm::ConstantInt::get(i32, kernelNames.size()),
+                 array(ptr, kernelNames, "kiln_gpu.kernels"),
+                 llvm::ConstantInt::get(i32, buffers.size()),
+                 array(bufferType, buffers, "kiln_gpu.buffers"),
+                 llvm::ConstantInt::get(i32, plan.input),
+                 llvm::ConstantInt::get(i32, plan.output),
+                 llvm::ConstantInt::get(i32, launches.size()),
+                 array(launchType, launches, "kiln_gpu.launches"),
+                 array(i32, args, "kiln_gpu.args")});
 }
 
 } // namespace
@@ -284,9 +281,9 @@ translateGPUHostToLLVMIR(ModuleOp module, llvm::LLVMContext &llvmContext,
   Block *entry = forward.addEntryBlock(b);
   b.setInsertionPointToStart(entry);
   Value planAddress = LLVM::AddressOfOp::create(b, loc, ptrType, kPlanSymbol);
-  LLVM::CallOp::create(b, loc, run,
-                       ValueRange{planAddress, entry->getArgument(0),
-                                  entry->getArgument(1)});
+  LLVM::CallOp::create(
+      b, loc, run,
+      ValueRange{planAddress, entry->getArgument(0), entry->getArgument(1)});
   LLVM::ReturnOp::create(b, loc, ValueRange());
 
   std::unique_ptr<llvm::Module> llvmModule =

@@ -112,9 +112,9 @@ void KernelBuilder::ifThen(Value cond, function_ref<void()> body) {
   body();
 }
 
-void ModelBuilder::launch(StringRef name, Location loc, ValueRange hostArgs,
-                          const LaunchShape &shape,
-                          function_ref<void(KernelBuilder &, ValueRange)> body) {
+void ModelBuilder::launch(
+    StringRef name, Location loc, ValueRange hostArgs, const LaunchShape &shape,
+    function_ref<void(KernelBuilder &, ValueRange)> body) {
   MLIRContext *ctx = host.getContext();
   OpBuilder kb(ctx);
   kb.setInsertionPointToEnd(kernels.getBody());

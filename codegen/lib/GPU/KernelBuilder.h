@@ -127,13 +127,13 @@ inline int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 enum class PoolKind { None, Max, Avg };
 
 struct ConvParams {
-  int64_t n, c, h, w;            // input
-  int64_t oc, groups, kh, kw;    // weight [oc, c/groups, kh, kw]
+  int64_t n, c, h, w;         // input
+  int64_t oc, groups, kh, kw; // weight [oc, c/groups, kh, kw]
   int64_t strideH, strideW, padTop, padLeft, dilationH, dilationW;
-  int64_t oh, ow;                // convolution output
+  int64_t oh, ow; // convolution output
   bool bias = false, relu = false;
   PoolKind pool = PoolKind::None;
-  int64_t poolH = 1, poolW = 1;  // window = stride, no padding
+  int64_t poolH = 1, poolW = 1; // window = stride, no padding
 };
 
 /// conv2d (+bias)(+ReLU)(+pool): `args` are input, weight, [bias], output.
@@ -142,8 +142,8 @@ void emitConv2D(ModelBuilder &builder, mlir::Location loc,
 
 /// linear (+bias)(+ReLU) of x[m, k] and w[n, k] into y[m, n]; `partials` is
 /// a scratch buffer of linearPartialsShape(m, n).
-void emitLinear(ModelBuilder &builder, mlir::Location loc, int64_t m,
-                int64_t k, int64_t n, bool relu, mlir::Value x, mlir::Value w,
+void emitLinear(ModelBuilder &builder, mlir::Location loc, int64_t m, int64_t k,
+                int64_t n, bool relu, mlir::Value x, mlir::Value w,
                 mlir::Value bias, mlir::Value partials, mlir::Value y);
 llvm::SmallVector<int64_t> linearPartialsShape(int64_t m, int64_t n);
 

@@ -36,34 +36,37 @@ void emitLinear(ModelBuilder &builder, Location loc, int64_t m, int64_t kDim,
   LaunchShape partialShape;
   partialShape.grid = {ceilDiv(n, kFeaturesPerBlock), ceilDiv(m, rows), 1};
   partialShape.block = {kLanes * kFeaturesPerBlock, 1, 1};
-  builder.launch("linear_partial", loc, {x, w, partials}, partialShape,
-                 [&](KernelBuilder &k, ValueRange args) {
-    Value lane = k.rem(k.threadId[0], kLanes);
-    Value feature = k.add(k.mul(k.blockId[0], kFeaturesPerBlock),
-                          k.div(k.threadId[0], kLanes));
-    Value row0 = k.mul(k.blockId[1], rows);
-    k.ifThen(k.lt(feature, n), [&] {
-      // Rows past m (when rows does not divide m) read row m - 1 and are
-      // not stored.
-      SmallVector<Value> rowIds;
-      for (int64_t r = 0; r < rows; ++r)
-        rowIds.push_back(k.minS(k.add(row0, r), k.idx(m - 1)));
-      SmallVector<Value> zeros(rows, k.f32(0.0));
-      SmallVector<Value> acc =
-          k.loop(lane, k.idx(kDim), kLanes, zeros, [&](Value i, ValueRange acc) {
-            Value wv = k.load(args[1], {feature, i});
-            SmallVector<Value> next;
-            for (int64_t r = 0; r < rows; ++r)
-              next.push_back(k.fma(k.load(args[0], {rowIds[r], i}), wv, acc[r]));
-            return next;
-          });
-      for (int64_t r = 0; r < rows; ++r) {
-        Value row = k.add(row0, r);
-        k.ifThen(k.lt(row, m),
-                 [&] { k.store(acc[r], args[2], {row, feature, lane}); });
-      }
-    });
-  });
+  builder.launch(
+      "linear_partial", loc, {x, w, partials}, partialShape,
+      [&](KernelBuilder &k, ValueRange args) {
+        Value lane = k.rem(k.threadId[0], kLanes);
+        Value feature = k.add(k.mul(k.blockId[0], kFeaturesPerBlock),
+                              k.div(k.threadId[0], kLanes));
+        Value row0 = k.mul(k.blockId[1], rows);
+        k.ifThen(k.lt(feature, n), [&] {
+          // Rows past m (when rows does not divide m) read row m - 1 and are
+          // not stored.
+          SmallVector<Value> rowIds;
+          for (int64_t r = 0; r < rows; ++r)
+            rowIds.push_back(k.minS(k.add(row0, r), k.idx(m - 1)));
+          SmallVector<Value> zeros(rows, k.f32(0.0));
+          SmallVector<Value> acc = k.loop(
+              lane, k.idx(kDim), kLanes, zeros, [&](Value i, ValueRange acc) {
+                Value wv = k.load(args[1], {feature, i});
+                SmallVector<Value> next;
+                for (int64_t r = 0; r < rows; ++r)
+                  next.push_back(
+                      k.fma(k.load(args[0], {rowIds[r], i}), wv, acc[r]));
+                return next;
+              });
+          for (int64_t r = 0; r < rows; ++r) {
+            Value row = k.add(row0, r);
+            k.ifThen(k.lt(row, m), [&] {
+              k.store(acc[r], args[2], {row, feature, lane});
+            });
+          }
+        });
+      });
 
   constexpr int64_t threads = 256;
   LaunchShape reduceShape;
@@ -73,30 +76,32 @@ void emitLinear(ModelBuilder &builder, Location loc, int64_t m, int64_t kDim,
   if (bias)
     args.push_back(bias);
   args.push_back(y);
-  builder.launch("linear_reduce", loc, args, reduceShape,
-                 [&](KernelBuilder &k, ValueRange kargs) {
-    Value id = k.add(k.mul(k.blockId[0], threads), k.threadId[0]);
-    k.ifThen(k.lt(id, m * n), [&] {
-      Value row = k.div(id, n), feature = k.rem(id, n);
-      Value sum = bias ? k.load(kargs[1], {feature}) : k.f32(0.0);
-      // Pairwise over the lanes: a fixed order, and shorter rounding chains.
-      SmallVector<Value> terms;
-      for (int64_t l = 0; l < kLanes; ++l)
-        terms.push_back(k.load(kargs[0], {row, feature, k.idx(l)}));
-      while (terms.size() > 1) {
-        SmallVector<Value> next;
-        for (size_t i = 0; i + 1 < terms.size(); i += 2)
-          next.push_back(k.addF(terms[i], terms[i + 1]));
-        if (terms.size() % 2)
-          next.push_back(terms.back());
-        terms = std::move(next);
-      }
-      sum = k.addF(sum, terms[0]);
-      if (relu)
-        sum = k.relu(sum);
-      k.store(sum, kargs.back(), {row, feature});
-    });
-  });
+  builder.launch(
+      "linear_reduce", loc, args, reduceShape,
+      [&](KernelBuilder &k, ValueRange kargs) {
+        Value id = k.add(k.mul(k.blockId[0], threads), k.threadId[0]);
+        k.ifThen(k.lt(id, m * n), [&] {
+          Value row = k.div(id, n), feature = k.rem(id, n);
+          Value sum = bias ? k.load(kargs[1], {feature}) : k.f32(0.0);
+          // Pairwise over the lanes: a fixed order, and shorter rounding
+          // chains.
+          SmallVector<Value> terms;
+          for (int64_t l = 0; l < kLanes; ++l)
+            terms.push_back(k.load(kargs[0], {row, feature, k.idx(l)}));
+          while (terms.size() > 1) {
+            SmallVector<Value> next;
+            for (size_t i = 0; i + 1 < terms.size(); i += 2)
+              next.push_back(k.addF(terms[i], terms[i + 1]));
+            if (terms.size() % 2)
+              next.push_back(terms.back());
+            terms = std::move(next);
+          }
+          sum = k.addF(sum, terms[0]);
+          if (relu)
+            sum = k.relu(sum);
+          k.store(sum, kargs.back(), {row, feature});
+        });
+      });
 }
 
 } // namespace kiln::kernels

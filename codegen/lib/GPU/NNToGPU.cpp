@@ -136,8 +136,8 @@ bool tilesOutput(const ConvParams &p, ArrayRef<int64_t> kernel,
          pooled[3] == p.ow / kernel[1];
 }
 
-LogicalResult Lowering::lowerConvKernel(Operation *op, ConvParams p,
-                                        Value bias, Value result) {
+LogicalResult Lowering::lowerConvKernel(Operation *op, ConvParams p, Value bias,
+                                        Value result) {
   Value input = buffers.lookup(op->getOperand(0));
   SmallVector<Value> args = {input, weight(op->getOperand(1))};
   if (p.bias)
@@ -181,8 +181,8 @@ LogicalResult Lowering::lowerFusedConv(nn::FusedConv2DOp op) {
 }
 
 LogicalResult Lowering::lowerConv(nn::Conv2DOp op) {
-  ConvParams p = getConvParams(
-      op, cast<RankedTensorType>(op.getType()).getShape());
+  ConvParams p =
+      getConvParams(op, cast<RankedTensorType>(op.getType()).getShape());
 
   // Fuse the ReLU and a pool whose windows tile the conv output exactly.
   Value last = op.getResult();
@@ -267,16 +267,15 @@ LogicalResult Lowering::lower(Operation *op) {
                            linear.getResult());
       })
       .Case([&](nn::ReluOp) { return elementwise(ElementwiseKind::Relu); })
-      .Case([&](nn::SigmoidOp) {
-        return elementwise(ElementwiseKind::Sigmoid);
-      })
+      .Case(
+          [&](nn::SigmoidOp) { return elementwise(ElementwiseKind::Sigmoid); })
       .Case([&](nn::TanhOp) { return elementwise(ElementwiseKind::Tanh); })
       .Case([&](nn::AddOp add) {
         Value result = bufferFor(add.getResult());
-        emitElementwise(builder, loc, ElementwiseKind::Add,
-                        {buffers.lookup(add.getLhs()),
-                         buffers.lookup(add.getRhs())},
-                        result);
+        emitElementwise(
+            builder, loc, ElementwiseKind::Add,
+            {buffers.lookup(add.getLhs()), buffers.lookup(add.getRhs())},
+            result);
         buffers.map(add.getResult(), result);
         return success();
       })
@@ -300,7 +299,8 @@ LogicalResult Lowering::lower(Operation *op) {
         return simple([&](Value in, Value out) {
           PoolParams p{PoolKind::Max};
           for (int i = 0; i < 2; ++i) {
-            p.kernel[i] = pool.getKernel()[i], p.stride[i] = pool.getStride()[i];
+            p.kernel[i] = pool.getKernel()[i],
+            p.stride[i] = pool.getStride()[i];
             p.padBefore[i] = pool.getPadding()[i];
             p.padAfter[i] = pool.getPadding()[2 + i];
           }
@@ -311,7 +311,8 @@ LogicalResult Lowering::lower(Operation *op) {
         return simple([&](Value in, Value out) {
           PoolParams p{PoolKind::Avg};
           for (int i = 0; i < 2; ++i) {
-            p.kernel[i] = pool.getKernel()[i], p.stride[i] = pool.getStride()[i];
+            p.kernel[i] = pool.getKernel()[i],
+            p.stride[i] = pool.getStride()[i];
             p.padBefore[i] = pool.getPadding()[i];
             p.padAfter[i] = pool.getPadding()[2 + i];
           }
@@ -344,8 +345,8 @@ LogicalResult Lowering::lower(Operation *op) {
           return bn.emitError("the GPU path needs constant batch-norm "
                               "parameters");
         return simple([&](Value in, Value out) {
-          emitBatchNorm(builder, loc, bn.getEps().convertToDouble(), in,
-                        params, out);
+          emitBatchNorm(builder, loc, bn.getEps().convertToDouble(), in, params,
+                        out);
         });
       })
       .Case([&](nn::ConcatOp concat) {
@@ -360,8 +361,8 @@ LogicalResult Lowering::lower(Operation *op) {
       })
       .Case([&](func::ReturnOp) { return success(); })
       .Default([&](Operation *op) {
-        return op->emitError() << "'" << op->getName()
-                               << "' is not supported by the GPU path";
+        return op->emitError()
+               << "'" << op->getName() << "' is not supported by the GPU path";
       });
 }
 
@@ -420,11 +421,10 @@ struct NNToGPUPass : public impl::NNToGPUPassBase<NNToGPUPass> {
       auto tensor = cast<RankedTensorType>(type);
       return MemRefType::get(tensor.getShape(), tensor.getElementType());
     };
-    auto type = FunctionType::get(
-        ctx,
-        {toMemRef(func.getArgumentTypes()[0]),
-         toMemRef(func.getResultTypes()[0])},
-        {});
+    auto type = FunctionType::get(ctx,
+                                  {toMemRef(func.getArgumentTypes()[0]),
+                                   toMemRef(func.getResultTypes()[0])},
+                                  {});
     b.setInsertionPoint(func);
     auto host = func::FuncOp::create(b, func.getLoc(), "forward", type);
     Block *entry = host.addEntryBlock();

@@ -57,8 +57,7 @@ typedef struct kiln_gpu_plan {
  * failure prints "PROG: error: GPU: ..." and exits with KILN_EXIT_GPU.
  * With KILN_GPU_PROFILE=1 in the environment, every launch is timed and a
  * per-kernel table is printed to stderr at exit. */
-void kiln_gpu_run(const kiln_gpu_plan *plan, const float *input,
-                  float *output);
+void kiln_gpu_run(const kiln_gpu_plan *plan, const float *input, float *output);
 
 #ifdef __cplusplus
 }
