@@ -22,7 +22,8 @@
 // CHECK: return
 // CHECK: memref.global "private" constant @__kiln_w_weight : memref<16x3x3x3xf32> = dense<1.250000e-01>
 // CHECK: gpu.module @kiln_kernels
-// CHECK: gpu.func @conv2d_0({{.*}}) kernel attributes {known_block_size = array<i32: 128, 1, 1>}
+// Only the last argument is written; all are noalias.
+// CHECK: gpu.func @conv2d_0(%{{.*}}: memref<2x3x14x14xf32> {llvm.noalias, llvm.readonly}, %{{.*}}: memref<16x3x3x3xf32> {llvm.noalias, llvm.readonly}, %{{.*}}: memref<16xf32> {llvm.noalias, llvm.readonly}, %{{.*}}: memref<2x16x6x6xf32> {llvm.noalias}) kernel attributes {known_block_size = array<i32: 128, 1, 1>}
 // CHECK-DAG: gpu.block_id x
 // CHECK-DAG: gpu.thread_id x
 // The reduction over input channels and the 3x3 window, 2 accumulators, at

@@ -125,6 +125,15 @@ void ModelBuilder::launch(
                 kb.getUnitAttr());
   SmallVector<int32_t> block(shape.block.begin(), shape.block.end());
   func.setKnownBlockSizeAttr(kb.getDenseI32ArrayAttr(block));
+  // Every kernel writes only its last argument, and a launch never passes
+  // one buffer twice: all arguments are noalias and the others readonly,
+  // which lets the NVPTX backend load them through the read-only data cache
+  // (ld.global.nc).
+  for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i) {
+    func.setArgAttr(i, "llvm.noalias", kb.getUnitAttr());
+    if (i + 1 < e)
+      func.setArgAttr(i, "llvm.readonly", kb.getUnitAttr());
+  }
   kb.setInsertionPointToStart(&func.getBody().front());
   KernelBuilder k(kb, loc);
   mlir::gpu::Dimension dims[] = {mlir::gpu::Dimension::x,

@@ -96,7 +96,8 @@ struct LaunchShape {
 };
 
 /// Creates kernels in the gpu.module and launches them from the host
-/// function, at the builders' insertion points.
+/// function, at the builders' insertion points. A kernel writes only its
+/// last argument (its arguments are marked noalias, the others readonly).
 class ModelBuilder {
 public:
   ModelBuilder(mlir::OpBuilder &host, mlir::gpu::GPUModuleOp kernels)
