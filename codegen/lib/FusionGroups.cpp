@@ -51,6 +51,35 @@ bool usedOnlyBy(Value buffer, const llvm::SmallPtrSetImpl<Operation *> &group) {
   });
 }
 
+/// Whether `generic` computes OpTy(x, c) element by element, where x is its
+/// input and c the f32 constant `constant` (bit for bit: the fused kernel
+/// applies exactly this operation in its place).
+template <typename OpTy>
+bool isElementwiseWith(linalg::GenericOp generic, float constant) {
+  if (!llvm::all_of(generic.getIndexingMapsArray(),
+                    [](AffineMap map) { return map.isIdentity(); }) ||
+      generic.getNumReductionLoops() != 0)
+    return false;
+  Block &body = generic.getRegion().front();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  // The operation and the yield, and the constant if not hoisted yet.
+  size_t computing = llvm::count_if(
+      body, [](Operation &op) { return !isa<arith::ConstantOp>(op); });
+  if (computing != 2 || yield.getNumOperands() != 1)
+    return false;
+  auto op = yield.getOperand(0).getDefiningOp<OpTy>();
+  APFloat value(0.0f);
+  return op && op.getLhs() == body.getArgument(0) &&
+         matchPattern(op.getRhs(), m_ConstantFloat(&value)) &&
+         value.bitwiseIsEqual(APFloat(constant));
+}
+
+/// Whether `values` (a strides or dilations attribute) holds exactly
+/// `expected`.
+bool hasValues(DenseIntElementsAttr values, ArrayRef<int64_t> expected) {
+  return values && llvm::equal(values.getValues<int64_t>(), expected);
+}
+
 bool isDenseF32(Value value, int64_t rank) {
   auto type = dyn_cast<MemRefType>(value.getType());
   return type && type.hasStaticShape() && type.getLayout().isIdentity() &&
@@ -97,7 +126,7 @@ FailureOr<FusionGroup> matchFusionGroup(linalg::LinalgOp anchor) {
 
   if (epilogue.get("relu")) {
     linalg::GenericOp relu = findElementwiseReader(group.ops, current);
-    if (!relu)
+    if (!relu || !isElementwiseWith<arith::MaximumFOp>(relu, 0.0f))
       return failure();
     group.relu = true;
     current = relu.getDpsInitOperand(0)->get();
@@ -111,7 +140,15 @@ FailureOr<FusionGroup> matchFusionGroup(linalg::LinalgOp anchor) {
         stride.size() != 2)
       return failure();
     group.pool = pool.getValue();
+    // The kernel computes the pooling the epilogue describes: it must be
+    // the one the pooling op computes, with windows inside the convolution.
+    auto convType = dyn_cast<MemRefType>(current.getType());
+    if (!convType || convType.getRank() != 4)
+      return failure();
+    ArrayRef<int64_t> conv = convType.getShape();
     for (int i = 0; i < 2; ++i) {
+      if (kernel[i] <= 0 || stride[i] <= 0 || kernel[i] > conv[2 + i])
+        return failure();
       group.poolKernel[i] = kernel[i];
       group.poolStride[i] = stride[i];
     }
@@ -124,14 +161,35 @@ FailureOr<FusionGroup> matchFusionGroup(linalg::LinalgOp anchor) {
     auto pooling = dyn_cast_or_null<linalg::LinalgOp>(poolOp);
     if (!pooling || pooling.getDpsInputOperand(0)->get() != current)
       return failure();
+    auto window =
+        dyn_cast<MemRefType>(pooling.getDpsInputOperand(1)->get().getType());
+    auto strides = poolOp->getAttrOfType<DenseIntElementsAttr>("strides");
+    auto dilations = poolOp->getAttrOfType<DenseIntElementsAttr>("dilations");
+    if (!window || window.getShape() != kernel.asArrayRef() ||
+        !hasValues(strides, stride.asArrayRef()) ||
+        !hasValues(dilations, {1, 1}))
+      return failure();
     Value pooled = pooling.getDpsInitOperand(0)->get();
-    if (!findWriter<linalg::FillOp>(group.ops, pooled))
+    auto pooledType = dyn_cast<MemRefType>(pooled.getType());
+    if (!pooledType || pooledType.getRank() != 4)
+      return failure();
+    for (int i = 0; i < 2; ++i)
+      if (pooledType.getDimSize(2 + i) !=
+          (conv[2 + i] - kernel[i]) / stride[i] + 1)
+        return failure();
+    auto fill = findWriter<linalg::FillOp>(group.ops, pooled);
+    float start =
+        group.pool == "max" ? -std::numeric_limits<float>::infinity() : 0.0f;
+    APFloat value(0.0f);
+    if (!fill || !matchPattern(fill.getInputs()[0], m_ConstantFloat(&value)) ||
+        !value.bitwiseIsEqual(APFloat(start)))
       return failure();
     expected += 2;
     current = pooled;
     if (group.pool == "avg") {
       linalg::GenericOp divide = findElementwiseReader(group.ops, current);
-      if (!divide)
+      if (!divide || !isElementwiseWith<arith::DivFOp>(
+                         divide, float(kernel[0] * kernel[1])))
         return failure();
       current = divide.getDpsInitOperand(0)->get();
       ++expected;

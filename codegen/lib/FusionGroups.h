@@ -33,8 +33,11 @@ struct FusionGroup {
 
 /// Returns the group of `anchor` (a marked convolution or matmul) when every
 /// op of it is present in `anchor`'s block in the expected roles (bias or
-/// zero fill, ReLU, pooling fill and pooling, average division) and none of
-/// its intermediate buffers is used outside the group; failure otherwise,
+/// zero fill, ReLU, pooling fill and pooling, average division), each
+/// computing what the anchor's epilogue says (the ReLU is max(x, 0), the
+/// pooling has the epilogue's window and stride, the division is by the
+/// window size), and none of its intermediate buffers is used outside the
+/// group; failure otherwise,
 /// in which case the ops must simply run as they are.
 mlir::FailureOr<FusionGroup> matchFusionGroup(mlir::linalg::LinalgOp anchor);
 

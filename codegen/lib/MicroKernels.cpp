@@ -47,6 +47,14 @@ struct KernelShape {
   int64_t vectorWidth;
   int64_t convRows;
   int64_t matmulRegisters;
+  /// Bytes of filter one reduction chunk of the convolution kernel may take
+  /// (0: the whole reduction at once).
+  int64_t chunkBytes = 16384;
+  /// A fused pooling keeps the whole convolution output (of one batch item)
+  /// in a scratch buffer when it takes at most this many bytes, so that the
+  /// convolution can run in reduction chunks; larger ones go through a ring
+  /// of pool-kernel rows per channel block.
+  int64_t poolScratchBytes = int64_t(4) << 20;
 };
 
 /// The largest divisor of `n` that is at most `limit`: the block never needs
@@ -297,40 +305,71 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     int64_t stride = strides[1];
     Value phased = stride == 1 ? input : splitPhases(b, input, stride);
 
-    // A fused pooling reads the convolution rows it needs from a ring of
-    // poolKernel[0] rows per block of output channels, so the convolution's
-    // output is never written in full: scratch[ocb][oh % ring][r][ow].
-    int64_t ring = pooled ? group->poolKernel[0] : 0;
+    // A fused pooling reads the convolution rows it needs from a scratch
+    // buffer: the whole output of each channel block when that is small
+    // (scratch[ocb][oh][r][ow]), else a ring of poolKernel[0] rows per block
+    // (scratch[ocb][oh % ring][r][ow]), so a large convolution output is
+    // never written in full.
+    bool useRing =
+        pooled && out[1] * out[2] * out[3] * 4 > shape.poolScratchBytes;
+    int64_t ring = useRing ? group->poolKernel[0] : 0;
     Value scratch;
     if (pooled)
       scratch = memref::AllocOp::create(
           b,
-          MemRefType::get({out[1] / rows, ring, rows, out[3]},
+          MemRefType::get({out[1] / rows, useRing ? ring : out[2], rows,
+                           out[3]},
                           b.getF32Type()),
           b.getI64IntegerAttr(64));
 
-    // Where the kernel's result goes: the conv's own output, the fused
-    // group's result, or the pooling ring.
-    auto storeResult = [&](ImplicitLocOpBuilder &b, Value value, Value n,
-                           Value ocb, int64_t r, Value oc, Value oh,
-                           Value col, Value mask) {
+    // The reduction runs in chunks of input channels whose filter slice
+    // (chunk x KH x KW x rows floats) stays in L1 while the kernel sweeps
+    // every output row; partial sums go through the destination. The ring
+    // cannot hold partial rows, so it takes the whole reduction at once.
+    int64_t perChannel = weights[2] * weights[3] * rows * 4;
+    int64_t icChunk =
+        shape.chunkBytes > 0 && !useRing
+            ? blockFor(weights[1],
+                       std::max<int64_t>(1, shape.chunkBytes / perChannel))
+            : weights[1];
+    int64_t chunks = weights[1] / icChunk;
+
+    // Where the kernel's (partial) result for channel r of block ocb goes.
+    auto destination = [&](ImplicitLocOpBuilder &b, Value n, Value ocb,
+                           int64_t r, Value oc, Value oh,
+                           Value col) -> std::pair<Value, SmallVector<Value>> {
       if (!fused)
-        return storeVector(b, value, output, {n, oc, oh, col}, mask);
-      if (group->relu) {
+        return {output, {n, oc, oh, col}};
+      if (!pooled)
+        return {group->result, {n, oc, oh, col}};
+      Value row = useRing ? arith::RemUIOp::create(b, oh, index(b, ring))
+                          : oh;
+      return {scratch, {ocb, row, index(b, r), col}};
+    };
+
+    auto storeResult = [&](ImplicitLocOpBuilder &b, Value value, Value isLast,
+                           Value n, Value ocb, int64_t r, Value oc, Value oh,
+                           Value col, Value mask) {
+      if (fused && group->relu) {
         Value zero =
             arith::ConstantOp::create(b, vectorType, b.getZeroAttr(vectorType));
-        value = arith::MaximumFOp::create(b, value, zero);
+        Value relu = arith::MaximumFOp::create(b, value, zero);
+        // Only the last chunk's sums are final.
+        value = isLast ? arith::SelectOp::create(b, isLast, relu, value)
+                             .getResult()
+                       : relu;
       }
-      if (!pooled)
-        return storeVector(b, value, group->result, {n, oc, oh, col}, mask);
-      Value slot = arith::RemUIOp::create(b, oh, index(b, ring));
-      storeVector(b, value, scratch, {ocb, slot, index(b, r), col}, mask);
+      auto [buffer, indices] = destination(b, n, ocb, r, oc, oh, col);
+      storeVector(b, value, buffer, indices, mask);
     };
 
     // Emits the kernel for the output columns [ow, ow + valid) of row oh and
     // the `rows` output channels from ocb * rows.
+    // icBase: the chunk's first input channel; isFirst / isLast: whether
+    // it is the first / last chunk (null when there is only one).
     auto emitBlock = [&](ImplicitLocOpBuilder &b, Value n, Value ocb,
-                         Value oh, Value ow, int64_t valid) {
+                         Value oh, Value ow, int64_t valid, Value icBase,
+                         Value isFirst, Value isLast) {
       Value oc = affine(b, {}, ocb, rows);
       SmallVector<Value> ocs, cols, masks;
       for (int64_t r = 0; r < rows; ++r)
@@ -345,8 +384,8 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
                                   b, maskType, ValueRange{index(b, lanes)}));
       }
       int64_t vectors = cols.size();
-      // Unfused, the output already holds the bias; fused, the accumulators
-      // start from it directly.
+      // Unfused, the output already holds the bias; fused, the first chunk
+      // starts from it directly. Later chunks continue the partial sums.
       SmallVector<Value> accs;
       for (int64_t r = 0; r < rows; ++r) {
         Value start;
@@ -357,11 +396,19 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
         else if (fused)
           start = arith::ConstantOp::create(b, vectorType,
                                             b.getZeroAttr(vectorType));
-        for (int64_t c = 0; c < vectors; ++c)
-          accs.push_back(start ? start
-                               : loadVector(b, vectorType, output,
-                                            {n, ocs[r], oh, cols[c]},
-                                            masks[c]));
+        for (int64_t c = 0; c < vectors; ++c) {
+          Value partial;
+          if (!start || isFirst) {
+            auto [buffer, indices] =
+                destination(b, n, ocb, r, ocs[r], oh, cols[c]);
+            partial = loadVector(b, vectorType, buffer, indices, masks[c]);
+          }
+          accs.push_back(!start    ? partial
+                         : isFirst ? arith::SelectOp::create(b, isFirst,
+                                                             start, partial)
+                                         .getResult()
+                                   : start);
+        }
       }
       Value ihBase = affine(b, {}, oh, strides[0]);
       auto step = [&](ImplicitLocOpBuilder &b, Value ic, Value kh, Value kw,
@@ -397,8 +444,11 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
         }
         return next;
       };
-      accs = buildLoop(b, weights[1], 1, accs, [&](auto &b, Value ic,
-                                                   ValueRange accs) {
+      accs = buildLoop(b, icChunk, 1, accs, [&](auto &b, Value icOffset,
+                                                ValueRange accs) {
+        Value ic = chunks == 1 ? icOffset
+                               : arith::AddIOp::create(b, icBase, icOffset)
+                                     .getResult();
         return buildLoop(b, weights[2], 1, accs, [&](auto &b, Value kh,
                                                      ValueRange accs) {
           return buildLoop(b, weights[3], 1, accs,
@@ -409,21 +459,46 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
       });
       for (int64_t r = 0; r < rows; ++r)
         for (int64_t c = 0; c < vectors; ++c)
-          storeResult(b, accs[r * vectors + c], n, ocb, r, ocs[r], oh,
-                      cols[c], masks[c]);
+          storeResult(b, accs[r * vectors + c], isLast, n, ocb, r, ocs[r],
+                      oh, cols[c], masks[c]);
     };
 
     int64_t fullBlocks = out[3] / columns, tail = out[3] % columns;
-    // One output row of `rows` channels.
-    auto emitRow = [&](ImplicitLocOpBuilder &b, Value n, Value ocb, Value oh) {
+    // One output row of `rows` channels, for one chunk of the reduction.
+    auto emitRow = [&](ImplicitLocOpBuilder &b, Value n, Value ocb, Value oh,
+                       Value icBase, Value isFirst, Value isLast) {
       if (fullBlocks)
         buildLoop(b, fullBlocks * columns, columns, {},
                   [&](auto &b, Value ow, ValueRange) {
-                    emitBlock(b, n, ocb, oh, ow, columns);
+                    emitBlock(b, n, ocb, oh, ow, columns, icBase, isFirst,
+                              isLast);
                     return SmallVector<Value>();
                   });
       if (tail)
-        emitBlock(b, n, ocb, oh, index(b, fullBlocks * columns), tail);
+        emitBlock(b, n, ocb, oh, index(b, fullBlocks * columns), tail, icBase,
+                  isFirst, isLast);
+    };
+    // Every output row of a channel block, chunk after chunk.
+    auto emitRows = [&](ImplicitLocOpBuilder &b, Value n, Value ocb) {
+      if (chunks == 1) {
+        buildLoop(b, out[2], 1, {}, [&](auto &b, Value oh, ValueRange) {
+          emitRow(b, n, ocb, oh, {}, {}, {});
+          return SmallVector<Value>();
+        });
+        return;
+      }
+      buildLoop(b, chunks, 1, {}, [&](auto &b, Value chunk, ValueRange) {
+        Value icBase = affine(b, {}, chunk, icChunk);
+        Value isFirst = arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
+                                              chunk, index(b, 0));
+        Value isLast = arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
+                                             chunk, index(b, chunks - 1));
+        buildLoop(b, out[2], 1, {}, [&](auto &b, Value oh, ValueRange) {
+          emitRow(b, n, ocb, oh, icBase, isFirst, isLast);
+          return SmallVector<Value>();
+        });
+        return SmallVector<Value>();
+      });
     };
     // Multiply-adds per batch item, to decide whether threads pay off.
     int64_t work = out[1] * out[2] * out[3] * weights[1] * weights[2] *
@@ -431,14 +506,17 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     buildLoop(b, out[0], 1, {}, [&](auto &b, Value n, ValueRange) {
       // Output channel blocks are independent: they run on the thread pool.
       buildBlockLoop(b, out[1] / rows, work, [&](auto &b, Value ocb) {
-        if (!pooled) {
-          buildLoop(b, out[2], 1, {}, [&](auto &b, Value oh, ValueRange) {
-            emitRow(b, n, ocb, oh);
-            return SmallVector<Value>();
-          });
+        if (useRing) {
+          emitPooledRows(b, n, ocb, rows, *group, scratch, ring,
+                         [&](ImplicitLocOpBuilder &b, Value n, Value ocb,
+                             Value oh) {
+                           emitRow(b, n, ocb, oh, {}, {}, {});
+                         });
           return;
         }
-        emitPooledRows(b, n, ocb, rows, *group, scratch, emitRow);
+        emitRows(b, n, ocb);
+        if (pooled)
+          emitPooledRows(b, n, ocb, rows, *group, scratch, /*ring=*/0, {});
       });
       return SmallVector<Value>();
     });
@@ -455,14 +533,15 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     return success();
   }
 
-  /// For every pooled row ph: computes the convolution rows its windows
-  /// need that the ring does not hold yet (all pool_kernel rows for the
-  /// first, the last min(stride, kernel) ones after that), then pools the
-  /// ring into the group's result for the `rows` channels of block ocb.
+  /// Pools the convolution rows in `scratch` into the group's result for the
+  /// `rows` channels of block ocb. With a ring (ring > 0 rows per block), for
+  /// every pooled row ph it first computes the rows its windows need that the
+  /// ring does not hold yet (all pool_kernel rows for the first, the last
+  /// min(stride, kernel) ones after that) with `emitRow`; without, scratch
+  /// holds every row already.
   static void emitPooledRows(
       ImplicitLocOpBuilder &b, Value n, Value ocb, int64_t rows,
-      const kiln::FusionGroup &group,
-      Value scratch,
+      const kiln::FusionGroup &group, Value scratch, int64_t ring,
       function_ref<void(ImplicitLocOpBuilder &, Value, Value, Value)> emitRow) {
     ArrayRef<int64_t> pooledShape =
         cast<MemRefType>(group.result.getType()).getShape();
@@ -470,22 +549,24 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     int64_t sh = group.poolStride[0], sw = group.poolStride[1];
     bool isMax = group.pool == "max";
     buildLoop(b, pooledShape[2], 1, {}, [&](auto &b, Value ph, ValueRange) {
-      // Rows [first, ph*sh + kh): the window's rows not computed before.
       Value windowStart = affine(b, {}, ph, sh);
-      Value end = affine(b, windowStart, index(b, kh), 1);
-      Value previousEnd = arith::SubIOp::create(b, end, index(b, sh));
-      Value isFirst = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, ph,
-                                            index(b, 0));
-      Value first = arith::SelectOp::create(
-          b, isFirst, windowStart,
-          arith::MaxUIOp::create(b, windowStart, previousEnd));
-      scf::ForOp::create(
-          b, first, end, index(b, 1), ValueRange{},
-          [&](OpBuilder &nested, Location loc, Value oh, ValueRange) {
-            ImplicitLocOpBuilder inner(loc, nested);
-            emitRow(inner, n, ocb, oh);
-            scf::YieldOp::create(inner);
-          });
+      if (ring) {
+        // Rows [first, ph*sh + kh): the window's rows not computed before.
+        Value end = affine(b, windowStart, index(b, kh), 1);
+        Value previousEnd = arith::SubIOp::create(b, end, index(b, sh));
+        Value isFirst = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, ph,
+                                              index(b, 0));
+        Value first = arith::SelectOp::create(
+            b, isFirst, windowStart,
+            arith::MaxUIOp::create(b, windowStart, previousEnd));
+        scf::ForOp::create(
+            b, first, end, index(b, 1), ValueRange{},
+            [&](OpBuilder &nested, Location loc, Value oh, ValueRange) {
+              ImplicitLocOpBuilder inner(loc, nested);
+              emitRow(inner, n, ocb, oh);
+              scf::YieldOp::create(inner);
+            });
+      }
       Value oc0 = affine(b, {}, ocb, rows);
       buildLoop(b, rows, 1, {}, [&](auto &b, Value r, ValueRange) {
         Value oc = arith::AddIOp::create(b, oc0, r);
@@ -496,8 +577,10 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
           Value acc = arith::ConstantOp::create(b, b.getF32FloatAttr(init));
           Value columnStart = affine(b, {}, pw, sw);
           for (int64_t i = 0; i < kh; ++i) {
-            Value slot = arith::RemUIOp::create(
-                b, affine(b, windowStart, index(b, i), 1), index(b, kh));
+            Value row = affine(b, windowStart, index(b, i), 1);
+            Value slot =
+                ring ? arith::RemUIOp::create(b, row, index(b, ring)).getResult()
+                     : row;
             for (int64_t j = 0; j < kw; ++j) {
               Value x = memref::LoadOp::create(
                   b, scratch,
@@ -640,15 +723,16 @@ struct LowerToMicroKernelsPass
   using LowerToMicroKernelsPassBase::LowerToMicroKernelsPassBase;
 
   void runOnOperation() override {
-    KernelShape shape{vectorWidth, convRows, matmulRegisters};
+    KernelShape shape{vectorWidth, convRows, matmulRegisters, convChunkBytes,
+                      poolScratchBytes};
     if (shape.vectorWidth < 1 || shape.convRows < 1 ||
-        shape.matmulRegisters < 1) {
+        shape.matmulRegisters < 1 || shape.chunkBytes < 0 ||
+        shape.poolScratchBytes < 0) {
       getOperation()->emitError() << "kernel sizes must be positive";
       return signalPassFailure();
     }
     RewritePatternSet patterns(&getContext());
-    kiln::populateMicroKernelPatterns(patterns, shape.vectorWidth,
-                                      shape.convRows, shape.matmulRegisters);
+    patterns.add<ConvKernel, LinearKernel>(&getContext(), shape);
     // Every match replaces its op by loops that no pattern matches again.
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();

@@ -63,6 +63,11 @@ void buildNNToLinalgPipeline(OpPassManager &pm,
   // conv + ReLU + pool and linear + ReLU chains -> one fused op each.
   if (options.fuse)
     pm.addPass(createFusePass());
+  // List the layers (name, location, FLOPs) for the profiler while they are
+  // still layers.
+  RecordLayersPassOptions layers;
+  layers.entryName = options.entryName;
+  pm.addPass(createRecordLayersPass(layers));
   // nn ops -> linalg named ops / generics, tensor.pad/reshapes, weights as
   // dense_resource constants.
   pm.addPass(createConvertNNToLinalgPass());
@@ -99,6 +104,8 @@ void buildLinalgToLoopsPipeline(OpPassManager &pm,
     // free the scratch buffers they allocate themselves).
     LowerToMicroKernelsPassOptions kernels;
     kernels.vectorWidth = options.vectorWidth;
+    kernels.convRows = options.convAccumulators;
+    kernels.matmulRegisters = options.matmulAccumulators;
     pm.addNestedPass<func::FuncOp>(createLowerToMicroKernelsPass(kernels));
     // Drop the weight globals that the kernels repacked.
     pm.addPass(createSymbolDCEPass());
@@ -112,6 +119,11 @@ void buildLinalgToLoopsPipeline(OpPassManager &pm,
     plan.report = options.reportMemoryPlan;
     pm.addPass(createPlanMemoryPass(plan));
   }
+  // A call into the runtime's profiler where each layer starts, found by
+  // the locations kiln-record-layers listed (BIN --profile).
+  InstrumentLayersPassOptions instrument;
+  instrument.entryName = options.entryName;
+  pm.addPass(createInstrumentLayersPass(instrument));
   if (options.interchangeForVectorization) {
     // The remaining named ops (pooling, fill, ...) -> linalg.generic, whose
     // loop order can be changed.

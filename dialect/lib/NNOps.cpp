@@ -254,32 +254,38 @@ OpFoldResult DropoutOp::fold(FoldAdaptor) { return getInput(); }
 static LogicalResult verifyPool(Operation *op, Value input,
                                 ArrayRef<int64_t> kernel,
                                 ArrayRef<int64_t> stride,
-                                ArrayRef<int64_t> padding, bool ceilMode) {
+                                ArrayRef<int64_t> padding, bool ceilMode,
+                                ArrayRef<int64_t> dilation = {1, 1}) {
   if (failed(verifyRank(op, input, "input", 4)) ||
       failed(verifyPositivePair(op, "kernel", kernel)) ||
       failed(verifyPositivePair(op, "stride", stride)) ||
+      failed(verifyPositivePair(op, "dilation", dilation)) ||
       failed(verifyPadding(op, padding)))
     return failure();
-  // Every window must reach the input: padding as wide as the kernel would
-  // give windows of nothing but padding. (The spec language is stricter, as
-  // PyTorch is: at most half the kernel; ONNX allows up to this bound.)
-  for (int i = 0; i < 4; ++i)
-    if (padding[i] >= kernel[i % 2])
-      return op->emitOpError()
-             << "padding " << padding[i] << " must be smaller than the kernel size "
-             << kernel[i % 2];
   ArrayRef<int64_t> in = shapeOf(input);
-  int64_t dilation[2] = {1, 1};
   FailureOr<std::pair<int64_t, int64_t>> hw =
       windowOutput(op, in, kernel, stride, padding, dilation, ceilMode);
   if (failed(hw))
     return failure();
+  // Every window must reach the input: one of nothing but padding has no
+  // maximum or average. (The spec language is stricter, as PyTorch is:
+  // padding at most half the kernel.)
+  int64_t out[2] = {hw->first, hw->second};
+  for (int i = 0; i < 2; ++i)
+    if (!windowsReachInput({in[2 + i], kernel[i], stride[i], padding[i],
+                            padding[2 + i], dilation[i], ceilMode},
+                           out[i]))
+      return op->emitOpError()
+             << "padding " << padding[i] << "+" << padding[2 + i]
+             << " on input dimension " << 2 + i
+             << " gives windows of nothing but padding";
   return verifyResultShape(op, {in[0], in[1], hw->first, hw->second});
 }
 
 LogicalResult MaxPool2DOp::verify() {
   return verifyPool(getOperation(), getInput(), getKernel(), getStride(),
-                    getPadding(), getCeilMode());
+                    getPadding(), getCeilMode(),
+                    getDilation().value_or(ArrayRef<int64_t>{1, 1}));
 }
 
 LogicalResult AvgPool2DOp::verify() {
@@ -315,6 +321,9 @@ LogicalResult LRNOp::verify() {
     return failure();
   if (getSize() <= 0)
     return emitOpError() << "size must be positive, found " << getSize();
+  if (getBefore() && (*getBefore() < 0 || *getBefore() >= (int64_t)getSize()))
+    return emitOpError() << "before must be in [0, size - 1], found "
+                         << *getBefore();
   // The window runs over the channels zero-padded by size - 1: that padded
   // tensor must be representable too.
   SmallVector<int64_t> padded(shapeOf(getInput()));
@@ -347,10 +356,30 @@ LogicalResult BatchNormOp::verify() {
   return verifyResultShape(op, shapeOf(getInput()));
 }
 
+SmallVector<int64_t> SoftmaxOp::getNormalizedDims() {
+  if (std::optional<ArrayRef<int64_t>> dims = getDims())
+    return SmallVector<int64_t>(*dims);
+  return {1};
+}
+
 LogicalResult SoftmaxOp::verify() {
-  if (cast<RankedTensorType>(getType()).getRank() < 2)
-    return emitOpError() << "needs a tensor of rank >= 2 (softmax runs over "
-                            "dimension 1)";
+  int64_t rank = cast<RankedTensorType>(getType()).getRank();
+  if (!getDims()) {
+    if (rank < 2)
+      return emitOpError() << "needs a tensor of rank >= 2 (softmax runs over "
+                              "dimension 1)";
+    return success();
+  }
+  ArrayRef<int64_t> dims = *getDims();
+  if (dims.empty())
+    return emitOpError() << "dims must name at least one dimension";
+  for (auto [i, dim] : llvm::enumerate(dims)) {
+    if (dim < 0 || dim >= rank)
+      return emitOpError() << "dim " << dim << " is out of range for rank "
+                           << rank;
+    if (i > 0 && dim != dims[i - 1] + 1)
+      return emitOpError() << "dims must be consecutive and ascending";
+  }
   return success();
 }
 
@@ -362,16 +391,42 @@ LogicalResult FlattenOp::verify() {
   ArrayRef<int64_t> in = shapeOf(getInput());
   if (in.empty())
     return emitOpError() << "cannot flatten a scalar";
-  int64_t features = 1;
-  for (int64_t dim : in.drop_front())
-    features *= dim; // Static shapes are bounded by checkedElementCount.
-  return verifyResultShape(getOperation(), {in[0], features});
+  int64_t axis = getAxis().value_or(1);
+  if (axis < 0 || axis > (int64_t)in.size())
+    return emitOpError() << "axis " << axis << " is out of range [0, "
+                         << in.size() << "]";
+  // Static shapes are bounded by checkedElementCount: no overflow.
+  int64_t outer = 1, inner = 1;
+  for (auto [d, dim] : llvm::enumerate(in))
+    ((int64_t)d < axis ? outer : inner) *= dim;
+  return verifyResultShape(getOperation(), {outer, inner});
 }
 
 OpFoldResult FlattenOp::fold(FoldAdaptor) {
   if (getInput().getType() == getType())
     return getInput();
   return {};
+}
+
+//===----------------------------------------------------------------------===//
+// TransposeOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult TransposeOp::verify() {
+  ArrayRef<int64_t> in = shapeOf(getInput()), perm = getPerm();
+  if (perm.size() != in.size())
+    return emitOpError() << "perm has " << perm.size()
+                         << " values for an input of rank " << in.size();
+  SmallVector<bool> seen(in.size(), false);
+  SmallVector<int64_t> expected;
+  for (int64_t p : perm) {
+    if (p < 0 || p >= (int64_t)in.size() || seen[p])
+      return emitOpError() << "perm must be a permutation of [0, " << in.size()
+                           << "), found " << p;
+    seen[p] = true;
+    expected.push_back(in[p]);
+  }
+  return verifyResultShape(getOperation(), expected);
 }
 
 //===----------------------------------------------------------------------===//

@@ -50,6 +50,27 @@ std::optional<int64_t> nn::windowOutputSize(const WindowDim &d) {
   return out;
 }
 
+bool nn::windowsReachInput(const WindowDim &d, int64_t output) {
+  if (output <= 0)
+    return true;
+  // Window o covers cells o * stride - padBefore + j * dilation, j < kernel.
+  // One that starts inside the input holds its first cell, so only windows
+  // starting in the leading padding, and the last one, need a look.
+  auto reaches = [&](int64_t start) {
+    if (start >= 0)
+      return start < d.input;
+    int64_t j = (-start + d.dilation - 1) / d.dilation; // First cell >= 0.
+    return j < d.kernel && start + j * d.dilation < d.input;
+  };
+  std::optional<int64_t> lastStart = llvm::checkedMul(output - 1, d.stride);
+  if (!lastStart || !reaches(*lastStart - d.padBefore))
+    return false;
+  for (int64_t o = 0; o < output && o * d.stride < d.padBefore; ++o)
+    if (!reaches(o * d.stride - d.padBefore))
+      return false;
+  return true;
+}
+
 std::string nn::formatShape(llvm::ArrayRef<int64_t> shape) {
   if (shape.empty())
     return "scalar";

@@ -288,7 +288,7 @@ Value MLIRGen::emitPool(const LayerAST &layer, Value input) {
   if (layer.kind == LayerKind::MaxPool)
     return nn::MaxPool2DOp::create(builder, loc(layer.loc), type, input,
                                    kernelAttr, strideAttr, padAttr,
-                                   layer.ceilMode);
+                                   layer.ceilMode, /*dilation=*/nullptr);
   return nn::AvgPool2DOp::create(builder, loc(layer.loc), type, input,
                                  kernelAttr, strideAttr, padAttr,
                                  layer.ceilMode, layer.countIncludePad);
@@ -356,11 +356,11 @@ Value MLIRGen::emitLayer(const LayerAST &layer, Value input) {
   case LayerKind::LRN:
     if (!expectRank(layer, input, 4))
       return {};
-    return nn::LRNOp::create(builder, at, input,
-                             builder.getI64IntegerAttr(layer.lrnSize),
-                             builder.getF64FloatAttr(layer.alpha),
-                             builder.getF64FloatAttr(layer.beta),
-                             builder.getF64FloatAttr(layer.k));
+    return nn::LRNOp::create(
+        builder, at, input, builder.getI64IntegerAttr(layer.lrnSize),
+        builder.getF64FloatAttr(layer.alpha),
+        builder.getF64FloatAttr(layer.beta), builder.getF64FloatAttr(layer.k),
+        /*before=*/nullptr);
   case LayerKind::Flatten: {
     ArrayRef<int64_t> in = shapeOf(input);
     int64_t features = 1;

@@ -96,20 +96,11 @@ static bool isReserved(llvm::StringRef name) {
                             name);
 }
 
-/// Names an op for messages: "nn.add (ONNX node 'Add_3')" where the location
-/// names its origin.
-static std::string describe(Operation *op) {
-  std::string text = op->getName().getStringRef().str();
-  if (auto name = dyn_cast<NameLoc>(op->getLoc()))
-    text += " (from '" + name.getName().str() + "')";
-  return text;
-}
-
 /// Builds the statement text of one nn op, or reports why there is none.
 static FailureOr<std::string> layerText(Operation *op) {
   auto noEquivalent = [&](const Twine &why) -> FailureOr<std::string> {
     return emitError(op->getLoc())
-           << describe(op) << " has no .nn equivalent: " << why;
+           << op->getName() << " has no .nn equivalent: " << why;
   };
   auto shapeOf = [](Value value) {
     return cast<RankedTensorType>(value.getType()).getShape();
@@ -158,6 +149,9 @@ static FailureOr<std::string> layerText(Operation *op) {
             if (failed(padding))
               return failure();
             bool isMax = isa<nn::MaxPool2DOp>(op);
+            if (auto max = dyn_cast<nn::MaxPool2DOp>(op))
+              if (max.getDilation())
+                return noEquivalent("the spec's maxpool is not dilated");
             std::string text =
                 (isMax ? "maxpool " : "avgpool ") + formatSize(k[0], k[1]);
             if (s[0] != k[0] || s[1] != k[1])
@@ -175,6 +169,11 @@ static FailureOr<std::string> layerText(Operation *op) {
         return "adaptive_avgpool " + formatSize(out[2], out[3]);
       })
       .Case([&](nn::LRNOp lrn) -> FailureOr<std::string> {
+        if (lrn.getChannelsBefore() != (int64_t)lrn.getSize() / 2)
+          return noEquivalent("its window starts " +
+                              std::to_string(lrn.getChannelsBefore()) +
+                              " channels before the centre; the spec's lrn "
+                              "starts size/2 before, as PyTorch's does");
         std::string text = "lrn " + std::to_string(lrn.getSize());
         double alpha = lrn.getAlpha().convertToDouble(),
                beta = lrn.getBeta().convertToDouble(),
@@ -200,8 +199,20 @@ static FailureOr<std::string> layerText(Operation *op) {
       .Case([](nn::ReluOp) { return std::string("relu"); })
       .Case([](nn::SigmoidOp) { return std::string("sigmoid"); })
       .Case([](nn::TanhOp) { return std::string("tanh"); })
-      .Case([](nn::FlattenOp) { return std::string("flatten"); })
-      .Case([](nn::SoftmaxOp) { return std::string("softmax"); })
+      .Case([&](nn::FlattenOp flatten) -> FailureOr<std::string> {
+        if (flatten.getAxis().value_or(1) != 1)
+          return noEquivalent("it flattens at axis " +
+                              std::to_string(*flatten.getAxis()) +
+                              "; the spec's flatten keeps dimension 0");
+        return std::string("flatten");
+      })
+      .Case([&](nn::SoftmaxOp softmax) -> FailureOr<std::string> {
+        if (softmax.getLog())
+          return noEquivalent("the spec language has no log-softmax");
+        if (softmax.getDims())
+          return noEquivalent("it normalises other dimensions than 1");
+        return std::string("softmax");
+      })
       .Case<nn::AddOp, nn::ConcatOp>([&](Operation *) {
         return noEquivalent("the spec language describes a chain of layers, "
                             "without sums or concatenations of branches");
@@ -230,7 +241,7 @@ static LogicalResult readParameters(Operation *op, Layer &layer) {
     auto constant = operand.getDefiningOp<arith::ConstantOp>();
     if (!constant)
       return emitError(op->getLoc())
-             << describe(op) << " has no .nn equivalent: "
+             << op->getName() << " has no .nn equivalent: "
              << "its parameter " << i + 1 << " is computed, not a constant";
     std::string name;
     if (auto blob = dyn_cast<DenseResourceElementsAttr>(constant.getValue()))
@@ -428,10 +439,10 @@ LogicalResult kiln::frontend::printSpec(ModuleOp module,
     if (failed(text))
       return failure();
     if (!isa<nn::NNDialect>(op.getDialect()) || op.getNumResults() != 1)
-      return emitError(op.getLoc()) << describe(&op) << " is not an nn layer";
+      return emitError(op.getLoc()) << op.getName() << " is not an nn layer";
     if (op.getOperand(0) != current || !current.hasOneUse())
       return emitError(op.getLoc())
-             << describe(&op) << " has no .nn equivalent: "
+             << op.getName() << " has no .nn equivalent: "
              << (op.getOperand(0) != current
                      ? "it does not read the previous layer's output"
                      : "its input feeds other layers too")

@@ -102,6 +102,9 @@ struct FusePoolIntoConv : OpRewritePattern<PoolOp> {
       return rewriter.notifyMatchFailure(pool, "no single-use convolution");
     if (llvm::any_of(pool.getPadding(), [](int64_t p) { return p != 0; }))
       return rewriter.notifyMatchFailure(pool, "padded pools are not fused");
+    if constexpr (std::is_same_v<PoolOp, nn::MaxPool2DOp>)
+      if (pool.getDilation())
+        return rewriter.notifyMatchFailure(pool, "dilated pools are not fused");
     ArrayRef<int64_t> in =
         cast<RankedTensorType>(pool.getInput().getType()).getShape();
     ArrayRef<int64_t> out = cast<RankedTensorType>(pool.getType()).getShape();

@@ -10,6 +10,10 @@ replayed with --seed.
 
   check_export.py examples/lenet5.nn --workdir /tmp/w --kilnc build/bin/kilnc
   check_export.py --builtin residual --workdir /tmp/w --external-data
+  check_export.py examples/vgg11.nn --workdir /tmp/w --dynamic-batch --batch 1 --batch 2
+
+A passing run deletes the large files it made (the executables and, unless
+--keep-onnx, the exported model and its external data).
 """
 import argparse
 import os
@@ -109,7 +113,9 @@ def main():
     parser.add_argument("spec", nargs="?")
     parser.add_argument("--builtin", choices=sorted(BUILTINS))
     parser.add_argument("--workdir", required=True, help="scratch folder (lit's %%t)")
-    parser.add_argument("--batch", type=int, default=1)
+    parser.add_argument("--batch", type=int, action="append",
+                        help="batch size to compile and check (repeatable; default 1); "
+                             "more than one needs --dynamic-batch")
     parser.add_argument("--opset", type=int, default=13)
     parser.add_argument("--dynamic-batch", action="store_true",
                         help="export with a symbolic batch and compile with kilnc --batch")
@@ -118,12 +124,17 @@ def main():
     parser.add_argument("--keep-batchnorm", action="store_true",
                         help="export BatchNormalization nodes instead of folding them "
                              "into the convolutions")
+    parser.add_argument("--keep-onnx", action="store_true",
+                        help="keep the exported model (deleted after a passing run)")
     parser.add_argument("--tol", type=float, default=1e-4)
     parser.add_argument("--seed", type=int, default=None, help="replay a failure")
     parser.add_argument("--kilnc", default="kilnc")
     args = parser.parse_args()
     if bool(args.spec) == bool(args.builtin):
         parser.error("give a spec or --builtin")
+    args.batch = args.batch or [1]
+    if len(args.batch) > 1 and not args.dynamic_batch:
+        parser.error("several --batch values need --dynamic-batch (one export for all)")
 
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 31)
     print(f"seed: {seed}")
@@ -132,7 +143,7 @@ def main():
 
     model, shape = build(args, seed)
     export_shape = list(shape)
-    export_shape[0] = 1 if args.dynamic_batch else args.batch
+    export_shape[0] = 1 if args.dynamic_batch else args.batch[0]
     example = torch.from_numpy(
         np.random.default_rng(seed + 2).standard_normal(export_shape).astype(np.float32))
     dynamic = {"input": {0: "batch"}, "output": {0: "batch"}} if args.dynamic_batch else None
@@ -149,15 +160,33 @@ def main():
         onnx.save_model(exported, onnx_path, save_as_external_data=True,
                         all_tensors_to_one_file=True, location="external.weights",
                         size_threshold=0)
+        del exported
+        os.remove(path("model.onnx"))
 
-    shape[0] = args.batch
-    x = np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+    for batch in args.batch:
+        check(args, model, shape, batch, onnx_path, path, seed)
+    # A passing run keeps only the small files: VGG's exported model and
+    # executables are half a gigabyte each. A failing run (sys.exit above)
+    # keeps everything for replaying.
+    if not args.keep_onnx:
+        os.remove(onnx_path)
+        if args.external_data:
+            os.remove(path("external.weights"))
+    print("OK")
+
+
+def check(args, model, shape, batch, onnx_path, path, seed):
+    """Compiles the model for `batch`, runs it and compares with PyTorch."""
+    shape = list(shape)
+    shape[0] = batch
+    x = np.random.default_rng(seed + batch).standard_normal(shape).astype(np.float32)
     np.save(path("input.npy"), x)
-    cmd = [args.kilnc, onnx_path, "-o", path("model")]
+    exe = path(f"model.b{batch}")
+    cmd = [args.kilnc, onnx_path, "-o", exe]
     if args.dynamic_batch:
-        cmd += ["--batch", str(args.batch)]
+        cmd += ["--batch", str(batch)]
     run(cmd)
-    run([path("model"), path("input.npy"), "-o", path("kiln.npy")])
+    run([exe, path("input.npy"), "-o", path("kiln.npy")])
     got = np.load(path("kiln.npy"))
     with torch.no_grad():
         want = model(torch.from_numpy(x)).numpy()
@@ -165,11 +194,11 @@ def main():
     if got.shape != want.shape:
         sys.exit(f"shapes differ: kiln {got.shape}, torch {want.shape}")
     error = np.linalg.norm((got - want).ravel()) / max(np.linalg.norm(want.ravel()), 1e-30)
-    print(f"relative L2 error: {error:.3e} (batch {args.batch}, opset {args.opset}, "
+    print(f"relative L2 error: {error:.3e} (batch {batch}, opset {args.opset}, "
           f"output {list(got.shape)})")
     if not error <= args.tol:
         sys.exit(f"FAIL: relative L2 error {error:.3e} exceeds {args.tol}")
-    print("OK")
+    os.remove(exe)
 
 
 if __name__ == "__main__":

@@ -39,15 +39,16 @@ NODE_PATTERNS = [
     "test_conv*", "test_basic_conv*", "test_maxpool*", "test_averagepool*",
     "test_globalaveragepool*", "test_globalmaxpool*", "test_relu*",
     "test_sigmoid*", "test_tanh*", "test_lrn*", "test_gemm*", "test_matmul_2d",
-    "test_batchnorm*", "test_softmax*", "test_flatten*", "test_dropout*",
+    "test_batchnorm*", "test_softmax*", "test_logsoftmax*", "test_flatten*",
+    "test_dropout*",
     "test_training_dropout*", "test_reshape*", "test_squeeze*",
-    "test_unsqueeze*", "test_identity*", "test_constant", "test_add",
-    "test_add_bcast", "test_concat*",
+    "test_unsqueeze*", "test_transpose*", "test_identity*", "test_constant",
+    "test_add", "test_add_bcast", "test_concat*",
 ]
 PYTORCH_PATTERNS = [
     "test_Conv2d*", "test_MaxPool2d*", "test_AvgPool2d*", "test_Linear*",
     "test_ReLU", "test_Sigmoid", "test_Tanh", "test_Softmax", "test_softmax_*",
-    "test_BatchNorm*",
+    "test_LogSoftmax", "test_log_softmax_*", "test_BatchNorm*",
 ]
 
 RTOL, ATOL = 1e-3, 1e-7

@@ -4,10 +4,11 @@
 // semantics that decide whether an nn op expresses them:
 //  - Dropout and BatchNormalization have training modes (is_test before
 //    opset 7, training_mode later) that inference cannot run.
-//  - Softmax before opset 13 flattens its input to 2-D at `axis` and
-//    normalises the whole tail, which is nn.softmax (dimension 1) only for a
-//    2-D input or a tail of ones; from opset 13 it normalises one axis.
-//  - LRN's window is centred like PyTorch's only for odd sizes.
+//  - Softmax and LogSoftmax before opset 13 flatten their input to 2-D at
+//    `axis` and normalise the whole tail together; from opset 13 they
+//    normalise one axis. nn.softmax's `dims` expresses both.
+//  - LRN's window is centred like PyTorch's only for odd sizes; even ones
+//    set nn.lrn's `before`.
 //
 //===----------------------------------------------------------------------===//
 #include "Importer.h"
@@ -114,13 +115,9 @@ LogicalResult onnximport::importLRN(NodeContext &ctx) {
     return ctx.emitError() << "size " << *size << " is too large for the "
                            << formatShape(in) << " input";
   // ONNX sums channels [c - floor((size-1)/2), c + ceil((size-1)/2)],
-  // PyTorch [c - size/2, c + (size-1)/2]: the same window for odd sizes.
-  if (*size % 2 == 0)
-    return ctx.unsupported(llvm::formatv("size {0} is even: ONNX centres the "
-                                         "window one channel later than "
-                                         "PyTorch (and Kiln)",
-                                         *size)
-                               .str());
+  // PyTorch (and nn.lrn by default) [c - size/2, c + (size-1)/2]: the same
+  // window for odd sizes, one channel later in ONNX for even ones.
+  int64_t before = (*size - 1) / 2;
   Value input = ctx.getTensor(0);
   if (!input)
     return failure();
@@ -128,7 +125,9 @@ LogicalResult onnximport::importLRN(NodeContext &ctx) {
   ctx.setOutput(
       0, nn::LRNOp::create(b, ctx.getLoc(), input, b.getI64IntegerAttr(*size),
                            b.getF64FloatAttr(*alpha), b.getF64FloatAttr(*beta),
-                           b.getF64FloatAttr(*bias)));
+                           b.getF64FloatAttr(*bias),
+                           before == *size / 2 ? IntegerAttr()
+                                               : b.getI64IntegerAttr(before)));
   return success();
 }
 
@@ -185,38 +184,45 @@ LogicalResult onnximport::importBatchNormalization(NodeContext &ctx) {
   return success();
 }
 
-LogicalResult onnximport::importSoftmax(NodeContext &ctx) {
+/// Softmax and LogSoftmax: nn.softmax over the dimensions ONNX normalises.
+static LogicalResult importSoftmaxLike(NodeContext &ctx, bool log) {
   llvm::ArrayRef<int64_t> in = ctx.getInput(0).getShape();
   int64_t rank = in.size();
   bool coerced = ctx.getOpset() < 13;
   FailureOr<int64_t> axisAttr = ctx.getInt("axis", coerced ? 1 : -1);
   if (failed(axisAttr))
     return failure();
-  if (*axisAttr < -rank || *axisAttr >= std::max<int64_t>(rank, 1))
+  if (rank == 0)
+    return ctx.unsupported("its input is a scalar");
+  if (*axisAttr < -rank || *axisAttr >= rank)
     return ctx.emitError() << "axis " << *axisAttr
                            << " is out of range for the " << formatShape(in)
                            << " input";
   int64_t axis = *axisAttr < 0 ? *axisAttr + rank : *axisAttr;
-  // nn.softmax normalises dimension 1 alone. The opset < 13 form normalises
-  // dimensions [axis, rank) together, the same when the others are ones.
-  bool tailOfOnes =
-      llvm::all_of(in.drop_front(2), [](int64_t dim) { return dim == 1; });
-  bool expressible = rank >= 2 && axis == 1 && (!coerced || tailOfOnes);
-  if (!expressible) {
-    std::string what =
-        coerced ? llvm::formatv("over dimensions {0} to {1} together (opset "
-                                "{2} semantics)",
-                                axis, rank - 1, ctx.getOpset())
-                      .str()
-                : "over axis " + std::to_string(axis);
-    return ctx.unsupported("softmax " + what + " of a " + formatShape(in) +
-                           " tensor; Kiln's softmax runs over dimension 1 "
-                           "alone");
-  }
+  // Before opset 13 the input is read as 2-D split at `axis`: dimensions
+  // [axis, rank) are normalised together. Trailing ones change nothing.
+  int64_t end = coerced ? rank : axis + 1;
+  while (end > axis + 1 && in[end - 1] == 1)
+    --end;
+  llvm::SmallVector<int64_t> dims;
+  for (int64_t d = axis; d < end; ++d)
+    dims.push_back(d);
   Value input = ctx.getTensor(0);
   if (!input)
     return failure();
-  ctx.setOutput(0,
-                nn::SoftmaxOp::create(ctx.getBuilder(), ctx.getLoc(), input));
+  OpBuilder &b = ctx.getBuilder();
+  bool plain = dims.size() == 1 && dims[0] == 1;
+  ctx.setOutput(0, nn::SoftmaxOp::create(b, ctx.getLoc(), input,
+                                         plain ? DenseI64ArrayAttr()
+                                               : b.getDenseI64ArrayAttr(dims),
+                                         log));
   return success();
+}
+
+LogicalResult onnximport::importSoftmax(NodeContext &ctx) {
+  return importSoftmaxLike(ctx, /*log=*/false);
+}
+
+LogicalResult onnximport::importLogSoftmax(NodeContext &ctx) {
+  return importSoftmaxLike(ctx, /*log=*/true);
 }

@@ -6,9 +6,10 @@
 // explicit pads with ONNX's formula. A zero-padding Pad node (PyTorch exports
 // AvgPool2d's count_include_pad that way) has no op of its own: it waits for
 // the Conv or AveragePool that reads it, which adds it to its padding. What
-// does not map is reported as unsupported: 1-D and 3-D windows, dilated pools,
-// pool padding over half the kernel (PyTorch's pools, and so nn's, forbid it),
-// and ceil-mode windows that ONNX counts but PyTorch drops.
+// does not map is reported as unsupported: 1-D and 3-D windows, dilated
+// average pools, padding that leaves windows of nothing but padding, and
+// ceil-mode windows that ONNX counts but PyTorch drops. (Padding wider than
+// the kernel is fine otherwise: opset 9 exports ceil_mode that way.)
 //
 //===----------------------------------------------------------------------===//
 #include "Importer.h"
@@ -234,7 +235,8 @@ LogicalResult onnximport::importConv(NodeContext &ctx) {
 /// `ownPadding` with whether the pool pads by itself (besides a Pad node's
 /// padding it absorbs).
 static LogicalResult readPool(NodeContext &ctx, Window &window, bool &ceilMode,
-                              int64_t (&out)[2], bool &ownPadding) {
+                              int64_t (&out)[2], bool &ownPadding,
+                              bool dilatable) {
   llvm::ArrayRef<int64_t> in = ctx.getInput(0).getShape();
   if (failed(expect2D(ctx, in, "pooling")))
     return failure();
@@ -255,21 +257,14 @@ static LogicalResult readPool(NodeContext &ctx, Window &window, bool &ceilMode,
   ceilMode = *ceil != 0;
   ownPadding = llvm::any_of(window.pad, [](int64_t pad) { return pad != 0; });
   in = absorbPad(ctx.getInput(0), window);
-  if (window.dilation[0] != 1 || window.dilation[1] != 1)
-    return ctx.unsupported(llvm::formatv("dilations {0}x{1}; Kiln's pools "
-                                         "are not dilated",
+  if (!dilatable && (window.dilation[0] != 1 || window.dilation[1] != 1))
+    return ctx.unsupported(llvm::formatv("dilations {0}x{1}; Kiln's average "
+                                         "pools are not dilated",
                                          window.dilation[0], window.dilation[1])
                                .str());
-  for (int i = 0; i < 4; ++i)
-    if (window.pad[i] >= window.kernel[i % 2])
-      return ctx.unsupported(
-          llvm::formatv("padding {0} is not smaller than the kernel size "
-                        "{1}: some windows would see only padding",
-                        window.pad[i], window.kernel[i % 2])
-              .str());
   for (int i = 0; i < 2; ++i) {
     nn::WindowDim dim{in[2 + i],     window.kernel[i],  window.stride[i],
-                      window.pad[i], window.pad[2 + i], 1,
+                      window.pad[i], window.pad[2 + i], window.dilation[i],
                       ceilMode};
     std::optional<int64_t> size = nn::windowOutputSize(dim);
     if (!size || *size <= 0)
@@ -279,8 +274,8 @@ static LogicalResult readPool(NodeContext &ctx, Window &window, bool &ceilMode,
              << " input gives an empty output";
     // ONNX keeps a last ceil-mode window that starts in the trailing padding;
     // PyTorch (and nn) drop it.
-    int64_t span =
-        in[2 + i] + window.pad[i] + window.pad[2 + i] - window.kernel[i];
+    int64_t extent = (window.kernel[i] - 1) * window.dilation[i] + 1;
+    int64_t span = in[2 + i] + window.pad[i] + window.pad[2 + i] - extent;
     int64_t onnxSize = span / window.stride[i] +
                        (ceilMode && span % window.stride[i] != 0) + 1;
     if (onnxSize != *size)
@@ -288,6 +283,12 @@ static LogicalResult readPool(NodeContext &ctx, Window &window, bool &ceilMode,
           llvm::formatv("with ceil_mode its last window starts in the "
                         "padding ({0} outputs in ONNX, {1} in PyTorch)",
                         onnxSize, *size)
+              .str());
+    if (!nn::windowsReachInput(dim, *size))
+      return ctx.unsupported(
+          llvm::formatv("padding {0}+{1} leaves windows of nothing but "
+                        "padding",
+                        window.pad[i], window.pad[2 + i])
               .str());
     out[i] = *size;
   }
@@ -298,7 +299,8 @@ LogicalResult onnximport::importMaxPool(NodeContext &ctx) {
   Window window{{0, 0}};
   bool ceilMode = false, ownPadding = false;
   int64_t out[2];
-  if (failed(readPool(ctx, window, ceilMode, out, ownPadding)))
+  if (failed(readPool(ctx, window, ceilMode, out, ownPadding,
+                      /*dilatable=*/true)))
     return failure();
   Value input = ctx.getTensor(0);
   if (!input)
@@ -309,27 +311,57 @@ LogicalResult onnximport::importMaxPool(NodeContext &ctx) {
       b, ctx.getLoc(), f32Tensor(ctx, {in[0], in[1], out[0], out[1]}), input,
       b.getDenseI64ArrayAttr(window.kernel),
       b.getDenseI64ArrayAttr(window.stride), b.getDenseI64ArrayAttr(window.pad),
-      ceilMode);
+      ceilMode,
+      window.dilation[0] == 1 && window.dilation[1] == 1
+          ? DenseI64ArrayAttr()
+          : b.getDenseI64ArrayAttr(window.dilation));
   ctx.setOutput(0, pool);
   return success();
+}
+
+/// True when a pool whose own padding (window.pad less `pad`'s) lies after
+/// the input only, reading the Pad node `pad`, computes the `out` windows
+/// that a ceil-mode pool padded by `pad` alone computes: the own padding is
+/// then the ceil-mode overhang, which ceil_mode never counts either.
+static bool isCeilModeSpelling(const Window &window, const PendingPad &pad,
+                               const int64_t (&out)[2]) {
+  if (window.pad[0] != pad.pads[0] || window.pad[1] != pad.pads[1])
+    return false;
+  llvm::ArrayRef<int64_t> in =
+      cast<RankedTensorType>(pad.input.getType()).getShape();
+  for (int i = 0; i < 2; ++i) {
+    std::optional<int64_t> size = nn::windowOutputSize(
+        {in[2 + i], window.kernel[i], window.stride[i], pad.pads[i],
+         pad.pads[2 + i], 1, /*ceilMode=*/true});
+    if (size != out[i])
+      return false;
+  }
+  return true;
 }
 
 LogicalResult onnximport::importAveragePool(NodeContext &ctx) {
   Window window{{0, 0}};
   bool ceilMode = false, ownPadding = false;
   int64_t out[2];
-  if (failed(readPool(ctx, window, ceilMode, out, ownPadding)))
+  if (failed(readPool(ctx, window, ceilMode, out, ownPadding,
+                      /*dilatable=*/false)))
     return failure();
   FailureOr<int64_t> countIncludePad = ctx.getInt("count_include_pad", 0);
   if (failed(countIncludePad))
     return failure();
   // A Pad's zeros are input cells to the pool: they count in the average.
   // (PyTorch exports AvgPool2d's count_include_pad=True that way.)
-  if (ctx.getInput(0).pad) {
-    if (ownPadding && !*countIncludePad)
-      return ctx.unsupported("it averages over the zeros of " +
-                             ctx.getInput(0).pad->node +
-                             " but not over its own padding");
+  if (const PendingPad *pad = ctx.getInput(0).pad.get()) {
+    if (ownPadding && !*countIncludePad) {
+      // Before opset 10 PyTorch exports ceil_mode as trailing padding that
+      // does not count: nn's ceil_mode over the Pad's padding, if that
+      // gives the same windows.
+      if (!isCeilModeSpelling(window, *pad, out))
+        return ctx.unsupported("it averages over the zeros of " + pad->node +
+                               " but not over its own padding");
+      llvm::copy(pad->pads, window.pad);
+      ceilMode = true;
+    }
     *countIncludePad = 1;
   }
   Value input = windowInput(ctx);
@@ -372,7 +404,8 @@ LogicalResult onnximport::importGlobalMaxPool(NodeContext &ctx) {
   Value pool = nn::MaxPool2DOp::create(
       b, ctx.getLoc(), f32Tensor(ctx, {in[0], in[1], 1, 1}), input,
       b.getDenseI64ArrayAttr({in[2], in[3]}), b.getDenseI64ArrayAttr({1, 1}),
-      b.getDenseI64ArrayAttr({0, 0, 0, 0}), /*ceil_mode=*/false);
+      b.getDenseI64ArrayAttr({0, 0, 0, 0}), /*ceil_mode=*/false,
+      /*dilation=*/nullptr);
   ctx.setOutput(0, pool);
   return success();
 }

@@ -46,9 +46,9 @@ private:
   mlir::FailureOr<mlir::Value> importOutput();
 
   /// The value named `name`, decoding an initializer on first use; null
-  /// when nothing defines it. `reader` describes who reads it, for errors.
-  const ImportedValue *lookup(llvm::StringRef name, mlir::Location loc,
-                              llvm::StringRef reader);
+  /// when nothing defines it. Errors in its data are reported at `loc`, its
+  /// reader's location.
+  const ImportedValue *lookup(llvm::StringRef name, mlir::Location loc);
   void poison(llvm::StringRef name);
   /// Checks a computed shape against the one the model declares, if any.
   mlir::LogicalResult checkDeclaredShape(llvm::StringRef name,

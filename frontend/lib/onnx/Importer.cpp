@@ -19,6 +19,7 @@
 #include "kiln/Dialect/NN/NNOps.h"
 #include "kiln/Dialect/NN/Shapes.h"
 #include "kiln/Frontend/MLIRGen.h"
+#include "kiln/Frontend/ONNXLocations.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -47,6 +48,12 @@ static int64_t newestKnownOpset() {
       onnx::OpSchemaRegistry::DomainToVersionRange::Instance().Map();
   auto it = map.find(onnx::ONNX_DOMAIN);
   return it == map.end() ? kMinOpset : it->second.second;
+}
+
+std::string onnximport::describeNode(const onnx::NodeProto &node, int index) {
+  std::string name = node.name().empty() ? "#" + std::to_string(index)
+                                         : "'" + node.name() + "'";
+  return "node " + name + " (" + node.op_type() + ")";
 }
 
 static bool isDefaultDomain(llvm::StringRef domain) {
@@ -151,7 +158,7 @@ FailureOr<Value> GraphImporter::importInput(func::FuncOp &func) {
     return diag;
   }
   const onnx::ValueInfoProto &input = *inputs.front();
-  Location loc = NameLoc::get(builder.getStringAttr(input.name()), fileLoc);
+  Location loc = frontend::getONNXValueLoc(&context, path, input.name());
   const onnx::TypeProto &type = input.type();
   if (!type.has_tensor_type())
     return emitError(loc) << "input '" << input.name()
@@ -214,8 +221,7 @@ FailureOr<Value> GraphImporter::importInput(func::FuncOp &func) {
   return value;
 }
 
-const ImportedValue *GraphImporter::lookup(llvm::StringRef name, Location loc,
-                                           llvm::StringRef reader) {
+const ImportedValue *GraphImporter::lookup(llvm::StringRef name, Location loc) {
   auto it = values.find(name);
   if (it != values.end())
     return &it->second;
@@ -223,8 +229,7 @@ const ImportedValue *GraphImporter::lookup(llvm::StringRef name, Location loc,
   if (init == initializers.end())
     return nullptr;
   std::string dir = llvm::sys::path::parent_path(path).str();
-  std::string what =
-      ("initializer '" + name + "' (read by " + reader + ")").str();
+  std::string what = ("initializer '" + name + "'").str();
   std::shared_ptr<HostTensor> tensor =
       decodeTensor(*init->second, what, dir, model, loc);
   if (!tensor)
@@ -240,7 +245,7 @@ Value GraphImporter::materialize(
   auto type = RankedTensorType::get(tensor->getShape(), builder.getF32Type());
   std::string name = tensor->getName().empty() ? "constant" : tensor->getName();
   auto attr = DenseResourceElementsAttr::get(type, name, tensor->toBlob());
-  Location loc = NameLoc::get(builder.getStringAttr(name), fileLoc);
+  Location loc = frontend::getONNXValueLoc(&context, path, name);
   Value value = arith::ConstantOp::create(builder, loc, type, attr);
   // Keeping the tensor alive keeps its address from naming another one.
   materialized[tensor.get()] = value;
@@ -306,6 +311,7 @@ OpHandler onnximport::lookupHandler(llvm::StringRef opType) {
       .Case("LRN", importLRN)
       .Case("BatchNormalization", importBatchNormalization)
       .Case("Softmax", importSoftmax)
+      .Case("LogSoftmax", importLogSoftmax)
       .Case("Flatten", importFlatten)
       .Case("Reshape", importReshape)
       .Case("Squeeze", importSqueeze)
@@ -322,13 +328,10 @@ OpHandler onnximport::lookupHandler(llvm::StringRef opType) {
 
 LogicalResult GraphImporter::importNode(const onnx::NodeProto &node,
                                         int index) {
-  std::string label = node.name().empty()
-                          ? node.op_type() + "#" + std::to_string(index)
-                          : node.name();
-  std::string description = node.op_type() + " node " +
-                            (node.name().empty() ? "#" + std::to_string(index)
-                                                 : "'" + node.name() + "'");
-  Location loc = NameLoc::get(builder.getStringAttr(label), fileLoc);
+  std::string name =
+      node.name().empty() ? "#" + std::to_string(index) : node.name();
+  Location loc = frontend::getONNXNodeLoc(&context, path, name, node.op_type());
+  std::string description = describeNode(node, index);
   NodeContext ctx(*this, node, loc, std::move(description));
   auto poisonOutputs = [&] {
     for (const std::string &output : node.output())
@@ -360,7 +363,7 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node,
       inputPoisoned = true;
       continue;
     }
-    if (lookup(input, loc, ctx.describe()))
+    if (lookup(input, loc))
       continue;
     if (initializers.count(input))
       return failure(); // decodeTensor reported why.
@@ -425,10 +428,7 @@ LogicalResult GraphImporter::importNodes() {
     for (const std::string &output : node.output())
       if (!output.empty() && !defined.insert(output).second)
         return emitError(fileLoc)
-               << node.op_type() << " node "
-               << (node.name().empty() ? "#" + std::to_string(index)
-                                       : "'" + node.name() + "'")
-               << " defines '" << output
+               << describeNode(node, index) << " defines '" << output
                << "', which is already defined; ONNX values are assigned "
                   "once";
     if (failed(importNode(node, index)))
@@ -456,8 +456,8 @@ FailureOr<Value> GraphImporter::importOutput() {
     return diag;
   }
   const onnx::ValueInfoProto &output = graph.output(0);
-  Location loc = NameLoc::get(builder.getStringAttr(output.name()), fileLoc);
-  const ImportedValue *value = lookup(output.name(), loc, "the graph output");
+  Location loc = frontend::getONNXValueLoc(&context, path, output.name());
+  const ImportedValue *value = lookup(output.name(), loc);
   if (!value)
     return emitError(loc) << "the graph output '" << output.name()
                           << "' is not defined by any node";

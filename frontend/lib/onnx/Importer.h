@@ -112,9 +112,9 @@ public:
   unsigned getUseCount(mlir::Value value) const;
 
   //===--- Diagnostics ----------------------------------------------------===//
-  /// "Conv node 'conv1'" (or "Conv node #3" for an unnamed node).
+  /// "node 'conv1' (Conv)" (or "node #3 (Conv)" for an unnamed node).
   llvm::StringRef describe() const { return description; }
-  /// An error at the node, its message starting with describe().
+  /// An error at the node, whose location names it (see ONNXLocations.h).
   mlir::InFlightDiagnostic emitError() const;
   /// Records that Kiln cannot express this node (and why); returns failure.
   mlir::LogicalResult unsupported(const llvm::Twine &reason);
@@ -149,6 +149,7 @@ mlir::LogicalResult importDropout(NodeContext &ctx);
 mlir::LogicalResult importLRN(NodeContext &ctx);
 mlir::LogicalResult importBatchNormalization(NodeContext &ctx);
 mlir::LogicalResult importSoftmax(NodeContext &ctx);
+mlir::LogicalResult importLogSoftmax(NodeContext &ctx);
 mlir::LogicalResult importFlatten(NodeContext &ctx);
 mlir::LogicalResult importReshape(NodeContext &ctx);
 mlir::LogicalResult importSqueeze(NodeContext &ctx);
@@ -167,12 +168,15 @@ bool absorbsPadding(llvm::StringRef opType);
 /// Decodes a TensorProto (inline, raw or external data) into a HostTensor.
 /// External data is read relative to `modelDir`; `owner` keeps the parsed
 /// model alive for tensors that view its raw data. Errors are reported at
-/// `loc`, their message starting with `what` ("initializer 'w' (read by
-/// Conv node 'c')").
+/// `loc` (the reading node), their message starting with `what`
+/// ("initializer 'w'").
 std::shared_ptr<HostTensor>
 decodeTensor(const onnx::TensorProto &proto, llvm::StringRef what,
              llvm::StringRef modelDir, const std::shared_ptr<const void> &owner,
              mlir::Location loc);
+
+/// "node 'conv1' (Conv)", or "node #3 (Conv)" for the unnamed node `index`.
+std::string describeNode(const onnx::NodeProto &node, int index);
 
 /// "float32", "int64", ... for messages.
 llvm::StringRef elementTypeName(int32_t dataType);

@@ -96,17 +96,19 @@ static Value foldIntoBias(NodeContext &ctx, Value activation,
 
   OpBuilder &builder = ctx.getBuilder();
   Value biasValue = ctx.materialize(bias);
+  // The layer now does both nodes' work: its diagnostics name both.
+  Location loc = builder.getFusedLoc({producer->getLoc(), ctx.getLoc()});
   Operation *replacement;
   if (auto linear = dyn_cast<nn::LinearOp>(producer)) {
     replacement =
-        nn::LinearOp::create(builder, producer->getLoc(), linear.getType(),
-                             linear.getInput(), linear.getWeight(), biasValue);
+        nn::LinearOp::create(builder, loc, linear.getType(), linear.getInput(),
+                             linear.getWeight(), biasValue);
   } else {
     auto conv = cast<nn::Conv2DOp>(producer);
     replacement = nn::Conv2DOp::create(
-        builder, producer->getLoc(), conv.getType(), conv.getInput(),
-        conv.getWeight(), biasValue, conv.getStrideAttr(),
-        conv.getPaddingAttr(), conv.getDilationAttr(), conv.getGroupsAttr());
+        builder, loc, conv.getType(), conv.getInput(), conv.getWeight(),
+        biasValue, conv.getStrideAttr(), conv.getPaddingAttr(),
+        conv.getDilationAttr(), conv.getGroupsAttr());
   }
   producer->replaceAllUsesWith(replacement);
   producer->erase();

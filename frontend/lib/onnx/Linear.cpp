@@ -5,8 +5,8 @@
 // folded into constant weights here, once, at import: B is transposed and
 // scaled, C scaled and reduced to a per-feature bias. A bias that differs
 // between rows of the batch (a full [M, N] C) becomes an nn.add of a
-// constant instead. What would need a transpose at run time (transA, or a
-// weight computed from the input) is unsupported.
+// constant instead. transA transposes the activation first (nn.transpose);
+// a weight computed from the input is unsupported.
 //
 // MatMul has no bias; the Add that usually follows it folds the bias into
 // the linear layer (Join.cpp).
@@ -59,10 +59,11 @@ LogicalResult onnximport::importGemm(NodeContext &ctx) {
   if (failed(alpha) || failed(beta) || failed(transA) || failed(transB) ||
       failed(expectActivationMatrix(ctx, 0, "A")))
     return failure();
+  // transA reads A [K, M] as its transpose: an nn.transpose before the
+  // linear layer.
+  llvm::SmallVector<int64_t, 2> a(ctx.getInput(0).getShape());
   if (*transA)
-    return ctx.unsupported("transA=1 transposes the computed input A; Kiln "
-                           "has no transpose");
-  llvm::ArrayRef<int64_t> a = ctx.getInput(0).getShape();
+    std::swap(a[0], a[1]);
   std::shared_ptr<const HostTensor> b =
       ctx.getConstant(1, HostTensor::Kind::Float, "B");
   if (!b)
@@ -130,6 +131,10 @@ LogicalResult onnximport::importGemm(NodeContext &ctx) {
 
   OpBuilder &builder = ctx.getBuilder();
   Value input = ctx.getTensor(0);
+  if (*transA)
+    input = nn::TransposeOp::create(
+        builder, ctx.getLoc(), RankedTensorType::get(a, builder.getF32Type()),
+        input, builder.getDenseI64ArrayAttr({1, 0}));
   auto type = RankedTensorType::get({m, n}, builder.getF32Type());
   Value result = nn::LinearOp::create(builder, ctx.getLoc(), type, input,
                                       ctx.materialize(weight),

@@ -164,8 +164,8 @@ void NodeContext::setOutput(unsigned i,
 std::shared_ptr<HostTensor>
 NodeContext::decodeAttributeTensor(const onnx::TensorProto &proto) {
   std::string dir = llvm::sys::path::parent_path(importer.path).str();
-  std::shared_ptr<HostTensor> tensor = decodeTensor(
-      proto, "the value of " + description, dir, importer.model, loc);
+  std::shared_ptr<HostTensor> tensor =
+      decodeTensor(proto, "attribute 'value'", dir, importer.model, loc);
   if (!tensor || !proto.name().empty() || node.output_size() == 0)
     return tensor;
   // Unnamed: take the output's name, for weight blobs and messages.
@@ -184,7 +184,7 @@ unsigned NodeContext::getUseCount(Value value) const {
 }
 
 InFlightDiagnostic NodeContext::emitError() const {
-  return mlir::emitError(loc) << description << ": ";
+  return mlir::emitError(loc);
 }
 
 LogicalResult NodeContext::unsupported(const llvm::Twine &reason) {

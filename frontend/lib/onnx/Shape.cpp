@@ -1,15 +1,17 @@
 //===- Shape.cpp - Flatten, Reshape, (Un)Squeeze, Identity and constants --===//
 //
-// nn has one shape op, flatten ([N, ...] -> [N, rest]), so every ONNX
-// reshape of an activation is judged by its result: the same shape is the
-// identity, [N, rest] is nn.flatten, anything else is unsupported. Reshapes
+// nn has one shape op, flatten ([N, ...] -> [N, rest], or split at another
+// axis), so every ONNX reshape of an activation is judged by its result: the
+// same shape is the identity, two runs of dimensions collapsed is nn.flatten,
+// anything else is unsupported. Reshapes
 // of constants are done now.
 //
 // Exporters compute Reshape targets with shape arithmetic (Shape, Gather,
 // Unsqueeze, Concat, Cast): on static shapes all of it is known at import
 // time and is evaluated here on HostTensors, so that `x.view(x.size(0), -1)`
 // becomes a flatten. Old exporters also transpose weights with a Transpose
-// node, which is done here on the constant.
+// node, which is done here on the constant; a Transpose of an activation is
+// nn.transpose.
 //
 //===----------------------------------------------------------------------===//
 #include "Importer.h"
@@ -48,14 +50,25 @@ static LogicalResult reshapeTo(NodeContext &ctx,
     ctx.setOutput(0, input.tensor);
     return success();
   }
-  if (shape.size() == 2 && !in.empty() && shape[0] == in[0]) {
-    auto type = RankedTensorType::get(shape, ctx.getBuilder().getF32Type());
-    ctx.setOutput(0, nn::FlattenOp::create(ctx.getBuilder(), ctx.getLoc(), type,
-                                           input.tensor));
+  // A 2-D result that splits the dimensions in two runs is nn.flatten, at
+  // axis 1 (PyTorch's, printed as a spec) when that fits.
+  std::optional<int64_t> axis;
+  if (shape.size() == 2 && !in.empty()) {
+    for (int64_t k = 0; k <= (int64_t)in.size(); ++k)
+      if (product(in.take_front(k)) == shape[0] && (!axis || k == 1))
+        axis = k;
+  }
+  if (axis) {
+    OpBuilder &b = ctx.getBuilder();
+    auto type = RankedTensorType::get(shape, b.getF32Type());
+    ctx.setOutput(0, nn::FlattenOp::create(b, ctx.getLoc(), type, input.tensor,
+                                           *axis == 1
+                                               ? IntegerAttr()
+                                               : b.getI64IntegerAttr(*axis)));
     return success();
   }
   return ctx.unsupported(llvm::formatv("it reshapes {0} to {1}, which is "
-                                       "not a flatten to [N, features]; "
+                                       "not a flatten to 2-D; "
                                        "Kiln has no general reshape",
                                        formatShape(in), formatShape(shape))
                              .str());
@@ -432,15 +445,20 @@ LogicalResult onnximport::importTranspose(NodeContext &ctx) {
       ctx.setOutput(0, input.tensor);
     return success();
   }
-  // Old exporters transpose a weight before a MatMul: constants only.
-  if (!input.isConstant())
-    return ctx.unsupported("it transposes a computed tensor; Kiln has no "
-                           "transpose");
   llvm::SmallVector<int64_t> outShape, inStrides(rank, 1);
-  for (int64_t d = rank - 2; d >= 0; --d)
-    inStrides[d] = inStrides[d + 1] * in[d + 1];
   for (int64_t d : *perm)
     outShape.push_back(in[d]);
+  if (!input.isConstant()) {
+    OpBuilder &b = ctx.getBuilder();
+    ctx.setOutput(0, nn::TransposeOp::create(
+                         b, ctx.getLoc(),
+                         RankedTensorType::get(outShape, b.getF32Type()),
+                         input.tensor, b.getDenseI64ArrayAttr(*perm)));
+    return success();
+  }
+  // Old exporters transpose a weight before a MatMul: done now.
+  for (int64_t d = rank - 2; d >= 0; --d)
+    inStrides[d] = inStrides[d + 1] * in[d + 1];
   int64_t count = product(in);
   auto permute = [&](auto values) {
     using T = typename decltype(values)::value_type;

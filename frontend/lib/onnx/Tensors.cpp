@@ -141,6 +141,18 @@ std::optional<RawBytes> TensorDecoder::readExternal() {
   }
   llvm::SmallString<256> path(modelDir);
   llvm::sys::path::append(path, location);
+  // A symbolic link in the folder must not lead out of it either.
+  llvm::SmallString<256> realDir, realFile;
+  if (!llvm::sys::fs::real_path(modelDir.empty() ? "." : modelDir, realDir) &&
+      !llvm::sys::fs::real_path(path, realFile)) {
+    llvm::sys::path::append(realDir, "");
+    if (!llvm::StringRef(realFile).starts_with(realDir)) {
+      error() << "has its external data at '" << location
+              << "', which leads to '" << realFile
+              << "', outside the model's folder";
+      return std::nullopt;
+    }
+  }
   uint64_t fileSize;
   if (std::error_code ec = llvm::sys::fs::file_size(path, fileSize)) {
     error() << "has its data in '" << path

@@ -2,9 +2,10 @@
 //
 // LRN sums squares over a window of channels: the input is zero-padded along
 // the channels (size/2 before, (size-1)/2 after, as PyTorch's avg_pool3d
-// formulation does) so that a windowed reduction needs no bounds checks.
-// Softmax over dimension 1 is the numerically stable three-step form: the
-// maximum, the sum of exp(x - max), and exp(x - max) / sum.
+// formulation does; or as many before as `before` says) so that a windowed
+// reduction needs no bounds checks. Softmax over dimension 1 (or the dimensions
+// it names) is the numerically stable three-step form: the maximum, the sum of
+// exp(x - max), and exp(x - max) / sum (log-softmax: x - max - log(sum)).
 //
 //===----------------------------------------------------------------------===//
 #include "Patterns.h"
@@ -14,6 +15,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Transforms/DialectConversion.h"
+#include "llvm/ADT/SmallBitVector.h"
 
 #include <limits>
 
@@ -35,8 +37,9 @@ struct LRNLowering : OpConversionPattern<nn::LRNOp> {
     int64_t size = op.getSize();
 
     // sums[n, c, h, w] = sum_j padded[n, c + j, h, w]^2, j in [0, size).
-    Value padded = createPadded(rewriter, loc, input, {0, size / 2, 0, 0},
-                                {0, (size - 1) / 2, 0, 0}, 0.0);
+    int64_t before = op.getChannelsBefore();
+    Value padded = createPadded(rewriter, loc, input, {0, before, 0, 0},
+                                {0, size - 1 - before, 0, 0}, 0.0);
     AffineExpr n, c, h, w, j;
     bindDims(ctx, n, c, h, w, j);
     AffineMap paddedMap = AffineMap::get(5, 0, {n, c + j, h, w}, ctx);
@@ -83,15 +86,23 @@ struct SoftmaxLowering : OpConversionPattern<nn::SoftmaxOp> {
     auto type = cast<RankedTensorType>(input.getType());
     unsigned rank = type.getRank();
 
-    // Loops over every dimension, dimension 1 being the reduction.
+    // Loops over every dimension, the normalised ones being the reduction.
+    SmallVector<int64_t> dims = op.getNormalizedDims();
     AffineMap full = rewriter.getMultiDimIdentityMap(rank);
-    AffineMap reduced = full.dropResult(1);
-    SmallVector<int64_t> reducedShape(type.getShape());
-    reducedShape.erase(reducedShape.begin() + 1);
+    llvm::SmallBitVector dropped(rank);
+    for (int64_t dim : dims)
+      dropped.set(dim);
+    AffineMap reduced = full.dropResults(dropped);
+    SmallVector<int64_t> reducedShape;
     SmallVector<utils::IteratorType> reduction = iterators(rank);
-    reduction[1] = utils::IteratorType::reduction;
+    for (unsigned d = 0; d < rank; ++d) {
+      if (dropped.test(d))
+        reduction[d] = utils::IteratorType::reduction;
+      else
+        reducedShape.push_back(type.getDimSize(d));
+    }
 
-    // max over dimension 1.
+    // max over the normalised dimensions.
     double ninf = -std::numeric_limits<double>::infinity();
     auto max = linalg::GenericOp::create(
         rewriter, loc,
@@ -105,7 +116,7 @@ struct SoftmaxLowering : OpConversionPattern<nn::SoftmaxOp> {
               arith::MaximumFOp::create(b, l, args[0], args[1]).getResult());
         });
 
-    // sum of exp(x - max) over dimension 1.
+    // sum of exp(x - max) over them.
     auto sum = linalg::GenericOp::create(
         rewriter, loc, TypeRange{max.getResult(0).getType()},
         ValueRange{input, max.getResult(0)},
@@ -118,17 +129,23 @@ struct SoftmaxLowering : OpConversionPattern<nn::SoftmaxOp> {
               b, l, arith::AddFOp::create(b, l, args[2], e).getResult());
         });
 
-    // exp(x - max) / sum, recomputing exp rather than storing it.
+    // exp(x - max) / sum, recomputing exp rather than storing it; or, for
+    // log, (x - max) - log(sum), which never takes the log of an underflow.
+    bool log = op.getLog();
     auto result = linalg::GenericOp::create(
         rewriter, loc, TypeRange{type},
         ValueRange{input, max.getResult(0), sum.getResult(0)},
         ValueRange{createEmpty(rewriter, loc, type.getShape())},
         ArrayRef<AffineMap>{full, reduced, reduced, full}, iterators(rank),
         [&](OpBuilder &b, Location l, ValueRange args) {
-          Value e = math::ExpOp::create(
-              b, l, arith::SubFOp::create(b, l, args[0], args[1]));
-          linalg::YieldOp::create(
-              b, l, arith::DivFOp::create(b, l, e, args[2]).getResult());
+          Value shifted = arith::SubFOp::create(b, l, args[0], args[1]);
+          Value y = log ? arith::SubFOp::create(
+                              b, l, shifted, math::LogOp::create(b, l, args[2]))
+                              .getResult()
+                        : arith::DivFOp::create(
+                              b, l, math::ExpOp::create(b, l, shifted), args[2])
+                              .getResult();
+          linalg::YieldOp::create(b, l, y);
         });
     rewriter.replaceOp(op, result.getResult(0));
     return success();

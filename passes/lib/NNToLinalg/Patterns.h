@@ -44,7 +44,8 @@ mlir::Value createMaxPool2D(mlir::OpBuilder &b, mlir::Location loc,
                             mlir::Value input, llvm::ArrayRef<int64_t> kernel,
                             llvm::ArrayRef<int64_t> stride,
                             llvm::ArrayRef<int64_t> padding,
-                            mlir::RankedTensorType resultType);
+                            mlir::RankedTensorType resultType,
+                            llvm::ArrayRef<int64_t> dilation = {1, 1});
 mlir::Value createAvgPool2D(mlir::OpBuilder &b, mlir::Location loc,
                             mlir::Value input, llvm::ArrayRef<int64_t> kernel,
                             llvm::ArrayRef<int64_t> stride,

@@ -1,8 +1,9 @@
 //===- Pooling.cpp - nn pools to linalg pooling ops -----------------------===//
 //
 // Max and average pools become linalg.pooling_nchw_max / _sum over an input
-// padded with -inf or zero. ceil_mode lets the last window run past the
-// padded input; extra bottom/right padding covers it, and the padding value
+// padded with -inf or zero (max pools may be dilated: linalg's dilations).
+// ceil_mode lets the last window run past the padded input; extra bottom/right
+// padding covers it, and the padding value
 // (-inf for max) or the divisor (for average) keeps those cells from
 // counting. Averages divide by PyTorch's per-window divisor, computed from
 // the output position with linalg.index arithmetic where it varies.
@@ -30,11 +31,14 @@ namespace {
 /// One spatial dimension of a fixed pooling window, with PyTorch's semantics.
 struct PoolDim {
   int64_t input, kernel, stride, padBefore, padAfter, output;
+  /// Only max pools are dilated; the divisors below assume 1.
+  int64_t dilation = 1;
 
   /// Cells to pad after `padAfter` so that the last window, which ceil_mode
   /// may let run past the padded input, lies inside the padded tensor.
   int64_t extraPad() const {
-    return std::max<int64_t>(0, (output - 1) * stride + kernel -
+    return std::max<int64_t>(0, (output - 1) * stride +
+                                    (kernel - 1) * dilation + 1 -
                                     (input + padBefore + padAfter));
   }
 
@@ -119,7 +123,8 @@ static Value createPool(OpBuilder &b, Location loc, Value input,
   NamedAttribute attrs[] = {
       b.getNamedAttr("strides",
                      b.getI64TensorAttr({dims[0].stride, dims[1].stride})),
-      b.getNamedAttr("dilations", b.getI64TensorAttr({1, 1}))};
+      b.getNamedAttr("dilations",
+                     b.getI64TensorAttr({dims[0].dilation, dims[1].dilation}))};
   return PoolOp::create(b, loc, TypeRange{resultType},
                         ValueRange{padded, window}, ValueRange{init}, attrs)
       .getResult(0);
@@ -167,12 +172,15 @@ static void getPoolDims(RankedTensorType inputType,
 Value kiln::createMaxPool2D(OpBuilder &b, Location loc, Value input,
                             ArrayRef<int64_t> kernel, ArrayRef<int64_t> stride,
                             ArrayRef<int64_t> padding,
-                            RankedTensorType resultType) {
+                            RankedTensorType resultType,
+                            ArrayRef<int64_t> dilation) {
   PoolDim dims[2];
   getPoolDims(cast<RankedTensorType>(input.getType()), resultType, kernel,
               stride, padding, dims);
-  // Every window holds at least one input cell (padding < kernel), so -inf
-  // padding never wins.
+  for (int i = 0; i < 2; ++i)
+    dims[i].dilation = dilation[i];
+  // Every window holds at least one input cell (the verifier checks), so
+  // -inf padding never wins.
   double ninf = -std::numeric_limits<double>::infinity();
   return createPool<linalg::PoolingNchwMaxOp>(b, loc, input, resultType, dims,
                                               ninf, ninf);
@@ -196,10 +204,12 @@ struct MaxPool2DLowering : OpConversionPattern<nn::MaxPool2DOp> {
   LogicalResult
   matchAndRewrite(nn::MaxPool2DOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
+    std::optional<ArrayRef<int64_t>> dilation = op.getDilation();
     rewriter.replaceOp(
         op, createMaxPool2D(rewriter, op.getLoc(), adaptor.getInput(),
                             op.getKernel(), op.getStride(), op.getPadding(),
-                            cast<RankedTensorType>(op.getType())));
+                            cast<RankedTensorType>(op.getType()),
+                            dilation.value_or(ArrayRef<int64_t>{1, 1})));
     return success();
   }
 };

@@ -1,13 +1,15 @@
 //===- Shape.cpp - nn.flatten to tensor reshapes --------------------------===//
 //
 // Flattening an NCHW tensor is a metadata change: tensor.collapse_shape
-// merges every dimension after the first without moving data.
+// merges every dimension after the first (or from `axis` on, and those before
+// it) without moving data. A transpose moves it: linalg.transpose.
 //
 //===----------------------------------------------------------------------===//
 #include "Patterns.h"
 
 #include "kiln/Dialect/NN/NNOps.h"
 
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/DialectConversion.h"
 
@@ -25,22 +27,48 @@ struct FlattenLowering : OpConversionPattern<nn::FlattenOp> {
     Value input = adaptor.getInput();
     auto inputType = cast<RankedTensorType>(input.getType());
     auto resultType = cast<RankedTensorType>(op.getType());
-    int64_t rank = inputType.getRank();
-    if (rank == 2) {
+    if (inputType == resultType) {
       rewriter.replaceOp(op, input); // Already [N, features].
       return success();
     }
-    if (rank == 1) {
-      // [N] -> [N, 1] adds a unit dimension.
+    int64_t rank = inputType.getRank();
+    int64_t axis = op.getAxis().value_or(1);
+    if (axis == 0 || axis == rank) {
+      // [all] with a unit dimension before (axis 0) or after (axis = rank):
+      // collapse to one dimension, then expand by the unit one.
+      Value flat = input;
+      if (rank > 1) {
+        ReassociationIndices all;
+        for (int64_t d = 0; d < rank; ++d)
+          all.push_back(d);
+        flat = tensor::CollapseShapeOp::create(
+            rewriter, op.getLoc(), input, ArrayRef<ReassociationIndices>{all});
+      }
       rewriter.replaceOpWithNewOp<tensor::ExpandShapeOp>(
-          op, resultType, input, ArrayRef<ReassociationIndices>{{0, 1}});
+          op, resultType, flat, ArrayRef<ReassociationIndices>{{0, 1}});
       return success();
     }
-    ReassociationIndices tail;
-    for (int64_t d = 1; d < rank; ++d)
-      tail.push_back(d);
+    ReassociationIndices head, tail;
+    for (int64_t d = 0; d < rank; ++d)
+      (d < axis ? head : tail).push_back(d);
     rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(
-        op, resultType, input, ArrayRef<ReassociationIndices>{{0}, tail});
+        op, resultType, input, ArrayRef<ReassociationIndices>{head, tail});
+    return success();
+  }
+};
+
+struct TransposeLowering : OpConversionPattern<nn::TransposeOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(nn::TransposeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto resultType = cast<RankedTensorType>(op.getType());
+    Value init = createEmpty(rewriter, op.getLoc(), resultType.getShape());
+    rewriter.replaceOp(op, linalg::TransposeOp::create(rewriter, op.getLoc(),
+                                                       adaptor.getInput(), init,
+                                                       op.getPerm())
+                               .getResult());
     return success();
   }
 };
@@ -48,5 +76,5 @@ struct FlattenLowering : OpConversionPattern<nn::FlattenOp> {
 } // namespace
 
 void kiln::populateShapePatterns(RewritePatternSet &patterns) {
-  patterns.add<FlattenLowering>(patterns.getContext());
+  patterns.add<FlattenLowering, TransposeLowering>(patterns.getContext());
 }

@@ -88,6 +88,21 @@ def gemm():
          weight("b5", 7, 2)])
 
 
+def gemm_transa():
+    """Gemm reading its computed input A transposed."""
+    return model([node("Gemm", ["x", "b"], ["y"], "gemm_ta", transA=1)],
+                 [value("x", [6, 3])], [value("y", None)], [weight("b", 6, 4)])
+
+
+def transpose():
+    """A Transpose of an activation (NCHW to NHWC) and of a constant."""
+    return model([node("Transpose", ["x"], ["t"], "to_nhwc", perm=[0, 2, 3, 1]),
+                  node("Transpose", ["k"], ["kt"], "const_t"),
+                  node("Add", ["t", "kt"], ["y"], "add")],
+                 [value("x", [1, 2, 3, 4])], [value("y", None)],
+                 [weight("k", 2, 4, 3, 1)])
+
+
 def shapes():
     """Flattening in its ONNX spellings, with Identity, Dropout and constants."""
     return model([
@@ -198,17 +213,45 @@ def unsupported():
         node("Relu", ["x"], ["r"], "relu"),
         node("Pad", ["r", "pads"], ["p"], "pad", mode="reflect"),
         node("LeakyRelu", ["p"], ["l"], ""),
-        node("MaxPool", ["x"], ["m"], "dilated_pool", kernel_shape=[3, 3],
-             dilations=[2, 2], pads=[3, 3, 3, 3]),
+        node("MaxPool", ["x"], ["m"], "wide_pad_pool", kernel_shape=[2, 2],
+             pads=[0, 0, 3, 3]),
         node("Conv", ["m", "w"], ["c"], "conv"),
         helper.make_node("MyOp", ["c"], ["o"], name="custom", domain="com.example"),
         node("Add", ["l", "o"], ["s"], "join"),
-        node("Softmax", ["s"], ["y"], "softmax", axis=3),
+        node("Dropout", ["s", "ratio", "training"], ["y"], "train_dropout"),
     ], [value("x", [1, 2, 8, 8])], [value("y", [1, 2, 10, 10])],
-        [ints("pads", [0, 0, 1, 1, 0, 0, 1, 1]), weight("w", 2, 2, 1, 1)],
+        [ints("pads", [0, 0, 1, 1, 0, 0, 1, 1]), weight("w", 2, 2, 1, 1),
+         numpy_helper.from_array(np.array(0.5, dtype=np.float32), "ratio"),
+         numpy_helper.from_array(np.array(True), "training")],
         # Declared shapes let the import check past unsupported nodes.
         value_info=[value("l", [1, 2, 10, 10]), value("m", [1, 2, 10, 10]),
                     value("o", [1, 2, 10, 10])])
+
+
+def axes():
+    """ONNX forms beyond PyTorch's layers: a dilated MaxPool, (Log)Softmax on
+    other axes, Flatten at another axis."""
+    return model([
+        node("MaxPool", ["x"], ["p"], "dilated", kernel_shape=[2, 2],
+             dilations=[2, 3], strides=[1, 1]),
+        node("LogSoftmax", ["p"], ["l"], "log_softmax", axis=2),
+        node("Softmax", ["l"], ["s"], "softmax_batch", axis=0),
+        node("Flatten", ["s"], ["y"], "flatten_at_2", axis=2),
+    ], [value("x", [2, 3, 8, 8])], [value("y", None)])
+
+
+def axes_opset11():
+    """Softmax before opset 13: dimensions 1 to 3 normalised together."""
+    return model([node("Softmax", ["x"], ["y"], "softmax", axis=1)],
+                 [value("x", [2, 3, 4, 1])], [value("y", None)], opset=11)
+
+
+def lrn_even():
+    """LRN with an even size, whose window ONNX centres one channel later than
+    PyTorch."""
+    return model([node("LRN", ["x"], ["y"], "lrn", size=4, alpha=0.5, beta=0.75,
+                       bias=1.5)],
+                 [value("x", [2, 7, 3, 3])], [value("y", None)])
 
 
 def missing_initializer():
@@ -298,11 +341,78 @@ def external_escape():
     return m
 
 
+def external_entries(**entries):
+    """The Gemm model with its weight 'w' external, described by `entries`."""
+    m = external_data()
+    w = m.graph.initializer[0]
+    w.data_location = TensorProto.EXTERNAL
+    w.ClearField("raw_data")
+    w.ClearField("float_data")
+    for key, value in entries.items():
+        entry = w.external_data.add()
+        entry.key, entry.value = key, str(value)
+    return m
+
+
+def external_past_end():
+    """External data whose offset + length runs past the end of the file
+    (the test writes a 40-byte 'data.bin' beside the model)."""
+    return external_entries(location="data.bin", offset=16, length=48)
+
+
+def external_offset_past_end():
+    return external_entries(location="data.bin", offset=4096)
+
+
+def external_absolute():
+    return external_entries(location="/tmp/data.bin")
+
+
+def external_link():
+    """External data through a symbolic link that the test points outside the
+    model's folder."""
+    return external_entries(location="link.bin")
+
+
+def gemm_mismatch():
+    """A Gemm whose weight's inner dimension contradicts its input."""
+    return model([node("Gemm", ["x", "w"], ["y"], "fc", transB=1)],
+                 [value("x", [1, 4])], [value("y", None)], [weight("w", 3, 5)])
+
+
+def bias_mismatch():
+    """A Conv bias with one value too many."""
+    return model([node("Conv", ["x", "w", "b"], ["y"], "conv")],
+                 [value("x", [1, 3, 4, 4])], [value("y", None)],
+                 [weight("w", 2, 3, 3, 3), weight("b", 3)])
+
+
+def bad_dims():
+    """An initializer with a negative dimension."""
+    m = gemm_mismatch()
+    m.graph.initializer[0].dims[0] = -3
+    return m
+
+
 def unsorted():
     """Nodes out of topological order."""
     return model([node("Relu", ["r"], ["y"], "second"),
                   node("Relu", ["x"], ["r"], "first")],
                  [value("x", [1, 4])], [value("y", None)])
+
+
+def rank9():
+    """A 9-D tensor in and out: the importer takes it, the runtime cannot."""
+    return model([node("Relu", ["x"], ["y"], "relu")],
+                 [value("x", [1] * 9)], [value("y", None)])
+
+
+def unnamed_bad_group():
+    """An unnamed Conv (node #1) whose group does not divide its channels."""
+    return model([helper.make_node("Relu", ["x"], ["r"]),
+                  helper.make_node("Conv", ["r", "w"], ["y"], group=2)],
+                 [value("x", [1, 3, 4, 4])], [value("y", None)],
+                 [weight("w", 4, 1, 3, 3)])
 
 
 def main():

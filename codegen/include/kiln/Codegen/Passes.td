@@ -172,6 +172,15 @@ def LowerToMicroKernelsPass : Pass<"kiln-lower-to-microkernels"> {
       `matmul-registers` accumulators), vectorised along the reduction, so W
       streams through once per block of x rows.
 
+    The convolution's reduction runs in chunks of input channels whose
+    filter slice (`conv-chunk-bytes`) stays in L1 while the kernel sweeps
+    every output row of its channel block; partial sums go through the
+    destination, in the same order as one long reduction (results are
+    bit-identical). A fused group (kiln-fuse) is computed in the same loop
+    nest: bias and ReLU in registers, a pooling from a scratch holding the
+    block's convolution rows (all of them when the output is at most
+    `pool-scratch-bytes`, else a ring of pool-kernel rows).
+
     The last vector of a row is masked, so sizes need not be multiples of the
     vector width. Accumulation order changes (vector lanes, then a horizontal
     sum for linear), within the 1e-4 tolerance Kiln promises.
@@ -184,6 +193,15 @@ def LowerToMicroKernelsPass : Pass<"kiln-lower-to-microkernels"> {
            "x column vectors)">,
     Option<"matmulRegisters", "matmul-registers", "int64_t", /*default=*/"16",
            "Vector accumulators of the linear kernel">,
+    Option<"convChunkBytes", "conv-chunk-bytes", "int64_t",
+           /*default=*/"16384",
+           "Bytes of filter per reduction chunk of the convolution kernel, "
+           "which stays in L1 while the kernel sweeps all output rows (0: no "
+           "chunks)">,
+    Option<"poolScratchBytes", "pool-scratch-bytes", "int64_t",
+           /*default=*/"4194304",
+           "Largest convolution output (per batch item) a fused pooling "
+           "keeps whole; larger ones go through a ring of rows">,
   ];
   let dependentDialects = [
     "mlir::arith::ArithDialect",
@@ -243,6 +261,36 @@ def PlanMemoryPass : Pass<"kiln-plan-memory", "mlir::ModuleOp"> {
   let dependentDialects = [
     "mlir::arith::ArithDialect",
     "mlir::memref::MemRefDialect",
+  ];
+}
+
+def InstrumentLayersPass : Pass<"kiln-instrument-layers", "mlir::ModuleOp"> {
+  let summary = "Call the runtime's profiler as each layer of the entry starts";
+  let description = [{
+    Reads the layer list that `kiln-record-layers` left in `kiln.layers` and
+    finds each layer's ops in the entry block by their location. Before the
+    first op of each layer it inserts `call @kiln_profile_layer(i)` (i: the
+    layer's index in the list), and `call @kiln_profile_layer(-1)` before
+    the return. Ops that compute nothing (constants, views, allocations) and
+    ops of unknown location belong to the layer before them. The runtime
+    times layers only while a profile is being taken (`BIN --profile`);
+    otherwise each call returns at once.
+
+    `kiln.layers` is then rewritten to what the object emitter needs, each
+    layer's name prefixed with its first spec line and without the
+    location: `[{flops = 235200 : i64, name = "lenet5.nn:6
+    conv2d+relu+max_pool2d"}, ...]`.
+
+    Without `kiln.layers` (e.g. a module written in linalg) the pass does
+    nothing.
+  }];
+  let options = [
+    Option<"entryName", "entry", "std::string", /*default=*/"\"forward\"",
+           "Name of the model's entry function">,
+  ];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect",
+    "mlir::func::FuncDialect",
   ];
 }
 

@@ -57,6 +57,12 @@ struct PipelineOptions {
   /// kernels (kiln-lower-to-microkernels); 0 disables them.
   int64_t vectorWidth = 16;
 
+  /// Vector accumulators of the convolution and linear kernels: about three
+  /// quarters of the target's vector registers (getVectorRegisters), so the
+  /// inputs and broadcast weights fit beside them without spilling.
+  int64_t convAccumulators = 24;
+  int64_t matmulAccumulators = 16;
+
   /// Place all intermediate buffers in one workspace argument of the entry
   /// function (kiln-plan-memory) instead of allocating each on the heap.
   bool planMemory = true;

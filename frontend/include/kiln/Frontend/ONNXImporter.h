@@ -4,7 +4,7 @@
 // `func.func @forward(%input) -> tensor` of nn ops whose parameters are
 // `dense_resource` blobs taken from the model's initializers (external-data
 // files are read from beside the model). Every op is located at the ONNX node
-// it came from: NameLoc("node name" or "OpType#index", model.onnx:0:0).
+// it came from (ONNXLocations.h).
 //
 // It lives in its own library (KilnONNXImport) so that the core frontend does
 // not need protobuf. When Kiln is configured without ONNX, the same functions

@@ -79,6 +79,29 @@ def FusePass : Pass<"kiln-fuse", "mlir::ModuleOp"> {
   }];
 }
 
+def RecordLayersPass : Pass<"kiln-record-layers", "mlir::ModuleOp"> {
+  let summary = "Record the model's layers (name, location, FLOPs) for profiling";
+  let description = [{
+    Once lowered, a layer is a loop nest that no longer says what it was.
+    This pass lists every nn op of the entry function, in order, as the module
+    attribute `kiln.layers`: for each, its location (the spec lines it comes
+    from, several for a fused op), a name such as `conv2d+relu+max_pool2d`
+    and its floating-point operations at the model's batch size (a
+    multiply-add counts two). `kiln-instrument-layers` later finds each
+    layer's loops by that location, and compiled models report per-layer
+    times and GFLOP/s with `--profile`.
+
+    ```mlir
+    module attributes {kiln.layers = [{flops = 235200 : i64,
+        loc = loc("lenet5.nn":6:1), name = "conv2d+relu+max_pool2d"}, ...]}
+    ```
+  }];
+  let options = [
+    Option<"entryName", "entry", "std::string", /*default=*/"\"forward\"",
+           "Name of the model's entry function">,
+  ];
+}
+
 def ConvertNNToLinalgPass : Pass<"convert-nn-to-linalg", "mlir::ModuleOp"> {
   let summary = "Lower nn layers to linalg, tensor, arith and math on tensors";
   let description = [{

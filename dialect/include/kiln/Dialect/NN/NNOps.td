@@ -172,7 +172,8 @@ def NN_MaxPool2DOp : NN_Op<"max_pool2d", [Pure]> {
   let summary = "2-D max pooling (nn.MaxPool2d)";
   let description = [{
     Padding reads as negative infinity. With `ceil_mode` the last window may
-    run past the padded input, as in PyTorch.
+    run past the padded input, as in PyTorch. An optional `dilation` [h, w]
+    (default [1, 1]) spaces the window's cells, as MaxPool2d's does.
 
     ```mlir
     %y = nn.max_pool2d %x kernel [2, 2] stride [2, 2] padding [0, 0, 0, 0]
@@ -181,11 +182,13 @@ def NN_MaxPool2DOp : NN_Op<"max_pool2d", [Pure]> {
   }];
   let arguments = (ins NN_Tensor:$input, DenseI64ArrayAttr:$kernel,
                        DenseI64ArrayAttr:$stride, DenseI64ArrayAttr:$padding,
-                       UnitAttr:$ceil_mode);
+                       UnitAttr:$ceil_mode,
+                       OptionalAttr<DenseI64ArrayAttr>:$dilation);
   let results = (outs NN_Tensor:$result);
   let assemblyFormat = [{
     $input `kernel` $kernel `stride` $stride `padding` $padding
-    (`ceil_mode` $ceil_mode^)? attr-dict `:` functional-type(operands, results)
+    (`ceil_mode` $ceil_mode^)? (`dilation` $dilation^)?
+    attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
 }
@@ -242,6 +245,8 @@ def NN_LRNOp : NN_Op<"lrn", [Pure, SameOperandsAndResultType]> {
   let description = [{
     `y = x / (k + alpha/size * sum(x^2 over the size neighbouring channels))^beta`,
     the window running from `c - size/2` to `c + (size-1)/2`, zero outside.
+    An optional `before` moves the window to start `before` channels before
+    `c` (ONNX centres an even window one channel later: `(size-1)/2`).
 
     ```mlir
     %y = nn.lrn %x size 5 alpha 1.000000e-04 beta 7.500000e-01 k 1.000000e+00
@@ -249,11 +254,16 @@ def NN_LRNOp : NN_Op<"lrn", [Pure, SameOperandsAndResultType]> {
     ```
   }];
   let arguments = (ins NN_Tensor:$input, I64Attr:$size, F64Attr:$alpha,
-                       F64Attr:$beta, F64Attr:$k);
+                       F64Attr:$beta, F64Attr:$k,
+                       OptionalAttr<I64Attr>:$before);
   let results = (outs NN_Tensor:$result);
   let assemblyFormat = [{
-    $input `size` $size `alpha` $alpha `beta` $beta `k` $k attr-dict
-    `:` type($result)
+    $input `size` $size `alpha` $alpha `beta` $beta `k` $k
+    (`before` $before^)? attr-dict `:` type($result)
+  }];
+  let extraClassDeclaration = [{
+    /// Channels of the window before the centre (size/2 unless `before`).
+    int64_t getChannelsBefore() { return getBefore().value_or(getSize() / 2); }
   }];
   let hasVerifier = 1;
 }
@@ -283,10 +293,27 @@ def NN_BatchNormOp : NN_Op<"batch_norm", [Pure]> {
 
 def NN_SoftmaxOp : NN_Op<"softmax", [Pure, SameOperandsAndResultType]> {
   let summary = "Softmax over dimension 1 (nn.Softmax(dim=1))";
-  let description = [{ `%y = nn.softmax %x : tensor<1x10xf32>` }];
-  let arguments = (ins NN_Tensor:$input);
+  let description = [{
+    Normalises over dimension 1 by default. `dims` names other dimensions,
+    consecutive and ascending, normalised together (ONNX's Softmax before
+    opset 13 normalises everything from its axis on as one vector); `log`
+    gives the logarithm of the result (nn.LogSoftmax), computed stably.
+
+    ```mlir
+    %y = nn.softmax %x : tensor<1x10xf32>
+    %z = nn.softmax %x dims [2, 3] log : tensor<2x3x4x5xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input,
+                       OptionalAttr<DenseI64ArrayAttr>:$dims, UnitAttr:$log);
   let results = (outs NN_Tensor:$result);
-  let assemblyFormat = "$input attr-dict `:` type($result)";
+  let assemblyFormat = [{
+    $input (`dims` $dims^)? (`log` $log^)? attr-dict `:` type($result)
+  }];
+  let extraClassDeclaration = [{
+    /// The dimensions normalised together ([1] unless `dims` says).
+    llvm::SmallVector<int64_t> getNormalizedDims();
+  }];
   let hasVerifier = 1;
 }
 
@@ -297,15 +324,40 @@ def NN_SoftmaxOp : NN_Op<"softmax", [Pure, SameOperandsAndResultType]> {
 def NN_FlattenOp : NN_Op<"flatten", [Pure]> {
   let summary = "Collapse all dimensions after the first (nn.Flatten)";
   let description = [{
+    An optional `axis` (default 1) splits the dimensions elsewhere, as ONNX's
+    Flatten does: the result is [product of the dimensions before `axis`,
+    product of the others]; axis 0 gives [1, all].
+
     ```mlir
     %y = nn.flatten %x : (tensor<1x16x5x5xf32>) -> tensor<1x400xf32>
+    %z = nn.flatten %x axis 2 : (tensor<2x3x4x5xf32>) -> tensor<6x20xf32>
     ```
   }];
-  let arguments = (ins NN_Tensor:$input);
+  let arguments = (ins NN_Tensor:$input, OptionalAttr<I64Attr>:$axis);
   let results = (outs NN_Tensor:$result);
-  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let assemblyFormat = [{
+    $input (`axis` $axis^)? attr-dict `:` functional-type(operands, results)
+  }];
   let hasVerifier = 1;
   let hasFolder = 1;
+}
+
+def NN_TransposeOp : NN_Op<"transpose", [Pure]> {
+  let summary = "Permute the dimensions of a tensor (ONNX's Transpose)";
+  let description = [{
+    Result dimension `i` is input dimension `perm[i]`. Imported graphs need
+    it where a matrix product reads its input transposed (Gemm's transA).
+
+    ```mlir
+    %y = nn.transpose %x perm [1, 0] : (tensor<6x3xf32>) -> tensor<3x6xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input, DenseI64ArrayAttr:$perm);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = [{
+    $input `perm` $perm attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
 }
 
 //===----------------------------------------------------------------------===//

@@ -41,6 +41,13 @@ struct WindowDim {
 /// which callers report as an error.
 std::optional<int64_t> windowOutputSize(const WindowDim &dim);
 
+/// True when each of the `output` windows along `dim` (whose size
+/// windowOutputSize gave) holds at least one input cell. A window of nothing
+/// but padding has no maximum and no average; ONNX exports ceil_mode before
+/// opset 10 as extra trailing padding, which may be wider than the kernel
+/// without any window being empty.
+bool windowsReachInput(const WindowDim &dim, int64_t output);
+
 /// Formats a shape as the spec writes it: "1x16x5x5" ("scalar" for rank 0).
 std::string formatShape(llvm::ArrayRef<int64_t> shape);
 

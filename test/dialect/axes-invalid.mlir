@@ -1,0 +1,94 @@
+// RUN: kiln-opt %s -split-input-file -verify-diagnostics
+
+// Tests that a dilated max pool's output size counts the dilated window.
+func.func @dilated_pool_result(%x: tensor<1x1x4x5xf32>) {
+  // expected-error @+1 {{result dimension 3 is 4, expected 2}}
+  %0 = nn.max_pool2d %x kernel [2, 2] stride [1, 1] padding [0, 0, 0, 0]
+         dilation [2, 3] : (tensor<1x1x4x5xf32>) -> tensor<1x1x2x4xf32>
+  return
+}
+
+// -----
+
+// Tests that a pool's dilation is positive.
+func.func @dilation_positive(%x: tensor<1x1x4x4xf32>) {
+  // expected-error @+1 {{dilation must be positive, found 0}}
+  %0 = nn.max_pool2d %x kernel [2, 2] stride [1, 1] padding [0, 0, 0, 0]
+         dilation [0, 1] : (tensor<1x1x4x4xf32>) -> tensor<1x1x3x3xf32>
+  return
+}
+
+// -----
+
+// Tests that softmax's dims lie inside the tensor.
+func.func @softmax_dims_range(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{dim 2 is out of range for rank 2}}
+  %0 = nn.softmax %x dims [2] : tensor<2x3xf32>
+  return
+}
+
+// -----
+
+// Tests that softmax's dims are one run of dimensions.
+func.func @softmax_dims_consecutive(%x: tensor<2x3x4xf32>) {
+  // expected-error @+1 {{dims must be consecutive and ascending}}
+  %0 = nn.softmax %x dims [0, 2] : tensor<2x3x4xf32>
+  return
+}
+
+// -----
+
+// Tests that flatten's axis splits the shape where it says.
+func.func @flatten_axis_result(%x: tensor<2x3x4x5xf32>) {
+  // expected-error @+1 {{result dimension 0 is 2, expected 6}}
+  %0 = nn.flatten %x axis 2 : (tensor<2x3x4x5xf32>) -> tensor<2x60xf32>
+  return
+}
+
+// -----
+
+// Tests that flatten's axis is at most the rank.
+func.func @flatten_axis_range(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{axis 3 is out of range [0, 2]}}
+  %0 = nn.flatten %x axis 3 : (tensor<2x3xf32>) -> tensor<6x1xf32>
+  return
+}
+
+// -----
+
+// Tests that LRN's window starts inside it.
+func.func @lrn_before_range(%x: tensor<1x6x2x2xf32>) {
+  // expected-error @+1 {{before must be in [0, size - 1], found 4}}
+  %0 = nn.lrn %x size 4 alpha 1.0e-4 beta 0.75 k 1.0 before 4 : tensor<1x6x2x2xf32>
+  return
+}
+
+// -----
+
+// Tests that a dilated window starting in the padding must still land a cell
+// in the input: with dilation 3 the first window reads rows -2 and 1 (fine),
+// but padding 4 makes it read -4 and -1 only.
+func.func @dilated_window_all_padding(%x: tensor<1x1x4x4xf32>) {
+  // expected-error @+1 {{padding 4+0 on input dimension 2 gives windows of nothing but padding}}
+  %0 = nn.max_pool2d %x kernel [2, 1] stride [1, 1] padding [4, 0, 0, 0]
+         dilation [3, 1] : (tensor<1x1x4x4xf32>) -> tensor<1x1x5x4xf32>
+  return
+}
+
+// -----
+
+// Tests that transpose's perm is a permutation of the input's dimensions.
+func.func @transpose_perm(%x: tensor<2x3x4xf32>) {
+  // expected-error @+1 {{perm must be a permutation of [0, 3), found 1}}
+  %0 = nn.transpose %x perm [1, 1, 0] : (tensor<2x3x4xf32>) -> tensor<3x3x2xf32>
+  return
+}
+
+// -----
+
+// Tests that transpose's result has the permuted shape.
+func.func @transpose_result(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{result dimension 0 is 2, expected 3}}
+  %0 = nn.transpose %x perm [1, 0] : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  return
+}
