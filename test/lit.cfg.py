@@ -77,3 +77,27 @@ if (getattr(config, "kiln_onnx_import", "OFF").upper() in ("ON", "TRUE", "1")
     config.available_features.add("onnx")
     if os.path.isdir("/usr/share/libonnx-testdata/data/node"):
         config.available_features.add("onnx-testdata")
+
+# The NVPTX path (test/gpu): ptxas checks the PTX without a GPU; the stub
+# libcuda shows the no-GPU message; execution tests need a real device,
+# probed in a child process through the driver API.
+cuda_root = os.environ.get("CUDA_HOME", "/usr/local/cuda")
+ptxas = os.path.join(cuda_root, "bin", "ptxas")
+if os.path.exists(ptxas):
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", ptxas))
+cuda_stub = os.path.join(cuda_root, "lib64", "stubs", "libcuda.so")
+if os.path.exists(cuda_stub):
+    config.available_features.add("cuda-stub")
+    config.substitutions.append(("%cuda_stub", cuda_stub))
+probe = ("import ctypes, sys\n"
+         "cuda = ctypes.CDLL('libcuda.so.1')\n"
+         "count = ctypes.c_int(0)\n"
+         "ok = cuda.cuInit(0) == 0 and cuda.cuDeviceGetCount(ctypes.byref(count)) == 0\n"
+         "sys.exit(0 if ok and count.value > 0 else 1)\n")
+try:
+    if subprocess.run([python, "-c", probe], stdout=subprocess.DEVNULL,
+                      stderr=subprocess.DEVNULL, timeout=60).returncode == 0:
+        config.available_features.add("cuda-device")
+except (OSError, subprocess.TimeoutExpired):
+    pass

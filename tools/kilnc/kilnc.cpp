@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/Codegen/DotEmitter.h"
+#include "kiln/Codegen/GPUPasses.h"
 #include "kiln/Codegen/Library.h"
 #include "kiln/Codegen/Linker.h"
 #include "kiln/Codegen/ObjectEmitter.h"
@@ -61,7 +62,7 @@ enum ExitCode {
 };
 
 enum class Stage { Spec, NN, Simplified, Fused, Dot, Linalg, Loops, LLVMDialect,
-                   LLVMIR, Asm, Obj, Lib, So, Exe };
+                   LLVMIR, Asm, Obj, Lib, So, Exe, GPU, PTX };
 
 cl::OptionCategory kilnCategory("Kiln options");
 cl::OptionCategory mlirCategory("MLIR options (inspect the passes kilnc runs)");
@@ -139,7 +140,10 @@ cl::opt<Stage> emit(
                    "NAME.h"),
         clEnumValN(Stage::Exe, "exe",
                    "an executable: BIN INPUT.npy [-o OUT.npy] [--top K] "
-                   "[--bench N]")),
+                   "[--bench N]"),
+        clEnumValN(Stage::GPU, "gpu",
+                   "--target=nvptx: host @forward launching gpu.func kernels"),
+        clEnumValN(Stage::PTX, "ptx", "--target=nvptx: the kernels' PTX")),
     cl::cat(kilnCategory));
 
 cl::opt<std::string>
@@ -147,6 +151,17 @@ cl::opt<std::string>
                  cl::desc("Target triple (default: the host), e.g. "
                           "x86_64-linux-gnu"),
                  cl::value_desc("triple"), cl::cat(kilnCategory));
+
+cl::opt<std::string> gpuArch(
+    "gpu-arch",
+    cl::desc("With --target=nvptx: the GPU architecture (default sm_90)"),
+    cl::value_desc("sm_NN"), cl::init("sm_90"), cl::cat(kilnCategory));
+
+cl::opt<bool> gpuEmulate(
+    "gpu-emulate",
+    cl::desc("With --target=nvptx: run the GPU kernels as loops on the host "
+             "CPU (a test aid for machines without a GPU)"),
+    cl::cat(kilnCategory));
 
 cl::opt<std::string> targetCPU(
     "mcpu", cl::desc("Target CPU (default: native, the host's own)"),
@@ -221,7 +236,12 @@ const char *kOverview =
     "Exit status: 0 success, 1 bad input (spec, weights), 2 bad usage "
     "(flags), 3 internal error (a bug: please report it).\n";
 
-bool isTextStage(Stage stage) { return stage < Stage::Obj; }
+bool isTextStage(Stage stage) {
+  return stage < Stage::Obj || stage == Stage::GPU || stage == Stage::PTX;
+}
+
+/// `--target=nvptx`: layers run on an NVIDIA GPU (see docs/gpu.md).
+bool isGPUTarget() { return StringRef(targetTriple).starts_with("nvptx"); }
 
 int fail(int code, const Twine &message) {
   WithColor::error(errs(), "kilnc") << message << "\n";
@@ -307,6 +327,8 @@ const char *programPath = "kilnc";
 
 int emitModule(mlir::OwningOpRef<mlir::ModuleOp> module,
                const std::string &output);
+int emitGPUModule(mlir::OwningOpRef<mlir::ModuleOp> module,
+                  const std::string &output);
 
 /// --emit=dot: the layer graph as dot text, or rendered by Graphviz when the
 /// output's extension asks for a picture.
@@ -426,6 +448,7 @@ int compileONNX(const std::string &output) {
   mlir::DialectRegistry registry;
   registry.insert<nn::NNDialect>();
   registerCodegenDialects(registry);
+  registerGPUCodegenDialects(registry);
   mlir::MLIRContext context(registry);
   context.loadAllAvailableDialects();
   // Names the node of every diagnostic, from the import to the object.
@@ -488,6 +511,7 @@ int compile() {
   mlir::DialectRegistry registry;
   registry.insert<nn::NNDialect>();
   registerCodegenDialects(registry);
+  registerGPUCodegenDialects(registry);
   mlir::MLIRContext context(registry);
   context.loadAllAvailableDialects();
   mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
@@ -517,6 +541,11 @@ int emitModule(mlir::OwningOpRef<mlir::ModuleOp> module,
       return fail(kBadInput, toString(std::move(error)));
     return kSuccess;
   }
+
+  if (isGPUTarget())
+    return emitGPUModule(std::move(module), output);
+  if (emit == Stage::GPU || emit == Stage::PTX)
+    return fail(kBadUsage, "--emit=gpu and --emit=ptx need --target=nvptx");
 
   kiln::TargetOptions target;
   target.triple = targetTriple;
@@ -625,6 +654,132 @@ int emitModule(mlir::OwningOpRef<mlir::ModuleOp> module,
     return fail(kBadInput, toString(std::move(error)));
   if (std::error_code ec = sys::fs::rename(linkedPath, output))
     return fail(kBadInput, "cannot write '" + output + "': " + ec.message());
+  return kSuccess;
+}
+
+/// Links `llvmModule` (host code) with the runtime into `output`.
+int linkModule(llvm::Module &llvmModule, TargetMachine &machine,
+               const kiln::TargetOptions &target, const std::string &output) {
+  SmallString<128> objectPath;
+  if (std::error_code ec =
+          sys::fs::createTemporaryFile("kiln-model", "o", objectPath))
+    return fail(kBadInput, "cannot create a temporary file: " + ec.message());
+  FileRemover removeObject(objectPath);
+  if (Error error = writeAtomically(objectPath, [&](raw_pwrite_stream &os) {
+        return emitObject(llvmModule, machine, os);
+      }))
+    return fail(kBadInput, toString(std::move(error)));
+  SmallString<128> linkedPath(output);
+  linkedPath += "-%%%%%%.tmp";
+  sys::fs::createUniquePath(linkedPath, linkedPath, /*MakeAbsolute=*/false);
+  FileRemover removeLinked(linkedPath);
+  if (Error error = linkExecutable(
+          objectPath, linkedPath,
+          getTargetRuntimeDir(resolveRuntimeDir(programPath), target), target))
+    return fail(kBadInput, toString(std::move(error)));
+  if (std::error_code ec = sys::fs::rename(linkedPath, output))
+    return fail(kBadInput, "cannot write '" + output + "': " + ec.message());
+  return kSuccess;
+}
+
+/// --target=nvptx: nn -> GPU kernels + host plan (GPUPasses.h), or with
+/// --gpu-emulate the same kernels as host loops through the CPU back end.
+int emitGPUModule(mlir::OwningOpRef<mlir::ModuleOp> module,
+                  const std::string &output) {
+  mlir::MLIRContext &context = *module->getContext();
+  if ((emit >= Stage::Dot && emit <= Stage::LLVMDialect) ||
+      emit == Stage::Lib || emit == Stage::So)
+    return fail(kBadUsage, "--emit=dot, linalg, loops, llvm, lib and so are "
+                           "CPU stages; with --target=nvptx use --emit=gpu "
+                           "or ptx");
+  StringRef arch = gpuArch;
+  unsigned archNumber;
+  if (!arch.consume_front("sm_") || arch.getAsInteger(10, archNumber) ||
+      archNumber < 50)
+    return fail(kBadUsage, "--gpu-arch must be sm_NN (sm_50 or newer), "
+                           "found '" + gpuArch + "'");
+  if (gpuEmulate && (emit == Stage::PTX))
+    return fail(kBadUsage, "--gpu-emulate produces no PTX");
+  kiln::TargetOptions target; // The host runs the launches.
+  target.cpu = targetCPU;
+  target.features = targetFeatures;
+  Expected<std::unique_ptr<TargetMachine>> machine =
+      createTargetMachine(target);
+  if (!machine)
+    return fail(kBadUsage, toString(machine.takeError()));
+
+  GPUPipelineOptions options;
+  options.chip = gpuArch;
+  // PTX 8.0 is the first ISA with sm_90; older chips take the same.
+  options.features = "+ptx80";
+  mlir::PassManager pm(&context);
+  if (failed(mlir::applyPassManagerCLOptions(pm)))
+    return fail(kBadUsage, "invalid pass manager options");
+  mlir::applyDefaultTimingPassManagerCLOptions(pm);
+  bool nnStage = emit <= Stage::Fused;
+  if (emit != Stage::NN) {
+    if (!noSimplify)
+      pm.addPass(createSimplifyPass());
+    // kiln-nn-to-gpu takes nn.fused_conv2d / nn.fused_linear as they come.
+    if (!noFuse && emit != Stage::Simplified)
+      pm.addPass(createFusePass());
+    if (!nnStage)
+      buildNNToGPUPipeline(pm, options);
+    if (!nnStage && emit != Stage::GPU) {
+      if (gpuEmulate) {
+        PipelineOptions cpu;
+        buildGPUEmulationPipeline(pm);
+        buildLoopsToLLVMPipeline(pm, cpu);
+      } else {
+        buildGPUToPTXPipeline(pm, options);
+      }
+    }
+  }
+  if (failed(pm.run(*module)))
+    return internalError("lowering '" + inputFile + "' for the GPU failed");
+
+  auto writeText = [&](function_ref<void(raw_ostream &)> print) {
+    if (Error error = writeAtomically(output, [&](raw_pwrite_stream &os) {
+          print(os);
+          return Error::success();
+        }))
+      return fail(kBadInput, toString(std::move(error)));
+    return int(kSuccess);
+  };
+  if (nnStage || emit == Stage::GPU) {
+    mlir::OpPrintingFlags flags;
+    if (!printWeights)
+      flags.elideLargeResourceString(64);
+    return writeText([&](raw_ostream &os) { module->print(os, flags); });
+  }
+  if (emit == Stage::PTX) {
+    FailureOr<std::string> ptx = getPTX(*module);
+    if (failed(ptx))
+      return internalError("no PTX for '" + inputFile + "'");
+    return writeText([&](raw_ostream &os) { os << *ptx; });
+  }
+
+  LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      gpuEmulate ? translateToLLVMIR(*module, llvmContext, **machine)
+                 : translateGPUHostToLLVMIR(*module, llvmContext, **machine);
+  if (!llvmModule)
+    return internalError("translating '" + inputFile + "' to LLVM IR failed");
+  module = nullptr;
+  if (Error error = optimizeModule(*llvmModule, **machine))
+    return internalError(toString(std::move(error)));
+  if (emit == Stage::Exe)
+    return linkModule(*llvmModule, **machine, target, output);
+  if (Error error = writeAtomically(output, [&](raw_pwrite_stream &os) -> Error {
+        if (emit == Stage::LLVMIR) {
+          llvmModule->print(os, nullptr);
+          return Error::success();
+        }
+        if (emit == Stage::Asm)
+          return emitAssembly(*llvmModule, **machine, os);
+        return emitObject(*llvmModule, **machine, os);
+      }))
+    return fail(kBadInput, toString(std::move(error)));
   return kSuccess;
 }
 

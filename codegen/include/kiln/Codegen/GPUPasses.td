@@ -1,0 +1,92 @@
+//===- GPUPasses.td - Kiln's NVPTX passes ------------------*- tablegen -*-===//
+//
+// The passes of the GPU path (kilnc --target=nvptx). The nn ops become GPU
+// kernels with Kiln's own mapping of outputs to blocks and threads; the
+// kernels go through MLIR's gpu/NVVM lowering to PTX, and the host side
+// becomes a launch plan that runtime/lib/cuda.c executes (see docs/gpu.md).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_CODEGEN_GPUPASSES
+#define KILN_CODEGEN_GPUPASSES
+
+include "mlir/Pass/PassBase.td"
+
+def NNToGPUPass : Pass<"kiln-nn-to-gpu", "mlir::ModuleOp"> {
+  let summary = "Lower the nn ops of @forward to GPU kernels and launches";
+  let description = [{
+    Rewrites the entry function `@forward(tensor) -> tensor` (nn ops after
+    kiln-simplify) into `@forward(memref in, memref out)` whose body only
+    allocates device buffers, takes weights as `memref.get_global` and
+    launches kernels with `gpu.launch_func`. The kernels are `gpu.func`s in
+    `gpu.module @kiln_kernels`, written with explicit block and thread ids:
+
+    - conv2d (+bias, + a following ReLU, + a following non-overlapping max
+      or average pool, or `nn.fused_conv2d`): one thread per (pooled) output
+      pixel and a tile of output channels, accumulators in registers; the
+      threads of a warp read neighbouring input columns (coalesced), all
+      threads of a block share one channel tile (weights are broadcast).
+    - linear (+bias, + ReLU): a split-K GEMV/GEMM. 32 lanes per output
+      feature read consecutive weights (coalesced) for up to 8 batch rows
+      each, and a second kernel sums the 32 partial sums, adds the bias and
+      applies the ReLU.
+    - pools, LRN, softmax, element-wise ops, concat: one thread per output
+      element (per row for softmax).
+
+    Flatten is a `memref.collapse_shape` (no kernel). All shapes are static,
+    so kernels take bare pointers and bake every size in as a constant.
+  }];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect", "mlir::gpu::GPUDialect",
+    "mlir::math::MathDialect", "mlir::memref::MemRefDialect",
+    "mlir::scf::SCFDialect", "mlir::func::FuncDialect"
+  ];
+}
+
+def GPUEmulatePass : Pass<"kiln-gpu-emulate", "mlir::ModuleOp"> {
+  let summary = "Run the GPU kernels on the host: launches become loops";
+  let description = [{
+    A test aid for machines without a GPU. Every `gpu.launch_func` in the
+    host functions is replaced by loops over its grid and block that run a
+    copy of the kernel body, with `gpu.block_id` and `gpu.thread_id` read
+    from the loop counters; buffers allocated by the host function are freed
+    before it returns, and the gpu.module is erased. The result is ordinary
+    loops on memrefs that the CPU pipeline compiles, so the kernels' index
+    arithmetic is checked numerically against the CPU path without a GPU.
+
+    Kernels must not synchronise threads (`gpu.barrier`, shuffles): the
+    kernels kiln-nn-to-gpu writes do not, and the pass rejects any that do.
+  }];
+  let dependentDialects = [
+    "mlir::memref::MemRefDialect", "mlir::scf::SCFDialect",
+    "mlir::arith::ArithDialect"
+  ];
+}
+
+def GPUApproximateMathPass : Pass<"kiln-gpu-approximate-math"> {
+  let summary = "Rewrite math functions as arithmetic for the kernels";
+  let description = [{
+    convert-gpu-to-nvvm turns `math.exp`, `math.tanh`, `math.powf`, ... into
+    calls to libdevice (`__nv_expf`), which gpu-module-to-binary must then
+    find in a CUDA toolkit and link. Kiln's kernels use few math functions
+    (softmax, sigmoid, tanh, LRN's power), so this pass expands them instead
+    (`powf(x, y)` as `exp(y * log(x))`, tanh through exp) and replaces exp and
+    log by MLIR's polynomial approximations (f32, a few ulp): the PTX is
+    self-contained and the same arithmetic runs in kiln-gpu-emulate.
+
+    With `intrinsics`, the math ops that remain and are single NVPTX
+    instructions (fma, sqrt, fabs, floor, ceil, copysign, roundeven) become
+    `llvm.call_intrinsic`: convert-gpu-to-nvvm refuses their `llvm.intr.*`
+    forms and would call libdevice for the math ops.
+  }];
+  let options = [
+    Option<"intrinsics", "intrinsics", "bool", /*default=*/"false",
+           "Turn the remaining f32 math ops into LLVM intrinsic calls (PTX)">,
+  ];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect", "mlir::math::MathDialect",
+    "mlir::vector::VectorDialect", "mlir::LLVM::LLVMDialect"
+  ];
+}
+
+#endif // KILN_CODEGEN_GPUPASSES

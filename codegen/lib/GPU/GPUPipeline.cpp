@@ -1,0 +1,129 @@
+//===- GPUPipeline.cpp - The passes of kilnc --target=nvptx ---------------===//
+//
+// One line of comment per pass saying why it is there, as in Pipelines.cpp.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kiln/Codegen/GPUPasses.h"
+#include "kiln/Codegen/Passes.h"
+
+#include "mlir/Conversion/GPUToNVVM/GPUToNVVMPass.h"
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVM/NVVM/Target.h"
+#include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+namespace kiln {
+
+void buildNNToGPUPipeline(OpPassManager &pm, const GPUPipelineOptions &) {
+  // Check @forward's signature and record its shapes for the descriptor.
+  pm.addPass(createRecordModelSignaturePass());
+  // nn ops -> host @forward launching Kiln's kernels.
+  pm.addPass(createNNToGPUPass());
+  // Fold the kernels' index arithmetic (constant shapes) and share it.
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
+void buildGPUToPTXPipeline(OpPassManager &pm,
+                           const GPUPipelineOptions &options) {
+  // #nvvm.target on the gpu.module: chip, PTX version, LLVM's O3.
+  GpuNVVMAttachTargetOptions target;
+  target.chip = options.chip;
+  target.features = options.features;
+  target.optLevel = 3;
+  pm.addPass(createGpuNVVMAttachTarget(target));
+  OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
+  // exp/log/tanh/powf -> arithmetic, fma/sqrt/floor/... -> LLVM intrinsic
+  // calls: no libdevice to link.
+  GPUApproximateMathPassOptions math;
+  math.intrinsics = true;
+  kernels.addPass(createGPUApproximateMathPass(math));
+  // scf.for / scf.if -> cf branches (convert-gpu-to-nvvm lowers cf).
+  kernels.addPass(createSCFToControlFlowPass());
+  // gpu, arith, memref, math, cf -> NVVM/LLVM. Bare pointers (static shapes:
+  // one kernel parameter per buffer) and 32-bit index arithmetic (every
+  // buffer has < 2^31 elements; kiln-nn-to-gpu checks).
+  ConvertGpuOpsToNVVMOpsOptions nvvm;
+  nvvm.indexBitwidth = 32;
+  nvvm.useBarePtrCallConv = true;
+  kernels.addPass(createConvertGpuOpsToNVVMOps(nvvm));
+  kernels.addPass(createCanonicalizerPass());
+  kernels.addPass(createCSEPass());
+  kernels.addPass(createReconcileUnrealizedCastsPass());
+  // LLVM's NVPTX backend: gpu.module -> gpu.binary holding PTX text.
+  GpuModuleToBinaryPassOptions binary;
+  binary.compilationTarget = "isa";
+  pm.addPass(createGpuModuleToBinaryPass(binary));
+}
+
+void buildGPUEmulationPipeline(OpPassManager &pm) {
+  // The GPU's arithmetic for exp/log/tanh/powf, so that emulation checks it.
+  pm.nest<gpu::GPUModuleOp>().addPass(createGPUApproximateMathPass());
+  // Launches -> parallel loops over blocks around the kernel bodies.
+  pm.addPass(createGPUEmulatePass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
+FailureOr<std::string> getPTX(ModuleOp module) {
+  for (auto binary : module.getOps<gpu::BinaryOp>()) {
+    for (Attribute attr : binary.getObjects()) {
+      auto object = dyn_cast<gpu::ObjectAttr>(attr);
+      if (object && object.getFormat() == gpu::CompilationTarget::Assembly)
+        return object.getObject().getValue().str();
+    }
+  }
+  return emitError(module.getLoc(), "the module holds no PTX (gpu.binary)");
+}
+
+void registerGPUCodegenDialects(DialectRegistry &registry) {
+  // gpu-module-to-binary serialises through #nvvm.target's interface.
+  NVVM::registerNVVMTargetInterfaceExternalModels(registry);
+  registerGPUDialectTranslation(registry);
+  registerNVVMDialectTranslation(registry);
+}
+
+namespace {
+struct GPUCLOptions : public PassPipelineOptions<GPUCLOptions> {
+  Option<std::string> chip{*this, "chip", llvm::cl::desc("GPU architecture"),
+                           llvm::cl::init("sm_90")};
+  Option<std::string> features{*this, "features",
+                               llvm::cl::desc("PTX features"),
+                               llvm::cl::init("+ptx80")};
+  GPUPipelineOptions get() const {
+    GPUPipelineOptions options;
+    options.chip = chip;
+    options.features = features;
+    return options;
+  }
+};
+} // namespace
+
+void registerGPUPipelines() {
+  registerKilnGPUPasses();
+  PassPipelineRegistration<GPUCLOptions>(
+      "kiln-nn-to-gpu-pipeline",
+      "nn -> host @forward launching Kiln's GPU kernels (--emit=gpu)",
+      [](OpPassManager &pm, const GPUCLOptions &options) {
+        buildNNToGPUPipeline(pm, options.get());
+      });
+  PassPipelineRegistration<GPUCLOptions>(
+      "kiln-gpu-to-ptx", "Kiln's gpu.module -> gpu.binary with PTX",
+      [](OpPassManager &pm, const GPUCLOptions &options) {
+        buildGPUToPTXPipeline(pm, options.get());
+      });
+  PassPipelineRegistration<>("kiln-gpu-emulation",
+                             "Kernel launches -> host loops (test aid)",
+                             buildGPUEmulationPipeline);
+}
+
+} // namespace kiln

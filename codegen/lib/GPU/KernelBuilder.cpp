@@ -1,0 +1,159 @@
+//===- KernelBuilder.cpp - Writing GPU kernels from C++ -------------------===//
+
+#include "KernelBuilder.h"
+
+using namespace mlir;
+
+namespace kiln::kernels {
+
+Value KernelBuilder::idx(int64_t value) {
+  return arith::ConstantIndexOp::create(b, loc, value);
+}
+Value KernelBuilder::f32(double value) {
+  return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(value));
+}
+Value KernelBuilder::add(Value x, Value y) {
+  return arith::AddIOp::create(b, loc, x, y);
+}
+Value KernelBuilder::sub(Value x, Value y) {
+  return arith::SubIOp::create(b, loc, x, y);
+}
+Value KernelBuilder::mul(Value x, Value y) {
+  return arith::MulIOp::create(b, loc, x, y);
+}
+Value KernelBuilder::div(Value x, Value y) {
+  return arith::DivUIOp::create(b, loc, x, y);
+}
+Value KernelBuilder::rem(Value x, Value y) {
+  return arith::RemUIOp::create(b, loc, x, y);
+}
+Value KernelBuilder::minS(Value x, Value y) {
+  return arith::MinSIOp::create(b, loc, x, y);
+}
+Value KernelBuilder::maxS(Value x, Value y) {
+  return arith::MaxSIOp::create(b, loc, x, y);
+}
+Value KernelBuilder::lt(Value x, Value y) {
+  return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, x, y);
+}
+Value KernelBuilder::ge(Value x, int64_t y) {
+  return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, x, idx(y));
+}
+Value KernelBuilder::andI(Value x, Value y) {
+  return arith::AndIOp::create(b, loc, x, y);
+}
+Value KernelBuilder::select(Value c, Value t, Value f) {
+  return arith::SelectOp::create(b, loc, c, t, f);
+}
+Value KernelBuilder::inRange(Value x, int64_t size) {
+  return andI(ge(x, 0), lt(x, size));
+}
+Value KernelBuilder::addF(Value x, Value y) {
+  return arith::AddFOp::create(b, loc, x, y);
+}
+Value KernelBuilder::subF(Value x, Value y) {
+  return arith::SubFOp::create(b, loc, x, y);
+}
+Value KernelBuilder::mulF(Value x, Value y) {
+  return arith::MulFOp::create(b, loc, x, y);
+}
+Value KernelBuilder::divF(Value x, Value y) {
+  return arith::DivFOp::create(b, loc, x, y);
+}
+Value KernelBuilder::maxF(Value x, Value y) {
+  // PyTorch's max propagates NaN, as maximumf does.
+  return arith::MaximumFOp::create(b, loc, x, y);
+}
+Value KernelBuilder::fma(Value x, Value y, Value z) {
+  return math::FmaOp::create(b, loc, x, y, z);
+}
+Value KernelBuilder::indexToF32(Value x) {
+  Value i32 = arith::IndexCastOp::create(b, loc, b.getI32Type(), x);
+  return arith::SIToFPOp::create(b, loc, b.getF32Type(), i32);
+}
+
+Value KernelBuilder::load(Value memref, ValueRange indices) {
+  return memref::LoadOp::create(b, loc, memref, indices);
+}
+void KernelBuilder::store(Value value, Value memref, ValueRange indices) {
+  memref::StoreOp::create(b, loc, value, memref, indices);
+}
+
+SmallVector<Value> KernelBuilder::delinearize(Value linear,
+                                              ArrayRef<int64_t> shape) {
+  SmallVector<Value> indices(shape.size());
+  for (int64_t i = shape.size() - 1; i > 0; --i) {
+    indices[i] = rem(linear, shape[i]);
+    linear = div(linear, shape[i]);
+  }
+  if (!shape.empty())
+    indices[0] = linear;
+  return indices;
+}
+
+SmallVector<Value> KernelBuilder::loop(Value lb, Value ub, int64_t step,
+                                       ValueRange inits, LoopBody body) {
+  auto forOp = scf::ForOp::create(
+      b, loc, lb, ub, idx(step), inits,
+      [&](OpBuilder &nested, Location nestedLoc, Value iv, ValueRange iters) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nested.getInsertionBlock(),
+                            nested.getInsertionPoint());
+        SmallVector<Value> yields = body(iv, iters);
+        scf::YieldOp::create(b, loc, yields);
+      });
+  return SmallVector<Value>(forOp.getResults());
+}
+
+void KernelBuilder::ifThen(Value cond, function_ref<void()> body) {
+  auto ifOp = scf::IfOp::create(b, loc, cond, /*withElseRegion=*/false);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(ifOp.thenBlock());
+  body();
+}
+
+void ModelBuilder::launch(
+    StringRef name, Location loc, ValueRange hostArgs, const LaunchShape &shape,
+    function_ref<void(KernelBuilder &, ValueRange)> body) {
+  MLIRContext *ctx = host.getContext();
+  OpBuilder kb(ctx);
+  kb.setInsertionPointToEnd(kernels.getBody());
+  auto type = FunctionType::get(ctx, TypeRange(hostArgs), {});
+  std::string symbol = (name + "_" + Twine(counter++)).str();
+  auto func = mlir::gpu::GPUFuncOp::create(kb, loc, symbol, type);
+  func->setAttr(mlir::gpu::GPUDialect::getKernelFuncAttrName(),
+                kb.getUnitAttr());
+  SmallVector<int32_t> block(shape.block.begin(), shape.block.end());
+  func.setKnownBlockSizeAttr(kb.getDenseI32ArrayAttr(block));
+  // Every kernel writes only its last argument, and a launch never passes
+  // one buffer twice: all arguments are noalias and the others readonly,
+  // which lets the NVPTX backend load them through the read-only data cache
+  // (ld.global.nc).
+  for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i) {
+    func.setArgAttr(i, "llvm.noalias", kb.getUnitAttr());
+    if (i + 1 < e)
+      func.setArgAttr(i, "llvm.readonly", kb.getUnitAttr());
+  }
+  kb.setInsertionPointToStart(&func.getBody().front());
+  KernelBuilder k(kb, loc);
+  mlir::gpu::Dimension dims[] = {mlir::gpu::Dimension::x,
+                                 mlir::gpu::Dimension::y,
+                                 mlir::gpu::Dimension::z};
+  for (int i = 0; i < 3; ++i) {
+    k.blockId[i] = mlir::gpu::BlockIdOp::create(kb, loc, dims[i]);
+    k.threadId[i] = mlir::gpu::ThreadIdOp::create(kb, loc, dims[i]);
+  }
+  body(k, func.getArguments());
+  mlir::gpu::ReturnOp::create(kb, loc);
+
+  KernelBuilder h(host, loc);
+  mlir::gpu::KernelDim3 grid{h.idx(shape.grid[0]), h.idx(shape.grid[1]),
+                             h.idx(shape.grid[2])};
+  mlir::gpu::KernelDim3 blockDims{h.idx(shape.block[0]), h.idx(shape.block[1]),
+                                  h.idx(shape.block[2])};
+  mlir::gpu::LaunchFuncOp::create(host, loc, func, grid, blockDims,
+                                  /*dynamicSharedMemorySize=*/Value(),
+                                  hostArgs);
+}
+
+} // namespace kiln::kernels

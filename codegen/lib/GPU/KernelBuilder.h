@@ -1,0 +1,182 @@
+//===- KernelBuilder.h - Writing GPU kernels from C++ -----------*- C++ -*-===//
+//
+// kiln-nn-to-gpu writes each kernel as a gpu.func with explicit block and
+// thread ids. KernelBuilder keeps those bodies short: index and f32
+// constants, arithmetic, loads and stores, loops carrying accumulators and
+// guards. ModelBuilder creates the gpu.func for a body and the host's
+// gpu.launch_func with the grid and block sizes that go with it.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_CODEGEN_GPU_KERNELBUILDER_H
+#define KILN_CODEGEN_GPU_KERNELBUILDER_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/Builders.h"
+
+#include <array>
+
+namespace kiln::kernels {
+
+/// Arithmetic on index and f32 values at one location.
+class KernelBuilder {
+public:
+  KernelBuilder(mlir::OpBuilder &b, mlir::Location loc) : b(b), loc(loc) {}
+
+  mlir::OpBuilder &b;
+  mlir::Location loc;
+  /// gpu.block_id and gpu.thread_id along x, y, z (set by ModelBuilder).
+  std::array<mlir::Value, 3> blockId, threadId;
+
+  mlir::Value idx(int64_t value);
+  mlir::Value f32(double value);
+  mlir::Value add(mlir::Value a, mlir::Value b);
+  mlir::Value sub(mlir::Value a, mlir::Value b);
+  mlir::Value mul(mlir::Value a, mlir::Value b);
+  /// Unsigned division and remainder: kernels divide non-negative indices.
+  mlir::Value div(mlir::Value a, mlir::Value b);
+  mlir::Value rem(mlir::Value a, mlir::Value b);
+  mlir::Value add(mlir::Value a, int64_t b) { return add(a, idx(b)); }
+  mlir::Value mul(mlir::Value a, int64_t b) { return mul(a, idx(b)); }
+  mlir::Value div(mlir::Value a, int64_t b) { return div(a, idx(b)); }
+  mlir::Value rem(mlir::Value a, int64_t b) { return rem(a, idx(b)); }
+  mlir::Value minS(mlir::Value a, mlir::Value b);
+  mlir::Value maxS(mlir::Value a, mlir::Value b);
+  /// Signed comparisons (window positions may be negative).
+  mlir::Value lt(mlir::Value a, mlir::Value b);
+  mlir::Value lt(mlir::Value a, int64_t b) { return lt(a, idx(b)); }
+  mlir::Value ge(mlir::Value a, int64_t b);
+  mlir::Value andI(mlir::Value a, mlir::Value b);
+  mlir::Value select(mlir::Value c, mlir::Value t, mlir::Value f);
+  /// True when 0 <= a < size.
+  mlir::Value inRange(mlir::Value a, int64_t size);
+
+  mlir::Value addF(mlir::Value a, mlir::Value b);
+  mlir::Value subF(mlir::Value a, mlir::Value b);
+  mlir::Value mulF(mlir::Value a, mlir::Value b);
+  mlir::Value divF(mlir::Value a, mlir::Value b);
+  mlir::Value maxF(mlir::Value a, mlir::Value b);
+  /// a * b + c, fused.
+  mlir::Value fma(mlir::Value a, mlir::Value b, mlir::Value c);
+  mlir::Value relu(mlir::Value a) { return maxF(a, f32(0.0)); }
+  mlir::Value indexToF32(mlir::Value a);
+
+  mlir::Value load(mlir::Value memref, mlir::ValueRange indices);
+  void store(mlir::Value value, mlir::Value memref, mlir::ValueRange indices);
+
+  /// The row-major indices of `linear` in `shape`.
+  llvm::SmallVector<mlir::Value> delinearize(mlir::Value linear,
+                                             llvm::ArrayRef<int64_t> shape);
+
+  /// scf.for from lb to ub by step carrying `inits`; `body` returns the
+  /// values to yield. Returns the loop's results.
+  using LoopBody = llvm::function_ref<llvm::SmallVector<mlir::Value>(
+      mlir::Value iv, mlir::ValueRange iters)>;
+  llvm::SmallVector<mlir::Value> loop(mlir::Value lb, mlir::Value ub,
+                                      int64_t step, mlir::ValueRange inits,
+                                      LoopBody body);
+  llvm::SmallVector<mlir::Value> loop(int64_t lb, int64_t ub, int64_t step,
+                                      mlir::ValueRange inits, LoopBody body) {
+    return loop(idx(lb), idx(ub), step, inits, body);
+  }
+
+  /// Runs `body` only when `cond` holds.
+  void ifThen(mlir::Value cond, llvm::function_ref<void()> body);
+};
+
+/// Grid and block sizes of one launch.
+struct LaunchShape {
+  std::array<int64_t, 3> grid = {1, 1, 1};
+  std::array<int64_t, 3> block = {1, 1, 1};
+};
+
+/// Creates kernels in the gpu.module and launches them from the host
+/// function, at the builders' insertion points. A kernel writes only its
+/// last argument (its arguments are marked noalias, the others readonly).
+class ModelBuilder {
+public:
+  ModelBuilder(mlir::OpBuilder &host, mlir::gpu::GPUModuleOp kernels)
+      : host(host), kernels(kernels) {}
+
+  /// Adds `gpu.func @NAME_<n>(args...) kernel` whose body `body` writes with
+  /// a KernelBuilder (block/thread ids set, `args` the kernel's arguments),
+  /// and launches it on `hostArgs` with `shape`.
+  void launch(llvm::StringRef name, mlir::Location loc,
+              mlir::ValueRange hostArgs, const LaunchShape &shape,
+              llvm::function_ref<void(KernelBuilder &, mlir::ValueRange)> body);
+
+  mlir::OpBuilder &host;
+
+private:
+  mlir::gpu::GPUModuleOp kernels;
+  unsigned counter = 0;
+};
+
+/// Ceiling division of positive numbers.
+inline int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+//===----------------------------------------------------------------------===//
+// Kernel families (one file each).
+//===----------------------------------------------------------------------===//
+
+/// What runs after a convolution or linear layer inside the same kernel.
+enum class PoolKind { None, Max, Avg };
+
+struct ConvParams {
+  int64_t n, c, h, w;         // input
+  int64_t oc, groups, kh, kw; // weight [oc, c/groups, kh, kw]
+  int64_t strideH, strideW, padTop, padLeft, dilationH, dilationW;
+  int64_t oh, ow; // convolution output
+  bool bias = false, relu = false;
+  PoolKind pool = PoolKind::None;
+  int64_t poolH = 1, poolW = 1; // window = stride, no padding
+};
+
+/// conv2d (+bias)(+ReLU)(+pool): `args` are input, weight, [bias], output.
+void emitConv2D(ModelBuilder &builder, mlir::Location loc,
+                const ConvParams &params, mlir::ValueRange args);
+
+/// linear (+bias)(+ReLU) of x[m, k] and w[n, k] into y[m, n]; `partials` is
+/// a scratch buffer of linearPartialsShape(m, n).
+void emitLinear(ModelBuilder &builder, mlir::Location loc, int64_t m, int64_t k,
+                int64_t n, bool relu, mlir::Value x, mlir::Value w,
+                mlir::Value bias, mlir::Value partials, mlir::Value y);
+llvm::SmallVector<int64_t> linearPartialsShape(int64_t m, int64_t n);
+
+/// Element-wise map of one or two same-shaped buffers.
+enum class ElementwiseKind { Relu, Sigmoid, Tanh, Add, Copy };
+void emitElementwise(ModelBuilder &builder, mlir::Location loc,
+                     ElementwiseKind kind, mlir::ValueRange inputs,
+                     mlir::Value output);
+
+struct PoolParams {
+  PoolKind kind;
+  int64_t kernel[2], stride[2], padBefore[2], padAfter[2];
+  bool countIncludePad = false;
+};
+/// max/avg pool with PyTorch's padding, ceil_mode and divisor rules.
+void emitPool(ModelBuilder &builder, mlir::Location loc,
+              const PoolParams &params, mlir::Value input, mlir::Value output);
+void emitAdaptiveAvgPool(ModelBuilder &builder, mlir::Location loc,
+                         mlir::Value input, mlir::Value output);
+void emitLRN(ModelBuilder &builder, mlir::Location loc, int64_t size,
+             double alpha, double beta, double k, mlir::Value input,
+             mlir::Value output);
+void emitSoftmax(ModelBuilder &builder, mlir::Location loc, mlir::Value input,
+                 mlir::Value output);
+/// Inference batch norm over dimension 1.
+void emitBatchNorm(ModelBuilder &builder, mlir::Location loc, double eps,
+                   mlir::Value input, mlir::ValueRange params,
+                   mlir::Value output);
+/// Copies `input` into `output` at `offset` along `dim`.
+void emitConcatPart(ModelBuilder &builder, mlir::Location loc, int64_t dim,
+                    int64_t offset, mlir::Value input, mlir::Value output);
+
+} // namespace kiln::kernels
+
+#endif // KILN_CODEGEN_GPU_KERNELBUILDER_H

@@ -1,0 +1,441 @@
+//===- NNToGPU.cpp - nn ops to GPU kernels and launches -------------------===//
+//
+// Walks @forward in order and replaces it by a host function that only
+// allocates buffers and launches kernels (see GPUPasses.td). kiln-fuse's
+// nn.fused_conv2d / nn.fused_linear become one kernel each (two when the
+// pool windows overlap); unfused chains (--no-fuse, kiln-opt) are fused
+// here the same way: a convolution takes the ReLU and the non-overlapping
+// pool that follow it when they are its only users; a linear layer takes
+// its ReLU.
+//
+//===----------------------------------------------------------------------===//
+
+#include "KernelBuilder.h"
+#include "kiln/Codegen/GPUPasses.h"
+#include "kiln/Dialect/NN/NNOps.h"
+
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/SymbolTable.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+namespace kiln {
+#define GEN_PASS_DEF_NNTOGPUPASS
+#include "kiln/Codegen/GPUPasses.h.inc"
+} // namespace kiln
+
+using namespace mlir;
+using namespace kiln::kernels;
+
+namespace kiln {
+namespace {
+
+/// The GPU kernels index with 32-bit integers (convert-gpu-to-nvvm
+/// index-bitwidth=32): every buffer must have fewer elements than this.
+constexpr int64_t kMaxElements = int64_t(1) << 31;
+
+/// The one user of `value`, if it has exactly one use.
+Operation *soleUser(Value value) {
+  return value.hasOneUse() ? *value.getUsers().begin() : nullptr;
+}
+
+class Lowering {
+public:
+  Lowering(ModuleOp module, func::FuncOp func, gpu::GPUModuleOp kernels,
+           OpBuilder &host)
+      : module(module), func(func), symbols(module), builder(host, kernels),
+        host(host) {}
+
+  LogicalResult run(Value input, Value output);
+
+private:
+  LogicalResult lower(Operation *op);
+  LogicalResult lowerConv(nn::Conv2DOp op);
+  LogicalResult lowerFusedConv(nn::FusedConv2DOp op);
+  LogicalResult lowerConvKernel(Operation *op, ConvParams p, Value bias,
+                                Value result);
+  LogicalResult lowerLinear(nn::LinearOp op);
+  LogicalResult lowerLinear(Operation *op, Value bias, bool relu, Value last);
+  Value weight(Value tensor);
+  Value bufferFor(Value result);
+  Value alloc(ArrayRef<int64_t> shape, Location loc);
+
+  ModuleOp module;
+  func::FuncOp func;
+  SymbolTable symbols;
+  ModelBuilder builder;
+  OpBuilder &host;
+  IRMapping buffers;
+  DenseSet<Operation *> fused;
+  Value returned, output;
+};
+
+Value Lowering::alloc(ArrayRef<int64_t> shape, Location loc) {
+  auto type = MemRefType::get(shape, host.getF32Type());
+  return memref::AllocOp::create(host, loc, type, host.getI64IntegerAttr(256));
+}
+
+/// The buffer a layer writes its result to: the model's output for the
+/// returned value, a fresh device buffer otherwise.
+Value Lowering::bufferFor(Value result) {
+  if (result == returned)
+    return output;
+  return alloc(cast<RankedTensorType>(result.getType()).getShape(),
+               result.getLoc());
+}
+
+/// A weight tensor (a constant) as a memref.global the runtime uploads once.
+Value Lowering::weight(Value tensor) {
+  if (Value mapped = buffers.lookupOrNull(tensor))
+    return mapped;
+  auto constant = tensor.getDefiningOp<arith::ConstantOp>();
+  if (!constant)
+    return Value();
+  auto type = cast<RankedTensorType>(tensor.getType());
+  auto memrefType = MemRefType::get(type.getShape(), type.getElementType());
+  std::string name = "weight";
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(constant.getValue()))
+    name = resource.getRawHandle().getKey().str();
+  for (char &c : name)
+    if (!isalnum(static_cast<unsigned char>(c)) && c != '_')
+      c = '_';
+  OpBuilder moduleBuilder(module.getContext());
+  moduleBuilder.setInsertionPoint(func);
+  auto global = memref::GlobalOp::create(
+      moduleBuilder, constant.getLoc(), "__kiln_w_" + name,
+      moduleBuilder.getStringAttr("private"), memrefType, constant.getValue(),
+      /*constant=*/true, moduleBuilder.getI64IntegerAttr(64));
+  symbols.insert(global); // Renames on a clash.
+  Value value = memref::GetGlobalOp::create(host, constant.getLoc(), memrefType,
+                                            global.getSymName());
+  buffers.map(tensor, value);
+  return value;
+}
+
+/// The convolution attributes shared by nn.conv2d and nn.fused_conv2d;
+/// `out` is the convolution's own result shape (before any pooling).
+template <typename ConvOp>
+ConvParams getConvParams(ConvOp op, ArrayRef<int64_t> out) {
+  auto in = cast<RankedTensorType>(op.getInput().getType()).getShape();
+  auto w = cast<RankedTensorType>(op.getWeight().getType()).getShape();
+  ConvParams p;
+  p.n = in[0], p.c = in[1], p.h = in[2], p.w = in[3];
+  p.oc = w[0], p.groups = op.getGroups(), p.kh = w[2], p.kw = w[3];
+  p.strideH = op.getStride()[0], p.strideW = op.getStride()[1];
+  p.padTop = op.getPadding()[0], p.padLeft = op.getPadding()[1];
+  p.dilationH = op.getDilation()[0], p.dilationW = op.getDilation()[1];
+  p.oh = out[2], p.ow = out[3];
+  p.bias = static_cast<bool>(op.getBias());
+  return p;
+}
+
+/// Whether a pool of `kernel`/`stride` without padding, giving `pooled`,
+/// tiles the conv output of `p` exactly, so the conv kernel can compute it.
+bool tilesOutput(const ConvParams &p, ArrayRef<int64_t> kernel,
+                 ArrayRef<int64_t> stride, ArrayRef<int64_t> pooled) {
+  return kernel == stride && pooled[2] == p.oh / kernel[0] &&
+         pooled[3] == p.ow / kernel[1];
+}
+
+LogicalResult Lowering::lowerConvKernel(Operation *op, ConvParams p, Value bias,
+                                        Value result) {
+  Value input = buffers.lookup(op->getOperand(0));
+  SmallVector<Value> args = {input, weight(op->getOperand(1))};
+  if (p.bias)
+    args.push_back(weight(bias));
+  if (llvm::is_contained(args, Value()))
+    return op->emitError("the GPU path needs constant weights");
+  args.push_back(result);
+  emitConv2D(builder, op->getLoc(), p, args);
+  return success();
+}
+
+LogicalResult Lowering::lowerFusedConv(nn::FusedConv2DOp op) {
+  ConvParams p = getConvParams(op, op.getConvolutionShape());
+  p.relu = op.getRelu();
+  std::optional<StringRef> pool = op.getPool();
+  auto pooled = cast<RankedTensorType>(op.getType()).getShape();
+  Value result = bufferFor(op.getResult());
+  buffers.map(op.getResult(), result);
+  if (!pool)
+    return lowerConvKernel(op, p, op.getBias(), result);
+  ArrayRef<int64_t> kernel = *op.getPoolKernel(), stride = *op.getPoolStride();
+  PoolKind kind = *pool == "max" ? PoolKind::Max : PoolKind::Avg;
+  if (tilesOutput(p, kernel, stride, pooled)) {
+    p.pool = kind;
+    p.poolH = kernel[0], p.poolW = kernel[1];
+    return lowerConvKernel(op, p, op.getBias(), result);
+  }
+  // Overlapping windows (AlexNet's 3x3, stride 2) would recompute most
+  // convolution outputs: write the convolution, then pool it.
+  Value conv = alloc(op.getConvolutionShape(), op.getLoc());
+  if (failed(lowerConvKernel(op, p, op.getBias(), conv)))
+    return failure();
+  PoolParams params{kind};
+  for (int i = 0; i < 2; ++i) {
+    params.kernel[i] = kernel[i], params.stride[i] = stride[i];
+    params.padBefore[i] = params.padAfter[i] = 0;
+  }
+  params.countIncludePad = true;
+  emitPool(builder, op.getLoc(), params, conv, result);
+  return success();
+}
+
+LogicalResult Lowering::lowerConv(nn::Conv2DOp op) {
+  ConvParams p =
+      getConvParams(op, cast<RankedTensorType>(op.getType()).getShape());
+
+  // Fuse the ReLU and a pool whose windows tile the conv output exactly.
+  Value last = op.getResult();
+  if (auto relu = dyn_cast_or_null<nn::ReluOp>(soleUser(last))) {
+    p.relu = true;
+    fused.insert(relu);
+    last = relu.getResult();
+  }
+  auto fusablePool = [&](auto pool) {
+    return llvm::all_of(pool.getPadding(), [](int64_t v) { return v == 0; }) &&
+           tilesOutput(p, pool.getKernel(), pool.getStride(),
+                       cast<RankedTensorType>(pool.getType()).getShape());
+  };
+  Operation *next = soleUser(last);
+  if (auto pool = dyn_cast_or_null<nn::MaxPool2DOp>(next);
+      pool && fusablePool(pool)) {
+    p.pool = PoolKind::Max;
+    p.poolH = pool.getKernel()[0], p.poolW = pool.getKernel()[1];
+  } else if (auto pool = dyn_cast_or_null<nn::AvgPool2DOp>(next);
+             pool && fusablePool(pool)) {
+    p.pool = PoolKind::Avg;
+    p.poolH = pool.getKernel()[0], p.poolW = pool.getKernel()[1];
+  }
+  if (p.pool != PoolKind::None) {
+    fused.insert(next);
+    last = next->getResult(0);
+  }
+  Value result = bufferFor(last);
+  buffers.map(last, result);
+  return lowerConvKernel(op, p, op.getBias(), result);
+}
+
+LogicalResult Lowering::lowerLinear(Operation *op, Value bias, bool relu,
+                                    Value last) {
+  auto in = cast<RankedTensorType>(op->getOperand(0).getType()).getShape();
+  auto w = cast<RankedTensorType>(op->getOperand(1).getType()).getShape();
+  Value weightBuffer = weight(op->getOperand(1));
+  Value biasBuffer = bias ? weight(bias) : Value();
+  if (!weightBuffer || (bias && !biasBuffer))
+    return op->emitError("the GPU path needs constant weights");
+  Value partials = alloc(linearPartialsShape(in[0], w[0]), op->getLoc());
+  Value result = bufferFor(last);
+  emitLinear(builder, op->getLoc(), in[0], in[1], w[0], relu,
+             buffers.lookup(op->getOperand(0)), weightBuffer, biasBuffer,
+             partials, result);
+  buffers.map(last, result);
+  return success();
+}
+
+LogicalResult Lowering::lowerLinear(nn::LinearOp op) {
+  // Fuse the ReLU that follows.
+  Value last = op.getResult();
+  bool relu = false;
+  if (auto reluOp = dyn_cast_or_null<nn::ReluOp>(soleUser(last))) {
+    relu = true;
+    fused.insert(reluOp);
+    last = reluOp.getResult();
+  }
+  return lowerLinear(op, op.getBias(), relu, last);
+}
+
+LogicalResult Lowering::lower(Operation *op) {
+  Location loc = op->getLoc();
+  auto simple = [&](auto emit) {
+    Value result = bufferFor(op->getResult(0));
+    emit(buffers.lookup(op->getOperand(0)), result);
+    buffers.map(op->getResult(0), result);
+    return success();
+  };
+  auto elementwise = [&](ElementwiseKind kind) {
+    return simple([&](Value in, Value out) {
+      emitElementwise(builder, loc, kind, {in}, out);
+    });
+  };
+  return TypeSwitch<Operation *, LogicalResult>(op)
+      .Case([&](arith::ConstantOp) { return success(); }) // Used lazily.
+      .Case([&](nn::Conv2DOp conv) { return lowerConv(conv); })
+      .Case([&](nn::LinearOp linear) { return lowerLinear(linear); })
+      .Case([&](nn::FusedConv2DOp conv) { return lowerFusedConv(conv); })
+      .Case([&](nn::FusedLinearOp linear) {
+        return lowerLinear(linear, linear.getBias(), linear.getRelu(),
+                           linear.getResult());
+      })
+      .Case([&](nn::ReluOp) { return elementwise(ElementwiseKind::Relu); })
+      .Case(
+          [&](nn::SigmoidOp) { return elementwise(ElementwiseKind::Sigmoid); })
+      .Case([&](nn::TanhOp) { return elementwise(ElementwiseKind::Tanh); })
+      .Case([&](nn::AddOp add) {
+        Value result = bufferFor(add.getResult());
+        emitElementwise(
+            builder, loc, ElementwiseKind::Add,
+            {buffers.lookup(add.getLhs()), buffers.lookup(add.getRhs())},
+            result);
+        buffers.map(add.getResult(), result);
+        return success();
+      })
+      .Case([&](nn::DropoutOp dropout) {
+        buffers.map(dropout.getResult(), buffers.lookup(dropout.getInput()));
+        return success();
+      })
+      .Case([&](nn::FlattenOp flatten) {
+        Value in = buffers.lookup(flatten.getInput());
+        int64_t rank = cast<MemRefType>(in.getType()).getRank();
+        SmallVector<ReassociationIndices> groups = {{0}, {}};
+        for (int64_t d = 1; d < rank; ++d)
+          groups[1].push_back(d);
+        if (rank == 1)
+          groups.pop_back();
+        buffers.map(flatten.getResult(),
+                    memref::CollapseShapeOp::create(host, loc, in, groups));
+        return success();
+      })
+      .Case([&](nn::MaxPool2DOp pool) {
+        return simple([&](Value in, Value out) {
+          PoolParams p{PoolKind::Max};
+          for (int i = 0; i < 2; ++i) {
+            p.kernel[i] = pool.getKernel()[i],
+            p.stride[i] = pool.getStride()[i];
+            p.padBefore[i] = pool.getPadding()[i];
+            p.padAfter[i] = pool.getPadding()[2 + i];
+          }
+          emitPool(builder, loc, p, in, out);
+        });
+      })
+      .Case([&](nn::AvgPool2DOp pool) {
+        return simple([&](Value in, Value out) {
+          PoolParams p{PoolKind::Avg};
+          for (int i = 0; i < 2; ++i) {
+            p.kernel[i] = pool.getKernel()[i],
+            p.stride[i] = pool.getStride()[i];
+            p.padBefore[i] = pool.getPadding()[i];
+            p.padAfter[i] = pool.getPadding()[2 + i];
+          }
+          p.countIncludePad = pool.getCountIncludePad();
+          emitPool(builder, loc, p, in, out);
+        });
+      })
+      .Case([&](nn::AdaptiveAvgPool2DOp) {
+        return simple([&](Value in, Value out) {
+          emitAdaptiveAvgPool(builder, loc, in, out);
+        });
+      })
+      .Case([&](nn::LRNOp lrn) {
+        return simple([&](Value in, Value out) {
+          emitLRN(builder, loc, lrn.getSize(), lrn.getAlpha().convertToDouble(),
+                  lrn.getBeta().convertToDouble(), lrn.getK().convertToDouble(),
+                  in, out);
+        });
+      })
+      .Case([&](nn::SoftmaxOp) {
+        return simple(
+            [&](Value in, Value out) { emitSoftmax(builder, loc, in, out); });
+      })
+      .Case([&](nn::BatchNormOp bn) -> LogicalResult {
+        SmallVector<Value> params;
+        for (Value v : {bn.getWeight(), bn.getBias(), bn.getRunningMean(),
+                        bn.getRunningVar()})
+          params.push_back(weight(v));
+        if (llvm::is_contained(params, Value()))
+          return bn.emitError("the GPU path needs constant batch-norm "
+                              "parameters");
+        return simple([&](Value in, Value out) {
+          emitBatchNorm(builder, loc, bn.getEps().convertToDouble(), in, params,
+                        out);
+        });
+      })
+      .Case([&](nn::ConcatOp concat) {
+        Value result = bufferFor(concat.getResult());
+        int64_t dim = concat.getDim(), offset = 0;
+        for (Value in : concat.getInputs()) {
+          emitConcatPart(builder, loc, dim, offset, buffers.lookup(in), result);
+          offset += cast<RankedTensorType>(in.getType()).getDimSize(dim);
+        }
+        buffers.map(concat.getResult(), result);
+        return success();
+      })
+      .Case([&](func::ReturnOp) { return success(); })
+      .Default([&](Operation *op) {
+        return op->emitError()
+               << "'" << op->getName() << "' is not supported by the GPU path";
+      });
+}
+
+LogicalResult Lowering::run(Value input, Value out) {
+  output = out;
+  Block &body = func.getBody().front();
+  auto ret = cast<func::ReturnOp>(body.getTerminator());
+  returned = ret.getOperand(0);
+  buffers.map(func.getArgument(0), input);
+  auto checkSize = [](Type type, auto emitError) -> LogicalResult {
+    auto shaped = dyn_cast<ShapedType>(type);
+    if (!shaped || shaped.getNumElements() < kMaxElements)
+      return success();
+    return emitError() << "a tensor of " << shaped.getNumElements()
+                       << " elements is too large for the GPU path (32-bit "
+                          "indexing)";
+  };
+  if (failed(checkSize(func.getArgumentTypes()[0],
+                       [&] { return func.emitError(); })))
+    return failure();
+  for (Operation &op : body) {
+    for (Type type : op.getResultTypes())
+      if (failed(checkSize(type, [&] { return op.emitError(); })))
+        return failure();
+    if (fused.contains(&op))
+      continue;
+    if (failed(lower(&op)))
+      return failure();
+  }
+  // The returned value may live in another buffer (the model's input, or a
+  // flattened view of a layer's result): copy it into the output.
+  Value last = buffers.lookup(returned);
+  if (last != output)
+    emitElementwise(builder, ret.getLoc(), ElementwiseKind::Copy, {last},
+                    output);
+  return success();
+}
+
+struct NNToGPUPass : public impl::NNToGPUPassBase<NNToGPUPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto func = module.lookupSymbol<func::FuncOp>("forward");
+    if (!func || func.isExternal() || !func.getBody().hasOneBlock() ||
+        func.getNumArguments() != 1 || func.getNumResults() != 1) {
+      module.emitError("the GPU path needs @forward(tensor) -> tensor");
+      return signalPassFailure();
+    }
+    MLIRContext *ctx = module.getContext();
+    module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
+                    UnitAttr::get(ctx));
+    OpBuilder b(ctx);
+    b.setInsertionPointToEnd(module.getBody());
+    auto kernels = gpu::GPUModuleOp::create(b, module.getLoc(), "kiln_kernels");
+
+    auto toMemRef = [](Type type) {
+      auto tensor = cast<RankedTensorType>(type);
+      return MemRefType::get(tensor.getShape(), tensor.getElementType());
+    };
+    auto type = FunctionType::get(ctx,
+                                  {toMemRef(func.getArgumentTypes()[0]),
+                                   toMemRef(func.getResultTypes()[0])},
+                                  {});
+    b.setInsertionPoint(func);
+    auto host = func::FuncOp::create(b, func.getLoc(), "forward", type);
+    Block *entry = host.addEntryBlock();
+    b.setInsertionPointToStart(entry);
+    Lowering lowering(module, func, kernels, b);
+    if (failed(lowering.run(entry->getArgument(0), entry->getArgument(1))))
+      return signalPassFailure();
+    func::ReturnOp::create(b, func.getLoc());
+    func.erase();
+  }
+};
+
+} // namespace
+} // namespace kiln

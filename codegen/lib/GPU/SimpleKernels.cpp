@@ -1,0 +1,257 @@
+//===- SimpleKernels.cpp - One thread per output element ------------------===//
+//
+// The layers that move little data per output: element-wise maps, pools
+// that do not follow a convolution directly, adaptive average pools, LRN,
+// softmax (one thread per row over dimension 1), inference batch norm and
+// concatenation. Consecutive threads write consecutive output elements, so
+// stores (and the loads of element-wise maps) coalesce.
+//
+//===----------------------------------------------------------------------===//
+
+#include "KernelBuilder.h"
+
+#include <limits>
+
+using namespace mlir;
+
+namespace kiln::kernels {
+
+namespace {
+constexpr int64_t kThreads = 256;
+
+ArrayRef<int64_t> shapeOf(Value memref) {
+  return cast<MemRefType>(memref.getType()).getShape();
+}
+
+int64_t numElements(ArrayRef<int64_t> shape) {
+  int64_t count = 1;
+  for (int64_t dim : shape)
+    count *= dim;
+  return count;
+}
+
+/// Launches `name` with one thread per element of `shape`; `body` gets the
+/// element's indices.
+void forEachElement(
+    ModelBuilder &builder, Location loc, StringRef name, ValueRange args,
+    ArrayRef<int64_t> shape,
+    function_ref<void(KernelBuilder &, ValueRange, ArrayRef<Value>)> body) {
+  int64_t count = numElements(shape);
+  LaunchShape launch;
+  launch.grid = {ceilDiv(count, kThreads), 1, 1};
+  launch.block = {kThreads, 1, 1};
+  SmallVector<int64_t> dims(shape);
+  builder.launch(
+      name, loc, args, launch, [&](KernelBuilder &k, ValueRange kargs) {
+        Value id = k.add(k.mul(k.blockId[0], kThreads), k.threadId[0]);
+        k.ifThen(k.lt(id, count),
+                 [&] { body(k, kargs, k.delinearize(id, dims)); });
+      });
+}
+
+Value exp(KernelBuilder &k, Value x) {
+  return math::ExpOp::create(k.b, k.loc, x);
+}
+} // namespace
+
+void emitElementwise(ModelBuilder &builder, Location loc, ElementwiseKind kind,
+                     ValueRange inputs, Value output) {
+  static const char *names[] = {"relu", "sigmoid", "tanh", "add", "copy"};
+  SmallVector<Value> args(inputs);
+  args.push_back(output);
+  ArrayRef<int64_t> outShape = shapeOf(output);
+  forEachElement(
+      builder, loc, names[int(kind)], args, outShape,
+      [&](KernelBuilder &k, ValueRange kargs, ArrayRef<Value> indices) {
+        // A copy may change the shape (a flattened result into the output).
+        SmallVector<Value> inIndices(indices);
+        if (shapeOf(kargs[0]) != outShape) {
+          Value linear = k.idx(0);
+          for (auto [index, dim] : llvm::zip(indices, outShape))
+            linear = k.add(k.mul(linear, dim), index);
+          inIndices = k.delinearize(linear, shapeOf(kargs[0]));
+        }
+        Value x = k.load(kargs[0], inIndices);
+        Value y;
+        switch (kind) {
+        case ElementwiseKind::Relu:
+          y = k.relu(x);
+          break;
+        case ElementwiseKind::Sigmoid:
+          y = k.divF(k.f32(1.0),
+                     k.addF(k.f32(1.0), exp(k, k.subF(k.f32(0.0), x))));
+          break;
+        case ElementwiseKind::Tanh:
+          y = math::TanhOp::create(k.b, k.loc, x);
+          break;
+        case ElementwiseKind::Add:
+          y = k.addF(x, k.load(kargs[1], indices));
+          break;
+        case ElementwiseKind::Copy:
+          y = x;
+          break;
+        }
+        k.store(y, kargs.back(), indices);
+      });
+}
+
+void emitPool(ModelBuilder &builder, Location loc, const PoolParams &p,
+              Value input, Value output) {
+  ArrayRef<int64_t> in = shapeOf(input);
+  forEachElement(
+      builder, loc, p.kind == PoolKind::Max ? "max_pool2d" : "avg_pool2d",
+      {input, output}, shapeOf(output),
+      [&](KernelBuilder &k, ValueRange args, ArrayRef<Value> idx) {
+        Value start[2], end[2], clippedStart[2], clippedEnd[2];
+        for (int i = 0; i < 2; ++i) {
+          start[i] =
+              k.sub(k.mul(idx[2 + i], p.stride[i]), k.idx(p.padBefore[i]));
+          // PyTorch's window: clipped to the padded input for the divisor,
+          // to the input for the cells read.
+          end[i] = k.minS(k.add(start[i], p.kernel[i]),
+                          k.idx(in[2 + i] + p.padAfter[i]));
+          clippedStart[i] = k.maxS(start[i], k.idx(0));
+          clippedEnd[i] = k.minS(end[i], k.idx(in[2 + i]));
+        }
+        bool isMax = p.kind == PoolKind::Max;
+        Value init =
+            k.f32(isMax ? -std::numeric_limits<double>::infinity() : 0.0);
+        // Every window holds at least one input cell (the dialect limits the
+        // padding), so a max never sees only padding.
+        Value result = k.loop(
+            clippedStart[0], clippedEnd[0], 1, {init},
+            [&](Value y, ValueRange acc) {
+              return k.loop(clippedStart[1], clippedEnd[1], 1, acc,
+                            [&](Value x, ValueRange acc) -> SmallVector<Value> {
+                              Value v = k.load(args[0], {idx[0], idx[1], y, x});
+                              return {isMax ? k.maxF(acc[0], v)
+                                            : k.addF(acc[0], v)};
+                            });
+            })[0];
+        if (!isMax) {
+          Value count =
+              p.countIncludePad
+                  ? k.mul(k.sub(end[0], start[0]), k.sub(end[1], start[1]))
+                  : k.mul(k.sub(clippedEnd[0], clippedStart[0]),
+                          k.sub(clippedEnd[1], clippedStart[1]));
+          result = k.divF(result, k.indexToF32(count));
+        }
+        k.store(result, args[1], idx);
+      });
+}
+
+void emitAdaptiveAvgPool(ModelBuilder &builder, Location loc, Value input,
+                         Value output) {
+  ArrayRef<int64_t> in = shapeOf(input), out = shapeOf(output);
+  forEachElement(
+      builder, loc, "adaptive_avg_pool2d", {input, output}, out,
+      [&](KernelBuilder &k, ValueRange args, ArrayRef<Value> idx) {
+        // Cell o averages [floor(o * in / out), ceil((o + 1) * in / out)).
+        Value start[2], end[2];
+        for (int i = 0; i < 2; ++i) {
+          start[i] = k.div(k.mul(idx[2 + i], in[2 + i]), out[2 + i]);
+          end[i] = k.div(k.add(k.mul(k.add(idx[2 + i], 1), in[2 + i]),
+                               k.idx(out[2 + i] - 1)),
+                         out[2 + i]);
+        }
+        Value sum = k.loop(
+            start[0], end[0], 1, {k.f32(0.0)}, [&](Value y, ValueRange acc) {
+              return k.loop(
+                  start[1], end[1], 1, acc,
+                  [&](Value x, ValueRange acc) -> SmallVector<Value> {
+                    return {k.addF(acc[0],
+                                   k.load(args[0], {idx[0], idx[1], y, x}))};
+                  });
+            })[0];
+        Value count = k.mul(k.sub(end[0], start[0]), k.sub(end[1], start[1]));
+        k.store(k.divF(sum, k.indexToF32(count)), args[1], idx);
+      });
+}
+
+void emitLRN(ModelBuilder &builder, Location loc, int64_t size, double alpha,
+             double beta, double kConst, Value input, Value output) {
+  ArrayRef<int64_t> shape = shapeOf(input);
+  int64_t channels = shape[1];
+  forEachElement(
+      builder, loc, "lrn", {input, output}, shape,
+      [&](KernelBuilder &k, ValueRange args, ArrayRef<Value> idx) {
+        // Channels c - size/2 .. c + (size-1)/2, zero outside.
+        Value lo = k.maxS(k.sub(idx[1], k.idx(size / 2)), k.idx(0));
+        Value hi = k.minS(k.add(idx[1], (size - 1) / 2 + 1), k.idx(channels));
+        SmallVector<Value> at(idx);
+        Value sum = k.loop(lo, hi, 1, {k.f32(0.0)},
+                           [&](Value c, ValueRange acc) -> SmallVector<Value> {
+                             at[1] = c;
+                             Value v = k.load(args[0], at);
+                             return {k.fma(v, v, acc[0])};
+                           })[0];
+        Value base = k.fma(sum, k.f32(alpha / double(size)), k.f32(kConst));
+        Value denom = math::PowFOp::create(k.b, k.loc, base, k.f32(beta));
+        k.store(k.divF(k.load(args[0], idx), denom), args[1], idx);
+      });
+}
+
+void emitSoftmax(ModelBuilder &builder, Location loc, Value input,
+                 Value output) {
+  ArrayRef<int64_t> shape = shapeOf(input);
+  // One thread per (outer, inner) pair: rows over dimension 1.
+  SmallVector<int64_t> rows(shape);
+  int64_t channels = rows[1];
+  rows[1] = 1;
+  forEachElement(
+      builder, loc, "softmax", {input, output}, rows,
+      [&](KernelBuilder &k, ValueRange args, ArrayRef<Value> idx) {
+        SmallVector<Value> at(idx);
+        auto element = [&](Value c) {
+          at[1] = c;
+          return k.load(args[0], at);
+        };
+        Value max = k.loop(0, channels, 1,
+                           {k.f32(-std::numeric_limits<double>::infinity())},
+                           [&](Value c, ValueRange acc) -> SmallVector<Value> {
+                             return {k.maxF(acc[0], element(c))};
+                           })[0];
+        Value sum =
+            k.loop(0, channels, 1, {k.f32(0.0)},
+                   [&](Value c, ValueRange acc) -> SmallVector<Value> {
+                     return {k.addF(acc[0], exp(k, k.subF(element(c), max)))};
+                   })[0];
+        k.loop(0, channels, 1, {}, [&](Value c, ValueRange) {
+          Value e = exp(k, k.subF(element(c), max));
+          k.store(k.divF(e, sum), args[1], at);
+          return SmallVector<Value>();
+        });
+      });
+}
+
+void emitBatchNorm(ModelBuilder &builder, Location loc, double eps, Value input,
+                   ValueRange params, Value output) {
+  SmallVector<Value> args = {input};
+  llvm::append_range(args, params);
+  args.push_back(output);
+  forEachElement(
+      builder, loc, "batch_norm", args, shapeOf(input),
+      [&](KernelBuilder &k, ValueRange kargs, ArrayRef<Value> idx) {
+        // (x - mean) / sqrt(var + eps) * weight + bias, params: w, b, mean,
+        // var.
+        Value c = idx[1];
+        Value x = k.load(kargs[0], idx);
+        Value w = k.load(kargs[1], {c}), b = k.load(kargs[2], {c});
+        Value mean = k.load(kargs[3], {c}), var = k.load(kargs[4], {c});
+        Value std = math::SqrtOp::create(k.b, k.loc, k.addF(var, k.f32(eps)));
+        Value y = k.fma(k.divF(k.subF(x, mean), std), w, b);
+        k.store(y, kargs.back(), idx);
+      });
+}
+
+void emitConcatPart(ModelBuilder &builder, Location loc, int64_t dim,
+                    int64_t offset, Value input, Value output) {
+  forEachElement(builder, loc, "concat", {input, output}, shapeOf(input),
+                 [&](KernelBuilder &k, ValueRange args, ArrayRef<Value> idx) {
+                   SmallVector<Value> at(idx);
+                   at[dim] = k.add(at[dim], offset);
+                   k.store(k.load(args[0], idx), args[1], at);
+                 });
+}
+
+} // namespace kiln::kernels

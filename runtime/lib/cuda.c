@@ -1,0 +1,264 @@
+/*===- cuda.c - Run a kiln_gpu_plan through the CUDA driver API -----------===*
+ *
+ * The driver is opened with dlopen("libcuda.so.1") on the first call, so
+ * that only binaries compiled for NVPTX ever touch it, and a machine
+ * without it gets a message instead of a loader error. The types and
+ * constants below are the driver API's ABI (cuda.h), declared here so that
+ * the runtime builds without the CUDA toolkit.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* program_invocation_short_name */
+#endif
+
+#include "kiln/gpu.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef int CUresult;
+typedef int CUdevice;
+typedef struct CUctx_st *CUcontext;
+typedef struct CUmod_st *CUmodule;
+typedef struct CUfunc_st *CUfunction;
+typedef struct CUstream_st *CUstream;
+typedef struct CUevent_st *CUevent;
+typedef unsigned long long CUdeviceptr;
+
+enum {
+  CUDA_SUCCESS = 0,
+  CU_JIT_INFO_LOG_BUFFER = 3,
+  CU_JIT_INFO_LOG_BUFFER_SIZE_BYTES = 4,
+  CU_JIT_ERROR_LOG_BUFFER = 5,
+  CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES = 6,
+};
+
+/* The driver entry points Kiln uses, by their exported (versioned) names. */
+#define KILN_CUDA_FUNCTIONS(X)                                                 \
+  X(cuInit, "cuInit", CUresult, (unsigned))                                    \
+  X(cuDeviceGetCount, "cuDeviceGetCount", CUresult, (int *))                   \
+  X(cuDeviceGet, "cuDeviceGet", CUresult, (CUdevice *, int))                   \
+  X(cuDeviceGetName, "cuDeviceGetName", CUresult, (char *, int, CUdevice))     \
+  X(cuDevicePrimaryCtxRetain, "cuDevicePrimaryCtxRetain", CUresult,            \
+    (CUcontext *, CUdevice))                                                   \
+  X(cuCtxSetCurrent, "cuCtxSetCurrent", CUresult, (CUcontext))                 \
+  X(cuCtxSynchronize, "cuCtxSynchronize", CUresult, (void))                    \
+  X(cuModuleLoadDataEx, "cuModuleLoadDataEx", CUresult,                        \
+    (CUmodule *, const void *, unsigned, int *, void **))                      \
+  X(cuModuleGetFunction, "cuModuleGetFunction", CUresult,                      \
+    (CUfunction *, CUmodule, const char *))                                    \
+  X(cuMemAlloc, "cuMemAlloc_v2", CUresult, (CUdeviceptr *, size_t))            \
+  X(cuMemcpyHtoD, "cuMemcpyHtoD_v2", CUresult,                                 \
+    (CUdeviceptr, const void *, size_t))                                       \
+  X(cuMemcpyDtoH, "cuMemcpyDtoH_v2", CUresult, (void *, CUdeviceptr, size_t))  \
+  X(cuLaunchKernel, "cuLaunchKernel", CUresult,                                \
+    (CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,   \
+     unsigned, CUstream, void **, void **))                                    \
+  X(cuEventCreate, "cuEventCreate", CUresult, (CUevent *, unsigned))           \
+  X(cuEventRecord, "cuEventRecord", CUresult, (CUevent, CUstream))             \
+  X(cuEventSynchronize, "cuEventSynchronize", CUresult, (CUevent))             \
+  X(cuEventElapsedTime, "cuEventElapsedTime", CUresult,                        \
+    (float *, CUevent, CUevent))                                               \
+  X(cuGetErrorName, "cuGetErrorName", CUresult, (CUresult, const char **))     \
+  X(cuGetErrorString, "cuGetErrorString", CUresult, (CUresult, const char **))
+
+#define KILN_DECLARE(name, symbol, ret, params) ret(*name) params;
+static struct { KILN_CUDA_FUNCTIONS(KILN_DECLARE) } cu;
+#undef KILN_DECLARE
+
+/* What the first kiln_gpu_run set up for its plan. */
+static struct {
+  const kiln_gpu_plan *plan;
+  CUdeviceptr *buffers;
+  CUfunction *functions;
+  /* KILN_GPU_PROFILE: per-launch events and accumulated milliseconds. */
+  CUevent *events;
+  double *launch_ms;
+  long runs;
+} state;
+
+static void fatal(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "%s: error: GPU: ", program_invocation_short_name);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  exit(KILN_EXIT_GPU);
+}
+
+/* Exits with the driver's name and description of `rc` unless it is 0. */
+static void check(CUresult rc, const char *what) {
+  if (rc == CUDA_SUCCESS)
+    return;
+  const char *name = NULL, *text = NULL;
+  if (cu.cuGetErrorName)
+    cu.cuGetErrorName(rc, &name);
+  if (cu.cuGetErrorString)
+    cu.cuGetErrorString(rc, &text);
+  if (rc == 34 && !name) /* CUDA_ERROR_STUB_LIBRARY */
+    name = "CUDA_ERROR_STUB_LIBRARY";
+  fatal("%s failed: %s (%d)%s%s%s", what, name ? name : "unknown error", rc,
+        text ? ": " : "", text ? text : "",
+        rc == 34 || rc == 100 ? "; this machine has no usable NVIDIA GPU" : "");
+}
+
+static void load_driver(void) {
+  void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+  if (!lib)
+    fatal("cannot load the CUDA driver (libcuda.so.1): %s; this binary was "
+          "compiled with --target=nvptx and needs an NVIDIA GPU and driver",
+          dlerror());
+#define KILN_LOAD(name, symbol, ret, params)                                   \
+  *(void **)(&cu.name) = dlsym(lib, symbol);                                   \
+  if (!cu.name)                                                                \
+    fatal("the CUDA driver has no '%s'", symbol);
+  KILN_CUDA_FUNCTIONS(KILN_LOAD)
+#undef KILN_LOAD
+}
+
+static void *xcalloc(size_t n, size_t size) {
+  void *p = calloc(n ? n : 1, size);
+  if (!p)
+    fatal("out of memory");
+  return p;
+}
+
+static void print_profile(void) {
+  const kiln_gpu_plan *plan = state.plan;
+  if (!plan || !state.runs)
+    return;
+  double total = 0;
+  for (int32_t i = 0; i < plan->num_launches; ++i)
+    total += state.launch_ms[i];
+  fprintf(stderr, "kiln gpu profile: %ld runs, %.3f ms of kernels per run\n",
+          state.runs, total / state.runs);
+  for (int32_t i = 0; i < plan->num_launches; ++i) {
+    const kiln_gpu_launch *l = &plan->launches[i];
+    fprintf(stderr, "  %-24s grid %ux%ux%u block %u  %9.3f ms  %5.1f%%\n",
+            plan->kernel_names[l->kernel], l->grid[0], l->grid[1], l->grid[2],
+            l->block[0], state.launch_ms[i] / state.runs,
+            total > 0 ? 100 * state.launch_ms[i] / total : 0.0);
+  }
+}
+
+static void setup(const kiln_gpu_plan *plan) {
+  load_driver();
+  check(cu.cuInit(0), "cuInit");
+  int count = 0;
+  check(cu.cuDeviceGetCount(&count), "cuDeviceGetCount");
+  if (count < 1)
+    fatal("no CUDA device found");
+  int ordinal = 0;
+  const char *env = getenv("KILN_GPU_DEVICE");
+  if (env && *env) {
+    char *end;
+    long v = strtol(env, &end, 10);
+    if (*end || v < 0 || v >= count)
+      fatal("KILN_GPU_DEVICE=%s is not a device number below %d", env, count);
+    ordinal = (int)v;
+  }
+  CUdevice device;
+  check(cu.cuDeviceGet(&device, ordinal), "cuDeviceGet");
+  CUcontext context;
+  check(cu.cuDevicePrimaryCtxRetain(&context, device),
+        "cuDevicePrimaryCtxRetain");
+  check(cu.cuCtxSetCurrent(context), "cuCtxSetCurrent");
+
+  /* The driver JIT-compiles the PTX for this device; keep its log. */
+  static char log[8192];
+  int options[] = {CU_JIT_ERROR_LOG_BUFFER, CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES};
+  void *values[] = {log, (void *)(size_t)sizeof log};
+  CUmodule module;
+  CUresult rc = cu.cuModuleLoadDataEx(&module, plan->ptx, 2, options, values);
+  if (rc != CUDA_SUCCESS) {
+    fprintf(stderr, "%s: PTX JIT log: %s\n", program_invocation_short_name,
+            log);
+    check(rc, "loading the PTX (cuModuleLoadDataEx)");
+  }
+  state.functions = xcalloc((size_t)plan->num_kernels, sizeof(CUfunction));
+  for (int32_t i = 0; i < plan->num_kernels; ++i) {
+    rc = cu.cuModuleGetFunction(&state.functions[i], module,
+                                plan->kernel_names[i]);
+    if (rc != CUDA_SUCCESS) {
+      fprintf(stderr, "%s: kernel '%s'\n", program_invocation_short_name,
+              plan->kernel_names[i]);
+      check(rc, "cuModuleGetFunction");
+    }
+  }
+
+  /* Every buffer once; the weights uploaded now and never again. */
+  state.buffers = xcalloc((size_t)plan->num_buffers, sizeof(CUdeviceptr));
+  for (int32_t i = 0; i < plan->num_buffers; ++i) {
+    const kiln_gpu_buffer *b = &plan->buffers[i];
+    check(cu.cuMemAlloc(&state.buffers[i], (size_t)(b->bytes ? b->bytes : 4)),
+          "cuMemAlloc");
+    if (b->data)
+      check(cu.cuMemcpyHtoD(state.buffers[i], b->data, (size_t)b->bytes),
+            "uploading weights (cuMemcpyHtoD)");
+  }
+
+  env = getenv("KILN_GPU_PROFILE");
+  if (env && *env && strcmp(env, "0")) {
+    state.events = xcalloc((size_t)plan->num_launches + 1, sizeof(CUevent));
+    state.launch_ms = xcalloc((size_t)plan->num_launches, sizeof(double));
+    for (int32_t i = 0; i <= plan->num_launches; ++i)
+      check(cu.cuEventCreate(&state.events[i], 0), "cuEventCreate");
+    atexit(print_profile);
+  }
+  state.plan = plan;
+}
+
+void kiln_gpu_run(const kiln_gpu_plan *plan, const float *input,
+                  float *output) {
+  if (state.plan != plan) {
+    if (state.plan)
+      fatal("one process runs one GPU model");
+    setup(plan);
+  }
+  check(cu.cuMemcpyHtoD(state.buffers[plan->input], input,
+                        (size_t)plan->buffers[plan->input].bytes),
+        "copying the input to the device (cuMemcpyHtoD)");
+  if (state.events)
+    check(cu.cuEventRecord(state.events[0], NULL), "cuEventRecord");
+  for (int32_t i = 0; i < plan->num_launches; ++i) {
+    const kiln_gpu_launch *l = &plan->launches[i];
+    enum { kMaxArgs = 16 };
+    void *params[kMaxArgs];
+    if (l->num_args > kMaxArgs)
+      fatal("kernel '%s' has too many arguments",
+            plan->kernel_names[l->kernel]);
+    for (int32_t a = 0; a < l->num_args; ++a)
+      params[a] = &state.buffers[plan->args[l->first_arg + a]];
+    CUresult rc = cu.cuLaunchKernel(
+        state.functions[l->kernel], l->grid[0], l->grid[1], l->grid[2],
+        l->block[0], l->block[1], l->block[2], 0, NULL, params, NULL);
+    if (rc != CUDA_SUCCESS) {
+      fprintf(stderr, "%s: launching kernel '%s'\n",
+              program_invocation_short_name, plan->kernel_names[l->kernel]);
+      check(rc, "cuLaunchKernel");
+    }
+    if (state.events)
+      check(cu.cuEventRecord(state.events[i + 1], NULL), "cuEventRecord");
+  }
+  /* Synchronous copy: also reports errors of the kernels themselves. */
+  check(cu.cuMemcpyDtoH(output, state.buffers[plan->output],
+                        (size_t)plan->buffers[plan->output].bytes),
+        "running the kernels and copying the output back (cuMemcpyDtoH)");
+  if (state.events) {
+    check(cu.cuEventSynchronize(state.events[plan->num_launches]),
+          "cuEventSynchronize");
+    for (int32_t i = 0; i < plan->num_launches; ++i) {
+      float ms = 0;
+      check(cu.cuEventElapsedTime(&ms, state.events[i], state.events[i + 1]),
+            "cuEventElapsedTime");
+      state.launch_ms[i] += ms;
+    }
+    ++state.runs;
+  }
+}

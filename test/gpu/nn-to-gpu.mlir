@@ -1,0 +1,185 @@
+// RUN: kiln-opt %s --split-input-file --kiln-nn-to-gpu-pipeline --verify-diagnostics | FileCheck %s
+
+// Tests that conv2d + ReLU + a non-overlapping max pool become one kernel
+// writing the pooled result: 128 threads per block, one thread per pooled
+// pixel (6x6 fit one block) and, this layer being small, per 2 output
+// channels (one block row each: 16 / 2 = 8), one grid layer per image (2).
+// Weights become constant globals, and the last layer writes the model's
+// output buffer directly.
+
+// CHECK-LABEL: module attributes {gpu.container_module
+// CHECK-SAME: kiln.input_shape = array<i64: 2, 3, 14, 14>
+// CHECK-SAME: kiln.output_shape = array<i64: 2, 16, 6, 6>
+// CHECK: func.func @forward(%[[IN:.*]]: memref<2x3x14x14xf32>, %[[OUT:.*]]: memref<2x16x6x6xf32>)
+// CHECK-DAG: %[[C1:.*]] = arith.constant 1 : index
+// CHECK-DAG: %[[C2:.*]] = arith.constant 2 : index
+// CHECK-DAG: %[[C8:.*]] = arith.constant 8 : index
+// CHECK-DAG: %[[C128:.*]] = arith.constant 128 : index
+// CHECK-DAG: %[[W:.*]] = memref.get_global @__kiln_w_weight : memref<16x3x3x3xf32>
+// CHECK-DAG: %[[B:.*]] = memref.get_global @__kiln_w_weight_0 : memref<16xf32>
+// CHECK: gpu.launch_func @kiln_kernels::@conv2d_0 blocks in (%[[C1]], %[[C8]], %[[C2]]) threads in (%[[C128]], %[[C1]], %[[C1]]) args(%[[IN]] : {{.*}}, %[[W]] : {{.*}}, %[[B]] : {{.*}}, %[[OUT]] : memref<2x16x6x6xf32>)
+// CHECK-NOT: gpu.launch_func
+// CHECK: return
+// CHECK: memref.global "private" constant @__kiln_w_weight : memref<16x3x3x3xf32> = dense<1.250000e-01>
+// CHECK: gpu.module @kiln_kernels
+// Only the last argument is written; all are noalias.
+// CHECK: gpu.func @conv2d_0(%{{.*}}: memref<2x3x14x14xf32> {llvm.noalias, llvm.readonly}, %{{.*}}: memref<16x3x3x3xf32> {llvm.noalias, llvm.readonly}, %{{.*}}: memref<16xf32> {llvm.noalias, llvm.readonly}, %{{.*}}: memref<2x16x6x6xf32> {llvm.noalias}) kernel attributes {known_block_size = array<i32: 128, 1, 1>}
+// CHECK-DAG: gpu.block_id x
+// CHECK-DAG: gpu.thread_id x
+// The reduction over input channels and the 3x3 window, 2 accumulators, at
+// each of the 4 positions of the pool window.
+// CHECK-COUNT-4: scf.for {{.*}} iter_args({{.*}}) -> (f32, f32) {
+// CHECK: math.fma
+// ReLU, then the max over the 2x2 window.
+// CHECK: arith.maximumf
+// CHECK: scf.if
+// CHECK-COUNT-2: memref.store
+// CHECK-NOT: memref.store
+// CHECK: gpu.return
+func.func @forward(%x: tensor<2x3x14x14xf32>) -> tensor<2x16x6x6xf32> {
+  %w = arith.constant dense<0.125> : tensor<16x3x3x3xf32>
+  %b = arith.constant dense<0.5> : tensor<16xf32>
+  %0 = nn.conv2d %x, %w, %b stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1 : (tensor<2x3x14x14xf32>, tensor<16x3x3x3xf32>, tensor<16xf32>) -> tensor<2x16x12x12xf32>
+  %1 = nn.relu %0 : tensor<2x16x12x12xf32>
+  %2 = nn.max_pool2d %1 kernel [2, 2] stride [2, 2] padding [0, 0, 0, 0] : (tensor<2x16x12x12xf32>) -> tensor<2x16x6x6xf32>
+  return %2 : tensor<2x16x6x6xf32>
+}
+
+// -----
+
+// Tests that a large layer (VGG's first: 224x224 pixels, 64 channels) gives
+// each thread 4 pixels x 8 channels, 32 accumulators: ceil(50176 / 512) = 98
+// blocks of pixels, 64 / 8 = 8 of channels.
+
+// CHECK-LABEL: module attributes {gpu.container_module
+// CHECK-DAG: %[[C98:.*]] = arith.constant 98 : index
+// CHECK-DAG: %[[C8:.*]] = arith.constant 8 : index
+// CHECK: gpu.launch_func @kiln_kernels::@conv2d_0 blocks in (%[[C98]], %[[C8]], %{{.*}}) threads in (%c128
+// CHECK: gpu.func @conv2d_0
+// CHECK: scf.for {{.*}} -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32) {
+// CHECK-COUNT-4: scf.if
+func.func @forward(%x: tensor<1x4x224x224xf32>) -> tensor<1x64x224x224xf32> {
+  %w = arith.constant dense<0.125> : tensor<64x4x3x3xf32>
+  %0 = nn.conv2d %x, %w stride [1, 1] padding [1, 1, 1, 1] dilation [1, 1] groups 1 : (tensor<1x4x224x224xf32>, tensor<64x4x3x3xf32>) -> tensor<1x64x224x224xf32>
+  return %0 : tensor<1x64x224x224xf32>
+}
+
+// -----
+
+// Tests that an overlapping pool (AlexNet's 3x3, stride 2) is not fused: it
+// gets its own one-thread-per-output kernel; the padded conv's ReLU is.
+
+// CHECK-LABEL: module attributes {gpu.container_module
+// CHECK: func.func @forward
+// CHECK: %[[ACT:.*]] = memref.alloc() {alignment = 256 : i64} : memref<1x4x9x9xf32>
+// CHECK: gpu.launch_func @kiln_kernels::@conv2d_0
+// CHECK-SAME: %[[ACT]] : memref<1x4x9x9xf32>)
+// CHECK: gpu.launch_func @kiln_kernels::@max_pool2d_1
+// CHECK-SAME: args(%[[ACT]] : memref<1x4x9x9xf32>, %{{.*}} : memref<1x4x4x4xf32>)
+// CHECK: gpu.func @conv2d_0
+// Padding: reads are bounds-checked and select zero outside.
+// CHECK: arith.cmpi sge
+// CHECK: arith.select
+// CHECK: arith.maximumf
+// CHECK: gpu.func @max_pool2d_1
+// CHECK-SAME: known_block_size = array<i32: 256, 1, 1>
+func.func @forward(%x: tensor<1x2x9x9xf32>) -> tensor<1x4x4x4xf32> {
+  %w = arith.constant dense<0.125> : tensor<4x2x3x3xf32>
+  %b = arith.constant dense<0.5> : tensor<4xf32>
+  %0 = nn.conv2d %x, %w, %b stride [1, 1] padding [1, 1, 1, 1] dilation [1, 1] groups 1 : (tensor<1x2x9x9xf32>, tensor<4x2x3x3xf32>, tensor<4xf32>) -> tensor<1x4x9x9xf32>
+  %1 = nn.relu %0 : tensor<1x4x9x9xf32>
+  %2 = nn.max_pool2d %1 kernel [3, 3] stride [2, 2] padding [0, 0, 0, 0] : (tensor<1x4x9x9xf32>) -> tensor<1x4x4x4xf32>
+  return %2 : tensor<1x4x4x4xf32>
+}
+
+// -----
+
+// Tests that flatten is a view (no kernel) and linear + ReLU become the
+// split-K pair: 8 features x 32 lanes per block (ceil(20 / 8) = 3 blocks,
+// 3 rows of the batch each), partial sums [3, 20, 32], then one thread per
+// output adds the lanes, the bias and the ReLU.
+
+// CHECK-LABEL: module attributes {gpu.container_module
+// CHECK: func.func @forward
+// CHECK-DAG: %[[C3:.*]] = arith.constant 3 : index
+// CHECK-DAG: %[[C256:.*]] = arith.constant 256 : index
+// CHECK: %[[FLAT:.*]] = memref.collapse_shape %{{.*}} {{\[}}[0], [1, 2, 3]] : memref<3x2x4x4xf32> into memref<3x32xf32>
+// CHECK: %[[PARTIAL:.*]] = memref.alloc() {{.*}} : memref<3x20x32xf32>
+// CHECK: gpu.launch_func @kiln_kernels::@linear_partial_0 blocks in (%[[C3]], %{{.*}}, %{{.*}}) threads in (%[[C256]], %{{.*}}, %{{.*}}) args(%[[FLAT]] : memref<3x32xf32>, %{{.*}} : memref<20x32xf32>, %[[PARTIAL]] : memref<3x20x32xf32>)
+// CHECK: gpu.launch_func @kiln_kernels::@linear_reduce_1 {{.*}} args(%[[PARTIAL]] : memref<3x20x32xf32>, %{{.*}} : memref<20xf32>, %{{.*}} : memref<3x20xf32>)
+// CHECK-NOT: gpu.launch_func
+// CHECK: gpu.func @linear_partial_0
+// Each lane strides over k by 32 with 3 accumulators (one per batch row).
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c32{{.*}} -> (f32, f32, f32)
+// CHECK: gpu.func @linear_reduce_1
+// CHECK-COUNT-31: arith.addf
+// CHECK: arith.addf
+// CHECK: arith.maximumf
+func.func @forward(%x: tensor<3x2x4x4xf32>) -> tensor<3x20xf32> {
+  %w = arith.constant dense<0.25> : tensor<20x32xf32>
+  %b = arith.constant dense<0.5> : tensor<20xf32>
+  %0 = nn.flatten %x : (tensor<3x2x4x4xf32>) -> tensor<3x32xf32>
+  %1 = nn.linear %0, %w, %b : (tensor<3x32xf32>, tensor<20x32xf32>, tensor<20xf32>) -> tensor<3x20xf32>
+  %2 = nn.relu %1 : tensor<3x20xf32>
+  return %2 : tensor<3x20xf32>
+}
+
+// -----
+
+// Tests kiln-fuse's ops: nn.fused_conv2d with a pool that tiles its output is
+// one kernel; with overlapping windows (3x3, stride 2) the convolution (with
+// its ReLU) is written to a buffer and pooled by a second kernel;
+// nn.fused_linear applies its ReLU in the reduce kernel.
+
+// CHECK-LABEL: module attributes {gpu.container_module
+// CHECK: func.func @forward
+// CHECK: gpu.launch_func @kiln_kernels::@conv2d_0 {{.*}} : memref<1x4x4x4xf32>)
+// CHECK: %[[CONV:.*]] = memref.alloc() {{.*}} : memref<1x4x4x4xf32>
+// CHECK: gpu.launch_func @kiln_kernels::@conv2d_1 {{.*}} %[[CONV]] : memref<1x4x4x4xf32>)
+// CHECK: gpu.launch_func @kiln_kernels::@max_pool2d_2 {{.*}} args(%[[CONV]] : memref<1x4x4x4xf32>, %{{.*}} : memref<1x4x1x1xf32>)
+// CHECK: gpu.launch_func @kiln_kernels::@linear_partial_3
+// CHECK: gpu.launch_func @kiln_kernels::@linear_reduce_4
+// CHECK: gpu.func @conv2d_0
+// CHECK: arith.maximumf
+// CHECK: gpu.func @linear_reduce_4
+// CHECK: arith.maximumf
+// CHECK: gpu.return
+func.func @forward(%x: tensor<1x2x8x8xf32>) -> tensor<1x3xf32> {
+  %w = arith.constant dense<0.125> : tensor<4x2x1x1xf32>
+  %w2 = arith.constant dense<0.125> : tensor<4x4x1x1xf32>
+  %l = arith.constant dense<0.25> : tensor<3x4xf32>
+  %0 = nn.fused_conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1 relu pool "avg" kernel [2, 2] stride [2, 2] : (tensor<1x2x8x8xf32>, tensor<4x2x1x1xf32>) -> tensor<1x4x4x4xf32>
+  %1 = nn.fused_conv2d %0, %w2 stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1 relu pool "max" kernel [3, 3] stride [2, 2] : (tensor<1x4x4x4xf32>, tensor<4x4x1x1xf32>) -> tensor<1x4x1x1xf32>
+  %2 = nn.flatten %1 : (tensor<1x4x1x1xf32>) -> tensor<1x4xf32>
+  %3 = nn.fused_linear %2, %l relu : (tensor<1x4xf32>, tensor<3x4xf32>) -> tensor<1x3xf32>
+  return %3 : tensor<1x3xf32>
+}
+
+// -----
+
+// Tests that a returned view is copied into the output buffer.
+
+// CHECK-LABEL: module attributes {gpu.container_module
+// CHECK: func.func @forward
+// CHECK: gpu.launch_func @kiln_kernels::@relu_0
+// CHECK: %[[FLAT:.*]] = memref.collapse_shape
+// CHECK: gpu.launch_func @kiln_kernels::@copy_1 {{.*}} args(%[[FLAT]] : memref<1x12xf32>, %arg1 : memref<1x12xf32>)
+func.func @forward(%x: tensor<1x3x2x2xf32>) -> tensor<1x12xf32> {
+  %0 = nn.relu %x : tensor<1x3x2x2xf32>
+  %1 = nn.flatten %0 : (tensor<1x3x2x2xf32>) -> tensor<1x12xf32>
+  return %1 : tensor<1x12xf32>
+}
+
+// -----
+
+// Tests that a tensor too large for the kernels' 32-bit indices is refused
+// at the op that produces it.
+
+func.func @forward(%x: tensor<1x1x32768x32768xf32>) -> tensor<1x1x32768x32768xf32> {
+  %w = arith.constant dense<0.5> : tensor<2x1x1x1xf32>
+  %v = arith.constant dense<0.5> : tensor<1x2x1x1xf32>
+  // expected-error @below {{a tensor of 2147483648 elements is too large for the GPU path (32-bit indexing)}}
+  %0 = nn.conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1 : (tensor<1x1x32768x32768xf32>, tensor<2x1x1x1xf32>) -> tensor<1x2x32768x32768xf32>
+  %1 = nn.conv2d %0, %v stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1 : (tensor<1x2x32768x32768xf32>, tensor<1x2x1x1xf32>) -> tensor<1x1x32768x32768xf32>
+  return %1 : tensor<1x1x32768x32768xf32>
+}
