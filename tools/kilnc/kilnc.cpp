@@ -32,13 +32,18 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
-#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/ErrorHandling.h"
+#include "llvm/Support/ManagedStatic.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Signals.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
 #include "llvm/Target/TargetMachine.h"
+
+#include <csignal>
+#include <cstdlib>
+#include <unistd.h>
 
 #ifndef KILN_DEFAULT_RUNTIME_DIR
 #define KILN_DEFAULT_RUNTIME_DIR ""
@@ -153,6 +158,13 @@ cl::opt<bool> printWeights(
              "kiln-opt can replay it (they are elided by default)"),
     cl::cat(kilnCategory));
 
+/// Exercises the internal-error path (test/driver/internal-error.test).
+enum class DebugCrash { None, Signal, Fatal };
+cl::opt<DebugCrash> debugCrash(
+    "debug-crash", cl::ReallyHidden, cl::init(DebugCrash::None),
+    cl::values(clEnumValN(DebugCrash::Signal, "signal", "raise SIGSEGV"),
+               clEnumValN(DebugCrash::Fatal, "fatal", "report_fatal_error")));
+
 cl::opt<bool> noSimplify("no-simplify",
                          cl::desc("Skip the nn-level simplifications"),
                          cl::cat(kilnCategory));
@@ -165,8 +177,10 @@ const char *kOverview =
     "  kilnc model.nn --emit=linalg            # inspect a stage\n\n"
     "The executable runs as `OUT INPUT.npy [-o OUT.npy] [--top K] "
     "[--bench N]`.\n\n"
-    "Exit status: 0 success, 1 bad input (spec, weights), 2 bad usage "
-    "(flags), 3 internal error (a bug: please report it).\n";
+    "Exit status: 0 success, 1 bad input (spec, weights, or an output that "
+    "cannot be\nwritten), 2 bad usage (flags), 3 internal error (a bug in "
+    "Kiln: the message asks\nfor a report; KILN_BACKTRACE=1 adds a stack "
+    "trace).\n";
 
 bool isTextStage(Stage stage) {
   return stage != Stage::Obj && stage != Stage::Exe;
@@ -177,10 +191,46 @@ int fail(int code, const Twine &message) {
   return code;
 }
 
+constexpr const char kBugReport[] =
+    "This is a bug in Kiln; please report it with the model that triggered "
+    "it.";
+
 int internalError(const Twine &message) {
-  return fail(kInternalError,
-              message + "\nThis is a bug in Kiln; please report it with the "
-                        "spec that triggered it.");
+  return fail(kInternalError, message + "\n" + kBugReport);
+}
+
+/// A crash or an LLVM fatal error is an internal error too: status 3 and a
+/// request for a bug report, not a stack trace (KILN_BACKTRACE=1 adds LLVM's
+/// for whoever debugs it). Partial outputs are temporary files, which LLVM's
+/// signal handler removes before these handlers run.
+void installInternalErrorHandlers(const char *argv0) {
+  if (const char *backtrace = std::getenv("KILN_BACKTRACE");
+      backtrace && *backtrace && StringRef(backtrace) != "0")
+    sys::PrintStackTraceOnErrorSignal(argv0);
+  sys::AddSignalHandler(
+      [](void *) {
+        // Only async-signal-safe calls from here on.
+        static const char message[] =
+            "kilnc: error: internal error: kilnc crashed\n";
+        (void)!::write(STDERR_FILENO, message, sizeof(message) - 1);
+        (void)!::write(STDERR_FILENO, kBugReport, sizeof(kBugReport) - 1);
+        (void)!::write(STDERR_FILENO, "\n", 1);
+        ::_exit(kInternalError);
+      },
+      nullptr);
+  install_fatal_error_handler([](void *, const char *reason, bool) {
+    errs() << "kilnc: error: internal error: " << reason << "\n"
+           << kBugReport << "\n";
+    errs().flush();
+    sys::RunInterruptHandlers(); // Removes temporary output files.
+    ::_exit(kInternalError);
+  });
+  install_bad_alloc_error_handler([](void *, const char *, bool) {
+    static const char message[] = "kilnc: error: out of memory\n";
+    (void)!::write(STDERR_FILENO, message, sizeof(message) - 1);
+    sys::RunInterruptHandlers();
+    ::_exit(kBadInput);
+  });
 }
 
 std::string defaultOutputPath(Stage stage) {
@@ -428,7 +478,10 @@ int emitModule(mlir::OwningOpRef<mlir::ModuleOp> module,
 } // namespace
 
 int main(int argc, char **argv) {
-  InitLLVM init(argc, argv);
+  // Not InitLLVM: it would print a stack trace on a crash.
+  llvm_shutdown_obj shutdown;
+  sys::SetOneShotPipeSignalFunction(sys::DefaultOneShotPipeSignalHandler);
+  installInternalErrorHandlers(argv[0]);
   mlir::registerAsmPrinterCLOptions();
   mlir::registerMLIRContextCLOptions();
   mlir::registerPassManagerCLOptions();
@@ -436,5 +489,9 @@ int main(int argc, char **argv) {
   organizeHelp();
   if (!cl::ParseCommandLineOptions(argc, argv, kOverview, &errs()))
     return kBadUsage;
+  if (debugCrash == DebugCrash::Signal)
+    std::raise(SIGSEGV);
+  if (debugCrash == DebugCrash::Fatal)
+    report_fatal_error("--debug-crash=fatal");
   return compile();
 }
