@@ -16,9 +16,12 @@
  *
  *===----------------------------------------------------------------------===*/
 
+#define _POSIX_C_SOURCE 200809L
+
 #include "kiln/runtime.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -95,6 +98,16 @@ static void start_pool(void) {
   if (wanted > MAX_THREADS)
     wanted = MAX_THREADS;
   team_size = 1;
+  // Workers start with the asynchronous signals (SIGINT, SIGTERM, ...)
+  // blocked, so the process receives them on the caller's thread, which can
+  // defer them (main.c does while it writes its output). Faults stay
+  // unblocked: they are delivered to the thread that caused them.
+  sigset_t async, old;
+  sigfillset(&async);
+  const int faults[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGABRT};
+  for (size_t i = 0; i < sizeof faults / sizeof faults[0]; ++i)
+    sigdelset(&async, faults[i]);
+  pthread_sigmask(SIG_BLOCK, &async, &old);
   for (int i = 1; i < wanted; ++i) {
     pthread_t thread;
     pthread_attr_t attr;
@@ -106,6 +119,7 @@ static void start_pool(void) {
       break;
     ++team_size;
   }
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 int kiln_set_num_threads(int threads) {
