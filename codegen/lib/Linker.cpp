@@ -15,6 +15,12 @@
 
 #include <optional>
 
+// A sanitizer build links host executables with the compiler and the
+// -fsanitize flags that built its runtime (see codegen/CMakeLists.txt).
+#ifndef KILN_HOST_LINKER
+#define KILN_HOST_LINKER "cc"
+#endif
+
 namespace kiln {
 
 static llvm::Error makeError(const llvm::Twine &message) {
@@ -23,11 +29,11 @@ static llvm::Error makeError(const llvm::Twine &message) {
 
 std::string getLinkerDriverName(const TargetOptions &target) {
   if (target.triple.empty())
-    return "cc";
+    return KILN_HOST_LINKER;
   llvm::Triple triple(llvm::Triple::normalize(target.triple));
   llvm::Triple host(llvm::sys::getProcessTriple());
   if (triple.getArch() == host.getArch() && triple.getOS() == host.getOS())
-    return "cc";
+    return KILN_HOST_LINKER;
   // Debian's cross compilers: aarch64-linux-gnu-gcc, riscv64-linux-gnu-gcc.
   std::string name =
       triple.getArchName().str() + "-" + triple.getOSName().str();
@@ -56,6 +62,10 @@ llvm::Error linkExecutable(llvm::StringRef objectPath,
 
   llvm::SmallVector<llvm::StringRef> args = {
       *driver, "-o", outputPath, objectPath, mainObject, runtimeLibrary, "-lm", "-pthread"};
+#ifdef KILN_HOST_LINK_FLAGS
+  if (driverName == KILN_HOST_LINKER)
+    args.push_back(KILN_HOST_LINK_FLAGS);
+#endif
 
   // Capture the linker's messages for the error.
   llvm::SmallString<128> errorsPath;
