@@ -251,10 +251,15 @@ Error writeAtomically(StringRef path,
     outs().flush();
     return Error::success();
   }
+  auto cannotWrite = [&](Error error) {
+    return createStringError(inconvertibleErrorCode(),
+                             "cannot write '" + path +
+                                 "': " + toString(std::move(error)));
+  };
   Expected<sys::fs::TempFile> temp =
       sys::fs::TempFile::create(path + "-%%%%%%.tmp");
   if (!temp)
-    return temp.takeError();
+    return cannotWrite(temp.takeError());
   raw_fd_ostream os(temp->FD, /*shouldClose=*/false);
   Error error = write(os);
   os.flush();
@@ -264,7 +269,26 @@ Error writeAtomically(StringRef path,
     consumeError(temp->discard());
     return error;
   }
-  return temp->keep(path);
+  if (Error error = temp->keep(path)) {
+    consumeError(temp->discard());
+    return cannotWrite(std::move(error));
+  }
+  return Error::success();
+}
+
+/// Checks, before compiling, that `output` names a file in an existing
+/// folder, so that a long compile does not end in an error it could have
+/// reported at once.
+std::optional<std::string> checkOutputPath(StringRef output) {
+  if (output == "-")
+    return std::nullopt;
+  if (sys::fs::is_directory(output))
+    return "cannot write '" + output.str() + "': it is a directory";
+  StringRef parent = sys::path::parent_path(output);
+  if (!parent.empty() && !sys::fs::is_directory(parent))
+    return "cannot write '" + output.str() + "': no directory '" +
+           parent.str() + "'";
+  return std::nullopt;
 }
 
 /// The paths kilnc reads; -o must name none of them.
@@ -320,6 +344,8 @@ int compile() {
   if (batch.getNumOccurrences() && batch <= 0)
     return fail(kBadUsage,
                 "--batch must be positive, found " + Twine(batch.getValue()));
+  if (std::optional<std::string> problem = checkOutputPath(output))
+    return fail(kBadInput, *problem);
 
   if (frontend::isONNXModelPath(inputFile))
     return compileONNX(output);
