@@ -3,7 +3,8 @@
 
     seeds.py SOURCE_ROOT OUT
 
-spec: the examples' and tests' .nn files; safetensors: valid weights for the
+spec: the examples' and tests' .nn files; nn-mlir: the dialect's and
+passes' tests, one case per split; safetensors: valid weights for the
 safetensors fuzzer's fixed model in F32, F16 and BF16 (unaligned too) and a
 few broken ones, written by test/diagnostics/Inputs/safetensors.py; npy:
 numpy's own files (every version, dtype and order the reader must accept or
@@ -30,6 +31,17 @@ def spec_seeds(out):
     copy_all([os.path.join(ROOT, "examples", "*.nn"),
               os.path.join(ROOT, "test", "*", "*.nn"),
               os.path.join(ROOT, "test", "*", "Inputs", "*.nn")], out)
+
+
+def nn_mlir_seeds(out):
+    for pattern in ("dialect", "passes"):
+        for path in sorted(glob.glob(os.path.join(ROOT, "test", pattern, "*.mlir"))):
+            with open(path) as f:
+                cases = f.read().split("// -----")
+            stem = os.path.basename(path)
+            for i, case in enumerate(cases):
+                with open(os.path.join(out, f"{pattern}_{stem}_{i}"), "w") as f:
+                    f.write(case)
 
 
 # The parameters of safetensors_fuzzer.cpp's kSpec.
@@ -101,7 +113,8 @@ def onnx_seeds(out):
 def main():
     global ROOT
     ROOT, out = sys.argv[1], sys.argv[2]
-    for target, generate in (("spec", spec_seeds), ("safetensors", safetensors_seeds),
+    for target, generate in (("spec", spec_seeds), ("nn-mlir", nn_mlir_seeds),
+                             ("safetensors", safetensors_seeds),
                              ("npy", npy_seeds), ("onnx", onnx_seeds)):
         folder = os.path.join(out, target)
         os.makedirs(folder, exist_ok=True)
