@@ -16,6 +16,7 @@
 #include "llvm/IR/DiagnosticHandler.h"
 #include "llvm/IR/DiagnosticInfo.h"
 #include "llvm/IR/GlobalVariable.h"
+#include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
@@ -147,17 +148,17 @@ static mlir::DenseI64ArrayAttr getShapeAttr(mlir::ModuleOp module,
 }
 
 /// Adds `const kiln_model_desc kiln_model = {name, in rank, in shape, out
-/// rank, out shape, entry}` (runtime/include/kiln/runtime.h).
+/// rank, out shape, workspace bytes, entry}` (runtime/include/kiln/runtime.h).
 static void addDescriptor(llvm::Module &module, StringRef modelName,
                           llvm::ArrayRef<int64_t> inputShape,
                           llvm::ArrayRef<int64_t> outputShape,
-                          llvm::Function *entry) {
+                          int64_t workspaceBytes, llvm::Function *entry) {
   llvm::LLVMContext &context = module.getContext();
   auto *i64 = llvm::Type::getInt64Ty(context);
   auto *ptr = llvm::PointerType::getUnqual(context);
   auto *shapeType = llvm::ArrayType::get(i64, kMaxRank);
   auto *descType = llvm::StructType::create(
-      context, {ptr, i64, shapeType, i64, shapeType, ptr},
+      context, {ptr, i64, shapeType, i64, shapeType, i64, ptr},
       "struct.kiln_model_desc");
 
   auto *nameInit = llvm::ConstantDataArray::getString(context, modelName);
@@ -178,7 +179,8 @@ static void addDescriptor(llvm::Module &module, StringRef modelName,
       descType,
       {name, llvm::ConstantInt::get(i64, inputShape.size()),
        makeShape(inputShape), llvm::ConstantInt::get(i64, outputShape.size()),
-       makeShape(outputShape), entry});
+       makeShape(outputShape), llvm::ConstantInt::get(i64, workspaceBytes),
+       entry});
   auto *desc = new llvm::GlobalVariable(module, descType, /*isConstant=*/true,
                                         llvm::GlobalValue::ExternalLinkage,
                                         init, kDescriptorSymbol);
@@ -220,18 +222,37 @@ translateToLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &llvmContext,
     return nullptr;
   }
   auto *ptr = llvm::PointerType::getUnqual(llvmContext);
-  auto *entryType = llvm::FunctionType::get(llvm::Type::getVoidTy(llvmContext),
-                                            {ptr, ptr}, /*isVarArg=*/false);
+  auto *voidType = llvm::Type::getVoidTy(llvmContext);
+  auto *entryType =
+      llvm::FunctionType::get(voidType, {ptr, ptr, ptr}, /*isVarArg=*/false);
+  auto *unplannedType =
+      llvm::FunctionType::get(voidType, {ptr, ptr}, /*isVarArg=*/false);
+  if (entry->getFunctionType() == unplannedType) {
+    // Built without kiln-plan-memory: the entry allocates its own buffers.
+    // Wrap it so that the exported ABI is the same either way.
+    entry->setName(llvm::Twine(entryName) + ".unplanned");
+    llvm::Function *wrapper = llvm::Function::Create(
+        entryType, llvm::GlobalValue::ExternalLinkage, entryName, *llvmModule);
+    llvm::IRBuilder<> builder(
+        llvm::BasicBlock::Create(llvmContext, "entry", wrapper));
+    builder.CreateCall(entry, {wrapper->getArg(0), wrapper->getArg(1)});
+    builder.CreateRetVoid();
+    entry = wrapper;
+  }
   if (entry->getFunctionType() != entryType) {
     std::string type;
     llvm::raw_string_ostream os(type);
     entry->getFunctionType()->print(os);
     mlir::emitError(loc) << "the entry function @" << entryName
-                         << " must be `void (ptr, ptr)` (bare-pointer "
-                            "memrefs, output as a parameter), but it is `"
+                         << " must be `void (ptr, ptr, ptr)` (bare-pointer "
+                            "memrefs: input, output, workspace), but it is `"
                          << type << "`: lower it with kiln-loops-to-llvm";
     return nullptr;
   }
+  int64_t workspaceBytes = 0;
+  if (auto bytes =
+          module->getAttrOfType<mlir::IntegerAttr>(kWorkspaceBytesAttrName))
+    workspaceBytes = bytes.getInt();
   for (StringRef symbol :
        {StringRef(kEntrySymbol), StringRef(kDescriptorSymbol)}) {
     llvm::GlobalValue *existing = llvmModule->getNamedValue(symbol);
@@ -252,6 +273,7 @@ translateToLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &llvmContext,
   entry->addParamAttr(0, llvm::Attribute::NoAlias);
   entry->addParamAttr(0, llvm::Attribute::ReadOnly);
   entry->addParamAttr(1, llvm::Attribute::NoAlias);
+  entry->addParamAttr(2, llvm::Attribute::NoAlias);
 
   StringRef cpu = targetMachine.getTargetCPU();
   StringRef features = targetMachine.getTargetFeatureString();
@@ -271,7 +293,7 @@ translateToLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &llvmContext,
   }
 
   addDescriptor(*llvmModule, modelName, inputShape.asArrayRef(),
-                outputShape.asArrayRef(), entry);
+                outputShape.asArrayRef(), workspaceBytes, entry);
 
   std::string message;
   llvm::raw_string_ostream os(message);

@@ -100,6 +100,15 @@ void buildLinalgToLoopsPipeline(OpPassManager &pm,
     // Drop the weight globals that the kernels repacked.
     pm.addPass(createSymbolDCEPass());
   }
+  if (options.planMemory) {
+    // Every intermediate buffer (the kernels' scratch buffers included) ->
+    // a view of one workspace argument, shared by buffers never live at
+    // the same time: @forward(in, out, workspace), no malloc per inference.
+    PlanMemoryPassOptions plan;
+    plan.entryName = options.entryName;
+    plan.report = options.reportMemoryPlan;
+    pm.addPass(createPlanMemoryPass(plan));
+  }
   if (options.interchangeForVectorization) {
     // The remaining named ops (pooling, fill, ...) -> linalg.generic, whose
     // loop order can be changed.
@@ -159,7 +168,7 @@ void buildLoopsToLLVMPipeline(OpPassManager &pm,
   // memref.global -> llvm.mlir.global.
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   // func -> llvm with bare pointers for static memrefs:
-  // `void forward(ptr in, ptr out)`, callable from C.
+  // `void forward(ptr in, ptr out, ptr workspace)`, callable from C.
   ConvertFuncToLLVMPassOptions funcOptions;
   funcOptions.useBarePtrCallConv = true;
   pm.addPass(createConvertFuncToLLVMPass(funcOptions));
@@ -202,6 +211,10 @@ struct PipelineCLOptions : public PassPipelineOptions<PipelineCLOptions> {
       *this, "vector-width",
       llvm::cl::desc("f32 lanes of the conv/linear micro-kernels (0: none)"),
       llvm::cl::init(16)};
+  Option<bool> planMemory{
+      *this, "plan-memory",
+      llvm::cl::desc("Place intermediate buffers in one workspace argument"),
+      llvm::cl::init(true)};
   Option<std::string> entry{*this, "entry",
                             llvm::cl::desc("The model's entry function"),
                             llvm::cl::init("forward")};
@@ -212,6 +225,7 @@ struct PipelineCLOptions : public PassPipelineOptions<PipelineCLOptions> {
     options.interchangeForVectorization = interchange;
     options.reassociateReductions = reassociate;
     options.vectorWidth = vectorWidth;
+    options.planMemory = planMemory;
     options.entryName = entry;
     return options;
   }

@@ -192,14 +192,14 @@ static int cmp_double(const void *pa, const void *pb) {
 }
 
 /* Runs the model over `batches` consecutive model-sized slices of `in`. */
-static void forward_all(const float *in, float *out, int64_t batches,
-                        int64_t in_numel, int64_t out_numel) {
+static void forward_all(const float *in, float *out, void *workspace,
+                        int64_t batches, int64_t in_numel, int64_t out_numel) {
   for (int64_t b = 0; b < batches; ++b)
-    kiln_model.forward(in + b * in_numel, out + b * out_numel);
+    kiln_model.forward(in + b * in_numel, out + b * out_numel, workspace);
 }
 
-static int bench(const float *in, float *out, long n, int64_t batches,
-                 int64_t in_numel, int64_t out_numel) {
+static int bench(const float *in, float *out, void *workspace, long n,
+                 int64_t batches, int64_t in_numel, int64_t out_numel) {
   double *ms = malloc((size_t)n * sizeof *ms);
   if (!ms) {
     error("out of memory");
@@ -208,7 +208,7 @@ static int bench(const float *in, float *out, long n, int64_t batches,
   // The caller's first forward() was the warm-up (caches, page faults).
   for (long i = 0; i < n; ++i) {
     double t0 = kiln_now_seconds();
-    forward_all(in, out, batches, in_numel, out_numel);
+    forward_all(in, out, workspace, batches, in_numel, out_numel);
     ms[i] = (kiln_now_seconds() - t0) * 1e3;
   }
   qsort(ms, (size_t)n, sizeof *ms, cmp_double);
@@ -283,7 +283,8 @@ static int run(const options *o) {
                        &in_numel) ||
       kiln_shape_numel(kiln_model.output_shape, kiln_model.output_rank,
                        &out_numel) ||
-      out_numel > INT64_MAX / 4) {
+      out_numel > INT64_MAX / 4 || kiln_model.workspace_bytes < 0 ||
+      (uint64_t)kiln_model.workspace_bytes > SIZE_MAX / 2) {
     error("invalid model descriptor");
     return EXIT_INTERNAL;
   }
@@ -333,7 +334,19 @@ static int run(const options *o) {
     return EXIT_INTERNAL;
   }
   memset(out, 0, out_bytes);
-  forward_all(in.data, out, batches, in_numel, model_out_numel);
+  // One workspace for every inference: the model itself never allocates.
+  void *workspace = NULL;
+  if (kiln_model.workspace_bytes > 0) {
+    workspace = kiln_alloc_aligned((size_t)kiln_model.workspace_bytes);
+    if (!workspace) {
+      error("out of memory allocating the workspace (%lld bytes)",
+            (long long)kiln_model.workspace_bytes);
+      free(out);
+      kiln_tensor_free(&in);
+      return EXIT_INTERNAL;
+    }
+  }
+  forward_all(in.data, out, workspace, batches, in_numel, model_out_numel);
 
   if (o->output) {
     rc = write_output(o->output, out_shape, kiln_model.output_rank, out, msg,
@@ -346,8 +359,10 @@ static int run(const options *o) {
     rc = print_top(out, out_shape, kiln_model.output_rank, out_numel,
                    o->top ? o->top : 5);
   if (rc == 0 && o->bench)
-    rc = bench(in.data, out, o->bench, batches, in_numel, model_out_numel);
+    rc = bench(in.data, out, workspace, o->bench, batches, in_numel,
+               model_out_numel);
 
+  free(workspace);
   free(out);
   kiln_tensor_free(&in);
   if (rc == 0 && fflush(stdout) != 0) {

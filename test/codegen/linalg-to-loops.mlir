@@ -11,10 +11,11 @@
 // CHECK-SAME: kiln.output_shape = array<i64: 1, 4, 6, 6>
 // CHECK: memref.global "private" constant @{{.*}} : memref<4x2x3x3xf32> = dense_resource<conv.weight>
 // CHECK-LABEL: func.func @forward(
-// CHECK-SAME: %[[IN:.*]]: memref<1x2x6x6xf32>, %[[OUT:.*]]: memref<1x4x6x6xf32>) {
+// CHECK-SAME: %[[IN:.*]]: memref<1x2x6x6xf32>, %[[OUT:.*]]: memref<1x4x6x6xf32>, %[[WS:.*]]: memref<512xi8>) {
 // CHECK-NOT: tensor.
 // CHECK-NOT: memref.copy
-// CHECK: %[[PAD:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x2x8x8xf32>
+// The padded input lives in the workspace (kiln-plan-memory).
+// CHECK: %[[PAD:.*]] = memref.view %[[WS]][%{{.*}}][] : memref<512xi8> to memref<1x2x8x8xf32>
 // The output is zeroed, then the conv accumulates into it in the order
 // (f, oh, c, kh, kw, ow).
 // CHECK: memref.store %cst, %[[OUT]]
@@ -29,7 +30,7 @@
 // The ow loop is marked for LLVM's vectorizer.
 // CHECK-NEXT: } {loop_annotation = #{{.*}}}
 // CHECK: math.tanh
-// CHECK: memref.dealloc %[[PAD]]
+// CHECK-NOT: memref.dealloc
 // CHECK-NOT: memref.copy
 // CHECK: return{{$}}
 
@@ -85,7 +86,7 @@ module attributes {kiln.model_name = "conv"} {
 // the caller's read-only input.
 
 // CHECK-LABEL: func.func @forward(
-// CHECK-SAME: %[[IN:.*]]: memref<1x8xf32>, %[[OUT:.*]]: memref<1x8xf32>) {
+// CHECK-SAME: %[[IN:.*]]: memref<1x8xf32>, %[[OUT:.*]]: memref<1x8xf32>, %{{.*}}: memref<0xi8>) {
 // CHECK-NOT: memref.store %{{.*}}, %[[IN]]
 // CHECK: %[[X:.*]] = memref.load %[[IN]]
 // CHECK-NEXT: memref.store %[[X]], %[[OUT]]
@@ -115,7 +116,7 @@ module {
 // memref.copy.
 
 // CHECK-LABEL: func.func @forward(
-// CHECK-SAME: %[[IN:.*]]: memref<1x2x2xf32>, %[[OUT:.*]]: memref<1x4xf32>) {
+// CHECK-SAME: %[[IN:.*]]: memref<1x2x2xf32>, %[[OUT:.*]]: memref<1x4xf32>, %{{.*}}: memref<64xi8>) {
 // CHECK-NOT: memref.copy
 // CHECK: %[[FLAT:.*]] = memref.collapse_shape
 // CHECK: scf.for %[[I:.*]] = %c0 to %c4

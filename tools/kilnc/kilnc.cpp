@@ -169,6 +169,19 @@ cl::opt<bool> noSimplify("no-simplify",
                          cl::desc("Skip the nn-level simplifications"),
                          cl::cat(kilnCategory));
 
+cl::opt<bool> printMemoryPlan(
+    "print-memory-plan",
+    cl::desc("Print the static memory plan (each intermediate buffer's "
+             "offset in the workspace) and the peak activation memory to "
+             "stderr; needs --emit=loops or later"),
+    cl::cat(kilnCategory));
+
+cl::opt<bool> noMemoryPlan(
+    "no-memory-plan",
+    cl::desc("Allocate each intermediate buffer on the heap at run time "
+             "instead of planning one workspace"),
+    cl::cat(kilnCategory));
+
 const char *kOverview =
     "kilnc: compile a convolutional network spec (.nn) or an ONNX model\n"
     "(.onnx, its weights from its initializers) to native code\n\n"
@@ -430,6 +443,8 @@ int emitModule(mlir::OwningOpRef<mlir::ModuleOp> module,
     PipelineOptions options;
     options.simplify = false; // Run once, below, so it is a stage of its own.
     options.vectorWidth = getVectorWidth(**machine);
+    options.planMemory = !noMemoryPlan;
+    options.reportMemoryPlan = printMemoryPlan;
     if (!noSimplify)
       pm.addPass(createSimplifyPass());
     if (emit >= Stage::Linalg)

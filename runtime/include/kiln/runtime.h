@@ -31,9 +31,16 @@ typedef struct kiln_model_desc {
   int64_t input_shape[KILN_MAX_RANK];
   int64_t output_rank;
   int64_t output_shape[KILN_MAX_RANK];
+  /* Bytes of scratch memory one inference needs for its intermediate
+   * tensors (the compiler's static memory plan; also the model's peak
+   * activation memory). */
+  int64_t workspace_bytes;
   /* Runs inference: input and output are dense float32 C-order buffers of
-   * the shapes above. */
-  void (*forward)(const float *input, float *output);
+   * the shapes above; workspace is workspace_bytes bytes aligned to
+   * KILN_ALIGNMENT (NULL when workspace_bytes is 0), owned by the caller and
+   * reusable across calls but not shared by concurrent ones. forward never
+   * allocates memory. */
+  void (*forward)(const float *input, float *output, void *workspace);
 } kiln_model_desc;
 
 /* Defined by the compiled model object, not by this library. */

@@ -16,10 +16,11 @@ typedef struct kiln_model_desc {
   int64_t input_shape[8];
   int64_t output_rank;
   int64_t output_shape[8];
-  void (*forward)(const float *input, float *output);
+  int64_t workspace_bytes;
+  void (*forward)(const float *input, float *output, void *workspace);
 } kiln_model_desc;
 extern const kiln_model_desc kiln_model;
-void kiln_forward(const float *input, float *output);
+void kiln_forward(const float *input, float *output, void *workspace);
 
 static int64_t numel(const int64_t *shape, int64_t rank) {
   int64_t n = 1;
@@ -59,7 +60,9 @@ int main(int argc, char **argv) {
   float *input = read_floats(argv[1], in);
   float *reference = read_floats(argv[2], out);
   float *output = malloc(out * sizeof(float));
-  kiln_model.forward(input, output);
+  printf("workspace %s\n", kiln_model.workspace_bytes > 0 ? "> 0" : "empty");
+  void *workspace = aligned_alloc(64, (kiln_model.workspace_bytes + 63) / 64 * 64 + 64);
+  kiln_model.forward(input, output, workspace);
   double max_error = 0;
   for (int64_t i = 0; i < out; ++i)
     max_error = fmax(max_error, fabs((double)output[i] - reference[i]));

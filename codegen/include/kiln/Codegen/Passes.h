@@ -30,6 +30,10 @@ inline constexpr llvm::StringLiteral kOutputShapeAttrName = "kiln.output_shape";
 /// branch, where it becomes LLVM loop metadata.
 inline constexpr llvm::StringLiteral kLoopAnnotationAttrName =
     "loop_annotation";
+/// Module attribute set by kiln-plan-memory: the entry function's workspace
+/// size in bytes (i64).
+inline constexpr llvm::StringLiteral kWorkspaceBytesAttrName =
+    "kiln.workspace_bytes";
 /// Module attribute naming the model (set by the frontend).
 inline constexpr llvm::StringLiteral kModelNameAttrName = "kiln.model_name";
 

@@ -206,4 +206,43 @@ def InlineAllocaScopesPass : Pass<"kiln-inline-alloca-scopes"> {
   let dependentDialects = ["mlir::memref::MemRefDialect"];
 }
 
+def PlanMemoryPass : Pass<"kiln-plan-memory", "mlir::ModuleOp"> {
+  let summary = "Place every intermediate buffer of the entry function in one workspace";
+  let description = [{
+    After bufferization, each intermediate tensor of the model is a
+    `memref.alloc` in the entry function, freed at its end: a malloc and a
+    free per layer and per inference, and a peak footprint equal to the sum
+    of all activations. This pass plans them statically instead.
+
+    Every statically shaped `memref.alloc` in the entry block gets a live
+    interval: from its position to the last op of the entry block that uses
+    it or any view of it (deallocations excepted). Buffers are placed, largest
+    first, at the lowest 64-byte aligned offset that does not overlap a
+    buffer whose interval intersects its own, in a workspace passed as a new
+    last argument of the entry function:
+
+    ```mlir
+    func.func @forward(%in: memref<...>, %out: memref<...>,
+                       %workspace: memref<N x i8>)
+    ```
+
+    Each allocation becomes a `memref.view` of the workspace at its offset,
+    and its deallocations disappear. The workspace size (N, which is also the
+    peak activation memory) is recorded as the module attribute
+    `kiln.workspace_bytes`, for the `kiln_model` descriptor; the runtime
+    allocates the workspace once, so inference does not call malloc.
+    Allocations in nested regions or of dynamic shape are left alone.
+  }];
+  let options = [
+    Option<"entryName", "entry", "std::string", /*default=*/"\"forward\"",
+           "Name of the model's entry function">,
+    Option<"report", "report", "bool", /*default=*/"false",
+           "Print the plan (one line per buffer, then the totals) to stderr">,
+  ];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect",
+    "mlir::memref::MemRefDialect",
+  ];
+}
+
 #endif // KILN_CODEGEN_PASSES

@@ -53,6 +53,13 @@ struct PipelineOptions {
   /// kernels (kiln-lower-to-microkernels); 0 disables them.
   int64_t vectorWidth = 16;
 
+  /// Place all intermediate buffers in one workspace argument of the entry
+  /// function (kiln-plan-memory) instead of allocating each on the heap.
+  bool planMemory = true;
+
+  /// Print the memory plan to stderr (kilnc --print-memory-plan).
+  bool reportMemoryPlan = false;
+
   /// Name of the model's entry function.
   std::string entryName = "forward";
 };

@@ -1,0 +1,208 @@
+//===- PlanMemory.cpp - kiln-plan-memory ----------------------------------===//
+//
+// Static memory planning: the entry function's intermediate buffers become
+// views of one caller-provided workspace, placed by live interval so that
+// buffers that are never live at the same time share bytes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kiln/Codegen/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/Transforms/BufferViewFlowAnalysis.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MathExtras.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace kiln {
+#define GEN_PASS_DEF_PLANMEMORYPASS
+#include "kiln/Codegen/Passes.h.inc"
+} // namespace kiln
+
+using namespace mlir;
+
+namespace kiln {
+namespace {
+
+/// Offsets and sizes are multiples of this, the alignment the runtime gives
+/// the workspace (KILN_ALIGNMENT) and the one bufferization asked for.
+constexpr int64_t kAlignment = 64;
+
+/// One buffer to place: its allocation, size and live interval, as indices of
+/// ops in the entry block (both ends inclusive).
+struct Buffer {
+  memref::AllocOp alloc;
+  int64_t bytes = 0;
+  int64_t firstUse = 0;
+  int64_t lastUse = 0;
+  int64_t offset = -1;
+  SmallVector<memref::DeallocOp> deallocs;
+
+  bool liveTogetherWith(const Buffer &other) const {
+    return firstUse <= other.lastUse && other.firstUse <= lastUse;
+  }
+};
+
+/// Bytes of a statically shaped memref with a byte-sized element type, or
+/// nothing when it cannot be planned.
+std::optional<int64_t> getPlannableBytes(MemRefType type) {
+  if (!type.hasStaticShape() || !type.getLayout().isIdentity() ||
+      type.getMemorySpace())
+    return std::nullopt;
+  unsigned bits = type.getElementTypeBitWidth();
+  if (bits == 0 || bits % 8 != 0)
+    return std::nullopt;
+  // The dialect's verifiers bound every tensor far below 2^62 bytes.
+  return type.getNumElements() * (bits / 8);
+}
+
+/// Places `buffers` greedily, largest first, each at the lowest aligned
+/// offset free of the buffers already placed that are live at the same time.
+/// Returns the workspace size.
+int64_t placeBuffers(MutableArrayRef<Buffer> buffers) {
+  SmallVector<Buffer *> order;
+  for (Buffer &buffer : buffers)
+    order.push_back(&buffer);
+  // Allocations sit at distinct positions, so this order is total.
+  llvm::sort(order, [](const Buffer *a, const Buffer *b) {
+    return a->bytes != b->bytes ? a->bytes > b->bytes
+                                : a->firstUse < b->firstUse;
+  });
+
+  int64_t workspaceBytes = 0;
+  SmallVector<Buffer *> placed;
+  for (Buffer *buffer : order) {
+    SmallVector<std::pair<int64_t, int64_t>> taken; // [begin, end)
+    for (Buffer *other : placed)
+      if (buffer->liveTogetherWith(*other))
+        taken.push_back({other->offset, other->offset + other->bytes});
+    llvm::sort(taken);
+    int64_t offset = 0;
+    for (auto [begin, end] : taken) {
+      if (offset + buffer->bytes <= begin)
+        break;
+      offset = std::max<int64_t>(offset, llvm::alignTo(end, kAlignment));
+    }
+    buffer->offset = offset;
+    workspaceBytes = std::max<int64_t>(
+        workspaceBytes, llvm::alignTo(offset + buffer->bytes, kAlignment));
+    placed.push_back(buffer);
+  }
+  return workspaceBytes;
+}
+
+struct PlanMemoryPass : public impl::PlanMemoryPassBase<PlanMemoryPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto func = module.lookupSymbol<func::FuncOp>(entryName);
+    if (!func || func.isExternal()) {
+      module.emitError() << "the model has no entry function @" << entryName;
+      return signalPassFailure();
+    }
+    Block &entry = func.getBody().front();
+
+    DenseMap<Operation *, int64_t> position;
+    for (auto [index, op] : llvm::enumerate(entry))
+      position[&op] = index;
+
+    BufferViewFlowAnalysis aliases(func);
+    SmallVector<Buffer> buffers;
+    for (auto alloc : entry.getOps<memref::AllocOp>()) {
+      std::optional<int64_t> bytes = getPlannableBytes(alloc.getType());
+      if (!bytes)
+        continue;
+      Buffer buffer;
+      buffer.alloc = alloc;
+      buffer.bytes = *bytes;
+      buffer.firstUse = buffer.lastUse = position[alloc];
+      for (Value alias : aliases.resolve(alloc.getResult())) {
+        for (Operation *user : alias.getUsers()) {
+          if (auto dealloc = dyn_cast<memref::DeallocOp>(user)) {
+            buffer.deallocs.push_back(dealloc);
+            continue;
+          }
+          Operation *ancestor = entry.findAncestorOpInBlock(*user);
+          if (ancestor)
+            buffer.lastUse = std::max(buffer.lastUse, position[ancestor]);
+        }
+      }
+      buffers.push_back(std::move(buffer));
+    }
+
+    int64_t workspaceBytes = placeBuffers(buffers);
+    if (report)
+      printReport(func, buffers, workspaceBytes);
+
+    MLIRContext *context = &getContext();
+    auto workspaceType =
+        MemRefType::get({workspaceBytes}, IntegerType::get(context, 8));
+    if (failed(func.insertArgument(func.getNumArguments(), workspaceType,
+                                   /*argAttrs=*/nullptr, func.getLoc())))
+      return signalPassFailure();
+    Value workspace = func.getArgument(func.getNumArguments() - 1);
+
+    // One constant per distinct offset, at the top of the function (a fresh
+    // builder each time: the op it would insert before may be an erased
+    // allocation by then).
+    DenseMap<int64_t, Value> offsets;
+    for (Buffer &buffer : buffers) {
+      Value &offset = offsets[buffer.offset];
+      if (!offset) {
+        OpBuilder constants = OpBuilder::atBlockBegin(&entry);
+        offset = arith::ConstantIndexOp::create(constants, func.getLoc(),
+                                                buffer.offset);
+      }
+      OpBuilder builder(buffer.alloc);
+      Value view = memref::ViewOp::create(builder, buffer.alloc.getLoc(),
+                                          buffer.alloc.getType(), workspace,
+                                          offset, /*sizes=*/ValueRange());
+      for (memref::DeallocOp dealloc : buffer.deallocs)
+        dealloc.erase();
+      buffer.alloc.replaceAllUsesWith(view);
+      buffer.alloc.erase();
+    }
+    module->setAttr(kWorkspaceBytesAttrName,
+                    IntegerAttr::get(IntegerType::get(context, 64),
+                                     workspaceBytes));
+  }
+
+  /// One line per buffer in allocation order (where it comes from, its
+  /// shape, size, offset and live interval), then the totals.
+  static void printReport(func::FuncOp func, ArrayRef<Buffer> buffers,
+                          int64_t workspaceBytes) {
+    llvm::raw_ostream &os = llvm::errs();
+    int64_t separateBytes = 0;
+    os << "memory plan of @" << func.getSymName() << ":\n";
+    for (Buffer buffer : buffers) {
+      separateBytes += buffer.bytes;
+      std::string where;
+      llvm::raw_string_ostream whereStream(where);
+      if (auto fileLoc = dyn_cast<FileLineColLoc>(buffer.alloc.getLoc()))
+        whereStream << fileLoc.getFilename().getValue() << ":"
+                    << fileLoc.getLine();
+      else
+        whereStream << "-";
+      std::string type;
+      llvm::raw_string_ostream typeStream(type);
+      buffer.alloc.getType().print(typeStream);
+      os << llvm::formatv("  {0,-28} {1,-32} {2,12} bytes at {3,12}, "
+                          "live in ops [{4}, {5}]\n",
+                          where, type, buffer.bytes, buffer.offset,
+                          buffer.firstUse, buffer.lastUse);
+    }
+    os << llvm::formatv("  {0} buffers, {1} bytes if allocated separately; "
+                        "workspace (peak activation memory): {2} bytes\n",
+                        buffers.size(), separateBytes, workspaceBytes);
+  }
+};
+
+} // namespace
+} // namespace kiln

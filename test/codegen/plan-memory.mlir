@@ -1,0 +1,107 @@
+// RUN: kiln-opt %s --split-input-file --verify-diagnostics --kiln-plan-memory | FileCheck %s
+// RUN: kiln-opt %s --split-input-file --verify-diagnostics --kiln-plan-memory=report=true 2>&1 >/dev/null | FileCheck %s --check-prefix=REPORT
+
+// Tests a chain a -> b -> c: a dies when b is computed, so c reuses a's
+// bytes, while b (live together with both) sits after them. The deallocs
+// disappear and the workspace becomes the last argument.
+
+// CHECK-LABEL: func.func @forward(
+// CHECK-SAME: %[[IN:.*]]: memref<16xf32>, %[[OUT:.*]]: memref<16xf32>, %[[WS:.*]]: memref<128xi8>)
+// CHECK-NOT: memref.alloc
+// CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
+// CHECK-DAG: %[[C64:.*]] = arith.constant 64 : index
+// CHECK: %[[A:.*]] = memref.view %[[WS]][%[[C0]]][] : memref<128xi8> to memref<16xf32>
+// CHECK: linalg.copy ins(%[[IN]] : memref<16xf32>) outs(%[[A]] : memref<16xf32>)
+// CHECK: %[[B:.*]] = memref.view %[[WS]][%[[C64]]][] : memref<128xi8> to memref<16xf32>
+// CHECK: linalg.copy ins(%[[A]] : memref<16xf32>) outs(%[[B]] : memref<16xf32>)
+// CHECK: %[[C:.*]] = memref.view %[[WS]][%[[C0]]][] : memref<128xi8> to memref<16xf32>
+// CHECK: linalg.copy ins(%[[B]] : memref<16xf32>) outs(%[[C]] : memref<16xf32>)
+// CHECK: linalg.copy ins(%[[C]] : memref<16xf32>) outs(%[[OUT]] : memref<16xf32>)
+// CHECK-NOT: memref.dealloc
+// CHECK: return
+
+// REPORT-LABEL: memory plan of @forward:
+// REPORT-COUNT-3: 64 bytes at
+// REPORT: 3 buffers, 192 bytes if allocated separately; workspace (peak activation memory): 128 bytes
+module {
+  func.func @forward(%in: memref<16xf32>, %out: memref<16xf32>) {
+    %a = memref.alloc() {alignment = 64 : i64} : memref<16xf32>
+    linalg.copy ins(%in : memref<16xf32>) outs(%a : memref<16xf32>)
+    %b = memref.alloc() {alignment = 64 : i64} : memref<16xf32>
+    linalg.copy ins(%a : memref<16xf32>) outs(%b : memref<16xf32>)
+    %c = memref.alloc() {alignment = 64 : i64} : memref<16xf32>
+    linalg.copy ins(%b : memref<16xf32>) outs(%c : memref<16xf32>)
+    linalg.copy ins(%c : memref<16xf32>) outs(%out : memref<16xf32>)
+    memref.dealloc %a : memref<16xf32>
+    memref.dealloc %b : memref<16xf32>
+    memref.dealloc %c : memref<16xf32>
+    return
+  }
+}
+
+// -----
+
+// Tests that a use through a view extends the live range: %a is read via a
+// collapse_shape by the last copy, so %b cannot take its bytes. Sizes that
+// are not multiples of 64 are padded to the alignment.
+
+// CHECK-LABEL: func.func @forward(
+// CHECK-SAME: %[[WS:[^:]*]]: memref<128xi8>)
+// CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
+// CHECK-DAG: %[[C64:.*]] = arith.constant 64 : index
+// CHECK-DAG: memref.view %[[WS]][%[[C0]]][] : memref<128xi8> to memref<2x3xf32>
+// CHECK-DAG: memref.view %[[WS]][%[[C64]]][] : memref<128xi8> to memref<6xf32>
+
+// REPORT-LABEL: memory plan of @forward:
+// REPORT: 2 buffers, 48 bytes if allocated separately; workspace (peak activation memory): 128 bytes
+module {
+  func.func @forward(%in: memref<6xf32>, %out: memref<6xf32>) {
+    %a = memref.alloc() {alignment = 64 : i64} : memref<2x3xf32>
+    %in2 = memref.expand_shape %in [[0, 1]] output_shape [2, 3] : memref<6xf32> into memref<2x3xf32>
+    linalg.copy ins(%in2 : memref<2x3xf32>) outs(%a : memref<2x3xf32>)
+    %b = memref.alloc() {alignment = 64 : i64} : memref<6xf32>
+    linalg.copy ins(%in : memref<6xf32>) outs(%b : memref<6xf32>)
+    %flat = memref.collapse_shape %a [[0, 1]] : memref<2x3xf32> into memref<6xf32>
+    linalg.copy ins(%flat : memref<6xf32>) outs(%out : memref<6xf32>)
+    memref.dealloc %a : memref<2x3xf32>
+    memref.dealloc %b : memref<6xf32>
+    return
+  }
+}
+
+// -----
+
+// Tests that a function without intermediate buffers gets an empty
+// workspace, and that allocations in nested regions are left alone.
+
+// CHECK-LABEL: func.func @forward(
+// CHECK-SAME: %{{.*}}: memref<0xi8>)
+// CHECK: scf.for
+// CHECK: memref.alloca
+
+// REPORT-LABEL: memory plan of @forward:
+// REPORT: 0 buffers, 0 bytes if allocated separately; workspace (peak activation memory): 0 bytes
+module {
+  func.func @forward(%in: memref<4xf32>, %out: memref<4xf32>) {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %c4 = arith.constant 4 : index
+    scf.for %i = %c0 to %c4 step %c1 {
+      %t = memref.alloca() : memref<1xf32>
+      %x = memref.load %in[%i] : memref<4xf32>
+      memref.store %x, %t[%c0] : memref<1xf32>
+      %y = memref.load %t[%c0] : memref<1xf32>
+      memref.store %y, %out[%i] : memref<4xf32>
+    }
+    return
+  }
+}
+
+// -----
+
+// Tests that a module without the entry function is an error.
+
+// expected-error@+1 {{the model has no entry function @forward}}
+module {
+  func.func private @forward(memref<4xf32>)
+}
