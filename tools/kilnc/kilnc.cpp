@@ -340,10 +340,17 @@ int compileONNX(const std::string &output) {
   mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
   frontend::ONNXImportOptions options;
   options.batch = batch;
+  std::vector<std::string> dataFiles;
+  options.externalDataFiles = &dataFiles;
   mlir::OwningOpRef<mlir::ModuleOp> module =
       frontend::importONNXModel(context, inputFile, options);
   if (!module)
     return kBadInput;
+  // The model's external data files are inputs too.
+  for (const std::string &file : dataFiles)
+    if (output != "-" && sys::fs::equivalent(file, output))
+      return fail(kBadUsage, "refusing to overwrite input file '" + output +
+                                 "' with the output");
   return emitModule(std::move(module), output);
 }
 
