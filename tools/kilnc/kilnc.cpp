@@ -158,7 +158,8 @@ cl::opt<bool> printWeights(
              "kiln-opt can replay it (they are elided by default)"),
     cl::cat(kilnCategory));
 
-/// Exercises the internal-error path (test/driver/internal-error.test).
+/// Exercises the internal-error path (test/driver/exit-codes.test): crashes
+/// once the output's temporary file exists.
 enum class DebugCrash { None, Signal, Fatal };
 cl::opt<DebugCrash> debugCrash(
     "debug-crash", cl::ReallyHidden, cl::init(DebugCrash::None),
@@ -273,6 +274,11 @@ Error writeAtomically(StringRef path,
       sys::fs::TempFile::create(path + "-%%%%%%.tmp");
   if (!temp)
     return cannotWrite(temp.takeError());
+  // Crash with the temporary file half written: it must not survive.
+  if (debugCrash == DebugCrash::Signal)
+    std::raise(SIGSEGV);
+  if (debugCrash == DebugCrash::Fatal)
+    report_fatal_error("--debug-crash=fatal");
   raw_fd_ostream os(temp->FD, /*shouldClose=*/false);
   Error error = write(os);
   os.flush();
@@ -509,12 +515,15 @@ int emitModule(mlir::OwningOpRef<mlir::ModuleOp> module,
           sys::fs::createTemporaryFile("kiln-model", "o", objectPath))
     return fail(kBadInput, "cannot create a temporary file: " + ec.message());
   FileRemover removeObject(objectPath);
+  // A crash or an interrupt removes them too (FileRemover only on return).
+  sys::RemoveFileOnSignal(objectPath);
   if (Error error = emitTo(objectPath, Stage::Obj))
     return fail(kBadInput, toString(std::move(error)));
   SmallString<128> linkedPath(output);
   linkedPath += "-%%%%%%.tmp";
   sys::fs::createUniquePath(linkedPath, linkedPath, /*MakeAbsolute=*/false);
   FileRemover removeLinked(linkedPath);
+  sys::RemoveFileOnSignal(linkedPath);
   if (Error error = linkExecutable(objectPath, linkedPath, resolveRuntimeDir(),
                                    target))
     return fail(kBadInput, toString(std::move(error)));
@@ -537,9 +546,5 @@ int main(int argc, char **argv) {
   organizeHelp();
   if (!cl::ParseCommandLineOptions(argc, argv, kOverview, &errs()))
     return kBadUsage;
-  if (debugCrash == DebugCrash::Signal)
-    std::raise(SIGSEGV);
-  if (debugCrash == DebugCrash::Fatal)
-    report_fatal_error("--debug-crash=fatal");
   return compile();
 }
