@@ -1,6 +1,7 @@
 # -*- Python -*-
 # Lit configuration of Kiln's test suite.
 import os
+import shutil
 import subprocess
 
 import lit.formats
@@ -32,7 +33,8 @@ config.substitutions.append(("%runtime_dir", config.kiln_runtime_dir))
 config.substitutions.append(("%examples", os.path.join(config.kiln_src_root, "examples")))
 
 llvm_config.add_tool_substitutions(
-    ["kilnc", "kiln-opt", "kiln-runtime-tests", "kiln-fake-model"],
+    ["kilnc", "kiln-opt", "kiln-runtime-tests", "kiln-fake-model",
+     "kiln-team-tests"],
     [config.kiln_tools_dir])
 llvm_config.with_environment("PATH", config.kiln_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
@@ -52,6 +54,20 @@ if python_can_import("torch") and python_can_import("numpy"):
     config.available_features.add("torch")
 if python_can_import("numpy"):
     config.available_features.add("numpy")
+
+# Cross-target tests run aarch64 binaries under qemu-user; they need Debian's
+# cross compiler and the runtime CMake built with it.
+qemu_aarch64 = "qemu-aarch64 -L /usr/aarch64-linux-gnu"
+config.substitutions.append(("%qemu_aarch64", qemu_aarch64))
+if (shutil.which("aarch64-linux-gnu-gcc") and shutil.which("qemu-aarch64")
+        and os.path.exists(os.path.join(config.kiln_runtime_dir,
+                                        "aarch64-linux-gnu",
+                                        "libkiln_runtime.a"))):
+    config.available_features.add("aarch64-runtime")
+
+# --emit=dot renders pictures when Graphviz's dot is installed.
+if shutil.which("dot"):
+    config.available_features.add("graphviz")
 
 # The ONNX frontend's tests build models with the onnx package (python3-onnx)
 # and need a kilnc built with ONNX support; the conformance test needs ONNX's

@@ -16,6 +16,11 @@ packages=(
   libmlir-22-dev mlir-22-tools
   # The C compiler driver that links compiled models.
   gcc libc6-dev
+  # Cross-compilation to aarch64 (its runtime, linking) and running the
+  # results under qemu in the tests.
+  gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
+  # Rendering kilnc --emit=dot pictures.
+  graphviz
   # The reference and test tooling: PyTorch, numpy, scikit-learn's digits.
   python3 python3-numpy python3-torch python3-sklearn
   # The ONNX frontend and its tests: onnx.proto's C++, ONNX's backend test data.

@@ -10,6 +10,7 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
+#include "llvm/Support/raw_ostream.h"
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/Triple.h"
 
@@ -42,26 +43,35 @@ std::string getLinkerDriverName(const TargetOptions &target) {
   return name + "-gcc";
 }
 
-llvm::Error linkExecutable(llvm::StringRef objectPath,
-                           llvm::StringRef outputPath,
-                           llvm::StringRef runtimeDir,
-                           const TargetOptions &target) {
+std::string getTargetRuntimeDir(llvm::StringRef runtimeDir,
+                                const TargetOptions &target) {
+  std::string driver = getLinkerDriverName(target);
+  if (driver == KILN_HOST_LINKER)
+    return runtimeDir.str();
+  // The cross runtime lies in a folder named like the cross compiler.
+  llvm::SmallString<256> dir(runtimeDir);
+  llvm::sys::path::append(dir, llvm::StringRef(driver).drop_back(4));
+  return std::string(dir);
+}
+
+/// Runs the C compiler driver for `target` with `inputs` (checked to exist)
+/// and `flags`, writing `outputPath`.
+static llvm::Error runLinker(llvm::ArrayRef<llvm::StringRef> inputs,
+                             llvm::ArrayRef<llvm::StringRef> flags,
+                             llvm::StringRef outputPath,
+                             const TargetOptions &target) {
   std::string driverName = getLinkerDriverName(target);
   llvm::ErrorOr<std::string> driver = llvm::sys::findProgramByName(driverName);
   if (!driver)
     return makeError("cannot find the C compiler driver '" + driverName +
                      "' to link with");
-
-  llvm::SmallString<256> mainObject(runtimeDir), runtimeLibrary(runtimeDir);
-  llvm::sys::path::append(mainObject, "kiln_main.o");
-  llvm::sys::path::append(runtimeLibrary, "libkiln_runtime.a");
-  for (llvm::StringRef input : {objectPath, llvm::StringRef(mainObject),
-                                llvm::StringRef(runtimeLibrary)})
+  for (llvm::StringRef input : inputs)
     if (!llvm::sys::fs::exists(input))
       return makeError("cannot link: '" + input + "' does not exist");
 
-  llvm::SmallVector<llvm::StringRef> args = {
-      *driver, "-o", outputPath, objectPath, mainObject, runtimeLibrary, "-lm", "-pthread"};
+  llvm::SmallVector<llvm::StringRef> args = {*driver, "-o", outputPath};
+  llvm::append_range(args, inputs);
+  llvm::append_range(args, flags);
 #ifdef KILN_HOST_LINK_FLAGS
   if (driverName == KILN_HOST_LINKER)
     args.push_back(KILN_HOST_LINK_FLAGS);
@@ -90,6 +100,46 @@ llvm::Error linkExecutable(llvm::StringRef objectPath,
     return makeError("cannot run '" + command + "': " + message);
   return makeError("linking failed (exit status " + llvm::Twine(status) +
                    "): " + command + (output.empty() ? "" : "\n" + output));
+}
+
+llvm::Error linkExecutable(llvm::StringRef objectPath,
+                           llvm::StringRef outputPath,
+                           llvm::StringRef runtimeDir,
+                           const TargetOptions &target) {
+  llvm::SmallString<256> mainObject(runtimeDir), runtimeLibrary(runtimeDir);
+  llvm::sys::path::append(mainObject, "kiln_main.o");
+  llvm::sys::path::append(runtimeLibrary, "libkiln_runtime.a");
+  return runLinker({objectPath, mainObject, runtimeLibrary},
+                   {"-lm", "-pthread"}, outputPath, target);
+}
+
+llvm::Error
+linkSharedLibrary(llvm::StringRef objectPath, llvm::StringRef outputPath,
+                  llvm::StringRef soname, llvm::StringRef exportPrefix,
+                  llvm::StringRef runtimeDir, const TargetOptions &target) {
+  llvm::SmallString<256> runtimeLibrary(runtimeDir);
+  llvm::sys::path::append(runtimeLibrary, "libkiln_embed.a");
+
+  // Export only the prefixed API: the runtime's symbols stay private to each
+  // library, so two model libraries (or an OpenMP runtime) never collide.
+  llvm::SmallString<128> scriptPath;
+  if (std::error_code ec =
+          llvm::sys::fs::createTemporaryFile("kiln-exports", "map", scriptPath))
+    return makeError("cannot create a temporary file: " + ec.message());
+  llvm::FileRemover removeScript(scriptPath);
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream script(scriptPath, ec);
+    if (ec)
+      return makeError("cannot write '" + scriptPath + "': " + ec.message());
+    script << "{\n  global: " << exportPrefix << "_*;\n  local: *;\n};\n";
+  }
+  std::string versionScript = ("-Wl,--version-script=" + scriptPath).str();
+  std::string sonameFlag = ("-Wl,-soname," + soname).str();
+  return runLinker(
+      {objectPath, runtimeLibrary},
+      {"-shared", sonameFlag, versionScript, "-Wl,-z,defs", "-lm", "-pthread"},
+      outputPath, target);
 }
 
 } // namespace kiln

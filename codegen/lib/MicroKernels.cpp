@@ -19,6 +19,7 @@
 // Both kernels accumulate into the op's output buffer, which holds the bias.
 //
 //===----------------------------------------------------------------------===//
+#include "FusionGroups.h"
 #include "kiln/Codegen/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -267,6 +268,14 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     SmallVector<int64_t> strides(op.getStrides().getValues<int64_t>());
     SmallVector<int64_t> dilations(op.getDilations().getValues<int64_t>());
 
+    // A fused group (bias, ReLU, pooling) is computed here as a whole, after
+    // its last op, where every buffer it writes exists.
+    FailureOr<kiln::FusionGroup> group = kiln::matchFusionGroup(op);
+    if (succeeded(group))
+      rewriter.setInsertionPointAfter(group->ops.back());
+    bool fused = succeeded(group);
+    bool pooled = fused && !group->pool.empty();
+
     ArrayRef<int64_t> out = cast<MemRefType>(output.getType()).getShape();
     ArrayRef<int64_t> weights = cast<MemRefType>(filter.getType()).getShape();
     int64_t width = shape.vectorWidth;
@@ -288,6 +297,36 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     int64_t stride = strides[1];
     Value phased = stride == 1 ? input : splitPhases(b, input, stride);
 
+    // A fused pooling reads the convolution rows it needs from a ring of
+    // poolKernel[0] rows per block of output channels, so the convolution's
+    // output is never written in full: scratch[ocb][oh % ring][r][ow].
+    int64_t ring = pooled ? group->poolKernel[0] : 0;
+    Value scratch;
+    if (pooled)
+      scratch = memref::AllocOp::create(
+          b,
+          MemRefType::get({out[1] / rows, ring, rows, out[3]},
+                          b.getF32Type()),
+          b.getI64IntegerAttr(64));
+
+    // Where the kernel's result goes: the conv's own output, the fused
+    // group's result, or the pooling ring.
+    auto storeResult = [&](ImplicitLocOpBuilder &b, Value value, Value n,
+                           Value ocb, int64_t r, Value oc, Value oh,
+                           Value col, Value mask) {
+      if (!fused)
+        return storeVector(b, value, output, {n, oc, oh, col}, mask);
+      if (group->relu) {
+        Value zero =
+            arith::ConstantOp::create(b, vectorType, b.getZeroAttr(vectorType));
+        value = arith::MaximumFOp::create(b, value, zero);
+      }
+      if (!pooled)
+        return storeVector(b, value, group->result, {n, oc, oh, col}, mask);
+      Value slot = arith::RemUIOp::create(b, oh, index(b, ring));
+      storeVector(b, value, scratch, {ocb, slot, index(b, r), col}, mask);
+    };
+
     // Emits the kernel for the output columns [ow, ow + valid) of row oh and
     // the `rows` output channels from ocb * rows.
     auto emitBlock = [&](ImplicitLocOpBuilder &b, Value n, Value ocb,
@@ -306,11 +345,24 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
                                   b, maskType, ValueRange{index(b, lanes)}));
       }
       int64_t vectors = cols.size();
+      // Unfused, the output already holds the bias; fused, the accumulators
+      // start from it directly.
       SmallVector<Value> accs;
-      for (int64_t r = 0; r < rows; ++r)
+      for (int64_t r = 0; r < rows; ++r) {
+        Value start;
+        if (fused && group->bias)
+          start = vector::BroadcastOp::create(
+              b, vectorType,
+              memref::LoadOp::create(b, group->bias, ValueRange{ocs[r]}));
+        else if (fused)
+          start = arith::ConstantOp::create(b, vectorType,
+                                            b.getZeroAttr(vectorType));
         for (int64_t c = 0; c < vectors; ++c)
-          accs.push_back(loadVector(b, vectorType, output,
-                                    {n, ocs[r], oh, cols[c]}, masks[c]));
+          accs.push_back(start ? start
+                               : loadVector(b, vectorType, output,
+                                            {n, ocs[r], oh, cols[c]},
+                                            masks[c]));
+      }
       Value ihBase = affine(b, {}, oh, strides[0]);
       auto step = [&](ImplicitLocOpBuilder &b, Value ic, Value kh, Value kw,
                       ValueRange accs) {
@@ -357,35 +409,115 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
       });
       for (int64_t r = 0; r < rows; ++r)
         for (int64_t c = 0; c < vectors; ++c)
-          storeVector(b, accs[r * vectors + c], output,
-                      {n, ocs[r], oh, cols[c]}, masks[c]);
+          storeResult(b, accs[r * vectors + c], n, ocb, r, ocs[r], oh,
+                      cols[c], masks[c]);
     };
 
     int64_t fullBlocks = out[3] / columns, tail = out[3] % columns;
+    // One output row of `rows` channels.
+    auto emitRow = [&](ImplicitLocOpBuilder &b, Value n, Value ocb, Value oh) {
+      if (fullBlocks)
+        buildLoop(b, fullBlocks * columns, columns, {},
+                  [&](auto &b, Value ow, ValueRange) {
+                    emitBlock(b, n, ocb, oh, ow, columns);
+                    return SmallVector<Value>();
+                  });
+      if (tail)
+        emitBlock(b, n, ocb, oh, index(b, fullBlocks * columns), tail);
+    };
     // Multiply-adds per batch item, to decide whether threads pay off.
     int64_t work = out[1] * out[2] * out[3] * weights[1] * weights[2] *
                    weights[3];
     buildLoop(b, out[0], 1, {}, [&](auto &b, Value n, ValueRange) {
       // Output channel blocks are independent: they run on the thread pool.
       buildBlockLoop(b, out[1] / rows, work, [&](auto &b, Value ocb) {
-        buildLoop(b, out[2], 1, {}, [&](auto &b, Value oh, ValueRange) {
-          if (fullBlocks)
-            buildLoop(b, fullBlocks * columns, columns, {},
-                      [&](auto &b, Value ow, ValueRange) {
-                        emitBlock(b, n, ocb, oh, ow, columns);
-                        return SmallVector<Value>();
-                      });
-          if (tail)
-            emitBlock(b, n, ocb, oh, index(b, fullBlocks * columns), tail);
-          return SmallVector<Value>();
-        });
+        if (!pooled) {
+          buildLoop(b, out[2], 1, {}, [&](auto &b, Value oh, ValueRange) {
+            emitRow(b, n, ocb, oh);
+            return SmallVector<Value>();
+          });
+          return;
+        }
+        emitPooledRows(b, n, ocb, rows, *group, scratch, emitRow);
       });
       return SmallVector<Value>();
     });
     if (phased != input)
       memref::DeallocOp::create(b, phased);
-    rewriter.eraseOp(op);
+    if (scratch)
+      memref::DeallocOp::create(b, scratch);
+    if (!fused) {
+      rewriter.eraseOp(op);
+      return success();
+    }
+    for (Operation *member : llvm::reverse(group->ops))
+      rewriter.eraseOp(member);
     return success();
+  }
+
+  /// For every pooled row ph: computes the convolution rows its windows
+  /// need that the ring does not hold yet (all pool_kernel rows for the
+  /// first, the last min(stride, kernel) ones after that), then pools the
+  /// ring into the group's result for the `rows` channels of block ocb.
+  static void emitPooledRows(
+      ImplicitLocOpBuilder &b, Value n, Value ocb, int64_t rows,
+      const kiln::FusionGroup &group,
+      Value scratch,
+      function_ref<void(ImplicitLocOpBuilder &, Value, Value, Value)> emitRow) {
+    ArrayRef<int64_t> pooledShape =
+        cast<MemRefType>(group.result.getType()).getShape();
+    int64_t kh = group.poolKernel[0], kw = group.poolKernel[1];
+    int64_t sh = group.poolStride[0], sw = group.poolStride[1];
+    bool isMax = group.pool == "max";
+    buildLoop(b, pooledShape[2], 1, {}, [&](auto &b, Value ph, ValueRange) {
+      // Rows [first, ph*sh + kh): the window's rows not computed before.
+      Value windowStart = affine(b, {}, ph, sh);
+      Value end = affine(b, windowStart, index(b, kh), 1);
+      Value previousEnd = arith::SubIOp::create(b, end, index(b, sh));
+      Value isFirst = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, ph,
+                                            index(b, 0));
+      Value first = arith::SelectOp::create(
+          b, isFirst, windowStart,
+          arith::MaxUIOp::create(b, windowStart, previousEnd));
+      scf::ForOp::create(
+          b, first, end, index(b, 1), ValueRange{},
+          [&](OpBuilder &nested, Location loc, Value oh, ValueRange) {
+            ImplicitLocOpBuilder inner(loc, nested);
+            emitRow(inner, n, ocb, oh);
+            scf::YieldOp::create(inner);
+          });
+      Value oc0 = affine(b, {}, ocb, rows);
+      buildLoop(b, rows, 1, {}, [&](auto &b, Value r, ValueRange) {
+        Value oc = arith::AddIOp::create(b, oc0, r);
+        buildLoop(b, pooledShape[3], 1, {}, [&](auto &b, Value pw,
+                                                ValueRange) {
+          double init =
+              isMax ? -std::numeric_limits<double>::infinity() : 0.0;
+          Value acc = arith::ConstantOp::create(b, b.getF32FloatAttr(init));
+          Value columnStart = affine(b, {}, pw, sw);
+          for (int64_t i = 0; i < kh; ++i) {
+            Value slot = arith::RemUIOp::create(
+                b, affine(b, windowStart, index(b, i), 1), index(b, kh));
+            for (int64_t j = 0; j < kw; ++j) {
+              Value x = memref::LoadOp::create(
+                  b, scratch,
+                  ValueRange{ocb, slot, r, affine(b, columnStart, index(b, j), 1)});
+              acc = isMax ? arith::MaximumFOp::create(b, acc, x).getResult()
+                          : arith::AddFOp::create(b, acc, x).getResult();
+            }
+          }
+          if (!isMax)
+            acc = arith::DivFOp::create(
+                b, acc, arith::ConstantOp::create(
+                            b, b.getF32FloatAttr(double(kh * kw))));
+          memref::StoreOp::create(b, acc, group.result,
+                                  ValueRange{n, oc, ph, pw});
+          return SmallVector<Value>();
+        });
+        return SmallVector<Value>();
+      });
+      return SmallVector<Value>();
+    });
   }
 
   KernelShape shape;
@@ -416,6 +548,12 @@ struct LinearKernel : public OpRewritePattern<linalg::MatmulOp> {
     Value lhs = (*operands)[0], rhs = (*operands)[1], output = (*operands)[2];
     if (!isTransposedBMatmul(op))
       return rewriter.notifyMatchFailure(op, "expects y = x W^T");
+    // A fused ReLU is applied as each result is stored, after the group's
+    // last op; the sums then start from the bias buffer itself.
+    FailureOr<kiln::FusionGroup> group = kiln::matchFusionGroup(op);
+    bool fused = succeeded(group) && group->pool.empty();
+    if (fused)
+      rewriter.setInsertionPointAfter(group->ops.back());
 
     ArrayRef<int64_t> x = cast<MemRefType>(lhs.getType()).getShape();
     ArrayRef<int64_t> w = cast<MemRefType>(rhs.getType()).getShape();
@@ -467,16 +605,30 @@ struct LinearKernel : public OpRewritePattern<linalg::MatmulOp> {
         }
         for (int64_t i = 0; i < mBlock; ++i)
           for (int64_t j = 0; j < nBlock; ++j) {
-            Value old =
-                memref::LoadOp::create(b, output, ValueRange{ms[i], ns[j]});
+            Value old;
+            if (!fused)
+              old = memref::LoadOp::create(b, output, ValueRange{ms[i], ns[j]});
+            else if (group->bias)
+              old = memref::LoadOp::create(b, group->bias, ValueRange{ns[j]});
+            else
+              old = arith::ConstantOp::create(b, b.getF32FloatAttr(0.0));
             Value sum = vector::ReductionOp::create(
                 b, vector::CombiningKind::ADD, accs[i * nBlock + j], old);
-            memref::StoreOp::create(b, sum, output, ValueRange{ms[i], ns[j]});
+            if (fused && group->relu)
+              sum = arith::MaximumFOp::create(
+                  b, sum, arith::ConstantOp::create(b, b.getF32FloatAttr(0.0)));
+            memref::StoreOp::create(b, sum, fused ? group->result : output,
+                                    ValueRange{ms[i], ns[j]});
           }
       });
       return SmallVector<Value>();
     });
-    rewriter.eraseOp(op);
+    if (!fused) {
+      rewriter.eraseOp(op);
+      return success();
+    }
+    for (Operation *member : llvm::reverse(group->ops))
+      rewriter.eraseOp(member);
     return success();
   }
 

@@ -25,6 +25,7 @@
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/Threading.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Target/TargetMachine.h"
@@ -152,13 +153,14 @@ static mlir::DenseI64ArrayAttr getShapeAttr(mlir::ModuleOp module,
 static void addDescriptor(llvm::Module &module, StringRef modelName,
                           llvm::ArrayRef<int64_t> inputShape,
                           llvm::ArrayRef<int64_t> outputShape,
-                          int64_t workspaceBytes, llvm::Function *entry) {
+                          int64_t workspaceBytes, llvm::Function *entry,
+                          llvm::ArrayRef<std::pair<std::string, int64_t>> layers) {
   llvm::LLVMContext &context = module.getContext();
   auto *i64 = llvm::Type::getInt64Ty(context);
   auto *ptr = llvm::PointerType::getUnqual(context);
   auto *shapeType = llvm::ArrayType::get(i64, kMaxRank);
   auto *descType = llvm::StructType::create(
-      context, {ptr, i64, shapeType, i64, shapeType, i64, ptr},
+      context, {ptr, i64, shapeType, i64, shapeType, i64, ptr, i64, ptr},
       "struct.kiln_model_desc");
 
   auto *nameInit = llvm::ConstantDataArray::getString(context, modelName);
@@ -175,16 +177,58 @@ static void addDescriptor(llvm::Module &module, StringRef modelName,
           llvm::ConstantInt::get(i64, i < shape.size() ? shape[i] : 0));
     return llvm::ConstantArray::get(shapeType, dims);
   };
+  // The layer table: {name, flops} per layer, for BIN --profile.
+  auto *layerType =
+      llvm::StructType::create(context, {ptr, i64}, "struct.kiln_layer_desc");
+  llvm::SmallVector<llvm::Constant *> layerInits;
+  for (auto [index, layer] : llvm::enumerate(layers)) {
+    auto *text = llvm::ConstantDataArray::getString(context, layer.first);
+    auto *layerName = new llvm::GlobalVariable(
+        module, text->getType(), /*isConstant=*/true,
+        llvm::GlobalValue::PrivateLinkage, text,
+        "kiln_model.layer" + llvm::Twine(index) + ".name");
+    layerName->setUnnamedAddr(llvm::GlobalValue::UnnamedAddr::Global);
+    layerName->setAlignment(llvm::Align(1));
+    layerInits.push_back(llvm::ConstantStruct::get(
+        layerType, {layerName, llvm::ConstantInt::get(i64, layer.second)}));
+  }
+  llvm::Constant *layerTable = llvm::ConstantPointerNull::get(ptr);
+  if (!layerInits.empty()) {
+    auto *tableType = llvm::ArrayType::get(layerType, layerInits.size());
+    auto *table = new llvm::GlobalVariable(
+        module, tableType, /*isConstant=*/true,
+        llvm::GlobalValue::PrivateLinkage,
+        llvm::ConstantArray::get(tableType, layerInits), "kiln_model.layers");
+    table->setAlignment(llvm::Align(8));
+    layerTable = table;
+  }
+
   llvm::Constant *init = llvm::ConstantStruct::get(
       descType,
       {name, llvm::ConstantInt::get(i64, inputShape.size()),
        makeShape(inputShape), llvm::ConstantInt::get(i64, outputShape.size()),
        makeShape(outputShape), llvm::ConstantInt::get(i64, workspaceBytes),
-       entry});
+       entry, llvm::ConstantInt::get(i64, layers.size()), layerTable});
   auto *desc = new llvm::GlobalVariable(module, descType, /*isConstant=*/true,
                                         llvm::GlobalValue::ExternalLinkage,
                                         init, kDescriptorSymbol);
   desc->setAlignment(llvm::Align(8));
+}
+
+/// The layers kiln-instrument-layers labelled: name and FLOPs of each.
+static llvm::SmallVector<std::pair<std::string, int64_t>>
+getLayers(mlir::ModuleOp module) {
+  llvm::SmallVector<std::pair<std::string, int64_t>> layers;
+  auto list = module->getAttrOfType<mlir::ArrayAttr>(kLayersAttrName);
+  if (!list)
+    return layers;
+  for (mlir::Attribute entry : list) {
+    auto dict = llvm::dyn_cast<mlir::DictionaryAttr>(entry);
+    auto name = dict ? dict.getAs<mlir::StringAttr>("name") : nullptr;
+    auto flops = dict ? dict.getAs<mlir::IntegerAttr>("flops") : nullptr;
+    layers.push_back({name ? name.str() : "?", flops ? flops.getInt() : 0});
+  }
+  return layers;
 }
 
 std::unique_ptr<llvm::Module>
@@ -293,7 +337,8 @@ translateToLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &llvmContext,
   }
 
   addDescriptor(*llvmModule, modelName, inputShape.asArrayRef(),
-                outputShape.asArrayRef(), workspaceBytes, entry);
+                outputShape.asArrayRef(), workspaceBytes, entry,
+                getLayers(module));
 
   std::string message;
   llvm::raw_string_ostream os(message);
@@ -434,4 +479,14 @@ int64_t kiln::getVectorWidth(const llvm::TargetMachine &targetMachine) {
       return 8;
   }
   return 4; // SSE, NEON and anything else with 128-bit vectors.
+}
+
+int64_t kiln::getVectorRegisters(const llvm::TargetMachine &targetMachine) {
+  const llvm::Triple &triple = targetMachine.getTargetTriple();
+  const llvm::MCSubtargetInfo *subtarget = targetMachine.getMCSubtargetInfo();
+  if (triple.isX86())
+    return subtarget && subtarget->checkFeatures("+avx512f") ? 32 : 16;
+  if (triple.isAArch64())
+    return 32; // v0-v31
+  return 16;
 }

@@ -60,6 +60,14 @@ void buildNNToLinalgPipeline(OpPassManager &pm,
   // Drop dropout and identities, fold batch norms into convolutions.
   if (options.simplify)
     pm.addPass(createSimplifyPass());
+  // conv + ReLU + pool and linear + ReLU chains -> one fused op each.
+  if (options.fuse)
+    pm.addPass(createFusePass());
+  // List the layers (name, location, FLOPs) for the profiler while they are
+  // still layers.
+  RecordLayersPassOptions layers;
+  layers.entryName = options.entryName;
+  pm.addPass(createRecordLayersPass(layers));
   // nn ops -> linalg named ops / generics, tensor.pad/reshapes, weights as
   // dense_resource constants.
   pm.addPass(createConvertNNToLinalgPass());
@@ -96,6 +104,8 @@ void buildLinalgToLoopsPipeline(OpPassManager &pm,
     // free the scratch buffers they allocate themselves).
     LowerToMicroKernelsPassOptions kernels;
     kernels.vectorWidth = options.vectorWidth;
+    kernels.convRows = options.convAccumulators;
+    kernels.matmulRegisters = options.matmulAccumulators;
     pm.addNestedPass<func::FuncOp>(createLowerToMicroKernelsPass(kernels));
     // Drop the weight globals that the kernels repacked.
     pm.addPass(createSymbolDCEPass());
@@ -109,6 +119,11 @@ void buildLinalgToLoopsPipeline(OpPassManager &pm,
     plan.report = options.reportMemoryPlan;
     pm.addPass(createPlanMemoryPass(plan));
   }
+  // A call into the runtime's profiler where each layer starts, found by
+  // the locations kiln-record-layers listed (BIN --profile).
+  InstrumentLayersPassOptions instrument;
+  instrument.entryName = options.entryName;
+  pm.addPass(createInstrumentLayersPass(instrument));
   if (options.interchangeForVectorization) {
     // The remaining named ops (pooling, fill, ...) -> linalg.generic, whose
     // loop order can be changed.
@@ -197,6 +212,9 @@ struct PipelineCLOptions : public PassPipelineOptions<PipelineCLOptions> {
   Option<bool> simplify{*this, "simplify",
                         llvm::cl::desc("Run nn-level simplifications"),
                         llvm::cl::init(true)};
+  Option<bool> fuse{*this, "fuse",
+                    llvm::cl::desc("Fuse conv+ReLU+pool and linear+ReLU chains"),
+                    llvm::cl::init(true)};
   Option<bool> interchange{
       *this, "interchange-for-vectorization",
       llvm::cl::desc("Generalize named linalg ops and interchange loops so "
@@ -222,6 +240,7 @@ struct PipelineCLOptions : public PassPipelineOptions<PipelineCLOptions> {
   PipelineOptions get() const {
     PipelineOptions options;
     options.simplify = simplify;
+    options.fuse = fuse;
     options.interchangeForVectorization = interchange;
     options.reassociateReductions = reassociate;
     options.vectorWidth = vectorWidth;

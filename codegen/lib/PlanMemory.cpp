@@ -109,6 +109,17 @@ struct PlanMemoryPass : public impl::PlanMemoryPassBase<PlanMemoryPass> {
     }
     Block &entry = func.getBody().front();
 
+    // Buffers nothing uses any more (e.g. the intermediate results of a
+    // fused group, computed in registers) need no room at all.
+    for (auto alloc :
+         llvm::make_early_inc_range(entry.getOps<memref::AllocOp>())) {
+      if (!llvm::all_of(alloc->getUsers(), llvm::IsaPred<memref::DeallocOp>))
+        continue;
+      for (Operation *dealloc : llvm::make_early_inc_range(alloc->getUsers()))
+        dealloc->erase();
+      alloc->erase();
+    }
+
     DenseMap<Operation *, int64_t> position;
     for (auto [index, op] : llvm::enumerate(entry))
       position[&op] = index;
@@ -185,7 +196,9 @@ struct PlanMemoryPass : public impl::PlanMemoryPassBase<PlanMemoryPass> {
       separateBytes += buffer.bytes;
       std::string where;
       llvm::raw_string_ostream whereStream(where);
-      if (auto fileLoc = dyn_cast<FileLineColLoc>(buffer.alloc.getLoc()))
+      // A fused layer's location names all its lines; show the first.
+      if (auto fileLoc =
+              buffer.alloc.getLoc()->findInstanceOf<FileLineColLoc>())
         whereStream << fileLoc.getFilename().getValue() << ":"
                     << fileLoc.getLine();
       else

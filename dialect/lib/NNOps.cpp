@@ -107,55 +107,131 @@ windowOutput(Operation *op, ArrayRef<int64_t> inputShape,
 // Conv2DOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult Conv2DOp::verify() {
-  Operation *op = getOperation();
-  if (failed(verifyRank(op, getInput(), "input", 4)) ||
-      failed(verifyRank(op, getWeight(), "weight", 4)) ||
-      failed(verifyPositivePair(op, "stride", getStride())) ||
-      failed(verifyPositivePair(op, "dilation", getDilation())) ||
-      failed(verifyPadding(op, getPadding())))
+/// Checks a convolution's operands and attributes; returns its result shape.
+static FailureOr<SmallVector<int64_t, 4>>
+verifyConvolution(Operation *op, Value input, Value weight, Value bias,
+                  ArrayRef<int64_t> stride, ArrayRef<int64_t> padding,
+                  ArrayRef<int64_t> dilation, int64_t groups) {
+  if (failed(verifyRank(op, input, "input", 4)) ||
+      failed(verifyRank(op, weight, "weight", 4)) ||
+      failed(verifyPositivePair(op, "stride", stride)) ||
+      failed(verifyPositivePair(op, "dilation", dilation)) ||
+      failed(verifyPadding(op, padding)))
     return failure();
-  int64_t groups = getGroups();
   if (groups <= 0)
-    return emitOpError() << "groups must be positive, found " << groups;
-  ArrayRef<int64_t> in = shapeOf(getInput()), w = shapeOf(getWeight());
+    return op->emitOpError() << "groups must be positive, found " << groups;
+  ArrayRef<int64_t> in = shapeOf(input), w = shapeOf(weight);
   if (in[1] % groups != 0)
-    return emitOpError() << "groups (" << groups
-                         << ") must divide the input channels (" << in[1]
-                         << ")";
+    return op->emitOpError() << "groups (" << groups
+                             << ") must divide the input channels (" << in[1]
+                             << ")";
   if (w[0] % groups != 0)
-    return emitOpError() << "groups (" << groups
-                         << ") must divide the output channels (" << w[0]
-                         << ")";
-  if (failed(verifyDim(op, getWeight(), "weight", 1, in[1] / groups)))
+    return op->emitOpError() << "groups (" << groups
+                             << ") must divide the output channels (" << w[0]
+                             << ")";
+  if (failed(verifyDim(op, weight, "weight", 1, in[1] / groups)))
     return failure();
-  if (getBias() && (failed(verifyRank(op, getBias(), "bias", 1)) ||
-                    failed(verifyDim(op, getBias(), "bias", 0, w[0]))))
+  if (bias && (failed(verifyRank(op, bias, "bias", 1)) ||
+               failed(verifyDim(op, bias, "bias", 0, w[0]))))
     return failure();
   FailureOr<std::pair<int64_t, int64_t>> hw =
-      windowOutput(op, in, w.drop_front(2), getStride(), getPadding(),
-                   getDilation(), /*ceilMode=*/false);
+      windowOutput(op, in, w.drop_front(2), stride, padding, dilation,
+                   /*ceilMode=*/false);
   if (failed(hw))
     return failure();
-  return verifyResultShape(op, {in[0], w[0], hw->first, hw->second});
+  return SmallVector<int64_t, 4>{in[0], w[0], hw->first, hw->second};
+}
+
+LogicalResult Conv2DOp::verify() {
+  FailureOr<SmallVector<int64_t, 4>> shape = verifyConvolution(
+      getOperation(), getInput(), getWeight(), getBias(), getStride(),
+      getPadding(), getDilation(), getGroups());
+  if (failed(shape))
+    return failure();
+  return verifyResultShape(getOperation(), *shape);
+}
+
+//===----------------------------------------------------------------------===//
+// FusedConv2DOp
+//===----------------------------------------------------------------------===//
+
+SmallVector<int64_t, 4> FusedConv2DOp::getConvolutionShape() {
+  ArrayRef<int64_t> in = shapeOf(getInput()), w = shapeOf(getWeight());
+  SmallVector<int64_t, 4> shape = {in[0], w[0], 0, 0};
+  for (int i = 0; i < 2; ++i) {
+    int64_t span = getDilation()[i] * (w[2 + i] - 1) + 1;
+    shape[2 + i] =
+        (in[2 + i] + getPadding()[i] + getPadding()[2 + i] - span) /
+            getStride()[i] +
+        1;
+  }
+  return shape;
+}
+
+LogicalResult FusedConv2DOp::verify() {
+  Operation *op = getOperation();
+  FailureOr<SmallVector<int64_t, 4>> shape =
+      verifyConvolution(op, getInput(), getWeight(), getBias(), getStride(),
+                        getPadding(), getDilation(), getGroups());
+  if (failed(shape))
+    return failure();
+  std::optional<StringRef> pool = getPool();
+  if (!pool) {
+    if (getPoolKernel() || getPoolStride())
+      return emitOpError() << "has a pool kernel or stride but no pool kind";
+    return verifyResultShape(op, *shape);
+  }
+  if (*pool != "max" && *pool != "avg")
+    return emitOpError() << "pool must be \"max\" or \"avg\", found \""
+                         << *pool << "\"";
+  if (!getPoolKernel() || !getPoolStride())
+    return emitOpError() << "needs a pool kernel and a pool stride";
+  ArrayRef<int64_t> kernel = *getPoolKernel(), stride = *getPoolStride();
+  if (failed(verifyPositivePair(op, "pool kernel", kernel)) ||
+      failed(verifyPositivePair(op, "pool stride", stride)))
+    return failure();
+  SmallVector<int64_t, 4> pooled = *shape;
+  for (int i = 0; i < 2; ++i) {
+    if (kernel[i] > (*shape)[2 + i])
+      return emitOpError() << "pool kernel " << kernel[i]
+                           << " is larger than the convolution's output ("
+                           << (*shape)[2 + i] << ")";
+    pooled[2 + i] = ((*shape)[2 + i] - kernel[i]) / stride[i] + 1;
+  }
+  return verifyResultShape(op, pooled);
 }
 
 //===----------------------------------------------------------------------===//
 // LinearOp
 //===----------------------------------------------------------------------===//
 
+/// Checks a linear layer's operands; returns its result shape.
+static FailureOr<SmallVector<int64_t, 2>>
+verifyLinear(Operation *op, Value input, Value weight, Value bias) {
+  if (failed(verifyRank(op, input, "input", 2)) ||
+      failed(verifyRank(op, weight, "weight", 2)))
+    return failure();
+  ArrayRef<int64_t> in = shapeOf(input), w = shapeOf(weight);
+  if (failed(verifyDim(op, weight, "weight", 1, in[1])))
+    return failure();
+  if (bias && (failed(verifyRank(op, bias, "bias", 1)) ||
+               failed(verifyDim(op, bias, "bias", 0, w[0]))))
+    return failure();
+  return SmallVector<int64_t, 2>{in[0], w[0]};
+}
+
 LogicalResult LinearOp::verify() {
-  Operation *op = getOperation();
-  if (failed(verifyRank(op, getInput(), "input", 2)) ||
-      failed(verifyRank(op, getWeight(), "weight", 2)))
-    return failure();
-  ArrayRef<int64_t> in = shapeOf(getInput()), w = shapeOf(getWeight());
-  if (failed(verifyDim(op, getWeight(), "weight", 1, in[1])))
-    return failure();
-  if (getBias() && (failed(verifyRank(op, getBias(), "bias", 1)) ||
-                    failed(verifyDim(op, getBias(), "bias", 0, w[0]))))
-    return failure();
-  return verifyResultShape(op, {in[0], w[0]});
+  FailureOr<SmallVector<int64_t, 2>> shape =
+      verifyLinear(getOperation(), getInput(), getWeight(), getBias());
+  return failed(shape) ? failure()
+                       : verifyResultShape(getOperation(), *shape);
+}
+
+LogicalResult FusedLinearOp::verify() {
+  FailureOr<SmallVector<int64_t, 2>> shape =
+      verifyLinear(getOperation(), getInput(), getWeight(), getBias());
+  return failed(shape) ? failure()
+                       : verifyResultShape(getOperation(), *shape);
 }
 
 //===----------------------------------------------------------------------===//

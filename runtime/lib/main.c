@@ -54,7 +54,8 @@ static void usage(void) {
   kiln_shape_format(kiln_model.output_shape, kiln_model.output_rank, out,
                     sizeof out);
   printf(
-      "usage: %s INPUT.npy [-o OUT.npy] [--top K] [--bench N] [--threads T]\n"
+      "usage: %s INPUT.npy [-o OUT.npy] [--top K] [--bench N] [--profile N]\n"
+      "       [--threads T]\n"
       "\n"
       "Runs model '%s' (input %s, output %s) on INPUT.npy, a float32\n"
       "('<f4') C-order .npy file whose shape must equal the model's input,\n"
@@ -67,6 +68,9 @@ static void usage(void) {
       "               clamped to the row length. Without --top, the top 5\n"
       "               are printed only if neither -o nor --bench is given\n"
       "  --bench N    after the first (warm-up) run, time N more runs\n"
+      "  --profile N  after the first run, time each layer over N more runs\n"
+      "               and print a table: layer, ms per run, share of the\n"
+      "               total, GFLOP/s\n"
       "  --threads T  run parallel kernels on T threads (default: one per\n"
       "               CPU)\n"
       "  -h, --help   show this help\n"
@@ -77,6 +81,7 @@ static void usage(void) {
       "      (rank 0 and 1 outputs are one row); VALUE is printed with %%.4f;\n"
       "      ties go to the lower index and NaN sorts last\n"
       "  bench: N iterations, median X ms, min Y ms\n"
+      "  profile: one line per layer (spec line, fused ops), then the total\n"
       "\n"
       "exit status:\n"
       "  0  success\n"
@@ -94,6 +99,7 @@ typedef struct options {
   const char *input, *output;
   long top;   // 0 means "not given".
   long bench; // 0 means "no benchmark".
+  long profile; // 0 means "no profile".
   long threads; // 0 means one per CPU.
 } options;
 
@@ -123,13 +129,15 @@ static int parse_args(int argc, char **argv, options *o) {
       usage();
       return 0;
     } else if (!strcmp(a, "-o") || !strcmp(a, "--top") ||
-               !strcmp(a, "--bench") || !strcmp(a, "--threads")) {
+               !strcmp(a, "--bench") || !strcmp(a, "--profile") ||
+               !strcmp(a, "--threads")) {
       if (i + 1 == argc)
         return usage_error("option '%s' requires an argument", a);
       const char *v = argv[++i];
-      long *number = !strcmp(a, "--top")     ? &o->top
-                     : !strcmp(a, "--bench") ? &o->bench
-                                             : &o->threads;
+      long *number = !strcmp(a, "--top")       ? &o->top
+                     : !strcmp(a, "--bench")   ? &o->bench
+                     : !strcmp(a, "--profile") ? &o->profile
+                                               : &o->threads;
       if (a[1] == 'o')
         o->output = v;
       else if (parse_positive(v, number))
@@ -219,6 +227,45 @@ static int bench(const float *in, float *out, void *workspace, long n,
   return 0;
 }
 
+/* Times every layer over n runs and prints one line per layer. */
+static int profile(const float *in, float *out, void *workspace, long n,
+                   int64_t batches, int64_t in_numel, int64_t out_numel) {
+  int64_t layers = kiln_model.num_layers;
+  if (layers <= 0 || !kiln_model.layers) {
+    error("this model was compiled without a layer table");
+    return EXIT_BAD_INPUT;
+  }
+  double *seconds = calloc((size_t)layers, sizeof *seconds);
+  if (!seconds) {
+    error("out of memory");
+    return EXIT_INTERNAL;
+  }
+  kiln_profile_begin(seconds, layers);
+  double t0 = kiln_now_seconds();
+  for (long i = 0; i < n; ++i)
+    forward_all(in, out, workspace, batches, in_numel, out_numel);
+  double total = (kiln_now_seconds() - t0) / (double)n;
+  kiln_profile_end();
+
+  double runs = (double)n * (double)batches, flops = 0;
+  printf("profile: %ld runs on %d threads\n", n, kiln_num_threads());
+  printf("  %-44s %10s %7s %9s\n", "layer", "ms/run", "share", "GFLOP/s");
+  for (int64_t l = 0; l < layers; ++l) {
+    double ms = seconds[l] / runs * 1e3;
+    double layer_flops = (double)kiln_model.layers[l].flops;
+    flops += layer_flops;
+    printf("  %-44s %10.3f %6.1f%% %9.2f\n",
+           kiln_model.layers[l].name ? kiln_model.layers[l].name : "?", ms,
+           total > 0 ? 100.0 * seconds[l] / (double)n / total : 0.0,
+           ms > 0 ? layer_flops / (ms * 1e6) : 0.0);
+  }
+  double total_ms = total / (double)batches * 1e3;
+  printf("  %-44s %10.3f %6.1f%% %9.2f\n", "total", total_ms, 100.0,
+         total_ms > 0 ? flops / (total_ms * 1e6) : 0.0);
+  free(seconds);
+  return 0;
+}
+
 /*===-- Internal errors ---------------------------------------------------===*/
 
 /* A fault in the model or the runtime is a bug in Kiln: exit with
@@ -260,7 +307,7 @@ static void install_fault_handlers(void) {
 /* Termination signals wait while the output is written and renamed into
  * place, so an interrupted run leaves the old file or the complete new one
  * and never its temporary file. (The pool's workers block them: see
- * parallel.c.) */
+ * team.c.) */
 static int write_output(const char *path, const int64_t *shape, int64_t rank,
                         const float *data, char *msg, size_t msglen) {
   sigset_t termination, old;
@@ -355,12 +402,15 @@ static int run(const options *o) {
       error("%s", msg);
     rc = rc == KILN_OK ? 0 : rc == KILN_ERR_IO ? EXIT_BAD_INPUT : EXIT_INTERNAL;
   }
-  if (rc == 0 && (o->top || (!o->output && !o->bench)))
+  if (rc == 0 && (o->top || (!o->output && !o->bench && !o->profile)))
     rc = print_top(out, out_shape, kiln_model.output_rank, out_numel,
                    o->top ? o->top : 5);
   if (rc == 0 && o->bench)
     rc = bench(in.data, out, workspace, o->bench, batches, in_numel,
                model_out_numel);
+  if (rc == 0 && o->profile)
+    rc = profile(in.data, out, workspace, o->profile, batches, in_numel,
+                 model_out_numel);
 
   free(workspace);
   free(out);

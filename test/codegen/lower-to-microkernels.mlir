@@ -123,3 +123,348 @@ func.func @small_conv(%in: memref<1x3x6x6xf32>, %w: memref<4x3x3x3xf32>, %out: m
     ins(%in, %w : memref<1x3x6x6xf32>, memref<4x3x3x3xf32>) outs(%out : memref<1x4x4x4xf32>)
   return
 }
+
+// -----
+
+// Tests that an intact fused group (bias broadcast, convolution with its
+// epilogue, in-place ReLU, pooling fill, max pooling) becomes one kernel:
+// the accumulators start from the bias, ReLU is applied on the way to a ring
+// of pool_kernel (2) conv rows per channel block, and a pooling loop reads
+// the ring into the group's result. No op of the group is left.
+// CHECK-LABEL: func.func @fused_conv_relu_maxpool
+// CHECK-SAME: (%[[IN:[^:]*]]: memref<1x3x10x10xf32>, %[[W:[^:]*]]: memref<8x3x3x3xf32>, %[[B:[^:]*]]: memref<8xf32>, %[[OUT:[^:]*]]: memref<1x8x4x4xf32>)
+// CHECK-NOT: linalg.
+// CHECK: %[[RING:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x2x8x8xf32>
+// CHECK: memref.load %[[B]]
+// CHECK: vector.broadcast
+// CHECK: vector.fma
+// CHECK: %[[ACT:.*]] = arith.maximumf %{{.*}}, %{{.*}} : vector<16xf32>
+// CHECK: %[[SLOT:.*]] = arith.remui %{{.*}}, %c2 : index
+// CHECK: vector.maskedstore %[[RING]][%{{.*}}, %[[SLOT]], %c0, %c0], %{{.*}}, %[[ACT]]
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: memref.load %[[RING]]
+// CHECK: memref.load %[[RING]]
+// CHECK: arith.maximumf %{{.*}}, %{{.*}} : f32
+// CHECK: memref.store %{{.*}}, %[[OUT]]
+// CHECK: memref.dealloc %[[RING]]
+// CHECK-NOT: linalg.
+// CHECK: return
+#map = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func @fused_conv_relu_maxpool(%in: memref<1x3x10x10xf32>, %w: memref<8x3x3x3xf32>,
+                                   %b: memref<8xf32>, %out: memref<1x8x4x4xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %neginf = arith.constant 0xFF800000 : f32
+  %conv = memref.alloc() {alignment = 64 : i64} : memref<1x8x8x8xf32>
+  linalg.broadcast ins(%b : memref<8xf32>) outs(%conv : memref<1x8x8x8xf32>) dimensions = [0, 2, 3] {kiln.fusion_group = 0 : i64}
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, kiln.epilogue = {pool = "max", pool_kernel = array<i64: 2, 2>, pool_stride = array<i64: 2, 2>, relu}, kiln.fusion_group = 0 : i64, strides = dense<1> : tensor<2xi64>}
+    ins(%in, %w : memref<1x3x10x10xf32>, memref<8x3x3x3xf32>) outs(%conv : memref<1x8x8x8xf32>)
+  linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%conv : memref<1x8x8x8xf32>) outs(%conv : memref<1x8x8x8xf32>) attrs = {kiln.fusion_group = 0 : i64} {
+  ^bb0(%x: f32, %o: f32):
+    %r = arith.maximumf %x, %zero : f32
+    linalg.yield %r : f32
+  }
+  %window = memref.alloc() : memref<2x2xf32>
+  linalg.fill {kiln.fusion_group = 0 : i64} ins(%neginf : f32) outs(%out : memref<1x8x4x4xf32>)
+  linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, kiln.fusion_group = 0 : i64, strides = dense<2> : tensor<2xi64>}
+    ins(%conv, %window : memref<1x8x8x8xf32>, memref<2x2xf32>) outs(%out : memref<1x8x4x4xf32>)
+  memref.dealloc %conv : memref<1x8x8x8xf32>
+  return
+}
+
+// -----
+
+// Tests that a fused average pool without bias or ReLU sums the ring
+// window (3x2 here, so a ring of 3 rows) from zero and divides by the
+// window size, like the unfused sum pooling and division it replaces.
+// CHECK-LABEL: func.func @fused_conv_avgpool
+// CHECK-SAME: %[[OUT:[^:]*]]: memref<1x8x2x3xf32>)
+// CHECK-NOT: linalg.
+// CHECK-DAG: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK-DAG: %[[ZEROS:.*]] = arith.constant dense<0.000000e+00> : vector<16xf32>
+// CHECK: %[[RING:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x3x8x8xf32>
+// CHECK: scf.for {{.*}} iter_args(%{{[^ ]*}} = %[[ZEROS]],
+// CHECK: vector.fma
+// CHECK-NOT: arith.maximumf
+// CHECK: vector.maskedstore %[[RING]]
+// CHECK: %[[FIRST:.*]] = memref.load %[[RING]]
+// CHECK: arith.addf %[[FIRST]], %[[ZERO]] : f32
+// CHECK: arith.divf %{{.*}}, %{{.*}} : f32
+// CHECK: memref.store %{{.*}}, %[[OUT]]
+// CHECK: memref.dealloc %[[RING]]
+// CHECK-NOT: linalg.
+// CHECK: return
+#map = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func @fused_conv_avgpool(%in: memref<1x3x10x10xf32>, %w: memref<8x3x3x3xf32>,
+                              %out: memref<1x8x2x3xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %six = arith.constant 6.0 : f32
+  %conv = memref.alloc() {alignment = 64 : i64} : memref<1x8x8x8xf32>
+  linalg.fill {kiln.fusion_group = 3 : i64} ins(%zero : f32) outs(%conv : memref<1x8x8x8xf32>)
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, kiln.epilogue = {pool = "avg", pool_kernel = array<i64: 3, 2>, pool_stride = array<i64: 3, 3>}, kiln.fusion_group = 3 : i64, strides = dense<1> : tensor<2xi64>}
+    ins(%in, %w : memref<1x3x10x10xf32>, memref<8x3x3x3xf32>) outs(%conv : memref<1x8x8x8xf32>)
+  %window = memref.alloc() : memref<3x2xf32>
+  linalg.fill {kiln.fusion_group = 3 : i64} ins(%zero : f32) outs(%out : memref<1x8x2x3xf32>)
+  linalg.pooling_nchw_sum {dilations = dense<1> : tensor<2xi64>, kiln.fusion_group = 3 : i64, strides = dense<3> : tensor<2xi64>}
+    ins(%conv, %window : memref<1x8x8x8xf32>, memref<3x2xf32>) outs(%out : memref<1x8x2x3xf32>)
+  linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%out : memref<1x8x2x3xf32>) outs(%out : memref<1x8x2x3xf32>) attrs = {kiln.fusion_group = 3 : i64} {
+  ^bb0(%x: f32, %o: f32):
+    %d = arith.divf %x, %six : f32
+    linalg.yield %d : f32
+  }
+  memref.dealloc %conv : memref<1x8x8x8xf32>
+  return
+}
+
+// -----
+
+// Tests that a fused conv + ReLU without pooling stores max(acc, 0) straight
+// into the group's result, with no ring and no ReLU generic left.
+// CHECK-LABEL: func.func @fused_conv_relu
+// CHECK-SAME: %[[OUT:[^:]*]]: memref<1x8x8x8xf32>)
+// CHECK-NOT: linalg.
+// CHECK-NOT: memref.alloc
+// CHECK: vector.fma
+// CHECK: %[[ACT:.*]] = arith.maximumf %{{.*}}, %{{.*}} : vector<16xf32>
+// CHECK: vector.maskedstore %[[OUT]][{{.*}}], %{{.*}}, %[[ACT]]
+// CHECK-NOT: linalg.
+// CHECK: return
+#map = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func @fused_conv_relu(%in: memref<1x3x10x10xf32>, %w: memref<8x3x3x3xf32>,
+                           %b: memref<8xf32>, %out: memref<1x8x8x8xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.broadcast ins(%b : memref<8xf32>) outs(%out : memref<1x8x8x8xf32>) dimensions = [0, 2, 3] {kiln.fusion_group = 0 : i64}
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, kiln.epilogue = {relu}, kiln.fusion_group = 0 : i64, strides = dense<1> : tensor<2xi64>}
+    ins(%in, %w : memref<1x3x10x10xf32>, memref<8x3x3x3xf32>) outs(%out : memref<1x8x8x8xf32>)
+  linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%out : memref<1x8x8x8xf32>) outs(%out : memref<1x8x8x8xf32>) attrs = {kiln.fusion_group = 0 : i64} {
+  ^bb0(%x: f32, %o: f32):
+    %r = arith.maximumf %x, %zero : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// Tests that a fused linear + ReLU group becomes the linear kernel, which
+// starts each sum from the bias buffer and applies ReLU before storing; the
+// broadcast and the ReLU generic are gone.
+// CHECK-LABEL: func.func @fused_linear_relu
+// CHECK-SAME: (%[[X:[^:]*]]: memref<2x40xf32>, %[[W:[^:]*]]: memref<6x40xf32>, %[[B:[^:]*]]: memref<6xf32>, %[[Y:[^:]*]]: memref<2x6xf32>)
+// CHECK-NOT: linalg.
+// CHECK: vector.fma
+// CHECK: %[[BIAS:.*]] = memref.load %[[B]]
+// CHECK: %[[SUM:.*]] = vector.reduction <add>, %{{.*}}, %[[BIAS]]
+// CHECK: %[[ACT:.*]] = arith.maximumf %[[SUM]], %{{.*}} : f32
+// CHECK: memref.store %[[ACT]], %[[Y]]
+// CHECK-NOT: linalg.
+// CHECK: return
+#map = affine_map<(d0, d1, d2) -> (d0, d2)>
+#map1 = affine_map<(d0, d1, d2) -> (d1, d2)>
+#map2 = affine_map<(d0, d1, d2) -> (d0, d1)>
+#map3 = affine_map<(d0, d1) -> (d0, d1)>
+func.func @fused_linear_relu(%x: memref<2x40xf32>, %w: memref<6x40xf32>, %b: memref<6xf32>,
+                             %y: memref<2x6xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.broadcast ins(%b : memref<6xf32>) outs(%y : memref<2x6xf32>) dimensions = [0] {kiln.fusion_group = 1 : i64}
+  linalg.matmul indexing_maps = [#map, #map1, #map2] {kiln.epilogue = {relu}, kiln.fusion_group = 1 : i64}
+    ins(%x, %w : memref<2x40xf32>, memref<6x40xf32>) outs(%y : memref<2x6xf32>)
+  linalg.generic {indexing_maps = [#map3, #map3], iterator_types = ["parallel", "parallel"]}
+      ins(%y : memref<2x6xf32>) outs(%y : memref<2x6xf32>) attrs = {kiln.fusion_group = 1 : i64} {
+  ^bb0(%in: f32, %o: f32):
+    %r = arith.maximumf %in, %zero : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// Tests that a group whose epilogue names a pooling that is missing (a
+// cleanup removed it) is left unfused: the convolution still becomes a
+// kernel, accumulating onto the bias already in its output, and the bias
+// broadcast and the ReLU generic stay.
+// CHECK-LABEL: func.func @group_op_missing
+// CHECK-SAME: %[[OUT:[^:]*]]: memref<1x8x8x8xf32>)
+// CHECK-NOT: memref.alloc
+// CHECK: linalg.broadcast
+// CHECK: vector.maskedload %[[OUT]]
+// CHECK: vector.fma
+// CHECK: vector.maskedstore %[[OUT]]
+// CHECK-NOT: linalg.conv_2d_nchw_fchw
+// CHECK: linalg.generic
+// CHECK: arith.maximumf
+#map = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func @group_op_missing(%in: memref<1x3x10x10xf32>, %w: memref<8x3x3x3xf32>,
+                            %b: memref<8xf32>, %out: memref<1x8x8x8xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.broadcast ins(%b : memref<8xf32>) outs(%out : memref<1x8x8x8xf32>) dimensions = [0, 2, 3] {kiln.fusion_group = 0 : i64}
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, kiln.epilogue = {pool = "max", pool_kernel = array<i64: 2, 2>, pool_stride = array<i64: 2, 2>, relu}, kiln.fusion_group = 0 : i64, strides = dense<1> : tensor<2xi64>}
+    ins(%in, %w : memref<1x3x10x10xf32>, memref<8x3x3x3xf32>) outs(%out : memref<1x8x8x8xf32>)
+  linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%out : memref<1x8x8x8xf32>) outs(%out : memref<1x8x8x8xf32>) attrs = {kiln.fusion_group = 0 : i64} {
+  ^bb0(%x: f32, %o: f32):
+    %r = arith.maximumf %x, %zero : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// Tests that a group whose intermediate buffer (the ReLU'd convolution) is
+// also read by an unmarked op is left unfused, since fusing would never
+// write that buffer in full: the convolution becomes a plain kernel into
+// it, and the ReLU, the pooling and the copy stay.
+// CHECK-LABEL: func.func @intermediate_read_outside
+// CHECK-SAME: %[[OUT:[^:]*]]: memref<1x8x4x4xf32>, %[[SIDE:[^:]*]]: memref<1x8x8x8xf32>)
+// CHECK: %[[CONV:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x8x8x8xf32>
+// CHECK-NOT: memref.alloc
+// CHECK: linalg.broadcast
+// CHECK: vector.maskedload %[[CONV]]
+// CHECK: vector.fma
+// CHECK: vector.maskedstore %[[CONV]]
+// CHECK-NOT: linalg.conv_2d_nchw_fchw
+// CHECK: linalg.generic
+// CHECK: linalg.fill
+// CHECK: linalg.pooling_nchw_max
+// CHECK: memref.copy %[[CONV]], %[[SIDE]]
+#map = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func @intermediate_read_outside(%in: memref<1x3x10x10xf32>, %w: memref<8x3x3x3xf32>,
+                                     %b: memref<8xf32>, %out: memref<1x8x4x4xf32>,
+                                     %side: memref<1x8x8x8xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %neginf = arith.constant 0xFF800000 : f32
+  %conv = memref.alloc() {alignment = 64 : i64} : memref<1x8x8x8xf32>
+  linalg.broadcast ins(%b : memref<8xf32>) outs(%conv : memref<1x8x8x8xf32>) dimensions = [0, 2, 3] {kiln.fusion_group = 0 : i64}
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, kiln.epilogue = {pool = "max", pool_kernel = array<i64: 2, 2>, pool_stride = array<i64: 2, 2>, relu}, kiln.fusion_group = 0 : i64, strides = dense<1> : tensor<2xi64>}
+    ins(%in, %w : memref<1x3x10x10xf32>, memref<8x3x3x3xf32>) outs(%conv : memref<1x8x8x8xf32>)
+  linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%conv : memref<1x8x8x8xf32>) outs(%conv : memref<1x8x8x8xf32>) attrs = {kiln.fusion_group = 0 : i64} {
+  ^bb0(%x: f32, %o: f32):
+    %r = arith.maximumf %x, %zero : f32
+    linalg.yield %r : f32
+  }
+  %window = memref.alloc() : memref<2x2xf32>
+  linalg.fill {kiln.fusion_group = 0 : i64} ins(%neginf : f32) outs(%out : memref<1x8x4x4xf32>)
+  linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, kiln.fusion_group = 0 : i64, strides = dense<2> : tensor<2xi64>}
+    ins(%conv, %window : memref<1x8x8x8xf32>, memref<2x2xf32>) outs(%out : memref<1x8x4x4xf32>)
+  memref.copy %conv, %side : memref<1x8x8x8xf32> to memref<1x8x8x8xf32>
+  memref.dealloc %conv : memref<1x8x8x8xf32>
+  return
+}
+
+// -----
+
+// Tests that a group whose epilogue disagrees with its pooling op (a 3x3
+// window in the epilogue, 2x2 in the op) is left unfused: the fused kernel
+// would pool other windows, and read convolution rows past the output.
+// CHECK-LABEL: func.func @epilogue_disagrees_with_pool
+// CHECK: %[[CONV:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x8x8x8xf32>
+// CHECK-NOT: memref.alloc() {alignment = 64 : i64}
+// CHECK: vector.maskedstore %[[CONV]]
+// CHECK: linalg.generic
+// CHECK: linalg.pooling_nchw_max
+#map = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func @epilogue_disagrees_with_pool(%in: memref<1x3x10x10xf32>, %w: memref<8x3x3x3xf32>,
+                                        %b: memref<8xf32>, %out: memref<1x8x4x4xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %neginf = arith.constant 0xFF800000 : f32
+  %conv = memref.alloc() {alignment = 64 : i64} : memref<1x8x8x8xf32>
+  linalg.broadcast ins(%b : memref<8xf32>) outs(%conv : memref<1x8x8x8xf32>) dimensions = [0, 2, 3] {kiln.fusion_group = 0 : i64}
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, kiln.epilogue = {pool = "max", pool_kernel = array<i64: 3, 3>, pool_stride = array<i64: 2, 2>, relu}, kiln.fusion_group = 0 : i64, strides = dense<1> : tensor<2xi64>}
+    ins(%in, %w : memref<1x3x10x10xf32>, memref<8x3x3x3xf32>) outs(%conv : memref<1x8x8x8xf32>)
+  linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%conv : memref<1x8x8x8xf32>) outs(%conv : memref<1x8x8x8xf32>) attrs = {kiln.fusion_group = 0 : i64} {
+  ^bb0(%x: f32, %o: f32):
+    %r = arith.maximumf %x, %zero : f32
+    linalg.yield %r : f32
+  }
+  %window = memref.alloc() : memref<2x2xf32>
+  linalg.fill {kiln.fusion_group = 0 : i64} ins(%neginf : f32) outs(%out : memref<1x8x4x4xf32>)
+  linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, kiln.fusion_group = 0 : i64, strides = dense<2> : tensor<2xi64>}
+    ins(%conv, %window : memref<1x8x8x8xf32>, memref<2x2xf32>) outs(%out : memref<1x8x4x4xf32>)
+  memref.dealloc %conv : memref<1x8x8x8xf32>
+  return
+}
+
+// -----
+
+// Tests that a group whose element-wise ops are not the ReLU and the
+// average division the epilogue implies (max with 1, division by 2 for a
+// 2x2 window) is left unfused: the conv kernel writes its own output and
+// both generics stay.
+// CHECK-LABEL: func.func @elementwise_ops_changed
+// CHECK: %[[CONV:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x8x8x8xf32>
+// CHECK-NOT: memref.alloc() {alignment = 64 : i64}
+// CHECK: vector.maskedload %[[CONV]]
+// CHECK: vector.maskedstore %[[CONV]]
+// CHECK: linalg.generic
+// CHECK: arith.maximumf
+// CHECK: linalg.pooling_nchw_sum
+// CHECK: linalg.generic
+// CHECK: arith.divf
+#map = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func @elementwise_ops_changed(%in: memref<1x3x10x10xf32>, %w: memref<8x3x3x3xf32>,
+                                   %b: memref<8xf32>, %out: memref<1x8x4x4xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  %two = arith.constant 2.0 : f32
+  %conv = memref.alloc() {alignment = 64 : i64} : memref<1x8x8x8xf32>
+  linalg.broadcast ins(%b : memref<8xf32>) outs(%conv : memref<1x8x8x8xf32>) dimensions = [0, 2, 3] {kiln.fusion_group = 0 : i64}
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, kiln.epilogue = {pool = "avg", pool_kernel = array<i64: 2, 2>, pool_stride = array<i64: 2, 2>, relu}, kiln.fusion_group = 0 : i64, strides = dense<1> : tensor<2xi64>}
+    ins(%in, %w : memref<1x3x10x10xf32>, memref<8x3x3x3xf32>) outs(%conv : memref<1x8x8x8xf32>)
+  linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%conv : memref<1x8x8x8xf32>) outs(%conv : memref<1x8x8x8xf32>) attrs = {kiln.fusion_group = 0 : i64} {
+  ^bb0(%x: f32, %o: f32):
+    %r = arith.maximumf %x, %one : f32
+    linalg.yield %r : f32
+  }
+  %window = memref.alloc() : memref<2x2xf32>
+  linalg.fill {kiln.fusion_group = 0 : i64} ins(%zero : f32) outs(%out : memref<1x8x4x4xf32>)
+  linalg.pooling_nchw_sum {dilations = dense<1> : tensor<2xi64>, kiln.fusion_group = 0 : i64, strides = dense<2> : tensor<2xi64>}
+    ins(%conv, %window : memref<1x8x8x8xf32>, memref<2x2xf32>) outs(%out : memref<1x8x4x4xf32>)
+  linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%out : memref<1x8x4x4xf32>) outs(%out : memref<1x8x4x4xf32>) attrs = {kiln.fusion_group = 0 : i64} {
+  ^bb0(%x: f32, %o: f32):
+    %d = arith.divf %x, %two : f32
+    linalg.yield %d : f32
+  }
+  memref.dealloc %conv : memref<1x8x8x8xf32>
+  return
+}
+
+// -----
+
+// Tests that a group fuses as lowered, before any cleanup: the ReLU's zero
+// still inside its body and the ReLU writing a buffer of its own. The
+// kernel stores max(acc, 0) into that buffer; the convolution's buffer is
+// left unused.
+// CHECK-LABEL: func.func @fused_relu_not_in_place
+// CHECK-SAME: %[[OUT:[^:]*]]: memref<1x8x8x8xf32>)
+// CHECK-NOT: linalg.
+// CHECK: %[[ACT:.*]] = arith.maximumf %{{.*}}, %{{.*}} : vector<16xf32>
+// CHECK: vector.maskedstore %[[OUT]][{{.*}}], %{{.*}}, %[[ACT]]
+// CHECK-NOT: linalg.
+// CHECK: return
+#map = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func @fused_relu_not_in_place(%in: memref<1x3x10x10xf32>, %w: memref<8x3x3x3xf32>,
+                                   %out: memref<1x8x8x8xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %conv = memref.alloc() {alignment = 64 : i64} : memref<1x8x8x8xf32>
+  linalg.fill {kiln.fusion_group = 0 : i64} ins(%zero : f32) outs(%conv : memref<1x8x8x8xf32>)
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, kiln.epilogue = {relu}, kiln.fusion_group = 0 : i64, strides = dense<1> : tensor<2xi64>}
+    ins(%in, %w : memref<1x3x10x10xf32>, memref<8x3x3x3xf32>) outs(%conv : memref<1x8x8x8xf32>)
+  linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%conv : memref<1x8x8x8xf32>) outs(%out : memref<1x8x8x8xf32>) attrs = {kiln.fusion_group = 0 : i64} {
+  ^bb0(%x: f32, %o: f32):
+    %c0 = arith.constant 0.0 : f32
+    %r = arith.maximumf %x, %c0 : f32
+    linalg.yield %r : f32
+  }
+  memref.dealloc %conv : memref<1x8x8x8xf32>
+  return
+}

@@ -421,3 +421,155 @@ func.func @lrn_size_overflow(%x: tensor<1x4x8x8xf32>) {
   %0 = nn.lrn %x size 9223372036854775807 alpha 1.0e-4 beta 0.75 k 1.0 : tensor<1x4x8x8xf32>
   return
 }
+
+// -----
+
+// Tests that a fused convolution's pool kind is "max" or "avg".
+func.func @fused_conv_bad_pool_kind(%x: tensor<1x4x9x9xf32>, %w: tensor<6x4x3x3xf32>) {
+  // expected-error @+1 {{'nn.fused_conv2d' op pool must be "max" or "avg", found "min"}}
+  %0 = nn.fused_conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1
+         pool "min" kernel [2, 2] stride [2, 2]
+         : (tensor<1x4x9x9xf32>, tensor<6x4x3x3xf32>) -> tensor<1x6x3x3xf32>
+  return
+}
+
+// -----
+
+// Tests that a pool kernel without a pool kind is rejected (the generic
+// form can express it, the custom one cannot).
+func.func @fused_conv_kernel_without_kind(%x: tensor<1x4x9x9xf32>, %w: tensor<6x4x3x3xf32>) {
+  // expected-error @+1 {{'nn.fused_conv2d' op has a pool kernel or stride but no pool kind}}
+  %0 = "nn.fused_conv2d"(%x, %w) <{stride = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>,
+         dilation = array<i64: 1, 1>, groups = 1 : i64, pool_kernel = array<i64: 2, 2>}>
+         : (tensor<1x4x9x9xf32>, tensor<6x4x3x3xf32>) -> tensor<1x6x7x7xf32>
+  return
+}
+
+// -----
+
+// Tests that a pool kind needs a pool stride too.
+func.func @fused_conv_missing_pool_stride(%x: tensor<1x4x9x9xf32>, %w: tensor<6x4x3x3xf32>) {
+  // expected-error @+1 {{'nn.fused_conv2d' op needs a pool kernel and a pool stride}}
+  %0 = "nn.fused_conv2d"(%x, %w) <{stride = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>,
+         dilation = array<i64: 1, 1>, groups = 1 : i64, pool = "max",
+         pool_kernel = array<i64: 2, 2>}>
+         : (tensor<1x4x9x9xf32>, tensor<6x4x3x3xf32>) -> tensor<1x6x3x3xf32>
+  return
+}
+
+// -----
+
+// Tests that the pool kernel needs two positive values.
+func.func @fused_conv_pool_kernel_count(%x: tensor<1x4x9x9xf32>, %w: tensor<6x4x3x3xf32>) {
+  // expected-error @+1 {{pool kernel needs 2 values [h, w], found 1}}
+  %0 = nn.fused_conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1
+         pool "max" kernel [2] stride [2, 2]
+         : (tensor<1x4x9x9xf32>, tensor<6x4x3x3xf32>) -> tensor<1x6x3x3xf32>
+  return
+}
+
+// -----
+
+// Tests that a zero pool stride is rejected.
+func.func @fused_conv_pool_stride_zero(%x: tensor<1x4x9x9xf32>, %w: tensor<6x4x3x3xf32>) {
+  // expected-error @+1 {{pool stride must be positive, found 0}}
+  %0 = nn.fused_conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1
+         pool "avg" kernel [2, 2] stride [2, 0]
+         : (tensor<1x4x9x9xf32>, tensor<6x4x3x3xf32>) -> tensor<1x6x3x3xf32>
+  return
+}
+
+// -----
+
+// Tests that a pool kernel larger than the convolution's output (7x7) is
+// rejected with both sizes.
+func.func @fused_conv_pool_kernel_too_large(%x: tensor<1x4x9x9xf32>, %w: tensor<6x4x3x3xf32>) {
+  // expected-error @+1 {{pool kernel 8 is larger than the convolution's output (7)}}
+  %0 = nn.fused_conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1
+         pool "max" kernel [2, 8] stride [1, 1]
+         : (tensor<1x4x9x9xf32>, tensor<6x4x3x3xf32>) -> tensor<1x6x6x1xf32>
+  return
+}
+
+// -----
+
+// Tests that huge pool sizes are rejected, not overflowed.
+func.func @fused_conv_pool_huge(%x: tensor<1x4x9x9xf32>, %w: tensor<6x4x3x3xf32>) {
+  // expected-error @+1 {{pool kernel 9223372036854775807 is larger than the convolution's output (7)}}
+  %0 = nn.fused_conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1
+         pool "max" kernel [9223372036854775807, 1] stride [9223372036854775807, 9223372036854775807]
+         : (tensor<1x4x9x9xf32>, tensor<6x4x3x3xf32>) -> tensor<1x6x1x7xf32>
+  return
+}
+
+// -----
+
+// Tests that a huge pool stride gives one window, without overflow: the
+// expected shape is 1x6x1x1.
+func.func @fused_conv_pool_huge_stride(%x: tensor<1x4x9x9xf32>, %w: tensor<6x4x3x3xf32>) {
+  // expected-error @+1 {{result dimension 3 is 2, expected 1 (result 1x6x1x2, expected 1x6x1x1)}}
+  %0 = nn.fused_conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1
+         pool "max" kernel [7, 7] stride [9223372036854775807, 9223372036854775807]
+         : (tensor<1x4x9x9xf32>, tensor<6x4x3x3xf32>) -> tensor<1x6x1x2xf32>
+  return
+}
+
+// -----
+
+// Tests that the result shape accounts for the pooling: conv 7x7, pool 3
+// stride 2 gives 3x3, not the convolution's 7x7.
+func.func @fused_conv_result_shape(%x: tensor<1x4x9x9xf32>, %w: tensor<6x4x3x3xf32>) {
+  // expected-error @+1 {{result dimension 2 is 7, expected 3 (result 1x6x7x7, expected 1x6x3x3)}}
+  %0 = nn.fused_conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1
+         relu pool "max" kernel [3, 3] stride [2, 2]
+         : (tensor<1x4x9x9xf32>, tensor<6x4x3x3xf32>) -> tensor<1x6x7x7xf32>
+  return
+}
+
+// -----
+
+// Tests that a fused convolution without a pool has the convolution's shape.
+func.func @fused_conv_result_shape_no_pool(%x: tensor<1x4x9x9xf32>, %w: tensor<6x4x3x3xf32>) {
+  // expected-error @+1 {{result dimension 1 is 5, expected 6}}
+  %0 = nn.fused_conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1 relu
+         : (tensor<1x4x9x9xf32>, tensor<6x4x3x3xf32>) -> tensor<1x5x7x7xf32>
+  return
+}
+
+// -----
+
+// Tests that a fused convolution checks its convolution like nn.conv2d does.
+func.func @fused_conv_groups(%x: tensor<1x4x9x9xf32>, %w: tensor<6x4x3x3xf32>) {
+  // expected-error @+1 {{'nn.fused_conv2d' op groups (3) must divide the input channels (4)}}
+  %0 = nn.fused_conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 3 relu
+         : (tensor<1x4x9x9xf32>, tensor<6x4x3x3xf32>) -> tensor<1x6x7x7xf32>
+  return
+}
+
+// -----
+
+// Tests that a fused convolution's bias has one value per output channel.
+func.func @fused_conv_bias(%x: tensor<1x4x9x9xf32>, %w: tensor<6x4x3x3xf32>, %b: tensor<4xf32>) {
+  // expected-error @+1 {{'nn.fused_conv2d' op bias dimension 0 is 4, expected 6}}
+  %0 = nn.fused_conv2d %x, %w, %b stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1 relu
+         : (tensor<1x4x9x9xf32>, tensor<6x4x3x3xf32>, tensor<4xf32>) -> tensor<1x6x7x7xf32>
+  return
+}
+
+// -----
+
+// Tests that a fused linear layer checks its weight against its input.
+func.func @fused_linear_weight(%x: tensor<2x400xf32>, %w: tensor<120x300xf32>) {
+  // expected-error @+1 {{'nn.fused_linear' op weight dimension 1 is 300, expected 400}}
+  %0 = nn.fused_linear %x, %w relu : (tensor<2x400xf32>, tensor<120x300xf32>) -> tensor<2x120xf32>
+  return
+}
+
+// -----
+
+// Tests that a fused linear layer's result has the weight's output features.
+func.func @fused_linear_result(%x: tensor<2x400xf32>, %w: tensor<120x400xf32>) {
+  // expected-error @+1 {{'nn.fused_linear' op result dimension 1 is 100, expected 120}}
+  %0 = nn.fused_linear %x, %w relu : (tensor<2x400xf32>, tensor<120x400xf32>) -> tensor<2x100xf32>
+  return
+}

@@ -88,6 +88,41 @@ func.func @flatten(%x: tensor<1x16x5x5xf32>) -> tensor<1x400xf32> {
   return %0 : tensor<1x400xf32>
 }
 
+// Tests nn.fused_conv2d with every optional part present (bias, relu, a
+// max pool) and with none of them, and an average pool without relu.
+// CHECK-LABEL: func.func @fused_conv2d
+// CHECK-SAME: (%[[X:.*]]: tensor<1x4x9x9xf32>, %[[W:.*]]: tensor<6x2x3x3xf32>, %[[B:.*]]: tensor<6xf32>)
+func.func @fused_conv2d(%x: tensor<1x4x9x9xf32>, %w: tensor<6x2x3x3xf32>,
+                        %b: tensor<6xf32>)
+    -> (tensor<1x6x4x4xf32>, tensor<1x6x7x7xf32>, tensor<1x6x2x3xf32>) {
+  // CHECK: nn.fused_conv2d %[[X]], %[[W]], %[[B]] stride [1, 1] padding [1, 1, 1, 1] dilation [1, 1] groups 2 relu pool "max" kernel [3, 3] stride [2, 2] : (tensor<1x4x9x9xf32>, tensor<6x2x3x3xf32>, tensor<6xf32>) -> tensor<1x6x4x4xf32>
+  %0 = nn.fused_conv2d %x, %w, %b stride [1, 1] padding [1, 1, 1, 1]
+         dilation [1, 1] groups 2 relu pool "max" kernel [3, 3] stride [2, 2]
+         : (tensor<1x4x9x9xf32>, tensor<6x2x3x3xf32>, tensor<6xf32>) -> tensor<1x6x4x4xf32>
+  // CHECK: nn.fused_conv2d %[[X]], %[[W]] stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 2 : (tensor<1x4x9x9xf32>, tensor<6x2x3x3xf32>) -> tensor<1x6x7x7xf32>
+  %1 = nn.fused_conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0]
+         dilation [1, 1] groups 2
+         : (tensor<1x4x9x9xf32>, tensor<6x2x3x3xf32>) -> tensor<1x6x7x7xf32>
+  // CHECK: nn.fused_conv2d %[[X]], %[[W]], %[[B]] stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 2 pool "avg" kernel [2, 3] stride [3, 2] : (tensor<1x4x9x9xf32>, tensor<6x2x3x3xf32>, tensor<6xf32>) -> tensor<1x6x2x3xf32>
+  %2 = nn.fused_conv2d %x, %w, %b stride [1, 1] padding [0, 0, 0, 0]
+         dilation [1, 1] groups 2 pool "avg" kernel [2, 3] stride [3, 2]
+         : (tensor<1x4x9x9xf32>, tensor<6x2x3x3xf32>, tensor<6xf32>) -> tensor<1x6x2x3xf32>
+  return %0, %1, %2 : tensor<1x6x4x4xf32>, tensor<1x6x7x7xf32>, tensor<1x6x2x3xf32>
+}
+
+// Tests nn.fused_linear with and without bias and relu.
+// CHECK-LABEL: func.func @fused_linear
+// CHECK-SAME: (%[[X:.*]]: tensor<2x400xf32>, %[[W:.*]]: tensor<120x400xf32>, %[[B:.*]]: tensor<120xf32>)
+func.func @fused_linear(%x: tensor<2x400xf32>, %w: tensor<120x400xf32>,
+                        %b: tensor<120xf32>) -> (tensor<2x120xf32>, tensor<2x120xf32>) {
+  // CHECK: nn.fused_linear %[[X]], %[[W]], %[[B]] relu : (tensor<2x400xf32>, tensor<120x400xf32>, tensor<120xf32>) -> tensor<2x120xf32>
+  %0 = nn.fused_linear %x, %w, %b relu
+         : (tensor<2x400xf32>, tensor<120x400xf32>, tensor<120xf32>) -> tensor<2x120xf32>
+  // CHECK: nn.fused_linear %[[X]], %[[W]] : (tensor<2x400xf32>, tensor<120x400xf32>) -> tensor<2x120xf32>
+  %1 = nn.fused_linear %x, %w : (tensor<2x400xf32>, tensor<120x400xf32>) -> tensor<2x120xf32>
+  return %0, %1 : tensor<2x120xf32>, tensor<2x120xf32>
+}
+
 // CHECK-LABEL: func.func @resource_weights
 func.func @resource_weights(%x: tensor<1x2xf32>) -> tensor<1x2xf32> {
   // CHECK: %[[W:.*]] = arith.constant dense_resource<fc.weight> : tensor<2x2xf32>

@@ -10,6 +10,7 @@ The seeds are printed so that a failure can be replayed with --seed.
 import argparse
 import os
 import random
+import shlex
 import subprocess
 import sys
 
@@ -34,6 +35,10 @@ def main():
     parser.add_argument("--tol", type=float, default=1e-4)
     parser.add_argument("--seed", type=int, default=None, help="replay a failure")
     parser.add_argument("--kilnc", default="kilnc")
+    parser.add_argument("--target", help="cross-compile for this triple")
+    parser.add_argument("--emulator", default="",
+                        help="command that runs a target executable, e.g. "
+                             "'qemu-aarch64 -L /usr/aarch64-linux-gnu'")
     args = parser.parse_args()
 
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 31)
@@ -50,9 +55,11 @@ def main():
     x = np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
     np.save(path("input.npy"), x)
 
+    target = ["--target", args.target] if args.target else []
     run([args.kilnc, args.spec, "--weights", path("weights.safetensors"),
-         "--batch", str(args.batch), "-o", path("model")])
-    run([path("model"), path("input.npy"), "-o", path("kiln.npy")])
+         "--batch", str(args.batch), "-o", path("model")] + target)
+    run(shlex.split(args.emulator) +
+        [path("model"), path("input.npy"), "-o", path("kiln.npy")])
     got = np.load(path("kiln.npy"))
     want = nnref.run_model(model, x)
 

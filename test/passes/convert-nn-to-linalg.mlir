@@ -346,3 +346,122 @@ func.func @network(%x: tensor<1x1x4x4xf32>) -> tensor<1x2xf32> {
     }
   }
 #-}
+
+// -----
+
+// Tests that a fused conv + bias + ReLU + max pool lowers to the unfused
+// ops, all marked with one kiln.fusion_group; the convolution carries the
+// epilogue (relu, the pool kind, kernel and stride).
+// CHECK-LABEL: func.func @fused_conv_relu_maxpool
+// CHECK-SAME: (%[[X:.*]]: tensor<1x3x10x10xf32>, %[[W:.*]]: tensor<4x3x3x3xf32>, %[[B:.*]]: tensor<4xf32>)
+// CHECK: %[[INIT:.*]] = linalg.broadcast ins(%[[B]] : tensor<4xf32>) outs(%{{.*}} : tensor<1x4x8x8xf32>) dimensions = [0, 2, 3] {kiln.fusion_group = [[G:[0-9]+]] : i64}
+// CHECK: %[[C:.*]] = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, kiln.epilogue = {pool = "max", pool_kernel = array<i64: 2, 2>, pool_stride = array<i64: 2, 2>, relu}, kiln.fusion_group = [[G]] : i64, strides = dense<1> : tensor<2xi64>} ins(%[[X]], %[[W]] : {{.*}}) outs(%[[INIT]] : tensor<1x4x8x8xf32>)
+// CHECK: %[[R:.*]] = linalg.generic {{.*}} ins(%[[C]] : tensor<1x4x8x8xf32>) {{.*}} attrs = {kiln.fusion_group = [[G]] : i64}
+// CHECK: arith.maximumf
+// CHECK: %[[NEGINF:.*]] = arith.constant 0xFF800000 : f32
+// CHECK: %[[F:.*]] = linalg.fill {kiln.fusion_group = [[G]] : i64} ins(%[[NEGINF]] : f32) outs(%{{.*}} : tensor<1x4x4x4xf32>)
+// CHECK: %[[P:.*]] = linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, kiln.fusion_group = [[G]] : i64, strides = dense<2> : tensor<2xi64>} ins(%[[R]], %{{.*}} : tensor<1x4x8x8xf32>, tensor<2x2xf32>) outs(%[[F]] : tensor<1x4x4x4xf32>)
+// CHECK: return %[[P]]
+func.func @fused_conv_relu_maxpool(%x: tensor<1x3x10x10xf32>, %w: tensor<4x3x3x3xf32>,
+                                   %b: tensor<4xf32>) -> tensor<1x4x4x4xf32> {
+  %0 = nn.fused_conv2d %x, %w, %b stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1
+         relu pool "max" kernel [2, 2] stride [2, 2]
+         : (tensor<1x3x10x10xf32>, tensor<4x3x3x3xf32>, tensor<4xf32>) -> tensor<1x4x4x4xf32>
+  return %0 : tensor<1x4x4x4xf32>
+}
+
+// -----
+
+// Tests that a fused conv without bias or ReLU, with a padded input and an
+// average pool, marks the zero fill of the convolution's output, the
+// pooling's fill, the sum pooling and the division by the window size as
+// one group; the tensor.pad is not a linalg op and stays unmarked.
+// CHECK-LABEL: func.func @fused_conv_avgpool
+// CHECK: %[[PAD:.*]] = tensor.pad
+// CHECK: %[[INIT:.*]] = linalg.fill {kiln.fusion_group = [[G:[0-9]+]] : i64} ins(%{{.*}} : f32) outs(%{{.*}} : tensor<1x4x8x9xf32>)
+// CHECK: %[[C:.*]] = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, kiln.epilogue = {pool = "avg", pool_kernel = array<i64: 2, 3>, pool_stride = array<i64: 3, 2>}, kiln.fusion_group = [[G]] : i64, strides = dense<1> : tensor<2xi64>} ins(%[[PAD]], %{{.*}} : {{.*}}) outs(%[[INIT]] : tensor<1x4x8x9xf32>)
+// CHECK-NOT: arith.maximumf
+// CHECK: %[[F:.*]] = linalg.fill {kiln.fusion_group = [[G]] : i64} ins(%{{.*}} : f32) outs(%{{.*}} : tensor<1x4x3x4xf32>)
+// CHECK: %[[S:.*]] = linalg.pooling_nchw_sum {dilations = dense<1> : tensor<2xi64>, kiln.fusion_group = [[G]] : i64, strides = dense<[3, 2]> : tensor<2xi64>} ins(%[[C]], %{{.*}} : tensor<1x4x8x9xf32>, tensor<2x3xf32>) outs(%[[F]] : tensor<1x4x3x4xf32>)
+// CHECK: %[[SIX:.*]] = arith.constant 6.000000e+00 : f32
+// CHECK: %[[D:.*]] = linalg.generic {{.*}} ins(%[[S]] : tensor<1x4x3x4xf32>) {{.*}} attrs = {kiln.fusion_group = [[G]] : i64}
+// CHECK: arith.divf %{{.*}}, %[[SIX]]
+// CHECK: return %[[D]]
+func.func @fused_conv_avgpool(%x: tensor<1x3x8x9xf32>, %w: tensor<4x3x3x3xf32>)
+    -> tensor<1x4x3x4xf32> {
+  %0 = nn.fused_conv2d %x, %w stride [1, 1] padding [1, 1, 1, 1] dilation [1, 1] groups 1
+         pool "avg" kernel [2, 3] stride [3, 2]
+         : (tensor<1x3x8x9xf32>, tensor<4x3x3x3xf32>) -> tensor<1x4x3x4xf32>
+  return %0 : tensor<1x4x3x4xf32>
+}
+
+// -----
+
+// Tests that two fused ops get different groups, and that the second
+// group does not reach back into the first through its input.
+// CHECK-LABEL: func.func @two_fused_convs
+// CHECK: linalg.conv_2d_nchw_fchw {{.*}}kiln.fusion_group = [[G1:[0-9]+]] : i64
+// CHECK: %[[R1:.*]] = linalg.generic {{.*}} attrs = {kiln.fusion_group = [[G1]] : i64}
+// CHECK: linalg.fill {kiln.fusion_group = [[G2:[0-9]+]] : i64}
+// CHECK-NOT: kiln.fusion_group = [[G1]]
+// CHECK: linalg.conv_2d_nchw_fchw {{.*}}kiln.fusion_group = [[G2]] : i64{{.*}} ins(%[[R1]],
+// CHECK: %[[R2:.*]] = linalg.generic {{.*}} attrs = {kiln.fusion_group = [[G2]] : i64}
+// CHECK: return %[[R2]]
+func.func @two_fused_convs(%x: tensor<1x3x8x8xf32>, %w1: tensor<4x3x3x3xf32>,
+                           %w2: tensor<5x4x3x3xf32>) -> tensor<1x5x4x4xf32> {
+  %0 = nn.fused_conv2d %x, %w1 stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1 relu
+         : (tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>) -> tensor<1x4x6x6xf32>
+  %1 = nn.fused_conv2d %0, %w2 stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1 relu
+         : (tensor<1x4x6x6xf32>, tensor<5x4x3x3xf32>) -> tensor<1x5x4x4xf32>
+  return %1 : tensor<1x5x4x4xf32>
+}
+
+// -----
+
+// Tests that a fused linear + ReLU lowers to the bias broadcast, the
+// transposed-weight matmul carrying the epilogue, and the ReLU generic, all
+// in one group; a second fused linear without bias gets its own group.
+// CHECK-LABEL: func.func @fused_linear_relu
+// CHECK-SAME: (%[[X:.*]]: tensor<2x16xf32>, %[[W:.*]]: tensor<8x16xf32>, %[[B:.*]]: tensor<8xf32>, %[[W2:.*]]: tensor<8x8xf32>)
+// CHECK: %[[INIT:.*]] = linalg.broadcast ins(%[[B]] : tensor<8xf32>) outs(%{{.*}} : tensor<2x8xf32>) dimensions = [0] {kiln.fusion_group = [[G1:[0-9]+]] : i64}
+// CHECK: %[[M:.*]] = linalg.matmul indexing_maps = [#{{.*}}, #{{.*}}, #{{.*}}] {kiln.epilogue = {relu}, kiln.fusion_group = [[G1]] : i64} ins(%[[X]], %[[W]] : {{.*}}) outs(%[[INIT]] : tensor<2x8xf32>)
+// CHECK: %[[R:.*]] = linalg.generic {{.*}} ins(%[[M]] : tensor<2x8xf32>) {{.*}} attrs = {kiln.fusion_group = [[G1]] : i64}
+// CHECK: arith.maximumf
+// CHECK: %[[F:.*]] = linalg.fill {kiln.fusion_group = [[G2:[0-9]+]] : i64}
+// CHECK: %[[M2:.*]] = linalg.matmul {{.*}} {kiln.epilogue = {relu}, kiln.fusion_group = [[G2]] : i64} ins(%[[R]], %[[W2]] : {{.*}}) outs(%[[F]] : tensor<2x8xf32>)
+// CHECK: %[[R2:.*]] = linalg.generic {{.*}} ins(%[[M2]] : tensor<2x8xf32>) {{.*}} attrs = {kiln.fusion_group = [[G2]] : i64}
+// CHECK: return %[[R2]]
+func.func @fused_linear_relu(%x: tensor<2x16xf32>, %w: tensor<8x16xf32>,
+                             %b: tensor<8xf32>, %w2: tensor<8x8xf32>) -> tensor<2x8xf32> {
+  %0 = nn.fused_linear %x, %w, %b relu
+         : (tensor<2x16xf32>, tensor<8x16xf32>, tensor<8xf32>) -> tensor<2x8xf32>
+  %1 = nn.fused_linear %0, %w2 relu : (tensor<2x8xf32>, tensor<8x8xf32>) -> tensor<2x8xf32>
+  return %1 : tensor<2x8xf32>
+}
+
+// -----
+
+// Tests that a grouped fused convolution lowers to the grouped linalg
+// convolution on reshaped operands, then the ReLU and the pooling, unmarked
+// (the fused kernels handle only plain convolutions).
+// CHECK-LABEL: func.func @fused_conv_grouped
+// CHECK-SAME: (%[[X:.*]]: tensor<1x4x10x10xf32>, %[[W:.*]]: tensor<6x2x3x3xf32>, %[[B:.*]]: tensor<6xf32>)
+// CHECK-NOT: kiln.
+// CHECK: %[[INIT:.*]] = linalg.broadcast ins(%[[B]] : tensor<6xf32>) outs(%{{.*}} : tensor<1x6x8x8xf32>) dimensions = [0, 2, 3]{{ *$}}
+// CHECK: %[[XE:.*]] = tensor.expand_shape %[[X]] {{.*}} into tensor<1x2x2x10x10xf32>
+// CHECK: %[[WE:.*]] = tensor.expand_shape %[[W]] {{.*}} into tensor<2x3x2x3x3xf32>
+// CHECK: %[[IE:.*]] = tensor.expand_shape %[[INIT]] {{.*}} into tensor<1x2x3x8x8xf32>
+// CHECK: %[[C:.*]] = linalg.conv_2d_ngchw_gfchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%[[XE]], %[[WE]] : {{.*}}) outs(%[[IE]] : tensor<1x2x3x8x8xf32>)
+// CHECK: %[[CC:.*]] = tensor.collapse_shape %[[C]] {{.*}} into tensor<1x6x8x8xf32>
+// CHECK: %[[R:.*]] = linalg.generic {{.*}} ins(%[[CC]] : tensor<1x6x8x8xf32>) outs(%{{.*}} : tensor<1x6x8x8xf32>) {{{$}}
+// CHECK: arith.maximumf
+// CHECK: %[[P:.*]] = linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>} ins(%[[R]], %{{.*}} : tensor<1x6x8x8xf32>, tensor<2x2xf32>) outs(%{{.*}} : tensor<1x6x4x4xf32>)
+// CHECK-NOT: kiln.
+// CHECK: return %[[P]]
+func.func @fused_conv_grouped(%x: tensor<1x4x10x10xf32>, %w: tensor<6x2x3x3xf32>,
+                              %b: tensor<6xf32>) -> tensor<1x6x4x4xf32> {
+  %0 = nn.fused_conv2d %x, %w, %b stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 2
+         relu pool "max" kernel [2, 2] stride [2, 2]
+         : (tensor<1x4x10x10xf32>, tensor<6x2x3x3xf32>, tensor<6xf32>) -> tensor<1x6x4x4xf32>
+  return %0 : tensor<1x6x4x4xf32>
+}

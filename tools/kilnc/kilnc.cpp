@@ -8,6 +8,8 @@
 //   -> exe
 //
 //===----------------------------------------------------------------------===//
+#include "kiln/Codegen/DotEmitter.h"
+#include "kiln/Codegen/Library.h"
 #include "kiln/Codegen/Linker.h"
 #include "kiln/Codegen/ObjectEmitter.h"
 #include "kiln/Codegen/Pipelines.h"
@@ -62,8 +64,8 @@ enum ExitCode {
   kInternalError = 3,
 };
 
-enum class Stage { Spec, NN, Simplified, Linalg, Loops, LLVMDialect, LLVMIR,
-                   Asm, Obj, Exe };
+enum class Stage { Spec, NN, Simplified, Fused, Dot, Linalg, Loops, LLVMDialect,
+                   LLVMIR, Asm, Obj, Lib, So, Exe };
 
 cl::OptionCategory kilnCategory("Kiln options");
 cl::OptionCategory mlirCategory("MLIR options (inspect the passes kilnc runs)");
@@ -121,12 +123,24 @@ cl::opt<Stage> emit(
         clEnumValN(Stage::Simplified, "nn-simplified",
                    "nn dialect after kiln-simplify (dropout removed, "
                    "batchnorm folded)"),
+        clEnumValN(Stage::Fused, "nn-fused",
+                   "nn dialect after kiln-fuse (conv+ReLU+pool and "
+                   "linear+ReLU chains as single ops)"),
+        clEnumValN(Stage::Dot, "dot",
+                   "the layer graph after kiln-fuse, for Graphviz (rendered "
+                   "when -o names a .svg, .png or .pdf file)"),
         clEnumValN(Stage::Linalg, "linalg", "linalg on tensors"),
         clEnumValN(Stage::Loops, "loops", "scf loops on memrefs"),
         clEnumValN(Stage::LLVMDialect, "llvm", "MLIR's LLVM dialect"),
         clEnumValN(Stage::LLVMIR, "llvm-ir", "LLVM IR after LLVM's O3"),
         clEnumValN(Stage::Asm, "asm", "target assembly"),
         clEnumValN(Stage::Obj, "obj", "an object file defining kiln_model"),
+        clEnumValN(Stage::Lib, "lib",
+                   "a static library NAME.a with a C API, and its header "
+                   "NAME.h"),
+        clEnumValN(Stage::So, "so",
+                   "a shared library libNAME.so with a C API, and its header "
+                   "NAME.h"),
         clEnumValN(Stage::Exe, "exe",
                    "an executable: BIN INPUT.npy [-o OUT.npy] [--top K] "
                    "[--bench N]")),
@@ -148,9 +162,30 @@ cl::opt<std::string>
 
 cl::opt<std::string> runtimeDir(
     "runtime-dir",
-    cl::desc("Folder holding kiln_main.o and libkiln_runtime.a (default: "
-             "the build's, or $KILN_RUNTIME_DIR)"),
+    cl::desc("Folder holding kiln_main.o, libkiln_runtime.a and "
+             "libkiln_embed.a, with cross runtimes in <arch>-<os>-<env>/ "
+             "(default: $KILN_RUNTIME_DIR, an installed tree's lib/kiln, "
+             "or the build's)"),
     cl::value_desc("dir"), cl::cat(kilnCategory));
+
+cl::opt<std::string> headerFile(
+    "header",
+    cl::desc("Where --emit=lib/so write the C header (default: PREFIX.h "
+             "next to the library)"),
+    cl::value_desc("file.h"), cl::cat(kilnCategory));
+
+cl::opt<std::string> libraryPrefix(
+    "prefix",
+    cl::desc("C identifier that prefixes a library's symbols (default: the "
+             "model's name, sanitised)"),
+    cl::value_desc("name"), cl::cat(kilnCategory));
+
+cl::opt<bool> externalWeights(
+    "external-weights",
+    cl::desc("With --emit=lib/so: write the weights to a file named like "
+             "the library with the extension .weights, which the library "
+             "maps at run time, instead of embedding them"),
+    cl::cat(kilnCategory));
 
 cl::opt<bool> printWeights(
     "print-weights",
@@ -169,6 +204,10 @@ cl::opt<DebugCrash> debugCrash(
 cl::opt<bool> noSimplify("no-simplify",
                          cl::desc("Skip the nn-level simplifications"),
                          cl::cat(kilnCategory));
+
+cl::opt<bool> noFuse("no-fuse",
+                     cl::desc("Keep every layer a separate op (skip kiln-fuse)"),
+                     cl::cat(kilnCategory));
 
 cl::opt<bool> printMemoryPlan(
     "print-memory-plan",
@@ -196,9 +235,7 @@ const char *kOverview =
     "Kiln: the message asks\nfor a report; KILN_BACKTRACE=1 adds a stack "
     "trace).\n";
 
-bool isTextStage(Stage stage) {
-  return stage != Stage::Obj && stage != Stage::Exe;
-}
+bool isTextStage(Stage stage) { return stage < Stage::Obj; }
 
 int fail(int code, const Twine &message) {
   WithColor::error(errs(), "kilnc") << message << "\n";
@@ -251,6 +288,10 @@ std::string defaultOutputPath(Stage stage) {
   if (isTextStage(stage))
     return "-";
   StringRef stem = sys::path::stem(inputFile);
+  if (stage == Stage::Lib)
+    return (stem + ".a").str();
+  if (stage == Stage::So)
+    return ("lib" + stem + ".so").str();
   return (stem + (stage == Stage::Obj ? ".o" : "")).str();
 }
 
@@ -320,16 +361,138 @@ bool isInputFile(StringRef output) {
   return false;
 }
 
-std::string resolveRuntimeDir() {
+/// The runtime for the host: --runtime-dir, $KILN_RUNTIME_DIR, an installed
+/// tree's PREFIX/lib/kiln (kilnc being PREFIX/bin/kilnc), or the build's.
+std::string resolveRuntimeDir(const char *argv0) {
   if (!runtimeDir.empty())
     return runtimeDir;
   if (const char *env = std::getenv("KILN_RUNTIME_DIR"))
     return env;
+  std::string exe = sys::fs::getMainExecutable(
+      argv0, reinterpret_cast<void *>(&resolveRuntimeDir));
+  SmallString<256> installed(
+      sys::path::parent_path(sys::path::parent_path(exe)));
+  sys::path::append(installed, "lib", "kiln");
+  SmallString<256> probe(installed);
+  sys::path::append(probe, "libkiln_runtime.a");
+  if (!exe.empty() && sys::fs::exists(probe))
+    return std::string(installed);
   return KILN_DEFAULT_RUNTIME_DIR;
 }
 
+const char *programPath = "kilnc";
+
 int emitModule(mlir::OwningOpRef<mlir::ModuleOp> module,
                const std::string &output);
+
+/// --emit=dot: the layer graph as dot text, or rendered by Graphviz when the
+/// output's extension asks for a picture.
+int emitDot(mlir::ModuleOp module, const std::string &output) {
+  std::string dot;
+  llvm::raw_string_ostream dotStream(dot);
+  if (failed(emitLayerGraph(module, dotStream)))
+    return internalError("drawing '" + inputFile + "' failed");
+  StringRef format = getDotRenderFormat(output);
+  if (format.empty()) {
+    if (Error error = writeAtomically(output, [&](raw_pwrite_stream &os) {
+          os << dot;
+          return Error::success();
+        }))
+      return fail(kBadInput, toString(std::move(error)));
+    return kSuccess;
+  }
+  if (Error error = renderDot(dot, format, output))
+    return fail(kBadInput, toString(std::move(error)));
+  return kSuccess;
+}
+
+/// --emit=lib/so: adds the C API to the optimised module, writes the static
+/// archive or links the shared library, then writes the header.
+int emitLibrary(llvm::Module &llvmModule, TargetMachine &machine,
+                const kiln::TargetOptions &target, const std::string &output,
+                const ExternalWeights *weights) {
+  if (!libraryPrefix.empty() &&
+      sanitizeLibraryPrefix(libraryPrefix) != libraryPrefix)
+    return fail(kBadUsage,
+                "--prefix '" + libraryPrefix + "' is not a C identifier");
+  LibraryInterface interface;
+  if (Error error =
+          addLibraryInterface(llvmModule, libraryPrefix, interface, weights))
+    return internalError(toString(std::move(error)));
+  const std::string &prefix = interface.prefix;
+  interface.source = sys::path::filename(inputFile).str();
+  interface.cpu = machine.getTargetCPU().str();
+
+  std::string headerPath = headerFile;
+  if (headerPath.empty()) {
+    SmallString<256> path(sys::path::parent_path(output));
+    sys::path::append(path, prefix + ".h");
+    headerPath = std::string(path);
+  }
+  if (isInputFile(headerPath) || headerPath == output)
+    return fail(kBadUsage,
+                "refusing to write the header over '" + headerPath + "'");
+  std::string weightsPath;
+  if (weights) {
+    // Named after the library, so that build systems know it in advance.
+    SmallString<256> path(output);
+    sys::path::replace_extension(path, "weights");
+    weightsPath = std::string(path);
+    interface.weightsFile = sys::path::filename(weightsPath).str();
+    if (isInputFile(weightsPath) || weightsPath == output ||
+        weightsPath == headerPath)
+      return fail(kBadUsage,
+                  "refusing to write the weights over '" + weightsPath + "'");
+  }
+
+  SmallString<0> object;
+  raw_svector_ostream objectStream(object);
+  if (Error error = emitObject(llvmModule, machine, objectStream))
+    return internalError(toString(std::move(error)));
+  std::string runtime =
+      getTargetRuntimeDir(resolveRuntimeDir(programPath), target);
+
+  if (emit == Stage::Lib) {
+    if (Error error = writeAtomically(output, [&](raw_pwrite_stream &os) {
+          return writeStaticLibrary(object, prefix + ".o", runtime, os);
+        }))
+      return fail(kBadInput, toString(std::move(error)));
+  } else {
+    SmallString<128> objectPath;
+    int fd;
+    if (std::error_code ec =
+            sys::fs::createTemporaryFile("kiln-model", "o", fd, objectPath))
+      return fail(kBadInput, "cannot create a temporary file: " + ec.message());
+    FileRemover removeObject(objectPath);
+    {
+      raw_fd_ostream os(fd, /*shouldClose=*/true);
+      os << object;
+    }
+    SmallString<128> linkedPath(output);
+    linkedPath += "-%%%%%%.tmp";
+    sys::fs::createUniquePath(linkedPath, linkedPath, /*MakeAbsolute=*/false);
+    FileRemover removeLinked(linkedPath);
+    if (Error error = linkSharedLibrary(objectPath, linkedPath,
+                                        sys::path::filename(output), prefix,
+                                        runtime, target))
+      return fail(kBadInput, toString(std::move(error)));
+    if (std::error_code ec = sys::fs::rename(linkedPath, output))
+      return fail(kBadInput, "cannot write '" + output + "': " + ec.message());
+  }
+
+  if (weights)
+    if (Error error = writeAtomically(weightsPath, [&](raw_pwrite_stream &os) {
+          os << StringRef(weights->file.data(), weights->file.size());
+          return Error::success();
+        }))
+      return fail(kBadInput, toString(std::move(error)));
+  if (Error error = writeAtomically(headerPath, [&](raw_pwrite_stream &os) {
+        emitLibraryHeader(interface, sys::path::filename(output), os);
+        return Error::success();
+      }))
+    return fail(kBadInput, toString(std::move(error)));
+  return kSuccess;
+}
 
 /// An ONNX model brings its weights (its initializers): --weights and --seed
 /// do not apply, and --weights is refused rather than silently ignored.
@@ -367,6 +530,8 @@ int compile() {
     return fail(kBadUsage, "refusing to overwrite input file '" + output +
                                "' with the output");
   // A bad flag is a usage error (2) even when the spec has errors too.
+  if (externalWeights && emit != Stage::Lib && emit != Stage::So)
+    return fail(kBadUsage, "--external-weights needs --emit=lib or --emit=so");
   if (batch.getNumOccurrences() && batch <= 0)
     return fail(kBadUsage,
                 "--batch must be positive, found " + Twine(batch.getValue()));
@@ -454,12 +619,21 @@ int emitModule(mlir::OwningOpRef<mlir::ModuleOp> module,
       return fail(kBadUsage, "invalid pass manager options");
     mlir::applyDefaultTimingPassManagerCLOptions(pm);
     PipelineOptions options;
-    options.simplify = false; // Run once, below, so it is a stage of its own.
+    // Simplify and fuse run once, below, so that each is a stage of its own.
+    options.simplify = false;
+    options.fuse = false;
     options.vectorWidth = getVectorWidth(**machine);
+    // Accumulators: three quarters of the vector registers (24 of AVX-512's
+    // or NEON's 32, 12 of AVX2's 16); the rest hold inputs and weights.
+    int64_t registers = getVectorRegisters(**machine);
+    options.convAccumulators = registers * 3 / 4;
+    options.matmulAccumulators = registers / 2;
     options.planMemory = !noMemoryPlan;
     options.reportMemoryPlan = printMemoryPlan;
     if (!noSimplify)
       pm.addPass(createSimplifyPass());
+    if (!noFuse && emit >= Stage::Fused)
+      pm.addPass(createFusePass());
     if (emit >= Stage::Linalg)
       buildNNToLinalgPipeline(pm, options);
     if (emit >= Stage::Loops)
@@ -469,6 +643,9 @@ int emitModule(mlir::OwningOpRef<mlir::ModuleOp> module,
     if (failed(pm.run(*module)))
       return internalError("lowering '" + inputFile + "' failed");
   }
+
+  if (emit == Stage::Dot)
+    return emitDot(*module, output);
 
   if (emit <= Stage::LLVMDialect) {
     mlir::OpPrintingFlags flags;
@@ -488,6 +665,10 @@ int emitModule(mlir::OwningOpRef<mlir::ModuleOp> module,
   if (!llvmModule)
     return internalError("translating '" + inputFile + "' to LLVM IR failed");
   module = nullptr; // Release the MLIR copy of everything before codegen.
+  ExternalWeights weights;
+  if (externalWeights)
+    if (Error error = externalizeWeights(*llvmModule, weights))
+      return internalError(toString(std::move(error)));
   if (Error error = optimizeModule(*llvmModule, **machine))
     return internalError(toString(std::move(error)));
 
@@ -502,6 +683,9 @@ int emitModule(mlir::OwningOpRef<mlir::ModuleOp> module,
       return emitObject(*llvmModule, **machine, os);
     });
   };
+  if (emit == Stage::Lib || emit == Stage::So)
+    return emitLibrary(*llvmModule, **machine, target, output,
+                       externalWeights ? &weights : nullptr);
   if (emit != Stage::Exe) {
     if (Error error = emitTo(output, emit))
       return fail(kBadInput, toString(std::move(error)));
@@ -524,8 +708,9 @@ int emitModule(mlir::OwningOpRef<mlir::ModuleOp> module,
   sys::fs::createUniquePath(linkedPath, linkedPath, /*MakeAbsolute=*/false);
   FileRemover removeLinked(linkedPath);
   sys::RemoveFileOnSignal(linkedPath);
-  if (Error error = linkExecutable(objectPath, linkedPath, resolveRuntimeDir(),
-                                   target))
+  if (Error error = linkExecutable(
+          objectPath, linkedPath,
+          getTargetRuntimeDir(resolveRuntimeDir(programPath), target), target))
     return fail(kBadInput, toString(std::move(error)));
   if (std::error_code ec = sys::fs::rename(linkedPath, output))
     return fail(kBadInput, "cannot write '" + output + "': " + ec.message());
@@ -544,6 +729,7 @@ int main(int argc, char **argv) {
   mlir::registerPassManagerCLOptions();
   mlir::registerDefaultTimingManagerCLOptions();
   organizeHelp();
+  programPath = argv[0];
   if (!cl::ParseCommandLineOptions(argc, argv, kOverview, &errs()))
     return kBadUsage;
   return compile();

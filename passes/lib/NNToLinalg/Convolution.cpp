@@ -46,49 +46,51 @@ struct Conv2DLowering : OpConversionPattern<nn::Conv2DOp> {
   LogicalResult
   matchAndRewrite(nn::Conv2DOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    auto resultType = cast<RankedTensorType>(op.getType());
-    ArrayRef<int64_t> pad = op.getPadding(); // [top, left, bottom, right]
-    Value input = createPadded(rewriter, loc, adaptor.getInput(),
-                               {0, 0, pad[0], pad[1]}, {0, 0, pad[2], pad[3]},
-                               /*value=*/0.0);
-    // The convolution accumulates into its output: start from the bias.
-    Value init = adaptor.getBias()
-                     ? createBroadcast(rewriter, loc, adaptor.getBias(),
-                                       resultType.getShape(), /*dim=*/1)
-                     : createFilled(rewriter, loc, resultType.getShape(), 0.0);
-    NamedAttribute attrs[] = {
-        rewriter.getNamedAttr("strides",
-                              rewriter.getI64TensorAttr(op.getStride())),
-        rewriter.getNamedAttr("dilations",
-                              rewriter.getI64TensorAttr(op.getDilation()))};
-
-    int64_t groups = op.getGroups();
-    if (groups == 1) {
-      auto conv = linalg::Conv2DNchwFchwOp::create(
-          rewriter, loc, TypeRange{resultType},
-          ValueRange{input, adaptor.getWeight()}, ValueRange{init}, attrs);
-      rewriter.replaceOp(op, conv.getResult(0));
-      return success();
-    }
-
-    // NCHW -> NGCHW for input and output, FCHW -> GFCHW for the weight.
-    Value groupedInput = splitGroups(rewriter, loc, input, 1, groups);
-    Value groupedWeight =
-        splitGroups(rewriter, loc, adaptor.getWeight(), 0, groups);
-    Value groupedInit = splitGroups(rewriter, loc, init, 1, groups);
-    auto conv = linalg::Conv2DNgchwGfchwOp::create(
-        rewriter, loc, TypeRange{groupedInit.getType()},
-        ValueRange{groupedInput, groupedWeight}, ValueRange{groupedInit},
-        attrs);
-    SmallVector<ReassociationIndices> merge = {{0}, {1, 2}, {3}, {4}};
-    rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(
-        op, resultType, conv.getResult(0), merge);
+    rewriter.replaceOp(
+        op, createConvolution(rewriter, op.getLoc(), adaptor.getInput(),
+                              adaptor.getWeight(), adaptor.getBias(),
+                              op.getStride(), op.getPadding(),
+                              op.getDilation(), op.getGroups(),
+                              cast<RankedTensorType>(op.getType())));
     return success();
   }
 };
 
 } // namespace
+
+Value kiln::createConvolution(OpBuilder &b, Location loc, Value input,
+                              Value weight, Value bias,
+                              ArrayRef<int64_t> stride,
+                              ArrayRef<int64_t> pad, // [top, left, bottom, right]
+                              ArrayRef<int64_t> dilation, int64_t groups,
+                              RankedTensorType resultType) {
+  Value padded = createPadded(b, loc, input, {0, 0, pad[0], pad[1]},
+                              {0, 0, pad[2], pad[3]}, /*value=*/0.0);
+  // The convolution accumulates into its output: start from the bias.
+  Value init = bias ? createBroadcast(b, loc, bias, resultType.getShape(),
+                                      /*dim=*/1)
+                    : createFilled(b, loc, resultType.getShape(), 0.0);
+  NamedAttribute attrs[] = {
+      b.getNamedAttr("strides", b.getI64TensorAttr(stride)),
+      b.getNamedAttr("dilations", b.getI64TensorAttr(dilation))};
+
+  if (groups == 1)
+    return linalg::Conv2DNchwFchwOp::create(b, loc, TypeRange{resultType},
+                                            ValueRange{padded, weight},
+                                            ValueRange{init}, attrs)
+        .getResult(0);
+
+  // NCHW -> NGCHW for input and output, FCHW -> GFCHW for the weight.
+  Value groupedInput = splitGroups(b, loc, padded, 1, groups);
+  Value groupedWeight = splitGroups(b, loc, weight, 0, groups);
+  Value groupedInit = splitGroups(b, loc, init, 1, groups);
+  auto conv = linalg::Conv2DNgchwGfchwOp::create(
+      b, loc, TypeRange{groupedInit.getType()},
+      ValueRange{groupedInput, groupedWeight}, ValueRange{groupedInit}, attrs);
+  SmallVector<ReassociationIndices> merge = {{0}, {1, 2}, {3}, {4}};
+  return tensor::CollapseShapeOp::create(b, loc, resultType, conv.getResult(0),
+                                         merge);
+}
 
 void kiln::populateConvolutionPatterns(RewritePatternSet &patterns) {
   patterns.add<Conv2DLowering>(patterns.getContext());

@@ -122,6 +122,13 @@ struct BatchNormLowering : OpConversionPattern<nn::BatchNormOp> {
 
 } // namespace
 
+Value kiln::createRelu(OpBuilder &b, Location loc, Value x) {
+  return createElementwise(b, loc, x,
+                           [](OpBuilder &b, Location loc, ValueRange args) {
+                             return relu(b, loc, args[0]);
+                           });
+}
+
 void kiln::populateElementwisePatterns(RewritePatternSet &patterns) {
   patterns.add<
       UnaryLowering<nn::ReluOp, relu>, UnaryLowering<nn::SigmoidOp, sigmoid>,

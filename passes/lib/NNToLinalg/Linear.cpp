@@ -22,22 +22,28 @@ struct LinearLowering : OpConversionPattern<nn::LinearOp> {
   LogicalResult
   matchAndRewrite(nn::LinearOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    auto resultType = cast<RankedTensorType>(op.getType());
-    Value init = adaptor.getBias()
-                     ? createBroadcast(rewriter, loc, adaptor.getBias(),
-                                       resultType.getShape(), /*dim=*/1)
-                     : createFilled(rewriter, loc, resultType.getShape(), 0.0);
-    // indexing_maps (m, n, k) -> (m, k), (n, k), (m, n).
-    auto matmul = linalg::MatmulTransposeBOp::create(
-        rewriter, loc, TypeRange{resultType},
-        ValueRange{adaptor.getInput(), adaptor.getWeight()}, ValueRange{init});
-    rewriter.replaceOp(op, matmul.getResult(0));
+    rewriter.replaceOp(op, createLinear(rewriter, op.getLoc(),
+                                        adaptor.getInput(), adaptor.getWeight(),
+                                        adaptor.getBias(),
+                                        cast<RankedTensorType>(op.getType())));
     return success();
   }
 };
 
 } // namespace
+
+Value kiln::createLinear(OpBuilder &b, Location loc, Value input,
+                         Value weight, Value bias,
+                         RankedTensorType resultType) {
+  Value init = bias ? createBroadcast(b, loc, bias, resultType.getShape(),
+                                      /*dim=*/1)
+                    : createFilled(b, loc, resultType.getShape(), 0.0);
+  // indexing_maps (m, n, k) -> (m, k), (n, k), (m, n).
+  return linalg::MatmulTransposeBOp::create(b, loc, TypeRange{resultType},
+                                            ValueRange{input, weight},
+                                            ValueRange{init})
+      .getResult(0);
+}
 
 void kiln::populateLinearPatterns(RewritePatternSet &patterns) {
   patterns.add<LinearLowering>(patterns.getContext());

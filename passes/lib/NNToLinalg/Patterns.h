@@ -22,6 +22,35 @@ void populateElementwisePatterns(mlir::RewritePatternSet &patterns);
 void populateNormalizationPatterns(mlir::RewritePatternSet &patterns);
 void populateShapePatterns(mlir::RewritePatternSet &patterns);
 void populateJoinPatterns(mlir::RewritePatternSet &patterns);
+void populateFusedPatterns(mlir::RewritePatternSet &patterns);
+
+/// The layer lowerings, shared by the op patterns and the fused ops.
+/// Convolution (nn.conv2d semantics) into the optional bias; `bias` may be
+/// null.
+mlir::Value createConvolution(mlir::OpBuilder &b, mlir::Location loc,
+                              mlir::Value input, mlir::Value weight,
+                              mlir::Value bias, llvm::ArrayRef<int64_t> stride,
+                              llvm::ArrayRef<int64_t> padding,
+                              llvm::ArrayRef<int64_t> dilation, int64_t groups,
+                              mlir::RankedTensorType resultType);
+/// y = x W^T + b (nn.linear); `bias` may be null.
+mlir::Value createLinear(mlir::OpBuilder &b, mlir::Location loc,
+                         mlir::Value input, mlir::Value weight,
+                         mlir::Value bias, mlir::RankedTensorType resultType);
+/// max(x, 0) element-wise.
+mlir::Value createRelu(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x);
+/// nn.max_pool2d / nn.avg_pool2d semantics (padding [t, l, b, r]).
+mlir::Value createMaxPool2D(mlir::OpBuilder &b, mlir::Location loc,
+                            mlir::Value input, llvm::ArrayRef<int64_t> kernel,
+                            llvm::ArrayRef<int64_t> stride,
+                            llvm::ArrayRef<int64_t> padding,
+                            mlir::RankedTensorType resultType);
+mlir::Value createAvgPool2D(mlir::OpBuilder &b, mlir::Location loc,
+                            mlir::Value input, llvm::ArrayRef<int64_t> kernel,
+                            llvm::ArrayRef<int64_t> stride,
+                            llvm::ArrayRef<int64_t> padding,
+                            bool countIncludePad,
+                            mlir::RankedTensorType resultType);
 
 /// An f32 `arith.constant`.
 mlir::Value createF32(mlir::OpBuilder &b, mlir::Location loc, double value);

@@ -152,16 +152,43 @@ static Value createAvgPool(OpBuilder &b, Location loc, Value input,
       });
 }
 
-template <typename OpTy> static void getPoolDims(OpTy op, PoolDim (&dims)[2]) {
-  auto inputType = cast<RankedTensorType>(op.getInput().getType());
-  auto resultType = cast<RankedTensorType>(op.getType());
-  ArrayRef<int64_t> kernel = op.getKernel(), stride = op.getStride(),
-                    pad = op.getPadding();
+static void getPoolDims(RankedTensorType inputType,
+                        RankedTensorType resultType, ArrayRef<int64_t> kernel,
+                        ArrayRef<int64_t> stride, ArrayRef<int64_t> pad,
+                        PoolDim (&dims)[2]) {
   for (int i = 0; i < 2; ++i)
     dims[i] = {
         inputType.getDimSize(2 + i), kernel[i], stride[i], pad[i], pad[2 + i],
         resultType.getDimSize(2 + i)};
 }
+
+} // namespace
+
+Value kiln::createMaxPool2D(OpBuilder &b, Location loc, Value input,
+                            ArrayRef<int64_t> kernel, ArrayRef<int64_t> stride,
+                            ArrayRef<int64_t> padding,
+                            RankedTensorType resultType) {
+  PoolDim dims[2];
+  getPoolDims(cast<RankedTensorType>(input.getType()), resultType, kernel,
+              stride, padding, dims);
+  // Every window holds at least one input cell (padding < kernel), so -inf
+  // padding never wins.
+  double ninf = -std::numeric_limits<double>::infinity();
+  return createPool<linalg::PoolingNchwMaxOp>(b, loc, input, resultType, dims,
+                                              ninf, ninf);
+}
+
+Value kiln::createAvgPool2D(OpBuilder &b, Location loc, Value input,
+                            ArrayRef<int64_t> kernel, ArrayRef<int64_t> stride,
+                            ArrayRef<int64_t> padding, bool countIncludePad,
+                            RankedTensorType resultType) {
+  PoolDim dims[2];
+  getPoolDims(cast<RankedTensorType>(input.getType()), resultType, kernel,
+              stride, padding, dims);
+  return createAvgPool(b, loc, input, resultType, dims, countIncludePad);
+}
+
+namespace {
 
 struct MaxPool2DLowering : OpConversionPattern<nn::MaxPool2DOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -169,15 +196,10 @@ struct MaxPool2DLowering : OpConversionPattern<nn::MaxPool2DOp> {
   LogicalResult
   matchAndRewrite(nn::MaxPool2DOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    PoolDim dims[2];
-    getPoolDims(op, dims);
-    // Every window holds at least one input cell (padding <= kernel/2), so
-    // -inf padding never wins.
-    double ninf = -std::numeric_limits<double>::infinity();
-    rewriter.replaceOp(op, createPool<linalg::PoolingNchwMaxOp>(
-                               rewriter, op.getLoc(), adaptor.getInput(),
-                               cast<RankedTensorType>(op.getType()), dims, ninf,
-                               ninf));
+    rewriter.replaceOp(
+        op, createMaxPool2D(rewriter, op.getLoc(), adaptor.getInput(),
+                            op.getKernel(), op.getStride(), op.getPadding(),
+                            cast<RankedTensorType>(op.getType())));
     return success();
   }
 };
@@ -188,18 +210,15 @@ struct AvgPool2DLowering : OpConversionPattern<nn::AvgPool2DOp> {
   LogicalResult
   matchAndRewrite(nn::AvgPool2DOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    PoolDim dims[2];
-    getPoolDims(op, dims);
-    rewriter.replaceOp(op,
-                       createAvgPool(rewriter, op.getLoc(), adaptor.getInput(),
-                                     cast<RankedTensorType>(op.getType()), dims,
-                                     op.getCountIncludePad()));
+    rewriter.replaceOp(
+        op, createAvgPool2D(rewriter, op.getLoc(), adaptor.getInput(),
+                            op.getKernel(), op.getStride(), op.getPadding(),
+                            op.getCountIncludePad(),
+                            cast<RankedTensorType>(op.getType())));
     return success();
   }
 };
 
-/// Adaptive pooling's window along one dimension: output cell `o` averages
-/// [floor(o * in / out), ceil((o + 1) * in / out)).
 struct AdaptiveDim {
   int64_t input, output;
 

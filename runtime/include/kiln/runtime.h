@@ -25,6 +25,14 @@ extern "C" {
 
 /*===-- Model descriptor --------------------------------------------------===*/
 
+/* One layer of a compiled model, as the profiler reports it: where it comes
+ * from and what it is ("vgg16.nn:12 conv2d+relu+max_pool2d"), and its
+ * floating-point operations per inference (a multiply-add counts two). */
+typedef struct kiln_layer_desc {
+  const char *name;
+  int64_t flops;
+} kiln_layer_desc;
+
 typedef struct kiln_model_desc {
   const char *name; /* model name from the spec */
   int64_t input_rank;
@@ -41,6 +49,9 @@ typedef struct kiln_model_desc {
    * reusable across calls but not shared by concurrent ones. forward never
    * allocates memory. */
   void (*forward)(const float *input, float *output, void *workspace);
+  /* The model's layers in execution order (after fusion). */
+  int64_t num_layers;
+  const kiln_layer_desc *layers;
 } kiln_model_desc;
 
 /* Defined by the compiled model object, not by this library. */
@@ -116,6 +127,17 @@ int kiln_set_num_threads(int threads);
 
 /* The number of threads parallel kernels use (starts the pool). */
 int kiln_num_threads(void);
+
+/*===-- Per-layer profile ------------------------------------------------===*/
+
+/* Compiled models call kiln_profile_layer(i) as their layer i starts and
+ * kiln_profile_layer(-1) as forward returns. Between kiln_profile_begin and
+ * kiln_profile_end, the calling thread's wall time is added, per layer, to
+ * seconds[0..num_layers); outside, the calls return at once. Not for use
+ * by several threads at a time. */
+void kiln_profile_layer(int64_t layer);
+void kiln_profile_begin(double *seconds, int64_t num_layers);
+void kiln_profile_end(void);
 
 /*===-- Timing ------------------------------------------------------------===*/
 

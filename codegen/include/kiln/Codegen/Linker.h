@@ -36,6 +36,21 @@ llvm::Error linkExecutable(llvm::StringRef objectPath,
                            llvm::StringRef runtimeDir,
                            const TargetOptions &target);
 
+/// The folder holding the runtime built for `target`: `runtimeDir` itself
+/// for the host, `runtimeDir`/<arch>-<os>-<env> (named like the cross
+/// compiler, e.g. aarch64-linux-gnu) otherwise.
+std::string getTargetRuntimeDir(llvm::StringRef runtimeDir,
+                                const TargetOptions &target);
+
+/// Links `objectPath` (a model object with a library API, see Library.h)
+/// with `runtimeDir`/libkiln_embed.a into the shared library `outputPath`
+/// whose soname is `soname`, exporting only the symbols that start with
+/// `exportPrefix`_.
+llvm::Error
+linkSharedLibrary(llvm::StringRef objectPath, llvm::StringRef outputPath,
+                  llvm::StringRef soname, llvm::StringRef exportPrefix,
+                  llvm::StringRef runtimeDir, const TargetOptions &target);
+
 } // namespace kiln
 
 #endif // KILN_CODEGEN_LINKER_H

@@ -76,6 +76,11 @@ createTargetMachine(const TargetOptions &options,
 /// the micro-kernels should use.
 int64_t getVectorWidth(const llvm::TargetMachine &targetMachine);
 
+/// The number of vector registers of `targetMachine`'s subtarget: 32 with
+/// AVX-512 and on aarch64, 16 with AVX2 or SSE. The micro-kernels keep about
+/// three quarters of them as accumulators; more would spill.
+int64_t getVectorRegisters(const llvm::TargetMachine &targetMachine);
+
 /// Translates `module` (LLVM dialect, as left by buildLoopsToLLVMPipeline) to
 /// LLVM IR for `targetMachine`: sets the triple and data layout, renames the
 /// entry function (`entryName`, normally "forward") to kiln_forward, makes

@@ -34,6 +34,12 @@ inline constexpr llvm::StringLiteral kLoopAnnotationAttrName =
 /// size in bytes (i64).
 inline constexpr llvm::StringLiteral kWorkspaceBytesAttrName =
     "kiln.workspace_bytes";
+/// Module attribute set by kiln-record-layers: the model's layers as an
+/// array of {name, loc, flops} dictionaries.
+inline constexpr llvm::StringLiteral kLayersAttrName = "kiln.layers";
+/// The runtime function compiled models call as each layer starts.
+inline constexpr llvm::StringLiteral kProfileLayerFunction =
+    "kiln_profile_layer";
 /// Module attribute naming the model (set by the frontend).
 inline constexpr llvm::StringLiteral kModelNameAttrName = "kiln.model_name";
 

@@ -231,7 +231,8 @@ def PlanMemoryPass : Pass<"kiln-plan-memory", "mlir::ModuleOp"> {
     peak activation memory) is recorded as the module attribute
     `kiln.workspace_bytes`, for the `kiln_model` descriptor; the runtime
     allocates the workspace once, so inference does not call malloc.
-    Allocations in nested regions or of dynamic shape are left alone.
+    Allocations used only by deallocations are removed. Allocations in
+    nested regions or of dynamic shape are left alone.
   }];
   let options = [
     Option<"entryName", "entry", "std::string", /*default=*/"\"forward\"",
@@ -242,6 +243,36 @@ def PlanMemoryPass : Pass<"kiln-plan-memory", "mlir::ModuleOp"> {
   let dependentDialects = [
     "mlir::arith::ArithDialect",
     "mlir::memref::MemRefDialect",
+  ];
+}
+
+def InstrumentLayersPass : Pass<"kiln-instrument-layers", "mlir::ModuleOp"> {
+  let summary = "Call the runtime's profiler as each layer of the entry starts";
+  let description = [{
+    Reads the layer list that `kiln-record-layers` left in `kiln.layers` and
+    finds each layer's ops in the entry block by their location. Before the
+    first op of each layer it inserts `call @kiln_profile_layer(i)` (i: the
+    layer's index in the list), and `call @kiln_profile_layer(-1)` before
+    the return. Ops that compute nothing (constants, views, allocations) and
+    ops of unknown location belong to the layer before them. The runtime
+    times layers only while a profile is being taken (`BIN --profile`);
+    otherwise each call returns at once.
+
+    `kiln.layers` is then rewritten to what the object emitter needs, each
+    layer's name prefixed with its first spec line and without the
+    location: `[{flops = 235200 : i64, name = "lenet5.nn:6
+    conv2d+relu+max_pool2d"}, ...]`.
+
+    Without `kiln.layers` (e.g. a module written in linalg) the pass does
+    nothing.
+  }];
+  let options = [
+    Option<"entryName", "entry", "std::string", /*default=*/"\"forward\"",
+           "Name of the model's entry function">,
+  ];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect",
+    "mlir::func::FuncDialect",
   ];
 }
 

@@ -36,6 +36,10 @@ struct PipelineOptions {
   /// batch-norm folding) before lowering nn to linalg.
   bool simplify = true;
 
+  /// Merge conv+ReLU+pool and linear+ReLU chains into fused ops (kiln-fuse)
+  /// before lowering nn to linalg.
+  bool fuse = true;
+
   /// Generalize named linalg ops and interchange loops so that the innermost
   /// loop of convolutions and matmuls runs along the output's contiguous
   /// dimension, which LLVM vectorizes. Results are unchanged (each output
@@ -52,6 +56,12 @@ struct PipelineOptions {
   /// Lower convolutions and linear layers to register-blocked vector
   /// kernels (kiln-lower-to-microkernels); 0 disables them.
   int64_t vectorWidth = 16;
+
+  /// Vector accumulators of the convolution and linear kernels: about three
+  /// quarters of the target's vector registers (getVectorRegisters), so the
+  /// inputs and broadcast weights fit beside them without spilling.
+  int64_t convAccumulators = 24;
+  int64_t matmulAccumulators = 16;
 
   /// Place all intermediate buffers in one workspace argument of the entry
   /// function (kiln-plan-memory) instead of allocating each on the heap.

@@ -23,6 +23,9 @@ namespace kiln {
 /// nn.batch_norm into a preceding nn.conv2d with constant parameters.
 void populateSimplifyPatterns(mlir::RewritePatternSet &patterns);
 
+/// Adds the patterns of kiln-fuse.
+void populateFusionPatterns(mlir::RewritePatternSet &patterns);
+
 /// Adds the dialect-conversion patterns that lower every nn op to linalg,
 /// tensor, arith and math on tensors.
 void populateNNToLinalgConversionPatterns(mlir::RewritePatternSet &patterns);

@@ -54,6 +54,54 @@ def SimplifyPass : Pass<"kiln-simplify", "mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
+def FusePass : Pass<"kiln-fuse", "mlir::ModuleOp"> {
+  let summary = "Fuse conv + ReLU + pooling chains and linear + ReLU into one op";
+  let description = [{
+    Every layer of a CNN that is lowered on its own writes its whole output
+    to memory and the next one reads it back: after a convolution, the ReLU
+    and the pooling are two such passes over the largest tensors of the
+    network. This pass merges the chains so that the kernels can apply them
+    to tiles of the convolution while they are still in registers and cache:
+
+    * `nn.relu(nn.conv2d)` -> `nn.fused_conv2d ... relu`
+    * `nn.max_pool2d` / `nn.avg_pool2d` of a convolution (fused or not, with
+      no pooling yet) -> `nn.fused_conv2d ... pool "max"|"avg" ...`, when the
+      pooling has no padding and every window lies inside the convolution's
+      output (so ceil_mode changes nothing);
+    * `nn.relu(nn.fused_conv2d ... pool "max")` without a ReLU yet: the ReLU
+      moves before the pooling (max and ReLU commute);
+    * `nn.relu(nn.linear)` -> `nn.fused_linear ... relu`.
+
+    A producer with more than one user is never fused (its unfused result is
+    still needed), and neither is a pooling with padding (tile alignment).
+    The fused op's location fuses those of the layers it replaces, so
+    diagnostics still name every spec line.
+  }];
+}
+
+def RecordLayersPass : Pass<"kiln-record-layers", "mlir::ModuleOp"> {
+  let summary = "Record the model's layers (name, location, FLOPs) for profiling";
+  let description = [{
+    Once lowered, a layer is a loop nest that no longer says what it was.
+    This pass lists every nn op of the entry function, in order, as the module
+    attribute `kiln.layers`: for each, its location (the spec lines it comes
+    from, several for a fused op), a name such as `conv2d+relu+max_pool2d`
+    and its floating-point operations at the model's batch size (a
+    multiply-add counts two). `kiln-instrument-layers` later finds each
+    layer's loops by that location, and compiled models report per-layer
+    times and GFLOP/s with `--profile`.
+
+    ```mlir
+    module attributes {kiln.layers = [{flops = 235200 : i64,
+        loc = loc("lenet5.nn":6:1), name = "conv2d+relu+max_pool2d"}, ...]}
+    ```
+  }];
+  let options = [
+    Option<"entryName", "entry", "std::string", /*default=*/"\"forward\"",
+           "Name of the model's entry function">,
+  ];
+}
+
 def ConvertNNToLinalgPass : Pass<"convert-nn-to-linalg", "mlir::ModuleOp"> {
   let summary = "Lower nn layers to linalg, tensor, arith and math on tensors";
   let description = [{

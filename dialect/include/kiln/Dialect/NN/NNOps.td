@@ -64,6 +64,72 @@ def NN_LinearOp : NN_Op<"linear", [Pure]> {
 }
 
 //===----------------------------------------------------------------------===//
+// Fused layers (built by kiln-fuse, never by the frontends)
+//===----------------------------------------------------------------------===//
+
+def NN_FusedConv2DOp : NN_Op<"fused_conv2d", [Pure]> {
+  let summary = "Convolution + bias, then optionally ReLU and a pooling";
+  let description = [{
+    One op for a conv2d whose result feeds only a ReLU and/or a max or
+    average pooling without padding: the kernels compute the pooling from
+    tiles of the convolution instead of writing the full convolution out
+    and reading it back. The convolution attributes are nn.conv2d's;
+    `relu` applies max(x, 0) to the convolution; `pool` ("max" or "avg"),
+    `pool_kernel` and `pool_stride` describe the pooling that follows (no
+    padding; windows that run past the convolution's output are not
+    allowed, as with ceil_mode off).
+
+    ```mlir
+    %y = nn.fused_conv2d %x, %w, %b stride [1, 1] padding [2, 2, 2, 2]
+           dilation [1, 1] groups 1 relu pool "max" kernel [2, 2] stride [2, 2]
+           : (tensor<1x1x28x28xf32>, tensor<6x1x5x5xf32>, tensor<6xf32>)
+           -> tensor<1x6x14x14xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input, NN_Tensor:$weight,
+                       Optional<NN_Tensor>:$bias,
+                       DenseI64ArrayAttr:$stride, DenseI64ArrayAttr:$padding,
+                       DenseI64ArrayAttr:$dilation, I64Attr:$groups,
+                       UnitAttr:$relu, OptionalAttr<StrAttr>:$pool,
+                       OptionalAttr<DenseI64ArrayAttr>:$pool_kernel,
+                       OptionalAttr<DenseI64ArrayAttr>:$pool_stride);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? `stride` $stride `padding` $padding
+    `dilation` $dilation `groups` $groups (`relu` $relu^)?
+    (`pool` $pool^ `kernel` $pool_kernel `stride` $pool_stride)?
+    attr-dict `:` functional-type(operands, results)
+  }];
+  let extraClassDeclaration = [{
+    /// The shape of the convolution's result, before any pooling.
+    ::llvm::SmallVector<int64_t, 4> getConvolutionShape();
+  }];
+  let hasVerifier = 1;
+}
+
+def NN_FusedLinearOp : NN_Op<"fused_linear", [Pure]> {
+  let summary = "Fully connected layer followed by ReLU";
+  let description = [{
+    nn.linear whose result feeds only a ReLU: the kernel applies max(x, 0)
+    before it stores each output.
+
+    ```mlir
+    %y = nn.fused_linear %x, %w, %b relu
+           : (tensor<1x400xf32>, tensor<120x400xf32>, tensor<120xf32>)
+           -> tensor<1x120xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input, NN_Tensor:$weight,
+                       Optional<NN_Tensor>:$bias, UnitAttr:$relu);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? (`relu` $relu^)? attr-dict
+    `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // Element-wise activations
 //===----------------------------------------------------------------------===//
 

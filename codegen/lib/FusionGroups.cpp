@@ -1,0 +1,216 @@
+//===- FusionGroups.cpp - Find the linalg ops of one fused nn op ----------===//
+//
+// Checks, op by op, that a marked group still has the shape the lowering of
+// nn.fused_conv2d / nn.fused_linear gave it. Anything unexpected (an op
+// missing or changed by a cleanup, a buffer read from outside) makes the
+// match fail, and the ops then run unfused: slower, never wrong.
+//
+//===----------------------------------------------------------------------===//
+#include "FusionGroups.h"
+
+#include "kiln/Dialect/NN/FusionAttrs.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Matchers.h"
+
+using namespace mlir;
+
+namespace kiln {
+
+namespace {
+
+/// The single op of `ops` that writes `buffer` (as its DPS init) and is of
+/// type OpTy, or null.
+template <typename OpTy>
+OpTy findWriter(ArrayRef<Operation *> ops, Value buffer) {
+  for (Operation *op : ops)
+    if (auto typed = dyn_cast<OpTy>(op))
+      if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+          linalgOp && linalgOp.getNumDpsInits() == 1 &&
+          linalgOp.getDpsInitOperand(0)->get() == buffer)
+        return typed;
+  return nullptr;
+}
+
+/// The single generic of `ops` reading `buffer` as its only input.
+linalg::GenericOp findElementwiseReader(ArrayRef<Operation *> ops,
+                                        Value buffer) {
+  for (Operation *op : ops)
+    if (auto generic = dyn_cast<linalg::GenericOp>(op))
+      if (generic.getNumDpsInputs() == 1 && generic.getNumDpsInits() == 1 &&
+          generic.getDpsInputOperand(0)->get() == buffer)
+        return generic;
+  return nullptr;
+}
+
+/// Whether every user of `buffer` is in `group` or frees it.
+bool usedOnlyBy(Value buffer, const llvm::SmallPtrSetImpl<Operation *> &group) {
+  return llvm::all_of(buffer.getUsers(), [&](Operation *user) {
+    return group.contains(user) || isa<memref::DeallocOp>(user);
+  });
+}
+
+/// Whether `generic` computes OpTy(x, c) element by element, where x is its
+/// input and c the f32 constant `constant` (bit for bit: the fused kernel
+/// applies exactly this operation in its place).
+template <typename OpTy>
+bool isElementwiseWith(linalg::GenericOp generic, float constant) {
+  if (!llvm::all_of(generic.getIndexingMapsArray(),
+                    [](AffineMap map) { return map.isIdentity(); }) ||
+      generic.getNumReductionLoops() != 0)
+    return false;
+  Block &body = generic.getRegion().front();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  // The operation and the yield, and the constant if not hoisted yet.
+  size_t computing = llvm::count_if(
+      body, [](Operation &op) { return !isa<arith::ConstantOp>(op); });
+  if (computing != 2 || yield.getNumOperands() != 1)
+    return false;
+  auto op = yield.getOperand(0).getDefiningOp<OpTy>();
+  APFloat value(0.0f);
+  return op && op.getLhs() == body.getArgument(0) &&
+         matchPattern(op.getRhs(), m_ConstantFloat(&value)) &&
+         value.bitwiseIsEqual(APFloat(constant));
+}
+
+/// Whether `values` (a strides or dilations attribute) holds exactly
+/// `expected`.
+bool hasValues(DenseIntElementsAttr values, ArrayRef<int64_t> expected) {
+  return values && llvm::equal(values.getValues<int64_t>(), expected);
+}
+
+bool isDenseF32(Value value, int64_t rank) {
+  auto type = dyn_cast<MemRefType>(value.getType());
+  return type && type.hasStaticShape() && type.getLayout().isIdentity() &&
+         type.getElementType().isF32() && type.getRank() == rank;
+}
+
+} // namespace
+
+FailureOr<FusionGroup> matchFusionGroup(linalg::LinalgOp anchor) {
+  auto groupAttr = anchor->getAttrOfType<IntegerAttr>(nn::kFusionGroupAttrName);
+  auto epilogue = anchor->getAttrOfType<DictionaryAttr>(nn::kEpilogueAttrName);
+  if (!groupAttr || !epilogue || anchor.getNumDpsInits() != 1)
+    return failure();
+
+  FusionGroup group;
+  for (Operation &op : *anchor->getBlock())
+    if (op.getAttr(nn::kFusionGroupAttrName) == groupAttr)
+      group.ops.push_back(&op);
+  llvm::SmallPtrSet<Operation *, 8> members(group.ops.begin(),
+                                            group.ops.end());
+  size_t expected = 1; // The anchor.
+
+  // The anchor's output starts as the bias broadcast or zeros.
+  Value accumulator = anchor.getDpsInitOperand(0)->get();
+  int64_t rank = cast<MemRefType>(accumulator.getType()).getRank();
+  if (!isDenseF32(accumulator, rank))
+    return failure();
+  if (auto broadcast = findWriter<linalg::BroadcastOp>(group.ops, accumulator)) {
+    // The bias indexes the channel (NCHW) or feature (NF) dimension.
+    SmallVector<int64_t> broadcastDims =
+        rank == 4 ? SmallVector<int64_t>{0, 2, 3} : SmallVector<int64_t>{0};
+    group.bias = broadcast.getInput();
+    if (!isDenseF32(group.bias, 1) ||
+        broadcast.getDimensions() != ArrayRef<int64_t>(broadcastDims))
+      return failure();
+  } else if (auto fill = findWriter<linalg::FillOp>(group.ops, accumulator)) {
+    if (!matchPattern(fill.getInputs()[0], m_AnyZeroFloat()))
+      return failure();
+  } else {
+    return failure();
+  }
+  ++expected;
+  Value current = accumulator;
+
+  if (epilogue.get("relu")) {
+    linalg::GenericOp relu = findElementwiseReader(group.ops, current);
+    if (!relu || !isElementwiseWith<arith::MaximumFOp>(relu, 0.0f))
+      return failure();
+    group.relu = true;
+    current = relu.getDpsInitOperand(0)->get();
+    ++expected;
+  }
+
+  if (auto pool = epilogue.getAs<StringAttr>("pool")) {
+    auto kernel = epilogue.getAs<DenseI64ArrayAttr>("pool_kernel");
+    auto stride = epilogue.getAs<DenseI64ArrayAttr>("pool_stride");
+    if (rank != 4 || !kernel || !stride || kernel.size() != 2 ||
+        stride.size() != 2)
+      return failure();
+    group.pool = pool.getValue();
+    // The kernel computes the pooling the epilogue describes: it must be
+    // the one the pooling op computes, with windows inside the convolution.
+    auto convType = dyn_cast<MemRefType>(current.getType());
+    if (!convType || convType.getRank() != 4)
+      return failure();
+    ArrayRef<int64_t> conv = convType.getShape();
+    for (int i = 0; i < 2; ++i) {
+      if (kernel[i] <= 0 || stride[i] <= 0 || kernel[i] > conv[2 + i])
+        return failure();
+      group.poolKernel[i] = kernel[i];
+      group.poolStride[i] = stride[i];
+    }
+    // The pooling op reads the activation; its output starts as a fill.
+    Operation *poolOp = nullptr;
+    for (Operation *op : group.ops)
+      if ((group.pool == "max" && isa<linalg::PoolingNchwMaxOp>(op)) ||
+          (group.pool == "avg" && isa<linalg::PoolingNchwSumOp>(op)))
+        poolOp = op;
+    auto pooling = dyn_cast_or_null<linalg::LinalgOp>(poolOp);
+    if (!pooling || pooling.getDpsInputOperand(0)->get() != current)
+      return failure();
+    auto window =
+        dyn_cast<MemRefType>(pooling.getDpsInputOperand(1)->get().getType());
+    auto strides = poolOp->getAttrOfType<DenseIntElementsAttr>("strides");
+    auto dilations = poolOp->getAttrOfType<DenseIntElementsAttr>("dilations");
+    if (!window || window.getShape() != kernel.asArrayRef() ||
+        !hasValues(strides, stride.asArrayRef()) ||
+        !hasValues(dilations, {1, 1}))
+      return failure();
+    Value pooled = pooling.getDpsInitOperand(0)->get();
+    auto pooledType = dyn_cast<MemRefType>(pooled.getType());
+    if (!pooledType || pooledType.getRank() != 4)
+      return failure();
+    for (int i = 0; i < 2; ++i)
+      if (pooledType.getDimSize(2 + i) !=
+          (conv[2 + i] - kernel[i]) / stride[i] + 1)
+        return failure();
+    auto fill = findWriter<linalg::FillOp>(group.ops, pooled);
+    float start =
+        group.pool == "max" ? -std::numeric_limits<float>::infinity() : 0.0f;
+    APFloat value(0.0f);
+    if (!fill || !matchPattern(fill.getInputs()[0], m_ConstantFloat(&value)) ||
+        !value.bitwiseIsEqual(APFloat(start)))
+      return failure();
+    expected += 2;
+    current = pooled;
+    if (group.pool == "avg") {
+      linalg::GenericOp divide = findElementwiseReader(group.ops, current);
+      if (!divide || !isElementwiseWith<arith::DivFOp>(
+                         divide, float(kernel[0] * kernel[1])))
+        return failure();
+      current = divide.getDpsInitOperand(0)->get();
+      ++expected;
+    }
+  }
+
+  if (group.ops.size() != expected || !isDenseF32(current, rank))
+    return failure();
+  group.result = current;
+  // Every buffer the group writes, but the result, is private to it.
+  for (Operation *op : group.ops) {
+    auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+    if (!linalgOp)
+      return failure();
+    for (Value written : linalgOp.getDpsInits())
+      if (written != current &&
+          (!written.getDefiningOp<memref::AllocOp>() ||
+           !usedOnlyBy(written, members)))
+        return failure();
+  }
+  return group;
+}
+
+} // namespace kiln

@@ -1,0 +1,27 @@
+//===- FusionAttrs.h - How fused nn ops reach the kernels -------*- C++ -*-===//
+//
+// convert-nn-to-linalg lowers nn.fused_conv2d / nn.fused_linear to the same
+// linalg ops as the layers they fuse (so any later stage can run them as
+// they are) and marks those ops with the discardable attributes below; the
+// CPU micro-kernels then compute the whole group in one loop nest.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_DIALECT_NN_FUSIONATTRS_H
+#define KILN_DIALECT_NN_FUSIONATTRS_H
+
+#include "llvm/ADT/StringRef.h"
+
+namespace kiln::nn {
+
+/// i64 on every linalg op lowered from one fused op: the group's number,
+/// unique in the module.
+inline constexpr llvm::StringLiteral kFusionGroupAttrName = "kiln.fusion_group";
+
+/// Dictionary on the group's convolution or matmul saying what follows it:
+/// `relu` (unit), `pool` ("max" or "avg"), `pool_kernel` and `pool_stride`
+/// (array<i64: h, w>).
+inline constexpr llvm::StringLiteral kEpilogueAttrName = "kiln.epilogue";
+
+} // namespace kiln::nn
+
+#endif // KILN_DIALECT_NN_FUSIONATTRS_H

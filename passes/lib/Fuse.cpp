@@ -1,0 +1,158 @@
+//===- Fuse.cpp - kiln-fuse: conv/linear chains into fused ops ------------===//
+//
+// Rewrites conv2d -> relu -> pool chains into nn.fused_conv2d and
+// linear -> relu into nn.fused_linear, one pattern per link of the chain, so
+// that the greedy driver grows a fused op one layer at a time.
+//
+//===----------------------------------------------------------------------===//
+#include "kiln/Dialect/NN/NNOps.h"
+#include "kiln/Passes/Passes.h"
+
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace kiln {
+#define GEN_PASS_DEF_FUSEPASS
+#include "kiln/Passes/Passes.h.inc"
+} // namespace kiln
+
+using namespace mlir;
+using namespace kiln;
+
+namespace {
+
+/// The attributes of a fused convolution, gathered from the ops it replaces.
+struct FusedConvParts {
+  Value input, weight, bias;
+  DenseI64ArrayAttr stride, padding, dilation;
+  IntegerAttr groups;
+  bool relu = false;
+  StringAttr pool;
+  DenseI64ArrayAttr poolKernel, poolStride;
+};
+
+/// The convolution behind `value` if `value` is its only use's operand and
+/// it is an nn.conv2d or an nn.fused_conv2d.
+std::optional<FusedConvParts> getConvParts(Value value) {
+  if (!value.hasOneUse())
+    return std::nullopt;
+  FusedConvParts parts;
+  if (auto conv = value.getDefiningOp<nn::Conv2DOp>()) {
+    parts = {conv.getInput(),      conv.getWeight(),     conv.getBias(),
+             conv.getStrideAttr(), conv.getPaddingAttr(), conv.getDilationAttr(),
+             conv.getGroupsAttr()};
+    return parts;
+  }
+  if (auto fused = value.getDefiningOp<nn::FusedConv2DOp>()) {
+    parts = {fused.getInput(),      fused.getWeight(),
+             fused.getBias(),       fused.getStrideAttr(),
+             fused.getPaddingAttr(), fused.getDilationAttr(),
+             fused.getGroupsAttr(), fused.getRelu(),
+             fused.getPoolAttr(),   fused.getPoolKernelAttr(),
+             fused.getPoolStrideAttr()};
+    return parts;
+  }
+  return std::nullopt;
+}
+
+/// Replaces `root` (the last op of the chain) by a fused convolution.
+void replaceWithFusedConv(PatternRewriter &rewriter, Operation *root,
+                          Operation *producer, const FusedConvParts &parts) {
+  Location loc = rewriter.getFusedLoc({producer->getLoc(), root->getLoc()});
+  auto fused = nn::FusedConv2DOp::create(
+      rewriter, loc, root->getResult(0).getType(), parts.input, parts.weight,
+      parts.bias, parts.stride, parts.padding, parts.dilation, parts.groups,
+      parts.relu ? rewriter.getUnitAttr() : UnitAttr(), parts.pool,
+      parts.poolKernel, parts.poolStride);
+  rewriter.replaceOp(root, fused.getResult());
+  rewriter.eraseOp(producer);
+}
+
+/// relu(conv) -> fused_conv2d relu; relu(fused max pool without relu) ->
+/// the same op with relu (max(relu(x)) == relu(max(x))).
+struct FuseReluIntoConv : OpRewritePattern<nn::ReluOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(nn::ReluOp relu,
+                                PatternRewriter &rewriter) const override {
+    std::optional<FusedConvParts> parts = getConvParts(relu.getInput());
+    if (!parts || parts->relu)
+      return rewriter.notifyMatchFailure(relu, "no single-use convolution");
+    if (parts->pool && parts->pool.getValue() != "max")
+      return rewriter.notifyMatchFailure(
+          relu, "ReLU does not commute with average pooling");
+    parts->relu = true;
+    replaceWithFusedConv(rewriter, relu, relu.getInput().getDefiningOp(),
+                         *parts);
+    return success();
+  }
+};
+
+/// pool(conv) -> fused_conv2d with the pool, for pools without padding whose
+/// windows all lie inside the convolution's output.
+template <typename PoolOp>
+struct FusePoolIntoConv : OpRewritePattern<PoolOp> {
+  FusePoolIntoConv(MLIRContext *context, StringRef kind)
+      : OpRewritePattern<PoolOp>(context), kind(kind) {}
+
+  LogicalResult matchAndRewrite(PoolOp pool,
+                                PatternRewriter &rewriter) const override {
+    std::optional<FusedConvParts> parts = getConvParts(pool.getInput());
+    if (!parts || parts->pool)
+      return rewriter.notifyMatchFailure(pool, "no single-use convolution");
+    if (llvm::any_of(pool.getPadding(), [](int64_t p) { return p != 0; }))
+      return rewriter.notifyMatchFailure(pool, "padded pools are not fused");
+    ArrayRef<int64_t> in =
+        cast<RankedTensorType>(pool.getInput().getType()).getShape();
+    ArrayRef<int64_t> out = cast<RankedTensorType>(pool.getType()).getShape();
+    ArrayRef<int64_t> kernel = pool.getKernel(), stride = pool.getStride();
+    for (int i = 0; i < 2; ++i)
+      if ((out[2 + i] - 1) * stride[i] + kernel[i] > in[2 + i])
+        return rewriter.notifyMatchFailure(
+            pool, "a ceil_mode window runs past the convolution's output");
+    parts->pool = rewriter.getStringAttr(kind);
+    parts->poolKernel = pool.getKernelAttr();
+    parts->poolStride = pool.getStrideAttr();
+    replaceWithFusedConv(rewriter, pool, pool.getInput().getDefiningOp(),
+                         *parts);
+    return success();
+  }
+
+  std::string kind;
+};
+
+/// relu(linear) -> fused_linear relu.
+struct FuseReluIntoLinear : OpRewritePattern<nn::ReluOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(nn::ReluOp relu,
+                                PatternRewriter &rewriter) const override {
+    auto linear = relu.getInput().getDefiningOp<nn::LinearOp>();
+    if (!linear || !linear->hasOneUse())
+      return rewriter.notifyMatchFailure(relu, "no single-use linear layer");
+    Location loc = rewriter.getFusedLoc({linear.getLoc(), relu.getLoc()});
+    auto fused = nn::FusedLinearOp::create(
+        rewriter, loc, relu.getType(), linear.getInput(), linear.getWeight(),
+        linear.getBias(), rewriter.getUnitAttr());
+    rewriter.replaceOp(relu, fused.getResult());
+    rewriter.eraseOp(linear);
+    return success();
+  }
+};
+
+struct FusePass : kiln::impl::FusePassBase<FusePass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    populateFusionPatterns(patterns);
+    (void)applyPatternsGreedily(getOperation(), std::move(patterns));
+  }
+};
+
+} // namespace
+
+void kiln::populateFusionPatterns(RewritePatternSet &patterns) {
+  MLIRContext *context = patterns.getContext();
+  patterns.add<FuseReluIntoConv, FuseReluIntoLinear>(context);
+  patterns.add<FusePoolIntoConv<nn::MaxPool2DOp>>(context, "max");
+  patterns.add<FusePoolIntoConv<nn::AvgPool2DOp>>(context, "avg");
+}

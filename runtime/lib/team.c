@@ -1,0 +1,274 @@
+/*===- team.c - Thread teams behind the OpenMP entry points ---------------===*
+ *
+ * See kiln/team.h. Each team owns its workers, lock and condition
+ * variables; the only per-thread state is which team is current and the
+ * thread's index in it.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#define _POSIX_C_SOURCE 200809L
+
+#include "kiln/team.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define MAX_THREADS 256
+#define MAX_ARGS 8
+
+struct kiln_team {
+  pthread_mutex_t lock;
+  pthread_cond_t work_ready, work_done, barrier_cond;
+  int size;            /* threads, the caller of a region included */
+  int workers;         /* started workers (size - 1) */
+  pthread_t *threads;  /* the workers, joined by kiln_team_destroy */
+  uint64_t generation; /* bumped for every region and for shutdown */
+  int stopping;
+  int running; /* workers still inside the current region */
+  int barrier_waiting;
+  uint64_t barrier_generation;
+  kiln_microtask job;
+  int job_argc;
+  void *job_args[MAX_ARGS];
+};
+
+/* The team whose region this thread runs (or that it made current), and the
+ * thread's index in it. */
+static _Thread_local kiln_team *current_team;
+static _Thread_local int32_t thread_index;
+static _Thread_local int in_region;
+
+typedef struct worker_start {
+  kiln_team *team;
+  int32_t index;
+} worker_start;
+
+static void run_job(kiln_team *team, int32_t tid) {
+  int32_t btid = 0;
+  kiln_microtask job = team->job;
+  void **a = team->job_args;
+  switch (team->job_argc) {
+  case 0: job(&tid, &btid); break;
+  case 1: job(&tid, &btid, a[0]); break;
+  case 2: job(&tid, &btid, a[0], a[1]); break;
+  case 3: job(&tid, &btid, a[0], a[1], a[2]); break;
+  case 4: job(&tid, &btid, a[0], a[1], a[2], a[3]); break;
+  case 5: job(&tid, &btid, a[0], a[1], a[2], a[3], a[4]); break;
+  case 6: job(&tid, &btid, a[0], a[1], a[2], a[3], a[4], a[5]); break;
+  case 7: job(&tid, &btid, a[0], a[1], a[2], a[3], a[4], a[5], a[6]); break;
+  default: job(&tid, &btid, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
+  }
+}
+
+static void *worker(void *arg) {
+  worker_start start = *(worker_start *)arg;
+  free(arg);
+  kiln_team *team = start.team;
+  current_team = team;
+  thread_index = start.index;
+  in_region = 1;
+  uint64_t seen = 0;
+  pthread_mutex_lock(&team->lock);
+  for (;;) {
+    while (team->generation == seen)
+      pthread_cond_wait(&team->work_ready, &team->lock);
+    seen = team->generation;
+    if (team->stopping)
+      break;
+    pthread_mutex_unlock(&team->lock);
+    run_job(team, thread_index);
+    pthread_mutex_lock(&team->lock);
+    if (--team->running == 0)
+      pthread_cond_signal(&team->work_done);
+  }
+  pthread_mutex_unlock(&team->lock);
+  return NULL;
+}
+
+kiln_team *kiln_team_create(int threads) {
+  if (threads <= 0) {
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    threads = cpus > 0 ? (int)cpus : 1;
+  }
+  if (threads > MAX_THREADS)
+    threads = MAX_THREADS;
+  kiln_team *team = calloc(1, sizeof *team);
+  if (!team)
+    return NULL;
+  team->threads = calloc((size_t)threads, sizeof *team->threads);
+  if (!team->threads) {
+    free(team);
+    return NULL;
+  }
+  pthread_mutex_init(&team->lock, NULL);
+  pthread_cond_init(&team->work_ready, NULL);
+  pthread_cond_init(&team->work_done, NULL);
+  pthread_cond_init(&team->barrier_cond, NULL);
+  team->size = 1;
+  // Workers start with the asynchronous signals (SIGINT, SIGTERM, ...)
+  // blocked, so the process receives them on the caller's thread, which can
+  // defer them (main.c does while it writes its output). Faults stay
+  // unblocked: they are delivered to the thread that caused them.
+  sigset_t async, old;
+  sigfillset(&async);
+  const int faults[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGABRT};
+  for (size_t i = 0; i < sizeof faults / sizeof faults[0]; ++i)
+    sigdelset(&async, faults[i]);
+  pthread_sigmask(SIG_BLOCK, &async, &old);
+  for (int i = 1; i < threads; ++i) {
+    worker_start *start = malloc(sizeof *start);
+    if (!start)
+      break;
+    *start = (worker_start){team, i};
+    if (pthread_create(&team->threads[team->workers], NULL, worker, start)) {
+      free(start);
+      break;
+    }
+    ++team->workers;
+    ++team->size;
+  }
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  return team;
+}
+
+void kiln_team_destroy(kiln_team *team) {
+  if (!team)
+    return;
+  pthread_mutex_lock(&team->lock);
+  team->stopping = 1;
+  ++team->generation;
+  pthread_cond_broadcast(&team->work_ready);
+  pthread_mutex_unlock(&team->lock);
+  for (int i = 0; i < team->workers; ++i)
+    pthread_join(team->threads[i], NULL);
+  pthread_cond_destroy(&team->barrier_cond);
+  pthread_cond_destroy(&team->work_done);
+  pthread_cond_destroy(&team->work_ready);
+  pthread_mutex_destroy(&team->lock);
+  free(team->threads);
+  free(team);
+}
+
+int kiln_team_size(const kiln_team *team) { return team ? team->size : 1; }
+
+kiln_team *kiln_team_current(void) { return current_team; }
+
+kiln_team *kiln_team_exchange_current(kiln_team *team) {
+  kiln_team *previous = current_team;
+  current_team = team;
+  return previous;
+}
+
+void kiln_team_vfork(kiln_team *team, int32_t argc, kiln_microtask task,
+                     va_list args) {
+  void *argv[MAX_ARGS];
+  int count = argc < MAX_ARGS ? (argc > 0 ? argc : 0) : MAX_ARGS;
+  for (int i = 0; i < count; ++i)
+    argv[i] = va_arg(args, void *);
+
+  /* A region inside a region (never generated) runs on this thread alone. */
+  if (!team || team->size == 1 || in_region) {
+    kiln_team solo = {.size = 1, .job = task, .job_argc = count};
+    for (int i = 0; i < count; ++i)
+      solo.job_args[i] = argv[i];
+    kiln_team *saved_team = current_team;
+    int32_t saved_index = thread_index;
+    current_team = &solo;
+    thread_index = 0;
+    run_job(&solo, 0);
+    current_team = saved_team;
+    thread_index = saved_index;
+    return;
+  }
+
+  pthread_mutex_lock(&team->lock);
+  team->job = task;
+  team->job_argc = count;
+  for (int i = 0; i < count; ++i)
+    team->job_args[i] = argv[i];
+  team->running = team->size - 1;
+  ++team->generation;
+  pthread_cond_broadcast(&team->work_ready);
+  pthread_mutex_unlock(&team->lock);
+
+  kiln_team *saved_team = current_team;
+  int32_t saved_index = thread_index;
+  current_team = team;
+  thread_index = 0;
+  in_region = 1;
+  run_job(team, 0);
+  in_region = 0;
+  current_team = saved_team;
+  thread_index = saved_index;
+
+  pthread_mutex_lock(&team->lock);
+  while (team->running > 0)
+    pthread_cond_wait(&team->work_done, &team->lock);
+  pthread_mutex_unlock(&team->lock);
+}
+
+/*===-- The OpenMP entry points -------------------------------------------===*/
+
+void kiln_omp_fork_call(void *loc, int32_t argc, kiln_microtask task, ...) {
+  (void)loc;
+  va_list args;
+  va_start(args, task);
+  kiln_team_vfork(current_team, argc, task, args);
+  va_end(args);
+}
+
+int32_t kiln_omp_global_thread_num(void *loc) {
+  (void)loc;
+  return thread_index;
+}
+
+void kiln_omp_for_static_init_8u(void *loc, int32_t gtid, int32_t schedule,
+                                 int32_t *last, uint64_t *lower,
+                                 uint64_t *upper, int64_t *stride,
+                                 int64_t incr, int64_t chunk) {
+  (void)loc, (void)schedule, (void)chunk;
+  /* Bounds are inclusive and the loop is normalised (incr 1). Give each
+   * thread one contiguous range, the first `extra` ones an iteration more. */
+  uint64_t trips =
+      *upper >= *lower ? (*upper - *lower) / (uint64_t)incr + 1 : 0;
+  uint64_t threads = (uint64_t)kiln_team_size(current_team);
+  uint64_t tid = (uint64_t)gtid;
+  uint64_t share = trips / threads, extra = trips % threads;
+  uint64_t begin = tid * share + (tid < extra ? tid : extra);
+  uint64_t count = share + (tid < extra ? 1 : 0);
+  uint64_t first = *lower;
+  if (count == 0) {
+    *lower = *upper + 1; /* An empty range. */
+  } else {
+    *lower = first + begin * (uint64_t)incr;
+    *upper = first + (begin + count - 1) * (uint64_t)incr;
+  }
+  if (last)
+    *last = count != 0 && begin + count == trips;
+  if (stride)
+    *stride = (int64_t)trips;
+}
+
+void kiln_omp_for_static_fini(void *loc, int32_t gtid) {
+  (void)loc, (void)gtid;
+}
+
+void kiln_omp_barrier(void *loc, int32_t gtid) {
+  (void)loc, (void)gtid;
+  kiln_team *team = current_team;
+  if (!team || team->size == 1)
+    return;
+  pthread_mutex_lock(&team->lock);
+  uint64_t my_generation = team->barrier_generation;
+  if (++team->barrier_waiting == team->size) {
+    team->barrier_waiting = 0;
+    ++team->barrier_generation;
+    pthread_cond_broadcast(&team->barrier_cond);
+  } else {
+    while (team->barrier_generation == my_generation)
+      pthread_cond_wait(&team->barrier_cond, &team->lock);
+  }
+  pthread_mutex_unlock(&team->lock);
+}
