@@ -101,3 +101,26 @@ try:
         config.available_features.add("cuda-device")
 except (OSError, subprocess.TimeoutExpired):
     pass
+
+# A sanitizer build (KILN_SANITIZE, tools/sanitize.sh): tests that cannot run
+# under AddressSanitizer (address-space limits, their own fault handling) say
+# `UNSUPPORTED: asan`. Reports end the test with a failure.
+sanitizers = getattr(config, "kiln_sanitize", "").split(",")
+if "address" in sanitizers:
+    config.available_features.add("asan")
+    config.environment["ASAN_OPTIONS"] = "halt_on_error=1:detect_leaks=1"
+if "undefined" in sanitizers:
+    config.available_features.add("ubsan")
+    config.environment["UBSAN_OPTIONS"] = "halt_on_error=1:print_stacktrace=1"
+
+# valgrind's memcheck runs compiled models built for x86-64-v3 (it cannot
+# decode AVX-512); not with sanitizers, whose shadow memory it cannot run.
+if (not getattr(config, "kiln_sanitize", "") and
+        subprocess.run(["sh", "-c", "command -v valgrind"],
+                       stdout=subprocess.DEVNULL).returncode == 0):
+    config.available_features.add("valgrind")
+    # Any memcheck error fails the run (status 99, which no binary uses).
+    # (valgrind 3.19 cannot translate some AVX2 code with --track-origins.)
+    config.substitutions.append(
+        ("%valgrind", "valgrind --quiet --error-exitcode=99 --leak-check=full "
+         "--show-leak-kinds=definite --errors-for-leak-kinds=definite"))

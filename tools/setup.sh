@@ -25,6 +25,8 @@ packages=(
   python3 python3-numpy python3-torch python3-sklearn
   # The ONNX frontend and its tests: onnx.proto's C++, ONNX's backend test data.
   libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata python3-onnx
+  # Hardening: sanitizer and libFuzzer runtimes, memcheck for compiled models.
+  libclang-rt-22-dev valgrind
 )
 
 missing=()

@@ -16,6 +16,12 @@
 
 #include <optional>
 
+// A sanitizer build links host executables with the compiler and the
+// -fsanitize flags that built its runtime (see codegen/CMakeLists.txt).
+#ifndef KILN_HOST_LINKER
+#define KILN_HOST_LINKER "cc"
+#endif
+
 namespace kiln {
 
 static llvm::Error makeError(const llvm::Twine &message) {
@@ -24,11 +30,11 @@ static llvm::Error makeError(const llvm::Twine &message) {
 
 std::string getLinkerDriverName(const TargetOptions &target) {
   if (target.triple.empty())
-    return "cc";
+    return KILN_HOST_LINKER;
   llvm::Triple triple(llvm::Triple::normalize(target.triple));
   llvm::Triple host(llvm::sys::getProcessTriple());
   if (triple.getArch() == host.getArch() && triple.getOS() == host.getOS())
-    return "cc";
+    return KILN_HOST_LINKER;
   // Debian's cross compilers: aarch64-linux-gnu-gcc, riscv64-linux-gnu-gcc.
   std::string name =
       triple.getArchName().str() + "-" + triple.getOSName().str();
@@ -40,7 +46,7 @@ std::string getLinkerDriverName(const TargetOptions &target) {
 std::string getTargetRuntimeDir(llvm::StringRef runtimeDir,
                                 const TargetOptions &target) {
   std::string driver = getLinkerDriverName(target);
-  if (driver == "cc")
+  if (driver == KILN_HOST_LINKER)
     return runtimeDir.str();
   // The cross runtime lies in a folder named like the cross compiler.
   llvm::SmallString<256> dir(runtimeDir);
@@ -66,6 +72,10 @@ static llvm::Error runLinker(llvm::ArrayRef<llvm::StringRef> inputs,
   llvm::SmallVector<llvm::StringRef> args = {*driver, "-o", outputPath};
   llvm::append_range(args, inputs);
   llvm::append_range(args, flags);
+#ifdef KILN_HOST_LINK_FLAGS
+  if (driverName == KILN_HOST_LINKER)
+    args.push_back(KILN_HOST_LINK_FLAGS);
+#endif
 
   // Capture the linker's messages for the error.
   llvm::SmallString<128> errorsPath;

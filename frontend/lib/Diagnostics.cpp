@@ -51,13 +51,15 @@ static void printWithExcerpt(const SMDiagnostic &diag, raw_ostream &os) {
   os << '\n';
 }
 
-static void printDiagnostic(const SMDiagnostic &diag, void *) {
+static void printDiagnostic(const SMDiagnostic &diag, void *stream) {
+  raw_ostream &os = *static_cast<raw_ostream *>(stream);
   if (diag.getLineNo() <= 0 || diag.getColumnNo() < 0 ||
       diag.getLineContents().size() <= kMaxShownLineLength)
-    return diag.print(nullptr, errs());
-  printWithExcerpt(diag, errs());
+    return diag.print(nullptr, os);
+  printWithExcerpt(diag, os);
 }
 
-void kiln::frontend::installDiagnosticPrinter(SourceMgr &sourceMgr) {
-  sourceMgr.setDiagHandler(printDiagnostic);
+void kiln::frontend::installDiagnosticPrinter(SourceMgr &sourceMgr,
+                                              raw_ostream &os) {
+  sourceMgr.setDiagHandler(printDiagnostic, &os);
 }

@@ -167,7 +167,8 @@ constexpr unsigned kMaxHeaderNesting = 16;
 bool nestsTooDeeply(StringRef header) {
   unsigned depth = 0;
   bool inString = false;
-  for (size_t i = 0, e = header.size(); i != e; ++i) {
+  // `i < e`, not `i != e`: a backslash that ends the header skips past it.
+  for (size_t i = 0, e = header.size(); i < e; ++i) {
     char c = header[i];
     if (inString) {
       if (c == '\\')

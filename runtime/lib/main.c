@@ -12,10 +12,12 @@
 #include "kiln/runtime.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum {
   EXIT_BAD_INPUT = 1, // A file could not be read/written, or wrong shape.
@@ -86,7 +88,8 @@ static void usage(void) {
       "  1  bad input: a file cannot be read or written, or has the wrong "
       "shape\n"
       "  2  bad usage: unknown option, missing argument, bad number\n"
-      "  3  internal error (out of memory, invalid model descriptor)\n",
+      "  3  internal error: out of memory, an invalid model descriptor, or a\n"
+      "     crash (a bug in Kiln: please report it with the model)\n",
       prog, kiln_model.name ? kiln_model.name : "?", in, out);
 }
 
@@ -263,6 +266,61 @@ static int profile(const float *in, float *out, void *workspace, long n,
   return 0;
 }
 
+/*===-- Internal errors ---------------------------------------------------===*/
+
+/* A fault in the model or the runtime is a bug in Kiln: exit with
+ * EXIT_INTERNAL and ask for a report rather than dump core. Not under
+ * AddressSanitizer, whose own report of the fault says much more. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define KILN_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define KILN_ASAN 1
+#endif
+
+static void on_fault(int sig) {
+  (void)sig;
+  static const char message[] =
+      ": error: internal error: the model crashed\n"
+      "This is a bug in Kiln; please report it with the model that "
+      "triggered it.\n";
+  /* Only async-signal-safe calls here. */
+  (void)!write(STDERR_FILENO, prog, strlen(prog));
+  (void)!write(STDERR_FILENO, message, sizeof message - 1);
+  _exit(EXIT_INTERNAL);
+}
+
+static void install_fault_handlers(void) {
+#ifndef KILN_ASAN
+  struct sigaction action;
+  memset(&action, 0, sizeof action);
+  action.sa_handler = on_fault;
+  sigemptyset(&action.sa_mask);
+  const int faults[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE};
+  for (size_t i = 0; i < sizeof faults / sizeof faults[0]; ++i)
+    sigaction(faults[i], &action, NULL);
+#endif
+}
+
+/* Termination signals wait while the output is written and renamed into
+ * place, so an interrupted run leaves the old file or the complete new one
+ * and never its temporary file. (The pool's workers block them: see
+ * team.c.) */
+static int write_output(const char *path, const int64_t *shape, int64_t rank,
+                        const float *data, char *msg, size_t msglen) {
+  sigset_t termination, old;
+  sigemptyset(&termination);
+  const int signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+  for (size_t i = 0; i < sizeof signals / sizeof signals[0]; ++i)
+    sigaddset(&termination, signals[i]);
+  sigprocmask(SIG_BLOCK, &termination, &old);
+  int rc = kiln_npy_write(path, shape, rank, data, msg, msglen);
+  sigprocmask(SIG_SETMASK, &old, NULL);
+  return rc;
+}
+
 /*===-- Driver ------------------------------------------------------------===*/
 
 static int run(const options *o) {
@@ -338,8 +396,8 @@ static int run(const options *o) {
   forward_all(in.data, out, workspace, batches, in_numel, model_out_numel);
 
   if (o->output) {
-    rc = kiln_npy_write(o->output, out_shape, kiln_model.output_rank, out, msg,
-                        sizeof msg);
+    rc = write_output(o->output, out_shape, kiln_model.output_rank, out, msg,
+                      sizeof msg);
     if (rc != KILN_OK)
       error("%s", msg);
     rc = rc == KILN_OK ? 0 : rc == KILN_ERR_IO ? EXIT_BAD_INPUT : EXIT_INTERNAL;
@@ -373,6 +431,7 @@ int main(int argc, char **argv) {
   int rc = parse_args(argc, argv, &o);
   if (rc >= 0)
     return rc;
+  install_fault_handlers();
   kiln_set_num_threads((int)o.threads);
   return run(&o);
 }

@@ -36,13 +36,18 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
-#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/ErrorHandling.h"
+#include "llvm/Support/ManagedStatic.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Signals.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
 #include "llvm/Target/TargetMachine.h"
+
+#include <csignal>
+#include <cstdlib>
+#include <unistd.h>
 
 #ifndef KILN_DEFAULT_RUNTIME_DIR
 #define KILN_DEFAULT_RUNTIME_DIR ""
@@ -204,6 +209,14 @@ cl::opt<bool> printWeights(
              "kiln-opt can replay it (they are elided by default)"),
     cl::cat(kilnCategory));
 
+/// Exercises the internal-error path (test/driver/exit-codes.test): crashes
+/// once the output's temporary file exists.
+enum class DebugCrash { None, Signal, Fatal };
+cl::opt<DebugCrash> debugCrash(
+    "debug-crash", cl::ReallyHidden, cl::init(DebugCrash::None),
+    cl::values(clEnumValN(DebugCrash::Signal, "signal", "raise SIGSEGV"),
+               clEnumValN(DebugCrash::Fatal, "fatal", "report_fatal_error")));
+
 cl::opt<bool> noSimplify("no-simplify",
                          cl::desc("Skip the nn-level simplifications"),
                          cl::cat(kilnCategory));
@@ -233,8 +246,10 @@ const char *kOverview =
     "  kilnc model.nn --emit=linalg            # inspect a stage\n\n"
     "The executable runs as `OUT INPUT.npy [-o OUT.npy] [--top K] "
     "[--bench N]`.\n\n"
-    "Exit status: 0 success, 1 bad input (spec, weights), 2 bad usage "
-    "(flags), 3 internal error (a bug: please report it).\n";
+    "Exit status: 0 success, 1 bad input (spec, weights, or an output that "
+    "cannot be\nwritten), 2 bad usage (flags), 3 internal error (a bug in "
+    "Kiln: the message asks\nfor a report; KILN_BACKTRACE=1 adds a stack "
+    "trace).\n";
 
 bool isTextStage(Stage stage) {
   return stage < Stage::Obj || stage == Stage::GPU || stage == Stage::PTX;
@@ -248,10 +263,46 @@ int fail(int code, const Twine &message) {
   return code;
 }
 
+constexpr const char kBugReport[] =
+    "This is a bug in Kiln; please report it with the model that triggered "
+    "it.";
+
 int internalError(const Twine &message) {
-  return fail(kInternalError,
-              message + "\nThis is a bug in Kiln; please report it with the "
-                        "spec that triggered it.");
+  return fail(kInternalError, message + "\n" + kBugReport);
+}
+
+/// A crash or an LLVM fatal error is an internal error too: status 3 and a
+/// request for a bug report, not a stack trace (KILN_BACKTRACE=1 adds LLVM's
+/// for whoever debugs it). Partial outputs are temporary files, which LLVM's
+/// signal handler removes before these handlers run.
+void installInternalErrorHandlers(const char *argv0) {
+  if (const char *backtrace = std::getenv("KILN_BACKTRACE");
+      backtrace && *backtrace && StringRef(backtrace) != "0")
+    sys::PrintStackTraceOnErrorSignal(argv0);
+  sys::AddSignalHandler(
+      [](void *) {
+        // Only async-signal-safe calls from here on.
+        static const char message[] =
+            "kilnc: error: internal error: kilnc crashed\n";
+        (void)!::write(STDERR_FILENO, message, sizeof(message) - 1);
+        (void)!::write(STDERR_FILENO, kBugReport, sizeof(kBugReport) - 1);
+        (void)!::write(STDERR_FILENO, "\n", 1);
+        ::_exit(kInternalError);
+      },
+      nullptr);
+  install_fatal_error_handler([](void *, const char *reason, bool) {
+    errs() << "kilnc: error: internal error: " << reason << "\n"
+           << kBugReport << "\n";
+    errs().flush();
+    sys::RunInterruptHandlers(); // Removes temporary output files.
+    ::_exit(kInternalError);
+  });
+  install_bad_alloc_error_handler([](void *, const char *, bool) {
+    static const char message[] = "kilnc: error: out of memory\n";
+    (void)!::write(STDERR_FILENO, message, sizeof(message) - 1);
+    sys::RunInterruptHandlers();
+    ::_exit(kBadInput);
+  });
 }
 
 std::string defaultOutputPath(Stage stage) {
@@ -276,12 +327,20 @@ Error writeAtomically(StringRef path,
     outs().flush();
     return Error::success();
   }
+  auto cannotWrite = [&](Error error) {
+    return createStringError(inconvertibleErrorCode(),
+                             "cannot write '" + path +
+                                 "': " + toString(std::move(error)));
+  };
   Expected<sys::fs::TempFile> temp =
       sys::fs::TempFile::create(path + "-%%%%%%.tmp");
   if (!temp)
-    return createStringError(inconvertibleErrorCode(),
-                             "cannot write '" + path +
-                                 "': " + toString(temp.takeError()));
+    return cannotWrite(temp.takeError());
+  // Crash with the temporary file half written: it must not survive.
+  if (debugCrash == DebugCrash::Signal)
+    std::raise(SIGSEGV);
+  if (debugCrash == DebugCrash::Fatal)
+    report_fatal_error("--debug-crash=fatal");
   raw_fd_ostream os(temp->FD, /*shouldClose=*/false);
   Error error = write(os);
   os.flush();
@@ -291,7 +350,26 @@ Error writeAtomically(StringRef path,
     consumeError(temp->discard());
     return error;
   }
-  return temp->keep(path);
+  if (Error error = temp->keep(path)) {
+    consumeError(temp->discard());
+    return cannotWrite(std::move(error));
+  }
+  return Error::success();
+}
+
+/// Checks, before compiling, that `output` names a file in an existing
+/// folder, so that a long compile does not end in an error it could have
+/// reported at once.
+std::optional<std::string> checkOutputPath(StringRef output) {
+  if (output == "-")
+    return std::nullopt;
+  if (sys::fs::is_directory(output))
+    return "cannot write '" + output.str() + "': it is a directory";
+  StringRef parent = sys::path::parent_path(output);
+  if (!parent.empty() && !sys::fs::is_directory(parent))
+    return "cannot write '" + output.str() + "': no directory '" +
+           parent.str() + "'";
+  return std::nullopt;
 }
 
 /// The paths kilnc reads; -o must name none of them.
@@ -455,10 +533,17 @@ int compileONNX(const std::string &output) {
   frontend::ONNXDiagnosticHandler diagnostics(&context);
   frontend::ONNXImportOptions options;
   options.batch = batch;
+  std::vector<std::string> dataFiles;
+  options.externalDataFiles = &dataFiles;
   mlir::OwningOpRef<mlir::ModuleOp> module =
       frontend::importONNXModel(context, inputFile, options);
   if (!module)
     return kBadInput;
+  // The model's external data files are inputs too.
+  for (const std::string &file : dataFiles)
+    if (output != "-" && sys::fs::equivalent(file, output))
+      return fail(kBadUsage, "refusing to overwrite input file '" + output +
+                                 "' with the output");
   return emitModule(std::move(module), output);
 }
 
@@ -474,6 +559,8 @@ int compile() {
   if (batch.getNumOccurrences() && batch <= 0)
     return fail(kBadUsage,
                 "--batch must be positive, found " + Twine(batch.getValue()));
+  if (std::optional<std::string> problem = checkOutputPath(output))
+    return fail(kBadInput, *problem);
 
   if (frontend::isONNXModelPath(inputFile))
     return compileONNX(output);
@@ -642,12 +729,15 @@ int emitModule(mlir::OwningOpRef<mlir::ModuleOp> module,
           sys::fs::createTemporaryFile("kiln-model", "o", objectPath))
     return fail(kBadInput, "cannot create a temporary file: " + ec.message());
   FileRemover removeObject(objectPath);
+  // A crash or an interrupt removes them too (FileRemover only on return).
+  sys::RemoveFileOnSignal(objectPath);
   if (Error error = emitTo(objectPath, Stage::Obj))
     return fail(kBadInput, toString(std::move(error)));
   SmallString<128> linkedPath(output);
   linkedPath += "-%%%%%%.tmp";
   sys::fs::createUniquePath(linkedPath, linkedPath, /*MakeAbsolute=*/false);
   FileRemover removeLinked(linkedPath);
+  sys::RemoveFileOnSignal(linkedPath);
   if (Error error = linkExecutable(
           objectPath, linkedPath,
           getTargetRuntimeDir(resolveRuntimeDir(programPath), target), target))
@@ -786,7 +876,10 @@ int emitGPUModule(mlir::OwningOpRef<mlir::ModuleOp> module,
 } // namespace
 
 int main(int argc, char **argv) {
-  InitLLVM init(argc, argv);
+  // Not InitLLVM: it would print a stack trace on a crash.
+  llvm_shutdown_obj shutdown;
+  sys::SetOneShotPipeSignalFunction(sys::DefaultOneShotPipeSignalHandler);
+  installInternalErrorHandlers(argv[0]);
   mlir::registerAsmPrinterCLOptions();
   mlir::registerMLIRContextCLOptions();
   mlir::registerPassManagerCLOptions();

@@ -234,6 +234,15 @@ const ImportedValue *GraphImporter::lookup(llvm::StringRef name, Location loc) {
       decodeTensor(*init->second, what, dir, model, loc);
   if (!tensor)
     return nullptr;
+  if (options.externalDataFiles &&
+      init->second->data_location() == onnx::TensorProto::EXTERNAL)
+    for (const onnx::StringStringEntryProto &entry :
+         init->second->external_data())
+      if (entry.key() == "location") {
+        llvm::SmallString<256> file(dir);
+        llvm::sys::path::append(file, entry.value());
+        options.externalDataFiles->push_back(file.str().str());
+      }
   return &(values[name] = ImportedValue{{}, std::move(tensor)});
 }
 

@@ -11,15 +11,18 @@
 #define KILN_FRONTEND_DIAGNOSTICS_H
 
 #include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/raw_ostream.h"
 
 namespace kiln::frontend {
 
 /// Source lines longer than this are shown as an excerpt around the column.
 inline constexpr size_t kMaxShownLineLength = 200;
 
-/// Makes `sourceMgr` print its diagnostics to stderr, with long source lines
-/// cut down to an excerpt. The location printed is never changed.
-void installDiagnosticPrinter(llvm::SourceMgr &sourceMgr);
+/// Makes `sourceMgr` print its diagnostics to `os` (stderr by default), with
+/// long source lines cut down to an excerpt. The location printed is never
+/// changed. `os` must outlive `sourceMgr`.
+void installDiagnosticPrinter(llvm::SourceMgr &sourceMgr,
+                              llvm::raw_ostream &os = llvm::errs());
 
 } // namespace kiln::frontend
 

@@ -19,6 +19,8 @@
 #include "llvm/ADT/StringRef.h"
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 namespace kiln::frontend {
 
@@ -26,6 +28,9 @@ struct ONNXImportOptions {
   /// Batch size (dimension 0 of the model's input) to compile for; 0 keeps
   /// the model's own, or 1 where the model leaves it symbolic.
   int64_t batch = 0;
+  /// When set, receives the path of every external data file the import
+  /// read, so that a driver can refuse to write its output over one.
+  std::vector<std::string> *externalDataFiles = nullptr;
 };
 
 /// True when `path` names an ONNX model, judged by its extension (.onnx).

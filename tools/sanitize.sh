@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Builds Kiln, its runtime and therefore every executable it links with
+# AddressSanitizer and UndefinedBehaviorSanitizer in build-asan/
+# (KILN_SANITIZE=address,undefined), then runs the lit suite there. Any
+# sanitizer report fails its test (halt_on_error, set in test/lit.cfg.py).
+#
+#   tools/sanitize.sh             # the representative subset below
+#   tools/sanitize.sh --all       # the whole suite (slow: VGG, conformance)
+#   tools/sanitize.sh PATH...     # these tests (relative to build-asan/test)
+#
+# The subset: every component's tests, and end to end LeNet-5, every op,
+# batch slicing and the small ONNX models; it leaves out the
+# VGG/AlexNet runs and ONNX's backend conformance, which repeat the same code
+# at sizes that take many minutes under the sanitizers.
+# Environment: KILN_ASAN_BUILD_DIR (default: build-asan), KILN_JOBS.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${KILN_ASAN_BUILD_DIR:-$root/build-asan}
+jobs=${KILN_JOBS:-$(nproc)}
+
+if [ ! -f "$build/build.ninja" ]; then
+  launcher=()
+  if command -v ccache >/dev/null; then
+    launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache
+              -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  fi
+  # -O1 and line tables: readable reports at a bearable speed.
+  cmake -S "$root" -B "$build" -G Ninja \
+    -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_C_FLAGS_RELEASE="-O1 -gline-tables-only" \
+    -DCMAKE_CXX_FLAGS_RELEASE="-O1 -gline-tables-only" \
+    -DMLIR_DIR=/usr/lib/llvm-22/lib/cmake/mlir \
+    -DLLVM_EXTERNAL_LIT=/usr/lib/llvm-22/bin/lit \
+    -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
+    -DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld \
+    -DCMAKE_SHARED_LINKER_FLAGS=-fuse-ld=lld \
+    -DKILN_SANITIZE=address,undefined \
+    "${launcher[@]}" >/dev/null
+fi
+cmake --build "$build" -j "$jobs"
+
+tests=()
+if (($# == 0)); then
+  tests=(frontend diagnostics dialect passes codegen driver runtime onnx
+         e2e/lenet5-trained.test e2e/every-op.nn e2e/batch-slicing.test)
+  export LIT_FILTER_OUT=${LIT_FILTER_OUT:-'onnx/(conformance|e2e-(alexnet|vgg11))\.test'}
+elif [ "$1" = --all ]; then
+  tests=(.)
+else
+  tests=("$@")
+fi
+paths=()
+for test in "${tests[@]}"; do
+  paths+=("$build/test/$test")
+done
+/usr/lib/llvm-22/bin/lit -sv -j "$jobs" "${paths[@]}"
