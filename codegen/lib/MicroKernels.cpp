@@ -54,7 +54,7 @@ struct KernelShape {
   /// in a scratch buffer when it takes at most this many bytes, so that the
   /// convolution can run in reduction chunks; larger ones go through a ring
   /// of pool-kernel rows per channel block.
-  int64_t poolScratchBytes = int64_t(4) << 20;
+  int64_t poolScratchBytes = int64_t(16) << 20;
 };
 
 /// The largest divisor of `n` that is at most `limit`: the block never needs

@@ -199,7 +199,7 @@ def LowerToMicroKernelsPass : Pass<"kiln-lower-to-microkernels"> {
            "which stays in L1 while the kernel sweeps all output rows (0: no "
            "chunks)">,
     Option<"poolScratchBytes", "pool-scratch-bytes", "int64_t",
-           /*default=*/"4194304",
+           /*default=*/"16777216",
            "Largest convolution output (per batch item) a fused pooling "
            "keeps whole; larger ones go through a ring of rows">,
   ];
