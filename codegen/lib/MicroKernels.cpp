@@ -261,6 +261,15 @@ FailureOr<std::array<Value, 3>> denseOperands(linalg::LinalgOp op,
   return operands;
 }
 
+/// Erases what a kernel now computes: `op`, or every op of its fused group.
+void eraseComputedOps(PatternRewriter &rewriter, Operation *op,
+                      const kiln::FusionGroup *group) {
+  if (!group)
+    return rewriter.eraseOp(op);
+  for (Operation *member : llvm::reverse(group->ops))
+    rewriter.eraseOp(member);
+}
+
 struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
   ConvKernel(MLIRContext *context, KernelShape shape)
       : OpRewritePattern(context), shape(shape) {}
@@ -527,12 +536,7 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
       memref::DeallocOp::create(b, phased);
     if (scratch)
       memref::DeallocOp::create(b, scratch);
-    if (!fused) {
-      rewriter.eraseOp(op);
-      return success();
-    }
-    for (Operation *member : llvm::reverse(group->ops))
-      rewriter.eraseOp(member);
+    eraseComputedOps(rewriter, op, fused ? &*group : nullptr);
     return success();
   }
 
@@ -709,12 +713,7 @@ struct LinearKernel : public OpRewritePattern<linalg::MatmulOp> {
       });
       return SmallVector<Value>();
     });
-    if (!fused) {
-      rewriter.eraseOp(op);
-      return success();
-    }
-    for (Operation *member : llvm::reverse(group->ops))
-      rewriter.eraseOp(member);
+    eraseComputedOps(rewriter, op, fused ? &*group : nullptr);
     return success();
   }
 
