@@ -3,7 +3,7 @@
 // The spec and ONNX frontends only build nn ops that they checked, so the
 // ops' verifiers rarely see a bad attribute from them. This target feeds
 // arbitrary MLIR text (as kiln-opt reads it) to the nn dialect's parsers and
-// verifiers, and runs kiln-simplify and convert-nn-to-linalg on what
+// verifiers, and runs kiln-simplify, kiln-fuse and convert-nn-to-linalg on what
 // verifies. A pass may fail on IR it does not handle; only crashes and
 // sanitizer reports count. Seeds: test/dialect and test/passes, one case per
 // `// -----` split.
@@ -48,6 +48,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return 0; // Parsing verifies.
   PassManager pm(&context);
   pm.addPass(createSimplifyPass());
+  pm.addPass(createFusePass());
   pm.addPass(createConvertNNToLinalgPass());
   (void)pm.run(*module);
   return 0;

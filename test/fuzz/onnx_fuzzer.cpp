@@ -3,7 +3,7 @@
 // Each input is an ONNX model file (protobuf bytes): the importer parses it,
 // checks the graph, imports every node it supports with their shape and
 // constant arithmetic, and the result goes through the nn verifiers,
-// kiln-simplify and convert-nn-to-linalg. External data may only name files
+// kiln-simplify, kiln-fuse and convert-nn-to-linalg. External data may only name files
 // beside the model; the fuzzer's directory holds nothing else. The seeds are
 // test/onnx/Inputs/models.py's models (test/fuzz/seeds.py).
 //
@@ -41,6 +41,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     __builtin_trap();
   PassManager pm(&context);
   pm.addPass(createSimplifyPass());
+  pm.addPass(createFusePass());
   pm.addPass(createConvertNNToLinalgPass());
   if (failed(pm.run(*module)))
     __builtin_trap();

@@ -73,6 +73,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     __builtin_trap();
   PassManager pm(&context);
   pm.addPass(createSimplifyPass());
+  pm.addPass(createFusePass());
   if (failed(pm.run(*module)))
     __builtin_trap();
   return 0;

@@ -91,6 +91,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   PassManager pm(&context);
   pm.addPass(createSimplifyPass());
+  pm.addPass(createFusePass());
   pm.addPass(createConvertNNToLinalgPass());
   if (failed(pm.run(*module))) {
     llvm::errs() << "lowering a verified module failed\n";
