@@ -658,12 +658,27 @@ struct LinearKernel : public OpRewritePattern<linalg::MatmulOp> {
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
     Value zero =
         arith::ConstantOp::create(b, vectorType, b.getZeroAttr(vectorType));
+    // Prefetch distance in elements, when W's rows are long enough to
+    // stream (kPrefetchBytes ahead, within the row).
+    constexpr int64_t kPrefetchBytes = 2048;
+    int64_t prefetchDistance =
+        w[1] * 4 >= 4 * kPrefetchBytes ? kPrefetchBytes / 4 : 0;
     auto step = [&](ImplicitLocOpBuilder &b, ArrayRef<Value> ms,
                     ArrayRef<Value> ns, Value k, Value mask, ValueRange accs) {
       SmallVector<Value> xs, next(accs);
       for (Value m : ms)
         xs.push_back(loadVector(b, vectorType, lhs, {m, k}, mask));
       for (auto [j, nRow] : llvm::enumerate(ns)) {
+        // W streams from memory once. Weights live in the executable's
+        // file-backed pages (4 KB, no huge pages), where the hardware
+        // prefetcher stops at every page boundary; prefetching each row
+        // kPrefetchBytes ahead keeps the stream going.
+        if (!mask && prefetchDistance > 0)
+          memref::PrefetchOp::create(
+              b, rhs,
+              ValueRange{nRow, arith::AddIOp::create(
+                                   b, k, index(b, prefetchDistance))},
+              /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
         Value wv = loadVector(b, vectorType, rhs, {nRow, k}, mask);
         for (auto [i, xv] : llvm::enumerate(xs))
           next[i * ns.size() + j] =

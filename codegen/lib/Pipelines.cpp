@@ -229,6 +229,14 @@ struct PipelineCLOptions : public PassPipelineOptions<PipelineCLOptions> {
       *this, "vector-width",
       llvm::cl::desc("f32 lanes of the conv/linear micro-kernels (0: none)"),
       llvm::cl::init(16)};
+  Option<int64_t> convAccumulators{
+      *this, "conv-accumulators",
+      llvm::cl::desc("Vector accumulators of the convolution kernel"),
+      llvm::cl::init(24)};
+  Option<int64_t> matmulAccumulators{
+      *this, "matmul-accumulators",
+      llvm::cl::desc("Vector accumulators of the linear kernel"),
+      llvm::cl::init(16)};
   Option<bool> planMemory{
       *this, "plan-memory",
       llvm::cl::desc("Place intermediate buffers in one workspace argument"),
@@ -244,6 +252,8 @@ struct PipelineCLOptions : public PassPipelineOptions<PipelineCLOptions> {
     options.interchangeForVectorization = interchange;
     options.reassociateReductions = reassociate;
     options.vectorWidth = vectorWidth;
+    options.convAccumulators = convAccumulators;
+    options.matmulAccumulators = matmulAccumulators;
     options.planMemory = planMemory;
     options.entryName = entry;
     return options;
