@@ -757,10 +757,3 @@ struct LowerToMicroKernelsPass
 };
 
 } // namespace
-
-void kiln::populateMicroKernelPatterns(RewritePatternSet &patterns,
-                                       int64_t vectorWidth, int64_t convRows,
-                                       int64_t matmulRegisters) {
-  KernelShape shape{vectorWidth, convRows, matmulRegisters};
-  patterns.add<ConvKernel, LinearKernel>(patterns.getContext(), shape);
-}

@@ -102,11 +102,9 @@ struct PlanMemoryPass : public impl::PlanMemoryPassBase<PlanMemoryPass> {
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    auto func = module.lookupSymbol<func::FuncOp>(entryName);
-    if (!func || func.isExternal()) {
-      module.emitError() << "the model has no entry function @" << entryName;
+    func::FuncOp func = getEntryFunction(module, entryName);
+    if (!func)
       return signalPassFailure();
-    }
     Block &entry = func.getBody().front();
 
     // Buffers nothing uses any more (e.g. the intermediate results of a

@@ -42,17 +42,27 @@ FailureOr<SmallVector<int64_t>> getModelShape(func::FuncOp func, Type type,
   return SmallVector<int64_t>(tensorType.getShape());
 }
 
+} // namespace
+
+func::FuncOp getEntryFunction(ModuleOp module, StringRef name) {
+  auto func = module.lookupSymbol<func::FuncOp>(name);
+  if (func && !func.isExternal())
+    return func;
+  module.emitError() << "the model has no entry function @" << name;
+  return nullptr;
+}
+
+namespace {
+
 struct RecordModelSignaturePass
     : public impl::RecordModelSignaturePassBase<RecordModelSignaturePass> {
   using Base::Base;
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    auto func = module.lookupSymbol<func::FuncOp>(entryName);
-    if (!func || func.isExternal()) {
-      module.emitError() << "the model has no entry function @" << entryName;
+    func::FuncOp func = getEntryFunction(module, entryName);
+    if (!func)
       return signalPassFailure();
-    }
     FunctionType type = func.getFunctionType();
     if (type.getNumInputs() != 1 || type.getNumResults() != 1) {
       func.emitError() << "the model's entry function must take one tensor "

@@ -9,6 +9,7 @@
 #define KILN_CODEGEN_PASSES_H
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -50,10 +51,10 @@ void populateInterchangeForVectorizationPatterns(
 #define GEN_PASS_REGISTRATION
 #include "kiln/Codegen/Passes.h.inc"
 
-/// Adds the patterns of kiln-lower-to-microkernels to `patterns`.
-void populateMicroKernelPatterns(mlir::RewritePatternSet &patterns,
-                                 int64_t vectorWidth, int64_t convRows,
-                                 int64_t matmulRegisters);
+/// The module's entry function, or null after an error at the module when
+/// it has none (or only a declaration).
+mlir::func::FuncOp getEntryFunction(mlir::ModuleOp module,
+                                    llvm::StringRef name);
 
 } // namespace kiln
 
