@@ -335,6 +335,42 @@ OpHandler onnximport::lookupHandler(llvm::StringRef opType) {
       .Default(nullptr);
 }
 
+/// Checks the node's input and output counts against its operator's schema,
+/// and that no required input is left empty, so that the handlers can read
+/// every required input and the first output without checking again.
+static LogicalResult checkArity(const onnx::OpSchema &schema,
+                                const onnx::NodeProto &node,
+                                NodeContext &ctx) {
+  auto range = [](int min, int max) {
+    if (min == max)
+      return std::to_string(min);
+    if (max == INT_MAX)
+      return std::to_string(min) + " or more";
+    return std::to_string(min) + " to " + std::to_string(max);
+  };
+  if (node.input_size() < schema.min_input() ||
+      node.input_size() > schema.max_input())
+    return ctx.emitError() << "has " << node.input_size() << " inputs; "
+                           << node.op_type() << " takes "
+                           << range(schema.min_input(), schema.max_input());
+  if (node.output_size() < schema.min_output() ||
+      node.output_size() > schema.max_output())
+    return ctx.emitError() << "has " << node.output_size() << " outputs; "
+                           << node.op_type() << " gives "
+                           << range(schema.min_output(), schema.max_output());
+  for (auto [i, formal] : llvm::enumerate(schema.inputs())) {
+    if (formal.GetOption() != onnx::OpSchema::Single)
+      continue;
+    if ((int)i >= node.input_size() || node.input(i).empty())
+      return ctx.emitError() << "leaves input " << i << " ('"
+                             << formal.GetName() << "') empty; "
+                             << node.op_type() << " requires it";
+  }
+  if (node.output_size() == 0 || node.output(0).empty())
+    return ctx.emitError() << "leaves its first output unnamed";
+  return success();
+}
+
 LogicalResult GraphImporter::importNode(const onnx::NodeProto &node,
                                         int index) {
   std::string name =
@@ -355,14 +391,16 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node,
     return poisonOutputs();
   }
   OpHandler handler = lookupHandler(node.op_type());
-  if (!handler) {
-    const onnx::OpSchema *schema =
-        onnx::OpSchemaRegistry::Schema(node.op_type(), opset);
+  const onnx::OpSchema *schema =
+      onnx::OpSchemaRegistry::Schema(node.op_type(), opset);
+  if (!handler || !schema) {
     (void)ctx.unsupported(schema ? "not supported"
                                  : "not an ONNX operator in opset " +
                                        std::to_string(opset));
     return poisonOutputs();
   }
+  if (failed(checkArity(*schema, node, ctx)))
+    return failure();
 
   bool inputPoisoned = false;
   for (const std::string &input : node.input()) {

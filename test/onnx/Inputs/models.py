@@ -415,6 +415,29 @@ def unnamed_bad_group():
                  [weight("w", 4, 1, 3, 3)])
 
 
+def conv_one_input():
+    """A Conv given only its data input: its weight is required."""
+    return model([node("Conv", ["x"], ["y"], "conv")],
+                 [value("x", [1, 1, 4, 4])], [value("y", None)])
+
+
+def conv_empty_weight():
+    """A Conv whose required weight input is named '' (absent)."""
+    return model([node("Conv", ["x", ""], ["y"], "conv")],
+                 [value("x", [1, 1, 4, 4])], [value("y", None)])
+
+
+def constant_no_output():
+    """A Constant node with no output (found by the ONNX fuzzer)."""
+    m = model([node("Relu", ["x"], ["y"], "relu")],
+              [value("x", [1, 4])], [value("y", None)])
+    const = m.graph.node.add()
+    const.CopyFrom(helper.make_node(
+        "Constant", [], [], "c",
+        value=helper.make_tensor("v", TensorProto.FLOAT, [1], [1.0])))
+    return m
+
+
 def main():
     name, out = sys.argv[1], sys.argv[2]
     build = globals()[name.replace("-", "_")]
