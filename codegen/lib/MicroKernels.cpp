@@ -19,7 +19,7 @@
 // Both kernels accumulate into the op's output buffer, which holds the bias.
 //
 //===----------------------------------------------------------------------===//
-#include "FusionGroups.h"
+#include "KernelBuilders.h"
 #include "kiln/Codegen/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -27,9 +27,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
-#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
-#include "mlir/IR/SymbolTable.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -39,6 +37,7 @@ namespace kiln {
 } // namespace kiln
 
 using namespace mlir;
+using namespace kiln::kernels;
 
 namespace {
 
@@ -57,117 +56,9 @@ struct KernelShape {
   int64_t poolScratchBytes = int64_t(16) << 20;
 };
 
-/// The largest divisor of `n` that is at most `limit`: the block never needs
-/// a remainder loop.
-int64_t blockFor(int64_t n, int64_t limit) {
-  for (int64_t block = std::min(n, limit); block > 1; --block)
-    if (n % block == 0)
-      return block;
-  return 1;
-}
-
-bool isDenseStatic(Value value) {
-  auto type = dyn_cast<MemRefType>(value.getType());
-  return type && type.hasStaticShape() && type.getLayout().isIdentity() &&
-         type.getElementType().isF32();
-}
-
-/// Emits `for (iv = 0; iv < upper; iv += step)` carrying `values`.
-SmallVector<Value> buildLoop(
-    ImplicitLocOpBuilder &b, int64_t upper, int64_t step, ValueRange values,
-    function_ref<SmallVector<Value>(ImplicitLocOpBuilder &, Value, ValueRange)>
-        body) {
-  Value lower = arith::ConstantIndexOp::create(b, 0);
-  Value ub = arith::ConstantIndexOp::create(b, upper);
-  Value st = arith::ConstantIndexOp::create(b, step);
-  auto loop = scf::ForOp::create(
-      b, lower, ub, st, values,
-      [&](OpBuilder &nested, Location loc, Value iv, ValueRange args) {
-        ImplicitLocOpBuilder inner(loc, nested);
-        scf::YieldOp::create(inner, body(inner, iv, args));
-      });
-  return SmallVector<Value>(loop.getResults());
-}
-
-/// Emits a loop over [0, upper) whose iterations are independent: an
-/// scf.parallel (which becomes an OpenMP worksharing loop on the runtime's
-/// thread pool) when the loop has `work` multiply-adds worth a fork, and a
-/// plain scf.for otherwise.
-void buildBlockLoop(ImplicitLocOpBuilder &b, int64_t upper, int64_t work,
-                    function_ref<void(ImplicitLocOpBuilder &, Value)> body) {
-  // Forking and joining the pool costs a few microseconds.
-  constexpr int64_t kMinParallelWork = int64_t(1) << 20;
-  if (upper < 2 || work < kMinParallelWork) {
-    buildLoop(b, upper, 1, {}, [&](auto &b, Value iv, ValueRange) {
-      body(b, iv);
-      return SmallVector<Value>();
-    });
-    return;
-  }
-  Value zero = arith::ConstantIndexOp::create(b, 0);
-  Value one = arith::ConstantIndexOp::create(b, 1);
-  Value ub = arith::ConstantIndexOp::create(b, upper);
-  scf::ParallelOp::create(b, ValueRange{zero}, ValueRange{ub}, ValueRange{one},
-                          [&](OpBuilder &nested, Location loc, ValueRange ivs) {
-                            ImplicitLocOpBuilder inner(loc, nested);
-                            body(inner, ivs[0]);
-                          });
-}
-
-/// Loads a vector at `indices`, masked when `mask` is set (lanes off read 0).
-Value loadVector(ImplicitLocOpBuilder &b, VectorType type, Value memref,
-                 ValueRange indices, Value mask) {
-  if (!mask)
-    return vector::LoadOp::create(b, type, memref, indices);
-  Value zero = arith::ConstantOp::create(b, type, b.getZeroAttr(type));
-  return vector::MaskedLoadOp::create(b, type, memref, indices, mask, zero);
-}
-
-void storeVector(ImplicitLocOpBuilder &b, Value value, Value memref,
-                 ValueRange indices, Value mask) {
-  if (mask)
-    vector::MaskedStoreOp::create(b, memref, indices, mask, value);
-  else
-    vector::StoreOp::create(b, value, memref, indices);
-}
-
-Value index(ImplicitLocOpBuilder &b, int64_t value) {
-  return arith::ConstantIndexOp::create(b, value);
-}
-
-/// `base + offset * scale` on indices.
-Value affine(ImplicitLocOpBuilder &b, Value base, Value offset, int64_t scale) {
-  Value scaled =
-      scale == 1 ? offset : arith::MulIOp::create(b, offset, index(b, scale));
-  return base ? arith::AddIOp::create(b, base, scaled).getResult() : scaled;
-}
-
 //===----------------------------------------------------------------------===//
 // Convolution
 //===----------------------------------------------------------------------===//
-
-/// Returns the data of a constant buffer defined by memref.get_global, or
-/// std::nullopt when it is not a constant whose values are at hand.
-std::optional<SmallVector<float>> constantData(Value value) {
-  auto getGlobal = value.getDefiningOp<memref::GetGlobalOp>();
-  if (!getGlobal)
-    return std::nullopt;
-  auto global = SymbolTable::lookupNearestSymbolFrom<memref::GlobalOp>(
-      getGlobal, getGlobal.getNameAttr());
-  if (!global || !global.getConstant() || !global.getInitialValue())
-    return std::nullopt;
-  Attribute init = *global.getInitialValue();
-  if (auto resource = dyn_cast<DenseResourceElementsAttr>(init)) {
-    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
-    if (!blob)
-      return std::nullopt;
-    ArrayRef<float> values = blob->getDataAs<float>();
-    return SmallVector<float>(values.begin(), values.end());
-  }
-  if (auto dense = dyn_cast<DenseElementsAttr>(init))
-    return llvm::to_vector(dense.getValues<float>());
-  return std::nullopt;
-}
 
 /// Repacks a constant [OC, IC, KH, KW] filter as [OC/R, IC, KH, KW, R], so
 /// that the R weights a kernel step broadcasts are adjacent (one cache line
@@ -181,34 +72,16 @@ Value packFilter(PatternRewriter &rewriter, Location loc, Value filter,
     return {};
   ArrayRef<int64_t> shape = filterType.getShape();
   int64_t inner = shape[1] * shape[2] * shape[3];
-  AsmResourceBlob blob = HeapAsmResourceBlob::allocate(
-      data->size() * sizeof(float), alignof(float));
-  MutableArrayRef<float> packed(
-      reinterpret_cast<float *>(blob.getMutableData().data()), data->size());
+  SmallVector<float> packed(data->size());
   for (int64_t oc = 0; oc < shape[0]; ++oc)
     for (int64_t i = 0; i < inner; ++i)
       packed[((oc / rows) * inner + i) * rows + oc % rows] =
           (*data)[oc * inner + i];
-
-  SmallVector<int64_t> packedShape = {shape[0] / rows, shape[1], shape[2],
-                                      shape[3], rows};
   auto getGlobal = filter.getDefiningOp<memref::GetGlobalOp>();
-  auto module = getGlobal->getParentOfType<ModuleOp>();
-  auto tensorType = RankedTensorType::get(packedShape, rewriter.getF32Type());
-  auto memrefType = MemRefType::get(packedShape, rewriter.getF32Type());
-  std::string name = (getGlobal.getName() + "_packed").str();
-  auto value = DenseResourceElementsAttr::get(tensorType, name, std::move(blob));
-  memref::GlobalOp global;
-  {
-    OpBuilder::InsertionGuard guard(rewriter);
-    rewriter.setInsertionPointToStart(module.getBody());
-    global = memref::GlobalOp::create(
-        rewriter, loc, name, rewriter.getStringAttr("private"), memrefType,
-        value, /*constant=*/true, rewriter.getI64IntegerAttr(64));
-  }
-  SymbolTable(module).insert(global); // Renames it if the name is taken.
-  return memref::GetGlobalOp::create(rewriter, loc, memrefType,
-                                     global.getSymName());
+  return createConstantGlobal(
+      rewriter, loc, getGlobal->getParentOfType<ModuleOp>(),
+      (getGlobal.getName() + "_packed").str(),
+      {shape[0] / rows, shape[1], shape[2], shape[3], rows}, packed);
 }
 
 /// Copies an [N, C, H, W] buffer into a new [N, C, H, s, ceil(W/s)] one
@@ -245,29 +118,6 @@ Value splitPhases(ImplicitLocOpBuilder &b, Value input, int64_t stride) {
     return SmallVector<Value>();
   });
   return phased;
-}
-
-/// The two inputs and the output of a linalg op on dense, statically shaped
-/// f32 buffers, which is what both kernels need.
-FailureOr<std::array<Value, 3>> denseOperands(linalg::LinalgOp op,
-                                              PatternRewriter &rewriter) {
-  if (!op.hasPureBufferSemantics())
-    return rewriter.notifyMatchFailure(op, "runs after bufferization");
-  std::array<Value, 3> operands = {op.getDpsInputOperand(0)->get(),
-                                   op.getDpsInputOperand(1)->get(),
-                                   op.getDpsInitOperand(0)->get()};
-  if (!llvm::all_of(operands, isDenseStatic))
-    return rewriter.notifyMatchFailure(op, "needs dense static f32 buffers");
-  return operands;
-}
-
-/// Erases what a kernel now computes: `op`, or every op of its fused group.
-void eraseComputedOps(PatternRewriter &rewriter, Operation *op,
-                      const kiln::FusionGroup *group) {
-  if (!group)
-    return rewriter.eraseOp(op);
-  for (Operation *member : llvm::reverse(group->ops))
-    rewriter.eraseOp(member);
 }
 
 struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
@@ -538,76 +388,6 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
       memref::DeallocOp::create(b, scratch);
     eraseComputedOps(rewriter, op, fused ? &*group : nullptr);
     return success();
-  }
-
-  /// Pools the convolution rows in `scratch` into the group's result for the
-  /// `rows` channels of block ocb. With a ring (ring > 0 rows per block), for
-  /// every pooled row ph it first computes the rows its windows need that the
-  /// ring does not hold yet (all pool_kernel rows for the first, the last
-  /// min(stride, kernel) ones after that) with `emitRow`; without, scratch
-  /// holds every row already.
-  static void emitPooledRows(
-      ImplicitLocOpBuilder &b, Value n, Value ocb, int64_t rows,
-      const kiln::FusionGroup &group, Value scratch, int64_t ring,
-      function_ref<void(ImplicitLocOpBuilder &, Value, Value, Value)> emitRow) {
-    ArrayRef<int64_t> pooledShape =
-        cast<MemRefType>(group.result.getType()).getShape();
-    int64_t kh = group.poolKernel[0], kw = group.poolKernel[1];
-    int64_t sh = group.poolStride[0], sw = group.poolStride[1];
-    bool isMax = group.pool == "max";
-    buildLoop(b, pooledShape[2], 1, {}, [&](auto &b, Value ph, ValueRange) {
-      Value windowStart = affine(b, {}, ph, sh);
-      if (ring) {
-        // Rows [first, ph*sh + kh): the window's rows not computed before.
-        Value end = affine(b, windowStart, index(b, kh), 1);
-        Value previousEnd = arith::SubIOp::create(b, end, index(b, sh));
-        Value isFirst = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, ph,
-                                              index(b, 0));
-        Value first = arith::SelectOp::create(
-            b, isFirst, windowStart,
-            arith::MaxUIOp::create(b, windowStart, previousEnd));
-        scf::ForOp::create(
-            b, first, end, index(b, 1), ValueRange{},
-            [&](OpBuilder &nested, Location loc, Value oh, ValueRange) {
-              ImplicitLocOpBuilder inner(loc, nested);
-              emitRow(inner, n, ocb, oh);
-              scf::YieldOp::create(inner);
-            });
-      }
-      Value oc0 = affine(b, {}, ocb, rows);
-      buildLoop(b, rows, 1, {}, [&](auto &b, Value r, ValueRange) {
-        Value oc = arith::AddIOp::create(b, oc0, r);
-        buildLoop(b, pooledShape[3], 1, {}, [&](auto &b, Value pw,
-                                                ValueRange) {
-          double init =
-              isMax ? -std::numeric_limits<double>::infinity() : 0.0;
-          Value acc = arith::ConstantOp::create(b, b.getF32FloatAttr(init));
-          Value columnStart = affine(b, {}, pw, sw);
-          for (int64_t i = 0; i < kh; ++i) {
-            Value row = affine(b, windowStart, index(b, i), 1);
-            Value slot =
-                ring ? arith::RemUIOp::create(b, row, index(b, ring)).getResult()
-                     : row;
-            for (int64_t j = 0; j < kw; ++j) {
-              Value x = memref::LoadOp::create(
-                  b, scratch,
-                  ValueRange{ocb, slot, r, affine(b, columnStart, index(b, j), 1)});
-              acc = isMax ? arith::MaximumFOp::create(b, acc, x).getResult()
-                          : arith::AddFOp::create(b, acc, x).getResult();
-            }
-          }
-          if (!isMax)
-            acc = arith::DivFOp::create(
-                b, acc, arith::ConstantOp::create(
-                            b, b.getF32FloatAttr(double(kh * kw))));
-          memref::StoreOp::create(b, acc, group.result,
-                                  ValueRange{n, oc, ph, pw});
-          return SmallVector<Value>();
-        });
-        return SmallVector<Value>();
-      });
-      return SmallVector<Value>();
-    });
   }
 
   KernelShape shape;

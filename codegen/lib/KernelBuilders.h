@@ -1,0 +1,100 @@
+//===- KernelBuilders.h - Shared pieces of the CPU kernels ------*- C++ -*-===//
+//
+// The loop, vector and constant helpers that the CPU kernel passes
+// (kiln-lower-to-microkernels, kiln-winograd) build their loop nests from,
+// and the fused pooling both of them finish a pooled group with.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_CODEGEN_LIB_KERNELBUILDERS_H
+#define KILN_CODEGEN_LIB_KERNELBUILDERS_H
+
+#include "FusionGroups.h"
+
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "mlir/IR/PatternMatch.h"
+
+#include <array>
+#include <optional>
+
+namespace kiln::kernels {
+
+/// The largest divisor of `n` that is at most `limit`: a block of that size
+/// never needs a remainder loop.
+int64_t blockFor(int64_t n, int64_t limit);
+
+/// Whether `value` is a statically shaped f32 memref with the identity
+/// layout.
+bool isDenseStatic(mlir::Value value);
+
+/// Emits `for (iv = 0; iv < upper; iv += step)` carrying `values`.
+llvm::SmallVector<mlir::Value> buildLoop(
+    mlir::ImplicitLocOpBuilder &b, int64_t upper, int64_t step,
+    mlir::ValueRange values,
+    llvm::function_ref<llvm::SmallVector<mlir::Value>(
+        mlir::ImplicitLocOpBuilder &, mlir::Value, mlir::ValueRange)>
+        body);
+
+/// Emits a loop over [0, upper) whose iterations are independent: an
+/// scf.parallel (which becomes an OpenMP worksharing loop on the runtime's
+/// thread pool) when the loop has `work` multiply-adds worth a fork, and a
+/// plain scf.for otherwise.
+void buildBlockLoop(
+    mlir::ImplicitLocOpBuilder &b, int64_t upper, int64_t work,
+    llvm::function_ref<void(mlir::ImplicitLocOpBuilder &, mlir::Value)> body);
+
+/// Loads a vector at `indices`, masked when `mask` is set (lanes off read 0).
+mlir::Value loadVector(mlir::ImplicitLocOpBuilder &b, mlir::VectorType type,
+                       mlir::Value memref, mlir::ValueRange indices,
+                       mlir::Value mask);
+
+/// Stores a vector at `indices`, masked when `mask` is set.
+void storeVector(mlir::ImplicitLocOpBuilder &b, mlir::Value value,
+                 mlir::Value memref, mlir::ValueRange indices,
+                 mlir::Value mask);
+
+/// An index constant.
+mlir::Value index(mlir::ImplicitLocOpBuilder &b, int64_t value);
+
+/// `base + offset * scale` on indices (`offset * scale` when base is null).
+mlir::Value affine(mlir::ImplicitLocOpBuilder &b, mlir::Value base,
+                   mlir::Value offset, int64_t scale);
+
+/// Returns the data of a constant buffer defined by memref.get_global, or
+/// std::nullopt when it is not a constant whose values are at hand.
+std::optional<llvm::SmallVector<float>> constantData(mlir::Value value);
+
+/// Adds a private constant global named after `nameHint` (renamed when
+/// taken) holding `data` with `shape`, 64-byte aligned, and returns a
+/// memref.get_global of it at the rewriter's insertion point.
+mlir::Value createConstantGlobal(mlir::PatternRewriter &rewriter,
+                                 mlir::Location loc, mlir::ModuleOp module,
+                                 llvm::StringRef nameHint,
+                                 llvm::ArrayRef<int64_t> shape,
+                                 llvm::ArrayRef<float> data);
+
+/// The two inputs and the output of a linalg op on dense, statically shaped
+/// f32 buffers, which is what the kernels need.
+mlir::FailureOr<std::array<mlir::Value, 3>>
+denseOperands(mlir::linalg::LinalgOp op, mlir::PatternRewriter &rewriter);
+
+/// Erases what a kernel now computes: `op`, or every op of its fused group.
+void eraseComputedOps(mlir::PatternRewriter &rewriter, mlir::Operation *op,
+                      const FusionGroup *group);
+
+/// Pools the convolution rows in `scratch` into the group's result for the
+/// `rows` channels of block ocb. scratch[ocb][slot][r][ow] holds row oh of
+/// channel ocb * rows + r in slot oh (ring == 0) or oh % ring (a ring of
+/// `ring` rows). With a ring, for every pooled row ph it first computes the
+/// rows its windows need that the ring does not hold yet (all pool_kernel
+/// rows for the first, the last min(stride, kernel) ones after that) with
+/// `emitRow`; without, scratch holds every row already.
+void emitPooledRows(
+    mlir::ImplicitLocOpBuilder &b, mlir::Value n, mlir::Value ocb,
+    int64_t rows, const FusionGroup &group, mlir::Value scratch, int64_t ring,
+    llvm::function_ref<void(mlir::ImplicitLocOpBuilder &, mlir::Value,
+                            mlir::Value, mlir::Value)>
+        emitRow);
+
+} // namespace kiln::kernels
+
+#endif // KILN_CODEGEN_LIB_KERNELBUILDERS_H
