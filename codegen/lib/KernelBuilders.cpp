@@ -120,15 +120,13 @@ Value createConstantGlobal(PatternRewriter &rewriter, Location loc,
   auto memrefType = MemRefType::get(shape, rewriter.getF32Type());
   auto value =
       DenseResourceElementsAttr::get(tensorType, nameHint, std::move(blob));
-  memref::GlobalOp global;
-  {
-    OpBuilder::InsertionGuard guard(rewriter);
-    rewriter.setInsertionPointToStart(module.getBody());
-    global = memref::GlobalOp::create(
-        rewriter, loc, nameHint, rewriter.getStringAttr("private"), memrefType,
-        value, /*constant=*/true, rewriter.getI64IntegerAttr(64));
-  }
-  SymbolTable(module).insert(global); // Renames it if the name is taken.
+  // Built detached, so that the symbol table sees unique names and renames
+  // this one if the name is taken (two layers sharing one filter).
+  OpBuilder detached(rewriter.getContext());
+  auto global = memref::GlobalOp::create(
+      detached, loc, nameHint, rewriter.getStringAttr("private"), memrefType,
+      value, /*constant=*/true, rewriter.getI64IntegerAttr(64));
+  SymbolTable(module).insert(global, module.getBody()->begin());
   return memref::GetGlobalOp::create(rewriter, loc, memrefType,
                                      global.getSymName());
 }

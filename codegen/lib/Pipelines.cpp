@@ -102,6 +102,15 @@ void buildLinalgToLoopsPipeline(OpPassManager &pm,
     // Convolutions and linear layers -> loops around register-blocked
     // vector kernels (after deallocation: they
     // free the scratch buffers they allocate themselves).
+    if (options.winogradTile > 0) {
+      // 3x3 stride-1 convolutions -> Winograd transforms around batched
+      // register-blocked products; the others stay for the direct kernel.
+      WinogradPassOptions winograd;
+      winograd.tile = options.winogradTile;
+      winograd.vectorWidth = options.vectorWidth;
+      winograd.accumulators = options.convAccumulators;
+      pm.addNestedPass<func::FuncOp>(createWinogradPass(winograd));
+    }
     LowerToMicroKernelsPassOptions kernels;
     kernels.vectorWidth = options.vectorWidth;
     kernels.convRows = options.convAccumulators;
@@ -229,6 +238,11 @@ struct PipelineCLOptions : public PassPipelineOptions<PipelineCLOptions> {
       *this, "vector-width",
       llvm::cl::desc("f32 lanes of the conv/linear micro-kernels (0: none)"),
       llvm::cl::init(16)};
+  Option<int64_t> winogradTile{
+      *this, "winograd-tile",
+      llvm::cl::desc("Output tile of Winograd's F(m x m, 3 x 3) for 3x3 "
+                     "convolutions: 2 or 4 (0: direct convolution)"),
+      llvm::cl::init(4)};
   Option<int64_t> convAccumulators{
       *this, "conv-accumulators",
       llvm::cl::desc("Vector accumulators of the convolution kernel"),
@@ -252,6 +266,7 @@ struct PipelineCLOptions : public PassPipelineOptions<PipelineCLOptions> {
     options.interchangeForVectorization = interchange;
     options.reassociateReductions = reassociate;
     options.vectorWidth = vectorWidth;
+    options.winogradTile = winogradTile;
     options.convAccumulators = convAccumulators;
     options.matmulAccumulators = matmulAccumulators;
     options.planMemory = planMemory;

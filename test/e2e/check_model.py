@@ -36,6 +36,8 @@ def main():
     parser.add_argument("--seed", type=int, default=None, help="replay a failure")
     parser.add_argument("--kilnc", default="kilnc")
     parser.add_argument("--target", help="cross-compile for this triple")
+    parser.add_argument("--kilnc-arg", action="append", default=[],
+                        help="one more kilnc flag (repeatable), e.g. --no-winograd")
     parser.add_argument("--emulator", default="",
                         help="command that runs a target executable, e.g. "
                              "'qemu-aarch64 -L /usr/aarch64-linux-gnu'")
@@ -57,7 +59,7 @@ def main():
 
     target = ["--target", args.target] if args.target else []
     run([args.kilnc, args.spec, "--weights", path("weights.safetensors"),
-         "--batch", str(args.batch), "-o", path("model")] + target)
+         "--batch", str(args.batch), "-o", path("model")] + target + args.kilnc_arg)
     run(shlex.split(args.emulator) +
         [path("model"), path("input.npy"), "-o", path("kiln.npy")])
     got = np.load(path("kiln.npy"))

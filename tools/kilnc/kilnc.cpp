@@ -225,6 +225,17 @@ cl::opt<bool> noFuse("no-fuse",
                      cl::desc("Keep every layer a separate op (skip kiln-fuse)"),
                      cl::cat(kilnCategory));
 
+cl::opt<bool> noWinograd(
+    "no-winograd",
+    cl::desc("Compute 3x3 convolutions directly (skip kiln-winograd)"),
+    cl::cat(kilnCategory));
+
+cl::opt<unsigned> winogradTile(
+    "winograd-tile",
+    cl::desc("Output tile m of Winograd's F(m x m, 3 x 3): 2 (fewer "
+             "rounding steps) or 4 (fewer multiplications, the default)"),
+    cl::init(4), cl::cat(kilnCategory));
+
 cl::opt<bool> printMemoryPlan(
     "print-memory-plan",
     cl::desc("Print the static memory plan (each intermediate buffer's "
@@ -556,6 +567,9 @@ int compile() {
   // A bad flag is a usage error (2) even when the spec has errors too.
   if (externalWeights && emit != Stage::Lib && emit != Stage::So)
     return fail(kBadUsage, "--external-weights needs --emit=lib or --emit=so");
+  if (winogradTile != 2 && winogradTile != 4)
+    return fail(kBadUsage, "--winograd-tile must be 2 or 4, not " +
+                               std::to_string(winogradTile));
   if (batch.getNumOccurrences() && batch <= 0)
     return fail(kBadUsage,
                 "--batch must be positive, found " + Twine(batch.getValue()));
@@ -658,6 +672,7 @@ int emitModule(mlir::OwningOpRef<mlir::ModuleOp> module,
     int64_t registers = getVectorRegisters(**machine);
     options.convAccumulators = registers * 3 / 4;
     options.matmulAccumulators = registers / 2;
+    options.winogradTile = noWinograd ? 0 : winogradTile;
     options.planMemory = !noMemoryPlan;
     options.reportMemoryPlan = printMemoryPlan;
     if (!noSimplify)

@@ -1,0 +1,508 @@
+//===- Winograd.cpp - 3x3 convolutions by Winograd's minimal filtering ----===//
+//
+// Replaces 3x3, stride-1 convolutions whose filters are constants by
+// Winograd's F(m x m, 3 x 3): a compile-time filter transform, then, per
+// chunk of output tiles, three phases that each run on the thread pool:
+//
+//   1. input transform   V[xi][ic][t] = (B^T d(ic, t) B)[xi]
+//   2. (m+2)^2 products  M[xi][oc][t] = sum_ic U[xi][oc][ic] * V[xi][ic][t]
+//   3. output transform  Y(oc, t) = A^T M[.][oc][t] A (+ bias, ReLU)
+//
+// Every phase is vectorised across tiles: lane i of a vector works on tile
+// t0 + i, wherever in the image that tile is, so any image size and any tile
+// count use full vectors. The input transform gathers each lane's tile and
+// the output transform scatters it; the products, where the arithmetic is,
+// read and write contiguous vectors.
+//
+//===----------------------------------------------------------------------===//
+#include "KernelBuilders.h"
+#include "kiln/Codegen/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include <climits>
+
+namespace kiln {
+#define GEN_PASS_DEF_WINOGRADPASS
+#include "kiln/Codegen/Passes.h.inc"
+} // namespace kiln
+
+using namespace mlir;
+using namespace kiln::kernels;
+
+namespace {
+
+/// The matrices of F(m x m, 3 x 3) (Lavin and Gray, "Fast Algorithms for
+/// Convolutional Neural Networks", 2016), row-major:
+/// Y = A^T [(G g G^T) .* (B^T d B)] A for a 3x3 filter g and an a x a input
+/// tile d, a = m + 2.
+struct WinogradMatrices {
+  int64_t m, a;
+  std::vector<double> bt; // a x a
+  std::vector<double> g;  // a x 3
+  std::vector<double> at; // m x a
+};
+
+const WinogradMatrices &getMatrices(int64_t m) {
+  static const WinogradMatrices f2{
+      2,
+      4,
+      {1, 0, -1, 0, 0, 1, 1, 0, 0, -1, 1, 0, 0, 1, 0, -1},
+      {1, 0, 0, .5, .5, .5, .5, -.5, .5, 0, 0, 1},
+      {1, 1, 1, 0, 0, 1, -1, -1}};
+  static const WinogradMatrices f4{
+      4,
+      6,
+      {4, 0, -5, 0, 1, 0,  //
+       0, -4, -4, 1, 1, 0, //
+       0, 4, -4, -1, 1, 0, //
+       0, -2, -1, 2, 1, 0, //
+       0, 2, -1, -2, 1, 0, //
+       0, 4, 0, -5, 0, 1},
+      {1. / 4, 0, 0,                //
+       -1. / 6, -1. / 6, -1. / 6,   //
+       -1. / 6, 1. / 6, -1. / 6,    //
+       1. / 24, 1. / 12, 1. / 6,    //
+       1. / 24, -1. / 12, 1. / 6,   //
+       0, 0, 1},
+      {1, 1, 1, 1, 1, 0,  //
+       0, 1, -1, 2, -2, 0, //
+       0, 1, 1, 4, 4, 0,   //
+       0, 1, -1, 8, -8, 1}};
+  return m == 2 ? f2 : f4;
+}
+
+/// U[xi][oc / rows][ic][oc % rows] = (G g(oc, ic) G^T)[xi], computed in
+/// double from the [OC, IC, 3, 3] filter: the constant the products read,
+/// `rows` output channels side by side for the kernel's broadcasts.
+SmallVector<float> transformFilter(const WinogradMatrices &w,
+                                   ArrayRef<float> filter, int64_t oc,
+                                   int64_t ic, int64_t rows) {
+  int64_t a = w.a;
+  SmallVector<float> u(a * a * oc * ic);
+  for (int64_t o = 0; o < oc; ++o)
+    for (int64_t i = 0; i < ic; ++i) {
+      const float *g = &filter[(o * ic + i) * 9];
+      double gg[6][3]; // G g
+      for (int64_t r = 0; r < a; ++r)
+        for (int64_t c = 0; c < 3; ++c) {
+          gg[r][c] = 0;
+          for (int64_t k = 0; k < 3; ++k)
+            gg[r][c] += w.g[r * 3 + k] * g[k * 3 + c];
+        }
+      for (int64_t r = 0; r < a; ++r)
+        for (int64_t c = 0; c < a; ++c) {
+          double sum = 0; // (G g) G^T
+          for (int64_t k = 0; k < 3; ++k)
+            sum += gg[r][k] * w.g[c * 3 + k];
+          int64_t xi = r * a + c;
+          u[((xi * (oc / rows) + o / rows) * ic + i) * rows + o % rows] =
+              (float)sum;
+        }
+    }
+  return u;
+}
+
+Value splatF32(ImplicitLocOpBuilder &b, VectorType type, double value) {
+  return arith::ConstantOp::create(
+      b, type, DenseElementsAttr::get(type, b.getF32FloatAttr(value)));
+}
+
+Value splatI32(ImplicitLocOpBuilder &b, int64_t lanes, int64_t value) {
+  auto type = VectorType::get({lanes}, b.getI32Type());
+  return arith::ConstantOp::create(
+      b, type, DenseElementsAttr::get(type, b.getI32IntegerAttr(value)));
+}
+
+/// sum_k coeffs[k] * xs[k] with the constant coefficients folded in: zero
+/// terms are skipped and +-1 become additions and subtractions, so the
+/// transforms cost what their sparse matrices need.
+Value combine(ImplicitLocOpBuilder &b, VectorType type,
+              ArrayRef<double> coeffs, ArrayRef<Value> xs) {
+  Value sum;
+  for (auto [c, x] : llvm::zip_equal(coeffs, xs)) {
+    if (c == 0)
+      continue;
+    if (!sum)
+      sum = c == 1    ? x
+            : c == -1 ? arith::NegFOp::create(b, x).getResult()
+                      : arith::MulFOp::create(b, splatF32(b, type, c), x)
+                            .getResult();
+    else
+      sum = c == 1    ? arith::AddFOp::create(b, sum, x).getResult()
+            : c == -1 ? arith::SubFOp::create(b, sum, x).getResult()
+                      : vector::FMAOp::create(b, splatF32(b, type, c), x, sum)
+                            .getResult();
+  }
+  return sum ? sum : splatF32(b, type, 0);
+}
+
+/// L X L^T for a q x p matrix L of constants and a p x p matrix X of
+/// vectors (row-major): the 2-D transforms.
+SmallVector<Value> sandwich(ImplicitLocOpBuilder &b, VectorType type,
+                            ArrayRef<double> l, int64_t q, int64_t p,
+                            ArrayRef<Value> x) {
+  SmallVector<Value> lx(q * p), result(q * q);
+  for (int64_t i = 0; i < q; ++i)
+    for (int64_t c = 0; c < p; ++c) {
+      SmallVector<Value> column;
+      for (int64_t r = 0; r < p; ++r)
+        column.push_back(x[r * p + c]);
+      lx[i * p + c] = combine(b, type, l.slice(i * p, p), column);
+    }
+  for (int64_t i = 0; i < q; ++i)
+    for (int64_t j = 0; j < q; ++j)
+      result[i * q + j] = combine(b, type, l.slice(j * p, p),
+                                  ArrayRef<Value>(lx).slice(i * p, p));
+  return result;
+}
+
+/// The tiles of one vector's lanes: tile t0 + lane, its top-left output
+/// position (row, col) and whether it exists (t < tiles), as i32 vectors.
+struct TileLanes {
+  Value row, col, valid;
+};
+
+struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
+  WinogradKernel(MLIRContext *context, const kiln::WinogradPassOptions &options)
+      : OpRewritePattern(context), options(options) {}
+
+  LogicalResult matchAndRewrite(linalg::Conv2DNchwFchwOp op,
+                                PatternRewriter &rewriter) const override {
+    FailureOr<std::array<Value, 3>> operands = denseOperands(op, rewriter);
+    if (failed(operands))
+      return failure();
+    Value input = (*operands)[0], filter = (*operands)[1],
+          output = (*operands)[2];
+    ArrayRef<int64_t> in = cast<MemRefType>(input.getType()).getShape();
+    ArrayRef<int64_t> weights = cast<MemRefType>(filter.getType()).getShape();
+    ArrayRef<int64_t> out = cast<MemRefType>(output.getType()).getShape();
+    if (weights[2] != 3 || weights[3] != 3 ||
+        !llvm::all_of(op.getStrides().getValues<int64_t>(),
+                      [](int64_t s) { return s == 1; }) ||
+        !llvm::all_of(op.getDilations().getValues<int64_t>(),
+                      [](int64_t d) { return d == 1; }))
+      return rewriter.notifyMatchFailure(op, "not a 3x3 stride-1 conv");
+    int64_t ic = weights[1], oc = weights[0];
+    if (ic < options.minChannels || oc < options.minChannels)
+      return rewriter.notifyMatchFailure(op, "too few channels");
+    // Lane offsets are i32 (one gather or scatter instruction for 16
+    // lanes): every plane they index must stay below 2^31 elements.
+    if (in[2] * in[3] >= INT32_MAX || out[2] * out[3] >= INT32_MAX)
+      return rewriter.notifyMatchFailure(op, "planes too large for i32");
+    std::optional<SmallVector<float>> filterData = constantData(filter);
+    if (!filterData || (int64_t)filterData->size() != oc * ic * 9)
+      return rewriter.notifyMatchFailure(op, "filter not a known constant");
+
+    FailureOr<kiln::FusionGroup> group = kiln::matchFusionGroup(op);
+    if (succeeded(group))
+      rewriter.setInsertionPointAfter(group->ops.back());
+    bool fused = succeeded(group);
+    bool pooled = fused && !group->pool.empty();
+
+    const WinogradMatrices &w = getMatrices(options.tile);
+    int64_t m = w.m, a = w.a, elements = a * a;
+    int64_t width = options.vectorWidth;
+    int64_t oh = out[2], ow = out[3];
+    int64_t tilesH = llvm::divideCeil(oh, m), tilesW = llvm::divideCeil(ow, m);
+    int64_t tiles = tilesH * tilesW;
+    int64_t tileVectors = llvm::divideCeil(tiles, width);
+    // Tiles per chunk: as many vectors as keep one element's slice of the
+    // transformed input (ic x chunk floats) within chunk-bytes, balanced
+    // over the chunks.
+    int64_t maxVectors = std::max<int64_t>(
+        1, options.chunkBytes / (ic * width * 4));
+    int64_t chunks = llvm::divideCeil(tileVectors, maxVectors);
+    int64_t chunkVectors = llvm::divideCeil(tileVectors, chunks);
+    int64_t chunkTiles = chunkVectors * width;
+
+    // Register block of the products: rows output channels x columns
+    // vectors of tiles, the most accumulators that divide evenly.
+    int64_t rows = 1, columns = 1;
+    for (int64_t c = 1; c <= std::min<int64_t>(chunkVectors, 8); ++c) {
+      int64_t r = blockFor(oc, std::max<int64_t>(1, options.accumulators / c));
+      if (r * c > rows * columns || (r * c == rows * columns && r > rows))
+        rows = r, columns = c;
+    }
+
+    Location loc = op.getLoc();
+    ImplicitLocOpBuilder b(loc, rewriter);
+    auto getGlobal = filter.getDefiningOp<memref::GetGlobalOp>();
+    Value u = createConstantGlobal(
+        rewriter, loc, getGlobal->getParentOfType<ModuleOp>(),
+        (getGlobal.getName() + "_winograd").str(),
+        {elements, oc / rows, ic, rows},
+        transformFilter(w, *filterData, oc, ic, rows));
+
+    auto f32 = b.getF32Type();
+    auto vectorType = VectorType::get({width}, f32);
+    auto alloc = [&](ArrayRef<int64_t> shape) {
+      return memref::AllocOp::create(b, MemRefType::get(shape, f32),
+                                     b.getI64IntegerAttr(64))
+          .getResult();
+    };
+    Value v = alloc({elements, ic, chunkTiles});
+    Value products = alloc({elements, oc, chunkTiles});
+    // A fused pooling reads whole convolution planes: scratch[oc][oh][0][ow]
+    // (the layout emitPooledRows reads, with blocks of one channel).
+    Value scratch = pooled ? alloc({oc, oh, 1, ow}) : Value();
+    Value destination = pooled ? scratch : fused ? group->result : output;
+    auto flatten = [&](Value buffer) {
+      return memref::CollapseShapeOp::create(
+                 b, buffer, SmallVector<ReassociationIndices>{{0, 1, 2, 3}})
+          .getResult();
+    };
+    Value flatInput = flatten(input);
+    Value flatDestination = flatten(destination);
+
+    Value iota = arith::ConstantOp::create(
+        b, DenseElementsAttr::get(
+               VectorType::get({width}, b.getI32Type()),
+               llvm::to_vector(llvm::map_range(
+                   llvm::seq<int32_t>(0, width),
+                   [&](int32_t i) -> Attribute {
+                     return b.getI32IntegerAttr(i);
+                   }))));
+    auto tileLanes = [&](ImplicitLocOpBuilder &b, Value t0) {
+      Value first = vector::BroadcastOp::create(
+          b, iota.getType(), arith::IndexCastOp::create(b, b.getI32Type(), t0));
+      Value t = arith::AddIOp::create(b, first, iota);
+      Value ty = arith::DivUIOp::create(b, t, splatI32(b, width, tilesW));
+      Value tx = arith::SubIOp::create(
+          b, t, arith::MulIOp::create(b, ty, splatI32(b, width, tilesW)));
+      return TileLanes{
+          arith::MulIOp::create(b, ty, splatI32(b, width, m)),
+          arith::MulIOp::create(b, tx, splatI32(b, width, m)),
+          arith::CmpIOp::create(b, arith::CmpIPredicate::ult, t,
+                                splatI32(b, width, tiles))};
+    };
+    // The lanes whose element (row + dr, col + dc) lies inside a
+    // height x rowLength plane; the bound checks every tile passes are
+    // left out.
+    auto insideMask = [&](ImplicitLocOpBuilder &b, const TileLanes &lanes,
+                          int64_t dr, int64_t dc, int64_t height,
+                          int64_t rowLength) {
+      Value mask = lanes.valid;
+      if ((tilesH - 1) * m + dr >= height)
+        mask = arith::AndIOp::create(
+            b, mask,
+            arith::CmpIOp::create(
+                b, arith::CmpIPredicate::ult,
+                arith::AddIOp::create(b, lanes.row, splatI32(b, width, dr)),
+                splatI32(b, width, height)));
+      if ((tilesW - 1) * m + dc >= rowLength)
+        mask = arith::AndIOp::create(
+            b, mask,
+            arith::CmpIOp::create(
+                b, arith::CmpIPredicate::ult,
+                arith::AddIOp::create(b, lanes.col, splatI32(b, width, dc)),
+                splatI32(b, width, rowLength)));
+      return mask;
+    };
+    auto laneOffsets = [&](ImplicitLocOpBuilder &b, const TileLanes &lanes,
+                           int64_t rowLength) {
+      return arith::AddIOp::create(
+                 b,
+                 arith::MulIOp::create(b, lanes.row,
+                                       splatI32(b, width, rowLength)),
+                 lanes.col)
+          .getResult();
+    };
+    Value zero = splatF32(b, vectorType, 0);
+
+    // Phase 1: the input transform of the chunk's tiles, a vector of tiles
+    // per step, every input channel.
+    auto transformInput = [&](ImplicitLocOpBuilder &b, Value n, Value tBase) {
+      buildBlockLoop(b, chunkVectors, ic * chunkTiles * elements * 4,
+                     [&](auto &b, Value j) {
+        Value column = affine(b, {}, j, width);
+        TileLanes lanes =
+            tileLanes(b, arith::AddIOp::create(b, tBase, column));
+        Value base = laneOffsets(b, lanes, in[3]);
+        SmallVector<Value> masks, offsets;
+        for (int64_t r = 0; r < a; ++r)
+          for (int64_t c = 0; c < a; ++c) {
+            masks.push_back(insideMask(b, lanes, r, c, in[2], in[3]));
+            offsets.push_back(arith::AddIOp::create(
+                b, base, splatI32(b, width, r * in[3] + c)));
+          }
+        buildLoop(b, ic, 1, {}, [&](auto &b, Value channel, ValueRange) {
+          Value plane = affine(b, {}, affine(b, channel, n, ic),
+                               in[2] * in[3]);
+          SmallVector<Value> d;
+          for (int64_t k = 0; k < elements; ++k)
+            d.push_back(vector::GatherOp::create(
+                b, vectorType, flatInput, ValueRange{plane}, offsets[k],
+                masks[k], zero));
+          SmallVector<Value> transformed = sandwich(b, vectorType, w.bt, a, a, d);
+          for (int64_t xi = 0; xi < elements; ++xi)
+            vector::StoreOp::create(b, transformed[xi], v,
+                                    ValueRange{index(b, xi), channel, column});
+          return SmallVector<Value>();
+        });
+      });
+    };
+
+    // Phase 2: for every tile element xi and block of output channels,
+    // products[xi][oc][t] = sum_ic U[xi][oc][ic] * V[xi][ic][t].
+    int64_t ocBlocks = oc / rows;
+    auto multiply = [&](ImplicitLocOpBuilder &b) {
+      buildBlockLoop(b, elements * ocBlocks,
+                     elements * oc * ic * chunkTiles, [&](auto &b, Value item) {
+        Value xi = arith::DivUIOp::create(b, item, index(b, ocBlocks));
+        Value ocb = arith::RemUIOp::create(b, item, index(b, ocBlocks));
+        auto emitGroup = [&](ImplicitLocOpBuilder &b, Value t0,
+                             int64_t vectors) {
+          SmallVector<Value> ts;
+          for (int64_t c = 0; c < vectors; ++c)
+            ts.push_back(c ? arith::AddIOp::create(b, t0, index(b, c * width))
+                                 .getResult()
+                           : t0);
+          SmallVector<Value> accs(rows * vectors, zero);
+          accs = buildLoop(b, ic, 1, accs, [&](auto &b, Value channel,
+                                               ValueRange accs) {
+            SmallVector<Value> xs, next(accs);
+            for (Value t : ts)
+              xs.push_back(vector::LoadOp::create(b, vectorType, v,
+                                                  ValueRange{xi, channel, t}));
+            for (int64_t r = 0; r < rows; ++r) {
+              Value weight = memref::LoadOp::create(
+                  b, u, ValueRange{xi, ocb, channel, index(b, r)});
+              Value broadcast = vector::BroadcastOp::create(b, vectorType,
+                                                            weight);
+              for (int64_t c = 0; c < vectors; ++c)
+                next[r * vectors + c] = vector::FMAOp::create(
+                    b, broadcast, xs[c], next[r * vectors + c]);
+            }
+            return next;
+          });
+          Value oc0 = affine(b, {}, ocb, rows);
+          for (int64_t r = 0; r < rows; ++r) {
+            Value channel =
+                r ? arith::AddIOp::create(b, oc0, index(b, r)).getResult()
+                  : oc0;
+            for (int64_t c = 0; c < vectors; ++c)
+              vector::StoreOp::create(b, accs[r * vectors + c], products,
+                                      ValueRange{xi, channel, ts[c]});
+          }
+        };
+        int64_t groupTiles = columns * width;
+        int64_t fullGroups = chunkVectors / columns;
+        if (fullGroups)
+          buildLoop(b, fullGroups * groupTiles, groupTiles, {},
+                    [&](auto &b, Value t0, ValueRange) {
+                      emitGroup(b, t0, columns);
+                      return SmallVector<Value>();
+                    });
+        if (chunkVectors % columns)
+          emitGroup(b, index(b, fullGroups * groupTiles),
+                    chunkVectors % columns);
+      });
+    };
+
+    // Phase 3: the output transform of every output channel's tiles, with
+    // the bias (in the output already when unfused) and a fused ReLU.
+    auto transformOutput = [&](ImplicitLocOpBuilder &b, Value n, Value tBase) {
+      buildBlockLoop(b, oc, oc * chunkTiles * elements * 4,
+                     [&](auto &b, Value channel) {
+        Value bias;
+        if (fused && group->bias)
+          bias = vector::BroadcastOp::create(
+              b, vectorType,
+              memref::LoadOp::create(b, group->bias, ValueRange{channel}));
+        Value plane = affine(
+            b, {}, pooled ? channel : affine(b, channel, n, oc), oh * ow);
+        buildLoop(b, chunkVectors, 1, {}, [&](auto &b, Value j,
+                                              ValueRange) {
+          Value column = affine(b, {}, j, width);
+          SmallVector<Value> sums;
+          for (int64_t xi = 0; xi < elements; ++xi)
+            sums.push_back(vector::LoadOp::create(
+                b, vectorType, products,
+                ValueRange{index(b, xi), channel, column}));
+          SmallVector<Value> y = sandwich(b, vectorType, w.at, m, a, sums);
+          TileLanes lanes =
+              tileLanes(b, arith::AddIOp::create(b, tBase, column));
+          Value base = laneOffsets(b, lanes, ow);
+          for (int64_t r = 0; r < m; ++r)
+            for (int64_t c = 0; c < m; ++c) {
+              Value mask = insideMask(b, lanes, r, c, oh, ow);
+              Value offsets = arith::AddIOp::create(
+                  b, base, splatI32(b, width, r * ow + c));
+              Value value = y[r * m + c];
+              if (!fused) {
+                Value old = vector::GatherOp::create(
+                    b, vectorType, flatDestination, ValueRange{plane},
+                    offsets, mask, zero);
+                value = arith::AddFOp::create(b, old, value);
+              } else {
+                if (bias)
+                  value = arith::AddFOp::create(b, value, bias);
+                if (group->relu)
+                  value = arith::MaximumFOp::create(b, value, zero);
+              }
+              vector::ScatterOp::create(b, Type(), flatDestination,
+                                        ValueRange{plane}, offsets, mask,
+                                        value);
+            }
+          return SmallVector<Value>();
+        });
+      });
+    };
+
+    buildLoop(b, out[0], 1, {}, [&](auto &b, Value n, ValueRange) {
+      buildLoop(b, chunks * chunkTiles, chunkTiles, {},
+                [&](auto &b, Value tBase, ValueRange) {
+                  transformInput(b, n, tBase);
+                  multiply(b);
+                  transformOutput(b, n, tBase);
+                  return SmallVector<Value>();
+                });
+      if (pooled)
+        buildBlockLoop(b, oc, oc * oh * ow, [&](auto &b, Value channel) {
+          emitPooledRows(b, n, channel, /*rows=*/1, *group, scratch,
+                         /*ring=*/0, {});
+        });
+      return SmallVector<Value>();
+    });
+    memref::DeallocOp::create(b, v);
+    memref::DeallocOp::create(b, products);
+    if (scratch)
+      memref::DeallocOp::create(b, scratch);
+    eraseComputedOps(rewriter, op, fused ? &*group : nullptr);
+    return success();
+  }
+
+  kiln::WinogradPassOptions options;
+};
+
+struct WinogradPass : public kiln::impl::WinogradPassBase<WinogradPass> {
+  using WinogradPassBase::WinogradPassBase;
+
+  void runOnOperation() override {
+    if (tile != 2 && tile != 4) {
+      getOperation()->emitError() << "kiln-winograd: tile must be 2 or 4, not "
+                                  << static_cast<int64_t>(tile);
+      return signalPassFailure();
+    }
+    if (vectorWidth < 1 || accumulators < 1 || chunkBytes < 1 ||
+        minChannels < 1) {
+      getOperation()->emitError() << "kiln-winograd: sizes must be positive";
+      return signalPassFailure();
+    }
+    kiln::WinogradPassOptions options{tile, vectorWidth, accumulators,
+                                      chunkBytes, minChannels};
+    RewritePatternSet patterns(&getContext());
+    patterns.add<WinogradKernel>(&getContext(), options);
+    // Every match replaces its op by loops that no pattern matches again.
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+  }
+};
+
+} // namespace

@@ -1,0 +1,186 @@
+// RUN: kiln-opt %s --split-input-file --kiln-winograd | FileCheck %s
+// RUN: kiln-opt %s --split-input-file --kiln-winograd="tile=2" | FileCheck %s --check-prefix=F2
+// RUN: not kiln-opt %s --split-input-file --kiln-winograd="tile=3" 2>&1 | FileCheck %s --check-prefix=BADTILE
+
+// BADTILE: kiln-winograd: tile must be 2 or 4, not 3
+
+// Tests the three phases of F(4x4, 3x3) on a 7x7 output (2x2 tiles, one
+// vector of 16 lanes, 12 of them past the last tile): the filter transformed
+// at compile time into 36 elements x [OC/8, IC, 8]; the input transform
+// gathering each lane's 6x6 tile (masked where the tile leaves the 9x9
+// input) and storing V[xi][ic][t]; the products over the input channels with
+// 8 output channels x 1 vector of tiles in registers; the output transform
+// adding the result to the bias already in the output and scattering it.
+// CHECK-LABEL: memref.global "private" constant @w_winograd : memref<36x1x8x8xf32>
+// CHECK-LABEL: func.func @conv
+// CHECK-SAME: (%[[IN:.*]]: memref<1x8x9x9xf32>, %[[OUT:.*]]: memref<1x8x7x7xf32>)
+// CHECK: %[[U:.*]] = memref.get_global @w_winograd
+// CHECK: %[[V:.*]] = memref.alloc() {alignment = 64 : i64} : memref<36x8x16xf32>
+// CHECK: %[[M:.*]] = memref.alloc() {alignment = 64 : i64} : memref<36x8x16xf32>
+// CHECK: %[[FLATIN:.*]] = memref.collapse_shape %[[IN]] {{\[\[}}0, 1, 2, 3]] : memref<1x8x9x9xf32> into memref<648xf32>
+// CHECK: %[[FLATOUT:.*]] = memref.collapse_shape %[[OUT]] {{\[\[}}0, 1, 2, 3]] : memref<1x8x7x7xf32> into memref<392xf32>
+// Phase 1: each lane's tile; lanes past the 4 tiles are off.
+// CHECK: %[[VALID:.*]] = arith.cmpi ult, %{{.*}}, %cst{{.*}} : vector<16xi32>
+// CHECK: arith.andi %[[VALID]], %{{.*}} : vector<16xi1>
+// CHECK: scf.for %[[IC:.*]] = %c0 to %c8 step %c1 {
+// CHECK-COUNT-36: vector.gather %[[FLATIN]]
+// CHECK: vector.store %{{.*}}, %[[V]][%c0, %[[IC]], %{{.*}}] : memref<36x8x16xf32>, vector<16xf32>
+// CHECK: vector.store %{{.*}}, %[[V]][%c35, %[[IC]], %{{.*}}]
+// Phase 2: the products, one tile element and block of channels a step.
+// CHECK: scf.for %[[ITEM:.*]] = %c0 to %c36 step %c1 {
+// CHECK: scf.for %[[K:.*]] = %c0 to %c8 step %c1 iter_args(
+// CHECK: vector.load %[[V]]
+// CHECK: memref.load %[[U]]
+// CHECK: vector.broadcast
+// CHECK-COUNT-8: vector.fma
+// CHECK: vector.store %{{.*}}, %[[M]]
+// Phase 3: the output transform, per output channel.
+// CHECK: scf.for %[[OC:.*]] = %c0 to %c8 step %c1 {
+// CHECK-COUNT-36: vector.load %[[M]]
+// CHECK: %[[OLD:.*]] = vector.gather %[[FLATOUT]]
+// CHECK: %[[SUM:.*]] = arith.addf %[[OLD]], %{{.*}} : vector<16xf32>
+// CHECK: vector.scatter %[[FLATOUT]][%{{.*}}] [%{{.*}}], %{{.*}}, %[[SUM]]
+// CHECK-COUNT-15: vector.scatter %[[FLATOUT]]
+// CHECK: memref.dealloc %[[V]]
+// CHECK: memref.dealloc %[[M]]
+// CHECK-NOT: linalg.conv_2d_nchw_fchw
+// F2-LABEL: memref.global "private" constant @w_winograd : memref<16x1x8x8xf32>
+// F2-LABEL: func.func @conv
+// F2: memref.alloc() {alignment = 64 : i64} : memref<16x8x16xf32>
+// F2-COUNT-16: vector.gather
+// F2: vector.fma
+// F2-COUNT-4: vector.scatter
+// F2-NOT: vector.scatter
+// F2: return
+memref.global "private" constant @w : memref<8x8x3x3xf32> = dense<0.5>
+func.func @conv(%in: memref<1x8x9x9xf32>, %out: memref<1x8x7x7xf32>) {
+  %w = memref.get_global @w : memref<8x8x3x3xf32>
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
+    ins(%in, %w : memref<1x8x9x9xf32>, memref<8x8x3x3xf32>) outs(%out : memref<1x8x7x7xf32>)
+  return
+}
+
+// -----
+
+// Tests that an output whose sides the tiles divide (8x8: 2x2 tiles of 4)
+// needs no bound checks beyond the lanes' tile count, and that many tiles
+// (a 64x64 output: 256 tiles, 16 vectors) are multiplied in groups of
+// vectors: here 8 output channels x 3 vectors, then a tail of 1.
+// CHECK-LABEL: func.func @no_edges
+// CHECK-NOT: arith.andi
+// CHECK: vector.gather
+// CHECK-LABEL: func.func @many_tiles
+// CHECK: %[[V:.*]] = memref.alloc() {alignment = 64 : i64} : memref<36x8x256xf32>
+// CHECK: scf.for %{{.*}} = %c0 to %c240 step %c48 {
+// CHECK: scf.for %{{.*}} = %c0 to %c8 step %c1 iter_args(
+// CHECK-COUNT-3: vector.load %[[V]]
+// CHECK: memref.load
+// CHECK: scf.yield %{{([^,]*, ){23}[^,]*}} : vector<16xf32>
+// CHECK: scf.for %{{.*}} = %c0 to %c8 step %c1 iter_args(
+// CHECK: vector.load %[[V]]
+// CHECK-NEXT: memref.load
+// CHECK: scf.yield %{{([^,]*, ){7}[^,]*}} : vector<16xf32>
+// CHECK: vector.scatter
+memref.global "private" constant @w : memref<8x8x3x3xf32> = dense<0.5>
+func.func @no_edges(%in: memref<1x8x10x10xf32>, %out: memref<1x8x8x8xf32>) {
+  %w = memref.get_global @w : memref<8x8x3x3xf32>
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
+    ins(%in, %w : memref<1x8x10x10xf32>, memref<8x8x3x3xf32>) outs(%out : memref<1x8x8x8xf32>)
+  return
+}
+func.func @many_tiles(%in: memref<1x8x66x66xf32>, %out: memref<1x8x64x64xf32>) {
+  %w = memref.get_global @w : memref<8x8x3x3xf32>
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
+    ins(%in, %w : memref<1x8x66x66xf32>, memref<8x8x3x3xf32>) outs(%out : memref<1x8x64x64xf32>)
+  return
+}
+
+// -----
+
+// Tests that a fused group (bias, conv, ReLU, 2x2 max pooling) is computed
+// whole: the output transform adds the bias and applies the ReLU on its way
+// into a scratch of whole convolution planes, which the pooling then reads.
+// No op of the group is left.
+// CHECK-LABEL: func.func @fused_conv_relu_maxpool
+// CHECK-SAME: %[[B:[^:]*]]: memref<8xf32>, %[[OUT:[^:]*]]: memref<1x8x4x4xf32>)
+// CHECK-NOT: linalg.
+// CHECK: %[[SCRATCH:.*]] = memref.alloc() {alignment = 64 : i64} : memref<8x8x1x8xf32>
+// CHECK: %[[FLAT:.*]] = memref.collapse_shape %[[SCRATCH]]
+// CHECK: vector.fma
+// CHECK: %[[BIAS:.*]] = memref.load %[[B]]
+// CHECK: %[[SPLAT:.*]] = vector.broadcast %[[BIAS]]
+// CHECK: %[[BIASED:.*]] = arith.addf %{{.*}}, %[[SPLAT]] : vector<16xf32>
+// CHECK: %[[ACT:.*]] = arith.maximumf %[[BIASED]], %{{.*}} : vector<16xf32>
+// CHECK: vector.scatter %[[FLAT]][%{{.*}}] [%{{.*}}], %{{.*}}, %[[ACT]]
+// CHECK: memref.load %[[SCRATCH]]
+// CHECK: arith.maximumf %{{.*}}, %{{.*}} : f32
+// CHECK: memref.store %{{.*}}, %[[OUT]]
+// CHECK: memref.dealloc %[[SCRATCH]]
+// CHECK-NOT: linalg.
+// CHECK: return
+#map = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+memref.global "private" constant @w : memref<8x3x3x3xf32> = dense<0.25>
+memref.global "private" constant @w8 : memref<8x8x3x3xf32> = dense<0.25>
+func.func @fused_conv_relu_maxpool(%in: memref<1x8x10x10xf32>,
+                                   %b: memref<8xf32>, %out: memref<1x8x4x4xf32>) {
+  %w = memref.get_global @w8 : memref<8x8x3x3xf32>
+  %zero = arith.constant 0.0 : f32
+  %neginf = arith.constant 0xFF800000 : f32
+  %conv = memref.alloc() {alignment = 64 : i64} : memref<1x8x8x8xf32>
+  linalg.broadcast ins(%b : memref<8xf32>) outs(%conv : memref<1x8x8x8xf32>) dimensions = [0, 2, 3] {kiln.fusion_group = 0 : i64}
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, kiln.epilogue = {pool = "max", pool_kernel = array<i64: 2, 2>, pool_stride = array<i64: 2, 2>, relu}, kiln.fusion_group = 0 : i64, strides = dense<1> : tensor<2xi64>}
+    ins(%in, %w : memref<1x8x10x10xf32>, memref<8x8x3x3xf32>) outs(%conv : memref<1x8x8x8xf32>)
+  linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%conv : memref<1x8x8x8xf32>) outs(%conv : memref<1x8x8x8xf32>) attrs = {kiln.fusion_group = 0 : i64} {
+  ^bb0(%x: f32, %o: f32):
+    %r = arith.maximumf %x, %zero : f32
+    linalg.yield %r : f32
+  }
+  %window = memref.alloc() : memref<2x2xf32>
+  linalg.fill {kiln.fusion_group = 0 : i64} ins(%neginf : f32) outs(%out : memref<1x8x4x4xf32>)
+  linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, kiln.fusion_group = 0 : i64, strides = dense<2> : tensor<2xi64>}
+    ins(%conv, %window : memref<1x8x8x8xf32>, memref<2x2xf32>) outs(%out : memref<1x8x4x4xf32>)
+  memref.dealloc %conv : memref<1x8x8x8xf32>
+  return
+}
+
+// -----
+
+// Tests what Winograd leaves to the direct kernel: a stride of 2, a 5x5
+// filter, a filter known only at run time, and too few input channels (an
+// RGB image: the transforms would cost more than they save).
+// CHECK-LABEL: func.func @strided
+// CHECK: linalg.conv_2d_nchw_fchw
+// CHECK-LABEL: func.func @five_by_five
+// CHECK: linalg.conv_2d_nchw_fchw
+// CHECK-LABEL: func.func @runtime_filter
+// CHECK: linalg.conv_2d_nchw_fchw
+// CHECK-LABEL: func.func @rgb_image
+// CHECK: linalg.conv_2d_nchw_fchw
+// CHECK-NOT: vector.gather
+memref.global "private" constant @w3 : memref<8x8x3x3xf32> = dense<0.5>
+memref.global "private" constant @w5 : memref<8x8x5x5xf32> = dense<0.5>
+memref.global "private" constant @rgb : memref<8x3x3x3xf32> = dense<0.5>
+func.func @strided(%in: memref<1x8x9x9xf32>, %out: memref<1x8x4x4xf32>) {
+  %w = memref.get_global @w3 : memref<8x8x3x3xf32>
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<2> : vector<2xi64>}
+    ins(%in, %w : memref<1x8x9x9xf32>, memref<8x8x3x3xf32>) outs(%out : memref<1x8x4x4xf32>)
+  return
+}
+func.func @five_by_five(%in: memref<1x8x9x9xf32>, %out: memref<1x8x5x5xf32>) {
+  %w = memref.get_global @w5 : memref<8x8x5x5xf32>
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
+    ins(%in, %w : memref<1x8x9x9xf32>, memref<8x8x5x5xf32>) outs(%out : memref<1x8x5x5xf32>)
+  return
+}
+func.func @runtime_filter(%in: memref<1x8x9x9xf32>, %w: memref<8x8x3x3xf32>, %out: memref<1x8x7x7xf32>) {
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
+    ins(%in, %w : memref<1x8x9x9xf32>, memref<8x8x3x3xf32>) outs(%out : memref<1x8x7x7xf32>)
+  return
+}
+func.func @rgb_image(%in: memref<1x3x9x9xf32>, %out: memref<1x8x7x7xf32>) {
+  %w = memref.get_global @rgb : memref<8x3x3x3xf32>
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
+    ins(%in, %w : memref<1x3x9x9xf32>, memref<8x3x3x3xf32>) outs(%out : memref<1x8x7x7xf32>)
+  return
+}
