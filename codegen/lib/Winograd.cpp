@@ -26,6 +26,7 @@
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 #include <climits>
+#include <limits>
 
 namespace kiln {
 #define GEN_PASS_DEF_WINOGRADPASS
@@ -212,12 +213,28 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     int64_t tilesH = llvm::divideCeil(oh, m), tilesW = llvm::divideCeil(ow, m);
     int64_t tiles = tilesH * tilesW;
     int64_t tileVectors = llvm::divideCeil(tiles, width);
-    // Tiles per chunk: as many vectors as keep one element's slice of the
-    // transformed input (ic x chunk floats) within chunk-bytes, balanced
-    // over the chunks.
-    int64_t maxVectors = std::max<int64_t>(
-        1, options.chunkBytes / (ic * width * 4));
-    int64_t chunks = llvm::divideCeil(tileVectors, maxVectors);
+    // Tiles per chunk. Each chunk reads all of U (elements x oc x ic
+    // floats); its transformed inputs and products (elements x (ic + oc)
+    // floats per tile) make a round trip through memory unless they fit in
+    // cache-bytes. Take the chunk count that moves the fewest bytes, a fork
+    // and join of the three phases counted as kForkBytes.
+    constexpr int64_t kForkBytes = 65536;
+    int64_t filterBytes = elements * oc * ic * 4;
+    int64_t tileBytes = elements * (ic + oc) * 4;
+    int64_t chunks = 1;
+    double bestCost = std::numeric_limits<double>::infinity();
+    for (int64_t count = 1; count <= tileVectors; ++count) {
+      int64_t vectors = llvm::divideCeil(tileVectors, count);
+      if (count > 1 && llvm::divideCeil(tileVectors, vectors) != count)
+        continue; // The same chunks as a smaller count.
+      double workingSet = double(tileBytes) * vectors * width;
+      double cost = double(count) * (filterBytes + kForkBytes) +
+                    (workingSet > options.chunkBytes
+                         ? 2.0 * tileBytes * tileVectors * width
+                         : 0.0);
+      if (cost < bestCost)
+        bestCost = cost, chunks = count;
+    }
     int64_t chunkVectors = llvm::divideCeil(tileVectors, chunks);
     int64_t chunkTiles = chunkVectors * width;
 
@@ -248,10 +265,23 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     };
     Value v = alloc({elements, ic, chunkTiles});
     Value products = alloc({elements, oc, chunkTiles});
-    // A fused pooling reads whole convolution planes: scratch[oc][oh][0][ow]
-    // (the layout emitPooledRows reads, with blocks of one channel).
-    Value scratch = pooled ? alloc({oc, oh, 1, ow}) : Value();
-    Value destination = pooled ? scratch : fused ? group->result : output;
+    // A fused pooling whose windows tile the output tiles (kernel = stride,
+    // dividing m) pools each output tile in registers. Other poolings read
+    // whole convolution planes from scratch[oc][oh][0][ow] (the layout
+    // emitPooledRows reads, with blocks of one channel).
+    bool poolInTile = pooled && group->poolKernel[0] == group->poolStride[0] &&
+                      group->poolKernel[1] == group->poolStride[1] &&
+                      m % group->poolKernel[0] == 0 &&
+                      m % group->poolKernel[1] == 0;
+    int64_t pooledH = 0, pooledW = 0;
+    if (pooled) {
+      ArrayRef<int64_t> pooledShape =
+          cast<MemRefType>(group->result.getType()).getShape();
+      pooledH = pooledShape[2];
+      pooledW = pooledShape[3];
+    }
+    Value scratch = pooled && !poolInTile ? alloc({oc, oh, 1, ow}) : Value();
+    Value destination = scratch ? scratch : fused ? group->result : output;
     auto flatten = [&](Value buffer) {
       return memref::CollapseShapeOp::create(
                  b, buffer, SmallVector<ReassociationIndices>{{0, 1, 2, 3}})
@@ -282,20 +312,21 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
                                 splatI32(b, width, tiles))};
     };
     // The lanes whose element (row + dr, col + dc) lies inside a
-    // height x rowLength plane; the bound checks every tile passes are
-    // left out.
+    // height x rowLength plane, for lanes whose (row, col) advance by
+    // (stepH, stepW) per tile; the bound checks every tile passes are left
+    // out.
     auto insideMask = [&](ImplicitLocOpBuilder &b, const TileLanes &lanes,
                           int64_t dr, int64_t dc, int64_t height,
-                          int64_t rowLength) {
+                          int64_t rowLength, int64_t stepH, int64_t stepW) {
       Value mask = lanes.valid;
-      if ((tilesH - 1) * m + dr >= height)
+      if ((tilesH - 1) * stepH + dr >= height)
         mask = arith::AndIOp::create(
             b, mask,
             arith::CmpIOp::create(
                 b, arith::CmpIPredicate::ult,
                 arith::AddIOp::create(b, lanes.row, splatI32(b, width, dr)),
                 splatI32(b, width, height)));
-      if ((tilesW - 1) * m + dc >= rowLength)
+      if ((tilesW - 1) * stepW + dc >= rowLength)
         mask = arith::AndIOp::create(
             b, mask,
             arith::CmpIOp::create(
@@ -327,7 +358,7 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
         SmallVector<Value> masks, offsets;
         for (int64_t r = 0; r < a; ++r)
           for (int64_t c = 0; c < a; ++c) {
-            masks.push_back(insideMask(b, lanes, r, c, in[2], in[3]));
+            masks.push_back(insideMask(b, lanes, r, c, in[2], in[3], m, m));
             offsets.push_back(arith::AddIOp::create(
                 b, base, splatI32(b, width, r * in[3] + c)));
           }
@@ -405,6 +436,43 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
       });
     };
 
+    // Pools the m x m tile y (bias and ReLU applied) into the group's
+    // result: (m / kh) x (m / kw) windows, each lane its own tile, the
+    // windows past the pooled output's edge masked off. Same order of
+    // operations as emitPooledRows.
+    auto emitTilePooling = [&](ImplicitLocOpBuilder &b,
+                               const TileLanes &lanes, ArrayRef<Value> y,
+                               Value plane) {
+      int64_t kh = group->poolKernel[0], kw = group->poolKernel[1];
+      bool isMax = group->pool == "max";
+      TileLanes pooledLanes{
+          arith::DivUIOp::create(b, lanes.row, splatI32(b, width, kh)),
+          arith::DivUIOp::create(b, lanes.col, splatI32(b, width, kw)),
+          lanes.valid};
+      Value base = laneOffsets(b, pooledLanes, pooledW);
+      for (int64_t pr = 0; pr < m / kh; ++pr)
+        for (int64_t pc = 0; pc < m / kw; ++pc) {
+          Value acc = splatF32(
+              b, vectorType,
+              isMax ? -std::numeric_limits<double>::infinity() : 0.0);
+          for (int64_t i = 0; i < kh; ++i)
+            for (int64_t j = 0; j < kw; ++j) {
+              Value x = y[(pr * kh + i) * m + pc * kw + j];
+              acc = isMax ? arith::MaximumFOp::create(b, acc, x).getResult()
+                          : arith::AddFOp::create(b, acc, x).getResult();
+            }
+          if (!isMax)
+            acc = arith::DivFOp::create(
+                b, acc, splatF32(b, vectorType, double(kh * kw)));
+          Value mask = insideMask(b, pooledLanes, pr, pc, pooledH, pooledW,
+                                  m / kh, m / kw);
+          Value offsets = arith::AddIOp::create(
+              b, base, splatI32(b, width, pr * pooledW + pc));
+          vector::ScatterOp::create(b, Type(), flatDestination,
+                                    ValueRange{plane}, offsets, mask, acc);
+        }
+    };
+
     // Phase 3: the output transform of every output channel's tiles, with
     // the bias (in the output already when unfused) and a fused ReLU.
     auto transformOutput = [&](ImplicitLocOpBuilder &b, Value n, Value tBase) {
@@ -415,8 +483,11 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
           bias = vector::BroadcastOp::create(
               b, vectorType,
               memref::LoadOp::create(b, group->bias, ValueRange{channel}));
-        Value plane = affine(
-            b, {}, pooled ? channel : affine(b, channel, n, oc), oh * ow);
+        Value plane =
+            poolInTile ? affine(b, {}, affine(b, channel, n, oc),
+                                pooledH * pooledW)
+            : pooled   ? affine(b, {}, channel, oh * ow)
+                       : affine(b, {}, affine(b, channel, n, oc), oh * ow);
         buildLoop(b, chunkVectors, 1, {}, [&](auto &b, Value j,
                                               ValueRange) {
           Value column = affine(b, {}, j, width);
@@ -428,23 +499,31 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
           SmallVector<Value> y = sandwich(b, vectorType, w.at, m, a, sums);
           TileLanes lanes =
               tileLanes(b, arith::AddIOp::create(b, tBase, column));
+          if (fused) {
+            for (Value &value : y) {
+              if (bias)
+                value = arith::AddFOp::create(b, value, bias);
+              if (group->relu)
+                value = arith::MaximumFOp::create(b, value, zero);
+            }
+          }
+          if (poolInTile) {
+            emitTilePooling(b, lanes, y, plane);
+            return SmallVector<Value>();
+          }
           Value base = laneOffsets(b, lanes, ow);
           for (int64_t r = 0; r < m; ++r)
             for (int64_t c = 0; c < m; ++c) {
-              Value mask = insideMask(b, lanes, r, c, oh, ow);
+              Value mask = insideMask(b, lanes, r, c, oh, ow, m, m);
               Value offsets = arith::AddIOp::create(
                   b, base, splatI32(b, width, r * ow + c));
               Value value = y[r * m + c];
               if (!fused) {
+                // The output holds the bias already.
                 Value old = vector::GatherOp::create(
                     b, vectorType, flatDestination, ValueRange{plane},
                     offsets, mask, zero);
                 value = arith::AddFOp::create(b, old, value);
-              } else {
-                if (bias)
-                  value = arith::AddFOp::create(b, value, bias);
-                if (group->relu)
-                  value = arith::MaximumFOp::create(b, value, zero);
               }
               vector::ScatterOp::create(b, Type(), flatDestination,
                                         ValueRange{plane}, offsets, mask,
@@ -463,7 +542,7 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
                   transformOutput(b, n, tBase);
                   return SmallVector<Value>();
                 });
-      if (pooled)
+      if (scratch)
         buildBlockLoop(b, oc, oc * oh * ow, [&](auto &b, Value channel) {
           emitPooledRows(b, n, channel, /*rows=*/1, *group, scratch,
                          /*ring=*/0, {});

@@ -98,24 +98,26 @@ func.func @many_tiles(%in: memref<1x8x66x66xf32>, %out: memref<1x8x64x64xf32>) {
 // -----
 
 // Tests that a fused group (bias, conv, ReLU, 2x2 max pooling) is computed
-// whole: the output transform adds the bias and applies the ReLU on its way
-// into a scratch of whole convolution planes, which the pooling then reads.
-// No op of the group is left.
+// whole, the pooling in registers: the output transform adds the bias and
+// applies the ReLU to each 4x4 tile, then takes the maximum of each 2x2
+// window and scatters the 2x2 pooled values into the group's result. No op
+// of the group and no scratch is left.
 // CHECK-LABEL: func.func @fused_conv_relu_maxpool
 // CHECK-SAME: %[[B:[^:]*]]: memref<8xf32>, %[[OUT:[^:]*]]: memref<1x8x4x4xf32>)
-// CHECK-NOT: linalg.
-// CHECK: %[[SCRATCH:.*]] = memref.alloc() {alignment = 64 : i64} : memref<8x8x1x8xf32>
-// CHECK: %[[FLAT:.*]] = memref.collapse_shape %[[SCRATCH]]
+// CHECK: %[[FLAT:.*]] = memref.collapse_shape %[[OUT]] {{\[\[}}0, 1, 2, 3]] : memref<1x8x4x4xf32> into memref<128xf32>
+// CHECK-NOT: memref.alloc() {alignment = 64 : i64} : memref<8x8x1x8xf32>
 // CHECK: vector.fma
 // CHECK: %[[BIAS:.*]] = memref.load %[[B]]
 // CHECK: %[[SPLAT:.*]] = vector.broadcast %[[BIAS]]
 // CHECK: %[[BIASED:.*]] = arith.addf %{{.*}}, %[[SPLAT]] : vector<16xf32>
-// CHECK: %[[ACT:.*]] = arith.maximumf %[[BIASED]], %{{.*}} : vector<16xf32>
-// CHECK: vector.scatter %[[FLAT]][%{{.*}}] [%{{.*}}], %{{.*}}, %[[ACT]]
-// CHECK: memref.load %[[SCRATCH]]
-// CHECK: arith.maximumf %{{.*}}, %{{.*}} : f32
-// CHECK: memref.store %{{.*}}, %[[OUT]]
-// CHECK: memref.dealloc %[[SCRATCH]]
+// CHECK: arith.maximumf %[[BIASED]], %{{.*}} : vector<16xf32>
+// The maximum with -inf that starts each window folds away.
+// CHECK: %[[M1:.*]] = arith.maximumf %{{[0-9]+}}, %{{[0-9]+}} : vector<16xf32>
+// CHECK-NEXT: %[[M2:.*]] = arith.maximumf %[[M1]], %{{[0-9]+}} : vector<16xf32>
+// CHECK-NEXT: %[[M3:.*]] = arith.maximumf %[[M2]], %{{[0-9]+}} : vector<16xf32>
+// CHECK: vector.scatter %[[FLAT]][%{{.*}}] [%{{.*}}], %{{.*}}, %[[M3]]
+// CHECK-COUNT-3: vector.scatter %[[FLAT]]
+// CHECK-NOT: vector.scatter
 // CHECK-NOT: linalg.
 // CHECK: return
 #map = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
@@ -140,6 +142,43 @@ func.func @fused_conv_relu_maxpool(%in: memref<1x8x10x10xf32>,
   linalg.fill {kiln.fusion_group = 0 : i64} ins(%neginf : f32) outs(%out : memref<1x8x4x4xf32>)
   linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, kiln.fusion_group = 0 : i64, strides = dense<2> : tensor<2xi64>}
     ins(%conv, %window : memref<1x8x8x8xf32>, memref<2x2xf32>) outs(%out : memref<1x8x4x4xf32>)
+  memref.dealloc %conv : memref<1x8x8x8xf32>
+  return
+}
+
+
+// Tests that a pooling whose windows overlap (3x3, stride 2) reads whole
+// convolution planes from a scratch that the output transform scatters
+// into, biased and rectified.
+// CHECK-LABEL: func.func @fused_conv_relu_maxpool3
+// CHECK-SAME: %[[OUT:[^:]*]]: memref<1x8x3x3xf32>)
+// CHECK: %[[SCRATCH:.*]] = memref.alloc() {alignment = 64 : i64} : memref<8x8x1x8xf32>
+// CHECK: %[[FLAT:.*]] = memref.collapse_shape %[[SCRATCH]]
+// CHECK: %[[ACT:.*]] = arith.maximumf %{{.*}}, %{{.*}} : vector<16xf32>
+// CHECK: vector.scatter %[[FLAT]][%{{.*}}] [%{{.*}}], %{{.*}}, %[[ACT]]
+// CHECK: memref.load %[[SCRATCH]]
+// CHECK: arith.maximumf %{{.*}}, %{{.*}} : f32
+// CHECK: memref.store %{{.*}}, %[[OUT]]
+// CHECK: memref.dealloc %[[SCRATCH]]
+func.func @fused_conv_relu_maxpool3(%in: memref<1x8x10x10xf32>,
+                                   %b: memref<8xf32>, %out: memref<1x8x3x3xf32>) {
+  %w = memref.get_global @w8 : memref<8x8x3x3xf32>
+  %zero = arith.constant 0.0 : f32
+  %neginf = arith.constant 0xFF800000 : f32
+  %conv = memref.alloc() {alignment = 64 : i64} : memref<1x8x8x8xf32>
+  linalg.broadcast ins(%b : memref<8xf32>) outs(%conv : memref<1x8x8x8xf32>) dimensions = [0, 2, 3] {kiln.fusion_group = 0 : i64}
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, kiln.epilogue = {pool = "max", pool_kernel = array<i64: 3, 3>, pool_stride = array<i64: 2, 2>, relu}, kiln.fusion_group = 0 : i64, strides = dense<1> : tensor<2xi64>}
+    ins(%in, %w : memref<1x8x10x10xf32>, memref<8x8x3x3xf32>) outs(%conv : memref<1x8x8x8xf32>)
+  linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%conv : memref<1x8x8x8xf32>) outs(%conv : memref<1x8x8x8xf32>) attrs = {kiln.fusion_group = 0 : i64} {
+  ^bb0(%x: f32, %o: f32):
+    %r = arith.maximumf %x, %zero : f32
+    linalg.yield %r : f32
+  }
+  %window = memref.alloc() : memref<3x3xf32>
+  linalg.fill {kiln.fusion_group = 0 : i64} ins(%neginf : f32) outs(%out : memref<1x8x3x3xf32>)
+  linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, kiln.fusion_group = 0 : i64, strides = dense<2> : tensor<2xi64>}
+    ins(%conv, %window : memref<1x8x8x8xf32>, memref<3x3xf32>) outs(%out : memref<1x8x3x3xf32>)
   memref.dealloc %conv : memref<1x8x8x8xf32>
   return
 }

@@ -225,15 +225,17 @@ def WinogradPass : Pass<"kiln-winograd"> {
 
     * the filter transform U = G g G^T, done at compile time into a constant
       packed [(m+2)^2, OC/R, IC, R];
-    * per chunk of input tiles (`chunk-bytes` of transformed input per tile
-      element), the input transform V = B^T d B, vectorised across tiles
-      (each lane gathers its own tile); then (m+2)^2 independent matrix
+    * per chunk of input tiles, the input transform V = B^T d B,
+      vectorised across tiles (each lane gathers its own tile); then (m+2)^2 independent matrix
       products M = U V, register-blocked like the direct kernel (R output
       channels x C vectors of tiles); then the output transform
       Y = A^T M A, which adds the bias, applies a fused ReLU and scatters the
       tile into the output (or into a scratch that the fused pooling reads).
 
-    Edge tiles that stick out of the image are masked, so any size works.
+    The chunk size trades re-reading U once per chunk against the round
+    trip to memory of V and M when a chunk's share of them exceeds
+    `chunk-bytes`. Edge tiles that stick out of the image are masked, so any
+    size works.
     Each phase's independent loop runs on the thread pool. The results
     differ from direct convolution by rounding only (relative L2 error about
     1e-6 per layer for m = 4, 1e-7 for m = 2). Convolutions it leaves alone
@@ -246,9 +248,9 @@ def WinogradPass : Pass<"kiln-winograd"> {
            "f32 lanes per vector (16 for AVX-512, 8 for AVX2, 4 for NEON)">,
     Option<"accumulators", "accumulators", "int64_t", /*default=*/"24",
            "Vector accumulators of the matrix-product kernel">,
-    Option<"chunkBytes", "chunk-bytes", "int64_t", /*default=*/"524288",
-           "Bytes of transformed input per tile element in one chunk of "
-           "tiles, which stay in L2 while every output channel reads them">,
+    Option<"chunkBytes", "chunk-bytes", "int64_t", /*default=*/"1048576",
+           "Cache bytes for one chunk of tiles' transformed inputs and "
+           "products; chunks that fit are not written back to memory">,
     Option<"minChannels", "min-channels", "int64_t", /*default=*/"8",
            "Fewest input and output channels a convolution needs for "
            "Winograd to pay for its transforms">,
