@@ -239,11 +239,14 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     int64_t chunkTiles = chunkVectors * width;
 
     // Register block of the products: rows output channels x columns
-    // vectors of tiles, the most accumulators that divide evenly.
+    // vectors of tiles, the most accumulators that divide evenly; among
+    // equals the squarest, whose step needs the fewest loads (rows
+    // broadcasts + columns vectors for rows x columns FMAs).
     int64_t rows = 1, columns = 1;
     for (int64_t c = 1; c <= std::min<int64_t>(chunkVectors, 8); ++c) {
       int64_t r = blockFor(oc, std::max<int64_t>(1, options.accumulators / c));
-      if (r * c > rows * columns || (r * c == rows * columns && r > rows))
+      if (r * c > rows * columns ||
+          (r * c == rows * columns && r + c < rows + columns))
         rows = r, columns = c;
     }
 

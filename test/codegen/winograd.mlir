@@ -64,22 +64,23 @@ func.func @conv(%in: memref<1x8x9x9xf32>, %out: memref<1x8x7x7xf32>) {
 
 // Tests that an output whose sides the tiles divide (8x8: 2x2 tiles of 4)
 // needs no bound checks beyond the lanes' tile count, and that many tiles
-// (a 64x64 output: 256 tiles, 16 vectors) are multiplied in groups of
-// vectors: here 8 output channels x 3 vectors, then a tail of 1.
+// (a 64x64 output: 256 tiles, 16 vectors) are multiplied in register blocks
+// of 24 accumulators, the squarest that divide the channels (4 channels x 6
+// vectors: 10 loads per 24 FMAs), then a tail of 4 channels x 4 vectors.
 // CHECK-LABEL: func.func @no_edges
 // CHECK-NOT: arith.andi
 // CHECK: vector.gather
 // CHECK-LABEL: func.func @many_tiles
 // CHECK: %[[V:.*]] = memref.alloc() {alignment = 64 : i64} : memref<36x8x256xf32>
-// CHECK: scf.for %{{.*}} = %c0 to %c240 step %c48 {
+// CHECK: scf.for %{{.*}} = %c0 to %c192 step %c96 {
 // CHECK: scf.for %{{.*}} = %c0 to %c8 step %c1 iter_args(
-// CHECK-COUNT-3: vector.load %[[V]]
-// CHECK: memref.load
+// CHECK-COUNT-6: vector.load %[[V]]
+// CHECK-NEXT: memref.load
 // CHECK: scf.yield %{{([^,]*, ){23}[^,]*}} : vector<16xf32>
 // CHECK: scf.for %{{.*}} = %c0 to %c8 step %c1 iter_args(
-// CHECK: vector.load %[[V]]
+// CHECK-COUNT-4: vector.load %[[V]]
 // CHECK-NEXT: memref.load
-// CHECK: scf.yield %{{([^,]*, ){7}[^,]*}} : vector<16xf32>
+// CHECK: scf.yield %{{([^,]*, ){15}[^,]*}} : vector<16xf32>
 // CHECK: vector.scatter
 memref.global "private" constant @w : memref<8x8x3x3xf32> = dense<0.5>
 func.func @no_edges(%in: memref<1x8x10x10xf32>, %out: memref<1x8x8x8xf32>) {
