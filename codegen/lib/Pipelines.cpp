@@ -102,7 +102,7 @@ void buildLinalgToLoopsPipeline(OpPassManager &pm,
     // Convolutions and linear layers -> loops around register-blocked
     // vector kernels (after deallocation: they
     // free the scratch buffers they allocate themselves).
-    if (options.winogradTile > 0) {
+    if (options.winograd) {
       // 3x3 stride-1 convolutions -> Winograd transforms around batched
       // register-blocked products; the others stay for the direct kernel.
       WinogradPassOptions winograd;
@@ -238,11 +238,15 @@ struct PipelineCLOptions : public PassPipelineOptions<PipelineCLOptions> {
       *this, "vector-width",
       llvm::cl::desc("f32 lanes of the conv/linear micro-kernels (0: none)"),
       llvm::cl::init(16)};
+  Option<bool> winograd{
+      *this, "winograd",
+      llvm::cl::desc("Compute 3x3 stride-1 convolutions by Winograd's "
+                     "F(m x m, 3 x 3)"),
+      llvm::cl::init(true)};
   Option<int64_t> winogradTile{
       *this, "winograd-tile",
-      llvm::cl::desc("Output tile of Winograd's F(m x m, 3 x 3) for 3x3 "
-                     "convolutions: 2 or 4 (0: direct convolution)"),
-      llvm::cl::init(4)};
+      llvm::cl::desc("Winograd's output tile m: 2 or 4 (0: per layer)"),
+      llvm::cl::init(0)};
   Option<int64_t> convAccumulators{
       *this, "conv-accumulators",
       llvm::cl::desc("Vector accumulators of the convolution kernel"),
@@ -266,6 +270,7 @@ struct PipelineCLOptions : public PassPipelineOptions<PipelineCLOptions> {
     options.interchangeForVectorization = interchange;
     options.reassociateReductions = reassociate;
     options.vectorWidth = vectorWidth;
+    options.winograd = winograd;
     options.winogradTile = winogradTile;
     options.convAccumulators = convAccumulators;
     options.matmulAccumulators = matmulAccumulators;

@@ -109,6 +109,28 @@ SmallVector<float> transformFilter(const WinogradMatrices &w,
   return u;
 }
 
+/// Picks F(2x2) or F(4x4) for a convolution: the one whose products (the
+/// multiply-adds, over whole vectors of tiles) and transformed filter (read
+/// from memory once per run: a model's weights do not stay in cache between
+/// runs) cost less, at kFlopsPerByte, about one core's FMA peak over its
+/// memory bandwidth. F(4x4) needs 4x fewer multiplications per output than
+/// direct convolution and F(2x2) 2.25x, but F(4x4)'s U is 2.25x larger and
+/// its tiles cover small images less tightly (13x13 takes 16x16 of 4x4
+/// tiles, 14x14 of 2x2 ones): on AlexNet's and VGG's last layers F(2x2)
+/// wins.
+int64_t chooseTile(int64_t ic, int64_t oc, int64_t oh, int64_t ow,
+                   int64_t width) {
+  constexpr double kFlopsPerByte = 12.5;
+  auto cost = [&](int64_t m) {
+    int64_t elements = (m + 2) * (m + 2);
+    int64_t tiles = llvm::divideCeil(oh, m) * llvm::divideCeil(ow, m);
+    double products = 2.0 * elements * ic * oc * llvm::alignTo(tiles, width);
+    double filterBytes = 4.0 * elements * ic * oc;
+    return products / kFlopsPerByte + filterBytes;
+  };
+  return cost(2) < cost(4) ? 2 : 4;
+}
+
 Value splatF32(ImplicitLocOpBuilder &b, VectorType type, double value) {
   return arith::ConstantOp::create(
       b, type, DenseElementsAttr::get(type, b.getF32FloatAttr(value)));
@@ -206,7 +228,10 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     bool fused = succeeded(group);
     bool pooled = fused && !group->pool.empty();
 
-    const WinogradMatrices &w = getMatrices(options.tile);
+    int64_t tile = options.tile ? options.tile
+                                : chooseTile(ic, oc, out[2], out[3],
+                                             options.vectorWidth);
+    const WinogradMatrices &w = getMatrices(tile);
     int64_t m = w.m, a = w.a, elements = a * a;
     int64_t width = options.vectorWidth;
     int64_t oh = out[2], ow = out[3];
@@ -567,8 +592,9 @@ struct WinogradPass : public kiln::impl::WinogradPassBase<WinogradPass> {
   using WinogradPassBase::WinogradPassBase;
 
   void runOnOperation() override {
-    if (tile != 2 && tile != 4) {
-      getOperation()->emitError() << "kiln-winograd: tile must be 2 or 4, not "
+    if (tile != 0 && tile != 2 && tile != 4) {
+      getOperation()->emitError()
+          << "kiln-winograd: tile must be 0 (per layer), 2 or 4, not "
                                   << static_cast<int64_t>(tile);
       return signalPassFailure();
     }

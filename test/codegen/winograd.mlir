@@ -1,8 +1,20 @@
-// RUN: kiln-opt %s --split-input-file --kiln-winograd | FileCheck %s
+// RUN: kiln-opt %s --split-input-file --kiln-winograd="tile=4" | FileCheck %s
+// RUN: kiln-opt %s --split-input-file --kiln-winograd | FileCheck %s --check-prefix=AUTO
 // RUN: kiln-opt %s --split-input-file --kiln-winograd="tile=2" | FileCheck %s --check-prefix=F2
 // RUN: not kiln-opt %s --split-input-file --kiln-winograd="tile=3" 2>&1 | FileCheck %s --check-prefix=BADTILE
 
-// BADTILE: kiln-winograd: tile must be 2 or 4, not 3
+// BADTILE: kiln-winograd: tile must be 0 (per layer), 2 or 4, not 3
+
+// Without a tile, each layer gets the one with the lower cost: multiply-adds
+// (over whole vectors of tiles) at 12.5 per byte plus the bytes of U. A 7x7
+// or 8x8 output is one vector of tiles either way, so F(2x2) (fewer products,
+// a smaller U) wins; 64x64 with F(2x2) takes 4x the tiles of F(4x4) for
+// 16/36 of the products each.
+// AUTO-LABEL: memref.global "private" constant @w_winograd : memref<16x1x8x8xf32>
+// AUTO-LABEL: func.func @conv
+// AUTO-DAG: memref.global "private" constant @w_winograd{{.*}} : memref<16x1x8x8xf32>
+// AUTO-DAG: memref.global "private" constant @w_winograd{{.*}} : memref<36x2x8x4xf32>
+// AUTO-LABEL: func.func @no_edges
 
 // Tests the three phases of F(4x4, 3x3) on a 7x7 output (2x2 tiles, one
 // vector of 16 lanes, 12 of them past the last tile): the filter transformed

@@ -232,9 +232,10 @@ cl::opt<bool> noWinograd(
 
 cl::opt<unsigned> winogradTile(
     "winograd-tile",
-    cl::desc("Output tile m of Winograd's F(m x m, 3 x 3): 2 (fewer "
-             "rounding steps) or 4 (fewer multiplications, the default)"),
-    cl::init(4), cl::cat(kilnCategory));
+    cl::desc("Output tile m of Winograd's F(m x m, 3 x 3) for every 3x3 "
+             "layer: 2 or 4 (default: per layer, whichever multiplies less "
+             "and reads fewer filter bytes)"),
+    cl::init(0), cl::cat(kilnCategory));
 
 cl::opt<bool> printMemoryPlan(
     "print-memory-plan",
@@ -567,7 +568,8 @@ int compile() {
   // A bad flag is a usage error (2) even when the spec has errors too.
   if (externalWeights && emit != Stage::Lib && emit != Stage::So)
     return fail(kBadUsage, "--external-weights needs --emit=lib or --emit=so");
-  if (winogradTile != 2 && winogradTile != 4)
+  if (winogradTile.getNumOccurrences() && winogradTile != 2 &&
+      winogradTile != 4)
     return fail(kBadUsage, "--winograd-tile must be 2 or 4, not " +
                                std::to_string(winogradTile));
   if (batch.getNumOccurrences() && batch <= 0)
@@ -672,7 +674,8 @@ int emitModule(mlir::OwningOpRef<mlir::ModuleOp> module,
     int64_t registers = getVectorRegisters(**machine);
     options.convAccumulators = registers * 3 / 4;
     options.matmulAccumulators = registers / 2;
-    options.winogradTile = noWinograd ? 0 : winogradTile;
+    options.winograd = !noWinograd;
+    options.winogradTile = winogradTile;
     options.planMemory = !noMemoryPlan;
     options.reportMemoryPlan = printMemoryPlan;
     if (!noSimplify)

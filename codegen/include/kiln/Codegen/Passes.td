@@ -242,8 +242,9 @@ def WinogradPass : Pass<"kiln-winograd"> {
     go to kiln-lower-to-microkernels.
   }];
   let options = [
-    Option<"tile", "tile", "int64_t", /*default=*/"4",
-           "Output tile size m of F(m x m, 3 x 3): 2 or 4">,
+    Option<"tile", "tile", "int64_t", /*default=*/"0",
+           "Output tile size m of F(m x m, 3 x 3): 2 or 4; 0 picks one per "
+           "layer (fewer multiply-adds and filter bytes)">,
     Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
            "f32 lanes per vector (16 for AVX-512, 8 for AVX2, 4 for NEON)">,
     Option<"accumulators", "accumulators", "int64_t", /*default=*/"24",

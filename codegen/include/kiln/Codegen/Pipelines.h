@@ -57,10 +57,11 @@ struct PipelineOptions {
   /// kernels (kiln-lower-to-microkernels); 0 disables them.
   int64_t vectorWidth = 16;
 
-  /// Compute 3x3 stride-1 convolutions by Winograd's F(m x m, 3 x 3) with
-  /// this output tile m (kiln-winograd): 2 or 4; 0 disables it. Needs the
-  /// micro-kernels (vectorWidth > 0).
-  int64_t winogradTile = 4;
+  /// Compute 3x3 stride-1 convolutions by Winograd's F(m x m, 3 x 3)
+  /// (kiln-winograd). Needs the micro-kernels (vectorWidth > 0).
+  bool winograd = true;
+  /// Its output tile m: 2 or 4, or 0 to pick one per layer.
+  int64_t winogradTile = 0;
 
   /// Vector accumulators of the convolution and linear kernels: about three
   /// quarters of the target's vector registers (getVectorRegisters), so the
