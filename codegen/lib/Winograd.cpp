@@ -244,6 +244,9 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     // cache-bytes. Take the chunk count that moves the fewest bytes, a fork
     // and join of the three phases counted as kForkBytes.
     constexpr int64_t kForkBytes = 65536;
+    // Slots for chunks that run side by side (at most as many threads as
+    // that work at once), and the fewest chunks that make them balance.
+    constexpr int64_t kSlots = 8, kMinSlottedChunks = 16;
     int64_t filterBytes = elements * oc * ic * 4;
     int64_t tileBytes = elements * (ic + oc) * 4;
     int64_t chunks = 1;
@@ -291,8 +294,13 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
                                      b.getI64IntegerAttr(64))
           .getResult();
     };
-    Value v = alloc({elements, ic, chunkTiles});
-    Value products = alloc({elements, oc, chunkTiles});
+    // Many chunks run side by side, each slot (a thread's share) taking
+    // every slots-th chunk through all three phases with scratch of its own:
+    // one fork per layer instead of three per chunk. Few chunks run one
+    // after another, each phase forking.
+    int64_t slots = chunks >= kMinSlottedChunks ? kSlots : 1;
+    Value v = alloc({slots, elements, ic, chunkTiles});
+    Value products = alloc({slots, elements, oc, chunkTiles});
     // A fused pooling whose windows tile the output tiles (kernel = stride,
     // dividing m) pools each output tile in registers. Other poolings read
     // whole convolution planes from scratch[oc][oh][0][ow] (the layout
@@ -374,10 +382,17 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     };
     Value zero = splatF32(b, vectorType, 0);
 
+    // The transforms' work in multiply-adds, for buildBlockLoop's choice of
+    // threads: low, since forking such short phases costs more than it
+    // saves unless they are large (measured on VGG-16's first layers).
+    constexpr int64_t kGatherWork = 4;
+
     // Phase 1: the input transform of the chunk's tiles, a vector of tiles
     // per step, every input channel.
-    auto transformInput = [&](ImplicitLocOpBuilder &b, Value n, Value tBase) {
-      buildBlockLoop(b, chunkVectors, ic * chunkTiles * elements * 4,
+    auto transformInput = [&](ImplicitLocOpBuilder &b, Value n, Value tBase,
+                              Value slot, bool parallel) {
+      buildBlockLoop(b, chunkVectors,
+                     parallel ? ic * chunkTiles * elements * kGatherWork : 0,
                      [&](auto &b, Value j) {
         Value column = affine(b, {}, j, width);
         TileLanes lanes =
@@ -401,7 +416,8 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
           SmallVector<Value> transformed = sandwich(b, vectorType, w.bt, a, a, d);
           for (int64_t xi = 0; xi < elements; ++xi)
             vector::StoreOp::create(b, transformed[xi], v,
-                                    ValueRange{index(b, xi), channel, column});
+                                    ValueRange{slot, index(b, xi), channel,
+                                               column});
           return SmallVector<Value>();
         });
       });
@@ -410,9 +426,10 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     // Phase 2: for every tile element xi and block of output channels,
     // products[xi][oc][t] = sum_ic U[xi][oc][ic] * V[xi][ic][t].
     int64_t ocBlocks = oc / rows;
-    auto multiply = [&](ImplicitLocOpBuilder &b) {
+    auto multiply = [&](ImplicitLocOpBuilder &b, Value slot, bool parallel) {
       buildBlockLoop(b, elements * ocBlocks,
-                     elements * oc * ic * chunkTiles, [&](auto &b, Value item) {
+                     parallel ? elements * oc * ic * chunkTiles : 0,
+                     [&](auto &b, Value item) {
         Value xi = arith::DivUIOp::create(b, item, index(b, ocBlocks));
         Value ocb = arith::RemUIOp::create(b, item, index(b, ocBlocks));
         auto emitGroup = [&](ImplicitLocOpBuilder &b, Value t0,
@@ -428,7 +445,8 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
             SmallVector<Value> xs, next(accs);
             for (Value t : ts)
               xs.push_back(vector::LoadOp::create(b, vectorType, v,
-                                                  ValueRange{xi, channel, t}));
+                                                  ValueRange{slot, xi, channel,
+                                                             t}));
             for (int64_t r = 0; r < rows; ++r) {
               Value weight = memref::LoadOp::create(
                   b, u, ValueRange{xi, ocb, channel, index(b, r)});
@@ -447,7 +465,7 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
                   : oc0;
             for (int64_t c = 0; c < vectors; ++c)
               vector::StoreOp::create(b, accs[r * vectors + c], products,
-                                      ValueRange{xi, channel, ts[c]});
+                                      ValueRange{slot, xi, channel, ts[c]});
           }
         };
         int64_t groupTiles = columns * width;
@@ -503,8 +521,10 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
 
     // Phase 3: the output transform of every output channel's tiles, with
     // the bias (in the output already when unfused) and a fused ReLU.
-    auto transformOutput = [&](ImplicitLocOpBuilder &b, Value n, Value tBase) {
-      buildBlockLoop(b, oc, oc * chunkTiles * elements * 4,
+    auto transformOutput = [&](ImplicitLocOpBuilder &b, Value n, Value tBase,
+                               Value slot, bool parallel) {
+      buildBlockLoop(b, oc,
+                     parallel ? oc * chunkTiles * elements * kGatherWork : 0,
                      [&](auto &b, Value channel) {
         Value bias;
         if (fused && group->bias)
@@ -523,7 +543,7 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
           for (int64_t xi = 0; xi < elements; ++xi)
             sums.push_back(vector::LoadOp::create(
                 b, vectorType, products,
-                ValueRange{index(b, xi), channel, column}));
+                ValueRange{slot, index(b, xi), channel, column}));
           SmallVector<Value> y = sandwich(b, vectorType, w.at, m, a, sums);
           TileLanes lanes =
               tileLanes(b, arith::AddIOp::create(b, tBase, column));
@@ -563,13 +583,30 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     };
 
     buildLoop(b, out[0], 1, {}, [&](auto &b, Value n, ValueRange) {
-      buildLoop(b, chunks * chunkTiles, chunkTiles, {},
-                [&](auto &b, Value tBase, ValueRange) {
-                  transformInput(b, n, tBase);
-                  multiply(b);
-                  transformOutput(b, n, tBase);
-                  return SmallVector<Value>();
-                });
+      if (slots == 1) {
+        buildLoop(b, chunks * chunkTiles, chunkTiles, {},
+                  [&](auto &b, Value tBase, ValueRange) {
+                    Value slot = index(b, 0);
+                    transformInput(b, n, tBase, slot, /*parallel=*/true);
+                    multiply(b, slot, /*parallel=*/true);
+                    transformOutput(b, n, tBase, slot, /*parallel=*/true);
+                    return SmallVector<Value>();
+                  });
+      } else {
+        buildBlockLoop(b, slots, std::numeric_limits<int64_t>::max(),
+                       [&](auto &b, Value slot) {
+          scf::ForOp::create(
+              b, slot, index(b, chunks), index(b, slots), ValueRange{},
+              [&](OpBuilder &nested, Location loc, Value chunk, ValueRange) {
+                ImplicitLocOpBuilder b(loc, nested);
+                Value tBase = affine(b, {}, chunk, chunkTiles);
+                transformInput(b, n, tBase, slot, /*parallel=*/false);
+                multiply(b, slot, /*parallel=*/false);
+                transformOutput(b, n, tBase, slot, /*parallel=*/false);
+                scf::YieldOp::create(b);
+              });
+        });
+      }
       if (scratch)
         buildBlockLoop(b, oc, oc * oh * ow, [&](auto &b, Value channel) {
           emitPooledRows(b, n, channel, /*rows=*/1, *group, scratch,

@@ -27,8 +27,8 @@
 // CHECK-LABEL: func.func @conv
 // CHECK-SAME: (%[[IN:.*]]: memref<1x8x9x9xf32>, %[[OUT:.*]]: memref<1x8x7x7xf32>)
 // CHECK: %[[U:.*]] = memref.get_global @w_winograd
-// CHECK: %[[V:.*]] = memref.alloc() {alignment = 64 : i64} : memref<36x8x16xf32>
-// CHECK: %[[M:.*]] = memref.alloc() {alignment = 64 : i64} : memref<36x8x16xf32>
+// CHECK: %[[V:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x36x8x16xf32>
+// CHECK: %[[M:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x36x8x16xf32>
 // CHECK: %[[FLATIN:.*]] = memref.collapse_shape %[[IN]] {{\[\[}}0, 1, 2, 3]] : memref<1x8x9x9xf32> into memref<648xf32>
 // CHECK: %[[FLATOUT:.*]] = memref.collapse_shape %[[OUT]] {{\[\[}}0, 1, 2, 3]] : memref<1x8x7x7xf32> into memref<392xf32>
 // Phase 1: each lane's tile; lanes past the 4 tiles are off.
@@ -36,8 +36,8 @@
 // CHECK: arith.andi %[[VALID]], %{{.*}} : vector<16xi1>
 // CHECK: scf.for %[[IC:.*]] = %c0 to %c8 step %c1 {
 // CHECK-COUNT-36: vector.gather %[[FLATIN]]
-// CHECK: vector.store %{{.*}}, %[[V]][%c0, %[[IC]], %{{.*}}] : memref<36x8x16xf32>, vector<16xf32>
-// CHECK: vector.store %{{.*}}, %[[V]][%c35, %[[IC]], %{{.*}}]
+// CHECK: vector.store %{{.*}}, %[[V]][%c0, %c0, %[[IC]], %{{.*}}] : memref<1x36x8x16xf32>, vector<16xf32>
+// CHECK: vector.store %{{.*}}, %[[V]][%c0, %c35, %[[IC]], %{{.*}}]
 // Phase 2: the products, one tile element and block of channels a step.
 // CHECK: scf.for %[[ITEM:.*]] = %c0 to %c36 step %c1 {
 // CHECK: scf.for %[[K:.*]] = %c0 to %c8 step %c1 iter_args(
@@ -58,7 +58,7 @@
 // CHECK-NOT: linalg.conv_2d_nchw_fchw
 // F2-LABEL: memref.global "private" constant @w_winograd : memref<16x1x8x8xf32>
 // F2-LABEL: func.func @conv
-// F2: memref.alloc() {alignment = 64 : i64} : memref<16x8x16xf32>
+// F2: memref.alloc() {alignment = 64 : i64} : memref<1x16x8x16xf32>
 // F2-COUNT-16: vector.gather
 // F2: vector.fma
 // F2-COUNT-4: vector.scatter
@@ -83,7 +83,7 @@ func.func @conv(%in: memref<1x8x9x9xf32>, %out: memref<1x8x7x7xf32>) {
 // CHECK-NOT: arith.andi
 // CHECK: vector.gather
 // CHECK-LABEL: func.func @many_tiles
-// CHECK: %[[V:.*]] = memref.alloc() {alignment = 64 : i64} : memref<36x8x256xf32>
+// CHECK: %[[V:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x36x8x256xf32>
 // CHECK: scf.for %{{.*}} = %c0 to %c192 step %c96 {
 // CHECK: scf.for %{{.*}} = %c0 to %c8 step %c1 iter_args(
 // CHECK-COUNT-6: vector.load %[[V]]
@@ -193,6 +193,32 @@ func.func @fused_conv_relu_maxpool3(%in: memref<1x8x10x10xf32>,
   linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, kiln.fusion_group = 0 : i64, strides = dense<2> : tensor<2xi64>}
     ins(%conv, %window : memref<1x8x8x8xf32>, memref<3x3xf32>) outs(%out : memref<1x8x3x3xf32>)
   memref.dealloc %conv : memref<1x8x8x8xf32>
+  return
+}
+
+// -----
+
+// Tests that a layer of many chunks (a 128x128 output of 64 channels: 64
+// vectors of tiles, 22 chunks of 3 whose V and M fit in 1 MB) runs them
+// side by side: one parallel loop over 8 slots, each with its own V and M,
+// taking every 8th chunk through all three phases, which do not fork again.
+// CHECK-LABEL: func.func @slotted
+// CHECK: %[[V:.*]] = memref.alloc() {alignment = 64 : i64} : memref<8x36x64x48xf32>
+// CHECK: %[[M:.*]] = memref.alloc() {alignment = 64 : i64} : memref<8x36x64x48xf32>
+// CHECK: scf.parallel (%[[SLOT:.*]]) = (%c0) to (%c8) step (%c1) {
+// CHECK: scf.for %[[CHUNK:.*]] = %[[SLOT]] to %c22 step %c8 {
+// CHECK-NOT: scf.parallel
+// CHECK: vector.store %{{.*}}, %[[V]][%[[SLOT]], %c0,
+// CHECK-NOT: scf.parallel
+// CHECK: vector.store %{{.*}}, %[[M]][%[[SLOT]],
+// CHECK-NOT: scf.parallel
+// CHECK: vector.scatter
+// CHECK: scf.reduce
+memref.global "private" constant @w64 : memref<64x64x3x3xf32> = dense<0.5>
+func.func @slotted(%in: memref<1x64x130x130xf32>, %out: memref<1x64x128x128xf32>) {
+  %w = memref.get_global @w64 : memref<64x64x3x3xf32>
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
+    ins(%in, %w : memref<1x64x130x130xf32>, memref<64x64x3x3xf32>) outs(%out : memref<1x64x128x128xf32>)
   return
 }
 
