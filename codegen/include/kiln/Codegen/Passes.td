@@ -236,12 +236,14 @@ def WinogradPass : Pass<"kiln-winograd"> {
     trip to memory of V and M when a chunk's share of them exceeds
     `chunk-bytes`. Layers of many chunks (the large images of a network's
     first layers) run them side by side, 8 slots with scratch of their own
-    in one parallel loop; the others fork in each phase. Edge tiles that stick out of the image are masked, so any
-    size works.
-    The results
-    differ from direct convolution by rounding only (relative L2 error about
-    1e-6 per layer for m = 4, 1e-7 for m = 2). Convolutions it leaves alone
-    go to kiln-lower-to-microkernels.
+    in one parallel loop; the others fork in each phase. Edge tiles that
+    stick out of the image are masked, so any size works. Without a `tile`,
+    each layer takes F(2x2) or F(4x4), whichever costs less in multiply-adds
+    and bytes of U.
+
+    The results differ from direct convolution by rounding only (relative
+    L2 error about 1e-6 per layer for m = 4, 1e-7 for m = 2). Convolutions
+    it leaves alone go to kiln-lower-to-microkernels.
   }];
   let options = [
     Option<"tile", "tile", "int64_t", /*default=*/"0",
