@@ -428,8 +428,10 @@ struct LinearKernel : public OpRewritePattern<linalg::MatmulOp> {
     ArrayRef<int64_t> x = cast<MemRefType>(lhs.getType()).getShape();
     ArrayRef<int64_t> w = cast<MemRefType>(rhs.getType()).getShape();
     int64_t width = shape.vectorWidth;
-    // Accumulators: mBlock rows of x times nBlock rows of W.
-    int64_t mBlock = blockFor(x[0], 4);
+    // Accumulators: mBlock rows of x times nBlock rows of W. Up to 8 rows
+    // of x share each load of W, so that a batch of 8 streams the weights
+    // (the classifier's bottleneck) once, not twice.
+    int64_t mBlock = blockFor(x[0], 8);
     int64_t nBlock =
         blockFor(w[0], std::max<int64_t>(1, shape.matmulRegisters / mBlock));
     auto vectorType = VectorType::get({width}, rewriter.getF32Type());

@@ -218,6 +218,11 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     // lanes): every plane they index must stay below 2^31 elements.
     if (in[2] * in[3] >= INT32_MAX || out[2] * out[3] >= INT32_MAX)
       return rewriter.notifyMatchFailure(op, "planes too large for i32");
+    // U takes (m+2)^2 / 9 times the filter's bytes (4x for F(4x4)) in the
+    // executable: past a gigabyte, the direct kernel's smaller constant wins.
+    constexpr int64_t kMaxFilterBytes = int64_t(1) << 30;
+    if (36 * oc * ic * 4 > kMaxFilterBytes)
+      return rewriter.notifyMatchFailure(op, "transformed filter too large");
     std::optional<SmallVector<float>> filterData = constantData(filter);
     if (!filterData || (int64_t)filterData->size() != oc * ic * 9)
       return rewriter.notifyMatchFailure(op, "filter not a known constant");
