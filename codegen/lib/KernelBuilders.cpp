@@ -154,7 +154,10 @@ void eraseComputedOps(PatternRewriter &rewriter, Operation *op,
 void emitPooledRows(
     ImplicitLocOpBuilder &b, Value n, Value ocb, int64_t rows,
     const FusionGroup &group, Value scratch, int64_t ring,
-    function_ref<void(ImplicitLocOpBuilder &, Value, Value, Value)> emitRow) {
+    function_ref<void(ImplicitLocOpBuilder &, Value, Value, Value)> emitRow,
+    Value scratchBlock) {
+  if (!scratchBlock)
+    scratchBlock = ocb;
   ArrayRef<int64_t> pooledShape =
       cast<MemRefType>(group.result.getType()).getShape();
   int64_t kh = group.poolKernel[0], kw = group.poolKernel[1];
@@ -196,7 +199,8 @@ void emitPooledRows(
           for (int64_t j = 0; j < kw; ++j) {
             Value x = memref::LoadOp::create(
                 b, scratch,
-                ValueRange{ocb, slot, r, affine(b, columnStart, index(b, j), 1)});
+                ValueRange{scratchBlock, slot, r,
+                           affine(b, columnStart, index(b, j), 1)});
             acc = isMax ? arith::MaximumFOp::create(b, acc, x).getResult()
                         : arith::AddFOp::create(b, acc, x).getResult();
           }

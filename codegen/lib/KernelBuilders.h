@@ -87,13 +87,16 @@ void eraseComputedOps(mlir::PatternRewriter &rewriter, mlir::Operation *op,
 /// `ring` rows). With a ring, for every pooled row ph it first computes the
 /// rows its windows need that the ring does not hold yet (all pool_kernel
 /// rows for the first, the last min(stride, kernel) ones after that) with
-/// `emitRow`; without, scratch holds every row already.
+/// `emitRow`; without, scratch holds every row already. `scratchBlock`, when
+/// set, replaces ocb as the scratch's first index (a scratch holding
+/// several images).
 void emitPooledRows(
     mlir::ImplicitLocOpBuilder &b, mlir::Value n, mlir::Value ocb,
     int64_t rows, const FusionGroup &group, mlir::Value scratch, int64_t ring,
     llvm::function_ref<void(mlir::ImplicitLocOpBuilder &, mlir::Value,
                             mlir::Value, mlir::Value)>
-        emitRow);
+        emitRow,
+    mlir::Value scratchBlock = {});
 
 } // namespace kiln::kernels
 

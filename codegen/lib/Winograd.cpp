@@ -250,8 +250,9 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     // and join of the three phases counted as kForkBytes.
     constexpr int64_t kForkBytes = 65536;
     // Slots for chunks that run side by side (at most as many threads as
-    // that work at once), and the fewest chunks that make them balance.
-    constexpr int64_t kSlots = 8, kMinSlottedChunks = 16;
+    // that work at once), and the fewest chunks (of all images, at batch
+    // sizes above 1) that keep them balanced.
+    constexpr int64_t kSlots = 8, kMinSlottedChunks = 8;
     int64_t filterBytes = elements * oc * ic * 4;
     int64_t tileBytes = elements * (ic + oc) * 4;
     int64_t chunks = 1;
@@ -303,17 +304,17 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     // every slots-th chunk through all three phases with scratch of its own:
     // one fork per layer instead of three per chunk. Few chunks run one
     // after another, each phase forking.
-    int64_t slots = chunks >= kMinSlottedChunks ? kSlots : 1;
-    Value v = alloc({slots, elements, ic, chunkTiles});
-    Value products = alloc({slots, elements, oc, chunkTiles});
-    // A fused pooling whose windows tile the output tiles (kernel = stride,
-    // dividing m) pools each output tile in registers. Other poolings read
-    // whole convolution planes from scratch[oc][oh][0][ow] (the layout
-    // emitPooledRows reads, with blocks of one channel).
     bool poolInTile = pooled && group->poolKernel[0] == group->poolStride[0] &&
                       group->poolKernel[1] == group->poolStride[1] &&
                       m % group->poolKernel[0] == 0 &&
                       m % group->poolKernel[1] == 0;
+    int64_t slots = chunks * out[0] >= kMinSlottedChunks ? kSlots : 1;
+    Value v = alloc({slots, elements, ic, chunkTiles});
+    Value products = alloc({slots, elements, oc, chunkTiles});
+    // A fused pooling whose windows tile the output tiles (kernel = stride,
+    // dividing m) pools each output tile in registers. Other poolings read
+    // whole convolution planes from scratch[n * OC + oc][oh][0][ow] (the
+    // layout emitPooledRows reads, with blocks of one channel).
     int64_t pooledH = 0, pooledW = 0;
     if (pooled) {
       ArrayRef<int64_t> pooledShape =
@@ -321,7 +322,8 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
       pooledH = pooledShape[2];
       pooledW = pooledShape[3];
     }
-    Value scratch = pooled && !poolInTile ? alloc({oc, oh, 1, ow}) : Value();
+    Value scratch =
+        pooled && !poolInTile ? alloc({out[0] * oc, oh, 1, ow}) : Value();
     Value destination = scratch ? scratch : fused ? group->result : output;
     auto flatten = [&](Value buffer) {
       return memref::CollapseShapeOp::create(
@@ -537,10 +539,8 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
               b, vectorType,
               memref::LoadOp::create(b, group->bias, ValueRange{channel}));
         Value plane =
-            poolInTile ? affine(b, {}, affine(b, channel, n, oc),
-                                pooledH * pooledW)
-            : pooled   ? affine(b, {}, channel, oh * ow)
-                       : affine(b, {}, affine(b, channel, n, oc), oh * ow);
+            affine(b, {}, affine(b, channel, n, oc),
+                   poolInTile ? pooledH * pooledW : oh * ow);
         buildLoop(b, chunkVectors, 1, {}, [&](auto &b, Value j,
                                               ValueRange) {
           Value column = affine(b, {}, j, width);
@@ -587,8 +587,26 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
       });
     };
 
-    buildLoop(b, out[0], 1, {}, [&](auto &b, Value n, ValueRange) {
-      if (slots == 1) {
+    if (slots > 1) {
+      // Work items: (image, chunk) pairs, every slots-th to a slot.
+      buildBlockLoop(b, slots, std::numeric_limits<int64_t>::max(),
+                     [&](auto &b, Value slot) {
+        scf::ForOp::create(
+            b, slot, index(b, out[0] * chunks), index(b, slots),
+            ValueRange{},
+            [&](OpBuilder &nested, Location loc, Value item, ValueRange) {
+              ImplicitLocOpBuilder b(loc, nested);
+              Value n = arith::DivUIOp::create(b, item, index(b, chunks));
+              Value chunk = arith::RemUIOp::create(b, item, index(b, chunks));
+              Value tBase = affine(b, {}, chunk, chunkTiles);
+              transformInput(b, n, tBase, slot, /*parallel=*/false);
+              multiply(b, slot, /*parallel=*/false);
+              transformOutput(b, n, tBase, slot, /*parallel=*/false);
+              scf::YieldOp::create(b);
+            });
+      });
+    } else {
+      buildLoop(b, out[0], 1, {}, [&](auto &b, Value n, ValueRange) {
         buildLoop(b, chunks * chunkTiles, chunkTiles, {},
                   [&](auto &b, Value tBase, ValueRange) {
                     Value slot = index(b, 0);
@@ -597,28 +615,17 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
                     transformOutput(b, n, tBase, slot, /*parallel=*/true);
                     return SmallVector<Value>();
                   });
-      } else {
-        buildBlockLoop(b, slots, std::numeric_limits<int64_t>::max(),
-                       [&](auto &b, Value slot) {
-          scf::ForOp::create(
-              b, slot, index(b, chunks), index(b, slots), ValueRange{},
-              [&](OpBuilder &nested, Location loc, Value chunk, ValueRange) {
-                ImplicitLocOpBuilder b(loc, nested);
-                Value tBase = affine(b, {}, chunk, chunkTiles);
-                transformInput(b, n, tBase, slot, /*parallel=*/false);
-                multiply(b, slot, /*parallel=*/false);
-                transformOutput(b, n, tBase, slot, /*parallel=*/false);
-                scf::YieldOp::create(b);
-              });
-        });
-      }
-      if (scratch)
-        buildBlockLoop(b, oc, oc * oh * ow, [&](auto &b, Value channel) {
-          emitPooledRows(b, n, channel, /*rows=*/1, *group, scratch,
-                         /*ring=*/0, {});
-        });
-      return SmallVector<Value>();
-    });
+        return SmallVector<Value>();
+      });
+    }
+    if (scratch)
+      buildBlockLoop(b, out[0] * oc, out[0] * oc * oh * ow * kGatherWork,
+                     [&](auto &b, Value plane) {
+        Value n = arith::DivUIOp::create(b, plane, index(b, oc));
+        Value channel = arith::RemUIOp::create(b, plane, index(b, oc));
+        emitPooledRows(b, n, channel, /*rows=*/1, *group, scratch,
+                       /*ring=*/0, {}, /*scratchBlock=*/plane);
+      });
     memref::DeallocOp::create(b, v);
     memref::DeallocOp::create(b, products);
     if (scratch)
