@@ -253,6 +253,7 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     // that work at once), and the fewest chunks (of all images, at batch
     // sizes above 1) that keep them balanced.
     constexpr int64_t kSlots = 8, kMinSlottedChunks = 8;
+    constexpr int64_t kMaxSlotScratchBytes = int64_t(32) << 20;
     int64_t filterBytes = elements * oc * ic * 4;
     int64_t tileBytes = elements * (ic + oc) * 4;
     int64_t chunks = 1;
@@ -308,7 +309,14 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
                       group->poolKernel[1] == group->poolStride[1] &&
                       m % group->poolKernel[0] == 0 &&
                       m % group->poolKernel[1] == 0;
-    int64_t slots = chunks * out[0] >= kMinSlottedChunks ? kSlots : 1;
+    // Slots hold kSlots chunks' V and M at once: only for chunks small
+    // enough that those stay near the cache (VGG's 28x28 layers at 512
+    // channels take 9.4 MB per chunk; 8 of them would go to memory).
+    int64_t slotScratchBytes = kSlots * tileBytes * chunkTiles;
+    int64_t slots = chunks * out[0] >= kMinSlottedChunks &&
+                            slotScratchBytes <= kMaxSlotScratchBytes
+                        ? kSlots
+                        : 1;
     Value v = alloc({slots, elements, ic, chunkTiles});
     Value products = alloc({slots, elements, oc, chunkTiles});
     // A fused pooling whose windows tile the output tiles (kernel = stride,
