@@ -38,70 +38,91 @@ using namespace kiln::kernels;
 
 namespace {
 
-/// The matrices of F(m x m, 3 x 3) (Lavin and Gray, "Fast Algorithms for
+/// The matrices of F(m x m, r x r) (Lavin and Gray, "Fast Algorithms for
 /// Convolutional Neural Networks", 2016), row-major:
-/// Y = A^T [(G g G^T) .* (B^T d B)] A for a 3x3 filter g and an a x a input
-/// tile d, a = m + 2.
+/// Y = A^T [(G g G^T) .* (B^T d B)] A for an r x r filter g and an a x a
+/// input tile d, a = m + r - 1.
 struct WinogradMatrices {
-  int64_t m, a;
+  int64_t m, r, a;
   std::vector<double> bt; // a x a
-  std::vector<double> g;  // a x 3
+  std::vector<double> g;  // a x r
   std::vector<double> at; // m x a
 };
 
-const WinogradMatrices &getMatrices(int64_t m) {
+/// F(2x2, 3x3), F(4x4, 3x3) and F(2x2, 5x5). The last two interpolate at
+/// the same points (0, 1, -1, 2, -2, infinity), so they share B.
+const WinogradMatrices &getMatrices(int64_t m, int64_t r) {
+  static const std::vector<double> bt6 = {4, 0, -5, 0, 1, 0,  //
+                                          0, -4, -4, 1, 1, 0, //
+                                          0, 4, -4, -1, 1, 0, //
+                                          0, -2, -1, 2, 1, 0, //
+                                          0, 2, -1, -2, 1, 0, //
+                                          0, 4, 0, -5, 0, 1};
   static const WinogradMatrices f2{
       2,
+      3,
       4,
       {1, 0, -1, 0, 0, 1, 1, 0, 0, -1, 1, 0, 0, 1, 0, -1},
       {1, 0, 0, .5, .5, .5, .5, -.5, .5, 0, 0, 1},
       {1, 1, 1, 0, 0, 1, -1, -1}};
   static const WinogradMatrices f4{
       4,
+      3,
       6,
-      {4, 0, -5, 0, 1, 0,  //
-       0, -4, -4, 1, 1, 0, //
-       0, 4, -4, -1, 1, 0, //
-       0, -2, -1, 2, 1, 0, //
-       0, 2, -1, -2, 1, 0, //
-       0, 4, 0, -5, 0, 1},
-      {1. / 4, 0, 0,                //
-       -1. / 6, -1. / 6, -1. / 6,   //
-       -1. / 6, 1. / 6, -1. / 6,    //
-       1. / 24, 1. / 12, 1. / 6,    //
-       1. / 24, -1. / 12, 1. / 6,   //
+      bt6,
+      {1. / 4, 0, 0,              //
+       -1. / 6, -1. / 6, -1. / 6, //
+       -1. / 6, 1. / 6, -1. / 6,  //
+       1. / 24, 1. / 12, 1. / 6,  //
+       1. / 24, -1. / 12, 1. / 6, //
        0, 0, 1},
       {1, 1, 1, 1, 1, 0,  //
        0, 1, -1, 2, -2, 0, //
        0, 1, 1, 4, 4, 0,   //
        0, 1, -1, 8, -8, 1}};
+  static const WinogradMatrices f25{
+      2,
+      5,
+      6,
+      bt6,
+      {1. / 4, 0, 0, 0, 0,                           //
+       -1. / 6, -1. / 6, -1. / 6, -1. / 6, -1. / 6, //
+       -1. / 6, 1. / 6, -1. / 6, 1. / 6, -1. / 6,   //
+       1. / 24, 1. / 12, 1. / 6, 1. / 3, 2. / 3,    //
+       1. / 24, -1. / 12, 1. / 6, -1. / 3, 2. / 3,  //
+       0, 0, 0, 0, 1},
+      {1, 1, 1, 1, 1, 0, //
+       0, 1, -1, 2, -2, 1}};
+  if (r == 5)
+    return f25;
   return m == 2 ? f2 : f4;
 }
 
 /// U[xi][oc / rows][ic][oc % rows] = (G g(oc, ic) G^T)[xi], computed in
-/// double from the [OC, IC, 3, 3] filter: the constant the products read,
+/// double from the [OC, IC, r, r] filter: the constant the products read,
 /// `rows` output channels side by side for the kernel's broadcasts.
 SmallVector<float> transformFilter(const WinogradMatrices &w,
                                    ArrayRef<float> filter, int64_t oc,
                                    int64_t ic, int64_t rows) {
-  int64_t a = w.a;
+  int64_t a = w.a, r = w.r;
   SmallVector<float> u(a * a * oc * ic);
+  std::vector<double> gg(a * r); // G g
   for (int64_t o = 0; o < oc; ++o)
     for (int64_t i = 0; i < ic; ++i) {
-      const float *g = &filter[(o * ic + i) * 9];
-      double gg[6][3]; // G g
-      for (int64_t r = 0; r < a; ++r)
-        for (int64_t c = 0; c < 3; ++c) {
-          gg[r][c] = 0;
-          for (int64_t k = 0; k < 3; ++k)
-            gg[r][c] += w.g[r * 3 + k] * g[k * 3 + c];
+      const float *g = &filter[(o * ic + i) * r * r];
+      for (int64_t y = 0; y < a; ++y)
+        for (int64_t x = 0; x < r; ++x) {
+          double sum = 0;
+          for (int64_t k = 0; k < r; ++k)
+            sum += w.g[y * r + k] * g[k * r + x];
+          gg[y * r + x] = sum;
         }
-      for (int64_t r = 0; r < a; ++r)
-        for (int64_t c = 0; c < a; ++c) {
+      for (int64_t y = 0; y < a; ++y)
+        for (int64_t x = 0; x < a; ++x) {
           double sum = 0; // (G g) G^T
-          for (int64_t k = 0; k < 3; ++k)
-            sum += gg[r][k] * w.g[c * 3 + k];
-          int64_t xi = r * a + c;
+          for (int64_t k = 0; k < r; ++k)
+            sum += gg[y * r + k] * w.g[x * r + k];
+          int64_t xi = y * a + x;
           u[((xi * (oc / rows) + o / rows) * ic + i) * rows + o % rows] =
               (float)sum;
         }
@@ -205,12 +226,14 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     ArrayRef<int64_t> in = cast<MemRefType>(input.getType()).getShape();
     ArrayRef<int64_t> weights = cast<MemRefType>(filter.getType()).getShape();
     ArrayRef<int64_t> out = cast<MemRefType>(output.getType()).getShape();
-    if (weights[2] != 3 || weights[3] != 3 ||
+    int64_t kernel = weights[2];
+    if ((kernel != 3 && kernel != 5) || weights[3] != kernel ||
         !llvm::all_of(op.getStrides().getValues<int64_t>(),
                       [](int64_t s) { return s == 1; }) ||
         !llvm::all_of(op.getDilations().getValues<int64_t>(),
                       [](int64_t d) { return d == 1; }))
-      return rewriter.notifyMatchFailure(op, "not a 3x3 stride-1 conv");
+      return rewriter.notifyMatchFailure(op,
+                                         "not a 3x3 or 5x5 stride-1 conv");
     int64_t ic = weights[1], oc = weights[0];
     if (ic < options.minChannels || oc < options.minChannels)
       return rewriter.notifyMatchFailure(op, "too few channels");
@@ -224,7 +247,8 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     if (36 * oc * ic * 4 > kMaxFilterBytes)
       return rewriter.notifyMatchFailure(op, "transformed filter too large");
     std::optional<SmallVector<float>> filterData = constantData(filter);
-    if (!filterData || (int64_t)filterData->size() != oc * ic * 9)
+    if (!filterData ||
+        (int64_t)filterData->size() != oc * ic * kernel * kernel)
       return rewriter.notifyMatchFailure(op, "filter not a known constant");
 
     FailureOr<kiln::FusionGroup> group = kiln::matchFusionGroup(op);
@@ -233,10 +257,13 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     bool fused = succeeded(group);
     bool pooled = fused && !group->pool.empty();
 
-    int64_t tile = options.tile ? options.tile
-                                : chooseTile(ic, oc, out[2], out[3],
-                                             options.vectorWidth);
-    const WinogradMatrices &w = getMatrices(tile);
+    // 5x5 filters: F(2x2, 5x5) only (F(4x4, 5x5)'s 8x8 tiles would need
+    // interpolation points whose rounding errors grow too large).
+    int64_t tile = kernel == 5   ? 2
+                   : options.tile ? options.tile
+                                  : chooseTile(ic, oc, out[2], out[3],
+                                               options.vectorWidth);
+    const WinogradMatrices &w = getMatrices(tile, kernel);
     int64_t m = w.m, a = w.a, elements = a * a;
     int64_t width = options.vectorWidth;
     int64_t oh = out[2], ow = out[3];

@@ -224,12 +224,35 @@ func.func @slotted(%in: memref<1x64x130x130xf32>, %out: memref<1x64x128x128xf32>
 
 // -----
 
-// Tests what Winograd leaves to the direct kernel: a stride of 2, a 5x5
+// Tests that a 5x5 filter runs as F(2x2, 5x5), whatever tile is asked for:
+// 6x6 input tiles (36 gathers, B as in F(4x4, 3x3)), 36 products, 2x2
+// output tiles (4 scatters). A 9x9 output is 5x5 tiles, the last row and
+// column of each partly outside: masked.
+// CHECK-LABEL: memref.global "private" constant @w5_winograd : memref<36x1x8x8xf32>
+// CHECK-LABEL: func.func @five_by_five
+// CHECK: arith.andi
+// CHECK-COUNT-36: vector.gather
+// CHECK: vector.fma
+// CHECK-COUNT-4: vector.scatter
+// CHECK-NOT: vector.scatter
+// CHECK-NOT: linalg.conv_2d_nchw_fchw
+// F2-LABEL: memref.global "private" constant @w5_winograd : memref<36x1x8x8xf32>
+memref.global "private" constant @w5 : memref<8x8x5x5xf32> = dense<0.5>
+func.func @five_by_five(%in: memref<1x8x13x13xf32>, %out: memref<1x8x9x9xf32>) {
+  %w = memref.get_global @w5 : memref<8x8x5x5xf32>
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
+    ins(%in, %w : memref<1x8x13x13xf32>, memref<8x8x5x5xf32>) outs(%out : memref<1x8x9x9xf32>)
+  return
+}
+
+// -----
+
+// Tests what Winograd leaves to the direct kernel: a stride of 2, a 7x7
 // filter, a filter known only at run time, and too few input channels (an
 // RGB image: the transforms would cost more than they save).
 // CHECK-LABEL: func.func @strided
 // CHECK: linalg.conv_2d_nchw_fchw
-// CHECK-LABEL: func.func @five_by_five
+// CHECK-LABEL: func.func @seven_by_seven
 // CHECK: linalg.conv_2d_nchw_fchw
 // CHECK-LABEL: func.func @runtime_filter
 // CHECK: linalg.conv_2d_nchw_fchw
@@ -237,7 +260,7 @@ func.func @slotted(%in: memref<1x64x130x130xf32>, %out: memref<1x64x128x128xf32>
 // CHECK: linalg.conv_2d_nchw_fchw
 // CHECK-NOT: vector.gather
 memref.global "private" constant @w3 : memref<8x8x3x3xf32> = dense<0.5>
-memref.global "private" constant @w5 : memref<8x8x5x5xf32> = dense<0.5>
+memref.global "private" constant @w7 : memref<8x8x7x7xf32> = dense<0.5>
 memref.global "private" constant @rgb : memref<8x3x3x3xf32> = dense<0.5>
 func.func @strided(%in: memref<1x8x9x9xf32>, %out: memref<1x8x4x4xf32>) {
   %w = memref.get_global @w3 : memref<8x8x3x3xf32>
@@ -245,10 +268,10 @@ func.func @strided(%in: memref<1x8x9x9xf32>, %out: memref<1x8x4x4xf32>) {
     ins(%in, %w : memref<1x8x9x9xf32>, memref<8x8x3x3xf32>) outs(%out : memref<1x8x4x4xf32>)
   return
 }
-func.func @five_by_five(%in: memref<1x8x9x9xf32>, %out: memref<1x8x5x5xf32>) {
-  %w = memref.get_global @w5 : memref<8x8x5x5xf32>
+func.func @seven_by_seven(%in: memref<1x8x9x9xf32>, %out: memref<1x8x3x3xf32>) {
+  %w = memref.get_global @w7 : memref<8x8x7x7xf32>
   linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
-    ins(%in, %w : memref<1x8x9x9xf32>, memref<8x8x5x5xf32>) outs(%out : memref<1x8x5x5xf32>)
+    ins(%in, %w : memref<1x8x9x9xf32>, memref<8x8x7x7xf32>) outs(%out : memref<1x8x3x3xf32>)
   return
 }
 func.func @runtime_filter(%in: memref<1x8x9x9xf32>, %w: memref<8x8x3x3xf32>, %out: memref<1x8x7x7xf32>) {

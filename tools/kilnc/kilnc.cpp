@@ -227,7 +227,8 @@ cl::opt<bool> noFuse("no-fuse",
 
 cl::opt<bool> noWinograd(
     "no-winograd",
-    cl::desc("Compute 3x3 convolutions directly (skip kiln-winograd)"),
+    cl::desc("Compute 3x3 and 5x5 convolutions directly (skip "
+             "kiln-winograd)"),
     cl::cat(kilnCategory));
 
 cl::opt<unsigned> winogradTile(

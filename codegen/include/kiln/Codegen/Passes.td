@@ -212,7 +212,7 @@ def LowerToMicroKernelsPass : Pass<"kiln-lower-to-microkernels"> {
 }
 
 def WinogradPass : Pass<"kiln-winograd"> {
-  let summary = "Compute 3x3 convolutions by Winograd's minimal filtering";
+  let summary = "Compute 3x3 and 5x5 convolutions by Winograd's minimal filtering";
   let description = [{
     A 3x3 convolution with stride 1 spends 9 multiply-adds per output and
     input channel. Winograd's F(m x m, 3 x 3) (Lavin and Gray, 2016) computes
@@ -221,7 +221,9 @@ def WinogradPass : Pass<"kiln-winograd"> {
     fewer for m = 2, 4 times fewer for m = 4. This pass replaces, on
     buffers, each `linalg.conv_2d_nchw_fchw` with a 3x3 filter known at
     compile time, unit strides and dilations, and at least `min-channels`
-    input and output channels (fused groups included) by:
+    input and output channels (fused groups included) by the steps below;
+    5x5 filters likewise, as F(2x2, 5x5) (6x6 tiles, 2.8x fewer
+    multiply-adds than direct):
 
     * the filter transform U = G g G^T, done at compile time into a constant
       packed [(m+2)^2, OC/R, IC, R];
