@@ -9,7 +9,8 @@
 #   tools/sanitize.sh PATH...     # these tests (relative to build-asan/test)
 #
 # The subset: every component's tests, and end to end LeNet-5, every op,
-# batch slicing and the small ONNX models; it leaves out the
+# batch slicing, the Winograd convolutions and the small ONNX models; it
+# leaves out the
 # VGG/AlexNet runs and ONNX's backend conformance, which repeat the same code
 # at sizes that take many minutes under the sanitizers.
 # Environment: KILN_ASAN_BUILD_DIR (default: build-asan), KILN_JOBS.
@@ -43,7 +44,8 @@ cmake --build "$build" -j "$jobs"
 tests=()
 if (($# == 0)); then
   tests=(frontend diagnostics dialect passes codegen driver runtime onnx
-         e2e/lenet5-trained.test e2e/every-op.nn e2e/batch-slicing.test)
+         e2e/lenet5-trained.test e2e/every-op.nn e2e/batch-slicing.test
+         e2e/winograd.nn)
   export LIT_FILTER_OUT=${LIT_FILTER_OUT:-'onnx/(conformance|e2e-(alexnet|vgg11))\.test'}
 elif [ "$1" = --all ]; then
   tests=(.)
