@@ -169,8 +169,8 @@ void emitPooledRows(
       // Rows [first, ph*sh + kh): the window's rows not computed before.
       Value end = affine(b, windowStart, index(b, kh), 1);
       Value previousEnd = arith::SubIOp::create(b, end, index(b, sh));
-      Value isFirst = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, ph,
-                                            index(b, 0));
+      Value isFirst =
+          arith::CmpIOp::create(b, arith::CmpIPredicate::eq, ph, index(b, 0));
       Value first = arith::SelectOp::create(
           b, isFirst, windowStart,
           arith::MaxUIOp::create(b, windowStart, previousEnd));
@@ -185,10 +185,8 @@ void emitPooledRows(
     Value oc0 = affine(b, {}, ocb, rows);
     buildLoop(b, rows, 1, {}, [&](auto &b, Value r, ValueRange) {
       Value oc = arith::AddIOp::create(b, oc0, r);
-      buildLoop(b, pooledShape[3], 1, {}, [&](auto &b, Value pw,
-                                              ValueRange) {
-        double init =
-            isMax ? -std::numeric_limits<double>::infinity() : 0.0;
+      buildLoop(b, pooledShape[3], 1, {}, [&](auto &b, Value pw, ValueRange) {
+        double init = isMax ? -std::numeric_limits<double>::infinity() : 0.0;
         Value acc = arith::ConstantOp::create(b, b.getF32FloatAttr(init));
         Value columnStart = affine(b, {}, pw, sw);
         for (int64_t i = 0; i < kh; ++i) {
@@ -207,8 +205,8 @@ void emitPooledRows(
         }
         if (!isMax)
           acc = arith::DivFOp::create(
-              b, acc, arith::ConstantOp::create(
-                          b, b.getF32FloatAttr(double(kh * kw))));
+              b, acc,
+              arith::ConstantOp::create(b, b.getF32FloatAttr(double(kh * kw))));
         memref::StoreOp::create(b, acc, group.result,
                                 ValueRange{n, oc, ph, pw});
         return SmallVector<Value>();

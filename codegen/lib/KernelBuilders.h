@@ -27,12 +27,12 @@ int64_t blockFor(int64_t n, int64_t limit);
 bool isDenseStatic(mlir::Value value);
 
 /// Emits `for (iv = 0; iv < upper; iv += step)` carrying `values`.
-llvm::SmallVector<mlir::Value> buildLoop(
-    mlir::ImplicitLocOpBuilder &b, int64_t upper, int64_t step,
-    mlir::ValueRange values,
-    llvm::function_ref<llvm::SmallVector<mlir::Value>(
-        mlir::ImplicitLocOpBuilder &, mlir::Value, mlir::ValueRange)>
-        body);
+llvm::SmallVector<mlir::Value>
+buildLoop(mlir::ImplicitLocOpBuilder &b, int64_t upper, int64_t step,
+          mlir::ValueRange values,
+          llvm::function_ref<llvm::SmallVector<mlir::Value>(
+              mlir::ImplicitLocOpBuilder &, mlir::Value, mlir::ValueRange)>
+              body);
 
 /// Emits a loop over [0, upper) whose iterations are independent: an
 /// scf.parallel (which becomes an OpenMP worksharing loop on the runtime's
@@ -91,8 +91,8 @@ void eraseComputedOps(mlir::PatternRewriter &rewriter, mlir::Operation *op,
 /// set, replaces ocb as the scratch's first index (a scratch holding
 /// several images).
 void emitPooledRows(
-    mlir::ImplicitLocOpBuilder &b, mlir::Value n, mlir::Value ocb,
-    int64_t rows, const FusionGroup &group, mlir::Value scratch, int64_t ring,
+    mlir::ImplicitLocOpBuilder &b, mlir::Value n, mlir::Value ocb, int64_t rows,
+    const FusionGroup &group, mlir::Value scratch, int64_t ring,
     llvm::function_ref<void(mlir::ImplicitLocOpBuilder &, mlir::Value,
                             mlir::Value, mlir::Value)>
         emitRow,

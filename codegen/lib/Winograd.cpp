@@ -52,12 +52,12 @@ struct WinogradMatrices {
 /// F(2x2, 3x3), F(4x4, 3x3) and F(2x2, 5x5). The last two interpolate at
 /// the same points (0, 1, -1, 2, -2, infinity), so they share B.
 const WinogradMatrices &getMatrices(int64_t m, int64_t r) {
-  static const std::vector<double> bt6 = {4, 0, -5, 0, 1, 0,  //
-                                          0, -4, -4, 1, 1, 0, //
-                                          0, 4, -4, -1, 1, 0, //
-                                          0, -2, -1, 2, 1, 0, //
-                                          0, 2, -1, -2, 1, 0, //
-                                          0, 4, 0, -5, 0, 1};
+  static const std::vector<double> bt6 = {4, 0,  -5, 0,  1, 0, //
+                                          0, -4, -4, 1,  1, 0, //
+                                          0, 4,  -4, -1, 1, 0, //
+                                          0, -2, -1, 2,  1, 0, //
+                                          0, 2,  -1, -2, 1, 0, //
+                                          0, 4,  0,  -5, 0, 1};
   static const WinogradMatrices f2{
       2,
       3,
@@ -65,32 +65,31 @@ const WinogradMatrices &getMatrices(int64_t m, int64_t r) {
       {1, 0, -1, 0, 0, 1, 1, 0, 0, -1, 1, 0, 0, 1, 0, -1},
       {1, 0, 0, .5, .5, .5, .5, -.5, .5, 0, 0, 1},
       {1, 1, 1, 0, 0, 1, -1, -1}};
-  static const WinogradMatrices f4{
-      4,
-      3,
-      6,
-      bt6,
-      {1. / 4, 0, 0,              //
-       -1. / 6, -1. / 6, -1. / 6, //
-       -1. / 6, 1. / 6, -1. / 6,  //
-       1. / 24, 1. / 12, 1. / 6,  //
-       1. / 24, -1. / 12, 1. / 6, //
-       0, 0, 1},
-      {1, 1, 1, 1, 1, 0,  //
-       0, 1, -1, 2, -2, 0, //
-       0, 1, 1, 4, 4, 0,   //
-       0, 1, -1, 8, -8, 1}};
+  static const WinogradMatrices f4{4,
+                                   3,
+                                   6,
+                                   bt6,
+                                   {1. / 4, 0, 0,              //
+                                    -1. / 6, -1. / 6, -1. / 6, //
+                                    -1. / 6, 1. / 6, -1. / 6,  //
+                                    1. / 24, 1. / 12, 1. / 6,  //
+                                    1. / 24, -1. / 12, 1. / 6, //
+                                    0, 0, 1},
+                                   {1, 1, 1,  1, 1,  0, //
+                                    0, 1, -1, 2, -2, 0, //
+                                    0, 1, 1,  4, 4,  0, //
+                                    0, 1, -1, 8, -8, 1}};
   static const WinogradMatrices f25{
       2,
       5,
       6,
       bt6,
-      {1. / 4, 0, 0, 0, 0,                           //
-       -1. / 6, -1. / 6, -1. / 6, -1. / 6, -1. / 6, //
-       -1. / 6, 1. / 6, -1. / 6, 1. / 6, -1. / 6,   //
-       1. / 24, 1. / 12, 1. / 6, 1. / 3, 2. / 3,    //
-       1. / 24, -1. / 12, 1. / 6, -1. / 3, 2. / 3,  //
-       0, 0, 0, 0, 1},
+      {1. / 4,  0,        0,       0,       0,       //
+       -1. / 6, -1. / 6,  -1. / 6, -1. / 6, -1. / 6, //
+       -1. / 6, 1. / 6,   -1. / 6, 1. / 6,  -1. / 6, //
+       1. / 24, 1. / 12,  1. / 6,  1. / 3,  2. / 3,  //
+       1. / 24, -1. / 12, 1. / 6,  -1. / 3, 2. / 3,  //
+       0,       0,        0,       0,       1},
       {1, 1, 1, 1, 1, 0, //
        0, 1, -1, 2, -2, 1}};
   if (r == 5)
@@ -166,17 +165,17 @@ Value splatI32(ImplicitLocOpBuilder &b, int64_t lanes, int64_t value) {
 /// sum_k coeffs[k] * xs[k] with the constant coefficients folded in: zero
 /// terms are skipped and +-1 become additions and subtractions, so the
 /// transforms cost what their sparse matrices need.
-Value combine(ImplicitLocOpBuilder &b, VectorType type,
-              ArrayRef<double> coeffs, ArrayRef<Value> xs) {
+Value combine(ImplicitLocOpBuilder &b, VectorType type, ArrayRef<double> coeffs,
+              ArrayRef<Value> xs) {
   Value sum;
   for (auto [c, x] : llvm::zip_equal(coeffs, xs)) {
     if (c == 0)
       continue;
     if (!sum)
-      sum = c == 1    ? x
-            : c == -1 ? arith::NegFOp::create(b, x).getResult()
-                      : arith::MulFOp::create(b, splatF32(b, type, c), x)
-                            .getResult();
+      sum = c == 1 ? x
+            : c == -1
+                ? arith::NegFOp::create(b, x).getResult()
+                : arith::MulFOp::create(b, splatF32(b, type, c), x).getResult();
     else
       sum = c == 1    ? arith::AddFOp::create(b, sum, x).getResult()
             : c == -1 ? arith::SubFOp::create(b, sum, x).getResult()
@@ -232,8 +231,7 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
                       [](int64_t s) { return s == 1; }) ||
         !llvm::all_of(op.getDilations().getValues<int64_t>(),
                       [](int64_t d) { return d == 1; }))
-      return rewriter.notifyMatchFailure(op,
-                                         "not a 3x3 or 5x5 stride-1 conv");
+      return rewriter.notifyMatchFailure(op, "not a 3x3 or 5x5 stride-1 conv");
     int64_t ic = weights[1], oc = weights[0];
     if (ic < options.minChannels || oc < options.minChannels)
       return rewriter.notifyMatchFailure(op, "too few channels");
@@ -247,8 +245,7 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     if (36 * oc * ic * 4 > kMaxFilterBytes)
       return rewriter.notifyMatchFailure(op, "transformed filter too large");
     std::optional<SmallVector<float>> filterData = constantData(filter);
-    if (!filterData ||
-        (int64_t)filterData->size() != oc * ic * kernel * kernel)
+    if (!filterData || (int64_t)filterData->size() != oc * ic * kernel * kernel)
       return rewriter.notifyMatchFailure(op, "filter not a known constant");
 
     FailureOr<kiln::FusionGroup> group = kiln::matchFusionGroup(op);
@@ -259,7 +256,7 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
 
     // 5x5 filters: F(2x2, 5x5) only (F(4x4, 5x5)'s 8x8 tiles would need
     // interpolation points whose rounding errors grow too large).
-    int64_t tile = kernel == 5   ? 2
+    int64_t tile = kernel == 5    ? 2
                    : options.tile ? options.tile
                                   : chooseTile(ic, oc, out[2], out[3],
                                                options.vectorWidth);
@@ -371,11 +368,10 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     Value iota = arith::ConstantOp::create(
         b, DenseElementsAttr::get(
                VectorType::get({width}, b.getI32Type()),
-               llvm::to_vector(llvm::map_range(
-                   llvm::seq<int32_t>(0, width),
-                   [&](int32_t i) -> Attribute {
-                     return b.getI32IntegerAttr(i);
-                   }))));
+               llvm::to_vector(llvm::map_range(llvm::seq<int32_t>(0, width),
+                                               [&](int32_t i) -> Attribute {
+                                                 return b.getI32IntegerAttr(i);
+                                               }))));
     auto tileLanes = [&](ImplicitLocOpBuilder &b, Value t0) {
       Value first = vector::BroadcastOp::create(
           b, iota.getType(), arith::IndexCastOp::create(b, b.getI32Type(), t0));
@@ -383,11 +379,10 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
       Value ty = arith::DivUIOp::create(b, t, splatI32(b, width, tilesW));
       Value tx = arith::SubIOp::create(
           b, t, arith::MulIOp::create(b, ty, splatI32(b, width, tilesW)));
-      return TileLanes{
-          arith::MulIOp::create(b, ty, splatI32(b, width, m)),
-          arith::MulIOp::create(b, tx, splatI32(b, width, m)),
-          arith::CmpIOp::create(b, arith::CmpIPredicate::ult, t,
-                                splatI32(b, width, tiles))};
+      return TileLanes{arith::MulIOp::create(b, ty, splatI32(b, width, m)),
+                       arith::MulIOp::create(b, tx, splatI32(b, width, m)),
+                       arith::CmpIOp::create(b, arith::CmpIPredicate::ult, t,
+                                             splatI32(b, width, tiles))};
     };
     // The lanes whose element (row + dr, col + dc) lies inside a
     // height x rowLength plane, for lanes whose (row, col) advance by
@@ -396,21 +391,18 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     auto insideMask = [&](ImplicitLocOpBuilder &b, const TileLanes &lanes,
                           int64_t dr, int64_t dc, int64_t height,
                           int64_t rowLength, int64_t stepH, int64_t stepW) {
+      // The lanes where coordinate + offset < bound.
+      auto below = [&](Value coordinate, int64_t offset, int64_t bound) {
+        return arith::CmpIOp::create(
+            b, arith::CmpIPredicate::ult,
+            arith::AddIOp::create(b, coordinate, splatI32(b, width, offset)),
+            splatI32(b, width, bound));
+      };
       Value mask = lanes.valid;
       if ((tilesH - 1) * stepH + dr >= height)
-        mask = arith::AndIOp::create(
-            b, mask,
-            arith::CmpIOp::create(
-                b, arith::CmpIPredicate::ult,
-                arith::AddIOp::create(b, lanes.row, splatI32(b, width, dr)),
-                splatI32(b, width, height)));
+        mask = arith::AndIOp::create(b, mask, below(lanes.row, dr, height));
       if ((tilesW - 1) * stepW + dc >= rowLength)
-        mask = arith::AndIOp::create(
-            b, mask,
-            arith::CmpIOp::create(
-                b, arith::CmpIPredicate::ult,
-                arith::AddIOp::create(b, lanes.col, splatI32(b, width, dc)),
-                splatI32(b, width, rowLength)));
+        mask = arith::AndIOp::create(b, mask, below(lanes.col, dc, rowLength));
       return mask;
     };
     auto laneOffsets = [&](ImplicitLocOpBuilder &b, const TileLanes &lanes,
@@ -433,104 +425,106 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     // per step, every input channel.
     auto transformInput = [&](ImplicitLocOpBuilder &b, Value n, Value tBase,
                               Value slot, bool parallel) {
-      buildBlockLoop(b, chunkVectors,
-                     parallel ? ic * chunkTiles * elements * kGatherWork : 0,
-                     [&](auto &b, Value j) {
-        Value column = affine(b, {}, j, width);
-        TileLanes lanes =
-            tileLanes(b, arith::AddIOp::create(b, tBase, column));
-        Value base = laneOffsets(b, lanes, in[3]);
-        SmallVector<Value> masks, offsets;
-        for (int64_t r = 0; r < a; ++r)
-          for (int64_t c = 0; c < a; ++c) {
-            masks.push_back(insideMask(b, lanes, r, c, in[2], in[3], m, m));
-            offsets.push_back(arith::AddIOp::create(
-                b, base, splatI32(b, width, r * in[3] + c)));
-          }
-        buildLoop(b, ic, 1, {}, [&](auto &b, Value channel, ValueRange) {
-          Value plane = affine(b, {}, affine(b, channel, n, ic),
-                               in[2] * in[3]);
-          SmallVector<Value> d;
-          for (int64_t k = 0; k < elements; ++k)
-            d.push_back(vector::GatherOp::create(
-                b, vectorType, flatInput, ValueRange{plane}, offsets[k],
-                masks[k], zero));
-          SmallVector<Value> transformed = sandwich(b, vectorType, w.bt, a, a, d);
-          for (int64_t xi = 0; xi < elements; ++xi)
-            vector::StoreOp::create(b, transformed[xi], v,
-                                    ValueRange{slot, index(b, xi), channel,
-                                               column});
-          return SmallVector<Value>();
-        });
-      });
+      buildBlockLoop(
+          b, chunkVectors,
+          parallel ? ic * chunkTiles * elements * kGatherWork : 0,
+          [&](auto &b, Value j) {
+            Value column = affine(b, {}, j, width);
+            TileLanes lanes =
+                tileLanes(b, arith::AddIOp::create(b, tBase, column));
+            Value base = laneOffsets(b, lanes, in[3]);
+            SmallVector<Value> masks, offsets;
+            for (int64_t r = 0; r < a; ++r)
+              for (int64_t c = 0; c < a; ++c) {
+                masks.push_back(insideMask(b, lanes, r, c, in[2], in[3], m, m));
+                offsets.push_back(arith::AddIOp::create(
+                    b, base, splatI32(b, width, r * in[3] + c)));
+              }
+            buildLoop(b, ic, 1, {}, [&](auto &b, Value channel, ValueRange) {
+              Value plane =
+                  affine(b, {}, affine(b, channel, n, ic), in[2] * in[3]);
+              SmallVector<Value> d;
+              for (int64_t k = 0; k < elements; ++k)
+                d.push_back(vector::GatherOp::create(
+                    b, vectorType, flatInput, ValueRange{plane}, offsets[k],
+                    masks[k], zero));
+              SmallVector<Value> transformed =
+                  sandwich(b, vectorType, w.bt, a, a, d);
+              for (int64_t xi = 0; xi < elements; ++xi)
+                vector::StoreOp::create(
+                    b, transformed[xi], v,
+                    ValueRange{slot, index(b, xi), channel, column});
+              return SmallVector<Value>();
+            });
+          });
     };
 
     // Phase 2: for every tile element xi and block of output channels,
     // products[xi][oc][t] = sum_ic U[xi][oc][ic] * V[xi][ic][t].
     int64_t ocBlocks = oc / rows;
     auto multiply = [&](ImplicitLocOpBuilder &b, Value slot, bool parallel) {
-      buildBlockLoop(b, elements * ocBlocks,
-                     parallel ? elements * oc * ic * chunkTiles : 0,
-                     [&](auto &b, Value item) {
-        Value xi = arith::DivUIOp::create(b, item, index(b, ocBlocks));
-        Value ocb = arith::RemUIOp::create(b, item, index(b, ocBlocks));
-        auto emitGroup = [&](ImplicitLocOpBuilder &b, Value t0,
-                             int64_t vectors) {
-          SmallVector<Value> ts;
-          for (int64_t c = 0; c < vectors; ++c)
-            ts.push_back(c ? arith::AddIOp::create(b, t0, index(b, c * width))
-                                 .getResult()
-                           : t0);
-          SmallVector<Value> accs(rows * vectors, zero);
-          accs = buildLoop(b, ic, 1, accs, [&](auto &b, Value channel,
-                                               ValueRange accs) {
-            SmallVector<Value> xs, next(accs);
-            for (Value t : ts)
-              xs.push_back(vector::LoadOp::create(b, vectorType, v,
-                                                  ValueRange{slot, xi, channel,
-                                                             t}));
-            for (int64_t r = 0; r < rows; ++r) {
-              Value weight = memref::LoadOp::create(
-                  b, u, ValueRange{xi, ocb, channel, index(b, r)});
-              Value broadcast = vector::BroadcastOp::create(b, vectorType,
-                                                            weight);
+      buildBlockLoop(
+          b, elements * ocBlocks,
+          parallel ? elements * oc * ic * chunkTiles : 0,
+          [&](auto &b, Value item) {
+            Value xi = arith::DivUIOp::create(b, item, index(b, ocBlocks));
+            Value ocb = arith::RemUIOp::create(b, item, index(b, ocBlocks));
+            auto emitGroup = [&](ImplicitLocOpBuilder &b, Value t0,
+                                 int64_t vectors) {
+              SmallVector<Value> ts;
               for (int64_t c = 0; c < vectors; ++c)
-                next[r * vectors + c] = vector::FMAOp::create(
-                    b, broadcast, xs[c], next[r * vectors + c]);
-            }
-            return next;
+                ts.push_back(
+                    c ? arith::AddIOp::create(b, t0, index(b, c * width))
+                            .getResult()
+                      : t0);
+              SmallVector<Value> accs(rows * vectors, zero);
+              accs = buildLoop(
+                  b, ic, 1, accs, [&](auto &b, Value channel, ValueRange accs) {
+                    SmallVector<Value> xs, next(accs);
+                    for (Value t : ts)
+                      xs.push_back(vector::LoadOp::create(
+                          b, vectorType, v, ValueRange{slot, xi, channel, t}));
+                    for (int64_t r = 0; r < rows; ++r) {
+                      Value weight = memref::LoadOp::create(
+                          b, u, ValueRange{xi, ocb, channel, index(b, r)});
+                      Value broadcast =
+                          vector::BroadcastOp::create(b, vectorType, weight);
+                      for (int64_t c = 0; c < vectors; ++c)
+                        next[r * vectors + c] = vector::FMAOp::create(
+                            b, broadcast, xs[c], next[r * vectors + c]);
+                    }
+                    return next;
+                  });
+              Value oc0 = affine(b, {}, ocb, rows);
+              for (int64_t r = 0; r < rows; ++r) {
+                Value channel =
+                    r ? arith::AddIOp::create(b, oc0, index(b, r)).getResult()
+                      : oc0;
+                for (int64_t c = 0; c < vectors; ++c)
+                  vector::StoreOp::create(b, accs[r * vectors + c], products,
+                                          ValueRange{slot, xi, channel, ts[c]});
+              }
+            };
+            int64_t groupTiles = columns * width;
+            int64_t fullGroups = chunkVectors / columns;
+            if (fullGroups)
+              buildLoop(b, fullGroups * groupTiles, groupTiles, {},
+                        [&](auto &b, Value t0, ValueRange) {
+                          emitGroup(b, t0, columns);
+                          return SmallVector<Value>();
+                        });
+            if (chunkVectors % columns)
+              emitGroup(b, index(b, fullGroups * groupTiles),
+                        chunkVectors % columns);
           });
-          Value oc0 = affine(b, {}, ocb, rows);
-          for (int64_t r = 0; r < rows; ++r) {
-            Value channel =
-                r ? arith::AddIOp::create(b, oc0, index(b, r)).getResult()
-                  : oc0;
-            for (int64_t c = 0; c < vectors; ++c)
-              vector::StoreOp::create(b, accs[r * vectors + c], products,
-                                      ValueRange{slot, xi, channel, ts[c]});
-          }
-        };
-        int64_t groupTiles = columns * width;
-        int64_t fullGroups = chunkVectors / columns;
-        if (fullGroups)
-          buildLoop(b, fullGroups * groupTiles, groupTiles, {},
-                    [&](auto &b, Value t0, ValueRange) {
-                      emitGroup(b, t0, columns);
-                      return SmallVector<Value>();
-                    });
-        if (chunkVectors % columns)
-          emitGroup(b, index(b, fullGroups * groupTiles),
-                    chunkVectors % columns);
-      });
     };
 
     // Pools the m x m tile y (bias and ReLU applied) into the group's
     // result: (m / kh) x (m / kw) windows, each lane its own tile, the
     // windows past the pooled output's edge masked off. Same order of
     // operations as emitPooledRows.
-    auto emitTilePooling = [&](ImplicitLocOpBuilder &b,
-                               const TileLanes &lanes, ArrayRef<Value> y,
-                               Value plane) {
+    auto emitTilePooling = [&](ImplicitLocOpBuilder &b, const TileLanes &lanes,
+                               ArrayRef<Value> y, Value plane) {
       int64_t kh = group->poolKernel[0], kw = group->poolKernel[1];
       bool isMax = group->pool == "max";
       TileLanes pooledLanes{
@@ -540,9 +534,9 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
       Value base = laneOffsets(b, pooledLanes, pooledW);
       for (int64_t pr = 0; pr < m / kh; ++pr)
         for (int64_t pc = 0; pc < m / kw; ++pc) {
-          Value acc = splatF32(
-              b, vectorType,
-              isMax ? -std::numeric_limits<double>::infinity() : 0.0);
+          Value acc =
+              splatF32(b, vectorType,
+                       isMax ? -std::numeric_limits<double>::infinity() : 0.0);
           for (int64_t i = 0; i < kh; ++i)
             for (int64_t j = 0; j < kw; ++j) {
               Value x = y[(pr * kh + i) * m + pc * kw + j];
@@ -565,81 +559,83 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     // the bias (in the output already when unfused) and a fused ReLU.
     auto transformOutput = [&](ImplicitLocOpBuilder &b, Value n, Value tBase,
                                Value slot, bool parallel) {
-      buildBlockLoop(b, oc,
-                     parallel ? oc * chunkTiles * elements * kGatherWork : 0,
-                     [&](auto &b, Value channel) {
-        Value bias;
-        if (fused && group->bias)
-          bias = vector::BroadcastOp::create(
-              b, vectorType,
-              memref::LoadOp::create(b, group->bias, ValueRange{channel}));
-        Value plane =
-            affine(b, {}, affine(b, channel, n, oc),
-                   poolInTile ? pooledH * pooledW : oh * ow);
-        buildLoop(b, chunkVectors, 1, {}, [&](auto &b, Value j,
-                                              ValueRange) {
-          Value column = affine(b, {}, j, width);
-          SmallVector<Value> sums;
-          for (int64_t xi = 0; xi < elements; ++xi)
-            sums.push_back(vector::LoadOp::create(
-                b, vectorType, products,
-                ValueRange{slot, index(b, xi), channel, column}));
-          SmallVector<Value> y = sandwich(b, vectorType, w.at, m, a, sums);
-          TileLanes lanes =
-              tileLanes(b, arith::AddIOp::create(b, tBase, column));
-          if (fused) {
-            for (Value &value : y) {
-              if (bias)
-                value = arith::AddFOp::create(b, value, bias);
-              if (group->relu)
-                value = arith::MaximumFOp::create(b, value, zero);
-            }
-          }
-          if (poolInTile) {
-            emitTilePooling(b, lanes, y, plane);
-            return SmallVector<Value>();
-          }
-          Value base = laneOffsets(b, lanes, ow);
-          for (int64_t r = 0; r < m; ++r)
-            for (int64_t c = 0; c < m; ++c) {
-              Value mask = insideMask(b, lanes, r, c, oh, ow, m, m);
-              Value offsets = arith::AddIOp::create(
-                  b, base, splatI32(b, width, r * ow + c));
-              Value value = y[r * m + c];
-              if (!fused) {
-                // The output holds the bias already.
-                Value old = vector::GatherOp::create(
-                    b, vectorType, flatDestination, ValueRange{plane},
-                    offsets, mask, zero);
-                value = arith::AddFOp::create(b, old, value);
-              }
-              vector::ScatterOp::create(b, Type(), flatDestination,
-                                        ValueRange{plane}, offsets, mask,
-                                        value);
-            }
-          return SmallVector<Value>();
-        });
-      });
+      buildBlockLoop(
+          b, oc, parallel ? oc * chunkTiles * elements * kGatherWork : 0,
+          [&](auto &b, Value channel) {
+            Value bias;
+            if (fused && group->bias)
+              bias = vector::BroadcastOp::create(
+                  b, vectorType,
+                  memref::LoadOp::create(b, group->bias, ValueRange{channel}));
+            Value plane = affine(b, {}, affine(b, channel, n, oc),
+                                 poolInTile ? pooledH * pooledW : oh * ow);
+            buildLoop(
+                b, chunkVectors, 1, {}, [&](auto &b, Value j, ValueRange) {
+                  Value column = affine(b, {}, j, width);
+                  SmallVector<Value> sums;
+                  for (int64_t xi = 0; xi < elements; ++xi)
+                    sums.push_back(vector::LoadOp::create(
+                        b, vectorType, products,
+                        ValueRange{slot, index(b, xi), channel, column}));
+                  SmallVector<Value> y =
+                      sandwich(b, vectorType, w.at, m, a, sums);
+                  TileLanes lanes =
+                      tileLanes(b, arith::AddIOp::create(b, tBase, column));
+                  if (fused) {
+                    for (Value &value : y) {
+                      if (bias)
+                        value = arith::AddFOp::create(b, value, bias);
+                      if (group->relu)
+                        value = arith::MaximumFOp::create(b, value, zero);
+                    }
+                  }
+                  if (poolInTile) {
+                    emitTilePooling(b, lanes, y, plane);
+                    return SmallVector<Value>();
+                  }
+                  Value base = laneOffsets(b, lanes, ow);
+                  for (int64_t r = 0; r < m; ++r)
+                    for (int64_t c = 0; c < m; ++c) {
+                      Value mask = insideMask(b, lanes, r, c, oh, ow, m, m);
+                      Value offsets = arith::AddIOp::create(
+                          b, base, splatI32(b, width, r * ow + c));
+                      Value value = y[r * m + c];
+                      if (!fused) {
+                        // The output holds the bias already.
+                        Value old = vector::GatherOp::create(
+                            b, vectorType, flatDestination, ValueRange{plane},
+                            offsets, mask, zero);
+                        value = arith::AddFOp::create(b, old, value);
+                      }
+                      vector::ScatterOp::create(b, Type(), flatDestination,
+                                                ValueRange{plane}, offsets,
+                                                mask, value);
+                    }
+                  return SmallVector<Value>();
+                });
+          });
     };
 
     if (slots > 1) {
       // Work items: (image, chunk) pairs, every slots-th to a slot.
-      buildBlockLoop(b, slots, std::numeric_limits<int64_t>::max(),
-                     [&](auto &b, Value slot) {
-        scf::ForOp::create(
-            b, slot, index(b, out[0] * chunks), index(b, slots),
-            ValueRange{},
-            [&](OpBuilder &nested, Location loc, Value item, ValueRange) {
-              ImplicitLocOpBuilder b(loc, nested);
-              Value n = arith::DivUIOp::create(b, item, index(b, chunks));
-              Value chunk = arith::RemUIOp::create(b, item, index(b, chunks));
-              Value tBase = affine(b, {}, chunk, chunkTiles);
-              transformInput(b, n, tBase, slot, /*parallel=*/false);
-              multiply(b, slot, /*parallel=*/false);
-              transformOutput(b, n, tBase, slot, /*parallel=*/false);
-              scf::YieldOp::create(b);
-            });
-      });
+      buildBlockLoop(
+          b, slots, std::numeric_limits<int64_t>::max(),
+          [&](auto &b, Value slot) {
+            scf::ForOp::create(
+                b, slot, index(b, out[0] * chunks), index(b, slots),
+                ValueRange{},
+                [&](OpBuilder &nested, Location loc, Value item, ValueRange) {
+                  ImplicitLocOpBuilder b(loc, nested);
+                  Value n = arith::DivUIOp::create(b, item, index(b, chunks));
+                  Value chunk =
+                      arith::RemUIOp::create(b, item, index(b, chunks));
+                  Value tBase = affine(b, {}, chunk, chunkTiles);
+                  transformInput(b, n, tBase, slot, /*parallel=*/false);
+                  multiply(b, slot, /*parallel=*/false);
+                  transformOutput(b, n, tBase, slot, /*parallel=*/false);
+                  scf::YieldOp::create(b);
+                });
+          });
     } else {
       buildLoop(b, out[0], 1, {}, [&](auto &b, Value n, ValueRange) {
         buildLoop(b, chunks * chunkTiles, chunkTiles, {},
@@ -654,13 +650,14 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
       });
     }
     if (scratch)
-      buildBlockLoop(b, out[0] * oc, out[0] * oc * oh * ow * kGatherWork,
-                     [&](auto &b, Value plane) {
-        Value n = arith::DivUIOp::create(b, plane, index(b, oc));
-        Value channel = arith::RemUIOp::create(b, plane, index(b, oc));
-        emitPooledRows(b, n, channel, /*rows=*/1, *group, scratch,
-                       /*ring=*/0, {}, /*scratchBlock=*/plane);
-      });
+      buildBlockLoop(
+          b, out[0] * oc, out[0] * oc * oh * ow * kGatherWork,
+          [&](auto &b, Value plane) {
+            Value n = arith::DivUIOp::create(b, plane, index(b, oc));
+            Value channel = arith::RemUIOp::create(b, plane, index(b, oc));
+            emitPooledRows(b, n, channel, /*rows=*/1, *group, scratch,
+                           /*ring=*/0, {}, /*scratchBlock=*/plane);
+          });
     memref::DeallocOp::create(b, v);
     memref::DeallocOp::create(b, products);
     if (scratch)
@@ -679,7 +676,7 @@ struct WinogradPass : public kiln::impl::WinogradPassBase<WinogradPass> {
     if (tile != 0 && tile != 2 && tile != 4) {
       getOperation()->emitError()
           << "kiln-winograd: tile must be 0 (per layer), 2 or 4, not "
-                                  << static_cast<int64_t>(tile);
+          << static_cast<int64_t>(tile);
       return signalPassFailure();
     }
     if (vectorWidth < 1 || accumulators < 1 || chunkBytes < 1 ||
