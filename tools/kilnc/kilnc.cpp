@@ -628,6 +628,36 @@ int compile() {
   return emitModule(std::move(module), output);
 }
 
+/// Links `llvmModule` with the runtime into `output`, through a temporary
+/// object and a temporary executable next to the output, renamed into place
+/// only when linking succeeded.
+int linkModule(llvm::Module &llvmModule, TargetMachine &machine,
+               const kiln::TargetOptions &target, const std::string &output) {
+  SmallString<128> objectPath;
+  if (std::error_code ec =
+          sys::fs::createTemporaryFile("kiln-model", "o", objectPath))
+    return fail(kBadInput, "cannot create a temporary file: " + ec.message());
+  FileRemover removeObject(objectPath);
+  // A crash or an interrupt removes them too (FileRemover only on return).
+  sys::RemoveFileOnSignal(objectPath);
+  if (Error error = writeAtomically(objectPath, [&](raw_pwrite_stream &os) {
+        return emitObject(llvmModule, machine, os);
+      }))
+    return fail(kBadInput, toString(std::move(error)));
+  SmallString<128> linkedPath(output);
+  linkedPath += "-%%%%%%.tmp";
+  sys::fs::createUniquePath(linkedPath, linkedPath, /*MakeAbsolute=*/false);
+  FileRemover removeLinked(linkedPath);
+  sys::RemoveFileOnSignal(linkedPath);
+  if (Error error = linkExecutable(
+          objectPath, linkedPath,
+          getTargetRuntimeDir(resolveRuntimeDir(programPath), target), target))
+    return fail(kBadInput, toString(std::move(error)));
+  if (std::error_code ec = sys::fs::rename(linkedPath, output))
+    return fail(kBadInput, "cannot write '" + output + "': " + ec.message());
+  return kSuccess;
+}
+
 /// Runs the pipeline down to --emit on a parsed or imported module and
 /// writes the result.
 int emitModule(mlir::OwningOpRef<mlir::ModuleOp> module,
@@ -741,55 +771,9 @@ int emitModule(mlir::OwningOpRef<mlir::ModuleOp> module,
     return kSuccess;
   }
 
-  // Link through a temporary object and a temporary executable next to the
-  // output, renamed into place only when linking succeeded.
-  SmallString<128> objectPath;
-  if (std::error_code ec =
-          sys::fs::createTemporaryFile("kiln-model", "o", objectPath))
-    return fail(kBadInput, "cannot create a temporary file: " + ec.message());
-  FileRemover removeObject(objectPath);
-  // A crash or an interrupt removes them too (FileRemover only on return).
-  sys::RemoveFileOnSignal(objectPath);
-  if (Error error = emitTo(objectPath, Stage::Obj))
-    return fail(kBadInput, toString(std::move(error)));
-  SmallString<128> linkedPath(output);
-  linkedPath += "-%%%%%%.tmp";
-  sys::fs::createUniquePath(linkedPath, linkedPath, /*MakeAbsolute=*/false);
-  FileRemover removeLinked(linkedPath);
-  sys::RemoveFileOnSignal(linkedPath);
-  if (Error error = linkExecutable(
-          objectPath, linkedPath,
-          getTargetRuntimeDir(resolveRuntimeDir(programPath), target), target))
-    return fail(kBadInput, toString(std::move(error)));
-  if (std::error_code ec = sys::fs::rename(linkedPath, output))
-    return fail(kBadInput, "cannot write '" + output + "': " + ec.message());
-  return kSuccess;
+  return linkModule(*llvmModule, **machine, target, output);
 }
 
-/// Links `llvmModule` (host code) with the runtime into `output`.
-int linkModule(llvm::Module &llvmModule, TargetMachine &machine,
-               const kiln::TargetOptions &target, const std::string &output) {
-  SmallString<128> objectPath;
-  if (std::error_code ec =
-          sys::fs::createTemporaryFile("kiln-model", "o", objectPath))
-    return fail(kBadInput, "cannot create a temporary file: " + ec.message());
-  FileRemover removeObject(objectPath);
-  if (Error error = writeAtomically(objectPath, [&](raw_pwrite_stream &os) {
-        return emitObject(llvmModule, machine, os);
-      }))
-    return fail(kBadInput, toString(std::move(error)));
-  SmallString<128> linkedPath(output);
-  linkedPath += "-%%%%%%.tmp";
-  sys::fs::createUniquePath(linkedPath, linkedPath, /*MakeAbsolute=*/false);
-  FileRemover removeLinked(linkedPath);
-  if (Error error = linkExecutable(
-          objectPath, linkedPath,
-          getTargetRuntimeDir(resolveRuntimeDir(programPath), target), target))
-    return fail(kBadInput, toString(std::move(error)));
-  if (std::error_code ec = sys::fs::rename(linkedPath, output))
-    return fail(kBadInput, "cannot write '" + output + "': " + ec.message());
-  return kSuccess;
-}
 
 /// --target=nvptx: nn -> GPU kernels + host plan (GPUPasses.h), or with
 /// --gpu-emulate the same kernels as host loops through the CPU back end.
