@@ -616,6 +616,14 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
           });
     };
 
+    // One chunk of image n's tiles from tBase through the three phases, in
+    // `slot`'s scratch, each phase forking when `parallel`.
+    auto runChunk = [&](ImplicitLocOpBuilder &b, Value n, Value tBase,
+                        Value slot, bool parallel) {
+      transformInput(b, n, tBase, slot, parallel);
+      multiply(b, slot, parallel);
+      transformOutput(b, n, tBase, slot, parallel);
+    };
     if (slots > 1) {
       // Work items: (image, chunk) pairs, every slots-th to a slot.
       buildBlockLoop(
@@ -630,9 +638,7 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
                   Value chunk =
                       arith::RemUIOp::create(b, item, index(b, chunks));
                   Value tBase = affine(b, {}, chunk, chunkTiles);
-                  transformInput(b, n, tBase, slot, /*parallel=*/false);
-                  multiply(b, slot, /*parallel=*/false);
-                  transformOutput(b, n, tBase, slot, /*parallel=*/false);
+                  runChunk(b, n, tBase, slot, /*parallel=*/false);
                   scf::YieldOp::create(b);
                 });
           });
@@ -640,10 +646,7 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
       buildLoop(b, out[0], 1, {}, [&](auto &b, Value n, ValueRange) {
         buildLoop(b, chunks * chunkTiles, chunkTiles, {},
                   [&](auto &b, Value tBase, ValueRange) {
-                    Value slot = index(b, 0);
-                    transformInput(b, n, tBase, slot, /*parallel=*/true);
-                    multiply(b, slot, /*parallel=*/true);
-                    transformOutput(b, n, tBase, slot, /*parallel=*/true);
+                    runChunk(b, n, tBase, index(b, 0), /*parallel=*/true);
                     return SmallVector<Value>();
                   });
         return SmallVector<Value>();
