@@ -8,6 +8,7 @@
 // test/onnx/Inputs/models.py's models (test/fuzz/seeds.py).
 //
 //===----------------------------------------------------------------------===//
+#include "CheckLowering.h"
 #include "FuzzFile.h"
 
 #include "kiln/Dialect/NN/NNDialect.h"
@@ -37,13 +38,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return 0;
   // The importer's checks must agree with the ops' verifiers, and a verified
   // module must lower (kilnc reports a lowering failure as a Kiln bug).
-  if (failed(verify(*module)))
-    __builtin_trap();
-  PassManager pm(&context);
-  pm.addPass(createSimplifyPass());
-  pm.addPass(createFusePass());
-  pm.addPass(createConvertNNToLinalgPass());
-  if (failed(pm.run(*module)))
-    __builtin_trap();
+  fuzz::checkModuleLowers(*module, /*toLinalg=*/true);
   return 0;
 }

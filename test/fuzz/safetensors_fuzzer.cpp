@@ -9,6 +9,7 @@
 // this model in every dtype, so mutations reach past the header checks.
 //
 //===----------------------------------------------------------------------===//
+#include "CheckLowering.h"
 #include "FuzzFile.h"
 
 #include "kiln/Dialect/NN/NNDialect.h"
@@ -69,12 +70,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   weights->reset(); // As kilnc does: the blobs keep the mapping alive.
   if (!module)
     return 0;
-  if (failed(verify(*module)))
-    __builtin_trap();
-  PassManager pm(&context);
-  pm.addPass(createSimplifyPass());
-  pm.addPass(createFusePass());
-  if (failed(pm.run(*module)))
-    __builtin_trap();
+  fuzz::checkModuleLowers(*module, /*toLinalg=*/false);
   return 0;
 }

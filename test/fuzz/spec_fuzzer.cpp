@@ -8,6 +8,8 @@
 // allocation beyond libFuzzer's limits is a bug.
 //
 //===----------------------------------------------------------------------===//
+#include "CheckLowering.h"
+
 #include "kiln/Dialect/NN/NNDialect.h"
 #include "kiln/Dialect/NN/Shapes.h"
 #include "kiln/Frontend/Diagnostics.h"
@@ -85,17 +87,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return 0;
   // MLIRGen's shape checks must agree with the ops' verifiers: a module it
   // built that does not verify is a bug.
-  if (failed(verify(*module))) {
-    llvm::errs() << "MLIRGen built a module that does not verify\n";
-    __builtin_trap();
-  }
-  PassManager pm(&context);
-  pm.addPass(createSimplifyPass());
-  pm.addPass(createFusePass());
-  pm.addPass(createConvertNNToLinalgPass());
-  if (failed(pm.run(*module))) {
-    llvm::errs() << "lowering a verified module failed\n";
-    __builtin_trap();
-  }
+  fuzz::checkModuleLowers(*module, /*toLinalg=*/true);
   return 0;
 }
