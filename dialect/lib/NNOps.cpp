@@ -319,20 +319,25 @@ OpFoldResult AdaptiveAvgPool2DOp::fold(FoldAdaptor) {
 LogicalResult LRNOp::verify() {
   if (failed(verifyRank(getOperation(), getInput(), "input", 4)))
     return failure();
-  if (getSize() <= 0)
-    return emitOpError() << "size must be positive, found " << getSize();
-  if (getBefore() && (*getBefore() < 0 || *getBefore() >= (int64_t)getSize()))
-    return emitOpError() << "before must be in [0, size - 1], found "
-                         << *getBefore();
+  // I64Attr accessors return uint64_t; the attributes hold signed values.
+  int64_t size = getSizeAttr().getInt();
+  if (size <= 0)
+    return emitOpError() << "size must be positive, found " << size;
+  if (IntegerAttr beforeAttr = getBeforeAttr()) {
+    int64_t before = beforeAttr.getInt();
+    if (before < 0 || before >= size)
+      return emitOpError() << "before must be in [0, size - 1], found "
+                           << before;
+  }
   // The window runs over the channels zero-padded by size - 1: that padded
   // tensor must be representable too.
   SmallVector<int64_t> padded(shapeOf(getInput()));
   std::optional<int64_t> channels =
-      llvm::checkedAdd<int64_t>(padded[1], (int64_t)getSize() - 1);
+      llvm::checkedAdd<int64_t>(padded[1], size - 1);
   if (channels)
     padded[1] = *channels;
   if (!channels || !checkedElementCount(padded))
-    return emitOpError() << "size " << getSize()
+    return emitOpError() << "size " << size
                          << " is too large: the channels padded for its "
                             "window exceed the tensor size limit";
   return success();
@@ -454,7 +459,11 @@ LogicalResult ConcatOp::verify() {
         return emitOpError() << "input " << i << " dimension " << d << " is "
                              << shape[d] << ", expected " << first[d]
                              << " (only dimension " << dim << " may differ)";
-    expected[dim] += shape[dim]; // Bounded: each input is a static tensor.
+    std::optional<int64_t> joined =
+        llvm::checkedAdd<int64_t>(expected[dim], shape[dim]);
+    if (!joined)
+      return emitOpError() << "joined dimension " << dim << " overflows";
+    expected[dim] = *joined;
   }
   return verifyResultShape(getOperation(), expected);
 }

@@ -65,6 +65,15 @@ func.func @lrn_before_range(%x: tensor<1x6x2x2xf32>) {
 
 // -----
 
+// Tests that a negative start is rejected rather than read as unsigned.
+func.func @lrn_before_negative(%x: tensor<1x6x2x2xf32>) {
+  // expected-error @+1 {{before must be in [0, size - 1], found -1}}
+  %0 = nn.lrn %x size 4 alpha 1.0e-4 beta 0.75 k 1.0 before -1 : tensor<1x6x2x2xf32>
+  return
+}
+
+// -----
+
 // Tests that a dilated window starting in the padding must still land a cell
 // in the input: with dilation 3 the first window reads rows -2 and 1 (fine),
 // but padding 4 makes it read -4 and -1 only.

@@ -322,6 +322,16 @@ func.func @lrn_size(%x: tensor<1x6x5x5xf32>) {
 
 // -----
 
+// Tests that a negative LRN size is read as signed (the most negative value
+// once wrapped the padded-channel arithmetic).
+func.func @lrn_size_negative(%x: tensor<1x6x5x5xf32>) {
+  // expected-error @+1 {{size must be positive, found -9223372036854775808}}
+  %0 = nn.lrn %x size -9223372036854775808 alpha 1.0e-4 beta 0.75 k 1.0 : tensor<1x6x5x5xf32>
+  return
+}
+
+// -----
+
 // Tests that batchnorm needs an NCHW input.
 func.func @batch_norm_rank(%x: tensor<1x16xf32>, %p: tensor<16xf32>) {
   // expected-error @+1 {{'nn.batch_norm' op expects input of rank 4, found rank 2 (1x16)}}
