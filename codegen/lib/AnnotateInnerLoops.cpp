@@ -90,6 +90,21 @@ bool hasInnermostAccesses(scf::ForOp loop) {
   return !result.wasInterrupted();
 }
 
+/// Whether `loop` already works on vectors (a micro-kernel built with the
+/// vector dialect): LLVM cannot vectorize it again, and forcing it to try
+/// only earns a "loop not vectorized" warning.
+bool usesVectors(scf::ForOp loop) {
+  auto isVector = [](Type type) { return isa<VectorType>(type); };
+  return loop.getBody()
+      ->walk([&](Operation *op) {
+        if (llvm::any_of(op->getOperandTypes(), isVector) ||
+            llvm::any_of(op->getResultTypes(), isVector))
+          return WalkResult::interrupt();
+        return WalkResult::advance();
+      })
+      .wasInterrupted();
+}
+
 struct AnnotateInnerLoopsPass
     : public impl::AnnotateInnerLoopsPassBase<AnnotateInnerLoopsPass> {
   using Base::Base;
@@ -120,7 +135,7 @@ struct AnnotateInnerLoopsPass
       // floating-point additions; only do that when asked to.
       if (!reductions && isReductionLoop(loop))
         return;
-      if (!hasInnermostAccesses(loop))
+      if (!hasInnermostAccesses(loop) || usesVectors(loop))
         return;
       loop->setAttr(kLoopAnnotationAttrName, annotation);
     });

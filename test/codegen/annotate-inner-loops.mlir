@@ -84,3 +84,22 @@ func.func @transpose(%in: memref<8x8xf32>, %out: memref<8x8xf32>) {
   }
   return
 }
+
+// -----
+
+// Tests that a loop already built from vector ops (a micro-kernel) is not
+// annotated: LLVM cannot vectorize it again and would warn "loop not
+// vectorized" on every compile.
+
+// CHECK-LABEL: func.func @vector_kernel
+// CHECK-NOT: loop_annotation
+func.func @vector_kernel(%in: memref<64xf32>, %out: memref<64xf32>) {
+  %c0 = arith.constant 0 : index
+  %c16 = arith.constant 16 : index
+  %c64 = arith.constant 64 : index
+  scf.for %i = %c0 to %c64 step %c16 {
+    %x = vector.load %in[%i] : memref<64xf32>, vector<16xf32>
+    vector.store %x, %out[%i] : memref<64xf32>, vector<16xf32>
+  }
+  return
+}
