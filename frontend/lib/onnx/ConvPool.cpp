@@ -136,13 +136,20 @@ static RankedTensorType f32Tensor(NodeContext &ctx,
 
 /// Adds the zero padding of a Pad node feeding the window op to `window`'s
 /// own, and returns the unpadded input's shape; ONNX computed everything so
-/// far (auto_pad, the output size) on the padded shape.
-static llvm::ArrayRef<int64_t> absorbPad(const ImportedValue &input,
-                                         Window &window) {
+/// far (auto_pad, the output size) on the padded shape. Fails (with an
+/// error) when the sum of the two paddings overflows.
+static FailureOr<llvm::ArrayRef<int64_t>>
+absorbPad(NodeContext &ctx, const ImportedValue &input, Window &window) {
   if (!input.pad)
     return input.getShape();
-  for (int i = 0; i < 4; ++i)
-    window.pad[i] += input.pad->pads[i];
+  for (int i = 0; i < 4; ++i) {
+    std::optional<int64_t> sum =
+        llvm::checkedAdd<int64_t>(window.pad[i], input.pad->pads[i]);
+    if (!sum)
+      return ctx.emitError() << "its pads and those of " << input.pad->node
+                             << " overflow together";
+    window.pad[i] = *sum;
+  }
   return cast<RankedTensorType>(input.pad->input.getType()).getShape();
 }
 
@@ -189,7 +196,11 @@ LogicalResult onnximport::importConv(NodeContext &ctx) {
                            << formatShape(w) << " weight";
   if (failed(readWindow(ctx, in.drop_front(2), window)))
     return failure();
-  in = absorbPad(ctx.getInput(0), window);
+  FailureOr<llvm::ArrayRef<int64_t>> unpadded =
+      absorbPad(ctx, ctx.getInput(0), window);
+  if (failed(unpadded))
+    return failure();
+  in = *unpadded;
 
   Value weightValue = ctx.materialize(weight), bias;
   if (ctx.hasInput(2)) {
@@ -256,7 +267,11 @@ static LogicalResult readPool(NodeContext &ctx, Window &window, bool &ceilMode,
     return failure();
   ceilMode = *ceil != 0;
   ownPadding = llvm::any_of(window.pad, [](int64_t pad) { return pad != 0; });
-  in = absorbPad(ctx.getInput(0), window);
+  FailureOr<llvm::ArrayRef<int64_t>> unpadded =
+      absorbPad(ctx, ctx.getInput(0), window);
+  if (failed(unpadded))
+    return failure();
+  in = *unpadded;
   if (!dilatable && (window.dilation[0] != 1 || window.dilation[1] != 1))
     return ctx.unsupported(llvm::formatv("dilations {0}x{1}; Kiln's average "
                                          "pools are not dilated",
@@ -483,9 +498,17 @@ LogicalResult onnximport::importPad(NodeContext &ctx) {
   int64_t order[4] = {pads[2], pads[3], pads[6], pads[7]};
   llvm::copy(order, pending->pads);
   pending->shape.assign(in.begin(), in.end());
-  pending->shape[2] += pads[2] + pads[6];
-  pending->shape[3] += pads[3] + pads[7];
-  if (!nn::checkedElementCount(pending->shape))
+  bool overflow = false;
+  for (int dim = 2; dim < 4; ++dim) {
+    std::optional<int64_t> padded = llvm::checkedAdd<int64_t>(
+        pending->shape[dim], pads[dim]);
+    if (padded)
+      padded = llvm::checkedAdd<int64_t>(*padded, pads[dim + 4]);
+    overflow |= !padded;
+    if (padded)
+      pending->shape[dim] = *padded;
+  }
+  if (overflow || !nn::checkedElementCount(pending->shape))
     return ctx.emitError() << "pads the " << formatShape(in)
                            << " input to a tensor over 2^40 bytes";
   pending->node = ctx.describe().str();

@@ -438,6 +438,25 @@ def constant_no_output():
     return m
 
 
+def pad_overflow():
+    """A Pad whose two pads of one dimension overflow int64 together (found
+    by the ONNX fuzzer)."""
+    big = 2 ** 62
+    return model([node("Pad", ["x", "pads"], ["p"], "pad"),
+                  node("Conv", ["p", "w"], ["y"], "conv")],
+                 [value("x", [1, 1, 4, 4])], [value("y", None)],
+                 [ints("pads", [0, 0, big, 0, 0, 0, big, 0]), weight("w", 1, 1, 1, 1)])
+
+
+def pad_conv_overflow():
+    """A Pad folded into a Conv whose own pads overflow int64 with it."""
+    return model([node("Pad", ["x", "pads"], ["p"], "pad"),
+                  node("Conv", ["p", "w"], ["y"], "conv",
+                       pads=[2 ** 63 - 1, 0, 0, 0])],
+                 [value("x", [1, 1, 4, 4])], [value("y", None)],
+                 [ints("pads", [0, 0, 1, 0, 0, 0, 0, 0]), weight("w", 1, 1, 1, 1)])
+
+
 def main():
     name, out = sys.argv[1], sys.argv[2]
     build = globals()[name.replace("-", "_")]
