@@ -96,6 +96,85 @@ func.func @linear(%x: memref<2x40xf32>, %w: memref<6x40xf32>, %y: memref<2x6xf32
 
 // -----
 
+// Tests that a batch of rows times a constant W runs with the outputs along
+// the vector lanes: W is packed as [blocks, K, V*16] (20 outputs pad to two
+// vectors, zeros past row 20), each step loads the block's weight vectors
+// once and multiplies them by broadcast elements of x, and the last vector's
+// lanes past N are masked on the final load and store. No horizontal sums.
+// CHECK-LABEL: memref.global "private" constant @w_batch_packed : memref<1x40x32xf32>
+// CHECK-LABEL: func.func @linear_batch
+// CHECK-SAME: (%[[X:.*]]: memref<4x40xf32>, %[[Y:.*]]: memref<4x20xf32>)
+// CHECK: %[[P:.*]] = memref.get_global @w_batch_packed
+// CHECK: scf.for %[[K:.*]] = %c0 to %c40 step %c1 iter_args(
+// CHECK: memref.prefetch %[[P]]
+// CHECK: vector.load %[[P]][%{{.*}}, %[[K]], %c0]
+// CHECK: vector.load %[[P]][%{{.*}}, %[[K]], %c16]
+// CHECK: %[[XK:.*]] = memref.load %[[X]][%{{.*}}, %[[K]]]
+// CHECK: vector.broadcast %[[XK]] : f32 to vector<16xf32>
+// CHECK: vector.fma
+// CHECK: vector.create_mask
+// CHECK: vector.maskedload %[[Y]]
+// CHECK: vector.maskedstore %[[Y]]
+// CHECK-NOT: vector.reduction
+// CHECK-NOT: linalg.matmul
+memref.global "private" constant @w_batch : memref<20x40xf32> = dense<0.5>
+func.func @linear_batch(%x: memref<4x40xf32>, %y: memref<4x20xf32>) {
+  %w = memref.get_global @w_batch : memref<20x40xf32>
+  linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>]
+    ins(%x, %w : memref<4x40xf32>, memref<20x40xf32>) outs(%y : memref<4x20xf32>)
+  return
+}
+
+// -----
+
+// Tests that a fused linear + ReLU on a batch with constant weights adds the
+// bias vector and applies ReLU in registers before an unmasked store (32
+// outputs: two full vectors).
+// CHECK-LABEL: func.func @fused_linear_batch
+// CHECK-SAME: (%[[X:[^:]*]]: memref<8x40xf32>, %[[B:[^:]*]]: memref<32xf32>, %[[Y:[^:]*]]: memref<8x32xf32>)
+// CHECK-NOT: linalg.
+// CHECK: vector.fma
+// CHECK: %[[BIAS:.*]] = vector.load %[[B]]
+// CHECK: %[[SUM:.*]] = arith.addf %{{.*}}, %[[BIAS]] : vector<16xf32>
+// CHECK: %[[ACT:.*]] = arith.maximumf %[[SUM]], %{{.*}} : vector<16xf32>
+// CHECK: vector.store %[[ACT]], %[[Y]]
+// CHECK-NOT: linalg.
+// CHECK-NOT: vector.reduction
+// CHECK: return
+memref.global "private" constant @w_fused : memref<32x40xf32> = dense<0.25>
+func.func @fused_linear_batch(%x: memref<8x40xf32>, %b: memref<32xf32>, %y: memref<8x32xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %w = memref.get_global @w_fused : memref<32x40xf32>
+  linalg.broadcast ins(%b : memref<32xf32>) outs(%y : memref<8x32xf32>) dimensions = [0] {kiln.fusion_group = 1 : i64}
+  linalg.matmul indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1)>] {kiln.epilogue = {relu}, kiln.fusion_group = 1 : i64}
+    ins(%x, %w : memref<8x40xf32>, memref<32x40xf32>) outs(%y : memref<8x32xf32>)
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+      ins(%y : memref<8x32xf32>) outs(%y : memref<8x32xf32>) attrs = {kiln.fusion_group = 1 : i64} {
+  ^bb0(%in: f32, %o: f32):
+    %r = arith.maximumf %in, %zero : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// Tests that at batch 1 a constant W keeps the GEMV kernel (rows of W
+// streamed along the reduction, one horizontal sum per output): packing
+// would buy nothing there.
+// CHECK-LABEL: func.func @linear_gemv
+// CHECK: memref.get_global @w_gemv :
+// CHECK: vector.reduction <add>
+memref.global "private" constant @w_gemv : memref<20x40xf32> = dense<0.5>
+func.func @linear_gemv(%x: memref<1x40xf32>, %y: memref<1x20xf32>) {
+  %w = memref.get_global @w_gemv : memref<20x40xf32>
+  linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>]
+    ins(%x, %w : memref<1x40xf32>, memref<20x40xf32>) outs(%y : memref<1x20xf32>)
+  return
+}
+
+// -----
+
 // Tests that a plain matmul (B not transposed) is left alone.
 // CHECK-LABEL: func.func @plain_matmul
 // CHECK: linalg.matmul

@@ -168,9 +168,14 @@ def LowerToMicroKernelsPass : Pass<"kiln-lower-to-microkernels"> {
       accumulated in vector registers across the whole (ic, kh, kw)
       reduction; every step is one input load and `conv-rows` FMAs with
       broadcast weights.
-    * linear: a block of rows of x times a block of rows of W (at most
+    * linear at batch 1 (a GEMV): a block of rows of W (at most
       `matmul-registers` accumulators), vectorised along the reduction, so W
-      streams through once per block of x rows.
+      streams through once with one horizontal sum per output.
+    * linear on a batch with constant weights: W packed as
+      [N/(V*width), K, V*width] so that outputs lie along the lanes; up to 8
+      rows of x x V output vectors (at most `matmul-registers`) accumulate
+      in registers, every weight vector is loaded once per block of rows and
+      multiplied by broadcast elements of x.
 
     The convolution's reduction runs in chunks of input channels whose
     filter slice (`conv-chunk-bytes`) stays in L1 while the kernel sweeps
