@@ -34,6 +34,7 @@
 #include "llvm/TargetParser/Triple.h"
 
 #include <algorithm>
+#include <unistd.h>
 
 using llvm::Error;
 using llvm::StringRef;
@@ -125,6 +126,34 @@ createTargetMachine(const TargetOptions &options, OptLevel level) {
   if (!machine)
     return makeError("cannot create a target machine for '" + tripleName + "'");
   return std::move(machine);
+}
+
+CacheSizes kiln::getCacheSizes(const TargetOptions &options) {
+  llvm::Triple triple(llvm::Triple::normalize(
+      options.triple.empty() ? llvm::sys::getDefaultTargetTriple()
+                             : options.triple));
+  CacheSizes sizes;
+  if (triple.isAArch64())
+    sizes = {int64_t(64) << 10, int64_t(1) << 20};
+  else
+    sizes = {int64_t(32) << 10, int64_t(1) << 20};
+  bool host = options.cpu == "native" &&
+              llvm::Triple(llvm::sys::getProcessTriple()).getArch() ==
+                  triple.getArch();
+#if defined(_SC_LEVEL1_DCACHE_SIZE) && defined(_SC_LEVEL2_CACHE_SIZE)
+  // glibc reads these from CPUID (x86) or sysfs; 0 or -1 when unknown.
+  if (host) {
+    long l1 = sysconf(_SC_LEVEL1_DCACHE_SIZE);
+    long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    if (l1 > 0)
+      sizes.l1 = l1;
+    if (l2 > 0)
+      sizes.l2 = l2;
+  }
+#else
+  (void)host;
+#endif
+  return sizes;
 }
 
 /// Reads one of the shapes kiln-record-model-signature stored on `module`.

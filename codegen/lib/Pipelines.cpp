@@ -109,12 +109,14 @@ void buildLinalgToLoopsPipeline(OpPassManager &pm,
       winograd.tile = options.winogradTile;
       winograd.vectorWidth = options.vectorWidth;
       winograd.accumulators = options.convAccumulators;
+      winograd.chunkBytes = options.l2CacheBytes / 2;
       pm.addNestedPass<func::FuncOp>(createWinogradPass(winograd));
     }
     LowerToMicroKernelsPassOptions kernels;
     kernels.vectorWidth = options.vectorWidth;
     kernels.convRows = options.convAccumulators;
     kernels.matmulRegisters = options.matmulAccumulators;
+    kernels.convChunkBytes = options.l1CacheBytes / 3;
     pm.addNestedPass<func::FuncOp>(createLowerToMicroKernelsPass(kernels));
     // Drop the weight globals that the kernels repacked.
     pm.addPass(createSymbolDCEPass());
@@ -255,6 +257,16 @@ struct PipelineCLOptions : public PassPipelineOptions<PipelineCLOptions> {
       *this, "matmul-accumulators",
       llvm::cl::desc("Vector accumulators of the linear kernel"),
       llvm::cl::init(16)};
+  Option<int64_t> l1CacheBytes{
+      *this, "l1-cache-bytes",
+      llvm::cl::desc("Per-core L1 data cache size the kernels' tiles are "
+                     "sized for"),
+      llvm::cl::init(48 << 10)};
+  Option<int64_t> l2CacheBytes{
+      *this, "l2-cache-bytes",
+      llvm::cl::desc("Per-core L2 cache size the kernels' tiles are sized "
+                     "for"),
+      llvm::cl::init(2 << 20)};
   Option<bool> planMemory{
       *this, "plan-memory",
       llvm::cl::desc("Place intermediate buffers in one workspace argument"),
@@ -274,6 +286,8 @@ struct PipelineCLOptions : public PassPipelineOptions<PipelineCLOptions> {
     options.winogradTile = winogradTile;
     options.convAccumulators = convAccumulators;
     options.matmulAccumulators = matmulAccumulators;
+    options.l1CacheBytes = l1CacheBytes;
+    options.l2CacheBytes = l2CacheBytes;
     options.planMemory = planMemory;
     options.entryName = entry;
     return options;

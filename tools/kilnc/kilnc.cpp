@@ -238,6 +238,14 @@ cl::opt<unsigned> winogradTile(
              "and reads fewer filter bytes)"),
     cl::init(0), cl::cat(kilnCategory));
 
+cl::opt<std::string> cacheSizes(
+    "cache-sizes",
+    cl::desc("Per-core L1 data and L2 cache sizes the kernels' tiles are "
+             "sized for, in bytes with an optional K or M suffix (default: "
+             "the host's for the host CPU, else typical ones for the "
+             "target)"),
+    cl::value_desc("L1,L2"), cl::cat(kilnCategory));
+
 cl::opt<bool> printMemoryPlan(
     "print-memory-plan",
     cl::desc("Print the static memory plan (each intermediate buffer's "
@@ -560,6 +568,27 @@ int compileONNX(const std::string &output) {
   return emitModule(std::move(module), output);
 }
 
+/// Parses --cache-sizes ("48K,2M"): two sizes from 1 KB to 1 GB.
+std::optional<CacheSizes> parseCacheSizes(StringRef text) {
+  auto [first, second] = text.split(',');
+  int64_t values[2];
+  StringRef parts[2] = {first.trim(), second.trim()};
+  for (int i = 0; i < 2; ++i) {
+    StringRef part = parts[i];
+    int64_t scale = 1;
+    if (part.ends_with_insensitive("k"))
+      scale = int64_t(1) << 10, part = part.drop_back();
+    else if (part.ends_with_insensitive("m"))
+      scale = int64_t(1) << 20, part = part.drop_back();
+    uint64_t value;
+    if (part.empty() || part.getAsInteger(10, value) ||
+        value > (uint64_t(1) << 30) / scale || value * scale < 1024)
+      return std::nullopt;
+    values[i] = (int64_t)value * scale;
+  }
+  return CacheSizes{values[0], values[1]};
+}
+
 int compile() {
   std::string output =
       outputFile.empty() ? defaultOutputPath(emit) : outputFile.getValue();
@@ -573,6 +602,11 @@ int compile() {
       winogradTile != 4)
     return fail(kBadUsage, "--winograd-tile must be 2 or 4, not " +
                                std::to_string(winogradTile));
+  if (cacheSizes.getNumOccurrences() && !parseCacheSizes(cacheSizes))
+    return fail(kBadUsage,
+                "--cache-sizes must be two sizes from 1K to 1024M, L1 then "
+                "L2, e.g. 48K,2M; found '" +
+                    cacheSizes + "'");
   if (batch.getNumOccurrences() && batch <= 0)
     return fail(kBadUsage,
                 "--batch must be positive, found " + Twine(batch.getValue()));
@@ -705,6 +739,11 @@ int emitModule(mlir::OwningOpRef<mlir::ModuleOp> module,
     int64_t registers = getVectorRegisters(**machine);
     options.convAccumulators = registers * 3 / 4;
     options.matmulAccumulators = registers / 2;
+    CacheSizes caches = cacheSizes.getNumOccurrences()
+                            ? *parseCacheSizes(cacheSizes)
+                            : getCacheSizes(target);
+    options.l1CacheBytes = caches.l1;
+    options.l2CacheBytes = caches.l2;
     options.winograd = !noWinograd;
     options.winogradTile = winogradTile;
     options.planMemory = !noMemoryPlan;

@@ -81,6 +81,20 @@ int64_t getVectorWidth(const llvm::TargetMachine &targetMachine);
 /// three quarters of them as accumulators; more would spill.
 int64_t getVectorRegisters(const llvm::TargetMachine &targetMachine);
 
+/// Data cache sizes in bytes, per core, that the kernels' tiles are sized
+/// for (PipelineOptions::l1CacheBytes, l2CacheBytes).
+struct CacheSizes {
+  int64_t l1 = 0;
+  int64_t l2 = 0;
+};
+
+/// The data cache sizes of `options`' target: the host's own (from the C
+/// library) when the target is the host CPU ("native" on the host's
+/// architecture), else typical ones for the architecture (x86-64: 32 KB L1,
+/// 1 MB L2, as on Skylake-SP and Ice Lake servers; aarch64: 64 KB and 1 MB,
+/// as on Neoverse N1 and V1).
+CacheSizes getCacheSizes(const TargetOptions &options);
+
 /// Translates `module` (LLVM dialect, as left by buildLoopsToLLVMPipeline) to
 /// LLVM IR for `targetMachine`: sets the triple and data layout, renames the
 /// entry function (`entryName`, normally "forward") to kiln_forward, makes

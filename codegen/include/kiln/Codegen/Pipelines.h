@@ -69,6 +69,14 @@ struct PipelineOptions {
   int64_t convAccumulators = 24;
   int64_t matmulAccumulators = 16;
 
+  /// Per-core data cache sizes the kernels' tiles are sized for
+  /// (getCacheSizes): a third of L1 holds the filter slice of the direct
+  /// convolution's reduction chunk (the input rows and accumulators share
+  /// the rest), half of L2 one Winograd chunk's transformed inputs and
+  /// products.
+  int64_t l1CacheBytes = 48 << 10;
+  int64_t l2CacheBytes = 2 << 20;
+
   /// Place all intermediate buffers in one workspace argument of the entry
   /// function (kiln-plan-memory) instead of allocating each on the heap.
   bool planMemory = true;
