@@ -205,10 +205,12 @@ SmallVector<Value> sandwich(ImplicitLocOpBuilder &b, VectorType type,
   return result;
 }
 
-/// The tiles of one vector's lanes: tile t0 + lane, its top-left output
-/// position (row, col) and whether it exists (t < tiles), as i32 vectors.
+/// The tiles of one vector's lanes, numbered across the batch: tile
+/// t0 + lane lies in image firstImage + image (image as an i32 vector, so
+/// that lane offsets stay small), at top-left output position (row, col),
+/// and exists when valid (t < the batch's tiles).
 struct TileLanes {
-  Value row, col, valid;
+  Value firstImage, image, row, col, valid;
 };
 
 struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
@@ -236,9 +238,12 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     if (ic < options.minChannels || oc < options.minChannels)
       return rewriter.notifyMatchFailure(op, "too few channels");
     // Lane offsets are i32 (one gather or scatter instruction for 16
-    // lanes): every plane they index must stay below 2^31 elements.
-    if (in[2] * in[3] >= INT32_MAX || out[2] * out[3] >= INT32_MAX)
-      return rewriter.notifyMatchFailure(op, "planes too large for i32");
+    // lanes), relative to the first image of the vector: the lanes of one
+    // vector span at most vector-width + 1 images.
+    if ((options.vectorWidth + 1) *
+            std::max(ic * in[2] * in[3], oc * out[2] * out[3]) >=
+        INT32_MAX)
+      return rewriter.notifyMatchFailure(op, "images too large for i32");
     // U takes (m+2)^2 / 9 times the filter's bytes (4x for F(4x4)) in the
     // executable: past a gigabyte, the direct kernel's smaller constant wins.
     constexpr int64_t kMaxFilterBytes = int64_t(1) << 30;
@@ -265,21 +270,40 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     int64_t width = options.vectorWidth;
     int64_t oh = out[2], ow = out[3];
     int64_t tilesH = llvm::divideCeil(oh, m), tilesW = llvm::divideCeil(ow, m);
-    int64_t tiles = tilesH * tilesW;
-    int64_t tileVectors = llvm::divideCeil(tiles, width);
+    // The tiles of every image of the batch form one sequence (image-major),
+    // so that chunks span images: at batch 8 the late layers, whose images
+    // hold a few vectors of tiles each, read U once per chunk of the batch
+    // instead of once per image.
+    int64_t tiles = tilesH * tilesW, totalTiles = out[0] * tiles;
+    int64_t tileVectors = llvm::divideCeil(totalTiles, width);
     // Tiles per chunk. Each chunk reads all of U (elements x oc x ic
     // floats); its transformed inputs and products (elements x (ic + oc)
-    // floats per tile) make a round trip through memory unless they fit in
-    // cache-bytes. Take the chunk count that moves the fewest bytes, a fork
-    // and join of the three phases counted as kForkBytes.
+    // floats per tile) make a round trip through the caches or memory
+    // (moveCost below). Take the chunk count that moves the fewest bytes, a
+    // fork and join of the three phases counted as kForkBytes.
     constexpr int64_t kForkBytes = 65536;
     // Slots for chunks that run side by side (at most as many threads as
-    // that work at once), and the fewest chunks (of all images, at batch
-    // sizes above 1) that keep them balanced.
+    // that work at once), and the fewest chunks that keep them balanced.
     constexpr int64_t kSlots = 8, kMinSlottedChunks = 8;
-    constexpr int64_t kMaxSlotScratchBytes = int64_t(32) << 20;
+    // Scratch (all slots' V and M, or one chunk's) beyond this size streams
+    // from DRAM rather than the last-level cache: no chunk takes more
+    // unless a single vector of tiles does. (VGG-16 at batch 8: one 231 MB
+    // chunk for 112x112 made conv2_2 take 139 ms instead of 78.)
+    constexpr int64_t kMaxScratchBytes = int64_t(32) << 20;
+    constexpr int64_t kCacheShareBytes = int64_t(8) << 20;
     int64_t filterBytes = elements * oc * ic * 4;
     int64_t tileBytes = elements * (ic + oc) * 4;
+    // What moving `bytes` of data whose footprint is `footprint` costs:
+    // nothing within chunk-bytes (L2), half of DRAM's price within a share
+    // of the last-level cache (which other cores and, on a shared machine,
+    // other tenants use too), DRAM's beyond. U counts by its own size: a
+    // small U re-read per chunk comes from cache. (VGG-16's conv2_1 at
+    // batch 8 took 33 ms in slots of L2-sized chunks, 50 in 8 MB ones.)
+    auto moveCost = [&](double bytes, double footprint) {
+      return footprint <= options.chunkBytes ? 0.0
+             : footprint <= kCacheShareBytes ? 0.5 * bytes
+                                             : bytes;
+    };
     int64_t chunks = 1;
     double bestCost = std::numeric_limits<double>::infinity();
     for (int64_t count = 1; count <= tileVectors; ++count) {
@@ -287,10 +311,11 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
       if (count > 1 && llvm::divideCeil(tileVectors, vectors) != count)
         continue; // The same chunks as a smaller count.
       double workingSet = double(tileBytes) * vectors * width;
-      double cost = double(count) * (filterBytes + kForkBytes) +
-                    (workingSet > options.chunkBytes
-                         ? 2.0 * tileBytes * tileVectors * width
-                         : 0.0);
+      if (workingSet > kMaxScratchBytes && vectors > 1)
+        continue;
+      double cost =
+          double(count) * (moveCost(filterBytes, filterBytes) + kForkBytes) +
+          moveCost(2.0 * tileBytes * tileVectors * width, workingSet);
       if (cost < bestCost)
         bestCost = cost, chunks = count;
     }
@@ -337,8 +362,8 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     // enough that those stay near the cache (VGG's 28x28 layers at 512
     // channels take 9.4 MB per chunk; 8 of them would go to memory).
     int64_t slotScratchBytes = kSlots * tileBytes * chunkTiles;
-    int64_t slots = chunks * out[0] >= kMinSlottedChunks &&
-                            slotScratchBytes <= kMaxSlotScratchBytes
+    int64_t slots = chunks >= kMinSlottedChunks &&
+                            slotScratchBytes <= kMaxScratchBytes
                         ? kSlots
                         : 1;
     Value v = alloc({slots, elements, ic, chunkTiles});
@@ -373,16 +398,39 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
                                                  return b.getI32IntegerAttr(i);
                                                }))));
     auto tileLanes = [&](ImplicitLocOpBuilder &b, Value t0) {
+      // t0 = firstImage * tiles + local0; lane i is tile local0 + i of
+      // image firstImage, or of a later one past the image's last tile.
+      Value firstImage = arith::DivUIOp::create(b, t0, index(b, tiles));
+      Value local0 = arith::SubIOp::create(
+          b, t0, arith::MulIOp::create(b, firstImage, index(b, tiles)));
       Value first = vector::BroadcastOp::create(
-          b, iota.getType(), arith::IndexCastOp::create(b, b.getI32Type(), t0));
+          b, iota.getType(),
+          arith::IndexCastOp::create(b, b.getI32Type(), local0));
       Value t = arith::AddIOp::create(b, first, iota);
-      Value ty = arith::DivUIOp::create(b, t, splatI32(b, width, tilesW));
+      Value image = arith::DivUIOp::create(b, t, splatI32(b, width, tiles));
+      Value local = arith::SubIOp::create(
+          b, t, arith::MulIOp::create(b, image, splatI32(b, width, tiles)));
+      Value ty = arith::DivUIOp::create(b, local, splatI32(b, width, tilesW));
       Value tx = arith::SubIOp::create(
-          b, t, arith::MulIOp::create(b, ty, splatI32(b, width, tilesW)));
-      return TileLanes{arith::MulIOp::create(b, ty, splatI32(b, width, m)),
+          b, local, arith::MulIOp::create(b, ty, splatI32(b, width, tilesW)));
+      // Lanes from the end of the batch on are off: lane < totalTiles - t0,
+      // clamped to [0, width] so that it fits in i32 (the last chunk may
+      // hold whole vectors past the end).
+      Value remaining = arith::MaxSIOp::create(
+          b,
+          arith::MinSIOp::create(
+              b, arith::SubIOp::create(b, index(b, totalTiles), t0),
+              index(b, width)),
+          index(b, 0));
+      Value valid = arith::CmpIOp::create(
+          b, arith::CmpIPredicate::ult, iota,
+          vector::BroadcastOp::create(
+              b, iota.getType(),
+              arith::IndexCastOp::create(b, b.getI32Type(), remaining)));
+      return TileLanes{firstImage, image,
+                       arith::MulIOp::create(b, ty, splatI32(b, width, m)),
                        arith::MulIOp::create(b, tx, splatI32(b, width, m)),
-                       arith::CmpIOp::create(b, arith::CmpIPredicate::ult, t,
-                                             splatI32(b, width, tiles))};
+                       valid};
     };
     // The lanes whose element (row + dr, col + dc) lies inside a
     // height x rowLength plane, for lanes whose (row, col) advance by
@@ -405,13 +453,18 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
         mask = arith::AndIOp::create(b, mask, below(lanes.col, dc, rowLength));
       return mask;
     };
+    // Each lane's offset from the start of the vector's first image, in a
+    // buffer of imageElements per image and rows of rowLength.
     auto laneOffsets = [&](ImplicitLocOpBuilder &b, const TileLanes &lanes,
-                           int64_t rowLength) {
+                           int64_t rowLength, int64_t imageElements) {
+      Value inImage = arith::AddIOp::create(
+          b,
+          arith::MulIOp::create(b, lanes.row, splatI32(b, width, rowLength)),
+          lanes.col);
       return arith::AddIOp::create(
-                 b,
-                 arith::MulIOp::create(b, lanes.row,
-                                       splatI32(b, width, rowLength)),
-                 lanes.col)
+                 b, inImage,
+                 arith::MulIOp::create(b, lanes.image,
+                                       splatI32(b, width, imageElements)))
           .getResult();
     };
     Value zero = splatF32(b, vectorType, 0);
@@ -423,8 +476,8 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
 
     // Phase 1: the input transform of the chunk's tiles, a vector of tiles
     // per step, every input channel.
-    auto transformInput = [&](ImplicitLocOpBuilder &b, Value n, Value tBase,
-                              Value slot, bool parallel) {
+    auto transformInput = [&](ImplicitLocOpBuilder &b, Value tBase, Value slot,
+                              bool parallel) {
       buildBlockLoop(
           b, chunkVectors,
           parallel ? ic * chunkTiles * elements * kGatherWork : 0,
@@ -432,7 +485,8 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
             Value column = affine(b, {}, j, width);
             TileLanes lanes =
                 tileLanes(b, arith::AddIOp::create(b, tBase, column));
-            Value base = laneOffsets(b, lanes, in[3]);
+            int64_t inPlane = in[2] * in[3];
+            Value base = laneOffsets(b, lanes, in[3], ic * inPlane);
             SmallVector<Value> masks, offsets;
             for (int64_t r = 0; r < a; ++r)
               for (int64_t c = 0; c < a; ++c) {
@@ -441,8 +495,9 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
                     b, base, splatI32(b, width, r * in[3] + c)));
               }
             buildLoop(b, ic, 1, {}, [&](auto &b, Value channel, ValueRange) {
-              Value plane =
-                  affine(b, {}, affine(b, channel, n, ic), in[2] * in[3]);
+              Value plane = affine(b, affine(b, {}, lanes.firstImage,
+                                             ic * inPlane),
+                                   channel, inPlane);
               SmallVector<Value> d;
               for (int64_t k = 0; k < elements; ++k)
                 d.push_back(vector::GatherOp::create(
@@ -528,10 +583,11 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
       int64_t kh = group->poolKernel[0], kw = group->poolKernel[1];
       bool isMax = group->pool == "max";
       TileLanes pooledLanes{
+          lanes.firstImage, lanes.image,
           arith::DivUIOp::create(b, lanes.row, splatI32(b, width, kh)),
           arith::DivUIOp::create(b, lanes.col, splatI32(b, width, kw)),
           lanes.valid};
-      Value base = laneOffsets(b, pooledLanes, pooledW);
+      Value base = laneOffsets(b, pooledLanes, pooledW, oc * pooledH * pooledW);
       for (int64_t pr = 0; pr < m / kh; ++pr)
         for (int64_t pc = 0; pc < m / kw; ++pc) {
           Value acc =
@@ -557,7 +613,8 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
 
     // Phase 3: the output transform of every output channel's tiles, with
     // the bias (in the output already when unfused) and a fused ReLU.
-    auto transformOutput = [&](ImplicitLocOpBuilder &b, Value n, Value tBase,
+    int64_t outPlane = poolInTile ? pooledH * pooledW : oh * ow;
+    auto transformOutput = [&](ImplicitLocOpBuilder &b, Value tBase,
                                Value slot, bool parallel) {
       buildBlockLoop(
           b, oc, parallel ? oc * chunkTiles * elements * kGatherWork : 0,
@@ -567,8 +624,6 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
               bias = vector::BroadcastOp::create(
                   b, vectorType,
                   memref::LoadOp::create(b, group->bias, ValueRange{channel}));
-            Value plane = affine(b, {}, affine(b, channel, n, oc),
-                                 poolInTile ? pooledH * pooledW : oh * ow);
             buildLoop(
                 b, chunkVectors, 1, {}, [&](auto &b, Value j, ValueRange) {
                   Value column = affine(b, {}, j, width);
@@ -581,6 +636,9 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
                       sandwich(b, vectorType, w.at, m, a, sums);
                   TileLanes lanes =
                       tileLanes(b, arith::AddIOp::create(b, tBase, column));
+                  Value plane = affine(
+                      b, affine(b, {}, lanes.firstImage, oc * outPlane),
+                      channel, outPlane);
                   if (fused) {
                     for (Value &value : y) {
                       if (bias)
@@ -593,7 +651,7 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
                     emitTilePooling(b, lanes, y, plane);
                     return SmallVector<Value>();
                   }
-                  Value base = laneOffsets(b, lanes, ow);
+                  Value base = laneOffsets(b, lanes, ow, oc * outPlane);
                   for (int64_t r = 0; r < m; ++r)
                     for (int64_t c = 0; c < m; ++c) {
                       Value mask = insideMask(b, lanes, r, c, oh, ow, m, m);
@@ -616,41 +674,34 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
           });
     };
 
-    // One chunk of image n's tiles from tBase through the three phases, in
-    // `slot`'s scratch, each phase forking when `parallel`.
-    auto runChunk = [&](ImplicitLocOpBuilder &b, Value n, Value tBase,
-                        Value slot, bool parallel) {
-      transformInput(b, n, tBase, slot, parallel);
+    // One chunk of the batch's tiles from tBase through the three phases,
+    // in `slot`'s scratch, each phase forking when `parallel`.
+    auto runChunk = [&](ImplicitLocOpBuilder &b, Value tBase, Value slot,
+                        bool parallel) {
+      transformInput(b, tBase, slot, parallel);
       multiply(b, slot, parallel);
-      transformOutput(b, n, tBase, slot, parallel);
+      transformOutput(b, tBase, slot, parallel);
     };
     if (slots > 1) {
-      // Work items: (image, chunk) pairs, every slots-th to a slot.
+      // Every slots-th chunk to a slot.
       buildBlockLoop(
           b, slots, std::numeric_limits<int64_t>::max(),
           [&](auto &b, Value slot) {
             scf::ForOp::create(
-                b, slot, index(b, out[0] * chunks), index(b, slots),
-                ValueRange{},
-                [&](OpBuilder &nested, Location loc, Value item, ValueRange) {
+                b, slot, index(b, chunks), index(b, slots), ValueRange{},
+                [&](OpBuilder &nested, Location loc, Value chunk, ValueRange) {
                   ImplicitLocOpBuilder b(loc, nested);
-                  Value n = arith::DivUIOp::create(b, item, index(b, chunks));
-                  Value chunk =
-                      arith::RemUIOp::create(b, item, index(b, chunks));
-                  Value tBase = affine(b, {}, chunk, chunkTiles);
-                  runChunk(b, n, tBase, slot, /*parallel=*/false);
+                  runChunk(b, affine(b, {}, chunk, chunkTiles), slot,
+                           /*parallel=*/false);
                   scf::YieldOp::create(b);
                 });
           });
     } else {
-      buildLoop(b, out[0], 1, {}, [&](auto &b, Value n, ValueRange) {
-        buildLoop(b, chunks * chunkTiles, chunkTiles, {},
-                  [&](auto &b, Value tBase, ValueRange) {
-                    runChunk(b, n, tBase, index(b, 0), /*parallel=*/true);
-                    return SmallVector<Value>();
-                  });
-        return SmallVector<Value>();
-      });
+      buildLoop(b, chunks * chunkTiles, chunkTiles, {},
+                [&](auto &b, Value tBase, ValueRange) {
+                  runChunk(b, tBase, index(b, 0), /*parallel=*/true);
+                  return SmallVector<Value>();
+                });
     }
     if (scratch)
       buildBlockLoop(

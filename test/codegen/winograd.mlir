@@ -31,8 +31,9 @@
 // CHECK: %[[M:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x36x8x16xf32>
 // CHECK: %[[FLATIN:.*]] = memref.collapse_shape %[[IN]] {{\[\[}}0, 1, 2, 3]] : memref<1x8x9x9xf32> into memref<648xf32>
 // CHECK: %[[FLATOUT:.*]] = memref.collapse_shape %[[OUT]] {{\[\[}}0, 1, 2, 3]] : memref<1x8x7x7xf32> into memref<392xf32>
-// Phase 1: each lane's tile; lanes past the 4 tiles are off.
-// CHECK: %[[VALID:.*]] = arith.cmpi ult, %{{.*}}, %cst{{.*}} : vector<16xi32>
+// Phase 1: each lane's tile; lanes past the 4 tiles (lane >= 4 - t0)
+// are off.
+// CHECK: %[[VALID:.*]] = arith.cmpi ugt, %{{.*}}, %cst{{.*}} : vector<16xi32>
 // CHECK: arith.andi %[[VALID]], %{{.*}} : vector<16xi1>
 // CHECK: scf.for %[[IC:.*]] = %c0 to %c8 step %c1 {
 // CHECK-COUNT-36: vector.gather %[[FLATIN]]
@@ -283,5 +284,34 @@ func.func @rgb_image(%in: memref<1x3x9x9xf32>, %out: memref<1x8x7x7xf32>) {
   %w = memref.get_global @rgb : memref<8x3x3x3xf32>
   linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
     ins(%in, %w : memref<1x3x9x9xf32>, memref<8x3x3x3xf32>) outs(%out : memref<1x8x7x7xf32>)
+  return
+}
+
+// -----
+
+// Tests that the tiles of a batch form one sequence: two 7x7 outputs of 2x2
+// tiles fill 8 lanes of one vector, one chunk for both images (U is read
+// once, not once per image). Each lane finds its image (lane / 4 tiles) and
+// offsets its gathers by image x 648 (8 x 9 x 9) from the vector's first
+// image, whose channel planes the scalar base indexes.
+// CHECK-LABEL: func.func @batch
+// CHECK-SAME: (%[[IN:.*]]: memref<2x8x9x9xf32>, %[[OUT:.*]]: memref<2x8x7x7xf32>)
+// CHECK: %[[IMAGESIZE:.*]] = arith.constant dense<648> : vector<16xi32>
+// CHECK: %[[TILES:.*]] = arith.constant dense<4> : vector<16xi32>
+// CHECK: %[[FLATIN:.*]] = memref.collapse_shape %[[IN]] {{\[\[}}0, 1, 2, 3]] : memref<2x8x9x9xf32> into memref<1296xf32>
+// CHECK: scf.for %[[T:.*]] = %c0 to %c16 step %c16 {
+// CHECK-NEXT: scf.for %{{.*}} = %c0 to %c1 step %c1 {
+// CHECK: %[[FIRST:.*]] = arith.divui %{{.*}}, %c4 : index
+// CHECK: %[[IMAGE:.*]] = arith.divui %{{.*}}, %[[TILES]] : vector<16xi32>
+// CHECK: arith.muli %[[IMAGE]], %[[IMAGESIZE]] : vector<16xi32>
+// CHECK: scf.for %[[IC:.*]] = %c0 to %c8 step %c1 {
+// CHECK: arith.muli %[[FIRST]], %c648 : index
+// CHECK-COUNT-36: vector.gather %[[FLATIN]]
+// CHECK: memref.dealloc
+memref.global "private" constant @w : memref<8x8x3x3xf32> = dense<0.5>
+func.func @batch(%in: memref<2x8x9x9xf32>, %out: memref<2x8x7x7xf32>) {
+  %w = memref.get_global @w : memref<8x8x3x3xf32>
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
+    ins(%in, %w : memref<2x8x9x9xf32>, memref<8x8x3x3xf32>) outs(%out : memref<2x8x7x7xf32>)
   return
 }

@@ -232,16 +232,18 @@ def WinogradPass : Pass<"kiln-winograd"> {
 
     * the filter transform U = G g G^T, done at compile time into a constant
       packed [(m+2)^2, OC/R, IC, R];
-    * per chunk of input tiles, the input transform V = B^T d B,
-      vectorised across tiles (each lane gathers its own tile); then (m+2)^2 independent matrix
+    * per chunk of input tiles (numbered across the batch, so a chunk may
+      span images), the input transform V = B^T d B, vectorised across
+      tiles (each lane gathers its own tile); then (m+2)^2 independent matrix
       products M = U V, register-blocked like the direct kernel (R output
       channels x C vectors of tiles); then the output transform
       Y = A^T M A, which adds the bias, applies a fused ReLU and scatters the
       tile into the output (or into a scratch that the fused pooling reads).
 
     The chunk size trades re-reading U once per chunk against the round
-    trip to memory of V and M when a chunk's share of them exceeds
-    `chunk-bytes`. Layers of many chunks (the large images of a network's
+    trip of V and M, each priced by where it lives: free within
+    `chunk-bytes`, half price within a share of the last-level cache, full
+    price (DRAM) beyond. Layers of many chunks (the large images of a network's
     first layers) run them side by side, 8 slots with scratch of their own
     in one parallel loop; the others fork in each phase. Edge tiles that
     stick out of the image are masked, so any size works. Without a `tile`,
