@@ -517,6 +517,8 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     // Phase 2: for every tile element xi and block of output channels,
     // products[xi][oc][t] = sum_ic U[xi][oc][ic] * V[xi][ic][t].
     int64_t ocBlocks = oc / rows;
+    constexpr int64_t kPrefetchBytes = 4096;
+    int64_t prefetchSteps = llvm::divideCeil(kPrefetchBytes, rows * 4);
     auto multiply = [&](ImplicitLocOpBuilder &b, Value slot, bool parallel) {
       buildBlockLoop(
           b, elements * ocBlocks,
@@ -536,6 +538,19 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
               accs = buildLoop(
                   b, ic, 1, accs, [&](auto &b, Value channel, ValueRange accs) {
                     SmallVector<Value> xs, next(accs);
+                    // U streams from memory when it is large (the late
+                    // layers); keep it coming across 4 KB page boundaries,
+                    // where the hardware prefetcher stops. Past the block's
+                    // end this reaches into the next one (or harmlessly past
+                    // U: prefetches do not fault).
+                    memref::PrefetchOp::create(
+                        b, u,
+                        ValueRange{xi, ocb,
+                                   arith::AddIOp::create(
+                                       b, channel, index(b, prefetchSteps)),
+                                   index(b, 0)},
+                        /*isWrite=*/false, /*localityHint=*/3,
+                        /*isDataCache=*/true);
                     for (Value t : ts)
                       xs.push_back(vector::LoadOp::create(
                           b, vectorType, v, ValueRange{slot, xi, channel, t}));
