@@ -91,6 +91,32 @@ Value affine(ImplicitLocOpBuilder &b, Value base, Value offset, int64_t scale) {
   return base ? arith::AddIOp::create(b, base, scaled).getResult() : scaled;
 }
 
+SmallVector<Value> indexSequence(ImplicitLocOpBuilder &b, Value base,
+                                 int64_t count, int64_t step) {
+  SmallVector<Value> values;
+  for (int64_t i = 0; i < count; ++i)
+    values.push_back(
+        i ? arith::AddIOp::create(b, base, index(b, i * step)).getResult()
+          : base);
+  return values;
+}
+
+SmallVector<Value> accumulateOuterProduct(ImplicitLocOpBuilder &b,
+                                          VectorType vectorType,
+                                          ArrayRef<Value> scalars,
+                                          ArrayRef<Value> vectors,
+                                          ValueRange accs) {
+  SmallVector<Value> next(accs);
+  for (auto [r, scalar] : llvm::enumerate(scalars)) {
+    Value broadcast = vector::BroadcastOp::create(b, vectorType, scalar);
+    for (auto [c, vector] : llvm::enumerate(vectors)) {
+      Value &acc = next[r * vectors.size() + c];
+      acc = vector::FMAOp::create(b, broadcast, vector, acc);
+    }
+  }
+  return next;
+}
+
 std::optional<SmallVector<float>> constantData(Value value) {
   auto getGlobal = value.getDefiningOp<memref::GetGlobalOp>();
   if (!getGlobal)

@@ -59,6 +59,22 @@ mlir::Value index(mlir::ImplicitLocOpBuilder &b, int64_t value);
 mlir::Value affine(mlir::ImplicitLocOpBuilder &b, mlir::Value base,
                    mlir::Value offset, int64_t scale);
 
+/// The `count` indices base, base + step, ..., base + (count - 1) * step
+/// (the rows or columns of a register block).
+llvm::SmallVector<mlir::Value> indexSequence(mlir::ImplicitLocOpBuilder &b,
+                                             mlir::Value base, int64_t count,
+                                             int64_t step = 1);
+
+/// One step of a register-blocked kernel: accs[r * C + c] += broadcast(
+/// scalars[r]) * vectors[c] for R scalars and C vectors; returns the new
+/// accumulators.
+llvm::SmallVector<mlir::Value>
+accumulateOuterProduct(mlir::ImplicitLocOpBuilder &b,
+                       mlir::VectorType vectorType,
+                       llvm::ArrayRef<mlir::Value> scalars,
+                       llvm::ArrayRef<mlir::Value> vectors,
+                       mlir::ValueRange accs);
+
 /// Returns the data of a constant buffer defined by memref.get_global, or
 /// std::nullopt when it is not a constant whose values are at hand.
 std::optional<llvm::SmallVector<float>> constantData(mlir::Value value);

@@ -237,13 +237,11 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     auto emitBlock = [&](ImplicitLocOpBuilder &b, Value n, Value ocb,
                          Value oh, Value ow, int64_t valid, Value icBase,
                          Value isFirst, Value isLast) {
-      Value oc = affine(b, {}, ocb, rows);
-      SmallVector<Value> ocs, cols, masks;
-      for (int64_t r = 0; r < rows; ++r)
-        ocs.push_back(r ? arith::AddIOp::create(b, oc, index(b, r)) : oc);
+      SmallVector<Value> ocs = indexSequence(b, affine(b, {}, ocb, rows), rows);
+      SmallVector<Value> cols =
+          indexSequence(b, ow, llvm::divideCeil(valid, width), width);
+      SmallVector<Value> masks;
       for (int64_t c = 0; c * width < valid; ++c) {
-        cols.push_back(c ? arith::AddIOp::create(b, ow, index(b, c * width))
-                         : ow);
         int64_t lanes = std::min(width, valid - c * width);
         masks.push_back(lanes == width
                             ? Value()
@@ -297,19 +295,14 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
                   : loadVector(b, vectorType, phased,
                                {n, ic, ih, phase, affine(b, cols[c], shift, 1)},
                                masks[c]));
-        SmallVector<Value> next(accs);
-        for (int64_t r = 0; r < rows; ++r) {
-          Value w = packed ? memref::LoadOp::create(
-                                 b, packed, ValueRange{ocb, ic, kh, kw,
-                                                       index(b, r)})
-                           : memref::LoadOp::create(
-                                 b, filter, ValueRange{ocs[r], ic, kh, kw});
-          Value wv = vector::BroadcastOp::create(b, vectorType, w);
-          for (int64_t c = 0; c < vectors; ++c)
-            next[r * vectors + c] =
-                vector::FMAOp::create(b, wv, xs[c], next[r * vectors + c]);
-        }
-        return next;
+        SmallVector<Value> ws;
+        for (int64_t r = 0; r < rows; ++r)
+          ws.push_back(packed ? memref::LoadOp::create(
+                                    b, packed, ValueRange{ocb, ic, kh, kw,
+                                                          index(b, r)})
+                              : memref::LoadOp::create(
+                                    b, filter, ValueRange{ocs[r], ic, kh, kw}));
+        return accumulateOuterProduct(b, vectorType, ws, xs, accs);
       };
       accs = buildLoop(b, icChunk, 1, accs, [&](auto &b, Value icOffset,
                                                 ValueRange accs) {
@@ -460,13 +453,11 @@ void buildBatchedLinear(ImplicitLocOpBuilder &b, Value lhs, Value packed,
   buildLoop(b, x[0], mBlock, {}, [&](auto &b, Value m0, ValueRange) {
     buildBlockLoop(b, p[0], mBlock * p[0] * p[1] * blockWidth,
                    [&](auto &b, Value nb) {
-      SmallVector<Value> ms;
-      for (int64_t i = 0; i < mBlock; ++i)
-        ms.push_back(i ? arith::AddIOp::create(b, m0, index(b, i)) : m0);
+      SmallVector<Value> ms = indexSequence(b, m0, mBlock);
       SmallVector<Value> accs(mBlock * vectors, zero);
       accs = buildLoop(b, p[1], 1, accs, [&](auto &b, Value k,
                                               ValueRange accs) {
-        SmallVector<Value> next(accs), ws;
+        SmallVector<Value> ws, xs;
         Value ahead = arith::AddIOp::create(b, k, index(b, prefetchSteps));
         for (int64_t j = 0; j < vectors; ++j) {
           memref::PrefetchOp::create(
@@ -475,15 +466,9 @@ void buildBatchedLinear(ImplicitLocOpBuilder &b, Value lhs, Value packed,
           ws.push_back(vector::LoadOp::create(
               b, vectorType, packed, ValueRange{nb, k, index(b, j * width)}));
         }
-        for (int64_t i = 0; i < mBlock; ++i) {
-          Value xv = vector::BroadcastOp::create(
-              b, vectorType,
-              memref::LoadOp::create(b, lhs, ValueRange{ms[i], k}));
-          for (int64_t j = 0; j < vectors; ++j)
-            next[i * vectors + j] = vector::FMAOp::create(
-                b, xv, ws[j], next[i * vectors + j]);
-        }
-        return next;
+        for (Value m : ms)
+          xs.push_back(memref::LoadOp::create(b, lhs, ValueRange{m, k}));
+        return accumulateOuterProduct(b, vectorType, xs, ws, accs);
       });
       // Only the last vector of the last block can reach past N.
       Value blockStart = affine(b, {}, nb, blockWidth);
@@ -602,10 +587,8 @@ struct LinearKernel : public OpRewritePattern<linalg::MatmulOp> {
                      [&](auto &b, Value nb) {
         Value n0 = affine(b, {}, nb, nBlock);
         SmallVector<Value> ms, ns;
-        for (int64_t i = 0; i < mBlock; ++i)
-          ms.push_back(i ? arith::AddIOp::create(b, m0, index(b, i)) : m0);
-        for (int64_t j = 0; j < nBlock; ++j)
-          ns.push_back(j ? arith::AddIOp::create(b, n0, index(b, j)) : n0);
+        ms = indexSequence(b, m0, mBlock);
+        ns = indexSequence(b, n0, nBlock);
         SmallVector<Value> accs(mBlock * nBlock, zero);
         if (fullK)
           accs = buildLoop(b, fullK, width, accs,

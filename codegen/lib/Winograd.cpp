@@ -528,16 +528,11 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
             Value ocb = arith::RemUIOp::create(b, item, index(b, ocBlocks));
             auto emitGroup = [&](ImplicitLocOpBuilder &b, Value t0,
                                  int64_t vectors) {
-              SmallVector<Value> ts;
-              for (int64_t c = 0; c < vectors; ++c)
-                ts.push_back(
-                    c ? arith::AddIOp::create(b, t0, index(b, c * width))
-                            .getResult()
-                      : t0);
+              SmallVector<Value> ts = indexSequence(b, t0, vectors, width);
               SmallVector<Value> accs(rows * vectors, zero);
               accs = buildLoop(
                   b, ic, 1, accs, [&](auto &b, Value channel, ValueRange accs) {
-                    SmallVector<Value> xs, next(accs);
+                    SmallVector<Value> xs, us;
                     // U streams from memory when it is large (the late
                     // layers); keep it coming across 4 KB page boundaries,
                     // where the hardware prefetcher stops. Past the block's
@@ -554,26 +549,18 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
                     for (Value t : ts)
                       xs.push_back(vector::LoadOp::create(
                           b, vectorType, v, ValueRange{slot, xi, channel, t}));
-                    for (int64_t r = 0; r < rows; ++r) {
-                      Value weight = memref::LoadOp::create(
-                          b, u, ValueRange{xi, ocb, channel, index(b, r)});
-                      Value broadcast =
-                          vector::BroadcastOp::create(b, vectorType, weight);
-                      for (int64_t c = 0; c < vectors; ++c)
-                        next[r * vectors + c] = vector::FMAOp::create(
-                            b, broadcast, xs[c], next[r * vectors + c]);
-                    }
-                    return next;
+                    for (int64_t r = 0; r < rows; ++r)
+                      us.push_back(memref::LoadOp::create(
+                          b, u, ValueRange{xi, ocb, channel, index(b, r)}));
+                    return accumulateOuterProduct(b, vectorType, us, xs,
+                                                  accs);
                   });
-              Value oc0 = affine(b, {}, ocb, rows);
-              for (int64_t r = 0; r < rows; ++r) {
-                Value channel =
-                    r ? arith::AddIOp::create(b, oc0, index(b, r)).getResult()
-                      : oc0;
+              SmallVector<Value> channels =
+                  indexSequence(b, affine(b, {}, ocb, rows), rows);
+              for (auto [r, channel] : llvm::enumerate(channels))
                 for (int64_t c = 0; c < vectors; ++c)
                   vector::StoreOp::create(b, accs[r * vectors + c], products,
                                           ValueRange{slot, xi, channel, ts[c]});
-              }
             };
             int64_t groupTiles = columns * width;
             int64_t fullGroups = chunkVectors / columns;
