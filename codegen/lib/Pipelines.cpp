@@ -145,6 +145,9 @@ void buildLinalgToLoopsPipeline(OpPassManager &pm,
     // Make the output's contiguous loop innermost, reductions just outside.
     pm.addNestedPass<func::FuncOp>(createInterchangeForVectorizationPass());
   }
+  // Large element-wise ops (the copies and fills that pad a convolution's
+  // input) -> scf.parallel over a leading dimension, on the thread pool.
+  pm.addNestedPass<func::FuncOp>(createParallelizeElementwisePass());
   // linalg ops -> scf.for loop nests with memref.load/store.
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   // Ask LLVM to vectorize innermost loops before unrolling them: otherwise

@@ -58,6 +58,29 @@ def InterchangeForVectorizationPass
   let dependentDialects = ["mlir::linalg::LinalgDialect"];
 }
 
+def ParallelizeElementwisePass
+    : Pass<"kiln-parallelize-elementwise", "mlir::func::FuncOp"> {
+  let summary = "Run large element-wise linalg ops (pad copies, fills) on the thread pool";
+  let description = [{
+    The kernels parallelise convolutions, linear layers and fused pooling
+    themselves; what remains as linalg ops after them (the copies and fills
+    that zero-pad a convolution's input, unfused activations) would run on
+    one thread. For every `linalg.generic` on buffers whose iterators are
+    all parallel and which has at least `min-elements` iterations, this pass
+    tiles the first loop with at least two iterations (among all but the
+    innermost) by 1 into an `scf.parallel`, which becomes a worksharing loop
+    on the runtime's thread pool. The innermost dimensions stay inside each
+    task, so convert-linalg-to-loops still gives contiguous rows that LLVM
+    vectorizes. Smaller ops stay serial: a fork costs more than it saves.
+  }];
+  let options = [
+    Option<"minElements", "min-elements", "int64_t", /*default=*/"262144",
+           "Fewest iterations (elements written) worth a fork">,
+  ];
+  let dependentDialects = ["mlir::scf::SCFDialect",
+                           "mlir::memref::MemRefDialect"];
+}
+
 def AnnotateInnerLoopsPass : Pass<"kiln-annotate-inner-loops"> {
   let summary = "Ask LLVM to vectorize innermost loops before unrolling them";
   let description = [{
