@@ -465,3 +465,29 @@ func.func @fused_conv_grouped(%x: tensor<1x4x10x10xf32>, %w: tensor<6x2x3x3xf32>
          : (tensor<1x4x10x10xf32>, tensor<6x2x3x3xf32>, tensor<6xf32>) -> tensor<1x6x4x4xf32>
   return %0 : tensor<1x6x4x4xf32>
 }
+
+// -----
+
+// Tests that a very wide average pool (2^31 output columns, as a fuzzed ONNX
+// model padded one) lowers at once: its divisor is computed per position
+// rather than checked for uniformity at every one of them, which took
+// minutes.
+// CHECK-LABEL: func.func @avgpool_huge_width
+// CHECK: linalg.pooling_nchw_sum
+// CHECK: arith.minsi
+// CHECK: arith.divf
+func.func @avgpool_huge_width(%x: tensor<1x1x8x4294967304xf32>) -> tensor<1x1x4x2147483652xf32> {
+  %0 = nn.avg_pool2d %x kernel [3, 3] stride [2, 2] padding [1, 1, 1, 1] count_include_pad : (tensor<1x1x8x4294967304xf32>) -> tensor<1x1x4x2147483652xf32>
+  return %0 : tensor<1x1x4x2147483652xf32>
+}
+
+// -----
+
+// Tests that a very wide adaptive pool bounds its window (ceil(100000 /
+// 70000) + 1 = 3 cells) instead of scanning every output position.
+// CHECK-LABEL: func.func @adaptive_huge_width
+// CHECK: tensor.empty() : tensor<2x3xf32>
+func.func @adaptive_huge_width(%x: tensor<1x1x4x100000xf32>) -> tensor<1x1x2x70000xf32> {
+  %0 = nn.adaptive_avg_pool2d %x : (tensor<1x1x4x100000xf32>) -> tensor<1x1x2x70000xf32>
+  return %0 : tensor<1x1x2x70000xf32>
+}

@@ -54,6 +54,13 @@ struct PoolDim {
 
   /// The divisor when it is the same at every output position.
   std::optional<int64_t> uniformDivisor(bool countIncludePad) const {
+    // The check visits every output position: past kMaxCheckedPositions
+    // (no real image is that wide) the divisor is computed per position
+    // instead, which is always correct. A fuzzed 2^31-wide output took
+    // minutes here.
+    constexpr int64_t kMaxCheckedPositions = int64_t(1) << 16;
+    if (output > kMaxCheckedPositions)
+      return std::nullopt;
     int64_t first = divisor(0, countIncludePad);
     for (int64_t o = 1; o < output; ++o)
       if (divisor(o, countIncludePad) != first)
@@ -237,6 +244,11 @@ struct AdaptiveDim {
     return ((o + 1) * input + output - 1) / output;
   }
   int64_t maxWindow() const {
+    // Past 2^16 positions, a bound instead of a scan: every window spans
+    // less than input / output + 2 cells, and cells past a window are
+    // masked anyway.
+    if (output > (int64_t(1) << 16))
+      return std::min<int64_t>(input, llvm::divideCeil(input, output) + 1);
     int64_t size = 0;
     for (int64_t o = 0; o < output; ++o)
       size = std::max(size, end(o) - start(o));
