@@ -63,28 +63,34 @@ struct KernelShape {
 // Convolution
 //===----------------------------------------------------------------------===//
 
-/// Repacks a constant [OC, IC, KH, KW] filter as [OC/R, IC, KH, KW, R], so
-/// that the R weights a kernel step broadcasts are adjacent (one cache line
-/// for R = 16) instead of R rows apart. Returns null when the filter's values
-/// are not known at compile time.
-Value packFilter(PatternRewriter &rewriter, Location loc, Value filter,
-                 int64_t rows) {
-  std::optional<SmallVector<float>> data = constantData(filter);
-  auto filterType = cast<MemRefType>(filter.getType());
-  if (!data || (int64_t)data->size() != filterType.getNumElements())
+/// Repacks a constant [N, ...] buffer in blocks of `block` rows: element
+/// (n, i...) goes to [n / block, i..., n % block], zero past the last row
+/// (N is rounded up to a multiple of `block`). The `block` values a kernel
+/// step uses together become adjacent: the conv kernel's broadcast weights
+/// (one cache line for 16 channels) or the batched linear kernel's output
+/// vectors. Returns null when the values are not known at compile time.
+Value packRowBlocks(PatternRewriter &rewriter, Location loc, Value constant,
+                    int64_t block) {
+  std::optional<SmallVector<float>> data = constantData(constant);
+  auto type = cast<MemRefType>(constant.getType());
+  if (!data || (int64_t)data->size() != type.getNumElements())
     return {};
-  ArrayRef<int64_t> shape = filterType.getShape();
-  int64_t inner = shape[1] * shape[2] * shape[3];
-  SmallVector<float> packed(data->size());
-  for (int64_t oc = 0; oc < shape[0]; ++oc)
+  ArrayRef<int64_t> shape = type.getShape();
+  int64_t rows = shape[0], inner = type.getNumElements() / rows;
+  int64_t blocks = llvm::divideCeil(rows, block);
+  SmallVector<float> packed(blocks * inner * block, 0.0f);
+  for (int64_t row = 0; row < rows; ++row)
     for (int64_t i = 0; i < inner; ++i)
-      packed[((oc / rows) * inner + i) * rows + oc % rows] =
-          (*data)[oc * inner + i];
-  auto getGlobal = filter.getDefiningOp<memref::GetGlobalOp>();
-  return createConstantGlobal(
-      rewriter, loc, getGlobal->getParentOfType<ModuleOp>(),
-      (getGlobal.getName() + "_packed").str(),
-      {shape[0] / rows, shape[1], shape[2], shape[3], rows}, packed);
+      packed[((row / block) * inner + i) * block + row % block] =
+          (*data)[row * inner + i];
+  SmallVector<int64_t> packedShape = {blocks};
+  llvm::append_range(packedShape, shape.drop_front());
+  packedShape.push_back(block);
+  auto getGlobal = constant.getDefiningOp<memref::GetGlobalOp>();
+  return createConstantGlobal(rewriter, loc,
+                              getGlobal->getParentOfType<ModuleOp>(),
+                              (getGlobal.getName() + "_packed").str(),
+                              packedShape, packed);
 }
 
 /// Copies an [N, C, H, W] buffer into a new [N, C, H, s, ceil(W/s)] one
@@ -161,7 +167,7 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     auto maskType = VectorType::get({width}, rewriter.getI1Type());
 
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
-    Value packed = packFilter(rewriter, op.getLoc(), filter, rows);
+    Value packed = packRowBlocks(rewriter, op.getLoc(), filter, rows);
     // With a horizontal stride s, the columns one vector needs are s apart.
     // Splitting each input row into its s phases (columns p, p+s, p+2s, ...)
     // makes them contiguous again: column (ow+i)*s + off is phase off % s,
@@ -404,30 +410,8 @@ bool isTransposedBMatmul(linalg::MatmulOp op) {
   return op.getIndexingMapsArray() == maps;
 }
 
-/// Repacks a constant [N, K] weight as [Np / (V*width), K, V*width], where
-/// Np is N rounded up to the vector width (zero rows past N): each block of
-/// V*width outputs then reads one contiguous stream of K vector rows.
-/// Returns null when the weight's values are not known at compile time.
-Value packLinearWeight(PatternRewriter &rewriter, Location loc, Value weight,
-                       int64_t blockWidth) {
-  std::optional<SmallVector<float>> data = constantData(weight);
-  ArrayRef<int64_t> shape = cast<MemRefType>(weight.getType()).getShape();
-  int64_t n = shape[0], k = shape[1];
-  if (!data || (int64_t)data->size() != n * k)
-    return {};
-  int64_t blocks = llvm::divideCeil(n, blockWidth);
-  SmallVector<float> packed(blocks * k * blockWidth, 0.0f);
-  for (int64_t row = 0; row < n; ++row)
-    for (int64_t i = 0; i < k; ++i)
-      packed[((row / blockWidth) * k + i) * blockWidth + row % blockWidth] =
-          (*data)[row * k + i];
-  auto getGlobal = weight.getDefiningOp<memref::GetGlobalOp>();
-  return createConstantGlobal(
-      rewriter, loc, getGlobal->getParentOfType<ModuleOp>(),
-      (getGlobal.getName() + "_packed").str(), {blocks, k, blockWidth}, packed);
-}
-
-/// y = x W^T for a batch of rows, on W packed by packLinearWeight: mBlock
+/// y = x W^T for a batch of rows, on W packed by packRowBlocks in blocks of
+/// V*width rows ([ceil(N / (V*width)), K, V*width]): mBlock
 /// rows of x times V output vectors stay in registers across all of K; each
 /// step loads V weight vectors once and multiplies them by mBlock broadcast
 /// elements of x. W streams from memory once per mBlock rows, with no
@@ -531,8 +515,8 @@ struct LinearKernel : public OpRewritePattern<linalg::MatmulOp> {
       int64_t vectors =
           blockFor(llvm::divideCeil(w[0], width),
                    std::max<int64_t>(1, shape.matmulRegisters / mBlock));
-      if (Value packed = packLinearWeight(rewriter, op.getLoc(), rhs,
-                                          vectors * width)) {
+      if (Value packed = packRowBlocks(rewriter, op.getLoc(), rhs,
+                                       vectors * width)) {
         ImplicitLocOpBuilder b(op.getLoc(), rewriter);
         buildBatchedLinear(b, lhs, packed, output, fused ? &*group : nullptr,
                            w[0], mBlock, vectors, width);
