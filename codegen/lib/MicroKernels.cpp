@@ -10,19 +10,21 @@
 //
 //     acc[r] += broadcast(w[oc+r, ic, kh, kw]) * in[n, ic, oh*s+kh*d, ow+kw*d : +V]
 //
-// * linalg.matmul with a transposed B (nn.linear: y = x W^T): at batch 1, a
+// * linalg.matmul with a transposed B (nn.linear: y = x W^T). With constant
+//   weights, W is packed so that outputs lie along the vector lanes: mBlock
+//   rows of x x V output vectors accumulate in registers, each weight vector
+//   loaded once per block of rows and multiplied by broadcast elements of x;
+//   each block of W is then one sequential stream, which is what bounds the
+//   classifier. Weights known only at run time take a GEMV-style kernel: a
 //   block of rows of W vectorised along the reduction K, horizontal sums at
-//   the end; this streams W once, which is what bounds the classifier. For a
-//   batch of rows and constant weights, W is packed so that outputs lie
-//   along the vector lanes: mBlock rows of x x V output vectors accumulate
-//   in registers, each weight vector loaded once per block of rows and
-//   multiplied by broadcast elements of x.
+//   the end.
 //
 // The last vector of a row is masked, so no size needs to be a multiple of V.
 // Both kernels accumulate into the op's output buffer, which holds the bias.
 //
 //===----------------------------------------------------------------------===//
 #include "KernelBuilders.h"
+#include "MicroKernels.h"
 #include "kiln/Codegen/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -33,6 +35,9 @@
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/ADT/StringSwitch.h"
+
+#include <optional>
 
 namespace kiln {
 #define GEN_PASS_DEF_LOWERTOMICROKERNELSPASS
@@ -42,33 +47,18 @@ namespace kiln {
 using namespace mlir;
 using namespace kiln::kernels;
 
-namespace {
+namespace kiln::kernels {
 
-/// Register blocking of the kernels.
-struct KernelShape {
-  int64_t vectorWidth;
-  int64_t convRows;
-  int64_t matmulRegisters;
-  /// Bytes of filter one reduction chunk of the convolution kernel may take
-  /// (0: the whole reduction at once).
-  int64_t chunkBytes = 16384;
-  /// A fused pooling keeps the whole convolution output (of one batch item)
-  /// in a scratch buffer when it takes at most this many bytes, so that the
-  /// convolution can run in reduction chunks; larger ones go through a ring
-  /// of pool-kernel rows per channel block.
-  int64_t poolScratchBytes = int64_t(16) << 20;
-};
+DirectConvBlock directConvBlock(ArrayRef<int64_t> out,
+                                const KernelShape &shape) {
+  // Up to three vectors of columns when the rows are long enough: each
+  // broadcast weight then feeds several FMAs, so a step needs fewer loads
+  // than FMAs and the FMA units, not the load ports, set the pace.
+  int64_t columnVectors =
+      std::min<int64_t>(3, llvm::divideCeil(out[3], shape.vectorWidth));
+  return {blockFor(out[1], shape.convRows / columnVectors), columnVectors};
+}
 
-//===----------------------------------------------------------------------===//
-// Convolution
-//===----------------------------------------------------------------------===//
-
-/// Repacks a constant [N, ...] buffer in blocks of `block` rows: element
-/// (n, i...) goes to [n / block, i..., n % block], zero past the last row
-/// (N is rounded up to a multiple of `block`). The `block` values a kernel
-/// step uses together become adjacent: the conv kernel's broadcast weights
-/// (one cache line for 16 channels) or the batched linear kernel's output
-/// vectors. Returns null when the values are not known at compile time.
 Value packRowBlocks(PatternRewriter &rewriter, Location loc, Value constant,
                     int64_t block) {
   std::optional<SmallVector<float>> data = constantData(constant);
@@ -92,6 +82,15 @@ Value packRowBlocks(PatternRewriter &rewriter, Location loc, Value constant,
                               (getGlobal.getName() + "_packed").str(),
                               packedShape, packed);
 }
+
+} // namespace kiln::kernels
+
+namespace {
+
+
+//===----------------------------------------------------------------------===//
+// Convolution
+//===----------------------------------------------------------------------===//
 
 /// Copies an [N, C, H, W] buffer into a new [N, C, H, s, ceil(W/s)] one
 /// whose [n, c, h, p, j] element is column j*s + p (zero past the row end).
@@ -143,6 +142,9 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     // Plain values, not structured bindings: the kernel lambdas capture them.
     Value input = (*operands)[0], filter = (*operands)[1],
           output = (*operands)[2];
+    if (succeeded(lowerConvWithChannelLanes(op, input, filter, output,
+                                            rewriter, shape)))
+      return success();
     SmallVector<int64_t> strides(op.getStrides().getValues<int64_t>());
     SmallVector<int64_t> dilations(op.getDilations().getValues<int64_t>());
 
@@ -157,11 +159,8 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     ArrayRef<int64_t> out = cast<MemRefType>(output.getType()).getShape();
     ArrayRef<int64_t> weights = cast<MemRefType>(filter.getType()).getShape();
     int64_t width = shape.vectorWidth;
-    // Up to three vectors of columns when the rows are long enough: each
-    // broadcast weight then feeds several FMAs, so a step needs fewer loads
-    // than FMAs and the FMA units, not the load ports, set the pace.
-    int64_t columnVectors = std::min<int64_t>(3, llvm::divideCeil(out[3], width));
-    int64_t rows = blockFor(out[1], shape.convRows / columnVectors);
+    DirectConvBlock block = directConvBlock(out, shape);
+    int64_t rows = block.rows, columnVectors = block.columnVectors;
     int64_t columns = columnVectors * width;
     auto vectorType = VectorType::get({width}, rewriter.getF32Type());
     auto maskType = VectorType::get({width}, rewriter.getI1Type());
@@ -419,7 +418,7 @@ bool isTransposedBMatmul(linalg::MatmulOp op) {
 void buildBatchedLinear(ImplicitLocOpBuilder &b, Value lhs, Value packed,
                         Value output, const kiln::FusionGroup *group,
                         int64_t n, int64_t mBlock, int64_t vectors,
-                        int64_t width) {
+                        int64_t width, bool prefetch) {
   ArrayRef<int64_t> x = cast<MemRefType>(lhs.getType()).getShape();
   ArrayRef<int64_t> p = cast<MemRefType>(packed.getType()).getShape();
   int64_t blockWidth = vectors * width;
@@ -427,9 +426,11 @@ void buildBatchedLinear(ImplicitLocOpBuilder &b, Value lhs, Value packed,
   auto vectorType = VectorType::get({width}, f32);
   Value zero =
       arith::ConstantOp::create(b, vectorType, b.getZeroAttr(vectorType));
-  // Weights live in the executable's 4 KB file-backed pages, where the
-  // hardware prefetcher stops at every page boundary: prefetch each block's
-  // stream kPrefetchBytes ahead. A block is one stream (the GEMV kernel
+  // Weights too large for L2 come from the executable's 4 KB file-backed
+  // pages, where the hardware prefetcher stops at every page boundary:
+  // prefetch each block's stream kPrefetchBytes ahead. (Weights that fit
+  // stay in cache between runs, and the prefetches would only take load
+  // slots: LeNet-5's fc1, 400 steps of 8 loads, needs all of them.) A block is one stream (the GEMV kernel
   // reads nBlock rows at once), so it needs a longer lead: AlexNet's fc1 at
   // batch 8 took 13.6 ms with 2 KB, 12.9 with 8 KB, 13.5 with 16 KB.
   constexpr int64_t kPrefetchBytes = 8192;
@@ -444,9 +445,10 @@ void buildBatchedLinear(ImplicitLocOpBuilder &b, Value lhs, Value packed,
         SmallVector<Value> ws, xs;
         Value ahead = arith::AddIOp::create(b, k, index(b, prefetchSteps));
         for (int64_t j = 0; j < vectors; ++j) {
-          memref::PrefetchOp::create(
-              b, packed, ValueRange{nb, ahead, index(b, j * width)},
-              /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
+          if (prefetch)
+            memref::PrefetchOp::create(
+                b, packed, ValueRange{nb, ahead, index(b, j * width)},
+                /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
           ws.push_back(vector::LoadOp::create(
               b, vectorType, packed, ValueRange{nb, k, index(b, j * width)}));
         }
@@ -510,7 +512,7 @@ struct LinearKernel : public OpRewritePattern<linalg::MatmulOp> {
     // A batch of rows with constant weights: outputs along the vector
     // lanes, on weights packed for it (no horizontal sums; x's elements
     // broadcast from cache).
-    if (x[0] >= 2) {
+    if (x[0] >= 1) {
       int64_t mBlock = blockFor(x[0], 8);
       int64_t vectors =
           blockFor(llvm::divideCeil(w[0], width),
@@ -518,8 +520,11 @@ struct LinearKernel : public OpRewritePattern<linalg::MatmulOp> {
       if (Value packed = packRowBlocks(rewriter, op.getLoc(), rhs,
                                        vectors * width)) {
         ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+        int64_t packedBytes = cast<MemRefType>(packed.getType())
+                                  .getNumElements() * 4;
         buildBatchedLinear(b, lhs, packed, output, fused ? &*group : nullptr,
-                           w[0], mBlock, vectors, width);
+                           w[0], mBlock, vectors, width,
+                           /*prefetch=*/packedBytes > shape.l2CacheBytes);
         eraseComputedOps(rewriter, op, fused ? &*group : nullptr);
         return success();
       }
@@ -616,11 +621,24 @@ struct LowerToMicroKernelsPass
   using LowerToMicroKernelsPassBase::LowerToMicroKernelsPassBase;
 
   void runOnOperation() override {
-    KernelShape shape{vectorWidth, convRows, matmulRegisters, convChunkBytes,
-                      poolScratchBytes};
+    std::optional<ConvLanes> lanes =
+        llvm::StringSwitch<std::optional<ConvLanes>>(convLanes)
+            .Case("auto", ConvLanes::Auto)
+            .Case("columns", ConvLanes::Columns)
+            .Case("channels", ConvLanes::Channels)
+            .Default(std::nullopt);
+    if (!lanes) {
+      getOperation()->emitError()
+          << "conv-lanes must be auto, columns or channels, not '"
+          << convLanes << "'";
+      return signalPassFailure();
+    }
+    KernelShape shape{vectorWidth,    convRows,         matmulRegisters,
+                      convChunkBytes, poolScratchBytes, l2CacheBytes,
+                      *lanes};
     if (shape.vectorWidth < 1 || shape.convRows < 1 ||
         shape.matmulRegisters < 1 || shape.chunkBytes < 0 ||
-        shape.poolScratchBytes < 0) {
+        shape.poolScratchBytes < 0 || shape.l2CacheBytes < 0) {
       getOperation()->emitError() << "kernel sizes must be positive";
       return signalPassFailure();
     }

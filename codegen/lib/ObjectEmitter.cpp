@@ -128,7 +128,7 @@ createTargetMachine(const TargetOptions &options, OptLevel level) {
   return std::move(machine);
 }
 
-CacheSizes kiln::getCacheSizes(const TargetOptions &options) {
+CacheSizes getCacheSizes(const TargetOptions &options) {
   llvm::Triple triple(llvm::Triple::normalize(
       options.triple.empty() ? llvm::sys::getDefaultTargetTriple()
                              : options.triple));

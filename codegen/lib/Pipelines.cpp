@@ -117,6 +117,8 @@ void buildLinalgToLoopsPipeline(OpPassManager &pm,
     kernels.convRows = options.convAccumulators;
     kernels.matmulRegisters = options.matmulAccumulators;
     kernels.convChunkBytes = options.l1CacheBytes / 3;
+    kernels.l2CacheBytes = options.l2CacheBytes;
+    kernels.convLanes = options.convLanes;
     pm.addNestedPass<func::FuncOp>(createLowerToMicroKernelsPass(kernels));
     // Drop the weight globals that the kernels repacked.
     pm.addPass(createSymbolDCEPass());
@@ -252,6 +254,11 @@ struct PipelineCLOptions : public PassPipelineOptions<PipelineCLOptions> {
       *this, "winograd-tile",
       llvm::cl::desc("Winograd's output tile m: 2 or 4 (0: per layer)"),
       llvm::cl::init(0)};
+  Option<std::string> convLanes{
+      *this, "conv-lanes",
+      llvm::cl::desc("What direct convolutions keep along the vector lanes: "
+                     "auto, columns or channels"),
+      llvm::cl::init("auto")};
   Option<int64_t> convAccumulators{
       *this, "conv-accumulators",
       llvm::cl::desc("Vector accumulators of the convolution kernel"),
@@ -287,6 +294,7 @@ struct PipelineCLOptions : public PassPipelineOptions<PipelineCLOptions> {
     options.vectorWidth = vectorWidth;
     options.winograd = winograd;
     options.winogradTile = winogradTile;
+    options.convLanes = convLanes;
     options.convAccumulators = convAccumulators;
     options.matmulAccumulators = matmulAccumulators;
     options.l1CacheBytes = l1CacheBytes;

@@ -221,7 +221,7 @@ static int bench(const float *in, float *out, void *workspace, long n,
   }
   qsort(ms, (size_t)n, sizeof *ms, cmp_double);
   double median = n % 2 ? ms[n / 2] : (ms[n / 2 - 1] + ms[n / 2]) / 2;
-  printf("bench: %ld iterations, median %.3f ms, min %.3f ms\n", n, median,
+  printf("bench: %ld iterations, median %.4f ms, min %.4f ms\n", n, median,
          ms[0]);
   free(ms);
   return 0;
@@ -254,13 +254,13 @@ static int profile(const float *in, float *out, void *workspace, long n,
     double ms = seconds[l] / runs * 1e3;
     double layer_flops = (double)kiln_model.layers[l].flops;
     flops += layer_flops;
-    printf("  %-44s %10.3f %6.1f%% %9.2f\n",
+    printf("  %-44s %10.4f %6.1f%% %9.2f\n",
            kiln_model.layers[l].name ? kiln_model.layers[l].name : "?", ms,
            total > 0 ? 100.0 * seconds[l] / (double)n / total : 0.0,
            ms > 0 ? layer_flops / (ms * 1e6) : 0.0);
   }
   double total_ms = total / (double)batches * 1e3;
-  printf("  %-44s %10.3f %6.1f%% %9.2f\n", "total", total_ms, 100.0,
+  printf("  %-44s %10.4f %6.1f%% %9.2f\n", "total", total_ms, 100.0,
          total_ms > 0 ? flops / (total_ms * 1e6) : 0.0);
   free(seconds);
   return 0;

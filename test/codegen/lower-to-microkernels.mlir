@@ -1,6 +1,11 @@
 // RUN: kiln-opt %s --split-input-file --kiln-lower-to-microkernels="pool-scratch-bytes=0" | FileCheck %s
-// RUN: kiln-opt %s --split-input-file --kiln-lower-to-microkernels="vector-width=8 conv-rows=4" | FileCheck %s --check-prefix=SMALL
+// RUN: kiln-opt %s --split-input-file --kiln-lower-to-microkernels="vector-width=8 conv-rows=4 conv-lanes=columns" | FileCheck %s --check-prefix=SMALL
 // RUN: kiln-opt %s --split-input-file --kiln-lower-to-microkernels | FileCheck %s --check-prefix=WHOLE
+// RUN: kiln-opt %s --split-input-file --kiln-lower-to-microkernels="l2-cache-bytes=1024" | FileCheck %s --check-prefix=PREFETCH
+// RUN: kiln-opt %s --split-input-file --kiln-lower-to-microkernels="conv-lanes=columns" | FileCheck %s --check-prefix=COLUMNS
+// RUN: kiln-opt %s --split-input-file --kiln-lower-to-microkernels="conv-lanes=channels" | FileCheck %s --check-prefix=CHANNELS
+// RUN: not kiln-opt %s --split-input-file --kiln-lower-to-microkernels="conv-lanes=rows" 2>&1 | FileCheck %s --check-prefix=BADLANES
+// BADLANES: error: conv-lanes must be auto, columns or channels, not 'rows'
 
 // Tests that a unit-stride convolution becomes a register-blocked kernel:
 // rows of output channels x three vectors of columns accumulated across the
@@ -101,12 +106,14 @@ func.func @linear(%x: memref<2x40xf32>, %w: memref<6x40xf32>, %y: memref<2x6xf32
 // vectors, zeros past row 20), each step loads the block's weight vectors
 // once and multiplies them by broadcast elements of x, and the last vector's
 // lanes past N are masked on the final load and store. No horizontal sums.
+// W (5 KB) fits in L2, so nothing is prefetched; with a smaller L2, each
+// weight vector is prefetched ahead (8 KB: 64 steps of 128 bytes).
 // CHECK-LABEL: memref.global "private" constant @w_batch_packed : memref<1x40x32xf32>
 // CHECK-LABEL: func.func @linear_batch
 // CHECK-SAME: (%[[X:.*]]: memref<4x40xf32>, %[[Y:.*]]: memref<4x20xf32>)
 // CHECK: %[[P:.*]] = memref.get_global @w_batch_packed
 // CHECK: scf.for %[[K:.*]] = %c0 to %c40 step %c1 iter_args(
-// CHECK: memref.prefetch %[[P]]
+// CHECK-NOT: memref.prefetch
 // CHECK: vector.load %[[P]][%{{.*}}, %[[K]], %c0]
 // CHECK: vector.load %[[P]][%{{.*}}, %[[K]], %c16]
 // CHECK: %[[XK:.*]] = memref.load %[[X]][%{{.*}}, %[[K]]]
@@ -117,6 +124,12 @@ func.func @linear(%x: memref<2x40xf32>, %w: memref<6x40xf32>, %y: memref<2x6xf32
 // CHECK: vector.maskedstore %[[Y]]
 // CHECK-NOT: vector.reduction
 // CHECK-NOT: linalg.matmul
+// PREFETCH-LABEL: func.func @linear_batch
+// PREFETCH: scf.for %[[K:.*]] = %c0 to %c40 step %c1 iter_args(
+// PREFETCH: %[[AHEAD:.*]] = arith.addi %[[K]], %c64
+// PREFETCH: memref.prefetch %{{.*}}[%{{.*}}, %[[AHEAD]], %c0], read, locality<3>, data
+// PREFETCH: vector.load
+// PREFETCH: memref.prefetch %{{.*}}[%{{.*}}, %[[AHEAD]], %c16], read, locality<3>, data
 memref.global "private" constant @w_batch : memref<20x40xf32> = dense<0.5>
 func.func @linear_batch(%x: memref<4x40xf32>, %y: memref<4x20xf32>) {
   %w = memref.get_global @w_batch : memref<20x40xf32>
@@ -159,15 +172,25 @@ func.func @fused_linear_batch(%x: memref<8x40xf32>, %b: memref<32xf32>, %y: memr
 
 // -----
 
-// Tests that at batch 1 a constant W keeps the GEMV kernel (rows of W
-// streamed along the reduction, one horizontal sum per output): packing
-// would buy nothing there.
+// Tests that at batch 1 a constant W is packed too (one sequential stream
+// per block of outputs), and that weights known only at run time take the
+// GEMV kernel: rows of W streamed along the reduction, one horizontal sum
+// per output.
+// CHECK-LABEL: memref.global "private" constant @w_gemv_packed : memref<1x40x32xf32>
+// CHECK-LABEL: func.func @linear_batch1
+// CHECK: memref.get_global @w_gemv_packed
+// CHECK-NOT: vector.reduction
 // CHECK-LABEL: func.func @linear_gemv
-// CHECK: memref.get_global @w_gemv :
+// CHECK-NOT: memref.get_global
 // CHECK: vector.reduction <add>
 memref.global "private" constant @w_gemv : memref<20x40xf32> = dense<0.5>
-func.func @linear_gemv(%x: memref<1x40xf32>, %y: memref<1x20xf32>) {
+func.func @linear_batch1(%x: memref<1x40xf32>, %y: memref<1x20xf32>) {
   %w = memref.get_global @w_gemv : memref<20x40xf32>
+  linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>]
+    ins(%x, %w : memref<1x40xf32>, memref<20x40xf32>) outs(%y : memref<1x20xf32>)
+  return
+}
+func.func @linear_gemv(%x: memref<1x40xf32>, %w: memref<20x40xf32>, %y: memref<1x20xf32>) {
   linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>]
     ins(%x, %w : memref<1x40xf32>, memref<20x40xf32>) outs(%y : memref<1x20xf32>)
   return
@@ -619,5 +642,110 @@ func.func @fused_conv_relu_chunks(%in: memref<1x64x10x10xf32>, %w: memref<8x64x3
     %r = arith.maximumf %x, %zero : f32
     linalg.yield %r : f32
   }
+  return
+}
+
+// -----
+
+// Tests the channel-lane kernel: 16 output channels of a stride-2
+// convolution along the lanes, on the filter packed as [1, IC, KH, KW, 16].
+// The six output columns of a row accumulate in six registers, each step
+// multiplying one weight vector by each column's broadcast input; sums
+// start from the output (which holds the bias) and leave by scatters one
+// 6x6 plane apart. There is no stride-phase copy of the input. With
+// conv-lanes=columns, the direct kernel runs instead, on phases.
+// CHECK-LABEL: memref.global "private" constant @w_lanes_packed : memref<1x3x3x3x16xf32>
+// CHECK-LABEL: func.func @lanes_strided
+// CHECK-SAME: (%[[IN:[^:]*]]: memref<1x3x13x13xf32>, %[[OUT:[^:]*]]: memref<1x16x6x6xf32>)
+// CHECK-DAG: %[[PLANES:.*]] = arith.constant dense<[0, 36, 72, 108, {{.*}}, 540]> : vector<16xi32>
+// CHECK-DAG: %[[W:.*]] = memref.get_global @w_lanes_packed
+// CHECK-DAG: %[[FLAT:.*]] = memref.collapse_shape %[[OUT]] {{\[\[}}0, 1, 2, 3]] : memref<1x16x6x6xf32> into memref<576xf32>
+// CHECK-NOT: memref.alloc
+// CHECK-COUNT-6: vector.gather %[[FLAT]][%{{.*}}] [%[[PLANES]]]
+// CHECK: scf.for {{.*}} iter_args(
+// CHECK: scf.for {{.*}} iter_args(
+// CHECK: scf.for {{.*}} iter_args(
+// CHECK-COUNT-6: memref.load %[[IN]]
+// CHECK: vector.load %[[W]]
+// CHECK-COUNT-6: vector.fma
+// CHECK-NOT: vector.fma
+// CHECK: scf.yield
+// CHECK-COUNT-6: vector.scatter %[[FLAT]][%{{.*}}] [%[[PLANES]]]
+// COLUMNS-LABEL: func.func @lanes_strided
+// COLUMNS: memref.alloc() {alignment = 64 : i64} : memref<1x3x13x2x7xf32>
+// COLUMNS-NOT: vector.scatter
+// COLUMNS: return
+memref.global "private" constant @w_lanes : memref<16x3x3x3xf32> = dense<0.5>
+func.func @lanes_strided(%in: memref<1x3x13x13xf32>, %out: memref<1x16x6x6xf32>) {
+  %w = memref.get_global @w_lanes : memref<16x3x3x3xf32>
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<2> : vector<2xi64>}
+    ins(%in, %w : memref<1x3x13x13xf32>, memref<16x3x3x3xf32>) outs(%out : memref<1x16x6x6xf32>)
+  return
+}
+
+// -----
+
+// Tests the channel-lane kernel with a fused bias, ReLU and 2x2 max pooling
+// (LeNet-5's conv2: 10-column rows would fill 10 of 16 lanes): sums start
+// from the bias vector, ReLU applies in registers on the way to a scratch
+// holding the convolution output channels innermost, and the pooling reads
+// it a vector of channels at a time and scatters each pooled vector to the
+// result's 16 planes.
+// CHECK-LABEL: func.func @lanes_fused_maxpool
+// CHECK-SAME: (%[[IN:[^:]*]]: memref<1x6x14x14xf32>, %[[B:[^:]*]]: memref<16xf32>, %[[OUT:[^:]*]]: memref<1x16x5x5xf32>)
+// CHECK-NOT: linalg.
+// CHECK: %[[SCRATCH:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x10x10x16xf32>
+// CHECK: vector.load %[[B]]
+// CHECK: vector.fma
+// CHECK: %[[ACT:.*]] = arith.maximumf %{{.*}}, %{{.*}} : vector<16xf32>
+// CHECK: vector.store %[[ACT]], %[[SCRATCH]]
+// CHECK: %[[FLAT:.*]] = memref.collapse_shape %[[OUT]]
+// CHECK: scf.for
+// CHECK-COUNT-4: vector.load %[[SCRATCH]]
+// CHECK: %[[MAX:.*]] = arith.maximumf %{{.*}}, %{{.*}} : vector<16xf32>
+// CHECK: vector.scatter %[[FLAT]][%{{.*}}] [%{{.*}}], %{{.*}}, %[[MAX]]
+// CHECK: memref.dealloc %[[SCRATCH]]
+// CHECK-NOT: linalg.
+// CHECK: return
+memref.global "private" constant @w_lanes_pool : memref<16x6x5x5xf32> = dense<0.5>
+#map = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func @lanes_fused_maxpool(%in: memref<1x6x14x14xf32>, %b: memref<16xf32>,
+                               %out: memref<1x16x5x5xf32>) {
+  %w = memref.get_global @w_lanes_pool : memref<16x6x5x5xf32>
+  %zero = arith.constant 0.0 : f32
+  %neginf = arith.constant 0xFF800000 : f32
+  %conv = memref.alloc() {alignment = 64 : i64} : memref<1x16x10x10xf32>
+  linalg.broadcast ins(%b : memref<16xf32>) outs(%conv : memref<1x16x10x10xf32>) dimensions = [0, 2, 3] {kiln.fusion_group = 7 : i64}
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, kiln.epilogue = {pool = "max", pool_kernel = array<i64: 2, 2>, pool_stride = array<i64: 2, 2>, relu}, kiln.fusion_group = 7 : i64, strides = dense<1> : tensor<2xi64>}
+    ins(%in, %w : memref<1x6x14x14xf32>, memref<16x6x5x5xf32>) outs(%conv : memref<1x16x10x10xf32>)
+  linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%conv : memref<1x16x10x10xf32>) outs(%conv : memref<1x16x10x10xf32>) attrs = {kiln.fusion_group = 7 : i64} {
+  ^bb0(%x: f32, %o: f32):
+    %r = arith.maximumf %x, %zero : f32
+    linalg.yield %r : f32
+  }
+  %window = memref.alloc() : memref<2x2xf32>
+  linalg.fill {kiln.fusion_group = 7 : i64} ins(%neginf : f32) outs(%out : memref<1x16x5x5xf32>)
+  linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, kiln.fusion_group = 7 : i64, strides = dense<2> : tensor<2xi64>}
+    ins(%conv, %window : memref<1x16x10x10xf32>, memref<2x2xf32>) outs(%out : memref<1x16x5x5xf32>)
+  memref.dealloc %conv : memref<1x16x10x10xf32>
+  return
+}
+
+// -----
+
+// Tests that rows as wide as two full vectors keep columns along the lanes
+// (both kernels fill every lane; the cost model does not switch on a tie),
+// unless conv-lanes=channels asks for channels.
+// CHECK-LABEL: func.func @lanes_wide_rows
+// CHECK-NOT: vector.scatter
+// CHECK: return
+// CHANNELS-LABEL: func.func @lanes_wide_rows
+// CHANNELS: vector.scatter
+memref.global "private" constant @w_wide : memref<16x3x3x3xf32> = dense<0.5>
+func.func @lanes_wide_rows(%in: memref<1x3x34x34xf32>, %out: memref<1x16x32x32xf32>) {
+  %w = memref.get_global @w_wide : memref<16x3x3x3xf32>
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
+    ins(%in, %w : memref<1x3x34x34xf32>, memref<16x3x3x3xf32>) outs(%out : memref<1x16x32x32xf32>)
   return
 }

@@ -238,6 +238,15 @@ cl::opt<unsigned> winogradTile(
              "and reads fewer filter bytes)"),
     cl::init(0), cl::cat(kilnCategory));
 
+cl::opt<std::string> convLanes(
+    "conv-lanes",
+    cl::desc("What the convolutions that are not Winograd's keep along the "
+             "vector lanes: output columns, output channels (layers with a "
+             "multiple of the vector width of them), or auto (default: per "
+             "layer, whichever a model of the kernels' steps finds faster)"),
+    cl::value_desc("auto|columns|channels"), cl::init("auto"),
+    cl::cat(kilnCategory));
+
 cl::opt<std::string> cacheSizes(
     "cache-sizes",
     cl::desc("Per-core L1 data and L2 cache sizes the kernels' tiles are "
@@ -602,6 +611,9 @@ int compile() {
       winogradTile != 4)
     return fail(kBadUsage, "--winograd-tile must be 2 or 4, not " +
                                std::to_string(winogradTile));
+  if (convLanes != "auto" && convLanes != "columns" && convLanes != "channels")
+    return fail(kBadUsage, "--conv-lanes must be auto, columns or channels, "
+                           "not '" + convLanes + "'");
   if (cacheSizes.getNumOccurrences() && !parseCacheSizes(cacheSizes))
     return fail(kBadUsage,
                 "--cache-sizes must be two sizes from 1K to 1024M, L1 then "
@@ -746,6 +758,7 @@ int emitModule(mlir::OwningOpRef<mlir::ModuleOp> module,
     options.l2CacheBytes = caches.l2;
     options.winograd = !noWinograd;
     options.winogradTile = winogradTile;
+    options.convLanes = convLanes;
     options.planMemory = !noMemoryPlan;
     options.reportMemoryPlan = printMemoryPlan;
     if (!noSimplify)

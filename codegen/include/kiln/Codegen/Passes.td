@@ -191,14 +191,14 @@ def LowerToMicroKernelsPass : Pass<"kiln-lower-to-microkernels"> {
       accumulated in vector registers across the whole (ic, kh, kw)
       reduction; every step is one input load and `conv-rows` FMAs with
       broadcast weights.
-    * linear at batch 1 (a GEMV): a block of rows of W (at most
-      `matmul-registers` accumulators), vectorised along the reduction, so W
-      streams through once with one horizontal sum per output.
-    * linear on a batch with constant weights: W packed as
-      [N/(V*width), K, V*width] so that outputs lie along the lanes; up to 8
-      rows of x x V output vectors (at most `matmul-registers`) accumulate
-      in registers, every weight vector is loaded once per block of rows and
-      multiplied by broadcast elements of x.
+    * linear with constant weights: W packed as [N/(V*width), K, V*width]
+      so that outputs lie along the lanes; up to 8 rows of x x V output
+      vectors (at most `matmul-registers`) accumulate in registers, every
+      weight vector is loaded once per block of rows and multiplied by
+      broadcast elements of x, and each block of W streams sequentially.
+    * linear with weights known only at run time: a block of rows of W (at
+      most `matmul-registers` accumulators), vectorised along the reduction,
+      so W streams through once with one horizontal sum per output.
 
     The convolution's reduction runs in chunks of input channels whose
     filter slice (`conv-chunk-bytes`) stays in L1 while the kernel sweeps
@@ -230,6 +230,15 @@ def LowerToMicroKernelsPass : Pass<"kiln-lower-to-microkernels"> {
            /*default=*/"16777216",
            "Largest convolution output (per batch item) a fused pooling "
            "keeps whole; larger ones go through a ring of rows">,
+    Option<"convLanes", "conv-lanes", "std::string", /*default=*/"\"auto\"",
+           "What a convolution keeps along the vector lanes: output "
+           "`columns`, output `channels` (when there are a multiple of the "
+           "vector width and the filter is constant), or `auto`: per "
+           "layer, whichever a model of the kernels' steps finds faster">,
+    Option<"l2CacheBytes", "l2-cache-bytes", "int64_t", /*default=*/"1048576",
+           "Per-core L2 size: packed linear weights larger than this stream "
+           "from memory with software prefetches; smaller ones are read "
+           "from cache without them">,
   ];
   let dependentDialects = [
     "mlir::arith::ArithDialect",

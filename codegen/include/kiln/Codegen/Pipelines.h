@@ -62,6 +62,9 @@ struct PipelineOptions {
   bool winograd = true;
   /// Its output tile m: 2 or 4, or 0 to pick one per layer.
   int64_t winogradTile = 0;
+  /// What other convolutions keep along the vector lanes: "columns",
+  /// "channels" or "auto" (kiln-lower-to-microkernels' conv-lanes).
+  std::string convLanes = "auto";
 
   /// Vector accumulators of the convolution and linear kernels: about three
   /// quarters of the target's vector registers (getVectorRegisters), so the

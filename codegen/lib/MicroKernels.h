@@ -1,0 +1,73 @@
+//===- MicroKernels.h - What the convolution kernels share ------*- C++ -*-===//
+//
+// kiln-lower-to-microkernels has two convolution kernels. The direct kernel
+// (MicroKernels.cpp) keeps output columns along the vector lanes; the
+// channel-lane kernel (ChannelLaneConv.cpp) keeps output channels there,
+// which fills every lane when rows are short or strided. Both take their
+// register blocking from KernelShape, and a cost model of their reduction
+// steps picks one per convolution.
+//
+//===----------------------------------------------------------------------===//
+#ifndef KILN_CODEGEN_LIB_MICROKERNELS_H
+#define KILN_CODEGEN_LIB_MICROKERNELS_H
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace kiln::kernels {
+
+/// What a convolution kernel keeps along the vector lanes: output columns
+/// (the direct kernel), output channels (the channel-lane kernel), or
+/// whichever the cost model prefers per layer.
+enum class ConvLanes { Auto, Columns, Channels };
+
+/// Register blocking of the kernels.
+struct KernelShape {
+  int64_t vectorWidth;
+  int64_t convRows;
+  int64_t matmulRegisters;
+  /// Bytes of filter one reduction chunk of the convolution kernel may take
+  /// (0: the whole reduction at once).
+  int64_t chunkBytes = 16384;
+  /// A fused pooling keeps the whole convolution output (of one batch item)
+  /// in a scratch buffer when it takes at most this many bytes, so that the
+  /// convolution can run in reduction chunks; larger ones go through a ring
+  /// of pool-kernel rows per channel block.
+  int64_t poolScratchBytes = int64_t(16) << 20;
+  /// Packed linear weights larger than this stream from memory and are
+  /// prefetched; smaller ones stay in cache between runs.
+  int64_t l2CacheBytes = int64_t(1) << 20;
+  /// What a convolution keeps along the vector lanes.
+  ConvLanes convLanes = ConvLanes::Auto;
+};
+
+/// The direct kernel's register block for an output of shape `out`
+/// ([N, OC, OH, OW]): `rows` output channels x `columnVectors` vectors of
+/// output columns.
+struct DirectConvBlock {
+  int64_t rows;
+  int64_t columnVectors;
+};
+DirectConvBlock directConvBlock(llvm::ArrayRef<int64_t> out,
+                                const KernelShape &shape);
+
+/// Repacks a constant [N, ...] buffer in blocks of `block` rows: element
+/// (n, i...) goes to [n / block, i..., n % block], zero past the last row
+/// (N is rounded up to a multiple of `block`). The `block` values a kernel
+/// step uses together become adjacent: the conv kernel's broadcast weights
+/// (one cache line for 16 channels) or the batched linear kernel's output
+/// vectors. Returns null when the values are not known at compile time.
+mlir::Value packRowBlocks(mlir::PatternRewriter &rewriter, mlir::Location loc,
+                          mlir::Value constant, int64_t block);
+
+/// Replaces `op` (with its fused group, if intact) by the channel-lane
+/// kernel when its cost model expects it to be faster than the direct
+/// kernel; fails, changing nothing, otherwise.
+mlir::LogicalResult lowerConvWithChannelLanes(
+    mlir::linalg::Conv2DNchwFchwOp op, mlir::Value input, mlir::Value filter,
+    mlir::Value output, mlir::PatternRewriter &rewriter,
+    const KernelShape &shape);
+
+} // namespace kiln::kernels
+
+#endif // KILN_CODEGEN_LIB_MICROKERNELS_H
