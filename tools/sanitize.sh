@@ -9,10 +9,10 @@
 #   tools/sanitize.sh PATH...     # these tests (relative to build-asan/test)
 #
 # The subset: every component's tests, and end to end LeNet-5, every op,
-# batch slicing, the Winograd convolutions and the small ONNX models; it
-# leaves out the
-# VGG/AlexNet runs and ONNX's backend conformance, which repeat the same code
-# at sizes that take many minutes under the sanitizers.
+# batch slicing, the Winograd and channel-lane convolutions and the small
+# ONNX models; it leaves out the VGG/AlexNet runs and ONNX's backend
+# conformance, which repeat the same code at sizes that take many minutes
+# under the sanitizers.
 # Environment: KILN_ASAN_BUILD_DIR (default: build-asan), KILN_JOBS.
 set -euo pipefail
 
@@ -45,7 +45,7 @@ tests=()
 if (($# == 0)); then
   tests=(frontend diagnostics dialect passes codegen driver runtime onnx
          e2e/lenet5-trained.test e2e/every-op.nn e2e/batch-slicing.test
-         e2e/winograd.nn)
+         e2e/winograd.nn e2e/channel-lanes.nn)
   export LIT_FILTER_OUT=${LIT_FILTER_OUT:-'onnx/(conformance|e2e-(alexnet|vgg11))\.test'}
 elif [ "$1" = --all ]; then
   tests=(.)

@@ -178,7 +178,7 @@ void eraseComputedOps(PatternRewriter &rewriter, Operation *op,
 }
 
 void emitPooledRows(
-    ImplicitLocOpBuilder &b, Value n, Value ocb, int64_t rows,
+    ImplicitLocOpBuilder &b, Value n, Value ocb, int64_t rows, int64_t width,
     const FusionGroup &group, Value scratch, int64_t ring,
     function_ref<void(ImplicitLocOpBuilder &, Value, Value, Value)> emitRow,
     Value scratchBlock) {
@@ -189,6 +189,21 @@ void emitPooledRows(
   int64_t kh = group.poolKernel[0], kw = group.poolKernel[1];
   int64_t sh = group.poolStride[0], sw = group.poolStride[1];
   bool isMax = group.pool == "max";
+  auto vectorType = VectorType::get({width}, b.getF32Type());
+  ArrayRef<int64_t> scratchShape =
+      cast<MemRefType>(scratch.getType()).getShape();
+  SmallVector<int32_t> strided;
+  for (int64_t lane = 0; lane < width; ++lane)
+    strided.push_back(int32_t(lane * sw));
+  Value laneColumns = arith::ConstantOp::create(
+      b, DenseElementsAttr::get(VectorType::get({width}, b.getI32Type()),
+                                ArrayRef<int32_t>(strided)));
+  Value allLanes = arith::ConstantOp::create(
+      b, DenseElementsAttr::get(VectorType::get({width}, b.getI1Type()), true));
+  Value zeros =
+      arith::ConstantOp::create(b, vectorType, b.getZeroAttr(vectorType));
+  Value flatScratch = memref::CollapseShapeOp::create(
+      b, scratch, SmallVector<ReassociationIndices>{{0, 1, 2, 3}});
   buildLoop(b, pooledShape[2], 1, {}, [&](auto &b, Value ph, ValueRange) {
     Value windowStart = affine(b, {}, ph, sh);
     if (ring) {
@@ -208,23 +223,41 @@ void emitPooledRows(
             scf::YieldOp::create(inner);
           });
     }
+    // Pooled columns go along the lanes: lane l of the vector from pw0
+    // reads columns (pw0 + l) * sw + j of the window's rows (contiguous when
+    // sw is 1, a gather otherwise); the last vector of a row is masked.
     Value oc0 = affine(b, {}, ocb, rows);
     buildLoop(b, rows, 1, {}, [&](auto &b, Value r, ValueRange) {
       Value oc = arith::AddIOp::create(b, oc0, r);
-      buildLoop(b, pooledShape[3], 1, {}, [&](auto &b, Value pw, ValueRange) {
-        double init = isMax ? -std::numeric_limits<double>::infinity() : 0.0;
-        Value acc = arith::ConstantOp::create(b, b.getF32FloatAttr(init));
-        Value columnStart = affine(b, {}, pw, sw);
+      auto emitVector = [&](ImplicitLocOpBuilder &b, Value pw0, Value mask) {
+        Value acc = arith::ConstantOp::create(
+            b, vectorType,
+            DenseElementsAttr::get(
+                vectorType,
+                b.getF32FloatAttr(
+                    isMax ? -std::numeric_limits<double>::infinity() : 0.0)));
+        Value columnStart = affine(b, {}, pw0, sw);
         for (int64_t i = 0; i < kh; ++i) {
           Value row = affine(b, windowStart, index(b, i), 1);
           Value slot =
               ring ? arith::RemUIOp::create(b, row, index(b, ring)).getResult()
                    : row;
           for (int64_t j = 0; j < kw; ++j) {
-            Value x = memref::LoadOp::create(
-                b, scratch,
-                ValueRange{scratchBlock, slot, r,
-                           affine(b, columnStart, index(b, j), 1)});
+            Value column = affine(b, columnStart, index(b, j), 1);
+            Value x;
+            if (sw == 1) {
+              x = loadVector(b, vectorType, scratch,
+                             {scratchBlock, slot, r, column}, mask);
+            } else {
+              Value flat = affine(
+                  b, column,
+                  affine(b, r, affine(b, slot, scratchBlock, scratchShape[1]),
+                         scratchShape[2]),
+                  scratchShape[3]);
+              x = vector::GatherOp::create(
+                  b, vectorType, flatScratch, ValueRange{flat}, laneColumns,
+                  mask ? mask : allLanes, zeros);
+            }
             acc = isMax ? arith::MaximumFOp::create(b, acc, x).getResult()
                         : arith::AddFOp::create(b, acc, x).getResult();
           }
@@ -232,11 +265,24 @@ void emitPooledRows(
         if (!isMax)
           acc = arith::DivFOp::create(
               b, acc,
-              arith::ConstantOp::create(b, b.getF32FloatAttr(double(kh * kw))));
-        memref::StoreOp::create(b, acc, group.result,
-                                ValueRange{n, oc, ph, pw});
-        return SmallVector<Value>();
-      });
+              arith::ConstantOp::create(
+                  b, vectorType,
+                  DenseElementsAttr::get(vectorType,
+                                         b.getF32FloatAttr(double(kh * kw)))));
+        storeVector(b, acc, group.result, {n, oc, ph, pw0}, mask);
+      };
+      int64_t fullColumns = pooledShape[3] / width * width;
+      if (fullColumns)
+        buildLoop(b, fullColumns, width, {},
+                  [&](auto &b, Value pw0, ValueRange) {
+                    emitVector(b, pw0, {});
+                    return SmallVector<Value>();
+                  });
+      if (int64_t rest = pooledShape[3] - fullColumns)
+        emitVector(b, index(b, fullColumns),
+                   vector::CreateMaskOp::create(
+                       b, VectorType::get({width}, b.getI1Type()),
+                       ValueRange{index(b, rest)}));
       return SmallVector<Value>();
     });
     return SmallVector<Value>();

@@ -98,9 +98,9 @@ void eraseComputedOps(mlir::PatternRewriter &rewriter, mlir::Operation *op,
                       const FusionGroup *group);
 
 /// Pools the convolution rows in `scratch` into the group's result for the
-/// `rows` channels of block ocb. scratch[ocb][slot][r][ow] holds row oh of
-/// channel ocb * rows + r in slot oh (ring == 0) or oh % ring (a ring of
-/// `ring` rows). With a ring, for every pooled row ph it first computes the
+/// `rows` channels of block ocb, `width` pooled columns per vector.
+/// scratch[ocb][slot][r][ow] holds row oh of channel ocb * rows + r in slot
+/// oh (ring == 0) or oh % ring (a ring of `ring` rows). With a ring, for every pooled row ph it first computes the
 /// rows its windows need that the ring does not hold yet (all pool_kernel
 /// rows for the first, the last min(stride, kernel) ones after that) with
 /// `emitRow`; without, scratch holds every row already. `scratchBlock`, when
@@ -108,7 +108,7 @@ void eraseComputedOps(mlir::PatternRewriter &rewriter, mlir::Operation *op,
 /// several images).
 void emitPooledRows(
     mlir::ImplicitLocOpBuilder &b, mlir::Value n, mlir::Value ocb, int64_t rows,
-    const FusionGroup &group, mlir::Value scratch, int64_t ring,
+    int64_t width, const FusionGroup &group, mlir::Value scratch, int64_t ring,
     llvm::function_ref<void(mlir::ImplicitLocOpBuilder &, mlir::Value,
                             mlir::Value, mlir::Value)>
         emitRow,

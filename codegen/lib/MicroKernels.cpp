@@ -372,7 +372,7 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
       // Output channel blocks are independent: they run on the thread pool.
       buildBlockLoop(b, out[1] / rows, work, [&](auto &b, Value ocb) {
         if (useRing) {
-          emitPooledRows(b, n, ocb, rows, *group, scratch, ring,
+          emitPooledRows(b, n, ocb, rows, width, *group, scratch, ring,
                          [&](ImplicitLocOpBuilder &b, Value n, Value ocb,
                              Value oh) {
                            emitRow(b, n, ocb, oh, {}, {}, {});
@@ -381,7 +381,7 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
         }
         emitRows(b, n, ocb);
         if (pooled)
-          emitPooledRows(b, n, ocb, rows, *group, scratch, /*ring=*/0, {});
+          emitPooledRows(b, n, ocb, rows, width, *group, scratch, /*ring=*/0, {});
       });
       return SmallVector<Value>();
     });

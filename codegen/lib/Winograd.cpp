@@ -711,7 +711,7 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
           [&](auto &b, Value plane) {
             Value n = arith::DivUIOp::create(b, plane, index(b, oc));
             Value channel = arith::RemUIOp::create(b, plane, index(b, oc));
-            emitPooledRows(b, n, channel, /*rows=*/1, *group, scratch,
+            emitPooledRows(b, n, channel, /*rows=*/1, width, *group, scratch,
                            /*ring=*/0, {}, /*scratchBlock=*/plane);
           });
     memref::DeallocOp::create(b, v);

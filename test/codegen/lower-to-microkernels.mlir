@@ -233,11 +233,15 @@ func.func @small_conv(%in: memref<1x3x6x6xf32>, %w: memref<4x3x3x3xf32>, %out: m
 // epilogue, in-place ReLU, pooling fill, max pooling) becomes one kernel:
 // the accumulators start from the bias, ReLU is applied on the way to a ring
 // of pool_kernel (2) conv rows per channel block, and a pooling loop reads
-// the ring into the group's result. No op of the group is left.
+// the ring into the group's result, pooled columns along the lanes (each
+// window element a gather of every other column; the 4 pooled columns
+// masked). No op of the group is left.
 // CHECK-LABEL: func.func @fused_conv_relu_maxpool
 // CHECK-SAME: (%[[IN:[^:]*]]: memref<1x3x10x10xf32>, %[[W:[^:]*]]: memref<8x3x3x3xf32>, %[[B:[^:]*]]: memref<8xf32>, %[[OUT:[^:]*]]: memref<1x8x4x4xf32>)
 // CHECK-NOT: linalg.
+// CHECK-DAG: %[[COLS:.*]] = arith.constant dense<[0, 2, 4, {{.*}}, 30]> : vector<16xi32>
 // CHECK: %[[RING:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x2x8x8xf32>
+// CHECK: %[[FLAT:.*]] = memref.collapse_shape %[[RING]]
 // CHECK: memref.load %[[B]]
 // CHECK: vector.broadcast
 // CHECK: vector.fma
@@ -245,11 +249,11 @@ func.func @small_conv(%in: memref<1x3x6x6xf32>, %w: memref<4x3x3x3xf32>, %out: m
 // CHECK: %[[SLOT:.*]] = arith.remui %{{.*}}, %c2 : index
 // CHECK: vector.maskedstore %[[RING]][%{{.*}}, %[[SLOT]], %c0, %c0], %{{.*}}, %[[ACT]]
 // CHECK: scf.for
-// CHECK: scf.for
-// CHECK: memref.load %[[RING]]
-// CHECK: memref.load %[[RING]]
-// CHECK: arith.maximumf %{{.*}}, %{{.*}} : f32
-// CHECK: memref.store %{{.*}}, %[[OUT]]
+// CHECK: %[[TAIL:.*]] = vector.create_mask %c4 : vector<16xi1>
+// CHECK: vector.gather %[[FLAT]][%{{.*}}] [%[[COLS]]], %[[TAIL]]
+// CHECK: vector.gather %[[FLAT]][%{{.*}}] [%[[COLS]]], %[[TAIL]]
+// CHECK: arith.maximumf %{{.*}}, %{{.*}} : vector<16xf32>
+// CHECK: vector.maskedstore %[[OUT]][%{{.*}}], %[[TAIL]]
 // CHECK: memref.dealloc %[[RING]]
 // CHECK-NOT: linalg.
 // CHECK: return
@@ -284,17 +288,16 @@ func.func @fused_conv_relu_maxpool(%in: memref<1x3x10x10xf32>, %w: memref<8x3x3x
 // CHECK-LABEL: func.func @fused_conv_avgpool
 // CHECK-SAME: %[[OUT:[^:]*]]: memref<1x8x2x3xf32>)
 // CHECK-NOT: linalg.
-// CHECK-DAG: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
 // CHECK-DAG: %[[ZEROS:.*]] = arith.constant dense<0.000000e+00> : vector<16xf32>
 // CHECK: %[[RING:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x3x8x8xf32>
 // CHECK: scf.for {{.*}} iter_args(%{{[^ ]*}} = %[[ZEROS]],
 // CHECK: vector.fma
 // CHECK-NOT: arith.maximumf
 // CHECK: vector.maskedstore %[[RING]]
-// CHECK: %[[FIRST:.*]] = memref.load %[[RING]]
-// CHECK: arith.addf %[[FIRST]], %[[ZERO]] : f32
-// CHECK: arith.divf %{{.*}}, %{{.*}} : f32
-// CHECK: memref.store %{{.*}}, %[[OUT]]
+// CHECK: %[[FIRST:.*]] = vector.gather
+// CHECK: arith.addf %[[FIRST]], %[[ZEROS]] : vector<16xf32>
+// CHECK: arith.divf %{{.*}}, %{{.*}} : vector<16xf32>
+// CHECK: vector.maskedstore %[[OUT]]
 // CHECK: memref.dealloc %[[RING]]
 // CHECK-NOT: linalg.
 // CHECK: return
@@ -584,8 +587,9 @@ func.func @fused_relu_not_in_place(%in: memref<1x3x10x10xf32>, %w: memref<8x3x3x
 // WHOLE: vector.fma
 // WHOLE: arith.maximumf {{.*}} : vector<16xf32>
 // WHOLE: vector.maskedstore %[[SCRATCH]]
-// WHOLE: memref.load %[[SCRATCH]]
-// WHOLE: arith.maximumf {{.*}} : f32
+// WHOLE: vector.gather
+// WHOLE: arith.maximumf {{.*}} : vector<16xf32>
+// WHOLE: vector.maskedstore %{{.*}}
 // WHOLE: memref.dealloc %[[SCRATCH]]
 #map = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
 func.func @fused_pool_whole_scratch(%in: memref<1x64x10x10xf32>, %w: memref<8x64x3x3xf32>,

@@ -170,9 +170,10 @@ func.func @fused_conv_relu_maxpool(%in: memref<1x8x10x10xf32>,
 // CHECK: %[[FLAT:.*]] = memref.collapse_shape %[[SCRATCH]]
 // CHECK: %[[ACT:.*]] = arith.maximumf %{{.*}}, %{{.*}} : vector<16xf32>
 // CHECK: vector.scatter %[[FLAT]][%{{.*}}] [%{{.*}}], %{{.*}}, %[[ACT]]
-// CHECK: memref.load %[[SCRATCH]]
-// CHECK: arith.maximumf %{{.*}}, %{{.*}} : f32
-// CHECK: memref.store %{{.*}}, %[[OUT]]
+// CHECK: %[[PLANES:.*]] = memref.collapse_shape %[[SCRATCH]]
+// CHECK: vector.gather %[[PLANES]]
+// CHECK: arith.maximumf %{{.*}}, %{{.*}} : vector<16xf32>
+// CHECK: vector.maskedstore %[[OUT]]
 // CHECK: memref.dealloc %[[SCRATCH]]
 func.func @fused_conv_relu_maxpool3(%in: memref<1x8x10x10xf32>,
                                    %b: memref<8xf32>, %out: memref<1x8x3x3xf32>) {
