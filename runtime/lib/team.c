@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_THREADS 256
@@ -24,9 +25,12 @@ struct kiln_team {
   int size;            /* threads, the caller of a region included */
   int workers;         /* started workers (size - 1) */
   pthread_t *threads;  /* the workers, joined by kiln_team_destroy */
-  uint64_t generation; /* bumped for every region and for shutdown */
+  /* Bumped for every region and for shutdown. Written under the lock and
+   * read under it, or without it (atomically) by a spinning worker. */
+  uint64_t generation;
   int stopping;
-  int running; /* workers still inside the current region */
+  /* Workers still inside the current region; likewise. */
+  int running;
   int barrier_waiting;
   uint64_t barrier_generation;
   kiln_microtask job;
@@ -39,6 +43,54 @@ struct kiln_team {
 static _Thread_local kiln_team *current_team;
 static _Thread_local int32_t thread_index;
 static _Thread_local int in_region;
+
+/* How long a thread spins on a team's counter before it sleeps on the
+ * condition variable. A model's layers fork regions back to back, with a
+ * little serial work between them; waking a sleeping worker takes the
+ * kernel tens of microseconds on a loaded machine, several times that gap.
+ * Spinning a bounded time keeps the handover in user space and costs an
+ * idle program nothing after it. */
+#define SPIN_NANOSECONDS 100000
+
+static void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ __volatile__("yield");
+#endif
+}
+
+static uint64_t monotonic_nanoseconds(void) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+}
+
+/* Spins until *generation differs from `seen` or SPIN_NANOSECONDS pass;
+ * returns whether it changed. */
+static int spin_for_generation(const uint64_t *generation, uint64_t seen) {
+  uint64_t start = monotonic_nanoseconds();
+  for (unsigned i = 1;; ++i) {
+    if (__atomic_load_n(generation, __ATOMIC_ACQUIRE) != seen)
+      return 1;
+    cpu_relax();
+    if (i % 64 == 0 && monotonic_nanoseconds() - start > SPIN_NANOSECONDS)
+      return 0;
+  }
+}
+
+/* Spins until *running is 0 or SPIN_NANOSECONDS pass; returns whether it
+ * reached 0. */
+static int spin_for_idle(const int *running) {
+  uint64_t start = monotonic_nanoseconds();
+  for (unsigned i = 1;; ++i) {
+    if (__atomic_load_n(running, __ATOMIC_ACQUIRE) == 0)
+      return 1;
+    cpu_relax();
+    if (i % 64 == 0 && monotonic_nanoseconds() - start > SPIN_NANOSECONDS)
+      return 0;
+  }
+}
 
 typedef struct worker_start {
   kiln_team *team;
@@ -78,20 +130,24 @@ static void *worker(void *arg) {
   thread_index = start.index;
   in_region = 1;
   uint64_t seen = 0;
-  pthread_mutex_lock(&team->lock);
   for (;;) {
-    while (team->generation == seen)
-      pthread_cond_wait(&team->work_ready, &team->lock);
-    seen = team->generation;
+    /* The region's job and `stopping` are written before the generation
+     * is bumped (release), so either wait sees them once it sees that. */
+    if (!spin_for_generation(&team->generation, seen)) {
+      pthread_mutex_lock(&team->lock);
+      while (__atomic_load_n(&team->generation, __ATOMIC_ACQUIRE) == seen)
+        pthread_cond_wait(&team->work_ready, &team->lock);
+      pthread_mutex_unlock(&team->lock);
+    }
+    seen = __atomic_load_n(&team->generation, __ATOMIC_ACQUIRE);
     if (team->stopping)
       break;
-    pthread_mutex_unlock(&team->lock);
     run_job(team, thread_index);
     pthread_mutex_lock(&team->lock);
-    if (--team->running == 0)
+    if (__atomic_sub_fetch(&team->running, 1, __ATOMIC_RELEASE) == 0)
       pthread_cond_signal(&team->work_done);
+    pthread_mutex_unlock(&team->lock);
   }
-  pthread_mutex_unlock(&team->lock);
   return NULL;
 }
 
@@ -146,7 +202,7 @@ void kiln_team_destroy(kiln_team *team) {
     return;
   pthread_mutex_lock(&team->lock);
   team->stopping = 1;
-  ++team->generation;
+  __atomic_add_fetch(&team->generation, 1, __ATOMIC_RELEASE);
   pthread_cond_broadcast(&team->work_ready);
   pthread_mutex_unlock(&team->lock);
   for (int i = 0; i < team->workers; ++i)
@@ -196,8 +252,8 @@ void kiln_team_vfork(kiln_team *team, int32_t argc, kiln_microtask task,
   team->job_argc = count;
   for (int i = 0; i < count; ++i)
     team->job_args[i] = argv[i];
-  team->running = team->size - 1;
-  ++team->generation;
+  __atomic_store_n(&team->running, team->size - 1, __ATOMIC_RELAXED);
+  __atomic_add_fetch(&team->generation, 1, __ATOMIC_RELEASE);
   pthread_cond_broadcast(&team->work_ready);
   pthread_mutex_unlock(&team->lock);
 
@@ -211,10 +267,12 @@ void kiln_team_vfork(kiln_team *team, int32_t argc, kiln_microtask task,
   current_team = saved_team;
   thread_index = saved_index;
 
-  pthread_mutex_lock(&team->lock);
-  while (team->running > 0)
-    pthread_cond_wait(&team->work_done, &team->lock);
-  pthread_mutex_unlock(&team->lock);
+  if (!spin_for_idle(&team->running)) {
+    pthread_mutex_lock(&team->lock);
+    while (__atomic_load_n(&team->running, __ATOMIC_ACQUIRE) > 0)
+      pthread_cond_wait(&team->work_done, &team->lock);
+    pthread_mutex_unlock(&team->lock);
+  }
 }
 
 /*===-- The OpenMP entry points -------------------------------------------===*/
