@@ -192,12 +192,23 @@ void emitPooledRows(
   auto vectorType = VectorType::get({width}, b.getF32Type());
   ArrayRef<int64_t> scratchShape =
       cast<MemRefType>(scratch.getType()).getShape();
-  SmallVector<int32_t> strided;
+  // Lane l's column offset l * sw: i32 unless a row is too long for it.
+  // Lanes past the row end are masked, so only the row's length bounds the
+  // offsets that are read; others saturate.
+  bool wideRows = scratchShape[3] >= std::numeric_limits<int32_t>::max();
+  uint64_t largest = wideRows ? std::numeric_limits<int64_t>::max()
+                              : std::numeric_limits<int32_t>::max();
+  SmallVector<APInt> strided;
   for (int64_t lane = 0; lane < width; ++lane)
-    strided.push_back(int32_t(lane * sw));
+    strided.push_back(APInt(wideRows ? 64 : 32,
+                            lane && uint64_t(sw) > largest / uint64_t(lane)
+                                ? largest
+                                : uint64_t(lane) * uint64_t(sw)));
   Value laneColumns = arith::ConstantOp::create(
-      b, DenseElementsAttr::get(VectorType::get({width}, b.getI32Type()),
-                                ArrayRef<int32_t>(strided)));
+      b, DenseElementsAttr::get(
+             VectorType::get({width}, wideRows ? b.getI64Type()
+                                               : b.getI32Type()),
+             strided));
   Value allLanes = arith::ConstantOp::create(
       b, DenseElementsAttr::get(VectorType::get({width}, b.getI1Type()), true));
   Value zeros =

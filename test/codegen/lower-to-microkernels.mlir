@@ -753,3 +753,33 @@ func.func @lanes_wide_rows(%in: memref<1x3x34x34xf32>, %out: memref<1x16x32x32xf
     ins(%in, %w : memref<1x3x34x34xf32>, memref<16x3x3x3xf32>) outs(%out : memref<1x16x32x32xf32>)
   return
 }
+
+// -----
+
+// Tests that a fused pooling over convolution rows longer than 2^31 columns
+// gathers with i64 column offsets (i32 ones would wrap).
+// CHECK-LABEL: func.func @fused_pool_wide_rows
+// CHECK: arith.constant dense<[0, 2, 4, {{.*}}, 30]> : vector<16xi64>
+// CHECK: vector.gather {{.*}} : memref<{{[0-9]+}}xf32>, vector<16xi64>, vector<16xi1>, vector<16xf32> into vector<16xf32>
+#map = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func @fused_pool_wide_rows(%in: memref<1x3x4x2147483652xf32>, %w: memref<8x3x3x3xf32>,
+                                %b: memref<8xf32>, %out: memref<1x8x1x1073741825xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %neginf = arith.constant 0xFF800000 : f32
+  %conv = memref.alloc() {alignment = 64 : i64} : memref<1x8x2x2147483650xf32>
+  linalg.broadcast ins(%b : memref<8xf32>) outs(%conv : memref<1x8x2x2147483650xf32>) dimensions = [0, 2, 3] {kiln.fusion_group = 0 : i64}
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, kiln.epilogue = {pool = "max", pool_kernel = array<i64: 2, 2>, pool_stride = array<i64: 2, 2>, relu}, kiln.fusion_group = 0 : i64, strides = dense<1> : tensor<2xi64>}
+    ins(%in, %w : memref<1x3x4x2147483652xf32>, memref<8x3x3x3xf32>) outs(%conv : memref<1x8x2x2147483650xf32>)
+  linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%conv : memref<1x8x2x2147483650xf32>) outs(%conv : memref<1x8x2x2147483650xf32>) attrs = {kiln.fusion_group = 0 : i64} {
+  ^bb0(%x: f32, %o: f32):
+    %r = arith.maximumf %x, %zero : f32
+    linalg.yield %r : f32
+  }
+  %window = memref.alloc() : memref<2x2xf32>
+  linalg.fill {kiln.fusion_group = 0 : i64} ins(%neginf : f32) outs(%out : memref<1x8x1x1073741825xf32>)
+  linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, kiln.fusion_group = 0 : i64, strides = dense<2> : tensor<2xi64>}
+    ins(%conv, %window : memref<1x8x2x2147483650xf32>, memref<2x2xf32>) outs(%out : memref<1x8x1x1073741825xf32>)
+  memref.dealloc %conv : memref<1x8x2x2147483650xf32>
+  return
+}
