@@ -213,6 +213,9 @@ void emitPooledRows(
       b, DenseElementsAttr::get(VectorType::get({width}, b.getI1Type()), true));
   Value zeros =
       arith::ConstantOp::create(b, vectorType, b.getZeroAttr(vectorType));
+  SmallVector<int64_t> evenLanes;
+  for (int64_t lane = 0; lane < width; ++lane)
+    evenLanes.push_back(2 * lane);
   Value flatScratch = memref::CollapseShapeOp::create(
       b, scratch, SmallVector<ReassociationIndices>{{0, 1, 2, 3}});
   buildLoop(b, pooledShape[2], 1, {}, [&](auto &b, Value ph, ValueRange) {
@@ -236,7 +239,8 @@ void emitPooledRows(
     }
     // Pooled columns go along the lanes: lane l of the vector from pw0
     // reads columns (pw0 + l) * sw + j of the window's rows (contiguous when
-    // sw is 1, a gather otherwise); the last vector of a row is masked.
+    // sw is 1, the even lanes of two vectors when 2, a gather otherwise);
+    // the last vector of a row is masked.
     Value oc0 = affine(b, {}, ocb, rows);
     buildLoop(b, rows, 1, {}, [&](auto &b, Value r, ValueRange) {
       Value oc = arith::AddIOp::create(b, oc0, r);
@@ -259,6 +263,27 @@ void emitPooledRows(
             if (sw == 1) {
               x = loadVector(b, vectorType, scratch,
                              {scratchBlock, slot, r, column}, mask);
+            } else if (sw == 2) {
+              // Every other column of two vectors' worth: two loads (lanes
+              // past the row's end masked) and one shuffle, several times
+              // cheaper than a gather.
+              auto rowMask = [&](Value start) {
+                return vector::CreateMaskOp::create(
+                    b, VectorType::get({width}, b.getI1Type()),
+                    ValueRange{arith::SubIOp::create(
+                        b, index(b, scratchShape[3]), start)});
+              };
+              // (Clamped to the row's end: past it, the mask is empty.)
+              Value next = arith::MinUIOp::create(
+                  b, affine(b, column, index(b, width), 1),
+                  index(b, scratchShape[3]));
+              Value low = loadVector(b, vectorType, scratch,
+                                     {scratchBlock, slot, r, column},
+                                     rowMask(column));
+              Value high = loadVector(b, vectorType, scratch,
+                                      {scratchBlock, slot, r, next},
+                                      rowMask(next));
+              x = vector::ShuffleOp::create(b, low, high, evenLanes);
             } else {
               Value flat = affine(
                   b, column,

@@ -234,14 +234,12 @@ func.func @small_conv(%in: memref<1x3x6x6xf32>, %w: memref<4x3x3x3xf32>, %out: m
 // the accumulators start from the bias, ReLU is applied on the way to a ring
 // of pool_kernel (2) conv rows per channel block, and a pooling loop reads
 // the ring into the group's result, pooled columns along the lanes (each
-// window element a gather of every other column; the 4 pooled columns
-// masked). No op of the group is left.
+// window element the even lanes of two loads of its row, as the stride is
+// 2; the 4 pooled columns masked). No op of the group is left.
 // CHECK-LABEL: func.func @fused_conv_relu_maxpool
 // CHECK-SAME: (%[[IN:[^:]*]]: memref<1x3x10x10xf32>, %[[W:[^:]*]]: memref<8x3x3x3xf32>, %[[B:[^:]*]]: memref<8xf32>, %[[OUT:[^:]*]]: memref<1x8x4x4xf32>)
 // CHECK-NOT: linalg.
-// CHECK-DAG: %[[COLS:.*]] = arith.constant dense<[0, 2, 4, {{.*}}, 30]> : vector<16xi32>
 // CHECK: %[[RING:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x2x8x8xf32>
-// CHECK: %[[FLAT:.*]] = memref.collapse_shape %[[RING]]
 // CHECK: memref.load %[[B]]
 // CHECK: vector.broadcast
 // CHECK: vector.fma
@@ -250,8 +248,9 @@ func.func @small_conv(%in: memref<1x3x6x6xf32>, %w: memref<4x3x3x3xf32>, %out: m
 // CHECK: vector.maskedstore %[[RING]][%{{.*}}, %[[SLOT]], %c0, %c0], %{{.*}}, %[[ACT]]
 // CHECK: scf.for
 // CHECK: %[[TAIL:.*]] = vector.create_mask %c4 : vector<16xi1>
-// CHECK: vector.gather %[[FLAT]][%{{.*}}] [%[[COLS]]], %[[TAIL]]
-// CHECK: vector.gather %[[FLAT]][%{{.*}}] [%[[COLS]]], %[[TAIL]]
+// CHECK: %[[LOW:.*]] = vector.maskedload %[[RING]]
+// CHECK: %[[HIGH:.*]] = vector.maskedload %[[RING]]
+// CHECK: vector.shuffle %[[LOW]], %[[HIGH]] [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30]
 // CHECK: arith.maximumf %{{.*}}, %{{.*}} : vector<16xf32>
 // CHECK: vector.maskedstore %[[OUT]][%{{.*}}], %[[TAIL]]
 // CHECK: memref.dealloc %[[RING]]
@@ -587,7 +586,7 @@ func.func @fused_relu_not_in_place(%in: memref<1x3x10x10xf32>, %w: memref<8x3x3x
 // WHOLE: vector.fma
 // WHOLE: arith.maximumf {{.*}} : vector<16xf32>
 // WHOLE: vector.maskedstore %[[SCRATCH]]
-// WHOLE: vector.gather
+// WHOLE: vector.shuffle
 // WHOLE: arith.maximumf {{.*}} : vector<16xf32>
 // WHOLE: vector.maskedstore %{{.*}}
 // WHOLE: memref.dealloc %[[SCRATCH]]
@@ -757,18 +756,19 @@ func.func @lanes_wide_rows(%in: memref<1x3x34x34xf32>, %out: memref<1x16x32x32xf
 // -----
 
 // Tests that a fused pooling over convolution rows longer than 2^31 columns
-// gathers with i64 column offsets (i32 ones would wrap).
+// gathers (2x3 windows, stride 3) with i64 column offsets (i32 ones would
+// wrap).
 // CHECK-LABEL: func.func @fused_pool_wide_rows
-// CHECK: arith.constant dense<[0, 2, 4, {{.*}}, 30]> : vector<16xi64>
+// CHECK: arith.constant dense<[0, 3, 6, {{.*}}, 45]> : vector<16xi64>
 // CHECK: vector.gather {{.*}} : memref<{{[0-9]+}}xf32>, vector<16xi64>, vector<16xi1>, vector<16xf32> into vector<16xf32>
 #map = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
 func.func @fused_pool_wide_rows(%in: memref<1x3x4x2147483652xf32>, %w: memref<8x3x3x3xf32>,
-                                %b: memref<8xf32>, %out: memref<1x8x1x1073741825xf32>) {
+                                %b: memref<8xf32>, %out: memref<1x8x1x715827883xf32>) {
   %zero = arith.constant 0.0 : f32
   %neginf = arith.constant 0xFF800000 : f32
   %conv = memref.alloc() {alignment = 64 : i64} : memref<1x8x2x2147483650xf32>
   linalg.broadcast ins(%b : memref<8xf32>) outs(%conv : memref<1x8x2x2147483650xf32>) dimensions = [0, 2, 3] {kiln.fusion_group = 0 : i64}
-  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, kiln.epilogue = {pool = "max", pool_kernel = array<i64: 2, 2>, pool_stride = array<i64: 2, 2>, relu}, kiln.fusion_group = 0 : i64, strides = dense<1> : tensor<2xi64>}
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, kiln.epilogue = {pool = "max", pool_kernel = array<i64: 2, 3>, pool_stride = array<i64: 2, 3>, relu}, kiln.fusion_group = 0 : i64, strides = dense<1> : tensor<2xi64>}
     ins(%in, %w : memref<1x3x4x2147483652xf32>, memref<8x3x3x3xf32>) outs(%conv : memref<1x8x2x2147483650xf32>)
   linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
       ins(%conv : memref<1x8x2x2147483650xf32>) outs(%conv : memref<1x8x2x2147483650xf32>) attrs = {kiln.fusion_group = 0 : i64} {
@@ -776,10 +776,10 @@ func.func @fused_pool_wide_rows(%in: memref<1x3x4x2147483652xf32>, %w: memref<8x
     %r = arith.maximumf %x, %zero : f32
     linalg.yield %r : f32
   }
-  %window = memref.alloc() : memref<2x2xf32>
-  linalg.fill {kiln.fusion_group = 0 : i64} ins(%neginf : f32) outs(%out : memref<1x8x1x1073741825xf32>)
-  linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, kiln.fusion_group = 0 : i64, strides = dense<2> : tensor<2xi64>}
-    ins(%conv, %window : memref<1x8x2x2147483650xf32>, memref<2x2xf32>) outs(%out : memref<1x8x1x1073741825xf32>)
+  %window = memref.alloc() : memref<2x3xf32>
+  linalg.fill {kiln.fusion_group = 0 : i64} ins(%neginf : f32) outs(%out : memref<1x8x1x715827883xf32>)
+  linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, kiln.fusion_group = 0 : i64, strides = dense<[2, 3]> : tensor<2xi64>}
+    ins(%conv, %window : memref<1x8x2x2147483650xf32>, memref<2x3xf32>) outs(%out : memref<1x8x1x715827883xf32>)
   memref.dealloc %conv : memref<1x8x2x2147483650xf32>
   return
 }

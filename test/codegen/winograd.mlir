@@ -170,8 +170,8 @@ func.func @fused_conv_relu_maxpool(%in: memref<1x8x10x10xf32>,
 // CHECK: %[[FLAT:.*]] = memref.collapse_shape %[[SCRATCH]]
 // CHECK: %[[ACT:.*]] = arith.maximumf %{{.*}}, %{{.*}} : vector<16xf32>
 // CHECK: vector.scatter %[[FLAT]][%{{.*}}] [%{{.*}}], %{{.*}}, %[[ACT]]
-// CHECK: %[[PLANES:.*]] = memref.collapse_shape %[[SCRATCH]]
-// CHECK: vector.gather %[[PLANES]]
+// CHECK: vector.maskedload %[[SCRATCH]]
+// CHECK: vector.shuffle
 // CHECK: arith.maximumf %{{.*}}, %{{.*}} : vector<16xf32>
 // CHECK: vector.maskedstore %[[OUT]]
 // CHECK: memref.dealloc %[[SCRATCH]]
