@@ -278,16 +278,8 @@ LogicalResult lowerConvWithChannelLanes(linalg::Conv2DNchwFchwOp op,
             ValueRange{ocb, ic, kh, kw, index(b, v * width)}));
       return accumulateOuterProduct(b, vectorType, xs, ws, accs);
     };
-    accs = buildLoop(b, weights[1], 1, accs, [&](auto &b, Value ic,
-                                                 ValueRange accs) {
-      return buildLoop(b, weights[2], 1, accs, [&](auto &b, Value kh,
-                                                   ValueRange accs) {
-        return buildLoop(b, weights[3], 1, accs,
-                         [&](auto &b, Value kw, ValueRange accs) {
-                           return step(b, ic, kh, kw, accs);
-                         });
-      });
-    });
+    accs = buildFilterLoops(b, weights[1], /*firstChannel=*/{}, weights[2],
+                            weights[3], accs, step);
     for (int64_t p = 0; p < count; ++p)
       for (int64_t v = 0; v < block.vectors; ++v) {
         Value sum = accs[p * block.vectors + v];

@@ -44,6 +44,26 @@ SmallVector<Value> buildLoop(
   return SmallVector<Value>(loop.getResults());
 }
 
+SmallVector<Value> buildFilterLoops(
+    ImplicitLocOpBuilder &b, int64_t channels, Value firstChannel, int64_t kh,
+    int64_t kw, ValueRange accs,
+    function_ref<SmallVector<Value>(ImplicitLocOpBuilder &, Value, Value, Value,
+                                    ValueRange)>
+        step) {
+  return buildLoop(b, channels, 1, accs, [&](auto &b, Value offset,
+                                             ValueRange accs) {
+    Value ic = firstChannel
+                   ? arith::AddIOp::create(b, firstChannel, offset).getResult()
+                   : offset;
+    return buildLoop(b, kh, 1, accs, [&](auto &b, Value row, ValueRange accs) {
+      return buildLoop(b, kw, 1, accs,
+                       [&](auto &b, Value column, ValueRange accs) {
+                         return step(b, ic, row, column, accs);
+                       });
+    });
+  });
+}
+
 void buildBlockLoop(ImplicitLocOpBuilder &b, int64_t upper, int64_t work,
                     function_ref<void(ImplicitLocOpBuilder &, Value)> body) {
   // Forking and joining the pool costs a few microseconds.

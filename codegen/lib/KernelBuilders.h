@@ -34,6 +34,17 @@ buildLoop(mlir::ImplicitLocOpBuilder &b, int64_t upper, int64_t step,
               mlir::ImplicitLocOpBuilder &, mlir::Value, mlir::ValueRange)>
               body);
 
+/// Emits a convolution's reduction loops carrying `accs`: `channels` input
+/// channels from `firstChannel` (from 0 when null), then the filter's
+/// kh x kw taps; `step` emits one tap (input channel, kh, kw).
+llvm::SmallVector<mlir::Value> buildFilterLoops(
+    mlir::ImplicitLocOpBuilder &b, int64_t channels, mlir::Value firstChannel,
+    int64_t kh, int64_t kw, mlir::ValueRange accs,
+    llvm::function_ref<llvm::SmallVector<mlir::Value>(
+        mlir::ImplicitLocOpBuilder &, mlir::Value, mlir::Value, mlir::Value,
+        mlir::ValueRange)>
+        step);
+
 /// Emits a loop over [0, upper) whose iterations are independent: an
 /// scf.parallel (which becomes an OpenMP worksharing loop on the runtime's
 /// thread pool) when the loop has `work` multiply-adds worth a fork, and a

@@ -309,19 +309,8 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
                                     b, filter, ValueRange{ocs[r], ic, kh, kw}));
         return accumulateOuterProduct(b, vectorType, ws, xs, accs);
       };
-      accs = buildLoop(b, icChunk, 1, accs, [&](auto &b, Value icOffset,
-                                                ValueRange accs) {
-        Value ic = chunks == 1 ? icOffset
-                               : arith::AddIOp::create(b, icBase, icOffset)
-                                     .getResult();
-        return buildLoop(b, weights[2], 1, accs, [&](auto &b, Value kh,
-                                                     ValueRange accs) {
-          return buildLoop(b, weights[3], 1, accs,
-                           [&](auto &b, Value kw, ValueRange accs) {
-                             return step(b, ic, kh, kw, accs);
-                           });
-        });
-      });
+      accs = buildFilterLoops(b, icChunk, chunks == 1 ? Value() : icBase,
+                              weights[2], weights[3], accs, step);
       for (int64_t r = 0; r < rows; ++r)
         for (int64_t c = 0; c < vectors; ++c)
           storeResult(b, accs[r * vectors + c], isLast, n, ocb, r, ocs[r],
