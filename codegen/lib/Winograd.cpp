@@ -129,24 +129,30 @@ SmallVector<float> transformFilter(const WinogradMatrices &w,
   return u;
 }
 
-/// Picks F(2x2) or F(4x4) for a convolution: the one whose products (the
-/// multiply-adds, over whole vectors of tiles) and transformed filter (read
-/// from memory once per run: a model's weights do not stay in cache between
-/// runs) cost less, at kFlopsPerByte, about one core's FMA peak over its
-/// memory bandwidth. F(4x4) needs 4x fewer multiplications per output than
-/// direct convolution and F(2x2) 2.25x, but F(4x4)'s U is 2.25x larger and
-/// its tiles cover small images less tightly (13x13 takes 16x16 of 4x4
-/// tiles, 14x14 of 2x2 ones): on AlexNet's and VGG's last layers F(2x2)
-/// wins.
-int64_t chooseTile(int64_t ic, int64_t oc, int64_t oh, int64_t ow,
-                   int64_t width) {
+/// Picks F(2x2) or F(4x4) for a convolution over `images` images: the one
+/// whose products (the multiply-adds, over whole vectors of tiles, which
+/// are numbered across the batch) or transformed filter (read from memory
+/// once per run: a model's weights do not stay in cache between runs),
+/// whichever is slower, take less time. The products' loop prefetches U,
+/// so the two overlap; kFlopsPerByte, about one core's FMA peak over its
+/// memory bandwidth, puts them in the same unit. F(4x4) needs 4x fewer
+/// multiplications per output than direct convolution and F(2x2) 2.25x, but
+/// F(4x4)'s U is 2.25x larger and its tiles cover small images less tightly
+/// (13x13 takes 16x16 of 4x4 tiles), so small images with few tiles per
+/// vector go to F(2x2): 7x7 at batch 1 pads F(4x4)'s 4 tiles to 16. On
+/// AlexNet's 13x13 layers (`BIN --profile`, alternating binaries) F(4x4)
+/// took 3.7-4.0 ms for the three at batch 1 on one thread against 4.1-4.6
+/// for F(2x2), and 14.8-15.5 ms against 19.3-23.9 at batch 8 on two.
+int64_t chooseTile(int64_t ic, int64_t oc, int64_t images, int64_t oh,
+                   int64_t ow, int64_t width) {
   constexpr double kFlopsPerByte = 12.5;
   auto cost = [&](int64_t m) {
     int64_t elements = (m + 2) * (m + 2);
-    int64_t tiles = llvm::divideCeil(oh, m) * llvm::divideCeil(ow, m);
+    int64_t tiles =
+        images * llvm::divideCeil(oh, m) * llvm::divideCeil(ow, m);
     double products = 2.0 * elements * ic * oc * llvm::alignTo(tiles, width);
     double filterBytes = 4.0 * elements * ic * oc;
-    return products / kFlopsPerByte + filterBytes;
+    return std::max(products / kFlopsPerByte, filterBytes);
   };
   return cost(2) < cost(4) ? 2 : 4;
 }
@@ -263,7 +269,7 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     // interpolation points whose rounding errors grow too large).
     int64_t tile = kernel == 5    ? 2
                    : options.tile ? options.tile
-                                  : chooseTile(ic, oc, out[2], out[3],
+                                  : chooseTile(ic, oc, out[0], out[2], out[3],
                                                options.vectorWidth);
     const WinogradMatrices &w = getMatrices(tile, kernel);
     int64_t m = w.m, a = w.a, elements = a * a;
