@@ -234,8 +234,8 @@ cl::opt<bool> noWinograd(
 cl::opt<unsigned> winogradTile(
     "winograd-tile",
     cl::desc("Output tile m of Winograd's F(m x m, 3 x 3) for every 3x3 "
-             "layer: 2 or 4 (default: per layer, whichever multiplies less "
-             "and reads fewer filter bytes)"),
+             "layer: 2 or 4 (default: per layer, whichever is faster by a "
+             "model of its multiply-adds and its filter stream)"),
     cl::init(0), cl::cat(kilnCategory));
 
 cl::opt<std::string> convLanes(

@@ -279,8 +279,9 @@ def WinogradPass : Pass<"kiln-winograd"> {
     first layers) run them side by side, 8 slots with scratch of their own
     in one parallel loop; the others fork in each phase. Edge tiles that
     stick out of the image are masked, so any size works. Without a `tile`,
-    each layer takes F(2x2) or F(4x4), whichever costs less in multiply-adds
-    and bytes of U.
+    each layer takes F(2x2) or F(4x4), whichever takes less time by a model
+    in which the multiply-adds (over the whole batch's tiles, in whole
+    vectors) and the stream of U overlap.
 
     The results differ from direct convolution by rounding only (relative
     L2 error about 1e-6 per layer for m = 4, 1e-7 for m = 2). Convolutions
@@ -289,7 +290,7 @@ def WinogradPass : Pass<"kiln-winograd"> {
   let options = [
     Option<"tile", "tile", "int64_t", /*default=*/"0",
            "Output tile size m of F(m x m, 3 x 3): 2 or 4; 0 picks one per "
-           "layer (fewer multiply-adds and filter bytes)">,
+           "layer (the slower of its multiply-adds and its filter stream)">,
     Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
            "f32 lanes per vector (16 for AVX-512, 8 for AVX2, 4 for NEON)">,
     Option<"accumulators", "accumulators", "int64_t", /*default=*/"24",
