@@ -131,15 +131,9 @@ void emitChannelLanePooling(ImplicitLocOpBuilder &b, Value n,
                             Value scratch) {
   ArrayRef<int64_t> pooled =
       cast<MemRefType>(group.result.getType()).getShape();
-  int64_t kh = group.poolKernel[0], kw = group.poolKernel[1];
-  int64_t sh = group.poolStride[0], sw = group.poolStride[1];
-  bool isMax = group.pool == "max";
   auto vectorType = VectorType::get({width}, b.getF32Type());
-  auto splat = [&](ImplicitLocOpBuilder &b, double value) {
-    return arith::ConstantOp::create(
-        b, vectorType,
-        DenseElementsAttr::get(vectorType, b.getF32FloatAttr(value)));
-  };
+  VectorPool pool(group, vectorType);
+  int64_t kh = pool.kh, kw = pool.kw;
   Value flatResult = flatten(b, group.result);
   Value planeLanes = laneStrides(b, width, pooled[2] * pooled[3]);
   Value allLanes = arith::ConstantOp::create(
@@ -150,12 +144,11 @@ void emitChannelLanePooling(ImplicitLocOpBuilder &b, Value n,
   buildBlockLoop(b, channelBlocks * pooled[2], work, [&](auto &b, Value task) {
     Value ocb = arith::DivUIOp::create(b, task, index(b, pooled[2]));
     Value ph = arith::RemUIOp::create(b, task, index(b, pooled[2]));
-    Value rowStart = affine(b, {}, ph, sh);
+    Value rowStart = affine(b, {}, ph, pool.sh);
     buildLoop(b, pooled[3], 1, {}, [&](auto &b, Value pw, ValueRange) {
-      Value columnStart = affine(b, {}, pw, sw);
+      Value columnStart = affine(b, {}, pw, pool.sw);
       for (int64_t v = 0; v < vectors; ++v) {
-        Value acc =
-            splat(b, isMax ? -std::numeric_limits<double>::infinity() : 0.0);
+        Value acc = pool.identity(b);
         for (int64_t i = 0; i < kh; ++i)
           for (int64_t j = 0; j < kw; ++j) {
             Value x = vector::LoadOp::create(
@@ -163,11 +156,9 @@ void emitChannelLanePooling(ImplicitLocOpBuilder &b, Value n,
                 ValueRange{ocb, affine(b, rowStart, index(b, i), 1),
                            affine(b, columnStart, index(b, j), 1),
                            index(b, v * width)});
-            acc = isMax ? arith::MaximumFOp::create(b, acc, x).getResult()
-                        : arith::AddFOp::create(b, acc, x).getResult();
+            acc = pool.combine(b, acc, x);
           }
-        if (!isMax)
-          acc = arith::DivFOp::create(b, acc, splat(b, double(kh * kw)));
+        acc = pool.finish(b, acc);
         Value channel = affine(b, index(b, v * width), ocb, vectors * width);
         vector::ScatterOp::create(
             b, Type(), flatResult,

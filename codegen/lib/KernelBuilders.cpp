@@ -197,6 +197,32 @@ void eraseComputedOps(PatternRewriter &rewriter, Operation *op,
     rewriter.eraseOp(member);
 }
 
+VectorPool::VectorPool(const FusionGroup &group, VectorType type)
+    : kh(group.poolKernel[0]), kw(group.poolKernel[1]),
+      sh(group.poolStride[0]), sw(group.poolStride[1]),
+      isMax(group.pool == "max"), type(type) {}
+
+Value VectorPool::identity(ImplicitLocOpBuilder &b) const {
+  return arith::ConstantOp::create(
+      b, type,
+      DenseElementsAttr::get(
+          type, b.getF32FloatAttr(
+                    isMax ? -std::numeric_limits<double>::infinity() : 0.0)));
+}
+
+Value VectorPool::combine(ImplicitLocOpBuilder &b, Value acc, Value x) const {
+  return isMax ? arith::MaximumFOp::create(b, acc, x).getResult()
+               : arith::AddFOp::create(b, acc, x).getResult();
+}
+
+Value VectorPool::finish(ImplicitLocOpBuilder &b, Value acc) const {
+  if (isMax)
+    return acc;
+  Value size = arith::ConstantOp::create(
+      b, type, DenseElementsAttr::get(type, b.getF32FloatAttr(double(kh * kw))));
+  return arith::DivFOp::create(b, acc, size);
+}
+
 void emitPooledRows(
     ImplicitLocOpBuilder &b, Value n, Value ocb, int64_t rows, int64_t width,
     const FusionGroup &group, Value scratch, int64_t ring,
@@ -206,10 +232,9 @@ void emitPooledRows(
     scratchBlock = ocb;
   ArrayRef<int64_t> pooledShape =
       cast<MemRefType>(group.result.getType()).getShape();
-  int64_t kh = group.poolKernel[0], kw = group.poolKernel[1];
-  int64_t sh = group.poolStride[0], sw = group.poolStride[1];
-  bool isMax = group.pool == "max";
   auto vectorType = VectorType::get({width}, b.getF32Type());
+  VectorPool pool(group, vectorType);
+  int64_t kh = pool.kh, kw = pool.kw, sh = pool.sh, sw = pool.sw;
   ArrayRef<int64_t> scratchShape =
       cast<MemRefType>(scratch.getType()).getShape();
   // Lane l's column offset l * sw: i32 unless a row is too long for it.
@@ -265,12 +290,7 @@ void emitPooledRows(
     buildLoop(b, rows, 1, {}, [&](auto &b, Value r, ValueRange) {
       Value oc = arith::AddIOp::create(b, oc0, r);
       auto emitVector = [&](ImplicitLocOpBuilder &b, Value pw0, Value mask) {
-        Value acc = arith::ConstantOp::create(
-            b, vectorType,
-            DenseElementsAttr::get(
-                vectorType,
-                b.getF32FloatAttr(
-                    isMax ? -std::numeric_limits<double>::infinity() : 0.0)));
+        Value acc = pool.identity(b);
         Value columnStart = affine(b, {}, pw0, sw);
         for (int64_t i = 0; i < kh; ++i) {
           Value row = affine(b, windowStart, index(b, i), 1);
@@ -314,18 +334,11 @@ void emitPooledRows(
                   b, vectorType, flatScratch, ValueRange{flat}, laneColumns,
                   mask ? mask : allLanes, zeros);
             }
-            acc = isMax ? arith::MaximumFOp::create(b, acc, x).getResult()
-                        : arith::AddFOp::create(b, acc, x).getResult();
+            acc = pool.combine(b, acc, x);
           }
         }
-        if (!isMax)
-          acc = arith::DivFOp::create(
-              b, acc,
-              arith::ConstantOp::create(
-                  b, vectorType,
-                  DenseElementsAttr::get(vectorType,
-                                         b.getF32FloatAttr(double(kh * kw)))));
-        storeVector(b, acc, group.result, {n, oc, ph, pw0}, mask);
+        storeVector(b, pool.finish(b, acc), group.result, {n, oc, ph, pw0},
+                    mask);
       };
       int64_t fullColumns = pooledShape[3] / width * width;
       if (fullColumns)

@@ -108,6 +108,22 @@ denseOperands(mlir::linalg::LinalgOp op, mlir::PatternRewriter &rewriter);
 void eraseComputedOps(mlir::PatternRewriter &rewriter, mlir::Operation *op,
                       const FusionGroup *group);
 
+/// A fused group's pooling applied to vectors: start from identity(), fold
+/// every window element in with combine() in row order, then finish() (the
+/// average's division). That is the unfused ops' order, so results stay
+/// bit-identical.
+struct VectorPool {
+  VectorPool(const FusionGroup &group, mlir::VectorType type);
+  int64_t kh, kw, sh, sw;
+  bool isMax;
+  mlir::VectorType type;
+
+  mlir::Value identity(mlir::ImplicitLocOpBuilder &b) const;
+  mlir::Value combine(mlir::ImplicitLocOpBuilder &b, mlir::Value acc,
+                      mlir::Value x) const;
+  mlir::Value finish(mlir::ImplicitLocOpBuilder &b, mlir::Value acc) const;
+};
+
 /// Pools the convolution rows in `scratch` into the group's result for the
 /// `rows` channels of block ocb, `width` pooled columns per vector.
 /// scratch[ocb][slot][r][ow] holds row oh of channel ocb * rows + r in slot
