@@ -97,30 +97,6 @@ ChannelLaneBlock chooseBlock(ArrayRef<int64_t> out, const KernelShape &shape) {
   return best;
 }
 
-/// A constant vector<width x i32> of lane * stride: the element offsets of
-/// `width` consecutive channels, `stride` elements (one plane) apart.
-Value laneStrides(ImplicitLocOpBuilder &b, int64_t width, int64_t stride) {
-  SmallVector<int32_t> offsets;
-  for (int64_t lane = 0; lane < width; ++lane)
-    offsets.push_back(int32_t(lane * stride));
-  return arith::ConstantOp::create(
-      b, DenseElementsAttr::get(VectorType::get({width}, b.getI32Type()),
-                                ArrayRef<int32_t>(offsets)));
-}
-
-/// The flat element offset of [n, c, h, w] in a dense [N, C, H, W] buffer.
-Value flatOffset(ImplicitLocOpBuilder &b, ArrayRef<int64_t> shape, Value n,
-                 Value c, Value h, Value w) {
-  Value nc = affine(b, c, n, shape[1]);
-  Value nch = affine(b, h, nc, shape[2]);
-  return affine(b, w, nch, shape[3]);
-}
-
-Value flatten(ImplicitLocOpBuilder &b, Value buffer) {
-  return memref::CollapseShapeOp::create(
-      b, buffer, SmallVector<ReassociationIndices>{{0, 1, 2, 3}});
-}
-
 /// Pools one image's convolution output, held in scratch[ocb][oh][ow][c]
 /// (c: the channel within block ocb), into the group's NCHW result a vector
 /// of channels at a time, each pooled vector scattered to its channels'
@@ -134,10 +110,9 @@ void emitChannelLanePooling(ImplicitLocOpBuilder &b, Value n,
   auto vectorType = VectorType::get({width}, b.getF32Type());
   VectorPool pool(group, vectorType);
   int64_t kh = pool.kh, kw = pool.kw;
-  Value flatResult = flatten(b, group.result);
-  Value planeLanes = laneStrides(b, width, pooled[2] * pooled[3]);
-  Value allLanes = arith::ConstantOp::create(
-      b, DenseElementsAttr::get(VectorType::get({width}, b.getI1Type()), true));
+  Value flatResult = flattenBuffer(b, group.result);
+  Value planeLanes = laneMultiples(b, width, pooled[2] * pooled[3]);
+  Value everyLane = allLanes(b, width);
   // In multiply-adds: a pooled value costs its window, and its share of a
   // scatter about one per lane.
   int64_t work = pooled[1] * pooled[2] * pooled[3] * (kh * kw + width);
@@ -163,7 +138,7 @@ void emitChannelLanePooling(ImplicitLocOpBuilder &b, Value n,
         vector::ScatterOp::create(
             b, Type(), flatResult,
             ValueRange{flatOffset(b, pooled, n, channel, ph, pw)}, planeLanes,
-            allLanes, acc);
+            everyLane, acc);
       }
       return SmallVector<Value>();
     });
@@ -208,23 +183,23 @@ LogicalResult lowerConvWithChannelLanes(linalg::Conv2DNchwFchwOp op,
   auto vectorType = VectorType::get({width}, b.getF32Type());
   Value zero =
       arith::ConstantOp::create(b, vectorType, b.getZeroAttr(vectorType));
-  Value allLanes = arith::ConstantOp::create(
-      b, DenseElementsAttr::get(VectorType::get({width}, b.getI1Type()), true));
   int64_t channelBlocks = out[1] / blockChannels;
 
   // Where the convolution's rows go: the group's result or the op's output
   // (NCHW, by scatter), or with a pooling a scratch[ocb][oh][ow][channel]
   // holding one image's convolution output for the pooling to read.
-  Value destination = fused ? group->result : output;
-  Value flatDestination = flatten(b, destination);
-  Value planeLanes = laneStrides(b, width, out[2] * out[3]);
-  Value scratch;
-  if (pooled)
+  Value flatDestination, planeLanes, everyLane, scratch;
+  if (pooled) {
     scratch = memref::AllocOp::create(
         b,
         MemRefType::get({channelBlocks, out[2], out[3], blockChannels},
                         b.getF32Type()),
         b.getI64IntegerAttr(64));
+  } else {
+    flatDestination = flattenBuffer(b, fused ? group->result : output);
+    planeLanes = laneMultiples(b, width, out[2] * out[3]);
+    everyLane = allLanes(b, width);
+  }
 
   // One register block: `count` output positions from ow0 of row oh, the
   // blockChannels channels of block ocb.
@@ -243,7 +218,7 @@ LogicalResult lowerConvWithChannelLanes(linalg::Conv2DNchwFchwOp op,
           accs.push_back(vector::GatherOp::create(
               b, vectorType, flatDestination,
               ValueRange{flatOffset(b, out, n, channels[v], oh, columns[p])},
-              planeLanes, allLanes, zero));
+              planeLanes, everyLane, zero));
         else if (group->bias)
           accs.push_back(vector::LoadOp::create(b, vectorType, group->bias,
                                                 ValueRange{channels[v]}));
@@ -284,7 +259,7 @@ LogicalResult lowerConvWithChannelLanes(linalg::Conv2DNchwFchwOp op,
           vector::ScatterOp::create(
               b, Type(), flatDestination,
               ValueRange{flatOffset(b, out, n, channels[v], oh, columns[p])},
-              planeLanes, allLanes, sum);
+              planeLanes, everyLane, sum);
       }
   };
 

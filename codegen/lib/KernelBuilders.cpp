@@ -137,6 +137,38 @@ SmallVector<Value> accumulateOuterProduct(ImplicitLocOpBuilder &b,
   return next;
 }
 
+Value flattenBuffer(ImplicitLocOpBuilder &b, Value buffer) {
+  return memref::CollapseShapeOp::create(
+      b, buffer, SmallVector<ReassociationIndices>{{0, 1, 2, 3}});
+}
+
+Value flatOffset(ImplicitLocOpBuilder &b, ArrayRef<int64_t> shape, Value i0,
+                 Value i1, Value i2, Value i3) {
+  return affine(b, i3, affine(b, i2, affine(b, i1, i0, shape[1]), shape[2]),
+                shape[3]);
+}
+
+Value laneMultiples(ImplicitLocOpBuilder &b, int64_t width, int64_t stride,
+                    bool wide) {
+  uint64_t largest = wide ? std::numeric_limits<int64_t>::max()
+                          : std::numeric_limits<int32_t>::max();
+  SmallVector<APInt> offsets;
+  for (int64_t lane = 0; lane < width; ++lane)
+    offsets.push_back(APInt(wide ? 64 : 32,
+                            lane && uint64_t(stride) > largest / uint64_t(lane)
+                                ? largest
+                                : uint64_t(lane) * uint64_t(stride)));
+  return arith::ConstantOp::create(
+      b, DenseElementsAttr::get(
+             VectorType::get({width}, wide ? b.getI64Type() : b.getI32Type()),
+             offsets));
+}
+
+Value allLanes(ImplicitLocOpBuilder &b, int64_t width) {
+  return arith::ConstantOp::create(
+      b, DenseElementsAttr::get(VectorType::get({width}, b.getI1Type()), true));
+}
+
 std::optional<SmallVector<float>> constantData(Value value) {
   auto getGlobal = value.getDefiningOp<memref::GetGlobalOp>();
   if (!getGlobal)
@@ -237,32 +269,20 @@ void emitPooledRows(
   int64_t kh = pool.kh, kw = pool.kw, sh = pool.sh, sw = pool.sw;
   ArrayRef<int64_t> scratchShape =
       cast<MemRefType>(scratch.getType()).getShape();
-  // Lane l's column offset l * sw: i32 unless a row is too long for it.
-  // Lanes past the row end are masked, so only the row's length bounds the
-  // offsets that are read; others saturate.
-  bool wideRows = scratchShape[3] >= std::numeric_limits<int32_t>::max();
-  uint64_t largest = wideRows ? std::numeric_limits<int64_t>::max()
-                              : std::numeric_limits<int32_t>::max();
-  SmallVector<APInt> strided;
-  for (int64_t lane = 0; lane < width; ++lane)
-    strided.push_back(APInt(wideRows ? 64 : 32,
-                            lane && uint64_t(sw) > largest / uint64_t(lane)
-                                ? largest
-                                : uint64_t(lane) * uint64_t(sw)));
-  Value laneColumns = arith::ConstantOp::create(
-      b, DenseElementsAttr::get(
-             VectorType::get({width}, wideRows ? b.getI64Type()
-                                               : b.getI32Type()),
-             strided));
-  Value allLanes = arith::ConstantOp::create(
-      b, DenseElementsAttr::get(VectorType::get({width}, b.getI1Type()), true));
-  Value zeros =
-      arith::ConstantOp::create(b, vectorType, b.getZeroAttr(vectorType));
   SmallVector<int64_t> evenLanes;
   for (int64_t lane = 0; lane < width; ++lane)
     evenLanes.push_back(2 * lane);
-  Value flatScratch = memref::CollapseShapeOp::create(
-      b, scratch, SmallVector<ReassociationIndices>{{0, 1, 2, 3}});
+  // Gathers (strides past 2) read lane l at column offset l * sw: i32
+  // unless a row is too long for it. Lanes past the row end are masked, so
+  // only the row's length bounds the offsets that are read.
+  Value flatScratch, laneColumns, everyLane, zeros;
+  if (sw > 2) {
+    flatScratch = flattenBuffer(b, scratch);
+    laneColumns = laneMultiples(
+        b, width, sw, scratchShape[3] >= std::numeric_limits<int32_t>::max());
+    everyLane = allLanes(b, width);
+    zeros = arith::ConstantOp::create(b, vectorType, b.getZeroAttr(vectorType));
+  }
   buildLoop(b, pooledShape[2], 1, {}, [&](auto &b, Value ph, ValueRange) {
     Value windowStart = affine(b, {}, ph, sh);
     if (ring) {
@@ -325,14 +345,11 @@ void emitPooledRows(
                                       rowMask(next));
               x = vector::ShuffleOp::create(b, low, high, evenLanes);
             } else {
-              Value flat = affine(
-                  b, column,
-                  affine(b, r, affine(b, slot, scratchBlock, scratchShape[1]),
-                         scratchShape[2]),
-                  scratchShape[3]);
+              Value flat =
+                  flatOffset(b, scratchShape, scratchBlock, slot, r, column);
               x = vector::GatherOp::create(
                   b, vectorType, flatScratch, ValueRange{flat}, laneColumns,
-                  mask ? mask : allLanes, zeros);
+                  mask ? mask : everyLane, zeros);
             }
             acc = pool.combine(b, acc, x);
           }

@@ -76,6 +76,24 @@ llvm::SmallVector<mlir::Value> indexSequence(mlir::ImplicitLocOpBuilder &b,
                                              mlir::Value base, int64_t count,
                                              int64_t step = 1);
 
+/// A dense 4-D buffer as 1-D (memref.collapse_shape), for gathers and
+/// scatters whose lanes lie in different rows or planes.
+mlir::Value flattenBuffer(mlir::ImplicitLocOpBuilder &b, mlir::Value buffer);
+
+/// The flat element offset of [i0, i1, i2, i3] in a dense buffer of `shape`.
+mlir::Value flatOffset(mlir::ImplicitLocOpBuilder &b,
+                       llvm::ArrayRef<int64_t> shape, mlir::Value i0,
+                       mlir::Value i1, mlir::Value i2, mlir::Value i3);
+
+/// A constant vector of `width` lane * `stride` element offsets: i32, or
+/// i64 when `wide`; offsets past the type's range saturate (for lanes that
+/// a mask turns off).
+mlir::Value laneMultiples(mlir::ImplicitLocOpBuilder &b, int64_t width,
+                          int64_t stride, bool wide = false);
+
+/// A constant all-true vector<width x i1> mask.
+mlir::Value allLanes(mlir::ImplicitLocOpBuilder &b, int64_t width);
+
 /// One step of a register-blocked kernel: accs[r * C + c] += broadcast(
 /// scalars[r]) * vectors[c] for R scalars and C vectors; returns the new
 /// accumulators.

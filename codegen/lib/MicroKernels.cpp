@@ -87,7 +87,6 @@ Value packRowBlocks(PatternRewriter &rewriter, Location loc, Value constant,
 
 namespace {
 
-
 //===----------------------------------------------------------------------===//
 // Convolution
 //===----------------------------------------------------------------------===//
@@ -417,11 +416,12 @@ void buildBatchedLinear(ImplicitLocOpBuilder &b, Value lhs, Value packed,
       arith::ConstantOp::create(b, vectorType, b.getZeroAttr(vectorType));
   // Weights too large for L2 come from the executable's 4 KB file-backed
   // pages, where the hardware prefetcher stops at every page boundary:
-  // prefetch each block's stream kPrefetchBytes ahead. (Weights that fit
-  // stay in cache between runs, and the prefetches would only take load
-  // slots: LeNet-5's fc1, 400 steps of 8 loads, needs all of them.) A block is one stream (the GEMV kernel
-  // reads nBlock rows at once), so it needs a longer lead: AlexNet's fc1 at
-  // batch 8 took 13.6 ms with 2 KB, 12.9 with 8 KB, 13.5 with 16 KB.
+  // prefetch each block's stream kPrefetchBytes ahead. A block is one
+  // stream (the GEMV kernel reads nBlock rows at once), so it needs a longer
+  // lead: AlexNet's fc1 at batch 8 took 13.6 ms with 2 KB, 12.9 with 8 KB,
+  // 13.5 with 16 KB. Weights that fit stay in cache between runs, where the
+  // prefetches would only take load slots (LeNet-5's fc1, 400 steps of 8
+  // loads, needs all of them).
   constexpr int64_t kPrefetchBytes = 8192;
   int64_t prefetchSteps = llvm::divideCeil(kPrefetchBytes, blockWidth * 4);
   buildLoop(b, x[0], mBlock, {}, [&](auto &b, Value m0, ValueRange) {
@@ -498,10 +498,12 @@ struct LinearKernel : public OpRewritePattern<linalg::MatmulOp> {
     ArrayRef<int64_t> x = cast<MemRefType>(lhs.getType()).getShape();
     ArrayRef<int64_t> w = cast<MemRefType>(rhs.getType()).getShape();
     int64_t width = shape.vectorWidth;
-    // A batch of rows with constant weights: outputs along the vector
-    // lanes, on weights packed for it (no horizontal sums; x's elements
-    // broadcast from cache).
-    if (x[0] >= 1) {
+    // Constant weights: outputs along the vector lanes, on weights packed
+    // for it (no horizontal sums; x's elements broadcast from cache). Even
+    // at batch 1, where both kernels stream W once, the packed block is one
+    // sequential stream instead of nBlock rows: AlexNet's fc1 took 9.3-10.0
+    // ms instead of 10.5-11.0 on one thread.
+    {
       int64_t mBlock = blockFor(x[0], 8);
       int64_t vectors =
           blockFor(llvm::divideCeil(w[0], width),

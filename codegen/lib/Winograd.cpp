@@ -388,13 +388,8 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     Value scratch =
         pooled && !poolInTile ? alloc({out[0] * oc, oh, 1, ow}) : Value();
     Value destination = scratch ? scratch : fused ? group->result : output;
-    auto flatten = [&](Value buffer) {
-      return memref::CollapseShapeOp::create(
-                 b, buffer, SmallVector<ReassociationIndices>{{0, 1, 2, 3}})
-          .getResult();
-    };
-    Value flatInput = flatten(input);
-    Value flatDestination = flatten(destination);
+    Value flatInput = flattenBuffer(b, input);
+    Value flatDestination = flattenBuffer(b, destination);
 
     Value iota = arith::ConstantOp::create(
         b, DenseElementsAttr::get(

@@ -66,12 +66,13 @@ static uint64_t monotonic_nanoseconds(void) {
   return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
 }
 
-/* Spins until *generation differs from `seen` or SPIN_NANOSECONDS pass;
- * returns whether it changed. */
-static int spin_for_generation(const uint64_t *generation, uint64_t seen) {
+/* Spins until `done(counter, value)` holds or SPIN_NANOSECONDS pass;
+ * returns whether it held. */
+static int spin_until(int (*done)(const void *, uint64_t), const void *counter,
+                      uint64_t value) {
   uint64_t start = monotonic_nanoseconds();
   for (unsigned i = 1;; ++i) {
-    if (__atomic_load_n(generation, __ATOMIC_ACQUIRE) != seen)
+    if (done(counter, value))
       return 1;
     cpu_relax();
     if (i % 64 == 0 && monotonic_nanoseconds() - start > SPIN_NANOSECONDS)
@@ -79,17 +80,16 @@ static int spin_for_generation(const uint64_t *generation, uint64_t seen) {
   }
 }
 
-/* Spins until *running is 0 or SPIN_NANOSECONDS pass; returns whether it
- * reached 0. */
-static int spin_for_idle(const int *running) {
-  uint64_t start = monotonic_nanoseconds();
-  for (unsigned i = 1;; ++i) {
-    if (__atomic_load_n(running, __ATOMIC_ACQUIRE) == 0)
-      return 1;
-    cpu_relax();
-    if (i % 64 == 0 && monotonic_nanoseconds() - start > SPIN_NANOSECONDS)
-      return 0;
-  }
+/* Whether the generation counter has moved past `seen`: a new region. */
+static int generation_moved(const void *generation, uint64_t seen) {
+  return __atomic_load_n((const uint64_t *)generation, __ATOMIC_ACQUIRE) !=
+         seen;
+}
+
+/* Whether no worker is left in the region. */
+static int workers_done(const void *running, uint64_t unused) {
+  (void)unused;
+  return __atomic_load_n((const int *)running, __ATOMIC_ACQUIRE) == 0;
 }
 
 typedef struct worker_start {
@@ -133,7 +133,7 @@ static void *worker(void *arg) {
   for (;;) {
     /* The region's job and `stopping` are written before the generation
      * is bumped (release), so either wait sees them once it sees that. */
-    if (!spin_for_generation(&team->generation, seen)) {
+    if (!spin_until(generation_moved, &team->generation, seen)) {
       pthread_mutex_lock(&team->lock);
       while (__atomic_load_n(&team->generation, __ATOMIC_ACQUIRE) == seen)
         pthread_cond_wait(&team->work_ready, &team->lock);
@@ -267,7 +267,7 @@ void kiln_team_vfork(kiln_team *team, int32_t argc, kiln_microtask task,
   current_team = saved_team;
   thread_index = saved_index;
 
-  if (!spin_for_idle(&team->running)) {
+  if (!spin_until(workers_done, &team->running, 0)) {
     pthread_mutex_lock(&team->lock);
     while (__atomic_load_n(&team->running, __ATOMIC_ACQUIRE) > 0)
       pthread_cond_wait(&team->work_done, &team->lock);
