@@ -64,11 +64,14 @@ SmallVector<Value> buildFilterLoops(
   });
 }
 
+bool worthForking(int64_t work) {
+  constexpr int64_t kMinParallelWork = int64_t(1) << 20;
+  return work >= kMinParallelWork;
+}
+
 void buildBlockLoop(ImplicitLocOpBuilder &b, int64_t upper, int64_t work,
                     function_ref<void(ImplicitLocOpBuilder &, Value)> body) {
-  // Forking and joining the pool costs a few microseconds.
-  constexpr int64_t kMinParallelWork = int64_t(1) << 20;
-  if (upper < 2 || work < kMinParallelWork) {
+  if (upper < 2 || !worthForking(work)) {
     buildLoop(b, upper, 1, {}, [&](auto &b, Value iv, ValueRange) {
       body(b, iv);
       return SmallVector<Value>();

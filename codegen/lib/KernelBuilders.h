@@ -45,6 +45,10 @@ llvm::SmallVector<mlir::Value> buildFilterLoops(
         mlir::ValueRange)>
         step);
 
+/// Whether a loop of `work` multiply-adds is worth forking the thread pool
+/// for, which costs a few microseconds.
+bool worthForking(int64_t work);
+
 /// Emits a loop over [0, upper) whose iterations are independent: an
 /// scf.parallel (which becomes an OpenMP worksharing loop on the runtime's
 /// thread pool) when the loop has `work` multiply-adds worth a fork, and a

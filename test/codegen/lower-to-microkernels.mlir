@@ -1,9 +1,9 @@
-// RUN: kiln-opt %s --split-input-file --kiln-lower-to-microkernels="pool-scratch-bytes=0" | FileCheck %s
-// RUN: kiln-opt %s --split-input-file --kiln-lower-to-microkernels="vector-width=8 conv-rows=4 conv-lanes=columns" | FileCheck %s --check-prefix=SMALL
-// RUN: kiln-opt %s --split-input-file --kiln-lower-to-microkernels | FileCheck %s --check-prefix=WHOLE
-// RUN: kiln-opt %s --split-input-file --kiln-lower-to-microkernels="l2-cache-bytes=1024" | FileCheck %s --check-prefix=PREFETCH
-// RUN: kiln-opt %s --split-input-file --kiln-lower-to-microkernels="conv-lanes=columns" | FileCheck %s --check-prefix=COLUMNS
-// RUN: kiln-opt %s --split-input-file --kiln-lower-to-microkernels="conv-lanes=channels" | FileCheck %s --check-prefix=CHANNELS
+// RUN: kiln-opt %s --split-input-file --mlir-elide-resource-strings-if-larger=64 --kiln-lower-to-microkernels="pool-scratch-bytes=0" | FileCheck %s
+// RUN: kiln-opt %s --split-input-file --mlir-elide-resource-strings-if-larger=64 --kiln-lower-to-microkernels="vector-width=8 conv-rows=4 conv-lanes=columns" | FileCheck %s --check-prefix=SMALL
+// RUN: kiln-opt %s --split-input-file --mlir-elide-resource-strings-if-larger=64 --kiln-lower-to-microkernels | FileCheck %s --check-prefix=WHOLE
+// RUN: kiln-opt %s --split-input-file --mlir-elide-resource-strings-if-larger=64 --kiln-lower-to-microkernels="l2-cache-bytes=1024" | FileCheck %s --check-prefix=PREFETCH
+// RUN: kiln-opt %s --split-input-file --mlir-elide-resource-strings-if-larger=64 --kiln-lower-to-microkernels="conv-lanes=columns" | FileCheck %s --check-prefix=COLUMNS
+// RUN: kiln-opt %s --split-input-file --mlir-elide-resource-strings-if-larger=64 --kiln-lower-to-microkernels="conv-lanes=channels" | FileCheck %s --check-prefix=CHANNELS
 // RUN: not kiln-opt %s --split-input-file --kiln-lower-to-microkernels="conv-lanes=rows" 2>&1 | FileCheck %s --check-prefix=BADLANES
 // BADLANES: error: conv-lanes must be auto, columns or channels, not 'rows'
 
@@ -193,6 +193,25 @@ func.func @linear_batch1(%x: memref<1x40xf32>, %y: memref<1x20xf32>) {
 func.func @linear_gemv(%x: memref<1x40xf32>, %w: memref<20x40xf32>, %y: memref<1x20xf32>) {
   linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>]
     ins(%x, %w : memref<1x40xf32>, memref<20x40xf32>) outs(%y : memref<1x20xf32>)
+  return
+}
+
+// -----
+
+// Tests that a linear layer large enough for threads splits its outputs
+// into at least 16 blocks for even shares: 63 vectors of outputs take 21
+// blocks of 3 vectors, not 7 of 9.
+// CHECK-LABEL: memref.global "private" constant @w_threaded_packed : memref<21x2048x48xf32>
+// CHECK-LABEL: func.func @linear_threaded_blocks
+// CHECK: scf.parallel
+// CHECK-COUNT-3: vector.fma
+// CHECK-NOT: vector.fma
+// CHECK: scf.reduce
+memref.global "private" constant @w_threaded : memref<1008x2048xf32> = dense<0.25>
+func.func @linear_threaded_blocks(%x: memref<1x2048xf32>, %y: memref<1x1008xf32>) {
+  %w = memref.get_global @w_threaded : memref<1008x2048xf32>
+  linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>]
+    ins(%x, %w : memref<1x2048xf32>, memref<1008x2048xf32>) outs(%y : memref<1x1008xf32>)
   return
 }
 
