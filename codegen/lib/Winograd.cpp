@@ -148,8 +148,7 @@ int64_t chooseTile(int64_t ic, int64_t oc, int64_t images, int64_t oh,
   constexpr double kFlopsPerByte = 12.5;
   auto cost = [&](int64_t m) {
     int64_t elements = (m + 2) * (m + 2);
-    int64_t tiles =
-        images * llvm::divideCeil(oh, m) * llvm::divideCeil(ow, m);
+    int64_t tiles = images * llvm::divideCeil(oh, m) * llvm::divideCeil(ow, m);
     double products = 2.0 * elements * ic * oc * llvm::alignTo(tiles, width);
     double filterBytes = 4.0 * elements * ic * oc;
     return std::max(products / kFlopsPerByte, filterBytes);
@@ -368,10 +367,10 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     // enough that those stay near the cache (VGG's 28x28 layers at 512
     // channels take 9.4 MB per chunk; 8 of them would go to memory).
     int64_t slotScratchBytes = kSlots * tileBytes * chunkTiles;
-    int64_t slots = chunks >= kMinSlottedChunks &&
-                            slotScratchBytes <= kMaxScratchBytes
-                        ? kSlots
-                        : 1;
+    int64_t slots =
+        chunks >= kMinSlottedChunks && slotScratchBytes <= kMaxScratchBytes
+            ? kSlots
+            : 1;
     Value v = alloc({slots, elements, ic, chunkTiles});
     Value products = alloc({slots, elements, oc, chunkTiles});
     // A fused pooling whose windows tile the output tiles (kernel = stride,
@@ -459,8 +458,7 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     auto laneOffsets = [&](ImplicitLocOpBuilder &b, const TileLanes &lanes,
                            int64_t rowLength, int64_t imageElements) {
       Value inImage = arith::AddIOp::create(
-          b,
-          arith::MulIOp::create(b, lanes.row, splatI32(b, width, rowLength)),
+          b, arith::MulIOp::create(b, lanes.row, splatI32(b, width, rowLength)),
           lanes.col);
       return arith::AddIOp::create(
                  b, inImage,
@@ -470,19 +468,35 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     };
     Value zero = splatF32(b, vectorType, 0);
 
-    // The transforms' work in multiply-adds, for buildBlockLoop's choice of
-    // threads: low, since forking such short phases costs more than it
-    // saves unless they are large (measured on VGG-16's first layers).
-    constexpr int64_t kGatherWork = 4;
+    // The transforms' work per tile element in multiply-adds, for
+    // buildBlockLoop's choice of threads: a 16-lane gather and its share of
+    // the transform take about as long as 32 lanes of FMAs. (At 4, a
+    // threshold set before the thread team spun, AlexNet's 13x13 transforms
+    // ran on one thread: conv4 took 0.58-0.65 ms on two instead of 0.50.)
+    constexpr int64_t kGatherWork = 32;
 
     // Phase 1: the input transform of the chunk's tiles, a vector of tiles
-    // per step, every input channel.
+    // and a block of input channels per item. When the phase forks, channel
+    // blocks give the threads shares of a chunk of few vectors (AlexNet's
+    // 13x13 layers at batch 1 have one vector of F(4x4) tiles).
+    constexpr int64_t kMinTransformItems = 16, kMinBlockChannels = 8;
     auto transformInput = [&](ImplicitLocOpBuilder &b, Value tBase, Value slot,
                               bool parallel) {
+      int64_t work = parallel ? ic * chunkTiles * elements * kGatherWork : 0;
+      int64_t icBlocks =
+          worthForking(work)
+              ? blockFor(ic,
+                         std::min<int64_t>(
+                             llvm::divideCeil(kMinTransformItems, chunkVectors),
+                             ic / kMinBlockChannels))
+              : 1;
+      int64_t icBlock = ic / icBlocks;
       buildBlockLoop(
-          b, chunkVectors,
-          parallel ? ic * chunkTiles * elements * kGatherWork : 0,
-          [&](auto &b, Value j) {
+          b, chunkVectors * icBlocks, work, [&](auto &b, Value item) {
+            Value j = arith::DivUIOp::create(b, item, index(b, icBlocks));
+            Value firstChannel = affine(
+                b, {}, arith::RemUIOp::create(b, item, index(b, icBlocks)),
+                icBlock);
             Value column = affine(b, {}, j, width);
             TileLanes lanes =
                 tileLanes(b, arith::AddIOp::create(b, tBase, column));
@@ -495,10 +509,11 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
                 offsets.push_back(arith::AddIOp::create(
                     b, base, splatI32(b, width, r * in[3] + c)));
               }
-            buildLoop(b, ic, 1, {}, [&](auto &b, Value channel, ValueRange) {
-              Value plane = affine(b, affine(b, {}, lanes.firstImage,
-                                             ic * inPlane),
-                                   channel, inPlane);
+            buildLoop(b, icBlock, 1, {}, [&](auto &b, Value i, ValueRange) {
+              Value channel = arith::AddIOp::create(b, firstChannel, i);
+              Value plane =
+                  affine(b, affine(b, {}, lanes.firstImage, ic * inPlane),
+                         channel, inPlane);
               SmallVector<Value> d;
               for (int64_t k = 0; k < elements; ++k)
                 d.push_back(vector::GatherOp::create(
@@ -553,8 +568,7 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
                     for (int64_t r = 0; r < rows; ++r)
                       us.push_back(memref::LoadOp::create(
                           b, u, ValueRange{xi, ocb, channel, index(b, r)}));
-                    return accumulateOuterProduct(b, vectorType, us, xs,
-                                                  accs);
+                    return accumulateOuterProduct(b, vectorType, us, xs, accs);
                   });
               SmallVector<Value> channels =
                   indexSequence(b, affine(b, {}, ocb, rows), rows);
@@ -617,8 +631,8 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     // Phase 3: the output transform of every output channel's tiles, with
     // the bias (in the output already when unfused) and a fused ReLU.
     int64_t outPlane = poolInTile ? pooledH * pooledW : oh * ow;
-    auto transformOutput = [&](ImplicitLocOpBuilder &b, Value tBase,
-                               Value slot, bool parallel) {
+    auto transformOutput = [&](ImplicitLocOpBuilder &b, Value tBase, Value slot,
+                               bool parallel) {
       buildBlockLoop(
           b, oc, parallel ? oc * chunkTiles * elements * kGatherWork : 0,
           [&](auto &b, Value channel) {
@@ -639,9 +653,9 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
                       sandwich(b, vectorType, w.at, m, a, sums);
                   TileLanes lanes =
                       tileLanes(b, arith::AddIOp::create(b, tBase, column));
-                  Value plane = affine(
-                      b, affine(b, {}, lanes.firstImage, oc * outPlane),
-                      channel, outPlane);
+                  Value plane =
+                      affine(b, affine(b, {}, lanes.firstImage, oc * outPlane),
+                             channel, outPlane);
                   if (fused) {
                     for (Value &value : y) {
                       if (bias)

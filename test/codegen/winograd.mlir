@@ -1,6 +1,6 @@
-// RUN: kiln-opt %s --split-input-file --kiln-winograd="tile=4" | FileCheck %s
-// RUN: kiln-opt %s --split-input-file --kiln-winograd | FileCheck %s --check-prefix=AUTO
-// RUN: kiln-opt %s --split-input-file --kiln-winograd="tile=2" | FileCheck %s --check-prefix=F2
+// RUN: kiln-opt %s --split-input-file --mlir-elide-resource-strings-if-larger=64 --kiln-winograd="tile=4" | FileCheck %s
+// RUN: kiln-opt %s --split-input-file --mlir-elide-resource-strings-if-larger=64 --kiln-winograd | FileCheck %s --check-prefix=AUTO
+// RUN: kiln-opt %s --split-input-file --mlir-elide-resource-strings-if-larger=64 --kiln-winograd="tile=2" | FileCheck %s --check-prefix=F2
 // RUN: not kiln-opt %s --split-input-file --kiln-winograd="tile=3" 2>&1 | FileCheck %s --check-prefix=BADTILE
 
 // BADTILE: kiln-winograd: tile must be 0 (per layer), 2 or 4, not 3
@@ -314,5 +314,31 @@ func.func @batch(%in: memref<2x8x9x9xf32>, %out: memref<2x8x7x7xf32>) {
   %w = memref.get_global @w : memref<8x8x3x3xf32>
   linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
     ins(%in, %w : memref<2x8x9x9xf32>, memref<8x8x3x3xf32>) outs(%out : memref<2x8x7x7xf32>)
+  return
+}
+
+// -----
+
+// Tests that an input transform large enough to fork splits a chunk of few
+// vectors into blocks of input channels for the threads: a 13x13 output at
+// batch 1 is one vector of F(4x4) tiles, so its 64 channels go out as 8
+// items of 8 channels, each item finding its lanes' tiles and then
+// gathering 36 elements per channel of its block. The output transform
+// forks over the output channels.
+// CHECK-LABEL: func.func @few_vectors
+// CHECK: scf.parallel (%[[ITEM:.*]]) = (%c0) to (%c8) step (%c1) {
+// CHECK: %[[BLOCK:.*]] = arith.remui %[[ITEM]], %c8 : index
+// CHECK: %[[FIRST:.*]] = arith.muli %[[BLOCK]], %c8 : index
+// CHECK: scf.for %[[I:.*]] = %c0 to %c8 step %c1 {
+// CHECK: arith.addi %[[FIRST]], %[[I]] : index
+// CHECK-COUNT-36: vector.gather
+// CHECK: scf.parallel (%{{.*}}) = (%c0) to (%c64) step (%c1) {
+// CHECK-COUNT-36: vector.load
+// CHECK: memref.dealloc
+memref.global "private" constant @w64 : memref<64x64x3x3xf32> = dense<0.5>
+func.func @few_vectors(%in: memref<1x64x15x15xf32>, %out: memref<1x64x13x13xf32>) {
+  %w = memref.get_global @w64 : memref<64x64x3x3xf32>
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
+    ins(%in, %w : memref<1x64x15x15xf32>, memref<64x64x3x3xf32>) outs(%out : memref<1x64x13x13xf32>)
   return
 }
