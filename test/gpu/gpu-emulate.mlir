@@ -53,19 +53,126 @@ module attributes {gpu.container_module} {
 
 // -----
 
-// Tests that a kernel whose threads synchronise is refused: running the
-// threads of a block one after the other would be wrong.
+// Tests a barrier in the kernel's body: the threads run the code before it,
+// all of them, then the code after it. The workgroup buffer becomes one
+// buffer per block, and %mirror, computed before the barrier and used after
+// it, is kept per thread in a scratch array.
+// CHECK-LABEL: func.func @forward
+// CHECK-SAME: (%[[IN:.*]]: memref<4xf32>, %[[OUT:.*]]: memref<4xf32>)
+// CHECK: scf.parallel
+// CHECK-DAG: %[[MIRRORS:.*]] = memref.alloca() : memref<4xindex>
+// CHECK-DAG: %[[TILE:.*]] = memref.alloca() : memref<4xf32>
+// CHECK: scf.for %[[TX:.*]] = %{{.*}} to %{{.*}}
+// CHECK: %[[V:.*]] = memref.load %[[IN]][%[[TX]]]
+// CHECK: memref.store %[[V]], %[[TILE]][%[[TX]]]
+// CHECK: %[[MIRROR:.*]] = arith.subi %{{.*}}, %[[TX]]
+// CHECK: memref.store %[[MIRROR]], %[[MIRRORS]][%[[T:.*]]] : memref<4xindex>
+// CHECK: scf.for %[[TX2:.*]] = %{{.*}} to %{{.*}}
+// CHECK: %[[M:.*]] = memref.load %[[MIRRORS]]
+// CHECK: %[[W:.*]] = memref.load %[[TILE]][%[[M]]]
+// CHECK: memref.store %[[W]], %[[OUT]][%[[TX2]]]
+// CHECK-NOT: gpu.
+module attributes {gpu.container_module} {
+  func.func @forward(%in: memref<4xf32>, %out: memref<4xf32>) {
+    %c1 = arith.constant 1 : index
+    %c4 = arith.constant 4 : index
+    gpu.launch_func @kernels::@reverse blocks in (%c1, %c1, %c1) threads in (%c4, %c1, %c1) args(%in : memref<4xf32>, %out : memref<4xf32>)
+    return
+  }
+  gpu.module @kernels {
+    gpu.func @reverse(%in: memref<4xf32>, %out: memref<4xf32>) workgroup(%tile : memref<4xf32, #gpu.address_space<workgroup>>) kernel {
+      %c3 = arith.constant 3 : index
+      %tx = gpu.thread_id x
+      %v = memref.load %in[%tx] : memref<4xf32>
+      memref.store %v, %tile[%tx] : memref<4xf32, #gpu.address_space<workgroup>>
+      %mirror = arith.subi %c3, %tx : index
+      gpu.barrier
+      %w = memref.load %tile[%mirror] : memref<4xf32, #gpu.address_space<workgroup>>
+      memref.store %w, %out[%tx] : memref<4xf32>
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+// Tests a loop whose body holds barriers (a shared tile filled chunk by
+// chunk): it runs once per block with constant bounds, each iteration
+// running its three phases (the last holds only the yield) over all
+// threads. Each thread's sum lives in a scratch array: set to the initial
+// value before the loop, stored at the end of every iteration, and read
+// back after the loop.
+// CHECK-LABEL: func.func @forward
+// CHECK-SAME: (%[[IN:.*]]: memref<8xf32>, %[[OUT:.*]]: memref<2xf32>)
+// CHECK: scf.parallel
+// CHECK-COUNT-3: memref.alloca() : memref<2xf32>
+// CHECK: scf.for
+// CHECK: memref.store %cst{{.*}}, %[[SUMS:.*]][
+// CHECK: scf.for %[[CHUNK:.*]] = %c0{{.*}} to %c8{{.*}} step %c2
+// CHECK: scf.for %[[TX:.*]] =
+// CHECK: arith.addi %[[CHUNK]], %[[TX]]
+// CHECK: memref.store %{{.*}}, %[[TILE:.*]][%[[TX]]]
+// CHECK: scf.for
+// CHECK: memref.load %[[TILE]]
+// CHECK: memref.load %[[SUMS]]
+// CHECK: %[[NEXT:.*]] = arith.addf
+// CHECK: memref.store %[[NEXT]], %[[NEXTS:.*]][
+// CHECK: scf.for
+// CHECK: %[[N:.*]] = memref.load %[[NEXTS]]
+// CHECK: memref.store %[[N]], %[[SUMS]]
+// CHECK: scf.for
+// CHECK: %[[SUM:.*]] = memref.load %[[SUMS]]
+// CHECK: memref.store %[[SUM]], %[[OUT]]
+module attributes {gpu.container_module} {
+  func.func @forward(%in: memref<8xf32>, %out: memref<2xf32>) {
+    %c1 = arith.constant 1 : index
+    %c2 = arith.constant 2 : index
+    gpu.launch_func @kernels::@chunks blocks in (%c1, %c1, %c1) threads in (%c2, %c1, %c1) args(%in : memref<8xf32>, %out : memref<2xf32>)
+    return
+  }
+  gpu.module @kernels {
+    gpu.func @chunks(%in: memref<8xf32>, %out: memref<2xf32>) workgroup(%tile : memref<2xf32, #gpu.address_space<workgroup>>) kernel {
+      %c0 = arith.constant 0 : index
+      %c1 = arith.constant 1 : index
+      %c2 = arith.constant 2 : index
+      %c8 = arith.constant 8 : index
+      %zero = arith.constant 0.0 : f32
+      %tx = gpu.thread_id x
+      %sum = scf.for %c = %c0 to %c8 step %c2 iter_args(%acc = %zero) -> f32 {
+        %i = arith.addi %c, %tx : index
+        %v = memref.load %in[%i] : memref<8xf32>
+        memref.store %v, %tile[%tx] : memref<2xf32, #gpu.address_space<workgroup>>
+        gpu.barrier
+        %other = arith.subi %c1, %tx : index
+        %w = memref.load %tile[%other] : memref<2xf32, #gpu.address_space<workgroup>>
+        %next = arith.addf %acc, %w : f32
+        gpu.barrier
+        scf.yield %next : f32
+      }
+      memref.store %sum, %out[%tx] : memref<2xf32>
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+// Tests that a barrier under a condition is refused: the threads of a block
+// could disagree on reaching it.
 
 module attributes {gpu.container_module} {
   func.func @forward(%in: memref<4xf32>) {
     %c1 = arith.constant 1 : index
-    // expected-error @below {{cannot emulate a kernel whose threads synchronise}}
     gpu.launch_func @kernels::@sync blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%in : memref<4xf32>)
     return
   }
   gpu.module @kernels {
     gpu.func @sync(%in: memref<4xf32>) kernel {
-      gpu.barrier
+      %true = arith.constant true
+      scf.if %true {
+        // expected-error @below {{cannot emulate a barrier nested deeper than one loop of the kernel's body}}
+        gpu.barrier
+      }
       gpu.return
     }
   }

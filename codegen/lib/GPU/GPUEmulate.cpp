@@ -1,17 +1,25 @@
 //===- GPUEmulate.cpp - Run GPU kernels as host loops ---------------------===//
 //
 // See GPUPasses.td. The blocks of a grid are independent, so they become an
-// scf.parallel (the CPU pipeline runs it on the thread pool); the threads of
-// a block run one after the other, which is only right because the kernels
-// never synchronise: the pass refuses kernels that do.
+// scf.parallel (the CPU pipeline runs it on the thread pool). The threads of
+// a block run one after the other, phase by phase: a phase is the code
+// between two gpu.barrier ops, and every thread finishes a phase before any
+// starts the next, which is what the barrier guarantees. Barriers may sit in
+// the kernel's body or directly in the body of one of its top-level loops
+// (the loop over a shared-memory tile's chunks); such a loop, whose bounds
+// every thread shares, runs once for the block, each iteration running its
+// phases over all threads. A value that one phase computes and a later one
+// uses is kept per thread in a scratch array, and so are the loop's
+// iteration values; workgroup buffers become one buffer per block.
 //
 //===----------------------------------------------------------------------===//
-
 #include "kiln/Codegen/GPUPasses.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/SymbolTable.h"
+
+#include <variant>
 
 namespace kiln {
 #define GEN_PASS_DEF_GPUEMULATEPASS
@@ -23,21 +31,327 @@ using namespace mlir;
 namespace kiln {
 namespace {
 
+/// The ops that all threads run before any runs the next phase.
+using Phase = SmallVector<Operation *>;
+
+/// A top-level loop whose body holds barriers: its body's phases.
+struct BarrierLoop {
+  scf::ForOp loop;
+  SmallVector<Phase> phases;
+};
+
+/// The kernel body as a sequence of phases and barrier loops.
+using Step = std::variant<Phase, BarrierLoop>;
+
+bool holdsBarrier(Block &block) {
+  return llvm::any_of(block,
+                      [](Operation &op) { return isa<gpu::BarrierOp>(op); });
+}
+
+/// Splits `ops` (a block without its terminator) at its barriers.
+SmallVector<Phase> splitAtBarriers(Block &block) {
+  SmallVector<Phase> phases(1);
+  for (Operation &op : block.without_terminator()) {
+    if (isa<gpu::BarrierOp>(op))
+      phases.emplace_back();
+    else
+      phases.back().push_back(&op);
+  }
+  return phases;
+}
+
+/// Ops that every phase recreates where it needs them instead of keeping
+/// their values per thread: ids, sizes and constants.
+bool isRematerialized(Operation *op) {
+  return isa<gpu::ThreadIdOp, gpu::BlockIdOp, gpu::BlockDimOp, gpu::GridDimOp>(
+             op) ||
+         (op->getNumOperands() == 0 && op->hasTrait<OpTrait::ConstantLike>());
+}
+
+class LaunchEmulator {
+public:
+  LaunchEmulator(gpu::LaunchFuncOp launch, gpu::GPUFuncOp kernel,
+                 ArrayRef<int64_t> sizes)
+      : launch(launch), kernel(kernel), sizes(sizes), b(launch),
+        loc(launch.getLoc()) {}
+
+  LogicalResult run();
+
+private:
+  LogicalResult check(SmallVectorImpl<Step> &steps);
+  Value index(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  /// Emits loops over the block's threads around `body`, which runs with
+  /// the insertion point inside them.
+  LogicalResult forEachThread(function_ref<LogicalResult()> body);
+  /// Clones `ops` for one thread, then keeps the results that later phases
+  /// use.
+  LogicalResult emitPhase(ArrayRef<Operation *> ops);
+  /// The current thread's copy of `value` (an operand of the op cloned
+  /// next), created on first use in a phase.
+  FailureOr<Value> materialize(Value value);
+  /// The per-thread scratch array that carries `value` between phases.
+  Value scratchFor(Value value);
+
+  gpu::LaunchFuncOp launch;
+  gpu::GPUFuncOp kernel;
+  ArrayRef<int64_t> sizes;
+  OpBuilder b;
+  Location loc;
+  /// Per block: the grid's induction variables, the workgroup buffers and
+  /// the uniform loop's induction variable.
+  IRMapping blockMapping;
+  /// Per thread, reset for every phase.
+  IRMapping threadMapping;
+  Value threadIds[3], linearThread;
+  Block *blockBody = nullptr;
+  DenseMap<Value, Value> scratch;
+  DenseMap<Operation *, unsigned> phaseOf;
+};
+
+LogicalResult LaunchEmulator::check(SmallVectorImpl<Step> &steps) {
+  WalkResult unsupported = kernel.walk([&](Operation *op) {
+    if (isa<gpu::ShuffleOp>(op) ||
+        op->getName().getDialectNamespace() == "nvvm") {
+      op->emitError("cannot emulate '") << op->getName() << "'";
+      return WalkResult::interrupt();
+    }
+    if (auto barrier = dyn_cast<gpu::BarrierOp>(op)) {
+      Operation *parent = barrier->getParentOp();
+      if (parent != kernel.getOperation() &&
+          !(isa<scf::ForOp>(parent) &&
+            parent->getParentOp() == kernel.getOperation())) {
+        barrier.emitError("cannot emulate a barrier nested deeper than one "
+                          "loop of the kernel's body");
+        return WalkResult::interrupt();
+      }
+    }
+    return WalkResult::advance();
+  });
+  if (unsupported.wasInterrupted())
+    return failure();
+  if (!kernel.getPrivateAttributions().empty())
+    return kernel.emitError("cannot emulate private attributions");
+
+  Phase current;
+  unsigned phaseIndex = 0;
+  auto close = [&] {
+    for (Operation *op : current)
+      op->walk([&](Operation *nested) { phaseOf[nested] = phaseIndex; });
+    steps.push_back(current);
+    current.clear();
+    ++phaseIndex;
+  };
+  for (Operation &op : kernel.getBody().front().without_terminator()) {
+    if (isa<gpu::BarrierOp>(op)) {
+      close();
+      continue;
+    }
+    auto loop = dyn_cast<scf::ForOp>(op);
+    if (!loop || !holdsBarrier(*loop.getBody())) {
+      current.push_back(&op);
+      continue;
+    }
+    for (Value bound :
+         {loop.getLowerBound(), loop.getUpperBound(), loop.getStep()})
+      if (!getConstantIntValue(bound))
+        return loop.emitError("cannot emulate a loop with barriers whose "
+                              "bounds are not constants");
+    close();
+    BarrierLoop item{loop, splitAtBarriers(*loop.getBody())};
+    phaseOf[loop] = phaseIndex; // The loop's results belong to no phase.
+    ++phaseIndex;
+    for (Phase &phase : item.phases) {
+      for (Operation *inner : phase)
+        inner->walk([&](Operation *nested) { phaseOf[nested] = phaseIndex; });
+      ++phaseIndex;
+    }
+    phaseOf[loop.getBody()->getTerminator()] = phaseIndex - 1;
+    steps.push_back(std::move(item));
+  }
+  close();
+  return success();
+}
+
+LogicalResult
+LaunchEmulator::forEachThread(function_ref<LogicalResult()> body) {
+  OpBuilder::InsertionGuard guard(b);
+  Value zero = index(0), one = index(1);
+  for (int i = 0; i < 3; ++i) {
+    auto loop = scf::ForOp::create(b, loc, zero, index(sizes[3 + i]), one);
+    threadIds[i] = loop.getInductionVar();
+    b.setInsertionPoint(loop.getBody()->getTerminator());
+  }
+  // x + X * (y + Y * z)
+  linearThread = arith::AddIOp::create(
+      b, loc, threadIds[0],
+      arith::MulIOp::create(
+          b, loc, index(sizes[3]),
+          arith::AddIOp::create(
+              b, loc, threadIds[1],
+              arith::MulIOp::create(b, loc, index(sizes[4]), threadIds[2]))));
+  threadMapping = blockMapping;
+  return body();
+}
+
+Value LaunchEmulator::scratchFor(Value value) {
+  Value &array = scratch[value];
+  if (!array) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(blockBody);
+    array = memref::AllocaOp::create(
+        b, loc,
+        MemRefType::get({sizes[3] * sizes[4] * sizes[5]}, value.getType()));
+  }
+  return array;
+}
+
+FailureOr<Value> LaunchEmulator::materialize(Value value) {
+  if (Value mapped = threadMapping.lookupOrNull(value))
+    return mapped;
+  Value result;
+  Operation *def = value.getDefiningOp();
+  if (auto id = dyn_cast_or_null<gpu::ThreadIdOp>(def)) {
+    result = threadIds[int(id.getDimension())];
+  } else if (auto dim = dyn_cast_or_null<gpu::BlockDimOp>(def)) {
+    result = index(sizes[3 + int(dim.getDimension())]);
+  } else if (auto dim = dyn_cast_or_null<gpu::GridDimOp>(def)) {
+    result = index(sizes[int(dim.getDimension())]);
+  } else if (def && isRematerialized(def)) {
+    result = b.clone(*def)->getResult(cast<OpResult>(value).getResultNumber());
+  } else if (auto it = scratch.find(value); it != scratch.end()) {
+    result =
+        memref::LoadOp::create(b, loc, it->second, ValueRange{linearThread});
+  } else {
+    return emitError(value.getLoc(),
+                     "cannot emulate: a value crosses a barrier "
+                     "before it is defined");
+  }
+  threadMapping.map(value, result);
+  return result;
+}
+
+LogicalResult LaunchEmulator::emitPhase(ArrayRef<Operation *> ops) {
+  for (Operation *op : ops) {
+    if (isRematerialized(op))
+      continue;
+    // Every value the op, or an op nested in it, reads from outside it.
+    WalkResult missing = op->walk([&](Operation *nested) {
+      for (Value operand : nested->getOperands())
+        if (!op->isAncestor(operand.getParentRegion()->getParentOp()) &&
+            failed(materialize(operand)))
+          return WalkResult::interrupt();
+      return WalkResult::advance();
+    });
+    if (missing.wasInterrupted())
+      return failure();
+    Operation *copy = b.clone(*op, threadMapping);
+    if (copy->getDialect() && copy->getDialect()->getNamespace() == "gpu")
+      return op->emitError("cannot emulate '") << op->getName() << "'";
+    unsigned phase = phaseOf.lookup(op);
+    for (auto [result, copied] :
+         llvm::zip(op->getResults(), copy->getResults())) {
+      bool usedLater = llvm::any_of(result.getUsers(), [&](Operation *user) {
+        while (!phaseOf.count(user))
+          user = user->getParentOp();
+        return phaseOf.lookup(user) != phase;
+      });
+      if (usedLater)
+        memref::StoreOp::create(b, loc, copied, scratchFor(result),
+                                ValueRange{linearThread});
+    }
+  }
+  return success();
+}
+
+LogicalResult LaunchEmulator::run() {
+  SmallVector<Step> steps;
+  if (failed(check(steps)))
+    return failure();
+  Value zero = index(0), one = index(1);
+  auto blocks = scf::ParallelOp::create(
+      b, loc, ValueRange{zero, zero, zero},
+      ValueRange{index(sizes[0]), index(sizes[1]), index(sizes[2])},
+      ValueRange{one, one, one});
+  blockBody = blocks.getBody();
+  b.setInsertionPointToStart(blockBody);
+  blockMapping.map(kernel.getArguments(), launch.getKernelOperands());
+  kernel.walk([&](gpu::BlockIdOp id) {
+    blockMapping.map(id.getResult(),
+                     blocks.getInductionVars()[int(id.getDimension())]);
+  });
+  for (BlockArgument buffer : kernel.getWorkgroupAttributions()) {
+    auto type = cast<MemRefType>(buffer.getType());
+    blockMapping.map(
+        buffer,
+        memref::AllocaOp::create(
+            b, loc, MemRefType::get(type.getShape(), type.getElementType())));
+  }
+
+  for (Step &step : steps) {
+    if (auto *phase = std::get_if<Phase>(&step)) {
+      if (!llvm::all_of(*phase, isRematerialized) &&
+          failed(forEachThread([&] { return emitPhase(*phase); })))
+        return failure();
+      continue;
+    }
+    auto &item = std::get<BarrierLoop>(step);
+    scf::ForOp loop = item.loop;
+    // Each thread's iteration values start at its initial values and end as
+    // the loop's results.
+    for (auto [arg, init, result] : llvm::zip(
+             loop.getRegionIterArgs(), loop.getInitArgs(), loop.getResults())) {
+      Value array = scratchFor(arg);
+      scratch[result] = array;
+      if (failed(forEachThread([&]() -> LogicalResult {
+            FailureOr<Value> value = materialize(init);
+            if (failed(value))
+              return failure();
+            memref::StoreOp::create(b, loc, *value, array,
+                                    ValueRange{linearThread});
+            return success();
+          })))
+        return failure();
+    }
+    auto uniform = scf::ForOp::create(
+        b, loc, index(*getConstantIntValue(loop.getLowerBound())),
+        index(*getConstantIntValue(loop.getUpperBound())),
+        index(*getConstantIntValue(loop.getStep())));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(uniform.getBody()->getTerminator());
+    blockMapping.map(loop.getInductionVar(), uniform.getInductionVar());
+    for (auto [i, phase] : llvm::enumerate(item.phases)) {
+      bool last = i + 1 == item.phases.size();
+      if (failed(forEachThread([&]() -> LogicalResult {
+            if (failed(emitPhase(phase)))
+              return failure();
+            if (!last)
+              return success();
+            auto yield = cast<scf::YieldOp>(loop.getBody()->getTerminator());
+            SmallVector<Value> next;
+            for (Value operand : yield.getOperands()) {
+              FailureOr<Value> value = materialize(operand);
+              if (failed(value))
+                return failure();
+              next.push_back(*value);
+            }
+            for (auto [arg, value] : llvm::zip(loop.getRegionIterArgs(), next))
+              memref::StoreOp::create(b, loc, value, scratch[arg],
+                                      ValueRange{linearThread});
+            return success();
+          })))
+        return failure();
+    }
+  }
+  launch.erase();
+  return success();
+}
+
 LogicalResult emulate(gpu::LaunchFuncOp launch) {
   auto kernel = SymbolTable::lookupNearestSymbolFrom<gpu::GPUFuncOp>(
       launch, launch.getKernel());
   if (!kernel || !kernel.getBody().hasOneBlock())
     return launch.emitError("cannot emulate: the kernel is missing or has "
                             "more than one block");
-  WalkResult sync = kernel.walk([](Operation *op) {
-    if (isa<gpu::BarrierOp, gpu::ShuffleOp>(op) ||
-        op->getName().getDialectNamespace() == "nvvm")
-      return WalkResult::interrupt();
-    return WalkResult::advance();
-  });
-  if (sync.wasInterrupted())
-    return launch.emitError("cannot emulate a kernel whose threads "
-                            "synchronise");
   SmallVector<int64_t> sizes;
   for (Value v : {launch.getGridSizeX(), launch.getGridSizeY(),
                   launch.getGridSizeZ(), launch.getBlockSizeX(),
@@ -47,45 +361,7 @@ LogicalResult emulate(gpu::LaunchFuncOp launch) {
       return launch.emitError("cannot emulate a launch of dynamic size");
     sizes.push_back(*size);
   }
-
-  OpBuilder b(launch);
-  Location loc = launch.getLoc();
-  auto index = [&](int64_t v) {
-    return arith::ConstantIndexOp::create(b, loc, v);
-  };
-  Value zero = index(0), one = index(1);
-  auto blocks = scf::ParallelOp::create(
-      b, loc, ValueRange{zero, zero, zero},
-      ValueRange{index(sizes[0]), index(sizes[1]), index(sizes[2])},
-      ValueRange{one, one, one});
-  b.setInsertionPointToStart(blocks.getBody());
-  SmallVector<Value> threadIds;
-  for (int i = 0; i < 3; ++i) {
-    auto loop = scf::ForOp::create(b, loc, zero, index(sizes[3 + i]), one);
-    threadIds.push_back(loop.getInductionVar());
-    b.setInsertionPointToStart(loop.getBody());
-  }
-
-  IRMapping mapping;
-  mapping.map(kernel.getArguments(), launch.getKernelOperands());
-  for (Operation &op : kernel.getBody().front()) {
-    if (auto id = dyn_cast<gpu::BlockIdOp>(op)) {
-      mapping.map(id.getResult(),
-                  blocks.getInductionVars()[int(id.getDimension())]);
-    } else if (auto id = dyn_cast<gpu::ThreadIdOp>(op)) {
-      mapping.map(id.getResult(), threadIds[int(id.getDimension())]);
-    } else if (auto dim = dyn_cast<gpu::BlockDimOp>(op)) {
-      mapping.map(dim.getResult(), index(sizes[3 + int(dim.getDimension())]));
-    } else if (auto dim = dyn_cast<gpu::GridDimOp>(op)) {
-      mapping.map(dim.getResult(), index(sizes[int(dim.getDimension())]));
-    } else if (!isa<gpu::ReturnOp>(op)) {
-      Operation *copy = b.clone(op, mapping);
-      if (copy->getDialect() && copy->getDialect()->getNamespace() == "gpu")
-        return op.emitError("cannot emulate '") << op.getName() << "'";
-    }
-  }
-  launch.erase();
-  return success();
+  return LaunchEmulator(launch, kernel, sizes).run();
 }
 
 struct GPUEmulatePass : public impl::GPUEmulatePassBase<GPUEmulatePass> {

@@ -54,8 +54,15 @@ def GPUEmulatePass : Pass<"kiln-gpu-emulate", "mlir::ModuleOp"> {
     loops on memrefs that the CPU pipeline compiles, so the kernels' index
     arithmetic is checked numerically against the CPU path without a GPU.
 
-    Kernels must not synchronise threads (`gpu.barrier`, shuffles): the
-    kernels kiln-nn-to-gpu writes do not, and the pass rejects any that do.
+    The threads of a block run one after the other, phase by phase: a phase
+    is the code between two `gpu.barrier` ops, and all threads finish one
+    before any starts the next. Barriers may sit in the kernel's body or
+    directly in the body of one of its top-level `scf.for` loops with
+    constant bounds (a loop over the chunks of a shared-memory tile), which
+    then runs once per block. Values that cross a barrier, and such a loop's
+    iteration values, are kept per thread in scratch arrays; workgroup
+    buffers become one buffer per block. Barriers nested deeper, shuffles
+    and NVVM intrinsics are rejected.
   }];
   let dependentDialects = [
     "mlir::memref::MemRefDialect", "mlir::scf::SCFDialect",
