@@ -60,8 +60,8 @@ module attributes {gpu.container_module} {
 // CHECK-LABEL: func.func @forward
 // CHECK-SAME: (%[[IN:.*]]: memref<4xf32>, %[[OUT:.*]]: memref<4xf32>)
 // CHECK: scf.parallel
-// CHECK-DAG: %[[MIRRORS:.*]] = memref.alloca() : memref<4xindex>
-// CHECK-DAG: %[[TILE:.*]] = memref.alloca() : memref<4xf32>
+// CHECK-DAG: %[[MIRRORS:.*]] = memref.alloc() : memref<4xindex>
+// CHECK-DAG: %[[TILE:.*]] = memref.alloc() : memref<4xf32>
 // CHECK: scf.for %[[TX:.*]] = %{{.*}} to %{{.*}}
 // CHECK: %[[V:.*]] = memref.load %[[IN]][%[[TX]]]
 // CHECK: memref.store %[[V]], %[[TILE]][%[[TX]]]
@@ -105,7 +105,7 @@ module attributes {gpu.container_module} {
 // CHECK-LABEL: func.func @forward
 // CHECK-SAME: (%[[IN:.*]]: memref<8xf32>, %[[OUT:.*]]: memref<2xf32>)
 // CHECK: scf.parallel
-// CHECK-COUNT-3: memref.alloca() : memref<2xf32>
+// CHECK-COUNT-3: memref.alloc() : memref<2xf32>
 // CHECK: scf.for
 // CHECK: memref.store %cst{{.*}}, %[[SUMS:.*]][
 // CHECK: scf.for %[[CHUNK:.*]] = %c0{{.*}} to %c8{{.*}} step %c2

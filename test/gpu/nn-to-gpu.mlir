@@ -1,4 +1,7 @@
-// RUN: kiln-opt %s --split-input-file --kiln-nn-to-gpu-pipeline --verify-diagnostics | FileCheck %s
+// RUN: kiln-opt %s --split-input-file --kiln-nn-to-gpu-pipeline="conv-kernel=direct" --verify-diagnostics | FileCheck %s
+// RUN: kiln-opt %s --split-input-file --kiln-nn-to-gpu-pipeline --verify-diagnostics | FileCheck %s --check-prefix=SHARED
+// RUN: not kiln-opt %s --split-input-file --kiln-nn-to-gpu="conv-kernel=fft" 2>&1 | FileCheck %s --check-prefix=BADCONV
+// BADCONV: kiln-nn-to-gpu: conv-kernel must be shared or direct, not 'fft'
 
 // Tests that conv2d + ReLU + a non-overlapping max pool become one kernel
 // writing the pooled result: 128 threads per block, one thread per pooled
@@ -36,6 +39,37 @@
 // CHECK-COUNT-2: memref.store
 // CHECK-NOT: memref.store
 // CHECK: gpu.return
+
+// The same layer through shared memory (the default): a block of 8x16
+// pooled pixels (one covers 6x6) for 8 output channels, so the grid is
+// (1, 1, 2 images x 2 channel tiles). The block's conv outputs (16x32, the
+// pool's windows) read an 18x34 input window; per input channel (3 do not
+// split into chunks of 2 or more) the threads copy the window, zero outside
+// the image, and the 8 x 1 x 3 x 3 weights into workgroup buffers, wait,
+// accumulate 4 windows x 8 channels from them, and wait again.
+// SHARED-LABEL: func.func @forward
+// SHARED-DAG: %[[C1:.*]] = arith.constant 1 : index
+// SHARED-DAG: %[[C4:.*]] = arith.constant 4 : index
+// SHARED-DAG: %[[C128:.*]] = arith.constant 128 : index
+// SHARED: gpu.launch_func @kiln_kernels::@conv2d_shared_0 blocks in (%[[C1]], %[[C1]], %[[C4]]) threads in (%[[C128]], %[[C1]], %[[C1]])
+// SHARED: gpu.func @conv2d_shared_0({{.*}}) workgroup(%[[WINDOW:.*]] : memref<1x18x34xf32, #gpu.address_space<workgroup>>, %[[WEIGHTS:.*]] : memref<8x1x3x3xf32, #gpu.address_space<workgroup>>) kernel
+// SHARED: scf.for %[[C:.*]] = %c0 to %c3 step %c1 iter_args(
+// SHARED-SAME: -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32)
+// SHARED: arith.select
+// SHARED: memref.store %{{.*}}, %[[WINDOW]]
+// SHARED: memref.load %{{.*}}[%{{.*}}, %[[C]], %{{.*}}, %{{.*}}] : memref<16x3x3x3xf32>
+// SHARED: memref.store %{{.*}}, %[[WEIGHTS]]
+// SHARED: gpu.barrier
+// SHARED-COUNT-8: memref.load %[[WEIGHTS]]
+// SHARED: memref.load %[[WINDOW]]
+// SHARED-COUNT-8: math.fma
+// SHARED: gpu.barrier
+// SHARED-NEXT: scf.yield
+// SHARED: arith.maximumf
+// SHARED: scf.if
+// SHARED-COUNT-8: memref.store
+// SHARED-NOT: memref.store
+// SHARED: gpu.return
 func.func @forward(%x: tensor<2x3x14x14xf32>) -> tensor<2x16x6x6xf32> {
   %w = arith.constant dense<0.125> : tensor<16x3x3x3xf32>
   %b = arith.constant dense<0.5> : tensor<16xf32>

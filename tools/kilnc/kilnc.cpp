@@ -34,9 +34,9 @@
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
-#include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/ManagedStatic.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Signals.h"
@@ -66,8 +66,24 @@ enum ExitCode {
   kInternalError = 3,
 };
 
-enum class Stage { Spec, NN, Simplified, Fused, Dot, Linalg, Loops, LLVMDialect,
-                   LLVMIR, Asm, Obj, Lib, So, Exe, GPU, PTX };
+enum class Stage {
+  Spec,
+  NN,
+  Simplified,
+  Fused,
+  Dot,
+  Linalg,
+  Loops,
+  LLVMDialect,
+  LLVMIR,
+  Asm,
+  Obj,
+  Lib,
+  So,
+  Exe,
+  GPU,
+  PTX
+};
 
 cl::OptionCategory kilnCategory("Kiln options");
 cl::OptionCategory mlirCategory("MLIR options (inspect the passes kilnc runs)");
@@ -92,13 +108,15 @@ void organizeHelp() {
   }
 }
 
-cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.nn | model.onnx>"),
+cl::opt<std::string> inputFile(cl::Positional,
+                               cl::desc("<model.nn | model.onnx>"),
                                cl::Required, cl::cat(kilnCategory));
 
 cl::opt<std::string>
-    outputFile("o", cl::desc("Output file (default: the model's name for "
-                             "executables, NAME.o for objects, stdout for "
-                             "text stages)"),
+    outputFile("o",
+               cl::desc("Output file (default: the model's name for "
+                        "executables, NAME.o for objects, stdout for "
+                        "text stages)"),
                cl::value_desc("file"), cl::cat(kilnCategory));
 
 cl::opt<std::string> weightsFile(
@@ -107,10 +125,10 @@ cl::opt<std::string> weightsFile(
              "PyTorch's state_dict; without it, seeded random weights"),
     cl::value_desc("file.safetensors"), cl::cat(kilnCategory));
 
-cl::opt<int64_t> batch(
-    "batch",
-    cl::desc("Compile for this batch size instead of the spec's input N"),
-    cl::value_desc("N"), cl::init(0), cl::cat(kilnCategory));
+cl::opt<int64_t>
+    batch("batch",
+          cl::desc("Compile for this batch size instead of the spec's input N"),
+          cl::value_desc("N"), cl::init(0), cl::cat(kilnCategory));
 
 cl::opt<uint64_t> seed("seed",
                        cl::desc("Seed of the random weights (default 0)"),
@@ -162,15 +180,23 @@ cl::opt<std::string> gpuArch(
     cl::desc("With --target=nvptx: the GPU architecture (default sm_90)"),
     cl::value_desc("sm_NN"), cl::init("sm_90"), cl::cat(kilnCategory));
 
+cl::opt<std::string> gpuConv(
+    "gpu-conv",
+    cl::desc("With --target=nvptx: the convolution kernel: shared (the "
+             "input window and weights go through shared-memory tiles where "
+             "they fit; default) or direct (every thread reads global "
+             "memory)"),
+    cl::value_desc("shared|direct"), cl::init("shared"), cl::cat(kilnCategory));
+
 cl::opt<bool> gpuEmulate(
     "gpu-emulate",
     cl::desc("With --target=nvptx: run the GPU kernels as loops on the host "
              "CPU (a test aid for machines without a GPU)"),
     cl::cat(kilnCategory));
 
-cl::opt<std::string> targetCPU(
-    "mcpu", cl::desc("Target CPU (default: native, the host's own)"),
-    cl::value_desc("cpu"), cl::init("native"), cl::cat(kilnCategory));
+cl::opt<std::string>
+    targetCPU("mcpu", cl::desc("Target CPU (default: native, the host's own)"),
+              cl::value_desc("cpu"), cl::init("native"), cl::cat(kilnCategory));
 
 cl::opt<std::string>
     targetFeatures("mattr", cl::desc("Extra target features, e.g. -avx512f"),
@@ -221,15 +247,16 @@ cl::opt<bool> noSimplify("no-simplify",
                          cl::desc("Skip the nn-level simplifications"),
                          cl::cat(kilnCategory));
 
-cl::opt<bool> noFuse("no-fuse",
-                     cl::desc("Keep every layer a separate op (skip kiln-fuse)"),
-                     cl::cat(kilnCategory));
+cl::opt<bool>
+    noFuse("no-fuse",
+           cl::desc("Keep every layer a separate op (skip kiln-fuse)"),
+           cl::cat(kilnCategory));
 
-cl::opt<bool> noWinograd(
-    "no-winograd",
-    cl::desc("Compute 3x3 and 5x5 convolutions directly (skip "
-             "kiln-winograd)"),
-    cl::cat(kilnCategory));
+cl::opt<bool>
+    noWinograd("no-winograd",
+               cl::desc("Compute 3x3 and 5x5 convolutions directly (skip "
+                        "kiln-winograd)"),
+               cl::cat(kilnCategory));
 
 cl::opt<unsigned> winogradTile(
     "winograd-tile",
@@ -613,7 +640,8 @@ int compile() {
                                std::to_string(winogradTile));
   if (convLanes != "auto" && convLanes != "columns" && convLanes != "channels")
     return fail(kBadUsage, "--conv-lanes must be auto, columns or channels, "
-                           "not '" + convLanes + "'");
+                           "not '" +
+                               convLanes + "'");
   if (cacheSizes.getNumOccurrences() && !parseCacheSizes(cacheSizes))
     return fail(kBadUsage,
                 "--cache-sizes must be two sizes from 1K to 1024M, L1 then "
@@ -826,7 +854,6 @@ int emitModule(mlir::OwningOpRef<mlir::ModuleOp> module,
   return linkModule(*llvmModule, **machine, target, output);
 }
 
-
 /// --target=nvptx: nn -> GPU kernels + host plan (GPUPasses.h), or with
 /// --gpu-emulate the same kernels as host loops through the CPU back end.
 int emitGPUModule(mlir::OwningOpRef<mlir::ModuleOp> module,
@@ -842,7 +869,11 @@ int emitGPUModule(mlir::OwningOpRef<mlir::ModuleOp> module,
   if (!arch.consume_front("sm_") || arch.getAsInteger(10, archNumber) ||
       archNumber < 50)
     return fail(kBadUsage, "--gpu-arch must be sm_NN (sm_50 or newer), "
-                           "found '" + gpuArch + "'");
+                           "found '" +
+                               gpuArch + "'");
+  if (gpuConv != "shared" && gpuConv != "direct")
+    return fail(kBadUsage,
+                "--gpu-conv must be shared or direct, not '" + gpuConv + "'");
   if (gpuEmulate && (emit == Stage::PTX))
     return fail(kBadUsage, "--gpu-emulate produces no PTX");
   kiln::TargetOptions target; // The host runs the launches.
@@ -855,6 +886,7 @@ int emitGPUModule(mlir::OwningOpRef<mlir::ModuleOp> module,
 
   GPUPipelineOptions options;
   options.chip = gpuArch;
+  options.convKernel = gpuConv;
   // PTX 8.0 is the first ISA with sm_90; older chips take the same.
   options.features = "+ptx80";
   mlir::PassManager pm(&context);
@@ -915,15 +947,16 @@ int emitGPUModule(mlir::OwningOpRef<mlir::ModuleOp> module,
     return internalError(toString(std::move(error)));
   if (emit == Stage::Exe)
     return linkModule(*llvmModule, **machine, target, output);
-  if (Error error = writeAtomically(output, [&](raw_pwrite_stream &os) -> Error {
-        if (emit == Stage::LLVMIR) {
-          llvmModule->print(os, nullptr);
-          return Error::success();
-        }
-        if (emit == Stage::Asm)
-          return emitAssembly(*llvmModule, **machine, os);
-        return emitObject(*llvmModule, **machine, os);
-      }))
+  if (Error error =
+          writeAtomically(output, [&](raw_pwrite_stream &os) -> Error {
+            if (emit == Stage::LLVMIR) {
+              llvmModule->print(os, nullptr);
+              return Error::success();
+            }
+            if (emit == Stage::Asm)
+              return emitAssembly(*llvmModule, **machine, os);
+            return emitObject(*llvmModule, **machine, os);
+          }))
     return fail(kBadInput, toString(std::move(error)));
   return kSuccess;
 }

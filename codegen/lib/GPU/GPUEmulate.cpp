@@ -91,6 +91,10 @@ private:
   FailureOr<Value> materialize(Value value);
   /// The per-thread scratch array that carries `value` between phases.
   Value scratchFor(Value value);
+  /// A buffer of the block: allocated when the block starts and freed when
+  /// it ends. (Heap, not stack: the CPU pipeline lowers the parallel loop's
+  /// body to several blocks, which an alloca scope cannot hold.)
+  Value allocate(MemRefType type);
 
   gpu::LaunchFuncOp launch;
   gpu::GPUFuncOp kernel;
@@ -104,6 +108,8 @@ private:
   IRMapping threadMapping;
   Value threadIds[3], linearThread;
   Block *blockBody = nullptr;
+  /// What allocate() made, freed at the end of the block.
+  SmallVector<Value> blockBuffers;
   DenseMap<Value, Value> scratch;
   DenseMap<Operation *, unsigned> phaseOf;
 };
@@ -193,15 +199,19 @@ LaunchEmulator::forEachThread(function_ref<LogicalResult()> body) {
   return body();
 }
 
+Value LaunchEmulator::allocate(MemRefType type) {
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(blockBody);
+  Value buffer = memref::AllocOp::create(b, loc, type);
+  blockBuffers.push_back(buffer);
+  return buffer;
+}
+
 Value LaunchEmulator::scratchFor(Value value) {
   Value &array = scratch[value];
-  if (!array) {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(blockBody);
-    array = memref::AllocaOp::create(
-        b, loc,
+  if (!array)
+    array = allocate(
         MemRefType::get({sizes[3] * sizes[4] * sizes[5]}, value.getType()));
-  }
   return array;
 }
 
@@ -281,10 +291,8 @@ LogicalResult LaunchEmulator::run() {
   });
   for (BlockArgument buffer : kernel.getWorkgroupAttributions()) {
     auto type = cast<MemRefType>(buffer.getType());
-    blockMapping.map(
-        buffer,
-        memref::AllocaOp::create(
-            b, loc, MemRefType::get(type.getShape(), type.getElementType())));
+    blockMapping.map(buffer, allocate(MemRefType::get(type.getShape(),
+                                                      type.getElementType())));
   }
 
   for (Step &step : steps) {
@@ -342,6 +350,9 @@ LogicalResult LaunchEmulator::run() {
         return failure();
     }
   }
+  b.setInsertionPoint(blockBody->getTerminator());
+  for (Value buffer : blockBuffers)
+    memref::DeallocOp::create(b, loc, buffer);
   launch.erase();
   return success();
 }
@@ -374,8 +385,8 @@ struct GPUEmulatePass : public impl::GPUEmulatePassBase<GPUEmulatePass> {
         if (failed(emulate(launch)))
           return signalPassFailure();
       // Device buffers live as long as the call: free them before returning.
-      SmallVector<memref::AllocOp> allocs;
-      func.walk([&](memref::AllocOp op) { allocs.push_back(op); });
+      auto allocs =
+          llvm::to_vector(func.getBody().front().getOps<memref::AllocOp>());
       func.walk([&](func::ReturnOp ret) {
         OpBuilder b(ret);
         for (memref::AllocOp alloc : allocs)

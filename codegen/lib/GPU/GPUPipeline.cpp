@@ -23,11 +23,12 @@ using namespace mlir;
 
 namespace kiln {
 
-void buildNNToGPUPipeline(OpPassManager &pm, const GPUPipelineOptions &) {
+void buildNNToGPUPipeline(OpPassManager &pm,
+                          const GPUPipelineOptions &options) {
   // Check @forward's signature and record its shapes for the descriptor.
   pm.addPass(createRecordModelSignaturePass());
   // nn ops -> host @forward launching Kiln's kernels.
-  pm.addPass(createNNToGPUPass());
+  pm.addPass(createNNToGPUPass(NNToGPUPassOptions{options.convKernel}));
   // Fold the kernels' index arithmetic (constant shapes) and share it.
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -99,10 +100,15 @@ struct GPUCLOptions : public PassPipelineOptions<GPUCLOptions> {
   Option<std::string> features{*this, "features",
                                llvm::cl::desc("PTX features"),
                                llvm::cl::init("+ptx80")};
+  Option<std::string> convKernel{
+      *this, "conv-kernel",
+      llvm::cl::desc("Convolution kernel: shared or direct"),
+      llvm::cl::init("shared")};
   GPUPipelineOptions get() const {
     GPUPipelineOptions options;
     options.chip = chip;
     options.features = features;
+    options.convKernel = convKernel;
     return options;
   }
 };

@@ -105,6 +105,17 @@ SmallVector<Value> KernelBuilder::loop(Value lb, Value ub, int64_t step,
   return SmallVector<Value>(forOp.getResults());
 }
 
+Value KernelBuilder::workgroupBuffer(ArrayRef<int64_t> shape) {
+  auto space = mlir::gpu::AddressSpaceAttr::get(
+      b.getContext(), mlir::gpu::GPUDialect::getWorkgroupAddressSpace());
+  return func.addWorkgroupAttribution(
+      MemRefType::get(shape, b.getF32Type(), MemRefLayoutAttrInterface(),
+                      space),
+      loc);
+}
+
+void KernelBuilder::barrier() { mlir::gpu::BarrierOp::create(b, loc); }
+
 void KernelBuilder::ifThen(Value cond, function_ref<void()> body) {
   auto ifOp = scf::IfOp::create(b, loc, cond, /*withElseRegion=*/false);
   OpBuilder::InsertionGuard guard(b);
@@ -136,6 +147,7 @@ void ModelBuilder::launch(
   }
   kb.setInsertionPointToStart(&func.getBody().front());
   KernelBuilder k(kb, loc);
+  k.func = func;
   mlir::gpu::Dimension dims[] = {mlir::gpu::Dimension::x,
                                  mlir::gpu::Dimension::y,
                                  mlir::gpu::Dimension::z};

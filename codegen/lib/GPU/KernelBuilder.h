@@ -32,6 +32,13 @@ public:
   mlir::Location loc;
   /// gpu.block_id and gpu.thread_id along x, y, z (set by ModelBuilder).
   std::array<mlir::Value, 3> blockId, threadId;
+  /// The kernel being written (set by ModelBuilder).
+  mlir::gpu::GPUFuncOp func;
+
+  /// A new f32 buffer in workgroup (shared) memory, one per block.
+  mlir::Value workgroupBuffer(llvm::ArrayRef<int64_t> shape);
+  /// gpu.barrier: every thread of the block waits for all the others.
+  void barrier();
 
   mlir::Value idx(int64_t value);
   mlir::Value f32(double value);
@@ -138,8 +145,15 @@ struct ConvParams {
 };
 
 /// conv2d (+bias)(+ReLU)(+pool): `args` are input, weight, [bias], output.
+/// Each thread reads its inputs and weights from global memory.
 void emitConv2D(ModelBuilder &builder, mlir::Location loc,
                 const ConvParams &params, mlir::ValueRange args);
+
+/// The same through shared-memory tiles of the input window and the
+/// weights. Returns false, emitting nothing, for a layer it does not take:
+/// grouped, or with a window too large for shared memory.
+bool emitSharedConv2D(ModelBuilder &builder, mlir::Location loc,
+                      const ConvParams &params, mlir::ValueRange args);
 
 /// linear (+bias)(+ReLU) of x[m, k] and w[n, k] into y[m, n]; `partials` is
 /// a scratch buffer of linearPartialsShape(m, n).

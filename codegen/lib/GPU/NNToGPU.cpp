@@ -41,9 +41,9 @@ Operation *soleUser(Value value) {
 class Lowering {
 public:
   Lowering(ModuleOp module, func::FuncOp func, gpu::GPUModuleOp kernels,
-           OpBuilder &host)
+           OpBuilder &host, bool sharedConv)
       : module(module), func(func), symbols(module), builder(host, kernels),
-        host(host) {}
+        host(host), sharedConv(sharedConv) {}
 
   LogicalResult run(Value input, Value output);
 
@@ -64,6 +64,8 @@ private:
   SymbolTable symbols;
   ModelBuilder builder;
   OpBuilder &host;
+  /// Convolutions through shared-memory tiles where the kernel takes them.
+  bool sharedConv;
   IRMapping buffers;
   DenseSet<Operation *> fused;
   Value returned, output;
@@ -145,7 +147,8 @@ LogicalResult Lowering::lowerConvKernel(Operation *op, ConvParams p, Value bias,
   if (llvm::is_contained(args, Value()))
     return op->emitError("the GPU path needs constant weights");
   args.push_back(result);
-  emitConv2D(builder, op->getLoc(), p, args);
+  if (!sharedConv || !emitSharedConv2D(builder, op->getLoc(), p, args))
+    emitConv2D(builder, op->getLoc(), p, args);
   return success();
 }
 
@@ -402,8 +405,16 @@ LogicalResult Lowering::run(Value input, Value out) {
 }
 
 struct NNToGPUPass : public impl::NNToGPUPassBase<NNToGPUPass> {
+  using NNToGPUPassBase::NNToGPUPassBase;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    if (convKernel != "shared" && convKernel != "direct") {
+      module.emitError() << "kiln-nn-to-gpu: conv-kernel must be shared or "
+                            "direct, not '"
+                         << convKernel << "'";
+      return signalPassFailure();
+    }
     auto func = module.lookupSymbol<func::FuncOp>("forward");
     if (!func || func.isExternal() || !func.getBody().hasOneBlock() ||
         func.getNumArguments() != 1 || func.getNumResults() != 1) {
@@ -429,7 +440,7 @@ struct NNToGPUPass : public impl::NNToGPUPassBase<NNToGPUPass> {
     auto host = func::FuncOp::create(b, func.getLoc(), "forward", type);
     Block *entry = host.addEntryBlock();
     b.setInsertionPointToStart(entry);
-    Lowering lowering(module, func, kernels, b);
+    Lowering lowering(module, func, kernels, b, convKernel == "shared");
     if (failed(lowering.run(entry->getArgument(0), entry->getArgument(1))))
       return signalPassFailure();
     func::ReturnOp::create(b, func.getLoc());

@@ -49,6 +49,8 @@ struct GPUPipelineOptions {
   std::string chip = "sm_90";
   /// PTX ISA features; sm_90 needs PTX 8.0 (MLIR's default PTX 6.0 aborts).
   std::string features = "+ptx80";
+  /// The convolution kernel (`--gpu-conv`): shared or direct.
+  std::string convKernel = "shared";
 };
 
 /// nn (simplified) -> host @forward with gpu.launch_func + gpu.module:

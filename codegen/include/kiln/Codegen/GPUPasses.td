@@ -23,9 +23,15 @@ def NNToGPUPass : Pass<"kiln-nn-to-gpu", "mlir::ModuleOp"> {
 
     - conv2d (+bias, + a following ReLU, + a following non-overlapping max
       or average pool, or `nn.fused_conv2d`): one thread per (pooled) output
-      pixel and a tile of output channels, accumulators in registers; the
-      threads of a warp read neighbouring input columns (coalesced), all
-      threads of a block share one channel tile (weights are broadcast).
+      pixel and a tile of output channels, accumulators in registers. With
+      `conv-kernel=shared` (the default) a block of 8x16 output pixels
+      first copies its input window and its channels' weights into shared
+      memory, a chunk of input channels at a time, between barriers;
+      grouped convolutions and windows too large for 48 KB take the direct
+      kernel (`conv-kernel=direct` for every layer), whose threads read
+      global memory: the threads of a warp read neighbouring input columns
+      (coalesced), all threads of a block share one channel tile (weights
+      are broadcast).
     - linear (+bias, + ReLU): a split-K GEMV/GEMM. 32 lanes per output
       feature read consecutive weights (coalesced) for up to 8 batch rows
       each, and a second kernel sums the 32 partial sums, adds the bias and
@@ -36,6 +42,11 @@ def NNToGPUPass : Pass<"kiln-nn-to-gpu", "mlir::ModuleOp"> {
     Flatten is a `memref.collapse_shape` (no kernel). All shapes are static,
     so kernels take bare pointers and bake every size in as a constant.
   }];
+  let options = [
+    Option<"convKernel", "conv-kernel", "std::string", "\"shared\"",
+           "Convolution kernel: shared (input window and weights through "
+           "shared-memory tiles where they fit) or direct">
+  ];
   let dependentDialects = [
     "mlir::arith::ArithDialect", "mlir::gpu::GPUDialect",
     "mlir::math::MathDialect", "mlir::memref::MemRefDialect",

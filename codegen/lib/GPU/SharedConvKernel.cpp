@@ -1,0 +1,199 @@
+//===- SharedConvKernel.cpp - Convolution through shared-memory tiles -----===//
+//
+// One kernel per convolution (bias, ReLU and a following non-overlapping
+// pool included), like ConvKernels.cpp, but the block first copies what its
+// threads read into shared memory: the input window under its output tile
+// and the weights of its output channels, a chunk of input channels at a
+// time. Neighbouring outputs share most of their input window (a 3x3 conv
+// reads each input 9 times), so global memory serves each input once per
+// block instead of once per thread and tap.
+//
+// Mapping: grid (column tiles, row tiles, batch x channel tiles), 128
+// threads per block as 8 rows of 16 columns; a thread computes one (pooled)
+// output pixel for `channels` output channels, the pool window's conv
+// outputs side by side. Per chunk of input channels the block's threads copy
+// the chunk's input window (zero outside the image: that is the padding)
+// and its weights with consecutive threads on consecutive addresses
+// (coalesced), wait at a barrier, accumulate from shared memory, and wait
+// again before the next chunk overwrites the tiles.
+//
+//===----------------------------------------------------------------------===//
+
+#include "KernelBuilder.h"
+
+#include <limits>
+
+using namespace mlir;
+
+namespace kiln::kernels {
+
+namespace {
+constexpr int64_t kTileRows = 8, kTileColumns = 16;
+constexpr int64_t kThreads = kTileRows * kTileColumns;
+/// The static shared memory every CUDA GPU since sm_20 gives a block.
+constexpr int64_t kSharedFloats = 48 * 1024 / 4;
+
+/// The first of `candidates` that divides `n`.
+int64_t firstDivisor(int64_t n, ArrayRef<int64_t> candidates) {
+  for (int64_t c : candidates)
+    if (n % c == 0)
+      return c;
+  return 1;
+}
+} // namespace
+
+bool emitSharedConv2D(ModelBuilder &builder, Location loc, const ConvParams &p,
+                      ValueRange args) {
+  if (p.groups != 1)
+    return false;
+  int64_t outH = p.pool == PoolKind::None ? p.oh : p.oh / p.poolH;
+  int64_t outW = p.pool == PoolKind::None ? p.ow : p.ow / p.poolW;
+  int64_t channels = firstDivisor(p.oc, {8, 4, 2, 1});
+  // The conv outputs under one block's tile, and the input they read.
+  int64_t convRows = kTileRows * p.poolH, convColumns = kTileColumns * p.poolW;
+  int64_t inRows = (convRows - 1) * p.strideH + (p.kh - 1) * p.dilationH + 1;
+  int64_t inColumns =
+      (convColumns - 1) * p.strideW + (p.kw - 1) * p.dilationW + 1;
+  // Input channels per chunk: the most (of 8, 4, 2, 1 dividing them) whose
+  // tiles fit in shared memory.
+  int64_t chunk = 0;
+  for (int64_t c : {8, 4, 2, 1})
+    if (p.c % c == 0 &&
+        c * (inRows * inColumns + channels * p.kh * p.kw) <= kSharedFloats) {
+      chunk = c;
+      break;
+    }
+  if (!chunk)
+    return false;
+  int64_t channelTiles = p.oc / channels;
+  int64_t windows = p.poolH * p.poolW; // conv outputs per thread and channel
+
+  LaunchShape shape;
+  shape.grid = {ceilDiv(outW, kTileColumns), ceilDiv(outH, kTileRows),
+                p.n * channelTiles};
+  shape.block = {kThreads, 1, 1};
+  builder.launch(
+      "conv2d_shared", loc, args, shape,
+      [&](KernelBuilder &k, ValueRange kargs) {
+        Value input = kargs[0], weight = kargs[1];
+        Value bias = p.bias ? kargs[2] : Value();
+        Value output = kargs.back();
+        Value inputTile = k.workgroupBuffer({chunk, inRows, inColumns});
+        Value weightTile = k.workgroupBuffer({channels, chunk, p.kh, p.kw});
+
+        Value thread = k.threadId[0];
+        Value row = k.div(thread, kTileColumns);
+        Value column = k.rem(thread, kTileColumns);
+        Value n = k.div(k.blockId[2], channelTiles);
+        Value oc0 = k.mul(k.rem(k.blockId[2], channelTiles), channels);
+        Value oy = k.add(k.mul(k.blockId[1], kTileRows), row);
+        Value ox = k.add(k.mul(k.blockId[0], kTileColumns), column);
+        // The input position of the tile's first window.
+        Value inY0 =
+            k.sub(k.mul(k.blockId[1], convRows * p.strideH), k.idx(p.padTop));
+        Value inX0 = k.sub(k.mul(k.blockId[0], convColumns * p.strideW),
+                           k.idx(p.padLeft));
+
+        // Copies `count` elements into a tile, element i by thread
+        // i % kThreads: `copy` stores element i.
+        auto cooperate = [&](int64_t count, function_ref<void(Value)> copy) {
+          k.loop(0, ceilDiv(count, kThreads), 1, {},
+                 [&](Value round, ValueRange) {
+                   Value i = k.add(k.mul(round, kThreads), thread);
+                   k.ifThen(k.lt(i, count), [&] { copy(i); });
+                   return SmallVector<Value>();
+                 });
+        };
+
+        SmallVector<Value> zeros(windows * channels, k.f32(0.0));
+        SmallVector<Value> sums =
+            k.loop(0, p.c, chunk, zeros, [&](Value c0, ValueRange acc) {
+              cooperate(chunk * inRows * inColumns, [&](Value i) {
+                SmallVector<Value> at =
+                    k.delinearize(i, {chunk, inRows, inColumns});
+                Value iy = k.add(inY0, at[1]), ix = k.add(inX0, at[2]);
+                Value inside = k.andI(k.inRange(iy, p.h), k.inRange(ix, p.w));
+                Value zero = k.idx(0);
+                Value v = k.load(input, {n, k.add(c0, at[0]),
+                                         k.select(inside, iy, zero),
+                                         k.select(inside, ix, zero)});
+                k.store(k.select(inside, v, k.f32(0.0)), inputTile, at);
+              });
+              cooperate(channels * chunk * p.kh * p.kw, [&](Value i) {
+                SmallVector<Value> at =
+                    k.delinearize(i, {channels, chunk, p.kh, p.kw});
+                Value v = k.load(weight, {k.add(oc0, at[0]), k.add(c0, at[1]),
+                                          at[2], at[3]});
+                k.store(v, weightTile, at);
+              });
+              k.barrier();
+              SmallVector<Value> next =
+                  k.loop(0, chunk, 1, acc, [&](Value cc, ValueRange acc) {
+                    return k.loop(
+                        0, p.kh, 1, acc, [&](Value r, ValueRange acc) {
+                          return k.loop(
+                              0, p.kw, 1, acc, [&](Value s, ValueRange acc) {
+                                SmallVector<Value> next(acc);
+                                SmallVector<Value> ws;
+                                for (int64_t t = 0; t < channels; ++t)
+                                  ws.push_back(
+                                      k.load(weightTile, {k.idx(t), cc, r, s}));
+                                for (int64_t wy = 0; wy < p.poolH; ++wy)
+                                  for (int64_t wx = 0; wx < p.poolW; ++wx) {
+                                    Value y = k.add(
+                                        k.mul(k.add(k.mul(row, p.poolH), wy),
+                                              p.strideH),
+                                        k.mul(r, p.dilationH));
+                                    Value x = k.add(
+                                        k.mul(k.add(k.mul(column, p.poolW), wx),
+                                              p.strideW),
+                                        k.mul(s, p.dilationW));
+                                    Value v = k.load(inputTile, {cc, y, x});
+                                    int64_t base =
+                                        (wy * p.poolW + wx) * channels;
+                                    for (int64_t t = 0; t < channels; ++t)
+                                      next[base + t] =
+                                          k.fma(v, ws[t], acc[base + t]);
+                                  }
+                                return next;
+                              });
+                        });
+                  });
+              k.barrier();
+              return next;
+            });
+
+        // Bias, ReLU and the pool, in the direct kernel's order.
+        SmallVector<Value> results;
+        for (int64_t t = 0; t < channels; ++t) {
+          Value b = bias ? k.load(bias, {k.add(oc0, t)}) : k.f32(0.0);
+          Value pooled;
+          for (int64_t w = 0; w < windows; ++w) {
+            Value v = k.addF(sums[w * channels + t], b);
+            if (p.relu)
+              v = k.relu(v);
+            if (p.pool == PoolKind::None)
+              pooled = v;
+            else if (!pooled)
+              pooled =
+                  p.pool == PoolKind::Max
+                      ? k.maxF(k.f32(-std::numeric_limits<double>::infinity()),
+                               v)
+                      : k.addF(k.f32(0.0), v);
+            else
+              pooled = p.pool == PoolKind::Max ? k.maxF(pooled, v)
+                                               : k.addF(pooled, v);
+          }
+          if (p.pool == PoolKind::Avg)
+            pooled = k.divF(pooled, k.f32(double(windows)));
+          results.push_back(pooled);
+        }
+        k.ifThen(k.andI(k.lt(oy, outH), k.lt(ox, outW)), [&] {
+          for (int64_t t = 0; t < channels; ++t)
+            k.store(results[t], output, {n, k.add(oc0, t), oy, ox});
+        });
+      });
+  return true;
+}
+
+} // namespace kiln::kernels
