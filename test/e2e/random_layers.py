@@ -11,6 +11,9 @@ poolings. Every case also draws kilnc flags that force one of those paths and
 a batch size. check_model.py then runs the case on fresh random weights and
 inputs. The case numbers fix the shapes, so a failure names its case and the
 spec, and `--case N` replays it (check_model prints the seed of the values).
+With --gpu the flags are the GPU path's (the shared-memory or the direct
+convolution kernel, fused or not) for a --kilnc that emulates the NVPTX
+kernels (test/gpu/Inputs/kilnc-emulate).
 """
 import argparse
 import os
@@ -21,6 +24,8 @@ import sys
 FLAGS = [[], [], ["--conv-lanes=channels"], ["--conv-lanes=columns"],
          ["--no-winograd"], ["--winograd-tile=2"], ["--winograd-tile=4"],
          ["--no-fuse"]]
+# The GPU path's choices (with --gpu: kilnc runs the NVPTX kernels emulated).
+GPU_FLAGS = [[], [], ["--gpu-conv=direct"], ["--no-fuse"]]
 
 
 def pooled_size(size, kernel, stride, padding, ceil_mode):
@@ -32,7 +37,7 @@ def pooled_size(size, kernel, stride, padding, ceil_mode):
     return out
 
 
-def generate(case):
+def generate(case, flags=FLAGS):
     """The spec text, batch and kilnc flags of one case."""
     rng = random.Random(case)
     channels = rng.choice([3, 8, 16, 32, 48, 64])
@@ -75,7 +80,7 @@ def generate(case):
     features = channels * height * width
     if rng.random() < 0.5 and features <= 20000:
         lines += ["flatten", f"linear {rng.choice([10, 64, 100, 300])}"]
-    return "\n".join(lines) + "\n", rng.choice([1, 1, 2, 3]), rng.choice(FLAGS)
+    return "\n".join(lines) + "\n", rng.choice([1, 1, 2, 3]), rng.choice(flags)
 
 
 def main():
@@ -85,6 +90,9 @@ def main():
     parser.add_argument("--case", type=int, help="run this case only")
     parser.add_argument("--workdir", required=True, help="scratch folder (lit's %%t)")
     parser.add_argument("--kilnc", default="kilnc")
+    parser.add_argument("--gpu", action="store_true",
+                        help="draw the GPU path's flags (for a --kilnc that "
+                             "targets nvptx, e.g. test/gpu/Inputs/kilnc-emulate)")
     args = parser.parse_args()
     cases = [args.case] if args.case is not None else range(
         args.first, args.first + args.count)
@@ -92,7 +100,7 @@ def main():
     os.makedirs(args.workdir, exist_ok=True)
     failures = []
     for case in cases:
-        spec, batch, flags = generate(case)
+        spec, batch, flags = generate(case, GPU_FLAGS if args.gpu else FLAGS)
         path = os.path.join(args.workdir, f"case{case}.nn")
         with open(path, "w") as f:
             f.write(spec)
