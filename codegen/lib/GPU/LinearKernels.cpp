@@ -8,8 +8,8 @@
 // accumulating its own partial sums for up to kRows batch rows in
 // registers. The partials[m, n, lane] go to a small scratch buffer and a
 // second kernel, one thread per output, adds the 32 partials in a fixed
-// order, the bias and the ReLU. (No shuffles or shared memory: the
-// kernels stay free of synchronisation, which kiln-gpu-emulate relies on.)
+// order, the bias and the ReLU. (No shuffles: kiln-gpu-emulate runs
+// barriers but not warp shuffles.)
 //
 //===----------------------------------------------------------------------===//
 
