@@ -414,6 +414,21 @@ Error writeAtomically(StringRef path,
   return Error::success();
 }
 
+/// Writes `module` to `path` (atomically) as LLVM IR text, assembly or an
+/// object file, as `stage` asks.
+Error writeLLVMModule(StringRef path, Stage stage, llvm::Module &module,
+                      TargetMachine &machine) {
+  return writeAtomically(path, [&](raw_pwrite_stream &os) -> Error {
+    if (stage == Stage::LLVMIR) {
+      module.print(os, nullptr);
+      return Error::success();
+    }
+    if (stage == Stage::Asm)
+      return emitAssembly(module, machine, os);
+    return emitObject(module, machine, os);
+  });
+}
+
 /// Checks, before compiling, that `output` names a file in an existing
 /// folder, so that a long compile does not end in an error it could have
 /// reported at once.
@@ -832,15 +847,7 @@ int emitModule(mlir::OwningOpRef<mlir::ModuleOp> module,
     return internalError(toString(std::move(error)));
 
   auto emitTo = [&](StringRef path, Stage stage) {
-    return writeAtomically(path, [&](raw_pwrite_stream &os) -> Error {
-      if (stage == Stage::LLVMIR) {
-        llvmModule->print(os, nullptr);
-        return Error::success();
-      }
-      if (stage == Stage::Asm)
-        return emitAssembly(*llvmModule, **machine, os);
-      return emitObject(*llvmModule, **machine, os);
-    });
+    return writeLLVMModule(path, stage, *llvmModule, **machine);
   };
   if (emit == Stage::Lib || emit == Stage::So)
     return emitLibrary(*llvmModule, **machine, target, output,
@@ -947,16 +954,7 @@ int emitGPUModule(mlir::OwningOpRef<mlir::ModuleOp> module,
     return internalError(toString(std::move(error)));
   if (emit == Stage::Exe)
     return linkModule(*llvmModule, **machine, target, output);
-  if (Error error =
-          writeAtomically(output, [&](raw_pwrite_stream &os) -> Error {
-            if (emit == Stage::LLVMIR) {
-              llvmModule->print(os, nullptr);
-              return Error::success();
-            }
-            if (emit == Stage::Asm)
-              return emitAssembly(*llvmModule, **machine, os);
-            return emitObject(*llvmModule, **machine, os);
-          }))
+  if (Error error = writeLLVMModule(output, emit, *llvmModule, **machine))
     return fail(kBadInput, toString(std::move(error)));
   return kSuccess;
 }
