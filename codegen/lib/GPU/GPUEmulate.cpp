@@ -48,7 +48,7 @@ bool holdsBarrier(Block &block) {
                       [](Operation &op) { return isa<gpu::BarrierOp>(op); });
 }
 
-/// Splits `ops` (a block without its terminator) at its barriers.
+/// Splits a block, without its terminator, at its barriers.
 SmallVector<Phase> splitAtBarriers(Block &block) {
   SmallVector<Phase> phases(1);
   for (Operation &op : block.without_terminator()) {
@@ -78,7 +78,9 @@ public:
   LogicalResult run();
 
 private:
-  LogicalResult check(SmallVectorImpl<Step> &steps);
+  /// Checks that the kernel can be emulated, splits its body into `steps`
+  /// and numbers the phase of every op in phaseOf.
+  LogicalResult split(SmallVectorImpl<Step> &steps);
   Value index(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
   /// Emits loops over the block's threads around `body`, which runs with
   /// the insertion point inside them.
@@ -114,7 +116,7 @@ private:
   DenseMap<Operation *, unsigned> phaseOf;
 };
 
-LogicalResult LaunchEmulator::check(SmallVectorImpl<Step> &steps) {
+LogicalResult LaunchEmulator::split(SmallVectorImpl<Step> &steps) {
   WalkResult unsupported = kernel.walk([&](Operation *op) {
     if (isa<gpu::ShuffleOp>(op) ||
         op->getName().getDialectNamespace() == "nvvm") {
@@ -275,7 +277,7 @@ LogicalResult LaunchEmulator::emitPhase(ArrayRef<Operation *> ops) {
 
 LogicalResult LaunchEmulator::run() {
   SmallVector<Step> steps;
-  if (failed(check(steps)))
+  if (failed(split(steps)))
     return failure();
   Value zero = index(0), one = index(1);
   auto blocks = scf::ParallelOp::create(
