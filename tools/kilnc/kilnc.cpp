@@ -653,6 +653,9 @@ int compile() {
       winogradTile != 4)
     return fail(kBadUsage, "--winograd-tile must be 2 or 4, not " +
                                std::to_string(winogradTile));
+  if (gpuConv != "shared" && gpuConv != "direct")
+    return fail(kBadUsage,
+                "--gpu-conv must be shared or direct, not '" + gpuConv + "'");
   if (convLanes != "auto" && convLanes != "columns" && convLanes != "channels")
     return fail(kBadUsage, "--conv-lanes must be auto, columns or channels, "
                            "not '" +
@@ -878,9 +881,6 @@ int emitGPUModule(mlir::OwningOpRef<mlir::ModuleOp> module,
     return fail(kBadUsage, "--gpu-arch must be sm_NN (sm_50 or newer), "
                            "found '" +
                                gpuArch + "'");
-  if (gpuConv != "shared" && gpuConv != "direct")
-    return fail(kBadUsage,
-                "--gpu-conv must be shared or direct, not '" + gpuConv + "'");
   if (gpuEmulate && (emit == Stage::PTX))
     return fail(kBadUsage, "--gpu-emulate produces no PTX");
   kiln::TargetOptions target; // The host runs the launches.
