@@ -49,8 +49,9 @@ struct WinogradMatrices {
   std::vector<double> at; // m x a
 };
 
-/// F(2x2, 3x3), F(4x4, 3x3) and F(2x2, 5x5). The last two interpolate at
-/// the same points (0, 1, -1, 2, -2, infinity), so they share B.
+/// F(2x2, 3x3), F(3x3, 3x3), F(4x4, 3x3) and F(2x2, 5x5). F(3x3)
+/// interpolates at 0, 1, -1, 2 and infinity; the last two at the same points
+/// (0, 1, -1, 2, -2, infinity), so they share B.
 const WinogradMatrices &getMatrices(int64_t m, int64_t r) {
   static const std::vector<double> bt6 = {4, 0,  -5, 0,  1, 0, //
                                           0, -4, -4, 1,  1, 0, //
@@ -92,9 +93,25 @@ const WinogradMatrices &getMatrices(int64_t m, int64_t r) {
        0,       0,        0,       0,       1},
       {1, 1, 1, 1, 1, 0, //
        0, 1, -1, 2, -2, 1}};
+  static const WinogradMatrices f3{3,
+                                   3,
+                                   5,
+                                   {2, -1, -2, 1,  0, //
+                                    0, -2, -1, 1,  0, //
+                                    0, 2,  -3, 1,  0, //
+                                    0, -1, 0,  1,  0, //
+                                    0, 2,  -1, -2, 1},
+                                   {1. / 2, 0, 0,              //
+                                    -1. / 2, -1. / 2, -1. / 2, //
+                                    -1. / 6, 1. / 6, -1. / 6,  //
+                                    1. / 6, 1. / 3, 2. / 3,    //
+                                    0, 0, 1},
+                                   {1, 1, 1, 1, 0,  //
+                                    0, 1, -1, 2, 0, //
+                                    0, 1, 1, 4, 1}};
   if (r == 5)
     return f25;
-  return m == 2 ? f2 : f4;
+  return m == 2 ? f2 : m == 3 ? f3 : f4;
 }
 
 /// U[xi][oc / rows][ic][oc % rows] = (G g(oc, ic) G^T)[xi], computed in
@@ -129,9 +146,9 @@ SmallVector<float> transformFilter(const WinogradMatrices &w,
   return u;
 }
 
-/// Picks F(2x2) or F(4x4) for a convolution over `images` images: the one
-/// whose products (the multiply-adds, over whole vectors of tiles, which
-/// are numbered across the batch) or transformed filter (read from memory
+/// Picks F(2x2), F(3x3) or F(4x4) for a convolution over `images` images:
+/// the one whose products (the multiply-adds, over whole vectors of tiles,
+/// which are numbered across the batch) or transformed filter (read from memory
 /// once per run: a model's weights do not stay in cache between runs),
 /// whichever is slower, take less time. The products' loop prefetches U,
 /// so the two overlap; kFlopsPerByte, about one core's FMA peak over its
@@ -143,6 +160,10 @@ SmallVector<float> transformFilter(const WinogradMatrices &w,
 /// AlexNet's 13x13 layers (`BIN --profile`, alternating binaries) F(4x4)
 /// took 3.7-4.0 ms for the three at batch 1 on one thread against 4.1-4.6
 /// for F(2x2), and 14.8-15.5 ms against 19.3-23.9 at batch 8 on two.
+/// F(3x3) sits between them: 2.78x fewer multiplications, a U 1.56x the
+/// size of F(2x2)'s and 0.69x F(4x4)'s. It wins where F(4x4)'s U is what
+/// takes the time: 13x13 and 14x14 layers at batch 1 (AlexNet's three
+/// 13x13 layers on one thread: 3.4 ms against 3.8 for F(4x4)).
 int64_t chooseTile(int64_t ic, int64_t oc, int64_t images, int64_t oh,
                    int64_t ow, int64_t width) {
   constexpr double kFlopsPerByte = 12.5;
@@ -153,7 +174,11 @@ int64_t chooseTile(int64_t ic, int64_t oc, int64_t images, int64_t oh,
     double filterBytes = 4.0 * elements * ic * oc;
     return std::max(products / kFlopsPerByte, filterBytes);
   };
-  return cost(2) < cost(4) ? 2 : 4;
+  int64_t best = 4;
+  for (int64_t m : {3, 2})
+    if (cost(m) < cost(best))
+      best = m;
+  return best;
 }
 
 Value splatF32(ImplicitLocOpBuilder &b, VectorType type, double value) {
@@ -744,9 +769,9 @@ struct WinogradPass : public kiln::impl::WinogradPassBase<WinogradPass> {
   using WinogradPassBase::WinogradPassBase;
 
   void runOnOperation() override {
-    if (tile != 0 && tile != 2 && tile != 4) {
+    if (tile != 0 && tile != 2 && tile != 3 && tile != 4) {
       getOperation()->emitError()
-          << "kiln-winograd: tile must be 0 (per layer), 2 or 4, not "
+          << "kiln-winograd: tile must be 0 (per layer), 2, 3 or 4, not "
           << static_cast<int64_t>(tile);
       return signalPassFailure();
     }

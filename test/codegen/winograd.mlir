@@ -1,9 +1,10 @@
 // RUN: kiln-opt %s --split-input-file --mlir-elide-resource-strings-if-larger=64 --kiln-winograd="tile=4" | FileCheck %s
 // RUN: kiln-opt %s --split-input-file --mlir-elide-resource-strings-if-larger=64 --kiln-winograd | FileCheck %s --check-prefix=AUTO
 // RUN: kiln-opt %s --split-input-file --mlir-elide-resource-strings-if-larger=64 --kiln-winograd="tile=2" | FileCheck %s --check-prefix=F2
-// RUN: not kiln-opt %s --split-input-file --kiln-winograd="tile=3" 2>&1 | FileCheck %s --check-prefix=BADTILE
+// RUN: kiln-opt %s --split-input-file --mlir-elide-resource-strings-if-larger=64 --kiln-winograd="tile=3" | FileCheck %s --check-prefix=F3
+// RUN: not kiln-opt %s --split-input-file --kiln-winograd="tile=5" 2>&1 | FileCheck %s --check-prefix=BADTILE
 
-// BADTILE: kiln-winograd: tile must be 0 (per layer), 2 or 4, not 3
+// BADTILE: kiln-winograd: tile must be 0 (per layer), 2, 3 or 4, not 5
 
 // Without a tile, each layer gets the one with the lower cost: multiply-adds
 // (over whole vectors of tiles) at 12.5 per byte plus the bytes of U. A 7x7
@@ -57,6 +58,16 @@
 // CHECK: memref.dealloc %[[V]]
 // CHECK: memref.dealloc %[[M]]
 // CHECK-NOT: linalg.conv_2d_nchw_fchw
+// F(3x3, 3x3): 5x5 input tiles (25 elements), 3x3 output tiles (9
+// scatters per output channel).
+// F3-LABEL: memref.global "private" constant @w_winograd : memref<25x1x8x8xf32>
+// F3-LABEL: func.func @conv
+// F3: memref.alloc() {alignment = 64 : i64} : memref<1x25x8x16xf32>
+// F3-COUNT-25: vector.gather
+// F3: vector.fma
+// F3-COUNT-9: vector.scatter
+// F3-NOT: vector.scatter
+// F3: return
 // F2-LABEL: memref.global "private" constant @w_winograd : memref<16x1x8x8xf32>
 // F2-LABEL: func.func @conv
 // F2: memref.alloc() {alignment = 64 : i64} : memref<1x16x8x16xf32>

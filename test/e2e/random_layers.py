@@ -22,8 +22,8 @@ import subprocess
 import sys
 
 FLAGS = [[], [], ["--conv-lanes=channels"], ["--conv-lanes=columns"],
-         ["--no-winograd"], ["--winograd-tile=2"], ["--winograd-tile=4"],
-         ["--no-fuse"]]
+         ["--no-winograd"], ["--winograd-tile=2"], ["--winograd-tile=3"],
+         ["--winograd-tile=4"], ["--no-fuse"]]
 # The GPU path's choices (with --gpu: kilnc runs the NVPTX kernels emulated).
 GPU_FLAGS = [[], [], ["--gpu-conv=direct"], ["--no-fuse"]]
 

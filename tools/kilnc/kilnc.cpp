@@ -261,7 +261,7 @@ cl::opt<bool>
 cl::opt<unsigned> winogradTile(
     "winograd-tile",
     cl::desc("Output tile m of Winograd's F(m x m, 3 x 3) for every 3x3 "
-             "layer: 2 or 4 (default: per layer, whichever is faster by a "
+             "layer: 2, 3 or 4 (default: per layer, whichever is faster by a "
              "model of its multiply-adds and its filter stream)"),
     cl::init(0), cl::cat(kilnCategory));
 
@@ -650,8 +650,8 @@ int compile() {
   if (externalWeights && emit != Stage::Lib && emit != Stage::So)
     return fail(kBadUsage, "--external-weights needs --emit=lib or --emit=so");
   if (winogradTile.getNumOccurrences() && winogradTile != 2 &&
-      winogradTile != 4)
-    return fail(kBadUsage, "--winograd-tile must be 2 or 4, not " +
+      winogradTile != 3 && winogradTile != 4)
+    return fail(kBadUsage, "--winograd-tile must be 2, 3 or 4, not " +
                                std::to_string(winogradTile));
   if (gpuConv != "shared" && gpuConv != "direct")
     return fail(kBadUsage,

@@ -60,7 +60,7 @@ struct PipelineOptions {
   /// Compute 3x3 stride-1 convolutions by Winograd's F(m x m, 3 x 3)
   /// (kiln-winograd). Needs the micro-kernels (vectorWidth > 0).
   bool winograd = true;
-  /// Its output tile m: 2 or 4, or 0 to pick one per layer.
+  /// Its output tile m: 2, 3 or 4, or 0 to pick one per layer.
   int64_t winogradTile = 0;
   /// What other convolutions keep along the vector lanes: "columns",
   /// "channels" or "auto" (kiln-lower-to-microkernels' conv-lanes).
