@@ -18,8 +18,6 @@
 
 #include "KernelBuilder.h"
 
-#include <limits>
-
 using namespace mlir;
 
 namespace kiln::kernels {
@@ -140,37 +138,27 @@ void emitConv2D(ModelBuilder &builder, Location loc, const ConvParams &p,
         SmallVector<Value> biases;
         for (int64_t t = 0; t < tile; ++t)
           biases.push_back(bias ? k.load(bias, {k.add(oc0, t)}) : k.f32(0.0));
-        auto epilogue = [&](Value acc, int64_t t) {
-          Value v = k.addF(acc, biases[t]);
-          return p.relu ? k.relu(v) : v;
-        };
-
         SmallVector<Value> results;
         if (p.pool == PoolKind::None) {
           SmallVector<Value> acc = convolve(oy, ox);
           for (int64_t j = 0; j < pixelsPerThread; ++j)
             for (int64_t t = 0; t < tile; ++t)
-              results.push_back(epilogue(acc[j * tile + t], t));
+              results.push_back(
+                  convEpilogue(k, p, acc[j * tile + t], biases[t]));
         } else {
-          double init = p.pool == PoolKind::Max
-                            ? -std::numeric_limits<double>::infinity()
-                            : 0.0;
-          results.assign(tile, k.f32(init));
+          results.assign(tile, poolIdentity(k, p.pool));
           for (int64_t wy = 0; wy < p.poolH; ++wy) {
             for (int64_t wx = 0; wx < p.poolW; ++wx) {
               Value y = k.add(k.mul(oy[0], p.poolH), wy);
               Value x = k.add(k.mul(ox[0], p.poolW), wx);
               SmallVector<Value> acc = convolve({y}, {x});
-              for (int64_t t = 0; t < tile; ++t) {
-                Value v = epilogue(acc[t], t);
-                results[t] = p.pool == PoolKind::Max ? k.maxF(results[t], v)
-                                                     : k.addF(results[t], v);
-              }
+              for (int64_t t = 0; t < tile; ++t)
+                results[t] = poolCombine(k, p.pool, results[t],
+                                         convEpilogue(k, p, acc[t], biases[t]));
             }
           }
-          if (p.pool == PoolKind::Avg)
-            for (Value &r : results)
-              r = k.divF(r, k.f32(double(p.poolH * p.poolW)));
+          for (Value &r : results)
+            r = poolFinish(k, p.pool, r, k.f32(double(p.poolH * p.poolW)));
         }
 
         for (int64_t j = 0; j < pixelsPerThread; ++j) {

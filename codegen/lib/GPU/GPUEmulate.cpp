@@ -308,20 +308,21 @@ LogicalResult LaunchEmulator::run() {
     scf::ForOp loop = item.loop;
     // Each thread's iteration values start at its initial values and end as
     // the loop's results.
-    for (auto [arg, init, result] : llvm::zip(
-             loop.getRegionIterArgs(), loop.getInitArgs(), loop.getResults())) {
-      Value array = scratchFor(arg);
-      scratch[result] = array;
-      if (failed(forEachThread([&]() -> LogicalResult {
+    for (auto [arg, result] :
+         llvm::zip(loop.getRegionIterArgs(), loop.getResults()))
+      scratch[result] = scratchFor(arg);
+    if (failed(forEachThread([&]() -> LogicalResult {
+          for (auto [arg, init] :
+               llvm::zip(loop.getRegionIterArgs(), loop.getInitArgs())) {
             FailureOr<Value> value = materialize(init);
             if (failed(value))
               return failure();
-            memref::StoreOp::create(b, loc, *value, array,
+            memref::StoreOp::create(b, loc, *value, scratch[arg],
                                     ValueRange{linearThread});
-            return success();
-          })))
-        return failure();
-    }
+          }
+          return success();
+        })))
+      return failure();
     auto uniform = scf::ForOp::create(
         b, loc, index(*getConstantIntValue(loop.getLowerBound())),
         index(*getConstantIntValue(loop.getUpperBound())),

@@ -2,6 +2,8 @@
 
 #include "KernelBuilder.h"
 
+#include <limits>
+
 using namespace mlir;
 
 namespace kiln::kernels {
@@ -121,6 +123,25 @@ void KernelBuilder::ifThen(Value cond, function_ref<void()> body) {
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(ifOp.thenBlock());
   body();
+}
+
+Value poolIdentity(KernelBuilder &k, PoolKind kind) {
+  return k.f32(kind == PoolKind::Max ? -std::numeric_limits<double>::infinity()
+                                     : 0.0);
+}
+
+Value poolCombine(KernelBuilder &k, PoolKind kind, Value acc, Value element) {
+  return kind == PoolKind::Max ? k.maxF(acc, element) : k.addF(acc, element);
+}
+
+Value poolFinish(KernelBuilder &k, PoolKind kind, Value acc, Value count) {
+  return kind == PoolKind::Avg ? k.divF(acc, count) : acc;
+}
+
+Value convEpilogue(KernelBuilder &k, const ConvParams &p, Value sum,
+                   Value bias) {
+  Value v = k.addF(sum, bias);
+  return p.relu ? k.relu(v) : v;
 }
 
 void ModelBuilder::launch(

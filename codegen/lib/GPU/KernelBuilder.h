@@ -144,6 +144,20 @@ struct ConvParams {
   int64_t poolH = 1, poolW = 1; // window = stride, no padding
 };
 
+/// A pooling reduced element by element: its identity (-inf for max, 0 for
+/// the sum of an average), one more element, and the finish (an average's
+/// division by `count`, an f32).
+mlir::Value poolIdentity(KernelBuilder &k, PoolKind kind);
+mlir::Value poolCombine(KernelBuilder &k, PoolKind kind, mlir::Value acc,
+                        mlir::Value element);
+mlir::Value poolFinish(KernelBuilder &k, PoolKind kind, mlir::Value acc,
+                       mlir::Value count);
+
+/// A convolution output's fused epilogue: the bias, then the ReLU when the
+/// layer has one.
+mlir::Value convEpilogue(KernelBuilder &k, const ConvParams &p, mlir::Value sum,
+                         mlir::Value bias);
+
 /// conv2d (+bias)(+ReLU)(+pool): `args` are input, weight, [bias], output.
 /// Each thread reads its inputs and weights from global memory.
 void emitConv2D(ModelBuilder &builder, mlir::Location loc,

@@ -24,8 +24,6 @@
 
 #include "KernelBuilder.h"
 
-#include <limits>
-
 using namespace mlir;
 
 namespace kiln::kernels {
@@ -200,26 +198,15 @@ bool emitSharedConv2D(ModelBuilder &builder, Location loc, const ConvParams &p,
         for (int64_t j = 0; j < pixels; ++j) {
           SmallVector<Value> results;
           for (int64_t t = 0; t < channels; ++t) {
-            Value pooled;
+            Value pooled =
+                p.pool == PoolKind::None ? Value() : poolIdentity(k, p.pool);
             for (int64_t w = 0; w < windows; ++w) {
-              Value v = k.addF(sums[accumulator(j, w, t)], biases[t]);
-              if (p.relu)
-                v = k.relu(v);
-              if (p.pool == PoolKind::None)
-                pooled = v;
-              else if (!pooled)
-                pooled =
-                    p.pool == PoolKind::Max
-                        ? k.maxF(
-                              k.f32(-std::numeric_limits<double>::infinity()),
-                              v)
-                        : k.addF(k.f32(0.0), v);
-              else
-                pooled = p.pool == PoolKind::Max ? k.maxF(pooled, v)
-                                                 : k.addF(pooled, v);
+              Value v =
+                  convEpilogue(k, p, sums[accumulator(j, w, t)], biases[t]);
+              pooled = pooled ? poolCombine(k, p.pool, pooled, v) : v;
             }
-            if (p.pool == PoolKind::Avg)
-              pooled = k.divF(pooled, k.f32(double(windows)));
+            if (p.pool != PoolKind::None)
+              pooled = poolFinish(k, p.pool, pooled, k.f32(double(windows)));
             results.push_back(pooled);
           }
           k.ifThen(k.andI(k.lt(oy, outH), k.lt(ox[j], outW)), [&] {

@@ -113,28 +113,24 @@ void emitPool(ModelBuilder &builder, Location loc, const PoolParams &p,
           clippedStart[i] = k.maxS(start[i], k.idx(0));
           clippedEnd[i] = k.minS(end[i], k.idx(in[2 + i]));
         }
-        bool isMax = p.kind == PoolKind::Max;
-        Value init =
-            k.f32(isMax ? -std::numeric_limits<double>::infinity() : 0.0);
         // Every window holds at least one input cell (the dialect limits the
         // padding), so a max never sees only padding.
         Value result = k.loop(
-            clippedStart[0], clippedEnd[0], 1, {init},
+            clippedStart[0], clippedEnd[0], 1, {poolIdentity(k, p.kind)},
             [&](Value y, ValueRange acc) {
               return k.loop(clippedStart[1], clippedEnd[1], 1, acc,
                             [&](Value x, ValueRange acc) -> SmallVector<Value> {
                               Value v = k.load(args[0], {idx[0], idx[1], y, x});
-                              return {isMax ? k.maxF(acc[0], v)
-                                            : k.addF(acc[0], v)};
+                              return {poolCombine(k, p.kind, acc[0], v)};
                             });
             })[0];
-        if (!isMax) {
+        if (p.kind == PoolKind::Avg) {
           Value count =
               p.countIncludePad
                   ? k.mul(k.sub(end[0], start[0]), k.sub(end[1], start[1]))
                   : k.mul(k.sub(clippedEnd[0], clippedStart[0]),
                           k.sub(clippedEnd[1], clippedStart[1]));
-          result = k.divF(result, k.indexToF32(count));
+          result = poolFinish(k, p.kind, result, k.indexToF32(count));
         }
         k.store(result, args[1], idx);
       });
