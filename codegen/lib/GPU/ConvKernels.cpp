@@ -114,14 +114,7 @@ void emitConv2D(ModelBuilder &builder, Location loc, const ConvParams &p,
                     xs.push_back(k.load(input, {n, channel, iy, ix}));
                     continue;
                   }
-                  // Padding reads as zero: load from a clamped position,
-                  // select.
-                  Value inside = k.andI(k.inRange(iy, p.h), k.inRange(ix, p.w));
-                  Value zero = k.idx(0);
-                  Value v =
-                      k.load(input, {n, channel, k.select(inside, iy, zero),
-                                     k.select(inside, ix, zero)});
-                  xs.push_back(k.select(inside, v, k.f32(0.0)));
+                  xs.push_back(loadPadded(k, p, input, n, channel, iy, ix));
                 }
                 SmallVector<Value> next(acc);
                 for (int64_t t = 0; t < tile; ++t) {

@@ -138,6 +138,15 @@ Value poolFinish(KernelBuilder &k, PoolKind kind, Value acc, Value count) {
   return kind == PoolKind::Avg ? k.divF(acc, count) : acc;
 }
 
+Value loadPadded(KernelBuilder &k, const ConvParams &p, Value input, Value n,
+                 Value channel, Value y, Value x) {
+  Value inside = k.andI(k.inRange(y, p.h), k.inRange(x, p.w));
+  Value zero = k.idx(0);
+  Value v = k.load(input, {n, channel, k.select(inside, y, zero),
+                           k.select(inside, x, zero)});
+  return k.select(inside, v, k.f32(0.0));
+}
+
 Value convEpilogue(KernelBuilder &k, const ConvParams &p, Value sum,
                    Value bias) {
   Value v = k.addF(sum, bias);

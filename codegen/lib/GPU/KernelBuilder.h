@@ -158,6 +158,13 @@ mlir::Value poolFinish(KernelBuilder &k, PoolKind kind, mlir::Value acc,
 mlir::Value convEpilogue(KernelBuilder &k, const ConvParams &p, mlir::Value sum,
                          mlir::Value bias);
 
+/// input[n, channel, y, x] of a convolution's [N, C, H, W] input, 0 where
+/// (y, x) lies in the padding: the load reads a clamped position, then the
+/// value is selected.
+mlir::Value loadPadded(KernelBuilder &k, const ConvParams &p, mlir::Value input,
+                       mlir::Value n, mlir::Value channel, mlir::Value y,
+                       mlir::Value x);
+
 /// conv2d (+bias)(+ReLU)(+pool): `args` are input, weight, [bias], output.
 /// Each thread reads its inputs and weights from global memory.
 void emitConv2D(ModelBuilder &builder, mlir::Location loc,

@@ -161,13 +161,9 @@ bool emitSharedConv2D(ModelBuilder &builder, Location loc, const ConvParams &p,
               cooperate(chunk * inRows * inColumns, [&](Value i) {
                 SmallVector<Value> at =
                     k.delinearize(i, {chunk, inRows, inColumns});
-                Value iy = k.add(inY0, at[1]), ix = k.add(inX0, at[2]);
-                Value inside = k.andI(k.inRange(iy, p.h), k.inRange(ix, p.w));
-                Value zero = k.idx(0);
-                Value v = k.load(input, {n, k.add(c0, at[0]),
-                                         k.select(inside, iy, zero),
-                                         k.select(inside, ix, zero)});
-                k.store(k.select(inside, v, k.f32(0.0)), inputTile, at);
+                Value v = loadPadded(k, p, input, n, k.add(c0, at[0]),
+                                     k.add(inY0, at[1]), k.add(inX0, at[2]));
+                k.store(v, inputTile, at);
               });
               cooperate(channels * chunk * p.kh * p.kw, [&](Value i) {
                 SmallVector<Value> at =
