@@ -12,8 +12,10 @@ a batch size. check_model.py then runs the case on fresh random weights and
 inputs. The case numbers fix the shapes, so a failure names its case and the
 spec, and `--case N` replays it (check_model prints the seed of the values).
 With --gpu the flags are the GPU path's (the shared-memory or the direct
-convolution kernel, fused or not) for a --kilnc that emulates the NVPTX
-kernels (test/gpu/Inputs/kilnc-emulate).
+convolution kernel, fused or not, sized for GPUs of 132, 8 or 1 SMs, which
+changes how the shared-memory kernel splits input channels and shares work
+among threads) for a --kilnc that emulates the NVPTX kernels
+(test/gpu/Inputs/kilnc-emulate).
 """
 import argparse
 import os
@@ -25,7 +27,8 @@ FLAGS = [[], [], ["--conv-lanes=channels"], ["--conv-lanes=columns"],
          ["--no-winograd"], ["--winograd-tile=2"], ["--winograd-tile=3"],
          ["--winograd-tile=4"], ["--no-fuse"]]
 # The GPU path's choices (with --gpu: kilnc runs the NVPTX kernels emulated).
-GPU_FLAGS = [[], [], ["--gpu-conv=direct"], ["--no-fuse"]]
+GPU_FLAGS = [[], [], ["--gpu-conv=direct"], ["--no-fuse"], ["--gpu-sms=8"],
+             ["--gpu-sms=1"]]
 
 
 def pooled_size(size, kernel, stride, padding, ceil_mode):

@@ -1,5 +1,8 @@
 // RUN: kiln-opt %s --split-input-file --kiln-nn-to-gpu-pipeline="conv-kernel=direct" --verify-diagnostics | FileCheck %s
-// RUN: kiln-opt %s --split-input-file --kiln-nn-to-gpu-pipeline --verify-diagnostics | FileCheck %s --check-prefix=SHARED
+// RUN: kiln-opt %s --split-input-file --kiln-nn-to-gpu-pipeline="sm-count=1" --verify-diagnostics | FileCheck %s --check-prefix=SHARED
+// RUN: kiln-opt %s --split-input-file --kiln-nn-to-gpu-pipeline --verify-diagnostics | FileCheck %s --check-prefix=H200
+// RUN: not kiln-opt %s --split-input-file --kiln-nn-to-gpu="sm-count=0" 2>&1 | FileCheck %s --check-prefix=BADSMS
+// BADSMS: kiln-nn-to-gpu: sm-count must be between 1 and 4096, not 0
 // RUN: not kiln-opt %s --split-input-file --kiln-nn-to-gpu="conv-kernel=fft" 2>&1 | FileCheck %s --check-prefix=BADCONV
 // BADCONV: kiln-nn-to-gpu: conv-kernel must be shared or direct, not 'fft'
 
@@ -40,25 +43,30 @@
 // CHECK-NOT: memref.store
 // CHECK: gpu.return
 
-// The same layer through shared memory (the default): a block of 8x16
-// pooled pixels (one covers 6x6) for 8 output channels, so the grid is
-// (1, 1, 2 images x 2 channel tiles). The block's conv outputs (16x32, the
-// pool's windows) read an 18x34 input window; per input channel (3 do not
-// split into chunks of 2 or more) the threads copy the window, zero outside
-// the image, and the 8 x 1 x 3 x 3 weights into workgroup buffers, wait,
-// accumulate 4 windows x 8 channels from them, and wait again.
+// The same layer through shared memory (the default), for a GPU of one SM
+// (sm-count=1), which takes the most work per thread: a block of 6x6
+// threads covers the 6x6 pooled pixels for 8 output channels, so the grid
+// is (1 tile, 2 channel tiles, 2 images). The block's conv outputs (12x12,
+// the pool's windows) read the whole 14x14 input; per input channel (3 do
+// not split into chunks of 2 or more) the threads copy the window, zero
+// outside the image, and the 1 x 3 x 3 taps of 8 weights into workgroup
+// buffers (aligned for 128-bit loads), wait, accumulate 4 windows x 8
+// channels from them, and wait again.
 // SHARED-LABEL: func.func @forward
 // SHARED-DAG: %[[C1:.*]] = arith.constant 1 : index
-// SHARED-DAG: %[[C4:.*]] = arith.constant 4 : index
-// SHARED-DAG: %[[C128:.*]] = arith.constant 128 : index
-// SHARED: gpu.launch_func @kiln_kernels::@conv2d_shared_0 blocks in (%[[C1]], %[[C1]], %[[C4]]) threads in (%[[C128]], %[[C1]], %[[C1]])
-// SHARED: gpu.func @conv2d_shared_0({{.*}}) workgroup(%[[WINDOW:.*]] : memref<1x18x34xf32, #gpu.address_space<workgroup>>, %[[WEIGHTS:.*]] : memref<8x1x3x3xf32, #gpu.address_space<workgroup>>) kernel
+// SHARED-DAG: %[[C2:.*]] = arith.constant 2 : index
+// SHARED-DAG: %[[C36:.*]] = arith.constant 36 : index
+// SHARED: gpu.launch_func @kiln_kernels::@conv2d_shared_0 blocks in (%[[C1]], %[[C2]], %[[C2]]) threads in (%[[C36]], %[[C1]], %[[C1]])
+// SHARED: gpu.func @conv2d_shared_0({{.*}}) workgroup(%[[WINDOW:.*]] : memref<1x14x14xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[WEIGHTS:.*]] : memref<1x3x3x8xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}) kernel
 // SHARED: scf.for %[[C:.*]] = %c0 to %c3 step %c1 iter_args(
 // SHARED-SAME: -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32)
 // SHARED: arith.select
 // SHARED: memref.store %{{.*}}, %[[WINDOW]]
+// 72 weights, 2 per thread: no guard.
+// SHARED: scf.for %{{.*}} = %c0 to %c2 step %c1 {
+// SHARED-NOT: scf.if
 // SHARED: memref.load %{{.*}}[%{{.*}}, %[[C]], %{{.*}}, %{{.*}}] : memref<16x3x3x3xf32>
-// SHARED: memref.store %{{.*}}, %[[WEIGHTS]]
+// SHARED: memref.store %{{.*}}, %[[WEIGHTS]][%c0, %{{.*}}, %{{.*}}, %{{.*}}]
 // SHARED: gpu.barrier
 // SHARED-COUNT-8: memref.load %[[WEIGHTS]]
 // SHARED: memref.load %[[WINDOW]]
@@ -70,6 +78,12 @@
 // SHARED-COUNT-8: memref.store
 // SHARED-NOT: memref.store
 // SHARED: gpu.return
+
+// For an H200 (132 SMs) this small layer gives threads 1 pixel for 2
+// channels, the most blocks it can (3 input channels are too few to split).
+// H200-LABEL: func.func @forward
+// H200: gpu.launch_func @kiln_kernels::@conv2d_shared_0 blocks in (%c1, %c8, %c2) threads in (%c36, %c1, %c1)
+// H200-NOT: split_reduce
 func.func @forward(%x: tensor<2x3x14x14xf32>) -> tensor<2x16x6x6xf32> {
   %w = arith.constant dense<0.125> : tensor<16x3x3x3xf32>
   %b = arith.constant dense<0.5> : tensor<16xf32>
@@ -77,6 +91,48 @@ func.func @forward(%x: tensor<2x3x14x14xf32>) -> tensor<2x16x6x6xf32> {
   %1 = nn.relu %0 : tensor<2x16x12x12xf32>
   %2 = nn.max_pool2d %1 kernel [2, 2] stride [2, 2] padding [0, 0, 0, 0] : (tensor<2x16x12x12xf32>) -> tensor<2x16x6x6xf32>
   return %2 : tensor<2x16x6x6xf32>
+}
+
+// -----
+
+// Tests a layer with too few blocks for the GPU and enough input channels:
+// 32 input channels at 14x14, pooled to 7x7, make 2 blocks of 8 channels
+// at most. Sized for an H200 its threads take 1 pixel for 2 channels (8
+// channel tiles), and the input channels split in 2 ranges of 16 (a raw
+// sum takes 16 x 9 = 144 >= 128 FMAs; 4 ranges would take 72): the conv
+// kernel writes raw sums for all 14x14 conv outputs of its range to a
+// scratch buffer, and a second kernel adds the two ranges in order, then
+// the bias, the ReLU and the max pool. The direct kernel does not split.
+// CHECK-LABEL: module attributes {gpu.container_module, kiln.input_shape = array<i64: 1, 32, 14, 14>
+// CHECK: gpu.launch_func @kiln_kernels::@conv2d_0
+// CHECK-NOT: gpu.launch_func
+// H200-LABEL: func.func @forward
+// H200: %[[RAW:.*]] = memref.alloc() {alignment = 256 : i64} : memref<2x1x16x14x14xf32>
+// H200: gpu.launch_func @kiln_kernels::@conv2d_shared_0 blocks in (%c1, %c16, %c1) threads in (%c49, %c1, %c1) args(%{{.*}} : memref<1x32x14x14xf32>, %{{.*}} : memref<16x32x3x3xf32>, %[[RAW]] : memref<2x1x16x14x14xf32>)
+// H200: gpu.launch_func @kiln_kernels::@conv2d_split_reduce_1 blocks in (%c4, %c1, %c1) threads in (%c256, %c1, %c1) args(%[[RAW]] : memref<2x1x16x14x14xf32>, %{{.*}} : memref<16xf32>, %{{.*}} : memref<1x16x7x7xf32>)
+// The split's first input channel: 16 x (block_id.y mod 2).
+// H200: gpu.func @conv2d_shared_0(
+// H200: %[[SPLIT:.*]] = arith.remui %block_id_y, %c2
+// H200: arith.muli %[[SPLIT]], %c16
+// H200: scf.for %{{.*}} = %c0 to %c16 step %c8 iter_args(
+// H200: gpu.barrier
+// H200: gpu.barrier
+// The four conv outputs of the pool window, 2 channels each, unfinished.
+// H200: scf.if
+// H200-COUNT-8: memref.store %{{.*}}, %{{.*}}[%[[SPLIT]], %block_id_z, %{{.*}}, %{{.*}}, %{{.*}}] : memref<2x1x16x14x14xf32>
+// H200-NOT: arith.maximumf
+// H200: gpu.return
+// H200: gpu.func @conv2d_split_reduce_1(
+// H200: memref.load %{{.*}}[%{{.*}}] : memref<16xf32>
+// H200-COUNT-4: memref.load %{{.*}}[%c1, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}] : memref<2x1x16x14x14xf32>
+// H200: gpu.return
+func.func @forward(%x: tensor<1x32x14x14xf32>) -> tensor<1x16x7x7xf32> {
+  %w = arith.constant dense<0.125> : tensor<16x32x3x3xf32>
+  %b = arith.constant dense<0.5> : tensor<16xf32>
+  %0 = nn.conv2d %x, %w, %b stride [1, 1] padding [1, 1, 1, 1] dilation [1, 1] groups 1 : (tensor<1x32x14x14xf32>, tensor<16x32x3x3xf32>, tensor<16xf32>) -> tensor<1x16x14x14xf32>
+  %1 = nn.relu %0 : tensor<1x16x14x14xf32>
+  %2 = nn.max_pool2d %1 kernel [2, 2] stride [2, 2] padding [0, 0, 0, 0] : (tensor<1x16x14x14xf32>) -> tensor<1x16x7x7xf32>
+  return %2 : tensor<1x16x7x7xf32>
 }
 
 // -----

@@ -188,6 +188,14 @@ cl::opt<std::string> gpuConv(
              "memory)"),
     cl::value_desc("shared|direct"), cl::init("shared"), cl::cat(kilnCategory));
 
+cl::opt<int64_t> gpuSMs(
+    "gpu-sms",
+    cl::desc("With --target=nvptx: the streaming multiprocessors of the "
+             "target GPU (default 132, an H100 or H200); convolutions too "
+             "small to keep them busy split their input channels or give "
+             "each thread less work"),
+    cl::value_desc("N"), cl::init(132), cl::cat(kilnCategory));
+
 cl::opt<bool> gpuEmulate(
     "gpu-emulate",
     cl::desc("With --target=nvptx: run the GPU kernels as loops on the host "
@@ -656,6 +664,9 @@ int compile() {
   if (gpuConv != "shared" && gpuConv != "direct")
     return fail(kBadUsage,
                 "--gpu-conv must be shared or direct, not '" + gpuConv + "'");
+  if (gpuSMs < 1 || gpuSMs > 4096)
+    return fail(kBadUsage, "--gpu-sms must be between 1 and 4096, not " +
+                               std::to_string(gpuSMs));
   if (convLanes != "auto" && convLanes != "columns" && convLanes != "channels")
     return fail(kBadUsage, "--conv-lanes must be auto, columns or channels, "
                            "not '" +
@@ -894,6 +905,7 @@ int emitGPUModule(mlir::OwningOpRef<mlir::ModuleOp> module,
   GPUPipelineOptions options;
   options.chip = gpuArch;
   options.convKernel = gpuConv;
+  options.smCount = gpuSMs;
   // PTX 8.0 is the first ISA with sm_90; older chips take the same.
   options.features = "+ptx80";
   mlir::PassManager pm(&context);

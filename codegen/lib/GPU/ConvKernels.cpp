@@ -24,9 +24,9 @@ namespace kiln::kernels {
 
 namespace {
 constexpr int64_t kThreads = 128;
-/// Threads that keep every SM of a large GPU busy (132 SMs x 2 blocks of
-/// 256): below this, a layer trades register reuse for parallelism.
-constexpr int64_t kBusyThreads = 132 * 512;
+/// Threads per SM that keep it busy (2 blocks of 256): below this, a layer
+/// trades register reuse for parallelism.
+constexpr int64_t kBusyThreadsPerSM = 512;
 
 /// How much work one thread does: `pixels` output pixels (1, 2 or 4) for
 /// `channels` output channels (8, 4, 2 or 1, dividing the channels of a
@@ -37,7 +37,8 @@ struct ThreadWork {
   int64_t pixels, channels;
 };
 
-ThreadWork chooseWork(const ConvParams &p, int64_t outPixels) {
+ThreadWork chooseWork(const ConvParams &p, int64_t outPixels, int64_t smCount) {
+  int64_t busyThreads = smCount * kBusyThreadsPerSM;
   int64_t perGroup = p.oc / p.groups;
   ThreadWork work{p.pool == PoolKind::None ? 4 : 1, 1};
   for (int64_t tile : {8, 4, 2})
@@ -48,20 +49,20 @@ ThreadWork chooseWork(const ConvParams &p, int64_t outPixels) {
   auto threads = [&] {
     return ceilDiv(outPixels, work.pixels) * (p.oc / work.channels) * p.n;
   };
-  while (work.pixels > 1 && threads() < kBusyThreads)
+  while (work.pixels > 1 && threads() < busyThreads)
     work.pixels /= 2;
-  while (work.channels > 2 && threads() < kBusyThreads)
+  while (work.channels > 2 && threads() < busyThreads)
     work.channels /= 2;
   return work;
 }
 } // namespace
 
 void emitConv2D(ModelBuilder &builder, Location loc, const ConvParams &p,
-                ValueRange args) {
+                ValueRange args, int64_t smCount) {
   int64_t outH = p.pool == PoolKind::None ? p.oh : p.oh / p.poolH;
   int64_t outW = p.pool == PoolKind::None ? p.ow : p.ow / p.poolW;
   int64_t pixels = outH * outW;
-  ThreadWork work = chooseWork(p, pixels);
+  ThreadWork work = chooseWork(p, pixels, smCount);
   int64_t tile = work.channels, pixelsPerThread = work.pixels;
   LaunchShape shape;
   shape.grid = {ceilDiv(pixels, kThreads * pixelsPerThread), p.oc / tile, p.n};

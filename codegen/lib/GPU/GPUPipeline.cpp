@@ -28,7 +28,8 @@ void buildNNToGPUPipeline(OpPassManager &pm,
   // Check @forward's signature and record its shapes for the descriptor.
   pm.addPass(createRecordModelSignaturePass());
   // nn ops -> host @forward launching Kiln's kernels.
-  pm.addPass(createNNToGPUPass(NNToGPUPassOptions{options.convKernel}));
+  pm.addPass(createNNToGPUPass(
+      NNToGPUPassOptions{options.convKernel, options.smCount}));
   // Fold the kernels' index arithmetic (constant shapes) and share it.
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -104,11 +105,16 @@ struct GPUCLOptions : public PassPipelineOptions<GPUCLOptions> {
       *this, "conv-kernel",
       llvm::cl::desc("Convolution kernel: shared or direct"),
       llvm::cl::init("shared")};
+  Option<int64_t> smCount{
+      *this, "sm-count",
+      llvm::cl::desc("Streaming multiprocessors of the target GPU"),
+      llvm::cl::init(132)};
   GPUPipelineOptions get() const {
     GPUPipelineOptions options;
     options.chip = chip;
     options.features = features;
     options.convKernel = convKernel;
+    options.smCount = smCount;
     return options;
   }
 };

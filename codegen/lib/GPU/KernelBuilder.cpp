@@ -2,6 +2,8 @@
 
 #include "KernelBuilder.h"
 
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+
 #include <limits>
 
 using namespace mlir;
@@ -110,10 +112,14 @@ SmallVector<Value> KernelBuilder::loop(Value lb, Value ub, int64_t step,
 Value KernelBuilder::workgroupBuffer(ArrayRef<int64_t> shape) {
   auto space = mlir::gpu::AddressSpaceAttr::get(
       b.getContext(), mlir::gpu::GPUDialect::getWorkgroupAddressSpace());
-  return func.addWorkgroupAttribution(
+  Value buffer = func.addWorkgroupAttribution(
       MemRefType::get(shape, b.getF32Type(), MemRefLayoutAttrInterface(),
                       space),
       loc);
+  func.setWorkgroupAttributionAttr(func.getNumWorkgroupAttributions() - 1,
+                                   LLVM::LLVMDialect::getAlignAttrName(),
+                                   b.getI64IntegerAttr(16));
+  return buffer;
 }
 
 void KernelBuilder::barrier() { mlir::gpu::BarrierOp::create(b, loc); }
@@ -153,6 +159,11 @@ Value convEpilogue(KernelBuilder &k, const ConvParams &p, Value sum,
   return p.relu ? k.relu(v) : v;
 }
 
+Value ModelBuilder::alloc(ArrayRef<int64_t> shape, Location loc) {
+  auto type = MemRefType::get(shape, host.getF32Type());
+  return memref::AllocOp::create(host, loc, type, host.getI64IntegerAttr(256));
+}
+
 void ModelBuilder::launch(
     StringRef name, Location loc, ValueRange hostArgs, const LaunchShape &shape,
     function_ref<void(KernelBuilder &, ValueRange)> body) {
@@ -185,7 +196,10 @@ void ModelBuilder::launch(
     k.blockId[i] = mlir::gpu::BlockIdOp::create(kb, loc, dims[i]);
     k.threadId[i] = mlir::gpu::ThreadIdOp::create(kb, loc, dims[i]);
   }
-  body(k, func.getArguments());
+  // A copy: workgroup buffers the body adds are block arguments too, and
+  // adding them may move the block's argument list.
+  SmallVector<Value> args(func.getArguments());
+  body(k, args);
   mlir::gpu::ReturnOp::create(kb, loc);
 
   KernelBuilder h(host, loc);

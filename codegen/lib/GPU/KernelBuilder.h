@@ -35,7 +35,8 @@ public:
   /// The kernel being written (set by ModelBuilder).
   mlir::gpu::GPUFuncOp func;
 
-  /// A new f32 buffer in workgroup (shared) memory, one per block.
+  /// A new f32 buffer in workgroup (shared) memory, one per block, aligned
+  /// to 16 bytes so that 128-bit loads may read it.
   mlir::Value workgroupBuffer(llvm::ArrayRef<int64_t> shape);
   /// gpu.barrier: every thread of the block waits for all the others.
   void barrier();
@@ -117,6 +118,9 @@ public:
               mlir::ValueRange hostArgs, const LaunchShape &shape,
               llvm::function_ref<void(KernelBuilder &, mlir::ValueRange)> body);
 
+  /// A new f32 device buffer (activations or scratch) allocated by the host.
+  mlir::Value alloc(llvm::ArrayRef<int64_t> shape, mlir::Location loc);
+
   mlir::OpBuilder &host;
 
 private:
@@ -167,14 +171,18 @@ mlir::Value loadPadded(KernelBuilder &k, const ConvParams &p, mlir::Value input,
 
 /// conv2d (+bias)(+ReLU)(+pool): `args` are input, weight, [bias], output.
 /// Each thread reads its inputs and weights from global memory.
+/// `smCount`, the GPU's streaming multiprocessors, sizes the work per
+/// thread: small layers get more, lighter threads.
 void emitConv2D(ModelBuilder &builder, mlir::Location loc,
-                const ConvParams &params, mlir::ValueRange args);
+                const ConvParams &params, mlir::ValueRange args,
+                int64_t smCount);
 
 /// The same through shared-memory tiles of the input window and the
 /// weights. Returns false, emitting nothing, for a layer it does not take:
 /// grouped, or with a window too large for shared memory.
 bool emitSharedConv2D(ModelBuilder &builder, mlir::Location loc,
-                      const ConvParams &params, mlir::ValueRange args);
+                      const ConvParams &params, mlir::ValueRange args,
+                      int64_t smCount);
 
 /// linear (+bias)(+ReLU) of x[m, k] and w[n, k] into y[m, n]; `partials` is
 /// a scratch buffer of linearPartialsShape(m, n).

@@ -32,6 +32,8 @@ namespace {
 /// The GPU kernels index with 32-bit integers (convert-gpu-to-nvvm
 /// index-bitwidth=32): every buffer must have fewer elements than this.
 constexpr int64_t kMaxElements = int64_t(1) << 31;
+/// More streaming multiprocessors than any GPU has (an H200 has 132).
+constexpr int64_t kMaxSMs = 4096;
 
 /// The one user of `value`, if it has exactly one use.
 Operation *soleUser(Value value) {
@@ -41,9 +43,9 @@ Operation *soleUser(Value value) {
 class Lowering {
 public:
   Lowering(ModuleOp module, func::FuncOp func, gpu::GPUModuleOp kernels,
-           OpBuilder &host, bool sharedConv)
+           OpBuilder &host, bool sharedConv, int64_t smCount)
       : module(module), func(func), symbols(module), builder(host, kernels),
-        host(host), sharedConv(sharedConv) {}
+        host(host), sharedConv(sharedConv), smCount(smCount) {}
 
   LogicalResult run(Value input, Value output);
 
@@ -66,14 +68,15 @@ private:
   OpBuilder &host;
   /// Convolutions through shared-memory tiles where the kernel takes them.
   bool sharedConv;
+  /// Streaming multiprocessors the convolutions are sized for.
+  int64_t smCount;
   IRMapping buffers;
   DenseSet<Operation *> fused;
   Value returned, output;
 };
 
 Value Lowering::alloc(ArrayRef<int64_t> shape, Location loc) {
-  auto type = MemRefType::get(shape, host.getF32Type());
-  return memref::AllocOp::create(host, loc, type, host.getI64IntegerAttr(256));
+  return builder.alloc(shape, loc);
 }
 
 /// The buffer a layer writes its result to: the model's output for the
@@ -147,8 +150,8 @@ LogicalResult Lowering::lowerConvKernel(Operation *op, ConvParams p, Value bias,
   if (llvm::is_contained(args, Value()))
     return op->emitError("the GPU path needs constant weights");
   args.push_back(result);
-  if (!sharedConv || !emitSharedConv2D(builder, op->getLoc(), p, args))
-    emitConv2D(builder, op->getLoc(), p, args);
+  if (!sharedConv || !emitSharedConv2D(builder, op->getLoc(), p, args, smCount))
+    emitConv2D(builder, op->getLoc(), p, args, smCount);
   return success();
 }
 
@@ -415,6 +418,11 @@ struct NNToGPUPass : public impl::NNToGPUPassBase<NNToGPUPass> {
                          << convKernel << "'";
       return signalPassFailure();
     }
+    if (int64_t(smCount) < 1 || int64_t(smCount) > kMaxSMs) {
+      module.emitError() << "kiln-nn-to-gpu: sm-count must be between 1 and "
+                         << kMaxSMs << ", not " << int64_t(smCount);
+      return signalPassFailure();
+    }
     auto func = module.lookupSymbol<func::FuncOp>("forward");
     if (!func || func.isExternal() || !func.getBody().hasOneBlock() ||
         func.getNumArguments() != 1 || func.getNumResults() != 1) {
@@ -440,7 +448,8 @@ struct NNToGPUPass : public impl::NNToGPUPassBase<NNToGPUPass> {
     auto host = func::FuncOp::create(b, func.getLoc(), "forward", type);
     Block *entry = host.addEntryBlock();
     b.setInsertionPointToStart(entry);
-    Lowering lowering(module, func, kernels, b, convKernel == "shared");
+    Lowering lowering(module, func, kernels, b, convKernel == "shared",
+                      smCount);
     if (failed(lowering.run(entry->getArgument(0), entry->getArgument(1))))
       return signalPassFailure();
     func::ReturnOp::create(b, func.getLoc());

@@ -8,17 +8,25 @@
 // reads each input 9 times), so global memory serves each input once per
 // block instead of once per thread and tap.
 //
-// Mapping: grid (column tiles, row tiles, batch x channel tiles), 128
-// threads per block as 8 rows of 16 columns; a thread computes `pixels`
-// (pooled) output pixels of its row, 16 columns apart, for `channels` output
-// channels, the pool window's conv outputs side by side. Each weight read
-// from shared memory feeds pixels x window FMAs (4 when they allow), and
-// neighbouring threads read neighbouring input columns (no bank
-// conflicts). Per chunk of input channels the block's threads copy
-// the chunk's input window (zero outside the image: that is the padding)
-// and its weights with consecutive threads on consecutive addresses
+// Mapping: a block's threads form a grid of threadsY rows x threadsX
+// columns (at most 128 threads, shaped to the output so that small images
+// waste few of them); a thread computes pixelsY x pixelsX (pooled) output
+// pixels, threadsY rows and threadsX columns apart, for `channels` output
+// channels, each pool window's conv outputs side by side. Each weight read
+// from shared memory feeds that many FMAs (4 when they allow) and the
+// weights of one tap are contiguous, so the 8 of them come in two 128-bit
+// loads; neighbouring threads read neighbouring input columns (few bank
+// conflicts). Per chunk of input channels the block's threads copy the
+// chunk's input window (zero outside the image: that is the padding) and
+// its weights with consecutive threads on consecutive global addresses
 // (coalesced), wait at a barrier, accumulate from shared memory, and wait
 // again before the next chunk overwrites the tiles.
+//
+// A layer with too few blocks to fill the GPU (the late layers of a batch-1
+// network: VGG-16's 14x14 layers make 64 blocks, an H100 runs 132 SMs)
+// splits its input channels into `splits` ranges, one block each; the
+// blocks write raw sums to a scratch buffer and a second kernel adds the
+// ranges in a fixed order and applies the bias, ReLU and pool.
 //
 //===----------------------------------------------------------------------===//
 
@@ -29,14 +37,25 @@ using namespace mlir;
 namespace kiln::kernels {
 
 namespace {
-constexpr int64_t kTileRows = 8, kTileColumns = 16;
-constexpr int64_t kThreads = kTileRows * kTileColumns;
+constexpr int64_t kMaxThreads = 128;
+/// Threads along a row of the tile at most: a warp's lanes then cover two
+/// rows or more, so the copy's global loads stay in few cache lines.
+constexpr int64_t kMaxThreadsX = 16;
 /// Conv outputs a thread computes per output channel (pixels x pool
-/// window): each weight loaded from shared memory feeds that many FMAs,
-/// and with 8 channels they make 32 accumulators.
+/// window) at most: each weight loaded from shared memory feeds that many
+/// FMAs, and with 8 channels they make 32 accumulators.
 constexpr int64_t kOutputsPerThread = 4;
 /// The static shared memory every CUDA GPU since sm_20 gives a block.
 constexpr int64_t kSharedFloats = 48 * 1024 / 4;
+/// Blocks per streaming multiprocessor that keep it busy: an SM runs up to
+/// 16 blocks of 128 threads, and 8 of them hide most latencies.
+constexpr int64_t kBlocksPerSM = 8;
+/// Multiply-adds a raw sum of a split takes at least: writing and reading
+/// it back (8 bytes) costs about as long as 80 FMAs on an H100 (67 FP32
+/// TFLOP/s against 3.35 TB/s).
+constexpr int64_t kMinSplitTaps = 128;
+/// Largest grid y dimension CUDA allows.
+constexpr int64_t kMaxGridY = 65535;
 
 /// The first of `candidates` that divides `n`.
 int64_t firstDivisor(int64_t n, ArrayRef<int64_t> candidates) {
@@ -45,132 +64,251 @@ int64_t firstDivisor(int64_t n, ArrayRef<int64_t> candidates) {
       return c;
   return 1;
 }
+
+/// How the kernel covers a convolution's output.
+struct SharedConvPlan {
+  int64_t outH, outW, windows; // (pooled) output, conv outputs per pixel
+  int64_t channels;            // output channels per block
+  int64_t pixelsY, pixelsX;    // (pooled) pixels per thread
+  int64_t threadsY, threadsX;  // the block's threads, rows x columns
+  int64_t tileRows, tileColumns, rowTiles, columnTiles;
+  int64_t inRows, inColumns; // input window per channel of a tile
+  int64_t chunk;             // input channels per shared-memory round
+  int64_t splits;            // input-channel ranges with a block each
+};
+
+/// The threads along one dimension of `extent` outputs, `pixels` per
+/// thread, at most `maxThreads`: as few tiles as possible, each as even as
+/// possible.
+void shapeTiles(int64_t extent, int64_t pixels, int64_t maxThreads,
+                int64_t &threads, int64_t &tiles) {
+  tiles = ceilDiv(extent, maxThreads * pixels);
+  threads = ceilDiv(extent, tiles * pixels);
+}
+
+/// The plan with up to `outputs` conv outputs per thread and channel, and
+/// `channels` output channels per block.
+std::optional<SharedConvPlan> planWith(const ConvParams &p, int64_t outputs,
+                                       int64_t channels, int64_t targetBlocks) {
+  SharedConvPlan plan;
+  plan.outH = p.pool == PoolKind::None ? p.oh : p.oh / p.poolH;
+  plan.outW = p.pool == PoolKind::None ? p.ow : p.ow / p.poolW;
+  plan.windows = p.poolH * p.poolW;
+  plan.channels = channels;
+  // Pixels along the row first, then down the columns, no more than the
+  // output has for a full tile.
+  int64_t budget = std::max<int64_t>(1, outputs / plan.windows);
+  plan.pixelsX = std::min(budget, ceilDiv(plan.outW, kMaxThreadsX));
+  plan.pixelsY = std::min(budget / plan.pixelsX,
+                          ceilDiv(plan.outH, kMaxThreads / kMaxThreadsX));
+  // Shrink the tile until a chunk of at least one input channel fits in
+  // shared memory, taking the most channels (of 8, 4, 2, 1 dividing them).
+  for (;;) {
+    shapeTiles(plan.outW, plan.pixelsX, kMaxThreadsX, plan.threadsX,
+               plan.columnTiles);
+    shapeTiles(plan.outH, plan.pixelsY, kMaxThreads / plan.threadsX,
+               plan.threadsY, plan.rowTiles);
+    plan.tileRows = plan.threadsY * plan.pixelsY;
+    plan.tileColumns = plan.threadsX * plan.pixelsX;
+    int64_t convRows = plan.tileRows * p.poolH;
+    int64_t convColumns = plan.tileColumns * p.poolW;
+    plan.inRows = (convRows - 1) * p.strideH + (p.kh - 1) * p.dilationH + 1;
+    plan.inColumns =
+        (convColumns - 1) * p.strideW + (p.kw - 1) * p.dilationW + 1;
+    plan.chunk = 0;
+    for (int64_t c : {8, 4, 2, 1})
+      if (p.c % c == 0 &&
+          c * (plan.inRows * plan.inColumns + plan.channels * p.kh * p.kw) <=
+              kSharedFloats) {
+        plan.chunk = c;
+        break;
+      }
+    if (plan.chunk)
+      break;
+    if (plan.pixelsX > 1)
+      plan.pixelsX /= 2;
+    else if (plan.pixelsY > 1)
+      plan.pixelsY /= 2;
+    else
+      return std::nullopt;
+  }
+  // A launch that leaves most of the GPU idle splits its input channels
+  // until it fills it, while each raw sum still takes kMinSplitTaps FMAs
+  // and the scratch buffer of raw sums stays addressable with 32-bit
+  // indices.
+  int64_t channelTiles = p.oc / plan.channels;
+  int64_t blocks = plan.rowTiles * plan.columnTiles * channelTiles * p.n;
+  int64_t chunks = p.c / plan.chunk;
+  int64_t convOutputs = p.n * p.oc * plan.outH * p.poolH * plan.outW * p.poolW;
+  plan.splits = 1;
+  if (blocks < targetBlocks / 2)
+    for (int64_t s = 2; s <= chunks && blocks * plan.splits < targetBlocks; ++s)
+      if (chunks % s == 0 && p.c / s * p.kh * p.kw >= kMinSplitTaps &&
+          s * convOutputs < (int64_t(1) << 31) && s * channelTiles <= kMaxGridY)
+        plan.splits = s;
+  if (channelTiles * plan.splits > kMaxGridY)
+    return std::nullopt;
+  return plan;
+}
+
+/// Takes the most work per thread (each weight loaded from shared memory
+/// feeding up to 4 FMAs, each input up to 8) that still gives each SM half
+/// of kBlocksPerSM blocks, with splits; layers too small for that get fewer
+/// pixels per thread, then fewer channels per block.
+std::optional<SharedConvPlan> planSharedConv(const ConvParams &p,
+                                             int64_t smCount) {
+  int64_t targetBlocks = smCount * kBlocksPerSM;
+  if (p.groups != 1)
+    return std::nullopt;
+  const std::pair<int64_t, int64_t> workPerThread[] = {
+      {kOutputsPerThread, 8}, {2, 8}, {2, 4}, {1, 4}, {1, 2}};
+  // Powers of two: the smaller of two divides the channels too.
+  int64_t mostChannels = firstDivisor(p.oc, {8, 4, 2, 1});
+  std::optional<SharedConvPlan> best;
+  int64_t bestBlocks = 0;
+  for (auto [outputs, channels] : workPerThread) {
+    std::optional<SharedConvPlan> plan =
+        planWith(p, outputs, std::min(mostChannels, channels), targetBlocks);
+    if (!plan)
+      continue;
+    int64_t blocks = plan->rowTiles * plan->columnTiles *
+                     (p.oc / plan->channels) * p.n * plan->splits;
+    if (blocks >= targetBlocks / 2)
+      return plan;
+    if (blocks > bestBlocks)
+      best = plan, bestBlocks = blocks;
+  }
+  return best;
+}
 } // namespace
 
 bool emitSharedConv2D(ModelBuilder &builder, Location loc, const ConvParams &p,
-                      ValueRange args) {
-  if (p.groups != 1)
+                      ValueRange args, int64_t smCount) {
+  std::optional<SharedConvPlan> planned = planSharedConv(p, smCount);
+  if (!planned)
     return false;
-  int64_t outH = p.pool == PoolKind::None ? p.oh : p.oh / p.poolH;
-  int64_t outW = p.pool == PoolKind::None ? p.ow : p.ow / p.poolW;
-  int64_t channels = firstDivisor(p.oc, {8, 4, 2, 1});
-  int64_t windows = p.poolH * p.poolW; // conv outputs per pixel and channel
-  // Pixels per thread: up to kOutputsPerThread conv outputs, no more
-  // columns than the output has.
-  int64_t pixels = std::max<int64_t>(
-      1, std::min(kOutputsPerThread / windows, ceilDiv(outW, kTileColumns)));
-  // The tile's input window and the input channels per chunk: the most
-  // (of 8, 4, 2, 1 dividing them) whose tiles fit in shared memory, with as
-  // many pixels per thread as allow one.
-  int64_t chunk = 0, inRows = 0, inColumns = 0;
-  for (; pixels >= 1; pixels /= 2) {
-    int64_t convRows = kTileRows * p.poolH;
-    int64_t convColumns = kTileColumns * pixels * p.poolW;
-    inRows = (convRows - 1) * p.strideH + (p.kh - 1) * p.dilationH + 1;
-    inColumns = (convColumns - 1) * p.strideW + (p.kw - 1) * p.dilationW + 1;
-    for (int64_t c : {8, 4, 2, 1})
-      if (p.c % c == 0 &&
-          c * (inRows * inColumns + channels * p.kh * p.kw) <= kSharedFloats) {
-        chunk = c;
-        break;
-      }
-    if (chunk)
-      break;
-  }
-  if (!chunk)
-    return false;
+  const SharedConvPlan &plan = *planned;
+  int64_t channels = plan.channels, chunk = plan.chunk, splits = plan.splits;
   int64_t channelTiles = p.oc / channels;
-  int64_t tileColumns = kTileColumns * pixels;
+  int64_t threads = plan.threadsY * plan.threadsX;
+  int64_t pixelsY = plan.pixelsY, pixelsX = plan.pixelsX;
+  int64_t windows = plan.windows;
+  // With splits, the raw sums of every conv output under a pool window.
+  int64_t convH = plan.outH * p.poolH, convW = plan.outW * p.poolW;
+  Value partials;
+  if (splits > 1)
+    partials = builder.alloc({splits, p.n, p.oc, convH, convW}, loc);
 
   LaunchShape shape;
-  shape.grid = {ceilDiv(outW, tileColumns), ceilDiv(outH, kTileRows),
-                p.n * channelTiles};
-  shape.block = {kThreads, 1, 1};
+  shape.grid = {plan.rowTiles * plan.columnTiles, channelTiles * splits, p.n};
+  shape.block = {threads, 1, 1};
+  SmallVector<Value> convArgs(args);
+  if (partials) {
+    convArgs.assign({args[0], args[1], partials});
+  }
   builder.launch(
-      "conv2d_shared", loc, args, shape,
+      "conv2d_shared", loc, convArgs, shape,
       [&](KernelBuilder &k, ValueRange kargs) {
         Value input = kargs[0], weight = kargs[1];
-        Value bias = p.bias ? kargs[2] : Value();
-        Value output = kargs.back();
-        Value inputTile = k.workgroupBuffer({chunk, inRows, inColumns});
-        Value weightTile = k.workgroupBuffer({channels, chunk, p.kh, p.kw});
+        Value inputTile =
+            k.workgroupBuffer({chunk, plan.inRows, plan.inColumns});
+        // A tap's weights for the block's channels side by side: one or
+        // two 128-bit loads.
+        Value weightTile = k.workgroupBuffer({chunk, p.kh, p.kw, channels});
 
         Value thread = k.threadId[0];
-        Value row = k.div(thread, kTileColumns);
-        Value column = k.rem(thread, kTileColumns);
-        Value n = k.div(k.blockId[2], channelTiles);
-        Value oc0 = k.mul(k.rem(k.blockId[2], channelTiles), channels);
-        Value oy = k.add(k.mul(k.blockId[1], kTileRows), row);
-        // Pixel j of the thread: the tile's column column + 16 j.
-        SmallVector<Value> localColumns, ox;
-        for (int64_t j = 0; j < pixels; ++j) {
-          localColumns.push_back(k.add(column, j * kTileColumns));
+        Value row = k.div(thread, plan.threadsX);
+        Value column = k.rem(thread, plan.threadsX);
+        Value tileRow = k.div(k.blockId[0], plan.columnTiles);
+        Value tileColumn = k.rem(k.blockId[0], plan.columnTiles);
+        Value split = k.rem(k.blockId[1], splits);
+        Value oc0 = k.mul(k.div(k.blockId[1], splits), channels);
+        Value n = k.blockId[2];
+        // Pixel (i, j) of the thread: the tile's row row + i threadsY and
+        // column column + j threadsX.
+        SmallVector<Value> localRows, localColumns, oy, ox;
+        for (int64_t i = 0; i < pixelsY; ++i) {
+          localRows.push_back(k.add(row, i * plan.threadsY));
+          oy.push_back(k.add(k.mul(tileRow, plan.tileRows), localRows.back()));
+        }
+        for (int64_t j = 0; j < pixelsX; ++j) {
+          localColumns.push_back(k.add(column, j * plan.threadsX));
           ox.push_back(
-              k.add(k.mul(k.blockId[0], tileColumns), localColumns.back()));
+              k.add(k.mul(tileColumn, plan.tileColumns), localColumns.back()));
         }
         // The input position of the tile's first window.
-        Value inY0 = k.sub(k.mul(k.blockId[1], kTileRows * p.poolH * p.strideH),
+        Value inY0 = k.sub(k.mul(tileRow, plan.tileRows * p.poolH * p.strideH),
                            k.idx(p.padTop));
         Value inX0 =
-            k.sub(k.mul(k.blockId[0], tileColumns * p.poolW * p.strideW),
+            k.sub(k.mul(tileColumn, plan.tileColumns * p.poolW * p.strideW),
                   k.idx(p.padLeft));
+        // The block's input channels: all of them, or its split's range.
+        int64_t channelsPerSplit = p.c / splits;
+        Value cBase = k.mul(split, channelsPerSplit);
 
         // Copies `count` elements into a tile, element i by thread
-        // i % kThreads: `copy` stores element i.
+        // i % threads: `copy` stores element i.
         auto cooperate = [&](int64_t count, function_ref<void(Value)> copy) {
-          k.loop(0, ceilDiv(count, kThreads), 1, {},
+          k.loop(0, ceilDiv(count, threads), 1, {},
                  [&](Value round, ValueRange) {
-                   Value i = k.add(k.mul(round, kThreads), thread);
-                   k.ifThen(k.lt(i, count), [&] { copy(i); });
+                   Value i = k.add(k.mul(round, threads), thread);
+                   if (count % threads == 0)
+                     copy(i);
+                   else
+                     k.ifThen(k.lt(i, count), [&] { copy(i); });
                    return SmallVector<Value>();
                  });
         };
 
-        // Accumulator (j * windows + w) * channels + t: pixel j, position w
-        // of its pool window, output channel oc0 + t.
-        auto accumulator = [&](int64_t j, int64_t w, int64_t t) {
-          return (j * windows + w) * channels + t;
+        // Accumulator ((i pixelsX + j) windows + w) channels + t: pixel
+        // (i, j), position w of its pool window, output channel oc0 + t.
+        auto accumulator = [&](int64_t i, int64_t j, int64_t w, int64_t t) {
+          return ((i * pixelsX + j) * windows + w) * channels + t;
         };
-        SmallVector<Value> zeros(pixels * windows * channels, k.f32(0.0));
+        SmallVector<Value> zeros(pixelsY * pixelsX * windows * channels,
+                                 k.f32(0.0));
         // One step of the reduction: input channel cc of the chunk, filter
         // tap (r, s).
         auto step = [&](Value cc, Value r, Value s, ValueRange acc) {
           SmallVector<Value> next(acc), ws;
           for (int64_t t = 0; t < channels; ++t)
-            ws.push_back(k.load(weightTile, {k.idx(t), cc, r, s}));
-          for (int64_t j = 0; j < pixels; ++j)
-            for (int64_t wy = 0; wy < p.poolH; ++wy)
-              for (int64_t wx = 0; wx < p.poolW; ++wx) {
-                Value y =
-                    k.add(k.mul(k.add(k.mul(row, p.poolH), wy), p.strideH),
-                          k.mul(r, p.dilationH));
-                Value x =
-                    k.add(k.mul(k.add(k.mul(localColumns[j], p.poolW), wx),
-                                p.strideW),
-                          k.mul(s, p.dilationW));
-                Value v = k.load(inputTile, {cc, y, x});
-                for (int64_t t = 0; t < channels; ++t) {
-                  int64_t a = accumulator(j, wy * p.poolW + wx, t);
-                  next[a] = k.fma(v, ws[t], acc[a]);
+            ws.push_back(k.load(weightTile, {cc, r, s, k.idx(t)}));
+          for (int64_t i = 0; i < pixelsY; ++i)
+            for (int64_t j = 0; j < pixelsX; ++j)
+              for (int64_t wy = 0; wy < p.poolH; ++wy)
+                for (int64_t wx = 0; wx < p.poolW; ++wx) {
+                  Value y = k.add(
+                      k.mul(k.add(k.mul(localRows[i], p.poolH), wy), p.strideH),
+                      k.mul(r, p.dilationH));
+                  Value x =
+                      k.add(k.mul(k.add(k.mul(localColumns[j], p.poolW), wx),
+                                  p.strideW),
+                            k.mul(s, p.dilationW));
+                  Value v = k.load(inputTile, {cc, y, x});
+                  for (int64_t t = 0; t < channels; ++t) {
+                    int64_t a = accumulator(i, j, wy * p.poolW + wx, t);
+                    next[a] = k.fma(v, ws[t], acc[a]);
+                  }
                 }
-              }
           return next;
         };
-        SmallVector<Value> sums =
-            k.loop(0, p.c, chunk, zeros, [&](Value c0, ValueRange acc) {
-              cooperate(chunk * inRows * inColumns, [&](Value i) {
+        SmallVector<Value> sums = k.loop(
+            0, channelsPerSplit, chunk, zeros, [&](Value c, ValueRange acc) {
+              Value c0 = k.add(cBase, c);
+              cooperate(chunk * plan.inRows * plan.inColumns, [&](Value i) {
                 SmallVector<Value> at =
-                    k.delinearize(i, {chunk, inRows, inColumns});
+                    k.delinearize(i, {chunk, plan.inRows, plan.inColumns});
                 Value v = loadPadded(k, p, input, n, k.add(c0, at[0]),
                                      k.add(inY0, at[1]), k.add(inX0, at[2]));
                 k.store(v, inputTile, at);
               });
+              // Consecutive threads read consecutive weights of a channel.
               cooperate(channels * chunk * p.kh * p.kw, [&](Value i) {
                 SmallVector<Value> at =
                     k.delinearize(i, {channels, chunk, p.kh, p.kw});
                 Value v = k.load(weight, {k.add(oc0, at[0]), k.add(c0, at[1]),
                                           at[2], at[3]});
-                k.store(v, weightTile, at);
+                k.store(v, weightTile, {at[1], at[2], at[3], at[0]});
               });
               k.barrier();
               SmallVector<Value> next =
@@ -187,29 +325,84 @@ bool emitSharedConv2D(ModelBuilder &builder, Location loc, const ConvParams &p,
               return next;
             });
 
-        // Bias, ReLU and the pool, in the direct kernel's order.
-        SmallVector<Value> biases;
-        for (int64_t t = 0; t < channels; ++t)
-          biases.push_back(bias ? k.load(bias, {k.add(oc0, t)}) : k.f32(0.0));
-        for (int64_t j = 0; j < pixels; ++j) {
-          SmallVector<Value> results;
-          for (int64_t t = 0; t < channels; ++t) {
-            Value pooled =
-                p.pool == PoolKind::None ? Value() : poolIdentity(k, p.pool);
-            for (int64_t w = 0; w < windows; ++w) {
-              Value v =
-                  convEpilogue(k, p, sums[accumulator(j, w, t)], biases[t]);
+        for (int64_t i = 0; i < pixelsY; ++i)
+          for (int64_t j = 0; j < pixelsX; ++j) {
+            Value inside =
+                k.andI(k.lt(oy[i], plan.outH), k.lt(ox[j], plan.outW));
+            if (splits > 1) {
+              // Raw sums; the reduction kernel finishes them.
+              k.ifThen(inside, [&] {
+                for (int64_t wy = 0; wy < p.poolH; ++wy)
+                  for (int64_t wx = 0; wx < p.poolW; ++wx) {
+                    Value cy = k.add(k.mul(oy[i], p.poolH), wy);
+                    Value cx = k.add(k.mul(ox[j], p.poolW), wx);
+                    for (int64_t t = 0; t < channels; ++t)
+                      k.store(sums[accumulator(i, j, wy * p.poolW + wx, t)],
+                              kargs.back(), {split, n, k.add(oc0, t), cy, cx});
+                  }
+              });
+              continue;
+            }
+            // Bias, ReLU and the pool, in the direct kernel's order.
+            SmallVector<Value> results;
+            for (int64_t t = 0; t < channels; ++t) {
+              Value b = p.bias ? k.load(kargs[2], {k.add(oc0, t)}) : k.f32(0.0);
+              Value pooled =
+                  p.pool == PoolKind::None ? Value() : poolIdentity(k, p.pool);
+              for (int64_t w = 0; w < windows; ++w) {
+                Value v = convEpilogue(k, p, sums[accumulator(i, j, w, t)], b);
+                pooled = pooled ? poolCombine(k, p.pool, pooled, v) : v;
+              }
+              if (p.pool != PoolKind::None)
+                pooled = poolFinish(k, p.pool, pooled, k.f32(double(windows)));
+              results.push_back(pooled);
+            }
+            k.ifThen(inside, [&] {
+              for (int64_t t = 0; t < channels; ++t)
+                k.store(results[t], kargs.back(),
+                        {n, k.add(oc0, t), oy[i], ox[j]});
+            });
+          }
+      });
+  if (splits == 1)
+    return true;
+
+  // Adds the splits' raw sums in order, then bias, ReLU and pool: one
+  // thread per output element.
+  constexpr int64_t reduceThreads = 256;
+  int64_t outputs = p.n * p.oc * plan.outH * plan.outW;
+  LaunchShape reduceShape;
+  reduceShape.grid = {ceilDiv(outputs, reduceThreads), 1, 1};
+  reduceShape.block = {reduceThreads, 1, 1};
+  SmallVector<Value> reduceArgs = {partials};
+  if (p.bias)
+    reduceArgs.push_back(args[2]);
+  reduceArgs.push_back(args.back());
+  builder.launch(
+      "conv2d_split_reduce", loc, reduceArgs, reduceShape,
+      [&](KernelBuilder &k, ValueRange kargs) {
+        Value id = k.add(k.mul(k.blockId[0], reduceThreads), k.threadId[0]);
+        k.ifThen(k.lt(id, outputs), [&] {
+          SmallVector<Value> at =
+              k.delinearize(id, {p.n, p.oc, plan.outH, plan.outW});
+          Value b = p.bias ? k.load(kargs[1], {at[1]}) : k.f32(0.0);
+          Value pooled =
+              p.pool == PoolKind::None ? Value() : poolIdentity(k, p.pool);
+          for (int64_t wy = 0; wy < p.poolH; ++wy)
+            for (int64_t wx = 0; wx < p.poolW; ++wx) {
+              Value cy = k.add(k.mul(at[2], p.poolH), wy);
+              Value cx = k.add(k.mul(at[3], p.poolW), wx);
+              Value sum = k.f32(0.0);
+              for (int64_t s = 0; s < splits; ++s)
+                sum = k.addF(
+                    sum, k.load(kargs[0], {k.idx(s), at[0], at[1], cy, cx}));
+              Value v = convEpilogue(k, p, sum, b);
               pooled = pooled ? poolCombine(k, p.pool, pooled, v) : v;
             }
-            if (p.pool != PoolKind::None)
-              pooled = poolFinish(k, p.pool, pooled, k.f32(double(windows)));
-            results.push_back(pooled);
-          }
-          k.ifThen(k.andI(k.lt(oy, outH), k.lt(ox[j], outW)), [&] {
-            for (int64_t t = 0; t < channels; ++t)
-              k.store(results[t], output, {n, k.add(oc0, t), oy, ox[j]});
-          });
-        }
+          if (p.pool != PoolKind::None)
+            pooled = poolFinish(k, p.pool, pooled, k.f32(double(windows)));
+          k.store(pooled, kargs.back(), at);
+        });
       });
   return true;
 }

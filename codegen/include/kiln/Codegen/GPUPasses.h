@@ -51,6 +51,8 @@ struct GPUPipelineOptions {
   std::string features = "+ptx80";
   /// The convolution kernel (`--gpu-conv`): shared or direct.
   std::string convKernel = "shared";
+  /// Streaming multiprocessors the kernels are sized for (`--gpu-sms`).
+  int64_t smCount = 132;
 };
 
 /// nn (simplified) -> host @forward with gpu.launch_func + gpu.module:

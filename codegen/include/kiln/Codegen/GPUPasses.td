@@ -24,10 +24,13 @@ def NNToGPUPass : Pass<"kiln-nn-to-gpu", "mlir::ModuleOp"> {
     - conv2d (+bias, + a following ReLU, + a following non-overlapping max
       or average pool, or `nn.fused_conv2d`): one thread per (pooled) output
       pixel and a tile of output channels, accumulators in registers. With
-      `conv-kernel=shared` (the default) a block of 8x16 output pixels
-      first copies its input window and its channels' weights into shared
-      memory, a chunk of input channels at a time, between barriers;
-      grouped convolutions and windows too large for 48 KB take the direct
+      `conv-kernel=shared` (the default) a block of up to 128 threads
+      shaped to the output (up to 4 pixels x 8 channels each) first copies
+      its input window and its channels' weights into shared memory, a
+      chunk of input channels at a time, between barriers; a layer with
+      too few blocks for `sm-count` SMs splits its input channels over
+      blocks that write raw sums, added by a second kernel. Grouped
+      convolutions and windows too large for 48 KB take the direct
       kernel (`conv-kernel=direct` for every layer), whose threads read
       global memory: the threads of a warp read neighbouring input columns
       (coalesced), all threads of a block share one channel tile (weights
@@ -45,7 +48,11 @@ def NNToGPUPass : Pass<"kiln-nn-to-gpu", "mlir::ModuleOp"> {
   let options = [
     Option<"convKernel", "conv-kernel", "std::string", "\"shared\"",
            "Convolution kernel: shared (input window and weights through "
-           "shared-memory tiles where they fit) or direct">
+           "shared-memory tiles where they fit) or direct">,
+    Option<"smCount", "sm-count", "int64_t", "132",
+           "Streaming multiprocessors of the target GPU (132 on an H100 or "
+           "H200): convolutions with too few blocks to keep them busy split "
+           "their input channels or give threads less work">
   ];
   let dependentDialects = [
     "mlir::arith::ArithDialect", "mlir::gpu::GPUDialect",
