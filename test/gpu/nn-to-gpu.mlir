@@ -185,9 +185,9 @@ func.func @forward(%x: tensor<1x2x9x9xf32>) -> tensor<1x4x4x4xf32> {
 // -----
 
 // Tests that flatten is a view (no kernel) and linear + ReLU become the
-// split-K pair: 8 features x 32 lanes per block (ceil(20 / 8) = 3 blocks,
-// 3 rows of the batch each), partial sums [3, 20, 32], then one thread per
-// output adds the lanes, the bias and the ReLU.
+// split-K pair: 8 features x 32 lanes per block (one tile of the 3 batch
+// rows, ceil(20 / 8) = 3 blocks of features), partial sums [3, 20, 32],
+// then one thread per output adds the lanes, the bias and the ReLU.
 
 // CHECK-LABEL: module attributes {gpu.container_module
 // CHECK: func.func @forward
@@ -195,7 +195,7 @@ func.func @forward(%x: tensor<1x2x9x9xf32>) -> tensor<1x4x4x4xf32> {
 // CHECK-DAG: %[[C256:.*]] = arith.constant 256 : index
 // CHECK: %[[FLAT:.*]] = memref.collapse_shape %{{.*}} {{\[}}[0], [1, 2, 3]] : memref<3x2x4x4xf32> into memref<3x32xf32>
 // CHECK: %[[PARTIAL:.*]] = memref.alloc() {{.*}} : memref<3x20x32xf32>
-// CHECK: gpu.launch_func @kiln_kernels::@linear_partial_0 blocks in (%[[C3]], %{{.*}}, %{{.*}}) threads in (%[[C256]], %{{.*}}, %{{.*}}) args(%[[FLAT]] : memref<3x32xf32>, %{{.*}} : memref<20x32xf32>, %[[PARTIAL]] : memref<3x20x32xf32>)
+// CHECK: gpu.launch_func @kiln_kernels::@linear_partial_0 blocks in (%{{.*}}, %[[C3]], %{{.*}}) threads in (%[[C256]], %{{.*}}, %{{.*}}) args(%[[FLAT]] : memref<3x32xf32>, %{{.*}} : memref<20x32xf32>, %[[PARTIAL]] : memref<3x20x32xf32>)
 // CHECK: gpu.launch_func @kiln_kernels::@linear_reduce_1 {{.*}} args(%[[PARTIAL]] : memref<3x20x32xf32>, %{{.*}} : memref<20xf32>, %{{.*}} : memref<3x20xf32>)
 // CHECK-NOT: gpu.launch_func
 // CHECK: gpu.func @linear_partial_0

@@ -4,13 +4,18 @@
 //
 // Linear layers are bound by reading w (VGG's first one is 411 MB), so the
 // kernel streams each weight once per tile of batch rows with coalesced
-// loads: 32 lanes share one output feature and read consecutive k, each
-// accumulating its own partial sums for up to kRows batch rows in
-// registers. The partials[m, n, lane] go to a small scratch buffer and a
-// second kernel, one thread per output, adds the 32 partials in a fixed
-// order, the bias and the ReLU. (No shuffles: kiln-gpu-emulate runs
-// barriers but not warp shuffles.)
-//
+// loads: a warp's 32 lanes share its output features and read consecutive
+// k, each accumulating its own partial sums for a tile of batch rows in
+// registers. At batch 1 a warp takes one feature (the most warps to keep
+// loads in flight). From 8 rows on it takes 4 features, so that each input
+// load feeds 4 FMAs (one per feature), and tiles of 8 rows (32
+// accumulators, few enough registers for 3 blocks per SM). The row tiles
+// are the grid's x dimension: blocks that read the same weights run one
+// after another, so a batch of 32 streams them from DRAM once and from L2
+// three times. The partials[m, n, lane]
+// go to a small scratch buffer and a second kernel, one thread per output,
+// adds the 32 partials in a fixed order, the bias and the ReLU. (No
+// shuffles: kiln-gpu-emulate runs barriers but not warp shuffles.)
 //===----------------------------------------------------------------------===//
 
 #include "KernelBuilder.h"
@@ -21,8 +26,11 @@ namespace kiln::kernels {
 
 namespace {
 constexpr int64_t kLanes = 32;
-constexpr int64_t kFeaturesPerBlock = 8;
+constexpr int64_t kWarps = 8;
+/// Batch rows per tile.
 constexpr int64_t kRows = 8;
+/// Features per warp from kRows batch rows on.
+constexpr int64_t kFeatures = 4;
 } // namespace
 
 SmallVector<int64_t> linearPartialsShape(int64_t m, int64_t n) {
@@ -32,39 +40,51 @@ SmallVector<int64_t> linearPartialsShape(int64_t m, int64_t n) {
 void emitLinear(ModelBuilder &builder, Location loc, int64_t m, int64_t kDim,
                 int64_t n, bool relu, Value x, Value w, Value bias,
                 Value partials, Value y) {
+  int64_t features = m >= kRows ? kFeatures : 1;
   int64_t rows = std::min(m, kRows);
   LaunchShape partialShape;
-  partialShape.grid = {ceilDiv(n, kFeaturesPerBlock), ceilDiv(m, rows), 1};
-  partialShape.block = {kLanes * kFeaturesPerBlock, 1, 1};
+  partialShape.grid = {ceilDiv(m, rows), ceilDiv(n, kWarps * features), 1};
+  partialShape.block = {kLanes * kWarps, 1, 1};
   builder.launch(
       "linear_partial", loc, {x, w, partials}, partialShape,
       [&](KernelBuilder &k, ValueRange args) {
         Value lane = k.rem(k.threadId[0], kLanes);
-        Value feature = k.add(k.mul(k.blockId[0], kFeaturesPerBlock),
-                              k.div(k.threadId[0], kLanes));
-        Value row0 = k.mul(k.blockId[1], rows);
-        k.ifThen(k.lt(feature, n), [&] {
-          // Rows past m (when rows does not divide m) read row m - 1 and are
-          // not stored.
-          SmallVector<Value> rowIds;
+        Value feature0 = k.mul(
+            k.add(k.mul(k.blockId[1], kWarps), k.div(k.threadId[0], kLanes)),
+            features);
+        Value row0 = k.mul(k.blockId[0], rows);
+        k.ifThen(k.lt(feature0, n), [&] {
+          // Rows past m (when rows does not divide m) read row m - 1 and
+          // features past n read feature n - 1; neither is stored.
+          SmallVector<Value> rowIds, featureIds;
           for (int64_t r = 0; r < rows; ++r)
             rowIds.push_back(k.minS(k.add(row0, r), k.idx(m - 1)));
-          SmallVector<Value> zeros(rows, k.f32(0.0));
+          for (int64_t f = 0; f < features; ++f)
+            featureIds.push_back(
+                n % features == 0 ? k.add(feature0, f)
+                                  : k.minS(k.add(feature0, f), k.idx(n - 1)));
+          // Accumulator r * features + f: row row0 + r, feature feature0 + f.
+          SmallVector<Value> zeros(rows * features, k.f32(0.0));
           SmallVector<Value> acc = k.loop(
               lane, k.idx(kDim), kLanes, zeros, [&](Value i, ValueRange acc) {
-                Value wv = k.load(args[1], {feature, i});
-                SmallVector<Value> next;
-                for (int64_t r = 0; r < rows; ++r)
-                  next.push_back(
-                      k.fma(k.load(args[0], {rowIds[r], i}), wv, acc[r]));
+                SmallVector<Value> ws, next(acc);
+                for (int64_t f = 0; f < features; ++f)
+                  ws.push_back(k.load(args[1], {featureIds[f], i}));
+                for (int64_t r = 0; r < rows; ++r) {
+                  Value xv = k.load(args[0], {rowIds[r], i});
+                  for (int64_t f = 0; f < features; ++f)
+                    next[r * features + f] =
+                        k.fma(xv, ws[f], acc[r * features + f]);
+                }
                 return next;
               });
-          for (int64_t r = 0; r < rows; ++r) {
-            Value row = k.add(row0, r);
-            k.ifThen(k.lt(row, m), [&] {
-              k.store(acc[r], args[2], {row, feature, lane});
-            });
-          }
+          for (int64_t r = 0; r < rows; ++r)
+            for (int64_t f = 0; f < features; ++f) {
+              Value row = k.add(row0, r), feature = k.add(feature0, f);
+              k.ifThen(k.andI(k.lt(row, m), k.lt(feature, n)), [&] {
+                k.store(acc[r * features + f], args[2], {row, feature, lane});
+              });
+            }
         });
       });
 
