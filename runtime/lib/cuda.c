@@ -138,12 +138,24 @@ static void print_profile(void) {
     total += state.launch_ms[i];
   fprintf(stderr, "kiln gpu profile: %ld runs, %.3f ms of kernels per run\n",
           state.runs, total / state.runs);
+  fprintf(stderr, "  %-24s %-20s %5s %9s %6s %9s %9s\n", "kernel", "grid",
+          "block", "ms", "share", "GFLOP/s", "GB/s");
   for (int32_t i = 0; i < plan->num_launches; ++i) {
     const kiln_gpu_launch *l = &plan->launches[i];
-    fprintf(stderr, "  %-24s grid %ux%ux%u block %u  %9.3f ms  %5.1f%%\n",
-            plan->kernel_names[l->kernel], l->grid[0], l->grid[1], l->grid[2],
-            l->block[0], state.launch_ms[i] / state.runs,
+    double ms = state.launch_ms[i] / state.runs;
+    char grid[32];
+    snprintf(grid, sizeof grid, "%ux%ux%u", l->grid[0], l->grid[1],
+             l->grid[2]);
+    /* bytes / (ms * 1e6) is GB/s; flops / (ms * 1e6) GFLOP/s. */
+    double rate = ms > 0 ? 1.0 / (ms * 1e6) : 0.0;
+    fprintf(stderr, "  %-24s %-20s %5u %9.4f %5.1f%% ",
+            plan->kernel_names[l->kernel], grid, l->block[0], ms,
             total > 0 ? 100 * state.launch_ms[i] / total : 0.0);
+    if (l->flops > 0)
+      fprintf(stderr, "%9.0f", (double)l->flops * rate);
+    else
+      fprintf(stderr, "%9s", "-");
+    fprintf(stderr, " %9.1f\n", (double)l->bytes * rate);
   }
 }
 

@@ -67,6 +67,7 @@ void emitConv2D(ModelBuilder &builder, Location loc, const ConvParams &p,
   LaunchShape shape;
   shape.grid = {ceilDiv(pixels, kThreads * pixelsPerThread), p.oc / tile, p.n};
   shape.block = {kThreads, 1, 1};
+  shape.flops = convFlops(p);
   bool padded = p.padTop || p.padLeft ||
                 (p.oh - 1) * p.strideH + (p.kh - 1) * p.dilationH >= p.h ||
                 (p.ow - 1) * p.strideW + (p.kw - 1) * p.dilationW >= p.w;

@@ -330,8 +330,10 @@ LogicalResult LaunchEmulator::run() {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPoint(uniform.getBody()->getTerminator());
     blockMapping.map(loop.getInductionVar(), uniform.getInductionVar());
-    for (auto [i, phase] : llvm::enumerate(item.phases)) {
+    for (auto [i, each] : llvm::enumerate(item.phases)) {
       bool last = i + 1 == item.phases.size();
+      // Lambdas may not capture structured bindings before C++20.
+      auto &phase = each;
       if (failed(forEachThread([&]() -> LogicalResult {
             if (failed(emitPhase(phase)))
               return failure();

@@ -50,6 +50,7 @@ struct Launch {
   int32_t kernel;
   std::array<uint32_t, 3> grid, block;
   SmallVector<int32_t> args;
+  int64_t flops = 0, bytes = 0;
 };
 
 /// The plan read off the host function.
@@ -139,7 +140,11 @@ LogicalResult readPlan(ModuleOp module, func::FuncOp func, Plan &plan) {
                 if (found == ids.end())
                   return launch.emitError("a kernel argument is not a buffer");
                 entry.args.push_back(found->second);
+                entry.bytes += byteSize(cast<MemRefType>(arg.getType()));
               }
+              if (auto flops =
+                      launch->getAttrOfType<IntegerAttr>(kLaunchFlopsAttr))
+                entry.flops = flops.getInt();
               plan.launches.push_back(std::move(entry));
               return success();
             })
@@ -205,7 +210,8 @@ llvm::Constant *buildPlan(llvm::Module &m, const Plan &plan, StringRef ptx) {
   }
 
   auto *dims = llvm::ArrayType::get(i32, 3);
-  auto *launchType = llvm::StructType::get(ctx, {i32, dims, dims, i32, i32});
+  auto *launchType =
+      llvm::StructType::get(ctx, {i32, dims, dims, i32, i32, i64, i64});
   SmallVector<llvm::Constant *> launches, args;
   auto dim3 = [&](const std::array<uint32_t, 3> &d) {
     return llvm::ConstantArray::get(dims, {llvm::ConstantInt::get(i32, d[0]),
@@ -217,7 +223,9 @@ llvm::Constant *buildPlan(llvm::Module &m, const Plan &plan, StringRef ptx) {
         launchType,
         {llvm::ConstantInt::get(i32, launch.kernel), dim3(launch.grid),
          dim3(launch.block), llvm::ConstantInt::get(i32, launch.args.size()),
-         llvm::ConstantInt::get(i32, args.size())}));
+         llvm::ConstantInt::get(i32, args.size()),
+         llvm::ConstantInt::get(i64, launch.flops),
+         llvm::ConstantInt::get(i64, launch.bytes)}));
     for (int32_t arg : launch.args)
       args.push_back(llvm::ConstantInt::get(i32, arg));
   }

@@ -1,6 +1,7 @@
 //===- KernelBuilder.cpp - Writing GPU kernels from C++ -------------------===//
 
 #include "KernelBuilder.h"
+#include "kiln/Codegen/GPUPasses.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 
@@ -207,9 +208,11 @@ void ModelBuilder::launch(
                              h.idx(shape.grid[2])};
   mlir::gpu::KernelDim3 blockDims{h.idx(shape.block[0]), h.idx(shape.block[1]),
                                   h.idx(shape.block[2])};
-  mlir::gpu::LaunchFuncOp::create(host, loc, func, grid, blockDims,
-                                  /*dynamicSharedMemorySize=*/Value(),
-                                  hostArgs);
+  auto launch = mlir::gpu::LaunchFuncOp::create(
+      host, loc, func, grid, blockDims,
+      /*dynamicSharedMemorySize=*/Value(), hostArgs);
+  if (shape.flops)
+    launch->setAttr(kLaunchFlopsAttr, host.getI64IntegerAttr(shape.flops));
 }
 
 } // namespace kiln::kernels

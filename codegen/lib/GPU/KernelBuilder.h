@@ -101,6 +101,9 @@ public:
 struct LaunchShape {
   std::array<int64_t, 3> grid = {1, 1, 1};
   std::array<int64_t, 3> block = {1, 1, 1};
+  /// Floating-point operations of the whole launch, for the runtime's
+  /// profile (0: not counted).
+  int64_t flops = 0;
 };
 
 /// Creates kernels in the gpu.module and launches them from the host
@@ -156,6 +159,11 @@ mlir::Value poolCombine(KernelBuilder &k, PoolKind kind, mlir::Value acc,
                         mlir::Value element);
 mlir::Value poolFinish(KernelBuilder &k, PoolKind kind, mlir::Value acc,
                        mlir::Value count);
+
+/// The multiply-adds of a convolution, as FLOPs (2 per multiply-add).
+inline int64_t convFlops(const ConvParams &p) {
+  return 2 * p.n * p.oc * p.oh * p.ow * (p.c / p.groups) * p.kh * p.kw;
+}
 
 /// A convolution output's fused epilogue: the bias, then the ReLU when the
 /// layer has one.

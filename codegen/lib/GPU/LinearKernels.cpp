@@ -45,6 +45,7 @@ void emitLinear(ModelBuilder &builder, Location loc, int64_t m, int64_t kDim,
   LaunchShape partialShape;
   partialShape.grid = {ceilDiv(m, rows), ceilDiv(n, kWarps * features), 1};
   partialShape.block = {kLanes * kWarps, 1, 1};
+  partialShape.flops = 2 * m * kDim * n;
   builder.launch(
       "linear_partial", loc, {x, w, partials}, partialShape,
       [&](KernelBuilder &k, ValueRange args) {

@@ -202,6 +202,7 @@ bool emitSharedConv2D(ModelBuilder &builder, Location loc, const ConvParams &p,
   LaunchShape shape;
   shape.grid = {plan.rowTiles * plan.columnTiles, channelTiles * splits, p.n};
   shape.block = {threads, 1, 1};
+  shape.flops = convFlops(p);
   SmallVector<Value> convArgs(args);
   if (partials) {
     convArgs.assign({args[0], args[1], partials});

@@ -26,13 +26,18 @@ typedef struct kiln_gpu_buffer {
 } kiln_gpu_buffer;
 
 /* One kernel launch: kernel_names[kernel] on grid x block threads with the
- * device addresses of buffers args[first_arg .. first_arg + num_args). */
+ * device addresses of buffers args[first_arg .. first_arg + num_args).
+ * `flops` (0 when the kernel does no arithmetic worth counting) and `bytes`
+ * (the sizes of its argument buffers: what it must at least read or write)
+ * turn KILN_GPU_PROFILE's times into rates. */
 typedef struct kiln_gpu_launch {
   int32_t kernel;
   uint32_t grid[3];
   uint32_t block[3];
   int32_t num_args;
   int32_t first_arg;
+  int64_t flops;
+  int64_t bytes;
 } kiln_gpu_launch;
 
 typedef struct kiln_gpu_plan {
@@ -56,7 +61,8 @@ typedef struct kiln_gpu_plan {
  * the PTX and uploads the weights; activations stay on the device. On any
  * failure prints "PROG: error: GPU: ..." and exits with KILN_EXIT_GPU.
  * With KILN_GPU_PROFILE=1 in the environment, every launch is timed and a
- * per-kernel table is printed to stderr at exit. */
+ * per-kernel table (time, share, GFLOP/s and GB/s of argument buffers) is
+ * printed to stderr at exit. */
 void kiln_gpu_run(const kiln_gpu_plan *plan, const float *input, float *output);
 
 #ifdef __cplusplus

@@ -37,6 +37,11 @@ class OpPassManager;
 
 namespace kiln {
 
+/// The floating-point operations of a gpu.launch_func's kernel (an i64
+/// attribute set by kiln-nn-to-gpu where they are worth counting), carried
+/// into the launch plan for KILN_GPU_PROFILE's GFLOP/s.
+inline constexpr llvm::StringLiteral kLaunchFlopsAttr = "kiln.flops";
+
 #define GEN_PASS_DECL
 #include "kiln/Codegen/GPUPasses.h.inc"
 
