@@ -86,6 +86,9 @@ ptxas = os.path.join(cuda_root, "bin", "ptxas")
 if os.path.exists(ptxas):
     config.available_features.add("ptxas")
     config.substitutions.append(("%ptxas", ptxas))
+# runtime/test/fake_cuda.c: a driver without a GPU that checks the runtime.
+config.substitutions.append(
+    ("%fake_cuda_dir", os.path.join(config.kiln_obj_root, "lib", "fake-cuda")))
 cuda_stub = os.path.join(cuda_root, "lib64", "stubs", "libcuda.so")
 if os.path.exists(cuda_stub):
     config.available_features.add("cuda-stub")

@@ -1,0 +1,304 @@
+/*===- fake_cuda.c - A CUDA driver without a GPU, for testing cuda.c ------===*
+ *
+ * Built as libcuda.so.1 in its own directory; a GPU binary run with
+ * LD_LIBRARY_PATH pointing there goes through the runtime's whole path
+ * (runtime/lib/cuda.c): driver loading, device choice, PTX loading, buffer
+ * allocation and uploads, launches, copies, profiling events, and its error
+ * reports. Nothing is computed: device memory is host memory, a launch only
+ * checks its arguments, so the output is the zero-filled output buffer.
+ *
+ * What it checks, failing the call with CUDA_ERROR_INVALID_VALUE (1) and a
+ * line on stderr when wrong:
+ *   - the PTX is NUL-terminated and names every kernel asked for;
+ *   - every copy stays inside one allocation;
+ *   - every launch has a kernel of this module, grid and block sizes within
+ *     CUDA's limits, exactly the block size of the kernel's .maxntid,
+ *     exactly as many parameters as its .entry declares, each pointing at
+ *     the start of a live allocation, and no `extra`.
+ *
+ * Environment:
+ *   FAKE_CUDA_DEVICES=N   devices to report (default 1)
+ *   FAKE_CUDA_FAIL=NAME   make the driver function NAME fail (cuInit,
+ *                         cuModuleLoadDataEx, cuLaunchKernel, cuMemAlloc_v2,
+ *                         cuMemcpyDtoH_v2) with a plausible error
+ *   FAKE_CUDA_LOG=1       print a summary of the launches at exit
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef int CUresult;
+typedef unsigned long long CUdeviceptr;
+
+enum {
+  kSuccess = 0,
+  kInvalidValue = 1,
+  kOutOfMemory = 2,
+  kNoDevice = 100,
+  kInvalidPTX = 218,
+  kNotFound = 500,
+  kIllegalAddress = 700,
+};
+
+/* An allocation: the "device address" is the host pointer. */
+struct allocation {
+  char *base;
+  size_t bytes;
+};
+
+/* A kernel of the loaded module, with what its .entry declares. */
+struct function {
+  char name[128];
+  int params;
+  unsigned maxntid[3];
+};
+
+static struct {
+  const char *ptx;
+  struct allocation allocations[4096];
+  int num_allocations;
+  struct function functions[512];
+  int num_functions;
+  long launches, events;
+  int logging;
+} fake;
+
+static int fails(const char *name) {
+  const char *fail = getenv("FAKE_CUDA_FAIL");
+  return fail && !strcmp(fail, name);
+}
+
+static CUresult invalid(const char *fmt, const char *detail) {
+  fprintf(stderr, "fake cuda: ");
+  fprintf(stderr, fmt, detail);
+  fputc('\n', stderr);
+  return kInvalidValue;
+}
+
+static void summary(void) {
+  fprintf(stderr, "fake cuda: %ld launches checked, %d buffers, %ld events\n",
+          fake.launches, fake.num_allocations, fake.events);
+}
+
+CUresult cuInit(unsigned flags) {
+  (void)flags;
+  if (fails("cuInit"))
+    return kNoDevice;
+  const char *log = getenv("FAKE_CUDA_LOG");
+  if (log && *log && strcmp(log, "0") && !fake.logging) {
+    fake.logging = 1;
+    atexit(summary);
+  }
+  return kSuccess;
+}
+
+CUresult cuDeviceGetCount(int *count) {
+  const char *env = getenv("FAKE_CUDA_DEVICES");
+  *count = env ? atoi(env) : 1;
+  return kSuccess;
+}
+
+CUresult cuDeviceGet(int *device, int ordinal) {
+  *device = ordinal;
+  return kSuccess;
+}
+
+CUresult cuDeviceGetName(char *name, int length, int device) {
+  snprintf(name, (size_t)length, "Fake GPU %d", device);
+  return kSuccess;
+}
+
+CUresult cuDevicePrimaryCtxRetain(void **context, int device) {
+  static int contexts[64];
+  *context = &contexts[device & 63];
+  return kSuccess;
+}
+
+CUresult cuCtxSetCurrent(void *context) {
+  (void)context;
+  return kSuccess;
+}
+
+CUresult cuCtxSynchronize(void) { return kSuccess; }
+
+/* Reads the .entry NAME( declaration: its parameter count and .maxntid. */
+static int describe(const char *name, struct function *f) {
+  char pattern[160];
+  snprintf(pattern, sizeof pattern, ".entry %s(", name);
+  const char *entry = strstr(fake.ptx, pattern);
+  if (!entry)
+    return 0;
+  const char *close = strchr(entry, ')');
+  if (!close)
+    return 0;
+  f->params = 0;
+  for (const char *p = entry; (p = strstr(p, ".param")) && p < close; ++p)
+    ++f->params;
+  f->maxntid[0] = f->maxntid[1] = f->maxntid[2] = 0;
+  const char *body = strchr(close, '{');
+  const char *max = strstr(close, ".maxntid");
+  if (max && (!body || max < body))
+    sscanf(max, ".maxntid %u, %u, %u", &f->maxntid[0], &f->maxntid[1],
+           &f->maxntid[2]);
+  snprintf(f->name, sizeof f->name, "%s", name);
+  return 1;
+}
+
+CUresult cuModuleLoadDataEx(void **module, const void *image, unsigned count,
+                            int *options, void **values) {
+  if (fails("cuModuleLoadDataEx")) {
+    for (unsigned i = 0; i < count; ++i)
+      if (options[i] == 5 /* CU_JIT_ERROR_LOG_BUFFER */)
+        snprintf((char *)values[i], 64, "ptxas fatal: fake JIT failure");
+    return kInvalidPTX;
+  }
+  fake.ptx = (const char *)image;
+  if (strncmp(fake.ptx, "//", 2) || !strstr(fake.ptx, ".version"))
+    return invalid("the image is not PTX text%s", "");
+  *module = &fake;
+  return kSuccess;
+}
+
+CUresult cuModuleGetFunction(void **function, void *module, const char *name) {
+  if (module != &fake || !fake.ptx)
+    return invalid("no module loaded for '%s'", name);
+  if (fake.num_functions == 512)
+    return kOutOfMemory;
+  struct function *f = &fake.functions[fake.num_functions];
+  if (!describe(name, f))
+    return kNotFound;
+  ++fake.num_functions;
+  *function = f;
+  return kSuccess;
+}
+
+CUresult cuMemAlloc_v2(CUdeviceptr *pointer, size_t bytes) {
+  if (fails("cuMemAlloc_v2") || fake.num_allocations == 4096)
+    return kOutOfMemory;
+  char *base = calloc(1, bytes);
+  if (!base)
+    return kOutOfMemory;
+  fake.allocations[fake.num_allocations++] = (struct allocation){base, bytes};
+  *pointer = (CUdeviceptr)(size_t)base;
+  return kSuccess;
+}
+
+/* The allocation holding [pointer, pointer + bytes), or NULL. */
+static struct allocation *find(CUdeviceptr pointer, size_t bytes) {
+  char *p = (char *)(size_t)pointer;
+  for (int i = 0; i < fake.num_allocations; ++i) {
+    struct allocation *a = &fake.allocations[i];
+    if (p >= a->base && p + bytes <= a->base + a->bytes)
+      return a;
+  }
+  return NULL;
+}
+
+CUresult cuMemcpyHtoD_v2(CUdeviceptr destination, const void *source,
+                         size_t bytes) {
+  if (!find(destination, bytes))
+    return invalid("cuMemcpyHtoD outside every allocation%s", "");
+  memcpy((void *)(size_t)destination, source, bytes);
+  return kSuccess;
+}
+
+CUresult cuMemcpyDtoH_v2(void *destination, CUdeviceptr source,
+                         size_t bytes) {
+  if (fails("cuMemcpyDtoH_v2"))
+    return kIllegalAddress;
+  if (!find(source, bytes))
+    return invalid("cuMemcpyDtoH outside every allocation%s", "");
+  memcpy(destination, (const void *)(size_t)source, bytes);
+  return kSuccess;
+}
+
+CUresult cuLaunchKernel(void *function, unsigned gx, unsigned gy, unsigned gz,
+                        unsigned bx, unsigned by, unsigned bz,
+                        unsigned sharedBytes, void *stream, void **params,
+                        void **extra) {
+  (void)stream;
+  struct function *f = function;
+  if (f < fake.functions || f >= fake.functions + fake.num_functions)
+    return invalid("launch of an unknown function%s", "");
+  if (fails("cuLaunchKernel"))
+    return kIllegalAddress;
+  if (!gx || !gy || !gz || gy > 65535 || gz > 65535)
+    return invalid("'%s': grid out of CUDA's limits", f->name);
+  if (!bx || !by || !bz || bz > 64 || (unsigned long)bx * by * bz > 1024)
+    return invalid("'%s': block out of CUDA's limits", f->name);
+  if (f->maxntid[0] &&
+      (bx != f->maxntid[0] || by != f->maxntid[1] || bz != f->maxntid[2]))
+    return invalid("'%s': block differs from its .maxntid", f->name);
+  if (sharedBytes || extra)
+    return invalid("'%s': unexpected dynamic shared memory or extra",
+                   f->name);
+  if (!params)
+    return invalid("'%s': no parameters", f->name);
+  for (int i = 0; i < f->params; ++i) {
+    CUdeviceptr pointer = *(CUdeviceptr *)params[i];
+    struct allocation *a = find(pointer, 1);
+    if (!a || a->base != (char *)(size_t)pointer)
+      return invalid("'%s': a parameter is not a device buffer", f->name);
+  }
+  ++fake.launches;
+  return kSuccess;
+}
+
+CUresult cuEventCreate(void **event, unsigned flags) {
+  (void)flags;
+  static char events[4096];
+  if (fake.events == 4096)
+    return kOutOfMemory;
+  *event = &events[fake.events++];
+  return kSuccess;
+}
+
+CUresult cuEventRecord(void *event, void *stream) {
+  (void)event, (void)stream;
+  return kSuccess;
+}
+
+CUresult cuEventSynchronize(void *event) {
+  (void)event;
+  return kSuccess;
+}
+
+/* Every launch "takes" 10 microseconds. */
+CUresult cuEventElapsedTime(float *ms, void *start, void *end) {
+  (void)start, (void)end;
+  *ms = 0.01f;
+  return kSuccess;
+}
+
+CUresult cuGetErrorName(CUresult rc, const char **name) {
+  switch (rc) {
+  case kInvalidValue:
+    *name = "CUDA_ERROR_INVALID_VALUE";
+    return kSuccess;
+  case kOutOfMemory:
+    *name = "CUDA_ERROR_OUT_OF_MEMORY";
+    return kSuccess;
+  case kNoDevice:
+    *name = "CUDA_ERROR_NO_DEVICE";
+    return kSuccess;
+  case kInvalidPTX:
+    *name = "CUDA_ERROR_INVALID_PTX";
+    return kSuccess;
+  case kNotFound:
+    *name = "CUDA_ERROR_NOT_FOUND";
+    return kSuccess;
+  case kIllegalAddress:
+    *name = "CUDA_ERROR_ILLEGAL_ADDRESS";
+    return kSuccess;
+  }
+  *name = NULL;
+  return kInvalidValue;
+}
+
+CUresult cuGetErrorString(CUresult rc, const char **text) {
+  *text = rc == kIllegalAddress ? "an illegal memory access was encountered"
+                                : "fake driver error";
+  return kSuccess;
+}
