@@ -204,8 +204,7 @@ CUresult cuMemcpyHtoD_v2(CUdeviceptr destination, const void *source,
   return kSuccess;
 }
 
-CUresult cuMemcpyDtoH_v2(void *destination, CUdeviceptr source,
-                         size_t bytes) {
+CUresult cuMemcpyDtoH_v2(void *destination, CUdeviceptr source, size_t bytes) {
   if (fails("cuMemcpyDtoH_v2"))
     return kIllegalAddress;
   if (!find(source, bytes))
@@ -232,8 +231,7 @@ CUresult cuLaunchKernel(void *function, unsigned gx, unsigned gy, unsigned gz,
       (bx != f->maxntid[0] || by != f->maxntid[1] || bz != f->maxntid[2]))
     return invalid("'%s': block differs from its .maxntid", f->name);
   if (sharedBytes || extra)
-    return invalid("'%s': unexpected dynamic shared memory or extra",
-                   f->name);
+    return invalid("'%s': unexpected dynamic shared memory or extra", f->name);
   if (!params)
     return invalid("'%s': no parameters", f->name);
   for (int i = 0; i < f->params; ++i) {
