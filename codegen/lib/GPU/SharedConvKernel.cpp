@@ -45,6 +45,8 @@ constexpr int64_t kMaxThreadsX = 16;
 /// window) at most: each weight loaded from shared memory feeds that many
 /// FMAs, and with 8 channels they make 32 accumulators.
 constexpr int64_t kOutputsPerThread = 4;
+/// Shared memory banks: words i and i + 32 share one.
+constexpr int64_t kBanks = 32;
 /// The static shared memory every CUDA GPU since sm_20 gives a block.
 constexpr int64_t kSharedFloats = 48 * 1024 / 4;
 /// Blocks per streaming multiprocessor that keep it busy: an SM runs up to
@@ -73,6 +75,7 @@ struct SharedConvPlan {
   int64_t threadsY, threadsX;  // the block's threads, rows x columns
   int64_t tileRows, tileColumns, rowTiles, columnTiles;
   int64_t inRows, inColumns; // input window per channel of a tile
+  int64_t pitch;             // the window's row length in shared memory
   int64_t chunk;             // input channels per shared-memory round
   int64_t splits;            // input-channel ranges with a block each
 };
@@ -115,10 +118,18 @@ std::optional<SharedConvPlan> planWith(const ConvParams &p, int64_t outputs,
     plan.inRows = (convRows - 1) * p.strideH + (p.kh - 1) * p.dilationH + 1;
     plan.inColumns =
         (convColumns - 1) * p.strideW + (p.kw - 1) * p.dilationW + 1;
+    // A warp's lanes are rows of threadsX neighbouring threads. When they
+    // read neighbouring words (no stride, no pool), a row pitch of threadsX
+    // modulo the 32 banks puts each lane on its own bank; an unpadded pitch
+    // would make the rows of a warp collide (2-way conflicts).
+    plan.pitch = plan.inColumns;
+    if (p.strideH * p.poolH == 1 && p.strideW * p.poolW == 1)
+      plan.pitch +=
+          ((plan.threadsX - plan.inColumns) % kBanks + kBanks) % kBanks;
     plan.chunk = 0;
     for (int64_t c : {8, 4, 2, 1})
       if (p.c % c == 0 &&
-          c * (plan.inRows * plan.inColumns + plan.channels * p.kh * p.kw) <=
+          c * (plan.inRows * plan.pitch + plan.channels * p.kh * p.kw) <=
               kSharedFloats) {
         plan.chunk = c;
         break;
@@ -211,8 +222,7 @@ bool emitSharedConv2D(ModelBuilder &builder, Location loc, const ConvParams &p,
       "conv2d_shared", loc, convArgs, shape,
       [&](KernelBuilder &k, ValueRange kargs) {
         Value input = kargs[0], weight = kargs[1];
-        Value inputTile =
-            k.workgroupBuffer({chunk, plan.inRows, plan.inColumns});
+        Value inputTile = k.workgroupBuffer({chunk, plan.inRows, plan.pitch});
         // A tap's weights for the block's channels side by side: one or
         // two 128-bit loads.
         Value weightTile = k.workgroupBuffer({chunk, p.kh, p.kw, channels});
