@@ -47,7 +47,9 @@
 // (sm-count=1), which takes the most work per thread: a block of 6x6
 // threads covers the 6x6 pooled pixels for 8 output channels, so the grid
 // is (1 tile, 2 channel tiles, 2 images). The block's conv outputs (12x12,
-// the pool's windows) read the whole 14x14 input; per input channel (3 do
+// the pool's windows) read the whole 14x14 input, stored as even and odd
+// rows and columns (neighbouring threads' windows are 2 apart), rows padded
+// to 38 words (6 threads per row, modulo 32 banks); per input channel (3 do
 // not split into chunks of 2 or more) the threads copy the window, zero
 // outside the image, and the 1 x 3 x 3 taps of 8 weights into workgroup
 // buffers (aligned for 128-bit loads), wait, accumulate 4 windows x 8
@@ -57,7 +59,7 @@
 // SHARED-DAG: %[[C2:.*]] = arith.constant 2 : index
 // SHARED-DAG: %[[C36:.*]] = arith.constant 36 : index
 // SHARED: gpu.launch_func @kiln_kernels::@conv2d_shared_0 blocks in (%[[C1]], %[[C2]], %[[C2]]) threads in (%[[C36]], %[[C1]], %[[C1]])
-// SHARED: gpu.func @conv2d_shared_0({{.*}}) workgroup(%[[WINDOW:.*]] : memref<1x14x14xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[WEIGHTS:.*]] : memref<1x3x3x8xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}) kernel
+// SHARED: gpu.func @conv2d_shared_0({{.*}}) workgroup(%[[WINDOW:.*]] : memref<1x14x38xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[WEIGHTS:.*]] : memref<1x3x3x8xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}) kernel
 // SHARED: scf.for %[[C:.*]] = %c0 to %c3 step %c1 iter_args(
 // SHARED-SAME: -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32)
 // SHARED: arith.select

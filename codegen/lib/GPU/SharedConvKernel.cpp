@@ -75,9 +75,15 @@ struct SharedConvPlan {
   int64_t threadsY, threadsX;  // the block's threads, rows x columns
   int64_t tileRows, tileColumns, rowTiles, columnTiles;
   int64_t inRows, inColumns; // input window per channel of a tile
-  int64_t pitch;             // the window's row length in shared memory
-  int64_t chunk;             // input channels per shared-memory round
-  int64_t splits;            // input-channel ranges with a block each
+  // The window in shared memory: rows and columns split by their phase
+  // modulo the step between neighbouring threads' windows (stride x pool),
+  // so that neighbouring threads read neighbouring words (see phaseSplit).
+  int64_t rowPhases, columnPhases, rowsPerPhase, columnsPerPhase;
+  int64_t tileRowsStored; // rowPhases x rowsPerPhase
+  int64_t pitch;          // a stored row's length: >= columnPhases x
+                          // columnsPerPhase, threadsX modulo 32
+  int64_t chunk;          // input channels per shared-memory round
+  int64_t splits;         // input-channel ranges with a block each
 };
 
 /// The threads along one dimension of `extent` outputs, `pixels` per
@@ -118,19 +124,23 @@ std::optional<SharedConvPlan> planWith(const ConvParams &p, int64_t outputs,
     plan.inRows = (convRows - 1) * p.strideH + (p.kh - 1) * p.dilationH + 1;
     plan.inColumns =
         (convColumns - 1) * p.strideW + (p.kw - 1) * p.dilationW + 1;
-    // A warp's lanes are rows of threadsX neighbouring threads. When they
-    // read neighbouring words (no stride, no pool), a row pitch of threadsX
-    // modulo the 32 banks puts each lane on its own bank; an unpadded pitch
-    // would make the rows of a warp collide (2-way conflicts).
-    plan.pitch = plan.inColumns;
-    if (p.strideH * p.poolH == 1 && p.strideW * p.poolW == 1)
-      plan.pitch +=
-          ((plan.threadsX - plan.inColumns) % kBanks + kBanks) % kBanks;
+    // A warp's lanes are rows of threadsX neighbouring threads, and the
+    // phase split makes them read neighbouring words of neighbouring
+    // stored rows: a pitch of threadsX modulo the 32 banks puts each lane
+    // on its own bank (without the split and the padding, strides and
+    // pools spread a warp's loads over some banks twice or more).
+    plan.rowPhases = p.strideH * p.poolH;
+    plan.columnPhases = p.strideW * p.poolW;
+    plan.rowsPerPhase = ceilDiv(plan.inRows, plan.rowPhases);
+    plan.columnsPerPhase = ceilDiv(plan.inColumns, plan.columnPhases);
+    plan.tileRowsStored = plan.rowPhases * plan.rowsPerPhase;
+    int64_t stored = plan.columnPhases * plan.columnsPerPhase;
+    plan.pitch = stored + ((plan.threadsX - stored) % kBanks + kBanks) % kBanks;
     plan.chunk = 0;
     for (int64_t c : {8, 4, 2, 1})
-      if (p.c % c == 0 &&
-          c * (plan.inRows * plan.pitch + plan.channels * p.kh * p.kw) <=
-              kSharedFloats) {
+      if (p.c % c == 0 && c * (plan.tileRowsStored * plan.pitch +
+                               plan.channels * p.kh * p.kw) <=
+                              kSharedFloats) {
         plan.chunk = c;
         break;
       }
@@ -222,7 +232,17 @@ bool emitSharedConv2D(ModelBuilder &builder, Location loc, const ConvParams &p,
       "conv2d_shared", loc, convArgs, shape,
       [&](KernelBuilder &k, ValueRange kargs) {
         Value input = kargs[0], weight = kargs[1];
-        Value inputTile = k.workgroupBuffer({chunk, plan.inRows, plan.pitch});
+        Value inputTile =
+            k.workgroupBuffer({chunk, plan.tileRowsStored, plan.pitch});
+        // Where window row (column) `offset` + phases x `base` is stored:
+        // the rows (columns) of one phase side by side.
+        auto phaseSplit = [&](Value base, Value offset, int64_t phases,
+                              int64_t perPhase) {
+          if (phases == 1)
+            return k.add(base, offset);
+          return k.add(k.mul(k.rem(offset, phases), perPhase),
+                       k.add(base, k.div(offset, phases)));
+        };
         // A tap's weights for the block's channels side by side: one or
         // two 128-bit loads.
         Value weightTile = k.workgroupBuffer({chunk, p.kh, p.kw, channels});
@@ -288,13 +308,16 @@ bool emitSharedConv2D(ModelBuilder &builder, Location loc, const ConvParams &p,
             for (int64_t j = 0; j < pixelsX; ++j)
               for (int64_t wy = 0; wy < p.poolH; ++wy)
                 for (int64_t wx = 0; wx < p.poolW; ++wx) {
-                  Value y = k.add(
-                      k.mul(k.add(k.mul(localRows[i], p.poolH), wy), p.strideH),
-                      k.mul(r, p.dilationH));
+                  // Window row localRows[i] x rowPhases + wy strideH + r
+                  // dilationH, and likewise the column.
+                  Value y =
+                      phaseSplit(localRows[i],
+                                 k.add(k.mul(r, p.dilationH), wy * p.strideH),
+                                 plan.rowPhases, plan.rowsPerPhase);
                   Value x =
-                      k.add(k.mul(k.add(k.mul(localColumns[j], p.poolW), wx),
-                                  p.strideW),
-                            k.mul(s, p.dilationW));
+                      phaseSplit(localColumns[j],
+                                 k.add(k.mul(s, p.dilationW), wx * p.strideW),
+                                 plan.columnPhases, plan.columnsPerPhase);
                   Value v = k.load(inputTile, {cc, y, x});
                   for (int64_t t = 0; t < channels; ++t) {
                     int64_t a = accumulator(i, j, wy * p.poolW + wx, t);
@@ -311,7 +334,13 @@ bool emitSharedConv2D(ModelBuilder &builder, Location loc, const ConvParams &p,
                     k.delinearize(i, {chunk, plan.inRows, plan.inColumns});
                 Value v = loadPadded(k, p, input, n, k.add(c0, at[0]),
                                      k.add(inY0, at[1]), k.add(inX0, at[2]));
-                k.store(v, inputTile, at);
+                Value zero = k.idx(0);
+                k.store(
+                    v, inputTile,
+                    {at[0],
+                     phaseSplit(zero, at[1], plan.rowPhases, plan.rowsPerPhase),
+                     phaseSplit(zero, at[2], plan.columnPhases,
+                                plan.columnsPerPhase)});
               });
               // Consecutive threads read consecutive weights of a channel.
               cooperate(channels * chunk * p.kh * p.kw, [&](Value i) {
