@@ -51,24 +51,28 @@
 // rows and columns (neighbouring threads' windows are 2 apart), rows padded
 // to 38 words (6 threads per row, modulo 32 banks); per input channel (3 do
 // not split into chunks of 2 or more) the threads copy the window, zero
-// outside the image, and the 1 x 3 x 3 taps of 8 weights into workgroup
-// buffers (aligned for 128-bit loads), wait, accumulate 4 windows x 8
-// channels from them, and wait again.
+// outside the image, and the 1 x 3 x 3 taps of 8 weights ([9, 8]) into
+// workgroup buffers (aligned for 128-bit loads), wait, accumulate 4
+// windows x 8 channels from them, and wait again.
 // SHARED-LABEL: func.func @forward
 // SHARED-DAG: %[[C1:.*]] = arith.constant 1 : index
 // SHARED-DAG: %[[C2:.*]] = arith.constant 2 : index
 // SHARED-DAG: %[[C36:.*]] = arith.constant 36 : index
 // SHARED: gpu.launch_func @kiln_kernels::@conv2d_shared_0 blocks in (%[[C1]], %[[C2]], %[[C2]]) threads in (%[[C36]], %[[C1]], %[[C1]])
-// SHARED: gpu.func @conv2d_shared_0({{.*}}) workgroup(%[[WINDOW:.*]] : memref<1x14x38xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[WEIGHTS:.*]] : memref<1x3x3x8xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}) kernel
+// SHARED: gpu.func @conv2d_shared_0({{.*}}) workgroup(%[[WINDOW:.*]] : memref<1x14x38xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[WEIGHTS:.*]] : memref<9x8xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}) kernel
 // SHARED: scf.for %[[C:.*]] = %c0 to %c3 step %c1 iter_args(
 // SHARED-SAME: -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32)
+// The window: 2 rows of 14 columns per pass, threads 28 to 35 idle.
+// SHARED: scf.for %{{.*}} = %c0 to %c14 step %c2 {
+// SHARED: scf.if
 // SHARED: arith.select
+// SHARED: memref.load %{{.*}}[%block_id_z, %[[C]], %{{.*}}, %{{.*}}] : memref<2x3x14x14xf32>
 // SHARED: memref.store %{{.*}}, %[[WINDOW]]
 // 72 weights, 2 per thread: no guard.
 // SHARED: scf.for %{{.*}} = %c0 to %c2 step %c1 {
 // SHARED-NOT: scf.if
-// SHARED: memref.load %{{.*}}[%{{.*}}, %[[C]], %{{.*}}, %{{.*}}] : memref<16x3x3x3xf32>
-// SHARED: memref.store %{{.*}}, %[[WEIGHTS]][%c0, %{{.*}}, %{{.*}}, %{{.*}}]
+// SHARED: memref.load %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}] : memref<16x3x3x3xf32>
+// SHARED: memref.store %{{.*}}, %[[WEIGHTS]][%{{.*}}, %{{.*}}]
 // SHARED: gpu.barrier
 // SHARED-COUNT-8: memref.load %[[WEIGHTS]]
 // SHARED: memref.load %[[WINDOW]]

@@ -243,9 +243,11 @@ bool emitSharedConv2D(ModelBuilder &builder, Location loc, const ConvParams &p,
           return k.add(k.mul(k.rem(offset, phases), perPhase),
                        k.add(base, k.div(offset, phases)));
         };
-        // A tap's weights for the block's channels side by side: one or
-        // two 128-bit loads.
-        Value weightTile = k.workgroupBuffer({chunk, p.kh, p.kw, channels});
+        // Row (cc kh + r) kw + s: tap (r, s) of input channel cc of the
+        // chunk, the block's channels side by side (one or two 128-bit
+        // loads).
+        int64_t taps = p.kh * p.kw;
+        Value weightTile = k.workgroupBuffer({chunk * taps, channels});
 
         Value thread = k.threadId[0];
         Value row = k.div(thread, plan.threadsX);
@@ -291,6 +293,55 @@ bool emitSharedConv2D(ModelBuilder &builder, Location loc, const ConvParams &p,
                  });
         };
 
+        // Copies the window of input channels c0 .. c0 + chunk: threads
+        // take rows of up to `threads` neighbouring columns (coalesced
+        // loads), each thread the same column of every row it takes, so
+        // that the loops only add.
+        int64_t passColumns = std::min(plan.inColumns, threads);
+        int64_t passRows = threads / passColumns;
+        Value laneRow = k.div(thread, passColumns);
+        Value laneColumn = k.rem(thread, passColumns);
+        Value zero = k.idx(0);
+        auto copyWindow = [&](Value c0) {
+          k.loop(0, chunk, 1, {}, [&](Value cc, ValueRange) {
+            k.loop(0, plan.inRows, passRows, {}, [&](Value y0, ValueRange) {
+              Value y = k.add(y0, laneRow);
+              k.loop(0, plan.inColumns, passColumns, {},
+                     [&](Value x0, ValueRange) {
+                       Value x = k.add(x0, laneColumn);
+                       auto copy = [&] {
+                         Value v = loadPadded(k, p, input, n, k.add(c0, cc),
+                                              k.add(inY0, y), k.add(inX0, x));
+                         k.store(v, inputTile,
+                                 {cc,
+                                  phaseSplit(zero, y, plan.rowPhases,
+                                             plan.rowsPerPhase),
+                                  phaseSplit(zero, x, plan.columnPhases,
+                                             plan.columnsPerPhase)});
+                       };
+                       // Guards only where a pass can overrun.
+                       Value inside;
+                       auto require = [&](Value cond) {
+                         inside = inside ? k.andI(inside, cond) : cond;
+                       };
+                       if (plan.inRows % passRows)
+                         require(k.lt(y, plan.inRows));
+                       if (plan.inColumns % passColumns)
+                         require(k.lt(x, plan.inColumns));
+                       if (threads % passColumns)
+                         require(k.lt(thread, passRows * passColumns));
+                       if (inside)
+                         k.ifThen(inside, copy);
+                       else
+                         copy();
+                       return SmallVector<Value>();
+                     });
+              return SmallVector<Value>();
+            });
+            return SmallVector<Value>();
+          });
+        };
+
         // Accumulator ((i pixelsX + j) windows + w) channels + t: pixel
         // (i, j), position w of its pool window, output channel oc0 + t.
         auto accumulator = [&](int64_t i, int64_t j, int64_t w, int64_t t) {
@@ -302,8 +353,9 @@ bool emitSharedConv2D(ModelBuilder &builder, Location loc, const ConvParams &p,
         // tap (r, s).
         auto step = [&](Value cc, Value r, Value s, ValueRange acc) {
           SmallVector<Value> next(acc), ws;
+          Value tap = k.add(k.mul(k.add(k.mul(cc, p.kh), r), p.kw), s);
           for (int64_t t = 0; t < channels; ++t)
-            ws.push_back(k.load(weightTile, {cc, r, s, k.idx(t)}));
+            ws.push_back(k.load(weightTile, {tap, k.idx(t)}));
           for (int64_t i = 0; i < pixelsY; ++i)
             for (int64_t j = 0; j < pixelsX; ++j)
               for (int64_t wy = 0; wy < p.poolH; ++wy)
@@ -329,26 +381,16 @@ bool emitSharedConv2D(ModelBuilder &builder, Location loc, const ConvParams &p,
         SmallVector<Value> sums = k.loop(
             0, channelsPerSplit, chunk, zeros, [&](Value c, ValueRange acc) {
               Value c0 = k.add(cBase, c);
-              cooperate(chunk * plan.inRows * plan.inColumns, [&](Value i) {
-                SmallVector<Value> at =
-                    k.delinearize(i, {chunk, plan.inRows, plan.inColumns});
-                Value v = loadPadded(k, p, input, n, k.add(c0, at[0]),
-                                     k.add(inY0, at[1]), k.add(inX0, at[2]));
-                Value zero = k.idx(0);
-                k.store(
-                    v, inputTile,
-                    {at[0],
-                     phaseSplit(zero, at[1], plan.rowPhases, plan.rowsPerPhase),
-                     phaseSplit(zero, at[2], plan.columnPhases,
-                                plan.columnsPerPhase)});
-              });
+              copyWindow(c0);
               // Consecutive threads read consecutive weights of a channel.
-              cooperate(channels * chunk * p.kh * p.kw, [&](Value i) {
+              int64_t run = chunk * taps;
+              cooperate(channels * run, [&](Value i) {
+                Value t = k.div(i, run), rest = k.rem(i, run);
                 SmallVector<Value> at =
-                    k.delinearize(i, {channels, chunk, p.kh, p.kw});
-                Value v = k.load(weight, {k.add(oc0, at[0]), k.add(c0, at[1]),
-                                          at[2], at[3]});
-                k.store(v, weightTile, {at[1], at[2], at[3], at[0]});
+                    k.delinearize(rest, {chunk, p.kh, p.kw});
+                Value v = k.load(
+                    weight, {k.add(oc0, t), k.add(c0, at[0]), at[1], at[2]});
+                k.store(v, weightTile, {rest, t});
               });
               k.barrier();
               SmallVector<Value> next =
