@@ -908,30 +908,41 @@ int emitGPUModule(mlir::OwningOpRef<mlir::ModuleOp> module,
   options.smCount = gpuSMs;
   // PTX 8.0 is the first ISA with sm_90; older chips take the same.
   options.features = "+ptx80";
-  mlir::PassManager pm(&context);
-  if (failed(mlir::applyPassManagerCLOptions(pm)))
-    return fail(kBadUsage, "invalid pass manager options");
-  mlir::applyDefaultTimingPassManagerCLOptions(pm);
+  // Two pass managers: the model's kernels and launches (kiln-nn-to-gpu
+  // refuses models beyond the GPU path's limits: a user error), then the
+  // kernels' compilation (a failure there is Kiln's).
+  mlir::PassManager kernels(&context), compile(&context);
+  for (mlir::PassManager *pm : {&kernels, &compile}) {
+    if (failed(mlir::applyPassManagerCLOptions(*pm)))
+      return fail(kBadUsage, "invalid pass manager options");
+    mlir::applyDefaultTimingPassManagerCLOptions(*pm);
+  }
   bool nnStage = emit <= Stage::Fused;
   if (emit != Stage::NN) {
     if (!noSimplify)
-      pm.addPass(createSimplifyPass());
+      kernels.addPass(createSimplifyPass());
     // kiln-nn-to-gpu takes nn.fused_conv2d / nn.fused_linear as they come.
     if (!noFuse && emit != Stage::Simplified)
-      pm.addPass(createFusePass());
+      kernels.addPass(createFusePass());
     if (!nnStage)
-      buildNNToGPUPipeline(pm, options);
+      buildNNToGPUPipeline(kernels, options);
     if (!nnStage && emit != Stage::GPU) {
       if (gpuEmulate) {
         PipelineOptions cpu;
-        buildGPUEmulationPipeline(pm);
-        buildLoopsToLLVMPipeline(pm, cpu);
+        buildGPUEmulationPipeline(compile);
+        buildLoopsToLLVMPipeline(compile, cpu);
       } else {
-        buildGPUToPTXPipeline(pm, options);
+        buildGPUToPTXPipeline(compile, options);
       }
     }
   }
-  if (failed(pm.run(*module)))
+  // The diagnostics name the layer and the limit; the IR would be noise.
+  context.printOpOnDiagnostic(false);
+  if (failed(kernels.run(*module)))
+    return fail(kBadInput,
+                "'" + inputFile + "' cannot be compiled for the GPU");
+  context.printOpOnDiagnostic(true);
+  if (failed(compile.run(*module)))
     return internalError("lowering '" + inputFile + "' for the GPU failed");
 
   auto writeText = [&](function_ref<void(raw_ostream &)> print) {

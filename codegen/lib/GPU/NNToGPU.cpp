@@ -407,6 +407,27 @@ LogicalResult Lowering::run(Value input, Value out) {
   return success();
 }
 
+/// CUDA's grid limits: 2^31 - 1 blocks along x, 65535 along y and z.
+LogicalResult checkGridLimits(func::FuncOp host) {
+  WalkResult result = host.walk([](gpu::LaunchFuncOp launch) {
+    Value sizes[] = {launch.getGridSizeX(), launch.getGridSizeY(),
+                     launch.getGridSizeZ()};
+    const int64_t limits[] = {INT32_MAX, 65535, 65535};
+    for (int i = 0; i < 3; ++i) {
+      std::optional<int64_t> size = getConstantIntValue(sizes[i]);
+      if (size && *size > limits[i]) {
+        launch.emitError() << "this layer needs " << *size << " GPU blocks "
+                           << "along grid dimension "
+                           << "xyz"[i] << ", more than CUDA's " << limits[i]
+                           << " (compile for a smaller batch)";
+        return WalkResult::interrupt();
+      }
+    }
+    return WalkResult::advance();
+  });
+  return failure(result.wasInterrupted());
+}
+
 struct NNToGPUPass : public impl::NNToGPUPassBase<NNToGPUPass> {
   using NNToGPUPassBase::NNToGPUPassBase;
 
@@ -454,6 +475,8 @@ struct NNToGPUPass : public impl::NNToGPUPassBase<NNToGPUPass> {
       return signalPassFailure();
     func::ReturnOp::create(b, func.getLoc());
     func.erase();
+    if (failed(checkGridLimits(host)))
+      return signalPassFailure();
   }
 };
 
