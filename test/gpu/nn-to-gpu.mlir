@@ -154,6 +154,18 @@ func.func @forward(%x: tensor<1x32x14x14xf32>) -> tensor<1x16x7x7xf32> {
 // CHECK: gpu.func @conv2d_0
 // CHECK: scf.for {{.*}} -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32) {
 // CHECK-COUNT-4: scf.if
+// The shared-memory kernel, with blocks enough for the GPU (here one SM)
+// without splitting, gives a thread 4 pixels for 16 channels: 14x9 threads
+// cover 56x9 pixels (4 x 25 tiles, 64 / 16 = 4 channel tiles), 64
+// accumulators, each tap's 16 weights in one row of the [4 x 9, 16] tile.
+// SHARED-LABEL: func.func @forward
+// SHARED: gpu.launch_func @kiln_kernels::@conv2d_shared_0 blocks in (%c100, %c4, %c1) threads in (%c126, %c1, %c1)
+// SHARED: gpu.func @conv2d_shared_0({{.*}}) workgroup(%{{.*}} : memref<4x11x78xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[W16:.*]] : memref<36x16xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}) kernel
+// The 4 input channels make one chunk (no chunk loop).
+// SHARED: gpu.barrier
+// SHARED: scf.for {{.*}} -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32) {
+// SHARED-COUNT-16: memref.load %[[W16]]
+// SHARED-COUNT-16: math.fma
 func.func @forward(%x: tensor<1x4x224x224xf32>) -> tensor<1x64x224x224xf32> {
   %w = arith.constant dense<0.125> : tensor<64x4x3x3xf32>
   %0 = nn.conv2d %x, %w stride [1, 1] padding [1, 1, 1, 1] dilation [1, 1] groups 1 : (tensor<1x4x224x224xf32>, tensor<64x4x3x3xf32>) -> tensor<1x64x224x224xf32>

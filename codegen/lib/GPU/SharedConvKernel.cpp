@@ -43,7 +43,7 @@ constexpr int64_t kMaxThreads = 128;
 constexpr int64_t kMaxThreadsX = 16;
 /// Conv outputs a thread computes per output channel (pixels x pool
 /// window) at most: each weight loaded from shared memory feeds that many
-/// FMAs, and with 8 channels they make 32 accumulators.
+/// FMAs, and with 8 (16) channels they make 32 (64) accumulators.
 constexpr int64_t kOutputsPerThread = 4;
 /// Shared memory banks: words i and i + 32 share one.
 constexpr int64_t kBanks = 32;
@@ -172,25 +172,32 @@ std::optional<SharedConvPlan> planWith(const ConvParams &p, int64_t outputs,
   return plan;
 }
 
-/// Takes the most work per thread (each weight loaded from shared memory
-/// feeding up to 4 FMAs, each input up to 8) that still gives each SM half
-/// of kBlocksPerSM blocks, with splits; layers too small for that get fewer
-/// pixels per thread, then fewer channels per block.
+/// Takes the most work per thread that still gives each SM half of
+/// kBlocksPerSM blocks, with splits; layers too small for that get fewer
+/// pixels per thread, then fewer channels per block. The most work, 4 conv
+/// outputs for 16 channels (64 accumulators: 4 shared loads of inputs and 4
+/// 128-bit loads of weights per 64 FMAs, and half the window copies per
+/// FMA of 8 channels), takes about 130 registers, so fewer blocks fit on an
+/// SM: only layers that fill the GPU without splits (large batches) get it.
 std::optional<SharedConvPlan> planSharedConv(const ConvParams &p,
                                              int64_t smCount) {
   int64_t targetBlocks = smCount * kBlocksPerSM;
   if (p.groups != 1)
     return std::nullopt;
-  const std::pair<int64_t, int64_t> workPerThread[] = {
-      {kOutputsPerThread, 8}, {2, 8}, {2, 4}, {1, 4}, {1, 2}};
+  const std::pair<int64_t, int64_t> workPerThread[] = {{kOutputsPerThread, 16},
+                                                       {kOutputsPerThread, 8},
+                                                       {2, 8},
+                                                       {2, 4},
+                                                       {1, 4},
+                                                       {1, 2}};
   // Powers of two: the smaller of two divides the channels too.
-  int64_t mostChannels = firstDivisor(p.oc, {8, 4, 2, 1});
+  int64_t mostChannels = firstDivisor(p.oc, {16, 8, 4, 2, 1});
   std::optional<SharedConvPlan> best;
   int64_t bestBlocks = 0;
   for (auto [outputs, channels] : workPerThread) {
     std::optional<SharedConvPlan> plan =
         planWith(p, outputs, std::min(mostChannels, channels), targetBlocks);
-    if (!plan)
+    if (!plan || (channels == 16 && plan->splits > 1))
       continue;
     int64_t blocks = plan->rowTiles * plan->columnTiles *
                      (p.oc / plan->channels) * p.n * plan->splits;
