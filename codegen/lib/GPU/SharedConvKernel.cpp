@@ -11,16 +11,18 @@
 // Mapping: a block's threads form a grid of threadsY rows x threadsX
 // columns (at most 128 threads, shaped to the output so that small images
 // waste few of them); a thread computes pixelsY x pixelsX (pooled) output
-// pixels, threadsY rows and threadsX columns apart, for `channels` output
-// channels, each pool window's conv outputs side by side. Each weight read
-// from shared memory feeds that many FMAs (4 when they allow) and the
-// weights of one tap are contiguous, so the 8 of them come in two 128-bit
-// loads; neighbouring threads read neighbouring input columns (few bank
-// conflicts). Per chunk of input channels the block's threads copy the
-// chunk's input window (zero outside the image: that is the padding) and
-// its weights with consecutive threads on consecutive global addresses
-// (coalesced), wait at a barrier, accumulate from shared memory, and wait
-// again before the next chunk overwrites the tiles.
+// pixels, threadsY rows and threadsX columns apart, for `channels` (up to
+// 16) output channels, each pool window's conv outputs side by side. Each
+// weight read from shared memory feeds that many FMAs (4 when they allow)
+// and the weights of one tap are contiguous, so they come in 128-bit
+// loads. The input tile stores rows and columns split by phase modulo the
+// step between neighbouring threads' windows, rows padded to threadsX
+// modulo 32 words, so that a warp's lanes read 32 different banks. Per
+// chunk of input channels the block's threads copy the chunk's input
+// window (zero outside the image: that is the padding) and its weights
+// with consecutive threads on consecutive global addresses (coalesced),
+// wait at a barrier, accumulate from shared memory, and wait again before
+// the next chunk overwrites the tiles.
 //
 // A layer with too few blocks to fill the GPU (the late layers of a batch-1
 // network: VGG-16's 14x14 layers make 64 blocks, an H100 runs 132 SMs)
