@@ -29,7 +29,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The driver API's types as cuda.c declares them (UBSan checks that calls
+ * through function pointers match the callee's type). */
 typedef int CUresult;
+typedef int CUdevice;
+typedef struct CUctx_st *CUcontext;
+typedef struct CUmod_st *CUmodule;
+typedef struct CUfunc_st *CUfunction;
+typedef struct CUstream_st *CUstream;
+typedef struct CUevent_st *CUevent;
 typedef unsigned long long CUdeviceptr;
 
 enum {
@@ -49,7 +57,7 @@ struct allocation {
 };
 
 /* A kernel of the loaded module, with what its .entry declares. */
-struct function {
+struct CUfunc_st {
   char name[128];
   int params;
   unsigned maxntid[3];
@@ -59,7 +67,7 @@ static struct {
   const char *ptx;
   struct allocation allocations[4096];
   int num_allocations;
-  struct function functions[512];
+  struct CUfunc_st functions[512];
   int num_functions;
   long launches, events;
   int logging;
@@ -100,23 +108,35 @@ CUresult cuDeviceGetCount(int *count) {
   return kSuccess;
 }
 
-CUresult cuDeviceGet(int *device, int ordinal) {
+CUresult cuDeviceGet(CUdevice *device, int ordinal) {
   *device = ordinal;
   return kSuccess;
 }
 
-CUresult cuDeviceGetName(char *name, int length, int device) {
+CUresult cuDeviceGetName(char *name, int length, CUdevice device) {
   snprintf(name, (size_t)length, "Fake GPU %d", device);
   return kSuccess;
 }
 
-CUresult cuDevicePrimaryCtxRetain(void **context, int device) {
-  static int contexts[64];
+/* Handles point into these; the driver's structs are opaque to the caller. */
+struct CUctx_st {
+  int device;
+};
+struct CUmod_st {
+  int loaded;
+};
+struct CUevent_st {
+  int recorded;
+};
+
+CUresult cuDevicePrimaryCtxRetain(CUcontext *context, CUdevice device) {
+  static struct CUctx_st contexts[64];
+  contexts[device & 63].device = device;
   *context = &contexts[device & 63];
   return kSuccess;
 }
 
-CUresult cuCtxSetCurrent(void *context) {
+CUresult cuCtxSetCurrent(CUcontext context) {
   (void)context;
   return kSuccess;
 }
@@ -124,7 +144,7 @@ CUresult cuCtxSetCurrent(void *context) {
 CUresult cuCtxSynchronize(void) { return kSuccess; }
 
 /* Reads the .entry NAME( declaration: its parameter count and .maxntid. */
-static int describe(const char *name, struct function *f) {
+static int describe(const char *name, CUfunction f) {
   char pattern[160];
   snprintf(pattern, sizeof pattern, ".entry %s(", name);
   const char *entry = strstr(fake.ptx, pattern);
@@ -146,7 +166,9 @@ static int describe(const char *name, struct function *f) {
   return 1;
 }
 
-CUresult cuModuleLoadDataEx(void **module, const void *image, unsigned count,
+static struct CUmod_st module;
+
+CUresult cuModuleLoadDataEx(CUmodule *loaded, const void *image, unsigned count,
                             int *options, void **values) {
   if (fails("cuModuleLoadDataEx")) {
     for (unsigned i = 0; i < count; ++i)
@@ -157,16 +179,18 @@ CUresult cuModuleLoadDataEx(void **module, const void *image, unsigned count,
   fake.ptx = (const char *)image;
   if (strncmp(fake.ptx, "//", 2) || !strstr(fake.ptx, ".version"))
     return invalid("the image is not PTX text%s", "");
-  *module = &fake;
+  module.loaded = 1;
+  *loaded = &module;
   return kSuccess;
 }
 
-CUresult cuModuleGetFunction(void **function, void *module, const char *name) {
-  if (module != &fake || !fake.ptx)
+CUresult cuModuleGetFunction(CUfunction *function, CUmodule from,
+                             const char *name) {
+  if (from != &module || !fake.ptx)
     return invalid("no module loaded for '%s'", name);
   if (fake.num_functions == 512)
     return kOutOfMemory;
-  struct function *f = &fake.functions[fake.num_functions];
+  CUfunction f = &fake.functions[fake.num_functions];
   if (!describe(name, f))
     return kNotFound;
   ++fake.num_functions;
@@ -213,12 +237,11 @@ CUresult cuMemcpyDtoH_v2(void *destination, CUdeviceptr source, size_t bytes) {
   return kSuccess;
 }
 
-CUresult cuLaunchKernel(void *function, unsigned gx, unsigned gy, unsigned gz,
+CUresult cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz,
                         unsigned bx, unsigned by, unsigned bz,
-                        unsigned sharedBytes, void *stream, void **params,
+                        unsigned sharedBytes, CUstream stream, void **params,
                         void **extra) {
   (void)stream;
-  struct function *f = function;
   if (f < fake.functions || f >= fake.functions + fake.num_functions)
     return invalid("launch of an unknown function%s", "");
   if (fails("cuLaunchKernel"))
@@ -244,27 +267,28 @@ CUresult cuLaunchKernel(void *function, unsigned gx, unsigned gy, unsigned gz,
   return kSuccess;
 }
 
-CUresult cuEventCreate(void **event, unsigned flags) {
+CUresult cuEventCreate(CUevent *event, unsigned flags) {
   (void)flags;
-  static char events[4096];
+  static struct CUevent_st events[4096];
   if (fake.events == 4096)
     return kOutOfMemory;
   *event = &events[fake.events++];
   return kSuccess;
 }
 
-CUresult cuEventRecord(void *event, void *stream) {
-  (void)event, (void)stream;
+CUresult cuEventRecord(CUevent event, CUstream stream) {
+  (void)stream;
+  event->recorded = 1;
   return kSuccess;
 }
 
-CUresult cuEventSynchronize(void *event) {
+CUresult cuEventSynchronize(CUevent event) {
   (void)event;
   return kSuccess;
 }
 
 /* Every launch "takes" 10 microseconds. */
-CUresult cuEventElapsedTime(float *ms, void *start, void *end) {
+CUresult cuEventElapsedTime(float *ms, CUevent start, CUevent end) {
   (void)start, (void)end;
   *ms = 0.01f;
   return kSuccess;
