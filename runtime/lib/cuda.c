@@ -28,6 +28,8 @@ typedef struct CUmod_st *CUmodule;
 typedef struct CUfunc_st *CUfunction;
 typedef struct CUstream_st *CUstream;
 typedef struct CUevent_st *CUevent;
+typedef struct CUgraph_st *CUgraph;
+typedef struct CUgraphExec_st *CUgraphExec;
 typedef unsigned long long CUdeviceptr;
 
 enum {
@@ -36,6 +38,7 @@ enum {
   CU_JIT_INFO_LOG_BUFFER_SIZE_BYTES = 4,
   CU_JIT_ERROR_LOG_BUFFER = 5,
   CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES = 6,
+  CU_STREAM_CAPTURE_MODE_RELAXED = 2,
 };
 
 /* The driver entry points Kiln uses, by their exported (versioned) names. */
@@ -67,8 +70,22 @@ enum {
   X(cuGetErrorName, "cuGetErrorName", CUresult, (CUresult, const char **))     \
   X(cuGetErrorString, "cuGetErrorString", CUresult, (CUresult, const char **))
 
+/* CUDA graphs (driver 11.4 and newer): optional; without them, or if
+ * capturing the launches fails, every run launches its kernels one by one. */
+#define KILN_CUDA_GRAPH_FUNCTIONS(X)                                           \
+  X(cuStreamCreate, "cuStreamCreate", CUresult, (CUstream *, unsigned))        \
+  X(cuStreamBeginCapture, "cuStreamBeginCapture_v2", CUresult,                 \
+    (CUstream, int))                                                           \
+  X(cuStreamEndCapture, "cuStreamEndCapture", CUresult, (CUstream, CUgraph *)) \
+  X(cuGraphInstantiate, "cuGraphInstantiateWithFlags", CUresult,               \
+    (CUgraphExec *, CUgraph, unsigned long long))                              \
+  X(cuGraphLaunch, "cuGraphLaunch", CUresult, (CUgraphExec, CUstream))
+
 #define KILN_DECLARE(name, symbol, ret, params) ret(*name) params;
-static struct { KILN_CUDA_FUNCTIONS(KILN_DECLARE) } cu;
+static struct {
+  KILN_CUDA_FUNCTIONS(KILN_DECLARE)
+  KILN_CUDA_GRAPH_FUNCTIONS(KILN_DECLARE)
+} cu;
 #undef KILN_DECLARE
 
 /* What the first kiln_gpu_run set up for its plan. */
@@ -76,6 +93,9 @@ static struct {
   const kiln_gpu_plan *plan;
   CUdeviceptr *buffers;
   CUfunction *functions;
+  /* The launches captured as one CUDA graph, when the driver has graphs
+   * and the run is not profiled (KILN_GPU_GRAPH=0 turns them off). */
+  CUgraphExec graph;
   /* KILN_GPU_PROFILE: per-launch events and accumulated milliseconds. */
   CUevent *events;
   double *launch_ms;
@@ -120,6 +140,10 @@ static void load_driver(void) {
     fatal("the CUDA driver has no '%s'", symbol);
   KILN_CUDA_FUNCTIONS(KILN_LOAD)
 #undef KILN_LOAD
+#define KILN_LOAD_OPTIONAL(name, symbol, ret, params)                          \
+  *(void **)(&cu.name) = dlsym(lib, symbol);
+  KILN_CUDA_GRAPH_FUNCTIONS(KILN_LOAD_OPTIONAL)
+#undef KILN_LOAD_OPTIONAL
 }
 
 static void *xcalloc(size_t n, size_t size) {
@@ -144,8 +168,7 @@ static void print_profile(void) {
     const kiln_gpu_launch *l = &plan->launches[i];
     double ms = state.launch_ms[i] / state.runs;
     char grid[32];
-    snprintf(grid, sizeof grid, "%ux%ux%u", l->grid[0], l->grid[1],
-             l->grid[2]);
+    snprintf(grid, sizeof grid, "%ux%ux%u", l->grid[0], l->grid[1], l->grid[2]);
     /* bytes / (ms * 1e6) is GB/s; flops / (ms * 1e6) GFLOP/s. */
     double rate = ms > 0 ? 1.0 / (ms * 1e6) : 0.0;
     fprintf(stderr, "  %-24s %-20s %5u %9.4f %5.1f%% ",
@@ -157,6 +180,46 @@ static void print_profile(void) {
       fprintf(stderr, "%9s", "-");
     fprintf(stderr, " %9.1f\n", (double)l->bytes * rate);
   }
+}
+
+/* Launches plan->launches[i] on `stream`. */
+static CUresult launch(const kiln_gpu_plan *plan, int32_t i, CUstream stream) {
+  const kiln_gpu_launch *l = &plan->launches[i];
+  enum { kMaxArgs = 16 };
+  void *params[kMaxArgs];
+  if (l->num_args > kMaxArgs)
+    fatal("kernel '%s' has too many arguments", plan->kernel_names[l->kernel]);
+  for (int32_t a = 0; a < l->num_args; ++a)
+    params[a] = &state.buffers[plan->args[l->first_arg + a]];
+  return cu.cuLaunchKernel(state.functions[l->kernel], l->grid[0], l->grid[1],
+                           l->grid[2], l->block[0], l->block[1], l->block[2], 0,
+                           stream, params, NULL);
+}
+
+/* Captures every launch into one CUDA graph, launched with one call per run
+ * (the driver then sets up the kernels back to back instead of one call
+ * each). Any failure leaves state.graph NULL: the runs launch the kernels
+ * one by one and report errors there. */
+static void capture_graph(const kiln_gpu_plan *plan) {
+  const char *env = getenv("KILN_GPU_GRAPH");
+  if ((env && !strcmp(env, "0")) || !cu.cuStreamCreate ||
+      !cu.cuStreamBeginCapture || !cu.cuStreamEndCapture ||
+      !cu.cuGraphInstantiate || !cu.cuGraphLaunch)
+    return;
+  CUstream stream;
+  if (cu.cuStreamCreate(&stream, 0) != CUDA_SUCCESS ||
+      cu.cuStreamBeginCapture(stream, CU_STREAM_CAPTURE_MODE_RELAXED) !=
+          CUDA_SUCCESS)
+    return;
+  CUresult rc = CUDA_SUCCESS;
+  for (int32_t i = 0; i < plan->num_launches && rc == CUDA_SUCCESS; ++i)
+    rc = launch(plan, i, stream);
+  CUgraph graph = NULL;
+  CUresult ended = cu.cuStreamEndCapture(stream, &graph);
+  CUgraphExec exec = NULL;
+  if (rc == CUDA_SUCCESS && ended == CUDA_SUCCESS && graph &&
+      cu.cuGraphInstantiate(&exec, graph, 0) == CUDA_SUCCESS)
+    state.graph = exec;
 }
 
 static void setup(const kiln_gpu_plan *plan) {
@@ -222,6 +285,8 @@ static void setup(const kiln_gpu_plan *plan) {
     for (int32_t i = 0; i <= plan->num_launches; ++i)
       check(cu.cuEventCreate(&state.events[i], 0), "cuEventCreate");
     atexit(print_profile);
+  } else {
+    capture_graph(plan);
   }
   state.plan = plan;
 }
@@ -236,27 +301,22 @@ void kiln_gpu_run(const kiln_gpu_plan *plan, const float *input,
   check(cu.cuMemcpyHtoD(state.buffers[plan->input], input,
                         (size_t)plan->buffers[plan->input].bytes),
         "copying the input to the device (cuMemcpyHtoD)");
-  if (state.events)
-    check(cu.cuEventRecord(state.events[0], NULL), "cuEventRecord");
-  for (int32_t i = 0; i < plan->num_launches; ++i) {
-    const kiln_gpu_launch *l = &plan->launches[i];
-    enum { kMaxArgs = 16 };
-    void *params[kMaxArgs];
-    if (l->num_args > kMaxArgs)
-      fatal("kernel '%s' has too many arguments",
-            plan->kernel_names[l->kernel]);
-    for (int32_t a = 0; a < l->num_args; ++a)
-      params[a] = &state.buffers[plan->args[l->first_arg + a]];
-    CUresult rc = cu.cuLaunchKernel(
-        state.functions[l->kernel], l->grid[0], l->grid[1], l->grid[2],
-        l->block[0], l->block[1], l->block[2], 0, NULL, params, NULL);
-    if (rc != CUDA_SUCCESS) {
-      fprintf(stderr, "%s: launching kernel '%s'\n",
-              program_invocation_short_name, plan->kernel_names[l->kernel]);
-      check(rc, "cuLaunchKernel");
-    }
+  if (state.graph) {
+    check(cu.cuGraphLaunch(state.graph, NULL), "cuGraphLaunch");
+  } else {
     if (state.events)
-      check(cu.cuEventRecord(state.events[i + 1], NULL), "cuEventRecord");
+      check(cu.cuEventRecord(state.events[0], NULL), "cuEventRecord");
+    for (int32_t i = 0; i < plan->num_launches; ++i) {
+      CUresult rc = launch(plan, i, NULL);
+      if (rc != CUDA_SUCCESS) {
+        fprintf(stderr, "%s: launching kernel '%s'\n",
+                program_invocation_short_name,
+                plan->kernel_names[plan->launches[i].kernel]);
+        check(rc, "cuLaunchKernel");
+      }
+      if (state.events)
+        check(cu.cuEventRecord(state.events[i + 1], NULL), "cuEventRecord");
+    }
   }
   /* Synchronous copy: also reports errors of the kernels themselves. */
   check(cu.cuMemcpyDtoH(output, state.buffers[plan->output],

@@ -11,6 +11,8 @@
  * line on stderr when wrong:
  *   - the PTX is NUL-terminated and names every kernel asked for;
  *   - every copy stays inside one allocation;
+ *   - launches captured into a CUDA graph are checked when captured, and
+ *     their buffers again when the graph is launched;
  *   - every launch has a kernel of this module, grid and block sizes within
  *     CUDA's limits, exactly the block size of the kernel's .maxntid,
  *     exactly as many parameters as its .entry declares, each pointing at
@@ -20,7 +22,8 @@
  *   FAKE_CUDA_DEVICES=N   devices to report (default 1)
  *   FAKE_CUDA_FAIL=NAME   make the driver function NAME fail (cuInit,
  *                         cuModuleLoadDataEx, cuLaunchKernel, cuMemAlloc_v2,
- *                         cuMemcpyDtoH_v2) with a plausible error
+ *                         cuMemcpyDtoH_v2, cuStreamBeginCapture_v2,
+ *                         cuGraphLaunch) with a plausible error
  *   FAKE_CUDA_LOG=1       print a summary of the launches at exit
  *
  *===----------------------------------------------------------------------===*/
@@ -38,6 +41,8 @@ typedef struct CUmod_st *CUmodule;
 typedef struct CUfunc_st *CUfunction;
 typedef struct CUstream_st *CUstream;
 typedef struct CUevent_st *CUevent;
+typedef struct CUgraph_st *CUgraph;
+typedef struct CUgraphExec_st *CUgraphExec;
 typedef unsigned long long CUdeviceptr;
 
 enum {
@@ -47,6 +52,7 @@ enum {
   kNoDevice = 100,
   kInvalidPTX = 218,
   kNotFound = 500,
+  kNotSupported = 801,
   kIllegalAddress = 700,
 };
 
@@ -69,9 +75,26 @@ static struct {
   int num_allocations;
   struct CUfunc_st functions[512];
   int num_functions;
-  long launches, events;
+  long launches, events, graph_launches;
   int logging;
 } fake;
+
+/* Streams capture launches into graphs; launching a graph checks and counts
+ * them again. */
+struct recorded_launch {
+  CUfunction function;
+  CUdeviceptr args[16];
+};
+struct CUgraph_st {
+  struct recorded_launch launches[1024];
+  int count;
+};
+struct CUstream_st {
+  CUgraph capture; /* the graph being captured, or NULL */
+};
+struct CUgraphExec_st {
+  CUgraph graph;
+};
 
 static int fails(const char *name) {
   const char *fail = getenv("FAKE_CUDA_FAIL");
@@ -86,8 +109,11 @@ static CUresult invalid(const char *fmt, const char *detail) {
 }
 
 static void summary(void) {
-  fprintf(stderr, "fake cuda: %ld launches checked, %d buffers, %ld events\n",
-          fake.launches, fake.num_allocations, fake.events);
+  fprintf(stderr,
+          "fake cuda: %ld launches checked, %d buffers, %ld events, %ld graph "
+          "launches\n",
+          fake.launches, fake.num_allocations, fake.events,
+          fake.graph_launches);
 }
 
 CUresult cuInit(unsigned flags) {
@@ -257,13 +283,81 @@ CUresult cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz,
     return invalid("'%s': unexpected dynamic shared memory or extra", f->name);
   if (!params)
     return invalid("'%s': no parameters", f->name);
+  if (f->params > 16)
+    return invalid("'%s': more parameters than the fake records", f->name);
   for (int i = 0; i < f->params; ++i) {
     CUdeviceptr pointer = *(CUdeviceptr *)params[i];
     struct allocation *a = find(pointer, 1);
     if (!a || a->base != (char *)(size_t)pointer)
       return invalid("'%s': a parameter is not a device buffer", f->name);
   }
+  if (stream && stream->capture) {
+    CUgraph graph = stream->capture;
+    if (graph->count == 1024)
+      return kOutOfMemory;
+    struct recorded_launch *r = &graph->launches[graph->count++];
+    r->function = f;
+    for (int i = 0; i < f->params; ++i)
+      r->args[i] = *(CUdeviceptr *)params[i];
+    return kSuccess;
+  }
   ++fake.launches;
+  return kSuccess;
+}
+
+CUresult cuStreamCreate(CUstream *stream, unsigned flags) {
+  (void)flags;
+  static struct CUstream_st streams[16];
+  static int count;
+  if (count == 16)
+    return kOutOfMemory;
+  *stream = &streams[count++];
+  return kSuccess;
+}
+
+CUresult cuStreamBeginCapture_v2(CUstream stream, int mode) {
+  static struct CUgraph_st graphs[4];
+  static int count;
+  if (fails("cuStreamBeginCapture_v2"))
+    return kNotSupported;
+  if (!stream || stream->capture || mode < 0 || mode > 2 || count == 4)
+    return invalid("cuStreamBeginCapture on a bad stream or mode%s", "");
+  stream->capture = &graphs[count++];
+  return kSuccess;
+}
+
+CUresult cuStreamEndCapture(CUstream stream, CUgraph *graph) {
+  if (!stream || !stream->capture)
+    return invalid("cuStreamEndCapture without a capture%s", "");
+  *graph = stream->capture;
+  stream->capture = NULL;
+  return kSuccess;
+}
+
+CUresult cuGraphInstantiateWithFlags(CUgraphExec *exec, CUgraph graph,
+                                     unsigned long long flags) {
+  static struct CUgraphExec_st execs[4];
+  static int count;
+  if (flags || count == 4)
+    return invalid("cuGraphInstantiateWithFlags: unexpected flags%s", "");
+  execs[count].graph = graph;
+  *exec = &execs[count++];
+  return kSuccess;
+}
+
+CUresult cuGraphLaunch(CUgraphExec exec, CUstream stream) {
+  (void)stream;
+  if (fails("cuGraphLaunch"))
+    return kIllegalAddress;
+  for (int i = 0; i < exec->graph->count; ++i) {
+    struct recorded_launch *r = &exec->graph->launches[i];
+    for (int a = 0; a < r->function->params; ++a)
+      if (!find(r->args[a], 1))
+        return invalid("'%s': a graph launch's buffer is gone",
+                       r->function->name);
+    ++fake.launches;
+  }
+  ++fake.graph_launches;
   return kSuccess;
 }
 
@@ -313,6 +407,9 @@ CUresult cuGetErrorName(CUresult rc, const char **name) {
     return kSuccess;
   case kIllegalAddress:
     *name = "CUDA_ERROR_ILLEGAL_ADDRESS";
+    return kSuccess;
+  case kNotSupported:
+    *name = "CUDA_ERROR_NOT_SUPPORTED";
     return kSuccess;
   }
   *name = NULL;

@@ -58,7 +58,9 @@ typedef struct kiln_gpu_plan {
 
 /* Runs `plan` on the input (host memory, buffers[input].bytes long) and
  * writes the output to host memory. The first call initialises CUDA, loads
- * the PTX and uploads the weights; activations stay on the device. On any
+ * the PTX, uploads the weights and captures the launches into a CUDA graph
+ * (KILN_GPU_GRAPH=0: launch them one by one); activations stay on the
+ * device. On any
  * failure prints "PROG: error: GPU: ..." and exits with KILN_EXIT_GPU.
  * With KILN_GPU_PROFILE=1 in the environment, every launch is timed and a
  * per-kernel table (time, share, GFLOP/s and GB/s of argument buffers) is
