@@ -2,9 +2,9 @@
  *
  * The driver is opened with dlopen("libcuda.so.1") on the first call, so
  * that only binaries compiled for NVPTX ever touch it, and a machine
- * without it gets a message instead of a loader error. The types and
- * constants below are the driver API's ABI (cuda.h), declared here so that
- * the runtime builds without the CUDA toolkit.
+ * without it gets a message instead of a loader error. The driver API's
+ * types come from cuda_abi.h, so the runtime builds without the CUDA
+ * toolkit.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -14,32 +14,14 @@
 
 #include "kiln/gpu.h"
 
+#include "cuda_abi.h"
+
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-typedef int CUresult;
-typedef int CUdevice;
-typedef struct CUctx_st *CUcontext;
-typedef struct CUmod_st *CUmodule;
-typedef struct CUfunc_st *CUfunction;
-typedef struct CUstream_st *CUstream;
-typedef struct CUevent_st *CUevent;
-typedef struct CUgraph_st *CUgraph;
-typedef struct CUgraphExec_st *CUgraphExec;
-typedef unsigned long long CUdeviceptr;
-
-enum {
-  CUDA_SUCCESS = 0,
-  CU_JIT_INFO_LOG_BUFFER = 3,
-  CU_JIT_INFO_LOG_BUFFER_SIZE_BYTES = 4,
-  CU_JIT_ERROR_LOG_BUFFER = 5,
-  CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES = 6,
-  CU_STREAM_CAPTURE_MODE_RELAXED = 2,
-};
 
 /* The driver entry points Kiln uses, by their exported (versioned) names. */
 #define KILN_CUDA_FUNCTIONS(X)                                                 \

@@ -34,16 +34,7 @@
 
 /* The driver API's types as cuda.c declares them (UBSan checks that calls
  * through function pointers match the callee's type). */
-typedef int CUresult;
-typedef int CUdevice;
-typedef struct CUctx_st *CUcontext;
-typedef struct CUmod_st *CUmodule;
-typedef struct CUfunc_st *CUfunction;
-typedef struct CUstream_st *CUstream;
-typedef struct CUevent_st *CUevent;
-typedef struct CUgraph_st *CUgraph;
-typedef struct CUgraphExec_st *CUgraphExec;
-typedef unsigned long long CUdeviceptr;
+#include "../lib/cuda_abi.h"
 
 enum {
   kSuccess = 0,
