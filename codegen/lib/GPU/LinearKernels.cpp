@@ -8,14 +8,15 @@
 // k, each accumulating its own partial sums for a tile of batch rows in
 // registers. At batch 1 a warp takes one feature (the most warps to keep
 // loads in flight). From 8 rows on it takes 4 features, so that each input
-// load feeds 4 FMAs (one per feature), and tiles of 8 rows (32
-// accumulators, few enough registers for 3 blocks per SM). The row tiles
-// are the grid's x dimension: blocks that read the same weights run one
-// after another, so a batch of 32 streams them from DRAM once and from L2
-// three times. The partials[m, n, lane]
-// go to a small scratch buffer and a second kernel, one thread per output,
-// adds the 32 partials in a fixed order, the bias and the ReLU. (No
-// shuffles: kiln-gpu-emulate runs barriers but not warp shuffles.)
+// load feeds 4 FMAs, with tiles of 8 rows: 32 accumulators, 64 registers,
+// 4 blocks of 256 threads per SM. The row tiles are the grid's x
+// dimension: blocks that read the same weights run one after another, so
+// a batch of 32 streams them from DRAM once and from L2 three times. The
+// partials[m, n, lane] go to a small scratch buffer and a second kernel,
+// one thread per output, adds the 32 partials in a fixed order, the bias
+// and the ReLU. (No shuffles: kiln-gpu-emulate runs barriers but not warp
+// shuffles.)
+//
 //===----------------------------------------------------------------------===//
 
 #include "KernelBuilder.h"
