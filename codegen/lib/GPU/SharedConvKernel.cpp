@@ -59,10 +59,10 @@ bool emitSharedConv2D(ModelBuilder &builder, Location loc, const ConvParams &p,
   shape.grid = {plan.rowTiles * plan.columnTiles, channelTiles * splits, p.n};
   shape.block = {threads, 1, 1};
   shape.flops = convFlops(p);
+  // A split layer's blocks write raw sums: no bias, the scratch buffer last.
   SmallVector<Value> convArgs(args);
-  if (partials) {
+  if (partials)
     convArgs.assign({args[0], args[1], partials});
-  }
   builder.launch(
       "conv2d_shared", loc, convArgs, shape,
       [&](KernelBuilder &k, ValueRange kargs) {
