@@ -22,6 +22,19 @@ namespace kiln {
 using namespace mlir;
 
 namespace kiln {
+
+std::string layerLabel(DictionaryAttr layer) {
+  std::string label;
+  llvm::raw_string_ostream os(label);
+  if (auto loc = layer.getAs<LocationAttr>("loc"))
+    if (auto fileLoc = Location(loc)->findInstanceOf<FileLineColLoc>())
+      os << llvm::sys::path::filename(fileLoc.getFilename().getValue()) << ":"
+         << fileLoc.getLine() << " ";
+  if (auto name = layer.getAs<StringAttr>("name"))
+    os << name.getValue();
+  return label;
+}
+
 namespace {
 
 /// Ops that take no time worth attributing to a layer of their own.
@@ -52,18 +65,10 @@ struct InstrumentLayersPass
       auto dict = dyn_cast<DictionaryAttr>(layer);
       if (!dict)
         continue;
-      std::string label;
-      llvm::raw_string_ostream os(label);
-      if (auto loc = dict.getAs<LocationAttr>("loc")) {
+      if (auto loc = dict.getAs<LocationAttr>("loc"))
         layerOfLoc.try_emplace(loc, index);
-        if (auto fileLoc = Location(loc)->findInstanceOf<FileLineColLoc>())
-          os << llvm::sys::path::filename(fileLoc.getFilename().getValue())
-             << ":" << fileLoc.getLine() << " ";
-      }
-      if (auto name = dict.getAs<StringAttr>("name"))
-        os << name.getValue();
       labelled.push_back(attrs.getDictionaryAttr(
-          {attrs.getNamedAttr("name", attrs.getStringAttr(label)),
+          {attrs.getNamedAttr("name", attrs.getStringAttr(layerLabel(dict))),
            attrs.getNamedAttr("flops", dict.get("flops")
                                            ? dict.get("flops")
                                            : attrs.getI64IntegerAttr(0))}));

@@ -144,8 +144,8 @@ static void print_profile(void) {
     total += state.launch_ms[i];
   fprintf(stderr, "kiln gpu profile: %ld runs, %.3f ms of kernels per run\n",
           state.runs, total / state.runs);
-  fprintf(stderr, "  %-24s %-20s %5s %9s %6s %9s %9s\n", "kernel", "grid",
-          "block", "ms", "share", "GFLOP/s", "GB/s");
+  fprintf(stderr, "  %-24s %-36s %-14s %5s %9s %6s %9s %9s\n", "kernel",
+          "layer", "grid", "block", "ms", "share", "GFLOP/s", "GB/s");
   for (int32_t i = 0; i < plan->num_launches; ++i) {
     const kiln_gpu_launch *l = &plan->launches[i];
     double ms = state.launch_ms[i] / state.runs;
@@ -153,8 +153,9 @@ static void print_profile(void) {
     snprintf(grid, sizeof grid, "%ux%ux%u", l->grid[0], l->grid[1], l->grid[2]);
     /* bytes / (ms * 1e6) is GB/s; flops / (ms * 1e6) GFLOP/s. */
     double rate = ms > 0 ? 1.0 / (ms * 1e6) : 0.0;
-    fprintf(stderr, "  %-24s %-20s %5u %9.4f %5.1f%% ",
-            plan->kernel_names[l->kernel], grid, l->block[0], ms,
+    fprintf(stderr, "  %-24s %-36s %-14s %5u %9.4f %5.1f%% ",
+            plan->kernel_names[l->kernel], l->layer ? l->layer : "-", grid,
+            l->block[0], ms,
             total > 0 ? 100 * state.launch_ms[i] / total : 0.0);
     if (l->flops > 0)
       fprintf(stderr, "%9.0f", (double)l->flops * rate);

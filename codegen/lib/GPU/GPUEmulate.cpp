@@ -14,6 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/Codegen/GPUPasses.h"
+#include "kiln/Codegen/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/IRMapping.h"
@@ -383,6 +384,10 @@ LogicalResult emulate(gpu::LaunchFuncOp launch) {
 struct GPUEmulatePass : public impl::GPUEmulatePassBase<GPUEmulatePass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    // The layer list names the GPU launches in the runtime's profile; as
+    // host loops they have no per-layer profile (kiln-instrument-layers
+    // would find no op of theirs by location).
+    module->removeAttr(kLayersAttrName);
     for (auto func : module.getOps<func::FuncOp>()) {
       SmallVector<gpu::LaunchFuncOp> launches;
       func.walk([&](gpu::LaunchFuncOp op) { launches.push_back(op); });

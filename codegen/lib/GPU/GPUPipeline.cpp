@@ -6,6 +6,9 @@
 
 #include "kiln/Codegen/GPUPasses.h"
 #include "kiln/Codegen/Passes.h"
+#ifdef KILN_HAVE_NN_PASSES
+#include "kiln/Passes/Passes.h"
+#endif
 
 #include "mlir/Conversion/GPUToNVVM/GPUToNVVMPass.h"
 #include "mlir/Conversion/Passes.h"
@@ -27,6 +30,10 @@ void buildNNToGPUPipeline(OpPassManager &pm,
                           const GPUPipelineOptions &options) {
   // Check @forward's signature and record its shapes for the descriptor.
   pm.addPass(createRecordModelSignaturePass());
+#ifdef KILN_HAVE_NN_PASSES
+  // List the layers: each launch is named after its layer in the profile.
+  pm.addPass(createRecordLayersPass());
+#endif
   // nn ops -> host @forward launching Kiln's kernels.
   pm.addPass(createNNToGPUPass(
       NNToGPUPassOptions{options.convKernel, options.smCount}));

@@ -51,6 +51,8 @@ struct Launch {
   std::array<uint32_t, 3> grid, block;
   SmallVector<int32_t> args;
   int64_t flops = 0, bytes = 0;
+  /// The layer the launch computes, as the CPU profile names it.
+  std::string layer;
 };
 
 /// The plan read off the host function.
@@ -64,6 +66,13 @@ struct Plan {
 int64_t byteSize(MemRefType type) { return type.getNumElements() * 4; }
 
 LogicalResult readPlan(ModuleOp module, func::FuncOp func, Plan &plan) {
+  // kiln-record-layers' list: launches carry their layer's location.
+  DenseMap<Attribute, std::string> layerOfLoc;
+  if (auto layers = module->getAttrOfType<ArrayAttr>(kLayersAttrName))
+    for (Attribute layer : layers)
+      if (auto dict = dyn_cast<DictionaryAttr>(layer))
+        if (Attribute loc = dict.get("loc"))
+          layerOfLoc.try_emplace(loc, layerLabel(dict));
   DenseMap<Value, int32_t> ids;
   llvm::StringMap<int32_t> globals, kernels;
   for (BlockArgument arg : func.getArguments()) {
@@ -145,6 +154,7 @@ LogicalResult readPlan(ModuleOp module, func::FuncOp func, Plan &plan) {
               if (auto flops =
                       launch->getAttrOfType<IntegerAttr>(kLaunchFlopsAttr))
                 entry.flops = flops.getInt();
+              entry.layer = layerOfLoc.lookup(launch.getLoc());
               plan.launches.push_back(std::move(entry));
               return success();
             })
@@ -211,7 +221,7 @@ llvm::Constant *buildPlan(llvm::Module &m, const Plan &plan, StringRef ptx) {
 
   auto *dims = llvm::ArrayType::get(i32, 3);
   auto *launchType =
-      llvm::StructType::get(ctx, {i32, dims, dims, i32, i32, i64, i64});
+      llvm::StructType::get(ctx, {i32, dims, dims, i32, i32, i64, i64, ptr});
   SmallVector<llvm::Constant *> launches, args;
   auto dim3 = [&](const std::array<uint32_t, 3> &d) {
     return llvm::ConstantArray::get(dims, {llvm::ConstantInt::get(i32, d[0]),
@@ -225,7 +235,10 @@ llvm::Constant *buildPlan(llvm::Module &m, const Plan &plan, StringRef ptx) {
          dim3(launch.block), llvm::ConstantInt::get(i32, launch.args.size()),
          llvm::ConstantInt::get(i32, args.size()),
          llvm::ConstantInt::get(i64, launch.flops),
-         llvm::ConstantInt::get(i64, launch.bytes)}));
+         llvm::ConstantInt::get(i64, launch.bytes),
+         launch.layer.empty() ? static_cast<llvm::Constant *>(
+                                    llvm::ConstantPointerNull::get(ptr))
+                              : string(launch.layer, "kiln_gpu.layer")}));
     for (int32_t arg : launch.args)
       args.push_back(llvm::ConstantInt::get(i32, arg));
   }

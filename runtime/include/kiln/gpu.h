@@ -38,6 +38,7 @@ typedef struct kiln_gpu_launch {
   int32_t first_arg;
   int64_t flops;
   int64_t bytes;
+  const char *layer; /* e.g. "vgg16.nn:12 conv2d+relu", or NULL */
 } kiln_gpu_launch;
 
 typedef struct kiln_gpu_plan {

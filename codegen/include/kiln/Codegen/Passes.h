@@ -38,6 +38,10 @@ inline constexpr llvm::StringLiteral kWorkspaceBytesAttrName =
 /// Module attribute set by kiln-record-layers: the model's layers as an
 /// array of {name, loc, flops} dictionaries.
 inline constexpr llvm::StringLiteral kLayersAttrName = "kiln.layers";
+/// A `kiln.layers` entry's name in profiles: "FILE:LINE kind" (the file
+/// without folders, a fused layer's first spec line), e.g. "lenet5.nn:6
+/// conv2d+relu+max_pool2d".
+std::string layerLabel(mlir::DictionaryAttr layer);
 /// The runtime function compiled models call as each layer starts.
 inline constexpr llvm::StringLiteral kProfileLayerFunction =
     "kiln_profile_layer";
