@@ -190,7 +190,10 @@ static void capture_graph(const kiln_gpu_plan *plan) {
       !cu.cuGraphInstantiate || !cu.cuGraphLaunch)
     return;
   CUstream stream;
-  if (cu.cuStreamCreate(&stream, 0) != CUDA_SUCCESS ||
+  /* A non-blocking stream: captured work must not wait on the legacy
+   * stream. The graph itself runs on the legacy stream, after the input's
+   * copy and before the output's. */
+  if (cu.cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING) != CUDA_SUCCESS ||
       cu.cuStreamBeginCapture(stream, CU_STREAM_CAPTURE_MODE_RELAXED) !=
           CUDA_SUCCESS)
     return;
