@@ -25,7 +25,7 @@ def NNToGPUPass : Pass<"kiln-nn-to-gpu", "mlir::ModuleOp"> {
       or average pool, or `nn.fused_conv2d`): one thread per (pooled) output
       pixel and a tile of output channels, accumulators in registers. With
       `conv-kernel=shared` (the default) a block of up to 128 threads
-      shaped to the output (up to 4 pixels x 8 channels each) first copies
+      shaped to the output (up to 4 pixels x 16 channels each) first copies
       its input window and its channels' weights into shared memory, a
       chunk of input channels at a time, between barriers; a layer with
       too few blocks for `sm-count` SMs splits its input channels over
