@@ -160,6 +160,19 @@ Value convEpilogue(KernelBuilder &k, const ConvParams &p, Value sum,
   return p.relu ? k.relu(v) : v;
 }
 
+Value pooledEpilogue(KernelBuilder &k, const ConvParams &p, Value bias,
+                     function_ref<Value(int64_t wy, int64_t wx)> sumAt) {
+  Value pooled = p.pool == PoolKind::None ? Value() : poolIdentity(k, p.pool);
+  for (int64_t wy = 0; wy < p.poolH; ++wy)
+    for (int64_t wx = 0; wx < p.poolW; ++wx) {
+      Value v = convEpilogue(k, p, sumAt(wy, wx), bias);
+      pooled = pooled ? poolCombine(k, p.pool, pooled, v) : v;
+    }
+  if (p.pool == PoolKind::None)
+    return pooled;
+  return poolFinish(k, p.pool, pooled, k.f32(double(p.poolH * p.poolW)));
+}
+
 Value ModelBuilder::alloc(ArrayRef<int64_t> shape, Location loc) {
   auto type = MemRefType::get(shape, host.getF32Type());
   return memref::AllocOp::create(host, loc, type, host.getI64IntegerAttr(256));

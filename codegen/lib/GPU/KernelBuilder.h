@@ -169,6 +169,12 @@ inline int64_t convFlops(const ConvParams &p) {
 /// layer has one.
 mlir::Value convEpilogue(KernelBuilder &k, const ConvParams &p, mlir::Value sum,
                          mlir::Value bias);
+/// One (pooled) output of a convolution: the epilogue of each conv output
+/// (wy, wx) of the pool window, `sumAt` giving its sum, pooled (or the one
+/// conv output without a pool).
+mlir::Value
+pooledEpilogue(KernelBuilder &k, const ConvParams &p, mlir::Value bias,
+               llvm::function_ref<mlir::Value(int64_t wy, int64_t wx)> sumAt);
 
 /// input[n, channel, y, x] of a convolution's [N, C, H, W] input, 0 where
 /// (y, x) lies in the padding: the load reads a clamped position, then the

@@ -264,15 +264,10 @@ bool emitSharedConv2D(ModelBuilder &builder, Location loc, const ConvParams &p,
             SmallVector<Value> results;
             for (int64_t t = 0; t < channels; ++t) {
               Value b = p.bias ? k.load(kargs[2], {k.add(oc0, t)}) : k.f32(0.0);
-              Value pooled =
-                  p.pool == PoolKind::None ? Value() : poolIdentity(k, p.pool);
-              for (int64_t w = 0; w < windows; ++w) {
-                Value v = convEpilogue(k, p, sums[accumulator(i, j, w, t)], b);
-                pooled = pooled ? poolCombine(k, p.pool, pooled, v) : v;
-              }
-              if (p.pool != PoolKind::None)
-                pooled = poolFinish(k, p.pool, pooled, k.f32(double(windows)));
-              results.push_back(pooled);
+              results.push_back(
+                  pooledEpilogue(k, p, b, [&](int64_t wy, int64_t wx) {
+                    return sums[accumulator(i, j, wy * p.poolW + wx, t)];
+                  }));
             }
             k.ifThen(inside, [&] {
               for (int64_t t = 0; t < channels; ++t)
@@ -303,21 +298,15 @@ bool emitSharedConv2D(ModelBuilder &builder, Location loc, const ConvParams &p,
           SmallVector<Value> at =
               k.delinearize(id, {p.n, p.oc, plan.outH, plan.outW});
           Value b = p.bias ? k.load(kargs[1], {at[1]}) : k.f32(0.0);
-          Value pooled =
-              p.pool == PoolKind::None ? Value() : poolIdentity(k, p.pool);
-          for (int64_t wy = 0; wy < p.poolH; ++wy)
-            for (int64_t wx = 0; wx < p.poolW; ++wx) {
-              Value cy = k.add(k.mul(at[2], p.poolH), wy);
-              Value cx = k.add(k.mul(at[3], p.poolW), wx);
-              Value sum = k.f32(0.0);
-              for (int64_t s = 0; s < splits; ++s)
-                sum = k.addF(
-                    sum, k.load(kargs[0], {k.idx(s), at[0], at[1], cy, cx}));
-              Value v = convEpilogue(k, p, sum, b);
-              pooled = pooled ? poolCombine(k, p.pool, pooled, v) : v;
-            }
-          if (p.pool != PoolKind::None)
-            pooled = poolFinish(k, p.pool, pooled, k.f32(double(windows)));
+          Value pooled = pooledEpilogue(k, p, b, [&](int64_t wy, int64_t wx) {
+            Value cy = k.add(k.mul(at[2], p.poolH), wy);
+            Value cx = k.add(k.mul(at[3], p.poolW), wx);
+            Value sum = k.f32(0.0);
+            for (int64_t s = 0; s < splits; ++s)
+              sum = k.addF(sum,
+                           k.load(kargs[0], {k.idx(s), at[0], at[1], cy, cx}));
+            return sum;
+          });
           k.store(pooled, kargs.back(), at);
         });
       });
