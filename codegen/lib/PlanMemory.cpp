@@ -30,10 +30,6 @@ using namespace mlir;
 namespace kiln {
 namespace {
 
-/// Offsets and sizes are multiples of this, the alignment the runtime gives
-/// the workspace (KILN_ALIGNMENT) and the one bufferization asked for.
-constexpr int64_t kAlignment = 64;
-
 /// One buffer to place: its allocation, size and live interval, as indices of
 /// ops in the entry block (both ends inclusive).
 struct Buffer {
@@ -62,10 +58,10 @@ std::optional<int64_t> getPlannableBytes(MemRefType type) {
   return type.getNumElements() * (bits / 8);
 }
 
-/// Places `buffers` greedily, largest first, each at the lowest aligned
-/// offset free of the buffers already placed that are live at the same time.
-/// Returns the workspace size.
-int64_t placeBuffers(MutableArrayRef<Buffer> buffers) {
+/// Places `buffers` greedily, largest first, each at the lowest offset that
+/// is a multiple of `alignment` and free of the buffers already placed that
+/// are live at the same time. Returns the workspace size.
+int64_t placeBuffers(MutableArrayRef<Buffer> buffers, int64_t alignment) {
   SmallVector<Buffer *> order;
   for (Buffer &buffer : buffers)
     order.push_back(&buffer);
@@ -87,11 +83,11 @@ int64_t placeBuffers(MutableArrayRef<Buffer> buffers) {
     for (auto [begin, end] : taken) {
       if (offset + buffer->bytes <= begin)
         break;
-      offset = std::max<int64_t>(offset, llvm::alignTo(end, kAlignment));
+      offset = std::max<int64_t>(offset, llvm::alignTo(end, alignment));
     }
     buffer->offset = offset;
     workspaceBytes = std::max<int64_t>(
-        workspaceBytes, llvm::alignTo(offset + buffer->bytes, kAlignment));
+        workspaceBytes, llvm::alignTo(offset + buffer->bytes, alignment));
     placed.push_back(buffer);
   }
   return workspaceBytes;
@@ -105,6 +101,12 @@ struct PlanMemoryPass : public impl::PlanMemoryPassBase<PlanMemoryPass> {
     func::FuncOp func = getEntryFunction(module, entryName);
     if (!func)
       return signalPassFailure();
+    if (alignment < 1 || !llvm::isPowerOf2_64(alignment)) {
+      func.emitError("kiln-plan-memory: alignment must be a power of two, "
+                     "not ")
+          << int64_t(alignment);
+      return signalPassFailure();
+    }
     Block &entry = func.getBody().front();
 
     // Buffers nothing uses any more (e.g. the intermediate results of a
@@ -146,7 +148,7 @@ struct PlanMemoryPass : public impl::PlanMemoryPassBase<PlanMemoryPass> {
       buffers.push_back(std::move(buffer));
     }
 
-    int64_t workspaceBytes = placeBuffers(buffers);
+    int64_t workspaceBytes = placeBuffers(buffers, alignment);
     if (report)
       printReport(func, buffers, workspaceBytes);
 
@@ -178,9 +180,9 @@ struct PlanMemoryPass : public impl::PlanMemoryPassBase<PlanMemoryPass> {
       buffer.alloc.replaceAllUsesWith(view);
       buffer.alloc.erase();
     }
-    module->setAttr(kWorkspaceBytesAttrName,
-                    IntegerAttr::get(IntegerType::get(context, 64),
-                                     workspaceBytes));
+    module->setAttr(
+        kWorkspaceBytesAttrName,
+        IntegerAttr::get(IntegerType::get(context, 64), workspaceBytes));
   }
 
   /// One line per buffer in allocation order (where it comes from, its

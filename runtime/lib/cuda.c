@@ -253,10 +253,20 @@ static void setup(const kiln_gpu_plan *plan) {
     }
   }
 
-  /* Every buffer once; the weights uploaded now and never again. */
+  /* Every buffer once; the weights uploaded now and never again. A view
+   * (an activation placed in the workspace) is an address inside the
+   * buffer it views, which comes before it. */
   state.buffers = xcalloc((size_t)plan->num_buffers, sizeof(CUdeviceptr));
   for (int32_t i = 0; i < plan->num_buffers; ++i) {
     const kiln_gpu_buffer *b = &plan->buffers[i];
+    if (b->view_of >= 0) {
+      const kiln_gpu_buffer *base = &plan->buffers[b->view_of];
+      if (b->view_of >= i || base->view_of >= 0 || b->offset < 0 ||
+          b->bytes > base->bytes || b->offset > base->bytes - b->bytes)
+        fatal("the plan's buffer %d is not inside the buffer it views", i);
+      state.buffers[i] = state.buffers[b->view_of] + (CUdeviceptr)b->offset;
+      continue;
+    }
     check(cu.cuMemAlloc(&state.buffers[i], (size_t)(b->bytes ? b->bytes : 4)),
           "cuMemAlloc");
     if (b->data)

@@ -15,8 +15,10 @@
  *     their buffers again when the graph is launched;
  *   - every launch has a kernel of this module, grid and block sizes within
  *     CUDA's limits, exactly the block size of the kernel's .maxntid,
- *     exactly as many parameters as its .entry declares, each pointing at
- *     the start of a live allocation, and no `extra`.
+ *     exactly as many parameters as its .entry declares, each pointing
+ *     into a live allocation at a multiple of 256 bytes (cuMemAlloc's
+ *     alignment, which the memory plan keeps for the buffers it places in
+ *     its workspace), and no `extra`.
  *
  * Environment:
  *   FAKE_CUDA_DEVICES=N   devices to report (default 1)
@@ -24,7 +26,8 @@
  *                         cuModuleLoadDataEx, cuLaunchKernel, cuMemAlloc_v2,
  *                         cuMemcpyDtoH_v2, cuStreamBeginCapture_v2,
  *                         cuGraphLaunch) with a plausible error
- *   FAKE_CUDA_LOG=1       print a summary of the launches at exit
+ *   FAKE_CUDA_LOG=1       print a summary of the launches and allocations at
+ *                         exit
  *
  *===----------------------------------------------------------------------===*/
 
@@ -64,6 +67,7 @@ static struct {
   const char *ptx;
   struct allocation allocations[4096];
   int num_allocations;
+  size_t allocated_bytes;
   struct CUfunc_st functions[512];
   int num_functions;
   long launches, events, graph_launches;
@@ -101,10 +105,10 @@ static CUresult invalid(const char *fmt, const char *detail) {
 
 static void summary(void) {
   fprintf(stderr,
-          "fake cuda: %ld launches checked, %d buffers, %ld events, %ld graph "
-          "launches\n",
-          fake.launches, fake.num_allocations, fake.events,
-          fake.graph_launches);
+          "fake cuda: %ld launches checked, %d buffers (%zu bytes), %ld "
+          "events, %ld graph launches\n",
+          fake.launches, fake.num_allocations, fake.allocated_bytes,
+          fake.events, fake.graph_launches);
 }
 
 CUresult cuInit(unsigned flags) {
@@ -218,10 +222,14 @@ CUresult cuModuleGetFunction(CUfunction *function, CUmodule from,
 CUresult cuMemAlloc_v2(CUdeviceptr *pointer, size_t bytes) {
   if (fails("cuMemAlloc_v2") || fake.num_allocations == 4096)
     return kOutOfMemory;
-  char *base = calloc(1, bytes);
+  /* cuMemAlloc's addresses are aligned to at least 256 bytes. */
+  size_t rounded = (bytes + 255) / 256 * 256;
+  char *base = rounded >= bytes ? aligned_alloc(256, rounded) : NULL;
   if (!base)
     return kOutOfMemory;
+  memset(base, 0, rounded);
   fake.allocations[fake.num_allocations++] = (struct allocation){base, bytes};
+  fake.allocated_bytes += bytes;
   *pointer = (CUdeviceptr)(size_t)base;
   return kSuccess;
 }
@@ -278,9 +286,10 @@ CUresult cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz,
     return invalid("'%s': more parameters than the fake records", f->name);
   for (int i = 0; i < f->params; ++i) {
     CUdeviceptr pointer = *(CUdeviceptr *)params[i];
-    struct allocation *a = find(pointer, 1);
-    if (!a || a->base != (char *)(size_t)pointer)
-      return invalid("'%s': a parameter is not a device buffer", f->name);
+    if (!find(pointer, 1) || pointer % 256)
+      return invalid("'%s': a parameter is not a 256-byte aligned address in "
+                     "a device buffer",
+                     f->name);
   }
   if (stream && stream->capture) {
     CUgraph graph = stream->capture;

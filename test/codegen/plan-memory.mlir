@@ -1,5 +1,8 @@
 // RUN: kiln-opt %s --split-input-file --verify-diagnostics --kiln-plan-memory | FileCheck %s
 // RUN: kiln-opt %s --split-input-file --verify-diagnostics --kiln-plan-memory=report=true 2>&1 >/dev/null | FileCheck %s --check-prefix=REPORT
+// RUN: kiln-opt %s --split-input-file --verify-diagnostics --kiln-plan-memory=alignment=256 | FileCheck %s --check-prefix=ALIGN256
+// RUN: not kiln-opt %s --split-input-file --kiln-plan-memory=alignment=48 2>&1 | FileCheck %s --check-prefix=BADALIGN
+// BADALIGN: error: kiln-plan-memory: alignment must be a power of two, not 48
 
 // Tests a chain a -> b -> c: a dies when b is computed, so c reuses a's
 // bytes, while b (live together with both) sits after them. The deallocs
@@ -19,6 +22,15 @@
 // CHECK: linalg.copy ins(%[[C]] : memref<16xf32>) outs(%[[OUT]] : memref<16xf32>)
 // CHECK-NOT: memref.dealloc
 // CHECK: return
+
+// With the GPU path's 256-byte alignment (cuMemAlloc's) b moves to 256.
+// ALIGN256-LABEL: func.func @forward(
+// ALIGN256-SAME: %[[WS:[^:]*]]: memref<512xi8>)
+// ALIGN256-DAG: %[[C0:.*]] = arith.constant 0 : index
+// ALIGN256-DAG: %[[C256:.*]] = arith.constant 256 : index
+// ALIGN256: memref.view %[[WS]][%[[C0]]][] : memref<512xi8> to memref<16xf32>
+// ALIGN256: memref.view %[[WS]][%[[C256]]][] : memref<512xi8> to memref<16xf32>
+// ALIGN256: memref.view %[[WS]][%[[C0]]][] : memref<512xi8> to memref<16xf32>
 
 // REPORT-LABEL: memory plan of @forward:
 // REPORT-COUNT-3: 64 bytes at

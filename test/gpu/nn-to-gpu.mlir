@@ -11,12 +11,13 @@
 // pixel (6x6 fit one block) and, this layer being small, per 2 output
 // channels (one block row each: 16 / 2 = 8), one grid layer per image (2).
 // Weights become constant globals, and the last layer writes the model's
-// output buffer directly.
+// output buffer directly: the device workspace of activations (kiln-plan-
+// memory's last argument) is empty.
 
 // CHECK-LABEL: module attributes {gpu.container_module
 // CHECK-SAME: kiln.input_shape = array<i64: 2, 3, 14, 14>
 // CHECK-SAME: kiln.output_shape = array<i64: 2, 16, 6, 6>
-// CHECK: func.func @forward(%[[IN:.*]]: memref<2x3x14x14xf32>, %[[OUT:.*]]: memref<2x16x6x6xf32>)
+// CHECK: func.func @forward(%[[IN:.*]]: memref<2x3x14x14xf32>, %[[OUT:.*]]: memref<2x16x6x6xf32>, %{{.*}}: memref<0xi8>)
 // CHECK-DAG: %[[C1:.*]] = arith.constant 1 : index
 // CHECK-DAG: %[[C2:.*]] = arith.constant 2 : index
 // CHECK-DAG: %[[C8:.*]] = arith.constant 8 : index
@@ -113,7 +114,7 @@ func.func @forward(%x: tensor<2x3x14x14xf32>) -> tensor<2x16x6x6xf32> {
 // CHECK: gpu.launch_func @kiln_kernels::@conv2d_0
 // CHECK-NOT: gpu.launch_func
 // H200-LABEL: func.func @forward
-// H200: %[[RAW:.*]] = memref.alloc() {alignment = 256 : i64} : memref<2x1x16x14x14xf32>
+// H200: %[[RAW:.*]] = memref.view %{{.*}} : memref<25088xi8> to memref<2x1x16x14x14xf32>
 // H200: gpu.launch_func @kiln_kernels::@conv2d_shared_0 blocks in (%c1, %c16, %c1) threads in (%c49, %c1, %c1) args(%{{.*}} : memref<1x32x14x14xf32>, %{{.*}} : memref<16x32x3x3xf32>, %[[RAW]] : memref<2x1x16x14x14xf32>)
 // H200: gpu.launch_func @kiln_kernels::@conv2d_split_reduce_1 blocks in (%c4, %c1, %c1) threads in (%c256, %c1, %c1) args(%[[RAW]] : memref<2x1x16x14x14xf32>, %{{.*}} : memref<16xf32>, %{{.*}} : memref<1x16x7x7xf32>)
 // The split's first input channel: 16 x (block_id.y mod 2).
@@ -179,7 +180,7 @@ func.func @forward(%x: tensor<1x4x224x224xf32>) -> tensor<1x64x224x224xf32> {
 
 // CHECK-LABEL: module attributes {gpu.container_module
 // CHECK: func.func @forward
-// CHECK: %[[ACT:.*]] = memref.alloc() {alignment = 256 : i64} : memref<1x4x9x9xf32>
+// CHECK: %[[ACT:.*]] = memref.view %{{.*}}[%{{.*}}][] : memref<1536xi8> to memref<1x4x9x9xf32>
 // CHECK: gpu.launch_func @kiln_kernels::@conv2d_0
 // CHECK-SAME: %[[ACT]] : memref<1x4x9x9xf32>)
 // CHECK: gpu.launch_func @kiln_kernels::@max_pool2d_1
@@ -212,7 +213,7 @@ func.func @forward(%x: tensor<1x2x9x9xf32>) -> tensor<1x4x4x4xf32> {
 // CHECK-DAG: %[[C3:.*]] = arith.constant 3 : index
 // CHECK-DAG: %[[C256:.*]] = arith.constant 256 : index
 // CHECK: %[[FLAT:.*]] = memref.collapse_shape %{{.*}} {{\[}}[0], [1, 2, 3]] : memref<3x2x4x4xf32> into memref<3x32xf32>
-// CHECK: %[[PARTIAL:.*]] = memref.alloc() {{.*}} : memref<3x20x32xf32>
+// CHECK: %[[PARTIAL:.*]] = memref.view {{.*}} to memref<3x20x32xf32>
 // CHECK: gpu.launch_func @kiln_kernels::@linear_partial_0 blocks in (%{{.*}}, %[[C3]], %{{.*}}) threads in (%[[C256]], %{{.*}}, %{{.*}}) args(%[[FLAT]] : memref<3x32xf32>, %{{.*}} : memref<20x32xf32>, %[[PARTIAL]] : memref<3x20x32xf32>)
 // CHECK: gpu.launch_func @kiln_kernels::@linear_reduce_1 {{.*}} args(%[[PARTIAL]] : memref<3x20x32xf32>, %{{.*}} : memref<20xf32>, %{{.*}} : memref<3x20xf32>)
 // CHECK-NOT: gpu.launch_func
@@ -237,14 +238,22 @@ func.func @forward(%x: tensor<3x2x4x4xf32>) -> tensor<3x20xf32> {
 // Tests kiln-fuse's ops: nn.fused_conv2d with a pool that tiles its output is
 // one kernel; with overlapping windows (3x3, stride 2) the convolution (with
 // its ReLU) is written to a buffer and pooled by a second kernel;
-// nn.fused_linear applies its ReLU in the reduce kernel.
+// nn.fused_linear applies its ReLU in the reduce kernel. The activations
+// lie in one workspace, 256-byte aligned; the first (dead once the second
+// convolution has read it) and the linear layer's partial sums share bytes.
 
 // CHECK-LABEL: module attributes {gpu.container_module
-// CHECK: func.func @forward
+// CHECK: func.func @forward({{.*}}, %[[WS:.*]]: memref<768xi8>)
+// CHECK-DAG: %[[AT0:.*]] = arith.constant 0 : index
+// CHECK-DAG: %[[AT256:.*]] = arith.constant 256 : index
+// CHECK-DAG: %[[AT512:.*]] = arith.constant 512 : index
+// CHECK: memref.view %[[WS]][%[[AT0]]][] : memref<768xi8> to memref<1x4x4x4xf32>
 // CHECK: gpu.launch_func @kiln_kernels::@conv2d_0 {{.*}} : memref<1x4x4x4xf32>)
-// CHECK: %[[CONV:.*]] = memref.alloc() {{.*}} : memref<1x4x4x4xf32>
+// CHECK: memref.view %[[WS]][%[[AT512]]][] : memref<768xi8> to memref<1x4x1x1xf32>
+// CHECK: %[[CONV:.*]] = memref.view %[[WS]][%[[AT256]]][] : memref<768xi8> to memref<1x4x4x4xf32>
 // CHECK: gpu.launch_func @kiln_kernels::@conv2d_1 {{.*}} %[[CONV]] : memref<1x4x4x4xf32>)
 // CHECK: gpu.launch_func @kiln_kernels::@max_pool2d_2 {{.*}} args(%[[CONV]] : memref<1x4x4x4xf32>, %{{.*}} : memref<1x4x1x1xf32>)
+// CHECK: memref.view %[[WS]][%[[AT0]]][] : memref<768xi8> to memref<1x3x32xf32>
 // CHECK: gpu.launch_func @kiln_kernels::@linear_partial_3
 // CHECK: gpu.launch_func @kiln_kernels::@linear_reduce_4
 // CHECK: gpu.func @conv2d_0

@@ -294,13 +294,15 @@ cl::opt<bool> printMemoryPlan(
     "print-memory-plan",
     cl::desc("Print the static memory plan (each intermediate buffer's "
              "offset in the workspace) and the peak activation memory to "
-             "stderr; needs --emit=loops or later"),
+             "stderr; needs --emit=loops or later (--emit=gpu or later "
+             "with --target=nvptx: the device workspace)"),
     cl::cat(kilnCategory));
 
 cl::opt<bool> noMemoryPlan(
     "no-memory-plan",
     cl::desc("Allocate each intermediate buffer on the heap at run time "
-             "instead of planning one workspace"),
+             "(on the device: each its own allocation) instead of planning "
+             "one workspace"),
     cl::cat(kilnCategory));
 
 const char *kOverview =
@@ -906,6 +908,8 @@ int emitGPUModule(mlir::OwningOpRef<mlir::ModuleOp> module,
   options.chip = gpuArch;
   options.convKernel = gpuConv;
   options.smCount = gpuSMs;
+  options.planMemory = !noMemoryPlan;
+  options.reportMemoryPlan = printMemoryPlan;
   // PTX 8.0 is the first ISA with sm_90; older chips take the same.
   options.features = "+ptx80";
   // Two pass managers: the model's kernels and launches (kiln-nn-to-gpu

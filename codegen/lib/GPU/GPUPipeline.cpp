@@ -40,6 +40,16 @@ void buildNNToGPUPipeline(OpPassManager &pm,
   // Fold the kernels' index arithmetic (constant shapes) and share it.
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  if (options.planMemory) {
+    // Activations and split-K scratch -> views of one device workspace,
+    // shared by buffers never live at the same time (launches on one
+    // stream run in order). 256 bytes: cuMemAlloc's alignment, so each
+    // view starts as a buffer of its own would.
+    PlanMemoryPassOptions plan;
+    plan.report = options.reportMemoryPlan;
+    plan.alignment = 256;
+    pm.addPass(createPlanMemoryPass(plan));
+  }
 }
 
 void buildGPUToPTXPipeline(OpPassManager &pm,
@@ -116,8 +126,13 @@ struct GPUCLOptions : public PassPipelineOptions<GPUCLOptions> {
       *this, "sm-count",
       llvm::cl::desc("Streaming multiprocessors of the target GPU"),
       llvm::cl::init(132)};
+  Option<bool> planMemory{
+      *this, "plan-memory",
+      llvm::cl::desc("Place activations in one workspace by live interval"),
+      llvm::cl::init(true)};
   GPUPipelineOptions get() const {
     GPUPipelineOptions options;
+    options.planMemory = planMemory;
     options.chip = chip;
     options.features = features;
     options.convKernel = convKernel;

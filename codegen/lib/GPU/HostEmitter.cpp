@@ -1,8 +1,9 @@
 //===- HostEmitter.cpp - The host side of an NVPTX model ------------------===//
 //
-// After buildGPUToPTXPipeline, @forward holds only buffer allocations,
-// weight globals, views and gpu.launch_func ops. They become a constant
-// launch plan (runtime/include/kiln/gpu.h) that runtime/lib/cuda.c runs:
+// After buildGPUToPTXPipeline, @forward holds only buffer allocations (or,
+// after kiln-plan-memory, views of its workspace argument), weight globals,
+// reshapes and gpu.launch_func ops. They become a constant launch plan
+// (runtime/include/kiln/gpu.h) that runtime/lib/cuda.c runs:
 //
 //   kiln_gpu_plan = {ptx, kernels[], buffers[], input, output,
 //                    launches[], args[]}
@@ -44,6 +45,9 @@ struct Buffer {
   /// For weights: the initial contents.
   ArrayRef<char> data;
   ElementsAttr splat;
+  /// For views of the workspace: the buffer viewed and the byte offset.
+  int32_t viewOf = -1;
+  int64_t offset = 0;
 };
 
 struct Launch {
@@ -63,7 +67,9 @@ struct Plan {
   int32_t input = 0, output = 1;
 };
 
-int64_t byteSize(MemRefType type) { return type.getNumElements() * 4; }
+int64_t byteSize(MemRefType type) {
+  return type.getNumElements() * (type.getElementTypeBitWidth() / 8);
+}
 
 LogicalResult readPlan(ModuleOp module, func::FuncOp func, Plan &plan) {
   // kiln-record-layers' list: launches carry their layer's location.
@@ -119,6 +125,20 @@ LogicalResult readPlan(ModuleOp module, func::FuncOp func, Plan &plan) {
                   int64_t(buffer.data.size()) != buffer.bytes)
                 return get.emitError("the weights of '")
                        << get.getName() << "' have the wrong size";
+              plan.buffers.push_back(buffer);
+              return success();
+            })
+            .Case([&](memref::ViewOp view) -> LogicalResult {
+              auto source = ids.find(view.getSource());
+              std::optional<int64_t> offset =
+                  getConstantIntValue(view.getByteShift());
+              if (source == ids.end() || !offset || !view.getSizes().empty())
+                return view.emitError("a view must be of a buffer, at a "
+                                      "constant offset, of static shape");
+              ids[view] = plan.buffers.size();
+              Buffer buffer{byteSize(view.getType()), {}, {}};
+              buffer.viewOf = source->second;
+              buffer.offset = *offset;
               plan.buffers.push_back(buffer);
               return success();
             })
@@ -199,7 +219,7 @@ llvm::Constant *buildPlan(llvm::Module &m, const Plan &plan, StringRef ptx) {
   for (auto [i, name] : llvm::enumerate(plan.kernels))
     kernelNames.push_back(string(name, "kiln_gpu.kernel." + Twine(i)));
 
-  auto *bufferType = llvm::StructType::get(ctx, {i64, ptr});
+  auto *bufferType = llvm::StructType::get(ctx, {i64, ptr, i32, i64});
   SmallVector<llvm::Constant *> buffers;
   for (auto [i, buffer] : llvm::enumerate(plan.buffers)) {
     llvm::Constant *data = llvm::ConstantPointerNull::get(ptr);
@@ -216,7 +236,9 @@ llvm::Constant *buildPlan(llvm::Module &m, const Plan &plan, StringRef ptx) {
                     "kiln_gpu.weight." + Twine(i), 64);
     }
     buffers.push_back(llvm::ConstantStruct::get(
-        bufferType, {llvm::ConstantInt::get(i64, buffer.bytes), data}));
+        bufferType, {llvm::ConstantInt::get(i64, buffer.bytes), data,
+                     llvm::ConstantInt::get(i32, buffer.viewOf),
+                     llvm::ConstantInt::get(i64, buffer.offset)}));
   }
 
   auto *dims = llvm::ArrayType::get(i32, 3);
@@ -267,8 +289,12 @@ translateGPUHostToLLVMIR(ModuleOp module, llvm::LLVMContext &llvmContext,
   if (failed(ptx))
     return nullptr;
   auto func = module.lookupSymbol<func::FuncOp>("forward");
-  if (!func || func.isExternal() || func.getNumArguments() != 2) {
-    module.emitError("the GPU module has no host @forward(memref, memref)");
+  // The third argument, when kiln-plan-memory ran, is the workspace: a
+  // device buffer of the plan like the others.
+  if (!func || func.isExternal() || func.getNumArguments() < 2 ||
+      func.getNumArguments() > 3) {
+    module.emitError("the GPU module has no host @forward(memref, memref"
+                     "[, workspace])");
     return nullptr;
   }
   Plan plan;
@@ -295,7 +321,7 @@ translateGPUHostToLLVMIR(ModuleOp module, llvm::LLVMContext &llvmContext,
       b, loc, kRunSymbol,
       LLVM::LLVMFunctionType::get(voidType, {ptrType, ptrType, ptrType}));
   // The workspace (third) argument stays unused: workspace_bytes is 0, as
-  // activations live on the device.
+  // activations live on the device (in the plan's own workspace).
   auto forward = LLVM::LLVMFuncOp::create(
       b, loc, "forward",
       LLVM::LLVMFunctionType::get(voidType, {ptrType, ptrType, ptrType}));

@@ -19,10 +19,15 @@ extern "C" {
 #endif
 
 /* A device buffer. `data` (bytes long) is uploaded once when the plan is
- * loaded; NULL for activations and scratch buffers. */
+ * loaded; NULL for activations and scratch buffers. An activation placed in
+ * the workspace by the memory plan is a view: `view_of` is the index of the
+ * (earlier) buffer it lies in, at byte `offset`; -1 for a buffer of its
+ * own. */
 typedef struct kiln_gpu_buffer {
   int64_t bytes;
   const void *data;
+  int32_t view_of;
+  int64_t offset;
 } kiln_gpu_buffer;
 
 /* One kernel launch: kernel_names[kernel] on grid x block threads with the

@@ -58,10 +58,16 @@ struct GPUPipelineOptions {
   std::string convKernel = "shared";
   /// Streaming multiprocessors the kernels are sized for (`--gpu-sms`).
   int64_t smCount = 132;
+  /// Activations and scratch buffers share one device workspace, placed by
+  /// live interval (kiln-plan-memory; `--no-memory-plan` turns it off).
+  bool planMemory = true;
+  /// Print that plan to stderr (`--print-memory-plan`).
+  bool reportMemoryPlan = false;
 };
 
 /// nn (simplified) -> host @forward with gpu.launch_func + gpu.module:
-/// records the model's signature, then kiln-nn-to-gpu and cleanups.
+/// records the model's signature, then kiln-nn-to-gpu, cleanups and the
+/// memory plan (@forward(in, out, workspace)).
 void buildNNToGPUPipeline(mlir::OpPassManager &pm,
                           const GPUPipelineOptions &options);
 

@@ -334,9 +334,11 @@ def PlanMemoryPass : Pass<"kiln-plan-memory", "mlir::ModuleOp"> {
     Every statically shaped `memref.alloc` in the entry block gets a live
     interval: from its position to the last op of the entry block that uses
     it or any view of it (deallocations excepted). Buffers are placed, largest
-    first, at the lowest 64-byte aligned offset that does not overlap a
-    buffer whose interval intersects its own, in a workspace passed as a new
-    last argument of the entry function:
+    first, at the lowest aligned offset (`alignment`, 64 bytes by default:
+    what the CPU runtime gives the workspace; the GPU path asks for 256, as
+    cuMemAlloc does) that does not overlap a buffer whose interval
+    intersects its own, in a workspace passed as a new last argument of the
+    entry function:
 
     ```mlir
     func.func @forward(%in: memref<...>, %out: memref<...>,
@@ -356,6 +358,9 @@ def PlanMemoryPass : Pass<"kiln-plan-memory", "mlir::ModuleOp"> {
            "Name of the model's entry function">,
     Option<"report", "report", "bool", /*default=*/"false",
            "Print the plan (one line per buffer, then the totals) to stderr">,
+    Option<"alignment", "alignment", "int64_t", /*default=*/"64",
+           "Offsets and sizes are multiples of this many bytes (a power of "
+           "two)">,
   ];
   let dependentDialects = [
     "mlir::arith::ArithDialect",
