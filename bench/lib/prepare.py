@@ -30,27 +30,6 @@ import torch  # noqa: E402
 import nnref  # noqa: E402
 
 
-def count_macs(model, input_shape):
-    """MACs per image of every Conv2d and Linear, from a batch-1 forward pass."""
-    layers = []
-
-    def hook(mod, inp, out):
-        if isinstance(mod, torch.nn.Conv2d):
-            k = mod.in_channels // mod.groups * mod.kernel_size[0] * mod.kernel_size[1]
-            layers.append({"kind": "conv2d", "out": list(out.shape), "macs": out.numel() * k})
-        elif isinstance(mod, torch.nn.Linear):
-            layers.append({"kind": "linear", "out": list(out.shape),
-                           "macs": out.numel() * mod.in_features})
-
-    handles = [m.register_forward_hook(hook) for m in model.modules()
-               if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
-    with torch.no_grad():
-        model(torch.zeros((1,) + tuple(input_shape[1:])))
-    for h in handles:
-        h.remove()
-    return layers
-
-
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("spec")
@@ -77,7 +56,7 @@ def main():
     if not meta or not os.path.exists(wpath):
         nnref.write_safetensors(wpath, nnref.model_weights(model),
                                 metadata={"model": model.model_name, "seed": str(a.seed)})
-        layers = count_macs(model, model.input_shape)
+        layers = nnref.layer_macs(model, model.input_shape)
         meta = {"stamp": stamp, "model": model.model_name, "spec": os.path.abspath(a.spec),
                 "seed": a.seed, "input_shape": list(model.input_shape),
                 "output_shape": list(model.output_shape),

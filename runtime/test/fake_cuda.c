@@ -134,6 +134,16 @@ CUresult cuDeviceGet(CUdevice *device, int ordinal) {
   return kSuccess;
 }
 
+/* The runtime asks for no attribute; test/gpu/gpu_peak.py (device-check's
+ * peak measurement) asks for the SM count, which a fake GPU puts at 4. */
+CUresult cuDeviceGetAttribute(int *value, int attribute, CUdevice device) {
+  (void)device;
+  if (attribute != 16 /* CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT */)
+    return invalid("cuDeviceGetAttribute: unexpected attribute%s", "");
+  *value = 4;
+  return kSuccess;
+}
+
 CUresult cuDeviceGetName(char *name, int length, CUdevice device) {
   snprintf(name, (size_t)length, "Fake GPU %d", device);
   return kSuccess;

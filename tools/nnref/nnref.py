@@ -6,6 +6,7 @@ Library use (add this directory to sys.path, then `import nnref`):
     model = nnref.build_model(spec)                    # torch module, eval() mode
     nnref.load_weights(model, nnref.read_safetensors("w.safetensors"))
     nnref.write_safetensors(path, {name: float32 array})
+    nnref.layer_macs(model, model.input_shape)        # MACs per conv/linear layer
 
 Command line (use /usr/bin/python3, the Python with torch):
     nnref.py init SPEC --out W.safetensors [--seed S]
@@ -32,7 +33,7 @@ from safetensors_io import read_safetensors, write_safetensors  # noqa: E402,F40
 # The library API (re-exported so users need only `import nnref`).
 __all__ = ["Spec", "SpecError", "load_spec", "parse_spec", "SpecModel", "build_model",
            "parameter_tensors", "read_safetensors", "write_safetensors", "init_model",
-           "model_weights", "load_weights", "run_model"]
+           "model_weights", "load_weights", "run_model", "layer_macs"]
 
 
 def _fmt(shape) -> str:
@@ -99,6 +100,31 @@ def run_model(model: SpecModel, x: np.ndarray) -> np.ndarray:
 
 
 # --- Subcommands -----------------------------------------------------------------
+
+def layer_macs(model: torch.nn.Module, input_shape) -> list:
+    """Multiply-adds per image of every Conv2d and Linear of `model`, in
+    order, from a batch-1 forward pass: [{"kind", "out", "macs"}, ...]. The
+    FLOPs that benchmarks report are 2 x their sum x the batch."""
+    layers = []
+
+    def hook(mod, inp, out):
+        if isinstance(mod, torch.nn.Conv2d):
+            k = mod.in_channels // mod.groups * mod.kernel_size[0] * mod.kernel_size[1]
+            layers.append({"kind": "conv2d", "out": list(out.shape), "macs": out.numel() * k})
+        elif isinstance(mod, torch.nn.Linear):
+            layers.append({"kind": "linear", "out": list(out.shape),
+                           "macs": out.numel() * mod.in_features})
+
+    handles = [m.register_forward_hook(hook) for m in model.modules()
+               if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
+    try:
+        with torch.no_grad():
+            model(torch.zeros((1,) + tuple(input_shape[1:])))
+    finally:
+        for h in handles:
+            h.remove()
+    return layers
+
 
 def cmd_init(args) -> int:
     model = init_model(load_spec(args.spec), args.seed)
