@@ -260,8 +260,9 @@ static void setup(const kiln_gpu_plan *plan) {
   for (int32_t i = 0; i < plan->num_buffers; ++i) {
     const kiln_gpu_buffer *b = &plan->buffers[i];
     if (b->view_of >= 0) {
-      const kiln_gpu_buffer *base = &plan->buffers[b->view_of];
-      if (b->view_of >= i || base->view_of >= 0 || b->offset < 0 ||
+      const kiln_gpu_buffer *base =
+          b->view_of < i ? &plan->buffers[b->view_of] : NULL;
+      if (!base || base->view_of >= 0 || b->offset < 0 ||
           b->bytes > base->bytes || b->offset > base->bytes - b->bytes)
         fatal("the plan's buffer %d is not inside the buffer it views", i);
       state.buffers[i] = state.buffers[b->view_of] + (CUdeviceptr)b->offset;
