@@ -163,6 +163,23 @@ static void print_profile(void) {
       fprintf(stderr, "%9s", "-");
     fprintf(stderr, " %9.1f\n", (double)l->bytes * rate);
   }
+  /* What the model holds on the device: views take no memory of their own. */
+  int64_t weights = 0, activations = 0, io = 0;
+  for (int32_t i = 0; i < plan->num_buffers; ++i) {
+    const kiln_gpu_buffer *b = &plan->buffers[i];
+    if (b->view_of >= 0)
+      continue;
+    if (b->data)
+      weights += b->bytes;
+    else if (i == plan->input || i == plan->output)
+      io += b->bytes;
+    else
+      activations += b->bytes;
+  }
+  fprintf(stderr,
+          "  device memory: %.3f MB of weights, %.3f MB of activations and "
+          "scratch, %.3f MB of input and output\n",
+          weights / 1e6, activations / 1e6, io / 1e6);
 }
 
 /* Launches plan->launches[i] on `stream`. */

@@ -66,11 +66,11 @@ typedef struct kiln_gpu_plan {
  * writes the output to host memory. The first call initialises CUDA, loads
  * the PTX, uploads the weights and captures the launches into a CUDA graph
  * (KILN_GPU_GRAPH=0: launch them one by one); activations stay on the
- * device. On any
- * failure prints "PROG: error: GPU: ..." and exits with KILN_EXIT_GPU.
- * With KILN_GPU_PROFILE=1 in the environment, every launch is timed and a
- * per-kernel table (time, share, GFLOP/s and GB/s of argument buffers) is
- * printed to stderr at exit. */
+ * device. On any failure prints "PROG: error: GPU: ..." and exits with
+ * KILN_EXIT_GPU. With KILN_GPU_PROFILE=1 in the environment, every launch
+ * is timed and a per-kernel table (time, share, GFLOP/s and GB/s of
+ * argument buffers), then the device memory of weights, activations and
+ * input/output, is printed to stderr at exit. */
 void kiln_gpu_run(const kiln_gpu_plan *plan, const float *input, float *output);
 
 #ifdef __cplusplus
