@@ -274,6 +274,59 @@ func.func @forward(%x: tensor<1x2x8x8xf32>) -> tensor<1x3xf32> {
 
 // -----
 
+// Tests an overlapping pool (3x3, stride 2) after a layer that splits its
+// input channels (64 x 9 taps, 4 ranges, on an H200's grid): the split
+// reduction pools, so the pooled 6x6 output is written directly and no
+// pooling kernel is left; each output takes the 9 conv outputs of its
+// window, 2 rows and 2 columns apart from its neighbours', summing the 4
+// ranges of each. For one SM the layer does not split and the pool is a
+// kernel of its own; likewise for the direct kernel.
+
+// CHECK-LABEL: module attributes {gpu.container_module, kiln.input_shape = array<i64: 1, 64, 13, 13>
+// CHECK: gpu.launch_func @kiln_kernels::@conv2d_0
+// CHECK: gpu.launch_func @kiln_kernels::@max_pool2d_1
+// SHARED-LABEL: module attributes {gpu.container_module, kiln.input_shape = array<i64: 1, 64, 13, 13>
+// SHARED: gpu.launch_func @kiln_kernels::@conv2d_shared_0
+// SHARED: gpu.launch_func @kiln_kernels::@max_pool2d_1
+// H200-LABEL: module attributes {gpu.container_module, kiln.input_shape = array<i64: 1, 64, 13, 13>
+// H200: func.func @forward(%{{.*}}: memref<1x64x13x13xf32>, %[[OUT:.*]]: memref<1x32x6x6xf32>
+// H200: %[[RAW:.*]] = memref.view {{.*}} to memref<4x1x32x13x13xf32>
+// H200: gpu.launch_func @kiln_kernels::@conv2d_shared_0 {{.*}} args({{.*}}, %[[RAW]] : memref<4x1x32x13x13xf32>)
+// H200: gpu.launch_func @kiln_kernels::@conv2d_split_reduce_1 {{.*}} args(%[[RAW]] : memref<4x1x32x13x13xf32>, %{{.*}} : memref<32xf32>, %[[OUT]] : memref<1x32x6x6xf32>)
+// H200-NOT: gpu.launch_func
+// H200: gpu.func @conv2d_split_reduce_1(
+// H200-COUNT-36: memref.load %{{.*}} : memref<4x1x32x13x13xf32>
+// H200-NOT: memref.load %{{.*}} : memref<4x1x32x13x13xf32>
+// H200: gpu.return
+func.func @forward(%x: tensor<1x64x13x13xf32>) -> tensor<1x32x6x6xf32> {
+  %w = arith.constant dense<0.125> : tensor<32x64x3x3xf32>
+  %b = arith.constant dense<0.5> : tensor<32xf32>
+  %0 = nn.fused_conv2d %x, %w, %b stride [1, 1] padding [1, 1, 1, 1] dilation [1, 1] groups 1 relu pool "max" kernel [3, 3] stride [2, 2] : (tensor<1x64x13x13xf32>, tensor<32x64x3x3xf32>, tensor<32xf32>) -> tensor<1x32x6x6xf32>
+  return %0 : tensor<1x32x6x6xf32>
+}
+
+// -----
+
+// The same for the unfused chain conv2d, relu, avg_pool2d (3x2 windows,
+// strides 1x2).
+
+// CHECK-LABEL: module attributes {gpu.container_module, kiln.input_shape = array<i64: 1, 64, 13, 12>
+// CHECK: gpu.launch_func @kiln_kernels::@conv2d_0
+// CHECK: gpu.launch_func @kiln_kernels::@avg_pool2d_1
+// H200-LABEL: module attributes {gpu.container_module, kiln.input_shape = array<i64: 1, 64, 13, 12>
+// H200: gpu.launch_func @kiln_kernels::@conv2d_shared_0
+// H200: gpu.launch_func @kiln_kernels::@conv2d_split_reduce_1 {{.*}} %arg1 : memref<1x32x11x6xf32>)
+// H200-NEXT: return
+func.func @forward(%x: tensor<1x64x13x12xf32>) -> tensor<1x32x11x6xf32> {
+  %w = arith.constant dense<0.125> : tensor<32x64x3x3xf32>
+  %0 = nn.conv2d %x, %w stride [1, 1] padding [1, 1, 1, 1] dilation [1, 1] groups 1 : (tensor<1x64x13x12xf32>, tensor<32x64x3x3xf32>) -> tensor<1x32x13x12xf32>
+  %1 = nn.relu %0 : tensor<1x32x13x12xf32>
+  %2 = nn.avg_pool2d %1 kernel [3, 2] stride [1, 2] padding [0, 0, 0, 0] : (tensor<1x32x13x12xf32>) -> tensor<1x32x11x6xf32>
+  return %2 : tensor<1x32x11x6xf32>
+}
+
+// -----
+
 // Tests that a returned view is copied into the output buffer.
 
 // CHECK-LABEL: module attributes {gpu.container_module

@@ -198,6 +198,31 @@ bool emitSharedConv2D(ModelBuilder &builder, mlir::Location loc,
                       const ConvParams &params, mlir::ValueRange args,
                       int64_t smCount);
 
+/// A pool after a convolution whose windows may overlap (AlexNet's 3x3,
+/// stride 2), without padding: pooled[y, x] reduces conv[y sy + i, x sx + j]
+/// for i < kh, j < kw.
+struct OverlappingPool {
+  PoolKind kind;
+  int64_t kh, kw, strideH, strideW;
+  int64_t outH, outW; // the pooled output
+};
+
+/// Whether the shared-memory kernel splits the input channels of `params`
+/// over blocks (a layer too small to fill `smCount` SMs otherwise).
+bool splitsSharedConv(const ConvParams &params, int64_t smCount);
+
+/// The shared-memory convolution (`params` without a pool of its own)
+/// followed by `pool`, for a layer that splits (splitsSharedConv): the
+/// reduction kernel that adds the splits' raw sums then pools them, writing
+/// the pooled result to args.back(). Returns false, emitting nothing, for a
+/// layer that does not split (a second kernel pooling the convolution's
+/// output is then cheaper than recomputing the outputs that neighbouring
+/// windows share).
+bool emitSplitSharedConv2DWithPool(ModelBuilder &builder, mlir::Location loc,
+                                   const ConvParams &params,
+                                   const OverlappingPool &pool,
+                                   mlir::ValueRange args, int64_t smCount);
+
 /// linear (+bias)(+ReLU) of x[m, k] and w[n, k] into y[m, n]; `partials` is
 /// a scratch buffer of linearPartialsShape(m, n).
 void emitLinear(ModelBuilder &builder, mlir::Location loc, int64_t m, int64_t k,

@@ -2,11 +2,12 @@
 //
 // Walks @forward in order and replaces it by a host function that only
 // allocates buffers and launches kernels (see GPUPasses.td). kiln-fuse's
-// nn.fused_conv2d / nn.fused_linear become one kernel each (two when the
-// pool windows overlap); unfused chains (--no-fuse, kiln-opt) are fused
-// here the same way: a convolution takes the ReLU and the non-overlapping
-// pool that follow it when they are its only users; a linear layer takes
-// its ReLU.
+// nn.fused_conv2d / nn.fused_linear become one kernel each, plus the
+// reduction of a layer that splits its input channels. A pool whose
+// windows overlap is taken by that reduction; without one it is a kernel
+// of its own. Unfused chains (--no-fuse, kiln-opt) are fused here the same
+// way: a convolution takes the ReLU and the pool that follow it when they
+// are its only users; a linear layer takes its ReLU.
 //
 //===----------------------------------------------------------------------===//
 
@@ -53,8 +54,15 @@ private:
   LogicalResult lower(Operation *op);
   LogicalResult lowerConv(nn::Conv2DOp op);
   LogicalResult lowerFusedConv(nn::FusedConv2DOp op);
+  FailureOr<SmallVector<Value>> convArgs(Operation *op, const ConvParams &p,
+                                         Value bias, Value result);
   LogicalResult lowerConvKernel(Operation *op, ConvParams p, Value bias,
                                 Value result);
+  /// A convolution that splits (splitsSharedConv) and `pool`, together
+  /// into `pooledResult`.
+  LogicalResult lowerSplitConvWithPool(Operation *op, const ConvParams &p,
+                                       Value bias, const OverlappingPool &pool,
+                                       Value pooledResult);
   LogicalResult lowerLinear(nn::LinearOp op);
   LogicalResult lowerLinear(Operation *op, Value bias, bool relu, Value last);
   Value weight(Value tensor);
@@ -141,8 +149,23 @@ bool tilesOutput(const ConvParams &p, ArrayRef<int64_t> kernel,
          pooled[3] == p.ow / kernel[1];
 }
 
-LogicalResult Lowering::lowerConvKernel(Operation *op, ConvParams p, Value bias,
-                                        Value result) {
+/// The pool of `kind`, `kernel` and `stride` without padding that gives
+/// `pooled` from the conv output of `p`, as the split reduction takes it;
+/// nothing when the output is not the windows that fit (ceil mode).
+std::optional<OverlappingPool>
+overlappingPool(const ConvParams &p, PoolKind kind, ArrayRef<int64_t> kernel,
+                ArrayRef<int64_t> stride, ArrayRef<int64_t> pooled) {
+  if (p.oh < kernel[0] || p.ow < kernel[1] ||
+      pooled[2] != (p.oh - kernel[0]) / stride[0] + 1 ||
+      pooled[3] != (p.ow - kernel[1]) / stride[1] + 1)
+    return std::nullopt;
+  return OverlappingPool{kind,      kernel[0], kernel[1], stride[0],
+                         stride[1], pooled[2], pooled[3]};
+}
+
+FailureOr<SmallVector<Value>> Lowering::convArgs(Operation *op,
+                                                 const ConvParams &p,
+                                                 Value bias, Value result) {
   Value input = buffers.lookup(op->getOperand(0));
   SmallVector<Value> args = {input, weight(op->getOperand(1))};
   if (p.bias)
@@ -150,8 +173,30 @@ LogicalResult Lowering::lowerConvKernel(Operation *op, ConvParams p, Value bias,
   if (llvm::is_contained(args, Value()))
     return op->emitError("the GPU path needs constant weights");
   args.push_back(result);
-  if (!sharedConv || !emitSharedConv2D(builder, op->getLoc(), p, args, smCount))
-    emitConv2D(builder, op->getLoc(), p, args, smCount);
+  return args;
+}
+
+LogicalResult Lowering::lowerConvKernel(Operation *op, ConvParams p, Value bias,
+                                        Value result) {
+  FailureOr<SmallVector<Value>> args = convArgs(op, p, bias, result);
+  if (failed(args))
+    return failure();
+  if (!sharedConv ||
+      !emitSharedConv2D(builder, op->getLoc(), p, *args, smCount))
+    emitConv2D(builder, op->getLoc(), p, *args, smCount);
+  return success();
+}
+
+LogicalResult Lowering::lowerSplitConvWithPool(Operation *op,
+                                               const ConvParams &p, Value bias,
+                                               const OverlappingPool &pool,
+                                               Value pooledResult) {
+  FailureOr<SmallVector<Value>> args = convArgs(op, p, bias, pooledResult);
+  if (failed(args))
+    return failure();
+  if (!emitSplitSharedConv2DWithPool(builder, op->getLoc(), p, pool, *args,
+                                     smCount))
+    return op->emitError("kiln-nn-to-gpu: the layer does not split");
   return success();
 }
 
@@ -172,7 +217,12 @@ LogicalResult Lowering::lowerFusedConv(nn::FusedConv2DOp op) {
     return lowerConvKernel(op, p, op.getBias(), result);
   }
   // Overlapping windows (AlexNet's 3x3, stride 2) would recompute most
-  // convolution outputs: write the convolution, then pool it.
+  // convolution outputs: a split layer's reduction pools them, any other
+  // layer writes the convolution and a second kernel pools it.
+  std::optional<OverlappingPool> overlapping =
+      overlappingPool(p, kind, kernel, stride, pooled);
+  if (overlapping && sharedConv && splitsSharedConv(p, smCount))
+    return lowerSplitConvWithPool(op, p, op.getBias(), *overlapping, result);
   Value conv = alloc(op.getConvolutionShape(), op.getLoc());
   if (failed(lowerConvKernel(op, p, op.getBias(), conv)))
     return failure();
@@ -215,6 +265,26 @@ LogicalResult Lowering::lowerConv(nn::Conv2DOp op) {
   if (p.pool != PoolKind::None) {
     fused.insert(next);
     last = next->getResult(0);
+  } else if (sharedConv && splitsSharedConv(p, smCount) &&
+             isa_and_nonnull<nn::MaxPool2DOp, nn::AvgPool2DOp>(next)) {
+    // A pool whose windows overlap, taken by a split layer's reduction.
+    std::optional<OverlappingPool> overlapping;
+    auto match = [&](auto pool, PoolKind kind) {
+      if (llvm::all_of(pool.getPadding(), [](int64_t v) { return v == 0; }))
+        overlapping =
+            overlappingPool(p, kind, pool.getKernel(), pool.getStride(),
+                            cast<RankedTensorType>(pool.getType()).getShape());
+    };
+    if (auto pool = dyn_cast<nn::MaxPool2DOp>(next))
+      match(pool, PoolKind::Max);
+    else
+      match(cast<nn::AvgPool2DOp>(next), PoolKind::Avg);
+    if (overlapping) {
+      fused.insert(next);
+      Value pooled = bufferFor(next->getResult(0));
+      buffers.map(next->getResult(0), pooled);
+      return lowerSplitConvWithPool(op, p, op.getBias(), *overlapping, pooled);
+    }
   }
   Value result = bufferFor(last);
   buffers.map(last, result);

@@ -28,7 +28,11 @@
 // network: VGG-16's 14x14 layers make 64 blocks, an H100 runs 132 SMs)
 // splits its input channels into `splits` ranges, one block each; the
 // blocks write raw sums to a scratch buffer and a second kernel adds the
-// ranges in a fixed order and applies the bias, ReLU and pool.
+// ranges in a fixed order and applies the bias, ReLU and pool. That pool
+// may also be one whose windows overlap (AlexNet's 3x3, stride 2), which
+// the convolution kernel itself cannot take without recomputing the
+// outputs that neighbouring windows share: a split layer then needs no
+// pooling kernel of its own.
 //
 //===----------------------------------------------------------------------===//
 
@@ -38,12 +42,20 @@ using namespace mlir;
 
 namespace kiln::kernels {
 
-bool emitSharedConv2D(ModelBuilder &builder, Location loc, const ConvParams &p,
-                      ValueRange args, int64_t smCount) {
-  std::optional<SharedConvPlan> planned = planSharedConv(p, smCount);
-  if (!planned)
-    return false;
-  const SharedConvPlan &plan = *planned;
+namespace {
+
+/// The windows the split reduction pools: the conv kernel's own (kernel =
+/// stride) or an overlapping pool's.
+struct ReduceWindow {
+  PoolKind kind;
+  int64_t kh, kw, strideH, strideW;
+  int64_t outH, outW; // the (pooled) output
+};
+
+/// The convolution kernel; with splits it writes raw sums to a new scratch
+/// buffer, which it returns.
+Value emitConvKernel(ModelBuilder &builder, Location loc, const ConvParams &p,
+                     const SharedConvPlan &plan, ValueRange args) {
   int64_t channels = plan.channels, chunk = plan.chunk, splits = plan.splits;
   int64_t channelTiles = p.oc / channels;
   int64_t threads = plan.threadsY * plan.threadsX;
@@ -276,40 +288,93 @@ bool emitSharedConv2D(ModelBuilder &builder, Location loc, const ConvParams &p,
             });
           }
       });
-  if (splits == 1)
-    return true;
+  return partials;
+}
 
-  // Adds the splits' raw sums in order, then bias, ReLU and pool: one
-  // thread per output element.
+/// Adds the splits' raw sums in order, then bias, ReLU and the pool of
+/// `window`: one thread per output element. `args` are the bias (when the
+/// layer has one) and the output.
+void emitSplitReduce(ModelBuilder &builder, Location loc, const ConvParams &p,
+                     int64_t splits, const ReduceWindow &window, Value partials,
+                     ValueRange args) {
+  ConvParams pooled = p;
+  pooled.pool = window.kind;
+  pooled.poolH = window.kh, pooled.poolW = window.kw;
   constexpr int64_t reduceThreads = 256;
-  int64_t outputs = p.n * p.oc * plan.outH * plan.outW;
+  int64_t outputs = p.n * p.oc * window.outH * window.outW;
   LaunchShape reduceShape;
   reduceShape.grid = {ceilDiv(outputs, reduceThreads), 1, 1};
   reduceShape.block = {reduceThreads, 1, 1};
   SmallVector<Value> reduceArgs = {partials};
-  if (p.bias)
-    reduceArgs.push_back(args[2]);
-  reduceArgs.push_back(args.back());
+  reduceArgs.append(args.begin(), args.end());
   builder.launch(
       "conv2d_split_reduce", loc, reduceArgs, reduceShape,
       [&](KernelBuilder &k, ValueRange kargs) {
         Value id = k.add(k.mul(k.blockId[0], reduceThreads), k.threadId[0]);
         k.ifThen(k.lt(id, outputs), [&] {
           SmallVector<Value> at =
-              k.delinearize(id, {p.n, p.oc, plan.outH, plan.outW});
+              k.delinearize(id, {p.n, p.oc, window.outH, window.outW});
           Value b = p.bias ? k.load(kargs[1], {at[1]}) : k.f32(0.0);
-          Value pooled = pooledEpilogue(k, p, b, [&](int64_t wy, int64_t wx) {
-            Value cy = k.add(k.mul(at[2], p.poolH), wy);
-            Value cx = k.add(k.mul(at[3], p.poolW), wx);
-            Value sum = k.f32(0.0);
-            for (int64_t s = 0; s < splits; ++s)
-              sum = k.addF(sum,
-                           k.load(kargs[0], {k.idx(s), at[0], at[1], cy, cx}));
-            return sum;
-          });
-          k.store(pooled, kargs.back(), at);
+          Value result =
+              pooledEpilogue(k, pooled, b, [&](int64_t wy, int64_t wx) {
+                Value cy = k.add(k.mul(at[2], window.strideH), wy);
+                Value cx = k.add(k.mul(at[3], window.strideW), wx);
+                Value sum = k.f32(0.0);
+                for (int64_t s = 0; s < splits; ++s)
+                  sum = k.addF(
+                      sum, k.load(kargs[0], {k.idx(s), at[0], at[1], cy, cx}));
+                return sum;
+              });
+          k.store(result, kargs.back(), at);
         });
       });
+}
+
+/// The reduction's arguments after the raw sums: the bias, if any, and the
+/// output.
+SmallVector<Value> reduceArgs(const ConvParams &p, ValueRange args) {
+  SmallVector<Value> result;
+  if (p.bias)
+    result.push_back(args[2]);
+  result.push_back(args.back());
+  return result;
+}
+
+} // namespace
+
+bool emitSharedConv2D(ModelBuilder &builder, Location loc, const ConvParams &p,
+                      ValueRange args, int64_t smCount) {
+  std::optional<SharedConvPlan> plan = planSharedConv(p, smCount);
+  if (!plan)
+    return false;
+  Value partials = emitConvKernel(builder, loc, p, *plan, args);
+  if (plan->splits == 1)
+    return true;
+  ReduceWindow window{p.pool,  p.poolH,    p.poolW,   p.poolH,
+                      p.poolW, plan->outH, plan->outW};
+  emitSplitReduce(builder, loc, p, plan->splits, window, partials,
+                  reduceArgs(p, args));
+  return true;
+}
+
+bool splitsSharedConv(const ConvParams &p, int64_t smCount) {
+  std::optional<SharedConvPlan> plan = planSharedConv(p, smCount);
+  return plan && plan->splits > 1;
+}
+
+bool emitSplitSharedConv2DWithPool(ModelBuilder &builder, Location loc,
+                                   const ConvParams &p,
+                                   const OverlappingPool &pool, ValueRange args,
+                                   int64_t smCount) {
+  assert(p.pool == PoolKind::None && "the conv has a pool of its own");
+  std::optional<SharedConvPlan> plan = planSharedConv(p, smCount);
+  if (!plan || plan->splits == 1)
+    return false;
+  Value partials = emitConvKernel(builder, loc, p, *plan, args);
+  ReduceWindow window{pool.kind,    pool.kh,   pool.kw,  pool.strideH,
+                      pool.strideW, pool.outH, pool.outW};
+  emitSplitReduce(builder, loc, p, plan->splits, window, partials,
+                  reduceArgs(p, args));
   return true;
 }
 

@@ -29,7 +29,9 @@ def NNToGPUPass : Pass<"kiln-nn-to-gpu", "mlir::ModuleOp"> {
       its input window and its channels' weights into shared memory, a
       chunk of input channels at a time, between barriers; a layer with
       too few blocks for `sm-count` SMs splits its input channels over
-      blocks that write raw sums, added by a second kernel. Grouped
+      blocks that write raw sums, added by a second kernel, which also
+      applies a following pool whose windows overlap (unpadded; without a
+      split such a pool is a kernel of its own). Grouped
       convolutions and windows too large for 48 KB take the direct
       kernel (`conv-kernel=direct` for every layer), whose threads read
       global memory: the threads of a warp read neighbouring input columns
