@@ -203,24 +203,24 @@ func.func @forward(%x: tensor<1x2x9x9xf32>) -> tensor<1x4x4x4xf32> {
 
 // -----
 
-// Tests that flatten is a view (no kernel) and linear + ReLU become the
-// split-K pair: 8 features x 32 lanes per block (one tile of the 3 batch
-// rows, ceil(20 / 8) = 3 blocks of features), partial sums [3, 20, 32],
-// then one thread per output adds the lanes, the bias and the ReLU.
+// Tests that flatten is a view (no kernel) and linear + ReLU become one
+// kernel: 8 features x 32 lanes per block (one tile of the 3 batch rows,
+// ceil(20 / 8) = 3 blocks of features). Each lane's 3 partial sums go to
+// shared memory (rows of 33 words), and after a barrier lane j of each warp
+// adds the 32 partials of batch row j, the bias and the ReLU.
 
 // CHECK-LABEL: module attributes {gpu.container_module
 // CHECK: func.func @forward
 // CHECK-DAG: %[[C3:.*]] = arith.constant 3 : index
 // CHECK-DAG: %[[C256:.*]] = arith.constant 256 : index
 // CHECK: %[[FLAT:.*]] = memref.collapse_shape %{{.*}} {{\[}}[0], [1, 2, 3]] : memref<3x2x4x4xf32> into memref<3x32xf32>
-// CHECK: %[[PARTIAL:.*]] = memref.view {{.*}} to memref<3x20x32xf32>
-// CHECK: gpu.launch_func @kiln_kernels::@linear_partial_0 blocks in (%{{.*}}, %[[C3]], %{{.*}}) threads in (%[[C256]], %{{.*}}, %{{.*}}) args(%[[FLAT]] : memref<3x32xf32>, %{{.*}} : memref<20x32xf32>, %[[PARTIAL]] : memref<3x20x32xf32>)
-// CHECK: gpu.launch_func @kiln_kernels::@linear_reduce_1 {{.*}} args(%[[PARTIAL]] : memref<3x20x32xf32>, %{{.*}} : memref<20xf32>, %{{.*}} : memref<3x20xf32>)
+// CHECK: gpu.launch_func @kiln_kernels::@linear_0 blocks in (%{{.*}}, %[[C3]], %{{.*}}) threads in (%[[C256]], %{{.*}}, %{{.*}}) args(%[[FLAT]] : memref<3x32xf32>, %{{.*}} : memref<20x32xf32>, %{{.*}} : memref<20xf32>, %{{.*}} : memref<3x20xf32>)
 // CHECK-NOT: gpu.launch_func
-// CHECK: gpu.func @linear_partial_0
+// CHECK: gpu.func @linear_0({{.*}} workgroup(%{{.*}} : memref<8x3x33xf32
 // Each lane strides over k by 32 with 3 accumulators (one per batch row).
 // CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c32{{.*}} -> (f32, f32, f32)
-// CHECK: gpu.func @linear_reduce_1
+// CHECK-COUNT-3: memref.store %{{.*}} : memref<8x3x33xf32, #gpu.address_space<workgroup>>
+// CHECK: gpu.barrier
 // CHECK-COUNT-31: arith.addf
 // CHECK: arith.addf
 // CHECK: arith.maximumf
@@ -237,10 +237,9 @@ func.func @forward(%x: tensor<3x2x4x4xf32>) -> tensor<3x20xf32> {
 
 // Tests kiln-fuse's ops: nn.fused_conv2d with a pool that tiles its output is
 // one kernel; with overlapping windows (3x3, stride 2) the convolution (with
-// its ReLU) is written to a buffer and pooled by a second kernel;
-// nn.fused_linear applies its ReLU in the reduce kernel. The activations
-// lie in one workspace, 256-byte aligned; the first (dead once the second
-// convolution has read it) and the linear layer's partial sums share bytes.
+// its ReLU) is written to a buffer and pooled by a second kernel (the
+// layer does not split); nn.fused_linear applies its ReLU. The activations
+// lie in one workspace, at 256-byte aligned offsets.
 
 // CHECK-LABEL: module attributes {gpu.container_module
 // CHECK: func.func @forward({{.*}}, %[[WS:.*]]: memref<768xi8>)
@@ -253,12 +252,10 @@ func.func @forward(%x: tensor<3x2x4x4xf32>) -> tensor<3x20xf32> {
 // CHECK: %[[CONV:.*]] = memref.view %[[WS]][%[[AT256]]][] : memref<768xi8> to memref<1x4x4x4xf32>
 // CHECK: gpu.launch_func @kiln_kernels::@conv2d_1 {{.*}} %[[CONV]] : memref<1x4x4x4xf32>)
 // CHECK: gpu.launch_func @kiln_kernels::@max_pool2d_2 {{.*}} args(%[[CONV]] : memref<1x4x4x4xf32>, %{{.*}} : memref<1x4x1x1xf32>)
-// CHECK: memref.view %[[WS]][%[[AT0]]][] : memref<768xi8> to memref<1x3x32xf32>
-// CHECK: gpu.launch_func @kiln_kernels::@linear_partial_3
-// CHECK: gpu.launch_func @kiln_kernels::@linear_reduce_4
+// CHECK: gpu.launch_func @kiln_kernels::@linear_3
 // CHECK: gpu.func @conv2d_0
 // CHECK: arith.maximumf
-// CHECK: gpu.func @linear_reduce_4
+// CHECK: gpu.func @linear_3
 // CHECK: arith.maximumf
 // CHECK: gpu.return
 func.func @forward(%x: tensor<1x2x8x8xf32>) -> tensor<1x3xf32> {

@@ -223,12 +223,10 @@ bool emitSplitSharedConv2DWithPool(ModelBuilder &builder, mlir::Location loc,
                                    const OverlappingPool &pool,
                                    mlir::ValueRange args, int64_t smCount);
 
-/// linear (+bias)(+ReLU) of x[m, k] and w[n, k] into y[m, n]; `partials` is
-/// a scratch buffer of linearPartialsShape(m, n).
+/// linear (+bias)(+ReLU) of x[m, k] and w[n, k] into y[m, n]: one kernel.
 void emitLinear(ModelBuilder &builder, mlir::Location loc, int64_t m, int64_t k,
                 int64_t n, bool relu, mlir::Value x, mlir::Value w,
-                mlir::Value bias, mlir::Value partials, mlir::Value y);
-llvm::SmallVector<int64_t> linearPartialsShape(int64_t m, int64_t n);
+                mlir::Value bias, mlir::Value y);
 
 /// Element-wise map of one or two same-shaped buffers.
 enum class ElementwiseKind { Relu, Sigmoid, Tanh, Add, Copy };

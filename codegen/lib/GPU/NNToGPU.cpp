@@ -299,11 +299,10 @@ LogicalResult Lowering::lowerLinear(Operation *op, Value bias, bool relu,
   Value biasBuffer = bias ? weight(bias) : Value();
   if (!weightBuffer || (bias && !biasBuffer))
     return op->emitError("the GPU path needs constant weights");
-  Value partials = alloc(linearPartialsShape(in[0], w[0]), op->getLoc());
   Value result = bufferFor(last);
   emitLinear(builder, op->getLoc(), in[0], in[1], w[0], relu,
              buffers.lookup(op->getOperand(0)), weightBuffer, biasBuffer,
-             partials, result);
+             result);
   buffers.map(last, result);
   return success();
 }

@@ -37,10 +37,11 @@ def NNToGPUPass : Pass<"kiln-nn-to-gpu", "mlir::ModuleOp"> {
       global memory: the threads of a warp read neighbouring input columns
       (coalesced), all threads of a block share one channel tile (weights
       are broadcast).
-    - linear (+bias, + ReLU): a split-K GEMV/GEMM. 32 lanes per output
-      feature read consecutive weights (coalesced) for up to 8 batch rows
-      each, and a second kernel sums the 32 partial sums, adds the bias and
-      applies the ReLU.
+    - linear (+bias, + ReLU): a GEMV/GEMM, one kernel. 32 lanes per
+      output feature read consecutive weights (coalesced) for up to 8 batch
+      rows each; they leave their partial sums in shared memory, and after
+      a barrier one lane per (row, feature) adds the 32 in a fixed order,
+      adds the bias and applies the ReLU.
     - pools, LRN, softmax, element-wise ops, concat: one thread per output
       element (per row for softmax).
 
