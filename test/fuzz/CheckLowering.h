@@ -1,14 +1,16 @@
-//===- CheckLowering.h - What fuzz targets demand of a built module -*- C++ -*-===//
+//===- CheckLowering.h - What fuzz targets demand of a built module -*- C++
+//-*-===//
 //
 // A reader may reject any input, but a module it builds must verify (its
 // checks must agree with the ops' verifiers) and lower as kilnc lowers it;
 // the fuzz targets of the readers trap otherwise, so libFuzzer reports the
-// input.
+// input. The GPU path's kernels are built too; that may fail, not crash.
 //
 //===----------------------------------------------------------------------===//
 #ifndef KILN_TEST_FUZZ_CHECKLOWERING_H
 #define KILN_TEST_FUZZ_CHECKLOWERING_H
 
+#include "kiln/Codegen/GPUPasses.h"
 #include "kiln/Passes/Passes.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -34,6 +36,20 @@ inline void checkModuleLowers(mlir::ModuleOp module, bool toLinalg) {
     llvm::errs() << "lowering a verified module failed\n";
     __builtin_trap();
   }
+}
+
+/// Runs the GPU path's kernel pipeline (kiln-simplify, kiln-fuse,
+/// kiln-nn-to-gpu and its memory plan: all of `kilnc --target=nvptx
+/// --emit=gpu`) on a copy of `module`. The GPU path may refuse a model with
+/// a diagnostic (a layer beyond CUDA's grid or its 32-bit indexing); only
+/// crashes and sanitizer reports count.
+inline void runGPULowering(mlir::ModuleOp module) {
+  mlir::OwningOpRef<mlir::ModuleOp> copy = module.clone();
+  mlir::PassManager pm(module.getContext());
+  pm.addPass(createSimplifyPass());
+  pm.addPass(createFusePass());
+  buildNNToGPUPipeline(pm, GPUPipelineOptions());
+  (void)pm.run(*copy);
 }
 
 } // namespace kiln::fuzz

@@ -1,9 +1,11 @@
-//===- spec_fuzzer.cpp - libFuzzer target: .nn specs to linalg -------------===//
+//===- spec_fuzzer.cpp - libFuzzer target: .nn specs to linalg
+//-------------===//
 //
 // Feeds arbitrary bytes through everything a spec goes through before
 // codegen: the lexer and parser (with the diagnostic printer, whose excerpts
 // of long lines are arithmetic on columns), MLIRGen with its shape checks,
-// the nn dialect's verifiers, kiln-simplify and convert-nn-to-linalg. Errors
+// the nn dialect's verifiers, kiln-simplify and convert-nn-to-linalg, and the
+// GPU path's kernels (kiln-nn-to-gpu, as --target=nvptx --emit=gpu). Errors
 // are expected and fine; a crash, a sanitizer report, a hang or an
 // allocation beyond libFuzzer's limits is a bug.
 //
@@ -85,6 +87,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       frontend::buildModule(context, sourceMgr, *model, weights);
   if (!module)
     return 0;
+  // The GPU path's kernel plans see every shape the frontend accepts.
+  fuzz::runGPULowering(*module);
   // MLIRGen's shape checks must agree with the ops' verifiers: a module it
   // built that does not verify is a bug.
   fuzz::checkModuleLowers(*module, /*toLinalg=*/true);

@@ -324,6 +324,21 @@ func.func @forward(%x: tensor<1x64x13x12xf32>) -> tensor<1x32x11x6xf32> {
 
 // -----
 
+// Tests that a window of more than 16 positions (5x5 here) stays a pooling
+// kernel of its own after a split layer: the reduction unrolls the window.
+
+// H200-LABEL: module attributes {gpu.container_module, kiln.input_shape = array<i64: 1, 64, 13, 11>
+// H200: gpu.launch_func @kiln_kernels::@conv2d_shared_0
+// H200: gpu.launch_func @kiln_kernels::@conv2d_split_reduce_1
+// H200: gpu.launch_func @kiln_kernels::@max_pool2d_2 {{.*}} %arg1 : memref<1x32x9x7xf32>)
+func.func @forward(%x: tensor<1x64x13x11xf32>) -> tensor<1x32x9x7xf32> {
+  %w = arith.constant dense<0.125> : tensor<32x64x3x3xf32>
+  %0 = nn.fused_conv2d %x, %w stride [1, 1] padding [1, 1, 1, 1] dilation [1, 1] groups 1 relu pool "max" kernel [5, 5] stride [1, 1] : (tensor<1x64x13x11xf32>, tensor<32x64x3x3xf32>) -> tensor<1x32x9x7xf32>
+  return %0 : tensor<1x32x9x7xf32>
+}
+
+// -----
+
 // Tests that a returned view is copied into the output buffer.
 
 // CHECK-LABEL: module attributes {gpu.container_module

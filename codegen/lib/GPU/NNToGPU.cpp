@@ -149,14 +149,21 @@ bool tilesOutput(const ConvParams &p, ArrayRef<int64_t> kernel,
          pooled[3] == p.ow / kernel[1];
 }
 
+/// Pool windows the split reduction takes at most: it unrolls a window's
+/// positions, each adding every split's raw sum.
+constexpr int64_t kMaxReducedWindow = 16;
+
 /// The pool of `kind`, `kernel` and `stride` without padding that gives
 /// `pooled` from the conv output of `p`, as the split reduction takes it;
-/// nothing when the output is not the windows that fit (ceil mode).
+/// nothing when the output is not the windows that fit (ceil mode) or the
+/// window has more than kMaxReducedWindow positions.
 std::optional<OverlappingPool>
 overlappingPool(const ConvParams &p, PoolKind kind, ArrayRef<int64_t> kernel,
                 ArrayRef<int64_t> stride, ArrayRef<int64_t> pooled) {
-  if (p.oh < kernel[0] || p.ow < kernel[1] ||
-      pooled[2] != (p.oh - kernel[0]) / stride[0] + 1 ||
+  // Each side first, so that their product cannot overflow.
+  if (kernel[0] > kMaxReducedWindow || kernel[1] > kMaxReducedWindow ||
+      kernel[0] * kernel[1] > kMaxReducedWindow || p.oh < kernel[0] ||
+      p.ow < kernel[1] || pooled[2] != (p.oh - kernel[0]) / stride[0] + 1 ||
       pooled[3] != (p.ow - kernel[1]) / stride[1] + 1)
     return std::nullopt;
   return OverlappingPool{kind,      kernel[0], kernel[1], stride[0],
