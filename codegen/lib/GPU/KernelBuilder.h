@@ -198,9 +198,9 @@ bool emitSharedConv2D(ModelBuilder &builder, mlir::Location loc,
                       const ConvParams &params, mlir::ValueRange args,
                       int64_t smCount);
 
-/// A pool after a convolution whose windows may overlap (AlexNet's 3x3,
-/// stride 2), without padding: pooled[y, x] reduces conv[y sy + i, x sx + j]
-/// for i < kh, j < kw.
+/// A pool after a convolution, without padding, whose windows may overlap
+/// (AlexNet's 3x3, stride 2): pooled[y, x] reduces conv[y sy + i, x sx + j]
+/// for i < kh, j < kw. PoolKind::None: no pool (1x1 windows, stride 1).
 struct OverlappingPool {
   PoolKind kind;
   int64_t kh, kw, strideH, strideW;

@@ -44,14 +44,6 @@ namespace kiln::kernels {
 
 namespace {
 
-/// The windows the split reduction pools: the conv kernel's own (kernel =
-/// stride) or an overlapping pool's.
-struct ReduceWindow {
-  PoolKind kind;
-  int64_t kh, kw, strideH, strideW;
-  int64_t outH, outW; // the (pooled) output
-};
-
 /// The convolution kernel; with splits it writes raw sums to a new scratch
 /// buffer, which it returns.
 Value emitConvKernel(ModelBuilder &builder, Location loc, const ConvParams &p,
@@ -292,11 +284,12 @@ Value emitConvKernel(ModelBuilder &builder, Location loc, const ConvParams &p,
 }
 
 /// Adds the splits' raw sums in order, then bias, ReLU and the pool of
-/// `window`: one thread per output element. `args` are the bias (when the
-/// layer has one) and the output.
+/// `window` (the conv kernel's own, kernel = stride, or one whose windows
+/// overlap): one thread per output element. `args` are the convolution's
+/// (input, weight, [bias], output).
 void emitSplitReduce(ModelBuilder &builder, Location loc, const ConvParams &p,
-                     int64_t splits, const ReduceWindow &window, Value partials,
-                     ValueRange args) {
+                     int64_t splits, const OverlappingPool &window,
+                     Value partials, ValueRange args) {
   ConvParams pooled = p;
   pooled.pool = window.kind;
   pooled.poolH = window.kh, pooled.poolW = window.kw;
@@ -306,7 +299,9 @@ void emitSplitReduce(ModelBuilder &builder, Location loc, const ConvParams &p,
   reduceShape.grid = {ceilDiv(outputs, reduceThreads), 1, 1};
   reduceShape.block = {reduceThreads, 1, 1};
   SmallVector<Value> reduceArgs = {partials};
-  reduceArgs.append(args.begin(), args.end());
+  if (p.bias)
+    reduceArgs.push_back(args[2]);
+  reduceArgs.push_back(args.back());
   builder.launch(
       "conv2d_split_reduce", loc, reduceArgs, reduceShape,
       [&](KernelBuilder &k, ValueRange kargs) {
@@ -330,16 +325,6 @@ void emitSplitReduce(ModelBuilder &builder, Location loc, const ConvParams &p,
       });
 }
 
-/// The reduction's arguments after the raw sums: the bias, if any, and the
-/// output.
-SmallVector<Value> reduceArgs(const ConvParams &p, ValueRange args) {
-  SmallVector<Value> result;
-  if (p.bias)
-    result.push_back(args[2]);
-  result.push_back(args.back());
-  return result;
-}
-
 } // namespace
 
 bool emitSharedConv2D(ModelBuilder &builder, Location loc, const ConvParams &p,
@@ -350,10 +335,9 @@ bool emitSharedConv2D(ModelBuilder &builder, Location loc, const ConvParams &p,
   Value partials = emitConvKernel(builder, loc, p, *plan, args);
   if (plan->splits == 1)
     return true;
-  ReduceWindow window{p.pool,  p.poolH,    p.poolW,   p.poolH,
-                      p.poolW, plan->outH, plan->outW};
-  emitSplitReduce(builder, loc, p, plan->splits, window, partials,
-                  reduceArgs(p, args));
+  OverlappingPool window{p.pool,  p.poolH,    p.poolW,   p.poolH,
+                         p.poolW, plan->outH, plan->outW};
+  emitSplitReduce(builder, loc, p, plan->splits, window, partials, args);
   return true;
 }
 
@@ -371,10 +355,7 @@ bool emitSplitSharedConv2DWithPool(ModelBuilder &builder, Location loc,
   if (!plan || plan->splits == 1)
     return false;
   Value partials = emitConvKernel(builder, loc, p, *plan, args);
-  ReduceWindow window{pool.kind,    pool.kh,   pool.kw,  pool.strideH,
-                      pool.strideW, pool.outH, pool.outW};
-  emitSplitReduce(builder, loc, p, plan->splits, window, partials,
-                  reduceArgs(p, args));
+  emitSplitReduce(builder, loc, p, plan->splits, pool, partials, args);
   return true;
 }
 
