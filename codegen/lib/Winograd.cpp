@@ -16,6 +16,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "KernelBuilders.h"
+#include "WinogradMatrices.h"
 #include "kiln/Codegen/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -37,82 +38,6 @@ using namespace mlir;
 using namespace kiln::kernels;
 
 namespace {
-
-/// The matrices of F(m x m, r x r) (Lavin and Gray, "Fast Algorithms for
-/// Convolutional Neural Networks", 2016), row-major:
-/// Y = A^T [(G g G^T) .* (B^T d B)] A for an r x r filter g and an a x a
-/// input tile d, a = m + r - 1.
-struct WinogradMatrices {
-  int64_t m, r, a;
-  std::vector<double> bt; // a x a
-  std::vector<double> g;  // a x r
-  std::vector<double> at; // m x a
-};
-
-/// F(2x2, 3x3), F(3x3, 3x3), F(4x4, 3x3) and F(2x2, 5x5). F(3x3)
-/// interpolates at 0, 1, -1, 2 and infinity; the last two at the same points
-/// (0, 1, -1, 2, -2, infinity), so they share B.
-const WinogradMatrices &getMatrices(int64_t m, int64_t r) {
-  static const std::vector<double> bt6 = {4, 0,  -5, 0,  1, 0, //
-                                          0, -4, -4, 1,  1, 0, //
-                                          0, 4,  -4, -1, 1, 0, //
-                                          0, -2, -1, 2,  1, 0, //
-                                          0, 2,  -1, -2, 1, 0, //
-                                          0, 4,  0,  -5, 0, 1};
-  static const WinogradMatrices f2{
-      2,
-      3,
-      4,
-      {1, 0, -1, 0, 0, 1, 1, 0, 0, -1, 1, 0, 0, 1, 0, -1},
-      {1, 0, 0, .5, .5, .5, .5, -.5, .5, 0, 0, 1},
-      {1, 1, 1, 0, 0, 1, -1, -1}};
-  static const WinogradMatrices f4{4,
-                                   3,
-                                   6,
-                                   bt6,
-                                   {1. / 4, 0, 0,              //
-                                    -1. / 6, -1. / 6, -1. / 6, //
-                                    -1. / 6, 1. / 6, -1. / 6,  //
-                                    1. / 24, 1. / 12, 1. / 6,  //
-                                    1. / 24, -1. / 12, 1. / 6, //
-                                    0, 0, 1},
-                                   {1, 1, 1,  1, 1,  0, //
-                                    0, 1, -1, 2, -2, 0, //
-                                    0, 1, 1,  4, 4,  0, //
-                                    0, 1, -1, 8, -8, 1}};
-  static const WinogradMatrices f25{
-      2,
-      5,
-      6,
-      bt6,
-      {1. / 4,  0,        0,       0,       0,       //
-       -1. / 6, -1. / 6,  -1. / 6, -1. / 6, -1. / 6, //
-       -1. / 6, 1. / 6,   -1. / 6, 1. / 6,  -1. / 6, //
-       1. / 24, 1. / 12,  1. / 6,  1. / 3,  2. / 3,  //
-       1. / 24, -1. / 12, 1. / 6,  -1. / 3, 2. / 3,  //
-       0,       0,        0,       0,       1},
-      {1, 1, 1, 1, 1, 0, //
-       0, 1, -1, 2, -2, 1}};
-  static const WinogradMatrices f3{3,
-                                   3,
-                                   5,
-                                   {2, -1, -2, 1,  0, //
-                                    0, -2, -1, 1,  0, //
-                                    0, 2,  -3, 1,  0, //
-                                    0, -1, 0,  1,  0, //
-                                    0, 2,  -1, -2, 1},
-                                   {1. / 2, 0, 0,              //
-                                    -1. / 2, -1. / 2, -1. / 2, //
-                                    -1. / 6, 1. / 6, -1. / 6,  //
-                                    1. / 6, 1. / 3, 2. / 3,    //
-                                    0, 0, 1},
-                                   {1, 1, 1, 1, 0,  //
-                                    0, 1, -1, 2, 0, //
-                                    0, 1, 1, 4, 1}};
-  if (r == 5)
-    return f25;
-  return m == 2 ? f2 : m == 3 ? f3 : f4;
-}
 
 /// U[xi][oc / rows][ic][oc % rows] = (G g(oc, ic) G^T)[xi], computed in
 /// double from the [OC, IC, r, r] filter: the constant the products read,
@@ -295,7 +220,7 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
                    : options.tile ? options.tile
                                   : chooseTile(ic, oc, out[0], out[2], out[3],
                                                options.vectorWidth);
-    const WinogradMatrices &w = getMatrices(tile, kernel);
+    const WinogradMatrices &w = getWinogradMatrices(tile, kernel);
     int64_t m = w.m, a = w.a, elements = a * a;
     int64_t width = options.vectorWidth;
     int64_t oh = out[2], ow = out[3];

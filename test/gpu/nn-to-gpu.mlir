@@ -1,10 +1,10 @@
 // RUN: kiln-opt %s --split-input-file --kiln-nn-to-gpu-pipeline="conv-kernel=direct" --verify-diagnostics | FileCheck %s
-// RUN: kiln-opt %s --split-input-file --kiln-nn-to-gpu-pipeline="sm-count=1" --verify-diagnostics | FileCheck %s --check-prefix=SHARED
-// RUN: kiln-opt %s --split-input-file --kiln-nn-to-gpu-pipeline --verify-diagnostics | FileCheck %s --check-prefix=H200
+// RUN: kiln-opt %s --split-input-file --kiln-nn-to-gpu-pipeline="sm-count=1 conv-kernel=shared" --verify-diagnostics | FileCheck %s --check-prefix=SHARED
+// RUN: kiln-opt %s --split-input-file --kiln-nn-to-gpu-pipeline="conv-kernel=shared" --verify-diagnostics | FileCheck %s --check-prefix=H200
 // RUN: not kiln-opt %s --split-input-file --kiln-nn-to-gpu="sm-count=0" 2>&1 | FileCheck %s --check-prefix=BADSMS
 // BADSMS: kiln-nn-to-gpu: sm-count must be between 1 and 4096, not 0
 // RUN: not kiln-opt %s --split-input-file --kiln-nn-to-gpu="conv-kernel=fft" 2>&1 | FileCheck %s --check-prefix=BADCONV
-// BADCONV: kiln-nn-to-gpu: conv-kernel must be shared or direct, not 'fft'
+// BADCONV: kiln-nn-to-gpu: conv-kernel must be winograd, shared or direct, not 'fft'
 
 // Tests that conv2d + ReLU + a non-overlapping max pool become one kernel
 // writing the pooled result: 128 threads per block, one thread per pooled

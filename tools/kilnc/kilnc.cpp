@@ -182,11 +182,13 @@ cl::opt<std::string> gpuArch(
 
 cl::opt<std::string> gpuConv(
     "gpu-conv",
-    cl::desc("With --target=nvptx: the convolution kernel: shared (the "
-             "input window and weights go through shared-memory tiles where "
-             "they fit; default) or direct (every thread reads global "
-             "memory)"),
-    cl::value_desc("shared|direct"), cl::init("shared"), cl::cat(kilnCategory));
+    cl::desc("With --target=nvptx: the convolution kernels: winograd "
+             "(Winograd's F(2x2, 3x3) for the 3x3 stride-1 layers it takes, "
+             "shared for the others; default), shared (the input window and "
+             "weights go through shared-memory tiles where they fit) or "
+             "direct (every thread reads global memory)"),
+    cl::value_desc("winograd|shared|direct"), cl::init("winograd"),
+    cl::cat(kilnCategory));
 
 cl::opt<int64_t> gpuSMs(
     "gpu-sms",
@@ -663,9 +665,10 @@ int compile() {
       winogradTile != 3 && winogradTile != 4)
     return fail(kBadUsage, "--winograd-tile must be 2, 3 or 4, not " +
                                std::to_string(winogradTile));
-  if (gpuConv != "shared" && gpuConv != "direct")
-    return fail(kBadUsage,
-                "--gpu-conv must be shared or direct, not '" + gpuConv + "'");
+  if (gpuConv != "winograd" && gpuConv != "shared" && gpuConv != "direct")
+    return fail(kBadUsage, "--gpu-conv must be winograd, shared or direct, "
+                           "not '" +
+                               gpuConv + "'");
   if (gpuSMs < 1 || gpuSMs > 4096)
     return fail(kBadUsage, "--gpu-sms must be between 1 and 4096, not " +
                                std::to_string(gpuSMs));

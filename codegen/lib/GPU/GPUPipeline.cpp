@@ -120,8 +120,8 @@ struct GPUCLOptions : public PassPipelineOptions<GPUCLOptions> {
                                llvm::cl::init("+ptx80")};
   Option<std::string> convKernel{
       *this, "conv-kernel",
-      llvm::cl::desc("Convolution kernel: shared or direct"),
-      llvm::cl::init("shared")};
+      llvm::cl::desc("Convolution kernels: winograd, shared or direct"),
+      llvm::cl::init("winograd")};
   Option<int64_t> smCount{
       *this, "sm-count",
       llvm::cl::desc("Streaming multiprocessors of the target GPU"),

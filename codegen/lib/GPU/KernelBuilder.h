@@ -223,6 +223,33 @@ bool emitSplitSharedConv2DWithPool(ModelBuilder &builder, mlir::Location loc,
                                    const OverlappingPool &pool,
                                    mlir::ValueRange args, int64_t smCount);
 
+/// The reduction of a layer that splits its input channels: adds the
+/// splits' raw sums `partials` [split, n, oc, y, x] in order, then the bias,
+/// ReLU and the pool `window` (the conv's own, kernel = stride, or one whose
+/// windows overlap), one thread per output element. `args` are the
+/// convolution's (input, weight, [bias], output).
+void emitSplitReduce(ModelBuilder &builder, mlir::Location loc,
+                     const ConvParams &params, int64_t splits,
+                     const OverlappingPool &window, mlir::Value partials,
+                     mlir::ValueRange args);
+
+/// Winograd's F(2x2, 3x3) for a 3x3, stride-1 convolution (+bias)(+ReLU)
+/// (+2x2 pool), `args` as emitConv2D's. Returns false, emitting nothing,
+/// for a layer it does not take (see WinogradConvKernel.cpp): then the
+/// shared-memory kernel does.
+bool emitWinogradConv2D(ModelBuilder &builder, mlir::Location loc,
+                        const ConvParams &params, mlir::ValueRange args,
+                        int64_t smCount);
+/// Whether emitWinogradConv2D takes `params`, and whether it then splits
+/// the input channels over blocks.
+bool takesWinogradConv(const ConvParams &params, int64_t smCount);
+bool splitsWinogradConv(const ConvParams &params, int64_t smCount);
+/// emitSplitSharedConv2DWithPool's counterpart for the Winograd kernel.
+bool emitSplitWinogradConv2DWithPool(ModelBuilder &builder, mlir::Location loc,
+                                     const ConvParams &params,
+                                     const OverlappingPool &pool,
+                                     mlir::ValueRange args, int64_t smCount);
+
 /// linear (+bias)(+ReLU) of x[m, k] and w[n, k] into y[m, n]: one kernel.
 void emitLinear(ModelBuilder &builder, mlir::Location loc, int64_t m, int64_t k,
                 int64_t n, bool relu, mlir::Value x, mlir::Value w,

@@ -17,6 +17,7 @@
 
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/SymbolTable.h"
+#include "llvm/ADT/StringSwitch.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 namespace kiln {
@@ -41,12 +42,16 @@ Operation *soleUser(Value value) {
   return value.hasOneUse() ? *value.getUsers().begin() : nullptr;
 }
 
+/// The convolution kernels a lowering may use (`conv-kernel`): each takes
+/// the layers it can and leaves the others to the next.
+enum class ConvKernels { Winograd, Shared, Direct };
+
 class Lowering {
 public:
   Lowering(ModuleOp module, func::FuncOp func, gpu::GPUModuleOp kernels,
-           OpBuilder &host, bool sharedConv, int64_t smCount)
+           OpBuilder &host, ConvKernels convKernels, int64_t smCount)
       : module(module), func(func), symbols(module), builder(host, kernels),
-        host(host), sharedConv(sharedConv), smCount(smCount) {}
+        host(host), convKernels(convKernels), smCount(smCount) {}
 
   LogicalResult run(Value input, Value output);
 
@@ -58,8 +63,9 @@ private:
                                          Value bias, Value result);
   LogicalResult lowerConvKernel(Operation *op, ConvParams p, Value bias,
                                 Value result);
-  /// A convolution that splits (splitsSharedConv) and `pool`, together
-  /// into `pooledResult`.
+  /// Whether the kernel that takes `p` splits its input channels.
+  bool splits(const ConvParams &p) const;
+  /// A convolution that splits and `pool`, together into `pooledResult`.
   LogicalResult lowerSplitConvWithPool(Operation *op, const ConvParams &p,
                                        Value bias, const OverlappingPool &pool,
                                        Value pooledResult);
@@ -74,8 +80,7 @@ private:
   SymbolTable symbols;
   ModelBuilder builder;
   OpBuilder &host;
-  /// Convolutions through shared-memory tiles where the kernel takes them.
-  bool sharedConv;
+  ConvKernels convKernels;
   /// Streaming multiprocessors the convolutions are sized for.
   int64_t smCount;
   IRMapping buffers;
@@ -188,10 +193,21 @@ LogicalResult Lowering::lowerConvKernel(Operation *op, ConvParams p, Value bias,
   FailureOr<SmallVector<Value>> args = convArgs(op, p, bias, result);
   if (failed(args))
     return failure();
-  if (!sharedConv ||
-      !emitSharedConv2D(builder, op->getLoc(), p, *args, smCount))
-    emitConv2D(builder, op->getLoc(), p, *args, smCount);
+  Location loc = op->getLoc();
+  if (convKernels == ConvKernels::Winograd &&
+      emitWinogradConv2D(builder, loc, p, *args, smCount))
+    return success();
+  if (convKernels != ConvKernels::Direct &&
+      emitSharedConv2D(builder, loc, p, *args, smCount))
+    return success();
+  emitConv2D(builder, loc, p, *args, smCount);
   return success();
+}
+
+bool Lowering::splits(const ConvParams &p) const {
+  if (convKernels == ConvKernels::Winograd && takesWinogradConv(p, smCount))
+    return splitsWinogradConv(p, smCount);
+  return convKernels != ConvKernels::Direct && splitsSharedConv(p, smCount);
 }
 
 LogicalResult Lowering::lowerSplitConvWithPool(Operation *op,
@@ -201,8 +217,13 @@ LogicalResult Lowering::lowerSplitConvWithPool(Operation *op,
   FailureOr<SmallVector<Value>> args = convArgs(op, p, bias, pooledResult);
   if (failed(args))
     return failure();
-  if (!emitSplitSharedConv2DWithPool(builder, op->getLoc(), p, pool, *args,
-                                     smCount))
+  Location loc = op->getLoc();
+  bool winograd =
+      convKernels == ConvKernels::Winograd && takesWinogradConv(p, smCount);
+  if (!(winograd ? emitSplitWinogradConv2DWithPool(builder, loc, p, pool, *args,
+                                                   smCount)
+                 : emitSplitSharedConv2DWithPool(builder, loc, p, pool, *args,
+                                                 smCount)))
     return op->emitError("kiln-nn-to-gpu: the layer does not split");
   return success();
 }
@@ -228,7 +249,7 @@ LogicalResult Lowering::lowerFusedConv(nn::FusedConv2DOp op) {
   // layer writes the convolution and a second kernel pools it.
   std::optional<OverlappingPool> overlapping =
       overlappingPool(p, kind, kernel, stride, pooled);
-  if (overlapping && sharedConv && splitsSharedConv(p, smCount))
+  if (overlapping && splits(p))
     return lowerSplitConvWithPool(op, p, op.getBias(), *overlapping, result);
   Value conv = alloc(op.getConvolutionShape(), op.getLoc());
   if (failed(lowerConvKernel(op, p, op.getBias(), conv)))
@@ -272,7 +293,7 @@ LogicalResult Lowering::lowerConv(nn::Conv2DOp op) {
   if (p.pool != PoolKind::None) {
     fused.insert(next);
     last = next->getResult(0);
-  } else if (sharedConv && splitsSharedConv(p, smCount) &&
+  } else if (splits(p) &&
              isa_and_nonnull<nn::MaxPool2DOp, nn::AvgPool2DOp>(next)) {
     // A pool whose windows overlap, taken by a split layer's reduction.
     std::optional<OverlappingPool> overlapping;
@@ -509,9 +530,15 @@ struct NNToGPUPass : public impl::NNToGPUPassBase<NNToGPUPass> {
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    if (convKernel != "shared" && convKernel != "direct") {
-      module.emitError() << "kiln-nn-to-gpu: conv-kernel must be shared or "
-                            "direct, not '"
+    std::optional<ConvKernels> convKernels =
+        llvm::StringSwitch<std::optional<ConvKernels>>(convKernel)
+            .Case("winograd", ConvKernels::Winograd)
+            .Case("shared", ConvKernels::Shared)
+            .Case("direct", ConvKernels::Direct)
+            .Default(std::nullopt);
+    if (!convKernels) {
+      module.emitError() << "kiln-nn-to-gpu: conv-kernel must be winograd, "
+                            "shared or direct, not '"
                          << convKernel << "'";
       return signalPassFailure();
     }
@@ -545,8 +572,7 @@ struct NNToGPUPass : public impl::NNToGPUPassBase<NNToGPUPass> {
     auto host = func::FuncOp::create(b, func.getLoc(), "forward", type);
     Block *entry = host.addEntryBlock();
     b.setInsertionPointToStart(entry);
-    Lowering lowering(module, func, kernels, b, convKernel == "shared",
-                      smCount);
+    Lowering lowering(module, func, kernels, b, *convKernels, smCount);
     if (failed(lowering.run(entry->getArgument(0), entry->getArgument(1))))
       return signalPassFailure();
     func::ReturnOp::create(b, func.getLoc());

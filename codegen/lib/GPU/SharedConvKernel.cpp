@@ -283,10 +283,8 @@ Value emitConvKernel(ModelBuilder &builder, Location loc, const ConvParams &p,
   return partials;
 }
 
-/// Adds the splits' raw sums in order, then bias, ReLU and the pool of
-/// `window` (the conv kernel's own, kernel = stride, or one whose windows
-/// overlap): one thread per output element. `args` are the convolution's
-/// (input, weight, [bias], output).
+} // namespace
+
 void emitSplitReduce(ModelBuilder &builder, Location loc, const ConvParams &p,
                      int64_t splits, const OverlappingPool &window,
                      Value partials, ValueRange args) {
@@ -324,8 +322,6 @@ void emitSplitReduce(ModelBuilder &builder, Location loc, const ConvParams &p,
         });
       });
 }
-
-} // namespace
 
 bool emitSharedConv2D(ModelBuilder &builder, Location loc, const ConvParams &p,
                       ValueRange args, int64_t smCount) {

@@ -54,8 +54,8 @@ struct GPUPipelineOptions {
   std::string chip = "sm_90";
   /// PTX ISA features; sm_90 needs PTX 8.0 (MLIR's default PTX 6.0 aborts).
   std::string features = "+ptx80";
-  /// The convolution kernel (`--gpu-conv`): shared or direct.
-  std::string convKernel = "shared";
+  /// The convolution kernels (`--gpu-conv`): winograd, shared or direct.
+  std::string convKernel = "winograd";
   /// Streaming multiprocessors the kernels are sized for (`--gpu-sms`).
   int64_t smCount = 132;
   /// Activations and scratch buffers share one device workspace, placed by

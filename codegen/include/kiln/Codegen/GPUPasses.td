@@ -49,9 +49,11 @@ def NNToGPUPass : Pass<"kiln-nn-to-gpu", "mlir::ModuleOp"> {
     so kernels take bare pointers and bake every size in as a constant.
   }];
   let options = [
-    Option<"convKernel", "conv-kernel", "std::string", "\"shared\"",
-           "Convolution kernel: shared (input window and weights through "
-           "shared-memory tiles where they fit) or direct">,
+    Option<"convKernel", "conv-kernel", "std::string", "\"winograd\"",
+           "Convolution kernels: winograd (F(2x2, 3x3) for the 3x3 stride-1 "
+           "layers it takes, shared for the others), shared (input window "
+           "and weights through shared-memory tiles where they fit) or "
+           "direct">,
     Option<"smCount", "sm-count", "int64_t", "132",
            "Streaming multiprocessors of the target GPU (132 on an H100 or "
            "H200): convolutions with too few blocks to keep them busy split "
