@@ -11,10 +11,10 @@ poolings. Every case also draws kilnc flags that force one of those paths and
 a batch size. check_model.py then runs the case on fresh random weights and
 inputs. The case numbers fix the shapes, so a failure names its case and the
 spec, and `--case N` replays it (check_model prints the seed of the values).
-With --gpu the flags are the GPU path's (the shared-memory or the direct
-convolution kernel, fused or not, sized for GPUs of 132, 8 or 1 SMs, which
-changes how the shared-memory kernel splits input channels and shares work
-among threads) for a --kilnc that emulates the NVPTX kernels
+With --gpu the flags are the GPU path's (the Winograd, shared-memory or
+direct convolution kernels, fused or not, sized for GPUs of 132, 8 or 1 SMs,
+which changes which kernel takes a layer, how it splits input channels and
+how the shared-memory kernel shares work among threads) for a --kilnc that emulates the NVPTX kernels
 (test/gpu/Inputs/kilnc-emulate).
 """
 import argparse
@@ -28,7 +28,7 @@ FLAGS = [[], [], ["--conv-lanes=channels"], ["--conv-lanes=columns"],
          ["--winograd-tile=4"], ["--no-fuse"]]
 # The GPU path's choices (with --gpu: kilnc runs the NVPTX kernels emulated).
 GPU_FLAGS = [[], [], ["--gpu-conv=direct"], ["--no-fuse"], ["--gpu-sms=8"],
-             ["--gpu-sms=1"]]
+             ["--gpu-sms=1"], ["--gpu-conv=shared"]]
 
 
 def pooled_size(size, kernel, stride, padding, ceil_mode):

@@ -1,6 +1,8 @@
 // RUN: kiln-opt %s --split-input-file --kiln-nn-to-gpu-pipeline="conv-kernel=direct" --verify-diagnostics | FileCheck %s
 // RUN: kiln-opt %s --split-input-file --kiln-nn-to-gpu-pipeline="sm-count=1 conv-kernel=shared" --verify-diagnostics | FileCheck %s --check-prefix=SHARED
 // RUN: kiln-opt %s --split-input-file --kiln-nn-to-gpu-pipeline="conv-kernel=shared" --verify-diagnostics | FileCheck %s --check-prefix=H200
+// RUN: kiln-opt %s --split-input-file --kiln-nn-to-gpu-pipeline="sm-count=1" --verify-diagnostics | FileCheck %s --check-prefix=WINOGRAD
+// RUN: kiln-opt %s --split-input-file --kiln-nn-to-gpu-pipeline --verify-diagnostics | FileCheck %s --check-prefix=WGSM132
 // RUN: not kiln-opt %s --split-input-file --kiln-nn-to-gpu="sm-count=0" 2>&1 | FileCheck %s --check-prefix=BADSMS
 // BADSMS: kiln-nn-to-gpu: sm-count must be between 1 and 4096, not 0
 // RUN: not kiln-opt %s --split-input-file --kiln-nn-to-gpu="conv-kernel=fft" 2>&1 | FileCheck %s --check-prefix=BADCONV
@@ -44,7 +46,8 @@
 // CHECK-NOT: memref.store
 // CHECK: gpu.return
 
-// The same layer through shared memory (the default), for a GPU of one SM
+// The same layer through shared memory (conv-kernel=shared; the default,
+// winograd, leaves 3 input channels to it too), for a GPU of one SM
 // (sm-count=1), which takes the most work per thread: a block of 6x6
 // threads covers the 6x6 pooled pixels for 8 output channels, so the grid
 // is (1 tile, 2 channel tiles, 2 images). The block's conv outputs (12x12,
@@ -364,4 +367,137 @@ func.func @forward(%x: tensor<1x1x32768x32768xf32>) -> tensor<1x1x32768x32768xf3
   %0 = nn.conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1 : (tensor<1x1x32768x32768xf32>, tensor<2x1x1x1xf32>) -> tensor<1x2x32768x32768xf32>
   %1 = nn.conv2d %0, %v stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1 : (tensor<1x2x32768x32768xf32>, tensor<1x2x1x1xf32>) -> tensor<1x1x32768x32768xf32>
   return %1 : tensor<1x1x32768x32768xf32>
+}
+
+// -----
+
+// Tests the Winograd F(2x2, 3x3) kernel (conv-kernel=winograd, the
+// default) for one SM: 2 images of 7x7 tiles under the 2x2 pool (98 tiles)
+// make 4 blocks of 32 tiles and 32 output channels, 256 threads each,
+// without splits. Per chunk of 8 input channels each thread transforms one
+// filter (9 weights) and one 4x4 input patch into the shared tile (8704
+// words: U then V), waits, then multiplies 8 channels x 8 tiles of one of
+// the 16 products from 8 + 8 shared loads per input channel, and waits
+// again. The output transform then runs in two halves of 16 channels: the
+// threads holding them store M (64 values each), wait, and each thread
+// finishes two (channel, tile) pairs: 16 loads, bias, ReLU, the max over
+// the 2x2 tile, one store.
+// WINOGRAD-LABEL: module attributes {gpu.container_module, kiln.input_shape = array<i64: 2, 16, 14, 14>
+// WINOGRAD: gpu.launch_func @kiln_kernels::@conv2d_winograd_0 blocks in (%c4, %c1, %c1) threads in (%c256, %c1, %c1)
+// WINOGRAD-NOT: gpu.launch_func
+// WINOGRAD: gpu.func @conv2d_winograd_0({{.*}}) workgroup(%[[TILE:.*]] : memref<8704xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}) kernel attributes {known_block_size = array<i32: 256, 1, 1>}
+// WINOGRAD: scf.for %{{.*}} = %c0 to %c16 step %c8 iter_args(
+// WINOGRAD-COUNT-9: memref.load %{{.*}} : memref<32x16x3x3xf32>
+// WINOGRAD-COUNT-16: memref.store %{{.*}}, %[[TILE]]
+// WINOGRAD-COUNT-16: memref.load %{{.*}} : memref<2x16x14x14xf32>
+// WINOGRAD-COUNT-16: memref.store %{{.*}}, %[[TILE]]
+// WINOGRAD-NEXT: gpu.barrier
+// WINOGRAD: scf.for %{{.*}} = %c0 to %c8 step %c1 iter_args(
+// WINOGRAD-COUNT-16: memref.load %[[TILE]]
+// WINOGRAD-COUNT-64: math.fma
+// WINOGRAD: gpu.barrier
+// WINOGRAD-NEXT: scf.yield
+// WINOGRAD: scf.if
+// WINOGRAD-COUNT-64: memref.store %{{.*}}, %[[TILE]]
+// WINOGRAD: gpu.barrier
+// WINOGRAD-COUNT-16: memref.load %[[TILE]]
+// WINOGRAD: memref.load %{{.*}} : memref<32xf32>
+// 4 ReLUs and 3 maxima of the pool.
+// WINOGRAD-COUNT-7: arith.maximumf
+// WINOGRAD-NEXT: memref.store %{{.*}} : memref<2x32x7x7xf32>
+// Two pairs per thread, then the second half.
+// WINOGRAD-COUNT-16: memref.load %[[TILE]]
+// WINOGRAD: gpu.barrier
+// WINOGRAD: scf.if
+// WINOGRAD-COUNT-64: memref.store %{{.*}}, %[[TILE]]
+// WINOGRAD: gpu.barrier
+// WINOGRAD: gpu.return
+
+// For an H200 the 4 blocks (2 rounds of 8 channels: no split) are too few;
+// the shared-memory kernel takes the layer.
+// WGSM132-LABEL: module attributes {gpu.container_module, kiln.input_shape = array<i64: 2, 16, 14, 14>
+// WGSM132: gpu.launch_func @kiln_kernels::@conv2d_shared_0
+// WGSM132-NOT: winograd
+func.func @forward(%x: tensor<2x16x14x14xf32>) -> tensor<2x32x7x7xf32> {
+  %w = arith.constant dense<0.125> : tensor<32x16x3x3xf32>
+  %b = arith.constant dense<0.5> : tensor<32xf32>
+  %0 = nn.fused_conv2d %x, %w, %b stride [1, 1] padding [1, 1, 1, 1] dilation [1, 1] groups 1 relu pool "max" kernel [2, 2] stride [2, 2] : (tensor<2x16x14x14xf32>, tensor<32x16x3x3xf32>, tensor<32xf32>) -> tensor<2x32x7x7xf32>
+  return %0 : tensor<2x32x7x7xf32>
+}
+
+// -----
+
+// Tests a Winograd layer that splits, for an H200 (132 SMs). 28x28 outputs at batch 1
+// are 196 tiles, 7 blocks of tiles x 2 of channels; 512 input channels
+// split into 32 ranges of 16 (2 rounds each) make 448 blocks. Each writes
+// its raw 2x2 tiles (no bias) to a [32, 1, 64, 28, 28] scratch buffer, and
+// the shared kernel's reduction adds the ranges and applies the bias.
+// WGSM132-LABEL: module attributes {gpu.container_module, kiln.input_shape = array<i64: 1, 512, 28, 28>
+// WGSM132: %[[SCRATCH:.*]] = memref.view {{.*}} : memref<{{[0-9]+}}xi8> to memref<32x1x64x28x28xf32>
+// WGSM132: gpu.launch_func @kiln_kernels::@conv2d_winograd_0 blocks in (%c7, %c64, %c1) threads in (%c256, %c1, %c1) args(%arg0 : memref<1x512x28x28xf32>, %{{.*}} : memref<64x512x3x3xf32>, %[[SCRATCH]] : memref<32x1x64x28x28xf32>)
+// WGSM132: gpu.launch_func @kiln_kernels::@conv2d_split_reduce_1 {{.*}} args(%[[SCRATCH]] : memref<32x1x64x28x28xf32>, %{{.*}} : memref<64xf32>, %arg1 : memref<1x64x28x28xf32>)
+// WGSM132: gpu.func @conv2d_winograd_0
+// WGSM132: scf.for %{{.*}} = %c0 to %c16 step %c8 iter_args(
+// WGSM132: scf.if
+// WGSM132-COUNT-4: memref.store %{{.*}} : memref<32x1x64x28x28xf32>
+// WGSM132: gpu.func @conv2d_split_reduce_1
+// WGSM132-COUNT-32: memref.load %{{.*}} : memref<32x1x64x28x28xf32>
+func.func @forward(%x: tensor<1x512x28x28xf32>) -> tensor<1x64x28x28xf32> {
+  %w = arith.constant dense<0.125> : tensor<64x512x3x3xf32>
+  %b = arith.constant dense<0.5> : tensor<64xf32>
+  %0 = nn.conv2d %x, %w, %b stride [1, 1] padding [1, 1, 1, 1] dilation [1, 1] groups 1 : (tensor<1x512x28x28xf32>, tensor<64x512x3x3xf32>, tensor<64xf32>) -> tensor<1x64x28x28xf32>
+  return %0 : tensor<1x64x28x28xf32>
+}
+
+// -----
+
+// Tests that a Winograd layer that splits also pools overlapping windows in
+// its reduction (AlexNet's 3x3, stride 2), for one SM: 49 tiles make 1
+// block; 64 input channels split into 2 ranges of 32; the ReLU and the
+// max pool run in the reduction, with no pooling kernel.
+// WINOGRAD-LABEL: module attributes {gpu.container_module, kiln.input_shape = array<i64: 1, 64, 13, 13>
+// WINOGRAD: gpu.launch_func @kiln_kernels::@conv2d_winograd_0 blocks in (%c2, %c2, %c1) threads in (%c256, %c1, %c1) args({{.*}} : memref<2x1x32x13x13xf32>)
+// WINOGRAD-NEXT: gpu.launch_func @kiln_kernels::@conv2d_split_reduce_1 {{.*}} %arg1 : memref<1x32x6x6xf32>)
+// WINOGRAD-NOT: gpu.launch_func
+// WINOGRAD: gpu.func @conv2d_split_reduce_1
+// WINOGRAD-COUNT-18: memref.load %{{.*}} : memref<2x1x32x13x13xf32>
+func.func @forward(%x: tensor<1x64x13x13xf32>) -> tensor<1x32x6x6xf32> {
+  %w = arith.constant dense<0.125> : tensor<32x64x3x3xf32>
+  %0 = nn.fused_conv2d %x, %w stride [1, 1] padding [1, 1, 1, 1] dilation [1, 1] groups 1 relu pool "max" kernel [3, 3] stride [2, 2] : (tensor<1x64x13x13xf32>, tensor<32x64x3x3xf32>) -> tensor<1x32x6x6xf32>
+  return %0 : tensor<1x32x6x6xf32>
+}
+
+// -----
+
+// Tests the layers the Winograd kernel leaves to the other kernels, even
+// for one SM: a stride of 2, a dilation of 2, 2 groups (the direct kernel),
+// a 1x1 window, 12 input channels (not a multiple of its 8-channel rounds)
+// with 24 output channels (not a multiple of its 32-channel blocks), a 5x5
+// window; and one it takes, for comparison (2 blocks: it splits in 2).
+// WINOGRAD-LABEL: module attributes {gpu.container_module, kiln.input_shape = array<i64: 1, 16, 16, 16>
+// WINOGRAD: gpu.launch_func @kiln_kernels::@conv2d_shared_0
+// WINOGRAD: gpu.launch_func @kiln_kernels::@conv2d_shared_1
+// WINOGRAD: gpu.launch_func @kiln_kernels::@conv2d_2
+// WINOGRAD: gpu.launch_func @kiln_kernels::@conv2d_shared_3
+// WINOGRAD: gpu.launch_func @kiln_kernels::@conv2d_shared_4
+// WINOGRAD: gpu.launch_func @kiln_kernels::@conv2d_shared_5
+// WINOGRAD: gpu.launch_func @kiln_kernels::@conv2d_winograd_6 blocks in (%c2, %c2, %c1)
+// WINOGRAD-NEXT: gpu.launch_func @kiln_kernels::@conv2d_split_reduce_7
+// WINOGRAD-NOT: gpu.launch_func
+func.func @forward(%x: tensor<1x16x16x16xf32>) -> tensor<1x32x16x16xf32> {
+  %w0 = arith.constant dense<0.125> : tensor<32x16x3x3xf32>
+  %0 = nn.conv2d %x, %w0 stride [2, 2] padding [1, 1, 1, 1] dilation [1, 1] groups 1 : (tensor<1x16x16x16xf32>, tensor<32x16x3x3xf32>) -> tensor<1x32x8x8xf32>
+  %w1 = arith.constant dense<0.125> : tensor<32x32x3x3xf32>
+  %1 = nn.conv2d %0, %w1 stride [1, 1] padding [2, 2, 2, 2] dilation [2, 2] groups 1 : (tensor<1x32x8x8xf32>, tensor<32x32x3x3xf32>) -> tensor<1x32x8x8xf32>
+  %w2 = arith.constant dense<0.125> : tensor<32x16x3x3xf32>
+  %2 = nn.conv2d %1, %w2 stride [1, 1] padding [1, 1, 1, 1] dilation [1, 1] groups 2 : (tensor<1x32x8x8xf32>, tensor<32x16x3x3xf32>) -> tensor<1x32x8x8xf32>
+  %w3 = arith.constant dense<0.125> : tensor<12x32x1x1xf32>
+  %3 = nn.conv2d %2, %w3 stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1 : (tensor<1x32x8x8xf32>, tensor<12x32x1x1xf32>) -> tensor<1x12x8x8xf32>
+  %w4 = arith.constant dense<0.125> : tensor<24x12x3x3xf32>
+  %4 = nn.conv2d %3, %w4 stride [1, 1] padding [1, 1, 1, 1] dilation [1, 1] groups 1 : (tensor<1x12x8x8xf32>, tensor<24x12x3x3xf32>) -> tensor<1x24x8x8xf32>
+  %w5 = arith.constant dense<0.125> : tensor<32x24x5x5xf32>
+  %5 = nn.conv2d %4, %w5 stride [1, 1] padding [2, 2, 2, 2] dilation [1, 1] groups 1 : (tensor<1x24x8x8xf32>, tensor<32x24x5x5xf32>) -> tensor<1x32x8x8xf32>
+  %w6 = arith.constant dense<0.125> : tensor<32x32x3x3xf32>
+  %6 = nn.conv2d %5, %w6 stride [1, 1] padding [5, 5, 5, 5] dilation [1, 1] groups 1 : (tensor<1x32x8x8xf32>, tensor<32x32x3x3xf32>) -> tensor<1x32x16x16xf32>
+  return %6 : tensor<1x32x16x16xf32>
 }

@@ -24,7 +24,15 @@ def NNToGPUPass : Pass<"kiln-nn-to-gpu", "mlir::ModuleOp"> {
     - conv2d (+bias, + a following ReLU, + a following non-overlapping max
       or average pool, or `nn.fused_conv2d`): one thread per (pooled) output
       pixel and a tile of output channels, accumulators in registers. With
-      `conv-kernel=shared` (the default) a block of up to 128 threads
+      `conv-kernel=winograd` (the default) a 3x3 stride-1 layer whose
+      channels fill its blocks (input channels a multiple of 8, output
+      channels of 32) and which makes enough blocks to fill `sm-count` SMs
+      is computed by Winograd's F(2x2, 3x3): blocks of 32 output tiles x 32
+      channels, 256 threads, transform filters and input patches into
+      shared memory 8 input channels at a time and multiply them as 16
+      register-blocked products (2.25x fewer multiply-adds); the other
+      layers are left to the kernel below. With `conv-kernel=shared`
+      a block of up to 128 threads
       shaped to the output (up to 4 pixels x 16 channels each) first copies
       its input window and its channels' weights into shared memory, a
       chunk of input channels at a time, between barriers; a layer with
