@@ -265,7 +265,8 @@ cl::opt<bool>
 cl::opt<bool>
     noWinograd("no-winograd",
                cl::desc("Compute 3x3 and 5x5 convolutions directly (skip "
-                        "kiln-winograd)"),
+                        "kiln-winograd; with --target=nvptx, the default "
+                        "--gpu-conv becomes shared)"),
                cl::cat(kilnCategory));
 
 cl::opt<unsigned> winogradTile(
@@ -669,6 +670,8 @@ int compile() {
     return fail(kBadUsage, "--gpu-conv must be winograd, shared or direct, "
                            "not '" +
                                gpuConv + "'");
+  if (noWinograd && gpuConv.getNumOccurrences() && gpuConv == "winograd")
+    return fail(kBadUsage, "--no-winograd contradicts --gpu-conv=winograd");
   if (gpuSMs < 1 || gpuSMs > 4096)
     return fail(kBadUsage, "--gpu-sms must be between 1 and 4096, not " +
                                std::to_string(gpuSMs));
@@ -909,7 +912,8 @@ int emitGPUModule(mlir::OwningOpRef<mlir::ModuleOp> module,
 
   GPUPipelineOptions options;
   options.chip = gpuArch;
-  options.convKernel = gpuConv;
+  options.convKernel =
+      noWinograd && gpuConv == "winograd" ? std::string("shared") : gpuConv;
   options.smCount = gpuSMs;
   options.planMemory = !noMemoryPlan;
   options.reportMemoryPlan = printMemoryPlan;

@@ -63,6 +63,8 @@ constexpr int64_t kSharedWords =
     std::max(kFilterWords + kPatchWords, kProductWords);
 /// The split reduction takes 32-bit indices, as every kernel.
 constexpr int64_t kMaxScratchElements = int64_t(1) << 31;
+/// CUDA's limit on the grid's y dimension (channel blocks x splits).
+constexpr int64_t kMaxGridY = 65535;
 
 static_assert(kBlockChannels * kChunk == kThreads &&
                   kChunk * kBlockTiles == kThreads,
@@ -95,6 +97,8 @@ std::optional<WinogradPlan> planWinogradConv(const ConvParams &p,
     return std::nullopt;
   int64_t chunks = p.c / kChunk;
   int64_t channelBlocks = p.oc / kBlockChannels;
+  if (channelBlocks > kMaxGridY)
+    return std::nullopt;
   auto plan = [&](int64_t tilesH, int64_t tilesW) {
     WinogradPlan plan{tilesH, tilesW, p.n * tilesH * tilesW};
     plan.tileBlocks = ceilDiv(plan.tiles, kBlockTiles);
@@ -109,7 +113,8 @@ std::optional<WinogradPlan> planWinogradConv(const ConvParams &p,
   int64_t splits = 1;
   while (blocks * splits < 4 * smCount && chunks % (2 * splits) == 0 &&
          chunks / (2 * splits) >= 2 &&
-         2 * splits * p.n * p.oc * p.oh * p.ow < kMaxScratchElements)
+         2 * splits * p.n * p.oc * p.oh * p.ow < kMaxScratchElements &&
+         2 * splits * channelBlocks <= kMaxGridY)
     splits *= 2;
   if (blocks * splits < smCount)
     return std::nullopt;
