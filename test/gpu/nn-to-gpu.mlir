@@ -3,6 +3,9 @@
 // RUN: kiln-opt %s --split-input-file --kiln-nn-to-gpu-pipeline="conv-kernel=shared" --verify-diagnostics | FileCheck %s --check-prefix=H200
 // RUN: kiln-opt %s --split-input-file --kiln-nn-to-gpu-pipeline="sm-count=1" --verify-diagnostics | FileCheck %s --check-prefix=WINOGRAD
 // RUN: kiln-opt %s --split-input-file --kiln-nn-to-gpu-pipeline --verify-diagnostics | FileCheck %s --check-prefix=WGSM132
+// RUN: kiln-opt %s --split-input-file --kiln-nn-to-gpu-pipeline="sm-count=1 winograd-tile=4" --verify-diagnostics | FileCheck %s --check-prefix=WGTILE4
+// RUN: not kiln-opt %s --split-input-file --kiln-nn-to-gpu="winograd-tile=5" 2>&1 | FileCheck %s --check-prefix=BADTILE
+// BADTILE: kiln-nn-to-gpu: winograd-tile must be 0 (2), 2, 3 or 4, not 5
 // RUN: not kiln-opt %s --split-input-file --kiln-nn-to-gpu="sm-count=0" 2>&1 | FileCheck %s --check-prefix=BADSMS
 // BADSMS: kiln-nn-to-gpu: sm-count must be between 1 and 4096, not 0
 // RUN: not kiln-opt %s --split-input-file --kiln-nn-to-gpu="conv-kernel=fft" 2>&1 | FileCheck %s --check-prefix=BADCONV
@@ -500,4 +503,48 @@ func.func @forward(%x: tensor<1x16x16x16xf32>) -> tensor<1x32x16x16xf32> {
   %w6 = arith.constant dense<0.125> : tensor<32x32x3x3xf32>
   %6 = nn.conv2d %5, %w6 stride [1, 1] padding [5, 5, 5, 5] dilation [1, 1] groups 1 : (tensor<1x32x8x8xf32>, tensor<32x32x3x3xf32>) -> tensor<1x32x16x16xf32>
   return %6 : tensor<1x32x16x16xf32>
+}
+
+// -----
+
+// Tests F(4x4, 3x3) (winograd-tile=4) with a fused 2x2 pool, for one SM: a
+// 4x4 tile holds 2x2 pool windows, so the 14x14 pooled outputs of 4 images
+// are 7x7 tiles each, 196 in all: 13 blocks of 16 tiles and 32 channels,
+// 288 threads (36 products x 4 channel groups x 2 tile groups). Chunks of
+// 4 input channels: each filter transform stores 36 elements of U, each
+// patch transform reads a 6x6 patch and stores 36 of V, in a 9216-word
+// tile (M of 16 channels, 36 x 16 x 16 words, is its largest use). Each
+// (channel, tile) pair writes 4 pooled outputs.
+// WGTILE4-LABEL: module attributes {gpu.container_module, kiln.input_shape = array<i64: 4, 32, 28, 28>
+// WGTILE4: gpu.launch_func @kiln_kernels::@conv2d_winograd_0 blocks in (%c13, %c1, %c1) threads in (%c288, %c1, %c1)
+// WGTILE4-NOT: gpu.launch_func
+// WGTILE4: gpu.func @conv2d_winograd_0({{.*}}) workgroup(%[[TILE:.*]] : memref<9216xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}) kernel attributes {known_block_size = array<i32: 288, 1, 1>}
+// WGTILE4: scf.for %{{.*}} = %c0 to %c32 step %c4 iter_args(
+// WGTILE4-COUNT-9: memref.load %{{.*}} : memref<32x32x3x3xf32>
+// WGTILE4-COUNT-36: memref.store %{{.*}}, %[[TILE]]
+// WGTILE4-COUNT-36: memref.load %{{.*}} : memref<4x32x28x28xf32>
+// WGTILE4-COUNT-36: memref.store %{{.*}}, %[[TILE]]
+// WGTILE4: gpu.barrier
+// WGTILE4: scf.for %{{.*}} = %c0 to %c4 step %c1 iter_args(
+// WGTILE4-COUNT-16: memref.load %[[TILE]]
+// WGTILE4-COUNT-64: math.fma
+// WGTILE4: gpu.barrier
+// WGTILE4-NEXT: scf.yield
+// WGTILE4: scf.if
+// WGTILE4-COUNT-64: memref.store %{{.*}}, %[[TILE]]
+// WGTILE4: gpu.barrier
+// WGTILE4-COUNT-36: memref.load %[[TILE]]
+// WGTILE4-COUNT-4: memref.store %{{.*}} : memref<4x32x14x14xf32>
+// WGTILE4-NOT: memref<4x32x14x14xf32>
+// WGTILE4: gpu.barrier
+
+// F(2x2) (the default) covers the same outputs with 784 tiles in 25 blocks
+// of 32.
+// WINOGRAD-LABEL: module attributes {gpu.container_module, kiln.input_shape = array<i64: 4, 32, 28, 28>
+// WINOGRAD: gpu.launch_func @kiln_kernels::@conv2d_winograd_0 blocks in (%c25, %c1, %c1) threads in (%c256, %c1, %c1)
+func.func @forward(%x: tensor<4x32x28x28xf32>) -> tensor<4x32x14x14xf32> {
+  %w = arith.constant dense<0.125> : tensor<32x32x3x3xf32>
+  %b = arith.constant dense<0.5> : tensor<32xf32>
+  %0 = nn.fused_conv2d %x, %w, %b stride [1, 1] padding [1, 1, 1, 1] dilation [1, 1] groups 1 relu pool "max" kernel [2, 2] stride [2, 2] : (tensor<4x32x28x28xf32>, tensor<32x32x3x3xf32>, tensor<32xf32>) -> tensor<4x32x14x14xf32>
+  return %0 : tensor<4x32x14x14xf32>
 }

@@ -273,7 +273,8 @@ cl::opt<unsigned> winogradTile(
     "winograd-tile",
     cl::desc("Output tile m of Winograd's F(m x m, 3 x 3) for every 3x3 "
              "layer: 2, 3 or 4 (default: per layer, whichever is faster by a "
-             "model of its multiply-adds and its filter stream)"),
+             "model of its multiply-adds and its filter stream; with "
+             "--target=nvptx, 2)"),
     cl::init(0), cl::cat(kilnCategory));
 
 cl::opt<std::string> convLanes(
@@ -914,6 +915,7 @@ int emitGPUModule(mlir::OwningOpRef<mlir::ModuleOp> module,
   options.chip = gpuArch;
   options.convKernel =
       noWinograd && gpuConv == "winograd" ? std::string("shared") : gpuConv;
+  options.winogradTile = winogradTile;
   options.smCount = gpuSMs;
   options.planMemory = !noMemoryPlan;
   options.reportMemoryPlan = printMemoryPlan;

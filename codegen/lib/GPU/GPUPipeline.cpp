@@ -35,8 +35,8 @@ void buildNNToGPUPipeline(OpPassManager &pm,
   pm.addPass(createRecordLayersPass());
 #endif
   // nn ops -> host @forward launching Kiln's kernels.
-  pm.addPass(createNNToGPUPass(
-      NNToGPUPassOptions{options.convKernel, options.smCount}));
+  pm.addPass(createNNToGPUPass(NNToGPUPassOptions{
+      options.convKernel, options.winogradTile, options.smCount}));
   // Fold the kernels' index arithmetic (constant shapes) and share it.
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -122,6 +122,10 @@ struct GPUCLOptions : public PassPipelineOptions<GPUCLOptions> {
       *this, "conv-kernel",
       llvm::cl::desc("Convolution kernels: winograd, shared or direct"),
       llvm::cl::init("winograd")};
+  Option<int64_t> winogradTile{
+      *this, "winograd-tile",
+      llvm::cl::desc("Winograd's output tile: 2, 3 or 4 (0: 2)"),
+      llvm::cl::init(0)};
   Option<int64_t> smCount{
       *this, "sm-count",
       llvm::cl::desc("Streaming multiprocessors of the target GPU"),
@@ -136,6 +140,7 @@ struct GPUCLOptions : public PassPipelineOptions<GPUCLOptions> {
     options.chip = chip;
     options.features = features;
     options.convKernel = convKernel;
+    options.winogradTile = winogradTile;
     options.smCount = smCount;
     return options;
   }

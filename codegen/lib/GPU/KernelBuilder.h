@@ -233,22 +233,25 @@ void emitSplitReduce(ModelBuilder &builder, mlir::Location loc,
                      const OverlappingPool &window, mlir::Value partials,
                      mlir::ValueRange args);
 
-/// Winograd's F(2x2, 3x3) for a 3x3, stride-1 convolution (+bias)(+ReLU)
-/// (+2x2 pool), `args` as emitConv2D's. Returns false, emitting nothing,
-/// for a layer it does not take (see WinogradConvKernel.cpp): then the
-/// shared-memory kernel does.
+/// Winograd's F(m x m, 3 x 3) for a 3x3, stride-1 convolution (+bias)
+/// (+ReLU)(+2x2 pool), `args` as emitConv2D's: m = `tile` (2, 3 or 4; 0
+/// is 2). Returns false,
+/// emitting nothing, for a layer it does not take (see
+/// WinogradConvKernel.cpp): then the shared-memory kernel does.
 bool emitWinogradConv2D(ModelBuilder &builder, mlir::Location loc,
                         const ConvParams &params, mlir::ValueRange args,
-                        int64_t smCount);
+                        int64_t smCount, int64_t tile);
 /// Whether emitWinogradConv2D takes `params`, and whether it then splits
 /// the input channels over blocks.
-bool takesWinogradConv(const ConvParams &params, int64_t smCount);
-bool splitsWinogradConv(const ConvParams &params, int64_t smCount);
+bool takesWinogradConv(const ConvParams &params, int64_t smCount, int64_t tile);
+bool splitsWinogradConv(const ConvParams &params, int64_t smCount,
+                        int64_t tile);
 /// emitSplitSharedConv2DWithPool's counterpart for the Winograd kernel.
 bool emitSplitWinogradConv2DWithPool(ModelBuilder &builder, mlir::Location loc,
                                      const ConvParams &params,
                                      const OverlappingPool &pool,
-                                     mlir::ValueRange args, int64_t smCount);
+                                     mlir::ValueRange args, int64_t smCount,
+                                     int64_t tile);
 
 /// linear (+bias)(+ReLU) of x[m, k] and w[n, k] into y[m, n]: one kernel.
 void emitLinear(ModelBuilder &builder, mlir::Location loc, int64_t m, int64_t k,

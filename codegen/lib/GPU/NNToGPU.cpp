@@ -49,9 +49,11 @@ enum class ConvKernels { Winograd, Shared, Direct };
 class Lowering {
 public:
   Lowering(ModuleOp module, func::FuncOp func, gpu::GPUModuleOp kernels,
-           OpBuilder &host, ConvKernels convKernels, int64_t smCount)
+           OpBuilder &host, ConvKernels convKernels, int64_t winogradTile,
+           int64_t smCount)
       : module(module), func(func), symbols(module), builder(host, kernels),
-        host(host), convKernels(convKernels), smCount(smCount) {}
+        host(host), convKernels(convKernels), winogradTile(winogradTile),
+        smCount(smCount) {}
 
   LogicalResult run(Value input, Value output);
 
@@ -81,6 +83,8 @@ private:
   ModelBuilder builder;
   OpBuilder &host;
   ConvKernels convKernels;
+  /// Winograd's output tile, 0: chosen per layer.
+  int64_t winogradTile;
   /// Streaming multiprocessors the convolutions are sized for.
   int64_t smCount;
   IRMapping buffers;
@@ -195,7 +199,7 @@ LogicalResult Lowering::lowerConvKernel(Operation *op, ConvParams p, Value bias,
     return failure();
   Location loc = op->getLoc();
   if (convKernels == ConvKernels::Winograd &&
-      emitWinogradConv2D(builder, loc, p, *args, smCount))
+      emitWinogradConv2D(builder, loc, p, *args, smCount, winogradTile))
     return success();
   if (convKernels != ConvKernels::Direct &&
       emitSharedConv2D(builder, loc, p, *args, smCount))
@@ -205,8 +209,9 @@ LogicalResult Lowering::lowerConvKernel(Operation *op, ConvParams p, Value bias,
 }
 
 bool Lowering::splits(const ConvParams &p) const {
-  if (convKernels == ConvKernels::Winograd && takesWinogradConv(p, smCount))
-    return splitsWinogradConv(p, smCount);
+  if (convKernels == ConvKernels::Winograd &&
+      takesWinogradConv(p, smCount, winogradTile))
+    return splitsWinogradConv(p, smCount, winogradTile);
   return convKernels != ConvKernels::Direct && splitsSharedConv(p, smCount);
 }
 
@@ -218,10 +223,10 @@ LogicalResult Lowering::lowerSplitConvWithPool(Operation *op,
   if (failed(args))
     return failure();
   Location loc = op->getLoc();
-  bool winograd =
-      convKernels == ConvKernels::Winograd && takesWinogradConv(p, smCount);
+  bool winograd = convKernels == ConvKernels::Winograd &&
+                  takesWinogradConv(p, smCount, winogradTile);
   if (!(winograd ? emitSplitWinogradConv2DWithPool(builder, loc, p, pool, *args,
-                                                   smCount)
+                                                   smCount, winogradTile)
                  : emitSplitSharedConv2DWithPool(builder, loc, p, pool, *args,
                                                  smCount)))
     return op->emitError("kiln-nn-to-gpu: the layer does not split");
@@ -572,7 +577,15 @@ struct NNToGPUPass : public impl::NNToGPUPassBase<NNToGPUPass> {
     auto host = func::FuncOp::create(b, func.getLoc(), "forward", type);
     Block *entry = host.addEntryBlock();
     b.setInsertionPointToStart(entry);
-    Lowering lowering(module, func, kernels, b, *convKernels, smCount);
+    if (winogradTile != 0 && winogradTile != 2 && winogradTile != 3 &&
+        winogradTile != 4) {
+      module.emitError() << "kiln-nn-to-gpu: winograd-tile must be 0 (2), "
+                            "2, 3 or 4, not "
+                         << int64_t(winogradTile);
+      return signalPassFailure();
+    }
+    Lowering lowering(module, func, kernels, b, *convKernels, winogradTile,
+                      smCount);
     if (failed(lowering.run(entry->getArgument(0), entry->getArgument(1))))
       return signalPassFailure();
     func::ReturnOp::create(b, func.getLoc());

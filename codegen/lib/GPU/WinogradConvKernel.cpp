@@ -41,72 +41,90 @@ namespace kiln::kernels {
 
 namespace {
 
-constexpr int64_t kThreads = 256;
-/// Input channels per shared-memory round.
-constexpr int64_t kChunk = 8;
-/// Output channels and tiles per block, and per thread of each product.
-constexpr int64_t kBlockChannels = 32, kBlockTiles = 32, kPerThread = 8;
-/// Elements of a transformed filter or patch (4 x 4).
-constexpr int64_t kElements = 16;
-/// U's rows in shared memory, [xi][c][k]: 4 words longer than the block's
-/// channels, so that the filter transform's stores (8 lanes per channel k,
-/// one per input channel) fall on 32 different banks, and still a multiple
-/// of 4 words for the products' 128-bit loads.
-constexpr int64_t kFilterPitch = kBlockChannels + 4;
-/// The shared tile: U at 0, V ([xi][c][t]) after it; after the products,
-/// half the block's M ([xi][k][t] for 16 channels) over both.
-constexpr int64_t kFilterWords = kElements * kChunk * kFilterPitch;
-constexpr int64_t kPatchWords = kElements * kChunk * kBlockTiles;
-constexpr int64_t kProductWords =
-    kElements * (kBlockChannels / 2) * kBlockTiles;
-constexpr int64_t kSharedWords =
-    std::max(kFilterWords + kPatchWords, kProductWords);
+/// Output channels per block, and channels and tiles per thread of a
+/// product (an 8x8 register block).
+constexpr int64_t kBlockChannels = 32, kPerThread = 8;
+/// Output channels per round of the output transform (M goes through
+/// shared memory that many channels at a time).
+constexpr int64_t kRoundChannels = 16;
+/// Static shared memory a block may take.
+constexpr int64_t kMaxSharedWords = 48 * 1024 / 4;
 /// The split reduction takes 32-bit indices, as every kernel.
 constexpr int64_t kMaxScratchElements = int64_t(1) << 31;
 /// CUDA's limit on the grid's y dimension (channel blocks x splits).
 constexpr int64_t kMaxGridY = 65535;
 
-static_assert(kBlockChannels * kChunk == kThreads &&
-                  kChunk * kBlockTiles == kThreads,
-              "one filter and one patch per thread and round");
-static_assert(kElements * (kBlockChannels / kPerThread) *
-                      (kBlockTiles / kPerThread) ==
-                  kThreads,
-              "one 8x8 block of one product per thread");
+/// The kernel's shape for F(m x m, 3 x 3), m = 2, 3 or 4.
+struct WinogradShape {
+  int64_t m, a;       // output tile side, input patch side (m + 2)
+  int64_t elements;   // a x a: the products
+  int64_t chunk;      // input channels per shared-memory round
+  int64_t blockTiles; // tiles per block
+  int64_t threads;    // one 8x8 block of one product each
+  /// U's rows in shared memory ([xi][c][k]): longer than the block's
+  /// channels by 32 / chunk words, so that the filter transform's stores
+  /// (`chunk` lanes per output channel, one per input channel) fall on 32
+  /// different banks, and a multiple of 4 words for 128-bit loads.
+  int64_t filterPitch;
+  /// The shared tile: U at 0, V ([xi][c][t]) after it; after the products,
+  /// M ([xi][k][t]) of kRoundChannels channels over both.
+  int64_t filterWords, sharedWords;
+};
+
+WinogradShape getShape(int64_t m) {
+  WinogradShape s;
+  s.m = m, s.a = m + 2, s.elements = s.a * s.a;
+  // F(4x4)'s 36 products fit 48 KB with chunks of 4 input channels; the
+  // larger tiles take 16 tiles per block to keep 64 accumulators a thread.
+  s.chunk = m == 4 ? 4 : 8;
+  s.blockTiles = m == 2 ? 32 : 16;
+  s.threads =
+      s.elements * (kBlockChannels / kPerThread) * (s.blockTiles / kPerThread);
+  s.filterPitch = kBlockChannels + 32 / s.chunk;
+  s.filterWords = s.elements * s.chunk * s.filterPitch;
+  int64_t patchWords = s.elements * s.chunk * s.blockTiles;
+  s.sharedWords = std::max(s.filterWords + patchWords,
+                           s.elements * kRoundChannels * s.blockTiles);
+  assert(s.sharedWords <= kMaxSharedWords && "a tile too large");
+  return s;
+}
 
 /// How the kernel covers a layer.
 struct WinogradPlan {
-  /// Output tiles per image, rows x columns, and in the whole batch. With
-  /// a fused 2x2 pool a tile is a pooled pixel, so only whole windows
-  /// count.
+  WinogradShape shape;
+  /// Tiles per image, rows x columns, and in the whole batch. With a fused
+  /// 2x2 pool (m even, no split) only whole pool windows count.
   int64_t tilesH, tilesW, tiles;
   int64_t tileBlocks, channelBlocks;
   /// Input-channel ranges with a block each (see splitsSharedConv).
   int64_t splits;
 };
 
-/// The plan for `p`, or nothing for a layer the kernel does not take: not a
-/// dense 3x3 stride-1 convolution, channels that do not fill its tiles,
-/// a pool it cannot finish, or too few blocks to fill `smCount` SMs even
-/// split (the shared-memory kernel's smaller blocks fill them better).
-std::optional<WinogradPlan> planWinogradConv(const ConvParams &p,
-                                             int64_t smCount) {
+/// The plan for `p` with F(m x m, 3 x 3), or nothing for a layer it does
+/// not take: not a dense 3x3 stride-1 convolution, channels that do not
+/// fill its rounds and blocks, a pool it cannot finish (a fused 2x2 pool
+/// needs an even m, any other pool a split), or too few blocks to fill
+/// `smCount` SMs even split (the shared-memory kernel's smaller blocks fill
+/// them better).
+std::optional<WinogradPlan> planWinogradTile(const ConvParams &p,
+                                             int64_t smCount, int64_t m) {
+  WinogradShape shape = getShape(m);
   if (p.groups != 1 || p.kh != 3 || p.kw != 3 || p.strideH != 1 ||
       p.strideW != 1 || p.dilationH != 1 || p.dilationW != 1 ||
-      p.c % kChunk != 0 || p.oc % kBlockChannels != 0)
+      p.c % shape.chunk != 0 || p.oc % kBlockChannels != 0)
     return std::nullopt;
-  int64_t chunks = p.c / kChunk;
+  int64_t chunks = p.c / shape.chunk;
   int64_t channelBlocks = p.oc / kBlockChannels;
   if (channelBlocks > kMaxGridY)
     return std::nullopt;
   auto plan = [&](int64_t tilesH, int64_t tilesW) {
-    WinogradPlan plan{tilesH, tilesW, p.n * tilesH * tilesW};
-    plan.tileBlocks = ceilDiv(plan.tiles, kBlockTiles);
+    WinogradPlan plan{shape, tilesH, tilesW, p.n * tilesH * tilesW};
+    plan.tileBlocks = ceilDiv(plan.tiles, shape.blockTiles);
     plan.channelBlocks = channelBlocks;
     plan.splits = 1;
     return plan;
   };
-  WinogradPlan whole = plan(ceilDiv(p.oh, 2), ceilDiv(p.ow, 2));
+  WinogradPlan whole = plan(ceilDiv(p.oh, m), ceilDiv(p.ow, m));
   int64_t blocks = whole.tileBlocks * channelBlocks;
   // Split while the blocks make fewer than about two waves of two blocks
   // per SM, each split keeps at least 2 rounds, and the raw tiles fit.
@@ -124,9 +142,31 @@ std::optional<WinogradPlan> planWinogradConv(const ConvParams &p,
   }
   if (p.pool == PoolKind::None)
     return whole;
-  if (p.poolH == 2 && p.poolW == 2)
-    return plan(p.oh / 2, p.ow / 2);
+  if (p.poolH == 2 && p.poolW == 2 && m % 2 == 0)
+    return plan(ceilDiv(p.oh / 2, m / 2), ceilDiv(p.ow / 2, m / 2));
   return std::nullopt;
+}
+
+/// The plan for `p` with F(tile x tile, 3 x 3); tile 0 is F(2x2). The
+/// larger tiles need fewer multiply-adds (2.78x and 4x fewer than direct
+/// against 2.25x) but, within 48 KB of shared memory and 64 accumulators
+/// a thread, not fewer instructions: counted in their SASS for VGG-16's
+/// 56x56 layers at batch 32 (ptxas 13, sm_90), a warp issues per chunk
+/// 1.52 instructions per FFMA for F(2x2) (256 threads, 2 blocks an SM),
+/// 2.0 for F(3x3) (200 threads, the last warp a quarter full, the second
+/// filter round and the patches on 2 and 4 of 7 warps) and 1.8 for F(4x4)
+/// (288 threads, 1 block an SM: 128 registers each; the filters on 4 of 9
+/// warps, the patches on 2, which the others wait for at the barrier).
+/// Per output that is 6.1, 5.6 and 4.1 instructions per input and output
+/// channel, but F(4x4)'s single block cannot hide its transforming warps:
+/// counting each scheduler's issue slots per chunk (warps 0, 4 and 8 on
+/// one), its FMA pipes are busy about 39% of the time against F(2x2)'s
+/// 66%, which leaves the two about even per output. F(2x2) is the default
+/// (also the most accurate), the others a choice (`winograd-tile`) to
+/// measure on a GPU.
+std::optional<WinogradPlan> planWinogradConv(const ConvParams &p,
+                                             int64_t smCount, int64_t tile) {
+  return planWinogradTile(p, smCount, tile == 0 ? 2 : tile);
 }
 
 /// L X L^T for a cols x cols matrix X and a rows x cols matrix L (both
@@ -169,23 +209,26 @@ SmallVector<Value> sandwich(KernelBuilder &k, ArrayRef<double> l, int64_t rows,
 /// buffer [split, n, oc, oh, ow], which it returns.
 Value emitKernel(ModelBuilder &builder, Location loc, const ConvParams &p,
                  const WinogradPlan &plan, ValueRange args) {
-  const WinogradMatrices &w = getWinogradMatrices(2, 3);
-  int64_t splits = plan.splits;
+  const WinogradShape &s = plan.shape;
+  const WinogradMatrices &w = getWinogradMatrices(s.m, 3);
+  int64_t m = s.m, a = s.a, splits = plan.splits;
+  // A fused 2x2 pool: each tile holds (m / 2)^2 pool windows.
+  bool pooled = splits == 1 && p.pool != PoolKind::None;
   Value partials;
   if (splits > 1)
     partials = builder.alloc({splits, p.n, p.oc, p.oh, p.ow}, loc);
-  LaunchShape shape;
-  shape.grid = {plan.tileBlocks, plan.channelBlocks * splits, 1};
-  shape.block = {kThreads, 1, 1};
-  shape.flops = convFlops(p);
+  LaunchShape launch;
+  launch.grid = {plan.tileBlocks, plan.channelBlocks * splits, 1};
+  launch.block = {s.threads, 1, 1};
+  launch.flops = convFlops(p);
   SmallVector<Value> kernelArgs(args);
   if (partials)
     kernelArgs.assign({args[0], args[1], partials});
   builder.launch(
-      "conv2d_winograd", loc, kernelArgs, shape,
+      "conv2d_winograd", loc, kernelArgs, launch,
       [&](KernelBuilder &k, ValueRange kargs) {
         Value input = kargs[0], weight = kargs[1];
-        Value shared = k.workgroupBuffer({kSharedWords});
+        Value shared = k.workgroupBuffer({s.sharedWords});
         Value thread = k.threadId[0];
         Value tileBlock = k.blockId[0];
         Value split = k.rem(k.blockId[1], splits);
@@ -196,59 +239,73 @@ Value emitKernel(ModelBuilder &builder, Location loc, const ConvParams &p,
         auto tileAt = [&](Value t) {
           return k.delinearize(t, {p.n, plan.tilesH, plan.tilesW});
         };
-
-        // Filter transform: thread (fk, fc) takes filter (k0 + fk, c0 + fc);
-        // 8 neighbouring threads read 8 neighbouring filters.
-        Value fk = k.div(thread, kChunk), fc = k.rem(thread, kChunk);
-        // Input transform: thread (ic, it) takes channel c0 + ic of tile
-        // it of the block (the last tile for threads past the batch's).
-        Value ic = k.div(thread, kBlockTiles), it = k.rem(thread, kBlockTiles);
-        SmallVector<Value> patchTile = tileAt(k.minS(
-            k.add(k.mul(tileBlock, kBlockTiles), it), k.idx(plan.tiles - 1)));
-        Value inY = k.sub(k.mul(patchTile[1], 2), k.idx(p.padTop));
-        Value inX = k.sub(k.mul(patchTile[2], 2), k.idx(p.padLeft));
+        // Runs `work(i)` for i < count, item i on thread i % threads.
+        auto share = [&](int64_t count, function_ref<void(Value)> work) {
+          for (int64_t base = 0; base < count; base += s.threads) {
+            Value i = k.add(thread, base);
+            if (base + s.threads <= count)
+              work(i);
+            else
+              k.ifThen(k.lt(i, count), [&] { work(i); });
+          }
+        };
         // Products: thread (xi, kg, tg) takes channels kg * 8 .. + 8 and
         // tiles tg * 8 .. + 8 of product xi.
-        Value xi = k.div(thread, kThreads / kElements);
-        Value within = k.rem(thread, kThreads / kElements);
-        int64_t tileGroups = kBlockTiles / kPerThread;
+        int64_t tileGroups = s.blockTiles / kPerThread;
+        int64_t perProduct = s.threads / s.elements;
+        Value xi = k.div(thread, perProduct);
+        Value within = k.rem(thread, perProduct);
         Value kg = k.div(within, tileGroups), tg = k.rem(within, tileGroups);
 
         SmallVector<Value> zeros(kPerThread * kPerThread, k.f32(0.0));
         SmallVector<Value> products = k.loop(
-            0, channelsPerSplit, kChunk, zeros, [&](Value c, ValueRange acc) {
+            0, channelsPerSplit, s.chunk, zeros, [&](Value c, ValueRange acc) {
               Value c0 = k.add(cBase, c);
-              SmallVector<Value> g;
-              for (int64_t r = 0; r < 3; ++r)
-                for (int64_t s = 0; s < 3; ++s)
-                  g.push_back(k.load(weight, {k.add(k0, fk), k.add(c0, fc),
-                                              k.idx(r), k.idx(s)}));
-              SmallVector<Value> u = sandwich(k, w.g, 4, 3, g);
-              for (int64_t e = 0; e < kElements; ++e)
-                k.store(
-                    u[e], shared,
-                    {k.add(k.mul(k.add(fc, e * kChunk), kFilterPitch), fk)});
-              SmallVector<Value> d;
-              for (int64_t y = 0; y < 4; ++y)
-                for (int64_t x = 0; x < 4; ++x)
-                  d.push_back(loadPadded(k, p, input, patchTile[0],
-                                         k.add(c0, ic), k.add(inY, y),
-                                         k.add(inX, x)));
-              SmallVector<Value> v = sandwich(k, w.bt, 4, 4, d);
-              for (int64_t e = 0; e < kElements; ++e)
-                k.store(v[e], shared,
-                        {k.add(k.add(k.mul(ic, kBlockTiles), it),
-                               kFilterWords + e * kChunk * kBlockTiles)});
+              // Filter (k0 + fk, c0 + fc): `chunk` neighbouring threads
+              // read neighbouring filters.
+              share(kBlockChannels * s.chunk, [&](Value i) {
+                Value fk = k.div(i, s.chunk), fc = k.rem(i, s.chunk);
+                SmallVector<Value> g;
+                for (int64_t r = 0; r < 3; ++r)
+                  for (int64_t q = 0; q < 3; ++q)
+                    g.push_back(k.load(weight, {k.add(k0, fk), k.add(c0, fc),
+                                                k.idx(r), k.idx(q)}));
+                SmallVector<Value> u = sandwich(k, w.g, a, 3, g);
+                for (int64_t e = 0; e < s.elements; ++e)
+                  k.store(u[e], shared,
+                          {k.add(k.mul(k.add(fc, e * s.chunk), s.filterPitch),
+                                 fk)});
+              });
+              // Channel c0 + ic of tile it of the block (the batch's last
+              // tile for items past it).
+              share(s.chunk * s.blockTiles, [&](Value i) {
+                Value ic = k.div(i, s.blockTiles), it = k.rem(i, s.blockTiles);
+                SmallVector<Value> at =
+                    tileAt(k.minS(k.add(k.mul(tileBlock, s.blockTiles), it),
+                                  k.idx(plan.tiles - 1)));
+                Value inY = k.sub(k.mul(at[1], m), k.idx(p.padTop));
+                Value inX = k.sub(k.mul(at[2], m), k.idx(p.padLeft));
+                SmallVector<Value> d;
+                for (int64_t y = 0; y < a; ++y)
+                  for (int64_t x = 0; x < a; ++x)
+                    d.push_back(loadPadded(k, p, input, at[0], k.add(c0, ic),
+                                           k.add(inY, y), k.add(inX, x)));
+                SmallVector<Value> v = sandwich(k, w.bt, a, a, d);
+                for (int64_t e = 0; e < s.elements; ++e)
+                  k.store(v[e], shared,
+                          {k.add(k.add(k.mul(ic, s.blockTiles), it),
+                                 s.filterWords + e * s.chunk * s.blockTiles)});
+              });
               k.barrier();
-              Value uBase = k.add(k.mul(xi, kChunk * kFilterPitch),
+              Value uBase = k.add(k.mul(xi, s.chunk * s.filterPitch),
                                   k.mul(kg, kPerThread));
               Value vBase =
-                  k.add(k.add(k.mul(xi, kChunk * kBlockTiles), kFilterWords),
+                  k.add(k.add(k.mul(xi, s.chunk * s.blockTiles), s.filterWords),
                         k.mul(tg, kPerThread));
               SmallVector<Value> next =
-                  k.loop(0, kChunk, 1, acc, [&](Value cc, ValueRange acc) {
-                    Value uRow = k.add(uBase, k.mul(cc, kFilterPitch));
-                    Value vRow = k.add(vBase, k.mul(cc, kBlockTiles));
+                  k.loop(0, s.chunk, 1, acc, [&](Value cc, ValueRange acc) {
+                    Value uRow = k.add(uBase, k.mul(cc, s.filterPitch));
+                    Value vRow = k.add(vBase, k.mul(cc, s.blockTiles));
                     SmallVector<Value> us, vs, next(acc);
                     for (int64_t i = 0; i < kPerThread; ++i) {
                       us.push_back(k.load(shared, {k.add(uRow, i)}));
@@ -264,71 +321,85 @@ Value emitKernel(ModelBuilder &builder, Location loc, const ConvParams &p,
               return next;
             });
 
-        // Output transform, half the block's channels at a time.
-        constexpr int64_t half = kBlockChannels / 2;
-        int64_t groupsPerHalf = half / kPerThread;
-        for (int64_t h = 0; h < 2; ++h) {
-          if (h > 0)
-            k.barrier(); // The first half's M has been read.
-          Value inHalf = k.andI(k.ge(kg, h * groupsPerHalf),
-                                k.lt(kg, (h + 1) * groupsPerHalf));
-          k.ifThen(inHalf, [&] {
-            Value base =
-                k.add(k.mul(k.add(k.mul(xi, half),
-                                  k.mul(k.sub(kg, k.idx(h * groupsPerHalf)),
-                                        kPerThread)),
-                            kBlockTiles),
-                      k.mul(tg, kPerThread));
+        // Output transform, kRoundChannels of the block's channels at a
+        // time.
+        int64_t groupsPerRound = kRoundChannels / kPerThread;
+        for (int64_t round = 0; round < kBlockChannels / kRoundChannels;
+             ++round) {
+          if (round > 0)
+            k.barrier(); // The previous round's M has been read.
+          Value inRound = k.andI(k.ge(kg, round * groupsPerRound),
+                                 k.lt(kg, (round + 1) * groupsPerRound));
+          k.ifThen(inRound, [&] {
+            Value local =
+                k.mul(k.sub(kg, k.idx(round * groupsPerRound)), kPerThread);
+            Value base = k.add(
+                k.mul(k.add(k.mul(xi, kRoundChannels), local), s.blockTiles),
+                k.mul(tg, kPerThread));
             for (int64_t i = 0; i < kPerThread; ++i)
               for (int64_t j = 0; j < kPerThread; ++j)
                 k.store(products[i * kPerThread + j], shared,
-                        {k.add(base, i * kBlockTiles + j)});
+                        {k.add(base, i * s.blockTiles + j)});
           });
           k.barrier();
-          for (int64_t q = 0; q < half * kBlockTiles / kThreads; ++q) {
-            Value pair = k.add(thread, q * kThreads);
-            Value local = k.div(pair, kBlockTiles),
-                  t = k.rem(pair, kBlockTiles);
-            SmallVector<Value> m;
-            for (int64_t e = 0; e < kElements; ++e)
-              m.push_back(k.load(
+          // Thread pair (channel, tile): A^T M A, then the epilogue.
+          share(kRoundChannels * s.blockTiles, [&](Value pair) {
+            Value local = k.div(pair, s.blockTiles),
+                  t = k.rem(pair, s.blockTiles);
+            SmallVector<Value> mt;
+            for (int64_t e = 0; e < s.elements; ++e)
+              mt.push_back(k.load(
                   shared,
-                  {k.add(k.mul(k.add(local, e * half), kBlockTiles), t)}));
-            SmallVector<Value> y = sandwich(k, w.at, 2, 4, m);
-            Value oc = k.add(k0, k.add(local, h * half));
-            Value tile = k.add(k.mul(tileBlock, kBlockTiles), t);
+                  {k.add(k.mul(k.add(local, e * kRoundChannels), s.blockTiles),
+                         t)}));
+            SmallVector<Value> y = sandwich(k, w.at, m, a, mt);
+            Value oc = k.add(k0, k.add(local, round * kRoundChannels));
+            Value tile = k.add(k.mul(tileBlock, s.blockTiles), t);
             k.ifThen(k.lt(tile, plan.tiles), [&] {
               SmallVector<Value> at = tileAt(tile);
               Value n = at[0];
-              if (splits == 1 && p.pool != PoolKind::None) {
-                // The tile is the 2x2 pool's window.
-                Value b = p.bias ? k.load(kargs[2], {oc}) : k.f32(0.0);
-                Value pooled =
-                    pooledEpilogue(k, p, b, [&](int64_t wy, int64_t wx) {
-                      return y[wy * 2 + wx];
-                    });
-                k.store(pooled, kargs.back(), {n, oc, at[1], at[2]});
-                return;
-              }
               Value b;
               if (splits == 1)
                 b = p.bias ? k.load(kargs[2], {oc}) : k.f32(0.0);
-              for (int64_t a = 0; a < 2; ++a)
-                for (int64_t c = 0; c < 2; ++c) {
-                  Value oy = k.add(k.mul(at[1], 2), a);
-                  Value ox = k.add(k.mul(at[2], 2), c);
+              if (pooled) {
+                // The tile holds (m / 2)^2 windows of the 2x2 pool.
+                for (int64_t py = 0; py < m / 2; ++py)
+                  for (int64_t px = 0; px < m / 2; ++px) {
+                    Value pyAt = k.add(k.mul(at[1], m / 2), py);
+                    Value pxAt = k.add(k.mul(at[2], m / 2), px);
+                    Value result =
+                        pooledEpilogue(k, p, b, [&](int64_t wy, int64_t wx) {
+                          return y[(2 * py + wy) * m + 2 * px + wx];
+                        });
+                    auto store = [&] {
+                      k.store(result, kargs.back(), {n, oc, pyAt, pxAt});
+                    };
+                    // Only F(4x4)'s tiles can reach past the pooled output.
+                    if ((p.oh / 2) % (m / 2) == 0 && (p.ow / 2) % (m / 2) == 0)
+                      store();
+                    else
+                      k.ifThen(
+                          k.andI(k.lt(pyAt, p.oh / 2), k.lt(pxAt, p.ow / 2)),
+                          store);
+                  }
+                return;
+              }
+              for (int64_t r = 0; r < m; ++r)
+                for (int64_t q = 0; q < m; ++q) {
+                  Value oy = k.add(k.mul(at[1], m), r);
+                  Value ox = k.add(k.mul(at[2], m), q);
                   Value inside = k.andI(k.lt(oy, p.oh), k.lt(ox, p.ow));
                   k.ifThen(inside, [&] {
                     if (splits > 1)
-                      k.store(y[a * 2 + c], kargs.back(),
+                      k.store(y[r * m + q], kargs.back(),
                               {split, n, oc, oy, ox});
                     else
-                      k.store(convEpilogue(k, p, y[a * 2 + c], b), kargs.back(),
+                      k.store(convEpilogue(k, p, y[r * m + q], b), kargs.back(),
                               {n, oc, oy, ox});
                   });
                 }
             });
-          }
+          });
         }
       });
   return partials;
@@ -336,18 +407,19 @@ Value emitKernel(ModelBuilder &builder, Location loc, const ConvParams &p,
 
 } // namespace
 
-bool takesWinogradConv(const ConvParams &p, int64_t smCount) {
-  return planWinogradConv(p, smCount).has_value();
+bool takesWinogradConv(const ConvParams &p, int64_t smCount, int64_t tile) {
+  return planWinogradConv(p, smCount, tile).has_value();
 }
 
-bool splitsWinogradConv(const ConvParams &p, int64_t smCount) {
-  std::optional<WinogradPlan> plan = planWinogradConv(p, smCount);
+bool splitsWinogradConv(const ConvParams &p, int64_t smCount, int64_t tile) {
+  std::optional<WinogradPlan> plan = planWinogradConv(p, smCount, tile);
   return plan && plan->splits > 1;
 }
 
 bool emitWinogradConv2D(ModelBuilder &builder, Location loc,
-                        const ConvParams &p, ValueRange args, int64_t smCount) {
-  std::optional<WinogradPlan> plan = planWinogradConv(p, smCount);
+                        const ConvParams &p, ValueRange args, int64_t smCount,
+                        int64_t tile) {
+  std::optional<WinogradPlan> plan = planWinogradConv(p, smCount, tile);
   if (!plan)
     return false;
   Value partials = emitKernel(builder, loc, p, *plan, args);
@@ -362,9 +434,10 @@ bool emitWinogradConv2D(ModelBuilder &builder, Location loc,
 bool emitSplitWinogradConv2DWithPool(ModelBuilder &builder, Location loc,
                                      const ConvParams &p,
                                      const OverlappingPool &pool,
-                                     ValueRange args, int64_t smCount) {
+                                     ValueRange args, int64_t smCount,
+                                     int64_t tile) {
   assert(p.pool == PoolKind::None && "the conv has a pool of its own");
-  std::optional<WinogradPlan> plan = planWinogradConv(p, smCount);
+  std::optional<WinogradPlan> plan = planWinogradConv(p, smCount, tile);
   if (!plan || plan->splits == 1)
     return false;
   Value partials = emitKernel(builder, loc, p, *plan, args);

@@ -56,6 +56,8 @@ struct GPUPipelineOptions {
   std::string features = "+ptx80";
   /// The convolution kernels (`--gpu-conv`): winograd, shared or direct.
   std::string convKernel = "winograd";
+  /// Its F(m x m, 3 x 3) tile (`--winograd-tile`): 2, 3 or 4 (0: 2).
+  int64_t winogradTile = 0;
   /// Streaming multiprocessors the kernels are sized for (`--gpu-sms`).
   int64_t smCount = 132;
   /// Activations and scratch buffers share one device workspace, placed by

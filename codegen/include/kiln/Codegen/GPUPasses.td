@@ -62,6 +62,9 @@ def NNToGPUPass : Pass<"kiln-nn-to-gpu", "mlir::ModuleOp"> {
            "layers it takes, shared for the others), shared (input window "
            "and weights through shared-memory tiles where they fit) or "
            "direct">,
+    Option<"winogradTile", "winograd-tile", "int64_t", "0",
+           "Output tile m of the Winograd kernel's F(m x m, 3 x 3): 2, 3 or "
+           "4 (0, the default: 2)">,
     Option<"smCount", "sm-count", "int64_t", "132",
            "Streaming multiprocessors of the target GPU (132 on an H100 or "
            "H200): convolutions with too few blocks to keep them busy split "
