@@ -11,8 +11,8 @@ poolings. Every case also draws kilnc flags that force one of those paths and
 a batch size. check_model.py then runs the case on fresh random weights and
 inputs. The case numbers fix the shapes, so a failure names its case and the
 spec, and `--case N` replays it (check_model prints the seed of the values).
-With --gpu the flags are the GPU path's (the Winograd, shared-memory or
-direct convolution kernels, fused or not, sized for GPUs of 132, 8 or 1 SMs,
+With --gpu the flags are the GPU path's (the Winograd kernel with each of
+its tiles, the shared-memory or direct convolution kernels, fused or not, sized for GPUs of 132, 8 or 1 SMs,
 which changes which kernel takes a layer, how it splits input channels and
 how the shared-memory kernel shares work among threads) for a --kilnc that emulates the NVPTX kernels
 (test/gpu/Inputs/kilnc-emulate).
@@ -28,7 +28,8 @@ FLAGS = [[], [], ["--conv-lanes=channels"], ["--conv-lanes=columns"],
          ["--winograd-tile=4"], ["--no-fuse"]]
 # The GPU path's choices (with --gpu: kilnc runs the NVPTX kernels emulated).
 GPU_FLAGS = [[], [], ["--gpu-conv=direct"], ["--no-fuse"], ["--gpu-sms=8"],
-             ["--gpu-sms=1"], ["--gpu-conv=shared"]]
+             ["--gpu-sms=1"], ["--gpu-conv=shared"],
+             ["--gpu-sms=1", "--winograd-tile=4"], ["--gpu-sms=8", "--winograd-tile=3"]]
 
 
 def pooled_size(size, kernel, stride, padding, ceil_mode):
