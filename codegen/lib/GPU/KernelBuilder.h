@@ -207,6 +207,13 @@ struct OverlappingPool {
   int64_t outH, outW; // the pooled output
 };
 
+/// The convolution's own pool (kernel = stride; 1x1 windows without one)
+/// as the split reduction takes it.
+inline OverlappingPool ownPool(const ConvParams &p) {
+  return {p.pool,  p.poolH,        p.poolW,       p.poolH,
+          p.poolW, p.oh / p.poolH, p.ow / p.poolW};
+}
+
 /// Whether the shared-memory kernel splits the input channels of `params`
 /// over blocks (a layer too small to fill `smCount` SMs otherwise).
 bool splitsSharedConv(const ConvParams &params, int64_t smCount);

@@ -331,9 +331,7 @@ bool emitSharedConv2D(ModelBuilder &builder, Location loc, const ConvParams &p,
   Value partials = emitConvKernel(builder, loc, p, *plan, args);
   if (plan->splits == 1)
     return true;
-  OverlappingPool window{p.pool,  p.poolH,    p.poolW,   p.poolH,
-                         p.poolW, plan->outH, plan->outW};
-  emitSplitReduce(builder, loc, p, plan->splits, window, partials, args);
+  emitSplitReduce(builder, loc, p, plan->splits, ownPool(p), partials, args);
   return true;
 }
 

@@ -425,9 +425,7 @@ bool emitWinogradConv2D(ModelBuilder &builder, Location loc,
   Value partials = emitKernel(builder, loc, p, *plan, args);
   if (plan->splits == 1)
     return true;
-  OverlappingPool window{p.pool,  p.poolH,        p.poolW,       p.poolH,
-                         p.poolW, p.oh / p.poolH, p.ow / p.poolW};
-  emitSplitReduce(builder, loc, p, plan->splits, window, partials, args);
+  emitSplitReduce(builder, loc, p, plan->splits, ownPool(p), partials, args);
   return true;
 }
 
