@@ -1,16 +1,17 @@
-//===- WinogradConvKernel.cpp - 3x3 convolutions by Winograd's F(2x2, 3x3) ===//
+//===- WinogradConvKernel.cpp - 3x3 convolutions by Winograd's F(m, 3) ----===//
 //
-// A 3x3, stride-1 convolution computed as Lavin and Gray's F(2x2, 3x3):
-// each 2x2 output tile of a channel is A^T [sum over input channels of
-// U .* V] A, where U = G g G^T is the 4x4 transform of a 3x3 filter and
-// V = B^T d B that of the tile's 4x4 input patch. The sum over input
-// channels is 16 independent matrix products, one per element xi of the
-// 4x4 transforms: M[xi][k][t] = sum_c U[xi][k][c] V[xi][c][t]. They take
-// 16 multiply-adds per tile, channel pair and input channel where the
-// direct convolution takes 36 (4 outputs x 9 taps): 2.25x fewer.
+// A 3x3, stride-1 convolution computed as Lavin and Gray's F(m x m, 3 x 3),
+// by default F(2x2, 3x3): each 2x2 output tile of a channel is
+// A^T [sum over input channels of U .* V] A, where U = G g G^T is the 4x4
+// transform of a 3x3 filter and V = B^T d B that of the tile's 4x4 input
+// patch. The sum over input channels is 16 independent matrix products, one
+// per element xi of the 4x4 transforms: M[xi][k][t] = sum_c U[xi][k][c]
+// V[xi][c][t]. They take 16 multiply-adds per tile, channel pair and input
+// channel where the direct convolution takes 36 (4 outputs x 9 taps): 2.25x
+// fewer.
 //
 // One kernel (the CPU's Winograd pass runs three phases; here the block
-// keeps the products in registers):
+// keeps the products in registers). For F(2x2):
 //
 //   block = 32 tiles (numbered across the batch) x 32 output channels,
 //           256 threads; per chunk of 8 input channels
@@ -20,10 +21,16 @@
 //     2. thread (xi, kg, tg) multiplies 8 channels x 8 tiles of product xi:
 //        per input channel two 128-bit loads of U, two of V, 64 FMAs;
 //        barrier
-//   then, in two halves of the block's output channels, the threads leave
-//   M in shared memory (reusing the tiles' space), a barrier, and each
-//   thread finishes two (channel, tile) pairs: A^T M A, bias, ReLU and a
-//   2x2 pool when one follows (the tile is the pool's window).
+//   then, in two rounds of 16 of the block's output channels, the threads
+//   leave M in shared memory (reusing the tiles' space), a barrier, and
+//   each thread finishes two (channel, tile) pairs: A^T M A, bias, ReLU and
+//   a 2x2 pool when one follows (the tile is the pool's window).
+//
+// F(3x3) and F(4x4) (`winograd-tile`) take the same steps with 25 and 36
+// products, 16 tiles a block and, for F(4x4), chunks of 4 input channels,
+// so that the shared tile stays within 48 KB and each thread keeps 64
+// accumulators; there the transforms run on some of the threads only (see
+// planWinogradConv for what that costs).
 //
 // Like the shared-memory kernel, a layer that makes too few blocks to fill
 // the GPU splits its input channels; each split writes its raw output
