@@ -76,6 +76,12 @@ struct WinogradShape {
   /// The shared tile: U at 0, V ([xi][c][t]) after it; after the products,
   /// M ([xi][k][t]) of kRoundChannels channels over both.
   int64_t filterWords, sharedWords;
+  /// The first thread of the patch transforms. Where the filters and
+  /// patches are fewer than the threads, they go to different warps, so
+  /// that no warp does both while the others wait at the barrier; and away
+  /// from warps 0, 4 and 8, which share one of the SM's 4 schedulers (warp
+  /// w issues on scheduler w % 4) when a block has 9 warps.
+  int64_t patchFirstThread;
 };
 
 WinogradShape getShape(int64_t m) {
@@ -88,6 +94,10 @@ WinogradShape getShape(int64_t m) {
   s.threads =
       s.elements * (kBlockChannels / kPerThread) * (s.blockTiles / kPerThread);
   s.filterPitch = kBlockChannels + 32 / s.chunk;
+  // F(2x2): 256 filters and patches, one each per thread. F(3x3): the
+  // filters' second round runs on threads 0-55, the 128 patches on warps
+  // 2-5. F(4x4): 128 filters on warps 0-3, 64 patches on warps 5-6.
+  s.patchFirstThread = m == 2 ? 0 : m == 3 ? 64 : 160;
   s.filterWords = s.elements * s.chunk * s.filterPitch;
   int64_t patchWords = s.elements * s.chunk * s.blockTiles;
   s.sharedWords = std::max(s.filterWords + patchWords,
@@ -157,20 +167,22 @@ std::optional<WinogradPlan> planWinogradTile(const ConvParams &p,
 /// The plan for `p` with F(tile x tile, 3 x 3); tile 0 is F(2x2). The
 /// larger tiles need fewer multiply-adds (2.78x and 4x fewer than direct
 /// against 2.25x) but, within 48 KB of shared memory and 64 accumulators
-/// a thread, not fewer instructions: counted in their SASS for VGG-16's
-/// 56x56 layers at batch 32 (ptxas 13, sm_90), a warp issues per chunk
-/// 1.52 instructions per FFMA for F(2x2) (256 threads, 2 blocks an SM),
-/// 2.0 for F(3x3) (200 threads, the last warp a quarter full, the second
-/// filter round and the patches on 2 and 4 of 7 warps) and 1.8 for F(4x4)
-/// (288 threads, 1 block an SM: 128 registers each; the filters on 4 of 9
-/// warps, the patches on 2, which the others wait for at the barrier).
-/// Per output that is 6.1, 5.6 and 4.1 instructions per input and output
-/// channel, but F(4x4)'s single block cannot hide its transforming warps:
-/// counting each scheduler's issue slots per chunk (warps 0, 4 and 8 on
-/// one), its FMA pipes are busy about 39% of the time against F(2x2)'s
-/// 66%, which leaves the two about even per output. F(2x2) is the default
-/// (also the most accurate), the others a choice (`winograd-tile`) to
-/// measure on a GPU.
+/// a thread, not proportionally fewer instructions. Counted in their SASS
+/// for VGG-16's 56x56 layers at batch 32 (ptxas 13, sm_90), a warp issues
+/// per chunk 1.52 instructions per FFMA for F(2x2) (256 threads of 128
+/// registers: 2 blocks, 16 warps an SM), 2.0 for F(3x3) (200 threads of
+/// 166 registers: 1 block, 7 warps, the last a quarter full; the second
+/// filter round and the patches run on 2 and 4 of them) and 1.8 for
+/// F(4x4) (288 threads of 161 registers: 1 block, 9 warps; the filters on
+/// 4, the patches on 2). Per output that is 6.1, 5.6 and 4.1 instructions
+/// per input and output channel. Counting each scheduler's issue slots per
+/// chunk (warp w issues on scheduler w % 4), the FMA pipes are busy about
+/// 66% of the time for F(2x2), 49% for F(3x3) and F(4x4) (39% before the
+/// patches moved off the filters' warps): per output F(4x4) would be 1.3x
+/// faster, if its single block of 9 warps could hide the latency of the
+/// global loads and barriers that F(2x2)'s 16 warps in two blocks
+/// overlap. F(2x2) is the default (also the most accurate), the others a
+/// choice (`winograd-tile`) to measure on a GPU.
 std::optional<WinogradPlan> planWinogradConv(const ConvParams &p,
                                              int64_t smCount, int64_t tile) {
   return planWinogradTile(p, smCount, tile == 0 ? 2 : tile);
@@ -247,13 +259,21 @@ Value emitKernel(ModelBuilder &builder, Location loc, const ConvParams &p,
           return k.delinearize(t, {p.n, plan.tilesH, plan.tilesW});
         };
         // Runs `work(i)` for i < count, item i on thread i % threads.
-        auto share = [&](int64_t count, function_ref<void(Value)> work) {
+        // Runs `work(i)` for i < count, item i on thread first + i (items
+        // past the threads wrap around to thread 0: first is 0 then).
+        auto share = [&](int64_t count, function_ref<void(Value)> work,
+                         int64_t first = 0) {
+          assert((first == 0 || first + count <= s.threads) &&
+                 "items from thread `first` on fit in one round");
           for (int64_t base = 0; base < count; base += s.threads) {
-            Value i = k.add(thread, base);
-            if (base + s.threads <= count)
+            Value i = k.sub(k.add(thread, base), k.idx(first));
+            if (first == 0 && base + s.threads <= count)
               work(i);
-            else
+            else if (first == 0)
               k.ifThen(k.lt(i, count), [&] { work(i); });
+            else
+              k.ifThen(k.andI(k.ge(thread, first), k.lt(thread, first + count)),
+                       [&] { work(i); });
           }
         };
         // Products: thread (xi, kg, tg) takes channels kg * 8 .. + 8 and
@@ -285,24 +305,30 @@ Value emitKernel(ModelBuilder &builder, Location loc, const ConvParams &p,
               });
               // Channel c0 + ic of tile it of the block (the batch's last
               // tile for items past it).
-              share(s.chunk * s.blockTiles, [&](Value i) {
-                Value ic = k.div(i, s.blockTiles), it = k.rem(i, s.blockTiles);
-                SmallVector<Value> at =
-                    tileAt(k.minS(k.add(k.mul(tileBlock, s.blockTiles), it),
-                                  k.idx(plan.tiles - 1)));
-                Value inY = k.sub(k.mul(at[1], m), k.idx(p.padTop));
-                Value inX = k.sub(k.mul(at[2], m), k.idx(p.padLeft));
-                SmallVector<Value> d;
-                for (int64_t y = 0; y < a; ++y)
-                  for (int64_t x = 0; x < a; ++x)
-                    d.push_back(loadPadded(k, p, input, at[0], k.add(c0, ic),
-                                           k.add(inY, y), k.add(inX, x)));
-                SmallVector<Value> v = sandwich(k, w.bt, a, a, d);
-                for (int64_t e = 0; e < s.elements; ++e)
-                  k.store(v[e], shared,
+              share(
+                  s.chunk * s.blockTiles,
+                  [&](Value i) {
+                    Value ic = k.div(i, s.blockTiles),
+                          it = k.rem(i, s.blockTiles);
+                    SmallVector<Value> at =
+                        tileAt(k.minS(k.add(k.mul(tileBlock, s.blockTiles), it),
+                                      k.idx(plan.tiles - 1)));
+                    Value inY = k.sub(k.mul(at[1], m), k.idx(p.padTop));
+                    Value inX = k.sub(k.mul(at[2], m), k.idx(p.padLeft));
+                    SmallVector<Value> d;
+                    for (int64_t y = 0; y < a; ++y)
+                      for (int64_t x = 0; x < a; ++x)
+                        d.push_back(loadPadded(k, p, input, at[0],
+                                               k.add(c0, ic), k.add(inY, y),
+                                               k.add(inX, x)));
+                    SmallVector<Value> v = sandwich(k, w.bt, a, a, d);
+                    for (int64_t e = 0; e < s.elements; ++e)
+                      k.store(
+                          v[e], shared,
                           {k.add(k.add(k.mul(ic, s.blockTiles), it),
                                  s.filterWords + e * s.chunk * s.blockTiles)});
-              });
+                  },
+                  s.patchFirstThread);
               k.barrier();
               Value uBase = k.add(k.mul(xi, s.chunk * s.filterPitch),
                                   k.mul(kg, kPerThread));
