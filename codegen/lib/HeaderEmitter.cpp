@@ -62,6 +62,7 @@ void emitLibraryHeader(const LibraryInterface &interface,
   std::string p = interface.prefix;
   std::string P = StringRef(p).upper();
   std::string guard = P + "_KILN_H";
+  bool gpu = !interface.gpuArch.empty();
   // How to link: a static archive needs libpthread and libm besides the C
   // library; a shared library carries those dependencies itself.
   std::string linking =
@@ -75,43 +76,80 @@ void emitLibraryHeader(const LibraryInterface &interface,
                           " *     cc app.c {0} -lpthread -lm",
                           libraryFileName)
                 .str();
+  // Where the model runs: the CPU's threads, or a GPU.
+  std::string target =
+      gpu ? llvm::formatv("NVIDIA GPUs ({0} and newer), driven\n"
+                          " * from {1}",
+                          interface.gpuArch, interface.triple)
+                .str()
+          : llvm::formatv("{0} (CPU {1})", interface.triple, interface.cpu)
+                .str();
+  StringRef contexts = gpu ? R"(
+ * The model runs on an NVIDIA GPU, yet builds without CUDA: a context
+ * loads the CUDA driver (libcuda.so.1) with dlopen when it is created.
+ * Runs go through a context, which holds the model on the GPU: its
+ * kernels, weights and intermediate tensors (there is no hidden global
+ * state):)"
+                           : R"( Runs go
+ * through a context, which holds the threads that compute the model in
+ * parallel (there is no hidden global state):)";
+  StringRef createComment =
+      gpu ? "// 0: threads (unused on a GPU)" : "// 0: one thread per CPU";
+  StringRef runComment = gpu ? "// NULL: no workspace on the GPU"
+                             : "// NULL: the context's workspace";
+  std::string threads =
+      gpu ? llvm::formatv(
+                R"(Threads: every function may be called from any thread. A context runs
+ * one inference at a time (a run that overlaps another on the same context
+ * returns {0}_ERR_BUSY); the runs of several contexts take turns on the
+ * GPU, so one context is enough for a process. Contexts of different
+ * models (each library has its own prefix) can live in one program.
+ *
+ * Results are deterministic: the same input gives the same output.)",
+                P)
+                .str()
+          : llvm::formatv(
+                R"(Threads: every function may be called from any thread. A context runs
+ * one inference at a time; to run several at once, create one context per
+ * calling thread (a run that overlaps another on the same context returns
+ * {0}_ERR_BUSY). Contexts of different models (each library has its own
+ * prefix) can live in one program.
+ *
+ * Results are deterministic: they do not depend on the thread count.)",
+                P)
+                .str();
 
   os << llvm::formatv(
       R"(/* {0}.h: the C API of the model '{1}', compiled by kilnc.
  *
- * Generated from {2} for {3} (CPU {4}); do not edit.
- * The code lives in {5}; {6}
+ * Generated from {2} for {3}; do not edit.
+ * The code lives in {4}; {5}
  *
  * The model is one function from an input tensor to an output tensor, both
- * float32 arrays you allocate; the sizes are the constants below. Runs go
- * through a context, which holds the threads that compute the model in
- * parallel (there is no hidden global state):
+ * float32 arrays you allocate; the sizes are the constants below.{6}
  *
  *     #include "{0}.h"
  *
  *     {0}_context *ctx;
- *     int rc = {0}_create(0, &ctx);          // 0: one thread per CPU
- *     if (rc != {7}_OK) {{
+ *     int rc = {0}_create(0, &ctx);          {7}
+ *     if (rc != {8}_OK) {{
  *       fprintf(stderr, "%s\n", {0}_status_message(rc));
  *       return 1;
  *     }
- *     static float in[{7}_INPUT_SIZE], out[{7}_OUTPUT_SIZE];
+ *     static float in[{8}_INPUT_SIZE], out[{8}_OUTPUT_SIZE];
  *     // ... fill `in` ...
- *     rc = {0}_run(ctx, in, out, NULL);      // NULL: the context's workspace
+ *     rc = {0}_run(ctx, in, out, NULL);      {9}
  *     // ... read `out` ...
  *     {0}_destroy(ctx);
  *
- * Threads: every function may be called from any thread. A context runs
- * one inference at a time; to run several at once, create one context per
- * calling thread (a run that overlaps another on the same context returns
- * {7}_ERR_BUSY). Contexts of different models (each library has its own
- * prefix) can live in one program.
- *
- * Results are deterministic: they do not depend on the thread count.
+ * {10}
  */
-
-#ifndef {8}
-#define {8}
+)",
+      p, interface.modelName, interface.source, target, libraryFileName,
+      linking, contexts, createComment, P, runComment, threads);
+  os << llvm::formatv(R"(
+#ifndef {0}
+#define {0}
 
 #include <stddef.h>
 #include <stdint.h>
@@ -121,23 +159,99 @@ extern "C" {{
 #endif
 
 )",
-      p, interface.modelName, interface.source, interface.triple, interface.cpu,
-      libraryFileName, linking, P, guard);
+                      guard);
 
   os << "/*===-- Shapes and sizes "
         "-------------------------------------------------===*/\n\n";
   emitTensorConstants(os, P, "input", interface.inputShape);
   emitTensorConstants(os, P, "output", interface.outputShape);
-  os << llvm::formatv(
-      R"(/* Scratch memory for the intermediate tensors of one run, in bytes, and its
+  StringRef workspace =
+      gpu ? R"(/* Host scratch memory for one run, in bytes, and its alignment: none, as
+ * the intermediate tensors stay in the GPU memory of the context. The
+ * run's workspace argument is ignored; pass NULL. */)"
+          : R"(/* Scratch memory for the intermediate tensors of one run, in bytes, and its
  * required alignment. Pass NULL as the workspace to use one that the
  * context allocated when it was created, or your own buffer of this size
- * (e.g. to share one buffer between contexts that never run at once). */
+ * (e.g. to share one buffer between contexts that never run at once). */)";
+  os << llvm::formatv(R"({2}
 #define {0}_WORKSPACE_BYTES {1}
 #define {0}_WORKSPACE_ALIGNMENT 64
 
 )",
-      P, interface.workspaceBytes);
+                      P, interface.workspaceBytes, workspace);
+
+  // The parts of the API's documentation that differ on a GPU.
+  std::string gpuStatus, statusDoc, contextDoc, createDoc, destroyDoc, runDoc,
+      threadsDoc, invalidDoc, noMemoryDoc;
+  if (gpu) {
+    invalidDoc = "/* A NULL pointer, a context of another model or a negative "
+                 "thread count. */";
+    noMemoryDoc = "/* Host memory for the context ran out. */";
+    gpuStatus = llvm::formatv(
+        R"(/* The GPU failed: no CUDA driver or device, the kernels did not load,
+ * the device ran out of memory, or a CUDA call failed. */
+#define {0}_ERR_GPU 7
+)",
+        P);
+    statusDoc = llvm::formatv(
+        R"(/* A NUL-terminated English description of `status`. For {0}_ERR_GPU it
+ * describes the calling thread's last GPU failure (the CUDA call, CUDA's
+ * error name and text), until its next one. */)",
+        P);
+    contextDoc = "/* An opaque context: the model loaded on a GPU. */";
+    createDoc = llvm::formatv(
+        R"(/* Loads the model on the GPU and stores the context in *ctx: loads the
+ * CUDA driver (once per process), picks the device (the environment
+ * variable KILN_GPU_DEVICE, default 0), compiles the kernels for it, and
+ * allocates and uploads the weights and the intermediate tensors.
+ * `threads` must not be negative and is otherwise unused: the calling
+ * thread drives the GPU. Returns {0}_OK, {0}_ERR_INVALID, {0}_ERR_NOMEM
+ * or {0}_ERR_GPU; *ctx is NULL on error. */)",
+        P);
+    destroyDoc =
+        R"(/* Frees the context's GPU memory and kernels, and the context. NULL is a
+ * no-op. Do not call it while a run on the context is in progress. */)";
+    runDoc = llvm::formatv(
+        R"(/* Runs the model: copies {0}_INPUT_SIZE floats from `input` to the GPU,
+ * runs its kernels and copies {0}_OUTPUT_SIZE floats back to `output`.
+ * The two buffers must not overlap and need no particular alignment;
+ * `workspace` is ignored. The call returns when the output is complete.
+ * Returns {0}_OK, {0}_ERR_INVALID (nothing was computed), {0}_ERR_BUSY
+ * or {0}_ERR_GPU (e.g. a kernel fault; destroy the context then). */)",
+        P);
+    threadsDoc = "/* 1: the calling thread drives the GPU. */";
+  } else {
+    invalidDoc = llvm::formatv(
+        R"(/* A NULL pointer, a context of another model, a negative thread count or
+ * a workspace that is not {0}_WORKSPACE_ALIGNMENT-aligned. */)",
+        P);
+    noMemoryDoc =
+        "/* Memory for the context, its workspace or its threads ran out. */";
+    statusDoc =
+        "/* A static, NUL-terminated English description of `status`. */";
+    contextDoc = "/* An opaque context: a team of threads and a workspace. */";
+    createDoc = llvm::formatv(
+        R"(/* Creates a context whose runs use `threads` threads, the calling one
+ * included (0: one per online CPU; 1: no extra threads at all), and stores
+ * it in *ctx. The threads start here and wait, without spinning, between
+ * runs. Returns {0}_OK, {0}_ERR_INVALID or {0}_ERR_NOMEM; *ctx is NULL
+ * on error. If the system refuses to start some threads, the context runs
+ * with fewer ({1}_num_threads). */)",
+        P, p);
+    destroyDoc =
+        R"(/* Stops the context's threads and frees it. NULL is a no-op. Do not call it
+ * while a run on the context is in progress. */)";
+    runDoc = llvm::formatv(
+        R"(/* Runs the model: reads {0}_INPUT_SIZE floats from `input` and writes
+ * {0}_OUTPUT_SIZE floats to `output`. The two buffers must not overlap
+ * and need no particular alignment. `workspace` is NULL or a buffer of
+ * {0}_WORKSPACE_BYTES bytes aligned to {0}_WORKSPACE_ALIGNMENT, which the
+ * run overwrites. The calling thread takes part in the computation and the
+ * call returns when the output is complete. Returns {0}_OK,
+ * {0}_ERR_INVALID (nothing was computed) or {0}_ERR_BUSY. */)",
+        P);
+    threadsDoc = "/* The number of threads the context's runs use. */";
+  }
 
   std::string api = llvm::formatv(
       R"(/*===-- Status codes -------------------------------------------------===*/
@@ -145,45 +259,32 @@ extern "C" {{
 /* Every function that can fail returns one of these; {1}_status_message
  * turns one into a sentence. */
 #define {0}_OK 0
-/* A NULL pointer, a context of another model, a negative thread count or
- * a workspace that is not {0}_WORKSPACE_ALIGNMENT-aligned. */
+{11}
 #define {0}_ERR_INVALID 3
-/* Memory for the context, its workspace or its threads ran out. */
+{12}
 #define {0}_ERR_NOMEM 4
 /* The context is already running on another thread. */
 #define {0}_ERR_BUSY 5
-
-/* A static, NUL-terminated English description of `status`. */
+{4}
+{5}
 const char *{1}_status_message(int status);
 
 /*===-- Running the model --------------------------------------------===*/
 
-/* An opaque context: a team of threads and a workspace. */
+{6}
 typedef struct {1}_context {1}_context;
 
-/* Creates a context whose runs use `threads` threads, the calling one
- * included (0: one per online CPU; 1: no extra threads at all), and stores
- * it in *ctx. The threads start here and wait, without spinning, between
- * runs. Returns {0}_OK, {0}_ERR_INVALID or {0}_ERR_NOMEM; *ctx is NULL
- * on error. If the system refuses to start some threads, the context runs
- * with fewer ({1}_num_threads). */
+{7}
 int {1}_create(int threads, {1}_context **ctx);
 
-/* Stops the context's threads and frees it. NULL is a no-op. Do not call it
- * while a run on the context is in progress. */
+{8}
 void {1}_destroy({1}_context *ctx);
 
-/* Runs the model: reads {0}_INPUT_SIZE floats from `input` and writes
- * {0}_OUTPUT_SIZE floats to `output`. The two buffers must not overlap
- * and need no particular alignment. `workspace` is NULL or a buffer of
- * {0}_WORKSPACE_BYTES bytes aligned to {0}_WORKSPACE_ALIGNMENT, which the
- * run overwrites. The calling thread takes part in the computation and the
- * call returns when the output is complete. Returns {0}_OK,
- * {0}_ERR_INVALID (nothing was computed) or {0}_ERR_BUSY. */
+{9}
 int {1}_run({1}_context *ctx, const float *input, float *output,
             void *workspace);
 
-/* The number of threads the context's runs use. */
+{10}
 int {1}_num_threads(const {1}_context *ctx);
 
 /*===-- The same facts as functions ----------------------------------===*/
@@ -205,7 +306,8 @@ int64_t {1}_workspace_size(void); /* bytes */
 
 #endif /* {3} */
 )",
-      P, p, interface.modelName, guard);
+      P, p, interface.modelName, guard, gpuStatus, statusDoc, contextDoc,
+      createDoc, destroyDoc, runDoc, threadsDoc, invalidDoc, noMemoryDoc);
   if (!interface.weightsFile.empty()) {
     // Models compiled with --external-weights: one more status and the call
     // that maps the weights, before the section on contexts.
@@ -238,7 +340,8 @@ int {1}_load_weights(const char *path);
 
 )",
         P, p, interface.weightsFile, interface.weightsBytes);
-    size_t statusEnd = api.find("/* A static, NUL-terminated");
+    assert(!gpu && "GPU libraries keep their weights");
+    size_t statusEnd = api.find(statusDoc);
     api.insert(statusEnd, weights);
     api.insert(api.find("/*===-- Running the model"), load);
   }

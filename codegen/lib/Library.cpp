@@ -1,8 +1,8 @@
 //===- Library.cpp - A model's C API and its static archive ---------------===//
 
 #include "kiln/Codegen/Library.h"
-#include "kiln/Codegen/Passes.h"
 #include "kiln/Codegen/ObjectEmitter.h"
+#include "kiln/Codegen/Passes.h"
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/STLExtras.h"
@@ -83,15 +83,24 @@ public:
       : module(module), context(module.getContext()), prefix(prefix),
         desc(desc) {}
 
-  void build(const LibraryInterface &interface,
-             const ExternalWeights *weights) {
+  void build(const LibraryInterface &interface, const ExternalWeights *weights,
+             llvm::GlobalVariable *gpuPlan) {
     auto *i32 = builder().getInt32Ty();
     auto *i64 = builder().getInt64Ty();
     auto *ptr = builder().getPtrTy();
     auto *voidType = builder().getVoidTy();
 
-    // Calls into the runtime's contexts, with the descriptor added.
-    if (!weights) {
+    if (gpuPlan) {
+      // Calls into the GPU contexts of runtime/lib/cuda.c, with the plan.
+      forward("create", i32, {i32, ptr}, "kiln_gpu_context_create",
+              [&](Args &args) { args.insert(args.begin(), gpuPlan); });
+      forward("destroy", voidType, {ptr}, "kiln_gpu_context_destroy");
+      forward("run", i32, {ptr, ptr, ptr, ptr}, "kiln_gpu_context_run",
+              [&](Args &args) { args.insert(args.begin() + 1, gpuPlan); });
+      forward("num_threads", i32, {ptr}, "kiln_gpu_context_num_threads");
+      forward("status_message", ptr, {i32}, "kiln_gpu_status_message");
+    } else if (!weights) {
+      // Calls into the runtime's contexts, with the descriptor added.
       forward("create", i32, {i32, ptr}, "kiln_context_create",
               [&](Args &args) { args.insert(args.begin(), desc); });
     } else {
@@ -108,11 +117,13 @@ public:
         args.push_back(llvm::ConstantInt::get(i64, weights->fingerprint));
       });
     }
-    forward("destroy", voidType, {ptr}, "kiln_context_destroy");
-    forward("run", i32, {ptr, ptr, ptr, ptr}, "kiln_context_run",
-            [&](Args &args) { args.insert(args.begin() + 1, desc); });
-    forward("num_threads", i32, {ptr}, "kiln_context_num_threads");
-    forward("status_message", ptr, {i32}, "kiln_status_message");
+    if (!gpuPlan) {
+      forward("destroy", voidType, {ptr}, "kiln_context_destroy");
+      forward("run", i32, {ptr, ptr, ptr, ptr}, "kiln_context_run",
+              [&](Args &args) { args.insert(args.begin() + 1, desc); });
+      forward("num_threads", i32, {ptr}, "kiln_context_num_threads");
+      forward("status_message", ptr, {i32}, "kiln_status_message");
+    }
 
     // Constant queries, for programs that load the library by name.
     constant("input_rank", builder().getInt32(interface.inputShape.size()));
@@ -270,7 +281,11 @@ Error addLibraryInterface(llvm::Module &module, StringRef prefix,
     slot->setLinkage(llvm::GlobalValue::InternalLinkage);
   if (weights)
     interface.weightsBytes = weights->bytes;
-  InterfaceBuilder(module, prefix, desc).build(interface, weights);
+  llvm::GlobalVariable *gpuPlan =
+      module.getGlobalVariable(kGPUPlanSymbol, /*AllowInternal=*/true);
+  if (gpuPlan && weights)
+    return makeError("a GPU model's weights cannot be external");
+  InterfaceBuilder(module, prefix, desc).build(interface, weights, gpuPlan);
 
   std::string message;
   llvm::raw_string_ostream os(message);

@@ -105,6 +105,9 @@ const char *kiln_status_message(int status) {
   case KILN_ERR_NO_WEIGHTS:
     return "the model's weights file is not loaded (call the library's "
            "load_weights function first)";
+  case KILN_ERR_GPU:
+    return "the GPU failed: no CUDA driver or device, or a CUDA call failed "
+           "(a GPU library's status_message says which)";
   default:
     return "unknown status code";
   }

@@ -1,10 +1,16 @@
 /*===- cuda.c - Run a kiln_gpu_plan through the CUDA driver API -----------===*
  *
- * The driver is opened with dlopen("libcuda.so.1") on the first call, so
- * that only binaries compiled for NVPTX ever touch it, and a machine
- * without it gets a message instead of a loader error. The driver API's
- * types come from cuda_abi.h, so the runtime builds without the CUDA
- * toolkit.
+ * The driver is opened with dlopen("libcuda.so.1") on first use, so that
+ * only models compiled for NVPTX ever touch it, and a machine without it
+ * gets a message instead of a loader error. The driver API's types come
+ * from cuda_abi.h, so the runtime builds without the CUDA toolkit.
+ *
+ * Everything a plan needs on the device (its module, buffers and CUDA
+ * graph) belongs to a kiln_gpu_context. Libraries (kilnc --emit=lib with
+ * --target=nvptx) create contexts and get status codes back; executables
+ * call kiln_gpu_run, which keeps one context for the process and exits
+ * with a message on any failure. Failures describe themselves in a
+ * per-thread message (kiln_gpu_status_message).
  *
  *===----------------------------------------------------------------------===*/
 
@@ -14,11 +20,15 @@
 
 #include "kiln/gpu.h"
 
+#include "kiln/context.h"
+
 #include "cuda_abi.h"
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,13 +41,17 @@
   X(cuDeviceGetName, "cuDeviceGetName", CUresult, (char *, int, CUdevice))     \
   X(cuDevicePrimaryCtxRetain, "cuDevicePrimaryCtxRetain", CUresult,            \
     (CUcontext *, CUdevice))                                                   \
+  X(cuDevicePrimaryCtxRelease, "cuDevicePrimaryCtxRelease_v2", CUresult,       \
+    (CUdevice))                                                                \
   X(cuCtxSetCurrent, "cuCtxSetCurrent", CUresult, (CUcontext))                 \
   X(cuCtxSynchronize, "cuCtxSynchronize", CUresult, (void))                    \
   X(cuModuleLoadDataEx, "cuModuleLoadDataEx", CUresult,                        \
     (CUmodule *, const void *, unsigned, int *, void **))                      \
+  X(cuModuleUnload, "cuModuleUnload", CUresult, (CUmodule))                    \
   X(cuModuleGetFunction, "cuModuleGetFunction", CUresult,                      \
     (CUfunction *, CUmodule, const char *))                                    \
   X(cuMemAlloc, "cuMemAlloc_v2", CUresult, (CUdeviceptr *, size_t))            \
+  X(cuMemFree, "cuMemFree_v2", CUresult, (CUdeviceptr))                        \
   X(cuMemcpyHtoD, "cuMemcpyHtoD_v2", CUresult,                                 \
     (CUdeviceptr, const void *, size_t))                                       \
   X(cuMemcpyDtoH, "cuMemcpyDtoH_v2", CUresult, (void *, CUdeviceptr, size_t))  \
@@ -45,6 +59,7 @@
     (CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,   \
      unsigned, CUstream, void **, void **))                                    \
   X(cuEventCreate, "cuEventCreate", CUresult, (CUevent *, unsigned))           \
+  X(cuEventDestroy, "cuEventDestroy_v2", CUresult, (CUevent))                  \
   X(cuEventRecord, "cuEventRecord", CUresult, (CUevent, CUstream))             \
   X(cuEventSynchronize, "cuEventSynchronize", CUresult, (CUevent))             \
   X(cuEventElapsedTime, "cuEventElapsedTime", CUresult,                        \
@@ -56,12 +71,15 @@
  * capturing the launches fails, every run launches its kernels one by one. */
 #define KILN_CUDA_GRAPH_FUNCTIONS(X)                                           \
   X(cuStreamCreate, "cuStreamCreate", CUresult, (CUstream *, unsigned))        \
+  X(cuStreamDestroy, "cuStreamDestroy_v2", CUresult, (CUstream))               \
   X(cuStreamBeginCapture, "cuStreamBeginCapture_v2", CUresult,                 \
     (CUstream, int))                                                           \
   X(cuStreamEndCapture, "cuStreamEndCapture", CUresult, (CUstream, CUgraph *)) \
   X(cuGraphInstantiate, "cuGraphInstantiateWithFlags", CUresult,               \
     (CUgraphExec *, CUgraph, unsigned long long))                              \
-  X(cuGraphLaunch, "cuGraphLaunch", CUresult, (CUgraphExec, CUstream))
+  X(cuGraphLaunch, "cuGraphLaunch", CUresult, (CUgraphExec, CUstream))         \
+  X(cuGraphExecDestroy, "cuGraphExecDestroy", CUresult, (CUgraphExec))         \
+  X(cuGraphDestroy, "cuGraphDestroy", CUresult, (CUgraph))
 
 #define KILN_DECLARE(name, symbol, ret, params) ret(*name) params;
 static struct {
@@ -70,34 +88,45 @@ static struct {
 } cu;
 #undef KILN_DECLARE
 
-/* What the first kiln_gpu_run set up for its plan. */
-static struct {
+struct kiln_gpu_context {
   const kiln_gpu_plan *plan;
-  CUdeviceptr *buffers;
+  CUdevice device;
+  CUcontext cuda; /* the device's primary context, retained */
+  CUmodule module;
   CUfunction *functions;
+  CUdeviceptr *buffers;
   /* The launches captured as one CUDA graph, when the driver has graphs
-   * and the run is not profiled (KILN_GPU_GRAPH=0 turns them off). */
-  CUgraphExec graph;
-  /* KILN_GPU_PROFILE: per-launch events and accumulated milliseconds. */
+   * and the context is not profiled (KILN_GPU_GRAPH=0 turns them off). */
+  CUstream capture_stream;
+  CUgraph graph;
+  CUgraphExec graph_exec;
+  /* Profiled contexts (KILN_GPU_PROFILE, executables only): per-launch
+   * events and accumulated milliseconds. */
   CUevent *events;
   double *launch_ms;
   long runs;
-} state;
+  atomic_flag busy;
+};
 
-static void fatal(const char *fmt, ...) {
+/*===-- Errors ------------------------------------------------------------===*/
+
+/* The description of this thread's last KILN_ERR_GPU. */
+static _Thread_local char last_error[1024];
+
+/* Sets this thread's message and returns KILN_ERR_GPU. */
+static int gpu_error(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  fprintf(stderr, "%s: error: GPU: ", program_invocation_short_name);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
+  vsnprintf(last_error, sizeof last_error, fmt, ap);
   va_end(ap);
-  exit(KILN_EXIT_GPU);
+  return KILN_ERR_GPU;
 }
 
-/* Exits with the driver's name and description of `rc` unless it is 0. */
-static void check(CUresult rc, const char *what) {
+/* KILN_OK for CUDA_SUCCESS; otherwise KILN_ERR_GPU with a message naming
+ * `what`, the driver's name and description of `rc`, and `detail`. */
+static int checked(CUresult rc, const char *what, const char *detail) {
   if (rc == CUDA_SUCCESS)
-    return;
+    return KILN_OK;
   const char *name = NULL, *text = NULL;
   if (cu.cuGetErrorName)
     cu.cuGetErrorName(rc, &name);
@@ -105,21 +134,47 @@ static void check(CUresult rc, const char *what) {
     cu.cuGetErrorString(rc, &text);
   if (rc == 34 && !name) /* CUDA_ERROR_STUB_LIBRARY */
     name = "CUDA_ERROR_STUB_LIBRARY";
-  fatal("%s failed: %s (%d)%s%s%s", what, name ? name : "unknown error", rc,
-        text ? ": " : "", text ? text : "",
-        rc == 34 || rc == 100 ? "; this machine has no usable NVIDIA GPU" : "");
+  return gpu_error(
+      "%s failed: %s (%d)%s%s%s%s", what, name ? name : "unknown error", rc,
+      text ? ": " : "", text ? text : "",
+      rc == 34 || rc == 100 ? "; this machine has no usable NVIDIA GPU" : "",
+      detail ? detail : "");
 }
+
+/* Returns from the enclosing function with the status unless it is OK. */
+#define KILN_TRY(expr)                                                         \
+  do {                                                                         \
+    int kiln_status_ = (expr);                                                 \
+    if (kiln_status_ != KILN_OK)                                               \
+      return kiln_status_;                                                     \
+  } while (0)
+
+const char *kiln_gpu_status_message(int status) {
+  if (status == KILN_ERR_GPU && last_error[0])
+    return last_error;
+  return kiln_status_message(status);
+}
+
+/*===-- The driver --------------------------------------------------------===*/
+
+static pthread_once_t driver_once = PTHREAD_ONCE_INIT;
+/* Why the driver could not be loaded (empty when it was). */
+static char driver_error[512];
 
 static void load_driver(void) {
   void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
-  if (!lib)
-    fatal("cannot load the CUDA driver (libcuda.so.1): %s; this binary was "
-          "compiled with --target=nvptx and needs an NVIDIA GPU and driver",
-          dlerror());
+  if (!lib) {
+    snprintf(driver_error, sizeof driver_error,
+             "cannot load the CUDA driver (libcuda.so.1): %s; this model was "
+             "compiled with --target=nvptx and needs an NVIDIA GPU and driver",
+             dlerror());
+    return;
+  }
 #define KILN_LOAD(name, symbol, ret, params)                                   \
   *(void **)(&cu.name) = dlsym(lib, symbol);                                   \
-  if (!cu.name)                                                                \
-    fatal("the CUDA driver has no '%s'", symbol);
+  if (!cu.name && !driver_error[0])                                            \
+    snprintf(driver_error, sizeof driver_error, "the CUDA driver has no '%s'", \
+             symbol);
   KILN_CUDA_FUNCTIONS(KILN_LOAD)
 #undef KILN_LOAD
 #define KILN_LOAD_OPTIONAL(name, symbol, ret, params)                          \
@@ -128,35 +183,316 @@ static void load_driver(void) {
 #undef KILN_LOAD_OPTIONAL
 }
 
-static void *xcalloc(size_t n, size_t size) {
-  void *p = calloc(n ? n : 1, size);
-  if (!p)
-    fatal("out of memory");
-  return p;
+/* Loads the driver once per process and initialises it. */
+static int open_driver(void) {
+  pthread_once(&driver_once, load_driver);
+  if (driver_error[0])
+    return gpu_error("%s", driver_error);
+  return checked(cu.cuInit(0), "cuInit", NULL);
 }
 
-static void print_profile(void) {
-  const kiln_gpu_plan *plan = state.plan;
-  if (!plan || !state.runs)
+/*===-- Contexts ----------------------------------------------------------===*/
+
+/* The device KILN_GPU_DEVICE names (default 0). */
+static int choose_device(CUdevice *device) {
+  int count = 0;
+  KILN_TRY(checked(cu.cuDeviceGetCount(&count), "cuDeviceGetCount", NULL));
+  if (count < 1)
+    return gpu_error("no CUDA device found");
+  int ordinal = 0;
+  const char *env = getenv("KILN_GPU_DEVICE");
+  if (env && *env) {
+    char *end;
+    long v = strtol(env, &end, 10);
+    if (*end || v < 0 || v >= count)
+      return gpu_error("KILN_GPU_DEVICE=%s is not a device number below %d",
+                       env, count);
+    ordinal = (int)v;
+  }
+  return checked(cu.cuDeviceGet(device, ordinal), "cuDeviceGet", NULL);
+}
+
+/* The driver JIT-compiles the PTX for the device; its log goes into the
+ * message when that fails. */
+static int load_module(kiln_gpu_context *ctx) {
+  char log[4096] = "";
+  int options[] = {CU_JIT_ERROR_LOG_BUFFER, CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES};
+  void *values[] = {log, (void *)(size_t)sizeof log};
+  CUresult rc =
+      cu.cuModuleLoadDataEx(&ctx->module, ctx->plan->ptx, 2, options, values);
+  if (rc != CUDA_SUCCESS) {
+    ctx->module = NULL;
+    char detail[sizeof log + 16];
+    snprintf(detail, sizeof detail, "; JIT log: %s", log[0] ? log : "(empty)");
+    return checked(rc, "loading the PTX (cuModuleLoadDataEx)", detail);
+  }
+  const kiln_gpu_plan *plan = ctx->plan;
+  for (int32_t i = 0; i < plan->num_kernels; ++i) {
+    rc = cu.cuModuleGetFunction(&ctx->functions[i], ctx->module,
+                                plan->kernel_names[i]);
+    if (rc != CUDA_SUCCESS) {
+      char what[160];
+      snprintf(what, sizeof what, "cuModuleGetFunction of kernel '%s'",
+               plan->kernel_names[i]);
+      return checked(rc, what, NULL);
+    }
+  }
+  return KILN_OK;
+}
+
+/* Every buffer once; the weights uploaded now and never again. A view (an
+ * activation placed in the workspace) is an address inside the buffer it
+ * views, which comes before it. */
+static int allocate_buffers(kiln_gpu_context *ctx) {
+  const kiln_gpu_plan *plan = ctx->plan;
+  for (int32_t i = 0; i < plan->num_buffers; ++i) {
+    const kiln_gpu_buffer *b = &plan->buffers[i];
+    if (b->view_of >= 0) {
+      const kiln_gpu_buffer *base =
+          b->view_of < i ? &plan->buffers[b->view_of] : NULL;
+      if (!base || base->view_of >= 0 || b->offset < 0 ||
+          b->bytes > base->bytes || b->offset > base->bytes - b->bytes)
+        return gpu_error("the plan's buffer %d is not inside the buffer it "
+                         "views",
+                         i);
+      ctx->buffers[i] = ctx->buffers[b->view_of] + (CUdeviceptr)b->offset;
+      continue;
+    }
+    KILN_TRY(checked(
+        cu.cuMemAlloc(&ctx->buffers[i], (size_t)(b->bytes ? b->bytes : 4)),
+        "cuMemAlloc", NULL));
+    if (b->data)
+      KILN_TRY(
+          checked(cu.cuMemcpyHtoD(ctx->buffers[i], b->data, (size_t)b->bytes),
+                  "uploading weights (cuMemcpyHtoD)", NULL));
+  }
+  return KILN_OK;
+}
+
+/* Launches plan->launches[i] on `stream`. */
+static CUresult launch(kiln_gpu_context *ctx, int32_t i, CUstream stream) {
+  const kiln_gpu_plan *plan = ctx->plan;
+  const kiln_gpu_launch *l = &plan->launches[i];
+  enum { kMaxArgs = 16 };
+  void *params[kMaxArgs];
+  if (l->num_args > kMaxArgs)
+    return 1; /* CUDA_ERROR_INVALID_VALUE; kilnc never emits such a plan */
+  for (int32_t a = 0; a < l->num_args; ++a)
+    params[a] = &ctx->buffers[plan->args[l->first_arg + a]];
+  return cu.cuLaunchKernel(ctx->functions[l->kernel], l->grid[0], l->grid[1],
+                           l->grid[2], l->block[0], l->block[1], l->block[2], 0,
+                           stream, params, NULL);
+}
+
+/* Captures every launch into one CUDA graph, launched with one call per run
+ * (the driver then sets up the kernels back to back instead of one call
+ * each). Any failure leaves no graph: the runs launch the kernels one by
+ * one and report errors there. */
+static void capture_graph(kiln_gpu_context *ctx) {
+  const char *env = getenv("KILN_GPU_GRAPH");
+  if ((env && !strcmp(env, "0")) || !cu.cuStreamCreate || !cu.cuStreamDestroy ||
+      !cu.cuStreamBeginCapture || !cu.cuStreamEndCapture ||
+      !cu.cuGraphInstantiate || !cu.cuGraphLaunch || !cu.cuGraphExecDestroy ||
+      !cu.cuGraphDestroy)
     return;
+  /* A non-blocking stream: captured work must not wait on the legacy
+   * stream. The graph itself runs on the legacy stream, after the input's
+   * copy and before the output's. */
+  if (cu.cuStreamCreate(&ctx->capture_stream, CU_STREAM_NON_BLOCKING) !=
+      CUDA_SUCCESS) {
+    ctx->capture_stream = NULL;
+    return;
+  }
+  if (cu.cuStreamBeginCapture(ctx->capture_stream,
+                              CU_STREAM_CAPTURE_MODE_RELAXED) != CUDA_SUCCESS)
+    return;
+  CUresult rc = CUDA_SUCCESS;
+  for (int32_t i = 0; i < ctx->plan->num_launches && rc == CUDA_SUCCESS; ++i)
+    rc = launch(ctx, i, ctx->capture_stream);
+  CUresult ended = cu.cuStreamEndCapture(ctx->capture_stream, &ctx->graph);
+  if (ended != CUDA_SUCCESS)
+    ctx->graph = NULL;
+  CUgraphExec exec = NULL;
+  if (rc == CUDA_SUCCESS && ctx->graph &&
+      cu.cuGraphInstantiate(&exec, ctx->graph, 0) == CUDA_SUCCESS)
+    ctx->graph_exec = exec;
+}
+
+static int create_events(kiln_gpu_context *ctx) {
+  int32_t n = ctx->plan->num_launches;
+  ctx->events = calloc((size_t)n + 1, sizeof(CUevent));
+  ctx->launch_ms = calloc((size_t)n + 1, sizeof(double));
+  if (!ctx->events || !ctx->launch_ms)
+    return KILN_ERR_NOMEM;
+  for (int32_t i = 0; i <= n; ++i)
+    KILN_TRY(
+        checked(cu.cuEventCreate(&ctx->events[i], 0), "cuEventCreate", NULL));
+  return KILN_OK;
+}
+
+/* Creates a context for `plan`; `profile` times each launch (no graph). */
+static int create(const kiln_gpu_plan *plan, int profile,
+                  kiln_gpu_context **out) {
+  KILN_TRY(open_driver());
+  kiln_gpu_context *ctx = calloc(1, sizeof *ctx);
+  if (!ctx)
+    return KILN_ERR_NOMEM;
+  ctx->plan = plan;
+  atomic_flag_clear(&ctx->busy);
+  *out = ctx;
+  KILN_TRY(choose_device(&ctx->device));
+  KILN_TRY(checked(cu.cuDevicePrimaryCtxRetain(&ctx->cuda, ctx->device),
+                   "cuDevicePrimaryCtxRetain", NULL));
+  KILN_TRY(checked(cu.cuCtxSetCurrent(ctx->cuda), "cuCtxSetCurrent", NULL));
+  ctx->functions = calloc((size_t)plan->num_kernels + 1, sizeof(CUfunction));
+  ctx->buffers = calloc((size_t)plan->num_buffers + 1, sizeof(CUdeviceptr));
+  if (!ctx->functions || !ctx->buffers)
+    return KILN_ERR_NOMEM;
+  KILN_TRY(load_module(ctx));
+  KILN_TRY(allocate_buffers(ctx));
+  if (profile)
+    return create_events(ctx);
+  capture_graph(ctx);
+  return KILN_OK;
+}
+
+int kiln_gpu_context_create(const kiln_gpu_plan *plan, int threads,
+                            kiln_gpu_context **out) {
+  if (!out)
+    return KILN_ERR_INVALID;
+  *out = NULL;
+  if (!plan || threads < 0)
+    return KILN_ERR_INVALID;
+  kiln_gpu_context *ctx = NULL;
+  int rc = create(plan, /*profile=*/0, &ctx);
+  if (rc != KILN_OK) {
+    kiln_gpu_context_destroy(ctx);
+    return rc;
+  }
+  *out = ctx;
+  return KILN_OK;
+}
+
+void kiln_gpu_context_destroy(kiln_gpu_context *ctx) {
+  if (!ctx)
+    return;
+  /* Release what was set up, in reverse; errors cannot be reported. */
+  if (ctx->cuda) {
+    cu.cuCtxSetCurrent(ctx->cuda);
+    if (ctx->graph_exec)
+      cu.cuGraphExecDestroy(ctx->graph_exec);
+    if (ctx->graph)
+      cu.cuGraphDestroy(ctx->graph);
+    if (ctx->capture_stream)
+      cu.cuStreamDestroy(ctx->capture_stream);
+    for (int32_t i = 0; ctx->events && i <= ctx->plan->num_launches; ++i)
+      if (ctx->events[i])
+        cu.cuEventDestroy(ctx->events[i]);
+    for (int32_t i = 0; ctx->buffers && i < ctx->plan->num_buffers; ++i)
+      if (ctx->plan->buffers[i].view_of < 0 && ctx->buffers[i])
+        cu.cuMemFree(ctx->buffers[i]);
+    if (ctx->module)
+      cu.cuModuleUnload(ctx->module);
+    cu.cuDevicePrimaryCtxRelease(ctx->device);
+  }
+  free(ctx->events);
+  free(ctx->launch_ms);
+  free(ctx->buffers);
+  free(ctx->functions);
+  free(ctx);
+}
+
+/* One run: the input to the device, the kernels, the output back. */
+static int run(kiln_gpu_context *ctx, const float *input, float *output) {
+  const kiln_gpu_plan *plan = ctx->plan;
+  /* The calling thread may not be the one that created the context. */
+  KILN_TRY(checked(cu.cuCtxSetCurrent(ctx->cuda), "cuCtxSetCurrent", NULL));
+  KILN_TRY(checked(cu.cuMemcpyHtoD(ctx->buffers[plan->input], input,
+                                   (size_t)plan->buffers[plan->input].bytes),
+                   "copying the input to the device (cuMemcpyHtoD)", NULL));
+  if (ctx->graph_exec) {
+    KILN_TRY(checked(cu.cuGraphLaunch(ctx->graph_exec, NULL), "cuGraphLaunch",
+                     NULL));
+  } else {
+    if (ctx->events)
+      KILN_TRY(checked(cu.cuEventRecord(ctx->events[0], NULL), "cuEventRecord",
+                       NULL));
+    for (int32_t i = 0; i < plan->num_launches; ++i) {
+      CUresult rc = launch(ctx, i, NULL);
+      if (rc != CUDA_SUCCESS) {
+        char what[160];
+        snprintf(what, sizeof what, "launching kernel '%s' (cuLaunchKernel)",
+                 plan->kernel_names[plan->launches[i].kernel]);
+        return checked(rc, what, NULL);
+      }
+      if (ctx->events)
+        KILN_TRY(checked(cu.cuEventRecord(ctx->events[i + 1], NULL),
+                         "cuEventRecord", NULL));
+    }
+  }
+  /* Synchronous copy: also reports errors of the kernels themselves. */
+  KILN_TRY(checked(
+      cu.cuMemcpyDtoH(output, ctx->buffers[plan->output],
+                      (size_t)plan->buffers[plan->output].bytes),
+      "running the kernels and copying the output back (cuMemcpyDtoH)", NULL));
+  if (ctx->events) {
+    KILN_TRY(checked(cu.cuEventSynchronize(ctx->events[plan->num_launches]),
+                     "cuEventSynchronize", NULL));
+    for (int32_t i = 0; i < plan->num_launches; ++i) {
+      float ms = 0;
+      KILN_TRY(checked(
+          cu.cuEventElapsedTime(&ms, ctx->events[i], ctx->events[i + 1]),
+          "cuEventElapsedTime", NULL));
+      ctx->launch_ms[i] += ms;
+    }
+    ++ctx->runs;
+  }
+  return KILN_OK;
+}
+
+int kiln_gpu_context_run(kiln_gpu_context *ctx, const kiln_gpu_plan *plan,
+                         const float *input, float *output, void *workspace) {
+  (void)workspace; /* activations live in device memory the context owns */
+  if (!ctx || ctx->plan != plan || !input || !output)
+    return KILN_ERR_INVALID;
+  if (atomic_flag_test_and_set_explicit(&ctx->busy, memory_order_acquire))
+    return KILN_ERR_BUSY;
+  int rc = run(ctx, input, output);
+  atomic_flag_clear_explicit(&ctx->busy, memory_order_release);
+  return rc;
+}
+
+int kiln_gpu_context_num_threads(const kiln_gpu_context *ctx) {
+  return ctx ? 1 : 0;
+}
+
+/*===-- Executables -------------------------------------------------------===*/
+
+/* The context of the process's model (an executable runs one). */
+static kiln_gpu_context *process_context;
+
+static void print_profile(void) {
+  const kiln_gpu_context *ctx = process_context;
+  if (!ctx || !ctx->runs)
+    return;
+  const kiln_gpu_plan *plan = ctx->plan;
   double total = 0;
   for (int32_t i = 0; i < plan->num_launches; ++i)
-    total += state.launch_ms[i];
+    total += ctx->launch_ms[i];
   fprintf(stderr, "kiln gpu profile: %ld runs, %.3f ms of kernels per run\n",
-          state.runs, total / state.runs);
+          ctx->runs, total / ctx->runs);
   fprintf(stderr, "  %-24s %-36s %-14s %5s %9s %6s %9s %9s\n", "kernel",
           "layer", "grid", "block", "ms", "share", "GFLOP/s", "GB/s");
   for (int32_t i = 0; i < plan->num_launches; ++i) {
     const kiln_gpu_launch *l = &plan->launches[i];
-    double ms = state.launch_ms[i] / state.runs;
+    double ms = ctx->launch_ms[i] / ctx->runs;
     char grid[32];
     snprintf(grid, sizeof grid, "%ux%ux%u", l->grid[0], l->grid[1], l->grid[2]);
     /* bytes / (ms * 1e6) is GB/s; flops / (ms * 1e6) GFLOP/s. */
     double rate = ms > 0 ? 1.0 / (ms * 1e6) : 0.0;
     fprintf(stderr, "  %-24s %-36s %-14s %5u %9.4f %5.1f%% ",
             plan->kernel_names[l->kernel], l->layer ? l->layer : "-", grid,
-            l->block[0], ms,
-            total > 0 ? 100 * state.launch_ms[i] / total : 0.0);
+            l->block[0], ms, total > 0 ? 100 * ctx->launch_ms[i] / total : 0.0);
     if (l->flops > 0)
       fprintf(stderr, "%9.0f", (double)l->flops * rate);
     else
@@ -182,169 +518,32 @@ static void print_profile(void) {
           weights / 1e6, activations / 1e6, io / 1e6);
 }
 
-/* Launches plan->launches[i] on `stream`. */
-static CUresult launch(const kiln_gpu_plan *plan, int32_t i, CUstream stream) {
-  const kiln_gpu_launch *l = &plan->launches[i];
-  enum { kMaxArgs = 16 };
-  void *params[kMaxArgs];
-  if (l->num_args > kMaxArgs)
-    fatal("kernel '%s' has too many arguments", plan->kernel_names[l->kernel]);
-  for (int32_t a = 0; a < l->num_args; ++a)
-    params[a] = &state.buffers[plan->args[l->first_arg + a]];
-  return cu.cuLaunchKernel(state.functions[l->kernel], l->grid[0], l->grid[1],
-                           l->grid[2], l->block[0], l->block[1], l->block[2], 0,
-                           stream, params, NULL);
-}
-
-/* Captures every launch into one CUDA graph, launched with one call per run
- * (the driver then sets up the kernels back to back instead of one call
- * each). Any failure leaves state.graph NULL: the runs launch the kernels
- * one by one and report errors there. */
-static void capture_graph(const kiln_gpu_plan *plan) {
-  const char *env = getenv("KILN_GPU_GRAPH");
-  if ((env && !strcmp(env, "0")) || !cu.cuStreamCreate ||
-      !cu.cuStreamBeginCapture || !cu.cuStreamEndCapture ||
-      !cu.cuGraphInstantiate || !cu.cuGraphLaunch)
+static void exit_on_error(int status) {
+  if (status == KILN_OK)
     return;
-  CUstream stream;
-  /* A non-blocking stream: captured work must not wait on the legacy
-   * stream. The graph itself runs on the legacy stream, after the input's
-   * copy and before the output's. */
-  if (cu.cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING) != CUDA_SUCCESS ||
-      cu.cuStreamBeginCapture(stream, CU_STREAM_CAPTURE_MODE_RELAXED) !=
-          CUDA_SUCCESS)
-    return;
-  CUresult rc = CUDA_SUCCESS;
-  for (int32_t i = 0; i < plan->num_launches && rc == CUDA_SUCCESS; ++i)
-    rc = launch(plan, i, stream);
-  CUgraph graph = NULL;
-  CUresult ended = cu.cuStreamEndCapture(stream, &graph);
-  CUgraphExec exec = NULL;
-  if (rc == CUDA_SUCCESS && ended == CUDA_SUCCESS && graph &&
-      cu.cuGraphInstantiate(&exec, graph, 0) == CUDA_SUCCESS)
-    state.graph = exec;
-}
-
-static void setup(const kiln_gpu_plan *plan) {
-  load_driver();
-  check(cu.cuInit(0), "cuInit");
-  int count = 0;
-  check(cu.cuDeviceGetCount(&count), "cuDeviceGetCount");
-  if (count < 1)
-    fatal("no CUDA device found");
-  int ordinal = 0;
-  const char *env = getenv("KILN_GPU_DEVICE");
-  if (env && *env) {
-    char *end;
-    long v = strtol(env, &end, 10);
-    if (*end || v < 0 || v >= count)
-      fatal("KILN_GPU_DEVICE=%s is not a device number below %d", env, count);
-    ordinal = (int)v;
-  }
-  CUdevice device;
-  check(cu.cuDeviceGet(&device, ordinal), "cuDeviceGet");
-  CUcontext context;
-  check(cu.cuDevicePrimaryCtxRetain(&context, device),
-        "cuDevicePrimaryCtxRetain");
-  check(cu.cuCtxSetCurrent(context), "cuCtxSetCurrent");
-
-  /* The driver JIT-compiles the PTX for this device; keep its log. */
-  static char log[8192];
-  int options[] = {CU_JIT_ERROR_LOG_BUFFER, CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES};
-  void *values[] = {log, (void *)(size_t)sizeof log};
-  CUmodule module;
-  CUresult rc = cu.cuModuleLoadDataEx(&module, plan->ptx, 2, options, values);
-  if (rc != CUDA_SUCCESS) {
-    fprintf(stderr, "%s: PTX JIT log: %s\n", program_invocation_short_name,
-            log);
-    check(rc, "loading the PTX (cuModuleLoadDataEx)");
-  }
-  state.functions = xcalloc((size_t)plan->num_kernels, sizeof(CUfunction));
-  for (int32_t i = 0; i < plan->num_kernels; ++i) {
-    rc = cu.cuModuleGetFunction(&state.functions[i], module,
-                                plan->kernel_names[i]);
-    if (rc != CUDA_SUCCESS) {
-      fprintf(stderr, "%s: kernel '%s'\n", program_invocation_short_name,
-              plan->kernel_names[i]);
-      check(rc, "cuModuleGetFunction");
-    }
-  }
-
-  /* Every buffer once; the weights uploaded now and never again. A view
-   * (an activation placed in the workspace) is an address inside the
-   * buffer it views, which comes before it. */
-  state.buffers = xcalloc((size_t)plan->num_buffers, sizeof(CUdeviceptr));
-  for (int32_t i = 0; i < plan->num_buffers; ++i) {
-    const kiln_gpu_buffer *b = &plan->buffers[i];
-    if (b->view_of >= 0) {
-      const kiln_gpu_buffer *base =
-          b->view_of < i ? &plan->buffers[b->view_of] : NULL;
-      if (!base || base->view_of >= 0 || b->offset < 0 ||
-          b->bytes > base->bytes || b->offset > base->bytes - b->bytes)
-        fatal("the plan's buffer %d is not inside the buffer it views", i);
-      state.buffers[i] = state.buffers[b->view_of] + (CUdeviceptr)b->offset;
-      continue;
-    }
-    check(cu.cuMemAlloc(&state.buffers[i], (size_t)(b->bytes ? b->bytes : 4)),
-          "cuMemAlloc");
-    if (b->data)
-      check(cu.cuMemcpyHtoD(state.buffers[i], b->data, (size_t)b->bytes),
-            "uploading weights (cuMemcpyHtoD)");
-  }
-
-  env = getenv("KILN_GPU_PROFILE");
-  if (env && *env && strcmp(env, "0")) {
-    state.events = xcalloc((size_t)plan->num_launches + 1, sizeof(CUevent));
-    state.launch_ms = xcalloc((size_t)plan->num_launches, sizeof(double));
-    for (int32_t i = 0; i <= plan->num_launches; ++i)
-      check(cu.cuEventCreate(&state.events[i], 0), "cuEventCreate");
-    atexit(print_profile);
-  } else {
-    capture_graph(plan);
-  }
-  state.plan = plan;
+  fprintf(stderr, "%s: error: GPU: %s\n", program_invocation_short_name,
+          status == KILN_ERR_GPU ? kiln_gpu_status_message(status)
+                                 : kiln_status_message(status));
+  exit(KILN_EXIT_GPU);
 }
 
 void kiln_gpu_run(const kiln_gpu_plan *plan, const float *input,
                   float *output) {
-  if (state.plan != plan) {
-    if (state.plan)
-      fatal("one process runs one GPU model");
-    setup(plan);
-  }
-  check(cu.cuMemcpyHtoD(state.buffers[plan->input], input,
-                        (size_t)plan->buffers[plan->input].bytes),
-        "copying the input to the device (cuMemcpyHtoD)");
-  if (state.graph) {
-    check(cu.cuGraphLaunch(state.graph, NULL), "cuGraphLaunch");
-  } else {
-    if (state.events)
-      check(cu.cuEventRecord(state.events[0], NULL), "cuEventRecord");
-    for (int32_t i = 0; i < plan->num_launches; ++i) {
-      CUresult rc = launch(plan, i, NULL);
-      if (rc != CUDA_SUCCESS) {
-        fprintf(stderr, "%s: launching kernel '%s'\n",
-                program_invocation_short_name,
-                plan->kernel_names[plan->launches[i].kernel]);
-        check(rc, "cuLaunchKernel");
-      }
-      if (state.events)
-        check(cu.cuEventRecord(state.events[i + 1], NULL), "cuEventRecord");
+  if (!process_context) {
+    const char *env = getenv("KILN_GPU_PROFILE");
+    int profile = env && *env && strcmp(env, "0");
+    kiln_gpu_context *ctx = NULL;
+    int rc = create(plan, profile, &ctx);
+    if (rc != KILN_OK) {
+      kiln_gpu_context_destroy(ctx);
+      exit_on_error(rc);
     }
+    process_context = ctx;
+    if (profile)
+      atexit(print_profile);
+  } else if (process_context->plan != plan) {
+    exit_on_error(gpu_error("one process runs one GPU model"));
   }
-  /* Synchronous copy: also reports errors of the kernels themselves. */
-  check(cu.cuMemcpyDtoH(output, state.buffers[plan->output],
-                        (size_t)plan->buffers[plan->output].bytes),
-        "running the kernels and copying the output back (cuMemcpyDtoH)");
-  if (state.events) {
-    check(cu.cuEventSynchronize(state.events[plan->num_launches]),
-          "cuEventSynchronize");
-    for (int32_t i = 0; i < plan->num_launches; ++i) {
-      float ms = 0;
-      check(cu.cuEventElapsedTime(&ms, state.events[i], state.events[i + 1]),
-            "cuEventElapsedTime");
-      state.launch_ms[i] += ms;
-    }
-    ++state.runs;
-  }
+  exit_on_error(
+      kiln_gpu_context_run(process_context, plan, input, output, NULL));
 }

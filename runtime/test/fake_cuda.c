@@ -72,6 +72,9 @@ static struct {
   int num_functions;
   long launches, events, graph_launches;
   int logging;
+  /* Allocations not freed, modules not unloaded, primary contexts not
+   * released. */
+  int live_allocations, live_modules, live_contexts;
 } fake;
 
 /* Streams capture launches into graphs; launching a graph checks and counts
@@ -83,13 +86,20 @@ struct recorded_launch {
 struct CUgraph_st {
   struct recorded_launch launches[1024];
   int count;
+  int in_use;
 };
 struct CUstream_st {
   CUgraph capture; /* the graph being captured, or NULL */
+  int in_use;
 };
 struct CUgraphExec_st {
   CUgraph graph;
 };
+
+/* Pools of the driver's objects; destroying one frees its slot. */
+static struct CUstream_st streams[16];
+static struct CUgraph_st graphs[4];
+static struct CUgraphExec_st execs[4];
 
 static int fails(const char *name) {
   const char *fail = getenv("FAKE_CUDA_FAIL");
@@ -106,9 +116,11 @@ static CUresult invalid(const char *fmt, const char *detail) {
 static void summary(void) {
   fprintf(stderr,
           "fake cuda: %ld launches checked, %d buffers (%zu bytes), %ld "
-          "events, %ld graph launches\n",
+          "events, %ld graph launches; %d buffers, %d modules, %d contexts "
+          "left\n",
           fake.launches, fake.num_allocations, fake.allocated_bytes,
-          fake.events, fake.graph_launches);
+          fake.events, fake.graph_launches, fake.live_allocations,
+          fake.live_modules, fake.live_contexts);
 }
 
 CUresult cuInit(unsigned flags) {
@@ -164,6 +176,15 @@ CUresult cuDevicePrimaryCtxRetain(CUcontext *context, CUdevice device) {
   static struct CUctx_st contexts[64];
   contexts[device & 63].device = device;
   *context = &contexts[device & 63];
+  ++fake.live_contexts;
+  return kSuccess;
+}
+
+CUresult cuDevicePrimaryCtxRelease_v2(CUdevice device) {
+  (void)device;
+  if (fake.live_contexts == 0)
+    return invalid("cuDevicePrimaryCtxRelease without a retain%s", "");
+  --fake.live_contexts;
   return kSuccess;
 }
 
@@ -211,7 +232,15 @@ CUresult cuModuleLoadDataEx(CUmodule *loaded, const void *image, unsigned count,
   if (strncmp(fake.ptx, "//", 2) || !strstr(fake.ptx, ".version"))
     return invalid("the image is not PTX text%s", "");
   module.loaded = 1;
+  ++fake.live_modules;
   *loaded = &module;
+  return kSuccess;
+}
+
+CUresult cuModuleUnload(CUmodule loaded) {
+  if (loaded != &module || fake.live_modules == 0)
+    return invalid("cuModuleUnload of a module not loaded%s", "");
+  --fake.live_modules;
   return kSuccess;
 }
 
@@ -240,6 +269,7 @@ CUresult cuMemAlloc_v2(CUdeviceptr *pointer, size_t bytes) {
   memset(base, 0, rounded);
   fake.allocations[fake.num_allocations++] = (struct allocation){base, bytes};
   fake.allocated_bytes += bytes;
+  ++fake.live_allocations;
   *pointer = (CUdeviceptr)(size_t)base;
   return kSuccess;
 }
@@ -249,10 +279,26 @@ static struct allocation *find(CUdeviceptr pointer, size_t bytes) {
   char *p = (char *)(size_t)pointer;
   for (int i = 0; i < fake.num_allocations; ++i) {
     struct allocation *a = &fake.allocations[i];
-    if (p >= a->base && p + bytes <= a->base + a->bytes)
+    if (a->base && p >= a->base && p + bytes <= a->base + a->bytes)
       return a;
   }
   return NULL;
+}
+
+/* The allocation's slot stays (allocations are counted), emptied. */
+CUresult cuMemFree_v2(CUdeviceptr pointer) {
+  char *p = (char *)(size_t)pointer;
+  for (int i = 0; i < fake.num_allocations; ++i) {
+    struct allocation *a = &fake.allocations[i];
+    if (a->base && p == a->base) {
+      free(a->base);
+      a->base = NULL;
+      a->bytes = 0;
+      --fake.live_allocations;
+      return kSuccess;
+    }
+  }
+  return invalid("cuMemFree of an address cuMemAlloc did not return%s", "");
 }
 
 CUresult cuMemcpyHtoD_v2(CUdeviceptr destination, const void *source,
@@ -317,23 +363,35 @@ CUresult cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz,
 
 CUresult cuStreamCreate(CUstream *stream, unsigned flags) {
   (void)flags;
-  static struct CUstream_st streams[16];
-  static int count;
-  if (count == 16)
-    return kOutOfMemory;
-  *stream = &streams[count++];
+  for (int i = 0; i < 16; ++i)
+    if (!streams[i].in_use) {
+      streams[i] = (struct CUstream_st){NULL, 1};
+      *stream = &streams[i];
+      return kSuccess;
+    }
+  return kOutOfMemory;
+}
+
+CUresult cuStreamDestroy_v2(CUstream stream) {
+  if (!stream || !stream->in_use || stream->capture)
+    return invalid("cuStreamDestroy of a bad or capturing stream%s", "");
+  stream->in_use = 0;
   return kSuccess;
 }
 
 CUresult cuStreamBeginCapture_v2(CUstream stream, int mode) {
-  static struct CUgraph_st graphs[4];
-  static int count;
   if (fails("cuStreamBeginCapture_v2"))
     return kNotSupported;
-  if (!stream || stream->capture || mode < 0 || mode > 2 || count == 4)
+  if (!stream || !stream->in_use || stream->capture || mode < 0 || mode > 2)
     return invalid("cuStreamBeginCapture on a bad stream or mode%s", "");
-  stream->capture = &graphs[count++];
-  return kSuccess;
+  for (int i = 0; i < 4; ++i)
+    if (!graphs[i].in_use) {
+      graphs[i].count = 0;
+      graphs[i].in_use = 1;
+      stream->capture = &graphs[i];
+      return kSuccess;
+    }
+  return kOutOfMemory;
 }
 
 CUresult cuStreamEndCapture(CUstream stream, CUgraph *graph) {
@@ -346,12 +404,35 @@ CUresult cuStreamEndCapture(CUstream stream, CUgraph *graph) {
 
 CUresult cuGraphInstantiateWithFlags(CUgraphExec *exec, CUgraph graph,
                                      unsigned long long flags) {
-  static struct CUgraphExec_st execs[4];
-  static int count;
-  if (flags || count == 4)
-    return invalid("cuGraphInstantiateWithFlags: unexpected flags%s", "");
-  execs[count].graph = graph;
-  *exec = &execs[count++];
+  if (flags || !graph || !graph->in_use)
+    return invalid("cuGraphInstantiateWithFlags: unexpected flags or "
+                   "graph%s",
+                   "");
+  for (int i = 0; i < 4; ++i)
+    if (!execs[i].graph) {
+      execs[i].graph = graph;
+      *exec = &execs[i];
+      return kSuccess;
+    }
+  return kOutOfMemory;
+}
+
+CUresult cuGraphExecDestroy(CUgraphExec exec) {
+  if (!exec || !exec->graph)
+    return invalid("cuGraphExecDestroy of a bad graph%s", "");
+  exec->graph = NULL;
+  return kSuccess;
+}
+
+/* The graph's executable must be destroyed first (the fake's launches
+ * read the graph). */
+CUresult cuGraphDestroy(CUgraph graph) {
+  if (!graph || !graph->in_use)
+    return invalid("cuGraphDestroy of a bad graph%s", "");
+  for (int i = 0; i < 4; ++i)
+    if (execs[i].graph == graph)
+      return invalid("cuGraphDestroy of a graph still instantiated%s", "");
+  graph->in_use = 0;
   return kSuccess;
 }
 
@@ -377,6 +458,11 @@ CUresult cuEventCreate(CUevent *event, unsigned flags) {
   if (fake.events == 4096)
     return kOutOfMemory;
   *event = &events[fake.events++];
+  return kSuccess;
+}
+
+CUresult cuEventDestroy_v2(CUevent event) {
+  (void)event;
   return kSuccess;
 }
 

@@ -516,10 +516,11 @@ int emitDot(mlir::ModuleOp module, const std::string &output) {
 }
 
 /// --emit=lib/so: adds the C API to the optimised module, writes the static
-/// archive or links the shared library, then writes the header.
+/// archive or links the shared library, then writes the header. `gpuArch`
+/// is set for a model whose layers run on the GPU.
 int emitLibrary(llvm::Module &llvmModule, TargetMachine &machine,
                 const kiln::TargetOptions &target, const std::string &output,
-                const ExternalWeights *weights) {
+                const ExternalWeights *weights, StringRef gpuArch = "") {
   if (!libraryPrefix.empty() &&
       sanitizeLibraryPrefix(libraryPrefix) != libraryPrefix)
     return fail(kBadUsage,
@@ -531,6 +532,7 @@ int emitLibrary(llvm::Module &llvmModule, TargetMachine &machine,
   const std::string &prefix = interface.prefix;
   interface.source = sys::path::filename(inputFile).str();
   interface.cpu = machine.getTargetCPU().str();
+  interface.gpuArch = gpuArch.str();
 
   std::string headerPath = headerFile;
   if (headerPath.empty()) {
@@ -663,6 +665,10 @@ int compile() {
   // A bad flag is a usage error (2) even when the spec has errors too.
   if (externalWeights && emit != Stage::Lib && emit != Stage::So)
     return fail(kBadUsage, "--external-weights needs --emit=lib or --emit=so");
+  if (externalWeights && isGPUTarget())
+    return fail(kBadUsage, "--external-weights does not apply to "
+                           "--target=nvptx: a GPU model uploads the weights "
+                           "it embeds");
   if (winogradTile.getNumOccurrences() && winogradTile != 2 &&
       winogradTile != 3 && winogradTile != 4)
     return fail(kBadUsage, "--winograd-tile must be 2, 3 or 4, not " +
@@ -889,11 +895,10 @@ int emitModule(mlir::OwningOpRef<mlir::ModuleOp> module,
 int emitGPUModule(mlir::OwningOpRef<mlir::ModuleOp> module,
                   const std::string &output) {
   mlir::MLIRContext &context = *module->getContext();
-  if ((emit >= Stage::Dot && emit <= Stage::LLVMDialect) ||
-      emit == Stage::Lib || emit == Stage::So)
-    return fail(kBadUsage, "--emit=dot, linalg, loops, llvm, lib and so are "
-                           "CPU stages; with --target=nvptx use --emit=gpu "
-                           "or ptx");
+  if (emit >= Stage::Dot && emit <= Stage::LLVMDialect)
+    return fail(kBadUsage, "--emit=dot, linalg, loops and llvm are CPU "
+                           "stages; with --target=nvptx use --emit=gpu or "
+                           "ptx");
   StringRef arch = gpuArch;
   unsigned archNumber;
   if (!arch.consume_front("sm_") || arch.getAsInteger(10, archNumber) ||
@@ -990,6 +995,11 @@ int emitGPUModule(mlir::OwningOpRef<mlir::ModuleOp> module,
     return internalError(toString(std::move(error)));
   if (emit == Stage::Exe)
     return linkModule(*llvmModule, **machine, target, output);
+  // An emulated model is a CPU library like any other.
+  if (emit == Stage::Lib || emit == Stage::So)
+    return emitLibrary(*llvmModule, **machine, target, output,
+                       /*weights=*/nullptr,
+                       gpuEmulate ? StringRef() : StringRef(gpuArch));
   if (Error error = writeLLVMModule(output, emit, *llvmModule, **machine))
     return fail(kBadInput, toString(std::move(error)));
   return kSuccess;

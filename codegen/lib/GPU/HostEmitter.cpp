@@ -37,7 +37,6 @@ using namespace mlir;
 namespace kiln {
 namespace {
 
-constexpr llvm::StringLiteral kPlanSymbol = "__kiln_gpu_plan";
 constexpr llvm::StringLiteral kRunSymbol = "kiln_gpu_run";
 
 struct Buffer {
@@ -316,7 +315,7 @@ translateGPUHostToLLVMIR(ModuleOp module, llvm::LLVMContext &llvmContext,
   auto ptrType = LLVM::LLVMPointerType::get(ctx);
   auto voidType = LLVM::LLVMVoidType::get(ctx);
   LLVM::GlobalOp::create(b, loc, b.getI8Type(), /*isConstant=*/true,
-                         LLVM::Linkage::External, kPlanSymbol, Attribute());
+                         LLVM::Linkage::External, kGPUPlanSymbol, Attribute());
   auto run = LLVM::LLVMFuncOp::create(
       b, loc, kRunSymbol,
       LLVM::LLVMFunctionType::get(voidType, {ptrType, ptrType, ptrType}));
@@ -327,7 +326,8 @@ translateGPUHostToLLVMIR(ModuleOp module, llvm::LLVMContext &llvmContext,
       LLVM::LLVMFunctionType::get(voidType, {ptrType, ptrType, ptrType}));
   Block *entry = forward.addEntryBlock(b);
   b.setInsertionPointToStart(entry);
-  Value planAddress = LLVM::AddressOfOp::create(b, loc, ptrType, kPlanSymbol);
+  Value planAddress =
+      LLVM::AddressOfOp::create(b, loc, ptrType, kGPUPlanSymbol);
   LLVM::CallOp::create(
       b, loc, run,
       ValueRange{planAddress, entry->getArgument(0), entry->getArgument(1)});
@@ -337,7 +337,8 @@ translateGPUHostToLLVMIR(ModuleOp module, llvm::LLVMContext &llvmContext,
       translateToLLVMIR(*host, llvmContext, targetMachine);
   if (!llvmModule)
     return nullptr;
-  llvm::GlobalVariable *declared = llvmModule->getGlobalVariable(kPlanSymbol);
+  llvm::GlobalVariable *declared =
+      llvmModule->getGlobalVariable(kGPUPlanSymbol);
   llvm::Constant *init = buildPlan(*llvmModule, plan, *ptx);
   auto *planGlobal = new llvm::GlobalVariable(
       *llvmModule, init->getType(), /*isConstant=*/true,
@@ -345,7 +346,7 @@ translateGPUHostToLLVMIR(ModuleOp module, llvm::LLVMContext &llvmContext,
   planGlobal->setAlignment(llvm::Align(8));
   declared->replaceAllUsesWith(planGlobal);
   declared->eraseFromParent();
-  planGlobal->setName(kPlanSymbol);
+  planGlobal->setName(kGPUPlanSymbol);
   return llvmModule;
 }
 

@@ -27,6 +27,8 @@ extern "C" {
 /* Status codes beyond kiln_status (runtime.h) that contexts return. */
 enum {
   KILN_ERR_BUSY = 5, /* the context is running on another thread */
+  /* 6 is KILN_ERR_NO_WEIGHTS (kiln/weights.h). */
+  KILN_ERR_GPU = 7, /* no CUDA driver or device, or a CUDA call failed */
 };
 
 typedef struct kiln_context kiln_context;

@@ -3,9 +3,10 @@
  * kilnc --target=nvptx emits, next to the kiln_model descriptor, one
  * constant kiln_gpu_plan: the PTX of every kernel, the device buffers
  * (weights with their contents, activations and scratch without), and the
- * ordered kernel launches with their buffer arguments. Its kiln_forward
- * calls kiln_gpu_run (runtime/lib/cuda.c), which loads the CUDA driver with
- * dlopen on first use, so binaries for the CPU never depend on CUDA.
+ * ordered kernel launches with their buffer arguments. An executable's
+ * kiln_forward calls kiln_gpu_run, a library's API the kiln_gpu_context
+ * functions (runtime/lib/cuda.c), which load the CUDA driver with dlopen on
+ * first use, so binaries for the CPU never depend on CUDA.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -58,18 +59,59 @@ typedef struct kiln_gpu_plan {
   const int32_t *args;
 } kiln_gpu_plan;
 
+/*===-- Contexts: how GPU libraries run a plan ----------------------------===*
+ *
+ * `kilnc --target=nvptx --emit=lib` wraps a model in the same C API as a
+ * CPU library (kiln/context.h), its functions forwarding to these with the
+ * model's plan. A context holds everything the plan needs on the device:
+ * the loaded PTX, the weights (uploaded when it is created), activation
+ * buffers and the CUDA graph of the launches. Runs copy the input to the
+ * device and the output back; they use the device's primary CUDA context
+ * and its legacy stream, so runs of several contexts take turns on the
+ * GPU. Failures return KILN_ERR_GPU, never exit, and describe themselves
+ * in kiln_gpu_status_message. */
+
+typedef struct kiln_gpu_context kiln_gpu_context;
+
+/* Loads the CUDA driver (once per process), picks the device
+ * (KILN_GPU_DEVICE, default 0), loads the PTX, allocates the buffers and
+ * uploads the weights. `threads` is accepted for the API's sake: the host
+ * side runs on the caller's thread. Returns KILN_OK, KILN_ERR_INVALID,
+ * KILN_ERR_NOMEM or KILN_ERR_GPU; *out is NULL on error. */
+int kiln_gpu_context_create(const kiln_gpu_plan *plan, int threads,
+                            kiln_gpu_context **out);
+
+/* Frees the context's device memory, module and graph. NULL is a no-op. */
+void kiln_gpu_context_destroy(kiln_gpu_context *context);
+
+/* Runs `plan` (the context's) on `input` (host memory), writing `output`
+ * (host memory). `workspace` is ignored: activations stay on the device.
+ * Returns KILN_OK, KILN_ERR_INVALID, KILN_ERR_BUSY or KILN_ERR_GPU. */
+int kiln_gpu_context_run(kiln_gpu_context *context, const kiln_gpu_plan *plan,
+                         const float *input, float *output, void *workspace);
+
+/* 1 (the calling thread drives the GPU), or 0 for NULL. */
+int kiln_gpu_context_num_threads(const kiln_gpu_context *context);
+
+/* kiln_status_message, except that KILN_ERR_GPU gets the description of
+ * the calling thread's last GPU failure: the driver call, CUDA's error name
+ * and text (and the JIT log when the PTX did not load). */
+const char *kiln_gpu_status_message(int status);
+
+/*===-- Executables -------------------------------------------------------===*/
+
 /* Exit status of a binary whose GPU cannot run it (no driver, no device, a
  * CUDA error); the message on stderr says which. */
 #define KILN_EXIT_GPU 4
 
 /* Runs `plan` on the input (host memory, buffers[input].bytes long) and
- * writes the output to host memory. The first call initialises CUDA, loads
- * the PTX, uploads the weights and captures the launches into a CUDA graph
- * (KILN_GPU_GRAPH=0: launch them one by one); activations stay on the
- * device. On any failure prints "PROG: error: GPU: ..." and exits with
- * KILN_EXIT_GPU. With KILN_GPU_PROFILE=1 in the environment, every launch
- * is timed and a per-kernel table (time, share, GFLOP/s and GB/s of
- * argument buffers), then the device memory of weights, activations and
+ * writes the output to host memory, through one context for the process,
+ * which the first call creates; activations stay on the device. On any
+ * failure prints "PROG: error: GPU: ..." and exits with KILN_EXIT_GPU. The
+ * launches are captured into a CUDA graph (KILN_GPU_GRAPH=0: launched one
+ * by one). With KILN_GPU_PROFILE=1 in the environment, every launch is
+ * timed and a per-kernel table (time, share, GFLOP/s and GB/s of argument
+ * buffers), then the device memory of weights, activations and
  * input/output, is printed to stderr at exit. */
 void kiln_gpu_run(const kiln_gpu_plan *plan, const float *input, float *output);
 

@@ -11,9 +11,10 @@
 //
 // Each function is a one-line call into the runtime's contexts
 // (runtime/include/kiln/context.h) with the model's descriptor, which
-// becomes internal. The OpenMP entry points the parallel loops call are
-// renamed to the runtime's kiln_omp_* names, so a program may link an OpenMP
-// runtime of its own. The C header (emitLibraryHeader) documents the API
+// becomes internal; for a model compiled for NVPTX, into the GPU contexts
+// (runtime/include/kiln/gpu.h) with its launch plan. The OpenMP entry
+// points the parallel loops call are renamed to the runtime's kiln_omp_*
+// names, so a program may link an OpenMP runtime of its own. The C header (emitLibraryHeader) documents the API
 // with the model's constants.
 //
 //   addLibraryInterface -> emitObject -> writeStaticLibrary (P.a)
@@ -57,6 +58,9 @@ struct LibraryInterface {
   /// The target triple and CPU the code was generated for.
   std::string triple;
   std::string cpu;
+  /// For a model compiled for NVPTX: the GPU architecture (sm_NN) of its
+  /// PTX; empty for the CPU.
+  std::string gpuArch;
   /// The file the model came from, for the header's first line.
   std::string source;
   /// Set when the weights live in a separate file (externalizeWeights): its

@@ -60,6 +60,9 @@ enum class OptLevel { O0, O1, O2, O3 };
 inline constexpr const char *kEntrySymbol = "kiln_forward";
 /// Name of the exported model descriptor.
 inline constexpr const char *kDescriptorSymbol = "kiln_model";
+/// Name of the internal launch plan (runtime/include/kiln/gpu.h) of a model
+/// compiled for NVPTX.
+inline constexpr const char *kGPUPlanSymbol = "__kiln_gpu_plan";
 
 /// Registers LLVM's targets (all that libLLVM was built with). Safe to call
 /// more than once; the functions below call it themselves.
