@@ -298,7 +298,9 @@ static void install_fault_handlers(void) {
   memset(&action, 0, sizeof action);
   action.sa_handler = on_fault;
   sigemptyset(&action.sa_mask);
-  const int faults[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE};
+  /* SIGABRT: a failed check in the model (cf.assert: the data race checks
+   * of --gpu-emulate binaries), whose message is already on stdout. */
+  const int faults[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
   for (size_t i = 0; i < sizeof faults / sizeof faults[0]; ++i)
     sigaction(faults[i], &action, NULL);
 #endif
@@ -423,6 +425,9 @@ static int run(const options *o) {
 }
 
 int main(int argc, char **argv) {
+  /* Line by line, so that a message the model prints just before it aborts
+   * (a failed cf.assert) is not lost in the buffer. */
+  setvbuf(stdout, NULL, _IOLBF, 0);
   if (argc > 0 && argv[0] && argv[0][0]) {
     const char *slash = strrchr(argv[0], '/');
     prog = slash ? slash + 1 : argv[0];

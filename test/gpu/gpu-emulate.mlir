@@ -1,4 +1,6 @@
 // RUN: kiln-opt %s --split-input-file --kiln-gpu-emulate --verify-diagnostics | FileCheck %s
+// RUN: kiln-opt %s --split-input-file --kiln-gpu-emulate=check-races=false --verify-diagnostics | FileCheck %s --check-prefix=NOCHECK
+// NOCHECK-NOT: cf.assert
 
 // Tests that a launch becomes a parallel loop over the grid around serial
 // loops over the block, running a copy of the kernel body with the block and
@@ -88,6 +90,59 @@ module attributes {gpu.container_module} {
       %mirror = arith.subi %c3, %tx : index
       gpu.barrier
       %w = memref.load %tile[%mirror] : memref<4xf32, #gpu.address_space<workgroup>>
+      memref.store %w, %out[%tx] : memref<4xf32>
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+// Tests the data race check (test/gpu/emulate-races.test runs it): each
+// workgroup buffer gets two shadow arrays of tags, zeroed as the block
+// starts; each access loads the tags of its word, asserts that no other
+// thread touched it in this phase (for a load: wrote it) and records
+// itself. A barrier moves the block's phase counter on.
+// CHECK-LABEL: func.func @forward
+// CHECK: scf.parallel
+// CHECK-DAG: %[[COUNTER:.*]] = memref.alloc() : memref<1xindex>
+// CHECK-DAG: %[[READS:.*]] = memref.alloc() : memref<8xindex>
+// CHECK-DAG: %[[WRITES:.*]] = memref.alloc() : memref<8xindex>
+// CHECK: scf.for %[[W:.*]] =
+// CHECK-DAG: memref.store %{{.*}}, %[[WRITES]][%[[W]]]
+// CHECK-DAG: memref.store %{{.*}}, %[[READS]][%[[W]]]
+// CHECK: memref.store %{{.*}}, %[[COUNTER]]
+// CHECK: %[[PHASE:.*]] = memref.load %[[COUNTER]]
+// CHECK: scf.for
+// CHECK: memref.load %[[WRITES]]
+// CHECK: memref.load %[[READS]]
+// CHECK: cf.assert %{{.*}}, "kiln --gpu-emulate: data race in kernel 'pairs': two threads of a block access one word of shared memory between two barriers, at least one of them writing"
+// CHECK: memref.store %{{.*}}, %[[WRITES]]
+// CHECK: memref.store %{{.*}}, %{{.*}} : memref<8xf32>
+// CHECK: %[[LAST:.*]] = memref.load %[[COUNTER]]
+// CHECK: %[[NEXT:.*]] = arith.addi %[[LAST]]
+// CHECK: memref.store %[[NEXT]], %[[COUNTER]]
+// CHECK: scf.for
+// CHECK: cf.assert
+// CHECK: arith.select
+// CHECK: memref.store %{{.*}}, %[[READS]]
+// CHECK: memref.load %{{.*}} : memref<8xf32>
+module attributes {gpu.container_module} {
+  func.func @forward(%out: memref<4xf32>) {
+    %c1 = arith.constant 1 : index
+    %c4 = arith.constant 4 : index
+    gpu.launch_func @kernels::@pairs blocks in (%c1, %c1, %c1) threads in (%c4, %c1, %c1) args(%out : memref<4xf32>)
+    return
+  }
+  gpu.module @kernels {
+    gpu.func @pairs(%out: memref<4xf32>) workgroup(%tile : memref<8xf32, #gpu.address_space<workgroup>>) kernel {
+      %c2 = arith.constant 2 : index
+      %one = arith.constant 1.0 : f32
+      %tx = gpu.thread_id x
+      %i = arith.muli %tx, %c2 : index
+      memref.store %one, %tile[%i] : memref<8xf32, #gpu.address_space<workgroup>>
+      gpu.barrier
+      %w = memref.load %tile[%i] : memref<8xf32, #gpu.address_space<workgroup>>
       memref.store %w, %out[%tx] : memref<4xf32>
       gpu.return
     }

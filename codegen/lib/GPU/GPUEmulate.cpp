@@ -12,11 +12,20 @@
 // uses is kept per thread in a scratch array, and so are the loop's
 // iteration values; workgroup buffers become one buffer per block.
 //
+// Running a block's threads in order hides data races that a GPU would
+// not: a thread reading a shared word that another writes in the same
+// phase sees the write or not depending on the order. So each workgroup
+// buffer gets two shadow arrays, the phase and thread of the last write and
+// of the last reads of each word, and every access checks them: two threads
+// touching one word in one phase, one of them writing, abort the run with
+// the kernel's name (`check-races`, on by default).
+//
 //===----------------------------------------------------------------------===//
 #include "kiln/Codegen/GPUPasses.h"
 #include "kiln/Codegen/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/SymbolTable.h"
 
@@ -41,8 +50,11 @@ struct BarrierLoop {
   SmallVector<Phase> phases;
 };
 
-/// The kernel body as a sequence of phases and barrier loops.
-using Step = std::variant<Phase, BarrierLoop>;
+/// A gpu.barrier in the kernel's body, between two steps.
+struct BarrierMark {};
+
+/// The kernel body as a sequence of phases, barriers and barrier loops.
+using Step = std::variant<Phase, BarrierLoop, BarrierMark>;
 
 bool holdsBarrier(Block &block) {
   return llvm::any_of(block,
@@ -72,9 +84,9 @@ bool isRematerialized(Operation *op) {
 class LaunchEmulator {
 public:
   LaunchEmulator(gpu::LaunchFuncOp launch, gpu::GPUFuncOp kernel,
-                 ArrayRef<int64_t> sizes)
-      : launch(launch), kernel(kernel), sizes(sizes), b(launch),
-        loc(launch.getLoc()) {}
+                 ArrayRef<int64_t> sizes, bool checkRaces)
+      : launch(launch), kernel(kernel), sizes(sizes), checkRaces(checkRaces),
+        b(launch), loc(launch.getLoc()) {}
 
   LogicalResult run();
 
@@ -98,10 +110,33 @@ private:
   /// it ends. (Heap, not stack: the CPU pipeline lowers the parallel loop's
   /// body to several blocks, which an alloca scope cannot hold.)
   Value allocate(MemRefType type);
+  /// Allocates the shadows of the block's workgroup buffer `buffer`, zeroed.
+  void addShadows(Value buffer);
+  /// Checks `access`, a load or store of a workgroup buffer by the current
+  /// thread in the current phase, against the buffer's shadows and records
+  /// it there.
+  void checkAccess(Operation *access);
+  /// Where a barrier is: the block's phase counter moves on (the phases of
+  /// the race check are the code between barriers, which the emulator's
+  /// phases split further at a barrier loop's start and end).
+  void crossBarrier() {
+    if (!checkRaces)
+      return;
+    Value zero = index(0);
+    Value last = memref::LoadOp::create(b, loc, phaseCounter, ValueRange{zero});
+    memref::StoreOp::create(b, loc, arith::AddIOp::create(b, loc, last, index(1)),
+                            phaseCounter, ValueRange{zero});
+  }
 
   gpu::LaunchFuncOp launch;
   gpu::GPUFuncOp kernel;
   ArrayRef<int64_t> sizes;
+  bool checkRaces;
+  /// Per workgroup buffer of the block: the (phase, thread) tags of each
+  /// word's last write and last reads (see tag()).
+  DenseMap<Value, std::pair<Value, Value>> shadows;
+  /// The block's phase counter, and the current phase's number (from 1).
+  Value phaseCounter, phase;
   OpBuilder b;
   Location loc;
   /// Per block: the grid's induction variables, the workgroup buffers and
@@ -153,6 +188,7 @@ LogicalResult LaunchEmulator::split(SmallVectorImpl<Step> &steps) {
   for (Operation &op : kernel.getBody().front().without_terminator()) {
     if (isa<gpu::BarrierOp>(op)) {
       close();
+      steps.push_back(BarrierMark{});
       continue;
     }
     auto loop = dyn_cast<scf::ForOp>(op);
@@ -185,6 +221,8 @@ LogicalResult
 LaunchEmulator::forEachThread(function_ref<LogicalResult()> body) {
   OpBuilder::InsertionGuard guard(b);
   Value zero = index(0), one = index(1);
+  if (checkRaces)
+    phase = memref::LoadOp::create(b, loc, phaseCounter, ValueRange{zero});
   for (int i = 0; i < 3; ++i) {
     auto loop = scf::ForOp::create(b, loc, zero, index(sizes[3 + i]), one);
     threadIds[i] = loop.getInductionVar();
@@ -200,6 +238,88 @@ LaunchEmulator::forEachThread(function_ref<LogicalResult()> body) {
               arith::MulIOp::create(b, loc, index(sizes[4]), threadIds[2]))));
   threadMapping = blockMapping;
   return body();
+}
+
+/// A shadow word's tag: phase * (threads + 2) + who, where who is the
+/// thread's linear id + 1, or threads + 1 for several readers; 0 is never
+/// touched (phases count from 1).
+static Value tag(OpBuilder &b, Location loc, Value phase, Value who,
+                 int64_t threads) {
+  Value base = arith::ConstantIndexOp::create(b, loc, threads + 2);
+  return arith::AddIOp::create(b, loc,
+                               arith::MulIOp::create(b, loc, phase, base), who);
+}
+
+void LaunchEmulator::addShadows(Value buffer) {
+  auto type = cast<MemRefType>(buffer.getType());
+  auto shadowType = MemRefType::get({type.getNumElements()}, b.getIndexType());
+  Value writes = allocate(shadowType), reads = allocate(shadowType);
+  // Zeroed where the block starts running (allocate() puts the buffers
+  // before it).
+  OpBuilder::InsertionGuard guard(b);
+  Value zero = index(0);
+  auto loop = scf::ForOp::create(b, loc, zero, index(type.getNumElements()),
+                                 index(1));
+  b.setInsertionPoint(loop.getBody()->getTerminator());
+  for (Value shadow : {writes, reads})
+    memref::StoreOp::create(b, loc, zero, shadow,
+                            ValueRange{loop.getInductionVar()});
+  shadows[buffer] = {writes, reads};
+}
+
+void LaunchEmulator::checkAccess(Operation *access) {
+  auto load = dyn_cast<memref::LoadOp>(access);
+  auto store = dyn_cast<memref::StoreOp>(access);
+  Value buffer = load ? load.getMemRef() : store.getMemRef();
+  ValueRange indices = load ? load.getIndices() : store.getIndices();
+  auto [writes, reads] = shadows.lookup(buffer);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(access);
+  // The word's index in the flattened buffer.
+  ArrayRef<int64_t> shape = cast<MemRefType>(buffer.getType()).getShape();
+  Value word = index(0);
+  for (auto [i, dim] : llvm::enumerate(shape))
+    word = arith::AddIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, word, index(dim)), indices[i]);
+  int64_t threads = sizes[3] * sizes[4] * sizes[5];
+  Value base = index(threads + 2);
+  Value who = arith::AddIOp::create(b, loc, linearThread, index(1));
+  Value mine = tag(b, loc, phase, who, threads);
+  // Touched by another thread in this phase: the tag is of this phase and
+  // not this thread's own.
+  auto byOther = [&](Value shadow) {
+    Value last =
+        memref::LoadOp::create(b, loc, shadow, ValueRange{word}).getResult();
+    Value thisPhase = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::eq,
+        arith::DivUIOp::create(b, loc, last, base), phase);
+    Value other = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, last,
+                                        mine);
+    return arith::AndIOp::create(b, loc, thisPhase, other).getResult();
+  };
+  std::string message =
+      ("kiln --gpu-emulate: data race in kernel '" + kernel.getName() +
+       "': two threads of a block access one word of shared memory between "
+       "two barriers, at least one of them writing")
+          .str();
+  Value writtenByOther = byOther(writes);
+  Value readByOther = byOther(reads);
+  if (store) {
+    Value race = arith::OrIOp::create(b, loc, writtenByOther, readByOther);
+    Value ok = arith::XOrIOp::create(
+        b, loc, race, arith::ConstantIntOp::create(b, loc, 1, 1));
+    cf::AssertOp::create(b, loc, ok, message);
+    memref::StoreOp::create(b, loc, mine, writes, ValueRange{word});
+    return;
+  }
+  Value ok = arith::XOrIOp::create(
+      b, loc, writtenByOther, arith::ConstantIntOp::create(b, loc, 1, 1));
+  cf::AssertOp::create(b, loc, ok, message);
+  // Several readers in one phase are fine, but none of them may be followed
+  // by another thread's write.
+  Value several = tag(b, loc, phase, index(threads + 1), threads);
+  Value next = arith::SelectOp::create(b, loc, readByOther, several, mine);
+  memref::StoreOp::create(b, loc, next, reads, ValueRange{word});
 }
 
 Value LaunchEmulator::allocate(MemRefType type) {
@@ -260,6 +380,20 @@ LogicalResult LaunchEmulator::emitPhase(ArrayRef<Operation *> ops) {
     Operation *copy = b.clone(*op, threadMapping);
     if (copy->getDialect() && copy->getDialect()->getNamespace() == "gpu")
       return op->emitError("cannot emulate '") << op->getName() << "'";
+    if (checkRaces) {
+      SmallVector<Operation *> accesses;
+      copy->walk([&](Operation *nested) {
+        Value buffer;
+        if (auto load = dyn_cast<memref::LoadOp>(nested))
+          buffer = load.getMemRef();
+        else if (auto store = dyn_cast<memref::StoreOp>(nested))
+          buffer = store.getMemRef();
+        if (buffer && shadows.count(buffer))
+          accesses.push_back(nested);
+      });
+      for (Operation *access : accesses)
+        checkAccess(access);
+    }
     unsigned phase = phaseOf.lookup(op);
     for (auto [result, copied] :
          llvm::zip(op->getResults(), copy->getResults())) {
@@ -294,11 +428,22 @@ LogicalResult LaunchEmulator::run() {
   });
   for (BlockArgument buffer : kernel.getWorkgroupAttributions()) {
     auto type = cast<MemRefType>(buffer.getType());
-    blockMapping.map(buffer, allocate(MemRefType::get(type.getShape(),
-                                                      type.getElementType())));
+    Value copy =
+        allocate(MemRefType::get(type.getShape(), type.getElementType()));
+    blockMapping.map(buffer, copy);
+    if (checkRaces)
+      addShadows(copy);
+  }
+  if (checkRaces) {
+    phaseCounter = allocate(MemRefType::get({1}, b.getIndexType()));
+    memref::StoreOp::create(b, loc, one, phaseCounter, ValueRange{zero});
   }
 
   for (Step &step : steps) {
+    if (std::holds_alternative<BarrierMark>(step)) {
+      crossBarrier();
+      continue;
+    }
     if (auto *phase = std::get_if<Phase>(&step)) {
       if (!llvm::all_of(*phase, isRematerialized) &&
           failed(forEachThread([&] { return emitPhase(*phase); })))
@@ -333,6 +478,8 @@ LogicalResult LaunchEmulator::run() {
     blockMapping.map(loop.getInductionVar(), uniform.getInductionVar());
     for (auto [i, each] : llvm::enumerate(item.phases)) {
       bool last = i + 1 == item.phases.size();
+      if (i > 0)
+        crossBarrier(); // Between two phases of the body.
       // Lambdas may not capture structured bindings before C++20.
       auto &phase = each;
       if (failed(forEachThread([&]() -> LogicalResult {
@@ -363,7 +510,7 @@ LogicalResult LaunchEmulator::run() {
   return success();
 }
 
-LogicalResult emulate(gpu::LaunchFuncOp launch) {
+LogicalResult emulate(gpu::LaunchFuncOp launch, bool checkRaces) {
   auto kernel = SymbolTable::lookupNearestSymbolFrom<gpu::GPUFuncOp>(
       launch, launch.getKernel());
   if (!kernel || !kernel.getBody().hasOneBlock())
@@ -378,10 +525,16 @@ LogicalResult emulate(gpu::LaunchFuncOp launch) {
       return launch.emitError("cannot emulate a launch of dynamic size");
     sizes.push_back(*size);
   }
-  return LaunchEmulator(launch, kernel, sizes).run();
+  // Only shared memory is checked: a kernel without it has nothing to race
+  // on between barriers.
+  return LaunchEmulator(launch, kernel, sizes,
+                        checkRaces && !kernel.getWorkgroupAttributions().empty())
+      .run();
 }
 
 struct GPUEmulatePass : public impl::GPUEmulatePassBase<GPUEmulatePass> {
+  using GPUEmulatePassBase::GPUEmulatePassBase;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     // The layer list names the GPU launches in the runtime's profile; as
@@ -392,7 +545,7 @@ struct GPUEmulatePass : public impl::GPUEmulatePassBase<GPUEmulatePass> {
       SmallVector<gpu::LaunchFuncOp> launches;
       func.walk([&](gpu::LaunchFuncOp op) { launches.push_back(op); });
       for (gpu::LaunchFuncOp launch : launches)
-        if (failed(emulate(launch)))
+        if (failed(emulate(launch, checkRaces)))
           return signalPassFailure();
       // Device buffers live as long as the call: free them before returning.
       auto allocs =

@@ -14,6 +14,7 @@
 #ifndef KILN_CODEGEN_GPUPASSES_H
 #define KILN_CODEGEN_GPUPASSES_H
 
+#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"

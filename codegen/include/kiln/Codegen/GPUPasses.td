@@ -97,10 +97,21 @@ def GPUEmulatePass : Pass<"kiln-gpu-emulate", "mlir::ModuleOp"> {
     iteration values, are kept per thread in scratch arrays; workgroup
     buffers become one buffer per block. Barriers nested deeper, shuffles
     and NVVM intrinsics are rejected.
+
+    With `check-races` (the default), the order hides no data race: every
+    load and store of a workgroup buffer is checked against shadow arrays
+    that record, per word, the phase and thread of its last write and
+    reads, and two threads touching one word in one phase, one of them
+    writing, fail a `cf.assert` that names the kernel.
   }];
+  let options = [
+    Option<"checkRaces", "check-races", "bool", /*default=*/"true",
+           "Check that no two threads of a block touch one word of shared "
+           "memory between two barriers, one of them writing">
+  ];
   let dependentDialects = [
     "mlir::memref::MemRefDialect", "mlir::scf::SCFDialect",
-    "mlir::arith::ArithDialect"
+    "mlir::arith::ArithDialect", "mlir::cf::ControlFlowDialect"
   ];
 }
 
