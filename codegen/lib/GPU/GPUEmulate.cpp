@@ -124,7 +124,8 @@ private:
       return;
     Value zero = index(0);
     Value last = memref::LoadOp::create(b, loc, phaseCounter, ValueRange{zero});
-    memref::StoreOp::create(b, loc, arith::AddIOp::create(b, loc, last, index(1)),
+    memref::StoreOp::create(b, loc,
+                            arith::AddIOp::create(b, loc, last, index(1)),
                             phaseCounter, ValueRange{zero});
   }
 
@@ -258,8 +259,8 @@ void LaunchEmulator::addShadows(Value buffer) {
   // before it).
   OpBuilder::InsertionGuard guard(b);
   Value zero = index(0);
-  auto loop = scf::ForOp::create(b, loc, zero, index(type.getNumElements()),
-                                 index(1));
+  auto loop =
+      scf::ForOp::create(b, loc, zero, index(type.getNumElements()), index(1));
   b.setInsertionPoint(loop.getBody()->getTerminator());
   for (Value shadow : {writes, reads})
     memref::StoreOp::create(b, loc, zero, shadow,
@@ -293,8 +294,8 @@ void LaunchEmulator::checkAccess(Operation *access) {
     Value thisPhase = arith::CmpIOp::create(
         b, loc, arith::CmpIPredicate::eq,
         arith::DivUIOp::create(b, loc, last, base), phase);
-    Value other = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, last,
-                                        mine);
+    Value other =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, last, mine);
     return arith::AndIOp::create(b, loc, thisPhase, other).getResult();
   };
   std::string message =
@@ -312,8 +313,8 @@ void LaunchEmulator::checkAccess(Operation *access) {
     memref::StoreOp::create(b, loc, mine, writes, ValueRange{word});
     return;
   }
-  Value ok = arith::XOrIOp::create(
-      b, loc, writtenByOther, arith::ConstantIntOp::create(b, loc, 1, 1));
+  Value ok = arith::XOrIOp::create(b, loc, writtenByOther,
+                                   arith::ConstantIntOp::create(b, loc, 1, 1));
   cf::AssertOp::create(b, loc, ok, message);
   // Several readers in one phase are fine, but none of them may be followed
   // by another thread's write.
@@ -528,7 +529,8 @@ LogicalResult emulate(gpu::LaunchFuncOp launch, bool checkRaces) {
   // Only shared memory is checked: a kernel without it has nothing to race
   // on between barriers.
   return LaunchEmulator(launch, kernel, sizes,
-                        checkRaces && !kernel.getWorkgroupAttributions().empty())
+                        checkRaces &&
+                            !kernel.getWorkgroupAttributions().empty())
       .run();
 }
 
