@@ -11,7 +11,9 @@
 #
 #   SPEC     the .nn spec or .onnx model (relative to the current source dir)
 #   WEIGHTS  a safetensors file (without it: seeded random weights)
-#   TARGET   a target triple such as aarch64-linux-gnu (default: the host)
+#   TARGET   a target triple such as aarch64-linux-gnu (default: the host),
+#            or nvptx: the layers run on an NVIDIA GPU (sm_90 and newer)
+#            behind the same C API, loading the CUDA driver at run time
 #   MCPU     the target CPU (default: kilnc's, the host's own for the host)
 #   SHARED   a shared library (lib<target>.so) instead of a static one
 #   EXTERNAL_WEIGHTS
