@@ -5,11 +5,13 @@
 // Tests that a launch becomes a parallel loop over the grid around serial
 // loops over the block, running a copy of the kernel body with the block and
 // thread ids read from the loop counters; the gpu.module goes away and the
-// host's buffers are freed before it returns.
+// host's buffers are freed before it returns. The buffer the kernel writes
+// gets a shadow of its elements' last writers for the race check.
 
 // CHECK-LABEL: func.func @forward
 // CHECK-SAME: (%[[IN:.*]]: memref<300xf32>, %[[OUT:.*]]: memref<300xf32>)
 // CHECK: %[[TMP:.*]] = memref.alloc() : memref<300xf32>
+// CHECK: %[[WRITERS:.*]] = memref.alloc() : memref<300xi64>
 // CHECK: %[[GX:.*]] = arith.constant 2 : index
 // CHECK: scf.parallel (%[[BX:.*]], %{{.*}}, %{{.*}}) = ({{.*}}) to (%[[GX]], %{{.*}}, %{{.*}})
 // CHECK: %[[C256:.*]] = arith.constant 256 : index
@@ -20,8 +22,12 @@
 // CHECK: %[[ID:.*]] = arith.addi %[[BASE]], %[[TX]]
 // CHECK: scf.if
 // CHECK: memref.load %[[IN]][%[[ID]]]
+// The race check: the element's last writer swapped for this thread.
+// CHECK: memref.atomic_rmw assign %{{.*}}, %[[WRITERS]][%{{.*}}] : (i64, memref<300xi64>) -> i64
+// CHECK: cf.assert %{{.*}}, "kiln --gpu-emulate: data race in kernel 'relu': two threads write one element of global memory, from different blocks or between the same two barriers"
 // CHECK: memref.store %{{.*}}, %[[TMP]][%[[ID]]]
-// CHECK: memref.dealloc %[[TMP]]
+// CHECK: memref.dealloc %[[WRITERS]] :
+// CHECK-NEXT: memref.dealloc %[[TMP]] :
 // CHECK-NEXT: return
 // CHECK-NOT: gpu.
 module attributes {gpu.container_module} {

@@ -18,7 +18,11 @@
 // buffer gets two shadow arrays, the phase and thread of the last write and
 // of the last reads of each word, and every access checks them: two threads
 // touching one word in one phase, one of them writing, abort the run with
-// the kernel's name (`check-races`, on by default).
+// the kernel's name (`check-races`, on by default). Likewise for the
+// buffers a kernel writes in global memory: each element records its last
+// writer (block, phase and thread, swapped in atomically, as blocks run in
+// parallel), and a second write from another block, or from another thread
+// of the block in the same phase, aborts the run.
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/Codegen/GPUPasses.h"
@@ -116,6 +120,12 @@ private:
   /// thread in the current phase, against the buffer's shadows and records
   /// it there.
   void checkAccess(Operation *access);
+  /// Allocates, zeroed, the writer tags of `buffer`, a kernel operand the
+  /// kernel stores to, before the launch's loops.
+  void addWriteShadow(Value buffer);
+  /// Checks `store`, to a kernel operand, against the last writer of its
+  /// element and records the current thread there.
+  void checkGlobalStore(memref::StoreOp store);
   /// Where a barrier is: the block's phase counter moves on (the phases of
   /// the race check are the code between barriers, which the emulator's
   /// phases split further at a barrier loop's start and end).
@@ -138,6 +148,11 @@ private:
   DenseMap<Value, std::pair<Value, Value>> shadows;
   /// The block's phase counter, and the current phase's number (from 1).
   Value phaseCounter, phase;
+  /// Per kernel operand the kernel stores to: the i64 tag of each
+  /// element's last writer (see writerTag), 0 for none.
+  DenseMap<Value, Value> writeShadows;
+  /// The block's linear index in the grid.
+  Value linearBlock;
   OpBuilder b;
   Location loc;
   /// Per block: the grid's induction variables, the workgroup buffers and
@@ -323,6 +338,81 @@ void LaunchEmulator::checkAccess(Operation *access) {
   memref::StoreOp::create(b, loc, next, reads, ValueRange{word});
 }
 
+/// Bits of a global writer tag: ((block << 20 | phase) << 11 | thread) + 1.
+constexpr int64_t kPhaseBits = 20, kThreadBits = 11;
+
+void LaunchEmulator::addWriteShadow(Value buffer) {
+  auto type = cast<MemRefType>(buffer.getType());
+  auto shadowType = MemRefType::get({type.getNumElements()}, b.getI64Type());
+  Value shadow = memref::AllocOp::create(b, loc, shadowType);
+  Value zero = index(0);
+  auto loop =
+      scf::ForOp::create(b, loc, zero, index(type.getNumElements()), index(1));
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(loop.getBody()->getTerminator());
+    memref::StoreOp::create(b, loc, arith::ConstantIntOp::create(b, loc, 0, 64),
+                            shadow, ValueRange{loop.getInductionVar()});
+  }
+  writeShadows[buffer] = shadow;
+}
+
+void LaunchEmulator::checkGlobalStore(memref::StoreOp store) {
+  Value shadow = writeShadows.lookup(store.getMemRef());
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(store);
+  ArrayRef<int64_t> shape = store.getMemRefType().getShape();
+  Value element = index(0);
+  for (auto [i, dim] : llvm::enumerate(shape))
+    element = arith::AddIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, element, index(dim)),
+        store.getIndices()[i]);
+  auto i64 = [&](Value v) {
+    return arith::IndexCastOp::create(b, loc, b.getI64Type(), v).getResult();
+  };
+  auto constant = [&](int64_t v) {
+    return arith::ConstantIntOp::create(b, loc, v, 64).getResult();
+  };
+  // (block, phase): the part of the tag that orders writes.
+  Value when = arith::OrIOp::create(
+      b, loc,
+      arith::ShLIOp::create(b, loc, i64(linearBlock), constant(kPhaseBits)),
+      i64(phase));
+  Value mine = arith::AddIOp::create(
+      b, loc,
+      arith::OrIOp::create(
+          b, loc, arith::ShLIOp::create(b, loc, when, constant(kThreadBits)),
+          i64(linearThread)),
+      constant(1));
+  Value last = memref::AtomicRMWOp::create(b, loc, arith::AtomicRMWKind::assign,
+                                           mine, shadow, ValueRange{element})
+                   .getResult();
+  // Fine: no earlier write, one by this thread, or one by a thread of this
+  // block in an earlier phase (a barrier orders them).
+  Value lastWhen = arith::ShRUIOp::create(
+      b, loc, arith::SubIOp::create(b, loc, last, constant(1)),
+      constant(kThreadBits));
+  Value none = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, last,
+                                     constant(0));
+  Value same =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, last, mine);
+  Value blockOf =
+      arith::ShRUIOp::create(b, loc, lastWhen, constant(kPhaseBits));
+  Value sameBlock = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                          blockOf, i64(linearBlock));
+  Value earlier =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, lastWhen, when);
+  Value ordered = arith::AndIOp::create(b, loc, sameBlock, earlier);
+  Value ok = arith::OrIOp::create(b, loc, none,
+                                  arith::OrIOp::create(b, loc, same, ordered));
+  cf::AssertOp::create(
+      b, loc, ok,
+      ("kiln --gpu-emulate: data race in kernel '" + kernel.getName() +
+       "': two threads write one element of global memory, from different "
+       "blocks or between the same two barriers")
+          .str());
+}
+
 Value LaunchEmulator::allocate(MemRefType type) {
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(blockBody);
@@ -383,6 +473,7 @@ LogicalResult LaunchEmulator::emitPhase(ArrayRef<Operation *> ops) {
       return op->emitError("cannot emulate '") << op->getName() << "'";
     if (checkRaces) {
       SmallVector<Operation *> accesses;
+      SmallVector<memref::StoreOp> globalStores;
       copy->walk([&](Operation *nested) {
         Value buffer;
         if (auto load = dyn_cast<memref::LoadOp>(nested))
@@ -391,9 +482,13 @@ LogicalResult LaunchEmulator::emitPhase(ArrayRef<Operation *> ops) {
           buffer = store.getMemRef();
         if (buffer && shadows.count(buffer))
           accesses.push_back(nested);
+        if (buffer && writeShadows.count(buffer))
+          globalStores.push_back(cast<memref::StoreOp>(nested));
       });
       for (Operation *access : accesses)
         checkAccess(access);
+      for (memref::StoreOp store : globalStores)
+        checkGlobalStore(store);
     }
     unsigned phase = phaseOf.lookup(op);
     for (auto [result, copied] :
@@ -416,12 +511,36 @@ LogicalResult LaunchEmulator::run() {
   if (failed(split(steps)))
     return failure();
   Value zero = index(0), one = index(1);
+  if (checkRaces) {
+    // The kernel operands it stores to (a kernel writes its outputs only
+    // by memref.store).
+    kernel.walk([&](memref::StoreOp store) {
+      auto arg = dyn_cast<BlockArgument>(store.getMemRef());
+      if (!arg || arg.getOwner() != &kernel.getBody().front() ||
+          arg.getArgNumber() >= kernel.getNumArguments())
+        return;
+      Value operand = launch.getKernelOperands()[arg.getArgNumber()];
+      auto type = dyn_cast<MemRefType>(operand.getType());
+      if (type && type.hasStaticShape() && !writeShadows.count(operand))
+        addWriteShadow(operand);
+    });
+  }
   auto blocks = scf::ParallelOp::create(
       b, loc, ValueRange{zero, zero, zero},
       ValueRange{index(sizes[0]), index(sizes[1]), index(sizes[2])},
       ValueRange{one, one, one});
   blockBody = blocks.getBody();
   b.setInsertionPointToStart(blockBody);
+  if (checkRaces) {
+    SmallVector<Value> ids = blocks.getInductionVars();
+    linearBlock = arith::AddIOp::create(
+        b, loc, ids[0],
+        arith::MulIOp::create(
+            b, loc, index(sizes[0]),
+            arith::AddIOp::create(
+                b, loc, ids[1],
+                arith::MulIOp::create(b, loc, index(sizes[1]), ids[2]))));
+  }
   blockMapping.map(kernel.getArguments(), launch.getKernelOperands());
   kernel.walk([&](gpu::BlockIdOp id) {
     blockMapping.map(id.getResult(),
@@ -507,6 +626,9 @@ LogicalResult LaunchEmulator::run() {
   b.setInsertionPoint(blockBody->getTerminator());
   for (Value buffer : blockBuffers)
     memref::DeallocOp::create(b, loc, buffer);
+  b.setInsertionPointAfter(blocks);
+  for (auto [buffer, shadow] : writeShadows)
+    memref::DeallocOp::create(b, loc, shadow);
   launch.erase();
   return success();
 }
@@ -526,12 +648,7 @@ LogicalResult emulate(gpu::LaunchFuncOp launch, bool checkRaces) {
       return launch.emitError("cannot emulate a launch of dynamic size");
     sizes.push_back(*size);
   }
-  // Only shared memory is checked: a kernel without it has nothing to race
-  // on between barriers.
-  return LaunchEmulator(launch, kernel, sizes,
-                        checkRaces &&
-                            !kernel.getWorkgroupAttributions().empty())
-      .run();
+  return LaunchEmulator(launch, kernel, sizes, checkRaces).run();
 }
 
 struct GPUEmulatePass : public impl::GPUEmulatePassBase<GPUEmulatePass> {
@@ -546,12 +663,13 @@ struct GPUEmulatePass : public impl::GPUEmulatePassBase<GPUEmulatePass> {
     for (auto func : module.getOps<func::FuncOp>()) {
       SmallVector<gpu::LaunchFuncOp> launches;
       func.walk([&](gpu::LaunchFuncOp op) { launches.push_back(op); });
+      // Device buffers live as long as the call: free them before returning
+      // (not the emulator's own, which it frees after each launch).
+      auto allocs =
+          llvm::to_vector(func.getBody().front().getOps<memref::AllocOp>());
       for (gpu::LaunchFuncOp launch : launches)
         if (failed(emulate(launch, checkRaces)))
           return signalPassFailure();
-      // Device buffers live as long as the call: free them before returning.
-      auto allocs =
-          llvm::to_vector(func.getBody().front().getOps<memref::AllocOp>());
       func.walk([&](func::ReturnOp ret) {
         OpBuilder b(ret);
         for (memref::AllocOp alloc : allocs)
