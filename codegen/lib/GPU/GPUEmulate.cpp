@@ -283,6 +283,22 @@ void LaunchEmulator::addShadows(Value buffer) {
   shadows[buffer] = {writes, reads};
 }
 
+/// Asserts that each of `indices` lies within its dimension of `shape`
+/// (an emulated out-of-bounds access would silently hit a neighbouring
+/// host buffer).
+static void assertInBounds(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
+                           ValueRange indices, const Twine &message) {
+  Value inside = arith::ConstantIntOp::create(b, loc, 1, 1);
+  for (auto [index, dim] : llvm::zip(indices, shape)) {
+    // Unsigned: a negative index is as large as can be.
+    Value below =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, index,
+                              arith::ConstantIndexOp::create(b, loc, dim));
+    inside = arith::AndIOp::create(b, loc, inside, below);
+  }
+  cf::AssertOp::create(b, loc, inside, message.str());
+}
+
 void LaunchEmulator::checkAccess(Operation *access) {
   auto load = dyn_cast<memref::LoadOp>(access);
   auto store = dyn_cast<memref::StoreOp>(access);
@@ -293,6 +309,9 @@ void LaunchEmulator::checkAccess(Operation *access) {
   b.setInsertionPoint(access);
   // The word's index in the flattened buffer.
   ArrayRef<int64_t> shape = cast<MemRefType>(buffer.getType()).getShape();
+  assertInBounds(b, loc, shape, indices,
+                 "kiln --gpu-emulate: kernel '" + kernel.getName() +
+                     "' accesses shared memory out of its bounds");
   Value word = index(0);
   for (auto [i, dim] : llvm::enumerate(shape))
     word = arith::AddIOp::create(
@@ -331,6 +350,15 @@ void LaunchEmulator::checkAccess(Operation *access) {
   Value ok = arith::XOrIOp::create(b, loc, writtenByOther,
                                    arith::ConstantIntOp::create(b, loc, 1, 1));
   cf::AssertOp::create(b, loc, ok, message);
+  // A word that no thread of the block wrote holds garbage on a GPU.
+  Value written = arith::CmpIOp::create(
+      b, loc, arith::CmpIPredicate::ne,
+      memref::LoadOp::create(b, loc, writes, ValueRange{word}), index(0));
+  cf::AssertOp::create(b, loc, written,
+                       ("kiln --gpu-emulate: kernel '" + kernel.getName() +
+                        "' reads a word of shared memory that no thread of "
+                        "its block wrote")
+                           .str());
   // Several readers in one phase are fine, but none of them may be followed
   // by another thread's write.
   Value several = tag(b, loc, phase, index(threads + 1), threads);
@@ -362,6 +390,9 @@ void LaunchEmulator::checkGlobalStore(memref::StoreOp store) {
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(store);
   ArrayRef<int64_t> shape = store.getMemRefType().getShape();
+  assertInBounds(b, loc, shape, store.getIndices(),
+                 "kiln --gpu-emulate: kernel '" + kernel.getName() +
+                     "' writes out of the bounds of a buffer");
   Value element = index(0);
   for (auto [i, dim] : llvm::enumerate(shape))
     element = arith::AddIOp::create(

@@ -102,12 +102,16 @@ def GPUEmulatePass : Pass<"kiln-gpu-emulate", "mlir::ModuleOp"> {
     load and store of a workgroup buffer is checked against shadow arrays
     that record, per word, the phase and thread of its last write and
     reads, and two threads touching one word in one phase, one of them
-    writing, fail a `cf.assert` that names the kernel.
+    writing, fail a `cf.assert` that names the kernel. Every store to a
+    kernel operand records its writer (block, phase, thread) per element
+    with an atomic exchange; a second write from another block, or from
+    another thread of the block in the same phase, fails likewise.
   }];
   let options = [
     Option<"checkRaces", "check-races", "bool", /*default=*/"true",
            "Check that no two threads of a block touch one word of shared "
-           "memory between two barriers, one of them writing">
+           "memory between two barriers, one of them writing, and that no "
+           "two threads write one element of global memory unordered">
   ];
   let dependentDialects = [
     "mlir::memref::MemRefDialect", "mlir::scf::SCFDialect",
