@@ -55,6 +55,141 @@ void emitTensorConstants(llvm::raw_ostream &os, StringRef macro, StringRef what,
       shape.size(), join(shape, ", "), numel(shape));
 }
 
+/// The parts of the header that differ between a model whose layers run on
+/// the CPU's threads and one whose layers run on a GPU.
+struct TargetText {
+  std::string target;     // "Generated from X for <target>"
+  std::string contexts;   // what a context holds, after the first paragraph
+  std::string createNote; // the example's comments on create and run
+  std::string runNote;
+  std::string threads;   // the paragraph on threads and determinism
+  std::string workspace; // the comment on the workspace macros
+  // Status codes and the API's comments.
+  std::string invalid, noMemory, extraStatus, statusMessage, context, create,
+      destroy, run, numThreads;
+};
+
+TargetText describeCPU(const LibraryInterface &interface, StringRef P,
+                       StringRef p) {
+  TargetText t;
+  t.target = llvm::formatv("{0} (CPU {1})", interface.triple, interface.cpu);
+  t.contexts = R"( Runs go
+ * through a context, which holds the threads that compute the model in
+ * parallel (there is no hidden global state):)";
+  t.createNote = "// 0: one thread per CPU";
+  t.runNote = "// NULL: the context's workspace";
+  t.threads = llvm::formatv(
+      R"(Threads: every function may be called from any thread. A context runs
+ * one inference at a time; to run several at once, create one context per
+ * calling thread (a run that overlaps another on the same context returns
+ * {0}_ERR_BUSY). Contexts of different models (each library has its own
+ * prefix) can live in one program.
+ *
+ * Results are deterministic: they do not depend on the thread count.)",
+      P);
+  t.workspace =
+      R"(/* Scratch memory for the intermediate tensors of one run, in bytes, and its
+ * required alignment. Pass NULL as the workspace to use one that the
+ * context allocated when it was created, or your own buffer of this size
+ * (e.g. to share one buffer between contexts that never run at once). */)";
+  t.invalid = llvm::formatv(
+      R"(/* A NULL pointer, a context of another model, a negative thread count or
+ * a workspace that is not {0}_WORKSPACE_ALIGNMENT-aligned. */)",
+      P);
+  t.noMemory =
+      "/* Memory for the context, its workspace or its threads ran out. */";
+  t.statusMessage =
+      "/* A static, NUL-terminated English description of `status`. */";
+  t.context = "/* An opaque context: a team of threads and a workspace. */";
+  t.create = llvm::formatv(
+      R"(/* Creates a context whose runs use `threads` threads, the calling one
+ * included (0: one per online CPU; 1: no extra threads at all), and stores
+ * it in *ctx. The threads start here and wait, without spinning, between
+ * runs. Returns {0}_OK, {0}_ERR_INVALID or {0}_ERR_NOMEM; *ctx is NULL
+ * on error. If the system refuses to start some threads, the context runs
+ * with fewer ({1}_num_threads). */)",
+      P, p);
+  t.destroy =
+      R"(/* Stops the context's threads and frees it. NULL is a no-op. Do not call it
+ * while a run on the context is in progress. */)";
+  t.run = llvm::formatv(
+      R"(/* Runs the model: reads {0}_INPUT_SIZE floats from `input` and writes
+ * {0}_OUTPUT_SIZE floats to `output`. The two buffers must not overlap
+ * and need no particular alignment. `workspace` is NULL or a buffer of
+ * {0}_WORKSPACE_BYTES bytes aligned to {0}_WORKSPACE_ALIGNMENT, which the
+ * run overwrites. The calling thread takes part in the computation and the
+ * call returns when the output is complete. Returns {0}_OK,
+ * {0}_ERR_INVALID (nothing was computed) or {0}_ERR_BUSY. */)",
+      P);
+  t.numThreads = "/* The number of threads the context's runs use. */";
+  return t;
+}
+
+TargetText describeGPU(const LibraryInterface &interface, StringRef P) {
+  TargetText t;
+  t.target = llvm::formatv("NVIDIA GPUs ({0} and newer), driven\n"
+                           " * from {1}",
+                           interface.gpuArch, interface.triple);
+  t.contexts = R"(
+ * The model runs on an NVIDIA GPU, yet builds without CUDA: a context
+ * loads the CUDA driver (libcuda.so.1) with dlopen when it is created.
+ * Runs go through a context, which holds the model on the GPU: its
+ * kernels, weights and intermediate tensors (there is no hidden global
+ * state):)";
+  t.createNote = "// 0: threads (unused on a GPU)";
+  t.runNote = "// NULL: no workspace on the GPU";
+  t.threads = llvm::formatv(
+      R"(Threads: every function may be called from any thread. A context runs
+ * one inference at a time (a run that overlaps another on the same context
+ * returns {0}_ERR_BUSY); the runs of several contexts take turns on the
+ * GPU, so one context is enough for a process. Contexts of different
+ * models (each library has its own prefix) can live in one program.
+ *
+ * Results are deterministic: the same input gives the same output.)",
+      P);
+  t.workspace =
+      R"(/* Host scratch memory for one run, in bytes, and its alignment: none, as
+ * the intermediate tensors stay in the GPU memory of the context. The
+ * run's workspace argument is ignored; pass NULL. */)";
+  t.invalid = "/* A NULL pointer, a context of another model or a negative "
+              "thread count. */";
+  t.noMemory = "/* Host memory for the context ran out. */";
+  t.extraStatus = llvm::formatv(
+      R"(/* The GPU failed: no CUDA driver or device, the kernels did not load,
+ * the device ran out of memory, or a CUDA call failed. */
+#define {0}_ERR_GPU 7
+)",
+      P);
+  t.statusMessage = llvm::formatv(
+      R"(/* A NUL-terminated English description of `status`. For {0}_ERR_GPU it
+ * describes the calling thread's last GPU failure (the CUDA call, CUDA's
+ * error name and text), until its next one. */)",
+      P);
+  t.context = "/* An opaque context: the model loaded on a GPU. */";
+  t.create = llvm::formatv(
+      R"(/* Loads the model on the GPU and stores the context in *ctx: loads the
+ * CUDA driver (once per process), picks the device (the environment
+ * variable KILN_GPU_DEVICE, default 0), compiles the kernels for it, and
+ * allocates and uploads the weights and the intermediate tensors.
+ * `threads` must not be negative and is otherwise unused: the calling
+ * thread drives the GPU. Returns {0}_OK, {0}_ERR_INVALID, {0}_ERR_NOMEM
+ * or {0}_ERR_GPU; *ctx is NULL on error. */)",
+      P);
+  t.destroy =
+      R"(/* Frees the context's GPU memory and kernels, and the context. NULL is a
+ * no-op. Do not call it while a run on the context is in progress. */)";
+  t.run = llvm::formatv(
+      R"(/* Runs the model: copies {0}_INPUT_SIZE floats from `input` to the GPU,
+ * runs its kernels and copies {0}_OUTPUT_SIZE floats back to `output`.
+ * The two buffers must not overlap and need no particular alignment;
+ * `workspace` is ignored. The call returns when the output is complete.
+ * Returns {0}_OK, {0}_ERR_INVALID (nothing was computed), {0}_ERR_BUSY
+ * or {0}_ERR_GPU (e.g. a kernel fault; destroy the context then). */)",
+      P);
+  t.numThreads = "/* 1: the calling thread drives the GPU. */";
+  return t;
+}
+
 } // namespace
 
 void emitLibraryHeader(const LibraryInterface &interface,
@@ -63,6 +198,7 @@ void emitLibraryHeader(const LibraryInterface &interface,
   std::string P = StringRef(p).upper();
   std::string guard = P + "_KILN_H";
   bool gpu = !interface.gpuArch.empty();
+  TargetText t = gpu ? describeGPU(interface, P) : describeCPU(interface, P, p);
   // How to link: a static archive needs libpthread and libm besides the C
   // library; a shared library carries those dependencies itself.
   std::string linking =
@@ -75,48 +211,6 @@ void emitLibraryHeader(const LibraryInterface &interface,
           : llvm::formatv("link with it as\n"
                           " *     cc app.c {0} -lpthread -lm",
                           libraryFileName)
-                .str();
-  // Where the model runs: the CPU's threads, or a GPU.
-  std::string target =
-      gpu ? llvm::formatv("NVIDIA GPUs ({0} and newer), driven\n"
-                          " * from {1}",
-                          interface.gpuArch, interface.triple)
-                .str()
-          : llvm::formatv("{0} (CPU {1})", interface.triple, interface.cpu)
-                .str();
-  StringRef contexts = gpu ? R"(
- * The model runs on an NVIDIA GPU, yet builds without CUDA: a context
- * loads the CUDA driver (libcuda.so.1) with dlopen when it is created.
- * Runs go through a context, which holds the model on the GPU: its
- * kernels, weights and intermediate tensors (there is no hidden global
- * state):)"
-                           : R"( Runs go
- * through a context, which holds the threads that compute the model in
- * parallel (there is no hidden global state):)";
-  StringRef createComment =
-      gpu ? "// 0: threads (unused on a GPU)" : "// 0: one thread per CPU";
-  StringRef runComment = gpu ? "// NULL: no workspace on the GPU"
-                             : "// NULL: the context's workspace";
-  std::string threads =
-      gpu ? llvm::formatv(
-                R"(Threads: every function may be called from any thread. A context runs
- * one inference at a time (a run that overlaps another on the same context
- * returns {0}_ERR_BUSY); the runs of several contexts take turns on the
- * GPU, so one context is enough for a process. Contexts of different
- * models (each library has its own prefix) can live in one program.
- *
- * Results are deterministic: the same input gives the same output.)",
-                P)
-                .str()
-          : llvm::formatv(
-                R"(Threads: every function may be called from any thread. A context runs
- * one inference at a time; to run several at once, create one context per
- * calling thread (a run that overlaps another on the same context returns
- * {0}_ERR_BUSY). Contexts of different models (each library has its own
- * prefix) can live in one program.
- *
- * Results are deterministic: they do not depend on the thread count.)",
-                P)
                 .str();
 
   os << llvm::formatv(
@@ -144,12 +238,9 @@ void emitLibraryHeader(const LibraryInterface &interface,
  *
  * {10}
  */
-)",
-      p, interface.modelName, interface.source, target, libraryFileName,
-      linking, contexts, createComment, P, runComment, threads);
-  os << llvm::formatv(R"(
-#ifndef {0}
-#define {0}
+
+#ifndef {11}
+#define {11}
 
 #include <stddef.h>
 #include <stdint.h>
@@ -159,99 +250,19 @@ extern "C" {{
 #endif
 
 )",
-                      guard);
+      p, interface.modelName, interface.source, t.target, libraryFileName,
+      linking, t.contexts, t.createNote, P, t.runNote, t.threads, guard);
 
   os << "/*===-- Shapes and sizes "
         "-------------------------------------------------===*/\n\n";
   emitTensorConstants(os, P, "input", interface.inputShape);
   emitTensorConstants(os, P, "output", interface.outputShape);
-  StringRef workspace =
-      gpu ? R"(/* Host scratch memory for one run, in bytes, and its alignment: none, as
- * the intermediate tensors stay in the GPU memory of the context. The
- * run's workspace argument is ignored; pass NULL. */)"
-          : R"(/* Scratch memory for the intermediate tensors of one run, in bytes, and its
- * required alignment. Pass NULL as the workspace to use one that the
- * context allocated when it was created, or your own buffer of this size
- * (e.g. to share one buffer between contexts that never run at once). */)";
   os << llvm::formatv(R"({2}
 #define {0}_WORKSPACE_BYTES {1}
 #define {0}_WORKSPACE_ALIGNMENT 64
 
 )",
-                      P, interface.workspaceBytes, workspace);
-
-  // The parts of the API's documentation that differ on a GPU.
-  std::string gpuStatus, statusDoc, contextDoc, createDoc, destroyDoc, runDoc,
-      threadsDoc, invalidDoc, noMemoryDoc;
-  if (gpu) {
-    invalidDoc = "/* A NULL pointer, a context of another model or a negative "
-                 "thread count. */";
-    noMemoryDoc = "/* Host memory for the context ran out. */";
-    gpuStatus = llvm::formatv(
-        R"(/* The GPU failed: no CUDA driver or device, the kernels did not load,
- * the device ran out of memory, or a CUDA call failed. */
-#define {0}_ERR_GPU 7
-)",
-        P);
-    statusDoc = llvm::formatv(
-        R"(/* A NUL-terminated English description of `status`. For {0}_ERR_GPU it
- * describes the calling thread's last GPU failure (the CUDA call, CUDA's
- * error name and text), until its next one. */)",
-        P);
-    contextDoc = "/* An opaque context: the model loaded on a GPU. */";
-    createDoc = llvm::formatv(
-        R"(/* Loads the model on the GPU and stores the context in *ctx: loads the
- * CUDA driver (once per process), picks the device (the environment
- * variable KILN_GPU_DEVICE, default 0), compiles the kernels for it, and
- * allocates and uploads the weights and the intermediate tensors.
- * `threads` must not be negative and is otherwise unused: the calling
- * thread drives the GPU. Returns {0}_OK, {0}_ERR_INVALID, {0}_ERR_NOMEM
- * or {0}_ERR_GPU; *ctx is NULL on error. */)",
-        P);
-    destroyDoc =
-        R"(/* Frees the context's GPU memory and kernels, and the context. NULL is a
- * no-op. Do not call it while a run on the context is in progress. */)";
-    runDoc = llvm::formatv(
-        R"(/* Runs the model: copies {0}_INPUT_SIZE floats from `input` to the GPU,
- * runs its kernels and copies {0}_OUTPUT_SIZE floats back to `output`.
- * The two buffers must not overlap and need no particular alignment;
- * `workspace` is ignored. The call returns when the output is complete.
- * Returns {0}_OK, {0}_ERR_INVALID (nothing was computed), {0}_ERR_BUSY
- * or {0}_ERR_GPU (e.g. a kernel fault; destroy the context then). */)",
-        P);
-    threadsDoc = "/* 1: the calling thread drives the GPU. */";
-  } else {
-    invalidDoc = llvm::formatv(
-        R"(/* A NULL pointer, a context of another model, a negative thread count or
- * a workspace that is not {0}_WORKSPACE_ALIGNMENT-aligned. */)",
-        P);
-    noMemoryDoc =
-        "/* Memory for the context, its workspace or its threads ran out. */";
-    statusDoc =
-        "/* A static, NUL-terminated English description of `status`. */";
-    contextDoc = "/* An opaque context: a team of threads and a workspace. */";
-    createDoc = llvm::formatv(
-        R"(/* Creates a context whose runs use `threads` threads, the calling one
- * included (0: one per online CPU; 1: no extra threads at all), and stores
- * it in *ctx. The threads start here and wait, without spinning, between
- * runs. Returns {0}_OK, {0}_ERR_INVALID or {0}_ERR_NOMEM; *ctx is NULL
- * on error. If the system refuses to start some threads, the context runs
- * with fewer ({1}_num_threads). */)",
-        P, p);
-    destroyDoc =
-        R"(/* Stops the context's threads and frees it. NULL is a no-op. Do not call it
- * while a run on the context is in progress. */)";
-    runDoc = llvm::formatv(
-        R"(/* Runs the model: reads {0}_INPUT_SIZE floats from `input` and writes
- * {0}_OUTPUT_SIZE floats to `output`. The two buffers must not overlap
- * and need no particular alignment. `workspace` is NULL or a buffer of
- * {0}_WORKSPACE_BYTES bytes aligned to {0}_WORKSPACE_ALIGNMENT, which the
- * run overwrites. The calling thread takes part in the computation and the
- * call returns when the output is complete. Returns {0}_OK,
- * {0}_ERR_INVALID (nothing was computed) or {0}_ERR_BUSY. */)",
-        P);
-    threadsDoc = "/* The number of threads the context's runs use. */";
-  }
+                      P, interface.workspaceBytes, t.workspace);
 
   std::string api = llvm::formatv(
       R"(/*===-- Status codes -------------------------------------------------===*/
@@ -306,8 +317,9 @@ int64_t {1}_workspace_size(void); /* bytes */
 
 #endif /* {3} */
 )",
-      P, p, interface.modelName, guard, gpuStatus, statusDoc, contextDoc,
-      createDoc, destroyDoc, runDoc, threadsDoc, invalidDoc, noMemoryDoc);
+      P, p, interface.modelName, guard, t.extraStatus, t.statusMessage,
+      t.context, t.create, t.destroy, t.run, t.numThreads, t.invalid,
+      t.noMemory);
   if (!interface.weightsFile.empty()) {
     // Models compiled with --external-weights: one more status and the call
     // that maps the weights, before the section on contexts.
@@ -341,7 +353,7 @@ int {1}_load_weights(const char *path);
 )",
         P, p, interface.weightsFile, interface.weightsBytes);
     assert(!gpu && "GPU libraries keep their weights");
-    size_t statusEnd = api.find(statusDoc);
+    size_t statusEnd = api.find(t.statusMessage);
     api.insert(statusEnd, weights);
     api.insert(api.find("/*===-- Running the model"), load);
   }
