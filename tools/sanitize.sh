@@ -48,7 +48,8 @@ if (($# == 0)); then
   tests=(frontend diagnostics dialect passes codegen driver runtime onnx
          e2e/lenet5-trained.test e2e/every-op.nn e2e/batch-slicing.test
          e2e/winograd.nn e2e/channel-lanes.nn gpu/nn-to-gpu.mlir
-         gpu/gpu-emulate.mlir gpu/approximate-math.mlir gpu/emit-ptx.test
+         gpu/gpu-emulate.mlir gpu/emulate-races.test gpu/approximate-math.mlir
+         gpu/emit-ptx.test
          gpu/no-gpu.test gpu/fake-driver.test gpu/memory-plan.test)
   export LIT_FILTER_OUT=${LIT_FILTER_OUT:-'onnx/(conformance|e2e-(alexnet|vgg11))\.test'}
 elif [ "$1" = --all ]; then
