@@ -99,6 +99,24 @@ private:
   /// and numbers the phase of every op in phaseOf.
   LogicalResult split(SmallVectorImpl<Step> &steps);
   Value index(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  /// The position of `ids` (x, y, z) in a row-major walk of `dims` (X, Y,
+  /// Z) with x fastest: x + X * (y + Y * z).
+  Value linearize(ValueRange ids, ArrayRef<int64_t> dims) {
+    Value linear = ids.back();
+    for (int i = int(ids.size()) - 2; i >= 0; --i)
+      linear = arith::AddIOp::create(
+          b, loc, ids[i],
+          arith::MulIOp::create(b, loc, index(dims[i]), linear));
+    return linear;
+  }
+  /// The element `indices` of a row-major `shape` in the flattened buffer.
+  Value flatten(ValueRange indices, ArrayRef<int64_t> shape) {
+    Value word = index(0);
+    for (auto [i, dim] : llvm::enumerate(shape))
+      word = arith::AddIOp::create(
+          b, loc, arith::MulIOp::create(b, loc, word, index(dim)), indices[i]);
+    return word;
+  }
   /// Emits loops over the block's threads around `body`, which runs with
   /// the insertion point inside them.
   LogicalResult forEachThread(function_ref<LogicalResult()> body);
@@ -244,14 +262,7 @@ LaunchEmulator::forEachThread(function_ref<LogicalResult()> body) {
     threadIds[i] = loop.getInductionVar();
     b.setInsertionPoint(loop.getBody()->getTerminator());
   }
-  // x + X * (y + Y * z)
-  linearThread = arith::AddIOp::create(
-      b, loc, threadIds[0],
-      arith::MulIOp::create(
-          b, loc, index(sizes[3]),
-          arith::AddIOp::create(
-              b, loc, threadIds[1],
-              arith::MulIOp::create(b, loc, index(sizes[4]), threadIds[2]))));
+  linearThread = linearize(ArrayRef<Value>(threadIds), sizes.slice(3));
   threadMapping = blockMapping;
   return body();
 }
@@ -312,10 +323,7 @@ void LaunchEmulator::checkAccess(Operation *access) {
   assertInBounds(b, loc, shape, indices,
                  "kiln --gpu-emulate: kernel '" + kernel.getName() +
                      "' accesses shared memory out of its bounds");
-  Value word = index(0);
-  for (auto [i, dim] : llvm::enumerate(shape))
-    word = arith::AddIOp::create(
-        b, loc, arith::MulIOp::create(b, loc, word, index(dim)), indices[i]);
+  Value word = flatten(indices, shape);
   int64_t threads = sizes[3] * sizes[4] * sizes[5];
   Value base = index(threads + 2);
   Value who = arith::AddIOp::create(b, loc, linearThread, index(1));
@@ -393,11 +401,7 @@ void LaunchEmulator::checkGlobalStore(memref::StoreOp store) {
   assertInBounds(b, loc, shape, store.getIndices(),
                  "kiln --gpu-emulate: kernel '" + kernel.getName() +
                      "' writes out of the bounds of a buffer");
-  Value element = index(0);
-  for (auto [i, dim] : llvm::enumerate(shape))
-    element = arith::AddIOp::create(
-        b, loc, arith::MulIOp::create(b, loc, element, index(dim)),
-        store.getIndices()[i]);
+  Value element = flatten(store.getIndices(), shape);
   auto i64 = [&](Value v) {
     return arith::IndexCastOp::create(b, loc, b.getI64Type(), v).getResult();
   };
@@ -562,16 +566,8 @@ LogicalResult LaunchEmulator::run() {
       ValueRange{one, one, one});
   blockBody = blocks.getBody();
   b.setInsertionPointToStart(blockBody);
-  if (checkRaces) {
-    SmallVector<Value> ids = blocks.getInductionVars();
-    linearBlock = arith::AddIOp::create(
-        b, loc, ids[0],
-        arith::MulIOp::create(
-            b, loc, index(sizes[0]),
-            arith::AddIOp::create(
-                b, loc, ids[1],
-                arith::MulIOp::create(b, loc, index(sizes[1]), ids[2]))));
-  }
+  if (checkRaces)
+    linearBlock = linearize(blocks.getInductionVars(), sizes.take_front(3));
   blockMapping.map(kernel.getArguments(), launch.getKernelOperands());
   kernel.walk([&](gpu::BlockIdOp id) {
     blockMapping.map(id.getResult(),
