@@ -85,45 +85,11 @@ public:
 
   void build(const LibraryInterface &interface, const ExternalWeights *weights,
              llvm::GlobalVariable *gpuPlan) {
-    auto *i32 = builder().getInt32Ty();
     auto *i64 = builder().getInt64Ty();
-    auto *ptr = builder().getPtrTy();
-    auto *voidType = builder().getVoidTy();
-
-    if (gpuPlan) {
-      // Calls into the GPU contexts of runtime/lib/cuda.c, with the plan.
-      forward("create", i32, {i32, ptr}, "kiln_gpu_context_create",
-              [&](Args &args) { args.insert(args.begin(), gpuPlan); });
-      forward("destroy", voidType, {ptr}, "kiln_gpu_context_destroy");
-      forward("run", i32, {ptr, ptr, ptr, ptr}, "kiln_gpu_context_run",
-              [&](Args &args) { args.insert(args.begin() + 1, gpuPlan); });
-      forward("num_threads", i32, {ptr}, "kiln_gpu_context_num_threads");
-      forward("status_message", ptr, {i32}, "kiln_gpu_status_message");
-    } else if (!weights) {
-      // Calls into the runtime's contexts, with the descriptor added.
-      forward("create", i32, {i32, ptr}, "kiln_context_create",
-              [&](Args &args) { args.insert(args.begin(), desc); });
-    } else {
-      // Contexts need the weights file loaded first.
-      llvm::GlobalVariable *slot =
-          module.getGlobalVariable(kWeightsSlotSymbol, true);
-      forward("create", i32, {i32, ptr}, "kiln_context_create_with_weights",
-              [&](Args &args) {
-                args.insert(args.begin(), {desc, slot});
-              });
-      forward("load_weights", i32, {ptr}, "kiln_weights_load", [&](Args &args) {
-        args.insert(args.begin(), slot);
-        args.push_back(llvm::ConstantInt::get(i64, weights->bytes));
-        args.push_back(llvm::ConstantInt::get(i64, weights->fingerprint));
-      });
-    }
-    if (!gpuPlan) {
-      forward("destroy", voidType, {ptr}, "kiln_context_destroy");
-      forward("run", i32, {ptr, ptr, ptr, ptr}, "kiln_context_run",
-              [&](Args &args) { args.insert(args.begin() + 1, desc); });
-      forward("num_threads", i32, {ptr}, "kiln_context_num_threads");
-      forward("status_message", ptr, {i32}, "kiln_status_message");
-    }
+    if (gpuPlan)
+      forwardToGPUContexts(gpuPlan);
+    else
+      forwardToContexts(weights);
 
     // Constant queries, for programs that load the library by name.
     constant("input_rank", builder().getInt32(interface.inputShape.size()));
@@ -148,6 +114,52 @@ public:
 
 private:
   llvm::IRBuilder<> &builder() { return irBuilder; }
+
+  /// P_create, _destroy, _run, _num_threads and _status_message as calls
+  /// into the runtime's CPU contexts, with the descriptor added (and, for
+  /// external weights, P_load_weights and the weights' slot).
+  void forwardToContexts(const ExternalWeights *weights) {
+    auto *i32 = builder().getInt32Ty();
+    auto *i64 = builder().getInt64Ty();
+    auto *ptr = builder().getPtrTy();
+    if (!weights) {
+      forward("create", i32, {i32, ptr}, "kiln_context_create",
+              [&](Args &args) { args.insert(args.begin(), desc); });
+    } else {
+      // Contexts need the weights file loaded first.
+      llvm::GlobalVariable *slot =
+          module.getGlobalVariable(kWeightsSlotSymbol, true);
+      forward("create", i32, {i32, ptr}, "kiln_context_create_with_weights",
+              [&](Args &args) {
+                args.insert(args.begin(), {desc, slot});
+              });
+      forward("load_weights", i32, {ptr}, "kiln_weights_load", [&](Args &args) {
+        args.insert(args.begin(), slot);
+        args.push_back(llvm::ConstantInt::get(i64, weights->bytes));
+        args.push_back(llvm::ConstantInt::get(i64, weights->fingerprint));
+      });
+    }
+    forward("destroy", builder().getVoidTy(), {ptr}, "kiln_context_destroy");
+    forward("run", i32, {ptr, ptr, ptr, ptr}, "kiln_context_run",
+            [&](Args &args) { args.insert(args.begin() + 1, desc); });
+    forward("num_threads", i32, {ptr}, "kiln_context_num_threads");
+    forward("status_message", ptr, {i32}, "kiln_status_message");
+  }
+
+  /// The same functions as calls into the GPU contexts of
+  /// runtime/lib/cuda.c, with the model's launch plan added.
+  void forwardToGPUContexts(llvm::GlobalVariable *plan) {
+    auto *i32 = builder().getInt32Ty();
+    auto *ptr = builder().getPtrTy();
+    forward("create", i32, {i32, ptr}, "kiln_gpu_context_create",
+            [&](Args &args) { args.insert(args.begin(), plan); });
+    forward("destroy", builder().getVoidTy(), {ptr},
+            "kiln_gpu_context_destroy");
+    forward("run", i32, {ptr, ptr, ptr, ptr}, "kiln_gpu_context_run",
+            [&](Args &args) { args.insert(args.begin() + 1, plan); });
+    forward("num_threads", i32, {ptr}, "kiln_gpu_context_num_threads");
+    forward("status_message", ptr, {i32}, "kiln_gpu_status_message");
+  }
 
   static int64_t numel(llvm::ArrayRef<int64_t> shape) {
     int64_t n = 1;
