@@ -9,6 +9,12 @@
 // RUN: not kiln-opt %s --split-input-file --kiln-nn-to-gpu="sm-count=0" 2>&1 | FileCheck %s --check-prefix=BADSMS
 // BADSMS: kiln-nn-to-gpu: sm-count must be between 1 and 4096, not 0
 // RUN: not kiln-opt %s --split-input-file --kiln-nn-to-gpu="conv-kernel=fft" 2>&1 | FileCheck %s --check-prefix=BADCONV
+// A register cap marks every kernel (PTX .maxnreg: test/gpu/emit-ptx.test).
+// RUN: kiln-opt %s --split-input-file --kiln-nn-to-gpu-pipeline="max-registers=112" --verify-diagnostics | FileCheck %s --check-prefix=MAXREG
+// MAXREG: gpu.func @{{.*}} kernel attributes {known_block_size = array<i32: {{.*}}>, nvvm.maxnreg = 112 : i32}
+// MAXREG-NOT: gpu.func @{{.*}} kernel attributes {known_block_size = array<i32: {{[0-9, ]*}}>} {
+// RUN: not kiln-opt %s --split-input-file --kiln-nn-to-gpu="max-registers=8" 2>&1 | FileCheck %s --check-prefix=BADREG
+// BADREG: kiln-nn-to-gpu: max-registers must be 0 or between 16 and 255, not 8
 // BADCONV: kiln-nn-to-gpu: conv-kernel must be winograd, shared or direct, not 'fft'
 
 // Tests that conv2d + ReLU + a non-overlapping max pool become one kernel

@@ -198,6 +198,14 @@ cl::opt<int64_t> gpuSMs(
              "each thread less work"),
     cl::value_desc("N"), cl::init(132), cl::cat(kilnCategory));
 
+cl::opt<int64_t> gpuMaxRegisters(
+    "gpu-max-registers",
+    cl::desc("With --target=nvptx: cap every kernel at N registers a thread "
+             "(PTX .maxnreg, like nvcc's -maxrregcount; 16 to 255): ptxas "
+             "spills the rest, and more blocks fit on an SM (default: no "
+             "cap)"),
+    cl::value_desc("N"), cl::init(0), cl::cat(kilnCategory));
+
 cl::opt<bool> gpuEmulate(
     "gpu-emulate",
     cl::desc("With --target=nvptx: run the GPU kernels as loops on the host "
@@ -679,6 +687,10 @@ int compile() {
                                gpuConv + "'");
   if (noWinograd && gpuConv.getNumOccurrences() && gpuConv == "winograd")
     return fail(kBadUsage, "--no-winograd contradicts --gpu-conv=winograd");
+  if (gpuMaxRegisters != 0 && (gpuMaxRegisters < 16 || gpuMaxRegisters > 255))
+    return fail(kBadUsage, "--gpu-max-registers must be between 16 and 255, "
+                           "not " +
+                               std::to_string(gpuMaxRegisters));
   if (gpuSMs < 1 || gpuSMs > 4096)
     return fail(kBadUsage, "--gpu-sms must be between 1 and 4096, not " +
                                std::to_string(gpuSMs));
@@ -922,6 +934,7 @@ int emitGPUModule(mlir::OwningOpRef<mlir::ModuleOp> module,
       noWinograd && gpuConv == "winograd" ? std::string("shared") : gpuConv;
   options.winogradTile = winogradTile;
   options.smCount = gpuSMs;
+  options.maxRegisters = gpuMaxRegisters;
   options.planMemory = !noMemoryPlan;
   options.reportMemoryPlan = printMemoryPlan;
   // PTX 8.0 is the first ISA with sm_90; older chips take the same.

@@ -35,8 +35,9 @@ void buildNNToGPUPipeline(OpPassManager &pm,
   pm.addPass(createRecordLayersPass());
 #endif
   // nn ops -> host @forward launching Kiln's kernels.
-  pm.addPass(createNNToGPUPass(NNToGPUPassOptions{
-      options.convKernel, options.winogradTile, options.smCount}));
+  pm.addPass(createNNToGPUPass(
+      NNToGPUPassOptions{options.convKernel, options.winogradTile,
+                         options.smCount, options.maxRegisters}));
   // Fold the kernels' index arithmetic (constant shapes) and share it.
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -130,6 +131,10 @@ struct GPUCLOptions : public PassPipelineOptions<GPUCLOptions> {
       *this, "sm-count",
       llvm::cl::desc("Streaming multiprocessors of the target GPU"),
       llvm::cl::init(132)};
+  Option<int64_t> maxRegisters{
+      *this, "max-registers",
+      llvm::cl::desc("Registers per thread of every kernel (0: no cap)"),
+      llvm::cl::init(0)};
   Option<bool> planMemory{
       *this, "plan-memory",
       llvm::cl::desc("Place activations in one workspace by live interval"),
@@ -142,6 +147,7 @@ struct GPUCLOptions : public PassPipelineOptions<GPUCLOptions> {
     options.convKernel = convKernel;
     options.winogradTile = winogradTile;
     options.smCount = smCount;
+    options.maxRegisters = maxRegisters;
     return options;
   }
 };

@@ -584,10 +584,22 @@ struct NNToGPUPass : public impl::NNToGPUPassBase<NNToGPUPass> {
                          << int64_t(winogradTile);
       return signalPassFailure();
     }
+    if (maxRegisters != 0 && (maxRegisters < 16 || maxRegisters > 255)) {
+      module.emitError() << "kiln-nn-to-gpu: max-registers must be 0 or "
+                            "between 16 and 255, not "
+                         << int64_t(maxRegisters);
+      return signalPassFailure();
+    }
     Lowering lowering(module, func, kernels, b, *convKernels, winogradTile,
                       smCount);
     if (failed(lowering.run(entry->getArgument(0), entry->getArgument(1))))
       return signalPassFailure();
+    // A register cap (PTX .maxnreg, which the NVVM lowering carries over):
+    // ptxas spills what does not fit, for more blocks per SM.
+    if (maxRegisters != 0)
+      kernels.walk([&](gpu::GPUFuncOp kernel) {
+        kernel->setAttr("nvvm.maxnreg", b.getI32IntegerAttr(maxRegisters));
+      });
     func::ReturnOp::create(b, func.getLoc());
     func.erase();
     if (failed(checkGridLimits(host)))

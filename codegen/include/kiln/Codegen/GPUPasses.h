@@ -61,6 +61,9 @@ struct GPUPipelineOptions {
   int64_t winogradTile = 0;
   /// Streaming multiprocessors the kernels are sized for (`--gpu-sms`).
   int64_t smCount = 132;
+  /// Registers per thread every kernel is capped at
+  /// (`--gpu-max-registers`); 0: no cap.
+  int64_t maxRegisters = 0;
   /// Activations and scratch buffers share one device workspace, placed by
   /// live interval (kiln-plan-memory; `--no-memory-plan` turns it off).
   bool planMemory = true;

@@ -68,7 +68,11 @@ def NNToGPUPass : Pass<"kiln-nn-to-gpu", "mlir::ModuleOp"> {
     Option<"smCount", "sm-count", "int64_t", "132",
            "Streaming multiprocessors of the target GPU (132 on an H100 or "
            "H200): convolutions with too few blocks to keep them busy split "
-           "their input channels or give threads less work">
+           "their input channels or give threads less work">,
+    Option<"maxRegisters", "max-registers", "int64_t", "0",
+           "Registers a thread of each kernel may use (nvvm.maxnreg, PTX "
+           ".maxnreg; 16 to 255), as nvcc's -maxrregcount: ptxas spills "
+           "the rest; 0 (the default) leaves the choice to ptxas">
   ];
   let dependentDialects = [
     "mlir::arith::ArithDialect", "mlir::gpu::GPUDialect",
