@@ -45,6 +45,9 @@ using namespace mlir;
 namespace kiln {
 namespace {
 
+/// Bits of a global writer tag: ((block << 20 | phase) << 11 | thread) + 1.
+constexpr int64_t kPhaseBits = 20, kThreadBits = 11;
+
 /// The ops that all threads run before any runs the next phase.
 using Phase = SmallVector<Operation *>;
 
@@ -152,9 +155,16 @@ private:
       return;
     Value zero = index(0);
     Value last = memref::LoadOp::create(b, loc, phaseCounter, ValueRange{zero});
-    memref::StoreOp::create(b, loc,
-                            arith::AddIOp::create(b, loc, last, index(1)),
-                            phaseCounter, ValueRange{zero});
+    Value next = arith::AddIOp::create(b, loc, last, index(1));
+    // Global writer tags keep the phase in kPhaseBits bits.
+    cf::AssertOp::create(b, loc,
+                         arith::CmpIOp::create(b, loc,
+                                               arith::CmpIPredicate::ult, next,
+                                               index(int64_t(1) << kPhaseBits)),
+                         ("kiln --gpu-emulate: kernel '" + kernel.getName() +
+                          "' crosses too many barriers for the race check")
+                             .str());
+    memref::StoreOp::create(b, loc, next, phaseCounter, ValueRange{zero});
   }
 
   gpu::LaunchFuncOp launch;
@@ -374,9 +384,6 @@ void LaunchEmulator::checkAccess(Operation *access) {
   memref::StoreOp::create(b, loc, next, reads, ValueRange{word});
 }
 
-/// Bits of a global writer tag: ((block << 20 | phase) << 11 | thread) + 1.
-constexpr int64_t kPhaseBits = 20, kThreadBits = 11;
-
 void LaunchEmulator::addWriteShadow(Value buffer) {
   auto type = cast<MemRefType>(buffer.getType());
   auto shadowType = MemRefType::get({type.getNumElements()}, b.getI64Type());
@@ -546,7 +553,12 @@ LogicalResult LaunchEmulator::run() {
   if (failed(split(steps)))
     return failure();
   Value zero = index(0), one = index(1);
-  if (checkRaces) {
+  // Global writer tags hold the block, phase and thread in 64 bits; a grid
+  // or block beyond their fields (far beyond Kiln's kernels) goes
+  // unchecked in global memory rather than checked wrongly.
+  bool tagsFit = sizes[0] * sizes[1] * sizes[2] < (int64_t(1) << 32) &&
+                 sizes[3] * sizes[4] * sizes[5] < (int64_t(1) << kThreadBits);
+  if (checkRaces && tagsFit) {
     // The kernel operands it stores to (a kernel writes its outputs only
     // by memref.store).
     kernel.walk([&](memref::StoreOp store) {
