@@ -168,9 +168,34 @@ def copy_gbps(torch, megabytes=1024, repeats=5):
     return 2 * n * 4 / (ms * 1e-3) / 1e9
 
 
+def set_tf32(torch, allowed):
+    """Lets cuBLAS matmuls and cuDNN convolutions use TF32 or not, and says
+    which settings it used. PyTorch 2.9 added per-backend `fp32_precision`
+    settings and deprecated the `allow_tf32` flags; a process that mixes the
+    two raises a RuntimeError, so the new ones are used wherever they exist."""
+    def has(settings, name):
+        # PyTorch 1.x's cuBLAS settings raise AssertionError for unknown names.
+        try:
+            getattr(settings, name)
+            return True
+        except (AttributeError, AssertionError):
+            return False
+
+    precision = "tf32" if allowed else "ieee"
+    matmul = torch.backends.cuda.matmul
+    conv = getattr(torch.backends.cudnn, "conv", None)
+    if has(matmul, "fp32_precision") and has(conv, "fp32_precision"):
+        matmul.fp32_precision = precision
+        conv.fp32_precision = precision
+        return f"fp32_precision = '{precision}'"
+    matmul.allow_tf32 = allowed
+    torch.backends.cudnn.allow_tf32 = allowed
+    return f"allow_tf32 = {allowed}"
+
+
 def sgemm_gflops(torch, n=8192, repeats=5):
     """cuBLAS fp32 matrix multiply (TF32 off) of two n x n matrices, GFLOP/s."""
-    torch.backends.cuda.matmul.allow_tf32 = False
+    set_tf32(torch, False)
     a, b = torch.rand(n, n).cuda(), torch.rand(n, n).cuda()
     ms = _time_ms(torch, lambda: torch.matmul(a, b), repeats)
     return 2.0 * n ** 3 / (ms * 1e-3) / 1e9

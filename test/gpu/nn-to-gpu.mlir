@@ -229,8 +229,13 @@ func.func @forward(%x: tensor<1x2x9x9xf32>) -> tensor<1x4x4x4xf32> {
 // CHECK: gpu.launch_func @kiln_kernels::@linear_0 blocks in (%{{.*}}, %[[C3]], %{{.*}}) threads in (%[[C256]], %{{.*}}, %{{.*}}) args(%[[FLAT]] : memref<3x32xf32>, %{{.*}} : memref<20x32xf32>, %{{.*}} : memref<20xf32>, %{{.*}} : memref<3x20xf32>)
 // CHECK-NOT: gpu.launch_func
 // CHECK: gpu.func @linear_0({{.*}} workgroup(%{{.*}} : memref<8x3x33xf32
-// Each lane strides over k by 32 with 3 accumulators (one per batch row).
-// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c32{{.*}} -> (f32, f32, f32)
+// Each lane reads 4 consecutive k at a time (rows of 32 inputs are 16-byte
+// aligned: 128-bit loads), a warp 128, with 3 accumulators (one per batch
+// row); rows this short take no unrolled main loop.
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c128{{.*}} -> (f32, f32, f32)
+// CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<20x32xf32>, vector<4xf32>
+// CHECK-COUNT-3: vector.load %{{.*}} {alignment = 16 : i64} : memref<3x32xf32>, vector<4xf32>
+// CHECK-NOT: scf.for
 // CHECK-COUNT-3: memref.store %{{.*}} : memref<8x3x33xf32, #gpu.address_space<workgroup>>
 // CHECK: gpu.barrier
 // CHECK-COUNT-31: arith.addf
@@ -243,6 +248,32 @@ func.func @forward(%x: tensor<3x2x4x4xf32>) -> tensor<3x20xf32> {
   %1 = nn.linear %0, %w, %b : (tensor<3x32xf32>, tensor<20x32xf32>, tensor<20xf32>) -> tensor<3x20xf32>
   %2 = nn.relu %1 : tensor<3x20xf32>
   return %2 : tensor<3x20xf32>
+}
+
+// -----
+
+// Tests the linear kernel at batch 1 on rows long enough for its main loop:
+// each lane issues 4 128-bit loads of its warp's weight row (512 words
+// apart: 2 KB a warp) before the multiply-adds, into 4 independent sums,
+// added in order after the loop; the 16 inputs past the last multiple of
+// 512 (1040 = 2 x 512 + 16) take a loop of single loads.
+
+// CHECK-LABEL: module attributes {gpu.container_module
+// CHECK: gpu.func @linear_0(
+// CHECK: %[[SETS:.*]]:4 = scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c512{{.*}} -> (f32, f32, f32, f32)
+// CHECK-COUNT-4: vector.load %{{.*}} {alignment = 16 : i64} : memref<10x1040xf32>, vector<4xf32>
+// CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<1x1040xf32>, vector<4xf32>
+// CHECK-COUNT-4: math.fma
+// CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<1x1040xf32>, vector<4xf32>
+// CHECK: %[[S01:.*]] = arith.addf %[[SETS]]#0, %[[SETS]]#1
+// CHECK: %[[S012:.*]] = arith.addf %[[S01]], %[[SETS]]#2
+// CHECK: %[[S0123:.*]] = arith.addf %[[S012]], %[[SETS]]#3
+// CHECK: scf.for %{{.*}} step %c128 iter_args(%{{.*}} = %[[S0123]]) -> (f32)
+// CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<10x1040xf32>, vector<4xf32>
+func.func @forward(%x: tensor<1x1040xf32>) -> tensor<1x10xf32> {
+  %w = arith.constant dense<0.25> : tensor<10x1040xf32>
+  %0 = nn.linear %x, %w : (tensor<1x1040xf32>, tensor<10x1040xf32>) -> tensor<1x10xf32>
+  return %0 : tensor<1x10xf32>
 }
 
 // -----

@@ -4,6 +4,7 @@
 #include "kiln/Codegen/GPUPasses.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <limits>
 
@@ -79,6 +80,19 @@ Value KernelBuilder::indexToF32(Value x) {
 
 Value KernelBuilder::load(Value memref, ValueRange indices) {
   return memref::LoadOp::create(b, loc, memref, indices);
+}
+SmallVector<Value>
+KernelBuilder::loadContiguous(Value memref, ValueRange indices, int64_t width) {
+  if (width == 1)
+    return {load(memref, indices)};
+  auto type = VectorType::get({width}, b.getF32Type());
+  Value words = vector::LoadOp::create(b, loc, type, memref, indices,
+                                       /*nontemporal=*/false,
+                                       llvm::MaybeAlign(4 * width));
+  SmallVector<Value> elements;
+  for (int64_t i = 0; i < width; ++i)
+    elements.push_back(vector::ExtractOp::create(b, loc, words, i));
+  return elements;
 }
 void KernelBuilder::store(Value value, Value memref, ValueRange indices) {
   memref::StoreOp::create(b, loc, value, memref, indices);

@@ -75,6 +75,11 @@ public:
   mlir::Value indexToF32(mlir::Value a);
 
   mlir::Value load(mlir::Value memref, mlir::ValueRange indices);
+  /// `width` consecutive elements along the last dimension from `indices`
+  /// in one load of 4 x width bytes (PTX ld.v2/ld.v4 for 2 or 4). The
+  /// address must be aligned to that many bytes.
+  llvm::SmallVector<mlir::Value>
+  loadContiguous(mlir::Value memref, mlir::ValueRange indices, int64_t width);
   void store(mlir::Value value, mlir::Value memref, mlir::ValueRange indices);
 
   /// The row-major indices of `linear` in `shape`.

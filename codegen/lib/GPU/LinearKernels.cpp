@@ -4,14 +4,19 @@
 //
 // Linear layers are bound by reading w (VGG's first one is 411 MB), so the
 // kernel streams each weight once per tile of batch rows with coalesced
-// loads: a warp's 32 lanes share its output features and read consecutive
-// k, each accumulating its own partial sums for a tile of batch rows in
-// registers. At batch 1 a warp takes one feature (the most warps to keep
-// loads in flight). From 8 rows on it takes 4 features, so that each input
-// load feeds 4 FMAs, with tiles of 8 rows: 32 accumulators, 64 registers,
-// 4 blocks of 256 threads per SM. The row tiles are the grid's x
-// dimension: blocks that read the same weights run one after another, so
-// a batch of 32 streams them from DRAM once and from L2 three times.
+// 128-bit loads: a warp's 32 lanes share its output features and read
+// consecutive groups of 4 k (512 bytes a warp), each accumulating its own
+// partial sums for a tile of batch rows in registers. Below 8 rows a warp
+// takes one feature (the most warps) and each lane issues 4 such loads
+// before its first multiply-add: by Little's law an H200 (4.8 TB/s, ~0.7 us
+// from load to use, 132 SMs) needs ~25 KB in flight per SM, and ~31 warps
+// of 2 KB give it (LLVM's unrolling of scalar loads gave 1 KB a warp). From
+// 8 rows on a warp takes 4 features, so that each input load feeds 4
+// multiply-adds, with tiles of 8 rows, and scalar loads. The row
+// tiles are the grid's x dimension: blocks that read the same weights run
+// one after another, so a batch of 32 streams them from DRAM once and from
+// L2 three times. A row length that is not a multiple of 4 (w's rows not
+// 16-byte aligned) takes scalar loads too.
 //
 // A warp's lanes then leave their partial sums in shared memory and, after
 // a barrier, lane j of the warp adds the 32 partials of the warp's j-th
@@ -37,6 +42,10 @@ constexpr int64_t kFeatures = 4;
 /// Words per row of the partial sums in shared memory: one more than the
 /// lanes, so that the 32 lanes summing 32 rows read 32 different banks.
 constexpr int64_t kPitch = kLanes + 1;
+/// Words per load (128 bits).
+constexpr int64_t kWidth = 4;
+/// Weight loads in flight per lane with one feature per warp.
+constexpr int64_t kUnroll = 4;
 } // namespace
 
 void emitLinear(ModelBuilder &builder, Location loc, int64_t m, int64_t kDim,
@@ -46,6 +55,26 @@ void emitLinear(ModelBuilder &builder, Location loc, int64_t m, int64_t kDim,
   // A warp's (row, feature) pairs, at most one per lane.
   int64_t pairs = rows * features;
   static_assert(kRows * kFeatures <= kLanes, "a lane sums one pair");
+  // 128-bit loads where every row of x and w starts 16 bytes from the last
+  // (the buffers themselves are 256-byte aligned), below 8 rows. With 4
+  // features and 8 rows they would take the kernel from 64 registers to 80,
+  // 4 blocks per SM to 3, for fewer load instructions but not fewer bytes
+  // through L1 (which bounds that case: 1.5 bytes per multiply-add).
+  int64_t width = features == 1 && kDim % kWidth == 0 ? kWidth : 1;
+  // Loads of each weight row a lane issues before its first multiply-add:
+  // with one feature per warp and up to 2 rows, 4 (2 KB a warp in flight
+  // with 128-bit loads), so that the weights stream at the memory's
+  // bandwidth. Each row adds a load of x per weight load, so 3 to 7 rows
+  // take 2 (1 KB), which keeps every batch size at 64 registers or fewer,
+  // 4 blocks per SM (7 rows unrolled 4 times took 100 registers).
+  int64_t unroll = features > 1 ? 1 : rows <= 2 ? kUnroll : 2;
+  // Words a warp covers per load, and per iteration of the main loop.
+  int64_t warpStep = kLanes * width;
+  int64_t step = warpStep * unroll;
+  // The unrolled main loop covers the multiples of `step`, a loop of single
+  // loads the rest (the whole row when nothing is unrolled): a lane's
+  // vector there lies wholly inside the row or wholly past it.
+  int64_t mainEnd = unroll > 1 ? kDim / step * step : 0;
   LaunchShape shape;
   shape.grid = {ceilDiv(m, rows), ceilDiv(n, kWarps * features), 1};
   shape.block = {kLanes * kWarps, 1, 1};
@@ -71,25 +100,58 @@ void emitLinear(ModelBuilder &builder, Location loc, int64_t m, int64_t kDim,
           featureIds.push_back(n % features == 0
                                    ? k.add(feature0, f)
                                    : k.minS(k.add(feature0, f), k.idx(n - 1)));
-        // Accumulator r * features + f: row row0 + r, feature feature0 + f.
-        // A warp past the last feature skips the loop (its sums stay 0).
-        SmallVector<Value> zeros(pairs, k.f32(0.0));
-        Value end = n % (kWarps * features) == 0
-                        ? k.idx(kDim)
-                        : k.select(k.lt(feature0, n), k.idx(kDim), k.idx(0));
-        SmallVector<Value> acc =
-            k.loop(lane, end, kLanes, zeros, [&](Value i, ValueRange acc) {
-              SmallVector<Value> ws, next(acc);
-              for (int64_t f = 0; f < features; ++f)
-                ws.push_back(k.load(kargs[1], {featureIds[f], i}));
-              for (int64_t r = 0; r < rows; ++r) {
-                Value xv = k.load(kargs[0], {rowIds[r], i});
-                for (int64_t f = 0; f < features; ++f)
-                  next[r * features + f] =
-                      k.fma(xv, ws[f], acc[r * features + f]);
+        // Accumulator (u * rows + r) * features + f: row row0 + r, feature
+        // feature0 + f, the u-th load of an iteration (in the main loop each
+        // load has its own sums, so that an iteration's multiply-adds do not
+        // wait on each other). A warp past the last feature skips the loops
+        // (its sums stay 0).
+        Value warpHasFeature =
+            n % (kWarps * features) == 0 ? Value() : k.lt(feature0, n);
+        auto endFor = [&](int64_t end) {
+          return warpHasFeature ? k.select(warpHasFeature, k.idx(end), k.idx(0))
+                                : k.idx(end);
+        };
+        // Multiply-adds from `count` vectors starting at column i, warpStep
+        // apart, into accumulator sets 0 .. count - 1.
+        auto accumulate = [&](Value i, int64_t count, ValueRange acc) {
+          SmallVector<Value> next(acc);
+          SmallVector<SmallVector<Value>> ws;
+          for (int64_t u = 0; u < count; ++u)
+            for (int64_t f = 0; f < features; ++f)
+              ws.push_back(k.loadContiguous(
+                  kargs[1], {featureIds[f], k.add(i, u * warpStep)}, width));
+          for (int64_t u = 0; u < count; ++u)
+            for (int64_t r = 0; r < rows; ++r) {
+              SmallVector<Value> xs = k.loadContiguous(
+                  kargs[0], {rowIds[r], k.add(i, u * warpStep)}, width);
+              for (int64_t f = 0; f < features; ++f) {
+                Value &sum = next[(u * rows + r) * features + f];
+                for (int64_t e = 0; e < width; ++e)
+                  sum = k.fma(xs[e], ws[u * features + f][e], sum);
               }
-              return next;
-            });
+            }
+          return next;
+        };
+        Value first = k.mul(lane, width);
+        SmallVector<Value> acc(pairs, k.f32(0.0));
+        if (mainEnd > 0) {
+          SmallVector<Value> sets =
+              k.loop(first, endFor(mainEnd), step,
+                     SmallVector<Value>(unroll * pairs, k.f32(0.0)),
+                     [&](Value i, ValueRange acc) {
+                       return accumulate(i, unroll, acc);
+                     });
+          // The unrolled sums, added in order.
+          for (int64_t j = 0; j < pairs; ++j) {
+            acc[j] = sets[j];
+            for (int64_t u = 1; u < unroll; ++u)
+              acc[j] = k.addF(acc[j], sets[u * pairs + j]);
+          }
+        }
+        if (mainEnd < kDim)
+          acc = k.loop(
+              k.add(first, mainEnd), endFor(kDim), warpStep, acc,
+              [&](Value i, ValueRange acc) { return accumulate(i, 1, acc); });
 
         Value partials = k.workgroupBuffer({kWarps, pairs, kPitch});
         for (int64_t j = 0; j < pairs; ++j)

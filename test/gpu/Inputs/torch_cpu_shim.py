@@ -5,6 +5,7 @@ table can be checked against a bundle of --gpu-emulate binaries.
 
     python3 torch_cpu_shim.py DEVICE_CHECK ARGS...
 """
+import os
 import runpy
 import sys
 import time
@@ -33,6 +34,35 @@ torch.cuda.empty_cache = lambda: None
 torch.cuda.Event = _Event
 torch.Tensor.cuda = lambda self, *args, **kwargs: self
 torch.nn.Module.cuda = lambda self, *args, **kwargs: self
+
+class _NewTF32Settings:
+    """PyTorch >= 2.9's TF32 settings, for KILN_SHIM_FP32_PRECISION=1: each
+    backend has `fp32_precision`, and setting the old `allow_tf32` flags after
+    the new ones raises (here it always does, so a test sees which were used)."""
+
+    class _Backend:
+        fp32_precision = "none"
+
+    def __init__(self, backend):
+        object.__setattr__(self, "_backend", backend)
+        object.__setattr__(self, "conv", self._Backend())
+        object.__setattr__(self, "fp32_precision", "none")
+
+    def __getattr__(self, name):
+        return getattr(self._backend, name)
+
+    def __setattr__(self, name, value):
+        if name == "allow_tf32":
+            raise RuntimeError("torch_cpu_shim: a mix of the legacy and new TF32 APIs")
+        if name == "fp32_precision":
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self._backend, name, value)
+
+
+if os.environ.get("KILN_SHIM_FP32_PRECISION") == "1":
+    torch.backends.cudnn = _NewTF32Settings(torch.backends.cudnn)
+    torch.backends.cuda.matmul = _NewTF32Settings(torch.backends.cuda.matmul)
 
 script = sys.argv[1]
 sys.argv = sys.argv[1:]

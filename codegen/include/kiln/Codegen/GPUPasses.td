@@ -46,7 +46,8 @@ def NNToGPUPass : Pass<"kiln-nn-to-gpu", "mlir::ModuleOp"> {
       (coalesced), all threads of a block share one channel tile (weights
       are broadcast).
     - linear (+bias, + ReLU): a GEMV/GEMM, one kernel. 32 lanes per
-      output feature read consecutive weights (coalesced) for up to 8 batch
+      output feature read consecutive weights (coalesced; below 8 batch
+      rows 4 at a time, 128-bit loads, several in flight) for up to 8 batch
       rows each; they leave their partial sums in shared memory, and after
       a barrier one lane per (row, feature) adds the 32 in a fixed order,
       adds the bias and applies the ReLU.
@@ -77,7 +78,8 @@ def NNToGPUPass : Pass<"kiln-nn-to-gpu", "mlir::ModuleOp"> {
   let dependentDialects = [
     "mlir::arith::ArithDialect", "mlir::gpu::GPUDialect",
     "mlir::math::MathDialect", "mlir::memref::MemRefDialect",
-    "mlir::scf::SCFDialect", "mlir::func::FuncDialect"
+    "mlir::scf::SCFDialect", "mlir::func::FuncDialect",
+    "mlir::vector::VectorDialect"
   ];
 }
 
