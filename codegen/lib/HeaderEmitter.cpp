@@ -141,8 +141,10 @@ TargetText describeGPU(const LibraryInterface &interface, StringRef P) {
   t.threads = llvm::formatv(
       R"(Threads: every function may be called from any thread. A context runs
  * one inference at a time (a run that overlaps another on the same context
- * returns {0}_ERR_BUSY); the runs of several contexts take turns on the
- * GPU, so one context is enough for a process. Contexts of different
+ * returns {0}_ERR_BUSY). Each context has its own CUDA stream: runs of
+ * several contexts, driven by different threads, may overlap on the GPU
+ * (the contexts of one model share its weights on the device, uploaded by
+ * the first). Contexts of different
  * models (each library has its own prefix) can live in one program.
  *
  * Results are deterministic: the same input gives the same output.)",

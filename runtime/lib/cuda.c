@@ -44,7 +44,6 @@
   X(cuDevicePrimaryCtxRelease, "cuDevicePrimaryCtxRelease_v2", CUresult,       \
     (CUdevice))                                                                \
   X(cuCtxSetCurrent, "cuCtxSetCurrent", CUresult, (CUcontext))                 \
-  X(cuCtxSynchronize, "cuCtxSynchronize", CUresult, (void))                    \
   X(cuModuleLoadDataEx, "cuModuleLoadDataEx", CUresult,                        \
     (CUmodule *, const void *, unsigned, int *, void **))                      \
   X(cuModuleUnload, "cuModuleUnload", CUresult, (CUmodule))                    \
@@ -54,7 +53,13 @@
   X(cuMemFree, "cuMemFree_v2", CUresult, (CUdeviceptr))                        \
   X(cuMemcpyHtoD, "cuMemcpyHtoD_v2", CUresult,                                 \
     (CUdeviceptr, const void *, size_t))                                       \
-  X(cuMemcpyDtoH, "cuMemcpyDtoH_v2", CUresult, (void *, CUdeviceptr, size_t))  \
+  X(cuMemcpyHtoDAsync, "cuMemcpyHtoDAsync_v2", CUresult,                       \
+    (CUdeviceptr, const void *, size_t, CUstream))                             \
+  X(cuMemcpyDtoHAsync, "cuMemcpyDtoHAsync_v2", CUresult,                       \
+    (void *, CUdeviceptr, size_t, CUstream))                                   \
+  X(cuStreamCreate, "cuStreamCreate", CUresult, (CUstream *, unsigned))        \
+  X(cuStreamDestroy, "cuStreamDestroy_v2", CUresult, (CUstream))               \
+  X(cuStreamSynchronize, "cuStreamSynchronize", CUresult, (CUstream))          \
   X(cuLaunchKernel, "cuLaunchKernel", CUresult,                                \
     (CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,   \
      unsigned, CUstream, void **, void **))                                    \
@@ -70,8 +75,6 @@
 /* CUDA graphs (driver 11.4 and newer): optional; without them, or if
  * capturing the launches fails, every run launches its kernels one by one. */
 #define KILN_CUDA_GRAPH_FUNCTIONS(X)                                           \
-  X(cuStreamCreate, "cuStreamCreate", CUresult, (CUstream *, unsigned))        \
-  X(cuStreamDestroy, "cuStreamDestroy_v2", CUresult, (CUstream))               \
   X(cuStreamBeginCapture, "cuStreamBeginCapture_v2", CUresult,                 \
     (CUstream, int))                                                           \
   X(cuStreamEndCapture, "cuStreamEndCapture", CUresult, (CUstream, CUgraph *)) \
@@ -88,16 +91,36 @@ static struct {
 } cu;
 #undef KILN_DECLARE
 
+/* What the contexts of one plan on one device share: the loaded PTX and the
+ * uploaded weights. Runs only read them, so contexts of one model driven by
+ * several threads need one copy on the device (VGG-16's weights are 553 MB).
+ * Created with the first such context, freed with the last. */
+typedef struct model {
+  const kiln_gpu_plan *plan;
+  CUdevice device;
+  int users;
+  CUmodule module;
+  CUfunction *functions; /* per kernel of the plan */
+  CUdeviceptr *weights;  /* per buffer of the plan; 0 but for weights */
+  struct model *next;
+} model;
+
+static pthread_mutex_t models_lock = PTHREAD_MUTEX_INITIALIZER;
+static model *models; /* guarded by models_lock */
+
 struct kiln_gpu_context {
   const kiln_gpu_plan *plan;
   CUdevice device;
   CUcontext cuda; /* the device's primary context, retained */
-  CUmodule module;
-  CUfunction *functions;
+  model *model;
+  /* Per buffer: the model's weights, the context's own activations. */
   CUdeviceptr *buffers;
+  /* The context's own stream: its runs wait for nothing but their own work
+   * (not for other contexts' runs, nor for other CUDA work of the process
+   * on the legacy stream), so contexts used by different threads overlap. */
+  CUstream stream;
   /* The launches captured as one CUDA graph, when the driver has graphs
    * and the context is not profiled (KILN_GPU_GRAPH=0 turns them off). */
-  CUstream capture_stream;
   CUgraph graph;
   CUgraphExec graph_exec;
   /* Profiled contexts (KILN_GPU_PROFILE, executables only): per-launch
@@ -214,21 +237,21 @@ static int choose_device(CUdevice *device) {
 
 /* The driver JIT-compiles the PTX for the device; its log goes into the
  * message when that fails. */
-static int load_module(kiln_gpu_context *ctx) {
+static int load_module(model *m) {
   char log[4096] = "";
   int options[] = {CU_JIT_ERROR_LOG_BUFFER, CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES};
   void *values[] = {log, (void *)(size_t)sizeof log};
   CUresult rc =
-      cu.cuModuleLoadDataEx(&ctx->module, ctx->plan->ptx, 2, options, values);
+      cu.cuModuleLoadDataEx(&m->module, m->plan->ptx, 2, options, values);
   if (rc != CUDA_SUCCESS) {
-    ctx->module = NULL;
+    m->module = NULL;
     char detail[sizeof log + 16];
     snprintf(detail, sizeof detail, "; JIT log: %s", log[0] ? log : "(empty)");
     return checked(rc, "loading the PTX (cuModuleLoadDataEx)", detail);
   }
-  const kiln_gpu_plan *plan = ctx->plan;
+  const kiln_gpu_plan *plan = m->plan;
   for (int32_t i = 0; i < plan->num_kernels; ++i) {
-    rc = cu.cuModuleGetFunction(&ctx->functions[i], ctx->module,
+    rc = cu.cuModuleGetFunction(&m->functions[i], m->module,
                                 plan->kernel_names[i]);
     if (rc != CUDA_SUCCESS) {
       char what[160];
@@ -240,9 +263,84 @@ static int load_module(kiln_gpu_context *ctx) {
   return KILN_OK;
 }
 
-/* Every buffer once; the weights uploaded now and never again. A view (an
- * activation placed in the workspace) is an address inside the buffer it
- * views, which comes before it. */
+/* The weights, uploaded once for every context of the model. */
+static int upload_weights(model *m) {
+  const kiln_gpu_plan *plan = m->plan;
+  for (int32_t i = 0; i < plan->num_buffers; ++i) {
+    const kiln_gpu_buffer *b = &plan->buffers[i];
+    if (!b->data || b->view_of >= 0)
+      continue;
+    KILN_TRY(checked(
+        cu.cuMemAlloc(&m->weights[i], (size_t)(b->bytes ? b->bytes : 4)),
+        "cuMemAlloc", NULL));
+    KILN_TRY(checked(cu.cuMemcpyHtoD(m->weights[i], b->data, (size_t)b->bytes),
+                     "uploading weights (cuMemcpyHtoD)", NULL));
+  }
+  return KILN_OK;
+}
+
+static void free_model(model *m) {
+  for (int32_t i = 0; m->weights && i < m->plan->num_buffers; ++i)
+    if (m->weights[i])
+      cu.cuMemFree(m->weights[i]);
+  if (m->module)
+    cu.cuModuleUnload(m->module);
+  free(m->weights);
+  free(m->functions);
+  free(m);
+}
+
+/* The model of `plan` on `device`, loaded by its first user. The device's
+ * primary context must be current. */
+static int acquire_model(const kiln_gpu_plan *plan, CUdevice device,
+                         model **out) {
+  pthread_mutex_lock(&models_lock);
+  model *m = models;
+  while (m && (m->plan != plan || m->device != device))
+    m = m->next;
+  int rc = KILN_OK;
+  if (m) {
+    ++m->users;
+  } else if (!(m = calloc(1, sizeof *m))) {
+    rc = KILN_ERR_NOMEM;
+  } else {
+    m->plan = plan;
+    m->device = device;
+    m->users = 1;
+    m->functions = calloc((size_t)plan->num_kernels + 1, sizeof(CUfunction));
+    m->weights = calloc((size_t)plan->num_buffers + 1, sizeof(CUdeviceptr));
+    rc = !m->functions || !m->weights ? KILN_ERR_NOMEM : load_module(m);
+    if (rc == KILN_OK)
+      rc = upload_weights(m);
+    if (rc == KILN_OK) {
+      m->next = models;
+      models = m;
+    } else {
+      free_model(m);
+      m = NULL;
+    }
+  }
+  pthread_mutex_unlock(&models_lock);
+  *out = m;
+  return rc;
+}
+
+/* Frees the model with its last user (its primary context current). */
+static void release_model(model *m) {
+  pthread_mutex_lock(&models_lock);
+  if (--m->users == 0) {
+    model **link = &models;
+    while (*link != m)
+      link = &(*link)->next;
+    *link = m->next;
+    free_model(m);
+  }
+  pthread_mutex_unlock(&models_lock);
+}
+
+/* The context's activation and scratch buffers (the weights are the
+ * model's). A view (an activation placed in the workspace) is an address
+ * inside the buffer it views, which comes before it. */
 static int allocate_buffers(kiln_gpu_context *ctx) {
   const kiln_gpu_plan *plan = ctx->plan;
   for (int32_t i = 0; i < plan->num_buffers; ++i) {
@@ -256,15 +354,13 @@ static int allocate_buffers(kiln_gpu_context *ctx) {
                          "views",
                          i);
       ctx->buffers[i] = ctx->buffers[b->view_of] + (CUdeviceptr)b->offset;
-      continue;
+    } else if (b->data) {
+      ctx->buffers[i] = ctx->model->weights[i];
+    } else {
+      KILN_TRY(checked(
+          cu.cuMemAlloc(&ctx->buffers[i], (size_t)(b->bytes ? b->bytes : 4)),
+          "cuMemAlloc", NULL));
     }
-    KILN_TRY(checked(
-        cu.cuMemAlloc(&ctx->buffers[i], (size_t)(b->bytes ? b->bytes : 4)),
-        "cuMemAlloc", NULL));
-    if (b->data)
-      KILN_TRY(
-          checked(cu.cuMemcpyHtoD(ctx->buffers[i], b->data, (size_t)b->bytes),
-                  "uploading weights (cuMemcpyHtoD)", NULL));
   }
   return KILN_OK;
 }
@@ -279,9 +375,9 @@ static CUresult launch(kiln_gpu_context *ctx, int32_t i, CUstream stream) {
     return 1; /* CUDA_ERROR_INVALID_VALUE; kilnc never emits such a plan */
   for (int32_t a = 0; a < l->num_args; ++a)
     params[a] = &ctx->buffers[plan->args[l->first_arg + a]];
-  return cu.cuLaunchKernel(ctx->functions[l->kernel], l->grid[0], l->grid[1],
-                           l->grid[2], l->block[0], l->block[1], l->block[2], 0,
-                           stream, params, NULL);
+  return cu.cuLaunchKernel(ctx->model->functions[l->kernel], l->grid[0],
+                           l->grid[1], l->grid[2], l->block[0], l->block[1],
+                           l->block[2], 0, stream, params, NULL);
 }
 
 /* Captures every launch into one CUDA graph, launched with one call per run
@@ -290,26 +386,18 @@ static CUresult launch(kiln_gpu_context *ctx, int32_t i, CUstream stream) {
  * one and report errors there. */
 static void capture_graph(kiln_gpu_context *ctx) {
   const char *env = getenv("KILN_GPU_GRAPH");
-  if ((env && !strcmp(env, "0")) || !cu.cuStreamCreate || !cu.cuStreamDestroy ||
-      !cu.cuStreamBeginCapture || !cu.cuStreamEndCapture ||
-      !cu.cuGraphInstantiate || !cu.cuGraphLaunch || !cu.cuGraphExecDestroy ||
-      !cu.cuGraphDestroy)
+  if ((env && !strcmp(env, "0")) || !cu.cuStreamBeginCapture ||
+      !cu.cuStreamEndCapture || !cu.cuGraphInstantiate || !cu.cuGraphLaunch ||
+      !cu.cuGraphExecDestroy || !cu.cuGraphDestroy)
     return;
-  /* A non-blocking stream: captured work must not wait on the legacy
-   * stream. The graph itself runs on the legacy stream, after the input's
-   * copy and before the output's. */
-  if (cu.cuStreamCreate(&ctx->capture_stream, CU_STREAM_NON_BLOCKING) !=
-      CUDA_SUCCESS) {
-    ctx->capture_stream = NULL;
-    return;
-  }
-  if (cu.cuStreamBeginCapture(ctx->capture_stream,
-                              CU_STREAM_CAPTURE_MODE_RELAXED) != CUDA_SUCCESS)
+  /* Captured on the context's stream, which the runs then launch it on. */
+  if (cu.cuStreamBeginCapture(ctx->stream, CU_STREAM_CAPTURE_MODE_RELAXED) !=
+      CUDA_SUCCESS)
     return;
   CUresult rc = CUDA_SUCCESS;
   for (int32_t i = 0; i < ctx->plan->num_launches && rc == CUDA_SUCCESS; ++i)
-    rc = launch(ctx, i, ctx->capture_stream);
-  CUresult ended = cu.cuStreamEndCapture(ctx->capture_stream, &ctx->graph);
+    rc = launch(ctx, i, ctx->stream);
+  CUresult ended = cu.cuStreamEndCapture(ctx->stream, &ctx->graph);
   if (ended != CUDA_SUCCESS)
     ctx->graph = NULL;
   CUgraphExec exec = NULL;
@@ -344,11 +432,13 @@ static int create(const kiln_gpu_plan *plan, int profile,
   KILN_TRY(checked(cu.cuDevicePrimaryCtxRetain(&ctx->cuda, ctx->device),
                    "cuDevicePrimaryCtxRetain", NULL));
   KILN_TRY(checked(cu.cuCtxSetCurrent(ctx->cuda), "cuCtxSetCurrent", NULL));
-  ctx->functions = calloc((size_t)plan->num_kernels + 1, sizeof(CUfunction));
+  /* Non-blocking: the stream does not wait on the legacy stream either. */
+  KILN_TRY(checked(cu.cuStreamCreate(&ctx->stream, CU_STREAM_NON_BLOCKING),
+                   "cuStreamCreate", NULL));
   ctx->buffers = calloc((size_t)plan->num_buffers + 1, sizeof(CUdeviceptr));
-  if (!ctx->functions || !ctx->buffers)
+  if (!ctx->buffers)
     return KILN_ERR_NOMEM;
-  KILN_TRY(load_module(ctx));
+  KILN_TRY(acquire_model(plan, ctx->device, &ctx->model));
   KILN_TRY(allocate_buffers(ctx));
   if (profile)
     return create_events(ctx);
@@ -383,22 +473,23 @@ void kiln_gpu_context_destroy(kiln_gpu_context *ctx) {
       cu.cuGraphExecDestroy(ctx->graph_exec);
     if (ctx->graph)
       cu.cuGraphDestroy(ctx->graph);
-    if (ctx->capture_stream)
-      cu.cuStreamDestroy(ctx->capture_stream);
+    if (ctx->stream)
+      cu.cuStreamDestroy(ctx->stream);
     for (int32_t i = 0; ctx->events && i <= ctx->plan->num_launches; ++i)
       if (ctx->events[i])
         cu.cuEventDestroy(ctx->events[i]);
-    for (int32_t i = 0; ctx->buffers && i < ctx->plan->num_buffers; ++i)
-      if (ctx->plan->buffers[i].view_of < 0 && ctx->buffers[i])
+    for (int32_t i = 0; ctx->buffers && i < ctx->plan->num_buffers; ++i) {
+      const kiln_gpu_buffer *b = &ctx->plan->buffers[i];
+      if (b->view_of < 0 && !b->data && ctx->buffers[i])
         cu.cuMemFree(ctx->buffers[i]);
-    if (ctx->module)
-      cu.cuModuleUnload(ctx->module);
+    }
+    if (ctx->model)
+      release_model(ctx->model);
     cu.cuDevicePrimaryCtxRelease(ctx->device);
   }
   free(ctx->events);
   free(ctx->launch_ms);
   free(ctx->buffers);
-  free(ctx->functions);
   free(ctx);
 }
 
@@ -407,18 +498,22 @@ static int run(kiln_gpu_context *ctx, const float *input, float *output) {
   const kiln_gpu_plan *plan = ctx->plan;
   /* The calling thread may not be the one that created the context. */
   KILN_TRY(checked(cu.cuCtxSetCurrent(ctx->cuda), "cuCtxSetCurrent", NULL));
-  KILN_TRY(checked(cu.cuMemcpyHtoD(ctx->buffers[plan->input], input,
-                                   (size_t)plan->buffers[plan->input].bytes),
-                   "copying the input to the device (cuMemcpyHtoD)", NULL));
+  /* From pageable memory the copy returns once the input is staged: the
+   * caller may reuse it. */
+  KILN_TRY(
+      checked(cu.cuMemcpyHtoDAsync(ctx->buffers[plan->input], input,
+                                   (size_t)plan->buffers[plan->input].bytes,
+                                   ctx->stream),
+              "copying the input to the device (cuMemcpyHtoDAsync)", NULL));
   if (ctx->graph_exec) {
-    KILN_TRY(checked(cu.cuGraphLaunch(ctx->graph_exec, NULL), "cuGraphLaunch",
-                     NULL));
+    KILN_TRY(checked(cu.cuGraphLaunch(ctx->graph_exec, ctx->stream),
+                     "cuGraphLaunch", NULL));
   } else {
     if (ctx->events)
-      KILN_TRY(checked(cu.cuEventRecord(ctx->events[0], NULL), "cuEventRecord",
-                       NULL));
+      KILN_TRY(checked(cu.cuEventRecord(ctx->events[0], ctx->stream),
+                       "cuEventRecord", NULL));
     for (int32_t i = 0; i < plan->num_launches; ++i) {
-      CUresult rc = launch(ctx, i, NULL);
+      CUresult rc = launch(ctx, i, ctx->stream);
       if (rc != CUDA_SUCCESS) {
         char what[160];
         snprintf(what, sizeof what, "launching kernel '%s' (cuLaunchKernel)",
@@ -426,15 +521,21 @@ static int run(kiln_gpu_context *ctx, const float *input, float *output) {
         return checked(rc, what, NULL);
       }
       if (ctx->events)
-        KILN_TRY(checked(cu.cuEventRecord(ctx->events[i + 1], NULL),
+        KILN_TRY(checked(cu.cuEventRecord(ctx->events[i + 1], ctx->stream),
                          "cuEventRecord", NULL));
     }
   }
-  /* Synchronous copy: also reports errors of the kernels themselves. */
+  /* Into pageable memory the copy returns once done; the kernels' own
+   * errors surface here or at the synchronization. */
   KILN_TRY(checked(
-      cu.cuMemcpyDtoH(output, ctx->buffers[plan->output],
-                      (size_t)plan->buffers[plan->output].bytes),
-      "running the kernels and copying the output back (cuMemcpyDtoH)", NULL));
+      cu.cuMemcpyDtoHAsync(output, ctx->buffers[plan->output],
+                           (size_t)plan->buffers[plan->output].bytes,
+                           ctx->stream),
+      "running the kernels and copying the output back (cuMemcpyDtoHAsync)",
+      NULL));
+  KILN_TRY(checked(cu.cuStreamSynchronize(ctx->stream),
+                   "waiting for the run to finish (cuStreamSynchronize)",
+                   NULL));
   if (ctx->events) {
     KILN_TRY(checked(cu.cuEventSynchronize(ctx->events[plan->num_launches]),
                      "cuEventSynchronize", NULL));

@@ -11,6 +11,9 @@
  * line on stderr when wrong:
  *   - the PTX is NUL-terminated and names every kernel asked for;
  *   - every copy stays inside one allocation;
+ *   - the copies of a run, its launches and its graph launches go to a
+ *     stream the runtime created (never the legacy stream, NULL), live and,
+ *     for copies and graph launches, not capturing;
  *   - launches captured into a CUDA graph are checked when captured, and
  *     their buffers again when the graph is launched;
  *   - every launch has a kernel of this module, grid and block sizes within
@@ -24,8 +27,9 @@
  *   FAKE_CUDA_DEVICES=N   devices to report (default 1)
  *   FAKE_CUDA_FAIL=NAME   make the driver function NAME fail (cuInit,
  *                         cuModuleLoadDataEx, cuLaunchKernel, cuMemAlloc_v2,
- *                         cuMemcpyDtoH_v2, cuStreamBeginCapture_v2,
- *                         cuGraphLaunch) with a plausible error
+ *                         cuMemcpyDtoHAsync_v2, cuStreamCreate,
+ *                         cuStreamBeginCapture_v2, cuGraphLaunch) with a
+ *                         plausible error
  *   FAKE_CUDA_LOG=1       print a summary of the launches and allocations at
  *                         exit
  *
@@ -73,8 +77,8 @@ static struct {
   long launches, events, graph_launches;
   int logging;
   /* Allocations not freed, modules not unloaded, primary contexts not
-   * released. */
-  int live_allocations, live_modules, live_contexts;
+   * released, streams not destroyed. */
+  int live_allocations, live_modules, live_contexts, live_streams;
 } fake;
 
 /* Streams capture launches into graphs; launching a graph checks and counts
@@ -116,11 +120,11 @@ static CUresult invalid(const char *fmt, const char *detail) {
 static void summary(void) {
   fprintf(stderr,
           "fake cuda: %ld launches checked, %d buffers (%zu bytes), %ld "
-          "events, %ld graph launches; %d buffers, %d modules, %d contexts "
-          "left\n",
+          "events, %ld graph launches; %d buffers, %d modules, %d contexts, "
+          "%d streams left\n",
           fake.launches, fake.num_allocations, fake.allocated_bytes,
           fake.events, fake.graph_launches, fake.live_allocations,
-          fake.live_modules, fake.live_contexts);
+          fake.live_modules, fake.live_contexts, fake.live_streams);
 }
 
 CUresult cuInit(unsigned flags) {
@@ -309,12 +313,53 @@ CUresult cuMemcpyHtoD_v2(CUdeviceptr destination, const void *source,
   return kSuccess;
 }
 
-CUresult cuMemcpyDtoH_v2(void *destination, CUdeviceptr source, size_t bytes) {
-  if (fails("cuMemcpyDtoH_v2"))
-    return kIllegalAddress;
+static CUresult copy_to_host(void *destination, CUdeviceptr source,
+                             size_t bytes) {
   if (!find(source, bytes))
     return invalid("cuMemcpyDtoH outside every allocation%s", "");
   memcpy(destination, (const void *)(size_t)source, bytes);
+  return kSuccess;
+}
+
+CUresult cuMemcpyDtoH_v2(void *destination, CUdeviceptr source, size_t bytes) {
+  if (fails("cuMemcpyDtoH_v2"))
+    return kIllegalAddress;
+  return copy_to_host(destination, source, bytes);
+}
+
+/* A stream the runtime created and has not destroyed; for copies and graph
+ * launches also not capturing (captures hold kernel launches only). */
+static int usable(CUstream stream, int capturing_ok) {
+  if (stream < streams || stream >= streams + 16 || !stream->in_use)
+    return 0;
+  return capturing_ok || !stream->capture;
+}
+
+CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr destination, const void *source,
+                              size_t bytes, CUstream stream) {
+  if (!usable(stream, 0))
+    return invalid("cuMemcpyHtoDAsync on the legacy, a destroyed or a "
+                   "capturing stream%s",
+                   "");
+  return cuMemcpyHtoD_v2(destination, source, bytes);
+}
+
+CUresult cuMemcpyDtoHAsync_v2(void *destination, CUdeviceptr source,
+                              size_t bytes, CUstream stream) {
+  if (fails("cuMemcpyDtoHAsync_v2"))
+    return kIllegalAddress;
+  if (!usable(stream, 0))
+    return invalid("cuMemcpyDtoHAsync on the legacy, a destroyed or a "
+                   "capturing stream%s",
+                   "");
+  return copy_to_host(destination, source, bytes);
+}
+
+CUresult cuStreamSynchronize(CUstream stream) {
+  if (!usable(stream, 0))
+    return invalid("cuStreamSynchronize of the legacy, a destroyed or a "
+                   "capturing stream%s",
+                   "");
   return kSuccess;
 }
 
@@ -322,7 +367,8 @@ CUresult cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz,
                         unsigned bx, unsigned by, unsigned bz,
                         unsigned sharedBytes, CUstream stream, void **params,
                         void **extra) {
-  (void)stream;
+  if (!usable(stream, 1))
+    return invalid("launch on the legacy or a destroyed stream%s", "");
   if (f < fake.functions || f >= fake.functions + fake.num_functions)
     return invalid("launch of an unknown function%s", "");
   if (fails("cuLaunchKernel"))
@@ -362,11 +408,17 @@ CUresult cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz,
 }
 
 CUresult cuStreamCreate(CUstream *stream, unsigned flags) {
-  (void)flags;
+  if (fails("cuStreamCreate"))
+    return kOutOfMemory;
+  if (flags != 1 /* CU_STREAM_NON_BLOCKING */)
+    return invalid("cuStreamCreate of a stream that waits on the legacy "
+                   "stream%s",
+                   "");
   for (int i = 0; i < 16; ++i)
     if (!streams[i].in_use) {
       streams[i] = (struct CUstream_st){NULL, 1};
       *stream = &streams[i];
+      ++fake.live_streams;
       return kSuccess;
     }
   return kOutOfMemory;
@@ -376,6 +428,7 @@ CUresult cuStreamDestroy_v2(CUstream stream) {
   if (!stream || !stream->in_use || stream->capture)
     return invalid("cuStreamDestroy of a bad or capturing stream%s", "");
   stream->in_use = 0;
+  --fake.live_streams;
   return kSuccess;
 }
 
@@ -437,9 +490,12 @@ CUresult cuGraphDestroy(CUgraph graph) {
 }
 
 CUresult cuGraphLaunch(CUgraphExec exec, CUstream stream) {
-  (void)stream;
   if (fails("cuGraphLaunch"))
     return kIllegalAddress;
+  if (!usable(stream, 0))
+    return invalid("cuGraphLaunch on the legacy, a destroyed or a capturing "
+                   "stream%s",
+                   "");
   for (int i = 0; i < exec->graph->count; ++i) {
     struct recorded_launch *r = &exec->graph->launches[i];
     for (int a = 0; a < r->function->params; ++a)
@@ -467,7 +523,10 @@ CUresult cuEventDestroy_v2(CUevent event) {
 }
 
 CUresult cuEventRecord(CUevent event, CUstream stream) {
-  (void)stream;
+  if (!usable(stream, 0))
+    return invalid("cuEventRecord on the legacy, a destroyed or a capturing "
+                   "stream%s",
+                   "");
   event->recorded = 1;
   return kSuccess;
 }

@@ -63,19 +63,23 @@ typedef struct kiln_gpu_plan {
  *
  * `kilnc --target=nvptx --emit=lib` wraps a model in the same C API as a
  * CPU library (kiln/context.h), its functions forwarding to these with the
- * model's plan. A context holds everything the plan needs on the device:
- * the loaded PTX, the weights (uploaded when it is created), activation
- * buffers and the CUDA graph of the launches. Runs copy the input to the
+ * model's plan. A context holds everything a run of the plan needs on the
+ * device: its activation buffers, stream and CUDA graph of the launches,
+ * and a share of the loaded PTX and the weights, which the contexts of
+ * one plan on one device have in common (uploaded by the first, freed
+ * with the last). Runs copy the input to the
  * device and the output back; they use the device's primary CUDA context
- * and its legacy stream, so runs of several contexts take turns on the
- * GPU. Failures return KILN_ERR_GPU, never exit, and describe themselves
+ * and a stream of the context's own, so runs of contexts driven by
+ * different threads may overlap on the GPU, and no run waits for other
+ * CUDA work of the process. Failures return KILN_ERR_GPU, never exit, and describe themselves
  * in kiln_gpu_status_message. */
 
 typedef struct kiln_gpu_context kiln_gpu_context;
 
 /* Loads the CUDA driver (once per process), picks the device
- * (KILN_GPU_DEVICE, default 0), loads the PTX, allocates the buffers and
- * uploads the weights. `threads` is accepted for the API's sake: the host
+ * (KILN_GPU_DEVICE, default 0), loads the PTX and uploads the weights
+ * unless another context of the plan did, and allocates the activation
+ * buffers. `threads` is accepted for the API's sake: the host
  * side runs on the caller's thread. Returns KILN_OK, KILN_ERR_INVALID,
  * KILN_ERR_NOMEM or KILN_ERR_GPU; *out is NULL on error. */
 int kiln_gpu_context_create(const kiln_gpu_plan *plan, int threads,

@@ -59,8 +59,11 @@ static void api(void) {
   report("run again", API(run)(ctx, input, second, NULL));
   printf("message %d: %s\n", CONST(ERR_INVALID),
          API(status_message)(CONST(ERR_INVALID)));
-  API(destroy)(other);
+  /* The contexts of a model share its weights: they outlive the first. */
   API(destroy)(ctx);
+  report("run on the second after the first's destroy",
+         API(run)(other, input, second, NULL));
+  API(destroy)(other);
   API(destroy)(NULL);
 }
 
