@@ -327,20 +327,21 @@ CUresult cuMemcpyDtoH_v2(void *destination, CUdeviceptr source, size_t bytes) {
   return copy_to_host(destination, source, bytes);
 }
 
-/* A stream the runtime created and has not destroyed; for copies and graph
- * launches also not capturing (captures hold kernel launches only). */
-static int usable(CUstream stream, int capturing_ok) {
-  if (stream < streams || stream >= streams + 16 || !stream->in_use)
-    return 0;
-  return capturing_ok || !stream->capture;
+/* CUDA_SUCCESS for a stream the runtime created and has not destroyed, not
+ * capturing unless `capturing_ok` (captures hold kernel launches only);
+ * otherwise an error naming `call`. */
+static CUresult check_stream(CUstream stream, int capturing_ok,
+                             const char *call) {
+  if (stream < streams || stream >= streams + 16 || !stream->in_use ||
+      (!capturing_ok && stream->capture))
+    return invalid("%s on the legacy, a destroyed or a capturing stream", call);
+  return kSuccess;
 }
 
 CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr destination, const void *source,
                               size_t bytes, CUstream stream) {
-  if (!usable(stream, 0))
-    return invalid("cuMemcpyHtoDAsync on the legacy, a destroyed or a "
-                   "capturing stream%s",
-                   "");
+  if (check_stream(stream, 0, "cuMemcpyHtoDAsync"))
+    return kInvalidValue;
   return cuMemcpyHtoD_v2(destination, source, bytes);
 }
 
@@ -348,18 +349,14 @@ CUresult cuMemcpyDtoHAsync_v2(void *destination, CUdeviceptr source,
                               size_t bytes, CUstream stream) {
   if (fails("cuMemcpyDtoHAsync_v2"))
     return kIllegalAddress;
-  if (!usable(stream, 0))
-    return invalid("cuMemcpyDtoHAsync on the legacy, a destroyed or a "
-                   "capturing stream%s",
-                   "");
+  if (check_stream(stream, 0, "cuMemcpyDtoHAsync"))
+    return kInvalidValue;
   return copy_to_host(destination, source, bytes);
 }
 
 CUresult cuStreamSynchronize(CUstream stream) {
-  if (!usable(stream, 0))
-    return invalid("cuStreamSynchronize of the legacy, a destroyed or a "
-                   "capturing stream%s",
-                   "");
+  if (check_stream(stream, 0, "cuStreamSynchronize"))
+    return kInvalidValue;
   return kSuccess;
 }
 
@@ -367,8 +364,8 @@ CUresult cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz,
                         unsigned bx, unsigned by, unsigned bz,
                         unsigned sharedBytes, CUstream stream, void **params,
                         void **extra) {
-  if (!usable(stream, 1))
-    return invalid("launch on the legacy or a destroyed stream%s", "");
+  if (check_stream(stream, 1, "launch"))
+    return kInvalidValue;
   if (f < fake.functions || f >= fake.functions + fake.num_functions)
     return invalid("launch of an unknown function%s", "");
   if (fails("cuLaunchKernel"))
@@ -492,10 +489,8 @@ CUresult cuGraphDestroy(CUgraph graph) {
 CUresult cuGraphLaunch(CUgraphExec exec, CUstream stream) {
   if (fails("cuGraphLaunch"))
     return kIllegalAddress;
-  if (!usable(stream, 0))
-    return invalid("cuGraphLaunch on the legacy, a destroyed or a capturing "
-                   "stream%s",
-                   "");
+  if (check_stream(stream, 0, "cuGraphLaunch"))
+    return kInvalidValue;
   for (int i = 0; i < exec->graph->count; ++i) {
     struct recorded_launch *r = &exec->graph->launches[i];
     for (int a = 0; a < r->function->params; ++a)
@@ -523,10 +518,8 @@ CUresult cuEventDestroy_v2(CUevent event) {
 }
 
 CUresult cuEventRecord(CUevent event, CUstream stream) {
-  if (!usable(stream, 0))
-    return invalid("cuEventRecord on the legacy, a destroyed or a capturing "
-                   "stream%s",
-                   "");
+  if (check_stream(stream, 0, "cuEventRecord"))
+    return kInvalidValue;
   event->recorded = 1;
   return kSuccess;
 }
