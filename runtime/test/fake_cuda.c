@@ -10,6 +10,7 @@
  * What it checks, failing the call with CUDA_ERROR_INVALID_VALUE (1) and a
  * line on stderr when wrong:
  *   - the PTX is NUL-terminated and names every kernel asked for;
+ *   - (calls from several threads are served one at a time);
  *   - every copy stays inside one allocation;
  *   - the copies of a run, its launches and its graph launches go to a
  *     stream the runtime created (never the legacy stream, NULL), live and,
@@ -35,6 +36,7 @@
  *
  *===----------------------------------------------------------------------===*/
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,9 +103,18 @@ struct CUgraphExec_st {
 };
 
 /* Pools of the driver's objects; destroying one frees its slot. */
-static struct CUstream_st streams[16];
-static struct CUgraph_st graphs[4];
-static struct CUgraphExec_st execs[4];
+enum { kPool = 16 };
+static struct CUstream_st streams[kPool];
+static struct CUgraph_st graphs[kPool];
+static struct CUgraphExec_st execs[kPool];
+
+/* One call at a time, as the runtime's contexts may be driven by several
+ * threads: each entry point holds the lock until it returns. */
+static pthread_mutex_t driver_lock = PTHREAD_MUTEX_INITIALIZER;
+static void release(pthread_mutex_t **lock) { pthread_mutex_unlock(*lock); }
+#define ONE_CALL_AT_A_TIME                                                     \
+  pthread_mutex_t *held __attribute__((cleanup(release))) = &driver_lock;      \
+  pthread_mutex_lock(held)
 
 static int fails(const char *name) {
   const char *fail = getenv("FAKE_CUDA_FAIL");
@@ -128,6 +139,7 @@ static void summary(void) {
 }
 
 CUresult cuInit(unsigned flags) {
+  ONE_CALL_AT_A_TIME;
   (void)flags;
   if (fails("cuInit"))
     return kNoDevice;
@@ -140,12 +152,14 @@ CUresult cuInit(unsigned flags) {
 }
 
 CUresult cuDeviceGetCount(int *count) {
+  ONE_CALL_AT_A_TIME;
   const char *env = getenv("FAKE_CUDA_DEVICES");
   *count = env ? atoi(env) : 1;
   return kSuccess;
 }
 
 CUresult cuDeviceGet(CUdevice *device, int ordinal) {
+  ONE_CALL_AT_A_TIME;
   *device = ordinal;
   return kSuccess;
 }
@@ -153,6 +167,7 @@ CUresult cuDeviceGet(CUdevice *device, int ordinal) {
 /* The runtime asks for no attribute; test/gpu/gpu_peak.py (device-check's
  * peak measurement) asks for the SM count, which a fake GPU puts at 4. */
 CUresult cuDeviceGetAttribute(int *value, int attribute, CUdevice device) {
+  ONE_CALL_AT_A_TIME;
   (void)device;
   if (attribute != 16 /* CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT */)
     return invalid("cuDeviceGetAttribute: unexpected attribute%s", "");
@@ -161,6 +176,7 @@ CUresult cuDeviceGetAttribute(int *value, int attribute, CUdevice device) {
 }
 
 CUresult cuDeviceGetName(char *name, int length, CUdevice device) {
+  ONE_CALL_AT_A_TIME;
   snprintf(name, (size_t)length, "Fake GPU %d", device);
   return kSuccess;
 }
@@ -177,6 +193,7 @@ struct CUevent_st {
 };
 
 CUresult cuDevicePrimaryCtxRetain(CUcontext *context, CUdevice device) {
+  ONE_CALL_AT_A_TIME;
   static struct CUctx_st contexts[64];
   contexts[device & 63].device = device;
   *context = &contexts[device & 63];
@@ -185,6 +202,7 @@ CUresult cuDevicePrimaryCtxRetain(CUcontext *context, CUdevice device) {
 }
 
 CUresult cuDevicePrimaryCtxRelease_v2(CUdevice device) {
+  ONE_CALL_AT_A_TIME;
   (void)device;
   if (fake.live_contexts == 0)
     return invalid("cuDevicePrimaryCtxRelease without a retain%s", "");
@@ -193,11 +211,15 @@ CUresult cuDevicePrimaryCtxRelease_v2(CUdevice device) {
 }
 
 CUresult cuCtxSetCurrent(CUcontext context) {
+  ONE_CALL_AT_A_TIME;
   (void)context;
   return kSuccess;
 }
 
-CUresult cuCtxSynchronize(void) { return kSuccess; }
+CUresult cuCtxSynchronize(void) {
+  ONE_CALL_AT_A_TIME;
+  return kSuccess;
+}
 
 /* Reads the .entry NAME( declaration: its parameter count and .maxntid. */
 static int describe(const char *name, CUfunction f) {
@@ -226,6 +248,7 @@ static struct CUmod_st module;
 
 CUresult cuModuleLoadDataEx(CUmodule *loaded, const void *image, unsigned count,
                             int *options, void **values) {
+  ONE_CALL_AT_A_TIME;
   if (fails("cuModuleLoadDataEx")) {
     for (unsigned i = 0; i < count; ++i)
       if (options[i] == 5 /* CU_JIT_ERROR_LOG_BUFFER */)
@@ -242,6 +265,7 @@ CUresult cuModuleLoadDataEx(CUmodule *loaded, const void *image, unsigned count,
 }
 
 CUresult cuModuleUnload(CUmodule loaded) {
+  ONE_CALL_AT_A_TIME;
   if (loaded != &module || fake.live_modules == 0)
     return invalid("cuModuleUnload of a module not loaded%s", "");
   --fake.live_modules;
@@ -250,6 +274,7 @@ CUresult cuModuleUnload(CUmodule loaded) {
 
 CUresult cuModuleGetFunction(CUfunction *function, CUmodule from,
                              const char *name) {
+  ONE_CALL_AT_A_TIME;
   if (from != &module || !fake.ptx)
     return invalid("no module loaded for '%s'", name);
   if (fake.num_functions == 512)
@@ -263,6 +288,7 @@ CUresult cuModuleGetFunction(CUfunction *function, CUmodule from,
 }
 
 CUresult cuMemAlloc_v2(CUdeviceptr *pointer, size_t bytes) {
+  ONE_CALL_AT_A_TIME;
   if (fails("cuMemAlloc_v2") || fake.num_allocations == 4096)
     return kOutOfMemory;
   /* cuMemAlloc's addresses are aligned to at least 256 bytes. */
@@ -291,6 +317,7 @@ static struct allocation *find(CUdeviceptr pointer, size_t bytes) {
 
 /* The allocation's slot stays (allocations are counted), emptied. */
 CUresult cuMemFree_v2(CUdeviceptr pointer) {
+  ONE_CALL_AT_A_TIME;
   char *p = (char *)(size_t)pointer;
   for (int i = 0; i < fake.num_allocations; ++i) {
     struct allocation *a = &fake.allocations[i];
@@ -305,12 +332,18 @@ CUresult cuMemFree_v2(CUdeviceptr pointer) {
   return invalid("cuMemFree of an address cuMemAlloc did not return%s", "");
 }
 
-CUresult cuMemcpyHtoD_v2(CUdeviceptr destination, const void *source,
-                         size_t bytes) {
+static CUresult copy_to_device(CUdeviceptr destination, const void *source,
+                               size_t bytes) {
   if (!find(destination, bytes))
     return invalid("cuMemcpyHtoD outside every allocation%s", "");
   memcpy((void *)(size_t)destination, source, bytes);
   return kSuccess;
+}
+
+CUresult cuMemcpyHtoD_v2(CUdeviceptr destination, const void *source,
+                         size_t bytes) {
+  ONE_CALL_AT_A_TIME;
+  return copy_to_device(destination, source, bytes);
 }
 
 static CUresult copy_to_host(void *destination, CUdeviceptr source,
@@ -322,6 +355,7 @@ static CUresult copy_to_host(void *destination, CUdeviceptr source,
 }
 
 CUresult cuMemcpyDtoH_v2(void *destination, CUdeviceptr source, size_t bytes) {
+  ONE_CALL_AT_A_TIME;
   if (fails("cuMemcpyDtoH_v2"))
     return kIllegalAddress;
   return copy_to_host(destination, source, bytes);
@@ -332,7 +366,7 @@ CUresult cuMemcpyDtoH_v2(void *destination, CUdeviceptr source, size_t bytes) {
  * otherwise an error naming `call`. */
 static CUresult check_stream(CUstream stream, int capturing_ok,
                              const char *call) {
-  if (stream < streams || stream >= streams + 16 || !stream->in_use ||
+  if (stream < streams || stream >= streams + kPool || !stream->in_use ||
       (!capturing_ok && stream->capture))
     return invalid("%s on the legacy, a destroyed or a capturing stream", call);
   return kSuccess;
@@ -340,13 +374,15 @@ static CUresult check_stream(CUstream stream, int capturing_ok,
 
 CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr destination, const void *source,
                               size_t bytes, CUstream stream) {
+  ONE_CALL_AT_A_TIME;
   if (check_stream(stream, 0, "cuMemcpyHtoDAsync"))
     return kInvalidValue;
-  return cuMemcpyHtoD_v2(destination, source, bytes);
+  return copy_to_device(destination, source, bytes);
 }
 
 CUresult cuMemcpyDtoHAsync_v2(void *destination, CUdeviceptr source,
                               size_t bytes, CUstream stream) {
+  ONE_CALL_AT_A_TIME;
   if (fails("cuMemcpyDtoHAsync_v2"))
     return kIllegalAddress;
   if (check_stream(stream, 0, "cuMemcpyDtoHAsync"))
@@ -355,6 +391,7 @@ CUresult cuMemcpyDtoHAsync_v2(void *destination, CUdeviceptr source,
 }
 
 CUresult cuStreamSynchronize(CUstream stream) {
+  ONE_CALL_AT_A_TIME;
   if (check_stream(stream, 0, "cuStreamSynchronize"))
     return kInvalidValue;
   return kSuccess;
@@ -364,6 +401,7 @@ CUresult cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz,
                         unsigned bx, unsigned by, unsigned bz,
                         unsigned sharedBytes, CUstream stream, void **params,
                         void **extra) {
+  ONE_CALL_AT_A_TIME;
   if (check_stream(stream, 1, "launch"))
     return kInvalidValue;
   if (f < fake.functions || f >= fake.functions + fake.num_functions)
@@ -405,13 +443,14 @@ CUresult cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz,
 }
 
 CUresult cuStreamCreate(CUstream *stream, unsigned flags) {
+  ONE_CALL_AT_A_TIME;
   if (fails("cuStreamCreate"))
     return kOutOfMemory;
   if (flags != 1 /* CU_STREAM_NON_BLOCKING */)
     return invalid("cuStreamCreate of a stream that waits on the legacy "
                    "stream%s",
                    "");
-  for (int i = 0; i < 16; ++i)
+  for (int i = 0; i < kPool; ++i)
     if (!streams[i].in_use) {
       streams[i] = (struct CUstream_st){NULL, 1};
       *stream = &streams[i];
@@ -422,6 +461,7 @@ CUresult cuStreamCreate(CUstream *stream, unsigned flags) {
 }
 
 CUresult cuStreamDestroy_v2(CUstream stream) {
+  ONE_CALL_AT_A_TIME;
   if (!stream || !stream->in_use || stream->capture)
     return invalid("cuStreamDestroy of a bad or capturing stream%s", "");
   stream->in_use = 0;
@@ -430,11 +470,12 @@ CUresult cuStreamDestroy_v2(CUstream stream) {
 }
 
 CUresult cuStreamBeginCapture_v2(CUstream stream, int mode) {
+  ONE_CALL_AT_A_TIME;
   if (fails("cuStreamBeginCapture_v2"))
     return kNotSupported;
   if (!stream || !stream->in_use || stream->capture || mode < 0 || mode > 2)
     return invalid("cuStreamBeginCapture on a bad stream or mode%s", "");
-  for (int i = 0; i < 4; ++i)
+  for (int i = 0; i < kPool; ++i)
     if (!graphs[i].in_use) {
       graphs[i].count = 0;
       graphs[i].in_use = 1;
@@ -445,6 +486,7 @@ CUresult cuStreamBeginCapture_v2(CUstream stream, int mode) {
 }
 
 CUresult cuStreamEndCapture(CUstream stream, CUgraph *graph) {
+  ONE_CALL_AT_A_TIME;
   if (!stream || !stream->capture)
     return invalid("cuStreamEndCapture without a capture%s", "");
   *graph = stream->capture;
@@ -454,11 +496,12 @@ CUresult cuStreamEndCapture(CUstream stream, CUgraph *graph) {
 
 CUresult cuGraphInstantiateWithFlags(CUgraphExec *exec, CUgraph graph,
                                      unsigned long long flags) {
+  ONE_CALL_AT_A_TIME;
   if (flags || !graph || !graph->in_use)
     return invalid("cuGraphInstantiateWithFlags: unexpected flags or "
                    "graph%s",
                    "");
-  for (int i = 0; i < 4; ++i)
+  for (int i = 0; i < kPool; ++i)
     if (!execs[i].graph) {
       execs[i].graph = graph;
       *exec = &execs[i];
@@ -468,6 +511,7 @@ CUresult cuGraphInstantiateWithFlags(CUgraphExec *exec, CUgraph graph,
 }
 
 CUresult cuGraphExecDestroy(CUgraphExec exec) {
+  ONE_CALL_AT_A_TIME;
   if (!exec || !exec->graph)
     return invalid("cuGraphExecDestroy of a bad graph%s", "");
   exec->graph = NULL;
@@ -477,9 +521,10 @@ CUresult cuGraphExecDestroy(CUgraphExec exec) {
 /* The graph's executable must be destroyed first (the fake's launches
  * read the graph). */
 CUresult cuGraphDestroy(CUgraph graph) {
+  ONE_CALL_AT_A_TIME;
   if (!graph || !graph->in_use)
     return invalid("cuGraphDestroy of a bad graph%s", "");
-  for (int i = 0; i < 4; ++i)
+  for (int i = 0; i < kPool; ++i)
     if (execs[i].graph == graph)
       return invalid("cuGraphDestroy of a graph still instantiated%s", "");
   graph->in_use = 0;
@@ -487,6 +532,7 @@ CUresult cuGraphDestroy(CUgraph graph) {
 }
 
 CUresult cuGraphLaunch(CUgraphExec exec, CUstream stream) {
+  ONE_CALL_AT_A_TIME;
   if (fails("cuGraphLaunch"))
     return kIllegalAddress;
   if (check_stream(stream, 0, "cuGraphLaunch"))
@@ -504,6 +550,7 @@ CUresult cuGraphLaunch(CUgraphExec exec, CUstream stream) {
 }
 
 CUresult cuEventCreate(CUevent *event, unsigned flags) {
+  ONE_CALL_AT_A_TIME;
   (void)flags;
   static struct CUevent_st events[4096];
   if (fake.events == 4096)
@@ -513,11 +560,13 @@ CUresult cuEventCreate(CUevent *event, unsigned flags) {
 }
 
 CUresult cuEventDestroy_v2(CUevent event) {
+  ONE_CALL_AT_A_TIME;
   (void)event;
   return kSuccess;
 }
 
 CUresult cuEventRecord(CUevent event, CUstream stream) {
+  ONE_CALL_AT_A_TIME;
   if (check_stream(stream, 0, "cuEventRecord"))
     return kInvalidValue;
   event->recorded = 1;
@@ -525,18 +574,21 @@ CUresult cuEventRecord(CUevent event, CUstream stream) {
 }
 
 CUresult cuEventSynchronize(CUevent event) {
+  ONE_CALL_AT_A_TIME;
   (void)event;
   return kSuccess;
 }
 
 /* Every launch "takes" 10 microseconds. */
 CUresult cuEventElapsedTime(float *ms, CUevent start, CUevent end) {
+  ONE_CALL_AT_A_TIME;
   (void)start, (void)end;
   *ms = 0.01f;
   return kSuccess;
 }
 
 CUresult cuGetErrorName(CUresult rc, const char **name) {
+  ONE_CALL_AT_A_TIME;
   switch (rc) {
   case kInvalidValue:
     *name = "CUDA_ERROR_INVALID_VALUE";
@@ -565,6 +617,7 @@ CUresult cuGetErrorName(CUresult rc, const char **name) {
 }
 
 CUresult cuGetErrorString(CUresult rc, const char **text) {
+  ONE_CALL_AT_A_TIME;
   *text = rc == kIllegalAddress ? "an illegal memory access was encountered"
                                 : "fake driver error";
   return kSuccess;

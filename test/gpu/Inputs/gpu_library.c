@@ -8,6 +8,10 @@
  *   gpu_library run IN OUT   runs the model on IN (raw float32, the
  *                            input's size) and writes OUT (raw float32);
  *                            twice, on two contexts, which must agree
+ *   gpu_library threads IN   4 threads, each with a context of its own
+ *                            made while the main thread's lives, run IN
+ *                            3 times at once; every output must equal the
+ *                            main thread's
  *
  * Every failure is reported with the library's status message; the program
  * itself never stops on one (a library must not exit), and prints "alive"
@@ -15,6 +19,8 @@
 
 #include HEADER
 
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +110,54 @@ static void run(const char *in, const char *out) {
     fclose(f);
 }
 
+enum { kThreads = 4, kRunsPerThread = 3 };
+static float thread_outputs[kThreads][CONST(OUTPUT_SIZE)];
+static int thread_failures[kThreads];
+static char thread_messages[kThreads][256];
+
+static void *thread_main(void *arg) {
+  int t = (int)(intptr_t)arg;
+  context *ctx;
+  int rc = API(create)(0, &ctx);
+  for (int r = 0; rc == CONST(OK) && r < kRunsPerThread; ++r)
+    rc = API(run)(ctx, input, thread_outputs[t], NULL);
+  if (rc != CONST(OK)) {
+    /* The message is per thread: read it on the thread that failed. */
+    thread_failures[t] = 1;
+    snprintf(thread_messages[t], sizeof thread_messages[t], "%d (%s)", rc,
+             API(status_message)(rc));
+  }
+  API(destroy)(ctx);
+  return NULL;
+}
+
+static void threads(const char *in) {
+  if (!read_input(in))
+    return;
+  context *main_ctx;
+  int rc = API(create)(0, &main_ctx);
+  report("create", rc);
+  if (rc != CONST(OK))
+    return;
+  report("run", API(run)(main_ctx, input, output, NULL));
+  pthread_t ids[kThreads];
+  for (int t = 0; t < kThreads; ++t)
+    pthread_create(&ids[t], NULL, thread_main, (void *)(intptr_t)t);
+  int failed = 0, differ = 0;
+  for (int t = 0; t < kThreads; ++t) {
+    pthread_join(ids[t], NULL);
+    if (thread_failures[t]) {
+      ++failed;
+      printf("thread %d: %s\n", t, thread_messages[t]);
+    } else if (memcmp(thread_outputs[t], output, sizeof output)) {
+      ++differ;
+    }
+  }
+  printf("threads: %d x %d runs, %d failed, %d outputs differ\n", kThreads,
+         kRunsPerThread, failed, differ);
+  API(destroy)(main_ctx);
+}
+
 int main(int argc, char **argv) {
   /* Lines in order with what the driver prints to stderr. */
   setvbuf(stdout, NULL, _IOLBF, 0);
@@ -116,8 +170,11 @@ int main(int argc, char **argv) {
     API(destroy)(ctx);
   } else if (argc == 4 && !strcmp(argv[1], "run")) {
     run(argv[2], argv[3]);
+  } else if (argc == 3 && !strcmp(argv[1], "threads")) {
+    threads(argv[2]);
   } else {
-    fprintf(stderr, "usage: %s api | create | run IN OUT\n", argv[0]);
+    fprintf(stderr, "usage: %s api | create | run IN OUT | threads IN\n",
+            argv[0]);
     return 2;
   }
   printf("alive\n");
