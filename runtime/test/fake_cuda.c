@@ -6,11 +6,11 @@
  * allocation and uploads, launches, copies, profiling events, and its error
  * reports. Nothing is computed: device memory is host memory, a launch only
  * checks its arguments, so the output is the zero-filled output buffer.
+ * Calls from several threads are served one at a time.
  *
  * What it checks, failing the call with CUDA_ERROR_INVALID_VALUE (1) and a
  * line on stderr when wrong:
  *   - the PTX is NUL-terminated and names every kernel asked for;
- *   - (calls from several threads are served one at a time);
  *   - every copy stays inside one allocation;
  *   - the copies of a run, its launches and its graph launches go to a
  *     stream the runtime created (never the legacy stream, NULL), live and,
