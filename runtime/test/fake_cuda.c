@@ -392,9 +392,7 @@ CUresult cuMemcpyDtoHAsync_v2(void *destination, CUdeviceptr source,
 
 CUresult cuStreamSynchronize(CUstream stream) {
   ONE_CALL_AT_A_TIME;
-  if (check_stream(stream, 0, "cuStreamSynchronize"))
-    return kInvalidValue;
-  return kSuccess;
+  return check_stream(stream, 0, "cuStreamSynchronize");
 }
 
 CUresult cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz,

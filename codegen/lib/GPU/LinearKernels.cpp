@@ -100,11 +100,7 @@ void emitLinear(ModelBuilder &builder, Location loc, int64_t m, int64_t kDim,
           featureIds.push_back(n % features == 0
                                    ? k.add(feature0, f)
                                    : k.minS(k.add(feature0, f), k.idx(n - 1)));
-        // Accumulator (u * rows + r) * features + f: row row0 + r, feature
-        // feature0 + f, the u-th load of an iteration (in the main loop each
-        // load has its own sums, so that an iteration's multiply-adds do not
-        // wait on each other). A warp past the last feature skips the loops
-        // (its sums stay 0).
+        // A warp past the last feature skips the loops (its sums stay 0).
         Value warpHasFeature =
             n % (kWarps * features) == 0 ? Value() : k.lt(feature0, n);
         auto endFor = [&](int64_t end) {
@@ -112,7 +108,10 @@ void emitLinear(ModelBuilder &builder, Location loc, int64_t m, int64_t kDim,
                                 : k.idx(end);
         };
         // Multiply-adds from `count` vectors starting at column i, warpStep
-        // apart, into accumulator sets 0 .. count - 1.
+        // apart. Accumulator (u * rows + r) * features + f: row row0 + r,
+        // feature feature0 + f, the u-th vector (in the main loop each has
+        // its own sums, so that an iteration's multiply-adds do not wait on
+        // each other).
         auto accumulate = [&](Value i, int64_t count, ValueRange acc) {
           SmallVector<Value> next(acc);
           SmallVector<SmallVector<Value>> ws;
