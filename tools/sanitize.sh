@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds Kiln, its runtime and therefore every executable it links with
 # AddressSanitizer and UndefinedBehaviorSanitizer in build-asan/
-# (KILN_SANITIZE=address,undefined), then runs the lit suite there. Any
-# sanitizer report fails its test (halt_on_error, set in test/lit.cfg.py).
+# (tools/configure-hardening.sh; test/fuzz/run's fuzzers live there too),
+# then runs the lit suite there. Any sanitizer report fails its test
+# (halt_on_error, set in test/lit.cfg.py).
 #
 #   tools/sanitize.sh             # the representative subset below
 #   tools/sanitize.sh --all       # the whole suite (slow: VGG, conformance)
@@ -20,25 +21,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${KILN_ASAN_BUILD_DIR:-$root/build-asan}
 jobs=${KILN_JOBS:-$(nproc)}
 
-if [ ! -f "$build/build.ninja" ]; then
-  launcher=()
-  if command -v ccache >/dev/null; then
-    launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache
-              -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-  fi
-  # -O1 and line tables: readable reports at a bearable speed.
-  cmake -S "$root" -B "$build" -G Ninja \
-    -DCMAKE_BUILD_TYPE=Release \
-    -DCMAKE_C_FLAGS_RELEASE="-O1 -gline-tables-only" \
-    -DCMAKE_CXX_FLAGS_RELEASE="-O1 -gline-tables-only" \
-    -DMLIR_DIR=/usr/lib/llvm-22/lib/cmake/mlir \
-    -DLLVM_EXTERNAL_LIT=/usr/lib/llvm-22/bin/lit \
-    -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
-    -DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld \
-    -DCMAKE_SHARED_LINKER_FLAGS=-fuse-ld=lld \
-    -DKILN_SANITIZE=address,undefined \
-    "${launcher[@]}" >/dev/null
-fi
+"$root/tools/configure-hardening.sh" "$build"
 cmake --build "$build" -j "$jobs"
 
 tests=()
