@@ -49,11 +49,10 @@ double stepCycles(int64_t fmas, int64_t loads) {
 double directCycles(ArrayRef<int64_t> out, const KernelShape &shape) {
   DirectConvBlock block = directConvBlock(out, shape);
   int64_t columns = block.columnVectors * shape.vectorWidth;
-  int64_t tailVectors =
-      llvm::divideCeil(out[3] % columns, shape.vectorWidth);
-  double cycles = (out[3] / columns) *
-                  stepCycles(block.rows * block.columnVectors,
-                             block.rows + block.columnVectors);
+  int64_t tailVectors = llvm::divideCeil(out[3] % columns, shape.vectorWidth);
+  double cycles =
+      (out[3] / columns) * stepCycles(block.rows * block.columnVectors,
+                                      block.rows + block.columnVectors);
   if (tailVectors)
     cycles += stepCycles(block.rows * tailVectors, block.rows + tailVectors);
   return cycles / block.rows;
@@ -82,9 +81,8 @@ ChannelLaneBlock chooseBlock(ArrayRef<int64_t> out, const KernelShape &shape) {
         std::min(out[3], std::max<int64_t>(1, shape.convRows / vectors));
     for (int64_t positions = 1; positions <= maxPositions; ++positions) {
       int64_t rest = out[3] % positions;
-      double cycles =
-          (out[3] / positions) *
-          stepCycles(positions * vectors, positions + vectors);
+      double cycles = (out[3] / positions) *
+                      stepCycles(positions * vectors, positions + vectors);
       if (rest)
         cycles += stepCycles(rest * vectors, rest + vectors);
       cycles /= vectors * shape.vectorWidth;
@@ -117,24 +115,26 @@ void emitChannelLanePooling(ImplicitLocOpBuilder &b, Value n,
   // scatter about one per lane.
   int64_t work = pooled[1] * pooled[2] * pooled[3] * (kh * kw + width);
   buildBlockLoop(b, channelBlocks * pooled[2], work, [&](auto &b, Value task) {
-    Value ocb = arith::DivUIOp::create(b, task, index(b, pooled[2]));
-    Value ph = arith::RemUIOp::create(b, task, index(b, pooled[2]));
-    Value rowStart = affine(b, {}, ph, pool.sh);
+    Value ocb = arith::DivUIOp::create(b, task, indexConstant(b, pooled[2]));
+    Value ph = arith::RemUIOp::create(b, task, indexConstant(b, pooled[2]));
+    Value rowStart = affineIndex(b, {}, ph, pool.sh);
     buildLoop(b, pooled[3], 1, {}, [&](auto &b, Value pw, ValueRange) {
-      Value columnStart = affine(b, {}, pw, pool.sw);
+      Value columnStart = affineIndex(b, {}, pw, pool.sw);
       for (int64_t v = 0; v < vectors; ++v) {
         Value acc = pool.identity(b);
         for (int64_t i = 0; i < kh; ++i)
           for (int64_t j = 0; j < kw; ++j) {
             Value x = vector::LoadOp::create(
                 b, vectorType, scratch,
-                ValueRange{ocb, affine(b, rowStart, index(b, i), 1),
-                           affine(b, columnStart, index(b, j), 1),
-                           index(b, v * width)});
+                ValueRange{ocb,
+                           affineIndex(b, rowStart, indexConstant(b, i), 1),
+                           affineIndex(b, columnStart, indexConstant(b, j), 1),
+                           indexConstant(b, v * width)});
             acc = pool.combine(b, acc, x);
           }
         acc = pool.finish(b, acc);
-        Value channel = affine(b, index(b, v * width), ocb, vectors * width);
+        Value channel =
+            affineIndex(b, indexConstant(b, v * width), ocb, vectors * width);
         vector::ScatterOp::create(
             b, Type(), flatResult,
             ValueRange{flatOffset(b, pooled, n, channel, ph, pw)}, planeLanes,
@@ -148,8 +148,7 @@ void emitChannelLanePooling(ImplicitLocOpBuilder &b, Value n,
 } // namespace
 
 LogicalResult lowerConvWithChannelLanes(linalg::Conv2DNchwFchwOp op,
-                                        Value input, Value filter,
-                                        Value output,
+                                        Value input, Value filter, Value output,
                                         PatternRewriter &rewriter,
                                         const KernelShape &shape) {
   ArrayRef<int64_t> out = cast<MemRefType>(output.getType()).getShape();
@@ -205,10 +204,9 @@ LogicalResult lowerConvWithChannelLanes(linalg::Conv2DNchwFchwOp op,
   // blockChannels channels of block ocb.
   auto emitBlock = [&](ImplicitLocOpBuilder &b, Value n, Value ocb, Value oh,
                        Value ow0, int64_t count) {
-    Value oc0 = affine(b, {}, ocb, blockChannels);
+    Value oc0 = affineIndex(b, {}, ocb, blockChannels);
     SmallVector<Value> columns = indexSequence(b, ow0, count);
-    SmallVector<Value> channels =
-        indexSequence(b, oc0, block.vectors, width);
+    SmallVector<Value> channels = indexSequence(b, oc0, block.vectors, width);
     // Sums start from the bias (fused) or from the output, which holds it
     // (unfused).
     SmallVector<Value> accs;
@@ -225,14 +223,14 @@ LogicalResult lowerConvWithChannelLanes(linalg::Conv2DNchwFchwOp op,
         else
           accs.push_back(zero);
       }
-    Value ihBase = affine(b, {}, oh, strides[0]);
+    Value ihBase = affineIndex(b, {}, oh, strides[0]);
     SmallVector<Value> iwBases;
     for (Value column : columns)
-      iwBases.push_back(affine(b, {}, column, strides[1]));
+      iwBases.push_back(affineIndex(b, {}, column, strides[1]));
     auto step = [&](ImplicitLocOpBuilder &b, Value ic, Value kh, Value kw,
                     ValueRange accs) {
-      Value ih = affine(b, ihBase, kh, dilations[0]);
-      Value shift = affine(b, {}, kw, dilations[1]);
+      Value ih = affineIndex(b, ihBase, kh, dilations[0]);
+      Value shift = affineIndex(b, {}, kw, dilations[1]);
       SmallVector<Value> xs, ws;
       for (Value iwBase : iwBases)
         xs.push_back(memref::LoadOp::create(
@@ -241,7 +239,7 @@ LogicalResult lowerConvWithChannelLanes(linalg::Conv2DNchwFchwOp op,
       for (int64_t v = 0; v < block.vectors; ++v)
         ws.push_back(vector::LoadOp::create(
             b, vectorType, packed,
-            ValueRange{ocb, ic, kh, kw, index(b, v * width)}));
+            ValueRange{ocb, ic, kh, kw, indexConstant(b, v * width)}));
       return accumulateOuterProduct(b, vectorType, xs, ws, accs);
     };
     accs = buildFilterLoops(b, weights[1], /*firstChannel=*/{}, weights[2],
@@ -254,7 +252,7 @@ LogicalResult lowerConvWithChannelLanes(linalg::Conv2DNchwFchwOp op,
         if (pooled)
           vector::StoreOp::create(
               b, sum, scratch,
-              ValueRange{ocb, oh, columns[p], index(b, v * width)});
+              ValueRange{ocb, oh, columns[p], indexConstant(b, v * width)});
         else
           vector::ScatterOp::create(
               b, Type(), flatDestination,
@@ -272,8 +270,8 @@ LogicalResult lowerConvWithChannelLanes(linalg::Conv2DNchwFchwOp op,
     // Each (channel block, output row) is independent: enough tasks for the
     // thread pool even when one channel block covers every channel.
     buildBlockLoop(b, channelBlocks * out[2], work, [&](auto &b, Value task) {
-      Value ocb = arith::DivUIOp::create(b, task, index(b, out[2]));
-      Value oh = arith::RemUIOp::create(b, task, index(b, out[2]));
+      Value ocb = arith::DivUIOp::create(b, task, indexConstant(b, out[2]));
+      Value oh = arith::RemUIOp::create(b, task, indexConstant(b, out[2]));
       if (fullBlocks)
         buildLoop(b, fullBlocks * positions, positions, {},
                   [&](auto &b, Value ow0, ValueRange) {
@@ -281,11 +279,12 @@ LogicalResult lowerConvWithChannelLanes(linalg::Conv2DNchwFchwOp op,
                     return SmallVector<Value>();
                   });
       if (rest)
-        emitBlock(b, n, ocb, oh, index(b, fullBlocks * positions), rest);
+        emitBlock(b, n, ocb, oh, indexConstant(b, fullBlocks * positions),
+                  rest);
     });
     if (pooled)
-      emitChannelLanePooling(b, n, channelBlocks, block.vectors, width,
-                             *group, scratch);
+      emitChannelLanePooling(b, n, channelBlocks, block.vectors, width, *group,
+                             scratch);
     return SmallVector<Value>();
   });
   if (scratch)

@@ -44,24 +44,26 @@ SmallVector<Value> buildLoop(
   return SmallVector<Value>(loop.getResults());
 }
 
-SmallVector<Value> buildFilterLoops(
-    ImplicitLocOpBuilder &b, int64_t channels, Value firstChannel, int64_t kh,
-    int64_t kw, ValueRange accs,
-    function_ref<SmallVector<Value>(ImplicitLocOpBuilder &, Value, Value, Value,
-                                    ValueRange)>
-        step) {
-  return buildLoop(b, channels, 1, accs, [&](auto &b, Value offset,
-                                             ValueRange accs) {
-    Value ic = firstChannel
-                   ? arith::AddIOp::create(b, firstChannel, offset).getResult()
-                   : offset;
-    return buildLoop(b, kh, 1, accs, [&](auto &b, Value row, ValueRange accs) {
-      return buildLoop(b, kw, 1, accs,
-                       [&](auto &b, Value column, ValueRange accs) {
-                         return step(b, ic, row, column, accs);
-                       });
-    });
-  });
+SmallVector<Value>
+buildFilterLoops(ImplicitLocOpBuilder &b, int64_t channels, Value firstChannel,
+                 int64_t kh, int64_t kw, ValueRange accs,
+                 function_ref<SmallVector<Value>(ImplicitLocOpBuilder &, Value,
+                                                 Value, Value, ValueRange)>
+                     step) {
+  return buildLoop(
+      b, channels, 1, accs, [&](auto &b, Value offset, ValueRange accs) {
+        Value ic =
+            firstChannel
+                ? arith::AddIOp::create(b, firstChannel, offset).getResult()
+                : offset;
+        return buildLoop(
+            b, kh, 1, accs, [&](auto &b, Value row, ValueRange accs) {
+              return buildLoop(b, kw, 1, accs,
+                               [&](auto &b, Value column, ValueRange accs) {
+                                 return step(b, ic, row, column, accs);
+                               });
+            });
+      });
 }
 
 bool worthForking(int64_t work) {
@@ -104,13 +106,15 @@ void storeVector(ImplicitLocOpBuilder &b, Value value, Value memref,
     vector::StoreOp::create(b, value, memref, indices);
 }
 
-Value index(ImplicitLocOpBuilder &b, int64_t value) {
+Value indexConstant(ImplicitLocOpBuilder &b, int64_t value) {
   return arith::ConstantIndexOp::create(b, value);
 }
 
-Value affine(ImplicitLocOpBuilder &b, Value base, Value offset, int64_t scale) {
+Value affineIndex(ImplicitLocOpBuilder &b, Value base, Value offset,
+                  int64_t scale) {
   Value scaled =
-      scale == 1 ? offset : arith::MulIOp::create(b, offset, index(b, scale));
+      scale == 1 ? offset
+                 : arith::MulIOp::create(b, offset, indexConstant(b, scale));
   return base ? arith::AddIOp::create(b, base, scaled).getResult() : scaled;
 }
 
@@ -119,7 +123,8 @@ SmallVector<Value> indexSequence(ImplicitLocOpBuilder &b, Value base,
   SmallVector<Value> values;
   for (int64_t i = 0; i < count; ++i)
     values.push_back(
-        i ? arith::AddIOp::create(b, base, index(b, i * step)).getResult()
+        i ? arith::AddIOp::create(b, base, indexConstant(b, i * step))
+                .getResult()
           : base);
   return values;
 }
@@ -147,8 +152,9 @@ Value flattenBuffer(ImplicitLocOpBuilder &b, Value buffer) {
 
 Value flatOffset(ImplicitLocOpBuilder &b, ArrayRef<int64_t> shape, Value i0,
                  Value i1, Value i2, Value i3) {
-  return affine(b, i3, affine(b, i2, affine(b, i1, i0, shape[1]), shape[2]),
-                shape[3]);
+  return affineIndex(
+      b, i3, affineIndex(b, i2, affineIndex(b, i1, i0, shape[1]), shape[2]),
+      shape[3]);
 }
 
 Value laneMultiples(ImplicitLocOpBuilder &b, int64_t width, int64_t stride,
@@ -233,9 +239,8 @@ void eraseComputedOps(PatternRewriter &rewriter, Operation *op,
 }
 
 VectorPool::VectorPool(const FusionGroup &group, VectorType type)
-    : kh(group.poolKernel[0]), kw(group.poolKernel[1]),
-      sh(group.poolStride[0]), sw(group.poolStride[1]),
-      isMax(group.pool == "max"), type(type) {}
+    : kh(group.poolKernel[0]), kw(group.poolKernel[1]), sh(group.poolStride[0]),
+      sw(group.poolStride[1]), isMax(group.pool == "max"), type(type) {}
 
 Value VectorPool::identity(ImplicitLocOpBuilder &b) const {
   return arith::ConstantOp::create(
@@ -254,7 +259,8 @@ Value VectorPool::finish(ImplicitLocOpBuilder &b, Value acc) const {
   if (isMax)
     return acc;
   Value size = arith::ConstantOp::create(
-      b, type, DenseElementsAttr::get(type, b.getF32FloatAttr(double(kh * kw))));
+      b, type,
+      DenseElementsAttr::get(type, b.getF32FloatAttr(double(kh * kw))));
   return arith::DivFOp::create(b, acc, size);
 }
 
@@ -287,18 +293,18 @@ void emitPooledRows(
     zeros = arith::ConstantOp::create(b, vectorType, b.getZeroAttr(vectorType));
   }
   buildLoop(b, pooledShape[2], 1, {}, [&](auto &b, Value ph, ValueRange) {
-    Value windowStart = affine(b, {}, ph, sh);
+    Value windowStart = affineIndex(b, {}, ph, sh);
     if (ring) {
       // Rows [first, ph*sh + kh): the window's rows not computed before.
-      Value end = affine(b, windowStart, index(b, kh), 1);
-      Value previousEnd = arith::SubIOp::create(b, end, index(b, sh));
-      Value isFirst =
-          arith::CmpIOp::create(b, arith::CmpIPredicate::eq, ph, index(b, 0));
+      Value end = affineIndex(b, windowStart, indexConstant(b, kh), 1);
+      Value previousEnd = arith::SubIOp::create(b, end, indexConstant(b, sh));
+      Value isFirst = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, ph,
+                                            indexConstant(b, 0));
       Value first = arith::SelectOp::create(
           b, isFirst, windowStart,
           arith::MaxUIOp::create(b, windowStart, previousEnd));
       scf::ForOp::create(
-          b, first, end, index(b, 1), ValueRange{},
+          b, first, end, indexConstant(b, 1), ValueRange{},
           [&](OpBuilder &nested, Location loc, Value oh, ValueRange) {
             ImplicitLocOpBuilder inner(loc, nested);
             emitRow(inner, n, ocb, oh);
@@ -309,19 +315,20 @@ void emitPooledRows(
     // reads columns (pw0 + l) * sw + j of the window's rows (contiguous when
     // sw is 1, the even lanes of two vectors when 2, a gather otherwise);
     // the last vector of a row is masked.
-    Value oc0 = affine(b, {}, ocb, rows);
+    Value oc0 = affineIndex(b, {}, ocb, rows);
     buildLoop(b, rows, 1, {}, [&](auto &b, Value r, ValueRange) {
       Value oc = arith::AddIOp::create(b, oc0, r);
       auto emitVector = [&](ImplicitLocOpBuilder &b, Value pw0, Value mask) {
         Value acc = pool.identity(b);
-        Value columnStart = affine(b, {}, pw0, sw);
+        Value columnStart = affineIndex(b, {}, pw0, sw);
         for (int64_t i = 0; i < kh; ++i) {
-          Value row = affine(b, windowStart, index(b, i), 1);
+          Value row = affineIndex(b, windowStart, indexConstant(b, i), 1);
           Value slot =
-              ring ? arith::RemUIOp::create(b, row, index(b, ring)).getResult()
+              ring ? arith::RemUIOp::create(b, row, indexConstant(b, ring))
+                         .getResult()
                    : row;
           for (int64_t j = 0; j < kw; ++j) {
-            Value column = affine(b, columnStart, index(b, j), 1);
+            Value column = affineIndex(b, columnStart, indexConstant(b, j), 1);
             Value x;
             if (sw == 1) {
               x = loadVector(b, vectorType, scratch,
@@ -334,25 +341,25 @@ void emitPooledRows(
                 return vector::CreateMaskOp::create(
                     b, VectorType::get({width}, b.getI1Type()),
                     ValueRange{arith::SubIOp::create(
-                        b, index(b, scratchShape[3]), start)});
+                        b, indexConstant(b, scratchShape[3]), start)});
               };
               // (Clamped to the row's end: past it, the mask is empty.)
               Value next = arith::MinUIOp::create(
-                  b, affine(b, column, index(b, width), 1),
-                  index(b, scratchShape[3]));
-              Value low = loadVector(b, vectorType, scratch,
-                                     {scratchBlock, slot, r, column},
-                                     rowMask(column));
-              Value high = loadVector(b, vectorType, scratch,
-                                      {scratchBlock, slot, r, next},
-                                      rowMask(next));
+                  b, affineIndex(b, column, indexConstant(b, width), 1),
+                  indexConstant(b, scratchShape[3]));
+              Value low =
+                  loadVector(b, vectorType, scratch,
+                             {scratchBlock, slot, r, column}, rowMask(column));
+              Value high =
+                  loadVector(b, vectorType, scratch,
+                             {scratchBlock, slot, r, next}, rowMask(next));
               x = vector::ShuffleOp::create(b, low, high, evenLanes);
             } else {
               Value flat =
                   flatOffset(b, scratchShape, scratchBlock, slot, r, column);
-              x = vector::GatherOp::create(
-                  b, vectorType, flatScratch, ValueRange{flat}, laneColumns,
-                  mask ? mask : everyLane, zeros);
+              x = vector::GatherOp::create(b, vectorType, flatScratch,
+                                           ValueRange{flat}, laneColumns,
+                                           mask ? mask : everyLane, zeros);
             }
             acc = pool.combine(b, acc, x);
           }
@@ -368,10 +375,10 @@ void emitPooledRows(
                     return SmallVector<Value>();
                   });
       if (int64_t rest = pooledShape[3] - fullColumns)
-        emitVector(b, index(b, fullColumns),
+        emitVector(b, indexConstant(b, fullColumns),
                    vector::CreateMaskOp::create(
                        b, VectorType::get({width}, b.getI1Type()),
-                       ValueRange{index(b, rest)}));
+                       ValueRange{indexConstant(b, rest)}));
       return SmallVector<Value>();
     });
     return SmallVector<Value>();

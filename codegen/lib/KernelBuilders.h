@@ -37,13 +37,14 @@ buildLoop(mlir::ImplicitLocOpBuilder &b, int64_t upper, int64_t step,
 /// Emits a convolution's reduction loops carrying `accs`: `channels` input
 /// channels from `firstChannel` (from 0 when null), then the filter's
 /// kh x kw taps; `step` emits one tap (input channel, kh, kw).
-llvm::SmallVector<mlir::Value> buildFilterLoops(
-    mlir::ImplicitLocOpBuilder &b, int64_t channels, mlir::Value firstChannel,
-    int64_t kh, int64_t kw, mlir::ValueRange accs,
-    llvm::function_ref<llvm::SmallVector<mlir::Value>(
-        mlir::ImplicitLocOpBuilder &, mlir::Value, mlir::Value, mlir::Value,
-        mlir::ValueRange)>
-        step);
+llvm::SmallVector<mlir::Value>
+buildFilterLoops(mlir::ImplicitLocOpBuilder &b, int64_t channels,
+                 mlir::Value firstChannel, int64_t kh, int64_t kw,
+                 mlir::ValueRange accs,
+                 llvm::function_ref<llvm::SmallVector<mlir::Value>(
+                     mlir::ImplicitLocOpBuilder &, mlir::Value, mlir::Value,
+                     mlir::Value, mlir::ValueRange)>
+                     step);
 
 /// Whether a loop of `work` multiply-adds is worth forking the thread pool
 /// for, which costs a few microseconds.
@@ -68,11 +69,11 @@ void storeVector(mlir::ImplicitLocOpBuilder &b, mlir::Value value,
                  mlir::Value mask);
 
 /// An index constant.
-mlir::Value index(mlir::ImplicitLocOpBuilder &b, int64_t value);
+mlir::Value indexConstant(mlir::ImplicitLocOpBuilder &b, int64_t value);
 
 /// `base + offset * scale` on indices (`offset * scale` when base is null).
-mlir::Value affine(mlir::ImplicitLocOpBuilder &b, mlir::Value base,
-                   mlir::Value offset, int64_t scale);
+mlir::Value affineIndex(mlir::ImplicitLocOpBuilder &b, mlir::Value base,
+                        mlir::Value offset, int64_t scale);
 
 /// The `count` indices base, base + step, ..., base + (count - 1) * step
 /// (the rows or columns of a register block).
@@ -101,12 +102,10 @@ mlir::Value allLanes(mlir::ImplicitLocOpBuilder &b, int64_t width);
 /// One step of a register-blocked kernel: accs[r * C + c] += broadcast(
 /// scalars[r]) * vectors[c] for R scalars and C vectors; returns the new
 /// accumulators.
-llvm::SmallVector<mlir::Value>
-accumulateOuterProduct(mlir::ImplicitLocOpBuilder &b,
-                       mlir::VectorType vectorType,
-                       llvm::ArrayRef<mlir::Value> scalars,
-                       llvm::ArrayRef<mlir::Value> vectors,
-                       mlir::ValueRange accs);
+llvm::SmallVector<mlir::Value> accumulateOuterProduct(
+    mlir::ImplicitLocOpBuilder &b, mlir::VectorType vectorType,
+    llvm::ArrayRef<mlir::Value> scalars, llvm::ArrayRef<mlir::Value> vectors,
+    mlir::ValueRange accs);
 
 /// Returns the data of a constant buffer defined by memref.get_global, or
 /// std::nullopt when it is not a constant whose values are at hand.
@@ -149,12 +148,12 @@ struct VectorPool {
 /// Pools the convolution rows in `scratch` into the group's result for the
 /// `rows` channels of block ocb, `width` pooled columns per vector.
 /// scratch[ocb][slot][r][ow] holds row oh of channel ocb * rows + r in slot
-/// oh (ring == 0) or oh % ring (a ring of `ring` rows). With a ring, for every pooled row ph it first computes the
-/// rows its windows need that the ring does not hold yet (all pool_kernel
-/// rows for the first, the last min(stride, kernel) ones after that) with
-/// `emitRow`; without, scratch holds every row already. `scratchBlock`, when
-/// set, replaces ocb as the scratch's first index (a scratch holding
-/// several images).
+/// oh (ring == 0) or oh % ring (a ring of `ring` rows). With a ring, for every
+/// pooled row ph it first computes the rows its windows need that the ring does
+/// not hold yet (all pool_kernel rows for the first, the last min(stride,
+/// kernel) ones after that) with `emitRow`; without, scratch holds every row
+/// already. `scratchBlock`, when set, replaces ocb as the scratch's first index
+/// (a scratch holding several images).
 void emitPooledRows(
     mlir::ImplicitLocOpBuilder &b, mlir::Value n, mlir::Value ocb, int64_t rows,
     int64_t width, const FusionGroup &group, mlir::Value scratch, int64_t ring,

@@ -8,7 +8,8 @@
 //   across the whole (ic, kh, kw) reduction. Each step loads one input row
 //   segment and multiplies it by R broadcast weights:
 //
-//     acc[r] += broadcast(w[oc+r, ic, kh, kw]) * in[n, ic, oh*s+kh*d, ow+kw*d : +V]
+//     acc[r] += broadcast(w[oc+r, ic, kh, kw])
+//               * in[n, ic, oh*s+kh*d, ow+kw*d : +V]
 //
 // * linalg.matmul with a transposed B (nn.linear: y = x W^T). With constant
 //   weights, W is packed so that outputs lie along the vector lanes: mBlock
@@ -23,8 +24,8 @@
 // Both kernels accumulate into the op's output buffer, which holds the bias.
 //
 //===----------------------------------------------------------------------===//
-#include "KernelBuilders.h"
 #include "MicroKernels.h"
+#include "KernelBuilders.h"
 #include "kiln/Codegen/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -77,10 +78,9 @@ Value packRowBlocks(PatternRewriter &rewriter, Location loc, Value constant,
   llvm::append_range(packedShape, shape.drop_front());
   packedShape.push_back(block);
   auto getGlobal = constant.getDefiningOp<memref::GetGlobalOp>();
-  return createConstantGlobal(rewriter, loc,
-                              getGlobal->getParentOfType<ModuleOp>(),
-                              (getGlobal.getName() + "_packed").str(),
-                              packedShape, packed);
+  return createConstantGlobal(
+      rewriter, loc, getGlobal->getParentOfType<ModuleOp>(),
+      (getGlobal.getName() + "_packed").str(), packedShape, packed);
 }
 
 } // namespace kiln::kernels
@@ -103,29 +103,35 @@ Value splitPhases(ImplicitLocOpBuilder &b, Value input, int64_t stride) {
   // Rows are independent; each element's copy costs about as much as a few
   // multiply-adds (the unit of buildBlockLoop's work).
   int64_t rows = shape[0] * shape[1] * shape[2];
-  buildBlockLoop(b, rows, rows * stride * phaseWidth * 4,
-                 [&](auto &b, Value row) {
-    // One input row at a time: row = (n * C + c) * H + h.
-    Value h = arith::RemUIOp::create(b, row, index(b, shape[2]));
-    Value nc = arith::DivUIOp::create(b, row, index(b, shape[2]));
-    Value c = arith::RemUIOp::create(b, nc, index(b, shape[1]));
-    Value n = arith::DivUIOp::create(b, nc, index(b, shape[1]));
-    buildLoop(b, stride * phaseWidth, 1, {}, [&](auto &b, Value k, ValueRange) {
-      Value p = arith::DivUIOp::create(b, k, index(b, phaseWidth));
-      Value j = arith::RemUIOp::create(b, k, index(b, phaseWidth));
-      Value column = affine(b, p, j, stride);
-      Value inside = arith::CmpIOp::create(b, arith::CmpIPredicate::ult,
-                                           column, index(b, shape[3]));
-      // Past the row end: read the last column (in bounds) and store zero.
-      Value clamped = arith::MinUIOp::create(b, column, index(b, shape[3] - 1));
-      Value loaded =
-          memref::LoadOp::create(b, input, ValueRange{n, c, h, clamped});
-      Value value = arith::SelectOp::create(b, inside, loaded, zero);
-      memref::StoreOp::create(b, value, phased,
-                              ValueRange{n, c, h, p, j});
-      return SmallVector<Value>();
-    });
-  });
+  buildBlockLoop(
+      b, rows, rows * stride * phaseWidth * 4, [&](auto &b, Value row) {
+        // One input row at a time: row = (n * C + c) * H + h.
+        Value h = arith::RemUIOp::create(b, row, indexConstant(b, shape[2]));
+        Value nc = arith::DivUIOp::create(b, row, indexConstant(b, shape[2]));
+        Value c = arith::RemUIOp::create(b, nc, indexConstant(b, shape[1]));
+        Value n = arith::DivUIOp::create(b, nc, indexConstant(b, shape[1]));
+        buildLoop(
+            b, stride * phaseWidth, 1, {}, [&](auto &b, Value k, ValueRange) {
+              Value p =
+                  arith::DivUIOp::create(b, k, indexConstant(b, phaseWidth));
+              Value j =
+                  arith::RemUIOp::create(b, k, indexConstant(b, phaseWidth));
+              Value column = affineIndex(b, p, j, stride);
+              Value inside =
+                  arith::CmpIOp::create(b, arith::CmpIPredicate::ult, column,
+                                        indexConstant(b, shape[3]));
+              // Past the row end: read the last column (in bounds) and store
+              // zero.
+              Value clamped = arith::MinUIOp::create(
+                  b, column, indexConstant(b, shape[3] - 1));
+              Value loaded = memref::LoadOp::create(
+                  b, input, ValueRange{n, c, h, clamped});
+              Value value = arith::SelectOp::create(b, inside, loaded, zero);
+              memref::StoreOp::create(b, value, phased,
+                                      ValueRange{n, c, h, p, j});
+              return SmallVector<Value>();
+            });
+      });
   return phased;
 }
 
@@ -141,8 +147,8 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     // Plain values, not structured bindings: the kernel lambdas capture them.
     Value input = (*operands)[0], filter = (*operands)[1],
           output = (*operands)[2];
-    if (succeeded(lowerConvWithChannelLanes(op, input, filter, output,
-                                            rewriter, shape)))
+    if (succeeded(lowerConvWithChannelLanes(op, input, filter, output, rewriter,
+                                            shape)))
       return success();
     SmallVector<int64_t> strides(op.getStrides().getValues<int64_t>());
     SmallVector<int64_t> dilations(op.getDilations().getValues<int64_t>());
@@ -189,9 +195,9 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     // of poolKernel[0] rows per block (scratch[ocb][oh % ring][r][ow]), which
     // cannot hold partial sums but keeps the convolution output from ever
     // being written in full.
-    bool useRing = pooled && (icChunk == weights[1] ||
-                              out[1] * out[2] * out[3] * 4 >
-                                  shape.poolScratchBytes);
+    bool useRing =
+        pooled && (icChunk == weights[1] ||
+                   out[1] * out[2] * out[3] * 4 > shape.poolScratchBytes);
     if (useRing)
       icChunk = weights[1];
     int64_t chunks = weights[1] / icChunk;
@@ -200,9 +206,9 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     if (pooled)
       scratch = memref::AllocOp::create(
           b,
-          MemRefType::get({out[1] / rows, useRing ? ring : out[2], rows,
-                           out[3]},
-                          b.getF32Type()),
+          MemRefType::get(
+              {out[1] / rows, useRing ? ring : out[2], rows, out[3]},
+              b.getF32Type()),
           b.getI64IntegerAttr(64));
 
     // Where the kernel's (partial) result for channel r of block ocb goes.
@@ -213,9 +219,9 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
         return {output, {n, oc, oh, col}};
       if (!pooled)
         return {group->result, {n, oc, oh, col}};
-      Value row = useRing ? arith::RemUIOp::create(b, oh, index(b, ring))
-                          : oh;
-      return {scratch, {ocb, row, index(b, r), col}};
+      Value row =
+          useRing ? arith::RemUIOp::create(b, oh, indexConstant(b, ring)) : oh;
+      return {scratch, {ocb, row, indexConstant(b, r), col}};
     };
 
     auto storeResult = [&](ImplicitLocOpBuilder &b, Value value, Value isLast,
@@ -226,9 +232,9 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
             arith::ConstantOp::create(b, vectorType, b.getZeroAttr(vectorType));
         Value relu = arith::MaximumFOp::create(b, value, zero);
         // Only the last chunk's sums are final.
-        value = isLast ? arith::SelectOp::create(b, isLast, relu, value)
-                             .getResult()
-                       : relu;
+        value =
+            isLast ? arith::SelectOp::create(b, isLast, relu, value).getResult()
+                   : relu;
       }
       auto [buffer, indices] = destination(b, n, ocb, r, oc, oh, col);
       storeVector(b, value, buffer, indices, mask);
@@ -238,19 +244,21 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     // the `rows` output channels from ocb * rows.
     // icBase: the chunk's first input channel; isFirst / isLast: whether
     // it is the first / last chunk (null when there is only one).
-    auto emitBlock = [&](ImplicitLocOpBuilder &b, Value n, Value ocb,
-                         Value oh, Value ow, int64_t valid, Value icBase,
-                         Value isFirst, Value isLast) {
-      SmallVector<Value> ocs = indexSequence(b, affine(b, {}, ocb, rows), rows);
+    auto emitBlock = [&](ImplicitLocOpBuilder &b, Value n, Value ocb, Value oh,
+                         Value ow, int64_t valid, Value icBase, Value isFirst,
+                         Value isLast) {
+      SmallVector<Value> ocs =
+          indexSequence(b, affineIndex(b, {}, ocb, rows), rows);
       SmallVector<Value> cols =
           indexSequence(b, ow, llvm::divideCeil(valid, width), width);
       SmallVector<Value> masks;
       for (int64_t c = 0; c * width < valid; ++c) {
         int64_t lanes = std::min(width, valid - c * width);
-        masks.push_back(lanes == width
-                            ? Value()
-                            : vector::CreateMaskOp::create(
-                                  b, maskType, ValueRange{index(b, lanes)}));
+        masks.push_back(
+            lanes == width
+                ? Value()
+                : vector::CreateMaskOp::create(
+                      b, maskType, ValueRange{indexConstant(b, lanes)}));
       }
       int64_t vectors = cols.size();
       // Unfused, the output already holds the bias; fused, the first chunk
@@ -272,48 +280,51 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
                 destination(b, n, ocb, r, ocs[r], oh, cols[c]);
             partial = loadVector(b, vectorType, buffer, indices, masks[c]);
           }
-          accs.push_back(!start    ? partial
-                         : isFirst ? arith::SelectOp::create(b, isFirst,
-                                                             start, partial)
-                                         .getResult()
-                                   : start);
+          accs.push_back(
+              !start    ? partial
+              : isFirst ? arith::SelectOp::create(b, isFirst, start, partial)
+                              .getResult()
+                        : start);
         }
       }
-      Value ihBase = affine(b, {}, oh, strides[0]);
+      Value ihBase = affineIndex(b, {}, oh, strides[0]);
       auto step = [&](ImplicitLocOpBuilder &b, Value ic, Value kh, Value kw,
                       ValueRange accs) {
-        Value ih = affine(b, ihBase, kh, dilations[0]);
+        Value ih = affineIndex(b, ihBase, kh, dilations[0]);
         Value phase, shift;
         if (stride != 1) {
-          Value offset = affine(b, {}, kw, dilations[1]);
-          phase = arith::RemUIOp::create(b, offset, index(b, stride));
-          shift = arith::DivUIOp::create(b, offset, index(b, stride));
+          Value offset = affineIndex(b, {}, kw, dilations[1]);
+          phase = arith::RemUIOp::create(b, offset, indexConstant(b, stride));
+          shift = arith::DivUIOp::create(b, offset, indexConstant(b, stride));
         }
         SmallVector<Value> xs;
         for (int64_t c = 0; c < vectors; ++c)
           xs.push_back(
               stride == 1
-                  ? loadVector(b, vectorType, input,
-                               {n, ic, ih, affine(b, cols[c], kw, dilations[1])},
-                               masks[c])
-                  : loadVector(b, vectorType, phased,
-                               {n, ic, ih, phase, affine(b, cols[c], shift, 1)},
-                               masks[c]));
+                  ? loadVector(
+                        b, vectorType, input,
+                        {n, ic, ih, affineIndex(b, cols[c], kw, dilations[1])},
+                        masks[c])
+                  : loadVector(
+                        b, vectorType, phased,
+                        {n, ic, ih, phase, affineIndex(b, cols[c], shift, 1)},
+                        masks[c]));
         SmallVector<Value> ws;
         for (int64_t r = 0; r < rows; ++r)
-          ws.push_back(packed ? memref::LoadOp::create(
-                                    b, packed, ValueRange{ocb, ic, kh, kw,
-                                                          index(b, r)})
-                              : memref::LoadOp::create(
-                                    b, filter, ValueRange{ocs[r], ic, kh, kw}));
+          ws.push_back(
+              packed ? memref::LoadOp::create(
+                           b, packed,
+                           ValueRange{ocb, ic, kh, kw, indexConstant(b, r)})
+                     : memref::LoadOp::create(b, filter,
+                                              ValueRange{ocs[r], ic, kh, kw}));
         return accumulateOuterProduct(b, vectorType, ws, xs, accs);
       };
       accs = buildFilterLoops(b, icChunk, chunks == 1 ? Value() : icBase,
                               weights[2], weights[3], accs, step);
       for (int64_t r = 0; r < rows; ++r)
         for (int64_t c = 0; c < vectors; ++c)
-          storeResult(b, accs[r * vectors + c], isLast, n, ocb, r, ocs[r],
-                      oh, cols[c], masks[c]);
+          storeResult(b, accs[r * vectors + c], isLast, n, ocb, r, ocs[r], oh,
+                      cols[c], masks[c]);
     };
 
     int64_t fullBlocks = out[3] / columns, tail = out[3] % columns;
@@ -328,8 +339,8 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
                     return SmallVector<Value>();
                   });
       if (tail)
-        emitBlock(b, n, ocb, oh, index(b, fullBlocks * columns), tail, icBase,
-                  isFirst, isLast);
+        emitBlock(b, n, ocb, oh, indexConstant(b, fullBlocks * columns), tail,
+                  icBase, isFirst, isLast);
     };
     // Every output row of a channel block, chunk after chunk.
     auto emitRows = [&](ImplicitLocOpBuilder &b, Value n, Value ocb) {
@@ -341,11 +352,11 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
         return;
       }
       buildLoop(b, chunks, 1, {}, [&](auto &b, Value chunk, ValueRange) {
-        Value icBase = affine(b, {}, chunk, icChunk);
+        Value icBase = affineIndex(b, {}, chunk, icChunk);
         Value isFirst = arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
-                                              chunk, index(b, 0));
-        Value isLast = arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
-                                             chunk, index(b, chunks - 1));
+                                              chunk, indexConstant(b, 0));
+        Value isLast = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, chunk,
+                                             indexConstant(b, chunks - 1));
         buildLoop(b, out[2], 1, {}, [&](auto &b, Value oh, ValueRange) {
           emitRow(b, n, ocb, oh, icBase, isFirst, isLast);
           return SmallVector<Value>();
@@ -354,22 +365,21 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
       });
     };
     // Multiply-adds per batch item, to decide whether threads pay off.
-    int64_t work = out[1] * out[2] * out[3] * weights[1] * weights[2] *
-                   weights[3];
+    int64_t work =
+        out[1] * out[2] * out[3] * weights[1] * weights[2] * weights[3];
     buildLoop(b, out[0], 1, {}, [&](auto &b, Value n, ValueRange) {
       // Output channel blocks are independent: they run on the thread pool.
       buildBlockLoop(b, out[1] / rows, work, [&](auto &b, Value ocb) {
         if (useRing) {
           emitPooledRows(b, n, ocb, rows, width, *group, scratch, ring,
                          [&](ImplicitLocOpBuilder &b, Value n, Value ocb,
-                             Value oh) {
-                           emitRow(b, n, ocb, oh, {}, {}, {});
-                         });
+                             Value oh) { emitRow(b, n, ocb, oh, {}, {}, {}); });
           return;
         }
         emitRows(b, n, ocb);
         if (pooled)
-          emitPooledRows(b, n, ocb, rows, width, *group, scratch, /*ring=*/0, {});
+          emitPooledRows(b, n, ocb, rows, width, *group, scratch, /*ring=*/0,
+                         {});
       });
       return SmallVector<Value>();
     });
@@ -404,9 +414,9 @@ bool isTransposedBMatmul(linalg::MatmulOp op) {
 /// elements of x. W streams from memory once per mBlock rows, with no
 /// horizontal sums; x's rows are reread from cache.
 void buildBatchedLinear(ImplicitLocOpBuilder &b, Value lhs, Value packed,
-                        Value output, const kiln::FusionGroup *group,
-                        int64_t n, int64_t mBlock, int64_t vectors,
-                        int64_t width, bool prefetch) {
+                        Value output, const kiln::FusionGroup *group, int64_t n,
+                        int64_t mBlock, int64_t vectors, int64_t width,
+                        bool prefetch) {
   ArrayRef<int64_t> x = cast<MemRefType>(lhs.getType()).getShape();
   ArrayRef<int64_t> p = cast<MemRefType>(packed.getType()).getShape();
   int64_t blockWidth = vectors * width;
@@ -425,53 +435,60 @@ void buildBatchedLinear(ImplicitLocOpBuilder &b, Value lhs, Value packed,
   constexpr int64_t kPrefetchBytes = 8192;
   int64_t prefetchSteps = llvm::divideCeil(kPrefetchBytes, blockWidth * 4);
   buildLoop(b, x[0], mBlock, {}, [&](auto &b, Value m0, ValueRange) {
-    buildBlockLoop(b, p[0], mBlock * p[0] * p[1] * blockWidth,
-                   [&](auto &b, Value nb) {
-      SmallVector<Value> ms = indexSequence(b, m0, mBlock);
-      SmallVector<Value> accs(mBlock * vectors, zero);
-      accs = buildLoop(b, p[1], 1, accs, [&](auto &b, Value k,
-                                              ValueRange accs) {
-        SmallVector<Value> ws, xs;
-        Value ahead = arith::AddIOp::create(b, k, index(b, prefetchSteps));
-        for (int64_t j = 0; j < vectors; ++j) {
-          if (prefetch)
-            memref::PrefetchOp::create(
-                b, packed, ValueRange{nb, ahead, index(b, j * width)},
-                /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
-          ws.push_back(vector::LoadOp::create(
-              b, vectorType, packed, ValueRange{nb, k, index(b, j * width)}));
-        }
-        for (Value m : ms)
-          xs.push_back(memref::LoadOp::create(b, lhs, ValueRange{m, k}));
-        return accumulateOuterProduct(b, vectorType, xs, ws, accs);
-      });
-      // Only the last vector of the last block can reach past N.
-      Value blockStart = affine(b, {}, nb, blockWidth);
-      for (int64_t j = 0; j < vectors; ++j) {
-        Value column = affine(b, blockStart, index(b, j), width);
-        Value mask;
-        if (n % width)
-          mask = vector::CreateMaskOp::create(
-              b, VectorType::get({width}, b.getI1Type()),
-              ValueRange{arith::SubIOp::create(b, index(b, n), column)});
-        Value bias;
-        if (group && group->bias)
-          bias = loadVector(b, vectorType, group->bias, {column}, mask);
-        for (int64_t i = 0; i < mBlock; ++i) {
-          Value sum = accs[i * vectors + j];
-          if (!group)
-            sum = arith::AddFOp::create(
-                b, sum,
-                loadVector(b, vectorType, output, {ms[i], column}, mask));
-          else if (bias)
-            sum = arith::AddFOp::create(b, sum, bias);
-          if (group && group->relu)
-            sum = arith::MaximumFOp::create(b, sum, zero);
-          storeVector(b, sum, group ? group->result : output,
-                      {ms[i], column}, mask);
-        }
-      }
-    });
+    buildBlockLoop(
+        b, p[0], mBlock * p[0] * p[1] * blockWidth, [&](auto &b, Value nb) {
+          SmallVector<Value> ms = indexSequence(b, m0, mBlock);
+          SmallVector<Value> accs(mBlock * vectors, zero);
+          accs = buildLoop(
+              b, p[1], 1, accs, [&](auto &b, Value k, ValueRange accs) {
+                SmallVector<Value> ws, xs;
+                Value ahead = arith::AddIOp::create(
+                    b, k, indexConstant(b, prefetchSteps));
+                for (int64_t j = 0; j < vectors; ++j) {
+                  if (prefetch)
+                    memref::PrefetchOp::create(
+                        b, packed,
+                        ValueRange{nb, ahead, indexConstant(b, j * width)},
+                        /*isWrite=*/false, /*localityHint=*/3,
+                        /*isDataCache=*/true);
+                  ws.push_back(vector::LoadOp::create(
+                      b, vectorType, packed,
+                      ValueRange{nb, k, indexConstant(b, j * width)}));
+                }
+                for (Value m : ms)
+                  xs.push_back(
+                      memref::LoadOp::create(b, lhs, ValueRange{m, k}));
+                return accumulateOuterProduct(b, vectorType, xs, ws, accs);
+              });
+          // Only the last vector of the last block can reach past N.
+          Value blockStart = affineIndex(b, {}, nb, blockWidth);
+          for (int64_t j = 0; j < vectors; ++j) {
+            Value column =
+                affineIndex(b, blockStart, indexConstant(b, j), width);
+            Value mask;
+            if (n % width)
+              mask = vector::CreateMaskOp::create(
+                  b, VectorType::get({width}, b.getI1Type()),
+                  ValueRange{
+                      arith::SubIOp::create(b, indexConstant(b, n), column)});
+            Value bias;
+            if (group && group->bias)
+              bias = loadVector(b, vectorType, group->bias, {column}, mask);
+            for (int64_t i = 0; i < mBlock; ++i) {
+              Value sum = accs[i * vectors + j];
+              if (!group)
+                sum = arith::AddFOp::create(
+                    b, sum,
+                    loadVector(b, vectorType, output, {ms[i], column}, mask));
+              else if (bias)
+                sum = arith::AddFOp::create(b, sum, bias);
+              if (group && group->relu)
+                sum = arith::MaximumFOp::create(b, sum, zero);
+              storeVector(b, sum, group ? group->result : output,
+                          {ms[i], column}, mask);
+            }
+          }
+        });
     return SmallVector<Value>();
   });
 }
@@ -516,11 +533,11 @@ struct LinearKernel : public OpRewritePattern<linalg::MatmulOp> {
       if (worthForking(mBlock * w[0] * w[1]))
         while (vectors > 1 && outputVectors / vectors < kMinThreadedBlocks)
           vectors = blockFor(outputVectors, vectors - 1);
-      if (Value packed = packRowBlocks(rewriter, op.getLoc(), rhs,
-                                       vectors * width)) {
+      if (Value packed =
+              packRowBlocks(rewriter, op.getLoc(), rhs, vectors * width)) {
         ImplicitLocOpBuilder b(op.getLoc(), rewriter);
-        int64_t packedBytes = cast<MemRefType>(packed.getType())
-                                  .getNumElements() * 4;
+        int64_t packedBytes =
+            cast<MemRefType>(packed.getType()).getNumElements() * 4;
         buildBatchedLinear(b, lhs, packed, output, fused ? &*group : nullptr,
                            w[0], mBlock, vectors, width,
                            /*prefetch=*/packedBytes > shape.l2CacheBytes);
@@ -559,7 +576,7 @@ struct LinearKernel : public OpRewritePattern<linalg::MatmulOp> {
           memref::PrefetchOp::create(
               b, rhs,
               ValueRange{nRow, arith::AddIOp::create(
-                                   b, k, index(b, prefetchDistance))},
+                                   b, k, indexConstant(b, prefetchDistance))},
               /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
         Value wv = loadVector(b, vectorType, rhs, {nRow, k}, mask);
         for (auto [i, xv] : llvm::enumerate(xs))
@@ -571,41 +588,44 @@ struct LinearKernel : public OpRewritePattern<linalg::MatmulOp> {
     int64_t fullK = w[1] / width * width, tail = w[1] % width;
     buildLoop(b, x[0], mBlock, {}, [&](auto &b, Value m0, ValueRange) {
       // Blocks of W's rows are independent: they run on the thread pool.
-      buildBlockLoop(b, w[0] / nBlock, mBlock * w[0] * w[1],
-                     [&](auto &b, Value nb) {
-        Value n0 = affine(b, {}, nb, nBlock);
-        SmallVector<Value> ms, ns;
-        ms = indexSequence(b, m0, mBlock);
-        ns = indexSequence(b, n0, nBlock);
-        SmallVector<Value> accs(mBlock * nBlock, zero);
-        if (fullK)
-          accs = buildLoop(b, fullK, width, accs,
-                           [&](auto &b, Value k, ValueRange accs) {
-                             return step(b, ms, ns, k, {}, accs);
-                           });
-        if (tail) {
-          Value mask = vector::CreateMaskOp::create(b, maskType,
-                                                    ValueRange{index(b, tail)});
-          accs = step(b, ms, ns, index(b, fullK), mask, accs);
-        }
-        for (int64_t i = 0; i < mBlock; ++i)
-          for (int64_t j = 0; j < nBlock; ++j) {
-            Value old;
-            if (!fused)
-              old = memref::LoadOp::create(b, output, ValueRange{ms[i], ns[j]});
-            else if (group->bias)
-              old = memref::LoadOp::create(b, group->bias, ValueRange{ns[j]});
-            else
-              old = arith::ConstantOp::create(b, b.getF32FloatAttr(0.0));
-            Value sum = vector::ReductionOp::create(
-                b, vector::CombiningKind::ADD, accs[i * nBlock + j], old);
-            if (fused && group->relu)
-              sum = arith::MaximumFOp::create(
-                  b, sum, arith::ConstantOp::create(b, b.getF32FloatAttr(0.0)));
-            memref::StoreOp::create(b, sum, fused ? group->result : output,
-                                    ValueRange{ms[i], ns[j]});
-          }
-      });
+      buildBlockLoop(
+          b, w[0] / nBlock, mBlock * w[0] * w[1], [&](auto &b, Value nb) {
+            Value n0 = affineIndex(b, {}, nb, nBlock);
+            SmallVector<Value> ms, ns;
+            ms = indexSequence(b, m0, mBlock);
+            ns = indexSequence(b, n0, nBlock);
+            SmallVector<Value> accs(mBlock * nBlock, zero);
+            if (fullK)
+              accs = buildLoop(b, fullK, width, accs,
+                               [&](auto &b, Value k, ValueRange accs) {
+                                 return step(b, ms, ns, k, {}, accs);
+                               });
+            if (tail) {
+              Value mask = vector::CreateMaskOp::create(
+                  b, maskType, ValueRange{indexConstant(b, tail)});
+              accs = step(b, ms, ns, indexConstant(b, fullK), mask, accs);
+            }
+            for (int64_t i = 0; i < mBlock; ++i)
+              for (int64_t j = 0; j < nBlock; ++j) {
+                Value old;
+                if (!fused)
+                  old = memref::LoadOp::create(b, output,
+                                               ValueRange{ms[i], ns[j]});
+                else if (group->bias)
+                  old =
+                      memref::LoadOp::create(b, group->bias, ValueRange{ns[j]});
+                else
+                  old = arith::ConstantOp::create(b, b.getF32FloatAttr(0.0));
+                Value sum = vector::ReductionOp::create(
+                    b, vector::CombiningKind::ADD, accs[i * nBlock + j], old);
+                if (fused && group->relu)
+                  sum = arith::MaximumFOp::create(
+                      b, sum,
+                      arith::ConstantOp::create(b, b.getF32FloatAttr(0.0)));
+                memref::StoreOp::create(b, sum, fused ? group->result : output,
+                                        ValueRange{ms[i], ns[j]});
+              }
+          });
       return SmallVector<Value>();
     });
     eraseComputedOps(rewriter, op, fused ? &*group : nullptr);
@@ -628,8 +648,8 @@ struct LowerToMicroKernelsPass
             .Default(std::nullopt);
     if (!lanes) {
       getOperation()->emitError()
-          << "conv-lanes must be auto, columns or channels, not '"
-          << convLanes << "'";
+          << "conv-lanes must be auto, columns or channels, not '" << convLanes
+          << "'";
       return signalPassFailure();
     }
     KernelShape shape{vectorWidth,    convRows,         matmulRegisters,

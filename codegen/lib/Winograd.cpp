@@ -350,9 +350,9 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     auto tileLanes = [&](ImplicitLocOpBuilder &b, Value t0) {
       // t0 = firstImage * tiles + local0; lane i is tile local0 + i of
       // image firstImage, or of a later one past the image's last tile.
-      Value firstImage = arith::DivUIOp::create(b, t0, index(b, tiles));
+      Value firstImage = arith::DivUIOp::create(b, t0, indexConstant(b, tiles));
       Value local0 = arith::SubIOp::create(
-          b, t0, arith::MulIOp::create(b, firstImage, index(b, tiles)));
+          b, t0, arith::MulIOp::create(b, firstImage, indexConstant(b, tiles)));
       Value first = vector::BroadcastOp::create(
           b, iota.getType(),
           arith::IndexCastOp::create(b, b.getI32Type(), local0));
@@ -369,9 +369,9 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
       Value remaining = arith::MaxSIOp::create(
           b,
           arith::MinSIOp::create(
-              b, arith::SubIOp::create(b, index(b, totalTiles), t0),
-              index(b, width)),
-          index(b, 0));
+              b, arith::SubIOp::create(b, indexConstant(b, totalTiles), t0),
+              indexConstant(b, width)),
+          indexConstant(b, 0));
       Value valid = arith::CmpIOp::create(
           b, arith::CmpIPredicate::ult, iota,
           vector::BroadcastOp::create(
@@ -443,11 +443,13 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
       int64_t icBlock = ic / icBlocks;
       buildBlockLoop(
           b, chunkVectors * icBlocks, work, [&](auto &b, Value item) {
-            Value j = arith::DivUIOp::create(b, item, index(b, icBlocks));
-            Value firstChannel = affine(
-                b, {}, arith::RemUIOp::create(b, item, index(b, icBlocks)),
+            Value j =
+                arith::DivUIOp::create(b, item, indexConstant(b, icBlocks));
+            Value firstChannel = affineIndex(
+                b, {},
+                arith::RemUIOp::create(b, item, indexConstant(b, icBlocks)),
                 icBlock);
-            Value column = affine(b, {}, j, width);
+            Value column = affineIndex(b, {}, j, width);
             TileLanes lanes =
                 tileLanes(b, arith::AddIOp::create(b, tBase, column));
             int64_t inPlane = in[2] * in[3];
@@ -461,9 +463,9 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
               }
             buildLoop(b, icBlock, 1, {}, [&](auto &b, Value i, ValueRange) {
               Value channel = arith::AddIOp::create(b, firstChannel, i);
-              Value plane =
-                  affine(b, affine(b, {}, lanes.firstImage, ic * inPlane),
-                         channel, inPlane);
+              Value plane = affineIndex(
+                  b, affineIndex(b, {}, lanes.firstImage, ic * inPlane),
+                  channel, inPlane);
               SmallVector<Value> d;
               for (int64_t k = 0; k < elements; ++k)
                 d.push_back(vector::GatherOp::create(
@@ -474,7 +476,7 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
               for (int64_t xi = 0; xi < elements; ++xi)
                 vector::StoreOp::create(
                     b, transformed[xi], v,
-                    ValueRange{slot, index(b, xi), channel, column});
+                    ValueRange{slot, indexConstant(b, xi), channel, column});
               return SmallVector<Value>();
             });
           });
@@ -490,8 +492,10 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
           b, elements * ocBlocks,
           parallel ? elements * oc * ic * chunkTiles : 0,
           [&](auto &b, Value item) {
-            Value xi = arith::DivUIOp::create(b, item, index(b, ocBlocks));
-            Value ocb = arith::RemUIOp::create(b, item, index(b, ocBlocks));
+            Value xi =
+                arith::DivUIOp::create(b, item, indexConstant(b, ocBlocks));
+            Value ocb =
+                arith::RemUIOp::create(b, item, indexConstant(b, ocBlocks));
             auto emitGroup = [&](ImplicitLocOpBuilder &b, Value t0,
                                  int64_t vectors) {
               SmallVector<Value> ts = indexSequence(b, t0, vectors, width);
@@ -506,10 +510,11 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
                     // U: prefetches do not fault).
                     memref::PrefetchOp::create(
                         b, u,
-                        ValueRange{xi, ocb,
-                                   arith::AddIOp::create(
-                                       b, channel, index(b, prefetchSteps)),
-                                   index(b, 0)},
+                        ValueRange{
+                            xi, ocb,
+                            arith::AddIOp::create(
+                                b, channel, indexConstant(b, prefetchSteps)),
+                            indexConstant(b, 0)},
                         /*isWrite=*/false, /*localityHint=*/3,
                         /*isDataCache=*/true);
                     for (Value t : ts)
@@ -517,11 +522,12 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
                           b, vectorType, v, ValueRange{slot, xi, channel, t}));
                     for (int64_t r = 0; r < rows; ++r)
                       us.push_back(memref::LoadOp::create(
-                          b, u, ValueRange{xi, ocb, channel, index(b, r)}));
+                          b, u,
+                          ValueRange{xi, ocb, channel, indexConstant(b, r)}));
                     return accumulateOuterProduct(b, vectorType, us, xs, accs);
                   });
               SmallVector<Value> channels =
-                  indexSequence(b, affine(b, {}, ocb, rows), rows);
+                  indexSequence(b, affineIndex(b, {}, ocb, rows), rows);
               for (auto [r, channel] : llvm::enumerate(channels))
                 for (int64_t c = 0; c < vectors; ++c)
                   vector::StoreOp::create(b, accs[r * vectors + c], products,
@@ -536,7 +542,7 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
                           return SmallVector<Value>();
                         });
             if (chunkVectors % columns)
-              emitGroup(b, index(b, fullGroups * groupTiles),
+              emitGroup(b, indexConstant(b, fullGroups * groupTiles),
                         chunkVectors % columns);
           });
     };
@@ -593,19 +599,20 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
                   memref::LoadOp::create(b, group->bias, ValueRange{channel}));
             buildLoop(
                 b, chunkVectors, 1, {}, [&](auto &b, Value j, ValueRange) {
-                  Value column = affine(b, {}, j, width);
+                  Value column = affineIndex(b, {}, j, width);
                   SmallVector<Value> sums;
                   for (int64_t xi = 0; xi < elements; ++xi)
                     sums.push_back(vector::LoadOp::create(
                         b, vectorType, products,
-                        ValueRange{slot, index(b, xi), channel, column}));
+                        ValueRange{slot, indexConstant(b, xi), channel,
+                                   column}));
                   SmallVector<Value> y =
                       sandwich(b, vectorType, w.at, m, a, sums);
                   TileLanes lanes =
                       tileLanes(b, arith::AddIOp::create(b, tBase, column));
-                  Value plane =
-                      affine(b, affine(b, {}, lanes.firstImage, oc * outPlane),
-                             channel, outPlane);
+                  Value plane = affineIndex(
+                      b, affineIndex(b, {}, lanes.firstImage, oc * outPlane),
+                      channel, outPlane);
                   if (fused) {
                     for (Value &value : y) {
                       if (bias)
@@ -655,10 +662,11 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
           b, slots, std::numeric_limits<int64_t>::max(),
           [&](auto &b, Value slot) {
             scf::ForOp::create(
-                b, slot, index(b, chunks), index(b, slots), ValueRange{},
+                b, slot, indexConstant(b, chunks), indexConstant(b, slots),
+                ValueRange{},
                 [&](OpBuilder &nested, Location loc, Value chunk, ValueRange) {
                   ImplicitLocOpBuilder b(loc, nested);
-                  runChunk(b, affine(b, {}, chunk, chunkTiles), slot,
+                  runChunk(b, affineIndex(b, {}, chunk, chunkTiles), slot,
                            /*parallel=*/false);
                   scf::YieldOp::create(b);
                 });
@@ -666,7 +674,7 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     } else {
       buildLoop(b, chunks * chunkTiles, chunkTiles, {},
                 [&](auto &b, Value tBase, ValueRange) {
-                  runChunk(b, tBase, index(b, 0), /*parallel=*/true);
+                  runChunk(b, tBase, indexConstant(b, 0), /*parallel=*/true);
                   return SmallVector<Value>();
                 });
     }
@@ -674,8 +682,9 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
       buildBlockLoop(
           b, out[0] * oc, out[0] * oc * oh * ow * kGatherWork,
           [&](auto &b, Value plane) {
-            Value n = arith::DivUIOp::create(b, plane, index(b, oc));
-            Value channel = arith::RemUIOp::create(b, plane, index(b, oc));
+            Value n = arith::DivUIOp::create(b, plane, indexConstant(b, oc));
+            Value channel =
+                arith::RemUIOp::create(b, plane, indexConstant(b, oc));
             emitPooledRows(b, n, channel, /*rows=*/1, width, *group, scratch,
                            /*ring=*/0, {}, /*scratchBlock=*/plane);
           });
