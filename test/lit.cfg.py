@@ -69,6 +69,14 @@ if (shutil.which("aarch64-linux-gnu-gcc") and shutil.which("qemu-aarch64")
 if shutil.which("dot"):
     config.available_features.add("graphviz")
 
+# Source formatting (test/style): clang-format 22 exactly, as other versions
+# format some constructs differently.
+clang_format = (shutil.which("clang-format-22") or
+                shutil.which("clang-format", path="/usr/lib/llvm-22/bin"))
+if clang_format:
+    config.available_features.add("clang-format-22")
+    config.substitutions.append(("%clang_format", clang_format))
+
 # The ONNX frontend's tests build models with the onnx package (python3-onnx)
 # and need a kilnc built with ONNX support; the conformance test needs ONNX's
 # backend test data (libonnx-testdata).

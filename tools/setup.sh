@@ -27,6 +27,8 @@ packages=(
   libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata python3-onnx
   # Hardening: sanitizer and libFuzzer runtimes, memcheck for compiled models.
   libclang-rt-22-dev valgrind
+  # The C and C++ sources' formatting (test/style).
+  clang-format-22
 )
 
 missing=()

@@ -1,14 +1,20 @@
-/* The benchmark's own roofline numbers: peak FP32 FMA throughput and memory bandwidth.
+/* The benchmark's own roofline numbers: peak FP32 FMA throughput and memory
+ * bandwidth.
  *
- *   micro fma THREADS [SECONDS]      -> {"test":"fma","threads":T,"gflops":G,"isa":"avx512"}
- *   micro triad THREADS [MB_PER_ARRAY] -> {"test":"triad","threads":T,"gbps":B,...}
+ *   micro fma THREADS [SECONDS]
+ *     -> {"test":"fma","threads":T,"gflops":G,"isa":"avx512"}
+ *   micro triad THREADS [MB_PER_ARRAY]
+ *     -> {"test":"triad","threads":T,"gbps":B,...}
  *
- * fma: each thread runs NACC independent chains of vector FMAs (acc = acc*x + y) held in
- * registers, enough to cover the FMA latency on two FMA ports; FLOPs = 2 * lanes per FMA.
- * The best of several timed repeats is reported (peak = what the core can do).
- * triad: STREAM's a[i] = b[i] + s*c[i] on doubles, arrays far larger than the caches,
- * split across threads (each thread first-touches its own part); bytes = 3 * 8 * N
- * (STREAM's convention: the write-allocate traffic is not counted). Best of the repeats.
+ * fma: each thread runs NACC independent chains of vector FMAs
+ * (acc = acc * x + y) held in registers, enough to cover the FMA latency on
+ * two FMA ports; FLOPs = 2 * lanes per FMA. The best of several timed repeats
+ * is reported (peak = what the core can do).
+ *
+ * triad: STREAM's a[i] = b[i] + s * c[i] on doubles, arrays far larger than
+ * the caches, split across threads (each thread first-touches its own part);
+ * bytes = 3 * 8 * N (STREAM's convention: the write-allocate traffic is not
+ * counted). Best of the repeats.
  *
  * Build: cc -O2 -march=native -pthread micro.c -o micro
  */
@@ -33,7 +39,8 @@ static double now(void) {
 static void pin(int i) {
   cpu_set_t set;
   long n = sysconf(_SC_NPROCESSORS_ONLN);
-  if (n <= 0) return;
+  if (n <= 0)
+    return;
   CPU_ZERO(&set);
   CPU_SET(i % n, &set);
   pthread_setaffinity_np(pthread_self(), sizeof set, &set);
@@ -42,7 +49,7 @@ static void pin(int i) {
 static pthread_barrier_t barrier;
 static int nthreads;
 
-/* ---- FMA ---------------------------------------------------------------------- */
+/* ---- FMA ----------------------------------------------------------------- */
 
 #if defined(__AVX512F__)
 #define ISA "avx512"
@@ -84,17 +91,20 @@ static volatile float fma_sink;
 static float fma_kernel(long iters) {
   vec acc[NACC];
   vec x = VSET(0.9999999f), y = VSET(1e-7f);
-  for (int i = 0; i < NACC; i++) acc[i] = VSET((float)i);
+  for (int i = 0; i < NACC; i++)
+    acc[i] = VSET((float)i);
   for (long it = 0; it < iters; it++) {
 #pragma GCC unroll 32
-    for (int i = 0; i < NACC; i++) acc[i] = VFMA(acc[i], x, y);
+    for (int i = 0; i < NACC; i++)
+      acc[i] = VFMA(acc[i], x, y);
 #if defined(__AVX512F__) || defined(__AVX2__)
-    /* Keep the compiler from merging iterations or hoisting: nothing needed, the
-       chains are loop-carried. */
+    /* Keep the compiler from merging iterations or hoisting: nothing needed,
+       the chains are loop-carried. */
 #endif
   }
   vec s = acc[0];
-  for (int i = 1; i < NACC; i++) s = VADD(s, acc[i]);
+  for (int i = 1; i < NACC; i++)
+    s = VADD(s, acc[i]);
   return VSUM(s);
 }
 
@@ -111,12 +121,14 @@ static void *fma_thread(void *arg) {
 static double run_threads(void *(*fn)(void *)) {
   pthread_t th[256];
   pthread_barrier_init(&barrier, NULL, nthreads + 1);
-  for (int i = 0; i < nthreads; i++) pthread_create(&th[i], NULL, fn, (void *)(long)i);
+  for (int i = 0; i < nthreads; i++)
+    pthread_create(&th[i], NULL, fn, (void *)(long)i);
   pthread_barrier_wait(&barrier);
   double t0 = now();
   pthread_barrier_wait(&barrier);
   double t = now() - t0;
-  for (int i = 0; i < nthreads; i++) pthread_join(th[i], NULL);
+  for (int i = 0; i < nthreads; i++)
+    pthread_join(th[i], NULL);
   pthread_barrier_destroy(&barrier);
   return t;
 }
@@ -138,14 +150,17 @@ static int bench_fma(double seconds) {
   for (int rep = 0; rep < 5; rep++) {
     double t = run_threads(fma_thread);
     double g = 2.0 * LANES * NACC * (double)fma_iters * nthreads / t * 1e-9;
-    if (g > best) best = g;
+    if (g > best)
+      best = g;
   }
-  printf("{\"test\":\"fma\",\"threads\":%d,\"gflops\":%.2f,\"isa\":\"%s\",\"lanes\":%d,"
-         "\"chains\":%d}\n", nthreads, best, ISA, LANES, NACC);
+  printf("{\"test\":\"fma\",\"threads\":%d,\"gflops\":%.2f,\"isa\":\"%s\","
+         "\"lanes\":%d,"
+         "\"chains\":%d}\n",
+         nthreads, best, ISA, LANES, NACC);
   return 0;
 }
 
-/* ---- triad -------------------------------------------------------------------- */
+/* ---- triad --------------------------------------------------------------- */
 
 static double *A, *B, *C;
 static long N;
@@ -161,10 +176,15 @@ static void *triad_thread(void *arg) {
   long lo, hi;
   pin(id);
   range(id, &lo, &hi);
-  for (long i = lo; i < hi; i++) { A[i] = 0; B[i] = 1.0; C[i] = 2.0; }  /* first touch */
+  for (long i = lo; i < hi; i++) {
+    A[i] = 0;
+    B[i] = 1.0;
+    C[i] = 2.0;
+  } /* first touch */
   pthread_barrier_wait(&barrier);
   const double s = 3.0;
-  for (long i = lo; i < hi; i++) A[i] = B[i] + s * C[i];
+  for (long i = lo; i < hi; i++)
+    A[i] = B[i] + s * C[i];
   pthread_barrier_wait(&barrier);
   return NULL;
 }
@@ -176,7 +196,8 @@ static void *triad_again(void *arg) {
   range(id, &lo, &hi);
   pthread_barrier_wait(&barrier);
   const double s = 3.0;
-  for (long i = lo; i < hi; i++) A[i] = B[i] + s * C[i];
+  for (long i = lo; i < hi; i++)
+    A[i] = B[i] + s * C[i];
   pthread_barrier_wait(&barrier);
   return NULL;
 }
@@ -186,18 +207,26 @@ static int bench_triad(long mb) {
   A = aligned_alloc(64, N * sizeof(double));
   B = aligned_alloc(64, N * sizeof(double));
   C = aligned_alloc(64, N * sizeof(double));
-  if (!A || !B || !C) { fprintf(stderr, "micro: out of memory\n"); return 1; }
+  if (!A || !B || !C) {
+    fprintf(stderr, "micro: out of memory\n");
+    return 1;
+  }
   run_threads(triad_thread);
   double best = 0;
   for (int rep = 0; rep < 6; rep++) {
     double t = run_threads(triad_again);
     double g = 3.0 * sizeof(double) * N / t * 1e-9;
-    if (g > best) best = g;
+    if (g > best)
+      best = g;
   }
   double check = A[N / 2];
-  printf("{\"test\":\"triad\",\"threads\":%d,\"gbps\":%.2f,\"mb_per_array\":%ld,"
-         "\"check\":%.1f}\n", nthreads, best, mb, check);
-  free(A); free(B); free(C);
+  printf(
+      "{\"test\":\"triad\",\"threads\":%d,\"gbps\":%.2f,\"mb_per_array\":%ld,"
+      "\"check\":%.1f}\n",
+      nthreads, best, mb, check);
+  free(A);
+  free(B);
+  free(C);
   return 0;
 }
 
@@ -207,9 +236,14 @@ int main(int argc, char **argv) {
     return 2;
   }
   nthreads = atoi(argv[2]);
-  if (nthreads < 1 || nthreads > 256) { fprintf(stderr, "micro: bad THREADS\n"); return 2; }
-  if (!strcmp(argv[1], "fma")) return bench_fma(argc > 3 ? atof(argv[3]) : 1.0);
-  if (!strcmp(argv[1], "triad")) return bench_triad(argc > 3 ? atol(argv[3]) : 512);
+  if (nthreads < 1 || nthreads > 256) {
+    fprintf(stderr, "micro: bad THREADS\n");
+    return 2;
+  }
+  if (!strcmp(argv[1], "fma"))
+    return bench_fma(argc > 3 ? atof(argv[3]) : 1.0);
+  if (!strcmp(argv[1], "triad"))
+    return bench_triad(argc > 3 ? atol(argv[3]) : 512);
   fprintf(stderr, "micro: unknown test %s\n", argv[1]);
   return 2;
 }

@@ -98,8 +98,7 @@ FailureOr<FusionGroup> matchFusionGroup(linalg::LinalgOp anchor) {
   for (Operation &op : *anchor->getBlock())
     if (op.getAttr(nn::kFusionGroupAttrName) == groupAttr)
       group.ops.push_back(&op);
-  llvm::SmallPtrSet<Operation *, 8> members(group.ops.begin(),
-                                            group.ops.end());
+  llvm::SmallPtrSet<Operation *, 8> members(group.ops.begin(), group.ops.end());
   size_t expected = 1; // The anchor.
 
   // The anchor's output starts as the bias broadcast or zeros.
@@ -107,7 +106,8 @@ FailureOr<FusionGroup> matchFusionGroup(linalg::LinalgOp anchor) {
   int64_t rank = cast<MemRefType>(accumulator.getType()).getRank();
   if (!isDenseF32(accumulator, rank))
     return failure();
-  if (auto broadcast = findWriter<linalg::BroadcastOp>(group.ops, accumulator)) {
+  if (auto broadcast =
+          findWriter<linalg::BroadcastOp>(group.ops, accumulator)) {
     // The bias indexes the channel (NCHW) or feature (NF) dimension.
     SmallVector<int64_t> broadcastDims =
         rank == 4 ? SmallVector<int64_t>{0, 2, 3} : SmallVector<int64_t>{0};
@@ -205,9 +205,8 @@ FailureOr<FusionGroup> matchFusionGroup(linalg::LinalgOp anchor) {
     if (!linalgOp)
       return failure();
     for (Value written : linalgOp.getDpsInits())
-      if (written != current &&
-          (!written.getDefiningOp<memref::AllocOp>() ||
-           !usedOnlyBy(written, members)))
+      if (written != current && (!written.getDefiningOp<memref::AllocOp>() ||
+                                 !usedOnlyBy(written, members)))
         return failure();
   }
   return group;

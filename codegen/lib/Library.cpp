@@ -130,9 +130,7 @@ private:
       llvm::GlobalVariable *slot =
           module.getGlobalVariable(kWeightsSlotSymbol, true);
       forward("create", i32, {i32, ptr}, "kiln_context_create_with_weights",
-              [&](Args &args) {
-                args.insert(args.begin(), {desc, slot});
-              });
+              [&](Args &args) { args.insert(args.begin(), {desc, slot}); });
       forward("load_weights", i32, {ptr}, "kiln_weights_load", [&](Args &args) {
         args.insert(args.begin(), slot);
         args.push_back(llvm::ConstantInt::get(i64, weights->bytes));

@@ -63,10 +63,12 @@ mlir::Value packRowBlocks(mlir::PatternRewriter &rewriter, mlir::Location loc,
 /// Replaces `op` (with its fused group, if intact) by the channel-lane
 /// kernel when its cost model expects it to be faster than the direct
 /// kernel; fails, changing nothing, otherwise.
-mlir::LogicalResult lowerConvWithChannelLanes(
-    mlir::linalg::Conv2DNchwFchwOp op, mlir::Value input, mlir::Value filter,
-    mlir::Value output, mlir::PatternRewriter &rewriter,
-    const KernelShape &shape);
+mlir::LogicalResult lowerConvWithChannelLanes(mlir::linalg::Conv2DNchwFchwOp op,
+                                              mlir::Value input,
+                                              mlir::Value filter,
+                                              mlir::Value output,
+                                              mlir::PatternRewriter &rewriter,
+                                              const KernelShape &shape);
 
 } // namespace kiln::kernels
 

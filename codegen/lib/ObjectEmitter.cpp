@@ -137,9 +137,9 @@ CacheSizes getCacheSizes(const TargetOptions &options) {
     sizes = {int64_t(64) << 10, int64_t(1) << 20};
   else
     sizes = {int64_t(32) << 10, int64_t(1) << 20};
-  bool host = options.cpu == "native" &&
-              llvm::Triple(llvm::sys::getProcessTriple()).getArch() ==
-                  triple.getArch();
+  bool host =
+      options.cpu == "native" &&
+      llvm::Triple(llvm::sys::getProcessTriple()).getArch() == triple.getArch();
 #if defined(_SC_LEVEL1_DCACHE_SIZE) && defined(_SC_LEVEL2_CACHE_SIZE)
   // glibc reads these from CPUID (x86) or sysfs; 0 or -1 when unknown.
   if (host) {
@@ -178,11 +178,12 @@ static mlir::DenseI64ArrayAttr getShapeAttr(mlir::ModuleOp module,
 
 /// Adds `const kiln_model_desc kiln_model = {name, in rank, in shape, out
 /// rank, out shape, workspace bytes, entry}` (runtime/include/kiln/runtime.h).
-static void addDescriptor(llvm::Module &module, StringRef modelName,
-                          llvm::ArrayRef<int64_t> inputShape,
-                          llvm::ArrayRef<int64_t> outputShape,
-                          int64_t workspaceBytes, llvm::Function *entry,
-                          llvm::ArrayRef<std::pair<std::string, int64_t>> layers) {
+static void
+addDescriptor(llvm::Module &module, StringRef modelName,
+              llvm::ArrayRef<int64_t> inputShape,
+              llvm::ArrayRef<int64_t> outputShape, int64_t workspaceBytes,
+              llvm::Function *entry,
+              llvm::ArrayRef<std::pair<std::string, int64_t>> layers) {
   llvm::LLVMContext &context = module.getContext();
   auto *i64 = llvm::Type::getInt64Ty(context);
   auto *ptr = llvm::PointerType::getUnqual(context);

@@ -8,8 +8,8 @@
 #include "kiln/Dialect/NN/Shapes.h"
 
 #include "mlir/IR/Builders.h"
-#include "llvm/Support/CheckedArithmetic.h"
 #include "mlir/IR/OpImplementation.h"
+#include "llvm/Support/CheckedArithmetic.h"
 
 using namespace mlir;
 using namespace kiln;
@@ -23,9 +23,9 @@ static LogicalResult verifyRank(Operation *op, Value value, StringRef what,
                                 int64_t rank) {
   int64_t found = cast<RankedTensorType>(value.getType()).getRank();
   if (found != rank)
-    return op->emitOpError() << "expects " << what << " of rank " << rank
-                             << ", found rank " << found << " ("
-                             << formatShape(shapeOf(value)) << ")";
+    return op->emitOpError()
+           << "expects " << what << " of rank " << rank << ", found rank "
+           << found << " (" << formatShape(shapeOf(value)) << ")";
   return success();
 }
 
@@ -58,8 +58,8 @@ static LogicalResult verifyResultShape(Operation *op,
 static LogicalResult verifyPositivePair(Operation *op, StringRef name,
                                         ArrayRef<int64_t> values) {
   if (values.size() != 2)
-    return op->emitOpError() << name << " needs 2 values [h, w], found "
-                             << values.size();
+    return op->emitOpError()
+           << name << " needs 2 values [h, w], found " << values.size();
   for (int64_t v : values)
     if (v <= 0)
       return op->emitOpError() << name << " must be positive, found " << v;
@@ -86,12 +86,12 @@ windowOutput(Operation *op, ArrayRef<int64_t> inputShape,
              bool ceilMode) {
   int64_t out[2];
   for (int i = 0; i < 2; ++i) {
-    WindowDim d{inputShape[2 + i], kernel[i],      stride[i], padding[i],
+    WindowDim d{inputShape[2 + i], kernel[i],   stride[i], padding[i],
                 padding[2 + i],    dilation[i], ceilMode};
     std::optional<int64_t> size = windowOutputSize(d);
     if (!size)
-      return op->emitOpError() << "window arithmetic overflows on dimension "
-                               << 2 + i;
+      return op->emitOpError()
+             << "window arithmetic overflows on dimension " << 2 + i;
     if (*size <= 0)
       return op->emitOpError()
              << "window of " << kernel[i] << " (dilation " << dilation[i]
@@ -122,13 +122,13 @@ verifyConvolution(Operation *op, Value input, Value weight, Value bias,
     return op->emitOpError() << "groups must be positive, found " << groups;
   ArrayRef<int64_t> in = shapeOf(input), w = shapeOf(weight);
   if (in[1] % groups != 0)
-    return op->emitOpError() << "groups (" << groups
-                             << ") must divide the input channels (" << in[1]
-                             << ")";
+    return op->emitOpError()
+           << "groups (" << groups << ") must divide the input channels ("
+           << in[1] << ")";
   if (w[0] % groups != 0)
-    return op->emitOpError() << "groups (" << groups
-                             << ") must divide the output channels (" << w[0]
-                             << ")";
+    return op->emitOpError()
+           << "groups (" << groups << ") must divide the output channels ("
+           << w[0] << ")";
   if (failed(verifyDim(op, weight, "weight", 1, in[1] / groups)))
     return failure();
   if (bias && (failed(verifyRank(op, bias, "bias", 1)) ||
@@ -143,9 +143,9 @@ verifyConvolution(Operation *op, Value input, Value weight, Value bias,
 }
 
 LogicalResult Conv2DOp::verify() {
-  FailureOr<SmallVector<int64_t, 4>> shape = verifyConvolution(
-      getOperation(), getInput(), getWeight(), getBias(), getStride(),
-      getPadding(), getDilation(), getGroups());
+  FailureOr<SmallVector<int64_t, 4>> shape =
+      verifyConvolution(getOperation(), getInput(), getWeight(), getBias(),
+                        getStride(), getPadding(), getDilation(), getGroups());
   if (failed(shape))
     return failure();
   return verifyResultShape(getOperation(), *shape);
@@ -160,10 +160,9 @@ SmallVector<int64_t, 4> FusedConv2DOp::getConvolutionShape() {
   SmallVector<int64_t, 4> shape = {in[0], w[0], 0, 0};
   for (int i = 0; i < 2; ++i) {
     int64_t span = getDilation()[i] * (w[2 + i] - 1) + 1;
-    shape[2 + i] =
-        (in[2 + i] + getPadding()[i] + getPadding()[2 + i] - span) /
-            getStride()[i] +
-        1;
+    shape[2 + i] = (in[2 + i] + getPadding()[i] + getPadding()[2 + i] - span) /
+                       getStride()[i] +
+                   1;
   }
   return shape;
 }
@@ -182,8 +181,8 @@ LogicalResult FusedConv2DOp::verify() {
     return verifyResultShape(op, *shape);
   }
   if (*pool != "max" && *pool != "avg")
-    return emitOpError() << "pool must be \"max\" or \"avg\", found \""
-                         << *pool << "\"";
+    return emitOpError() << "pool must be \"max\" or \"avg\", found \"" << *pool
+                         << "\"";
   if (!getPoolKernel() || !getPoolStride())
     return emitOpError() << "needs a pool kernel and a pool stride";
   ArrayRef<int64_t> kernel = *getPoolKernel(), stride = *getPoolStride();
@@ -223,15 +222,13 @@ verifyLinear(Operation *op, Value input, Value weight, Value bias) {
 LogicalResult LinearOp::verify() {
   FailureOr<SmallVector<int64_t, 2>> shape =
       verifyLinear(getOperation(), getInput(), getWeight(), getBias());
-  return failed(shape) ? failure()
-                       : verifyResultShape(getOperation(), *shape);
+  return failed(shape) ? failure() : verifyResultShape(getOperation(), *shape);
 }
 
 LogicalResult FusedLinearOp::verify() {
   FailureOr<SmallVector<int64_t, 2>> shape =
       verifyLinear(getOperation(), getInput(), getWeight(), getBias());
-  return failed(shape) ? failure()
-                       : verifyResultShape(getOperation(), *shape);
+  return failed(shape) ? failure() : verifyResultShape(getOperation(), *shape);
 }
 
 //===----------------------------------------------------------------------===//
@@ -301,8 +298,8 @@ LogicalResult AdaptiveAvgPool2DOp::verify() {
   ArrayRef<int64_t> in = shapeOf(getInput()), out = shapeOf(getResult());
   for (int dim = 2; dim < 4; ++dim)
     if (out[dim] <= 0)
-      return emitOpError() << "output size must be positive, found "
-                           << out[dim] << " in dimension " << dim;
+      return emitOpError() << "output size must be positive, found " << out[dim]
+                           << " in dimension " << dim;
   return verifyResultShape(op, {in[0], in[1], out[2], out[3]});
 }
 

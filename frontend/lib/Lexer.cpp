@@ -27,12 +27,13 @@ llvm::SmallVector<TokenLine> kiln::frontend::lexSpec(llvm::StringRef buffer) {
       while (p != end && *p != '\n')
         ++p;
     } else if (c == '{' || c == '}') {
-      current.push_back({llvm::StringRef(p, 1), llvm::SMLoc::getFromPointer(p)});
+      current.push_back(
+          {llvm::StringRef(p, 1), llvm::SMLoc::getFromPointer(p)});
       ++p;
     } else {
       const char *start = p;
-      while (p != end && !isSpace(*p) && *p != '\n' && *p != '#' &&
-             *p != '{' && *p != '}')
+      while (p != end && !isSpace(*p) && *p != '\n' && *p != '#' && *p != '{' &&
+             *p != '}')
         ++p;
       current.push_back({llvm::StringRef(start, p - start),
                          llvm::SMLoc::getFromPointer(start)});

@@ -43,8 +43,7 @@ private:
     if (!bufferId)
       return builder.getUnknownLoc();
     auto [line, column] = sourceMgr.getLineAndColumn(smLoc, bufferId);
-    StringRef file =
-        sourceMgr.getMemoryBuffer(bufferId)->getBufferIdentifier();
+    StringRef file = sourceMgr.getMemoryBuffer(bufferId)->getBufferIdentifier();
     return FileLineColLoc::get(&context, file, line, column);
   }
 
@@ -166,8 +165,8 @@ Value MLIRGen::emitConv(const LayerAST &layer, Value input) {
     return {};
   ArrayRef<int64_t> in = shapeOf(input);
   int64_t groups = layer.groups;
-  llvm::SMLoc groupsLoc = layer.groupsLoc.isValid() ? layer.groupsLoc
-                                                    : layer.loc;
+  llvm::SMLoc groupsLoc =
+      layer.groupsLoc.isValid() ? layer.groupsLoc : layer.loc;
   if (in[1] % groups != 0) {
     emitError(loc(groupsLoc))
         << "groups=" << groups << " must divide the " << in[1]
@@ -211,22 +210,20 @@ Value MLIRGen::emitConv(const LayerAST &layer, Value input) {
   }
   SmallVector<int64_t> weightShape = {layer.outFeatures, in[1] / groups,
                                       kernel[0], kernel[1]};
-  SmallVector<int64_t> resultShape = {in[0], layer.outFeatures, out[0],
-                                      out[1]};
+  SmallVector<int64_t> resultShape = {in[0], layer.outFeatures, out[0], out[1]};
   if (!checkSize(resultShape, "conv2d output", sizeLoc(layer)))
     return {};
   // fan_in = in/groups * kh * kw; the weight's size check bounds it.
   if (!checkSize(weightShape, "parameter '" + layer.paramPrefix + ".weight'",
                  sizeLoc(layer)))
     return {};
-  auto params = weightAndBias(layer, weightShape,
-                              weightShape[1] * kernel[0] * kernel[1]);
+  auto params =
+      weightAndBias(layer, weightShape, weightShape[1] * kernel[0] * kernel[1]);
   if (!params)
     return {};
   return nn::Conv2DOp::create(
       builder, loc(layer.loc), tensorType(resultShape), input, params->first,
-      params->second,
-      builder.getDenseI64ArrayAttr({stride[0], stride[1]}),
+      params->second, builder.getDenseI64ArrayAttr({stride[0], stride[1]}),
       builder.getDenseI64ArrayAttr({pad[0], pad[1], pad[0], pad[1]}),
       builder.getDenseI64ArrayAttr({dilation[0], dilation[1]}),
       builder.getI64IntegerAttr(groups));

@@ -36,19 +36,32 @@ static constexpr size_t kMaxBlockDepth = 64;
 
 llvm::StringRef kiln::frontend::layerKindName(LayerKind kind) {
   switch (kind) {
-  case LayerKind::Conv2D: return "conv2d";
-  case LayerKind::Linear: return "linear";
-  case LayerKind::ReLU: return "relu";
-  case LayerKind::Sigmoid: return "sigmoid";
-  case LayerKind::Tanh: return "tanh";
-  case LayerKind::MaxPool: return "maxpool";
-  case LayerKind::AvgPool: return "avgpool";
-  case LayerKind::AdaptiveAvgPool: return "adaptive_avgpool";
-  case LayerKind::LRN: return "lrn";
-  case LayerKind::BatchNorm: return "batchnorm";
-  case LayerKind::Dropout: return "dropout";
-  case LayerKind::Flatten: return "flatten";
-  case LayerKind::Softmax: return "softmax";
+  case LayerKind::Conv2D:
+    return "conv2d";
+  case LayerKind::Linear:
+    return "linear";
+  case LayerKind::ReLU:
+    return "relu";
+  case LayerKind::Sigmoid:
+    return "sigmoid";
+  case LayerKind::Tanh:
+    return "tanh";
+  case LayerKind::MaxPool:
+    return "maxpool";
+  case LayerKind::AvgPool:
+    return "avgpool";
+  case LayerKind::AdaptiveAvgPool:
+    return "adaptive_avgpool";
+  case LayerKind::LRN:
+    return "lrn";
+  case LayerKind::BatchNorm:
+    return "batchnorm";
+  case LayerKind::Dropout:
+    return "dropout";
+  case LayerKind::Flatten:
+    return "flatten";
+  case LayerKind::Softmax:
+    return "softmax";
   }
   llvm_unreachable("unknown layer kind");
 }
@@ -173,13 +186,20 @@ llvm::ArrayRef<KeySpec> keysOf(LayerKind kind) {
                                 {"k", ValueForm::Float}};
   static const KeySpec batchNorm[] = {{"eps", ValueForm::Float}};
   switch (kind) {
-  case LayerKind::Conv2D: return conv;
-  case LayerKind::Linear: return linear;
-  case LayerKind::MaxPool: return maxPool;
-  case LayerKind::AvgPool: return avgPool;
-  case LayerKind::LRN: return lrn;
-  case LayerKind::BatchNorm: return batchNorm;
-  default: return {};
+  case LayerKind::Conv2D:
+    return conv;
+  case LayerKind::Linear:
+    return linear;
+  case LayerKind::MaxPool:
+    return maxPool;
+  case LayerKind::AvgPool:
+    return avgPool;
+  case LayerKind::LRN:
+    return lrn;
+  case LayerKind::BatchNorm:
+    return batchNorm;
+  default:
+    return {};
   }
 }
 

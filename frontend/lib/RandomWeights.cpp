@@ -1,4 +1,4 @@
-//===- RandomWeights.cpp - Seeded weights with PyTorch's init ranges -------===//
+//===- RandomWeights.cpp - Seeded weights in PyTorch's init ranges --------===//
 #include "kiln/Frontend/Weights.h"
 
 #include "mlir/IR/Diagnostics.h"

@@ -1,4 +1,4 @@
-//===- Safetensors.cpp - Read parameters from a safetensors file -----------===//
+//===- Safetensors.cpp - Read parameters from safetensors -----------------===//
 //
 // Format: an 8-byte little-endian header length N, N bytes of JSON mapping
 // each tensor name to {dtype, shape, data_offsets: [begin, end]} (offsets
@@ -112,8 +112,8 @@ public:
         out[i] = halfToFloat(llvm::support::endian::read16le(in + 2 * i));
         break;
       case DType::BF16: {
-        uint32_t bits =
-            (uint32_t)llvm::support::endian::read16le(in + 2 * i) << 16;
+        uint32_t bits = (uint32_t)llvm::support::endian::read16le(in + 2 * i)
+                        << 16;
         std::memcpy(&out[i], &bits, 4);
         break;
       }
@@ -200,8 +200,8 @@ kiln::frontend::openSafetensors(StringRef path) {
       llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
                                   /*RequiresNullTerminator=*/false);
   if (!file)
-    return fileError(path, "cannot read weights file: " +
-                               file.getError().message());
+    return fileError(path,
+                     "cannot read weights file: " + file.getError().message());
   std::shared_ptr<llvm::MemoryBuffer> buffer = std::move(*file);
   StringRef contents = buffer->getBuffer();
   if (contents.size() < 8)
@@ -271,8 +271,10 @@ kiln::frontend::openSafetensors(StringRef path) {
     // The size of a dtype Kiln does not know cannot be checked.
     if (elementSize != 0 && *bytes != *end - *begin)
       return bad("shape " + formatShape(entry.shape) + " of " + *dtypeName +
-                 " needs " + llvm::Twine(*bytes) + " bytes but data_offsets "
-                 "span " + llvm::Twine(*end - *begin));
+                 " needs " + llvm::Twine(*bytes) +
+                 " bytes but data_offsets "
+                 "span " +
+                 llvm::Twine(*end - *begin));
     entry.bytes = ArrayRef<char>(data.data() + *begin, *end - *begin);
     tensors[name] = std::move(entry);
   }

@@ -38,17 +38,18 @@ std::optional<FusedConvParts> getConvParts(Value value) {
     return std::nullopt;
   FusedConvParts parts;
   if (auto conv = value.getDefiningOp<nn::Conv2DOp>()) {
-    parts = {conv.getInput(),      conv.getWeight(),     conv.getBias(),
-             conv.getStrideAttr(), conv.getPaddingAttr(), conv.getDilationAttr(),
+    parts = {conv.getInput(),       conv.getWeight(),
+             conv.getBias(),        conv.getStrideAttr(),
+             conv.getPaddingAttr(), conv.getDilationAttr(),
              conv.getGroupsAttr()};
     return parts;
   }
   if (auto fused = value.getDefiningOp<nn::FusedConv2DOp>()) {
-    parts = {fused.getInput(),      fused.getWeight(),
-             fused.getBias(),       fused.getStrideAttr(),
-             fused.getPaddingAttr(), fused.getDilationAttr(),
-             fused.getGroupsAttr(), fused.getRelu(),
-             fused.getPoolAttr(),   fused.getPoolKernelAttr(),
+    parts = {fused.getInput(),         fused.getWeight(),
+             fused.getBias(),          fused.getStrideAttr(),
+             fused.getPaddingAttr(),   fused.getDilationAttr(),
+             fused.getGroupsAttr(),    fused.getRelu(),
+             fused.getPoolAttr(),      fused.getPoolKernelAttr(),
              fused.getPoolStrideAttr()};
     return parts;
   }
@@ -90,8 +91,7 @@ struct FuseReluIntoConv : OpRewritePattern<nn::ReluOp> {
 
 /// pool(conv) -> fused_conv2d with the pool, for pools without padding whose
 /// windows all lie inside the convolution's output.
-template <typename PoolOp>
-struct FusePoolIntoConv : OpRewritePattern<PoolOp> {
+template <typename PoolOp> struct FusePoolIntoConv : OpRewritePattern<PoolOp> {
   FusePoolIntoConv(MLIRContext *context, StringRef kind)
       : OpRewritePattern<PoolOp>(context), kind(kind) {}
 

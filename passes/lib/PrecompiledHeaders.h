@@ -14,8 +14,6 @@
 #ifndef KILN_PASSES_PRECOMPILEDHEADERS_H
 #define KILN_PASSES_PRECOMPILEDHEADERS_H
 
-#include "llvm/ADT/SmallBitVector.h"
-#include "llvm/Support/MathExtras.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -34,5 +32,7 @@
 #include "mlir/Support/LLVM.h"
 #include "mlir/Transforms/DialectConversion.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/ADT/SmallBitVector.h"
+#include "llvm/Support/MathExtras.h"
 
 #endif // KILN_PASSES_PRECOMPILEDHEADERS_H

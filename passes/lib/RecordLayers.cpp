@@ -28,7 +28,7 @@ int64_t mul(int64_t a, int64_t b) {
   bool overflow = false;
   uint64_t product = llvm::SaturatingMultiply<uint64_t>(a, b, &overflow);
   return overflow || product > uint64_t(INT64_MAX) ? INT64_MAX
-                                                    : int64_t(product);
+                                                   : int64_t(product);
 }
 
 int64_t numElements(Value value) {
@@ -51,9 +51,8 @@ std::pair<std::string, int64_t> describe(Operation *op) {
   std::string name = op->getName().stripDialect().str();
   Value result = op->getResult(0);
   if (auto conv = dyn_cast<nn::Conv2DOp>(op))
-    return {name, convolutionFlops(
-                      cast<ShapedType>(conv.getType()).getShape(),
-                      conv.getWeight())};
+    return {name, convolutionFlops(cast<ShapedType>(conv.getType()).getShape(),
+                                   conv.getWeight())};
   if (auto fused = dyn_cast<nn::FusedConv2DOp>(op)) {
     SmallVector<int64_t, 4> convShape = fused.getConvolutionShape();
     int64_t flops = convolutionFlops(convShape, fused.getWeight());

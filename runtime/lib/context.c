@@ -29,9 +29,8 @@ int kiln_context_create(const kiln_model_desc *model, int threads,
   atomic_flag_clear(&context->busy);
   int64_t bytes = model->workspace_bytes;
   if (bytes > 0) {
-    context->workspace = (uint64_t)bytes <= SIZE_MAX
-                             ? kiln_alloc_aligned((size_t)bytes)
-                             : NULL;
+    context->workspace =
+        (uint64_t)bytes <= SIZE_MAX ? kiln_alloc_aligned((size_t)bytes) : NULL;
     if (!context->workspace) {
       free(context);
       return KILN_ERR_NOMEM;

@@ -97,8 +97,8 @@ static void usage(void) {
 
 typedef struct options {
   const char *input, *output;
-  long top;   // 0 means "not given".
-  long bench; // 0 means "no benchmark".
+  long top;     // 0 means "not given".
+  long bench;   // 0 means "no benchmark".
   long profile; // 0 means "no profile".
   long threads; // 0 means one per CPU.
 } options;

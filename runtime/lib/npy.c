@@ -248,8 +248,8 @@ static int read_header(FILE *f, const char *path, npy_header *h, char *err,
   size_t len_size = major == 1 ? 2 : 4;
   if (fread(pre + 8, 1, len_size, f) != len_size)
     return fail(err, errlen, KILN_ERR_FORMAT, path, "truncated header");
-  uint32_t header_len =
-      major == 1 ? (uint32_t)pre[8] | (uint32_t)pre[9] << 8 : load_le32(pre + 8);
+  uint32_t header_len = major == 1 ? (uint32_t)pre[8] | (uint32_t)pre[9] << 8
+                                   : load_le32(pre + 8);
   if (header_len > NPY_MAX_HEADER_LEN)
     return fail(err, errlen, KILN_ERR_FORMAT, path,
                 "header too large (%lu bytes)", (unsigned long)header_len);
@@ -376,7 +376,14 @@ static int write_header(FILE *f, const int64_t *shape, int64_t rank) {
   size_t header_len = total - 10;
   memset(dict + n, ' ', header_len - (size_t)n - 1);
   dict[header_len - 1] = '\n';
-  unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
+  unsigned char pre[10] = {0x93,
+                           'N',
+                           'U',
+                           'M',
+                           'P',
+                           'Y',
+                           1,
+                           0,
                            (unsigned char)(header_len & 0xff),
                            (unsigned char)(header_len >> 8)};
   return fwrite(pre, 1, 10, f) == 10 &&
@@ -433,9 +440,9 @@ int kiln_npy_write(const char *path, const int64_t *shape, int64_t rank,
     return fail(err, errlen, KILN_ERR_NOMEM, path, "out of memory");
   int fd = create_temp(path, tmp, tmplen);
   if (fd < 0) {
-    int rc = fail(err, errlen, KILN_ERR_IO, path,
-                  "cannot create temporary file '%s': %s", tmp,
-                  strerror(errno));
+    int rc =
+        fail(err, errlen, KILN_ERR_IO, path,
+             "cannot create temporary file '%s': %s", tmp, strerror(errno));
     free(tmp);
     return rc;
   }
@@ -460,8 +467,7 @@ int kiln_npy_write(const char *path, const int64_t *shape, int64_t rank,
   int rc = KILN_OK;
   if (!ok) {
     unlink(tmp);
-    rc = fail(err, errlen, KILN_ERR_IO, path, "%s: %s", what,
-              strerror(saved));
+    rc = fail(err, errlen, KILN_ERR_IO, path, "%s: %s", what, strerror(saved));
   }
   free(tmp);
   return rc;

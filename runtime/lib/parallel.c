@@ -62,9 +62,8 @@ int32_t __kmpc_global_thread_num(void *loc) {
 }
 
 void __kmpc_for_static_init_8u(void *loc, int32_t gtid, int32_t schedule,
-                               int32_t *last, uint64_t *lower,
-                               uint64_t *upper, int64_t *stride, int64_t incr,
-                               int64_t chunk) {
+                               int32_t *last, uint64_t *lower, uint64_t *upper,
+                               int64_t *stride, int64_t incr, int64_t chunk) {
   kiln_omp_for_static_init_8u(loc, gtid, schedule, last, lower, upper, stride,
                               incr, chunk);
 }

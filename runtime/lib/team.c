@@ -22,9 +22,9 @@
 struct kiln_team {
   pthread_mutex_t lock;
   pthread_cond_t work_ready, work_done, barrier_cond;
-  int size;            /* threads, the caller of a region included */
-  int workers;         /* started workers (size - 1) */
-  pthread_t *threads;  /* the workers, joined by kiln_team_destroy */
+  int size;           /* threads, the caller of a region included */
+  int workers;        /* started workers (size - 1) */
+  pthread_t *threads; /* the workers, joined by kiln_team_destroy */
   /* Bumped for every region and for shutdown. Written under the lock and
    * read under it, or without it (atomically) by a spinning worker. */
   uint64_t generation;
@@ -110,15 +110,32 @@ static void run_job(kiln_team *team, int32_t tid) {
   kiln_microtask job = team->job;
   void **a = team->job_args;
   switch (team->job_argc) {
-  case 0: job(&tid, &btid); break;
-  case 1: job(&tid, &btid, a[0]); break;
-  case 2: job(&tid, &btid, a[0], a[1]); break;
-  case 3: job(&tid, &btid, a[0], a[1], a[2]); break;
-  case 4: job(&tid, &btid, a[0], a[1], a[2], a[3]); break;
-  case 5: job(&tid, &btid, a[0], a[1], a[2], a[3], a[4]); break;
-  case 6: job(&tid, &btid, a[0], a[1], a[2], a[3], a[4], a[5]); break;
-  case 7: job(&tid, &btid, a[0], a[1], a[2], a[3], a[4], a[5], a[6]); break;
-  default: job(&tid, &btid, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
+  case 0:
+    job(&tid, &btid);
+    break;
+  case 1:
+    job(&tid, &btid, a[0]);
+    break;
+  case 2:
+    job(&tid, &btid, a[0], a[1]);
+    break;
+  case 3:
+    job(&tid, &btid, a[0], a[1], a[2]);
+    break;
+  case 4:
+    job(&tid, &btid, a[0], a[1], a[2], a[3]);
+    break;
+  case 5:
+    job(&tid, &btid, a[0], a[1], a[2], a[3], a[4]);
+    break;
+  case 6:
+    job(&tid, &btid, a[0], a[1], a[2], a[3], a[4], a[5]);
+    break;
+  case 7:
+    job(&tid, &btid, a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
+    break;
+  default:
+    job(&tid, &btid, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
   }
 }
 
@@ -292,8 +309,8 @@ int32_t kiln_omp_global_thread_num(void *loc) {
 
 void kiln_omp_for_static_init_8u(void *loc, int32_t gtid, int32_t schedule,
                                  int32_t *last, uint64_t *lower,
-                                 uint64_t *upper, int64_t *stride,
-                                 int64_t incr, int64_t chunk) {
+                                 uint64_t *upper, int64_t *stride, int64_t incr,
+                                 int64_t chunk) {
   (void)loc, (void)schedule, (void)chunk;
   /* Bounds are inclusive and the loop is normalised (incr 1). Give each
    * thread one contiguous range, the first `extra` ones an iteration more. */

@@ -150,7 +150,9 @@ static void test_written_header(void) {
     int64_t shape[2];
     const char *dict;
   } cases[] = {
-      {2, {2, 3}, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }"},
+      {2,
+       {2, 3},
+       "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }"},
       {1, {5}, "{'descr': '<f4', 'fortran_order': False, 'shape': (5,), }"},
       {0, {0}, "{'descr': '<f4', 'fortran_order': False, 'shape': (), }"},
   };
@@ -179,7 +181,8 @@ static void test_read_variants(void) {
       {3, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }"},
       {1, "{\"shape\": (2,3), \"fortran_order\": False, \"descr\": \"<f4\"}"},
       {1, "{'descr':'<f4','fortran_order':False,'shape':(2L, 3L)}"},
-      {1, "{ 'descr' : '<f4' ,\n 'fortran_order' : False , 'shape' : ( 6 , ) }"},
+      {1,
+       "{ 'descr' : '<f4' ,\n 'fortran_order' : False , 'shape' : ( 6 , ) }"},
   };
   for (int c = 0; c < 5; ++c) {
     size_t n = make_npy(buf, ok[c].major, ok[c].dict, k6, sizeof k6);
@@ -257,9 +260,10 @@ static void test_bad_dtype_and_order(void) {
                     "{'descr': [('a', '<f4')], 'fortran_order': False, "
                     "'shape': (2,), }",
                     "unsupported structured dtype");
-  expect_dict_error("fortran.npy", 1,
-                    "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }",
-                    "fortran_order is True");
+  expect_dict_error(
+      "fortran.npy", 1,
+      "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }",
+      "fortran_order is True");
 }
 
 static void test_malformed_header(void) {

@@ -47,8 +47,8 @@ static void loop_body(int32_t *gtid, int32_t *btid, loop_state *state,
   uint64_t lower = 0, upper = TRIPS - 1;
   int64_t stride = 0;
   int32_t last = 0;
-  kiln_omp_for_static_init_8u(NULL, tid, 34, &last, &lower, &upper, &stride,
-                              1, 1);
+  kiln_omp_for_static_init_8u(NULL, tid, 34, &last, &lower, &upper, &stride, 1,
+                              1);
   for (uint64_t i = lower; i <= upper && upper < TRIPS; ++i)
     atomic_fetch_add(&state->hits[i], 1);
   kiln_omp_for_static_fini(NULL, tid);
@@ -97,8 +97,8 @@ static void few_trips(int32_t *gtid, int32_t *btid, atomic_int *hits) {
   uint64_t lower = 0, upper = 2;
   int64_t stride;
   int32_t last;
-  kiln_omp_for_static_init_8u(NULL, *gtid, 34, &last, &lower, &upper,
-                              &stride, 1, 1);
+  kiln_omp_for_static_init_8u(NULL, *gtid, 34, &last, &lower, &upper, &stride,
+                              1, 1);
   for (uint64_t i = lower; i <= upper; ++i)
     atomic_fetch_add(&hits[i], 1);
 }
@@ -158,8 +158,7 @@ static const kiln_model_desc fake = {
     .forward = fake_forward,
 };
 
-static const kiln_model_desc other = {
-    .name = "other", .forward = fake_forward};
+static const kiln_model_desc other = {.name = "other", .forward = fake_forward};
 
 static void test_contexts(void) {
   kiln_context *ctx = (kiln_context *)&failed;
@@ -213,9 +212,8 @@ static void *second_run(void *arg) {
   while (!atomic_load(&inside))
     ;
   float in = 0, out = 0;
-  atomic_store(&busy_seen,
-               kiln_context_run(shared, &slow, &in, &out, NULL) ==
-                   KILN_ERR_BUSY);
+  atomic_store(&busy_seen, kiln_context_run(shared, &slow, &in, &out, NULL) ==
+                               KILN_ERR_BUSY);
   atomic_store(&release, 1);
   return NULL;
 }

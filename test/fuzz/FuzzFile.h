@@ -1,4 +1,4 @@
-//===- FuzzFile.h - Hand fuzz inputs to readers that take a path -*- C++ -*-===//
+//===- FuzzFile.h - Fuzz inputs for readers of a path --------- -*- C++ -*-===//
 //
 // The safetensors reader maps a file and the ONNX importer reads one (and
 // external data beside it), so their fuzz targets write each input to a file

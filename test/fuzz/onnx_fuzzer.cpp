@@ -1,11 +1,11 @@
-//===- onnx_fuzzer.cpp - libFuzzer target: the ONNX importer ---------------===//
+//===- onnx_fuzzer.cpp - libFuzzer target: ONNX importer ------------------===//
 //
 // Each input is an ONNX model file (protobuf bytes): the importer parses it,
 // checks the graph, imports every node it supports with their shape and
 // constant arithmetic, and the result goes through the nn verifiers,
-// kiln-simplify, kiln-fuse and convert-nn-to-linalg. External data may only name files
-// beside the model; the fuzzer's directory holds nothing else. The seeds are
-// test/onnx/Inputs/models.py's models (test/fuzz/seeds.py).
+// kiln-simplify, kiln-fuse and convert-nn-to-linalg. External data may only
+// name files beside the model; the fuzzer's directory holds nothing else. The
+// seeds are test/onnx/Inputs/models.py's models (test/fuzz/seeds.py).
 //
 //===----------------------------------------------------------------------===//
 #include "CheckLowering.h"
@@ -32,7 +32,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   MLIRContext context(registry, MLIRContext::Threading::DISABLED);
   context.loadAllAvailableDialects();
   // Errors are expected; only crashes count.
-  ScopedDiagnosticHandler quiet(&context, [](Diagnostic &) { return success(); });
+  ScopedDiagnosticHandler quiet(&context,
+                                [](Diagnostic &) { return success(); });
   OwningOpRef<ModuleOp> module = frontend::importONNXModel(context, path);
   if (!module)
     return 0;

@@ -1,4 +1,4 @@
-//===- safetensors_fuzzer.cpp - libFuzzer target: safetensors weights ------===//
+//===- safetensors_fuzzer.cpp - libFuzzer target: safetensors -------------===//
 //
 // Each input is a weights file for one fixed small model (below) that has a
 // conv, a batchnorm and a linear layer: the reader validates the header

@@ -500,8 +500,8 @@ LogicalResult onnximport::importPad(NodeContext &ctx) {
   pending->shape.assign(in.begin(), in.end());
   bool overflow = false;
   for (int dim = 2; dim < 4; ++dim) {
-    std::optional<int64_t> padded = llvm::checkedAdd<int64_t>(
-        pending->shape[dim], pads[dim]);
+    std::optional<int64_t> padded =
+        llvm::checkedAdd<int64_t>(pending->shape[dim], pads[dim]);
     if (padded)
       padded = llvm::checkedAdd<int64_t>(*padded, pads[dim + 4]);
     overflow |= !padded;

@@ -339,8 +339,7 @@ OpHandler onnximport::lookupHandler(llvm::StringRef opType) {
 /// and that no required input is left empty, so that the handlers can read
 /// every required input and the first output without checking again.
 static LogicalResult checkArity(const onnx::OpSchema &schema,
-                                const onnx::NodeProto &node,
-                                NodeContext &ctx) {
+                                const onnx::NodeProto &node, NodeContext &ctx) {
   auto range = [](int min, int max) {
     if (min == max)
       return std::to_string(min);
@@ -362,9 +361,9 @@ static LogicalResult checkArity(const onnx::OpSchema &schema,
     if (formal.GetOption() != onnx::OpSchema::Single)
       continue;
     if ((int)i >= node.input_size() || node.input(i).empty())
-      return ctx.emitError() << "leaves input " << i << " ('"
-                             << formal.GetName() << "') empty; "
-                             << node.op_type() << " requires it";
+      return ctx.emitError()
+             << "leaves input " << i << " ('" << formal.GetName()
+             << "') empty; " << node.op_type() << " requires it";
   }
   if (node.output_size() == 0 || node.output(0).empty())
     return ctx.emitError() << "leaves its first output unnamed";

@@ -49,8 +49,8 @@ struct Conv2DLowering : OpConversionPattern<nn::Conv2DOp> {
     rewriter.replaceOp(
         op, createConvolution(rewriter, op.getLoc(), adaptor.getInput(),
                               adaptor.getWeight(), adaptor.getBias(),
-                              op.getStride(), op.getPadding(),
-                              op.getDilation(), op.getGroups(),
+                              op.getStride(), op.getPadding(), op.getDilation(),
+                              op.getGroups(),
                               cast<RankedTensorType>(op.getType())));
     return success();
   }
@@ -58,12 +58,11 @@ struct Conv2DLowering : OpConversionPattern<nn::Conv2DOp> {
 
 } // namespace
 
-Value kiln::createConvolution(OpBuilder &b, Location loc, Value input,
-                              Value weight, Value bias,
-                              ArrayRef<int64_t> stride,
-                              ArrayRef<int64_t> pad, // [top, left, bottom, right]
-                              ArrayRef<int64_t> dilation, int64_t groups,
-                              RankedTensorType resultType) {
+Value kiln::createConvolution(
+    OpBuilder &b, Location loc, Value input, Value weight, Value bias,
+    ArrayRef<int64_t> stride,
+    ArrayRef<int64_t> pad, // [top, left, bottom, right]
+    ArrayRef<int64_t> dilation, int64_t groups, RankedTensorType resultType) {
   Value padded = createPadded(b, loc, input, {0, 0, pad[0], pad[1]},
                               {0, 0, pad[2], pad[3]}, /*value=*/0.0);
   // The convolution accumulates into its output: start from the bias.

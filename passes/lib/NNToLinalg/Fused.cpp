@@ -64,19 +64,18 @@ struct FusedConv2DLowering : OpConversionPattern<nn::FusedConv2DOp> {
     SmallVector<NamedAttribute> epilogue;
     if (op.getRelu()) {
       result = createRelu(rewriter, loc, result);
-      epilogue.push_back(
-          rewriter.getNamedAttr("relu", rewriter.getUnitAttr()));
+      epilogue.push_back(rewriter.getNamedAttr("relu", rewriter.getUnitAttr()));
     }
     if (std::optional<StringRef> pool = op.getPool()) {
       ArrayRef<int64_t> kernel = *op.getPoolKernel(),
                         stride = *op.getPoolStride();
       int64_t padding[4] = {0, 0, 0, 0};
-      result = *pool == "max"
-                   ? createMaxPool2D(rewriter, loc, result, kernel, stride,
-                                     padding, resultType)
-                   : createAvgPool2D(rewriter, loc, result, kernel, stride,
-                                     padding, /*countIncludePad=*/true,
-                                     resultType);
+      result =
+          *pool == "max"
+              ? createMaxPool2D(rewriter, loc, result, kernel, stride, padding,
+                                resultType)
+              : createAvgPool2D(rewriter, loc, result, kernel, stride, padding,
+                                /*countIncludePad=*/true, resultType);
       epilogue.push_back(rewriter.getNamedAttr("pool", op.getPoolAttr()));
       epilogue.push_back(
           rewriter.getNamedAttr("pool_kernel", op.getPoolKernelAttr()));
@@ -106,15 +105,14 @@ struct FusedLinearLowering : OpConversionPattern<nn::FusedLinearOp> {
   matchAndRewrite(nn::FusedLinearOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    Value result = createLinear(rewriter, loc, adaptor.getInput(),
-                                adaptor.getWeight(), adaptor.getBias(),
-                                cast<RankedTensorType>(op.getType()));
+    Value result =
+        createLinear(rewriter, loc, adaptor.getInput(), adaptor.getWeight(),
+                     adaptor.getBias(), cast<RankedTensorType>(op.getType()));
     auto matmul = result.getDefiningOp<linalg::LinalgOp>();
     SmallVector<NamedAttribute> epilogue;
     if (op.getRelu()) {
       result = createRelu(rewriter, loc, result);
-      epilogue.push_back(
-          rewriter.getNamedAttr("relu", rewriter.getUnitAttr()));
+      epilogue.push_back(rewriter.getNamedAttr("relu", rewriter.getUnitAttr()));
     }
     matmul->setAttr(nn::kEpilogueAttrName,
                     rewriter.getDictionaryAttr(epilogue));
@@ -130,6 +128,6 @@ struct FusedLinearLowering : OpConversionPattern<nn::FusedLinearOp> {
 
 void kiln::populateFusedPatterns(RewritePatternSet &patterns) {
   auto counter = std::make_shared<GroupCounter>();
-  patterns.add<FusedConv2DLowering, FusedLinearLowering>(
-      patterns.getContext(), counter);
+  patterns.add<FusedConv2DLowering, FusedLinearLowering>(patterns.getContext(),
+                                                         counter);
 }

@@ -22,19 +22,18 @@ struct LinearLowering : OpConversionPattern<nn::LinearOp> {
   LogicalResult
   matchAndRewrite(nn::LinearOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    rewriter.replaceOp(op, createLinear(rewriter, op.getLoc(),
-                                        adaptor.getInput(), adaptor.getWeight(),
-                                        adaptor.getBias(),
-                                        cast<RankedTensorType>(op.getType())));
+    rewriter.replaceOp(op,
+                       createLinear(rewriter, op.getLoc(), adaptor.getInput(),
+                                    adaptor.getWeight(), adaptor.getBias(),
+                                    cast<RankedTensorType>(op.getType())));
     return success();
   }
 };
 
 } // namespace
 
-Value kiln::createLinear(OpBuilder &b, Location loc, Value input,
-                         Value weight, Value bias,
-                         RankedTensorType resultType) {
+Value kiln::createLinear(OpBuilder &b, Location loc, Value input, Value weight,
+                         Value bias, RankedTensorType resultType) {
   Value init = bias ? createBroadcast(b, loc, bias, resultType.getShape(),
                                       /*dim=*/1)
                     : createFilled(b, loc, resultType.getShape(), 0.0);

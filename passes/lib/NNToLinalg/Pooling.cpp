@@ -164,10 +164,9 @@ static Value createAvgPool(OpBuilder &b, Location loc, Value input,
       });
 }
 
-static void getPoolDims(RankedTensorType inputType,
-                        RankedTensorType resultType, ArrayRef<int64_t> kernel,
-                        ArrayRef<int64_t> stride, ArrayRef<int64_t> pad,
-                        PoolDim (&dims)[2]) {
+static void getPoolDims(RankedTensorType inputType, RankedTensorType resultType,
+                        ArrayRef<int64_t> kernel, ArrayRef<int64_t> stride,
+                        ArrayRef<int64_t> pad, PoolDim (&dims)[2]) {
   for (int i = 0; i < 2; ++i)
     dims[i] = {
         inputType.getDimSize(2 + i), kernel[i], stride[i], pad[i], pad[2 + i],

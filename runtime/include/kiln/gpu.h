@@ -71,8 +71,8 @@ typedef struct kiln_gpu_plan {
  * device and the output back; they use the device's primary CUDA context
  * and a stream of the context's own, so runs of contexts driven by
  * different threads may overlap on the GPU, and no run waits for other
- * CUDA work of the process. Failures return KILN_ERR_GPU, never exit, and describe themselves
- * in kiln_gpu_status_message. */
+ * CUDA work of the process. Failures return KILN_ERR_GPU, never exit, and
+ * describe themselves in kiln_gpu_status_message. */
 
 typedef struct kiln_gpu_context kiln_gpu_context;
 

@@ -107,8 +107,7 @@ void *kiln_alloc_aligned(size_t bytes);
  * "PATH: " written to err (if err is non-NULL; truncated to errlen). On error,
  * *out is an empty tensor (data NULL). Bytes after the array data are ignored,
  * as numpy.load does. */
-int kiln_npy_read(const char *path, kiln_tensor *out, char *err,
-                  size_t errlen);
+int kiln_npy_read(const char *path, kiln_tensor *out, char *err, size_t errlen);
 
 /* Writes `data` (numel(shape) floats, C order) to `path` as a version 1.0
  * '<f4' .npy file. The write is atomic: the bytes go to a temporary file in

@@ -73,8 +73,8 @@ void kiln_omp_fork_call(void *loc, int32_t argc, kiln_microtask task, ...);
 int32_t kiln_omp_global_thread_num(void *loc);
 void kiln_omp_for_static_init_8u(void *loc, int32_t gtid, int32_t schedule,
                                  int32_t *last, uint64_t *lower,
-                                 uint64_t *upper, int64_t *stride,
-                                 int64_t incr, int64_t chunk);
+                                 uint64_t *upper, int64_t *stride, int64_t incr,
+                                 int64_t chunk);
 void kiln_omp_for_static_fini(void *loc, int32_t gtid);
 void kiln_omp_barrier(void *loc, int32_t gtid);
 

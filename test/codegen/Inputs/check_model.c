@@ -61,7 +61,8 @@ int main(int argc, char **argv) {
   float *reference = read_floats(argv[2], out);
   float *output = malloc(out * sizeof(float));
   printf("workspace %s\n", kiln_model.workspace_bytes > 0 ? "> 0" : "empty");
-  void *workspace = aligned_alloc(64, (kiln_model.workspace_bytes + 63) / 64 * 64 + 64);
+  void *workspace =
+      aligned_alloc(64, (kiln_model.workspace_bytes + 63) / 64 * 64 + 64);
   kiln_model.forward(input, output, workspace);
   double max_error = 0;
   for (int64_t i = 0; i < out; ++i)

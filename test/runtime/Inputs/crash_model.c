@@ -4,8 +4,7 @@
 
 #include <stddef.h>
 
-static void crash_forward(const float *input, float *output,
-                          void *workspace) {
+static void crash_forward(const float *input, float *output, void *workspace) {
   (void)output;
   (void)workspace;
   volatile float *nowhere = NULL;

@@ -14,8 +14,8 @@
 // becomes internal; for a model compiled for NVPTX, into the GPU contexts
 // (runtime/include/kiln/gpu.h) with its launch plan. The OpenMP entry
 // points the parallel loops call are renamed to the runtime's kiln_omp_*
-// names, so a program may link an OpenMP runtime of its own. The C header (emitLibraryHeader) documents the API
-// with the model's constants.
+// names, so a program may link an OpenMP runtime of its own. The C header
+// (emitLibraryHeader) documents the API with the model's constants.
 //
 //   addLibraryInterface -> emitObject -> writeStaticLibrary (P.a)
 //                                     -> linkSharedLibrary (P.so)

@@ -49,8 +49,8 @@ struct Size2 {
 /// parser fills every field with the contract's default first.
 struct LayerAST {
   LayerKind kind;
-  llvm::SMLoc loc;          // The op token: diagnostics about the layer.
-  std::string paramPrefix;  // "conv1", "features.0", "3", ...
+  llvm::SMLoc loc;         // The op token: diagnostics about the layer.
+  std::string paramPrefix; // "conv1", "features.0", "3", ...
 
   // conv2d / linear.
   int64_t outFeatures = 0; // Output channels or features.

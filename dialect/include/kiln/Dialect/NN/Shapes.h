@@ -1,4 +1,4 @@
-//===- Shapes.h - Shape arithmetic shared by verifiers and frontends -*- C++ -*-===//
+//===- Shapes.h - Shape arithmetic of verifiers, frontends ---- -*- C++ -*-===//
 //
 // The frontend needs the same shape rules as the op verifiers, but must report
 // a violation at the spec token that caused it. Both call these functions so
