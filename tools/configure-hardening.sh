@@ -16,7 +16,11 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${1:-$root/build-asan}
 
-[ -f "$build/build.ninja" ] && exit 0
+# A build-asan/ configured before the fuzzers moved in gets them added.
+if [ -f "$build/build.ninja" ] &&
+    grep -q '^KILN_ENABLE_FUZZERS:BOOL=ON$' "$build/CMakeCache.txt"; then
+  exit 0
+fi
 launcher=()
 if command -v ccache >/dev/null; then
   launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache
