@@ -65,6 +65,10 @@ if (shutil.which("aarch64-linux-gnu-gcc") and shutil.which("qemu-aarch64")
                                         "libkiln_runtime.a"))):
     config.available_features.add("aarch64-runtime")
 
+# kilnc links with lld when its LLVM has it (codegen/lib/Linker.cpp).
+if os.access(os.path.join(config.llvm_tools_dir, "ld.lld"), os.X_OK):
+    config.available_features.add("lld")
+
 # --emit=dot renders pictures when Graphviz's dot is installed.
 if shutil.which("dot"):
     config.available_features.add("graphviz")
