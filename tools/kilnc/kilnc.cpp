@@ -635,7 +635,7 @@ int emitLibrary(llvm::Module &llvmModule, TargetMachine &machine,
 /// kilnc exits once its output is written, so the contexts that hold a
 /// model's weights (hundreds of megabytes of constants) are left for the
 /// exit to reclaim rather than freed piece by piece, as clang does by
-/// default (-disable-free): freeing them took VGG-16's compile 3 s.
+/// default (-disable-free): freeing them took VGG-16's compile about 1 s.
 /// BuryPointer keeps them reachable, so leak checkers stay quiet.
 template <typename T> auto buryOnReturn(std::unique_ptr<T> &owner) {
   return scope_exit([&owner] { BuryPointer(std::move(owner)); });
