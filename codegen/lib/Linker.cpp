@@ -149,21 +149,25 @@ static llvm::Error runLinker(llvm::ArrayRef<llvm::StringRef> inputs,
                    "): " + command + (output.empty() ? "" : "\n" + output));
 }
 
-llvm::Error linkExecutable(llvm::StringRef objectPath,
+llvm::Error linkExecutable(llvm::ArrayRef<std::string> objectPaths,
                            llvm::StringRef outputPath,
                            llvm::StringRef runtimeDir,
                            const TargetOptions &target) {
   llvm::SmallString<256> mainObject(runtimeDir), runtimeLibrary(runtimeDir);
   llvm::sys::path::append(mainObject, "kiln_main.o");
   llvm::sys::path::append(runtimeLibrary, "libkiln_runtime.a");
-  return runLinker({objectPath, mainObject, runtimeLibrary},
-                   {"-lm", "-pthread"}, outputPath, target);
+  llvm::SmallVector<llvm::StringRef> inputs(objectPaths.begin(),
+                                            objectPaths.end());
+  inputs.append({mainObject, runtimeLibrary});
+  return runLinker(inputs, {"-lm", "-pthread"}, outputPath, target);
 }
 
-llvm::Error
-linkSharedLibrary(llvm::StringRef objectPath, llvm::StringRef outputPath,
-                  llvm::StringRef soname, llvm::StringRef exportPrefix,
-                  llvm::StringRef runtimeDir, const TargetOptions &target) {
+llvm::Error linkSharedLibrary(llvm::ArrayRef<std::string> objectPaths,
+                              llvm::StringRef outputPath,
+                              llvm::StringRef soname,
+                              llvm::StringRef exportPrefix,
+                              llvm::StringRef runtimeDir,
+                              const TargetOptions &target) {
   llvm::SmallString<256> runtimeLibrary(runtimeDir);
   llvm::sys::path::append(runtimeLibrary, "libkiln_embed.a");
 
@@ -183,8 +187,11 @@ linkSharedLibrary(llvm::StringRef objectPath, llvm::StringRef outputPath,
   }
   std::string versionScript = ("-Wl,--version-script=" + scriptPath).str();
   std::string sonameFlag = ("-Wl,-soname," + soname).str();
+  llvm::SmallVector<llvm::StringRef> inputs(objectPaths.begin(),
+                                            objectPaths.end());
+  inputs.push_back(runtimeLibrary);
   return runLinker(
-      {objectPath, runtimeLibrary},
+      inputs,
       {"-shared", sonameFlag, versionScript, "-Wl,-z,defs", "-lm", "-pthread"},
       outputPath, target);
 }

@@ -250,7 +250,7 @@ int main(int argc, char **argv) {
 
   if (emit == Emit::Exe) {
     mlir::TimingScope linkTimer = root.nest("link");
-    if (Error error = kiln::linkExecutable(objectPath, outputFilename,
+    if (Error error = kiln::linkExecutable({objectPath}, outputFilename,
                                            runtimeDir, target))
       return fail(toString(std::move(error)));
   }

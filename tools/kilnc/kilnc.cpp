@@ -14,6 +14,7 @@
 #include "kiln/Codegen/Linker.h"
 #include "kiln/Codegen/ObjectEmitter.h"
 #include "kiln/Codegen/Pipelines.h"
+#include "kiln/Codegen/SplitCodegen.h"
 #include "kiln/Dialect/NN/NNDialect.h"
 #include "kiln/Frontend/Diagnostics.h"
 #include "kiln/Frontend/MLIRGen.h"
@@ -319,6 +320,13 @@ cl::opt<bool> noMemoryPlan(
              "one workspace"),
     cl::cat(kilnCategory));
 
+cl::opt<bool> noSplitCodegen(
+    "no-split-codegen",
+    cl::desc("Generate an executable's or shared library's machine code as "
+             "one object on one thread instead of splitting the weights and "
+             "the functions into objects compiled side by side"),
+    cl::cat(kilnCategory));
+
 const char *kOverview =
     "kilnc: compile a convolutional network spec (.nn) or an ONNX model\n"
     "(.onnx, its weights from its initializers) to native code\n\n"
@@ -407,6 +415,15 @@ std::string defaultOutputPath(Stage stage) {
   return (stem + (stage == Stage::Obj ? ".o" : "")).str();
 }
 
+/// --debug-crash: crashes once a temporary output file exists, which must
+/// not survive.
+void crashIfAsked() {
+  if (debugCrash == DebugCrash::Signal)
+    std::raise(SIGSEGV);
+  if (debugCrash == DebugCrash::Fatal)
+    report_fatal_error("--debug-crash=fatal");
+}
+
 /// Writes through `write` into a temporary file next to `path` and renames
 /// it over `path` only when everything succeeded, so that a failed compile
 /// never leaves a partial file behind.
@@ -427,11 +444,7 @@ Error writeAtomically(StringRef path,
       sys::fs::TempFile::create(path + "-%%%%%%.tmp");
   if (!temp)
     return cannotWrite(temp.takeError());
-  // Crash with the temporary file half written: it must not survive.
-  if (debugCrash == DebugCrash::Signal)
-    std::raise(SIGSEGV);
-  if (debugCrash == DebugCrash::Fatal)
-    report_fatal_error("--debug-crash=fatal");
+  crashIfAsked();
   raw_fd_ostream os(temp->FD, /*shouldClose=*/false);
   Error error = write(os);
   os.flush();
@@ -539,6 +552,59 @@ int emitDot(mlir::ModuleOp module, const std::string &output) {
   return kSuccess;
 }
 
+/// A model's objects in temporary files, removed when this goes away (and by
+/// LLVM's signal handler on a crash or an interrupt).
+struct TemporaryObjects {
+  std::vector<std::string> paths;
+  ~TemporaryObjects() {
+    for (const std::string &path : paths) {
+      sys::fs::remove(path);
+      sys::DontRemoveFileOnSignal(path);
+    }
+  }
+};
+
+/// Compiles `llvmModule` into temporary objects: one, or the parts that
+/// emitSplitObjects compiles side by side. Returns kSuccess, or the exit
+/// status of the failure it reported.
+int emitTemporaryObjects(llvm::Module &llvmModule, TargetMachine &machine,
+                         const kiln::TargetOptions &target,
+                         TemporaryObjects &objects) {
+  mlir::TimingScope timing = timePhase("Emit object");
+  std::vector<std::unique_ptr<raw_fd_ostream>> streams;
+  SmallVector<raw_pwrite_stream *> outputs;
+  unsigned count = noSplitCodegen ? 1 : getSplitObjectCount(llvmModule);
+  for (unsigned i = 0; i < count; ++i) {
+    SmallString<128> path;
+    int fd;
+    if (std::error_code ec =
+            sys::fs::createTemporaryFile("kiln-model", "o", fd, path))
+      return fail(kBadInput, "cannot create a temporary file: " + ec.message());
+    objects.paths.push_back(std::string(path));
+    sys::RemoveFileOnSignal(path);
+    streams.push_back(
+        std::make_unique<raw_fd_ostream>(fd, /*shouldClose=*/true));
+    outputs.push_back(streams.back().get());
+  }
+  crashIfAsked();
+  Error error =
+      emitSplitObjects(llvmModule, machine, target, OptLevel::O3, outputs);
+  // Every stream's error is taken (an unchecked one aborts), the first kept.
+  std::optional<std::string> writeFailure;
+  for (size_t i = 0; i < streams.size(); ++i) {
+    streams[i]->close();
+    if (streams[i]->has_error() && !writeFailure)
+      writeFailure = "cannot write '" + objects.paths[i] +
+                     "': " + streams[i]->error().message();
+    streams[i]->clear_error();
+  }
+  if (error)
+    return internalError(toString(std::move(error)));
+  if (writeFailure)
+    return fail(kBadInput, *writeFailure);
+  return kSuccess;
+}
+
 /// --emit=lib/so: adds the C API to the optimised module, writes the static
 /// archive or links the shared library, then writes the header. `gpuArch`
 /// is set for a model whose layers run on the GPU.
@@ -580,37 +646,32 @@ int emitLibrary(llvm::Module &llvmModule, TargetMachine &machine,
                   "refusing to write the weights over '" + weightsPath + "'");
   }
 
-  mlir::TimingScope objectTiming = timePhase("Emit object");
-  SmallString<0> object;
-  raw_svector_ostream objectStream(object);
-  if (Error error = emitObject(llvmModule, machine, objectStream))
-    return internalError(toString(std::move(error)));
-  objectTiming.stop();
-  mlir::TimingScope linkTiming = timePhase("Link");
   std::string runtime =
       getTargetRuntimeDir(resolveRuntimeDir(programPath), target);
-
   if (emit == Stage::Lib) {
+    // One object: the archive's objects could meet another model's in one
+    // program, where the split's hidden symbols would clash.
+    mlir::TimingScope objectTiming = timePhase("Emit object");
+    SmallString<0> object;
+    raw_svector_ostream objectStream(object);
+    if (Error error = emitObject(llvmModule, machine, objectStream))
+      return internalError(toString(std::move(error)));
+    objectTiming.stop();
+    mlir::TimingScope linkTiming = timePhase("Link");
     if (Error error = writeAtomically(output, [&](raw_pwrite_stream &os) {
           return writeStaticLibrary(object, prefix + ".o", runtime, os);
         }))
       return fail(kBadInput, toString(std::move(error)));
   } else {
-    SmallString<128> objectPath;
-    int fd;
-    if (std::error_code ec =
-            sys::fs::createTemporaryFile("kiln-model", "o", fd, objectPath))
-      return fail(kBadInput, "cannot create a temporary file: " + ec.message());
-    FileRemover removeObject(objectPath);
-    {
-      raw_fd_ostream os(fd, /*shouldClose=*/true);
-      os << object;
-    }
+    TemporaryObjects objects;
+    if (int status = emitTemporaryObjects(llvmModule, machine, target, objects))
+      return status;
+    mlir::TimingScope linkTiming = timePhase("Link");
     SmallString<128> linkedPath(output);
     linkedPath += "-%%%%%%.tmp";
     sys::fs::createUniquePath(linkedPath, linkedPath, /*MakeAbsolute=*/false);
     FileRemover removeLinked(linkedPath);
-    if (Error error = linkSharedLibrary(objectPath, linkedPath,
+    if (Error error = linkSharedLibrary(objects.paths, linkedPath,
                                         sys::path::filename(output), prefix,
                                         runtime, target))
       return fail(kBadInput, toString(std::move(error)));
@@ -800,27 +861,18 @@ int compile() {
 /// only when linking succeeded.
 int linkModule(llvm::Module &llvmModule, TargetMachine &machine,
                const kiln::TargetOptions &target, const std::string &output) {
-  SmallString<128> objectPath;
-  if (std::error_code ec =
-          sys::fs::createTemporaryFile("kiln-model", "o", objectPath))
-    return fail(kBadInput, "cannot create a temporary file: " + ec.message());
-  FileRemover removeObject(objectPath);
-  // A crash or an interrupt removes them too (FileRemover only on return).
-  sys::RemoveFileOnSignal(objectPath);
-  mlir::TimingScope objectTiming = timePhase("Emit object");
-  if (Error error = writeAtomically(objectPath, [&](raw_pwrite_stream &os) {
-        return emitObject(llvmModule, machine, os);
-      }))
-    return fail(kBadInput, toString(std::move(error)));
-  objectTiming.stop();
+  TemporaryObjects objects;
+  if (int status = emitTemporaryObjects(llvmModule, machine, target, objects))
+    return status;
   mlir::TimingScope linkTiming = timePhase("Link");
   SmallString<128> linkedPath(output);
   linkedPath += "-%%%%%%.tmp";
   sys::fs::createUniquePath(linkedPath, linkedPath, /*MakeAbsolute=*/false);
   FileRemover removeLinked(linkedPath);
+  // A crash or an interrupt removes it too (FileRemover only on return).
   sys::RemoveFileOnSignal(linkedPath);
   if (Error error = linkExecutable(
-          objectPath, linkedPath,
+          objects.paths, linkedPath,
           getTargetRuntimeDir(resolveRuntimeDir(programPath), target), target))
     return fail(kBadInput, toString(std::move(error)));
   if (std::error_code ec = sys::fs::rename(linkedPath, output))

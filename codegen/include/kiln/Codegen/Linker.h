@@ -14,6 +14,7 @@
 #ifndef KILN_CODEGEN_LINKER_H
 #define KILN_CODEGEN_LINKER_H
 
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
@@ -27,11 +28,12 @@ struct TargetOptions;
 /// looked up on PATH).
 std::string getLinkerDriverName(const TargetOptions &target);
 
-/// Links `objectPath` with `runtimeDir`/kiln_main.o and
+/// Links `objectPaths` (a model's objects: one, or those of
+/// emitSplitObjects) with `runtimeDir`/kiln_main.o and
 /// `runtimeDir`/libkiln_runtime.a (and -lm) into the executable
 /// `outputPath`. On failure the error holds the command line and the
 /// linker's messages.
-llvm::Error linkExecutable(llvm::StringRef objectPath,
+llvm::Error linkExecutable(llvm::ArrayRef<std::string> objectPaths,
                            llvm::StringRef outputPath,
                            llvm::StringRef runtimeDir,
                            const TargetOptions &target);
@@ -42,14 +44,16 @@ llvm::Error linkExecutable(llvm::StringRef objectPath,
 std::string getTargetRuntimeDir(llvm::StringRef runtimeDir,
                                 const TargetOptions &target);
 
-/// Links `objectPath` (a model object with a library API, see Library.h)
+/// Links `objectPaths` (a model's objects with a library API, see Library.h)
 /// with `runtimeDir`/libkiln_embed.a into the shared library `outputPath`
 /// whose soname is `soname`, exporting only the symbols that start with
 /// `exportPrefix`_.
-llvm::Error
-linkSharedLibrary(llvm::StringRef objectPath, llvm::StringRef outputPath,
-                  llvm::StringRef soname, llvm::StringRef exportPrefix,
-                  llvm::StringRef runtimeDir, const TargetOptions &target);
+llvm::Error linkSharedLibrary(llvm::ArrayRef<std::string> objectPaths,
+                              llvm::StringRef outputPath,
+                              llvm::StringRef soname,
+                              llvm::StringRef exportPrefix,
+                              llvm::StringRef runtimeDir,
+                              const TargetOptions &target);
 
 } // namespace kiln
 
