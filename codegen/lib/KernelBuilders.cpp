@@ -178,7 +178,8 @@ Value allLanes(ImplicitLocOpBuilder &b, int64_t width) {
       b, DenseElementsAttr::get(VectorType::get({width}, b.getI1Type()), true));
 }
 
-std::optional<SmallVector<float>> constantData(Value value) {
+std::optional<ArrayRef<float>> constantData(Value value,
+                                            SmallVectorImpl<float> &storage) {
   auto getGlobal = value.getDefiningOp<memref::GetGlobalOp>();
   if (!getGlobal)
     return std::nullopt;
@@ -191,18 +192,29 @@ std::optional<SmallVector<float>> constantData(Value value) {
     AsmResourceBlob *blob = resource.getRawHandle().getBlob();
     if (!blob)
       return std::nullopt;
-    ArrayRef<float> values = blob->getDataAs<float>();
-    return SmallVector<float>(values.begin(), values.end());
+    return blob->getDataAs<float>();
   }
-  if (auto dense = dyn_cast<DenseElementsAttr>(init))
-    return llvm::to_vector(dense.getValues<float>());
+  if (auto dense = dyn_cast<DenseElementsAttr>(init)) {
+    storage.assign(dense.getValues<float>().begin(),
+                   dense.getValues<float>().end());
+    return ArrayRef<float>(storage);
+  }
   return std::nullopt;
 }
 
 Value createConstantGlobal(PatternRewriter &rewriter, Location loc,
                            ModuleOp module, StringRef nameHint,
-                           ArrayRef<int64_t> shape, ArrayRef<float> data) {
-  AsmResourceBlob blob = HeapAsmResourceBlob::allocateAndCopyInferAlign(data);
+                           ArrayRef<int64_t> shape, SmallVector<float> &&data) {
+  auto owner = std::make_unique<SmallVector<float>>(std::move(data));
+  ArrayRef<float> values = *owner;
+  AsmResourceBlob blob(
+      ArrayRef<char>(reinterpret_cast<const char *>(values.data()),
+                     values.size() * sizeof(float)),
+      alignof(float),
+      [owner = std::move(owner)](void *, size_t, size_t) mutable {
+        owner.reset();
+      },
+      /*dataIsMutable=*/false);
   auto tensorType = RankedTensorType::get(shape, rewriter.getF32Type());
   auto memrefType = MemRefType::get(shape, rewriter.getF32Type());
   auto value =

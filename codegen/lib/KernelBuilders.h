@@ -108,17 +108,22 @@ llvm::SmallVector<mlir::Value> accumulateOuterProduct(
     mlir::ValueRange accs);
 
 /// Returns the data of a constant buffer defined by memref.get_global, or
-/// std::nullopt when it is not a constant whose values are at hand.
-std::optional<llvm::SmallVector<float>> constantData(mlir::Value value);
+/// std::nullopt when it is not a constant whose values are at hand: a view
+/// of its dense_resource blob (which the context keeps), or of `storage`,
+/// where the values of another attribute are copied.
+std::optional<llvm::ArrayRef<float>>
+constantData(mlir::Value value, llvm::SmallVectorImpl<float> &storage);
 
 /// Adds a private constant global named after `nameHint` (renamed when
 /// taken) holding `data` with `shape`, 64-byte aligned, and returns a
-/// memref.get_global of it at the rewriter's insertion point.
+/// memref.get_global of it at the rewriter's insertion point. The global's
+/// blob takes `data` over instead of copying it (a VGG's repacked weights
+/// are hundreds of megabytes).
 mlir::Value createConstantGlobal(mlir::PatternRewriter &rewriter,
                                  mlir::Location loc, mlir::ModuleOp module,
                                  llvm::StringRef nameHint,
                                  llvm::ArrayRef<int64_t> shape,
-                                 llvm::ArrayRef<float> data);
+                                 llvm::SmallVector<float> &&data);
 
 /// The two inputs and the output of a linalg op on dense, statically shaped
 /// f32 buffers, which is what the kernels need.

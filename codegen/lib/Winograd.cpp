@@ -24,6 +24,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Threading.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 #include <climits>
@@ -42,13 +43,16 @@ namespace {
 /// U[xi][oc / rows][ic][oc % rows] = (G g(oc, ic) G^T)[xi], computed in
 /// double from the [OC, IC, r, r] filter: the constant the products read,
 /// `rows` output channels side by side for the kernel's broadcasts.
-SmallVector<float> transformFilter(const WinogradMatrices &w,
+SmallVector<float> transformFilter(MLIRContext *context,
+                                   const WinogradMatrices &w,
                                    ArrayRef<float> filter, int64_t oc,
                                    int64_t ic, int64_t rows) {
   int64_t a = w.a, r = w.r;
   SmallVector<float> u(a * a * oc * ic);
-  std::vector<double> gg(a * r); // G g
-  for (int64_t o = 0; o < oc; ++o)
+  // Output channels are independent (VGG-16 transforms 15M weights).
+  parallelFor(context, 0, oc, [&](size_t index) {
+    int64_t o = index;
+    SmallVector<double, 36> gg(a * r); // G g
     for (int64_t i = 0; i < ic; ++i) {
       const float *g = &filter[(o * ic + i) * r * r];
       for (int64_t y = 0; y < a; ++y)
@@ -68,6 +72,7 @@ SmallVector<float> transformFilter(const WinogradMatrices &w,
               (float)sum;
         }
     }
+  });
   return u;
 }
 
@@ -204,7 +209,8 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     constexpr int64_t kMaxFilterBytes = int64_t(1) << 30;
     if (36 * oc * ic * 4 > kMaxFilterBytes)
       return rewriter.notifyMatchFailure(op, "transformed filter too large");
-    std::optional<SmallVector<float>> filterData = constantData(filter);
+    SmallVector<float> storage;
+    std::optional<ArrayRef<float>> filterData = constantData(filter, storage);
     if (!filterData || (int64_t)filterData->size() != oc * ic * kernel * kernel)
       return rewriter.notifyMatchFailure(op, "filter not a known constant");
 
@@ -296,7 +302,7 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
         rewriter, loc, getGlobal->getParentOfType<ModuleOp>(),
         (getGlobal.getName() + "_winograd").str(),
         {elements, oc / rows, ic, rows},
-        transformFilter(w, *filterData, oc, ic, rows));
+        transformFilter(rewriter.getContext(), w, *filterData, oc, ic, rows));
 
     auto f32 = b.getF32Type();
     auto vectorType = VectorType::get({width}, f32);
