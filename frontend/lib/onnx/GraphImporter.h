@@ -79,6 +79,9 @@ private:
   /// declared shapes can only be compared past it.
   bool batchChanged = false;
   int64_t modelBatch = 0;
+  /// True when the model's dimension 0 is symbolic: --batch then replaces
+  /// no batch size of the model's own.
+  bool symbolicBatch = false;
 
   /// "Conv node 'conv1'" lines of the final unsupported-nodes error.
   std::vector<std::string> unsupportedNodes;

@@ -183,6 +183,7 @@ FailureOr<Value> GraphImporter::importInput(func::FuncOp &func) {
                             << " is 0; Kiln needs non-empty tensors";
     if (i == 0) {
       shape.push_back(1); // A symbolic batch: --batch (or 1) below.
+      symbolicBatch = true;
       continue;
     }
     InFlightDiagnostic diag = emitError(loc);
@@ -553,7 +554,7 @@ OwningOpRef<ModuleOp> GraphImporter::import() {
   if (failed(input))
     return nullptr;
   if (failed(importNodes())) {
-    if (batchChanged)
+    if (batchChanged && !symbolicBatch)
       emitRemark(fileLoc) << "--batch " << options.batch
                           << " replaced the model's batch size " << modelBatch
                           << "; a model exported with a fixed batch size may "

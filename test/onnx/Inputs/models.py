@@ -310,6 +310,12 @@ def dynamic_batch():
                  [weight("w", 3, 8)])
 
 
+def dynamic_batch_unsupported():
+    """A symbolic batch and a node Kiln cannot express."""
+    return model([node("LeakyRelu", ["x"], ["y"], "leaky")],
+                 [value("x", ["batch", 2, 2, 2])], [value("y", ["batch", 2, 2, 2])])
+
+
 def fixed_batch():
     """A Reshape whose target hard-codes the batch size it was exported at."""
     return model([node("Reshape", ["x", "target"], ["f"], "view"),
