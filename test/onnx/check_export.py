@@ -74,10 +74,82 @@ class MatMulAdd(nn.Module):
         return torch.sigmoid(x.view(x.size(0), -1) @ self.w + self.b)
 
 
+class BasicBlock(nn.Module):
+    """ResNet's basic block: two 3x3 conv-bn, a projected shortcut when the
+    shape changes (1x1 conv, stride 2), the sum, ReLU."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=False),
+                                  nn.BatchNorm2d(cout), nn.ReLU(),
+                                  nn.Conv2d(cout, cout, 3, 1, 1, bias=False),
+                                  nn.BatchNorm2d(cout))
+        self.shortcut = nn.Identity()
+        if stride != 1 or cin != cout:
+            self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False),
+                                          nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        return torch.relu(self.body(x) + self.shortcut(x))
+
+
+class ResNet18(nn.Module):
+    """torchvision's resnet18, layer for layer (here on 64x64 images)."""
+
+    def __init__(self):
+        super().__init__()
+        layers = [nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
+                  nn.MaxPool2d(3, 2, 1)]
+        cin = 64
+        for cout, stride in [(64, 1), (128, 2), (256, 2), (512, 2)]:
+            layers += [BasicBlock(cin, cout, stride), BasicBlock(cout, cout, 1)]
+            cin = cout
+        self.features = nn.Sequential(*layers)
+        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(512, 1000))
+
+    def forward(self, x):
+        return self.head(self.features(x))
+
+
+class Fire(nn.Module):
+    """SqueezeNet's fire module: a 1x1 squeeze, then 1x1 and 3x3 expands
+    concatenated along the channels."""
+
+    def __init__(self, cin, squeeze, expand):
+        super().__init__()
+        self.squeeze = nn.Sequential(nn.Conv2d(cin, squeeze, 1), nn.ReLU())
+        self.expand1 = nn.Sequential(nn.Conv2d(squeeze, expand, 1), nn.ReLU())
+        self.expand3 = nn.Sequential(nn.Conv2d(squeeze, expand, 3, padding=1), nn.ReLU())
+
+    def forward(self, x):
+        x = self.squeeze(x)
+        return torch.cat([self.expand1(x), self.expand3(x)], dim=1)
+
+
+class SqueezeNet11(nn.Module):
+    """torchvision's squeezenet1_1, layer for layer (here on 64x64 images):
+    ceil-mode max pools, fire modules, a 1x1 conv classifier."""
+
+    def __init__(self):
+        super().__init__()
+        pool = lambda: nn.MaxPool2d(3, 2, ceil_mode=True)  # noqa: E731
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 64, 3, 2), nn.ReLU(), pool(), Fire(64, 16, 64), Fire(128, 16, 64),
+            pool(), Fire(128, 32, 128), Fire(256, 32, 128), pool(), Fire(256, 48, 192),
+            Fire(384, 48, 192), Fire(384, 64, 256), Fire(512, 64, 256))
+        self.classifier = nn.Sequential(nn.Dropout(0.5), nn.Conv2d(512, 1000, 1), nn.ReLU(),
+                                        nn.AdaptiveAvgPool2d(1), nn.Flatten())
+
+    def forward(self, x):
+        return self.classifier(self.features(x))
+
+
 BUILTINS = {
     "residual": (Residual, (1, 3, 16, 16)),
     "inception": (Inception, (1, 3, 12, 12)),
     "matmul-add": (MatMulAdd, (1, 3, 6, 6)),
+    "resnet18": (ResNet18, (1, 3, 64, 64)),
+    "squeezenet1_1": (SqueezeNet11, (1, 3, 64, 64)),
 }
 
 
