@@ -605,6 +605,31 @@ int emitTemporaryObjects(llvm::Module &llvmModule, TargetMachine &machine,
   return kSuccess;
 }
 
+/// Compiles `llvmModule` into temporary objects and `link`s them into a
+/// temporary file next to `output`, renamed into place only when linking
+/// succeeded.
+int linkThroughTemporaries(
+    llvm::Module &llvmModule, TargetMachine &machine,
+    const kiln::TargetOptions &target, const std::string &output,
+    function_ref<Error(ArrayRef<std::string> objects, StringRef linkedPath)>
+        link) {
+  TemporaryObjects objects;
+  if (int status = emitTemporaryObjects(llvmModule, machine, target, objects))
+    return status;
+  mlir::TimingScope linkTiming = timePhase("Link");
+  SmallString<128> linkedPath(output);
+  linkedPath += "-%%%%%%.tmp";
+  sys::fs::createUniquePath(linkedPath, linkedPath, /*MakeAbsolute=*/false);
+  FileRemover removeLinked(linkedPath);
+  // A crash or an interrupt removes it too (FileRemover only on return).
+  sys::RemoveFileOnSignal(linkedPath);
+  if (Error error = link(objects.paths, linkedPath))
+    return fail(kBadInput, toString(std::move(error)));
+  if (std::error_code ec = sys::fs::rename(linkedPath, output))
+    return fail(kBadInput, "cannot write '" + output + "': " + ec.message());
+  return kSuccess;
+}
+
 /// --emit=lib/so: adds the C API to the optimised module, writes the static
 /// archive or links the shared library, then writes the header. `gpuArch`
 /// is set for a model whose layers run on the GPU.
@@ -662,21 +687,14 @@ int emitLibrary(llvm::Module &llvmModule, TargetMachine &machine,
           return writeStaticLibrary(object, prefix + ".o", runtime, os);
         }))
       return fail(kBadInput, toString(std::move(error)));
-  } else {
-    TemporaryObjects objects;
-    if (int status = emitTemporaryObjects(llvmModule, machine, target, objects))
-      return status;
-    mlir::TimingScope linkTiming = timePhase("Link");
-    SmallString<128> linkedPath(output);
-    linkedPath += "-%%%%%%.tmp";
-    sys::fs::createUniquePath(linkedPath, linkedPath, /*MakeAbsolute=*/false);
-    FileRemover removeLinked(linkedPath);
-    if (Error error = linkSharedLibrary(objects.paths, linkedPath,
-                                        sys::path::filename(output), prefix,
-                                        runtime, target))
-      return fail(kBadInput, toString(std::move(error)));
-    if (std::error_code ec = sys::fs::rename(linkedPath, output))
-      return fail(kBadInput, "cannot write '" + output + "': " + ec.message());
+  } else if (int status = linkThroughTemporaries(
+                 llvmModule, machine, target, output,
+                 [&](ArrayRef<std::string> objects, StringRef linkedPath) {
+                   return linkSharedLibrary(objects, linkedPath,
+                                            sys::path::filename(output), prefix,
+                                            runtime, target);
+                 })) {
+    return status;
   }
 
   if (weights)
@@ -856,28 +874,16 @@ int compile() {
   return emitModule(std::move(module), output);
 }
 
-/// Links `llvmModule` with the runtime into `output`, through a temporary
-/// object and a temporary executable next to the output, renamed into place
-/// only when linking succeeded.
+/// Links `llvmModule` with the runtime into the executable `output`.
 int linkModule(llvm::Module &llvmModule, TargetMachine &machine,
                const kiln::TargetOptions &target, const std::string &output) {
-  TemporaryObjects objects;
-  if (int status = emitTemporaryObjects(llvmModule, machine, target, objects))
-    return status;
-  mlir::TimingScope linkTiming = timePhase("Link");
-  SmallString<128> linkedPath(output);
-  linkedPath += "-%%%%%%.tmp";
-  sys::fs::createUniquePath(linkedPath, linkedPath, /*MakeAbsolute=*/false);
-  FileRemover removeLinked(linkedPath);
-  // A crash or an interrupt removes it too (FileRemover only on return).
-  sys::RemoveFileOnSignal(linkedPath);
-  if (Error error = linkExecutable(
-          objects.paths, linkedPath,
-          getTargetRuntimeDir(resolveRuntimeDir(programPath), target), target))
-    return fail(kBadInput, toString(std::move(error)));
-  if (std::error_code ec = sys::fs::rename(linkedPath, output))
-    return fail(kBadInput, "cannot write '" + output + "': " + ec.message());
-  return kSuccess;
+  std::string runtime =
+      getTargetRuntimeDir(resolveRuntimeDir(programPath), target);
+  return linkThroughTemporaries(
+      llvmModule, machine, target, output,
+      [&](ArrayRef<std::string> objects, StringRef linkedPath) {
+        return linkExecutable(objects, linkedPath, runtime, target);
+      });
 }
 
 /// Runs the pipeline down to --emit on a parsed or imported module and
