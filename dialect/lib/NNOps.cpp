@@ -10,6 +10,10 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 #include "llvm/Support/CheckedArithmetic.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
 
 using namespace mlir;
 using namespace kiln;
@@ -229,6 +233,35 @@ LogicalResult FusedLinearOp::verify() {
   FailureOr<SmallVector<int64_t, 2>> shape =
       verifyLinear(getOperation(), getInput(), getWeight(), getBias());
   return failed(shape) ? failure() : verifyResultShape(getOperation(), *shape);
+}
+
+//===----------------------------------------------------------------------===//
+// ClampOp and LeakyReluOp
+//===----------------------------------------------------------------------===//
+
+/// %g: "6", "0.25", "inf", "nan".
+static std::string formatNumber(double value) {
+  std::string text;
+  llvm::raw_string_ostream(text) << llvm::format("%g", value);
+  return text;
+}
+
+LogicalResult ClampOp::verify() {
+  double min = getMinAttr().getValueAsDouble();
+  double max = getMaxAttr().getValueAsDouble();
+  if (std::isnan(min) || std::isnan(max))
+    return emitOpError() << "bounds must be numbers, found min "
+                         << formatNumber(min) << " and max "
+                         << formatNumber(max);
+  return success();
+}
+
+LogicalResult LeakyReluOp::verify() {
+  double slope = getSlopeAttr().getValueAsDouble();
+  if (!std::isfinite(slope))
+    return emitOpError() << "slope must be finite, found "
+                         << formatNumber(slope);
+  return success();
 }
 
 //===----------------------------------------------------------------------===//

@@ -341,6 +341,16 @@ Value MLIRGen::emitLayer(const LayerAST &layer, Value input) {
     return nn::SigmoidOp::create(builder, at, input);
   case LayerKind::Tanh:
     return nn::TanhOp::create(builder, at, input);
+  case LayerKind::ReLU6:
+    return nn::ClampOp::create(builder, at, input, builder.getF32FloatAttr(0),
+                               builder.getF32FloatAttr(6));
+  case LayerKind::Hardtanh:
+    return nn::ClampOp::create(builder, at, input,
+                               builder.getF32FloatAttr(layer.minVal),
+                               builder.getF32FloatAttr(layer.maxVal));
+  case LayerKind::LeakyReLU:
+    return nn::LeakyReluOp::create(
+        builder, at, input, builder.getF32FloatAttr(layer.negativeSlope));
   case LayerKind::Dropout:
     return nn::DropoutOp::create(builder, at, input,
                                  builder.getF64FloatAttr(layer.p));

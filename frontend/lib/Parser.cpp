@@ -18,7 +18,9 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
 
@@ -46,6 +48,12 @@ llvm::StringRef kiln::frontend::layerKindName(LayerKind kind) {
     return "sigmoid";
   case LayerKind::Tanh:
     return "tanh";
+  case LayerKind::ReLU6:
+    return "relu6";
+  case LayerKind::Hardtanh:
+    return "hardtanh";
+  case LayerKind::LeakyReLU:
+    return "leaky_relu";
   case LayerKind::MaxPool:
     return "maxpool";
   case LayerKind::AvgPool:
@@ -73,6 +81,9 @@ static std::optional<LayerKind> parseLayerKind(StringRef text) {
       .Case("relu", LayerKind::ReLU)
       .Case("sigmoid", LayerKind::Sigmoid)
       .Case("tanh", LayerKind::Tanh)
+      .Case("relu6", LayerKind::ReLU6)
+      .Case("hardtanh", LayerKind::Hardtanh)
+      .Case("leaky_relu", LayerKind::LeakyReLU)
       .Case("maxpool", LayerKind::MaxPool)
       .Case("avgpool", LayerKind::AvgPool)
       .Case("adaptive_avgpool", LayerKind::AdaptiveAvgPool)
@@ -84,10 +95,22 @@ static std::optional<LayerKind> parseLayerKind(StringRef text) {
       .Default(std::nullopt);
 }
 
-static constexpr StringRef kAllOps[] = {
-    "conv2d",  "linear",           "relu", "sigmoid",   "tanh",    "maxpool",
-    "avgpool", "adaptive_avgpool", "lrn",  "batchnorm", "dropout", "flatten",
-    "softmax"};
+static constexpr StringRef kAllOps[] = {"conv2d",
+                                        "linear",
+                                        "relu",
+                                        "sigmoid",
+                                        "tanh",
+                                        "relu6",
+                                        "hardtanh",
+                                        "leaky_relu",
+                                        "maxpool",
+                                        "avgpool",
+                                        "adaptive_avgpool",
+                                        "lrn",
+                                        "batchnorm",
+                                        "dropout",
+                                        "flatten",
+                                        "softmax"};
 
 static bool isIdentifier(StringRef text) {
   if (text.empty() || !(llvm::isAlpha(text[0]) || text[0] == '_'))
@@ -185,6 +208,9 @@ llvm::ArrayRef<KeySpec> keysOf(LayerKind kind) {
                                 {"beta", ValueForm::Float},
                                 {"k", ValueForm::Float}};
   static const KeySpec batchNorm[] = {{"eps", ValueForm::Float}};
+  static const KeySpec hardtanh[] = {{"min_val", ValueForm::Float},
+                                     {"max_val", ValueForm::Float}};
+  static const KeySpec leakyRelu[] = {{"negative_slope", ValueForm::Float}};
   switch (kind) {
   case LayerKind::Conv2D:
     return conv;
@@ -198,6 +224,10 @@ llvm::ArrayRef<KeySpec> keysOf(LayerKind kind) {
     return lrn;
   case LayerKind::BatchNorm:
     return batchNorm;
+  case LayerKind::Hardtanh:
+    return hardtanh;
+  case LayerKind::LeakyReLU:
+    return leakyRelu;
   default:
     return {};
   }
@@ -707,6 +737,11 @@ bool Parser::applyKey(LayerAST &layer, StringRef key, const Value &value,
     layer.beta = value.real;
   else if (key == "k")
     layer.k = value.real;
+  else if (key == "min_val" || key == "max_val") {
+    (key == "min_val" ? layer.minVal : layer.maxVal) = value.real;
+    layer.boundsLoc = loc;
+  } else if (key == "negative_slope")
+    layer.negativeSlope = value.real;
   else if (key == "eps") {
     layer.eps = value.real;
     // A negative eps can make var + eps negative: NaNs, not an error.
@@ -725,6 +760,15 @@ bool Parser::checkLayer(LayerAST &layer, bool hasPositional, bool hasStride,
     error(layer.loc, layerKindName(layer.kind) + " needs " +
                          positional->meaning + " (e.g. '" +
                          positional->example + "')");
+    return false;
+  }
+  // PyTorch's nn.Hardtanh asserts max_val > min_val.
+  if (layer.kind == LayerKind::Hardtanh && !(layer.maxVal > layer.minVal)) {
+    std::string message;
+    llvm::raw_string_ostream os(message);
+    os << llvm::format("hardtanh max_val=%g must be greater than min_val=%g",
+                       layer.maxVal, layer.minVal);
+    error(layer.boundsLoc.isValid() ? layer.boundsLoc : layer.loc, message);
     return false;
   }
   if (layer.kind == LayerKind::Conv2D && !hasKernelKey) {

@@ -25,6 +25,7 @@
 #include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
@@ -89,11 +90,11 @@ static bool isIdentifier(llvm::StringRef text) {
 }
 
 static bool isReserved(llvm::StringRef name) {
-  return llvm::is_contained({"model", "input", "conv2d", "linear", "relu",
-                             "sigmoid", "tanh", "maxpool", "avgpool",
-                             "adaptive_avgpool", "lrn", "batchnorm", "dropout",
-                             "flatten", "softmax"},
-                            name);
+  return llvm::is_contained(
+      {"model", "input", "conv2d", "linear", "relu", "sigmoid", "tanh", "relu6",
+       "hardtanh", "leaky_relu", "maxpool", "avgpool", "adaptive_avgpool",
+       "lrn", "batchnorm", "dropout", "flatten", "softmax"},
+      name);
 }
 
 /// Builds the statement text of one nn op, or reports why there is none.
@@ -199,6 +200,30 @@ static FailureOr<std::string> layerText(Operation *op) {
       .Case([](nn::ReluOp) { return std::string("relu"); })
       .Case([](nn::SigmoidOp) { return std::string("sigmoid"); })
       .Case([](nn::TanhOp) { return std::string("tanh"); })
+      .Case([&](nn::ClampOp clamp) -> FailureOr<std::string> {
+        double min = clamp.getMinAttr().getValueAsDouble();
+        double max = clamp.getMaxAttr().getValueAsDouble();
+        if (!std::isfinite(min) || !std::isfinite(max))
+          return noEquivalent("it has no lower or no upper bound; hardtanh "
+                              "takes finite ones");
+        if (!(max > min))
+          return noEquivalent("its max is not above its min, which "
+                              "hardtanh requires");
+        if (min == 0 && max == 6)
+          return std::string("relu6");
+        std::string text = "hardtanh";
+        if (differs(min, -1.0))
+          text += " min_val=" + formatNumber(min);
+        if (differs(max, 1.0))
+          text += " max_val=" + formatNumber(max);
+        return text;
+      })
+      .Case([&](nn::LeakyReluOp leaky) -> FailureOr<std::string> {
+        double slope = leaky.getSlopeAttr().getValueAsDouble();
+        return std::string("leaky_relu") +
+               (differs(slope, 0.01) ? " negative_slope=" + formatNumber(slope)
+                                     : "");
+      })
       .Case([&](nn::FlattenOp flatten) -> FailureOr<std::string> {
         if (flatten.getAxis().value_or(1) != 1)
           return noEquivalent("it flattens at axis " +

@@ -217,6 +217,24 @@ func.func @dropout_p(%x: tensor<1x10xf32>) {
 
 // -----
 
+// Tests that a clamp bound must be a number.
+func.func @clamp_nan(%x: tensor<1x10xf32>) {
+  // expected-error @+1 {{'nn.clamp' op bounds must be numbers, found min nan and max 6}}
+  %0 = nn.clamp %x min 0x7FC00000 max 6.0 : tensor<1x10xf32>
+  return
+}
+
+// -----
+
+// Tests that a leaky ReLU's slope must be finite.
+func.func @leaky_relu_slope(%x: tensor<1x10xf32>) {
+  // expected-error @+1 {{'nn.leaky_relu' op slope must be finite, found inf}}
+  %0 = nn.leaky_relu %x slope 0x7F800000 : tensor<1x10xf32>
+  return
+}
+
+// -----
+
 // Tests that a pool needs an NCHW input.
 func.func @pool_input_rank(%x: tensor<6x28x28xf32>) {
   // expected-error @+1 {{'nn.max_pool2d' op expects input of rank 4, found rank 3 (6x28x28)}}

@@ -585,3 +585,31 @@ func.func @forward(%x: tensor<4x32x28x28xf32>) -> tensor<4x32x14x14xf32> {
   %0 = nn.fused_conv2d %x, %w, %b stride [1, 1] padding [1, 1, 1, 1] dilation [1, 1] groups 1 relu pool "max" kernel [2, 2] stride [2, 2] : (tensor<4x32x28x28xf32>, tensor<32x32x3x3xf32>, tensor<32xf32>) -> tensor<4x32x14x14xf32>
   return %0 : tensor<4x32x14x14xf32>
 }
+
+// -----
+
+// Tests that nn.clamp and nn.leaky_relu become one-thread-per-element kernels:
+// a clamp takes maximumf then minimumf with its bounds (an infinite bound
+// none), a leaky ReLU selects x or slope * x.
+// CHECK-LABEL: module attributes {gpu.container_module, kiln.input_shape = array<i64: 2, 300>
+// CHECK: gpu.launch_func @kiln_kernels::@clamp_0 blocks in (%{{.*}}, %{{.*}}, %{{.*}}) threads in (%c256,
+// CHECK: gpu.launch_func @kiln_kernels::@clamp_1
+// CHECK: gpu.launch_func @kiln_kernels::@leaky_relu_2
+// CHECK: gpu.func @clamp_0(
+// CHECK-DAG: arith.constant 0.000000e+00 : f32
+// CHECK-DAG: arith.constant 6.000000e+00 : f32
+// CHECK: arith.maximumf
+// CHECK-NEXT: arith.minimumf
+// CHECK: gpu.func @clamp_1(
+// CHECK-NOT: arith.maximumf
+// CHECK: arith.minimumf
+// CHECK: gpu.func @leaky_relu_2(
+// CHECK: %[[POS:.*]] = arith.cmpf ogt, %[[X:.*]], %{{.*}} : f32
+// CHECK: %[[SCALED:.*]] = arith.mulf %[[X]], %{{.*}} : f32
+// CHECK: arith.select %[[POS]], %[[X]], %[[SCALED]] : f32
+func.func @forward(%x: tensor<2x300xf32>) -> tensor<2x300xf32> {
+  %0 = nn.clamp %x min 0.0 max 6.0 : tensor<2x300xf32>
+  %1 = nn.clamp %0 min 0xFF800000 max 2.5 : tensor<2x300xf32>
+  %2 = nn.leaky_relu %1 slope 0.125 : tensor<2x300xf32>
+  return %2 : tensor<2x300xf32>
+}

@@ -248,6 +248,34 @@ func.func @activations(%x: tensor<1x10xf32>) -> tensor<1x10xf32> {
 
 // -----
 
+// Tests that a clamp becomes maximumf then minimumf (torch.clamp's order),
+// that an infinite bound (ONNX Clip without it) emits no compare, and that
+// leaky_relu selects between x and slope * x.
+// CHECK-LABEL: func.func @clamps
+// CHECK-SAME: (%[[X:.*]]: tensor<1x10xf32>)
+// CHECK: %[[R6:.*]] = linalg.generic {{.*}} ins(%[[X]] : tensor<1x10xf32>)
+// CHECK:   %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK:   %[[LO:.*]] = arith.maximumf %{{.*}}, %[[ZERO]] : f32
+// CHECK:   %[[SIX:.*]] = arith.constant 6.000000e+00 : f32
+// CHECK:   %[[HI:.*]] = arith.minimumf %[[LO]], %[[SIX]] : f32
+// CHECK:   linalg.yield %[[HI]]
+// CHECK: %[[UPPER:.*]] = linalg.generic {{.*}} ins(%[[R6]] : tensor<1x10xf32>)
+// CHECK-NOT: arith.maximumf
+// CHECK:   arith.minimumf
+// CHECK: %[[L:.*]] = linalg.generic {{.*}} ins(%[[UPPER]] : tensor<1x10xf32>)
+// CHECK:   %[[POS:.*]] = arith.cmpf ogt, %[[IN:.*]], %{{.*}} : f32
+// CHECK:   %[[SCALED:.*]] = arith.mulf %[[IN]], %{{.*}} : f32
+// CHECK:   arith.select %[[POS]], %[[IN]], %[[SCALED]] : f32
+// CHECK: return %[[L]]
+func.func @clamps(%x: tensor<1x10xf32>) -> tensor<1x10xf32> {
+  %0 = nn.clamp %x min 0.0 max 6.0 : tensor<1x10xf32>
+  %1 = nn.clamp %0 min 0xFF800000 max 2.5 : tensor<1x10xf32>
+  %2 = nn.leaky_relu %1 slope 0.01 : tensor<1x10xf32>
+  return %2 : tensor<1x10xf32>
+}
+
+// -----
+
 // Tests that batchnorm computes scale and shift once per channel, then applies
 // them element-wise with channel-indexed maps.
 // CHECK-DAG: #[[CHANNEL:.*]] = affine_map<(d0, d1, d2, d3) -> (d1)>

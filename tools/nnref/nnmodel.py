@@ -127,8 +127,15 @@ class _Builder:
             self.check_size(node, (a["out_features"], shape[1]), "linear weight")
             return nn.Linear(shape[1], a["out_features"], bias=a["bias"]), (shape[0], a["out_features"])
 
-        if op in ("relu", "sigmoid", "tanh"):
-            return {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}[op](), shape
+        if op in ("relu", "sigmoid", "tanh", "relu6"):
+            return {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh,
+                    "relu6": nn.ReLU6}[op](), shape
+        if op == "hardtanh":
+            if not a["max_val"] > a["min_val"]:
+                raise self.error(node, "hardtanh max_val must be greater than min_val")
+            return nn.Hardtanh(a["min_val"], a["max_val"]), shape
+        if op == "leaky_relu":
+            return nn.LeakyReLU(a["negative_slope"]), shape
 
         if op in ("maxpool", "avgpool"):
             need_4d()

@@ -70,6 +70,9 @@ Value KernelBuilder::maxF(Value x, Value y) {
   // PyTorch's max propagates NaN, as maximumf does.
   return arith::MaximumFOp::create(b, loc, x, y);
 }
+Value KernelBuilder::minF(Value x, Value y) {
+  return arith::MinimumFOp::create(b, loc, x, y);
+}
 Value KernelBuilder::fma(Value x, Value y, Value z) {
   return math::FmaOp::create(b, loc, x, y, z);
 }

@@ -69,6 +69,7 @@ public:
   mlir::Value mulF(mlir::Value a, mlir::Value b);
   mlir::Value divF(mlir::Value a, mlir::Value b);
   mlir::Value maxF(mlir::Value a, mlir::Value b);
+  mlir::Value minF(mlir::Value a, mlir::Value b);
   /// a * b + c, fused.
   mlir::Value fma(mlir::Value a, mlir::Value b, mlir::Value c);
   mlir::Value relu(mlir::Value a) { return maxF(a, f32(0.0)); }
@@ -271,10 +272,22 @@ void emitLinear(ModelBuilder &builder, mlir::Location loc, int64_t m, int64_t k,
                 mlir::Value bias, mlir::Value y);
 
 /// Element-wise map of one or two same-shaped buffers.
-enum class ElementwiseKind { Relu, Sigmoid, Tanh, Add, Copy };
+enum class ElementwiseKind {
+  Relu,
+  Sigmoid,
+  Tanh,
+  Clamp,     // min(max(x, lo), hi): nn.clamp.
+  LeakyRelu, // x > 0 ? x : slope * x: nn.leaky_relu.
+  Add,
+  Copy
+};
+/// The constants of the kinds that have them.
+struct ElementwiseParams {
+  double lo = 0, hi = 0, slope = 0;
+};
 void emitElementwise(ModelBuilder &builder, mlir::Location loc,
                      ElementwiseKind kind, mlir::ValueRange inputs,
-                     mlir::Value output);
+                     mlir::Value output, ElementwiseParams params = {});
 
 struct PoolParams {
   PoolKind kind;

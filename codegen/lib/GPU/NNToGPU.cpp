@@ -360,9 +360,9 @@ LogicalResult Lowering::lower(Operation *op) {
     buffers.map(op->getResult(0), result);
     return success();
   };
-  auto elementwise = [&](ElementwiseKind kind) {
+  auto elementwise = [&](ElementwiseKind kind, ElementwiseParams params = {}) {
     return simple([&](Value in, Value out) {
-      emitElementwise(builder, loc, kind, {in}, out);
+      emitElementwise(builder, loc, kind, {in}, out, params);
     });
   };
   return TypeSwitch<Operation *, LogicalResult>(op)
@@ -378,6 +378,17 @@ LogicalResult Lowering::lower(Operation *op) {
       .Case(
           [&](nn::SigmoidOp) { return elementwise(ElementwiseKind::Sigmoid); })
       .Case([&](nn::TanhOp) { return elementwise(ElementwiseKind::Tanh); })
+      .Case([&](nn::ClampOp clamp) {
+        ElementwiseParams params;
+        params.lo = clamp.getMinAttr().getValueAsDouble();
+        params.hi = clamp.getMaxAttr().getValueAsDouble();
+        return elementwise(ElementwiseKind::Clamp, params);
+      })
+      .Case([&](nn::LeakyReluOp leaky) {
+        ElementwiseParams params;
+        params.slope = leaky.getSlopeAttr().getValueAsDouble();
+        return elementwise(ElementwiseKind::LeakyRelu, params);
+      })
       .Case([&](nn::AddOp add) {
         Value result = bufferFor(add.getResult());
         emitElementwise(

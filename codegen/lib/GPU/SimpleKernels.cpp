@@ -10,6 +10,7 @@
 
 #include "KernelBuilder.h"
 
+#include <cmath>
 #include <limits>
 
 using namespace mlir;
@@ -55,8 +56,10 @@ Value exp(KernelBuilder &k, Value x) {
 } // namespace
 
 void emitElementwise(ModelBuilder &builder, Location loc, ElementwiseKind kind,
-                     ValueRange inputs, Value output) {
-  static const char *names[] = {"relu", "sigmoid", "tanh", "add", "copy"};
+                     ValueRange inputs, Value output,
+                     ElementwiseParams params) {
+  static const char *names[] = {"relu",       "sigmoid", "tanh", "clamp",
+                                "leaky_relu", "add",     "copy"};
   SmallVector<Value> args(inputs);
   args.push_back(output);
   ArrayRef<int64_t> outShape = shapeOf(output);
@@ -84,6 +87,20 @@ void emitElementwise(ModelBuilder &builder, Location loc, ElementwiseKind kind,
         case ElementwiseKind::Tanh:
           y = math::TanhOp::create(k.b, k.loc, x);
           break;
+        case ElementwiseKind::Clamp:
+          // An infinite bound (an ONNX Clip without it) clamps nothing.
+          y = x;
+          if (!std::isinf(params.lo))
+            y = k.maxF(y, k.f32(params.lo));
+          if (!std::isinf(params.hi))
+            y = k.minF(y, k.f32(params.hi));
+          break;
+        case ElementwiseKind::LeakyRelu: {
+          Value positive = arith::CmpFOp::create(
+              k.b, k.loc, arith::CmpFPredicate::OGT, x, k.f32(0.0));
+          y = k.select(positive, x, k.mulF(x, k.f32(params.slope)));
+          break;
+        }
         case ElementwiseKind::Add:
           y = k.addF(x, k.load(kargs[1], indices));
           break;

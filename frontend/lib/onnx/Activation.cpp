@@ -1,7 +1,8 @@
 //===- Activation.cpp - Activations, Dropout, LRN, BatchNorm, Softmax -----===//
 //
-// Element-wise activations map one to one. The others carry versioned
-// semantics that decide whether an nn op expresses them:
+// Element-wise activations map one to one; Clip (nn.clamp) takes its bounds
+// as attributes before opset 11 and as constant inputs from it. The others
+// carry versioned semantics that decide whether an nn op expresses them:
 //  - Dropout and BatchNormalization have training modes (is_test before
 //    opset 7, training_mode later) that inference cannot run.
 //  - Softmax and LogSoftmax before opset 13 flatten their input to 2-D at
@@ -18,6 +19,9 @@
 
 #include "llvm/Support/CheckedArithmetic.h"
 #include "llvm/Support/FormatVariadic.h"
+
+#include <cmath>
+#include <limits>
 
 using namespace mlir;
 using namespace kiln;
@@ -55,6 +59,57 @@ static FailureOr<double> scalarInput(NodeContext &ctx, unsigned i,
                            << formatShape(value.constant->getShape());
   return value.constant->isFloat() ? value.constant->getFloats()[0]
                                    : (double)value.constant->getInts()[0];
+}
+
+LogicalResult onnximport::importClip(NodeContext &ctx) {
+  double min, max;
+  if (ctx.getOpset() < 11) {
+    // Attributes, defaulting to float's lowest and highest values: even
+    // without a max, Clip-6 turns +inf into FLT_MAX.
+    FailureOr<float> minAttr =
+        ctx.getFloat("min", std::numeric_limits<float>::lowest());
+    FailureOr<float> maxAttr =
+        ctx.getFloat("max", std::numeric_limits<float>::max());
+    if (failed(minAttr) || failed(maxAttr))
+      return failure();
+    min = *minAttr;
+    max = *maxAttr;
+  } else {
+    // Optional scalar inputs; a missing one does not clip.
+    double inf = std::numeric_limits<double>::infinity();
+    FailureOr<double> minInput = scalarInput(ctx, 1, "the min", -inf);
+    FailureOr<double> maxInput = scalarInput(ctx, 2, "the max", inf);
+    if (failed(minInput) || failed(maxInput))
+      return failure();
+    min = *minInput;
+    max = *maxInput;
+  }
+  if (std::isnan(min) || std::isnan(max))
+    return ctx.emitError() << "its " << (std::isnan(min) ? "min" : "max")
+                           << " is NaN; a bound must be a number";
+  Value input = ctx.getTensor(0);
+  if (!input)
+    return failure();
+  OpBuilder &b = ctx.getBuilder();
+  ctx.setOutput(0, nn::ClampOp::create(b, ctx.getLoc(), input,
+                                       b.getF32FloatAttr(min),
+                                       b.getF32FloatAttr(max)));
+  return success();
+}
+
+LogicalResult onnximport::importLeakyRelu(NodeContext &ctx) {
+  FailureOr<float> alpha = ctx.getFloat("alpha", 0.01f);
+  if (failed(alpha))
+    return failure();
+  if (!std::isfinite(*alpha))
+    return ctx.emitError() << "alpha must be finite, found " << *alpha;
+  Value input = ctx.getTensor(0);
+  if (!input)
+    return failure();
+  OpBuilder &b = ctx.getBuilder();
+  ctx.setOutput(0, nn::LeakyReluOp::create(b, ctx.getLoc(), input,
+                                           b.getF32FloatAttr(*alpha)));
+  return success();
 }
 
 LogicalResult onnximport::importDropout(NodeContext &ctx) {

@@ -317,6 +317,8 @@ OpHandler onnximport::lookupHandler(llvm::StringRef opType) {
       .Case("Relu", importRelu)
       .Case("Sigmoid", importSigmoid)
       .Case("Tanh", importTanh)
+      .Case("Clip", importClip)
+      .Case("LeakyRelu", importLeakyRelu)
       .Case("Dropout", importDropout)
       .Case("LRN", importLRN)
       .Case("BatchNormalization", importBatchNormalization)

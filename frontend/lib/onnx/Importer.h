@@ -145,6 +145,8 @@ mlir::LogicalResult importConcat(NodeContext &ctx);
 mlir::LogicalResult importRelu(NodeContext &ctx);
 mlir::LogicalResult importSigmoid(NodeContext &ctx);
 mlir::LogicalResult importTanh(NodeContext &ctx);
+mlir::LogicalResult importClip(NodeContext &ctx);
+mlir::LogicalResult importLeakyRelu(NodeContext &ctx);
 mlir::LogicalResult importDropout(NodeContext &ctx);
 mlir::LogicalResult importLRN(NodeContext &ctx);
 mlir::LogicalResult importBatchNormalization(NodeContext &ctx);

@@ -15,6 +15,8 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Transforms/DialectConversion.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace kiln;
 
@@ -54,6 +56,56 @@ static Value sigmoid(OpBuilder &b, Location loc, Value x) {
 static Value tanh(OpBuilder &b, Location loc, Value x) {
   return math::TanhOp::create(b, loc, x);
 }
+
+/// min(max(x, lo), hi), torch.clamp's order: a lo above hi gives hi. Both
+/// propagate NaN.
+struct ClampLowering : OpConversionPattern<nn::ClampOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(nn::ClampOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    double lo = op.getMinAttr().getValueAsDouble();
+    double hi = op.getMaxAttr().getValueAsDouble();
+    Value result = createElementwise(
+        rewriter, op.getLoc(), adaptor.getInput(),
+        [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          Value x = args[0];
+          // An infinite bound (an ONNX Clip without it) clamps nothing.
+          if (!std::isinf(lo))
+            x = arith::MaximumFOp::create(b, loc, x, createF32(b, loc, lo));
+          if (!std::isinf(hi))
+            x = arith::MinimumFOp::create(b, loc, x, createF32(b, loc, hi));
+          return x;
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// x > 0 ? x : slope * x, as torch's leaky_relu computes it (NaN * slope
+/// keeps the NaN).
+struct LeakyReluLowering : OpConversionPattern<nn::LeakyReluOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(nn::LeakyReluOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    double slope = op.getSlopeAttr().getValueAsDouble();
+    Value result = createElementwise(
+        rewriter, op.getLoc(), adaptor.getInput(),
+        [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          Value x = args[0];
+          Value positive = arith::CmpFOp::create(
+              b, loc, arith::CmpFPredicate::OGT, x, createF32(b, loc, 0.0));
+          Value scaled =
+              arith::MulFOp::create(b, loc, x, createF32(b, loc, slope));
+          return arith::SelectOp::create(b, loc, positive, x, scaled);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
 
 /// Dropout is the identity at inference.
 struct DropoutLowering : OpConversionPattern<nn::DropoutOp> {
@@ -130,8 +182,9 @@ Value kiln::createRelu(OpBuilder &b, Location loc, Value x) {
 }
 
 void kiln::populateElementwisePatterns(RewritePatternSet &patterns) {
-  patterns.add<
-      UnaryLowering<nn::ReluOp, relu>, UnaryLowering<nn::SigmoidOp, sigmoid>,
-      UnaryLowering<nn::TanhOp, tanh>, DropoutLowering, BatchNormLowering>(
+  patterns.add<UnaryLowering<nn::ReluOp, relu>,
+               UnaryLowering<nn::SigmoidOp, sigmoid>,
+               UnaryLowering<nn::TanhOp, tanh>, ClampLowering,
+               LeakyReluLowering, DropoutLowering, BatchNormLowering>(
       patterns.getContext());
 }

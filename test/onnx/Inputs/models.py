@@ -183,6 +183,65 @@ def norms_opset11():
     return m
 
 
+def scalar(name, number):
+    return numpy_helper.from_array(np.array(number, dtype=np.float32), name)
+
+
+def clips():
+    """LeakyRelu with and without alpha; Clip with only a min, with only a max
+    given after an empty min, and with both bounds (ReLU6) on a branch of its
+    own, the two summed."""
+    return model([
+        node("LeakyRelu", ["x"], ["a"], "leaky", alpha=0.25),
+        node("Clip", ["a", "low"], ["b"], "clip_min"),
+        node("Clip", ["b", "", "high"], ["c"], "clip_max"),
+        node("LeakyRelu", ["c"], ["d"], "leaky_default"),
+        node("Clip", ["x", "zero", "six"], ["r"], "relu6"),
+        node("Add", ["d", "r"], ["y"], "sum"),
+    ], [value("x", [2, 3, 4, 4])], [value("y", None)],
+        [scalar("zero", 0.0), scalar("six", 6.0), scalar("low", -0.5),
+         scalar("high", 2.5)])
+
+
+def clips_opset6():
+    """Clip-6: bounds as attributes, the missing max defaulting to FLT_MAX."""
+    return model([node("Clip", ["x"], ["a"], "clip_attrs", min=-1.5, max=0.5),
+                  node("Clip", ["a"], ["y"], "clip_min_attr", min=-1.0)],
+                 [value("x", [1, 4])], [value("y", None)], opset=6)
+
+
+def activation_chain():
+    """ReLU6, LeakyReLU and Hardtanh as PyTorch exports them, in a chain."""
+    return model([
+        node("Clip", ["x", "zero", "six"], ["a"], "relu6"),
+        node("LeakyRelu", ["a"], ["b"], "leaky", alpha=0.25),
+        node("Clip", ["b", "low", "high"], ["y"], "hardtanh"),
+    ], [value("x", [1, 2, 3, 3])], [value("y", None)],
+        [scalar("zero", 0.0), scalar("six", 6.0), scalar("low", -1.5),
+         scalar("high", 0.5)])
+
+
+def clip_open():
+    """A Clip with only a min."""
+    return model([node("Clip", ["x", "low"], ["y"], "clip_min")],
+                 [value("x", [1, 4])], [value("y", None)], [scalar("low", -0.5)])
+
+
+def clip_computed_bound():
+    """A Clip whose max is computed from the input: not a constant."""
+    return model([node("ReduceMax", ["x"], ["m"], "max", keepdims=0),
+                  node("Clip", ["x", "zero", "m"], ["y"], "clip_dynamic")],
+                 [value("x", [1, 4])], [value("y", None)], [scalar("zero", 0.0)],
+                 value_info=[value("m", [])])
+
+
+def clip_nan_bound():
+    """A Clip whose min is NaN."""
+    return model([node("Clip", ["x", "nan"], ["y"], "clip_nan")],
+                 [value("x", [1, 4])], [value("y", None)],
+                 [scalar("nan", float("nan"))])
+
+
 def chain():
     """A chain of layers named like a PyTorch state_dict, for --emit=spec."""
     def named(prefix, *shapes_and_suffixes):
@@ -212,7 +271,7 @@ def unsupported():
     return model([
         node("Relu", ["x"], ["r"], "relu"),
         node("Pad", ["r", "pads"], ["p"], "pad", mode="reflect"),
-        node("LeakyRelu", ["p"], ["l"], ""),
+        node("Elu", ["p"], ["l"], ""),
         node("MaxPool", ["x"], ["m"], "wide_pad_pool", kernel_shape=[2, 2],
              pads=[0, 0, 3, 3]),
         node("Conv", ["m", "w"], ["c"], "conv"),
@@ -312,7 +371,7 @@ def dynamic_batch():
 
 def dynamic_batch_unsupported():
     """A symbolic batch and a node Kiln cannot express."""
-    return model([node("LeakyRelu", ["x"], ["y"], "leaky")],
+    return model([node("Elu", ["x"], ["y"], "elu")],
                  [value("x", ["batch", 2, 2, 2])], [value("y", ["batch", 2, 2, 2])])
 
 

@@ -26,6 +26,9 @@ enum class LayerKind {
   ReLU,
   Sigmoid,
   Tanh,
+  ReLU6,
+  Hardtanh,
+  LeakyReLU,
   MaxPool,
   AvgPool,
   AdaptiveAvgPool,
@@ -85,6 +88,14 @@ struct LayerAST {
 
   // dropout.
   double p = 0.5;
+
+  // hardtanh (relu6 is hardtanh min_val=0 max_val=6).
+  double minVal = -1.0;
+  double maxVal = 1.0;
+  llvm::SMLoc boundsLoc; // The last of min_val= and max_val=.
+
+  // leaky_relu.
+  double negativeSlope = 0.01;
 };
 
 struct ModelAST {

@@ -72,6 +72,13 @@ def build_layer(op, positional, keys):
               "flatten": nn.Flatten}
     if op in simple:
         return simple[op]()
+    if op == "relu6":
+        return nn.ReLU6()
+    if op == "hardtanh":
+        return nn.Hardtanh(float(keys.get("min_val", "-1")),
+                           float(keys.get("max_val", "1")))
+    if op == "leaky_relu":
+        return nn.LeakyReLU(float(keys.get("negative_slope", "0.01")))
     if op == "dropout":
         return nn.Dropout(float(positional or 0.5))
     if op == "softmax":
@@ -177,6 +184,13 @@ class Emitter:
             self.lines.append(
                 f"    {y} = nn.lrn {x} size {layer.size} alpha {layer.alpha:.9e} "
                 f"beta {layer.beta:.9e} k {layer.k:.9e} : {ot}")
+        elif isinstance(layer, nn.Hardtanh):  # nn.ReLU6 too.
+            self.lines.append(
+                f"    {y} = nn.clamp {x} min {layer.min_val:.9e} "
+                f"max {layer.max_val:.9e} : {ot}")
+        elif isinstance(layer, nn.LeakyReLU):
+            self.lines.append(
+                f"    {y} = nn.leaky_relu {x} slope {layer.negative_slope:.9e} : {ot}")
         elif isinstance(layer, nn.Dropout):
             self.lines.append(f"    {y} = nn.dropout {x} p {layer.p:.9e} : {ot}")
         elif isinstance(layer, nn.Flatten):
@@ -234,7 +248,7 @@ def check(case, args, kiln_opt, runner, libs):
     """Runs one case; returns True when Kiln agrees with torch."""
     torch.manual_seed(args.seed)
     shape, layers = parse_case(case)
-    x = torch.randn(shape)
+    x = torch.randn(shape) * args.input_scale
     with torch.no_grad():
         expected = x
         for layer in layers:
@@ -276,6 +290,8 @@ def main():
     p.add_argument("--expect-no", action="append", default=[], metavar="OP",
                    help="fail if OP (e.g. nn.batch_norm) survives kiln-simplify")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--input-scale", type=float, default=1.0,
+                   help="multiply the N(0, 1) input by this")
     p.add_argument("--rtol", type=float, default=1e-5)
     p.add_argument("--atol", type=float, default=1e-6)
     args = p.parse_args()

@@ -151,6 +151,43 @@ def NN_TanhOp : NN_UnaryOp<"tanh", "nn.Tanh"> {
   let description = [{ `%y = nn.tanh %x : tensor<1x10xf32>` }];
 }
 
+def NN_ClampOp : NN_Op<"clamp", [Pure, SameOperandsAndResultType]> {
+  let summary = "Element-wise min(max(x, min), max) (nn.ReLU6, nn.Hardtanh)";
+  let description = [{
+    Clamps every element to [min, max]: `min(max(x, min), max)`, which is
+    PyTorch's torch.clamp and ONNX's Clip (a min above the max gives the max
+    everywhere). nn.ReLU6 is `min 0.0 max 6.0`, nn.Hardtanh its own bounds;
+    an ONNX Clip without one of its bounds has an infinite one. NaN stays
+    NaN.
+
+    ```mlir
+    %y = nn.clamp %x min 0.000000e+00 max 6.000000e+00 : tensor<1x32x112x112xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input, F32Attr:$min, F32Attr:$max);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = [{
+    $input `min` $min `max` $max attr-dict `:` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def NN_LeakyReluOp : NN_Op<"leaky_relu", [Pure, SameOperandsAndResultType]> {
+  let summary = "Element-wise leaky ReLU (nn.LeakyReLU)";
+  let description = [{
+    `x` where x > 0, `slope * x` elsewhere (ONNX's LeakyRelu, whose slope
+    is called alpha).
+
+    ```mlir
+    %y = nn.leaky_relu %x slope 1.000000e-02 : tensor<1x64x56x56xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input, F32Attr:$slope);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = "$input `slope` $slope attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
 def NN_DropoutOp : NN_Op<"dropout", [Pure, SameOperandsAndResultType]> {
   let summary = "Dropout (nn.Dropout): the identity at inference";
   let description = [{
