@@ -144,12 +144,59 @@ class SqueezeNet11(nn.Module):
         return self.classifier(self.features(x))
 
 
+def conv_bn_relu6(cin, cout, kernel, stride=1, groups=1):
+    return [nn.Conv2d(cin, cout, kernel, stride, (kernel - 1) // 2, groups=groups,
+                      bias=False), nn.BatchNorm2d(cout), nn.ReLU6()]
+
+
+class InvertedResidual(nn.Module):
+    """MobileNetV2's block: a 1x1 expansion (unless the ratio is 1), a 3x3
+    depthwise convolution, a linear 1x1 projection; the input is added back
+    when the shape stays."""
+
+    def __init__(self, cin, cout, stride, expand):
+        super().__init__()
+        hidden = cin * expand
+        layers = conv_bn_relu6(cin, hidden, 1) if expand != 1 else []
+        layers += conv_bn_relu6(hidden, hidden, 3, stride, groups=hidden)
+        layers += [nn.Conv2d(hidden, cout, 1, bias=False), nn.BatchNorm2d(cout)]
+        self.conv = nn.Sequential(*layers)
+        self.residual = stride == 1 and cin == cout
+
+    def forward(self, x):
+        return x + self.conv(x) if self.residual else self.conv(x)
+
+
+class MobileNetV2(nn.Module):
+    """torchvision's mobilenet_v2 (width 1.0), layer for layer (here on 64x64
+    images): ReLU6 (ONNX Clip), depthwise convolutions, residual sums."""
+
+    def __init__(self):
+        super().__init__()
+        layers = conv_bn_relu6(3, 32, 3, 2)
+        cin = 32
+        for expand, cout, repeats, stride in [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2),
+                                              (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2),
+                                              (6, 320, 1, 1)]:
+            for i in range(repeats):
+                layers.append(InvertedResidual(cin, cout, stride if i == 0 else 1, expand))
+                cin = cout
+        layers += conv_bn_relu6(cin, 1280, 1)
+        self.features = nn.Sequential(*layers)
+        self.classifier = nn.Sequential(nn.Dropout(0.2), nn.Linear(1280, 1000))
+
+    def forward(self, x):
+        x = nn.functional.adaptive_avg_pool2d(self.features(x), 1)
+        return self.classifier(torch.flatten(x, 1))
+
+
 BUILTINS = {
     "residual": (Residual, (1, 3, 16, 16)),
     "inception": (Inception, (1, 3, 12, 12)),
     "matmul-add": (MatMulAdd, (1, 3, 6, 6)),
     "resnet18": (ResNet18, (1, 3, 64, 64)),
     "squeezenet1_1": (SqueezeNet11, (1, 3, 64, 64)),
+    "mobilenet_v2": (MobileNetV2, (1, 3, 64, 64)),
 }
 
 
