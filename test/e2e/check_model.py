@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """End-to-end check of one spec: Kiln's executable against PyTorch.
 
-Draws fresh weights (PyTorch's default init, batchnorm statistics randomised)
-and a fresh random normal input, compiles the spec with kilnc at the batch
-size asked for, runs the executable and the PyTorch reference on the same
-weights and input, and fails if the relative L2 error exceeds the tolerance.
-The seeds are printed so that a failure can be replayed with --seed.
+Draws fresh weights (He's initialisation, batch norms given random scales
+and shifts and their input's statistics: nnref.init_model's "he" scheme) and
+a fresh random normal input, compiles the spec with kilnc at the batch size
+asked for, runs the executable and the PyTorch reference on the same weights
+and input, and fails if the relative L2 error exceeds the tolerance. It also
+fails if another input moves the reference's output by less than 100 times
+the tolerance: such a check could not see a wrong layer. The seeds are
+printed so that a failure can be replayed with --seed.
 """
 import argparse
 import os
@@ -49,7 +52,9 @@ def main():
     path = lambda name: os.path.join(args.workdir, name)  # noqa: E731
 
     spec = nnref.load_spec(args.spec)
-    model = nnref.init_model(spec, seed)
+    # He's initialisation: PyTorch's default would leave deep models' outputs
+    # nearly independent of the input (see the sensitivity check below).
+    model = nnref.init_model(spec, seed, scheme="he")
     nnref.write_safetensors(path("weights.safetensors"), nnref.model_weights(model))
 
     shape = list(spec.input_shape)
@@ -71,6 +76,11 @@ def main():
     print(f"relative L2 error: {error:.3e} (batch {args.batch}, output {list(got.shape)})")
     if not error <= args.tol:
         sys.exit(f"FAIL: relative L2 error {error:.3e} exceeds {args.tol}")
+    sensitivity = nnref.output_sensitivity(model, x, want, seed + 1)
+    print(f"another input moves the output by {sensitivity:.3e}")
+    if not sensitivity >= 100 * args.tol:
+        sys.exit(f"FAIL: the output hardly depends on the input ({sensitivity:.3e}); "
+                 f"a wrong layer could pass within {args.tol}")
     # A passing run keeps only the small files: VGG's weights and executable
     # are half a gigabyte each, and a full suite would otherwise leave ~10 GB.
     # A failing run keeps everything for replaying.

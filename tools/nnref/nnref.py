@@ -33,6 +33,7 @@ from safetensors_io import read_safetensors, write_safetensors  # noqa: E402,F40
 # The library API (re-exported so users need only `import nnref`).
 __all__ = ["Spec", "SpecError", "load_spec", "parse_spec", "SpecModel", "build_model",
            "parameter_tensors", "read_safetensors", "write_safetensors", "init_model",
+           "output_sensitivity",
            "model_weights", "load_weights", "run_model", "layer_macs"]
 
 
@@ -40,16 +41,40 @@ def _fmt(shape) -> str:
     return "x".join(str(d) for d in shape)
 
 
-def init_model(spec: Spec, seed: int = 0) -> SpecModel:
+def _feeds_rectifier(after: torch.nn.Module, leaves: list) -> bool:
+    """Whether the leaf `after` (the one following a layer), or the first
+    leaf after it that is not a batch norm or dropout, is a ReLU kind."""
+    rest = leaves[leaves.index(after):]
+    for m in rest:
+        if isinstance(m, (torch.nn.BatchNorm2d, torch.nn.Dropout)):
+            continue
+        return isinstance(m, (torch.nn.ReLU, torch.nn.ReLU6, torch.nn.LeakyReLU))
+    return False
+
+
+def init_model(spec: Spec, seed: int = 0, scheme: str = "pytorch") -> SpecModel:
     """Builds the model with PyTorch's default init under `seed`.
 
     BatchNorm layers would otherwise be the identity (mean 0, var 1, weight 1, bias 0),
     which hides bugs, so their statistics and affine parameters are randomised
     (running_var stays positive).
+
+    scheme="he" draws convolution and linear weights as He et al. do
+    (normal, deviation sqrt(2 / fan_in); sqrt(1 / fan_in) for layers that
+    no ReLU follows, so that logits stay moderate) and biases N(0, 0.1)
+    instead. PyTorch's default shrinks
+    the signal at every layer, so that VGG-16's output hardly depends on its
+    input (another input moves it by 3e-5, relative): a check of such
+    outputs would not see a wrong layer. He's keeps it (0.1 for VGG-16).
+    Batch norms then take their input's statistics on a random batch.
     """
+    if scheme not in ("pytorch", "he"):
+        raise ValueError(f"unknown init scheme '{scheme}'")
     torch.manual_seed(seed)
     model = build_model(spec)
     gen = torch.Generator().manual_seed(seed + 1)
+    leaves = [m for m in model.modules() if not list(m.children())]
+    rectified = {id(m) for m, after in zip(leaves, leaves[1:]) if _feeds_rectifier(after, leaves)}
     with torch.no_grad():
         for m in model.modules():
             if isinstance(m, torch.nn.BatchNorm2d):
@@ -58,7 +83,34 @@ def init_model(spec: Spec, seed: int = 0) -> SpecModel:
                 m.running_var.copy_(torch.rand(c, generator=gen) * 1.5 + 0.5)   # [0.5, 2)
                 m.weight.copy_(torch.rand(c, generator=gen) + 0.5)              # [0.5, 1.5)
                 m.bias.copy_(torch.randn(c, generator=gen) * 0.2)
+            elif scheme == "he" and isinstance(m, (torch.nn.Conv2d, torch.nn.Linear)):
+                gain = 2.0 if id(m) in rectified else 1.0
+                fan_in = m.weight[0].numel()
+                m.weight.copy_(torch.randn(m.weight.shape, generator=gen)
+                               * (gain / fan_in) ** 0.5)
+                if m.bias is not None:  # Small, as trained biases are.
+                    m.bias.copy_(torch.randn(m.bias.shape, generator=gen) * 0.1)
+        if scheme == "he":
+            _calibrate_batchnorms(model, spec.input_shape, gen)
     return model
+
+
+def _calibrate_batchnorms(model: torch.nn.Module, input_shape, gen) -> None:
+    """Gives each batch norm, in order, the running statistics of its input
+    on a random batch (its random scale and shift stay), so that it centres
+    its channels as a trained one does instead of adding a random offset."""
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    if not norms:
+        return
+    x = torch.randn((4,) + tuple(input_shape[1:]), generator=gen)
+    model.eval()
+    for norm in norms:
+        captured = []
+        hook = norm.register_forward_hook(lambda m, i, out: captured.append(i[0]))
+        model(x)
+        hook.remove()
+        norm.running_mean.copy_(captured[0].mean((0, 2, 3)))
+        norm.running_var.copy_(captured[0].var((0, 2, 3)) + 1e-3)
 
 
 def model_weights(model: torch.nn.Module) -> "OrderedDict[str, np.ndarray]":
@@ -97,6 +149,19 @@ def run_model(model: SpecModel, x: np.ndarray) -> np.ndarray:
     with torch.no_grad():
         y = model(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)))
     return y.numpy().astype(np.float32)
+
+
+def output_sensitivity(model: torch.nn.Module, x: np.ndarray, want: np.ndarray,
+                       seed: int) -> float:
+    """How far another N(0, 1) input of x's shape moves the output `want`
+    (the model's output on x), relative to ||want||. A check within tolerance
+    T sees a layer's error only if its share of the output exceeds T / this:
+    outputs that hardly depend on the input make blind checks."""
+    other = np.random.default_rng(seed).standard_normal(x.shape).astype(np.float32)
+    with torch.no_grad():
+        moved = model(torch.from_numpy(other)).numpy()
+    norm = max(float(np.linalg.norm(want.ravel())), 1e-30)
+    return float(np.linalg.norm((moved - want).ravel())) / norm
 
 
 # --- Subcommands -----------------------------------------------------------------
