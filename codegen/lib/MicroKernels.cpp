@@ -88,16 +88,6 @@ Value packRowBlocks(PatternRewriter &rewriter, Location loc, Value constant,
       (getGlobal.getName() + "_packed").str(), packedShape, std::move(packed));
 }
 
-} // namespace kiln::kernels
-
-namespace {
-
-//===----------------------------------------------------------------------===//
-// Convolution
-//===----------------------------------------------------------------------===//
-
-/// Copies an [N, C, H, W] buffer into a new [N, C, H, s, ceil(W/s)] one
-/// whose [n, c, h, p, j] element is column j*s + p (zero past the row end).
 Value splitPhases(ImplicitLocOpBuilder &b, Value input, int64_t stride) {
   ArrayRef<int64_t> shape = cast<MemRefType>(input.getType()).getShape();
   int64_t phaseWidth = llvm::divideCeil(shape[3], stride);
@@ -108,6 +98,7 @@ Value splitPhases(ImplicitLocOpBuilder &b, Value input, int64_t stride) {
   // Rows are independent; each element's copy costs about as much as a few
   // multiply-adds (the unit of buildBlockLoop's work).
   int64_t rows = shape[0] * shape[1] * shape[2];
+  int64_t inside = shape[3] / stride; // Positions whose s columns all exist.
   buildBlockLoop(
       b, rows, rows * stride * phaseWidth * 4, [&](auto &b, Value row) {
         // One input row at a time: row = (n * C + c) * H + h.
@@ -115,30 +106,43 @@ Value splitPhases(ImplicitLocOpBuilder &b, Value input, int64_t stride) {
         Value nc = arith::DivUIOp::create(b, row, indexConstant(b, shape[2]));
         Value c = arith::RemUIOp::create(b, nc, indexConstant(b, shape[1]));
         Value n = arith::DivUIOp::create(b, nc, indexConstant(b, shape[1]));
-        buildLoop(
-            b, stride * phaseWidth, 1, {}, [&](auto &b, Value k, ValueRange) {
-              Value p =
-                  arith::DivUIOp::create(b, k, indexConstant(b, phaseWidth));
-              Value j =
-                  arith::RemUIOp::create(b, k, indexConstant(b, phaseWidth));
-              Value column = affineIndex(b, p, j, stride);
-              Value inside =
-                  arith::CmpIOp::create(b, arith::CmpIPredicate::ult, column,
-                                        indexConstant(b, shape[3]));
-              // Past the row end: read the last column (in bounds) and store
-              // zero.
-              Value clamped = arith::MinUIOp::create(
-                  b, column, indexConstant(b, shape[3] - 1));
-              Value loaded = memref::LoadOp::create(
-                  b, input, ValueRange{n, c, h, clamped});
-              Value value = arith::SelectOp::create(b, inside, loaded, zero);
-              memref::StoreOp::create(b, value, phased,
-                                      ValueRange{n, c, h, p, j});
-              return SmallVector<Value>();
-            });
+        // Position j takes columns j*s .. j*s + s-1, one per phase: LLVM
+        // vectorizes the loop over j as one interleaved load group and s
+        // contiguous stores.
+        auto copyPosition = [&](ImplicitLocOpBuilder &b, Value j, bool last) {
+          for (int64_t p = 0; p < stride; ++p) {
+            // The last, partial position is zero past the row end.
+            Value value =
+                last && inside * stride + p >= shape[3]
+                    ? zero
+                    : memref::LoadOp::create(
+                          b, input,
+                          ValueRange{
+                              n, c, h,
+                              affineIndex(b, indexConstant(b, p), j, stride)})
+                          .getResult();
+            memref::StoreOp::create(
+                b, value, phased, ValueRange{n, c, h, indexConstant(b, p), j});
+          }
+        };
+        if (inside)
+          buildLoop(b, inside, 1, {}, [&](auto &b, Value j, ValueRange) {
+            copyPosition(b, j, /*last=*/false);
+            return SmallVector<Value>();
+          });
+        if (inside < phaseWidth)
+          copyPosition(b, indexConstant(b, inside), /*last=*/true);
       });
   return phased;
 }
+
+} // namespace kiln::kernels
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Convolution
+//===----------------------------------------------------------------------===//
 
 struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
   ConvKernel(MLIRContext *context, KernelShape shape)
@@ -640,6 +644,19 @@ struct LinearKernel : public OpRewritePattern<linalg::MatmulOp> {
   KernelShape shape;
 };
 
+struct DepthwiseConvKernel
+    : public OpRewritePattern<linalg::Conv2DNgchwGfchwOp> {
+  DepthwiseConvKernel(MLIRContext *context, KernelShape shape)
+      : OpRewritePattern(context), shape(shape) {}
+
+  LogicalResult matchAndRewrite(linalg::Conv2DNgchwGfchwOp op,
+                                PatternRewriter &rewriter) const override {
+    return lowerDepthwiseConv(op, rewriter, shape);
+  }
+
+  KernelShape shape;
+};
+
 struct LowerToMicroKernelsPass
     : public kiln::impl::LowerToMicroKernelsPassBase<LowerToMicroKernelsPass> {
   using LowerToMicroKernelsPassBase::LowerToMicroKernelsPassBase;
@@ -667,7 +684,8 @@ struct LowerToMicroKernelsPass
       return signalPassFailure();
     }
     RewritePatternSet patterns(&getContext());
-    patterns.add<ConvKernel, LinearKernel>(&getContext(), shape);
+    patterns.add<ConvKernel, DepthwiseConvKernel, LinearKernel>(&getContext(),
+                                                                shape);
     // Every match replaces its op by loops that no pattern matches again.
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();

@@ -5,13 +5,15 @@
 // channel-lane kernel (ChannelLaneConv.cpp) keeps output channels there,
 // which fills every lane when rows are short or strided. Both take their
 // register blocking from KernelShape, and a cost model of their reduction
-// steps picks one per convolution.
+// steps picks one per convolution. Depthwise convolutions take a third
+// (DepthwiseConv.cpp).
 //
 //===----------------------------------------------------------------------===//
 #ifndef KILN_CODEGEN_LIB_MICROKERNELS_H
 #define KILN_CODEGEN_LIB_MICROKERNELS_H
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace kiln::kernels {
@@ -59,6 +61,20 @@ DirectConvBlock directConvBlock(llvm::ArrayRef<int64_t> out,
 /// vectors. Returns null when the values are not known at compile time.
 mlir::Value packRowBlocks(mlir::PatternRewriter &rewriter, mlir::Location loc,
                           mlir::Value constant, int64_t block);
+
+/// Copies an [N, C, H, W] buffer into a new [N, C, H, s, ceil(W/s)] one
+/// whose [n, c, h, p, j] element is column j*s + p (zero past the row end):
+/// the columns a kernel with horizontal stride s reads for one vector of
+/// outputs become contiguous. The caller frees it.
+mlir::Value splitPhases(mlir::ImplicitLocOpBuilder &b, mlir::Value input,
+                        int64_t stride);
+
+/// Replaces a depthwise convolution (one channel per group) by the
+/// depthwise kernel (DepthwiseConv.cpp); fails, changing nothing, for other
+/// grouped convolutions and for one in a fused group.
+mlir::LogicalResult lowerDepthwiseConv(mlir::linalg::Conv2DNgchwGfchwOp op,
+                                       mlir::PatternRewriter &rewriter,
+                                       const KernelShape &shape);
 
 /// Replaces `op` (with its fused group, if intact) by the channel-lane
 /// kernel when its cost model expects it to be faster than the direct

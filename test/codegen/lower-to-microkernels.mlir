@@ -4,6 +4,7 @@
 // RUN: kiln-opt %s --split-input-file --mlir-elide-resource-strings-if-larger=64 --kiln-lower-to-microkernels="l2-cache-bytes=1024" | FileCheck %s --check-prefix=PREFETCH
 // RUN: kiln-opt %s --split-input-file --mlir-elide-resource-strings-if-larger=64 --kiln-lower-to-microkernels="conv-lanes=columns" | FileCheck %s --check-prefix=COLUMNS
 // RUN: kiln-opt %s --split-input-file --mlir-elide-resource-strings-if-larger=64 --kiln-lower-to-microkernels="conv-lanes=channels" | FileCheck %s --check-prefix=CHANNELS
+// RUN: kiln-opt %s --split-input-file --kiln-lower-to-microkernels | FileCheck %s --check-prefix=DWLOADS
 // RUN: not kiln-opt %s --split-input-file --kiln-lower-to-microkernels="conv-lanes=rows" 2>&1 | FileCheck %s --check-prefix=BADLANES
 // BADLANES: error: conv-lanes must be auto, columns or channels, not 'rows'
 
@@ -800,5 +801,72 @@ func.func @fused_pool_wide_rows(%in: memref<1x3x4x2147483652xf32>, %w: memref<8x
   linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, kiln.fusion_group = 0 : i64, strides = dense<[2, 3]> : tensor<2xi64>}
     ins(%conv, %window : memref<1x8x2x2147483650xf32>, memref<2x3xf32>) outs(%out : memref<1x8x1x715827883xf32>)
   memref.dealloc %conv : memref<1x8x2x2147483650xf32>
+  return
+}
+
+// -----
+
+// Tests that a depthwise convolution (one channel per group) becomes the
+// depthwise kernel: 4 output rows x one masked vector of 10 columns of one
+// channel per block, channels in the outer loop; each of the 3x3 taps
+// multiplies one broadcast weight by the input vectors under the block,
+// each loaded once (6 distinct rows x 3 tap columns); the sums start from
+// the output, which holds the bias.
+// CHECK-LABEL: func.func @depthwise
+// CHECK-SAME: (%[[IN:.*]]: memref<1x8x1x10x12xf32>, %[[W:.*]]: memref<8x1x1x3x3xf32>, %[[OUT:.*]]: memref<1x8x1x8x10xf32>)
+// CHECK-DAG: %[[IN4:.*]] = memref.collapse_shape %[[IN]] {{\[}}[0], [1, 2], [3], [4]]
+// CHECK-DAG: %[[OUT4:.*]] = memref.collapse_shape %[[OUT]] {{\[}}[0], [1, 2], [3], [4]]
+// CHECK-DAG: %[[W3:.*]] = memref.collapse_shape %[[W]] {{\[}}[0, 1, 2], [3], [4]]
+// CHECK: scf.for %[[N:.*]] =
+// CHECK: scf.for %[[G:.*]] =
+// CHECK: scf.for %[[OH:.*]] = %{{.*}} to %{{.*}} step %c4
+// CHECK: %[[MASK:.*]] = vector.create_mask %c10 : vector<16xi1>
+// CHECK-COUNT-4: vector.maskedload %[[OUT4]]
+// CHECK-NOT: vector.maskedload %[[OUT4]]
+// CHECK-COUNT-36: vector.fma
+// CHECK-NOT: vector.fma
+// CHECK-COUNT-4: vector.maskedstore %[[OUT4]]
+// CHECK-NOT: linalg.conv_2d_ngchw_gfchw
+// DWLOADS-LABEL: func.func @depthwise
+// DWLOADS-COUNT-4: vector.maskedload %collapse_shape_0
+// DWLOADS-COUNT-18: vector.maskedload %collapse_shape[
+// DWLOADS-NOT: vector.maskedload
+// DWLOADS: vector.maskedstore
+func.func @depthwise(%in: memref<1x8x1x10x12xf32>, %w: memref<8x1x1x3x3xf32>, %out: memref<1x8x1x8x10xf32>) {
+  linalg.conv_2d_ngchw_gfchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%in, %w : memref<1x8x1x10x12xf32>, memref<8x1x1x3x3xf32>) outs(%out : memref<1x8x1x8x10xf32>)
+  return
+}
+
+// -----
+
+// Tests that a strided depthwise convolution reads its input split into
+// phases (stride 2: columns 2j and 2j+1 of each row side by side, the last
+// odd column zero-filled), and that the taps read phase kw % 2 at position
+// ow + kw / 2.
+// CHECK-LABEL: func.func @depthwise_strided
+// CHECK: %[[PHASED:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x4x9x2x5xf32>
+// CHECK: scf.for %[[J:.*]] = %c0 to %c4 step %c1
+// CHECK-COUNT-2: memref.store %{{.*}}, %[[PHASED]]
+// CHECK: memref.store %{{.*}}, %[[PHASED]][%{{.*}}, %{{.*}}, %{{.*}}, %c0, %c4]
+// CHECK: memref.store %[[ZERO:cst.*]], %[[PHASED]][%{{.*}}, %{{.*}}, %{{.*}}, %c1, %c4]
+// CHECK: vector.fma
+// CHECK: memref.dealloc %[[PHASED]]
+// CHECK-NOT: linalg.conv_2d_ngchw_gfchw
+func.func @depthwise_strided(%in: memref<1x4x1x9x9xf32>, %w: memref<4x1x1x3x3xf32>, %out: memref<1x4x1x4x4xf32>) {
+  linalg.conv_2d_ngchw_gfchw {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+    ins(%in, %w : memref<1x4x1x9x9xf32>, memref<4x1x1x3x3xf32>) outs(%out : memref<1x4x1x4x4xf32>)
+  return
+}
+
+// -----
+
+// Tests that a grouped convolution with two channels per group stays for the
+// generic path.
+// CHECK-LABEL: func.func @grouped_two_channels
+// CHECK: linalg.conv_2d_ngchw_gfchw
+func.func @grouped_two_channels(%in: memref<1x4x2x6x6xf32>, %w: memref<4x2x2x3x3xf32>, %out: memref<1x4x2x4x4xf32>) {
+  linalg.conv_2d_ngchw_gfchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%in, %w : memref<1x4x2x6x6xf32>, memref<4x2x2x3x3xf32>) outs(%out : memref<1x4x2x4x4xf32>)
   return
 }
