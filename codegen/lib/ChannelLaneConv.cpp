@@ -247,8 +247,8 @@ LogicalResult lowerConvWithChannelLanes(linalg::Conv2DNchwFchwOp op,
     for (int64_t p = 0; p < count; ++p)
       for (int64_t v = 0; v < block.vectors; ++v) {
         Value sum = accs[p * block.vectors + v];
-        if (fused && group->relu)
-          sum = arith::MaximumFOp::create(b, sum, zero);
+        if (fused)
+          sum = applyActivation(b, sum, *group);
         if (pooled)
           vector::StoreOp::create(
               b, sum, scratch,

@@ -17,13 +17,12 @@
 // loaded once per block: a 3x3 filter over 4 rows needs 6 input rows per
 // column vector instead of 12 loads. A horizontal stride first splits the
 // input rows into phases, as the direct kernel does, so that the columns one
-// vector needs are contiguous.
+// vector needs are contiguous. A fused bias and ReLU or clamp are applied
+// in registers; a fused pooling leaves the group to the generic path.
 //
 //===----------------------------------------------------------------------===//
 #include "KernelBuilders.h"
 #include "MicroKernels.h"
-
-#include "kiln/Dialect/NN/FusionAttrs.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -38,9 +37,12 @@ namespace kiln::kernels {
 LogicalResult lowerDepthwiseConv(linalg::Conv2DNgchwGfchwOp op,
                                  PatternRewriter &rewriter,
                                  const KernelShape &shape) {
-  // A fused group's bias, ReLU and pooling are the generic path's to run.
-  if (op->hasAttr(nn::kFusionGroupAttrName))
-    return rewriter.notifyMatchFailure(op, "part of a fused group");
+  // A fused group (bias, ReLU or clamp) is computed here as a whole, after
+  // its last op; one with a pooling runs as its ops.
+  FailureOr<FusionGroup> group = matchFusionGroup(op);
+  bool fused = succeeded(group);
+  if (fused && !group->pool.empty())
+    return rewriter.notifyMatchFailure(op, "fused pooling");
   FailureOr<std::array<Value, 3>> operands = denseOperands(op, rewriter);
   if (failed(operands))
     return failure();
@@ -71,11 +73,16 @@ LogicalResult lowerDepthwiseConv(linalg::Conv2DNgchwGfchwOp op,
   auto vectorType = VectorType::get({width}, rewriter.getF32Type());
   auto maskType = VectorType::get({width}, rewriter.getI1Type());
 
+  if (fused)
+    rewriter.setInsertionPointAfter(group->ops.back());
   ImplicitLocOpBuilder b(op.getLoc(), rewriter);
   // As 4-D [N, G, H, W] for the phase split and simpler indexing.
   SmallVector<ReassociationIndices> planes = {{0}, {1, 2}, {3}, {4}};
   Value input4 = memref::CollapseShapeOp::create(b, input, planes);
-  Value output4 = memref::CollapseShapeOp::create(b, output, planes);
+  // Fused, the sums start from the bias and go to the group's result.
+  Value output4 =
+      fused ? group->result
+            : memref::CollapseShapeOp::create(b, output, planes).getResult();
   Value filter3 = memref::CollapseShapeOp::create(
       b, filter, SmallVector<ReassociationIndices>{{0, 1, 2}, {3}, {4}});
   int64_t stride = strides[1];
@@ -97,12 +104,23 @@ LogicalResult lowerDepthwiseConv(linalg::Conv2DNgchwGfchwOp op,
     }
     int64_t vectors = cols.size();
     SmallVector<Value> ohs = indexSequence(b, oh, rows);
-    // The output holds the bias: the sums start from it.
+    // Unfused, the output holds the bias: the sums start from it.
     SmallVector<Value> accs;
+    Value start;
+    if (fused)
+      start = group->bias
+                  ? vector::BroadcastOp::create(
+                        b, vectorType,
+                        memref::LoadOp::create(b, group->bias, ValueRange{g}))
+                        .getResult()
+                  : arith::ConstantOp::create(b, vectorType,
+                                              b.getZeroAttr(vectorType))
+                        .getResult();
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t c = 0; c < vectors; ++c)
-        accs.push_back(loadVector(b, vectorType, output4,
-                                  {n, g, ohs[r], cols[c]}, masks[c]));
+        accs.push_back(start ? start
+                             : loadVector(b, vectorType, output4,
+                                          {n, g, ohs[r], cols[c]}, masks[c]));
     Value ihBase = affineIndex(b, {}, oh, strides[0]);
     // Input vectors by (row offset from ihBase, tap column, vector): each is
     // loaded once per block.
@@ -141,9 +159,12 @@ LogicalResult lowerDepthwiseConv(linalg::Conv2DNgchwGfchwOp op,
           }
       }
     for (int64_t r = 0; r < rows; ++r)
-      for (int64_t c = 0; c < vectors; ++c)
-        storeVector(b, accs[r * vectors + c], output4, {n, g, ohs[r], cols[c]},
-                    masks[c]);
+      for (int64_t c = 0; c < vectors; ++c) {
+        Value sum = accs[r * vectors + c];
+        if (fused)
+          sum = applyActivation(b, sum, *group);
+        storeVector(b, sum, output4, {n, g, ohs[r], cols[c]}, masks[c]);
+      }
   };
 
   int64_t fullBlocks = out[4] / columns, tail = out[4] % columns;
@@ -168,7 +189,7 @@ LogicalResult lowerDepthwiseConv(linalg::Conv2DNgchwGfchwOp op,
   });
   if (phased != input4)
     memref::DeallocOp::create(b, phased);
-  rewriter.eraseOp(op);
+  eraseComputedOps(rewriter, op, fused ? &*group : nullptr);
   return success();
 }
 

@@ -143,8 +143,9 @@ struct Part {
 /// The layers a fused op stands for, read from its attributes the way
 /// nn.fused_conv2d and nn.fused_linear spell them: the op `fused_X` is an X,
 /// followed by
-///   - one part per flag (a unit attribute such as `relu`): an activation
-///     applied to X's result, so it comes first;
+///   - one part per flag (a unit attribute such as `relu`), or `clamp`
+///     (array<f32: lo, hi>) drawn like an nn.clamp: an activation applied
+///     to X's result, so it comes first;
 ///   - one part per string attribute `A = "v"` (`pool = "max"`), named
 ///     "v_A" plus X's "2d" suffix if it has one (max_pool2d), whose
 ///     attributes are those named `A_...` (`pool_kernel` -> kernel).
@@ -155,16 +156,23 @@ SmallVector<Part> getFusedParts(Operation *op, StringRef baseName) {
   SmallVector<std::pair<StringRef, Part>> named;
   for (NamedAttribute attr : op->getAttrs()) {
     StringRef name = attr.getName().getValue();
-    if (isa<UnitAttr>(attr.getValue()))
+    if (isa<UnitAttr>(attr.getValue())) {
       flags.push_back(Part{name.str(), {}});
-    else if (auto value = dyn_cast<StringAttr>(attr.getValue()))
+    } else if (auto bounds = dyn_cast<DenseF32ArrayAttr>(attr.getValue());
+               bounds && name == "clamp" && bounds.size() == 2) {
+      Builder b(op->getContext());
+      flags.push_back(Part{
+          "clamp", formatAttributes(SmallVector<NamedAttribute>{
+                       b.getNamedAttr("max", b.getF32FloatAttr(bounds[1])),
+                       b.getNamedAttr("min", b.getF32FloatAttr(bounds[0]))})});
+    } else if (auto value = dyn_cast<StringAttr>(attr.getValue()))
       named.push_back(
           {name, Part{(value.getValue() + "_" + name + suffix).str(), {}}});
   }
   SmallVector<NamedAttribute> baseAttrs;
   for (NamedAttribute attr : op->getAttrs()) {
     StringRef name = attr.getName().getValue();
-    if (isa<UnitAttr, StringAttr>(attr.getValue()))
+    if (isa<UnitAttr, StringAttr>(attr.getValue()) || name == "clamp")
       continue;
     auto owner = llvm::find_if(named, [&](auto &part) {
       return name.starts_with((part.first + "_").str());

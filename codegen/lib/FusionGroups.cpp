@@ -14,6 +14,9 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Matchers.h"
 
+#include <cmath>
+#include <limits>
+
 using namespace mlir;
 
 namespace kiln {
@@ -44,9 +47,12 @@ linalg::GenericOp findElementwiseReader(ArrayRef<Operation *> ops,
   return nullptr;
 }
 
-/// Whether every user of `buffer` is in `group` or frees it.
+/// Whether every user of `buffer` is in `group`, frees it, or is a reshaped
+/// view of it (a grouped convolution's) used only by the group.
 bool usedOnlyBy(Value buffer, const llvm::SmallPtrSetImpl<Operation *> &group) {
   return llvm::all_of(buffer.getUsers(), [&](Operation *user) {
+    if (auto expand = dyn_cast<memref::ExpandShapeOp>(user))
+      return usedOnlyBy(expand.getResult(), group);
     return group.contains(user) || isa<memref::DeallocOp>(user);
   });
 }
@@ -72,6 +78,38 @@ bool isElementwiseWith(linalg::GenericOp generic, float constant) {
   return op && op.getLhs() == body.getArgument(0) &&
          matchPattern(op.getRhs(), m_ConstantFloat(&value)) &&
          value.bitwiseIsEqual(APFloat(constant));
+}
+
+/// Whether `generic` is element-wise min(max(x, lo), hi) on its one input,
+/// an infinite bound left out (nn.clamp's lowering), with the bounds as f32
+/// bit for bit.
+bool isClampWith(linalg::GenericOp generic, float lo, float hi) {
+  if (!llvm::all_of(generic.getIndexingMapsArray(),
+                    [](AffineMap map) { return map.isIdentity(); }) ||
+      generic.getNumReductionLoops() != 0)
+    return false;
+  Block &body = generic.getRegion().front();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  size_t computing = llvm::count_if(
+      body, [](Operation &op) { return !isa<arith::ConstantOp>(op); });
+  size_t bounds = !std::isinf(lo) + !std::isinf(hi);
+  if (computing != bounds + 1 || yield.getNumOperands() != 1)
+    return false;
+  // Walks back from the yield: the min by hi, then the max by lo.
+  Value value = yield.getOperand(0);
+  auto step = [&](auto op, float bound) {
+    APFloat constant(0.0f);
+    if (!op || !matchPattern(op.getRhs(), m_ConstantFloat(&constant)) ||
+        !constant.bitwiseIsEqual(APFloat(bound)))
+      return false;
+    value = op.getLhs();
+    return true;
+  };
+  if (!std::isinf(hi) && !step(value.getDefiningOp<arith::MinimumFOp>(), hi))
+    return false;
+  if (!std::isinf(lo) && !step(value.getDefiningOp<arith::MaximumFOp>(), lo))
+    return false;
+  return value == body.getArgument(0);
 }
 
 /// Whether `values` (a strides or dilations attribute) holds exactly
@@ -103,6 +141,11 @@ FailureOr<FusionGroup> matchFusionGroup(linalg::LinalgOp anchor) {
 
   // The anchor's output starts as the bias broadcast or zeros.
   Value accumulator = anchor.getDpsInitOperand(0)->get();
+  // A grouped convolution writes a [N, G, C/G, H, W] view of the group's
+  // [N, C, H, W] buffer, which the group's other ops use.
+  Value anchorView = accumulator;
+  if (auto expand = accumulator.getDefiningOp<memref::ExpandShapeOp>())
+    accumulator = expand.getSrc();
   int64_t rank = cast<MemRefType>(accumulator.getType()).getRank();
   if (!isDenseF32(accumulator, rank))
     return failure();
@@ -128,8 +171,17 @@ FailureOr<FusionGroup> matchFusionGroup(linalg::LinalgOp anchor) {
     linalg::GenericOp relu = findElementwiseReader(group.ops, current);
     if (!relu || !isElementwiseWith<arith::MaximumFOp>(relu, 0.0f))
       return failure();
-    group.relu = true;
+    group.activation =
+        nn::Activation{0.0, std::numeric_limits<double>::infinity()};
     current = relu.getDpsInitOperand(0)->get();
+    ++expected;
+  } else if (auto bounds = epilogue.getAs<DenseF32ArrayAttr>("clamp")) {
+    linalg::GenericOp clamp = findElementwiseReader(group.ops, current);
+    if (bounds.size() != 2 || !clamp ||
+        !isClampWith(clamp, bounds[0], bounds[1]))
+      return failure();
+    group.activation = nn::Activation{bounds[0], bounds[1]};
+    current = clamp.getDpsInitOperand(0)->get();
     ++expected;
   }
 
@@ -204,10 +256,13 @@ FailureOr<FusionGroup> matchFusionGroup(linalg::LinalgOp anchor) {
     auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
     if (!linalgOp)
       return failure();
-    for (Value written : linalgOp.getDpsInits())
+    for (Value written : linalgOp.getDpsInits()) {
+      if (written == anchorView)
+        written = accumulator;
       if (written != current && (!written.getDefiningOp<memref::AllocOp>() ||
                                  !usedOnlyBy(written, members)))
         return failure();
+    }
   }
   return group;
 }

@@ -10,7 +10,11 @@
 #ifndef KILN_CODEGEN_LIB_FUSIONGROUPS_H
 #define KILN_CODEGEN_LIB_FUSIONGROUPS_H
 
+#include "kiln/Dialect/NN/FusionAttrs.h"
+
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+
+#include <optional>
 
 namespace kiln {
 
@@ -18,8 +22,8 @@ namespace kiln {
 struct FusionGroup {
   /// The bias the anchor starts from (a 1-D f32 buffer), or null for zero.
   mlir::Value bias;
-  /// Apply max(x, 0) to the anchor's result.
-  bool relu = false;
+  /// The ReLU or clamp applied to the anchor's result (after the bias).
+  std::optional<nn::Activation> activation;
   /// The pooling after it: "" (none), "max" or "avg" (no padding, every
   /// window inside the convolution's output).
   llvm::StringRef pool;
@@ -33,8 +37,8 @@ struct FusionGroup {
 
 /// Returns the group of `anchor` (a marked convolution or matmul) when every
 /// op of it is present in `anchor`'s block in the expected roles (bias or
-/// zero fill, ReLU, pooling fill and pooling, average division), each
-/// computing what the anchor's epilogue says (the ReLU is max(x, 0), the
+/// zero fill, ReLU or clamp, pooling fill and pooling, average division),
+/// each computing what the anchor's epilogue says (the ReLU is max(x, 0), the
 /// pooling has the epilogue's window and stride, the division is by the
 /// window size), and none of its intermediate buffers is used outside the
 /// group; failure otherwise,

@@ -1,6 +1,8 @@
 //===- KernelBuilders.cpp - Shared pieces of the CPU kernels --------------===//
 #include "KernelBuilders.h"
 
+#include <cmath>
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -240,6 +242,25 @@ FailureOr<std::array<Value, 3>> denseOperands(linalg::LinalgOp op,
   if (!llvm::all_of(operands, isDenseStatic))
     return rewriter.notifyMatchFailure(op, "needs dense static f32 buffers");
   return operands;
+}
+
+Value applyActivation(ImplicitLocOpBuilder &b, Value value,
+                      const FusionGroup &group) {
+  if (!group.activation)
+    return value;
+  auto constant = [&](double bound) -> Value {
+    auto f32 = b.getF32FloatAttr(bound);
+    if (auto type = dyn_cast<VectorType>(value.getType()))
+      return arith::ConstantOp::create(b, type,
+                                       SplatElementsAttr::get(type, f32));
+    return arith::ConstantOp::create(b, f32);
+  };
+  // maximumf and minimumf propagate NaN, as the generics do.
+  if (!std::isinf(group.activation->lo))
+    value = arith::MaximumFOp::create(b, value, constant(group.activation->lo));
+  if (!std::isinf(group.activation->hi))
+    value = arith::MinimumFOp::create(b, value, constant(group.activation->hi));
+  return value;
 }
 
 void eraseComputedOps(PatternRewriter &rewriter, Operation *op,

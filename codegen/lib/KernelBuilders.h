@@ -130,6 +130,11 @@ mlir::Value createConstantGlobal(mlir::PatternRewriter &rewriter,
 mlir::FailureOr<std::array<mlir::Value, 3>>
 denseOperands(mlir::linalg::LinalgOp op, mlir::PatternRewriter &rewriter);
 
+/// `value` (an f32 or a vector of them) through the group's ReLU or clamp,
+/// as the unfused generic computes it; `value` itself without one.
+mlir::Value applyActivation(mlir::ImplicitLocOpBuilder &b, mlir::Value value,
+                            const FusionGroup &group);
+
 /// Erases what a kernel now computes: `op`, or every op of its fused group.
 void eraseComputedOps(mlir::PatternRewriter &rewriter, mlir::Operation *op,
                       const FusionGroup *group);

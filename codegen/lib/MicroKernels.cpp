@@ -236,14 +236,12 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     auto storeResult = [&](ImplicitLocOpBuilder &b, Value value, Value isLast,
                            Value n, Value ocb, int64_t r, Value oc, Value oh,
                            Value col, Value mask) {
-      if (fused && group->relu) {
-        Value zero =
-            arith::ConstantOp::create(b, vectorType, b.getZeroAttr(vectorType));
-        Value relu = arith::MaximumFOp::create(b, value, zero);
+      if (fused && group->activation) {
+        Value activated = applyActivation(b, value, *group);
         // Only the last chunk's sums are final.
-        value =
-            isLast ? arith::SelectOp::create(b, isLast, relu, value).getResult()
-                   : relu;
+        value = isLast ? arith::SelectOp::create(b, isLast, activated, value)
+                             .getResult()
+                       : activated;
       }
       auto [buffer, indices] = destination(b, n, ocb, r, oc, oh, col);
       storeVector(b, value, buffer, indices, mask);
@@ -491,8 +489,8 @@ void buildBatchedLinear(ImplicitLocOpBuilder &b, Value lhs, Value packed,
                     loadVector(b, vectorType, output, {ms[i], column}, mask));
               else if (bias)
                 sum = arith::AddFOp::create(b, sum, bias);
-              if (group && group->relu)
-                sum = arith::MaximumFOp::create(b, sum, zero);
+              if (group)
+                sum = applyActivation(b, sum, *group);
               storeVector(b, sum, group ? group->result : output,
                           {ms[i], column}, mask);
             }
@@ -627,10 +625,8 @@ struct LinearKernel : public OpRewritePattern<linalg::MatmulOp> {
                   old = arith::ConstantOp::create(b, b.getF32FloatAttr(0.0));
                 Value sum = vector::ReductionOp::create(
                     b, vector::CombiningKind::ADD, accs[i * nBlock + j], old);
-                if (fused && group->relu)
-                  sum = arith::MaximumFOp::create(
-                      b, sum,
-                      arith::ConstantOp::create(b, b.getF32FloatAttr(0.0)));
+                if (fused)
+                  sum = applyActivation(b, sum, *group);
                 memref::StoreOp::create(b, sum, fused ? group->result : output,
                                         ValueRange{ms[i], ns[j]});
               }

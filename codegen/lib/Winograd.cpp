@@ -623,8 +623,7 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
                     for (Value &value : y) {
                       if (bias)
                         value = arith::AddFOp::create(b, value, bias);
-                      if (group->relu)
-                        value = arith::MaximumFOp::create(b, value, zero);
+                      value = applyActivation(b, value, *group);
                     }
                   }
                   if (poolInTile) {

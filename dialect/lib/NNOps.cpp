@@ -14,6 +14,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
+#include <limits>
 
 using namespace mlir;
 using namespace kiln;
@@ -178,6 +179,15 @@ LogicalResult FusedConv2DOp::verify() {
                         getPadding(), getDilation(), getGroups());
   if (failed(shape))
     return failure();
+  if (std::optional<ArrayRef<float>> clamp = getClamp()) {
+    if (getRelu())
+      return emitOpError() << "has both relu and clamp";
+    // Finite: MLIR prints an infinite array element as INF, which it cannot
+    // read back (kiln-fuse leaves clamps with an infinite bound unfused).
+    if (clamp->size() != 2 || !std::isfinite((*clamp)[0]) ||
+        !std::isfinite((*clamp)[1]))
+      return emitOpError() << "clamp must be two finite numbers [lo, hi]";
+  }
   std::optional<StringRef> pool = getPool();
   if (!pool) {
     if (getPoolKernel() || getPoolStride())
@@ -202,6 +212,14 @@ LogicalResult FusedConv2DOp::verify() {
     pooled[2 + i] = ((*shape)[2 + i] - kernel[i]) / stride[i] + 1;
   }
   return verifyResultShape(op, pooled);
+}
+
+std::optional<Activation> FusedConv2DOp::getActivation() {
+  if (getRelu())
+    return Activation{0.0, std::numeric_limits<double>::infinity()};
+  if (std::optional<ArrayRef<float>> clamp = getClamp())
+    return Activation{(*clamp)[0], (*clamp)[1]};
+  return std::nullopt;
 }
 
 //===----------------------------------------------------------------------===//

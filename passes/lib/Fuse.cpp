@@ -1,8 +1,9 @@
 //===- Fuse.cpp - kiln-fuse: conv/linear chains into fused ops ------------===//
 //
-// Rewrites conv2d -> relu -> pool chains into nn.fused_conv2d and
-// linear -> relu into nn.fused_linear, one pattern per link of the chain, so
-// that the greedy driver grows a fused op one layer at a time.
+// Rewrites conv2d -> relu (or clamp: ReLU6) -> pool chains into
+// nn.fused_conv2d and linear -> relu into nn.fused_linear, one pattern per
+// link of the chain, so that the greedy driver grows a fused op one layer at
+// a time.
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/Dialect/NN/NNOps.h"
@@ -10,6 +11,8 @@
 
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include <cmath>
 
 namespace kiln {
 #define GEN_PASS_DEF_FUSEPASS
@@ -27,6 +30,7 @@ struct FusedConvParts {
   DenseI64ArrayAttr stride, padding, dilation;
   IntegerAttr groups;
   bool relu = false;
+  DenseF32ArrayAttr clamp;
   StringAttr pool;
   DenseI64ArrayAttr poolKernel, poolStride;
 };
@@ -45,12 +49,12 @@ std::optional<FusedConvParts> getConvParts(Value value) {
     return parts;
   }
   if (auto fused = value.getDefiningOp<nn::FusedConv2DOp>()) {
-    parts = {fused.getInput(),         fused.getWeight(),
-             fused.getBias(),          fused.getStrideAttr(),
-             fused.getPaddingAttr(),   fused.getDilationAttr(),
-             fused.getGroupsAttr(),    fused.getRelu(),
-             fused.getPoolAttr(),      fused.getPoolKernelAttr(),
-             fused.getPoolStrideAttr()};
+    parts = {fused.getInput(),          fused.getWeight(),
+             fused.getBias(),           fused.getStrideAttr(),
+             fused.getPaddingAttr(),    fused.getDilationAttr(),
+             fused.getGroupsAttr(),     fused.getRelu(),
+             fused.getClampAttr(),      fused.getPoolAttr(),
+             fused.getPoolKernelAttr(), fused.getPoolStrideAttr()};
     return parts;
   }
   return std::nullopt;
@@ -63,7 +67,7 @@ void replaceWithFusedConv(PatternRewriter &rewriter, Operation *root,
   auto fused = nn::FusedConv2DOp::create(
       rewriter, loc, root->getResult(0).getType(), parts.input, parts.weight,
       parts.bias, parts.stride, parts.padding, parts.dilation, parts.groups,
-      parts.relu ? rewriter.getUnitAttr() : UnitAttr(), parts.pool,
+      parts.relu ? rewriter.getUnitAttr() : UnitAttr(), parts.clamp, parts.pool,
       parts.poolKernel, parts.poolStride);
   rewriter.replaceOp(root, fused.getResult());
   rewriter.eraseOp(producer);
@@ -77,13 +81,39 @@ struct FuseReluIntoConv : OpRewritePattern<nn::ReluOp> {
   LogicalResult matchAndRewrite(nn::ReluOp relu,
                                 PatternRewriter &rewriter) const override {
     std::optional<FusedConvParts> parts = getConvParts(relu.getInput());
-    if (!parts || parts->relu)
+    if (!parts || parts->relu || parts->clamp)
       return rewriter.notifyMatchFailure(relu, "no single-use convolution");
     if (parts->pool && parts->pool.getValue() != "max")
       return rewriter.notifyMatchFailure(
           relu, "ReLU does not commute with average pooling");
     parts->relu = true;
     replaceWithFusedConv(rewriter, relu, relu.getInput().getDefiningOp(),
+                         *parts);
+    return success();
+  }
+};
+
+/// clamp(conv) -> fused_conv2d clamp; clamp(fused max pool) -> the same op
+/// with the clamp (a clamp is monotonic: it commutes with a max).
+struct FuseClampIntoConv : OpRewritePattern<nn::ClampOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(nn::ClampOp clamp,
+                                PatternRewriter &rewriter) const override {
+    std::optional<FusedConvParts> parts = getConvParts(clamp.getInput());
+    if (!parts || parts->relu || parts->clamp)
+      return rewriter.notifyMatchFailure(clamp, "no single-use convolution");
+    if (parts->pool && parts->pool.getValue() != "max")
+      return rewriter.notifyMatchFailure(
+          clamp, "a clamp does not commute with average pooling");
+    float lo = clamp.getMinAttr().getValue().convertToFloat();
+    float hi = clamp.getMaxAttr().getValue().convertToFloat();
+    if (!std::isfinite(lo) || !std::isfinite(hi))
+      return rewriter.notifyMatchFailure(
+          clamp, "fused clamps have finite bounds (an ONNX Clip with one "
+                 "bound stays an nn.clamp)");
+    parts->clamp = rewriter.getDenseF32ArrayAttr({lo, hi});
+    replaceWithFusedConv(rewriter, clamp, clamp.getInput().getDefiningOp(),
                          *parts);
     return success();
   }
@@ -155,7 +185,8 @@ struct FusePass : kiln::impl::FusePassBase<FusePass> {
 
 void kiln::populateFusionPatterns(RewritePatternSet &patterns) {
   MLIRContext *context = patterns.getContext();
-  patterns.add<FuseReluIntoConv, FuseReluIntoLinear>(context);
+  patterns.add<FuseReluIntoConv, FuseClampIntoConv, FuseReluIntoLinear>(
+      context);
   patterns.add<FusePoolIntoConv<nn::MaxPool2DOp>>(context, "max");
   patterns.add<FusePoolIntoConv<nn::AvgPool2DOp>>(context, "avg");
 }

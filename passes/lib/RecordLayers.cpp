@@ -59,6 +59,8 @@ std::pair<std::string, int64_t> describe(Operation *op) {
     name = "conv2d";
     if (fused.getRelu())
       name += "+relu";
+    else if (fused.getClamp())
+      name += "+clamp";
     if (std::optional<StringRef> pool = fused.getPool()) {
       name += "+" + pool->str() + "_pool2d";
       int64_t poolFlops =

@@ -374,6 +374,62 @@ func.func @fused_conv_relu(%in: memref<1x3x10x10xf32>, %w: memref<8x3x3x3xf32>,
 
 // -----
 
+// Tests that a fused conv + clamp (ReLU6) stores min(max(acc, 0), 6) straight
+// into the group's result, with no clamp generic left.
+// CHECK-LABEL: func.func @fused_conv_relu6
+// CHECK-SAME: %[[OUT:[^:]*]]: memref<1x8x8x8xf32>)
+// CHECK-NOT: linalg.
+// CHECK: vector.fma
+// CHECK: %[[LO:.*]] = arith.maximumf %{{.*}}, %{{.*}} : vector<16xf32>
+// CHECK: %[[HI:.*]] = arith.minimumf %[[LO]], %{{.*}} : vector<16xf32>
+// CHECK: vector.maskedstore %[[OUT]][{{.*}}], %{{.*}}, %[[HI]]
+// CHECK-NOT: linalg.
+// CHECK: return
+#map = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func @fused_conv_relu6(%in: memref<1x3x10x10xf32>, %w: memref<8x3x3x3xf32>,
+                            %b: memref<8xf32>, %out: memref<1x8x8x8xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %six = arith.constant 6.0 : f32
+  linalg.broadcast ins(%b : memref<8xf32>) outs(%out : memref<1x8x8x8xf32>) dimensions = [0, 2, 3] {kiln.fusion_group = 0 : i64}
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, kiln.epilogue = {clamp = array<f32: 0.0, 6.0>}, kiln.fusion_group = 0 : i64, strides = dense<1> : tensor<2xi64>}
+    ins(%in, %w : memref<1x3x10x10xf32>, memref<8x3x3x3xf32>) outs(%out : memref<1x8x8x8xf32>)
+  linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%out : memref<1x8x8x8xf32>) outs(%out : memref<1x8x8x8xf32>) attrs = {kiln.fusion_group = 0 : i64} {
+  ^bb0(%x: f32, %o: f32):
+    %lo = arith.maximumf %x, %zero : f32
+    %hi = arith.minimumf %lo, %six : f32
+    linalg.yield %hi : f32
+  }
+  return
+}
+
+// -----
+
+// Tests that a group whose clamp generic computes other bounds than the
+// epilogue says runs as its ops (the generic stays).
+// CHECK-LABEL: func.func @fused_clamp_disagrees
+// CHECK: linalg.generic
+// CHECK: arith.minimumf
+#map = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func @fused_clamp_disagrees(%in: memref<1x3x10x10xf32>, %w: memref<8x3x3x3xf32>,
+                                 %b: memref<8xf32>, %out: memref<1x8x8x8xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %five = arith.constant 5.0 : f32
+  linalg.broadcast ins(%b : memref<8xf32>) outs(%out : memref<1x8x8x8xf32>) dimensions = [0, 2, 3] {kiln.fusion_group = 0 : i64}
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, kiln.epilogue = {clamp = array<f32: 0.0, 6.0>}, kiln.fusion_group = 0 : i64, strides = dense<1> : tensor<2xi64>}
+    ins(%in, %w : memref<1x3x10x10xf32>, memref<8x3x3x3xf32>) outs(%out : memref<1x8x8x8xf32>)
+  linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%out : memref<1x8x8x8xf32>) outs(%out : memref<1x8x8x8xf32>) attrs = {kiln.fusion_group = 0 : i64} {
+  ^bb0(%x: f32, %o: f32):
+    %lo = arith.maximumf %x, %zero : f32
+    %hi = arith.minimumf %lo, %five : f32
+    linalg.yield %hi : f32
+  }
+  return
+}
+
+// -----
+
 // Tests that a fused linear + ReLU group becomes the linear kernel, which
 // starts each sum from the bias buffer and applies ReLU before storing; the
 // broadcast and the ReLU generic are gone.
@@ -868,5 +924,45 @@ func.func @depthwise_strided(%in: memref<1x4x1x9x9xf32>, %w: memref<4x1x1x3x3xf3
 func.func @grouped_two_channels(%in: memref<1x4x2x6x6xf32>, %w: memref<4x2x2x3x3xf32>, %out: memref<1x4x2x4x4xf32>) {
   linalg.conv_2d_ngchw_gfchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
     ins(%in, %w : memref<1x4x2x6x6xf32>, memref<4x2x2x3x3xf32>) outs(%out : memref<1x4x2x4x4xf32>)
+  return
+}
+
+// -----
+
+// Tests that a fused depthwise convolution + ReLU6 (its group marked through
+// the reshaped views) becomes the depthwise kernel: sums start from the
+// channel's bias, are clamped in registers and stored to the group's
+// result; the bias broadcast and the clamp generic are gone.
+// CHECK-LABEL: func.func @fused_depthwise_relu6
+// CHECK-SAME: (%[[IN:.*]]: memref<1x8x1x10x12xf32>, %[[W:.*]]: memref<8x1x1x3x3xf32>, %[[B:.*]]: memref<8xf32>, %[[OUT:.*]]: memref<1x8x8x10xf32>)
+// CHECK-NOT: linalg.
+// CHECK: scf.for %[[N:.*]] =
+// CHECK: scf.for %[[G:.*]] =
+// CHECK: %[[BIAS:.*]] = memref.load %[[B]][%[[G]]]
+// CHECK: vector.broadcast %[[BIAS]]
+// CHECK: vector.fma
+// CHECK: %[[LO:.*]] = arith.maximumf %{{.*}}, %{{.*}} : vector<16xf32>
+// CHECK: %[[HI:.*]] = arith.minimumf %[[LO]], %{{.*}} : vector<16xf32>
+// CHECK: vector.maskedstore %[[OUT]][{{.*}}], %{{.*}}, %[[HI]]
+// CHECK-NOT: linalg.
+// CHECK: return
+#map = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func @fused_depthwise_relu6(%in: memref<1x8x1x10x12xf32>, %w: memref<8x1x1x3x3xf32>,
+                                 %b: memref<8xf32>, %out: memref<1x8x8x10xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %six = arith.constant 6.0 : f32
+  %acc = memref.alloc() {alignment = 64 : i64} : memref<1x8x8x10xf32>
+  linalg.broadcast ins(%b : memref<8xf32>) outs(%acc : memref<1x8x8x10xf32>) dimensions = [0, 2, 3] {kiln.fusion_group = 0 : i64}
+  %view = memref.expand_shape %acc [[0], [1, 2], [3], [4]] output_shape [1, 8, 1, 8, 10] : memref<1x8x8x10xf32> into memref<1x8x1x8x10xf32>
+  linalg.conv_2d_ngchw_gfchw {dilations = dense<1> : tensor<2xi64>, kiln.epilogue = {clamp = array<f32: 0.0, 6.0>}, kiln.fusion_group = 0 : i64, strides = dense<1> : tensor<2xi64>}
+    ins(%in, %w : memref<1x8x1x10x12xf32>, memref<8x1x1x3x3xf32>) outs(%view : memref<1x8x1x8x10xf32>)
+  linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%acc : memref<1x8x8x10xf32>) outs(%out : memref<1x8x8x10xf32>) attrs = {kiln.fusion_group = 0 : i64} {
+  ^bb0(%x: f32, %o: f32):
+    %lo = arith.maximumf %x, %zero : f32
+    %hi = arith.minimumf %lo, %six : f32
+    linalg.yield %hi : f32
+  }
+  memref.dealloc %acc : memref<1x8x8x10xf32>
   return
 }

@@ -226,6 +226,26 @@ func.func @clamp_nan(%x: tensor<1x10xf32>) {
 
 // -----
 
+// Tests that a fused convolution takes a ReLU or a clamp, not both, and a
+// clamp of two finite bounds.
+func.func @fused_relu_and_clamp(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>) {
+  // expected-error @+1 {{'nn.fused_conv2d' op has both relu and clamp}}
+  %0 = nn.fused_conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1 relu clamp [0.0, 6.0]
+         : (tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>) -> tensor<1x4x6x6xf32>
+  return
+}
+
+// -----
+
+func.func @fused_clamp_three(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>) {
+  // expected-error @+1 {{'nn.fused_conv2d' op clamp must be two finite numbers [lo, hi]}}
+  %0 = nn.fused_conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1 clamp [0.0, 6.0, 7.0]
+         : (tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>) -> tensor<1x4x6x6xf32>
+  return
+}
+
+// -----
+
 // Tests that a leaky ReLU's slope must be finite.
 func.func @leaky_relu_slope(%x: tensor<1x10xf32>) {
   // expected-error @+1 {{'nn.leaky_relu' op slope must be finite, found inf}}

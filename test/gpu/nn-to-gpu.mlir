@@ -613,3 +613,29 @@ func.func @forward(%x: tensor<2x300xf32>) -> tensor<2x300xf32> {
   %2 = nn.leaky_relu %1 slope 0.125 : tensor<2x300xf32>
   return %2 : tensor<2x300xf32>
 }
+
+// -----
+
+// Tests that a convolution takes the clamp (ReLU6) that is its only user:
+// one kernel, whose epilogue clamps after the bias; and that a fused
+// convolution's clamp is applied the same way.
+// CHECK-LABEL: module attributes {gpu.container_module, kiln.input_shape = array<i64: 1, 4, 9, 9>
+// CHECK: gpu.launch_func @kiln_kernels::@conv2d_0
+// CHECK-NEXT: gpu.launch_func @kiln_kernels::@conv2d_1
+// CHECK-NOT: gpu.launch_func
+// CHECK: gpu.func @conv2d_0(
+// CHECK: arith.addf
+// CHECK-NEXT: arith.maximumf
+// CHECK-NEXT: arith.minimumf
+// CHECK: gpu.func @conv2d_1(
+// CHECK: arith.addf
+// CHECK-NEXT: arith.maximumf
+// CHECK-NEXT: arith.minimumf
+func.func @forward(%x: tensor<1x4x9x9xf32>) -> tensor<1x4x9x9xf32> {
+  %w = arith.constant dense<0.125> : tensor<4x4x3x3xf32>
+  %b = arith.constant dense<0.5> : tensor<4xf32>
+  %0 = nn.conv2d %x, %w, %b stride [1, 1] padding [1, 1, 1, 1] dilation [1, 1] groups 1 : (tensor<1x4x9x9xf32>, tensor<4x4x3x3xf32>, tensor<4xf32>) -> tensor<1x4x9x9xf32>
+  %1 = nn.clamp %0 min 0.0 max 6.0 : tensor<1x4x9x9xf32>
+  %2 = nn.fused_conv2d %1, %w, %b stride [1, 1] padding [1, 1, 1, 1] dilation [1, 1] groups 1 clamp [-1.0, 1.0] : (tensor<1x4x9x9xf32>, tensor<4x4x3x3xf32>, tensor<4xf32>) -> tensor<1x4x9x9xf32>
+  return %2 : tensor<1x4x9x9xf32>
+}

@@ -400,6 +400,25 @@ func.func @fused_conv_relu_maxpool(%x: tensor<1x3x10x10xf32>, %w: tensor<4x3x3x3
 
 // -----
 
+// Tests that a fused conv + clamp (ReLU6) lowers to the clamp generic in the
+// group, the convolution's epilogue carrying the bounds.
+// CHECK-LABEL: func.func @fused_conv_relu6
+// CHECK: %[[INIT:.*]] = linalg.broadcast {{.*}} {kiln.fusion_group = [[G:[0-9]+]] : i64}
+// CHECK: %[[C:.*]] = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, kiln.epilogue = {clamp = array<f32: 0.000000e+00, 6.000000e+00>}, kiln.fusion_group = [[G]] : i64, strides = dense<1> : tensor<2xi64>}
+// CHECK: %[[R:.*]] = linalg.generic {{.*}} ins(%[[C]] : tensor<1x4x8x8xf32>) {{.*}} attrs = {kiln.fusion_group = [[G]] : i64}
+// CHECK: arith.maximumf
+// CHECK: arith.minimumf
+// CHECK: return %[[R]]
+func.func @fused_conv_relu6(%x: tensor<1x3x10x10xf32>, %w: tensor<4x3x3x3xf32>,
+                            %b: tensor<4xf32>) -> tensor<1x4x8x8xf32> {
+  %0 = nn.fused_conv2d %x, %w, %b stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1
+         clamp [0.0, 6.0]
+         : (tensor<1x3x10x10xf32>, tensor<4x3x3x3xf32>, tensor<4xf32>) -> tensor<1x4x8x8xf32>
+  return %0 : tensor<1x4x8x8xf32>
+}
+
+// -----
+
 // Tests that a fused conv without bias or ReLU, with a padded input and an
 // average pool, marks the zero fill of the convolution's output, the
 // pooling's fill, the sum pooling and the division by the window size as
@@ -470,21 +489,21 @@ func.func @fused_linear_relu(%x: tensor<2x16xf32>, %w: tensor<8x16xf32>,
 // -----
 
 // Tests that a grouped fused convolution lowers to the grouped linalg
-// convolution on reshaped operands, then the ReLU and the pooling, unmarked
-// (the fused kernels handle only plain convolutions).
+// convolution on reshaped operands, then the ReLU and the pooling, all
+// marked as one group through the reshapes (the reshapes themselves are not
+// linalg ops); the convolution carries the epilogue.
 // CHECK-LABEL: func.func @fused_conv_grouped
 // CHECK-SAME: (%[[X:.*]]: tensor<1x4x10x10xf32>, %[[W:.*]]: tensor<6x2x3x3xf32>, %[[B:.*]]: tensor<6xf32>)
-// CHECK-NOT: kiln.
-// CHECK: %[[INIT:.*]] = linalg.broadcast ins(%[[B]] : tensor<6xf32>) outs(%{{.*}} : tensor<1x6x8x8xf32>) dimensions = [0, 2, 3]{{ *$}}
+// CHECK: %[[INIT:.*]] = linalg.broadcast ins(%[[B]] : tensor<6xf32>) outs(%{{.*}} : tensor<1x6x8x8xf32>) dimensions = [0, 2, 3] {kiln.fusion_group = [[G:[0-9]+]] : i64}
 // CHECK: %[[XE:.*]] = tensor.expand_shape %[[X]] {{.*}} into tensor<1x2x2x10x10xf32>
 // CHECK: %[[WE:.*]] = tensor.expand_shape %[[W]] {{.*}} into tensor<2x3x2x3x3xf32>
 // CHECK: %[[IE:.*]] = tensor.expand_shape %[[INIT]] {{.*}} into tensor<1x2x3x8x8xf32>
-// CHECK: %[[C:.*]] = linalg.conv_2d_ngchw_gfchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%[[XE]], %[[WE]] : {{.*}}) outs(%[[IE]] : tensor<1x2x3x8x8xf32>)
+// CHECK: %[[C:.*]] = linalg.conv_2d_ngchw_gfchw {dilations = dense<1> : tensor<2xi64>, kiln.epilogue = {pool = "max", pool_kernel = array<i64: 2, 2>, pool_stride = array<i64: 2, 2>, relu}, kiln.fusion_group = [[G]] : i64, strides = dense<1> : tensor<2xi64>} ins(%[[XE]], %[[WE]] : {{.*}}) outs(%[[IE]] : tensor<1x2x3x8x8xf32>)
 // CHECK: %[[CC:.*]] = tensor.collapse_shape %[[C]] {{.*}} into tensor<1x6x8x8xf32>
-// CHECK: %[[R:.*]] = linalg.generic {{.*}} ins(%[[CC]] : tensor<1x6x8x8xf32>) outs(%{{.*}} : tensor<1x6x8x8xf32>) {{{$}}
+// CHECK: %[[R:.*]] = linalg.generic {{.*}} ins(%[[CC]] : tensor<1x6x8x8xf32>) outs(%{{.*}} : tensor<1x6x8x8xf32>) attrs = {kiln.fusion_group = [[G]] : i64}
 // CHECK: arith.maximumf
-// CHECK: %[[P:.*]] = linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>} ins(%[[R]], %{{.*}} : tensor<1x6x8x8xf32>, tensor<2x2xf32>) outs(%{{.*}} : tensor<1x6x4x4xf32>)
-// CHECK-NOT: kiln.
+// CHECK: linalg.fill {kiln.fusion_group = [[G]] : i64}
+// CHECK: %[[P:.*]] = linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, kiln.fusion_group = [[G]] : i64, strides = dense<2> : tensor<2xi64>} ins(%[[R]], %{{.*}} : tensor<1x6x8x8xf32>, tensor<2x2xf32>) outs(%{{.*}} : tensor<1x6x4x4xf32>)
 // CHECK: return %[[P]]
 func.func @fused_conv_grouped(%x: tensor<1x4x10x10xf32>, %w: tensor<6x2x3x3xf32>,
                               %b: tensor<6xf32>) -> tensor<1x6x4x4xf32> {

@@ -247,3 +247,56 @@ func.func @fused_result_two_users(%x: tensor<1x3x10x10xf32>, %w: tensor<4x3x3x3x
          : (tensor<1x4x8x8xf32>) -> tensor<1x4x4x4xf32>
   return %1, %2 : tensor<1x4x8x8xf32>, tensor<1x4x4x4xf32>
 }
+
+// -----
+
+// Tests that a clamp (ReLU6) of a single-use convolution fuses as `clamp
+// [lo, hi]`, and that a pool after it joins the op.
+// CHECK-LABEL: func.func @conv_relu6_maxpool
+// CHECK-NEXT: %[[Y:.*]] = nn.fused_conv2d %{{.*}}, %{{.*}}, %{{.*}} stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1 clamp [0.000000e+00, 6.000000e+00] pool "max" kernel [2, 2] stride [2, 2] : (tensor<1x3x10x10xf32>, tensor<4x3x3x3xf32>, tensor<4xf32>) -> tensor<1x4x4x4xf32>
+// CHECK-NEXT: return %[[Y]]
+func.func @conv_relu6_maxpool(%x: tensor<1x3x10x10xf32>, %w: tensor<4x3x3x3xf32>,
+                              %b: tensor<4xf32>) -> tensor<1x4x4x4xf32> {
+  %0 = nn.conv2d %x, %w, %b stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1
+         : (tensor<1x3x10x10xf32>, tensor<4x3x3x3xf32>, tensor<4xf32>) -> tensor<1x4x8x8xf32>
+  %1 = nn.clamp %0 min 0.0 max 6.0 : tensor<1x4x8x8xf32>
+  %2 = nn.max_pool2d %1 kernel [2, 2] stride [2, 2] padding [0, 0, 0, 0]
+         : (tensor<1x4x8x8xf32>) -> tensor<1x4x4x4xf32>
+  return %2 : tensor<1x4x4x4xf32>
+}
+
+// -----
+
+// Tests that a clamp after a fused max pool moves before it (a clamp is
+// monotonic), but not after an average pool; that a clamp does not join a
+// fused op that has its ReLU already; and that one with an infinite bound
+// (an ONNX Clip with only a min) stays unfused.
+// CHECK-LABEL: func.func @clamp_after_pools
+// CHECK: nn.fused_conv2d {{.*}} groups 1 clamp [-1.000000e+00, 2.500000e+00] pool "max"
+// CHECK: %[[AVG:.*]] = nn.fused_conv2d {{.*}} groups 1 pool "avg"
+// CHECK-NEXT: nn.clamp %[[AVG]]
+// CHECK: %[[RELU:.*]] = nn.fused_conv2d {{.*}} groups 1 relu :
+// CHECK-NEXT: nn.clamp %[[RELU]]
+// CHECK: %[[OPEN:.*]] = nn.conv2d
+// CHECK-NEXT: nn.clamp %[[OPEN]] min -1.000000e+00 max 0x7F800000
+func.func @clamp_after_pools(%x: tensor<1x3x10x10xf32>, %w: tensor<3x3x3x3xf32>)
+    -> (tensor<1x3x4x4xf32>, tensor<1x3x4x4xf32>, tensor<1x3x8x8xf32>, tensor<1x3x8x8xf32>) {
+  %0 = nn.conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1
+         : (tensor<1x3x10x10xf32>, tensor<3x3x3x3xf32>) -> tensor<1x3x8x8xf32>
+  %1 = nn.max_pool2d %0 kernel [2, 2] stride [2, 2] padding [0, 0, 0, 0]
+         : (tensor<1x3x8x8xf32>) -> tensor<1x3x4x4xf32>
+  %2 = nn.clamp %1 min -1.0 max 2.5 : tensor<1x3x4x4xf32>
+  %3 = nn.conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1
+         : (tensor<1x3x10x10xf32>, tensor<3x3x3x3xf32>) -> tensor<1x3x8x8xf32>
+  %4 = nn.avg_pool2d %3 kernel [2, 2] stride [2, 2] padding [0, 0, 0, 0]
+         : (tensor<1x3x8x8xf32>) -> tensor<1x3x4x4xf32>
+  %5 = nn.clamp %4 min 0.0 max 6.0 : tensor<1x3x4x4xf32>
+  %6 = nn.conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1
+         : (tensor<1x3x10x10xf32>, tensor<3x3x3x3xf32>) -> tensor<1x3x8x8xf32>
+  %7 = nn.relu %6 : tensor<1x3x8x8xf32>
+  %8 = nn.clamp %7 min 0.0 max 6.0 : tensor<1x3x8x8xf32>
+  %9 = nn.conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1
+         : (tensor<1x3x10x10xf32>, tensor<3x3x3x3xf32>) -> tensor<1x3x8x8xf32>
+  %10 = nn.clamp %9 min -1.0 max 0x7F800000 : tensor<1x3x8x8xf32>
+  return %2, %5, %8, %10 : tensor<1x3x4x4xf32>, tensor<1x3x4x4xf32>, tensor<1x3x8x8xf32>, tensor<1x3x8x8xf32>
+}

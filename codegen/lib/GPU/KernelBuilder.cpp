@@ -6,6 +6,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
+#include <cmath>
 #include <limits>
 
 using namespace mlir;
@@ -174,7 +175,14 @@ Value loadPadded(KernelBuilder &k, const ConvParams &p, Value input, Value n,
 Value convEpilogue(KernelBuilder &k, const ConvParams &p, Value sum,
                    Value bias) {
   Value v = k.addF(sum, bias);
-  return p.relu ? k.relu(v) : v;
+  if (!p.activation)
+    return v;
+  // An infinite bound (an ONNX Clip without it) clamps nothing.
+  if (!std::isinf(p.activation->lo))
+    v = k.maxF(v, k.f32(p.activation->lo));
+  if (!std::isinf(p.activation->hi))
+    v = k.minF(v, k.f32(p.activation->hi));
+  return v;
 }
 
 Value pooledEpilogue(KernelBuilder &k, const ConvParams &p, Value bias,

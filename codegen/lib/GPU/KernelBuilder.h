@@ -11,6 +11,8 @@
 #ifndef KILN_CODEGEN_GPU_KERNELBUILDER_H
 #define KILN_CODEGEN_GPU_KERNELBUILDER_H
 
+#include "kiln/Dialect/NN/FusionAttrs.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -20,6 +22,7 @@
 #include "mlir/IR/Builders.h"
 
 #include <array>
+#include <optional>
 
 namespace kiln::kernels {
 
@@ -152,7 +155,9 @@ struct ConvParams {
   int64_t oc, groups, kh, kw; // weight [oc, c/groups, kh, kw]
   int64_t strideH, strideW, padTop, padLeft, dilationH, dilationW;
   int64_t oh, ow; // convolution output
-  bool bias = false, relu = false;
+  bool bias = false;
+  /// The ReLU or clamp after the bias, if any.
+  std::optional<kiln::nn::Activation> activation;
   PoolKind pool = PoolKind::None;
   int64_t poolH = 1, poolW = 1; // window = stride, no padding
 };
@@ -171,8 +176,8 @@ inline int64_t convFlops(const ConvParams &p) {
   return 2 * p.n * p.oc * p.oh * p.ow * (p.c / p.groups) * p.kh * p.kw;
 }
 
-/// A convolution output's fused epilogue: the bias, then the ReLU when the
-/// layer has one.
+/// A convolution output's fused epilogue: the bias, then the ReLU or clamp
+/// when the layer has one.
 mlir::Value convEpilogue(KernelBuilder &k, const ConvParams &p, mlir::Value sum,
                          mlir::Value bias);
 /// One (pooled) output of a convolution: the epilogue of each conv output

@@ -6,8 +6,8 @@
 // reduction of a layer that splits its input channels. A pool whose
 // windows overlap is taken by that reduction; without one it is a kernel
 // of its own. Unfused chains (--no-fuse, kiln-opt) are fused here the same
-// way: a convolution takes the ReLU and the pool that follow it when they
-// are its only users; a linear layer takes its ReLU.
+// way: a convolution takes the ReLU (or clamp) and the pool that follow it
+// when they are its only users; a linear layer takes its ReLU.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,6 +19,8 @@
 #include "mlir/IR/SymbolTable.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/ADT/TypeSwitch.h"
+
+#include <limits>
 
 namespace kiln {
 #define GEN_PASS_DEF_NNTOGPUPASS
@@ -235,7 +237,7 @@ LogicalResult Lowering::lowerSplitConvWithPool(Operation *op,
 
 LogicalResult Lowering::lowerFusedConv(nn::FusedConv2DOp op) {
   ConvParams p = getConvParams(op, op.getConvolutionShape());
-  p.relu = op.getRelu();
+  p.activation = op.getActivation();
   std::optional<StringRef> pool = op.getPool();
   auto pooled = cast<RankedTensorType>(op.getType()).getShape();
   Value result = bufferFor(op.getResult());
@@ -276,9 +278,14 @@ LogicalResult Lowering::lowerConv(nn::Conv2DOp op) {
   // Fuse the ReLU and a pool whose windows tile the conv output exactly.
   Value last = op.getResult();
   if (auto relu = dyn_cast_or_null<nn::ReluOp>(soleUser(last))) {
-    p.relu = true;
+    p.activation = nn::Activation{0.0, std::numeric_limits<double>::infinity()};
     fused.insert(relu);
     last = relu.getResult();
+  } else if (auto clamp = dyn_cast_or_null<nn::ClampOp>(soleUser(last))) {
+    p.activation = nn::Activation{clamp.getMinAttr().getValueAsDouble(),
+                                  clamp.getMaxAttr().getValueAsDouble()};
+    fused.insert(clamp);
+    last = clamp.getResult();
   }
   auto fusablePool = [&](auto pool) {
     return llvm::all_of(pool.getPadding(), [](int64_t v) { return v == 0; }) &&

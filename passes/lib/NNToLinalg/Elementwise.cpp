@@ -58,27 +58,26 @@ static Value tanh(OpBuilder &b, Location loc, Value x) {
 }
 
 /// min(max(x, lo), hi), torch.clamp's order: a lo above hi gives hi. Both
-/// propagate NaN.
+/// propagate NaN. An infinite bound (an ONNX Clip without it) clamps
+/// nothing and is left out.
+static Value clamp(OpBuilder &b, Location loc, Value x, double lo, double hi) {
+  if (!std::isinf(lo))
+    x = arith::MaximumFOp::create(b, loc, x, createF32(b, loc, lo));
+  if (!std::isinf(hi))
+    x = arith::MinimumFOp::create(b, loc, x, createF32(b, loc, hi));
+  return x;
+}
+
 struct ClampLowering : OpConversionPattern<nn::ClampOp> {
   using OpConversionPattern::OpConversionPattern;
 
   LogicalResult
   matchAndRewrite(nn::ClampOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    double lo = op.getMinAttr().getValueAsDouble();
-    double hi = op.getMaxAttr().getValueAsDouble();
-    Value result = createElementwise(
-        rewriter, op.getLoc(), adaptor.getInput(),
-        [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
-          Value x = args[0];
-          // An infinite bound (an ONNX Clip without it) clamps nothing.
-          if (!std::isinf(lo))
-            x = arith::MaximumFOp::create(b, loc, x, createF32(b, loc, lo));
-          if (!std::isinf(hi))
-            x = arith::MinimumFOp::create(b, loc, x, createF32(b, loc, hi));
-          return x;
-        });
-    rewriter.replaceOp(op, result);
+    rewriter.replaceOp(op,
+                       createClamp(rewriter, op.getLoc(), adaptor.getInput(),
+                                   op.getMinAttr().getValueAsDouble(),
+                                   op.getMaxAttr().getValueAsDouble()));
     return success();
   }
 };
@@ -178,6 +177,14 @@ Value kiln::createRelu(OpBuilder &b, Location loc, Value x) {
   return createElementwise(b, loc, x,
                            [](OpBuilder &b, Location loc, ValueRange args) {
                              return relu(b, loc, args[0]);
+                           });
+}
+
+Value kiln::createClamp(OpBuilder &b, Location loc, Value x, double lo,
+                        double hi) {
+  return createElementwise(b, loc, x,
+                           [&](OpBuilder &b, Location loc, ValueRange args) {
+                             return clamp(b, loc, args[0], lo, hi);
                            });
 }
 

@@ -12,6 +12,7 @@
 #include "kiln/Dialect/NN/FusionAttrs.h"
 #include "kiln/Dialect/NN/NNOps.h"
 
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 using namespace mlir;
@@ -29,6 +30,11 @@ void markGroup(Value result, linalg::LinalgOp anchor, IntegerAttr group) {
   anchor->setAttr(nn::kFusionGroupAttrName, group);
   while (!worklist.empty()) {
     Operation *op = worklist.pop_back_val();
+    // A grouped convolution's input, output and init are reshaped views.
+    if (isa_and_nonnull<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(op)) {
+      worklist.push_back(op->getOperand(0).getDefiningOp());
+      continue;
+    }
     if (!op || !isa<linalg::LinalgOp>(op) ||
         op->hasAttr(nn::kFusionGroupAttrName))
       continue;
@@ -59,12 +65,20 @@ struct FusedConv2DLowering : OpConversionPattern<nn::FusedConv2DOp> {
         rewriter, loc, adaptor.getInput(), adaptor.getWeight(),
         adaptor.getBias(), op.getStride(), op.getPadding(), op.getDilation(),
         op.getGroups(), convType);
-    auto conv = result.getDefiningOp<linalg::LinalgOp>();
+    // A grouped convolution's result is collapsed back to [N, C, H, W].
+    Value convResult = result;
+    if (auto collapse = result.getDefiningOp<tensor::CollapseShapeOp>())
+      convResult = collapse.getSrc();
+    auto conv = convResult.getDefiningOp<linalg::LinalgOp>();
 
     SmallVector<NamedAttribute> epilogue;
     if (op.getRelu()) {
       result = createRelu(rewriter, loc, result);
       epilogue.push_back(rewriter.getNamedAttr("relu", rewriter.getUnitAttr()));
+    }
+    if (std::optional<ArrayRef<float>> clamp = op.getClamp()) {
+      result = createClamp(rewriter, loc, result, (*clamp)[0], (*clamp)[1]);
+      epilogue.push_back(rewriter.getNamedAttr("clamp", op.getClampAttr()));
     }
     if (std::optional<StringRef> pool = op.getPool()) {
       ArrayRef<int64_t> kernel = *op.getPoolKernel(),
@@ -82,8 +96,6 @@ struct FusedConv2DLowering : OpConversionPattern<nn::FusedConv2DOp> {
       epilogue.push_back(
           rewriter.getNamedAttr("pool_stride", op.getPoolStrideAttr()));
     }
-    // Grouped convolutions are reshaped around the linalg op; only plain
-    // ones are marked (the kernels handle only those).
     if (conv) {
       conv->setAttr(nn::kEpilogueAttrName,
                     rewriter.getDictionaryAttr(epilogue));

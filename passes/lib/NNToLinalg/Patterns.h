@@ -39,6 +39,11 @@ mlir::Value createLinear(mlir::OpBuilder &b, mlir::Location loc,
                          mlir::Value bias, mlir::RankedTensorType resultType);
 /// max(x, 0) element-wise.
 mlir::Value createRelu(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x);
+
+/// The element-wise generic computing min(max(x, lo), hi) (an infinite bound
+/// is left out), as nn.clamp lowers.
+mlir::Value createClamp(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
+                        double lo, double hi);
 /// nn.max_pool2d / nn.avg_pool2d semantics (padding [t, l, b, r]).
 mlir::Value createMaxPool2D(mlir::OpBuilder &b, mlir::Location loc,
                             mlir::Value input, llvm::ArrayRef<int64_t> kernel,

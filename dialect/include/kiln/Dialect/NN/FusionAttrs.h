@@ -18,9 +18,17 @@ namespace kiln::nn {
 inline constexpr llvm::StringLiteral kFusionGroupAttrName = "kiln.fusion_group";
 
 /// Dictionary on the group's convolution or matmul saying what follows it:
-/// `relu` (unit), `pool` ("max" or "avg"), `pool_kernel` and `pool_stride`
-/// (array<i64: h, w>).
+/// `relu` (unit) or `clamp` (array<f32: lo, hi>), `pool` ("max" or "avg"),
+/// `pool_kernel` and `pool_stride` (array<i64: h, w>).
 inline constexpr llvm::StringLiteral kEpilogueAttrName = "kiln.epilogue";
+
+/// The activation a fused op applies to its convolution (after the bias,
+/// before any pooling): min(max(x, lo), hi). ReLU is [0, +inf), ReLU6
+/// [0, 6]; an infinite bound clamps nothing.
+struct Activation {
+  double lo;
+  double hi;
+};
 
 } // namespace kiln::nn
 

@@ -2,6 +2,7 @@
 #ifndef KILN_DIALECT_NN_NNOPS_H
 #define KILN_DIALECT_NN_NNOPS_H
 
+#include "kiln/Dialect/NN/FusionAttrs.h"
 #include "kiln/Dialect/NN/NNDialect.h"
 #include "mlir/Bytecode/BytecodeOpInterface.h"
 #include "mlir/IR/BuiltinTypes.h"
