@@ -3,6 +3,10 @@
 
     prepare.py SPEC OUTDIR --batches 1,8 [--seed 0]
 
+SPEC is a .nn file, or zoo:NAME for a network of tools/nnref/zoo.py (224x224
+images, weights from zoo.build: no spec describes it, so Kiln compiles the
+ONNX export).
+
 Writes into OUTDIR, skipping what is already there and up to date (a stamp of the
 spec text and the seed):
     weights.safetensors    nnref init SPEC --seed S (the weights every system runs)
@@ -16,7 +20,6 @@ left out, as usual), taken from the shapes nnref's model produces.
 """
 
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -28,6 +31,8 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 import nnref  # noqa: E402
+import zoo  # noqa: E402
+from stamps import spec_stamp  # noqa: E402
 
 
 def main():
@@ -41,8 +46,7 @@ def main():
     os.makedirs(a.outdir, exist_ok=True)
     torch.set_num_threads(os.cpu_count() or 1)
 
-    with open(a.spec, "rb") as f:
-        stamp = hashlib.sha256(f.read() + f"|seed={a.seed}|opset={a.opset}".encode()).hexdigest()
+    stamp = spec_stamp(a.spec, a.seed, a.opset)
     meta_path = os.path.join(a.outdir, "meta.json")
     meta = {}
     if os.path.exists(meta_path):
@@ -51,13 +55,21 @@ def main():
         if meta.get("stamp") != stamp:
             meta = {}
     wpath = os.path.join(a.outdir, "weights.safetensors")
-    spec = nnref.load_spec(a.spec)
-    model = nnref.init_model(spec, a.seed)
+    if a.spec.startswith("zoo:"):
+        name = a.spec[len("zoo:"):]
+        model, shape = zoo.build(name, a.seed)
+        model.model_name, model.input_shape = name, tuple(shape)
+        with torch.no_grad():
+            model.output_shape = tuple(model(torch.zeros(shape)).shape)
+        spec_path = a.spec
+    else:
+        model = nnref.init_model(nnref.load_spec(a.spec), a.seed)
+        spec_path = os.path.abspath(a.spec)
     if not meta or not os.path.exists(wpath):
         nnref.write_safetensors(wpath, nnref.model_weights(model),
                                 metadata={"model": model.model_name, "seed": str(a.seed)})
         layers = nnref.layer_macs(model, model.input_shape)
-        meta = {"stamp": stamp, "model": model.model_name, "spec": os.path.abspath(a.spec),
+        meta = {"stamp": stamp, "model": model.model_name, "spec": spec_path,
                 "seed": a.seed, "input_shape": list(model.input_shape),
                 "output_shape": list(model.output_shape),
                 "params": int(sum(t.numel() for t in nnref.parameter_tensors(model).values())),
@@ -74,7 +86,8 @@ def main():
         x = rng.standard_normal((b, c, h, w)).astype(np.float32)
         x[x == 0] = 1.0
         np.save(files["input"], x)
-        np.save(files["ref"], nnref.run_model(model, x))
+        with torch.no_grad():
+            np.save(files["ref"], model(torch.from_numpy(x)).numpy())
         with torch.no_grad():
             torch.onnx.export(model, torch.from_numpy(x), files["onnx"], opset_version=a.opset,
                               input_names=["input"], output_names=["output"],

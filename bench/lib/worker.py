@@ -62,7 +62,11 @@ def load_torch(cfg, x):
     saved = (torch.nn.Linear.reset_parameters, _ConvNd.reset_parameters)
     torch.nn.Linear.reset_parameters = _ConvNd.reset_parameters = lambda self: None
     try:
-        model = nnref.build_model(nnref.load_spec(cfg["spec"]))
+        if cfg["spec"].startswith("zoo:"):
+            import zoo
+            model = zoo.NETWORKS[cfg["spec"][len("zoo:"):]]()
+        else:
+            model = nnref.build_model(nnref.load_spec(cfg["spec"]))
     finally:
         torch.nn.Linear.reset_parameters, _ConvNd.reset_parameters = saved
     nnref.load_weights(model, nnref.read_safetensors(cfg["weights"]))

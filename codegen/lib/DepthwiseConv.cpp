@@ -17,7 +17,8 @@
 // loaded once per block: a 3x3 filter over 4 rows needs 6 input rows per
 // column vector instead of 12 loads. A horizontal stride first splits the
 // input rows into phases, as the direct kernel does, so that the columns one
-// vector needs are contiguous. A fused bias and ReLU or clamp are applied
+// vector needs are contiguous (one channel's plane at a time, in a stack
+// scratch that stays in cache). A fused bias and ReLU or clamp are applied
 // in registers; a fused pooling leaves the group to the generic path.
 //
 //===----------------------------------------------------------------------===//
@@ -86,11 +87,23 @@ LogicalResult lowerDepthwiseConv(linalg::Conv2DNgchwGfchwOp op,
   Value filter3 = memref::CollapseShapeOp::create(
       b, filter, SmallVector<ReassociationIndices>{{0, 1, 2}, {3}, {4}});
   int64_t stride = strides[1];
-  Value phased = stride == 1 ? input4 : splitPhases(b, input4, stride);
+  // A strided layer splits each channel's plane into phases just before
+  // using it, into a stack scratch that stays in cache: splitting the whole
+  // input first makes one more pass over memory, which at batch 8 took as
+  // long as the convolution. Planes too large for the stack (past what any
+  // depthwise layer of MobileNet needs) are split up front.
+  constexpr int64_t kMaxPlaneScratchBytes = 128 << 10;
+  int64_t phaseWidth = llvm::divideCeil(in[4], stride);
+  bool planeScratch =
+      stride > 1 && in[3] * stride * phaseWidth * 4 <= kMaxPlaneScratchBytes;
+  Value phased =
+      stride == 1 || planeScratch ? input4 : splitPhases(b, input4, stride);
 
   // Output columns [ow, ow + valid) of rows [oh, oh + rows) of channel g.
+  // `plane`: the channel's phase-split plane [H, s, W/s] when the layer
+  // splits planes one by one.
   auto emitBlock = [&](ImplicitLocOpBuilder &b, Value n, Value g, Value oh,
-                       Value ow, int64_t valid) {
+                       Value ow, int64_t valid, Value plane) {
     SmallVector<Value> cols =
         indexSequence(b, ow, llvm::divideCeil(valid, width), width);
     SmallVector<Value> masks;
@@ -131,17 +144,19 @@ LogicalResult lowerDepthwiseConv(linalg::Conv2DNgchwGfchwOp op,
         return x;
       Value ih = affineIndex(b, ihBase, indexConstant(b, rowOffset), 1);
       int64_t offset = j * dilations[1];
-      x = stride == 1
-              ? loadVector(
-                    b, vectorType, input4,
-                    {n, g, ih,
-                     affineIndex(b, cols[c], indexConstant(b, offset), 1)},
-                    masks[c])
-              : loadVector(b, vectorType, phased,
-                           {n, g, ih, indexConstant(b, offset % stride),
-                            affineIndex(b, cols[c],
-                                        indexConstant(b, offset / stride), 1)},
-                           masks[c]);
+      if (stride == 1) {
+        x = loadVector(
+            b, vectorType, input4,
+            {n, g, ih, affineIndex(b, cols[c], indexConstant(b, offset), 1)},
+            masks[c]);
+        return x;
+      }
+      SmallVector<Value> at = {
+          ih, indexConstant(b, offset % stride),
+          affineIndex(b, cols[c], indexConstant(b, offset / stride), 1)};
+      if (!plane)
+        at.insert(at.begin(), {n, g});
+      x = loadVector(b, vectorType, plane ? plane : phased, at, masks[c]);
       return x;
     };
     for (int64_t i = 0; i < kh; ++i)
@@ -172,18 +187,38 @@ LogicalResult lowerDepthwiseConv(linalg::Conv2DNgchwGfchwOp op,
   int64_t work = out[1] * out[3] * out[4] * kh * kw;
   buildLoop(b, out[0], 1, {}, [&](auto &b, Value n, ValueRange) {
     // Channels are independent: they run on the thread pool.
-    buildBlockLoop(b, out[1], work, [&](auto &b, Value g) {
-      buildLoop(b, out[3], rows, {}, [&](auto &b, Value oh, ValueRange) {
-        if (fullBlocks)
-          buildLoop(b, fullBlocks * columns, columns, {},
-                    [&](auto &b, Value ow, ValueRange) {
-                      emitBlock(b, n, g, oh, ow, columns);
-                      return SmallVector<Value>();
-                    });
-        if (tail)
-          emitBlock(b, n, g, oh, indexConstant(b, fullBlocks * columns), tail);
+    buildBlockLoop(b, out[1], work, [&](ImplicitLocOpBuilder &b, Value g) {
+      auto emitChannel = [&](ImplicitLocOpBuilder &b, Value plane) {
+        buildLoop(b, out[3], rows, {}, [&](auto &b, Value oh, ValueRange) {
+          if (fullBlocks)
+            buildLoop(b, fullBlocks * columns, columns, {},
+                      [&](auto &b, Value ow, ValueRange) {
+                        emitBlock(b, n, g, oh, ow, columns, plane);
+                        return SmallVector<Value>();
+                      });
+          if (tail)
+            emitBlock(b, n, g, oh, indexConstant(b, fullBlocks * columns), tail,
+                      plane);
+          return SmallVector<Value>();
+        });
+      };
+      if (!planeScratch) {
+        emitChannel(b, {});
+        return;
+      }
+      // The scope frees the plane at the end of each channel.
+      auto scope = memref::AllocaScopeOp::create(b, TypeRange{});
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&scope.getBodyRegion().emplaceBlock());
+      Value plane = memref::AllocaOp::create(
+          b, MemRefType::get({in[3], stride, phaseWidth}, b.getF32Type()),
+          b.getI64IntegerAttr(64));
+      buildLoop(b, in[3], 1, {}, [&](auto &b, Value h, ValueRange) {
+        splitRowPhases(b, input4, {n, g, h}, plane, {h}, stride);
         return SmallVector<Value>();
       });
+      emitChannel(b, plane);
+      memref::AllocaScopeReturnOp::create(b, ValueRange{});
     });
     return SmallVector<Value>();
   });

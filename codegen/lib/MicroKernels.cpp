@@ -88,17 +88,46 @@ Value packRowBlocks(PatternRewriter &rewriter, Location loc, Value constant,
       (getGlobal.getName() + "_packed").str(), packedShape, std::move(packed));
 }
 
+void splitRowPhases(ImplicitLocOpBuilder &b, Value input, ValueRange row,
+                    Value phased, ValueRange phasedRow, int64_t stride) {
+  int64_t width = cast<MemRefType>(input.getType()).getShape().back();
+  int64_t phaseWidth = llvm::divideCeil(width, stride);
+  int64_t inside = width / stride; // Positions whose s columns all exist.
+  Value zero = arith::ConstantOp::create(b, b.getF32FloatAttr(0));
+  // Position j takes columns j*s .. j*s + s-1, one per phase: LLVM
+  // vectorizes the loop over j as one interleaved load group and s
+  // contiguous stores.
+  auto copyPosition = [&](ImplicitLocOpBuilder &b, Value j, bool last) {
+    for (int64_t p = 0; p < stride; ++p) {
+      SmallVector<Value> from(row);
+      from.push_back(affineIndex(b, indexConstant(b, p), j, stride));
+      // The last, partial position is zero past the row end.
+      Value value = last && inside * stride + p >= width
+                        ? zero
+                        : memref::LoadOp::create(b, input, from).getResult();
+      SmallVector<Value> to(phasedRow);
+      to.append({indexConstant(b, p), j});
+      memref::StoreOp::create(b, value, phased, to);
+    }
+  };
+  if (inside)
+    buildLoop(b, inside, 1, {}, [&](auto &b, Value j, ValueRange) {
+      copyPosition(b, j, /*last=*/false);
+      return SmallVector<Value>();
+    });
+  if (inside < phaseWidth)
+    copyPosition(b, indexConstant(b, inside), /*last=*/true);
+}
+
 Value splitPhases(ImplicitLocOpBuilder &b, Value input, int64_t stride) {
   ArrayRef<int64_t> shape = cast<MemRefType>(input.getType()).getShape();
   int64_t phaseWidth = llvm::divideCeil(shape[3], stride);
   auto type = MemRefType::get(
       {shape[0], shape[1], shape[2], stride, phaseWidth}, b.getF32Type());
   Value phased = memref::AllocOp::create(b, type, b.getI64IntegerAttr(64));
-  Value zero = arith::ConstantOp::create(b, b.getF32FloatAttr(0));
   // Rows are independent; each element's copy costs about as much as a few
   // multiply-adds (the unit of buildBlockLoop's work).
   int64_t rows = shape[0] * shape[1] * shape[2];
-  int64_t inside = shape[3] / stride; // Positions whose s columns all exist.
   buildBlockLoop(
       b, rows, rows * stride * phaseWidth * 4, [&](auto &b, Value row) {
         // One input row at a time: row = (n * C + c) * H + h.
@@ -106,32 +135,7 @@ Value splitPhases(ImplicitLocOpBuilder &b, Value input, int64_t stride) {
         Value nc = arith::DivUIOp::create(b, row, indexConstant(b, shape[2]));
         Value c = arith::RemUIOp::create(b, nc, indexConstant(b, shape[1]));
         Value n = arith::DivUIOp::create(b, nc, indexConstant(b, shape[1]));
-        // Position j takes columns j*s .. j*s + s-1, one per phase: LLVM
-        // vectorizes the loop over j as one interleaved load group and s
-        // contiguous stores.
-        auto copyPosition = [&](ImplicitLocOpBuilder &b, Value j, bool last) {
-          for (int64_t p = 0; p < stride; ++p) {
-            // The last, partial position is zero past the row end.
-            Value value =
-                last && inside * stride + p >= shape[3]
-                    ? zero
-                    : memref::LoadOp::create(
-                          b, input,
-                          ValueRange{
-                              n, c, h,
-                              affineIndex(b, indexConstant(b, p), j, stride)})
-                          .getResult();
-            memref::StoreOp::create(
-                b, value, phased, ValueRange{n, c, h, indexConstant(b, p), j});
-          }
-        };
-        if (inside)
-          buildLoop(b, inside, 1, {}, [&](auto &b, Value j, ValueRange) {
-            copyPosition(b, j, /*last=*/false);
-            return SmallVector<Value>();
-          });
-        if (inside < phaseWidth)
-          copyPosition(b, indexConstant(b, inside), /*last=*/true);
+        splitRowPhases(b, input, {n, c, h}, phased, {n, c, h}, stride);
       });
   return phased;
 }

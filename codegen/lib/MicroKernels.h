@@ -69,6 +69,12 @@ mlir::Value packRowBlocks(mlir::PatternRewriter &rewriter, mlir::Location loc,
 mlir::Value splitPhases(mlir::ImplicitLocOpBuilder &b, mlir::Value input,
                         int64_t stride);
 
+/// The phase split of one row: input[row..., j*s + p] (zero past the row
+/// end) to phased[phasedRow..., p, j].
+void splitRowPhases(mlir::ImplicitLocOpBuilder &b, mlir::Value input,
+                    mlir::ValueRange row, mlir::Value phased,
+                    mlir::ValueRange phasedRow, int64_t stride);
+
 /// Replaces a depthwise convolution (one channel per group) by the
 /// depthwise kernel (DepthwiseConv.cpp); fails, changing nothing, for other
 /// grouped convolutions and for one in a fused group.

@@ -896,18 +896,21 @@ func.func @depthwise(%in: memref<1x8x1x10x12xf32>, %w: memref<8x1x1x3x3xf32>, %o
 
 // -----
 
-// Tests that a strided depthwise convolution reads its input split into
-// phases (stride 2: columns 2j and 2j+1 of each row side by side, the last
-// odd column zero-filled), and that the taps read phase kw % 2 at position
-// ow + kw / 2.
+// Tests that a strided depthwise convolution reads each channel's plane
+// split into phases in a stack scratch freed per channel (stride 2: columns
+// 2j and 2j+1 of each row side by side, the last odd column zero-filled),
+// and that the taps read phase kw % 2 at position ow + kw / 2.
 // CHECK-LABEL: func.func @depthwise_strided
-// CHECK: %[[PHASED:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x4x9x2x5xf32>
+// CHECK: scf.for %[[G:.*]] =
+// CHECK: memref.alloca_scope
+// CHECK: %[[PLANE:.*]] = memref.alloca() {alignment = 64 : i64} : memref<9x2x5xf32>
 // CHECK: scf.for %[[J:.*]] = %c0 to %c4 step %c1
-// CHECK-COUNT-2: memref.store %{{.*}}, %[[PHASED]]
-// CHECK: memref.store %{{.*}}, %[[PHASED]][%{{.*}}, %{{.*}}, %{{.*}}, %c0, %c4]
-// CHECK: memref.store %[[ZERO:cst.*]], %[[PHASED]][%{{.*}}, %{{.*}}, %{{.*}}, %c1, %c4]
+// CHECK-COUNT-2: memref.store %{{.*}}, %[[PLANE]]
+// CHECK: memref.store %{{.*}}, %[[PLANE]][%{{.*}}, %c0, %c4]
+// CHECK: memref.store %[[ZERO:cst.*]], %[[PLANE]][%{{.*}}, %c1, %c4]
+// CHECK: vector.maskedload %[[PLANE]]
 // CHECK: vector.fma
-// CHECK: memref.dealloc %[[PHASED]]
+// CHECK-NOT: memref.alloc(
 // CHECK-NOT: linalg.conv_2d_ngchw_gfchw
 func.func @depthwise_strided(%in: memref<1x4x1x9x9xf32>, %w: memref<4x1x1x3x3xf32>, %out: memref<1x4x1x4x4xf32>) {
   linalg.conv_2d_ngchw_gfchw {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}

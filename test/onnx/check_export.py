@@ -8,7 +8,7 @@ and fails if its output differs from PyTorch's by more than the tolerance
 (relative L2), or if another input moves PyTorch's output by less than 100
 times the tolerance (a check that could not see a wrong layer). Weights
 keep the signal alive through depth: He's initialisation for specs, a
-data-dependent one (calibrate) for the networks below. The seed is printed
+data-dependent one for the networks (nnref's zoo.initialise). The seed is printed
 so that a failure can be replayed with --seed.
 
   check_export.py examples/lenet5.nn --workdir /tmp/w --kilnc build/bin/kilnc
@@ -30,6 +30,7 @@ from torch import nn
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools", "nnref"))
 import nnref  # noqa: E402
+import zoo  # noqa: E402
 
 
 class Residual(nn.Module):
@@ -77,176 +78,21 @@ class MatMulAdd(nn.Module):
         return torch.sigmoid(x.view(x.size(0), -1) @ self.w + self.b)
 
 
-class BasicBlock(nn.Module):
-    """ResNet's basic block: two 3x3 conv-bn, a projected shortcut when the
-    shape changes (1x1 conv, stride 2), the sum, ReLU."""
-
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        self.body = nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=False),
-                                  nn.BatchNorm2d(cout), nn.ReLU(),
-                                  nn.Conv2d(cout, cout, 3, 1, 1, bias=False),
-                                  nn.BatchNorm2d(cout))
-        self.shortcut = nn.Identity()
-        if stride != 1 or cin != cout:
-            self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False),
-                                          nn.BatchNorm2d(cout))
-
-    def forward(self, x):
-        return torch.relu(self.body(x) + self.shortcut(x))
-
-
-class ResNet18(nn.Module):
-    """torchvision's resnet18, layer for layer (here on 64x64 images)."""
-
-    def __init__(self):
-        super().__init__()
-        layers = [nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
-                  nn.MaxPool2d(3, 2, 1)]
-        cin = 64
-        for cout, stride in [(64, 1), (128, 2), (256, 2), (512, 2)]:
-            layers += [BasicBlock(cin, cout, stride), BasicBlock(cout, cout, 1)]
-            cin = cout
-        self.features = nn.Sequential(*layers)
-        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(512, 1000))
-
-    def forward(self, x):
-        return self.head(self.features(x))
-
-
-class Fire(nn.Module):
-    """SqueezeNet's fire module: a 1x1 squeeze, then 1x1 and 3x3 expands
-    concatenated along the channels."""
-
-    def __init__(self, cin, squeeze, expand):
-        super().__init__()
-        self.squeeze = nn.Sequential(nn.Conv2d(cin, squeeze, 1), nn.ReLU())
-        self.expand1 = nn.Sequential(nn.Conv2d(squeeze, expand, 1), nn.ReLU())
-        self.expand3 = nn.Sequential(nn.Conv2d(squeeze, expand, 3, padding=1), nn.ReLU())
-
-    def forward(self, x):
-        x = self.squeeze(x)
-        return torch.cat([self.expand1(x), self.expand3(x)], dim=1)
-
-
-class SqueezeNet11(nn.Module):
-    """torchvision's squeezenet1_1, layer for layer (here on 64x64 images):
-    ceil-mode max pools, fire modules, a 1x1 conv classifier."""
-
-    def __init__(self):
-        super().__init__()
-        pool = lambda: nn.MaxPool2d(3, 2, ceil_mode=True)  # noqa: E731
-        self.features = nn.Sequential(
-            nn.Conv2d(3, 64, 3, 2), nn.ReLU(), pool(), Fire(64, 16, 64), Fire(128, 16, 64),
-            pool(), Fire(128, 32, 128), Fire(256, 32, 128), pool(), Fire(256, 48, 192),
-            Fire(384, 48, 192), Fire(384, 64, 256), Fire(512, 64, 256))
-        self.classifier = nn.Sequential(nn.Dropout(0.5), nn.Conv2d(512, 1000, 1), nn.ReLU(),
-                                        nn.AdaptiveAvgPool2d(1), nn.Flatten())
-
-    def forward(self, x):
-        return self.classifier(self.features(x))
-
-
-def conv_bn_relu6(cin, cout, kernel, stride=1, groups=1):
-    return [nn.Conv2d(cin, cout, kernel, stride, (kernel - 1) // 2, groups=groups,
-                      bias=False), nn.BatchNorm2d(cout), nn.ReLU6()]
-
-
-class InvertedResidual(nn.Module):
-    """MobileNetV2's block: a 1x1 expansion (unless the ratio is 1), a 3x3
-    depthwise convolution, a linear 1x1 projection; the input is added back
-    when the shape stays."""
-
-    def __init__(self, cin, cout, stride, expand):
-        super().__init__()
-        hidden = cin * expand
-        layers = conv_bn_relu6(cin, hidden, 1) if expand != 1 else []
-        layers += conv_bn_relu6(hidden, hidden, 3, stride, groups=hidden)
-        layers += [nn.Conv2d(hidden, cout, 1, bias=False), nn.BatchNorm2d(cout)]
-        self.conv = nn.Sequential(*layers)
-        self.residual = stride == 1 and cin == cout
-
-    def forward(self, x):
-        return x + self.conv(x) if self.residual else self.conv(x)
-
-
-class MobileNetV2(nn.Module):
-    """torchvision's mobilenet_v2 (width 1.0), layer for layer (here on 64x64
-    images): ReLU6 (ONNX Clip), depthwise convolutions, residual sums."""
-
-    def __init__(self):
-        super().__init__()
-        layers = conv_bn_relu6(3, 32, 3, 2)
-        cin = 32
-        for expand, cout, repeats, stride in [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2),
-                                              (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2),
-                                              (6, 320, 1, 1)]:
-            for i in range(repeats):
-                layers.append(InvertedResidual(cin, cout, stride if i == 0 else 1, expand))
-                cin = cout
-        layers += conv_bn_relu6(cin, 1280, 1)
-        self.features = nn.Sequential(*layers)
-        self.classifier = nn.Sequential(nn.Dropout(0.2), nn.Linear(1280, 1000))
-
-    def forward(self, x):
-        x = nn.functional.adaptive_avg_pool2d(self.features(x), 1)
-        return self.classifier(torch.flatten(x, 1))
-
-
+# The zoo's networks run on 64x64 images here: a few seconds each.
 BUILTINS = {
     "residual": (Residual, (1, 3, 16, 16)),
     "inception": (Inception, (1, 3, 12, 12)),
     "matmul-add": (MatMulAdd, (1, 3, 6, 6)),
-    "resnet18": (ResNet18, (1, 3, 64, 64)),
-    "squeezenet1_1": (SqueezeNet11, (1, 3, 64, 64)),
-    "mobilenet_v2": (MobileNetV2, (1, 3, 64, 64)),
+    "resnet18": (zoo.ResNet18, (1, 3, 64, 64)),
+    "squeezenet1_1": (zoo.SqueezeNet11, (1, 3, 64, 64)),
+    "mobilenet_v2": (zoo.MobileNetV2, (1, 3, 64, 64)),
 }
-
-
-def calibrate(model, shape, gen):
-    """Data-dependent initialisation, layer by layer in order (LSUV): each
-    convolution and linear layer is scaled to unit deviation on random
-    inputs, and each batch norm's running statistics become those of its
-    input there (its random scale and shift stay). PyTorch's default
-    initialisation shrinks the signal at every layer, and random statistics
-    add offsets that swamp it: through MobileNetV2's 53 layers the output
-    would hardly depend on the input, and a comparison of outputs would
-    check little beyond the last bias."""
-    x = torch.randn([4] + list(shape[1:]), generator=gen)
-    model.eval()
-    layers = (nn.Conv2d, nn.Linear, nn.BatchNorm2d)
-    for layer in [m for m in model.modules() if isinstance(m, layers)]:
-        captured = []
-        hook = layer.register_forward_hook(lambda m, i, out: captured.append((i[0], out)))
-        model(x)
-        hook.remove()
-        inputs, out = captured[0]
-        if isinstance(layer, nn.BatchNorm2d):
-            layer.running_mean.copy_(inputs.mean((0, 2, 3)))
-            layer.running_var.copy_(inputs.var((0, 2, 3)) + 1e-3)
-            continue
-        scale = 1.0 / max(float(out.std()), 1e-12)
-        layer.weight.mul_(scale)
-        if layer.bias is not None:
-            layer.bias.mul_(scale)
 
 
 def build(args, seed):
     if args.builtin:
         cls, shape = BUILTINS[args.builtin]
-        torch.manual_seed(seed)
-        model = cls()
-        gen = torch.Generator().manual_seed(seed + 1)
-        with torch.no_grad():  # Batchnorm statistics that are not the identity.
-            for m in model.modules():
-                if isinstance(m, nn.BatchNorm2d):
-                    c = m.num_features
-                    m.running_mean.copy_(torch.randn(c, generator=gen) * 0.5)
-                    m.running_var.copy_(torch.rand(c, generator=gen) * 1.5 + 0.5)
-                    m.weight.copy_(torch.rand(c, generator=gen) + 0.5)
-                    m.bias.copy_(torch.randn(c, generator=gen) * 0.2)
-            calibrate(model, shape, gen)
-        return model.eval(), list(shape)
+        return zoo.initialise(cls, shape, seed), list(shape)
     spec = nnref.load_spec(args.spec)
     return nnref.init_model(spec, seed, scheme="he").eval(), list(spec.input_shape)
 
