@@ -28,12 +28,70 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Matchers.h"
 
 #include <map>
 
 using namespace mlir;
 
 namespace kiln::kernels {
+namespace {
+
+/// An input that padding made: a zero-filled buffer whose interior a copy
+/// of `source` ([N, C, H, W]) wrote at rows/columns from (top, left).
+struct PaddedSource {
+  Value source;
+  int64_t top, left;
+  SmallVector<Operation *> ops; // The fill and the copy.
+};
+
+/// Matches the bufferized tensor.pad behind a depthwise convolution's input
+/// view: alloc, a linalg.map yielding zero over it, a linalg.copy of the
+/// source into a unit-stride subview of it, and nothing else reading it.
+std::optional<PaddedSource> matchPaddedSource(Value input) {
+  auto expand = input.getDefiningOp<memref::ExpandShapeOp>();
+  if (!expand || !expand.getResult().hasOneUse())
+    return std::nullopt;
+  Value buffer = expand.getSrc();
+  if (!buffer.getDefiningOp<memref::AllocOp>())
+    return std::nullopt;
+  PaddedSource padded;
+  Operation *fill = nullptr, *copy = nullptr;
+  for (Operation *user : buffer.getUsers()) {
+    if (user == expand || isa<memref::DeallocOp>(user))
+      continue;
+    if (auto map = dyn_cast<linalg::MapOp>(user)) {
+      auto yield =
+          cast<linalg::YieldOp>(map.getMapper().front().getTerminator());
+      if (fill || map.getInit() != buffer || !map.getInputs().empty() ||
+          !matchPattern(yield.getOperand(0), m_AnyZeroFloat()))
+        return std::nullopt;
+      fill = map;
+      continue;
+    }
+    auto subview = dyn_cast<memref::SubViewOp>(user);
+    if (!subview || copy || !subview.getResult().hasOneUse() ||
+        !subview.hasUnitStride())
+      return std::nullopt;
+    auto linalgCopy = dyn_cast<linalg::CopyOp>(*subview->getUsers().begin());
+    ArrayRef<int64_t> offsets = subview.getStaticOffsets();
+    if (!linalgCopy || linalgCopy.getOutputs()[0] != subview.getResult() ||
+        offsets.size() != 4 || offsets[0] != 0 || offsets[1] != 0 ||
+        ShapedType::isDynamic(offsets[2]) || ShapedType::isDynamic(offsets[3]))
+      return std::nullopt;
+    padded.source = linalgCopy.getInputs()[0];
+    padded.top = offsets[2];
+    padded.left = offsets[3];
+    copy = linalgCopy;
+  }
+  // The fill must come first, the copy after it.
+  if (!fill || !copy || !fill->isBeforeInBlock(copy))
+    return std::nullopt;
+  padded.ops = {fill, copy};
+  return padded;
+}
+
+} // namespace
 
 LogicalResult lowerDepthwiseConv(linalg::Conv2DNgchwGfchwOp op,
                                  PatternRewriter &rewriter,
@@ -76,14 +134,17 @@ LogicalResult lowerDepthwiseConv(linalg::Conv2DNgchwGfchwOp op,
 
   if (fused)
     rewriter.setInsertionPointAfter(group->ops.back());
+  // Before any view of the input is made here.
+  std::optional<PaddedSource> paddedInput = matchPaddedSource(input);
   ImplicitLocOpBuilder b(op.getLoc(), rewriter);
   // As 4-D [N, G, H, W] for the phase split and simpler indexing.
-  SmallVector<ReassociationIndices> planes = {{0}, {1, 2}, {3}, {4}};
-  Value input4 = memref::CollapseShapeOp::create(b, input, planes);
+  SmallVector<ReassociationIndices> channelPlanes = {{0}, {1, 2}, {3}, {4}};
+  Value input4 = memref::CollapseShapeOp::create(b, input, channelPlanes);
   // Fused, the sums start from the bias and go to the group's result.
   Value output4 =
       fused ? group->result
-            : memref::CollapseShapeOp::create(b, output, planes).getResult();
+            : memref::CollapseShapeOp::create(b, output, channelPlanes)
+                  .getResult();
   Value filter3 = memref::CollapseShapeOp::create(
       b, filter, SmallVector<ReassociationIndices>{{0, 1, 2}, {3}, {4}});
   int64_t stride = strides[1];
@@ -92,10 +153,14 @@ LogicalResult lowerDepthwiseConv(linalg::Conv2DNgchwGfchwOp op,
   // input first makes one more pass over memory, which at batch 8 took as
   // long as the convolution. Planes too large for the stack (past what any
   // depthwise layer of MobileNet needs) are split up front.
+  // A padded input is read from before the padding: the plane is padded
+  // in the scratch, and the padded copy of the whole input (a fill and a
+  // copy, two more passes over memory) goes away.
   constexpr int64_t kMaxPlaneScratchBytes = 128 << 10;
   int64_t phaseWidth = llvm::divideCeil(in[4], stride);
-  bool planeScratch =
-      stride > 1 && in[3] * stride * phaseWidth * 4 <= kMaxPlaneScratchBytes;
+  bool planeFits = in[3] * stride * phaseWidth * 4 <= kMaxPlaneScratchBytes;
+  std::optional<PaddedSource> padded = planeFits ? paddedInput : std::nullopt;
+  bool planeScratch = planeFits && (stride > 1 || padded);
   Value phased =
       stride == 1 || planeScratch ? input4 : splitPhases(b, input4, stride);
 
@@ -144,7 +209,7 @@ LogicalResult lowerDepthwiseConv(linalg::Conv2DNgchwGfchwOp op,
         return x;
       Value ih = affineIndex(b, ihBase, indexConstant(b, rowOffset), 1);
       int64_t offset = j * dilations[1];
-      if (stride == 1) {
+      if (!plane && stride == 1) {
         x = loadVector(
             b, vectorType, input4,
             {n, g, ih, affineIndex(b, cols[c], indexConstant(b, offset), 1)},
@@ -182,9 +247,89 @@ LogicalResult lowerDepthwiseConv(linalg::Conv2DNgchwGfchwOp op,
       }
   };
 
+  // Fills plane [H, s, W/s] (padded sizes) with channel g of image n of the
+  // padded source: zero rows above and below, and in each source row the
+  // positions j whose columns j*s + p - left all lie in the row by
+  // interleaved loads (vectorized), the border positions one by one.
+  auto padPlane = [&](ImplicitLocOpBuilder &b, const PaddedSource &padded,
+                      Value n, Value g, Value plane) {
+    ArrayRef<int64_t> src =
+        cast<MemRefType>(padded.source.getType()).getShape();
+    Value zero = arith::ConstantOp::create(b, b.getF32FloatAttr(0));
+    int64_t first = llvm::divideCeil(padded.left, stride);
+    int64_t last = llvm::divideFloorSigned(src[3] + padded.left - stride,
+                                           stride); // Inclusive.
+    auto copyPosition = [&](ImplicitLocOpBuilder &b, Value h, Value row,
+                            int64_t j) {
+      for (int64_t p = 0; p < stride; ++p) {
+        int64_t column = j * stride + p - padded.left;
+        Value value = column >= 0 && column < src[3]
+                          ? memref::LoadOp::create(
+                                b, padded.source,
+                                ValueRange{n, g, row, indexConstant(b, column)})
+                                .getResult()
+                          : zero;
+        memref::StoreOp::create(
+            b, value, plane,
+            ValueRange{h, indexConstant(b, p), indexConstant(b, j)});
+      }
+    };
+    // Rows of padding: zero.
+    auto zeroRows = [&](int64_t from, int64_t to) {
+      if (from >= to)
+        return;
+      buildLoop(b, to - from, 1, {}, [&](auto &b, Value k, ValueRange) {
+        Value h = arith::AddIOp::create(b, k, indexConstant(b, from));
+        buildLoop(b, phaseWidth, 1, {}, [&](auto &b, Value j, ValueRange) {
+          for (int64_t p = 0; p < stride; ++p)
+            memref::StoreOp::create(b, zero, plane,
+                                    ValueRange{h, indexConstant(b, p), j});
+          return SmallVector<Value>();
+        });
+        return SmallVector<Value>();
+      });
+    };
+    zeroRows(0, padded.top);
+    buildLoop(b, src[2], 1, {}, [&](auto &b, Value row, ValueRange) {
+      Value h = arith::AddIOp::create(b, row, indexConstant(b, padded.top));
+      for (int64_t j = 0; j < std::min(first, phaseWidth); ++j)
+        copyPosition(b, h, row, j);
+      if (first <= last)
+        buildLoop(
+            b, last + 1 - first, 1, {}, [&](auto &b, Value k, ValueRange) {
+              Value j = arith::AddIOp::create(b, k, indexConstant(b, first));
+              for (int64_t p = 0; p < stride; ++p) {
+                Value column = affineIndex(b, indexConstant(b, p - padded.left),
+                                           j, stride);
+                Value value = memref::LoadOp::create(
+                    b, padded.source, ValueRange{n, g, row, column});
+                memref::StoreOp::create(b, value, plane,
+                                        ValueRange{h, indexConstant(b, p), j});
+              }
+              return SmallVector<Value>();
+            });
+      for (int64_t j = std::max(first, last + 1); j < phaseWidth; ++j)
+        copyPosition(b, h, row, j);
+      return SmallVector<Value>();
+    });
+    zeroRows(padded.top + src[2], in[3]);
+  };
+
   int64_t fullBlocks = out[4] / columns, tail = out[4] % columns;
   // Multiply-adds per batch item, to decide whether threads pay off.
   int64_t work = out[1] * out[3] * out[4] * kh * kw;
+  // One plane per channel, reused by every image: each is written just
+  // before it is read, so it is read from cache; one image's planes are the
+  // size of its input, which the last-level cache holds where the whole
+  // batch's would not. (Planes on the threads' stacks would be smaller, but
+  // an alloca inside a loop on the thread pool ends up in a
+  // memref.alloca_scope, which cannot hold the loops once they become
+  // branches.)
+  Value planes;
+  if (planeScratch)
+    planes = memref::AllocOp::create(
+        b, MemRefType::get({out[1], in[3], stride, phaseWidth}, b.getF32Type()),
+        b.getI64IntegerAttr(64));
   buildLoop(b, out[0], 1, {}, [&](auto &b, Value n, ValueRange) {
     // Channels are independent: they run on the thread pool.
     buildBlockLoop(b, out[1], work, [&](ImplicitLocOpBuilder &b, Value g) {
@@ -206,25 +351,36 @@ LogicalResult lowerDepthwiseConv(linalg::Conv2DNgchwGfchwOp op,
         emitChannel(b, {});
         return;
       }
-      // The scope frees the plane at the end of each channel.
-      auto scope = memref::AllocaScopeOp::create(b, TypeRange{});
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(&scope.getBodyRegion().emplaceBlock());
-      Value plane = memref::AllocaOp::create(
-          b, MemRefType::get({in[3], stride, phaseWidth}, b.getF32Type()),
-          b.getI64IntegerAttr(64));
-      buildLoop(b, in[3], 1, {}, [&](auto &b, Value h, ValueRange) {
-        splitRowPhases(b, input4, {n, g, h}, plane, {h}, stride);
-        return SmallVector<Value>();
-      });
+      SmallVector<OpFoldResult> offsets = {
+          g, b.getIndexAttr(0), b.getIndexAttr(0), b.getIndexAttr(0)};
+      SmallVector<OpFoldResult> sizes = {
+          b.getIndexAttr(1), b.getIndexAttr(in[3]), b.getIndexAttr(stride),
+          b.getIndexAttr(phaseWidth)};
+      SmallVector<OpFoldResult> unit(4, b.getIndexAttr(1));
+      auto planeType = memref::SubViewOp::inferRankReducedResultType(
+          {in[3], stride, phaseWidth}, cast<MemRefType>(planes.getType()),
+          offsets, sizes, unit);
+      Value plane = memref::SubViewOp::create(b, cast<MemRefType>(planeType),
+                                              planes, offsets, sizes, unit);
+      if (padded)
+        padPlane(b, *padded, n, g, plane);
+      else
+        buildLoop(b, in[3], 1, {}, [&](auto &b, Value h, ValueRange) {
+          splitRowPhases(b, input4, {n, g, h}, plane, {h}, stride);
+          return SmallVector<Value>();
+        });
       emitChannel(b, plane);
-      memref::AllocaScopeReturnOp::create(b, ValueRange{});
     });
     return SmallVector<Value>();
   });
   if (phased != input4)
     memref::DeallocOp::create(b, phased);
+  if (planes)
+    memref::DeallocOp::create(b, planes);
   eraseComputedOps(rewriter, op, fused ? &*group : nullptr);
+  if (planeScratch && padded)
+    for (Operation *padding : padded->ops)
+      rewriter.eraseOp(padding);
   return success();
 }
 

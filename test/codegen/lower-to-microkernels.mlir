@@ -897,20 +897,22 @@ func.func @depthwise(%in: memref<1x8x1x10x12xf32>, %w: memref<8x1x1x3x3xf32>, %o
 // -----
 
 // Tests that a strided depthwise convolution reads each channel's plane
-// split into phases in a stack scratch freed per channel (stride 2: columns
-// 2j and 2j+1 of each row side by side, the last odd column zero-filled),
-// and that the taps read phase kw % 2 at position ow + kw / 2.
+// split into phases just before it (stride 2: columns 2j and 2j+1 of each
+// row side by side, the last odd column zero-filled) in a scratch of one
+// plane per channel, and that the taps read phase kw % 2 at position
+// ow + kw / 2.
 // CHECK-LABEL: func.func @depthwise_strided
+// CHECK: %[[PLANES:.*]] = memref.alloc() {alignment = 64 : i64} : memref<4x9x2x5xf32>
+// CHECK: scf.for %[[N:.*]] =
 // CHECK: scf.for %[[G:.*]] =
-// CHECK: memref.alloca_scope
-// CHECK: %[[PLANE:.*]] = memref.alloca() {alignment = 64 : i64} : memref<9x2x5xf32>
+// CHECK: %[[PLANE:.*]] = memref.subview %[[PLANES]][%[[G]], 0, 0, 0] [1, 9, 2, 5] [1, 1, 1, 1]
 // CHECK: scf.for %[[J:.*]] = %c0 to %c4 step %c1
 // CHECK-COUNT-2: memref.store %{{.*}}, %[[PLANE]]
 // CHECK: memref.store %{{.*}}, %[[PLANE]][%{{.*}}, %c0, %c4]
 // CHECK: memref.store %[[ZERO:cst.*]], %[[PLANE]][%{{.*}}, %c1, %c4]
 // CHECK: vector.maskedload %[[PLANE]]
 // CHECK: vector.fma
-// CHECK-NOT: memref.alloc(
+// CHECK: memref.dealloc %[[PLANES]]
 // CHECK-NOT: linalg.conv_2d_ngchw_gfchw
 func.func @depthwise_strided(%in: memref<1x4x1x9x9xf32>, %w: memref<4x1x1x3x3xf32>, %out: memref<1x4x1x4x4xf32>) {
   linalg.conv_2d_ngchw_gfchw {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
@@ -967,5 +969,41 @@ func.func @fused_depthwise_relu6(%in: memref<1x8x1x10x12xf32>, %w: memref<8x1x1x
     linalg.yield %hi : f32
   }
   memref.dealloc %acc : memref<1x8x8x10xf32>
+  return
+}
+
+// -----
+
+// Tests that a depthwise convolution whose input padding made (a zero fill
+// of a buffer, then a copy of the source into its interior) reads the
+// source itself: each channel's plane is padded in the scratch (zero rows
+// above and below, the border columns one by one, the interior copied),
+// and the fill and the copy are gone.
+// CHECK-LABEL: func.func @depthwise_padded
+// CHECK-SAME: (%[[SRC:.*]]: memref<1x4x6x6xf32>,
+// CHECK-NOT: linalg.map
+// CHECK-NOT: linalg.copy
+// CHECK: %[[PLANES:.*]] = memref.alloc() {alignment = 64 : i64} : memref<4x8x1x8xf32>
+// CHECK: %[[PLANE:.*]] = memref.subview %[[PLANES]]
+// CHECK: scf.for
+// CHECK: memref.store %[[ZERO:cst.*]], %[[PLANE]]
+// CHECK: memref.load %[[SRC]]
+// CHECK: vector.maskedload %[[PLANE]]
+// CHECK: vector.fma
+// CHECK-NOT: linalg.
+// CHECK: return
+func.func @depthwise_padded(%src: memref<1x4x6x6xf32>, %w: memref<4x1x1x3x3xf32>, %out: memref<1x4x1x6x6xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %pad = memref.alloc() {alignment = 64 : i64} : memref<1x4x8x8xf32>
+  linalg.map outs(%pad : memref<1x4x8x8xf32>)
+    (%init: f32) {
+      linalg.yield %zero : f32
+    }
+  %interior = memref.subview %pad[0, 0, 1, 1] [1, 4, 6, 6] [1, 1, 1, 1] : memref<1x4x8x8xf32> to memref<1x4x6x6xf32, strided<[256, 64, 8, 1], offset: 9>>
+  linalg.copy ins(%src : memref<1x4x6x6xf32>) outs(%interior : memref<1x4x6x6xf32, strided<[256, 64, 8, 1], offset: 9>>)
+  %in = memref.expand_shape %pad [[0], [1, 2], [3], [4]] output_shape [1, 4, 1, 8, 8] : memref<1x4x8x8xf32> into memref<1x4x1x8x8xf32>
+  linalg.conv_2d_ngchw_gfchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%in, %w : memref<1x4x1x8x8xf32>, memref<4x1x1x3x3xf32>) outs(%out : memref<1x4x1x6x6xf32>)
+  memref.dealloc %pad : memref<1x4x8x8xf32>
   return
 }
