@@ -1007,3 +1007,20 @@ func.func @depthwise_padded(%src: memref<1x4x6x6xf32>, %w: memref<4x1x1x3x3xf32>
   memref.dealloc %pad : memref<1x4x8x8xf32>
   return
 }
+
+// -----
+
+// Tests that a 1x1 convolution whose input row and weights fit the caches
+// runs rows outermost (5 rows), then the blocks of 8 output channels (2),
+// so that one row of every input channel stays in L1 across the blocks; a
+// 3x3 convolution keeps the channel blocks outermost.
+// COLUMNS-LABEL: func.func @conv1x1_rows_outer
+// COLUMNS: scf.for %{{.*}} = %c0 to %c1 step %c1
+// COLUMNS-NEXT: scf.for %[[OH:.*]] = %c0 to %c5 step %c1
+// COLUMNS-NEXT: scf.for %[[OCB:.*]] = %c0 to %c2 step %c1
+// COLUMNS: vector.fma
+func.func @conv1x1_rows_outer(%in: memref<1x8x5x20xf32>, %w: memref<16x8x1x1xf32>, %out: memref<1x16x5x20xf32>) {
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
+    ins(%in, %w : memref<1x8x5x20xf32>, memref<16x8x1x1xf32>) outs(%out : memref<1x16x5x20xf32>)
+  return
+}
