@@ -17,9 +17,11 @@
 // loaded once per block: a 3x3 filter over 4 rows needs 6 input rows per
 // column vector instead of 12 loads. A horizontal stride first splits the
 // input rows into phases, as the direct kernel does, so that the columns one
-// vector needs are contiguous (one channel's plane at a time, in a stack
-// scratch that stays in cache). A fused bias and ReLU or clamp are applied
-// in registers; a fused pooling leaves the group to the generic path.
+// vector needs are contiguous; that split, and the padding of a padded
+// input, happen one channel's plane at a time just before the channel is
+// computed, so the plane is read from cache. A fused bias and ReLU or clamp
+// are applied in registers; a fused pooling leaves the group to the generic
+// path.
 //
 //===----------------------------------------------------------------------===//
 #include "KernelBuilders.h"
@@ -149,13 +151,13 @@ LogicalResult lowerDepthwiseConv(linalg::Conv2DNgchwGfchwOp op,
       b, filter, SmallVector<ReassociationIndices>{{0, 1, 2}, {3}, {4}});
   int64_t stride = strides[1];
   // A strided layer splits each channel's plane into phases just before
-  // using it, into a stack scratch that stays in cache: splitting the whole
-  // input first makes one more pass over memory, which at batch 8 took as
-  // long as the convolution. Planes too large for the stack (past what any
-  // depthwise layer of MobileNet needs) are split up front.
-  // A padded input is read from before the padding: the plane is padded
-  // in the scratch, and the padded copy of the whole input (a fill and a
-  // copy, two more passes over memory) goes away.
+  // using it, into a scratch that stays in cache: splitting the whole input
+  // first makes one more pass over memory, which at batch 8 took as long as
+  // the convolution. A padded input is read from before the padding: the
+  // plane is padded in the scratch, and the padded copy of the whole input
+  // (a fill and a copy, two more passes over memory) goes away. Planes past
+  // 128 KB (larger than any of MobileNet's, and no longer sure to stay in
+  // L2 while the channel is computed) are split up front instead.
   constexpr int64_t kMaxPlaneScratchBytes = 128 << 10;
   int64_t phaseWidth = llvm::divideCeil(in[4], stride);
   bool planeFits = in[3] * stride * phaseWidth * 4 <= kMaxPlaneScratchBytes;
