@@ -148,6 +148,38 @@ namespace {
 // Convolution
 //===----------------------------------------------------------------------===//
 
+/// Whether `op` is a 1x1, stride-1, unpadded convolution whose output rows
+/// are shorter than two vectors (MobileNet's 14x14 and 7x7 layers): on rows
+/// that short the direct kernel leaves the last vector of every row part
+/// empty, and the channel-lane kernel reads the whole weight matrix once per
+/// row. Over [N, C, 1, H*W] views of the same buffers the sums are the same,
+/// and one long row fills the lanes and reads the weights once.
+bool isShortRowPointwise(linalg::Conv2DNchwFchwOp op, Value input, Value filter,
+                         Value output, int64_t width) {
+  ArrayRef<int64_t> in = cast<MemRefType>(input.getType()).getShape();
+  ArrayRef<int64_t> w = cast<MemRefType>(filter.getType()).getShape();
+  ArrayRef<int64_t> out = cast<MemRefType>(output.getType()).getShape();
+  return w[2] == 1 && w[3] == 1 && in[2] == out[2] && in[3] == out[3] &&
+         out[2] > 1 && out[3] < 2 * width &&
+         llvm::all_of(
+             op.getStrides().getValues<int64_t>(),
+             [](int64_t s) { return s == 1; });
+}
+
+/// A dense [N, C, H, W] buffer as [N, C, 1, H*W].
+Value flattenPlanes(PatternRewriter &rewriter, Location loc, Value buffer) {
+  auto type = cast<MemRefType>(buffer.getType());
+  ArrayRef<int64_t> shape = type.getShape();
+  Value collapsed = memref::CollapseShapeOp::create(
+      rewriter, loc, buffer,
+      SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
+  return memref::ExpandShapeOp::create(
+      rewriter, loc,
+      MemRefType::get({shape[0], shape[1], 1, shape[2] * shape[3]},
+                      type.getElementType()),
+      collapsed, SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
+}
+
 struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
   ConvKernel(MLIRContext *context, KernelShape shape)
       : OpRewritePattern(context), shape(shape) {}
@@ -160,11 +192,16 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     // Plain values, not structured bindings: the kernel lambdas capture them.
     Value input = (*operands)[0], filter = (*operands)[1],
           output = (*operands)[2];
-    if (succeeded(lowerConvWithChannelLanes(op, input, filter, output, rewriter,
-                                            shape)))
-      return success();
     SmallVector<int64_t> strides(op.getStrides().getValues<int64_t>());
     SmallVector<int64_t> dilations(op.getDilations().getValues<int64_t>());
+    // (A fused pooling needs the rows as they are.)
+    FailureOr<kiln::FusionGroup> pooling = kiln::matchFusionGroup(op);
+    bool flatten =
+        isShortRowPointwise(op, input, filter, output, shape.vectorWidth) &&
+        !(succeeded(pooling) && !pooling->pool.empty());
+    if (!flatten && succeeded(lowerConvWithChannelLanes(
+                        op, input, filter, output, rewriter, shape)))
+      return success();
 
     // A fused group (bias, ReLU, pooling) is computed here as a whole, after
     // its last op, where every buffer it writes exists.
@@ -173,6 +210,13 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
       rewriter.setInsertionPointAfter(group->ops.back());
     bool fused = succeeded(group);
     bool pooled = fused && !group->pool.empty();
+    if (flatten) {
+      // Every plane as one row of H*W columns: the same sums.
+      input = flattenPlanes(rewriter, op.getLoc(), input);
+      output = flattenPlanes(rewriter, op.getLoc(), output);
+      if (fused)
+        group->result = flattenPlanes(rewriter, op.getLoc(), group->result);
+    }
 
     ArrayRef<int64_t> out = cast<MemRefType>(output.getType()).getShape();
     ArrayRef<int64_t> weights = cast<MemRefType>(filter.getType()).getShape();

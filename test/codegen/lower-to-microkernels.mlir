@@ -1019,8 +1019,29 @@ func.func @depthwise_padded(%src: memref<1x4x6x6xf32>, %w: memref<4x1x1x3x3xf32>
 // COLUMNS-NEXT: scf.for %[[OH:.*]] = %c0 to %c5 step %c1
 // COLUMNS-NEXT: scf.for %[[OCB:.*]] = %c0 to %c2 step %c1
 // COLUMNS: vector.fma
-func.func @conv1x1_rows_outer(%in: memref<1x8x5x20xf32>, %w: memref<16x8x1x1xf32>, %out: memref<1x16x5x20xf32>) {
+func.func @conv1x1_rows_outer(%in: memref<1x8x5x40xf32>, %w: memref<16x8x1x1xf32>, %out: memref<1x16x5x40xf32>) {
   linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
-    ins(%in, %w : memref<1x8x5x20xf32>, memref<16x8x1x1xf32>) outs(%out : memref<1x16x5x20xf32>)
+    ins(%in, %w : memref<1x8x5x40xf32>, memref<16x8x1x1xf32>) outs(%out : memref<1x16x5x40xf32>)
+  return
+}
+
+// -----
+
+// Tests that a 1x1 convolution over rows shorter than two vectors (7x7)
+// runs on [N, C, 1, 49] views of its buffers: one row of 49 columns, three
+// full vectors and a masked one, whatever the lanes option says.
+// CHANNELS-LABEL: func.func @conv1x1_short_rows
+// CHANNELS-SAME: (%[[IN:.*]]: memref<1x32x7x7xf32>, %[[W:.*]]: memref<16x32x1x1xf32>, %[[OUT:.*]]: memref<1x16x7x7xf32>)
+// CHANNELS: %[[INC:.*]] = memref.collapse_shape %[[IN]] {{\[}}[0], [1], [2, 3]]
+// CHANNELS: %[[IN1:.*]] = memref.expand_shape %[[INC]] {{\[}}[0], [1], [2, 3]] output_shape [1, 32, 1, 49]
+// CHANNELS: %[[OUTC:.*]] = memref.collapse_shape %[[OUT]]
+// CHANNELS: %[[OUT1:.*]] = memref.expand_shape %[[OUTC]] {{.*}} into memref<1x16x1x49xf32>
+// CHANNELS: vector.load %[[IN1]]
+// CHANNELS: vector.fma
+// CHANNELS: vector.maskedstore %[[OUT1]]
+// CHANNELS-NOT: vector.scatter
+func.func @conv1x1_short_rows(%in: memref<1x32x7x7xf32>, %w: memref<16x32x1x1xf32>, %out: memref<1x16x7x7xf32>) {
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
+    ins(%in, %w : memref<1x32x7x7xf32>, memref<16x32x1x1xf32>) outs(%out : memref<1x16x7x7xf32>)
   return
 }
