@@ -132,7 +132,6 @@ LogicalResult lowerDepthwiseConv(linalg::Conv2DNgchwGfchwOp op,
       std::max<int64_t>(1, std::min<int64_t>(4, budget / columnVectors)));
   int64_t columns = columnVectors * width;
   auto vectorType = VectorType::get({width}, rewriter.getF32Type());
-  auto maskType = VectorType::get({width}, rewriter.getI1Type());
 
   if (fused)
     rewriter.setInsertionPointAfter(group->ops.back());
@@ -171,17 +170,8 @@ LogicalResult lowerDepthwiseConv(linalg::Conv2DNgchwGfchwOp op,
   // splits planes one by one.
   auto emitBlock = [&](ImplicitLocOpBuilder &b, Value n, Value g, Value oh,
                        Value ow, int64_t valid, Value plane) {
-    SmallVector<Value> cols =
-        indexSequence(b, ow, llvm::divideCeil(valid, width), width);
-    SmallVector<Value> masks;
-    for (int64_t c = 0; c * width < valid; ++c) {
-      int64_t lanes = std::min(width, valid - c * width);
-      masks.push_back(
-          lanes == width
-              ? Value()
-              : vector::CreateMaskOp::create(
-                    b, maskType, ValueRange{indexConstant(b, lanes)}));
-    }
+    ColumnVectors covered = coverColumns(b, ow, valid, width);
+    SmallVector<Value> &cols = covered.starts, &masks = covered.masks;
     int64_t vectors = cols.size();
     SmallVector<Value> ohs = indexSequence(b, oh, rows);
     // Unfused, the output holds the bias: the sums start from it.

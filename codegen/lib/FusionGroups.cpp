@@ -57,23 +57,32 @@ bool usedOnlyBy(Value buffer, const llvm::SmallPtrSetImpl<Operation *> &group) {
   });
 }
 
+/// The value `generic` yields when it is element-wise (identity maps, no
+/// reduction) and its body holds exactly `operations` ops besides constants
+/// and the yield; null otherwise.
+Value elementwiseResult(linalg::GenericOp generic, size_t operations) {
+  if (!llvm::all_of(generic.getIndexingMapsArray(),
+                    [](AffineMap map) { return map.isIdentity(); }) ||
+      generic.getNumReductionLoops() != 0)
+    return {};
+  Block &body = generic.getRegion().front();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  // Constants count for nothing: they may not be hoisted yet.
+  size_t computing = llvm::count_if(
+      body, [](Operation &op) { return !isa<arith::ConstantOp>(op); });
+  if (computing != operations + 1 || yield.getNumOperands() != 1)
+    return {};
+  return yield.getOperand(0);
+}
+
 /// Whether `generic` computes OpTy(x, c) element by element, where x is its
 /// input and c the f32 constant `constant` (bit for bit: the fused kernel
 /// applies exactly this operation in its place).
 template <typename OpTy>
 bool isElementwiseWith(linalg::GenericOp generic, float constant) {
-  if (!llvm::all_of(generic.getIndexingMapsArray(),
-                    [](AffineMap map) { return map.isIdentity(); }) ||
-      generic.getNumReductionLoops() != 0)
-    return false;
+  Value result = elementwiseResult(generic, 1);
   Block &body = generic.getRegion().front();
-  auto yield = cast<linalg::YieldOp>(body.getTerminator());
-  // The operation and the yield, and the constant if not hoisted yet.
-  size_t computing = llvm::count_if(
-      body, [](Operation &op) { return !isa<arith::ConstantOp>(op); });
-  if (computing != 2 || yield.getNumOperands() != 1)
-    return false;
-  auto op = yield.getOperand(0).getDefiningOp<OpTy>();
+  auto op = result ? result.getDefiningOp<OpTy>() : OpTy();
   APFloat value(0.0f);
   return op && op.getLhs() == body.getArgument(0) &&
          matchPattern(op.getRhs(), m_ConstantFloat(&value)) &&
@@ -84,19 +93,10 @@ bool isElementwiseWith(linalg::GenericOp generic, float constant) {
 /// an infinite bound left out (nn.clamp's lowering), with the bounds as f32
 /// bit for bit.
 bool isClampWith(linalg::GenericOp generic, float lo, float hi) {
-  if (!llvm::all_of(generic.getIndexingMapsArray(),
-                    [](AffineMap map) { return map.isIdentity(); }) ||
-      generic.getNumReductionLoops() != 0)
+  // Walks back from the yielded value: the min by hi, then the max by lo.
+  Value value = elementwiseResult(generic, !std::isinf(lo) + !std::isinf(hi));
+  if (!value)
     return false;
-  Block &body = generic.getRegion().front();
-  auto yield = cast<linalg::YieldOp>(body.getTerminator());
-  size_t computing = llvm::count_if(
-      body, [](Operation &op) { return !isa<arith::ConstantOp>(op); });
-  size_t bounds = !std::isinf(lo) + !std::isinf(hi);
-  if (computing != bounds + 1 || yield.getNumOperands() != 1)
-    return false;
-  // Walks back from the yield: the min by hi, then the max by lo.
-  Value value = yield.getOperand(0);
   auto step = [&](auto op, float bound) {
     APFloat constant(0.0f);
     if (!op || !matchPattern(op.getRhs(), m_ConstantFloat(&constant)) ||
@@ -109,7 +109,7 @@ bool isClampWith(linalg::GenericOp generic, float lo, float hi) {
     return false;
   if (!std::isinf(lo) && !step(value.getDefiningOp<arith::MaximumFOp>(), lo))
     return false;
-  return value == body.getArgument(0);
+  return value == generic.getRegion().front().getArgument(0);
 }
 
 /// Whether `values` (a strides or dilations attribute) holds exactly

@@ -244,6 +244,23 @@ FailureOr<std::array<Value, 3>> denseOperands(linalg::LinalgOp op,
   return operands;
 }
 
+ColumnVectors coverColumns(ImplicitLocOpBuilder &b, Value first, int64_t valid,
+                           int64_t width) {
+  ColumnVectors vectors;
+  vectors.starts =
+      indexSequence(b, first, llvm::divideCeil(valid, width), width);
+  auto maskType = VectorType::get({width}, b.getI1Type());
+  for (int64_t c = 0; c * width < valid; ++c) {
+    int64_t lanes = std::min(width, valid - c * width);
+    vectors.masks.push_back(
+        lanes == width ? Value()
+                       : vector::CreateMaskOp::create(
+                             b, maskType, ValueRange{indexConstant(b, lanes)})
+                             .getResult());
+  }
+  return vectors;
+}
+
 Value applyActivation(ImplicitLocOpBuilder &b, Value value,
                       const FusionGroup &group) {
   if (!group.activation)

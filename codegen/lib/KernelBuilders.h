@@ -96,6 +96,15 @@ mlir::Value flatOffset(mlir::ImplicitLocOpBuilder &b,
 mlir::Value laneMultiples(mlir::ImplicitLocOpBuilder &b, int64_t width,
                           int64_t stride, bool wide = false);
 
+/// The vectors covering columns [first, first + valid), `width` lanes each:
+/// their first columns, and their masks (null when every lane is in).
+struct ColumnVectors {
+  llvm::SmallVector<mlir::Value> starts;
+  llvm::SmallVector<mlir::Value> masks;
+};
+ColumnVectors coverColumns(mlir::ImplicitLocOpBuilder &b, mlir::Value first,
+                           int64_t valid, int64_t width);
+
 /// A constant all-true vector<width x i1> mask.
 mlir::Value allLanes(mlir::ImplicitLocOpBuilder &b, int64_t width);
 

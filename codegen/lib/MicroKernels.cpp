@@ -225,7 +225,6 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     int64_t rows = block.rows, columnVectors = block.columnVectors;
     int64_t columns = columnVectors * width;
     auto vectorType = VectorType::get({width}, rewriter.getF32Type());
-    auto maskType = VectorType::get({width}, rewriter.getI1Type());
 
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
     Value packed = packRowBlocks(rewriter, op.getLoc(), filter, rows);
@@ -304,17 +303,8 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
                          Value isLast) {
       SmallVector<Value> ocs =
           indexSequence(b, affineIndex(b, {}, ocb, rows), rows);
-      SmallVector<Value> cols =
-          indexSequence(b, ow, llvm::divideCeil(valid, width), width);
-      SmallVector<Value> masks;
-      for (int64_t c = 0; c * width < valid; ++c) {
-        int64_t lanes = std::min(width, valid - c * width);
-        masks.push_back(
-            lanes == width
-                ? Value()
-                : vector::CreateMaskOp::create(
-                      b, maskType, ValueRange{indexConstant(b, lanes)}));
-      }
+      ColumnVectors covered = coverColumns(b, ow, valid, width);
+      SmallVector<Value> &cols = covered.starts, &masks = covered.masks;
       int64_t vectors = cols.size();
       // Unfused, the output already holds the bias; fused, the first chunk
       // starts from it directly. Later chunks continue the partial sums.
