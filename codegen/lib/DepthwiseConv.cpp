@@ -136,7 +136,7 @@ LogicalResult lowerDepthwiseConv(linalg::Conv2DNgchwGfchwOp op,
   if (fused)
     rewriter.setInsertionPointAfter(group->ops.back());
   // Before any view of the input is made here.
-  std::optional<PaddedSource> paddedInput = matchPaddedSource(input);
+  std::optional<PaddedSource> padded = matchPaddedSource(input);
   ImplicitLocOpBuilder b(op.getLoc(), rewriter);
   // As 4-D [N, G, H, W] for the phase split and simpler indexing.
   SmallVector<ReassociationIndices> channelPlanes = {{0}, {1, 2}, {3}, {4}};
@@ -160,7 +160,8 @@ LogicalResult lowerDepthwiseConv(linalg::Conv2DNgchwGfchwOp op,
   constexpr int64_t kMaxPlaneScratchBytes = 128 << 10;
   int64_t phaseWidth = llvm::divideCeil(in[4], stride);
   bool planeFits = in[3] * stride * phaseWidth * 4 <= kMaxPlaneScratchBytes;
-  std::optional<PaddedSource> padded = planeFits ? paddedInput : std::nullopt;
+  if (!planeFits)
+    padded.reset();
   bool planeScratch = planeFits && (stride > 1 || padded);
   Value phased =
       stride == 1 || planeScratch ? input4 : splitPhases(b, input4, stride);
@@ -176,16 +177,7 @@ LogicalResult lowerDepthwiseConv(linalg::Conv2DNgchwGfchwOp op,
     SmallVector<Value> ohs = indexSequence(b, oh, rows);
     // Unfused, the output holds the bias: the sums start from it.
     SmallVector<Value> accs;
-    Value start;
-    if (fused)
-      start = group->bias
-                  ? vector::BroadcastOp::create(
-                        b, vectorType,
-                        memref::LoadOp::create(b, group->bias, ValueRange{g}))
-                        .getResult()
-                  : arith::ConstantOp::create(b, vectorType,
-                                              b.getZeroAttr(vectorType))
-                        .getResult();
+    Value start = fused ? fusedStart(b, *group, g, vectorType) : Value();
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t c = 0; c < vectors; ++c)
         accs.push_back(start ? start
@@ -240,33 +232,13 @@ LogicalResult lowerDepthwiseConv(linalg::Conv2DNgchwGfchwOp op,
   };
 
   // Fills plane [H, s, W/s] (padded sizes) with channel g of image n of the
-  // padded source: zero rows above and below, and in each source row the
-  // positions j whose columns j*s + p - left all lie in the row by
-  // interleaved loads (vectorized), the border positions one by one.
+  // padded source: zero rows above and below, each source row padded and
+  // split in between.
   auto padPlane = [&](ImplicitLocOpBuilder &b, const PaddedSource &padded,
                       Value n, Value g, Value plane) {
     ArrayRef<int64_t> src =
         cast<MemRefType>(padded.source.getType()).getShape();
     Value zero = arith::ConstantOp::create(b, b.getF32FloatAttr(0));
-    int64_t first = llvm::divideCeil(padded.left, stride);
-    int64_t last = llvm::divideFloorSigned(src[3] + padded.left - stride,
-                                           stride); // Inclusive.
-    auto copyPosition = [&](ImplicitLocOpBuilder &b, Value h, Value row,
-                            int64_t j) {
-      for (int64_t p = 0; p < stride; ++p) {
-        int64_t column = j * stride + p - padded.left;
-        Value value = column >= 0 && column < src[3]
-                          ? memref::LoadOp::create(
-                                b, padded.source,
-                                ValueRange{n, g, row, indexConstant(b, column)})
-                                .getResult()
-                          : zero;
-        memref::StoreOp::create(
-            b, value, plane,
-            ValueRange{h, indexConstant(b, p), indexConstant(b, j)});
-      }
-    };
-    // Rows of padding: zero.
     auto zeroRows = [&](int64_t from, int64_t to) {
       if (from >= to)
         return;
@@ -284,24 +256,8 @@ LogicalResult lowerDepthwiseConv(linalg::Conv2DNgchwGfchwOp op,
     zeroRows(0, padded.top);
     buildLoop(b, src[2], 1, {}, [&](auto &b, Value row, ValueRange) {
       Value h = arith::AddIOp::create(b, row, indexConstant(b, padded.top));
-      for (int64_t j = 0; j < std::min(first, phaseWidth); ++j)
-        copyPosition(b, h, row, j);
-      if (first <= last)
-        buildLoop(
-            b, last + 1 - first, 1, {}, [&](auto &b, Value k, ValueRange) {
-              Value j = arith::AddIOp::create(b, k, indexConstant(b, first));
-              for (int64_t p = 0; p < stride; ++p) {
-                Value column = affineIndex(b, indexConstant(b, p - padded.left),
-                                           j, stride);
-                Value value = memref::LoadOp::create(
-                    b, padded.source, ValueRange{n, g, row, column});
-                memref::StoreOp::create(b, value, plane,
-                                        ValueRange{h, indexConstant(b, p), j});
-              }
-              return SmallVector<Value>();
-            });
-      for (int64_t j = std::max(first, last + 1); j < phaseWidth; ++j)
-        copyPosition(b, h, row, j);
+      splitRowPhases(b, padded.source, {n, g, row}, plane, {h}, stride,
+                     padded.left);
       return SmallVector<Value>();
     });
     zeroRows(padded.top + src[2], in[3]);

@@ -167,20 +167,20 @@ FailureOr<FusionGroup> matchFusionGroup(linalg::LinalgOp anchor) {
   ++expected;
   Value current = accumulator;
 
-  if (epilogue.get("relu")) {
-    linalg::GenericOp relu = findElementwiseReader(group.ops, current);
-    if (!relu || !isElementwiseWith<arith::MaximumFOp>(relu, 0.0f))
-      return failure();
+  // ReLU is the clamp to [0, +inf): max(x, 0) alone.
+  if (epilogue.get("relu"))
     group.activation =
         nn::Activation{0.0, std::numeric_limits<double>::infinity()};
-    current = relu.getDpsInitOperand(0)->get();
-    ++expected;
-  } else if (auto bounds = epilogue.getAs<DenseF32ArrayAttr>("clamp")) {
-    linalg::GenericOp clamp = findElementwiseReader(group.ops, current);
-    if (bounds.size() != 2 || !clamp ||
-        !isClampWith(clamp, bounds[0], bounds[1]))
+  else if (auto bounds = epilogue.getAs<DenseF32ArrayAttr>("clamp")) {
+    if (bounds.size() != 2)
       return failure();
     group.activation = nn::Activation{bounds[0], bounds[1]};
+  }
+  if (group.activation) {
+    linalg::GenericOp clamp = findElementwiseReader(group.ops, current);
+    if (!clamp ||
+        !isClampWith(clamp, group.activation->lo, group.activation->hi))
+      return failure();
     current = clamp.getDpsInitOperand(0)->get();
     ++expected;
   }

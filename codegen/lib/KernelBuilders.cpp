@@ -261,6 +261,14 @@ ColumnVectors coverColumns(ImplicitLocOpBuilder &b, Value first, int64_t valid,
   return vectors;
 }
 
+Value fusedStart(ImplicitLocOpBuilder &b, const FusionGroup &group,
+                 Value channel, VectorType type) {
+  if (!group.bias)
+    return arith::ConstantOp::create(b, type, b.getZeroAttr(type));
+  return vector::BroadcastOp::create(
+      b, type, memref::LoadOp::create(b, group.bias, ValueRange{channel}));
+}
+
 Value applyActivation(ImplicitLocOpBuilder &b, Value value,
                       const FusionGroup &group) {
   if (!group.activation)

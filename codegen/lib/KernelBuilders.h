@@ -139,6 +139,11 @@ mlir::Value createConstantGlobal(mlir::PatternRewriter &rewriter,
 mlir::FailureOr<std::array<mlir::Value, 3>>
 denseOperands(mlir::linalg::LinalgOp op, mlir::PatternRewriter &rewriter);
 
+/// Where a fused group's sums for output channel `channel` start: its bias
+/// broadcast to `type`, or zeros without one.
+mlir::Value fusedStart(mlir::ImplicitLocOpBuilder &b, const FusionGroup &group,
+                       mlir::Value channel, mlir::VectorType type);
+
 /// `value` (an f32 or a vector of them) through the group's ReLU or clamp,
 /// as the unfused generic computes it; `value` itself without one.
 mlir::Value applyActivation(mlir::ImplicitLocOpBuilder &b, mlir::Value value,

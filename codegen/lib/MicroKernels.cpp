@@ -89,34 +89,48 @@ Value packRowBlocks(PatternRewriter &rewriter, Location loc, Value constant,
 }
 
 void splitRowPhases(ImplicitLocOpBuilder &b, Value input, ValueRange row,
-                    Value phased, ValueRange phasedRow, int64_t stride) {
+                    Value phased, ValueRange phasedRow, int64_t stride,
+                    int64_t left) {
   int64_t width = cast<MemRefType>(input.getType()).getShape().back();
-  int64_t phaseWidth = llvm::divideCeil(width, stride);
-  int64_t inside = width / stride; // Positions whose s columns all exist.
+  int64_t phaseWidth = cast<MemRefType>(phased.getType()).getShape().back();
+  // Positions [first, last] have all their s columns j*s + p - left inside
+  // the row; the others, at the borders, go one column at a time.
+  int64_t first = llvm::divideCeil(left, stride);
+  int64_t last = llvm::divideFloorSigned(width + left - stride, stride);
   Value zero = arith::ConstantOp::create(b, b.getF32FloatAttr(0));
-  // Position j takes columns j*s .. j*s + s-1, one per phase: LLVM
-  // vectorizes the loop over j as one interleaved load group and s
-  // contiguous stores.
-  auto copyPosition = [&](ImplicitLocOpBuilder &b, Value j, bool last) {
+  auto store = [&](ImplicitLocOpBuilder &b, Value value, int64_t p, Value j) {
+    SmallVector<Value> to(phasedRow);
+    to.append({indexConstant(b, p), j});
+    memref::StoreOp::create(b, value, phased, to);
+  };
+  auto load = [&](ImplicitLocOpBuilder &b, Value column) -> Value {
+    SmallVector<Value> from(row);
+    from.push_back(column);
+    return memref::LoadOp::create(b, input, from);
+  };
+  auto copyBorder = [&](int64_t j) {
     for (int64_t p = 0; p < stride; ++p) {
-      SmallVector<Value> from(row);
-      from.push_back(affineIndex(b, indexConstant(b, p), j, stride));
-      // The last, partial position is zero past the row end.
-      Value value = last && inside * stride + p >= width
-                        ? zero
-                        : memref::LoadOp::create(b, input, from).getResult();
-      SmallVector<Value> to(phasedRow);
-      to.append({indexConstant(b, p), j});
-      memref::StoreOp::create(b, value, phased, to);
+      int64_t column = j * stride + p - left;
+      store(b,
+            column >= 0 && column < width ? load(b, indexConstant(b, column))
+                                          : zero,
+            p, indexConstant(b, j));
     }
   };
-  if (inside)
-    buildLoop(b, inside, 1, {}, [&](auto &b, Value j, ValueRange) {
-      copyPosition(b, j, /*last=*/false);
+  for (int64_t j = 0; j < std::min(first, phaseWidth); ++j)
+    copyBorder(j);
+  // Position j takes s consecutive columns, one per phase: LLVM vectorizes
+  // the loop over j as one interleaved load group and s contiguous stores.
+  if (first <= last)
+    buildLoop(b, last + 1 - first, 1, {}, [&](auto &b, Value k, ValueRange) {
+      Value j = arith::AddIOp::create(b, k, indexConstant(b, first));
+      for (int64_t p = 0; p < stride; ++p)
+        store(b, load(b, affineIndex(b, indexConstant(b, p - left), j, stride)),
+              p, j);
       return SmallVector<Value>();
     });
-  if (inside < phaseWidth)
-    copyPosition(b, indexConstant(b, inside), /*last=*/true);
+  for (int64_t j = std::max(first, last + 1); j < phaseWidth; ++j)
+    copyBorder(j);
 }
 
 Value splitPhases(ImplicitLocOpBuilder &b, Value input, int64_t stride) {
@@ -194,22 +208,19 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
           output = (*operands)[2];
     SmallVector<int64_t> strides(op.getStrides().getValues<int64_t>());
     SmallVector<int64_t> dilations(op.getDilations().getValues<int64_t>());
+    // A fused group (bias, ReLU or clamp, pooling) is computed as a whole,
+    // after its last op, where every buffer it writes exists.
+    FailureOr<kiln::FusionGroup> group = kiln::matchFusionGroup(op);
+    bool fused = succeeded(group);
+    bool pooled = fused && !group->pool.empty();
     // (A fused pooling needs the rows as they are.)
-    FailureOr<kiln::FusionGroup> pooling = kiln::matchFusionGroup(op);
-    bool flatten =
-        isShortRowPointwise(op, input, filter, output, shape.vectorWidth) &&
-        !(succeeded(pooling) && !pooling->pool.empty());
+    bool flatten = !pooled && isShortRowPointwise(op, input, filter, output,
+                                                  shape.vectorWidth);
     if (!flatten && succeeded(lowerConvWithChannelLanes(
                         op, input, filter, output, rewriter, shape)))
       return success();
-
-    // A fused group (bias, ReLU, pooling) is computed here as a whole, after
-    // its last op, where every buffer it writes exists.
-    FailureOr<kiln::FusionGroup> group = kiln::matchFusionGroup(op);
-    if (succeeded(group))
+    if (fused)
       rewriter.setInsertionPointAfter(group->ops.back());
-    bool fused = succeeded(group);
-    bool pooled = fused && !group->pool.empty();
     if (flatten) {
       // Every plane as one row of H*W columns: the same sums.
       input = flattenPlanes(rewriter, op.getLoc(), input);
@@ -310,14 +321,8 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
       // starts from it directly. Later chunks continue the partial sums.
       SmallVector<Value> accs;
       for (int64_t r = 0; r < rows; ++r) {
-        Value start;
-        if (fused && group->bias)
-          start = vector::BroadcastOp::create(
-              b, vectorType,
-              memref::LoadOp::create(b, group->bias, ValueRange{ocs[r]}));
-        else if (fused)
-          start = arith::ConstantOp::create(b, vectorType,
-                                            b.getZeroAttr(vectorType));
+        Value start =
+            fused ? fusedStart(b, *group, ocs[r], vectorType) : Value();
         for (int64_t c = 0; c < vectors; ++c) {
           Value partial;
           if (!start || isFirst) {

@@ -69,11 +69,14 @@ mlir::Value packRowBlocks(mlir::PatternRewriter &rewriter, mlir::Location loc,
 mlir::Value splitPhases(mlir::ImplicitLocOpBuilder &b, mlir::Value input,
                         int64_t stride);
 
-/// The phase split of one row: input[row..., j*s + p] (zero past the row
-/// end) to phased[phasedRow..., p, j].
+/// The phase split of one row, padded by `left` zero columns:
+/// input[row..., j*s + p - left] (zero outside the row) to
+/// phased[phasedRow..., p, j] for every position j of phased's last
+/// dimension.
 void splitRowPhases(mlir::ImplicitLocOpBuilder &b, mlir::Value input,
                     mlir::ValueRange row, mlir::Value phased,
-                    mlir::ValueRange phasedRow, int64_t stride);
+                    mlir::ValueRange phasedRow, int64_t stride,
+                    int64_t left = 0);
 
 /// Replaces a depthwise convolution (one channel per group) by the
 /// depthwise kernel (DepthwiseConv.cpp); fails, changing nothing, for other

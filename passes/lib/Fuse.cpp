@@ -73,48 +73,46 @@ void replaceWithFusedConv(PatternRewriter &rewriter, Operation *root,
   rewriter.eraseOp(producer);
 }
 
-/// relu(conv) -> fused_conv2d relu; relu(fused max pool without relu) ->
-/// the same op with relu (max(relu(x)) == relu(max(x))).
-struct FuseReluIntoConv : OpRewritePattern<nn::ReluOp> {
-  using OpRewritePattern::OpRewritePattern;
+/// Records `relu` on the fused op's parts.
+LogicalResult setActivation(nn::ReluOp, FusedConvParts &parts,
+                            PatternRewriter &) {
+  parts.relu = true;
+  return success();
+}
 
-  LogicalResult matchAndRewrite(nn::ReluOp relu,
+/// Records `clamp`'s bounds on the fused op's parts; infinite ones (an ONNX
+/// Clip with one bound) stay an nn.clamp.
+LogicalResult setActivation(nn::ClampOp clamp, FusedConvParts &parts,
+                            PatternRewriter &rewriter) {
+  float lo = clamp.getMinAttr().getValue().convertToFloat();
+  float hi = clamp.getMaxAttr().getValue().convertToFloat();
+  if (!std::isfinite(lo) || !std::isfinite(hi))
+    return rewriter.notifyMatchFailure(clamp,
+                                       "fused clamps have finite bounds");
+  parts.clamp = rewriter.getDenseF32ArrayAttr({lo, hi});
+  return success();
+}
+
+/// relu(conv) or clamp(conv) -> fused_conv2d relu / clamp; the same after a
+/// fused max pool without an activation (both are monotonic, so they
+/// commute with a max: max(relu(x)) == relu(max(x))).
+template <typename ActivationOp>
+struct FuseActivationIntoConv : OpRewritePattern<ActivationOp> {
+  using OpRewritePattern<ActivationOp>::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ActivationOp activation,
                                 PatternRewriter &rewriter) const override {
-    std::optional<FusedConvParts> parts = getConvParts(relu.getInput());
+    std::optional<FusedConvParts> parts = getConvParts(activation.getInput());
     if (!parts || parts->relu || parts->clamp)
-      return rewriter.notifyMatchFailure(relu, "no single-use convolution");
+      return rewriter.notifyMatchFailure(activation,
+                                         "no single-use convolution");
     if (parts->pool && parts->pool.getValue() != "max")
       return rewriter.notifyMatchFailure(
-          relu, "ReLU does not commute with average pooling");
-    parts->relu = true;
-    replaceWithFusedConv(rewriter, relu, relu.getInput().getDefiningOp(),
-                         *parts);
-    return success();
-  }
-};
-
-/// clamp(conv) -> fused_conv2d clamp; clamp(fused max pool) -> the same op
-/// with the clamp (a clamp is monotonic: it commutes with a max).
-struct FuseClampIntoConv : OpRewritePattern<nn::ClampOp> {
-  using OpRewritePattern::OpRewritePattern;
-
-  LogicalResult matchAndRewrite(nn::ClampOp clamp,
-                                PatternRewriter &rewriter) const override {
-    std::optional<FusedConvParts> parts = getConvParts(clamp.getInput());
-    if (!parts || parts->relu || parts->clamp)
-      return rewriter.notifyMatchFailure(clamp, "no single-use convolution");
-    if (parts->pool && parts->pool.getValue() != "max")
-      return rewriter.notifyMatchFailure(
-          clamp, "a clamp does not commute with average pooling");
-    float lo = clamp.getMinAttr().getValue().convertToFloat();
-    float hi = clamp.getMaxAttr().getValue().convertToFloat();
-    if (!std::isfinite(lo) || !std::isfinite(hi))
-      return rewriter.notifyMatchFailure(
-          clamp, "fused clamps have finite bounds (an ONNX Clip with one "
-                 "bound stays an nn.clamp)");
-    parts->clamp = rewriter.getDenseF32ArrayAttr({lo, hi});
-    replaceWithFusedConv(rewriter, clamp, clamp.getInput().getDefiningOp(),
-                         *parts);
+          activation, "the activation does not commute with average pooling");
+    if (failed(setActivation(activation, *parts, rewriter)))
+      return failure();
+    replaceWithFusedConv(rewriter, activation,
+                         activation.getInput().getDefiningOp(), *parts);
     return success();
   }
 };
@@ -185,7 +183,8 @@ struct FusePass : kiln::impl::FusePassBase<FusePass> {
 
 void kiln::populateFusionPatterns(RewritePatternSet &patterns) {
   MLIRContext *context = patterns.getContext();
-  patterns.add<FuseReluIntoConv, FuseClampIntoConv, FuseReluIntoLinear>(
+  patterns.add<FuseActivationIntoConv<nn::ReluOp>,
+               FuseActivationIntoConv<nn::ClampOp>, FuseReluIntoLinear>(
       context);
   patterns.add<FusePoolIntoConv<nn::MaxPool2DOp>>(context, "max");
   patterns.add<FusePoolIntoConv<nn::AvgPool2DOp>>(context, "avg");
