@@ -264,8 +264,15 @@ LogicalResult lowerDepthwiseConv(linalg::Conv2DNgchwGfchwOp op,
   };
 
   int64_t fullBlocks = out[4] / columns, tail = out[4] % columns;
-  // Multiply-adds per batch item, to decide whether threads pay off.
-  int64_t work = out[1] * out[3] * out[4] * kh * kw;
+  // Work per batch item, to decide whether threads pay off, in the dense
+  // kernels' multiply-adds (buildBlockLoop's unit): a depthwise one loads
+  // about one input vector per FMA and runs at ~15-20 GFLOP/s where the
+  // dense kernels reach 60-80, so it counts 4. Counted as dense, MobileNetV2's
+  // 14x14 and 7x7 depthwise layers (0.25-1M multiply-adds, 0.06-0.1 ms) ran
+  // on one thread.
+  constexpr int64_t kDenseMultiplyAddsPerDepthwise = 4;
+  int64_t work =
+      out[1] * out[3] * out[4] * kh * kw * kDenseMultiplyAddsPerDepthwise;
   // One plane per channel, reused by every image: each is written just
   // before it is read, so it is read from cache; one image's planes are the
   // size of its input, which the last-level cache holds where the whole

@@ -896,6 +896,23 @@ func.func @depthwise(%in: memref<1x8x1x10x12xf32>, %w: memref<8x1x1x3x3xf32>, %o
 
 // -----
 
+// Tests that the channels of a depthwise layer as small as MobileNet's last
+// ones (7x7 outputs, 960 channels: 0.42M multiply-adds, each costing about
+// four of the dense kernels') run on the thread pool; @depthwise above, 8
+// channels, stays a loop.
+// CHECK-LABEL: func.func @depthwise_threads
+// CHECK: scf.for %[[N:.*]] =
+// CHECK: scf.parallel (%[[G:.*]]) = (%c0{{.*}}) to (%c960{{.*}}) step (%c1{{.*}})
+// CHECK: vector.fma
+// CHECK-NOT: linalg.conv_2d_ngchw_gfchw
+func.func @depthwise_threads(%in: memref<1x960x1x9x9xf32>, %w: memref<960x1x1x3x3xf32>, %out: memref<1x960x1x7x7xf32>) {
+  linalg.conv_2d_ngchw_gfchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%in, %w : memref<1x960x1x9x9xf32>, memref<960x1x1x3x3xf32>) outs(%out : memref<1x960x1x7x7xf32>)
+  return
+}
+
+// -----
+
 // Tests that a strided depthwise convolution reads each channel's plane
 // split into phases just before it (stride 2: columns 2j and 2j+1 of each
 // row side by side, the last odd column zero-filled) in a scratch of one
