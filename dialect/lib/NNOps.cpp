@@ -254,7 +254,7 @@ LogicalResult FusedLinearOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
-// ClampOp and LeakyReluOp
+// ClampOp, LeakyReluOp and HardSigmoidOp
 //===----------------------------------------------------------------------===//
 
 /// %g: "6", "0.25", "inf", "nan".
@@ -279,6 +279,16 @@ LogicalResult LeakyReluOp::verify() {
   if (!std::isfinite(slope))
     return emitOpError() << "slope must be finite, found "
                          << formatNumber(slope);
+  return success();
+}
+
+LogicalResult HardSigmoidOp::verify() {
+  double alpha = getAlphaAttr().getValueAsDouble();
+  double beta = getBetaAttr().getValueAsDouble();
+  if (!std::isfinite(alpha) || !std::isfinite(beta))
+    return emitOpError() << "alpha and beta must be finite, found alpha "
+                         << formatNumber(alpha) << " and beta "
+                         << formatNumber(beta);
   return success();
 }
 
@@ -480,6 +490,27 @@ LogicalResult TransposeOp::verify() {
     expected.push_back(in[p]);
   }
   return verifyResultShape(getOperation(), expected);
+}
+
+//===----------------------------------------------------------------------===//
+// MulOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult MulOp::verify() {
+  ArrayRef<int64_t> lhs = shapeOf(getLhs()), rhs = shapeOf(getRhs());
+  if (lhs.size() != rhs.size())
+    return emitOpError() << "operands have ranks " << lhs.size() << " and "
+                         << rhs.size() << ", expected one rank";
+  for (auto [d, sizes] : llvm::enumerate(llvm::zip(lhs, rhs))) {
+    auto [l, r] = sizes;
+    if (r != l && r != 1)
+      return emitOpError() << "rhs dimension " << d << " is " << r
+                           << ", expected "
+                           << (l == 1 ? "1, the lhs's size"
+                                      : std::to_string(l) + " or 1")
+                           << " (only the rhs broadcasts)";
+  }
+  return success();
 }
 
 //===----------------------------------------------------------------------===//

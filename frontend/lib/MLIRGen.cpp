@@ -351,6 +351,12 @@ Value MLIRGen::emitLayer(const LayerAST &layer, Value input) {
   case LayerKind::LeakyReLU:
     return nn::LeakyReluOp::create(
         builder, at, input, builder.getF32FloatAttr(layer.negativeSlope));
+  case LayerKind::Hardswish:
+    return nn::HardSwishOp::create(builder, at, input);
+  case LayerKind::Hardsigmoid:
+    return nn::HardSigmoidOp::create(builder, at, input,
+                                     builder.getF32FloatAttr(1.0 / 6.0),
+                                     builder.getF32FloatAttr(0.5));
   case LayerKind::Dropout:
     return nn::DropoutOp::create(builder, at, input,
                                  builder.getF64FloatAttr(layer.p));

@@ -54,6 +54,10 @@ llvm::StringRef kiln::frontend::layerKindName(LayerKind kind) {
     return "hardtanh";
   case LayerKind::LeakyReLU:
     return "leaky_relu";
+  case LayerKind::Hardswish:
+    return "hardswish";
+  case LayerKind::Hardsigmoid:
+    return "hardsigmoid";
   case LayerKind::MaxPool:
     return "maxpool";
   case LayerKind::AvgPool:
@@ -84,6 +88,8 @@ static std::optional<LayerKind> parseLayerKind(StringRef text) {
       .Case("relu6", LayerKind::ReLU6)
       .Case("hardtanh", LayerKind::Hardtanh)
       .Case("leaky_relu", LayerKind::LeakyReLU)
+      .Case("hardswish", LayerKind::Hardswish)
+      .Case("hardsigmoid", LayerKind::Hardsigmoid)
       .Case("maxpool", LayerKind::MaxPool)
       .Case("avgpool", LayerKind::AvgPool)
       .Case("adaptive_avgpool", LayerKind::AdaptiveAvgPool)
@@ -95,22 +101,13 @@ static std::optional<LayerKind> parseLayerKind(StringRef text) {
       .Default(std::nullopt);
 }
 
-static constexpr StringRef kAllOps[] = {"conv2d",
-                                        "linear",
-                                        "relu",
-                                        "sigmoid",
-                                        "tanh",
-                                        "relu6",
-                                        "hardtanh",
-                                        "leaky_relu",
-                                        "maxpool",
-                                        "avgpool",
-                                        "adaptive_avgpool",
-                                        "lrn",
-                                        "batchnorm",
-                                        "dropout",
-                                        "flatten",
-                                        "softmax"};
+static constexpr StringRef kAllOps[] = {
+    "conv2d",           "linear",     "relu",
+    "sigmoid",          "tanh",       "relu6",
+    "hardtanh",         "leaky_relu", "hardswish",
+    "hardsigmoid",      "maxpool",    "avgpool",
+    "adaptive_avgpool", "lrn",        "batchnorm",
+    "dropout",          "flatten",    "softmax"};
 
 static bool isIdentifier(StringRef text) {
   if (text.empty() || !(llvm::isAlpha(text[0]) || text[0] == '_'))

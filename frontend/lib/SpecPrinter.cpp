@@ -91,9 +91,10 @@ static bool isIdentifier(llvm::StringRef text) {
 
 static bool isReserved(llvm::StringRef name) {
   return llvm::is_contained(
-      {"model", "input", "conv2d", "linear", "relu", "sigmoid", "tanh", "relu6",
-       "hardtanh", "leaky_relu", "maxpool", "avgpool", "adaptive_avgpool",
-       "lrn", "batchnorm", "dropout", "flatten", "softmax"},
+      {"model",     "input",       "conv2d",  "linear",   "relu",
+       "sigmoid",   "tanh",        "relu6",   "hardtanh", "leaky_relu",
+       "hardswish", "hardsigmoid", "maxpool", "avgpool",  "adaptive_avgpool",
+       "lrn",       "batchnorm",   "dropout", "flatten",  "softmax"},
       name);
 }
 
@@ -224,6 +225,15 @@ static FailureOr<std::string> layerText(Operation *op) {
                (differs(slope, 0.01) ? " negative_slope=" + formatNumber(slope)
                                      : "");
       })
+      .Case([](nn::HardSwishOp) { return std::string("hardswish"); })
+      .Case([&](nn::HardSigmoidOp hard) -> FailureOr<std::string> {
+        // nn.Hardsigmoid's constants, as MLIRGen writes them.
+        if (hard.getAlphaAttr().getValue() != APFloat(1.0f / 6.0f) ||
+            hard.getBetaAttr().getValue() != APFloat(0.5f))
+          return noEquivalent("the spec's hardsigmoid is PyTorch's: alpha "
+                              "1/6, beta 0.5");
+        return std::string("hardsigmoid");
+      })
       .Case([&](nn::FlattenOp flatten) -> FailureOr<std::string> {
         if (flatten.getAxis().value_or(1) != 1)
           return noEquivalent("it flattens at axis " +
@@ -238,7 +248,7 @@ static FailureOr<std::string> layerText(Operation *op) {
           return noEquivalent("it normalises other dimensions than 1");
         return std::string("softmax");
       })
-      .Case<nn::AddOp, nn::ConcatOp>([&](Operation *) {
+      .Case<nn::AddOp, nn::MulOp, nn::ConcatOp>([&](Operation *) {
         return noEquivalent("the spec language describes a chain of layers, "
                             "without sums or concatenations of branches");
       })

@@ -255,6 +255,42 @@ func.func @leaky_relu_slope(%x: tensor<1x10xf32>) {
 
 // -----
 
+// Tests that a hard sigmoid's constants must be finite.
+func.func @hard_sigmoid_alpha(%x: tensor<1x10xf32>) {
+  // expected-error @+1 {{'nn.hard_sigmoid' op alpha and beta must be finite, found alpha 0.2 and beta nan}}
+  %0 = nn.hard_sigmoid %x alpha 0.2 beta 0x7FC00000 : tensor<1x10xf32>
+  return
+}
+
+// -----
+
+// Tests that only the right operand of a product broadcasts.
+func.func @mul_lhs_broadcast(%x: tensor<1x4x1x1xf32>, %y: tensor<1x4x3x3xf32>) {
+  // expected-error @+1 {{'nn.mul' op rhs dimension 2 is 3, expected 1, the lhs's size (only the rhs broadcasts)}}
+  %0 = nn.mul %x, %y : tensor<1x4x1x1xf32>, tensor<1x4x3x3xf32>
+  return
+}
+
+// -----
+
+// Tests that a product's operands have one rank.
+func.func @mul_rank(%x: tensor<1x4x3x3xf32>, %y: tensor<4x1x1xf32>) {
+  // expected-error @+1 {{'nn.mul' op operands have ranks 4 and 3, expected one rank}}
+  %0 = nn.mul %x, %y : tensor<1x4x3x3xf32>, tensor<4x1x1xf32>
+  return
+}
+
+// -----
+
+// Tests that a broadcast dimension of the rhs has size 1.
+func.func @mul_rhs_size(%x: tensor<1x4x3x3xf32>, %y: tensor<1x2x1x1xf32>) {
+  // expected-error @+1 {{'nn.mul' op rhs dimension 1 is 2, expected 4 or 1 (only the rhs broadcasts)}}
+  %0 = nn.mul %x, %y : tensor<1x4x3x3xf32>, tensor<1x2x1x1xf32>
+  return
+}
+
+// -----
+
 // Tests that a pool needs an NCHW input.
 func.func @pool_input_rank(%x: tensor<6x28x28xf32>) {
   // expected-error @+1 {{'nn.max_pool2d' op expects input of rank 4, found rank 3 (6x28x28)}}

@@ -59,6 +59,20 @@ func.func @clamp_and_leaky_relu(%x: tensor<1x10xf32>) -> tensor<1x10xf32> {
   return %2 : tensor<1x10xf32>
 }
 
+// CHECK-LABEL: func.func @gates
+// CHECK-SAME: (%[[X:.*]]: tensor<1x4x3x3xf32>, %[[S:.*]]: tensor<1x4x1x1xf32>)
+func.func @gates(%x: tensor<1x4x3x3xf32>, %s: tensor<1x4x1x1xf32>) -> tensor<1x4x3x3xf32> {
+  // CHECK: %[[W:.*]] = nn.hard_swish %[[X]] : tensor<1x4x3x3xf32>
+  // CHECK: %[[G:.*]] = nn.hard_sigmoid %[[S]] alpha 0.166666672 beta 5.000000e-01 : tensor<1x4x1x1xf32>
+  // CHECK: %[[M:.*]] = nn.mul %[[W]], %[[G]] : tensor<1x4x3x3xf32>, tensor<1x4x1x1xf32>
+  // CHECK: nn.mul %[[M]], %[[X]] : tensor<1x4x3x3xf32>, tensor<1x4x3x3xf32>
+  %0 = nn.hard_swish %x : tensor<1x4x3x3xf32>
+  %1 = nn.hard_sigmoid %s alpha 0.166666672 beta 0.5 : tensor<1x4x1x1xf32>
+  %2 = nn.mul %0, %1 : tensor<1x4x3x3xf32>, tensor<1x4x1x1xf32>
+  %3 = nn.mul %2, %x : tensor<1x4x3x3xf32>, tensor<1x4x3x3xf32>
+  return %3 : tensor<1x4x3x3xf32>
+}
+
 // CHECK-LABEL: func.func @pools
 // CHECK-SAME: (%[[X:.*]]: tensor<1x8x9x9xf32>)
 func.func @pools(%x: tensor<1x8x9x9xf32>)

@@ -616,6 +616,48 @@ func.func @forward(%x: tensor<2x300xf32>) -> tensor<2x300xf32> {
 
 // -----
 
+// Tests MobileNetV3's gates as one-thread-per-element kernels: hard_swish
+// computes x * clamp(x + 3, 0, 6) / 6, hard_sigmoid clamps alpha * x + beta
+// to [0, 1], and a product reads its broadcast operand (computed, or a
+// constant weight) at index 0 along the dimensions of size 1.
+// CHECK-LABEL: module attributes {gpu.container_module, kiln.input_shape = array<i64: 2, 4, 3, 3>
+// CHECK: gpu.launch_func @kiln_kernels::@hard_swish_0
+// CHECK: gpu.launch_func @kiln_kernels::@adaptive_avg_pool2d_1
+// CHECK: gpu.launch_func @kiln_kernels::@hard_sigmoid_2
+// CHECK: gpu.launch_func @kiln_kernels::@mul_3
+// CHECK: %[[SCALES:.*]] = memref.get_global @{{.*}} : memref<1x4x1x1xf32>
+// CHECK: gpu.launch_func @kiln_kernels::@mul_4 {{.*}} args(%{{.*}} : memref<2x4x3x3xf32>, %[[SCALES]] : memref<1x4x1x1xf32>,
+// CHECK: gpu.func @hard_swish_0(
+// CHECK: %[[X:.*]] = memref.load
+// CHECK: %[[SHIFTED:.*]] = arith.addf %[[X]], %{{.*}} : f32
+// CHECK: %[[LO:.*]] = arith.maximumf %[[SHIFTED]], %{{.*}} : f32
+// CHECK: %[[GATE:.*]] = arith.minimumf %[[LO]], %{{.*}} : f32
+// CHECK: %[[P:.*]] = arith.mulf %[[X]], %[[GATE]] : f32
+// CHECK: arith.divf %[[P]], %{{.*}} : f32
+// CHECK: gpu.func @hard_sigmoid_2(
+// CHECK: %[[AX:.*]] = arith.mulf %{{.*}}, %{{.*}} : f32
+// CHECK: %[[AXB:.*]] = arith.addf %[[AX]], %{{.*}} : f32
+// CHECK: %[[LO:.*]] = arith.maximumf %[[AXB]], %{{.*}} : f32
+// CHECK: arith.minimumf %[[LO]], %{{.*}} : f32
+// CHECK: gpu.func @mul_3(%[[A:.*]]: memref<2x4x3x3xf32> {{.*}}, %[[S:.*]]: memref<2x4x1x1xf32> {{.*}}, %[[OUT:.*]]: memref<2x4x3x3xf32>
+// CHECK: %[[XV:.*]] = memref.load %[[A]][%[[N:.*]], %[[C:.*]], %[[H:.*]], %[[W:.*]]]
+// CHECK: %[[SV:.*]] = memref.load %[[S]][%[[N]], %[[C]], %[[Z:.*]], %[[Z]]]
+// CHECK: %[[Y:.*]] = arith.mulf %[[XV]], %[[SV]] : f32
+// CHECK: memref.store %[[Y]], %[[OUT]][%[[N]], %[[C]], %[[H]], %[[W]]]
+// CHECK: gpu.func @mul_4(%[[A:.*]]: memref<2x4x3x3xf32> {{.*}}, %[[S:.*]]: memref<1x4x1x1xf32>
+// CHECK: memref.load %[[S]][%[[Z:.*]], %{{.*}}, %[[Z]], %[[Z]]]
+func.func @forward(%x: tensor<2x4x3x3xf32>) -> tensor<2x4x3x3xf32> {
+  %s = arith.constant dense<[[[[0.5]], [[-1.0]], [[2.0]], [[0.25]]]]> : tensor<1x4x1x1xf32>
+  %0 = nn.hard_swish %x : tensor<2x4x3x3xf32>
+  %1 = nn.adaptive_avg_pool2d %0 : (tensor<2x4x3x3xf32>) -> tensor<2x4x1x1xf32>
+  %2 = nn.hard_sigmoid %1 alpha 0.166666672 beta 0.5 : tensor<2x4x1x1xf32>
+  %3 = nn.mul %0, %2 : tensor<2x4x3x3xf32>, tensor<2x4x1x1xf32>
+  %4 = nn.mul %3, %s : tensor<2x4x3x3xf32>, tensor<1x4x1x1xf32>
+  return %4 : tensor<2x4x3x3xf32>
+}
+
+// -----
+
 // Tests that a convolution takes the clamp (ReLU6) that is its only user:
 // one kernel, whose epilogue clamps after the bias; and that a fused
 // convolution's clamp is applied the same way.

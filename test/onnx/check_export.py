@@ -86,6 +86,7 @@ BUILTINS = {
     "resnet18": (zoo.ResNet18, (1, 3, 64, 64)),
     "squeezenet1_1": (zoo.SqueezeNet11, (1, 3, 64, 64)),
     "mobilenet_v2": (zoo.MobileNetV2, (1, 3, 64, 64)),
+    "mobilenet_v3_small": (zoo.MobileNetV3Small, (1, 3, 64, 64)),
 }
 
 

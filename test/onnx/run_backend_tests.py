@@ -38,12 +38,13 @@ DATA = "/usr/share/libonnx-testdata/data"
 NODE_PATTERNS = [
     "test_conv*", "test_basic_conv*", "test_maxpool*", "test_averagepool*",
     "test_globalaveragepool*", "test_globalmaxpool*", "test_relu*",
-    "test_sigmoid*", "test_tanh*", "test_clip*", "test_leakyrelu*", "test_lrn*", "test_gemm*", "test_matmul_2d",
+    "test_sigmoid*", "test_tanh*", "test_clip*", "test_leakyrelu*", "test_hardsigmoid*",
+    "test_hardswish*", "test_lrn*", "test_gemm*", "test_matmul_2d",
     "test_batchnorm*", "test_softmax*", "test_logsoftmax*", "test_flatten*",
     "test_dropout*",
     "test_training_dropout*", "test_reshape*", "test_squeeze*",
     "test_unsqueeze*", "test_transpose*", "test_identity*", "test_constant",
-    "test_add", "test_add_bcast", "test_concat*",
+    "test_add", "test_add_bcast", "test_mul*", "test_concat*",
 ]
 PYTORCH_PATTERNS = [
     "test_Conv2d*", "test_MaxPool2d*", "test_AvgPool2d*", "test_Linear*",

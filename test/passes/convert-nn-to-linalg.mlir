@@ -276,6 +276,42 @@ func.func @clamps(%x: tensor<1x10xf32>) -> tensor<1x10xf32> {
 
 // -----
 
+// Tests the hard gates: hard_sigmoid clamps alpha * x + beta to [0, 1];
+// hard_swish is x * clamp(x + 3, 0, 6) / 6, PyTorch's order; a product
+// reads its broadcast operand through a map with 0 for the dimensions of
+// size 1, and one of the same shape through the identity.
+// CHECK-DAG: #[[ID:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+// CHECK-DAG: #[[SCALE:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, 0, 0)>
+// CHECK-LABEL: func.func @gates
+// CHECK-SAME: (%[[X:.*]]: tensor<1x4x3x3xf32>, %[[S:.*]]: tensor<1x4x1x1xf32>)
+// CHECK: %[[W:.*]] = linalg.generic {{.*}} ins(%[[X]] : tensor<1x4x3x3xf32>)
+// CHECK:   %[[SHIFTED:.*]] = arith.addf %[[IN:.*]], %{{.*}} : f32
+// CHECK:   %[[LO:.*]] = arith.maximumf %[[SHIFTED]], %{{.*}} : f32
+// CHECK:   %[[GATE:.*]] = arith.minimumf %[[LO]], %{{.*}} : f32
+// CHECK:   %[[P:.*]] = arith.mulf %[[IN]], %[[GATE]] : f32
+// CHECK:   %[[SIX:.*]] = arith.constant 6.000000e+00 : f32
+// CHECK:   arith.divf %[[P]], %[[SIX]] : f32
+// CHECK: %[[G:.*]] = linalg.generic {{.*}} ins(%[[S]] : tensor<1x4x1x1xf32>)
+// CHECK:   %[[A:.*]] = arith.constant 0.166666672 : f32
+// CHECK:   %[[AX:.*]] = arith.mulf %{{.*}}, %[[A]] : f32
+// CHECK:   %[[B:.*]] = arith.constant 5.000000e-01 : f32
+// CHECK:   %[[AXB:.*]] = arith.addf %[[AX]], %[[B]] : f32
+// CHECK:   arith.maximumf %[[AXB]]
+// CHECK:   arith.minimumf
+// CHECK: %[[M:.*]] = linalg.generic {indexing_maps = [#[[ID]], #[[SCALE]], #[[ID]]], {{.*}} ins(%[[W]], %[[G]] : tensor<1x4x3x3xf32>, tensor<1x4x1x1xf32>)
+// CHECK:   arith.mulf
+// CHECK: %[[SQ:.*]] = linalg.generic {indexing_maps = [#[[ID]], #[[ID]], #[[ID]]], {{.*}} ins(%[[M]], %[[X]] : tensor<1x4x3x3xf32>, tensor<1x4x3x3xf32>)
+// CHECK: return %[[SQ]]
+func.func @gates(%x: tensor<1x4x3x3xf32>, %s: tensor<1x4x1x1xf32>) -> tensor<1x4x3x3xf32> {
+  %0 = nn.hard_swish %x : tensor<1x4x3x3xf32>
+  %1 = nn.hard_sigmoid %s alpha 0.166666672 beta 0.5 : tensor<1x4x1x1xf32>
+  %2 = nn.mul %0, %1 : tensor<1x4x3x3xf32>, tensor<1x4x1x1xf32>
+  %3 = nn.mul %2, %x : tensor<1x4x3x3xf32>, tensor<1x4x3x3xf32>
+  return %3 : tensor<1x4x3x3xf32>
+}
+
+// -----
+
 // Tests that batchnorm computes scale and shift once per channel, then applies
 // them element-wise with channel-indexed maps.
 // CHECK-DAG: #[[CHANNEL:.*]] = affine_map<(d0, d1, d2, d3) -> (d1)>

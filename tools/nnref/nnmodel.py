@@ -127,9 +127,10 @@ class _Builder:
             self.check_size(node, (a["out_features"], shape[1]), "linear weight")
             return nn.Linear(shape[1], a["out_features"], bias=a["bias"]), (shape[0], a["out_features"])
 
-        if op in ("relu", "sigmoid", "tanh", "relu6"):
+        if op in ("relu", "sigmoid", "tanh", "relu6", "hardswish", "hardsigmoid"):
             return {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh,
-                    "relu6": nn.ReLU6}[op](), shape
+                    "relu6": nn.ReLU6, "hardswish": nn.Hardswish,
+                    "hardsigmoid": nn.Hardsigmoid}[op](), shape
         if op == "hardtanh":
             if not a["max_val"] > a["min_val"]:
                 raise self.error(node, "hardtanh max_val must be greater than min_val")

@@ -48,7 +48,8 @@ def _feeds_rectifier(after: torch.nn.Module, leaves: list) -> bool:
     for m in rest:
         if isinstance(m, (torch.nn.BatchNorm2d, torch.nn.Dropout)):
             continue
-        return isinstance(m, (torch.nn.ReLU, torch.nn.ReLU6, torch.nn.LeakyReLU))
+        return isinstance(m, (torch.nn.ReLU, torch.nn.ReLU6, torch.nn.LeakyReLU,
+                              torch.nn.Hardswish))
     return False
 
 

@@ -86,6 +86,8 @@ OPS = {
     "relu6": (None, {}),
     "hardtanh": (None, {"min_val": ("float", -1.0), "max_val": ("float", 1.0)}),
     "leaky_relu": (None, {"negative_slope": ("float", 0.01)}),
+    "hardswish": (None, {}),
+    "hardsigmoid": (None, {}),
     "maxpool": (("kernel", "size", REQUIRED),
                 {"stride": ("size", SameAs("kernel")), "padding": ("size", (0, 0)),
                  "ceil_mode": ("bool", False)}),

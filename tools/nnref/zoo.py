@@ -125,7 +125,89 @@ class MobileNetV2(nn.Module):
         return self.classifier(torch.flatten(x, 1))
 
 
-NETWORKS = {"resnet18": ResNet18, "squeezenet1_1": SqueezeNet11, "mobilenet_v2": MobileNetV2}
+def make_divisible(value, divisor=8):
+    """torchvision's _make_divisible: the nearest multiple of `divisor`, at
+    least `divisor`, not below 90% of `value`."""
+    rounded = max(divisor, int(value + divisor / 2) // divisor * divisor)
+    return rounded + divisor if rounded < 0.9 * value else rounded
+
+
+def conv_bn_act(cin, cout, kernel, stride=1, groups=1, act=nn.Hardswish):
+    layers = [nn.Conv2d(cin, cout, kernel, stride, (kernel - 1) // 2, groups=groups,
+                        bias=False), nn.BatchNorm2d(cout)]
+    return layers + ([act()] if act else [])
+
+
+class SqueezeExcitation(nn.Module):
+    """torchvision's SqueezeExcitation as MobileNetV3 configures it: the
+    plane's average, a 1x1 squeeze with ReLU, a 1x1 excitation with
+    Hardsigmoid, scaling the input's channels (ONNX Mul of [N, C, 1, 1] by
+    [N, C, H, W])."""
+
+    def __init__(self, channels, squeeze):
+        super().__init__()
+        self.fc1 = nn.Conv2d(channels, squeeze, 1)
+        self.fc2 = nn.Conv2d(squeeze, channels, 1)
+
+    def forward(self, x):
+        scale = nn.functional.adaptive_avg_pool2d(x, 1)
+        scale = nn.functional.hardsigmoid(self.fc2(torch.relu(self.fc1(scale))))
+        return scale * x
+
+
+class MobileNetV3Block(nn.Module):
+    """MobileNetV3's inverted residual: a 1x1 expansion (unless the width
+    stays), a depthwise k x k convolution, an optional squeeze-and-excitation,
+    a linear 1x1 projection; ReLU or Hardswish; the input added back when the
+    shape stays."""
+
+    def __init__(self, cin, kernel, hidden, cout, se, act, stride):
+        super().__init__()
+        act = nn.Hardswish if act == "HS" else nn.ReLU
+        layers = conv_bn_act(cin, hidden, 1, act=act) if hidden != cin else []
+        layers += conv_bn_act(hidden, hidden, kernel, stride, groups=hidden, act=act)
+        if se:
+            layers.append(SqueezeExcitation(hidden, make_divisible(hidden // 4)))
+        layers += conv_bn_act(hidden, cout, 1, act=None)
+        self.block = nn.Sequential(*layers)
+        self.residual = stride == 1 and cin == cout
+
+    def forward(self, x):
+        return x + self.block(x) if self.residual else self.block(x)
+
+
+class MobileNetV3Small(nn.Module):
+    """torchvision's mobilenet_v3_small, layer for layer (here on 64x64
+    images): Hardswish (ONNX HardSwish from opset 14), squeeze-and-excitation
+    (Hardsigmoid, a broadcast Mul), 5x5 depthwise convolutions."""
+
+    # kernel, expanded width, output width, SE, activation, stride.
+    CONFIG = [(3, 16, 16, True, "RE", 2), (3, 72, 24, False, "RE", 2),
+              (3, 88, 24, False, "RE", 1), (5, 96, 40, True, "HS", 2),
+              (5, 240, 40, True, "HS", 1), (5, 240, 40, True, "HS", 1),
+              (5, 120, 48, True, "HS", 1), (5, 144, 48, True, "HS", 1),
+              (5, 288, 96, True, "HS", 2), (5, 576, 96, True, "HS", 1),
+              (5, 576, 96, True, "HS", 1)]
+
+    def __init__(self):
+        super().__init__()
+        layers = conv_bn_act(3, 16, 3, 2)
+        cin = 16
+        for kernel, hidden, cout, se, act, stride in self.CONFIG:
+            layers.append(MobileNetV3Block(cin, kernel, hidden, cout, se, act, stride))
+            cin = cout
+        layers += conv_bn_act(cin, 576, 1)
+        self.features = nn.Sequential(*layers)
+        self.classifier = nn.Sequential(nn.Linear(576, 1024), nn.Hardswish(),
+                                        nn.Dropout(0.2), nn.Linear(1024, 1000))
+
+    def forward(self, x):
+        x = nn.functional.adaptive_avg_pool2d(self.features(x), 1)
+        return self.classifier(torch.flatten(x, 1))
+
+
+NETWORKS = {"resnet18": ResNet18, "squeezenet1_1": SqueezeNet11, "mobilenet_v2": MobileNetV2,
+            "mobilenet_v3_small": MobileNetV3Small}
 
 
 def calibrate(model, shape, gen):

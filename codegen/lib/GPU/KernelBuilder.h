@@ -276,19 +276,23 @@ void emitLinear(ModelBuilder &builder, mlir::Location loc, int64_t m, int64_t k,
                 int64_t n, bool relu, mlir::Value x, mlir::Value w,
                 mlir::Value bias, mlir::Value y);
 
-/// Element-wise map of one or two same-shaped buffers.
+/// Element-wise map of one buffer, or of two of one shape (Add) or whose
+/// second has size 1 along some dimensions, read again along them (Mul).
 enum class ElementwiseKind {
   Relu,
   Sigmoid,
   Tanh,
-  Clamp,     // min(max(x, lo), hi): nn.clamp.
-  LeakyRelu, // x > 0 ? x : slope * x: nn.leaky_relu.
+  Clamp,       // min(max(x, lo), hi): nn.clamp.
+  LeakyRelu,   // x > 0 ? x : slope * x: nn.leaky_relu.
+  HardSigmoid, // min(max(alpha * x + beta, 0), 1): nn.hard_sigmoid.
+  HardSwish,   // x * min(max(x + 3, 0), 6) / 6: nn.hard_swish.
   Add,
+  Mul,
   Copy
 };
 /// The constants of the kinds that have them.
 struct ElementwiseParams {
-  double lo = 0, hi = 0, slope = 0;
+  double lo = 0, hi = 0, slope = 0, alpha = 0, beta = 0;
 };
 void emitElementwise(ModelBuilder &builder, mlir::Location loc,
                      ElementwiseKind kind, mlir::ValueRange inputs,

@@ -396,13 +396,23 @@ LogicalResult Lowering::lower(Operation *op) {
         params.slope = leaky.getSlopeAttr().getValueAsDouble();
         return elementwise(ElementwiseKind::LeakyRelu, params);
       })
-      .Case([&](nn::AddOp add) {
-        Value result = bufferFor(add.getResult());
+      .Case([&](nn::HardSigmoidOp hard) {
+        ElementwiseParams params;
+        params.alpha = hard.getAlphaAttr().getValueAsDouble();
+        params.beta = hard.getBetaAttr().getValueAsDouble();
+        return elementwise(ElementwiseKind::HardSigmoid, params);
+      })
+      .Case([&](nn::HardSwishOp) {
+        return elementwise(ElementwiseKind::HardSwish);
+      })
+      .Case<nn::AddOp, nn::MulOp>([&](Operation *join) {
+        Value result = bufferFor(join->getResult(0));
         emitElementwise(
-            builder, loc, ElementwiseKind::Add,
-            {buffers.lookup(add.getLhs()), buffers.lookup(add.getRhs())},
-            result);
-        buffers.map(add.getResult(), result);
+            builder, loc,
+            isa<nn::AddOp>(join) ? ElementwiseKind::Add : ElementwiseKind::Mul,
+            // Either may be a constant (an ONNX Add or Mul's).
+            {weight(join->getOperand(0)), weight(join->getOperand(1))}, result);
+        buffers.map(join->getResult(0), result);
         return success();
       })
       .Case([&](nn::DropoutOp dropout) {

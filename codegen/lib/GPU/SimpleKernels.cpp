@@ -58,8 +58,9 @@ Value exp(KernelBuilder &k, Value x) {
 void emitElementwise(ModelBuilder &builder, Location loc, ElementwiseKind kind,
                      ValueRange inputs, Value output,
                      ElementwiseParams params) {
-  static const char *names[] = {"relu",       "sigmoid", "tanh", "clamp",
-                                "leaky_relu", "add",     "copy"};
+  static const char *names[] = {
+      "relu",         "sigmoid",    "tanh", "clamp", "leaky_relu",
+      "hard_sigmoid", "hard_swish", "add",  "mul",   "copy"};
   SmallVector<Value> args(inputs);
   args.push_back(output);
   ArrayRef<int64_t> outShape = shapeOf(output);
@@ -101,9 +102,30 @@ void emitElementwise(ModelBuilder &builder, Location loc, ElementwiseKind kind,
           y = k.select(positive, x, k.mulF(x, k.f32(params.slope)));
           break;
         }
+        case ElementwiseKind::HardSigmoid:
+          y = k.minF(
+              k.maxF(k.addF(k.mulF(x, k.f32(params.alpha)), k.f32(params.beta)),
+                     k.f32(0.0)),
+              k.f32(1.0));
+          break;
+        case ElementwiseKind::HardSwish: {
+          Value gate =
+              k.minF(k.maxF(k.addF(x, k.f32(3.0)), k.f32(0.0)), k.f32(6.0));
+          y = k.divF(k.mulF(x, gate), k.f32(6.0));
+          break;
+        }
         case ElementwiseKind::Add:
           y = k.addF(x, k.load(kargs[1], indices));
           break;
+        case ElementwiseKind::Mul: {
+          // The right operand's dimensions of size 1 are read at 0.
+          SmallVector<Value> rhsIndices(indices);
+          for (auto [index, size] : llvm::zip(rhsIndices, shapeOf(kargs[1])))
+            if (size == 1)
+              index = k.idx(0);
+          y = k.mulF(x, k.load(kargs[1], rhsIndices));
+          break;
+        }
         case ElementwiseKind::Copy:
           y = x;
           break;

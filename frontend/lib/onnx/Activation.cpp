@@ -112,6 +112,28 @@ LogicalResult onnximport::importLeakyRelu(NodeContext &ctx) {
   return success();
 }
 
+LogicalResult onnximport::importHardSigmoid(NodeContext &ctx) {
+  FailureOr<float> alpha = ctx.getFloat("alpha", 0.2f);
+  FailureOr<float> beta = ctx.getFloat("beta", 0.5f);
+  if (failed(alpha) || failed(beta))
+    return failure();
+  if (!std::isfinite(*alpha) || !std::isfinite(*beta))
+    return ctx.emitError() << "alpha and beta must be finite, found alpha "
+                           << *alpha << " and beta " << *beta;
+  Value input = ctx.getTensor(0);
+  if (!input)
+    return failure();
+  OpBuilder &b = ctx.getBuilder();
+  ctx.setOutput(0, nn::HardSigmoidOp::create(b, ctx.getLoc(), input,
+                                             b.getF32FloatAttr(*alpha),
+                                             b.getF32FloatAttr(*beta)));
+  return success();
+}
+
+LogicalResult onnximport::importHardSwish(NodeContext &ctx) {
+  return importUnary<nn::HardSwishOp>(ctx);
+}
+
 LogicalResult onnximport::importDropout(NodeContext &ctx) {
   if (ctx.isOutputUsed(1))
     return ctx.unsupported("its mask output is used");

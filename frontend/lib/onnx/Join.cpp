@@ -1,12 +1,15 @@
-//===- Join.cpp - Add and Concat ------------------------------------------===//
+//===- Join.cpp - Add, Mul and Concat -------------------------------------===//
 //
 // Add appears in two roles. After a bias-free MatMul, Gemm or Conv with a
 // per-feature (or per-channel) constant it is the layer's bias: it is folded
 // into the producer, which is how MatMul + Add becomes one nn.linear. Between
 // two activations of one shape it joins branches (a residual sum): nn.add.
 // Any other constant operand is broadcast on the host to the activation's
-// shape and added. Concat joins branches along an axis: nn.concat. On
-// constants both are evaluated now, as exporters' shape arithmetic needs.
+// shape and added. Mul multiplies an activation by one of its shape (SiLU's
+// x * sigmoid(x)) or by one broadcast to it (a squeeze-and-excitation
+// block's [N, C, 1, 1] scales, a constant): nn.mul. Concat joins branches
+// along an axis: nn.concat. On constants all three are evaluated now, as
+// exporters' shape arithmetic needs.
 //
 //===----------------------------------------------------------------------===//
 #include "Importer.h"
@@ -115,21 +118,24 @@ static Value foldIntoBias(NodeContext &ctx, Value activation,
   return replacement->getResult(0);
 }
 
-/// Adds two constants of one kind (shape arithmetic, folded weights).
-static LogicalResult addConstants(NodeContext &ctx, const HostTensor &a,
-                                  const HostTensor &b,
-                                  llvm::ArrayRef<int64_t> shape) {
+/// Adds or multiplies two constants of one kind (shape arithmetic, folded
+/// weights). Integers wrap around, as two's complement hardware does.
+static LogicalResult combineConstants(NodeContext &ctx, const HostTensor &a,
+                                      const HostTensor &b,
+                                      llvm::ArrayRef<int64_t> shape,
+                                      bool multiply) {
   int64_t count = product(shape);
   std::string name = ctx.getNode().output(0);
   if (a.getKind() != b.getKind())
-    return ctx.emitError() << "adds tensors of different element types";
+    return ctx.emitError() << (multiply ? "multiplies" : "adds")
+                           << " tensors of different element types";
   if (a.isFloat()) {
     std::vector<float> x =
         broadcastValues(a.getFloats(), a.getShape(), shape, count);
     std::vector<float> y =
         broadcastValues(b.getFloats(), b.getShape(), shape, count);
     for (int64_t i = 0; i < count; ++i)
-      x[i] += y[i];
+      x[i] = multiply ? x[i] * y[i] : x[i] + y[i];
     ctx.setOutput(0, HostTensor::fromFloats(name, shape, std::move(x)));
     return success();
   }
@@ -137,8 +143,10 @@ static LogicalResult addConstants(NodeContext &ctx, const HostTensor &a,
       broadcastValues(a.getInts(), a.getShape(), shape, count);
   std::vector<int64_t> y =
       broadcastValues(b.getInts(), b.getShape(), shape, count);
-  for (int64_t i = 0; i < count; ++i)
-    x[i] += y[i];
+  for (int64_t i = 0; i < count; ++i) {
+    uint64_t l = x[i], r = y[i];
+    x[i] = int64_t(multiply ? l * r : l + r);
+  }
   ctx.setOutput(0, HostTensor::fromInts(name, shape, std::move(x)));
   return success();
 }
@@ -156,7 +164,8 @@ LogicalResult onnximport::importAdd(NodeContext &ctx) {
                            << " and " << formatShape(b.getShape())
                            << " do not broadcast";
   if (a.isConstant() && b.isConstant())
-    return addConstants(ctx, *a.constant, *b.constant, *shape);
+    return combineConstants(ctx, *a.constant, *b.constant, *shape,
+                            /*multiply=*/false);
 
   OpBuilder &builder = ctx.getBuilder();
   if (!a.isConstant() && !b.isConstant()) {
@@ -204,6 +213,62 @@ LogicalResult onnximport::importAdd(NodeContext &ctx) {
       broadcastValues(c.getFloats(), c.getShape(), activationShape, count));
   ctx.setOutput(0, nn::AddOp::create(builder, ctx.getLoc(), activation.tensor,
                                      ctx.materialize(full)));
+  return success();
+}
+
+LogicalResult onnximport::importMul(NodeContext &ctx) {
+  const ImportedValue &a = ctx.getInput(0), &b = ctx.getInput(1);
+  if (ctx.getOpset() < 7 && ctx.getAttr("axis") && a.getShape() != b.getShape())
+    return ctx.unsupported("legacy broadcasting with 'axis' (opset < 7)");
+  std::optional<llvm::SmallVector<int64_t, 4>> shape =
+      broadcastShape(a.getShape(), b.getShape());
+  if (!shape)
+    return ctx.emitError() << "operands " << formatShape(a.getShape())
+                           << " and " << formatShape(b.getShape())
+                           << " do not broadcast";
+  if (a.isConstant() && b.isConstant())
+    return combineConstants(ctx, *a.constant, *b.constant, *shape,
+                            /*multiply=*/true);
+
+  // nn.mul broadcasts its right operand only: the operand of the result's
+  // shape goes on the left (the product commutes).
+  const ImportedValue &lhs = a.getShape() == llvm::ArrayRef(*shape) ? a : b;
+  const ImportedValue &rhs = &lhs == &a ? b : a;
+  if (lhs.isConstant() || lhs.getShape() != llvm::ArrayRef(*shape))
+    return ctx.unsupported(llvm::formatv("it broadcasts {0} with {1} to {2}; "
+                                         "Kiln multiplies a computed tensor "
+                                         "by one of its shape or by one "
+                                         "broadcast to it",
+                                         formatShape(a.getShape()),
+                                         formatShape(b.getShape()),
+                                         formatShape(*shape))
+                               .str());
+  // ONNX aligns the shapes at their last dimension: a lower-rank right
+  // operand gains leading dimensions of size 1.
+  llvm::SmallVector<int64_t, 4> rhsShape(shape->size() - rhs.getShape().size(),
+                                         1);
+  llvm::append_range(rhsShape, rhs.getShape());
+  Value rhsValue;
+  if (rhs.isConstant()) {
+    const HostTensor &c = *rhs.constant;
+    if (!c.isFloat())
+      return ctx.emitError() << "multiplies a float32 tensor by an integer "
+                                "constant";
+    rhsValue = ctx.materialize(HostTensor::fromFloats(
+        c.getName(), rhsShape,
+        std::vector<float>(c.getFloats().begin(), c.getFloats().end())));
+  } else {
+    if (rhs.getShape().size() != shape->size())
+      return ctx.unsupported(llvm::formatv("it broadcasts the computed {0} "
+                                           "to rank {1}; Kiln has no reshape "
+                                           "to do it with",
+                                           formatShape(rhs.getShape()),
+                                           shape->size())
+                                 .str());
+    rhsValue = rhs.tensor;
+  }
+  ctx.setOutput(0, nn::MulOp::create(ctx.getBuilder(), ctx.getLoc(), lhs.tensor,
+                                     rhsValue));
   return success();
 }
 

@@ -106,6 +106,38 @@ struct LeakyReluLowering : OpConversionPattern<nn::LeakyReluOp> {
   }
 };
 
+/// max(0, min(1, alpha * x + beta)), ONNX's HardSigmoid (NaN stays NaN).
+struct HardSigmoidLowering : OpConversionPattern<nn::HardSigmoidOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(nn::HardSigmoidOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    double alpha = op.getAlphaAttr().getValueAsDouble();
+    double beta = op.getBetaAttr().getValueAsDouble();
+    Value result = createElementwise(
+        rewriter, op.getLoc(), adaptor.getInput(),
+        [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          Value affine = arith::AddFOp::create(
+              b, loc,
+              arith::MulFOp::create(b, loc, args[0], createF32(b, loc, alpha)),
+              createF32(b, loc, beta));
+          return clamp(b, loc, affine, 0.0, 1.0);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// x * min(max(x + 3, 0), 6) / 6, PyTorch's hardswish in its order of
+/// operations.
+static Value hardSwish(OpBuilder &b, Location loc, Value x) {
+  Value shifted = arith::AddFOp::create(b, loc, x, createF32(b, loc, 3.0));
+  Value gate = clamp(b, loc, shifted, 0.0, 6.0);
+  return arith::DivFOp::create(b, loc, arith::MulFOp::create(b, loc, x, gate),
+                               createF32(b, loc, 6.0));
+}
+
 /// Dropout is the identity at inference.
 struct DropoutLowering : OpConversionPattern<nn::DropoutOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -189,9 +221,9 @@ Value kiln::createClamp(OpBuilder &b, Location loc, Value x, double lo,
 }
 
 void kiln::populateElementwisePatterns(RewritePatternSet &patterns) {
-  patterns.add<UnaryLowering<nn::ReluOp, relu>,
-               UnaryLowering<nn::SigmoidOp, sigmoid>,
-               UnaryLowering<nn::TanhOp, tanh>, ClampLowering,
-               LeakyReluLowering, DropoutLowering, BatchNormLowering>(
-      patterns.getContext());
+  patterns.add<
+      UnaryLowering<nn::ReluOp, relu>, UnaryLowering<nn::SigmoidOp, sigmoid>,
+      UnaryLowering<nn::TanhOp, tanh>, ClampLowering, LeakyReluLowering,
+      HardSigmoidLowering, UnaryLowering<nn::HardSwishOp, hardSwish>,
+      DropoutLowering, BatchNormLowering>(patterns.getContext());
 }

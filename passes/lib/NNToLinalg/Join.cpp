@@ -1,9 +1,11 @@
-//===- Join.cpp - nn.add and nn.concat to linalg and tensor ops -----------===//
+//===- Join.cpp - nn.add, nn.mul and nn.concat to linalg and tensor ops ---===//
 //
 // A residual sum is one element-wise generic, which later fusion can merge
-// with the producer of either branch. A concatenation writes each input into
-// its slice of one destination with tensor.insert_slice; bufferization turns
-// the slices into subviews, so a producer can later write its slice in place.
+// with the producer of either branch; so is a product, its right operand
+// broadcast along its dimensions of size 1. A concatenation writes each input
+// into its slice of one destination with tensor.insert_slice; bufferization
+// turns the slices into subviews, so a producer can later write its slice in
+// place.
 //
 //===----------------------------------------------------------------------===//
 #include "Patterns.h"
@@ -11,6 +13,7 @@
 #include "kiln/Dialect/NN/NNOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/DialectConversion.h"
 
@@ -31,6 +34,41 @@ struct AddLowering : OpConversionPattern<nn::AddOp> {
           return arith::AddFOp::create(b, loc, args[0], args[1]);
         });
     rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// lhs * rhs, rhs read again along its dimensions of size 1: one generic
+/// whose map for rhs has a constant 0 there.
+struct MulLowering : OpConversionPattern<nn::MulOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(nn::MulOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(op.getType());
+    ArrayRef<int64_t> rhs =
+        cast<RankedTensorType>(op.getRhs().getType()).getShape();
+    unsigned rank = type.getRank();
+    MLIRContext *ctx = rewriter.getContext();
+    SmallVector<AffineExpr> rhsIndices;
+    for (unsigned d = 0; d < rank; ++d)
+      rhsIndices.push_back(rhs[d] == type.getDimSize(d)
+                               ? getAffineDimExpr(d, ctx)
+                               : getAffineConstantExpr(0, ctx));
+    AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
+    AffineMap broadcast = AffineMap::get(rank, 0, rhsIndices, ctx);
+    auto mul = linalg::GenericOp::create(
+        rewriter, op.getLoc(), TypeRange{type},
+        ValueRange{adaptor.getLhs(), adaptor.getRhs()},
+        ValueRange{createEmpty(rewriter, op.getLoc(), type.getShape())},
+        ArrayRef<AffineMap>{identity, broadcast, identity}, iterators(rank),
+        [](OpBuilder &b, Location loc, ValueRange args) {
+          linalg::YieldOp::create(
+              b, loc,
+              arith::MulFOp::create(b, loc, args[0], args[1]).getResult());
+        });
+    rewriter.replaceOp(op, mul.getResult(0));
     return success();
   }
 };
@@ -67,5 +105,5 @@ struct ConcatLowering : OpConversionPattern<nn::ConcatOp> {
 } // namespace
 
 void kiln::populateJoinPatterns(RewritePatternSet &patterns) {
-  patterns.add<AddLowering, ConcatLowering>(patterns.getContext());
+  patterns.add<AddLowering, MulLowering, ConcatLowering>(patterns.getContext());
 }

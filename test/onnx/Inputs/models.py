@@ -242,6 +242,52 @@ def clip_nan_bound():
                  [scalar("nan", float("nan"))])
 
 
+def gates():
+    """MobileNetV3's and EfficientNet's gates: HardSigmoid with its default
+    and with PyTorch's constants, HardSwish, SiLU (x * sigmoid(x)), a
+    squeeze-and-excitation product (the [N, C, 1, 1] scales on the left, as
+    exporters may put them), and products by a scalar and by a per-channel
+    constant of lower rank."""
+    return model([
+        node("HardSwish", ["x"], ["a"], "hswish"),
+        node("HardSigmoid", ["x"], ["g"], "hsig_default"),
+        node("Mul", ["a", "g"], ["b"], "gate"),
+        node("Sigmoid", ["b"], ["s"], "sig"),
+        node("Mul", ["b", "s"], ["c"], "silu"),
+        node("GlobalAveragePool", ["c"], ["p"], "squeeze"),
+        node("HardSigmoid", ["p"], ["e"], "excite", alpha=1.0 / 6, beta=0.5),
+        node("Mul", ["e", "c"], ["d"], "scale"),
+        node("Mul", ["d", "half"], ["f"], "by_scalar"),
+        node("Mul", ["per_channel", "f"], ["y"], "by_channel"),
+    ], [value("x", [2, 3, 4, 5])], [value("y", None)],
+        [scalar("half", 0.5),
+         numpy_helper.from_array(np.array([-1.5, 0.5, 2.0], np.float32)
+                                 .reshape(3, 1, 1), "per_channel")],
+        opset=14)
+
+
+def hard_chain():
+    """HardSwish, then HardSigmoid as PyTorch exports nn.Hardsigmoid (alpha
+    1/6)."""
+    return model([node("HardSwish", ["x"], ["a"], "hswish"),
+                  node("HardSigmoid", ["a"], ["y"], "hsig", alpha=1.0 / 6, beta=0.5)],
+                 [value("x", [1, 2, 3, 3])], [value("y", None)], opset=14)
+
+
+def hard_sigmoid_default():
+    """HardSigmoid with ONNX's default alpha 0.2 (nn.Hardsigmoid's is 1/6)."""
+    return model([node("HardSigmoid", ["x"], ["y"], "hsig_default")],
+                 [value("x", [1, 2, 3, 3])], [value("y", None)])
+
+
+def mul_both_broadcast():
+    """A product whose operands both broadcast: [1, 3, 1, 1] x [1, 1, 3, 1]."""
+    return model([node("GlobalAveragePool", ["x"], ["p"], "pool"),
+                  node("Transpose", ["p"], ["t"], "swap", perm=[0, 2, 1, 3]),
+                  node("Mul", ["p", "t"], ["y"], "outer")],
+                 [value("x", [1, 3, 4, 5])], [value("y", None)])
+
+
 def chain():
     """A chain of layers named like a PyTorch state_dict, for --emit=spec."""
     def named(prefix, *shapes_and_suffixes):

@@ -29,6 +29,8 @@ enum class LayerKind {
   ReLU6,
   Hardtanh,
   LeakyReLU,
+  Hardswish,
+  Hardsigmoid,
   MaxPool,
   AvgPool,
   AdaptiveAvgPool,

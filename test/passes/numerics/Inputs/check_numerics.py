@@ -77,6 +77,10 @@ def build_layer(op, positional, keys):
     if op == "hardtanh":
         return nn.Hardtanh(float(keys.get("min_val", "-1")),
                            float(keys.get("max_val", "1")))
+    if op == "hardswish":
+        return nn.Hardswish()
+    if op == "hardsigmoid":
+        return nn.Hardsigmoid()
     if op == "leaky_relu":
         return nn.LeakyReLU(float(keys.get("negative_slope", "0.01")))
     if op == "dropout":
@@ -191,6 +195,11 @@ class Emitter:
         elif isinstance(layer, nn.LeakyReLU):
             self.lines.append(
                 f"    {y} = nn.leaky_relu {x} slope {layer.negative_slope:.9e} : {ot}")
+        elif isinstance(layer, nn.Hardsigmoid):
+            self.lines.append(
+                f"    {y} = nn.hard_sigmoid {x} alpha {1 / 6:.9e} beta 5.0e-01 : {ot}")
+        elif isinstance(layer, nn.Hardswish):
+            self.lines.append(f"    {y} = nn.hard_swish {x} : {ot}")
         elif isinstance(layer, nn.Dropout):
             self.lines.append(f"    {y} = nn.dropout {x} p {layer.p:.9e} : {ot}")
         elif isinstance(layer, nn.Flatten):

@@ -194,6 +194,34 @@ def NN_LeakyReluOp : NN_Op<"leaky_relu", [Pure, SameOperandsAndResultType]> {
   let hasVerifier = 1;
 }
 
+def NN_HardSigmoidOp : NN_Op<"hard_sigmoid",
+                              [Pure, SameOperandsAndResultType]> {
+  let summary = "Element-wise max(0, min(1, alpha * x + beta)) (nn.Hardsigmoid)";
+  let description = [{
+    ONNX's HardSigmoid (alpha 0.2 and beta 0.5 unless given); PyTorch's
+    nn.Hardsigmoid is `alpha 1/6 beta 0.5`. NaN stays NaN.
+
+    ```mlir
+    %y = nn.hard_sigmoid %x alpha 0.166666672 beta 5.000000e-01 : tensor<1x16x1x1xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input, F32Attr:$alpha, F32Attr:$beta);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = [{
+    $input `alpha` $alpha `beta` $beta attr-dict `:` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def NN_HardSwishOp : NN_UnaryOp<"hard_swish", "nn.Hardswish"> {
+  let description = [{
+    `x * min(max(x + 3, 0), 6) / 6`, PyTorch's formula (ONNX's HardSwish is
+    the same function: `x * hard_sigmoid(x) alpha 1/6 beta 0.5`), the
+    activation of MobileNetV3:
+    `%y = nn.hard_swish %x : tensor<1x16x112x112xf32>`
+  }];
+}
+
 def NN_DropoutOp : NN_Op<"dropout", [Pure, SameOperandsAndResultType]> {
   let summary = "Dropout (nn.Dropout): the identity at inference";
   let description = [{
@@ -421,6 +449,27 @@ def NN_AddOp : NN_Op<"add", [Pure, Commutative, SameOperandsAndResultType]> {
   let arguments = (ins NN_Tensor:$lhs, NN_Tensor:$rhs);
   let results = (outs NN_Tensor:$result);
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($result)";
+}
+
+def NN_MulOp : NN_Op<"mul", [Pure, AllTypesMatch<["lhs", "result"]>]> {
+  let summary = "Element-wise product, the right operand broadcast (x * s)";
+  let description = [{
+    Multiplies two activations: of one shape (SiLU's x * sigmoid(x)), or
+    with `rhs` of size 1 along some dimensions, read again along them (a
+    squeeze-and-excitation block scaling [N, C, H, W] channels by its
+    [N, C, 1, 1] weights). Only the right operand broadcasts; the result
+    has the left operand's type.
+
+    ```mlir
+    %y = nn.mul %x, %s : tensor<1x16x56x56xf32>, tensor<1x16x1x1xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$lhs, NN_Tensor:$rhs);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs)
+  }];
+  let hasVerifier = 1;
 }
 
 def NN_ConcatOp : NN_Op<"concat", [Pure]> {
