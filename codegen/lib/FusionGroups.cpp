@@ -112,6 +112,35 @@ bool isClampWith(linalg::GenericOp generic, float lo, float hi) {
   return value == generic.getRegion().front().getArgument(0);
 }
 
+/// Whether `generic` is element-wise x * min(max(x + 3, 0), 6) / 6 on its
+/// one input, in that order of operations (nn.hard_swish's lowering).
+bool isHardSwish(linalg::GenericOp generic) {
+  // Walks back from the yielded value: (x * clamp(x + 3, 0, 6)) / 6.
+  Value value = elementwiseResult(generic, 5);
+  if (!value)
+    return false;
+  Value x = generic.getRegion().front().getArgument(0);
+  auto isConstant = [](Value v, float expected) {
+    APFloat constant(0.0f);
+    return matchPattern(v, m_ConstantFloat(&constant)) &&
+           constant.bitwiseIsEqual(APFloat(expected));
+  };
+  auto div = value.getDefiningOp<arith::DivFOp>();
+  if (!div || !isConstant(div.getRhs(), 6.0f))
+    return false;
+  auto mul = div.getLhs().getDefiningOp<arith::MulFOp>();
+  if (!mul || mul.getLhs() != x)
+    return false;
+  auto min = mul.getRhs().getDefiningOp<arith::MinimumFOp>();
+  if (!min || !isConstant(min.getRhs(), 6.0f))
+    return false;
+  auto max = min.getLhs().getDefiningOp<arith::MaximumFOp>();
+  if (!max || !isConstant(max.getRhs(), 0.0f))
+    return false;
+  auto add = max.getLhs().getDefiningOp<arith::AddFOp>();
+  return add && add.getLhs() == x && isConstant(add.getRhs(), 3.0f);
+}
+
 /// Whether `values` (a strides or dilations attribute) holds exactly
 /// `expected`.
 bool hasValues(DenseIntElementsAttr values, ArrayRef<int64_t> expected) {
@@ -170,18 +199,25 @@ FailureOr<FusionGroup> matchFusionGroup(linalg::LinalgOp anchor) {
   // ReLU is the clamp to [0, +inf): max(x, 0) alone.
   if (epilogue.get("relu"))
     group.activation =
-        nn::Activation{0.0, std::numeric_limits<double>::infinity()};
+        nn::Activation::clamp(0.0, std::numeric_limits<double>::infinity());
   else if (auto bounds = epilogue.getAs<DenseF32ArrayAttr>("clamp")) {
     if (bounds.size() != 2)
       return failure();
-    group.activation = nn::Activation{bounds[0], bounds[1]};
+    group.activation = nn::Activation::clamp(bounds[0], bounds[1]);
+  } else if (epilogue.get("hardswish")) {
+    // Not monotonic: it must come after any max, never before.
+    if (epilogue.get("pool"))
+      return failure();
+    group.activation = nn::Activation::hardSwish();
   }
   if (group.activation) {
-    linalg::GenericOp clamp = findElementwiseReader(group.ops, current);
-    if (!clamp ||
-        !isClampWith(clamp, group.activation->lo, group.activation->hi))
+    linalg::GenericOp activation = findElementwiseReader(group.ops, current);
+    if (!activation || !(group.activation->isClamp()
+                             ? isClampWith(activation, group.activation->lo,
+                                           group.activation->hi)
+                             : isHardSwish(activation)))
       return failure();
-    current = clamp.getDpsInitOperand(0)->get();
+    current = activation.getDpsInitOperand(0)->get();
     ++expected;
   }
 

@@ -280,6 +280,16 @@ Value applyActivation(ImplicitLocOpBuilder &b, Value value,
                                        SplatElementsAttr::get(type, f32));
     return arith::ConstantOp::create(b, f32);
   };
+  if (!group.activation->isClamp()) {
+    // Hard swish, in the order of operations of its generic.
+    Value gate = arith::MinimumFOp::create(
+        b,
+        arith::MaximumFOp::create(
+            b, arith::AddFOp::create(b, value, constant(3.0)), constant(0.0)),
+        constant(6.0));
+    return arith::DivFOp::create(b, arith::MulFOp::create(b, value, gate),
+                                 constant(6.0));
+  }
   // maximumf and minimumf propagate NaN, as the generics do.
   if (!std::isinf(group.activation->lo))
     value = arith::MaximumFOp::create(b, value, constant(group.activation->lo));

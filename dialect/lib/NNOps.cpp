@@ -179,9 +179,9 @@ LogicalResult FusedConv2DOp::verify() {
                         getPadding(), getDilation(), getGroups());
   if (failed(shape))
     return failure();
+  if (int(getRelu()) + int(getClamp().has_value()) + int(getHardswish()) > 1)
+    return emitOpError() << "has more than one of relu, clamp and hardswish";
   if (std::optional<ArrayRef<float>> clamp = getClamp()) {
-    if (getRelu())
-      return emitOpError() << "has both relu and clamp";
     // Finite: MLIR prints an infinite array element as INF, which it cannot
     // read back (kiln-fuse leaves clamps with an infinite bound unfused).
     if (clamp->size() != 2 || !std::isfinite((*clamp)[0]) ||
@@ -194,6 +194,9 @@ LogicalResult FusedConv2DOp::verify() {
       return emitOpError() << "has a pool kernel or stride but no pool kind";
     return verifyResultShape(op, *shape);
   }
+  if (getHardswish())
+    return emitOpError() << "has a pool after hardswish, which does not "
+                            "commute with it";
   if (*pool != "max" && *pool != "avg")
     return emitOpError() << "pool must be \"max\" or \"avg\", found \"" << *pool
                          << "\"";
@@ -216,9 +219,11 @@ LogicalResult FusedConv2DOp::verify() {
 
 std::optional<Activation> FusedConv2DOp::getActivation() {
   if (getRelu())
-    return Activation{0.0, std::numeric_limits<double>::infinity()};
+    return Activation::clamp(0.0, std::numeric_limits<double>::infinity());
   if (std::optional<ArrayRef<float>> clamp = getClamp())
-    return Activation{(*clamp)[0], (*clamp)[1]};
+    return Activation::clamp((*clamp)[0], (*clamp)[1]);
+  if (getHardswish())
+    return Activation::hardSwish();
   return std::nullopt;
 }
 

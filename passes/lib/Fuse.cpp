@@ -31,6 +31,7 @@ struct FusedConvParts {
   IntegerAttr groups;
   bool relu = false;
   DenseF32ArrayAttr clamp;
+  bool hardswish = false;
   StringAttr pool;
   DenseI64ArrayAttr poolKernel, poolStride;
 };
@@ -49,12 +50,13 @@ std::optional<FusedConvParts> getConvParts(Value value) {
     return parts;
   }
   if (auto fused = value.getDefiningOp<nn::FusedConv2DOp>()) {
-    parts = {fused.getInput(),          fused.getWeight(),
-             fused.getBias(),           fused.getStrideAttr(),
-             fused.getPaddingAttr(),    fused.getDilationAttr(),
-             fused.getGroupsAttr(),     fused.getRelu(),
-             fused.getClampAttr(),      fused.getPoolAttr(),
-             fused.getPoolKernelAttr(), fused.getPoolStrideAttr()};
+    parts = {fused.getInput(),         fused.getWeight(),
+             fused.getBias(),          fused.getStrideAttr(),
+             fused.getPaddingAttr(),   fused.getDilationAttr(),
+             fused.getGroupsAttr(),    fused.getRelu(),
+             fused.getClampAttr(),     fused.getHardswish(),
+             fused.getPoolAttr(),      fused.getPoolKernelAttr(),
+             fused.getPoolStrideAttr()};
     return parts;
   }
   return std::nullopt;
@@ -67,7 +69,8 @@ void replaceWithFusedConv(PatternRewriter &rewriter, Operation *root,
   auto fused = nn::FusedConv2DOp::create(
       rewriter, loc, root->getResult(0).getType(), parts.input, parts.weight,
       parts.bias, parts.stride, parts.padding, parts.dilation, parts.groups,
-      parts.relu ? rewriter.getUnitAttr() : UnitAttr(), parts.clamp, parts.pool,
+      parts.relu ? rewriter.getUnitAttr() : UnitAttr(), parts.clamp,
+      parts.hardswish ? rewriter.getUnitAttr() : UnitAttr(), parts.pool,
       parts.poolKernel, parts.poolStride);
   rewriter.replaceOp(root, fused.getResult());
   rewriter.eraseOp(producer);
@@ -93,9 +96,21 @@ LogicalResult setActivation(nn::ClampOp clamp, FusedConvParts &parts,
   return success();
 }
 
-/// relu(conv) or clamp(conv) -> fused_conv2d relu / clamp; the same after a
-/// fused max pool without an activation (both are monotonic, so they
-/// commute with a max: max(relu(x)) == relu(max(x))).
+/// Records a hard swish on the fused op's parts. It is not monotonic, so
+/// unlike the others it does not commute with a max pool fused before it.
+LogicalResult setActivation(nn::HardSwishOp hardSwish, FusedConvParts &parts,
+                            PatternRewriter &rewriter) {
+  if (parts.pool)
+    return rewriter.notifyMatchFailure(
+        hardSwish, "hard swish does not commute with pooling");
+  parts.hardswish = true;
+  return success();
+}
+
+/// relu(conv), clamp(conv) or hard_swish(conv) -> fused_conv2d relu / clamp
+/// / hardswish; ReLU and clamp also after a fused max pool without an
+/// activation (they are monotonic, so they commute with a max:
+/// max(relu(x)) == relu(max(x))).
 template <typename ActivationOp>
 struct FuseActivationIntoConv : OpRewritePattern<ActivationOp> {
   using OpRewritePattern<ActivationOp>::OpRewritePattern;
@@ -103,7 +118,7 @@ struct FuseActivationIntoConv : OpRewritePattern<ActivationOp> {
   LogicalResult matchAndRewrite(ActivationOp activation,
                                 PatternRewriter &rewriter) const override {
     std::optional<FusedConvParts> parts = getConvParts(activation.getInput());
-    if (!parts || parts->relu || parts->clamp)
+    if (!parts || parts->relu || parts->clamp || parts->hardswish)
       return rewriter.notifyMatchFailure(activation,
                                          "no single-use convolution");
     if (parts->pool && parts->pool.getValue() != "max")
@@ -128,6 +143,9 @@ template <typename PoolOp> struct FusePoolIntoConv : OpRewritePattern<PoolOp> {
     std::optional<FusedConvParts> parts = getConvParts(pool.getInput());
     if (!parts || parts->pool)
       return rewriter.notifyMatchFailure(pool, "no single-use convolution");
+    if (parts->hardswish)
+      return rewriter.notifyMatchFailure(
+          pool, "hard swish does not commute with pooling");
     if (llvm::any_of(pool.getPadding(), [](int64_t p) { return p != 0; }))
       return rewriter.notifyMatchFailure(pool, "padded pools are not fused");
     if constexpr (std::is_same_v<PoolOp, nn::MaxPool2DOp>)
@@ -184,7 +202,8 @@ struct FusePass : kiln::impl::FusePassBase<FusePass> {
 void kiln::populateFusionPatterns(RewritePatternSet &patterns) {
   MLIRContext *context = patterns.getContext();
   patterns.add<FuseActivationIntoConv<nn::ReluOp>,
-               FuseActivationIntoConv<nn::ClampOp>, FuseReluIntoLinear>(
+               FuseActivationIntoConv<nn::ClampOp>,
+               FuseActivationIntoConv<nn::HardSwishOp>, FuseReluIntoLinear>(
       context);
   patterns.add<FusePoolIntoConv<nn::MaxPool2DOp>>(context, "max");
   patterns.add<FusePoolIntoConv<nn::AvgPool2DOp>>(context, "avg");

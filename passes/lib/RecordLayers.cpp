@@ -61,6 +61,8 @@ std::pair<std::string, int64_t> describe(Operation *op) {
       name += "+relu";
     else if (fused.getClamp())
       name += "+clamp";
+    else if (fused.getHardswish())
+      name += "+hard_swish";
     if (std::optional<StringRef> pool = fused.getPool()) {
       name += "+" + pool->str() + "_pool2d";
       int64_t poolFlops =

@@ -430,6 +430,74 @@ func.func @fused_clamp_disagrees(%in: memref<1x3x10x10xf32>, %w: memref<8x3x3x3x
 
 // -----
 
+// Tests that a fused convolution + hard swish applies it in registers
+// before the store, in its generic's order: (x * min(max(x + 3, 0), 6)) / 6;
+// the generic is gone.
+// CHECK-LABEL: func.func @fused_conv_hardswish
+// CHECK-SAME: %[[OUT:[^:]*]]: memref<1x8x8x8xf32>)
+// CHECK-NOT: linalg.
+// CHECK: vector.fma
+// CHECK: %[[X3:.*]] = arith.addf %[[X:.*]], %{{.*}} : vector<16xf32>
+// CHECK: %[[LO:.*]] = arith.maximumf %[[X3]], %{{.*}} : vector<16xf32>
+// CHECK: %[[GATE:.*]] = arith.minimumf %[[LO]], %{{.*}} : vector<16xf32>
+// CHECK: %[[P:.*]] = arith.mulf %[[X]], %[[GATE]] : vector<16xf32>
+// CHECK: %[[Y:.*]] = arith.divf %[[P]], %{{.*}} : vector<16xf32>
+// CHECK: vector.maskedstore %[[OUT]][{{.*}}], %{{.*}}, %[[Y]]
+// CHECK-NOT: linalg.
+// CHECK: return
+#map = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func @fused_conv_hardswish(%in: memref<1x3x10x10xf32>, %w: memref<8x3x3x3xf32>,
+                                %b: memref<8xf32>, %out: memref<1x8x8x8xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %three = arith.constant 3.0 : f32
+  %six = arith.constant 6.0 : f32
+  linalg.broadcast ins(%b : memref<8xf32>) outs(%out : memref<1x8x8x8xf32>) dimensions = [0, 2, 3] {kiln.fusion_group = 0 : i64}
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, kiln.epilogue = {hardswish}, kiln.fusion_group = 0 : i64, strides = dense<1> : tensor<2xi64>}
+    ins(%in, %w : memref<1x3x10x10xf32>, memref<8x3x3x3xf32>) outs(%out : memref<1x8x8x8xf32>)
+  linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%out : memref<1x8x8x8xf32>) outs(%out : memref<1x8x8x8xf32>) attrs = {kiln.fusion_group = 0 : i64} {
+  ^bb0(%x: f32, %o: f32):
+    %s = arith.addf %x, %three : f32
+    %lo = arith.maximumf %s, %zero : f32
+    %gate = arith.minimumf %lo, %six : f32
+    %p = arith.mulf %x, %gate : f32
+    %y = arith.divf %p, %six : f32
+    linalg.yield %y : f32
+  }
+  return
+}
+
+// -----
+
+// Tests that a group whose generic is not the hard swish the epilogue says
+// (here x * relu6(x + 3) * 6) runs as its ops.
+// CHECK-LABEL: func.func @fused_hardswish_disagrees
+// CHECK: linalg.generic
+// CHECK: arith.mulf
+#map = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func @fused_hardswish_disagrees(%in: memref<1x3x10x10xf32>, %w: memref<8x3x3x3xf32>,
+                                     %b: memref<8xf32>, %out: memref<1x8x8x8xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %three = arith.constant 3.0 : f32
+  %six = arith.constant 6.0 : f32
+  linalg.broadcast ins(%b : memref<8xf32>) outs(%out : memref<1x8x8x8xf32>) dimensions = [0, 2, 3] {kiln.fusion_group = 0 : i64}
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, kiln.epilogue = {hardswish}, kiln.fusion_group = 0 : i64, strides = dense<1> : tensor<2xi64>}
+    ins(%in, %w : memref<1x3x10x10xf32>, memref<8x3x3x3xf32>) outs(%out : memref<1x8x8x8xf32>)
+  linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%out : memref<1x8x8x8xf32>) outs(%out : memref<1x8x8x8xf32>) attrs = {kiln.fusion_group = 0 : i64} {
+  ^bb0(%x: f32, %o: f32):
+    %s = arith.addf %x, %three : f32
+    %lo = arith.maximumf %s, %zero : f32
+    %gate = arith.minimumf %lo, %six : f32
+    %p = arith.mulf %x, %gate : f32
+    %y = arith.mulf %p, %six : f32
+    linalg.yield %y : f32
+  }
+  return
+}
+
+// -----
+
 // Tests that a fused linear + ReLU group becomes the linear kernel, which
 // starts each sum from the bias buffer and applies ReLU before storing; the
 // broadcast and the ReLU generic are gone.

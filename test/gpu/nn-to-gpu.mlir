@@ -658,6 +658,37 @@ func.func @forward(%x: tensor<2x4x3x3xf32>) -> tensor<2x4x3x3xf32> {
 
 // -----
 
+// Tests that a convolution takes the hard swish that is its only user, as a
+// fused convolution's is taken: x * min(max(x + 3, 0), 6) / 6 after the
+// bias, in one kernel; and that a max pool after a hard swish (which does
+// not commute with it) stays a kernel of its own.
+// CHECK-LABEL: module attributes {gpu.container_module, kiln.input_shape = array<i64: 1, 4, 10, 10>
+// CHECK: gpu.launch_func @kiln_kernels::@conv2d_0
+// CHECK: gpu.launch_func @kiln_kernels::@conv2d_1
+// CHECK: gpu.launch_func @kiln_kernels::@conv2d_2
+// CHECK: gpu.launch_func @kiln_kernels::@max_pool2d_3
+// CHECK-NOT: gpu.launch_func
+// CHECK-COUNT-3: gpu.func @conv2d_{{[0-2]}}(
+// CHECK: %[[V:.*]] = arith.addf %{{.*}}, %{{.*}} : f32
+// CHECK-NEXT: %[[S:.*]] = arith.addf %[[V]], %{{.*}} : f32
+// CHECK-NEXT: %[[LO:.*]] = arith.maximumf %[[S]], %{{.*}} : f32
+// CHECK-NEXT: %[[GATE:.*]] = arith.minimumf %[[LO]], %{{.*}} : f32
+// CHECK-NEXT: %[[P:.*]] = arith.mulf %[[V]], %[[GATE]] : f32
+// CHECK-NEXT: arith.divf %[[P]], %{{.*}} : f32
+func.func @forward(%x: tensor<1x4x10x10xf32>) -> tensor<1x4x5x5xf32> {
+  %w = arith.constant dense<0.125> : tensor<4x4x3x3xf32>
+  %b = arith.constant dense<0.5> : tensor<4xf32>
+  %0 = nn.conv2d %x, %w, %b stride [1, 1] padding [1, 1, 1, 1] dilation [1, 1] groups 1 : (tensor<1x4x10x10xf32>, tensor<4x4x3x3xf32>, tensor<4xf32>) -> tensor<1x4x10x10xf32>
+  %1 = nn.hard_swish %0 : tensor<1x4x10x10xf32>
+  %2 = nn.fused_conv2d %1, %w, %b stride [1, 1] padding [1, 1, 1, 1] dilation [1, 1] groups 1 hardswish : (tensor<1x4x10x10xf32>, tensor<4x4x3x3xf32>, tensor<4xf32>) -> tensor<1x4x10x10xf32>
+  %3 = nn.conv2d %2, %w, %b stride [1, 1] padding [1, 1, 1, 1] dilation [1, 1] groups 1 : (tensor<1x4x10x10xf32>, tensor<4x4x3x3xf32>, tensor<4xf32>) -> tensor<1x4x10x10xf32>
+  %4 = nn.hard_swish %3 : tensor<1x4x10x10xf32>
+  %5 = nn.max_pool2d %4 kernel [2, 2] stride [2, 2] padding [0, 0, 0, 0] : (tensor<1x4x10x10xf32>) -> tensor<1x4x5x5xf32>
+  return %5 : tensor<1x4x5x5xf32>
+}
+
+// -----
+
 // Tests that a convolution takes the clamp (ReLU6) that is its only user:
 // one kernel, whose epilogue clamps after the bias; and that a fused
 // convolution's clamp is applied the same way.

@@ -455,6 +455,28 @@ func.func @fused_conv_relu6(%x: tensor<1x3x10x10xf32>, %w: tensor<4x3x3x3xf32>,
 
 // -----
 
+// Tests that a fused conv + hard swish lowers to the hard swish generic in
+// the group, the convolution's epilogue saying `hardswish`.
+// CHECK-LABEL: func.func @fused_conv_hardswish
+// CHECK: %[[INIT:.*]] = linalg.broadcast {{.*}} {kiln.fusion_group = [[G:[0-9]+]] : i64}
+// CHECK: %[[C:.*]] = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, kiln.epilogue = {hardswish}, kiln.fusion_group = [[G]] : i64, strides = dense<1> : tensor<2xi64>}
+// CHECK: %[[R:.*]] = linalg.generic {{.*}} ins(%[[C]] : tensor<1x4x8x8xf32>) {{.*}} attrs = {kiln.fusion_group = [[G]] : i64}
+// CHECK: arith.addf
+// CHECK: arith.maximumf
+// CHECK: arith.minimumf
+// CHECK: arith.mulf
+// CHECK: arith.divf
+// CHECK: return %[[R]]
+func.func @fused_conv_hardswish(%x: tensor<1x3x10x10xf32>, %w: tensor<4x3x3x3xf32>,
+                                %b: tensor<4xf32>) -> tensor<1x4x8x8xf32> {
+  %0 = nn.fused_conv2d %x, %w, %b stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1
+         hardswish
+         : (tensor<1x3x10x10xf32>, tensor<4x3x3x3xf32>, tensor<4xf32>) -> tensor<1x4x8x8xf32>
+  return %0 : tensor<1x4x8x8xf32>
+}
+
+// -----
+
 // Tests that a fused conv without bias or ReLU, with a padded input and an
 // average pool, marks the zero fill of the convolution's output, the
 // pooling's fill, the sum pooling and the division by the window size as

@@ -300,3 +300,37 @@ func.func @clamp_after_pools(%x: tensor<1x3x10x10xf32>, %w: tensor<3x3x3x3xf32>)
   %10 = nn.clamp %9 min -1.0 max 0x7F800000 : tensor<1x3x8x8xf32>
   return %2, %5, %8, %10 : tensor<1x3x4x4xf32>, tensor<1x3x4x4xf32>, tensor<1x3x8x8xf32>, tensor<1x3x8x8xf32>
 }
+
+// -----
+
+// Tests that a hard swish of a single-use convolution fuses as `hardswish`
+// (also into a depthwise one), but not after a fused max pool (it is not
+// monotonic: max(hs(x)) != hs(max(x))), and that no pool joins a fused op
+// that has it.
+// CHECK-LABEL: func.func @hard_swish
+// CHECK: nn.fused_conv2d {{.*}} groups 1 hardswish : (tensor<1x3x10x10xf32>, tensor<3x3x3x3xf32>) -> tensor<1x3x8x8xf32>
+// CHECK: nn.fused_conv2d {{.*}} groups 3 hardswish :
+// CHECK: %[[POOLED:.*]] = nn.fused_conv2d {{.*}} groups 1 pool "max"
+// CHECK-NEXT: nn.hard_swish %[[POOLED]]
+// CHECK: %[[HS:.*]] = nn.fused_conv2d {{.*}} groups 1 hardswish :
+// CHECK-NEXT: nn.max_pool2d %[[HS]]
+func.func @hard_swish(%x: tensor<1x3x10x10xf32>, %w: tensor<3x3x3x3xf32>, %dw: tensor<3x1x3x3xf32>)
+    -> (tensor<1x3x8x8xf32>, tensor<1x3x8x8xf32>, tensor<1x3x4x4xf32>, tensor<1x3x4x4xf32>) {
+  %0 = nn.conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1
+         : (tensor<1x3x10x10xf32>, tensor<3x3x3x3xf32>) -> tensor<1x3x8x8xf32>
+  %1 = nn.hard_swish %0 : tensor<1x3x8x8xf32>
+  %2 = nn.conv2d %x, %dw stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 3
+         : (tensor<1x3x10x10xf32>, tensor<3x1x3x3xf32>) -> tensor<1x3x8x8xf32>
+  %3 = nn.hard_swish %2 : tensor<1x3x8x8xf32>
+  %4 = nn.conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1
+         : (tensor<1x3x10x10xf32>, tensor<3x3x3x3xf32>) -> tensor<1x3x8x8xf32>
+  %5 = nn.max_pool2d %4 kernel [2, 2] stride [2, 2] padding [0, 0, 0, 0]
+         : (tensor<1x3x8x8xf32>) -> tensor<1x3x4x4xf32>
+  %6 = nn.hard_swish %5 : tensor<1x3x4x4xf32>
+  %7 = nn.conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1
+         : (tensor<1x3x10x10xf32>, tensor<3x3x3x3xf32>) -> tensor<1x3x8x8xf32>
+  %8 = nn.hard_swish %7 : tensor<1x3x8x8xf32>
+  %9 = nn.max_pool2d %8 kernel [2, 2] stride [2, 2] padding [0, 0, 0, 0]
+         : (tensor<1x3x8x8xf32>) -> tensor<1x3x4x4xf32>
+  return %1, %3, %6, %9 : tensor<1x3x8x8xf32>, tensor<1x3x8x8xf32>, tensor<1x3x4x4xf32>, tensor<1x3x4x4xf32>
+}

@@ -177,6 +177,11 @@ Value convEpilogue(KernelBuilder &k, const ConvParams &p, Value sum,
   Value v = k.addF(sum, bias);
   if (!p.activation)
     return v;
+  if (!p.activation->isClamp()) {
+    // Hard swish, as nn.hard_swish computes it.
+    Value gate = k.minF(k.maxF(k.addF(v, k.f32(3.0)), k.f32(0.0)), k.f32(6.0));
+    return k.divF(k.mulF(v, gate), k.f32(6.0));
+  }
   // An infinite bound (an ONNX Clip without it) clamps nothing.
   if (!std::isinf(p.activation->lo))
     v = k.maxF(v, k.f32(p.activation->lo));

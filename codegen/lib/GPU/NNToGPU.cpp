@@ -278,21 +278,30 @@ LogicalResult Lowering::lowerConv(nn::Conv2DOp op) {
   // Fuse the ReLU and a pool whose windows tile the conv output exactly.
   Value last = op.getResult();
   if (auto relu = dyn_cast_or_null<nn::ReluOp>(soleUser(last))) {
-    p.activation = nn::Activation{0.0, std::numeric_limits<double>::infinity()};
+    p.activation =
+        nn::Activation::clamp(0.0, std::numeric_limits<double>::infinity());
     fused.insert(relu);
     last = relu.getResult();
   } else if (auto clamp = dyn_cast_or_null<nn::ClampOp>(soleUser(last))) {
-    p.activation = nn::Activation{clamp.getMinAttr().getValueAsDouble(),
-                                  clamp.getMaxAttr().getValueAsDouble()};
+    p.activation = nn::Activation::clamp(clamp.getMinAttr().getValueAsDouble(),
+                                         clamp.getMaxAttr().getValueAsDouble());
     fused.insert(clamp);
     last = clamp.getResult();
+  } else if (auto hardSwish =
+                 dyn_cast_or_null<nn::HardSwishOp>(soleUser(last))) {
+    p.activation = nn::Activation::hardSwish();
+    fused.insert(hardSwish);
+    last = hardSwish.getResult();
   }
   auto fusablePool = [&](auto pool) {
     return llvm::all_of(pool.getPadding(), [](int64_t v) { return v == 0; }) &&
            tilesOutput(p, pool.getKernel(), pool.getStride(),
                        cast<RankedTensorType>(pool.getType()).getShape());
   };
-  Operation *next = soleUser(last);
+  // Hard swish is not monotonic: a pool after it stays a kernel of its own,
+  // as kiln-fuse leaves it.
+  Operation *next =
+      p.activation && !p.activation->isClamp() ? nullptr : soleUser(last);
   if (auto pool = dyn_cast_or_null<nn::MaxPool2DOp>(next);
       pool && fusablePool(pool)) {
     p.pool = PoolKind::Max;

@@ -212,6 +212,13 @@ Value kiln::createRelu(OpBuilder &b, Location loc, Value x) {
                            });
 }
 
+Value kiln::createHardSwish(OpBuilder &b, Location loc, Value x) {
+  return createElementwise(b, loc, x,
+                           [](OpBuilder &b, Location loc, ValueRange args) {
+                             return hardSwish(b, loc, args[0]);
+                           });
+}
+
 Value kiln::createClamp(OpBuilder &b, Location loc, Value x, double lo,
                         double hi) {
   return createElementwise(b, loc, x,

@@ -80,6 +80,11 @@ struct FusedConv2DLowering : OpConversionPattern<nn::FusedConv2DOp> {
       result = createClamp(rewriter, loc, result, (*clamp)[0], (*clamp)[1]);
       epilogue.push_back(rewriter.getNamedAttr("clamp", op.getClampAttr()));
     }
+    if (op.getHardswish()) {
+      result = createHardSwish(rewriter, loc, result);
+      epilogue.push_back(
+          rewriter.getNamedAttr("hardswish", rewriter.getUnitAttr()));
+    }
     if (std::optional<StringRef> pool = op.getPool()) {
       ArrayRef<int64_t> kernel = *op.getPoolKernel(),
                         stride = *op.getPoolStride();

@@ -44,6 +44,10 @@ mlir::Value createRelu(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x);
 /// is left out), as nn.clamp lowers.
 mlir::Value createClamp(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
                         double lo, double hi);
+/// The element-wise generic computing x * min(max(x + 3, 0), 6) / 6, as
+/// nn.hard_swish lowers.
+mlir::Value createHardSwish(mlir::OpBuilder &b, mlir::Location loc,
+                            mlir::Value x);
 /// nn.max_pool2d / nn.avg_pool2d semantics (padding [t, l, b, r]).
 mlir::Value createMaxPool2D(mlir::OpBuilder &b, mlir::Location loc,
                             mlir::Value input, llvm::ArrayRef<int64_t> kernel,

@@ -68,17 +68,19 @@ def NN_LinearOp : NN_Op<"linear", [Pure]> {
 //===----------------------------------------------------------------------===//
 
 def NN_FusedConv2DOp : NN_Op<"fused_conv2d", [Pure]> {
-  let summary = "Convolution + bias, then optionally ReLU or a clamp and a pooling";
+  let summary = "Convolution + bias, then optionally an activation and a pooling";
   let description = [{
     One op for a conv2d whose result feeds only a ReLU (or an nn.clamp)
     and/or a max or average pooling without padding: the kernels compute the
     pooling from tiles of the convolution instead of writing the full
     convolution out and reading it back. The convolution attributes are
     nn.conv2d's; `relu` applies max(x, 0) to the convolution, `clamp [lo,
-    hi]` min(max(x, lo), hi) (ReLU6: [0, 6]); `pool` ("max" or "avg"),
-    `pool_kernel` and `pool_stride` describe the pooling that follows (no
-    padding; windows that run past the convolution's output are not
-    allowed, as with ceil_mode off).
+    hi]` min(max(x, lo), hi) (ReLU6: [0, 6]), `hardswish` nn.hard_swish's
+    x * min(max(x + 3, 0), 6) / 6 (at most one of the three); `pool` ("max"
+    or "avg"), `pool_kernel` and `pool_stride` describe the pooling that
+    follows (no padding; windows that run past the convolution's output are
+    not allowed, as with ceil_mode off; not after hardswish, which does not
+    commute with a max).
 
     ```mlir
     %y = nn.fused_conv2d %x, %w, %b stride [1, 1] padding [2, 2, 2, 2]
@@ -93,6 +95,7 @@ def NN_FusedConv2DOp : NN_Op<"fused_conv2d", [Pure]> {
                        DenseI64ArrayAttr:$dilation, I64Attr:$groups,
                        UnitAttr:$relu,
                        OptionalAttr<DenseF32ArrayAttr>:$clamp,
+                       UnitAttr:$hardswish,
                        OptionalAttr<StrAttr>:$pool,
                        OptionalAttr<DenseI64ArrayAttr>:$pool_kernel,
                        OptionalAttr<DenseI64ArrayAttr>:$pool_stride);
@@ -100,14 +103,14 @@ def NN_FusedConv2DOp : NN_Op<"fused_conv2d", [Pure]> {
   let assemblyFormat = [{
     $input `,` $weight (`,` $bias^)? `stride` $stride `padding` $padding
     `dilation` $dilation `groups` $groups (`relu` $relu^)?
-    (`clamp` $clamp^)?
+    (`clamp` $clamp^)? (`hardswish` $hardswish^)?
     (`pool` $pool^ `kernel` $pool_kernel `stride` $pool_stride)?
     attr-dict `:` functional-type(operands, results)
   }];
   let extraClassDeclaration = [{
     /// The shape of the convolution's result, before any pooling.
     ::llvm::SmallVector<int64_t, 4> getConvolutionShape();
-    /// The ReLU or clamp applied to the convolution, if any.
+    /// The ReLU, clamp or hard swish applied to the convolution, if any.
     std::optional<::kiln::nn::Activation> getActivation();
   }];
   let hasVerifier = 1;
