@@ -144,7 +144,7 @@ denseOperands(mlir::linalg::LinalgOp op, mlir::PatternRewriter &rewriter);
 mlir::Value fusedStart(mlir::ImplicitLocOpBuilder &b, const FusionGroup &group,
                        mlir::Value channel, mlir::VectorType type);
 
-/// `value` (an f32 or a vector of them) through the group's ReLU or clamp,
+/// `value` (an f32 or a vector of them) through the group's activation,
 /// as the unfused generic computes it; `value` itself without one.
 mlir::Value applyActivation(mlir::ImplicitLocOpBuilder &b, mlir::Value value,
                             const FusionGroup &group);

@@ -717,6 +717,18 @@ struct DepthwiseConvKernel
   KernelShape shape;
 };
 
+struct PlaneSumKernel : public OpRewritePattern<linalg::PoolingNchwSumOp> {
+  PlaneSumKernel(MLIRContext *context, KernelShape shape)
+      : OpRewritePattern(context), shape(shape) {}
+
+  LogicalResult matchAndRewrite(linalg::PoolingNchwSumOp op,
+                                PatternRewriter &rewriter) const override {
+    return lowerPlaneSum(op, rewriter, shape);
+  }
+
+  KernelShape shape;
+};
+
 struct LowerToMicroKernelsPass
     : public kiln::impl::LowerToMicroKernelsPassBase<LowerToMicroKernelsPass> {
   using LowerToMicroKernelsPassBase::LowerToMicroKernelsPassBase;
@@ -744,8 +756,8 @@ struct LowerToMicroKernelsPass
       return signalPassFailure();
     }
     RewritePatternSet patterns(&getContext());
-    patterns.add<ConvKernel, DepthwiseConvKernel, LinearKernel>(&getContext(),
-                                                                shape);
+    patterns.add<ConvKernel, DepthwiseConvKernel, LinearKernel, PlaneSumKernel>(
+        &getContext(), shape);
     // Every match replaces its op by loops that no pattern matches again.
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();

@@ -85,6 +85,13 @@ mlir::LogicalResult lowerDepthwiseConv(mlir::linalg::Conv2DNgchwGfchwOp op,
                                        mlir::PatternRewriter &rewriter,
                                        const KernelShape &shape);
 
+/// Replaces a sum pooling whose window is the whole input plane (a global
+/// average pool's) by vector sums over each contiguous plane (PlaneSum.cpp);
+/// fails, changing nothing, for other poolings and for a fused group's.
+mlir::LogicalResult lowerPlaneSum(mlir::linalg::PoolingNchwSumOp op,
+                                  mlir::PatternRewriter &rewriter,
+                                  const KernelShape &shape);
+
 /// Replaces `op` (with its fused group, if intact) by the channel-lane
 /// kernel when its cost model expects it to be faster than the direct
 /// kernel; fails, changing nothing, otherwise.

@@ -404,17 +404,26 @@ static Error checkTarget(llvm::Module &module,
 
 namespace {
 /// Drops LLVM's "loop not vectorized: the optimizer was unable to perform the
-/// requested transformation" warnings: the requests are kiln-annotate-inner-
-/// loops' hints (vectorize this loop if you can), not a user's pragmas, and
-/// some loops (gathers, libm calls) cannot be vectorized. Everything else
-/// goes to the previous handler.
+/// requested transformation" warnings, and the analysis remarks saying why
+/// ("value that could not be identified as reduction is used outside the
+/// loop"), which LLVM prints for every loop whose vectorization was forced:
+/// the requests are kiln-annotate-inner-loops' hints (vectorize this loop if
+/// you can), not a user's pragmas, and some loops (gathers, libm calls)
+/// cannot be vectorized. Everything else goes to the previous handler.
 class DropMissedTransformations : public llvm::DiagnosticHandler {
 public:
   explicit DropMissedTransformations(llvm::DiagnosticHandler *next)
       : next(next) {}
   bool handleDiagnostics(const llvm::DiagnosticInfo &info) override {
-    if (info.getKind() == llvm::DK_OptimizationFailure)
+    switch (info.getKind()) {
+    case llvm::DK_OptimizationFailure:
+    case llvm::DK_OptimizationRemarkAnalysis:
+    case llvm::DK_OptimizationRemarkAnalysisFPCommute:
+    case llvm::DK_OptimizationRemarkAnalysisAliasing:
       return true;
+    default:
+      break;
+    }
     return next ? next->handleDiagnostics(info) : false;
   }
 

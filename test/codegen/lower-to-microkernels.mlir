@@ -1130,3 +1130,41 @@ func.func @conv1x1_short_rows(%in: memref<1x32x7x7xf32>, %w: memref<16x32x1x1xf3
     ins(%in, %w : memref<1x32x7x7xf32>, memref<16x32x1x1xf32>) outs(%out : memref<1x16x7x7xf32>)
   return
 }
+
+// -----
+
+// Tests that a sum pooling over whole planes (a global average pool) sums
+// each contiguous plane with vectors: four chains of 16 lanes (one round
+// covers 64 of the 81 elements), one more vector, a masked tail of one,
+// one horizontal reduction added to the output's initial value.
+// CHECK-LABEL: func.func @plane_sum
+// CHECK-SAME: (%[[IN:.*]]: memref<2x3x9x9xf32>, %{{.*}}: memref<9x9xf32>, %[[OUT:.*]]: memref<2x3x1x1xf32>)
+// CHECK-DAG: %[[ROWS:.*]] = memref.collapse_shape %[[IN]] {{\[}}[0, 1], [2, 3]] : memref<2x3x9x9xf32> into memref<6x81xf32>
+// CHECK-DAG: %[[SUMS:.*]] = memref.collapse_shape %[[OUT]] {{\[}}[0, 1, 2, 3]] : memref<2x3x1x1xf32> into memref<6xf32>
+// CHECK: scf.for %[[P:.*]] = %c0 to %c6 step %c1
+// CHECK: %[[CHAINS:.*]]:4 = scf.for %{{.*}} = %c0 to %c64 step %c64 iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK-COUNT-4: vector.load %[[ROWS]]
+// CHECK: vector.load %[[ROWS]][%[[P]], %c64] : memref<6x81xf32>, vector<16xf32>
+// CHECK: %[[MASK:.*]] = vector.create_mask %c1 : vector<16xi1>
+// CHECK: vector.maskedload %[[ROWS]][%[[P]], %c80], %[[MASK]]
+// CHECK: %[[SUM:.*]] = vector.reduction <add>, %{{.*}} : vector<16xf32> into f32
+// CHECK: %[[START:.*]] = memref.load %[[SUMS]][%[[P]]]
+// CHECK: %[[TOTAL:.*]] = arith.addf %[[START]], %[[SUM]] : f32
+// CHECK: memref.store %[[TOTAL]], %[[SUMS]][%[[P]]]
+// CHECK-NOT: linalg.pooling_nchw_sum
+func.func @plane_sum(%in: memref<2x3x9x9xf32>, %win: memref<9x9xf32>, %out: memref<2x3x1x1xf32>) {
+  linalg.pooling_nchw_sum {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%in, %win : memref<2x3x9x9xf32>, memref<9x9xf32>) outs(%out : memref<2x3x1x1xf32>)
+  return
+}
+
+// -----
+
+// Tests that a sum pooling over windows smaller than the plane stays.
+// CHECK-LABEL: func.func @window_sum
+// CHECK: linalg.pooling_nchw_sum
+func.func @window_sum(%in: memref<1x3x8x8xf32>, %win: memref<2x2xf32>, %out: memref<1x3x4x4xf32>) {
+  linalg.pooling_nchw_sum {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+    ins(%in, %win : memref<1x3x8x8xf32>, memref<2x2xf32>) outs(%out : memref<1x3x4x4xf32>)
+  return
+}

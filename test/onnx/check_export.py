@@ -15,10 +15,14 @@ so that a failure can be replayed with --seed.
   check_export.py --builtin residual --workdir /tmp/w --external-data
   check_export.py examples/vgg11.nn --workdir /tmp/w --dynamic-batch --batch 1 --batch 2
 
+--float64-reference compares with PyTorch's float64 evaluation of the same
+model instead of its float32 one, and prints how far the latter is from it.
+
 A passing run deletes the large files it made (the executables and, unless
 --keep-onnx, the exported model and its external data).
 """
 import argparse
+import copy
 import os
 import random
 import subprocess
@@ -87,6 +91,7 @@ BUILTINS = {
     "squeezenet1_1": (zoo.SqueezeNet11, (1, 3, 64, 64)),
     "mobilenet_v2": (zoo.MobileNetV2, (1, 3, 64, 64)),
     "mobilenet_v3_small": (zoo.MobileNetV3Small, (1, 3, 64, 64)),
+    "efficientnet_b0": (zoo.EfficientNetB0, (1, 3, 64, 64)),
 }
 
 
@@ -125,6 +130,10 @@ def main():
     parser.add_argument("--keep-onnx", action="store_true",
                         help="keep the exported model (deleted after a passing run)")
     parser.add_argument("--tol", type=float, default=1e-4)
+    parser.add_argument("--float64-reference", action="store_true",
+                        help="compare with PyTorch's float64 evaluation of the model, for "
+                             "a network whose float32 evaluation is itself more than "
+                             "about tol/2 from it (printed)")
     parser.add_argument("--seed", type=int, default=None, help="replay a failure")
     parser.add_argument("--kilnc", default="kilnc")
     args = parser.parse_args()
@@ -188,12 +197,19 @@ def check(args, model, shape, batch, onnx_path, path, seed):
     got = np.load(path("kiln.npy"))
     with torch.no_grad():
         want = model(torch.from_numpy(x)).numpy()
+        if args.float64_reference:
+            exact = copy.deepcopy(model).double()(torch.from_numpy(x).double()).numpy()
+            own = np.linalg.norm((want - exact).ravel()) / np.linalg.norm(exact.ravel())
+            print(f"PyTorch float32 vs float64: relative L2 {own:.3e}")
+            want = exact
 
     if got.shape != want.shape:
         sys.exit(f"shapes differ: kiln {got.shape}, torch {want.shape}")
     error = np.linalg.norm((got - want).ravel()) / max(np.linalg.norm(want.ravel()), 1e-30)
     print(f"relative L2 error: {error:.3e} (batch {batch}, opset {args.opset}, "
           f"output {list(got.shape)})")
+    if not error <= args.tol:
+        sys.exit(f"FAIL: relative L2 error {error:.3e} exceeds {args.tol}")
     sensitivity = nnref.output_sensitivity(model, x, want, seed + batch + 1)
     print(f"another input moves the output by {sensitivity:.3e}")
     if not sensitivity >= 100 * args.tol:

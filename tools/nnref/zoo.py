@@ -139,19 +139,20 @@ def conv_bn_act(cin, cout, kernel, stride=1, groups=1, act=nn.Hardswish):
 
 
 class SqueezeExcitation(nn.Module):
-    """torchvision's SqueezeExcitation as MobileNetV3 configures it: the
-    plane's average, a 1x1 squeeze with ReLU, a 1x1 excitation with
-    Hardsigmoid, scaling the input's channels (ONNX Mul of [N, C, 1, 1] by
-    [N, C, H, W])."""
+    """torchvision's SqueezeExcitation: the plane's average, a 1x1 squeeze
+    with an activation (MobileNetV3: ReLU, EfficientNet: SiLU), a 1x1
+    excitation with a gate (Hardsigmoid, Sigmoid), scaling the input's
+    channels (ONNX Mul of [N, C, 1, 1] by [N, C, H, W])."""
 
-    def __init__(self, channels, squeeze):
+    def __init__(self, channels, squeeze, act=nn.ReLU, gate=nn.Hardsigmoid):
         super().__init__()
         self.fc1 = nn.Conv2d(channels, squeeze, 1)
         self.fc2 = nn.Conv2d(squeeze, channels, 1)
+        self.act, self.gate = act(), gate()
 
     def forward(self, x):
         scale = nn.functional.adaptive_avg_pool2d(x, 1)
-        scale = nn.functional.hardsigmoid(self.fc2(torch.relu(self.fc1(scale))))
+        scale = self.gate(self.fc2(self.act(self.fc1(scale))))
         return scale * x
 
 
@@ -206,8 +207,55 @@ class MobileNetV3Small(nn.Module):
         return self.classifier(torch.flatten(x, 1))
 
 
+class MBConv(nn.Module):
+    """EfficientNet's block: a 1x1 expansion (unless the ratio is 1), a
+    depthwise k x k convolution, squeeze-and-excitation (SiLU, a Sigmoid
+    gate) from a quarter of the block's input width, a linear 1x1
+    projection, all with SiLU; the input added back when the shape stays
+    (stochastic depth is the identity at inference)."""
+
+    def __init__(self, cin, cout, kernel, stride, expand):
+        super().__init__()
+        hidden = cin * expand
+        layers = conv_bn_act(cin, hidden, 1, act=nn.SiLU) if expand != 1 else []
+        layers += conv_bn_act(hidden, hidden, kernel, stride, groups=hidden, act=nn.SiLU)
+        layers.append(SqueezeExcitation(hidden, max(1, cin // 4), nn.SiLU, nn.Sigmoid))
+        layers += conv_bn_act(hidden, cout, 1, act=None)
+        self.block = nn.Sequential(*layers)
+        self.residual = stride == 1 and cin == cout
+
+    def forward(self, x):
+        return x + self.block(x) if self.residual else self.block(x)
+
+
+class EfficientNetB0(nn.Module):
+    """torchvision's efficientnet_b0, layer for layer (here on 64x64
+    images): SiLU (ONNX Sigmoid and Mul of one shape), squeeze-and-excitation
+    with Sigmoid gates, 3x3 and 5x5 depthwise convolutions."""
+
+    # expansion, kernel, stride, output width, repeats.
+    CONFIG = [(1, 3, 1, 16, 1), (6, 3, 2, 24, 2), (6, 5, 2, 40, 2), (6, 3, 2, 80, 3),
+              (6, 5, 1, 112, 3), (6, 5, 2, 192, 4), (6, 3, 1, 320, 1)]
+
+    def __init__(self):
+        super().__init__()
+        layers = conv_bn_act(3, 32, 3, 2, act=nn.SiLU)
+        cin = 32
+        for expand, kernel, stride, cout, repeats in self.CONFIG:
+            for i in range(repeats):
+                layers.append(MBConv(cin, cout, kernel, stride if i == 0 else 1, expand))
+                cin = cout
+        layers += conv_bn_act(cin, 1280, 1, act=nn.SiLU)
+        self.features = nn.Sequential(*layers)
+        self.classifier = nn.Sequential(nn.Dropout(0.2), nn.Linear(1280, 1000))
+
+    def forward(self, x):
+        x = nn.functional.adaptive_avg_pool2d(self.features(x), 1)
+        return self.classifier(torch.flatten(x, 1))
+
+
 NETWORKS = {"resnet18": ResNet18, "squeezenet1_1": SqueezeNet11, "mobilenet_v2": MobileNetV2,
-            "mobilenet_v3_small": MobileNetV3Small}
+            "mobilenet_v3_small": MobileNetV3Small, "efficientnet_b0": EfficientNetB0}
 
 
 def calibrate(model, shape, gen):
