@@ -37,8 +37,10 @@ OPENBLAS_DIR = os.path.join(VENV, "debian-openblas", "usr", "lib", "x86_64-linux
                             "openblas-pthread")
 MODELS = {"lenet5": "examples/lenet5.nn", "alexnet": "examples/alexnet.nn",
           "vgg11": "examples/vgg11.nn", "vgg16": "examples/vgg16.nn",
-          # No spec describes it (residual sums): Kiln compiles its ONNX export.
-          "mobilenet_v2": "zoo:mobilenet_v2"}
+          # No spec describes these (residual sums, squeeze-and-excitation
+          # products): Kiln compiles their ONNX exports.
+          "mobilenet_v2": "zoo:mobilenet_v2",
+          "mobilenet_v3_small": "zoo:mobilenet_v3_small"}
 IREE_SYNC_1T = True     # --iree-task-1t turns it off
 IREE_FLAGS = ["--iree-hal-target-backends=llvm-cpu", "--iree-llvmcpu-target-cpu=host"]
 

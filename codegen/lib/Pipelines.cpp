@@ -152,6 +152,8 @@ void buildLinalgToLoopsPipeline(OpPassManager &pm,
   // Large element-wise ops (the copies and fills that pad a convolution's
   // input) -> scf.parallel over a leading dimension, on the thread pool.
   pm.addNestedPass<func::FuncOp>(createParallelizeElementwisePass());
+  // exp and tanh as arithmetic, so that their loops vectorize.
+  pm.addNestedPass<func::FuncOp>(createVectorizableMathPass());
   // linalg ops -> scf.for loop nests with memref.load/store.
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   // Ask LLVM to vectorize innermost loops before unrolling them: otherwise
