@@ -18,6 +18,7 @@
 #include "kiln/Dialect/NN/Shapes.h"
 
 #include "llvm/Support/CheckedArithmetic.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
@@ -117,9 +118,14 @@ LogicalResult onnximport::importHardSigmoid(NodeContext &ctx) {
   FailureOr<float> beta = ctx.getFloat("beta", 0.5f);
   if (failed(alpha) || failed(beta))
     return failure();
-  if (!std::isfinite(*alpha) || !std::isfinite(*beta))
-    return ctx.emitError() << "alpha and beta must be finite, found alpha "
-                           << *alpha << " and beta " << *beta;
+  if (!std::isfinite(*alpha) || !std::isfinite(*beta)) {
+    std::string message;
+    llvm::raw_string_ostream(message)
+        << llvm::format("alpha and beta must be finite, found alpha %g and "
+                        "beta %g",
+                        *alpha, *beta);
+    return ctx.emitError() << message;
+  }
   Value input = ctx.getTensor(0);
   if (!input)
     return failure();

@@ -280,6 +280,18 @@ def hard_sigmoid_default():
                  [value("x", [1, 2, 3, 3])], [value("y", None)])
 
 
+def hard_sigmoid_nan():
+    """HardSigmoid whose alpha is NaN."""
+    return model([node("HardSigmoid", ["x"], ["y"], "hsig_nan", alpha=float("nan"))],
+                 [value("x", [1, 2, 3, 3])], [value("y", None)])
+
+
+def mul_int_constant():
+    """A float32 activation times an int64 constant."""
+    return model([node("Mul", ["x", "three"], ["y"], "by_int")],
+                 [value("x", [1, 2, 3, 3])], [value("y", None)], [ints("three", [3])])
+
+
 def mul_both_broadcast():
     """A product whose operands both broadcast: [1, 3, 1, 1] x [1, 1, 3, 1]."""
     return model([node("GlobalAveragePool", ["x"], ["p"], "pool"),
