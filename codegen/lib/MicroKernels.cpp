@@ -704,30 +704,25 @@ struct LinearKernel : public OpRewritePattern<linalg::MatmulOp> {
   KernelShape shape;
 };
 
-struct DepthwiseConvKernel
-    : public OpRewritePattern<linalg::Conv2DNgchwGfchwOp> {
-  DepthwiseConvKernel(MLIRContext *context, KernelShape shape)
-      : OpRewritePattern(context), shape(shape) {}
+/// A kernel that lives in a file of its own: `lower` replaces the op or
+/// fails, changing nothing.
+template <typename OpTy,
+          LogicalResult (*lower)(OpTy, PatternRewriter &, const KernelShape &)>
+struct KernelFor : public OpRewritePattern<OpTy> {
+  KernelFor(MLIRContext *context, KernelShape shape)
+      : OpRewritePattern<OpTy>(context), shape(shape) {}
 
-  LogicalResult matchAndRewrite(linalg::Conv2DNgchwGfchwOp op,
+  LogicalResult matchAndRewrite(OpTy op,
                                 PatternRewriter &rewriter) const override {
-    return lowerDepthwiseConv(op, rewriter, shape);
+    return lower(op, rewriter, shape);
   }
 
   KernelShape shape;
 };
 
-struct PlaneSumKernel : public OpRewritePattern<linalg::PoolingNchwSumOp> {
-  PlaneSumKernel(MLIRContext *context, KernelShape shape)
-      : OpRewritePattern(context), shape(shape) {}
-
-  LogicalResult matchAndRewrite(linalg::PoolingNchwSumOp op,
-                                PatternRewriter &rewriter) const override {
-    return lowerPlaneSum(op, rewriter, shape);
-  }
-
-  KernelShape shape;
-};
+using DepthwiseConvKernel =
+    KernelFor<linalg::Conv2DNgchwGfchwOp, lowerDepthwiseConv>;
+using PlaneSumKernel = KernelFor<linalg::PoolingNchwSumOp, lowerPlaneSum>;
 
 struct LowerToMicroKernelsPass
     : public kiln::impl::LowerToMicroKernelsPassBase<LowerToMicroKernelsPass> {

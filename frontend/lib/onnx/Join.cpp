@@ -151,7 +151,11 @@ static LogicalResult combineConstants(NodeContext &ctx, const HostTensor &a,
   return success();
 }
 
-LogicalResult onnximport::importAdd(NodeContext &ctx) {
+/// The shape an element-wise Add or Mul of the node's two inputs broadcasts
+/// to; fails (reported) when they do not broadcast, or broadcast the legacy
+/// way.
+static FailureOr<llvm::SmallVector<int64_t, 4>>
+binaryResultShape(NodeContext &ctx) {
   const ImportedValue &a = ctx.getInput(0), &b = ctx.getInput(1);
   // Before opset 7, `axis` aligned the second operand at a chosen dimension
   // instead of at the end.
@@ -163,6 +167,14 @@ LogicalResult onnximport::importAdd(NodeContext &ctx) {
     return ctx.emitError() << "operands " << formatShape(a.getShape())
                            << " and " << formatShape(b.getShape())
                            << " do not broadcast";
+  return *shape;
+}
+
+LogicalResult onnximport::importAdd(NodeContext &ctx) {
+  const ImportedValue &a = ctx.getInput(0), &b = ctx.getInput(1);
+  FailureOr<llvm::SmallVector<int64_t, 4>> shape = binaryResultShape(ctx);
+  if (failed(shape))
+    return failure();
   if (a.isConstant() && b.isConstant())
     return combineConstants(ctx, *a.constant, *b.constant, *shape,
                             /*multiply=*/false);
@@ -218,14 +230,9 @@ LogicalResult onnximport::importAdd(NodeContext &ctx) {
 
 LogicalResult onnximport::importMul(NodeContext &ctx) {
   const ImportedValue &a = ctx.getInput(0), &b = ctx.getInput(1);
-  if (ctx.getOpset() < 7 && ctx.getAttr("axis") && a.getShape() != b.getShape())
-    return ctx.unsupported("legacy broadcasting with 'axis' (opset < 7)");
-  std::optional<llvm::SmallVector<int64_t, 4>> shape =
-      broadcastShape(a.getShape(), b.getShape());
-  if (!shape)
-    return ctx.emitError() << "operands " << formatShape(a.getShape())
-                           << " and " << formatShape(b.getShape())
-                           << " do not broadcast";
+  FailureOr<llvm::SmallVector<int64_t, 4>> shape = binaryResultShape(ctx);
+  if (failed(shape))
+    return failure();
   if (a.isConstant() && b.isConstant())
     return combineConstants(ctx, *a.constant, *b.constant, *shape,
                             /*multiply=*/true);
