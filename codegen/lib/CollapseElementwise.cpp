@@ -31,7 +31,8 @@ namespace {
 /// How an operand of a collapsible op reads the iteration space.
 enum class Access {
   Whole,    // The identity map: its planes collapse with the loops'.
-  Broadcast // The plane dimensions are constant 0 (an [N, C, 1, 1] scale).
+  Broadcast // The plane dimensions are constant 0 (an [N, C, 1, 1] scale),
+            // or a scalar.
 };
 
 /// Whether `expr` is dimension `d` or the constant 0.
@@ -55,8 +56,14 @@ std::optional<SmallVector<Access>> collapsibleAccesses(linalg::GenericOp op) {
     return std::nullopt;
   SmallVector<Access> accesses;
   for (OpOperand &operand : op->getOpOperands()) {
-    auto type = dyn_cast<MemRefType>(operand.get().getType());
     AffineMap map = op.getMatchingIndexingMap(&operand);
+    // A scalar input (a fill's value) is read whole at every iteration.
+    if (op.isDpsInput(&operand) && !isa<ShapedType>(operand.get().getType()) &&
+        map.getNumResults() == 0) {
+      accesses.push_back(Access::Broadcast);
+      continue;
+    }
+    auto type = dyn_cast<MemRefType>(operand.get().getType());
     if (!type || !type.getLayout().isIdentity() || map.getNumResults() != rank)
       return std::nullopt;
     if (map.isIdentity()) {

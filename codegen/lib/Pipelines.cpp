@@ -148,7 +148,8 @@ void buildLinalgToLoopsPipeline(OpPassManager &pm,
     pm.addNestedPass<func::FuncOp>(createInterchangeForVectorizationPass());
   }
   // Element-wise ops walk whole planes in their innermost loop.
-  pm.addNestedPass<func::FuncOp>(createCollapseElementwisePass());
+  if (options.interchangeForVectorization)
+    pm.addNestedPass<func::FuncOp>(createCollapseElementwisePass());
   // Large element-wise ops (the copies and fills that pad a convolution's
   // input) -> scf.parallel over a leading dimension, on the thread pool.
   pm.addNestedPass<func::FuncOp>(createParallelizeElementwisePass());
