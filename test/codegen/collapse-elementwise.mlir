@@ -44,6 +44,23 @@ func.func @scale(%x: memref<1x4x6x6xf32>, %s: memref<1x4x1x1xf32>, %y: memref<1x
 
 // -----
 
+// Tests that a fill (a scalar input) merges too.
+// CHECK-LABEL: func.func @fill
+// CHECK: %[[Y3:.*]] = memref.collapse_shape %{{.*}} {{\[}}[0], [1], [2, 3]] : memref<2x3x4x4xf32> into memref<2x3x16xf32>
+// CHECK: linalg.generic {{.*}} ins(%{{.*}} : f32) outs(%[[Y3]] : memref<2x3x16xf32>)
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#scalar = affine_map<(d0, d1, d2, d3) -> ()>
+func.func @fill(%v: f32, %y: memref<2x3x4x4xf32>) {
+  linalg.generic {indexing_maps = [#scalar, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%v : f32) outs(%y : memref<2x3x4x4xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    linalg.yield %a : f32
+  }
+  return
+}
+
+// -----
+
 // Tests what stays: a transposing map (the plane dimensions out of order),
 // an operand that is a strided view (a slice of a concatenation), a
 // reduction, a 2-D op, and a body that reads its indices (an average
