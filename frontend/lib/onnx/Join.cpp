@@ -237,11 +237,14 @@ LogicalResult onnximport::importMul(NodeContext &ctx) {
     return combineConstants(ctx, *a.constant, *b.constant, *shape,
                             /*multiply=*/true);
 
-  // nn.mul broadcasts its right operand only: the operand of the result's
-  // shape goes on the left (the product commutes).
-  const ImportedValue &lhs = a.getShape() == llvm::ArrayRef(*shape) ? a : b;
+  // nn.mul broadcasts its right operand only: the computed operand of the
+  // result's shape goes on the left (the product commutes).
+  auto fitsLeft = [&](const ImportedValue &value) {
+    return !value.isConstant() && value.getShape() == llvm::ArrayRef(*shape);
+  };
+  const ImportedValue &lhs = fitsLeft(a) ? a : b;
   const ImportedValue &rhs = &lhs == &a ? b : a;
-  if (lhs.isConstant() || lhs.getShape() != llvm::ArrayRef(*shape))
+  if (!fitsLeft(lhs))
     return ctx.unsupported(llvm::formatv("it broadcasts {0} with {1} to {2}; "
                                          "Kiln multiplies a computed tensor "
                                          "by one of its shape or by one "

@@ -292,6 +292,12 @@ def mul_int_constant():
                  [value("x", [1, 2, 3, 3])], [value("y", None)], [ints("three", [3])])
 
 
+def mul_constant_left():
+    """A constant of the activation's shape on the left of a Mul."""
+    return model([node("Mul", ["c", "x"], ["y"], "scaled")],
+                 [value("x", [1, 2, 3, 3])], [value("y", None)], [weight("c", 1, 2, 3, 3)])
+
+
 def mul_both_broadcast():
     """A product whose operands both broadcast: [1, 3, 1, 1] x [1, 1, 3, 1]."""
     return model([node("GlobalAveragePool", ["x"], ["p"], "pool"),
