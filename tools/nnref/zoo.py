@@ -156,19 +156,20 @@ class SqueezeExcitation(nn.Module):
         return scale * x
 
 
-class MobileNetV3Block(nn.Module):
-    """MobileNetV3's inverted residual: a 1x1 expansion (unless the width
-    stays), a depthwise k x k convolution, an optional squeeze-and-excitation,
-    a linear 1x1 projection; ReLU or Hardswish; the input added back when the
-    shape stays."""
+class SEInvertedResidual(nn.Module):
+    """The block of MobileNetV3 and EfficientNet: a 1x1 expansion to `hidden`
+    (unless the width stays), a depthwise k x k convolution, an optional
+    squeeze-and-excitation `se` = (squeeze width, its activation, its gate),
+    a linear 1x1 projection, convolutions followed by `act`; the input added
+    back when the shape stays (EfficientNet's stochastic depth is the
+    identity at inference)."""
 
-    def __init__(self, cin, kernel, hidden, cout, se, act, stride):
+    def __init__(self, cin, kernel, hidden, cout, stride, act, se=None):
         super().__init__()
-        act = nn.Hardswish if act == "HS" else nn.ReLU
         layers = conv_bn_act(cin, hidden, 1, act=act) if hidden != cin else []
         layers += conv_bn_act(hidden, hidden, kernel, stride, groups=hidden, act=act)
         if se:
-            layers.append(SqueezeExcitation(hidden, make_divisible(hidden // 4)))
+            layers.append(SqueezeExcitation(hidden, *se))
         layers += conv_bn_act(hidden, cout, 1, act=None)
         self.block = nn.Sequential(*layers)
         self.residual = stride == 1 and cin == cout
@@ -195,7 +196,9 @@ class MobileNetV3Small(nn.Module):
         layers = conv_bn_act(3, 16, 3, 2)
         cin = 16
         for kernel, hidden, cout, se, act, stride in self.CONFIG:
-            layers.append(MobileNetV3Block(cin, kernel, hidden, cout, se, act, stride))
+            squeeze = (make_divisible(hidden // 4), nn.ReLU, nn.Hardsigmoid) if se else None
+            act = nn.Hardswish if act == "HS" else nn.ReLU
+            layers.append(SEInvertedResidual(cin, kernel, hidden, cout, stride, act, squeeze))
             cin = cout
         layers += conv_bn_act(cin, 576, 1)
         self.features = nn.Sequential(*layers)
@@ -205,27 +208,6 @@ class MobileNetV3Small(nn.Module):
     def forward(self, x):
         x = nn.functional.adaptive_avg_pool2d(self.features(x), 1)
         return self.classifier(torch.flatten(x, 1))
-
-
-class MBConv(nn.Module):
-    """EfficientNet's block: a 1x1 expansion (unless the ratio is 1), a
-    depthwise k x k convolution, squeeze-and-excitation (SiLU, a Sigmoid
-    gate) from a quarter of the block's input width, a linear 1x1
-    projection, all with SiLU; the input added back when the shape stays
-    (stochastic depth is the identity at inference)."""
-
-    def __init__(self, cin, cout, kernel, stride, expand):
-        super().__init__()
-        hidden = cin * expand
-        layers = conv_bn_act(cin, hidden, 1, act=nn.SiLU) if expand != 1 else []
-        layers += conv_bn_act(hidden, hidden, kernel, stride, groups=hidden, act=nn.SiLU)
-        layers.append(SqueezeExcitation(hidden, max(1, cin // 4), nn.SiLU, nn.Sigmoid))
-        layers += conv_bn_act(hidden, cout, 1, act=None)
-        self.block = nn.Sequential(*layers)
-        self.residual = stride == 1 and cin == cout
-
-    def forward(self, x):
-        return x + self.block(x) if self.residual else self.block(x)
 
 
 class EfficientNetB0(nn.Module):
@@ -243,7 +225,10 @@ class EfficientNetB0(nn.Module):
         cin = 32
         for expand, kernel, stride, cout, repeats in self.CONFIG:
             for i in range(repeats):
-                layers.append(MBConv(cin, cout, kernel, stride if i == 0 else 1, expand))
+                # Squeeze-and-excitation from a quarter of the block's input.
+                se = (max(1, cin // 4), nn.SiLU, nn.Sigmoid)
+                layers.append(SEInvertedResidual(cin, kernel, cin * expand, cout,
+                                                 stride if i == 0 else 1, nn.SiLU, se))
                 cin = cout
         layers += conv_bn_act(cin, 1280, 1, act=nn.SiLU)
         self.features = nn.Sequential(*layers)
