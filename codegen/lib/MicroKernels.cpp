@@ -90,14 +90,14 @@ Value packRowBlocks(PatternRewriter &rewriter, Location loc, Value constant,
 
 void splitRowPhases(ImplicitLocOpBuilder &b, Value input, ValueRange row,
                     Value phased, ValueRange phasedRow, int64_t stride,
-                    int64_t left) {
+                    int64_t left, float padValue) {
   int64_t width = cast<MemRefType>(input.getType()).getShape().back();
   int64_t phaseWidth = cast<MemRefType>(phased.getType()).getShape().back();
   // Positions [first, last] have all their s columns j*s + p - left inside
   // the row; the others, at the borders, go one column at a time.
   int64_t first = llvm::divideCeil(left, stride);
   int64_t last = llvm::divideFloorSigned(width + left - stride, stride);
-  Value zero = arith::ConstantOp::create(b, b.getF32FloatAttr(0));
+  Value pad = arith::ConstantOp::create(b, b.getF32FloatAttr(padValue));
   auto store = [&](ImplicitLocOpBuilder &b, Value value, int64_t p, Value j) {
     SmallVector<Value> to(phasedRow);
     to.append({indexConstant(b, p), j});
@@ -113,7 +113,7 @@ void splitRowPhases(ImplicitLocOpBuilder &b, Value input, ValueRange row,
       int64_t column = j * stride + p - left;
       store(b,
             column >= 0 && column < width ? load(b, indexConstant(b, column))
-                                          : zero,
+                                          : pad,
             p, indexConstant(b, j));
     }
   };
@@ -723,6 +723,8 @@ struct KernelFor : public OpRewritePattern<OpTy> {
 using DepthwiseConvKernel =
     KernelFor<linalg::Conv2DNgchwGfchwOp, lowerDepthwiseConv>;
 using PlaneSumKernel = KernelFor<linalg::PoolingNchwSumOp, lowerPlaneSum>;
+using MaxPoolingKernel = KernelFor<linalg::PoolingNchwMaxOp, lowerMaxPooling>;
+using SumPoolingKernel = KernelFor<linalg::PoolingNchwSumOp, lowerSumPooling>;
 
 struct LowerToMicroKernelsPass
     : public kiln::impl::LowerToMicroKernelsPassBase<LowerToMicroKernelsPass> {
@@ -751,8 +753,8 @@ struct LowerToMicroKernelsPass
       return signalPassFailure();
     }
     RewritePatternSet patterns(&getContext());
-    patterns.add<ConvKernel, DepthwiseConvKernel, LinearKernel, PlaneSumKernel>(
-        &getContext(), shape);
+    patterns.add<ConvKernel, DepthwiseConvKernel, LinearKernel, PlaneSumKernel,
+                 MaxPoolingKernel, SumPoolingKernel>(&getContext(), shape);
     // Every match replaces its op by loops that no pattern matches again.
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();

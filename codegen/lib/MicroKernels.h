@@ -69,18 +69,19 @@ mlir::Value packRowBlocks(mlir::PatternRewriter &rewriter, mlir::Location loc,
 mlir::Value splitPhases(mlir::ImplicitLocOpBuilder &b, mlir::Value input,
                         int64_t stride);
 
-/// The phase split of one row, padded by `left` zero columns:
-/// input[row..., j*s + p - left] (zero outside the row) to
+/// The phase split of one row, padded by `left` columns of `padValue`:
+/// input[row..., j*s + p - left] (`padValue` outside the row) to
 /// phased[phasedRow..., p, j] for every position j of phased's last
 /// dimension.
 void splitRowPhases(mlir::ImplicitLocOpBuilder &b, mlir::Value input,
                     mlir::ValueRange row, mlir::Value phased,
                     mlir::ValueRange phasedRow, int64_t stride,
-                    int64_t left = 0);
+                    int64_t left = 0, float padValue = 0.0f);
 
 /// Replaces a depthwise convolution (one channel per group) by the
-/// depthwise kernel (DepthwiseConv.cpp); fails, changing nothing, for other
-/// grouped convolutions and for one in a fused group.
+/// per-channel window kernel (DepthwiseConv.cpp); fails, changing nothing,
+/// for other grouped convolutions and for one in a fused group with a
+/// pooling.
 mlir::LogicalResult lowerDepthwiseConv(mlir::linalg::Conv2DNgchwGfchwOp op,
                                        mlir::PatternRewriter &rewriter,
                                        const KernelShape &shape);
@@ -91,6 +92,17 @@ mlir::LogicalResult lowerDepthwiseConv(mlir::linalg::Conv2DNgchwGfchwOp op,
 mlir::LogicalResult lowerPlaneSum(mlir::linalg::PoolingNchwSumOp op,
                                   mlir::PatternRewriter &rewriter,
                                   const KernelShape &shape);
+
+/// Replaces a max or sum pooling that no fused group computes by the
+/// per-channel window kernel (WindowPooling.cpp); fails, changing nothing,
+/// for a whole-plane sum (lowerPlaneSum's), windows of more than 49 taps and
+/// buffers that are not dense.
+mlir::LogicalResult lowerMaxPooling(mlir::linalg::PoolingNchwMaxOp op,
+                                    mlir::PatternRewriter &rewriter,
+                                    const KernelShape &shape);
+mlir::LogicalResult lowerSumPooling(mlir::linalg::PoolingNchwSumOp op,
+                                    mlir::PatternRewriter &rewriter,
+                                    const KernelShape &shape);
 
 /// Replaces `op` (with its fused group, if intact) by the channel-lane
 /// kernel when its cost model expects it to be faster than the direct

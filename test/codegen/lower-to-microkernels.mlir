@@ -1160,11 +1160,109 @@ func.func @plane_sum(%in: memref<2x3x9x9xf32>, %win: memref<9x9xf32>, %out: memr
 
 // -----
 
-// Tests that a sum pooling over windows smaller than the plane stays.
-// CHECK-LABEL: func.func @window_sum
-// CHECK: linalg.pooling_nchw_sum
+// Tests that a sum pooling over windows smaller than the plane runs on the
+// per-channel window kernel: unpadded at stride 2, each tap's vector of
+// even columns is two loads masked at the row's end and a shuffle (no
+// phase-split scratch); the sums start from the output (no fill precedes
+// it) and add the taps in the generic loop's order (tap (0, 0) first).
+// SMALL-LABEL: func.func @window_sum
+// SMALL-SAME: (%[[IN:.*]]: memref<1x3x8x8xf32>, %{{.*}}: memref<2x2xf32>, %[[OUT:.*]]: memref<1x3x4x4xf32>)
+// SMALL-NOT: memref.alloc
+// SMALL: %[[START:.*]] = vector.maskedload %[[OUT]]
+// SMALL: %[[LOW:.*]] = vector.maskedload %[[IN]]
+// SMALL: %[[HIGH:.*]] = vector.maskedload %[[IN]]
+// SMALL: %[[EVEN:.*]] = vector.shuffle %[[LOW]], %[[HIGH]] [0, 2, 4, 6, 8, 10, 12, 14]
+// SMALL: arith.addf %[[START]], %[[EVEN]] : vector<8xf32>
+// SMALL: vector.maskedstore %[[OUT]]
+// SMALL-NOT: linalg.pooling_nchw_sum
 func.func @window_sum(%in: memref<1x3x8x8xf32>, %win: memref<2x2xf32>, %out: memref<1x3x4x4xf32>) {
   linalg.pooling_nchw_sum {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
     ins(%in, %win : memref<1x3x8x8xf32>, memref<2x2xf32>) outs(%out : memref<1x3x4x4xf32>)
+  return
+}
+
+// -----
+
+// Tests that a padded max pooling (ResNet's 3x3 stride-2 stem pool) reads
+// its source, not the padded copy: each channel's plane is padded with -inf
+// and split into the two column phases in a scratch, the padded buffer's
+// fill and copy go away, and the output's -inf fill becomes the start of
+// the registers instead of a pass over memory.
+// SMALL-LABEL: func.func @max_pool_padded
+// SMALL-SAME: (%[[SRC:.*]]: memref<1x2x6x6xf32>, %[[OUT:.*]]: memref<1x2x3x3xf32>)
+// SMALL-NOT: linalg.map
+// SMALL-NOT: linalg.copy
+// SMALL-NOT: linalg.fill
+// SMALL-DAG: %[[NINF:.*]] = arith.constant 0xFF800000 : f32
+// SMALL-DAG: %[[PLANES:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x8x2x4xf32>
+// SMALL: %[[PLANE:.*]] = memref.subview %[[PLANES]]
+// SMALL: memref.store %[[NINF]], %[[PLANE]]
+// SMALL: memref.load %[[SRC]]
+// SMALL: vector.maskedload %[[PLANE]]
+// SMALL: arith.maximumf
+// SMALL: vector.maskedstore %[[OUT]]
+// SMALL-NOT: linalg.pooling_nchw_max
+func.func @max_pool_padded(%src: memref<1x2x6x6xf32>, %out: memref<1x2x3x3xf32>) {
+  %ninf = arith.constant 0xFF800000 : f32
+  %pad = memref.alloc() {alignment = 64 : i64} : memref<1x2x8x8xf32>
+  linalg.map outs(%pad : memref<1x2x8x8xf32>)
+    (%init: f32) {
+      linalg.yield %ninf : f32
+    }
+  %interior = memref.subview %pad[0, 0, 1, 1] [1, 2, 6, 6] [1, 1, 1, 1] : memref<1x2x8x8xf32> to memref<1x2x6x6xf32, strided<[128, 64, 8, 1], offset: 9>>
+  linalg.copy ins(%src : memref<1x2x6x6xf32>) outs(%interior : memref<1x2x6x6xf32, strided<[128, 64, 8, 1], offset: 9>>)
+  %win = memref.alloc() {alignment = 64 : i64} : memref<3x3xf32>
+  linalg.fill ins(%ninf : f32) outs(%out : memref<1x2x3x3xf32>)
+  linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+    ins(%pad, %win : memref<1x2x8x8xf32>, memref<3x3xf32>) outs(%out : memref<1x2x3x3xf32>)
+  memref.dealloc %pad : memref<1x2x8x8xf32>
+  memref.dealloc %win : memref<3x3xf32>
+  return
+}
+
+// -----
+
+// Tests that a buffer padded with zeros is not taken for a max pooling's
+// padding (which must be -inf): the pooling reads the padded buffer, whose
+// fill and copy stay; and that a fill with a read of the output after it
+// is not folded into the registers' start.
+// SMALL-LABEL: func.func @max_pool_zero_padded
+// SMALL: linalg.map
+// SMALL: linalg.copy
+// SMALL: linalg.fill
+// SMALL: memref.load %{{.*}}[%c0, %c0, %c0, %c0] : memref<1x2x3x3xf32>
+// SMALL: arith.maximumf
+// SMALL-NOT: linalg.pooling_nchw_max
+func.func @max_pool_zero_padded(%src: memref<1x2x6x6xf32>, %out: memref<1x2x3x3xf32>, %seen: memref<f32>) {
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %pad = memref.alloc() {alignment = 64 : i64} : memref<1x2x8x8xf32>
+  linalg.map outs(%pad : memref<1x2x8x8xf32>)
+    (%init: f32) {
+      linalg.yield %zero : f32
+    }
+  %interior = memref.subview %pad[0, 0, 1, 1] [1, 2, 6, 6] [1, 1, 1, 1] : memref<1x2x8x8xf32> to memref<1x2x6x6xf32, strided<[128, 64, 8, 1], offset: 9>>
+  linalg.copy ins(%src : memref<1x2x6x6xf32>) outs(%interior : memref<1x2x6x6xf32, strided<[128, 64, 8, 1], offset: 9>>)
+  %win = memref.alloc() {alignment = 64 : i64} : memref<3x3xf32>
+  linalg.fill ins(%ninf : f32) outs(%out : memref<1x2x3x3xf32>)
+  %c0 = arith.constant 0 : index
+  %first = memref.load %out[%c0, %c0, %c0, %c0] : memref<1x2x3x3xf32>
+  memref.store %first, %seen[] : memref<f32>
+  linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+    ins(%pad, %win : memref<1x2x8x8xf32>, memref<3x3xf32>) outs(%out : memref<1x2x3x3xf32>)
+  memref.dealloc %pad : memref<1x2x8x8xf32>
+  memref.dealloc %win : memref<3x3xf32>
+  return
+}
+
+// -----
+
+// Tests that a window of more than 49 taps (not unrolled) stays a
+// linalg pooling.
+// SMALL-LABEL: func.func @max_pool_large_window
+// SMALL: linalg.pooling_nchw_max
+func.func @max_pool_large_window(%in: memref<1x2x16x16xf32>, %win: memref<8x8xf32>, %out: memref<1x2x2x2xf32>) {
+  linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, strides = dense<8> : tensor<2xi64>}
+    ins(%in, %win : memref<1x2x16x16xf32>, memref<8x8xf32>) outs(%out : memref<1x2x2x2xf32>)
   return
 }
