@@ -91,7 +91,11 @@ BUILTINS = {
     "squeezenet1_1": (zoo.SqueezeNet11, (1, 3, 64, 64)),
     "mobilenet_v2": (zoo.MobileNetV2, (1, 3, 64, 64)),
     "mobilenet_v3_small": (zoo.MobileNetV3Small, (1, 3, 64, 64)),
-    "efficientnet_b0": (zoo.EfficientNetB0, (1, 3, 64, 64)),
+    # At 64x64 its last stages are 2x2 maps, whose batch norms the calibration
+    # fits to 16 values per channel: float32 rounding then moves the output by
+    # up to 4e-4 (PyTorch, ONNX Runtime and Kiln alike, against float64). At
+    # 96x96 the error is 6e-6.
+    "efficientnet_b0": (zoo.EfficientNetB0, (1, 3, 96, 96)),
 }
 
 

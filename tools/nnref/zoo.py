@@ -244,31 +244,45 @@ NETWORKS = {"resnet18": ResNet18, "squeezenet1_1": SqueezeNet11, "mobilenet_v2":
 
 
 def calibrate(model, shape, gen):
-    """Data-dependent initialisation, layer by layer in order (LSUV): each
-    convolution and linear layer is scaled to unit deviation on random
-    inputs, and each batch norm's running statistics become those of its
-    input there (its random scale and shift stay). PyTorch's default
+    """Data-dependent initialisation, layer by layer in the order the layers
+    run (LSUV): each convolution and linear layer is scaled to unit deviation
+    on random inputs, and each batch norm's running statistics become those
+    of its input there (its random scale and shift stay). PyTorch's default
     initialisation shrinks the signal at every layer, and random statistics
     add offsets that swamp it: through MobileNetV2's 53 layers the output
     would hardly depend on the input, and a comparison of outputs would
-    check little beyond the last bias."""
+    check little beyond the last bias. One forward pass does it: each
+    layer's hook calibrates the layer on the input it receives and passes on
+    the calibrated output, so later layers see what they would after
+    calibration (a forward pass per layer took 33 s for EfficientNet-B0 at
+    96x96)."""
     x = torch.randn([4] + list(shape[1:]), generator=gen)
     model.eval()
-    layers = (nn.Conv2d, nn.Linear, nn.BatchNorm2d)
-    for layer in [m for m in model.modules() if isinstance(m, layers)]:
-        captured = []
-        hook = layer.register_forward_hook(lambda m, i, out: captured.append((i[0], out)))
-        model(x)
-        hook.remove()
-        inputs, out = captured[0]
+    done = set()
+
+    def calibrate_layer(layer, inputs, out):
+        if layer in done:  # A layer that runs twice keeps its first fit.
+            return out
+        done.add(layer)
         if isinstance(layer, nn.BatchNorm2d):
-            layer.running_mean.copy_(inputs.mean((0, 2, 3)))
-            layer.running_var.copy_(inputs.var((0, 2, 3)) + 1e-3)
-            continue
+            layer.running_mean.copy_(inputs[0].mean((0, 2, 3)))
+            layer.running_var.copy_(inputs[0].var((0, 2, 3)) + 1e-3)
+            return nn.functional.batch_norm(inputs[0], layer.running_mean, layer.running_var,
+                                            layer.weight, layer.bias, False, 0.0, layer.eps)
         scale = 1.0 / max(float(out.std()), 1e-12)
         layer.weight.mul_(scale)
         if layer.bias is not None:
             layer.bias.mul_(scale)
+        return out * scale
+
+    layers = (nn.Conv2d, nn.Linear, nn.BatchNorm2d)
+    hooks = [m.register_forward_hook(calibrate_layer)
+             for m in model.modules() if isinstance(m, layers)]
+    try:
+        model(x)
+    finally:
+        for hook in hooks:
+            hook.remove()
 
 
 def initialise(cls, shape, seed):
