@@ -89,6 +89,9 @@ void buildLinalgToLoopsPipeline(OpPassManager &pm,
   RecordModelSignaturePassOptions signatureOptions;
   signatureOptions.entryName = options.entryName;
   pm.addPass(createRecordModelSignaturePass(signatureOptions));
+  // Element-wise chains (a SiLU's sigmoid and product, a residual sum and
+  // its ReLU) -> one generic each: one pass over memory.
+  pm.addNestedPass<func::FuncOp>(createFuseElementwisePass());
   // Tensors -> memrefs over function boundaries; identity layouts, 64-byte
   // aligned buffers, copies as linalg.copy; the input is never written.
   pm.addPass(createBufferizePass());

@@ -76,6 +76,23 @@ def VectorizableMathPass
                            "mlir::vector::VectorDialect"];
 }
 
+def FuseElementwisePass
+    : Pass<"kiln-fuse-elementwise", "mlir::func::FuncOp"> {
+  let summary = "Merge chains of element-wise linalg ops on tensors into one";
+  let description = [{
+    Layers the fusion pass leaves apart become one `linalg.generic` each:
+    a SiLU's sigmoid and product (ONNX exports `x * Sigmoid(x)`), a
+    residual sum and the ReLU after it. The chain then makes one pass over
+    memory, without the intermediate tensor. A producer merges into its
+    consumer (MLIR's elementwise fusion) when its only reader is that
+    consumer, which reads it with the identity map (a broadcast read would
+    recompute it at every element it is broadcast to), and neither belongs
+    to a fused convolution's group (`kiln.fusion_group`), whose ops the
+    kernels match as they are.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
+}
+
 def CollapseElementwisePass
     : Pass<"kiln-collapse-elementwise", "mlir::func::FuncOp"> {
   let summary = "Merge the plane dimensions of element-wise linalg ops into one";
