@@ -259,7 +259,7 @@ LogicalResult FusedLinearOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
-// ClampOp, LeakyReluOp and HardSigmoidOp
+// ClampOp, LeakyReluOp, EluOp and HardSigmoidOp
 //===----------------------------------------------------------------------===//
 
 /// %g: "6", "0.25", "inf", "nan".
@@ -284,6 +284,14 @@ LogicalResult LeakyReluOp::verify() {
   if (!std::isfinite(slope))
     return emitOpError() << "slope must be finite, found "
                          << formatNumber(slope);
+  return success();
+}
+
+LogicalResult EluOp::verify() {
+  double alpha = getAlphaAttr().getValueAsDouble();
+  if (!std::isfinite(alpha))
+    return emitOpError() << "alpha must be finite, found "
+                         << formatNumber(alpha);
   return success();
 }
 

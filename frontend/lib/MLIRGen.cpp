@@ -351,6 +351,9 @@ Value MLIRGen::emitLayer(const LayerAST &layer, Value input) {
   case LayerKind::LeakyReLU:
     return nn::LeakyReluOp::create(
         builder, at, input, builder.getF32FloatAttr(layer.negativeSlope));
+  case LayerKind::ELU:
+    return nn::EluOp::create(builder, at, input,
+                             builder.getF32FloatAttr(layer.eluAlpha));
   case LayerKind::Hardswish:
     return nn::HardSwishOp::create(builder, at, input);
   case LayerKind::Hardsigmoid:

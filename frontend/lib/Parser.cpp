@@ -54,6 +54,8 @@ llvm::StringRef kiln::frontend::layerKindName(LayerKind kind) {
     return "hardtanh";
   case LayerKind::LeakyReLU:
     return "leaky_relu";
+  case LayerKind::ELU:
+    return "elu";
   case LayerKind::Hardswish:
     return "hardswish";
   case LayerKind::Hardsigmoid:
@@ -88,6 +90,7 @@ static std::optional<LayerKind> parseLayerKind(StringRef text) {
       .Case("relu6", LayerKind::ReLU6)
       .Case("hardtanh", LayerKind::Hardtanh)
       .Case("leaky_relu", LayerKind::LeakyReLU)
+      .Case("elu", LayerKind::ELU)
       .Case("hardswish", LayerKind::Hardswish)
       .Case("hardsigmoid", LayerKind::Hardsigmoid)
       .Case("maxpool", LayerKind::MaxPool)
@@ -101,13 +104,16 @@ static std::optional<LayerKind> parseLayerKind(StringRef text) {
       .Default(std::nullopt);
 }
 
-static constexpr StringRef kAllOps[] = {
-    "conv2d",           "linear",     "relu",
-    "sigmoid",          "tanh",       "relu6",
-    "hardtanh",         "leaky_relu", "hardswish",
-    "hardsigmoid",      "maxpool",    "avgpool",
-    "adaptive_avgpool", "lrn",        "batchnorm",
-    "dropout",          "flatten",    "softmax"};
+static constexpr StringRef kAllOps[] = {"conv2d",      "linear",
+                                        "relu",        "sigmoid",
+                                        "tanh",        "relu6",
+                                        "hardtanh",    "leaky_relu",
+                                        "elu",         "hardswish",
+                                        "hardsigmoid", "maxpool",
+                                        "avgpool",     "adaptive_avgpool",
+                                        "lrn",         "batchnorm",
+                                        "dropout",     "flatten",
+                                        "softmax"};
 
 static bool isIdentifier(StringRef text) {
   if (text.empty() || !(llvm::isAlpha(text[0]) || text[0] == '_'))
@@ -208,6 +214,7 @@ llvm::ArrayRef<KeySpec> keysOf(LayerKind kind) {
   static const KeySpec hardtanh[] = {{"min_val", ValueForm::Float},
                                      {"max_val", ValueForm::Float}};
   static const KeySpec leakyRelu[] = {{"negative_slope", ValueForm::Float}};
+  static const KeySpec elu[] = {{"alpha", ValueForm::Float}};
   switch (kind) {
   case LayerKind::Conv2D:
     return conv;
@@ -225,6 +232,8 @@ llvm::ArrayRef<KeySpec> keysOf(LayerKind kind) {
     return hardtanh;
   case LayerKind::LeakyReLU:
     return leakyRelu;
+  case LayerKind::ELU:
+    return elu;
   default:
     return {};
   }
@@ -729,7 +738,7 @@ bool Parser::applyKey(LayerAST &layer, StringRef key, const Value &value,
   else if (key == "count_include_pad")
     layer.countIncludePad = value.boolean;
   else if (key == "alpha")
-    layer.alpha = value.real;
+    (layer.kind == LayerKind::ELU ? layer.eluAlpha : layer.alpha) = value.real;
   else if (key == "beta")
     layer.beta = value.real;
   else if (key == "k")

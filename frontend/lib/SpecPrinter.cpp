@@ -225,6 +225,11 @@ static FailureOr<std::string> layerText(Operation *op) {
                (differs(slope, 0.01) ? " negative_slope=" + formatNumber(slope)
                                      : "");
       })
+      .Case([&](nn::EluOp elu) -> FailureOr<std::string> {
+        double alpha = elu.getAlphaAttr().getValueAsDouble();
+        return std::string("elu") +
+               (differs(alpha, 1.0) ? " alpha=" + formatNumber(alpha) : "");
+      })
       .Case([](nn::HardSwishOp) { return std::string("hardswish"); })
       .Case([&](nn::HardSigmoidOp hard) -> FailureOr<std::string> {
         // nn.Hardsigmoid's constants, as MLIRGen writes them.

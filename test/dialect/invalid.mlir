@@ -273,6 +273,15 @@ func.func @leaky_relu_slope(%x: tensor<1x10xf32>) {
 
 // -----
 
+// Tests that an ELU's alpha must be finite.
+func.func @elu_alpha(%x: tensor<1x10xf32>) {
+  // expected-error @+1 {{'nn.elu' op alpha must be finite, found nan}}
+  %0 = nn.elu %x alpha 0x7FC00000 : tensor<1x10xf32>
+  return
+}
+
+// -----
+
 // Tests that a hard sigmoid's constants must be finite.
 func.func @hard_sigmoid_alpha(%x: tensor<1x10xf32>) {
   // expected-error @+1 {{'nn.hard_sigmoid' op alpha and beta must be finite, found alpha 0.2 and beta nan}}

@@ -588,9 +588,10 @@ func.func @forward(%x: tensor<4x32x28x28xf32>) -> tensor<4x32x14x14xf32> {
 
 // -----
 
-// Tests that nn.clamp and nn.leaky_relu become one-thread-per-element kernels:
-// a clamp takes maximumf then minimumf with its bounds (an infinite bound
-// none), a leaky ReLU selects x or slope * x.
+// Tests that nn.clamp, nn.leaky_relu and nn.elu become one-thread-per-element
+// kernels: a clamp takes maximumf then minimumf with its bounds (an infinite
+// bound none), a leaky ReLU selects x or slope * x, an ELU x or
+// alpha * (exp(x) - 1).
 // CHECK-LABEL: module attributes {gpu.container_module, kiln.input_shape = array<i64: 2, 300>
 // CHECK: gpu.launch_func @kiln_kernels::@clamp_0 blocks in (%{{.*}}, %{{.*}}, %{{.*}}) threads in (%c256,
 // CHECK: gpu.launch_func @kiln_kernels::@clamp_1
@@ -607,11 +608,18 @@ func.func @forward(%x: tensor<4x32x28x28xf32>) -> tensor<4x32x14x14xf32> {
 // CHECK: %[[POS:.*]] = arith.cmpf ogt, %[[X:.*]], %{{.*}} : f32
 // CHECK: %[[SCALED:.*]] = arith.mulf %[[X]], %{{.*}} : f32
 // CHECK: arith.select %[[POS]], %[[X]], %[[SCALED]] : f32
+// CHECK: gpu.func @elu_3(
+// CHECK: %[[EPOS:.*]] = arith.cmpf ogt, %[[EX:.*]], %{{.*}} : f32
+// CHECK: math.exp %[[EX]]
+// CHECK: %[[EXPM1:.*]] = arith.subf
+// CHECK: %[[ESCALED:.*]] = arith.mulf %[[EXPM1]], %{{.*}} : f32
+// CHECK: arith.select %[[EPOS]], %[[EX]], %[[ESCALED]] : f32
 func.func @forward(%x: tensor<2x300xf32>) -> tensor<2x300xf32> {
   %0 = nn.clamp %x min 0.0 max 6.0 : tensor<2x300xf32>
   %1 = nn.clamp %0 min 0xFF800000 max 2.5 : tensor<2x300xf32>
   %2 = nn.leaky_relu %1 slope 0.125 : tensor<2x300xf32>
-  return %2 : tensor<2x300xf32>
+  %3 = nn.elu %2 alpha 0.5 : tensor<2x300xf32>
+  return %3 : tensor<2x300xf32>
 }
 
 // -----

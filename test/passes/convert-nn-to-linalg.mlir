@@ -250,7 +250,8 @@ func.func @activations(%x: tensor<1x10xf32>) -> tensor<1x10xf32> {
 
 // Tests that a clamp becomes maximumf then minimumf (torch.clamp's order),
 // that an infinite bound (ONNX Clip without it) emits no compare, and that
-// leaky_relu selects between x and slope * x.
+// leaky_relu selects between x and slope * x, elu between x and
+// alpha * (exp(x) - 1).
 // CHECK-LABEL: func.func @clamps
 // CHECK-SAME: (%[[X:.*]]: tensor<1x10xf32>)
 // CHECK: %[[R6:.*]] = linalg.generic {{.*}} ins(%[[X]] : tensor<1x10xf32>)
@@ -266,12 +267,19 @@ func.func @activations(%x: tensor<1x10xf32>) -> tensor<1x10xf32> {
 // CHECK:   %[[POS:.*]] = arith.cmpf ogt, %[[IN:.*]], %{{.*}} : f32
 // CHECK:   %[[SCALED:.*]] = arith.mulf %[[IN]], %{{.*}} : f32
 // CHECK:   arith.select %[[POS]], %[[IN]], %[[SCALED]] : f32
-// CHECK: return %[[L]]
+// CHECK: %[[E:.*]] = linalg.generic {{.*}} ins(%[[L]] : tensor<1x10xf32>)
+// CHECK:   %[[EPOS:.*]] = arith.cmpf ogt, %[[EIN:.*]], %{{.*}} : f32
+// CHECK:   %[[EXP:.*]] = math.exp %[[EIN]] : f32
+// CHECK:   %[[EXPM1:.*]] = arith.subf %[[EXP]], %{{.*}} : f32
+// CHECK:   %[[ESCALED:.*]] = arith.mulf %[[EXPM1]], %{{.*}} : f32
+// CHECK:   arith.select %[[EPOS]], %[[EIN]], %[[ESCALED]] : f32
+// CHECK: return %[[E]]
 func.func @clamps(%x: tensor<1x10xf32>) -> tensor<1x10xf32> {
   %0 = nn.clamp %x min 0.0 max 6.0 : tensor<1x10xf32>
   %1 = nn.clamp %0 min 0xFF800000 max 2.5 : tensor<1x10xf32>
   %2 = nn.leaky_relu %1 slope 0.01 : tensor<1x10xf32>
-  return %2 : tensor<1x10xf32>
+  %3 = nn.elu %2 alpha 1.0 : tensor<1x10xf32>
+  return %3 : tensor<1x10xf32>
 }
 
 // -----

@@ -137,6 +137,8 @@ class _Builder:
             return nn.Hardtanh(a["min_val"], a["max_val"]), shape
         if op == "leaky_relu":
             return nn.LeakyReLU(a["negative_slope"]), shape
+        if op == "elu":
+            return nn.ELU(a["alpha"]), shape
 
         if op in ("maxpool", "avgpool"):
             need_4d()

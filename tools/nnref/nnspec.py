@@ -86,6 +86,7 @@ OPS = {
     "relu6": (None, {}),
     "hardtanh": (None, {"min_val": ("float", -1.0), "max_val": ("float", 1.0)}),
     "leaky_relu": (None, {"negative_slope": ("float", 0.01)}),
+    "elu": (None, {"alpha": ("float", 1.0)}),
     "hardswish": (None, {}),
     "hardsigmoid": (None, {}),
     "maxpool": (("kernel", "size", REQUIRED),

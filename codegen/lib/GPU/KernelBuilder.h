@@ -284,6 +284,7 @@ enum class ElementwiseKind {
   Tanh,
   Clamp,       // min(max(x, lo), hi): nn.clamp.
   LeakyRelu,   // x > 0 ? x : slope * x: nn.leaky_relu.
+  Elu,         // x > 0 ? x : alpha * (exp(x) - 1): nn.elu.
   HardSigmoid, // min(max(alpha * x + beta, 0), 1): nn.hard_sigmoid.
   HardSwish,   // x * min(max(x + 3, 0), 6) / 6: nn.hard_swish.
   Add,

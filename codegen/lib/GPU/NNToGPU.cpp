@@ -405,6 +405,11 @@ LogicalResult Lowering::lower(Operation *op) {
         params.slope = leaky.getSlopeAttr().getValueAsDouble();
         return elementwise(ElementwiseKind::LeakyRelu, params);
       })
+      .Case([&](nn::EluOp elu) {
+        ElementwiseParams params;
+        params.alpha = elu.getAlphaAttr().getValueAsDouble();
+        return elementwise(ElementwiseKind::Elu, params);
+      })
       .Case([&](nn::HardSigmoidOp hard) {
         ElementwiseParams params;
         params.alpha = hard.getAlphaAttr().getValueAsDouble();

@@ -58,14 +58,39 @@ Value exp(KernelBuilder &k, Value x) {
 void emitElementwise(ModelBuilder &builder, Location loc, ElementwiseKind kind,
                      ValueRange inputs, Value output,
                      ElementwiseParams params) {
-  static const char *names[] = {
-      "relu",         "sigmoid",    "tanh", "clamp", "leaky_relu",
-      "hard_sigmoid", "hard_swish", "add",  "mul",   "copy"};
+  // The kernel's name, after the nn op it computes.
+  auto kindName = [](ElementwiseKind kind) -> const char * {
+    switch (kind) {
+    case ElementwiseKind::Relu:
+      return "relu";
+    case ElementwiseKind::Sigmoid:
+      return "sigmoid";
+    case ElementwiseKind::Tanh:
+      return "tanh";
+    case ElementwiseKind::Clamp:
+      return "clamp";
+    case ElementwiseKind::LeakyRelu:
+      return "leaky_relu";
+    case ElementwiseKind::Elu:
+      return "elu";
+    case ElementwiseKind::HardSigmoid:
+      return "hard_sigmoid";
+    case ElementwiseKind::HardSwish:
+      return "hard_swish";
+    case ElementwiseKind::Add:
+      return "add";
+    case ElementwiseKind::Mul:
+      return "mul";
+    case ElementwiseKind::Copy:
+      return "copy";
+    }
+    llvm_unreachable("unknown element-wise kind");
+  };
   SmallVector<Value> args(inputs);
   args.push_back(output);
   ArrayRef<int64_t> outShape = shapeOf(output);
   forEachElement(
-      builder, loc, names[int(kind)], args, outShape,
+      builder, loc, kindName(kind), args, outShape,
       [&](KernelBuilder &k, ValueRange kargs, ArrayRef<Value> indices) {
         // A copy may change the shape (a flattened result into the output).
         SmallVector<Value> inIndices(indices);
@@ -100,6 +125,14 @@ void emitElementwise(ModelBuilder &builder, Location loc, ElementwiseKind kind,
           Value positive = arith::CmpFOp::create(
               k.b, k.loc, arith::CmpFPredicate::OGT, x, k.f32(0.0));
           y = k.select(positive, x, k.mulF(x, k.f32(params.slope)));
+          break;
+        }
+        case ElementwiseKind::Elu: {
+          Value positive = arith::CmpFOp::create(
+              k.b, k.loc, arith::CmpFPredicate::OGT, x, k.f32(0.0));
+          y = k.select(
+              positive, x,
+              k.mulF(k.subF(exp(k, x), k.f32(1.0)), k.f32(params.alpha)));
           break;
         }
         case ElementwiseKind::HardSigmoid:

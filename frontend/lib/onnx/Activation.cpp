@@ -113,6 +113,21 @@ LogicalResult onnximport::importLeakyRelu(NodeContext &ctx) {
   return success();
 }
 
+LogicalResult onnximport::importElu(NodeContext &ctx) {
+  FailureOr<float> alpha = ctx.getFloat("alpha", 1.0f);
+  if (failed(alpha))
+    return failure();
+  if (!std::isfinite(*alpha))
+    return ctx.emitError() << "alpha must be finite, found " << *alpha;
+  Value input = ctx.getTensor(0);
+  if (!input)
+    return failure();
+  OpBuilder &b = ctx.getBuilder();
+  ctx.setOutput(
+      0, nn::EluOp::create(b, ctx.getLoc(), input, b.getF32FloatAttr(*alpha)));
+  return success();
+}
+
 LogicalResult onnximport::importHardSigmoid(NodeContext &ctx) {
   FailureOr<float> alpha = ctx.getFloat("alpha", 0.2f);
   FailureOr<float> beta = ctx.getFloat("beta", 0.5f);

@@ -320,6 +320,7 @@ OpHandler onnximport::lookupHandler(llvm::StringRef opType) {
       .Case("Tanh", importTanh)
       .Case("Clip", importClip)
       .Case("LeakyRelu", importLeakyRelu)
+      .Case("Elu", importElu)
       .Case("HardSigmoid", importHardSigmoid)
       .Case("HardSwish", importHardSwish)
       .Case("Dropout", importDropout)

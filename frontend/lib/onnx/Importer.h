@@ -148,6 +148,7 @@ mlir::LogicalResult importSigmoid(NodeContext &ctx);
 mlir::LogicalResult importTanh(NodeContext &ctx);
 mlir::LogicalResult importClip(NodeContext &ctx);
 mlir::LogicalResult importLeakyRelu(NodeContext &ctx);
+mlir::LogicalResult importElu(NodeContext &ctx);
 mlir::LogicalResult importHardSigmoid(NodeContext &ctx);
 mlir::LogicalResult importHardSwish(NodeContext &ctx);
 mlir::LogicalResult importDropout(NodeContext &ctx);

@@ -106,6 +106,32 @@ struct LeakyReluLowering : OpConversionPattern<nn::LeakyReluOp> {
   }
 };
 
+/// x where x > 0, alpha * (exp(x) - 1) elsewhere: PyTorch's ELU, in its
+/// order of operations (NaN stays NaN).
+struct EluLowering : OpConversionPattern<nn::EluOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(nn::EluOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    double alpha = op.getAlphaAttr().getValueAsDouble();
+    Value result = createElementwise(
+        rewriter, op.getLoc(), adaptor.getInput(),
+        [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          Value x = args[0];
+          Value positive = arith::CmpFOp::create(
+              b, loc, arith::CmpFPredicate::OGT, x, createF32(b, loc, 0.0));
+          Value expm1 = arith::SubFOp::create(
+              b, loc, math::ExpOp::create(b, loc, x), createF32(b, loc, 1.0));
+          Value scaled =
+              arith::MulFOp::create(b, loc, expm1, createF32(b, loc, alpha));
+          return arith::SelectOp::create(b, loc, positive, x, scaled);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 /// max(0, min(1, alpha * x + beta)), ONNX's HardSigmoid (NaN stays NaN).
 struct HardSigmoidLowering : OpConversionPattern<nn::HardSigmoidOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -228,9 +254,10 @@ Value kiln::createClamp(OpBuilder &b, Location loc, Value x, double lo,
 }
 
 void kiln::populateElementwisePatterns(RewritePatternSet &patterns) {
-  patterns.add<
-      UnaryLowering<nn::ReluOp, relu>, UnaryLowering<nn::SigmoidOp, sigmoid>,
-      UnaryLowering<nn::TanhOp, tanh>, ClampLowering, LeakyReluLowering,
-      HardSigmoidLowering, UnaryLowering<nn::HardSwishOp, hardSwish>,
-      DropoutLowering, BatchNormLowering>(patterns.getContext());
+  patterns.add<UnaryLowering<nn::ReluOp, relu>,
+               UnaryLowering<nn::SigmoidOp, sigmoid>,
+               UnaryLowering<nn::TanhOp, tanh>, ClampLowering,
+               LeakyReluLowering, EluLowering, HardSigmoidLowering,
+               UnaryLowering<nn::HardSwishOp, hardSwish>, DropoutLowering,
+               BatchNormLowering>(patterns.getContext());
 }

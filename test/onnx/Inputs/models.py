@@ -211,11 +211,13 @@ def clips_opset6():
 
 
 def activation_chain():
-    """ReLU6, LeakyReLU and Hardtanh as PyTorch exports them, in a chain."""
+    """ReLU6, LeakyReLU, Hardtanh and ELU as PyTorch exports them, in a
+    chain."""
     return model([
         node("Clip", ["x", "zero", "six"], ["a"], "relu6"),
         node("LeakyRelu", ["a"], ["b"], "leaky", alpha=0.25),
-        node("Clip", ["b", "low", "high"], ["y"], "hardtanh"),
+        node("Clip", ["b", "low", "high"], ["c"], "hardtanh"),
+        node("Elu", ["c"], ["y"], "elu", alpha=0.5),
     ], [value("x", [1, 2, 3, 3])], [value("y", None)],
         [scalar("zero", 0.0), scalar("six", 6.0), scalar("low", -1.5),
          scalar("high", 0.5)])

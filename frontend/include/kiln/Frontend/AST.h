@@ -29,6 +29,7 @@ enum class LayerKind {
   ReLU6,
   Hardtanh,
   LeakyReLU,
+  ELU,
   Hardswish,
   Hardsigmoid,
   MaxPool,
@@ -98,6 +99,9 @@ struct LayerAST {
 
   // leaky_relu.
   double negativeSlope = 0.01;
+
+  // elu (its key is alpha, as LRN's, whose default differs).
+  double eluAlpha = 1.0;
 };
 
 struct ModelAST {

@@ -83,6 +83,8 @@ def build_layer(op, positional, keys):
         return nn.Hardsigmoid()
     if op == "leaky_relu":
         return nn.LeakyReLU(float(keys.get("negative_slope", "0.01")))
+    if op == "elu":
+        return nn.ELU(float(keys.get("alpha", "1.0")))
     if op == "dropout":
         return nn.Dropout(float(positional or 0.5))
     if op == "softmax":
@@ -195,6 +197,8 @@ class Emitter:
         elif isinstance(layer, nn.LeakyReLU):
             self.lines.append(
                 f"    {y} = nn.leaky_relu {x} slope {layer.negative_slope:.9e} : {ot}")
+        elif isinstance(layer, nn.ELU):
+            self.lines.append(f"    {y} = nn.elu {x} alpha {layer.alpha:.9e} : {ot}")
         elif isinstance(layer, nn.Hardsigmoid):
             self.lines.append(
                 f"    {y} = nn.hard_sigmoid {x} alpha {1 / 6:.9e} beta 5.0e-01 : {ot}")

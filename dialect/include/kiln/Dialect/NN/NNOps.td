@@ -197,6 +197,22 @@ def NN_LeakyReluOp : NN_Op<"leaky_relu", [Pure, SameOperandsAndResultType]> {
   let hasVerifier = 1;
 }
 
+def NN_EluOp : NN_Op<"elu", [Pure, SameOperandsAndResultType]> {
+  let summary = "Element-wise exponential linear unit (nn.ELU)";
+  let description = [{
+    `x` where x > 0, `alpha * (exp(x) - 1)` elsewhere (ONNX's Elu; alpha
+    1.0 unless given).
+
+    ```mlir
+    %y = nn.elu %x alpha 1.000000e+00 : tensor<1x64x56x56xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input, F32Attr:$alpha);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = "$input `alpha` $alpha attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
 def NN_HardSigmoidOp : NN_Op<"hard_sigmoid",
                               [Pure, SameOperandsAndResultType]> {
   let summary = "Element-wise max(0, min(1, alpha * x + beta)) (nn.Hardsigmoid)";
