@@ -509,21 +509,38 @@ LogicalResult TransposeOp::verify() {
 // MulOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult MulOp::verify() {
-  ArrayRef<int64_t> lhs = shapeOf(getLhs()), rhs = shapeOf(getRhs());
+/// Checks that `rhs` (called `rhsName`) broadcasts to `lhs` along its
+/// dimensions of size 1, as nn.mul's right operand and nn.prelu's slope do.
+static LogicalResult verifyRightBroadcast(Operation *op, Value lhsValue,
+                                          Value rhsValue, StringRef lhsName,
+                                          StringRef rhsName) {
+  ArrayRef<int64_t> lhs = shapeOf(lhsValue), rhs = shapeOf(rhsValue);
   if (lhs.size() != rhs.size())
-    return emitOpError() << "operands have ranks " << lhs.size() << " and "
-                         << rhs.size() << ", expected one rank";
+    return op->emitOpError() << "operands have ranks " << lhs.size() << " and "
+                             << rhs.size() << ", expected one rank";
   for (auto [d, sizes] : llvm::enumerate(llvm::zip(lhs, rhs))) {
     auto [l, r] = sizes;
     if (r != l && r != 1)
-      return emitOpError() << "rhs dimension " << d << " is " << r
-                           << ", expected "
-                           << (l == 1 ? "1, the lhs's size"
-                                      : std::to_string(l) + " or 1")
-                           << " (only the rhs broadcasts)";
+      return op->emitOpError()
+             << rhsName << " dimension " << d << " is " << r << ", expected "
+             << (l == 1 ? "1, the " + lhsName.str() + "'s size"
+                        : std::to_string(l) + " or 1")
+             << " (only the " << rhsName << " broadcasts)";
   }
   return success();
+}
+
+LogicalResult MulOp::verify() {
+  return verifyRightBroadcast(getOperation(), getLhs(), getRhs(), "lhs", "rhs");
+}
+
+//===----------------------------------------------------------------------===//
+// PReluOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult PReluOp::verify() {
+  return verifyRightBroadcast(getOperation(), getInput(), getSlope(), "input",
+                              "slope");
 }
 
 //===----------------------------------------------------------------------===//

@@ -318,6 +318,24 @@ func.func @mul_rhs_size(%x: tensor<1x4x3x3xf32>, %y: tensor<1x2x1x1xf32>) {
 
 // -----
 
+// Tests that a PReLU's slope broadcasts to its input, not the other way.
+func.func @prelu_slope_larger(%x: tensor<1x4x1x1xf32>, %s: tensor<1x4x3x3xf32>) {
+  // expected-error @+1 {{'nn.prelu' op slope dimension 2 is 3, expected 1, the input's size (only the slope broadcasts)}}
+  %0 = nn.prelu %x, %s : tensor<1x4x1x1xf32>, tensor<1x4x3x3xf32>
+  return
+}
+
+// -----
+
+// Tests that a PReLU's slope has its input's rank.
+func.func @prelu_slope_rank(%x: tensor<1x4x3x3xf32>, %s: tensor<4xf32>) {
+  // expected-error @+1 {{'nn.prelu' op operands have ranks 4 and 1, expected one rank}}
+  %0 = nn.prelu %x, %s : tensor<1x4x3x3xf32>, tensor<4xf32>
+  return
+}
+
+// -----
+
 // Tests that a pool needs an NCHW input.
 func.func @pool_input_rank(%x: tensor<6x28x28xf32>) {
   // expected-error @+1 {{'nn.max_pool2d' op expects input of rank 4, found rank 3 (6x28x28)}}

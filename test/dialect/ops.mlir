@@ -75,6 +75,14 @@ func.func @gates(%x: tensor<1x4x3x3xf32>, %s: tensor<1x4x1x1xf32>) -> tensor<1x4
   return %3 : tensor<1x4x3x3xf32>
 }
 
+// CHECK-LABEL: func.func @prelu
+// CHECK-SAME: (%[[X:.*]]: tensor<1x4x3x3xf32>, %[[S:.*]]: tensor<1x4x1x1xf32>)
+func.func @prelu(%x: tensor<1x4x3x3xf32>, %s: tensor<1x4x1x1xf32>) -> tensor<1x4x3x3xf32> {
+  // CHECK: nn.prelu %[[X]], %[[S]] : tensor<1x4x3x3xf32>, tensor<1x4x1x1xf32>
+  %0 = nn.prelu %x, %s : tensor<1x4x3x3xf32>, tensor<1x4x1x1xf32>
+  return %0 : tensor<1x4x3x3xf32>
+}
+
 // CHECK-LABEL: func.func @pools
 // CHECK-SAME: (%[[X:.*]]: tensor<1x8x9x9xf32>)
 func.func @pools(%x: tensor<1x8x9x9xf32>)

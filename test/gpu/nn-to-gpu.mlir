@@ -627,7 +627,8 @@ func.func @forward(%x: tensor<2x300xf32>) -> tensor<2x300xf32> {
 // Tests MobileNetV3's gates as one-thread-per-element kernels: hard_swish
 // computes x * clamp(x + 3, 0, 6) / 6, hard_sigmoid clamps alpha * x + beta
 // to [0, 1], and a product reads its broadcast operand (computed, or a
-// constant weight) at index 0 along the dimensions of size 1.
+// constant weight) at index 0 along the dimensions of size 1; so does a
+// PReLU its slope.
 // CHECK-LABEL: module attributes {gpu.container_module, kiln.input_shape = array<i64: 2, 4, 3, 3>
 // CHECK: gpu.launch_func @kiln_kernels::@hard_swish_0
 // CHECK: gpu.launch_func @kiln_kernels::@adaptive_avg_pool2d_1
@@ -654,6 +655,13 @@ func.func @forward(%x: tensor<2x300xf32>) -> tensor<2x300xf32> {
 // CHECK: memref.store %[[Y]], %[[OUT]][%[[N]], %[[C]], %[[H]], %[[W]]]
 // CHECK: gpu.func @mul_4(%[[A:.*]]: memref<2x4x3x3xf32> {{.*}}, %[[S:.*]]: memref<1x4x1x1xf32>
 // CHECK: memref.load %[[S]][%[[Z:.*]], %{{.*}}, %[[Z]], %[[Z]]]
+// A PReLU reads its slope as a product reads its broadcast operand.
+// CHECK: gpu.func @prelu_5(%[[A:.*]]: memref<2x4x3x3xf32> {{.*}}, %[[S:.*]]: memref<1x4x1x1xf32>
+// CHECK: %[[XV:.*]] = memref.load %[[A]]
+// CHECK: %[[SV:.*]] = memref.load %[[S]][%[[Z:.*]], %{{.*}}, %[[Z]], %[[Z]]]
+// CHECK: %[[POS:.*]] = arith.cmpf ogt, %[[XV]], %{{.*}} : f32
+// CHECK: %[[SCALED:.*]] = arith.mulf %[[SV]], %[[XV]] : f32
+// CHECK: arith.select %[[POS]], %[[XV]], %[[SCALED]] : f32
 func.func @forward(%x: tensor<2x4x3x3xf32>) -> tensor<2x4x3x3xf32> {
   %s = arith.constant dense<[[[[0.5]], [[-1.0]], [[2.0]], [[0.25]]]]> : tensor<1x4x1x1xf32>
   %0 = nn.hard_swish %x : tensor<2x4x3x3xf32>
@@ -661,7 +669,8 @@ func.func @forward(%x: tensor<2x4x3x3xf32>) -> tensor<2x4x3x3xf32> {
   %2 = nn.hard_sigmoid %1 alpha 0.166666672 beta 0.5 : tensor<2x4x1x1xf32>
   %3 = nn.mul %0, %2 : tensor<2x4x3x3xf32>, tensor<2x4x1x1xf32>
   %4 = nn.mul %3, %s : tensor<2x4x3x3xf32>, tensor<1x4x1x1xf32>
-  return %4 : tensor<2x4x3x3xf32>
+  %5 = nn.prelu %4, %s : tensor<2x4x3x3xf32>, tensor<1x4x1x1xf32>
+  return %5 : tensor<2x4x3x3xf32>
 }
 
 // -----

@@ -320,6 +320,26 @@ func.func @gates(%x: tensor<1x4x3x3xf32>, %s: tensor<1x4x1x1xf32>) -> tensor<1x4
 
 // -----
 
+// Tests that a PReLU is one generic reading its slope through the broadcast
+// map and selecting x where x > 0, slope * x elsewhere.
+// CHECK-DAG: #[[ID:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+// CHECK-DAG: #[[SCALE:.*]] = affine_map<(d0, d1, d2, d3) -> (0, d1, 0, 0)>
+// CHECK-LABEL: func.func @prelu
+// CHECK-SAME: (%[[X:.*]]: tensor<2x4x3x3xf32>, %[[S:.*]]: tensor<1x4x1x1xf32>)
+// CHECK: %[[P:.*]] = linalg.generic {indexing_maps = [#[[ID]], #[[SCALE]], #[[ID]]], {{.*}} ins(%[[X]], %[[S]] : tensor<2x4x3x3xf32>, tensor<1x4x1x1xf32>)
+// CHECK:   ^bb0(%[[IN:.*]]: f32, %[[SLOPE:.*]]: f32, %{{.*}}: f32):
+// CHECK:   %[[POS:.*]] = arith.cmpf ogt, %[[IN]], %{{.*}} : f32
+// CHECK:   %[[SCALED:.*]] = arith.mulf %[[SLOPE]], %[[IN]] : f32
+// CHECK:   %[[R:.*]] = arith.select %[[POS]], %[[IN]], %[[SCALED]] : f32
+// CHECK:   linalg.yield %[[R]]
+// CHECK: return %[[P]]
+func.func @prelu(%x: tensor<2x4x3x3xf32>, %s: tensor<1x4x1x1xf32>) -> tensor<2x4x3x3xf32> {
+  %0 = nn.prelu %x, %s : tensor<2x4x3x3xf32>, tensor<1x4x1x1xf32>
+  return %0 : tensor<2x4x3x3xf32>
+}
+
+// -----
+
 // Tests that batchnorm computes scale and shift once per channel, then applies
 // them element-wise with channel-indexed maps.
 // CHECK-DAG: #[[CHANNEL:.*]] = affine_map<(d0, d1, d2, d3) -> (d1)>

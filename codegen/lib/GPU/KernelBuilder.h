@@ -289,6 +289,7 @@ enum class ElementwiseKind {
   HardSwish,   // x * min(max(x + 3, 0), 6) / 6: nn.hard_swish.
   Add,
   Mul,
+  PRelu, // x > 0 ? x : slope * x, the slope broadcast as Mul's: nn.prelu.
   Copy
 };
 /// The constants of the kinds that have them.

@@ -419,12 +419,14 @@ LogicalResult Lowering::lower(Operation *op) {
       .Case([&](nn::HardSwishOp) {
         return elementwise(ElementwiseKind::HardSwish);
       })
-      .Case<nn::AddOp, nn::MulOp>([&](Operation *join) {
+      .Case<nn::AddOp, nn::MulOp, nn::PReluOp>([&](Operation *join) {
         Value result = bufferFor(join->getResult(0));
         emitElementwise(
             builder, loc,
-            isa<nn::AddOp>(join) ? ElementwiseKind::Add : ElementwiseKind::Mul,
-            // Either may be a constant (an ONNX Add or Mul's).
+            isa<nn::AddOp>(join)   ? ElementwiseKind::Add
+            : isa<nn::MulOp>(join) ? ElementwiseKind::Mul
+                                   : ElementwiseKind::PRelu,
+            // Either may be a constant (an ONNX Add or Mul's, a slope).
             {weight(join->getOperand(0)), weight(join->getOperand(1))}, result);
         buffers.map(join->getResult(0), result);
         return success();

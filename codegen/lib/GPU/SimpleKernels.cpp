@@ -81,6 +81,8 @@ void emitElementwise(ModelBuilder &builder, Location loc, ElementwiseKind kind,
       return "add";
     case ElementwiseKind::Mul:
       return "mul";
+    case ElementwiseKind::PRelu:
+      return "prelu";
     case ElementwiseKind::Copy:
       return "copy";
     }
@@ -150,13 +152,21 @@ void emitElementwise(ModelBuilder &builder, Location loc, ElementwiseKind kind,
         case ElementwiseKind::Add:
           y = k.addF(x, k.load(kargs[1], indices));
           break;
-        case ElementwiseKind::Mul: {
+        case ElementwiseKind::Mul:
+        case ElementwiseKind::PRelu: {
           // The right operand's dimensions of size 1 are read at 0.
           SmallVector<Value> rhsIndices(indices);
           for (auto [index, size] : llvm::zip(rhsIndices, shapeOf(kargs[1])))
             if (size == 1)
               index = k.idx(0);
-          y = k.mulF(x, k.load(kargs[1], rhsIndices));
+          Value rhs = k.load(kargs[1], rhsIndices);
+          if (kind == ElementwiseKind::Mul) {
+            y = k.mulF(x, rhs);
+            break;
+          }
+          Value positive = arith::CmpFOp::create(
+              k.b, k.loc, arith::CmpFPredicate::OGT, x, k.f32(0.0));
+          y = k.select(positive, x, k.mulF(rhs, x));
           break;
         }
         case ElementwiseKind::Copy:

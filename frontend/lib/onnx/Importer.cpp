@@ -321,6 +321,7 @@ OpHandler onnximport::lookupHandler(llvm::StringRef opType) {
       .Case("Clip", importClip)
       .Case("LeakyRelu", importLeakyRelu)
       .Case("Elu", importElu)
+      .Case("PRelu", importPRelu)
       .Case("HardSigmoid", importHardSigmoid)
       .Case("HardSwish", importHardSwish)
       .Case("Dropout", importDropout)

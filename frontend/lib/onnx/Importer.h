@@ -149,6 +149,7 @@ mlir::LogicalResult importTanh(NodeContext &ctx);
 mlir::LogicalResult importClip(NodeContext &ctx);
 mlir::LogicalResult importLeakyRelu(NodeContext &ctx);
 mlir::LogicalResult importElu(NodeContext &ctx);
+mlir::LogicalResult importPRelu(NodeContext &ctx);
 mlir::LogicalResult importHardSigmoid(NodeContext &ctx);
 mlir::LogicalResult importHardSwish(NodeContext &ctx);
 mlir::LogicalResult importDropout(NodeContext &ctx);

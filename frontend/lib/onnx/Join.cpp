@@ -282,6 +282,56 @@ LogicalResult onnximport::importMul(NodeContext &ctx) {
   return success();
 }
 
+LogicalResult onnximport::importPRelu(NodeContext &ctx) {
+  const ImportedValue &x = ctx.getInput(0), &slope = ctx.getInput(1);
+  if (x.isConstant())
+    return ctx.unsupported("its input is a constant; Kiln computes PRelu on "
+                           "activations");
+  llvm::ArrayRef<int64_t> in = x.getShape();
+  llvm::SmallVector<int64_t, 4> slopeShape;
+  if (ctx.getOpset() < 7 && slope.getShape().size() == 1 && in.size() >= 2 &&
+      slope.getShape()[0] == in[1] && in[1] != 1) {
+    // Before opset 7, a 1-D slope held one value per channel (dimension 1).
+    slopeShape.assign(in.size(), 1);
+    slopeShape[1] = in[1];
+  } else {
+    FailureOr<llvm::SmallVector<int64_t, 4>> shape = binaryResultShape(ctx);
+    if (failed(shape))
+      return failure();
+    // The slope broadcasts to the input (unidirectionally, as ONNX says).
+    if (in != llvm::ArrayRef(*shape))
+      return ctx.emitError()
+             << "slope " << formatShape(slope.getShape())
+             << " does not broadcast to the input " << formatShape(in);
+    // Aligned at the last dimension: a lower-rank slope gains leading
+    // dimensions of size 1.
+    slopeShape.assign(in.size() - slope.getShape().size(), 1);
+    llvm::append_range(slopeShape, slope.getShape());
+  }
+  Value slopeValue;
+  if (slope.isConstant()) {
+    const HostTensor &c = *slope.constant;
+    if (!c.isFloat())
+      return ctx.emitError() << "slope is an integer constant; the input is "
+                                "float32";
+    slopeValue = ctx.materialize(HostTensor::fromFloats(
+        c.getName(), slopeShape,
+        std::vector<float>(c.getFloats().begin(), c.getFloats().end())));
+  } else {
+    if (slope.getShape() != llvm::ArrayRef(slopeShape))
+      return ctx.unsupported(llvm::formatv("it broadcasts the computed slope "
+                                           "{0} as {1}; Kiln has no reshape "
+                                           "to do it with",
+                                           formatShape(slope.getShape()),
+                                           formatShape(slopeShape))
+                                 .str());
+    slopeValue = slope.tensor;
+  }
+  ctx.setOutput(0, nn::PReluOp::create(ctx.getBuilder(), ctx.getLoc(), x.tensor,
+                                       slopeValue));
+  return success();
+}
+
 /// Concatenates constants along `axis` (shape arithmetic, mostly).
 template <typename T>
 static std::vector<T>

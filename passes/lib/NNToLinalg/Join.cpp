@@ -1,8 +1,9 @@
-//===- Join.cpp - nn.add, nn.mul and nn.concat to linalg and tensor ops ---===//
+//===- Join.cpp - nn.add, nn.mul, nn.prelu and nn.concat to linalg --------===//
 //
 // A residual sum is one element-wise generic, which later fusion can merge
 // with the producer of either branch; so is a product, its right operand
-// broadcast along its dimensions of size 1. A concatenation writes each input
+// broadcast along its dimensions of size 1, and a PReLU, its slope read the
+// same way. A concatenation writes each input
 // into its slice of one destination with tensor.insert_slice; bufferization
 // turns the slices into subviews, so a producer can later write its slice in
 // place.
@@ -38,37 +39,69 @@ struct AddLowering : OpConversionPattern<nn::AddOp> {
   }
 };
 
-/// lhs * rhs, rhs read again along its dimensions of size 1: one generic
-/// whose map for rhs has a constant 0 there.
+/// One generic of `lhs` and `rhs`, rhs read again along its dimensions of
+/// size 1 (a map with a constant 0 there), `body` computing an element.
+Value createBroadcastBinary(
+    ConversionPatternRewriter &rewriter, Location loc, Value lhs, Value rhs,
+    function_ref<Value(OpBuilder &, Location, Value, Value)> body) {
+  auto type = cast<RankedTensorType>(lhs.getType());
+  ArrayRef<int64_t> rhsShape = cast<RankedTensorType>(rhs.getType()).getShape();
+  unsigned rank = type.getRank();
+  MLIRContext *ctx = rewriter.getContext();
+  SmallVector<AffineExpr> rhsIndices;
+  for (unsigned d = 0; d < rank; ++d)
+    rhsIndices.push_back(rhsShape[d] == type.getDimSize(d)
+                             ? getAffineDimExpr(d, ctx)
+                             : getAffineConstantExpr(0, ctx));
+  AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
+  AffineMap broadcast = AffineMap::get(rank, 0, rhsIndices, ctx);
+  auto generic = linalg::GenericOp::create(
+      rewriter, loc, TypeRange{type}, ValueRange{lhs, rhs},
+      ValueRange{createEmpty(rewriter, loc, type.getShape())},
+      ArrayRef<AffineMap>{identity, broadcast, identity}, iterators(rank),
+      [&](OpBuilder &b, Location loc, ValueRange args) {
+        linalg::YieldOp::create(b, loc, body(b, loc, args[0], args[1]));
+      });
+  return generic.getResult(0);
+}
+
+/// lhs * rhs, rhs broadcast.
 struct MulLowering : OpConversionPattern<nn::MulOp> {
   using OpConversionPattern::OpConversionPattern;
 
   LogicalResult
   matchAndRewrite(nn::MulOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto type = cast<RankedTensorType>(op.getType());
-    ArrayRef<int64_t> rhs =
-        cast<RankedTensorType>(op.getRhs().getType()).getShape();
-    unsigned rank = type.getRank();
-    MLIRContext *ctx = rewriter.getContext();
-    SmallVector<AffineExpr> rhsIndices;
-    for (unsigned d = 0; d < rank; ++d)
-      rhsIndices.push_back(rhs[d] == type.getDimSize(d)
-                               ? getAffineDimExpr(d, ctx)
-                               : getAffineConstantExpr(0, ctx));
-    AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
-    AffineMap broadcast = AffineMap::get(rank, 0, rhsIndices, ctx);
-    auto mul = linalg::GenericOp::create(
-        rewriter, op.getLoc(), TypeRange{type},
-        ValueRange{adaptor.getLhs(), adaptor.getRhs()},
-        ValueRange{createEmpty(rewriter, op.getLoc(), type.getShape())},
-        ArrayRef<AffineMap>{identity, broadcast, identity}, iterators(rank),
-        [](OpBuilder &b, Location loc, ValueRange args) {
-          linalg::YieldOp::create(
-              b, loc,
-              arith::MulFOp::create(b, loc, args[0], args[1]).getResult());
-        });
-    rewriter.replaceOp(op, mul.getResult(0));
+    rewriter.replaceOp(
+        op, createBroadcastBinary(
+                rewriter, op.getLoc(), adaptor.getLhs(), adaptor.getRhs(),
+                [](OpBuilder &b, Location loc, Value x, Value s) -> Value {
+                  return arith::MulFOp::create(b, loc, x, s);
+                }));
+    return success();
+  }
+};
+
+/// x where x > 0, slope * x elsewhere (PyTorch's PReLU), the slope
+/// broadcast.
+struct PReluLowering : OpConversionPattern<nn::PReluOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(nn::PReluOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOp(
+        op,
+        createBroadcastBinary(
+            rewriter, op.getLoc(), adaptor.getInput(), adaptor.getSlope(),
+            [](OpBuilder &b, Location loc, Value x, Value slope) -> Value {
+              Value zero =
+                  arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+              Value positive = arith::CmpFOp::create(
+                  b, loc, arith::CmpFPredicate::OGT, x, zero);
+              return arith::SelectOp::create(
+                  b, loc, positive, x, arith::MulFOp::create(b, loc, slope, x));
+            }));
     return success();
   }
 };
@@ -105,5 +138,6 @@ struct ConcatLowering : OpConversionPattern<nn::ConcatOp> {
 } // namespace
 
 void kiln::populateJoinPatterns(RewritePatternSet &patterns) {
-  patterns.add<AddLowering, MulLowering, ConcatLowering>(patterns.getContext());
+  patterns.add<AddLowering, MulLowering, PReluLowering, ConcatLowering>(
+      patterns.getContext());
 }

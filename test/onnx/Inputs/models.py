@@ -300,6 +300,33 @@ def mul_constant_left():
                  [value("x", [1, 2, 3, 3])], [value("y", None)], [weight("c", 1, 2, 3, 3)])
 
 
+def prelu():
+    """PRelu with one slope per channel ([C, 1, 1], as PyTorch exports
+    nn.PReLU(C)), then with one slope for all ([1])."""
+    return model([
+        node("PRelu", ["x", "per_channel"], ["a"], "prelu_channels"),
+        node("PRelu", ["a", "shared"], ["y"], "prelu_shared"),
+    ], [value("x", [2, 3, 4, 5])], [value("y", None)],
+        [numpy_helper.from_array(np.array([0.25, -0.5, 2.0], np.float32)
+                                 .reshape(3, 1, 1), "per_channel"),
+         numpy_helper.from_array(np.array([0.125], np.float32), "shared")])
+
+
+def prelu_legacy():
+    """PRelu-6, whose 1-D slope holds one value per channel."""
+    return model([node("PRelu", ["x", "slope"], ["y"], "prelu_legacy")],
+                 [value("x", [1, 3, 2, 2])], [value("y", None)],
+                 [numpy_helper.from_array(np.array([0.5, 1.5, -1.0], np.float32),
+                                          "slope")], opset=6)
+
+
+def prelu_bad_slope():
+    """A slope that does not broadcast to the input (4 against 5 columns)."""
+    return model([node("PRelu", ["x", "slope"], ["y"], "prelu_bad")],
+                 [value("x", [1, 3, 4, 5])], [value("y", None)],
+                 [numpy_helper.from_array(np.ones(4, np.float32), "slope")])
+
+
 def mul_both_broadcast():
     """A product whose operands both broadcast: [1, 3, 1, 1] x [1, 1, 3, 1]."""
     return model([node("GlobalAveragePool", ["x"], ["p"], "pool"),
@@ -337,7 +364,7 @@ def unsupported():
     return model([
         node("Relu", ["x"], ["r"], "relu"),
         node("Pad", ["r", "pads"], ["p"], "pad", mode="reflect"),
-        node("Elu", ["p"], ["l"], ""),
+        node("ThresholdedRelu", ["p"], ["l"], ""),
         node("MaxPool", ["x"], ["m"], "wide_pad_pool", kernel_shape=[2, 2],
              pads=[0, 0, 3, 3]),
         node("Conv", ["m", "w"], ["c"], "conv"),
@@ -437,7 +464,7 @@ def dynamic_batch():
 
 def dynamic_batch_unsupported():
     """A symbolic batch and a node Kiln cannot express."""
-    return model([node("Elu", ["x"], ["y"], "elu")],
+    return model([node("ThresholdedRelu", ["x"], ["y"], "thresholded")],
                  [value("x", ["batch", 2, 2, 2])], [value("y", ["batch", 2, 2, 2])])
 
 

@@ -491,6 +491,27 @@ def NN_MulOp : NN_Op<"mul", [Pure, AllTypesMatch<["lhs", "result"]>]> {
   let hasVerifier = 1;
 }
 
+def NN_PReluOp : NN_Op<"prelu",
+                        [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "Element-wise ReLU with learned slopes (nn.PReLU)";
+  let description = [{
+    `x` where x > 0, `slope * x` elsewhere, the slope read as `nn.mul`
+    reads its right operand: of the input's rank, each dimension the
+    input's size or 1 (ONNX's PRelu; PyTorch's per-channel slopes are
+    [1, C, 1, 1]).
+
+    ```mlir
+    %y = nn.prelu %x, %slope : tensor<1x16x56x56xf32>, tensor<1x16x1x1xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input, NN_Tensor:$slope);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $slope attr-dict `:` type($input) `,` type($slope)
+  }];
+  let hasVerifier = 1;
+}
+
 def NN_ConcatOp : NN_Op<"concat", [Pure]> {
   let summary = "Concatenation along one dimension (torch.cat)";
   let description = [{
