@@ -74,9 +74,11 @@ private:
     return RankedTensorType::get(shape, builder.getF32Type());
   }
 
-  /// Materialises parameter `prefix.suffix` as a dense_resource constant.
+  /// Materialises parameter `prefix.suffix` as a dense_resource constant,
+  /// of type `irShape` when given (the same elements, reshaped: a PReLU's
+  /// [C] weight as the [1, C, 1, 1] slope nn.prelu reads).
   Value param(const LayerAST &layer, StringRef suffix, ArrayRef<int64_t> shape,
-              ParamInit init);
+              ParamInit init, ArrayRef<int64_t> irShape = {});
 
   /// The weight and optional bias of a conv or linear layer, initialised
   /// (without a weights file) in PyTorch's 1/sqrt(fan_in) range.
@@ -123,12 +125,13 @@ private:
 } // namespace
 
 Value MLIRGen::param(const LayerAST &layer, StringRef suffix,
-                     ArrayRef<int64_t> shape, ParamInit init) {
+                     ArrayRef<int64_t> shape, ParamInit init,
+                     ArrayRef<int64_t> irShape) {
   std::string name = layer.paramPrefix + "." + suffix.str();
   if (!checkSize(shape, "parameter '" + name + "'", sizeLoc(layer)))
     return {};
   Location at = loc(layer.loc);
-  RankedTensorType type = tensorType(shape);
+  RankedTensorType type = tensorType(irShape.empty() ? shape : irShape);
   std::optional<AsmResourceBlob> blob = weights.get(name, shape, init, at);
   if (!blob) {
     weightsFailed = true;
@@ -354,6 +357,31 @@ Value MLIRGen::emitLayer(const LayerAST &layer, Value input) {
   case LayerKind::ELU:
     return nn::EluOp::create(builder, at, input,
                              builder.getF32FloatAttr(layer.eluAlpha));
+  case LayerKind::PReLU: {
+    // nn.PReLU's weight is [num_parameters]: one slope, or one per channel
+    // (dimension 1), read by nn.prelu as [1, C, 1, 1] (of the input's rank).
+    ArrayRef<int64_t> in = shapeOf(input);
+    int64_t count = layer.numParameters;
+    if (count != 1 && (in.size() < 2 || in[1] != count)) {
+      emitError(loc(layer.numParametersLoc.isValid() ? layer.numParametersLoc
+                                                     : layer.loc))
+          << "num_parameters=" << count
+          << " must be 1 or the input's channel count ("
+          << (in.size() < 2 ? std::string("it has none: ") + formatShape(in)
+                            : std::to_string(in[1]) + " in " + formatShape(in))
+          << ")";
+      return {};
+    }
+    SmallVector<int64_t> slopeShape(in.size(), 1);
+    if (count != 1)
+      slopeShape[1] = count;
+    Value slope =
+        param(layer, "weight", {count},
+              {ParamInit::Kind::Constant, layer.preluInit}, slopeShape);
+    if (!slope)
+      return {};
+    return nn::PReluOp::create(builder, at, input, slope);
+  }
   case LayerKind::Hardswish:
     return nn::HardSwishOp::create(builder, at, input);
   case LayerKind::Hardsigmoid:

@@ -56,6 +56,8 @@ llvm::StringRef kiln::frontend::layerKindName(LayerKind kind) {
     return "leaky_relu";
   case LayerKind::ELU:
     return "elu";
+  case LayerKind::PReLU:
+    return "prelu";
   case LayerKind::Hardswish:
     return "hardswish";
   case LayerKind::Hardsigmoid:
@@ -91,6 +93,7 @@ static std::optional<LayerKind> parseLayerKind(StringRef text) {
       .Case("hardtanh", LayerKind::Hardtanh)
       .Case("leaky_relu", LayerKind::LeakyReLU)
       .Case("elu", LayerKind::ELU)
+      .Case("prelu", LayerKind::PReLU)
       .Case("hardswish", LayerKind::Hardswish)
       .Case("hardsigmoid", LayerKind::Hardsigmoid)
       .Case("maxpool", LayerKind::MaxPool)
@@ -104,16 +107,11 @@ static std::optional<LayerKind> parseLayerKind(StringRef text) {
       .Default(std::nullopt);
 }
 
-static constexpr StringRef kAllOps[] = {"conv2d",      "linear",
-                                        "relu",        "sigmoid",
-                                        "tanh",        "relu6",
-                                        "hardtanh",    "leaky_relu",
-                                        "elu",         "hardswish",
-                                        "hardsigmoid", "maxpool",
-                                        "avgpool",     "adaptive_avgpool",
-                                        "lrn",         "batchnorm",
-                                        "dropout",     "flatten",
-                                        "softmax"};
+static constexpr StringRef kAllOps[] = {
+    "conv2d",    "linear",      "relu",       "sigmoid", "tanh",
+    "relu6",     "hardtanh",    "leaky_relu", "elu",     "prelu",
+    "hardswish", "hardsigmoid", "maxpool",    "avgpool", "adaptive_avgpool",
+    "lrn",       "batchnorm",   "dropout",    "flatten", "softmax"};
 
 static bool isIdentifier(StringRef text) {
   if (text.empty() || !(llvm::isAlpha(text[0]) || text[0] == '_'))
@@ -215,6 +213,8 @@ llvm::ArrayRef<KeySpec> keysOf(LayerKind kind) {
                                      {"max_val", ValueForm::Float}};
   static const KeySpec leakyRelu[] = {{"negative_slope", ValueForm::Float}};
   static const KeySpec elu[] = {{"alpha", ValueForm::Float}};
+  static const KeySpec prelu[] = {{"num_parameters", ValueForm::Int},
+                                  {"init", ValueForm::Float}};
   switch (kind) {
   case LayerKind::Conv2D:
     return conv;
@@ -234,6 +234,8 @@ llvm::ArrayRef<KeySpec> keysOf(LayerKind kind) {
     return leakyRelu;
   case LayerKind::ELU:
     return elu;
+  case LayerKind::PReLU:
+    return prelu;
   default:
     return {};
   }
@@ -726,6 +728,11 @@ bool Parser::applyKey(LayerAST &layer, StringRef key, const Value &value,
     layer.paddingLoc = loc;
     return check(sizeIsValid(value.size, true), "non-negative");
   }
+  if (key == "num_parameters") {
+    layer.numParameters = value.integer;
+    layer.numParametersLoc = loc;
+    return check(value.integer > 0, "positive");
+  }
   if (key == "groups") {
     layer.groups = value.integer;
     layer.groupsLoc = loc;
@@ -746,7 +753,9 @@ bool Parser::applyKey(LayerAST &layer, StringRef key, const Value &value,
   else if (key == "min_val" || key == "max_val") {
     (key == "min_val" ? layer.minVal : layer.maxVal) = value.real;
     layer.boundsLoc = loc;
-  } else if (key == "negative_slope")
+  } else if (key == "init")
+    layer.preluInit = value.real;
+  else if (key == "negative_slope")
     layer.negativeSlope = value.real;
   else if (key == "eps") {
     layer.eps = value.real;

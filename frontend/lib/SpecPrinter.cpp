@@ -230,6 +230,22 @@ static FailureOr<std::string> layerText(Operation *op) {
         return std::string("elu") +
                (differs(alpha, 1.0) ? " alpha=" + formatNumber(alpha) : "");
       })
+      .Case([&](nn::PReluOp prelu) -> FailureOr<std::string> {
+        // nn.PReLU's slopes: one, or one per channel (dimension 1).
+        ArrayRef<int64_t> slope = shapeOf(prelu.getSlope());
+        int64_t count = 1;
+        for (auto [d, size] : llvm::enumerate(slope)) {
+          if (size == 1)
+            continue;
+          if (d != 1)
+            return noEquivalent("prelu's slopes are one per channel, not per "
+                                "dimension " +
+                                Twine(d));
+          count = size;
+        }
+        return std::string("prelu") +
+               (count != 1 ? " num_parameters=" + std::to_string(count) : "");
+      })
       .Case([](nn::HardSwishOp) { return std::string("hardswish"); })
       .Case([&](nn::HardSigmoidOp hard) -> FailureOr<std::string> {
         // nn.Hardsigmoid's constants, as MLIRGen writes them.
@@ -267,6 +283,9 @@ static ArrayRef<StringRef> parameterSuffixes(Operation *op) {
   static const StringRef weightBias[] = {"weight", "bias"};
   static const StringRef batchNorm[] = {"weight", "bias", "running_mean",
                                         "running_var"};
+  static const StringRef weight[] = {"weight"};
+  if (isa<nn::PReluOp>(op))
+    return weight;
   if (isa<nn::BatchNormOp>(op))
     return batchNorm;
   if (isa<nn::Conv2DOp, nn::LinearOp>(op))

@@ -139,6 +139,8 @@ class _Builder:
             return nn.LeakyReLU(a["negative_slope"]), shape
         if op == "elu":
             return nn.ELU(a["alpha"]), shape
+        if op == "prelu":
+            return nn.PReLU(a["num_parameters"], a["init"]), shape
 
         if op in ("maxpool", "avgpool"):
             need_4d()

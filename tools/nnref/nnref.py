@@ -49,7 +49,7 @@ def _feeds_rectifier(after: torch.nn.Module, leaves: list) -> bool:
         if isinstance(m, (torch.nn.BatchNorm2d, torch.nn.Dropout)):
             continue
         return isinstance(m, (torch.nn.ReLU, torch.nn.ReLU6, torch.nn.LeakyReLU,
-                              torch.nn.ELU, torch.nn.Hardswish))
+                              torch.nn.ELU, torch.nn.PReLU, torch.nn.Hardswish))
     return False
 
 

@@ -87,6 +87,7 @@ OPS = {
     "hardtanh": (None, {"min_val": ("float", -1.0), "max_val": ("float", 1.0)}),
     "leaky_relu": (None, {"negative_slope": ("float", 0.01)}),
     "elu": (None, {"alpha": ("float", 1.0)}),
+    "prelu": (None, {"num_parameters": ("int", 1), "init": ("float", 0.25)}),
     "hardswish": (None, {}),
     "hardsigmoid": (None, {}),
     "maxpool": (("kernel", "size", REQUIRED),

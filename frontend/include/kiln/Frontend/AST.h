@@ -30,6 +30,7 @@ enum class LayerKind {
   Hardtanh,
   LeakyReLU,
   ELU,
+  PReLU,
   Hardswish,
   Hardsigmoid,
   MaxPool,
@@ -102,6 +103,11 @@ struct LayerAST {
 
   // elu (its key is alpha, as LRN's, whose default differs).
   double eluAlpha = 1.0;
+
+  // prelu: one slope, or one per input channel; the random weights' value.
+  int64_t numParameters = 1;
+  llvm::SMLoc numParametersLoc;
+  double preluInit = 0.25;
 };
 
 struct ModelAST {
