@@ -259,7 +259,7 @@ LogicalResult FusedLinearOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
-// ClampOp, LeakyReluOp, EluOp and HardSigmoidOp
+// ClampOp, LeakyReluOp, EluOp, SeluOp, ThresholdedReluOp and HardSigmoidOp
 //===----------------------------------------------------------------------===//
 
 /// %g: "6", "0.25", "inf", "nan".
@@ -292,6 +292,23 @@ LogicalResult EluOp::verify() {
   if (!std::isfinite(alpha))
     return emitOpError() << "alpha must be finite, found "
                          << formatNumber(alpha);
+  return success();
+}
+
+LogicalResult SeluOp::verify() {
+  double alpha = getAlphaAttr().getValueAsDouble();
+  double gamma = getGammaAttr().getValueAsDouble();
+  if (!std::isfinite(alpha) || !std::isfinite(gamma))
+    return emitOpError() << "alpha and gamma must be finite, found alpha "
+                         << formatNumber(alpha) << " and gamma "
+                         << formatNumber(gamma);
+  return success();
+}
+
+LogicalResult ThresholdedReluOp::verify() {
+  double alpha = getAlphaAttr().getValueAsDouble();
+  if (std::isnan(alpha))
+    return emitOpError() << "alpha must be a number, found nan";
   return success();
 }
 

@@ -282,6 +282,25 @@ func.func @elu_alpha(%x: tensor<1x10xf32>) {
 
 // -----
 
+// Tests that a SELU's constants must be finite.
+func.func @selu_gamma(%x: tensor<1x10xf32>) {
+  // expected-error @+1 {{'nn.selu' op alpha and gamma must be finite, found alpha 1 and gamma inf}}
+  %0 = nn.selu %x alpha 1.0 gamma 0x7F800000 : tensor<1x10xf32>
+  return
+}
+
+// -----
+
+// Tests that a thresholded ReLU's threshold must be a number (an infinite
+// one passes everything or nothing).
+func.func @thresholded_relu_nan(%x: tensor<1x10xf32>) {
+  // expected-error @+1 {{'nn.thresholded_relu' op alpha must be a number, found nan}}
+  %0 = nn.thresholded_relu %x alpha 0x7FC00000 : tensor<1x10xf32>
+  return
+}
+
+// -----
+
 // Tests that a hard sigmoid's constants must be finite.
 func.func @hard_sigmoid_alpha(%x: tensor<1x10xf32>) {
   // expected-error @+1 {{'nn.hard_sigmoid' op alpha and beta must be finite, found alpha 0.2 and beta nan}}

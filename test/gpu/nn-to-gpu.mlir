@@ -614,12 +614,29 @@ func.func @forward(%x: tensor<4x32x28x28xf32>) -> tensor<4x32x14x14xf32> {
 // CHECK: %[[EXPM1:.*]] = arith.subf
 // CHECK: %[[ESCALED:.*]] = arith.mulf %[[EXPM1]], %{{.*}} : f32
 // CHECK: arith.select %[[EPOS]], %[[EX]], %[[ESCALED]] : f32
+// CHECK: gpu.func @selu_4(
+// CHECK: %[[SPOS:.*]] = arith.cmpf ogt, %[[SX:.*]], %{{.*}} : f32
+// CHECK: %[[SPX:.*]] = arith.mulf %[[SX]], %{{.*}} : f32
+// CHECK: math.exp %[[SX]]
+// CHECK: %[[SN:.*]] = arith.mulf
+// CHECK: arith.select %[[SPOS]], %[[SPX]], %[[SN]] : f32
+// CHECK: gpu.func @thresholded_relu_5(
+// CHECK: %[[ABOVE:.*]] = arith.cmpf ogt, %[[TX:.*]], %{{.*}} : f32
+// CHECK: arith.select %[[ABOVE]], %[[TX]], %{{.*}} : f32
+// CHECK: gpu.func @softsign_6(
+// CHECK: %[[NEGX:.*]] = arith.subf %{{.*}}, %[[X6:.*]] : f32
+// CHECK: %[[ABS:.*]] = arith.maximumf %[[X6]], %[[NEGX]] : f32
+// CHECK: %[[DEN:.*]] = arith.addf %[[ABS]], %{{.*}} : f32
+// CHECK: arith.divf %[[X6]], %[[DEN]] : f32
 func.func @forward(%x: tensor<2x300xf32>) -> tensor<2x300xf32> {
   %0 = nn.clamp %x min 0.0 max 6.0 : tensor<2x300xf32>
   %1 = nn.clamp %0 min 0xFF800000 max 2.5 : tensor<2x300xf32>
   %2 = nn.leaky_relu %1 slope 0.125 : tensor<2x300xf32>
   %3 = nn.elu %2 alpha 0.5 : tensor<2x300xf32>
-  return %3 : tensor<2x300xf32>
+  %4 = nn.selu %3 alpha 1.5 gamma 2.0 : tensor<2x300xf32>
+  %5 = nn.thresholded_relu %4 alpha 0.25 : tensor<2x300xf32>
+  %6 = nn.softsign %5 : tensor<2x300xf32>
+  return %6 : tensor<2x300xf32>
 }
 
 // -----

@@ -251,7 +251,9 @@ func.func @activations(%x: tensor<1x10xf32>) -> tensor<1x10xf32> {
 // Tests that a clamp becomes maximumf then minimumf (torch.clamp's order),
 // that an infinite bound (ONNX Clip without it) emits no compare, and that
 // leaky_relu selects between x and slope * x, elu between x and
-// alpha * (exp(x) - 1).
+// alpha * (exp(x) - 1), selu between gamma * x and (exp(x) - 1) times
+// gamma * alpha, thresholded_relu between x and 0; softsign is
+// x / (1 + |x|).
 // CHECK-LABEL: func.func @clamps
 // CHECK-SAME: (%[[X:.*]]: tensor<1x10xf32>)
 // CHECK: %[[R6:.*]] = linalg.generic {{.*}} ins(%[[X]] : tensor<1x10xf32>)
@@ -273,13 +275,33 @@ func.func @activations(%x: tensor<1x10xf32>) -> tensor<1x10xf32> {
 // CHECK:   %[[EXPM1:.*]] = arith.subf %[[EXP]], %{{.*}} : f32
 // CHECK:   %[[ESCALED:.*]] = arith.mulf %[[EXPM1]], %{{.*}} : f32
 // CHECK:   arith.select %[[EPOS]], %[[EIN]], %[[ESCALED]] : f32
-// CHECK: return %[[E]]
+// CHECK: %[[S:.*]] = linalg.generic {{.*}} ins(%[[E]] : tensor<1x10xf32>)
+// CHECK:   %[[SPOS:.*]] = arith.cmpf ogt, %[[SIN:.*]], %{{.*}} : f32
+// CHECK:   %[[SEXP:.*]] = math.exp %[[SIN]] : f32
+// CHECK:   %[[SEXPM1:.*]] = arith.subf %[[SEXP]], %{{.*}} : f32
+// CHECK:   %[[GAMMA:.*]] = arith.constant 5.000000e-01 : f32
+// CHECK:   %[[SX:.*]] = arith.mulf %[[SIN]], %[[GAMMA]] : f32
+// CHECK:   %[[NEG:.*]] = arith.constant 1.000000e+00 : f32
+// CHECK:   %[[SN:.*]] = arith.mulf %[[SEXPM1]], %[[NEG]] : f32
+// CHECK:   arith.select %[[SPOS]], %[[SX]], %[[SN]] : f32
+// CHECK: %[[T:.*]] = linalg.generic {{.*}} ins(%[[S]] : tensor<1x10xf32>)
+// CHECK:   %[[ALPHA:.*]] = arith.constant -1.000000e+00 : f32
+// CHECK:   %[[ABOVE:.*]] = arith.cmpf ogt, %[[TIN:.*]], %[[ALPHA]] : f32
+// CHECK:   arith.select %[[ABOVE]], %[[TIN]], %{{.*}} : f32
+// CHECK: %[[SS:.*]] = linalg.generic {{.*}} ins(%[[T]] : tensor<1x10xf32>)
+// CHECK:   %[[ABS:.*]] = math.absf %[[SSIN:.*]] : f32
+// CHECK:   %[[DEN:.*]] = arith.addf %{{.*}}, %[[ABS]] : f32
+// CHECK:   arith.divf %[[SSIN]], %[[DEN]] : f32
+// CHECK: return %[[SS]]
 func.func @clamps(%x: tensor<1x10xf32>) -> tensor<1x10xf32> {
   %0 = nn.clamp %x min 0.0 max 6.0 : tensor<1x10xf32>
   %1 = nn.clamp %0 min 0xFF800000 max 2.5 : tensor<1x10xf32>
   %2 = nn.leaky_relu %1 slope 0.01 : tensor<1x10xf32>
   %3 = nn.elu %2 alpha 1.0 : tensor<1x10xf32>
-  return %3 : tensor<1x10xf32>
+  %4 = nn.selu %3 alpha 2.0 gamma 0.5 : tensor<1x10xf32>
+  %5 = nn.thresholded_relu %4 alpha -1.0 : tensor<1x10xf32>
+  %6 = nn.softsign %5 : tensor<1x10xf32>
+  return %6 : tensor<1x10xf32>
 }
 
 // -----

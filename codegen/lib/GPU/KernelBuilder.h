@@ -282,11 +282,14 @@ enum class ElementwiseKind {
   Relu,
   Sigmoid,
   Tanh,
-  Clamp,       // min(max(x, lo), hi): nn.clamp.
-  LeakyRelu,   // x > 0 ? x : slope * x: nn.leaky_relu.
-  Elu,         // x > 0 ? x : alpha * (exp(x) - 1): nn.elu.
-  HardSigmoid, // min(max(alpha * x + beta, 0), 1): nn.hard_sigmoid.
-  HardSwish,   // x * min(max(x + 3, 0), 6) / 6: nn.hard_swish.
+  Clamp,           // min(max(x, lo), hi): nn.clamp.
+  LeakyRelu,       // x > 0 ? x : slope * x: nn.leaky_relu.
+  Elu,             // x > 0 ? x : alpha * (exp(x) - 1): nn.elu.
+  Selu,            // x > 0 ? gamma * x : gamma * alpha * (exp(x) - 1): nn.selu.
+  ThresholdedRelu, // x > alpha ? x : 0: nn.thresholded_relu.
+  Softsign,        // x / (1 + |x|): nn.softsign.
+  HardSigmoid,     // min(max(alpha * x + beta, 0), 1): nn.hard_sigmoid.
+  HardSwish,       // x * min(max(x + 3, 0), 6) / 6: nn.hard_swish.
   Add,
   Mul,
   PRelu, // x > 0 ? x : slope * x, the slope broadcast as Mul's: nn.prelu.
@@ -294,7 +297,7 @@ enum class ElementwiseKind {
 };
 /// The constants of the kinds that have them.
 struct ElementwiseParams {
-  double lo = 0, hi = 0, slope = 0, alpha = 0, beta = 0;
+  double lo = 0, hi = 0, slope = 0, alpha = 0, beta = 0, gamma = 0;
 };
 void emitElementwise(ModelBuilder &builder, mlir::Location loc,
                      ElementwiseKind kind, mlir::ValueRange inputs,

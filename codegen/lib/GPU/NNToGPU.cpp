@@ -410,6 +410,20 @@ LogicalResult Lowering::lower(Operation *op) {
         params.alpha = elu.getAlphaAttr().getValueAsDouble();
         return elementwise(ElementwiseKind::Elu, params);
       })
+      .Case([&](nn::SeluOp selu) {
+        ElementwiseParams params;
+        params.alpha = selu.getAlphaAttr().getValueAsDouble();
+        params.gamma = selu.getGammaAttr().getValueAsDouble();
+        return elementwise(ElementwiseKind::Selu, params);
+      })
+      .Case([&](nn::ThresholdedReluOp thresholded) {
+        ElementwiseParams params;
+        params.alpha = thresholded.getAlphaAttr().getValueAsDouble();
+        return elementwise(ElementwiseKind::ThresholdedRelu, params);
+      })
+      .Case([&](nn::SoftsignOp) {
+        return elementwise(ElementwiseKind::Softsign);
+      })
       .Case([&](nn::HardSigmoidOp hard) {
         ElementwiseParams params;
         params.alpha = hard.getAlphaAttr().getValueAsDouble();

@@ -73,6 +73,12 @@ void emitElementwise(ModelBuilder &builder, Location loc, ElementwiseKind kind,
       return "leaky_relu";
     case ElementwiseKind::Elu:
       return "elu";
+    case ElementwiseKind::Selu:
+      return "selu";
+    case ElementwiseKind::ThresholdedRelu:
+      return "thresholded_relu";
+    case ElementwiseKind::Softsign:
+      return "softsign";
     case ElementwiseKind::HardSigmoid:
       return "hard_sigmoid";
     case ElementwiseKind::HardSwish:
@@ -137,6 +143,26 @@ void emitElementwise(ModelBuilder &builder, Location loc, ElementwiseKind kind,
               k.mulF(k.subF(exp(k, x), k.f32(1.0)), k.f32(params.alpha)));
           break;
         }
+        case ElementwiseKind::Selu: {
+          float gamma = params.gamma;
+          float negative = gamma * (float)params.alpha;
+          Value positive = arith::CmpFOp::create(
+              k.b, k.loc, arith::CmpFPredicate::OGT, x, k.f32(0.0));
+          Value scaled = k.mulF(x, k.f32(gamma));
+          Value expm1 = k.subF(exp(k, x), k.f32(1.0));
+          y = k.select(positive, scaled, k.mulF(expm1, k.f32(negative)));
+          break;
+        }
+        case ElementwiseKind::ThresholdedRelu: {
+          Value above = arith::CmpFOp::create(
+              k.b, k.loc, arith::CmpFPredicate::OGT, x, k.f32(params.alpha));
+          y = k.select(above, x, k.f32(0.0));
+          break;
+        }
+        case ElementwiseKind::Softsign:
+          // |x| as max(x, -x): math.absf would become a libdevice call.
+          y = k.divF(x, k.addF(k.f32(1.0), k.maxF(x, k.subF(k.f32(0.0), x))));
+          break;
         case ElementwiseKind::HardSigmoid:
           y = k.minF(
               k.maxF(k.addF(k.mulF(x, k.f32(params.alpha)), k.f32(params.beta)),

@@ -45,6 +45,9 @@ LogicalResult onnximport::importSigmoid(NodeContext &ctx) {
 LogicalResult onnximport::importTanh(NodeContext &ctx) {
   return importUnary<nn::TanhOp>(ctx);
 }
+LogicalResult onnximport::importSoftsign(NodeContext &ctx) {
+  return importUnary<nn::SoftsignOp>(ctx);
+}
 
 /// Reads the scalar of constant input `i`, or `defaultValue` when absent.
 static FailureOr<double> scalarInput(NodeContext &ctx, unsigned i,
@@ -125,6 +128,45 @@ LogicalResult onnximport::importElu(NodeContext &ctx) {
   OpBuilder &b = ctx.getBuilder();
   ctx.setOutput(
       0, nn::EluOp::create(b, ctx.getLoc(), input, b.getF32FloatAttr(*alpha)));
+  return success();
+}
+
+LogicalResult onnximport::importSelu(NodeContext &ctx) {
+  // nn.SELU's constants, which ONNX's defaults are (as float32).
+  FailureOr<float> alpha = ctx.getFloat("alpha", 1.67326319217681884765625f);
+  FailureOr<float> gamma = ctx.getFloat("gamma", 1.05070102214813232421875f);
+  if (failed(alpha) || failed(gamma))
+    return failure();
+  if (!std::isfinite(*alpha) || !std::isfinite(*gamma)) {
+    std::string message;
+    llvm::raw_string_ostream(message)
+        << llvm::format("alpha and gamma must be finite, found alpha %g and "
+                        "gamma %g",
+                        *alpha, *gamma);
+    return ctx.emitError() << message;
+  }
+  Value input = ctx.getTensor(0);
+  if (!input)
+    return failure();
+  OpBuilder &b = ctx.getBuilder();
+  ctx.setOutput(0, nn::SeluOp::create(b, ctx.getLoc(), input,
+                                      b.getF32FloatAttr(*alpha),
+                                      b.getF32FloatAttr(*gamma)));
+  return success();
+}
+
+LogicalResult onnximport::importThresholdedRelu(NodeContext &ctx) {
+  FailureOr<float> alpha = ctx.getFloat("alpha", 1.0f);
+  if (failed(alpha))
+    return failure();
+  if (std::isnan(*alpha))
+    return ctx.emitError() << "alpha must be a number, found nan";
+  Value input = ctx.getTensor(0);
+  if (!input)
+    return failure();
+  OpBuilder &b = ctx.getBuilder();
+  ctx.setOutput(0, nn::ThresholdedReluOp::create(b, ctx.getLoc(), input,
+                                                 b.getF32FloatAttr(*alpha)));
   return success();
 }
 

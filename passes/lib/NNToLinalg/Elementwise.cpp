@@ -40,6 +40,13 @@ struct UnaryLowering : OpConversionPattern<OpTy> {
   }
 };
 
+/// x / (1 + |x|), PyTorch's Softsign.
+static Value softsign(OpBuilder &b, Location loc, Value x) {
+  Value denominator = arith::AddFOp::create(b, loc, createF32(b, loc, 1.0),
+                                            math::AbsFOp::create(b, loc, x));
+  return arith::DivFOp::create(b, loc, x, denominator);
+}
+
 /// max(x, 0); arith.maximumf propagates NaN as torch.relu does.
 static Value relu(OpBuilder &b, Location loc, Value x) {
   return arith::MaximumFOp::create(b, loc, x, createF32(b, loc, 0.0));
@@ -126,6 +133,58 @@ struct EluLowering : OpConversionPattern<nn::EluOp> {
           Value scaled =
               arith::MulFOp::create(b, loc, expm1, createF32(b, loc, alpha));
           return arith::SelectOp::create(b, loc, positive, x, scaled);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// gamma * x where x > 0, (exp(x) - 1) * (gamma * alpha) elsewhere:
+/// PyTorch's SELU, in its order of operations (NaN stays NaN).
+struct SeluLowering : OpConversionPattern<nn::SeluOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(nn::SeluOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    float gamma = op.getGammaAttr().getValueAsDouble();
+    float negative = gamma * (float)op.getAlphaAttr().getValueAsDouble();
+    Value result = createElementwise(
+        rewriter, op.getLoc(), adaptor.getInput(),
+        [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          Value x = args[0];
+          Value positive = arith::CmpFOp::create(
+              b, loc, arith::CmpFPredicate::OGT, x, createF32(b, loc, 0.0));
+          Value expm1 = arith::SubFOp::create(
+              b, loc, math::ExpOp::create(b, loc, x), createF32(b, loc, 1.0));
+          Value scaled =
+              arith::MulFOp::create(b, loc, x, createF32(b, loc, gamma));
+          Value negativeSide =
+              arith::MulFOp::create(b, loc, expm1, createF32(b, loc, negative));
+          return arith::SelectOp::create(b, loc, positive, scaled,
+                                         negativeSide);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// x where x > alpha, 0 elsewhere (NaN gives 0, as ONNX's reference does).
+struct ThresholdedReluLowering : OpConversionPattern<nn::ThresholdedReluOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(nn::ThresholdedReluOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    double alpha = op.getAlphaAttr().getValueAsDouble();
+    Value result = createElementwise(
+        rewriter, op.getLoc(), adaptor.getInput(),
+        [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          Value x = args[0];
+          Value above = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
+                                              x, createF32(b, loc, alpha));
+          return arith::SelectOp::create(b, loc, above, x,
+                                         createF32(b, loc, 0.0));
         });
     rewriter.replaceOp(op, result);
     return success();
@@ -257,7 +316,8 @@ void kiln::populateElementwisePatterns(RewritePatternSet &patterns) {
   patterns.add<UnaryLowering<nn::ReluOp, relu>,
                UnaryLowering<nn::SigmoidOp, sigmoid>,
                UnaryLowering<nn::TanhOp, tanh>, ClampLowering,
-               LeakyReluLowering, EluLowering, HardSigmoidLowering,
-               UnaryLowering<nn::HardSwishOp, hardSwish>, DropoutLowering,
-               BatchNormLowering>(patterns.getContext());
+               LeakyReluLowering, EluLowering, SeluLowering,
+               ThresholdedReluLowering, UnaryLowering<nn::SoftsignOp, softsign>,
+               HardSigmoidLowering, UnaryLowering<nn::HardSwishOp, hardSwish>,
+               DropoutLowering, BatchNormLowering>(patterns.getContext());
 }

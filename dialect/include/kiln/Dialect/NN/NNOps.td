@@ -213,6 +213,40 @@ def NN_EluOp : NN_Op<"elu", [Pure, SameOperandsAndResultType]> {
   let hasVerifier = 1;
 }
 
+def NN_SeluOp : NN_Op<"selu", [Pure, SameOperandsAndResultType]> {
+  let summary = "Element-wise scaled exponential linear unit (nn.SELU)";
+  let description = [{
+    `gamma * x` where x > 0, `gamma * alpha * (exp(x) - 1)` elsewhere
+    (ONNX's Selu; nn.SELU's constants unless given).
+
+    ```mlir
+    %y = nn.selu %x alpha 1.67326319 gamma 1.05070102 : tensor<1x64x56x56xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input, F32Attr:$alpha, F32Attr:$gamma);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat =
+      "$input `alpha` $alpha `gamma` $gamma attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def NN_ThresholdedReluOp : NN_Op<"thresholded_relu",
+                                 [Pure, SameOperandsAndResultType]> {
+  let summary = "Element-wise x where x > alpha, else 0";
+  let description = [{
+    ONNX's ThresholdedRelu (alpha 1.0 unless given); PyTorch's
+    nn.Threshold(alpha, 0).
+
+    ```mlir
+    %y = nn.thresholded_relu %x alpha 1.000000e+00 : tensor<1x64x56x56xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input, F32Attr:$alpha);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = "$input `alpha` $alpha attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
 def NN_HardSigmoidOp : NN_Op<"hard_sigmoid",
                               [Pure, SameOperandsAndResultType]> {
   let summary = "Element-wise max(0, min(1, alpha * x + beta)) (nn.Hardsigmoid)";
@@ -232,6 +266,9 @@ def NN_HardSigmoidOp : NN_Op<"hard_sigmoid",
   let hasVerifier = 1;
 }
 
+def NN_SoftsignOp : NN_UnaryOp<"softsign", "nn.Softsign"> {
+  let description = [{ `x / (1 + |x|)`: `%y = nn.softsign %x : tensor<1x10xf32>` }];
+}
 def NN_HardSwishOp : NN_UnaryOp<"hard_swish", "nn.Hardswish"> {
   let description = [{
     `x * min(max(x + 3, 0), 6) / 6`, PyTorch's formula (ONNX's HardSwish is
