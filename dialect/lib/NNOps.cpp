@@ -307,8 +307,9 @@ LogicalResult SeluOp::verify() {
 
 LogicalResult ThresholdedReluOp::verify() {
   double alpha = getAlphaAttr().getValueAsDouble();
-  if (std::isnan(alpha))
-    return emitOpError() << "alpha must be a number, found nan";
+  if (!std::isfinite(alpha))
+    return emitOpError() << "alpha must be finite, found "
+                         << formatNumber(alpha);
   return success();
 }
 

@@ -291,10 +291,9 @@ func.func @selu_gamma(%x: tensor<1x10xf32>) {
 
 // -----
 
-// Tests that a thresholded ReLU's threshold must be a number (an infinite
-// one passes everything or nothing).
+// Tests that a thresholded ReLU's threshold must be finite.
 func.func @thresholded_relu_nan(%x: tensor<1x10xf32>) {
-  // expected-error @+1 {{'nn.thresholded_relu' op alpha must be a number, found nan}}
+  // expected-error @+1 {{'nn.thresholded_relu' op alpha must be finite, found nan}}
   %0 = nn.thresholded_relu %x alpha 0x7FC00000 : tensor<1x10xf32>
   return
 }

@@ -101,23 +101,12 @@ LogicalResult onnximport::importClip(NodeContext &ctx) {
   return success();
 }
 
-LogicalResult onnximport::importLeakyRelu(NodeContext &ctx) {
-  FailureOr<float> alpha = ctx.getFloat("alpha", 0.01f);
-  if (failed(alpha))
-    return failure();
-  if (!std::isfinite(*alpha))
-    return ctx.emitError() << "alpha must be finite, found " << *alpha;
-  Value input = ctx.getTensor(0);
-  if (!input)
-    return failure();
-  OpBuilder &b = ctx.getBuilder();
-  ctx.setOutput(0, nn::LeakyReluOp::create(b, ctx.getLoc(), input,
-                                           b.getF32FloatAttr(*alpha)));
-  return success();
-}
-
-LogicalResult onnximport::importElu(NodeContext &ctx) {
-  FailureOr<float> alpha = ctx.getFloat("alpha", 1.0f);
+/// Imports an activation whose one float attribute, `alpha` in ONNX
+/// (`defaultAlpha` when absent), must be finite, as OpTy(input, alpha).
+template <typename OpTy>
+static LogicalResult importAlphaActivation(NodeContext &ctx,
+                                           float defaultAlpha) {
+  FailureOr<float> alpha = ctx.getFloat("alpha", defaultAlpha);
   if (failed(alpha))
     return failure();
   if (!std::isfinite(*alpha))
@@ -127,8 +116,20 @@ LogicalResult onnximport::importElu(NodeContext &ctx) {
     return failure();
   OpBuilder &b = ctx.getBuilder();
   ctx.setOutput(
-      0, nn::EluOp::create(b, ctx.getLoc(), input, b.getF32FloatAttr(*alpha)));
+      0, OpTy::create(b, ctx.getLoc(), input, b.getF32FloatAttr(*alpha)));
   return success();
+}
+
+LogicalResult onnximport::importLeakyRelu(NodeContext &ctx) {
+  return importAlphaActivation<nn::LeakyReluOp>(ctx, 0.01f);
+}
+
+LogicalResult onnximport::importElu(NodeContext &ctx) {
+  return importAlphaActivation<nn::EluOp>(ctx, 1.0f);
+}
+
+LogicalResult onnximport::importThresholdedRelu(NodeContext &ctx) {
+  return importAlphaActivation<nn::ThresholdedReluOp>(ctx, 1.0f);
 }
 
 LogicalResult onnximport::importSelu(NodeContext &ctx) {
@@ -152,21 +153,6 @@ LogicalResult onnximport::importSelu(NodeContext &ctx) {
   ctx.setOutput(0, nn::SeluOp::create(b, ctx.getLoc(), input,
                                       b.getF32FloatAttr(*alpha),
                                       b.getF32FloatAttr(*gamma)));
-  return success();
-}
-
-LogicalResult onnximport::importThresholdedRelu(NodeContext &ctx) {
-  FailureOr<float> alpha = ctx.getFloat("alpha", 1.0f);
-  if (failed(alpha))
-    return failure();
-  if (std::isnan(*alpha))
-    return ctx.emitError() << "alpha must be a number, found nan";
-  Value input = ctx.getTensor(0);
-  if (!input)
-    return failure();
-  OpBuilder &b = ctx.getBuilder();
-  ctx.setOutput(0, nn::ThresholdedReluOp::create(b, ctx.getLoc(), input,
-                                                 b.getF32FloatAttr(*alpha)));
   return success();
 }
 

@@ -89,130 +89,85 @@ struct ClampLowering : OpConversionPattern<nn::ClampOp> {
   }
 };
 
-/// x > 0 ? x : slope * x, as torch's leaky_relu computes it (NaN * slope
-/// keeps the NaN).
-struct LeakyReluLowering : OpConversionPattern<nn::LeakyReluOp> {
-  using OpConversionPattern::OpConversionPattern;
+/// Lowers an element-wise nn op whose computation depends on its
+/// attributes to a generic computing `Body(b, loc, x, op)`.
+template <typename OpTy, Value (*Body)(OpBuilder &, Location, Value, OpTy)>
+struct ActivationLowering : OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
 
   LogicalResult
-  matchAndRewrite(nn::LeakyReluOp op, OpAdaptor adaptor,
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    double slope = op.getSlopeAttr().getValueAsDouble();
-    Value result = createElementwise(
-        rewriter, op.getLoc(), adaptor.getInput(),
-        [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
-          Value x = args[0];
-          Value positive = arith::CmpFOp::create(
-              b, loc, arith::CmpFPredicate::OGT, x, createF32(b, loc, 0.0));
-          Value scaled =
-              arith::MulFOp::create(b, loc, x, createF32(b, loc, slope));
-          return arith::SelectOp::create(b, loc, positive, x, scaled);
-        });
+    Value result =
+        createElementwise(rewriter, op.getLoc(), adaptor.getInput(),
+                          [&](OpBuilder &b, Location loc, ValueRange args) {
+                            return Body(b, loc, args[0], op);
+                          });
     rewriter.replaceOp(op, result);
     return success();
   }
 };
+
+/// x > 0 ? x : slope * x, as torch's leaky_relu computes it (NaN * slope
+/// keeps the NaN).
+static Value leakyRelu(OpBuilder &b, Location loc, Value x,
+                       nn::LeakyReluOp op) {
+  Value positive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x,
+                                         createF32(b, loc, 0.0));
+  Value scaled = arith::MulFOp::create(
+      b, loc, x, createF32(b, loc, op.getSlopeAttr().getValueAsDouble()));
+  return arith::SelectOp::create(b, loc, positive, x, scaled);
+}
+
+/// exp(x) - 1, as PyTorch's ELU and SELU compute it.
+static Value expMinusOne(OpBuilder &b, Location loc, Value x) {
+  return arith::SubFOp::create(b, loc, math::ExpOp::create(b, loc, x),
+                               createF32(b, loc, 1.0));
+}
 
 /// x where x > 0, alpha * (exp(x) - 1) elsewhere: PyTorch's ELU, in its
 /// order of operations (NaN stays NaN).
-struct EluLowering : OpConversionPattern<nn::EluOp> {
-  using OpConversionPattern::OpConversionPattern;
-
-  LogicalResult
-  matchAndRewrite(nn::EluOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    double alpha = op.getAlphaAttr().getValueAsDouble();
-    Value result = createElementwise(
-        rewriter, op.getLoc(), adaptor.getInput(),
-        [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
-          Value x = args[0];
-          Value positive = arith::CmpFOp::create(
-              b, loc, arith::CmpFPredicate::OGT, x, createF32(b, loc, 0.0));
-          Value expm1 = arith::SubFOp::create(
-              b, loc, math::ExpOp::create(b, loc, x), createF32(b, loc, 1.0));
-          Value scaled =
-              arith::MulFOp::create(b, loc, expm1, createF32(b, loc, alpha));
-          return arith::SelectOp::create(b, loc, positive, x, scaled);
-        });
-    rewriter.replaceOp(op, result);
-    return success();
-  }
-};
+static Value elu(OpBuilder &b, Location loc, Value x, nn::EluOp op) {
+  Value positive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x,
+                                         createF32(b, loc, 0.0));
+  Value scaled = arith::MulFOp::create(
+      b, loc, expMinusOne(b, loc, x),
+      createF32(b, loc, op.getAlphaAttr().getValueAsDouble()));
+  return arith::SelectOp::create(b, loc, positive, x, scaled);
+}
 
 /// gamma * x where x > 0, (exp(x) - 1) * (gamma * alpha) elsewhere:
 /// PyTorch's SELU, in its order of operations (NaN stays NaN).
-struct SeluLowering : OpConversionPattern<nn::SeluOp> {
-  using OpConversionPattern::OpConversionPattern;
-
-  LogicalResult
-  matchAndRewrite(nn::SeluOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    float gamma = op.getGammaAttr().getValueAsDouble();
-    float negative = gamma * (float)op.getAlphaAttr().getValueAsDouble();
-    Value result = createElementwise(
-        rewriter, op.getLoc(), adaptor.getInput(),
-        [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
-          Value x = args[0];
-          Value positive = arith::CmpFOp::create(
-              b, loc, arith::CmpFPredicate::OGT, x, createF32(b, loc, 0.0));
-          Value expm1 = arith::SubFOp::create(
-              b, loc, math::ExpOp::create(b, loc, x), createF32(b, loc, 1.0));
-          Value scaled =
-              arith::MulFOp::create(b, loc, x, createF32(b, loc, gamma));
-          Value negativeSide =
-              arith::MulFOp::create(b, loc, expm1, createF32(b, loc, negative));
-          return arith::SelectOp::create(b, loc, positive, scaled,
-                                         negativeSide);
-        });
-    rewriter.replaceOp(op, result);
-    return success();
-  }
-};
+static Value selu(OpBuilder &b, Location loc, Value x, nn::SeluOp op) {
+  float gamma = op.getGammaAttr().getValueAsDouble();
+  float negative = gamma * (float)op.getAlphaAttr().getValueAsDouble();
+  Value positive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x,
+                                         createF32(b, loc, 0.0));
+  Value expm1 = expMinusOne(b, loc, x);
+  Value scaled = arith::MulFOp::create(b, loc, x, createF32(b, loc, gamma));
+  Value negativeSide =
+      arith::MulFOp::create(b, loc, expm1, createF32(b, loc, negative));
+  return arith::SelectOp::create(b, loc, positive, scaled, negativeSide);
+}
 
 /// x where x > alpha, 0 elsewhere (NaN gives 0, as ONNX's reference does).
-struct ThresholdedReluLowering : OpConversionPattern<nn::ThresholdedReluOp> {
-  using OpConversionPattern::OpConversionPattern;
-
-  LogicalResult
-  matchAndRewrite(nn::ThresholdedReluOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    double alpha = op.getAlphaAttr().getValueAsDouble();
-    Value result = createElementwise(
-        rewriter, op.getLoc(), adaptor.getInput(),
-        [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
-          Value x = args[0];
-          Value above = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
-                                              x, createF32(b, loc, alpha));
-          return arith::SelectOp::create(b, loc, above, x,
-                                         createF32(b, loc, 0.0));
-        });
-    rewriter.replaceOp(op, result);
-    return success();
-  }
-};
+static Value thresholdedRelu(OpBuilder &b, Location loc, Value x,
+                             nn::ThresholdedReluOp op) {
+  Value above = arith::CmpFOp::create(
+      b, loc, arith::CmpFPredicate::OGT, x,
+      createF32(b, loc, op.getAlphaAttr().getValueAsDouble()));
+  return arith::SelectOp::create(b, loc, above, x, createF32(b, loc, 0.0));
+}
 
 /// max(0, min(1, alpha * x + beta)), ONNX's HardSigmoid (NaN stays NaN).
-struct HardSigmoidLowering : OpConversionPattern<nn::HardSigmoidOp> {
-  using OpConversionPattern::OpConversionPattern;
-
-  LogicalResult
-  matchAndRewrite(nn::HardSigmoidOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    double alpha = op.getAlphaAttr().getValueAsDouble();
-    double beta = op.getBetaAttr().getValueAsDouble();
-    Value result = createElementwise(
-        rewriter, op.getLoc(), adaptor.getInput(),
-        [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
-          Value affine = arith::AddFOp::create(
-              b, loc,
-              arith::MulFOp::create(b, loc, args[0], createF32(b, loc, alpha)),
-              createF32(b, loc, beta));
-          return clamp(b, loc, affine, 0.0, 1.0);
-        });
-    rewriter.replaceOp(op, result);
-    return success();
-  }
-};
+static Value hardSigmoid(OpBuilder &b, Location loc, Value x,
+                         nn::HardSigmoidOp op) {
+  Value scaled = arith::MulFOp::create(
+      b, loc, x, createF32(b, loc, op.getAlphaAttr().getValueAsDouble()));
+  Value affine = arith::AddFOp::create(
+      b, loc, scaled, createF32(b, loc, op.getBetaAttr().getValueAsDouble()));
+  return clamp(b, loc, affine, 0.0, 1.0);
+}
 
 /// x * min(max(x + 3, 0), 6) / 6, PyTorch's hardswish in its order of
 /// operations.
@@ -313,11 +268,14 @@ Value kiln::createClamp(OpBuilder &b, Location loc, Value x, double lo,
 }
 
 void kiln::populateElementwisePatterns(RewritePatternSet &patterns) {
-  patterns.add<UnaryLowering<nn::ReluOp, relu>,
-               UnaryLowering<nn::SigmoidOp, sigmoid>,
-               UnaryLowering<nn::TanhOp, tanh>, ClampLowering,
-               LeakyReluLowering, EluLowering, SeluLowering,
-               ThresholdedReluLowering, UnaryLowering<nn::SoftsignOp, softsign>,
-               HardSigmoidLowering, UnaryLowering<nn::HardSwishOp, hardSwish>,
-               DropoutLowering, BatchNormLowering>(patterns.getContext());
+  patterns.add<
+      UnaryLowering<nn::ReluOp, relu>, UnaryLowering<nn::SigmoidOp, sigmoid>,
+      UnaryLowering<nn::TanhOp, tanh>, ClampLowering,
+      ActivationLowering<nn::LeakyReluOp, leakyRelu>,
+      ActivationLowering<nn::EluOp, elu>, ActivationLowering<nn::SeluOp, selu>,
+      ActivationLowering<nn::ThresholdedReluOp, thresholdedRelu>,
+      UnaryLowering<nn::SoftsignOp, softsign>,
+      ActivationLowering<nn::HardSigmoidOp, hardSigmoid>,
+      UnaryLowering<nn::HardSwishOp, hardSwish>, DropoutLowering,
+      BatchNormLowering>(patterns.getContext());
 }
