@@ -228,6 +228,15 @@ LogicalResult onnximport::importAdd(NodeContext &ctx) {
   return success();
 }
 
+/// Float constant `c`'s elements in `shape` (a broadcast operand given
+/// leading dimensions of size 1).
+static std::shared_ptr<HostTensor>
+reshapedFloats(const HostTensor &c, llvm::ArrayRef<int64_t> shape) {
+  return HostTensor::fromFloats(
+      c.getName(), shape,
+      std::vector<float>(c.getFloats().begin(), c.getFloats().end()));
+}
+
 LogicalResult onnximport::importMul(NodeContext &ctx) {
   const ImportedValue &a = ctx.getInput(0), &b = ctx.getInput(1);
   FailureOr<llvm::SmallVector<int64_t, 4>> shape = binaryResultShape(ctx);
@@ -264,9 +273,7 @@ LogicalResult onnximport::importMul(NodeContext &ctx) {
     if (!c.isFloat())
       return ctx.emitError() << "multiplies a float32 tensor by an integer "
                                 "constant";
-    rhsValue = ctx.materialize(HostTensor::fromFloats(
-        c.getName(), rhsShape,
-        std::vector<float>(c.getFloats().begin(), c.getFloats().end())));
+    rhsValue = ctx.materialize(reshapedFloats(c, rhsShape));
   } else {
     if (rhs.getShape().size() != shape->size())
       return ctx.unsupported(llvm::formatv("it broadcasts the computed {0} "
@@ -314,9 +321,7 @@ LogicalResult onnximport::importPRelu(NodeContext &ctx) {
     if (!c.isFloat())
       return ctx.emitError() << "slope is an integer constant; the input is "
                                 "float32";
-    slopeValue = ctx.materialize(HostTensor::fromFloats(
-        c.getName(), slopeShape,
-        std::vector<float>(c.getFloats().begin(), c.getFloats().end())));
+    slopeValue = ctx.materialize(reshapedFloats(c, slopeShape));
   } else {
     if (slope.getShape() != llvm::ArrayRef(slopeShape))
       return ctx.unsupported(llvm::formatv("it broadcasts the computed slope "
