@@ -21,8 +21,10 @@
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 
+#include <array>
 #include <cmath>
 #include <limits>
+#include <tuple>
 
 using namespace mlir;
 using namespace kiln;
@@ -101,82 +103,75 @@ LogicalResult onnximport::importClip(NodeContext &ctx) {
   return success();
 }
 
-/// Imports an activation whose one float attribute, `alpha` in ONNX
-/// (`defaultAlpha` when absent), must be finite, as OpTy(input, alpha).
-template <typename OpTy>
-static LogicalResult importAlphaActivation(NodeContext &ctx,
-                                           float defaultAlpha) {
-  FailureOr<float> alpha = ctx.getFloat("alpha", defaultAlpha);
-  if (failed(alpha))
-    return failure();
-  if (!std::isfinite(*alpha))
-    return ctx.emitError() << "alpha must be finite, found " << *alpha;
+/// Imports an activation whose float attributes (`constants`: each one's
+/// name and its default when absent) must be finite, as
+/// OpTy(input, constants...).
+template <typename OpTy, size_t N>
+static LogicalResult importConstantActivation(
+    NodeContext &ctx,
+    const std::array<std::pair<llvm::StringRef, float>, N> &constants) {
+  std::array<float, N> values;
+  for (auto [value, constant] : llvm::zip(values, constants)) {
+    FailureOr<float> read = ctx.getFloat(constant.first, constant.second);
+    if (failed(read))
+      return failure();
+    value = *read;
+  }
+  if (!llvm::all_of(values, [](float v) { return std::isfinite(v); })) {
+    // "alpha must be finite, found inf", "alpha and beta must be finite,
+    // found alpha nan and beta 0.5".
+    std::string message;
+    llvm::raw_string_ostream os(message);
+    llvm::interleave(
+        constants, os, [&](const auto &c) { os << c.first; }, " and ");
+    os << " must be finite, found ";
+    for (size_t i = 0; i < N; ++i) {
+      if (i)
+        os << " and ";
+      if (N > 1)
+        os << constants[i].first << " ";
+      os << llvm::format("%g", values[i]);
+    }
+    return ctx.emitError() << message;
+  }
   Value input = ctx.getTensor(0);
   if (!input)
     return failure();
   OpBuilder &b = ctx.getBuilder();
-  ctx.setOutput(
-      0, OpTy::create(b, ctx.getLoc(), input, b.getF32FloatAttr(*alpha)));
+  Value result = std::apply(
+      [&](auto... value) {
+        return OpTy::create(b, ctx.getLoc(), input,
+                            b.getF32FloatAttr(value)...);
+      },
+      values);
+  ctx.setOutput(0, result);
   return success();
 }
 
 LogicalResult onnximport::importLeakyRelu(NodeContext &ctx) {
-  return importAlphaActivation<nn::LeakyReluOp>(ctx, 0.01f);
+  return importConstantActivation<nn::LeakyReluOp, 1>(ctx,
+                                                      {{{"alpha", 0.01f}}});
 }
 
 LogicalResult onnximport::importElu(NodeContext &ctx) {
-  return importAlphaActivation<nn::EluOp>(ctx, 1.0f);
+  return importConstantActivation<nn::EluOp, 1>(ctx, {{{"alpha", 1.0f}}});
 }
 
 LogicalResult onnximport::importThresholdedRelu(NodeContext &ctx) {
-  return importAlphaActivation<nn::ThresholdedReluOp>(ctx, 1.0f);
+  return importConstantActivation<nn::ThresholdedReluOp, 1>(
+      ctx, {{{"alpha", 1.0f}}});
 }
 
 LogicalResult onnximport::importSelu(NodeContext &ctx) {
   // nn.SELU's constants, which ONNX's defaults are (as float32).
-  FailureOr<float> alpha = ctx.getFloat("alpha", 1.67326319217681884765625f);
-  FailureOr<float> gamma = ctx.getFloat("gamma", 1.05070102214813232421875f);
-  if (failed(alpha) || failed(gamma))
-    return failure();
-  if (!std::isfinite(*alpha) || !std::isfinite(*gamma)) {
-    std::string message;
-    llvm::raw_string_ostream(message)
-        << llvm::format("alpha and gamma must be finite, found alpha %g and "
-                        "gamma %g",
-                        *alpha, *gamma);
-    return ctx.emitError() << message;
-  }
-  Value input = ctx.getTensor(0);
-  if (!input)
-    return failure();
-  OpBuilder &b = ctx.getBuilder();
-  ctx.setOutput(0, nn::SeluOp::create(b, ctx.getLoc(), input,
-                                      b.getF32FloatAttr(*alpha),
-                                      b.getF32FloatAttr(*gamma)));
-  return success();
+  return importConstantActivation<nn::SeluOp, 2>(
+      ctx, {{{"alpha", 1.67326319217681884765625f},
+             {"gamma", 1.05070102214813232421875f}}});
 }
 
 LogicalResult onnximport::importHardSigmoid(NodeContext &ctx) {
-  FailureOr<float> alpha = ctx.getFloat("alpha", 0.2f);
-  FailureOr<float> beta = ctx.getFloat("beta", 0.5f);
-  if (failed(alpha) || failed(beta))
-    return failure();
-  if (!std::isfinite(*alpha) || !std::isfinite(*beta)) {
-    std::string message;
-    llvm::raw_string_ostream(message)
-        << llvm::format("alpha and beta must be finite, found alpha %g and "
-                        "beta %g",
-                        *alpha, *beta);
-    return ctx.emitError() << message;
-  }
-  Value input = ctx.getTensor(0);
-  if (!input)
-    return failure();
-  OpBuilder &b = ctx.getBuilder();
-  ctx.setOutput(0, nn::HardSigmoidOp::create(b, ctx.getLoc(), input,
-                                             b.getF32FloatAttr(*alpha),
-                                             b.getF32FloatAttr(*beta)));
-  return success();
+  return importConstantActivation<nn::HardSigmoidOp, 2>(
+      ctx, {{{"alpha", 0.2f}, {"beta", 0.5f}}});
 }
 
 LogicalResult onnximport::importHardSwish(NodeContext &ctx) {
