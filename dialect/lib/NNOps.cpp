@@ -279,48 +279,52 @@ LogicalResult ClampOp::verify() {
   return success();
 }
 
+/// Checks that an activation's constants (name, attribute) are finite:
+/// "slope must be finite, found inf", "alpha and beta must be finite, found
+/// alpha nan and beta 0.5".
+static LogicalResult
+verifyFinite(Operation *op,
+             ArrayRef<std::pair<StringRef, FloatAttr>> constants) {
+  if (llvm::all_of(constants, [](const auto &c) {
+        return std::isfinite(c.second.getValueAsDouble());
+      }))
+    return success();
+  InFlightDiagnostic diag = op->emitOpError();
+  llvm::interleave(
+      constants, [&](const auto &c) { diag << c.first; },
+      [&] { diag << " and "; });
+  diag << " must be finite, found ";
+  llvm::interleave(
+      constants,
+      [&](const auto &c) {
+        if (constants.size() > 1)
+          diag << c.first << " ";
+        diag << formatNumber(c.second.getValueAsDouble());
+      },
+      [&] { diag << " and "; });
+  return diag;
+}
+
 LogicalResult LeakyReluOp::verify() {
-  double slope = getSlopeAttr().getValueAsDouble();
-  if (!std::isfinite(slope))
-    return emitOpError() << "slope must be finite, found "
-                         << formatNumber(slope);
-  return success();
+  return verifyFinite(*this, {{"slope", getSlopeAttr()}});
 }
 
 LogicalResult EluOp::verify() {
-  double alpha = getAlphaAttr().getValueAsDouble();
-  if (!std::isfinite(alpha))
-    return emitOpError() << "alpha must be finite, found "
-                         << formatNumber(alpha);
-  return success();
+  return verifyFinite(*this, {{"alpha", getAlphaAttr()}});
 }
 
 LogicalResult SeluOp::verify() {
-  double alpha = getAlphaAttr().getValueAsDouble();
-  double gamma = getGammaAttr().getValueAsDouble();
-  if (!std::isfinite(alpha) || !std::isfinite(gamma))
-    return emitOpError() << "alpha and gamma must be finite, found alpha "
-                         << formatNumber(alpha) << " and gamma "
-                         << formatNumber(gamma);
-  return success();
+  return verifyFinite(*this,
+                      {{"alpha", getAlphaAttr()}, {"gamma", getGammaAttr()}});
 }
 
 LogicalResult ThresholdedReluOp::verify() {
-  double alpha = getAlphaAttr().getValueAsDouble();
-  if (!std::isfinite(alpha))
-    return emitOpError() << "alpha must be finite, found "
-                         << formatNumber(alpha);
-  return success();
+  return verifyFinite(*this, {{"alpha", getAlphaAttr()}});
 }
 
 LogicalResult HardSigmoidOp::verify() {
-  double alpha = getAlphaAttr().getValueAsDouble();
-  double beta = getBetaAttr().getValueAsDouble();
-  if (!std::isfinite(alpha) || !std::isfinite(beta))
-    return emitOpError() << "alpha and beta must be finite, found alpha "
-                         << formatNumber(alpha) << " and beta "
-                         << formatNumber(beta);
-  return success();
+  return verifyFinite(*this,
+                      {{"alpha", getAlphaAttr()}, {"beta", getBetaAttr()}});
 }
 
 //===----------------------------------------------------------------------===//
