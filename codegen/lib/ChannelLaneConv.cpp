@@ -194,6 +194,7 @@ LogicalResult lowerConvWithChannelLanes(linalg::Conv2DNchwFchwOp op,
   Value zero =
       arith::ConstantOp::create(b, vectorType, b.getZeroAttr(vectorType));
   int64_t channelBlocks = out[1] / blockChannels;
+  bool prefetchInput = streamsInput(input, shape.l2CacheBytes);
 
   // Where the convolution's rows go: the group's result or the op's output
   // (NCHW, by scatter), or with a pooling a scratch[ocb][oh][ow][channel]
@@ -243,6 +244,10 @@ LogicalResult lowerConvWithChannelLanes(linalg::Conv2DNchwFchwOp op,
       Value ih = affineIndex(b, ihBase, kh, dilations[0]);
       Value shift = affineIndex(b, {}, kw, dilations[1]);
       SmallVector<Value> xs, ws;
+      if (prefetchInput)
+        prefetchRowAhead(
+            b, input,
+            {n, ic, ih, arith::AddIOp::create(b, iwBases.front(), shift)});
       for (Value iwBase : iwBases)
         xs.push_back(memref::LoadOp::create(
             b, input,

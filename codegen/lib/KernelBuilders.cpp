@@ -152,6 +152,29 @@ Value flattenBuffer(ImplicitLocOpBuilder &b, Value buffer) {
       b, buffer, SmallVector<ReassociationIndices>{{0, 1, 2, 3}});
 }
 
+bool streamsInput(Value input, int64_t l2CacheBytes) {
+  ArrayRef<int64_t> shape = cast<MemRefType>(input.getType()).getShape();
+  int64_t imageBytes = 4;
+  for (int64_t size : shape.drop_front())
+    imageBytes *= size;
+  return imageBytes > l2CacheBytes;
+}
+
+void prefetchRowAhead(ImplicitLocOpBuilder &b, Value buffer,
+                      ValueRange indices) {
+  // Four cache lines ahead: SqueezeNet's 128 -> 16 1x1 layer on 55x55
+  // planes at batch 8 took 6.4 ms without prefetches and 1.8, 1.5, 1.4 and
+  // 1.5 ms with 1, 2, 4 and 8 lines of lead.
+  constexpr int64_t kInputRowPrefetch = 64;
+  SmallVector<Value> ahead(indices);
+  ahead.back() = arith::AddIOp::create(b, ahead.back(),
+                                       indexConstant(b, kInputRowPrefetch));
+  // memref.prefetch lowers to a plain (not inbounds) GEP and a prefetch
+  // hint: an address past the buffer's end is computed, never dereferenced.
+  memref::PrefetchOp::create(b, buffer, ahead, /*isWrite=*/false,
+                             /*localityHint=*/3, /*isDataCache=*/true);
+}
+
 Value flatOffset(ImplicitLocOpBuilder &b, ArrayRef<int64_t> shape, Value i0,
                  Value i1, Value i2, Value i3) {
   return affineIndex(

@@ -162,22 +162,21 @@ namespace {
 // Convolution
 //===----------------------------------------------------------------------===//
 
-/// Whether `op` is a 1x1, stride-1, unpadded convolution whose output rows
-/// are shorter than two vectors (MobileNet's 14x14 and 7x7 layers): on rows
-/// that short the direct kernel leaves the last vector of every row part
-/// empty, and the channel-lane kernel reads the whole weight matrix once per
+/// Whether `op` is a 1x1, stride-1, unpadded convolution over more than one
 /// row. Over [N, C, 1, H*W] views of the same buffers the sums are the same,
-/// and one long row fills the lanes and reads the weights once.
-bool isShortRowPointwise(linalg::Conv2DNchwFchwOp op, Value input, Value filter,
-                         Value output, int64_t width) {
+/// and one long row per plane leaves only the plane's last vector part
+/// empty instead of every row's (a 55-column row is 6 full vectors and one
+/// of 7 lanes; MobileNet's 7x7 layers fill 7 lanes of 8), and lets panels
+/// of columns span rows.
+bool isFlattenablePointwise(linalg::Conv2DNchwFchwOp op, Value input,
+                            Value filter, Value output) {
   ArrayRef<int64_t> in = cast<MemRefType>(input.getType()).getShape();
   ArrayRef<int64_t> w = cast<MemRefType>(filter.getType()).getShape();
   ArrayRef<int64_t> out = cast<MemRefType>(output.getType()).getShape();
   return w[2] == 1 && w[3] == 1 && in[2] == out[2] && in[3] == out[3] &&
-         out[2] > 1 && out[3] < 2 * width &&
-         llvm::all_of(
-             op.getStrides().getValues<int64_t>(),
-             [](int64_t s) { return s == 1; });
+         out[2] > 1 &&
+         llvm::all_of(op.getStrides().getValues<int64_t>(),
+                      [](int64_t s) { return s == 1; });
 }
 
 /// A dense [N, C, H, W] buffer as [N, C, 1, H*W].
@@ -192,6 +191,40 @@ Value flattenPlanes(PatternRewriter &rewriter, Location loc, Value buffer) {
       MemRefType::get({shape[0], shape[1], 1, shape[2] * shape[3]},
                       type.getElementType()),
       collapsed, SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
+}
+
+/// Copies image n of a flattened [N, C, 1, W] input into column blocks,
+/// blocks[b][c][j] = input[n, c, 0, b * columns + j]: a kernel step's
+/// vectors then lie next to the previous step's instead of a plane apart.
+/// The last block's columns past W are left unset (the kernel masks them).
+void packColumnBlocks(ImplicitLocOpBuilder &b, Value input, Value n,
+                      Value blocks, int64_t columns, int64_t width) {
+  ArrayRef<int64_t> in = cast<MemRefType>(input.getType()).getShape();
+  auto vectorType = VectorType::get({width}, b.getF32Type());
+  int64_t fullBlocks = in[3] / columns, tail = in[3] % columns;
+  auto copyBlock = [&](ImplicitLocOpBuilder &b, Value c, Value block,
+                       Value first, int64_t valid) {
+    ColumnVectors covered = coverColumns(b, first, valid, width);
+    for (auto [v, start] : llvm::enumerate(covered.starts)) {
+      Value column = indexConstant(b, v * width);
+      storeVector(b,
+                  loadVector(b, vectorType, input,
+                             {n, c, indexConstant(b, 0), start},
+                             covered.masks[v]),
+                  blocks, {block, c, column}, covered.masks[v]);
+    }
+  };
+  // Channel by channel, each plane row is read in order.
+  buildLoop(b, in[1], 1, {}, [&](auto &b, Value c, ValueRange) {
+    buildLoop(b, fullBlocks, 1, {}, [&](auto &b, Value block, ValueRange) {
+      copyBlock(b, c, block, affineIndex(b, {}, block, columns), columns);
+      return SmallVector<Value>();
+    });
+    if (tail)
+      copyBlock(b, c, indexConstant(b, fullBlocks),
+                indexConstant(b, fullBlocks * columns), tail);
+    return SmallVector<Value>();
+  });
 }
 
 struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
@@ -214,10 +247,15 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     bool fused = succeeded(group);
     bool pooled = fused && !group->pool.empty();
     // (A fused pooling needs the rows as they are.)
-    bool flatten = !pooled && isShortRowPointwise(op, input, filter, output,
-                                                  shape.vectorWidth);
-    if (!flatten && succeeded(lowerConvWithChannelLanes(
-                        op, input, filter, output, rewriter, shape)))
+    bool flatten = !pooled && isFlattenablePointwise(op, input, filter, output);
+    // Rows shorter than two vectors flatten into long ones, on which the
+    // direct kernel fills its lanes; the channel-lane kernel would read the
+    // whole weight matrix once per row.
+    bool shortRows = cast<MemRefType>(output.getType()).getShape()[3] <
+                     2 * shape.vectorWidth;
+    if (!(flatten && shortRows) &&
+        succeeded(lowerConvWithChannelLanes(op, input, filter, output, rewriter,
+                                            shape)))
       return success();
     if (fused)
       rewriter.setInsertionPointAfter(group->ops.back());
@@ -245,6 +283,10 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     // position ow + i + off / s.
     int64_t stride = strides[1];
     Value phased = stride == 1 ? input : splitPhases(b, input, stride);
+    bool prefetchInput = streamsInput(input, shape.l2CacheBytes);
+    // Set when the kernel reads a flattened 1x1 input from column blocks
+    // (packColumnBlocks).
+    Value columnBlocks;
 
     // The reduction runs in chunks of input channels whose filter slice
     // (chunk x KH x KW x rows floats) stays in L1 while the kernel sweeps
@@ -338,6 +380,12 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
         }
       }
       Value ihBase = affineIndex(b, {}, oh, strides[0]);
+      // Blocks start at multiples of `columns` when columnBlocks is set.
+      Value block =
+          columnBlocks
+              ? arith::DivUIOp::create(b, ow, indexConstant(b, columns))
+                    .getResult()
+              : Value();
       auto step = [&](ImplicitLocOpBuilder &b, Value ic, Value kh, Value kw,
                       ValueRange accs) {
         Value ih = affineIndex(b, ihBase, kh, dilations[0]);
@@ -347,10 +395,22 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
           phase = arith::RemUIOp::create(b, offset, indexConstant(b, stride));
           shift = arith::DivUIOp::create(b, offset, indexConstant(b, stride));
         }
+        if (prefetchInput && stride == 1 && !columnBlocks)
+          prefetchRowAhead(
+              b, input,
+              {n, ic, ih, affineIndex(b, cols.front(), kw, dilations[1])});
+        if (prefetchInput && stride != 1)
+          prefetchRowAhead(
+              b, phased,
+              {n, ic, ih, phase, affineIndex(b, cols.front(), shift, 1)});
         SmallVector<Value> xs;
         for (int64_t c = 0; c < vectors; ++c)
           xs.push_back(
-              stride == 1
+              columnBlocks
+                  ? loadVector(b, vectorType, columnBlocks,
+                               {block, ic, indexConstant(b, c * width)},
+                               masks[c])
+              : stride == 1
                   ? loadVector(
                         b, vectorType, input,
                         {n, ic, ih, affineIndex(b, cols[c], kw, dilations[1])},
@@ -377,20 +437,30 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
                       cols[c], masks[c]);
     };
 
-    int64_t fullBlocks = out[3] / columns, tail = out[3] % columns;
-    // One output row of `rows` channels, for one chunk of the reduction.
-    auto emitRow = [&](ImplicitLocOpBuilder &b, Value n, Value ocb, Value oh,
-                       Value icBase, Value isFirst, Value isLast) {
+    // Output columns [ow0, ow0 + count) of row oh and `rows` channels, for
+    // one chunk of the reduction.
+    auto emitColumns = [&](ImplicitLocOpBuilder &b, Value n, Value ocb,
+                           Value oh, Value ow0, int64_t count, Value icBase,
+                           Value isFirst, Value isLast) {
+      int64_t fullBlocks = count / columns, tail = count % columns;
       if (fullBlocks)
         buildLoop(b, fullBlocks * columns, columns, {},
                   [&](auto &b, Value ow, ValueRange) {
-                    emitBlock(b, n, ocb, oh, ow, columns, icBase, isFirst,
-                              isLast);
+                    emitBlock(b, n, ocb, oh, arith::AddIOp::create(b, ow0, ow),
+                              columns, icBase, isFirst, isLast);
                     return SmallVector<Value>();
                   });
       if (tail)
-        emitBlock(b, n, ocb, oh, indexConstant(b, fullBlocks * columns), tail,
-                  icBase, isFirst, isLast);
+        emitBlock(
+            b, n, ocb, oh,
+            affineIndex(b, indexConstant(b, fullBlocks * columns), ow0, 1),
+            tail, icBase, isFirst, isLast);
+    };
+    // One whole output row.
+    auto emitRow = [&](ImplicitLocOpBuilder &b, Value n, Value ocb, Value oh,
+                       Value icBase, Value isFirst, Value isLast) {
+      emitColumns(b, n, ocb, oh, indexConstant(b, 0), out[3], icBase, isFirst,
+                  isLast);
     };
     // Every output row of a channel block, chunk after chunk.
     auto emitRows = [&](ImplicitLocOpBuilder &b, Value n, Value ocb) {
@@ -417,25 +487,73 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     // Multiply-adds per batch item, to decide whether threads pay off.
     int64_t work =
         out[1] * out[2] * out[3] * weights[1] * weights[2] * weights[3];
-    // A 1x1 convolution reads each input row once per block of output
+    // A 1x1 convolution reads each input column once per block of output
     // channels. With the blocks outermost, the whole input streams from the
     // outer caches once per block (MobileNetV2's 16 -> 96 expansion at
-    // 112x112: 24 passes over 800 KB); with the rows outermost, one row of
-    // every input channel stays in L1 across all the blocks, while the
-    // weights, small enough to stay in L2, stream from there.
-    bool rowsOuter = weights[2] == 1 && weights[3] == 1 && !pooled &&
-                     chunks == 1 &&
-                     weights[0] * weights[1] * 4 <= shape.l2CacheBytes / 2 &&
-                     weights[1] * out[3] * 4 <= 3 * shape.chunkBytes;
+    // 112x112: 24 passes over 800 KB); with panels of columns outermost, the
+    // panel's columns of every input channel stay in L1 across all the
+    // blocks, while the weights, small enough to stay in L2, stream from
+    // there. A panel is a row or, when a row of every channel is too much
+    // for L1, as many blocks of columns as fit (flattened, a panel spans
+    // rows: SqueezeNet's 16 -> 64 expansion on 55x55 at batch 8 took 1.8 ms
+    // by rows, 0.76 ms by panels of 504 columns).
+    bool panelsOuter = weights[2] == 1 && weights[3] == 1 && !pooled &&
+                       chunks == 1 &&
+                       weights[0] * weights[1] * 4 <= shape.l2CacheBytes / 2;
+    int64_t panelColumns = std::min(
+        out[3], columns * std::max<int64_t>(1, 3 * shape.chunkBytes /
+                                                   (weights[1] * 4 * columns)));
+    int64_t fullPanels = out[3] / panelColumns,
+            lastPanel = out[3] % panelColumns;
+    int64_t panels = fullPanels + (lastPanel ? 1 : 0);
+    auto emitPanel = [&](ImplicitLocOpBuilder &b, Value n, Value oh, Value ow0,
+                         int64_t count) {
+      buildLoop(b, out[1] / rows, 1, {}, [&](auto &b, Value ocb, ValueRange) {
+        emitColumns(b, n, ocb, oh, ow0, count, {}, {}, {});
+        return SmallVector<Value>();
+      });
+    };
+    // With the channel blocks outermost, each block sweeps the input's
+    // columns: a step's vectors lie a plane apart, and each sweep streams
+    // the input from L2 at the pace of its latency (SqueezeNet's 512 ->
+    // 1000 layer on 13x13 ran at 65% of the FMA peak, the same layer on a
+    // 1x24 plane at 100%). A flattened 1x1 input copied once into column
+    // blocks is read in order instead.
+    if (!panelsOuter && flatten && chunks == 1 && out[1] / rows > 1) {
+      int64_t blocks = llvm::divideCeil(out[3], columns);
+      columnBlocks = memref::AllocOp::create(
+          b, MemRefType::get({blocks, weights[1], columns}, b.getF32Type()),
+          b.getI64IntegerAttr(64));
+    }
     buildLoop(b, out[0], 1, {}, [&](auto &b, Value n, ValueRange) {
-      if (rowsOuter) {
-        // Rows are independent: they run on the thread pool.
-        buildBlockLoop(b, out[2], work, [&](auto &b, Value oh) {
-          buildLoop(b, out[1] / rows, 1, {},
-                    [&](auto &b, Value ocb, ValueRange) {
-                      emitRow(b, n, ocb, oh, {}, {}, {});
-                      return SmallVector<Value>();
-                    });
+      if (columnBlocks)
+        packColumnBlocks(b, input, n, columnBlocks, columns, width);
+      if (panelsOuter) {
+        // Panels are independent: they run on the thread pool.
+        buildBlockLoop(b, out[2] * panels, work, [&](auto &b, Value task) {
+          Value oh = arith::DivUIOp::create(b, task, indexConstant(b, panels));
+          Value panel =
+              arith::RemUIOp::create(b, task, indexConstant(b, panels));
+          Value ow0 = affineIndex(b, {}, panel, panelColumns);
+          if (!lastPanel) {
+            emitPanel(b, n, oh, ow0, panelColumns);
+            return;
+          }
+          Value isFull =
+              arith::CmpIOp::create(b, arith::CmpIPredicate::ult, panel,
+                                    indexConstant(b, fullPanels));
+          scf::IfOp::create(
+              b, isFull,
+              [&](OpBuilder &nested, Location loc) {
+                ImplicitLocOpBuilder inner(loc, nested);
+                emitPanel(inner, n, oh, ow0, panelColumns);
+                scf::YieldOp::create(inner);
+              },
+              [&](OpBuilder &nested, Location loc) {
+                ImplicitLocOpBuilder inner(loc, nested);
+                emitPanel(inner, n, oh, ow0, lastPanel);
+                scf::YieldOp::create(inner);
+              });
         });
         return SmallVector<Value>();
       }
@@ -456,6 +574,8 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     });
     if (phased != input)
       memref::DeallocOp::create(b, phased);
+    if (columnBlocks)
+      memref::DeallocOp::create(b, columnBlocks);
     if (scratch)
       memref::DeallocOp::create(b, scratch);
     eraseComputedOps(rewriter, op, fused ? &*group : nullptr);

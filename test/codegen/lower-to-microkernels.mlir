@@ -1095,18 +1095,116 @@ func.func @depthwise_padded(%src: memref<1x4x6x6xf32>, %w: memref<4x1x1x3x3xf32>
 
 // -----
 
-// Tests that a 1x1 convolution whose input row and weights fit the caches
-// runs rows outermost (5 rows), then the blocks of 8 output channels (2),
-// so that one row of every input channel stays in L1 across the blocks; a
-// 3x3 convolution keeps the channel blocks outermost.
-// COLUMNS-LABEL: func.func @conv1x1_rows_outer
+// Tests that an unpadded stride-1 1x1 convolution runs on [N, C, 1, H*W]
+// views of its buffers, in panels of columns that span rows: panels of 192
+// columns (64 input channels x 192 columns fill L1's 48 KB), two full ones
+// and a last one of 16 columns (one vector), are outermost; then the blocks of 8 output
+// channels (2), so that the panel of every input channel stays in L1 across
+// the blocks. The input (100 KB) fits L2, so nothing is prefetched.
+// When the weights do not fit half of L2 (PREFETCH), the blocks of output
+// channels are outermost instead, and each sweeps the input's columns: the
+// input is first copied into blocks of 48 columns ([9][64][48]: channel by
+// channel, eight full blocks and one of 16 columns), which the kernel then
+// reads in order.
+// COLUMNS-LABEL: func.func @conv1x1_panels
+// COLUMNS-SAME: (%[[IN:.*]]: memref<1x64x20x20xf32>
+// COLUMNS: %[[INC:.*]] = memref.collapse_shape %[[IN]] {{\[}}[0], [1], [2, 3]]
+// COLUMNS: %[[IN1:.*]] = memref.expand_shape %[[INC]] {{.*}} into memref<1x64x1x400xf32>
 // COLUMNS: scf.for %{{.*}} = %c0 to %c1 step %c1
-// COLUMNS-NEXT: scf.for %[[OH:.*]] = %c0 to %c5 step %c1
+// COLUMNS-NEXT: scf.for %[[TASK:.*]] = %c0 to %c3 step %c1
+// COLUMNS: %[[PANEL:.*]] = arith.remui %[[TASK]], %c3
+// COLUMNS: %[[FULL:.*]] = arith.cmpi ult, %[[PANEL]], %c2
+// COLUMNS-NEXT: scf.if %[[FULL]]
 // COLUMNS-NEXT: scf.for %[[OCB:.*]] = %c0 to %c2 step %c1
+// COLUMNS-NEXT: scf.for %{{.*}} = %c0 to %c192 step %c48
+// COLUMNS: vector.load %[[IN1]][
 // COLUMNS: vector.fma
-func.func @conv1x1_rows_outer(%in: memref<1x8x5x40xf32>, %w: memref<16x8x1x1xf32>, %out: memref<1x16x5x40xf32>) {
+// COLUMNS: } else {
+// COLUMNS-NEXT: scf.for %{{.*}} = %c0 to %c2 step %c1
+// COLUMNS-NOT: scf.for %{{.*}} step %c48
+// COLUMNS: vector.load %[[IN1]][
+// COLUMNS-NOT: memref.prefetch
+// COLUMNS: return
+// PREFETCH-LABEL: func.func @conv1x1_panels
+// PREFETCH: %[[IN1:.*]] = memref.expand_shape {{.*}} into memref<1x64x1x400xf32>
+// PREFETCH: %[[BLOCKS:.*]] = memref.alloc() {alignment = 64 : i64} : memref<9x64x48xf32>
+// PREFETCH: scf.for %[[N:.*]] = %c0 to %c1 step %c1
+// PREFETCH-NEXT: scf.for %[[C:.*]] = %c0 to %c64 step %c1
+// PREFETCH-NEXT: scf.for %[[B:.*]] = %c0 to %c8 step %c1
+// PREFETCH: %[[X:.*]] = vector.load %[[IN1]][%[[N]], %[[C]], %c0, %{{.*}}]
+// PREFETCH-NEXT: vector.store %[[X]], %[[BLOCKS]][%[[B]], %[[C]], %c0]
+// PREFETCH: vector.store %{{.*}}, %[[BLOCKS]][%c8, %[[C]], %c0]
+// PREFETCH: scf.for %[[OCB:.*]] = %c0 to %c2 step %c1
+// PREFETCH: scf.for %[[OW:.*]] = %c0 to %c384 step %c48
+// PREFETCH: %[[BLOCK:.*]] = arith.divui %[[OW]], %c48
+// PREFETCH: scf.for %[[IC:.*]] = %c0 to %c64 step %c1 iter_args(
+// PREFETCH: vector.load %[[BLOCKS]][%[[BLOCK]], %[[IC]], %c0]
+// PREFETCH: vector.load %[[BLOCKS]][%[[BLOCK]], %[[IC]], %c16]
+// PREFETCH: vector.load %[[BLOCKS]][%[[BLOCK]], %[[IC]], %c32]
+// PREFETCH-NOT: memref.prefetch
+// PREFETCH: vector.load %[[BLOCKS]][%c8, %{{.*}}, %c0]
+// PREFETCH: memref.dealloc %[[BLOCKS]]
+func.func @conv1x1_panels(%in: memref<1x64x20x20xf32>, %w: memref<16x64x1x1xf32>, %out: memref<1x16x20x20xf32>) {
   linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
-    ins(%in, %w : memref<1x8x5x40xf32>, memref<16x8x1x1xf32>) outs(%out : memref<1x16x5x40xf32>)
+    ins(%in, %w : memref<1x64x20x20xf32>, memref<16x64x1x1xf32>) outs(%out : memref<1x16x20x20xf32>)
+  return
+}
+
+// -----
+
+// Tests that a strided 1x1 convolution, which cannot be flattened, runs
+// its rows outermost (5 rows, each a panel), then the blocks of 8 output
+// channels (2).
+// COLUMNS-LABEL: func.func @conv1x1_strided_rows_outer
+// COLUMNS: scf.for %{{.*}} = %c0 to %c1 step %c1
+// COLUMNS: scf.for %[[TASK:.*]] = %c0 to %c5 step %c1
+// COLUMNS-NOT: scf.if
+// COLUMNS: scf.for %[[OCB:.*]] = %c0 to %c2 step %c1
+// COLUMNS: vector.fma
+func.func @conv1x1_strided_rows_outer(%in: memref<1x8x10x80xf32>, %w: memref<16x8x1x1xf32>, %out: memref<1x16x5x40xf32>) {
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<2> : vector<2xi64>}
+    ins(%in, %w : memref<1x8x10x80xf32>, memref<16x8x1x1xf32>) outs(%out : memref<1x16x5x40xf32>)
+  return
+}
+
+// -----
+
+// Tests that the direct kernel prefetches its input rows 64 columns ahead
+// of a block's first column when the input outgrows L2 (PREFETCH), and
+// not when it fits (the default).
+// CHECK-LABEL: func.func @conv3x3_prefetch
+// CHECK-NOT: memref.prefetch
+// CHECK: return
+// PREFETCH-LABEL: func.func @conv3x3_prefetch
+// PREFETCH-SAME: (%[[IN:.*]]: memref<1x4x10x34xf32>
+// PREFETCH: scf.for %[[OW:.*]] = %c0 to %c32 step %c32
+// PREFETCH: scf.for %[[IC:.*]] = %c0 to %c4 step %c1 iter_args(
+// PREFETCH: scf.for %[[KH:.*]] = %c0 to %c3 step %c1 iter_args(
+// PREFETCH: scf.for %[[KW:.*]] = %c0 to %c3 step %c1 iter_args(
+// PREFETCH: %[[IH:.*]] = arith.addi %{{.*}}, %[[KH]]
+// PREFETCH: %[[COL:.*]] = arith.addi %[[OW]], %[[KW]]
+// PREFETCH-NEXT: %[[AHEAD:.*]] = arith.addi %[[COL]], %c64
+// PREFETCH-NEXT: memref.prefetch %[[IN]][%{{.*}}, %[[IC]], %[[IH]], %[[AHEAD]]], read, locality<3>, data
+// PREFETCH: vector.load %[[IN]]
+func.func @conv3x3_prefetch(%in: memref<1x4x10x34xf32>, %w: memref<8x4x3x3xf32>, %out: memref<1x8x8x32xf32>) {
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
+    ins(%in, %w : memref<1x4x10x34xf32>, memref<8x4x3x3xf32>) outs(%out : memref<1x8x8x32xf32>)
+  return
+}
+
+// -----
+
+// Tests that the channel-lane kernel prefetches its input rows 64 columns
+// ahead of a block's first input column when the input outgrows L2.
+// PREFETCH-LABEL: func.func @lanes_prefetch
+// PREFETCH-SAME: (%[[IN:.*]]: memref<1x3x23x23xf32>
+// PREFETCH: memref.prefetch %[[IN]]
+// PREFETCH: vector.scatter
+memref.global "private" constant @w_lanes_prefetch : memref<16x3x3x3xf32> = dense<0.5>
+func.func @lanes_prefetch(%in: memref<1x3x23x23xf32>, %out: memref<1x16x6x6xf32>) {
+  %w = memref.get_global @w_lanes_prefetch : memref<16x3x3x3xf32>
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<4> : vector<2xi64>}
+    ins(%in, %w : memref<1x3x23x23xf32>, memref<16x3x3x3xf32>) outs(%out : memref<1x16x6x6xf32>)
   return
 }
 
