@@ -11,6 +11,7 @@
 #include "kiln/Dialect/NN/FusionAttrs.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Matchers.h"
 
@@ -141,6 +142,36 @@ bool isHardSwish(linalg::GenericOp generic) {
   return add && add.getLhs() == x && isConstant(add.getRhs(), 3.0f);
 }
 
+/// Whether `generic` is element-wise x * (1 / (1 + exp(-x))) on its one
+/// input, in that order of operations (createSiLU's).
+bool isSiLU(linalg::GenericOp generic) {
+  // Walks back from the yielded value: x * (1 / (1 + exp(-x))).
+  Value value = elementwiseResult(generic, 5);
+  if (!value)
+    return false;
+  Value x = generic.getRegion().front().getArgument(0);
+  auto isOne = [](Value v) {
+    APFloat constant(0.0f);
+    return matchPattern(v, m_ConstantFloat(&constant)) &&
+           constant.bitwiseIsEqual(APFloat(1.0f));
+  };
+  auto mul = value.getDefiningOp<arith::MulFOp>();
+  if (!mul || mul.getLhs() != x)
+    return false;
+  auto div = mul.getRhs().getDefiningOp<arith::DivFOp>();
+  if (!div || !isOne(div.getLhs()))
+    return false;
+  // Canonicalization moves the 1 of 1 + exp(-x) to the right.
+  auto add = div.getRhs().getDefiningOp<arith::AddFOp>();
+  if (!add || !(isOne(add.getLhs()) || isOne(add.getRhs())))
+    return false;
+  auto exp = (isOne(add.getLhs()) ? add.getRhs() : add.getLhs())
+                 .getDefiningOp<math::ExpOp>();
+  auto neg =
+      exp ? exp.getOperand().getDefiningOp<arith::NegFOp>() : arith::NegFOp();
+  return neg && neg.getOperand() == x;
+}
+
 /// Whether `values` (a strides or dilations attribute) holds exactly
 /// `expected`.
 bool hasValues(DenseIntElementsAttr values, ArrayRef<int64_t> expected) {
@@ -204,18 +235,28 @@ FailureOr<FusionGroup> matchFusionGroup(linalg::LinalgOp anchor) {
     if (bounds.size() != 2)
       return failure();
     group.activation = nn::Activation::clamp(bounds[0], bounds[1]);
-  } else if (epilogue.get("hardswish")) {
+  } else if (epilogue.get("hardswish") || epilogue.get("silu")) {
     // Not monotonic: it must come after any max, never before.
     if (epilogue.get("pool"))
       return failure();
-    group.activation = nn::Activation::hardSwish();
+    group.activation = epilogue.get("silu") ? nn::Activation::silu()
+                                            : nn::Activation::hardSwish();
   }
   if (group.activation) {
     linalg::GenericOp activation = findElementwiseReader(group.ops, current);
-    if (!activation || !(group.activation->isClamp()
-                             ? isClampWith(activation, group.activation->lo,
-                                           group.activation->hi)
-                             : isHardSwish(activation)))
+    auto computesActivation = [&] {
+      switch (group.activation->kind) {
+      case nn::Activation::Kind::Clamp:
+        return isClampWith(activation, group.activation->lo,
+                           group.activation->hi);
+      case nn::Activation::Kind::HardSwish:
+        return isHardSwish(activation);
+      case nn::Activation::Kind::SiLU:
+        return isSiLU(activation);
+      }
+      llvm_unreachable("unknown activation");
+    };
+    if (!activation || !computesActivation())
       return failure();
     current = activation.getDpsInitOperand(0)->get();
     ++expected;

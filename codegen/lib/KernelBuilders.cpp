@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -303,7 +304,7 @@ Value applyActivation(ImplicitLocOpBuilder &b, Value value,
                                        SplatElementsAttr::get(type, f32));
     return arith::ConstantOp::create(b, f32);
   };
-  if (!group.activation->isClamp()) {
+  if (group.activation->kind == nn::Activation::Kind::HardSwish) {
     // Hard swish, in the order of operations of its generic.
     Value gate = arith::MinimumFOp::create(
         b,
@@ -312,6 +313,15 @@ Value applyActivation(ImplicitLocOpBuilder &b, Value value,
         constant(6.0));
     return arith::DivFOp::create(b, arith::MulFOp::create(b, value, gate),
                                  constant(6.0));
+  }
+  if (group.activation->kind == nn::Activation::Kind::SiLU) {
+    // SiLU, in the order of operations of its generic (math.exp becomes a
+    // polynomial in kiln-vectorizable-math).
+    Value exp =
+        math::ExpOp::create(b, arith::NegFOp::create(b, value).getResult());
+    Value sigmoid = arith::DivFOp::create(
+        b, constant(1.0), arith::AddFOp::create(b, constant(1.0), exp));
+    return arith::MulFOp::create(b, value, sigmoid);
   }
   // maximumf and minimumf propagate NaN, as the generics do.
   if (!std::isinf(group.activation->lo))

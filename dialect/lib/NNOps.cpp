@@ -179,8 +179,11 @@ LogicalResult FusedConv2DOp::verify() {
                         getPadding(), getDilation(), getGroups());
   if (failed(shape))
     return failure();
-  if (int(getRelu()) + int(getClamp().has_value()) + int(getHardswish()) > 1)
-    return emitOpError() << "has more than one of relu, clamp and hardswish";
+  if (int(getRelu()) + int(getClamp().has_value()) + int(getHardswish()) +
+          int(getSilu()) >
+      1)
+    return emitOpError()
+           << "has more than one of relu, clamp, hardswish and silu";
   if (std::optional<ArrayRef<float>> clamp = getClamp()) {
     // Finite: MLIR prints an infinite array element as INF, which it cannot
     // read back (kiln-fuse leaves clamps with an infinite bound unfused).
@@ -194,9 +197,10 @@ LogicalResult FusedConv2DOp::verify() {
       return emitOpError() << "has a pool kernel or stride but no pool kind";
     return verifyResultShape(op, *shape);
   }
-  if (getHardswish())
-    return emitOpError() << "has a pool after hardswish, which does not "
-                            "commute with it";
+  if (getHardswish() || getSilu())
+    return emitOpError() << "has a pool after "
+                         << (getSilu() ? "silu" : "hardswish")
+                         << ", which does not commute with it";
   if (*pool != "max" && *pool != "avg")
     return emitOpError() << "pool must be \"max\" or \"avg\", found \"" << *pool
                          << "\"";
@@ -224,6 +228,8 @@ std::optional<Activation> FusedConv2DOp::getActivation() {
     return Activation::clamp((*clamp)[0], (*clamp)[1]);
   if (getHardswish())
     return Activation::hardSwish();
+  if (getSilu())
+    return Activation::silu();
   return std::nullopt;
 }
 

@@ -32,15 +32,14 @@ struct FusedConvParts {
   bool relu = false;
   DenseF32ArrayAttr clamp;
   bool hardswish = false;
+  bool silu = false;
   StringAttr pool;
   DenseI64ArrayAttr poolKernel, poolStride;
 };
 
-/// The convolution behind `value` if `value` is its only use's operand and
-/// it is an nn.conv2d or an nn.fused_conv2d.
-std::optional<FusedConvParts> getConvParts(Value value) {
-  if (!value.hasOneUse())
-    return std::nullopt;
+/// The convolution behind `value` if it is an nn.conv2d or an
+/// nn.fused_conv2d, whatever else reads it.
+std::optional<FusedConvParts> getSharedConvParts(Value value) {
   FusedConvParts parts;
   if (auto conv = value.getDefiningOp<nn::Conv2DOp>()) {
     parts = {conv.getInput(),       conv.getWeight(),
@@ -50,29 +49,48 @@ std::optional<FusedConvParts> getConvParts(Value value) {
     return parts;
   }
   if (auto fused = value.getDefiningOp<nn::FusedConv2DOp>()) {
-    parts = {fused.getInput(),         fused.getWeight(),
-             fused.getBias(),          fused.getStrideAttr(),
-             fused.getPaddingAttr(),   fused.getDilationAttr(),
-             fused.getGroupsAttr(),    fused.getRelu(),
-             fused.getClampAttr(),     fused.getHardswish(),
-             fused.getPoolAttr(),      fused.getPoolKernelAttr(),
-             fused.getPoolStrideAttr()};
+    parts = {fused.getInput(),          fused.getWeight(),
+             fused.getBias(),           fused.getStrideAttr(),
+             fused.getPaddingAttr(),    fused.getDilationAttr(),
+             fused.getGroupsAttr(),     fused.getRelu(),
+             fused.getClampAttr(),      fused.getHardswish(),
+             fused.getSilu(),           fused.getPoolAttr(),
+             fused.getPoolKernelAttr(), fused.getPoolStrideAttr()};
     return parts;
   }
   return std::nullopt;
 }
 
-/// Replaces `root` (the last op of the chain) by a fused convolution.
+/// The convolution behind `value` if `value` is its only use's operand and
+/// it is an nn.conv2d or an nn.fused_conv2d.
+std::optional<FusedConvParts> getConvParts(Value value) {
+  if (!value.hasOneUse())
+    return std::nullopt;
+  return getSharedConvParts(value);
+}
+
+/// Whether the parts already apply an activation.
+bool hasActivation(const FusedConvParts &parts) {
+  return parts.relu || parts.clamp || parts.hardswish || parts.silu;
+}
+
+/// Replaces `root` (the last op of the chain) by a fused convolution;
+/// `between` (ops between the producer and the root, read only by the
+/// root) go too.
 void replaceWithFusedConv(PatternRewriter &rewriter, Operation *root,
-                          Operation *producer, const FusedConvParts &parts) {
+                          Operation *producer, const FusedConvParts &parts,
+                          ArrayRef<Operation *> between = {}) {
   Location loc = rewriter.getFusedLoc({producer->getLoc(), root->getLoc()});
   auto fused = nn::FusedConv2DOp::create(
       rewriter, loc, root->getResult(0).getType(), parts.input, parts.weight,
       parts.bias, parts.stride, parts.padding, parts.dilation, parts.groups,
       parts.relu ? rewriter.getUnitAttr() : UnitAttr(), parts.clamp,
-      parts.hardswish ? rewriter.getUnitAttr() : UnitAttr(), parts.pool,
+      parts.hardswish ? rewriter.getUnitAttr() : UnitAttr(),
+      parts.silu ? rewriter.getUnitAttr() : UnitAttr(), parts.pool,
       parts.poolKernel, parts.poolStride);
   rewriter.replaceOp(root, fused.getResult());
+  for (Operation *op : between)
+    rewriter.eraseOp(op);
   rewriter.eraseOp(producer);
 }
 
@@ -118,7 +136,7 @@ struct FuseActivationIntoConv : OpRewritePattern<ActivationOp> {
   LogicalResult matchAndRewrite(ActivationOp activation,
                                 PatternRewriter &rewriter) const override {
     std::optional<FusedConvParts> parts = getConvParts(activation.getInput());
-    if (!parts || parts->relu || parts->clamp || parts->hardswish)
+    if (!parts || hasActivation(*parts))
       return rewriter.notifyMatchFailure(activation,
                                          "no single-use convolution");
     if (parts->pool && parts->pool.getValue() != "max")
@@ -128,6 +146,35 @@ struct FuseActivationIntoConv : OpRewritePattern<ActivationOp> {
       return failure();
     replaceWithFusedConv(rewriter, activation,
                          activation.getInput().getDefiningOp(), *parts);
+    return success();
+  }
+};
+
+/// mul(conv, sigmoid(conv)) (or mul(sigmoid(conv), conv)) -> fused_conv2d
+/// silu, when the sigmoid and the product are the convolution's only
+/// readers and the product the sigmoid's. Not after a pool: SiLU is not
+/// monotonic.
+struct FuseSiLUIntoConv : OpRewritePattern<nn::MulOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(nn::MulOp mul,
+                                PatternRewriter &rewriter) const override {
+    Value x = mul.getLhs();
+    auto sigmoid = mul.getRhs().getDefiningOp<nn::SigmoidOp>();
+    if (!sigmoid || sigmoid.getInput() != x) {
+      x = mul.getRhs();
+      sigmoid = mul.getLhs().getDefiningOp<nn::SigmoidOp>();
+    }
+    if (!sigmoid || sigmoid.getInput() != x || !sigmoid->hasOneUse())
+      return rewriter.notifyMatchFailure(mul, "not x * sigmoid(x)");
+    if (llvm::range_size(x.getUses()) != 2)
+      return rewriter.notifyMatchFailure(
+          mul, "the convolution has readers besides the SiLU");
+    std::optional<FusedConvParts> parts = getSharedConvParts(x);
+    if (!parts || hasActivation(*parts) || parts->pool)
+      return rewriter.notifyMatchFailure(mul, "no plain convolution");
+    parts->silu = true;
+    replaceWithFusedConv(rewriter, mul, x.getDefiningOp(), *parts, {sigmoid});
     return success();
   }
 };
@@ -143,9 +190,9 @@ template <typename PoolOp> struct FusePoolIntoConv : OpRewritePattern<PoolOp> {
     std::optional<FusedConvParts> parts = getConvParts(pool.getInput());
     if (!parts || parts->pool)
       return rewriter.notifyMatchFailure(pool, "no single-use convolution");
-    if (parts->hardswish)
+    if (parts->hardswish || parts->silu)
       return rewriter.notifyMatchFailure(
-          pool, "hard swish does not commute with pooling");
+          pool, "hard swish and SiLU do not commute with pooling");
     if (llvm::any_of(pool.getPadding(), [](int64_t p) { return p != 0; }))
       return rewriter.notifyMatchFailure(pool, "padded pools are not fused");
     if constexpr (std::is_same_v<PoolOp, nn::MaxPool2DOp>)
@@ -203,8 +250,8 @@ void kiln::populateFusionPatterns(RewritePatternSet &patterns) {
   MLIRContext *context = patterns.getContext();
   patterns.add<FuseActivationIntoConv<nn::ReluOp>,
                FuseActivationIntoConv<nn::ClampOp>,
-               FuseActivationIntoConv<nn::HardSwishOp>, FuseReluIntoLinear>(
-      context);
+               FuseActivationIntoConv<nn::HardSwishOp>, FuseSiLUIntoConv,
+               FuseReluIntoLinear>(context);
   patterns.add<FusePoolIntoConv<nn::MaxPool2DOp>>(context, "max");
   patterns.add<FusePoolIntoConv<nn::AvgPool2DOp>>(context, "avg");
 }

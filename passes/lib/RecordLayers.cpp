@@ -63,6 +63,8 @@ std::pair<std::string, int64_t> describe(Operation *op) {
       name += "+clamp";
     else if (fused.getHardswish())
       name += "+hard_swish";
+    else if (fused.getSilu())
+      name += "+silu";
     if (std::optional<StringRef> pool = fused.getPool()) {
       name += "+" + pool->str() + "_pool2d";
       int64_t poolFlops =

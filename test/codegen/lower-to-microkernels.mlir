@@ -469,6 +469,67 @@ func.func @fused_conv_hardswish(%in: memref<1x3x10x10xf32>, %w: memref<8x3x3x3xf
 
 // -----
 
+// Tests that a fused convolution + SiLU applies it in registers before the
+// store, in its generic's order: x * (1 / (1 + exp(-x))); the generic, its
+// 1 on either side of the sum (canonicalization moves it right), is gone.
+// A generic that is not the SiLU the epilogue says (here x * (1 / (2 +
+// exp(-x)))) runs as its ops.
+// CHECK-LABEL: func.func @fused_conv_silu
+// CHECK-SAME: %[[OUT:[^:]*]]: memref<1x8x8x8xf32>)
+// CHECK-NOT: linalg.
+// CHECK: vector.fma
+// CHECK: %[[NEG:.*]] = arith.negf %[[X:.*]] : vector<16xf32>
+// CHECK-NEXT: %[[EXP:.*]] = math.exp %[[NEG]] : vector<16xf32>
+// CHECK-NEXT: %[[DEN:.*]] = arith.addf %[[EXP]], %{{.*}} : vector<16xf32>
+// CHECK-NEXT: %[[S:.*]] = arith.divf %{{.*}}, %[[DEN]] : vector<16xf32>
+// CHECK-NEXT: %[[Y:.*]] = arith.mulf %[[X]], %[[S]] : vector<16xf32>
+// CHECK: vector.maskedstore %[[OUT]][{{.*}}], %{{.*}}, %[[Y]]
+// CHECK-NOT: linalg.
+// CHECK: return
+// CHECK-LABEL: func.func @fused_silu_disagrees
+// CHECK: linalg.generic
+// CHECK: math.exp
+#map = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func @fused_conv_silu(%in: memref<1x3x10x10xf32>, %w: memref<8x3x3x3xf32>,
+                           %b: memref<8xf32>, %out: memref<1x8x8x8xf32>) {
+  %one = arith.constant 1.0 : f32
+  linalg.broadcast ins(%b : memref<8xf32>) outs(%out : memref<1x8x8x8xf32>) dimensions = [0, 2, 3] {kiln.fusion_group = 0 : i64}
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, kiln.epilogue = {silu}, kiln.fusion_group = 0 : i64, strides = dense<1> : tensor<2xi64>}
+    ins(%in, %w : memref<1x3x10x10xf32>, memref<8x3x3x3xf32>) outs(%out : memref<1x8x8x8xf32>)
+  linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%out : memref<1x8x8x8xf32>) outs(%out : memref<1x8x8x8xf32>) attrs = {kiln.fusion_group = 0 : i64} {
+  ^bb0(%x: f32, %o: f32):
+    %n = arith.negf %x : f32
+    %e = math.exp %n : f32
+    %d = arith.addf %e, %one : f32
+    %s = arith.divf %one, %d : f32
+    %y = arith.mulf %x, %s : f32
+    linalg.yield %y : f32
+  }
+  return
+}
+func.func @fused_silu_disagrees(%in: memref<1x3x10x10xf32>, %w: memref<8x3x3x3xf32>,
+                                %b: memref<8xf32>, %out: memref<1x8x8x8xf32>) {
+  %one = arith.constant 1.0 : f32
+  %two = arith.constant 2.0 : f32
+  linalg.broadcast ins(%b : memref<8xf32>) outs(%out : memref<1x8x8x8xf32>) dimensions = [0, 2, 3] {kiln.fusion_group = 1 : i64}
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, kiln.epilogue = {silu}, kiln.fusion_group = 1 : i64, strides = dense<1> : tensor<2xi64>}
+    ins(%in, %w : memref<1x3x10x10xf32>, memref<8x3x3x3xf32>) outs(%out : memref<1x8x8x8xf32>)
+  linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%out : memref<1x8x8x8xf32>) outs(%out : memref<1x8x8x8xf32>) attrs = {kiln.fusion_group = 1 : i64} {
+  ^bb0(%x: f32, %o: f32):
+    %n = arith.negf %x : f32
+    %e = math.exp %n : f32
+    %d = arith.addf %e, %two : f32
+    %s = arith.divf %one, %d : f32
+    %y = arith.mulf %x, %s : f32
+    linalg.yield %y : f32
+  }
+  return
+}
+
+// -----
+
 // Tests that a group whose generic is not the hard swish the epilogue says
 // (here x * relu6(x + 3) * 6) runs as its ops.
 // CHECK-LABEL: func.func @fused_hardswish_disagrees

@@ -227,9 +227,9 @@ func.func @clamp_nan(%x: tensor<1x10xf32>) {
 // -----
 
 // Tests that a fused convolution takes at most one activation, a clamp of
-// two finite bounds, and no pool after a hard swish.
+// two finite bounds, and no pool after a hard swish or a SiLU.
 func.func @fused_relu_and_clamp(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>) {
-  // expected-error @+1 {{'nn.fused_conv2d' op has more than one of relu, clamp and hardswish}}
+  // expected-error @+1 {{'nn.fused_conv2d' op has more than one of relu, clamp, hardswish and silu}}
   %0 = nn.fused_conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1 relu clamp [0.0, 6.0]
          : (tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>) -> tensor<1x4x6x6xf32>
   return
@@ -238,9 +238,27 @@ func.func @fused_relu_and_clamp(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>
 // -----
 
 func.func @fused_clamp_and_hardswish(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>) {
-  // expected-error @+1 {{'nn.fused_conv2d' op has more than one of relu, clamp and hardswish}}
+  // expected-error @+1 {{'nn.fused_conv2d' op has more than one of relu, clamp, hardswish and silu}}
   %0 = nn.fused_conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1 clamp [0.0, 6.0] hardswish
          : (tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>) -> tensor<1x4x6x6xf32>
+  return
+}
+
+// -----
+
+func.func @fused_relu_and_silu(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>) {
+  // expected-error @+1 {{'nn.fused_conv2d' op has more than one of relu, clamp, hardswish and silu}}
+  %0 = nn.fused_conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1 relu silu
+         : (tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>) -> tensor<1x4x6x6xf32>
+  return
+}
+
+// -----
+
+func.func @fused_silu_pool(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>) {
+  // expected-error @+1 {{'nn.fused_conv2d' op has a pool after silu, which does not commute with it}}
+  %0 = nn.fused_conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1 silu pool "max" kernel [2, 2] stride [2, 2]
+         : (tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>) -> tensor<1x4x3x3xf32>
   return
 }
 

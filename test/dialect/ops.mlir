@@ -131,13 +131,13 @@ func.func @flatten(%x: tensor<1x16x5x5xf32>) -> tensor<1x400xf32> {
 }
 
 // Tests nn.fused_conv2d with every optional part present (bias, relu, a
-// max pool) and with none of them, an average pool without relu, and a
-// clamp (ReLU6) with a max pool.
+// max pool) and with none of them, an average pool without relu, a clamp
+// (ReLU6) with a max pool, and a SiLU.
 // CHECK-LABEL: func.func @fused_conv2d
 // CHECK-SAME: (%[[X:.*]]: tensor<1x4x9x9xf32>, %[[W:.*]]: tensor<6x2x3x3xf32>, %[[B:.*]]: tensor<6xf32>)
 func.func @fused_conv2d(%x: tensor<1x4x9x9xf32>, %w: tensor<6x2x3x3xf32>,
                         %b: tensor<6xf32>)
-    -> (tensor<1x6x4x4xf32>, tensor<1x6x7x7xf32>, tensor<1x6x2x3xf32>, tensor<1x6x4x4xf32>) {
+    -> (tensor<1x6x4x4xf32>, tensor<1x6x7x7xf32>, tensor<1x6x2x3xf32>, tensor<1x6x4x4xf32>, tensor<1x6x7x7xf32>) {
   // CHECK: nn.fused_conv2d %[[X]], %[[W]], %[[B]] stride [1, 1] padding [1, 1, 1, 1] dilation [1, 1] groups 2 relu pool "max" kernel [3, 3] stride [2, 2] : (tensor<1x4x9x9xf32>, tensor<6x2x3x3xf32>, tensor<6xf32>) -> tensor<1x6x4x4xf32>
   %0 = nn.fused_conv2d %x, %w, %b stride [1, 1] padding [1, 1, 1, 1]
          dilation [1, 1] groups 2 relu pool "max" kernel [3, 3] stride [2, 2]
@@ -154,7 +154,11 @@ func.func @fused_conv2d(%x: tensor<1x4x9x9xf32>, %w: tensor<6x2x3x3xf32>,
   %3 = nn.fused_conv2d %x, %w, %b stride [1, 1] padding [1, 1, 1, 1]
          dilation [1, 1] groups 2 clamp [0.0, 6.0] pool "max" kernel [3, 3] stride [2, 2]
          : (tensor<1x4x9x9xf32>, tensor<6x2x3x3xf32>, tensor<6xf32>) -> tensor<1x6x4x4xf32>
-  return %0, %1, %2, %3 : tensor<1x6x4x4xf32>, tensor<1x6x7x7xf32>, tensor<1x6x2x3xf32>, tensor<1x6x4x4xf32>
+  // CHECK: nn.fused_conv2d %[[X]], %[[W]], %[[B]] stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 2 silu : (tensor<1x4x9x9xf32>, tensor<6x2x3x3xf32>, tensor<6xf32>) -> tensor<1x6x7x7xf32>
+  %4 = nn.fused_conv2d %x, %w, %b stride [1, 1] padding [0, 0, 0, 0]
+         dilation [1, 1] groups 2 silu
+         : (tensor<1x4x9x9xf32>, tensor<6x2x3x3xf32>, tensor<6xf32>) -> tensor<1x6x7x7xf32>
+  return %0, %1, %2, %3, %4 : tensor<1x6x4x4xf32>, tensor<1x6x7x7xf32>, tensor<1x6x2x3xf32>, tensor<1x6x4x4xf32>, tensor<1x6x7x7xf32>
 }
 
 // Tests nn.fused_linear with and without bias and relu.

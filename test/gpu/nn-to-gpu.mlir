@@ -746,3 +746,24 @@ func.func @forward(%x: tensor<1x4x9x9xf32>) -> tensor<1x4x9x9xf32> {
   %2 = nn.fused_conv2d %1, %w, %b stride [1, 1] padding [1, 1, 1, 1] dilation [1, 1] groups 1 clamp [-1.0, 1.0] : (tensor<1x4x9x9xf32>, tensor<4x4x3x3xf32>, tensor<4xf32>) -> tensor<1x4x9x9xf32>
   return %2 : tensor<1x4x9x9xf32>
 }
+
+// -----
+
+// Tests that a fused convolution's SiLU is applied in the kernel after the
+// bias, as nn.sigmoid then nn.mul compute it: x * (1 / (1 + exp(-x))).
+// CHECK-LABEL: module attributes {gpu.container_module, kiln.input_shape = array<i64: 1, 4, 10, 10>
+// CHECK: gpu.launch_func @kiln_kernels::@conv2d_0
+// CHECK-NOT: gpu.launch_func
+// CHECK: gpu.func @conv2d_0(
+// CHECK: %[[V:.*]] = arith.addf %{{.*}}, %{{.*}} : f32
+// CHECK-NEXT: %[[NEG:.*]] = arith.negf %[[V]] : f32
+// CHECK-NEXT: %[[EXP:.*]] = math.exp %[[NEG]] : f32
+// CHECK-NEXT: %[[DEN:.*]] = arith.addf %[[EXP]], %{{.*}} : f32
+// CHECK-NEXT: %[[S:.*]] = arith.divf %{{.*}}, %[[DEN]] : f32
+// CHECK-NEXT: arith.mulf %[[V]], %[[S]] : f32
+func.func @forward(%x: tensor<1x4x10x10xf32>) -> tensor<1x4x10x10xf32> {
+  %w = arith.constant dense<0.125> : tensor<4x4x3x3xf32>
+  %b = arith.constant dense<0.5> : tensor<4xf32>
+  %0 = nn.fused_conv2d %x, %w, %b stride [1, 1] padding [1, 1, 1, 1] dilation [1, 1] groups 1 silu : (tensor<1x4x10x10xf32>, tensor<4x4x3x3xf32>, tensor<4xf32>) -> tensor<1x4x10x10xf32>
+  return %0 : tensor<1x4x10x10xf32>
+}

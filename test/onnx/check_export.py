@@ -82,11 +82,33 @@ class MatMulAdd(nn.Module):
         return torch.sigmoid(x.view(x.size(0), -1) @ self.w + self.b)
 
 
+class SiLUBlock(nn.Module):
+    """EfficientNet's SiLU (exported as Sigmoid then Mul) after a convolution,
+    a depthwise and a pointwise one, and after a convolution whose output a
+    residual sum reads too."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.depthwise = nn.Conv2d(8, 8, 3, padding=1, groups=8)
+        self.pointwise = nn.Conv2d(8, 16, 1)
+        self.shared = nn.Conv2d(16, 16, 1)
+        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(16, 5))
+
+    def forward(self, x):
+        x = nn.functional.silu(self.conv(x))
+        x = nn.functional.silu(self.depthwise(x))
+        x = nn.functional.silu(self.pointwise(x))
+        y = self.shared(x)
+        return self.head(y + nn.functional.silu(y))
+
+
 # The zoo's networks run on 64x64 images here: a few seconds each.
 BUILTINS = {
     "residual": (Residual, (1, 3, 16, 16)),
     "inception": (Inception, (1, 3, 12, 12)),
     "matmul-add": (MatMulAdd, (1, 3, 6, 6)),
+    "silu": (SiLUBlock, (1, 3, 20, 20)),
     "resnet18": (zoo.ResNet18, (1, 3, 64, 64)),
     "squeezenet1_1": (zoo.SqueezeNet11, (1, 3, 64, 64)),
     "mobilenet_v2": (zoo.MobileNetV2, (1, 3, 64, 64)),

@@ -527,6 +527,31 @@ func.func @fused_conv_hardswish(%x: tensor<1x3x10x10xf32>, %w: tensor<4x3x3x3xf3
 
 // -----
 
+// Tests that a fused conv + SiLU lowers to one generic in the group,
+// x * (1 / (1 + exp(-x))) (nn.sigmoid's then nn.mul's operations), the
+// convolution's epilogue saying `silu`.
+// CHECK-LABEL: func.func @fused_conv_silu
+// CHECK: %[[C:.*]] = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, kiln.epilogue = {silu}, kiln.fusion_group = [[G:[0-9]+]] : i64, strides = dense<1> : tensor<2xi64>}
+// CHECK: %[[R:.*]] = linalg.generic {{.*}} ins(%[[C]] : tensor<1x4x8x8xf32>) {{.*}} attrs = {kiln.fusion_group = [[G]] : i64}
+// CHECK-NEXT: ^bb0(%[[X:.*]]: f32, %{{.*}}: f32):
+// CHECK-NEXT: %[[ONE:.*]] = arith.constant 1.000000e+00 : f32
+// CHECK-NEXT: %[[NEG:.*]] = arith.negf %[[X]]
+// CHECK-NEXT: %[[EXP:.*]] = math.exp %[[NEG]]
+// CHECK-NEXT: %[[DEN:.*]] = arith.addf %[[ONE]], %[[EXP]]
+// CHECK-NEXT: %[[S:.*]] = arith.divf %[[ONE]], %[[DEN]]
+// CHECK-NEXT: %[[Y:.*]] = arith.mulf %[[X]], %[[S]]
+// CHECK-NEXT: linalg.yield %[[Y]]
+// CHECK: return %[[R]]
+func.func @fused_conv_silu(%x: tensor<1x3x10x10xf32>, %w: tensor<4x3x3x3xf32>,
+                           %b: tensor<4xf32>) -> tensor<1x4x8x8xf32> {
+  %0 = nn.fused_conv2d %x, %w, %b stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1
+         silu
+         : (tensor<1x3x10x10xf32>, tensor<4x3x3x3xf32>, tensor<4xf32>) -> tensor<1x4x8x8xf32>
+  return %0 : tensor<1x4x8x8xf32>
+}
+
+// -----
+
 // Tests that a fused conv without bias or ReLU, with a padded input and an
 // average pool, marks the zero fill of the convolution's output, the
 // pooling's fill, the sum pooling and the division by the window size as

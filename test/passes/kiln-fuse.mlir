@@ -303,6 +303,61 @@ func.func @clamp_after_pools(%x: tensor<1x3x10x10xf32>, %w: tensor<3x3x3x3xf32>)
 
 // -----
 
+// Tests that x * sigmoid(x) of a convolution (either operand order) fuses
+// as `silu` when the sigmoid and the product are all that read the
+// convolution (also a depthwise one), but not when another op reads it or
+// the sigmoid, after a fused pool, or when the product is not the
+// convolution's own SiLU.
+// CHECK-LABEL: func.func @silu
+// CHECK: %[[A:.*]] = nn.fused_conv2d {{.*}} groups 1 silu : (tensor<1x3x10x10xf32>, tensor<3x3x3x3xf32>) -> tensor<1x3x8x8xf32>
+// CHECK-NEXT: %[[B:.*]] = nn.fused_conv2d {{.*}} groups 3 silu :
+// CHECK-NEXT: %[[C:.*]] = nn.conv2d
+// CHECK-NEXT: %[[CS:.*]] = nn.sigmoid %[[C]]
+// CHECK-NEXT: nn.mul %[[C]], %[[CS]]
+// CHECK-NEXT: nn.add %[[C]]
+// CHECK-NEXT: %[[D:.*]] = nn.conv2d
+// CHECK-NEXT: %[[DS:.*]] = nn.sigmoid %[[D]]
+// CHECK-NEXT: nn.mul %[[D]], %[[DS]]
+// CHECK-NEXT: %[[P:.*]] = nn.fused_conv2d {{.*}} groups 1 pool "max"
+// CHECK-NEXT: %[[PS:.*]] = nn.sigmoid %[[P]]
+// CHECK-NEXT: nn.mul %[[P]], %[[PS]]
+// CHECK-NEXT: %[[E:.*]] = nn.conv2d
+// CHECK-NEXT: %[[ES:.*]] = nn.sigmoid %[[E]]
+// CHECK-NEXT: nn.mul %[[X:.*]], %[[ES]]
+func.func @silu(%x: tensor<1x3x10x10xf32>, %w: tensor<3x3x3x3xf32>, %dw: tensor<3x1x3x3xf32>, %y: tensor<1x3x8x8xf32>)
+    -> (tensor<1x3x8x8xf32>, tensor<1x3x8x8xf32>, tensor<1x3x8x8xf32>, tensor<1x3x8x8xf32>, tensor<1x3x8x8xf32>, tensor<1x3x4x4xf32>, tensor<1x3x8x8xf32>) {
+  %0 = nn.conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1
+         : (tensor<1x3x10x10xf32>, tensor<3x3x3x3xf32>) -> tensor<1x3x8x8xf32>
+  %1 = nn.sigmoid %0 : tensor<1x3x8x8xf32>
+  %2 = nn.mul %0, %1 : tensor<1x3x8x8xf32>, tensor<1x3x8x8xf32>
+  %3 = nn.conv2d %x, %dw stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 3
+         : (tensor<1x3x10x10xf32>, tensor<3x1x3x3xf32>) -> tensor<1x3x8x8xf32>
+  %4 = nn.sigmoid %3 : tensor<1x3x8x8xf32>
+  %5 = nn.mul %4, %3 : tensor<1x3x8x8xf32>, tensor<1x3x8x8xf32>
+  %6 = nn.conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1
+         : (tensor<1x3x10x10xf32>, tensor<3x3x3x3xf32>) -> tensor<1x3x8x8xf32>
+  %7 = nn.sigmoid %6 : tensor<1x3x8x8xf32>
+  %8 = nn.mul %6, %7 : tensor<1x3x8x8xf32>, tensor<1x3x8x8xf32>
+  %9 = nn.add %6, %8 : tensor<1x3x8x8xf32>
+  %10 = nn.conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1
+         : (tensor<1x3x10x10xf32>, tensor<3x3x3x3xf32>) -> tensor<1x3x8x8xf32>
+  %11 = nn.sigmoid %10 : tensor<1x3x8x8xf32>
+  %12 = nn.mul %10, %11 : tensor<1x3x8x8xf32>, tensor<1x3x8x8xf32>
+  %13 = nn.conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1
+         : (tensor<1x3x10x10xf32>, tensor<3x3x3x3xf32>) -> tensor<1x3x8x8xf32>
+  %14 = nn.max_pool2d %13 kernel [2, 2] stride [2, 2] padding [0, 0, 0, 0]
+         : (tensor<1x3x8x8xf32>) -> tensor<1x3x4x4xf32>
+  %15 = nn.sigmoid %14 : tensor<1x3x4x4xf32>
+  %16 = nn.mul %14, %15 : tensor<1x3x4x4xf32>, tensor<1x3x4x4xf32>
+  %17 = nn.conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1
+         : (tensor<1x3x10x10xf32>, tensor<3x3x3x3xf32>) -> tensor<1x3x8x8xf32>
+  %18 = nn.sigmoid %17 : tensor<1x3x8x8xf32>
+  %19 = nn.mul %y, %18 : tensor<1x3x8x8xf32>, tensor<1x3x8x8xf32>
+  return %2, %5, %9, %12, %11, %16, %19 : tensor<1x3x8x8xf32>, tensor<1x3x8x8xf32>, tensor<1x3x8x8xf32>, tensor<1x3x8x8xf32>, tensor<1x3x8x8xf32>, tensor<1x3x4x4xf32>, tensor<1x3x8x8xf32>
+}
+
+// -----
+
 // Tests that a hard swish of a single-use convolution fuses as `hardswish`
 // (also into a depthwise one), but not after a fused max pool (it is not
 // monotonic: max(hs(x)) != hs(max(x))), and that no pool joins a fused op

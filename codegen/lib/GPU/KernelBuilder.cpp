@@ -177,10 +177,17 @@ Value convEpilogue(KernelBuilder &k, const ConvParams &p, Value sum,
   Value v = k.addF(sum, bias);
   if (!p.activation)
     return v;
-  if (!p.activation->isClamp()) {
+  if (p.activation->kind == nn::Activation::Kind::HardSwish) {
     // Hard swish, as nn.hard_swish computes it.
     Value gate = k.minF(k.maxF(k.addF(v, k.f32(3.0)), k.f32(0.0)), k.f32(6.0));
     return k.divF(k.mulF(v, gate), k.f32(6.0));
+  }
+  if (p.activation->kind == nn::Activation::Kind::SiLU) {
+    // x * sigmoid(x), as nn.mul of nn.sigmoid computes it.
+    Value exp =
+        math::ExpOp::create(k.b, k.loc, arith::NegFOp::create(k.b, k.loc, v));
+    Value one = k.f32(1.0);
+    return k.mulF(v, k.divF(one, k.addF(one, exp)));
   }
   // An infinite bound (an ONNX Clip without it) clamps nothing.
   if (!std::isinf(p.activation->lo))

@@ -298,8 +298,8 @@ LogicalResult Lowering::lowerConv(nn::Conv2DOp op) {
            tilesOutput(p, pool.getKernel(), pool.getStride(),
                        cast<RankedTensorType>(pool.getType()).getShape());
   };
-  // Hard swish is not monotonic: a pool after it stays a kernel of its own,
-  // as kiln-fuse leaves it.
+  // Hard swish (and SiLU) are not monotonic: a pool after them stays a
+  // kernel of its own, as kiln-fuse leaves it.
   Operation *next =
       p.activation && !p.activation->isClamp() ? nullptr : soleUser(last);
   if (auto pool = dyn_cast_or_null<nn::MaxPool2DOp>(next);

@@ -259,6 +259,13 @@ Value kiln::createHardSwish(OpBuilder &b, Location loc, Value x) {
                            });
 }
 
+Value kiln::createSiLU(OpBuilder &b, Location loc, Value x) {
+  return createElementwise(
+      b, loc, x, [](OpBuilder &b, Location loc, ValueRange args) {
+        return arith::MulFOp::create(b, loc, args[0], sigmoid(b, loc, args[0]));
+      });
+}
+
 Value kiln::createClamp(OpBuilder &b, Location loc, Value x, double lo,
                         double hi) {
   return createElementwise(b, loc, x,

@@ -85,6 +85,10 @@ struct FusedConv2DLowering : OpConversionPattern<nn::FusedConv2DOp> {
       epilogue.push_back(
           rewriter.getNamedAttr("hardswish", rewriter.getUnitAttr()));
     }
+    if (op.getSilu()) {
+      result = createSiLU(rewriter, loc, result);
+      epilogue.push_back(rewriter.getNamedAttr("silu", rewriter.getUnitAttr()));
+    }
     if (std::optional<StringRef> pool = op.getPool()) {
       ArrayRef<int64_t> kernel = *op.getPoolKernel(),
                         stride = *op.getPoolStride();

@@ -48,6 +48,9 @@ mlir::Value createClamp(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
 /// nn.hard_swish lowers.
 mlir::Value createHardSwish(mlir::OpBuilder &b, mlir::Location loc,
                             mlir::Value x);
+/// The element-wise generic computing x * (1 / (1 + exp(-x))): the nn.mul of
+/// x by nn.sigmoid(x), in their order of operations.
+mlir::Value createSiLU(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x);
 /// nn.max_pool2d / nn.avg_pool2d semantics (padding [t, l, b, r]).
 mlir::Value createMaxPool2D(mlir::OpBuilder &b, mlir::Location loc,
                             mlir::Value input, llvm::ArrayRef<int64_t> kernel,

@@ -296,6 +296,7 @@ def LowerToMicroKernelsPass : Pass<"kiln-lower-to-microkernels"> {
   ];
   let dependentDialects = [
     "mlir::arith::ArithDialect",
+    "mlir::math::MathDialect",
     "mlir::memref::MemRefDialect",
     "mlir::scf::SCFDialect",
     "mlir::vector::VectorDialect",
@@ -358,6 +359,7 @@ def WinogradPass : Pass<"kiln-winograd"> {
   ];
   let dependentDialects = [
     "mlir::arith::ArithDialect",
+    "mlir::math::MathDialect",
     "mlir::memref::MemRefDialect",
     "mlir::scf::SCFDialect",
     "mlir::vector::VectorDialect",

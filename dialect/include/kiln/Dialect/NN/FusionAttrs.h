@@ -18,18 +18,19 @@ namespace kiln::nn {
 inline constexpr llvm::StringLiteral kFusionGroupAttrName = "kiln.fusion_group";
 
 /// Dictionary on the group's convolution or matmul saying what follows it:
-/// `relu` (unit), `clamp` (array<f32: lo, hi>) or `hardswish` (unit), `pool`
-/// ("max" or "avg"), `pool_kernel` and `pool_stride` (array<i64: h, w>).
-/// Hard swish is not monotonic, so it never comes with a pool (which the
-/// kernels may apply before the activation).
+/// `relu` (unit), `clamp` (array<f32: lo, hi>), `hardswish` (unit) or `silu`
+/// (unit), `pool` ("max" or "avg"), `pool_kernel` and `pool_stride`
+/// (array<i64: h, w>). Hard swish and SiLU are not monotonic, so they never
+/// come with a pool (which the kernels may apply before the activation).
 inline constexpr llvm::StringLiteral kEpilogueAttrName = "kiln.epilogue";
 
 /// The activation a fused op applies to its convolution (after the bias,
 /// before any pooling): a clamp, min(max(x, lo), hi) (ReLU is [0, +inf),
-/// ReLU6 [0, 6]; an infinite bound clamps nothing), or hard swish,
-/// x * min(max(x + 3, 0), 6) / 6 (MobileNetV3's).
+/// ReLU6 [0, 6]; an infinite bound clamps nothing), hard swish,
+/// x * min(max(x + 3, 0), 6) / 6 (MobileNetV3's), or SiLU,
+/// x * (1 / (1 + exp(-x))) (EfficientNet's).
 struct Activation {
-  enum class Kind { Clamp, HardSwish };
+  enum class Kind { Clamp, HardSwish, SiLU };
   Kind kind = Kind::Clamp;
   double lo = 0, hi = 0; // The clamp's bounds.
 
@@ -37,6 +38,7 @@ struct Activation {
     return {Kind::Clamp, lo, hi};
   }
   static Activation hardSwish() { return {Kind::HardSwish, 0, 0}; }
+  static Activation silu() { return {Kind::SiLU, 0, 0}; }
   bool isClamp() const { return kind == Kind::Clamp; }
 };
 

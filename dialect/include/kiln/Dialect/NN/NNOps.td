@@ -76,11 +76,12 @@ def NN_FusedConv2DOp : NN_Op<"fused_conv2d", [Pure]> {
     convolution out and reading it back. The convolution attributes are
     nn.conv2d's; `relu` applies max(x, 0) to the convolution, `clamp [lo,
     hi]` min(max(x, lo), hi) (ReLU6: [0, 6]), `hardswish` nn.hard_swish's
-    x * min(max(x + 3, 0), 6) / 6 (at most one of the three); `pool` ("max"
-    or "avg"), `pool_kernel` and `pool_stride` describe the pooling that
-    follows (no padding; windows that run past the convolution's output are
-    not allowed, as with ceil_mode off; not after hardswish, which does not
-    commute with a max).
+    x * min(max(x + 3, 0), 6) / 6, `silu` x * nn.sigmoid(x), the nn.mul of
+    a convolution by its own nn.sigmoid (at most one of the four); `pool`
+    ("max" or "avg"), `pool_kernel` and `pool_stride` describe the pooling
+    that follows (no padding; windows that run past the convolution's output
+    are not allowed, as with ceil_mode off; not after hardswish or silu,
+    which do not commute with a max).
 
     ```mlir
     %y = nn.fused_conv2d %x, %w, %b stride [1, 1] padding [2, 2, 2, 2]
@@ -96,6 +97,7 @@ def NN_FusedConv2DOp : NN_Op<"fused_conv2d", [Pure]> {
                        UnitAttr:$relu,
                        OptionalAttr<DenseF32ArrayAttr>:$clamp,
                        UnitAttr:$hardswish,
+                       UnitAttr:$silu,
                        OptionalAttr<StrAttr>:$pool,
                        OptionalAttr<DenseI64ArrayAttr>:$pool_kernel,
                        OptionalAttr<DenseI64ArrayAttr>:$pool_stride);
@@ -103,14 +105,15 @@ def NN_FusedConv2DOp : NN_Op<"fused_conv2d", [Pure]> {
   let assemblyFormat = [{
     $input `,` $weight (`,` $bias^)? `stride` $stride `padding` $padding
     `dilation` $dilation `groups` $groups (`relu` $relu^)?
-    (`clamp` $clamp^)? (`hardswish` $hardswish^)?
+    (`clamp` $clamp^)? (`hardswish` $hardswish^)? (`silu` $silu^)?
     (`pool` $pool^ `kernel` $pool_kernel `stride` $pool_stride)?
     attr-dict `:` functional-type(operands, results)
   }];
   let extraClassDeclaration = [{
     /// The shape of the convolution's result, before any pooling.
     ::llvm::SmallVector<int64_t, 4> getConvolutionShape();
-    /// The ReLU, clamp or hard swish applied to the convolution, if any.
+    /// The ReLU, clamp, hard swish or SiLU applied to the convolution, if
+    /// any.
     std::optional<::kiln::nn::Activation> getActivation();
   }];
   let hasVerifier = 1;
