@@ -151,6 +151,7 @@ void emitChannelLanePooling(ImplicitLocOpBuilder &b, Value n,
 
 LogicalResult lowerConvWithChannelLanes(linalg::Conv2DNchwFchwOp op,
                                         Value input, Value filter, Value output,
+                                        ArrayRef<int64_t> directOut,
                                         PatternRewriter &rewriter,
                                         const KernelShape &shape) {
   ArrayRef<int64_t> out = cast<MemRefType>(output.getType()).getShape();
@@ -169,8 +170,11 @@ LogicalResult lowerConvWithChannelLanes(linalg::Conv2DNchwFchwOp op,
   // count: a 1x1 layer with 24 input channels (MobileNetV2's 56x56
   // expansions) ran 2.3x slower here than in the direct kernel.
   int64_t steps = weights[1] * weights[2] * weights[3];
+  // Per output row of `out`: directOut's rows may be longer (flattened).
+  double directRows = double(directOut[2]) / out[2];
   double directTotal =
-      steps * directCycles(out, shape) + 2.0 * llvm::divideCeil(out[3], width);
+      directRows * (steps * directCycles(directOut, shape) +
+                    2.0 * llvm::divideCeil(directOut[3], width));
   double laneTotal = steps * block.cycles + out[3];
   // Only a clear gain is worth leaving the direct kernel for.
   if (shape.convLanes == ConvLanes::Auto && !(laneTotal < 0.95 * directTotal))

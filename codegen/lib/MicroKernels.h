@@ -106,13 +106,13 @@ mlir::LogicalResult lowerSumPooling(mlir::linalg::PoolingNchwSumOp op,
 
 /// Replaces `op` (with its fused group, if intact) by the channel-lane
 /// kernel when its cost model expects it to be faster than the direct
-/// kernel; fails, changing nothing, otherwise.
-mlir::LogicalResult lowerConvWithChannelLanes(mlir::linalg::Conv2DNchwFchwOp op,
-                                              mlir::Value input,
-                                              mlir::Value filter,
-                                              mlir::Value output,
-                                              mlir::PatternRewriter &rewriter,
-                                              const KernelShape &shape);
+/// kernel would be on an output of shape `directOut` (the output's, or its
+/// flattened [N, C, 1, H*W] for a 1x1 convolution the direct kernel runs
+/// flattened); fails, changing nothing, otherwise.
+mlir::LogicalResult lowerConvWithChannelLanes(
+    mlir::linalg::Conv2DNchwFchwOp op, mlir::Value input, mlir::Value filter,
+    mlir::Value output, llvm::ArrayRef<int64_t> directOut,
+    mlir::PatternRewriter &rewriter, const KernelShape &shape);
 
 } // namespace kiln::kernels
 

@@ -4,6 +4,7 @@
 // RUN: kiln-opt %s --split-input-file --mlir-elide-resource-strings-if-larger=64 --kiln-lower-to-microkernels="l2-cache-bytes=1024" | FileCheck %s --check-prefix=PREFETCH
 // RUN: kiln-opt %s --split-input-file --mlir-elide-resource-strings-if-larger=64 --kiln-lower-to-microkernels="conv-lanes=columns" | FileCheck %s --check-prefix=COLUMNS
 // RUN: kiln-opt %s --split-input-file --mlir-elide-resource-strings-if-larger=64 --kiln-lower-to-microkernels="conv-lanes=channels" | FileCheck %s --check-prefix=CHANNELS
+// RUN: kiln-opt %s --split-input-file --mlir-elide-resource-strings-if-larger=64 --kiln-lower-to-microkernels="vector-width=8 conv-rows=12" | FileCheck %s --check-prefix=AVX2
 // RUN: kiln-opt %s --split-input-file --kiln-lower-to-microkernels | FileCheck %s --check-prefix=DWLOADS
 // RUN: not kiln-opt %s --split-input-file --kiln-lower-to-microkernels="conv-lanes=rows" 2>&1 | FileCheck %s --check-prefix=BADLANES
 // BADLANES: error: conv-lanes must be auto, columns or channels, not 'rows'
@@ -1157,9 +1158,11 @@ func.func @depthwise_padded(%src: memref<1x4x6x6xf32>, %w: memref<4x1x1x3x3xf32>
 // -----
 
 // Tests that an unpadded stride-1 1x1 convolution runs on [N, C, 1, H*W]
-// views of its buffers, in panels of columns that span rows: panels of 192
-// columns (64 input channels x 192 columns fill L1's 48 KB), two full ones
-// and a last one of 16 columns (one vector), are outermost; then the blocks of 8 output
+// views of its buffers, in panels of columns that span rows: panels of 96
+// columns (64 input channels x 192 columns would fill L1's 48 KB, but the
+// threads want at least 8 panels: 400 / 8 columns, in whole blocks of 48),
+// four full ones and a last one of 16 columns (one vector), are outermost;
+// then the blocks of 8 output
 // channels (2), so that the panel of every input channel stays in L1 across
 // the blocks. The input (100 KB) fits L2, so nothing is prefetched.
 // When the weights do not fit half of L2 (PREFETCH), the blocks of output
@@ -1172,12 +1175,12 @@ func.func @depthwise_padded(%src: memref<1x4x6x6xf32>, %w: memref<4x1x1x3x3xf32>
 // COLUMNS: %[[INC:.*]] = memref.collapse_shape %[[IN]] {{\[}}[0], [1], [2, 3]]
 // COLUMNS: %[[IN1:.*]] = memref.expand_shape %[[INC]] {{.*}} into memref<1x64x1x400xf32>
 // COLUMNS: scf.for %{{.*}} = %c0 to %c1 step %c1
-// COLUMNS-NEXT: scf.for %[[TASK:.*]] = %c0 to %c3 step %c1
-// COLUMNS: %[[PANEL:.*]] = arith.remui %[[TASK]], %c3
-// COLUMNS: %[[FULL:.*]] = arith.cmpi ult, %[[PANEL]], %c2
+// COLUMNS-NEXT: scf.for %[[TASK:.*]] = %c0 to %c5 step %c1
+// COLUMNS: %[[PANEL:.*]] = arith.remui %[[TASK]], %c5
+// COLUMNS: %[[FULL:.*]] = arith.cmpi ult, %[[PANEL]], %c4
 // COLUMNS-NEXT: scf.if %[[FULL]]
 // COLUMNS-NEXT: scf.for %[[OCB:.*]] = %c0 to %c2 step %c1
-// COLUMNS-NEXT: scf.for %{{.*}} = %c0 to %c192 step %c48
+// COLUMNS-NEXT: scf.for %{{.*}} = %c0 to %c96 step %c48
 // COLUMNS: vector.load %[[IN1]][
 // COLUMNS: vector.fma
 // COLUMNS: } else {
@@ -1208,6 +1211,25 @@ func.func @depthwise_padded(%src: memref<1x4x6x6xf32>, %w: memref<4x1x1x3x3xf32>
 func.func @conv1x1_panels(%in: memref<1x64x20x20xf32>, %w: memref<16x64x1x1xf32>, %out: memref<1x16x20x20xf32>) {
   linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
     ins(%in, %w : memref<1x64x20x20xf32>, memref<16x64x1x1xf32>) outs(%out : memref<1x16x20x20xf32>)
+  return
+}
+
+// -----
+
+// Tests that the cost model weighs the channel-lane kernel against the
+// direct kernel on the flattened rows it will run on (one row of 784
+// columns, 98 full vectors of 8), not on 28-column rows (three vectors and
+// a masked one of 4 lanes each), where channels along the lanes looked
+// faster and scattered every result.
+// AVX2-LABEL: func.func @conv1x1_flattened_not_lanes
+// AVX2: memref.expand_shape {{.*}} into memref<1x40x1x784xf32>
+// AVX2-NOT: vector.scatter
+// AVX2: return
+memref.global "private" constant @w_flat : memref<240x40x1x1xf32> = dense<0.5>
+func.func @conv1x1_flattened_not_lanes(%in: memref<1x40x28x28xf32>, %out: memref<1x240x28x28xf32>) {
+  %w = memref.get_global @w_flat : memref<240x40x1x1xf32>
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
+    ins(%in, %w : memref<1x40x28x28xf32>, memref<240x40x1x1xf32>) outs(%out : memref<1x240x28x28xf32>)
   return
 }
 
