@@ -46,6 +46,12 @@ buildFilterLoops(mlir::ImplicitLocOpBuilder &b, int64_t channels,
                      mlir::Value, mlir::ValueRange)>
                      step);
 
+/// What one element streamed through memory (a copy, a sum) costs, in the
+/// multiply-adds of a register-blocked kernel (buildBlockLoop's unit of
+/// work): a kernel runs about 30 of those in the time a loop reads and
+/// writes one element.
+inline constexpr int64_t kStreamedElementWork = 32;
+
 /// Whether a loop of `work` multiply-adds is worth forking the thread pool
 /// for, which costs a few microseconds.
 bool worthForking(int64_t work);

@@ -60,11 +60,10 @@ LogicalResult lowerPlaneSum(linalg::PoolingNchwSumOp op,
       arith::ConstantOp::create(b, vectorType, b.getZeroAttr(vectorType));
   int64_t vectors = plane / width, tail = plane % width;
   int64_t chained = vectors / kChains * kChains;
-  // One add per element, streamed from memory: about as long as 32
-  // multiply-adds of a register-blocked kernel, the unit of
-  // buildBlockLoop's work.
+  // One add per element, streamed from memory.
   buildBlockLoop(
-      b, planes, planes * plane * 32, [&](ImplicitLocOpBuilder &b, Value p) {
+      b, planes, planes * plane * kStreamedElementWork,
+      [&](ImplicitLocOpBuilder &b, Value p) {
         SmallVector<Value> accs(kChains, zero);
         auto addAt = [&](ImplicitLocOpBuilder &b, Value column, Value acc,
                          Value mask) -> Value {

@@ -24,15 +24,30 @@ func.func @copy_batch(%in: memref<8x3x228x228xf32>, %out: memref<8x3x228x228xf32
 // -----
 
 // Tests that at batch 1 the channels are spread instead (the first loop
-// with at least two iterations), for a fill (no inputs).
+// with at least 8 iterations), for a fill (no inputs); with 3 channels (an
+// image's zero padding), its rows: 3 tasks would leave one of 2 threads
+// idle a third of the time.
 // CHECK-LABEL: func.func @fill_channels
 // CHECK: scf.parallel (%[[C:.*]]) = (%c0{{[_0-9]*}}) to (%c64) step (%c1{{[_0-9]*}}) {
 // CHECK: memref.subview %{{.*}}[0, %[[C]], 0, 0] [1, 1, 226, 226] [1, 1, 1, 1]
+// CHECK: linalg.generic
+// CHECK-LABEL: func.func @fill_rows
+// CHECK: scf.parallel (%[[H:.*]]) = (%c0{{[_0-9]*}}) to (%c226) step (%c1{{[_0-9]*}}) {
+// CHECK: memref.subview %{{.*}}[0, 0, %[[H]], 0] [1, 3, 1, 226] [1, 1, 1, 1]
 // CHECK: linalg.generic
 func.func @fill_channels(%out: memref<1x64x226x226xf32>) {
   %zero = arith.constant 0.0 : f32
   linalg.generic {indexing_maps = [affine_map<(n, c, h, w) -> ()>, affine_map<(n, c, h, w) -> (n, c, h, w)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
       ins(%zero : f32) outs(%out : memref<1x64x226x226xf32>) {
+  ^bb0(%x: f32, %y: f32):
+    linalg.yield %x : f32
+  }
+  return
+}
+func.func @fill_rows(%out: memref<1x3x226x226xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.generic {indexing_maps = [affine_map<(n, c, h, w) -> ()>, affine_map<(n, c, h, w) -> (n, c, h, w)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%zero : f32) outs(%out : memref<1x3x226x226xf32>) {
   ^bb0(%x: f32, %y: f32):
     linalg.yield %x : f32
   }
@@ -44,12 +59,13 @@ func.func @fill_channels(%out: memref<1x64x226x226xf32>) {
 // Tests what stays serial: an op below min-elements (LeNet's padded input,
 // 32 x 32), a reduction (a pooling window), and a rank-1 op, whose only
 // loop is the innermost one LLVM vectorizes. With min-elements=1 the small
-// copy is spread over its 2 images too.
+// copy is spread over its 32 rows too (2 images would be fewer than 8
+// tasks).
 // CHECK-LABEL: func.func @serial
 // CHECK-NOT: scf.parallel
 // CHECK: return
 // ALL-LABEL: func.func @serial
-// ALL: scf.parallel (%{{.*}}) = (%c0{{[_0-9]*}}) to (%c2) step (%c1{{[_0-9]*}}) {
+// ALL: scf.parallel (%{{.*}}) = (%c0{{[_0-9]*}}) to (%c32) step (%c1{{[_0-9]*}}) {
 // ALL-NOT: scf.parallel
 // ALL: return
 #id4 = affine_map<(n, c, h, w) -> (n, c, h, w)>

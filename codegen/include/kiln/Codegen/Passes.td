@@ -121,9 +121,9 @@ def ParallelizeElementwisePass
     that zero-pad a convolution's input, unfused activations) would run on
     one thread. For every `linalg.generic` on buffers whose iterators are
     all parallel and which has at least `min-elements` iterations, this pass
-    tiles the first loop with at least two iterations (among all but the
-    innermost) by 1 into an `scf.parallel`, which becomes a worksharing loop
-    on the runtime's thread pool. The innermost dimensions stay inside each
+    tiles the first loop with at least 8 iterations (among all but the
+    innermost; else the longest with two) by 1 into an `scf.parallel`,
+    which becomes a worksharing loop on the runtime's thread pool. The innermost dimensions stay inside each
     task, so convert-linalg-to-loops still gives contiguous rows that LLVM
     vectorizes. Smaller ops stay serial: a fork costs more than it saves.
     At 32K elements an op streams for about 15 us, a fork costs a few: with
