@@ -1,6 +1,7 @@
 //===- VectorizableMath.cpp - kiln-vectorizable-math ----------------------===//
 //
-// Replaces math.exp and math.tanh by MLIR's polynomial approximations, which
+// Replaces math.exp, math.tanh, math.log1p and math.log (softplus) by MLIR's
+// polynomial approximations, which
 // LLVM's loop vectorizer handles like any arithmetic (see Passes.td).
 //
 //===----------------------------------------------------------------------===//
@@ -30,7 +31,9 @@ struct VectorizableMathPass
     // The predicate sees operation names.
     populateMathPolynomialApproximationPatterns(patterns, [](StringRef name) {
       return name == math::ExpOp::getOperationName() ||
-             name == math::TanhOp::getOperationName();
+             name == math::TanhOp::getOperationName() ||
+             name == math::Log1pOp::getOperationName() ||
+             name == math::LogOp::getOperationName();
     });
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();

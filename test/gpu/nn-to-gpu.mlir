@@ -628,6 +628,14 @@ func.func @forward(%x: tensor<4x32x28x28xf32>) -> tensor<4x32x14x14xf32> {
 // CHECK: %[[ABS:.*]] = arith.maximumf %[[X6]], %[[NEGX]] : f32
 // CHECK: %[[DEN:.*]] = arith.addf %[[ABS]], %{{.*}} : f32
 // CHECK: arith.divf %[[X6]], %[[DEN]] : f32
+// CHECK: gpu.func @softplus_7(
+// CHECK: %[[NEGX7:.*]] = arith.subf %{{.*}}, %[[X7:.*]] : f32
+// CHECK: %[[ABS7:.*]] = arith.maximumf %[[X7]], %[[NEGX7]] : f32
+// CHECK: %[[NABS7:.*]] = arith.subf %{{.*}}, %[[ABS7]] : f32
+// CHECK: %[[EXP7:.*]] = math.exp %[[NABS7]] : f32
+// CHECK: %[[POS7:.*]] = arith.maximumf %[[X7]], %{{.*}} : f32
+// CHECK: %[[LOG7:.*]] = math.log1p %[[EXP7]] : f32
+// CHECK: arith.addf %[[POS7]], %[[LOG7]] : f32
 func.func @forward(%x: tensor<2x300xf32>) -> tensor<2x300xf32> {
   %0 = nn.clamp %x min 0.0 max 6.0 : tensor<2x300xf32>
   %1 = nn.clamp %0 min 0xFF800000 max 2.5 : tensor<2x300xf32>
@@ -636,7 +644,8 @@ func.func @forward(%x: tensor<2x300xf32>) -> tensor<2x300xf32> {
   %4 = nn.selu %3 alpha 1.5 gamma 2.0 : tensor<2x300xf32>
   %5 = nn.thresholded_relu %4 alpha 0.25 : tensor<2x300xf32>
   %6 = nn.softsign %5 : tensor<2x300xf32>
-  return %6 : tensor<2x300xf32>
+  %7 = nn.softplus %6 : tensor<2x300xf32>
+  return %7 : tensor<2x300xf32>
 }
 
 // -----

@@ -40,6 +40,7 @@ NODE_PATTERNS = [
     "test_globalaveragepool*", "test_globalmaxpool*", "test_relu*",
     "test_sigmoid*", "test_tanh*", "test_clip*", "test_leakyrelu*", "test_elu*",
     "test_prelu*", "test_selu*", "test_thresholdedrelu*", "test_softsign*",
+    "test_softplus*",
     "test_hardsigmoid*",
     "test_hardswish*", "test_lrn*", "test_gemm*", "test_matmul_2d",
     "test_batchnorm*", "test_softmax*", "test_logsoftmax*", "test_flatten*",
@@ -51,6 +52,7 @@ NODE_PATTERNS = [
 PYTORCH_PATTERNS = [
     "test_Conv2d*", "test_MaxPool2d*", "test_AvgPool2d*", "test_Linear*",
     "test_ReLU", "test_LeakyReLU*", "test_ELU", "test_PReLU*", "test_SELU", "test_Softsign",
+    "test_Softplus",
     "test_Sigmoid", "test_Tanh", "test_Softmax", "test_softmax_*",
     "test_LogSoftmax", "test_log_softmax_*", "test_BatchNorm*",
 ]

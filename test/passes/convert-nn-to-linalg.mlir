@@ -253,7 +253,7 @@ func.func @activations(%x: tensor<1x10xf32>) -> tensor<1x10xf32> {
 // leaky_relu selects between x and slope * x, elu between x and
 // alpha * (exp(x) - 1), selu between gamma * x and (exp(x) - 1) times
 // gamma * alpha, thresholded_relu between x and 0; softsign is
-// x / (1 + |x|).
+// x / (1 + |x|), softplus max(x, 0) + log1p(exp(-|x|)).
 // CHECK-LABEL: func.func @clamps
 // CHECK-SAME: (%[[X:.*]]: tensor<1x10xf32>)
 // CHECK: %[[R6:.*]] = linalg.generic {{.*}} ins(%[[X]] : tensor<1x10xf32>)
@@ -292,7 +292,14 @@ func.func @activations(%x: tensor<1x10xf32>) -> tensor<1x10xf32> {
 // CHECK:   %[[ABS:.*]] = math.absf %[[SSIN:.*]] : f32
 // CHECK:   %[[DEN:.*]] = arith.addf %{{.*}}, %[[ABS]] : f32
 // CHECK:   arith.divf %[[SSIN]], %[[DEN]] : f32
-// CHECK: return %[[SS]]
+// CHECK: %[[SP:.*]] = linalg.generic {{.*}} ins(%[[SS]] : tensor<1x10xf32>)
+// CHECK:   %[[SPABS:.*]] = math.absf %[[SPIN:.*]] : f32
+// CHECK:   %[[SPNEG:.*]] = arith.negf %[[SPABS]] : f32
+// CHECK:   %[[SPEXP:.*]] = math.exp %[[SPNEG]] : f32
+// CHECK:   %[[SPPOS:.*]] = arith.maximumf %[[SPIN]], %{{.*}} : f32
+// CHECK:   %[[SPLOG:.*]] = math.log1p %[[SPEXP]] : f32
+// CHECK:   arith.addf %[[SPPOS]], %[[SPLOG]] : f32
+// CHECK: return %[[SP]]
 func.func @clamps(%x: tensor<1x10xf32>) -> tensor<1x10xf32> {
   %0 = nn.clamp %x min 0.0 max 6.0 : tensor<1x10xf32>
   %1 = nn.clamp %0 min 0xFF800000 max 2.5 : tensor<1x10xf32>
@@ -301,7 +308,8 @@ func.func @clamps(%x: tensor<1x10xf32>) -> tensor<1x10xf32> {
   %4 = nn.selu %3 alpha 2.0 gamma 0.5 : tensor<1x10xf32>
   %5 = nn.thresholded_relu %4 alpha -1.0 : tensor<1x10xf32>
   %6 = nn.softsign %5 : tensor<1x10xf32>
-  return %6 : tensor<1x10xf32>
+  %7 = nn.softplus %6 : tensor<1x10xf32>
+  return %7 : tensor<1x10xf32>
 }
 
 // -----

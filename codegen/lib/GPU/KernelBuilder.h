@@ -288,6 +288,7 @@ enum class ElementwiseKind {
   Selu,            // x > 0 ? gamma * x : gamma * alpha * (exp(x) - 1): nn.selu.
   ThresholdedRelu, // x > alpha ? x : 0: nn.thresholded_relu.
   Softsign,        // x / (1 + |x|): nn.softsign.
+  Softplus,        // max(x, 0) + log1p(exp(-|x|)): nn.softplus.
   HardSigmoid,     // min(max(alpha * x + beta, 0), 1): nn.hard_sigmoid.
   HardSwish,       // x * min(max(x + 3, 0), 6) / 6: nn.hard_swish.
   Add,

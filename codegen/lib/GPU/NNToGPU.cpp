@@ -421,6 +421,9 @@ LogicalResult Lowering::lower(Operation *op) {
         params.alpha = thresholded.getAlphaAttr().getValueAsDouble();
         return elementwise(ElementwiseKind::ThresholdedRelu, params);
       })
+      .Case([&](nn::SoftplusOp) {
+        return elementwise(ElementwiseKind::Softplus);
+      })
       .Case([&](nn::SoftsignOp) {
         return elementwise(ElementwiseKind::Softsign);
       })

@@ -79,6 +79,8 @@ void emitElementwise(ModelBuilder &builder, Location loc, ElementwiseKind kind,
       return "thresholded_relu";
     case ElementwiseKind::Softsign:
       return "softsign";
+    case ElementwiseKind::Softplus:
+      return "softplus";
     case ElementwiseKind::HardSigmoid:
       return "hard_sigmoid";
     case ElementwiseKind::HardSwish:
@@ -163,6 +165,16 @@ void emitElementwise(ModelBuilder &builder, Location loc, ElementwiseKind kind,
           // |x| as max(x, -x): math.absf would become a libdevice call.
           y = k.divF(x, k.addF(k.f32(1.0), k.maxF(x, k.subF(k.f32(0.0), x))));
           break;
+        case ElementwiseKind::Softplus: {
+          // |x| as max(x, -x), as for softsign; math.log1p becomes a
+          // polynomial (kiln-gpu-approximate-math).
+          Value magnitude = k.maxF(x, k.subF(k.f32(0.0), x));
+          Value exp =
+              math::ExpOp::create(k.b, k.loc, k.subF(k.f32(0.0), magnitude));
+          y = k.addF(k.maxF(x, k.f32(0.0)),
+                     math::Log1pOp::create(k.b, k.loc, exp));
+          break;
+        }
         case ElementwiseKind::HardSigmoid:
           y = k.minF(
               k.maxF(k.addF(k.mulF(x, k.f32(params.alpha)), k.f32(params.beta)),

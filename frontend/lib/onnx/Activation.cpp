@@ -47,6 +47,9 @@ LogicalResult onnximport::importSigmoid(NodeContext &ctx) {
 LogicalResult onnximport::importTanh(NodeContext &ctx) {
   return importUnary<nn::TanhOp>(ctx);
 }
+LogicalResult onnximport::importSoftplus(NodeContext &ctx) {
+  return importUnary<nn::SoftplusOp>(ctx);
+}
 LogicalResult onnximport::importSoftsign(NodeContext &ctx) {
   return importUnary<nn::SoftsignOp>(ctx);
 }

@@ -324,6 +324,7 @@ OpHandler onnximport::lookupHandler(llvm::StringRef opType) {
       .Case("PRelu", importPRelu)
       .Case("Selu", importSelu)
       .Case("ThresholdedRelu", importThresholdedRelu)
+      .Case("Softplus", importSoftplus)
       .Case("Softsign", importSoftsign)
       .Case("HardSigmoid", importHardSigmoid)
       .Case("HardSwish", importHardSwish)

@@ -152,6 +152,7 @@ mlir::LogicalResult importElu(NodeContext &ctx);
 mlir::LogicalResult importPRelu(NodeContext &ctx);
 mlir::LogicalResult importSelu(NodeContext &ctx);
 mlir::LogicalResult importThresholdedRelu(NodeContext &ctx);
+mlir::LogicalResult importSoftplus(NodeContext &ctx);
 mlir::LogicalResult importSoftsign(NodeContext &ctx);
 mlir::LogicalResult importHardSigmoid(NodeContext &ctx);
 mlir::LogicalResult importHardSwish(NodeContext &ctx);

@@ -47,6 +47,15 @@ static Value softsign(OpBuilder &b, Location loc, Value x) {
   return arith::DivFOp::create(b, loc, x, denominator);
 }
 
+/// max(x, 0) + log1p(exp(-|x|)): log(1 + exp(x)) without overflow.
+static Value softplus(OpBuilder &b, Location loc, Value x) {
+  Value exp = math::ExpOp::create(
+      b, loc, arith::NegFOp::create(b, loc, math::AbsFOp::create(b, loc, x)));
+  return arith::AddFOp::create(
+      b, loc, arith::MaximumFOp::create(b, loc, x, createF32(b, loc, 0.0)),
+      math::Log1pOp::create(b, loc, exp));
+}
+
 /// max(x, 0); arith.maximumf propagates NaN as torch.relu does.
 static Value relu(OpBuilder &b, Location loc, Value x) {
   return arith::MaximumFOp::create(b, loc, x, createF32(b, loc, 0.0));
@@ -282,6 +291,7 @@ void kiln::populateElementwisePatterns(RewritePatternSet &patterns) {
       ActivationLowering<nn::EluOp, elu>, ActivationLowering<nn::SeluOp, selu>,
       ActivationLowering<nn::ThresholdedReluOp, thresholdedRelu>,
       UnaryLowering<nn::SoftsignOp, softsign>,
+      UnaryLowering<nn::SoftplusOp, softplus>,
       ActivationLowering<nn::HardSigmoidOp, hardSigmoid>,
       UnaryLowering<nn::HardSwishOp, hardSwish>, DropoutLowering,
       BatchNormLowering>(patterns.getContext());

@@ -2,7 +2,7 @@
 """Checks models.py's more-activations model, compiled for the CPU and as
 emulated GPU kernels, against ONNX's definitions in float64: Selu, Selu with
 alpha 2 and gamma 0.5, ThresholdedRelu (alpha 1), ThresholdedRelu (alpha
--0.5) then Softsign, the two branches summed.
+-0.5) then Softsign, and Softplus, the three branches summed.
 
     check_more_activations.py X.npy CPU_OUT.npy GPU_OUT.npy
 """
@@ -22,7 +22,8 @@ def thresholded_relu(x, alpha=1.0):
 def main():
     x = np.load(sys.argv[1]).astype(np.float64)
     want = (thresholded_relu(selu(selu(x), alpha=2.0, gamma=0.5))
-            + thresholded_relu(x, alpha=-0.5) / (1 + np.abs(thresholded_relu(x, alpha=-0.5))))
+            + thresholded_relu(x, alpha=-0.5) / (1 + np.abs(thresholded_relu(x, alpha=-0.5)))
+            + np.log(np.exp(x) + 1))
     # Both sides of each op are reached: the input spans [-4, 4] and more.
     assert (x < -1).any() and (x > 2).any()
     for path in sys.argv[2:]:

@@ -225,14 +225,16 @@ def activation_chain():
 
 def more_activations():
     """Selu (its defaults, then given constants), ThresholdedRelu (its default
-    alpha, then a negative one) and Softsign in a chain."""
+    alpha, then a negative one) and Softsign in a chain, plus Softplus."""
     return model([
         node("Selu", ["x"], ["a"], "selu_default"),
         node("Selu", ["a"], ["b"], "selu", alpha=2.0, gamma=0.5),
         node("ThresholdedRelu", ["b"], ["c"], "thresholded_default"),
         node("ThresholdedRelu", ["x"], ["d"], "thresholded", alpha=-0.5),
         node("Softsign", ["d"], ["e"], "softsign"),
-        node("Add", ["c", "e"], ["y"], "sum"),
+        node("Add", ["c", "e"], ["s"], "sum"),
+        node("Softplus", ["x"], ["f"], "softplus"),
+        node("Add", ["s", "f"], ["y"], "sum_softplus"),
     ], [value("x", [2, 3, 4, 4])], [value("y", None)])
 
 
@@ -377,7 +379,7 @@ def unsupported():
     return model([
         node("Relu", ["x"], ["r"], "relu"),
         node("Pad", ["r", "pads"], ["p"], "pad", mode="reflect"),
-        node("Softplus", ["p"], ["l"], ""),
+        node("Celu", ["p"], ["l"], ""),
         node("MaxPool", ["x"], ["m"], "wide_pad_pool", kernel_shape=[2, 2],
              pads=[0, 0, 3, 3]),
         node("Conv", ["m", "w"], ["c"], "conv"),
@@ -477,7 +479,7 @@ def dynamic_batch():
 
 def dynamic_batch_unsupported():
     """A symbolic batch and a node Kiln cannot express."""
-    return model([node("Softplus", ["x"], ["y"], "softplus")],
+    return model([node("Celu", ["x"], ["y"], "celu")],
                  [value("x", ["batch", 2, 2, 2])], [value("y", ["batch", 2, 2, 2])])
 
 

@@ -269,6 +269,14 @@ def NN_HardSigmoidOp : NN_Op<"hard_sigmoid",
   let hasVerifier = 1;
 }
 
+def NN_SoftplusOp : NN_UnaryOp<"softplus", "nn.Softplus"> {
+  let description = [{
+    `log(1 + exp(x))` (ONNX's Softplus; PyTorch's with beta 1), computed as
+    `max(x, 0) + log1p(exp(-|x|))`, which neither overflows for large x nor
+    loses the small values of large negative ones:
+    `%y = nn.softplus %x : tensor<1x10xf32>`
+  }];
+}
 def NN_SoftsignOp : NN_UnaryOp<"softsign", "nn.Softsign"> {
   let description = [{ `x / (1 + |x|)`: `%y = nn.softsign %x : tensor<1x10xf32>` }];
 }
