@@ -319,6 +319,14 @@ LogicalResult EluOp::verify() {
   return verifyFinite(*this, {{"alpha", getAlphaAttr()}});
 }
 
+LogicalResult CeluOp::verify() {
+  if (failed(verifyFinite(*this, {{"alpha", getAlphaAttr()}})))
+    return failure();
+  if (getAlphaAttr().getValue().isZero())
+    return emitOpError() << "alpha must not be 0 (it divides x)";
+  return success();
+}
+
 LogicalResult SeluOp::verify() {
   return verifyFinite(*this,
                       {{"alpha", getAlphaAttr()}, {"gamma", getGammaAttr()}});

@@ -291,6 +291,23 @@ func.func @leaky_relu_slope(%x: tensor<1x10xf32>) {
 
 // -----
 
+// Tests that a CELU's alpha must be finite and not 0.
+func.func @celu_alpha_zero(%x: tensor<1x10xf32>) {
+  // expected-error @+1 {{'nn.celu' op alpha must not be 0 (it divides x)}}
+  %0 = nn.celu %x alpha 0.0 : tensor<1x10xf32>
+  return
+}
+
+// -----
+
+func.func @celu_alpha_inf(%x: tensor<1x10xf32>) {
+  // expected-error @+1 {{'nn.celu' op alpha must be finite, found inf}}
+  %0 = nn.celu %x alpha 0x7F800000 : tensor<1x10xf32>
+  return
+}
+
+// -----
+
 // Tests that an ELU's alpha must be finite.
 func.func @elu_alpha(%x: tensor<1x10xf32>) {
   // expected-error @+1 {{'nn.elu' op alpha must be finite, found nan}}

@@ -57,7 +57,8 @@ func.func @clamp_and_leaky_relu(%x: tensor<1x10xf32>) -> tensor<1x10xf32> {
   // CHECK: %[[S:.*]] = nn.selu %[[E]] alpha 2.000000e+00 gamma 5.000000e-01 : tensor<1x10xf32>
   // CHECK: %[[T:.*]] = nn.thresholded_relu %[[S]] alpha -1.000000e+00 : tensor<1x10xf32>
   // CHECK: %[[SS:.*]] = nn.softsign %[[T]] : tensor<1x10xf32>
-  // CHECK: nn.softplus %[[SS]] : tensor<1x10xf32>
+  // CHECK: %[[SP:.*]] = nn.softplus %[[SS]] : tensor<1x10xf32>
+  // CHECK: nn.celu %[[SP]] alpha -5.000000e-01 : tensor<1x10xf32>
   %0 = nn.clamp %x min 0.0 max 6.0 : tensor<1x10xf32>
   %1 = nn.clamp %0 min 0xFF800000 max -0.25 : tensor<1x10xf32>
   %2 = nn.leaky_relu %1 slope 0.2 : tensor<1x10xf32>
@@ -66,7 +67,8 @@ func.func @clamp_and_leaky_relu(%x: tensor<1x10xf32>) -> tensor<1x10xf32> {
   %5 = nn.thresholded_relu %4 alpha -1.0 : tensor<1x10xf32>
   %6 = nn.softsign %5 : tensor<1x10xf32>
   %7 = nn.softplus %6 : tensor<1x10xf32>
-  return %7 : tensor<1x10xf32>
+  %8 = nn.celu %7 alpha -0.5 : tensor<1x10xf32>
+  return %8 : tensor<1x10xf32>
 }
 
 // CHECK-LABEL: func.func @gates

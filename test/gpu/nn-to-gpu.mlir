@@ -636,6 +636,13 @@ func.func @forward(%x: tensor<4x32x28x28xf32>) -> tensor<4x32x14x14xf32> {
 // CHECK: %[[POS7:.*]] = arith.maximumf %[[X7]], %{{.*}} : f32
 // CHECK: %[[LOG7:.*]] = math.log1p %[[EXP7]] : f32
 // CHECK: arith.addf %[[POS7]], %[[LOG7]] : f32
+// CHECK: gpu.func @celu_8(
+// CHECK: %[[CPOS:.*]] = arith.cmpf ogt, %[[CX:.*]], %{{.*}} : f32
+// CHECK: %[[CDIV:.*]] = arith.divf %[[CX]], %{{.*}} : f32
+// CHECK: math.exp %[[CDIV]]
+// CHECK: %[[CM1:.*]] = arith.subf
+// CHECK: %[[CS:.*]] = arith.mulf %[[CM1]], %{{.*}} : f32
+// CHECK: arith.select %[[CPOS]], %[[CX]], %[[CS]] : f32
 func.func @forward(%x: tensor<2x300xf32>) -> tensor<2x300xf32> {
   %0 = nn.clamp %x min 0.0 max 6.0 : tensor<2x300xf32>
   %1 = nn.clamp %0 min 0xFF800000 max 2.5 : tensor<2x300xf32>
@@ -645,7 +652,8 @@ func.func @forward(%x: tensor<2x300xf32>) -> tensor<2x300xf32> {
   %5 = nn.thresholded_relu %4 alpha 0.25 : tensor<2x300xf32>
   %6 = nn.softsign %5 : tensor<2x300xf32>
   %7 = nn.softplus %6 : tensor<2x300xf32>
-  return %7 : tensor<2x300xf32>
+  %8 = nn.celu %7 alpha 1.5 : tensor<2x300xf32>
+  return %8 : tensor<2x300xf32>
 }
 
 // -----

@@ -40,7 +40,7 @@ NODE_PATTERNS = [
     "test_globalaveragepool*", "test_globalmaxpool*", "test_relu*",
     "test_sigmoid*", "test_tanh*", "test_clip*", "test_leakyrelu*", "test_elu*",
     "test_prelu*", "test_selu*", "test_thresholdedrelu*", "test_softsign*",
-    "test_softplus*",
+    "test_softplus*", "test_celu*",
     "test_hardsigmoid*",
     "test_hardswish*", "test_lrn*", "test_gemm*", "test_matmul_2d",
     "test_batchnorm*", "test_softmax*", "test_logsoftmax*", "test_flatten*",

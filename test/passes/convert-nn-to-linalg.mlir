@@ -253,7 +253,8 @@ func.func @activations(%x: tensor<1x10xf32>) -> tensor<1x10xf32> {
 // leaky_relu selects between x and slope * x, elu between x and
 // alpha * (exp(x) - 1), selu between gamma * x and (exp(x) - 1) times
 // gamma * alpha, thresholded_relu between x and 0; softsign is
-// x / (1 + |x|), softplus max(x, 0) + log1p(exp(-|x|)).
+// x / (1 + |x|), softplus max(x, 0) + log1p(exp(-|x|)), celu selects
+// between x and alpha * (exp(x / alpha) - 1).
 // CHECK-LABEL: func.func @clamps
 // CHECK-SAME: (%[[X:.*]]: tensor<1x10xf32>)
 // CHECK: %[[R6:.*]] = linalg.generic {{.*}} ins(%[[X]] : tensor<1x10xf32>)
@@ -299,7 +300,15 @@ func.func @activations(%x: tensor<1x10xf32>) -> tensor<1x10xf32> {
 // CHECK:   %[[SPPOS:.*]] = arith.maximumf %[[SPIN]], %{{.*}} : f32
 // CHECK:   %[[SPLOG:.*]] = math.log1p %[[SPEXP]] : f32
 // CHECK:   arith.addf %[[SPPOS]], %[[SPLOG]] : f32
-// CHECK: return %[[SP]]
+// CHECK: %[[CE:.*]] = linalg.generic {{.*}} ins(%[[SP]] : tensor<1x10xf32>)
+// CHECK:   %[[CALPHA:.*]] = arith.constant 2.500000e+00 : f32
+// CHECK:   %[[CPOS:.*]] = arith.cmpf ogt, %[[CIN:.*]], %{{.*}} : f32
+// CHECK:   %[[CDIV:.*]] = arith.divf %[[CIN]], %[[CALPHA]] : f32
+// CHECK:   %[[CEXP:.*]] = math.exp %[[CDIV]] : f32
+// CHECK:   %[[CEXPM1:.*]] = arith.subf %[[CEXP]], %{{.*}} : f32
+// CHECK:   %[[CSCALED:.*]] = arith.mulf %[[CALPHA]], %[[CEXPM1]] : f32
+// CHECK:   arith.select %[[CPOS]], %[[CIN]], %[[CSCALED]] : f32
+// CHECK: return %[[CE]]
 func.func @clamps(%x: tensor<1x10xf32>) -> tensor<1x10xf32> {
   %0 = nn.clamp %x min 0.0 max 6.0 : tensor<1x10xf32>
   %1 = nn.clamp %0 min 0xFF800000 max 2.5 : tensor<1x10xf32>
@@ -309,7 +318,8 @@ func.func @clamps(%x: tensor<1x10xf32>) -> tensor<1x10xf32> {
   %5 = nn.thresholded_relu %4 alpha -1.0 : tensor<1x10xf32>
   %6 = nn.softsign %5 : tensor<1x10xf32>
   %7 = nn.softplus %6 : tensor<1x10xf32>
-  return %7 : tensor<1x10xf32>
+  %8 = nn.celu %7 alpha 2.5 : tensor<1x10xf32>
+  return %8 : tensor<1x10xf32>
 }
 
 // -----

@@ -285,6 +285,7 @@ enum class ElementwiseKind {
   Clamp,           // min(max(x, lo), hi): nn.clamp.
   LeakyRelu,       // x > 0 ? x : slope * x: nn.leaky_relu.
   Elu,             // x > 0 ? x : alpha * (exp(x) - 1): nn.elu.
+  Celu,            // x > 0 ? x : alpha * (exp(x / alpha) - 1): nn.celu.
   Selu,            // x > 0 ? gamma * x : gamma * alpha * (exp(x) - 1): nn.selu.
   ThresholdedRelu, // x > alpha ? x : 0: nn.thresholded_relu.
   Softsign,        // x / (1 + |x|): nn.softsign.

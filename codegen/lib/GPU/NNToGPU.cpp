@@ -410,6 +410,11 @@ LogicalResult Lowering::lower(Operation *op) {
         params.alpha = elu.getAlphaAttr().getValueAsDouble();
         return elementwise(ElementwiseKind::Elu, params);
       })
+      .Case([&](nn::CeluOp celu) {
+        ElementwiseParams params;
+        params.alpha = celu.getAlphaAttr().getValueAsDouble();
+        return elementwise(ElementwiseKind::Celu, params);
+      })
       .Case([&](nn::SeluOp selu) {
         ElementwiseParams params;
         params.alpha = selu.getAlphaAttr().getValueAsDouble();

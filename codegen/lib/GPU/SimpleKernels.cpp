@@ -71,6 +71,8 @@ void emitElementwise(ModelBuilder &builder, Location loc, ElementwiseKind kind,
       return "clamp";
     case ElementwiseKind::LeakyRelu:
       return "leaky_relu";
+    case ElementwiseKind::Celu:
+      return "celu";
     case ElementwiseKind::Elu:
       return "elu";
     case ElementwiseKind::Selu:
@@ -143,6 +145,15 @@ void emitElementwise(ModelBuilder &builder, Location loc, ElementwiseKind kind,
           y = k.select(
               positive, x,
               k.mulF(k.subF(exp(k, x), k.f32(1.0)), k.f32(params.alpha)));
+          break;
+        }
+        case ElementwiseKind::Celu: {
+          Value positive = arith::CmpFOp::create(
+              k.b, k.loc, arith::CmpFPredicate::OGT, x, k.f32(0.0));
+          Value alpha = k.f32(params.alpha);
+          y = k.select(
+              positive, x,
+              k.mulF(alpha, k.subF(exp(k, k.divF(x, alpha)), k.f32(1.0))));
           break;
         }
         case ElementwiseKind::Selu: {

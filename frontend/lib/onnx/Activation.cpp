@@ -160,6 +160,16 @@ LogicalResult onnximport::importElu(NodeContext &ctx) {
   return importConstantActivation<nn::EluOp, 1>(ctx, {{{"alpha", 1.0f}}});
 }
 
+LogicalResult onnximport::importCelu(NodeContext &ctx) {
+  // alpha divides x: 0 has no meaning (ONNX's reference gives NaN).
+  FailureOr<float> alpha = ctx.getFloat("alpha", 1.0f);
+  if (failed(alpha))
+    return failure();
+  if (*alpha == 0.0f)
+    return ctx.emitError() << "alpha must not be 0 (it divides x)";
+  return importConstantActivation<nn::CeluOp, 1>(ctx, {{{"alpha", 1.0f}}});
+}
+
 LogicalResult onnximport::importThresholdedRelu(NodeContext &ctx) {
   return importConstantActivation<nn::ThresholdedReluOp, 1>(
       ctx, {{{"alpha", 1.0f}}});

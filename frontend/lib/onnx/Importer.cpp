@@ -321,6 +321,7 @@ OpHandler onnximport::lookupHandler(llvm::StringRef opType) {
       .Case("Clip", importClip)
       .Case("LeakyRelu", importLeakyRelu)
       .Case("Elu", importElu)
+      .Case("Celu", importCelu)
       .Case("PRelu", importPRelu)
       .Case("Selu", importSelu)
       .Case("ThresholdedRelu", importThresholdedRelu)

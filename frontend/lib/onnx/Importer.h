@@ -149,6 +149,7 @@ mlir::LogicalResult importTanh(NodeContext &ctx);
 mlir::LogicalResult importClip(NodeContext &ctx);
 mlir::LogicalResult importLeakyRelu(NodeContext &ctx);
 mlir::LogicalResult importElu(NodeContext &ctx);
+mlir::LogicalResult importCelu(NodeContext &ctx);
 mlir::LogicalResult importPRelu(NodeContext &ctx);
 mlir::LogicalResult importSelu(NodeContext &ctx);
 mlir::LogicalResult importThresholdedRelu(NodeContext &ctx);

@@ -145,6 +145,19 @@ static Value elu(OpBuilder &b, Location loc, Value x, nn::EluOp op) {
   return arith::SelectOp::create(b, loc, positive, x, scaled);
 }
 
+/// x where x > 0, alpha * (exp(x / alpha) - 1) elsewhere: ONNX's Celu,
+/// max(0, x) + min(0, alpha * (exp(x / alpha) - 1)), whose min and max
+/// pick the same side for either sign of alpha (NaN stays NaN).
+static Value celu(OpBuilder &b, Location loc, Value x, nn::CeluOp op) {
+  Value alpha = createF32(b, loc, op.getAlphaAttr().getValueAsDouble());
+  Value positive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x,
+                                         createF32(b, loc, 0.0));
+  Value scaled = arith::MulFOp::create(
+      b, loc, alpha,
+      expMinusOne(b, loc, arith::DivFOp::create(b, loc, x, alpha)));
+  return arith::SelectOp::create(b, loc, positive, x, scaled);
+}
+
 /// gamma * x where x > 0, (exp(x) - 1) * (gamma * alpha) elsewhere:
 /// PyTorch's SELU, in its order of operations (NaN stays NaN).
 static Value selu(OpBuilder &b, Location loc, Value x, nn::SeluOp op) {
@@ -288,7 +301,8 @@ void kiln::populateElementwisePatterns(RewritePatternSet &patterns) {
       UnaryLowering<nn::ReluOp, relu>, UnaryLowering<nn::SigmoidOp, sigmoid>,
       UnaryLowering<nn::TanhOp, tanh>, ClampLowering,
       ActivationLowering<nn::LeakyReluOp, leakyRelu>,
-      ActivationLowering<nn::EluOp, elu>, ActivationLowering<nn::SeluOp, selu>,
+      ActivationLowering<nn::EluOp, elu>, ActivationLowering<nn::CeluOp, celu>,
+      ActivationLowering<nn::SeluOp, selu>,
       ActivationLowering<nn::ThresholdedReluOp, thresholdedRelu>,
       UnaryLowering<nn::SoftsignOp, softsign>,
       UnaryLowering<nn::SoftplusOp, softplus>,

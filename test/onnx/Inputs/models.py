@@ -225,7 +225,8 @@ def activation_chain():
 
 def more_activations():
     """Selu (its defaults, then given constants), ThresholdedRelu (its default
-    alpha, then a negative one) and Softsign in a chain, plus Softplus."""
+    alpha, then a negative one) and Softsign in a chain, plus Softplus and
+    Celu (alpha 1.5 and -0.5)."""
     return model([
         node("Selu", ["x"], ["a"], "selu_default"),
         node("Selu", ["a"], ["b"], "selu", alpha=2.0, gamma=0.5),
@@ -234,7 +235,10 @@ def more_activations():
         node("Softsign", ["d"], ["e"], "softsign"),
         node("Add", ["c", "e"], ["s"], "sum"),
         node("Softplus", ["x"], ["f"], "softplus"),
-        node("Add", ["s", "f"], ["y"], "sum_softplus"),
+        node("Add", ["s", "f"], ["t"], "sum_softplus"),
+        node("Celu", ["x"], ["g"], "celu", alpha=1.5),
+        node("Celu", ["g"], ["h"], "celu_negative", alpha=-0.5),
+        node("Add", ["t", "h"], ["y"], "sum_celu"),
     ], [value("x", [2, 3, 4, 4])], [value("y", None)])
 
 
@@ -295,6 +299,12 @@ def hard_sigmoid_default():
     """HardSigmoid with ONNX's default alpha 0.2 (nn.Hardsigmoid's is 1/6)."""
     return model([node("HardSigmoid", ["x"], ["y"], "hsig_default")],
                  [value("x", [1, 2, 3, 3])], [value("y", None)])
+
+
+def celu_zero():
+    """A Celu whose alpha is 0: it divides x."""
+    return model([node("Celu", ["x"], ["y"], "celu_zero", alpha=0.0)],
+                 [value("x", [1, 4])], [value("y", None)])
 
 
 def hard_sigmoid_nan():
@@ -379,7 +389,7 @@ def unsupported():
     return model([
         node("Relu", ["x"], ["r"], "relu"),
         node("Pad", ["r", "pads"], ["p"], "pad", mode="reflect"),
-        node("Celu", ["p"], ["l"], ""),
+        node("Erf", ["p"], ["l"], ""),
         node("MaxPool", ["x"], ["m"], "wide_pad_pool", kernel_shape=[2, 2],
              pads=[0, 0, 3, 3]),
         node("Conv", ["m", "w"], ["c"], "conv"),
@@ -479,7 +489,7 @@ def dynamic_batch():
 
 def dynamic_batch_unsupported():
     """A symbolic batch and a node Kiln cannot express."""
-    return model([node("Celu", ["x"], ["y"], "celu")],
+    return model([node("Erf", ["x"], ["y"], "erf")],
                  [value("x", ["batch", 2, 2, 2])], [value("y", ["batch", 2, 2, 2])])
 
 

@@ -216,6 +216,23 @@ def NN_EluOp : NN_Op<"elu", [Pure, SameOperandsAndResultType]> {
   let hasVerifier = 1;
 }
 
+def NN_CeluOp : NN_Op<"celu", [Pure, SameOperandsAndResultType]> {
+  let summary = "Element-wise continuously differentiable ELU (nn.CELU)";
+  let description = [{
+    `x` where x > 0, `alpha * (exp(x / alpha) - 1)` elsewhere: ONNX's Celu,
+    max(0, x) + min(0, alpha * (exp(x / alpha) - 1)), for any nonzero alpha
+    (1.0 unless given).
+
+    ```mlir
+    %y = nn.celu %x alpha 1.000000e+00 : tensor<1x64x56x56xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input, F32Attr:$alpha);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = "$input `alpha` $alpha attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
 def NN_SeluOp : NN_Op<"selu", [Pure, SameOperandsAndResultType]> {
   let summary = "Element-wise scaled exponential linear unit (nn.SELU)";
   let description = [{
