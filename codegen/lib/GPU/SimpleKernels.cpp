@@ -53,6 +53,11 @@ void forEachElement(
 Value exp(KernelBuilder &k, Value x) {
   return math::ExpOp::create(k.b, k.loc, x);
 }
+
+/// |x| as max(x, -x): math.absf would become a libdevice call.
+Value magnitude(KernelBuilder &k, Value x) {
+  return k.maxF(x, k.subF(k.f32(0.0), x));
+}
 } // namespace
 
 void emitElementwise(ModelBuilder &builder, Location loc, ElementwiseKind kind,
@@ -173,17 +178,13 @@ void emitElementwise(ModelBuilder &builder, Location loc, ElementwiseKind kind,
           break;
         }
         case ElementwiseKind::Softsign:
-          // |x| as max(x, -x): math.absf would become a libdevice call.
-          y = k.divF(x, k.addF(k.f32(1.0), k.maxF(x, k.subF(k.f32(0.0), x))));
+          y = k.divF(x, k.addF(k.f32(1.0), magnitude(k, x)));
           break;
         case ElementwiseKind::Softplus: {
-          // |x| as max(x, -x), as for softsign; math.log1p becomes a
-          // polynomial (kiln-gpu-approximate-math).
-          Value magnitude = k.maxF(x, k.subF(k.f32(0.0), x));
-          Value exp =
-              math::ExpOp::create(k.b, k.loc, k.subF(k.f32(0.0), magnitude));
+          // math.log1p becomes a polynomial (kiln-gpu-approximate-math).
+          Value small = exp(k, k.subF(k.f32(0.0), magnitude(k, x)));
           y = k.addF(k.maxF(x, k.f32(0.0)),
-                     math::Log1pOp::create(k.b, k.loc, exp));
+                     math::Log1pOp::create(k.b, k.loc, small));
           break;
         }
         case ElementwiseKind::HardSigmoid:
