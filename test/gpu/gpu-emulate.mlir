@@ -1,12 +1,14 @@
 // RUN: kiln-opt %s --split-input-file --kiln-gpu-emulate --verify-diagnostics | FileCheck %s
 // RUN: kiln-opt %s --split-input-file --kiln-gpu-emulate=check-races=false --verify-diagnostics | FileCheck %s --check-prefix=NOCHECK
+// NOCHECK-NOT: kiln_emulate_check
 // NOCHECK-NOT: cf.assert
 
 // Tests that a launch becomes a parallel loop over the grid around serial
 // loops over the block, running a copy of the kernel body with the block and
 // thread ids read from the loop counters; the gpu.module goes away and the
 // host's buffers are freed before it returns. The buffer the kernel writes
-// gets a shadow of its elements' last writers for the race check.
+// gets a shadow of its elements' last writers for the race check. Each kind
+// of check calls a private function holding its message's cf.assert.
 
 // CHECK-LABEL: func.func @forward
 // CHECK-SAME: (%[[IN:.*]]: memref<300xf32>, %[[OUT:.*]]: memref<300xf32>)
@@ -24,11 +26,16 @@
 // CHECK: memref.load %[[IN]][%[[ID]]]
 // The race check: the element's last writer swapped for this thread.
 // CHECK: memref.atomic_rmw assign %{{.*}}, %[[WRITERS]][%{{.*}}] : (i64, memref<300xi64>) -> i64
-// CHECK: cf.assert %{{.*}}, "kiln --gpu-emulate: data race in kernel 'relu': two threads write one element of global memory, from different blocks or between the same two barriers"
+// CHECK: call @[[RACE:kiln_emulate_check_[0-9]+]](%{{.*}}) : (i1) -> ()
 // CHECK: memref.store %{{.*}}, %[[TMP]][%[[ID]]]
 // CHECK: memref.dealloc %[[WRITERS]] :
 // CHECK-NEXT: memref.dealloc %[[TMP]] :
 // CHECK-NEXT: return
+// CHECK: func.func private @kiln_emulate_check(%[[OK:.*]]: i1)
+// CHECK-NEXT: cf.assert %[[OK]], "kiln --gpu-emulate: kernel 'relu' writes out of the bounds of a buffer"
+// CHECK-NEXT: return
+// CHECK: func.func private @[[RACE]](%[[OK:.*]]: i1)
+// CHECK-NEXT: cf.assert %[[OK]], "kiln --gpu-emulate: data race in kernel 'relu': two threads write one element of global memory, from different blocks or between the same two barriers"
 // CHECK-NOT: gpu.
 module attributes {gpu.container_module} {
   func.func @forward(%in: memref<300xf32>, %out: memref<300xf32>) {
@@ -122,17 +129,22 @@ module attributes {gpu.container_module} {
 // CHECK: scf.for
 // CHECK: memref.load %[[WRITES]]
 // CHECK: memref.load %[[READS]]
-// CHECK: cf.assert %{{.*}}, "kiln --gpu-emulate: data race in kernel 'pairs': two threads of a block access one word of shared memory between two barriers, at least one of them writing"
+// CHECK: call @[[SHARED_RACE:kiln_emulate_check_[0-9]+]](
 // CHECK: memref.store %{{.*}}, %[[WRITES]]
 // CHECK: memref.store %{{.*}}, %{{.*}} : memref<8xf32>
 // CHECK: %[[LAST:.*]] = memref.load %[[COUNTER]]
 // CHECK: %[[NEXT:.*]] = arith.addi %[[LAST]]
 // CHECK: memref.store %[[NEXT]], %[[COUNTER]]
 // CHECK: scf.for
-// CHECK: cf.assert
+// CHECK: call @[[SHARED_RACE]](
+// CHECK: call @[[UNWRITTEN:kiln_emulate_check_[0-9]+]](
 // CHECK: arith.select
 // CHECK: memref.store %{{.*}}, %[[READS]]
 // CHECK: memref.load %{{.*}} : memref<8xf32>
+// CHECK: func.func private @[[SHARED_RACE]](%[[OK:.*]]: i1)
+// CHECK-NEXT: cf.assert %[[OK]], "kiln --gpu-emulate: data race in kernel 'pairs': two threads of a block access one word of shared memory between two barriers, at least one of them writing"
+// CHECK: func.func private @[[UNWRITTEN]](%[[OK:.*]]: i1)
+// CHECK-NEXT: cf.assert %[[OK]], "kiln --gpu-emulate: kernel 'pairs' reads a word of shared memory that no thread of its block wrote"
 module attributes {gpu.container_module} {
   func.func @forward(%out: memref<4xf32>) {
     %c1 = arith.constant 1 : index

@@ -155,7 +155,8 @@ cl::opt<Stage> emit(
         clEnumValN(Stage::Linalg, "linalg", "linalg on tensors"),
         clEnumValN(Stage::Loops, "loops", "scf loops on memrefs"),
         clEnumValN(Stage::LLVMDialect, "llvm", "MLIR's LLVM dialect"),
-        clEnumValN(Stage::LLVMIR, "llvm-ir", "LLVM IR after LLVM's O3"),
+        clEnumValN(Stage::LLVMIR, "llvm-ir",
+                   "LLVM IR after LLVM's optimisation (-O)"),
         clEnumValN(Stage::Asm, "asm", "target assembly"),
         clEnumValN(Stage::Obj, "obj", "an object file defining kiln_model"),
         clEnumValN(Stage::Lib, "lib",
@@ -214,6 +215,23 @@ cl::opt<bool> gpuEmulate(
     cl::desc("With --target=nvptx: run the GPU kernels as loops on the host "
              "CPU (a test aid for machines without a GPU)"),
     cl::cat(kilnCategory));
+
+// clang's and llc's spelling: -O0 to -O3, one token.
+cl::opt<std::string> optLevelFlag(
+    "O",
+    cl::desc("LLVM's optimisation level of the generated code, as clang's "
+             "-O0 to -O3 (default -O3; lower levels compile faster and run "
+             "slower)"),
+    cl::Prefix, cl::init("3"), cl::value_desc("0-3"), cl::cat(kilnCategory));
+
+/// The level -O asked for (main checked it is one of 0 to 3).
+OptLevel getOptLevel() {
+  return StringSwitch<OptLevel>(optLevelFlag)
+      .Case("0", OptLevel::O0)
+      .Case("1", OptLevel::O1)
+      .Case("2", OptLevel::O2)
+      .Default(OptLevel::O3);
+}
 
 cl::opt<std::string>
     targetCPU("mcpu", cl::desc("Target CPU (default: native, the host's own)"),
@@ -588,7 +606,7 @@ int emitTemporaryObjects(llvm::Module &llvmModule, TargetMachine &machine,
   }
   crashIfAsked();
   Error error =
-      emitSplitObjects(llvmModule, machine, target, OptLevel::O3, outputs);
+      emitSplitObjects(llvmModule, machine, target, getOptLevel(), outputs);
   // Every stream's error is taken (an unchecked one aborts), the first kept.
   std::optional<std::string> writeFailure;
   for (size_t i = 0; i < streams.size(); ++i) {
@@ -793,6 +811,9 @@ int compile() {
     return fail(kBadUsage, "--external-weights does not apply to "
                            "--target=nvptx: a GPU model uploads the weights "
                            "it embeds");
+  if (!llvm::is_contained({"0", "1", "2", "3"}, optLevelFlag.getValue()))
+    return fail(kBadUsage,
+                "-O must be -O0, -O1, -O2 or -O3, not -O" + optLevelFlag);
   if (winogradTile.getNumOccurrences() && winogradTile != 2 &&
       winogradTile != 3 && winogradTile != 4)
     return fail(kBadUsage, "--winograd-tile must be 2, 3 or 4, not " +
@@ -914,7 +935,7 @@ int emitModule(mlir::OwningOpRef<mlir::ModuleOp> module,
   target.cpu = targetCPU;
   target.features = targetFeatures;
   Expected<std::unique_ptr<TargetMachine>> machine =
-      createTargetMachine(target);
+      createTargetMachine(target, getOptLevel());
   if (!machine)
     return fail(kBadUsage, toString(machine.takeError()));
 
@@ -987,7 +1008,7 @@ int emitModule(mlir::OwningOpRef<mlir::ModuleOp> module,
       return internalError(toString(std::move(error)));
   translateTiming.stop();
   mlir::TimingScope optimizeTiming = timePhase("Optimize LLVM IR");
-  if (Error error = optimizeModule(*llvmModule, **machine))
+  if (Error error = optimizeModule(*llvmModule, **machine, getOptLevel()))
     return internalError(toString(std::move(error)));
   optimizeTiming.stop();
 
@@ -1028,7 +1049,7 @@ int emitGPUModule(mlir::OwningOpRef<mlir::ModuleOp> module,
   target.cpu = targetCPU;
   target.features = targetFeatures;
   Expected<std::unique_ptr<TargetMachine>> machine =
-      createTargetMachine(target);
+      createTargetMachine(target, getOptLevel());
   if (!machine)
     return fail(kBadUsage, toString(machine.takeError()));
 
@@ -1039,6 +1060,7 @@ int emitGPUModule(mlir::OwningOpRef<mlir::ModuleOp> module,
   options.winogradTile = winogradTile;
   options.smCount = gpuSMs;
   options.maxRegisters = gpuMaxRegisters;
+  options.optLevel = static_cast<int>(getOptLevel());
   options.planMemory = !noMemoryPlan;
   options.reportMemoryPlan = printMemoryPlan;
   // PTX 8.0 is the first ISA with sm_90; older chips take the same.
@@ -1113,7 +1135,7 @@ int emitGPUModule(mlir::OwningOpRef<mlir::ModuleOp> module,
   module = nullptr;
   translateTiming.stop();
   mlir::TimingScope optimizeTiming = timePhase("Optimize LLVM IR");
-  if (Error error = optimizeModule(*llvmModule, **machine))
+  if (Error error = optimizeModule(*llvmModule, **machine, getOptLevel()))
     return internalError(toString(std::move(error)));
   optimizeTiming.stop();
   if (emit == Stage::Exe)

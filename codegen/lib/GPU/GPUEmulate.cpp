@@ -88,12 +88,48 @@ bool isRematerialized(Operation *op) {
          (op->getNumOperands() == 0 && op->hasTrait<OpTrait::ConstantLike>());
 }
 
+/// The checks' failure reports: one private function per message,
+/// `@kiln_emulate_check(%ok: i1)` holding the message's cf.assert, called
+/// wherever a check of that kind sits. An assert per check would do the
+/// same, but lowering each to the LLVM dialect makes a string global, and
+/// MLIR names each after searching the module for the names before it: a
+/// Winograd kernel's thousands of checks took seconds.
+class CheckFunctions {
+public:
+  explicit CheckFunctions(ModuleOp module) : module(module), symbols(module) {}
+
+  /// Fails the run with `message` where `ok` is false.
+  void check(OpBuilder &b, Location loc, Value ok, const Twine &message) {
+    std::string text = message.str();
+    func::FuncOp &callee = functions[text];
+    if (!callee) {
+      OpBuilder moduleBuilder = OpBuilder::atBlockEnd(module.getBody());
+      callee = func::FuncOp::create(
+          moduleBuilder, loc, "kiln_emulate_check",
+          moduleBuilder.getFunctionType({moduleBuilder.getI1Type()}, {}));
+      callee.setPrivate();
+      symbols.insert(callee); // Renamed _0, _1, ... past the first.
+      Block *body = callee.addEntryBlock();
+      OpBuilder bodyBuilder = OpBuilder::atBlockEnd(body);
+      cf::AssertOp::create(bodyBuilder, loc, body->getArgument(0), text);
+      func::ReturnOp::create(bodyBuilder, loc);
+    }
+    func::CallOp::create(b, loc, callee, ValueRange{ok});
+  }
+
+private:
+  ModuleOp module;
+  SymbolTable symbols;
+  llvm::StringMap<func::FuncOp> functions;
+};
+
 class LaunchEmulator {
 public:
   LaunchEmulator(gpu::LaunchFuncOp launch, gpu::GPUFuncOp kernel,
-                 ArrayRef<int64_t> sizes, bool checkRaces)
+                 ArrayRef<int64_t> sizes, bool checkRaces,
+                 CheckFunctions &checks)
       : launch(launch), kernel(kernel), sizes(sizes), checkRaces(checkRaces),
-        b(launch), loc(launch.getLoc()) {}
+        checks(checks), b(launch), loc(launch.getLoc()) {}
 
   LogicalResult run();
 
@@ -157,13 +193,11 @@ private:
     Value last = memref::LoadOp::create(b, loc, phaseCounter, ValueRange{zero});
     Value next = arith::AddIOp::create(b, loc, last, index(1));
     // Global writer tags keep the phase in kPhaseBits bits.
-    cf::AssertOp::create(b, loc,
-                         arith::CmpIOp::create(b, loc,
-                                               arith::CmpIPredicate::ult, next,
-                                               index(int64_t(1) << kPhaseBits)),
-                         ("kiln --gpu-emulate: kernel '" + kernel.getName() +
-                          "' crosses too many barriers for the race check")
-                             .str());
+    checks.check(b, loc,
+                 arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, next,
+                                       index(int64_t(1) << kPhaseBits)),
+                 "kiln --gpu-emulate: kernel '" + kernel.getName() +
+                     "' crosses too many barriers for the race check");
     memref::StoreOp::create(b, loc, next, phaseCounter, ValueRange{zero});
   }
 
@@ -171,6 +205,7 @@ private:
   gpu::GPUFuncOp kernel;
   ArrayRef<int64_t> sizes;
   bool checkRaces;
+  CheckFunctions &checks;
   /// Per workgroup buffer of the block: the (phase, thread) tags of each
   /// word's last write and last reads (see tag()).
   DenseMap<Value, std::pair<Value, Value>> shadows;
@@ -307,8 +342,9 @@ void LaunchEmulator::addShadows(Value buffer) {
 /// Asserts that each of `indices` lies within its dimension of `shape`
 /// (an emulated out-of-bounds access would silently hit a neighbouring
 /// host buffer).
-static void assertInBounds(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
-                           ValueRange indices, const Twine &message) {
+static void assertInBounds(OpBuilder &b, Location loc, CheckFunctions &checks,
+                           ArrayRef<int64_t> shape, ValueRange indices,
+                           const Twine &message) {
   Value inside = arith::ConstantIntOp::create(b, loc, 1, 1);
   for (auto [index, dim] : llvm::zip(indices, shape)) {
     // Unsigned: a negative index is as large as can be.
@@ -317,7 +353,7 @@ static void assertInBounds(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
                               arith::ConstantIndexOp::create(b, loc, dim));
     inside = arith::AndIOp::create(b, loc, inside, below);
   }
-  cf::AssertOp::create(b, loc, inside, message.str());
+  checks.check(b, loc, inside, message);
 }
 
 void LaunchEmulator::checkAccess(Operation *access) {
@@ -330,7 +366,7 @@ void LaunchEmulator::checkAccess(Operation *access) {
   b.setInsertionPoint(access);
   // The word's index in the flattened buffer.
   ArrayRef<int64_t> shape = cast<MemRefType>(buffer.getType()).getShape();
-  assertInBounds(b, loc, shape, indices,
+  assertInBounds(b, loc, checks, shape, indices,
                  "kiln --gpu-emulate: kernel '" + kernel.getName() +
                      "' accesses shared memory out of its bounds");
   Value word = flatten(indices, shape);
@@ -361,22 +397,21 @@ void LaunchEmulator::checkAccess(Operation *access) {
     Value race = arith::OrIOp::create(b, loc, writtenByOther, readByOther);
     Value ok = arith::XOrIOp::create(
         b, loc, race, arith::ConstantIntOp::create(b, loc, 1, 1));
-    cf::AssertOp::create(b, loc, ok, message);
+    checks.check(b, loc, ok, message);
     memref::StoreOp::create(b, loc, mine, writes, ValueRange{word});
     return;
   }
   Value ok = arith::XOrIOp::create(b, loc, writtenByOther,
                                    arith::ConstantIntOp::create(b, loc, 1, 1));
-  cf::AssertOp::create(b, loc, ok, message);
+  checks.check(b, loc, ok, message);
   // A word that no thread of the block wrote holds garbage on a GPU.
   Value written = arith::CmpIOp::create(
       b, loc, arith::CmpIPredicate::ne,
       memref::LoadOp::create(b, loc, writes, ValueRange{word}), index(0));
-  cf::AssertOp::create(b, loc, written,
-                       ("kiln --gpu-emulate: kernel '" + kernel.getName() +
-                        "' reads a word of shared memory that no thread of "
-                        "its block wrote")
-                           .str());
+  checks.check(b, loc, written,
+               "kiln --gpu-emulate: kernel '" + kernel.getName() +
+                   "' reads a word of shared memory that no thread of its "
+                   "block wrote");
   // Several readers in one phase are fine, but none of them may be followed
   // by another thread's write.
   Value several = tag(b, loc, phase, index(threads + 1), threads);
@@ -405,7 +440,7 @@ void LaunchEmulator::checkGlobalStore(memref::StoreOp store) {
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(store);
   ArrayRef<int64_t> shape = store.getMemRefType().getShape();
-  assertInBounds(b, loc, shape, store.getIndices(),
+  assertInBounds(b, loc, checks, shape, store.getIndices(),
                  "kiln --gpu-emulate: kernel '" + kernel.getName() +
                      "' writes out of the bounds of a buffer");
   Value element = flatten(store.getIndices(), shape);
@@ -447,12 +482,10 @@ void LaunchEmulator::checkGlobalStore(memref::StoreOp store) {
   Value ordered = arith::AndIOp::create(b, loc, sameBlock, earlier);
   Value ok = arith::OrIOp::create(b, loc, none,
                                   arith::OrIOp::create(b, loc, same, ordered));
-  cf::AssertOp::create(
-      b, loc, ok,
-      ("kiln --gpu-emulate: data race in kernel '" + kernel.getName() +
-       "': two threads write one element of global memory, from different "
-       "blocks or between the same two barriers")
-          .str());
+  checks.check(b, loc, ok,
+               "kiln --gpu-emulate: data race in kernel '" + kernel.getName() +
+                   "': two threads write one element of global memory, from "
+                   "different blocks or between the same two barriers");
 }
 
 Value LaunchEmulator::allocate(MemRefType type) {
@@ -672,7 +705,8 @@ LogicalResult LaunchEmulator::run() {
   return success();
 }
 
-LogicalResult emulate(gpu::LaunchFuncOp launch, bool checkRaces) {
+LogicalResult emulate(gpu::LaunchFuncOp launch, bool checkRaces,
+                      CheckFunctions &checks) {
   auto kernel = SymbolTable::lookupNearestSymbolFrom<gpu::GPUFuncOp>(
       launch, launch.getKernel());
   if (!kernel || !kernel.getBody().hasOneBlock())
@@ -687,7 +721,7 @@ LogicalResult emulate(gpu::LaunchFuncOp launch, bool checkRaces) {
       return launch.emitError("cannot emulate a launch of dynamic size");
     sizes.push_back(*size);
   }
-  return LaunchEmulator(launch, kernel, sizes, checkRaces).run();
+  return LaunchEmulator(launch, kernel, sizes, checkRaces, checks).run();
 }
 
 struct GPUEmulatePass : public impl::GPUEmulatePassBase<GPUEmulatePass> {
@@ -699,7 +733,9 @@ struct GPUEmulatePass : public impl::GPUEmulatePassBase<GPUEmulatePass> {
     // host loops they have no per-layer profile (kiln-instrument-layers
     // would find no op of theirs by location).
     module->removeAttr(kLayersAttrName);
-    for (auto func : module.getOps<func::FuncOp>()) {
+    CheckFunctions checks(module);
+    // The check functions join the module as the launches are emulated.
+    for (auto func : llvm::to_vector(module.getOps<func::FuncOp>())) {
       SmallVector<gpu::LaunchFuncOp> launches;
       func.walk([&](gpu::LaunchFuncOp op) { launches.push_back(op); });
       // Device buffers live as long as the call: free them before returning
@@ -707,7 +743,7 @@ struct GPUEmulatePass : public impl::GPUEmulatePassBase<GPUEmulatePass> {
       auto allocs =
           llvm::to_vector(func.getBody().front().getOps<memref::AllocOp>());
       for (gpu::LaunchFuncOp launch : launches)
-        if (failed(emulate(launch, checkRaces)))
+        if (failed(emulate(launch, checkRaces, checks)))
           return signalPassFailure();
       func.walk([&](func::ReturnOp ret) {
         OpBuilder b(ret);

@@ -55,11 +55,11 @@ void buildNNToGPUPipeline(OpPassManager &pm,
 
 void buildGPUToPTXPipeline(OpPassManager &pm,
                            const GPUPipelineOptions &options) {
-  // #nvvm.target on the gpu.module: chip, PTX version, LLVM's O3.
+  // #nvvm.target on the gpu.module: chip, PTX version, LLVM's -O level.
   GpuNVVMAttachTargetOptions target;
   target.chip = options.chip;
   target.features = options.features;
-  target.optLevel = 3;
+  target.optLevel = options.optLevel;
   pm.addPass(createGpuNVVMAttachTarget(target));
   OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
   // exp/log/tanh/powf -> arithmetic, fma/sqrt/floor/... -> LLVM intrinsic

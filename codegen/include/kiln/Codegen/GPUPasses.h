@@ -65,6 +65,8 @@ struct GPUPipelineOptions {
   /// Registers per thread every kernel is capped at
   /// (`--gpu-max-registers`); 0: no cap.
   int64_t maxRegisters = 0;
+  /// LLVM's optimisation level of the kernels' PTX (`-O`), 0 to 3.
+  int optLevel = 3;
   /// Activations and scratch buffers share one device workspace, placed by
   /// live interval (kiln-plan-memory; `--no-memory-plan` turns it off).
   bool planMemory = true;

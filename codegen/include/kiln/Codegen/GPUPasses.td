@@ -111,7 +111,10 @@ def GPUEmulatePass : Pass<"kiln-gpu-emulate", "mlir::ModuleOp"> {
     writing, fail a `cf.assert` that names the kernel. Every store to a
     kernel operand records its writer (block, phase, thread) per element
     with an atomic exchange; a second write from another block, or from
-    another thread of the block in the same phase, fails likewise.
+    another thread of the block in the same phase, fails likewise. Each
+    message's assert sits in a private function of its own
+    (`@kiln_emulate_check*`, taking the check's i1), called at every check
+    of that kind: one string per message instead of one per check.
   }];
   let options = [
     Option<"checkRaces", "check-races", "bool", /*default=*/"true",
@@ -121,7 +124,8 @@ def GPUEmulatePass : Pass<"kiln-gpu-emulate", "mlir::ModuleOp"> {
   ];
   let dependentDialects = [
     "mlir::memref::MemRefDialect", "mlir::scf::SCFDialect",
-    "mlir::arith::ArithDialect", "mlir::cf::ControlFlowDialect"
+    "mlir::arith::ArithDialect", "mlir::cf::ControlFlowDialect",
+    "mlir::func::FuncDialect"
   ];
 }
 
