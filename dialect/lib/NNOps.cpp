@@ -542,7 +542,7 @@ LogicalResult TransposeOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
-// MulOp
+// MulOp, SubOp, DivOp
 //===----------------------------------------------------------------------===//
 
 /// Checks that `rhs` (called `rhsName`) broadcasts to `lhs` along its
@@ -567,6 +567,14 @@ static LogicalResult verifyRightBroadcast(Operation *op, Value lhsValue,
 }
 
 LogicalResult MulOp::verify() {
+  return verifyRightBroadcast(getOperation(), getLhs(), getRhs(), "lhs", "rhs");
+}
+
+LogicalResult SubOp::verify() {
+  return verifyRightBroadcast(getOperation(), getLhs(), getRhs(), "lhs", "rhs");
+}
+
+LogicalResult DivOp::verify() {
   return verifyRightBroadcast(getOperation(), getLhs(), getRhs(), "lhs", "rhs");
 }
 

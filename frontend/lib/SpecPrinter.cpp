@@ -273,6 +273,10 @@ static FailureOr<std::string> layerText(Operation *op) {
         return noEquivalent("the spec language describes a chain of layers, "
                             "without sums or concatenations of branches");
       })
+      .Case<nn::SubOp, nn::DivOp, nn::AbsOp>([&](Operation *) {
+        return noEquivalent("the spec language has no element-wise "
+                            "arithmetic");
+      })
       .Default([&](Operation *) {
         return noEquivalent("the spec language has no such layer");
       });

@@ -362,6 +362,24 @@ func.func @mul_rank(%x: tensor<1x4x3x3xf32>, %y: tensor<4x1x1xf32>) {
 
 // -----
 
+// Tests that a difference and a quotient broadcast their right operand only,
+// as a product does.
+func.func @sub_lhs_broadcast(%x: tensor<1x4x1x1xf32>, %y: tensor<1x4x3x3xf32>) {
+  // expected-error @+1 {{'nn.sub' op rhs dimension 2 is 3, expected 1, the lhs's size (only the rhs broadcasts)}}
+  %0 = nn.sub %x, %y : tensor<1x4x1x1xf32>, tensor<1x4x3x3xf32>
+  return
+}
+
+// -----
+
+func.func @div_rhs_size(%x: tensor<1x4x3x3xf32>, %y: tensor<1x2x1x1xf32>) {
+  // expected-error @+1 {{'nn.div' op rhs dimension 1 is 2, expected 4 or 1 (only the rhs broadcasts)}}
+  %0 = nn.div %x, %y : tensor<1x4x3x3xf32>, tensor<1x2x1x1xf32>
+  return
+}
+
+// -----
+
 // Tests that a broadcast dimension of the rhs has size 1.
 func.func @mul_rhs_size(%x: tensor<1x4x3x3xf32>, %y: tensor<1x2x1x1xf32>) {
   // expected-error @+1 {{'nn.mul' op rhs dimension 1 is 2, expected 4 or 1 (only the rhs broadcasts)}}

@@ -85,6 +85,18 @@ func.func @gates(%x: tensor<1x4x3x3xf32>, %s: tensor<1x4x1x1xf32>) -> tensor<1x4
   return %3 : tensor<1x4x3x3xf32>
 }
 
+// CHECK-LABEL: func.func @arithmetic
+// CHECK-SAME: (%[[X:.*]]: tensor<1x4x3x3xf32>, %[[S:.*]]: tensor<1x4x1x1xf32>)
+func.func @arithmetic(%x: tensor<1x4x3x3xf32>, %s: tensor<1x4x1x1xf32>) -> tensor<1x4x3x3xf32> {
+  // CHECK: %[[D:.*]] = nn.sub %[[X]], %[[S]] : tensor<1x4x3x3xf32>, tensor<1x4x1x1xf32>
+  // CHECK: %[[Q:.*]] = nn.div %[[D]], %[[X]] : tensor<1x4x3x3xf32>, tensor<1x4x3x3xf32>
+  // CHECK: nn.abs %[[Q]] : tensor<1x4x3x3xf32>
+  %0 = nn.sub %x, %s : tensor<1x4x3x3xf32>, tensor<1x4x1x1xf32>
+  %1 = nn.div %0, %x : tensor<1x4x3x3xf32>, tensor<1x4x3x3xf32>
+  %2 = nn.abs %1 : tensor<1x4x3x3xf32>
+  return %2 : tensor<1x4x3x3xf32>
+}
+
 // CHECK-LABEL: func.func @prelu
 // CHECK-SAME: (%[[X:.*]]: tensor<1x4x3x3xf32>, %[[S:.*]]: tensor<1x4x1x1xf32>)
 func.func @prelu(%x: tensor<1x4x3x3xf32>, %s: tensor<1x4x1x1xf32>) -> tensor<1x4x3x3xf32> {

@@ -709,6 +709,35 @@ func.func @forward(%x: tensor<2x4x3x3xf32>) -> tensor<2x4x3x3xf32> {
 
 // -----
 
+// Tests a difference and a quotient as one-thread-per-element kernels that
+// read their broadcast right operand as a product does, and |x|.
+// CHECK-LABEL: module attributes {gpu.container_module, kiln.input_shape = array<i64: 2, 4, 3, 3>
+// CHECK: gpu.launch_func @kiln_kernels::@sub_0
+// CHECK: gpu.launch_func @kiln_kernels::@div_1
+// CHECK: gpu.launch_func @kiln_kernels::@abs_2
+// CHECK: gpu.func @sub_0(%[[A:.*]]: memref<2x4x3x3xf32> {{.*}}, %[[S:.*]]: memref<1x4x1x1xf32> {{.*}}, %[[OUT:.*]]: memref<2x4x3x3xf32>
+// CHECK: %[[XV:.*]] = memref.load %[[A]][%[[N:.*]], %[[C:.*]], %[[H:.*]], %[[W:.*]]]
+// CHECK: %[[SV:.*]] = memref.load %[[S]][%[[Z:.*]], %[[C]], %[[Z]], %[[Z]]]
+// CHECK: %[[Y:.*]] = arith.subf %[[XV]], %[[SV]] : f32
+// CHECK: memref.store %[[Y]], %[[OUT]][%[[N]], %[[C]], %[[H]], %[[W]]]
+// CHECK: gpu.func @div_1(%[[A:.*]]: memref<2x4x3x3xf32> {{.*}}, %[[B:.*]]: memref<2x4x3x3xf32> {{.*}}, %[[OUT:.*]]: memref<2x4x3x3xf32>
+// CHECK: %[[XV:.*]] = memref.load %[[A]][%[[N:.*]], %[[C:.*]], %[[H:.*]], %[[W:.*]]]
+// CHECK: %[[BV:.*]] = memref.load %[[B]][%[[N]], %[[C]], %[[H]], %[[W]]]
+// CHECK: %[[Y:.*]] = arith.divf %[[XV]], %[[BV]] : f32
+// CHECK: gpu.func @abs_2(
+// CHECK: %[[XV:.*]] = memref.load
+// CHECK: %[[NEG:.*]] = arith.subf %{{.*}}, %[[XV]] : f32
+// CHECK: arith.maximumf %[[XV]], %[[NEG]] : f32
+func.func @forward(%x: tensor<2x4x3x3xf32>) -> tensor<2x4x3x3xf32> {
+  %s = arith.constant dense<[[[[0.5]], [[-1.0]], [[2.0]], [[0.25]]]]> : tensor<1x4x1x1xf32>
+  %0 = nn.sub %x, %s : tensor<2x4x3x3xf32>, tensor<1x4x1x1xf32>
+  %1 = nn.div %0, %x : tensor<2x4x3x3xf32>, tensor<2x4x3x3xf32>
+  %2 = nn.abs %1 : tensor<2x4x3x3xf32>
+  return %2 : tensor<2x4x3x3xf32>
+}
+
+// -----
+
 // Tests that a convolution takes the hard swish that is its only user, as a
 // fused convolution's is taken: x * min(max(x + 3, 0), 6) / 6 after the
 // bias, in one kernel; and that a max pool after a hard swish (which does

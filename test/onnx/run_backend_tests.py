@@ -47,7 +47,8 @@ NODE_PATTERNS = [
     "test_dropout*",
     "test_training_dropout*", "test_reshape*", "test_squeeze*",
     "test_unsqueeze*", "test_transpose*", "test_identity*", "test_constant",
-    "test_add", "test_add_bcast", "test_mul*", "test_concat*",
+    "test_add", "test_add_bcast", "test_mul*", "test_sub*", "test_div*",
+    "test_neg*", "test_abs", "test_concat*",
 ]
 PYTORCH_PATTERNS = [
     "test_Conv2d*", "test_MaxPool2d*", "test_AvgPool2d*", "test_Linear*",

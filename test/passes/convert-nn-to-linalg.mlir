@@ -380,6 +380,33 @@ func.func @prelu(%x: tensor<2x4x3x3xf32>, %s: tensor<1x4x1x1xf32>) -> tensor<2x4
 
 // -----
 
+// Tests that a difference and a quotient are generics reading their right
+// operand as a product does (subtracting and dividing in that order, the
+// division IEEE's, not a product by a reciprocal), and |x| is math.absf.
+// CHECK-DAG: #[[ID:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+// CHECK-DAG: #[[SCALE:.*]] = affine_map<(d0, d1, d2, d3) -> (0, d1, 0, 0)>
+// CHECK-LABEL: func.func @arithmetic
+// CHECK-SAME: (%[[X:.*]]: tensor<2x4x3x3xf32>, %[[S:.*]]: tensor<1x4x1x1xf32>)
+// CHECK: %[[D:.*]] = linalg.generic {indexing_maps = [#[[ID]], #[[SCALE]], #[[ID]]], {{.*}} ins(%[[X]], %[[S]] : tensor<2x4x3x3xf32>, tensor<1x4x1x1xf32>)
+// CHECK:   ^bb0(%[[A:.*]]: f32, %[[B:.*]]: f32, %{{.*}}: f32):
+// CHECK:   %[[R:.*]] = arith.subf %[[A]], %[[B]] : f32
+// CHECK:   linalg.yield %[[R]]
+// CHECK: %[[Q:.*]] = linalg.generic {indexing_maps = [#[[ID]], #[[ID]], #[[ID]]], {{.*}} ins(%[[D]], %[[X]] : tensor<2x4x3x3xf32>, tensor<2x4x3x3xf32>)
+// CHECK:   ^bb0(%[[A:.*]]: f32, %[[B:.*]]: f32, %{{.*}}: f32):
+// CHECK:   %[[R:.*]] = arith.divf %[[A]], %[[B]] : f32
+// CHECK:   linalg.yield %[[R]]
+// CHECK: %[[M:.*]] = linalg.generic {{.*}} ins(%[[Q]] : tensor<2x4x3x3xf32>)
+// CHECK:   math.absf
+// CHECK: return %[[M]]
+func.func @arithmetic(%x: tensor<2x4x3x3xf32>, %s: tensor<1x4x1x1xf32>) -> tensor<2x4x3x3xf32> {
+  %0 = nn.sub %x, %s : tensor<2x4x3x3xf32>, tensor<1x4x1x1xf32>
+  %1 = nn.div %0, %x : tensor<2x4x3x3xf32>, tensor<2x4x3x3xf32>
+  %2 = nn.abs %1 : tensor<2x4x3x3xf32>
+  return %2 : tensor<2x4x3x3xf32>
+}
+
+// -----
+
 // Tests that batchnorm computes scale and shift once per channel, then applies
 // them element-wise with channel-indexed maps.
 // CHECK-DAG: #[[CHANNEL:.*]] = affine_map<(d0, d1, d2, d3) -> (d1)>

@@ -277,7 +277,8 @@ void emitLinear(ModelBuilder &builder, mlir::Location loc, int64_t m, int64_t k,
                 mlir::Value bias, mlir::Value y);
 
 /// Element-wise map of one buffer, or of two of one shape (Add) or whose
-/// second has size 1 along some dimensions, read again along them (Mul).
+/// second has size 1 along some dimensions, read again along them (Mul,
+/// Sub, Div, PRelu).
 enum class ElementwiseKind {
   Relu,
   Sigmoid,
@@ -288,12 +289,15 @@ enum class ElementwiseKind {
   Celu,            // x > 0 ? x : alpha * (exp(x / alpha) - 1): nn.celu.
   Selu,            // x > 0 ? gamma * x : gamma * alpha * (exp(x) - 1): nn.selu.
   ThresholdedRelu, // x > alpha ? x : 0: nn.thresholded_relu.
+  Abs,             // |x|: nn.abs.
   Softsign,        // x / (1 + |x|): nn.softsign.
   Softplus,        // max(x, 0) + log1p(exp(-|x|)): nn.softplus.
   HardSigmoid,     // min(max(alpha * x + beta, 0), 1): nn.hard_sigmoid.
   HardSwish,       // x * min(max(x + 3, 0), 6) / 6: nn.hard_swish.
   Add,
   Mul,
+  Sub,
+  Div,
   PRelu, // x > 0 ? x : slope * x, the slope broadcast as Mul's: nn.prelu.
   Copy
 };

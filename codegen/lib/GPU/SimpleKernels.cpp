@@ -84,6 +84,8 @@ void emitElementwise(ModelBuilder &builder, Location loc, ElementwiseKind kind,
       return "selu";
     case ElementwiseKind::ThresholdedRelu:
       return "thresholded_relu";
+    case ElementwiseKind::Abs:
+      return "abs";
     case ElementwiseKind::Softsign:
       return "softsign";
     case ElementwiseKind::Softplus:
@@ -96,6 +98,10 @@ void emitElementwise(ModelBuilder &builder, Location loc, ElementwiseKind kind,
       return "add";
     case ElementwiseKind::Mul:
       return "mul";
+    case ElementwiseKind::Sub:
+      return "sub";
+    case ElementwiseKind::Div:
+      return "div";
     case ElementwiseKind::PRelu:
       return "prelu";
     case ElementwiseKind::Copy:
@@ -177,6 +183,9 @@ void emitElementwise(ModelBuilder &builder, Location loc, ElementwiseKind kind,
           y = k.select(above, x, k.f32(0.0));
           break;
         }
+        case ElementwiseKind::Abs:
+          y = magnitude(k, x);
+          break;
         case ElementwiseKind::Softsign:
           y = k.divF(x, k.addF(k.f32(1.0), magnitude(k, x)));
           break;
@@ -203,6 +212,8 @@ void emitElementwise(ModelBuilder &builder, Location loc, ElementwiseKind kind,
           y = k.addF(x, k.load(kargs[1], indices));
           break;
         case ElementwiseKind::Mul:
+        case ElementwiseKind::Sub:
+        case ElementwiseKind::Div:
         case ElementwiseKind::PRelu: {
           // The right operand's dimensions of size 1 are read at 0.
           SmallVector<Value> rhsIndices(indices);
@@ -212,6 +223,14 @@ void emitElementwise(ModelBuilder &builder, Location loc, ElementwiseKind kind,
           Value rhs = k.load(kargs[1], rhsIndices);
           if (kind == ElementwiseKind::Mul) {
             y = k.mulF(x, rhs);
+            break;
+          }
+          if (kind == ElementwiseKind::Sub) {
+            y = k.subF(x, rhs);
+            break;
+          }
+          if (kind == ElementwiseKind::Div) {
+            y = k.divF(x, rhs);
             break;
           }
           Value positive = arith::CmpFOp::create(

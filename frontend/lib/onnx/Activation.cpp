@@ -53,6 +53,9 @@ LogicalResult onnximport::importSoftplus(NodeContext &ctx) {
 LogicalResult onnximport::importSoftsign(NodeContext &ctx) {
   return importUnary<nn::SoftsignOp>(ctx);
 }
+LogicalResult onnximport::importAbs(NodeContext &ctx) {
+  return importUnary<nn::AbsOp>(ctx);
+}
 
 /// Reads the scalar of constant input `i`, or `defaultValue` when absent.
 static FailureOr<double> scalarInput(NodeContext &ctx, unsigned i,

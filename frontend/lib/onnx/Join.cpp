@@ -1,4 +1,4 @@
-//===- Join.cpp - Add, Mul and Concat -------------------------------------===//
+//===- Join.cpp - Add, Sub, Mul, Div, Neg, PRelu and Concat ---------------===//
 //
 // Add appears in two roles. After a bias-free MatMul, Gemm or Conv with a
 // per-feature (or per-channel) constant it is the layer's bias: it is folded
@@ -7,9 +7,11 @@
 // Any other constant operand is broadcast on the host to the activation's
 // shape and added. Mul multiplies an activation by one of its shape (SiLU's
 // x * sigmoid(x)) or by one broadcast to it (a squeeze-and-excitation
-// block's [N, C, 1, 1] scales, a constant): nn.mul. Concat joins branches
-// along an axis: nn.concat. On constants all three are evaluated now, as
-// exporters' shape arithmetic needs.
+// block's [N, C, 1, 1] scales, a constant): nn.mul; Sub and Div likewise
+// become nn.sub and nn.div (x - c after a bias-free layer is its bias -c;
+// c - x is -(x - c); c / x broadcasts c on the host), Neg a product by -1.
+// Concat joins branches along an axis: nn.concat. On constants all of them
+// are evaluated now, as exporters' shape arithmetic needs.
 //
 //===----------------------------------------------------------------------===//
 #include "Importer.h"
@@ -118,24 +120,43 @@ static Value foldIntoBias(NodeContext &ctx, Value activation,
   return replacement->getResult(0);
 }
 
-/// Adds or multiplies two constants of one kind (shape arithmetic, folded
-/// weights). Integers wrap around, as two's complement hardware does.
+namespace {
+/// The element-wise arithmetic of ONNX's Add, Sub, Mul and Div.
+enum class Arithmetic { Add, Sub, Mul, Div };
+} // namespace
+
+/// Combines two constants of one kind (shape arithmetic, folded weights).
+/// Integers wrap around, as two's complement hardware does, and divide
+/// truncating toward zero, as ONNX's integer Div does.
 static LogicalResult combineConstants(NodeContext &ctx, const HostTensor &a,
                                       const HostTensor &b,
                                       llvm::ArrayRef<int64_t> shape,
-                                      bool multiply) {
+                                      Arithmetic op) {
   int64_t count = product(shape);
   std::string name = ctx.getNode().output(0);
   if (a.getKind() != b.getKind())
-    return ctx.emitError() << (multiply ? "multiplies" : "adds")
-                           << " tensors of different element types";
+    return ctx.emitError() << "combines tensors of different element types";
   if (a.isFloat()) {
     std::vector<float> x =
         broadcastValues(a.getFloats(), a.getShape(), shape, count);
     std::vector<float> y =
         broadcastValues(b.getFloats(), b.getShape(), shape, count);
-    for (int64_t i = 0; i < count; ++i)
-      x[i] = multiply ? x[i] * y[i] : x[i] + y[i];
+    for (int64_t i = 0; i < count; ++i) {
+      switch (op) {
+      case Arithmetic::Add:
+        x[i] += y[i];
+        break;
+      case Arithmetic::Sub:
+        x[i] -= y[i];
+        break;
+      case Arithmetic::Mul:
+        x[i] *= y[i];
+        break;
+      case Arithmetic::Div:
+        x[i] /= y[i];
+        break;
+      }
+    }
     ctx.setOutput(0, HostTensor::fromFloats(name, shape, std::move(x)));
     return success();
   }
@@ -145,7 +166,23 @@ static LogicalResult combineConstants(NodeContext &ctx, const HostTensor &a,
       broadcastValues(b.getInts(), b.getShape(), shape, count);
   for (int64_t i = 0; i < count; ++i) {
     uint64_t l = x[i], r = y[i];
-    x[i] = int64_t(multiply ? l * r : l + r);
+    switch (op) {
+    case Arithmetic::Add:
+      x[i] = int64_t(l + r);
+      break;
+    case Arithmetic::Sub:
+      x[i] = int64_t(l - r);
+      break;
+    case Arithmetic::Mul:
+      x[i] = int64_t(l * r);
+      break;
+    case Arithmetic::Div:
+      if (y[i] == 0)
+        return ctx.emitError() << "divides an integer constant by zero";
+      // The one quotient that overflows wraps around too.
+      x[i] = y[i] == -1 ? int64_t(0 - l) : x[i] / y[i];
+      break;
+    }
   }
   ctx.setOutput(0, HostTensor::fromInts(name, shape, std::move(x)));
   return success();
@@ -177,7 +214,7 @@ LogicalResult onnximport::importAdd(NodeContext &ctx) {
     return failure();
   if (a.isConstant() && b.isConstant())
     return combineConstants(ctx, *a.constant, *b.constant, *shape,
-                            /*multiply=*/false);
+                            Arithmetic::Add);
 
   OpBuilder &builder = ctx.getBuilder();
   if (!a.isConstant() && !b.isConstant()) {
@@ -237,6 +274,53 @@ reshapedFloats(const HostTensor &c, llvm::ArrayRef<int64_t> shape) {
       std::vector<float>(c.getFloats().begin(), c.getFloats().end()));
 }
 
+/// A constant of `rank` dimensions of size 1 holding `value`, as the right
+/// operand of an nn.mul, sub or div.
+static Value scalarConstant(NodeContext &ctx, size_t rank, float value) {
+  return ctx.materialize(HostTensor::fromFloats(
+      ctx.getNode().output(0) + (value == -1.0f ? ".minus_one" : ".scalar"),
+      llvm::SmallVector<int64_t, 4>(rank, 1), std::vector<float>{value}));
+}
+
+/// -x, as x * -1 (exact: IEEE negation only flips the sign).
+static Value negate(NodeContext &ctx, Value x) {
+  size_t rank = cast<RankedTensorType>(x.getType()).getRank();
+  return nn::MulOp::create(ctx.getBuilder(), ctx.getLoc(), x,
+                           scalarConstant(ctx, rank, -1.0f));
+}
+
+/// The right operand `rhs` of an nn.mul, sub or div whose left operand has
+/// `shape`: a float constant aligned to the shape's rank, or a computed
+/// tensor of that rank. Null after reporting (`integerError` for an integer
+/// constant).
+static Value rightOperand(NodeContext &ctx, const ImportedValue &rhs,
+                          llvm::ArrayRef<int64_t> shape,
+                          llvm::StringRef integerError) {
+  // ONNX aligns the shapes at their last dimension: a lower-rank right
+  // operand gains leading dimensions of size 1.
+  llvm::SmallVector<int64_t, 4> rhsShape(shape.size() - rhs.getShape().size(),
+                                         1);
+  llvm::append_range(rhsShape, rhs.getShape());
+  if (rhs.isConstant()) {
+    const HostTensor &c = *rhs.constant;
+    if (!c.isFloat()) {
+      (void)(ctx.emitError() << integerError);
+      return {};
+    }
+    return ctx.materialize(reshapedFloats(c, rhsShape));
+  }
+  if (rhs.getShape().size() != shape.size()) {
+    (void)ctx.unsupported(llvm::formatv("it broadcasts the computed {0} to "
+                                        "rank {1}; Kiln has no reshape to do "
+                                        "it with",
+                                        formatShape(rhs.getShape()),
+                                        shape.size())
+                              .str());
+    return {};
+  }
+  return rhs.tensor;
+}
+
 LogicalResult onnximport::importMul(NodeContext &ctx) {
   const ImportedValue &a = ctx.getInput(0), &b = ctx.getInput(1);
   FailureOr<llvm::SmallVector<int64_t, 4>> shape = binaryResultShape(ctx);
@@ -244,7 +328,7 @@ LogicalResult onnximport::importMul(NodeContext &ctx) {
     return failure();
   if (a.isConstant() && b.isConstant())
     return combineConstants(ctx, *a.constant, *b.constant, *shape,
-                            /*multiply=*/true);
+                            Arithmetic::Mul);
 
   // nn.mul broadcasts its right operand only: the computed operand of the
   // result's shape goes on the left (the product commutes).
@@ -262,30 +346,133 @@ LogicalResult onnximport::importMul(NodeContext &ctx) {
                                          formatShape(b.getShape()),
                                          formatShape(*shape))
                                .str());
-  // ONNX aligns the shapes at their last dimension: a lower-rank right
-  // operand gains leading dimensions of size 1.
-  llvm::SmallVector<int64_t, 4> rhsShape(shape->size() - rhs.getShape().size(),
-                                         1);
-  llvm::append_range(rhsShape, rhs.getShape());
-  Value rhsValue;
-  if (rhs.isConstant()) {
-    const HostTensor &c = *rhs.constant;
-    if (!c.isFloat())
-      return ctx.emitError() << "multiplies a float32 tensor by an integer "
-                                "constant";
-    rhsValue = ctx.materialize(reshapedFloats(c, rhsShape));
-  } else {
-    if (rhs.getShape().size() != shape->size())
-      return ctx.unsupported(llvm::formatv("it broadcasts the computed {0} "
-                                           "to rank {1}; Kiln has no reshape "
-                                           "to do it with",
-                                           formatShape(rhs.getShape()),
-                                           shape->size())
-                                 .str());
-    rhsValue = rhs.tensor;
-  }
+  Value rhsValue = rightOperand(
+      ctx, rhs, *shape, "multiplies a float32 tensor by an integer constant");
+  if (!rhsValue)
+    return failure();
   ctx.setOutput(0, nn::MulOp::create(ctx.getBuilder(), ctx.getLoc(), lhs.tensor,
                                      rhsValue));
+  return success();
+}
+
+LogicalResult onnximport::importSub(NodeContext &ctx) {
+  const ImportedValue &a = ctx.getInput(0), &b = ctx.getInput(1);
+  FailureOr<llvm::SmallVector<int64_t, 4>> shape = binaryResultShape(ctx);
+  if (failed(shape))
+    return failure();
+  if (a.isConstant() && b.isConstant())
+    return combineConstants(ctx, *a.constant, *b.constant, *shape,
+                            Arithmetic::Sub);
+  // x - c after a bias-free layer is its bias, -c.
+  if (b.isConstant() && b.constant->isFloat() &&
+      a.getShape() == llvm::ArrayRef(*shape)) {
+    const HostTensor &c = *b.constant;
+    std::vector<float> negated(c.getFloats().begin(), c.getFloats().end());
+    for (float &v : negated)
+      v = -v;
+    auto bias = HostTensor::fromFloats(c.getName() + ".negated", c.getShape(),
+                                       std::move(negated));
+    if (Value folded = foldIntoBias(ctx, a.tensor, *bias)) {
+      ctx.setOutput(0, folded);
+      return success();
+    }
+  }
+  // a - b where b broadcasts to a; b - a negated where a broadcasts to b
+  // (a constant minuend among them: c - x is -(x - c), exactly).
+  auto fitsLeft = [&](const ImportedValue &value) {
+    return !value.isConstant() && value.getShape() == llvm::ArrayRef(*shape);
+  };
+  bool swapped = !fitsLeft(a);
+  const ImportedValue &lhs = swapped ? b : a, &rhs = swapped ? a : b;
+  if (!fitsLeft(lhs))
+    return ctx.unsupported(llvm::formatv("it broadcasts {0} with {1} to {2}; "
+                                         "Kiln subtracts from a computed "
+                                         "tensor one of its shape or one "
+                                         "broadcast to it",
+                                         formatShape(a.getShape()),
+                                         formatShape(b.getShape()),
+                                         formatShape(*shape))
+                               .str());
+  Value rhsValue = rightOperand(ctx, rhs, *shape,
+                                "subtracts an integer constant from a float32 "
+                                "tensor");
+  if (!rhsValue)
+    return failure();
+  Value difference =
+      nn::SubOp::create(ctx.getBuilder(), ctx.getLoc(), lhs.tensor, rhsValue);
+  ctx.setOutput(0, swapped ? negate(ctx, difference) : difference);
+  return success();
+}
+
+LogicalResult onnximport::importDiv(NodeContext &ctx) {
+  const ImportedValue &a = ctx.getInput(0), &b = ctx.getInput(1);
+  FailureOr<llvm::SmallVector<int64_t, 4>> shape = binaryResultShape(ctx);
+  if (failed(shape))
+    return failure();
+  if (a.isConstant() && b.isConstant())
+    return combineConstants(ctx, *a.constant, *b.constant, *shape,
+                            Arithmetic::Div);
+  llvm::ArrayRef<int64_t> resultShape = *shape;
+  Value dividend;
+  if (!a.isConstant() && a.getShape() == resultShape) {
+    dividend = a.tensor;
+  } else if (a.isConstant() && b.getShape() == resultShape) {
+    // c / x: the dividend is read once per element, so the constant is
+    // broadcast to the result on the host (as Add's are).
+    const HostTensor &c = *a.constant;
+    if (!c.isFloat())
+      return ctx.emitError() << "divides an integer constant by a float32 "
+                                "tensor";
+    int64_t count = product(resultShape);
+    if (count > (int64_t(1) << 28))
+      return ctx.unsupported(llvm::formatv("broadcasting the constant {0} to "
+                                           "{1} would make a {2} MB weight",
+                                           formatShape(c.getShape()),
+                                           formatShape(resultShape),
+                                           count * 4 / (1 << 20))
+                                 .str());
+    dividend = ctx.materialize(HostTensor::fromFloats(
+        c.getName(), resultShape,
+        broadcastValues(c.getFloats(), c.getShape(), resultShape, count)));
+  } else {
+    return ctx.unsupported(llvm::formatv("it broadcasts the dividend {0} "
+                                         "with {1} to {2}; Kiln divides a "
+                                         "tensor of the result's shape",
+                                         formatShape(a.getShape()),
+                                         formatShape(b.getShape()),
+                                         formatShape(resultShape))
+                               .str());
+  }
+  Value divisor = rightOperand(
+      ctx, b, resultShape, "divides a float32 tensor by an integer constant");
+  if (!divisor)
+    return failure();
+  ctx.setOutput(
+      0, nn::DivOp::create(ctx.getBuilder(), ctx.getLoc(), dividend, divisor));
+  return success();
+}
+
+LogicalResult onnximport::importNeg(NodeContext &ctx) {
+  const ImportedValue &x = ctx.getInput(0);
+  if (x.isConstant()) {
+    const HostTensor &c = *x.constant;
+    std::string name = ctx.getNode().output(0);
+    if (c.isFloat()) {
+      std::vector<float> values(c.getFloats().begin(), c.getFloats().end());
+      for (float &v : values)
+        v = -v;
+      ctx.setOutput(
+          0, HostTensor::fromFloats(name, c.getShape(), std::move(values)));
+    } else {
+      std::vector<int64_t> values(c.getInts().begin(), c.getInts().end());
+      for (int64_t &v : values)
+        v = int64_t(0 - uint64_t(v));
+      ctx.setOutput(
+          0, HostTensor::fromInts(name, c.getShape(), std::move(values)));
+    }
+    return success();
+  }
+  ctx.setOutput(0, negate(ctx, x.tensor));
   return success();
 }
 

@@ -40,6 +40,11 @@ struct UnaryLowering : OpConversionPattern<OpTy> {
   }
 };
 
+/// |x|.
+static Value abs(OpBuilder &b, Location loc, Value x) {
+  return math::AbsFOp::create(b, loc, x);
+}
+
 /// x / (1 + |x|), PyTorch's Softsign.
 static Value softsign(OpBuilder &b, Location loc, Value x) {
   Value denominator = arith::AddFOp::create(b, loc, createF32(b, loc, 1.0),
@@ -304,7 +309,7 @@ void kiln::populateElementwisePatterns(RewritePatternSet &patterns) {
       ActivationLowering<nn::EluOp, elu>, ActivationLowering<nn::CeluOp, celu>,
       ActivationLowering<nn::SeluOp, selu>,
       ActivationLowering<nn::ThresholdedReluOp, thresholdedRelu>,
-      UnaryLowering<nn::SoftsignOp, softsign>,
+      UnaryLowering<nn::AbsOp, abs>, UnaryLowering<nn::SoftsignOp, softsign>,
       UnaryLowering<nn::SoftplusOp, softplus>,
       ActivationLowering<nn::HardSigmoidOp, hardSigmoid>,
       UnaryLowering<nn::HardSwishOp, hardSwish>, DropoutLowering,

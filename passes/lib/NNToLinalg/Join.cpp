@@ -1,9 +1,9 @@
-//===- Join.cpp - nn.add, nn.mul, nn.prelu and nn.concat to linalg --------===//
+//===- Join.cpp - nn.add, mul, sub, div, prelu and concat to linalg -------===//
 //
 // A residual sum is one element-wise generic, which later fusion can merge
-// with the producer of either branch; so is a product, its right operand
-// broadcast along its dimensions of size 1, and a PReLU, its slope read the
-// same way. A concatenation writes each input
+// with the producer of either branch; so is a product, difference or
+// quotient, its right operand broadcast along its dimensions of size 1, and
+// a PReLU, its slope read the same way. A concatenation writes each input
 // into its slice of one destination with tensor.insert_slice; bufferization
 // turns the slices into subviews, so a producer can later write its slice in
 // place.
@@ -65,18 +65,20 @@ Value createBroadcastBinary(
   return generic.getResult(0);
 }
 
-/// lhs * rhs, rhs broadcast.
-struct MulLowering : OpConversionPattern<nn::MulOp> {
-  using OpConversionPattern::OpConversionPattern;
+/// lhs (op) rhs, rhs broadcast: nn.mul, nn.sub and nn.div as arith's
+/// `ArithOp`.
+template <typename NNOp, typename ArithOp>
+struct RightBroadcastLowering : OpConversionPattern<NNOp> {
+  using OpConversionPattern<NNOp>::OpConversionPattern;
 
   LogicalResult
-  matchAndRewrite(nn::MulOp op, OpAdaptor adaptor,
+  matchAndRewrite(NNOp op, typename NNOp::Adaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     rewriter.replaceOp(
         op, createBroadcastBinary(
                 rewriter, op.getLoc(), adaptor.getLhs(), adaptor.getRhs(),
-                [](OpBuilder &b, Location loc, Value x, Value s) -> Value {
-                  return arith::MulFOp::create(b, loc, x, s);
+                [](OpBuilder &b, Location loc, Value x, Value y) -> Value {
+                  return ArithOp::create(b, loc, x, y);
                 }));
     return success();
   }
@@ -138,6 +140,8 @@ struct ConcatLowering : OpConversionPattern<nn::ConcatOp> {
 } // namespace
 
 void kiln::populateJoinPatterns(RewritePatternSet &patterns) {
-  patterns.add<AddLowering, MulLowering, PReluLowering, ConcatLowering>(
-      patterns.getContext());
+  patterns.add<AddLowering, RightBroadcastLowering<nn::MulOp, arith::MulFOp>,
+               RightBroadcastLowering<nn::SubOp, arith::SubFOp>,
+               RightBroadcastLowering<nn::DivOp, arith::DivFOp>, PReluLowering,
+               ConcatLowering>(patterns.getContext());
 }

@@ -360,6 +360,67 @@ def mul_both_broadcast():
                  [value("x", [1, 3, 4, 5])], [value("y", None)])
 
 
+def arithmetic():
+    """Sub, Div, Abs and Neg in every placement (Inputs/check_arithmetic.py
+    computes the same in float64): a per-channel mean subtracted after a
+    bias-free Conv (its bias), a per-channel Div, computed / computed of one
+    shape, a scalar divided by a computed tensor, computed - computed, a
+    division by a broadcast [N, C, 1, 1] average, a broadcast minuend, a
+    scalar minuend, and a negation."""
+    def channels(name, values):
+        return numpy_helper.from_array(
+            np.array(values, np.float32).reshape(3, 1, 1), name)
+    return model([
+        node("Conv", ["x", "w"], ["c"], "conv"),
+        node("Sub", ["c", "mean"], ["a"], "centre"),
+        node("Div", ["a", "std"], ["b"], "scale"),
+        node("Abs", ["b"], ["m"], "magnitude"),
+        node("Add", ["m", "one"], ["d"], "plus_one"),
+        node("Div", ["b", "d"], ["e"], "soft"),
+        node("Div", ["two", "d"], ["f"], "reciprocal"),
+        node("Sub", ["e", "f"], ["g"], "difference"),
+        node("GlobalAveragePool", ["d"], ["p"], "average"),
+        node("Div", ["g", "p"], ["h"], "by_average"),
+        node("Sub", ["p", "h"], ["i"], "from_average"),
+        node("Sub", ["half", "i"], ["j"], "from_half"),
+        node("Neg", ["j"], ["y"], "negate"),
+    ], [value("x", [2, 3, 4, 5])], [value("y", None)],
+        [weight("w", 3, 3, 1, 1), channels("mean", [0.5, -1.0, 2.0]),
+         channels("std", [2.0, 0.25, -1.5]), scalar("one", 1.0),
+         scalar("two", 2.0), scalar("half", 0.5)])
+
+
+def div_int_constant():
+    """A float32 activation divided by an int64 constant."""
+    return model([node("Div", ["x", "three"], ["y"], "by_int")],
+                 [value("x", [1, 2, 3, 3])], [value("y", None)], [ints("three", [3])])
+
+
+def div_int_by_zero():
+    """Shape arithmetic that divides by zero: an int64 constant's Div."""
+    return model([node("Div", ["six", "zero"], ["q"], "by_zero"),
+                  node("Reshape", ["x", "q"], ["y"], "reshape")],
+                 [value("x", [1, 6])], [value("y", None)],
+                 [ints("six", [1, 6]), ints("zero", [1, 0])])
+
+
+def div_dividend_broadcast():
+    """A computed [1, 3, 1, 1] dividend broadcast over a [1, 3, 4, 5]
+    divisor."""
+    return model([node("GlobalAveragePool", ["x"], ["p"], "pool"),
+                  node("Div", ["p", "x"], ["y"], "spread")],
+                 [value("x", [1, 3, 4, 5])], [value("y", None)])
+
+
+def sub_both_broadcast():
+    """A difference whose operands both broadcast: [1, 3, 1, 1] - [1, 1, 3,
+    1]."""
+    return model([node("GlobalAveragePool", ["x"], ["p"], "pool"),
+                  node("Transpose", ["p"], ["t"], "swap", perm=[0, 2, 1, 3]),
+                  node("Sub", ["p", "t"], ["y"], "outer")],
+                 [value("x", [1, 3, 4, 5])], [value("y", None)])
+
+
 def chain():
     """A chain of layers named like a PyTorch state_dict, for --emit=spec."""
     def named(prefix, *shapes_and_suffixes):

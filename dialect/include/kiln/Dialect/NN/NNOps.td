@@ -297,6 +297,9 @@ def NN_SoftplusOp : NN_UnaryOp<"softplus", "nn.Softplus"> {
 def NN_SoftsignOp : NN_UnaryOp<"softsign", "nn.Softsign"> {
   let description = [{ `x / (1 + |x|)`: `%y = nn.softsign %x : tensor<1x10xf32>` }];
 }
+def NN_AbsOp : NN_UnaryOp<"abs", "torch.abs"> {
+  let description = [{ `|x|`: `%y = nn.abs %x : tensor<1x10xf32>` }];
+}
 def NN_HardSwishOp : NN_UnaryOp<"hard_swish", "nn.Hardswish"> {
   let description = [{
     `x * min(max(x + 3, 0), 6) / 6`, PyTorch's formula (ONNX's HardSwish is
@@ -535,7 +538,20 @@ def NN_AddOp : NN_Op<"add", [Pure, Commutative, SameOperandsAndResultType]> {
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($result)";
 }
 
-def NN_MulOp : NN_Op<"mul", [Pure, AllTypesMatch<["lhs", "result"]>]> {
+/// An element-wise arithmetic op whose right operand broadcasts: of the
+/// left operand's shape, or of size 1 along some dimensions, read again
+/// along them. The result has the left operand's type.
+class NN_RightBroadcastOp<string mnemonic>
+    : NN_Op<mnemonic, [Pure, AllTypesMatch<["lhs", "result"]>]> {
+  let arguments = (ins NN_Tensor:$lhs, NN_Tensor:$rhs);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs)
+  }];
+  let hasVerifier = 1;
+}
+
+def NN_MulOp : NN_RightBroadcastOp<"mul"> {
   let summary = "Element-wise product, the right operand broadcast (x * s)";
   let description = [{
     Multiplies two activations: of one shape (SiLU's x * sigmoid(x)), or
@@ -548,12 +564,33 @@ def NN_MulOp : NN_Op<"mul", [Pure, AllTypesMatch<["lhs", "result"]>]> {
     %y = nn.mul %x, %s : tensor<1x16x56x56xf32>, tensor<1x16x1x1xf32>
     ```
   }];
-  let arguments = (ins NN_Tensor:$lhs, NN_Tensor:$rhs);
-  let results = (outs NN_Tensor:$result);
-  let assemblyFormat = [{
-    $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs)
+}
+
+def NN_SubOp : NN_RightBroadcastOp<"sub"> {
+  let summary = "Element-wise difference, the right operand broadcast (x - m)";
+  let description = [{
+    `lhs - rhs`, `rhs` broadcast as `nn.mul`'s (an exported model's
+    normalisation subtracting per-channel means, or a softmax written out
+    subtracting each row's maximum).
+
+    ```mlir
+    %y = nn.sub %x, %mean : tensor<1x3x224x224xf32>, tensor<1x3x1x1xf32>
+    ```
   }];
-  let hasVerifier = 1;
+}
+
+def NN_DivOp : NN_RightBroadcastOp<"div"> {
+  let summary = "Element-wise quotient, the right operand broadcast (x / s)";
+  let description = [{
+    `lhs / rhs` in IEEE division (not a product by the reciprocal), `rhs`
+    broadcast as `nn.mul`'s (an exported model's normalisation dividing by
+    per-channel deviations, or a softmax written out dividing by each row's
+    sum).
+
+    ```mlir
+    %y = nn.div %x, %std : tensor<1x3x224x224xf32>, tensor<1x3x1x1xf32>
+    ```
+  }];
 }
 
 def NN_PReluOp : NN_Op<"prelu",
