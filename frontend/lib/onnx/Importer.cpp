@@ -310,6 +310,8 @@ OpHandler onnximport::lookupHandler(llvm::StringRef opType) {
       .Case("AveragePool", importAveragePool)
       .Case("GlobalAveragePool", importGlobalAveragePool)
       .Case("GlobalMaxPool", importGlobalMaxPool)
+      .Case("ReduceMean", importReduceMean)
+      .Case("ReduceMax", importReduceMax)
       .Case("Gemm", importGemm)
       .Case("MatMul", importMatMul)
       .Case("Add", importAdd)

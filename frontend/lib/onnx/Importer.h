@@ -129,6 +129,16 @@ private:
 /// Imports one node; returns failure after an error or an unsupported case.
 using OpHandler = mlir::LogicalResult (*)(NodeContext &);
 
+/// Normalises `axis` into [0, rank); reports an error when out of range.
+mlir::FailureOr<int64_t> normalizeAxis(NodeContext &ctx, int64_t axis,
+                                       int64_t rank);
+
+/// Reads a node's `axes`: an attribute before `inputFromOpset` (13 for
+/// Squeeze and Unsqueeze, 18 for the reductions), a constant input 1 from
+/// it. `present` tells whether any were given.
+mlir::FailureOr<llvm::SmallVector<int64_t>>
+readAxes(NodeContext &ctx, bool &present, int64_t inputFromOpset);
+
 /// The handler for `opType` in the default domain, or null.
 OpHandler lookupHandler(llvm::StringRef opType);
 
@@ -138,6 +148,8 @@ mlir::LogicalResult importMaxPool(NodeContext &ctx);
 mlir::LogicalResult importAveragePool(NodeContext &ctx);
 mlir::LogicalResult importGlobalAveragePool(NodeContext &ctx);
 mlir::LogicalResult importGlobalMaxPool(NodeContext &ctx);
+mlir::LogicalResult importReduceMean(NodeContext &ctx);
+mlir::LogicalResult importReduceMax(NodeContext &ctx);
 mlir::LogicalResult importGemm(NodeContext &ctx);
 mlir::LogicalResult importMatMul(NodeContext &ctx);
 mlir::LogicalResult importAdd(NodeContext &ctx);

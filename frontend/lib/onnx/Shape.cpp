@@ -74,9 +74,8 @@ static LogicalResult reshapeTo(NodeContext &ctx,
                              .str());
 }
 
-/// Normalises `axis` into [0, rank); reports an error when out of range.
-static FailureOr<int64_t> normalizeAxis(NodeContext &ctx, int64_t axis,
-                                        int64_t rank) {
+FailureOr<int64_t> onnximport::normalizeAxis(NodeContext &ctx, int64_t axis,
+                                             int64_t rank) {
   if (axis < -rank || axis >= rank)
     return ctx.emitError() << "axis " << axis << " is out of range for rank "
                            << rank;
@@ -165,11 +164,9 @@ LogicalResult onnximport::importReshape(NodeContext &ctx) {
   return reshapeTo(ctx, shape);
 }
 
-/// Reads Squeeze/Unsqueeze axes: an attribute before opset 13, an input
-/// from it. `present` tells whether any were given.
-static FailureOr<llvm::SmallVector<int64_t>> readAxes(NodeContext &ctx,
-                                                      bool &present) {
-  if (ctx.getOpset() < 13) {
+FailureOr<llvm::SmallVector<int64_t>>
+onnximport::readAxes(NodeContext &ctx, bool &present, int64_t inputFromOpset) {
+  if (ctx.getOpset() < inputFromOpset) {
     present = ctx.getAttr("axes") != nullptr;
     return ctx.getInts("axes");
   }
@@ -186,7 +183,8 @@ static FailureOr<llvm::SmallVector<int64_t>> readAxes(NodeContext &ctx,
 LogicalResult onnximport::importSqueeze(NodeContext &ctx) {
   llvm::ArrayRef<int64_t> in = ctx.getInput(0).getShape();
   bool present = false;
-  FailureOr<llvm::SmallVector<int64_t>> axes = readAxes(ctx, present);
+  FailureOr<llvm::SmallVector<int64_t>> axes =
+      readAxes(ctx, present, /*inputFromOpset=*/13);
   if (failed(axes))
     return failure();
   llvm::SmallVector<bool> drop(in.size(), false);
@@ -213,7 +211,8 @@ LogicalResult onnximport::importSqueeze(NodeContext &ctx) {
 LogicalResult onnximport::importUnsqueeze(NodeContext &ctx) {
   llvm::ArrayRef<int64_t> in = ctx.getInput(0).getShape();
   bool present = false;
-  FailureOr<llvm::SmallVector<int64_t>> axes = readAxes(ctx, present);
+  FailureOr<llvm::SmallVector<int64_t>> axes =
+      readAxes(ctx, present, /*inputFromOpset=*/13);
   if (failed(axes))
     return failure();
   if (!present)

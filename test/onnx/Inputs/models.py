@@ -421,6 +421,25 @@ def sub_both_broadcast():
                  [value("x", [1, 3, 4, 5])], [value("y", None)])
 
 
+def reductions():
+    """A squeeze-and-excitation block written with ReduceMean over the
+    spatial axes (keepdims), its scales multiplying the input, then ReduceMax
+    over them (negative axes, without keepdims): the global pools, the
+    last flattened to [N, C]."""
+    return model([
+        node("ReduceMean", ["x"], ["m"], "squeeze", axes=[2, 3]),
+        node("Sigmoid", ["m"], ["g"], "gate"),
+        node("Mul", ["x", "g"], ["s"], "excite"),
+        node("ReduceMax", ["s"], ["y"], "peak", axes=[-1, -2], keepdims=0),
+    ], [value("x", [2, 3, 4, 5])], [value("y", None)])
+
+
+def reduce_channels():
+    """ReduceMean over the channels: not a global pooling."""
+    return model([node("ReduceMean", ["x"], ["y"], "channel_mean", axes=[1])],
+                 [value("x", [2, 3, 4, 5])], [value("y", None)])
+
+
 def chain():
     """A chain of layers named like a PyTorch state_dict, for --emit=spec."""
     def named(prefix, *shapes_and_suffixes):
