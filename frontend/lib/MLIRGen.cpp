@@ -388,6 +388,23 @@ Value MLIRGen::emitLayer(const LayerAST &layer, Value input) {
     return nn::HardSigmoidOp::create(builder, at, input,
                                      builder.getF32FloatAttr(1.0 / 6.0),
                                      builder.getF32FloatAttr(0.5));
+  case LayerKind::SiLU:
+    // x * sigmoid(x), as exporters write it; kiln-fuse folds it into the
+    // convolution before it.
+    return nn::MulOp::create(builder, at, input,
+                             nn::SigmoidOp::create(builder, at, input));
+  case LayerKind::Softplus:
+    return nn::SoftplusOp::create(builder, at, input);
+  case LayerKind::Softsign:
+    return nn::SoftsignOp::create(builder, at, input);
+  case LayerKind::SELU:
+    // nn.SELU's constants, as float32.
+    return nn::SeluOp::create(
+        builder, at, input, builder.getF32FloatAttr(1.67326319217681884765625),
+        builder.getF32FloatAttr(1.05070102214813232421875));
+  case LayerKind::CELU:
+    return nn::CeluOp::create(builder, at, input,
+                              builder.getF32FloatAttr(layer.eluAlpha));
   case LayerKind::Dropout:
     return nn::DropoutOp::create(builder, at, input,
                                  builder.getF64FloatAttr(layer.p));

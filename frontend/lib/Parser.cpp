@@ -62,6 +62,16 @@ llvm::StringRef kiln::frontend::layerKindName(LayerKind kind) {
     return "hardswish";
   case LayerKind::Hardsigmoid:
     return "hardsigmoid";
+  case LayerKind::SiLU:
+    return "silu";
+  case LayerKind::Softplus:
+    return "softplus";
+  case LayerKind::Softsign:
+    return "softsign";
+  case LayerKind::SELU:
+    return "selu";
+  case LayerKind::CELU:
+    return "celu";
   case LayerKind::MaxPool:
     return "maxpool";
   case LayerKind::AvgPool:
@@ -96,6 +106,11 @@ static std::optional<LayerKind> parseLayerKind(StringRef text) {
       .Case("prelu", LayerKind::PReLU)
       .Case("hardswish", LayerKind::Hardswish)
       .Case("hardsigmoid", LayerKind::Hardsigmoid)
+      .Case("silu", LayerKind::SiLU)
+      .Case("softplus", LayerKind::Softplus)
+      .Case("softsign", LayerKind::Softsign)
+      .Case("selu", LayerKind::SELU)
+      .Case("celu", LayerKind::CELU)
       .Case("maxpool", LayerKind::MaxPool)
       .Case("avgpool", LayerKind::AvgPool)
       .Case("adaptive_avgpool", LayerKind::AdaptiveAvgPool)
@@ -107,11 +122,16 @@ static std::optional<LayerKind> parseLayerKind(StringRef text) {
       .Default(std::nullopt);
 }
 
+bool kiln::frontend::isReservedWord(StringRef word) {
+  return parseLayerKind(word) || word == "model" || word == "input";
+}
+
 static constexpr StringRef kAllOps[] = {
-    "conv2d",    "linear",      "relu",       "sigmoid", "tanh",
-    "relu6",     "hardtanh",    "leaky_relu", "elu",     "prelu",
-    "hardswish", "hardsigmoid", "maxpool",    "avgpool", "adaptive_avgpool",
-    "lrn",       "batchnorm",   "dropout",    "flatten", "softmax"};
+    "conv2d",    "linear",      "relu",       "sigmoid",  "tanh",
+    "relu6",     "hardtanh",    "leaky_relu", "elu",      "prelu",
+    "hardswish", "hardsigmoid", "silu",       "softplus", "softsign",
+    "selu",      "celu",        "maxpool",    "avgpool",  "adaptive_avgpool",
+    "lrn",       "batchnorm",   "dropout",    "flatten",  "softmax"};
 
 static bool isIdentifier(StringRef text) {
   if (text.empty() || !(llvm::isAlpha(text[0]) || text[0] == '_'))
@@ -233,6 +253,7 @@ llvm::ArrayRef<KeySpec> keysOf(LayerKind kind) {
   case LayerKind::LeakyReLU:
     return leakyRelu;
   case LayerKind::ELU:
+  case LayerKind::CELU:
     return elu;
   case LayerKind::PReLU:
     return prelu;
@@ -507,7 +528,7 @@ void Parser::parseBlockOpen(const TokenLine &line) {
     return;
   }
   StringRef name = line[0].text;
-  if (parseLayerKind(name) || name == "model" || name == "input")
+  if (isReservedWord(name))
     error(line[0].loc, "'" + name + "' is reserved and cannot name a block");
   claimName(name, line[0].loc);
   if (!sawInput)
@@ -744,7 +765,11 @@ bool Parser::applyKey(LayerAST &layer, StringRef key, const Value &value,
     layer.ceilMode = value.boolean;
   else if (key == "count_include_pad")
     layer.countIncludePad = value.boolean;
-  else if (key == "alpha")
+  else if (key == "alpha" && layer.kind == LayerKind::CELU) {
+    layer.eluAlpha = value.real;
+    // nn.CELU divides x by alpha.
+    return check(value.real != 0, "non-zero (celu divides x by it)");
+  } else if (key == "alpha")
     (layer.kind == LayerKind::ELU ? layer.eluAlpha : layer.alpha) = value.real;
   else if (key == "beta")
     layer.beta = value.real;

@@ -90,12 +90,7 @@ static bool isIdentifier(llvm::StringRef text) {
 }
 
 static bool isReserved(llvm::StringRef name) {
-  return llvm::is_contained(
-      {"model",     "input",       "conv2d",  "linear",   "relu",
-       "sigmoid",   "tanh",        "relu6",   "hardtanh", "leaky_relu",
-       "hardswish", "hardsigmoid", "maxpool", "avgpool",  "adaptive_avgpool",
-       "lrn",       "batchnorm",   "dropout", "flatten",  "softmax"},
-      name);
+  return frontend::isReservedWord(name);
 }
 
 /// Builds the statement text of one nn op, or reports why there is none.
@@ -247,6 +242,23 @@ static FailureOr<std::string> layerText(Operation *op) {
                (count != 1 ? " num_parameters=" + std::to_string(count) : "");
       })
       .Case([](nn::HardSwishOp) { return std::string("hardswish"); })
+      .Case([](nn::SoftplusOp) { return std::string("softplus"); })
+      .Case([](nn::SoftsignOp) { return std::string("softsign"); })
+      .Case([&](nn::SeluOp selu) -> FailureOr<std::string> {
+        // nn.SELU's constants, as MLIRGen writes them.
+        if (selu.getAlphaAttr().getValue() !=
+                APFloat(1.67326319217681884765625f) ||
+            selu.getGammaAttr().getValue() !=
+                APFloat(1.05070102214813232421875f))
+          return noEquivalent("the spec's selu is PyTorch's, with its "
+                              "constants alpha and scale");
+        return std::string("selu");
+      })
+      .Case([&](nn::CeluOp celu) -> FailureOr<std::string> {
+        double alpha = celu.getAlphaAttr().getValueAsDouble();
+        return std::string("celu") +
+               (differs(alpha, 1.0) ? " alpha=" + formatNumber(alpha) : "");
+      })
       .Case([&](nn::HardSigmoidOp hard) -> FailureOr<std::string> {
         // nn.Hardsigmoid's constants, as MLIRGen writes them.
         if (hard.getAlphaAttr().getValue() != APFloat(1.0f / 6.0f) ||
@@ -280,6 +292,21 @@ static FailureOr<std::string> layerText(Operation *op) {
       .Default([&](Operation *) {
         return noEquivalent("the spec language has no such layer");
       });
+}
+
+/// The nn.mul of `x * sigmoid(x)` (nn.SiLU, in either order) when `op` is
+/// that sigmoid of `x`, the previous layer's output, and nothing else reads
+/// x or the sigmoid; else null.
+static Operation *getSiLUProduct(Operation *op, Value x) {
+  auto sigmoid = dyn_cast<nn::SigmoidOp>(op);
+  if (!sigmoid || sigmoid.getInput() != x || !sigmoid->hasOneUse())
+    return nullptr;
+  auto product = dyn_cast<nn::MulOp>(*sigmoid->user_begin());
+  if (!product || llvm::range_size(x.getUses()) != 2)
+    return nullptr;
+  Value other = product.getLhs() == sigmoid.getResult() ? product.getRhs()
+                                                        : product.getLhs();
+  return other == x ? product.getOperation() : nullptr;
 }
 
 /// The parameter suffixes a layer's operands after the input stand for.
@@ -489,9 +516,16 @@ LogicalResult kiln::frontend::printSpec(ModuleOp module,
            << "; a .nn spec's input is NxCxHxW (or NxF)";
 
   std::vector<Layer> layers;
+  Operation *silu = nullptr; // The product of a silu already printed.
   for (Operation &op : forward.getBody().front()) {
-    if (isa<arith::ConstantOp>(op))
+    if (isa<arith::ConstantOp>(op) || &op == silu)
       continue;
+    if (Operation *product = getSiLUProduct(&op, current)) {
+      layers.push_back(Layer{"silu", {}, std::nullopt});
+      silu = product;
+      current = product->getResult(0);
+      continue;
+    }
     if (auto ret = dyn_cast<func::ReturnOp>(op)) {
       if (ret.getNumOperands() != 1 || ret.getOperand(0) != current)
         return emitError(ret.getLoc())

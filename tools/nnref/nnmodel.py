@@ -127,10 +127,17 @@ class _Builder:
             self.check_size(node, (a["out_features"], shape[1]), "linear weight")
             return nn.Linear(shape[1], a["out_features"], bias=a["bias"]), (shape[0], a["out_features"])
 
-        if op in ("relu", "sigmoid", "tanh", "relu6", "hardswish", "hardsigmoid"):
+        if op in ("relu", "sigmoid", "tanh", "relu6", "hardswish", "hardsigmoid",
+                  "silu", "softplus", "softsign", "selu"):
             return {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh,
                     "relu6": nn.ReLU6, "hardswish": nn.Hardswish,
-                    "hardsigmoid": nn.Hardsigmoid}[op](), shape
+                    "hardsigmoid": nn.Hardsigmoid, "silu": nn.SiLU,
+                    "softplus": nn.Softplus, "softsign": nn.Softsign,
+                    "selu": nn.SELU}[op](), shape
+        if op == "celu":
+            if a["alpha"] == 0:
+                raise self.error(node, "celu alpha must be non-zero")
+            return nn.CELU(a["alpha"]), shape
         if op == "hardtanh":
             if not a["max_val"] > a["min_val"]:
                 raise self.error(node, "hardtanh max_val must be greater than min_val")

@@ -33,6 +33,11 @@ enum class LayerKind {
   PReLU,
   Hardswish,
   Hardsigmoid,
+  SiLU,
+  Softplus,
+  Softsign,
+  SELU,
+  CELU,
   MaxPool,
   AvgPool,
   AdaptiveAvgPool,
@@ -45,6 +50,10 @@ enum class LayerKind {
 
 /// Spec spelling of a layer kind ("conv2d", "maxpool", ...).
 llvm::StringRef layerKindName(LayerKind kind);
+
+/// Whether `word` is a statement keyword (an op, `model` or `input`), which
+/// cannot name a block or label a layer.
+bool isReservedWord(llvm::StringRef word);
 
 /// A height x width pair; the spec writes `3` for 3x3 and `3x5` otherwise.
 struct Size2 {
@@ -101,7 +110,7 @@ struct LayerAST {
   // leaky_relu.
   double negativeSlope = 0.01;
 
-  // elu (its key is alpha, as LRN's, whose default differs).
+  // elu and celu (their key is alpha, as LRN's, whose default differs).
   double eluAlpha = 1.0;
 
   // prelu: one slope, or one per input channel; the random weights' value.
