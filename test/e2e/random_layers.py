@@ -3,7 +3,7 @@
 
 Each case number seeds a generator of a small model: one to three convolutions
 (kernel 1 to 7, strides, dilation, padding, with or without bias), each maybe
-followed by a ReLU and a max or average pooling (overlapping, padded, ceil
+followed by a ReLU or a SiLU and a max or average pooling (overlapping, padded, ceil
 mode), and maybe a classifier. The shapes reach the paths that small
 hand-written specs miss: both convolution kernels, Winograd's tile sizes,
 chunks and channel blocks, threaded and serial loops, fused and unfused
@@ -67,8 +67,10 @@ def generate(case, flags=FLAGS):
         lines.append(f"conv2d {out} kernel={kernel} stride={stride} "
                      f"padding={padding} dilation={dilation}{bias}")
         channels, height, width = out, oh, ow
-        if rng.random() < 0.8:
-            lines.append("relu")
+        # One draw, so that adding silu left every case's shapes as they were.
+        activation = rng.random()
+        if activation < 0.8:
+            lines.append("relu" if activation < 0.7 else "silu")
         if rng.random() < 0.5 and min(height, width) >= 3:
             kind = rng.choice(["maxpool", "avgpool"])
             pk = rng.choice([2, 3])
