@@ -90,11 +90,19 @@ func.func @gates(%x: tensor<1x4x3x3xf32>, %s: tensor<1x4x1x1xf32>) -> tensor<1x4
 func.func @arithmetic(%x: tensor<1x4x3x3xf32>, %s: tensor<1x4x1x1xf32>) -> tensor<1x4x3x3xf32> {
   // CHECK: %[[D:.*]] = nn.sub %[[X]], %[[S]] : tensor<1x4x3x3xf32>, tensor<1x4x1x1xf32>
   // CHECK: %[[Q:.*]] = nn.div %[[D]], %[[X]] : tensor<1x4x3x3xf32>, tensor<1x4x3x3xf32>
-  // CHECK: nn.abs %[[Q]] : tensor<1x4x3x3xf32>
+  // CHECK: %[[A:.*]] = nn.abs %[[Q]] : tensor<1x4x3x3xf32>
+  // CHECK: %[[L:.*]] = nn.log %[[A]] : tensor<1x4x3x3xf32>
+  // CHECK: %[[E:.*]] = nn.exp %[[L]] : tensor<1x4x3x3xf32>
+  // CHECK: %[[R:.*]] = nn.sqrt %[[E]] : tensor<1x4x3x3xf32>
+  // CHECK: nn.reciprocal %[[R]] : tensor<1x4x3x3xf32>
   %0 = nn.sub %x, %s : tensor<1x4x3x3xf32>, tensor<1x4x1x1xf32>
   %1 = nn.div %0, %x : tensor<1x4x3x3xf32>, tensor<1x4x3x3xf32>
   %2 = nn.abs %1 : tensor<1x4x3x3xf32>
-  return %2 : tensor<1x4x3x3xf32>
+  %3 = nn.log %2 : tensor<1x4x3x3xf32>
+  %4 = nn.exp %3 : tensor<1x4x3x3xf32>
+  %5 = nn.sqrt %4 : tensor<1x4x3x3xf32>
+  %6 = nn.reciprocal %5 : tensor<1x4x3x3xf32>
+  return %6 : tensor<1x4x3x3xf32>
 }
 
 // CHECK-LABEL: func.func @prelu

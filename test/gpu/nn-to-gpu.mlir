@@ -710,7 +710,8 @@ func.func @forward(%x: tensor<2x4x3x3xf32>) -> tensor<2x4x3x3xf32> {
 // -----
 
 // Tests a difference and a quotient as one-thread-per-element kernels that
-// read their broadcast right operand as a product does, and |x|.
+// read their broadcast right operand as a product does, |x|, log, exp, sqrt
+// and a reciprocal.
 // CHECK-LABEL: module attributes {gpu.container_module, kiln.input_shape = array<i64: 2, 4, 3, 3>
 // CHECK: gpu.launch_func @kiln_kernels::@sub_0
 // CHECK: gpu.launch_func @kiln_kernels::@div_1
@@ -728,12 +729,25 @@ func.func @forward(%x: tensor<2x4x3x3xf32>) -> tensor<2x4x3x3xf32> {
 // CHECK: %[[XV:.*]] = memref.load
 // CHECK: %[[NEG:.*]] = arith.subf %{{.*}}, %[[XV]] : f32
 // CHECK: arith.maximumf %[[XV]], %[[NEG]] : f32
+// CHECK: gpu.func @log_3(
+// CHECK: math.log
+// CHECK: gpu.func @exp_4(
+// CHECK: math.exp
+// CHECK: gpu.func @sqrt_5(
+// CHECK: math.sqrt
+// CHECK: gpu.func @reciprocal_6(
+// CHECK: %[[XV:.*]] = memref.load
+// CHECK: arith.divf %{{.*}}, %[[XV]] : f32
 func.func @forward(%x: tensor<2x4x3x3xf32>) -> tensor<2x4x3x3xf32> {
   %s = arith.constant dense<[[[[0.5]], [[-1.0]], [[2.0]], [[0.25]]]]> : tensor<1x4x1x1xf32>
   %0 = nn.sub %x, %s : tensor<2x4x3x3xf32>, tensor<1x4x1x1xf32>
   %1 = nn.div %0, %x : tensor<2x4x3x3xf32>, tensor<2x4x3x3xf32>
   %2 = nn.abs %1 : tensor<2x4x3x3xf32>
-  return %2 : tensor<2x4x3x3xf32>
+  %3 = nn.log %2 : tensor<2x4x3x3xf32>
+  %4 = nn.exp %3 : tensor<2x4x3x3xf32>
+  %5 = nn.sqrt %4 : tensor<2x4x3x3xf32>
+  %6 = nn.reciprocal %5 : tensor<2x4x3x3xf32>
+  return %6 : tensor<2x4x3x3xf32>
 }
 
 // -----

@@ -382,7 +382,8 @@ func.func @prelu(%x: tensor<2x4x3x3xf32>, %s: tensor<1x4x1x1xf32>) -> tensor<2x4
 
 // Tests that a difference and a quotient are generics reading their right
 // operand as a product does (subtracting and dividing in that order, the
-// division IEEE's, not a product by a reciprocal), and |x| is math.absf.
+// division IEEE's, not a product by a reciprocal); |x|, log, exp and sqrt
+// are math ops, and a reciprocal divides 1.
 // CHECK-DAG: #[[ID:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
 // CHECK-DAG: #[[SCALE:.*]] = affine_map<(d0, d1, d2, d3) -> (0, d1, 0, 0)>
 // CHECK-LABEL: func.func @arithmetic
@@ -397,12 +398,26 @@ func.func @prelu(%x: tensor<2x4x3x3xf32>, %s: tensor<1x4x1x1xf32>) -> tensor<2x4
 // CHECK:   linalg.yield %[[R]]
 // CHECK: %[[M:.*]] = linalg.generic {{.*}} ins(%[[Q]] : tensor<2x4x3x3xf32>)
 // CHECK:   math.absf
-// CHECK: return %[[M]]
+// CHECK: %[[L:.*]] = linalg.generic {{.*}} ins(%[[M]] : tensor<2x4x3x3xf32>)
+// CHECK:   math.log
+// CHECK: %[[E:.*]] = linalg.generic {{.*}} ins(%[[L]] : tensor<2x4x3x3xf32>)
+// CHECK:   math.exp
+// CHECK: %[[R:.*]] = linalg.generic {{.*}} ins(%[[E]] : tensor<2x4x3x3xf32>)
+// CHECK:   math.sqrt
+// CHECK: %[[I:.*]] = linalg.generic {{.*}} ins(%[[R]] : tensor<2x4x3x3xf32>)
+// CHECK:   ^bb0(%[[V:.*]]: f32, %{{.*}}: f32):
+// CHECK:   %[[ONE:.*]] = arith.constant 1.000000e+00 : f32
+// CHECK:   arith.divf %[[ONE]], %[[V]] : f32
+// CHECK: return %[[I]]
 func.func @arithmetic(%x: tensor<2x4x3x3xf32>, %s: tensor<1x4x1x1xf32>) -> tensor<2x4x3x3xf32> {
   %0 = nn.sub %x, %s : tensor<2x4x3x3xf32>, tensor<1x4x1x1xf32>
   %1 = nn.div %0, %x : tensor<2x4x3x3xf32>, tensor<2x4x3x3xf32>
   %2 = nn.abs %1 : tensor<2x4x3x3xf32>
-  return %2 : tensor<2x4x3x3xf32>
+  %3 = nn.log %2 : tensor<2x4x3x3xf32>
+  %4 = nn.exp %3 : tensor<2x4x3x3xf32>
+  %5 = nn.sqrt %4 : tensor<2x4x3x3xf32>
+  %6 = nn.reciprocal %5 : tensor<2x4x3x3xf32>
+  return %6 : tensor<2x4x3x3xf32>
 }
 
 // -----

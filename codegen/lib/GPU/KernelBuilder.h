@@ -290,6 +290,10 @@ enum class ElementwiseKind {
   Selu,            // x > 0 ? gamma * x : gamma * alpha * (exp(x) - 1): nn.selu.
   ThresholdedRelu, // x > alpha ? x : 0: nn.thresholded_relu.
   Abs,             // |x|: nn.abs.
+  Exp,             // e^x: nn.exp.
+  Log,             // ln x: nn.log.
+  Sqrt,            // sqrt(x): nn.sqrt.
+  Reciprocal,      // 1 / x: nn.reciprocal.
   Softsign,        // x / (1 + |x|): nn.softsign.
   Softplus,        // max(x, 0) + log1p(exp(-|x|)): nn.softplus.
   HardSigmoid,     // min(max(alpha * x + beta, 0), 1): nn.hard_sigmoid.

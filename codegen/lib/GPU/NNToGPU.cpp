@@ -430,6 +430,12 @@ LogicalResult Lowering::lower(Operation *op) {
         return elementwise(ElementwiseKind::Softplus);
       })
       .Case([&](nn::AbsOp) { return elementwise(ElementwiseKind::Abs); })
+      .Case([&](nn::ExpOp) { return elementwise(ElementwiseKind::Exp); })
+      .Case([&](nn::LogOp) { return elementwise(ElementwiseKind::Log); })
+      .Case([&](nn::SqrtOp) { return elementwise(ElementwiseKind::Sqrt); })
+      .Case([&](nn::ReciprocalOp) {
+        return elementwise(ElementwiseKind::Reciprocal);
+      })
       .Case([&](nn::SoftsignOp) {
         return elementwise(ElementwiseKind::Softsign);
       })

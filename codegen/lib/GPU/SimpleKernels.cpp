@@ -86,6 +86,14 @@ void emitElementwise(ModelBuilder &builder, Location loc, ElementwiseKind kind,
       return "thresholded_relu";
     case ElementwiseKind::Abs:
       return "abs";
+    case ElementwiseKind::Exp:
+      return "exp";
+    case ElementwiseKind::Log:
+      return "log";
+    case ElementwiseKind::Sqrt:
+      return "sqrt";
+    case ElementwiseKind::Reciprocal:
+      return "reciprocal";
     case ElementwiseKind::Softsign:
       return "softsign";
     case ElementwiseKind::Softplus:
@@ -185,6 +193,20 @@ void emitElementwise(ModelBuilder &builder, Location loc, ElementwiseKind kind,
         }
         case ElementwiseKind::Abs:
           y = magnitude(k, x);
+          break;
+        case ElementwiseKind::Exp:
+          y = exp(k, x);
+          break;
+        case ElementwiseKind::Log:
+          // A polynomial (kiln-gpu-approximate-math), as exp's.
+          y = math::LogOp::create(k.b, k.loc, x);
+          break;
+        case ElementwiseKind::Sqrt:
+          // llvm.sqrt.f32: PTX's sqrt.rn.
+          y = math::SqrtOp::create(k.b, k.loc, x);
+          break;
+        case ElementwiseKind::Reciprocal:
+          y = k.divF(k.f32(1.0), x);
           break;
         case ElementwiseKind::Softsign:
           y = k.divF(x, k.addF(k.f32(1.0), magnitude(k, x)));

@@ -56,6 +56,18 @@ LogicalResult onnximport::importSoftsign(NodeContext &ctx) {
 LogicalResult onnximport::importAbs(NodeContext &ctx) {
   return importUnary<nn::AbsOp>(ctx);
 }
+LogicalResult onnximport::importExp(NodeContext &ctx) {
+  return importUnary<nn::ExpOp>(ctx);
+}
+LogicalResult onnximport::importLog(NodeContext &ctx) {
+  return importUnary<nn::LogOp>(ctx);
+}
+LogicalResult onnximport::importSqrt(NodeContext &ctx) {
+  return importUnary<nn::SqrtOp>(ctx);
+}
+LogicalResult onnximport::importReciprocal(NodeContext &ctx) {
+  return importUnary<nn::ReciprocalOp>(ctx);
+}
 
 /// Reads the scalar of constant input `i`, or `defaultValue` when absent.
 static FailureOr<double> scalarInput(NodeContext &ctx, unsigned i,

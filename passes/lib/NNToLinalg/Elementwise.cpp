@@ -45,6 +45,23 @@ static Value abs(OpBuilder &b, Location loc, Value x) {
   return math::AbsFOp::create(b, loc, x);
 }
 
+static Value exp(OpBuilder &b, Location loc, Value x) {
+  return math::ExpOp::create(b, loc, x);
+}
+
+static Value log(OpBuilder &b, Location loc, Value x) {
+  return math::LogOp::create(b, loc, x);
+}
+
+static Value sqrt(OpBuilder &b, Location loc, Value x) {
+  return math::SqrtOp::create(b, loc, x);
+}
+
+/// 1 / x, divided (not an approximate reciprocal).
+static Value reciprocal(OpBuilder &b, Location loc, Value x) {
+  return arith::DivFOp::create(b, loc, createF32(b, loc, 1.0), x);
+}
+
 /// x / (1 + |x|), PyTorch's Softsign.
 static Value softsign(OpBuilder &b, Location loc, Value x) {
   Value denominator = arith::AddFOp::create(b, loc, createF32(b, loc, 1.0),
@@ -309,7 +326,10 @@ void kiln::populateElementwisePatterns(RewritePatternSet &patterns) {
       ActivationLowering<nn::EluOp, elu>, ActivationLowering<nn::CeluOp, celu>,
       ActivationLowering<nn::SeluOp, selu>,
       ActivationLowering<nn::ThresholdedReluOp, thresholdedRelu>,
-      UnaryLowering<nn::AbsOp, abs>, UnaryLowering<nn::SoftsignOp, softsign>,
+      UnaryLowering<nn::AbsOp, abs>, UnaryLowering<nn::ExpOp, exp>,
+      UnaryLowering<nn::LogOp, log>, UnaryLowering<nn::SqrtOp, sqrt>,
+      UnaryLowering<nn::ReciprocalOp, reciprocal>,
+      UnaryLowering<nn::SoftsignOp, softsign>,
       UnaryLowering<nn::SoftplusOp, softplus>,
       ActivationLowering<nn::HardSigmoidOp, hardSigmoid>,
       UnaryLowering<nn::HardSwishOp, hardSwish>, DropoutLowering,

@@ -390,6 +390,20 @@ def arithmetic():
          scalar("two", 2.0), scalar("half", 0.5)])
 
 
+def math():
+    """Exp, Log, Sqrt and Reciprocal over Abs(x) + 1 (positive, so that every
+    one is finite)."""
+    return model([
+        node("Abs", ["x"], ["a"], "magnitude"),
+        node("Add", ["a", "one"], ["b"], "plus_one"),
+        node("Log", ["b"], ["c"], "log"),
+        node("Exp", ["c"], ["d"], "exp"),
+        node("Sqrt", ["d"], ["e"], "sqrt"),
+        node("Reciprocal", ["e"], ["f"], "reciprocal"),
+        node("Add", ["f", "c"], ["y"], "sum"),
+    ], [value("x", [2, 3, 4, 5])], [value("y", None)], [scalar("one", 1.0)])
+
+
 def div_int_constant():
     """A float32 activation divided by an int64 constant."""
     return model([node("Div", ["x", "three"], ["y"], "by_int")],

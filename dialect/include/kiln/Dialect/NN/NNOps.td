@@ -300,6 +300,25 @@ def NN_SoftsignOp : NN_UnaryOp<"softsign", "nn.Softsign"> {
 def NN_AbsOp : NN_UnaryOp<"abs", "torch.abs"> {
   let description = [{ `|x|`: `%y = nn.abs %x : tensor<1x10xf32>` }];
 }
+def NN_ExpOp : NN_UnaryOp<"exp", "torch.exp"> {
+  let description = [{ `e^x`: `%y = nn.exp %x : tensor<1x10xf32>` }];
+}
+def NN_LogOp : NN_UnaryOp<"log", "torch.log"> {
+  let description = [{
+    The natural logarithm (NaN below 0, -inf at 0):
+    `%y = nn.log %x : tensor<1x10xf32>`
+  }];
+}
+def NN_SqrtOp : NN_UnaryOp<"sqrt", "torch.sqrt"> {
+  let description = [{
+    The square root, IEEE's (NaN below 0): `%y = nn.sqrt %x : tensor<1x10xf32>`
+  }];
+}
+def NN_ReciprocalOp : NN_UnaryOp<"reciprocal", "torch.reciprocal"> {
+  let description = [{
+    `1 / x`, an IEEE division: `%y = nn.reciprocal %x : tensor<1x10xf32>`
+  }];
+}
 def NN_HardSwishOp : NN_UnaryOp<"hard_swish", "nn.Hardswish"> {
   let description = [{
     `x * min(max(x + 3, 0), 6) / 6`, PyTorch's formula (ONNX's HardSwish is
