@@ -496,6 +496,42 @@ LogicalResult SoftmaxOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// ReduceSumOp, ReduceMeanOp, ReduceMaxOp
+//===----------------------------------------------------------------------===//
+
+/// Checks that `dims` are ascending dimensions of the input and that the
+/// result is the input with those dimensions of size 1.
+static LogicalResult verifyReduction(Operation *op, ArrayRef<int64_t> dims) {
+  ArrayRef<int64_t> in = shapeOf(op->getOperand(0));
+  int64_t rank = in.size();
+  if (dims.empty())
+    return op->emitOpError() << "dims must name at least one dimension";
+  for (auto [i, dim] : llvm::enumerate(dims)) {
+    if (dim < 0 || dim >= rank)
+      return op->emitOpError()
+             << "dim " << dim << " is out of range for rank " << rank;
+    if (i > 0 && dim <= dims[i - 1])
+      return op->emitOpError() << "dims must be ascending and distinct";
+  }
+  SmallVector<int64_t> expected(in);
+  for (int64_t dim : dims)
+    expected[dim] = 1;
+  return verifyResultShape(op, expected);
+}
+
+LogicalResult ReduceSumOp::verify() {
+  return verifyReduction(getOperation(), getDims());
+}
+
+LogicalResult ReduceMeanOp::verify() {
+  return verifyReduction(getOperation(), getDims());
+}
+
+LogicalResult ReduceMaxOp::verify() {
+  return verifyReduction(getOperation(), getDims());
+}
+
+//===----------------------------------------------------------------------===//
 // FlattenOp
 //===----------------------------------------------------------------------===//
 

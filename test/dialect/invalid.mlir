@@ -380,6 +380,40 @@ func.func @div_rhs_size(%x: tensor<1x4x3x3xf32>, %y: tensor<1x2x1x1xf32>) {
 
 // -----
 
+// Tests that a reduction names ascending dimensions in range and keeps them
+// with size 1.
+func.func @reduce_unsorted(%x: tensor<2x3x4xf32>) {
+  // expected-error @+1 {{'nn.reduce_sum' op dims must be ascending and distinct}}
+  %0 = nn.reduce_sum %x dims [2, 1] : (tensor<2x3x4xf32>) -> tensor<2x1x1xf32>
+  return
+}
+
+// -----
+
+func.func @reduce_range(%x: tensor<2x3x4xf32>) {
+  // expected-error @+1 {{'nn.reduce_max' op dim 3 is out of range for rank 3}}
+  %0 = nn.reduce_max %x dims [3] : (tensor<2x3x4xf32>) -> tensor<2x3x4xf32>
+  return
+}
+
+// -----
+
+func.func @reduce_dropped(%x: tensor<2x3x4xf32>) {
+  // expected-error @+1 {{'nn.reduce_mean' op result has rank 2, expected rank 3}}
+  %0 = nn.reduce_mean %x dims [1] : (tensor<2x3x4xf32>) -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @reduce_empty(%x: tensor<2x3x4xf32>) {
+  // expected-error @+1 {{'nn.reduce_sum' op dims must name at least one dimension}}
+  %0 = nn.reduce_sum %x dims [] : (tensor<2x3x4xf32>) -> tensor<2x3x4xf32>
+  return
+}
+
+// -----
+
 // Tests that a broadcast dimension of the rhs has size 1.
 func.func @mul_rhs_size(%x: tensor<1x4x3x3xf32>, %y: tensor<1x2x1x1xf32>) {
   // expected-error @+1 {{'nn.mul' op rhs dimension 1 is 2, expected 4 or 1 (only the rhs broadcasts)}}

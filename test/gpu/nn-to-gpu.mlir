@@ -827,3 +827,29 @@ func.func @forward(%x: tensor<1x4x10x10xf32>) -> tensor<1x4x10x10xf32> {
   %0 = nn.fused_conv2d %x, %w, %b stride [1, 1] padding [1, 1, 1, 1] dilation [1, 1] groups 1 silu : (tensor<1x4x10x10xf32>, tensor<4x4x3x3xf32>, tensor<4xf32>) -> tensor<1x4x10x10xf32>
   return %0 : tensor<1x4x10x10xf32>
 }
+
+// -----
+
+// Tests the reductions as one thread per output element, looping over the
+// reduced dimensions (nested, the accumulator carried), a mean dividing by
+// the count after.
+// CHECK-LABEL: module attributes {gpu.container_module, kiln.input_shape = array<i64: 2, 3, 4>
+// CHECK: gpu.launch_func @kiln_kernels::@reduce_mean_0
+// CHECK: gpu.launch_func @kiln_kernels::@reduce_max_1
+// CHECK: gpu.func @reduce_mean_0(%[[IN:.*]]: memref<2x3x4xf32> {{.*}}, %[[OUT:.*]]: memref<1x3x1xf32>
+// CHECK: %[[COUNT:.*]] = arith.constant 8.000000e+00 : f32
+// CHECK: %[[OUTER:.*]] = scf.for %[[A:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[ACC:.*]] = %{{.*}}) -> (f32)
+// CHECK: %[[INNER:.*]] = scf.for %[[B:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[ACC2:.*]] = %[[ACC]]) -> (f32)
+// CHECK: %[[X:.*]] = memref.load %[[IN]][%[[A]], %{{.*}}, %[[B]]]
+// CHECK: arith.addf %[[ACC2]], %[[X]] : f32
+// CHECK: %[[MEAN:.*]] = arith.divf %[[OUTER]], %[[COUNT]] : f32
+// CHECK: memref.store %[[MEAN]], %[[OUT]]
+// CHECK: gpu.func @reduce_max_1(
+// CHECK: arith.constant 0xFF800000 : f32
+// CHECK: arith.maximumf
+func.func @forward(%x: tensor<2x3x4xf32>) -> tensor<1x3x1xf32> {
+  %0 = nn.reduce_mean %x dims [0, 2] : (tensor<2x3x4xf32>) -> tensor<1x3x1xf32>
+  %1 = nn.reduce_max %0 dims [1] : (tensor<1x3x1xf32>) -> tensor<1x1x1xf32>
+  %2 = nn.mul %0, %1 : tensor<1x3x1xf32>, tensor<1x1x1xf32>
+  return %2 : tensor<1x3x1xf32>
+}

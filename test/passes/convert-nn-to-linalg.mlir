@@ -731,3 +731,35 @@ func.func @adaptive_huge_width(%x: tensor<1x1x4x100000xf32>) -> tensor<1x1x2x700
   %0 = nn.adaptive_avg_pool2d %x : (tensor<1x1x4x100000xf32>) -> tensor<1x1x2x70000xf32>
   return %0 : tensor<1x1x2x70000xf32>
 }
+
+// -----
+
+// Tests the reductions: one generic reducing into a tensor without the
+// reduced dimensions (from 0, or -inf for the maximum), expanded back with
+// size 1; a mean then divides by the count.
+// CHECK-DAG: #[[FULL:.*]] = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+// CHECK-DAG: #[[KEPT:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK-DAG: #[[MIDDLE:.*]] = affine_map<(d0, d1, d2) -> (d1)>
+// CHECK-LABEL: func.func @reductions
+// CHECK-SAME: (%[[X:.*]]: tensor<2x3x4xf32>)
+// CHECK: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK: %[[INIT:.*]] = linalg.fill ins(%[[ZERO]] : f32) outs(%{{.*}} : tensor<2x4xf32>)
+// CHECK: %[[SUM:.*]] = linalg.generic {indexing_maps = [#[[FULL]], #[[KEPT]]], iterator_types = ["parallel", "reduction", "parallel"]} ins(%[[X]] : tensor<2x3x4xf32>) outs(%[[INIT]] : tensor<2x4xf32>)
+// CHECK:   ^bb0(%[[IN:.*]]: f32, %[[ACC:.*]]: f32):
+// CHECK:   arith.addf %[[ACC]], %[[IN]] : f32
+// CHECK: tensor.expand_shape %[[SUM]] {{\[\[}}0, 1], [2]] output_shape [2, 1, 4] : tensor<2x4xf32> into tensor<2x1x4xf32>
+// CHECK: %[[MSUM:.*]] = linalg.generic {indexing_maps = [#[[FULL]], #[[MIDDLE]]], iterator_types = ["reduction", "parallel", "reduction"]}
+// CHECK: %[[MEAN:.*]] = linalg.generic {{.*}} ins(%[[MSUM]] : tensor<3xf32>)
+// CHECK:   arith.divf %{{.*}}, %{{.*}} : f32
+// CHECK: tensor.expand_shape %[[MEAN]] {{\[\[}}0, 1, 2]] output_shape [1, 3, 1] : tensor<3xf32> into tensor<1x3x1xf32>
+// CHECK: %[[NINF:.*]] = arith.constant 0xFF800000 : f32
+// CHECK: linalg.fill ins(%[[NINF]] : f32)
+// CHECK: %[[MAX:.*]] = linalg.generic {{.*}} iterator_types = ["reduction", "reduction", "reduction"]
+// CHECK:   arith.maximumf
+// CHECK: tensor.expand_shape %[[MAX]] [] output_shape [1, 1, 1] : tensor<f32> into tensor<1x1x1xf32>
+func.func @reductions(%x: tensor<2x3x4xf32>) -> (tensor<2x1x4xf32>, tensor<1x3x1xf32>, tensor<1x1x1xf32>) {
+  %0 = nn.reduce_sum %x dims [1] : (tensor<2x3x4xf32>) -> tensor<2x1x4xf32>
+  %1 = nn.reduce_mean %x dims [0, 2] : (tensor<2x3x4xf32>) -> tensor<1x3x1xf32>
+  %2 = nn.reduce_max %x dims [0, 1, 2] : (tensor<2x3x4xf32>) -> tensor<1x1x1xf32>
+  return %0, %1, %2 : tensor<2x1x4xf32>, tensor<1x3x1xf32>, tensor<1x1x1xf32>
+}

@@ -328,6 +328,12 @@ void emitLRN(ModelBuilder &builder, mlir::Location loc, int64_t size,
              mlir::Value output);
 void emitSoftmax(ModelBuilder &builder, mlir::Location loc, mlir::Value input,
                  mlir::Value output);
+enum class ReduceKind { Sum, Mean, Max };
+/// nn.reduce_sum/mean/max over `dims`: one thread per output element (the
+/// reduced dimensions kept with size 1) loops over the elements it reduces.
+void emitReduce(ModelBuilder &builder, mlir::Location loc, ReduceKind kind,
+                llvm::ArrayRef<int64_t> dims, mlir::Value input,
+                mlir::Value output);
 /// Inference batch norm over dimension 1.
 void emitBatchNorm(ModelBuilder &builder, mlir::Location loc, double eps,
                    mlir::Value input, mlir::ValueRange params,

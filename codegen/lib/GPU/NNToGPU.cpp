@@ -524,6 +524,17 @@ LogicalResult Lowering::lower(Operation *op) {
         return simple(
             [&](Value in, Value out) { emitSoftmax(builder, loc, in, out); });
       })
+      .Case<nn::ReduceSumOp, nn::ReduceMeanOp, nn::ReduceMaxOp>(
+          [&](Operation *reduction) {
+            ReduceKind kind = isa<nn::ReduceSumOp>(reduction) ? ReduceKind::Sum
+                              : isa<nn::ReduceMeanOp>(reduction)
+                                  ? ReduceKind::Mean
+                                  : ReduceKind::Max;
+            auto dims = cast<DenseI64ArrayAttr>(reduction->getAttr("dims"));
+            return simple([&](Value in, Value out) {
+              emitReduce(builder, loc, kind, dims.asArrayRef(), in, out);
+            });
+          })
       .Case([&](nn::BatchNormOp bn) -> LogicalResult {
         SmallVector<Value> params;
         for (Value v : {bn.getWeight(), bn.getBias(), bn.getRunningMean(),

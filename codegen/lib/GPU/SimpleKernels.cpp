@@ -11,6 +11,7 @@
 #include "KernelBuilder.h"
 
 #include <cmath>
+#include <functional>
 #include <limits>
 
 using namespace mlir;
@@ -390,6 +391,42 @@ void emitSoftmax(ModelBuilder &builder, Location loc, Value input,
           k.store(k.divF(e, sum), args[1], at);
           return SmallVector<Value>();
         });
+      });
+}
+
+void emitReduce(ModelBuilder &builder, Location loc, ReduceKind kind,
+                ArrayRef<int64_t> dims, Value input, Value output) {
+  ArrayRef<int64_t> in = shapeOf(input);
+  int64_t count = 1;
+  for (int64_t dim : dims)
+    count *= in[dim];
+  const char *name = kind == ReduceKind::Sum    ? "reduce_sum"
+                     : kind == ReduceKind::Mean ? "reduce_mean"
+                                                : "reduce_max";
+  forEachElement(
+      builder, loc, name, {input, output}, shapeOf(output),
+      [&](KernelBuilder &k, ValueRange args, ArrayRef<Value> idx) {
+        SmallVector<Value> at(idx);
+        // Nested loops over the reduced dimensions, the accumulator carried.
+        std::function<Value(size_t, Value)> reduce = [&](size_t i,
+                                                         Value acc) -> Value {
+          if (i == dims.size()) {
+            Value x = k.load(args[0], at);
+            return kind == ReduceKind::Max ? k.maxF(acc, x) : k.addF(acc, x);
+          }
+          return k.loop(0, in[dims[i]], 1, {acc},
+                        [&](Value j, ValueRange carried) -> SmallVector<Value> {
+                          at[dims[i]] = j;
+                          return {reduce(i + 1, carried[0])};
+                        })[0];
+        };
+        Value init = k.f32(kind == ReduceKind::Max
+                               ? -std::numeric_limits<double>::infinity()
+                               : 0.0);
+        Value result = reduce(0, init);
+        if (kind == ReduceKind::Mean)
+          result = k.divF(result, k.f32(double(count)));
+        k.store(result, args[1], idx);
       });
 }
 

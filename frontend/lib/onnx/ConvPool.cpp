@@ -393,13 +393,7 @@ LogicalResult onnximport::importAveragePool(NodeContext &ctx) {
   return success();
 }
 
-namespace {
-enum class GlobalPool { Average, Max };
-} // namespace
-
-/// The node's input pooled over its whole plane into [N, C, 1, 1], or null
-/// after reporting.
-static Value createGlobalPool(NodeContext &ctx, GlobalPool kind) {
+Value onnximport::createGlobalPool(NodeContext &ctx, GlobalPool kind) {
   llvm::ArrayRef<int64_t> in = ctx.getInput(0).getShape();
   if (failed(expect2D(ctx, in, "pooling")))
     return {};
@@ -431,77 +425,6 @@ LogicalResult onnximport::importGlobalAveragePool(NodeContext &ctx) {
 
 LogicalResult onnximport::importGlobalMaxPool(NodeContext &ctx) {
   return importGlobalPool(ctx, GlobalPool::Max);
-}
-
-/// ReduceMean and ReduceMax over the spatial axes of an NCHW tensor are the
-/// global pools (squeeze-and-excitation blocks written as x.mean((2, 3),
-/// keepdim=True)); without keepdims, the pooled [N, C, 1, 1] is flattened to
-/// [N, C]. Other axes are unsupported.
-static LogicalResult importSpatialReduction(NodeContext &ctx, GlobalPool kind) {
-  llvm::ArrayRef<int64_t> in = ctx.getInput(0).getShape();
-  bool present = false;
-  FailureOr<llvm::SmallVector<int64_t>> axes =
-      readAxes(ctx, present, /*inputFromOpset=*/18);
-  if (failed(axes))
-    return failure();
-  FailureOr<int64_t> keepDims = ctx.getInt("keepdims", 1);
-  if (failed(keepDims))
-    return failure();
-  if (!present) {
-    FailureOr<int64_t> noop = ctx.getInt("noop_with_empty_axes", 0);
-    if (failed(noop))
-      return failure();
-    if (*noop) {
-      Value input = ctx.getTensor(0);
-      if (!input)
-        return failure();
-      ctx.setOutput(0, input);
-      return success();
-    }
-  }
-  llvm::SmallVector<int64_t> reduced;
-  if (present) {
-    for (int64_t axis : *axes) {
-      FailureOr<int64_t> d = normalizeAxis(ctx, axis, in.size());
-      if (failed(d))
-        return failure();
-      reduced.push_back(*d);
-    }
-  } else {
-    for (int64_t d = 0; d < (int64_t)in.size(); ++d)
-      reduced.push_back(d);
-  }
-  llvm::sort(reduced);
-  reduced.erase(llvm::unique(reduced), reduced.end());
-  if (in.size() != 4 || reduced != llvm::SmallVector<int64_t>{2, 3})
-    return ctx.unsupported(
-        llvm::formatv("it reduces axes [{0}] of a {1} tensor; Kiln reduces "
-                      "the spatial axes 2 and 3 of an NCHW tensor (a global "
-                      "pooling)",
-                      llvm::join(llvm::map_range(reduced,
-                                                 [](int64_t d) {
-                                                   return std::to_string(d);
-                                                 }),
-                                 ", "),
-                      formatShape(in))
-            .str());
-  Value pooled = createGlobalPool(ctx, kind);
-  if (!pooled)
-    return failure();
-  if (!*keepDims)
-    pooled = nn::FlattenOp::create(ctx.getBuilder(), ctx.getLoc(),
-                                   f32Tensor(ctx, {in[0], in[1]}), pooled,
-                                   IntegerAttr());
-  ctx.setOutput(0, pooled);
-  return success();
-}
-
-LogicalResult onnximport::importReduceMean(NodeContext &ctx) {
-  return importSpatialReduction(ctx, GlobalPool::Average);
-}
-
-LogicalResult onnximport::importReduceMax(NodeContext &ctx) {
-  return importSpatialReduction(ctx, GlobalPool::Max);
 }
 
 bool onnximport::absorbsPadding(llvm::StringRef opType) {

@@ -312,6 +312,8 @@ OpHandler onnximport::lookupHandler(llvm::StringRef opType) {
       .Case("GlobalMaxPool", importGlobalMaxPool)
       .Case("ReduceMean", importReduceMean)
       .Case("ReduceMax", importReduceMax)
+      .Case("ReduceSum", importReduceSum)
+      .Case("ReduceSumSquare", importReduceSumSquare)
       .Case("Gemm", importGemm)
       .Case("MatMul", importMatMul)
       .Case("Add", importAdd)

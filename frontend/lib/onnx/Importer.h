@@ -133,6 +133,18 @@ using OpHandler = mlir::LogicalResult (*)(NodeContext &);
 mlir::FailureOr<int64_t> normalizeAxis(NodeContext &ctx, int64_t axis,
                                        int64_t rank);
 
+/// The node's input 0 pooled over its whole plane into [N, C, 1, 1] (its
+/// average or its maximum), or null after reporting.
+enum class GlobalPool { Average, Max };
+mlir::Value createGlobalPool(NodeContext &ctx, GlobalPool kind);
+
+/// Sets the node's output to its input 0 reshaped to `shape` (the same
+/// shape, or a flatten to 2-D; any other is reported as unsupported).
+mlir::LogicalResult reshapeTo(NodeContext &ctx, llvm::ArrayRef<int64_t> shape);
+/// `tensor` (computed) reshaped to `shape` in the same way.
+mlir::FailureOr<mlir::Value> reshapeTensor(NodeContext &ctx, mlir::Value tensor,
+                                           llvm::ArrayRef<int64_t> shape);
+
 /// Reads a node's `axes`: an attribute before `inputFromOpset` (13 for
 /// Squeeze and Unsqueeze, 18 for the reductions), a constant input 1 from
 /// it. `present` tells whether any were given.
@@ -150,6 +162,8 @@ mlir::LogicalResult importGlobalAveragePool(NodeContext &ctx);
 mlir::LogicalResult importGlobalMaxPool(NodeContext &ctx);
 mlir::LogicalResult importReduceMean(NodeContext &ctx);
 mlir::LogicalResult importReduceMax(NodeContext &ctx);
+mlir::LogicalResult importReduceSum(NodeContext &ctx);
+mlir::LogicalResult importReduceSumSquare(NodeContext &ctx);
 mlir::LogicalResult importGemm(NodeContext &ctx);
 mlir::LogicalResult importMatMul(NodeContext &ctx);
 mlir::LogicalResult importAdd(NodeContext &ctx);

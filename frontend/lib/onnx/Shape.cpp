@@ -37,19 +37,26 @@ static int64_t product(llvm::ArrayRef<int64_t> shape) {
   return count;
 }
 
-/// Gives input 0 the shape `shape`, which has its element count.
-static LogicalResult reshapeTo(NodeContext &ctx,
-                               llvm::ArrayRef<int64_t> shape) {
+LogicalResult onnximport::reshapeTo(NodeContext &ctx,
+                                    llvm::ArrayRef<int64_t> shape) {
   const ImportedValue &input = ctx.getInput(0);
   if (input.isConstant()) {
     ctx.setOutput(0, input.constant->reshaped(shape));
     return success();
   }
-  llvm::ArrayRef<int64_t> in = input.getShape();
-  if (in == shape) {
-    ctx.setOutput(0, input.tensor);
-    return success();
-  }
+  FailureOr<Value> reshaped = reshapeTensor(ctx, input.tensor, shape);
+  if (failed(reshaped))
+    return failure();
+  ctx.setOutput(0, *reshaped);
+  return success();
+}
+
+FailureOr<Value> onnximport::reshapeTensor(NodeContext &ctx, Value tensor,
+                                           llvm::ArrayRef<int64_t> shape) {
+  llvm::ArrayRef<int64_t> in =
+      cast<RankedTensorType>(tensor.getType()).getShape();
+  if (in == shape)
+    return tensor;
   // A 2-D result that splits the dimensions in two runs is nn.flatten, at
   // axis 1 (PyTorch's, printed as a spec) when that fits.
   std::optional<int64_t> axis;
@@ -61,11 +68,10 @@ static LogicalResult reshapeTo(NodeContext &ctx,
   if (axis) {
     OpBuilder &b = ctx.getBuilder();
     auto type = RankedTensorType::get(shape, b.getF32Type());
-    ctx.setOutput(0, nn::FlattenOp::create(b, ctx.getLoc(), type, input.tensor,
-                                           *axis == 1
-                                               ? IntegerAttr()
-                                               : b.getI64IntegerAttr(*axis)));
-    return success();
+    return nn::FlattenOp::create(b, ctx.getLoc(), type, tensor,
+                                 *axis == 1 ? IntegerAttr()
+                                            : b.getI64IntegerAttr(*axis))
+        .getResult();
   }
   return ctx.unsupported(llvm::formatv("it reshapes {0} to {1}, which is "
                                        "not a flatten to 2-D; "

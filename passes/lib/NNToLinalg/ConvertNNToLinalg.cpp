@@ -32,6 +32,7 @@ void kiln::populateNNToLinalgConversionPatterns(RewritePatternSet &patterns) {
   populateNormalizationPatterns(patterns);
   populateShapePatterns(patterns);
   populateJoinPatterns(patterns);
+  populateReductionPatterns(patterns);
   populateFusedPatterns(patterns);
 }
 

@@ -22,6 +22,7 @@ void populateElementwisePatterns(mlir::RewritePatternSet &patterns);
 void populateNormalizationPatterns(mlir::RewritePatternSet &patterns);
 void populateShapePatterns(mlir::RewritePatternSet &patterns);
 void populateJoinPatterns(mlir::RewritePatternSet &patterns);
+void populateReductionPatterns(mlir::RewritePatternSet &patterns);
 void populateFusedPatterns(mlir::RewritePatternSet &patterns);
 
 /// The layer lowerings, shared by the op patterns and the fused ops.

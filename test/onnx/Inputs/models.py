@@ -448,9 +448,30 @@ def reductions():
     ], [value("x", [2, 3, 4, 5])], [value("y", None)])
 
 
-def reduce_channels():
-    """ReduceMean over the channels: not a global pooling."""
-    return model([node("ReduceMean", ["x"], ["y"], "channel_mean", axes=[1])],
+def cbam():
+    """CBAM's spatial attention: the channels' mean and maximum (ReduceMean
+    and ReduceMax over axis 1, keepdims), concatenated, a 7x7 convolution, a
+    Sigmoid gate scaling the input; then ReduceSum over the last axis and
+    ReduceSumSquare over axes 1 and 2 (without keepdims: [N, C, H, 1] ->
+    [N, H])."""
+    return model([
+        node("ReduceMean", ["x"], ["avg"], "channel_mean", axes=[1]),
+        node("ReduceMax", ["x"], ["peak"], "channel_max", axes=[1]),
+        node("Concat", ["avg", "peak"], ["both"], "both", axis=1),
+        node("Conv", ["both", "w"], ["a"], "attention", pads=[3, 3, 3, 3]),
+        node("Sigmoid", ["a"], ["g"], "gate"),
+        node("Mul", ["x", "g"], ["s"], "scale"),
+        node("ReduceSum", ["s", "last"], ["r"], "row_sums"),
+        node("ReduceSumSquare", ["r"], ["y"], "energy", axes=[1, 3], keepdims=0),
+    ], [value("x", [2, 3, 6, 5])], [value("y", None)],
+        [weight("w", 1, 2, 7, 7), ints("last", [-1])])
+
+
+def reduce_channels_dropped():
+    """ReduceMean over the channels without keepdims: [2, 3, 4, 5] ->
+    [2, 4, 5], a reshape Kiln has no op for."""
+    return model([node("ReduceMean", ["x"], ["y"], "channel_mean", axes=[1],
+                       keepdims=0)],
                  [value("x", [2, 3, 4, 5])], [value("y", None)])
 
 

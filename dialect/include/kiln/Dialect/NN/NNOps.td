@@ -494,6 +494,47 @@ def NN_SoftmaxOp : NN_Op<"softmax", [Pure, SameOperandsAndResultType]> {
   let hasVerifier = 1;
 }
 
+/// A reduction over `dims` (ascending, distinct), which the result keeps
+/// with size 1 (ONNX's keepdims).
+class NN_ReduceOp<string mnemonic, string what>
+    : NN_Op<mnemonic, [Pure]> {
+  let summary = "The " # what # " over dimensions, kept with size 1";
+  let arguments = (ins NN_Tensor:$input, DenseI64ArrayAttr:$dims);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = [{
+    $input `dims` $dims attr-dict `:` functional-type($input, $result)
+  }];
+  let hasVerifier = 1;
+}
+
+def NN_ReduceSumOp : NN_ReduceOp<"reduce_sum", "sum"> {
+  let description = [{
+    ```mlir
+    %s = nn.reduce_sum %x dims [1] : (tensor<2x3x4xf32>) -> tensor<2x1x4xf32>
+    ```
+  }];
+}
+def NN_ReduceMeanOp : NN_ReduceOp<"reduce_mean", "mean"> {
+  let description = [{
+    The sum divided by the number of elements summed (CBAM's channel
+    average; a mean over dimensions 2 and 3 of an NCHW tensor is better
+    written `nn.adaptive_avg_pool2d`, which the importers do):
+
+    ```mlir
+    %m = nn.reduce_mean %x dims [1] : (tensor<1x64x7x7xf32>) -> tensor<1x1x7x7xf32>
+    ```
+  }];
+}
+def NN_ReduceMaxOp : NN_ReduceOp<"reduce_max", "maximum"> {
+  let description = [{
+    NaN where any element reduced is NaN, as torch.amax:
+
+    ```mlir
+    %m = nn.reduce_max %x dims [1] : (tensor<1x64x7x7xf32>) -> tensor<1x1x7x7xf32>
+    ```
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // Shape
 //===----------------------------------------------------------------------===//
