@@ -50,7 +50,8 @@ NODE_PATTERNS = [
     "test_add", "test_add_bcast", "test_mul*", "test_sub*", "test_div*",
     "test_neg*", "test_abs", "test_exp", "test_exp_example", "test_log",
     "test_log_example", "test_sqrt*", "test_reciprocal*", "test_reduce_mean*",
-    "test_reduce_max*", "test_reduce_sum_*", "test_concat*",
+    "test_reduce_max*", "test_reduce_sum_*", "test_reduce_min*",
+    "test_reduce_l1*", "test_reduce_l2*", "test_reduce_log_sum*", "test_concat*",
 ]
 PYTORCH_PATTERNS = [
     "test_Conv2d*", "test_MaxPool2d*", "test_AvgPool2d*", "test_Linear*",

@@ -1,11 +1,12 @@
-//===- Reduction.cpp - ReduceMean, ReduceMax, ReduceSum(Square) -----------===//
+//===- Reduction.cpp - ONNX's reductions but ReduceProd -------------------===//
 //
 // Over the spatial axes of an NCHW tensor, ReduceMean and ReduceMax are the
 // global pools (a squeeze-and-excitation block's x.mean((2, 3),
 // keepdim=True)), which have kernels of their own. Over any other axes the
 // three become nn.reduce_mean, nn.reduce_max and nn.reduce_sum (CBAM's
-// channel average and maximum, a softmax written out); ReduceSumSquare is
-// the sum of nn.mul(x, x). Without keepdims the
+// channel average and maximum, a softmax written out); ReduceSumSquare,
+// ReduceMin, ReduceL1, ReduceL2, ReduceLogSum and ReduceLogSumExp are
+// written with them (see buildReduction). Without keepdims the
 // result drops the reduced dimensions, when Kiln can reshape to that (the
 // same shape, or a flatten to 2-D).
 //
@@ -21,8 +22,71 @@ using namespace kiln;
 using namespace kiln::onnximport;
 
 namespace {
-enum class Reduce { Sum, SumSquare, Mean, Max };
+enum class Reduce { Sum, SumSquare, Mean, Max, Min, L1, L2, LogSum, LogSumExp };
 } // namespace
+
+/// The reduction of `input` over `dims` into `type` by nn.reduce_`kind`.
+template <typename ReduceOp>
+static Value reduce(NodeContext &ctx, Value input, RankedTensorType type,
+                    ArrayRef<int64_t> dims) {
+  OpBuilder &b = ctx.getBuilder();
+  return ReduceOp::create(b, ctx.getLoc(), type, input,
+                          b.getDenseI64ArrayAttr(dims));
+}
+
+/// -x, as x times a -1 of x's rank (exact).
+static Value negated(NodeContext &ctx, Value x) {
+  int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
+  Value minusOne = ctx.materialize(HostTensor::fromFloats(
+      ctx.getNode().output(0) + ".minus_one",
+      llvm::SmallVector<int64_t, 4>(rank, 1), std::vector<float>{-1.0f}));
+  return nn::MulOp::create(ctx.getBuilder(), ctx.getLoc(), x, minusOne);
+}
+
+/// The ONNX reduction `kind` of `input` over `dims` into `type`, in nn
+/// ops: the min as -max(-x), L1 as the sum of |x|, L2 as the square root of
+/// the sum of squares, log-sum-exp as m + log(sum(exp(x - m))) with m the
+/// maximum (ONNX writes log(sum(exp(x))), which overflows from x = 89).
+static Value buildReduction(NodeContext &ctx, Reduce kind, Value input,
+                            RankedTensorType type, ArrayRef<int64_t> dims) {
+  OpBuilder &b = ctx.getBuilder();
+  Location loc = ctx.getLoc();
+  switch (kind) {
+  case Reduce::Sum:
+    return reduce<nn::ReduceSumOp>(ctx, input, type, dims);
+  case Reduce::SumSquare:
+    return reduce<nn::ReduceSumOp>(ctx, nn::MulOp::create(b, loc, input, input),
+                                   type, dims);
+  case Reduce::Mean:
+    return reduce<nn::ReduceMeanOp>(ctx, input, type, dims);
+  case Reduce::Max:
+    return reduce<nn::ReduceMaxOp>(ctx, input, type, dims);
+  case Reduce::Min:
+    return negated(
+        ctx, reduce<nn::ReduceMaxOp>(ctx, negated(ctx, input), type, dims));
+  case Reduce::L1:
+    return reduce<nn::ReduceSumOp>(ctx, nn::AbsOp::create(b, loc, input), type,
+                                   dims);
+  case Reduce::L2:
+    return nn::SqrtOp::create(
+        b, loc,
+        reduce<nn::ReduceSumOp>(ctx, nn::MulOp::create(b, loc, input, input),
+                                type, dims));
+  case Reduce::LogSum:
+    return nn::LogOp::create(b, loc,
+                             reduce<nn::ReduceSumOp>(ctx, input, type, dims));
+  case Reduce::LogSumExp: {
+    Value max = reduce<nn::ReduceMaxOp>(ctx, input, type, dims);
+    Value shifted =
+        nn::ExpOp::create(b, loc, nn::SubOp::create(b, loc, input, max));
+    return nn::AddOp::create(
+        b, loc, max,
+        nn::LogOp::create(b, loc,
+                          reduce<nn::ReduceSumOp>(ctx, shifted, type, dims)));
+  }
+  }
+  llvm_unreachable("unknown reduction");
+}
 
 static LogicalResult importReduction(NodeContext &ctx, Reduce kind) {
   const ImportedValue &x = ctx.getInput(0);
@@ -77,17 +141,8 @@ static LogicalResult importReduction(NodeContext &ctx, Reduce kind) {
     Value input = ctx.getTensor(0);
     if (!input)
       return failure();
-    OpBuilder &b = ctx.getBuilder();
-    auto type = RankedTensorType::get(kept, b.getF32Type());
-    DenseI64ArrayAttr attr = b.getDenseI64ArrayAttr(dims);
-    if (kind == Reduce::SumSquare)
-      input = nn::MulOp::create(b, ctx.getLoc(), input, input);
-    if (kind == Reduce::Sum || kind == Reduce::SumSquare)
-      result = nn::ReduceSumOp::create(b, ctx.getLoc(), type, input, attr);
-    else if (kind == Reduce::Mean)
-      result = nn::ReduceMeanOp::create(b, ctx.getLoc(), type, input, attr);
-    else
-      result = nn::ReduceMaxOp::create(b, ctx.getLoc(), type, input, attr);
+    auto type = RankedTensorType::get(kept, ctx.getBuilder().getF32Type());
+    result = buildReduction(ctx, kind, input, type, dims);
   }
   if (!result)
     return failure();
@@ -120,4 +175,24 @@ LogicalResult onnximport::importReduceSum(NodeContext &ctx) {
 
 LogicalResult onnximport::importReduceSumSquare(NodeContext &ctx) {
   return importReduction(ctx, Reduce::SumSquare);
+}
+
+LogicalResult onnximport::importReduceMin(NodeContext &ctx) {
+  return importReduction(ctx, Reduce::Min);
+}
+
+LogicalResult onnximport::importReduceL1(NodeContext &ctx) {
+  return importReduction(ctx, Reduce::L1);
+}
+
+LogicalResult onnximport::importReduceL2(NodeContext &ctx) {
+  return importReduction(ctx, Reduce::L2);
+}
+
+LogicalResult onnximport::importReduceLogSum(NodeContext &ctx) {
+  return importReduction(ctx, Reduce::LogSum);
+}
+
+LogicalResult onnximport::importReduceLogSumExp(NodeContext &ctx) {
+  return importReduction(ctx, Reduce::LogSumExp);
 }

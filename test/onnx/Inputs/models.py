@@ -467,6 +467,25 @@ def cbam():
         [weight("w", 1, 2, 7, 7), ints("last", [-1])])
 
 
+def more_reductions():
+    """ReduceMin, ReduceL1, ReduceL2, ReduceLogSumExp (of 40 x: past float's
+    exp) and ReduceLogSum over assorted axes, broadcast back over x by Sub
+    and Mul."""
+    return model([
+        node("ReduceMin", ["x"], ["a"], "min", axes=[1]),
+        node("ReduceL1", ["x"], ["b"], "l1", axes=[3]),
+        node("ReduceL2", ["x"], ["c"], "l2", axes=[2]),
+        node("Mul", ["x", "forty"], ["x40"], "scale"),
+        node("ReduceLogSumExp", ["x40"], ["d"], "lse", axes=[1]),
+        node("ReduceLogSum", ["b"], ["e"], "log_sum", axes=[2]),
+        node("Sub", ["x", "a"], ["y1"], "less_min"),
+        node("Mul", ["y1", "c"], ["y2"], "times_l2"),
+        node("Sub", ["y2", "b"], ["y3"], "less_l1"),
+        node("Sub", ["y3", "d"], ["y4"], "less_lse"),
+        node("Sub", ["y4", "e"], ["y"], "less_log_sum"),
+    ], [value("x", [2, 3, 4, 5])], [value("y", None)], [scalar("forty", 40.0)])
+
+
 def reduce_channels_dropped():
     """ReduceMean over the channels without keepdims: [2, 3, 4, 5] ->
     [2, 4, 5], a reshape Kiln has no op for."""
