@@ -316,6 +316,8 @@ void emitElementwise(ModelBuilder &builder, mlir::Location loc,
 struct PoolParams {
   PoolKind kind;
   int64_t kernel[2], stride[2], padBefore[2], padAfter[2];
+  /// A max pool's (ONNX's dilations); average pools have none.
+  int64_t dilation[2] = {1, 1};
   bool countIncludePad = false;
 };
 /// max/avg pool with PyTorch's padding, ceil_mode and divisor rules.
@@ -326,7 +328,10 @@ void emitAdaptiveAvgPool(ModelBuilder &builder, mlir::Location loc,
 void emitLRN(ModelBuilder &builder, mlir::Location loc, int64_t size,
              double alpha, double beta, double k, mlir::Value input,
              mlir::Value output);
-void emitSoftmax(ModelBuilder &builder, mlir::Location loc, mlir::Value input,
+/// nn.softmax over `dims` (consecutive), or its logarithm: one thread per
+/// vector normalised.
+void emitSoftmax(ModelBuilder &builder, mlir::Location loc,
+                 llvm::ArrayRef<int64_t> dims, bool log, mlir::Value input,
                  mlir::Value output);
 enum class ReduceKind { Sum, Mean, Max };
 /// nn.reduce_sum/mean/max over `dims`: one thread per output element (the

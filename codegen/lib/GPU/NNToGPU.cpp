@@ -491,6 +491,8 @@ LogicalResult Lowering::lower(Operation *op) {
             p.stride[i] = pool.getStride()[i];
             p.padBefore[i] = pool.getPadding()[i];
             p.padAfter[i] = pool.getPadding()[2 + i];
+            if (std::optional<ArrayRef<int64_t>> dilation = pool.getDilation())
+              p.dilation[i] = (*dilation)[i];
           }
           emitPool(builder, loc, p, in, out);
         });
@@ -520,9 +522,11 @@ LogicalResult Lowering::lower(Operation *op) {
                   in, out);
         });
       })
-      .Case([&](nn::SoftmaxOp) {
-        return simple(
-            [&](Value in, Value out) { emitSoftmax(builder, loc, in, out); });
+      .Case([&](nn::SoftmaxOp softmax) {
+        SmallVector<int64_t> dims = softmax.getNormalizedDims();
+        return simple([&](Value in, Value out) {
+          emitSoftmax(builder, loc, dims, softmax.getLog(), in, out);
+        });
       })
       .Case<nn::ReduceSumOp, nn::ReduceMeanOp, nn::ReduceMaxOp>(
           [&](Operation *reduction) {

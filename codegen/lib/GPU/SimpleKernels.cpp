@@ -289,6 +289,26 @@ void emitPool(ModelBuilder &builder, Location loc, const PoolParams &p,
         }
         // Every window holds at least one input cell (the dialect limits the
         // padding), so a max never sees only padding.
+        if (p.dilation[0] != 1 || p.dilation[1] != 1) {
+          // A dilated max: every tap of the kernel that lies in the input
+          // (one outside reads a clamped cell, which the select drops).
+          Value result = poolIdentity(k, PoolKind::Max);
+          for (int64_t i = 0; i < p.kernel[0]; ++i)
+            for (int64_t j = 0; j < p.kernel[1]; ++j) {
+              Value y = k.add(start[0], i * p.dilation[0]);
+              Value x = k.add(start[1], j * p.dilation[1]);
+              Value inside = k.andI(k.inRange(y, in[2]), k.inRange(x, in[3]));
+              auto clamp = [&](Value v, int64_t size) {
+                return k.minS(k.maxS(v, k.idx(0)), k.idx(size - 1));
+              };
+              Value v = k.load(
+                  args[0], {idx[0], idx[1], clamp(y, in[2]), clamp(x, in[3])});
+              result = k.select(
+                  inside, poolCombine(k, PoolKind::Max, result, v), result);
+            }
+          k.store(result, args[1], idx);
+          return;
+        }
         Value result = k.loop(
             clippedStart[0], clippedEnd[0], 1, {poolIdentity(k, p.kind)},
             [&](Value y, ValueRange acc) {
@@ -361,35 +381,44 @@ void emitLRN(ModelBuilder &builder, Location loc, int64_t size, double alpha,
       });
 }
 
-void emitSoftmax(ModelBuilder &builder, Location loc, Value input,
-                 Value output) {
+void emitSoftmax(ModelBuilder &builder, Location loc, ArrayRef<int64_t> dims,
+                 bool log, Value input, Value output) {
   ArrayRef<int64_t> shape = shapeOf(input);
-  // One thread per (outer, inner) pair: rows over dimension 1.
-  SmallVector<int64_t> rows(shape);
-  int64_t channels = rows[1];
-  rows[1] = 1;
+  // One thread per vector normalised: the normalised dimensions set to 1.
+  SmallVector<int64_t> vectors(shape);
+  for (int64_t dim : dims)
+    vectors[dim] = 1;
   forEachElement(
-      builder, loc, "softmax", {input, output}, rows,
+      builder, loc, log ? "log_softmax" : "softmax", {input, output}, vectors,
       [&](KernelBuilder &k, ValueRange args, ArrayRef<Value> idx) {
         SmallVector<Value> at(idx);
-        auto element = [&](Value c) {
-          at[1] = c;
-          return k.load(args[0], at);
+        // Runs `body` on every element of the vector (nested loops over the
+        // normalised dimensions, `at` pointing at it), carrying `init`.
+        std::function<Value(size_t, Value, function_ref<Value(Value)>)>
+            forEach = [&](size_t i, Value acc,
+                          function_ref<Value(Value)> body) -> Value {
+          if (i == dims.size())
+            return body(acc);
+          return k.loop(0, shape[dims[i]], 1, {acc},
+                        [&](Value j, ValueRange carried) -> SmallVector<Value> {
+                          at[dims[i]] = j;
+                          return {forEach(i + 1, carried[0], body)};
+                        })[0];
         };
-        Value max = k.loop(0, channels, 1,
-                           {k.f32(-std::numeric_limits<double>::infinity())},
-                           [&](Value c, ValueRange acc) -> SmallVector<Value> {
-                             return {k.maxF(acc[0], element(c))};
-                           })[0];
-        Value sum =
-            k.loop(0, channels, 1, {k.f32(0.0)},
-                   [&](Value c, ValueRange acc) -> SmallVector<Value> {
-                     return {k.addF(acc[0], exp(k, k.subF(element(c), max)))};
-                   })[0];
-        k.loop(0, channels, 1, {}, [&](Value c, ValueRange) {
-          Value e = exp(k, k.subF(element(c), max));
-          k.store(k.divF(e, sum), args[1], at);
-          return SmallVector<Value>();
+        Value max = forEach(
+            0, k.f32(-std::numeric_limits<double>::infinity()),
+            [&](Value acc) { return k.maxF(acc, k.load(args[0], at)); });
+        Value sum = forEach(0, k.f32(0.0), [&](Value acc) {
+          return k.addF(acc, exp(k, k.subF(k.load(args[0], at), max)));
+        });
+        // (x - max) - log(sum) for the log: no log of an underflow.
+        Value logSum = log ? math::LogOp::create(k.b, k.loc, sum) : Value();
+        forEach(0, k.f32(0.0), [&](Value acc) {
+          Value shifted = k.subF(k.load(args[0], at), max);
+          Value y =
+              log ? k.subF(shifted, logSum) : k.divF(exp(k, shifted), sum);
+          k.store(y, args[1], at);
+          return acc;
         });
       });
 }
