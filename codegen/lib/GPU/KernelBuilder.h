@@ -343,6 +343,11 @@ void emitReduce(ModelBuilder &builder, mlir::Location loc, ReduceKind kind,
 void emitBatchNorm(ModelBuilder &builder, mlir::Location loc, double eps,
                    mlir::Value input, mlir::ValueRange params,
                    mlir::Value output);
+/// nn.transpose: output dimension i is input dimension perm[i]; one thread
+/// per output element.
+void emitTranspose(ModelBuilder &builder, mlir::Location loc,
+                   llvm::ArrayRef<int64_t> perm, mlir::Value input,
+                   mlir::Value output);
 /// Copies `input` into `output` at `offset` along `dim`.
 void emitConcatPart(ModelBuilder &builder, mlir::Location loc, int64_t dim,
                     int64_t offset, mlir::Value input, mlir::Value output);

@@ -107,7 +107,9 @@ Value Lowering::bufferFor(Value result) {
                result.getLoc());
 }
 
-/// A weight tensor (a constant) as a memref.global the runtime uploads once.
+/// The buffer of `tensor`: the one computed for it, or for a constant (a
+/// weight, or an operand an importer froze) a memref.global the runtime
+/// uploads once.
 Value Lowering::weight(Value tensor) {
   if (Value mapped = buffers.lookupOrNull(tensor))
     return mapped;
@@ -184,7 +186,7 @@ overlappingPool(const ConvParams &p, PoolKind kind, ArrayRef<int64_t> kernel,
 FailureOr<SmallVector<Value>> Lowering::convArgs(Operation *op,
                                                  const ConvParams &p,
                                                  Value bias, Value result) {
-  Value input = buffers.lookup(op->getOperand(0));
+  Value input = weight(op->getOperand(0));
   SmallVector<Value> args = {input, weight(op->getOperand(1))};
   if (p.bias)
     args.push_back(weight(bias));
@@ -350,8 +352,7 @@ LogicalResult Lowering::lowerLinear(Operation *op, Value bias, bool relu,
     return op->emitError("the GPU path needs constant weights");
   Value result = bufferFor(last);
   emitLinear(builder, op->getLoc(), in[0], in[1], w[0], relu,
-             buffers.lookup(op->getOperand(0)), weightBuffer, biasBuffer,
-             result);
+             weight(op->getOperand(0)), weightBuffer, biasBuffer, result);
   buffers.map(last, result);
   return success();
 }
@@ -372,7 +373,7 @@ LogicalResult Lowering::lower(Operation *op) {
   Location loc = op->getLoc();
   auto simple = [&](auto emit) {
     Value result = bufferFor(op->getResult(0));
-    emit(buffers.lookup(op->getOperand(0)), result);
+    emit(weight(op->getOperand(0)), result);
     buffers.map(op->getResult(0), result);
     return success();
   };
@@ -468,11 +469,11 @@ LogicalResult Lowering::lower(Operation *op) {
             return success();
           })
       .Case([&](nn::DropoutOp dropout) {
-        buffers.map(dropout.getResult(), buffers.lookup(dropout.getInput()));
+        buffers.map(dropout.getResult(), weight(dropout.getInput()));
         return success();
       })
       .Case([&](nn::FlattenOp flatten) {
-        Value in = buffers.lookup(flatten.getInput());
+        Value in = weight(flatten.getInput());
         int64_t rank = cast<MemRefType>(in.getType()).getRank();
         SmallVector<ReassociationIndices> groups = {{0}, {}};
         for (int64_t d = 1; d < rank; ++d)
@@ -552,11 +553,16 @@ LogicalResult Lowering::lower(Operation *op) {
                         out);
         });
       })
+      .Case([&](nn::TransposeOp transpose) {
+        return simple([&](Value in, Value out) {
+          emitTranspose(builder, loc, transpose.getPerm(), in, out);
+        });
+      })
       .Case([&](nn::ConcatOp concat) {
         Value result = bufferFor(concat.getResult());
         int64_t dim = concat.getDim(), offset = 0;
         for (Value in : concat.getInputs()) {
-          emitConcatPart(builder, loc, dim, offset, buffers.lookup(in), result);
+          emitConcatPart(builder, loc, dim, offset, weight(in), result);
           offset += cast<RankedTensorType>(in.getType()).getDimSize(dim);
         }
         buffers.map(concat.getResult(), result);

@@ -479,6 +479,17 @@ void emitBatchNorm(ModelBuilder &builder, Location loc, double eps, Value input,
       });
 }
 
+void emitTranspose(ModelBuilder &builder, Location loc, ArrayRef<int64_t> perm,
+                   Value input, Value output) {
+  forEachElement(builder, loc, "transpose", {input, output}, shapeOf(output),
+                 [&](KernelBuilder &k, ValueRange args, ArrayRef<Value> idx) {
+                   SmallVector<Value> at(idx.size());
+                   for (auto [i, dim] : llvm::enumerate(perm))
+                     at[dim] = idx[i];
+                   k.store(k.load(args[0], at), args[1], idx);
+                 });
+}
+
 void emitConcatPart(ModelBuilder &builder, Location loc, int64_t dim,
                     int64_t offset, Value input, Value output) {
   forEachElement(builder, loc, "concat", {input, output}, shapeOf(input),
