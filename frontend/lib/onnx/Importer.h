@@ -145,6 +145,10 @@ mlir::LogicalResult reshapeTo(NodeContext &ctx, llvm::ArrayRef<int64_t> shape);
 mlir::FailureOr<mlir::Value> reshapeTensor(NodeContext &ctx, mlir::Value tensor,
                                            llvm::ArrayRef<int64_t> shape);
 
+/// -x, as x times a -1 of x's rank (exact: IEEE negation only flips the
+/// sign).
+mlir::Value negate(NodeContext &ctx, mlir::Value x);
+
 /// Reads a node's `axes`: an attribute before `inputFromOpset` (13 for
 /// Squeeze and Unsqueeze, 18 for the reductions), a constant input 1 from
 /// it. `present` tells whether any were given.

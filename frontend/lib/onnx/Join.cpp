@@ -282,8 +282,17 @@ static Value scalarConstant(NodeContext &ctx, size_t rank, float value) {
       llvm::SmallVector<int64_t, 4>(rank, 1), std::vector<float>{value}));
 }
 
-/// -x, as x * -1 (exact: IEEE negation only flips the sign).
-static Value negate(NodeContext &ctx, Value x) {
+/// The float constant `c` negated, named `name`.
+static std::shared_ptr<HostTensor> negatedConstant(const HostTensor &c,
+                                                   std::string name) {
+  std::vector<float> values(c.getFloats().begin(), c.getFloats().end());
+  for (float &v : values)
+    v = -v;
+  return HostTensor::fromFloats(std::move(name), c.getShape(),
+                                std::move(values));
+}
+
+Value onnximport::negate(NodeContext &ctx, Value x) {
   size_t rank = cast<RankedTensorType>(x.getType()).getRank();
   return nn::MulOp::create(ctx.getBuilder(), ctx.getLoc(), x,
                            scalarConstant(ctx, rank, -1.0f));
@@ -321,6 +330,28 @@ static Value rightOperand(NodeContext &ctx, const ImportedValue &rhs,
   return rhs.tensor;
 }
 
+/// Whether the node's operands go to an nn.mul or nn.sub swapped: the left
+/// one must be computed and of the result's `shape` (the right one
+/// broadcasts). Reports `limit` (what Kiln does instead) when neither is.
+static FailureOr<bool> swapOperands(NodeContext &ctx,
+                                    llvm::ArrayRef<int64_t> shape,
+                                    llvm::StringRef limit) {
+  const ImportedValue &a = ctx.getInput(0), &b = ctx.getInput(1);
+  auto fitsLeft = [&](const ImportedValue &value) {
+    return !value.isConstant() && value.getShape() == shape;
+  };
+  if (fitsLeft(a))
+    return false;
+  if (fitsLeft(b))
+    return true;
+  return ctx.unsupported(llvm::formatv("it broadcasts {0} with {1} to {2}; "
+                                       "Kiln {3}",
+                                       formatShape(a.getShape()),
+                                       formatShape(b.getShape()),
+                                       formatShape(shape), limit)
+                             .str());
+}
+
 LogicalResult onnximport::importMul(NodeContext &ctx) {
   const ImportedValue &a = ctx.getInput(0), &b = ctx.getInput(1);
   FailureOr<llvm::SmallVector<int64_t, 4>> shape = binaryResultShape(ctx);
@@ -332,20 +363,13 @@ LogicalResult onnximport::importMul(NodeContext &ctx) {
 
   // nn.mul broadcasts its right operand only: the computed operand of the
   // result's shape goes on the left (the product commutes).
-  auto fitsLeft = [&](const ImportedValue &value) {
-    return !value.isConstant() && value.getShape() == llvm::ArrayRef(*shape);
-  };
-  const ImportedValue &lhs = fitsLeft(a) ? a : b;
-  const ImportedValue &rhs = &lhs == &a ? b : a;
-  if (!fitsLeft(lhs))
-    return ctx.unsupported(llvm::formatv("it broadcasts {0} with {1} to {2}; "
-                                         "Kiln multiplies a computed tensor "
-                                         "by one of its shape or by one "
-                                         "broadcast to it",
-                                         formatShape(a.getShape()),
-                                         formatShape(b.getShape()),
-                                         formatShape(*shape))
-                               .str());
+  FailureOr<bool> swapped =
+      swapOperands(ctx, *shape,
+                   "multiplies a computed tensor by one of its shape or by "
+                   "one broadcast to it");
+  if (failed(swapped))
+    return failure();
+  const ImportedValue &lhs = *swapped ? b : a, &rhs = *swapped ? a : b;
   Value rhsValue = rightOperand(
       ctx, rhs, *shape, "multiplies a float32 tensor by an integer constant");
   if (!rhsValue)
@@ -367,11 +391,7 @@ LogicalResult onnximport::importSub(NodeContext &ctx) {
   if (b.isConstant() && b.constant->isFloat() &&
       a.getShape() == llvm::ArrayRef(*shape)) {
     const HostTensor &c = *b.constant;
-    std::vector<float> negated(c.getFloats().begin(), c.getFloats().end());
-    for (float &v : negated)
-      v = -v;
-    auto bias = HostTensor::fromFloats(c.getName() + ".negated", c.getShape(),
-                                       std::move(negated));
+    auto bias = negatedConstant(c, c.getName() + ".negated");
     if (Value folded = foldIntoBias(ctx, a.tensor, *bias)) {
       ctx.setOutput(0, folded);
       return success();
@@ -379,20 +399,13 @@ LogicalResult onnximport::importSub(NodeContext &ctx) {
   }
   // a - b where b broadcasts to a; b - a negated where a broadcasts to b
   // (a constant minuend among them: c - x is -(x - c), exactly).
-  auto fitsLeft = [&](const ImportedValue &value) {
-    return !value.isConstant() && value.getShape() == llvm::ArrayRef(*shape);
-  };
-  bool swapped = !fitsLeft(a);
-  const ImportedValue &lhs = swapped ? b : a, &rhs = swapped ? a : b;
-  if (!fitsLeft(lhs))
-    return ctx.unsupported(llvm::formatv("it broadcasts {0} with {1} to {2}; "
-                                         "Kiln subtracts from a computed "
-                                         "tensor one of its shape or one "
-                                         "broadcast to it",
-                                         formatShape(a.getShape()),
-                                         formatShape(b.getShape()),
-                                         formatShape(*shape))
-                               .str());
+  FailureOr<bool> swapped =
+      swapOperands(ctx, *shape,
+                   "subtracts from a computed tensor one of its shape or one "
+                   "broadcast to it");
+  if (failed(swapped))
+    return failure();
+  const ImportedValue &lhs = *swapped ? b : a, &rhs = *swapped ? a : b;
   Value rhsValue = rightOperand(ctx, rhs, *shape,
                                 "subtracts an integer constant from a float32 "
                                 "tensor");
@@ -400,7 +413,7 @@ LogicalResult onnximport::importSub(NodeContext &ctx) {
     return failure();
   Value difference =
       nn::SubOp::create(ctx.getBuilder(), ctx.getLoc(), lhs.tensor, rhsValue);
-  ctx.setOutput(0, swapped ? negate(ctx, difference) : difference);
+  ctx.setOutput(0, *swapped ? negate(ctx, difference) : difference);
   return success();
 }
 
@@ -458,11 +471,7 @@ LogicalResult onnximport::importNeg(NodeContext &ctx) {
     const HostTensor &c = *x.constant;
     std::string name = ctx.getNode().output(0);
     if (c.isFloat()) {
-      std::vector<float> values(c.getFloats().begin(), c.getFloats().end());
-      for (float &v : values)
-        v = -v;
-      ctx.setOutput(
-          0, HostTensor::fromFloats(name, c.getShape(), std::move(values)));
+      ctx.setOutput(0, negatedConstant(c, name));
     } else {
       std::vector<int64_t> values(c.getInts().begin(), c.getInts().end());
       for (int64_t &v : values)

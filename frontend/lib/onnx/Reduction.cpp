@@ -34,15 +34,6 @@ static Value reduce(NodeContext &ctx, Value input, RankedTensorType type,
                           b.getDenseI64ArrayAttr(dims));
 }
 
-/// -x, as x times a -1 of x's rank (exact).
-static Value negated(NodeContext &ctx, Value x) {
-  int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
-  Value minusOne = ctx.materialize(HostTensor::fromFloats(
-      ctx.getNode().output(0) + ".minus_one",
-      llvm::SmallVector<int64_t, 4>(rank, 1), std::vector<float>{-1.0f}));
-  return nn::MulOp::create(ctx.getBuilder(), ctx.getLoc(), x, minusOne);
-}
-
 /// The ONNX reduction `kind` of `input` over `dims` into `type`, in nn
 /// ops: the min as -max(-x), L1 as the sum of |x|, L2 as the square root of
 /// the sum of squares, log-sum-exp as m + log(sum(exp(x - m))) with m the
@@ -62,8 +53,8 @@ static Value buildReduction(NodeContext &ctx, Reduce kind, Value input,
   case Reduce::Max:
     return reduce<nn::ReduceMaxOp>(ctx, input, type, dims);
   case Reduce::Min:
-    return negated(
-        ctx, reduce<nn::ReduceMaxOp>(ctx, negated(ctx, input), type, dims));
+    return negate(ctx,
+                  reduce<nn::ReduceMaxOp>(ctx, negate(ctx, input), type, dims));
   case Reduce::L1:
     return reduce<nn::ReduceSumOp>(ctx, nn::AbsOp::create(b, loc, input), type,
                                    dims);

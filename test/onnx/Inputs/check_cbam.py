@@ -12,6 +12,8 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
+from compare import check_outputs
+
 
 def conv2d(x, w, pad):
     n, c, h, width = x.shape
@@ -32,14 +34,7 @@ def main():
     gate = 1 / (1 + np.exp(-conv2d(both, w.astype(np.float64), 3)))
     r = (x * gate).sum(axis=3, keepdims=True)
     want = (r * r).sum(axis=(1, 3))
-    for path in sys.argv[3:]:
-        got = np.load(path).astype(np.float64)
-        if got.shape != want.shape:
-            sys.exit(f"{path}: shape {got.shape}, expected {want.shape}")
-        error = np.linalg.norm(got - want) / np.linalg.norm(want)
-        if not error <= 1e-6:
-            sys.exit(f"{path}: relative L2 error {error:.3e} > 1e-6")
-        print(f"{path}: relative L2 error {error:.3e}")
+    check_outputs(want, sys.argv[3:])
 
 
 if __name__ == "__main__":
