@@ -11,7 +11,6 @@
 #include "KernelBuilder.h"
 
 #include <cmath>
-#include <functional>
 #include <limits>
 
 using namespace mlir;
@@ -287,8 +286,6 @@ void emitPool(ModelBuilder &builder, Location loc, const PoolParams &p,
           clippedStart[i] = k.maxS(start[i], k.idx(0));
           clippedEnd[i] = k.minS(end[i], k.idx(in[2 + i]));
         }
-        // Every window holds at least one input cell (the dialect limits the
-        // padding), so a max never sees only padding.
         if (p.dilation[0] != 1 || p.dilation[1] != 1) {
           // A dilated max: every tap of the kernel that lies in the input
           // (one outside reads a clamped cell, which the select drops).
@@ -309,6 +306,8 @@ void emitPool(ModelBuilder &builder, Location loc, const PoolParams &p,
           k.store(result, args[1], idx);
           return;
         }
+        // Every window holds at least one input cell (the dialect limits the
+        // padding), so a max never sees only padding.
         Value result = k.loop(
             clippedStart[0], clippedEnd[0], 1, {poolIdentity(k, p.kind)},
             [&](Value y, ValueRange acc) {
@@ -381,6 +380,22 @@ void emitLRN(ModelBuilder &builder, Location loc, int64_t size, double alpha,
       });
 }
 
+/// Folds `body` over every element of the box that `dims` of `shape` span
+/// from `at` (nested loops, `at` pointing at the element), the accumulator
+/// starting at `init`; returns the last.
+static Value foldOver(KernelBuilder &k, ArrayRef<int64_t> shape,
+                      ArrayRef<int64_t> dims, SmallVectorImpl<Value> &at,
+                      Value init, function_ref<Value(Value)> body) {
+  if (dims.empty())
+    return body(init);
+  return k.loop(
+      0, shape[dims.front()], 1, {init},
+      [&](Value j, ValueRange carried) -> SmallVector<Value> {
+        at[dims.front()] = j;
+        return {foldOver(k, shape, dims.drop_front(), at, carried[0], body)};
+      })[0];
+}
+
 void emitSoftmax(ModelBuilder &builder, Location loc, ArrayRef<int64_t> dims,
                  bool log, Value input, Value output) {
   ArrayRef<int64_t> shape = shapeOf(input);
@@ -392,28 +407,18 @@ void emitSoftmax(ModelBuilder &builder, Location loc, ArrayRef<int64_t> dims,
       builder, loc, log ? "log_softmax" : "softmax", {input, output}, vectors,
       [&](KernelBuilder &k, ValueRange args, ArrayRef<Value> idx) {
         SmallVector<Value> at(idx);
-        // Runs `body` on every element of the vector (nested loops over the
-        // normalised dimensions, `at` pointing at it), carrying `init`.
-        std::function<Value(size_t, Value, function_ref<Value(Value)>)>
-            forEach = [&](size_t i, Value acc,
-                          function_ref<Value(Value)> body) -> Value {
-          if (i == dims.size())
-            return body(acc);
-          return k.loop(0, shape[dims[i]], 1, {acc},
-                        [&](Value j, ValueRange carried) -> SmallVector<Value> {
-                          at[dims[i]] = j;
-                          return {forEach(i + 1, carried[0], body)};
-                        })[0];
+        auto forEach = [&](Value init, function_ref<Value(Value)> body) {
+          return foldOver(k, shape, dims, at, init, body);
         };
         Value max = forEach(
-            0, k.f32(-std::numeric_limits<double>::infinity()),
+            k.f32(-std::numeric_limits<double>::infinity()),
             [&](Value acc) { return k.maxF(acc, k.load(args[0], at)); });
-        Value sum = forEach(0, k.f32(0.0), [&](Value acc) {
+        Value sum = forEach(k.f32(0.0), [&](Value acc) {
           return k.addF(acc, exp(k, k.subF(k.load(args[0], at), max)));
         });
         // (x - max) - log(sum) for the log: no log of an underflow.
         Value logSum = log ? math::LogOp::create(k.b, k.loc, sum) : Value();
-        forEach(0, k.f32(0.0), [&](Value acc) {
+        forEach(k.f32(0.0), [&](Value acc) {
           Value shifted = k.subF(k.load(args[0], at), max);
           Value y =
               log ? k.subF(shifted, logSum) : k.divF(exp(k, shifted), sum);
@@ -436,23 +441,13 @@ void emitReduce(ModelBuilder &builder, Location loc, ReduceKind kind,
       builder, loc, name, {input, output}, shapeOf(output),
       [&](KernelBuilder &k, ValueRange args, ArrayRef<Value> idx) {
         SmallVector<Value> at(idx);
-        // Nested loops over the reduced dimensions, the accumulator carried.
-        std::function<Value(size_t, Value)> reduce = [&](size_t i,
-                                                         Value acc) -> Value {
-          if (i == dims.size()) {
-            Value x = k.load(args[0], at);
-            return kind == ReduceKind::Max ? k.maxF(acc, x) : k.addF(acc, x);
-          }
-          return k.loop(0, in[dims[i]], 1, {acc},
-                        [&](Value j, ValueRange carried) -> SmallVector<Value> {
-                          at[dims[i]] = j;
-                          return {reduce(i + 1, carried[0])};
-                        })[0];
-        };
         Value init = k.f32(kind == ReduceKind::Max
                                ? -std::numeric_limits<double>::infinity()
                                : 0.0);
-        Value result = reduce(0, init);
+        Value result = foldOver(k, in, dims, at, init, [&](Value acc) {
+          Value x = k.load(args[0], at);
+          return kind == ReduceKind::Max ? k.maxF(acc, x) : k.addF(acc, x);
+        });
         if (kind == ReduceKind::Mean)
           result = k.divF(result, k.f32(double(count)));
         k.store(result, args[1], idx);
