@@ -164,15 +164,12 @@ mlir::LogicalResult importMaxPool(NodeContext &ctx);
 mlir::LogicalResult importAveragePool(NodeContext &ctx);
 mlir::LogicalResult importGlobalAveragePool(NodeContext &ctx);
 mlir::LogicalResult importGlobalMaxPool(NodeContext &ctx);
-mlir::LogicalResult importReduceMean(NodeContext &ctx);
-mlir::LogicalResult importReduceMax(NodeContext &ctx);
-mlir::LogicalResult importReduceSum(NodeContext &ctx);
-mlir::LogicalResult importReduceSumSquare(NodeContext &ctx);
-mlir::LogicalResult importReduceMin(NodeContext &ctx);
-mlir::LogicalResult importReduceL1(NodeContext &ctx);
-mlir::LogicalResult importReduceL2(NodeContext &ctx);
-mlir::LogicalResult importReduceLogSum(NodeContext &ctx);
-mlir::LogicalResult importReduceLogSumExp(NodeContext &ctx);
+/// ONNX's reductions (ReduceProd aside), each Reduce<Kind> node.
+enum class Reduce { Sum, SumSquare, Mean, Max, Min, L1, L2, LogSum, LogSumExp };
+mlir::LogicalResult importReduction(NodeContext &ctx, Reduce kind);
+template <Reduce kind> mlir::LogicalResult importReduction(NodeContext &ctx) {
+  return importReduction(ctx, kind);
+}
 mlir::LogicalResult importGemm(NodeContext &ctx);
 mlir::LogicalResult importMatMul(NodeContext &ctx);
 mlir::LogicalResult importAdd(NodeContext &ctx);

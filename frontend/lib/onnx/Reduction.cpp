@@ -21,10 +21,6 @@ using namespace mlir;
 using namespace kiln;
 using namespace kiln::onnximport;
 
-namespace {
-enum class Reduce { Sum, SumSquare, Mean, Max, Min, L1, L2, LogSum, LogSumExp };
-} // namespace
-
 /// The reduction of `input` over `dims` into `type` by nn.reduce_`kind`.
 template <typename ReduceOp>
 static Value reduce(NodeContext &ctx, Value input, RankedTensorType type,
@@ -79,7 +75,7 @@ static Value buildReduction(NodeContext &ctx, Reduce kind, Value input,
   llvm_unreachable("unknown reduction");
 }
 
-static LogicalResult importReduction(NodeContext &ctx, Reduce kind) {
+LogicalResult onnximport::importReduction(NodeContext &ctx, Reduce kind) {
   const ImportedValue &x = ctx.getInput(0);
   llvm::ArrayRef<int64_t> in = x.getShape();
   bool present = false;
@@ -150,40 +146,4 @@ static LogicalResult importReduction(NodeContext &ctx, Reduce kind) {
   }
   ctx.setOutput(0, result);
   return success();
-}
-
-LogicalResult onnximport::importReduceMean(NodeContext &ctx) {
-  return importReduction(ctx, Reduce::Mean);
-}
-
-LogicalResult onnximport::importReduceMax(NodeContext &ctx) {
-  return importReduction(ctx, Reduce::Max);
-}
-
-LogicalResult onnximport::importReduceSum(NodeContext &ctx) {
-  return importReduction(ctx, Reduce::Sum);
-}
-
-LogicalResult onnximport::importReduceSumSquare(NodeContext &ctx) {
-  return importReduction(ctx, Reduce::SumSquare);
-}
-
-LogicalResult onnximport::importReduceMin(NodeContext &ctx) {
-  return importReduction(ctx, Reduce::Min);
-}
-
-LogicalResult onnximport::importReduceL1(NodeContext &ctx) {
-  return importReduction(ctx, Reduce::L1);
-}
-
-LogicalResult onnximport::importReduceL2(NodeContext &ctx) {
-  return importReduction(ctx, Reduce::L2);
-}
-
-LogicalResult onnximport::importReduceLogSum(NodeContext &ctx) {
-  return importReduction(ctx, Reduce::LogSum);
-}
-
-LogicalResult onnximport::importReduceLogSumExp(NodeContext &ctx) {
-  return importReduction(ctx, Reduce::LogSumExp);
 }
