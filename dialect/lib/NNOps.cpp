@@ -557,6 +557,70 @@ OpFoldResult FlattenOp::fold(FoldAdaptor) {
 }
 
 //===----------------------------------------------------------------------===//
+// ReshapeOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ReshapeOp::verify() {
+  // Static shapes are bounded by checkedElementCount: no overflow.
+  int64_t in = getInput().getType().getNumElements();
+  int64_t out = getType().getNumElements();
+  if (in != out)
+    return emitOpError() << "cannot reshape " << in << " elements into " << out;
+  return success();
+}
+
+OpFoldResult ReshapeOp::fold(FoldAdaptor) {
+  if (getInput().getType() == getType())
+    return getInput();
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// SliceOp
+//===----------------------------------------------------------------------===//
+
+SmallVector<int64_t> SliceOp::getStridesOrOnes() {
+  if (std::optional<ArrayRef<int64_t>> strides = getStrides())
+    return SmallVector<int64_t>(*strides);
+  return SmallVector<int64_t>(getOffsets().size(), 1);
+}
+
+LogicalResult SliceOp::verify() {
+  ArrayRef<int64_t> in = shapeOf(getInput()), out = shapeOf(getResult());
+  ArrayRef<int64_t> offsets = getOffsets();
+  SmallVector<int64_t> strides = getStridesOrOnes();
+  if (out.size() != in.size())
+    return emitOpError() << "result has rank " << out.size()
+                         << ", expected the input's " << in.size();
+  if (offsets.size() != in.size() || strides.size() != in.size())
+    return emitOpError() << "needs one offset and one stride per dimension ("
+                         << in.size() << "), found " << offsets.size()
+                         << " and " << strides.size();
+  for (auto [d, dim] : llvm::enumerate(in)) {
+    if (strides[d] < 1)
+      return emitOpError() << "stride " << strides[d] << " of dimension " << d
+                           << " must be positive";
+    if (out[d] == 0)
+      return emitOpError() << "dimension " << d << " of the result is empty";
+    // The last element read (attributes may hold any 64-bit value).
+    std::optional<int64_t> last = llvm::checkedMul(out[d] - 1, strides[d]);
+    if (last)
+      last = llvm::checkedAdd(*last, offsets[d]);
+    if (offsets[d] < 0 || !last || *last >= dim)
+      return emitOpError() << "dimension " << d << " reads " << out[d]
+                           << " elements from " << offsets[d] << " by "
+                           << strides[d] << ", past the input's " << dim;
+  }
+  return success();
+}
+
+OpFoldResult SliceOp::fold(FoldAdaptor) {
+  if (getInput().getType() == getType())
+    return getInput(); // The whole input: offsets 0 (verified).
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
 // TransposeOp
 //===----------------------------------------------------------------------===//
 

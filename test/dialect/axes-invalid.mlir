@@ -101,3 +101,57 @@ func.func @transpose_result(%x: tensor<2x3xf32>) {
   %0 = nn.transpose %x perm [1, 0] : (tensor<2x3xf32>) -> tensor<2x3xf32>
   return
 }
+
+// -----
+
+// Tests that a reshape keeps the element count.
+func.func @reshape_count(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{cannot reshape 6 elements into 8}}
+  %0 = nn.reshape %x : (tensor<2x3xf32>) -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+// Tests that a slice's window lies in its input.
+func.func @slice_past_end(%x: tensor<1x4x8x8xf32>) {
+  // expected-error @+1 {{dimension 2 reads 4 elements from 2 by 2, past the input's 8}}
+  %0 = nn.slice %x offsets [0, 0, 2, 0] strides [1, 1, 2, 1] : (tensor<1x4x8x8xf32>) -> tensor<1x4x4x8xf32>
+  return
+}
+
+// -----
+
+// Tests that a huge stride does not overflow the bounds check.
+func.func @slice_huge_stride(%x: tensor<1x4xf32>) {
+  // expected-error @+1 {{dimension 1 reads 2 elements from 0 by 4611686018427387904, past the input's 4}}
+  %0 = nn.slice %x offsets [0, 0] strides [1, 4611686018427387904] : (tensor<1x4xf32>) -> tensor<1x2xf32>
+  return
+}
+
+// -----
+
+// Tests that strides are positive.
+func.func @slice_reversed(%x: tensor<1x4xf32>) {
+  // expected-error @+1 {{stride -1 of dimension 1 must be positive}}
+  %0 = nn.slice %x offsets [0, 3] strides [1, -1] : (tensor<1x4xf32>) -> tensor<1x4xf32>
+  return
+}
+
+// -----
+
+// Tests that a slice names an offset per dimension.
+func.func @slice_offsets(%x: tensor<1x4xf32>) {
+  // expected-error @+1 {{needs one offset and one stride per dimension (2), found 1 and 1}}
+  %0 = nn.slice %x offsets [1] : (tensor<1x4xf32>) -> tensor<1x3xf32>
+  return
+}
+
+// -----
+
+// Tests that a slice keeps the input's rank.
+func.func @slice_rank(%x: tensor<1x4xf32>) {
+  // expected-error @+1 {{result has rank 1, expected the input's 2}}
+  %0 = nn.slice %x offsets [0, 1] : (tensor<1x4xf32>) -> tensor<3xf32>
+  return
+}

@@ -2,8 +2,9 @@
 
 // Tests the forms ONNX models need beyond PyTorch's layers: a dilated max
 // pool, softmax over other dimensions and log-softmax, flatten at another
-// axis, an LRN window placed as ONNX places even ones, a transpose. Each survives a round trip through its assembly format (the
-// verifiers' errors: axes-invalid.mlir).
+// axis, an LRN window placed as ONNX places even ones, a transpose, a
+// reshape and (strided) slices. Each survives a round trip through its
+// assembly format (the verifiers' errors: axes-invalid.mlir).
 
 // CHECK-LABEL: func.func @dilated_max_pool
 // CHECK: nn.max_pool2d %{{.*}} kernel [2, 2] stride [1, 1] padding [0, 0, 0, 0] dilation [2, 3] : (tensor<1x1x4x5xf32>) -> tensor<1x1x2x2xf32>
@@ -63,4 +64,25 @@ func.func @wide_trailing_padding(%x: tensor<1x8x8x7xf32>) -> tensor<1x8x5x4xf32>
 func.func @transpose(%x: tensor<6x3xf32>) -> tensor<3x6xf32> {
   %0 = nn.transpose %x perm [1, 0] : (tensor<6x3xf32>) -> tensor<3x6xf32>
   return %0 : tensor<3x6xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @reshape
+// CHECK: nn.reshape %{{.*}} : (tensor<1x48x8x8xf32>) -> tensor<1x2x24x8x8xf32>
+func.func @reshape(%x: tensor<1x48x8x8xf32>) -> tensor<1x2x24x8x8xf32> {
+  %0 = nn.reshape %x : (tensor<1x48x8x8xf32>) -> tensor<1x2x24x8x8xf32>
+  return %0 : tensor<1x2x24x8x8xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @slices
+// CHECK: nn.slice %{{.*}} offsets [0, 24, 0, 0] : (tensor<1x48x8x8xf32>) -> tensor<1x24x8x8xf32>
+// CHECK: nn.slice %{{.*}} offsets [0, 0, 1, 0] strides [1, 1, 2, 2] : (tensor<1x48x8x8xf32>) -> tensor<1x48x4x4xf32>
+func.func @slices(%x: tensor<1x48x8x8xf32>) -> (tensor<1x24x8x8xf32>, tensor<1x48x4x4xf32>) {
+  %0 = nn.slice %x offsets [0, 24, 0, 0] : (tensor<1x48x8x8xf32>) -> tensor<1x24x8x8xf32>
+  %1 = nn.slice %x offsets [0, 0, 1, 0] strides [1, 1, 2, 2]
+         : (tensor<1x48x8x8xf32>) -> tensor<1x48x4x4xf32>
+  return %0, %1 : tensor<1x24x8x8xf32>, tensor<1x48x4x4xf32>
 }

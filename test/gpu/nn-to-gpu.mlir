@@ -853,3 +853,31 @@ func.func @forward(%x: tensor<2x3x4xf32>) -> tensor<1x3x1xf32> {
   %2 = nn.mul %0, %1 : tensor<1x3x1xf32>, tensor<1x1x1xf32>
   return %2 : tensor<1x3x1xf32>
 }
+
+// -----
+
+// Tests a channel shuffle and a strided slice: a reshape is a view of its
+// input's buffer (expand_shape or collapse_shape, no kernel), the transpose
+// and the slice one thread per output element, the slice reading input
+// element offsets + index * strides.
+// CHECK-LABEL: module attributes {gpu.container_module, kiln.input_shape = array<i64: 1, 4, 2, 6>
+// CHECK: %[[GROUPS:.*]] = memref.expand_shape %arg0 {{\[}}[0], [1, 2], [3], [4]] output_shape [1, 2, 2, 2, 6] : memref<1x4x2x6xf32> into memref<1x2x2x2x6xf32>
+// CHECK: %[[T:.*]] = memref.view
+// CHECK: gpu.launch_func @kiln_kernels::@transpose_0 {{.*}} args(%[[GROUPS]] : memref<1x2x2x2x6xf32>, %[[T]] : memref<1x2x2x2x6xf32>)
+// CHECK: %[[BACK:.*]] = memref.collapse_shape %[[T]] {{\[}}[0], [1, 2], [3], [4]] : memref<1x2x2x2x6xf32> into memref<1x4x2x6xf32>
+// CHECK: gpu.launch_func @kiln_kernels::@slice_1 {{.*}} args(%[[BACK]] : memref<1x4x2x6xf32>, %arg1 : memref<1x2x2x3xf32>)
+// CHECK-NOT: gpu.launch_func
+// CHECK: gpu.func @slice_1(%[[IN:.*]]: memref<1x4x2x6xf32> {{.*}}, %[[OUT:.*]]: memref<1x2x2x3xf32>
+// CHECK: %[[W:.*]] = arith.remui %{{.*}}, %c3 : index
+// CHECK: %[[C:.*]] = arith.addi %{{.*}}, %c2 : index
+// CHECK: %[[W2:.*]] = arith.muli %[[W]], %c2 : index
+// CHECK: %[[W3:.*]] = arith.addi %[[W2]], %c1 : index
+// CHECK: memref.load %[[IN]][%{{.*}}, %[[C]], %{{.*}}, %[[W3]]]
+// CHECK: memref.store %{{.*}}, %[[OUT]][%{{.*}}, %{{.*}}, %{{.*}}, %[[W]]]
+func.func @forward(%x: tensor<1x4x2x6xf32>) -> tensor<1x2x2x3xf32> {
+  %0 = nn.reshape %x : (tensor<1x4x2x6xf32>) -> tensor<1x2x2x2x6xf32>
+  %1 = nn.transpose %0 perm [0, 2, 1, 3, 4] : (tensor<1x2x2x2x6xf32>) -> tensor<1x2x2x2x6xf32>
+  %2 = nn.reshape %1 : (tensor<1x2x2x2x6xf32>) -> tensor<1x4x2x6xf32>
+  %3 = nn.slice %2 offsets [0, 2, 0, 1] strides [1, 1, 1, 2] : (tensor<1x4x2x6xf32>) -> tensor<1x2x2x3xf32>
+  return %3 : tensor<1x2x2x3xf32>
+}

@@ -118,6 +118,7 @@ BUILTINS = {
     # up to 4e-4 (PyTorch, ONNX Runtime and Kiln alike, against float64). At
     # 96x96 the error is 6e-6.
     "efficientnet_b0": (zoo.EfficientNetB0, (1, 3, 96, 96)),
+    "shufflenet_v2_x0_5": (zoo.ShuffleNetV2, (1, 3, 64, 64)),
 }
 
 

@@ -83,3 +83,33 @@ func.func @transpose(%x: tensor<6x3xf32>) -> tensor<3x6xf32> {
   %0 = nn.transpose %x perm [1, 0] : (tensor<6x3xf32>) -> tensor<3x6xf32>
   return %0 : tensor<3x6xf32>
 }
+
+// -----
+
+// Tests that a reshape that splits a dimension is one tensor.expand_shape,
+// one that merges dimensions one tensor.collapse_shape, and any other a
+// collapse to one dimension and an expand: no data moves.
+// CHECK-LABEL: func.func @reshapes
+// CHECK: %[[G:.*]] = tensor.expand_shape %{{.*}} {{\[}}[0], [1, 2], [3], [4]] output_shape [1, 2, 24, 8, 8] : tensor<1x48x8x8xf32> into tensor<1x2x24x8x8xf32>
+// CHECK: %[[M:.*]] = tensor.collapse_shape %[[G]] {{\[}}[0, 1, 2], [3, 4]] : tensor<1x2x24x8x8xf32> into tensor<48x64xf32>
+// CHECK: %[[F:.*]] = tensor.collapse_shape %[[M]] {{\[}}[0, 1]] : tensor<48x64xf32> into tensor<3072xf32>
+// CHECK: tensor.expand_shape %[[F]] {{\[}}[0, 1]] output_shape [64, 48] : tensor<3072xf32> into tensor<64x48xf32>
+func.func @reshapes(%x: tensor<1x48x8x8xf32>) -> tensor<64x48xf32> {
+  %0 = nn.reshape %x : (tensor<1x48x8x8xf32>) -> tensor<1x2x24x8x8xf32>
+  %1 = nn.reshape %0 : (tensor<1x2x24x8x8xf32>) -> tensor<48x64xf32>
+  %2 = nn.reshape %1 : (tensor<48x64xf32>) -> tensor<64x48xf32>
+  return %2 : tensor<64x48xf32>
+}
+
+// -----
+
+// Tests that a slice is tensor.extract_slice with its offsets and strides.
+// CHECK-LABEL: func.func @slices
+// CHECK: tensor.extract_slice %{{.*}}[0, 24, 0, 0] [1, 24, 8, 8] [1, 1, 1, 1] : tensor<1x48x8x8xf32> to tensor<1x24x8x8xf32>
+// CHECK: tensor.extract_slice %{{.*}}[0, 0, 1, 0] [1, 48, 4, 4] [1, 1, 2, 2] : tensor<1x48x8x8xf32> to tensor<1x48x4x4xf32>
+func.func @slices(%x: tensor<1x48x8x8xf32>) -> (tensor<1x24x8x8xf32>, tensor<1x48x4x4xf32>) {
+  %0 = nn.slice %x offsets [0, 24, 0, 0] : (tensor<1x48x8x8xf32>) -> tensor<1x24x8x8xf32>
+  %1 = nn.slice %x offsets [0, 0, 1, 0] strides [1, 1, 2, 2]
+         : (tensor<1x48x8x8xf32>) -> tensor<1x48x4x4xf32>
+  return %0, %1 : tensor<1x24x8x8xf32>, tensor<1x48x4x4xf32>
+}

@@ -239,8 +239,77 @@ class EfficientNetB0(nn.Module):
         return self.classifier(torch.flatten(x, 1))
 
 
+def channel_shuffle(x, groups):
+    """ShuffleNet's interleaving of channel groups: a view to 5-D, a
+    transpose and a view back (ONNX Reshape, Transpose, Reshape)."""
+    n, c, h, w = x.shape
+    x = x.view(n, groups, c // groups, h, w).transpose(1, 2).contiguous()
+    return x.view(n, c, h, w)
+
+
+def depthwise_bn(channels, stride):
+    return [nn.Conv2d(channels, channels, 3, stride, 1, groups=channels, bias=False),
+            nn.BatchNorm2d(channels)]
+
+
+def pointwise_bn_relu(cin, cout):
+    return [nn.Conv2d(cin, cout, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
+
+
+class ShuffleUnit(nn.Module):
+    """ShuffleNetV2's block: at stride 1 half the channels pass through
+    (x.chunk(2, 1), ONNX Split) and the other half is transformed; at stride
+    2 both halves come from the whole input; the halves are concatenated and
+    shuffled."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        half = cout // 2
+        self.stride = stride
+        if stride > 1:
+            self.branch1 = nn.Sequential(*depthwise_bn(cin, stride), *pointwise_bn_relu(cin, half))
+        self.branch2 = nn.Sequential(*pointwise_bn_relu(cin if stride > 1 else half, half),
+                                     *depthwise_bn(half, stride), *pointwise_bn_relu(half, half))
+
+    def forward(self, x):
+        if self.stride == 1:
+            kept, changed = x.chunk(2, dim=1)
+            out = torch.cat((kept, self.branch2(changed)), dim=1)
+        else:
+            out = torch.cat((self.branch1(x), self.branch2(x)), dim=1)
+        return channel_shuffle(out, 2)
+
+
+class ShuffleNetV2(nn.Module):
+    """torchvision's shufflenet_v2_x0_5, layer for layer: channel splits,
+    concatenations and channel shuffles (general reshapes to 5-D and a 5-D
+    transpose in ONNX), depthwise convolutions without ReLU."""
+
+    REPEATS = (4, 8, 4)
+    WIDTHS = (24, 48, 96, 192, 1024)
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Sequential(nn.Conv2d(3, 24, 3, 2, 1, bias=False), nn.BatchNorm2d(24),
+                                   nn.ReLU(inplace=True))
+        self.maxpool = nn.MaxPool2d(3, 2, 1)
+        units, cin = [], self.WIDTHS[0]
+        for repeats, cout in zip(self.REPEATS, self.WIDTHS[1:4]):
+            units.append(ShuffleUnit(cin, cout, 2))
+            units += [ShuffleUnit(cout, cout, 1) for _ in range(repeats - 1)]
+            cin = cout
+        self.stages = nn.Sequential(*units)
+        self.conv5 = nn.Sequential(*pointwise_bn_relu(cin, self.WIDTHS[4]))
+        self.fc = nn.Linear(self.WIDTHS[4], 1000)
+
+    def forward(self, x):
+        x = self.conv5(self.stages(self.maxpool(self.conv1(x))))
+        return self.fc(x.mean([2, 3]))
+
+
 NETWORKS = {"resnet18": ResNet18, "squeezenet1_1": SqueezeNet11, "mobilenet_v2": MobileNetV2,
-            "mobilenet_v3_small": MobileNetV3Small, "efficientnet_b0": EfficientNetB0}
+            "mobilenet_v3_small": MobileNetV3Small, "efficientnet_b0": EfficientNetB0,
+            "shufflenet_v2_x0_5": ShuffleNetV2}
 
 
 def calibrate(model, shape, gen):

@@ -349,6 +349,11 @@ void emitTranspose(ModelBuilder &builder, mlir::Location loc,
                    llvm::ArrayRef<int64_t> perm, mlir::Value input,
                    mlir::Value output);
 /// Copies `input` into `output` at `offset` along `dim`.
+/// output[i] = input[offsets + i * strides] (nn.slice), a thread per output
+/// element.
+void emitSlice(ModelBuilder &builder, mlir::Location loc,
+               llvm::ArrayRef<int64_t> offsets, llvm::ArrayRef<int64_t> strides,
+               mlir::Value input, mlir::Value output);
 void emitConcatPart(ModelBuilder &builder, mlir::Location loc, int64_t dim,
                     int64_t offset, mlir::Value input, mlir::Value output);
 

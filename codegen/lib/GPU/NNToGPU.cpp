@@ -14,6 +14,7 @@
 #include "KernelBuilder.h"
 #include "kiln/Codegen/GPUPasses.h"
 #include "kiln/Dialect/NN/NNOps.h"
+#include "kiln/Dialect/NN/Reshape.h"
 
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/SymbolTable.h"
@@ -472,17 +473,21 @@ LogicalResult Lowering::lower(Operation *op) {
         buffers.map(dropout.getResult(), weight(dropout.getInput()));
         return success();
       })
-      .Case([&](nn::FlattenOp flatten) {
-        Value in = weight(flatten.getInput());
-        int64_t rank = cast<MemRefType>(in.getType()).getRank();
-        SmallVector<ReassociationIndices> groups = {{0}, {}};
-        for (int64_t d = 1; d < rank; ++d)
-          groups[1].push_back(d);
-        if (rank == 1)
-          groups.pop_back();
-        buffers.map(flatten.getResult(),
-                    memref::CollapseShapeOp::create(host, loc, in, groups));
+      .Case<nn::FlattenOp, nn::ReshapeOp>([&](Operation *reshape) {
+        // A view of the input's buffer: the elements keep their order.
+        auto type = cast<RankedTensorType>(reshape->getResult(0).getType());
+        buffers.map(
+            reshape->getResult(0),
+            nn::createReshape<memref::CollapseShapeOp, memref::ExpandShapeOp>(
+                host, loc, weight(reshape->getOperand(0)),
+                MemRefType::get(type.getShape(), type.getElementType())));
         return success();
+      })
+      .Case([&](nn::SliceOp slice) {
+        SmallVector<int64_t> strides = slice.getStridesOrOnes();
+        return simple([&](Value in, Value out) {
+          emitSlice(builder, loc, slice.getOffsets(), strides, in, out);
+        });
       })
       .Case([&](nn::MaxPool2DOp pool) {
         return simple([&](Value in, Value out) {

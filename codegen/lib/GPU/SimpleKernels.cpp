@@ -485,6 +485,17 @@ void emitTranspose(ModelBuilder &builder, Location loc, ArrayRef<int64_t> perm,
                  });
 }
 
+void emitSlice(ModelBuilder &builder, Location loc, ArrayRef<int64_t> offsets,
+               ArrayRef<int64_t> strides, Value input, Value output) {
+  forEachElement(builder, loc, "slice", {input, output}, shapeOf(output),
+                 [&](KernelBuilder &k, ValueRange args, ArrayRef<Value> idx) {
+                   SmallVector<Value> at;
+                   for (auto [i, index] : llvm::enumerate(idx))
+                     at.push_back(k.add(k.mul(index, strides[i]), offsets[i]));
+                   k.store(k.load(args[0], at), args[1], idx);
+                 });
+}
+
 void emitConcatPart(ModelBuilder &builder, Location loc, int64_t dim,
                     int64_t offset, Value input, Value output) {
   forEachElement(builder, loc, "concat", {input, output}, shapeOf(input),

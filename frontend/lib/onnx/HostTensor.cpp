@@ -54,6 +54,36 @@ HostTensor::reshaped(llvm::ArrayRef<int64_t> newShape) const {
   return std::make_shared<HostTensor>(name, kind, newShape, data, owner);
 }
 
+std::shared_ptr<HostTensor>
+HostTensor::strided(std::string newName, llvm::ArrayRef<int64_t> newShape,
+                    int64_t base, llvm::ArrayRef<int64_t> strides) const {
+  assert(strides.size() == newShape.size() && "a stride per dimension");
+  int64_t rank = newShape.size(), count = product(newShape);
+  auto gather = [&](auto values) {
+    using T = typename decltype(values)::value_type;
+    std::vector<T> result;
+    result.reserve(count);
+    llvm::SmallVector<int64_t> index(rank, 0);
+    int64_t at = base;
+    for (int64_t i = 0; i < count; ++i) {
+      assert(at >= 0 && at < numElements && "outside the tensor");
+      result.push_back(values[at]);
+      // The next index in row-major order, moving `at` along.
+      for (int64_t d = rank - 1; d >= 0; --d) {
+        at += strides[d];
+        if (++index[d] < newShape[d])
+          break;
+        at -= strides[d] * newShape[d];
+        index[d] = 0;
+      }
+    }
+    return result;
+  };
+  if (isFloat())
+    return fromFloats(std::move(newName), newShape, gather(getFloats()));
+  return fromInts(std::move(newName), newShape, gather(getInts()));
+}
+
 std::shared_ptr<HostTensor> HostTensor::renamed(std::string newName) const {
   return std::make_shared<HostTensor>(std::move(newName), kind, shape, data,
                                       owner);

@@ -52,6 +52,15 @@ public:
   /// constant); the element count must agree.
   std::shared_ptr<HostTensor> reshaped(llvm::ArrayRef<int64_t> newShape) const;
 
+  /// A copy of the elements at `base + sum(index[d] * strides[d])` for each
+  /// index of `newShape`, in row-major order: a transpose or a strided slice
+  /// (strides may be negative) of a constant. Every such position must lie
+  /// in the tensor.
+  std::shared_ptr<HostTensor> strided(std::string newName,
+                                      llvm::ArrayRef<int64_t> newShape,
+                                      int64_t base,
+                                      llvm::ArrayRef<int64_t> strides) const;
+
   /// The same tensor under another name.
   std::shared_ptr<HostTensor> renamed(std::string newName) const;
 

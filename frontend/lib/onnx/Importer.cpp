@@ -361,6 +361,8 @@ OpHandler onnximport::lookupHandler(llvm::StringRef opType) {
       .Case("Gather", importGather)
       .Case("Cast", importCast)
       .Case("Transpose", importTranspose)
+      .Case("Slice", importSlice)
+      .Case("Split", importSplit)
       .Case("Pad", importPad)
       .Default(nullptr);
 }

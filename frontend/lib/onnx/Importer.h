@@ -138,12 +138,13 @@ mlir::FailureOr<int64_t> normalizeAxis(NodeContext &ctx, int64_t axis,
 enum class GlobalPool { Average, Max };
 mlir::Value createGlobalPool(NodeContext &ctx, GlobalPool kind);
 
-/// Sets the node's output to its input 0 reshaped to `shape` (the same
-/// shape, or a flatten to 2-D; any other is reported as unsupported).
+/// Sets the node's output to its input 0 reshaped to `shape` (as many
+/// elements).
 mlir::LogicalResult reshapeTo(NodeContext &ctx, llvm::ArrayRef<int64_t> shape);
-/// `tensor` (computed) reshaped to `shape` in the same way.
-mlir::FailureOr<mlir::Value> reshapeTensor(NodeContext &ctx, mlir::Value tensor,
-                                           llvm::ArrayRef<int64_t> shape);
+/// `tensor` (computed) reshaped to `shape`: itself, an nn.flatten where the
+/// result is two runs of its dimensions, else an nn.reshape.
+mlir::Value reshapeTensor(NodeContext &ctx, mlir::Value tensor,
+                          llvm::ArrayRef<int64_t> shape);
 
 /// -x, as x times a -1 of x's rank (exact: IEEE negation only flips the
 /// sign).
@@ -212,6 +213,8 @@ mlir::LogicalResult importShape(NodeContext &ctx);
 mlir::LogicalResult importGather(NodeContext &ctx);
 mlir::LogicalResult importCast(NodeContext &ctx);
 mlir::LogicalResult importTranspose(NodeContext &ctx);
+mlir::LogicalResult importSlice(NodeContext &ctx);
+mlir::LogicalResult importSplit(NodeContext &ctx);
 mlir::LogicalResult importPad(NodeContext &ctx);
 
 /// True for the op types that take a pending Pad into their own padding.

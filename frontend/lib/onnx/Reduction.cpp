@@ -139,10 +139,7 @@ LogicalResult onnximport::importReduction(NodeContext &ctx, Reduce kind) {
     for (auto [d, size] : llvm::enumerate(in))
       if (!llvm::is_contained(dims, int64_t(d)))
         dropped.push_back(size);
-    FailureOr<Value> reshaped = reshapeTensor(ctx, result, dropped);
-    if (failed(reshaped))
-      return failure();
-    result = *reshaped;
+    result = reshapeTensor(ctx, result, dropped);
   }
   ctx.setOutput(0, result);
   return success();

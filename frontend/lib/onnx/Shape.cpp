@@ -1,10 +1,9 @@
 //===- Shape.cpp - Flatten, Reshape, (Un)Squeeze, Identity and constants --===//
 //
-// nn has one shape op, flatten ([N, ...] -> [N, rest], or split at another
-// axis), so every ONNX reshape of an activation is judged by its result: the
-// same shape is the identity, two runs of dimensions collapsed is nn.flatten,
-// anything else is unsupported. Reshapes
-// of constants are done now.
+// An ONNX reshape of an activation is judged by its result: the same shape
+// is the identity, two runs of dimensions collapsed is nn.flatten (which a
+// spec can say), anything else is nn.reshape (ShuffleNet's view to 5-D).
+// Reshapes of constants are done now.
 //
 // Exporters compute Reshape targets with shape arithmetic (Shape, Gather,
 // Unsqueeze, Concat, Cast): on static shapes all of it is known at import
@@ -44,15 +43,12 @@ LogicalResult onnximport::reshapeTo(NodeContext &ctx,
     ctx.setOutput(0, input.constant->reshaped(shape));
     return success();
   }
-  FailureOr<Value> reshaped = reshapeTensor(ctx, input.tensor, shape);
-  if (failed(reshaped))
-    return failure();
-  ctx.setOutput(0, *reshaped);
+  ctx.setOutput(0, reshapeTensor(ctx, input.tensor, shape));
   return success();
 }
 
-FailureOr<Value> onnximport::reshapeTensor(NodeContext &ctx, Value tensor,
-                                           llvm::ArrayRef<int64_t> shape) {
+Value onnximport::reshapeTensor(NodeContext &ctx, Value tensor,
+                                llvm::ArrayRef<int64_t> shape) {
   llvm::ArrayRef<int64_t> in =
       cast<RankedTensorType>(tensor.getType()).getShape();
   if (in == shape)
@@ -73,11 +69,11 @@ FailureOr<Value> onnximport::reshapeTensor(NodeContext &ctx, Value tensor,
                                             : b.getI64IntegerAttr(*axis))
         .getResult();
   }
-  return ctx.unsupported(llvm::formatv("it reshapes {0} to {1}, which is "
-                                       "not a flatten to 2-D; "
-                                       "Kiln has no general reshape",
-                                       formatShape(in), formatShape(shape))
-                             .str());
+  OpBuilder &b = ctx.getBuilder();
+  return nn::ReshapeOp::create(b, ctx.getLoc(),
+                               RankedTensorType::get(shape, b.getF32Type()),
+                               tensor)
+      .getResult();
 }
 
 FailureOr<int64_t> onnximport::normalizeAxis(NodeContext &ctx, int64_t axis,
@@ -464,27 +460,10 @@ LogicalResult onnximport::importTranspose(NodeContext &ctx) {
   // Old exporters transpose a weight before a MatMul: done now.
   for (int64_t d = rank - 2; d >= 0; --d)
     inStrides[d] = inStrides[d + 1] * in[d + 1];
-  int64_t count = product(in);
-  auto permute = [&](auto values) {
-    using T = typename decltype(values)::value_type;
-    std::vector<T> result(count);
-    llvm::SmallVector<int64_t> index(rank, 0); // Position in the output.
-    for (int64_t i = 0; i < count; ++i) {
-      int64_t from = 0;
-      for (int64_t d = 0; d < rank; ++d)
-        from += index[d] * inStrides[(*perm)[d]];
-      result[i] = values[from];
-      for (int64_t d = rank - 1; d >= 0 && ++index[d] == outShape[d]; --d)
-        index[d] = 0;
-    }
-    return result;
-  };
+  llvm::SmallVector<int64_t> strides;
+  for (int64_t d : *perm)
+    strides.push_back(inStrides[d]);
   const HostTensor &value = *input.constant;
-  if (value.isFloat())
-    ctx.setOutput(0, HostTensor::fromFloats(value.getName(), outShape,
-                                            permute(value.getFloats())));
-  else
-    ctx.setOutput(0, HostTensor::fromInts(value.getName(), outShape,
-                                          permute(value.getInts())));
+  ctx.setOutput(0, value.strided(value.getName(), outShape, 0, strides));
   return success();
 }

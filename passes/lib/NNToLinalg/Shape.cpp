@@ -1,13 +1,16 @@
-//===- Shape.cpp - nn.flatten to tensor reshapes --------------------------===//
+//===- Shape.cpp - nn.flatten, reshape, slice, transpose ------------------===//
 //
 // Flattening an NCHW tensor is a metadata change: tensor.collapse_shape
 // merges every dimension after the first (or from `axis` on, and those before
-// it) without moving data. A transpose moves it: linalg.transpose.
+// it) without moving data; nn.reshape is collapse and expand ops in general.
+// A slice is a tensor.extract_slice (a view, once bufferized). A transpose
+// moves data: linalg.transpose.
 //
 //===----------------------------------------------------------------------===//
 #include "Patterns.h"
 
 #include "kiln/Dialect/NN/NNOps.h"
+#include "kiln/Dialect/NN/Reshape.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -57,6 +60,35 @@ struct FlattenLowering : OpConversionPattern<nn::FlattenOp> {
   }
 };
 
+struct ReshapeLowering : OpConversionPattern<nn::ReshapeOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(nn::ReshapeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOp(
+        op, nn::createReshape<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(
+                rewriter, op.getLoc(), adaptor.getInput(), op.getType()));
+    return success();
+  }
+};
+
+struct SliceLowering : OpConversionPattern<nn::SliceOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(nn::SliceOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    MLIRContext *ctx = op.getContext();
+    rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
+        op, op.getType(), adaptor.getInput(),
+        getAsIndexOpFoldResult(ctx, op.getOffsets()),
+        getAsIndexOpFoldResult(ctx, op.getType().getShape()),
+        getAsIndexOpFoldResult(ctx, op.getStridesOrOnes()));
+    return success();
+  }
+};
+
 struct TransposeLowering : OpConversionPattern<nn::TransposeOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -76,5 +108,7 @@ struct TransposeLowering : OpConversionPattern<nn::TransposeOp> {
 } // namespace
 
 void kiln::populateShapePatterns(RewritePatternSet &patterns) {
-  patterns.add<FlattenLowering, TransposeLowering>(patterns.getContext());
+  patterns
+      .add<FlattenLowering, ReshapeLowering, SliceLowering, TransposeLowering>(
+          patterns.getContext());
 }

@@ -488,10 +488,91 @@ def more_reductions():
 
 def reduce_channels_dropped():
     """ReduceMean over the channels without keepdims: [2, 3, 4, 5] ->
-    [2, 4, 5], a reshape Kiln has no op for."""
+    [2, 4, 5], a general reshape of the kept [2, 1, 4, 5]."""
     return model([node("ReduceMean", ["x"], ["y"], "channel_mean", axes=[1],
                        keepdims=0)],
                  [value("x", [2, 3, 4, 5])], [value("y", None)])
+
+
+def slices():
+    """Split, Slice and Reshape of activations as ShuffleNet and YOLO use
+    them, and a Slice of a constant (the input's shape): x [2, 6, 8, 8] is
+    split into 4 and 2 channels; the 2 sliced every other channel from 1 and
+    every third column from -7 (to an end past the last); the 4 shuffled in
+    2 groups (Reshape to 5-D, Transpose, Reshape back), then sliced to 3
+    columns;
+    both concatenated, split into equal halves of rows (no sizes given),
+    summed, then flattened with a Reshape whose target starts with a Slice
+    of Shape(x). See check_slices.py."""
+    return model([
+        node("Split", ["x", "parts"], ["a", "b"], "split_channels", axis=1),
+        node("Slice", ["b", "b_starts", "b_ends", "b_axes", "b_steps"], ["bs"], "slice_b"),
+        node("Reshape", ["a", "to5d"], ["a5"], "view_groups"),
+        node("Transpose", ["a5"], ["t5"], "swap_groups", perm=[0, 2, 1, 3, 4]),
+        node("Reshape", ["t5", "to4d"], ["shuffled"], "view_back"),
+        node("Slice", ["shuffled", "a_starts", "a_ends", "a_axes"], ["as"], "slice_a"),
+        node("Concat", ["as", "bs"], ["c"], "join", axis=1),
+        node("Split", ["c"], ["top", "bottom"], "split_rows", axis=2),
+        node("Add", ["top", "bottom"], ["s"], "sum_halves"),
+        node("Shape", ["x"], ["shape"], "shape"),
+        node("Slice", ["shape", "zero", "one"], ["batch"], "batch_of_shape"),
+        node("Concat", ["batch", "minus_one"], ["target"], "target", axis=0),
+        node("Reshape", ["s", "target"], ["y"], "flatten"),
+    ], [value("x", [2, 6, 8, 8])], [value("y", None)],
+        [ints("parts", [4, 2]), ints("b_starts", [1, -7]), ints("b_ends", [100, 2 ** 62]),
+         ints("b_axes", [1, -1]), ints("b_steps", [2, 3]), ints("to5d", [2, 2, 2, 8, 8]),
+         ints("to4d", [0, 4, 8, 8]), ints("a_starts", [0]), ints("a_ends", [3]),
+         ints("a_axes", [3]), ints("zero", [0]), ints("one", [1]), ints("minus_one", [-1])])
+
+
+def slices_opset9():
+    """Slice and Split with their attributes (before opsets 10 and 13):
+    x [2, 6, 8, 8] split into channels 1 and 5; the 5 sliced to channels 1-3
+    and rows and columns 2-5, the 1 likewise with no axes given (all four
+    dimensions, the column's end counted from the last), then
+    concatenated."""
+    return model([
+        node("Split", ["x"], ["a", "b"], "split", axis=1, split=[1, 5]),
+        node("Slice", ["b"], ["bs"], "slice_b", starts=[1, 2, 2], ends=[4, 6, 6],
+             axes=[1, 2, 3]),
+        node("Slice", ["a"], ["as"], "slice_a", starts=[0, 0, 2, 2], ends=[2, 1, 6, -2]),
+        node("Concat", ["as", "bs"], ["y"], "join", axis=1),
+    ], [value("x", [2, 6, 8, 8])], [value("y", None)], opset=9)
+
+
+def slice_reverse():
+    """A Slice that reverses the channels of an activation."""
+    return model([node("Slice", ["x", "s", "e", "a", "st"], ["y"], "flip")],
+                 [value("x", [1, 4, 2, 2])], [value("y", None)],
+                 [ints("s", [-1]), ints("e", [-(2 ** 63)]), ints("a", [1]), ints("st", [-1])])
+
+
+def slice_zero_step():
+    """A Slice whose step is 0."""
+    return model([node("Slice", ["x", "s", "e", "a", "st"], ["y"], "stuck")],
+                 [value("x", [1, 4, 2, 2])], [value("y", None)],
+                 [ints("s", [0]), ints("e", [2]), ints("a", [1]), ints("st", [0])])
+
+
+def slice_empty():
+    """A Slice of an activation whose start is past its end."""
+    return model([node("Slice", ["x", "s", "e", "a"], ["y"], "nothing")],
+                 [value("x", [1, 4, 2, 2])], [value("y", None)],
+                 [ints("s", [3]), ints("e", [1]), ints("a", [1])])
+
+
+def split_bad_sizes():
+    """A Split whose sizes add up to less than the dimension."""
+    return model([node("Split", ["x", "parts"], ["a", "b"], "split", axis=1),
+                  node("Add", ["a", "b"], ["y"], "sum")],
+                 [value("x", [1, 4, 2, 2])], [value("y", None)], [ints("parts", [1, 2])])
+
+
+def split_uneven():
+    """A Split into 3 equal parts of 4 channels (no sizes given)."""
+    return model([node("Split", ["x"], ["a", "b", "c"], "split", axis=1),
+                  node("Add", ["a", "b"], ["y"], "sum")],
+                 [value("x", [1, 4, 2, 2])], [value("y", None)])
 
 
 def chain():

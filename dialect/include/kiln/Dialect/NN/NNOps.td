@@ -578,6 +578,59 @@ def NN_TransposeOp : NN_Op<"transpose", [Pure]> {
   let hasVerifier = 1;
 }
 
+def NN_ReshapeOp : NN_Op<"reshape", [Pure]> {
+  let summary = "Give a tensor another shape of as many elements";
+  let description = [{
+    The elements keep their row-major order, as ONNX's Reshape and
+    PyTorch's `view` define it: only the shape changes. Imported graphs
+    need it where nn.flatten's two runs of dimensions do not say it:
+    ShuffleNet's channel shuffle views [N, C, H, W] as [N, g, C/g, H, W]
+    before transposing the groups.
+
+    ```mlir
+    %y = nn.reshape %x : (tensor<1x48x8x8xf32>) -> tensor<1x2x24x8x8xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = [{
+    $input attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def NN_SliceOp : NN_Op<"slice", [Pure]> {
+  let summary = "A strided window of a tensor (ONNX's Slice and Split)";
+  let description = [{
+    Result element `i` is input element `offsets + i * strides` (strides
+    default to 1, and are positive); the result type gives the window's
+    size, which must lie inside the input. ShuffleNet splits its channels in
+    two halves this way (`x.chunk(2, 1)`); a stride of 2 takes every other
+    row or column (YOLOv5's space-to-depth).
+
+    ```mlir
+    %y = nn.slice %x offsets [0, 24, 0, 0]
+        : (tensor<1x48x8x8xf32>) -> tensor<1x24x8x8xf32>
+    %z = nn.slice %x offsets [0, 0, 1, 0] strides [1, 1, 2, 2]
+        : (tensor<1x3x8x8xf32>) -> tensor<1x3x4x4xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input, DenseI64ArrayAttr:$offsets,
+                       OptionalAttr<DenseI64ArrayAttr>:$strides);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = [{
+    $input `offsets` $offsets (`strides` $strides^)? attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  let hasFolder = 1;
+  let extraClassDeclaration = [{
+    /// The strides, 1 along every dimension when not given.
+    llvm::SmallVector<int64_t> getStridesOrOnes();
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // Joins (residual sums and channel concatenation, as imported graphs have)
 //===----------------------------------------------------------------------===//
