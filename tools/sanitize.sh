@@ -12,10 +12,10 @@
 # The subset: every component's tests, and end to end LeNet-5, every op,
 # batch slicing, the Winograd and channel-lane convolutions and the small
 # ONNX models; it leaves out the VGG/AlexNet runs, ONNX's backend
-# conformance and the four torchvision relatives of e2e-relatives.test
-# (EfficientNet-B0, e2e-branches and e2e-convbn import the same kinds of
-# graph), which repeat the same code at sizes that take minutes under the
-# sanitizers.
+# conformance and the torchvision relatives (e2e-relatives.test,
+# e2e-efficientnet.test, e2e-shufflenet.test; e2e-branches, e2e-convbn and
+# slice.test import the same kinds of graph), which repeat the same code at
+# sizes that take minutes under the sanitizers.
 # Environment: KILN_ASAN_BUILD_DIR (default: build-asan), KILN_JOBS.
 set -euo pipefail
 
@@ -36,7 +36,7 @@ if (($# == 0)); then
          gpu/gpu-emulate.mlir gpu/emulate-races.test gpu/approximate-math.mlir
          gpu/emit-ptx.test
          gpu/no-gpu.test gpu/fake-driver.test gpu/memory-plan.test)
-  export LIT_FILTER_OUT=${LIT_FILTER_OUT:-'onnx/(conformance|e2e-(alexnet|vgg11|relatives))\.test'}
+  export LIT_FILTER_OUT=${LIT_FILTER_OUT:-'onnx/(conformance|e2e-(alexnet|vgg11|relatives|efficientnet|shufflenet))\.test'}
 elif [ "$1" = --all ]; then
   tests=(.)
 else
