@@ -258,9 +258,9 @@ def pointwise_bn_relu(cin, cout):
 
 class ShuffleUnit(nn.Module):
     """ShuffleNetV2's block: at stride 1 half the channels pass through
-    (x.chunk(2, 1), ONNX Split) and the other half is transformed; at stride
-    2 both halves come from the whole input; the halves are concatenated and
-    shuffled."""
+    (x.chunk(2, 1): two ONNX Slice nodes from torch 1.13's exporter) and the
+    other half is transformed; at stride 2 both halves come from the whole
+    input; the halves are concatenated and shuffled."""
 
     def __init__(self, cin, cout, stride):
         super().__init__()

@@ -1,4 +1,4 @@
-//===- Reshape.h - nn.reshape as collapse and expand ops ---------*- C++
+//===- Reshape.h - nn.reshape as collapse and expand ops --------*- C++ -*-===//
 //-*-===//
 //
 // nn.reshape keeps the row-major order of the elements, which is what MLIR's
