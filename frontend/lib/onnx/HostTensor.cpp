@@ -54,6 +54,13 @@ HostTensor::reshaped(llvm::ArrayRef<int64_t> newShape) const {
   return std::make_shared<HostTensor>(name, kind, newShape, data, owner);
 }
 
+llvm::SmallVector<int64_t, 4> HostTensor::getStrides() const {
+  llvm::SmallVector<int64_t, 4> strides(shape.size(), 1);
+  for (int64_t d = (int64_t)shape.size() - 2; d >= 0; --d)
+    strides[d] = strides[d + 1] * shape[d + 1];
+  return strides;
+}
+
 std::shared_ptr<HostTensor>
 HostTensor::strided(std::string newName, llvm::ArrayRef<int64_t> newShape,
                     int64_t base, llvm::ArrayRef<int64_t> strides) const {

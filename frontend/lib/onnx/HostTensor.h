@@ -52,6 +52,10 @@ public:
   /// constant); the element count must agree.
   std::shared_ptr<HostTensor> reshaped(llvm::ArrayRef<int64_t> newShape) const;
 
+  /// The distance in elements between neighbours along each dimension
+  /// (row-major), as strided() takes them.
+  llvm::SmallVector<int64_t, 4> getStrides() const;
+
   /// A copy of the elements at `base + sum(index[d] * strides[d])` for each
   /// index of `newShape`, in row-major order: a transpose or a strided slice
   /// (strides may be negative) of a constant. Every such position must lie

@@ -446,7 +446,7 @@ LogicalResult onnximport::importTranspose(NodeContext &ctx) {
       ctx.setOutput(0, input.tensor);
     return success();
   }
-  llvm::SmallVector<int64_t> outShape, inStrides(rank, 1);
+  llvm::SmallVector<int64_t> outShape;
   for (int64_t d : *perm)
     outShape.push_back(in[d]);
   if (!input.isConstant()) {
@@ -458,12 +458,11 @@ LogicalResult onnximport::importTranspose(NodeContext &ctx) {
     return success();
   }
   // Old exporters transpose a weight before a MatMul: done now.
-  for (int64_t d = rank - 2; d >= 0; --d)
-    inStrides[d] = inStrides[d + 1] * in[d + 1];
+  const HostTensor &value = *input.constant;
+  llvm::SmallVector<int64_t, 4> inStrides = value.getStrides();
   llvm::SmallVector<int64_t> strides;
   for (int64_t d : *perm)
     strides.push_back(inStrides[d]);
-  const HostTensor &value = *input.constant;
   ctx.setOutput(0, value.strided(value.getName(), outShape, 0, strides));
   return success();
 }

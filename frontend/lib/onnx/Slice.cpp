@@ -9,6 +9,7 @@
 #include "Importer.h"
 
 #include "kiln/Dialect/NN/NNOps.h"
+#include "kiln/Dialect/NN/Shapes.h"
 
 #include "llvm/ADT/STLExtras.h"
 
@@ -37,16 +38,11 @@ static LogicalResult setWindow(NodeContext &ctx, unsigned i,
   llvm::ArrayRef<int64_t> in = input.getShape();
   if (input.isConstant()) {
     // Shape arithmetic is small; refuse what would not fit in memory.
-    int64_t count = 1;
-    for (int64_t size : window.size)
-      count *= size; // At most the input's count.
-    if (count > (int64_t(1) << 28))
-      return ctx.unsupported("it slices a constant of " +
-                             std::to_string(count) +
-                             " elements, too large to compute at import");
-    llvm::SmallVector<int64_t> strides(in.size(), 1);
-    for (int64_t d = (int64_t)in.size() - 2; d >= 0; --d)
-      strides[d] = strides[d + 1] * in[d + 1];
+    std::optional<int64_t> count = nn::checkedElementCount(window.size);
+    if (!count || *count > (int64_t(1) << 28))
+      return ctx.unsupported("it slices a " + formatShape(window.size) +
+                             " constant, too large to compute at import");
+    llvm::SmallVector<int64_t, 4> strides = input.constant->getStrides();
     int64_t base = 0;
     for (auto [d, stride] : llvm::enumerate(strides)) {
       base += window.start[d] * stride;
