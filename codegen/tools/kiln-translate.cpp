@@ -16,6 +16,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "kiln/Codegen/DataObject.h"
 #include "kiln/Codegen/Linker.h"
 #include "kiln/Codegen/ObjectEmitter.h"
 #include "kiln/Codegen/Pipelines.h"
@@ -42,6 +43,7 @@
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Triple.h"
 
 using namespace llvm;
 
@@ -83,6 +85,12 @@ static cl::opt<bool> fillMissingResources(
     cl::desc("Give dense_resource constants without data pseudo-random "
              "contents (for measurements)"),
     cl::init(false));
+static cl::opt<std::string> dataObjectFilename(
+    "data-object",
+    cl::desc("Move the constant data of at least 4 KiB (the weights) out of "
+             "the module into this relocatable object, as kilnc does for an "
+             "executable (the executable of --emit=exe links it)"),
+    cl::value_desc("path"), cl::init(""));
 static cl::opt<bool> reassociateReductions(
     "reassociate-reductions",
     cl::desc("Let LLVM vectorize reduction loops (reorders additions)"),
@@ -213,6 +221,23 @@ int main(int argc, char **argv) {
     return fail(toString(std::move(error)));
   optimizeTimer.stop();
 
+  if (!dataObjectFilename.empty()) {
+    const Triple &moduleTriple = llvmModule->getTargetTriple();
+    if (!kiln::canWriteDataObject(moduleTriple))
+      return fail("--data-object: no data objects for '" + moduleTriple.str() +
+                  "'");
+    std::vector<kiln::DetachedData> data =
+        kiln::detachConstantData(*llvmModule, kiln::kMinDetachedDataBytes);
+    std::unique_ptr<ToolOutputFile> dataOutput =
+        mlir::openOutputFile(dataObjectFilename, &error);
+    if (!dataOutput)
+      return fail(error);
+    if (Error error =
+            kiln::writeDataObject(data, moduleTriple, dataOutput->os()))
+      return fail(toString(std::move(error)));
+    dataOutput->keep();
+  }
+
   mlir::TimingScope emitTimer = root.nest("emit");
   std::string objectPath = outputFilename;
   std::unique_ptr<FileRemover> removeObject;
@@ -250,8 +275,11 @@ int main(int argc, char **argv) {
 
   if (emit == Emit::Exe) {
     mlir::TimingScope linkTimer = root.nest("link");
-    if (Error error = kiln::linkExecutable({objectPath}, outputFilename,
-                                           runtimeDir, target))
+    SmallVector<std::string> objects = {objectPath};
+    if (!dataObjectFilename.empty())
+      objects.push_back(dataObjectFilename);
+    if (Error error =
+            kiln::linkExecutable(objects, outputFilename, runtimeDir, target))
       return fail(toString(std::move(error)));
   }
   return 0;

@@ -8,6 +8,7 @@
 //   -> exe
 //
 //===----------------------------------------------------------------------===//
+#include "kiln/Codegen/DataObject.h"
 #include "kiln/Codegen/DotEmitter.h"
 #include "kiln/Codegen/GPUPasses.h"
 #include "kiln/Codegen/Library.h"
@@ -345,6 +346,13 @@ cl::opt<bool> noSplitCodegen(
              "the functions into objects compiled side by side"),
     cl::cat(kilnCategory));
 
+cl::opt<bool> noDataObject(
+    "no-data-object",
+    cl::desc("Compile an executable's or shared library's weights through "
+             "LLVM's object emitter with the code instead of writing them "
+             "into an object of their own"),
+    cl::cat(kilnCategory));
+
 const char *kOverview =
     "kilnc: compile a convolutional network spec (.nn) or an ONNX model\n"
     "(.onnx, its weights from its initializers) to native code\n\n"
@@ -582,27 +590,51 @@ struct TemporaryObjects {
   }
 };
 
-/// Compiles `llvmModule` into temporary objects: one, or the parts that
-/// emitSplitObjects compiles side by side. Returns kSuccess, or the exit
-/// status of the failure it reported.
+/// Compiles `llvmModule` into temporary objects: the weights' data object
+/// (DataObject.h) where the target has one, then one object of code, or the
+/// parts that emitSplitObjects compiles side by side. Returns kSuccess, or
+/// the exit status of the failure it reported.
 int emitTemporaryObjects(llvm::Module &llvmModule, TargetMachine &machine,
                          const kiln::TargetOptions &target,
                          TemporaryObjects &objects) {
-  mlir::TimingScope timing = timePhase("Emit object");
   std::vector<std::unique_ptr<raw_fd_ostream>> streams;
-  SmallVector<raw_pwrite_stream *> outputs;
-  unsigned count = noSplitCodegen ? 1 : getSplitObjectCount(llvmModule);
-  for (unsigned i = 0; i < count; ++i) {
+  auto createObject = [&]() -> raw_fd_ostream * {
     SmallString<128> path;
     int fd;
     if (std::error_code ec =
-            sys::fs::createTemporaryFile("kiln-model", "o", fd, path))
-      return fail(kBadInput, "cannot create a temporary file: " + ec.message());
+            sys::fs::createTemporaryFile("kiln-model", "o", fd, path)) {
+      fail(kBadInput, "cannot create a temporary file: " + ec.message());
+      return nullptr;
+    }
     objects.paths.push_back(std::string(path));
     sys::RemoveFileOnSignal(path);
     streams.push_back(
         std::make_unique<raw_fd_ostream>(fd, /*shouldClose=*/true));
-    outputs.push_back(streams.back().get());
+    return streams.back().get();
+  };
+
+  const Triple &triple = llvmModule.getTargetTriple();
+  if (!noDataObject && canWriteDataObject(triple)) {
+    mlir::TimingScope timing = timePhase("Write data object");
+    std::vector<DetachedData> data =
+        detachConstantData(llvmModule, kMinDetachedDataBytes);
+    if (!data.empty()) {
+      raw_fd_ostream *os = createObject();
+      if (!os)
+        return kBadInput;
+      if (Error error = writeDataObject(data, triple, *os))
+        return internalError(toString(std::move(error)));
+    }
+  }
+
+  mlir::TimingScope timing = timePhase("Emit object");
+  SmallVector<raw_pwrite_stream *> outputs;
+  unsigned count = noSplitCodegen ? 1 : getSplitObjectCount(llvmModule);
+  for (unsigned i = 0; i < count; ++i) {
+    raw_fd_ostream *os = createObject();
+    if (!os)
+      return kBadInput;
+    outputs.push_back(os);
   }
   crashIfAsked();
   Error error =
