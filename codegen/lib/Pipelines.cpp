@@ -140,6 +140,12 @@ void buildLinalgToLoopsPipeline(OpPassManager &pm,
   InstrumentLayersPassOptions instrument;
   instrument.entryName = options.entryName;
   pm.addPass(createInstrumentLayersPass(instrument));
+  if (options.planMemory && options.outlineLayers) {
+    // Each layer's loops -> a function of its own, called from the entry.
+    OutlineLayersPassOptions outline;
+    outline.entryName = options.entryName;
+    pm.addPass(createOutlineLayersPass(outline));
+  }
   if (options.interchangeForVectorization) {
     // The remaining named ops (pooling, fill, ...) -> linalg.generic, whose
     // loop order can be changed.
@@ -290,6 +296,10 @@ struct PipelineCLOptions : public PassPipelineOptions<PipelineCLOptions> {
       *this, "plan-memory",
       llvm::cl::desc("Place intermediate buffers in one workspace argument"),
       llvm::cl::init(true)};
+  Option<bool> outlineLayers{
+      *this, "outline-layers",
+      llvm::cl::desc("Give each layer of the entry a function of its own"),
+      llvm::cl::init(true)};
   Option<std::string> entry{*this, "entry",
                             llvm::cl::desc("The model's entry function"),
                             llvm::cl::init("forward")};
@@ -309,6 +319,7 @@ struct PipelineCLOptions : public PassPipelineOptions<PipelineCLOptions> {
     options.l1CacheBytes = l1CacheBytes;
     options.l2CacheBytes = l2CacheBytes;
     options.planMemory = planMemory;
+    options.outlineLayers = outlineLayers;
     options.entryName = entry;
     return options;
   }

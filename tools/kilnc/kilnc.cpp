@@ -339,6 +339,12 @@ cl::opt<bool> noMemoryPlan(
              "one workspace"),
     cl::cat(kilnCategory));
 
+cl::opt<bool> noOutlineLayers(
+    "no-outline-layers",
+    cl::desc("Keep every layer's loops in the entry function instead of "
+             "giving each layer a function of its own"),
+    cl::cat(kilnCategory));
+
 cl::opt<bool> noSplitCodegen(
     "no-split-codegen",
     cl::desc("Generate an executable's or shared library's machine code as "
@@ -995,6 +1001,7 @@ int emitModule(mlir::OwningOpRef<mlir::ModuleOp> module,
     options.winogradTile = winogradTile;
     options.convLanes = convLanes;
     options.planMemory = !noMemoryPlan;
+    options.outlineLayers = !noOutlineLayers;
     options.reportMemoryPlan = printMemoryPlan;
     if (!noSimplify)
       pm.addPass(createSimplifyPass());

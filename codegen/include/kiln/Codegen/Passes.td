@@ -428,6 +428,48 @@ def PlanMemoryPass : Pass<"kiln-plan-memory", "mlir::ModuleOp"> {
   ];
 }
 
+def OutlineLayersPass : Pass<"kiln-outline-layers", "mlir::ModuleOp"> {
+  let summary = "Move each layer of the entry function into a function of its own";
+  let description = [{
+    After `kiln-plan-memory` and `kiln-instrument-layers`, the entry block
+    is one long sequence: every layer's loop nests, one after another,
+    reading and writing views of the workspace. LLVM's loop passes take time
+    quadratic in that length (scalar evolution climbs the chain of loops
+    before each one to prove a loop's guards: ShuffleNet's 200 layers
+    spent most of their compile there), so this pass gives each layer a
+    function of its own, which also lets the function passes after it and
+    code generation work on the layers side by side.
+
+    The ops between the profiler's calls for layer i and the next layer
+    that compute something (loops, linalg ops, copies) move, in order, into
+    a private function `@<entry>_layer<i>` that takes the entry's arguments
+    (input, output, workspace), each `llvm.noalias` as the entry's are, and
+    carries the layer's name as `kiln.layer`; a call replaces them. The
+    side-effect free ops they use (constants, views, weight globals) are
+    cloned into the function, so the layer's buffers stay views of the
+    workspace at constant offsets:
+
+    ```mlir
+    call @kiln_profile_layer(%c1_i64) : (i64) -> ()
+    call @forward_layer1(%arg0, %arg1, %arg2) : (...) -> ()
+    ```
+
+    The functions are marked `noinline` (LLVM `passthrough`). A layer whose ops use anything
+    else (a value another layer computes, an allocation), or whose results
+    are used after it, stays in place; so does the whole entry unless every
+    argument is a statically shaped memref and no allocation is left in it
+    (memory planned).
+  }];
+  let options = [
+    Option<"entryName", "entry", "std::string", /*default=*/"\"forward\"",
+           "Name of the model's entry function">,
+  ];
+  let dependentDialects = [
+    "mlir::func::FuncDialect",
+    "mlir::LLVM::LLVMDialect",
+  ];
+}
+
 def InstrumentLayersPass : Pass<"kiln-instrument-layers", "mlir::ModuleOp"> {
   let summary = "Call the runtime's profiler as each layer of the entry starts";
   let description = [{

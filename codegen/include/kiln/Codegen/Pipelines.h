@@ -84,6 +84,11 @@ struct PipelineOptions {
   /// function (kiln-plan-memory) instead of allocating each on the heap.
   bool planMemory = true;
 
+  /// Give each layer of the planned entry function a function of its own
+  /// (kiln-outline-layers), which keeps LLVM's compile time linear in the
+  /// number of layers.
+  bool outlineLayers = true;
+
   /// Print the memory plan to stderr (kilnc --print-memory-plan).
   bool reportMemoryPlan = false;
 
