@@ -2,6 +2,12 @@
 
 #include "kiln/Codegen/DataObject.h"
 
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/SymbolTable.h"
+
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/Twine.h"
 #include "llvm/BinaryFormat/ELF.h"
@@ -60,6 +66,45 @@ std::vector<DetachedData> detachConstantData(Module &module,
     global.setName(name.empty() ? "kiln.data.anonymous." + Twine(anonymous++)
                                 : "kiln.data." + name);
     detached.push_back({global.getName().str(), bytes, alignment});
+  }
+  return detached;
+}
+
+std::vector<DetachedData> detachConstantData(mlir::ModuleOp module,
+                                             uint64_t minBytes) {
+  namespace LLVMD = mlir::LLVM;
+  std::vector<DetachedData> detached;
+  mlir::SymbolTable symbols(module);
+  for (auto global :
+       llvm::make_early_inc_range(module.getOps<LLVMD::GlobalOp>())) {
+    auto value = dyn_cast_or_null<mlir::DenseResourceElementsAttr>(
+        global.getValueAttr());
+    auto type = dyn_cast<LLVMD::LLVMArrayType>(global.getGlobalType());
+    if (!global.getConstant() || !value || !type ||
+        !type.getElementType().isInteger(8) ||
+        (global.getLinkage() != LLVMD::Linkage::Private &&
+         global.getLinkage() != LLVMD::Linkage::Internal) ||
+        global.getSection() || global.getComdat() || global.getThreadLocal_())
+      continue;
+    mlir::AsmResourceBlob *blob = value.getRawHandle().getBlob();
+    if (!blob || blob->getData().size() != type.getNumElements() ||
+        blob->getData().size() < minBytes)
+      continue;
+    uint64_t alignment = std::max<uint64_t>(global.getAlignment().value_or(1),
+                                            kMinDataAlignment);
+    std::string name = ("kiln.data." + global.getSymName()).str();
+    for (unsigned suffix = 1; symbols.lookup(name); ++suffix)
+      name = ("kiln.data." + global.getSymName() + "." + Twine(suffix)).str();
+    if (failed(symbols.rename(global, name)))
+      continue;
+    global.removeValueAttr();
+    global.setLinkage(LLVMD::Linkage::External);
+    global.setVisibility_(LLVMD::Visibility::Hidden);
+    global.setDsoLocal(true);
+    global.setAlignment(alignment);
+    ArrayRef<char> bytes = blob->getData();
+    detached.push_back(
+        {name, StringRef(bytes.data(), bytes.size()), alignment});
   }
   return detached;
 }

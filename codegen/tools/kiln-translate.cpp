@@ -204,16 +204,28 @@ int main(int argc, char **argv) {
   if (!machine)
     return fail(toString(machine.takeError()));
 
+  // As kilnc does: the dense_resource weights leave the module before its
+  // translation, the other constant data after its optimisation.
+  const Triple &triple = (*machine)->getTargetTriple();
+  std::vector<kiln::DetachedData> data;
+  if (!dataObjectFilename.empty()) {
+    if (!kiln::canWriteDataObject(triple))
+      return fail("--data-object: no data objects for '" + triple.str() + "'");
+    data = kiln::detachConstantData(*module, kiln::kMinDetachedDataBytes);
+  }
+
   mlir::TimingScope translateTimer = root.nest("translate to LLVM IR");
   LLVMContext llvmContext;
   std::unique_ptr<Module> llvmModule =
       kiln::translateToLLVMIR(*module, llvmContext, **machine);
   if (!llvmModule)
     return 1;
-  // The MLIR module and the weights in its context are no longer needed.
+  // The MLIR module and the weights in its context are no longer needed,
+  // unless the data object will be written from the latter.
   module = nullptr;
   diagnostics.reset();
-  context.reset();
+  if (data.empty())
+    context.reset();
   translateTimer.stop();
 
   mlir::TimingScope optimizeTimer = root.nest("LLVM optimisation");
@@ -222,18 +234,13 @@ int main(int argc, char **argv) {
   optimizeTimer.stop();
 
   if (!dataObjectFilename.empty()) {
-    const Triple &moduleTriple = llvmModule->getTargetTriple();
-    if (!kiln::canWriteDataObject(moduleTriple))
-      return fail("--data-object: no data objects for '" + moduleTriple.str() +
-                  "'");
-    std::vector<kiln::DetachedData> data =
-        kiln::detachConstantData(*llvmModule, kiln::kMinDetachedDataBytes);
+    llvm::append_range(data, kiln::detachConstantData(
+                                 *llvmModule, kiln::kMinDetachedDataBytes));
     std::unique_ptr<ToolOutputFile> dataOutput =
         mlir::openOutputFile(dataObjectFilename, &error);
     if (!dataOutput)
       return fail(error);
-    if (Error error =
-            kiln::writeDataObject(data, moduleTriple, dataOutput->os()))
+    if (Error error = kiln::writeDataObject(data, triple, dataOutput->os()))
       return fail(toString(std::move(error)));
     dataOutput->keep();
   }

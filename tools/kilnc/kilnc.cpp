@@ -597,12 +597,14 @@ struct TemporaryObjects {
 };
 
 /// Compiles `llvmModule` into temporary objects: the weights' data object
-/// (DataObject.h) where the target has one, then one object of code, or the
-/// parts that emitSplitObjects compiles side by side. Returns kSuccess, or
-/// the exit status of the failure it reported.
+/// (DataObject.h) where the target has one, with `detached`, the data taken
+/// out of the module before its translation, then one object of code, or
+/// the parts that emitSplitObjects compiles side by side. Returns kSuccess,
+/// or the exit status of the failure it reported.
 int emitTemporaryObjects(llvm::Module &llvmModule, TargetMachine &machine,
                          const kiln::TargetOptions &target,
-                         TemporaryObjects &objects) {
+                         TemporaryObjects &objects,
+                         ArrayRef<DetachedData> detached) {
   std::vector<std::unique_ptr<raw_fd_ostream>> streams;
   auto createObject = [&]() -> raw_fd_ostream * {
     SmallString<128> path;
@@ -622,8 +624,9 @@ int emitTemporaryObjects(llvm::Module &llvmModule, TargetMachine &machine,
   const Triple &triple = llvmModule.getTargetTriple();
   if (!noDataObject && canWriteDataObject(triple)) {
     mlir::TimingScope timing = timePhase("Write data object");
-    std::vector<DetachedData> data =
-        detachConstantData(llvmModule, kMinDetachedDataBytes);
+    std::vector<DetachedData> data(detached.begin(), detached.end());
+    llvm::append_range(data,
+                       detachConstantData(llvmModule, kMinDetachedDataBytes));
     if (!data.empty()) {
       raw_fd_ostream *os = createObject();
       if (!os)
@@ -668,9 +671,11 @@ int linkThroughTemporaries(
     llvm::Module &llvmModule, TargetMachine &machine,
     const kiln::TargetOptions &target, const std::string &output,
     function_ref<Error(ArrayRef<std::string> objects, StringRef linkedPath)>
-        link) {
+        link,
+    ArrayRef<DetachedData> detached) {
   TemporaryObjects objects;
-  if (int status = emitTemporaryObjects(llvmModule, machine, target, objects))
+  if (int status =
+          emitTemporaryObjects(llvmModule, machine, target, objects, detached))
     return status;
   mlir::TimingScope linkTiming = timePhase("Link");
   SmallString<128> linkedPath(output);
@@ -691,7 +696,8 @@ int linkThroughTemporaries(
 /// is set for a model whose layers run on the GPU.
 int emitLibrary(llvm::Module &llvmModule, TargetMachine &machine,
                 const kiln::TargetOptions &target, const std::string &output,
-                const ExternalWeights *weights, StringRef gpuArch = "") {
+                const ExternalWeights *weights, StringRef gpuArch = "",
+                ArrayRef<DetachedData> detached = {}) {
   if (!libraryPrefix.empty() &&
       sanitizeLibraryPrefix(libraryPrefix) != libraryPrefix)
     return fail(kBadUsage,
@@ -749,7 +755,8 @@ int emitLibrary(llvm::Module &llvmModule, TargetMachine &machine,
                    return linkSharedLibrary(objects, linkedPath,
                                             sys::path::filename(output), prefix,
                                             runtime, target);
-                 })) {
+                 },
+                 detached)) {
     return status;
   }
 
@@ -935,14 +942,16 @@ int compile() {
 
 /// Links `llvmModule` with the runtime into the executable `output`.
 int linkModule(llvm::Module &llvmModule, TargetMachine &machine,
-               const kiln::TargetOptions &target, const std::string &output) {
+               const kiln::TargetOptions &target, const std::string &output,
+               ArrayRef<DetachedData> detached = {}) {
   std::string runtime =
       getTargetRuntimeDir(resolveRuntimeDir(programPath), target);
   return linkThroughTemporaries(
       llvmModule, machine, target, output,
       [&](ArrayRef<std::string> objects, StringRef linkedPath) {
         return linkExecutable(objects, linkedPath, runtime, target);
-      });
+      },
+      detached);
 }
 
 /// Runs the pipeline down to --emit on a parsed or imported module and
@@ -1032,6 +1041,13 @@ int emitModule(mlir::OwningOpRef<mlir::ModuleOp> module,
     return kSuccess;
   }
 
+  // The weights of an executable or a shared library go to their data
+  // object before the translation would copy them (DataObject.h).
+  std::vector<DetachedData> detached;
+  if ((emit == Stage::Exe || emit == Stage::So) && !externalWeights &&
+      !noDataObject && canWriteDataObject((*machine)->getTargetTriple()))
+    detached = detachConstantData(*module, kMinDetachedDataBytes);
+
   mlir::TimingScope translateTiming = timePhase("Translate to LLVM IR");
   auto llvmContext = std::make_unique<LLVMContext>();
   auto buryLLVMContext = buryOnReturn(llvmContext);
@@ -1056,14 +1072,14 @@ int emitModule(mlir::OwningOpRef<mlir::ModuleOp> module,
   };
   if (emit == Stage::Lib || emit == Stage::So)
     return emitLibrary(*llvmModule, **machine, target, output,
-                       externalWeights ? &weights : nullptr);
+                       externalWeights ? &weights : nullptr, "", detached);
   if (emit != Stage::Exe) {
     if (Error error = emitTo(output, emit))
       return fail(kBadInput, toString(std::move(error)));
     return kSuccess;
   }
 
-  return linkModule(*llvmModule, **machine, target, output);
+  return linkModule(*llvmModule, **machine, target, output, detached);
 }
 
 /// --target=nvptx: nn -> GPU kernels + host plan (GPUPasses.h), or with
