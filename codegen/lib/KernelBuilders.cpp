@@ -256,6 +256,38 @@ Value createConstantGlobal(PatternRewriter &rewriter, Location loc,
                                      global.getSymName());
 }
 
+void copyStridedInputs(Operation *root) {
+  SmallVector<linalg::LinalgOp> ops;
+  root->walk([&](linalg::LinalgOp op) {
+    if (!isa<linalg::Conv2DNchwFchwOp, linalg::Conv2DNgchwGfchwOp,
+             linalg::PoolingNchwMaxOp, linalg::PoolingNchwSumOp,
+             linalg::MatmulOp>(op) ||
+        !op.hasPureBufferSemantics())
+      return;
+    auto input = dyn_cast<MemRefType>(op->getOperand(0).getType());
+    if (!input || !input.hasStaticShape() || input.getLayout().isIdentity() ||
+        !input.getElementType().isF32() ||
+        !llvm::all_of(op->getOperands().drop_front(), isDenseStatic))
+      return;
+    ops.push_back(op);
+  });
+  for (linalg::LinalgOp op : ops) {
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    Value input = op->getOperand(0);
+    auto type = cast<MemRefType>(input.getType());
+    auto dense = memref::AllocOp::create(
+        b, loc, MemRefType::get(type.getShape(), type.getElementType()),
+        b.getI64IntegerAttr(64));
+    linalg::CopyOp::create(b, loc, input, dense.getResult());
+    op->setOperand(0, dense);
+    // At the end of the block: a fused group's kernel goes after its last
+    // op, past the op itself (kiln-plan-memory drops the free anyway).
+    b.setInsertionPoint(op->getBlock()->getTerminator());
+    memref::DeallocOp::create(b, loc, dense);
+  }
+}
+
 FailureOr<std::array<Value, 3>> denseOperands(linalg::LinalgOp op,
                                               PatternRewriter &rewriter) {
   if (!op.hasPureBufferSemantics())

@@ -890,6 +890,7 @@ struct LowerToMicroKernelsPass
       getOperation()->emitError() << "kernel sizes must be positive";
       return signalPassFailure();
     }
+    copyStridedInputs(getOperation());
     RewritePatternSet patterns(&getContext());
     patterns.add<ConvKernel, DepthwiseConvKernel, LinearKernel, PlaneSumKernel,
                  MaxPoolingKernel, SumPoolingKernel>(&getContext(), shape);

@@ -722,6 +722,7 @@ struct WinogradPass : public kiln::impl::WinogradPassBase<WinogradPass> {
     }
     kiln::WinogradPassOptions options{tile, vectorWidth, accumulators,
                                       chunkBytes, minChannels};
+    copyStridedInputs(getOperation());
     RewritePatternSet patterns(&getContext());
     patterns.add<WinogradKernel>(&getContext(), options);
     // Every match replaces its op by loops that no pattern matches again.

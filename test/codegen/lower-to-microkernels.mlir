@@ -229,6 +229,36 @@ func.func @plain_matmul(%a: memref<2x4xf32>, %b: memref<4x3xf32>, %c: memref<2x3
 
 // -----
 
+// Tests that a convolution whose input is a channel slice of a larger
+// buffer (a strided view: ShuffleNet's channel split) reads a dense copy of
+// it, freed at the end of the block, and becomes a kernel like any other;
+// a matmul whose weights are strided keeps its generic form, uncopied.
+// CHECK-LABEL: func.func @sliced_input
+// CHECK-SAME: (%[[IN:.*]]: memref<1x8x6x6xf32>
+// CHECK: %[[SLICE:.*]] = memref.subview %[[IN]][0, 4, 0, 0] [1, 4, 6, 6] [1, 1, 1, 1]
+// CHECK: %[[DENSE:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x4x6x6xf32>
+// CHECK-NEXT: linalg.copy ins(%[[SLICE]] : memref<1x4x6x6xf32, strided<[288, 36, 6, 1], offset: 144>>) outs(%[[DENSE]] : memref<1x4x6x6xf32>)
+// CHECK-NOT: linalg.conv_2d_nchw_fchw
+// CHECK: vector.fma
+// CHECK: memref.dealloc %[[DENSE]]
+// CHECK-NEXT: return
+// CHECK-LABEL: func.func @strided_weights
+// CHECK-NOT: memref.alloc
+// CHECK: linalg.matmul
+func.func @sliced_input(%in: memref<1x8x6x6xf32>, %w: memref<4x4x1x1xf32>, %out: memref<1x4x6x6xf32>) {
+  %slice = memref.subview %in[0, 4, 0, 0] [1, 4, 6, 6] [1, 1, 1, 1] : memref<1x8x6x6xf32> to memref<1x4x6x6xf32, strided<[288, 36, 6, 1], offset: 144>>
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
+    ins(%slice, %w : memref<1x4x6x6xf32, strided<[288, 36, 6, 1], offset: 144>>, memref<4x4x1x1xf32>) outs(%out : memref<1x4x6x6xf32>)
+  return
+}
+func.func @strided_weights(%a: memref<2x4xf32>, %b: memref<4x6xf32>, %c: memref<2x3xf32>) {
+  %bs = memref.subview %b[0, 0] [4, 3] [1, 2] : memref<4x6xf32> to memref<4x3xf32, strided<[6, 2]>>
+  linalg.matmul ins(%a, %bs : memref<2x4xf32>, memref<4x3xf32, strided<[6, 2]>>) outs(%c : memref<2x3xf32>)
+  return
+}
+
+// -----
+
 // Tests that a convolution with enough work runs its output-channel blocks
 // as an scf.parallel loop (the runtime's thread pool), and that a small one
 // stays a plain loop.
