@@ -7,8 +7,10 @@
 // passes see every function), the module is split into objects compiled
 // side by side:
 //
-//   object 0:     every global variable (the weights), compiled in the
-//                 module's own context on the calling thread;
+//   object 0:     every global variable still defined, compiled in the
+//                 module's own context on the calling thread (the weights
+//                 of at least 4 KiB are already in the data object of
+//                 DataObject.h, unless kilnc --no-data-object);
 //   objects 1..N: the functions, in up to kMaxCodeParts parts balanced by
 //                 instruction count, each serialised as bitcode and compiled
 //                 in a context of its own on a thread pool.
