@@ -575,6 +575,22 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
         });
         return SmallVector<Value>();
       }
+      // Without a reduction in chunks or a fused pooling, each (channel
+      // block, output row) pair is a task of its own, taken in the same
+      // order as the nested loops. Threads then split the rows of a block
+      // between them, so a layer with few blocks shares its work evenly
+      // (ShuffleNetV2's 3 -> 24 stem at 224x224 has 3 blocks: 2 threads
+      // split them 2:1 and ran slower than one).
+      if (chunks == 1 && !pooled) {
+        buildBlockLoop(b, out[1] / rows * out[2], work,
+                       [&](auto &b, Value task) {
+                         Value rowCount = indexConstant(b, out[2]);
+                         Value ocb = arith::DivUIOp::create(b, task, rowCount);
+                         Value oh = arith::RemUIOp::create(b, task, rowCount);
+                         emitRow(b, n, ocb, oh, {}, {}, {});
+                       });
+        return SmallVector<Value>();
+      }
       // Output channel blocks are independent: they run on the thread pool.
       buildBlockLoop(b, out[1] / rows, work, [&](auto &b, Value ocb) {
         if (useRing) {

@@ -12,14 +12,17 @@
 // Tests that a unit-stride convolution becomes a register-blocked kernel:
 // rows of output channels x three vectors of columns accumulated across the
 // (ic, kh, kw) loops, the constant filter repacked so that a step's
-// broadcast weights are adjacent, and the last partial columns masked.
+// broadcast weights are adjacent, and the last partial columns masked. Each
+// (channel block, output row) pair is one task of the loop that threads
+// share.
 // CHECK-LABEL: memref.global "private" constant @w_packed : memref<1x3x3x3x8xf32>
 // CHECK-LABEL: func.func @conv
 // CHECK-SAME: (%[[IN:.*]]: memref<1x3x10x56xf32>, %[[OUT:.*]]: memref<1x8x8x54xf32>)
 // CHECK: %[[W:.*]] = memref.get_global @w_packed
 // CHECK: scf.for %[[N:.*]] =
-// CHECK: scf.for %[[OCB:.*]] =
-// CHECK: scf.for %[[OH:.*]] =
+// CHECK: scf.for %[[TASK:.*]] = %c0 to %c8 step %c1
+// CHECK: %[[OCB:.*]] = arith.divui %[[TASK]], %c8
+// CHECK: %[[OH:.*]] = arith.remui %[[TASK]], %c8
 // CHECK: scf.for %[[OW:.*]] = %{{.*}} to %c48 step %c48
 // CHECK-COUNT-24: vector.load %[[OUT]]
 // CHECK: scf.for %[[IC:.*]] = {{.*}} iter_args(
@@ -261,12 +264,17 @@ func.func @strided_weights(%a: memref<2x4xf32>, %b: memref<4x6xf32>, %c: memref<
 
 // Tests that a convolution with enough work runs its output-channel blocks
 // as an scf.parallel loop (the runtime's thread pool), and that a small one
-// stays a plain loop.
+// stays a plain loop. With its reduction in one chunk, a layer with few
+// blocks (3 of 8 channels) shares (block, row) tasks instead.
 // CHECK-LABEL: func.func @big_conv
 // CHECK: scf.for
 // CHECK-NEXT: scf.parallel
 // CHECK-LABEL: func.func @small_conv
 // CHECK-NOT: scf.parallel
+// CHECK-LABEL: func.func @few_blocks_conv
+// CHECK: scf.parallel (%[[TASK:.*]]) = (%c0) to (%c192) step (%c1)
+// CHECK-NEXT: %[[OCB:.*]] = arith.divui %[[TASK]], %c64
+// CHECK-NEXT: %[[OH:.*]] = arith.remui %[[TASK]], %c64
 func.func @big_conv(%in: memref<1x64x34x34xf32>, %w: memref<64x64x3x3xf32>, %out: memref<1x64x32x32xf32>) {
   linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
     ins(%in, %w : memref<1x64x34x34xf32>, memref<64x64x3x3xf32>) outs(%out : memref<1x64x32x32xf32>)
@@ -275,6 +283,11 @@ func.func @big_conv(%in: memref<1x64x34x34xf32>, %w: memref<64x64x3x3xf32>, %out
 func.func @small_conv(%in: memref<1x3x6x6xf32>, %w: memref<4x3x3x3xf32>, %out: memref<1x4x4x4xf32>) {
   linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
     ins(%in, %w : memref<1x3x6x6xf32>, memref<4x3x3x3xf32>) outs(%out : memref<1x4x4x4xf32>)
+  return
+}
+func.func @few_blocks_conv(%in: memref<1x3x66x66xf32>, %w: memref<24x3x3x3xf32>, %out: memref<1x24x64x64xf32>) {
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
+    ins(%in, %w : memref<1x3x66x66xf32>, memref<24x3x3x3xf32>) outs(%out : memref<1x24x64x64xf32>)
   return
 }
 
