@@ -69,6 +69,22 @@ if (shutil.which("aarch64-linux-gnu-gcc") and shutil.which("qemu-aarch64")
 if os.access(os.path.join(config.llvm_tools_dir, "ld.lld"), os.X_OK):
     config.available_features.add("lld")
 
+# ThreadSanitizer checks the runtime's thread teams (test/runtime/team-tsan):
+# clang 22 with its sanitizer runtime, probed by building an empty program.
+clang = (shutil.which("clang-22") or
+         shutil.which("clang", path=config.llvm_tools_dir))
+if clang:
+    try:
+        probe_tsan = subprocess.run(
+            [clang, "-fsanitize=thread", "-x", "c", "-", "-o", os.devnull],
+            input=b"int main(void) { return 0; }\n",
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+        if probe_tsan.returncode == 0:
+            config.available_features.add("tsan-runtime")
+            config.substitutions.append(("%clang", clang))
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+
 # --emit=dot renders pictures when Graphviz's dot is installed.
 if shutil.which("dot"):
     config.available_features.add("graphviz")

@@ -75,7 +75,9 @@ int kiln_context_run(kiln_context *context, const kiln_model_desc *model,
   if (atomic_flag_test_and_set_explicit(&context->busy, memory_order_acquire))
     return KILN_ERR_BUSY;
   kiln_team *previous = kiln_team_exchange_current(context->team);
+  kiln_team_hold(context->team, 1);
   model->forward(input, output, workspace ? workspace : context->workspace);
+  kiln_team_hold(context->team, 0);
   kiln_team_exchange_current(previous);
   atomic_flag_clear_explicit(&context->busy, memory_order_release);
   return KILN_OK;

@@ -202,8 +202,10 @@ static int cmp_double(const void *pa, const void *pb) {
 /* Runs the model over `batches` consecutive model-sized slices of `in`. */
 static void forward_all(const float *in, float *out, void *workspace,
                         int64_t batches, int64_t in_numel, int64_t out_numel) {
+  kiln_hold_threads(1);
   for (int64_t b = 0; b < batches; ++b)
     kiln_model.forward(in + b * in_numel, out + b * out_numel, workspace);
+  kiln_hold_threads(0);
 }
 
 static int bench(const float *in, float *out, void *workspace, long n,

@@ -44,6 +44,25 @@ int kiln_set_num_threads(int threads) {
 
 int kiln_num_threads(void) { return kiln_team_size(get_process_team()); }
 
+void kiln_hold_threads(int hold) {
+  // The team this thread holds, so that the release matches the hold even
+  // if the pool started in between.
+  static _Thread_local kiln_team *held;
+  if (!hold) {
+    kiln_team_hold(held, 0);
+    held = NULL;
+    return;
+  }
+  if (held)
+    return;
+  // A pool that has not started yet (no kernel has forked) has no threads
+  // to hold; starting one would only add threads that spin for nothing.
+  pthread_mutex_lock(&lock);
+  held = process_team;
+  pthread_mutex_unlock(&lock);
+  kiln_team_hold(held, 1);
+}
+
 /*===-- The OpenMP runtime ABI subset -------------------------------------===*/
 
 void __kmpc_fork_call(void *loc, int32_t argc, kiln_microtask task, ...) {

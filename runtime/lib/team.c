@@ -31,8 +31,16 @@ struct kiln_team {
   int stopping;
   /* Workers still inside the current region; likewise. */
   int running;
+  /* Threads at the current barrier, and the barrier's generation: updated
+   * atomically. Sleepers (under the lock) are the ones that stopped
+   * spinning there. */
   int barrier_waiting;
   uint64_t barrier_generation;
+  int barrier_sleepers;
+  /* Nonzero while a model runs on the team (kiln_team_hold): its threads
+   * then spin between regions however long the serial work between them
+   * takes, instead of sleeping after SPIN_NANOSECONDS. Atomic. */
+  int held;
   kiln_microtask job;
   int job_argc;
   void *job_args[MAX_ARGS];
@@ -66,17 +74,23 @@ static uint64_t monotonic_nanoseconds(void) {
   return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
 }
 
-/* Spins until `done(counter, value)` holds or SPIN_NANOSECONDS pass;
- * returns whether it held. */
-static int spin_until(int (*done)(const void *, uint64_t), const void *counter,
+/* Spins until `done(counter, value)` holds or SPIN_NANOSECONDS pass
+ * with the team not held; returns whether it held. */
+static int spin_until(const kiln_team *team,
+                      int (*done)(const void *, uint64_t), const void *counter,
                       uint64_t value) {
   uint64_t start = monotonic_nanoseconds();
   for (unsigned i = 1;; ++i) {
     if (done(counter, value))
       return 1;
     cpu_relax();
-    if (i % 64 == 0 && monotonic_nanoseconds() - start > SPIN_NANOSECONDS)
-      return 0;
+    if (i % 64 == 0) {
+      uint64_t now = monotonic_nanoseconds();
+      if (__atomic_load_n(&team->held, __ATOMIC_RELAXED))
+        start = now;
+      else if (now - start > SPIN_NANOSECONDS)
+        return 0;
+    }
   }
 }
 
@@ -150,11 +164,16 @@ static void *worker(void *arg) {
   for (;;) {
     /* The region's job and `stopping` are written before the generation
      * is bumped (release), so either wait sees them once it sees that. */
-    if (!spin_until(generation_moved, &team->generation, seen)) {
+    while (!spin_until(team, generation_moved, &team->generation, seen)) {
+      /* Sleep until a region starts or kiln_team_hold wakes the team. */
       pthread_mutex_lock(&team->lock);
-      while (__atomic_load_n(&team->generation, __ATOMIC_ACQUIRE) == seen)
+      while (__atomic_load_n(&team->generation, __ATOMIC_ACQUIRE) == seen &&
+             !__atomic_load_n(&team->held, __ATOMIC_RELAXED))
         pthread_cond_wait(&team->work_ready, &team->lock);
+      int moved = __atomic_load_n(&team->generation, __ATOMIC_ACQUIRE) != seen;
       pthread_mutex_unlock(&team->lock);
+      if (moved)
+        break;
     }
     seen = __atomic_load_n(&team->generation, __ATOMIC_ACQUIRE);
     if (team->stopping)
@@ -234,6 +253,21 @@ void kiln_team_destroy(kiln_team *team) {
 
 int kiln_team_size(const kiln_team *team) { return team ? team->size : 1; }
 
+void kiln_team_hold(kiln_team *team, int hold) {
+  if (!team || team->size == 1)
+    return;
+  if (!hold) {
+    __atomic_sub_fetch(&team->held, 1, __ATOMIC_RELAXED);
+    return;
+  }
+  /* Wake sleeping workers now, so that they are spinning by the time the
+   * model forks its first region. */
+  pthread_mutex_lock(&team->lock);
+  __atomic_add_fetch(&team->held, 1, __ATOMIC_RELAXED);
+  pthread_cond_broadcast(&team->work_ready);
+  pthread_mutex_unlock(&team->lock);
+}
+
 kiln_team *kiln_team_current(void) { return current_team; }
 
 kiln_team *kiln_team_exchange_current(kiln_team *team) {
@@ -284,7 +318,7 @@ void kiln_team_vfork(kiln_team *team, int32_t argc, kiln_microtask task,
   current_team = saved_team;
   thread_index = saved_index;
 
-  if (!spin_until(workers_done, &team->running, 0)) {
+  if (!spin_until(team, workers_done, &team->running, 0)) {
     pthread_mutex_lock(&team->lock);
     while (__atomic_load_n(&team->running, __ATOMIC_ACQUIRE) > 0)
       pthread_cond_wait(&team->work_done, &team->lock);
@@ -343,15 +377,34 @@ void kiln_omp_barrier(void *loc, int32_t gtid) {
   kiln_team *team = current_team;
   if (!team || team->size == 1)
     return;
-  pthread_mutex_lock(&team->lock);
-  uint64_t my_generation = team->barrier_generation;
-  if (++team->barrier_waiting == team->size) {
-    team->barrier_waiting = 0;
-    ++team->barrier_generation;
-    pthread_cond_broadcast(&team->barrier_cond);
-  } else {
-    while (team->barrier_generation == my_generation)
-      pthread_cond_wait(&team->barrier_cond, &team->lock);
+  /* Threads reach a worksharing loop's barrier microseconds apart, so the
+   * early ones spin before they sleep, as at a fork: sleeping at once left
+   * every barrier to a futex wake-up (tens of microseconds; ShuffleNetV2's
+   * stem convolution ran slower on 2 threads than on 1). The last thread
+   * resets the count before it moves the generation, so a thread that sees
+   * the new generation finds the count ready for the next barrier. */
+  uint64_t my_generation =
+      __atomic_load_n(&team->barrier_generation, __ATOMIC_ACQUIRE);
+  if (__atomic_add_fetch(&team->barrier_waiting, 1, __ATOMIC_ACQ_REL) ==
+      team->size) {
+    __atomic_store_n(&team->barrier_waiting, 0, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&team->barrier_generation, 1, __ATOMIC_RELEASE);
+    /* A sleeper checked the generation under the lock before it slept, so
+     * taking the lock here cannot miss it. */
+    pthread_mutex_lock(&team->lock);
+    if (team->barrier_sleepers > 0)
+      pthread_cond_broadcast(&team->barrier_cond);
+    pthread_mutex_unlock(&team->lock);
+    return;
   }
+  if (spin_until(team, generation_moved, &team->barrier_generation,
+                 my_generation))
+    return;
+  pthread_mutex_lock(&team->lock);
+  ++team->barrier_sleepers;
+  while (__atomic_load_n(&team->barrier_generation, __ATOMIC_ACQUIRE) ==
+         my_generation)
+    pthread_cond_wait(&team->barrier_cond, &team->lock);
+  --team->barrier_sleepers;
   pthread_mutex_unlock(&team->lock);
 }

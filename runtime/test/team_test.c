@@ -7,6 +7,8 @@
  *
  *===----------------------------------------------------------------------===*/
 
+#define _POSIX_C_SOURCE 200809L /* nanosleep */
+
 #include "kiln/context.h"
 #include "kiln/team.h"
 
@@ -14,6 +16,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static int failed;
 
@@ -111,6 +114,88 @@ static void test_more_threads_than_trips(void) {
   kiln_team_exchange_current(previous);
   for (int i = 0; i < 3; ++i)
     CHECK(atomic_load(&hits[i]) == 1);
+  kiln_team_destroy(team);
+}
+
+/*===-- Barriers reached far apart, and held teams ------------------------===*/
+
+/* Longer than a thread spins before it sleeps (team.c), so that waits take
+ * the sleeping path as well as the spinning one. */
+static void pause_milliseconds(int ms) {
+  struct timespec pause = {0, (long)ms * 1000000L};
+  nanosleep(&pause, NULL);
+}
+
+enum { PHASES = 6 };
+
+/* Each thread counts into its phase's slot, then meets the others at a
+ * barrier; a thread that passes it must see every count of that phase.
+ * Thread (phase % size) comes late: at once, or after a pause longer than
+ * the spin. */
+static void phased_body(int32_t *gtid, int32_t *btid, atomic_int *counts,
+                        atomic_int *incomplete) {
+  (void)btid;
+  int size = kiln_team_size(kiln_team_current());
+  for (int phase = 0; phase < PHASES; ++phase) {
+    if (*gtid == phase % size && phase % 2 == 1)
+      pause_milliseconds(2);
+    atomic_fetch_add(&counts[phase], 1);
+    kiln_omp_barrier(NULL, *gtid);
+    if (atomic_load(&counts[phase]) != size)
+      atomic_fetch_add(incomplete, 1);
+  }
+}
+
+static void test_barrier_reuse(void) {
+  for (int threads = 2; threads <= 4; ++threads) {
+    kiln_team *team = kiln_team_create(threads);
+    kiln_team *previous = kiln_team_exchange_current(team);
+    for (int round = 0; round < 3; ++round) {
+      atomic_int counts[PHASES], incomplete = 0;
+      for (int i = 0; i < PHASES; ++i)
+        atomic_init(&counts[i], 0);
+      kiln_omp_fork_call(NULL, 2, (kiln_microtask)phased_body, counts,
+                         &incomplete);
+      CHECK(atomic_load(&incomplete) == 0);
+      for (int i = 0; i < PHASES; ++i)
+        CHECK(atomic_load(&counts[i]) == threads);
+    }
+    kiln_team_exchange_current(previous);
+    kiln_team_destroy(team);
+  }
+}
+
+/* Regions run between serial pauses longer than the spin, with the team
+ * held (its workers spin through the pauses) and released (they sleep and
+ * are woken); holds nest, and a team destroyed while held still stops. */
+static void test_hold(void) {
+  kiln_team_hold(NULL, 1); /* No-ops. */
+  kiln_team_hold(NULL, 0);
+  kiln_team *solo = kiln_team_create(1);
+  kiln_team_hold(solo, 1);
+  run_loop(solo, 1);
+  kiln_team_hold(solo, 0);
+  kiln_team_destroy(solo);
+
+  kiln_team *team = kiln_team_create(3);
+  pause_milliseconds(2); /* The workers sleep by now. */
+  for (int round = 0; round < 4; ++round) {
+    int held = round % 2 == 0;
+    if (held) {
+      kiln_team_hold(team, 1);
+      kiln_team_hold(team, 1);
+    }
+    for (int region = 0; region < 3; ++region) {
+      run_loop(team, region);
+      pause_milliseconds(2);
+    }
+    if (held) {
+      kiln_team_hold(team, 0);
+      kiln_team_hold(team, 0);
+    }
+  }
+  kiln_team_hold(team, 1);
+  run_loop(team, 5);
   kiln_team_destroy(team);
 }
 
@@ -241,6 +326,8 @@ int main(void) {
       {"solo", test_solo},
       {"team_sizes", test_team_sizes},
       {"more_threads_than_trips", test_more_threads_than_trips},
+      {"barrier_reuse", test_barrier_reuse},
+      {"hold", test_hold},
       {"concurrent_teams", test_concurrent_teams},
       {"contexts", test_contexts},
       {"busy", test_busy},

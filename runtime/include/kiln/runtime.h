@@ -127,6 +127,13 @@ int kiln_set_num_threads(int threads);
 /* The number of threads parallel kernels use (starts the pool). */
 int kiln_num_threads(void);
 
+/* Keeps the pool's threads spinning between parallel kernels (hold != 0)
+ * until the matching kiln_hold_threads(0): wrap each forward() call in the
+ * pair so that no kernel waits for a sleeping thread to wake up (see
+ * kiln_team_hold). A no-op before the pool has started; pairs do not
+ * nest. */
+void kiln_hold_threads(int hold);
+
 /*===-- Per-layer profile ------------------------------------------------===*/
 
 /* Compiled models call kiln_profile_layer(i) as their layer i starts and

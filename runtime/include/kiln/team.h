@@ -55,6 +55,15 @@ void kiln_team_destroy(kiln_team *team);
 /* The number of threads of `team`, the caller included. */
 int kiln_team_size(const kiln_team *team);
 
+/* Holds (hold != 0) or releases (0) the team's threads. A model's layers
+ * fork regions with serial work between them, sometimes longer than a
+ * worker spins before it sleeps; waking a sleeping worker then costs the
+ * next region tens of microseconds. While held, the workers spin between
+ * regions, so the caller holds the team for the duration of one forward
+ * call (kiln_context_run and the executables do) and releases it after.
+ * Holding also wakes workers that sleep. Holds nest. NULL is a no-op. */
+void kiln_team_hold(kiln_team *team, int hold);
+
 /* The calling thread's current team, or NULL. */
 kiln_team *kiln_team_current(void);
 
