@@ -28,7 +28,9 @@
 // CHECK: scf.for %[[IC:.*]] = {{.*}} iter_args(
 // CHECK: scf.for %[[KH:.*]] = {{.*}} iter_args(
 // CHECK: scf.for %[[KW:.*]] = {{.*}} iter_args(
+// CHECK-NOT: memref.prefetch
 // CHECK-COUNT-3: vector.load %[[IN]]
+// CHECK-NOT: memref.prefetch
 // CHECK: memref.load %[[W]][%[[OCB]], %[[IC]], %[[KH]], %[[KW]], %c0]
 // CHECK: vector.broadcast
 // CHECK-COUNT-3: vector.fma
@@ -1271,6 +1273,25 @@ func.func @conv1x1_panels(%in: memref<1x64x20x20xf32>, %w: memref<16x64x1x1xf32>
 memref.global "private" constant @w_flat : memref<240x40x1x1xf32> = dense<0.5>
 func.func @conv1x1_flattened_not_lanes(%in: memref<1x40x28x28xf32>, %out: memref<1x240x28x28xf32>) {
   %w = memref.get_global @w_flat : memref<240x40x1x1xf32>
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
+    ins(%in, %w : memref<1x40x28x28xf32>, memref<240x40x1x1xf32>) outs(%out : memref<1x240x28x28xf32>)
+  return
+}
+
+// -----
+
+// Tests that a 1x1 convolution with constant weights prefetches its packed
+// filter 4 KB ahead along the input channels (128 steps of 8 channels'
+// weights): past the block's 40 input channels, into the next block's.
+// CHECK-LABEL: func.func @conv1x1_weight_prefetch
+// CHECK: %[[W:.*]] = memref.get_global @w_lead_packed : memref<30x40x1x1x8xf32>
+// CHECK: scf.for %[[IC:.*]] = %c0 to %c40 step %c1 iter_args(
+// CHECK: %[[AHEAD:.*]] = arith.addi %[[IC]], %c128
+// CHECK-NEXT: memref.prefetch %[[W]][%{{.*}}, %[[AHEAD]], %{{.*}}, %{{.*}}, %c0], read, locality<3>, data
+// CHECK: memref.load %[[W]][%{{.*}}, %[[IC]], %{{.*}}, %{{.*}}, %c0]
+memref.global "private" constant @w_lead : memref<240x40x1x1xf32> = dense<0.5>
+func.func @conv1x1_weight_prefetch(%in: memref<1x40x28x28xf32>, %out: memref<1x240x28x28xf32>) {
+  %w = memref.get_global @w_lead : memref<240x40x1x1xf32>
   linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
     ins(%in, %w : memref<1x40x28x28xf32>, memref<240x40x1x1xf32>) outs(%out : memref<1x240x28x28xf32>)
   return
