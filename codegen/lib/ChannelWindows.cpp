@@ -238,7 +238,7 @@ void buildChannelWindows(ImplicitLocOpBuilder &b, PatternRewriter &rewriter,
     buildLoop(b, src[2], 1, {}, [&](auto &b, Value row, ValueRange) {
       Value h = arith::AddIOp::create(b, row, indexConstant(b, padded.top));
       splitRowPhases(b, padded.source, {n, g, row}, plane, {h}, stride,
-                     padded.left, padValue);
+                     padded.left, padValue, width);
       return SmallVector<Value>();
     });
     padRows(padded.top + src[2], in[2]);

@@ -89,11 +89,47 @@ Value packRowBlocks(PatternRewriter &rewriter, Location loc, Value constant,
       (getGlobal.getName() + "_packed").str(), packedShape, std::move(packed));
 }
 
+/// The unit-stride case of splitRowPhases: a padded copy of the row in
+/// vectors of `lanes` (the last one masked), the borders in scalars. The
+/// scalar copy it replaces took 4 of a 14x14 depthwise layer's 5 stores.
+static void padRowInVectors(ImplicitLocOpBuilder &b, Value input,
+                            ValueRange row, Value phased, ValueRange phasedRow,
+                            int64_t left, Value pad, int64_t lanes) {
+  int64_t width = cast<MemRefType>(input.getType()).getShape().back();
+  int64_t paddedWidth = cast<MemRefType>(phased.getType()).getShape().back();
+  auto at = [&](ValueRange prefix, ArrayRef<Value> rest) {
+    SmallVector<Value> indices(prefix);
+    indices.append(rest.begin(), rest.end());
+    return indices;
+  };
+  Value phase = indexConstant(b, 0);
+  for (int64_t j = 0; j < paddedWidth; ++j)
+    if (j < left || j >= left + width)
+      memref::StoreOp::create(b, pad, phased,
+                              at(phasedRow, {phase, indexConstant(b, j)}));
+  auto type = VectorType::get({lanes}, b.getF32Type());
+  ColumnVectors columns = coverColumns(
+      b, indexConstant(b, 0), std::min(width, paddedWidth - left), lanes);
+  for (auto [start, mask] : llvm::zip(columns.starts, columns.masks)) {
+    Value x = loadVector(b, type, input, at(row, {start}), mask);
+    storeVector(b, x, phased,
+                at(phasedRow,
+                   {phase, affineIndex(b, start, indexConstant(b, left), 1)}),
+                mask);
+  }
+}
+
 void splitRowPhases(ImplicitLocOpBuilder &b, Value input, ValueRange row,
                     Value phased, ValueRange phasedRow, int64_t stride,
-                    int64_t left, float padValue) {
+                    int64_t left, float padValue, int64_t vectorWidth) {
   int64_t width = cast<MemRefType>(input.getType()).getShape().back();
   int64_t phaseWidth = cast<MemRefType>(phased.getType()).getShape().back();
+  if (stride == 1 && vectorWidth > 1 && left >= 0 && left < phaseWidth) {
+    padRowInVectors(b, input, row, phased, phasedRow, left,
+                    arith::ConstantOp::create(b, b.getF32FloatAttr(padValue)),
+                    vectorWidth);
+    return;
+  }
   // Positions [first, last] have all their s columns j*s + p - left inside
   // the row; the others, at the borders, go one column at a time.
   int64_t first = llvm::divideCeil(left, stride);

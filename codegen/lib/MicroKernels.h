@@ -72,11 +72,13 @@ mlir::Value splitPhases(mlir::ImplicitLocOpBuilder &b, mlir::Value input,
 /// The phase split of one row, padded by `left` columns of `padValue`:
 /// input[row..., j*s + p - left] (`padValue` outside the row) to
 /// phased[phasedRow..., p, j] for every position j of phased's last
-/// dimension.
+/// dimension. With `vectorWidth` lanes (> 1), a unit-stride row is copied
+/// in vectors instead of one element at a time.
 void splitRowPhases(mlir::ImplicitLocOpBuilder &b, mlir::Value input,
                     mlir::ValueRange row, mlir::Value phased,
                     mlir::ValueRange phasedRow, int64_t stride,
-                    int64_t left = 0, float padValue = 0.0f);
+                    int64_t left = 0, float padValue = 0.0f,
+                    int64_t vectorWidth = 0);
 
 /// Replaces a depthwise convolution (one channel per group) by the
 /// per-channel window kernel (DepthwiseConv.cpp); fails, changing nothing,

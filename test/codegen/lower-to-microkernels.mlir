@@ -1169,8 +1169,8 @@ func.func @fused_depthwise_relu6(%in: memref<1x8x1x10x12xf32>, %w: memref<8x1x1x
 // Tests that a depthwise convolution whose input padding made (a zero fill
 // of a buffer, then a copy of the source into its interior) reads the
 // source itself: each channel's plane is padded in the scratch (zero rows
-// above and below, the border columns one by one, the interior copied),
-// and the fill and the copy are gone.
+// above and below, the border columns one by one, the interior row copied
+// as a masked vector), and the fill and the copy are gone.
 // CHECK-LABEL: func.func @depthwise_padded
 // CHECK-SAME: (%[[SRC:.*]]: memref<1x4x6x6xf32>,
 // CHECK-NOT: linalg.map
@@ -1179,7 +1179,9 @@ func.func @fused_depthwise_relu6(%in: memref<1x8x1x10x12xf32>, %w: memref<8x1x1x
 // CHECK: %[[PLANE:.*]] = memref.subview %[[PLANES]]
 // CHECK: scf.for
 // CHECK: memref.store %[[ZERO:cst.*]], %[[PLANE]]
-// CHECK: memref.load %[[SRC]]
+// CHECK: %[[MASK:.*]] = vector.create_mask %c6 : vector<16xi1>
+// CHECK-NEXT: %[[ROW:.*]] = vector.maskedload %[[SRC]][{{.*}}, %c0], %[[MASK]]
+// CHECK-NEXT: vector.maskedstore %[[PLANE]][%{{.*}}, %c0, %c1], %[[MASK]], %[[ROW]]
 // CHECK: vector.maskedload %[[PLANE]]
 // CHECK: vector.fma
 // CHECK-NOT: linalg.
