@@ -2,7 +2,9 @@
 //
 // Static memory planning: the entry function's intermediate buffers become
 // views of one caller-provided workspace, placed by live interval so that
-// buffers that are never live at the same time share bytes.
+// buffers that are never live at the same time share bytes. A buffer copied
+// whole into a contiguous slice of another (a concatenation's input) is
+// placed in that slice instead, and the copy goes away.
 //
 //===----------------------------------------------------------------------===//
 
@@ -11,7 +13,9 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/Transforms/BufferViewFlowAnalysis.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
 
@@ -39,6 +43,11 @@ struct Buffer {
   int64_t lastUse = 0;
   int64_t offset = -1;
   SmallVector<memref::DeallocOp> deallocs;
+  // Set when the buffer lives in a slice of buffer `container` (an index
+  // into the same list), `offsetInContainer` bytes in: it takes no room of
+  // its own.
+  std::optional<size_t> container;
+  int64_t offsetInContainer = 0;
 
   bool liveTogetherWith(const Buffer &other) const {
     return firstUse <= other.lastUse && other.firstUse <= lastUse;
@@ -64,7 +73,8 @@ std::optional<int64_t> getPlannableBytes(MemRefType type) {
 int64_t placeBuffers(MutableArrayRef<Buffer> buffers, int64_t alignment) {
   SmallVector<Buffer *> order;
   for (Buffer &buffer : buffers)
-    order.push_back(&buffer);
+    if (!buffer.container)
+      order.push_back(&buffer);
   // Allocations sit at distinct positions, so this order is total.
   llvm::sort(order, [](const Buffer *a, const Buffer *b) {
     return a->bytes != b->bytes ? a->bytes > b->bytes
@@ -90,7 +100,172 @@ int64_t placeBuffers(MutableArrayRef<Buffer> buffers, int64_t alignment) {
         workspaceBytes, llvm::alignTo(offset + buffer->bytes, alignment));
     placed.push_back(buffer);
   }
+  for (Buffer &buffer : buffers)
+    if (buffer.container)
+      buffer.offset =
+          buffers[*buffer.container].offset + buffer.offsetInContainer;
   return workspaceBytes;
+}
+
+/// The elements [begin, end) that a statically strided view spans within
+/// its buffer, or nothing when its layout is not static.
+std::optional<std::pair<int64_t, int64_t>> spannedElements(MemRefType type) {
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (!type.hasStaticShape() ||
+      failed(type.getStridesAndOffset(strides, offset)) ||
+      ShapedType::isDynamic(offset) ||
+      llvm::any_of(strides, ShapedType::isDynamic))
+    return std::nullopt;
+  int64_t last = offset;
+  for (auto [size, stride] : llvm::zip(type.getShape(), strides)) {
+    if (size == 0)
+      return std::pair(offset, offset);
+    last += (size - 1) * stride;
+  }
+  return std::pair(offset, last + 1);
+}
+
+/// A `linalg.copy` of a whole planned buffer (the source) into a contiguous
+/// slice of another (the destination), as a concatenation bufferizes: the
+/// source can be computed in the slice itself.
+struct SliceCopy {
+  linalg::CopyOp copy;
+  memref::SubViewOp slice;
+  size_t source, destination;           // indices into the buffer list
+  std::pair<int64_t, int64_t> elements; // the slice's, in the destination
+};
+
+/// Places the sources of copies into slices in their slices (sets their
+/// `container`) where that cannot change what the program computes, extends
+/// each destination's live interval over its sources' and returns the
+/// copies, which the caller erases once the buffers are views.
+///
+/// A source qualifies when the copy is its last use and the slice is
+/// contiguous, of the source's shape, and `alignment`-aligned. Its
+/// destination qualifies when, up to its last such copy, it is used only
+/// by slices that are copied into and do not overlap one another: nothing
+/// reads or writes a source's slice but the source's own computation until
+/// the copy would have happened. (Batch 1 concatenations along channels;
+/// at larger batches the slice of each image is apart from the next.)
+SmallVector<SliceCopy>
+placeSourcesInSlices(Block &entry, MutableArrayRef<Buffer> buffers,
+                     const DenseMap<Operation *, int64_t> &position,
+                     BufferViewFlowAnalysis &aliases, int64_t alignment) {
+  DenseMap<Operation *, size_t> bufferOf;
+  for (auto [index, buffer] : llvm::enumerate(buffers))
+    bufferOf[buffer.alloc] = index;
+  auto plannedBuffer = [&](Value value) -> std::optional<size_t> {
+    auto it = bufferOf.find(value.getDefiningOp());
+    if (it == bufferOf.end())
+      return std::nullopt;
+    return it->second;
+  };
+  auto isCopyTarget = [](memref::SubViewOp slice) {
+    return llvm::all_of(slice->getUses(), [](OpOperand &use) {
+      auto copy = dyn_cast<linalg::CopyOp>(use.getOwner());
+      return copy && copy.isDpsInit(&use);
+    });
+  };
+
+  SmallVector<SliceCopy> candidates;
+  for (auto copy : entry.getOps<linalg::CopyOp>()) {
+    if (!copy.hasPureBufferSemantics())
+      continue;
+    auto slice = copy.getOutputs()[0].getDefiningOp<memref::SubViewOp>();
+    std::optional<size_t> source = plannedBuffer(copy.getInputs()[0]);
+    if (!slice || !source || !slice->hasOneUse())
+      continue;
+    std::optional<size_t> destination = plannedBuffer(slice.getSource());
+    MemRefType sliceType = slice.getType();
+    std::optional<std::pair<int64_t, int64_t>> elements =
+        spannedElements(sliceType);
+    if (!destination || *destination == *source || !elements ||
+        !memref::isStaticShapeAndContiguousRowMajor(sliceType) ||
+        sliceType.getShape() != buffers[*source].alloc.getType().getShape() ||
+        buffers[*source].lastUse != position.lookup(copy))
+      continue;
+    int64_t elementBytes = sliceType.getElementTypeBitWidth() / 8;
+    if ((elements->first * elementBytes) % alignment != 0)
+      continue;
+    candidates.push_back({copy, slice, *source, *destination, *elements});
+  }
+  // One level only: a concatenation copied whole into another stays put.
+  DenseSet<size_t> sources, destinations;
+  for (const SliceCopy &candidate : candidates) {
+    sources.insert(candidate.source);
+    destinations.insert(candidate.destination);
+  }
+  llvm::erase_if(candidates, [&](const SliceCopy &candidate) {
+    return sources.contains(candidate.destination) ||
+           destinations.contains(candidate.source);
+  });
+
+  auto overlap = [](std::pair<int64_t, int64_t> a,
+                    std::pair<int64_t, int64_t> b) {
+    return a.first < b.second && b.first < a.second;
+  };
+  SmallVector<SliceCopy> accepted;
+  for (size_t destination : destinations) {
+    SmallVector<SliceCopy> copies;
+    for (const SliceCopy &candidate : candidates)
+      if (candidate.destination == destination)
+        copies.push_back(candidate);
+    if (copies.empty())
+      continue;
+    int64_t lastCopy = 0;
+    for (const SliceCopy &copy : copies)
+      lastCopy = std::max(lastCopy, position.lookup(copy.copy));
+    auto overlapsACopy = [&](std::pair<int64_t, int64_t> elements,
+                             const SliceCopy *self) {
+      return llvm::any_of(copies, [&](const SliceCopy &copy) {
+        return &copy != self && overlap(copy.elements, elements);
+      });
+    };
+    bool safe = llvm::none_of(copies, [&](const SliceCopy &copy) {
+      return overlapsACopy(copy.elements, &copy);
+    });
+    for (Operation *user : buffers[destination].alloc->getUsers()) {
+      if (!safe)
+        break;
+      if (isa<memref::DeallocOp>(user) ||
+          llvm::any_of(copies, [&](const SliceCopy &copy) {
+            return copy.slice == user;
+          }))
+        continue;
+      // Another concatenation input, copied from elsewhere.
+      auto slice = dyn_cast<memref::SubViewOp>(user);
+      if (slice && isCopyTarget(slice)) {
+        std::optional<std::pair<int64_t, int64_t>> elements =
+            spannedElements(slice.getType());
+        safe = elements && !overlapsACopy(*elements, nullptr);
+        continue;
+      }
+      // Anything else, and whatever reads through it, comes after.
+      auto after = [&](Operation *op) {
+        Operation *ancestor = entry.findAncestorOpInBlock(*op);
+        return ancestor && position.lookup(ancestor) > lastCopy;
+      };
+      safe = after(user);
+      for (Value result : user->getResults())
+        for (Value alias : aliases.resolve(result))
+          for (Operation *reader : alias.getUsers())
+            safe = safe && (isa<memref::DeallocOp>(reader) || after(reader));
+    }
+    if (safe)
+      llvm::append_range(accepted, copies);
+  }
+
+  for (SliceCopy &copy : accepted) {
+    Buffer &source = buffers[copy.source];
+    Buffer &destination = buffers[copy.destination];
+    source.container = copy.destination;
+    source.offsetInContainer =
+        copy.elements.first *
+        (copy.slice.getType().getElementTypeBitWidth() / 8);
+    destination.firstUse = std::min(destination.firstUse, source.firstUse);
+  }
+  return accepted;
 }
 
 struct PlanMemoryPass : public impl::PlanMemoryPassBase<PlanMemoryPass> {
@@ -148,6 +323,8 @@ struct PlanMemoryPass : public impl::PlanMemoryPassBase<PlanMemoryPass> {
       buffers.push_back(std::move(buffer));
     }
 
+    SmallVector<SliceCopy> elided =
+        placeSourcesInSlices(entry, buffers, position, aliases, alignment);
     int64_t workspaceBytes = placeBuffers(buffers, alignment);
     if (report)
       printReport(func, buffers, workspaceBytes);
@@ -179,6 +356,10 @@ struct PlanMemoryPass : public impl::PlanMemoryPassBase<PlanMemoryPass> {
         dealloc.erase();
       buffer.alloc.replaceAllUsesWith(view);
       buffer.alloc.erase();
+    }
+    for (SliceCopy &copy : elided) {
+      copy.copy.erase();
+      copy.slice.erase();
     }
     module->setAttr(
         kWorkspaceBytesAttrName,

@@ -117,3 +117,123 @@ module {
 module {
   func.func private @forward(memref<4xf32>)
 }
+
+// -----
+
+// Tests that buffers copied whole into contiguous slices of another (a
+// concatenation along channels at batch 1) are computed in their slices:
+// %x and %y become views at the concatenation's offset and 256 bytes
+// further, and the slices and their copies disappear. %x, read by the copy
+// that computes %y, keeps that copy.
+
+// CHECK-LABEL: func.func @forward(
+// CHECK-SAME: %[[IN:[^:]*]]: memref<1x4x4x4xf32>, %[[OUT:[^:]*]]: memref<1x8x4x4xf32>, %[[WS:[^:]*]]: memref<512xi8>)
+// CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
+// CHECK-DAG: %[[C256:.*]] = arith.constant 256 : index
+// CHECK: %[[X:.*]] = memref.view %[[WS]][%[[C0]]][] : memref<512xi8> to memref<1x4x4x4xf32>
+// CHECK-NEXT: linalg.copy ins(%[[IN]] : {{.*}}) outs(%[[X]] : {{.*}})
+// CHECK-NEXT: %[[Y:.*]] = memref.view %[[WS]][%[[C256]]][] : memref<512xi8> to memref<1x4x4x4xf32>
+// CHECK-NEXT: linalg.copy ins(%[[X]] : {{.*}}) outs(%[[Y]] : {{.*}})
+// CHECK-NEXT: %[[CAT:.*]] = memref.view %[[WS]][%[[C0]]][] : memref<512xi8> to memref<1x8x4x4xf32>
+// CHECK-NEXT: linalg.copy ins(%[[CAT]] : {{.*}}) outs(%[[OUT]] : {{.*}})
+// CHECK-NEXT: return
+module {
+  func.func @forward(%in: memref<1x4x4x4xf32>, %out: memref<1x8x4x4xf32>) {
+    %x = memref.alloc() {alignment = 64 : i64} : memref<1x4x4x4xf32>
+    linalg.copy ins(%in : memref<1x4x4x4xf32>) outs(%x : memref<1x4x4x4xf32>)
+    %y = memref.alloc() {alignment = 64 : i64} : memref<1x4x4x4xf32>
+    linalg.copy ins(%x : memref<1x4x4x4xf32>) outs(%y : memref<1x4x4x4xf32>)
+    %cat = memref.alloc() {alignment = 64 : i64} : memref<1x8x4x4xf32>
+    %s0 = memref.subview %cat[0, 0, 0, 0] [1, 4, 4, 4] [1, 1, 1, 1] : memref<1x8x4x4xf32> to memref<1x4x4x4xf32, strided<[128, 16, 4, 1]>>
+    linalg.copy ins(%x : memref<1x4x4x4xf32>) outs(%s0 : memref<1x4x4x4xf32, strided<[128, 16, 4, 1]>>)
+    %s1 = memref.subview %cat[0, 4, 0, 0] [1, 4, 4, 4] [1, 1, 1, 1] : memref<1x8x4x4xf32> to memref<1x4x4x4xf32, strided<[128, 16, 4, 1], offset: 64>>
+    linalg.copy ins(%y : memref<1x4x4x4xf32>) outs(%s1 : memref<1x4x4x4xf32, strided<[128, 16, 4, 1], offset: 64>>)
+    linalg.copy ins(%cat : memref<1x8x4x4xf32>) outs(%out : memref<1x8x4x4xf32>)
+    memref.dealloc %x : memref<1x4x4x4xf32>
+    memref.dealloc %y : memref<1x4x4x4xf32>
+    memref.dealloc %cat : memref<1x8x4x4xf32>
+    return
+  }
+}
+
+// -----
+
+// Tests the copies into slices that stay: %x is read after its copy (into
+// %late), %y's slice starts 48 bytes in (not 64-byte aligned), and at batch
+// 2 neither slice of %cat2 is contiguous.
+
+// CHECK-LABEL: func.func @forward(
+// CHECK: %[[X:.*]] = memref.view {{.*}} to memref<1x3x2x2xf32>
+// CHECK: %[[Y:.*]] = memref.view {{.*}} to memref<1x3x2x2xf32>
+// CHECK: %[[S0:.*]] = memref.subview
+// CHECK-NEXT: linalg.copy ins(%[[X]] : {{.*}}) outs(%[[S0]] : {{.*}})
+// CHECK-NEXT: %[[S1:.*]] = memref.subview
+// CHECK-NEXT: linalg.copy ins(%[[Y]] : {{.*}}) outs(%[[S1]] : {{.*}})
+// CHECK: %[[Z:.*]] = memref.view {{.*}} to memref<2x4x4x4xf32>
+// CHECK: %[[W:.*]] = memref.view {{.*}} to memref<2x4x4x4xf32>
+// CHECK: %[[S2:.*]] = memref.subview
+// CHECK-NEXT: linalg.copy ins(%[[Z]] : {{.*}}) outs(%[[S2]] : {{.*}})
+// CHECK-NEXT: %[[S3:.*]] = memref.subview
+// CHECK-NEXT: linalg.copy ins(%[[W]] : {{.*}}) outs(%[[S3]] : {{.*}})
+module {
+  func.func @forward(%in: memref<1x3x2x2xf32>, %in2: memref<2x4x4x4xf32>, %late: memref<1x3x2x2xf32>, %out: memref<1x6x2x2xf32>, %out2: memref<2x8x4x4xf32>) {
+    %x = memref.alloc() {alignment = 64 : i64} : memref<1x3x2x2xf32>
+    linalg.copy ins(%in : memref<1x3x2x2xf32>) outs(%x : memref<1x3x2x2xf32>)
+    %y = memref.alloc() {alignment = 64 : i64} : memref<1x3x2x2xf32>
+    linalg.copy ins(%in : memref<1x3x2x2xf32>) outs(%y : memref<1x3x2x2xf32>)
+    %cat = memref.alloc() {alignment = 64 : i64} : memref<1x6x2x2xf32>
+    %s0 = memref.subview %cat[0, 0, 0, 0] [1, 3, 2, 2] [1, 1, 1, 1] : memref<1x6x2x2xf32> to memref<1x3x2x2xf32, strided<[24, 4, 2, 1]>>
+    linalg.copy ins(%x : memref<1x3x2x2xf32>) outs(%s0 : memref<1x3x2x2xf32, strided<[24, 4, 2, 1]>>)
+    %s1 = memref.subview %cat[0, 3, 0, 0] [1, 3, 2, 2] [1, 1, 1, 1] : memref<1x6x2x2xf32> to memref<1x3x2x2xf32, strided<[24, 4, 2, 1], offset: 12>>
+    linalg.copy ins(%y : memref<1x3x2x2xf32>) outs(%s1 : memref<1x3x2x2xf32, strided<[24, 4, 2, 1], offset: 12>>)
+    linalg.copy ins(%x : memref<1x3x2x2xf32>) outs(%late : memref<1x3x2x2xf32>)
+    linalg.copy ins(%cat : memref<1x6x2x2xf32>) outs(%out : memref<1x6x2x2xf32>)
+    %z = memref.alloc() {alignment = 64 : i64} : memref<2x4x4x4xf32>
+    linalg.copy ins(%in2 : memref<2x4x4x4xf32>) outs(%z : memref<2x4x4x4xf32>)
+    %w = memref.alloc() {alignment = 64 : i64} : memref<2x4x4x4xf32>
+    linalg.copy ins(%in2 : memref<2x4x4x4xf32>) outs(%w : memref<2x4x4x4xf32>)
+    %cat2 = memref.alloc() {alignment = 64 : i64} : memref<2x8x4x4xf32>
+    %s2 = memref.subview %cat2[0, 4, 0, 0] [2, 4, 4, 4] [1, 1, 1, 1] : memref<2x8x4x4xf32> to memref<2x4x4x4xf32, strided<[128, 16, 4, 1], offset: 64>>
+    linalg.copy ins(%z : memref<2x4x4x4xf32>) outs(%s2 : memref<2x4x4x4xf32, strided<[128, 16, 4, 1], offset: 64>>)
+    %s3 = memref.subview %cat2[0, 0, 0, 0] [2, 4, 4, 4] [1, 1, 1, 1] : memref<2x8x4x4xf32> to memref<2x4x4x4xf32, strided<[128, 16, 4, 1]>>
+    linalg.copy ins(%w : memref<2x4x4x4xf32>) outs(%s3 : memref<2x4x4x4xf32, strided<[128, 16, 4, 1]>>)
+    linalg.copy ins(%cat2 : memref<2x8x4x4xf32>) outs(%out2 : memref<2x8x4x4xf32>)
+    return
+  }
+}
+
+// -----
+
+// Tests that nothing moves into a destination that is read before its last
+// slice copy (%cat is copied out between the two), nor into overlapping
+// slices (%d's two slices share channel 1).
+
+// CHECK-LABEL: func.func @forward(
+// CHECK-COUNT-4: memref.subview
+// CHECK-NOT: memref.subview
+// CHECK: return
+module {
+  func.func @forward(%in: memref<1x4x4x4xf32>, %out: memref<1x8x4x4xf32>) {
+    %x = memref.alloc() {alignment = 64 : i64} : memref<1x4x4x4xf32>
+    linalg.copy ins(%in : memref<1x4x4x4xf32>) outs(%x : memref<1x4x4x4xf32>)
+    %y = memref.alloc() {alignment = 64 : i64} : memref<1x4x4x4xf32>
+    linalg.copy ins(%in : memref<1x4x4x4xf32>) outs(%y : memref<1x4x4x4xf32>)
+    %cat = memref.alloc() {alignment = 64 : i64} : memref<1x8x4x4xf32>
+    %s0 = memref.subview %cat[0, 0, 0, 0] [1, 4, 4, 4] [1, 1, 1, 1] : memref<1x8x4x4xf32> to memref<1x4x4x4xf32, strided<[128, 16, 4, 1]>>
+    linalg.copy ins(%x : memref<1x4x4x4xf32>) outs(%s0 : memref<1x4x4x4xf32, strided<[128, 16, 4, 1]>>)
+    linalg.copy ins(%cat : memref<1x8x4x4xf32>) outs(%out : memref<1x8x4x4xf32>)
+    %s1 = memref.subview %cat[0, 4, 0, 0] [1, 4, 4, 4] [1, 1, 1, 1] : memref<1x8x4x4xf32> to memref<1x4x4x4xf32, strided<[128, 16, 4, 1], offset: 64>>
+    linalg.copy ins(%y : memref<1x4x4x4xf32>) outs(%s1 : memref<1x4x4x4xf32, strided<[128, 16, 4, 1], offset: 64>>)
+    %u = memref.alloc() {alignment = 64 : i64} : memref<1x4x4x4xf32>
+    linalg.copy ins(%in : memref<1x4x4x4xf32>) outs(%u : memref<1x4x4x4xf32>)
+    %v = memref.alloc() {alignment = 64 : i64} : memref<1x4x4x4xf32>
+    linalg.copy ins(%in : memref<1x4x4x4xf32>) outs(%v : memref<1x4x4x4xf32>)
+    %d = memref.alloc() {alignment = 64 : i64} : memref<1x8x4x4xf32>
+    %s2 = memref.subview %d[0, 0, 0, 0] [1, 4, 4, 4] [1, 1, 1, 1] : memref<1x8x4x4xf32> to memref<1x4x4x4xf32, strided<[128, 16, 4, 1]>>
+    linalg.copy ins(%u : memref<1x4x4x4xf32>) outs(%s2 : memref<1x4x4x4xf32, strided<[128, 16, 4, 1]>>)
+    %s3 = memref.subview %d[0, 1, 0, 0] [1, 4, 4, 4] [1, 1, 1, 1] : memref<1x8x4x4xf32> to memref<1x4x4x4xf32, strided<[128, 16, 4, 1], offset: 16>>
+    linalg.copy ins(%v : memref<1x4x4x4xf32>) outs(%s3 : memref<1x4x4x4xf32, strided<[128, 16, 4, 1], offset: 16>>)
+    linalg.copy ins(%d : memref<1x8x4x4xf32>) outs(%out : memref<1x8x4x4xf32>)
+    return
+  }
+}

@@ -405,6 +405,14 @@ def PlanMemoryPass : Pass<"kiln-plan-memory", "mlir::ModuleOp"> {
                        %workspace: memref<N x i8>)
     ```
 
+    A buffer copied whole (`linalg.copy`, its last use) into a contiguous,
+    aligned slice of another buffer, as a concatenation along channels at
+    batch 1 bufferizes, is placed in that slice instead: it is computed
+    where the copy would have put it, and the copy and the slice go away.
+    The destination is then live from its first such source on. Only when
+    nothing else touches the destination before its last such copy, and the
+    slices do not overlap.
+
     Each allocation becomes a `memref.view` of the workspace at its offset,
     and its deallocations disappear. The workspace size (N, which is also the
     peak activation memory) is recorded as the module attribute
