@@ -81,7 +81,7 @@ if clang:
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
         if probe_tsan.returncode == 0:
             config.available_features.add("tsan-runtime")
-            config.substitutions.append(("%clang", clang))
+            config.substitutions.append(("%tsan_cc", clang))
     except (OSError, subprocess.TimeoutExpired):
         pass
 
