@@ -237,3 +237,76 @@ module {
     return
   }
 }
+
+// -----
+
+// Tests that a buffer copied whole from a contiguous slice of another and
+// only read afterwards (a kernel's dense copy of a channel slice, here of a
+// reshaped buffer as after a channel shuffle) becomes a view of the slice:
+// %d sits 256 bytes into %t, the copy and the slice go away, and %t stays
+// live as long as %d, so %late, computed while %d is, goes past it.
+
+// CHECK-LABEL: func.func @forward(
+// CHECK-SAME: %[[IN:[^:]*]]: memref<1x2x4x4x4xf32>, %[[IN2:[^:]*]]: memref<1x8x4x4xf32>, %[[OUT:[^:]*]]: memref<1x4x4x4xf32>, %[[OUT2:[^:]*]]: memref<1x8x4x4xf32>, %[[WS:[^:]*]]: memref<1024xi8>)
+// CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
+// CHECK-DAG: %[[C256:.*]] = arith.constant 256 : index
+// CHECK-DAG: %[[C512:.*]] = arith.constant 512 : index
+// CHECK: %[[T:.*]] = memref.view %[[WS]][%[[C0]]][] : memref<1024xi8> to memref<1x2x4x4x4xf32>
+// CHECK-NEXT: linalg.copy ins(%[[IN]] : {{.*}}) outs(%[[T]] : {{.*}})
+// CHECK-NEXT: memref.collapse_shape %[[T]]
+// CHECK-NEXT: %[[D:.*]] = memref.view %[[WS]][%[[C256]]][] : memref<1024xi8> to memref<1x4x4x4xf32>
+// CHECK-NEXT: %[[LATE:.*]] = memref.view %[[WS]][%[[C512]]][] : memref<1024xi8> to memref<1x8x4x4xf32>
+// CHECK-NEXT: linalg.copy ins(%[[IN2]] : {{.*}}) outs(%[[LATE]] : {{.*}})
+// CHECK-NEXT: linalg.copy ins(%[[LATE]] : {{.*}}) outs(%[[OUT2]] : {{.*}})
+// CHECK-NEXT: linalg.copy ins(%[[D]] : {{.*}}) outs(%[[OUT]] : {{.*}})
+// CHECK-NEXT: return
+module {
+  func.func @forward(%in: memref<1x2x4x4x4xf32>, %in2: memref<1x8x4x4xf32>, %out: memref<1x4x4x4xf32>, %out2: memref<1x8x4x4xf32>) {
+    %t = memref.alloc() {alignment = 64 : i64} : memref<1x2x4x4x4xf32>
+    linalg.copy ins(%in : memref<1x2x4x4x4xf32>) outs(%t : memref<1x2x4x4x4xf32>)
+    %c = memref.collapse_shape %t [[0], [1, 2], [3], [4]] : memref<1x2x4x4x4xf32> into memref<1x8x4x4xf32>
+    %s = memref.subview %c[0, 4, 0, 0] [1, 4, 4, 4] [1, 1, 1, 1] : memref<1x8x4x4xf32> to memref<1x4x4x4xf32, strided<[128, 16, 4, 1], offset: 64>>
+    %d = memref.alloc() {alignment = 64 : i64} : memref<1x4x4x4xf32>
+    linalg.copy ins(%s : memref<1x4x4x4xf32, strided<[128, 16, 4, 1], offset: 64>>) outs(%d : memref<1x4x4x4xf32>)
+    %late = memref.alloc() {alignment = 64 : i64} : memref<1x8x4x4xf32>
+    linalg.copy ins(%in2 : memref<1x8x4x4xf32>) outs(%late : memref<1x8x4x4xf32>)
+    linalg.copy ins(%late : memref<1x8x4x4xf32>) outs(%out2 : memref<1x8x4x4xf32>)
+    linalg.copy ins(%d : memref<1x4x4x4xf32>) outs(%out : memref<1x4x4x4xf32>)
+    memref.dealloc %t : memref<1x2x4x4x4xf32>
+    memref.dealloc %d : memref<1x4x4x4xf32>
+    memref.dealloc %late : memref<1x8x4x4xf32>
+    return
+  }
+}
+
+// -----
+
+// Tests the copies of slices that stay: %d is written again after its copy,
+// and %t2 is written (filled) while %e, copied from its slice, is still
+// read.
+
+// CHECK-LABEL: func.func @forward(
+// CHECK-COUNT-2: memref.subview
+// CHECK-NOT: memref.subview
+// CHECK: return
+module {
+  func.func @forward(%in: memref<1x8x4x4xf32>, %out: memref<1x4x4x4xf32>) {
+    %zero = arith.constant 0.0 : f32
+    %t = memref.alloc() {alignment = 64 : i64} : memref<1x8x4x4xf32>
+    linalg.copy ins(%in : memref<1x8x4x4xf32>) outs(%t : memref<1x8x4x4xf32>)
+    %s = memref.subview %t[0, 4, 0, 0] [1, 4, 4, 4] [1, 1, 1, 1] : memref<1x8x4x4xf32> to memref<1x4x4x4xf32, strided<[128, 16, 4, 1], offset: 64>>
+    %d = memref.alloc() {alignment = 64 : i64} : memref<1x4x4x4xf32>
+    linalg.copy ins(%s : memref<1x4x4x4xf32, strided<[128, 16, 4, 1], offset: 64>>) outs(%d : memref<1x4x4x4xf32>)
+    linalg.fill ins(%zero : f32) outs(%d : memref<1x4x4x4xf32>)
+    linalg.copy ins(%d : memref<1x4x4x4xf32>) outs(%out : memref<1x4x4x4xf32>)
+    %t2 = memref.alloc() {alignment = 64 : i64} : memref<1x8x4x4xf32>
+    linalg.copy ins(%in : memref<1x8x4x4xf32>) outs(%t2 : memref<1x8x4x4xf32>)
+    %s2 = memref.subview %t2[0, 0, 0, 0] [1, 4, 4, 4] [1, 1, 1, 1] : memref<1x8x4x4xf32> to memref<1x4x4x4xf32, strided<[128, 16, 4, 1]>>
+    %e = memref.alloc() {alignment = 64 : i64} : memref<1x4x4x4xf32>
+    linalg.copy ins(%s2 : memref<1x4x4x4xf32, strided<[128, 16, 4, 1]>>) outs(%e : memref<1x4x4x4xf32>)
+    linalg.fill ins(%zero : f32) outs(%t2 : memref<1x8x4x4xf32>)
+    linalg.copy ins(%e : memref<1x4x4x4xf32>) outs(%out : memref<1x4x4x4xf32>)
+    linalg.copy ins(%t2 : memref<1x8x4x4xf32>) outs(%in : memref<1x8x4x4xf32>)
+    return
+  }
+}

@@ -411,7 +411,11 @@ def PlanMemoryPass : Pass<"kiln-plan-memory", "mlir::ModuleOp"> {
     where the copy would have put it, and the copy and the slice go away.
     The destination is then live from its first such source on. Only when
     nothing else touches the destination before its last such copy, and the
-    slices do not overlap.
+    slices do not overlap. Likewise a buffer whose first use is a copy of
+    such a slice and that is only read afterwards (the dense copy that a
+    kernel makes of a channel slice) becomes a view of the slice, when
+    nothing writes the sliced buffer from the copy on; the sliced buffer is
+    then live as long as it.
 
     Each allocation becomes a `memref.view` of the workspace at its offset,
     and its deallocations disappear. The workspace size (N, which is also the

@@ -1,0 +1,76 @@
+//===- MemoryPlan.h - The buffers kiln-plan-memory places -------*- C++ -*-===//
+//
+// Shared by PlanMemory.cpp, which places buffers by live interval, and
+// SliceCopies.cpp, which places some of them inside others so that the
+// copies between them go away.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_CODEGEN_LIB_MEMORYPLAN_H
+#define KILN_CODEGEN_LIB_MEMORYPLAN_H
+
+#include "mlir/Dialect/Bufferization/Transforms/BufferViewFlowAnalysis.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SmallVector.h"
+
+#include <optional>
+#include <utility>
+
+namespace kiln {
+
+/// One buffer to place: its allocation, size and live interval, as indices of
+/// ops in the entry block (both ends inclusive).
+struct PlannedBuffer {
+  mlir::memref::AllocOp alloc;
+  int64_t bytes = 0;
+  int64_t firstUse = 0;
+  int64_t lastUse = 0;
+  int64_t offset = -1;
+  llvm::SmallVector<mlir::memref::DeallocOp> deallocs;
+  // Set when the buffer lives in a slice of buffer `container` (an index
+  // into the same list), `offsetInContainer` bytes in: it takes no room of
+  // its own.
+  std::optional<size_t> container;
+  int64_t offsetInContainer = 0;
+
+  bool liveTogetherWith(const PlannedBuffer &other) const {
+    return firstUse <= other.lastUse && other.firstUse <= lastUse;
+  }
+};
+
+/// A `linalg.copy` between a whole planned buffer and a contiguous slice of
+/// another, which the plan removes by placing the whole buffer in the slice.
+struct SliceCopy {
+  mlir::linalg::CopyOp copy;
+  mlir::memref::SubViewOp slice;
+  size_t whole, sliced;                 // indices into the buffer list
+  std::pair<int64_t, int64_t> elements; // the slice's, in `sliced`
+};
+
+/// Places buffers in the slices of others they are copied to or from, where
+/// that cannot change what the program computes: sets their `container`,
+/// extends the containers' live intervals over theirs, and returns the
+/// copies, which the caller erases (with their slices) once every buffer is
+/// a view. Two cases, at one level of nesting:
+///
+/// - A buffer copied whole into a slice (a concatenation's input): the copy
+///   is its last use, and until the destination's last such copy nothing
+///   else touches the destination, whose slices do not overlap.
+/// - A buffer copied whole from a slice (a convolution's dense copy of a
+///   channel slice): the copy is its first use, nothing writes it after,
+///   and nothing writes the sliced buffer from the copy on.
+///
+/// Slices must be contiguous, of the whole buffer's shape, and start at a
+/// multiple of `alignment` bytes.
+llvm::SmallVector<SliceCopy>
+placeBuffersInSlices(mlir::Block &entry,
+                     llvm::MutableArrayRef<PlannedBuffer> buffers,
+                     const llvm::DenseMap<mlir::Operation *, int64_t> &position,
+                     mlir::BufferViewFlowAnalysis &aliases, int64_t alignment);
+
+} // namespace kiln
+
+#endif // KILN_CODEGEN_LIB_MEMORYPLAN_H
