@@ -83,7 +83,10 @@ TargetText describeCPU(const LibraryInterface &interface, StringRef P,
  * one inference at a time; to run several at once, create one context per
  * calling thread (a run that overlaps another on the same context returns
  * {0}_ERR_BUSY). Contexts of different models (each library has its own
- * prefix) can live in one program.
+ * prefix) can live in one program. While a run lasts, the context's other
+ * threads wait for the next parallel kernel by spinning (a sleeping thread
+ * takes tens of microseconds to wake); after it, they spin for up to 0.1 ms,
+ * then sleep.
  *
  * Results are deterministic: they do not depend on the thread count.)",
       P);
