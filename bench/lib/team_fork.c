@@ -4,7 +4,9 @@
  * thread, the serial stretch of layers between two parallel ones.
  *
  *   team_fork [THREADS] [FLOATS]
- *     -> one line per gap: the region's mean time, in microseconds
+ *     -> one line per gap: the region's median and mean time, in
+ *        microseconds (the mean also counts the rare region that the
+ *        machine preempted)
  *
  * A worker that waited longer than the runtime's spin time sleeps, and the
  * next region waits for the kernel to wake it. On the 2-core machine of
@@ -42,6 +44,11 @@ static void add_share(int32_t *gtid, int32_t *btid, ...) {
 
 static volatile double sink;
 
+static int compare_doubles(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
 /* `us` microseconds of work on this thread alone. */
 static void serial_work(double us) {
   double end = now_us() + us, x = 0;
@@ -57,29 +64,36 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: team_fork [THREADS >= 1] [FLOATS >= 1]\n");
     return 2;
   }
+  enum { MAX_REPEATS = 2000 };
   buffer = calloc(floats, sizeof(float));
+  double *times = calloc(MAX_REPEATS, sizeof(double));
   kiln_team *team = kiln_team_create(threads);
-  if (!buffer || !team) {
+  if (!buffer || !times || !team) {
     fprintf(stderr, "team_fork: out of memory\n");
     return 1;
   }
   kiln_team_exchange_current(team);
+  for (int i = 0; i < 100; ++i) /* Warm-up: workers started and spinning. */
+    kiln_omp_fork_call(NULL, 0, add_share);
   const double gaps[] = {0, 50, 90, 150, 500, 2000};
   for (size_t g = 0; g < sizeof(gaps) / sizeof(gaps[0]); ++g) {
-    int repeats = gaps[g] >= 500 ? 500 : 2000;
+    int repeats = gaps[g] >= 500 ? 500 : MAX_REPEATS;
     double total = 0;
     for (int i = 0; i < repeats; ++i) {
       serial_work(gaps[g]);
       double start = now_us();
       kiln_omp_fork_call(NULL, 0, add_share);
-      total += now_us() - start;
+      times[i] = now_us() - start;
+      total += times[i];
     }
+    qsort(times, repeats, sizeof(double), compare_doubles);
     printf("threads %d, %ld floats, after %4.0f us of serial work: region "
-           "%.2f us\n",
-           threads, floats, gaps[g], total / repeats);
+           "median %.2f us, mean %.2f us\n",
+           threads, floats, gaps[g], times[repeats / 2], total / repeats);
   }
   kiln_team_exchange_current(NULL);
   kiln_team_destroy(team);
+  free(times);
   free(buffer);
   return 0;
 }

@@ -31,6 +31,10 @@ struct kiln_team {
   int stopping;
   /* Workers still inside the current region; likewise. */
   int running;
+  /* Set (under the lock) while the caller of a region sleeps waiting for
+   * `running` to reach 0: only then does the last worker take the lock to
+   * wake it. Read and written sequentially consistently, like `running`. */
+  int joiner_sleeps;
   /* Threads at the current barrier, and the barrier's generation: updated
    * atomically. Sleepers (under the lock) are the ones that stopped
    * spinning there. */
@@ -179,10 +183,19 @@ static void *worker(void *arg) {
     if (team->stopping)
       break;
     run_job(team, thread_index);
-    pthread_mutex_lock(&team->lock);
-    if (__atomic_sub_fetch(&team->running, 1, __ATOMIC_RELEASE) == 0)
+    /* Without the lock unless the caller sleeps: a worker that took it for
+     * every region held it just as the caller, done spinning, forked the
+     * next region, which then slept on the lock (back-to-back regions cost
+     * 8.6 us each on 2 threads instead of 1.6). The caller sets
+     * joiner_sleeps before it reads `running` again, and this thread reads
+     * it after its decrement (both sequentially consistent), so one of the
+     * two sees the other's write. */
+    if (__atomic_sub_fetch(&team->running, 1, __ATOMIC_SEQ_CST) == 0 &&
+        __atomic_load_n(&team->joiner_sleeps, __ATOMIC_SEQ_CST)) {
+      pthread_mutex_lock(&team->lock);
       pthread_cond_signal(&team->work_done);
-    pthread_mutex_unlock(&team->lock);
+      pthread_mutex_unlock(&team->lock);
+    }
   }
   return NULL;
 }
@@ -320,8 +333,10 @@ void kiln_team_vfork(kiln_team *team, int32_t argc, kiln_microtask task,
 
   if (!spin_until(team, workers_done, &team->running, 0)) {
     pthread_mutex_lock(&team->lock);
-    while (__atomic_load_n(&team->running, __ATOMIC_ACQUIRE) > 0)
+    __atomic_store_n(&team->joiner_sleeps, 1, __ATOMIC_SEQ_CST);
+    while (__atomic_load_n(&team->running, __ATOMIC_SEQ_CST) > 0)
       pthread_cond_wait(&team->work_done, &team->lock);
+    __atomic_store_n(&team->joiner_sleeps, 0, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&team->lock);
   }
 }

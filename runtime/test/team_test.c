@@ -165,6 +165,33 @@ static void test_barrier_reuse(void) {
   }
 }
 
+/* The last thread of a region finishes after a pause longer than the spin,
+ * with no barrier: the caller stops spinning, sleeps, and is woken by that
+ * thread. Plain (non-atomic) writes: the caller reads them after the region
+ * only through the runtime's join, which ThreadSanitizer checks
+ * (team-tsan.test). */
+static void late_finisher(int32_t *gtid, int32_t *btid, int *done) {
+  (void)btid;
+  if (*gtid == kiln_team_size(kiln_team_current()) - 1)
+    pause_milliseconds(2);
+  done[*gtid] = 1;
+}
+
+static void test_late_finisher(void) {
+  for (int threads = 2; threads <= 3; ++threads) {
+    kiln_team *team = kiln_team_create(threads);
+    kiln_team *previous = kiln_team_exchange_current(team);
+    for (int round = 0; round < 3; ++round) {
+      int done[3] = {0, 0, 0};
+      kiln_omp_fork_call(NULL, 1, (kiln_microtask)late_finisher, done);
+      for (int t = 0; t < threads; ++t)
+        CHECK(done[t] == 1);
+    }
+    kiln_team_exchange_current(previous);
+    kiln_team_destroy(team);
+  }
+}
+
 /* Regions run between serial pauses longer than the spin, with the team
  * held (its workers spin through the pauses) and released (they sleep and
  * are woken); holds nest, and a team destroyed while held still stops. */
@@ -327,6 +354,7 @@ int main(void) {
       {"team_sizes", test_team_sizes},
       {"more_threads_than_trips", test_more_threads_than_trips},
       {"barrier_reuse", test_barrier_reuse},
+      {"late_finisher", test_late_finisher},
       {"hold", test_hold},
       {"concurrent_teams", test_concurrent_teams},
       {"contexts", test_contexts},
