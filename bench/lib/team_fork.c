@@ -13,6 +13,11 @@
  * 2026-12-02 a 37632-float region (ShuffleNet's channel-shuffle transposes)
  * took 2.0-3.5 us on 2 threads after gaps up to 90 us, and 29-58 us after
  * gaps of 150 us and more (the spin is 100 us); on 1 thread, 2.8-3.8 us.
+ * (Models hold their team while they run, kiln_team_hold, so their workers
+ * do not sleep between layers.) Later the same day, medians: 2.0-2.1 us on 2
+ * threads up to 90 us, 36-55 us from 150 us, 2.5 us on 1 thread; a 64-float
+ * region 0.21-0.25 us on 2 threads once workers stopped taking the team's
+ * lock to leave a region, 0.15-1.04 us before (it sometimes slept on it).
  *
  * Build: cc -O3 -Iruntime/include bench/lib/team_fork.c
  *        build/lib/libkiln_runtime.a -pthread -lm -o team_fork
