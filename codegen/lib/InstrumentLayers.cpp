@@ -26,10 +26,21 @@ namespace kiln {
 std::string layerLabel(DictionaryAttr layer) {
   std::string label;
   llvm::raw_string_ostream os(label);
-  if (auto loc = layer.getAs<LocationAttr>("loc"))
-    if (auto fileLoc = Location(loc)->findInstanceOf<FileLineColLoc>())
-      os << llvm::sys::path::filename(fileLoc.getFilename().getValue()) << ":"
-         << fileLoc.getLine() << " ";
+  if (auto loc = layer.getAs<LocationAttr>("loc")) {
+    Location location(loc);
+    if (auto fileLoc = location->findInstanceOf<FileLineColLoc>()) {
+      os << llvm::sys::path::filename(fileLoc.getFilename().getValue()) << ":";
+      // An ONNX node sits at line 0 of its model: its name says more (the
+      // first node's, for a layer fused from several).
+      NameLoc node = fileLoc.getLine() == 0
+                         ? location->findInstanceOf<NameLoc>()
+                         : NameLoc();
+      if (node)
+        os << node.getName().getValue() << " ";
+      else
+        os << fileLoc.getLine() << " ";
+    }
+  }
   if (auto name = layer.getAs<StringAttr>("name"))
     os << name.getValue();
   return label;
@@ -56,7 +67,8 @@ struct InstrumentLayersPass
       return;
 
     // Each layer's location becomes part of its name ("FILE:LINE kind", the
-    // file without folders, a fused layer's first line): the object emitter
+    // file without folders, a fused layer's first line; "FILE:NODE kind" for
+    // an ONNX model): the object emitter
     // needs no more, and the IR from here on prints no locations.
     DenseMap<Attribute, int64_t> layerOfLoc;
     SmallVector<Attribute> labelled;

@@ -249,20 +249,28 @@ static int profile(const float *in, float *out, void *workspace, long n,
   double total = (kiln_now_seconds() - t0) / (double)n;
   kiln_profile_end();
 
+  /* The name column fits the longest name (ONNX node names run long). */
+  int width = 44;
+  for (int64_t l = 0; l < layers; ++l) {
+    const char *name = kiln_model.layers[l].name;
+    size_t length = name ? strlen(name) : 0;
+    if (length > (size_t)width)
+      width = length > 200 ? 200 : (int)length;
+  }
   double runs = (double)n * (double)batches, flops = 0;
   printf("profile: %ld runs on %d threads\n", n, kiln_num_threads());
-  printf("  %-44s %10s %7s %9s\n", "layer", "ms/run", "share", "GFLOP/s");
+  printf("  %-*s %10s %7s %9s\n", width, "layer", "ms/run", "share", "GFLOP/s");
   for (int64_t l = 0; l < layers; ++l) {
     double ms = seconds[l] / runs * 1e3;
     double layer_flops = (double)kiln_model.layers[l].flops;
     flops += layer_flops;
-    printf("  %-44s %10.4f %6.1f%% %9.2f\n",
+    printf("  %-*s %10.4f %6.1f%% %9.2f\n", width,
            kiln_model.layers[l].name ? kiln_model.layers[l].name : "?", ms,
            total > 0 ? 100.0 * seconds[l] / (double)n / total : 0.0,
            ms > 0 ? layer_flops / (ms * 1e6) : 0.0);
   }
   double total_ms = total / (double)batches * 1e3;
-  printf("  %-44s %10.4f %6.1f%% %9.2f\n", "total", total_ms, 100.0,
+  printf("  %-*s %10.4f %6.1f%% %9.2f\n", width, "total", total_ms, 100.0,
          total_ms > 0 ? flops / (total_ms * 1e6) : 0.0);
   free(seconds);
   return 0;
