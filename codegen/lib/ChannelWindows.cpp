@@ -102,7 +102,10 @@ void buildChannelWindows(ImplicitLocOpBuilder &b, PatternRewriter &rewriter,
   int64_t budget = std::max<int64_t>(1, shape.convRows / 2);
   int64_t columnVectors = std::min<int64_t>(std::min<int64_t>(3, budget),
                                             llvm::divideCeil(out[3], width));
-  int64_t rows = blockFor(
+  // Rows need not divide the plane: a last, shorter block takes the rest.
+  // (A 7-row plane in blocks of one row left each output vector one chain of
+  // kh * kw dependent FMAs, latency-bound.)
+  int64_t rows = std::min<int64_t>(
       out[2],
       std::max<int64_t>(1, std::min<int64_t>(4, budget / columnVectors)));
   int64_t columns = columnVectors * width;
@@ -137,7 +140,7 @@ void buildChannelWindows(ImplicitLocOpBuilder &b, PatternRewriter &rewriter,
   // `plane`: the channel's phase-split plane [H, s, W/s] when the layer
   // splits planes one by one.
   auto emitBlock = [&](ImplicitLocOpBuilder &b, Value n, Value g, Value oh,
-                       Value ow, int64_t valid, Value plane) {
+                       int64_t rows, Value ow, int64_t valid, Value plane) {
     ColumnVectors covered = coverColumns(b, ow, valid, width);
     SmallVector<Value> &cols = covered.starts, &masks = covered.masks;
     int64_t vectors = cols.size();
@@ -261,18 +264,26 @@ void buildChannelWindows(ImplicitLocOpBuilder &b, PatternRewriter &rewriter,
     // Channels are independent: they run on the thread pool.
     buildBlockLoop(b, out[1], work, [&](ImplicitLocOpBuilder &b, Value g) {
       auto emitChannel = [&](ImplicitLocOpBuilder &b, Value plane) {
-        buildLoop(b, out[2], rows, {}, [&](auto &b, Value oh, ValueRange) {
+        // Rows [oh, oh + blockRows), every column.
+        auto emitRows = [&](ImplicitLocOpBuilder &b, Value oh,
+                            int64_t blockRows) {
           if (fullBlocks)
             buildLoop(b, fullBlocks * columns, columns, {},
                       [&](auto &b, Value ow, ValueRange) {
-                        emitBlock(b, n, g, oh, ow, columns, plane);
+                        emitBlock(b, n, g, oh, blockRows, ow, columns, plane);
                         return SmallVector<Value>();
                       });
           if (tail)
-            emitBlock(b, n, g, oh, indexConstant(b, fullBlocks * columns), tail,
-                      plane);
+            emitBlock(b, n, g, oh, blockRows,
+                      indexConstant(b, fullBlocks * columns), tail, plane);
+        };
+        int64_t fullRows = out[2] - out[2] % rows;
+        buildLoop(b, fullRows, rows, {}, [&](auto &b, Value oh, ValueRange) {
+          emitRows(b, oh, rows);
           return SmallVector<Value>();
         });
+        if (fullRows < out[2])
+          emitRows(b, indexConstant(b, fullRows), out[2] - fullRows);
       };
       if (!planeScratch) {
         emitChannel(b, {});

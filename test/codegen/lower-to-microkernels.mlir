@@ -1071,6 +1071,30 @@ func.func @depthwise(%in: memref<1x8x1x10x12xf32>, %w: memref<8x1x1x3x3xf32>, %o
 
 // -----
 
+// Tests that a depthwise layer whose row count the row block does not divide
+// (9 rows in blocks of 4) takes its last row in a block of its own, instead
+// of falling back to blocks of one row (each output vector then one chain of
+// dependent FMAs): 4 rows x 2 column vectors x 9 taps in the loop, then 1 x
+// 2 x 9 after it.
+// CHECK-LABEL: func.func @depthwise_tail_rows
+// CHECK: scf.for %[[G:.*]] =
+// CHECK: scf.for %[[OH:.*]] = %c0{{.*}} to %c8{{.*}} step %c4
+// CHECK-COUNT-72: vector.fma
+// CHECK-NOT: vector.fma
+// CHECK: }
+// CHECK-COUNT-18: vector.fma
+// CHECK-NOT: vector.fma
+// CHECK: vector.store %{{.*}}, %{{.*}}[%{{.*}}, %{{.*}}, %c8, %c0]
+// CHECK-NEXT: vector.maskedstore %{{.*}}[%{{.*}}, %{{.*}}, %c8, %c16]
+// CHECK-NOT: linalg.conv_2d_ngchw_gfchw
+func.func @depthwise_tail_rows(%in: memref<1x8x1x11x20xf32>, %w: memref<8x1x1x3x3xf32>, %out: memref<1x8x1x9x18xf32>) {
+  linalg.conv_2d_ngchw_gfchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%in, %w : memref<1x8x1x11x20xf32>, memref<8x1x1x3x3xf32>) outs(%out : memref<1x8x1x9x18xf32>)
+  return
+}
+
+// -----
+
 // Tests that the channels of a depthwise layer as small as MobileNet's last
 // ones (7x7 outputs, 960 channels: 0.42M multiply-adds, each costing about
 // four of the dense kernels') run on the thread pool; @depthwise above, 8
