@@ -110,6 +110,14 @@ void buildChannelWindows(ImplicitLocOpBuilder &b, PatternRewriter &rewriter,
       std::max<int64_t>(1, std::min<int64_t>(4, budget / columnVectors)));
   int64_t columns = columnVectors * width;
   auto vectorType = VectorType::get({width}, b.getF32Type());
+  // A finish over rows reads the stored rows as one span of the plane. Only
+  // for blocks of more than 8 accumulators: the span's vectors straddle the
+  // masked ends of narrow rows, whose stores they cannot forward from, and
+  // a 14x14 depthwise layer with a SiLU took 0.15 ms in registers against
+  // 0.18 ms over its rows (56x56: 0.29 ms against 0.245 ms).
+  bool finishOverRows =
+      taps.finish && taps.finishOverRows && rows * columnVectors > 8 &&
+      cast<MemRefType>(output.getType()).getLayout().isIdentity();
 
   int64_t stride = strides[1];
   // A strided layer splits each channel's plane into phases just before
@@ -209,7 +217,7 @@ void buildChannelWindows(ImplicitLocOpBuilder &b, PatternRewriter &rewriter,
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t c = 0; c < vectors; ++c) {
         Value result = accs[r * vectors + c];
-        if (taps.finish)
+        if (taps.finish && !finishOverRows)
           result = taps.finish(b, result);
         storeVector(b, result, output, {n, g, ohs[r], cols[c]}, masks[c]);
       }
@@ -247,6 +255,31 @@ void buildChannelWindows(ImplicitLocOpBuilder &b, PatternRewriter &rewriter,
     padRows(padded.top + src[2], in[2]);
   };
 
+  Value flatOutput;
+  if (finishOverRows)
+    flatOutput = memref::CollapseShapeOp::create(
+        b, output, SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
+  // Applies the finish to rows [oh, oh + blockRows) of channel g, stored.
+  auto finishRows = [&](ImplicitLocOpBuilder &b, Value n, Value g, Value oh,
+                        int64_t blockRows) {
+    Value first = affineIndex(b, {}, oh, out[3]);
+    int64_t span = blockRows * out[3];
+    auto finishVector = [&](ImplicitLocOpBuilder &b, Value at, Value mask) {
+      Value value = loadVector(b, vectorType, flatOutput, {n, g, at}, mask);
+      storeVector(b, taps.finish(b, value), flatOutput, {n, g, at}, mask);
+    };
+    int64_t full = span - span % width;
+    buildLoop(b, full, width, {}, [&](auto &b, Value i, ValueRange) {
+      finishVector(b, arith::AddIOp::create(b, first, i), Value());
+      return SmallVector<Value>();
+    });
+    if (full < span)
+      finishVector(b, affineIndex(b, first, indexConstant(b, full), 1),
+                   vector::CreateMaskOp::create(
+                       b, VectorType::get({width}, b.getI1Type()),
+                       ValueRange{indexConstant(b, span - full)}));
+  };
+
   int64_t fullBlocks = out[3] / columns, tail = out[3] % columns;
   // One plane per channel, reused by every image: each is written just
   // before it is read, so it is read from cache; one image's planes are the
@@ -276,6 +309,8 @@ void buildChannelWindows(ImplicitLocOpBuilder &b, PatternRewriter &rewriter,
           if (tail)
             emitBlock(b, n, g, oh, blockRows,
                       indexConstant(b, fullBlocks * columns), tail, plane);
+          if (finishOverRows)
+            finishRows(b, n, g, oh, blockRows);
         };
         int64_t fullRows = out[2] - out[2] % rows;
         buildLoop(b, fullRows, rows, {}, [&](auto &b, Value oh, ValueRange) {

@@ -60,6 +60,13 @@ struct WindowTaps {
       start;
   /// Applied to each finished vector before it is stored; null: none.
   std::function<mlir::Value(mlir::ImplicitLocOpBuilder &, mlir::Value)> finish;
+  /// Whether `finish` runs in a second pass over each block of rows once it
+  /// is stored (from L1, one vector at a time, rows run together), rather
+  /// than on the block's accumulators in registers: for a long finish (a
+  /// SiLU's exponential), which on a dozen accumulators at once spills and
+  /// runs at about half the speed of a plain loop. Blocks of 8 accumulators
+  /// or fewer keep the finish in registers.
+  bool finishOverRows = false;
   /// Whether an unpadded stride-2 layer splits its planes into phases (each
   /// input vector then one contiguous load) rather than reading each vector
   /// of even columns as two loads and a shuffle (no scratch, no copy: for

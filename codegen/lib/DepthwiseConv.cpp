@@ -96,6 +96,9 @@ LogicalResult lowerDepthwiseConv(linalg::Conv2DNgchwGfchwOp op,
     taps.finish = [&](ImplicitLocOpBuilder &b, Value sum) {
       return applyActivation(b, sum, *group);
     };
+    // A SiLU is ~25 vector ops, most of them one chain through its exp.
+    taps.finishOverRows = group->activation &&
+                          group->activation->kind == nn::Activation::Kind::SiLU;
   }
   // Work per batch item, to decide whether threads pay off, in the dense
   // kernels' multiply-adds (buildBlockLoop's unit): a depthwise one loads

@@ -1190,6 +1190,78 @@ func.func @fused_depthwise_relu6(%in: memref<1x8x1x10x12xf32>, %w: memref<8x1x1x
 
 // -----
 
+// Tests that a fused depthwise convolution + SiLU with wide rows (4 rows x 3
+// vectors of 48 columns: 12 accumulators) stores its sums first and then
+// applies the SiLU to each block of rows as one span of the plane (4 x 48 =
+// 192 columns, 12 vectors), one vector at a time: on a dozen accumulators
+// at once it spilled. A narrow plane (2 vectors x 4 rows: 8 accumulators)
+// keeps the SiLU in registers before the store.
+// CHECK-LABEL: func.func @fused_depthwise_silu_rows
+// CHECK-SAME: %[[OUT:[^:]*]]: memref<1x2x4x48xf32>)
+// CHECK: %[[FLAT:.*]] = memref.collapse_shape %[[OUT]] {{\[}}[0], [1], [2, 3]]
+// CHECK: scf.for %[[N:.*]] =
+// CHECK: scf.for %[[G:.*]] =
+// CHECK-COUNT-108: vector.fma
+// CHECK-NOT: math.exp
+// CHECK-COUNT-12: vector.store %{{.*}}, %[[OUT]]
+// CHECK: scf.for %[[I:.*]] = %c0{{.*}} to %c192{{.*}} step %c16
+// CHECK: %[[AT:.*]] = arith.addi %{{.*}}, %[[I]]
+// CHECK: %[[X:.*]] = vector.load %[[FLAT]][%[[N]], %[[G]], %[[AT]]]
+// CHECK: math.exp
+// CHECK: %[[Y:.*]] = arith.mulf %[[X]], %{{.*}} : vector<16xf32>
+// CHECK: vector.store %[[Y]], %[[FLAT]][%[[N]], %[[G]], %[[AT]]]
+// CHECK-NOT: linalg.
+// CHECK-LABEL: func.func @fused_depthwise_silu_narrow
+// CHECK-NOT: memref.collapse_shape %{{.*}} {{\[}}[0], [1], [2, 3]]
+// CHECK: math.exp
+// CHECK: vector.maskedstore
+// CHECK-NOT: linalg.
+#map = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func @fused_depthwise_silu_rows(%in: memref<1x2x1x6x50xf32>, %w: memref<2x1x1x3x3xf32>,
+                                     %b: memref<2xf32>, %out: memref<1x2x4x48xf32>) {
+  %one = arith.constant 1.0 : f32
+  %acc = memref.alloc() {alignment = 64 : i64} : memref<1x2x4x48xf32>
+  linalg.broadcast ins(%b : memref<2xf32>) outs(%acc : memref<1x2x4x48xf32>) dimensions = [0, 2, 3] {kiln.fusion_group = 0 : i64}
+  %view = memref.expand_shape %acc [[0], [1, 2], [3], [4]] output_shape [1, 2, 1, 4, 48] : memref<1x2x4x48xf32> into memref<1x2x1x4x48xf32>
+  linalg.conv_2d_ngchw_gfchw {dilations = dense<1> : tensor<2xi64>, kiln.epilogue = {silu}, kiln.fusion_group = 0 : i64, strides = dense<1> : tensor<2xi64>}
+    ins(%in, %w : memref<1x2x1x6x50xf32>, memref<2x1x1x3x3xf32>) outs(%view : memref<1x2x1x4x48xf32>)
+  linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%acc : memref<1x2x4x48xf32>) outs(%out : memref<1x2x4x48xf32>) attrs = {kiln.fusion_group = 0 : i64} {
+  ^bb0(%x: f32, %o: f32):
+    %n = arith.negf %x : f32
+    %e = math.exp %n : f32
+    %d = arith.addf %e, %one : f32
+    %s = arith.divf %one, %d : f32
+    %y = arith.mulf %x, %s : f32
+    linalg.yield %y : f32
+  }
+  memref.dealloc %acc : memref<1x2x4x48xf32>
+  return
+}
+func.func @fused_depthwise_silu_narrow(%in: memref<1x2x1x6x26xf32>, %w: memref<2x1x1x3x3xf32>,
+                                       %b: memref<2xf32>, %out: memref<1x2x4x24xf32>) {
+  %one = arith.constant 1.0 : f32
+  %acc = memref.alloc() {alignment = 64 : i64} : memref<1x2x4x24xf32>
+  linalg.broadcast ins(%b : memref<2xf32>) outs(%acc : memref<1x2x4x24xf32>) dimensions = [0, 2, 3] {kiln.fusion_group = 1 : i64}
+  %view = memref.expand_shape %acc [[0], [1, 2], [3], [4]] output_shape [1, 2, 1, 4, 24] : memref<1x2x4x24xf32> into memref<1x2x1x4x24xf32>
+  linalg.conv_2d_ngchw_gfchw {dilations = dense<1> : tensor<2xi64>, kiln.epilogue = {silu}, kiln.fusion_group = 1 : i64, strides = dense<1> : tensor<2xi64>}
+    ins(%in, %w : memref<1x2x1x6x26xf32>, memref<2x1x1x3x3xf32>) outs(%view : memref<1x2x1x4x24xf32>)
+  linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%acc : memref<1x2x4x24xf32>) outs(%out : memref<1x2x4x24xf32>) attrs = {kiln.fusion_group = 1 : i64} {
+  ^bb0(%x: f32, %o: f32):
+    %n = arith.negf %x : f32
+    %e = math.exp %n : f32
+    %d = arith.addf %e, %one : f32
+    %s = arith.divf %one, %d : f32
+    %y = arith.mulf %x, %s : f32
+    linalg.yield %y : f32
+  }
+  memref.dealloc %acc : memref<1x2x4x24xf32>
+  return
+}
+
+// -----
+
 // Tests that a depthwise convolution whose input padding made (a zero fill
 // of a buffer, then a copy of the source into its interior) reads the
 // source itself: each channel's plane is padded in the scratch (zero rows
