@@ -1,8 +1,9 @@
 //===- MemoryPlan.h - The buffers kiln-plan-memory places -------*- C++ -*-===//
 //
-// Shared by PlanMemory.cpp, which places buffers by live interval, and
+// Shared by PlanMemory.cpp, which places buffers by live interval,
 // SliceCopies.cpp, which places some of them inside others so that the
-// copies between them go away.
+// copies between them go away, and InPlaceElementwise.cpp, which places
+// element-wise results over the inputs they consume.
 //
 //===----------------------------------------------------------------------===//
 
@@ -70,6 +71,18 @@ placeBuffersInSlices(mlir::Block &entry,
                      llvm::MutableArrayRef<PlannedBuffer> buffers,
                      const llvm::DenseMap<mlir::Operation *, int64_t> &position,
                      mlir::BufferViewFlowAnalysis &aliases, int64_t alignment);
+
+/// Places the result of an element-wise `linalg.generic` (every loop
+/// parallel, one output) over an input that it reads for the last time: both
+/// planned buffers of the same type, both indexed by the identity, the
+/// payload not reading the output's old value, nothing touching the result
+/// before the op, and no other operand viewing the input. Sets the results'
+/// `container`s, extends the inputs' live intervals over theirs, and returns
+/// how many it placed. Buffers already in or holding slices stay out of it.
+int64_t placeElementwiseInPlace(
+    mlir::Block &entry, llvm::MutableArrayRef<PlannedBuffer> buffers,
+    const llvm::DenseMap<mlir::Operation *, int64_t> &position,
+    mlir::BufferViewFlowAnalysis &aliases);
 
 } // namespace kiln
 

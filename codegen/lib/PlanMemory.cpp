@@ -4,7 +4,8 @@
 // views of one caller-provided workspace, placed by live interval so that
 // buffers that are never live at the same time share bytes. A buffer copied
 // whole to or from a contiguous slice of another is placed in the slice
-// instead, and the copy goes away (SliceCopies.cpp).
+// instead, and the copy goes away (SliceCopies.cpp); an element-wise result
+// is placed over the input it consumes (InPlaceElementwise.cpp).
 //
 //===----------------------------------------------------------------------===//
 
@@ -145,6 +146,7 @@ struct PlanMemoryPass : public impl::PlanMemoryPassBase<PlanMemoryPass> {
 
     SmallVector<SliceCopy> elided =
         placeBuffersInSlices(entry, buffers, position, aliases, alignment);
+    placeElementwiseInPlace(entry, buffers, position, aliases);
     int64_t workspaceBytes = placeBuffers(buffers, alignment);
     if (report)
       printReport(func, buffers, workspaceBytes);

@@ -310,3 +310,181 @@ module {
     return
   }
 }
+
+// -----
+
+// Tests that an element-wise product whose input dies there (a
+// squeeze-and-excitation gate's) writes its result %b over that input %a:
+// both are views at offset 0 of the workspace, and %a lives on as
+// long as %b. %c, computed from %b while %b lives, gets bytes of its own
+// rather than a second level of nesting.
+
+// CHECK-LABEL: func.func @forward(
+// CHECK-SAME: %[[WS:[^:]*]]: memref<256xi8>)
+// CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
+// CHECK-DAG: %[[C128:.*]] = arith.constant 128 : index
+// CHECK: %[[A:.*]] = memref.view %[[WS]][%[[C0]]][] : memref<256xi8> to memref<1x2x4x4xf32>
+// CHECK: %[[B:.*]] = memref.view %[[WS]][%[[C0]]][] : memref<256xi8> to memref<1x2x4x4xf32>
+// CHECK: linalg.generic {{.*}} ins(%[[A]], %{{.*}} : memref<1x2x4x4xf32>, memref<1x2x1x1xf32>) outs(%[[B]] : memref<1x2x4x4xf32>)
+// CHECK: %[[C:.*]] = memref.view %[[WS]][%[[C128]]][] : memref<256xi8> to memref<1x2x4x4xf32>
+// CHECK: linalg.generic {{.*}} ins(%[[B]] : memref<1x2x4x4xf32>) outs(%[[C]] : memref<1x2x4x4xf32>)
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#gate = affine_map<(d0, d1, d2, d3) -> (d0, d1, 0, 0)>
+module {
+  func.func @forward(%in: memref<1x2x4x4xf32>, %gate: memref<1x2x1x1xf32>, %out: memref<1x2x4x4xf32>) {
+    %a = memref.alloc() {alignment = 64 : i64} : memref<1x2x4x4xf32>
+    linalg.copy ins(%in : memref<1x2x4x4xf32>) outs(%a : memref<1x2x4x4xf32>)
+    %b = memref.alloc() {alignment = 64 : i64} : memref<1x2x4x4xf32>
+    linalg.generic {indexing_maps = [#id, #gate, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+        ins(%a, %gate : memref<1x2x4x4xf32>, memref<1x2x1x1xf32>) outs(%b : memref<1x2x4x4xf32>) {
+    ^bb0(%x: f32, %g: f32, %o: f32):
+      %p = arith.mulf %x, %g : f32
+      linalg.yield %p : f32
+    }
+    %c = memref.alloc() {alignment = 64 : i64} : memref<1x2x4x4xf32>
+    linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+        ins(%b : memref<1x2x4x4xf32>) outs(%c : memref<1x2x4x4xf32>) {
+    ^bb0(%x: f32, %o: f32):
+      %n = arith.negf %x : f32
+      linalg.yield %n : f32
+    }
+    linalg.copy ins(%b : memref<1x2x4x4xf32>) outs(%out : memref<1x2x4x4xf32>)
+    linalg.copy ins(%c : memref<1x2x4x4xf32>) outs(%out : memref<1x2x4x4xf32>)
+    memref.dealloc %a : memref<1x2x4x4xf32>
+    memref.dealloc %b : memref<1x2x4x4xf32>
+    memref.dealloc %c : memref<1x2x4x4xf32>
+    return
+  }
+}
+
+// -----
+
+// Tests that an element-wise result stays out of an input that is read again
+// later: the two 64-byte buffers take 128 bytes.
+
+// CHECK-LABEL: func.func @forward(
+// CHECK-SAME: memref<128xi8>)
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#t = affine_map<(d0, d1) -> (d1, d0)>
+module {
+  func.func @forward(%in: memref<4x4xf32>, %out: memref<4x4xf32>) {
+    %zero = arith.constant 0.0 : f32
+    %a = memref.alloc() {alignment = 64 : i64} : memref<4x4xf32>
+    linalg.copy ins(%in : memref<4x4xf32>) outs(%a : memref<4x4xf32>)
+    %r = memref.alloc() {alignment = 64 : i64} : memref<4x4xf32>
+    linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%a : memref<4x4xf32>) outs(%r : memref<4x4xf32>) {
+    ^bb0(%x: f32, %o: f32):
+      %n = arith.negf %x : f32
+      linalg.yield %n : f32
+    }
+    linalg.copy ins(%r : memref<4x4xf32>) outs(%out : memref<4x4xf32>)
+    linalg.copy ins(%a : memref<4x4xf32>) outs(%out : memref<4x4xf32>)
+    return
+  }
+}
+
+// -----
+
+// Tests that an element-wise result whose payload reads the output's old value
+// stays out of its input: the two 64-byte buffers take 128 bytes.
+
+// CHECK-LABEL: func.func @forward(
+// CHECK-SAME: memref<128xi8>)
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#t = affine_map<(d0, d1) -> (d1, d0)>
+module {
+  func.func @forward(%in: memref<4x4xf32>, %out: memref<4x4xf32>) {
+    %zero = arith.constant 0.0 : f32
+    %a = memref.alloc() {alignment = 64 : i64} : memref<4x4xf32>
+    linalg.copy ins(%in : memref<4x4xf32>) outs(%a : memref<4x4xf32>)
+    %r = memref.alloc() {alignment = 64 : i64} : memref<4x4xf32>
+    linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%a : memref<4x4xf32>) outs(%r : memref<4x4xf32>) {
+    ^bb0(%x: f32, %o: f32):
+      %s = arith.addf %x, %o : f32
+      linalg.yield %s : f32
+    }
+    linalg.copy ins(%r : memref<4x4xf32>) outs(%out : memref<4x4xf32>)
+    return
+  }
+}
+
+// -----
+
+// Tests that an element-wise result stays out of an input read transposed: the
+// two 64-byte buffers take 128 bytes.
+
+// CHECK-LABEL: func.func @forward(
+// CHECK-SAME: memref<128xi8>)
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#t = affine_map<(d0, d1) -> (d1, d0)>
+module {
+  func.func @forward(%in: memref<4x4xf32>, %out: memref<4x4xf32>) {
+    %zero = arith.constant 0.0 : f32
+    %a = memref.alloc() {alignment = 64 : i64} : memref<4x4xf32>
+    linalg.copy ins(%in : memref<4x4xf32>) outs(%a : memref<4x4xf32>)
+    %r = memref.alloc() {alignment = 64 : i64} : memref<4x4xf32>
+    linalg.generic {indexing_maps = [#t, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%a : memref<4x4xf32>) outs(%r : memref<4x4xf32>) {
+    ^bb0(%x: f32, %o: f32):
+      %n = arith.negf %x : f32
+      linalg.yield %n : f32
+    }
+    linalg.copy ins(%r : memref<4x4xf32>) outs(%out : memref<4x4xf32>)
+    return
+  }
+}
+
+// -----
+
+// Tests that an element-wise result written (filled) before the op stays out of
+// its input: the two 64-byte buffers take 128 bytes.
+
+// CHECK-LABEL: func.func @forward(
+// CHECK-SAME: memref<128xi8>)
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#t = affine_map<(d0, d1) -> (d1, d0)>
+module {
+  func.func @forward(%in: memref<4x4xf32>, %out: memref<4x4xf32>) {
+    %zero = arith.constant 0.0 : f32
+    %a = memref.alloc() {alignment = 64 : i64} : memref<4x4xf32>
+    linalg.copy ins(%in : memref<4x4xf32>) outs(%a : memref<4x4xf32>)
+    %r = memref.alloc() {alignment = 64 : i64} : memref<4x4xf32>
+    linalg.fill ins(%zero : f32) outs(%r : memref<4x4xf32>)
+    linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%a : memref<4x4xf32>) outs(%r : memref<4x4xf32>) {
+    ^bb0(%x: f32, %o: f32):
+      %n = arith.negf %x : f32
+      linalg.yield %n : f32
+    }
+    linalg.copy ins(%r : memref<4x4xf32>) outs(%out : memref<4x4xf32>)
+    return
+  }
+}
+
+// -----
+
+// Tests that an element-wise result stays out of an input the op also reads
+// transposed: the two 64-byte buffers take 128 bytes.
+
+// CHECK-LABEL: func.func @forward(
+// CHECK-SAME: memref<128xi8>)
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#t = affine_map<(d0, d1) -> (d1, d0)>
+module {
+  func.func @forward(%in: memref<4x4xf32>, %out: memref<4x4xf32>) {
+    %zero = arith.constant 0.0 : f32
+    %a = memref.alloc() {alignment = 64 : i64} : memref<4x4xf32>
+    linalg.copy ins(%in : memref<4x4xf32>) outs(%a : memref<4x4xf32>)
+    %r = memref.alloc() {alignment = 64 : i64} : memref<4x4xf32>
+    linalg.generic {indexing_maps = [#id, #t, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%a, %a : memref<4x4xf32>, memref<4x4xf32>) outs(%r : memref<4x4xf32>) {
+    ^bb0(%x: f32, %y: f32, %o: f32):
+      %s = arith.addf %x, %y : f32
+      linalg.yield %s : f32
+    }
+    linalg.copy ins(%r : memref<4x4xf32>) outs(%out : memref<4x4xf32>)
+    return
+  }
+}

@@ -425,6 +425,15 @@ def PlanMemoryPass : Pass<"kiln-plan-memory", "mlir::ModuleOp"> {
     nothing writes the sliced buffer from the copy on; the sliced buffer is
     then live as long as it.
 
+    The result of an element-wise `linalg.generic` (all loops parallel, one
+    output, indexed by the identity, whose old value the payload does not
+    read, untouched before the op) is placed over an input of the same type
+    that the op reads by the identity for the last time, when no other
+    operand views that input: a squeeze-and-excitation gate's product, a
+    residual sum. The op then rewrites the lines it reads instead of
+    fetching fresh ones, and the input lives as long as the result. One
+    level only: a result placed so is not the input of another.
+
     Each allocation becomes a `memref.view` of the workspace at its offset,
     and its deallocations disappear. The workspace size (N, which is also the
     peak activation memory) is recorded as the module attribute
