@@ -1138,6 +1138,33 @@ func.func @depthwise_strided(%in: memref<1x4x1x9x9xf32>, %w: memref<4x1x1x3x3xf3
 
 // -----
 
+// Tests that 32 channels of a strided depthwise layer go to 16 groups, each
+// with one plane of the scratch that its 2 channels (2 * group + i) split
+// their inputs into one after the other, so that the plane is rewritten
+// while in cache.
+// CHECK-LABEL: func.func @depthwise_plane_groups
+// CHECK-SAME: (%[[IN:[^:]*]]: memref<1x32x1x9x9xf32>
+// CHECK: %[[IN4:.*]] = memref.collapse_shape %[[IN]]
+// CHECK: %[[PLANES:.*]] = memref.alloc() {alignment = 64 : i64} : memref<16x9x2x5xf32>
+// CHECK: scf.for %[[N:.*]] =
+// CHECK: scf.for %[[GROUP:.*]] = %c0{{.*}} to %c16{{.*}} step %c1
+// CHECK: %[[PLANE:.*]] = memref.subview %[[PLANES]][%[[GROUP]], 0, 0, 0] [1, 9, 2, 5] [1, 1, 1, 1]
+// CHECK: scf.for %[[I:.*]] = %c0{{.*}} to %c2{{.*}} step %c1
+// CHECK: %[[TWICE:.*]] = arith.muli %[[GROUP]], %c2
+// CHECK: %[[G:.*]] = arith.addi %[[I]], %[[TWICE]]
+// CHECK: memref.load %[[IN4]][%[[N]], %[[G]],
+// CHECK: memref.store %{{.*}}, %[[PLANE]]
+// CHECK: vector.maskedload %[[PLANE]]
+// CHECK: vector.fma
+// CHECK: memref.dealloc %[[PLANES]]
+func.func @depthwise_plane_groups(%in: memref<1x32x1x9x9xf32>, %w: memref<32x1x1x3x3xf32>, %out: memref<1x32x1x4x4xf32>) {
+  linalg.conv_2d_ngchw_gfchw {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+    ins(%in, %w : memref<1x32x1x9x9xf32>, memref<32x1x1x3x3xf32>) outs(%out : memref<1x32x1x4x4xf32>)
+  return
+}
+
+// -----
+
 // Tests that a grouped convolution with two channels per group stays for the
 // generic path.
 // CHECK-LABEL: func.func @grouped_two_channels
