@@ -92,6 +92,10 @@ void buildChannelWindows(ImplicitLocOpBuilder &b, PatternRewriter &rewriter,
                          const WindowTaps &taps, int64_t work,
                          const KernelShape &shape) {
   // [N, C, H, W] and [N, C, OH, OW].
+  // Planes narrower than a vector run together along the lanes instead.
+  if (succeeded(buildFlatChannelWindows(b, rewriter, input, output, window,
+                                        padded, padValue, taps, work, shape)))
+    return;
   ArrayRef<int64_t> in = cast<MemRefType>(input.getType()).getShape();
   ArrayRef<int64_t> out = cast<MemRefType>(output.getType()).getShape();
   int64_t kh = window.kh, kw = window.kw;

@@ -96,6 +96,15 @@ void buildChannelWindows(mlir::ImplicitLocOpBuilder &b,
                          const WindowTaps &taps, int64_t work,
                          const KernelShape &shape);
 
+/// The same computation for a stride-1 layer that keeps its plane's size,
+/// when the plane is narrower than a vector: the whole plane along the lanes
+/// (FlatWindows.cpp). Fails, building nothing, for any other layer.
+mlir::LogicalResult buildFlatChannelWindows(
+    mlir::ImplicitLocOpBuilder &b, mlir::PatternRewriter &rewriter,
+    mlir::Value input, mlir::Value output, const WindowGeometry &window,
+    std::optional<PaddedSource> padded, float padValue, const WindowTaps &taps,
+    int64_t work, const KernelShape &shape);
+
 } // namespace kiln::kernels
 
 #endif // KILN_CODEGEN_LIB_CHANNELWINDOWS_H

@@ -1292,36 +1292,101 @@ func.func @fused_depthwise_silu_narrow(%in: memref<1x2x1x6x26xf32>, %w: memref<2
 // Tests that a depthwise convolution whose input padding made (a zero fill
 // of a buffer, then a copy of the source into its interior) reads the
 // source itself: each channel's plane is padded in the scratch (zero rows
-// above and below, the border columns one by one, the interior row copied
-// as a masked vector), and the fill and the copy are gone.
+// above and below, the border columns one by one, the interior row of 20
+// copied as a vector and a masked one), and the fill and the copy are gone.
+// (A plane narrower than a vector takes @depthwise_flat's path instead.)
 // CHECK-LABEL: func.func @depthwise_padded
-// CHECK-SAME: (%[[SRC:.*]]: memref<1x4x6x6xf32>,
+// CHECK-SAME: (%[[SRC:.*]]: memref<1x4x6x20xf32>,
 // CHECK-NOT: linalg.map
 // CHECK-NOT: linalg.copy
-// CHECK: %[[PLANES:.*]] = memref.alloc() {alignment = 64 : i64} : memref<4x8x1x8xf32>
+// CHECK: %[[PLANES:.*]] = memref.alloc() {alignment = 64 : i64} : memref<4x8x1x22xf32>
 // CHECK: %[[PLANE:.*]] = memref.subview %[[PLANES]]
 // CHECK: scf.for
 // CHECK: memref.store %[[ZERO:cst.*]], %[[PLANE]]
-// CHECK: %[[MASK:.*]] = vector.create_mask %c6 : vector<16xi1>
-// CHECK-NEXT: %[[ROW:.*]] = vector.maskedload %[[SRC]][{{.*}}, %c0], %[[MASK]]
-// CHECK-NEXT: vector.maskedstore %[[PLANE]][%{{.*}}, %c0, %c1], %[[MASK]], %[[ROW]]
+// CHECK: %[[MASK:.*]] = vector.create_mask %c4 : vector<16xi1>
+// CHECK-NEXT: %[[HEAD:.*]] = vector.load %[[SRC]][{{.*}}, %c0]
+// CHECK-NEXT: vector.store %[[HEAD]], %[[PLANE]][%{{.*}}, %c0, %c1]
+// CHECK-NEXT: %[[ROW:.*]] = vector.maskedload %[[SRC]][{{.*}}, %c16], %[[MASK]]
+// CHECK-NEXT: vector.maskedstore %[[PLANE]][%{{.*}}, %c0, %c17], %[[MASK]], %[[ROW]]
 // CHECK: vector.maskedload %[[PLANE]]
 // CHECK: vector.fma
 // CHECK-NOT: linalg.
 // CHECK: return
-func.func @depthwise_padded(%src: memref<1x4x6x6xf32>, %w: memref<4x1x1x3x3xf32>, %out: memref<1x4x1x6x6xf32>) {
+func.func @depthwise_padded(%src: memref<1x4x6x20xf32>, %w: memref<4x1x1x3x3xf32>, %out: memref<1x4x1x6x20xf32>) {
   %zero = arith.constant 0.0 : f32
-  %pad = memref.alloc() {alignment = 64 : i64} : memref<1x4x8x8xf32>
-  linalg.map outs(%pad : memref<1x4x8x8xf32>)
+  %pad = memref.alloc() {alignment = 64 : i64} : memref<1x4x8x22xf32>
+  linalg.map outs(%pad : memref<1x4x8x22xf32>)
     (%init: f32) {
       linalg.yield %zero : f32
     }
-  %interior = memref.subview %pad[0, 0, 1, 1] [1, 4, 6, 6] [1, 1, 1, 1] : memref<1x4x8x8xf32> to memref<1x4x6x6xf32, strided<[256, 64, 8, 1], offset: 9>>
-  linalg.copy ins(%src : memref<1x4x6x6xf32>) outs(%interior : memref<1x4x6x6xf32, strided<[256, 64, 8, 1], offset: 9>>)
-  %in = memref.expand_shape %pad [[0], [1, 2], [3], [4]] output_shape [1, 4, 1, 8, 8] : memref<1x4x8x8xf32> into memref<1x4x1x8x8xf32>
+  %interior = memref.subview %pad[0, 0, 1, 1] [1, 4, 6, 20] [1, 1, 1, 1] : memref<1x4x8x22xf32> to memref<1x4x6x20xf32, strided<[704, 176, 22, 1], offset: 23>>
+  linalg.copy ins(%src : memref<1x4x6x20xf32>) outs(%interior : memref<1x4x6x20xf32, strided<[704, 176, 22, 1], offset: 23>>)
+  %in = memref.expand_shape %pad [[0], [1, 2], [3], [4]] output_shape [1, 4, 1, 8, 22] : memref<1x4x8x22xf32> into memref<1x4x1x8x22xf32>
   linalg.conv_2d_ngchw_gfchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
-    ins(%in, %w : memref<1x4x1x8x8xf32>, memref<4x1x1x3x3xf32>) outs(%out : memref<1x4x1x6x6xf32>)
-  memref.dealloc %pad : memref<1x4x8x8xf32>
+    ins(%in, %w : memref<1x4x1x8x22xf32>, memref<4x1x1x3x3xf32>) outs(%out : memref<1x4x1x6x20xf32>)
+  memref.dealloc %pad : memref<1x4x8x22xf32>
+  return
+}
+
+// -----
+
+// Tests that a padded "same" depthwise layer on planes narrower than a
+// vector (5x5 outputs, 3x3 taps, padding 1) lays each plane along the lanes,
+// 25 outputs in 2 vectors: the group's scratch plane (4 groups of one
+// channel, 44 values: 2 vectors, then 2 rows and 2 values the taps reach
+// past them) is filled with zeros once, each channel's 25 values are copied
+// in after the padding row and value (at 6), and each tap (i, j) reads at
+// 16v + 5i + j. Tap column
+// 0 masks off the lanes of column 0 (lanes 0, 5, 10, 15 of vector 0; 4, 9,
+// and the lanes past the plane, of vector 1), column 1 only the lanes past
+// the plane. The fill and the copy of the padding are gone.
+// CHECK-LABEL: func.func @depthwise_flat
+// CHECK-SAME: (%[[SRC:.*]]: memref<1x4x5x5xf32>, %[[W:.*]]: memref<4x1x1x3x3xf32>, %[[OUT:.*]]: memref<1x4x1x5x5xf32>)
+// CHECK-NOT: linalg.map
+// CHECK-NOT: linalg.copy
+// CHECK-DAG: %[[COL0V0:.*]] = arith.constant dense<[false, true, true, true, true, false, true, true, true, true, false, true, true, true, true, false]> : vector<16xi1>
+// CHECK-DAG: %[[COL0V1:.*]] = arith.constant dense<[true, true, true, true, false, true, true, true, true, false, false, false, false, false, false, false]> : vector<16xi1>
+// CHECK-DAG: %[[FLATOUT:.*]] = memref.collapse_shape %{{.*}} {{\[}}[0], [1], [2, 3]] : memref<1x4x5x5xf32> into memref<1x4x25xf32>
+// CHECK-DAG: %[[FLATSRC:.*]] = memref.collapse_shape %[[SRC]] {{\[}}[0], [1], [2, 3]] : memref<1x4x5x5xf32> into memref<1x4x25xf32>
+// CHECK: %[[PLANES:.*]] = memref.alloc() {alignment = 64 : i64} : memref<4x44xf32>
+// CHECK: scf.for %[[N:.*]] =
+// CHECK: scf.for %[[GROUP:.*]] = %c0{{.*}} to %c4
+// CHECK-COUNT-2: vector.store %{{.*}}, %[[PLANES]][%[[GROUP]], %c{{0|16}}]
+// CHECK: vector.maskedstore %[[PLANES]][%[[GROUP]], %c32]
+// CHECK: scf.for %[[I:.*]] = %c0{{.*}} to %c1
+// CHECK: %[[X0:.*]] = vector.load %[[FLATSRC]][%[[N]], %[[G:.*]], %c0]
+// CHECK: vector.store %[[X0]], %[[PLANES]][%[[GROUP]], %c6]
+// CHECK: %[[X1:.*]] = vector.maskedload %[[FLATSRC]][%[[N]], %[[G]], %c16]
+// CHECK: vector.maskedstore %[[PLANES]][%[[GROUP]], %c22]
+// CHECK: vector.load %[[FLATOUT]][%[[N]], %[[G]], %c0]
+// CHECK: vector.maskedload %[[FLATOUT]][%[[N]], %[[G]], %c16]
+// CHECK: vector.maskedload %[[PLANES]][%[[GROUP]], %c0], %[[COL0V0]]
+// CHECK: vector.fma
+// CHECK: vector.maskedload %[[PLANES]][%[[GROUP]], %c16], %[[COL0V1]]
+// CHECK: vector.fma
+// CHECK: vector.load %[[PLANES]][%[[GROUP]], %c1]
+// CHECK: vector.fma
+// CHECK: vector.maskedload %[[PLANES]][%[[GROUP]], %c17]
+// CHECK-COUNT-15: vector.fma
+// CHECK-NOT: vector.fma
+// CHECK: vector.store %{{.*}}, %[[FLATOUT]][%[[N]], %[[G]], %c0]
+// CHECK: vector.maskedstore %[[FLATOUT]][%[[N]], %[[G]], %c16]
+// CHECK: memref.dealloc %[[PLANES]]
+// CHECK-NOT: linalg.
+// CHECK: return
+func.func @depthwise_flat(%src: memref<1x4x5x5xf32>, %w: memref<4x1x1x3x3xf32>, %out: memref<1x4x1x5x5xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %pad = memref.alloc() {alignment = 64 : i64} : memref<1x4x7x7xf32>
+  linalg.map outs(%pad : memref<1x4x7x7xf32>)
+    (%init: f32) {
+      linalg.yield %zero : f32
+    }
+  %interior = memref.subview %pad[0, 0, 1, 1] [1, 4, 5, 5] [1, 1, 1, 1] : memref<1x4x7x7xf32> to memref<1x4x5x5xf32, strided<[196, 49, 7, 1], offset: 8>>
+  linalg.copy ins(%src : memref<1x4x5x5xf32>) outs(%interior : memref<1x4x5x5xf32, strided<[196, 49, 7, 1], offset: 8>>)
+  %in = memref.expand_shape %pad [[0], [1, 2], [3], [4]] output_shape [1, 4, 1, 7, 7] : memref<1x4x7x7xf32> into memref<1x4x1x7x7xf32>
+  linalg.conv_2d_ngchw_gfchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%in, %w : memref<1x4x1x7x7xf32>, memref<4x1x1x3x3xf32>) outs(%out : memref<1x4x1x5x5xf32>)
+  memref.dealloc %pad : memref<1x4x7x7xf32>
   return
 }
 
