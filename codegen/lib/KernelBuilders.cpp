@@ -373,17 +373,27 @@ void eraseComputedOps(PatternRewriter &rewriter, Operation *op,
 
 VectorPool::VectorPool(const FusionGroup &group, VectorType type)
     : kh(group.poolKernel[0]), kw(group.poolKernel[1]), sh(group.poolStride[0]),
-      sw(group.poolStride[1]), isMax(group.pool == "max"), type(type) {}
+      sw(group.poolStride[1]), isMax(group.pool == "max"),
+      unsignedMax(isMax && group.activation && group.activation->isClamp() &&
+                  group.activation->lo >= 0),
+      type(type) {}
 
 Value VectorPool::identity(ImplicitLocOpBuilder &b) const {
+  double start = isMax && !unsignedMax
+                     ? -std::numeric_limits<double>::infinity()
+                     : 0.0;
   return arith::ConstantOp::create(
-      b, type,
-      DenseElementsAttr::get(
-          type, b.getF32FloatAttr(
-                    isMax ? -std::numeric_limits<double>::infinity() : 0.0)));
+      b, type, DenseElementsAttr::get(type, b.getF32FloatAttr(start)));
 }
 
 Value VectorPool::combine(ImplicitLocOpBuilder &b, Value acc, Value x) const {
+  if (unsignedMax) {
+    auto bitsType = VectorType::get(type.getShape(), b.getI32Type());
+    Value max = arith::MaxUIOp::create(
+        b, arith::BitcastOp::create(b, bitsType, acc),
+        arith::BitcastOp::create(b, bitsType, x));
+    return arith::BitcastOp::create(b, type, max);
+  }
   return isMax ? arith::MaximumFOp::create(b, acc, x).getResult()
                : arith::AddFOp::create(b, acc, x).getResult();
 }

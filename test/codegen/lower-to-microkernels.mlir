@@ -301,7 +301,10 @@ func.func @few_blocks_conv(%in: memref<1x3x66x66xf32>, %w: memref<24x3x3x3xf32>,
 // of pool_kernel (2) conv rows per channel block, and a pooling loop reads
 // the ring into the group's result, pooled columns along the lanes (each
 // window element the even lanes of two loads of its row, as the stride is
-// 2; the 4 pooled columns masked). No op of the group is left.
+// 2; the 4 pooled columns masked). After the ReLU, the max is the unsigned
+// integer max of the values' bits (for values in [+0, +inf] and NaNs it is
+// the NaN-propagating max; from +0, which folds away). No op of the group
+// is left.
 // CHECK-LABEL: func.func @fused_conv_relu_maxpool
 // CHECK-SAME: (%[[IN:[^:]*]]: memref<1x3x10x10xf32>, %[[W:[^:]*]]: memref<8x3x3x3xf32>, %[[B:[^:]*]]: memref<8xf32>, %[[OUT:[^:]*]]: memref<1x8x4x4xf32>)
 // CHECK-NOT: linalg.
@@ -317,7 +320,9 @@ func.func @few_blocks_conv(%in: memref<1x3x66x66xf32>, %w: memref<24x3x3x3xf32>,
 // CHECK: %[[LOW:.*]] = vector.maskedload %[[RING]]
 // CHECK: %[[HIGH:.*]] = vector.maskedload %[[RING]]
 // CHECK: vector.shuffle %[[LOW]], %[[HIGH]] [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30]
-// CHECK: arith.maximumf %{{.*}}, %{{.*}} : vector<16xf32>
+// CHECK: %[[MAX:.*]] = arith.maxui %{{.*}}, %{{.*}} : vector<16xi32>
+// CHECK: arith.bitcast %[[MAX]] : vector<16xi32> to vector<16xf32>
+// CHECK-NOT: arith.maximumf
 // CHECK: vector.maskedstore %[[OUT]][%{{.*}}], %[[TAIL]]
 // CHECK: memref.dealloc %[[RING]]
 // CHECK-NOT: linalg.
@@ -337,6 +342,32 @@ func.func @fused_conv_relu_maxpool(%in: memref<1x3x10x10xf32>, %w: memref<8x3x3x
     %r = arith.maximumf %x, %zero : f32
     linalg.yield %r : f32
   }
+  %window = memref.alloc() : memref<2x2xf32>
+  linalg.fill {kiln.fusion_group = 0 : i64} ins(%neginf : f32) outs(%out : memref<1x8x4x4xf32>)
+  linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, kiln.fusion_group = 0 : i64, strides = dense<2> : tensor<2xi64>}
+    ins(%conv, %window : memref<1x8x8x8xf32>, memref<2x2xf32>) outs(%out : memref<1x8x4x4xf32>)
+  memref.dealloc %conv : memref<1x8x8x8xf32>
+  return
+}
+
+// -----
+
+// Tests that a fused max pooling without a ReLU before it keeps the
+// NaN-propagating float max: its values may be negative.
+// CHECK-LABEL: func.func @fused_conv_maxpool_no_relu
+// CHECK-NOT: linalg.
+// CHECK: vector.fma
+// CHECK: vector.shuffle
+// CHECK: arith.maximumf %{{.*}}, %{{.*}} : vector<16xf32>
+// CHECK-NOT: arith.maxui
+// CHECK: return
+func.func @fused_conv_maxpool_no_relu(%in: memref<1x3x10x10xf32>, %w: memref<8x3x3x3xf32>,
+                                      %b: memref<8xf32>, %out: memref<1x8x4x4xf32>) {
+  %neginf = arith.constant 0xFF800000 : f32
+  %conv = memref.alloc() {alignment = 64 : i64} : memref<1x8x8x8xf32>
+  linalg.broadcast ins(%b : memref<8xf32>) outs(%conv : memref<1x8x8x8xf32>) dimensions = [0, 2, 3] {kiln.fusion_group = 0 : i64}
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, kiln.epilogue = {pool = "max", pool_kernel = array<i64: 2, 2>, pool_stride = array<i64: 2, 2>}, kiln.fusion_group = 0 : i64, strides = dense<1> : tensor<2xi64>}
+    ins(%in, %w : memref<1x3x10x10xf32>, memref<8x3x3x3xf32>) outs(%conv : memref<1x8x8x8xf32>)
   %window = memref.alloc() : memref<2x2xf32>
   linalg.fill {kiln.fusion_group = 0 : i64} ins(%neginf : f32) outs(%out : memref<1x8x4x4xf32>)
   linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, kiln.fusion_group = 0 : i64, strides = dense<2> : tensor<2xi64>}
@@ -830,7 +861,7 @@ func.func @fused_relu_not_in_place(%in: memref<1x3x10x10xf32>, %w: memref<8x3x3x
 // Tests the default scratch of a small fused pooling whose reduction runs in
 // chunks (64 input channels): the whole convolution output (channel block,
 // row, channel, column) rather than a ring, filled chunk after chunk and
-// then pooled.
+// then pooled (the last chunk's sums with the ReLU: an unsigned max).
 // WHOLE-LABEL: func.func @fused_pool_whole_scratch
 // WHOLE: %[[SCRATCH:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x8x8x8xf32>
 // WHOLE: scf.for %{{.*}} = %c0 to %c2 step %c1
@@ -838,7 +869,7 @@ func.func @fused_relu_not_in_place(%in: memref<1x3x10x10xf32>, %w: memref<8x3x3x
 // WHOLE: arith.maximumf {{.*}} : vector<16xf32>
 // WHOLE: vector.maskedstore %[[SCRATCH]]
 // WHOLE: vector.shuffle
-// WHOLE: arith.maximumf {{.*}} : vector<16xf32>
+// WHOLE: arith.maxui {{.*}} : vector<16xi32>
 // WHOLE: vector.maskedstore %{{.*}}
 // WHOLE: memref.dealloc %[[SCRATCH]]
 #map = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
@@ -944,7 +975,7 @@ func.func @lanes_strided(%in: memref<1x3x13x13xf32>, %out: memref<1x16x6x6xf32>)
 // from the bias vector, ReLU applies in registers on the way to a scratch
 // holding the convolution output channels innermost, and the pooling reads
 // it a vector of channels at a time and scatters each pooled vector to the
-// result's 16 planes.
+// result's 16 planes; the max, after the ReLU, as unsigned integers.
 // CHECK-LABEL: func.func @lanes_fused_maxpool
 // CHECK-SAME: (%[[IN:[^:]*]]: memref<1x6x14x14xf32>, %[[B:[^:]*]]: memref<16xf32>, %[[OUT:[^:]*]]: memref<1x16x5x5xf32>)
 // CHECK-NOT: linalg.
@@ -956,7 +987,8 @@ func.func @lanes_strided(%in: memref<1x3x13x13xf32>, %out: memref<1x16x6x6xf32>)
 // CHECK: %[[FLAT:.*]] = memref.collapse_shape %[[OUT]]
 // CHECK: scf.for
 // CHECK-COUNT-4: vector.load %[[SCRATCH]]
-// CHECK: %[[MAX:.*]] = arith.maximumf %{{.*}}, %{{.*}} : vector<16xf32>
+// CHECK: arith.maxui %{{.*}}, %{{.*}} : vector<16xi32>
+// CHECK: %[[MAX:.*]] = arith.bitcast %{{.*}} : vector<16xi32> to vector<16xf32>
 // CHECK: vector.scatter %[[FLAT]][%{{.*}}] [%{{.*}}], %{{.*}}, %[[MAX]]
 // CHECK: memref.dealloc %[[SCRATCH]]
 // CHECK-NOT: linalg.
