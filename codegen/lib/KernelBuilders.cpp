@@ -375,13 +375,12 @@ VectorPool::VectorPool(const FusionGroup &group, VectorType type)
     : kh(group.poolKernel[0]), kw(group.poolKernel[1]), sh(group.poolStride[0]),
       sw(group.poolStride[1]), isMax(group.pool == "max"),
       unsignedMax(isMax && group.activation && group.activation->isClamp() &&
-                  group.activation->lo >= 0),
+                  group.activation->lo >= 0 && group.activation->hi >= 0),
       type(type) {}
 
 Value VectorPool::identity(ImplicitLocOpBuilder &b) const {
-  double start = isMax && !unsignedMax
-                     ? -std::numeric_limits<double>::infinity()
-                     : 0.0;
+  double start =
+      isMax && !unsignedMax ? -std::numeric_limits<double>::infinity() : 0.0;
   return arith::ConstantOp::create(
       b, type, DenseElementsAttr::get(type, b.getF32FloatAttr(start)));
 }
@@ -389,9 +388,9 @@ Value VectorPool::identity(ImplicitLocOpBuilder &b) const {
 Value VectorPool::combine(ImplicitLocOpBuilder &b, Value acc, Value x) const {
   if (unsignedMax) {
     auto bitsType = VectorType::get(type.getShape(), b.getI32Type());
-    Value max = arith::MaxUIOp::create(
-        b, arith::BitcastOp::create(b, bitsType, acc),
-        arith::BitcastOp::create(b, bitsType, x));
+    Value max =
+        arith::MaxUIOp::create(b, arith::BitcastOp::create(b, bitsType, acc),
+                               arith::BitcastOp::create(b, bitsType, x));
     return arith::BitcastOp::create(b, type, max);
   }
   return isMax ? arith::MaximumFOp::create(b, acc, x).getResult()

@@ -192,8 +192,8 @@ struct VectorPool {
   VectorPool(const FusionGroup &group, mlir::VectorType type);
   int64_t kh, kw, sh, sw;
   bool isMax;
-  /// Whether the pooled values are the group's activation's, clamped below
-  /// at 0 or more (a ReLU): the bits of floats in [+0, +inf] order as
+  /// Whether the pooled values are the group's activation's, clamped to
+  /// bounds of 0 or more (a ReLU): the bits of floats in [+0, +inf] order as
   /// unsigned integers do, and every NaN's bits are larger, so an unsigned
   /// integer max (one instruction) takes the place of the NaN-propagating
   /// float max (three on x86), from +0 instead of -inf.

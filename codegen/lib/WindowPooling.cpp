@@ -90,11 +90,18 @@ LogicalResult lowerWindowPooling(PoolingOp op, PatternRewriter &rewriter,
   if (window.kh * window.kw > 49)
     return rewriter.notifyMatchFailure(op, "window too large to unroll");
 
+  // Over values in [+0, +inf] and NaNs (kNonNegativeInputAttrName), the
+  // max of the bits as unsigned integers is the NaN-propagating max, in one
+  // instruction instead of three (VectorPool's, KernelBuilders.h); such a
+  // pooling pads and starts with +0 (Pooling.cpp), which has the smallest
+  // bits.
+  bool unsignedMax = isMax && op->hasAttr(nn::kNonNegativeInputAttrName);
   // Padding a max pooling pads with -inf, a sum pooling with 0.
-  float padValue = isMax ? -std::numeric_limits<float>::infinity() : 0.0f;
+  float padValue =
+      isMax && !unsignedMax ? -std::numeric_limits<float>::infinity() : 0.0f;
   std::optional<PaddedSource> padded =
       matchPaddedSource(input, op, [&](const APFloat &v) {
-        return v.convertToFloat() == padValue;
+        return v.bitwiseIsEqual(APFloat(padValue));
       });
   linalg::FillOp fill = matchOutputFill(output, op);
   Value initial = fill ? fill.getInputs()[0] : Value();
@@ -102,11 +109,18 @@ LogicalResult lowerWindowPooling(PoolingOp op, PatternRewriter &rewriter,
   auto vectorType = VectorType::get({shape.vectorWidth}, b.getF32Type());
 
   WindowTaps taps;
-  taps.fold = [](ImplicitLocOpBuilder &b, Value acc, Value x, Value) -> Value {
-    if constexpr (isMax)
-      return arith::MaximumFOp::create(b, acc, x);
-    else
+  taps.fold = [&](ImplicitLocOpBuilder &b, Value acc, Value x, Value) -> Value {
+    if constexpr (isMax) {
+      if (!unsignedMax)
+        return arith::MaximumFOp::create(b, acc, x);
+      auto bitsType = VectorType::get(vectorType.getShape(), b.getI32Type());
+      Value max =
+          arith::MaxUIOp::create(b, arith::BitcastOp::create(b, bitsType, acc),
+                                 arith::BitcastOp::create(b, bitsType, x));
+      return arith::BitcastOp::create(b, vectorType, max);
+    } else {
       return arith::AddFOp::create(b, acc, x);
+    }
   };
   // A pooling reads each input about once or twice: splitting the planes
   // would cost as much as the pooling and a plane-sized scratch.

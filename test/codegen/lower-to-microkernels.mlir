@@ -1689,6 +1689,43 @@ func.func @max_pool_padded(%src: memref<1x2x6x6xf32>, %out: memref<1x2x3x3xf32>)
 
 // -----
 
+// Tests that a padded max pooling of values >= +0 (kiln.nonnegative_input:
+// padded and started from +0) takes the max of the bits as unsigned
+// integers, with its planes padded with +0.
+// SMALL-LABEL: func.func @max_pool_nonnegative
+// SMALL-SAME: (%[[SRC:.*]]: memref<1x2x6x6xf32>, %[[OUT:.*]]: memref<1x2x3x3xf32>)
+// SMALL-NOT: linalg.map
+// SMALL-NOT: linalg.copy
+// SMALL-DAG: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// SMALL-DAG: %[[PLANES:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x8x2x4xf32>
+// SMALL: %[[PLANE:.*]] = memref.subview %[[PLANES]]
+// SMALL: memref.store %[[ZERO]], %[[PLANE]]
+// SMALL: vector.maskedload %[[PLANE]]
+// SMALL: arith.bitcast %{{.*}} : vector<8xf32> to vector<8xi32>
+// SMALL: arith.maxui %{{.*}}, %{{.*}} : vector<8xi32>
+// SMALL-NOT: arith.maximumf
+// SMALL: vector.maskedstore %[[OUT]]
+// SMALL-NOT: linalg.pooling_nchw_max
+func.func @max_pool_nonnegative(%src: memref<1x2x6x6xf32>, %out: memref<1x2x3x3xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %pad = memref.alloc() {alignment = 64 : i64} : memref<1x2x8x8xf32>
+  linalg.map outs(%pad : memref<1x2x8x8xf32>)
+    (%init: f32) {
+      linalg.yield %zero : f32
+    }
+  %interior = memref.subview %pad[0, 0, 1, 1] [1, 2, 6, 6] [1, 1, 1, 1] : memref<1x2x8x8xf32> to memref<1x2x6x6xf32, strided<[128, 64, 8, 1], offset: 9>>
+  linalg.copy ins(%src : memref<1x2x6x6xf32>) outs(%interior : memref<1x2x6x6xf32, strided<[128, 64, 8, 1], offset: 9>>)
+  %win = memref.alloc() {alignment = 64 : i64} : memref<3x3xf32>
+  linalg.fill ins(%zero : f32) outs(%out : memref<1x2x3x3xf32>)
+  linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, kiln.nonnegative_input, strides = dense<2> : tensor<2xi64>}
+    ins(%pad, %win : memref<1x2x8x8xf32>, memref<3x3xf32>) outs(%out : memref<1x2x3x3xf32>)
+  memref.dealloc %pad : memref<1x2x8x8xf32>
+  memref.dealloc %win : memref<3x3xf32>
+  return
+}
+
+// -----
+
 // Tests that a buffer padded with zeros is not taken for a max pooling's
 // padding (which must be -inf): the pooling reads the padded buffer, whose
 // fill and copy stay; and that a fill with a read of the output after it

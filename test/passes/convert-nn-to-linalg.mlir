@@ -126,6 +126,49 @@ func.func @max_pool_ceil(%x: tensor<1x3x8x8xf32>) -> tensor<1x3x5x5xf32> {
 
 // -----
 
+// Tests that a max pool of values known to be >= +0 or NaN (a ReLU's, a
+// clamp's from 0 up, a max pool or concatenation of those) pads and starts
+// from +0 and says so (kiln.nonnegative_input), and that one of a clamp with
+// a negative bound, or of a convolution, keeps -inf.
+// CHECK-LABEL: func.func @max_pool_nonnegative
+// CHECK: arith.maximumf
+// CHECK: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK: tensor.pad
+// CHECK:   tensor.yield %[[ZERO]]
+// CHECK: %[[START:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK: linalg.fill ins(%[[START]] : f32)
+// CHECK: %[[P1:.*]] = linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, kiln.nonnegative_input, strides = dense<2> : tensor<2xi64>}
+// CHECK: linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, kiln.nonnegative_input, strides = dense<1> : tensor<2xi64>} ins(%[[P1]],
+// CHECK: %[[CAT:.*]] = tensor.insert_slice %{{.*}} into %{{.*}}[0, 2, 0, 0]
+// CHECK: linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, kiln.nonnegative_input, strides = dense<2> : tensor<2xi64>} ins(%[[CAT]],
+// CHECK-LABEL: func.func @max_pool_maybe_negative
+// CHECK: %[[NINF:.*]] = arith.constant 0xFF800000 : f32
+// CHECK-NOT: kiln.nonnegative_input
+// CHECK: return
+func.func @max_pool_nonnegative(%x: tensor<1x2x8x8xf32>) -> (tensor<1x2x3x3xf32>, tensor<1x4x4x4xf32>) {
+  %r = nn.relu %x : tensor<1x2x8x8xf32>
+  %p1 = nn.max_pool2d %r kernel [3, 3] stride [2, 2] padding [1, 1, 1, 1]
+         : (tensor<1x2x8x8xf32>) -> tensor<1x2x4x4xf32>
+  %p2 = nn.max_pool2d %p1 kernel [2, 2] stride [1, 1] padding [0, 0, 0, 0]
+         : (tensor<1x2x4x4xf32>) -> tensor<1x2x3x3xf32>
+  %c = nn.clamp %x min 0.0 max 6.0 : tensor<1x2x8x8xf32>
+  %cat = nn.concat %r, %c dim 1 : (tensor<1x2x8x8xf32>, tensor<1x2x8x8xf32>) -> tensor<1x4x8x8xf32>
+  %p3 = nn.max_pool2d %cat kernel [2, 2] stride [2, 2] padding [0, 0, 0, 0]
+         : (tensor<1x4x8x8xf32>) -> tensor<1x4x4x4xf32>
+  return %p2, %p3 : tensor<1x2x3x3xf32>, tensor<1x4x4x4xf32>
+}
+func.func @max_pool_maybe_negative(%x: tensor<1x2x8x8xf32>, %w: tensor<2x2x1x1xf32>) -> (tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>) {
+  %c = nn.clamp %x min -1.0 max 6.0 : tensor<1x2x8x8xf32>
+  %p1 = nn.max_pool2d %c kernel [2, 2] stride [2, 2] padding [0, 0, 0, 0]
+         : (tensor<1x2x8x8xf32>) -> tensor<1x2x4x4xf32>
+  %y = nn.conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1 : (tensor<1x2x8x8xf32>, tensor<2x2x1x1xf32>) -> tensor<1x2x8x8xf32>
+  %p2 = nn.max_pool2d %y kernel [2, 2] stride [2, 2] padding [0, 0, 0, 0]
+         : (tensor<1x2x8x8xf32>) -> tensor<1x2x4x4xf32>
+  return %p1, %p2 : tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>
+}
+
+// -----
+
 // Tests that an average pool whose windows are all full sums and divides by
 // the constant window area.
 // CHECK-LABEL: func.func @avg_pool_plain

@@ -52,13 +52,17 @@ mlir::Value createHardSwish(mlir::OpBuilder &b, mlir::Location loc,
 /// The element-wise generic computing x * (1 / (1 + exp(-x))): the nn.mul of
 /// x by nn.sigmoid(x), in their order of operations.
 mlir::Value createSiLU(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x);
-/// nn.max_pool2d / nn.avg_pool2d semantics (padding [t, l, b, r]).
+/// nn.max_pool2d / nn.avg_pool2d semantics (padding [t, l, b, r]). A max
+/// pooling of an input known to hold only values >= +0 and NaNs pads and
+/// starts from +0 instead of -inf, and says so
+/// (nn::kNonNegativeInputAttrName).
 mlir::Value createMaxPool2D(mlir::OpBuilder &b, mlir::Location loc,
                             mlir::Value input, llvm::ArrayRef<int64_t> kernel,
                             llvm::ArrayRef<int64_t> stride,
                             llvm::ArrayRef<int64_t> padding,
                             mlir::RankedTensorType resultType,
-                            llvm::ArrayRef<int64_t> dilation = {1, 1});
+                            llvm::ArrayRef<int64_t> dilation = {1, 1},
+                            bool nonNegativeInput = false);
 mlir::Value createAvgPool2D(mlir::OpBuilder &b, mlir::Location loc,
                             mlir::Value input, llvm::ArrayRef<int64_t> kernel,
                             llvm::ArrayRef<int64_t> stride,

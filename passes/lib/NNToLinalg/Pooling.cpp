@@ -15,6 +15,7 @@
 //===----------------------------------------------------------------------===//
 #include "Patterns.h"
 
+#include "kiln/Dialect/NN/FusionAttrs.h"
 #include "kiln/Dialect/NN/NNOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -179,17 +180,22 @@ Value kiln::createMaxPool2D(OpBuilder &b, Location loc, Value input,
                             ArrayRef<int64_t> kernel, ArrayRef<int64_t> stride,
                             ArrayRef<int64_t> padding,
                             RankedTensorType resultType,
-                            ArrayRef<int64_t> dilation) {
+                            ArrayRef<int64_t> dilation, bool nonNegativeInput) {
   PoolDim dims[2];
   getPoolDims(cast<RankedTensorType>(input.getType()), resultType, kernel,
               stride, padding, dims);
   for (int i = 0; i < 2; ++i)
     dims[i].dilation = dilation[i];
   // Every window holds at least one input cell (the verifier checks), so
-  // -inf padding never wins.
-  double ninf = -std::numeric_limits<double>::infinity();
-  return createPool<linalg::PoolingNchwMaxOp>(b, loc, input, resultType, dims,
-                                              ninf, ninf);
+  // -inf padding never wins; nor does +0 over an input of values >= +0.
+  double start =
+      nonNegativeInput ? 0.0 : -std::numeric_limits<double>::infinity();
+  Value pooled = createPool<linalg::PoolingNchwMaxOp>(b, loc, input, resultType,
+                                                      dims, start, start);
+  if (nonNegativeInput)
+    pooled.getDefiningOp()->setAttr(nn::kNonNegativeInputAttrName,
+                                    b.getUnitAttr());
+  return pooled;
 }
 
 Value kiln::createAvgPool2D(OpBuilder &b, Location loc, Value input,
@@ -204,6 +210,38 @@ Value kiln::createAvgPool2D(OpBuilder &b, Location loc, Value input,
 
 namespace {
 
+/// Whether every value of the nn tensor `value` is in [+0, +inf] or NaN:
+/// a ReLU's, a clamp's to bounds of 0 or more, a fused convolution's with
+/// such an activation (pooled or not), and a max pool or concatenation of
+/// those.
+bool isNonNegative(Value value, int depth = 0) {
+  if (depth > 8)
+    return false;
+  Operation *def = value.getDefiningOp();
+  if (!def)
+    return false;
+  auto nonNegativeClamp = [](double lo, double hi) {
+    return lo >= 0 && hi >= 0;
+  };
+  if (isa<nn::ReluOp>(def))
+    return true;
+  if (auto clamp = dyn_cast<nn::ClampOp>(def))
+    return nonNegativeClamp(clamp.getMinAttr().getValueAsDouble(),
+                            clamp.getMaxAttr().getValueAsDouble());
+  if (auto fused = dyn_cast<nn::FusedConv2DOp>(def)) {
+    std::optional<nn::Activation> activation = fused.getActivation();
+    return activation && activation->isClamp() &&
+           nonNegativeClamp(activation->lo, activation->hi);
+  }
+  if (auto pool = dyn_cast<nn::MaxPool2DOp>(def))
+    return isNonNegative(pool.getInput(), depth + 1);
+  if (auto concat = dyn_cast<nn::ConcatOp>(def))
+    return llvm::all_of(concat.getInputs(), [&](Value input) {
+      return isNonNegative(input, depth + 1);
+    });
+  return false;
+}
+
 struct MaxPool2DLowering : OpConversionPattern<nn::MaxPool2DOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -211,11 +249,12 @@ struct MaxPool2DLowering : OpConversionPattern<nn::MaxPool2DOp> {
   matchAndRewrite(nn::MaxPool2DOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     std::optional<ArrayRef<int64_t>> dilation = op.getDilation();
-    rewriter.replaceOp(
-        op, createMaxPool2D(rewriter, op.getLoc(), adaptor.getInput(),
-                            op.getKernel(), op.getStride(), op.getPadding(),
-                            cast<RankedTensorType>(op.getType()),
-                            dilation.value_or(ArrayRef<int64_t>{1, 1})));
+    Value pooled = createMaxPool2D(
+        rewriter, op.getLoc(), adaptor.getInput(), op.getKernel(),
+        op.getStride(), op.getPadding(), cast<RankedTensorType>(op.getType()),
+        dilation.value_or(ArrayRef<int64_t>{1, 1}),
+        isNonNegative(op.getInput()));
+    rewriter.replaceOp(op, pooled);
     return success();
   }
 };

@@ -24,6 +24,13 @@ inline constexpr llvm::StringLiteral kFusionGroupAttrName = "kiln.fusion_group";
 /// come with a pool (which the kernels may apply before the activation).
 inline constexpr llvm::StringLiteral kEpilogueAttrName = "kiln.epilogue";
 
+/// Unit attribute on a linalg.pooling_nchw_max whose input holds only values
+/// in [+0, +inf] and NaNs (a ReLU's or a clamp from 0 up's, or a max pool or
+/// concatenation of those): the kernels may then take the max of the bits as
+/// unsigned integers, padding with +0.
+inline constexpr llvm::StringLiteral kNonNegativeInputAttrName =
+    "kiln.nonnegative_input";
+
 /// The activation a fused op applies to its convolution (after the bias,
 /// before any pooling): a clamp, min(max(x, lo), hi) (ReLU is [0, +inf),
 /// ReLU6 [0, 6]; an infinite bound clamps nothing), hard swish,
