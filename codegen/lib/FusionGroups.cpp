@@ -184,11 +184,70 @@ bool isDenseF32(Value value, int64_t rank) {
          type.getElementType().isF32() && type.getRank() == rank;
 }
 
+/// The bias broadcast an unmarked convolution or matmul accumulates onto
+/// (an nn.conv2d or nn.linear that nothing was fused with), as a group of
+/// its own with no activation and no pooling: the kernels then start their
+/// sums from the bias in registers, and the broadcast, a pass over the
+/// whole output, goes away. Nothing may touch the output (or a view of it)
+/// between the broadcast and the anchor.
+FailureOr<FusionGroup> matchBiasGroup(linalg::LinalgOp anchor) {
+  if (anchor.getNumDpsInits() != 1)
+    return failure();
+  Value accumulator = anchor.getDpsInitOperand(0)->get();
+  if (auto expand = accumulator.getDefiningOp<memref::ExpandShapeOp>())
+    accumulator = expand.getSrc();
+  auto type = dyn_cast<MemRefType>(accumulator.getType());
+  if (!type || (type.getRank() != 4 && type.getRank() != 2) ||
+      !isDenseF32(accumulator, type.getRank()))
+    return failure();
+  linalg::BroadcastOp broadcast;
+  for (Operation *user : accumulator.getUsers())
+    if (auto candidate = dyn_cast<linalg::BroadcastOp>(user);
+        candidate && candidate.getInit() == accumulator &&
+        candidate->getBlock() == anchor->getBlock() &&
+        candidate->isBeforeInBlock(anchor) &&
+        (!broadcast || broadcast->isBeforeInBlock(candidate)))
+      broadcast = candidate;
+  if (!broadcast)
+    return failure();
+  SmallVector<int64_t> broadcastDims = type.getRank() == 4
+                                           ? SmallVector<int64_t>{0, 2, 3}
+                                           : SmallVector<int64_t>{0};
+  if (!isDenseF32(broadcast.getInput(), 1) ||
+      broadcast.getDimensions() != ArrayRef<int64_t>(broadcastDims))
+    return failure();
+  // Every other use of the output, through reshaped views too, is before
+  // the broadcast or after the anchor.
+  SmallVector<Value> views = {accumulator};
+  while (!views.empty()) {
+    Value view = views.pop_back_val();
+    for (Operation *user : view.getUsers()) {
+      if (user == broadcast || user == anchor || isa<memref::DeallocOp>(user))
+        continue;
+      if (isa<memref::ExpandShapeOp, memref::CollapseShapeOp>(user)) {
+        views.push_back(user->getResult(0));
+        continue;
+      }
+      Operation *ancestor = anchor->getBlock()->findAncestorOpInBlock(*user);
+      if (!ancestor || (broadcast->isBeforeInBlock(ancestor) &&
+                        ancestor->isBeforeInBlock(anchor)))
+        return failure();
+    }
+  }
+  FusionGroup group;
+  group.bias = broadcast.getInput();
+  group.result = accumulator;
+  group.ops = {broadcast, anchor};
+  return group;
+}
+
 } // namespace
 
 FailureOr<FusionGroup> matchFusionGroup(linalg::LinalgOp anchor) {
   auto groupAttr = anchor->getAttrOfType<IntegerAttr>(nn::kFusionGroupAttrName);
   auto epilogue = anchor->getAttrOfType<DictionaryAttr>(nn::kEpilogueAttrName);
+  if (!groupAttr && !epilogue)
+    return matchBiasGroup(anchor);
   if (!groupAttr || !epilogue || anchor.getNumDpsInits() != 1)
     return failure();
 

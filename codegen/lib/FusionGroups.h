@@ -42,7 +42,9 @@ struct FusionGroup {
 /// pooling has the epilogue's window and stride, the division is by the
 /// window size), and none of its intermediate buffers is used outside the
 /// group; failure otherwise,
-/// in which case the ops must simply run as they are.
+/// in which case the ops must simply run as they are. An unmarked anchor
+/// whose output a bias broadcast has just filled (nothing touching it in
+/// between) makes a group of the two: no activation, no pooling.
 mlir::FailureOr<FusionGroup> matchFusionGroup(mlir::linalg::LinalgOp anchor);
 
 } // namespace kiln

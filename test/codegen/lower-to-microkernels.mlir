@@ -295,6 +295,57 @@ func.func @few_blocks_conv(%in: memref<1x3x66x66xf32>, %w: memref<24x3x3x3xf32>,
 
 // -----
 
+// Tests that an unfused convolution (no group marks) whose output a bias
+// broadcast has just filled starts its sums from the bias in registers, as
+// a fused one does, and the broadcast (a pass over the whole output) goes
+// away; so does a linear layer's. When the output is read between the
+// broadcast and the convolution, the broadcast stays and the sums start
+// from the output.
+// CHECK-LABEL: func.func @bias_start
+// CHECK-SAME: (%[[IN:[^:]*]]: memref<1x3x10x10xf32>, %[[B:[^:]*]]: memref<8xf32>, %[[OUT:[^:]*]]: memref<1x8x8x8xf32>
+// CHECK-NOT: linalg.broadcast
+// CHECK: memref.load %[[B]]
+// CHECK: vector.broadcast
+// CHECK: vector.fma
+// CHECK: vector.maskedstore %[[OUT]]
+// CHECK-NOT: linalg.
+// CHECK: return
+// CHECK-LABEL: func.func @bias_start_linear
+// CHECK-NOT: linalg.broadcast
+// CHECK-NOT: linalg.matmul
+// CHECK: return
+// CHECK-LABEL: func.func @bias_read_before
+// CHECK: linalg.broadcast
+// CHECK: linalg.copy
+// CHECK: vector.maskedload %{{.*}} : memref<1x8x8x8xf32>
+// CHECK: vector.fma
+func.func @bias_start(%in: memref<1x3x10x10xf32>, %b: memref<8xf32>, %out: memref<1x8x8x8xf32>) {
+  %w = memref.get_global @w8x3 : memref<8x3x3x3xf32>
+  linalg.broadcast ins(%b : memref<8xf32>) outs(%out : memref<1x8x8x8xf32>) dimensions = [0, 2, 3]
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%in, %w : memref<1x3x10x10xf32>, memref<8x3x3x3xf32>) outs(%out : memref<1x8x8x8xf32>)
+  return
+}
+memref.global "private" constant @w8x3 : memref<8x3x3x3xf32> = dense<0.5>
+memref.global "private" constant @fc : memref<32x64xf32> = dense<0.25>
+func.func @bias_start_linear(%x: memref<4x64xf32>, %b: memref<32xf32>, %out: memref<4x32xf32>) {
+  %w = memref.get_global @fc : memref<32x64xf32>
+  linalg.broadcast ins(%b : memref<32xf32>) outs(%out : memref<4x32xf32>) dimensions = [0]
+  linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>]
+    ins(%x, %w : memref<4x64xf32>, memref<32x64xf32>) outs(%out : memref<4x32xf32>)
+  return
+}
+func.func @bias_read_before(%in: memref<1x3x10x10xf32>, %b: memref<8xf32>, %out: memref<1x8x8x8xf32>, %seen: memref<1x8x8x8xf32>) {
+  %w = memref.get_global @w8x3 : memref<8x3x3x3xf32>
+  linalg.broadcast ins(%b : memref<8xf32>) outs(%out : memref<1x8x8x8xf32>) dimensions = [0, 2, 3]
+  linalg.copy ins(%out : memref<1x8x8x8xf32>) outs(%seen : memref<1x8x8x8xf32>)
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%in, %w : memref<1x3x10x10xf32>, memref<8x3x3x3xf32>) outs(%out : memref<1x8x8x8xf32>)
+  return
+}
+
+// -----
+
 // Tests that an intact fused group (bias broadcast, convolution with its
 // epilogue, in-place ReLU, pooling fill, max pooling) becomes one kernel:
 // the accumulators start from the bias, ReLU is applied on the way to a ring

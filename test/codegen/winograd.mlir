@@ -174,7 +174,7 @@ func.func @fused_conv_relu_maxpool(%in: memref<1x8x10x10xf32>,
 
 // Tests that a pooling whose windows overlap (3x3, stride 2) reads whole
 // convolution planes from a scratch that the output transform scatters
-// into, biased and rectified.
+// into, biased and rectified (so the max is the unsigned one of the bits).
 // CHECK-LABEL: func.func @fused_conv_relu_maxpool3
 // CHECK-SAME: %[[OUT:[^:]*]]: memref<1x8x3x3xf32>)
 // CHECK: %[[SCRATCH:.*]] = memref.alloc() {alignment = 64 : i64} : memref<8x8x1x8xf32>
@@ -183,7 +183,7 @@ func.func @fused_conv_relu_maxpool(%in: memref<1x8x10x10xf32>,
 // CHECK: vector.scatter %[[FLAT]][%{{.*}}] [%{{.*}}], %{{.*}}, %[[ACT]]
 // CHECK: vector.maskedload %[[SCRATCH]]
 // CHECK: vector.shuffle
-// CHECK: arith.maximumf %{{.*}}, %{{.*}} : vector<16xf32>
+// CHECK: arith.maxui %{{.*}}, %{{.*}} : vector<16xi32>
 // CHECK: vector.maskedstore %[[OUT]]
 // CHECK: memref.dealloc %[[SCRATCH]]
 func.func @fused_conv_relu_maxpool3(%in: memref<1x8x10x10xf32>,
