@@ -195,6 +195,14 @@ template <typename PoolOp> struct FusePoolIntoConv : OpRewritePattern<PoolOp> {
           pool, "hard swish and SiLU do not commute with pooling");
     if (llvm::any_of(pool.getPadding(), [](int64_t p) { return p != 0; }))
       return rewriter.notifyMatchFailure(pool, "padded pools are not fused");
+    // No kernel computes a grouped convolution with a pooling: the group
+    // would run as its ops, in another order of operations than the
+    // depthwise kernel's FMAs, and slower than the depthwise and pooling
+    // kernels apart.
+    if (parts->groups.getInt() != 1)
+      return rewriter.notifyMatchFailure(pool,
+                                         "pools after grouped convolutions "
+                                         "are not fused");
     if constexpr (std::is_same_v<PoolOp, nn::MaxPool2DOp>)
       if (pool.getDilation())
         return rewriter.notifyMatchFailure(pool, "dilated pools are not fused");

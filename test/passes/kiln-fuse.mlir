@@ -162,6 +162,24 @@ func.func @padded_pool(%x: tensor<1x3x10x10xf32>, %w: tensor<4x3x3x3xf32>)
 
 // -----
 
+// Tests that a pool after a grouped (here depthwise) convolution is not
+// fused: no kernel computes the two together; the ReLU still is.
+// CHECK-LABEL: func.func @grouped_conv_pool
+// CHECK-NEXT: %[[Y:.*]] = nn.fused_conv2d {{.*}} groups 4 relu : {{.*}} -> tensor<1x4x8x8xf32>
+// CHECK-NEXT: %[[P:.*]] = nn.max_pool2d %[[Y]] kernel [2, 2] stride [2, 2] padding [0, 0, 0, 0]
+// CHECK-NEXT: return %[[P]]
+func.func @grouped_conv_pool(%x: tensor<1x4x10x10xf32>, %w: tensor<4x1x3x3xf32>)
+    -> tensor<1x4x4x4xf32> {
+  %0 = nn.conv2d %x, %w stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 4
+         : (tensor<1x4x10x10xf32>, tensor<4x1x3x3xf32>) -> tensor<1x4x8x8xf32>
+  %1 = nn.relu %0 : tensor<1x4x8x8xf32>
+  %2 = nn.max_pool2d %1 kernel [2, 2] stride [2, 2] padding [0, 0, 0, 0]
+         : (tensor<1x4x8x8xf32>) -> tensor<1x4x4x4xf32>
+  return %2 : tensor<1x4x4x4xf32>
+}
+
+// -----
+
 // Tests that a ceil_mode pool whose last window runs past the convolution's
 // output (7 rows, kernel 2, stride 2: ceil gives 4 windows, the last one
 // reads row 7) is not fused.
