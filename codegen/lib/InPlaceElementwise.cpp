@@ -20,36 +20,17 @@ using namespace mlir;
 namespace kiln {
 namespace {
 
-struct InPlacePlanner {
-  Block &entry;
-  MutableArrayRef<PlannedBuffer> buffers;
-  const DenseMap<Operation *, int64_t> &position;
-  BufferViewFlowAnalysis &aliases;
-  DenseMap<Operation *, size_t> bufferOf;
+struct InPlacePlanner : PlannedBlock {
   /// Buffers that hold others (slices, or results placed over them).
   llvm::DenseSet<size_t> containers;
 
   InPlacePlanner(Block &entry, MutableArrayRef<PlannedBuffer> buffers,
                  const DenseMap<Operation *, int64_t> &position,
                  BufferViewFlowAnalysis &aliases)
-      : entry(entry), buffers(buffers), position(position), aliases(aliases) {
-    for (auto [index, buffer] : llvm::enumerate(buffers)) {
-      bufferOf[buffer.alloc] = index;
+      : PlannedBlock(entry, buffers, position, aliases) {
+    for (const PlannedBuffer &buffer : buffers)
       if (buffer.container)
         containers.insert(*buffer.container);
-    }
-  }
-
-  std::optional<size_t> plannedBuffer(Value value) const {
-    auto it = bufferOf.find(value.getDefiningOp());
-    if (it == bufferOf.end())
-      return std::nullopt;
-    return it->second;
-  }
-
-  int64_t positionOf(Operation *op) const {
-    Operation *ancestor = entry.findAncestorOpInBlock(*op);
-    return ancestor ? position.lookup(ancestor) : -1;
   }
 
   /// Whether nothing but deallocations reads or writes buffer `index` (or a

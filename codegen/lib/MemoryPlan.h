@@ -42,6 +42,39 @@ struct PlannedBuffer {
   }
 };
 
+/// The entry block's planned buffers and ops, as the planners that place
+/// some buffers inside others look them up.
+struct PlannedBlock {
+  mlir::Block &entry;
+  llvm::MutableArrayRef<PlannedBuffer> buffers;
+  const llvm::DenseMap<mlir::Operation *, int64_t> &position;
+  mlir::BufferViewFlowAnalysis &aliases;
+  llvm::DenseMap<mlir::Operation *, size_t> bufferOf;
+
+  PlannedBlock(mlir::Block &entry, llvm::MutableArrayRef<PlannedBuffer> buffers,
+               const llvm::DenseMap<mlir::Operation *, int64_t> &position,
+               mlir::BufferViewFlowAnalysis &aliases)
+      : entry(entry), buffers(buffers), position(position), aliases(aliases) {
+    for (auto [index, buffer] : llvm::enumerate(buffers))
+      bufferOf[buffer.alloc] = index;
+  }
+
+  /// The index of the planned buffer that `value` allocates, if any.
+  std::optional<size_t> plannedBuffer(mlir::Value value) const {
+    auto it = bufferOf.find(value.getDefiningOp());
+    if (it == bufferOf.end())
+      return std::nullopt;
+    return it->second;
+  }
+
+  /// The position of the entry block's op that is or holds `op`; -1 when
+  /// `op` is outside the block.
+  int64_t positionOf(mlir::Operation *op) const {
+    mlir::Operation *ancestor = entry.findAncestorOpInBlock(*op);
+    return ancestor ? position.lookup(ancestor) : -1;
+  }
+};
+
 /// A `linalg.copy` between a whole planned buffer and a contiguous slice of
 /// another, which the plan removes by placing the whole buffer in the slice.
 struct SliceCopy {

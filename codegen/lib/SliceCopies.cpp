@@ -46,34 +46,13 @@ bool overlap(ElementRange a, ElementRange b) {
   return a.first < b.second && b.first < a.second;
 }
 
-struct SlicePlanner {
-  Block &entry;
-  MutableArrayRef<PlannedBuffer> buffers;
-  const DenseMap<Operation *, int64_t> &position;
-  BufferViewFlowAnalysis &aliases;
+struct SlicePlanner : PlannedBlock {
   int64_t alignment;
-  DenseMap<Operation *, size_t> bufferOf;
 
   SlicePlanner(Block &entry, MutableArrayRef<PlannedBuffer> buffers,
                const DenseMap<Operation *, int64_t> &position,
                BufferViewFlowAnalysis &aliases, int64_t alignment)
-      : entry(entry), buffers(buffers), position(position), aliases(aliases),
-        alignment(alignment) {
-    for (auto [index, buffer] : llvm::enumerate(buffers))
-      bufferOf[buffer.alloc] = index;
-  }
-
-  std::optional<size_t> plannedBuffer(Value value) const {
-    auto it = bufferOf.find(value.getDefiningOp());
-    if (it == bufferOf.end())
-      return std::nullopt;
-    return it->second;
-  }
-
-  int64_t positionOf(Operation *op) const {
-    Operation *ancestor = entry.findAncestorOpInBlock(*op);
-    return ancestor ? position.lookup(ancestor) : -1;
-  }
+      : PlannedBlock(entry, buffers, position, aliases), alignment(alignment) {}
 
   /// `copy` between the whole buffer `wholeValue` and `slice` of another
   /// planned buffer, when the slice is contiguous, of the whole buffer's
