@@ -266,37 +266,23 @@ void buildChannelWindows(ImplicitLocOpBuilder &b, PatternRewriter &rewriter,
   // Applies the finish to rows [oh, oh + blockRows) of channel g, stored.
   auto finishRows = [&](ImplicitLocOpBuilder &b, Value n, Value g, Value oh,
                         int64_t blockRows) {
-    Value first = affineIndex(b, {}, oh, out[3]);
-    int64_t span = blockRows * out[3];
-    auto finishVector = [&](ImplicitLocOpBuilder &b, Value at, Value mask) {
-      Value value = loadVector(b, vectorType, flatOutput, {n, g, at}, mask);
-      storeVector(b, taps.finish(b, value), flatOutput, {n, g, at}, mask);
-    };
-    int64_t full = span - span % width;
-    buildLoop(b, full, width, {}, [&](auto &b, Value i, ValueRange) {
-      finishVector(b, arith::AddIOp::create(b, first, i), Value());
-      return SmallVector<Value>();
-    });
-    if (full < span)
-      finishVector(b, affineIndex(b, first, indexConstant(b, full), 1),
-                   vector::CreateMaskOp::create(
-                       b, VectorType::get({width}, b.getI1Type()),
-                       ValueRange{indexConstant(b, span - full)}));
+    finishStoredSpan(b, flatOutput, n, g, affineIndex(b, {}, oh, out[3]),
+                     blockRows * out[3], width, taps.finish);
   };
 
   int64_t fullBlocks = out[3] / columns, tail = out[3] % columns;
   // The channels' planes are split or padded one at a time into a scratch,
   // just before the channel reads them. Channels go to the thread pool in
-  // up to kPlaneGroups groups, each with one plane that its channels reuse
-  // one after the other, so a plane is rewritten while still in cache: one
-  // plane per channel (a scratch the size of the input) cost the stride-2
+  // up to kScratchPlaneGroups groups, each with one plane that its channels
+  // reuse one after the other, so a plane is rewritten while still in cache:
+  // one plane per channel (a scratch the size of the input) cost the stride-2
   // 96-channel 112x112 layer three quarters of its time in the copy, whose
   // stores went to lines each fetched afresh. (Planes on the threads' stacks
   // would be smaller still, but an alloca inside a loop on the thread pool
   // ends up in a memref.alloca_scope, which cannot hold the loops once they
   // become branches.)
-  constexpr int64_t kPlaneGroups = 16;
-  int64_t groups = planeScratch ? blockFor(out[1], kPlaneGroups) : out[1];
+  int64_t groups =
+      planeScratch ? blockFor(out[1], kScratchPlaneGroups) : out[1];
   int64_t channelsPerGroup = out[1] / groups;
   Value planes;
   if (planeScratch)
@@ -367,6 +353,27 @@ void buildChannelWindows(ImplicitLocOpBuilder &b, PatternRewriter &rewriter,
   if (planeScratch && padded)
     for (Operation *padding : padded->ops)
       rewriter.eraseOp(padding);
+}
+
+void finishStoredSpan(
+    ImplicitLocOpBuilder &b, Value flatOutput, Value n, Value g, Value first,
+    int64_t span, int64_t width,
+    const std::function<Value(ImplicitLocOpBuilder &, Value)> &finish) {
+  auto vectorType = VectorType::get({width}, b.getF32Type());
+  auto finishVector = [&](ImplicitLocOpBuilder &b, Value at, Value mask) {
+    Value value = loadVector(b, vectorType, flatOutput, {n, g, at}, mask);
+    storeVector(b, finish(b, value), flatOutput, {n, g, at}, mask);
+  };
+  int64_t full = span - span % width;
+  buildLoop(b, full, width, {}, [&](auto &b, Value i, ValueRange) {
+    finishVector(b, arith::AddIOp::create(b, first, i), Value());
+    return SmallVector<Value>();
+  });
+  if (full < span)
+    finishVector(b, affineIndex(b, first, indexConstant(b, full), 1),
+                 vector::CreateMaskOp::create(
+                     b, VectorType::get({width}, b.getI1Type()),
+                     ValueRange{indexConstant(b, span - full)}));
 }
 
 } // namespace kiln::kernels

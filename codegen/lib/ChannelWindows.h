@@ -20,6 +20,7 @@
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/IR/PatternMatch.h"
 
+#include <functional>
 #include <optional>
 
 namespace kiln::kernels {
@@ -95,6 +96,19 @@ void buildChannelWindows(mlir::ImplicitLocOpBuilder &b,
                          std::optional<PaddedSource> padded, float padValue,
                          const WindowTaps &taps, int64_t work,
                          const KernelShape &shape);
+
+/// How many groups of channels at most share out a window layer's channels,
+/// each group reusing one scratch plane for its channels in turn.
+inline constexpr int64_t kScratchPlaneGroups = 16;
+
+/// Applies `finish` to elements [first, first + span) of plane g of image n
+/// of `flatOutput` ([N, C, H*W]) in place, a vector of `width` at a time
+/// (the last one masked).
+void finishStoredSpan(
+    mlir::ImplicitLocOpBuilder &b, mlir::Value flatOutput, mlir::Value n,
+    mlir::Value g, mlir::Value first, int64_t span, int64_t width,
+    const std::function<mlir::Value(mlir::ImplicitLocOpBuilder &, mlir::Value)>
+        &finish);
 
 /// The same computation for a stride-1 layer that keeps its plane's size,
 /// when the plane is narrower than a vector: the whole plane along the lanes

@@ -91,8 +91,7 @@ LogicalResult buildFlatChannelWindows(ImplicitLocOpBuilder &b,
   };
 
   // One scratch plane per group of channels, as ChannelWindows.cpp's.
-  constexpr int64_t kPlaneGroups = 16;
-  int64_t groups = blockFor(out[1], kPlaneGroups);
+  int64_t groups = blockFor(out[1], kScratchPlaneGroups);
   int64_t channelsPerGroup = out[1] / groups;
   Value planes = memref::AllocOp::create(
       b, MemRefType::get({groups, scratchSize}, b.getF32Type()),
@@ -159,18 +158,8 @@ LogicalResult buildFlatChannelWindows(ImplicitLocOpBuilder &b,
                       {n, g, indexConstant(b, v * width)}, planeMask(b, v));
         }
         if (finishStored)
-          buildLoop(
-              b, vectors * width, width, {}, [&](auto &b, Value q, ValueRange) {
-                // Lanes past the plane: the last vector's mask.
-                Value valid =
-                    arith::SubIOp::create(b, indexConstant(b, planeSize), q);
-                Value mask = vector::CreateMaskOp::create(b, maskType,
-                                                          ValueRange{valid});
-                Value x =
-                    loadVector(b, vectorType, flatOutput, {n, g, q}, mask);
-                storeVector(b, taps.finish(b, x), flatOutput, {n, g, q}, mask);
-                return SmallVector<Value>();
-              });
+          finishStoredSpan(b, flatOutput, n, g, indexConstant(b, 0), planeSize,
+                           width, taps.finish);
         return SmallVector<Value>();
       });
     });

@@ -184,6 +184,15 @@ bool isDenseF32(Value value, int64_t rank) {
          type.getElementType().isF32() && type.getRank() == rank;
 }
 
+/// Whether `broadcast` spreads a dense 1-D bias over the channel (NCHW,
+/// `rank` 4) or feature (NF, `rank` 2) dimension of an anchor's output.
+bool isBiasBroadcast(linalg::BroadcastOp broadcast, int64_t rank) {
+  SmallVector<int64_t> broadcastDims =
+      rank == 4 ? SmallVector<int64_t>{0, 2, 3} : SmallVector<int64_t>{0};
+  return isDenseF32(broadcast.getInput(), 1) &&
+         broadcast.getDimensions() == ArrayRef<int64_t>(broadcastDims);
+}
+
 /// The bias broadcast an unmarked convolution or matmul accumulates onto
 /// (an nn.conv2d or nn.linear that nothing was fused with), as a group of
 /// its own with no activation and no pooling: the kernels then start their
@@ -208,13 +217,7 @@ FailureOr<FusionGroup> matchBiasGroup(linalg::LinalgOp anchor) {
         candidate->isBeforeInBlock(anchor) &&
         (!broadcast || broadcast->isBeforeInBlock(candidate)))
       broadcast = candidate;
-  if (!broadcast)
-    return failure();
-  SmallVector<int64_t> broadcastDims = type.getRank() == 4
-                                           ? SmallVector<int64_t>{0, 2, 3}
-                                           : SmallVector<int64_t>{0};
-  if (!isDenseF32(broadcast.getInput(), 1) ||
-      broadcast.getDimensions() != ArrayRef<int64_t>(broadcastDims))
+  if (!broadcast || !isBiasBroadcast(broadcast, type.getRank()))
     return failure();
   // Every other use of the output, through reshaped views too, is before
   // the broadcast or after the anchor.
@@ -270,13 +273,9 @@ FailureOr<FusionGroup> matchFusionGroup(linalg::LinalgOp anchor) {
     return failure();
   if (auto broadcast =
           findWriter<linalg::BroadcastOp>(group.ops, accumulator)) {
-    // The bias indexes the channel (NCHW) or feature (NF) dimension.
-    SmallVector<int64_t> broadcastDims =
-        rank == 4 ? SmallVector<int64_t>{0, 2, 3} : SmallVector<int64_t>{0};
-    group.bias = broadcast.getInput();
-    if (!isDenseF32(group.bias, 1) ||
-        broadcast.getDimensions() != ArrayRef<int64_t>(broadcastDims))
+    if (!isBiasBroadcast(broadcast, rank))
       return failure();
+    group.bias = broadcast.getInput();
   } else if (auto fill = findWriter<linalg::FillOp>(group.ops, accumulator)) {
     if (!matchPattern(fill.getInputs()[0], m_AnyZeroFloat()))
       return failure();

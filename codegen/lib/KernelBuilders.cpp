@@ -385,14 +385,18 @@ Value VectorPool::identity(ImplicitLocOpBuilder &b) const {
       b, type, DenseElementsAttr::get(type, b.getF32FloatAttr(start)));
 }
 
+Value unsignedMaxOfBits(ImplicitLocOpBuilder &b, Value a, Value x) {
+  auto type = cast<VectorType>(a.getType());
+  auto bitsType = VectorType::get(type.getShape(), b.getI32Type());
+  Value max =
+      arith::MaxUIOp::create(b, arith::BitcastOp::create(b, bitsType, a),
+                             arith::BitcastOp::create(b, bitsType, x));
+  return arith::BitcastOp::create(b, type, max);
+}
+
 Value VectorPool::combine(ImplicitLocOpBuilder &b, Value acc, Value x) const {
-  if (unsignedMax) {
-    auto bitsType = VectorType::get(type.getShape(), b.getI32Type());
-    Value max =
-        arith::MaxUIOp::create(b, arith::BitcastOp::create(b, bitsType, acc),
-                               arith::BitcastOp::create(b, bitsType, x));
-    return arith::BitcastOp::create(b, type, max);
-  }
+  if (unsignedMax)
+    return unsignedMaxOfBits(b, acc, x);
   return isMax ? arith::MaximumFOp::create(b, acc, x).getResult()
                : arith::AddFOp::create(b, acc, x).getResult();
 }

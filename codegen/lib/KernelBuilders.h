@@ -184,6 +184,11 @@ mlir::Value applyActivation(mlir::ImplicitLocOpBuilder &b, mlir::Value value,
 void eraseComputedOps(mlir::PatternRewriter &rewriter, mlir::Operation *op,
                       const FusionGroup *group);
 
+/// max(a, b) over vectors of floats in [+0, +inf] and NaNs: the unsigned
+/// integer max of their bits (see VectorPool::unsignedMax).
+mlir::Value unsignedMaxOfBits(mlir::ImplicitLocOpBuilder &b, mlir::Value a,
+                              mlir::Value x);
+
 /// A fused group's pooling applied to vectors: start from identity(), fold
 /// every window element in with combine() in row order, then finish() (the
 /// average's division). That is the unfused ops' order, so results stay

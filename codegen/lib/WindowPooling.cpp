@@ -113,11 +113,7 @@ LogicalResult lowerWindowPooling(PoolingOp op, PatternRewriter &rewriter,
     if constexpr (isMax) {
       if (!unsignedMax)
         return arith::MaximumFOp::create(b, acc, x);
-      auto bitsType = VectorType::get(vectorType.getShape(), b.getI32Type());
-      Value max =
-          arith::MaxUIOp::create(b, arith::BitcastOp::create(b, bitsType, acc),
-                                 arith::BitcastOp::create(b, bitsType, x));
-      return arith::BitcastOp::create(b, vectorType, max);
+      return unsignedMaxOfBits(b, acc, x);
     } else {
       return arith::AddFOp::create(b, acc, x);
     }
