@@ -374,8 +374,8 @@ void eraseComputedOps(PatternRewriter &rewriter, Operation *op,
 VectorPool::VectorPool(const FusionGroup &group, VectorType type)
     : kh(group.poolKernel[0]), kw(group.poolKernel[1]), sh(group.poolStride[0]),
       sw(group.poolStride[1]), isMax(group.pool == "max"),
-      unsignedMax(isMax && group.activation && group.activation->isClamp() &&
-                  group.activation->lo >= 0 && group.activation->hi >= 0),
+      unsignedMax(isMax && group.activation &&
+                  group.activation->givesNonNegative()),
       type(type) {}
 
 Value VectorPool::identity(ImplicitLocOpBuilder &b) const {

@@ -220,18 +220,15 @@ bool isNonNegative(Value value, int depth = 0) {
   Operation *def = value.getDefiningOp();
   if (!def)
     return false;
-  auto nonNegativeClamp = [](double lo, double hi) {
-    return lo >= 0 && hi >= 0;
-  };
   if (isa<nn::ReluOp>(def))
     return true;
   if (auto clamp = dyn_cast<nn::ClampOp>(def))
-    return nonNegativeClamp(clamp.getMinAttr().getValueAsDouble(),
-                            clamp.getMaxAttr().getValueAsDouble());
+    return nn::Activation::clamp(clamp.getMinAttr().getValueAsDouble(),
+                                 clamp.getMaxAttr().getValueAsDouble())
+        .givesNonNegative();
   if (auto fused = dyn_cast<nn::FusedConv2DOp>(def)) {
     std::optional<nn::Activation> activation = fused.getActivation();
-    return activation && activation->isClamp() &&
-           nonNegativeClamp(activation->lo, activation->hi);
+    return activation && activation->givesNonNegative();
   }
   if (auto pool = dyn_cast<nn::MaxPool2DOp>(def))
     return isNonNegative(pool.getInput(), depth + 1);

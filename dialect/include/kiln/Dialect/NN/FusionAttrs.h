@@ -47,6 +47,10 @@ struct Activation {
   static Activation hardSwish() { return {Kind::HardSwish, 0, 0}; }
   static Activation silu() { return {Kind::SiLU, 0, 0}; }
   bool isClamp() const { return kind == Kind::Clamp; }
+  /// Whether every value it gives is in [+0, +inf] or NaN: a clamp to
+  /// bounds of 0 or more (ReLU, ReLU6), which max pools exploit
+  /// (kNonNegativeInputAttrName).
+  bool givesNonNegative() const { return isClamp() && lo >= 0 && hi >= 0; }
 };
 
 } // namespace kiln::nn
