@@ -157,6 +157,86 @@ LogicalResult Conv2DOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// ConvTranspose2DOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ConvTranspose2DOp::verify() {
+  Operation *op = getOperation();
+  Value input = getInput(), weight = getWeight(), bias = getBias();
+  if (failed(verifyRank(op, input, "input", 4)) ||
+      failed(verifyRank(op, weight, "weight", 4)) ||
+      failed(verifyPositivePair(op, "stride", getStride())) ||
+      failed(verifyPositivePair(op, "dilation", getDilation())) ||
+      failed(verifyPadding(op, getPadding())))
+    return failure();
+  ArrayRef<int64_t> outputPadding = getOutputPadding();
+  if (outputPadding.size() != 2)
+    return emitOpError() << "output_padding needs 2 values [h, w], found "
+                         << outputPadding.size();
+  for (int64_t v : outputPadding)
+    if (v < 0)
+      return emitOpError() << "output_padding must be non-negative, found "
+                           << v;
+  int64_t groups = getGroups();
+  if (groups <= 0)
+    return emitOpError() << "groups must be positive, found " << groups;
+  ArrayRef<int64_t> in = shapeOf(input), w = shapeOf(weight);
+  // The weight is [in, out/groups, kh, kw]: one slice per input channel.
+  if (failed(verifyDim(op, weight, "weight", 0, in[1])))
+    return failure();
+  if (in[1] % groups != 0)
+    return emitOpError() << "groups (" << groups
+                         << ") must divide the input channels (" << in[1]
+                         << ")";
+  std::optional<int64_t> outChannels = llvm::checkedMul(w[1], groups);
+  if (!outChannels)
+    return emitOpError() << "output channel count overflows";
+  if (bias && (failed(verifyRank(op, bias, "bias", 1)) ||
+               failed(verifyDim(op, bias, "bias", 0, *outChannels))))
+    return failure();
+  SmallVector<int64_t, 4> shape = {in[0], *outChannels, 0, 0};
+  SmallVector<int64_t, 4> spread = {in[0], in[1], 0, 0};
+  for (int i = 0; i < 2; ++i) {
+    // (in - 1) * stride + dilation * (kernel - 1) + 1 + output_padding
+    // - pad_begin - pad_end, checked: every term comes from the IR.
+    std::optional<int64_t> size =
+        llvm::checkedMul(in[2 + i] - 1, getStride()[i]);
+    std::optional<int64_t> span =
+        llvm::checkedMul(getDilation()[i], w[2 + i] - 1);
+    for (std::optional<int64_t> term :
+         {span, std::optional<int64_t>(1),
+          std::optional<int64_t>(outputPadding[i])})
+      size = size && term ? llvm::checkedAdd(*size, *term) : std::nullopt;
+    for (int64_t pad : {getPadding()[i], getPadding()[2 + i]})
+      size = size ? llvm::checkedSub(*size, pad) : std::nullopt;
+    if (!size)
+      return emitOpError() << "window arithmetic overflows on dimension "
+                           << 2 + i;
+    if (*size <= 0)
+      return emitOpError() << "padding " << getPadding()[i] << "+"
+                           << getPadding()[2 + i]
+                           << " crops all of output dimension " << 2 + i;
+    shape[2 + i] = *size;
+    // The lowering convolves the input spread apart by the stride and
+    // surrounded by up to `span` (+ output_padding) zeros: that tensor must
+    // fit where the result does, even when padding crops most of it.
+    std::optional<int64_t> spreadSize =
+        llvm::checkedMul(in[2 + i] - 1, getStride()[i]);
+    for (int64_t cells : {int64_t(1), *span - getPadding()[i],
+                          *span - getPadding()[2 + i] + outputPadding[i]})
+      spreadSize = spreadSize ? llvm::checkedAdd(*spreadSize,
+                                                 std::max<int64_t>(cells, 0))
+                              : std::nullopt;
+    spread[2 + i] = spreadSize.value_or(-1);
+  }
+  if (!checkedElementCount(spread))
+    return emitOpError() << "the input spread apart by the stride ("
+                         << formatShape(spread)
+                         << ") is too large: tensors are limited to 2^40 bytes";
+  return verifyResultShape(op, shape);
+}
+
+//===----------------------------------------------------------------------===//
 // FusedConv2DOp
 //===----------------------------------------------------------------------===//
 

@@ -807,3 +807,86 @@ func.func @fused_linear_result(%x: tensor<2x400xf32>, %w: tensor<120x400xf32>) {
   %0 = nn.fused_linear %x, %w relu : (tensor<2x400xf32>, tensor<120x400xf32>) -> tensor<2x100xf32>
   return
 }
+
+// -----
+
+// Tests that a transposed convolution's weight has one slice per input
+// channel.
+func.func @conv_transpose_weight(%x: tensor<1x4x5x5xf32>, %w: tensor<3x4x3x3xf32>) {
+  // expected-error @+1 {{'nn.conv_transpose2d' op weight dimension 0 is 3, expected 4}}
+  %0 = nn.conv_transpose2d %x, %w stride [1, 1] padding [0, 0, 0, 0]
+         output_padding [0, 0] dilation [1, 1] groups 1
+         : (tensor<1x4x5x5xf32>, tensor<3x4x3x3xf32>) -> tensor<1x4x7x7xf32>
+  return
+}
+
+// -----
+
+// Tests that the groups of a transposed convolution divide its input
+// channels.
+func.func @conv_transpose_groups(%x: tensor<1x4x5x5xf32>, %w: tensor<4x2x3x3xf32>) {
+  // expected-error @+1 {{groups (3) must divide the input channels (4)}}
+  %0 = nn.conv_transpose2d %x, %w stride [1, 1] padding [0, 0, 0, 0]
+         output_padding [0, 0] dilation [1, 1] groups 3
+         : (tensor<1x4x5x5xf32>, tensor<4x2x3x3xf32>) -> tensor<1x6x7x7xf32>
+  return
+}
+
+// -----
+
+// Tests that the bias of a transposed convolution has one value per output
+// channel (out/groups times groups).
+func.func @conv_transpose_bias(%x: tensor<1x4x5x5xf32>, %w: tensor<4x2x3x3xf32>,
+                               %b: tensor<2xf32>) {
+  // expected-error @+1 {{bias dimension 0 is 2, expected 4}}
+  %0 = nn.conv_transpose2d %x, %w, %b stride [1, 1] padding [0, 0, 0, 0]
+         output_padding [0, 0] dilation [1, 1] groups 2
+         : (tensor<1x4x5x5xf32>, tensor<4x2x3x3xf32>, tensor<2xf32>)
+         -> tensor<1x4x7x7xf32>
+  return
+}
+
+// -----
+
+// Tests that output_padding needs two non-negative values.
+func.func @conv_transpose_output_padding(%x: tensor<1x4x5x5xf32>, %w: tensor<4x2x3x3xf32>) {
+  // expected-error @+1 {{output_padding must be non-negative, found -1}}
+  %0 = nn.conv_transpose2d %x, %w stride [2, 2] padding [0, 0, 0, 0]
+         output_padding [-1, 0] dilation [1, 1] groups 1
+         : (tensor<1x4x5x5xf32>, tensor<4x2x3x3xf32>) -> tensor<1x2x10x11xf32>
+  return
+}
+
+// -----
+
+// Tests that the result shape of a transposed convolution is
+// (in - 1) * stride + dilation * (kernel - 1) + 1 + output_padding - pads.
+func.func @conv_transpose_result(%x: tensor<1x4x5x5xf32>, %w: tensor<4x2x3x3xf32>) {
+  // expected-error @+1 {{result dimension 3 is 10, expected 11 (result 1x2x11x10, expected 1x2x11x11)}}
+  %0 = nn.conv_transpose2d %x, %w stride [2, 2] padding [0, 0, 0, 0]
+         output_padding [0, 0] dilation [1, 1] groups 1
+         : (tensor<1x4x5x5xf32>, tensor<4x2x3x3xf32>) -> tensor<1x2x11x10xf32>
+  return
+}
+
+// -----
+
+// Tests that padding may not crop the whole result.
+func.func @conv_transpose_cropped(%x: tensor<1x4x1x5xf32>, %w: tensor<4x2x3x3xf32>) {
+  // expected-error @+1 {{padding 2+1 crops all of output dimension 2}}
+  %0 = nn.conv_transpose2d %x, %w stride [1, 1] padding [2, 0, 1, 0]
+         output_padding [0, 0] dilation [1, 1] groups 1
+         : (tensor<1x4x1x5xf32>, tensor<4x2x3x3xf32>) -> tensor<1x2x1x7xf32>
+  return
+}
+
+// -----
+
+// Tests that huge strides are reported, not overflowed.
+func.func @conv_transpose_overflow(%x: tensor<1x4x5x5xf32>, %w: tensor<4x2x3x3xf32>) {
+  // expected-error @+1 {{window arithmetic overflows on dimension 2}}
+  %0 = nn.conv_transpose2d %x, %w stride [4611686018427387904, 1]
+         padding [0, 0, 0, 0] output_padding [0, 0] dilation [1, 1] groups 1
+         : (tensor<1x4x5x5xf32>, tensor<4x2x3x3xf32>) -> tensor<1x2x7x7xf32>
+  return
+}

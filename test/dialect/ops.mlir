@@ -19,6 +19,23 @@ func.func @conv2d(%x: tensor<1x4x9x9xf32>, %w: tensor<6x2x3x5xf32>,
   return %0, %1 : tensor<1x6x5x5xf32>, tensor<1x6x5x5xf32>
 }
 
+// CHECK-LABEL: func.func @conv_transpose2d
+// CHECK-SAME: (%[[X:.*]]: tensor<1x4x5x5xf32>, %[[W:.*]]: tensor<4x3x3x3xf32>, %[[B:.*]]: tensor<6xf32>)
+func.func @conv_transpose2d(%x: tensor<1x4x5x5xf32>, %w: tensor<4x3x3x3xf32>,
+                            %b: tensor<6xf32>)
+    -> (tensor<1x6x10x10xf32>, tensor<1x6x10x13xf32>) {
+  // CHECK: nn.conv_transpose2d %[[X]], %[[W]], %[[B]] stride [2, 2] padding [1, 1, 1, 1] output_padding [1, 1] dilation [1, 1] groups 2 : (tensor<1x4x5x5xf32>, tensor<4x3x3x3xf32>, tensor<6xf32>) -> tensor<1x6x10x10xf32>
+  %0 = nn.conv_transpose2d %x, %w, %b stride [2, 2] padding [1, 1, 1, 1]
+         output_padding [1, 1] dilation [1, 1] groups 2
+         : (tensor<1x4x5x5xf32>, tensor<4x3x3x3xf32>, tensor<6xf32>)
+         -> tensor<1x6x10x10xf32>
+  // CHECK: nn.conv_transpose2d %[[X]], %[[W]] stride [1, 3] padding [0, 2, 1, 0] output_padding [0, 0] dilation [3, 1] groups 2 : (tensor<1x4x5x5xf32>, tensor<4x3x3x3xf32>) -> tensor<1x6x10x13xf32>
+  %1 = nn.conv_transpose2d %x, %w stride [1, 3] padding [0, 2, 1, 0]
+         output_padding [0, 0] dilation [3, 1] groups 2
+         : (tensor<1x4x5x5xf32>, tensor<4x3x3x3xf32>) -> tensor<1x6x10x13xf32>
+  return %0, %1 : tensor<1x6x10x10xf32>, tensor<1x6x10x13xf32>
+}
+
 // CHECK-LABEL: func.func @linear
 // CHECK-SAME: (%[[X:.*]]: tensor<2x400xf32>, %[[W:.*]]: tensor<120x400xf32>, %[[B:.*]]: tensor<120xf32>)
 func.func @linear(%x: tensor<2x400xf32>, %w: tensor<120x400xf32>,

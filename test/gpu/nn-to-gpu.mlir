@@ -881,3 +881,32 @@ func.func @forward(%x: tensor<1x4x2x6xf32>) -> tensor<1x2x2x3xf32> {
   %3 = nn.slice %2 offsets [0, 2, 0, 1] strides [1, 1, 1, 2] : (tensor<1x4x2x6xf32>) -> tensor<1x2x2x3xf32>
   return %3 : tensor<1x2x2x3xf32>
 }
+
+// -----
+
+// Tests a transposed convolution: one thread per output element gathers,
+// over the taps (i, j) and the input channels of its group, the input cells
+// (y + pad - i) / stride whose division is exact (remainder 0), reading the
+// weight [in, out/groups, kh, kw] as it is, then adds the bias.
+// CHECK-LABEL: module attributes {gpu.container_module, kiln.input_shape = array<i64: 1, 4, 3, 3>
+// CHECK: gpu.launch_func @kiln_kernels::@conv_transpose2d_0 {{.*}} args(%arg0 : memref<1x4x3x3xf32>, %{{.*}} : memref<4x3x3x3xf32>, %{{.*}} : memref<6xf32>, %arg1 : memref<1x6x6x6xf32>)
+// CHECK: gpu.func @conv_transpose2d_0(%[[IN:.*]]: memref<1x4x3x3xf32> {{.*}}, %[[W:.*]]: memref<4x3x3x3xf32> {{.*}}, %[[B:.*]]: memref<6xf32> {{.*}}, %[[OUT:.*]]: memref<1x6x6x6xf32>
+// The output channel's group and its index within it.
+// CHECK: %[[G:.*]] = arith.divui %[[O:.*]], %c3 : index
+// CHECK: %[[M:.*]] = arith.remui %[[O]], %c3 : index
+// CHECK: scf.for %[[I:.*]] = %c0 to %c3
+// CHECK: arith.divui %{{.*}}, %c2 : index
+// CHECK: arith.remui %{{.*}}, %c2 : index
+// CHECK: scf.for %[[J:.*]] = %c0 to %c3
+// CHECK: scf.for %{{.*}} = %c0 to %c2
+// CHECK: memref.load %[[IN]]
+// CHECK: memref.load %[[W]][%{{.*}}, %[[M]], %[[I]], %[[J]]]
+// CHECK: arith.select
+// CHECK: memref.load %[[B]][%[[O]]]
+// CHECK: memref.store %{{.*}}, %[[OUT]][%{{.*}}, %[[O]], %{{.*}}, %{{.*}}]
+func.func @forward(%x: tensor<1x4x3x3xf32>) -> tensor<1x6x6x6xf32> {
+  %w = arith.constant dense<0.25> : tensor<4x3x3x3xf32>
+  %b = arith.constant dense<0.5> : tensor<6xf32>
+  %0 = nn.conv_transpose2d %x, %w, %b stride [2, 2] padding [1, 1, 0, 0] output_padding [0, 0] dilation [1, 1] groups 2 : (tensor<1x4x3x3xf32>, tensor<4x3x3x3xf32>, tensor<6xf32>) -> tensor<1x6x6x6xf32>
+  return %0 : tensor<1x6x6x6xf32>
+}

@@ -60,6 +60,7 @@ PYTORCH_PATTERNS = [
     "test_Softplus",
     "test_Sigmoid", "test_Tanh", "test_Softmax", "test_softmax_*",
     "test_LogSoftmax", "test_log_softmax_*", "test_BatchNorm*",
+    "test_ConvTranspose2d*",
 ]
 
 RTOL, ATOL = 1e-3, 1e-7

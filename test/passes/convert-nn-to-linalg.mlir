@@ -27,6 +27,59 @@ func.func @conv_pad_bias(%x: tensor<1x3x9x9xf32>, %w: tensor<4x3x3x5xf32>,
 
 // -----
 
+// Tests that a transposed convolution with a constant weight becomes a
+// convolution over its input spread by the stride into zeros (stride 2,
+// kernel 2, no padding: one zero cell around the spread input) with the
+// weight flipped in both spatial dimensions and its channels swapped,
+// computed at compile time: w'[m, c] = reverse(w[c, m]).
+// CHECK-LABEL: func.func @conv_transpose_constant
+// CHECK-SAME: (%[[X:.*]]: tensor<1x2x3x3xf32>)
+// CHECK: %[[B:.*]] = arith.constant dense<[5.000000e-01, -5.000000e-01]>
+// CHECK: %[[ZEROS:.*]] = linalg.fill {{.*}} -> tensor<1x2x7x7xf32>
+// CHECK: %[[SPREAD:.*]] = tensor.insert_slice %[[X]] into %[[ZEROS]][0, 0, 1, 1] [1, 2, 3, 3] [1, 1, 2, 2] : tensor<1x2x3x3xf32> into tensor<1x2x7x7xf32>
+// CHECK: %[[W:.*]] = arith.constant dense<{{\[}}{{\[}}{{\[}}[4.000000e+00, 3.000000e+00], [2.000000e+00, 1.000000e+00]], {{\[}}[1.200000e+01, 1.100000e+01], [1.000000e+01, 9.000000e+00]]], {{\[}}{{\[}}[8.000000e+00, 7.000000e+00], [6.000000e+00, 5.000000e+00]], {{\[}}[1.600000e+01, 1.500000e+01], [1.400000e+01, 1.300000e+01]]]]> : tensor<2x2x2x2xf32>
+// CHECK: %[[INIT:.*]] = linalg.broadcast ins(%[[B]] : tensor<2xf32>)
+// CHECK: %[[Y:.*]] = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%[[SPREAD]], %[[W]] : tensor<1x2x7x7xf32>, tensor<2x2x2x2xf32>) outs(%[[INIT]] : tensor<1x2x6x6xf32>)
+// CHECK: return %[[Y]]
+func.func @conv_transpose_constant(%x: tensor<1x2x3x3xf32>) -> tensor<1x2x6x6xf32> {
+  %w = arith.constant dense<[[[[1.0, 2.0], [3.0, 4.0]], [[5.0, 6.0], [7.0, 8.0]]],
+                             [[[9.0, 10.0], [11.0, 12.0]], [[13.0, 14.0], [15.0, 16.0]]]]>
+         : tensor<2x2x2x2xf32>
+  %b = arith.constant dense<[0.5, -0.5]> : tensor<2xf32>
+  %0 = nn.conv_transpose2d %x, %w, %b stride [2, 2] padding [0, 0, 0, 0]
+         output_padding [0, 0] dilation [1, 1] groups 1
+         : (tensor<1x2x3x3xf32>, tensor<2x2x2x2xf32>, tensor<2xf32>) -> tensor<1x2x6x6xf32>
+  return %0 : tensor<1x2x6x6xf32>
+}
+
+// -----
+
+// Tests a grouped transposed convolution whose weight is computed: a
+// linalg.generic flips and swaps it per group at run time. Padding past the
+// kernel's reach (3 > 2 at the top and left) crops the convolution's result
+// instead of the zeros; output_padding adds zeros at the bottom.
+// CHECK-DAG: #[[FLIP:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d2, d1, -d3 + 2, -d4 + 2)>
+// CHECK-DAG: #[[ID:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
+// CHECK-LABEL: func.func @conv_transpose_computed
+// CHECK-SAME: (%[[X:.*]]: tensor<1x4x5x5xf32>, %[[W:.*]]: tensor<4x3x3x3xf32>)
+// CHECK: %[[SPREAD:.*]] = tensor.insert_slice %[[X]] into %{{.*}}[0, 0, 0, 0] [1, 4, 5, 5] [1, 1, 2, 2] : tensor<1x4x5x5xf32> into tensor<1x4x12x9xf32>
+// CHECK: %[[GROUPS:.*]] = tensor.expand_shape %[[W]] {{\[}}[0, 1], [2], [3], [4]] output_shape [2, 2, 3, 3, 3]
+// CHECK: %[[FLIPPED:.*]] = linalg.generic {indexing_maps = [#[[FLIP]], #[[ID]]], {{.*}}} ins(%[[GROUPS]] : tensor<2x2x3x3x3xf32>) outs(%{{.*}} : tensor<2x3x2x3x3xf32>)
+// CHECK: %[[W2:.*]] = tensor.collapse_shape %[[FLIPPED]] {{\[}}[0, 1], [2], [3], [4]] : tensor<2x3x2x3x3xf32> into tensor<6x2x3x3xf32>
+// CHECK: %[[Y:.*]] = linalg.conv_2d_ngchw_gfchw
+// CHECK: %[[FULL:.*]] = tensor.collapse_shape %[[Y]] {{.*}} into tensor<1x6x10x7xf32>
+// CHECK: %[[CROP:.*]] = tensor.extract_slice %[[FULL]][0, 0, 1, 1] [1, 6, 9, 6] [1, 1, 1, 1]
+// CHECK: return %[[CROP]]
+func.func @conv_transpose_computed(%x: tensor<1x4x5x5xf32>, %w: tensor<4x3x3x3xf32>)
+    -> tensor<1x6x9x6xf32> {
+  %0 = nn.conv_transpose2d %x, %w stride [2, 2] padding [3, 3, 0, 2]
+         output_padding [1, 0] dilation [1, 1] groups 2
+         : (tensor<1x4x5x5xf32>, tensor<4x3x3x3xf32>) -> tensor<1x6x9x6xf32>
+  return %0 : tensor<1x6x9x6xf32>
+}
+
+// -----
+
 // Tests that a convolution without padding or bias needs no tensor.pad and
 // accumulates into zeros.
 // CHECK-LABEL: func.func @conv_plain

@@ -323,6 +323,17 @@ struct PoolParams {
 /// max/avg pool with PyTorch's padding, ceil_mode and divisor rules.
 void emitPool(ModelBuilder &builder, mlir::Location loc,
               const PoolParams &params, mlir::Value input, mlir::Value output);
+/// nn.conv_transpose2d (+bias): `args` are input, weight [C, M/groups, kh,
+/// kw], [bias], output. One thread per output element gathers the input
+/// cells that scatter into it (see ConvTranspose.cpp in passes/ for the
+/// arithmetic).
+struct ConvTransposeParams {
+  int64_t stride[2], padBefore[2], dilation[2], groups;
+  bool bias = false;
+};
+void emitConvTranspose2D(ModelBuilder &builder, mlir::Location loc,
+                         const ConvTransposeParams &params,
+                         mlir::ValueRange args);
 void emitAdaptiveAvgPool(ModelBuilder &builder, mlir::Location loc,
                          mlir::Value input, mlir::Value output);
 void emitLRN(ModelBuilder &builder, mlir::Location loc, int64_t size,

@@ -516,6 +516,28 @@ LogicalResult Lowering::lower(Operation *op) {
           emitPool(builder, loc, p, in, out);
         });
       })
+      .Case([&](nn::ConvTranspose2DOp conv) -> LogicalResult {
+        ConvTransposeParams p;
+        for (int i = 0; i < 2; ++i) {
+          p.stride[i] = conv.getStride()[i];
+          p.padBefore[i] = conv.getPadding()[i];
+          p.dilation[i] = conv.getDilation()[i];
+        }
+        p.groups = conv.getGroups();
+        p.bias = bool(conv.getBias());
+        SmallVector<Value> args = {weight(conv.getInput()),
+                                   weight(conv.getWeight())};
+        if (p.bias)
+          args.push_back(weight(conv.getBias()));
+        if (llvm::is_contained(args, Value()))
+          return conv.emitError("the GPU path needs a constant weight and "
+                                "bias");
+        Value result = bufferFor(conv.getResult());
+        args.push_back(result);
+        emitConvTranspose2D(builder, loc, p, args);
+        buffers.map(conv.getResult(), result);
+        return success();
+      })
       .Case([&](nn::AdaptiveAvgPool2DOp) {
         return simple([&](Value in, Value out) {
           emitAdaptiveAvgPool(builder, loc, in, out);

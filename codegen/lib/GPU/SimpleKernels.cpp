@@ -329,6 +329,56 @@ void emitPool(ModelBuilder &builder, Location loc, const PoolParams &p,
       });
 }
 
+void emitConvTranspose2D(ModelBuilder &builder, Location loc,
+                         const ConvTransposeParams &p, ValueRange args) {
+  Value input = args[0], weight = args[1], output = args.back();
+  ArrayRef<int64_t> in = shapeOf(input), w = shapeOf(weight);
+  int64_t inPerGroup = w[0] / p.groups, outPerGroup = w[1];
+  forEachElement(
+      builder, loc, "conv_transpose2d", args, shapeOf(output),
+      [&](KernelBuilder &k, ValueRange kargs, ArrayRef<Value> idx) {
+        Value group = k.div(idx[1], outPerGroup);
+        Value m = k.rem(idx[1], outPerGroup);
+        Value c0 = k.mul(group, inPerGroup);
+        // Output cell y gathers input cell (y + pad - i * dilation) / stride
+        // through tap i where the division is exact and lands in the input.
+        struct Source {
+          Value hits, cell; // The cell is clamped into the input.
+        };
+        auto tapSource = [&](int d, Value tap) -> Source {
+          Value t = k.sub(k.add(idx[2 + d], p.padBefore[d]),
+                          k.mul(tap, p.dilation[d]));
+          Value clamped = k.maxS(t, k.idx(0));
+          Value cell = k.div(clamped, p.stride[d]);
+          Value hits = k.andI(k.ge(t, 0), k.lt(cell, in[2 + d]));
+          if (p.stride[d] > 1)
+            hits = k.andI(hits, k.lt(k.rem(clamped, p.stride[d]), 1));
+          return {hits, k.minS(cell, k.idx(in[2 + d] - 1))};
+        };
+        Value sum =
+            k.loop(0, w[2], 1, {k.f32(0.0)}, [&](Value i, ValueRange acc) {
+              Source row = tapSource(0, i);
+              return k.loop(0, w[3], 1, acc, [&](Value j, ValueRange acc) {
+                Source column = tapSource(1, j);
+                Value hits = k.andI(row.hits, column.hits);
+                return k.loop(
+                    0, inPerGroup, 1, acc,
+                    [&](Value c, ValueRange acc) -> SmallVector<Value> {
+                      Value channel = k.add(c0, c);
+                      Value product =
+                          k.mulF(k.load(kargs[0], {idx[0], channel, row.cell,
+                                                   column.cell}),
+                                 k.load(kargs[1], {channel, m, i, j}));
+                      return {k.select(hits, k.addF(acc[0], product), acc[0])};
+                    });
+              });
+            })[0];
+        if (p.bias)
+          sum = k.addF(sum, k.load(kargs[2], {idx[1]}));
+        k.store(sum, kargs.back(), idx);
+      });
+}
+
 void emitAdaptiveAvgPool(ModelBuilder &builder, Location loc, Value input,
                          Value output) {
   ArrayRef<int64_t> in = shapeOf(input), out = shapeOf(output);

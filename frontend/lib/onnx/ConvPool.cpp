@@ -1,4 +1,4 @@
-//===- ConvPool.cpp - Conv, MaxPool, AveragePool and global pools ---------===//
+//===- ConvPool.cpp - Conv, ConvTranspose and the pools -------------------===//
 //
 // ONNX windows carry the same information as nn's: `pads` is
 // [x1_begin, x2_begin, x1_end, x2_end], which is nn's [top, left, bottom,
@@ -10,6 +10,8 @@
 // average pools, padding that leaves windows of nothing but padding, and
 // ceil-mode windows that ONNX counts but PyTorch drops. (Padding wider than
 // the kernel is fine otherwise: opset 9 exports ceil_mode that way.)
+// ConvTranspose's pads crop its result instead; an output_shape (or SAME)
+// sets them.
 //
 //===----------------------------------------------------------------------===//
 #include "Importer.h"
@@ -159,6 +161,22 @@ static Value windowInput(NodeContext &ctx) {
   return input.pad ? input.pad->input : ctx.getTensor(0);
 }
 
+/// The optional bias input 2 of a Conv or ConvTranspose: one value per
+/// output channel. A null Value when the node has none.
+static FailureOr<Value> readBias(NodeContext &ctx, int64_t channels) {
+  if (!ctx.hasInput(2))
+    return Value();
+  std::shared_ptr<const HostTensor> bias =
+      ctx.getConstant(2, HostTensor::Kind::Float, "the bias");
+  if (!bias)
+    return failure();
+  if (bias->getShape() != llvm::ArrayRef<int64_t>{channels})
+    return ctx.emitError() << "bias '" << bias->getName() << "' is "
+                           << formatShape(bias->getShape()) << ", expected "
+                           << channels << " (one per output channel)";
+  return ctx.materialize(bias);
+}
+
 LogicalResult onnximport::importConv(NodeContext &ctx) {
   OpBuilder &b = ctx.getBuilder();
   llvm::ArrayRef<int64_t> in = ctx.getInput(0).getShape();
@@ -202,20 +220,10 @@ LogicalResult onnximport::importConv(NodeContext &ctx) {
     return failure();
   in = *unpadded;
 
-  Value weightValue = ctx.materialize(weight), bias;
-  if (ctx.hasInput(2)) {
-    std::shared_ptr<const HostTensor> biasTensor =
-        ctx.getConstant(2, HostTensor::Kind::Float, "the bias");
-    if (!biasTensor)
-      return failure();
-    if (biasTensor->getShape() != llvm::ArrayRef<int64_t>{w[0]})
-      return ctx.emitError()
-             << "bias '" << biasTensor->getName() << "' is "
-             << formatShape(biasTensor->getShape()) << ", expected " << w[0]
-             << " (one per output "
-                "channel)";
-    bias = ctx.materialize(biasTensor);
-  }
+  Value weightValue = ctx.materialize(weight);
+  FailureOr<Value> bias = readBias(ctx, w[0]);
+  if (failed(bias))
+    return failure();
 
   int64_t out[2];
   for (int i = 0; i < 2; ++i) {
@@ -234,8 +242,150 @@ LogicalResult onnximport::importConv(NodeContext &ctx) {
     return failure();
   Value conv = nn::Conv2DOp::create(
       b, ctx.getLoc(), f32Tensor(ctx, {in[0], w[0], out[0], out[1]}), input,
-      weightValue, bias, b.getDenseI64ArrayAttr(window.stride),
+      weightValue, *bias, b.getDenseI64ArrayAttr(window.stride),
       b.getDenseI64ArrayAttr(window.pad),
+      b.getDenseI64ArrayAttr(window.dilation), b.getI64IntegerAttr(*group));
+  ctx.setOutput(0, conv);
+  return success();
+}
+
+LogicalResult onnximport::importConvTranspose(NodeContext &ctx) {
+  OpBuilder &b = ctx.getBuilder();
+  llvm::ArrayRef<int64_t> in = ctx.getInput(0).getShape();
+  if (failed(expect2D(ctx, in, "transposed convolution")))
+    return failure();
+  std::shared_ptr<const HostTensor> weight =
+      ctx.getConstant(1, HostTensor::Kind::Float, "the weight");
+  if (!weight)
+    return failure();
+  llvm::ArrayRef<int64_t> w = weight->getShape();
+  if (w.size() != 4 || w[0] != in[1])
+    return ctx.emitError() << "weight '" << weight->getName() << "' is "
+                           << formatShape(w)
+                           << "; a 2-D transposed convolution of the "
+                           << formatShape(in) << " input needs [" << in[1]
+                           << ", M/group, kH, kW]";
+  FailureOr<int64_t> group = ctx.getInt("group", 1);
+  if (failed(group))
+    return failure();
+  std::optional<int64_t> outChannels =
+      *group > 0 ? llvm::checkedMul(w[1], *group) : std::nullopt;
+  if (!outChannels || in[1] % *group != 0)
+    return ctx.emitError() << "group " << *group << " must be positive and "
+                           << "divide the " << in[1] << " input channels";
+  Window window{{w[2], w[3]}};
+  int64_t kernelAttr[2] = {w[2], w[3]};
+  int64_t outputPadding[2] = {0, 0};
+  if (failed(readPair(ctx, "kernel_shape", kernelAttr)) ||
+      failed(readPair(ctx, "strides", window.stride)) ||
+      failed(readPair(ctx, "dilations", window.dilation)) ||
+      failed(readPair(ctx, "output_padding", outputPadding,
+                      /*positive=*/false)))
+    return failure();
+  if (kernelAttr[0] != w[2] || kernelAttr[1] != w[3])
+    return ctx.emitError() << "kernel_shape " << kernelAttr[0] << "x"
+                           << kernelAttr[1] << " contradicts the "
+                           << formatShape(w) << " weight";
+  for (int64_t extra : outputPadding)
+    if (extra < 0)
+      return ctx.emitError()
+             << "'output_padding' must be non-negative, found " << extra;
+
+  FailureOr<std::string> autoPad = ctx.getString("auto_pad", "NOTSET");
+  FailureOr<llvm::SmallVector<int64_t>> pads = ctx.getInts("pads");
+  FailureOr<llvm::SmallVector<int64_t>> outputShape =
+      ctx.getInts("output_shape");
+  if (failed(autoPad) || failed(pads) || failed(outputShape))
+    return failure();
+  if (*autoPad != "NOTSET" && *autoPad != "SAME_UPPER" &&
+      *autoPad != "SAME_LOWER" && *autoPad != "VALID")
+    return ctx.emitError() << "unknown auto_pad '" << *autoPad
+                           << "' (expected NOTSET, SAME_UPPER, SAME_LOWER "
+                              "or VALID)";
+  // Explicit pads apply only without output_shape and auto_pad.
+  if (*autoPad == "NOTSET" && outputShape->empty() && !pads->empty()) {
+    if (pads->size() != 4)
+      return ctx.emitError() << "'pads' has " << pads->size()
+                             << " values; a 2-D window needs 4 "
+                                "[top, left, bottom, right]";
+    for (int i = 0; i < 4; ++i) {
+      if ((*pads)[i] < 0)
+        return ctx.emitError()
+               << "'pads' must be non-negative, found " << (*pads)[i];
+      window.pad[i] = (*pads)[i];
+    }
+  }
+  // The uncropped result along spatial dimension i: (in - 1) * stride
+  // + dilation * (kernel - 1) + 1 + output_padding, checked: every term
+  // comes from the file.
+  auto fullSize = [&](int i) {
+    std::optional<int64_t> size =
+        llvm::checkedMul(in[2 + i] - 1, window.stride[i]);
+    for (std::optional<int64_t> term :
+         {llvm::checkedMul(window.dilation[i], w[2 + i] - 1),
+          std::optional<int64_t>(1), std::optional<int64_t>(outputPadding[i])})
+      size = size && term ? llvm::checkedAdd(*size, *term) : std::nullopt;
+    return size;
+  };
+  // An output shape, given or implied by SAME (in * stride), sets the pads:
+  // the full result's excess over it is cropped, the odd cell at the start
+  // (at the end for SAME_UPPER), and a shortfall becomes output_padding:
+  // the ONNX specification's rule, which its test data follows.
+  if (!outputShape->empty() || (*autoPad != "NOTSET" && *autoPad != "VALID")) {
+    if (!outputShape->empty() && outputShape->size() != 2 &&
+        outputShape->size() != 4)
+      return ctx.emitError() << "'output_shape' has " << outputShape->size()
+                             << " values; expected the 2 spatial sizes";
+    for (int i = 0; i < 2; ++i) {
+      std::optional<int64_t> target =
+          outputShape->empty()
+              ? llvm::checkedMul(in[2 + i], window.stride[i])
+              : std::optional<int64_t>(
+                    (*outputShape)[outputShape->size() - 2 + i]);
+      std::optional<int64_t> full = fullSize(i);
+      if (!target || !full || *target <= 0)
+        return ctx.emitError()
+               << "output size of dimension " << 2 + i << " is out of range";
+      int64_t excess = *full - *target;
+      if (excess < 0) {
+        // As output_padding, which PyTorch and ONNX Runtime keep below the
+        // stride: a larger shape is one no input of this size gives.
+        if (outputPadding[i] - excess >= window.stride[i])
+          return ctx.emitError()
+                 << "output size " << *target << " of dimension " << 2 + i
+                 << " is " << -excess << " past the full result (" << *full
+                 << "); at most the stride less one (" << window.stride[i] - 1
+                 << ") can be added";
+        outputPadding[i] -= excess;
+        continue;
+      }
+      int64_t tail = excess / 2, head = excess - tail;
+      if (*autoPad == "SAME_UPPER")
+        std::swap(head, tail);
+      window.pad[i] = head;
+      window.pad[2 + i] = tail;
+    }
+  }
+  FailureOr<Value> bias = readBias(ctx, *outChannels);
+  if (failed(bias))
+    return failure();
+  int64_t out[2];
+  for (int i = 0; i < 2; ++i) {
+    std::optional<int64_t> size = fullSize(i);
+    for (int64_t pad : {window.pad[i], window.pad[2 + i]})
+      size = size ? llvm::checkedSub(*size, pad) : std::nullopt;
+    if (!size || *size <= 0)
+      return ctx.emitError() << "'pads' crop all of output dimension " << 2 + i;
+    out[i] = *size;
+  }
+  Value input = ctx.getTensor(0);
+  if (!input)
+    return failure();
+  Value conv = nn::ConvTranspose2DOp::create(
+      b, ctx.getLoc(), f32Tensor(ctx, {in[0], *outChannels, out[0], out[1]}),
+      input, ctx.materialize(weight), *bias,
+      b.getDenseI64ArrayAttr(window.stride), b.getDenseI64ArrayAttr(window.pad),
+      b.getDenseI64ArrayAttr(outputPadding),
       b.getDenseI64ArrayAttr(window.dilation), b.getI64IntegerAttr(*group));
   ctx.setOutput(0, conv);
   return success();

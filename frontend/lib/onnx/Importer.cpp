@@ -306,6 +306,7 @@ void GraphImporter::poison(llvm::StringRef name) {
 OpHandler onnximport::lookupHandler(llvm::StringRef opType) {
   return llvm::StringSwitch<OpHandler>(opType)
       .Case("Conv", importConv)
+      .Case("ConvTranspose", importConvTranspose)
       .Case("MaxPool", importMaxPool)
       .Case("AveragePool", importAveragePool)
       .Case("GlobalAveragePool", importGlobalAveragePool)

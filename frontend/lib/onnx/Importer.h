@@ -161,6 +161,7 @@ OpHandler lookupHandler(llvm::StringRef opType);
 
 // Op families, one file each.
 mlir::LogicalResult importConv(NodeContext &ctx);
+mlir::LogicalResult importConvTranspose(NodeContext &ctx);
 mlir::LogicalResult importMaxPool(NodeContext &ctx);
 mlir::LogicalResult importAveragePool(NodeContext &ctx);
 mlir::LogicalResult importGlobalAveragePool(NodeContext &ctx);

@@ -26,6 +26,7 @@ using namespace kiln;
 
 void kiln::populateNNToLinalgConversionPatterns(RewritePatternSet &patterns) {
   populateConvolutionPatterns(patterns);
+  populateConvTransposePatterns(patterns);
   populateLinearPatterns(patterns);
   populatePoolingPatterns(patterns);
   populateElementwisePatterns(patterns);

@@ -16,6 +16,7 @@
 namespace kiln {
 
 void populateConvolutionPatterns(mlir::RewritePatternSet &patterns);
+void populateConvTransposePatterns(mlir::RewritePatternSet &patterns);
 void populateLinearPatterns(mlir::RewritePatternSet &patterns);
 void populatePoolingPatterns(mlir::RewritePatternSet &patterns);
 void populateElementwisePatterns(mlir::RewritePatternSet &patterns);

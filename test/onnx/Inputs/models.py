@@ -57,6 +57,18 @@ def conv():
          weight("w3", 6, 8, 2, 2), weight("w4", 4, 3, 2, 2)])
 
 
+def conv_transpose():
+    """ConvTranspose with asymmetric pads, output_padding, groups and an
+    output_shape (a seed for the ONNX fuzzer)."""
+    return model([
+        node("ConvTranspose", ["x", "w1", "b1"], ["y1"], "deconv_pads",
+             strides=[2, 2], pads=[1, 0, 1, 1], output_padding=[1, 0]),
+        node("ConvTranspose", ["y1", "w2"], ["y2"], "deconv_shape", group=2,
+             strides=[2, 2], output_shape=[20, 17]),
+    ], [value("x", [1, 4, 5, 4])], [value("y2", None)],
+        [weight("w1", 4, 4, 3, 3), weight("b1", 4), weight("w2", 4, 1, 2, 2)])
+
+
 def pool():
     """Pool attributes: ceil_mode, count_include_pad, asymmetric pads, global."""
     return model([

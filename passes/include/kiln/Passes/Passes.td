@@ -113,6 +113,11 @@ def ConvertNNToLinalgPass : Pass<"convert-nn-to-linalg", "mlir::ModuleOp"> {
     - `nn.conv2d`: zero `tensor.pad`, then `linalg.conv_2d_nchw_fchw` (or
       `linalg.conv_2d_ngchw_gfchw` on reshaped operands when grouped)
       accumulating into the broadcast bias;
+    - `nn.conv_transpose2d`: the same convolution, stride 1, over its input
+      spread by the stride into zeros (`tensor.insert_slice` with strides),
+      the weight flipped and its channels swapped (at compile time for a
+      constant, by a `linalg.generic` otherwise), the result cropped by
+      `tensor.extract_slice` where the padding exceeds the kernel's reach;
     - `nn.linear`: `linalg.matmul` with a transposed weight map,
       accumulating into the broadcast bias;
     - pools: `linalg.pooling_nchw_max` / `_sum` over inputs padded with -inf

@@ -63,6 +63,45 @@ def NN_LinearOp : NN_Op<"linear", [Pure]> {
   let hasVerifier = 1;
 }
 
+def NN_ConvTranspose2DOp : NN_Op<"conv_transpose2d", [Pure]> {
+  let summary = "2-D transposed convolution with optional bias "
+                "(nn.ConvTranspose2d)";
+  let description = [{
+    The gradient of nn.conv2d with respect to its input, used to upsample:
+    each input cell scatters its value times the `[in, out/groups, kh, kw]`
+    weight into the output window that starts at `stride` times its
+    position, minus `padding` [top, left, bottom, right], which crops the
+    full result. `output_padding` [h, w] adds cells at the bottom and right
+    that only the bias reaches. Per spatial dimension the result has
+
+        (in - 1) * stride - pad_begin - pad_end
+          + dilation * (kernel - 1) + 1 + output_padding
+
+    cells. It is a convolution with the weight flipped in both spatial
+    dimensions, over the input with `stride - 1` zeros between its cells,
+    and that is how it is lowered.
+
+    ```mlir
+    %y = nn.conv_transpose2d %x, %w, %b stride [2, 2] padding [1, 1, 1, 1]
+           output_padding [1, 1] dilation [1, 1] groups 1
+           : (tensor<1x8x7x7xf32>, tensor<8x4x3x3xf32>, tensor<4xf32>)
+           -> tensor<1x4x14x14xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input, NN_Tensor:$weight,
+                       Optional<NN_Tensor>:$bias,
+                       DenseI64ArrayAttr:$stride, DenseI64ArrayAttr:$padding,
+                       DenseI64ArrayAttr:$output_padding,
+                       DenseI64ArrayAttr:$dilation, I64Attr:$groups);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? `stride` $stride `padding` $padding
+    `output_padding` $output_padding `dilation` $dilation `groups` $groups
+    attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Fused layers (built by kiln-fuse, never by the frontends)
 //===----------------------------------------------------------------------===//
