@@ -652,6 +652,14 @@ LogicalResult ReshapeOp::verify() {
 OpFoldResult ReshapeOp::fold(FoldAdaptor) {
   if (getInput().getType() == getType())
     return getInput();
+  // A reshape of a reshape is one reshape of the first input (or that input
+  // itself, when the two undo each other).
+  if (auto producer = getInput().getDefiningOp<ReshapeOp>()) {
+    if (producer.getInput().getType() == getType())
+      return producer.getInput();
+    getInputMutable().assign(producer.getInput());
+    return getResult();
+  }
   return {};
 }
 

@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Constants.h"
+#include "kiln/Dialect/NN/NNDialect.h"
 #include "kiln/Dialect/NN/NNOps.h"
 #include "kiln/Passes/Passes.h"
 
@@ -130,6 +131,33 @@ struct FoldBatchNormIntoConv : OpRewritePattern<nn::BatchNormOp> {
   }
 };
 
+/// Applies an element-wise op before the nn.reshape that feeds it:
+/// f(reshape(x)) -> reshape(f(x)). The ONNX importer runs a 1-D layer as
+/// its 2-D form between reshapes (Lift1D.cpp), so a 1-D convolution's ReLU
+/// sits between two reshapes; moved before them, it meets the convolution,
+/// the reshapes meet and fold away, and kiln-fuse can fuse the two.
+struct HoistElementwiseOverReshape : RewritePattern {
+  HoistElementwiseOverReshape(MLIRContext *context)
+      : RewritePattern(MatchAnyOpTypeTag(), /*benefit=*/1, context) {}
+
+  LogicalResult matchAndRewrite(Operation *op,
+                                PatternRewriter &rewriter) const override {
+    if (!isa<nn::NNDialect>(op->getDialect()) ||
+        !op->hasTrait<OpTrait::Elementwise>() || op->getNumOperands() != 1 ||
+        op->getNumResults() != 1)
+      return rewriter.notifyMatchFailure(op, "not a unary element-wise nn op");
+    auto reshape = op->getOperand(0).getDefiningOp<nn::ReshapeOp>();
+    if (!reshape || !reshape->hasOneUse())
+      return rewriter.notifyMatchFailure(op, "input is not a lone nn.reshape");
+    Operation *moved = rewriter.clone(*op);
+    moved->setOperand(0, reshape.getInput());
+    moved->getResult(0).setType(reshape.getInput().getType());
+    rewriter.replaceOpWithNewOp<nn::ReshapeOp>(op, op->getResult(0).getType(),
+                                               moved->getResult(0));
+    return success();
+  }
+};
+
 struct SimplifyPass : kiln::impl::SimplifyPassBase<SimplifyPass> {
   using Base::Base;
 
@@ -138,6 +166,7 @@ struct SimplifyPass : kiln::impl::SimplifyPassBase<SimplifyPass> {
     RewritePatternSet patterns(context);
     if (foldBatchNorm)
       populateSimplifyPatterns(patterns);
+    patterns.add<HoistElementwiseOverReshape>(context);
     // The greedy driver applies the nn folders (dropout, identity adaptive
     // pools and flattens) by itself; canonicalisation patterns join them.
     for (RegisteredOperationName name :

@@ -67,3 +67,18 @@ func.func @dead_layers(%x: tensor<1x6x4x4xf32>) -> tensor<1x6x4x4xf32> {
          : (tensor<1x6x4x4xf32>) -> tensor<1x6x2x2xf32>
   return %x : tensor<1x6x4x4xf32>
 }
+
+// -----
+
+// Tests that a reshape of a reshape folds into one reshape of the first
+// input, and into that input when the two undo each other.
+// CHECK-LABEL: func.func @reshape_chain
+// CHECK-SAME: (%[[X:.*]]: tensor<2x3x8xf32>)
+// CHECK: %[[Y:.*]] = nn.reshape %[[X]] : (tensor<2x3x8xf32>) -> tensor<6x8xf32>
+// CHECK: return %[[X]], %[[Y]]
+func.func @reshape_chain(%x: tensor<2x3x8xf32>) -> (tensor<2x3x8xf32>, tensor<6x8xf32>) {
+  %0 = nn.reshape %x : (tensor<2x3x8xf32>) -> tensor<2x3x1x8xf32>
+  %1 = nn.reshape %0 : (tensor<2x3x1x8xf32>) -> tensor<2x3x8xf32>
+  %2 = nn.reshape %0 : (tensor<2x3x1x8xf32>) -> tensor<6x8xf32>
+  return %1, %2 : tensor<2x3x8xf32>, tensor<6x8xf32>
+}

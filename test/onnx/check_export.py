@@ -103,12 +103,55 @@ class SiLUBlock(nn.Module):
         return self.head(y + nn.functional.silu(y))
 
 
+class Signal1D(nn.Module):
+    """A 1-D CNN over a 2-channel signal: Conv1d, BatchNorm1d, max and average
+    pools, a strided and a dilated grouped Conv1d, a ConvTranspose1d, global
+    average pooling and a linear head."""
+
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv1d(2, 8, 5, padding=2), nn.BatchNorm1d(8), nn.ReLU(),
+            nn.MaxPool1d(3, stride=2, padding=1),
+            nn.Conv1d(8, 16, 3, stride=2, padding=1), nn.ReLU(),
+            nn.Conv1d(16, 16, 3, padding=2, dilation=2, groups=4), nn.ReLU(),
+            nn.AvgPool1d(2),
+            nn.ConvTranspose1d(16, 8, 4, stride=2, padding=1), nn.ReLU())
+        self.head = nn.Sequential(nn.AdaptiveAvgPool1d(1), nn.Flatten(), nn.Linear(8, 6))
+
+    def forward(self, x):
+        return self.head(self.features(x))
+
+
+class EncoderDecoder(nn.Module):
+    """A segmentation-style encoder-decoder: a strided convolution down,
+    transposed convolutions back up (one with output_padding, one grouped,
+    each doubling the size), a skip connection and a batch norm after a
+    transposed convolution."""
+
+    def __init__(self):
+        super().__init__()
+        self.down1 = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU())
+        self.down2 = nn.Sequential(nn.Conv2d(8, 16, 3, stride=2, padding=1),
+                                   nn.BatchNorm2d(16), nn.ReLU())
+        self.up1 = nn.Sequential(
+            nn.ConvTranspose2d(16, 8, 3, stride=2, padding=1, output_padding=1),
+            nn.BatchNorm2d(8), nn.ReLU())
+        self.up2 = nn.ConvTranspose2d(8, 4, 4, stride=2, padding=1, groups=4)
+
+    def forward(self, x):
+        a = self.down1(x)
+        return self.up2(self.up1(self.down2(a)) + a)
+
+
 # The zoo's networks run on 64x64 images here: a few seconds each.
 BUILTINS = {
     "residual": (Residual, (1, 3, 16, 16)),
     "inception": (Inception, (1, 3, 12, 12)),
     "matmul-add": (MatMulAdd, (1, 3, 6, 6)),
     "silu": (SiLUBlock, (1, 3, 20, 20)),
+    "signal1d": (Signal1D, (1, 2, 64)),
+    "encoder-decoder": (EncoderDecoder, (1, 3, 16, 18)),
     "resnet18": (zoo.ResNet18, (1, 3, 64, 64)),
     "squeezenet1_1": (zoo.SqueezeNet11, (1, 3, 64, 64)),
     "mobilenet_v2": (zoo.MobileNetV2, (1, 3, 64, 64)),

@@ -60,7 +60,7 @@ PYTORCH_PATTERNS = [
     "test_Softplus",
     "test_Sigmoid", "test_Tanh", "test_Softmax", "test_softmax_*",
     "test_LogSoftmax", "test_log_softmax_*", "test_BatchNorm*",
-    "test_ConvTranspose2d*",
+    "test_ConvTranspose2d*", "test_Conv1d*", "test_MaxPool1d*", "test_AvgPool1d*",
 ]
 
 RTOL, ATOL = 1e-3, 1e-7

@@ -90,15 +90,19 @@ func.func @transpose(%x: tensor<6x3xf32>) -> tensor<3x6xf32> {
 // one that merges dimensions one tensor.collapse_shape, and any other a
 // collapse to one dimension and an expand: no data moves.
 // CHECK-LABEL: func.func @reshapes
-// CHECK: %[[G:.*]] = tensor.expand_shape %{{.*}} {{\[}}[0], [1, 2], [3], [4]] output_shape [1, 2, 24, 8, 8] : tensor<1x48x8x8xf32> into tensor<1x2x24x8x8xf32>
-// CHECK: %[[M:.*]] = tensor.collapse_shape %[[G]] {{\[}}[0, 1, 2], [3, 4]] : tensor<1x2x24x8x8xf32> into tensor<48x64xf32>
-// CHECK: %[[F:.*]] = tensor.collapse_shape %[[M]] {{\[}}[0, 1]] : tensor<48x64xf32> into tensor<3072xf32>
-// CHECK: tensor.expand_shape %[[F]] {{\[}}[0, 1]] output_shape [64, 48] : tensor<3072xf32> into tensor<64x48xf32>
-func.func @reshapes(%x: tensor<1x48x8x8xf32>) -> tensor<64x48xf32> {
+// CHECK-SAME: (%[[X:.*]]: tensor<1x48x8x8xf32>, %[[Y:.*]]: tensor<1x2x24x8x8xf32>, %[[Z:.*]]: tensor<48x64xf32>)
+// CHECK: %[[G:.*]] = tensor.expand_shape %[[X]] {{\[}}[0], [1, 2], [3], [4]] output_shape [1, 2, 24, 8, 8] : tensor<1x48x8x8xf32> into tensor<1x2x24x8x8xf32>
+// CHECK: %[[M:.*]] = tensor.collapse_shape %[[Y]] {{\[}}[0, 1, 2], [3, 4]] : tensor<1x2x24x8x8xf32> into tensor<48x64xf32>
+// CHECK: %[[F:.*]] = tensor.collapse_shape %[[Z]] {{\[}}[0, 1]] : tensor<48x64xf32> into tensor<3072xf32>
+// CHECK: %[[T:.*]] = tensor.expand_shape %[[F]] {{\[}}[0, 1]] output_shape [64, 48] : tensor<3072xf32> into tensor<64x48xf32>
+// CHECK: return %[[G]], %[[M]], %[[T]]
+// (Reshapes of separate inputs: a reshape of a reshape folds into one.)
+func.func @reshapes(%x: tensor<1x48x8x8xf32>, %y: tensor<1x2x24x8x8xf32>, %z: tensor<48x64xf32>)
+    -> (tensor<1x2x24x8x8xf32>, tensor<48x64xf32>, tensor<64x48xf32>) {
   %0 = nn.reshape %x : (tensor<1x48x8x8xf32>) -> tensor<1x2x24x8x8xf32>
-  %1 = nn.reshape %0 : (tensor<1x2x24x8x8xf32>) -> tensor<48x64xf32>
-  %2 = nn.reshape %1 : (tensor<48x64xf32>) -> tensor<64x48xf32>
-  return %2 : tensor<64x48xf32>
+  %1 = nn.reshape %y : (tensor<1x2x24x8x8xf32>) -> tensor<48x64xf32>
+  %2 = nn.reshape %z : (tensor<48x64xf32>) -> tensor<64x48xf32>
+  return %0, %1, %2 : tensor<1x2x24x8x8xf32>, tensor<48x64xf32>, tensor<64x48xf32>
 }
 
 // -----

@@ -186,3 +186,32 @@ func.func @fold_depthwise(%x: tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32> {
             tensor<2xf32>) -> tensor<1x2x4x4xf32>
   return %1 : tensor<1x2x4x4xf32>
 }
+
+// -----
+
+// Tests that element-wise ops move before the reshape that feeds them, so
+// that a 1-D convolution imported between reshapes meets its ReLU and clamp
+// and the reshapes fold away; an op whose reshape has another reader stays.
+// CHECK-LABEL: func.func @elementwise_before_reshape
+// CHECK-SAME: (%[[X:.*]]: tensor<1x2x1x8xf32>
+// CHECK: %[[C:.*]] = nn.conv2d %[[X]]
+// CHECK: %[[R:.*]] = nn.relu %[[C]] : tensor<1x4x1x8xf32>
+// CHECK: %[[K:.*]] = nn.clamp %[[R]] min 0.000000e+00 max 6.000000e+00 : tensor<1x4x1x8xf32>
+// CHECK: %[[P:.*]] = nn.max_pool2d %[[K]]
+// CHECK: %[[V:.*]] = nn.reshape %[[P]] : (tensor<1x4x1x4xf32>) -> tensor<1x4x4xf32>
+// CHECK: %[[S:.*]] = nn.sigmoid %[[V]] : tensor<1x4x4xf32>
+// CHECK: return %[[S]], %[[V]]
+func.func @elementwise_before_reshape(%x: tensor<1x2x1x8xf32>, %w: tensor<4x2x1x3xf32>)
+    -> (tensor<1x4x4xf32>, tensor<1x4x4xf32>) {
+  %0 = nn.conv2d %x, %w stride [1, 1] padding [0, 1, 0, 1] dilation [1, 1] groups 1
+         : (tensor<1x2x1x8xf32>, tensor<4x2x1x3xf32>) -> tensor<1x4x1x8xf32>
+  %1 = nn.reshape %0 : (tensor<1x4x1x8xf32>) -> tensor<1x4x8xf32>
+  %2 = nn.relu %1 : tensor<1x4x8xf32>
+  %3 = nn.clamp %2 min 0.0 max 6.0 : tensor<1x4x8xf32>
+  %4 = nn.reshape %3 : (tensor<1x4x8xf32>) -> tensor<1x4x1x8xf32>
+  %5 = nn.max_pool2d %4 kernel [1, 2] stride [1, 2] padding [0, 0, 0, 0]
+         : (tensor<1x4x1x8xf32>) -> tensor<1x4x1x4xf32>
+  %6 = nn.reshape %5 : (tensor<1x4x1x4xf32>) -> tensor<1x4x4xf32>
+  %7 = nn.sigmoid %6 : tensor<1x4x4xf32>
+  return %7, %6 : tensor<1x4x4xf32>, tensor<1x4x4xf32>
+}

@@ -333,9 +333,11 @@ def calibrate(model, shape, gen):
         if layer in done:  # A layer that runs twice keeps its first fit.
             return out
         done.add(layer)
-        if isinstance(layer, nn.BatchNorm2d):
-            layer.running_mean.copy_(inputs[0].mean((0, 2, 3)))
-            layer.running_var.copy_(inputs[0].var((0, 2, 3)) + 1e-3)
+        if isinstance(layer, nn.modules.batchnorm._BatchNorm):
+            # Statistics per channel: over every dimension but 1.
+            dims = [0] + list(range(2, inputs[0].dim()))
+            layer.running_mean.copy_(inputs[0].mean(dims))
+            layer.running_var.copy_(inputs[0].var(dims) + 1e-3)
             return nn.functional.batch_norm(inputs[0], layer.running_mean, layer.running_var,
                                             layer.weight, layer.bias, False, 0.0, layer.eps)
         scale = 1.0 / max(float(out.std()), 1e-12)
@@ -344,7 +346,8 @@ def calibrate(model, shape, gen):
             layer.bias.mul_(scale)
         return out * scale
 
-    layers = (nn.Conv2d, nn.Linear, nn.BatchNorm2d)
+    # Every convolution (1-D, 2-D, transposed), linear layer and batch norm.
+    layers = (nn.modules.conv._ConvNd, nn.Linear, nn.modules.batchnorm._BatchNorm)
     hooks = [m.register_forward_hook(calibrate_layer)
              for m in model.modules() if isinstance(m, layers)]
     try:
@@ -362,7 +365,7 @@ def initialise(cls, shape, seed):
     gen = torch.Generator().manual_seed(seed + 1)
     with torch.no_grad():
         for m in model.modules():
-            if isinstance(m, nn.BatchNorm2d):
+            if isinstance(m, nn.modules.batchnorm._BatchNorm):
                 c = m.num_features
                 m.weight.copy_(torch.rand(c, generator=gen) + 0.5)
                 m.bias.copy_(torch.randn(c, generator=gen) * 0.2)

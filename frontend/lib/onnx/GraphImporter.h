@@ -44,6 +44,13 @@ private:
   mlir::LogicalResult importNodes();
   mlir::LogicalResult importNode(const onnx::NodeProto &node, int index);
   mlir::FailureOr<mlir::Value> importOutput();
+  /// Whether the node is a 1-D window op (or a batch normalisation of
+  /// [N, C, L] or [N, C]) that importLifted imports as its 2-D form.
+  bool liftsTo2D(const NodeContext &ctx) const;
+  /// Imports the node with `handler` over its input reshaped to 4-D, its
+  /// window attributes given a height of 1 (Lift1D.cpp), and reshapes the
+  /// result back.
+  mlir::LogicalResult importLifted(NodeContext &ctx, OpHandler handler);
 
   /// The value named `name`, decoding an initializer on first use; null
   /// when nothing defines it. Errors in its data are reported at `loc`, its

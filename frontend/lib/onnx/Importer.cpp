@@ -464,7 +464,7 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node,
         }
 
   nodeWasUnsupported = false;
-  if (failed(handler(ctx))) {
+  if (failed(liftsTo2D(ctx) ? importLifted(ctx, handler) : handler(ctx))) {
     if (!nodeWasUnsupported)
       return failure();
     return poisonOutputs();

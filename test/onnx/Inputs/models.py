@@ -69,6 +69,27 @@ def conv_transpose():
         [weight("w1", 4, 4, 3, 3), weight("b1", 4), weight("w2", 4, 1, 2, 2)])
 
 
+def windows_1d():
+    """1-D Conv, MaxPool, BatchNormalization and ConvTranspose over [N, C, L]."""
+    return model([
+        node("Conv", ["x", "w1", "b1"], ["c1"], "conv1d", pads=[1, 2], strides=[2],
+             dilations=[1], kernel_shape=[3]),
+        node("Relu", ["c1"], ["r1"], "relu"),
+        node("MaxPool", ["r1"], ["p1"], "pool1d", kernel_shape=[2], strides=[2]),
+        node("BatchNormalization", ["p1", "g", "beta", "mean", "var"], ["n1"], "bn1d"),
+        node("ConvTranspose", ["n1", "w2"], ["y"], "deconv1d", strides=[2],
+             output_padding=[1]),
+    ], [value("x", [2, 3, 16])], [value("y", None)],
+        [weight("w1", 4, 3, 3), weight("b1", 4), weight("g", 4), weight("beta", 4),
+         weight("mean", 4), numpy_helper.from_array(np.full(4, 2.0, np.float32), "var"),
+         weight("w2", 4, 5, 2)])
+
+
+def conv1d_bad_pads():
+    return model([node("Conv", ["x", "w"], ["y"], "conv1d", pads=[1, 1, 1])],
+                 [value("x", [1, 2, 9])], [value("y", None)], [weight("w", 4, 2, 3)])
+
+
 def pool():
     """Pool attributes: ceil_mode, count_include_pad, asymmetric pads, global."""
     return model([

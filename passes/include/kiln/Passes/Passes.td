@@ -36,6 +36,13 @@ def SimplifyPass : Pass<"kiln-simplify", "mlir::ModuleOp"> {
     A batchnorm without a convolution before it stays and is lowered by
     `convert-nn-to-linalg`.
 
+    An element-wise op (an op with the `Elementwise` trait: the activations,
+    `nn.exp`, `nn.dropout`, ...) whose input is an `nn.reshape` nothing else
+    reads moves before it: `f(reshape(x))` becomes `reshape(f(x))`. The ONNX
+    importer runs 1-D layers as 2-D ones between reshapes; so moved, a 1-D
+    convolution's ReLU follows the convolution directly (kiln-fuse then fuses
+    them), and the reshapes between layers meet and fold away.
+
     Example:
 
     ```mlir

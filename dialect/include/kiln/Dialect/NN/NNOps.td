@@ -185,7 +185,7 @@ def NN_FusedLinearOp : NN_Op<"fused_linear", [Pure]> {
 //===----------------------------------------------------------------------===//
 
 class NN_UnaryOp<string mnemonic, string torchName>
-    : NN_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
+    : NN_Op<mnemonic, [Pure, SameOperandsAndResultType, Elementwise]> {
   let summary = "Element-wise " # mnemonic # " (" # torchName # ")";
   let arguments = (ins NN_Tensor:$input);
   let results = (outs NN_Tensor:$result);
@@ -202,7 +202,7 @@ def NN_TanhOp : NN_UnaryOp<"tanh", "nn.Tanh"> {
   let description = [{ `%y = nn.tanh %x : tensor<1x10xf32>` }];
 }
 
-def NN_ClampOp : NN_Op<"clamp", [Pure, SameOperandsAndResultType]> {
+def NN_ClampOp : NN_Op<"clamp", [Pure, SameOperandsAndResultType, Elementwise]> {
   let summary = "Element-wise min(max(x, min), max) (nn.ReLU6, nn.Hardtanh)";
   let description = [{
     Clamps every element to [min, max]: `min(max(x, min), max)`, which is
@@ -223,7 +223,7 @@ def NN_ClampOp : NN_Op<"clamp", [Pure, SameOperandsAndResultType]> {
   let hasVerifier = 1;
 }
 
-def NN_LeakyReluOp : NN_Op<"leaky_relu", [Pure, SameOperandsAndResultType]> {
+def NN_LeakyReluOp : NN_Op<"leaky_relu", [Pure, SameOperandsAndResultType, Elementwise]> {
   let summary = "Element-wise leaky ReLU (nn.LeakyReLU)";
   let description = [{
     `x` where x > 0, `slope * x` elsewhere (ONNX's LeakyRelu, whose slope
@@ -239,7 +239,7 @@ def NN_LeakyReluOp : NN_Op<"leaky_relu", [Pure, SameOperandsAndResultType]> {
   let hasVerifier = 1;
 }
 
-def NN_EluOp : NN_Op<"elu", [Pure, SameOperandsAndResultType]> {
+def NN_EluOp : NN_Op<"elu", [Pure, SameOperandsAndResultType, Elementwise]> {
   let summary = "Element-wise exponential linear unit (nn.ELU)";
   let description = [{
     `x` where x > 0, `alpha * (exp(x) - 1)` elsewhere (ONNX's Elu; alpha
@@ -255,7 +255,7 @@ def NN_EluOp : NN_Op<"elu", [Pure, SameOperandsAndResultType]> {
   let hasVerifier = 1;
 }
 
-def NN_CeluOp : NN_Op<"celu", [Pure, SameOperandsAndResultType]> {
+def NN_CeluOp : NN_Op<"celu", [Pure, SameOperandsAndResultType, Elementwise]> {
   let summary = "Element-wise continuously differentiable ELU (nn.CELU)";
   let description = [{
     `x` where x > 0, `alpha * (exp(x / alpha) - 1)` elsewhere: ONNX's Celu,
@@ -272,7 +272,7 @@ def NN_CeluOp : NN_Op<"celu", [Pure, SameOperandsAndResultType]> {
   let hasVerifier = 1;
 }
 
-def NN_SeluOp : NN_Op<"selu", [Pure, SameOperandsAndResultType]> {
+def NN_SeluOp : NN_Op<"selu", [Pure, SameOperandsAndResultType, Elementwise]> {
   let summary = "Element-wise scaled exponential linear unit (nn.SELU)";
   let description = [{
     `gamma * x` where x > 0, `gamma * alpha * (exp(x) - 1)` elsewhere
@@ -290,7 +290,7 @@ def NN_SeluOp : NN_Op<"selu", [Pure, SameOperandsAndResultType]> {
 }
 
 def NN_ThresholdedReluOp : NN_Op<"thresholded_relu",
-                                 [Pure, SameOperandsAndResultType]> {
+                                 [Pure, SameOperandsAndResultType, Elementwise]> {
   let summary = "Element-wise x where x > alpha, else 0";
   let description = [{
     ONNX's ThresholdedRelu (alpha 1.0 unless given); PyTorch's
@@ -307,7 +307,7 @@ def NN_ThresholdedReluOp : NN_Op<"thresholded_relu",
 }
 
 def NN_HardSigmoidOp : NN_Op<"hard_sigmoid",
-                              [Pure, SameOperandsAndResultType]> {
+                              [Pure, SameOperandsAndResultType, Elementwise]> {
   let summary = "Element-wise max(0, min(1, alpha * x + beta)) (nn.Hardsigmoid)";
   let description = [{
     ONNX's HardSigmoid (alpha 0.2 and beta 0.5 unless given); PyTorch's
@@ -367,7 +367,7 @@ def NN_HardSwishOp : NN_UnaryOp<"hard_swish", "nn.Hardswish"> {
   }];
 }
 
-def NN_DropoutOp : NN_Op<"dropout", [Pure, SameOperandsAndResultType]> {
+def NN_DropoutOp : NN_Op<"dropout", [Pure, SameOperandsAndResultType, Elementwise]> {
   let summary = "Dropout (nn.Dropout): the identity at inference";
   let description = [{
     Kept in the parsed IR so that it mirrors the spec; folds away.
