@@ -27,21 +27,27 @@ func.func @conv_pad_bias(%x: tensor<1x3x9x9xf32>, %w: tensor<4x3x3x5xf32>,
 
 // -----
 
-// Tests that a transposed convolution with a constant weight becomes a
-// convolution over its input spread by the stride into zeros (stride 2,
-// kernel 2, no padding: one zero cell around the spread input) with the
-// weight flipped in both spatial dimensions and its channels swapped,
-// computed at compile time: w'[m, c] = reverse(w[c, m]).
-// CHECK-LABEL: func.func @conv_transpose_constant
+// Tests that a transposed convolution with a constant weight and no
+// dilation becomes one convolution per output phase: output cell
+// (2q + rh, 2p + rw) of a stride-2, 2x2, unpadded layer reads only tap
+// (rh, rw), so each phase is a 1x1 convolution of the input with that tap
+// (its channels swapped, w'[m, c] = w[c, m, rh, rw], computed at compile
+// time), accumulating into the bias and written into every second cell.
+// CHECK-LABEL: func.func @conv_transpose_phases
 // CHECK-SAME: (%[[X:.*]]: tensor<1x2x3x3xf32>)
 // CHECK: %[[B:.*]] = arith.constant dense<[5.000000e-01, -5.000000e-01]>
-// CHECK: %[[ZEROS:.*]] = linalg.fill {{.*}} -> tensor<1x2x7x7xf32>
-// CHECK: %[[SPREAD:.*]] = tensor.insert_slice %[[X]] into %[[ZEROS]][0, 0, 1, 1] [1, 2, 3, 3] [1, 1, 2, 2] : tensor<1x2x3x3xf32> into tensor<1x2x7x7xf32>
-// CHECK: %[[W:.*]] = arith.constant dense<{{\[}}{{\[}}{{\[}}[4.000000e+00, 3.000000e+00], [2.000000e+00, 1.000000e+00]], {{\[}}[1.200000e+01, 1.100000e+01], [1.000000e+01, 9.000000e+00]]], {{\[}}{{\[}}[8.000000e+00, 7.000000e+00], [6.000000e+00, 5.000000e+00]], {{\[}}[1.600000e+01, 1.500000e+01], [1.400000e+01, 1.300000e+01]]]]> : tensor<2x2x2x2xf32>
-// CHECK: %[[INIT:.*]] = linalg.broadcast ins(%[[B]] : tensor<2xf32>)
-// CHECK: %[[Y:.*]] = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%[[SPREAD]], %[[W]] : tensor<1x2x7x7xf32>, tensor<2x2x2x2xf32>) outs(%[[INIT]] : tensor<1x2x6x6xf32>)
-// CHECK: return %[[Y]]
-func.func @conv_transpose_constant(%x: tensor<1x2x3x3xf32>) -> tensor<1x2x6x6xf32> {
+// CHECK: %[[E:.*]] = tensor.empty() : tensor<1x2x6x6xf32>
+// CHECK: %[[W00:.*]] = arith.constant dense<{{\[}}{{\[}}{{\[}}[1.000000e+00]], {{\[}}[9.000000e+00]]], {{\[}}{{\[}}[5.000000e+00]], {{\[}}[1.300000e+01]]]]> : tensor<2x2x1x1xf32>
+// CHECK: %[[I00:.*]] = linalg.broadcast ins(%[[B]] : tensor<2xf32>)
+// CHECK: %[[P00:.*]] = linalg.conv_2d_nchw_fchw {{.*}} ins(%[[X]], %[[W00]] : {{.*}}) outs(%[[I00]] : tensor<1x2x3x3xf32>)
+// CHECK: %[[R00:.*]] = tensor.insert_slice %[[P00]] into %[[E]][0, 0, 0, 0] [1, 2, 3, 3] [1, 1, 2, 2]
+// CHECK: arith.constant dense<{{\[}}{{\[}}{{\[}}[2.000000e+00]], {{\[}}[1.000000e+01]]], {{\[}}{{\[}}[6.000000e+00]], {{\[}}[1.400000e+01]]]]>
+// CHECK: %[[R01:.*]] = tensor.insert_slice %{{.*}} into %[[R00]][0, 0, 0, 1] [1, 2, 3, 3] [1, 1, 2, 2]
+// CHECK: %[[R10:.*]] = tensor.insert_slice %{{.*}} into %[[R01]][0, 0, 1, 0] [1, 2, 3, 3] [1, 1, 2, 2]
+// CHECK: arith.constant dense<{{\[}}{{\[}}{{\[}}[4.000000e+00]], {{\[}}[1.200000e+01]]], {{\[}}{{\[}}[8.000000e+00]], {{\[}}[1.600000e+01]]]]>
+// CHECK: %[[R11:.*]] = tensor.insert_slice %{{.*}} into %[[R10]][0, 0, 1, 1] [1, 2, 3, 3] [1, 1, 2, 2]
+// CHECK: return %[[R11]]
+func.func @conv_transpose_phases(%x: tensor<1x2x3x3xf32>) -> tensor<1x2x6x6xf32> {
   %w = arith.constant dense<[[[[1.0, 2.0], [3.0, 4.0]], [[5.0, 6.0], [7.0, 8.0]]],
                              [[[9.0, 10.0], [11.0, 12.0]], [[13.0, 14.0], [15.0, 16.0]]]]>
          : tensor<2x2x2x2xf32>
@@ -50,6 +56,74 @@ func.func @conv_transpose_constant(%x: tensor<1x2x3x3xf32>) -> tensor<1x2x6x6xf3
          output_padding [0, 0] dilation [1, 1] groups 1
          : (tensor<1x2x3x3xf32>, tensor<2x2x2x2xf32>, tensor<2xf32>) -> tensor<1x2x6x6xf32>
   return %0 : tensor<1x2x6x6xf32>
+}
+
+// -----
+
+// Tests the phases of a 3x3, stride-2 layer with padding 1 and
+// output_padding 1: even cells read tap 1 alone, odd ones taps 2 and 0
+// (backwards, as a convolution reads them) of the cell and the next, the
+// last of which lies past the input: one zero row or column of padding.
+// CHECK-LABEL: func.func @conv_transpose_phase_taps
+// CHECK: arith.constant dense<5.000000e+00> : tensor<1x1x1x1xf32>
+// CHECK: linalg.conv_2d_nchw_fchw {{.*}} ins(%arg0, %{{.*}} : tensor<1x1x4x4xf32>, tensor<1x1x1x1xf32>)
+// CHECK: tensor.insert_slice {{.*}}[0, 0, 0, 0] [1, 1, 4, 4] [1, 1, 2, 2]
+// CHECK: arith.constant dense<{{\[}}{{\[}}{{\[}}[6.000000e+00, 4.000000e+00]]]]> : tensor<1x1x1x2xf32>
+// CHECK: tensor.pad %arg0 low[0, 0, 0, 0] high[0, 0, 0, 1]
+// CHECK: tensor.insert_slice {{.*}}[0, 0, 0, 1] [1, 1, 4, 4] [1, 1, 2, 2]
+// CHECK: arith.constant dense<{{\[}}{{\[}}{{\[}}[8.000000e+00], [2.000000e+00]]]]> : tensor<1x1x2x1xf32>
+// CHECK: tensor.pad %arg0 low[0, 0, 0, 0] high[0, 0, 1, 0]
+// CHECK: tensor.insert_slice {{.*}}[0, 0, 1, 0] [1, 1, 4, 4] [1, 1, 2, 2]
+// CHECK: arith.constant dense<{{\[}}{{\[}}{{\[}}[9.000000e+00, 7.000000e+00], [3.000000e+00, 1.000000e+00]]]]> : tensor<1x1x2x2xf32>
+// CHECK: tensor.pad %arg0 low[0, 0, 0, 0] high[0, 0, 1, 1]
+// CHECK: tensor.insert_slice {{.*}}[0, 0, 1, 1] [1, 1, 4, 4] [1, 1, 2, 2]
+func.func @conv_transpose_phase_taps(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x8x8xf32> {
+  %w = arith.constant dense<[[[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]]]]>
+         : tensor<1x1x3x3xf32>
+  %0 = nn.conv_transpose2d %x, %w stride [2, 2] padding [1, 1, 1, 1]
+         output_padding [1, 1] dilation [1, 1] groups 1
+         : (tensor<1x1x4x4xf32>, tensor<1x1x3x3xf32>) -> tensor<1x1x8x8xf32>
+  return %0 : tensor<1x1x8x8xf32>
+}
+
+// -----
+
+// Tests that a phase no tap reaches (a 1x1 kernel with stride 2: the odd
+// rows) is the bias alone, and that a splat weight is read as one.
+// CHECK-LABEL: func.func @conv_transpose_bias_phase
+// CHECK: %[[B:.*]] = arith.constant dense<[5.000000e-01, -5.000000e-01]>
+// CHECK: arith.constant dense<2.000000e+00> : tensor<2x2x1x1xf32>
+// CHECK: linalg.conv_2d_nchw_fchw
+// CHECK: %[[EVEN:.*]] = tensor.insert_slice {{.*}}[0, 0, 0, 0] [1, 2, 3, 3] [1, 1, 2, 1]
+// CHECK-NEXT: %[[E:.*]] = tensor.empty() : tensor<1x2x3x3xf32>
+// CHECK-NEXT: %[[BIAS:.*]] = linalg.broadcast ins(%[[B]] : tensor<2xf32>) outs(%[[E]] : tensor<1x2x3x3xf32>)
+// CHECK-NEXT: tensor.insert_slice %[[BIAS]] into %[[EVEN]][0, 0, 1, 0] [1, 2, 3, 3] [1, 1, 2, 1]
+func.func @conv_transpose_bias_phase(%x: tensor<1x2x3x3xf32>) -> tensor<1x2x6x3xf32> {
+  %w = arith.constant dense<2.0> : tensor<2x2x1x1xf32>
+  %b = arith.constant dense<[0.5, -0.5]> : tensor<2xf32>
+  %0 = nn.conv_transpose2d %x, %w, %b stride [2, 1] padding [0, 0, 0, 0]
+         output_padding [1, 0] dilation [1, 1] groups 1
+         : (tensor<1x2x3x3xf32>, tensor<2x2x1x1xf32>, tensor<2xf32>) -> tensor<1x2x6x3xf32>
+  return %0 : tensor<1x2x6x3xf32>
+}
+
+// -----
+
+// Tests that a dilated layer becomes one convolution over its input spread
+// by the stride into zeros, with the whole weight flipped (at compile time,
+// the weight being constant).
+// CHECK-LABEL: func.func @conv_transpose_dilated
+// CHECK-SAME: (%[[X:.*]]: tensor<1x1x3x3xf32>)
+// CHECK: %[[ZEROS:.*]] = linalg.fill {{.*}} -> tensor<1x1x5x7xf32>
+// CHECK: %[[SPREAD:.*]] = tensor.insert_slice %[[X]] into %[[ZEROS]][0, 0, 0, 2] [1, 1, 3, 3] [1, 1, 2, 1]
+// CHECK: %[[W:.*]] = arith.constant dense<{{\[}}{{\[}}{{\[}}[2.000000e+00, 1.000000e+00]]]]> : tensor<1x1x1x2xf32>
+// CHECK: linalg.conv_2d_nchw_fchw {dilations = dense<[1, 2]> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%[[SPREAD]], %[[W]] : tensor<1x1x5x7xf32>, tensor<1x1x1x2xf32>)
+func.func @conv_transpose_dilated(%x: tensor<1x1x3x3xf32>) -> tensor<1x1x5x5xf32> {
+  %w = arith.constant dense<[[[[1.0, 2.0]]]]> : tensor<1x1x1x2xf32>
+  %0 = nn.conv_transpose2d %x, %w stride [2, 1] padding [0, 0, 0, 0]
+         output_padding [0, 0] dilation [1, 2] groups 1
+         : (tensor<1x1x3x3xf32>, tensor<1x1x1x2xf32>) -> tensor<1x1x5x5xf32>
+  return %0 : tensor<1x1x5x5xf32>
 }
 
 // -----

@@ -1,13 +1,25 @@
-//===- ConvTranspose.cpp - nn.conv_transpose2d to a linalg convolution ----===//
+//===- ConvTranspose.cpp - nn.conv_transpose2d to linalg convolutions -----===//
 //
 // A transposed convolution scatters each input cell, times the weight, into
 // the output window that starts at stride times the cell's position. Seen
-// from an output cell y instead, it gathers input cell (y + pad - k * d) / s
-// through tap k wherever that division is exact. That is a stride-1
+// from an output cell y = s*q + r instead (per spatial dimension, pad P at
+// the start), it gathers
+//
+//   out[s*q + r] = sum over taps i = c, c + s, c + 2s, ... < k of
+//                  x[q + e - (i - c)/s] * w[i]
+//
+// with c = (r + P) mod s and e = (r + P - c) / s: each output phase r is an
+// ordinary stride-1 convolution of the input with its own taps of the
+// weight, reversed. Without dilation, and with a constant weight, each of
+// the s_h * s_w phases is lowered so: a linalg convolution (its input
+// sliced and padded to the cells it reads, its weight the phase's taps with
+// the channel dimensions swapped per group, computed here), written into
+// every s-th cell of the result by a strided tensor.insert_slice. That is
+// exactly the scatter's multiply-adds.
+//
+// Otherwise (dilation, or a weight computed at run time) it is one stride-1
 // convolution over the input spread apart by s - 1 zeros between its cells,
-// with the weight flipped in both spatial dimensions and its channel
-// dimensions swapped (per group), so it is lowered as one and runs on the
-// convolution kernels:
+// with the whole weight flipped and channel-swapped:
 //
 //   spread  = zeros with x[n, c, h, w] at [n, c, before + h*s, ...]
 //   w'[g*M/G + m, c, i, j] = w[g*C/G + c, m, kh-1-i, kw-1-j]
@@ -16,8 +28,7 @@
 // where per spatial dimension before = d * (k - 1) - pad_begin and after =
 // d * (k - 1) - pad_end + output_padding cells of zeros surround the spread
 // input; a negative amount crops the convolution's result there instead.
-// The zeros cost multiply-adds: a stride-2 layer does 4 times the work of a
-// scatter.
+// The zeros cost multiply-adds: s_h * s_w times the scatter's.
 //
 //===----------------------------------------------------------------------===//
 #include "../Constants.h"
@@ -30,6 +41,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Transforms/DialectConversion.h"
+#include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
 using namespace kiln;
@@ -59,37 +71,68 @@ Value createSpread(OpBuilder &b, Location loc, Value input,
                                        strides);
 }
 
-/// w'[g*M/G + m, c, i, j] = w[g*C/G + c, m, kh-1-i, kw-1-j] for a constant
-/// weight: computed here, once, into a new constant.
-FailureOr<Value> createConstantConvWeight(OpBuilder &b, Location loc,
-                                          Value weight, int64_t groups) {
+/// A constant weight [C, M/G, kh, kw], read once. `values` may point into
+/// `storage`: the struct is filled in place and never copied.
+struct ConstantWeight {
+  ConstantWeight() = default;
+  ConstantWeight(const ConstantWeight &) = delete;
+  ConstantWeight &operator=(const ConstantWeight &) = delete;
+
   Attribute attr;
-  SmallVector<float> storage;
-  if (!matchPattern(weight, m_Constant(&attr)))
+  SmallVector<float> storage; // Backs `values` for splats.
+  ArrayRef<float> values;
+  SmallVector<int64_t, 4> shape;
+};
+
+LogicalResult readConstantWeight(Value weight, ConstantWeight &result) {
+  if (!matchPattern(weight, m_Constant(&result.attr)))
     return failure();
-  FailureOr<ArrayRef<float>> values = getF32Values(attr, storage);
+  FailureOr<ArrayRef<float>> values = getF32Values(result.attr, result.storage);
   if (failed(values))
     return failure();
-  ArrayRef<int64_t> w = cast<RankedTensorType>(weight.getType()).getShape();
+  result.values = *values;
+  result.shape.assign(cast<RankedTensorType>(weight.getType()).getShape());
+  return success();
+}
+
+/// The convolution weight [M, C/G, rows, columns] that takes kernel rows
+/// `rows` and columns `columns` of `weight`, its channels swapped per group:
+/// w'[g*M/G + m, c, a, b] = w[g*C/G + c, m, rows[a], columns[b]]. A new
+/// constant (a blob named after the weight's when that is one).
+Value createConstantConvWeight(OpBuilder &b, Location loc,
+                               const ConstantWeight &weight, int64_t groups,
+                               ArrayRef<int64_t> rows,
+                               ArrayRef<int64_t> columns, StringRef suffix) {
+  ArrayRef<int64_t> w = weight.shape;
   int64_t inPerGroup = w[0] / groups, outPerGroup = w[1], kh = w[2], kw = w[3];
-  SmallVector<float> flipped(values->size());
+  int64_t taps = rows.size() * columns.size();
+  SmallVector<float> values(groups * outPerGroup * inPerGroup * taps);
+  float *next = values.data();
   for (int64_t g = 0; g < groups; ++g)
     for (int64_t m = 0; m < outPerGroup; ++m)
-      for (int64_t c = 0; c < inPerGroup; ++c)
-        for (int64_t i = 0; i < kh; ++i)
-          for (int64_t j = 0; j < kw; ++j)
-            flipped[(((g * outPerGroup + m) * inPerGroup + c) * kh + i) * kw +
-                    j] =
-                (*values)[(((g * inPerGroup + c) * outPerGroup + m) * kh + kh -
-                           1 - i) *
-                              kw +
-                          kw - 1 - j];
-  auto type = RankedTensorType::get({groups * outPerGroup, inPerGroup, kh, kw},
-                                    b.getF32Type());
-  StringRef name = getResourceName(attr);
-  ElementsAttr flippedAttr =
-      makeF32Attr(type, flipped, !name.empty(), (name + ".transposed").str());
-  return arith::ConstantOp::create(b, loc, flippedAttr).getResult();
+      for (int64_t c = 0; c < inPerGroup; ++c) {
+        const float *kernel =
+            &weight.values[((g * inPerGroup + c) * outPerGroup + m) * kh * kw];
+        for (int64_t row : rows)
+          for (int64_t column : columns)
+            *next++ = kernel[row * kw + column];
+      }
+  auto type =
+      RankedTensorType::get({groups * outPerGroup, inPerGroup,
+                             int64_t(rows.size()), int64_t(columns.size())},
+                            b.getF32Type());
+  StringRef name = getResourceName(weight.attr);
+  ElementsAttr attr =
+      makeF32Attr(type, values, !name.empty(), (name + suffix).str());
+  return arith::ConstantOp::create(b, loc, attr).getResult();
+}
+
+/// 0, 1, ..., size - 1 backwards: a whole kernel dimension, flipped.
+SmallVector<int64_t> reversedTaps(int64_t size) {
+  SmallVector<int64_t> taps;
+  for (int64_t i = size - 1; i >= 0; --i)
+    taps.push_back(i);
+  return taps;
 }
 
 /// The same, for a weight computed at run time: a linalg.generic over
@@ -120,6 +163,98 @@ Value createComputedConvWeight(OpBuilder &b, Location loc, Value weight,
       SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}, {4}});
 }
 
+/// One output phase r along one spatial dimension (no dilation).
+struct Phase {
+  int64_t outputs = 0;       // Cells r, r + s, ... of the result.
+  SmallVector<int64_t> taps; // Kernel indices, in the convolution's order.
+  // The input cells the phase reads, [first, first + count), and the zeros
+  // before and after them (cells outside the input).
+  int64_t first = 0, count = 0, padBefore = 0, padAfter = 0;
+
+  /// Whether any tap meets the input: otherwise the phase is the bias.
+  bool readsInput() const { return !taps.empty() && count > 0; }
+};
+
+/// Phase r of a dimension with input `size`, `kernel`, `stride`, the
+/// padding `pad` at its start and `output` result cells.
+Phase getPhase(int64_t size, int64_t kernel, int64_t stride, int64_t pad,
+               int64_t output, int64_t r) {
+  Phase phase;
+  if (r >= output)
+    return phase;
+  phase.outputs = (output - r + stride - 1) / stride;
+  // out[s*q + r] = sum_j x[q + e - j] * w[c + s*j]: as a convolution, the
+  // taps c + s*j backwards, reading from q + e - (taps - 1).
+  int64_t c = (r + pad) % stride, e = (r + pad - c) / stride;
+  for (int64_t i = c; i < kernel; i += stride)
+    phase.taps.insert(phase.taps.begin(), i);
+  int64_t taps = phase.taps.size();
+  int64_t lo = e - taps + 1, hi = lo + phase.outputs + taps - 2;
+  phase.first = std::max<int64_t>(lo, 0);
+  phase.count = std::min(hi, size - 1) - phase.first + 1;
+  phase.padBefore = phase.first - lo;
+  phase.padAfter = std::max<int64_t>(hi - (size - 1), 0);
+  return phase;
+}
+
+/// The transposed convolution as one convolution per output phase, each
+/// written into every s-th cell of the result.
+Value createPhases(OpBuilder &b, Location loc, nn::ConvTranspose2DOp op,
+                   Value input, const ConstantWeight &weight, Value bias) {
+  ArrayRef<int64_t> in = cast<RankedTensorType>(input.getType()).getShape();
+  ArrayRef<int64_t> out = cast<RankedTensorType>(op.getType()).getShape();
+  ArrayRef<int64_t> stride = op.getStride(), padding = op.getPadding();
+  int64_t groups = op.getGroups();
+  Value result = createEmpty(b, loc, out);
+  for (int64_t rh = 0; rh < stride[0]; ++rh) {
+    Phase rows =
+        getPhase(in[2], weight.shape[2], stride[0], padding[0], out[2], rh);
+    for (int64_t rw = 0; rw < stride[1] && rows.outputs; ++rw) {
+      Phase columns =
+          getPhase(in[3], weight.shape[3], stride[1], padding[1], out[3], rw);
+      if (!columns.outputs)
+        continue;
+      SmallVector<int64_t> shape = {out[0], out[1], rows.outputs,
+                                    columns.outputs};
+      Value phase;
+      if (!rows.readsInput() || !columns.readsInput()) {
+        // Cells no tap reaches (a kernel smaller than the stride, or
+        // output padding past the input's reach): the bias alone.
+        phase = bias ? createBroadcast(b, loc, bias, shape, /*dim=*/1)
+                     : createFilled(b, loc, shape, 0.0);
+      } else {
+        Value x = input;
+        if (rows.count != in[2] || columns.count != in[3])
+          x = tensor::ExtractSliceOp::create(
+              b, loc, x,
+              getAsIndexOpFoldResult(b.getContext(),
+                                     {0, 0, rows.first, columns.first}),
+              getAsIndexOpFoldResult(b.getContext(),
+                                     {in[0], in[1], rows.count, columns.count}),
+              SmallVector<OpFoldResult>(4, b.getIndexAttr(1)));
+        std::string suffix =
+            llvm::formatv(".transposed.phase{0}_{1}", rh, rw).str();
+        Value phaseWeight = createConstantConvWeight(
+            b, loc, weight, groups, rows.taps, columns.taps, suffix);
+        int64_t unit[2] = {1, 1};
+        int64_t pads[4] = {rows.padBefore, columns.padBefore, rows.padAfter,
+                           columns.padAfter};
+        phase = createConvolution(b, loc, x, phaseWeight, bias, unit, pads,
+                                  unit, groups,
+                                  RankedTensorType::get(shape, b.getF32Type()));
+      }
+      if (ArrayRef<int64_t>(shape) == out)
+        return phase; // Stride 1: one phase.
+      result = tensor::InsertSliceOp::create(
+          b, loc, phase, result,
+          getAsIndexOpFoldResult(b.getContext(), {0, 0, rh, rw}),
+          getAsIndexOpFoldResult(b.getContext(), shape),
+          getAsIndexOpFoldResult(b.getContext(), {1, 1, stride[0], stride[1]}));
+    }
+  }
+  return result;
+}
+
 struct ConvTranspose2DLowering : OpConversionPattern<nn::ConvTranspose2DOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -134,6 +269,13 @@ struct ConvTranspose2DLowering : OpConversionPattern<nn::ConvTranspose2DOp> {
     ArrayRef<int64_t> stride = op.getStride(), padding = op.getPadding(),
                       dilation = op.getDilation();
     int64_t groups = op.getGroups();
+    ConstantWeight constant;
+    bool isConstant = succeeded(readConstantWeight(weight, constant));
+    if (isConstant && dilation[0] == 1 && dilation[1] == 1) {
+      rewriter.replaceOp(op, createPhases(rewriter, loc, op, adaptor.getInput(),
+                                          constant, adaptor.getBias()));
+      return success();
+    }
 
     int64_t low[2], high[2], crop[2];
     SmallVector<int64_t> convShape(out);
@@ -152,13 +294,14 @@ struct ConvTranspose2DLowering : OpConversionPattern<nn::ConvTranspose2DOp> {
 
     Value spread =
         createSpread(rewriter, loc, adaptor.getInput(), stride, low, high);
-    FailureOr<Value> convWeight =
-        createConstantConvWeight(rewriter, loc, weight, groups);
-    if (failed(convWeight))
-      convWeight = createComputedConvWeight(rewriter, loc, weight, groups);
+    Value convWeight =
+        isConstant ? createConstantConvWeight(rewriter, loc, constant, groups,
+                                              reversedTaps(w[2]),
+                                              reversedTaps(w[3]), ".transposed")
+                   : createComputedConvWeight(rewriter, loc, weight, groups);
     int64_t unit[2] = {1, 1}, noPadding[4] = {0, 0, 0, 0};
     Value conv = createConvolution(
-        rewriter, loc, spread, *convWeight, adaptor.getBias(), unit, noPadding,
+        rewriter, loc, spread, convWeight, adaptor.getBias(), unit, noPadding,
         dilation, groups,
         RankedTensorType::get(convShape, rewriter.getF32Type()));
     if (ArrayRef<int64_t>(convShape) != out) {

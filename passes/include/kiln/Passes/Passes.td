@@ -120,11 +120,15 @@ def ConvertNNToLinalgPass : Pass<"convert-nn-to-linalg", "mlir::ModuleOp"> {
     - `nn.conv2d`: zero `tensor.pad`, then `linalg.conv_2d_nchw_fchw` (or
       `linalg.conv_2d_ngchw_gfchw` on reshaped operands when grouped)
       accumulating into the broadcast bias;
-    - `nn.conv_transpose2d`: the same convolution, stride 1, over its input
-      spread by the stride into zeros (`tensor.insert_slice` with strides),
-      the weight flipped and its channels swapped (at compile time for a
-      constant, by a `linalg.generic` otherwise), the result cropped by
-      `tensor.extract_slice` where the padding exceeds the kernel's reach;
+    - `nn.conv_transpose2d` with a constant weight and no dilation: one
+      stride-1 convolution per output phase (stride_h x stride_w of them),
+      each over the input with the phase's taps of the weight (reversed,
+      channels swapped, computed at compile time), written into every
+      stride-th cell of the result by a strided `tensor.insert_slice`;
+      otherwise one convolution over the input spread by the stride into
+      zeros, with the whole weight flipped and channel-swapped (by a
+      `linalg.generic` when it is computed), cropped where the padding
+      exceeds the kernel's reach;
     - `nn.linear`: `linalg.matmul` with a transposed weight map,
       accumulating into the broadcast bias;
     - pools: `linalg.pooling_nchw_max` / `_sum` over inputs padded with -inf
