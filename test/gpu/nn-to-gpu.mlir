@@ -886,18 +886,21 @@ func.func @forward(%x: tensor<1x4x2x6xf32>) -> tensor<1x2x2x3xf32> {
 
 // Tests a transposed convolution: one thread per output element gathers,
 // over the taps (i, j) and the input channels of its group, the input cells
-// (y + pad - i) / stride whose division is exact (remainder 0), reading the
-// weight [in, out/groups, kh, kw] as it is, then adds the bias.
+// (y + pad - i) / stride. The division is exact only for the taps from
+// (y + pad) mod stride on, every stride-th: the tap loops visit those alone.
+// It reads the weight [in, out/groups, kh, kw] as it is, then adds the bias.
 // CHECK-LABEL: module attributes {gpu.container_module, kiln.input_shape = array<i64: 1, 4, 3, 3>
 // CHECK: gpu.launch_func @kiln_kernels::@conv_transpose2d_0 {{.*}} args(%arg0 : memref<1x4x3x3xf32>, %{{.*}} : memref<4x3x3x3xf32>, %{{.*}} : memref<6xf32>, %arg1 : memref<1x6x6x6xf32>)
 // CHECK: gpu.func @conv_transpose2d_0(%[[IN:.*]]: memref<1x4x3x3xf32> {{.*}}, %[[W:.*]]: memref<4x3x3x3xf32> {{.*}}, %[[B:.*]]: memref<6xf32> {{.*}}, %[[OUT:.*]]: memref<1x6x6x6xf32>
 // The output channel's group and its index within it.
 // CHECK: %[[G:.*]] = arith.divui %[[O:.*]], %c3 : index
 // CHECK: %[[M:.*]] = arith.remui %[[O]], %c3 : index
-// CHECK: scf.for %[[I:.*]] = %c0 to %c3
+// CHECK: %[[FIRST_I:.*]] = arith.remui %{{.*}}, %c2 : index
+// CHECK: %[[FIRST_J:.*]] = arith.remui %{{.*}}, %c2 : index
+// CHECK: scf.for %[[I:.*]] = %[[FIRST_I]] to %c3 step %c2
 // CHECK: arith.divui %{{.*}}, %c2 : index
-// CHECK: arith.remui %{{.*}}, %c2 : index
-// CHECK: scf.for %[[J:.*]] = %c0 to %c3
+// CHECK-NOT: arith.remui
+// CHECK: scf.for %[[J:.*]] = %[[FIRST_J]] to %c3 step %c2
 // CHECK: scf.for %{{.*}} = %c0 to %c2
 // CHECK: memref.load %[[IN]]
 // CHECK: memref.load %[[W]][%{{.*}}, %[[M]], %[[I]], %[[J]]]

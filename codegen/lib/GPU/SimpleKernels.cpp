@@ -342,6 +342,16 @@ void emitConvTranspose2D(ModelBuilder &builder, Location loc,
         Value c0 = k.mul(group, inPerGroup);
         // Output cell y gathers input cell (y + pad - i * dilation) / stride
         // through tap i where the division is exact and lands in the input.
+        // Without dilation those taps are i = (y + pad) mod stride, then
+        // every stride-th: the loops visit them alone.
+        bool phased[2];
+        Value firstTap[2];
+        for (int d = 0; d < 2; ++d) {
+          phased[d] = p.dilation[d] == 1 && p.stride[d] > 1;
+          firstTap[d] =
+              phased[d] ? k.rem(k.add(idx[2 + d], p.padBefore[d]), p.stride[d])
+                        : k.idx(0);
+        }
         struct Source {
           Value hits, cell; // The cell is clamped into the input.
         };
@@ -351,27 +361,32 @@ void emitConvTranspose2D(ModelBuilder &builder, Location loc,
           Value clamped = k.maxS(t, k.idx(0));
           Value cell = k.div(clamped, p.stride[d]);
           Value hits = k.andI(k.ge(t, 0), k.lt(cell, in[2 + d]));
-          if (p.stride[d] > 1)
+          if (p.stride[d] > 1 && !phased[d])
             hits = k.andI(hits, k.lt(k.rem(clamped, p.stride[d]), 1));
           return {hits, k.minS(cell, k.idx(in[2 + d] - 1))};
         };
-        Value sum =
-            k.loop(0, w[2], 1, {k.f32(0.0)}, [&](Value i, ValueRange acc) {
+        auto tapStep = [&](int d) { return phased[d] ? p.stride[d] : 1; };
+        Value sum = k.loop(
+            firstTap[0], k.idx(w[2]), tapStep(0), {k.f32(0.0)},
+            [&](Value i, ValueRange acc) {
               Source row = tapSource(0, i);
-              return k.loop(0, w[3], 1, acc, [&](Value j, ValueRange acc) {
-                Source column = tapSource(1, j);
-                Value hits = k.andI(row.hits, column.hits);
-                return k.loop(
-                    0, inPerGroup, 1, acc,
-                    [&](Value c, ValueRange acc) -> SmallVector<Value> {
-                      Value channel = k.add(c0, c);
-                      Value product =
-                          k.mulF(k.load(kargs[0], {idx[0], channel, row.cell,
-                                                   column.cell}),
-                                 k.load(kargs[1], {channel, m, i, j}));
-                      return {k.select(hits, k.addF(acc[0], product), acc[0])};
-                    });
-              });
+              return k.loop(
+                  firstTap[1], k.idx(w[3]), tapStep(1), acc,
+                  [&](Value j, ValueRange acc) {
+                    Source column = tapSource(1, j);
+                    Value hits = k.andI(row.hits, column.hits);
+                    return k.loop(
+                        0, inPerGroup, 1, acc,
+                        [&](Value c, ValueRange acc) -> SmallVector<Value> {
+                          Value channel = k.add(c0, c);
+                          Value product =
+                              k.mulF(k.load(kargs[0], {idx[0], channel,
+                                                       row.cell, column.cell}),
+                                     k.load(kargs[1], {channel, m, i, j}));
+                          return {
+                              k.select(hits, k.addF(acc[0], product), acc[0])};
+                        });
+                  });
             })[0];
         if (p.bias)
           sum = k.addF(sum, k.load(kargs[2], {idx[1]}));
