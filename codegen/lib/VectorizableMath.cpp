@@ -144,7 +144,8 @@ struct VectorizableMathPass
       return name == math::ExpOp::getOperationName() ||
              name == math::TanhOp::getOperationName() ||
              name == math::Log1pOp::getOperationName() ||
-             name == math::LogOp::getOperationName();
+             name == math::LogOp::getOperationName() ||
+             name == math::ErfOp::getOperationName();
     });
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();

@@ -285,8 +285,8 @@ static FailureOr<std::string> layerText(Operation *op) {
         return noEquivalent("the spec language describes a chain of layers, "
                             "without sums or concatenations of branches");
       })
-      .Case<nn::SubOp, nn::DivOp, nn::AbsOp, nn::ExpOp, nn::LogOp, nn::SqrtOp,
-            nn::ReciprocalOp>([&](Operation *) {
+      .Case<nn::SubOp, nn::DivOp, nn::AbsOp, nn::ExpOp, nn::ErfOp, nn::LogOp,
+            nn::SqrtOp, nn::ReciprocalOp>([&](Operation *) {
         return noEquivalent("the spec language has no element-wise "
                             "arithmetic");
       })

@@ -89,6 +89,20 @@ func.func @multiply_by_reciprocal(%x: f32, %y: f32) -> (f32, f32, f32, f32, f32)
 
 // -----
 
+// Tests that erf (an exact GELU's) becomes MLIR's polynomial: arithmetic
+// and fused multiply-adds, no call.
+// CHECK-LABEL: func.func @erf
+// CHECK-NOT: math.erf
+// CHECK: math.fma
+// CHECK-NOT: math.erf
+// CHECK: return
+func.func @erf(%x: vector<16xf32>) -> vector<16xf32> {
+  %e = math.erf %x : vector<16xf32>
+  return %e : vector<16xf32>
+}
+
+// -----
+
 // Tests that other math functions (LRN's power) stay as they are.
 // CHECK-LABEL: func.func @power
 // CHECK: math.powf

@@ -111,7 +111,8 @@ func.func @arithmetic(%x: tensor<1x4x3x3xf32>, %s: tensor<1x4x1x1xf32>) -> tenso
   // CHECK: %[[L:.*]] = nn.log %[[A]] : tensor<1x4x3x3xf32>
   // CHECK: %[[E:.*]] = nn.exp %[[L]] : tensor<1x4x3x3xf32>
   // CHECK: %[[R:.*]] = nn.sqrt %[[E]] : tensor<1x4x3x3xf32>
-  // CHECK: nn.reciprocal %[[R]] : tensor<1x4x3x3xf32>
+  // CHECK: %[[I:.*]] = nn.reciprocal %[[R]] : tensor<1x4x3x3xf32>
+  // CHECK: nn.erf %[[I]] : tensor<1x4x3x3xf32>
   %0 = nn.sub %x, %s : tensor<1x4x3x3xf32>, tensor<1x4x1x1xf32>
   %1 = nn.div %0, %x : tensor<1x4x3x3xf32>, tensor<1x4x3x3xf32>
   %2 = nn.abs %1 : tensor<1x4x3x3xf32>
@@ -119,7 +120,8 @@ func.func @arithmetic(%x: tensor<1x4x3x3xf32>, %s: tensor<1x4x1x1xf32>) -> tenso
   %4 = nn.exp %3 : tensor<1x4x3x3xf32>
   %5 = nn.sqrt %4 : tensor<1x4x3x3xf32>
   %6 = nn.reciprocal %5 : tensor<1x4x3x3xf32>
-  return %6 : tensor<1x4x3x3xf32>
+  %7 = nn.erf %6 : tensor<1x4x3x3xf32>
+  return %7 : tensor<1x4x3x3xf32>
 }
 
 // CHECK-LABEL: func.func @reductions

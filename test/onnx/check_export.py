@@ -144,6 +144,35 @@ class EncoderDecoder(nn.Module):
         return self.up2(self.up1(self.down2(a)) + a)
 
 
+class ConvNeXtBlock(nn.Module):
+    """A ConvNeXt-style network: a 4x4, stride-4 stem, layer norms over the
+    channels (exported as ReduceMean, Sub, Pow, Sqrt and Div, over the last
+    axis after a permute, as ConvNeXt's LayerNorm2d), a 7x7 depthwise
+    convolution, pointwise convolutions around an exact GELU (exported with
+    Erf), a per-channel layer scale and a residual sum."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 16, 4, stride=4)
+        self.stem_norm = nn.LayerNorm(16, eps=1e-6)
+        self.depthwise = nn.Conv2d(16, 16, 7, padding=3, groups=16)
+        self.norm = nn.LayerNorm(16, eps=1e-6)
+        self.expand = nn.Conv2d(16, 64, 1)
+        self.project = nn.Conv2d(64, 16, 1)
+        self.scale = nn.Parameter(torch.rand(16, 1, 1) + 0.5)
+        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(16, 5))
+
+    @staticmethod
+    def channel_norm(norm, x):
+        return norm(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+
+    def forward(self, x):
+        x = self.channel_norm(self.stem_norm, self.stem(x))
+        y = self.channel_norm(self.norm, self.depthwise(x))
+        y = self.project(nn.functional.gelu(self.expand(y)))
+        return self.head(x + self.scale * y)
+
+
 # The zoo's networks run on 64x64 images here: a few seconds each.
 BUILTINS = {
     "residual": (Residual, (1, 3, 16, 16)),
@@ -152,6 +181,7 @@ BUILTINS = {
     "silu": (SiLUBlock, (1, 3, 20, 20)),
     "signal1d": (Signal1D, (1, 2, 64)),
     "encoder-decoder": (EncoderDecoder, (1, 3, 16, 18)),
+    "convnext-block": (ConvNeXtBlock, (1, 3, 32, 28)),
     "resnet18": (zoo.ResNet18, (1, 3, 64, 64)),
     "squeezenet1_1": (zoo.SqueezeNet11, (1, 3, 64, 64)),
     "mobilenet_v2": (zoo.MobileNetV2, (1, 3, 64, 64)),

@@ -578,7 +578,9 @@ func.func @prelu(%x: tensor<2x4x3x3xf32>, %s: tensor<1x4x1x1xf32>) -> tensor<2x4
 // CHECK:   ^bb0(%[[V:.*]]: f32, %{{.*}}: f32):
 // CHECK:   %[[ONE:.*]] = arith.constant 1.000000e+00 : f32
 // CHECK:   arith.divf %[[ONE]], %[[V]] : f32
-// CHECK: return %[[I]]
+// CHECK: %[[ERF:.*]] = linalg.generic {{.*}} ins(%[[I]] : tensor<2x4x3x3xf32>)
+// CHECK:   math.erf
+// CHECK: return %[[ERF]]
 func.func @arithmetic(%x: tensor<2x4x3x3xf32>, %s: tensor<1x4x1x1xf32>) -> tensor<2x4x3x3xf32> {
   %0 = nn.sub %x, %s : tensor<2x4x3x3xf32>, tensor<1x4x1x1xf32>
   %1 = nn.div %0, %x : tensor<2x4x3x3xf32>, tensor<2x4x3x3xf32>
@@ -587,7 +589,8 @@ func.func @arithmetic(%x: tensor<2x4x3x3xf32>, %s: tensor<1x4x1x1xf32>) -> tenso
   %4 = nn.exp %3 : tensor<2x4x3x3xf32>
   %5 = nn.sqrt %4 : tensor<2x4x3x3xf32>
   %6 = nn.reciprocal %5 : tensor<2x4x3x3xf32>
-  return %6 : tensor<2x4x3x3xf32>
+  %7 = nn.erf %6 : tensor<2x4x3x3xf32>
+  return %7 : tensor<2x4x3x3xf32>
 }
 
 // -----

@@ -291,6 +291,7 @@ enum class ElementwiseKind {
   ThresholdedRelu, // x > alpha ? x : 0: nn.thresholded_relu.
   Abs,             // |x|: nn.abs.
   Exp,             // e^x: nn.exp.
+  Erf,             // The error function: nn.erf.
   Log,             // ln x: nn.log.
   Sqrt,            // sqrt(x): nn.sqrt.
   Reciprocal,      // 1 / x: nn.reciprocal.

@@ -433,6 +433,7 @@ LogicalResult Lowering::lower(Operation *op) {
       })
       .Case([&](nn::AbsOp) { return elementwise(ElementwiseKind::Abs); })
       .Case([&](nn::ExpOp) { return elementwise(ElementwiseKind::Exp); })
+      .Case([&](nn::ErfOp) { return elementwise(ElementwiseKind::Erf); })
       .Case([&](nn::LogOp) { return elementwise(ElementwiseKind::Log); })
       .Case([&](nn::SqrtOp) { return elementwise(ElementwiseKind::Sqrt); })
       .Case([&](nn::ReciprocalOp) {

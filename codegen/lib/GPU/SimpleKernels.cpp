@@ -88,6 +88,8 @@ void emitElementwise(ModelBuilder &builder, Location loc, ElementwiseKind kind,
       return "abs";
     case ElementwiseKind::Exp:
       return "exp";
+    case ElementwiseKind::Erf:
+      return "erf";
     case ElementwiseKind::Log:
       return "log";
     case ElementwiseKind::Sqrt:
@@ -196,6 +198,10 @@ void emitElementwise(ModelBuilder &builder, Location loc, ElementwiseKind kind,
           break;
         case ElementwiseKind::Exp:
           y = exp(k, x);
+          break;
+        case ElementwiseKind::Erf:
+          // A polynomial (kiln-gpu-approximate-math).
+          y = math::ErfOp::create(k.b, k.loc, x);
           break;
         case ElementwiseKind::Log:
           // A polynomial (kiln-gpu-approximate-math), as exp's.

@@ -59,6 +59,10 @@ LogicalResult onnximport::importAbs(NodeContext &ctx) {
 LogicalResult onnximport::importExp(NodeContext &ctx) {
   return importUnary<nn::ExpOp>(ctx);
 }
+
+LogicalResult onnximport::importErf(NodeContext &ctx) {
+  return importUnary<nn::ErfOp>(ctx);
+}
 LogicalResult onnximport::importLog(NodeContext &ctx) {
   return importUnary<nn::LogOp>(ctx);
 }

@@ -18,6 +18,7 @@
 
 #include "kiln/Dialect/NN/NNOps.h"
 
+#include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
@@ -482,6 +483,61 @@ LogicalResult onnximport::importNeg(NodeContext &ctx) {
     return success();
   }
   ctx.setOutput(0, negate(ctx, x.tensor));
+  return success();
+}
+
+LogicalResult onnximport::importPow(NodeContext &ctx) {
+  const ImportedValue &base = ctx.getInput(0), &exponent = ctx.getInput(1);
+  if (base.isConstant() || !exponent.isConstant())
+    return ctx.unsupported(
+        base.isConstant()
+            ? "its base is a constant; Kiln computes powers of activations"
+            : "its exponent is computed at run time; Kiln needs a constant");
+  const HostTensor &c = *exponent.constant;
+  llvm::ArrayRef<int64_t> shape = base.getShape();
+  if (c.getNumElements() != 1)
+    return ctx.unsupported("its exponent is " + formatShape(c.getShape()) +
+                           "; Kiln needs one number");
+  if (c.getShape().size() > shape.size())
+    return ctx.unsupported(
+        llvm::formatv("its exponent has rank {0}, more than its base's {1}, "
+                      "which would add dimensions to the result",
+                      c.getShape().size(), shape.size())
+            .str());
+  double power =
+      c.isFloat() ? double(c.getFloats()[0]) : double(c.getInts()[0]);
+  // Each power Kiln computes is the op (or product) it equals: x * x is
+  // pow(x, 2) correctly rounded, 1 / x pow(x, -1); x^3 and x^4 round twice.
+  // sqrt(x) differs from pow(x, 0.5) only at -0 and -inf.
+  OpBuilder &b = ctx.getBuilder();
+  Location loc = ctx.getLoc();
+  Value x = base.tensor;
+  auto square = [&] { return nn::MulOp::create(b, loc, x, x).getResult(); };
+  Value result;
+  if (power == 1)
+    result = x;
+  else if (power == 2)
+    result = square();
+  else if (power == 3)
+    result = nn::MulOp::create(b, loc, square(), x);
+  else if (power == 4) {
+    Value squared = square();
+    result = nn::MulOp::create(b, loc, squared, squared);
+  } else if (power == 0.5)
+    result = nn::SqrtOp::create(b, loc, x);
+  else if (power == -0.5)
+    result = nn::ReciprocalOp::create(b, loc, nn::SqrtOp::create(b, loc, x));
+  else if (power == -1)
+    result = nn::ReciprocalOp::create(b, loc, x);
+  else if (power == -2)
+    result = nn::ReciprocalOp::create(b, loc, square());
+  else
+    return ctx.unsupported(llvm::formatv("exponent {0}; Kiln computes x^c "
+                                         "for c in -2, -1, -0.5, 0.5, 1, 2, "
+                                         "3 and 4",
+                                         llvm::format("%g", power))
+                               .str());
+  ctx.setOutput(0, result);
   return success();
 }
 

@@ -53,6 +53,10 @@ static Value log(OpBuilder &b, Location loc, Value x) {
   return math::LogOp::create(b, loc, x);
 }
 
+static Value erf(OpBuilder &b, Location loc, Value x) {
+  return math::ErfOp::create(b, loc, x);
+}
+
 static Value sqrt(OpBuilder &b, Location loc, Value x) {
   return math::SqrtOp::create(b, loc, x);
 }
@@ -327,7 +331,8 @@ void kiln::populateElementwisePatterns(RewritePatternSet &patterns) {
       ActivationLowering<nn::SeluOp, selu>,
       ActivationLowering<nn::ThresholdedReluOp, thresholdedRelu>,
       UnaryLowering<nn::AbsOp, abs>, UnaryLowering<nn::ExpOp, exp>,
-      UnaryLowering<nn::LogOp, log>, UnaryLowering<nn::SqrtOp, sqrt>,
+      UnaryLowering<nn::ErfOp, erf>, UnaryLowering<nn::LogOp, log>,
+      UnaryLowering<nn::SqrtOp, sqrt>,
       UnaryLowering<nn::ReciprocalOp, reciprocal>,
       UnaryLowering<nn::SoftsignOp, softsign>,
       UnaryLowering<nn::SoftplusOp, softplus>,

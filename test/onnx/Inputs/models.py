@@ -437,6 +437,35 @@ def math():
     ], [value("x", [2, 3, 4, 5])], [value("y", None)], [scalar("one", 1.0)])
 
 
+def powers():
+    """Pow by each exponent Kiln computes (an int64 one among them), and Erf:
+    the powers below 1 and the negative ones of Exp(x) > 0, the others of x;
+    the sum of all."""
+    exponents = [("p2", 2.0, "x"), ("p3", 3, "x"), ("p4", 4.0, "x"), ("p1", 1.0, "x"),
+                 ("h", 0.5, "e"), ("rh", -0.5, "e"), ("r1", -1.0, "e"), ("r2", -2.0, "e")]
+    nodes = [node("Exp", ["x"], ["e"], "exp")]
+    inits = []
+    for name, power, base in exponents:
+        nodes.append(node("Pow", [base, name + "_c"], [name], "pow_" + name))
+        inits.append(ints(name + "_c", power) if isinstance(power, int)
+                     else scalar(name + "_c", power))
+    nodes.append(node("Erf", ["x"], ["erf"], "erf"))
+    total = "erf"
+    for name, _, _ in exponents:
+        nodes.append(node("Add", [total, name], [total + "+" + name], "add_" + name))
+        total += "+" + name
+    return model(nodes, [value("x", [2, 3, 4, 5])], [value(total, None)], inits)
+
+
+def pow_unsupported():
+    """Pow by 2.5 and by a per-element exponent."""
+    return model([node("Pow", ["x", "c"], ["a"], "pow_2_5"),
+                  node("Pow", ["x", "v"], ["b"], "pow_vector"),
+                  node("Add", ["a", "b"], ["y"], "sum")],
+                 [value("x", [1, 3])], [value("y", None)],
+                 [scalar("c", 2.5), weight("v", 3)])
+
+
 def div_int_constant():
     """A float32 activation divided by an int64 constant."""
     return model([node("Div", ["x", "three"], ["y"], "by_int")],
@@ -637,7 +666,7 @@ def unsupported():
     return model([
         node("Relu", ["x"], ["r"], "relu"),
         node("Pad", ["r", "pads"], ["p"], "pad", mode="reflect"),
-        node("Erf", ["p"], ["l"], ""),
+        node("Sin", ["p"], ["l"], ""),
         node("MaxPool", ["x"], ["m"], "wide_pad_pool", kernel_shape=[2, 2],
              pads=[0, 0, 3, 3]),
         node("Conv", ["m", "w"], ["c"], "conv"),
@@ -737,7 +766,7 @@ def dynamic_batch():
 
 def dynamic_batch_unsupported():
     """A symbolic batch and a node Kiln cannot express."""
-    return model([node("Erf", ["x"], ["y"], "erf")],
+    return model([node("Sin", ["x"], ["y"], "sin")],
                  [value("x", ["batch", 2, 2, 2])], [value("y", ["batch", 2, 2, 2])])
 
 

@@ -342,6 +342,13 @@ def NN_AbsOp : NN_UnaryOp<"abs", "torch.abs"> {
 def NN_ExpOp : NN_UnaryOp<"exp", "torch.exp"> {
   let description = [{ `e^x`: `%y = nn.exp %x : tensor<1x10xf32>` }];
 }
+def NN_ErfOp : NN_UnaryOp<"erf", "torch.erf"> {
+  let description = [{
+    The error function, `2 / sqrt(pi) * integral of e^(-t^2) from 0 to x`
+    (the exact GELU is `x * (1 + erf(x / sqrt(2))) / 2`):
+    `%y = nn.erf %x : tensor<1x10xf32>`
+  }];
+}
 def NN_LogOp : NN_UnaryOp<"log", "torch.log"> {
   let description = [{
     The natural logarithm (NaN below 0, -inf at 0):
