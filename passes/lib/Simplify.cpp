@@ -51,20 +51,57 @@ static std::string biasNameFor(StringRef weightName) {
   return (weightName + ".bias").str();
 }
 
-/// Folds `nn.batch_norm(nn.conv2d(x, w, b))` into `nn.conv2d(x, w', b')`,
-/// where per output channel o, with s = gamma / sqrt(var + eps):
-///   w'[o] = w[o] * s[o],   b'[o] = (b[o] - mean[o]) * s[o] + beta[o].
+/// The output channel that element `i` of a convolution's flat weight
+/// feeds: nn.conv2d's weight is [out, in/groups, kh, kw], one slice per
+/// output channel.
+static int64_t outputChannelOf(nn::Conv2DOp conv, int64_t i) {
+  auto type = cast<RankedTensorType>(conv.getWeight().getType());
+  return i / (type.getNumElements() / type.getDimSize(0));
+}
+
+/// nn.conv_transpose2d's weight is [in, out/groups, kh, kw]: element
+/// [c, m, ...] feeds output channel (c / (in/groups)) * out/groups + m.
+static int64_t outputChannelOf(nn::ConvTranspose2DOp conv, int64_t i) {
+  ArrayRef<int64_t> w =
+      cast<RankedTensorType>(conv.getWeight().getType()).getShape();
+  int64_t taps = w[2] * w[3];
+  int64_t inPerGroup = w[0] / conv.getGroups();
+  int64_t c = i / (w[1] * taps), m = (i / taps) % w[1];
+  return c / inPerGroup * w[1] + m;
+}
+
+static Value rebuild(PatternRewriter &rewriter, Location loc, Type type,
+                     nn::Conv2DOp conv, Value weight, Value bias) {
+  return nn::Conv2DOp::create(rewriter, loc, type, conv.getInput(), weight,
+                              bias, conv.getStrideAttr(), conv.getPaddingAttr(),
+                              conv.getDilationAttr(), conv.getGroupsAttr());
+}
+
+static Value rebuild(PatternRewriter &rewriter, Location loc, Type type,
+                     nn::ConvTranspose2DOp conv, Value weight, Value bias) {
+  return nn::ConvTranspose2DOp::create(
+      rewriter, loc, type, conv.getInput(), weight, bias, conv.getStrideAttr(),
+      conv.getPaddingAttr(), conv.getOutputPaddingAttr(),
+      conv.getDilationAttr(), conv.getGroupsAttr());
+}
+
+/// Folds `nn.batch_norm(conv(x, w, b))` into `conv(x, w', b')`, for an
+/// nn.conv2d or an nn.conv_transpose2d, where per output channel o, with
+/// s = gamma / sqrt(var + eps):
+///   w'[...] = w[...] * s[o] for the weights that feed o,
+///   b'[o] = (b[o] - mean[o]) * s[o] + beta[o].
+template <typename ConvOp>
 struct FoldBatchNormIntoConv : OpRewritePattern<nn::BatchNormOp> {
   using OpRewritePattern::OpRewritePattern;
 
   LogicalResult matchAndRewrite(nn::BatchNormOp bn,
                                 PatternRewriter &rewriter) const override {
-    auto conv = bn.getInput().getDefiningOp<nn::Conv2DOp>();
+    auto conv = bn.getInput().getDefiningOp<ConvOp>();
     if (!conv)
-      return rewriter.notifyMatchFailure(bn, "input is not an nn.conv2d");
+      return rewriter.notifyMatchFailure(bn, "input is not the convolution");
     // Another user still needs the unnormalised convolution.
     if (!conv->hasOneUse())
-      return rewriter.notifyMatchFailure(bn, "the nn.conv2d has other users");
+      return rewriter.notifyMatchFailure(bn, "the convolution has other users");
 
     ConstantTensor weight, bias, gamma, beta, mean, var;
     if (failed(readConstant(conv.getWeight(), weight)) ||
@@ -78,22 +115,22 @@ struct FoldBatchNormIntoConv : OpRewritePattern<nn::BatchNormOp> {
               "constant");
 
     auto weightType = cast<RankedTensorType>(conv.getWeight().getType());
-    int64_t outChannels = weightType.getDimSize(0);
-    int64_t perChannel = weightType.getNumElements() / outChannels;
+    int64_t outChannels = cast<RankedTensorType>(conv.getType()).getDimSize(1);
     double eps = bn.getEps().convertToDouble();
 
     // Double precision so that the only rounding is the final store to f32.
-    SmallVector<float> newWeight(weight.values.size());
+    SmallVector<double> scale(outChannels);
     SmallVector<float> newBias(outChannels);
     for (int64_t o = 0; o < outChannels; ++o) {
-      double scale =
+      scale[o] =
           double(gamma.values[o]) / std::sqrt(double(var.values[o]) + eps);
       double b = conv.getBias() ? double(bias.values[o]) : 0.0;
-      newBias[o] =
-          float((b - double(mean.values[o])) * scale + double(beta.values[o]));
-      for (int64_t i = o * perChannel, e = i + perChannel; i < e; ++i)
-        newWeight[i] = float(double(weight.values[i]) * scale);
+      newBias[o] = float((b - double(mean.values[o])) * scale[o] +
+                         double(beta.values[o]));
     }
+    SmallVector<float> newWeight(weight.values.size());
+    for (auto [i, w] : llvm::enumerate(weight.values))
+      newWeight[i] = float(double(w) * scale[outputChannelOf(conv, i)]);
 
     // Keep each parameter in the storage it came in: blobs stay blobs.
     StringRef weightName = getResourceName(weight.attr);
@@ -121,11 +158,8 @@ struct FoldBatchNormIntoConv : OpRewritePattern<nn::BatchNormOp> {
     // The folded layer stands for both spec lines; the conv's comes first so
     // that diagnostics point at it.
     Location loc = rewriter.getFusedLoc({conv.getLoc(), bn.getLoc()});
-    auto folded = nn::Conv2DOp::create(
-        rewriter, loc, bn.getType(), conv.getInput(), newWeightValue,
-        newBiasValue, conv.getStrideAttr(), conv.getPaddingAttr(),
-        conv.getDilationAttr(), conv.getGroupsAttr());
-    rewriter.replaceOp(bn, folded.getResult());
+    rewriter.replaceOp(bn, rebuild(rewriter, loc, bn.getType(), conv,
+                                   newWeightValue, newBiasValue));
     rewriter.eraseOp(conv);
     return success();
   }
@@ -181,5 +215,7 @@ struct SimplifyPass : kiln::impl::SimplifyPassBase<SimplifyPass> {
 } // namespace
 
 void kiln::populateSimplifyPatterns(RewritePatternSet &patterns) {
-  patterns.add<FoldBatchNormIntoConv>(patterns.getContext());
+  patterns.add<FoldBatchNormIntoConv<nn::Conv2DOp>,
+               FoldBatchNormIntoConv<nn::ConvTranspose2DOp>>(
+      patterns.getContext());
 }

@@ -215,3 +215,52 @@ func.func @elementwise_before_reshape(%x: tensor<1x2x1x8xf32>, %w: tensor<4x2x1x
   %7 = nn.sigmoid %6 : tensor<1x4x4xf32>
   return %7, %6 : tensor<1x4x4xf32>, tensor<1x4x4xf32>
 }
+
+// -----
+
+// Tests that a batchnorm folds into the transposed convolution before it,
+// whose weight [in, out, kh, kw] feeds output channel m from its slices
+// [c, m]: with s = gamma / sqrt(var + eps) = [1, 2], w'[c, m] = w[c, m] *
+// s[m], and b' = (0 - mean) * s.
+// CHECK-LABEL: func.func @fold_conv_transpose
+// CHECK-DAG: %[[W:.*]] = arith.constant dense<{{\[}}{{\[}}{{\[}}[1.000000e+00]], {{\[}}[4.000000e+00]]], {{\[}}{{\[}}[3.000000e+00]], {{\[}}[8.000000e+00]]]]> : tensor<2x2x1x1xf32>
+// CHECK-DAG: %[[B:.*]] = arith.constant dense<[-1.000000e+00, -2.000000e+00]> : tensor<2xf32>
+// CHECK: nn.conv_transpose2d %{{.*}}, %[[W]], %[[B]] stride [2, 2]
+// CHECK-NOT: nn.batch_norm
+func.func @fold_conv_transpose(%x: tensor<1x2x3x3xf32>) -> tensor<1x2x6x6xf32> {
+  %w = arith.constant dense<[[[[1.0]], [[2.0]]], [[[3.0]], [[4.0]]]]> : tensor<2x2x1x1xf32>
+  %gamma = arith.constant dense<[2.0, 4.0]> : tensor<2xf32>
+  %beta = arith.constant dense<0.0> : tensor<2xf32>
+  %mean = arith.constant dense<1.0> : tensor<2xf32>
+  %var = arith.constant dense<3.0> : tensor<2xf32>
+  %0 = nn.conv_transpose2d %x, %w stride [2, 2] padding [0, 0, 0, 0]
+         output_padding [1, 1] dilation [1, 1] groups 1
+         : (tensor<1x2x3x3xf32>, tensor<2x2x1x1xf32>) -> tensor<1x2x6x6xf32>
+  %1 = nn.batch_norm %0, %gamma, %beta, %mean, %var eps 1.0
+         : (tensor<1x2x6x6xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>,
+            tensor<2xf32>) -> tensor<1x2x6x6xf32>
+  return %1 : tensor<1x2x6x6xf32>
+}
+
+// -----
+
+// Tests the grouped case: with 2 groups of one input channel, weight slice
+// [c, 0] feeds output channel c.
+// CHECK-LABEL: func.func @fold_grouped_conv_transpose
+// CHECK-DAG: %[[W:.*]] = arith.constant dense<{{\[}}{{\[}}{{\[}}[1.000000e+00]]], {{\[}}{{\[}}[4.000000e+00]]]]> : tensor<2x1x1x1xf32>
+// CHECK: nn.conv_transpose2d %{{.*}}, %[[W]], %{{.*}} {{.*}} groups 2
+// CHECK-NOT: nn.batch_norm
+func.func @fold_grouped_conv_transpose(%x: tensor<1x2x3x3xf32>) -> tensor<1x2x3x3xf32> {
+  %w = arith.constant dense<[[[[1.0]]], [[[2.0]]]]> : tensor<2x1x1x1xf32>
+  %gamma = arith.constant dense<[2.0, 4.0]> : tensor<2xf32>
+  %beta = arith.constant dense<0.0> : tensor<2xf32>
+  %mean = arith.constant dense<1.0> : tensor<2xf32>
+  %var = arith.constant dense<3.0> : tensor<2xf32>
+  %0 = nn.conv_transpose2d %x, %w stride [1, 1] padding [0, 0, 0, 0]
+         output_padding [0, 0] dilation [1, 1] groups 2
+         : (tensor<1x2x3x3xf32>, tensor<2x1x1x1xf32>) -> tensor<1x2x3x3xf32>
+  %1 = nn.batch_norm %0, %gamma, %beta, %mean, %var eps 1.0
+         : (tensor<1x2x3x3xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>,
+            tensor<2xf32>) -> tensor<1x2x3x3xf32>
+  return %1 : tensor<1x2x3x3xf32>
+}

@@ -19,9 +19,11 @@ def SimplifyPass : Pass<"kiln-simplify", "mlir::ModuleOp"> {
     they already have, flattens of matrices. Their folders remove them here,
     before any lowering has to care.
 
-    An `nn.batch_norm` that directly follows an `nn.conv2d` is an affine map
-    per output channel, so it can be folded into the convolution's weights at
-    compile time: with `s = gamma / sqrt(var + eps)`,
+    An `nn.batch_norm` that directly follows an `nn.conv2d` (or an
+    `nn.conv_transpose2d`, whose weight slices `[c, m]` feed output channel
+    `m` of their group) is an affine map per output channel, so it can be
+    folded into the convolution's weights at compile time: with
+    `s = gamma / sqrt(var + eps)`,
 
         w'[o] = w[o] * s[o]
         b'[o] = (b[o] - mean[o]) * s[o] + beta[o]      (b = 0 without bias)
