@@ -42,7 +42,9 @@ MODELS = {"lenet5": "examples/lenet5.nn", "alexnet": "examples/alexnet.nn",
           "mobilenet_v2": "zoo:mobilenet_v2",
           "mobilenet_v3_small": "zoo:mobilenet_v3_small",
           "resnet18": "zoo:resnet18",
-          "shufflenet_v2_x0_5": "zoo:shufflenet_v2_x0_5"}
+          "shufflenet_v2_x0_5": "zoo:shufflenet_v2_x0_5",
+          # Transposed convolutions (a decoder): 100x1x1 up to 3x64x64.
+          "dcgan_generator": "zoo:dcgan_generator"}
 IREE_SYNC_1T = True     # --iree-task-1t turns it off
 IREE_FLAGS = ["--iree-hal-target-backends=llvm-cpu", "--iree-llvmcpu-target-cpu=host"]
 

@@ -74,6 +74,15 @@ std::pair<std::string, int64_t> describe(Operation *op) {
     }
     return {name, flops};
   }
+  if (auto conv = dyn_cast<nn::ConvTranspose2DOp>(op)) {
+    // Each input element scatters into out/groups x kh x kw outputs.
+    ArrayRef<int64_t> w =
+        cast<ShapedType>(conv.getWeight().getType()).getShape();
+    int64_t flops = mul(2, numElements(conv.getInput()));
+    for (int64_t size : {w[1], w[2], w[3]})
+      flops = mul(flops, size);
+    return {name, flops};
+  }
   auto linearFlops = [&](Value weight) {
     return mul(mul(2, numElements(result)),
                cast<ShapedType>(weight.getType()).getShape()[1]);

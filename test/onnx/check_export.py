@@ -192,6 +192,7 @@ BUILTINS = {
     # 96x96 the error is 6e-6.
     "efficientnet_b0": (zoo.EfficientNetB0, (1, 3, 96, 96)),
     "shufflenet_v2_x0_5": (zoo.ShuffleNetV2, (1, 3, 64, 64)),
+    "dcgan_generator": (zoo.DCGANGenerator, (1, 100, 1, 1)),
 }
 
 

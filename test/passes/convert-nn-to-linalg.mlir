@@ -109,6 +109,37 @@ func.func @conv_transpose_bias_phase(%x: tensor<1x2x3x3xf32>) -> tensor<1x2x6x3x
 
 // -----
 
+// Tests that a transposed convolution of a 1x1 input is a matrix product
+// [N, C] x [C, M*kh*kw] (as nn.linear's, the weight transposed and the bias
+// repeated over each window at compile time), whose 2x2 windows are cropped
+// by the top padding; output_padding past the window holds the bias alone.
+// CHECK-LABEL: func.func @conv_transpose_one_cell
+// CHECK-SAME: (%[[X:.*]]: tensor<2x3x1x1xf32>)
+// CHECK: %[[B:.*]] = arith.constant dense<[5.000000e-01, -5.000000e-01]> : tensor<2xf32>
+// CHECK: %[[W:.*]] = arith.constant dense<{{\[}}[1.000000e+00, 9.000000e+00, 1.700000e+01], [2.000000e+00, 1.000000e+01, 1.800000e+01], {{.*}} [8.000000e+00, 1.600000e+01, 2.400000e+01]]> : tensor<8x3xf32>
+// CHECK: %[[RB:.*]] = arith.constant dense<[5.000000e-01, 5.000000e-01, 5.000000e-01, 5.000000e-01, -5.000000e-01, -5.000000e-01, -5.000000e-01, -5.000000e-01]> : tensor<8xf32>
+// CHECK: %[[FLAT:.*]] = tensor.collapse_shape %[[X]] {{\[}}[0], [1, 2, 3]] : tensor<2x3x1x1xf32> into tensor<2x3xf32>
+// CHECK: %[[INIT:.*]] = linalg.broadcast ins(%[[RB]] : tensor<8xf32>)
+// CHECK: %[[P:.*]] = linalg.matmul {{.*}} ins(%[[FLAT]], %[[W]] : tensor<2x3xf32>, tensor<8x3xf32>) outs(%[[INIT]] : tensor<2x8xf32>)
+// CHECK: %[[WIN:.*]] = tensor.expand_shape %[[P]] {{\[}}[0], [1, 2, 3]] output_shape [2, 2, 2, 2]
+// CHECK: %[[CROP:.*]] = tensor.extract_slice %[[WIN]][0, 0, 1, 0] [2, 2, 1, 2] [1, 1, 1, 1]
+// CHECK: %[[REST:.*]] = linalg.broadcast ins(%[[B]] : tensor<2xf32>) outs(%{{.*}} : tensor<2x2x3x4xf32>)
+// CHECK: %[[Y:.*]] = tensor.insert_slice %[[CROP]] into %[[REST]][0, 0, 0, 0] [2, 2, 1, 2] [1, 1, 1, 1]
+// CHECK: return %[[Y]]
+func.func @conv_transpose_one_cell(%x: tensor<2x3x1x1xf32>) -> tensor<2x2x3x4xf32> {
+  %w = arith.constant dense<[[[[1.0, 2.0], [3.0, 4.0]], [[5.0, 6.0], [7.0, 8.0]]],
+                             [[[9.0, 10.0], [11.0, 12.0]], [[13.0, 14.0], [15.0, 16.0]]],
+                             [[[17.0, 18.0], [19.0, 20.0]], [[21.0, 22.0], [23.0, 24.0]]]]>
+         : tensor<3x2x2x2xf32>
+  %b = arith.constant dense<[0.5, -0.5]> : tensor<2xf32>
+  %0 = nn.conv_transpose2d %x, %w, %b stride [2, 2] padding [1, 0, 0, 0]
+         output_padding [2, 2] dilation [1, 1] groups 1
+         : (tensor<2x3x1x1xf32>, tensor<3x2x2x2xf32>, tensor<2xf32>) -> tensor<2x2x3x4xf32>
+  return %0 : tensor<2x2x3x4xf32>
+}
+
+// -----
+
 // Tests that a dilated layer becomes one convolution over its input spread
 // by the stride into zeros, with the whole weight flipped (at compile time,
 // the weight being constant).

@@ -35,3 +35,16 @@ module {
     return %0 : tensor<1x4xf32>
   }
 }
+
+// -----
+
+// Tests a transposed convolution's FLOPs: each input element scatters into
+// out/groups x kh x kw outputs, 2 * (2*4*3*3) * 3 * 4 * 4 = 6912.
+// CHECK-LABEL: module attributes {kiln.layers = [
+// CHECK-SAME: {flops = 6912 : i64, loc = #{{.*}}, name = "conv_transpose2d"}
+module {
+  func.func @forward(%x: tensor<2x4x3x3xf32>, %w: tensor<4x3x4x4xf32>) -> tensor<2x6x6x6xf32> {
+    %0 = nn.conv_transpose2d %x, %w stride [2, 2] padding [1, 1, 1, 1] output_padding [0, 0] dilation [1, 1] groups 2 : (tensor<2x4x3x3xf32>, tensor<4x3x4x4xf32>) -> tensor<2x6x6x6xf32>
+    return %0 : tensor<2x6x6x6xf32>
+  }
+}

@@ -189,7 +189,7 @@ def output_sensitivity(model: torch.nn.Module, x: np.ndarray, want: np.ndarray,
 # --- Subcommands -----------------------------------------------------------------
 
 def layer_macs(model: torch.nn.Module, input_shape) -> list:
-    """Multiply-adds per image of every Conv2d and Linear of `model`, in
+    """Multiply-adds per image of every Conv2d, ConvTranspose2d and Linear of `model`, in
     order, from a batch-1 forward pass: [{"kind", "out", "macs"}, ...]. The
     FLOPs that benchmarks report are 2 x their sum x the batch."""
     layers = []
@@ -198,12 +198,18 @@ def layer_macs(model: torch.nn.Module, input_shape) -> list:
         if isinstance(mod, torch.nn.Conv2d):
             k = mod.in_channels // mod.groups * mod.kernel_size[0] * mod.kernel_size[1]
             layers.append({"kind": "conv2d", "out": list(out.shape), "macs": out.numel() * k})
+        elif isinstance(mod, torch.nn.ConvTranspose2d):
+            # Each input cell scatters into out/groups x kh x kw outputs.
+            k = mod.out_channels // mod.groups * mod.kernel_size[0] * mod.kernel_size[1]
+            layers.append({"kind": "conv_transpose2d", "out": list(out.shape),
+                           "macs": inp[0].numel() * k})
         elif isinstance(mod, torch.nn.Linear):
             layers.append({"kind": "linear", "out": list(out.shape),
                            "macs": out.numel() * mod.in_features})
 
+    kinds = (torch.nn.Conv2d, torch.nn.ConvTranspose2d, torch.nn.Linear)
     handles = [m.register_forward_hook(hook) for m in model.modules()
-               if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
+               if isinstance(m, kinds)]
     try:
         with torch.no_grad():
             model(torch.zeros((1,) + tuple(input_shape[1:])))

@@ -307,9 +307,32 @@ class ShuffleNetV2(nn.Module):
         return self.fc(x.mean([2, 3]))
 
 
+class DCGANGenerator(nn.Module):
+    """DCGAN's generator (Radford et al., as PyTorch's examples/dcgan builds
+    it): a 100-value latent vector, as 100x1x1, up to a 3x64x64 image through
+    4x4 transposed convolutions (stride 2 after the first), batch norms and
+    ReLUs, then tanh. 3.6M parameters."""
+
+    def __init__(self, latent=100, width=64):
+        super().__init__()
+        layers = []
+        channels = [latent, width * 8, width * 4, width * 2, width]
+        for i, (cin, cout) in enumerate(zip(channels, channels[1:])):
+            layers += [nn.ConvTranspose2d(cin, cout, 4, 1 if i == 0 else 2,
+                                          0 if i == 0 else 1, bias=False),
+                       nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
+        layers += [nn.ConvTranspose2d(width, 3, 4, 2, 1, bias=False), nn.Tanh()]
+        self.main = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.main(x)
+
+
 NETWORKS = {"resnet18": ResNet18, "squeezenet1_1": SqueezeNet11, "mobilenet_v2": MobileNetV2,
             "mobilenet_v3_small": MobileNetV3Small, "efficientnet_b0": EfficientNetB0,
-            "shufflenet_v2_x0_5": ShuffleNetV2}
+            "shufflenet_v2_x0_5": ShuffleNetV2, "dcgan_generator": DCGANGenerator}
+# Networks whose input is not a 3-channel image (build's default).
+INPUT_SHAPES = {"dcgan_generator": [1, 100, 1, 1]}
 
 
 def calibrate(model, shape, gen):
@@ -374,7 +397,7 @@ def initialise(cls, shape, seed):
 
 
 def build(name, seed=0, image=224):
-    """Network `name` of NETWORKS for 3 x image x image inputs, initialised;
-    returns (model, [1, 3, image, image])."""
-    shape = [1, 3, image, image]
+    """Network `name` of NETWORKS for 3 x image x image inputs (or its
+    INPUT_SHAPES entry), initialised; returns (model, [1, 3, image, image])."""
+    shape = INPUT_SHAPES.get(name, [1, 3, image, image])
     return initialise(NETWORKS[name], shape, seed), shape

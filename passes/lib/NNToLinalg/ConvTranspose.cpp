@@ -255,6 +255,91 @@ Value createPhases(OpBuilder &b, Location loc, nn::ConvTranspose2DOp op,
   return result;
 }
 
+/// A transposed convolution of a 1x1 input (a generator's latent vector)
+/// scatters it into one kh x kw window: a matrix product
+/// [N, C] x [C, M*kh*kw] (as nn.linear's, with the weight transposed at
+/// compile time and the bias repeated over each window), whose window is
+/// then cropped by the padding. Its phases would instead convolve the one
+/// cell padded by kh - 1 zeros on each side: kh * kw times the work.
+/// Returns null for a layer this does not take (groups, a computed bias).
+Value createOneCellProduct(OpBuilder &b, Location loc, nn::ConvTranspose2DOp op,
+                           Value input, const ConstantWeight &weight,
+                           Value bias) {
+  ArrayRef<int64_t> in = cast<RankedTensorType>(input.getType()).getShape();
+  ArrayRef<int64_t> out = cast<RankedTensorType>(op.getType()).getShape();
+  ArrayRef<int64_t> w = weight.shape;
+  if (in[2] != 1 || in[3] != 1 || op.getGroups() != 1)
+    return {};
+  Attribute biasAttr;
+  SmallVector<float> biasStorage;
+  FailureOr<ArrayRef<float>> biasValues = ArrayRef<float>();
+  if (bias) {
+    if (!matchPattern(bias, m_Constant(&biasAttr)))
+      return {};
+    biasValues = getF32Values(biasAttr, biasStorage);
+    if (failed(biasValues))
+      return {};
+  }
+  int64_t window = w[2] * w[3], columns = w[1] * window;
+  // W'[m*kh*kw + i*kw + j, c] = w[c, m, i, j]: [C, M*kh*kw] transposed.
+  SmallVector<float> transposed(columns * w[0]);
+  for (int64_t c = 0; c < w[0]; ++c)
+    for (int64_t k = 0; k < columns; ++k)
+      transposed[k * w[0] + c] = weight.values[c * columns + k];
+  StringRef name = getResourceName(weight.attr);
+  Value matrix = arith::ConstantOp::create(
+      b, loc,
+      makeF32Attr(RankedTensorType::get({columns, w[0]}, b.getF32Type()),
+                  transposed, !name.empty(), (name + ".transposed").str()));
+  Value repeatedBias;
+  if (bias) {
+    SmallVector<float> repeated(columns);
+    for (int64_t k = 0; k < columns; ++k)
+      repeated[k] = (*biasValues)[k / window];
+    StringRef biasName = getResourceName(biasAttr);
+    repeatedBias = arith::ConstantOp::create(
+        b, loc,
+        makeF32Attr(RankedTensorType::get({columns}, b.getF32Type()), repeated,
+                    !biasName.empty(), (biasName + ".repeated").str()));
+  }
+  Value flat = tensor::CollapseShapeOp::create(
+      b, loc, input, SmallVector<ReassociationIndices>{{0}, {1, 2, 3}});
+  Value product =
+      createLinear(b, loc, flat, matrix, repeatedBias,
+                   RankedTensorType::get({in[0], columns}, b.getF32Type()));
+  SmallVector<int64_t> full = {in[0], w[1], w[2], w[3]};
+  Value windows = tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get(full, b.getF32Type()), product,
+      SmallVector<ReassociationIndices>{{0}, {1, 2, 3}});
+  // Output cell y is window cell y + pad_begin; past the window (output
+  // padding) only the bias reaches.
+  ArrayRef<int64_t> padding = op.getPadding();
+  int64_t kept[2];
+  for (int i = 0; i < 2; ++i)
+    kept[i] = std::min(out[2 + i], w[2 + i] - padding[i]);
+  auto biasOnly = [&] {
+    return bias ? createBroadcast(b, loc, bias, out, /*dim=*/1)
+                : createFilled(b, loc, out, 0.0);
+  };
+  if (kept[0] <= 0 || kept[1] <= 0)
+    return biasOnly(); // Padding crops the whole window away.
+  SmallVector<int64_t> keptShape = {out[0], out[1], kept[0], kept[1]};
+  Value cropped = windows;
+  if (ArrayRef<int64_t>(keptShape) != ArrayRef<int64_t>(full))
+    cropped = tensor::ExtractSliceOp::create(
+        b, loc, windows,
+        getAsIndexOpFoldResult(b.getContext(), {0, 0, padding[0], padding[1]}),
+        getAsIndexOpFoldResult(b.getContext(), keptShape),
+        SmallVector<OpFoldResult>(4, b.getIndexAttr(1)));
+  if (ArrayRef<int64_t>(keptShape) == out)
+    return cropped;
+  return tensor::InsertSliceOp::create(
+      b, loc, cropped, biasOnly(),
+      getAsIndexOpFoldResult(b.getContext(), {0, 0, 0, 0}),
+      getAsIndexOpFoldResult(b.getContext(), keptShape),
+      SmallVector<OpFoldResult>(4, b.getIndexAttr(1)));
+}
+
 struct ConvTranspose2DLowering : OpConversionPattern<nn::ConvTranspose2DOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -272,8 +357,12 @@ struct ConvTranspose2DLowering : OpConversionPattern<nn::ConvTranspose2DOp> {
     ConstantWeight constant;
     bool isConstant = succeeded(readConstantWeight(weight, constant));
     if (isConstant && dilation[0] == 1 && dilation[1] == 1) {
-      rewriter.replaceOp(op, createPhases(rewriter, loc, op, adaptor.getInput(),
-                                          constant, adaptor.getBias()));
+      Value result = createOneCellProduct(rewriter, loc, op, adaptor.getInput(),
+                                          constant, adaptor.getBias());
+      if (!result)
+        result = createPhases(rewriter, loc, op, adaptor.getInput(), constant,
+                              adaptor.getBias());
+      rewriter.replaceOp(op, result);
       return success();
     }
 

@@ -126,8 +126,9 @@ def ConvertNNToLinalgPass : Pass<"convert-nn-to-linalg", "mlir::ModuleOp"> {
       stride-1 convolution per output phase (stride_h x stride_w of them),
       each over the input with the phase's taps of the weight (reversed,
       channels swapped, computed at compile time), written into every
-      stride-th cell of the result by a strided `tensor.insert_slice`;
-      otherwise one convolution over the input spread by the stride into
+      stride-th cell of the result by a strided `tensor.insert_slice`
+      (over a 1x1 input, a matrix product `[N, C] x [C, M*kh*kw]` as
+      `nn.linear`'s, cropped); otherwise one convolution over the input spread by the stride into
       zeros, with the whole weight flipped and channel-swapped (by a
       `linalg.generic` when it is computed), cropped where the padding
       exceeds the kernel's reach;
