@@ -623,7 +623,7 @@ def legend(report):
            "interquartile range of its runs; none for a single run); '*' = reused from the 1-thread row "
            "(the Kiln binary has no --threads); '(wrong)' = output off the PyTorch "
            "reference by > 1e-3 relative L2 (excluded from best peer).",
-           "GFLOP = 2 x MACs of conv2d and linear layers for the whole batch. "
+           "GFLOP = 2 x MACs of conv2d, conv_transpose2d and linear layers for the whole batch. "
            "% peak = Kiln GFLOP/s over the measured FMA peak at the row's thread count. "
            "best/Kiln = best peer's median / Kiln's median (> 1: Kiln is faster).",
            "Configurations:"]
