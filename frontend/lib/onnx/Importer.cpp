@@ -352,6 +352,7 @@ OpHandler onnximport::lookupHandler(llvm::StringRef opType) {
       .Case("Dropout", importDropout)
       .Case("LRN", importLRN)
       .Case("BatchNormalization", importBatchNormalization)
+      .Case("LayerNormalization", importLayerNormalization)
       .Case("Softmax", importSoftmax)
       .Case("LogSoftmax", importLogSoftmax)
       .Case("Flatten", importFlatten)

@@ -204,6 +204,7 @@ mlir::LogicalResult importHardSwish(NodeContext &ctx);
 mlir::LogicalResult importDropout(NodeContext &ctx);
 mlir::LogicalResult importLRN(NodeContext &ctx);
 mlir::LogicalResult importBatchNormalization(NodeContext &ctx);
+mlir::LogicalResult importLayerNormalization(NodeContext &ctx);
 mlir::LogicalResult importSoftmax(NodeContext &ctx);
 mlir::LogicalResult importLogSoftmax(NodeContext &ctx);
 mlir::LogicalResult importFlatten(NodeContext &ctx);

@@ -208,6 +208,25 @@ binaryResultShape(NodeContext &ctx) {
   return *shape;
 }
 
+/// Float constant `c`'s elements in `shape` (a broadcast operand given
+/// leading dimensions of size 1).
+static std::shared_ptr<HostTensor>
+reshapedFloats(const HostTensor &c, llvm::ArrayRef<int64_t> shape) {
+  return HostTensor::fromFloats(
+      c.getName(), shape,
+      std::vector<float>(c.getFloats().begin(), c.getFloats().end()));
+}
+
+/// The float constant `c` negated, named `name`.
+static std::shared_ptr<HostTensor> negatedConstant(const HostTensor &c,
+                                                   std::string name) {
+  std::vector<float> values(c.getFloats().begin(), c.getFloats().end());
+  for (float &v : values)
+    v = -v;
+  return HostTensor::fromFloats(std::move(name), c.getShape(),
+                                std::move(values));
+}
+
 LogicalResult onnximport::importAdd(NodeContext &ctx) {
   const ImportedValue &a = ctx.getInput(0), &b = ctx.getInput(1);
   FailureOr<llvm::SmallVector<int64_t, 4>> shape = binaryResultShape(ctx);
@@ -247,6 +266,20 @@ LogicalResult onnximport::importAdd(NodeContext &ctx) {
     ctx.setOutput(0, folded);
     return success();
   }
+  if (c.getShape() != activationShape) {
+    // A constant that broadcasts: x + c is x - (-c) exactly (IEEE
+    // subtraction adds the negated operand), and nn.sub broadcasts its right
+    // operand, so the constant stays its own size. (A layer norm's shift
+    // would otherwise be a weight as large as the activation.)
+    llvm::SmallVector<int64_t, 4> aligned(
+        activationShape.size() - c.getShape().size(), 1);
+    llvm::append_range(aligned, c.getShape());
+    auto negated = negatedConstant(c, c.getName() + ".negated");
+    ctx.setOutput(0, nn::SubOp::create(
+                         builder, ctx.getLoc(), activation.tensor,
+                         ctx.materialize(reshapedFloats(*negated, aligned))));
+    return success();
+  }
   int64_t count = product(activationShape);
   // The constant becomes a weight as large as the activation; refuse what
   // would not fit in memory rather than fail to allocate.
@@ -266,31 +299,12 @@ LogicalResult onnximport::importAdd(NodeContext &ctx) {
   return success();
 }
 
-/// Float constant `c`'s elements in `shape` (a broadcast operand given
-/// leading dimensions of size 1).
-static std::shared_ptr<HostTensor>
-reshapedFloats(const HostTensor &c, llvm::ArrayRef<int64_t> shape) {
-  return HostTensor::fromFloats(
-      c.getName(), shape,
-      std::vector<float>(c.getFloats().begin(), c.getFloats().end()));
-}
-
 /// A constant of `rank` dimensions of size 1 holding `value`, as the right
 /// operand of an nn.mul, sub or div.
 static Value scalarConstant(NodeContext &ctx, size_t rank, float value) {
   return ctx.materialize(HostTensor::fromFloats(
       ctx.getNode().output(0) + (value == -1.0f ? ".minus_one" : ".scalar"),
       llvm::SmallVector<int64_t, 4>(rank, 1), std::vector<float>{value}));
-}
-
-/// The float constant `c` negated, named `name`.
-static std::shared_ptr<HostTensor> negatedConstant(const HostTensor &c,
-                                                   std::string name) {
-  std::vector<float> values(c.getFloats().begin(), c.getFloats().end());
-  for (float &v : values)
-    v = -v;
-  return HostTensor::fromFloats(std::move(name), c.getShape(),
-                                std::move(values));
 }
 
 Value onnximport::negate(NodeContext &ctx, Value x) {

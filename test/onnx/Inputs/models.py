@@ -210,6 +210,24 @@ def norms():
          numpy_helper.from_array(np.full(4, 1.5, np.float32), "v")])
 
 
+def layer_norm():
+    """LayerNormalization (opset 17) over the last two axes, its scale [4, 5]
+    and its bias [5] broadcast, then over the last axis without a bias."""
+    return model([
+        node("LayerNormalization", ["x", "scale", "bias"], ["a"], "ln_hw", axis=-2,
+             epsilon=1e-3),
+        node("LayerNormalization", ["a", "scale_w"], ["y"], "ln_w"),
+    ], [value("x", [2, 3, 4, 5])], [value("y", None)],
+        [weight("scale", 4, 5), weight("bias", 5), weight("scale_w", 5)], opset=17)
+
+
+def layer_norm_mean_used():
+    """A LayerNormalization whose Mean output is the graph's."""
+    return model([node("LayerNormalization", ["x", "scale"], ["y", "mean"], "ln")],
+                 [value("x", [2, 3])], [value("mean", None)], [weight("scale", 3)],
+                 opset=17)
+
+
 def norms_opset11():
     m = norms()
     m.opset_import[0].version = 11

@@ -1,0 +1,120 @@
+//===- LayerNorm.cpp - LayerNormalization ---------------------------------===//
+//
+// LayerNormalization (opset 17) normalises over the dimensions from `axis`
+// on: Y = (X - mean) / sqrt(var + epsilon) * Scale + B. nn has no op of its
+// own for it; it is written, as ONNX's own function body writes it, with
+// nn.reduce_mean, nn.sub, nn.mul, nn.sqrt and nn.div. The constants
+// broadcast as right operands at their own sizes: epsilon is added as
+// -epsilon subtracted, B as -B (both exact), Scale multiplies.
+//
+//===----------------------------------------------------------------------===//
+#include "Importer.h"
+
+#include "kiln/Dialect/NN/NNOps.h"
+#include "kiln/Dialect/NN/Shapes.h"
+
+using namespace mlir;
+using namespace kiln;
+using namespace kiln::onnximport;
+
+/// `values` as a constant of `shape` aligned to `rank` dimensions (leading
+/// ones), each negated when `negate`, named `name`.
+static Value alignedConstant(NodeContext &ctx, llvm::StringRef name,
+                             llvm::ArrayRef<int64_t> shape, size_t rank,
+                             llvm::ArrayRef<float> values, bool negate) {
+  llvm::SmallVector<int64_t, 4> aligned(rank - shape.size(), 1);
+  llvm::append_range(aligned, shape);
+  std::vector<float> data(values.begin(), values.end());
+  if (negate)
+    for (float &v : data)
+      v = -v;
+  return ctx.materialize(
+      HostTensor::fromFloats(name.str(), aligned, std::move(data)));
+}
+
+LogicalResult onnximport::importLayerNormalization(NodeContext &ctx) {
+  if (ctx.isOutputUsed(1) || ctx.isOutputUsed(2))
+    return ctx.unsupported("its mean or inverse standard deviation output is "
+                           "used (training)");
+  const ImportedValue &x = ctx.getInput(0);
+  if (x.isConstant())
+    return ctx.unsupported("it normalises a constant");
+  llvm::ArrayRef<int64_t> shape = x.getShape();
+  int64_t rank = shape.size();
+  FailureOr<int64_t> axisAttr = ctx.getInt("axis", -1);
+  FailureOr<float> epsilon = ctx.getFloat("epsilon", 1e-5f);
+  FailureOr<int64_t> stashType = ctx.getInt("stash_type", 1);
+  if (failed(axisAttr) || failed(epsilon) || failed(stashType))
+    return failure();
+  FailureOr<int64_t> axis = normalizeAxis(ctx, *axisAttr, rank);
+  if (failed(axis))
+    return failure();
+  if (*stashType != 1)
+    return ctx.unsupported("stash_type " + std::to_string(*stashType) +
+                           "; Kiln computes its statistics in float32");
+  llvm::ArrayRef<int64_t> normalized = shape.drop_front(*axis);
+
+  // Scale and B: float constants that broadcast to the normalised shape.
+  auto readParameter =
+      [&](unsigned i,
+          llvm::StringRef what) -> std::shared_ptr<const HostTensor> {
+    std::shared_ptr<const HostTensor> p =
+        ctx.getConstant(i, HostTensor::Kind::Float, what);
+    if (!p)
+      return nullptr;
+    llvm::ArrayRef<int64_t> s = p->getShape();
+    bool broadcasts = s.size() <= normalized.size();
+    for (size_t d = 0; broadcasts && d < s.size(); ++d) {
+      int64_t target = normalized[normalized.size() - s.size() + d];
+      broadcasts = s[d] == target || s[d] == 1;
+    }
+    if (!broadcasts) {
+      (void)(ctx.emitError()
+             << what << " '" << p->getName() << "' is " << formatShape(s)
+             << ", which does not broadcast "
+             << "to the normalised " << formatShape(normalized));
+      return nullptr;
+    }
+    return p;
+  };
+  std::shared_ptr<const HostTensor> scale = readParameter(1, "the scale");
+  if (!scale)
+    return failure();
+  std::shared_ptr<const HostTensor> shift;
+  if (ctx.hasInput(2) && !(shift = readParameter(2, "the bias")))
+    return failure();
+
+  OpBuilder &b = ctx.getBuilder();
+  Location loc = ctx.getLoc();
+  llvm::SmallVector<int64_t> dims, reducedShape(shape);
+  for (int64_t d = *axis; d < rank; ++d) {
+    dims.push_back(d);
+    reducedShape[d] = 1;
+  }
+  auto reducedType = RankedTensorType::get(reducedShape, b.getF32Type());
+  auto mean = [&](Value v) {
+    return nn::ReduceMeanOp::create(b, loc, reducedType, v,
+                                    b.getDenseI64ArrayAttr(dims))
+        .getResult();
+  };
+  std::string name = ctx.getNode().output(0);
+  Value centered = nn::SubOp::create(b, loc, x.tensor, mean(x.tensor));
+  Value variance =
+      mean(nn::MulOp::create(b, loc, centered, centered).getResult());
+  Value minusEpsilon = alignedConstant(ctx, name + ".minus_epsilon", {}, rank,
+                                       {*epsilon}, /*negate=*/true);
+  Value deviation = nn::SqrtOp::create(
+      b, loc, nn::SubOp::create(b, loc, variance, minusEpsilon));
+  Value y = nn::DivOp::create(b, loc, centered, deviation);
+  y = nn::MulOp::create(b, loc, y,
+                        alignedConstant(ctx, scale->getName(),
+                                        scale->getShape(), rank,
+                                        scale->getFloats(), false));
+  if (shift)
+    y = nn::SubOp::create(b, loc, y,
+                          alignedConstant(ctx, shift->getName() + ".negated",
+                                          shift->getShape(), rank,
+                                          shift->getFloats(), true));
+  ctx.setOutput(0, y);
+  return success();
+}
