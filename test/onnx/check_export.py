@@ -173,6 +173,32 @@ class ConvNeXtBlock(nn.Module):
         return self.head(x + self.scale * y)
 
 
+class Upsamplers(nn.Module):
+    """The decoders' other ops: nearest upsampling by 2 and by 3 (a feature
+    pyramid's, a U-Net's), concatenated with a skip connection; instance
+    norms (a style-transfer network's); a sub-pixel convolution's pixel
+    shuffle (DepthToSpace) and its inverse (SpaceToDepth)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.norm = nn.InstanceNorm2d(8, affine=True)
+        self.down = nn.Conv2d(8, 16, 3, stride=2, padding=1)
+        self.merge = nn.Conv2d(24, 8, 3, padding=1)
+        self.merge_norm = nn.InstanceNorm2d(8, affine=True)
+        self.subpixel = nn.Conv2d(8, 12, 3, padding=1)
+        self.head = nn.Conv2d(12, 4, 3, stride=3)
+
+    def forward(self, x):
+        a = torch.relu(self.norm(self.conv(x)))
+        b = torch.relu(self.down(a))
+        up = nn.functional.interpolate(b, scale_factor=2, mode="nearest")
+        c = torch.relu(self.merge_norm(self.merge(torch.cat([a, up], 1))))
+        d = nn.functional.pixel_shuffle(self.subpixel(c), 2)
+        e = nn.functional.pixel_unshuffle(d, 2)
+        return self.head(nn.functional.interpolate(e, scale_factor=3, mode="nearest"))
+
+
 # The zoo's networks run on 64x64 images here: a few seconds each.
 BUILTINS = {
     "residual": (Residual, (1, 3, 16, 16)),
@@ -182,6 +208,7 @@ BUILTINS = {
     "signal1d": (Signal1D, (1, 2, 64)),
     "encoder-decoder": (EncoderDecoder, (1, 3, 16, 18)),
     "convnext-block": (ConvNeXtBlock, (1, 3, 32, 28)),
+    "upsamplers": (Upsamplers, (1, 3, 16, 12)),
     "resnet18": (zoo.ResNet18, (1, 3, 64, 64)),
     "squeezenet1_1": (zoo.SqueezeNet11, (1, 3, 64, 64)),
     "mobilenet_v2": (zoo.MobileNetV2, (1, 3, 64, 64)),

@@ -1,9 +1,10 @@
-//===- LayerNorm.cpp - LayerNormalization ---------------------------------===//
+//===- LayerNorm.cpp - LayerNormalization and InstanceNormalization -------===//
 //
 // LayerNormalization (opset 17) normalises over the dimensions from `axis`
-// on: Y = (X - mean) / sqrt(var + epsilon) * Scale + B. nn has no op of its
-// own for it; it is written, as ONNX's own function body writes it, with
-// nn.reduce_mean, nn.sub, nn.mul, nn.sqrt and nn.div. The constants
+// on, InstanceNormalization over the spatial ones (per image and channel):
+// Y = (X - mean) / sqrt(var + epsilon) * Scale + B. nn has no op of its own
+// for them; they are written, as ONNX's function body writes a layer norm,
+// with nn.reduce_mean, nn.sub, nn.mul, nn.sqrt and nn.div. The constants
 // broadcast as right operands at their own sizes: epsilon is added as
 // -epsilon subtracted, B as -B (both exact), Scale multiplies.
 //
@@ -30,6 +31,33 @@ static Value alignedConstant(NodeContext &ctx, llvm::StringRef name,
       v = -v;
   return ctx.materialize(
       HostTensor::fromFloats(name.str(), aligned, std::move(data)));
+}
+
+/// (x - mean) / sqrt(var + epsilon), the statistics over `dims`.
+static Value normalize(NodeContext &ctx, Value x, llvm::ArrayRef<int64_t> dims,
+                       float epsilon) {
+  OpBuilder &b = ctx.getBuilder();
+  Location loc = ctx.getLoc();
+  llvm::ArrayRef<int64_t> shape =
+      cast<RankedTensorType>(x.getType()).getShape();
+  llvm::SmallVector<int64_t> reducedShape(shape);
+  for (int64_t d : dims)
+    reducedShape[d] = 1;
+  auto reducedType = RankedTensorType::get(reducedShape, b.getF32Type());
+  auto mean = [&](Value v) {
+    return nn::ReduceMeanOp::create(b, loc, reducedType, v,
+                                    b.getDenseI64ArrayAttr(dims))
+        .getResult();
+  };
+  Value centered = nn::SubOp::create(b, loc, x, mean(x));
+  Value variance =
+      mean(nn::MulOp::create(b, loc, centered, centered).getResult());
+  Value minusEpsilon =
+      alignedConstant(ctx, ctx.getNode().output(0) + ".minus_epsilon", {},
+                      shape.size(), {epsilon}, /*negate=*/true);
+  Value deviation = nn::SqrtOp::create(
+      b, loc, nn::SubOp::create(b, loc, variance, minusEpsilon));
+  return nn::DivOp::create(b, loc, centered, deviation);
 }
 
 LogicalResult onnximport::importLayerNormalization(NodeContext &ctx) {
@@ -86,26 +114,10 @@ LogicalResult onnximport::importLayerNormalization(NodeContext &ctx) {
 
   OpBuilder &b = ctx.getBuilder();
   Location loc = ctx.getLoc();
-  llvm::SmallVector<int64_t> dims, reducedShape(shape);
-  for (int64_t d = *axis; d < rank; ++d) {
+  llvm::SmallVector<int64_t> dims;
+  for (int64_t d = *axis; d < rank; ++d)
     dims.push_back(d);
-    reducedShape[d] = 1;
-  }
-  auto reducedType = RankedTensorType::get(reducedShape, b.getF32Type());
-  auto mean = [&](Value v) {
-    return nn::ReduceMeanOp::create(b, loc, reducedType, v,
-                                    b.getDenseI64ArrayAttr(dims))
-        .getResult();
-  };
-  std::string name = ctx.getNode().output(0);
-  Value centered = nn::SubOp::create(b, loc, x.tensor, mean(x.tensor));
-  Value variance =
-      mean(nn::MulOp::create(b, loc, centered, centered).getResult());
-  Value minusEpsilon = alignedConstant(ctx, name + ".minus_epsilon", {}, rank,
-                                       {*epsilon}, /*negate=*/true);
-  Value deviation = nn::SqrtOp::create(
-      b, loc, nn::SubOp::create(b, loc, variance, minusEpsilon));
-  Value y = nn::DivOp::create(b, loc, centered, deviation);
+  Value y = normalize(ctx, x.tensor, dims, *epsilon);
   y = nn::MulOp::create(b, loc, y,
                         alignedConstant(ctx, scale->getName(),
                                         scale->getShape(), rank,
@@ -116,5 +128,46 @@ LogicalResult onnximport::importLayerNormalization(NodeContext &ctx) {
                                           shift->getShape(), rank,
                                           shift->getFloats(), true));
   ctx.setOutput(0, y);
+  return success();
+}
+
+LogicalResult onnximport::importInstanceNormalization(NodeContext &ctx) {
+  const ImportedValue &x = ctx.getInput(0);
+  if (x.isConstant())
+    return ctx.unsupported("it normalises a constant");
+  llvm::ArrayRef<int64_t> shape = x.getShape();
+  if (shape.size() < 3)
+    return ctx.emitError() << "input is " << formatShape(shape)
+                           << "; instance normalisation needs [N, C, ...] "
+                              "with at least one spatial dimension";
+  FailureOr<float> epsilon = ctx.getFloat("epsilon", 1e-5f);
+  if (failed(epsilon))
+    return failure();
+  // Scale and B: one value per channel, as [1, C, 1, ...].
+  llvm::SmallVector<int64_t, 4> channelShape(shape.size(), 1);
+  channelShape[1] = shape[1];
+  Value parameters[2];
+  for (unsigned i : {1u, 2u}) {
+    std::shared_ptr<const HostTensor> p = ctx.getConstant(
+        i, HostTensor::Kind::Float, i == 1 ? "the scale" : "the bias");
+    if (!p)
+      return failure();
+    if (p->getShape() != llvm::ArrayRef<int64_t>{shape[1]})
+      return ctx.emitError()
+             << (i == 1 ? "scale '" : "bias '") << p->getName() << "' is "
+             << formatShape(p->getShape()) << ", expected " << shape[1]
+             << " (one per channel)";
+    parameters[i - 1] = alignedConstant(
+        ctx, i == 1 ? p->getName() : p->getName() + ".negated", channelShape,
+        shape.size(), p->getFloats(), /*negate=*/i == 2);
+  }
+  llvm::SmallVector<int64_t> dims;
+  for (int64_t d = 2, e = shape.size(); d < e; ++d)
+    dims.push_back(d);
+  OpBuilder &b = ctx.getBuilder();
+  Location loc = ctx.getLoc();
+  Value y = nn::MulOp::create(b, loc, normalize(ctx, x.tensor, dims, *epsilon),
+                              parameters[0]);
+  ctx.setOutput(0, nn::SubOp::create(b, loc, y, parameters[1]));
   return success();
 }

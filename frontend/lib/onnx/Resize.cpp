@@ -1,0 +1,204 @@
+//===- Resize.cpp - Resize and Upsample by whole factors, nearest ---------===//
+//
+// Nearest-neighbour upsampling by whole factors (a feature pyramid's or a
+// U-Net's x2, PyTorch's nn.Upsample(scale_factor=2)) repeats each pixel
+// s_h x s_w times. nn has no op for it: it is written as a view to 6-D,
+// concatenations of copies and a view back,
+//
+//   [N, C, H, W] -> [N, C, H, 1, W, 1] -> [N, C, H, s_h, W, s_w]
+//                -> [N, C, H*s_h, W*s_w]
+//
+// which the CPU and GPU paths run as copies. Resize maps output cell o to
+// input coordinate x by `coordinate_transformation_mode` and rounds it by
+// `nearest_mode`; for o = s*q + r the result is the repetition q exactly
+// when every r < s gives q:
+//
+//   asymmetric, x = o / s:                       floor; round_prefer_floor
+//                                                for s <= 2
+//   half_pixel (and pytorch_half_pixel),
+//     x = (o + 0.5) / s - 0.5, in (q - 0.5, q + 0.5): round_prefer_floor,
+//                                                round_prefer_ceil
+//   tf_half_pixel_for_nn, x = (o + 0.5) / s:     floor
+//
+// Other modes, interpolations (linear, cubic), fractional factors and
+// downsampling are reported as unsupported.
+//
+//===----------------------------------------------------------------------===//
+#include "Importer.h"
+
+#include "kiln/Dialect/NN/NNOps.h"
+#include "kiln/Dialect/NN/Shapes.h"
+
+#include "llvm/Support/CheckedArithmetic.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace kiln;
+using namespace kiln::onnximport;
+
+/// Whether nearest-neighbour resampling with these modes repeats each
+/// input cell `factor` times.
+static bool repeats(llvm::StringRef coordinates, llvm::StringRef rounding,
+                    int64_t factor) {
+  if (factor == 1)
+    return true;
+  if (coordinates == "asymmetric")
+    return rounding == "floor" ||
+           (rounding == "round_prefer_floor" && factor <= 2);
+  if (coordinates == "half_pixel" || coordinates == "pytorch_half_pixel")
+    return rounding == "round_prefer_floor" || rounding == "round_prefer_ceil";
+  if (coordinates == "tf_half_pixel_for_nn")
+    return rounding == "floor";
+  return false;
+}
+
+/// Input 0 repeated `factors[0]` times along H and `factors[1]` along W.
+static Value repeatPixels(NodeContext &ctx, Value x,
+                          const int64_t (&factors)[2]) {
+  OpBuilder &b = ctx.getBuilder();
+  llvm::ArrayRef<int64_t> in = cast<RankedTensorType>(x.getType()).getShape();
+  llvm::SmallVector<int64_t, 6> shape = {in[0], in[1], in[2], 1, in[3], 1};
+  Value v = reshapeTensor(ctx, x, shape);
+  // W's copies first (dimension 5), then H's (dimension 3).
+  for (auto [dim, factor] : {std::pair<int64_t, int64_t>{5, factors[1]},
+                             std::pair<int64_t, int64_t>{3, factors[0]}}) {
+    if (factor == 1)
+      continue;
+    shape[dim] = factor;
+    llvm::SmallVector<Value> copies(factor, v);
+    v = nn::ConcatOp::create(b, ctx.getLoc(),
+                             RankedTensorType::get(shape, b.getF32Type()),
+                             copies, b.getI64IntegerAttr(dim));
+  }
+  return reshapeTensor(ctx, v,
+                       {in[0], in[1], in[2] * factors[0], in[3] * factors[1]});
+}
+
+/// Resize or Upsample of input 0 by `scales` (one per dimension) or to
+/// `sizes`, with the modes given.
+static LogicalResult importNearest(NodeContext &ctx, llvm::StringRef mode,
+                                   llvm::StringRef coordinates,
+                                   llvm::StringRef rounding,
+                                   llvm::ArrayRef<float> scales,
+                                   llvm::ArrayRef<int64_t> sizes) {
+  const ImportedValue &x = ctx.getInput(0);
+  if (x.isConstant())
+    return ctx.unsupported("its input is a constant");
+  llvm::ArrayRef<int64_t> in = x.getShape();
+  if (in.size() != 4)
+    return ctx.unsupported("it resizes a tensor of rank " +
+                           std::to_string(in.size()) +
+                           "; Kiln upsamples NCHW tensors");
+  if (mode != "nearest")
+    return ctx.unsupported("mode '" + mode.str() +
+                           "'; Kiln upsamples by repeating pixels (nearest)");
+  size_t given = scales.empty() ? sizes.size() : scales.size();
+  if (given != 4)
+    return ctx.emitError() << "has " << given << " "
+                           << (scales.empty() ? "sizes" : "scales")
+                           << " for the rank-4 input";
+  int64_t factors[4];
+  for (int d = 0; d < 4; ++d) {
+    if (!scales.empty()) {
+      float scale = scales[d];
+      if (!(scale >= 1.0f) || scale != std::floor(scale) ||
+          scale > float(int64_t(1) << 30))
+        return ctx.unsupported(llvm::formatv("scale {0} of dimension {1}; "
+                                             "Kiln upsamples by whole factors",
+                                             llvm::format("%g", scale), d)
+                                   .str());
+      factors[d] = int64_t(scale);
+    } else {
+      if (sizes[d] <= 0 || sizes[d] % in[d] != 0)
+        return ctx.unsupported(
+            llvm::formatv("size {0} of dimension {1} is not a whole multiple "
+                          "of {2}; Kiln upsamples by whole factors",
+                          sizes[d], d, in[d])
+                .str());
+      factors[d] = sizes[d] / in[d];
+    }
+  }
+  if (factors[0] != 1 || factors[1] != 1)
+    return ctx.unsupported("it resizes the batch or channel dimension");
+  for (int d = 2; d < 4; ++d)
+    if (!repeats(coordinates, rounding, factors[d]))
+      return ctx.unsupported(
+          llvm::formatv("coordinate_transformation_mode '{0}' with "
+                        "nearest_mode '{1}' does not repeat pixels {2} "
+                        "times",
+                        coordinates, rounding, factors[d])
+              .str());
+  std::optional<int64_t> h = llvm::checkedMul(in[2], factors[2]);
+  std::optional<int64_t> w = llvm::checkedMul(in[3], factors[3]);
+  if (!h || !w || !nn::checkedElementCount({in[0], in[1], *h, *w}))
+    return ctx.emitError() << "the upsampled " << formatShape(in)
+                           << " would be too large: tensors are limited to "
+                              "2^40 bytes";
+  ctx.setOutput(0, repeatPixels(ctx, x.tensor, {factors[2], factors[3]}));
+  return success();
+}
+
+/// A float input `i` (scales), or an empty list when it is absent or empty.
+static FailureOr<llvm::SmallVector<float>>
+floatInput(NodeContext &ctx, unsigned i, llvm::StringRef what) {
+  if (!ctx.hasInput(i) ||
+      ctx.getInput(i).getShape() == llvm::ArrayRef<int64_t>{0})
+    return llvm::SmallVector<float>();
+  std::shared_ptr<const HostTensor> t =
+      ctx.getConstant(i, HostTensor::Kind::Float, what);
+  if (!t)
+    return failure();
+  return llvm::SmallVector<float>(t->getFloats());
+}
+
+LogicalResult onnximport::importResize(NodeContext &ctx) {
+  FailureOr<std::string> mode = ctx.getString("mode", "nearest");
+  FailureOr<std::string> coordinates =
+      ctx.getString("coordinate_transformation_mode",
+                    ctx.getOpset() >= 11 ? "half_pixel" : "asymmetric");
+  FailureOr<std::string> rounding =
+      ctx.getString("nearest_mode", "round_prefer_floor");
+  if (failed(mode) || failed(coordinates) || failed(rounding))
+    return failure();
+  // Opset 10: X, scales. From 11: X, roi, scales, sizes.
+  unsigned scalesInput = ctx.getOpset() >= 11 ? 2 : 1;
+  FailureOr<llvm::SmallVector<float>> scales =
+      floatInput(ctx, scalesInput, "the scales");
+  if (failed(scales))
+    return failure();
+  llvm::SmallVector<int64_t> sizes;
+  if (scales->empty() && ctx.getOpset() >= 11 && ctx.hasInput(3)) {
+    std::shared_ptr<const HostTensor> t =
+        ctx.getConstant(3, HostTensor::Kind::Int, "the sizes");
+    if (!t)
+      return failure();
+    sizes.assign(t->getInts().begin(), t->getInts().end());
+  }
+  if (scales->empty() && sizes.empty())
+    return ctx.emitError() << "has neither scales nor sizes";
+  return importNearest(ctx, *mode, *coordinates, *rounding, *scales, sizes);
+}
+
+LogicalResult onnximport::importUpsample(NodeContext &ctx) {
+  FailureOr<std::string> mode = ctx.getString("mode", "nearest");
+  if (failed(mode))
+    return failure();
+  // Opset 7: the scales attribute; from 9: input 1. Upsample's nearest is
+  // the input at floor(o / scale).
+  llvm::SmallVector<float> scales;
+  if (ctx.getOpset() < 9) {
+    const onnx::AttributeProto *attr = ctx.getAttr("scales");
+    if (!attr)
+      return ctx.emitError() << "needs a 'scales' attribute";
+    scales.assign(attr->floats().begin(), attr->floats().end());
+  } else {
+    FailureOr<llvm::SmallVector<float>> input =
+        floatInput(ctx, 1, "the scales");
+    if (failed(input))
+      return failure();
+    scales = std::move(*input);
+  }
+  return importNearest(ctx, *mode, "asymmetric", "floor", scales, {});
+}
