@@ -199,6 +199,24 @@ class Upsamplers(nn.Module):
         return self.head(nn.functional.interpolate(e, scale_factor=3, mode="nearest"))
 
 
+class GroupNormMish(nn.Module):
+    """Group norms (exported as an InstanceNormalization of the tensor viewed
+    as [N, groups, -1], then the per-channel affine) and Mish (Softplus, Tanh
+    and Mul at opset 13), as YOLOv4's and many detection heads' blocks use."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 16, 3, padding=1)
+        self.norm = nn.GroupNorm(4, 16)
+        self.project = nn.Conv2d(16, 8, 1)
+        self.norm2 = nn.GroupNorm(2, 8)
+        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 3))
+
+    def forward(self, x):
+        x = nn.functional.mish(self.norm(self.conv(x)))
+        return self.head(nn.functional.mish(self.norm2(self.project(x))))
+
+
 # The zoo's networks run on 64x64 images here: a few seconds each.
 BUILTINS = {
     "residual": (Residual, (1, 3, 16, 16)),
@@ -209,6 +227,7 @@ BUILTINS = {
     "encoder-decoder": (EncoderDecoder, (1, 3, 16, 18)),
     "convnext-block": (ConvNeXtBlock, (1, 3, 32, 28)),
     "upsamplers": (Upsamplers, (1, 3, 16, 12)),
+    "groupnorm-mish": (GroupNormMish, (1, 3, 12, 10)),
     "resnet18": (zoo.ResNet18, (1, 3, 64, 64)),
     "squeezenet1_1": (zoo.SqueezeNet11, (1, 3, 64, 64)),
     "mobilenet_v2": (zoo.MobileNetV2, (1, 3, 64, 64)),
