@@ -685,16 +685,17 @@ LogicalResult SliceOp::verify() {
                          << in.size() << "), found " << offsets.size()
                          << " and " << strides.size();
   for (auto [d, dim] : llvm::enumerate(in)) {
-    if (strides[d] < 1)
-      return emitOpError() << "stride " << strides[d] << " of dimension " << d
-                           << " must be positive";
+    if (strides[d] == 0)
+      return emitOpError() << "stride of dimension " << d << " is 0";
     if (out[d] == 0)
       return emitOpError() << "dimension " << d << " of the result is empty";
-    // The last element read (attributes may hold any 64-bit value).
+    // The last element read (attributes may hold any 64-bit value); a
+    // negative stride reads backwards from the offset.
     std::optional<int64_t> last = llvm::checkedMul(out[d] - 1, strides[d]);
     if (last)
       last = llvm::checkedAdd(*last, offsets[d]);
-    if (offsets[d] < 0 || !last || *last >= dim)
+    if (offsets[d] < 0 || offsets[d] >= dim || !last || *last < 0 ||
+        *last >= dim)
       return emitOpError() << "dimension " << d << " reads " << out[d]
                            << " elements from " << offsets[d] << " by "
                            << strides[d] << ", past the input's " << dim;
@@ -703,9 +704,15 @@ LogicalResult SliceOp::verify() {
 }
 
 OpFoldResult SliceOp::fold(FoldAdaptor) {
-  if (getInput().getType() == getType())
-    return getInput(); // The whole input: offsets 0 (verified).
-  return {};
+  // The whole input in order: offsets 0 (verified) and, but for
+  // dimensions of size 1, strides 1.
+  if (getInput().getType() != getType())
+    return {};
+  for (auto [stride, size] :
+       llvm::zip(getStridesOrOnes(), getType().getShape()))
+    if (stride < 0 && size > 1)
+      return {}; // Reversed.
+  return getInput();
 }
 
 //===----------------------------------------------------------------------===//

@@ -131,10 +131,29 @@ func.func @slice_huge_stride(%x: tensor<1x4xf32>) {
 
 // -----
 
-// Tests that strides are positive.
-func.func @slice_reversed(%x: tensor<1x4xf32>) {
-  // expected-error @+1 {{stride -1 of dimension 1 must be positive}}
-  %0 = nn.slice %x offsets [0, 3] strides [1, -1] : (tensor<1x4xf32>) -> tensor<1x4xf32>
+// Tests that a stride is not 0.
+func.func @slice_zero_stride(%x: tensor<1x4xf32>) {
+  // expected-error @+1 {{stride of dimension 1 is 0}}
+  %0 = nn.slice %x offsets [0, 3] strides [1, 0] : (tensor<1x4xf32>) -> tensor<1x1xf32>
+  return
+}
+
+// -----
+
+// Tests that a negative stride reads backwards from the offset, inside the
+// input: 3 elements from 1 by -1 would read index -1.
+func.func @slice_reversed_past(%x: tensor<1x4xf32>) {
+  // expected-error @+1 {{dimension 1 reads 3 elements from 1 by -1, past the input's 4}}
+  %0 = nn.slice %x offsets [0, 1] strides [1, -1] : (tensor<1x4xf32>) -> tensor<1x3xf32>
+  return
+}
+
+// -----
+
+// Tests that a backwards slice starts inside the input.
+func.func @slice_reversed_start(%x: tensor<1x4xf32>) {
+  // expected-error @+1 {{dimension 1 reads 2 elements from 4 by -1, past the input's 4}}
+  %0 = nn.slice %x offsets [0, 4] strides [1, -1] : (tensor<1x4xf32>) -> tensor<1x2xf32>
   return
 }
 

@@ -82,3 +82,17 @@ func.func @reshape_chain(%x: tensor<2x3x8xf32>) -> (tensor<2x3x8xf32>, tensor<6x
   %2 = nn.reshape %0 : (tensor<2x3x1x8xf32>) -> tensor<6x8xf32>
   return %1, %2 : tensor<2x3x8xf32>, tensor<6x8xf32>
 }
+
+// -----
+
+// Tests that a slice of the whole input in order folds away, and a whole
+// reversal (the same type) does not.
+// CHECK-LABEL: func.func @slice_whole
+// CHECK-SAME: (%[[X:.*]]: tensor<2x4xf32>)
+// CHECK: %[[R:.*]] = nn.slice %[[X]] offsets [0, 3] strides [1, -1]
+// CHECK: return %[[X]], %[[R]]
+func.func @slice_whole(%x: tensor<2x4xf32>) -> (tensor<2x4xf32>, tensor<2x4xf32>) {
+  %0 = nn.slice %x offsets [0, 0] : (tensor<2x4xf32>) -> tensor<2x4xf32>
+  %1 = nn.slice %x offsets [0, 3] strides [1, -1] : (tensor<2x4xf32>) -> tensor<2x4xf32>
+  return %0, %1 : tensor<2x4xf32>, tensor<2x4xf32>
+}

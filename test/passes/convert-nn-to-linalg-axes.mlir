@@ -117,3 +117,19 @@ func.func @slices(%x: tensor<1x48x8x8xf32>) -> (tensor<1x24x8x8xf32>, tensor<1x4
          : (tensor<1x48x8x8xf32>) -> tensor<1x48x4x4xf32>
   return %0, %1 : tensor<1x24x8x8xf32>, tensor<1x48x4x4xf32>
 }
+
+// -----
+
+// Tests that a slice with a negative stride is a copy whose input map reads
+// offsets + i * strides backwards (a view cannot), and that a whole
+// reversal does not fold away as an identity would.
+// CHECK-DAG: #[[BACK:.*]] = affine_map<(d0, d1, d2) -> (d0, -d1 + 3, d2 * -2 + 4)>
+// CHECK-LABEL: func.func @slice_reversed
+// CHECK: linalg.generic {indexing_maps = [#[[BACK]], #{{.*}}], {{.*}} ins(%arg0 : tensor<2x4x5xf32>) outs(%{{.*}} : tensor<2x4x3xf32>)
+// CHECK-NEXT: ^bb0(%[[IN:.*]]: f32, %{{.*}}: f32):
+// CHECK-NEXT: linalg.yield %[[IN]]
+func.func @slice_reversed(%x: tensor<2x4x5xf32>) -> tensor<2x4x3xf32> {
+  %0 = nn.slice %x offsets [0, 3, 4] strides [1, -1, -2]
+         : (tensor<2x4x5xf32>) -> tensor<2x4x3xf32>
+  return %0 : tensor<2x4x3xf32>
+}

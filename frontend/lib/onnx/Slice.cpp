@@ -62,9 +62,6 @@ static LogicalResult setWindow(NodeContext &ctx, unsigned i,
       return ctx.unsupported("output " + std::to_string(i) +
                              " is empty along dimension " + std::to_string(d) +
                              "; Kiln's tensors have no empty dimensions");
-    if (window.step[d] < 0)
-      return ctx.unsupported("it reverses dimension " + std::to_string(d) +
-                             " (a negative step) of a computed tensor");
   }
   OpBuilder &b = ctx.getBuilder();
   ctx.setOutput(

@@ -80,11 +80,34 @@ struct SliceLowering : OpConversionPattern<nn::SliceOp> {
   matchAndRewrite(nn::SliceOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     MLIRContext *ctx = op.getContext();
-    rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
-        op, op.getType(), adaptor.getInput(),
-        getAsIndexOpFoldResult(ctx, op.getOffsets()),
-        getAsIndexOpFoldResult(ctx, op.getType().getShape()),
-        getAsIndexOpFoldResult(ctx, op.getStridesOrOnes()));
+    SmallVector<int64_t> strides = op.getStridesOrOnes();
+    if (llvm::all_of(strides, [](int64_t s) { return s > 0; })) {
+      rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
+          op, op.getType(), adaptor.getInput(),
+          getAsIndexOpFoldResult(ctx, op.getOffsets()),
+          getAsIndexOpFoldResult(ctx, op.getType().getShape()),
+          getAsIndexOpFoldResult(ctx, strides));
+      return success();
+    }
+    // A reversal (negative stride) moves data: a copy that reads input
+    // element offsets + i * strides, which an affine map expresses with
+    // either sign (a view with negative strides would not).
+    int64_t rank = strides.size();
+    SmallVector<AffineExpr> read;
+    for (int64_t d = 0; d < rank; ++d)
+      read.push_back(getAffineDimExpr(d, ctx) * strides[d] +
+                     op.getOffsets()[d]);
+    ArrayRef<int64_t> shape = op.getType().getShape();
+    auto copy = linalg::GenericOp::create(
+        rewriter, op.getLoc(), TypeRange{op.getType()},
+        ValueRange{adaptor.getInput()},
+        ValueRange{createEmpty(rewriter, op.getLoc(), shape)},
+        ArrayRef<AffineMap>{AffineMap::get(rank, 0, read, ctx),
+                            AffineMap::getMultiDimIdentityMap(rank, ctx)},
+        iterators(rank), [](OpBuilder &b, Location loc, ValueRange args) {
+          linalg::YieldOp::create(b, loc, args[0]);
+        });
+    rewriter.replaceOp(op, copy.getResult(0));
     return success();
   }
 };

@@ -650,10 +650,11 @@ def NN_SliceOp : NN_Op<"slice", [Pure]> {
   let summary = "A strided window of a tensor (ONNX's Slice and Split)";
   let description = [{
     Result element `i` is input element `offsets + i * strides` (strides
-    default to 1, and are positive); the result type gives the window's
-    size, which must lie inside the input. ShuffleNet splits its channels in
-    two halves this way (`x.chunk(2, 1)`); a stride of 2 takes every other
-    row or column (YOLOv5's space-to-depth).
+    default to 1; a negative one reads backwards, as torch.flip does); the
+    result type gives the window's size, which must lie inside the input.
+    ShuffleNet splits its channels in two halves this way (`x.chunk(2, 1)`);
+    a stride of 2 takes every other row or column (YOLOv5's
+    space-to-depth).
 
     ```mlir
     %y = nn.slice %x offsets [0, 24, 0, 0]
