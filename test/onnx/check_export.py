@@ -177,7 +177,8 @@ class Upsamplers(nn.Module):
     """The decoders' other ops: nearest upsampling by 2 and by 3 (a feature
     pyramid's, a U-Net's), concatenated with a skip connection; instance
     norms (a style-transfer network's); a sub-pixel convolution's pixel
-    shuffle (DepthToSpace) and its inverse (SpaceToDepth)."""
+    shuffle (DepthToSpace) and its inverse (SpaceToDepth); bilinear
+    upsampling by 4 (a segmentation head's)."""
 
     def __init__(self):
         super().__init__()
@@ -196,7 +197,10 @@ class Upsamplers(nn.Module):
         c = torch.relu(self.merge_norm(self.merge(torch.cat([a, up], 1))))
         d = nn.functional.pixel_shuffle(self.subpixel(c), 2)
         e = nn.functional.pixel_unshuffle(d, 2)
-        return self.head(nn.functional.interpolate(e, scale_factor=3, mode="nearest"))
+        y = self.head(nn.functional.interpolate(e, scale_factor=3, mode="nearest"))
+        # A segmentation head's bilinear upsampling (FCN's, by 4 here).
+        return nn.functional.interpolate(y, scale_factor=4, mode="bilinear",
+                                         align_corners=False)
 
 
 class GroupNormMish(nn.Module):

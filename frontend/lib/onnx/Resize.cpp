@@ -1,4 +1,4 @@
-//===- Resize.cpp - Resize and Upsample by whole factors, nearest ---------===//
+//===- Resize.cpp - Resize and Upsample by whole factors ------------------===//
 //
 // Nearest-neighbour upsampling by whole factors (a feature pyramid's or a
 // U-Net's x2, PyTorch's nn.Upsample(scale_factor=2)) repeats each pixel
@@ -20,8 +20,11 @@
 //                                                round_prefer_ceil
 //   tf_half_pixel_for_nn, x = (o + 0.5) / s:     floor
 //
-// Other modes, interpolations (linear, cubic), fractional factors and
-// downsampling are reported as unsupported.
+// Linear interpolation (bilinear on NCHW) by whole factors with half-pixel
+// centres, PyTorch's align_corners=False, is written with slices,
+// products and sums (interpolateAlong). Other modes (cubic,
+// align_corners), fractional factors and downsampling are reported as
+// unsupported.
 //
 //===----------------------------------------------------------------------===//
 #include "Importer.h"
@@ -33,6 +36,7 @@
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
+#include <map>
 
 using namespace mlir;
 using namespace kiln;
@@ -77,12 +81,102 @@ static Value repeatPixels(NodeContext &ctx, Value x,
 }
 
 /// Resize or Upsample of input 0 by `scales` (one per dimension) or to
-/// `sizes`, with the modes given.
-static LogicalResult importNearest(NodeContext &ctx, llvm::StringRef mode,
-                                   llvm::StringRef coordinates,
-                                   llvm::StringRef rounding,
-                                   llvm::ArrayRef<float> scales,
-                                   llvm::ArrayRef<int64_t> sizes) {
+/// `sizes`, with the modes given: by repeating pixels or interpolating
+/// linearly.
+/// The dimensions of `x` (rank 4).
+static llvm::ArrayRef<int64_t> shapeOf(Value x) {
+  return cast<RankedTensorType>(x.getType()).getShape();
+}
+
+/// `x` cut to [start, start + size) along `dim`.
+static Value sliceAlong(NodeContext &ctx, Value x, int64_t dim, int64_t start,
+                        int64_t size) {
+  OpBuilder &b = ctx.getBuilder();
+  llvm::SmallVector<int64_t, 4> shape(shapeOf(x)), offsets(shape.size(), 0);
+  shape[dim] = size;
+  offsets[dim] = start;
+  return nn::SliceOp::create(
+      b, ctx.getLoc(), RankedTensorType::get(shape, b.getF32Type()), x,
+      b.getDenseI64ArrayAttr(offsets), DenseI64ArrayAttr());
+}
+
+static Value concatAlong(NodeContext &ctx, llvm::ArrayRef<Value> parts,
+                         int64_t dim) {
+  OpBuilder &b = ctx.getBuilder();
+  llvm::SmallVector<int64_t, 6> shape(shapeOf(parts[0]));
+  shape[dim] = 0;
+  for (Value part : parts)
+    shape[dim] += shapeOf(part)[dim];
+  return nn::ConcatOp::create(b, ctx.getLoc(),
+                              RankedTensorType::get(shape, b.getF32Type()),
+                              parts, b.getI64IntegerAttr(dim));
+}
+
+/// Products of tensors by [1, 1, 1, 1] weight constants, one constant per
+/// distinct weight of the node.
+class ScaledBy {
+public:
+  explicit ScaledBy(NodeContext &ctx) : ctx(ctx) {}
+
+  Value operator()(Value x, float weight) {
+    Value &constant = constants[weight];
+    if (!constant)
+      constant = ctx.materialize(HostTensor::fromFloats(
+          llvm::formatv("{0}.weight{1}", ctx.getNode().output(0),
+                        llvm::format("%g", weight))
+              .str(),
+          {1, 1, 1, 1}, std::vector<float>{weight}));
+    return nn::MulOp::create(ctx.getBuilder(), ctx.getLoc(), x, constant);
+  }
+
+private:
+  NodeContext &ctx;
+  std::map<float, Value> constants;
+};
+
+/// Linear interpolation of `x` by the whole factor `factor` along `dim`
+/// with half-pixel centres (PyTorch's align_corners=False): output cell
+/// factor*q + r lies at input coordinate q + f, f = (r + 0.5) / factor - 0.5
+/// in (-0.5, 0.5), and blends x[q] with its neighbour on that side (the edge
+/// cell itself past the ends, as the coordinate is clamped). Each phase r is
+/// such a blend; the phases are interleaved as the nearest repetition's
+/// copies are.
+static Value interpolateAlong(NodeContext &ctx, ScaledBy &scaled, Value x,
+                              int64_t dim, int64_t factor) {
+  OpBuilder &b = ctx.getBuilder();
+  Location loc = ctx.getLoc();
+  int64_t size = shapeOf(x)[dim];
+  auto neighbours = [&](bool after) -> Value {
+    if (size == 1)
+      return x;
+    Value edge = sliceAlong(ctx, x, dim, after ? size - 1 : 0, 1);
+    Value rest = sliceAlong(ctx, x, dim, after ? 1 : 0, size - 1);
+    return after ? concatAlong(ctx, {rest, edge}, dim)
+                 : concatAlong(ctx, {edge, rest}, dim);
+  };
+  Value before = neighbours(false), after = neighbours(true);
+  llvm::SmallVector<int64_t, 6> split(shapeOf(x));
+  split.insert(split.begin() + dim + 1, 1);
+  llvm::SmallVector<Value> phases;
+  for (int64_t r = 0; r < factor; ++r) {
+    double f = (r + 0.5) / double(factor) - 0.5;
+    Value phase = x;
+    if (f != 0)
+      phase =
+          nn::AddOp::create(b, loc, scaled(x, float(1 - std::abs(f))),
+                            scaled(f > 0 ? after : before, float(std::abs(f))));
+    phases.push_back(reshapeTensor(ctx, phase, split));
+  }
+  llvm::SmallVector<int64_t, 4> result(shapeOf(x));
+  result[dim] *= factor;
+  return reshapeTensor(ctx, concatAlong(ctx, phases, dim + 1), result);
+}
+
+static LogicalResult importUpsampling(NodeContext &ctx, llvm::StringRef mode,
+                                      llvm::StringRef coordinates,
+                                      llvm::StringRef rounding,
+                                      llvm::ArrayRef<float> scales,
+                                      llvm::ArrayRef<int64_t> sizes) {
   const ImportedValue &x = ctx.getInput(0);
   if (x.isConstant())
     return ctx.unsupported("its input is a constant");
@@ -91,9 +185,11 @@ static LogicalResult importNearest(NodeContext &ctx, llvm::StringRef mode,
     return ctx.unsupported("it resizes a tensor of rank " +
                            std::to_string(in.size()) +
                            "; Kiln upsamples NCHW tensors");
-  if (mode != "nearest")
+  bool linear = mode == "linear";
+  if (mode != "nearest" && !linear)
     return ctx.unsupported("mode '" + mode.str() +
-                           "'; Kiln upsamples by repeating pixels (nearest)");
+                           "'; Kiln upsamples by repeating pixels (nearest) "
+                           "or interpolating linearly");
   size_t given = scales.empty() ? sizes.size() : scales.size();
   if (given != 4)
     return ctx.emitError() << "has " << given << " "
@@ -122,7 +218,17 @@ static LogicalResult importNearest(NodeContext &ctx, llvm::StringRef mode,
   }
   if (factors[0] != 1 || factors[1] != 1)
     return ctx.unsupported("it resizes the batch or channel dimension");
-  for (int d = 2; d < 4; ++d)
+  for (int d = 2; d < 4 && linear; ++d)
+    if (factors[d] != 1 && coordinates != "half_pixel" &&
+        coordinates != "pytorch_half_pixel")
+      return ctx.unsupported(
+          llvm::formatv("linear interpolation with "
+                        "coordinate_transformation_mode '{0}'; Kiln "
+                        "interpolates with half-pixel centres "
+                        "(align_corners=False)",
+                        coordinates)
+              .str());
+  for (int d = 2; d < 4 && !linear; ++d)
     if (!repeats(coordinates, rounding, factors[d]))
       return ctx.unsupported(
           llvm::formatv("coordinate_transformation_mode '{0}' with "
@@ -136,7 +242,16 @@ static LogicalResult importNearest(NodeContext &ctx, llvm::StringRef mode,
     return ctx.emitError() << "the upsampled " << formatShape(in)
                            << " would be too large: tensors are limited to "
                               "2^40 bytes";
-  ctx.setOutput(0, repeatPixels(ctx, x.tensor, {factors[2], factors[3]}));
+  if (!linear) {
+    ctx.setOutput(0, repeatPixels(ctx, x.tensor, {factors[2], factors[3]}));
+    return success();
+  }
+  Value y = x.tensor;
+  ScaledBy scaled(ctx);
+  for (int d : {3, 2})
+    if (factors[d] > 1)
+      y = interpolateAlong(ctx, scaled, y, d, factors[d]);
+  ctx.setOutput(0, y);
   return success();
 }
 
@@ -178,7 +293,7 @@ LogicalResult onnximport::importResize(NodeContext &ctx) {
   }
   if (scales->empty() && sizes.empty())
     return ctx.emitError() << "has neither scales nor sizes";
-  return importNearest(ctx, *mode, *coordinates, *rounding, *scales, sizes);
+  return importUpsampling(ctx, *mode, *coordinates, *rounding, *scales, sizes);
 }
 
 LogicalResult onnximport::importUpsample(NodeContext &ctx) {
@@ -200,5 +315,5 @@ LogicalResult onnximport::importUpsample(NodeContext &ctx) {
       return failure();
     scales = std::move(*input);
   }
-  return importNearest(ctx, *mode, "asymmetric", "floor", scales, {});
+  return importUpsampling(ctx, *mode, "asymmetric", "floor", scales, {});
 }
