@@ -49,7 +49,7 @@ NODE_PATTERNS = [
     "test_training_dropout*", "test_reshape*", "test_squeeze*",
     "test_unsqueeze*", "test_transpose*", "test_identity*", "test_constant",
     "test_add", "test_add_bcast", "test_mul*", "test_sub*", "test_div*",
-    "test_neg*", "test_abs", "test_exp", "test_exp_example", "test_erf", "test_pow*", "test_log",
+    "test_neg*", "test_abs", "test_exp", "test_exp_example", "test_erf", "test_pow*", "test_sum*", "test_mean*", "test_log",
     "test_log_example", "test_sqrt*", "test_reciprocal*", "test_reduce_mean*",
     "test_reduce_max*", "test_reduce_sum_*", "test_reduce_min*",
     "test_reduce_l1*", "test_reduce_l2*", "test_reduce_log_sum*", "test_concat*",

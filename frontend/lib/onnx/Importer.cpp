@@ -328,6 +328,8 @@ OpHandler onnximport::lookupHandler(llvm::StringRef opType) {
       .Case("Div", importDiv)
       .Case("Neg", importNeg)
       .Case("Pow", importPow)
+      .Case("Sum", importSum)
+      .Case("Mean", importMean)
       .Case("Abs", importAbs)
       .Case("Exp", importExp)
       .Case("Erf", importErf)

@@ -179,6 +179,8 @@ mlir::LogicalResult importMul(NodeContext &ctx);
 mlir::LogicalResult importSub(NodeContext &ctx);
 mlir::LogicalResult importDiv(NodeContext &ctx);
 mlir::LogicalResult importNeg(NodeContext &ctx);
+mlir::LogicalResult importSum(NodeContext &ctx);
+mlir::LogicalResult importMean(NodeContext &ctx);
 mlir::LogicalResult importPow(NodeContext &ctx);
 mlir::LogicalResult importConcat(NodeContext &ctx);
 mlir::LogicalResult importRelu(NodeContext &ctx);

@@ -480,6 +480,101 @@ LogicalResult onnximport::importDiv(NodeContext &ctx) {
   return success();
 }
 
+/// Sum, and Mean (the sum divided by the count): the computed inputs, each
+/// of the result's shape, chained with nn.add; the constants summed at
+/// import into one, added as Add adds a constant (subtracted negated when it
+/// broadcasts).
+static LogicalResult importSumOrMean(NodeContext &ctx, bool mean) {
+  unsigned count = ctx.getNode().input_size();
+  llvm::SmallVector<int64_t, 4> shape(ctx.getInput(0).getShape());
+  llvm::SmallVector<int64_t, 4> constantShape;
+  for (unsigned i = 0; i < count; ++i) {
+    const ImportedValue &v = ctx.getInput(i);
+    std::optional<llvm::SmallVector<int64_t, 4>> joined =
+        broadcastShape(shape, v.getShape());
+    if (!joined)
+      return ctx.emitError()
+             << "input " << i << " " << formatShape(v.getShape())
+             << " does not broadcast with " << formatShape(shape);
+    shape = *joined;
+    if (v.isConstant()) {
+      if (!v.constant->isFloat())
+        return ctx.emitError() << "input " << i << " is an integer constant";
+      joined = broadcastShape(constantShape, v.getShape());
+      if (!joined)
+        return ctx.emitError() << "its constants do not broadcast together";
+      constantShape = *joined;
+    }
+  }
+  // The constants, summed in the order they come.
+  std::shared_ptr<HostTensor> constants;
+  int64_t constantCount = product(constantShape);
+  std::vector<float> sum(constantCount, 0.0f);
+  bool anyConstant = false;
+  for (unsigned i = 0; i < count; ++i) {
+    const ImportedValue &v = ctx.getInput(i);
+    if (!v.isConstant())
+      continue;
+    anyConstant = true;
+    std::vector<float> values = broadcastValues(
+        v.constant->getFloats(), v.getShape(), constantShape, constantCount);
+    for (int64_t k = 0; k < constantCount; ++k)
+      sum[k] += values[k];
+  }
+  OpBuilder &b = ctx.getBuilder();
+  Location loc = ctx.getLoc();
+  std::string name = ctx.getNode().output(0);
+  Value acc;
+  for (unsigned i = 0; i < count; ++i) {
+    const ImportedValue &v = ctx.getInput(i);
+    if (v.isConstant())
+      continue;
+    if (v.getShape() != llvm::ArrayRef<int64_t>(shape))
+      return ctx.unsupported(llvm::formatv("it broadcasts the computed {0} to "
+                                           "{1}; Kiln sums computed tensors "
+                                           "of one shape",
+                                           formatShape(v.getShape()),
+                                           formatShape(shape))
+                                 .str());
+    acc = acc ? nn::AddOp::create(b, loc, acc, v.tensor).getResult() : v.tensor;
+  }
+  if (!acc) {
+    // Constants only: the result is one.
+    for (float &v : sum)
+      v = mean ? v / float(count) : v;
+    ctx.setOutput(0,
+                  HostTensor::fromFloats(name, constantShape, std::move(sum)));
+    return success();
+  }
+  if (anyConstant) {
+    auto total = HostTensor::fromFloats(name + ".constants", constantShape,
+                                        std::move(sum));
+    if (llvm::ArrayRef<int64_t>(constantShape) == llvm::ArrayRef(shape)) {
+      acc = nn::AddOp::create(b, loc, acc, ctx.materialize(total));
+    } else {
+      llvm::SmallVector<int64_t, 4> aligned(shape.size() - constantShape.size(),
+                                            1);
+      llvm::append_range(aligned, constantShape);
+      auto negated = negatedConstant(*total, name + ".constants.negated");
+      acc = nn::SubOp::create(
+          b, loc, acc, ctx.materialize(reshapedFloats(*negated, aligned)));
+    }
+  }
+  if (mean)
+    acc = nn::DivOp::create(b, loc, acc,
+                            scalarConstant(ctx, shape.size(), float(count)));
+  ctx.setOutput(0, acc);
+  return success();
+}
+
+LogicalResult onnximport::importSum(NodeContext &ctx) {
+  return importSumOrMean(ctx, /*mean=*/false);
+}
+
+LogicalResult onnximport::importMean(NodeContext &ctx) {
+  return importSumOrMean(ctx, /*mean=*/true);
+}
+
 LogicalResult onnximport::importNeg(NodeContext &ctx) {
   const ImportedValue &x = ctx.getInput(0);
   if (x.isConstant()) {

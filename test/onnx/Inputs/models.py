@@ -475,6 +475,18 @@ def powers():
     return model(nodes, [value("x", [2, 3, 4, 5])], [value(total, None)], inits)
 
 
+def sum_mean():
+    """Sum of two computed tensors and two constants (one broadcast per
+    channel, one of the result's shape), then the Mean of it, x and a
+    constant."""
+    return model([
+        node("Relu", ["x"], ["r"], "relu"),
+        node("Sum", ["x", "c1", "r", "c2"], ["s"], "sum"),
+        node("Mean", ["s", "x", "c3"], ["y"], "mean"),
+    ], [value("x", [2, 3, 4, 5])], [value("y", None)],
+        [weight("c1", 3, 1, 1), weight("c2", 2, 3, 4, 5), weight("c3", 5)])
+
+
 def pow_unsupported():
     """Pow by 2.5 and by a per-element exponent."""
     return model([node("Pow", ["x", "c"], ["a"], "pow_2_5"),
