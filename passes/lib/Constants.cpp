@@ -4,8 +4,20 @@
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinDialect.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Matchers.h"
 
 using namespace mlir;
+
+LogicalResult kiln::readConstant(Value value, ConstantTensor &result) {
+  if (!matchPattern(value, m_Constant(&result.attr)))
+    return failure();
+  FailureOr<ArrayRef<float>> values = getF32Values(result.attr, result.storage);
+  if (failed(values))
+    return failure();
+  result.values = *values;
+  result.shape.assign(cast<ShapedType>(value.getType()).getShape());
+  return success();
+}
 
 FailureOr<ArrayRef<float>> kiln::getF32Values(Attribute attr,
                                               SmallVectorImpl<float> &storage) {

@@ -11,6 +11,7 @@
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Value.h"
 #include "mlir/Support/LLVM.h"
 
 namespace kiln {
@@ -22,6 +23,23 @@ namespace kiln {
 /// blobs whose data is absent (`dense_resource<__elided__>`).
 mlir::FailureOr<mlir::ArrayRef<float>>
 getF32Values(mlir::Attribute attr, mlir::SmallVectorImpl<float> &storage);
+
+/// The f32 values of a constant operand and the attribute holding them,
+/// filled in place by readConstant: `values` may point into `storage`, so
+/// the struct is never copied.
+struct ConstantTensor {
+  ConstantTensor() = default;
+  ConstantTensor(const ConstantTensor &) = delete;
+  ConstantTensor &operator=(const ConstantTensor &) = delete;
+
+  mlir::Attribute attr;
+  mlir::ArrayRef<float> values;
+  mlir::SmallVector<float> storage; // Backs `values` for splats.
+  mlir::SmallVector<int64_t, 4> shape;
+};
+
+/// Reads `value` when it is an f32 constant (getF32Values' attributes).
+mlir::LogicalResult readConstant(mlir::Value value, ConstantTensor &result);
 
 /// Returns the blob name of a DenseResourceElementsAttr, or "" for any other
 /// attribute.

@@ -25,23 +25,6 @@ using namespace kiln;
 
 namespace {
 
-/// The f32 values of a constant operand and the attribute holding them.
-struct ConstantTensor {
-  Attribute attr;
-  ArrayRef<float> values;
-  SmallVector<float> storage; // Backs `values` for splats.
-};
-
-static LogicalResult readConstant(Value value, ConstantTensor &result) {
-  if (!matchPattern(value, m_Constant(&result.attr)))
-    return failure();
-  FailureOr<ArrayRef<float>> values = getF32Values(result.attr, result.storage);
-  if (failed(values))
-    return failure();
-  result.values = *values;
-  return success();
-}
-
 /// The blob name of the folded bias when the convolution had none: the
 /// PyTorch-style sibling of the weight ("conv1.weight" -> "conv1.bias").
 static std::string biasNameFor(StringRef weightName) {

@@ -177,13 +177,19 @@ static FailureOr<Value> readBias(NodeContext &ctx, int64_t channels) {
   return ctx.materialize(bias);
 }
 
+/// The weight (input 1) of a Conv or ConvTranspose over an NCHW input 0;
+/// null after reporting either.
+static std::shared_ptr<const HostTensor> readConvWeight(NodeContext &ctx,
+                                                        llvm::StringRef what) {
+  if (failed(expect2D(ctx, ctx.getInput(0).getShape(), what)))
+    return nullptr;
+  return ctx.getConstant(1, HostTensor::Kind::Float, "the weight");
+}
+
 LogicalResult onnximport::importConv(NodeContext &ctx) {
   OpBuilder &b = ctx.getBuilder();
   llvm::ArrayRef<int64_t> in = ctx.getInput(0).getShape();
-  if (failed(expect2D(ctx, in, "convolution")))
-    return failure();
-  std::shared_ptr<const HostTensor> weight =
-      ctx.getConstant(1, HostTensor::Kind::Float, "the weight");
+  std::shared_ptr<const HostTensor> weight = readConvWeight(ctx, "convolution");
   if (!weight)
     return failure();
   llvm::ArrayRef<int64_t> w = weight->getShape();
@@ -252,10 +258,8 @@ LogicalResult onnximport::importConv(NodeContext &ctx) {
 LogicalResult onnximport::importConvTranspose(NodeContext &ctx) {
   OpBuilder &b = ctx.getBuilder();
   llvm::ArrayRef<int64_t> in = ctx.getInput(0).getShape();
-  if (failed(expect2D(ctx, in, "transposed convolution")))
-    return failure();
   std::shared_ptr<const HostTensor> weight =
-      ctx.getConstant(1, HostTensor::Kind::Float, "the weight");
+      readConvWeight(ctx, "transposed convolution");
   if (!weight)
     return failure();
   llvm::ArrayRef<int64_t> w = weight->getShape();

@@ -39,7 +39,6 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
-#include "mlir/IR/Matchers.h"
 #include "mlir/Transforms/DialectConversion.h"
 #include "llvm/Support/FormatVariadic.h"
 
@@ -71,36 +70,12 @@ Value createSpread(OpBuilder &b, Location loc, Value input,
                                        strides);
 }
 
-/// A constant weight [C, M/G, kh, kw], read once. `values` may point into
-/// `storage`: the struct is filled in place and never copied.
-struct ConstantWeight {
-  ConstantWeight() = default;
-  ConstantWeight(const ConstantWeight &) = delete;
-  ConstantWeight &operator=(const ConstantWeight &) = delete;
-
-  Attribute attr;
-  SmallVector<float> storage; // Backs `values` for splats.
-  ArrayRef<float> values;
-  SmallVector<int64_t, 4> shape;
-};
-
-LogicalResult readConstantWeight(Value weight, ConstantWeight &result) {
-  if (!matchPattern(weight, m_Constant(&result.attr)))
-    return failure();
-  FailureOr<ArrayRef<float>> values = getF32Values(result.attr, result.storage);
-  if (failed(values))
-    return failure();
-  result.values = *values;
-  result.shape.assign(cast<RankedTensorType>(weight.getType()).getShape());
-  return success();
-}
-
 /// The convolution weight [M, C/G, rows, columns] that takes kernel rows
 /// `rows` and columns `columns` of `weight`, its channels swapped per group:
 /// w'[g*M/G + m, c, a, b] = w[g*C/G + c, m, rows[a], columns[b]]. A new
 /// constant (a blob named after the weight's when that is one).
 Value createConstantConvWeight(OpBuilder &b, Location loc,
-                               const ConstantWeight &weight, int64_t groups,
+                               const ConstantTensor &weight, int64_t groups,
                                ArrayRef<int64_t> rows,
                                ArrayRef<int64_t> columns, StringRef suffix) {
   ArrayRef<int64_t> w = weight.shape;
@@ -200,7 +175,7 @@ Phase getPhase(int64_t size, int64_t kernel, int64_t stride, int64_t pad,
 /// The transposed convolution as one convolution per output phase, each
 /// written into every s-th cell of the result.
 Value createPhases(OpBuilder &b, Location loc, nn::ConvTranspose2DOp op,
-                   Value input, const ConstantWeight &weight, Value bias) {
+                   Value input, const ConstantTensor &weight, Value bias) {
   ArrayRef<int64_t> in = cast<RankedTensorType>(input.getType()).getShape();
   ArrayRef<int64_t> out = cast<RankedTensorType>(op.getType()).getShape();
   ArrayRef<int64_t> stride = op.getStride(), padding = op.getPadding();
@@ -263,23 +238,16 @@ Value createPhases(OpBuilder &b, Location loc, nn::ConvTranspose2DOp op,
 /// cell padded by kh - 1 zeros on each side: kh * kw times the work.
 /// Returns null for a layer this does not take (groups, a computed bias).
 Value createOneCellProduct(OpBuilder &b, Location loc, nn::ConvTranspose2DOp op,
-                           Value input, const ConstantWeight &weight,
+                           Value input, const ConstantTensor &weight,
                            Value bias) {
   ArrayRef<int64_t> in = cast<RankedTensorType>(input.getType()).getShape();
   ArrayRef<int64_t> out = cast<RankedTensorType>(op.getType()).getShape();
   ArrayRef<int64_t> w = weight.shape;
   if (in[2] != 1 || in[3] != 1 || op.getGroups() != 1)
     return {};
-  Attribute biasAttr;
-  SmallVector<float> biasStorage;
-  FailureOr<ArrayRef<float>> biasValues = ArrayRef<float>();
-  if (bias) {
-    if (!matchPattern(bias, m_Constant(&biasAttr)))
-      return {};
-    biasValues = getF32Values(biasAttr, biasStorage);
-    if (failed(biasValues))
-      return {};
-  }
+  ConstantTensor biasConstant;
+  if (bias && failed(readConstant(bias, biasConstant)))
+    return {};
   int64_t window = w[2] * w[3], columns = w[1] * window;
   // W'[m*kh*kw + i*kw + j, c] = w[c, m, i, j]: [C, M*kh*kw] transposed.
   SmallVector<float> transposed(columns * w[0]);
@@ -295,8 +263,8 @@ Value createOneCellProduct(OpBuilder &b, Location loc, nn::ConvTranspose2DOp op,
   if (bias) {
     SmallVector<float> repeated(columns);
     for (int64_t k = 0; k < columns; ++k)
-      repeated[k] = (*biasValues)[k / window];
-    StringRef biasName = getResourceName(biasAttr);
+      repeated[k] = biasConstant.values[k / window];
+    StringRef biasName = getResourceName(biasConstant.attr);
     repeatedBias = arith::ConstantOp::create(
         b, loc,
         makeF32Attr(RankedTensorType::get({columns}, b.getF32Type()), repeated,
@@ -354,8 +322,8 @@ struct ConvTranspose2DLowering : OpConversionPattern<nn::ConvTranspose2DOp> {
     ArrayRef<int64_t> stride = op.getStride(), padding = op.getPadding(),
                       dilation = op.getDilation();
     int64_t groups = op.getGroups();
-    ConstantWeight constant;
-    bool isConstant = succeeded(readConstantWeight(weight, constant));
+    ConstantTensor constant;
+    bool isConstant = succeeded(readConstant(weight, constant));
     if (isConstant && dilation[0] == 1 && dilation[1] == 1) {
       Value result = createOneCellProduct(rewriter, loc, op, adaptor.getInput(),
                                           constant, adaptor.getBias());
