@@ -60,6 +60,22 @@ static LogicalResult readPair(NodeContext &ctx, llvm::StringRef name,
   return success();
 }
 
+/// Reads an explicit `pads` attribute into `window`: 4 non-negative values.
+static LogicalResult readPads(NodeContext &ctx, llvm::ArrayRef<int64_t> pads,
+                              Window &window) {
+  if (pads.size() != 4)
+    return ctx.emitError() << "'pads' has " << pads.size()
+                           << " values; a 2-D window needs 4 "
+                              "[top, left, bottom, right]";
+  for (int i = 0; i < 4; ++i) {
+    if (pads[i] < 0)
+      return ctx.emitError()
+             << "'pads' must be non-negative, found " << pads[i];
+    window.pad[i] = pads[i];
+  }
+  return success();
+}
+
 /// Fills the strides, dilations and pads of `window` (whose kernel is set)
 /// for a window over the spatial dimensions `in`, resolving auto_pad.
 static LogicalResult readWindow(NodeContext &ctx, llvm::ArrayRef<int64_t> in,
@@ -72,21 +88,8 @@ static LogicalResult readWindow(NodeContext &ctx, llvm::ArrayRef<int64_t> in,
   if (failed(autoPad) || failed(pads))
     return failure();
   bool explicitPads = llvm::any_of(*pads, [](int64_t pad) { return pad != 0; });
-  if (*autoPad == "NOTSET") {
-    if (pads->empty())
-      return success();
-    if (pads->size() != 4)
-      return ctx.emitError() << "'pads' has " << pads->size()
-                             << " values; a 2-D window needs 4 "
-                                "[top, left, bottom, right]";
-    for (int i = 0; i < 4; ++i) {
-      if ((*pads)[i] < 0)
-        return ctx.emitError()
-               << "'pads' must be non-negative, found " << (*pads)[i];
-      window.pad[i] = (*pads)[i];
-    }
-    return success();
-  }
+  if (*autoPad == "NOTSET")
+    return pads->empty() ? success() : readPads(ctx, *pads, window);
   if (explicitPads)
     return ctx.emitError() << "has both 'pads' and auto_pad=" << *autoPad
                            << "; ONNX allows only one";
@@ -307,18 +310,9 @@ LogicalResult onnximport::importConvTranspose(NodeContext &ctx) {
                            << "' (expected NOTSET, SAME_UPPER, SAME_LOWER "
                               "or VALID)";
   // Explicit pads apply only without output_shape and auto_pad.
-  if (*autoPad == "NOTSET" && outputShape->empty() && !pads->empty()) {
-    if (pads->size() != 4)
-      return ctx.emitError() << "'pads' has " << pads->size()
-                             << " values; a 2-D window needs 4 "
-                                "[top, left, bottom, right]";
-    for (int i = 0; i < 4; ++i) {
-      if ((*pads)[i] < 0)
-        return ctx.emitError()
-               << "'pads' must be non-negative, found " << (*pads)[i];
-      window.pad[i] = (*pads)[i];
-    }
-  }
+  if (*autoPad == "NOTSET" && outputShape->empty() && !pads->empty() &&
+      failed(readPads(ctx, *pads, window)))
+    return failure();
   // The uncropped result along spatial dimension i: (in - 1) * stride
   // + dilation * (kernel - 1) + 1 + output_padding, checked: every term
   // comes from the file.
