@@ -372,7 +372,10 @@ LogicalResult onnximport::importConvTranspose(NodeContext &ctx) {
     std::optional<int64_t> size = fullSize(i);
     for (int64_t pad : {window.pad[i], window.pad[2 + i]})
       size = size ? llvm::checkedSub(*size, pad) : std::nullopt;
-    if (!size || *size <= 0)
+    if (!size)
+      return ctx.emitError()
+             << "the size of output dimension " << 2 + i << " overflows";
+    if (*size <= 0)
       return ctx.emitError() << "'pads' crop all of output dimension " << 2 + i;
     out[i] = *size;
   }

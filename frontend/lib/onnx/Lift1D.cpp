@@ -13,6 +13,8 @@
 //===----------------------------------------------------------------------===//
 #include "GraphImporter.h"
 
+#include "kiln/Dialect/NN/Shapes.h"
+
 #include "llvm/ADT/StringSwitch.h"
 
 using namespace mlir;
@@ -76,6 +78,15 @@ LogicalResult GraphImporter::importLifted(NodeContext &ctx, OpHandler handler) {
   auto liftedName = [](llvm::StringRef name) {
     return (name + ":kiln.2d").str();
   };
+  bool convolution =
+      node.op_type() == "Conv" || node.op_type() == "ConvTranspose";
+  if (convolution && oneDimensional && ctx.hasInput(1) &&
+      ctx.getInput(1).isConstant() && ctx.getInput(1).getShape().size() != 3)
+    return ctx.emitError() << "weight '" << node.input(1) << "' is "
+                           << formatShape(ctx.getInput(1).getShape())
+                           << "; a 1-D convolution of the "
+                           << formatShape(shape) << " input needs a rank-3 "
+                           << "weight";
   onnx::NodeProto lifted = node;
   if (oneDimensional)
     for (onnx::AttributeProto &attr : *lifted.mutable_attribute())
@@ -94,8 +105,6 @@ LogicalResult GraphImporter::importLifted(NodeContext &ctx, OpHandler handler) {
                                         {shape[0], shape[1], 1,
                                          oneDimensional ? shape[2] : 1}),
                           nullptr});
-  bool convolution =
-      node.op_type() == "Conv" || node.op_type() == "ConvTranspose";
   if (convolution && ctx.hasInput(1) && ctx.getInput(1).isConstant() &&
       ctx.getInput(1).getShape().size() == 3) {
     llvm::ArrayRef<int64_t> w = ctx.getInput(1).getShape();

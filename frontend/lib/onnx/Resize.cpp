@@ -218,6 +218,15 @@ static LogicalResult importUpsampling(NodeContext &ctx, llvm::StringRef mode,
   }
   if (factors[0] != 1 || factors[1] != 1)
     return ctx.unsupported("it resizes the batch or channel dimension");
+  // Each copy (nearest) or phase (linear) is an op of its own: FCN-32s's
+  // 32 is the largest factor a CNN upsamples by.
+  constexpr int64_t kMaxFactor = 64;
+  for (int d = 2; d < 4; ++d)
+    if (factors[d] > kMaxFactor)
+      return ctx.unsupported(llvm::formatv("factor {0} along dimension {1}; "
+                                           "Kiln upsamples by at most {2}",
+                                           factors[d], d, kMaxFactor)
+                                 .str());
   for (int d = 2; d < 4 && linear; ++d)
     if (factors[d] != 1 && coordinates != "half_pixel" &&
         coordinates != "pytorch_half_pixel")

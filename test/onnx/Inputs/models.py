@@ -90,6 +90,21 @@ def conv1d_bad_pads():
                  [value("x", [1, 2, 9])], [value("y", None)], [weight("w", 4, 2, 3)])
 
 
+def upsampling():
+    """Resize (nearest and linear), DepthToSpace, SpaceToDepth and
+    InstanceNormalization (a seed for the ONNX fuzzer)."""
+    return model([
+        node("InstanceNormalization", ["x", "s", "b"], ["n"], "norm"),
+        node("Resize", ["n", "", "two"], ["a"], "nearest", mode="nearest",
+             coordinate_transformation_mode="asymmetric", nearest_mode="floor"),
+        node("Resize", ["a", "", "two"], ["l"], "linear", mode="linear"),
+        node("SpaceToDepth", ["l"], ["d"], "unshuffle", blocksize=2),
+        node("DepthToSpace", ["d"], ["y"], "shuffle", blocksize=2, mode="CRD"),
+    ], [value("x", [1, 4, 3, 3])], [value("y", None)],
+        [weight("s", 4), weight("b", 4),
+         numpy_helper.from_array(np.array([1, 1, 2, 2], np.float32), "two")])
+
+
 def pool():
     """Pool attributes: ceil_mode, count_include_pad, asymmetric pads, global."""
     return model([
