@@ -120,16 +120,19 @@ func.func @slices(%x: tensor<1x48x8x8xf32>) -> (tensor<1x24x8x8xf32>, tensor<1x4
 
 // -----
 
-// Tests that a slice with a negative stride is a copy whose input map reads
-// offsets + i * strides backwards (a view cannot), and that a whole
-// reversal does not fold away as an identity would.
-// CHECK-DAG: #[[BACK:.*]] = affine_map<(d0, d1, d2) -> (d0, -d1 + 3, d2 * -2 + 4)>
+// Tests that a slice with a negative stride is a forward view of the same
+// elements (from the last one read, by the stride's magnitude) and a copy
+// that reverses those dimensions (a view cannot), the window in W beside
+// them kept; and that a whole reversal does not fold away as an identity
+// would.
+// CHECK-DAG: #[[BACK:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, -d1 + 3, -d2 + 2, d3)>
 // CHECK-LABEL: func.func @slice_reversed
-// CHECK: linalg.generic {indexing_maps = [#[[BACK]], #{{.*}}], {{.*}} ins(%arg0 : tensor<2x4x5xf32>) outs(%{{.*}} : tensor<2x4x3xf32>)
+// CHECK: %[[V:.*]] = tensor.extract_slice %arg0[0, 0, 0, 1] [2, 4, 3, 3] [1, 1, 2, 1] : tensor<2x4x5x6xf32> to tensor<2x4x3x3xf32>
+// CHECK: linalg.generic {indexing_maps = [#[[BACK]], #{{.*}}], {{.*}} ins(%[[V]] : tensor<2x4x3x3xf32>) outs(%{{.*}} : tensor<2x4x3x3xf32>)
 // CHECK-NEXT: ^bb0(%[[IN:.*]]: f32, %{{.*}}: f32):
 // CHECK-NEXT: linalg.yield %[[IN]]
-func.func @slice_reversed(%x: tensor<2x4x5xf32>) -> tensor<2x4x3xf32> {
-  %0 = nn.slice %x offsets [0, 3, 4] strides [1, -1, -2]
-         : (tensor<2x4x5xf32>) -> tensor<2x4x3xf32>
-  return %0 : tensor<2x4x3xf32>
+func.func @slice_reversed(%x: tensor<2x4x5x6xf32>) -> tensor<2x4x3x3xf32> {
+  %0 = nn.slice %x offsets [0, 3, 4, 1] strides [1, -1, -2, 1]
+         : (tensor<2x4x5x6xf32>) -> tensor<2x4x3x3xf32>
+  return %0 : tensor<2x4x3x3xf32>
 }

@@ -81,28 +81,38 @@ struct SliceLowering : OpConversionPattern<nn::SliceOp> {
                   ConversionPatternRewriter &rewriter) const override {
     MLIRContext *ctx = op.getContext();
     SmallVector<int64_t> strides = op.getStridesOrOnes();
-    if (llvm::all_of(strides, [](int64_t s) { return s > 0; })) {
-      rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
-          op, op.getType(), adaptor.getInput(),
-          getAsIndexOpFoldResult(ctx, op.getOffsets()),
-          getAsIndexOpFoldResult(ctx, op.getType().getShape()),
-          getAsIndexOpFoldResult(ctx, strides));
+    ArrayRef<int64_t> shape = op.getType().getShape();
+    // A negative stride reads backwards: take the same elements forwards
+    // (from the last one read, by the stride's magnitude; a view), then
+    // reverse those dimensions with a copy, which a view cannot do.
+    SmallVector<int64_t> offsets(op.getOffsets()), forward(strides);
+    SmallVector<AffineExpr> reversed;
+    bool reverses = false;
+    for (auto [d, stride] : llvm::enumerate(strides)) {
+      AffineExpr dim = getAffineDimExpr(d, ctx);
+      if (stride > 0) {
+        reversed.push_back(dim);
+        continue;
+      }
+      offsets[d] += (shape[d] - 1) * stride;
+      forward[d] = -stride;
+      reversed.push_back(shape[d] - 1 - dim);
+      reverses |= shape[d] > 1;
+    }
+    Value slice = tensor::ExtractSliceOp::create(
+        rewriter, op.getLoc(), op.getType(), adaptor.getInput(),
+        getAsIndexOpFoldResult(ctx, offsets),
+        getAsIndexOpFoldResult(ctx, shape),
+        getAsIndexOpFoldResult(ctx, forward));
+    if (!reverses) {
+      rewriter.replaceOp(op, slice);
       return success();
     }
-    // A reversal (negative stride) moves data: a copy that reads input
-    // element offsets + i * strides, which an affine map expresses with
-    // either sign (a view with negative strides would not).
-    int64_t rank = strides.size();
-    SmallVector<AffineExpr> read;
-    for (int64_t d = 0; d < rank; ++d)
-      read.push_back(getAffineDimExpr(d, ctx) * strides[d] +
-                     op.getOffsets()[d]);
-    ArrayRef<int64_t> shape = op.getType().getShape();
+    int64_t rank = shape.size();
     auto copy = linalg::GenericOp::create(
-        rewriter, op.getLoc(), TypeRange{op.getType()},
-        ValueRange{adaptor.getInput()},
+        rewriter, op.getLoc(), TypeRange{op.getType()}, ValueRange{slice},
         ValueRange{createEmpty(rewriter, op.getLoc(), shape)},
-        ArrayRef<AffineMap>{AffineMap::get(rank, 0, read, ctx),
+        ArrayRef<AffineMap>{AffineMap::get(rank, 0, reversed, ctx),
                             AffineMap::getMultiDimIdentityMap(rank, ctx)},
         iterators(rank), [](OpBuilder &b, Location loc, ValueRange args) {
           linalg::YieldOp::create(b, loc, args[0]);

@@ -648,12 +648,12 @@ def slices_opset9():
 
 
 def slice_reverse():
-    """A Slice that reads an activation backwards: x[:, ::-1, 6:0:-2, ::-1]
-    (torch.flip exports the same way)."""
+    """A Slice that reads an activation backwards: x[:, ::-1, 6:0:-2, 1:4]
+    (torch.flip exports the same way), a forward window in W beside it."""
     return model([node("Slice", ["x", "s", "e", "a", "st"], ["y"], "flip")],
                  [value("x", [2, 4, 8, 6])], [value("y", None)],
-                 [ints("s", [-1, 6, -1]), ints("e", [-(2 ** 63), 0, -(2 ** 63)]),
-                  ints("a", [1, 2, 3]), ints("st", [-1, -2, -1])])
+                 [ints("s", [-1, 6, 1]), ints("e", [-(2 ** 63), 0, 4]),
+                  ints("a", [1, 2, 3]), ints("st", [-1, -2, 1])])
 
 
 def slice_zero_step():
