@@ -146,6 +146,13 @@ mlir::LogicalResult reshapeTo(NodeContext &ctx, llvm::ArrayRef<int64_t> shape);
 mlir::Value reshapeTensor(NodeContext &ctx, mlir::Value tensor,
                           llvm::ArrayRef<int64_t> shape);
 
+/// `values` of `shape` as a float constant of `rank` dimensions (leading
+/// ones: a right operand that broadcasts), negated when `negate`, named
+/// `name`.
+mlir::Value materializeAligned(NodeContext &ctx, llvm::StringRef name,
+                               llvm::ArrayRef<int64_t> shape, size_t rank,
+                               llvm::ArrayRef<float> values, bool negate);
+
 /// -x, as x times a -1 of x's rank (exact: IEEE negation only flips the
 /// sign).
 mlir::Value negate(NodeContext &ctx, mlir::Value x);

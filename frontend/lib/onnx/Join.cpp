@@ -217,6 +217,20 @@ reshapedFloats(const HostTensor &c, llvm::ArrayRef<int64_t> shape) {
       std::vector<float>(c.getFloats().begin(), c.getFloats().end()));
 }
 
+Value onnximport::materializeAligned(NodeContext &ctx, llvm::StringRef name,
+                                     llvm::ArrayRef<int64_t> shape, size_t rank,
+                                     llvm::ArrayRef<float> values,
+                                     bool negate) {
+  llvm::SmallVector<int64_t, 4> aligned(rank - shape.size(), 1);
+  llvm::append_range(aligned, shape);
+  std::vector<float> data(values.begin(), values.end());
+  if (negate)
+    for (float &v : data)
+      v = -v;
+  return ctx.materialize(
+      HostTensor::fromFloats(name.str(), aligned, std::move(data)));
+}
+
 /// The float constant `c` negated, named `name`.
 static std::shared_ptr<HostTensor> negatedConstant(const HostTensor &c,
                                                    std::string name) {
@@ -271,13 +285,11 @@ LogicalResult onnximport::importAdd(NodeContext &ctx) {
     // subtraction adds the negated operand), and nn.sub broadcasts its right
     // operand, so the constant stays its own size. (A layer norm's shift
     // would otherwise be a weight as large as the activation.)
-    llvm::SmallVector<int64_t, 4> aligned(
-        activationShape.size() - c.getShape().size(), 1);
-    llvm::append_range(aligned, c.getShape());
-    auto negated = negatedConstant(c, c.getName() + ".negated");
-    ctx.setOutput(0, nn::SubOp::create(
-                         builder, ctx.getLoc(), activation.tensor,
-                         ctx.materialize(reshapedFloats(*negated, aligned))));
+    ctx.setOutput(0, nn::SubOp::create(builder, ctx.getLoc(), activation.tensor,
+                                       materializeAligned(
+                                           ctx, c.getName() + ".negated",
+                                           c.getShape(), activationShape.size(),
+                                           c.getFloats(), /*negate=*/true)));
     return success();
   }
   int64_t count = product(activationShape);
@@ -547,18 +559,15 @@ static LogicalResult importSumOrMean(NodeContext &ctx, bool mean) {
     return success();
   }
   if (anyConstant) {
-    auto total = HostTensor::fromFloats(name + ".constants", constantShape,
-                                        std::move(sum));
-    if (llvm::ArrayRef<int64_t>(constantShape) == llvm::ArrayRef(shape)) {
-      acc = nn::AddOp::create(b, loc, acc, ctx.materialize(total));
-    } else {
-      llvm::SmallVector<int64_t, 4> aligned(shape.size() - constantShape.size(),
-                                            1);
-      llvm::append_range(aligned, constantShape);
-      auto negated = negatedConstant(*total, name + ".constants.negated");
+    if (llvm::ArrayRef<int64_t>(constantShape) == llvm::ArrayRef(shape))
+      acc = nn::AddOp::create(b, loc, acc,
+                              ctx.materialize(HostTensor::fromFloats(
+                                  name + ".constants", constantShape, sum)));
+    else
       acc = nn::SubOp::create(
-          b, loc, acc, ctx.materialize(reshapedFloats(*negated, aligned)));
-    }
+          b, loc, acc,
+          materializeAligned(ctx, name + ".constants.negated", constantShape,
+                             shape.size(), sum, /*negate=*/true));
   }
   if (mean)
     acc = nn::DivOp::create(b, loc, acc,

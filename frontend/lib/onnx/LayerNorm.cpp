@@ -18,21 +18,6 @@ using namespace mlir;
 using namespace kiln;
 using namespace kiln::onnximport;
 
-/// `values` as a constant of `shape` aligned to `rank` dimensions (leading
-/// ones), each negated when `negate`, named `name`.
-static Value alignedConstant(NodeContext &ctx, llvm::StringRef name,
-                             llvm::ArrayRef<int64_t> shape, size_t rank,
-                             llvm::ArrayRef<float> values, bool negate) {
-  llvm::SmallVector<int64_t, 4> aligned(rank - shape.size(), 1);
-  llvm::append_range(aligned, shape);
-  std::vector<float> data(values.begin(), values.end());
-  if (negate)
-    for (float &v : data)
-      v = -v;
-  return ctx.materialize(
-      HostTensor::fromFloats(name.str(), aligned, std::move(data)));
-}
-
 /// (x - mean) / sqrt(var + epsilon), the statistics over `dims`.
 static Value normalize(NodeContext &ctx, Value x, llvm::ArrayRef<int64_t> dims,
                        float epsilon) {
@@ -53,8 +38,8 @@ static Value normalize(NodeContext &ctx, Value x, llvm::ArrayRef<int64_t> dims,
   Value variance =
       mean(nn::MulOp::create(b, loc, centered, centered).getResult());
   Value minusEpsilon =
-      alignedConstant(ctx, ctx.getNode().output(0) + ".minus_epsilon", {},
-                      shape.size(), {epsilon}, /*negate=*/true);
+      materializeAligned(ctx, ctx.getNode().output(0) + ".minus_epsilon", {},
+                         shape.size(), {epsilon}, /*negate=*/true);
   Value deviation = nn::SqrtOp::create(
       b, loc, nn::SubOp::create(b, loc, variance, minusEpsilon));
   return nn::DivOp::create(b, loc, centered, deviation);
@@ -119,14 +104,14 @@ LogicalResult onnximport::importLayerNormalization(NodeContext &ctx) {
     dims.push_back(d);
   Value y = normalize(ctx, x.tensor, dims, *epsilon);
   y = nn::MulOp::create(b, loc, y,
-                        alignedConstant(ctx, scale->getName(),
-                                        scale->getShape(), rank,
-                                        scale->getFloats(), false));
+                        materializeAligned(ctx, scale->getName(),
+                                           scale->getShape(), rank,
+                                           scale->getFloats(), false));
   if (shift)
     y = nn::SubOp::create(b, loc, y,
-                          alignedConstant(ctx, shift->getName() + ".negated",
-                                          shift->getShape(), rank,
-                                          shift->getFloats(), true));
+                          materializeAligned(ctx, shift->getName() + ".negated",
+                                             shift->getShape(), rank,
+                                             shift->getFloats(), true));
   ctx.setOutput(0, y);
   return success();
 }
@@ -157,7 +142,7 @@ LogicalResult onnximport::importInstanceNormalization(NodeContext &ctx) {
              << (i == 1 ? "scale '" : "bias '") << p->getName() << "' is "
              << formatShape(p->getShape()) << ", expected " << shape[1]
              << " (one per channel)";
-    parameters[i - 1] = alignedConstant(
+    parameters[i - 1] = materializeAligned(
         ctx, i == 1 ? p->getName() : p->getName() + ".negated", channelShape,
         shape.size(), p->getFloats(), /*negate=*/i == 2);
   }
