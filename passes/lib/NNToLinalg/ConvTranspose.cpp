@@ -126,15 +126,9 @@ Value createComputedConvWeight(OpBuilder &b, Location loc, Value weight,
   AffineExpr g, m, c, i, j;
   bindDims(context, g, m, c, i, j);
   auto read = AffineMap::get(5, 0, {g, c, m, kh - 1 - i, kw - 1 - j}, context);
-  auto flipped = linalg::GenericOp::create(
-      b, loc, TypeRange{RankedTensorType::get(shape, f32)}, ValueRange{source},
-      ValueRange{createEmpty(b, loc, shape)},
-      ArrayRef<AffineMap>{read, AffineMap::getMultiDimIdentityMap(5, context)},
-      iterators(5), [](OpBuilder &b, Location loc, ValueRange args) {
-        linalg::YieldOp::create(b, loc, args[0]);
-      });
+  Value flipped = createMappedCopy(b, loc, source, read, shape);
   return tensor::CollapseShapeOp::create(
-      b, loc, flipped.getResult(0),
+      b, loc, flipped,
       SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}, {4}});
 }
 

@@ -92,6 +92,14 @@ mlir::Value createPadded(mlir::OpBuilder &b, mlir::Location loc,
                          mlir::Value input, llvm::ArrayRef<int64_t> low,
                          llvm::ArrayRef<int64_t> high, double value);
 
+/// A new tensor of `shape` whose element i is `source`'s element read(i):
+/// a linalg.generic copy through the read map (a reversal, a permutation
+/// with flips, which no view expresses). The loops' sizes come from
+/// `shape`: read's results that are plain dimensions must match it.
+mlir::Value createMappedCopy(mlir::OpBuilder &b, mlir::Location loc,
+                             mlir::Value source, mlir::AffineMap read,
+                             llvm::ArrayRef<int64_t> shape);
+
 /// Broadcasts the vector `values` along every dimension of `shape` except
 /// `dim`, which it indexes (a bias per channel or per feature).
 mlir::Value createBroadcast(mlir::OpBuilder &b, mlir::Location loc,

@@ -108,16 +108,10 @@ struct SliceLowering : OpConversionPattern<nn::SliceOp> {
       rewriter.replaceOp(op, slice);
       return success();
     }
-    int64_t rank = shape.size();
-    auto copy = linalg::GenericOp::create(
-        rewriter, op.getLoc(), TypeRange{op.getType()}, ValueRange{slice},
-        ValueRange{createEmpty(rewriter, op.getLoc(), shape)},
-        ArrayRef<AffineMap>{AffineMap::get(rank, 0, reversed, ctx),
-                            AffineMap::getMultiDimIdentityMap(rank, ctx)},
-        iterators(rank), [](OpBuilder &b, Location loc, ValueRange args) {
-          linalg::YieldOp::create(b, loc, args[0]);
-        });
-    rewriter.replaceOp(op, copy.getResult(0));
+    rewriter.replaceOp(
+        op, createMappedCopy(rewriter, op.getLoc(), slice,
+                             AffineMap::get(shape.size(), 0, reversed, ctx),
+                             shape));
     return success();
   }
 };

@@ -45,6 +45,20 @@ Value kiln::createPadded(OpBuilder &b, Location loc, Value input,
                                createF32(b, loc, value));
 }
 
+Value kiln::createMappedCopy(OpBuilder &b, Location loc, Value source,
+                             AffineMap read, ArrayRef<int64_t> shape) {
+  unsigned rank = shape.size();
+  auto copy = linalg::GenericOp::create(
+      b, loc, TypeRange{RankedTensorType::get(shape, b.getF32Type())},
+      ValueRange{source}, ValueRange{createEmpty(b, loc, shape)},
+      ArrayRef<AffineMap>{
+          read, AffineMap::getMultiDimIdentityMap(rank, b.getContext())},
+      iterators(rank), [](OpBuilder &b, Location loc, ValueRange args) {
+        linalg::YieldOp::create(b, loc, args[0]);
+      });
+  return copy.getResult(0);
+}
+
 Value kiln::createBroadcast(OpBuilder &b, Location loc, Value values,
                             ArrayRef<int64_t> shape, int64_t dim) {
   SmallVector<int64_t> broadcastDims;
