@@ -6,9 +6,12 @@ and shifts and their input's statistics: nnref.init_model's "he" scheme) and
 a fresh random normal input, compiles the spec with kilnc at the batch size
 asked for, runs the executable and the PyTorch reference on the same weights
 and input, and fails if the relative L2 error exceeds the tolerance. It also
-fails if another input moves the reference's output by less than 100 times
-the tolerance: such a check could not see a wrong layer. The seeds are
-printed so that a failure can be replayed with --seed.
+requires another input to move the reference's output by at least 100
+times the tolerance, since a check of an output that hardly depends on the
+input could not see a wrong layer: a draw of weights that falls short (a few
+in a thousand for the deepest specs) is replaced by a fresh one before
+anything is compiled. The seeds are printed so that a failure can be
+replayed with --seed.
 """
 import argparse
 import os
@@ -21,6 +24,11 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools", "nnref"))
 import nnref  # noqa: E402
+
+
+# Draws of weights tried before giving up on a spec whose output hardly
+# depends on its input.
+MAX_DRAWS = 5
 
 
 def run(cmd):
@@ -47,19 +55,28 @@ def main():
     args = parser.parse_args()
 
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 31)
-    print(f"seed: {seed}")
     os.makedirs(args.workdir, exist_ok=True)
     path = lambda name: os.path.join(args.workdir, name)  # noqa: E731
 
     spec = nnref.load_spec(args.spec)
-    # He's initialisation: PyTorch's default would leave deep models' outputs
-    # nearly independent of the input (see the sensitivity check below).
-    model = nnref.init_model(spec, seed, scheme="he")
-    nnref.write_safetensors(path("weights.safetensors"), nnref.model_weights(model))
-
     shape = list(spec.input_shape)
     shape[0] = args.batch
-    x = np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+    for draw in range(MAX_DRAWS):
+        print(f"seed: {seed}")
+        # He's initialisation: PyTorch's default would leave deep models'
+        # outputs nearly independent of the input.
+        model = nnref.init_model(spec, seed, scheme="he")
+        x = np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+        want = nnref.run_model(model, x)
+        sensitivity = nnref.output_sensitivity(model, x, want, seed + 1)
+        print(f"another input moves the output by {sensitivity:.3e}")
+        if sensitivity >= 100 * args.tol:
+            break
+        seed = (seed + 7919) % (1 << 31)
+    else:
+        sys.exit(f"FAIL: in {MAX_DRAWS} draws of weights the output hardly depends on the "
+                 f"input; a wrong layer could pass within {args.tol}")
+    nnref.write_safetensors(path("weights.safetensors"), nnref.model_weights(model))
     np.save(path("input.npy"), x)
 
     target = ["--target", args.target] if args.target else []
@@ -68,7 +85,6 @@ def main():
     run(shlex.split(args.emulator) +
         [path("model"), path("input.npy"), "-o", path("kiln.npy")])
     got = np.load(path("kiln.npy"))
-    want = nnref.run_model(model, x)
 
     if got.shape != want.shape:
         sys.exit(f"shapes differ: kiln {got.shape}, torch {want.shape}")
@@ -76,11 +92,6 @@ def main():
     print(f"relative L2 error: {error:.3e} (batch {args.batch}, output {list(got.shape)})")
     if not error <= args.tol:
         sys.exit(f"FAIL: relative L2 error {error:.3e} exceeds {args.tol}")
-    sensitivity = nnref.output_sensitivity(model, x, want, seed + 1)
-    print(f"another input moves the output by {sensitivity:.3e}")
-    if not sensitivity >= 100 * args.tol:
-        sys.exit(f"FAIL: the output hardly depends on the input ({sensitivity:.3e}); "
-                 f"a wrong layer could pass within {args.tol}")
     # A passing run keeps only the small files: VGG's weights and executable
     # are half a gigabyte each, and a full suite would otherwise leave ~10 GB.
     # A failing run keeps everything for replaying.
