@@ -55,6 +55,41 @@ void emitTensorConstants(llvm::raw_ostream &os, StringRef macro, StringRef what,
       shape.size(), join(shape, ", "), numel(shape));
 }
 
+/// `text` as a C string literal: octal escapes for quotes, backslashes and
+/// anything not printable ASCII.
+std::string quoteC(StringRef text) {
+  std::string quoted = "\"";
+  for (unsigned char c : text) {
+    if (c == '"' || c == '\\' || c < 0x20 || c > 0x7e)
+      quoted += llvm::formatv("\\{0:o3}", unsigned(c)).str();
+    else
+      quoted += char(c);
+  }
+  return quoted + "\"";
+}
+
+/// The macros of a model with several outputs: where each lies in the one
+/// output buffer.
+void emitOutputTable(llvm::raw_ostream &os, StringRef P,
+                     llvm::ArrayRef<LibraryOutput> outputs) {
+  os << llvm::formatv(
+      "/* The model has {1} outputs, which {0}_run writes one after another\n"
+      " * into `output`, each dense and row-major: output i is the\n"
+      " * {0}_OUTPUTi_SIZE floats from output + {0}_OUTPUTi_OFFSET, of shape\n"
+      " * {0}_OUTPUTi_SHAPE. {0}_OUTPUTi_NAME is its name in the model. */\n"
+      "#define {0}_NUM_OUTPUTS {1}\n\n",
+      P, outputs.size());
+  for (auto [i, output] : llvm::enumerate(outputs))
+    os << llvm::formatv("#define {0}_OUTPUT{1}_NAME {2}\n"
+                        "#define {0}_OUTPUT{1}_RANK {3}\n"
+                        "#define {0}_OUTPUT{1}_SHAPE {{{4}}\n"
+                        "#define {0}_OUTPUT{1}_SIZE {5} /* elements */\n"
+                        "#define {0}_OUTPUT{1}_OFFSET {6} /* elements */\n\n",
+                        P, i, quoteC(output.name), output.shape.size(),
+                        join(llvm::ArrayRef<int64_t>(output.shape), ", "),
+                        numel(output.shape), output.offset);
+}
+
 /// The parts of the header that differ between a model whose layers run on
 /// the CPU's threads and one whose layers run on a GPU.
 struct TargetText {
@@ -262,6 +297,8 @@ extern "C" {{
         "-------------------------------------------------===*/\n\n";
   emitTensorConstants(os, P, "input", interface.inputShape);
   emitTensorConstants(os, P, "output", interface.outputShape);
+  if (!interface.outputs.empty())
+    emitOutputTable(os, P, interface.outputs);
   os << llvm::formatv(R"({2}
 #define {0}_WORKSPACE_BYTES {1}
 #define {0}_WORKSPACE_ALIGNMENT 64

@@ -43,7 +43,7 @@ namespace {
 
 /// The kiln_model_desc fields the library reads (runtime/include/kiln/
 /// runtime.h): name, input rank and shape, output rank and shape, workspace
-/// size.
+/// size, the output table.
 enum DescriptorField : unsigned {
   kName = 0,
   kInputRank = 1,
@@ -51,6 +51,16 @@ enum DescriptorField : unsigned {
   kOutputRank = 3,
   kOutputShape = 4,
   kWorkspaceBytes = 5,
+  kNumOutputs = 9,
+  kOutputs = 10,
+};
+
+/// The kiln_output_desc fields: name, rank, shape, offset.
+enum OutputField : unsigned {
+  kOutputName = 0,
+  kOutputRankField = 1,
+  kOutputShapeField = 2,
+  kOutputOffset = 3,
 };
 
 /// The OpenMP entry points the runtime implements, by their suffix after
@@ -73,6 +83,37 @@ llvm::SmallVector<int64_t> getShape(llvm::ConstantStruct *desc,
   for (int64_t i = 0; dims && i < rank; ++i)
     shape.push_back(getInt(dims->getAggregateElement(unsigned(i))));
   return shape;
+}
+
+/// The C string a descriptor field points to, or "".
+std::string getString(llvm::Constant *field) {
+  auto *global = llvm::dyn_cast_or_null<llvm::GlobalVariable>(
+      field ? field->stripPointerCasts() : nullptr);
+  auto *data = global ? llvm::dyn_cast_or_null<llvm::ConstantDataSequential>(
+                            global->getInitializer())
+                      : nullptr;
+  return data && data->isCString() ? data->getAsCString().str() : "";
+}
+
+/// The descriptor's output table, when it lists several outputs.
+llvm::SmallVector<LibraryOutput> getOutputs(llvm::ConstantStruct *desc) {
+  llvm::SmallVector<LibraryOutput> outputs;
+  if (getInt(desc->getAggregateElement(unsigned(kNumOutputs))) < 2)
+    return outputs;
+  auto *table = llvm::dyn_cast_or_null<llvm::GlobalVariable>(
+      desc->getAggregateElement(unsigned(kOutputs))->stripPointerCasts());
+  auto *entries =
+      table && table->hasInitializer()
+          ? llvm::dyn_cast<llvm::ConstantArray>(table->getInitializer())
+          : nullptr;
+  for (unsigned i = 0; entries && i < entries->getNumOperands(); ++i) {
+    auto *entry = llvm::cast<llvm::ConstantStruct>(entries->getOperand(i));
+    outputs.push_back(
+        {getString(entry->getAggregateElement(unsigned(kOutputName))),
+         getShape(entry, kOutputRankField, kOutputShapeField),
+         getInt(entry->getAggregateElement(unsigned(kOutputOffset)))});
+  }
+  return outputs;
 }
 
 /// Builds the exported API around the (now internal) descriptor.
@@ -232,13 +273,10 @@ Error addLibraryInterface(llvm::Module &module, StringRef prefix,
                      "' entry to build a library around");
 
   // The descriptor says everything the header documents.
-  if (auto *name = llvm::dyn_cast<llvm::GlobalVariable>(
-          init->getAggregateElement(unsigned(kName))->stripPointerCasts()))
-    if (auto *data = llvm::dyn_cast_or_null<llvm::ConstantDataSequential>(
-            name->getInitializer()))
-      interface.modelName = data->getAsCString().str();
+  interface.modelName = getString(init->getAggregateElement(unsigned(kName)));
   interface.inputShape = getShape(init, kInputRank, kInputShape);
   interface.outputShape = getShape(init, kOutputRank, kOutputShape);
+  interface.outputs = getOutputs(init);
   interface.workspaceBytes =
       getInt(init->getAggregateElement(unsigned(kWorkspaceBytes)));
   interface.triple = module.getTargetTriple().str();

@@ -176,28 +176,79 @@ static mlir::DenseI64ArrayAttr getShapeAttr(mlir::ModuleOp module,
   return shape;
 }
 
+/// One of the model's outputs, as a kiln_output_desc describes it.
+struct ModelOutput {
+  std::string name;
+  llvm::SmallVector<int64_t> shape;
+  int64_t offset;
+};
+
+/// The outputs kiln-pack-model-outputs recorded, or the one output of
+/// `outputShape` when it found one.
+static mlir::FailureOr<llvm::SmallVector<ModelOutput>>
+getModelOutputs(mlir::ModuleOp module, llvm::ArrayRef<int64_t> outputShape) {
+  auto list = module->getAttrOfType<mlir::ArrayAttr>(kOutputsAttrName);
+  if (!list)
+    return llvm::SmallVector<ModelOutput>{
+        {"output", llvm::SmallVector<int64_t>(outputShape), 0}};
+  llvm::SmallVector<ModelOutput> outputs;
+  for (mlir::Attribute entry : list) {
+    auto dict = llvm::dyn_cast<mlir::DictionaryAttr>(entry);
+    auto name = dict ? dict.getAs<mlir::StringAttr>("name") : nullptr;
+    auto shape = dict ? dict.getAs<mlir::DenseI64ArrayAttr>("shape") : nullptr;
+    auto offset = dict ? dict.getAs<mlir::IntegerAttr>("offset") : nullptr;
+    if (!name || !shape || !offset) {
+      mlir::emitError(module.getLoc())
+          << "'" << kOutputsAttrName
+          << "' must list {name, shape, offset} dictionaries, but has "
+          << entry;
+      return mlir::failure();
+    }
+    if (shape.size() > kMaxRank) {
+      mlir::emitError(module.getLoc())
+          << "output '" << name.getValue() << "' has rank " << shape.size()
+          << "; the runtime supports at most " << kMaxRank;
+      return mlir::failure();
+    }
+    outputs.push_back({name.str(),
+                       llvm::SmallVector<int64_t>(shape.asArrayRef()),
+                       offset.getInt()});
+  }
+  return outputs;
+}
+
+/// Adds a private NUL-terminated string constant named `symbol`.
+static llvm::GlobalVariable *addString(llvm::Module &module, StringRef text,
+                                       const llvm::Twine &symbol) {
+  auto *init = llvm::ConstantDataArray::getString(module.getContext(), text);
+  auto *global =
+      new llvm::GlobalVariable(module, init->getType(), /*isConstant=*/true,
+                               llvm::GlobalValue::PrivateLinkage, init, symbol);
+  global->setUnnamedAddr(llvm::GlobalValue::UnnamedAddr::Global);
+  global->setAlignment(llvm::Align(1));
+  return global;
+}
+
 /// Adds `const kiln_model_desc kiln_model = {name, in rank, in shape, out
-/// rank, out shape, workspace bytes, entry}` (runtime/include/kiln/runtime.h).
+/// rank, out shape, workspace bytes, entry, layers, outputs}`
+/// (runtime/include/kiln/runtime.h).
 static void
 addDescriptor(llvm::Module &module, StringRef modelName,
               llvm::ArrayRef<int64_t> inputShape,
               llvm::ArrayRef<int64_t> outputShape, int64_t workspaceBytes,
               llvm::Function *entry,
-              llvm::ArrayRef<std::pair<std::string, int64_t>> layers) {
+              llvm::ArrayRef<std::pair<std::string, int64_t>> layers,
+              llvm::ArrayRef<ModelOutput> outputs) {
   llvm::LLVMContext &context = module.getContext();
   auto *i64 = llvm::Type::getInt64Ty(context);
   auto *ptr = llvm::PointerType::getUnqual(context);
   auto *shapeType = llvm::ArrayType::get(i64, kMaxRank);
   auto *descType = llvm::StructType::create(
-      context, {ptr, i64, shapeType, i64, shapeType, i64, ptr, i64, ptr},
+      context,
+      {ptr, i64, shapeType, i64, shapeType, i64, ptr, i64, ptr, i64, ptr},
       "struct.kiln_model_desc");
 
-  auto *nameInit = llvm::ConstantDataArray::getString(context, modelName);
-  auto *name = new llvm::GlobalVariable(
-      module, nameInit->getType(), /*isConstant=*/true,
-      llvm::GlobalValue::PrivateLinkage, nameInit, "kiln_model.name");
-  name->setUnnamedAddr(llvm::GlobalValue::UnnamedAddr::Global);
-  name->setAlignment(llvm::Align(1));
+  llvm::GlobalVariable *name = addString(module, modelName, "kiln_model.name");
 
   auto makeShape = [&](llvm::ArrayRef<int64_t> shape) {
     llvm::SmallVector<llvm::Constant *> dims;
@@ -211,13 +262,8 @@ addDescriptor(llvm::Module &module, StringRef modelName,
       llvm::StructType::create(context, {ptr, i64}, "struct.kiln_layer_desc");
   llvm::SmallVector<llvm::Constant *> layerInits;
   for (auto [index, layer] : llvm::enumerate(layers)) {
-    auto *text = llvm::ConstantDataArray::getString(context, layer.first);
-    auto *layerName = new llvm::GlobalVariable(
-        module, text->getType(), /*isConstant=*/true,
-        llvm::GlobalValue::PrivateLinkage, text,
-        "kiln_model.layer" + llvm::Twine(index) + ".name");
-    layerName->setUnnamedAddr(llvm::GlobalValue::UnnamedAddr::Global);
-    layerName->setAlignment(llvm::Align(1));
+    llvm::GlobalVariable *layerName = addString(
+        module, layer.first, "kiln_model.layer" + llvm::Twine(index) + ".name");
     layerInits.push_back(llvm::ConstantStruct::get(
         layerType, {layerName, llvm::ConstantInt::get(i64, layer.second)}));
   }
@@ -231,13 +277,32 @@ addDescriptor(llvm::Module &module, StringRef modelName,
     table->setAlignment(llvm::Align(8));
     layerTable = table;
   }
+  // The output table: {name, rank, shape, offset} per output.
+  auto *outputType = llvm::StructType::create(
+      context, {ptr, i64, shapeType, i64}, "struct.kiln_output_desc");
+  llvm::SmallVector<llvm::Constant *> outputInits;
+  for (auto [index, output] : llvm::enumerate(outputs))
+    outputInits.push_back(llvm::ConstantStruct::get(
+        outputType,
+        {addString(module, output.name,
+                   "kiln_model.output" + llvm::Twine(index) + ".name"),
+         llvm::ConstantInt::get(i64, output.shape.size()),
+         makeShape(output.shape), llvm::ConstantInt::get(i64, output.offset)}));
+  auto *outputTableType = llvm::ArrayType::get(outputType, outputInits.size());
+  auto *outputTable = new llvm::GlobalVariable(
+      module, outputTableType, /*isConstant=*/true,
+      llvm::GlobalValue::PrivateLinkage,
+      llvm::ConstantArray::get(outputTableType, outputInits),
+      "kiln_model.outputs");
+  outputTable->setAlignment(llvm::Align(8));
 
   llvm::Constant *init = llvm::ConstantStruct::get(
       descType,
       {name, llvm::ConstantInt::get(i64, inputShape.size()),
        makeShape(inputShape), llvm::ConstantInt::get(i64, outputShape.size()),
        makeShape(outputShape), llvm::ConstantInt::get(i64, workspaceBytes),
-       entry, llvm::ConstantInt::get(i64, layers.size()), layerTable});
+       entry, llvm::ConstantInt::get(i64, layers.size()), layerTable,
+       llvm::ConstantInt::get(i64, outputs.size()), outputTable});
   auto *desc = new llvm::GlobalVariable(module, descType, /*isConstant=*/true,
                                         llvm::GlobalValue::ExternalLinkage,
                                         init, kDescriptorSymbol);
@@ -269,6 +334,10 @@ translateToLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &llvmContext,
   mlir::DenseI64ArrayAttr outputShape =
       getShapeAttr(module, kOutputShapeAttrName);
   if (!inputShape || !outputShape)
+    return nullptr;
+  mlir::FailureOr<llvm::SmallVector<ModelOutput>> outputs =
+      getModelOutputs(module, outputShape.asArrayRef());
+  if (failed(outputs))
     return nullptr;
   StringRef modelName = "model";
   if (auto name = module->getAttrOfType<mlir::StringAttr>(kModelNameAttrName))
@@ -367,7 +436,7 @@ translateToLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &llvmContext,
 
   addDescriptor(*llvmModule, modelName, inputShape.asArrayRef(),
                 outputShape.asArrayRef(), workspaceBytes, entry,
-                getLayers(module));
+                getLayers(module), *outputs);
 
   std::string message;
   llvm::raw_string_ostream os(message);

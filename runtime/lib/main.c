@@ -47,23 +47,58 @@ static int usage_error(const char *fmt, ...) {
   return EXIT_USAGE;
 }
 
+/*===-- Outputs -----------------------------------------------------------===*/
+
+/* The model's outputs: the descriptor's table, or its one output_shape. */
+static int64_t num_outputs(void) {
+  return kiln_model.num_outputs > 0 && kiln_model.outputs
+             ? kiln_model.num_outputs
+             : 1;
+}
+
+static kiln_output_desc get_output(int64_t i) {
+  if (kiln_model.num_outputs > 0 && kiln_model.outputs)
+    return kiln_model.outputs[i];
+  kiln_output_desc only = {"output", kiln_model.output_rank, {0}, 0};
+  memcpy(only.shape, kiln_model.output_shape, sizeof only.shape);
+  return only;
+}
+
+/* "2x10", or "y 2x10, mean 2x1" for a model with several outputs. */
+static void format_outputs(char *buf, size_t size) {
+  int64_t n = num_outputs();
+  size_t used = 0;
+  buf[0] = '\0';
+  for (int64_t i = 0; i < n && used < size; ++i) {
+    kiln_output_desc o = get_output(i);
+    char shape[200];
+    kiln_shape_format(o.shape, o.rank, shape, sizeof shape);
+    if (n > 1)
+      used += (size_t)snprintf(buf + used, size - used, "%s%s %s",
+                               i ? ", " : "", o.name ? o.name : "?", shape);
+    else
+      used += (size_t)snprintf(buf + used, size - used, "%s", shape);
+  }
+}
+
 static void usage(void) {
-  char in[200], out[200];
+  char in[200], out[1000];
   kiln_shape_format(kiln_model.input_shape, kiln_model.input_rank, in,
                     sizeof in);
-  kiln_shape_format(kiln_model.output_shape, kiln_model.output_rank, out,
-                    sizeof out);
+  format_outputs(out, sizeof out);
   printf(
-      "usage: %s INPUT.npy [-o OUT.npy] [--top K] [--bench N] [--profile N]\n"
-      "       [--threads T]\n"
+      "usage: %s INPUT.npy [-o OUT.npy]... [--top K] [--bench N]\n"
+      "       [--profile N] [--threads T]\n"
       "\n"
-      "Runs model '%s' (input %s, output %s) on INPUT.npy, a float32\n"
+      "Runs model '%s' (input %s, output%s %s) on INPUT.npy, a float32\n"
       "('<f4') C-order .npy file whose shape must equal the model's input,\n"
       "except that dimension 0 may be any multiple of the model's batch:\n"
       "the model then runs once per batch-sized slice.\n"
       "\n"
       "options:\n"
-      "  -o OUT.npy   write the output tensor to OUT.npy (atomically)\n"
+      "  -o OUT.npy   write the output tensor to OUT.npy (atomically); a\n"
+      "               model with several outputs takes one -o per output,\n"
+      "               in the order above\n"
       "  --top K      print the K largest outputs of each batch row; K is\n"
       "               clamped to the row length. Without --top, the top 5\n"
       "               are printed only if neither -o nor --bench is given\n"
@@ -79,7 +114,8 @@ static void usage(void) {
       "  [ROW] top-K: INDEX (VALUE), INDEX (VALUE), ...\n"
       "      one line per row of the output viewed as [dim0, rest]\n"
       "      (rank 0 and 1 outputs are one row); VALUE is printed with %%.4f;\n"
-      "      ties go to the lower index and NaN sorts last\n"
+      "      ties go to the lower index and NaN sorts last. With several\n"
+      "      outputs, a line 'output NAME:' precedes each one's rows\n"
       "  bench: N iterations, median X ms, min Y ms\n"
       "  profile: one line per layer (spec line, fused ops), then the total\n"
       "\n"
@@ -90,13 +126,16 @@ static void usage(void) {
       "  2  bad usage: unknown option, missing argument, bad number\n"
       "  3  internal error: out of memory, an invalid model descriptor, or a\n"
       "     crash (a bug in Kiln: please report it with the model)\n",
-      prog, kiln_model.name ? kiln_model.name : "?", in, out);
+      prog, kiln_model.name ? kiln_model.name : "?", in,
+      num_outputs() > 1 ? "s" : "", out);
 }
 
 /*===-- Argument parsing --------------------------------------------------===*/
 
 typedef struct options {
-  const char *input, *output;
+  const char *input;
+  const char **outputs; // The -o arguments, argc long.
+  int num_outputs;
   long top;     // 0 means "not given".
   long bench;   // 0 means "no benchmark".
   long profile; // 0 means "no profile".
@@ -139,7 +178,7 @@ static int parse_args(int argc, char **argv, options *o) {
                      : !strcmp(a, "--profile") ? &o->profile
                                                : &o->threads;
       if (a[1] == 'o')
-        o->output = v;
+        o->outputs[o->num_outputs++] = v;
       else if (parse_positive(v, number))
         return usage_error("expected a positive integer, got '%s'", v);
     } else {
@@ -333,6 +372,104 @@ static int write_output(const char *path, const int64_t *shape, int64_t rank,
   return rc;
 }
 
+/* Whether every output lies within the output buffer of one inference,
+ * `out_numel` floats. */
+static int valid_outputs(int64_t out_numel) {
+  for (int64_t i = 0; i < num_outputs(); ++i) {
+    kiln_output_desc d = get_output(i);
+    int64_t numel;
+    if (d.rank < 0 || d.rank > KILN_MAX_RANK ||
+        kiln_shape_numel(d.shape, d.rank, &numel) || d.offset < 0 ||
+        d.offset > out_numel || numel > out_numel - d.offset)
+      return 0;
+  }
+  return 1;
+}
+
+/* Output `i` of every batch, gathered from the inferences' output buffers
+ * (`out`, `model_out_numel` floats each) into `data`, with its shape: dim 0
+ * grows by the number of batches. Returns 0, or an exit code after an
+ * error. *data is `out` itself for a model with one output. */
+static int gather_output(int64_t i, const float *out, int64_t batches,
+                         int64_t model_out_numel, const float **data,
+                         float **owned, int64_t *shape, int64_t *numel) {
+  kiln_output_desc d = get_output(i);
+  memcpy(shape, d.shape, sizeof d.shape);
+  if (batches > 1)
+    shape[0] *= batches;
+  kiln_shape_numel(d.shape, d.rank, numel);
+  *owned = NULL;
+  if (num_outputs() == 1) {
+    *data = out;
+    *numel *= batches;
+    return 0;
+  }
+  size_t count = (size_t)(*numel * batches);
+  float *buffer = malloc((count ? count : 1) * sizeof(float));
+  if (!buffer) {
+    error("out of memory gathering output '%s'", d.name ? d.name : "?");
+    return EXIT_INTERNAL;
+  }
+  for (int64_t b = 0; b < batches; ++b)
+    memcpy(buffer + b * *numel, out + b * model_out_numel + d.offset,
+           (size_t)*numel * sizeof(float));
+  *numel *= batches;
+  *data = *owned = buffer;
+  return 0;
+}
+
+/* Writes every output to its -o file, or none: a failure removes the ones
+ * written before it. */
+static int write_outputs(const options *o, const float *out, int64_t batches,
+                         int64_t model_out_numel) {
+  char msg[512];
+  for (int i = 0; i < o->num_outputs; ++i) {
+    const float *data;
+    float *owned;
+    int64_t shape[KILN_MAX_RANK], numel;
+    int rc = gather_output(i, out, batches, model_out_numel, &data, &owned,
+                           shape, &numel);
+    if (rc == 0) {
+      rc = write_output(o->outputs[i], shape, get_output(i).rank, data, msg,
+                        sizeof msg);
+      if (rc != KILN_OK)
+        error("%s", msg);
+      rc = rc == KILN_OK       ? 0
+           : rc == KILN_ERR_IO ? EXIT_BAD_INPUT
+                               : EXIT_INTERNAL;
+    }
+    free(owned);
+    if (rc != 0) {
+      for (int j = 0; j < i; ++j)
+        remove(o->outputs[j]);
+      return rc;
+    }
+  }
+  return 0;
+}
+
+/* Prints the top K of each output's rows, each output named when there are
+ * several. */
+static int print_tops(const float *out, int64_t batches,
+                      int64_t model_out_numel, long k) {
+  for (int64_t i = 0; i < num_outputs(); ++i) {
+    const float *data;
+    float *owned;
+    int64_t shape[KILN_MAX_RANK], numel;
+    int rc = gather_output(i, out, batches, model_out_numel, &data, &owned,
+                           shape, &numel);
+    if (rc == 0) {
+      if (num_outputs() > 1)
+        printf("output %s:\n", get_output(i).name ? get_output(i).name : "?");
+      rc = print_top(data, shape, get_output(i).rank, numel, k);
+    }
+    free(owned);
+    if (rc != 0)
+      return rc;
+  }
+  return 0;
+}
+
 /*===-- Driver ------------------------------------------------------------===*/
 
 static int run(const options *o) {
@@ -343,9 +480,20 @@ static int run(const options *o) {
       kiln_shape_numel(kiln_model.output_shape, kiln_model.output_rank,
                        &out_numel) ||
       out_numel > INT64_MAX / 4 || kiln_model.workspace_bytes < 0 ||
-      (uint64_t)kiln_model.workspace_bytes > SIZE_MAX / 2) {
+      (uint64_t)kiln_model.workspace_bytes > SIZE_MAX / 2 ||
+      !valid_outputs(out_numel)) {
     error("invalid model descriptor");
     return EXIT_INTERNAL;
+  }
+  if (o->num_outputs > 0 && o->num_outputs != num_outputs()) {
+    char outputs[1000];
+    format_outputs(outputs, sizeof outputs);
+    return usage_error("-o given %d time%s, but model '%s' has %lld "
+                       "output%s (%s): give -o once per output, in that order",
+                       o->num_outputs, o->num_outputs > 1 ? "s" : "",
+                       kiln_model.name ? kiln_model.name : "?",
+                       (long long)num_outputs(), num_outputs() > 1 ? "s" : "",
+                       outputs);
   }
 
   char msg[512];
@@ -373,9 +521,15 @@ static int run(const options *o) {
     return EXIT_BAD_INPUT;
   }
   int64_t batches = in.shape[0] / kiln_model.input_shape[0];
-  int64_t out_shape[KILN_MAX_RANK];
-  memcpy(out_shape, kiln_model.output_shape, sizeof out_shape);
-  out_shape[0] *= batches;
+  for (int64_t i = 0; i < num_outputs() && batches > 1; ++i)
+    if (get_output(i).rank == 0) {
+      error("%s: input holds %lld batches, but output '%s' is a scalar that "
+            "cannot stack them",
+            o->input, (long long)batches,
+            get_output(i).name ? get_output(i).name : "?");
+      kiln_tensor_free(&in);
+      return EXIT_BAD_INPUT;
+    }
   int64_t model_out_numel = out_numel;
   if (out_numel > INT64_MAX / 4 / batches) {
     error("%s: output too large", o->input);
@@ -407,16 +561,9 @@ static int run(const options *o) {
   }
   forward_all(in.data, out, workspace, batches, in_numel, model_out_numel);
 
-  if (o->output) {
-    rc = write_output(o->output, out_shape, kiln_model.output_rank, out, msg,
-                      sizeof msg);
-    if (rc != KILN_OK)
-      error("%s", msg);
-    rc = rc == KILN_OK ? 0 : rc == KILN_ERR_IO ? EXIT_BAD_INPUT : EXIT_INTERNAL;
-  }
-  if (rc == 0 && (o->top || (!o->output && !o->bench && !o->profile)))
-    rc = print_top(out, out_shape, kiln_model.output_rank, out_numel,
-                   o->top ? o->top : 5);
+  rc = write_outputs(o, out, batches, model_out_numel);
+  if (rc == 0 && (o->top || (!o->num_outputs && !o->bench && !o->profile)))
+    rc = print_tops(out, batches, model_out_numel, o->top ? o->top : 5);
   if (rc == 0 && o->bench)
     rc = bench(in.data, out, workspace, o->bench, batches, in_numel,
                model_out_numel);
@@ -443,6 +590,11 @@ int main(int argc, char **argv) {
     prog = slash ? slash + 1 : argv[0];
   }
   options o = {0};
+  o.outputs = calloc((size_t)argc, sizeof *o.outputs);
+  if (!o.outputs) {
+    error("out of memory");
+    return EXIT_INTERNAL;
+  }
   int rc = parse_args(argc, argv, &o);
   if (rc >= 0)
     return rc;

@@ -305,8 +305,8 @@ translateGPUHostToLLVMIR(ModuleOp module, llvm::LLVMContext &llvmContext,
   MLIRContext *ctx = module.getContext();
   ctx->getOrLoadDialect<LLVM::LLVMDialect>();
   OwningOpRef<ModuleOp> host = ModuleOp::create(module.getLoc());
-  for (StringRef name :
-       {kInputShapeAttrName, kOutputShapeAttrName, kModelNameAttrName})
+  for (StringRef name : {kInputShapeAttrName, kOutputShapeAttrName,
+                         kOutputsAttrName, kModelNameAttrName})
     if (Attribute attr = module->getAttr(name))
       (*host)->setAttr(name, attr);
   OpBuilder b(ctx);

@@ -43,7 +43,9 @@ private:
   mlir::FailureOr<mlir::Value> importInput(mlir::func::FuncOp &func);
   mlir::LogicalResult importNodes();
   mlir::LogicalResult importNode(const onnx::NodeProto &node, int index);
-  mlir::FailureOr<mlir::Value> importOutput();
+  /// The graph's outputs, in order.
+  mlir::FailureOr<llvm::SmallVector<mlir::Value>> importOutputs();
+  mlir::FailureOr<mlir::Value> importOutput(const onnx::ValueInfoProto &output);
   /// Whether the node is a 1-D window op (or a batch normalisation of
   /// [N, C, L] or [N, C]) that importLifted imports as its 2-D form.
   bool liftsTo2D(const NodeContext &ctx) const;

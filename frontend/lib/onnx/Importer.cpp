@@ -1,8 +1,8 @@
 //===- Importer.cpp - Walk an ONNX graph into nn dialect IR ---------------===//
 //
 // Reads the model, checks what the whole graph must satisfy (one float32
-// input with static shape apart from the batch, one output, an opset Kiln
-// knows), then imports the nodes in their (topological) order. Values are
+// input with static shape apart from the batch, float32 outputs, an opset
+// Kiln knows), then imports the nodes in their (topological) order. Values are
 // either activations (MLIR values) or constants known now; constants stay on
 // the host until an nn op needs them as weights.
 //
@@ -369,6 +369,8 @@ OpHandler onnximport::lookupHandler(llvm::StringRef opType) {
       .Case("Identity", importIdentity)
       .Case("Constant", importConstant)
       .Case("Shape", importShape)
+      .Case("Size", importSize)
+      .Case("ConstantOfShape", importConstantOfShape)
       .Case("Gather", importGather)
       .Case("Cast", importCast)
       .Case("Transpose", importTranspose)
@@ -534,17 +536,22 @@ LogicalResult GraphImporter::importNodes() {
   return failure();
 }
 
-FailureOr<Value> GraphImporter::importOutput() {
+FailureOr<SmallVector<Value>> GraphImporter::importOutputs() {
   const onnx::GraphProto &graph = model->graph();
-  if (graph.output_size() != 1) {
-    InFlightDiagnostic diag = emitError(fileLoc);
-    diag << "the graph has " << graph.output_size()
-         << " outputs; Kiln compiles models with one output";
-    for (const onnx::ValueInfoProto &output : graph.output())
-      diag << " '" << output.name() << "'";
-    return diag;
+  if (graph.output_size() == 0)
+    return emitError(fileLoc) << "the graph has no output";
+  SmallVector<Value> outputs;
+  for (const onnx::ValueInfoProto &output : graph.output()) {
+    FailureOr<Value> value = importOutput(output);
+    if (failed(value))
+      return failure();
+    outputs.push_back(*value);
   }
-  const onnx::ValueInfoProto &output = graph.output(0);
+  return outputs;
+}
+
+FailureOr<Value>
+GraphImporter::importOutput(const onnx::ValueInfoProto &output) {
   Location loc = frontend::getONNXValueLoc(&context, path, output.name());
   const ImportedValue *value = lookup(output.name(), loc);
   if (!value)
@@ -604,12 +611,18 @@ OwningOpRef<ModuleOp> GraphImporter::import() {
                              "axis instead)";
     return nullptr;
   }
-  FailureOr<Value> output = importOutput();
-  if (failed(output))
+  FailureOr<SmallVector<Value>> outputs = importOutputs();
+  if (failed(outputs))
     return nullptr;
-  func::ReturnOp::create(builder, output->getLoc(), *output);
-  func.setFunctionType(
-      builder.getFunctionType({input->getType()}, {output->getType()}));
+  func::ReturnOp::create(builder, outputs->front().getLoc(), *outputs);
+  func.setFunctionType(builder.getFunctionType(
+      {input->getType()}, ValueRange(*outputs).getTypes()));
+  // Name the outputs of a model that has several, for the C header and the
+  // executable's messages (kiln-pack-model-outputs records them).
+  if (outputs->size() > 1)
+    for (auto [i, output] : llvm::enumerate(model->graph().output()))
+      func.setResultAttr(i, frontend::kOutputNameAttr,
+                         builder.getStringAttr(output.name()));
   if (failed(verify(*module)))
     return nullptr;
   return module;

@@ -228,6 +228,8 @@ mlir::LogicalResult importUnsqueeze(NodeContext &ctx);
 mlir::LogicalResult importIdentity(NodeContext &ctx);
 mlir::LogicalResult importConstant(NodeContext &ctx);
 mlir::LogicalResult importShape(NodeContext &ctx);
+mlir::LogicalResult importSize(NodeContext &ctx);
+mlir::LogicalResult importConstantOfShape(NodeContext &ctx);
 mlir::LogicalResult importGather(NodeContext &ctx);
 mlir::LogicalResult importCast(NodeContext &ctx);
 mlir::LogicalResult importTranspose(NodeContext &ctx);

@@ -18,9 +18,17 @@ using namespace mlir;
 using namespace kiln;
 using namespace kiln::onnximport;
 
+namespace {
+/// A normalisation's result and its statistics, whose reduced dimensions
+/// stay as 1s.
+struct Normalized {
+  Value y, mean, deviation;
+};
+} // namespace
+
 /// (x - mean) / sqrt(var + epsilon), the statistics over `dims`.
-static Value normalize(NodeContext &ctx, Value x, llvm::ArrayRef<int64_t> dims,
-                       float epsilon) {
+static Normalized normalize(NodeContext &ctx, Value x,
+                            llvm::ArrayRef<int64_t> dims, float epsilon) {
   OpBuilder &b = ctx.getBuilder();
   Location loc = ctx.getLoc();
   llvm::ArrayRef<int64_t> shape =
@@ -34,7 +42,8 @@ static Value normalize(NodeContext &ctx, Value x, llvm::ArrayRef<int64_t> dims,
                                     b.getDenseI64ArrayAttr(dims))
         .getResult();
   };
-  Value centered = nn::SubOp::create(b, loc, x, mean(x));
+  Value average = mean(x);
+  Value centered = nn::SubOp::create(b, loc, x, average);
   Value variance =
       mean(nn::MulOp::create(b, loc, centered, centered).getResult());
   Value minusEpsilon =
@@ -42,13 +51,10 @@ static Value normalize(NodeContext &ctx, Value x, llvm::ArrayRef<int64_t> dims,
                          shape.size(), {epsilon}, /*negate=*/true);
   Value deviation = nn::SqrtOp::create(
       b, loc, nn::SubOp::create(b, loc, variance, minusEpsilon));
-  return nn::DivOp::create(b, loc, centered, deviation);
+  return {nn::DivOp::create(b, loc, centered, deviation), average, deviation};
 }
 
 LogicalResult onnximport::importLayerNormalization(NodeContext &ctx) {
-  if (ctx.isOutputUsed(1) || ctx.isOutputUsed(2))
-    return ctx.unsupported("its mean or inverse standard deviation output is "
-                           "used (training)");
   const ImportedValue &x = ctx.getInput(0);
   if (x.isConstant())
     return ctx.unsupported("it normalises a constant");
@@ -102,17 +108,22 @@ LogicalResult onnximport::importLayerNormalization(NodeContext &ctx) {
   llvm::SmallVector<int64_t> dims;
   for (int64_t d = *axis; d < rank; ++d)
     dims.push_back(d);
-  Value y = normalize(ctx, x.tensor, dims, *epsilon);
-  y = nn::MulOp::create(b, loc, y,
-                        materializeAligned(ctx, scale->getName(),
-                                           scale->getShape(), rank,
-                                           scale->getFloats(), false));
+  Normalized result = normalize(ctx, x.tensor, dims, *epsilon);
+  Value y = nn::MulOp::create(b, loc, result.y,
+                              materializeAligned(ctx, scale->getName(),
+                                                 scale->getShape(), rank,
+                                                 scale->getFloats(), false));
   if (shift)
     y = nn::SubOp::create(b, loc, y,
                           materializeAligned(ctx, shift->getName() + ".negated",
                                              shift->getShape(), rank,
                                              shift->getFloats(), true));
   ctx.setOutput(0, y);
+  // The statistics, which training graphs (and ONNX's tests) also output.
+  ctx.setOutput(1, result.mean);
+  if (ctx.isOutputUsed(2))
+    ctx.setOutput(
+        2, nn::ReciprocalOp::create(b, loc, result.deviation).getResult());
   return success();
 }
 
@@ -151,8 +162,8 @@ LogicalResult onnximport::importInstanceNormalization(NodeContext &ctx) {
     dims.push_back(d);
   OpBuilder &b = ctx.getBuilder();
   Location loc = ctx.getLoc();
-  Value y = nn::MulOp::create(b, loc, normalize(ctx, x.tensor, dims, *epsilon),
-                              parameters[0]);
+  Value y = nn::MulOp::create(
+      b, loc, normalize(ctx, x.tensor, dims, *epsilon).y, parameters[0]);
   ctx.setOutput(0, nn::SubOp::create(b, loc, y, parameters[1]));
   return success();
 }

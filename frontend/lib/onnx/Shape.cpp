@@ -5,12 +5,12 @@
 // spec can say), anything else is nn.reshape (ShuffleNet's view to 5-D).
 // Reshapes of constants are done now.
 //
-// Exporters compute Reshape targets with shape arithmetic (Shape, Gather,
-// Unsqueeze, Concat, Cast): on static shapes all of it is known at import
-// time and is evaluated here on HostTensors, so that `x.view(x.size(0), -1)`
-// becomes a flatten. Old exporters also transpose weights with a Transpose
-// node, which is done here on the constant; a Transpose of an activation is
-// nn.transpose.
+// Exporters compute Reshape targets with shape arithmetic (Shape, Size,
+// Gather, Unsqueeze, Concat, Cast, ConstantOfShape): on static shapes all of it
+// is known at import time and is evaluated here on HostTensors, so that
+// `x.view(x.size(0), -1)` becomes a flatten. Old exporters also transpose
+// weights with a Transpose node, which is done here on the constant; a
+// Transpose of an activation is nn.transpose.
 //
 //===----------------------------------------------------------------------===//
 #include "Importer.h"
@@ -299,6 +299,69 @@ LogicalResult onnximport::importShape(NodeContext &ctx) {
   int64_t size = dims.size();
   ctx.setOutput(0, HostTensor::fromInts(ctx.getNode().output(0), {size},
                                         std::move(dims)));
+  return success();
+}
+
+LogicalResult onnximport::importSize(NodeContext &ctx) {
+  // Shapes are verified to fit kMaxTensorBytes: the product cannot overflow.
+  int64_t size = 1;
+  for (int64_t d : ctx.getInput(0).getShape())
+    size *= d;
+  ctx.setOutput(0, HostTensor::fromInts(ctx.getNode().output(0), {}, {size}));
+  return success();
+}
+
+/// The most elements a ConstantOfShape may build on the host (256 MiB of
+/// floats); a larger one would be an activation-sized constant.
+constexpr int64_t kMaxConstantOfShape = int64_t(1) << 26;
+
+LogicalResult onnximport::importConstantOfShape(NodeContext &ctx) {
+  std::shared_ptr<const HostTensor> shape =
+      ctx.getConstant(0, HostTensor::Kind::Int, "the shape");
+  if (!shape)
+    return failure();
+  if (shape->getShape().size() != 1)
+    return ctx.emitError() << "the shape '" << shape->getName() << "' is "
+                           << formatShape(shape->getShape())
+                           << "; expected a 1-D tensor";
+  llvm::ArrayRef<int64_t> dims = shape->getInts();
+  int64_t count = 1;
+  for (int64_t d : dims) {
+    if (d < 0)
+      return ctx.emitError() << "the shape " << formatShape(dims)
+                             << " has a negative dimension";
+    if (d == 0)
+      return ctx.unsupported("its shape " + formatShape(dims) +
+                             " is empty; Kiln needs non-empty tensors");
+    std::optional<int64_t> product = llvm::checkedMul(count, d);
+    if (!product || *product > kMaxConstantOfShape)
+      return ctx.unsupported("its shape " + formatShape(dims) +
+                             " has more than 2^26 elements");
+    count = *product;
+  }
+  // `value`: one element, float 0 when absent.
+  std::shared_ptr<const HostTensor> value;
+  if (const onnx::AttributeProto *attr = ctx.getAttr("value")) {
+    if (attr->type() != onnx::AttributeProto::TENSOR)
+      return ctx.emitError() << "attribute 'value' is not a tensor";
+    value = ctx.decodeAttributeTensor(attr->t());
+    if (!value)
+      return failure();
+    if (value->getNumElements() != 1)
+      return ctx.emitError()
+             << "attribute 'value' has " << value->getNumElements()
+             << " elements; expected one";
+  }
+  const std::string &name = ctx.getNode().output(0);
+  if (value && !value->isFloat())
+    ctx.setOutput(
+        0, HostTensor::fromInts(
+               name, dims, std::vector<int64_t>(count, value->getInts()[0])));
+  else
+    ctx.setOutput(0, HostTensor::fromFloats(
+                         name, dims,
+                         std::vector<float>(count, value ? value->getFloats()[0]
+                                                         : 0.0f)));
   return success();
 }
 

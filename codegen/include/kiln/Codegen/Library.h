@@ -46,6 +46,14 @@ struct TargetOptions;
 /// library embeds: the thread teams, contexts and aligned allocation.
 inline constexpr const char *kEmbedRuntimeArchive = "libkiln_embed.a";
 
+/// One output of a model with several, which its output buffer holds one
+/// after another (kiln_output_desc).
+struct LibraryOutput {
+  std::string name;
+  llvm::SmallVector<int64_t> shape;
+  int64_t offset = 0;
+};
+
 /// What the generated header describes.
 struct LibraryInterface {
   /// The model's name (from the spec) and the C identifier prefix derived
@@ -54,6 +62,8 @@ struct LibraryInterface {
   std::string prefix;
   llvm::SmallVector<int64_t> inputShape;
   llvm::SmallVector<int64_t> outputShape;
+  /// Where each output lies in the output buffer, when there are several.
+  llvm::SmallVector<LibraryOutput> outputs;
   int64_t workspaceBytes = 0;
   /// The target triple and CPU the code was generated for.
   std::string triple;

@@ -33,6 +33,44 @@ def RecordModelSignaturePass : Pass<"kiln-record-model-signature", "mlir::Module
   ];
 }
 
+def PackModelOutputsPass : Pass<"kiln-pack-model-outputs", "mlir::ModuleOp"> {
+  let summary = "Pack a model's several outputs into one flat buffer";
+  let description = [{
+    The runtime's descriptor, the executables and the C API pass one output
+    buffer per inference. A model with several outputs (an ONNX graph with
+    a main output and a statistic, or a Split) returns them packed, one
+    after another in row-major order, in that one buffer: this pass
+    replaces the entry function's results by the concatenation of their
+    flattened views and records where each lies as the module attribute
+    `kiln.outputs`, with the name the frontend gave the result
+    (`kiln.name`), its shape and its offset in floats:
+
+    ```mlir
+    module attributes {kiln.outputs = [
+        {name = "y", offset = 0 : i64, shape = array<i64: 1, 10>},
+        {name = "mean", offset = 10 : i64, shape = array<i64: 1, 1>}
+      ]} {
+      func.func @forward(%x: tensor<1x10xf32>) -> tensor<11xf32> {
+        ...
+        %0 = nn.reshape %y : (tensor<1x10xf32>) -> tensor<10xf32>
+        %1 = nn.reshape %mean : (tensor<1x1xf32>) -> tensor<1xf32>
+        %2 = nn.concat %0, %1 dim 0
+               : (tensor<10xf32>, tensor<1xf32>) -> tensor<11xf32>
+        return %2 : tensor<11xf32>
+      }
+    }
+    ```
+
+    A model with one output is left as it is. The descriptor and the C
+    header read `kiln.outputs` back; executables write each output to a
+    file of its own.
+  }];
+  let options = [
+    Option<"entryName", "entry", "std::string", /*default=*/"\"forward\"",
+           "Name of the model's entry function">,
+  ];
+}
+
 def InterchangeForVectorizationPass
     : Pass<"kiln-interchange-for-vectorization"> {
   let summary = "Move the output's innermost parallel loop innermost in linalg.generic";
