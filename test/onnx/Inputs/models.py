@@ -236,11 +236,14 @@ def layer_norm():
         [weight("scale", 4, 5), weight("bias", 5), weight("scale_w", 5)], opset=17)
 
 
-def layer_norm_mean_used():
-    """A LayerNormalization whose Mean output is the graph's."""
-    return model([node("LayerNormalization", ["x", "scale"], ["y", "mean"], "ln")],
-                 [value("x", [2, 3])], [value("mean", None)], [weight("scale", 3)],
-                 opset=17)
+def layer_norm_statistics():
+    """A LayerNormalization over the last two dimensions whose three outputs
+    (Y, Mean, InvStdDev) are the graph's, Mean's first."""
+    return model([node("LayerNormalization", ["x", "scale"], ["y", "mean", "inv_std"], "ln",
+                       axis=-2)],
+                 [value("x", [2, 3, 4])],
+                 [value("mean", None), value("y", None), value("inv_std", None)],
+                 [weight("scale", 3, 4)], opset=17)
 
 
 def norms_opset11():
