@@ -65,6 +65,7 @@ def PackModelOutputsPass : Pass<"kiln-pack-model-outputs", "mlir::ModuleOp"> {
     header read `kiln.outputs` back; executables write each output to a
     file of its own.
   }];
+  let dependentDialects = ["kiln::nn::NNDialect"];
   let options = [
     Option<"entryName", "entry", "std::string", /*default=*/"\"forward\"",
            "Name of the model's entry function">,
