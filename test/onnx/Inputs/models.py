@@ -967,6 +967,26 @@ def pad_conv_overflow():
                  [ints("pads", [0, 0, 1, 0, 0, 0, 0, 0]), weight("w", 1, 1, 1, 1)])
 
 
+def several_outputs():
+    """Four graph outputs: the halves of a Split (one through a Sigmoid), the
+    per-channel means of the input and the input itself, in an order that
+    is not the order the nodes compute them."""
+    return model([node("Relu", ["x"], ["r"], "relu"),
+                  node("Split", ["r"], ["a", "b"], "split", axis=1, split=[1, 2]),
+                  node("ReduceMean", ["x"], ["m"], "mean", axes=[2, 3], keepdims=1),
+                  node("Sigmoid", ["b"], ["s"], "sigmoid")],
+                 [value("x", [2, 3, 4, 5])],
+                 [value("s", None), value("m", None), value("a", None), value("x", None)],
+                 opset=12)
+
+
+def output_integer():
+    """A second graph output of int64 (Shape's)."""
+    return model([node("Relu", ["x"], ["y"], "relu"), node("Shape", ["x"], ["shape"], "shape")],
+                 [value("x", [2, 3])],
+                 [value("y", None), value("shape", None, TensorProto.INT64)])
+
+
 def main():
     name, out = sys.argv[1], sys.argv[2]
     build = globals()[name.replace("-", "_")]
