@@ -325,17 +325,23 @@ LogicalResult onnximport::importConstantOfShape(NodeContext &ctx) {
                            << formatShape(shape->getShape())
                            << "; expected a 1-D tensor";
   llvm::ArrayRef<int64_t> dims = shape->getInts();
+  std::string text =
+      "[" +
+      llvm::join(
+          llvm::map_range(dims, [](int64_t d) { return std::to_string(d); }),
+          ", ") +
+      "]";
   int64_t count = 1;
   for (int64_t d : dims) {
     if (d < 0)
-      return ctx.emitError() << "the shape " << formatShape(dims)
-                             << " has a negative dimension";
+      return ctx.emitError()
+             << "the shape " << text << " has a negative dimension";
     if (d == 0)
-      return ctx.unsupported("its shape " + formatShape(dims) +
+      return ctx.unsupported("its shape " + text +
                              " is empty; Kiln needs non-empty tensors");
     std::optional<int64_t> product = llvm::checkedMul(count, d);
     if (!product || *product > kMaxConstantOfShape)
-      return ctx.unsupported("its shape " + formatShape(dims) +
+      return ctx.unsupported("its shape " + text +
                              " has more than 2^26 elements");
     count = *product;
   }

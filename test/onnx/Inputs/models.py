@@ -177,6 +177,64 @@ def shapes():
          ints("axes23", [2, 3]), weight("g", 5, 20)])
 
 
+def shape_constants():
+    """A Reshape target built with Size and ConstantOfShape, as ONNX's
+    expansion of LayerNormalization builds its statistics' shape: x [2, 3, 4]
+    viewed as [2, 1, 12] (the batch, ConstantOfShape([1]) of int64 ones, and
+    Size / 2); then two float ConstantOfShape tensors (0 by default, and
+    0.5) added to it."""
+    half = numpy_helper.from_array(np.array([0.5], dtype=np.float32))
+    one = numpy_helper.from_array(np.array([1], dtype=np.int64))
+    return model([
+        node("Shape", ["x"], ["s"], "shape"),
+        node("Slice", ["s", "zero1", "one1"], ["batch"], "batch"),
+        node("ConstantOfShape", ["one1"], ["ones"], "ones", value=one),
+        node("Size", ["x"], ["n"], "size"),
+        node("Div", ["n", "two"], ["rest"], "rest"),
+        node("Unsqueeze", ["rest", "axes"], ["rest1"], "rest1"),
+        node("Concat", ["batch", "ones", "rest1"], ["target"], "target", axis=0),
+        node("Reshape", ["x", "target"], ["r"], "view"),
+        node("ConstantOfShape", ["bias_shape"], ["zeros"], "zeros"),
+        node("ConstantOfShape", ["bias_shape"], ["halves"], "halves", value=half),
+        node("Add", ["r", "zeros"], ["z"], "add_zeros"),
+        node("Add", ["z", "halves"], ["y"], "add_halves"),
+    ], [value("x", [2, 3, 4])], [value("y", None)],
+        [ints("zero1", [0]), ints("one1", [1]), ints("two", 2), ints("axes", [0]),
+         ints("bias_shape", [1, 1, 12])])
+
+
+def constant_of_shape_bad(kind):
+    shape, attrs = {"negative": ([2, -1], {}),
+                    "matrix": ([[1, 2]], {}),
+                    "huge": ([1 << 20, 1 << 20], {}),
+                    "empty": ([0, 3], {}),
+                    "two_values": ([2], {"value": numpy_helper.from_array(
+                        np.array([1, 2], dtype=np.float32))})}[kind]
+    return model([node("ConstantOfShape", ["shape"], ["c"], "fill", **attrs),
+                  node("Add", ["x", "c"], ["y"], "add")],
+                 [value("x", [2, 2])], [value("y", None)], [ints("shape", shape)])
+
+
+def constant_of_shape_negative():
+    return constant_of_shape_bad("negative")
+
+
+def constant_of_shape_matrix():
+    return constant_of_shape_bad("matrix")
+
+
+def constant_of_shape_huge():
+    return constant_of_shape_bad("huge")
+
+
+def constant_of_shape_empty():
+    return constant_of_shape_bad("empty")
+
+
+def constant_of_shape_two_values():
+    return constant_of_shape_bad("two_values")
+
+
 def join():
     """Branches joined by Add and Concat; a bias Add folded into Conv."""
     return model([
