@@ -11,6 +11,7 @@
 #define KILN_TEST_FUZZ_CHECKLOWERING_H
 
 #include "kiln/Codegen/GPUPasses.h"
+#include "kiln/Codegen/Passes.h"
 #include "kiln/Passes/Passes.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -21,7 +22,8 @@
 namespace kiln::fuzz {
 
 /// Verifies `module`, then runs the nn-level simplifications and fusion on
-/// it and, with `toLinalg`, the lowering to linalg; traps on any failure.
+/// it and, with `toLinalg`, the packing of several outputs and the lowering
+/// to linalg, as kilnc does; traps on any failure.
 inline void checkModuleLowers(mlir::ModuleOp module, bool toLinalg) {
   if (mlir::failed(mlir::verify(module))) {
     llvm::errs() << "a reader built a module that does not verify\n";
@@ -30,8 +32,10 @@ inline void checkModuleLowers(mlir::ModuleOp module, bool toLinalg) {
   mlir::PassManager pm(module.getContext());
   pm.addPass(createSimplifyPass());
   pm.addPass(createFusePass());
-  if (toLinalg)
+  if (toLinalg) {
+    pm.addPass(createPackModelOutputsPass());
     pm.addPass(createConvertNNToLinalgPass());
+  }
   if (mlir::failed(pm.run(module))) {
     llvm::errs() << "lowering a verified module failed\n";
     __builtin_trap();
