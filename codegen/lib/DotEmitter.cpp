@@ -1,6 +1,7 @@
 //===- DotEmitter.cpp - The layer graph as a Graphviz picture -------------===//
 
 #include "kiln/Codegen/DotEmitter.h"
+#include "kiln/Codegen/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -216,7 +217,10 @@ public:
       if (auto ret = dyn_cast<func::ReturnOp>(op)) {
         for (auto [i, value] : llvm::enumerate(ret.getOperands())) {
           std::string id = "output" + std::to_string(i);
-          os << "  " << id << " [shape=oval, label=\"output\\n"
+          // The graph output's name, on a model that has several.
+          auto name = func.getResultAttrOfType<StringAttr>(i, kOutputNameAttrName);
+          os << "  " << id << " [shape=oval, label=\""
+             << escape(name ? name.getValue() : "output") << "\\n"
              << formatShape(value.getType()) << "\"];\n";
           edge(value, id);
         }
