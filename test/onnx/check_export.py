@@ -205,6 +205,30 @@ class Upsamplers(nn.Module):
                                          align_corners=False)
 
 
+class Resamplers(nn.Module):
+    """The resizes the whole-factor paths do not take, each followed by a
+    convolution: a U-Net's bilinear x2 with align_corners=True, bicubic x2,
+    a bilinear resize to an odd size, a bilinear halving, and nearest by
+    1.5 (interpolation matrices, ResizeMatrix.cpp)."""
+
+    def __init__(self):
+        super().__init__()
+        self.convs = nn.ModuleList(nn.Conv2d(4 if i else 3, 4, 3, padding=1)
+                                   for i in range(5))
+
+    def forward(self, x):
+        f = nn.functional
+        x = self.convs[0](f.interpolate(x, scale_factor=2, mode="bilinear",
+                                        align_corners=True))
+        x = self.convs[1](torch.relu(f.interpolate(x, scale_factor=2, mode="bicubic",
+                                                   align_corners=False)))
+        x = self.convs[2](f.interpolate(x, size=(21, 27), mode="bilinear",
+                                        align_corners=False))
+        x = self.convs[3](f.interpolate(x, scale_factor=0.5, mode="bilinear",
+                                        align_corners=False))
+        return self.convs[4](f.interpolate(x, scale_factor=1.5, mode="nearest"))
+
+
 class GroupNormMish(nn.Module):
     """Group norms (exported as an InstanceNormalization of the tensor viewed
     as [N, groups, -1], then the per-channel affine) and Mish (Softplus, Tanh
@@ -234,6 +258,7 @@ BUILTINS = {
     "convnext-block": (ConvNeXtBlock, (1, 3, 32, 28)),
     "upsamplers": (Upsamplers, (1, 3, 16, 12)),
     "groupnorm-mish": (GroupNormMish, (1, 3, 12, 10)),
+    "resamplers": (Resamplers, (1, 3, 7, 9)),
     "resnet18": (zoo.ResNet18, (1, 3, 64, 64)),
     "squeezenet1_1": (zoo.SqueezeNet11, (1, 3, 64, 64)),
     "mobilenet_v2": (zoo.MobileNetV2, (1, 3, 64, 64)),

@@ -1,4 +1,4 @@
-//===- Resize.cpp - Resize and Upsample by whole factors ------------------===//
+//===- Resize.cpp - Resize and Upsample ----------------------------------===//
 //
 // Nearest-neighbour upsampling by whole factors (a feature pyramid's or a
 // U-Net's x2, PyTorch's nn.Upsample(scale_factor=2)) repeats each pixel
@@ -22,12 +22,14 @@
 //
 // Linear interpolation (bilinear on NCHW) by whole factors with half-pixel
 // centres, PyTorch's align_corners=False, is written with slices,
-// products and sums (interpolateAlong). Other modes (cubic,
-// align_corners), fractional factors and downsampling are reported as
-// unsupported.
+// products and sums (interpolateAlong). Every other resize of H and W
+// (cubic, align_corners, fractional factors, downsampling, factors above
+// 64) is a product by an interpolation matrix per dimension
+// (ResizeMatrix.cpp).
 //
 //===----------------------------------------------------------------------===//
 #include "Importer.h"
+#include "ResizeMatrix.h"
 
 #include "kiln/Dialect/NN/NNOps.h"
 #include "kiln/Dialect/NN/Shapes.h"
@@ -172,9 +174,8 @@ static Value interpolateAlong(NodeContext &ctx, ScaledBy &scaled, Value x,
   return reshapeTensor(ctx, concatAlong(ctx, phases, dim + 1), result);
 }
 
-static LogicalResult importUpsampling(NodeContext &ctx, llvm::StringRef mode,
-                                      llvm::StringRef coordinates,
-                                      llvm::StringRef rounding,
+static LogicalResult importUpsampling(NodeContext &ctx,
+                                      const ResizeModes &modes,
                                       llvm::ArrayRef<float> scales,
                                       llvm::ArrayRef<int64_t> sizes) {
   const ImportedValue &x = ctx.getInput(0);
@@ -184,82 +185,82 @@ static LogicalResult importUpsampling(NodeContext &ctx, llvm::StringRef mode,
   if (in.size() != 4)
     return ctx.unsupported("it resizes a tensor of rank " +
                            std::to_string(in.size()) +
-                           "; Kiln upsamples NCHW tensors");
-  bool linear = mode == "linear";
-  if (mode != "nearest" && !linear)
-    return ctx.unsupported("mode '" + mode.str() +
-                           "'; Kiln upsamples by repeating pixels (nearest) "
-                           "or interpolating linearly");
+                           "; Kiln resizes NCHW tensors");
+  bool linear = modes.mode == "linear";
+  if (failed(checkResizeModes(ctx, modes)))
+    return failure();
   size_t given = scales.empty() ? sizes.size() : scales.size();
   if (given != 4)
     return ctx.emitError() << "has " << given << " "
                            << (scales.empty() ? "sizes" : "scales")
                            << " for the rank-4 input";
-  int64_t factors[4];
+  // Each dimension's size and scale: a size is floor(in * scale), a scale
+  // is size / in.
+  int64_t out[4];
+  double scale[4];
   for (int d = 0; d < 4; ++d) {
     if (!scales.empty()) {
-      float scale = scales[d];
-      if (!(scale >= 1.0f) || scale != std::floor(scale) ||
-          scale > float(int64_t(1) << 30))
-        return ctx.unsupported(llvm::formatv("scale {0} of dimension {1}; "
-                                             "Kiln upsamples by whole factors",
-                                             llvm::format("%g", scale), d)
-                                   .str());
-      factors[d] = int64_t(scale);
+      scale[d] = scales[d];
+      double size = std::floor(double(in[d]) * scale[d]);
+      if (!(scale[d] > 0) || !(size < double(int64_t(1) << 40)))
+        return ctx.emitError()
+               << "has scale " << llvm::formatv("{0}", scale[d]).str()
+               << " for dimension " << d << "; expected a positive number "
+               << "that keeps the tensor under 2^40 bytes";
+      out[d] = int64_t(size);
     } else {
-      if (sizes[d] <= 0 || sizes[d] % in[d] != 0)
-        return ctx.unsupported(
-            llvm::formatv("size {0} of dimension {1} is not a whole multiple "
-                          "of {2}; Kiln upsamples by whole factors",
-                          sizes[d], d, in[d])
-                .str());
-      factors[d] = sizes[d] / in[d];
+      if (sizes[d] <= 0)
+        return ctx.emitError() << "has size " << sizes[d] << " for dimension "
+                               << d << "; expected a positive number";
+      out[d] = sizes[d];
+      scale[d] = double(out[d]) / double(in[d]);
     }
+    if (out[d] == 0)
+      return ctx.unsupported(
+          llvm::formatv("scale {0} leaves dimension {1} of size {2} empty; "
+                        "Kiln needs non-empty tensors",
+                        llvm::format("%g", scale[d]), d, in[d])
+              .str());
   }
-  if (factors[0] != 1 || factors[1] != 1)
+  if (out[0] != in[0] || out[1] != in[1])
     return ctx.unsupported("it resizes the batch or channel dimension");
-  // Each copy (nearest) or phase (linear) is an op of its own: FCN-32s's
-  // 32 is the largest factor a CNN upsamples by.
-  constexpr int64_t kMaxFactor = 64;
-  for (int d = 2; d < 4; ++d)
-    if (factors[d] > kMaxFactor)
-      return ctx.unsupported(llvm::formatv("factor {0} along dimension {1}; "
-                                           "Kiln upsamples by at most {2}",
-                                           factors[d], d, kMaxFactor)
-                                 .str());
-  for (int d = 2; d < 4 && linear; ++d)
-    if (factors[d] != 1 && coordinates != "half_pixel" &&
-        coordinates != "pytorch_half_pixel")
-      return ctx.unsupported(
-          llvm::formatv("linear interpolation with "
-                        "coordinate_transformation_mode '{0}'; Kiln "
-                        "interpolates with half-pixel centres "
-                        "(align_corners=False)",
-                        coordinates)
-              .str());
-  for (int d = 2; d < 4 && !linear; ++d)
-    if (!repeats(coordinates, rounding, factors[d]))
-      return ctx.unsupported(
-          llvm::formatv("coordinate_transformation_mode '{0}' with "
-                        "nearest_mode '{1}' does not repeat pixels {2} "
-                        "times",
-                        coordinates, rounding, factors[d])
-              .str());
-  std::optional<int64_t> h = llvm::checkedMul(in[2], factors[2]);
-  std::optional<int64_t> w = llvm::checkedMul(in[3], factors[3]);
-  if (!h || !w || !nn::checkedElementCount({in[0], in[1], *h, *w}))
-    return ctx.emitError() << "the upsampled " << formatShape(in)
+  if (!nn::checkedElementCount({out[0], out[1], out[2], out[3]}))
+    return ctx.emitError() << "the resized " << formatShape(in)
                            << " would be too large: tensors are limited to "
                               "2^40 bytes";
-  if (!linear) {
-    ctx.setOutput(0, repeatPixels(ctx, x.tensor, {factors[2], factors[3]}));
+
+  // Whole factors up to kMaxFactor: repeated pixels or phase blends, each
+  // copy or phase an op of its own (FCN-32s's 32 is the largest factor a
+  // CNN upsamples by). Anything else: interpolation matrices.
+  constexpr int64_t kMaxFactor = 64;
+  int64_t factors[2];
+  bool whole = true;
+  for (int d = 2; d < 4; ++d) {
+    factors[d - 2] = out[d] / in[d];
+    whole = whole && out[d] % in[d] == 0 && factors[d - 2] <= kMaxFactor &&
+            scale[d] == double(factors[d - 2]);
+  }
+  bool halfPixel = modes.coordinates == "half_pixel" ||
+                   modes.coordinates == "pytorch_half_pixel";
+  if (whole && modes.mode == "nearest" &&
+      repeats(modes.coordinates, modes.rounding, factors[0]) &&
+      repeats(modes.coordinates, modes.rounding, factors[1])) {
+    ctx.setOutput(0, repeatPixels(ctx, x.tensor, factors));
     return success();
   }
-  Value y = x.tensor;
-  ScaledBy scaled(ctx);
-  for (int d : {3, 2})
-    if (factors[d] > 1)
-      y = interpolateAlong(ctx, scaled, y, d, factors[d]);
+  if (whole && linear && halfPixel) {
+    Value y = x.tensor;
+    ScaledBy scaled(ctx);
+    for (int d : {3, 2})
+      if (factors[d - 2] > 1)
+        y = interpolateAlong(ctx, scaled, y, d, factors[d - 2]);
+    ctx.setOutput(0, y);
+    return success();
+  }
+  Value y = resizeByMatrices(ctx, x.tensor, modes, {out[2], out[3]},
+                             {scale[2], scale[3]});
+  if (!y)
+    return failure();
   ctx.setOutput(0, y);
   return success();
 }
@@ -284,8 +285,13 @@ LogicalResult onnximport::importResize(NodeContext &ctx) {
                     ctx.getOpset() >= 11 ? "half_pixel" : "asymmetric");
   FailureOr<std::string> rounding =
       ctx.getString("nearest_mode", "round_prefer_floor");
-  if (failed(mode) || failed(coordinates) || failed(rounding))
+  FailureOr<float> cubicA = ctx.getFloat("cubic_coeff_a", -0.75f);
+  FailureOr<int64_t> excludeOutside = ctx.getInt("exclude_outside", 0);
+  if (failed(mode) || failed(coordinates) || failed(rounding) ||
+      failed(cubicA) || failed(excludeOutside))
     return failure();
+  ResizeModes modes{*mode, *coordinates, *rounding, *cubicA,
+                    *excludeOutside != 0};
   // Opset 10: X, scales. From 11: X, roi, scales, sizes.
   unsigned scalesInput = ctx.getOpset() >= 11 ? 2 : 1;
   FailureOr<llvm::SmallVector<float>> scales =
@@ -302,7 +308,7 @@ LogicalResult onnximport::importResize(NodeContext &ctx) {
   }
   if (scales->empty() && sizes.empty())
     return ctx.emitError() << "has neither scales nor sizes";
-  return importUpsampling(ctx, *mode, *coordinates, *rounding, *scales, sizes);
+  return importUpsampling(ctx, modes, *scales, sizes);
 }
 
 LogicalResult onnximport::importUpsample(NodeContext &ctx) {
@@ -324,5 +330,6 @@ LogicalResult onnximport::importUpsample(NodeContext &ctx) {
       return failure();
     scales = std::move(*input);
   }
-  return importUpsampling(ctx, *mode, "asymmetric", "floor", scales, {});
+  return importUpsampling(ctx, ResizeModes{*mode, "asymmetric", "floor"},
+                          scales, {});
 }

@@ -45,8 +45,17 @@ MODELS = {
         "SpaceToDepth", ["x"], [1, 4, 2, 2], [], blocksize=2 ** 40),
     # A factor of 2^20 would be 2^20 ops.
     "resize-factor": lambda: one_node(
-        "Resize", ["x", "", "s"], [1, 2, 3, 3], [floats("s", [1, 1, 2 ** 20, 1])],
+        "Resize", ["x", "", "s"], [1, 2, 3, 3], [floats("s", [1, 1, 2 ** 20, 2 ** 20])],
         mode="linear"),
+    "resize-matrix": lambda: one_node(
+        "Resize", ["x", "", "s"], [1, 1, 4096, 4], [floats("s", [1, 1, 8, 1])],
+        mode="linear", coordinate_transformation_mode="align_corners"),
+    "resize-crop": lambda: one_node(
+        "Resize", ["x", "", "s"], [1, 1, 4, 4], [floats("s", [1, 1, 0.5, 0.5])],
+        mode="linear", coordinate_transformation_mode="tf_crop_and_resize"),
+    "resize-empty": lambda: one_node(
+        "Resize", ["x", "", "s"], [1, 1, 4, 4], [floats("s", [1, 1, 0.2, 1])],
+        mode="nearest"),
     "resize-nan": lambda: one_node(
         "Resize", ["x", "", "s"], [1, 2, 3, 3],
         [floats("s", [1, 1, float("nan"), 2])], mode="nearest"),
