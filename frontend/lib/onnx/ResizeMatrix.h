@@ -1,5 +1,4 @@
-//===- ResizeMatrix.h - Resize as products by interpolation matrices -*- C++
-//-*-===//
+//===- ResizeMatrix.h - Resize by interpolation matrices --------*- C++ -*-===//
 //
 // The general path of Resize and Upsample, for what the repetitions and
 // phase blends of Resize.cpp do not cover: any scale (downsampling,
