@@ -737,7 +737,7 @@ LogicalResult TransposeOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
-// MulOp, SubOp, DivOp
+// MulOp, SubOp, DivOp, MaximumOp, MinimumOp
 //===----------------------------------------------------------------------===//
 
 /// Checks that `rhs` (called `rhsName`) broadcasts to `lhs` along its
@@ -770,6 +770,14 @@ LogicalResult SubOp::verify() {
 }
 
 LogicalResult DivOp::verify() {
+  return verifyRightBroadcast(getOperation(), getLhs(), getRhs(), "lhs", "rhs");
+}
+
+LogicalResult MaximumOp::verify() {
+  return verifyRightBroadcast(getOperation(), getLhs(), getRhs(), "lhs", "rhs");
+}
+
+LogicalResult MinimumOp::verify() {
   return verifyRightBroadcast(getOperation(), getLhs(), getRhs(), "lhs", "rhs");
 }
 

@@ -102,6 +102,16 @@ func.func @gates(%x: tensor<1x4x3x3xf32>, %s: tensor<1x4x1x1xf32>) -> tensor<1x4
   return %3 : tensor<1x4x3x3xf32>
 }
 
+// CHECK-LABEL: func.func @extremes
+// CHECK-SAME: (%[[X:.*]]: tensor<1x4x3x3xf32>, %[[S:.*]]: tensor<1x4x1x1xf32>)
+func.func @extremes(%x: tensor<1x4x3x3xf32>, %s: tensor<1x4x1x1xf32>) -> tensor<1x4x3x3xf32> {
+  // CHECK: %[[M:.*]] = nn.maximum %[[X]], %[[S]] : tensor<1x4x3x3xf32>, tensor<1x4x1x1xf32>
+  // CHECK: nn.minimum %[[M]], %[[X]] : tensor<1x4x3x3xf32>, tensor<1x4x3x3xf32>
+  %0 = nn.maximum %x, %s : tensor<1x4x3x3xf32>, tensor<1x4x1x1xf32>
+  %1 = nn.minimum %0, %x : tensor<1x4x3x3xf32>, tensor<1x4x3x3xf32>
+  return %1 : tensor<1x4x3x3xf32>
+}
+
 // CHECK-LABEL: func.func @arithmetic
 // CHECK-SAME: (%[[X:.*]]: tensor<1x4x3x3xf32>, %[[S:.*]]: tensor<1x4x1x1xf32>)
 func.func @arithmetic(%x: tensor<1x4x3x3xf32>, %s: tensor<1x4x1x1xf32>) -> tensor<1x4x3x3xf32> {

@@ -913,3 +913,20 @@ func.func @forward(%x: tensor<1x4x3x3xf32>) -> tensor<1x6x6x6xf32> {
   %0 = nn.conv_transpose2d %x, %w, %b stride [2, 2] padding [1, 1, 0, 0] output_padding [0, 0] dilation [1, 1] groups 2 : (tensor<1x4x3x3xf32>, tensor<4x3x3x3xf32>, tensor<6xf32>) -> tensor<1x6x6x6xf32>
   return %0 : tensor<1x6x6x6xf32>
 }
+
+// -----
+
+// Tests nn.maximum and nn.minimum as element-wise kernels, the right operand
+// read at 0 along its dimensions of size 1.
+
+// CHECK-LABEL: gpu.func @maximum_0(
+// CHECK: %[[SV:.*]] = memref.load %{{.*}}[%[[Z:.*]], %{{.*}}, %[[Z]], %[[Z]]]
+// CHECK: arith.maximumf %{{.*}}, %[[SV]] : f32
+// CHECK-LABEL: gpu.func @minimum_1(
+// CHECK: arith.minimumf %{{.*}}, %{{.*}} : f32
+func.func @forward(%x: tensor<2x4x3x3xf32>) -> tensor<2x4x3x3xf32> {
+  %s = arith.constant dense<[[[[0.5]], [[-1.0]], [[2.0]], [[0.25]]]]> : tensor<1x4x1x1xf32>
+  %0 = nn.maximum %x, %s : tensor<2x4x3x3xf32>, tensor<1x4x1x1xf32>
+  %1 = nn.minimum %0, %x : tensor<2x4x3x3xf32>, tensor<2x4x3x3xf32>
+  return %1 : tensor<2x4x3x3xf32>
+}

@@ -967,3 +967,22 @@ func.func @reductions(%x: tensor<2x3x4xf32>) -> (tensor<2x1x4xf32>, tensor<1x3x1
   %2 = nn.reduce_max %x dims [0, 1, 2] : (tensor<2x3x4xf32>) -> tensor<1x1x1xf32>
   return %0, %1, %2 : tensor<2x1x4xf32>, tensor<1x3x1xf32>, tensor<1x1x1xf32>
 }
+
+// -----
+
+// Tests that nn.maximum and nn.minimum are generics of arith.maximumf and
+// arith.minimumf (NaN propagating), the right operand broadcast.
+
+// CHECK-DAG: #[[ID:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+// CHECK-DAG: #[[CH:.*]] = affine_map<(d0, d1, d2, d3) -> (0, d1, 0, 0)>
+// CHECK-LABEL: func.func @extremes
+// CHECK-SAME: (%[[X:.*]]: tensor<2x4x3x3xf32>, %[[S:.*]]: tensor<1x4x1x1xf32>)
+// CHECK: %[[M:.*]] = linalg.generic {indexing_maps = [#[[ID]], #[[CH]], #[[ID]]], {{.*}} ins(%[[X]], %[[S]] : tensor<2x4x3x3xf32>, tensor<1x4x1x1xf32>)
+// CHECK:   arith.maximumf %{{.*}}, %{{.*}} : f32
+// CHECK: linalg.generic {indexing_maps = [#[[ID]], #[[ID]], #[[ID]]], {{.*}} ins(%[[M]], %[[X]] : tensor<2x4x3x3xf32>, tensor<2x4x3x3xf32>)
+// CHECK:   arith.minimumf %{{.*}}, %{{.*}} : f32
+func.func @extremes(%x: tensor<2x4x3x3xf32>, %s: tensor<1x4x1x1xf32>) -> tensor<2x4x3x3xf32> {
+  %0 = nn.maximum %x, %s : tensor<2x4x3x3xf32>, tensor<1x4x1x1xf32>
+  %1 = nn.minimum %0, %x : tensor<2x4x3x3xf32>, tensor<2x4x3x3xf32>
+  return %1 : tensor<2x4x3x3xf32>
+}

@@ -303,6 +303,8 @@ enum class ElementwiseKind {
   Mul,
   Sub,
   Div,
+  Max,   // The larger, NaN if either is: nn.maximum (broadcast as Mul's).
+  Min,   // The smaller, NaN if either is: nn.minimum.
   PRelu, // x > 0 ? x : slope * x, the slope broadcast as Mul's: nn.prelu.
   Copy
 };

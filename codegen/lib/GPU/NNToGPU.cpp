@@ -451,25 +451,25 @@ LogicalResult Lowering::lower(Operation *op) {
       .Case([&](nn::HardSwishOp) {
         return elementwise(ElementwiseKind::HardSwish);
       })
-      .Case<nn::AddOp, nn::MulOp, nn::SubOp, nn::DivOp, nn::PReluOp>(
-          [&](Operation *join) {
-            Value result = bufferFor(join->getResult(0));
-            ElementwiseKind kind =
-                TypeSwitch<Operation *, ElementwiseKind>(join)
-                    .Case([](nn::AddOp) { return ElementwiseKind::Add; })
-                    .Case([](nn::MulOp) { return ElementwiseKind::Mul; })
-                    .Case([](nn::SubOp) { return ElementwiseKind::Sub; })
-                    .Case([](nn::DivOp) { return ElementwiseKind::Div; })
-                    .Default(
-                        [](Operation *) { return ElementwiseKind::PRelu; });
-            emitElementwise(
-                builder, loc, kind,
-                // Either may be a constant (an ONNX node's, a slope).
-                {weight(join->getOperand(0)), weight(join->getOperand(1))},
-                result);
-            buffers.map(join->getResult(0), result);
-            return success();
-          })
+      .Case<nn::AddOp, nn::MulOp, nn::SubOp, nn::DivOp, nn::MaximumOp,
+            nn::MinimumOp, nn::PReluOp>([&](Operation *join) {
+        Value result = bufferFor(join->getResult(0));
+        ElementwiseKind kind =
+            TypeSwitch<Operation *, ElementwiseKind>(join)
+                .Case([](nn::AddOp) { return ElementwiseKind::Add; })
+                .Case([](nn::MulOp) { return ElementwiseKind::Mul; })
+                .Case([](nn::SubOp) { return ElementwiseKind::Sub; })
+                .Case([](nn::DivOp) { return ElementwiseKind::Div; })
+                .Case([](nn::MaximumOp) { return ElementwiseKind::Max; })
+                .Case([](nn::MinimumOp) { return ElementwiseKind::Min; })
+                .Default([](Operation *) { return ElementwiseKind::PRelu; });
+        emitElementwise(
+            builder, loc, kind,
+            // Either may be a constant (an ONNX node's, a slope).
+            {weight(join->getOperand(0)), weight(join->getOperand(1))}, result);
+        buffers.map(join->getResult(0), result);
+        return success();
+      })
       .Case([&](nn::DropoutOp dropout) {
         buffers.map(dropout.getResult(), weight(dropout.getInput()));
         return success();

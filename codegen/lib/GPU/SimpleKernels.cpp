@@ -112,6 +112,10 @@ void emitElementwise(ModelBuilder &builder, Location loc, ElementwiseKind kind,
       return "sub";
     case ElementwiseKind::Div:
       return "div";
+    case ElementwiseKind::Max:
+      return "maximum";
+    case ElementwiseKind::Min:
+      return "minimum";
     case ElementwiseKind::PRelu:
       return "prelu";
     case ElementwiseKind::Copy:
@@ -242,6 +246,8 @@ void emitElementwise(ModelBuilder &builder, Location loc, ElementwiseKind kind,
         case ElementwiseKind::Mul:
         case ElementwiseKind::Sub:
         case ElementwiseKind::Div:
+        case ElementwiseKind::Max:
+        case ElementwiseKind::Min:
         case ElementwiseKind::PRelu: {
           // The right operand's dimensions of size 1 are read at 0.
           SmallVector<Value> rhsIndices(indices);
@@ -259,6 +265,14 @@ void emitElementwise(ModelBuilder &builder, Location loc, ElementwiseKind kind,
           }
           if (kind == ElementwiseKind::Div) {
             y = k.divF(x, rhs);
+            break;
+          }
+          if (kind == ElementwiseKind::Max) {
+            y = k.maxF(x, rhs);
+            break;
+          }
+          if (kind == ElementwiseKind::Min) {
+            y = k.minF(x, rhs);
             break;
           }
           Value positive = arith::CmpFOp::create(

@@ -330,6 +330,8 @@ OpHandler onnximport::lookupHandler(llvm::StringRef opType) {
       .Case("Pow", importPow)
       .Case("Sum", importSum)
       .Case("Mean", importMean)
+      .Case("Max", importMax)
+      .Case("Min", importMin)
       .Case("Abs", importAbs)
       .Case("Exp", importExp)
       .Case("Erf", importErf)

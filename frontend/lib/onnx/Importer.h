@@ -188,6 +188,8 @@ mlir::LogicalResult importDiv(NodeContext &ctx);
 mlir::LogicalResult importNeg(NodeContext &ctx);
 mlir::LogicalResult importSum(NodeContext &ctx);
 mlir::LogicalResult importMean(NodeContext &ctx);
+mlir::LogicalResult importMax(NodeContext &ctx);
+mlir::LogicalResult importMin(NodeContext &ctx);
 mlir::LogicalResult importPow(NodeContext &ctx);
 mlir::LogicalResult importConcat(NodeContext &ctx);
 mlir::LogicalResult importRelu(NodeContext &ctx);

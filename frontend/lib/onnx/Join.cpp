@@ -21,6 +21,9 @@
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 
+#include <cmath>
+#include <limits>
+
 using namespace mlir;
 using namespace kiln;
 using namespace kiln::onnximport;
@@ -492,11 +495,27 @@ LogicalResult onnximport::importDiv(NodeContext &ctx) {
   return success();
 }
 
-/// Sum, and Mean (the sum divided by the count): the computed inputs, each
-/// of the result's shape, chained with nn.add; the constants summed at
-/// import into one, added as Add adds a constant (subtracted negated when it
-/// broadcasts).
-static LogicalResult importSumOrMean(NodeContext &ctx, bool mean) {
+namespace {
+/// ONNX's variadic element-wise operators.
+enum class Variadic { Sum, Mean, Max, Min };
+} // namespace
+
+/// `a` combined with `b` as `kind` does (NaN propagating for Max and Min,
+/// as nn.maximum and nn.minimum do).
+static float combine(Variadic kind, float a, float b) {
+  if (kind == Variadic::Sum || kind == Variadic::Mean)
+    return a + b;
+  if (std::isnan(a) || std::isnan(b))
+    return std::numeric_limits<float>::quiet_NaN();
+  return kind == Variadic::Max ? std::max(a, b) : std::min(a, b);
+}
+
+/// Sum, Mean (the sum divided by the count), Max and Min of any number of
+/// inputs broadcast together: the computed inputs, each of the result's
+/// shape, chained with nn.add (nn.maximum, nn.minimum); the constants
+/// combined at import into one, the right operand of one more such op (a
+/// broadcast constant added as its negation subtracted, as Add does).
+static LogicalResult importVariadic(NodeContext &ctx, Variadic kind) {
   unsigned count = ctx.getNode().input_size();
   llvm::SmallVector<int64_t, 4> shape(ctx.getInput(0).getShape());
   llvm::SmallVector<int64_t, 4> constantShape;
@@ -518,24 +537,32 @@ static LogicalResult importSumOrMean(NodeContext &ctx, bool mean) {
       constantShape = *joined;
     }
   }
-  // The constants, summed in the order they come.
-  std::shared_ptr<HostTensor> constants;
+  // The constants, combined in the order they come.
   int64_t constantCount = product(constantShape);
-  std::vector<float> sum(constantCount, 0.0f);
-  bool anyConstant = false;
+  std::vector<float> combined;
   for (unsigned i = 0; i < count; ++i) {
     const ImportedValue &v = ctx.getInput(i);
     if (!v.isConstant())
       continue;
-    anyConstant = true;
     std::vector<float> values = broadcastValues(
         v.constant->getFloats(), v.getShape(), constantShape, constantCount);
+    if (combined.empty()) {
+      combined = std::move(values);
+      continue;
+    }
     for (int64_t k = 0; k < constantCount; ++k)
-      sum[k] += values[k];
+      combined[k] = combine(kind, combined[k], values[k]);
   }
   OpBuilder &b = ctx.getBuilder();
   Location loc = ctx.getLoc();
   std::string name = ctx.getNode().output(0);
+  auto chain = [&](Value lhs, Value rhs) -> Value {
+    if (kind == Variadic::Max)
+      return nn::MaximumOp::create(b, loc, lhs, rhs);
+    if (kind == Variadic::Min)
+      return nn::MinimumOp::create(b, loc, lhs, rhs);
+    return nn::AddOp::create(b, loc, lhs, rhs);
+  };
   Value acc;
   for (unsigned i = 0; i < count; ++i) {
     const ImportedValue &v = ctx.getInput(i);
@@ -543,33 +570,39 @@ static LogicalResult importSumOrMean(NodeContext &ctx, bool mean) {
       continue;
     if (v.getShape() != llvm::ArrayRef<int64_t>(shape))
       return ctx.unsupported(llvm::formatv("it broadcasts the computed {0} to "
-                                           "{1}; Kiln sums computed tensors "
-                                           "of one shape",
+                                           "{1}; Kiln combines computed "
+                                           "tensors of one shape",
                                            formatShape(v.getShape()),
                                            formatShape(shape))
                                  .str());
-    acc = acc ? nn::AddOp::create(b, loc, acc, v.tensor).getResult() : v.tensor;
+    acc = acc ? chain(acc, v.tensor) : v.tensor;
   }
   if (!acc) {
     // Constants only: the result is one.
-    for (float &v : sum)
-      v = mean ? v / float(count) : v;
-    ctx.setOutput(0,
-                  HostTensor::fromFloats(name, constantShape, std::move(sum)));
+    for (float &v : combined)
+      v = kind == Variadic::Mean ? v / float(count) : v;
+    ctx.setOutput(
+        0, HostTensor::fromFloats(name, constantShape, std::move(combined)));
     return success();
   }
-  if (anyConstant) {
-    if (llvm::ArrayRef<int64_t>(constantShape) == llvm::ArrayRef(shape))
-      acc = nn::AddOp::create(b, loc, acc,
-                              ctx.materialize(HostTensor::fromFloats(
-                                  name + ".constants", constantShape, sum)));
-    else
+  if (!combined.empty()) {
+    bool add = kind == Variadic::Sum || kind == Variadic::Mean;
+    if (add && llvm::ArrayRef<int64_t>(constantShape) == llvm::ArrayRef(shape))
+      acc =
+          nn::AddOp::create(b, loc, acc,
+                            ctx.materialize(HostTensor::fromFloats(
+                                name + ".constants", constantShape, combined)));
+    else if (add)
       acc = nn::SubOp::create(
           b, loc, acc,
           materializeAligned(ctx, name + ".constants.negated", constantShape,
-                             shape.size(), sum, /*negate=*/true));
+                             shape.size(), combined, /*negate=*/true));
+    else
+      acc = chain(acc,
+                  materializeAligned(ctx, name + ".constants", constantShape,
+                                     shape.size(), combined, /*negate=*/false));
   }
-  if (mean)
+  if (kind == Variadic::Mean)
     acc = nn::DivOp::create(b, loc, acc,
                             scalarConstant(ctx, shape.size(), float(count)));
   ctx.setOutput(0, acc);
@@ -577,11 +610,19 @@ static LogicalResult importSumOrMean(NodeContext &ctx, bool mean) {
 }
 
 LogicalResult onnximport::importSum(NodeContext &ctx) {
-  return importSumOrMean(ctx, /*mean=*/false);
+  return importVariadic(ctx, Variadic::Sum);
 }
 
 LogicalResult onnximport::importMean(NodeContext &ctx) {
-  return importSumOrMean(ctx, /*mean=*/true);
+  return importVariadic(ctx, Variadic::Mean);
+}
+
+LogicalResult onnximport::importMax(NodeContext &ctx) {
+  return importVariadic(ctx, Variadic::Max);
+}
+
+LogicalResult onnximport::importMin(NodeContext &ctx) {
+  return importVariadic(ctx, Variadic::Min);
 }
 
 LogicalResult onnximport::importNeg(NodeContext &ctx) {

@@ -142,6 +142,8 @@ struct ConcatLowering : OpConversionPattern<nn::ConcatOp> {
 void kiln::populateJoinPatterns(RewritePatternSet &patterns) {
   patterns.add<AddLowering, RightBroadcastLowering<nn::MulOp, arith::MulFOp>,
                RightBroadcastLowering<nn::SubOp, arith::SubFOp>,
-               RightBroadcastLowering<nn::DivOp, arith::DivFOp>, PReluLowering,
-               ConcatLowering>(patterns.getContext());
+               RightBroadcastLowering<nn::DivOp, arith::DivFOp>,
+               RightBroadcastLowering<nn::MaximumOp, arith::MaximumFOp>,
+               RightBroadcastLowering<nn::MinimumOp, arith::MinimumFOp>,
+               PReluLowering, ConcatLowering>(patterns.getContext());
 }

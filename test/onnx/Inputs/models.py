@@ -563,6 +563,19 @@ def sum_mean():
         [weight("c1", 3, 1, 1), weight("c2", 2, 3, 4, 5), weight("c3", 5)])
 
 
+def max_min():
+    """Max of three computed tensors and a constant broadcast per channel;
+    Min of that, x and two constants (one of the result's shape, one a
+    scalar), so that NaN-free extremes of every kind of operand meet."""
+    return model([
+        node("Relu", ["x"], ["r"], "relu"),
+        node("Sigmoid", ["x"], ["g"], "sigmoid"),
+        node("Max", ["r", "c1", "g", "x"], ["m"], "max"),
+        node("Min", ["c2", "m", "x", "c3"], ["y"], "min"),
+    ], [value("x", [2, 3, 4, 5])], [value("y", None)],
+        [weight("c1", 3, 1, 1), weight("c2", 2, 3, 4, 5), scalar("c3", 0.25)])
+
+
 def pow_unsupported():
     """Pow by 2.5 and by a per-element exponent."""
     return model([node("Pow", ["x", "c"], ["a"], "pow_2_5"),

@@ -753,6 +753,31 @@ def NN_DivOp : NN_RightBroadcastOp<"div"> {
   }];
 }
 
+def NN_MaximumOp : NN_RightBroadcastOp<"maximum"> {
+  let summary = "Element-wise maximum, the right operand broadcast";
+  let description = [{
+    The larger of `lhs` and `rhs`, `rhs` broadcast as `nn.mul`'s (ONNX's
+    Max of two activations, as a maxout unit or an exported clamp by a
+    tensor takes it). A NaN in either operand gives NaN, as numpy's
+    `maximum` and PyTorch's `torch.maximum`.
+
+    ```mlir
+    %y = nn.maximum %a, %b : tensor<1x16x8x8xf32>, tensor<1x16x8x8xf32>
+    ```
+  }];
+}
+
+def NN_MinimumOp : NN_RightBroadcastOp<"minimum"> {
+  let summary = "Element-wise minimum, the right operand broadcast";
+  let description = [{
+    The smaller of `lhs` and `rhs`, broadcast and NaN as `nn.maximum`'s.
+
+    ```mlir
+    %y = nn.minimum %a, %b : tensor<1x16x8x8xf32>, tensor<1x1x8x8xf32>
+    ```
+  }];
+}
+
 def NN_PReluOp : NN_Op<"prelu",
                         [Pure, AllTypesMatch<["input", "result"]>]> {
   let summary = "Element-wise ReLU with learned slopes (nn.PReLU)";
