@@ -418,56 +418,77 @@ static int gather_output(int64_t i, const float *out, int64_t batches,
   return 0;
 }
 
-/* Writes every output to its -o file, or none: a failure removes the ones
- * written before it. */
-static int write_outputs(const options *o, const float *out, int64_t batches,
-                         int64_t model_out_numel) {
-  char msg[512];
-  for (int i = 0; i < o->num_outputs; ++i) {
-    const float *data;
-    float *owned;
-    int64_t shape[KILN_MAX_RANK], numel;
-    int rc = gather_output(i, out, batches, model_out_numel, &data, &owned,
-                           shape, &numel);
-    if (rc == 0) {
-      rc = write_output(o->outputs[i], shape, get_output(i).rank, data, msg,
-                        sizeof msg);
-      if (rc != KILN_OK)
-        error("%s", msg);
-      rc = rc == KILN_OK       ? 0
-           : rc == KILN_ERR_IO ? EXIT_BAD_INPUT
-                               : EXIT_INTERNAL;
-    }
-    free(owned);
-    if (rc != 0) {
-      for (int j = 0; j < i; ++j)
-        remove(o->outputs[j]);
-      return rc;
-    }
-  }
-  return 0;
-}
+/* What is done with each output: its index, data (all batches) and shape.
+ * Returns 0 or an exit code. */
+typedef int (*output_action)(int64_t i, const float *data, const int64_t *shape,
+                             int64_t numel, void *context);
 
-/* Prints the top K of each output's rows, each output named when there are
- * several. */
-static int print_tops(const float *out, int64_t batches,
-                      int64_t model_out_numel, long k) {
+/* Gathers each output in turn and hands it to `action`; stops at the first
+ * failure and returns its exit code. */
+static int for_each_output(const float *out, int64_t batches,
+                           int64_t model_out_numel, output_action action,
+                           void *context) {
   for (int64_t i = 0; i < num_outputs(); ++i) {
     const float *data;
     float *owned;
     int64_t shape[KILN_MAX_RANK], numel;
     int rc = gather_output(i, out, batches, model_out_numel, &data, &owned,
                            shape, &numel);
-    if (rc == 0) {
-      if (num_outputs() > 1)
-        printf("output %s:\n", get_output(i).name ? get_output(i).name : "?");
-      rc = print_top(data, shape, get_output(i).rank, numel, k);
-    }
+    if (rc == 0)
+      rc = action(i, data, shape, numel, context);
     free(owned);
     if (rc != 0)
       return rc;
   }
   return 0;
+}
+
+typedef struct written {
+  const options *o;
+  int64_t count; /* outputs written so far */
+} written;
+
+static int write_one(int64_t i, const float *data, const int64_t *shape,
+                     int64_t numel, void *context) {
+  (void)numel;
+  written *w = context;
+  char msg[512];
+  int rc = write_output(w->o->outputs[i], shape, get_output(i).rank, data, msg,
+                        sizeof msg);
+  if (rc != KILN_OK) {
+    error("%s", msg);
+    return rc == KILN_ERR_IO ? EXIT_BAD_INPUT : EXIT_INTERNAL;
+  }
+  w->count = i + 1;
+  return 0;
+}
+
+/* Writes every output to its -o file, or none: a failure removes the ones
+ * written before it. */
+static int write_outputs(const options *o, const float *out, int64_t batches,
+                         int64_t model_out_numel) {
+  if (o->num_outputs == 0)
+    return 0;
+  written w = {o, 0};
+  int rc = for_each_output(out, batches, model_out_numel, write_one, &w);
+  if (rc != 0)
+    for (int64_t j = 0; j < w.count; ++j)
+      remove(o->outputs[j]);
+  return rc;
+}
+
+static int print_one(int64_t i, const float *data, const int64_t *shape,
+                     int64_t numel, void *context) {
+  if (num_outputs() > 1)
+    printf("output %s:\n", get_output(i).name ? get_output(i).name : "?");
+  return print_top(data, shape, get_output(i).rank, numel, *(long *)context);
+}
+
+/* Prints the top K of each output's rows, each output named when there are
+ * several. */
+static int print_tops(const float *out, int64_t batches,
+                      int64_t model_out_numel, long k) {
+  return for_each_output(out, batches, model_out_numel, print_one, &k);
 }
 
 /*===-- Driver ------------------------------------------------------------===*/

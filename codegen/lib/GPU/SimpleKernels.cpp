@@ -255,29 +255,21 @@ void emitElementwise(ModelBuilder &builder, Location loc, ElementwiseKind kind,
             if (size == 1)
               index = k.idx(0);
           Value rhs = k.load(kargs[1], rhsIndices);
-          if (kind == ElementwiseKind::Mul) {
+          if (kind == ElementwiseKind::Mul)
             y = k.mulF(x, rhs);
-            break;
-          }
-          if (kind == ElementwiseKind::Sub) {
+          else if (kind == ElementwiseKind::Sub)
             y = k.subF(x, rhs);
-            break;
-          }
-          if (kind == ElementwiseKind::Div) {
+          else if (kind == ElementwiseKind::Div)
             y = k.divF(x, rhs);
-            break;
-          }
-          if (kind == ElementwiseKind::Max) {
+          else if (kind == ElementwiseKind::Max)
             y = k.maxF(x, rhs);
-            break;
-          }
-          if (kind == ElementwiseKind::Min) {
+          else if (kind == ElementwiseKind::Min)
             y = k.minF(x, rhs);
-            break;
-          }
-          Value positive = arith::CmpFOp::create(
-              k.b, k.loc, arith::CmpFPredicate::OGT, x, k.f32(0.0));
-          y = k.select(positive, x, k.mulF(rhs, x));
+          else // PRelu
+            y = k.select(arith::CmpFOp::create(k.b, k.loc,
+                                               arith::CmpFPredicate::OGT, x,
+                                               k.f32(0.0)),
+                         x, k.mulF(rhs, x));
           break;
         }
         case ElementwiseKind::Copy:
