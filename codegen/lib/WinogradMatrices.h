@@ -28,7 +28,7 @@ struct WinogradMatrices {
 
 /// F(2x2, 3x3), F(3x3, 3x3), F(4x4, 3x3) and F(2x2, 5x5). F(3x3)
 /// interpolates at 0, 1, -1, 2 and infinity; the last two at the same points
-/// (0, 1, -1, 2, -2, infinity), so they share B.
+/// (0, 1, -1, 1/2, -2, infinity, chosen for accuracy), so they share B.
 const WinogradMatrices &getWinogradMatrices(int64_t m, int64_t r);
 
 } // namespace kiln::kernels
