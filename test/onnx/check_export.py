@@ -229,6 +229,27 @@ class Resamplers(nn.Module):
         return self.convs[4](f.interpolate(x, scale_factor=1.5, mode="nearest"))
 
 
+class TransformInput(nn.Module):
+    """torchvision's GoogLeNet and Inception-v3 stems with transform_input
+    (their default with pretrained weights): each colour channel x[:, c]
+    (a Gather from the input) rescaled from ImageNet's normalisation to
+    [-1, 1] and the three concatenated again, then an Inception-v3
+    BasicConv2d (eps 0.001) and a pooled classifier."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, stride=2, bias=False)
+        self.bn = nn.BatchNorm2d(8, eps=0.001)
+        self.fc = nn.Linear(8, 5)
+
+    def forward(self, x):
+        x0 = torch.unsqueeze(x[:, 0], 1) * (0.229 / 0.5) + (0.485 - 0.5) / 0.5
+        x1 = torch.unsqueeze(x[:, 1], 1) * (0.224 / 0.5) + (0.456 - 0.5) / 0.5
+        x2 = torch.unsqueeze(x[:, 2], 1) * (0.225 / 0.5) + (0.406 - 0.5) / 0.5
+        x = torch.relu(self.bn(self.conv(torch.cat((x0, x1, x2), 1))))
+        return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
+
+
 class GroupNormMish(nn.Module):
     """Group norms (exported as an InstanceNormalization of the tensor viewed
     as [N, groups, -1], then the per-channel affine) and Mish (Softplus, Tanh
@@ -259,6 +280,7 @@ BUILTINS = {
     "upsamplers": (Upsamplers, (1, 3, 16, 12)),
     "groupnorm-mish": (GroupNormMish, (1, 3, 12, 10)),
     "resamplers": (Resamplers, (1, 3, 7, 9)),
+    "transform-input": (TransformInput, (1, 3, 21, 19)),
     "resnet18": (zoo.ResNet18, (1, 3, 64, 64)),
     "squeezenet1_1": (zoo.SqueezeNet11, (1, 3, 64, 64)),
     "mobilenet_v2": (zoo.MobileNetV2, (1, 3, 64, 64)),

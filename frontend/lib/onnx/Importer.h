@@ -230,6 +230,11 @@ mlir::LogicalResult importUnsqueeze(NodeContext &ctx);
 mlir::LogicalResult importIdentity(NodeContext &ctx);
 mlir::LogicalResult importConstant(NodeContext &ctx);
 mlir::LogicalResult importShape(NodeContext &ctx);
+/// Rows `rows` (in range, at least one) of activation `x` along `axis`, in
+/// that order: each maximal run of rows in arithmetic progression one
+/// nn.slice, the runs joined by nn.concat.
+mlir::Value gatherAlong(NodeContext &ctx, mlir::Value x, int64_t axis,
+                        llvm::ArrayRef<int64_t> rows);
 mlir::LogicalResult importSize(NodeContext &ctx);
 mlir::LogicalResult importConstantOfShape(NodeContext &ctx);
 mlir::LogicalResult importGather(NodeContext &ctx);

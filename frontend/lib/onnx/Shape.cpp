@@ -373,8 +373,6 @@ LogicalResult onnximport::importConstantOfShape(NodeContext &ctx) {
 
 LogicalResult onnximport::importGather(NodeContext &ctx) {
   const ImportedValue &data = ctx.getInput(0);
-  if (!data.isConstant())
-    return ctx.unsupported("it gathers from a tensor computed at run time");
   std::shared_ptr<const HostTensor> indices =
       ctx.getConstant(1, HostTensor::Kind::Int, "the indices");
   if (!indices)
@@ -393,11 +391,6 @@ LogicalResult onnximport::importGather(NodeContext &ctx) {
   llvm::SmallVector<int64_t> outShape(shape.take_front(*axis));
   llvm::append_range(outShape, indices->getShape());
   llvm::append_range(outShape, shape.drop_front(*axis + 1));
-  // Shape arithmetic is small; refuse what would not fit in memory.
-  std::optional<int64_t> count = nn::checkedElementCount(outShape);
-  if (!count || *count > (int64_t(1) << 28))
-    return ctx.unsupported("it gathers a " + formatShape(outShape) +
-                           " constant, too large to compute at import");
   llvm::SmallVector<int64_t> rows;
   for (int64_t index : indices->getInts()) {
     if (index < -extent || index >= extent)
@@ -406,6 +399,27 @@ LogicalResult onnximport::importGather(NodeContext &ctx) {
              << " of size " << extent;
     rows.push_back(index < 0 ? index + extent : index);
   }
+  if (!data.isConstant()) {
+    // An activation's rows (`x[:, 0]`, as torchvision's GoogLeNet and
+    // Inception-v3 take each colour channel): windows of it, in a view of
+    // the indices' shape.
+    if (rows.empty())
+      return ctx.unsupported("it gathers no index; Kiln's tensors have no "
+                             "empty dimensions");
+    if (!nn::checkedElementCount(outShape))
+      return ctx.emitError() << "its result " << formatShape(outShape)
+                             << " is too large: tensors are limited to 2^40 "
+                                "bytes";
+    ctx.setOutput(0,
+                  reshapeTensor(ctx, gatherAlong(ctx, data.tensor, *axis, rows),
+                                outShape));
+    return success();
+  }
+  // Shape arithmetic is small; refuse what would not fit in memory.
+  std::optional<int64_t> count = nn::checkedElementCount(outShape);
+  if (!count || *count > (int64_t(1) << 28))
+    return ctx.unsupported("it gathers a " + formatShape(outShape) +
+                           " constant, too large to compute at import");
   auto gather = [&](auto values) {
     using T = typename decltype(values)::value_type;
     std::vector<T> result;

@@ -74,6 +74,45 @@ static LogicalResult setWindow(NodeContext &ctx, unsigned i,
   return success();
 }
 
+Value onnximport::gatherAlong(NodeContext &ctx, Value x, int64_t axis,
+                              llvm::ArrayRef<int64_t> rows) {
+  OpBuilder &b = ctx.getBuilder();
+  llvm::ArrayRef<int64_t> shape =
+      cast<RankedTensorType>(x.getType()).getShape();
+  // Maximal runs of rows in arithmetic progression, each one nn.slice.
+  llvm::SmallVector<Value> parts;
+  for (size_t first = 0; first < rows.size();) {
+    size_t last = first + 1;
+    int64_t step = last < rows.size() ? rows[last] - rows[first] : 1;
+    if (step == 0)
+      step = 1;
+    while (last < rows.size() && rows[last] - rows[last - 1] == step)
+      ++last;
+    if (last == first + 1)
+      step = 1;
+    Window window(shape);
+    window.start[axis] = rows[first];
+    window.size[axis] = int64_t(last - first);
+    window.step[axis] = step;
+    bool strided = step != 1;
+    if (window.size == shape && !strided)
+      parts.push_back(x);
+    else
+      parts.push_back(nn::SliceOp::create(
+          b, ctx.getLoc(), RankedTensorType::get(window.size, b.getF32Type()),
+          x, b.getDenseI64ArrayAttr(window.start),
+          strided ? b.getDenseI64ArrayAttr(window.step) : DenseI64ArrayAttr()));
+    first = last;
+  }
+  if (parts.size() == 1)
+    return parts.front();
+  llvm::SmallVector<int64_t, 4> joined(shape);
+  joined[axis] = int64_t(rows.size());
+  return nn::ConcatOp::create(b, ctx.getLoc(),
+                              RankedTensorType::get(joined, b.getF32Type()),
+                              parts, b.getI64IntegerAttr(axis));
+}
+
 /// Slice's integer operand `i` (opset 10 on) or attribute `name` (before),
 /// empty when absent.
 static FailureOr<llvm::SmallVector<int64_t>>

@@ -177,6 +177,23 @@ def shapes():
          ints("axes23", [2, 3]), weight("g", 5, 20)])
 
 
+def gather_rows():
+    """Gathers from an activation x [2, 4, 3, 5] by constant indices: a
+    scalar (channel 0, dropping the axis), runs ([3, 1, 2, 2, 0] along
+    channels: a strided run back, a repeat), a 2-D index tensor along W
+    ([[4, 0, -1, 2, 2]]), joined into one output by Concat after views."""
+    return model([
+        node("Gather", ["x", "zero"], ["c0"], "channel0", axis=1),
+        node("Unsqueeze", ["c0", "axes1"], ["c0u"], "unsqueeze"),
+        node("Gather", ["x", "runs"], ["r"], "runs", axis=1),
+        node("Gather", ["x", "grid"], ["g"], "grid", axis=3),
+        node("Reshape", ["g", "gshape"], ["gv"], "view"),
+        node("Concat", ["c0u", "r", "gv"], ["y"], "join", axis=1),
+    ], [value("x", [2, 4, 3, 5])], [value("y", None)],
+        [ints("zero", 0), ints("axes1", [1]), ints("runs", [3, 1, 2, 2, 0]),
+         ints("grid", [[4, 0, -1, 2, 2]]), ints("gshape", [2, 4, 3, 5])])
+
+
 def shape_constants():
     """A Reshape target built with Size and ConstantOfShape, as ONNX's
     expansion of LayerNormalization builds its statistics' shape: x [2, 3, 4]
