@@ -292,6 +292,8 @@ BUILTINS = {
     "efficientnet_b0": (zoo.EfficientNetB0, (1, 3, 96, 96)),
     "shufflenet_v2_x0_5": (zoo.ShuffleNetV2, (1, 3, 64, 64)),
     "dcgan_generator": (zoo.DCGANGenerator, (1, 100, 1, 1)),
+    "googlenet": (zoo.GoogLeNet, (1, 3, 64, 64)),
+    "densenet121": (zoo.DenseNet121, (1, 3, 64, 64)),
 }
 
 

@@ -328,9 +328,123 @@ class DCGANGenerator(nn.Module):
         return self.main(x)
 
 
+def conv_bn_relu(cin, cout, kernel, stride=1, padding=0, eps=1e-5):
+    """Inception's BasicConv2d (eps 0.001) and DenseNet's convolutions."""
+    return nn.Sequential(nn.Conv2d(cin, cout, kernel, stride, padding, bias=False),
+                         nn.BatchNorm2d(cout, eps=eps), nn.ReLU())
+
+
+class InceptionBlock(nn.Module):
+    """GoogLeNet's inception module: 1x1; 1x1 then 3x3; 1x1 then 3x3 (the
+    '5x5' branch, 3x3 in torchvision's as in its pretrained weights); a 3x3
+    max pool then 1x1; concatenated."""
+
+    def __init__(self, cin, c1, c3r, c3, c5r, c5, pool):
+        super().__init__()
+        basic = lambda cin, cout, k: conv_bn_relu(cin, cout, k, padding=k // 2, eps=1e-3)  # noqa: E731
+        self.branches = nn.ModuleList([
+            basic(cin, c1, 1),
+            nn.Sequential(basic(cin, c3r, 1), basic(c3r, c3, 3)),
+            nn.Sequential(basic(cin, c5r, 1), basic(c5r, c5, 3)),
+            nn.Sequential(nn.MaxPool2d(3, 1, 1, ceil_mode=True), basic(cin, pool, 1))])
+
+    def forward(self, x):
+        return torch.cat([branch(x) for branch in self.branches], 1)
+
+
+class GoogLeNet(nn.Module):
+    """GoogLeNet as torchvision builds it for its pretrained weights
+    (transform_input: each colour channel x[:, c] rescaled from ImageNet's
+    normalisation, then concatenated; no auxiliary classifiers in eval):
+    a 7x7 stem, ceil-mode max pools, nine inception modules. 6.6M
+    parameters."""
+
+    def __init__(self):
+        super().__init__()
+        pool = lambda k: nn.MaxPool2d(k, 2, ceil_mode=True)  # noqa: E731
+        self.stem = nn.Sequential(conv_bn_relu(3, 64, 7, 2, 3, 1e-3), pool(3),
+                                  conv_bn_relu(64, 64, 1, eps=1e-3),
+                                  conv_bn_relu(64, 192, 3, padding=1, eps=1e-3), pool(3))
+        self.blocks = nn.Sequential(
+            InceptionBlock(192, 64, 96, 128, 16, 32, 32),
+            InceptionBlock(256, 128, 128, 192, 32, 96, 64), pool(3),
+            InceptionBlock(480, 192, 96, 208, 16, 48, 64),
+            InceptionBlock(512, 160, 112, 224, 24, 64, 64),
+            InceptionBlock(512, 128, 128, 256, 24, 64, 64),
+            InceptionBlock(512, 112, 144, 288, 32, 64, 64),
+            InceptionBlock(528, 256, 160, 320, 32, 128, 128), pool(2),
+            InceptionBlock(832, 256, 160, 320, 32, 128, 128),
+            InceptionBlock(832, 384, 192, 384, 48, 128, 128))
+        self.dropout = nn.Dropout(0.2)
+        self.fc = nn.Linear(1024, 1000)
+
+    def forward(self, x):
+        scale, shift = [0.229, 0.224, 0.225], [0.485, 0.456, 0.406]
+        x = torch.cat([torch.unsqueeze(x[:, c], 1) * (scale[c] / 0.5) + (shift[c] - 0.5) / 0.5
+                       for c in range(3)], 1)
+        x = self.blocks(self.stem(x))
+        return self.fc(self.dropout(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1)))
+
+
+class DenseLayer(nn.Module):
+    """DenseNet's layer: BN-ReLU-1x1 conv to 4 x growth channels, BN-ReLU-3x3
+    conv to `growth`, on the concatenation of every earlier feature map of
+    its block."""
+
+    def __init__(self, cin, growth):
+        super().__init__()
+        self.body = nn.Sequential(nn.BatchNorm2d(cin), nn.ReLU(),
+                                  nn.Conv2d(cin, 4 * growth, 1, bias=False),
+                                  nn.BatchNorm2d(4 * growth), nn.ReLU(),
+                                  nn.Conv2d(4 * growth, growth, 3, 1, 1, bias=False))
+
+    def forward(self, features):
+        return self.body(torch.cat(features, 1))
+
+
+class DenseBlock(nn.Module):
+    def __init__(self, layers, cin, growth):
+        super().__init__()
+        self.layers = nn.ModuleList(DenseLayer(cin + i * growth, growth) for i in range(layers))
+
+    def forward(self, x):
+        features = [x]
+        for layer in self.layers:
+            features.append(layer(features))
+        return torch.cat(features, 1)
+
+
+class DenseNet121(nn.Module):
+    """DenseNet-121 (growth 32, blocks of 6, 12, 24 and 16 layers): each
+    layer reads the concatenation of all before it in its block; transitions
+    halve the channels (BN-ReLU-1x1 conv) and the map (2x2 average pool).
+    7.98M parameters."""
+
+    def __init__(self, growth=32, blocks=(6, 12, 24, 16)):
+        super().__init__()
+        layers = [nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
+                  nn.MaxPool2d(3, 2, 1)]
+        channels = 64
+        for i, count in enumerate(blocks):
+            layers.append(DenseBlock(count, channels, growth))
+            channels += count * growth
+            if i + 1 < len(blocks):
+                layers += [nn.BatchNorm2d(channels), nn.ReLU(),
+                           nn.Conv2d(channels, channels // 2, 1, bias=False), nn.AvgPool2d(2, 2)]
+                channels //= 2
+        layers += [nn.BatchNorm2d(channels), nn.ReLU()]
+        self.features = nn.Sequential(*layers)
+        self.classifier = nn.Linear(channels, 1000)
+
+    def forward(self, x):
+        x = nn.functional.adaptive_avg_pool2d(self.features(x), 1)
+        return self.classifier(torch.flatten(x, 1))
+
+
 NETWORKS = {"resnet18": ResNet18, "squeezenet1_1": SqueezeNet11, "mobilenet_v2": MobileNetV2,
             "mobilenet_v3_small": MobileNetV3Small, "efficientnet_b0": EfficientNetB0,
-            "shufflenet_v2_x0_5": ShuffleNetV2, "dcgan_generator": DCGANGenerator}
+            "shufflenet_v2_x0_5": ShuffleNetV2, "dcgan_generator": DCGANGenerator,
+            "googlenet": GoogLeNet, "densenet121": DenseNet121}
 # Networks whose input is not a 3-channel image (build's default).
 INPUT_SHAPES = {"dcgan_generator": [1, 100, 1, 1]}
 
