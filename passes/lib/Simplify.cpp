@@ -1,7 +1,9 @@
 //===- Simplify.cpp - kiln-simplify: inference no-ops, batchnorm folding --===//
 //
-// Removes layers that are identities at inference through the nn ops' folders
-// and folds nn.batch_norm into the nn.conv2d before it at compile time.
+// Removes layers that are identities at inference through the nn ops' folders,
+// folds nn.batch_norm into the nn.conv2d before it at compile time, and moves
+// element-wise ops before reshapes and average pools before pointwise
+// convolutions.
 //
 //===----------------------------------------------------------------------===//
 #include "Constants.h"
@@ -53,10 +55,13 @@ static int64_t outputChannelOf(nn::ConvTranspose2DOp conv, int64_t i) {
   return c / inPerGroup * w[1] + m;
 }
 
+/// `conv` with another weight and bias (and input, when given).
 static Value rebuild(PatternRewriter &rewriter, Location loc, Type type,
-                     nn::Conv2DOp conv, Value weight, Value bias) {
-  return nn::Conv2DOp::create(rewriter, loc, type, conv.getInput(), weight,
-                              bias, conv.getStrideAttr(), conv.getPaddingAttr(),
+                     nn::Conv2DOp conv, Value weight, Value bias,
+                     Value input = nullptr) {
+  return nn::Conv2DOp::create(rewriter, loc, type,
+                              input ? input : conv.getInput(), weight, bias,
+                              conv.getStrideAttr(), conv.getPaddingAttr(),
                               conv.getDilationAttr(), conv.getGroupsAttr());
 }
 
@@ -175,6 +180,61 @@ struct HoistElementwiseOverReshape : RewritePattern {
   }
 };
 
+/// Average-pools before a pointwise convolution instead of after it:
+/// avg_pool(conv1x1(x)) -> conv1x1(avg_pool(x)). Both are linear maps
+/// acting on different dimensions (the pool on H and W, the convolution on
+/// channels), and an average of a bias is the bias, so they commute, as long
+/// as the pool reads no padding (a padded cell is 0 after the convolution,
+/// not its bias). DenseNet's transitions (1x1 convolution, 2x2 average
+/// pool) so run their convolution on a quarter of the cells. Only where it
+/// pays: the convolution's multiply-adds saved must exceed the pool's extra
+/// additions over the (wider or narrower) input.
+struct PoolBeforePointwiseConv : OpRewritePattern<nn::AvgPool2DOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(nn::AvgPool2DOp pool,
+                                PatternRewriter &rewriter) const override {
+    auto conv = pool.getInput().getDefiningOp<nn::Conv2DOp>();
+    if (!conv || !conv->hasOneUse())
+      return rewriter.notifyMatchFailure(pool, "input is not a lone conv2d");
+    auto isOnes = [](ArrayRef<int64_t> values) {
+      return llvm::all_of(values, [](int64_t v) { return v == 1; });
+    };
+    auto isZeros = [](ArrayRef<int64_t> values) {
+      return llvm::all_of(values, [](int64_t v) { return v == 0; });
+    };
+    ArrayRef<int64_t> w =
+        cast<RankedTensorType>(conv.getWeight().getType()).getShape();
+    if (w[2] != 1 || w[3] != 1 || !isOnes(conv.getStride()) ||
+        !isOnes(conv.getDilation()) || !isZeros(conv.getPadding()))
+      return rewriter.notifyMatchFailure(pool, "not a pointwise convolution");
+    if (!isZeros(pool.getPadding()))
+      return rewriter.notifyMatchFailure(pool, "the pool reads padding");
+    auto inType = cast<RankedTensorType>(conv.getInput().getType());
+    auto outType = cast<RankedTensorType>(pool.getType());
+    ArrayRef<int64_t> in = inType.getShape(), out = outType.getShape();
+    double cin = double(in[1]), cout = double(out[1]);
+    double cells = double(in[2]) * double(in[3]);
+    double pooled = double(out[2]) * double(out[3]);
+    double window = double(pool.getKernel()[0]) * double(pool.getKernel()[1]);
+    double saved = cin / conv.getGroups() * cout * (cells - pooled);
+    double added = (cin - cout) * pooled * window;
+    if (!(saved > added))
+      return rewriter.notifyMatchFailure(pool, "pooling first does not pay");
+    auto pooledType = RankedTensorType::get({in[0], in[1], out[2], out[3]},
+                                            inType.getElementType());
+    Value pooledInput = nn::AvgPool2DOp::create(
+        rewriter, pool.getLoc(), pooledType, conv.getInput(),
+        pool.getKernelAttr(), pool.getStrideAttr(), pool.getPaddingAttr(),
+        pool.getCeilModeAttr(), pool.getCountIncludePadAttr());
+    // Each op keeps its own location: profiles still name the layers.
+    rewriter.replaceOp(pool,
+                       rebuild(rewriter, conv.getLoc(), outType, conv,
+                               conv.getWeight(), conv.getBias(), pooledInput));
+    return success();
+  }
+};
+
 struct SimplifyPass : kiln::impl::SimplifyPassBase<SimplifyPass> {
   using Base::Base;
 
@@ -183,7 +243,7 @@ struct SimplifyPass : kiln::impl::SimplifyPassBase<SimplifyPass> {
     RewritePatternSet patterns(context);
     if (foldBatchNorm)
       populateSimplifyPatterns(patterns);
-    patterns.add<HoistElementwiseOverReshape>(context);
+    patterns.add<HoistElementwiseOverReshape, PoolBeforePointwiseConv>(context);
     // The greedy driver applies the nn folders (dropout, identity adaptive
     // pools and flattens) by itself; canonicalisation patterns join them.
     for (RegisteredOperationName name :

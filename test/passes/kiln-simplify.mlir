@@ -264,3 +264,69 @@ func.func @fold_grouped_conv_transpose(%x: tensor<1x2x3x3xf32>) -> tensor<1x2x3x
             tensor<2xf32>) -> tensor<1x2x3x3xf32>
   return %1 : tensor<1x2x3x3xf32>
 }
+
+// -----
+
+// Tests that a 2x2 average pool moves before the pointwise convolution that
+// feeds it (DenseNet's transition): the convolution then runs on a quarter
+// of the cells. Each op keeps its location.
+
+// CHECK-LABEL: func.func @pool_before_pointwise_conv
+// CHECK-SAME: (%[[X:.*]]: tensor<1x8x6x6xf32>, %[[W:.*]]: tensor<4x8x1x1xf32>, %[[B:.*]]: tensor<4xf32>)
+// CHECK: %[[P:.*]] = nn.avg_pool2d %[[X]] kernel [2, 2] stride [2, 2] padding [0, 0, 0, 0] : (tensor<1x8x6x6xf32>) -> tensor<1x8x3x3xf32>
+// CHECK: %[[C:.*]] = nn.conv2d %[[P]], %[[W]], %[[B]] stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1 : (tensor<1x8x3x3xf32>, tensor<4x8x1x1xf32>, tensor<4xf32>) -> tensor<1x4x3x3xf32>
+// CHECK: return %[[C]]
+// LOC-LABEL: func.func @pool_before_pointwise_conv
+// LOC: nn.avg_pool2d {{.*}} loc("transition.nn":2:1)
+// LOC: nn.conv2d {{.*}} loc("transition.nn":1:1)
+func.func @pool_before_pointwise_conv(%x: tensor<1x8x6x6xf32>, %w: tensor<4x8x1x1xf32>,
+                                      %b: tensor<4xf32>) -> tensor<1x4x3x3xf32> {
+  %0 = nn.conv2d %x, %w, %b stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1
+         : (tensor<1x8x6x6xf32>, tensor<4x8x1x1xf32>, tensor<4xf32>) -> tensor<1x4x6x6xf32>
+         loc("transition.nn":1:1)
+  %1 = nn.avg_pool2d %0 kernel [2, 2] stride [2, 2] padding [0, 0, 0, 0]
+         : (tensor<1x4x6x6xf32>) -> tensor<1x4x3x3xf32> loc("transition.nn":2:1)
+  return %1 : tensor<1x4x3x3xf32>
+}
+
+// -----
+
+// Tests that the pool stays after the convolution where commuting would be
+// wrong or would not pay: a padded pool (its padding reads 0 after the
+// convolution, the bias before it), a 3x3 convolution, a convolution read
+// twice, and a 3x3 pool of stride 1 after a convolution from 8 channels to
+// one (pooling the 8 would add more additions than it saves multiply-adds).
+
+// CHECK-LABEL: func.func @pool_stays
+// CHECK-SAME: (%[[X:.*]]: tensor<1x8x6x6xf32>,
+// CHECK: %[[C0:.*]] = nn.conv2d %[[X]]
+// CHECK-NEXT: nn.avg_pool2d %[[C0]]
+// CHECK-NEXT: %[[C1:.*]] = nn.conv2d %[[X]]
+// CHECK-NEXT: nn.avg_pool2d %[[C1]]
+// CHECK-NEXT: %[[C2:.*]] = nn.conv2d %[[X]]
+// CHECK-NEXT: nn.avg_pool2d %[[C2]]
+// CHECK-NEXT: %[[C3:.*]] = nn.conv2d %[[X]]
+// CHECK-NEXT: nn.avg_pool2d %[[C3]]
+func.func @pool_stays(%x: tensor<1x8x6x6xf32>, %w: tensor<4x8x1x1xf32>, %k: tensor<4x8x3x3xf32>,
+                      %v: tensor<1x8x1x1xf32>, %b: tensor<4xf32>)
+    -> (tensor<1x4x4x4xf32>, tensor<1x4x2x2xf32>, tensor<1x4x3x3xf32>, tensor<1x4x6x6xf32>,
+        tensor<1x1x4x4xf32>) {
+  %0 = nn.conv2d %x, %w, %b stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1
+         : (tensor<1x8x6x6xf32>, tensor<4x8x1x1xf32>, tensor<4xf32>) -> tensor<1x4x6x6xf32>
+  %1 = nn.avg_pool2d %0 kernel [2, 2] stride [2, 2] padding [1, 1, 1, 1] count_include_pad
+         : (tensor<1x4x6x6xf32>) -> tensor<1x4x4x4xf32>
+  %2 = nn.conv2d %x, %k, %b stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1
+         : (tensor<1x8x6x6xf32>, tensor<4x8x3x3xf32>, tensor<4xf32>) -> tensor<1x4x4x4xf32>
+  %3 = nn.avg_pool2d %2 kernel [2, 2] stride [2, 2] padding [0, 0, 0, 0]
+         : (tensor<1x4x4x4xf32>) -> tensor<1x4x2x2xf32>
+  %4 = nn.conv2d %x, %w, %b stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1
+         : (tensor<1x8x6x6xf32>, tensor<4x8x1x1xf32>, tensor<4xf32>) -> tensor<1x4x6x6xf32>
+  %5 = nn.avg_pool2d %4 kernel [2, 2] stride [2, 2] padding [0, 0, 0, 0]
+         : (tensor<1x4x6x6xf32>) -> tensor<1x4x3x3xf32>
+  %6 = nn.conv2d %x, %v stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1
+         : (tensor<1x8x6x6xf32>, tensor<1x8x1x1xf32>) -> tensor<1x1x6x6xf32>
+  %7 = nn.avg_pool2d %6 kernel [3, 3] stride [1, 1] padding [0, 0, 0, 0]
+         : (tensor<1x1x6x6xf32>) -> tensor<1x1x4x4xf32>
+  return %1, %3, %5, %4, %7 : tensor<1x4x4x4xf32>, tensor<1x4x2x2xf32>, tensor<1x4x3x3xf32>,
+                               tensor<1x4x6x6xf32>, tensor<1x1x4x4xf32>
+}
