@@ -218,7 +218,8 @@ public:
         for (auto [i, value] : llvm::enumerate(ret.getOperands())) {
           std::string id = "output" + std::to_string(i);
           // The graph output's name, on a model that has several.
-          auto name = func.getResultAttrOfType<StringAttr>(i, kOutputNameAttrName);
+          auto name =
+              func.getResultAttrOfType<StringAttr>(i, kOutputNameAttrName);
           os << "  " << id << " [shape=oval, label=\""
              << escape(name ? name.getValue() : "output") << "\\n"
              << formatShape(value.getType()) << "\"];\n";

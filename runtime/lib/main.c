@@ -617,9 +617,11 @@ int main(int argc, char **argv) {
     return EXIT_INTERNAL;
   }
   int rc = parse_args(argc, argv, &o);
-  if (rc >= 0)
-    return rc;
-  install_fault_handlers();
-  kiln_set_num_threads((int)o.threads);
-  return run(&o);
+  if (rc < 0) {
+    install_fault_handlers();
+    kiln_set_num_threads((int)o.threads);
+    rc = run(&o);
+  }
+  free(o.outputs);
+  return rc;
 }
