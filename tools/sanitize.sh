@@ -13,7 +13,8 @@
 # batch slicing, the Winograd and channel-lane convolutions and the small
 # ONNX models; it leaves out the VGG/AlexNet runs, ONNX's backend
 # conformance and the torchvision relatives (e2e-relatives.test,
-# e2e-efficientnet.test, e2e-shufflenet.test; e2e-branches, e2e-convbn and
+# e2e-efficientnet.test, e2e-shufflenet.test, e2e-googlenet-densenet.test;
+# e2e-branches, e2e-convbn and
 # slice.test import the same kinds of graph), which repeat the same code at
 # sizes that take minutes under the sanitizers.
 # Environment: KILN_ASAN_BUILD_DIR (default: build-asan), KILN_JOBS.
@@ -36,7 +37,7 @@ if (($# == 0)); then
          gpu/gpu-emulate.mlir gpu/emulate-races.test gpu/approximate-math.mlir
          gpu/emit-ptx.test
          gpu/no-gpu.test gpu/fake-driver.test gpu/memory-plan.test)
-  export LIT_FILTER_OUT=${LIT_FILTER_OUT:-'onnx/(conformance|e2e-(alexnet|vgg11|relatives|efficientnet|shufflenet))\.test'}
+  export LIT_FILTER_OUT=${LIT_FILTER_OUT:-'onnx/(conformance|e2e-(alexnet|vgg11|relatives|efficientnet|shufflenet|googlenet-densenet))\.test'}
 elif [ "$1" = --all ]; then
   tests=(.)
 else
