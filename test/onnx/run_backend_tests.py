@@ -55,7 +55,8 @@ NODE_PATTERNS = [
     "test_log_example", "test_sqrt*", "test_reciprocal*", "test_reduce_mean*",
     "test_reduce_max*", "test_reduce_sum_*", "test_reduce_min*",
     "test_reduce_l1*", "test_reduce_l2*", "test_reduce_log_sum*", "test_concat*",
-    "test_slice*", "test_split*", "test_layer_normalization*",
+    "test_slice*", "test_split*", "test_layer_normalization*", "test_expand*",
+    "test_tile*",
 ]
 PYTORCH_PATTERNS = [
     "test_Conv2d*", "test_MaxPool2d*", "test_AvgPool2d*", "test_Linear*",

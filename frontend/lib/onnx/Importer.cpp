@@ -331,6 +331,8 @@ OpHandler onnximport::lookupHandler(llvm::StringRef opType) {
       .Case("Sum", importSum)
       .Case("Mean", importMean)
       .Case("Max", importMax)
+      .Case("Expand", importExpand)
+      .Case("Tile", importTile)
       .Case("Min", importMin)
       .Case("Abs", importAbs)
       .Case("Exp", importExp)

@@ -189,6 +189,8 @@ mlir::LogicalResult importNeg(NodeContext &ctx);
 mlir::LogicalResult importSum(NodeContext &ctx);
 mlir::LogicalResult importMean(NodeContext &ctx);
 mlir::LogicalResult importMax(NodeContext &ctx);
+mlir::LogicalResult importExpand(NodeContext &ctx);
+mlir::LogicalResult importTile(NodeContext &ctx);
 mlir::LogicalResult importMin(NodeContext &ctx);
 mlir::LogicalResult importPow(NodeContext &ctx);
 mlir::LogicalResult importConcat(NodeContext &ctx);

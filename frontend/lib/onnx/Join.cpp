@@ -17,7 +17,9 @@
 #include "Importer.h"
 
 #include "kiln/Dialect/NN/NNOps.h"
+#include "kiln/Dialect/NN/Shapes.h"
 
+#include "llvm/Support/CheckedArithmetic.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 
@@ -44,8 +46,9 @@ broadcastShape(llvm::ArrayRef<int64_t> a, llvm::ArrayRef<int64_t> b) {
   return shape;
 }
 
-/// The flat index into a tensor of `from` (right-aligned, broadcast) that
-/// element `index` of a tensor of `to` reads.
+/// The flat index into a tensor of `from` (right-aligned, broadcast or
+/// tiled: each coordinate taken modulo `from`'s size) that element `index`
+/// of a tensor of `to` reads.
 static int64_t broadcastIndex(int64_t index, llvm::ArrayRef<int64_t> to,
                               llvm::ArrayRef<int64_t> from) {
   int64_t result = 0, stride = 1;
@@ -53,15 +56,14 @@ static int64_t broadcastIndex(int64_t index, llvm::ArrayRef<int64_t> to,
     int64_t coord = index % to[d];
     index /= to[d];
     if (f >= 0) {
-      if (from[f] != 1)
-        result += coord * stride;
+      result += coord % from[f] * stride;
       stride *= from[f];
     }
   }
   return result;
 }
 
-/// `tensor` broadcast to `shape`.
+/// `tensor` broadcast (or tiled) to `shape`.
 template <typename T>
 static std::vector<T>
 broadcastValues(llvm::ArrayRef<T> values, llvm::ArrayRef<int64_t> from,
@@ -842,4 +844,104 @@ LogicalResult onnximport::importConcat(NodeContext &ctx) {
   ctx.setOutput(0, nn::ConcatOp::create(builder, ctx.getLoc(), type, operands,
                                         builder.getI64IntegerAttr(dim)));
   return success();
+}
+
+/// Input 0 repeated to `shape` (its rank, each dimension a whole multiple
+/// of the input's): Tile's copies, or Expand's broadcast of dimensions of
+/// size 1. A constant is computed now; an activation is concatenated with
+/// itself along each repeated dimension, at most kMaxCopies copies each.
+static LogicalResult repeatTo(NodeContext &ctx, llvm::ArrayRef<int64_t> shape) {
+  const ImportedValue &x = ctx.getInput(0);
+  llvm::ArrayRef<int64_t> in = x.getShape();
+  std::optional<int64_t> count = nn::checkedElementCount(shape);
+  if (!count)
+    return ctx.emitError() << "its result " << formatShape(shape)
+                           << " is too large: tensors are limited to 2^40 "
+                              "bytes";
+  if (*count == 0)
+    return ctx.unsupported("its result " + formatShape(shape) +
+                           " is empty; Kiln needs non-empty tensors");
+  std::string name = ctx.getNode().output(0);
+  if (x.isConstant()) {
+    if (*count > (int64_t(1) << 28))
+      return ctx.unsupported("it repeats a constant to " + formatShape(shape) +
+                             ", too large to compute at import");
+    const HostTensor &c = *x.constant;
+    if (c.isFloat())
+      ctx.setOutput(0, HostTensor::fromFloats(
+                           name, shape,
+                           broadcastValues(c.getFloats(), in, shape, *count)));
+    else
+      ctx.setOutput(
+          0, HostTensor::fromInts(
+                 name, shape, broadcastValues(c.getInts(), in, shape, *count)));
+    return success();
+  }
+  // Each copy is an operand of one nn.concat.
+  constexpr int64_t kMaxCopies = 256;
+  llvm::SmallVector<int64_t, 4> current(shape.size() - in.size(), 1);
+  llvm::append_range(current, in);
+  Value v = reshapeTensor(ctx, x.tensor, current);
+  OpBuilder &b = ctx.getBuilder();
+  for (size_t d = 0; d < shape.size(); ++d) {
+    int64_t copies = shape[d] / current[d];
+    if (copies == 1)
+      continue;
+    if (copies > kMaxCopies)
+      return ctx.unsupported(llvm::formatv("it repeats dimension {0} {1} "
+                                           "times; Kiln repeats an "
+                                           "activation at most {2} times",
+                                           d, copies, kMaxCopies)
+                                 .str());
+    current[d] = shape[d];
+    llvm::SmallVector<Value> parts(copies, v);
+    v = nn::ConcatOp::create(b, ctx.getLoc(),
+                             RankedTensorType::get(current, b.getF32Type()),
+                             parts, b.getI64IntegerAttr(d));
+  }
+  ctx.setOutput(0, v);
+  return success();
+}
+
+LogicalResult onnximport::importExpand(NodeContext &ctx) {
+  std::shared_ptr<const HostTensor> target =
+      ctx.getConstant(1, HostTensor::Kind::Int, "the shape");
+  if (!target)
+    return failure();
+  if (target->getShape().size() != 1)
+    return ctx.emitError() << "the shape '" << target->getName() << "' is "
+                           << formatShape(target->getShape())
+                           << "; expected a 1-D tensor";
+  llvm::ArrayRef<int64_t> in = ctx.getInput(0).getShape();
+  for (int64_t d : target->getInts())
+    if (d < 0)
+      return ctx.emitError() << "the shape has a negative dimension " << d;
+  std::optional<llvm::SmallVector<int64_t, 4>> shape =
+      broadcastShape(in, target->getInts());
+  if (!shape)
+    return ctx.emitError() << "the input " << formatShape(in)
+                           << " does not broadcast to the shape "
+                           << formatShape(target->getInts());
+  return repeatTo(ctx, *shape);
+}
+
+LogicalResult onnximport::importTile(NodeContext &ctx) {
+  std::shared_ptr<const HostTensor> repeats =
+      ctx.getConstant(1, HostTensor::Kind::Int, "the repeats");
+  if (!repeats)
+    return failure();
+  llvm::ArrayRef<int64_t> in = ctx.getInput(0).getShape();
+  if (repeats->getShape() != llvm::ArrayRef<int64_t>{int64_t(in.size())})
+    return ctx.emitError() << "has repeats of shape "
+                           << formatShape(repeats->getShape())
+                           << "; expected one per dimension of the "
+                           << formatShape(in) << " input";
+  llvm::SmallVector<int64_t, 4> shape;
+  for (auto [d, r] : llvm::zip(in, repeats->getInts())) {
+    std::optional<int64_t> size = llvm::checkedMul(d, r);
+    if (r < 0 || !size)
+      return ctx.emitError() << "repeats " << r << " is out of range";
+    shape.push_back(*size);
+  }
+  return repeatTo(ctx, shape);
 }

@@ -194,6 +194,39 @@ def gather_rows():
          ints("grid", [[4, 0, -1, 2, 2]]), ints("gshape", [2, 4, 3, 5])])
 
 
+def expand_tile():
+    """Expand of an activation [2, 1, 3] to [4, 3] (broadcast: [2, 4, 3]),
+    Tile of that by [1, 1, 2], and an Expand of a constant [6] added to it;
+    then the refusals: repeats of the wrong length, a shape that does not
+    broadcast, 300 copies."""
+    return model([
+        node("Relu", ["x"], ["r"], "relu"),
+        node("Expand", ["r", "shape"], ["e"], "expand"),
+        node("Tile", ["e", "repeats"], ["t"], "tile"),
+        node("Expand", ["c", "full"], ["ce"], "expand_constant"),
+        node("Add", ["t", "ce"], ["y"], "add"),
+    ], [value("x", [2, 1, 3])], [value("y", None)],
+        [ints("shape", [4, 3]), ints("repeats", [1, 1, 2]), weight("c", 6),
+         ints("full", [2, 4, 6])])
+
+
+def repeat_bad(op, name, values):
+    return model([node(op, ["x", "arg"], ["y"], name)], [value("x", [2, 3])],
+                 [value("y", None)], [ints("arg", values)])
+
+
+def repeat_bad_rank():
+    return repeat_bad("Tile", "tile_rank", [2])
+
+
+def repeat_bad_broadcast():
+    return repeat_bad("Expand", "expand_wrong", [4, 2])
+
+
+def repeat_bad_many():
+    return repeat_bad("Tile", "tile_many", [300, 1])
+
+
 def shape_constants():
     """A Reshape target built with Size and ConstantOfShape, as ONNX's
     expansion of LayerNormalization builds its statistics' shape: x [2, 3, 4]
