@@ -1,5 +1,5 @@
-/* Runs models.py's several_outputs through its C API and finds each output
- * where the header's macros place it. */
+/* Runs test/onnx/Inputs/models.py's several_outputs through its C API and
+ * finds each output where the header's macros place it. */
 #include "m.h"
 
 #include <stdio.h>
