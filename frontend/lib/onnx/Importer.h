@@ -238,6 +238,8 @@ mlir::LogicalResult importShape(NodeContext &ctx);
 mlir::Value gatherAlong(NodeContext &ctx, mlir::Value x, int64_t axis,
                         llvm::ArrayRef<int64_t> rows);
 mlir::LogicalResult importSize(NodeContext &ctx);
+/// Input `i` as a shape: a 1-D integer constant; null after reporting.
+std::shared_ptr<const HostTensor> getShapeInput(NodeContext &ctx, unsigned i);
 mlir::LogicalResult importConstantOfShape(NodeContext &ctx);
 mlir::LogicalResult importGather(NodeContext &ctx);
 mlir::LogicalResult importCast(NodeContext &ctx);

@@ -904,14 +904,9 @@ static LogicalResult repeatTo(NodeContext &ctx, llvm::ArrayRef<int64_t> shape) {
 }
 
 LogicalResult onnximport::importExpand(NodeContext &ctx) {
-  std::shared_ptr<const HostTensor> target =
-      ctx.getConstant(1, HostTensor::Kind::Int, "the shape");
+  std::shared_ptr<const HostTensor> target = getShapeInput(ctx, 1);
   if (!target)
     return failure();
-  if (target->getShape().size() != 1)
-    return ctx.emitError() << "the shape '" << target->getName() << "' is "
-                           << formatShape(target->getShape())
-                           << "; expected a 1-D tensor";
   llvm::ArrayRef<int64_t> in = ctx.getInput(0).getShape();
   for (int64_t d : target->getInts())
     if (d < 0)

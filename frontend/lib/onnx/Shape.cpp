@@ -315,15 +315,23 @@ LogicalResult onnximport::importSize(NodeContext &ctx) {
 /// floats); a larger one would be an activation-sized constant.
 constexpr int64_t kMaxConstantOfShape = int64_t(1) << 26;
 
-LogicalResult onnximport::importConstantOfShape(NodeContext &ctx) {
+std::shared_ptr<const HostTensor> onnximport::getShapeInput(NodeContext &ctx,
+                                                            unsigned i) {
   std::shared_ptr<const HostTensor> shape =
-      ctx.getConstant(0, HostTensor::Kind::Int, "the shape");
+      ctx.getConstant(i, HostTensor::Kind::Int, "the shape");
+  if (shape && shape->getShape().size() != 1) {
+    (void)(ctx.emitError() << "the shape '" << shape->getName() << "' is "
+                           << formatShape(shape->getShape())
+                           << "; expected a 1-D tensor");
+    return nullptr;
+  }
+  return shape;
+}
+
+LogicalResult onnximport::importConstantOfShape(NodeContext &ctx) {
+  std::shared_ptr<const HostTensor> shape = getShapeInput(ctx, 0);
   if (!shape)
     return failure();
-  if (shape->getShape().size() != 1)
-    return ctx.emitError() << "the shape '" << shape->getName() << "' is "
-                           << formatShape(shape->getShape())
-                           << "; expected a 1-D tensor";
   llvm::ArrayRef<int64_t> dims = shape->getInts();
   std::string text =
       "[" +
