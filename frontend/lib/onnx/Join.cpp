@@ -332,8 +332,8 @@ Value onnximport::negate(NodeContext &ctx, Value x) {
 
 /// The right operand `rhs` of an nn.mul, sub or div whose left operand has
 /// `shape`: a float constant aligned to the shape's rank, or a computed
-/// tensor of that rank. Null after reporting (`integerError` for an integer
-/// constant).
+/// tensor viewed at that rank. Null after reporting (`integerError` for an
+/// integer constant).
 static Value rightOperand(NodeContext &ctx, const ImportedValue &rhs,
                           llvm::ArrayRef<int64_t> shape,
                           llvm::StringRef integerError) {
@@ -350,16 +350,8 @@ static Value rightOperand(NodeContext &ctx, const ImportedValue &rhs,
     }
     return ctx.materialize(reshapedFloats(c, rhsShape));
   }
-  if (rhs.getShape().size() != shape.size()) {
-    (void)ctx.unsupported(llvm::formatv("it broadcasts the computed {0} to "
-                                        "rank {1}; Kiln has no reshape to do "
-                                        "it with",
-                                        formatShape(rhs.getShape()),
-                                        shape.size())
-                              .str());
-    return {};
-  }
-  return rhs.tensor;
+  // A view with the leading dimensions of size 1.
+  return reshapeTensor(ctx, rhs.tensor, rhsShape);
 }
 
 /// Whether the node's operands go to an nn.mul or nn.sub swapped: the left
@@ -736,14 +728,8 @@ LogicalResult onnximport::importPRelu(NodeContext &ctx) {
                                 "float32";
     slopeValue = ctx.materialize(reshapedFloats(c, slopeShape));
   } else {
-    if (slope.getShape() != llvm::ArrayRef(slopeShape))
-      return ctx.unsupported(llvm::formatv("it broadcasts the computed slope "
-                                           "{0} as {1}; Kiln has no reshape "
-                                           "to do it with",
-                                           formatShape(slope.getShape()),
-                                           formatShape(slopeShape))
-                                 .str());
-    slopeValue = slope.tensor;
+    // A view of as many elements, in the same order.
+    slopeValue = reshapeTensor(ctx, slope.tensor, slopeShape);
   }
   ctx.setOutput(0, nn::PReluOp::create(ctx.getBuilder(), ctx.getLoc(), x.tensor,
                                        slopeValue));

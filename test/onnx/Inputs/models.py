@@ -626,6 +626,18 @@ def max_min():
         [weight("c1", 3, 1, 1), weight("c2", 2, 3, 4, 5), scalar("c3", 0.25)])
 
 
+def lower_rank_operands():
+    """Computed right operands of a lower rank than the left: a Mul of
+    x [2, 3, 4] by its mean over the first two dimensions ([4]), and a PRelu
+    whose slope is that mean."""
+    return model([
+        node("ReduceMean", ["x"], ["m"], "mean", axes=[0, 1], keepdims=0),
+        node("Mul", ["x", "m"], ["a"], "scale"),
+        node("PRelu", ["x", "m"], ["b"], "prelu"),
+        node("Add", ["a", "b"], ["y"], "sum"),
+    ], [value("x", [2, 3, 4])], [value("y", None)])
+
+
 def pow_unsupported():
     """Pow by 2.5 and by a per-element exponent."""
     return model([node("Pow", ["x", "c"], ["a"], "pow_2_5"),
