@@ -45,17 +45,13 @@ struct PackModelOutputsPass
     SmallVector<Attribute> outputs;
     int64_t total = 0;
     for (auto [i, value] : llvm::enumerate(ret.getOperands())) {
-      auto type = dyn_cast<RankedTensorType>(value.getType());
-      if (!type || !type.hasStaticShape() || type.getElementType() != f32) {
-        func.emitError() << "the model's output " << i
-                         << " must be a statically shaped tensor of f32, but "
-                            "it is "
-                         << value.getType();
+      FailureOr<SmallVector<int64_t>> shape =
+          getModelShape(func, value.getType(), ("output " + Twine(i)).str());
+      if (failed(shape))
         return signalPassFailure();
-      }
       // Each output is verified to fit kMaxTensorBytes; their sum could
       // still overflow in principle.
-      int64_t size = type.getNumElements();
+      int64_t size = cast<RankedTensorType>(value.getType()).getNumElements();
       int64_t offset = total;
       if (llvm::AddOverflow(total, size, total) ||
           total > nn::kMaxTensorBytes / 4) {
@@ -69,7 +65,7 @@ struct PackModelOutputsPass
       NamedAttribute fields[] = {
           b.getNamedAttr("name", name),
           b.getNamedAttr("offset", b.getI64IntegerAttr(offset)),
-          b.getNamedAttr("shape", b.getDenseI64ArrayAttr(type.getShape()))};
+          b.getNamedAttr("shape", b.getDenseI64ArrayAttr(*shape))};
       outputs.push_back(DictionaryAttr::get(ctx, fields));
       flat.push_back(nn::ReshapeOp::create(
           b, loc, RankedTensorType::get({size}, f32), value));

@@ -19,13 +19,10 @@ namespace kiln {
 using namespace mlir;
 
 namespace kiln {
-namespace {
 
 /// Largest rank the runtime's descriptor holds (KILN_MAX_RANK).
 constexpr int64_t kMaxRank = 8;
 
-/// Returns the shape of `type` if it is a statically shaped f32 tensor of
-/// rank at most kMaxRank; otherwise reports why not at `func`.
 FailureOr<SmallVector<int64_t>> getModelShape(func::FuncOp func, Type type,
                                               StringRef what) {
   auto tensorType = dyn_cast<RankedTensorType>(type);
@@ -41,8 +38,6 @@ FailureOr<SmallVector<int64_t>> getModelShape(func::FuncOp func, Type type,
            << "; the runtime supports at most " << kMaxRank;
   return SmallVector<int64_t>(tensorType.getShape());
 }
-
-} // namespace
 
 func::FuncOp getEntryFunction(ModuleOp module, StringRef name) {
   auto func = module.lookupSymbol<func::FuncOp>(name);

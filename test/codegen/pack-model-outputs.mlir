@@ -46,6 +46,18 @@ module {
 
 // -----
 
+// Tests that an output of a rank the runtime's descriptor cannot hold is
+// rejected.
+
+module {
+  // expected-error @below {{the model's output 1 has rank 9; the runtime supports at most 8}}
+  func.func @forward(%x: tensor<4xf32>, %y: tensor<1x1x1x1x1x1x1x1x2xf32>) -> (tensor<4xf32>, tensor<1x1x1x1x1x1x1x1x2xf32>) {
+    return %x, %y : tensor<4xf32>, tensor<1x1x1x1x1x1x1x1x2xf32>
+  }
+}
+
+// -----
+
 // Tests that outputs whose sizes overflow together are rejected (each fits
 // the 2^40 bytes of a tensor).
 

@@ -69,6 +69,12 @@ void populateInterchangeForVectorizationPatterns(
 mlir::func::FuncOp getEntryFunction(mlir::ModuleOp module,
                                     llvm::StringRef name);
 
+/// The shape of `type` if it is a statically shaped f32 tensor of a rank
+/// the runtime holds (at most 8); otherwise reports why not at `func`, as
+/// "the model's `what` ...".
+mlir::FailureOr<llvm::SmallVector<int64_t>>
+getModelShape(mlir::func::FuncOp func, mlir::Type type, llvm::StringRef what);
+
 } // namespace kiln
 
 #endif // KILN_CODEGEN_PASSES_H
