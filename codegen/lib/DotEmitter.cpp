@@ -208,7 +208,11 @@ public:
        << "  edge [fontname=\"Helvetica\", fontsize=9];\n";
     for (BlockArgument arg : func.getArguments()) {
       std::string id = "input" + std::to_string(arg.getArgNumber());
-      os << "  " << id << " [shape=oval, label=\"input\\n"
+      // The graph input's name, on a model that has several.
+      auto name =
+          func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), kIONameAttrName);
+      os << "  " << id << " [shape=oval, label=\""
+         << escape(name ? name.getValue() : "input") << "\\n"
          << formatShape(arg.getType()) << "\"];\n";
       exits[arg] = id;
     }
@@ -219,7 +223,7 @@ public:
           std::string id = "output" + std::to_string(i);
           // The graph output's name, on a model that has several.
           auto name =
-              func.getResultAttrOfType<StringAttr>(i, kOutputNameAttrName);
+              func.getResultAttrOfType<StringAttr>(i, kIONameAttrName);
           os << "  " << id << " [shape=oval, label=\""
              << escape(name ? name.getValue() : "output") << "\\n"
              << formatShape(value.getType()) << "\"];\n";

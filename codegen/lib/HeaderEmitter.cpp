@@ -68,26 +68,27 @@ std::string quoteC(StringRef text) {
   return quoted + "\"";
 }
 
-/// The macros of a model with several outputs: where each lies in the one
-/// output buffer.
-void emitOutputTable(llvm::raw_ostream &os, StringRef P,
-                     llvm::ArrayRef<LibraryOutput> outputs) {
+/// The macros of a model with several inputs or outputs (`what`): where
+/// each lies in the one input or output buffer, which `verb` describes.
+void emitIOTable(llvm::raw_ostream &os, StringRef P, StringRef what,
+                 StringRef verb, llvm::ArrayRef<LibraryIO> tensors) {
+  std::string W = what.upper();
   os << llvm::formatv(
-      "/* The model has {1} outputs, which {0}_run writes one after another\n"
-      " * into `output`, each dense and row-major: output i is the\n"
-      " * {0}_OUTPUTi_SIZE floats from output + {0}_OUTPUTi_OFFSET, of shape\n"
-      " * {0}_OUTPUTi_SHAPE. {0}_OUTPUTi_NAME is its name in the model. */\n"
-      "#define {0}_NUM_OUTPUTS {1}\n\n",
-      P, outputs.size());
-  for (auto [i, output] : llvm::enumerate(outputs))
-    os << llvm::formatv("#define {0}_OUTPUT{1}_NAME {2}\n"
-                        "#define {0}_OUTPUT{1}_RANK {3}\n"
-                        "#define {0}_OUTPUT{1}_SHAPE {{{4}}\n"
-                        "#define {0}_OUTPUT{1}_SIZE {5} /* elements */\n"
-                        "#define {0}_OUTPUT{1}_OFFSET {6} /* elements */\n\n",
-                        P, i, quoteC(output.name), output.shape.size(),
-                        join(llvm::ArrayRef<int64_t>(output.shape), ", "),
-                        numel(output.shape), output.offset);
+      "/* The model has {1} {2}s, which {0}_run {3} one after another\n"
+      " * {4} `{2}`, each dense and row-major: {2} i is the\n"
+      " * {0}_{5}i_SIZE floats from {2} + {0}_{5}i_OFFSET, of shape\n"
+      " * {0}_{5}i_SHAPE. {0}_{5}i_NAME is its name in the model. */\n"
+      "#define {0}_NUM_{5}S {1}\n\n",
+      P, tensors.size(), what, verb, verb == "reads" ? "from" : "into", W);
+  for (auto [i, tensor] : llvm::enumerate(tensors))
+    os << llvm::formatv("#define {0}_{7}{1}_NAME {2}\n"
+                        "#define {0}_{7}{1}_RANK {3}\n"
+                        "#define {0}_{7}{1}_SHAPE {{{4}}\n"
+                        "#define {0}_{7}{1}_SIZE {5} /* elements */\n"
+                        "#define {0}_{7}{1}_OFFSET {6} /* elements */\n\n",
+                        P, i, quoteC(tensor.name), tensor.shape.size(),
+                        join(llvm::ArrayRef<int64_t>(tensor.shape), ", "),
+                        numel(tensor.shape), tensor.offset, W);
 }
 
 /// The parts of the header that differ between a model whose layers run on
@@ -297,8 +298,10 @@ extern "C" {{
         "-------------------------------------------------===*/\n\n";
   emitTensorConstants(os, P, "input", interface.inputShape);
   emitTensorConstants(os, P, "output", interface.outputShape);
+  if (!interface.inputs.empty())
+    emitIOTable(os, P, "input", "reads", interface.inputs);
   if (!interface.outputs.empty())
-    emitOutputTable(os, P, interface.outputs);
+    emitIOTable(os, P, "output", "writes", interface.outputs);
   os << llvm::formatv(R"({2}
 #define {0}_WORKSPACE_BYTES {1}
 #define {0}_WORKSPACE_ALIGNMENT 64

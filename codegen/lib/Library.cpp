@@ -43,7 +43,7 @@ namespace {
 
 /// The kiln_model_desc fields the library reads (runtime/include/kiln/
 /// runtime.h): name, input rank and shape, output rank and shape, workspace
-/// size, the output table.
+/// size, the output and input tables.
 enum DescriptorField : unsigned {
   kName = 0,
   kInputRank = 1,
@@ -53,14 +53,16 @@ enum DescriptorField : unsigned {
   kWorkspaceBytes = 5,
   kNumOutputs = 9,
   kOutputs = 10,
+  kNumInputs = 11,
+  kInputs = 12,
 };
 
-/// The kiln_output_desc fields: name, rank, shape, offset.
-enum OutputField : unsigned {
-  kOutputName = 0,
-  kOutputRankField = 1,
-  kOutputShapeField = 2,
-  kOutputOffset = 3,
+/// The kiln_io_desc fields: name, rank, shape, offset.
+enum IOField : unsigned {
+  kIOName = 0,
+  kIORank = 1,
+  kIOShape = 2,
+  kIOOffset = 3,
 };
 
 /// The OpenMP entry points the runtime implements, by their suffix after
@@ -95,25 +97,28 @@ std::string getString(llvm::Constant *field) {
   return data && data->isCString() ? data->getAsCString().str() : "";
 }
 
-/// The descriptor's output table, when it lists several outputs.
-llvm::SmallVector<LibraryOutput> getOutputs(llvm::ConstantStruct *desc) {
-  llvm::SmallVector<LibraryOutput> outputs;
-  if (getInt(desc->getAggregateElement(unsigned(kNumOutputs))) < 2)
-    return outputs;
-  auto *table = llvm::dyn_cast_or_null<llvm::GlobalVariable>(
-      desc->getAggregateElement(unsigned(kOutputs))->stripPointerCasts());
+/// The descriptor's input or output table (its count and pointer fields),
+/// when it lists several tensors.
+llvm::SmallVector<LibraryIO> getIOTable(llvm::ConstantStruct *desc,
+                                        DescriptorField countField,
+                                        DescriptorField tableField) {
+  llvm::SmallVector<LibraryIO> tensors;
+  llvm::Constant *pointer = desc->getAggregateElement(unsigned(tableField));
+  if (getInt(desc->getAggregateElement(unsigned(countField))) < 2 || !pointer)
+    return tensors;
+  auto *table =
+      llvm::dyn_cast_or_null<llvm::GlobalVariable>(pointer->stripPointerCasts());
   auto *entries =
       table && table->hasInitializer()
           ? llvm::dyn_cast<llvm::ConstantArray>(table->getInitializer())
           : nullptr;
   for (unsigned i = 0; entries && i < entries->getNumOperands(); ++i) {
     auto *entry = llvm::cast<llvm::ConstantStruct>(entries->getOperand(i));
-    outputs.push_back(
-        {getString(entry->getAggregateElement(unsigned(kOutputName))),
-         getShape(entry, kOutputRankField, kOutputShapeField),
-         getInt(entry->getAggregateElement(unsigned(kOutputOffset)))});
+    tensors.push_back({getString(entry->getAggregateElement(unsigned(kIOName))),
+                       getShape(entry, kIORank, kIOShape),
+                       getInt(entry->getAggregateElement(unsigned(kIOOffset)))});
   }
-  return outputs;
+  return tensors;
 }
 
 /// Builds the exported API around the (now internal) descriptor.
@@ -276,7 +281,8 @@ Error addLibraryInterface(llvm::Module &module, StringRef prefix,
   interface.modelName = getString(init->getAggregateElement(unsigned(kName)));
   interface.inputShape = getShape(init, kInputRank, kInputShape);
   interface.outputShape = getShape(init, kOutputRank, kOutputShape);
-  interface.outputs = getOutputs(init);
+  interface.inputs = getIOTable(init, kNumInputs, kInputs);
+  interface.outputs = getIOTable(init, kNumOutputs, kOutputs);
   interface.workspaceBytes =
       getInt(init->getAggregateElement(unsigned(kWorkspaceBytes)));
   interface.triple = module.getTargetTriple().str();

@@ -176,22 +176,23 @@ static mlir::DenseI64ArrayAttr getShapeAttr(mlir::ModuleOp module,
   return shape;
 }
 
-/// One of the model's outputs, as a kiln_output_desc describes it.
-struct ModelOutput {
+/// One of the model's inputs or outputs, as a kiln_io_desc describes it.
+struct ModelIO {
   std::string name;
   llvm::SmallVector<int64_t> shape;
   int64_t offset;
 };
 
-/// The outputs kiln-pack-model-outputs recorded, or the one output of
-/// `outputShape` when it found one.
-static mlir::FailureOr<llvm::SmallVector<ModelOutput>>
-getModelOutputs(mlir::ModuleOp module, llvm::ArrayRef<int64_t> outputShape) {
-  auto list = module->getAttrOfType<mlir::ArrayAttr>(kOutputsAttrName);
+/// The inputs or outputs kiln-pack-model-io recorded as `attrName`, or the
+/// one tensor of `shape`, named `what`, when it found one.
+static mlir::FailureOr<llvm::SmallVector<ModelIO>>
+getModelIO(mlir::ModuleOp module, StringRef attrName, StringRef what,
+           llvm::ArrayRef<int64_t> shape) {
+  auto list = module->getAttrOfType<mlir::ArrayAttr>(attrName);
   if (!list)
-    return llvm::SmallVector<ModelOutput>{
-        {"output", llvm::SmallVector<int64_t>(outputShape), 0}};
-  llvm::SmallVector<ModelOutput> outputs;
+    return llvm::SmallVector<ModelIO>{
+        {what.str(), llvm::SmallVector<int64_t>(shape), 0}};
+  llvm::SmallVector<ModelIO> tensors;
   for (mlir::Attribute entry : list) {
     auto dict = llvm::dyn_cast<mlir::DictionaryAttr>(entry);
     auto name = dict ? dict.getAs<mlir::StringAttr>("name") : nullptr;
@@ -199,22 +200,22 @@ getModelOutputs(mlir::ModuleOp module, llvm::ArrayRef<int64_t> outputShape) {
     auto offset = dict ? dict.getAs<mlir::IntegerAttr>("offset") : nullptr;
     if (!name || !shape || !offset) {
       mlir::emitError(module.getLoc())
-          << "'" << kOutputsAttrName
+          << "'" << attrName
           << "' must list {name, shape, offset} dictionaries, but has "
           << entry;
       return mlir::failure();
     }
     if (shape.size() > kMaxRank) {
       mlir::emitError(module.getLoc())
-          << "output '" << name.getValue() << "' has rank " << shape.size()
+          << what << " '" << name.getValue() << "' has rank " << shape.size()
           << "; the runtime supports at most " << kMaxRank;
       return mlir::failure();
     }
-    outputs.push_back({name.str(),
+    tensors.push_back({name.str(),
                        llvm::SmallVector<int64_t>(shape.asArrayRef()),
                        offset.getInt()});
   }
-  return outputs;
+  return tensors;
 }
 
 /// Adds a private NUL-terminated string constant named `symbol`.
@@ -230,7 +231,7 @@ static llvm::GlobalVariable *addString(llvm::Module &module, StringRef text,
 }
 
 /// Adds `const kiln_model_desc kiln_model = {name, in rank, in shape, out
-/// rank, out shape, workspace bytes, entry, layers, outputs}`
+/// rank, out shape, workspace bytes, entry, layers, outputs, inputs}`
 /// (runtime/include/kiln/runtime.h).
 static void
 addDescriptor(llvm::Module &module, StringRef modelName,
@@ -238,14 +239,15 @@ addDescriptor(llvm::Module &module, StringRef modelName,
               llvm::ArrayRef<int64_t> outputShape, int64_t workspaceBytes,
               llvm::Function *entry,
               llvm::ArrayRef<std::pair<std::string, int64_t>> layers,
-              llvm::ArrayRef<ModelOutput> outputs) {
+              llvm::ArrayRef<ModelIO> outputs, llvm::ArrayRef<ModelIO> inputs) {
   llvm::LLVMContext &context = module.getContext();
   auto *i64 = llvm::Type::getInt64Ty(context);
   auto *ptr = llvm::PointerType::getUnqual(context);
   auto *shapeType = llvm::ArrayType::get(i64, kMaxRank);
   auto *descType = llvm::StructType::create(
       context,
-      {ptr, i64, shapeType, i64, shapeType, i64, ptr, i64, ptr, i64, ptr},
+      {ptr, i64, shapeType, i64, shapeType, i64, ptr, i64, ptr, i64, ptr, i64,
+       ptr},
       "struct.kiln_model_desc");
 
   llvm::GlobalVariable *name = addString(module, modelName, "kiln_model.name");
@@ -277,24 +279,30 @@ addDescriptor(llvm::Module &module, StringRef modelName,
     table->setAlignment(llvm::Align(8));
     layerTable = table;
   }
-  // The output table: {name, rank, shape, offset} per output.
-  auto *outputType = llvm::StructType::create(
-      context, {ptr, i64, shapeType, i64}, "struct.kiln_output_desc");
-  llvm::SmallVector<llvm::Constant *> outputInits;
-  for (auto [index, output] : llvm::enumerate(outputs))
-    outputInits.push_back(llvm::ConstantStruct::get(
-        outputType,
-        {addString(module, output.name,
-                   "kiln_model.output" + llvm::Twine(index) + ".name"),
-         llvm::ConstantInt::get(i64, output.shape.size()),
-         makeShape(output.shape), llvm::ConstantInt::get(i64, output.offset)}));
-  auto *outputTableType = llvm::ArrayType::get(outputType, outputInits.size());
-  auto *outputTable = new llvm::GlobalVariable(
-      module, outputTableType, /*isConstant=*/true,
-      llvm::GlobalValue::PrivateLinkage,
-      llvm::ConstantArray::get(outputTableType, outputInits),
-      "kiln_model.outputs");
-  outputTable->setAlignment(llvm::Align(8));
+  // The input and output tables: {name, rank, shape, offset} per tensor.
+  auto *ioType = llvm::StructType::create(context, {ptr, i64, shapeType, i64},
+                                          "struct.kiln_io_desc");
+  auto makeTable = [&](llvm::ArrayRef<ModelIO> tensors, StringRef what) {
+    llvm::SmallVector<llvm::Constant *> inits;
+    for (auto [index, tensor] : llvm::enumerate(tensors))
+      inits.push_back(llvm::ConstantStruct::get(
+          ioType, {addString(module, tensor.name,
+                             "kiln_model." + what + llvm::Twine(index) +
+                                 ".name"),
+                   llvm::ConstantInt::get(i64, tensor.shape.size()),
+                   makeShape(tensor.shape),
+                   llvm::ConstantInt::get(i64, tensor.offset)}));
+    auto *tableType = llvm::ArrayType::get(ioType, inits.size());
+    auto *table = new llvm::GlobalVariable(
+        module, tableType, /*isConstant=*/true,
+        llvm::GlobalValue::PrivateLinkage,
+        llvm::ConstantArray::get(tableType, inits),
+        "kiln_model." + what + "s");
+    table->setAlignment(llvm::Align(8));
+    return table;
+  };
+  llvm::GlobalVariable *outputTable = makeTable(outputs, "output");
+  llvm::GlobalVariable *inputTable = makeTable(inputs, "input");
 
   llvm::Constant *init = llvm::ConstantStruct::get(
       descType,
@@ -302,7 +310,8 @@ addDescriptor(llvm::Module &module, StringRef modelName,
        makeShape(inputShape), llvm::ConstantInt::get(i64, outputShape.size()),
        makeShape(outputShape), llvm::ConstantInt::get(i64, workspaceBytes),
        entry, llvm::ConstantInt::get(i64, layers.size()), layerTable,
-       llvm::ConstantInt::get(i64, outputs.size()), outputTable});
+       llvm::ConstantInt::get(i64, outputs.size()), outputTable,
+       llvm::ConstantInt::get(i64, inputs.size()), inputTable});
   auto *desc = new llvm::GlobalVariable(module, descType, /*isConstant=*/true,
                                         llvm::GlobalValue::ExternalLinkage,
                                         init, kDescriptorSymbol);
@@ -335,9 +344,11 @@ translateToLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &llvmContext,
       getShapeAttr(module, kOutputShapeAttrName);
   if (!inputShape || !outputShape)
     return nullptr;
-  mlir::FailureOr<llvm::SmallVector<ModelOutput>> outputs =
-      getModelOutputs(module, outputShape.asArrayRef());
-  if (failed(outputs))
+  mlir::FailureOr<llvm::SmallVector<ModelIO>> outputs = getModelIO(
+      module, kOutputsAttrName, "output", outputShape.asArrayRef());
+  mlir::FailureOr<llvm::SmallVector<ModelIO>> inputs = getModelIO(
+      module, kInputsAttrName, "input", inputShape.asArrayRef());
+  if (failed(outputs) || failed(inputs))
     return nullptr;
   StringRef modelName = "model";
   if (auto name = module->getAttrOfType<mlir::StringAttr>(kModelNameAttrName))
@@ -436,7 +447,7 @@ translateToLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &llvmContext,
 
   addDescriptor(*llvmModule, modelName, inputShape.asArrayRef(),
                 outputShape.asArrayRef(), workspaceBytes, entry,
-                getLayers(module), *outputs);
+                getLayers(module), *outputs, *inputs);
 
   std::string message;
   llvm::raw_string_ostream os(message);

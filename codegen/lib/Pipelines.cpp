@@ -56,10 +56,10 @@ struct MissingNNPassesPass
 
 void buildNNToLinalgPipeline(OpPassManager &pm,
                              const PipelineOptions &options) {
-  // Several outputs -> one flat buffer, as the runtime passes one.
-  PackModelOutputsPassOptions pack;
+  // Several inputs or outputs -> one flat buffer each, as the runtime passes.
+  PackModelIOPassOptions pack;
   pack.entryName = options.entryName;
-  pm.addPass(createPackModelOutputsPass(pack));
+  pm.addPass(createPackModelIOPass(pack));
 #ifdef KILN_HAVE_NN_PASSES
   // Drop dropout and identities, fold batch norms into convolutions.
   if (options.simplify)

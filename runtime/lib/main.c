@@ -47,53 +47,80 @@ static int usage_error(const char *fmt, ...) {
   return EXIT_USAGE;
 }
 
-/*===-- Outputs -----------------------------------------------------------===*/
+/*===-- Inputs and outputs ----------------------------------------------===*/
 
-/* The model's outputs: the descriptor's table, or its one output_shape. */
-static int64_t num_outputs(void) {
-  return kiln_model.num_outputs > 0 && kiln_model.outputs
-             ? kiln_model.num_outputs
-             : 1;
+/* The model's inputs or outputs: the descriptor's table, or, when that is
+ * empty, its one tensor of `rank` and `shape`. */
+typedef struct io_list {
+  int64_t count;
+  const kiln_io_desc *table;
+  const char *name;
+  int64_t rank;
+  const int64_t *shape;
+} io_list;
+
+static io_list model_inputs(void) {
+  return (io_list){kiln_model.num_inputs, kiln_model.inputs, "input",
+                   kiln_model.input_rank, kiln_model.input_shape};
 }
 
-static kiln_output_desc get_output(int64_t i) {
-  if (kiln_model.num_outputs > 0 && kiln_model.outputs)
-    return kiln_model.outputs[i];
-  kiln_output_desc only = {"output", kiln_model.output_rank, {0}, 0};
-  memcpy(only.shape, kiln_model.output_shape, sizeof only.shape);
+static io_list model_outputs(void) {
+  return (io_list){kiln_model.num_outputs, kiln_model.outputs, "output",
+                   kiln_model.output_rank, kiln_model.output_shape};
+}
+
+static int64_t io_count(io_list list) {
+  return list.count > 0 && list.table ? list.count : 1;
+}
+
+static kiln_io_desc io_get(io_list list, int64_t i) {
+  if (list.count > 0 && list.table)
+    return list.table[i];
+  kiln_io_desc only = {list.name, list.rank, {0}, 0};
+  memcpy(only.shape, list.shape, sizeof only.shape);
   return only;
 }
 
+static int64_t num_inputs(void) { return io_count(model_inputs()); }
+static int64_t num_outputs(void) { return io_count(model_outputs()); }
+static kiln_io_desc get_input(int64_t i) { return io_get(model_inputs(), i); }
+static kiln_io_desc get_output(int64_t i) {
+  return io_get(model_outputs(), i);
+}
+static const char *io_name(kiln_io_desc d) { return d.name ? d.name : "?"; }
+
 /* "2x10", or "y 2x10, mean 2x1" for a model with several outputs. */
-static void format_outputs(char *buf, size_t size) {
-  int64_t n = num_outputs();
+static void format_io(io_list list, char *buf, size_t size) {
+  int64_t n = io_count(list);
   size_t used = 0;
   buf[0] = '\0';
   for (int64_t i = 0; i < n && used < size; ++i) {
-    kiln_output_desc o = get_output(i);
+    kiln_io_desc d = io_get(list, i);
     char shape[200];
-    kiln_shape_format(o.shape, o.rank, shape, sizeof shape);
+    kiln_shape_format(d.shape, d.rank, shape, sizeof shape);
     if (n > 1)
       used += (size_t)snprintf(buf + used, size - used, "%s%s %s",
-                               i ? ", " : "", o.name ? o.name : "?", shape);
+                               i ? ", " : "", io_name(d), shape);
     else
       used += (size_t)snprintf(buf + used, size - used, "%s", shape);
   }
 }
 
 static void usage(void) {
-  char in[200], out[1000];
-  kiln_shape_format(kiln_model.input_shape, kiln_model.input_rank, in,
-                    sizeof in);
-  format_outputs(out, sizeof out);
+  char in[1000], out[1000];
+  format_io(model_inputs(), in, sizeof in);
+  format_io(model_outputs(), out, sizeof out);
   printf(
-      "usage: %s INPUT.npy [-o OUT.npy]... [--top K] [--bench N]\n"
+      "usage: %s INPUT.npy%s [-o OUT.npy]... [--top K] [--bench N]\n"
       "       [--profile N] [--threads T]\n"
       "\n"
-      "Runs model '%s' (input %s, output%s %s) on INPUT.npy, a float32\n"
+      "Runs model '%s' (input%s %s, output%s %s) on INPUT.npy, a float32\n"
       "('<f4') C-order .npy file whose shape must equal the model's input,\n"
       "except that dimension 0 may be any multiple of the model's batch:\n"
-      "the model then runs once per batch-sized slice.\n"
+      "the model then runs once per batch-sized slice. A model with several\n"
+      "inputs takes one file per input, in the order above; each holds the\n"
+      "same number of batches, or exactly its input, which then serves every\n"
+      "batch.\n"
       "\n"
       "options:\n"
       "  -o OUT.npy   write the output tensor to OUT.npy (atomically); a\n"
@@ -126,14 +153,16 @@ static void usage(void) {
       "  2  bad usage: unknown option, missing argument, bad number\n"
       "  3  internal error: out of memory, an invalid model descriptor, or a\n"
       "     crash (a bug in Kiln: please report it with the model)\n",
-      prog, kiln_model.name ? kiln_model.name : "?", in,
+      prog, num_inputs() > 1 ? "..." : "",
+      kiln_model.name ? kiln_model.name : "?", num_inputs() > 1 ? "s" : "", in,
       num_outputs() > 1 ? "s" : "", out);
 }
 
 /*===-- Argument parsing --------------------------------------------------===*/
 
 typedef struct options {
-  const char *input;
+  const char **inputs;  // The positional arguments, argc long.
+  int num_inputs;
   const char **outputs; // The -o arguments, argc long.
   int num_outputs;
   long top;     // 0 means "not given".
@@ -159,9 +188,7 @@ static int parse_args(int argc, char **argv, options *o) {
   for (int i = 1; i < argc; ++i) {
     const char *a = argv[i];
     if (only_positional || a[0] != '-' || a[1] == '\0') {
-      if (o->input)
-        return usage_error("unexpected extra argument '%s'", a);
-      o->input = a;
+      o->inputs[o->num_inputs++] = a;
     } else if (!strcmp(a, "--")) {
       only_positional = 1;
     } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -185,7 +212,7 @@ static int parse_args(int argc, char **argv, options *o) {
       return usage_error("unknown option '%s'", a);
     }
   }
-  if (!o->input)
+  if (!o->num_inputs)
     return usage_error("missing input file");
   return -1;
 }
@@ -372,15 +399,15 @@ static int write_output(const char *path, const int64_t *shape, int64_t rank,
   return rc;
 }
 
-/* Whether every output lies within the output buffer of one inference,
- * `out_numel` floats. */
-static int valid_outputs(int64_t out_numel) {
-  for (int64_t i = 0; i < num_outputs(); ++i) {
-    kiln_output_desc d = get_output(i);
+/* Whether every tensor of `list` lies within its buffer of `numel` floats,
+ * that of one inference. */
+static int valid_io(io_list list, int64_t buffer_numel) {
+  for (int64_t i = 0; i < io_count(list); ++i) {
+    kiln_io_desc d = io_get(list, i);
     int64_t numel;
     if (d.rank < 0 || d.rank > KILN_MAX_RANK ||
         kiln_shape_numel(d.shape, d.rank, &numel) || d.offset < 0 ||
-        d.offset > out_numel || numel > out_numel - d.offset)
+        d.offset > buffer_numel || numel > buffer_numel - d.offset)
       return 0;
   }
   return 1;
@@ -393,7 +420,7 @@ static int valid_outputs(int64_t out_numel) {
 static int gather_output(int64_t i, const float *out, int64_t batches,
                          int64_t model_out_numel, const float **data,
                          float **owned, int64_t *shape, int64_t *numel) {
-  kiln_output_desc d = get_output(i);
+  kiln_io_desc d = get_output(i);
   memcpy(shape, d.shape, sizeof d.shape);
   if (batches > 1)
     shape[0] *= batches;
@@ -407,7 +434,7 @@ static int gather_output(int64_t i, const float *out, int64_t batches,
   size_t count = (size_t)(*numel * batches);
   float *buffer = malloc((count ? count : 1) * sizeof(float));
   if (!buffer) {
-    error("out of memory gathering output '%s'", d.name ? d.name : "?");
+    error("out of memory gathering output '%s'", io_name(d));
     return EXIT_INTERNAL;
   }
   for (int64_t b = 0; b < batches; ++b)
@@ -480,7 +507,7 @@ static int write_outputs(const options *o, const float *out, int64_t batches,
 static int print_one(int64_t i, const float *data, const int64_t *shape,
                      int64_t numel, void *context) {
   if (num_outputs() > 1)
-    printf("output %s:\n", get_output(i).name ? get_output(i).name : "?");
+    printf("output %s:\n", io_name(get_output(i)));
   return print_top(data, shape, get_output(i).rank, numel, *(long *)context);
 }
 
@@ -493,6 +520,117 @@ static int print_tops(const float *out, int64_t batches,
 
 /*===-- Driver ------------------------------------------------------------===*/
 
+/* The input files, read and checked against the model's inputs, and the
+ * buffer the model reads: batch after batch, each the inputs packed as the
+ * descriptor's table places them. */
+typedef struct input_data {
+  kiln_tensor *files; /* num_inputs() of them */
+  int64_t batches;
+  float *packed; /* files[0].data for a model with one input */
+  float *owned;  /* what to free besides the files */
+} input_data;
+
+static void free_inputs(input_data *in) {
+  for (int64_t i = 0; in->files && i < num_inputs(); ++i)
+    kiln_tensor_free(&in->files[i]);
+  free(in->files);
+  free(in->owned);
+}
+
+/* How many model-sized batches along dimension 0 `t` holds as input `d`
+ * (say 100 digits for a model compiled at batch 1), or 0 when its shape
+ * does not fit. */
+static int64_t count_batches(const kiln_tensor *t, kiln_io_desc d) {
+  if (t->rank != d.rank || t->rank < 1 || d.shape[0] <= 0 || t->shape[0] <= 0 ||
+      t->shape[0] % d.shape[0] != 0)
+    return 0;
+  for (int64_t i = 1; i < t->rank; ++i)
+    if (t->shape[i] != d.shape[i])
+      return 0;
+  return t->shape[0] / d.shape[0];
+}
+
+/* Reads each input file and packs them for the model, whose one input is
+ * `in_numel` floats. Returns 0 or an exit code after an error. */
+static int read_inputs(const options *o, int64_t in_numel, input_data *in) {
+  int64_t n = num_inputs();
+  in->files = calloc((size_t)n, sizeof *in->files);
+  int64_t *counts = calloc((size_t)n, sizeof *counts);
+  if (!in->files || !counts) {
+    free(counts);
+    error("out of memory");
+    return EXIT_INTERNAL;
+  }
+  int rc = 0;
+  in->batches = 1;
+  for (int64_t i = 0; i < n && rc == 0; ++i) {
+    char msg[512];
+    kiln_io_desc d = get_input(i);
+    int status = kiln_npy_read(o->inputs[i], &in->files[i], msg, sizeof msg);
+    if (status != KILN_OK) {
+      error("%s", msg);
+      rc = status == KILN_ERR_NOMEM ? EXIT_INTERNAL : EXIT_BAD_INPUT;
+      break;
+    }
+    counts[i] = count_batches(&in->files[i], d);
+    if (!counts[i]) {
+      char got[200], want[200];
+      kiln_shape_format(in->files[i].shape, in->files[i].rank, got, sizeof got);
+      kiln_shape_format(d.shape, d.rank, want, sizeof want);
+      if (n > 1)
+        error("%s: input shape %s does not match the model's input '%s' %s",
+              o->inputs[i], got, io_name(d), want);
+      else
+        error("%s: input shape %s does not match the model's input %s",
+              o->inputs[i], got, want);
+      rc = EXIT_BAD_INPUT;
+    } else if (counts[i] > in->batches) {
+      in->batches = counts[i];
+    }
+  }
+  /* Every input holds the same number of batches, or one, for all. */
+  for (int64_t i = 0; i < n && rc == 0; ++i)
+    if (counts[i] != 1 && counts[i] != in->batches) {
+      int64_t most = 0;
+      while (counts[most] != in->batches)
+        ++most;
+      error("%s holds %lld batches of input '%s', but %s holds %lld of "
+            "'%s'",
+            o->inputs[i], (long long)counts[i], io_name(get_input(i)),
+            o->inputs[most], (long long)in->batches,
+            io_name(get_input(most)));
+      rc = EXIT_BAD_INPUT;
+    }
+  free(counts);
+  if (rc != 0)
+    return rc;
+  if (n == 1) {
+    in->packed = in->files[0].data;
+    return 0;
+  }
+  if (in_numel > INT64_MAX / 4 / in->batches) {
+    error("%s: input too large", o->inputs[0]);
+    return EXIT_BAD_INPUT;
+  }
+  size_t bytes = (size_t)(in_numel * in->batches) * sizeof(float);
+  in->packed = in->owned = kiln_alloc_aligned(bytes ? bytes : 1);
+  if (!in->packed) {
+    error("out of memory packing the inputs (%zu bytes)", bytes);
+    return EXIT_INTERNAL;
+  }
+  for (int64_t b = 0; b < in->batches; ++b)
+    for (int64_t i = 0; i < n; ++i) {
+      kiln_io_desc d = get_input(i);
+      const kiln_tensor *t = &in->files[i];
+      int64_t numel;
+      kiln_shape_numel(d.shape, d.rank, &numel);
+      int64_t from = t->shape[0] / d.shape[0] == 1 ? 0 : b * numel;
+      memcpy(in->packed + b * in_numel + d.offset, t->data + from,
+             (size_t)numel * sizeof(float));
+    }
+  return 0;
+}
+
 static int run(const options *o) {
   int64_t in_numel, out_numel;
   if (!kiln_model.forward ||
@@ -502,59 +640,52 @@ static int run(const options *o) {
                        &out_numel) ||
       out_numel > INT64_MAX / 4 || kiln_model.workspace_bytes < 0 ||
       (uint64_t)kiln_model.workspace_bytes > SIZE_MAX / 2 ||
-      !valid_outputs(out_numel)) {
+      !valid_io(model_inputs(), in_numel) ||
+      !valid_io(model_outputs(), out_numel)) {
     error("invalid model descriptor");
     return EXIT_INTERNAL;
   }
+  const char *model = kiln_model.name ? kiln_model.name : "?";
+  if (o->num_inputs != num_inputs()) {
+    char inputs[1000];
+    format_io(model_inputs(), inputs, sizeof inputs);
+    if (num_inputs() == 1)
+      return usage_error("unexpected extra argument '%s'", o->inputs[1]);
+    return usage_error("%d input file%s given, but model '%s' has %lld "
+                       "inputs (%s): give one .npy file per input, in that "
+                       "order",
+                       o->num_inputs, o->num_inputs > 1 ? "s" : "", model,
+                       (long long)num_inputs(), inputs);
+  }
   if (o->num_outputs > 0 && o->num_outputs != num_outputs()) {
     char outputs[1000];
-    format_outputs(outputs, sizeof outputs);
+    format_io(model_outputs(), outputs, sizeof outputs);
     return usage_error("-o given %d time%s, but model '%s' has %lld "
                        "output%s (%s): give -o once per output, in that order",
-                       o->num_outputs, o->num_outputs > 1 ? "s" : "",
-                       kiln_model.name ? kiln_model.name : "?",
+                       o->num_outputs, o->num_outputs > 1 ? "s" : "", model,
                        (long long)num_outputs(), num_outputs() > 1 ? "s" : "",
                        outputs);
   }
 
-  char msg[512];
-  kiln_tensor in;
-  int rc = kiln_npy_read(o->input, &in, msg, sizeof msg);
-  if (rc != KILN_OK) {
-    error("%s", msg);
-    return rc == KILN_ERR_NOMEM ? EXIT_INTERNAL : EXIT_BAD_INPUT;
+  input_data in = {0};
+  int rc = read_inputs(o, in_numel, &in);
+  if (rc != 0) {
+    free_inputs(&in);
+    return rc;
   }
-  // An input holding several model-sized batches along dimension 0 (say 100
-  // digits for a model compiled at batch 1) runs batch by batch.
-  int same = in.rank == kiln_model.input_rank && in.rank >= 1 &&
-             kiln_model.output_rank >= 1 && kiln_model.input_shape[0] > 0 &&
-             in.shape[0] % kiln_model.input_shape[0] == 0 && in.shape[0] > 0;
-  for (int64_t i = 1; same && i < in.rank; ++i)
-    same = in.shape[i] == kiln_model.input_shape[i];
-  if (!same) {
-    char got[200], want[200];
-    kiln_shape_format(in.shape, in.rank, got, sizeof got);
-    kiln_shape_format(kiln_model.input_shape, kiln_model.input_rank, want,
-                      sizeof want);
-    error("%s: input shape %s does not match the model's input %s", o->input,
-          got, want);
-    kiln_tensor_free(&in);
-    return EXIT_BAD_INPUT;
-  }
-  int64_t batches = in.shape[0] / kiln_model.input_shape[0];
+  int64_t batches = in.batches;
   for (int64_t i = 0; i < num_outputs() && batches > 1; ++i)
     if (get_output(i).rank == 0) {
       error("%s: input holds %lld batches, but output '%s' is a scalar that "
             "cannot stack them",
-            o->input, (long long)batches,
-            get_output(i).name ? get_output(i).name : "?");
-      kiln_tensor_free(&in);
+            o->inputs[0], (long long)batches, io_name(get_output(i)));
+      free_inputs(&in);
       return EXIT_BAD_INPUT;
     }
   int64_t model_out_numel = out_numel;
   if (out_numel > INT64_MAX / 4 / batches) {
-    error("%s: output too large", o->input);
-    kiln_tensor_free(&in);
+    error("%s: output too large", o->inputs[0]);
+    free_inputs(&in);
     return EXIT_BAD_INPUT;
   }
   out_numel *= batches;
@@ -564,7 +695,7 @@ static int run(const options *o) {
   float *out = kiln_alloc_aligned(out_bytes);
   if (!out) {
     error("out of memory allocating the output (%zu bytes)", out_bytes);
-    kiln_tensor_free(&in);
+    free_inputs(&in);
     return EXIT_INTERNAL;
   }
   memset(out, 0, out_bytes);
@@ -576,25 +707,25 @@ static int run(const options *o) {
       error("out of memory allocating the workspace (%lld bytes)",
             (long long)kiln_model.workspace_bytes);
       free(out);
-      kiln_tensor_free(&in);
+      free_inputs(&in);
       return EXIT_INTERNAL;
     }
   }
-  forward_all(in.data, out, workspace, batches, in_numel, model_out_numel);
+  forward_all(in.packed, out, workspace, batches, in_numel, model_out_numel);
 
   rc = write_outputs(o, out, batches, model_out_numel);
   if (rc == 0 && (o->top || (!o->num_outputs && !o->bench && !o->profile)))
     rc = print_tops(out, batches, model_out_numel, o->top ? o->top : 5);
   if (rc == 0 && o->bench)
-    rc = bench(in.data, out, workspace, o->bench, batches, in_numel,
+    rc = bench(in.packed, out, workspace, o->bench, batches, in_numel,
                model_out_numel);
   if (rc == 0 && o->profile)
-    rc = profile(in.data, out, workspace, o->profile, batches, in_numel,
+    rc = profile(in.packed, out, workspace, o->profile, batches, in_numel,
                  model_out_numel);
 
   free(workspace);
   free(out);
-  kiln_tensor_free(&in);
+  free_inputs(&in);
   if (rc == 0 && fflush(stdout) != 0) {
     error("cannot write to standard output");
     return EXIT_INTERNAL;
@@ -611,8 +742,11 @@ int main(int argc, char **argv) {
     prog = slash ? slash + 1 : argv[0];
   }
   options o = {0};
+  o.inputs = calloc((size_t)argc, sizeof *o.inputs);
   o.outputs = calloc((size_t)argc, sizeof *o.outputs);
-  if (!o.outputs) {
+  if (!o.inputs || !o.outputs) {
+    free(o.inputs);
+    free(o.outputs);
     error("out of memory");
     return EXIT_INTERNAL;
   }
@@ -622,6 +756,7 @@ int main(int argc, char **argv) {
     kiln_set_num_threads((int)o.threads);
     rc = run(&o);
   }
+  free(o.inputs);
   free(o.outputs);
   return rc;
 }

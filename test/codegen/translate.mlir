@@ -15,13 +15,15 @@
 
 // IR: target datalayout = "e-m:e-
 // IR: target triple = "x86_64-unknown-linux-gnu"
-// IR: %struct.kiln_output_desc = type { ptr, i64, [8 x i64], i64 }
-// IR: %struct.kiln_model_desc = type { ptr, i64, [8 x i64], i64, [8 x i64], i64, ptr, i64, ptr, i64, ptr }
+// IR: %struct.kiln_io_desc = type { ptr, i64, [8 x i64], i64 }
+// IR: %struct.kiln_model_desc = type { ptr, i64, [8 x i64], i64, [8 x i64], i64, ptr, i64, ptr, i64, ptr, i64, ptr }
 // IR: @{{.*}} = private constant [32 x i8] c"\00\00\80?\00\00\00@{{.*}}", align 64
 // IR: @kiln_model.name = private unnamed_addr constant [3 x i8] c"tr\00"
 // IR: @kiln_model.output0.name = private unnamed_addr constant [7 x i8] c"output\00"
-// IR: @kiln_model.outputs = private constant [1 x %struct.kiln_output_desc] [%struct.kiln_output_desc { ptr @kiln_model.output0.name, i64 3, [8 x i64] [i64 1, i64 4, i64 8, i64 0, i64 0, i64 0, i64 0, i64 0], i64 0 }], align 8
-// IR: @kiln_model = constant %struct.kiln_model_desc { ptr @kiln_model.name, i64 3, [8 x i64] [i64 1, i64 2, i64 8, i64 0, i64 0, i64 0, i64 0, i64 0], i64 3, [8 x i64] [i64 1, i64 4, i64 8, i64 0, i64 0, i64 0, i64 0, i64 0], i64 {{[0-9]+}}, ptr @kiln_forward, i64 0, ptr null, i64 1, ptr @kiln_model.outputs }, align 8
+// IR: @kiln_model.outputs = private constant [1 x %struct.kiln_io_desc] [%struct.kiln_io_desc { ptr @kiln_model.output0.name, i64 3, [8 x i64] [i64 1, i64 4, i64 8, i64 0, i64 0, i64 0, i64 0, i64 0], i64 0 }], align 8
+// IR: @kiln_model.input0.name = private unnamed_addr constant [6 x i8] c"input\00"
+// IR: @kiln_model.inputs = private constant [1 x %struct.kiln_io_desc] [%struct.kiln_io_desc { ptr @kiln_model.input0.name, i64 3, [8 x i64] [i64 1, i64 2, i64 8, i64 0, i64 0, i64 0, i64 0, i64 0], i64 0 }], align 8
+// IR: @kiln_model = constant %struct.kiln_model_desc { ptr @kiln_model.name, i64 3, [8 x i64] [i64 1, i64 2, i64 8, i64 0, i64 0, i64 0, i64 0, i64 0], i64 3, [8 x i64] [i64 1, i64 4, i64 8, i64 0, i64 0, i64 0, i64 0, i64 0], i64 {{[0-9]+}}, ptr @kiln_forward, i64 0, ptr null, i64 1, ptr @kiln_model.outputs, i64 1, ptr @kiln_model.inputs }, align 8
 // IR: define void @kiln_forward(ptr noalias readonly %0, ptr noalias %1, ptr noalias %2) #[[ATTRS:[0-9]+]]
 // IR-NOT: define
 // IR: attributes #[[ATTRS]] = { nounwind uwtable "target-cpu"="x86-64-v3" }

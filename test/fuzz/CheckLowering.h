@@ -33,7 +33,7 @@ inline void checkModuleLowers(mlir::ModuleOp module, bool toLinalg) {
   pm.addPass(createSimplifyPass());
   pm.addPass(createFusePass());
   if (toLinalg) {
-    pm.addPass(createPackModelOutputsPass());
+    pm.addPass(createPackModelIOPass());
     pm.addPass(createConvertNNToLinalgPass());
   }
   if (mlir::failed(pm.run(module))) {

@@ -28,8 +28,8 @@ namespace kiln {
 
 void buildNNToGPUPipeline(OpPassManager &pm,
                           const GPUPipelineOptions &options) {
-  // Several outputs -> one flat buffer, as the runtime passes one.
-  pm.addPass(createPackModelOutputsPass());
+  // Several inputs or outputs -> one flat buffer each, as the runtime passes.
+  pm.addPass(createPackModelIOPass());
   // Check @forward's signature and record its shapes for the descriptor.
   pm.addPass(createRecordModelSignaturePass());
 #ifdef KILN_HAVE_NN_PASSES

@@ -306,7 +306,7 @@ translateGPUHostToLLVMIR(ModuleOp module, llvm::LLVMContext &llvmContext,
   ctx->getOrLoadDialect<LLVM::LLVMDialect>();
   OwningOpRef<ModuleOp> host = ModuleOp::create(module.getLoc());
   for (StringRef name : {kInputShapeAttrName, kOutputShapeAttrName,
-                         kOutputsAttrName, kModelNameAttrName})
+                         kInputsAttrName, kOutputsAttrName, kModelNameAttrName})
     if (Attribute attr = module->getAttr(name))
       (*host)->setAttr(name, attr);
   OpBuilder b(ctx);

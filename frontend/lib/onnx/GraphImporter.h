@@ -40,7 +40,8 @@ private:
   mlir::LogicalResult load();
   mlir::LogicalResult readOpset();
   mlir::LogicalResult indexGraph();
-  mlir::FailureOr<mlir::Value> importInput(mlir::func::FuncOp &func);
+  /// Gives `func` one argument per graph input (not an initializer).
+  mlir::LogicalResult importInputs(mlir::func::FuncOp &func);
   mlir::LogicalResult importNodes();
   mlir::LogicalResult importNode(const onnx::NodeProto &node, int index);
   /// The graph's outputs, in order.

@@ -139,31 +139,15 @@ LogicalResult GraphImporter::indexGraph() {
   return success();
 }
 
-FailureOr<Value> GraphImporter::importInput(func::FuncOp &func) {
-  const onnx::GraphProto &graph = model->graph();
-  std::vector<const onnx::ValueInfoProto *> inputs;
-  for (const onnx::ValueInfoProto &input : graph.input())
-    if (!initializers.count(input.name()))
-      inputs.push_back(&input);
-  if (inputs.size() != 1) {
-    InFlightDiagnostic diag = emitError(fileLoc);
-    diag << "the graph has " << inputs.size()
-         << " inputs; Kiln compiles models that take one tensor";
-    if (!inputs.empty()) {
-      diag << " (inputs:";
-      for (const onnx::ValueInfoProto *input : inputs)
-        diag << " '" << input->name() << "'";
-      diag << "; make the weights initializers)";
-    }
-    return diag;
-  }
-  const onnx::ValueInfoProto &input = *inputs.front();
-  Location loc = frontend::getONNXValueLoc(&context, path, input.name());
+/// The input's dimensions: its static ones, and -1 for a symbolic or
+/// unknown one; or an error at `loc`.
+static FailureOr<llvm::SmallVector<int64_t, 4>>
+readInputShape(const onnx::ValueInfoProto &input, Location loc) {
   const onnx::TypeProto &type = input.type();
   if (!type.has_tensor_type())
     return emitError(loc) << "input '" << input.name()
                           << "' is not a tensor; Kiln compiles models that "
-                             "take one float32 tensor";
+                             "take float32 tensors";
   int32_t elementType = type.tensor_type().elem_type();
   if (elementType != onnx::TensorProto::FLOAT)
     return emitError(loc) << "input '" << input.name() << "' has element type "
@@ -182,8 +166,7 @@ FailureOr<Value> GraphImporter::importInput(func::FuncOp &func) {
       return emitError(loc) << "input '" << input.name() << "' dimension " << i
                             << " is 0; Kiln needs non-empty tensors";
     if (i == 0) {
-      shape.push_back(1); // A symbolic batch: --batch (or 1) below.
-      symbolicBatch = true;
+      shape.push_back(-1); // A symbolic batch, decided by the caller.
       continue;
     }
     InFlightDiagnostic diag = emitError(loc);
@@ -200,26 +183,70 @@ FailureOr<Value> GraphImporter::importInput(func::FuncOp &func) {
   if (shape.empty())
     return emitError(loc) << "input '" << input.name()
                           << "' is a scalar; Kiln needs a tensor";
-  if (options.batch > 0 && options.batch != shape[0]) {
-    modelBatch = shape[0];
-    shape[0] = options.batch;
-    batchChanged = true;
-  }
-  if (!nn::checkedElementCount(shape))
-    return emitError(loc) << "input '" << input.name() << "' of shape "
-                          << formatShape(shape)
-                          << " is too large: tensors are limited to 2^40 "
-                             "bytes";
+  return shape;
+}
 
-  auto tensorType = RankedTensorType::get(shape, builder.getF32Type());
-  func.setFunctionType(builder.getFunctionType({tensorType}, {}));
+LogicalResult GraphImporter::importInputs(func::FuncOp &func) {
+  const onnx::GraphProto &graph = model->graph();
+  std::vector<const onnx::ValueInfoProto *> inputs;
+  for (const onnx::ValueInfoProto &input : graph.input())
+    if (!initializers.count(input.name()))
+      inputs.push_back(&input);
+  if (inputs.empty())
+    return emitError(fileLoc) << "the graph has no inputs (besides its "
+                                 "initializers); Kiln compiles models that "
+                                 "take a tensor";
+  SmallVector<Location> locs;
+  SmallVector<llvm::SmallVector<int64_t, 4>> shapes;
+  for (const onnx::ValueInfoProto *input : inputs) {
+    locs.push_back(frontend::getONNXValueLoc(&context, path, input->name()));
+    FailureOr<llvm::SmallVector<int64_t, 4>> shape =
+        readInputShape(*input, locs.back());
+    if (failed(shape))
+      return failure();
+    shapes.push_back(std::move(*shape));
+  }
+
+  // Dimension 0 is the batch: that of every input where it is symbolic,
+  // which --batch (or 1) sets. A model without a symbolic batch has its
+  // own, the first input's dimension 0, which --batch replaces in every
+  // input that starts with it.
+  symbolicBatch = llvm::any_of(
+      shapes, [](llvm::ArrayRef<int64_t> shape) { return shape[0] < 0; });
+  if (!symbolicBatch)
+    modelBatch = shapes.front()[0];
+  SmallVector<Type> types;
+  for (auto [input, loc, shape] : llvm::zip(inputs, locs, shapes)) {
+    bool isBatch = symbolicBatch ? shape[0] < 0 : shape[0] == modelBatch;
+    if (shape[0] < 0)
+      shape[0] = 1;
+    if (isBatch && options.batch > 0 && options.batch != shape[0]) {
+      shape[0] = options.batch;
+      batchChanged = true;
+    }
+    if (!nn::checkedElementCount(shape))
+      return emitError(loc) << "input '" << input->name() << "' of shape "
+                            << formatShape(shape)
+                            << " is too large: tensors are limited to 2^40 "
+                               "bytes";
+    types.push_back(RankedTensorType::get(shape, builder.getF32Type()));
+  }
+
+  func.setFunctionType(builder.getFunctionType(types, {}));
   Block *body = func.addEntryBlock();
-  body->getArgument(0).setLoc(loc);
   builder.setInsertionPointToEnd(body);
-  Value value = body->getArgument(0);
-  values[input.name()] = ImportedValue{value, nullptr};
-  valueNames[value] = input.name();
-  return value;
+  for (auto [i, input] : llvm::enumerate(inputs)) {
+    BlockArgument value = body->getArgument(i);
+    value.setLoc(locs[i]);
+    values[input->name()] = ImportedValue{value, nullptr};
+    valueNames[value] = input->name();
+    // Name the inputs of a model that has several, for the C header and the
+    // executable's messages (kiln-pack-model-io records them).
+    if (inputs.size() > 1)
+      func.setArgAttr(i, frontend::kIONameAttr,
+                      builder.getStringAttr(input->name()));
+  }
+  return success();
 }
 
 const ImportedValue *GraphImporter::lookup(llvm::StringRef name, Location loc) {
@@ -603,8 +630,7 @@ OwningOpRef<ModuleOp> GraphImporter::import() {
   builder.setInsertionPointToEnd(module->getBody());
   auto func = func::FuncOp::create(builder, fileLoc, "forward",
                                    builder.getFunctionType({}, {}));
-  FailureOr<Value> input = importInput(func);
-  if (failed(input))
+  if (failed(importInputs(func)))
     return nullptr;
   if (failed(importNodes())) {
     if (batchChanged && !symbolicBatch)
@@ -620,12 +646,11 @@ OwningOpRef<ModuleOp> GraphImporter::import() {
     return nullptr;
   func::ReturnOp::create(builder, outputs->front().getLoc(), *outputs);
   func.setFunctionType(builder.getFunctionType(
-      {input->getType()}, ValueRange(*outputs).getTypes()));
-  // Name the outputs of a model that has several, for the C header and the
-  // executable's messages (kiln-pack-model-outputs records them).
+      func.getArgumentTypes(), ValueRange(*outputs).getTypes()));
+  // Name the outputs of a model that has several, as the inputs.
   if (outputs->size() > 1)
     for (auto [i, output] : llvm::enumerate(model->graph().output()))
-      func.setResultAttr(i, frontend::kOutputNameAttr,
+      func.setResultAttr(i, frontend::kIONameAttr,
                          builder.getStringAttr(output.name()));
   if (failed(verify(*module)))
     return nullptr;

@@ -33,16 +33,17 @@ typedef struct kiln_layer_desc {
   int64_t flops;
 } kiln_layer_desc;
 
-/* One of a model's outputs. A model with several (an ONNX graph's outputs)
- * writes them one after another, each dense and row-major, into its one
- * output buffer; the descriptor's output_shape is then their total number of
- * floats, as a rank-1 shape. */
-typedef struct kiln_output_desc {
-  const char *name; /* the ONNX graph output's name, or "output" */
+/* One of a model's inputs or outputs. A model with several outputs (an ONNX
+ * graph's outputs) writes them one after another, each dense and row-major,
+ * into its one output buffer; the descriptor's output_shape is then their
+ * total number of floats, as a rank-1 shape. A model with several inputs
+ * reads them the same way from its one input buffer. */
+typedef struct kiln_io_desc {
+  const char *name; /* the ONNX graph input's or output's name */
   int64_t rank;
   int64_t shape[KILN_MAX_RANK];
-  int64_t offset; /* in floats, from the start of the output buffer */
-} kiln_output_desc;
+  int64_t offset; /* in floats, from the start of the buffer */
+} kiln_io_desc;
 
 typedef struct kiln_model_desc {
   const char *name; /* model name from the spec */
@@ -66,7 +67,11 @@ typedef struct kiln_model_desc {
   /* Where each output lies in the output buffer. A descriptor with
    * num_outputs 0 has one output: output_shape, at offset 0. */
   int64_t num_outputs;
-  const kiln_output_desc *outputs;
+  const kiln_io_desc *outputs;
+  /* Where each input lies in the input buffer. A descriptor with
+   * num_inputs 0 has one input: input_shape, at offset 0. */
+  int64_t num_inputs;
+  const kiln_io_desc *inputs;
 } kiln_model_desc;
 
 /* Defined by the compiled model object, not by this library. */

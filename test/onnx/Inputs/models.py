@@ -935,6 +935,12 @@ def two_inputs():
                  [value("x", [1, 4]), value("z", [1, 4])], [value("y", None)])
 
 
+def no_inputs():
+    """Every graph input is an initializer."""
+    return model([node("Relu", ["w"], ["y"], "relu")], [value("w", [1, 4])],
+                 [value("y", None)], [weight("w", 1, 4)])
+
+
 def symbolic_dim():
     return model([node("Relu", ["x"], ["y"], "relu")],
                  [value("x", ["batch", 3, "height", 4])], [value("y", None)])

@@ -46,9 +46,9 @@ struct TargetOptions;
 /// library embeds: the thread teams, contexts and aligned allocation.
 inline constexpr const char *kEmbedRuntimeArchive = "libkiln_embed.a";
 
-/// One output of a model with several, which its output buffer holds one
-/// after another (kiln_output_desc).
-struct LibraryOutput {
+/// One input or output of a model with several, which its input or output
+/// buffer holds one after another (kiln_io_desc).
+struct LibraryIO {
   std::string name;
   llvm::SmallVector<int64_t> shape;
   int64_t offset = 0;
@@ -62,8 +62,10 @@ struct LibraryInterface {
   std::string prefix;
   llvm::SmallVector<int64_t> inputShape;
   llvm::SmallVector<int64_t> outputShape;
-  /// Where each output lies in the output buffer, when there are several.
-  llvm::SmallVector<LibraryOutput> outputs;
+  /// Where each input lies in the input buffer, and each output in the
+  /// output buffer, when there are several.
+  llvm::SmallVector<LibraryIO> inputs;
+  llvm::SmallVector<LibraryIO> outputs;
   int64_t workspaceBytes = 0;
   /// The target triple and CPU the code was generated for.
   std::string triple;

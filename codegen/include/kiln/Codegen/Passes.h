@@ -29,13 +29,14 @@ namespace kiln {
 /// output, as `array<i64: ...>`.
 inline constexpr llvm::StringLiteral kInputShapeAttrName = "kiln.input_shape";
 inline constexpr llvm::StringLiteral kOutputShapeAttrName = "kiln.output_shape";
-/// Module attribute set by kiln-pack-model-outputs on a model with several
-/// outputs, packed into one buffer: for each, {name, shape, offset}, the
-/// offset in floats.
+/// Module attributes set by kiln-pack-model-io on a model with several
+/// inputs or outputs, packed into one buffer each: for each, {name, shape,
+/// offset}, the offset in floats.
+inline constexpr llvm::StringLiteral kInputsAttrName = "kiln.inputs";
 inline constexpr llvm::StringLiteral kOutputsAttrName = "kiln.outputs";
-/// Result attribute of the entry function: the output's name in the model
-/// (an ONNX graph output's name).
-inline constexpr llvm::StringLiteral kOutputNameAttrName = "kiln.name";
+/// Argument and result attribute of the entry function: the input's or
+/// output's name in the model (an ONNX graph input's or output's name).
+inline constexpr llvm::StringLiteral kIONameAttrName = "kiln.name";
 /// Attribute of scf.for that convert-scf-to-cf moves to the loop's latch
 /// branch, where it becomes LLVM loop metadata.
 inline constexpr llvm::StringLiteral kLoopAnnotationAttrName =

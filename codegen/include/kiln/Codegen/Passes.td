@@ -33,14 +33,14 @@ def RecordModelSignaturePass : Pass<"kiln-record-model-signature", "mlir::Module
   ];
 }
 
-def PackModelOutputsPass : Pass<"kiln-pack-model-outputs", "mlir::ModuleOp"> {
-  let summary = "Pack a model's several outputs into one flat buffer";
+def PackModelIOPass : Pass<"kiln-pack-model-io", "mlir::ModuleOp"> {
+  let summary = "Pack a model's several inputs or outputs into one flat buffer each";
   let description = [{
-    The runtime's descriptor, the executables and the C API pass one output
-    buffer per inference. A model with several outputs (an ONNX graph with
-    a main output and a statistic, or a Split) returns them packed, one
-    after another in row-major order, in that one buffer: this pass
-    replaces the entry function's results by the concatenation of their
+    The runtime's descriptor, the executables and the C API pass one input
+    and one output buffer per inference. A model with several outputs (an
+    ONNX graph with a main output and a statistic, or a Split) returns them
+    packed, one after another in row-major order, in that one buffer: this
+    pass replaces the entry function's results by the concatenation of their
     flattened views and records where each lies as the module attribute
     `kiln.outputs`, with the name the frontend gave the result
     (`kiln.name`), its shape and its offset in floats:
@@ -61,9 +61,15 @@ def PackModelOutputsPass : Pass<"kiln-pack-model-outputs", "mlir::ModuleOp"> {
     }
     ```
 
-    A model with one output is left as it is. The descriptor and the C
-    header read `kiln.outputs` back; executables write each output to a
-    file of its own.
+    Several inputs are packed the same way: the entry function takes one
+    flat tensor, each old argument becomes a slice of it viewed at its
+    shape (`nn.slice` then `nn.reshape`, which bufferize to views), and
+    `kiln.inputs` records where each lies.
+
+    A model with one input and one output is left as it is. The descriptor
+    and the C header read `kiln.inputs` and `kiln.outputs` back;
+    executables read each input from, and write each output to, a file of
+    its own.
   }];
   let dependentDialects = ["kiln::nn::NNDialect"];
   let options = [

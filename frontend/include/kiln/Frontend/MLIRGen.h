@@ -23,9 +23,9 @@ mlir::OwningOpRef<mlir::ModuleOp> buildModule(mlir::MLIRContext &context,
 
 /// Name of the module attribute that carries the model's name.
 inline constexpr llvm::StringLiteral kModelNameAttr = "kiln.model_name";
-/// Result attribute of @forward naming an output, on a model that has
-/// several.
-inline constexpr llvm::StringLiteral kOutputNameAttr = "kiln.name";
+/// Argument and result attribute of @forward naming an input or output, on
+/// a model that has several.
+inline constexpr llvm::StringLiteral kIONameAttr = "kiln.name";
 
 } // namespace kiln::frontend
 
