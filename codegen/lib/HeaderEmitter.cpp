@@ -69,17 +69,19 @@ std::string quoteC(StringRef text) {
 }
 
 /// The macros of a model with several inputs or outputs (`what`): where
-/// each lies in the one input or output buffer, which `verb` describes.
-void emitIOTable(llvm::raw_ostream &os, StringRef P, StringRef what,
-                 StringRef verb, llvm::ArrayRef<LibraryIO> tensors) {
+/// each lies in the one input or output buffer, which `p`_run reads or
+/// writes (`verb`). `P` prefixes the macros.
+void emitIOTable(llvm::raw_ostream &os, StringRef p, StringRef P,
+                 StringRef what, StringRef verb,
+                 llvm::ArrayRef<LibraryIO> tensors) {
   std::string W = what.upper();
   os << llvm::formatv(
-      "/* The model has {1} {2}s, which {0}_run {3} one after another\n"
+      "/* The model has {1} {2}s, which {6}_run {3} one after another\n"
       " * {4} `{2}`, each dense and row-major: {2} i is the\n"
       " * {0}_{5}i_SIZE floats from {2} + {0}_{5}i_OFFSET, of shape\n"
       " * {0}_{5}i_SHAPE. {0}_{5}i_NAME is its name in the model. */\n"
       "#define {0}_NUM_{5}S {1}\n\n",
-      P, tensors.size(), what, verb, verb == "reads" ? "from" : "into", W);
+      P, tensors.size(), what, verb, verb == "reads" ? "from" : "into", W, p);
   for (auto [i, tensor] : llvm::enumerate(tensors))
     os << llvm::formatv("#define {0}_{7}{1}_NAME {2}\n"
                         "#define {0}_{7}{1}_RANK {3}\n"
@@ -299,9 +301,9 @@ extern "C" {{
   emitTensorConstants(os, P, "input", interface.inputShape);
   emitTensorConstants(os, P, "output", interface.outputShape);
   if (!interface.inputs.empty())
-    emitIOTable(os, P, "input", "reads", interface.inputs);
+    emitIOTable(os, p, P, "input", "reads", interface.inputs);
   if (!interface.outputs.empty())
-    emitIOTable(os, P, "output", "writes", interface.outputs);
+    emitIOTable(os, p, P, "output", "writes", interface.outputs);
   os << llvm::formatv(R"({2}
 #define {0}_WORKSPACE_BYTES {1}
 #define {0}_WORKSPACE_ALIGNMENT 64

@@ -1119,6 +1119,19 @@ def several_outputs():
                  opset=12)
 
 
+def several_inputs():
+    """Three graph inputs: an image and a per-channel offset that share the
+    symbolic batch, and a scale without one: y = (mean(relu(x)) + z) * s,
+    and the image's channel sums as a second output."""
+    return model([node("Relu", ["x"], ["r"], "relu"),
+                  node("ReduceMean", ["r"], ["m"], "mean", axes=[2, 3], keepdims=0),
+                  node("Add", ["m", "z"], ["t"], "offset"),
+                  node("Mul", ["t", "s"], ["y"], "scale"),
+                  node("ReduceSum", ["x"], ["c"], "sum", axes=[2, 3], keepdims=0)],
+                 [value("x", ["N", 3, 4, 5]), value("z", ["N", 3]), value("s", [3])],
+                 [value("y", None), value("c", None)], opset=12)
+
+
 def output_integer():
     """A second graph output of int64 (Shape's)."""
     return model([node("Relu", ["x"], ["y"], "relu"), node("Shape", ["x"], ["shape"], "shape")],
