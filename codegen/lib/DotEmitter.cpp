@@ -209,8 +209,8 @@ public:
     for (BlockArgument arg : func.getArguments()) {
       std::string id = "input" + std::to_string(arg.getArgNumber());
       // The graph input's name, on a model that has several.
-      auto name =
-          func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), kIONameAttrName);
+      auto name = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
+                                                    kIONameAttrName);
       os << "  " << id << " [shape=oval, label=\""
          << escape(name ? name.getValue() : "input") << "\\n"
          << formatShape(arg.getType()) << "\"];\n";
@@ -222,8 +222,7 @@ public:
         for (auto [i, value] : llvm::enumerate(ret.getOperands())) {
           std::string id = "output" + std::to_string(i);
           // The graph output's name, on a model that has several.
-          auto name =
-              func.getResultAttrOfType<StringAttr>(i, kIONameAttrName);
+          auto name = func.getResultAttrOfType<StringAttr>(i, kIONameAttrName);
           os << "  " << id << " [shape=oval, label=\""
              << escape(name ? name.getValue() : "output") << "\\n"
              << formatShape(value.getType()) << "\"];\n";

@@ -358,6 +358,21 @@ const int64_t *{1}_output_shape(void);
 int64_t {1}_output_size(void);  /* elements */
 int64_t {1}_workspace_size(void); /* bytes */
 
+/* The model's inputs and outputs one by one: their names in the model,
+ * shapes, and offsets in the input or output buffer (0 for a model's only
+ * input or output). {1}_input_info(i) is NULL unless 0 <= i <
+ * {1}_num_inputs(); likewise for outputs. */
+typedef struct {1}_tensor_info {{
+  const char *name;
+  int64_t rank;
+  int64_t shape[8]; /* rank entries used */
+  int64_t offset;   /* elements */
+} {1}_tensor_info;
+int {1}_num_inputs(void);
+const {1}_tensor_info *{1}_input_info(int i);
+int {1}_num_outputs(void);
+const {1}_tensor_info *{1}_output_info(int i);
+
 #ifdef __cplusplus
 }
 #endif

@@ -106,17 +106,18 @@ llvm::SmallVector<LibraryIO> getIOTable(llvm::ConstantStruct *desc,
   llvm::Constant *pointer = desc->getAggregateElement(unsigned(tableField));
   if (getInt(desc->getAggregateElement(unsigned(countField))) < 2 || !pointer)
     return tensors;
-  auto *table =
-      llvm::dyn_cast_or_null<llvm::GlobalVariable>(pointer->stripPointerCasts());
+  auto *table = llvm::dyn_cast_or_null<llvm::GlobalVariable>(
+      pointer->stripPointerCasts());
   auto *entries =
       table && table->hasInitializer()
           ? llvm::dyn_cast<llvm::ConstantArray>(table->getInitializer())
           : nullptr;
   for (unsigned i = 0; entries && i < entries->getNumOperands(); ++i) {
     auto *entry = llvm::cast<llvm::ConstantStruct>(entries->getOperand(i));
-    tensors.push_back({getString(entry->getAggregateElement(unsigned(kIOName))),
-                       getShape(entry, kIORank, kIOShape),
-                       getInt(entry->getAggregateElement(unsigned(kIOOffset)))});
+    tensors.push_back(
+        {getString(entry->getAggregateElement(unsigned(kIOName))),
+         getShape(entry, kIORank, kIOShape),
+         getInt(entry->getAggregateElement(unsigned(kIOOffset)))});
   }
   return tensors;
 }
@@ -156,6 +157,8 @@ public:
     constant("output_shape", fieldAddress(kOutputShape));
     constant("name", llvm::cast<llvm::ConstantStruct>(desc->getInitializer())
                          ->getAggregateElement(unsigned(kName)));
+    tensorQueries("input", kNumInputs, kInputs);
+    tensorQueries("output", kNumOutputs, kOutputs);
   }
 
 private:
@@ -253,6 +256,36 @@ private:
     irBuilder.CreateRet(value);
   }
 
+  /// P_num_`what`s() and P_`what`_info(int i), the address of the
+  /// descriptor's table entry i (a kiln_io_desc, which the header declares
+  /// as P_tensor_info) or NULL out of range.
+  void tensorQueries(StringRef what, DescriptorField countField,
+                     DescriptorField tableField) {
+    auto *init = llvm::cast<llvm::ConstantStruct>(desc->getInitializer());
+    int64_t count = getInt(init->getAggregateElement(unsigned(countField)));
+    llvm::Constant *table = init->getAggregateElement(unsigned(tableField));
+    auto *global = llvm::dyn_cast_or_null<llvm::GlobalVariable>(
+        table ? table->stripPointerCasts() : nullptr);
+    if (!global || count < 1)
+      count = 0;
+    constant(("num_" + what + "s").str(), builder().getInt32(count));
+    auto *i32 = builder().getInt32Ty();
+    auto *ptr = builder().getPtrTy();
+    llvm::Function *function = define(
+        (what + "_info").str(), llvm::FunctionType::get(ptr, {i32}, false));
+    llvm::Value *index = function->getArg(0);
+    llvm::Value *entry = llvm::ConstantPointerNull::get(ptr);
+    if (count > 0)
+      entry = builder().CreateSelect(
+          builder().CreateICmpULT(index, builder().getInt32(count)),
+          builder().CreateInBoundsGEP(
+              global->getValueType(), global,
+              {builder().getInt32(0),
+               builder().CreateZExt(index, builder().getInt64Ty())}),
+          entry);
+    builder().CreateRet(entry);
+  }
+
   llvm::Module &module;
   llvm::LLVMContext &context;
   std::string prefix;
@@ -294,7 +327,8 @@ Error addLibraryInterface(llvm::Module &module, StringRef prefix,
       "create",         "destroy",        "run",         "num_threads",
       "status_message", "input_rank",     "output_rank", "input_size",
       "output_size",    "workspace_size", "input_shape", "output_shape",
-      "name",           "load_weights"};
+      "name",           "load_weights",   "num_inputs",  "input_info",
+      "num_outputs",    "output_info"};
   for (StringRef name : kApiNames)
     if (module.getNamedValue((prefix + "_" + name).str()))
       return makeError("the prefix '" + prefix + "' gives '" + prefix + "_" +

@@ -244,11 +244,11 @@ addDescriptor(llvm::Module &module, StringRef modelName,
   auto *i64 = llvm::Type::getInt64Ty(context);
   auto *ptr = llvm::PointerType::getUnqual(context);
   auto *shapeType = llvm::ArrayType::get(i64, kMaxRank);
-  auto *descType = llvm::StructType::create(
-      context,
-      {ptr, i64, shapeType, i64, shapeType, i64, ptr, i64, ptr, i64, ptr, i64,
-       ptr},
-      "struct.kiln_model_desc");
+  auto *descType =
+      llvm::StructType::create(context,
+                               {ptr, i64, shapeType, i64, shapeType, i64, ptr,
+                                i64, ptr, i64, ptr, i64, ptr},
+                               "struct.kiln_model_desc");
 
   llvm::GlobalVariable *name = addString(module, modelName, "kiln_model.name");
 
@@ -286,18 +286,17 @@ addDescriptor(llvm::Module &module, StringRef modelName,
     llvm::SmallVector<llvm::Constant *> inits;
     for (auto [index, tensor] : llvm::enumerate(tensors))
       inits.push_back(llvm::ConstantStruct::get(
-          ioType, {addString(module, tensor.name,
-                             "kiln_model." + what + llvm::Twine(index) +
-                                 ".name"),
-                   llvm::ConstantInt::get(i64, tensor.shape.size()),
-                   makeShape(tensor.shape),
-                   llvm::ConstantInt::get(i64, tensor.offset)}));
+          ioType,
+          {addString(module, tensor.name,
+                     "kiln_model." + what + llvm::Twine(index) + ".name"),
+           llvm::ConstantInt::get(i64, tensor.shape.size()),
+           makeShape(tensor.shape),
+           llvm::ConstantInt::get(i64, tensor.offset)}));
     auto *tableType = llvm::ArrayType::get(ioType, inits.size());
     auto *table = new llvm::GlobalVariable(
         module, tableType, /*isConstant=*/true,
         llvm::GlobalValue::PrivateLinkage,
-        llvm::ConstantArray::get(tableType, inits),
-        "kiln_model." + what + "s");
+        llvm::ConstantArray::get(tableType, inits), "kiln_model." + what + "s");
     table->setAlignment(llvm::Align(8));
     return table;
   };
@@ -344,10 +343,10 @@ translateToLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &llvmContext,
       getShapeAttr(module, kOutputShapeAttrName);
   if (!inputShape || !outputShape)
     return nullptr;
-  mlir::FailureOr<llvm::SmallVector<ModelIO>> outputs = getModelIO(
-      module, kOutputsAttrName, "output", outputShape.asArrayRef());
-  mlir::FailureOr<llvm::SmallVector<ModelIO>> inputs = getModelIO(
-      module, kInputsAttrName, "input", inputShape.asArrayRef());
+  mlir::FailureOr<llvm::SmallVector<ModelIO>> outputs =
+      getModelIO(module, kOutputsAttrName, "output", outputShape.asArrayRef());
+  mlir::FailureOr<llvm::SmallVector<ModelIO>> inputs =
+      getModelIO(module, kInputsAttrName, "input", inputShape.asArrayRef());
   if (failed(outputs) || failed(inputs))
     return nullptr;
   StringRef modelName = "model";

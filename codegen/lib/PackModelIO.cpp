@@ -102,8 +102,8 @@ struct PackModelIOPass : public impl::PackModelIOPassBase<PackModelIOPass> {
 
     Block &entry = func.getBody().front();
     unsigned count = entry.getNumArguments();
-    auto packedType = RankedTensorType::get({total}, Float32Type::get(
-                                                         &getContext()));
+    auto packedType =
+        RankedTensorType::get({total}, Float32Type::get(&getContext()));
     BlockArgument packed =
         entry.addArgument(packedType, entry.getArgument(0).getLoc());
     OpBuilder b = OpBuilder::atBlockBegin(&entry);
@@ -111,14 +111,15 @@ struct PackModelIOPass : public impl::PackModelIOPassBase<PackModelIOPass> {
          llvm::zip(entry.getArguments().take_front(count), *inputs)) {
       Location loc = arg.getLoc();
       Value slice = nn::SliceOp::create(
-          b, loc, RankedTensorType::get({input.size}, packedType.getElementType()),
+          b, loc,
+          RankedTensorType::get({input.size}, packedType.getElementType()),
           packed, b.getDenseI64ArrayAttr({input.offset}), nullptr);
       arg.replaceAllUsesWith(
           nn::ReshapeOp::create(b, loc, arg.getType(), slice));
     }
     entry.eraseArguments(0, count);
-    func.setFunctionType(FunctionType::get(&getContext(), {packedType},
-                                           func.getResultTypes()));
+    func.setFunctionType(
+        FunctionType::get(&getContext(), {packedType}, func.getResultTypes()));
     func.removeArgAttrsAttr();
     getOperation()->setAttr(kInputsAttrName, getEntries(b, *inputs));
     return success();

@@ -84,9 +84,7 @@ static kiln_io_desc io_get(io_list list, int64_t i) {
 static int64_t num_inputs(void) { return io_count(model_inputs()); }
 static int64_t num_outputs(void) { return io_count(model_outputs()); }
 static kiln_io_desc get_input(int64_t i) { return io_get(model_inputs(), i); }
-static kiln_io_desc get_output(int64_t i) {
-  return io_get(model_outputs(), i);
-}
+static kiln_io_desc get_output(int64_t i) { return io_get(model_outputs(), i); }
 static const char *io_name(kiln_io_desc d) { return d.name ? d.name : "?"; }
 
 /* "2x10", or "y 2x10, mean 2x1" for a model with several outputs. */
@@ -161,7 +159,7 @@ static void usage(void) {
 /*===-- Argument parsing --------------------------------------------------===*/
 
 typedef struct options {
-  const char **inputs;  // The positional arguments, argc long.
+  const char **inputs; // The positional arguments, argc long.
   int num_inputs;
   const char **outputs; // The -o arguments, argc long.
   int num_outputs;
@@ -597,8 +595,7 @@ static int read_inputs(const options *o, int64_t in_numel, input_data *in) {
       error("%s holds %lld batches of input '%s', but %s holds %lld of "
             "'%s'",
             o->inputs[i], (long long)counts[i], io_name(get_input(i)),
-            o->inputs[most], (long long)in->batches,
-            io_name(get_input(most)));
+            o->inputs[most], (long long)in->batches, io_name(get_input(most)));
       rc = EXIT_BAD_INPUT;
     }
   free(counts);

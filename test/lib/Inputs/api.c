@@ -61,6 +61,20 @@ int main(void) {
              lenet5_workspace_size() == LENET5_WORKSPACE_BYTES &&
              !memcmp(lenet5_input_shape(), shape, sizeof shape);
   printf("queries match the macros: %s\n", same ? "yes" : "no");
+  /* One input and one output, each the whole buffer. */
+  const lenet5_tensor_info *in_info = lenet5_input_info(0),
+                           *out_info = lenet5_output_info(0);
+  printf("tensor infos: %d input '%s' rank %d %s, %d output rank %d, "
+         "out of range %s\n",
+         lenet5_num_inputs(), in_info->name, (int)in_info->rank,
+         !memcmp(in_info->shape, shape, sizeof shape) && !in_info->offset
+             ? "as the macros"
+             : "DIFFERENT",
+         lenet5_num_outputs(), (int)out_info->rank,
+         !lenet5_input_info(1) && !lenet5_input_info(-1) &&
+                 !lenet5_output_info(1)
+             ? "NULL"
+             : "NOT NULL");
   printf("names: %s %s\n", lenet5_name(), tiny_net_name());
 
   /* Errors. */

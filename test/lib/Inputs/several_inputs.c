@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 int main(void) {
   static float in[M_INPUT_SIZE], out[M_OUTPUT_SIZE];
@@ -35,6 +36,16 @@ int main(void) {
     worst = fmax(worst, fabs(out[M_OUTPUT0_OFFSET + c] - y));
     worst = fmax(worst, fabs(out[M_OUTPUT1_OFFSET + c] - sum));
   }
+  /* The queries of programs that load the library at run time agree. */
+  const int64_t shape2[] = M_INPUT2_SHAPE;
+  const m_tensor_info *info = m_input_info(2), *output = m_output_info(1);
+  int same = m_num_inputs() == M_NUM_INPUTS && !strcmp(info->name, "s") &&
+             info->rank == M_INPUT2_RANK && info->offset == M_INPUT2_OFFSET &&
+             !memcmp(info->shape, shape2, sizeof shape2) &&
+             m_num_outputs() == M_NUM_OUTPUTS &&
+             !strcmp(output->name, M_OUTPUT1_NAME) &&
+             output->offset == M_OUTPUT1_OFFSET && !m_input_info(3);
+  printf("queries %s; ", same ? "agree" : "DISAGREE");
   printf("inputs %s %s %s at %d %d %d; outputs %s %s; %s\n", M_INPUT0_NAME,
          M_INPUT1_NAME, M_INPUT2_NAME, M_INPUT0_OFFSET, M_INPUT1_OFFSET,
          M_INPUT2_OFFSET, M_OUTPUT0_NAME, M_OUTPUT1_NAME,
