@@ -537,8 +537,10 @@ static void free_inputs(input_data *in) {
 
 /* How many model-sized batches along dimension 0 `t` holds as input `d`
  * (say 100 digits for a model compiled at batch 1), or 0 when its shape
- * does not fit. */
+ * does not fit. A scalar holds one. */
 static int64_t count_batches(const kiln_tensor *t, kiln_io_desc d) {
+  if (t->rank == 0 && d.rank == 0)
+    return 1;
   if (t->rank != d.rank || t->rank < 1 || d.shape[0] <= 0 || t->shape[0] <= 0 ||
       t->shape[0] % d.shape[0] != 0)
     return 0;
@@ -621,7 +623,7 @@ static int read_inputs(const options *o, int64_t in_numel, input_data *in) {
       const kiln_tensor *t = &in->files[i];
       int64_t numel;
       kiln_shape_numel(d.shape, d.rank, &numel);
-      int64_t from = t->shape[0] / d.shape[0] == 1 ? 0 : b * numel;
+      int64_t from = d.rank == 0 || t->shape[0] == d.shape[0] ? 0 : b * numel;
       memcpy(in->packed + b * in_numel + d.offset, t->data + from,
              (size_t)numel * sizeof(float));
     }

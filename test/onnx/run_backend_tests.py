@@ -7,11 +7,13 @@ selected case this script compiles the model with kilnc to an executable, runs
 it on every data set and compares with the expected outputs (one -o file
 per graph output) as ONNX's own backend runner does (numpy.testing.assert_allclose, rtol 1e-3, atol 1e-7).
 
-Kiln's executables take one input tensor. Many node tests pass their weights
-as further graph inputs (Conv's W, Gemm's B and C); those inputs are frozen
-into initializers from the data set before compiling, which is what a
-deployed model has. Cases whose data sets differ in those inputs are compiled
-once per data set.
+Kiln's executables take one .npy file per graph input. Each case runs with
+its float32 inputs as inputs of the executable. Where Kiln needs some of them
+to be constants (Conv's W, Gemm's B and C, which node tests pass as further
+graph inputs; integer inputs such as Reshape's shape), every input but the
+first is frozen into an initializer from the data set before compiling,
+which is what a deployed model has. Cases whose data sets differ in frozen
+inputs are compiled once per data set.
 
 Each case ends as pass, fail or unsupported (kilnc said Kiln cannot express
 the model: an unsupported-nodes error or a model-level limit such as an
@@ -131,17 +133,33 @@ def run_case(case, kilnc, workdir):
             return "unsupported", first_line(result.stdout)
         return "fail", f"kilnc exited {result.returncode} on non-tensor " \
                        f"inputs: {first_line(result.stdout)}"
+    declared = {i.name: i.type.tensor_type.elem_type for i in model.graph.input}
+    floats = inputs[:1] + [n for n in inputs[1:]
+                            if declared[n] == onnx.TensorProto.FLOAT]
+    # Float inputs live first; every input but the first frozen if Kiln
+    # needs them constant.
+    for live in ([floats, inputs[:1]] if len(floats) > 1 else [inputs[:1]]):
+        status, detail = run_data_sets(model, inputs, live, sets, kilnc, work)
+        if status != "unsupported" or live == inputs[:1]:
+            break
+    return status, detail
+
+
+def run_data_sets(model, inputs, live, sets, kilnc, work):
+    """Compiles `model` with the inputs not in `live` frozen and runs it on
+    each data set."""
+    frozen = [n for n in inputs if n not in live]
     compiled = {}  # frozen-input key -> executable
     for index, data_set in enumerate(sets):
-        values = [read_tensor(os.path.join(data_set, f"input_{k}.pb"))
-                  for k in range(len(inputs))]
+        values = {n: read_tensor(os.path.join(data_set, f"input_{k}.pb"))
+                  for k, n in enumerate(inputs)}
         outputs = sorted(glob.glob(os.path.join(data_set, "output_*.pb")))
-        key = b"".join(v.tobytes() for v in values[1:])
+        key = b"".join(values[n].tobytes() for n in frozen)
         if key not in compiled:
-            path = os.path.join(work, f"model{len(compiled)}.onnx")
-            onnx.save(freeze(model, inputs[1:], values[1:]) if len(inputs) > 1
-                      else model, path)
-            exe = os.path.join(work, f"model{len(compiled)}")
+            path = os.path.join(work, f"model{len(live)}_{len(compiled)}.onnx")
+            onnx.save(freeze(model, frozen, [values[n] for n in frozen])
+                      if frozen else model, path)
+            exe = os.path.join(work, f"model{len(live)}_{len(compiled)}")
             result = run([kilnc, path, "-o", exe])
             if result.returncode != 0:
                 if result.returncode == 1 and UNSUPPORTED.search(result.stdout):
@@ -151,12 +169,15 @@ def run_case(case, kilnc, workdir):
             compiled[key] = exe
         if len(outputs) != len(model.graph.output) or not values:
             return "fail", f"{len(outputs)} outputs, {len(values)} inputs"
-        x = values[0]
-        if x.dtype != np.float32:
-            return "fail", f"input is {x.dtype}, yet kilnc compiled it"
-        np.save(os.path.join(work, f"input{index}.npy"), x)
+        files = []
+        for k, name in enumerate(live):
+            x = values[name]
+            if x.dtype != np.float32:
+                return "fail", f"input '{name}' is {x.dtype}, yet kilnc compiled it"
+            files.append(os.path.join(work, f"input{index}_{k}.npy"))
+            np.save(files[-1], x)
         outs = [os.path.join(work, f"output{index}_{k}.npy") for k in range(len(outputs))]
-        result = run([compiled[key], os.path.join(work, f"input{index}.npy")] +
+        result = run([compiled[key]] + files +
                      [arg for out in outs for arg in ("-o", out)])
         if result.returncode != 0:
             return "fail", f"the executable exited {result.returncode}: " \
@@ -169,7 +190,8 @@ def run_case(case, kilnc, workdir):
                 np.testing.assert_allclose(got, want, rtol=RTOL, atol=ATOL)
             except AssertionError as error:
                 return "fail", f"output {k}: " + " ".join(str(error).split())[:300]
-    return "pass", f"{len(sets)} data set(s)"
+    inputs_text = f"{len(live)} inputs" if len(live) > 1 else "1 input"
+    return "pass", f"{len(sets)} data set(s), {inputs_text} live"
 
 
 def select(patterns_by_dir):

@@ -180,9 +180,6 @@ readInputShape(const onnx::ValueInfoProto &input, Location loc) {
     diag << "; Kiln needs a static shape apart from the batch (dimension 0)";
     return diag;
   }
-  if (shape.empty())
-    return emitError(loc) << "input '" << input.name()
-                          << "' is a scalar; Kiln needs a tensor";
   return shape;
 }
 
@@ -210,15 +207,17 @@ LogicalResult GraphImporter::importInputs(func::FuncOp &func) {
   // Dimension 0 is the batch: that of every input where it is symbolic,
   // which --batch (or 1) sets. A model without a symbolic batch has its
   // own, the first input's dimension 0, which --batch replaces in every
-  // input that starts with it.
-  symbolicBatch = llvm::any_of(
-      shapes, [](llvm::ArrayRef<int64_t> shape) { return shape[0] < 0; });
-  if (!symbolicBatch)
+  // input that starts with it. Scalars have none.
+  symbolicBatch = llvm::any_of(shapes, [](llvm::ArrayRef<int64_t> shape) {
+    return !shape.empty() && shape[0] < 0;
+  });
+  if (!symbolicBatch && !shapes.front().empty())
     modelBatch = shapes.front()[0];
   SmallVector<Type> types;
   for (auto [input, loc, shape] : llvm::zip(inputs, locs, shapes)) {
-    bool isBatch = symbolicBatch ? shape[0] < 0 : shape[0] == modelBatch;
-    if (shape[0] < 0)
+    bool isBatch = !shape.empty() &&
+                   (symbolicBatch ? shape[0] < 0 : shape[0] == modelBatch);
+    if (!shape.empty() && shape[0] < 0)
       shape[0] = 1;
     if (isBatch && options.batch > 0 && options.batch != shape[0]) {
       shape[0] = options.batch;

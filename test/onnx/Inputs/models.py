@@ -1132,6 +1132,13 @@ def several_inputs():
                  [value("y", None), value("c", None)], opset=12)
 
 
+def scalar_input():
+    """An image and a scalar temperature: y = softmax(x / t)."""
+    return model([node("Div", ["x", "t"], ["d"], "temperature"),
+                  node("Softmax", ["d"], ["y"], "softmax", axis=1)],
+                 [value("x", ["N", 4]), value("t", [])], [value("y", None)])
+
+
 def output_integer():
     """A second graph output of int64 (Shape's)."""
     return model([node("Relu", ["x"], ["y"], "relu"), node("Shape", ["x"], ["shape"], "shape")],
