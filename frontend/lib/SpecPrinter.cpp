@@ -505,6 +505,10 @@ static std::vector<Statement> arrangeFlat(const std::vector<Layer> &layers) {
 LogicalResult kiln::frontend::printSpec(ModuleOp module,
                                         llvm::raw_ostream &os) {
   auto forward = module.lookupSymbol<func::FuncOp>("forward");
+  if (forward && forward.getNumArguments() > 1)
+    return emitError(module.getLoc())
+           << "the model has " << forward.getNumArguments()
+           << " inputs; a spec describes a chain of layers from one input";
   if (!forward || forward.getNumArguments() != 1 ||
       !forward.getBody().hasOneBlock())
     return emitError(module.getLoc())
