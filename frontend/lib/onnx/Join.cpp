@@ -246,6 +246,52 @@ static std::shared_ptr<HostTensor> negatedConstant(const HostTensor &c,
                                 std::move(values));
 }
 
+/// The right operand `rhs` of an nn.mul, sub or div whose left operand has
+/// `shape`: a float constant aligned to the shape's rank, or a computed
+/// tensor viewed at that rank. Null after reporting (`integerError` for an
+/// integer constant).
+static Value rightOperand(NodeContext &ctx, const ImportedValue &rhs,
+                          llvm::ArrayRef<int64_t> shape,
+                          llvm::StringRef integerError) {
+  // ONNX aligns the shapes at their last dimension: a lower-rank right
+  // operand gains leading dimensions of size 1.
+  llvm::SmallVector<int64_t, 4> rhsShape(shape.size() - rhs.getShape().size(),
+                                         1);
+  llvm::append_range(rhsShape, rhs.getShape());
+  if (rhs.isConstant()) {
+    const HostTensor &c = *rhs.constant;
+    if (!c.isFloat()) {
+      (void)(ctx.emitError() << integerError);
+      return {};
+    }
+    return ctx.materialize(reshapedFloats(c, rhsShape));
+  }
+  // A view with the leading dimensions of size 1.
+  return reshapeTensor(ctx, rhs.tensor, rhsShape);
+}
+
+/// Whether the node's operands go to an nn.mul or nn.sub swapped: the left
+/// one must be computed and of the result's `shape` (the right one
+/// broadcasts). Reports `limit` (what Kiln does instead) when neither is.
+static FailureOr<bool> swapOperands(NodeContext &ctx,
+                                    llvm::ArrayRef<int64_t> shape,
+                                    llvm::StringRef limit) {
+  const ImportedValue &a = ctx.getInput(0), &b = ctx.getInput(1);
+  auto fitsLeft = [&](const ImportedValue &value) {
+    return !value.isConstant() && value.getShape() == shape;
+  };
+  if (fitsLeft(a))
+    return false;
+  if (fitsLeft(b))
+    return true;
+  return ctx.unsupported(llvm::formatv("it broadcasts {0} with {1} to {2}; "
+                                       "Kiln {3}",
+                                       formatShape(a.getShape()),
+                                       formatShape(b.getShape()),
+                                       formatShape(shape), limit)
+                             .str());
+}
+
 LogicalResult onnximport::importAdd(NodeContext &ctx) {
   const ImportedValue &a = ctx.getInput(0), &b = ctx.getInput(1);
   FailureOr<llvm::SmallVector<int64_t, 4>> shape = binaryResultShape(ctx);
@@ -257,15 +303,25 @@ LogicalResult onnximport::importAdd(NodeContext &ctx) {
 
   OpBuilder &builder = ctx.getBuilder();
   if (!a.isConstant() && !b.isConstant()) {
-    if (a.getShape() != b.getShape())
-      return ctx.unsupported(llvm::formatv("it broadcasts {0} with {1}; Kiln "
-                                           "adds computed tensors of one "
-                                           "shape only",
-                                           formatShape(a.getShape()),
-                                           formatShape(b.getShape()))
-                                 .str());
-    ctx.setOutput(0,
-                  nn::AddOp::create(builder, ctx.getLoc(), a.tensor, b.tensor));
+    if (a.getShape() == b.getShape()) {
+      ctx.setOutput(
+          0, nn::AddOp::create(builder, ctx.getLoc(), a.tensor, b.tensor));
+      return success();
+    }
+    // One broadcasts to the other (a FiLM shift [N, C, 1, 1] computed from
+    // a second input, say): the larger minus the negated smaller, exactly
+    // as for a constant below; nn.sub broadcasts its right operand.
+    FailureOr<bool> swapped =
+        swapOperands(ctx, *shape,
+                     "adds to a computed tensor one of its shape or one "
+                     "broadcast to it");
+    if (failed(swapped))
+      return failure();
+    const ImportedValue &lhs = *swapped ? b : a, &rhs = *swapped ? a : b;
+    Value shift = rightOperand(ctx, rhs, *shape,
+                               "adds an integer constant to a float32 tensor");
+    ctx.setOutput(0, nn::SubOp::create(builder, ctx.getLoc(), lhs.tensor,
+                                       negate(ctx, shift)));
     return success();
   }
 
@@ -328,52 +384,6 @@ Value onnximport::negate(NodeContext &ctx, Value x) {
   size_t rank = cast<RankedTensorType>(x.getType()).getRank();
   return nn::MulOp::create(ctx.getBuilder(), ctx.getLoc(), x,
                            scalarConstant(ctx, rank, -1.0f));
-}
-
-/// The right operand `rhs` of an nn.mul, sub or div whose left operand has
-/// `shape`: a float constant aligned to the shape's rank, or a computed
-/// tensor viewed at that rank. Null after reporting (`integerError` for an
-/// integer constant).
-static Value rightOperand(NodeContext &ctx, const ImportedValue &rhs,
-                          llvm::ArrayRef<int64_t> shape,
-                          llvm::StringRef integerError) {
-  // ONNX aligns the shapes at their last dimension: a lower-rank right
-  // operand gains leading dimensions of size 1.
-  llvm::SmallVector<int64_t, 4> rhsShape(shape.size() - rhs.getShape().size(),
-                                         1);
-  llvm::append_range(rhsShape, rhs.getShape());
-  if (rhs.isConstant()) {
-    const HostTensor &c = *rhs.constant;
-    if (!c.isFloat()) {
-      (void)(ctx.emitError() << integerError);
-      return {};
-    }
-    return ctx.materialize(reshapedFloats(c, rhsShape));
-  }
-  // A view with the leading dimensions of size 1.
-  return reshapeTensor(ctx, rhs.tensor, rhsShape);
-}
-
-/// Whether the node's operands go to an nn.mul or nn.sub swapped: the left
-/// one must be computed and of the result's `shape` (the right one
-/// broadcasts). Reports `limit` (what Kiln does instead) when neither is.
-static FailureOr<bool> swapOperands(NodeContext &ctx,
-                                    llvm::ArrayRef<int64_t> shape,
-                                    llvm::StringRef limit) {
-  const ImportedValue &a = ctx.getInput(0), &b = ctx.getInput(1);
-  auto fitsLeft = [&](const ImportedValue &value) {
-    return !value.isConstant() && value.getShape() == shape;
-  };
-  if (fitsLeft(a))
-    return false;
-  if (fitsLeft(b))
-    return true;
-  return ctx.unsupported(llvm::formatv("it broadcasts {0} with {1} to {2}; "
-                                       "Kiln {3}",
-                                       formatShape(a.getShape()),
-                                       formatShape(b.getShape()),
-                                       formatShape(shape), limit)
-                             .str());
 }
 
 LogicalResult onnximport::importMul(NodeContext &ctx) {

@@ -1139,6 +1139,16 @@ def scalar_input():
                  [value("x", ["N", 4]), value("t", [])], [value("y", None)])
 
 
+def broadcast_add():
+    """Adds computed tensors that broadcast, from three inputs: a per-channel
+    shift on the left of the image, then a per-column bias of lower rank on
+    the right: y = (shift + x) + bias."""
+    return model([node("Add", ["shift", "x"], ["s"], "shift"),
+                  node("Add", ["s", "bias"], ["y"], "bias")],
+                 [value("x", ["N", 3, 4, 5]), value("shift", ["N", 3, 1, 1]),
+                  value("bias", [5])], [value("y", None)])
+
+
 def output_integer():
     """A second graph output of int64 (Shape's)."""
     return model([node("Relu", ["x"], ["y"], "relu"), node("Shape", ["x"], ["shape"], "shape")],
