@@ -31,14 +31,14 @@ namespace {
 /// How an operand of a collapsible op reads the iteration space.
 enum class Access {
   Whole,    // The identity map: its planes collapse with the loops'.
-  Broadcast // The plane dimensions are constant 0 (an [N, C, 1, 1] scale),
-            // or a scalar.
+  Broadcast // It reads no plane dimension: an [N, C, 1, 1] scale, a
+            // per-channel [C] one (a batch norm's), or a scalar.
 };
 
-/// Whether `expr` is dimension `d` or the constant 0.
-bool isDimOrZero(AffineExpr expr, unsigned d) {
+/// Whether `expr` is dimension 0 or 1, or the constant 0.
+bool isOuterDimOrZero(AffineExpr expr) {
   if (auto dim = dyn_cast<AffineDimExpr>(expr))
-    return dim.getPosition() == d;
+    return dim.getPosition() < 2;
   auto constant = dyn_cast<AffineConstantExpr>(expr);
   return constant && constant.getValue() == 0;
 }
@@ -64,19 +64,16 @@ std::optional<SmallVector<Access>> collapsibleAccesses(linalg::GenericOp op) {
       continue;
     }
     auto type = dyn_cast<MemRefType>(operand.get().getType());
-    if (!type || !type.getLayout().isIdentity() || map.getNumResults() != rank)
+    if (!type || !type.getLayout().isIdentity())
       return std::nullopt;
     if (map.isIdentity()) {
       accesses.push_back(Access::Whole);
       continue;
     }
-    // The output must be written whole; an input may broadcast.
-    if (op.isDpsInit(&operand) || !isDimOrZero(map.getResult(0), 0) ||
-        !isDimOrZero(map.getResult(1), 1) ||
-        !llvm::all_of(map.getResults().drop_front(2), [](AffineExpr expr) {
-          auto constant = dyn_cast<AffineConstantExpr>(expr);
-          return constant && constant.getValue() == 0;
-        }))
+    // The output must be written whole; an input may broadcast, reading
+    // dimensions 0 and 1 at most, which the collapsed op keeps.
+    if (op.isDpsInit(&operand) ||
+        !llvm::all_of(map.getResults(), isOuterDimOrZero))
       return std::nullopt;
     accesses.push_back(Access::Broadcast);
   }

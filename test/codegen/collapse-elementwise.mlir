@@ -61,19 +61,49 @@ func.func @fill(%v: f32, %y: memref<2x3x4x4xf32>) {
 
 // -----
 
+// Tests that a batch norm's per-channel [C] scale and shift merge too: they
+// read dimension 1 only, which the collapsed op keeps (DenseNet normalises
+// every layer's input this way).
+// CHECK-DAG: #[[CHANNEL:.*]] = affine_map<(d0, d1, d2) -> (d1)>
+// CHECK-LABEL: func.func @channels
+// CHECK: %[[X3:.*]] = memref.collapse_shape %{{.*}} {{\[}}[0], [1], [2, 3]] : memref<1x4x6x6xf32> into memref<1x4x36xf32>
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[CHANNEL]], #[[CHANNEL]], #{{.*}}], {{.*}} ins(%[[X3]], %{{.*}}, %{{.*}} : memref<1x4x36xf32>, memref<4xf32>, memref<4xf32>)
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#channel = affine_map<(d0, d1, d2, d3) -> (d1)>
+func.func @channels(%x: memref<1x4x6x6xf32>, %s: memref<4xf32>, %b: memref<4xf32>, %y: memref<1x4x6x6xf32>) {
+  linalg.generic {indexing_maps = [#id, #channel, #channel, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%x, %s, %b : memref<1x4x6x6xf32>, memref<4xf32>, memref<4xf32>) outs(%y : memref<1x4x6x6xf32>) {
+  ^bb0(%a: f32, %sc: f32, %sh: f32, %o: f32):
+    %p = arith.mulf %a, %sc : f32
+    %q = arith.addf %p, %sh : f32
+    linalg.yield %q : f32
+  }
+  return
+}
+
+// -----
+
 // Tests what stays: a transposing map (the plane dimensions out of order),
 // an operand that is a strided view (a slice of a concatenation), a
-// reduction, a 2-D op, and a body that reads its indices (an average
-// pool's divisor).
+// reduction, a 2-D op, a body that reads its indices (an average pool's
+// divisor), and an operand that reads a plane dimension without the other.
 // CHECK-LABEL: func.func @stays
 // CHECK-NOT: memref.collapse_shape
-// CHECK-COUNT-5: linalg.generic
+// CHECK-COUNT-6: linalg.generic
 #id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
 #swap = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3, d2)>
 #id2 = affine_map<(d0, d1) -> (d0, d1)>
 #reduce = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, 0)>
+#row = affine_map<(d0, d1, d2, d3) -> (d2)>
 func.func @stays(%x: memref<1x4x6x6xf32>, %y: memref<1x4x6x6xf32>, %cat: memref<1x8x6x6xf32>,
-                 %r: memref<1x4x6x1xf32>, %m: memref<4x6xf32>, %n: memref<4x6xf32>) {
+                 %r: memref<1x4x6x1xf32>, %m: memref<4x6xf32>, %n: memref<4x6xf32>,
+                 %rows: memref<6xf32>) {
+  linalg.generic {indexing_maps = [#id, #row, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%x, %rows : memref<1x4x6x6xf32>, memref<6xf32>) outs(%y : memref<1x4x6x6xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %p = arith.mulf %a, %b : f32
+    linalg.yield %p : f32
+  }
   linalg.generic {indexing_maps = [#swap, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
       ins(%x : memref<1x4x6x6xf32>) outs(%y : memref<1x4x6x6xf32>) {
   ^bb0(%a: f32, %o: f32):

@@ -156,8 +156,9 @@ def CollapseElementwisePass
     late layers, too short for LLVM's vectorized loop to pay off over its
     remainder. For every generic on buffers whose iterators are all
     parallel and whose operands have the identity layout and either the
-    identity map or, for an input, one that reads 0 along dimensions 2 and
-    up (a broadcast [N, C, 1, 1] scale), this pass merges those dimensions
+    identity map or, for an input, one that reads no dimension past 1 (a
+    broadcast [N, C, 1, 1] scale, a batch norm's per-channel [C] scale and
+    shift), this pass merges those dimensions
     into one, so that the innermost loop walks the whole H x W plane.
     Dimensions 0 and 1 stay, for kiln-parallelize-elementwise to spread
     over the threads.
