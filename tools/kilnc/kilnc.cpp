@@ -131,7 +131,8 @@ cl::opt<std::string> weightsFile(
 
 cl::opt<int64_t>
     batch("batch",
-          cl::desc("Compile for this batch size instead of the spec's input N"),
+          cl::desc("Compile for this batch size instead of the spec's input "
+                   "N (an ONNX model's: dimension 0 of its inputs)"),
           cl::value_desc("N"), cl::init(0), cl::cat(kilnCategory));
 
 cl::opt<uint64_t> seed("seed",
@@ -167,7 +168,7 @@ cl::opt<Stage> emit(
                    "a shared library libNAME.so with a C API, and its header "
                    "NAME.h"),
         clEnumValN(Stage::Exe, "exe",
-                   "an executable: BIN INPUT.npy [-o OUT.npy] [--top K] "
+                   "an executable: BIN INPUT.npy... [-o OUT.npy]... [--top K] "
                    "[--bench N]"),
         clEnumValN(Stage::GPU, "gpu",
                    "--target=nvptx: host @forward launching gpu.func kernels"),
@@ -365,8 +366,8 @@ const char *kOverview =
     "  kilnc model.nn [--weights W.safetensors] [-o OUT]\n"
     "  kilnc model.onnx [--batch N] [-o OUT]\n"
     "  kilnc model.nn --emit=linalg            # inspect a stage\n\n"
-    "The executable runs as `OUT INPUT.npy [-o OUT.npy] [--top K] "
-    "[--bench N]`.\n\n"
+    "The executable runs as `OUT INPUT.npy... [-o OUT.npy]... [--top K] "
+    "[--bench N]`\n(one INPUT.npy per model input, one -o per output).\n\n"
     "Exit status: 0 success, 1 bad input (spec, weights, or an output that "
     "cannot be\nwritten), 2 bad usage (flags), 3 internal error (a bug in "
     "Kiln: the message asks\nfor a report; KILN_BACKTRACE=1 adds a stack "
