@@ -576,7 +576,7 @@ LogicalResult SoftmaxOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
-// ReduceSumOp, ReduceMeanOp, ReduceMaxOp
+// ReduceSumOp, ReduceMeanOp, ReduceMaxOp, ReduceProdOp
 //===----------------------------------------------------------------------===//
 
 /// Checks that `dims` are ascending dimensions of the input and that the
@@ -608,6 +608,10 @@ LogicalResult ReduceMeanOp::verify() {
 }
 
 LogicalResult ReduceMaxOp::verify() {
+  return verifyReduction(getOperation(), getDims());
+}
+
+LogicalResult ReduceProdOp::verify() {
   return verifyReduction(getOperation(), getDims());
 }
 

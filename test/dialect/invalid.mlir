@@ -414,6 +414,14 @@ func.func @reduce_range(%x: tensor<2x3x4xf32>) {
 
 // -----
 
+func.func @reduce_prod_shape(%x: tensor<2x3x4xf32>) {
+  // expected-error @+1 {{'nn.reduce_prod' op}}
+  %0 = nn.reduce_prod %x dims [1] : (tensor<2x3x4xf32>) -> tensor<2x3x4xf32>
+  return
+}
+
+// -----
+
 func.func @reduce_dropped(%x: tensor<2x3x4xf32>) {
   // expected-error @+1 {{'nn.reduce_mean' op result has rank 2, expected rank 3}}
   %0 = nn.reduce_mean %x dims [1] : (tensor<2x3x4xf32>) -> tensor<2x4xf32>

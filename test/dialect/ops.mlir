@@ -138,11 +138,13 @@ func.func @arithmetic(%x: tensor<1x4x3x3xf32>, %s: tensor<1x4x1x1xf32>) -> tenso
 // CHECK: nn.reduce_sum %{{.*}} dims [1] : (tensor<2x3x4xf32>) -> tensor<2x1x4xf32>
 // CHECK: nn.reduce_mean %{{.*}} dims [0, 2] : (tensor<2x3x4xf32>) -> tensor<1x3x1xf32>
 // CHECK: nn.reduce_max %{{.*}} dims [0, 1, 2] : (tensor<2x3x4xf32>) -> tensor<1x1x1xf32>
-func.func @reductions(%x: tensor<2x3x4xf32>) -> (tensor<2x1x4xf32>, tensor<1x3x1xf32>, tensor<1x1x1xf32>) {
+// CHECK: nn.reduce_prod %{{.*}} dims [2] : (tensor<2x3x4xf32>) -> tensor<2x3x1xf32>
+func.func @reductions(%x: tensor<2x3x4xf32>) -> (tensor<2x1x4xf32>, tensor<1x3x1xf32>, tensor<1x1x1xf32>, tensor<2x3x1xf32>) {
   %0 = nn.reduce_sum %x dims [1] : (tensor<2x3x4xf32>) -> tensor<2x1x4xf32>
   %1 = nn.reduce_mean %x dims [0, 2] : (tensor<2x3x4xf32>) -> tensor<1x3x1xf32>
   %2 = nn.reduce_max %x dims [0, 1, 2] : (tensor<2x3x4xf32>) -> tensor<1x1x1xf32>
-  return %0, %1, %2 : tensor<2x1x4xf32>, tensor<1x3x1xf32>, tensor<1x1x1xf32>
+  %3 = nn.reduce_prod %x dims [2] : (tensor<2x3x4xf32>) -> tensor<2x3x1xf32>
+  return %0, %1, %2, %3 : tensor<2x1x4xf32>, tensor<1x3x1xf32>, tensor<1x1x1xf32>, tensor<2x3x1xf32>
 }
 
 // CHECK-LABEL: func.func @prelu

@@ -836,6 +836,7 @@ func.func @forward(%x: tensor<1x4x10x10xf32>) -> tensor<1x4x10x10xf32> {
 // CHECK-LABEL: module attributes {gpu.container_module, kiln.input_shape = array<i64: 2, 3, 4>
 // CHECK: gpu.launch_func @kiln_kernels::@reduce_mean_0
 // CHECK: gpu.launch_func @kiln_kernels::@reduce_max_1
+// CHECK: gpu.launch_func @kiln_kernels::@reduce_prod_3
 // CHECK: gpu.func @reduce_mean_0(%[[IN:.*]]: memref<2x3x4xf32> {{.*}}, %[[OUT:.*]]: memref<1x3x1xf32>
 // CHECK: %[[COUNT:.*]] = arith.constant 8.000000e+00 : f32
 // CHECK: %[[OUTER:.*]] = scf.for %[[A:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[ACC:.*]] = %{{.*}}) -> (f32)
@@ -847,11 +848,16 @@ func.func @forward(%x: tensor<1x4x10x10xf32>) -> tensor<1x4x10x10xf32> {
 // CHECK: gpu.func @reduce_max_1(
 // CHECK: arith.constant 0xFF800000 : f32
 // CHECK: arith.maximumf
+// CHECK: gpu.func @reduce_prod_3(
+// CHECK: arith.constant 1.000000e+00 : f32
+// CHECK: arith.mulf
 func.func @forward(%x: tensor<2x3x4xf32>) -> tensor<1x3x1xf32> {
   %0 = nn.reduce_mean %x dims [0, 2] : (tensor<2x3x4xf32>) -> tensor<1x3x1xf32>
   %1 = nn.reduce_max %0 dims [1] : (tensor<1x3x1xf32>) -> tensor<1x1x1xf32>
   %2 = nn.mul %0, %1 : tensor<1x3x1xf32>, tensor<1x1x1xf32>
-  return %2 : tensor<1x3x1xf32>
+  %3 = nn.reduce_prod %2 dims [1] : (tensor<1x3x1xf32>) -> tensor<1x1x1xf32>
+  %4 = nn.mul %2, %3 : tensor<1x3x1xf32>, tensor<1x1x1xf32>
+  return %4 : tensor<1x3x1xf32>
 }
 
 // -----

@@ -55,7 +55,7 @@ NODE_PATTERNS = [
     "test_max_example", "test_max_float32", "test_max_one_input", "test_max_two_inputs",
     "test_min_example", "test_min_float32", "test_min_one_input", "test_min_two_inputs", "test_log",
     "test_log_example", "test_sqrt*", "test_reciprocal*", "test_reduce_mean*",
-    "test_reduce_max*", "test_reduce_sum_*", "test_reduce_min*",
+    "test_reduce_max*", "test_reduce_sum_*", "test_reduce_min*", "test_reduce_prod*",
     "test_reduce_l1*", "test_reduce_l2*", "test_reduce_log_sum*", "test_concat*",
     "test_slice*", "test_split*", "test_layer_normalization*", "test_expand*",
     "test_tile*",

@@ -939,8 +939,8 @@ func.func @adaptive_huge_width(%x: tensor<1x1x4x100000xf32>) -> tensor<1x1x2x700
 // -----
 
 // Tests the reductions: one generic reducing into a tensor without the
-// reduced dimensions (from 0, or -inf for the maximum), expanded back with
-// size 1; a mean then divides by the count.
+// reduced dimensions (from 0, -inf for the maximum, 1 for the product),
+// expanded back with size 1; a mean then divides by the count.
 // CHECK-DAG: #[[FULL:.*]] = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
 // CHECK-DAG: #[[KEPT:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
 // CHECK-DAG: #[[MIDDLE:.*]] = affine_map<(d0, d1, d2) -> (d1)>
@@ -961,11 +961,18 @@ func.func @adaptive_huge_width(%x: tensor<1x1x4x100000xf32>) -> tensor<1x1x2x700
 // CHECK: %[[MAX:.*]] = linalg.generic {{.*}} iterator_types = ["reduction", "reduction", "reduction"]
 // CHECK:   arith.maximumf
 // CHECK: tensor.expand_shape %[[MAX]] [] output_shape [1, 1, 1] : tensor<f32> into tensor<1x1x1xf32>
-func.func @reductions(%x: tensor<2x3x4xf32>) -> (tensor<2x1x4xf32>, tensor<1x3x1xf32>, tensor<1x1x1xf32>) {
+// CHECK: %[[ONE:.*]] = arith.constant 1.000000e+00 : f32
+// CHECK: linalg.fill ins(%[[ONE]] : f32) outs(%{{.*}} : tensor<2x3xf32>)
+// CHECK: %[[PROD:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK:   ^bb0(%[[PIN:.*]]: f32, %[[PACC:.*]]: f32):
+// CHECK:   arith.mulf %[[PACC]], %[[PIN]] : f32
+// CHECK: tensor.expand_shape %[[PROD]] {{\[\[}}0], [1, 2]] output_shape [2, 3, 1] : tensor<2x3xf32> into tensor<2x3x1xf32>
+func.func @reductions(%x: tensor<2x3x4xf32>) -> (tensor<2x1x4xf32>, tensor<1x3x1xf32>, tensor<1x1x1xf32>, tensor<2x3x1xf32>) {
   %0 = nn.reduce_sum %x dims [1] : (tensor<2x3x4xf32>) -> tensor<2x1x4xf32>
   %1 = nn.reduce_mean %x dims [0, 2] : (tensor<2x3x4xf32>) -> tensor<1x3x1xf32>
   %2 = nn.reduce_max %x dims [0, 1, 2] : (tensor<2x3x4xf32>) -> tensor<1x1x1xf32>
-  return %0, %1, %2 : tensor<2x1x4xf32>, tensor<1x3x1xf32>, tensor<1x1x1xf32>
+  %3 = nn.reduce_prod %x dims [2] : (tensor<2x3x4xf32>) -> tensor<2x3x1xf32>
+  return %0, %1, %2, %3 : tensor<2x1x4xf32>, tensor<1x3x1xf32>, tensor<1x1x1xf32>, tensor<2x3x1xf32>
 }
 
 // -----

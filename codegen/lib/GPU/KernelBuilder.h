@@ -347,7 +347,7 @@ void emitLRN(ModelBuilder &builder, mlir::Location loc, int64_t size,
 void emitSoftmax(ModelBuilder &builder, mlir::Location loc,
                  llvm::ArrayRef<int64_t> dims, bool log, mlir::Value input,
                  mlir::Value output);
-enum class ReduceKind { Sum, Mean, Max };
+enum class ReduceKind { Sum, Mean, Max, Prod };
 /// nn.reduce_sum/mean/max over `dims`: one thread per output element (the
 /// reduced dimensions kept with size 1) loops over the elements it reduces.
 void emitReduce(ModelBuilder &builder, mlir::Location loc, ReduceKind kind,

@@ -557,11 +557,13 @@ LogicalResult Lowering::lower(Operation *op) {
           emitSoftmax(builder, loc, dims, softmax.getLog(), in, out);
         });
       })
-      .Case<nn::ReduceSumOp, nn::ReduceMeanOp, nn::ReduceMaxOp>(
-          [&](Operation *reduction) {
+      .Case<nn::ReduceSumOp, nn::ReduceMeanOp, nn::ReduceMaxOp,
+            nn::ReduceProdOp>([&](Operation *reduction) {
             ReduceKind kind = isa<nn::ReduceSumOp>(reduction) ? ReduceKind::Sum
                               : isa<nn::ReduceMeanOp>(reduction)
                                   ? ReduceKind::Mean
+                              : isa<nn::ReduceProdOp>(reduction)
+                                  ? ReduceKind::Prod
                                   : ReduceKind::Max;
             auto dims = cast<DenseI64ArrayAttr>(reduction->getAttr("dims"));
             return simple([&](Value in, Value out) {

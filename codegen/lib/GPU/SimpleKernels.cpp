@@ -513,6 +513,7 @@ void emitReduce(ModelBuilder &builder, Location loc, ReduceKind kind,
     count *= in[dim];
   const char *name = kind == ReduceKind::Sum    ? "reduce_sum"
                      : kind == ReduceKind::Mean ? "reduce_mean"
+                     : kind == ReduceKind::Prod ? "reduce_prod"
                                                 : "reduce_max";
   forEachElement(
       builder, loc, name, {input, output}, shapeOf(output),
@@ -520,10 +521,12 @@ void emitReduce(ModelBuilder &builder, Location loc, ReduceKind kind,
         SmallVector<Value> at(idx);
         Value init = k.f32(kind == ReduceKind::Max
                                ? -std::numeric_limits<double>::infinity()
-                               : 0.0);
+                               : (kind == ReduceKind::Prod ? 1.0 : 0.0));
         Value result = foldOver(k, in, dims, at, init, [&](Value acc) {
           Value x = k.load(args[0], at);
-          return kind == ReduceKind::Max ? k.maxF(acc, x) : k.addF(acc, x);
+          if (kind == ReduceKind::Max)
+            return k.maxF(acc, x);
+          return kind == ReduceKind::Prod ? k.mulF(acc, x) : k.addF(acc, x);
         });
         if (kind == ReduceKind::Mean)
           result = k.divF(result, k.f32(double(count)));

@@ -342,6 +342,7 @@ OpHandler onnximport::lookupHandler(llvm::StringRef opType) {
       .Case("ReduceSum", importReduction<Reduce::Sum>)
       .Case("ReduceSumSquare", importReduction<Reduce::SumSquare>)
       .Case("ReduceMin", importReduction<Reduce::Min>)
+      .Case("ReduceProd", importReduction<Reduce::Prod>)
       .Case("ReduceL1", importReduction<Reduce::L1>)
       .Case("ReduceL2", importReduction<Reduce::L2>)
       .Case("ReduceLogSum", importReduction<Reduce::LogSum>)

@@ -173,8 +173,19 @@ mlir::LogicalResult importMaxPool(NodeContext &ctx);
 mlir::LogicalResult importAveragePool(NodeContext &ctx);
 mlir::LogicalResult importGlobalAveragePool(NodeContext &ctx);
 mlir::LogicalResult importGlobalMaxPool(NodeContext &ctx);
-/// ONNX's reductions (ReduceProd aside), each Reduce<Kind> node.
-enum class Reduce { Sum, SumSquare, Mean, Max, Min, L1, L2, LogSum, LogSumExp };
+/// ONNX's reductions, each Reduce<Kind> node.
+enum class Reduce {
+  Sum,
+  SumSquare,
+  Mean,
+  Max,
+  Min,
+  Prod,
+  L1,
+  L2,
+  LogSum,
+  LogSumExp
+};
 mlir::LogicalResult importReduction(NodeContext &ctx, Reduce kind);
 template <Reduce kind> mlir::LogicalResult importReduction(NodeContext &ctx) {
   return importReduction(ctx, kind);

@@ -1,10 +1,11 @@
-//===- Reduction.cpp - ONNX's reductions but ReduceProd -------------------===//
+//===- Reduction.cpp - ONNX's reductions ----------------------------------===//
 //
 // Over the spatial axes of an NCHW tensor, ReduceMean and ReduceMax are the
 // global pools (a squeeze-and-excitation block's x.mean((2, 3),
 // keepdim=True)), which have kernels of their own. Over any other axes the
 // three become nn.reduce_mean, nn.reduce_max and nn.reduce_sum (CBAM's
-// channel average and maximum, a softmax written out); ReduceSumSquare,
+// channel average and maximum, a softmax written out), and ReduceProd
+// nn.reduce_prod; ReduceSumSquare,
 // ReduceMin, ReduceL1, ReduceL2, ReduceLogSum and ReduceLogSumExp are
 // written with them (see buildReduction). Without keepdims the
 // result drops the reduced dimensions, when Kiln can reshape to that (the
@@ -51,6 +52,8 @@ static Value buildReduction(NodeContext &ctx, Reduce kind, Value input,
   case Reduce::Min:
     return negate(ctx,
                   reduce<nn::ReduceMaxOp>(ctx, negate(ctx, input), type, dims));
+  case Reduce::Prod:
+    return reduce<nn::ReduceProdOp>(ctx, input, type, dims);
   case Reduce::L1:
     return reduce<nn::ReduceSumOp>(ctx, nn::AbsOp::create(b, loc, input), type,
                                    dims);

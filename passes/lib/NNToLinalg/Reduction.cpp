@@ -1,7 +1,8 @@
-//===- Reduction.cpp - nn.reduce_sum, reduce_mean, reduce_max to linalg ---===//
+//===- Reduction.cpp - nn.reduce_sum, _mean, _max, _prod to linalg --------===//
 //
 // One generic reduces the input into a tensor without the reduced
-// dimensions (filled with 0, or -inf for the maximum); tensor.expand_shape
+// dimensions (filled with 0, -inf for the maximum, 1 for the product);
+// tensor.expand_shape
 // gives them back with size 1. A mean then divides by the number of
 // elements reduced, in an element-wise generic that fusion can merge.
 //
@@ -24,7 +25,7 @@ using namespace kiln;
 
 namespace {
 
-enum class Reduction { Sum, Mean, Max };
+enum class Reduction { Sum, Mean, Max, Prod };
 
 template <typename NNOp, Reduction kind>
 struct ReductionLowering : OpConversionPattern<NNOp> {
@@ -64,8 +65,9 @@ struct ReductionLowering : OpConversionPattern<NNOp> {
 
     AffineMap full = rewriter.getMultiDimIdentityMap(rank);
     AffineMap into = full.dropResults(reduced);
-    double init =
-        kind == Reduction::Max ? -std::numeric_limits<double>::infinity() : 0.0;
+    double init = kind == Reduction::Max
+                      ? -std::numeric_limits<double>::infinity()
+                      : (kind == Reduction::Prod ? 1.0 : 0.0);
     Value result =
         linalg::GenericOp::create(
             rewriter, loc,
@@ -74,12 +76,13 @@ struct ReductionLowering : OpConversionPattern<NNOp> {
             ValueRange{createFilled(rewriter, loc, kept, init)},
             ArrayRef<AffineMap>{full, into}, loops,
             [&](OpBuilder &b, Location l, ValueRange args) {
-              Value next =
-                  kind == Reduction::Max
-                      ? arith::MaximumFOp::create(b, l, args[1], args[0])
-                            .getResult()
-                      : arith::AddFOp::create(b, l, args[1], args[0])
-                            .getResult();
+              Value next;
+              if (kind == Reduction::Max)
+                next = arith::MaximumFOp::create(b, l, args[1], args[0]);
+              else if (kind == Reduction::Prod)
+                next = arith::MulFOp::create(b, l, args[1], args[0]);
+              else
+                next = arith::AddFOp::create(b, l, args[1], args[0]);
               linalg::YieldOp::create(b, l, next);
             })
             .getResult(0);
@@ -103,6 +106,7 @@ struct ReductionLowering : OpConversionPattern<NNOp> {
 void kiln::populateReductionPatterns(RewritePatternSet &patterns) {
   patterns.add<ReductionLowering<nn::ReduceSumOp, Reduction::Sum>,
                ReductionLowering<nn::ReduceMeanOp, Reduction::Mean>,
-               ReductionLowering<nn::ReduceMaxOp, Reduction::Max>>(
+               ReductionLowering<nn::ReduceMaxOp, Reduction::Max>,
+               ReductionLowering<nn::ReduceProdOp, Reduction::Prod>>(
       patterns.getContext());
 }

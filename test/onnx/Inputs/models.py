@@ -691,6 +691,17 @@ def reductions():
     ], [value("x", [2, 3, 4, 5])], [value("y", None)])
 
 
+def reduce_prod():
+    """ReduceProd of a sigmoid (values in (0, 1), so that the products stay
+    normal) over the channels (keepdims) and over the last axis (without)."""
+    return model([
+        node("Sigmoid", ["x"], ["s"], "gate"),
+        node("ReduceProd", ["s"], ["p"], "channels", axes=[1]),
+        node("Mul", ["s", "p"], ["t"], "scale"),
+        node("ReduceProd", ["t"], ["y"], "rows", axes=[-1], keepdims=0),
+    ], [value("x", [2, 3, 4, 5])], [value("y", None)], opset=13)
+
+
 def cbam():
     """CBAM's spatial attention: the channels' mean and maximum (ReduceMean
     and ReduceMax over axis 1, keepdims), concatenated, a 7x7 convolution, a

@@ -580,6 +580,15 @@ def NN_ReduceMaxOp : NN_ReduceOp<"reduce_max", "maximum"> {
     ```
   }];
 }
+def NN_ReduceProdOp : NN_ReduceOp<"reduce_prod", "product"> {
+  let description = [{
+    ONNX's ReduceProd (the product of an empty set is 1):
+
+    ```mlir
+    %p = nn.reduce_prod %x dims [2, 3] : (tensor<1x3x4x4xf32>) -> tensor<1x3x1x1xf32>
+    ```
+  }];
+}
 
 //===----------------------------------------------------------------------===//
 // Shape
