@@ -626,8 +626,33 @@ func.func @arithmetic(%x: tensor<2x4x3x3xf32>, %s: tensor<1x4x1x1xf32>) -> tenso
 
 // -----
 
-// Tests that batchnorm computes scale and shift once per channel, then applies
-// them element-wise with channel-indexed maps.
+// Tests that batchnorm with constant parameters folds them into a constant
+// scale and shift (computed in double: weight / sqrt(var + eps) and bias -
+// mean * scale), applied element-wise with channel-indexed maps.
+// CHECK-DAG: #[[CHANNEL:.*]] = affine_map<(d0, d1, d2, d3) -> (d1)>
+// CHECK-LABEL: func.func @batch_norm_constant
+// CHECK-DAG: %[[SCALE:.*]] = arith.constant dense<[5.000000e-01, 3.000000e+00]> : tensor<2xf32>
+// CHECK-DAG: %[[SHIFT:.*]] = arith.constant dense<[-1.000000e+00, -2.000000e+00]> : tensor<2xf32>
+// CHECK-NOT: math.sqrt
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[CHANNEL]], #[[CHANNEL]], #{{.*}}], {{.*}} ins(%{{.*}}, %[[SCALE]], %[[SHIFT]] : {{.*}})
+// CHECK:   arith.mulf
+// CHECK:   arith.addf
+func.func @batch_norm_constant(%x: tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32> {
+  %g = arith.constant dense<[1.0, 3.0]> : tensor<2xf32>
+  %b = arith.constant dense<[0.0, 1.0]> : tensor<2xf32>
+  %m = arith.constant dense<[2.0, 1.0]> : tensor<2xf32>
+  %v = arith.constant dense<[3.75, 0.75]> : tensor<2xf32>
+  %0 = nn.batch_norm %x, %g, %b, %m, %v eps 0.25
+         : (tensor<1x2x4x4xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>,
+            tensor<2xf32>) -> tensor<1x2x4x4xf32>
+  return %0 : tensor<1x2x4x4xf32>
+}
+
+// -----
+
+// Tests that batchnorm with computed parameters computes scale and shift
+// once per channel at run time, then applies them element-wise with
+// channel-indexed maps.
 // CHECK-DAG: #[[CHANNEL:.*]] = affine_map<(d0, d1, d2, d3) -> (d1)>
 // CHECK-LABEL: func.func @batch_norm
 // CHECK-SAME: (%[[X:.*]]: tensor<1x3x4x4xf32>, %[[G:.*]]: tensor<3xf32>, %[[B:.*]]: tensor<3xf32>, %[[M:.*]]: tensor<3xf32>, %[[V:.*]]: tensor<3xf32>)

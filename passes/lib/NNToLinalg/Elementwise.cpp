@@ -7,6 +7,7 @@
 // element-wise generic applies x * scale + shift.
 //
 //===----------------------------------------------------------------------===//
+#include "../Constants.h"
 #include "Patterns.h"
 
 #include "kiln/Dialect/NN/NNOps.h"
@@ -246,11 +247,69 @@ struct BatchNormLowering : OpConversionPattern<nn::BatchNormOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     auto type = cast<RankedTensorType>(op.getType());
-    int64_t channels = type.getDimSize(1);
     MLIRContext *ctx = rewriter.getContext();
 
-    // Per channel: scale = weight * (1 / sqrt(var + eps)),
-    // shift = bias - mean * scale, in PyTorch's order of operations.
+    Value scale, shift;
+    if (failed(foldScaleAndShift(rewriter, op, scale, shift)))
+      std::tie(scale, shift) = computeScaleAndShift(rewriter, op, adaptor);
+
+    // y = x * scale[c] + shift[c].
+    unsigned rank = type.getRank();
+    AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
+    AffineMap channel = AffineMap::get(rank, 0, getAffineDimExpr(1, ctx));
+    auto apply = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type},
+        ValueRange{adaptor.getInput(), scale, shift},
+        ValueRange{createEmpty(rewriter, loc, type.getShape())},
+        ArrayRef<AffineMap>{identity, channel, channel, identity},
+        iterators(rank), [&](OpBuilder &b, Location l, ValueRange args) {
+          Value scaled = arith::MulFOp::create(b, l, args[0], args[1]);
+          linalg::YieldOp::create(
+              b, l, arith::AddFOp::create(b, l, scaled, args[2]).getResult());
+        });
+    rewriter.replaceOp(op, apply.getResult(0));
+    return success();
+  }
+
+  /// With constant parameters, the scale and shift as constants, computed
+  /// in double and rounded once: no work at run time, and element-wise
+  /// loops that read constants rather than the workspace they write, which
+  /// LLVM vectorizes without proving that the two do not overlap.
+  static LogicalResult foldScaleAndShift(ConversionPatternRewriter &rewriter,
+                                         nn::BatchNormOp op, Value &scale,
+                                         Value &shift) {
+    ConstantTensor weight, bias, mean, var;
+    if (failed(readConstant(op.getWeight(), weight)) ||
+        failed(readConstant(op.getBias(), bias)) ||
+        failed(readConstant(op.getRunningMean(), mean)) ||
+        failed(readConstant(op.getRunningVar(), var)))
+      return failure();
+    double eps = op.getEps().convertToDouble();
+    size_t channels = weight.values.size();
+    SmallVector<float> scales(channels), shifts(channels);
+    for (size_t c = 0; c < channels; ++c) {
+      double s =
+          double(weight.values[c]) / std::sqrt(double(var.values[c]) + eps);
+      scales[c] = float(s);
+      shifts[c] = float(double(bias.values[c]) - double(mean.values[c]) * s);
+    }
+    auto type =
+        RankedTensorType::get({int64_t(channels)}, rewriter.getF32Type());
+    scale = arith::ConstantOp::create(rewriter, op.getLoc(),
+                                      makeF32Attr(type, scales, false, ""));
+    shift = arith::ConstantOp::create(rewriter, op.getLoc(),
+                                      makeF32Attr(type, shifts, false, ""));
+    return success();
+  }
+
+  /// Per channel: scale = weight * (1 / sqrt(var + eps)),
+  /// shift = bias - mean * scale, in PyTorch's order of operations, at run
+  /// time (computed parameters).
+  static std::pair<Value, Value>
+  computeScaleAndShift(ConversionPatternRewriter &rewriter, nn::BatchNormOp op,
+                       OpAdaptor adaptor) {
+    Location loc = op.getLoc();
+    int64_t channels = cast<RankedTensorType>(op.getType()).getDimSize(1);
     Value eps = createF32(rewriter, loc, op.getEps().convertToDouble());
     AffineMap id1 = rewriter.getMultiDimIdentityMap(1);
     Value scaleInit = createEmpty(rewriter, loc, {channels});
@@ -270,24 +329,7 @@ struct BatchNormLowering : OpConversionPattern<nn::BatchNormOp> {
               b, l, bias, arith::MulFOp::create(b, l, mean, scale));
           linalg::YieldOp::create(b, l, ValueRange{scale, shift});
         });
-
-    // y = x * scale[c] + shift[c].
-    unsigned rank = type.getRank();
-    AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
-    AffineMap channel = AffineMap::get(rank, 0, getAffineDimExpr(1, ctx));
-    auto apply = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{type},
-        ValueRange{adaptor.getInput(), affine.getResult(0),
-                   affine.getResult(1)},
-        ValueRange{createEmpty(rewriter, loc, type.getShape())},
-        ArrayRef<AffineMap>{identity, channel, channel, identity},
-        iterators(rank), [&](OpBuilder &b, Location l, ValueRange args) {
-          Value scaled = arith::MulFOp::create(b, l, args[0], args[1]);
-          linalg::YieldOp::create(
-              b, l, arith::AddFOp::create(b, l, scaled, args[2]).getResult());
-        });
-    rewriter.replaceOp(op, apply.getResult(0));
-    return success();
+    return {affine.getResult(0), affine.getResult(1)};
   }
 };
 
