@@ -559,17 +559,15 @@ LogicalResult Lowering::lower(Operation *op) {
       })
       .Case<nn::ReduceSumOp, nn::ReduceMeanOp, nn::ReduceMaxOp,
             nn::ReduceProdOp>([&](Operation *reduction) {
-            ReduceKind kind = isa<nn::ReduceSumOp>(reduction) ? ReduceKind::Sum
-                              : isa<nn::ReduceMeanOp>(reduction)
-                                  ? ReduceKind::Mean
-                              : isa<nn::ReduceProdOp>(reduction)
-                                  ? ReduceKind::Prod
-                                  : ReduceKind::Max;
-            auto dims = cast<DenseI64ArrayAttr>(reduction->getAttr("dims"));
-            return simple([&](Value in, Value out) {
-              emitReduce(builder, loc, kind, dims.asArrayRef(), in, out);
-            });
-          })
+        ReduceKind kind = isa<nn::ReduceSumOp>(reduction)    ? ReduceKind::Sum
+                          : isa<nn::ReduceMeanOp>(reduction) ? ReduceKind::Mean
+                          : isa<nn::ReduceProdOp>(reduction) ? ReduceKind::Prod
+                                                             : ReduceKind::Max;
+        auto dims = cast<DenseI64ArrayAttr>(reduction->getAttr("dims"));
+        return simple([&](Value in, Value out) {
+          emitReduce(builder, loc, kind, dims.asArrayRef(), in, out);
+        });
+      })
       .Case([&](nn::BatchNormOp bn) -> LogicalResult {
         SmallVector<Value> params;
         for (Value v : {bn.getWeight(), bn.getBias(), bn.getRunningMean(),
