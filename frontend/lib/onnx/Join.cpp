@@ -292,6 +292,29 @@ static FailureOr<bool> swapOperands(NodeContext &ctx,
                              .str());
 }
 
+/// The node's operands as an nn.mul, sub or div's: the left one computed
+/// and of the result's `shape`, the right one (rightOperand) broadcast to
+/// it, and whether they were swapped. Fails after reporting `limit` when
+/// neither fits the left, or `integerError` for an integer constant.
+struct OrderedOperands {
+  Value lhs, rhs;
+  bool swapped;
+};
+static FailureOr<OrderedOperands> orderOperands(NodeContext &ctx,
+                                                llvm::ArrayRef<int64_t> shape,
+                                                llvm::StringRef limit,
+                                                llvm::StringRef integerError) {
+  FailureOr<bool> swapped = swapOperands(ctx, shape, limit);
+  if (failed(swapped))
+    return failure();
+  const ImportedValue &a = ctx.getInput(0), &b = ctx.getInput(1);
+  const ImportedValue &lhs = *swapped ? b : a, &rhs = *swapped ? a : b;
+  Value right = rightOperand(ctx, rhs, shape, integerError);
+  if (!right)
+    return failure();
+  return OrderedOperands{lhs.tensor, right, *swapped};
+}
+
 LogicalResult onnximport::importAdd(NodeContext &ctx) {
   const ImportedValue &a = ctx.getInput(0), &b = ctx.getInput(1);
   FailureOr<llvm::SmallVector<int64_t, 4>> shape = binaryResultShape(ctx);
@@ -311,17 +334,14 @@ LogicalResult onnximport::importAdd(NodeContext &ctx) {
     // One broadcasts to the other (a FiLM shift [N, C, 1, 1] computed from
     // a second input, say): the larger minus the negated smaller, exactly
     // as for a constant below; nn.sub broadcasts its right operand.
-    FailureOr<bool> swapped =
-        swapOperands(ctx, *shape,
-                     "adds to a computed tensor one of its shape or one "
-                     "broadcast to it");
-    if (failed(swapped))
+    FailureOr<OrderedOperands> operands = orderOperands(
+        ctx, *shape,
+        "adds to a computed tensor one of its shape or one broadcast to it",
+        "adds an integer constant to a float32 tensor");
+    if (failed(operands))
       return failure();
-    const ImportedValue &lhs = *swapped ? b : a, &rhs = *swapped ? a : b;
-    Value shift = rightOperand(ctx, rhs, *shape,
-                               "adds an integer constant to a float32 tensor");
-    ctx.setOutput(0, nn::SubOp::create(builder, ctx.getLoc(), lhs.tensor,
-                                       negate(ctx, shift)));
+    ctx.setOutput(0, nn::SubOp::create(builder, ctx.getLoc(), operands->lhs,
+                                       negate(ctx, operands->rhs)));
     return success();
   }
 
@@ -397,19 +417,15 @@ LogicalResult onnximport::importMul(NodeContext &ctx) {
 
   // nn.mul broadcasts its right operand only: the computed operand of the
   // result's shape goes on the left (the product commutes).
-  FailureOr<bool> swapped =
-      swapOperands(ctx, *shape,
-                   "multiplies a computed tensor by one of its shape or by "
-                   "one broadcast to it");
-  if (failed(swapped))
+  FailureOr<OrderedOperands> operands =
+      orderOperands(ctx, *shape,
+                    "multiplies a computed tensor by one of its shape or by "
+                    "one broadcast to it",
+                    "multiplies a float32 tensor by an integer constant");
+  if (failed(operands))
     return failure();
-  const ImportedValue &lhs = *swapped ? b : a, &rhs = *swapped ? a : b;
-  Value rhsValue = rightOperand(
-      ctx, rhs, *shape, "multiplies a float32 tensor by an integer constant");
-  if (!rhsValue)
-    return failure();
-  ctx.setOutput(0, nn::MulOp::create(ctx.getBuilder(), ctx.getLoc(), lhs.tensor,
-                                     rhsValue));
+  ctx.setOutput(0, nn::MulOp::create(ctx.getBuilder(), ctx.getLoc(),
+                                     operands->lhs, operands->rhs));
   return success();
 }
 
@@ -433,21 +449,16 @@ LogicalResult onnximport::importSub(NodeContext &ctx) {
   }
   // a - b where b broadcasts to a; b - a negated where a broadcasts to b
   // (a constant minuend among them: c - x is -(x - c), exactly).
-  FailureOr<bool> swapped =
-      swapOperands(ctx, *shape,
-                   "subtracts from a computed tensor one of its shape or one "
-                   "broadcast to it");
-  if (failed(swapped))
+  FailureOr<OrderedOperands> operands =
+      orderOperands(ctx, *shape,
+                    "subtracts from a computed tensor one of its shape or one "
+                    "broadcast to it",
+                    "subtracts an integer constant from a float32 tensor");
+  if (failed(operands))
     return failure();
-  const ImportedValue &lhs = *swapped ? b : a, &rhs = *swapped ? a : b;
-  Value rhsValue = rightOperand(ctx, rhs, *shape,
-                                "subtracts an integer constant from a float32 "
-                                "tensor");
-  if (!rhsValue)
-    return failure();
-  Value difference =
-      nn::SubOp::create(ctx.getBuilder(), ctx.getLoc(), lhs.tensor, rhsValue);
-  ctx.setOutput(0, *swapped ? negate(ctx, difference) : difference);
+  Value difference = nn::SubOp::create(ctx.getBuilder(), ctx.getLoc(),
+                                       operands->lhs, operands->rhs);
+  ctx.setOutput(0, operands->swapped ? negate(ctx, difference) : difference);
   return success();
 }
 
