@@ -56,10 +56,11 @@ typedef struct kiln_model_desc {
    * activation memory). */
   int64_t workspace_bytes;
   /* Runs inference: input and output are dense float32 C-order buffers of
-   * the shapes above; workspace is workspace_bytes bytes aligned to
-   * KILN_ALIGNMENT (NULL when workspace_bytes is 0), owned by the caller and
-   * reusable across calls but not shared by concurrent ones. forward never
-   * allocates memory. */
+   * the shapes above (several inputs or outputs packed one after another,
+   * as `inputs` and `outputs` place them); workspace is workspace_bytes
+   * bytes aligned to KILN_ALIGNMENT (NULL when workspace_bytes is 0), owned
+   * by the caller and reusable across calls but not shared by concurrent
+   * ones. forward never allocates memory. */
   void (*forward)(const float *input, float *output, void *workspace);
   /* The model's layers in execution order (after fusion). */
   int64_t num_layers;
