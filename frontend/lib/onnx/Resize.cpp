@@ -198,10 +198,15 @@ static LogicalResult importUpsampling(NodeContext &ctx,
   // is size / in.
   int64_t out[4];
   double scale[4];
+  bool crop = modes.coordinates == "tf_crop_and_resize";
   for (int d = 0; d < 4; ++d) {
     if (!scales.empty()) {
       scale[d] = scales[d];
-      double size = std::floor(double(in[d]) * scale[d]);
+      // A crop's output scales the cropped length.
+      double length = double(in[d]);
+      if (crop && d >= 2)
+        length *= modes.roiEnd[d - 2] - modes.roiStart[d - 2];
+      double size = std::floor(length * scale[d]);
       if (!(scale[d] > 0) || !(size < double(int64_t(1) << 40)))
         return ctx.emitError()
                << "has scale " << llvm::formatv("{0}", scale[d]).str()
@@ -215,7 +220,7 @@ static LogicalResult importUpsampling(NodeContext &ctx,
       out[d] = sizes[d];
       scale[d] = double(out[d]) / double(in[d]);
     }
-    if (out[d] == 0)
+    if (out[d] <= 0)
       return ctx.unsupported(
           llvm::formatv("scale {0} leaves dimension {1} of size {2} empty; "
                         "Kiln needs non-empty tensors",
@@ -242,6 +247,7 @@ static LogicalResult importUpsampling(NodeContext &ctx,
   }
   bool halfPixel = modes.coordinates == "half_pixel" ||
                    modes.coordinates == "pytorch_half_pixel";
+  whole = whole && !crop;
   if (whole && modes.mode == "nearest" &&
       repeats(modes.coordinates, modes.rounding, factors[0]) &&
       repeats(modes.coordinates, modes.rounding, factors[1])) {
@@ -278,6 +284,42 @@ floatInput(NodeContext &ctx, unsigned i, llvm::StringRef what) {
   return llvm::SmallVector<float>(t->getFloats());
 }
 
+/// tf_crop_and_resize's crop: the roi input (starts then ends, as
+/// fractions of each dimension), which must keep the batch and channels
+/// whole, and extrapolation_value.
+static LogicalResult readCrop(NodeContext &ctx, ResizeModes &modes) {
+  FailureOr<float> extrapolation = ctx.getFloat("extrapolation_value", 0.0f);
+  if (failed(extrapolation))
+    return failure();
+  modes.extrapolation = *extrapolation;
+  if (ctx.getOpset() < 11)
+    return ctx.emitError() << "has coordinate_transformation_mode "
+                              "'tf_crop_and_resize', whose roi input opset "
+                           << ctx.getOpset() << "'s Resize lacks";
+  FailureOr<llvm::SmallVector<float>> roi = floatInput(ctx, 1, "the roi");
+  if (failed(roi))
+    return failure();
+  if (roi->size() != 8)
+    return ctx.emitError() << "has " << roi->size()
+                           << " roi values for tf_crop_and_resize; expected 8 "
+                              "(starts and ends of the rank-4 input)";
+  if ((*roi)[0] != 0 || (*roi)[1] != 0 || (*roi)[4] != 1 || (*roi)[5] != 1)
+    return ctx.unsupported("its roi crops the batch or channel dimension");
+  for (int d = 0; d < 2; ++d) {
+    modes.roiStart[d] = (*roi)[2 + d];
+    modes.roiEnd[d] = (*roi)[6 + d];
+    // Far outside the input every cell is the extrapolation value; the
+    // bound keeps the coordinates' arithmetic finite and exact enough.
+    for (double v : {modes.roiStart[d], modes.roiEnd[d]})
+      if (!(std::fabs(v) <= 1e6))
+        return ctx.emitError()
+               << "has roi value " << llvm::formatv("{0}", v).str()
+               << " for dimension " << 2 + d
+               << "; expected a finite fraction of the input within 1e6";
+  }
+  return success();
+}
+
 LogicalResult onnximport::importResize(NodeContext &ctx) {
   FailureOr<std::string> mode = ctx.getString("mode", "nearest");
   FailureOr<std::string> coordinates =
@@ -292,6 +334,8 @@ LogicalResult onnximport::importResize(NodeContext &ctx) {
     return failure();
   ResizeModes modes{*mode, *coordinates, *rounding, *cubicA,
                     *excludeOutside != 0};
+  if (modes.coordinates == "tf_crop_and_resize" && failed(readCrop(ctx, modes)))
+    return failure();
   // Opset 10: X, scales. From 11: X, roi, scales, sizes.
   unsigned scalesInput = ctx.getOpset() >= 11 ? 2 : 1;
   FailureOr<llvm::SmallVector<float>> scales =

@@ -29,11 +29,19 @@ using namespace kiln::onnximport;
 /// The largest interpolation matrix built, in elements (64 MiB of floats).
 constexpr int64_t kMaxResizeMatrix = int64_t(1) << 24;
 
-/// The input coordinate of output cell `o` (ONNX's
-/// coordinate_transformation_mode). The resized length in these formulas is
-/// in * scale, not rounded down to the output's size.
-static double originalCoordinate(llvm::StringRef coordinates, int64_t o,
-                                 int64_t in, double scale) {
+/// The input coordinate of output cell `o` of dimension `dim`, `out` long
+/// (ONNX's coordinate_transformation_mode). The resized length in these
+/// formulas is in * scale, not rounded down to the output's size.
+static double originalCoordinate(const ResizeModes &modes, int dim, int64_t o,
+                                 int64_t in, int64_t out, double scale) {
+  llvm::StringRef coordinates = modes.coordinates;
+  if (coordinates == "tf_crop_and_resize") {
+    double start = modes.roiStart[dim], end = modes.roiEnd[dim];
+    if (out == 1)
+      return 0.5 * (start + end) * double(in - 1);
+    return start * double(in - 1) +
+           double(o) * (end - start) * double(in - 1) / double(out - 1);
+  }
   double resized = double(in) * scale;
   if (coordinates == "pytorch_half_pixel")
     return resized > 1 ? (o + 0.5) / scale - 0.5 : 0.0;
@@ -60,11 +68,20 @@ static void cubicWeights(double ratio, double a, double (&w)[4]) {
 }
 
 std::vector<double> onnximport::buildResizeMatrix(const ResizeModes &modes,
-                                                  int64_t in, int64_t out,
-                                                  double scale) {
+                                                  int dim, int64_t in,
+                                                  int64_t out, double scale,
+                                                  std::vector<bool> &outside) {
   std::vector<double> matrix(size_t(in * out), 0.0);
+  outside.assign(size_t(out), false);
   for (int64_t o = 0; o < out; ++o) {
-    double x = originalCoordinate(modes.coordinates, o, in, scale);
+    double x = originalCoordinate(modes, dim, o, in, out, scale);
+    // A crop that reaches past the input: the cell is the extrapolation
+    // value, which resizeByMatrices adds.
+    if (modes.coordinates == "tf_crop_and_resize" &&
+        (x < 0 || x > double(in - 1))) {
+      outside[size_t(o)] = true;
+      continue;
+    }
     // The neighbours start at the cell below x, or the one before x when x
     // is a whole number (weight 0 there, ratio 1), as ONNX's reference picks
     // them.
@@ -161,10 +178,8 @@ LogicalResult onnximport::checkResizeModes(NodeContext &ctx,
       modes.mode != "cubic")
     return ctx.emitError() << "has mode '" << modes.mode
                            << "'; expected nearest, linear or cubic";
-  if (modes.coordinates == "tf_crop_and_resize")
-    return ctx.unsupported("coordinate_transformation_mode "
-                           "'tf_crop_and_resize' (a crop by its roi input)");
   if (modes.coordinates != "half_pixel" &&
+      modes.coordinates != "tf_crop_and_resize" &&
       modes.coordinates != "pytorch_half_pixel" &&
       modes.coordinates != "align_corners" &&
       modes.coordinates != "asymmetric" &&
@@ -195,8 +210,10 @@ Value onnximport::resizeByMatrices(NodeContext &ctx, Value x,
       return nullptr;
     }
   std::vector<double> matrices[2];
+  std::vector<bool> outside[2];
   for (int d = 0; d < 2; ++d)
-    matrices[d] = buildResizeMatrix(modes, in[2 + d], out[d], scales[d]);
+    matrices[d] =
+        buildResizeMatrix(modes, d, in[2 + d], out[d], scales[d], outside[d]);
   // The dimension that shrinks most goes first: the second product then
   // runs on fewer rows.
   bool heightFirst = double(out[0]) * in[3] <= double(out[1]) * in[2];
@@ -210,6 +227,21 @@ Value onnximport::resizeByMatrices(NodeContext &ctx, Value x,
       x = swapLastTwo(ctx, resizeLast(ctx, swapLastTwo(ctx, x), matrices[0],
                                       out[0], ".resize_h"));
     }
+  }
+  // Cells that a crop samples outside the input are 0 so far: add the
+  // extrapolation value there, as x - (-e) with nn.sub's broadcast.
+  bool anyOutside = llvm::is_contained(outside[0], true) ||
+                    llvm::is_contained(outside[1], true);
+  if (anyOutside && modes.extrapolation != 0) {
+    std::vector<float> negated(size_t(out[0] * out[1]), 0.0f);
+    for (int64_t h = 0; h < out[0]; ++h)
+      for (int64_t w = 0; w < out[1]; ++w)
+        if (outside[0][size_t(h)] || outside[1][size_t(w)])
+          negated[size_t(h * out[1] + w)] = float(-modes.extrapolation);
+    Value shift = ctx.materialize(
+        HostTensor::fromFloats(ctx.getNode().output(0) + ".extrapolation",
+                               {1, 1, out[0], out[1]}, std::move(negated)));
+    x = nn::SubOp::create(ctx.getBuilder(), ctx.getLoc(), x, shift);
   }
   return x;
 }

@@ -2,8 +2,8 @@
 //
 // The general path of Resize and Upsample, for what the repetitions and
 // phase blends of Resize.cpp do not cover: any scale (downsampling,
-// fractional factors), any coordinate transformation but
-// tf_crop_and_resize, and nearest, linear or cubic modes.
+// fractional factors), any coordinate transformation (tf_crop_and_resize's
+// crop included), and nearest, linear or cubic modes.
 //
 //===----------------------------------------------------------------------===//
 #ifndef KILN_FRONTEND_ONNX_RESIZEMATRIX_H
@@ -23,6 +23,10 @@ struct ResizeModes {
   std::string rounding;    // nearest_mode
   double cubicA = -0.75;   // cubic_coeff_a
   bool excludeOutside = false;
+  // tf_crop_and_resize's crop of H and W (the roi input, as fractions of
+  // the input) and the value of output cells that sample outside it.
+  double roiStart[2] = {0, 0}, roiEnd[2] = {1, 1};
+  double extrapolation = 0;
 };
 
 /// Checks the modes against those ONNX defines and Kiln resizes with;
@@ -31,11 +35,14 @@ mlir::LogicalResult checkResizeModes(NodeContext &ctx,
                                      const ResizeModes &modes);
 
 /// The [out, in] matrix whose row o holds the weights of the input cells
-/// that output cell o of a dimension resized from `in` to `out` cells (by
-/// `scale`, out / in when Resize was given sizes) blends, as ONNX's
-/// reference implementation samples them. The modes must be valid.
-std::vector<double> buildResizeMatrix(const ResizeModes &modes, int64_t in,
-                                      int64_t out, double scale);
+/// that output cell o of dimension `dim` (0: H, 1: W) resized from `in` to
+/// `out` cells (by `scale`, out / in when Resize was given sizes) blends, as
+/// ONNX's reference implementation samples them. The modes must be valid.
+/// With tf_crop_and_resize, a row that samples outside the input is all
+/// zero, and `outside[o]` is set for it.
+std::vector<double> buildResizeMatrix(const ResizeModes &modes, int dim,
+                                      int64_t in, int64_t out, double scale,
+                                      std::vector<bool> &outside);
 
 /// Resizes NCHW `x` along H and W to `out` = {H', W'} by products with
 /// interpolation matrices (nn.linear over the last dimension, H moved last

@@ -53,6 +53,14 @@ MODELS = {
     "resize-crop": lambda: one_node(
         "Resize", ["x", "", "s"], [1, 1, 4, 4], [floats("s", [1, 1, 0.5, 0.5])],
         mode="linear", coordinate_transformation_mode="tf_crop_and_resize"),
+    "resize-crop-nan": lambda: one_node(
+        "Resize", ["x", "roi", "s"], [1, 2, 4, 4],
+        [floats("roi", [0, 0, float("nan"), 0, 1, 1, 1, 1]), floats("s", [1, 1, 2, 2])],
+        mode="linear", coordinate_transformation_mode="tf_crop_and_resize"),
+    "resize-crop-channels": lambda: one_node(
+        "Resize", ["x", "roi", "s"], [1, 2, 4, 4],
+        [floats("roi", [0, 0.5, 0, 0, 1, 1, 1, 1]), floats("s", [1, 1, 2, 2])],
+        mode="linear", coordinate_transformation_mode="tf_crop_and_resize"),
     "resize-empty": lambda: one_node(
         "Resize", ["x", "", "s"], [1, 1, 4, 4], [floats("s", [1, 1, 0.2, 1])],
         mode="nearest"),

@@ -1160,6 +1160,24 @@ def broadcast_add():
                   value("bias", [5])], [value("y", None)])
 
 
+def crop_and_resize():
+    """Resize's tf_crop_and_resize, twice: by scales over a crop that reaches
+    past the input's bottom and right (cells there take extrapolation_value
+    2.5), and by sizes with nearest sampling over an inner crop."""
+    def floats(name, values):
+        return numpy_helper.from_array(np.array(values, np.float32), name)
+    return model([
+        node("Resize", ["x", "roi", "scales"], ["a"], "crop_linear", mode="linear",
+             coordinate_transformation_mode="tf_crop_and_resize",
+             extrapolation_value=2.5),
+        node("Resize", ["x", "inner", "", "sizes"], ["b"], "crop_nearest",
+             mode="nearest", coordinate_transformation_mode="tf_crop_and_resize"),
+    ], [value("x", [1, 2, 5, 6])], [value("a", None), value("b", None)],
+        [floats("roi", [0, 0, 0.5, 0.25, 1, 1, 1.5, 1.25]),
+         floats("scales", [1, 1, 1.6, 2]), floats("inner", [0, 0, 0.2, 0.1, 1, 1, 0.8, 0.7]),
+         ints("sizes", [1, 2, 3, 4])], opset=13)
+
+
 def output_integer():
     """A second graph output of int64 (Shape's)."""
     return model([node("Relu", ["x"], ["y"], "relu"), node("Shape", ["x"], ["shape"], "shape")],
