@@ -97,17 +97,23 @@ std::string getString(llvm::Constant *field) {
   return data && data->isCString() ? data->getAsCString().str() : "";
 }
 
+/// The global a descriptor's pointer field points to, or null.
+llvm::GlobalVariable *getPointee(llvm::ConstantStruct *desc,
+                                 DescriptorField field) {
+  llvm::Constant *pointer = desc->getAggregateElement(unsigned(field));
+  return llvm::dyn_cast_or_null<llvm::GlobalVariable>(
+      pointer ? pointer->stripPointerCasts() : nullptr);
+}
+
 /// The descriptor's input or output table (its count and pointer fields),
 /// when it lists several tensors.
 llvm::SmallVector<LibraryIO> getIOTable(llvm::ConstantStruct *desc,
                                         DescriptorField countField,
                                         DescriptorField tableField) {
   llvm::SmallVector<LibraryIO> tensors;
-  llvm::Constant *pointer = desc->getAggregateElement(unsigned(tableField));
-  if (getInt(desc->getAggregateElement(unsigned(countField))) < 2 || !pointer)
+  if (getInt(desc->getAggregateElement(unsigned(countField))) < 2)
     return tensors;
-  auto *table = llvm::dyn_cast_or_null<llvm::GlobalVariable>(
-      pointer->stripPointerCasts());
+  llvm::GlobalVariable *table = getPointee(desc, tableField);
   auto *entries =
       table && table->hasInitializer()
           ? llvm::dyn_cast<llvm::ConstantArray>(table->getInitializer())
@@ -263,9 +269,7 @@ private:
                      DescriptorField tableField) {
     auto *init = llvm::cast<llvm::ConstantStruct>(desc->getInitializer());
     int64_t count = getInt(init->getAggregateElement(unsigned(countField)));
-    llvm::Constant *table = init->getAggregateElement(unsigned(tableField));
-    auto *global = llvm::dyn_cast_or_null<llvm::GlobalVariable>(
-        table ? table->stripPointerCasts() : nullptr);
+    llvm::GlobalVariable *global = getPointee(init, tableField);
     if (!global || count < 1)
       count = 0;
     constant(("num_" + what + "s").str(), builder().getInt32(count));
