@@ -3,8 +3,10 @@
 // Kiln's layers are 2-D over NCHW tensors; a 1-D Conv, ConvTranspose or pool
 // over [N, C, L] is the same layer over [N, C, 1, L] with a window of height
 // 1, and a BatchNormalization of [N, C, L] or [N, C] the same over
-// [N, C, 1, L] or [N, C, 1, 1]. Rather than teach every handler a second
-// rank, the node is imported as its 2-D form: a copy of it reads input 0
+// [N, C, 1, L] or [N, C, 1, 1]. A BatchNormalization of [N, C, D, H, W] (or
+// more dimensions) normalises each channel alike wherever it is: it is the
+// same over [N, C, D * H, W]. Rather than teach every handler another rank,
+// the node is imported as its 2-D form: a copy of it reads input 0
 // reshaped to 4-D (and its weight, [M, C/group, k], as [M, C/group, 1, k]),
 // its one-value window attributes gain a leading 1 (pads [b, e] become
 // [0, b, 0, e], output_padding a leading 0), and its result is reshaped
@@ -65,7 +67,7 @@ bool GraphImporter::liftsTo2D(const NodeContext &ctx) const {
   if (!input.tensor)
     return false; // A constant or a pending Pad: the handler reports it.
   size_t rank = input.getShape().size();
-  return rank == 3 || (normalization && rank == 2);
+  return rank == 3 || (normalization && (rank == 2 || rank > 4));
 }
 
 LogicalResult GraphImporter::importLifted(NodeContext &ctx, OpHandler handler) {
@@ -101,10 +103,18 @@ LogicalResult GraphImporter::importLifted(NodeContext &ctx, OpHandler handler) {
     temporaries.push_back(name);
   };
 
-  define(0, ImportedValue{reshapeTensor(ctx, input,
-                                        {shape[0], shape[1], 1,
-                                         oneDimensional ? shape[2] : 1}),
-                          nullptr});
+  // [N, C, L] -> [N, C, 1, L], [N, C] -> [N, C, 1, 1], and [N, C, D, ..., W]
+  // -> [N, C, D * ..., W].
+  int64_t height = 1, width = 1;
+  if (oneDimensional) {
+    width = shape[2];
+  } else if (shape.size() > 4) {
+    height = llvm::product_of(shape.slice(2, shape.size() - 3));
+    width = shape.back();
+  }
+  define(0, ImportedValue{
+                reshapeTensor(ctx, input, {shape[0], shape[1], height, width}),
+                nullptr});
   if (convolution && ctx.hasInput(1) && ctx.getInput(1).isConstant() &&
       ctx.getInput(1).getShape().size() == 3) {
     llvm::ArrayRef<int64_t> w = ctx.getInput(1).getShape();
@@ -121,10 +131,13 @@ LogicalResult GraphImporter::importLifted(NodeContext &ctx, OpHandler handler) {
   LogicalResult result = handler(liftedCtx);
   auto it = values.find(output);
   if (succeeded(result) && it != values.end() && it->second.tensor) {
-    // [N, M, 1, L'] -> [N, M, L'], or [N, M, 1, 1] -> [N, M].
+    // [N, M, 1, L'] -> [N, M, L'], or a normalisation's back to its input's
+    // shape.
     llvm::ArrayRef<int64_t> out = it->second.getShape();
-    llvm::SmallVector<int64_t, 3> flat = {out[0], out[1]};
-    if (oneDimensional)
+    llvm::SmallVector<int64_t, 5> flat = {out[0], out[1]};
+    if (node.op_type() == "BatchNormalization")
+      flat.assign(shape.begin(), shape.end());
+    else if (oneDimensional)
       flat.push_back(out[3]);
     ctx.setOutput(0, reshapeTensor(ctx, it->second.tensor, flat));
   }

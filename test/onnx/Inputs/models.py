@@ -85,6 +85,15 @@ def windows_1d():
          weight("w2", 4, 5, 2)])
 
 
+def batch_norm_3d():
+    """BatchNormalization of [N, C, D, H, W]."""
+    return model([
+        node("BatchNormalization", ["x", "g", "beta", "mean", "var"], ["y"], "bn3d"),
+    ], [value("x", [2, 3, 2, 4, 5])], [value("y", None)],
+        [weight("g", 3), weight("beta", 3), weight("mean", 3),
+         numpy_helper.from_array(np.full(3, 2.0, np.float32), "var")])
+
+
 def conv1d_bad_pads():
     return model([node("Conv", ["x", "w"], ["y"], "conv1d", pads=[1, 1, 1])],
                  [value("x", [1, 2, 9])], [value("y", None)], [weight("w", 4, 2, 3)])
