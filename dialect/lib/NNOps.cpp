@@ -741,7 +741,7 @@ LogicalResult TransposeOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
-// MulOp, SubOp, DivOp, MaximumOp, MinimumOp
+// MulOp, SubOp, DivOp, MaximumOp, MinimumOp, PowOp
 //===----------------------------------------------------------------------===//
 
 /// Checks that `rhs` (called `rhsName`) broadcasts to `lhs` along its
@@ -782,6 +782,10 @@ LogicalResult MaximumOp::verify() {
 }
 
 LogicalResult MinimumOp::verify() {
+  return verifyRightBroadcast(getOperation(), getLhs(), getRhs(), "lhs", "rhs");
+}
+
+LogicalResult PowOp::verify() {
   return verifyRightBroadcast(getOperation(), getLhs(), getRhs(), "lhs", "rhs");
 }
 

@@ -285,12 +285,12 @@ static FailureOr<std::string> layerText(Operation *op) {
         return noEquivalent("the spec language describes a chain of layers, "
                             "without sums or concatenations of branches");
       })
-      .Case<nn::SubOp, nn::DivOp, nn::MaximumOp, nn::MinimumOp, nn::AbsOp,
-            nn::ExpOp, nn::ErfOp, nn::LogOp, nn::SqrtOp, nn::ReciprocalOp>(
-          [&](Operation *) {
-            return noEquivalent("the spec language has no element-wise "
-                                "arithmetic");
-          })
+      .Case<nn::SubOp, nn::DivOp, nn::MaximumOp, nn::MinimumOp, nn::PowOp,
+            nn::AbsOp, nn::ExpOp, nn::ErfOp, nn::LogOp, nn::SqrtOp,
+            nn::ReciprocalOp>([&](Operation *) {
+        return noEquivalent("the spec language has no element-wise "
+                            "arithmetic");
+      })
       .Default([&](Operation *) {
         return noEquivalent("the spec language has no such layer");
       });

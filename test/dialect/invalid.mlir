@@ -396,6 +396,14 @@ func.func @minimum_ranks(%x: tensor<1x4x3x3xf32>, %y: tensor<4x1x1xf32>) {
 
 // -----
 
+func.func @pow_left_broadcast(%x: tensor<1x4x1x1xf32>, %y: tensor<1x4x3x3xf32>) {
+  // expected-error @+1 {{'nn.pow' op rhs dimension 2 is 3, expected 1, the lhs's size (only the rhs broadcasts)}}
+  %0 = nn.pow %x, %y : tensor<1x4x1x1xf32>, tensor<1x4x3x3xf32>
+  return
+}
+
+// -----
+
 // Tests that a reduction names ascending dimensions in range and keeps them
 // with size 1.
 func.func @reduce_unsorted(%x: tensor<2x3x4xf32>) {

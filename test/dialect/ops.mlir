@@ -112,6 +112,16 @@ func.func @extremes(%x: tensor<1x4x3x3xf32>, %s: tensor<1x4x1x1xf32>) -> tensor<
   return %1 : tensor<1x4x3x3xf32>
 }
 
+// CHECK-LABEL: func.func @powers
+// CHECK-SAME: (%[[X:.*]]: tensor<1x4x3x3xf32>, %[[E:.*]]: tensor<1x4x1x1xf32>)
+func.func @powers(%x: tensor<1x4x3x3xf32>, %e: tensor<1x4x1x1xf32>) -> tensor<1x4x3x3xf32> {
+  // CHECK: %[[P:.*]] = nn.pow %[[X]], %[[E]] : tensor<1x4x3x3xf32>, tensor<1x4x1x1xf32>
+  // CHECK: nn.pow %[[P]], %[[X]] : tensor<1x4x3x3xf32>, tensor<1x4x3x3xf32>
+  %0 = nn.pow %x, %e : tensor<1x4x3x3xf32>, tensor<1x4x1x1xf32>
+  %1 = nn.pow %0, %x : tensor<1x4x3x3xf32>, tensor<1x4x3x3xf32>
+  return %1 : tensor<1x4x3x3xf32>
+}
+
 // CHECK-LABEL: func.func @arithmetic
 // CHECK-SAME: (%[[X:.*]]: tensor<1x4x3x3xf32>, %[[S:.*]]: tensor<1x4x1x1xf32>)
 func.func @arithmetic(%x: tensor<1x4x3x3xf32>, %s: tensor<1x4x1x1xf32>) -> tensor<1x4x3x3xf32> {

@@ -936,3 +936,28 @@ func.func @forward(%x: tensor<2x4x3x3xf32>) -> tensor<2x4x3x3xf32> {
   %1 = nn.minimum %0, %x : tensor<2x4x3x3xf32>, tensor<2x4x3x3xf32>
   return %1 : tensor<2x4x3x3xf32>
 }
+
+// -----
+
+// Tests nn.pow as an element-wise kernel: exp(y * log|x|), negated for a
+// negative base and an odd integer exponent, NaN for a negative base and
+// another exponent, 1 for a zero exponent.
+
+// CHECK-LABEL: gpu.func @pow_0(
+// CHECK: %[[X:.*]] = memref.load
+// CHECK: %[[Y:.*]] = memref.load %{{.*}}[%[[Z:.*]], %{{.*}}, %[[Z]], %[[Z]]]
+// CHECK: %[[LOG:.*]] = math.log %{{.*}} : f32
+// CHECK: %[[P:.*]] = math.exp %{{.*}} : f32
+// CHECK: %[[FY:.*]] = math.floor %[[Y]] : f32
+// CHECK: arith.cmpf oeq, %[[FY]], %[[Y]] : f32
+// CHECK: arith.cmpf one
+// CHECK: arith.select
+// CHECK: arith.select %{{.*}}, %{{.*}}, %cst{{.*}} : f32
+// CHECK: %[[NEG:.*]] = arith.cmpf olt, %[[X]], %cst{{.*}} : f32
+// CHECK: %[[ZERO:.*]] = arith.cmpf oeq, %[[Y]], %cst{{.*}} : f32
+// CHECK: arith.select %[[ZERO]]
+func.func @forward(%x: tensor<2x4x3x3xf32>) -> tensor<2x4x3x3xf32> {
+  %e = arith.constant dense<[[[[0.5]], [[-1.0]], [[3.0]], [[0.0]]]]> : tensor<1x4x1x1xf32>
+  %0 = nn.pow %x, %e : tensor<2x4x3x3xf32>, tensor<1x4x1x1xf32>
+  return %0 : tensor<2x4x3x3xf32>
+}

@@ -1018,3 +1018,20 @@ func.func @extremes(%x: tensor<2x4x3x3xf32>, %s: tensor<1x4x1x1xf32>) -> tensor<
   %1 = nn.minimum %0, %x : tensor<2x4x3x3xf32>, tensor<2x4x3x3xf32>
   return %1 : tensor<2x4x3x3xf32>
 }
+
+// -----
+
+// Tests that nn.pow is a generic of math.powf, the exponent broadcast.
+
+// CHECK-DAG: #[[ID:.*]] = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+// CHECK-DAG: #[[COL:.*]] = affine_map<(d0, d1, d2) -> (0, 0, d2)>
+// CHECK-LABEL: func.func @powers
+// CHECK-SAME: (%[[X:.*]]: tensor<2x3x4xf32>, %[[E:.*]]: tensor<1x1x4xf32>)
+// CHECK: linalg.generic {indexing_maps = [#[[ID]], #[[COL]], #[[ID]]], {{.*}} ins(%[[X]], %[[E]] : tensor<2x3x4xf32>, tensor<1x1x4xf32>)
+// CHECK: ^bb0(%[[A:.*]]: f32, %[[B:.*]]: f32, %{{.*}}: f32):
+// CHECK:   %[[P:.*]] = math.powf %[[A]], %[[B]] : f32
+// CHECK:   linalg.yield %[[P]] : f32
+func.func @powers(%x: tensor<2x3x4xf32>, %e: tensor<1x1x4xf32>) -> tensor<2x3x4xf32> {
+  %0 = nn.pow %x, %e : tensor<2x3x4xf32>, tensor<1x1x4xf32>
+  return %0 : tensor<2x3x4xf32>
+}

@@ -305,6 +305,7 @@ enum class ElementwiseKind {
   Div,
   Max,   // The larger, NaN if either is: nn.maximum (broadcast as Mul's).
   Min,   // The smaller, NaN if either is: nn.minimum.
+  Pow,   // powf(x, y), by exp and log: nn.pow.
   PRelu, // x > 0 ? x : slope * x, the slope broadcast as Mul's: nn.prelu.
   Copy
 };

@@ -452,7 +452,7 @@ LogicalResult Lowering::lower(Operation *op) {
         return elementwise(ElementwiseKind::HardSwish);
       })
       .Case<nn::AddOp, nn::MulOp, nn::SubOp, nn::DivOp, nn::MaximumOp,
-            nn::MinimumOp, nn::PReluOp>([&](Operation *join) {
+            nn::MinimumOp, nn::PowOp, nn::PReluOp>([&](Operation *join) {
         Value result = bufferFor(join->getResult(0));
         ElementwiseKind kind =
             TypeSwitch<Operation *, ElementwiseKind>(join)
@@ -462,6 +462,7 @@ LogicalResult Lowering::lower(Operation *op) {
                 .Case([](nn::DivOp) { return ElementwiseKind::Div; })
                 .Case([](nn::MaximumOp) { return ElementwiseKind::Max; })
                 .Case([](nn::MinimumOp) { return ElementwiseKind::Min; })
+                .Case([](nn::PowOp) { return ElementwiseKind::Pow; })
                 .Default([](Operation *) { return ElementwiseKind::PRelu; });
         emitElementwise(
             builder, loc, kind,

@@ -58,6 +58,34 @@ Value exp(KernelBuilder &k, Value x) {
 Value magnitude(KernelBuilder &k, Value x) {
   return k.maxF(x, k.subF(k.f32(0.0), x));
 }
+
+/// x^y as C's powf computes it: exp(y * log|x|), negated for a negative
+/// base and an odd exponent; NaN for a negative base and an exponent that is
+/// not an integer; 1 for a zero exponent, whatever the base. (MLIR's powf
+/// expansion, which kiln-gpu-approximate-math would apply to math.powf,
+/// gives NaN for every negative base.)
+Value power(KernelBuilder &k, Value x, Value y) {
+  auto compare = [&](arith::CmpFPredicate predicate, Value a, Value b) {
+    return arith::CmpFOp::create(k.b, k.loc, predicate, a, b).getResult();
+  };
+  auto floor = [&](Value v) {
+    return math::FloorOp::create(k.b, k.loc, v).getResult();
+  };
+  Value magnitudePower =
+      exp(k, k.mulF(y, math::LogOp::create(k.b, k.loc, magnitude(k, x))));
+  // An integer y is odd when y / 2 is not one (exact: halving is).
+  Value half = k.mulF(y, k.f32(0.5));
+  Value integer = compare(arith::CmpFPredicate::OEQ, floor(y), y);
+  Value odd = compare(arith::CmpFPredicate::ONE, floor(half), half);
+  Value ofNegative = k.select(
+      integer,
+      k.select(odd, k.subF(k.f32(0.0), magnitudePower), magnitudePower),
+      k.f32(std::numeric_limits<double>::quiet_NaN()));
+  Value result = k.select(compare(arith::CmpFPredicate::OLT, x, k.f32(0.0)),
+                          ofNegative, magnitudePower);
+  return k.select(compare(arith::CmpFPredicate::OEQ, y, k.f32(0.0)), k.f32(1.0),
+                  result);
+}
 } // namespace
 
 void emitElementwise(ModelBuilder &builder, Location loc, ElementwiseKind kind,
@@ -116,6 +144,8 @@ void emitElementwise(ModelBuilder &builder, Location loc, ElementwiseKind kind,
       return "maximum";
     case ElementwiseKind::Min:
       return "minimum";
+    case ElementwiseKind::Pow:
+      return "pow";
     case ElementwiseKind::PRelu:
       return "prelu";
     case ElementwiseKind::Copy:
@@ -248,6 +278,7 @@ void emitElementwise(ModelBuilder &builder, Location loc, ElementwiseKind kind,
         case ElementwiseKind::Div:
         case ElementwiseKind::Max:
         case ElementwiseKind::Min:
+        case ElementwiseKind::Pow:
         case ElementwiseKind::PRelu: {
           // The right operand's dimensions of size 1 are read at 0.
           SmallVector<Value> rhsIndices(indices);
@@ -265,6 +296,8 @@ void emitElementwise(ModelBuilder &builder, Location loc, ElementwiseKind kind,
             y = k.maxF(x, rhs);
           else if (kind == ElementwiseKind::Min)
             y = k.minF(x, rhs);
+          else if (kind == ElementwiseKind::Pow)
+            y = power(k, x, rhs);
           else // PRelu
             y = k.select(arith::CmpFOp::create(k.b, k.loc,
                                                arith::CmpFPredicate::OGT, x,

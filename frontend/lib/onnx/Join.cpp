@@ -662,56 +662,77 @@ LogicalResult onnximport::importNeg(NodeContext &ctx) {
 
 LogicalResult onnximport::importPow(NodeContext &ctx) {
   const ImportedValue &base = ctx.getInput(0), &exponent = ctx.getInput(1);
-  if (base.isConstant() || !exponent.isConstant())
+  if (base.isConstant())
     return ctx.unsupported(
-        base.isConstant()
-            ? "its base is a constant; Kiln computes powers of activations"
-            : "its exponent is computed at run time; Kiln needs a constant");
-  const HostTensor &c = *exponent.constant;
-  llvm::ArrayRef<int64_t> shape = base.getShape();
-  if (c.getNumElements() != 1)
-    return ctx.unsupported("its exponent is " + formatShape(c.getShape()) +
-                           "; Kiln needs one number");
-  if (c.getShape().size() > shape.size())
-    return ctx.unsupported(
-        llvm::formatv("its exponent has rank {0}, more than its base's {1}, "
-                      "which would add dimensions to the result",
-                      c.getShape().size(), shape.size())
-            .str());
-  double power =
-      c.isFloat() ? double(c.getFloats()[0]) : double(c.getInts()[0]);
-  // Each power Kiln computes is the op (or product) it equals: x * x is
-  // pow(x, 2) correctly rounded, 1 / x pow(x, -1); x^3 and x^4 round twice.
-  // sqrt(x) differs from pow(x, 0.5) only at -0 and -inf.
+        "its base is a constant; Kiln computes powers of activations");
+  FailureOr<llvm::SmallVector<int64_t, 4>> shape = binaryResultShape(ctx);
+  if (failed(shape))
+    return failure();
+  llvm::ArrayRef<int64_t> resultShape = *shape;
+  if (base.getShape() != resultShape)
+    return ctx.unsupported(llvm::formatv("it broadcasts the base {0} with the "
+                                         "exponent {1} to {2}; Kiln raises a "
+                                         "tensor of the result's shape",
+                                         formatShape(base.getShape()),
+                                         formatShape(exponent.getShape()),
+                                         formatShape(resultShape))
+                               .str());
   OpBuilder &b = ctx.getBuilder();
   Location loc = ctx.getLoc();
   Value x = base.tensor;
-  auto square = [&] { return nn::MulOp::create(b, loc, x, x).getResult(); };
-  Value result;
-  if (power == 1)
-    result = x;
-  else if (power == 2)
-    result = square();
-  else if (power == 3)
-    result = nn::MulOp::create(b, loc, square(), x);
-  else if (power == 4) {
-    Value squared = square();
-    result = nn::MulOp::create(b, loc, squared, squared);
-  } else if (power == 0.5)
-    result = nn::SqrtOp::create(b, loc, x);
-  else if (power == -0.5)
-    result = nn::ReciprocalOp::create(b, loc, nn::SqrtOp::create(b, loc, x));
-  else if (power == -1)
-    result = nn::ReciprocalOp::create(b, loc, x);
-  else if (power == -2)
-    result = nn::ReciprocalOp::create(b, loc, square());
-  else
-    return ctx.unsupported(llvm::formatv("exponent {0}; Kiln computes x^c "
-                                         "for c in -2, -1, -0.5, 0.5, 1, 2, "
-                                         "3 and 4",
-                                         llvm::format("%g", power))
-                               .str());
-  ctx.setOutput(0, result);
+  if (exponent.isConstant() && exponent.constant->getNumElements() == 1) {
+    const HostTensor &c = *exponent.constant;
+    double power =
+        c.isFloat() ? double(c.getFloats()[0]) : double(c.getInts()[0]);
+    // The powers that are an op (or product) of their own: x * x is pow(x,
+    // 2) correctly rounded, 1 / x pow(x, -1); x^3 and x^4 round twice.
+    // sqrt(x) differs from pow(x, 0.5) only at -0 and -inf.
+    auto square = [&] { return nn::MulOp::create(b, loc, x, x).getResult(); };
+    Value result;
+    if (power == 1)
+      result = x;
+    else if (power == 2)
+      result = square();
+    else if (power == 3)
+      result = nn::MulOp::create(b, loc, square(), x);
+    else if (power == 4) {
+      Value squared = square();
+      result = nn::MulOp::create(b, loc, squared, squared);
+    } else if (power == 0.5)
+      result = nn::SqrtOp::create(b, loc, x);
+    else if (power == -0.5)
+      result = nn::ReciprocalOp::create(b, loc, nn::SqrtOp::create(b, loc, x));
+    else if (power == -1)
+      result = nn::ReciprocalOp::create(b, loc, x);
+    else if (power == -2)
+      result = nn::ReciprocalOp::create(b, loc, square());
+    if (result) {
+      ctx.setOutput(0, result);
+      return success();
+    }
+  }
+  // Any other exponent, constant or computed: nn.pow (powf). Integer
+  // exponents are read as floats, exactly up to 2^24.
+  Value power;
+  if (exponent.isConstant() && !exponent.constant->isFloat()) {
+    const HostTensor &c = *exponent.constant;
+    std::vector<float> values;
+    for (int64_t v : c.getInts()) {
+      if (v > (int64_t(1) << 24) || v < -(int64_t(1) << 24))
+        return ctx.unsupported(llvm::formatv("its integer exponent {0} has "
+                                             "no exact float32 value",
+                                             v)
+                                   .str());
+      values.push_back(float(v));
+    }
+    power = materializeAligned(ctx, c.getName() + ".float", c.getShape(),
+                               resultShape.size(), values, /*negate=*/false);
+  } else {
+    power = rightOperand(ctx, exponent, resultShape, "");
+    if (!power)
+      return failure();
+  }
+  ctx.setOutput(0, nn::PowOp::create(b, loc, x, power));
   return success();
 }
 

@@ -1,8 +1,9 @@
-//===- Join.cpp - nn.add, mul, sub, div, prelu and concat to linalg -------===//
+//===- Join.cpp - nn.add, mul, sub, div, pow, prelu and concat to linalg --===//
 //
 // A residual sum is one element-wise generic, which later fusion can merge
-// with the producer of either branch; so is a product, difference or
-// quotient, its right operand broadcast along its dimensions of size 1, and
+// with the producer of either branch; so is a product, difference, quotient,
+// maximum, minimum or power, its right operand broadcast along its
+// dimensions of size 1, and
 // a PReLU, its slope read the same way. A concatenation writes each input
 // into its slice of one destination with tensor.insert_slice; bufferization
 // turns the slices into subviews, so a producer can later write its slice in
@@ -15,6 +16,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/DialectConversion.h"
 
@@ -145,5 +147,6 @@ void kiln::populateJoinPatterns(RewritePatternSet &patterns) {
                RightBroadcastLowering<nn::DivOp, arith::DivFOp>,
                RightBroadcastLowering<nn::MaximumOp, arith::MaximumFOp>,
                RightBroadcastLowering<nn::MinimumOp, arith::MinimumFOp>,
-               PReluLowering, ConcatLowering>(patterns.getContext());
+               RightBroadcastLowering<nn::PowOp, math::PowFOp>, PReluLowering,
+               ConcatLowering>(patterns.getContext());
 }

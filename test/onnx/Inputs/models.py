@@ -25,6 +25,10 @@ def ints(name, values):
     return numpy_helper.from_array(np.array(values, dtype=np.int64), name)
 
 
+def floats(name, values):
+    return numpy_helper.from_array(np.array(values, dtype=np.float32), name)
+
+
 def value(name, shape, elem=TensorProto.FLOAT):
     return helper.make_tensor_value_info(name, elem, shape)
 
@@ -647,13 +651,30 @@ def lower_rank_operands():
     ], [value("x", [2, 3, 4])], [value("y", None)])
 
 
+def pow_general():
+    """Pow by 2.5, by a float exponent per column, by an int64 one per row and
+    by a computed exponent (outputs a, b, c, d)."""
+    return model([node("Pow", ["x", "p"], ["a"], "pow_2_5"),
+                  node("Pow", ["x", "v"], ["b"], "pow_columns"),
+                  node("Pow", ["x", "n"], ["c"], "pow_rows"),
+                  node("Abs", ["x"], ["m"], "abs"),
+                  node("Sigmoid", ["x"], ["s"], "sigmoid"),
+                  node("Pow", ["m", "s"], ["d"], "pow_computed")],
+                 [value("x", [2, 3, 4])],
+                 [value("a", None), value("b", None), value("c", None), value("d", None)],
+                 [scalar("p", 2.5), floats("v", [3, -1, 0.5, 0]),
+                  numpy_helper.from_array(np.array([[3], [-2], [5]], np.int64), "n")])
+
+
 def pow_unsupported():
-    """Pow by 2.5 and by a per-element exponent."""
-    return model([node("Pow", ["x", "c"], ["a"], "pow_2_5"),
-                  node("Pow", ["x", "v"], ["b"], "pow_vector"),
-                  node("Add", ["a", "b"], ["y"], "sum")],
+    """Pow of a base that broadcasts, by an int64 exponent past 2^24, and of
+    a constant base."""
+    return model([node("Pow", ["x", "e"], ["a"], "pow_spread"),
+                  node("Pow", ["x", "big"], ["b"], "pow_big"),
+                  node("Pow", ["two", "x"], ["c"], "pow_of_two"),
+                  node("Sum", ["a", "b", "c"], ["y"], "sum")],
                  [value("x", [1, 3])], [value("y", None)],
-                 [scalar("c", 2.5), weight("v", 3)])
+                 [weight("e", 2, 3), ints("big", [16777217]), scalar("two", 2.0)])
 
 
 def div_int_constant():
@@ -1173,8 +1194,6 @@ def crop_and_resize():
     """Resize's tf_crop_and_resize, twice: by scales over a crop that reaches
     past the input's bottom and right (cells there take extrapolation_value
     2.5), and by sizes with nearest sampling over an inner crop."""
-    def floats(name, values):
-        return numpy_helper.from_array(np.array(values, np.float32), name)
     return model([
         node("Resize", ["x", "roi", "scales"], ["a"], "crop_linear", mode="linear",
              coordinate_transformation_mode="tf_crop_and_resize",

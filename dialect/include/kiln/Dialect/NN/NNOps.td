@@ -787,6 +787,21 @@ def NN_MinimumOp : NN_RightBroadcastOp<"minimum"> {
   }];
 }
 
+def NN_PowOp : NN_RightBroadcastOp<"pow"> {
+  let summary = "Element-wise power, the right operand broadcast (x ^ y)";
+  let description = [{
+    `lhs` raised to `rhs`, `rhs` broadcast as `nn.mul`'s (ONNX's Pow by a
+    tensor of exponents, or by one an importer has no exact product for).
+    Follows C's `powf`, as numpy's `power` does for float32: a negative base
+    gives a real power only for an integer exponent (NaN otherwise), and
+    x^0 is 1 for every x.
+
+    ```mlir
+    %y = nn.pow %x, %e : tensor<1x16x8x8xf32>, tensor<1x16x1x1xf32>
+    ```
+  }];
+}
+
 def NN_PReluOp : NN_Op<"prelu",
                         [Pure, AllTypesMatch<["input", "result"]>]> {
   let summary = "Element-wise ReLU with learned slopes (nn.PReLU)";
