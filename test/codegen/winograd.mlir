@@ -353,3 +353,43 @@ func.func @few_vectors(%in: memref<1x64x15x15xf32>, %out: memref<1x64x13x13xf32>
     ins(%in, %w : memref<1x64x15x15xf32>, memref<64x64x3x3xf32>) outs(%out : memref<1x64x13x13xf32>)
   return
 }
+
+// -----
+
+// Tests that the sum over input channels runs in blocks of at most 64 (its
+// rounding errors grow with its length): 200 channels in 4 blocks of 50.
+// The first block stores its sums, each later one starts from zero and adds
+// its sums to the products stored.
+// CHECK-LABEL: func.func @channel_blocks
+// CHECK: %[[M:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x36x8x16xf32>
+// CHECK: scf.for %{{.*}} = %c0 to %c50 step %c1 iter_args(
+// CHECK: vector.fma
+// CHECK: scf.yield
+// CHECK-COUNT-8: vector.store %{{.*}}, %[[M]]
+// CHECK: scf.for %[[BLOCK:.*]] = %c0 to %c3 step %c1 {
+// CHECK: scf.for %{{.*}} = %c0 to %c50 step %c1 iter_args(
+// CHECK: vector.fma
+// CHECK: scf.yield
+// CHECK: %[[OLD:.*]] = vector.load %[[M]]
+// CHECK: %[[SUM:.*]] = arith.addf %[[OLD]], %{{.*}} : vector<16xf32>
+// CHECK: vector.store %[[SUM]], %[[M]]
+// A channel count with no divisor from 8 to 64 sums in one block.
+// CHECK-LABEL: func.func @prime_channels
+// CHECK: scf.for %{{.*}} = %c0 to %c67 step %c1 iter_args(
+// CHECK: scf.yield
+// CHECK-NOT: iter_args
+// CHECK: vector.scatter
+memref.global "private" constant @w200 : memref<8x200x3x3xf32> = dense<0.25>
+func.func @channel_blocks(%in: memref<1x200x6x6xf32>, %out: memref<1x8x4x4xf32>) {
+  %w = memref.get_global @w200 : memref<8x200x3x3xf32>
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
+    ins(%in, %w : memref<1x200x6x6xf32>, memref<8x200x3x3xf32>) outs(%out : memref<1x8x4x4xf32>)
+  return
+}
+memref.global "private" constant @w67 : memref<8x67x3x3xf32> = dense<0.25>
+func.func @prime_channels(%in: memref<1x67x6x6xf32>, %out: memref<1x8x4x4xf32>) {
+  %w = memref.get_global @w67 : memref<8x67x3x3xf32>
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
+    ins(%in, %w : memref<1x67x6x6xf32>, memref<8x67x3x3xf32>) outs(%out : memref<1x8x4x4xf32>)
+  return
+}
