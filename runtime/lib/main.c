@@ -234,20 +234,57 @@ static int by_score(const void *pa, const void *pb) {
   return (a->index > b->index) - (a->index < b->index);
 }
 
+/* Restores the heap order of `heap[0, size)` below `i`: each entry ranks
+ * after (by by_score) neither of its children, so the root is the worst. */
+static void sift_down(scored *heap, int64_t size, int64_t i) {
+  for (;;) {
+    int64_t worst = i, left = 2 * i + 1, right = left + 1;
+    if (left < size && by_score(&heap[left], &heap[worst]) > 0)
+      worst = left;
+    if (right < size && by_score(&heap[right], &heap[worst]) > 0)
+      worst = right;
+    if (worst == i)
+      return;
+    scored t = heap[i];
+    heap[i] = heap[worst];
+    heap[worst] = t;
+    i = worst;
+  }
+}
+
+/* The k best of row[0, cols) into best[0, k), best first: a heap of the k
+ * best so far, so that a large output (a segmentation map's 400K scores)
+ * costs cols * log k comparisons rather than a sort of the whole row. */
+static void select_top(const float *row, int64_t cols, scored *best,
+                       int64_t k) {
+  if (k <= 0)
+    return;
+  for (int64_t j = 0; j < k; ++j)
+    best[j] = (scored){row[j], j};
+  for (int64_t i = k / 2 - 1; i >= 0; --i)
+    sift_down(best, k, i);
+  for (int64_t j = k; j < cols; ++j) {
+    scored candidate = {row[j], j};
+    if (by_score(&candidate, &best[0]) < 0) {
+      best[0] = candidate;
+      sift_down(best, k, 0);
+    }
+  }
+  qsort(best, (size_t)k, sizeof *best, by_score);
+}
+
 static int print_top(const float *out, const int64_t *shape, int64_t rank,
                      int64_t numel, long k) {
   int64_t rows = rank >= 2 ? shape[0] : 1;
   int64_t cols = rows ? numel / rows : 0;
-  scored *s = malloc((size_t)(cols ? cols : 1) * sizeof *s);
+  int64_t shown = k < cols ? k : cols;
+  scored *s = malloc((size_t)(shown ? shown : 1) * sizeof *s);
   if (!s) {
     error("out of memory");
     return EXIT_INTERNAL;
   }
-  int64_t shown = k < cols ? k : cols;
   for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t j = 0; j < cols; ++j)
-      s[j] = (scored){out[r * cols + j], j};
-    qsort(s, (size_t)cols, sizeof *s, by_score);
+    select_top(out + r * cols, cols, s, shown);
     printf("[%lld] top-%lld:", (long long)r, (long long)shown);
     for (int64_t j = 0; j < shown; ++j)
       printf("%s %lld (%.4f)", j ? "," : "", (long long)s[j].index,

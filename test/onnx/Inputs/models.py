@@ -1206,6 +1206,12 @@ def crop_and_resize():
          ints("sizes", [1, 2, 3, 4])], opset=13)
 
 
+def negate():
+    """y = -x over [2, 8]: an output whose values the input sets exactly."""
+    return model([node("Neg", ["x"], ["y"], "neg")], [value("x", [2, 8])],
+                 [value("y", None)])
+
+
 def output_integer():
     """A second graph output of int64 (Shape's)."""
     return model([node("Relu", ["x"], ["y"], "relu"), node("Shape", ["x"], ["shape"], "shape")],
