@@ -1481,8 +1481,10 @@ func.func @depthwise_flat(%src: memref<1x4x5x5xf32>, %w: memref<4x1x1x3x3xf32>, 
 // threads want at least 8 panels: 400 / 8 columns, in whole blocks of 48),
 // four full ones and a last one of 16 columns (one vector), are outermost;
 // then the blocks of 8 output
-// channels (2), so that the panel of every input channel stays in L1 across
-// the blocks. The input (100 KB) fits L2, so nothing is prefetched.
+// channels, so that the panel of every input channel stays in L1 across
+// the blocks. Five panels are still fewer than 8, so the 2 blocks split
+// into 2 groups of one, taken group by group: 10 tasks, two threads each
+// take a group's 5 panels (not 3 panels against 2, one of them short). The input (100 KB) fits L2, so nothing is prefetched.
 // When the weights do not fit half of L2 (PREFETCH), the blocks of output
 // channels are outermost instead, and each sweeps the input's columns: the
 // input is first copied into blocks of 48 columns ([9][64][48]: channel by
@@ -1493,16 +1495,19 @@ func.func @depthwise_flat(%src: memref<1x4x5x5xf32>, %w: memref<4x1x1x3x3xf32>, 
 // COLUMNS: %[[INC:.*]] = memref.collapse_shape %[[IN]] {{\[}}[0], [1], [2, 3]]
 // COLUMNS: %[[IN1:.*]] = memref.expand_shape %[[INC]] {{.*}} into memref<1x64x1x400xf32>
 // COLUMNS: scf.for %{{.*}} = %c0 to %c1 step %c1
-// COLUMNS-NEXT: scf.for %[[TASK:.*]] = %c0 to %c5 step %c1
-// COLUMNS: %[[PANEL:.*]] = arith.remui %[[TASK]], %c5
+// COLUMNS-NEXT: scf.for %[[TASK:.*]] = %c0 to %c10 step %c1
+// COLUMNS-NEXT: %[[GROUP:.*]] = arith.divui %[[TASK]], %c5
+// COLUMNS-NEXT: %[[INGROUP:.*]] = arith.remui %[[TASK]], %c5
+// COLUMNS: %[[PANEL:.*]] = arith.remui %[[INGROUP]], %c5
 // COLUMNS: %[[FULL:.*]] = arith.cmpi ult, %[[PANEL]], %c4
 // COLUMNS-NEXT: scf.if %[[FULL]]
-// COLUMNS-NEXT: scf.for %[[OCB:.*]] = %c0 to %c2 step %c1
+// COLUMNS-NEXT: scf.for %[[I:.*]] = %c0 to %c1 step %c1
+// COLUMNS-NEXT: %[[OCB:.*]] = arith.addi %[[GROUP]], %[[I]]
 // COLUMNS-NEXT: scf.for %{{.*}} = %c0 to %c96 step %c48
 // COLUMNS: vector.load %[[IN1]][
 // COLUMNS: vector.fma
 // COLUMNS: } else {
-// COLUMNS-NEXT: scf.for %{{.*}} = %c0 to %c2 step %c1
+// COLUMNS-NEXT: scf.for %{{.*}} = %c0 to %c1 step %c1
 // COLUMNS-NOT: scf.for %{{.*}} step %c48
 // COLUMNS: vector.load %[[IN1]][
 // COLUMNS-NOT: memref.prefetch
@@ -1574,12 +1579,16 @@ func.func @conv1x1_weight_prefetch(%in: memref<1x40x28x28xf32>, %out: memref<1x2
 
 // Tests that a strided 1x1 convolution, which cannot be flattened, runs
 // its rows outermost (5 rows, each a panel), then the blocks of 8 output
-// channels (2).
+// channels: 5 panels are fewer than 8, so the 2 blocks split into 2 groups
+// of one, taken group by group (10 tasks).
 // COLUMNS-LABEL: func.func @conv1x1_strided_rows_outer
 // COLUMNS: scf.for %{{.*}} = %c0 to %c1 step %c1
-// COLUMNS: scf.for %[[TASK:.*]] = %c0 to %c5 step %c1
+// COLUMNS: scf.for %[[TASK:.*]] = %c0 to %c10 step %c1
+// COLUMNS-NEXT: %[[GROUP:.*]] = arith.divui %[[TASK]], %c5
+// COLUMNS-NEXT: %[[ROW:.*]] = arith.remui %[[TASK]], %c5
 // COLUMNS-NOT: scf.if
-// COLUMNS: scf.for %[[OCB:.*]] = %c0 to %c2 step %c1
+// COLUMNS: scf.for %[[I:.*]] = %c0 to %c1 step %c1
+// COLUMNS-NEXT: arith.addi %[[GROUP]], %[[I]]
 // COLUMNS: vector.fma
 func.func @conv1x1_strided_rows_outer(%in: memref<1x8x10x80xf32>, %w: memref<16x8x1x1xf32>, %out: memref<1x16x5x40xf32>) {
   linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<2> : vector<2xi64>}
