@@ -93,6 +93,30 @@ void buildBlockLoop(ImplicitLocOpBuilder &b, int64_t upper, int64_t work,
                           });
 }
 
+void buildBatchBlockLoop(
+    ImplicitLocOpBuilder &b, int64_t batch, int64_t upper, int64_t workPerItem,
+    function_ref<void(ImplicitLocOpBuilder &, Value, Value)> body) {
+  if (batch == 1) {
+    // The item's loop (of one) as the per-item loops have it.
+    buildLoop(b, 1, 1, {}, [&](auto &b, Value n, ValueRange) {
+      buildBlockLoop(
+          b, upper, workPerItem,
+          [&](ImplicitLocOpBuilder &b, Value task) { body(b, n, task); });
+      return SmallVector<Value>();
+    });
+    return;
+  }
+  int64_t work = workPerItem > std::numeric_limits<int64_t>::max() / batch
+                     ? std::numeric_limits<int64_t>::max()
+                     : workPerItem * batch;
+  buildBlockLoop(b, batch * upper, work,
+                 [&](ImplicitLocOpBuilder &b, Value itemTask) {
+                   Value tasks = indexConstant(b, upper);
+                   body(b, arith::DivUIOp::create(b, itemTask, tasks),
+                        arith::RemUIOp::create(b, itemTask, tasks));
+                 });
+}
+
 Value loadVector(ImplicitLocOpBuilder &b, VectorType type, Value memref,
                  ValueRange indices, Value mask) {
   if (!mask)

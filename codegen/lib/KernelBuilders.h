@@ -64,6 +64,18 @@ void buildBlockLoop(
     mlir::ImplicitLocOpBuilder &b, int64_t upper, int64_t work,
     llvm::function_ref<void(mlir::ImplicitLocOpBuilder &, mlir::Value)> body);
 
+/// buildBlockLoop over every item of a batch: `batch` items of `upper`
+/// tasks each, of `workPerItem` multiply-adds an item, as one loop of
+/// batch * upper tasks taken item by item, so that a batch forks once
+/// instead of once per item and threads share the items' tasks as one.
+/// `body` gets the item and its task. Only for bodies whose tasks share no
+/// scratch: tasks of different items run at once.
+void buildBatchBlockLoop(mlir::ImplicitLocOpBuilder &b, int64_t batch,
+                         int64_t upper, int64_t workPerItem,
+                         llvm::function_ref<void(mlir::ImplicitLocOpBuilder &,
+                                                 mlir::Value, mlir::Value)>
+                             body);
+
 /// Loads a vector at `indices`, masked when `mask` is set (lanes off read 0).
 mlir::Value loadVector(mlir::ImplicitLocOpBuilder &b, mlir::VectorType type,
                        mlir::Value memref, mlir::ValueRange indices,

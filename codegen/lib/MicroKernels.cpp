@@ -614,75 +614,89 @@ struct ConvKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
           b, MemRefType::get({blocks, weights[1], columns}, b.getF32Type()),
           b.getI64IntegerAttr(64));
     }
-    buildLoop(b, out[0], 1, {}, [&](auto &b, Value n, ValueRange) {
-      if (columnBlocks)
-        packColumnBlocks(b, input, n, columnBlocks, columns, width);
-      if (panelsOuter) {
-        // Panels (of a group) are independent: they run on the thread pool.
-        int64_t groupTasks = out[2] * panels;
-        buildBlockLoop(b, groups * groupTasks, work, [&](auto &b, Value task) {
-          Value group =
-              arith::DivUIOp::create(b, task, indexConstant(b, groupTasks));
-          Value inGroup =
-              arith::RemUIOp::create(b, task, indexConstant(b, groupTasks));
-          Value oh =
-              arith::DivUIOp::create(b, inGroup, indexConstant(b, panels));
-          Value panel =
-              arith::RemUIOp::create(b, inGroup, indexConstant(b, panels));
-          Value ow0 = affineIndex(b, {}, panel, panelColumns);
-          if (!lastPanel) {
-            emitPanel(b, n, group, oh, ow0, panelColumns);
-            return;
-          }
-          Value isFull =
-              arith::CmpIOp::create(b, arith::CmpIPredicate::ult, panel,
-                                    indexConstant(b, fullPanels));
-          scf::IfOp::create(
-              b, isFull,
-              [&](OpBuilder &nested, Location loc) {
-                ImplicitLocOpBuilder inner(loc, nested);
-                emitPanel(inner, n, group, oh, ow0, panelColumns);
-                scf::YieldOp::create(inner);
-              },
-              [&](OpBuilder &nested, Location loc) {
-                ImplicitLocOpBuilder inner(loc, nested);
-                emitPanel(inner, n, group, oh, ow0, lastPanel);
-                scf::YieldOp::create(inner);
-              });
-        });
-        return SmallVector<Value>();
-      }
+    // Task (channel block, output row) of image n.
+    auto emitRowTask = [&](ImplicitLocOpBuilder &b, Value n, Value task) {
+      Value rowCount = indexConstant(b, out[2]);
+      Value ocb = arith::DivUIOp::create(b, task, rowCount);
+      Value oh = arith::RemUIOp::create(b, task, rowCount);
+      emitRow(b, n, ocb, oh, {}, {}, {});
+    };
+    // The tasks of every image of the batch make one loop (one fork) unless
+    // each image's input is first copied into column blocks.
+    if (panelsOuter) {
+      // Panels (of a group) are independent: they run on the thread pool.
+      int64_t groupTasks = out[2] * panels;
+      buildBatchBlockLoop(
+          b, out[0], groups * groupTasks, work,
+          [&](ImplicitLocOpBuilder &b, Value n, Value task) {
+            Value group =
+                arith::DivUIOp::create(b, task, indexConstant(b, groupTasks));
+            Value inGroup =
+                arith::RemUIOp::create(b, task, indexConstant(b, groupTasks));
+            Value oh =
+                arith::DivUIOp::create(b, inGroup, indexConstant(b, panels));
+            Value panel =
+                arith::RemUIOp::create(b, inGroup, indexConstant(b, panels));
+            Value ow0 = affineIndex(b, {}, panel, panelColumns);
+            if (!lastPanel) {
+              emitPanel(b, n, group, oh, ow0, panelColumns);
+              return;
+            }
+            Value isFull =
+                arith::CmpIOp::create(b, arith::CmpIPredicate::ult, panel,
+                                      indexConstant(b, fullPanels));
+            scf::IfOp::create(
+                b, isFull,
+                [&](OpBuilder &nested, Location loc) {
+                  ImplicitLocOpBuilder inner(loc, nested);
+                  emitPanel(inner, n, group, oh, ow0, panelColumns);
+                  scf::YieldOp::create(inner);
+                },
+                [&](OpBuilder &nested, Location loc) {
+                  ImplicitLocOpBuilder inner(loc, nested);
+                  emitPanel(inner, n, group, oh, ow0, lastPanel);
+                  scf::YieldOp::create(inner);
+                });
+          });
+    } else if (chunks == 1 && !pooled && !columnBlocks) {
       // Without a reduction in chunks or a fused pooling, each (channel
       // block, output row) pair is a task of its own, taken in the same
       // order as the nested loops. Threads then split the rows of a block
       // between them, so a layer with few blocks shares its work evenly
       // (ShuffleNetV2's 3 -> 24 stem at 224x224 has 3 blocks: 2 threads
       // split them 2:1 and ran slower than one).
-      if (chunks == 1 && !pooled) {
-        buildBlockLoop(b, out[1] / rows * out[2], work,
-                       [&](auto &b, Value task) {
-                         Value rowCount = indexConstant(b, out[2]);
-                         Value ocb = arith::DivUIOp::create(b, task, rowCount);
-                         Value oh = arith::RemUIOp::create(b, task, rowCount);
-                         emitRow(b, n, ocb, oh, {}, {}, {});
-                       });
-        return SmallVector<Value>();
-      }
-      // Output channel blocks are independent: they run on the thread pool.
-      buildBlockLoop(b, out[1] / rows, work, [&](auto &b, Value ocb) {
-        if (useRing) {
-          emitPooledRows(b, n, ocb, rows, width, *group, scratch, ring,
-                         [&](ImplicitLocOpBuilder &b, Value n, Value ocb,
-                             Value oh) { emitRow(b, n, ocb, oh, {}, {}, {}); });
-          return;
+      buildBatchBlockLoop(b, out[0], out[1] / rows * out[2], work, emitRowTask);
+    } else {
+      buildLoop(b, out[0], 1, {}, [&](auto &b, Value n, ValueRange) {
+        if (columnBlocks)
+          packColumnBlocks(b, input, n, columnBlocks, columns, width);
+        if (chunks == 1 && !pooled) {
+          // As above, after the copy.
+          buildBlockLoop(b, out[1] / rows * out[2], work,
+                         [&](ImplicitLocOpBuilder &b, Value task) {
+                           emitRowTask(b, n, task);
+                         });
+          return SmallVector<Value>();
         }
-        emitRows(b, n, ocb);
-        if (pooled)
-          emitPooledRows(b, n, ocb, rows, width, *group, scratch, /*ring=*/0,
-                         {});
+        // Output channel blocks are independent: they run on the thread
+        // pool.
+        buildBlockLoop(b, out[1] / rows, work, [&](auto &b, Value ocb) {
+          if (useRing) {
+            emitPooledRows(
+                b, n, ocb, rows, width, *group, scratch, ring,
+                [&](ImplicitLocOpBuilder &b, Value n, Value ocb, Value oh) {
+                  emitRow(b, n, ocb, oh, {}, {}, {});
+                });
+            return;
+          }
+          emitRows(b, n, ocb);
+          if (pooled)
+            emitPooledRows(b, n, ocb, rows, width, *group, scratch,
+                           /*ring=*/0, {});
+        });
+        return SmallVector<Value>();
       });
-      return SmallVector<Value>();
-    });
+    }
     if (phased != input)
       memref::DeallocOp::create(b, phased);
     if (columnBlocks)

@@ -52,6 +52,28 @@ func.func @conv(%in: memref<1x3x10x56xf32>, %out: memref<1x8x8x54xf32>) {
 
 // -----
 
+// Tests that the tasks of every image of a batch make one loop, image by
+// image (one fork per layer, not one per image): 2 images x 8 rows.
+// CHECK-LABEL: func.func @conv_batch
+// CHECK-SAME: (%[[IN:.*]]: memref<2x3x10x56xf32>, %[[OUT:.*]]: memref<2x8x8x54xf32>)
+// CHECK: scf.for %[[T:.*]] = %c0 to %c16 step %c1
+// CHECK-NEXT: %[[N:.*]] = arith.divui %[[T]], %c8
+// CHECK-NEXT: %[[TASK:.*]] = arith.remui %[[T]], %c8
+// CHECK: %[[OCB:.*]] = arith.divui %[[TASK]], %c8
+// CHECK: %[[OH:.*]] = arith.remui %[[TASK]], %c8
+// CHECK: vector.load %[[OUT]][%[[N]],
+// CHECK-NOT: scf.for %{{.*}} = %c0 to %c2 step %c1
+// CHECK: return
+memref.global "private" constant @w : memref<8x3x3x3xf32> = dense<1.0>
+func.func @conv_batch(%in: memref<2x3x10x56xf32>, %out: memref<2x8x8x54xf32>) {
+  %w = memref.get_global @w : memref<8x3x3x3xf32>
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
+    ins(%in, %w : memref<2x3x10x56xf32>, memref<8x3x3x3xf32>) outs(%out : memref<2x8x8x54xf32>)
+  return
+}
+
+// -----
+
 // Tests that a convolution with a horizontal stride first splits each input
 // row into its stride phases, so that the kernel's column vectors are
 // contiguous again, and frees that scratch buffer afterwards.
