@@ -286,27 +286,34 @@ LogicalResult lowerConvWithChannelLanes(linalg::Conv2DNchwFchwOp op,
   // Multiply-adds per batch item, to decide whether threads pay off.
   int64_t work =
       out[1] * out[2] * out[3] * weights[1] * weights[2] * weights[3];
-  buildLoop(b, out[0], 1, {}, [&](auto &b, Value n, ValueRange) {
-    // Each (channel block, output row) is independent: enough tasks for the
-    // thread pool even when one channel block covers every channel.
-    buildBlockLoop(b, channelBlocks * out[2], work, [&](auto &b, Value task) {
-      Value ocb = arith::DivUIOp::create(b, task, indexConstant(b, out[2]));
-      Value oh = arith::RemUIOp::create(b, task, indexConstant(b, out[2]));
-      if (fullBlocks)
-        buildLoop(b, fullBlocks * positions, positions, {},
-                  [&](auto &b, Value ow0, ValueRange) {
-                    emitBlock(b, n, ocb, oh, ow0, positions);
-                    return SmallVector<Value>();
-                  });
-      if (rest)
-        emitBlock(b, n, ocb, oh, indexConstant(b, fullBlocks * positions),
-                  rest);
-    });
-    if (pooled)
+  // Each (channel block, output row) is independent: enough tasks for the
+  // thread pool even when one channel block covers every channel.
+  auto emitTask = [&](ImplicitLocOpBuilder &b, Value n, Value task) {
+    Value ocb = arith::DivUIOp::create(b, task, indexConstant(b, out[2]));
+    Value oh = arith::RemUIOp::create(b, task, indexConstant(b, out[2]));
+    if (fullBlocks)
+      buildLoop(b, fullBlocks * positions, positions, {},
+                [&](auto &b, Value ow0, ValueRange) {
+                  emitBlock(b, n, ocb, oh, ow0, positions);
+                  return SmallVector<Value>();
+                });
+    if (rest)
+      emitBlock(b, n, ocb, oh, indexConstant(b, fullBlocks * positions), rest);
+  };
+  if (!pooled) {
+    // The tasks of every image make one loop.
+    buildBatchBlockLoop(b, out[0], channelBlocks * out[2], work, emitTask);
+  } else {
+    // Each image's convolution goes through the one scratch buffer.
+    buildLoop(b, out[0], 1, {}, [&](auto &b, Value n, ValueRange) {
+      buildBlockLoop(
+          b, channelBlocks * out[2], work,
+          [&](ImplicitLocOpBuilder &b, Value task) { emitTask(b, n, task); });
       emitChannelLanePooling(b, n, channelBlocks, block.vectors, width, *group,
                              scratch);
-    return SmallVector<Value>();
-  });
+      return SmallVector<Value>();
+    });
+  }
   if (scratch)
     memref::DeallocOp::create(b, scratch);
   eraseComputedOps(rewriter, op, fused ? &*group : nullptr);

@@ -289,63 +289,73 @@ void buildChannelWindows(ImplicitLocOpBuilder &b, PatternRewriter &rewriter,
     planes = memref::AllocOp::create(
         b, MemRefType::get({groups, in[2], stride, phaseWidth}, b.getF32Type()),
         b.getI64IntegerAttr(64));
-  buildLoop(b, out[0], 1, {}, [&](auto &b, Value n, ValueRange) {
-    auto emitChannel = [&](ImplicitLocOpBuilder &b, Value g, Value plane) {
-      // Rows [oh, oh + blockRows), every column.
-      auto emitRows = [&](ImplicitLocOpBuilder &b, Value oh,
-                          int64_t blockRows) {
-        if (fullBlocks)
-          buildLoop(b, fullBlocks * columns, columns, {},
-                    [&](auto &b, Value ow, ValueRange) {
-                      emitBlock(b, n, g, oh, blockRows, ow, columns, plane);
-                      return SmallVector<Value>();
-                    });
-        if (tail)
-          emitBlock(b, n, g, oh, blockRows,
-                    indexConstant(b, fullBlocks * columns), tail, plane);
-        if (finishOverRows)
-          finishRows(b, n, g, oh, blockRows);
-      };
-      int64_t fullRows = out[2] - out[2] % rows;
-      buildLoop(b, fullRows, rows, {}, [&](auto &b, Value oh, ValueRange) {
-        emitRows(b, oh, rows);
-        return SmallVector<Value>();
-      });
-      if (fullRows < out[2])
-        emitRows(b, indexConstant(b, fullRows), out[2] - fullRows);
+  auto emitChannel = [&](ImplicitLocOpBuilder &b, Value n, Value g,
+                         Value plane) {
+    // Rows [oh, oh + blockRows), every column.
+    auto emitRows = [&](ImplicitLocOpBuilder &b, Value oh, int64_t blockRows) {
+      if (fullBlocks)
+        buildLoop(b, fullBlocks * columns, columns, {},
+                  [&](auto &b, Value ow, ValueRange) {
+                    emitBlock(b, n, g, oh, blockRows, ow, columns, plane);
+                    return SmallVector<Value>();
+                  });
+      if (tail)
+        emitBlock(b, n, g, oh, blockRows,
+                  indexConstant(b, fullBlocks * columns), tail, plane);
+      if (finishOverRows)
+        finishRows(b, n, g, oh, blockRows);
     };
-    // Channels (or groups of them) are independent: they run on the pool.
-    buildBlockLoop(b, groups, work, [&](ImplicitLocOpBuilder &b, Value group) {
-      if (!planeScratch) {
-        emitChannel(b, group, {});
-        return;
-      }
-      SmallVector<OpFoldResult> offsets = {
-          group, b.getIndexAttr(0), b.getIndexAttr(0), b.getIndexAttr(0)};
-      SmallVector<OpFoldResult> sizes = {
-          b.getIndexAttr(1), b.getIndexAttr(in[2]), b.getIndexAttr(stride),
-          b.getIndexAttr(phaseWidth)};
-      SmallVector<OpFoldResult> unit(4, b.getIndexAttr(1));
-      auto planeType = memref::SubViewOp::inferRankReducedResultType(
-          {in[2], stride, phaseWidth}, cast<MemRefType>(planes.getType()),
-          offsets, sizes, unit);
-      Value plane = memref::SubViewOp::create(b, cast<MemRefType>(planeType),
-                                              planes, offsets, sizes, unit);
-      buildLoop(b, channelsPerGroup, 1, {}, [&](auto &b, Value i, ValueRange) {
-        Value g = affineIndex(b, i, group, channelsPerGroup);
-        if (padded)
-          padPlane(b, *padded, n, g, plane);
-        else
-          buildLoop(b, in[2], 1, {}, [&](auto &b, Value h, ValueRange) {
-            splitRowPhases(b, input, {n, g, h}, plane, {h}, stride);
-            return SmallVector<Value>();
-          });
-        emitChannel(b, g, plane);
-        return SmallVector<Value>();
-      });
+    int64_t fullRows = out[2] - out[2] % rows;
+    buildLoop(b, fullRows, rows, {}, [&](auto &b, Value oh, ValueRange) {
+      emitRows(b, oh, rows);
+      return SmallVector<Value>();
     });
-    return SmallVector<Value>();
-  });
+    if (fullRows < out[2])
+      emitRows(b, indexConstant(b, fullRows), out[2] - fullRows);
+  };
+  if (!planeScratch) {
+    // Channels are independent, the tasks of every image one loop.
+    buildBatchBlockLoop(b, out[0], groups, work,
+                        [&](ImplicitLocOpBuilder &b, Value n, Value g) {
+                          emitChannel(b, n, g, {});
+                        });
+  } else {
+    // Each group of channels goes through its scratch plane, image by
+    // image.
+    buildLoop(b, out[0], 1, {}, [&](auto &b, Value n, ValueRange) {
+      // Groups of channels are independent: they run on the pool.
+      buildBlockLoop(
+          b, groups, work, [&](ImplicitLocOpBuilder &b, Value group) {
+            SmallVector<OpFoldResult> offsets = {
+                group, b.getIndexAttr(0), b.getIndexAttr(0), b.getIndexAttr(0)};
+            SmallVector<OpFoldResult> sizes = {
+                b.getIndexAttr(1), b.getIndexAttr(in[2]),
+                b.getIndexAttr(stride), b.getIndexAttr(phaseWidth)};
+            SmallVector<OpFoldResult> unit(4, b.getIndexAttr(1));
+            auto planeType = memref::SubViewOp::inferRankReducedResultType(
+                {in[2], stride, phaseWidth}, cast<MemRefType>(planes.getType()),
+                offsets, sizes, unit);
+            Value plane = memref::SubViewOp::create(
+                b, cast<MemRefType>(planeType), planes, offsets, sizes, unit);
+            buildLoop(b, channelsPerGroup, 1, {},
+                      [&](auto &b, Value i, ValueRange) {
+                        Value g = affineIndex(b, i, group, channelsPerGroup);
+                        if (padded)
+                          padPlane(b, *padded, n, g, plane);
+                        else
+                          buildLoop(b, in[2], 1, {},
+                                    [&](auto &b, Value h, ValueRange) {
+                                      splitRowPhases(b, input, {n, g, h}, plane,
+                                                     {h}, stride);
+                                      return SmallVector<Value>();
+                                    });
+                        emitChannel(b, n, g, plane);
+                        return SmallVector<Value>();
+                      });
+          });
+      return SmallVector<Value>();
+    });
+  }
   if (phased != input)
     memref::DeallocOp::create(b, phased);
   if (planes)
