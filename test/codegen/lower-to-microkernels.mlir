@@ -1217,6 +1217,23 @@ func.func @depthwise_threads(%in: memref<1x960x1x9x9xf32>, %w: memref<960x1x1x3x
 
 // -----
 
+// Tests that the channels of every image of a batch make one parallel loop
+// (2 x 960 tasks), image by image.
+// CHECK-LABEL: func.func @depthwise_batch
+// CHECK-SAME: %[[OUT:[^:]*]]: memref<2x960x1x7x7xf32>
+// CHECK-NOT: scf.for
+// CHECK: scf.parallel (%[[T:.*]]) = (%c0{{.*}}) to (%c1920{{.*}}) step (%c1{{.*}})
+// CHECK-NEXT: %[[N:.*]] = arith.divui %[[T]], %c960
+// CHECK-NEXT: %[[G:.*]] = arith.remui %[[T]], %c960
+// CHECK: vector.fma
+func.func @depthwise_batch(%in: memref<2x960x1x9x9xf32>, %w: memref<960x1x1x3x3xf32>, %out: memref<2x960x1x7x7xf32>) {
+  linalg.conv_2d_ngchw_gfchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%in, %w : memref<2x960x1x9x9xf32>, memref<960x1x1x3x3xf32>) outs(%out : memref<2x960x1x7x7xf32>)
+  return
+}
+
+// -----
+
 // Tests that a strided depthwise convolution reads each channel's plane
 // split into phases just before it (stride 2: columns 2j and 2j+1 of each
 // row side by side, the last odd column zero-filled) in a scratch of one
