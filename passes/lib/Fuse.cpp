@@ -3,7 +3,8 @@
 // Rewrites conv2d -> relu (or clamp: ReLU6) -> pool chains into
 // nn.fused_conv2d and linear -> relu into nn.fused_linear, one pattern per
 // link of the chain, so that the greedy driver grows a fused op one layer at
-// a time.
+// a time. A pool of a channel concatenation of convolutions becomes a
+// concatenation of pools, which then fuse.
 //
 //===----------------------------------------------------------------------===//
 #include "kiln/Dialect/NN/NNOps.h"
@@ -179,8 +180,37 @@ struct FuseSiLUIntoConv : OpRewritePattern<nn::MulOp> {
   }
 };
 
-/// pool(conv) -> fused_conv2d with the pool, for pools without padding whose
-/// windows all lie inside the convolution's output.
+/// Why the convolution `parts` describes cannot compute `pool` in its
+/// epilogue; null when it can: a pool without padding whose windows all lie
+/// inside the convolution's output.
+template <typename PoolOp>
+const char *whyPoolNotFused(PoolOp pool, const FusedConvParts &parts) {
+  if (parts.pool)
+    return "the convolution already pools";
+  if (parts.hardswish || parts.silu)
+    return "hard swish and SiLU do not commute with pooling";
+  if (llvm::any_of(pool.getPadding(), [](int64_t p) { return p != 0; }))
+    return "padded pools are not fused";
+  // No kernel computes a grouped convolution with a pooling: the group
+  // would run as its ops, in another order of operations than the
+  // depthwise kernel's FMAs, and slower than the depthwise and pooling
+  // kernels apart.
+  if (parts.groups.getInt() != 1)
+    return "pools after grouped convolutions are not fused";
+  if constexpr (std::is_same_v<PoolOp, nn::MaxPool2DOp>)
+    if (pool.getDilation())
+      return "dilated pools are not fused";
+  ArrayRef<int64_t> in =
+      cast<RankedTensorType>(pool.getInput().getType()).getShape();
+  ArrayRef<int64_t> out = cast<RankedTensorType>(pool.getType()).getShape();
+  ArrayRef<int64_t> kernel = pool.getKernel(), stride = pool.getStride();
+  for (int i = 0; i < 2; ++i)
+    if ((out[2 + i] - 1) * stride[i] + kernel[i] > in[2 + i])
+      return "a ceil_mode window runs past the convolution's output";
+  return nullptr;
+}
+
+/// pool(conv) -> fused_conv2d with the pool (see whyPoolNotFused).
 template <typename PoolOp> struct FusePoolIntoConv : OpRewritePattern<PoolOp> {
   FusePoolIntoConv(MLIRContext *context, StringRef kind)
       : OpRewritePattern<PoolOp>(context), kind(kind) {}
@@ -188,32 +218,10 @@ template <typename PoolOp> struct FusePoolIntoConv : OpRewritePattern<PoolOp> {
   LogicalResult matchAndRewrite(PoolOp pool,
                                 PatternRewriter &rewriter) const override {
     std::optional<FusedConvParts> parts = getConvParts(pool.getInput());
-    if (!parts || parts->pool)
+    if (!parts)
       return rewriter.notifyMatchFailure(pool, "no single-use convolution");
-    if (parts->hardswish || parts->silu)
-      return rewriter.notifyMatchFailure(
-          pool, "hard swish and SiLU do not commute with pooling");
-    if (llvm::any_of(pool.getPadding(), [](int64_t p) { return p != 0; }))
-      return rewriter.notifyMatchFailure(pool, "padded pools are not fused");
-    // No kernel computes a grouped convolution with a pooling: the group
-    // would run as its ops, in another order of operations than the
-    // depthwise kernel's FMAs, and slower than the depthwise and pooling
-    // kernels apart.
-    if (parts->groups.getInt() != 1)
-      return rewriter.notifyMatchFailure(pool,
-                                         "pools after grouped convolutions "
-                                         "are not fused");
-    if constexpr (std::is_same_v<PoolOp, nn::MaxPool2DOp>)
-      if (pool.getDilation())
-        return rewriter.notifyMatchFailure(pool, "dilated pools are not fused");
-    ArrayRef<int64_t> in =
-        cast<RankedTensorType>(pool.getInput().getType()).getShape();
-    ArrayRef<int64_t> out = cast<RankedTensorType>(pool.getType()).getShape();
-    ArrayRef<int64_t> kernel = pool.getKernel(), stride = pool.getStride();
-    for (int i = 0; i < 2; ++i)
-      if ((out[2 + i] - 1) * stride[i] + kernel[i] > in[2 + i])
-        return rewriter.notifyMatchFailure(
-            pool, "a ceil_mode window runs past the convolution's output");
+    if (const char *reason = whyPoolNotFused(pool, *parts))
+      return rewriter.notifyMatchFailure(pool, reason);
     parts->pool = rewriter.getStringAttr(kind);
     parts->poolKernel = pool.getKernelAttr();
     parts->poolStride = pool.getStrideAttr();
@@ -223,6 +231,45 @@ template <typename PoolOp> struct FusePoolIntoConv : OpRewritePattern<PoolOp> {
   }
 
   std::string kind;
+};
+
+/// pool(concat(a, b, ...) along the channels) -> concat(pool(a), pool(b),
+/// ...) when every piece is a convolution that the pool then fuses into (a
+/// SqueezeNet fire module's two expand convolutions before a max pool):
+/// each convolution pools its own output, and the unpooled concatenation,
+/// four times the pooled one's bytes, is never written.
+template <typename PoolOp>
+struct DistributePoolOverConcat : OpRewritePattern<PoolOp> {
+  using OpRewritePattern<PoolOp>::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(PoolOp pool,
+                                PatternRewriter &rewriter) const override {
+    auto concat = pool.getInput().template getDefiningOp<nn::ConcatOp>();
+    if (!concat || concat.getDim() != 1 || !concat->hasOneUse())
+      return rewriter.notifyMatchFailure(pool,
+                                         "no single-use channel concatenation");
+    for (Value piece : concat.getInputs()) {
+      std::optional<FusedConvParts> parts = getConvParts(piece);
+      if (!parts || whyPoolNotFused(pool, *parts))
+        return rewriter.notifyMatchFailure(
+            pool, "a piece is no convolution the pool would fuse into");
+    }
+    ArrayRef<int64_t> out = cast<RankedTensorType>(pool.getType()).getShape();
+    SmallVector<Value> pooled;
+    for (Value piece : concat.getInputs()) {
+      int64_t channels = cast<RankedTensorType>(piece.getType()).getDimSize(1);
+      auto type = RankedTensorType::get({out[0], channels, out[2], out[3]},
+                                        rewriter.getF32Type());
+      OperationState state(pool.getLoc(), pool->getName().getStringRef(),
+                           ValueRange{piece}, TypeRange{type},
+                           pool->getAttrs());
+      pooled.push_back(rewriter.create(state)->getResult(0));
+    }
+    rewriter.replaceOpWithNewOp<nn::ConcatOp>(pool, pool.getType(), pooled,
+                                              concat.getDimAttr());
+    rewriter.eraseOp(concat);
+    return success();
+  }
 };
 
 /// relu(linear) -> fused_linear relu.
@@ -262,4 +309,6 @@ void kiln::populateFusionPatterns(RewritePatternSet &patterns) {
                FuseReluIntoLinear>(context);
   patterns.add<FusePoolIntoConv<nn::MaxPool2DOp>>(context, "max");
   patterns.add<FusePoolIntoConv<nn::AvgPool2DOp>>(context, "avg");
+  patterns.add<DistributePoolOverConcat<nn::MaxPool2DOp>,
+               DistributePoolOverConcat<nn::AvgPool2DOp>>(context);
 }

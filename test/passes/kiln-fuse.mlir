@@ -407,3 +407,61 @@ func.func @hard_swish(%x: tensor<1x3x10x10xf32>, %w: tensor<3x3x3x3xf32>, %dw: t
          : (tensor<1x3x8x8xf32>) -> tensor<1x3x4x4xf32>
   return %1, %3, %6, %9 : tensor<1x3x8x8xf32>, tensor<1x3x8x8xf32>, tensor<1x3x4x4xf32>, tensor<1x3x4x4xf32>
 }
+
+// -----
+
+// Tests that a max pool of a channel concatenation of convolutions (a
+// SqueezeNet fire module's expand layers) pools each piece, and each piece's
+// pool then fuses into its convolution: the concatenation joins the pooled
+// pieces.
+// CHECK-LABEL: func.func @pool_of_concat
+// CHECK-NEXT: %[[A:.*]] = nn.fused_conv2d {{.*}} relu pool "max" kernel [3, 3] stride [2, 2] : {{.*}} -> tensor<1x4x3x3xf32>
+// CHECK-NEXT: %[[B:.*]] = nn.fused_conv2d {{.*}} relu pool "max" kernel [3, 3] stride [2, 2] : {{.*}} -> tensor<1x6x3x3xf32>
+// CHECK-NEXT: %[[Y:.*]] = nn.concat %[[A]], %[[B]] dim 1 : (tensor<1x4x3x3xf32>, tensor<1x6x3x3xf32>) -> tensor<1x10x3x3xf32>
+// CHECK-NEXT: return %[[Y]]
+func.func @pool_of_concat(%x: tensor<1x3x7x7xf32>, %w1: tensor<4x3x1x1xf32>,
+                          %w3: tensor<6x3x3x3xf32>) -> tensor<1x10x3x3xf32> {
+  %0 = nn.conv2d %x, %w1 stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1
+         : (tensor<1x3x7x7xf32>, tensor<4x3x1x1xf32>) -> tensor<1x4x7x7xf32>
+  %1 = nn.relu %0 : tensor<1x4x7x7xf32>
+  %2 = nn.conv2d %x, %w3 stride [1, 1] padding [1, 1, 1, 1] dilation [1, 1] groups 1
+         : (tensor<1x3x7x7xf32>, tensor<6x3x3x3xf32>) -> tensor<1x6x7x7xf32>
+  %3 = nn.relu %2 : tensor<1x6x7x7xf32>
+  %4 = nn.concat %1, %3 dim 1 : (tensor<1x4x7x7xf32>, tensor<1x6x7x7xf32>) -> tensor<1x10x7x7xf32>
+  %5 = nn.max_pool2d %4 kernel [3, 3] stride [2, 2] padding [0, 0, 0, 0]
+         : (tensor<1x10x7x7xf32>) -> tensor<1x10x3x3xf32>
+  return %5 : tensor<1x10x3x3xf32>
+}
+
+// -----
+
+// Tests that a pool of a concatenation stays whole when a piece is not a
+// convolution the pool would fuse into (here the input itself), or when the
+// concatenation has another reader.
+// CHECK-LABEL: func.func @pool_of_concat_kept
+// CHECK: %[[C:.*]] = nn.concat
+// CHECK-NEXT: nn.max_pool2d %[[C]]
+// CHECK-LABEL: func.func @pool_of_shared_concat
+// CHECK: %[[C:.*]] = nn.concat
+// CHECK-NEXT: nn.avg_pool2d %[[C]]
+func.func @pool_of_concat_kept(%x: tensor<1x3x7x7xf32>, %w1: tensor<4x3x1x1xf32>)
+    -> tensor<1x7x3x3xf32> {
+  %0 = nn.conv2d %x, %w1 stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1
+         : (tensor<1x3x7x7xf32>, tensor<4x3x1x1xf32>) -> tensor<1x4x7x7xf32>
+  %1 = nn.concat %0, %x dim 1 : (tensor<1x4x7x7xf32>, tensor<1x3x7x7xf32>) -> tensor<1x7x7x7xf32>
+  %2 = nn.max_pool2d %1 kernel [3, 3] stride [2, 2] padding [0, 0, 0, 0]
+         : (tensor<1x7x7x7xf32>) -> tensor<1x7x3x3xf32>
+  return %2 : tensor<1x7x3x3xf32>
+}
+func.func @pool_of_shared_concat(%x: tensor<1x3x7x7xf32>, %w1: tensor<4x3x1x1xf32>,
+                                 %w2: tensor<2x3x1x1xf32>)
+    -> (tensor<1x6x3x3xf32>, tensor<1x6x7x7xf32>) {
+  %0 = nn.conv2d %x, %w1 stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1
+         : (tensor<1x3x7x7xf32>, tensor<4x3x1x1xf32>) -> tensor<1x4x7x7xf32>
+  %1 = nn.conv2d %x, %w2 stride [1, 1] padding [0, 0, 0, 0] dilation [1, 1] groups 1
+         : (tensor<1x3x7x7xf32>, tensor<2x3x1x1xf32>) -> tensor<1x2x7x7xf32>
+  %2 = nn.concat %0, %1 dim 1 : (tensor<1x4x7x7xf32>, tensor<1x2x7x7xf32>) -> tensor<1x6x7x7xf32>
+  %3 = nn.avg_pool2d %2 kernel [3, 3] stride [2, 2] padding [0, 0, 0, 0]
+         : (tensor<1x6x7x7xf32>) -> tensor<1x6x3x3xf32>
+  return %3, %2 : tensor<1x6x3x3xf32>, tensor<1x6x7x7xf32>
+}
