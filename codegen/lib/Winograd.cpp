@@ -312,8 +312,8 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
                                      b.getI64IntegerAttr(64))
           .getResult();
     };
-    // Many chunks run side by side, each slot (a thread's share) taking
-    // every slots-th chunk through all three phases with scratch of its own:
+    // Many chunks run side by side, each slot (a thread's share) taking a
+    // run of chunks through all three phases with scratch of its own:
     // one fork per layer instead of three per chunk. Few chunks run one
     // after another, each phase forking.
     bool poolInTile = pooled && group->poolKernel[0] == group->poolStride[0] &&
@@ -710,13 +710,24 @@ struct WinogradKernel : public OpRewritePattern<linalg::Conv2DNchwFchwOp> {
       transformOutput(b, tBase, slot, parallel);
     };
     if (slots > 1) {
-      // Every slots-th chunk to a slot.
+      // Slot s takes chunks [s * chunks / slots, (s + 1) * chunks / slots):
+      // the threads, which share the slots out in runs, then get chunk counts
+      // that differ by one at most. (Every slots-th chunk to a slot gave 13
+      // chunks to 2 threads as 8 and 5: DenseNet-121's 56x56 layers ran
+      // 1.6x faster on 2 threads than on one.)
       buildBlockLoop(
           b, slots, std::numeric_limits<int64_t>::max(),
           [&](auto &b, Value slot) {
+            auto boundary = [&](Value s) {
+              return arith::DivUIOp::create(
+                  b, arith::MulIOp::create(b, s, indexConstant(b, chunks)),
+                  indexConstant(b, slots));
+            };
+            Value first = boundary(slot);
+            Value end =
+                boundary(arith::AddIOp::create(b, slot, indexConstant(b, 1)));
             scf::ForOp::create(
-                b, slot, indexConstant(b, chunks), indexConstant(b, slots),
-                ValueRange{},
+                b, first, end, indexConstant(b, 1), ValueRange{},
                 [&](OpBuilder &nested, Location loc, Value chunk, ValueRange) {
                   ImplicitLocOpBuilder b(loc, nested);
                   runChunk(b, affineIndex(b, {}, chunk, chunkTiles), slot,

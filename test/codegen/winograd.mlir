@@ -214,12 +214,18 @@ func.func @fused_conv_relu_maxpool3(%in: memref<1x8x10x10xf32>,
 // Tests that a layer of many chunks (a 128x128 output of 64 channels: 64
 // vectors of tiles, 22 chunks of 3 whose V and M fit in 1 MB) runs them
 // side by side: one parallel loop over 8 slots, each with its own V and M,
-// taking every 8th chunk through all three phases, which do not fork again.
+// slot s taking chunks [22 s / 8, 22 (s + 1) / 8) (2 or 3) through all
+// three phases, which do not fork again.
 // CHECK-LABEL: func.func @slotted
 // CHECK: %[[V:.*]] = memref.alloc() {alignment = 64 : i64} : memref<8x36x64x48xf32>
 // CHECK: %[[M:.*]] = memref.alloc() {alignment = 64 : i64} : memref<8x36x64x48xf32>
 // CHECK: scf.parallel (%[[SLOT:.*]]) = (%c0) to (%c8) step (%c1) {
-// CHECK: scf.for %[[CHUNK:.*]] = %[[SLOT]] to %c22 step %c8 {
+// CHECK: %[[S22:.*]] = arith.muli %[[SLOT]], %c22
+// CHECK: %[[FIRST:.*]] = arith.divui %[[S22]], %c8
+// CHECK: %[[NEXT:.*]] = arith.addi %[[SLOT]], %c1
+// CHECK: %[[N22:.*]] = arith.muli %[[NEXT]], %c22
+// CHECK: %[[END:.*]] = arith.divui %[[N22]], %c8
+// CHECK: scf.for %[[CHUNK:.*]] = %[[FIRST]] to %[[END]] step %c1 {
 // CHECK-NOT: scf.parallel
 // CHECK: vector.store %{{.*}}, %[[V]][%[[SLOT]], %c0,
 // CHECK-NOT: scf.parallel
