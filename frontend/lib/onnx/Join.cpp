@@ -462,6 +462,22 @@ LogicalResult onnximport::importSub(NodeContext &ctx) {
   return success();
 }
 
+/// Reports a Div or Pow whose left operand (`left`: "the dividend") is not of
+/// the `result` shape: the right operand (`right`, "" or "the exponent ")
+/// broadcasts, the left one may not (Kiln `verb`s a tensor of that shape).
+static LogicalResult reportLeftBroadcast(NodeContext &ctx, llvm::StringRef left,
+                                         llvm::StringRef right,
+                                         llvm::ArrayRef<int64_t> result,
+                                         llvm::StringRef verb) {
+  return ctx.unsupported(
+      llvm::formatv("it broadcasts {0} {1} with {2}{3} to {4}; Kiln {5} a "
+                    "tensor of the result's shape",
+                    left, formatShape(ctx.getInput(0).getShape()), right,
+                    formatShape(ctx.getInput(1).getShape()),
+                    formatShape(result), verb)
+          .str());
+}
+
 LogicalResult onnximport::importDiv(NodeContext &ctx) {
   const ImportedValue &a = ctx.getInput(0), &b = ctx.getInput(1);
   FailureOr<llvm::SmallVector<int64_t, 4>> shape = binaryResultShape(ctx);
@@ -493,13 +509,7 @@ LogicalResult onnximport::importDiv(NodeContext &ctx) {
         c.getName(), resultShape,
         broadcastValues(c.getFloats(), c.getShape(), resultShape, count)));
   } else {
-    return ctx.unsupported(llvm::formatv("it broadcasts the dividend {0} "
-                                         "with {1} to {2}; Kiln divides a "
-                                         "tensor of the result's shape",
-                                         formatShape(a.getShape()),
-                                         formatShape(b.getShape()),
-                                         formatShape(resultShape))
-                               .str());
+    return reportLeftBroadcast(ctx, "the dividend", "", resultShape, "divides");
   }
   Value divisor = rightOperand(
       ctx, b, resultShape, "divides a float32 tensor by an integer constant");
@@ -670,13 +680,8 @@ LogicalResult onnximport::importPow(NodeContext &ctx) {
     return failure();
   llvm::ArrayRef<int64_t> resultShape = *shape;
   if (base.getShape() != resultShape)
-    return ctx.unsupported(llvm::formatv("it broadcasts the base {0} with the "
-                                         "exponent {1} to {2}; Kiln raises a "
-                                         "tensor of the result's shape",
-                                         formatShape(base.getShape()),
-                                         formatShape(exponent.getShape()),
-                                         formatShape(resultShape))
-                               .str());
+    return reportLeftBroadcast(ctx, "the base", "the exponent ", resultShape,
+                               "raises");
   OpBuilder &b = ctx.getBuilder();
   Location loc = ctx.getLoc();
   Value x = base.tensor;
